@@ -1,0 +1,3 @@
+from r2tui.cli import main
+
+raise SystemExit(main())

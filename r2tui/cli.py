@@ -1,0 +1,256 @@
+"""The `r2tui` command: the TUI by default, and subcommands for scripts."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from r2tui import __version__, paths
+from r2tui.config import JOB_NAMES, Config, ConfigError, load_config, resolve_config_path
+from r2tui.config.template import STARTER
+from r2tui.runtime import setup_logging, with_demo_account
+from r2tui.store import Store, StoreError, open_store
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _common() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(add_help=False)
+    p.add_argument("--config", metavar="PATH", help="config file (default: see `r2tui locate`;"
+                   " env R2TUI_CONFIG)")
+    p.add_argument("--db", metavar="URL", help="store URL, e.g. sqlite:////path/r2tui.db or "
+                   "postgresql://user@host/db (env R2TUI_DB)")
+    p.add_argument("--demo", action="store_true",
+                   help="use the embedded demo account (its own store, nothing leaves loopback)")
+    p.add_argument("--account", metavar="NAME", help="which configured account to show")
+    return p
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _common()
+    parser = argparse.ArgumentParser(
+        prog="r2tui", parents=[common],
+        description="Watch Cloudflare R2: storage, cost, health and alerts, in the terminal.",
+        epilog="Start with `r2tui --demo`. Keys: press ? in the app.")
+    parser.add_argument("--version", action="version", version=f"r2tui {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    collect = sub.add_parser("collect", parents=[common],
+                             help="run the collection jobs headless (Ctrl-C or SIGTERM stops)")
+    collect.add_argument("--once", action="store_true", help="run once, print a summary, exit")
+    collect.add_argument("--job", choices=JOB_NAMES, action="append",
+                         help="with --once: only this job (repeatable)")
+    collect.add_argument("--json", action="store_true", help="with --once: JSON summary")
+
+    status = sub.add_parser("status", parents=[common], help="print the dashboard snapshot")
+    status.add_argument("--json", action="store_true", help="as one JSON document")
+
+    config = sub.add_parser("config", help="write or check the config file")
+    csub = config.add_subparsers(dest="config_command", metavar="ACTION", required=True)
+    init = csub.add_parser("init", help="write a commented starter config file")
+    init.add_argument("--path", metavar="PATH", help="where (default: the config folder)")
+    init.add_argument("--force", action="store_true", help="overwrite an existing file")
+    csub.add_parser("check", parents=[common], help="validate the config and say what it sets")
+
+    locate = sub.add_parser("locate", parents=[common],
+                            help="print where config, store, logs and reports live")
+    locate.add_argument("--json", action="store_true")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    setup_logging(os.environ.get("R2TUI_LOG_LEVEL", "INFO"))
+    command = args.command
+    try:
+        if command == "config":
+            return _config_init(args) if args.config_command == "init" else _config_check(args)
+        if command == "locate":
+            return _locate(args)
+        config = load_config(args.config, args.db, demo=args.demo)
+        if args.account and not args.demo:
+            _check_account(config, args.account)
+        store = open_store(config.store_url, config.store_url_source)
+    except ConfigError as exc:
+        print(f"r2tui: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except StoreError as exc:
+        print(f"r2tui: store error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        if command == "collect":
+            return _collect(args, config, store)
+        if command == "status":
+            return _status(args, config, store)
+        return _tui(args, config, store)
+    finally:
+        store.close()
+
+
+def _check_account(config: Config, name: str) -> None:
+    from r2tui.config import Problem
+
+    if name not in {a.name for a in config.accounts}:
+        valid = ", ".join(a.name for a in config.accounts)
+        raise ConfigError([Problem("command line", "--account",
+                                   f"no account named {name!r}; configured: {valid}")])
+
+
+def _tui(args: argparse.Namespace, config: Config, store: Store) -> int:
+    from r2tui.tui.app import build_app
+
+    app = build_app(config, store, account=args.account)
+    app.run()
+    return app.return_code or EXIT_OK
+
+
+def _collect(args: argparse.Namespace, config: Config, store: Store) -> int:
+    from r2tui.jobs import JOBS, JobContext
+    from r2tui.scheduler import Collector
+
+    demo = None
+    if config.demo:
+        config, demo = with_demo_account(config)
+    try:
+        collector = Collector(JobContext(config=config, store=store))
+        if not args.once:
+            names = ", ".join(collector.scheduled_jobs())
+            print(f"r2tui collect: {names} for {', '.join(a.name for a in config.accounts)} "
+                  f"into {store.url}; Ctrl-C stops", file=sys.stderr)
+            collector.run_forever()
+            return EXIT_OK
+        names = args.job or [n for n in JOB_NAMES if JOBS[n].implemented]
+        results = [r for r in (collector.run(n) for n in names) if r is not None]
+    finally:
+        if demo is not None:
+            demo.stop()
+    if args.json:
+        print(json.dumps({"jobs": [{
+            "job": r.job, "ok": r.ok, "items": r.items, "seconds": round(
+                r.finished_at - r.started_at, 3),
+            "summary": r.summary, "errors": list(r.errors)} for r in results]}, indent=2))
+    else:
+        for r in results:
+            mark = "ok    " if r.ok else "FAILED"
+            print(f"{r.job:<16} {mark} {r.items:>10,} items {r.finished_at - r.started_at:7.1f} s"
+                  f"  {r.summary if r.ok else r.error}")
+    return EXIT_OK if all(r.ok for r in results) else EXIT_FAILED
+
+
+def _status(args: argparse.Namespace, config: Config, store: Store) -> int:
+    from r2tui.status import dashboard_doc
+    from r2tui.store import queries
+
+    if config.demo and not queries.bucket_names("demo"):
+        # A first `status --demo` has nothing to show: fill the demo store once.
+        from r2tui.jobs import JobContext
+        from r2tui.scheduler import Collector
+
+        print("r2tui: demo store is empty; collecting once from the demo account…",
+              file=sys.stderr)
+        demo_config, demo = with_demo_account(config, traffic=False)
+        try:
+            collector = Collector(JobContext(config=demo_config, store=store))
+            for job in ("inventory", "collect_metrics"):
+                collector.run(job)
+        finally:
+            demo.stop()
+    account = "demo" if config.demo else config.account(args.account)
+    name = account if isinstance(account, str) else account.name
+    quota = None if isinstance(account, str) else account.quota_bytes
+    if config.demo:
+        from r2tui.sources.demo import DEMO_QUOTA
+        quota = DEMO_QUOTA
+    doc = dashboard_doc(queries.dashboard(name, quota), demo=config.demo)
+    if args.json:
+        print(json.dumps(doc, indent=2, ensure_ascii=False))
+    else:
+        print(_status_text(doc))
+    return EXIT_OK
+
+
+def _status_text(doc: dict) -> str:
+    from r2tui.units import human_bytes
+
+    s, c = doc["storage"], doc["collector"]
+    lines = [f"account {doc['account']}{' (demo)' if doc['demo'] else ''}: "
+             f"{s['total_objects']:,} objects, {human_bytes(s['total_bytes'])} in "
+             f"{s['bucket_count']} buckets",
+             f"collector: {c['state']}{': ' + c['detail'] if c['detail'] else ''}"]
+    if s["usage_pct"] is not None:
+        lines.append(f"quota: {s['usage_pct']:.1f} % of {human_bytes(s['quota_bytes'])}")
+    for b in s["buckets"]:
+        lines.append(f"  {b['name']:<32} {b['objects']:>12,} {human_bytes(b['bytes']):>12}")
+    return "\n".join(lines)
+
+
+def _config_init(args: argparse.Namespace) -> int:
+    path = Path(args.path).expanduser() if args.path else paths.config_file()
+    if path.exists() and not args.force:
+        print(f"r2tui: {path} exists; use --force to overwrite it", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(STARTER, encoding="utf-8")
+        path.chmod(0o600)
+    except OSError as exc:
+        print(f"r2tui: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"wrote {path}; set account_id and credentials, then run `r2tui config check`")
+    return EXIT_OK
+
+
+def _config_check(args: argparse.Namespace) -> int:
+    try:
+        config = load_config(args.config, args.db, demo=args.demo)
+    except ConfigError as exc:
+        print(f"r2tui: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"config: {config.path or '(none: environment only)'}")
+    print(f"store:  {_redacted(config.store_url)}  "
+          f"(from {config.store_url_source})")
+    for a in config.accounts:
+        creds = (f"profile {a.profile}" if a.profile else
+                 f"key {a.access_key_id.source if a.access_key_id else '?'}, "
+                 f"secret {a.secret_access_key.source if a.secret_access_key else '?'}")
+        token = a.api_token.source if a.api_token else "none (analytics off)"
+        print(f"account {a.name}: {a.endpoint_url} region {a.region}; {creds}; token {token}")
+    for s in config.schedules.values():
+        print(f"schedule {s.job}: {s.text}")
+    return EXIT_OK
+
+
+def _redacted(url: str) -> str:
+    from r2tui.store import redact_url
+
+    return redact_url(url)
+
+
+def _locate(args: argparse.Namespace) -> int:
+    config_path, _ = resolve_config_path(args.config, os.environ)
+    try:
+        store_url = load_config(args.config, args.db, demo=args.demo,
+                                require_accounts=False).store_url
+    except ConfigError:
+        # `locate` must work even when the config is broken: say where things would be.
+        store_url = args.db or paths.default_store_url(demo=args.demo)
+    where = {
+        "config": str(config_path),
+        "config_exists": config_path.exists(),
+        "store": _redacted(store_url),
+        "log": str(paths.log_file()),
+        "reports": str(paths.reports_dir(demo=args.demo)),
+        "data": str(paths.data_dir()),
+    }
+    if args.json:
+        print(json.dumps(where, indent=2))
+    else:
+        note = "" if where["config_exists"] else "  (not created yet: r2tui config init)"
+        print(f"config   {where['config']}{note}")
+        for key in ("store", "log", "reports", "data"):
+            print(f"{key:<8} {where[key]}")
+    return EXIT_OK

@@ -1,0 +1,315 @@
+"""Load the config from TOML and the environment, validating everything."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+import zoneinfo
+from collections.abc import Mapping
+from pathlib import Path
+
+from r2tui import paths
+from r2tui.config.errors import ConfigError, Problem, source_name
+from r2tui.config.model import (
+    DEFAULT_GRAPHQL_URL,
+    DEFAULT_SCHEDULES,
+    DEMO_SCHEDULES,
+    JOB_NAMES,
+    AccountConfig,
+    Config,
+    InventorySettings,
+    ProbeSettings,
+    Retention,
+    S3Settings,
+    Schedule,
+    Secret,
+)
+from r2tui.config.reader import Reader
+from r2tui.config.values import (
+    parse_account_id,
+    parse_globs,
+    parse_schedule,
+    parse_size,
+    parse_url,
+)
+
+TOP_KEYS = frozenset({
+    "timezone", "refresh_seconds", "store", "schedule", "retention", "inventory", "s3",
+    "accounts", "keymap",
+})
+SECRET_FIELDS = ("access_key_id", "secret_access_key", "api_token")
+# When an account names no source for a secret, these environment variables are read.
+SECRET_ENV_DEFAULTS = {
+    "access_key_id": "R2_ACCESS_KEY_ID",
+    "secret_access_key": "R2_SECRET_ACCESS_KEY",
+    "api_token": "CLOUDFLARE_API_TOKEN",
+}
+ACCOUNT_KEYS = frozenset(
+    {"account_id", "endpoint_url", "jurisdiction", "region", "profile", "graphql_url",
+     "include", "exclude", "quota", "probe"}
+    | {f"{f}{suffix}" for f in SECRET_FIELDS for suffix in ("", "_env", "_file")}
+)
+
+
+def resolve_config_path(explicit: str | None, env: Mapping[str, str]) -> tuple[Path, bool]:
+    """The config file to read and whether the user named it (then it must exist)."""
+    if explicit:
+        return Path(explicit).expanduser(), True
+    if env.get("R2TUI_CONFIG"):
+        return Path(env["R2TUI_CONFIG"]).expanduser(), True
+    return paths.config_file(), False
+
+
+def load_config(config_path: str | None = None, db_url: str | None = None,
+                demo: bool = False, env: Mapping[str, str] | None = None,
+                require_accounts: bool = True) -> Config:
+    env = os.environ if env is None else env
+    path, named = resolve_config_path(config_path, env)
+    problems: list[Problem] = []
+    data: dict = {}
+    if path.exists():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError([Problem(str(path), "(syntax)", f"not valid TOML: {exc}")]) from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError([Problem(str(path), "(file)", f"cannot read: {exc}")]) from None
+    elif named:
+        raise ConfigError([Problem(
+            str(path), "(file)",
+            "no such file; create one with `r2tui config init --path PATH`",
+        )])
+    file_path = path if path.exists() else None
+    root = Reader(source_name(file_path), data, "", problems)
+    root.check_known(TOP_KEYS)
+
+    tz = root.get("timezone", str, "UTC", "an IANA time zone such as \"UTC\" or \"Europe/Berlin\"")
+    try:
+        zoneinfo.ZoneInfo(tz)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        root.fail("timezone", f"unknown time zone {tz!r}; use an IANA name such as \"UTC\"")
+        tz = "UTC"
+
+    accounts = [] if demo else _accounts(root, env, file_path)
+    if require_accounts and not demo and not accounts and not problems:
+        problems.append(Problem(
+            source_name(file_path), "accounts",
+            "no account configured: add an [accounts.NAME] table "
+            "(`r2tui config init` writes a starter file), or set R2_ACCOUNT_ID, "
+            "R2_ACCESS_KEY_ID and R2_SECRET_ACCESS_KEY; or try `r2tui --demo`",
+        ))
+    store_url, store_source = _store_url(root, env, db_url, demo, file_path)
+    config = Config(
+        accounts=tuple(accounts),
+        store_url=store_url,
+        store_url_source=store_source,
+        path=file_path,
+        timezone=tz,
+        refresh_seconds=root.positive_float("refresh_seconds", 5.0),
+        schedules=_schedules(root.sub("schedule"), DEMO_SCHEDULES if demo else DEFAULT_SCHEDULES),
+        inventory=_inventory(root.sub("inventory")),
+        retention=_retention(root.sub("retention")),
+        s3=_s3(root.sub("s3")),
+        keymap=_keymap(root.sub("keymap")),
+        demo=demo,
+    )
+    if problems:
+        raise ConfigError(problems)
+    return config
+
+
+def _store_url(root: Reader, env: Mapping[str, str], db_url: str | None, demo: bool,
+               file_path: Path | None) -> tuple[str, str]:
+    store = root.sub("store")
+    store.check_known({"url"})
+    file_url = store.get("url", str, "", "a database URL such as \"sqlite:////path/r2tui.db\"")
+    if db_url:
+        return db_url, "--db"
+    if demo:
+        # The demo never writes into the user's (or a team's) store.
+        return paths.default_store_url(demo=True), "demo default"
+    if env.get("R2TUI_DB"):
+        return env["R2TUI_DB"], "R2TUI_DB"
+    if file_url:
+        return file_url, f"{file_path}: store.url"
+    return paths.default_store_url(), "default"
+
+
+def _accounts(root: Reader, env: Mapping[str, str], file_path: Path | None) -> list[AccountConfig]:
+    table = root.sub("accounts")
+    accounts = []
+    for name in table.table:
+        sub = table.sub(name)
+        if not isinstance(table.table[name], Mapping):
+            continue
+        accounts.append(_account(name, sub, env))
+    if not table.table and (env.get("R2_ACCOUNT_ID") or env.get("R2_ENDPOINT_URL")):
+        accounts.append(_env_account(env, root.problems))
+    return [a for a in accounts if a is not None]
+
+
+def _env_account(env: Mapping[str, str], problems: list[Problem]) -> AccountConfig:
+    data: dict[str, object] = {}
+    for var, key in (("R2_ACCOUNT_ID", "account_id"), ("R2_ENDPOINT_URL", "endpoint_url"),
+                     ("R2_REGION", "region"), ("CLOUDFLARE_GRAPHQL_URL", "graphql_url")):
+        if env.get(var):
+            data[key] = env[var]
+    reader = _EnvReader("environment", data, "", problems)
+    return _account("default", reader, env)
+
+
+class _EnvReader(Reader):
+    """Names environment variables, not TOML keys, in its problems."""
+
+    _VARS = {"account_id": "R2_ACCOUNT_ID", "endpoint_url": "R2_ENDPOINT_URL",
+             "region": "R2_REGION", "graphql_url": "CLOUDFLARE_GRAPHQL_URL",
+             "access_key_id": "R2_ACCESS_KEY_ID", "secret_access_key": "R2_SECRET_ACCESS_KEY"}
+
+    def key(self, name: str) -> str:
+        return self._VARS.get(name, name)
+
+
+def _account(name: str, r: Reader, env: Mapping[str, str]) -> AccountConfig:
+    r.check_known(ACCOUNT_KEYS)
+    account_id = r.parse("account_id", parse_account_id, None)
+    endpoint = r.parse("endpoint_url", parse_url, None)
+    jurisdiction = r.get("jurisdiction", str, "", "a jurisdiction such as \"eu\" or \"fedramp\"")
+    if endpoint is None and account_id:
+        host = f"{account_id}.{jurisdiction}." if jurisdiction else f"{account_id}."
+        endpoint = f"https://{host}r2.cloudflarestorage.com"
+    if endpoint is None and not r.has("account_id") and not r.has("endpoint_url"):
+        r.fail("account_id", "required: the 32-character Cloudflare account id, "
+               "or endpoint_url for another S3-compatible endpoint")
+    graphql = r.parse("graphql_url", parse_url, None)
+    if graphql is None:
+        graphql = env.get("CLOUDFLARE_GRAPHQL_URL") or DEFAULT_GRAPHQL_URL
+    profile = r.get("profile", str, None, "an AWS profile name")
+    secrets = {f: _secret(r, f, env) for f in SECRET_FIELDS}
+    if profile is None:
+        for f in ("access_key_id", "secret_access_key"):
+            if secrets[f] is None and not any(r.has(f + s) for s in ("", "_env", "_file")):
+                r.fail(f, f"no S3 credential: give {f} inline, {f}_env = \"VAR\" or "
+                       f"{f}_file = \"PATH\", set {SECRET_ENV_DEFAULTS[f]}, or name an "
+                       "AWS profile with profile = \"NAME\"")
+    quota = r.parse("quota", parse_size, None)
+    probe = r.sub("probe")
+    probe.check_known({"enabled", "buckets", "prefix"})
+    prefix = probe.get("prefix", str, ".r2tui-probe/", "a key prefix such as \".r2tui-probe/\"")
+    if not prefix:
+        probe.fail("prefix", "must not be empty: probes write and delete objects under it")
+        prefix = ".r2tui-probe/"
+    return AccountConfig(
+        name=name,
+        endpoint_url=endpoint or "",
+        account_id=account_id,
+        region=r.get("region", str, "auto", "a region name such as \"auto\""),
+        access_key_id=secrets["access_key_id"],
+        secret_access_key=secrets["secret_access_key"],
+        profile=profile,
+        api_token=secrets["api_token"],
+        graphql_url=graphql,
+        include=r.parse("include", parse_globs, ("*",)),
+        exclude=r.parse("exclude", parse_globs, ()),
+        quota_bytes=quota,
+        probe=ProbeSettings(
+            enabled=probe.get("enabled", bool, False, "true or false"),
+            buckets=probe.parse("buckets", parse_globs, ("*",)),
+            prefix=prefix,
+        ),
+    )
+
+
+def _secret(r: Reader, field: str, env: Mapping[str, str]) -> Secret | None:
+    given = [k for k in (field, f"{field}_env", f"{field}_file") if r.has(k)]
+    if len(given) > 1:
+        r.fail(given[1], f"give only one of {', '.join(given)}")
+        return None
+    if not given:
+        var = SECRET_ENV_DEFAULTS[field]
+        return Secret(env[var], f"env {var}") if env.get(var) else None
+    key = given[0]
+    value = r.table[key]
+    if not isinstance(value, str) or not value.strip():
+        r.fail(key, f"expected a non-empty string, got {value!r}")
+        return None
+    if key == field:
+        return Secret(value, "config file")
+    if key.endswith("_env"):
+        if not env.get(value):
+            r.fail(key, f"environment variable {value} is not set or empty")
+            return None
+        return Secret(env[value], f"env {value}")
+    path = Path(value).expanduser()
+    try:
+        text = path.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        r.fail(key, f"cannot read secret file {path}: {exc.strerror or exc}")
+        return None
+    if not text:
+        r.fail(key, f"secret file {path} is empty")
+        return None
+    return Secret(text, f"file {path}")
+
+
+def _schedules(r: Reader, defaults: dict[str, str]) -> dict[str, Schedule]:
+    """The file's schedule over the defaults; the demo keeps its own pace."""
+    r.check_known(set(JOB_NAMES))
+    out = {}
+    for job, default in defaults.items():
+        if defaults is DEMO_SCHEDULES:
+            seconds, cron = parse_schedule(default)
+            out[job] = Schedule(job=job, text=default, seconds=seconds, cron=cron)
+            continue
+        text = str(r.table.get(job, default))
+        before = len(r.problems)
+        seconds, cron = r.parse(job, parse_schedule, parse_schedule(default))
+        if len(r.problems) > before:
+            text = default
+        out[job] = Schedule(job=job, text=text, seconds=seconds, cron=cron)
+    return out
+
+
+def _inventory(r: Reader) -> InventorySettings:
+    r.check_known({"top_n", "newest_n", "large_object", "max_extensions", "page_size"})
+    d = InventorySettings()
+    page = r.positive_int("page_size", d.page_size)
+    if page > 1000:
+        r.fail("page_size", f"R2 returns at most 1000 keys a page, got {page}")
+        page = d.page_size
+    return InventorySettings(
+        top_n=r.positive_int("top_n", d.top_n),
+        newest_n=r.positive_int("newest_n", d.newest_n),
+        large_object_bytes=r.parse("large_object", parse_size, d.large_object_bytes),
+        max_extensions=r.positive_int("max_extensions", d.max_extensions),
+        page_size=page,
+    )
+
+
+def _retention(r: Reader) -> Retention:
+    r.check_known({"job_runs_days", "events_days", "inventories_kept"})
+    d = Retention()
+    return Retention(
+        job_runs_days=r.positive_int("job_runs_days", d.job_runs_days),
+        events_days=r.positive_int("events_days", d.events_days),
+        inventories_kept=r.positive_int("inventories_kept", d.inventories_kept),
+    )
+
+
+def _s3(r: Reader) -> S3Settings:
+    r.check_known({"connect_timeout", "read_timeout", "max_attempts"})
+    d = S3Settings()
+    return S3Settings(
+        connect_timeout=r.positive_float("connect_timeout", d.connect_timeout),
+        read_timeout=r.positive_float("read_timeout", d.read_timeout),
+        max_attempts=r.positive_int("max_attempts", d.max_attempts),
+    )
+
+
+def _keymap(r: Reader) -> dict[str, str]:
+    out = {}
+    for name, value in r.table.items():
+        if isinstance(value, str) and value.strip():
+            out[name] = value
+        else:
+            r.fail(name, f"expected keys such as \"r\" or \"ctrl+r,f5\", got {value!r}")
+    return out

@@ -1,0 +1,143 @@
+"""Typed settings. Everything here is immutable and already validated."""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_GRAPHQL_URL = "https://api.cloudflare.com/client/v4/graphql"
+
+# Cadence from the product brief: metrics every 5 minutes, costs every 6 hours,
+# alerts every minute, reports at midnight; the costly inventory once a day.
+DEFAULT_SCHEDULES: dict[str, str] = {
+    "collect_metrics": "5m",
+    "inventory": "0 3 * * *",
+    "calculate_costs": "0 */6 * * *",
+    "check_alerts": "1m",
+    "daily_report": "0 0 * * *",
+    "monthly_report": "0 0 1 * *",
+}
+JOB_NAMES: tuple[str, ...] = tuple(DEFAULT_SCHEDULES)
+# The demo lists a few thousand objects on loopback: it can afford to be lively.
+DEMO_SCHEDULES: dict[str, str] = {**DEFAULT_SCHEDULES, "collect_metrics": "30s",
+                                  "inventory": "2m"}
+
+
+class Secret:
+    """A credential that never shows itself in repr, str, logs or tracebacks."""
+
+    __slots__ = ("_value", "source")
+
+    def __init__(self, value: str, source: str) -> None:
+        self._value = value
+        self.source = source
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return f"Secret(from {self.source})"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """When a job runs: every `seconds`, or on a five-field `cron` line."""
+
+    job: str
+    text: str
+    seconds: int | None = None
+    cron: str | None = None
+
+    @property
+    def kind(self) -> str:
+        return "interval" if self.seconds is not None else "cron"
+
+
+@dataclass(frozen=True)
+class ProbeSettings:
+    enabled: bool = False
+    buckets: tuple[str, ...] = ("*",)
+    prefix: str = ".r2tui-probe/"
+
+
+@dataclass(frozen=True)
+class AccountConfig:
+    name: str
+    endpoint_url: str
+    account_id: str | None = None
+    region: str = "auto"
+    access_key_id: Secret | None = None
+    secret_access_key: Secret | None = None
+    profile: str | None = None
+    api_token: Secret | None = None
+    graphql_url: str = DEFAULT_GRAPHQL_URL
+    include: tuple[str, ...] = ("*",)
+    exclude: tuple[str, ...] = ()
+    quota_bytes: int | None = None
+    probe: ProbeSettings = field(default_factory=ProbeSettings)
+
+    def wants_bucket(self, bucket: str) -> bool:
+        if not any(fnmatch.fnmatchcase(bucket, pat) for pat in self.include):
+            return False
+        return not any(fnmatch.fnmatchcase(bucket, pat) for pat in self.exclude)
+
+    def probes_bucket(self, bucket: str) -> bool:
+        return self.probe.enabled and any(
+            fnmatch.fnmatchcase(bucket, pat) for pat in self.probe.buckets
+        )
+
+
+@dataclass(frozen=True)
+class InventorySettings:
+    top_n: int = 20
+    newest_n: int = 20
+    large_object_bytes: int = 1_000_000_000
+    max_extensions: int = 500
+    page_size: int = 1000
+
+
+@dataclass(frozen=True)
+class Retention:
+    job_runs_days: int = 30
+    events_days: int = 90
+    inventories_kept: int = 14
+
+
+@dataclass(frozen=True)
+class S3Settings:
+    connect_timeout: float = 10.0
+    read_timeout: float = 60.0
+    max_attempts: int = 5
+
+
+@dataclass(frozen=True)
+class Config:
+    accounts: tuple[AccountConfig, ...]
+    store_url: str
+    store_url_source: str
+    path: Path | None = None
+    timezone: str = "UTC"
+    refresh_seconds: float = 5.0
+    schedules: dict[str, Schedule] = field(default_factory=dict)
+    inventory: InventorySettings = field(default_factory=InventorySettings)
+    retention: Retention = field(default_factory=Retention)
+    s3: S3Settings = field(default_factory=S3Settings)
+    keymap: dict[str, str] = field(default_factory=dict)
+    demo: bool = False
+
+    def account(self, name: str | None = None) -> AccountConfig:
+        if name is None:
+            return self.accounts[0]
+        for acc in self.accounts:
+            if acc.name == name:
+                return acc
+        raise KeyError(name)

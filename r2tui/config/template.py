@@ -1,0 +1,72 @@
+"""The commented starter file that `r2tui config init` writes."""
+
+STARTER = '''\
+# r2tui configuration. Every key is optional unless marked; the values shown
+# are the defaults. Secrets never need to live in this file: name an
+# environment variable (NAME_env) or a file (NAME_file) instead.
+
+# Time zone for cron schedules and for "today" in reports (IANA name).
+timezone = "UTC"
+# How often the TUI re-reads the store, in seconds ("+" and "-" change it live).
+refresh_seconds = 5
+
+[store]
+# Any Peewee database URL. Default: SQLite in the user data folder.
+# A team can share one PostgreSQL store: "postgresql://user@host:5432/r2tui".
+# url = "sqlite:////home/me/.local/share/r2tui/r2tui.db"
+
+[schedule]
+# An interval ("30s", "5m", "6h", "1d") or a five-field cron line.
+collect_metrics = "5m"
+inventory = "0 3 * * *"        # a full listing costs one Class A op per 1,000 keys
+calculate_costs = "0 */6 * * *"
+check_alerts = "1m"
+daily_report = "0 0 * * *"
+monthly_report = "0 0 1 * *"
+
+[inventory]
+top_n = 20                     # largest objects kept per bucket
+newest_n = 20                  # newest objects kept per bucket
+large_object = "1 GB"          # new objects above this size are reported
+max_extensions = 500           # distinct file types tracked per bucket
+
+[retention]
+job_runs_days = 30
+events_days = 90
+inventories_kept = 14          # detailed breakdowns kept per bucket
+
+[s3]
+connect_timeout = 10
+read_timeout = 60
+max_attempts = 5
+
+[accounts.main]
+# Required: your Cloudflare account id (dashboard -> R2 -> Account ID),
+# or endpoint_url for another S3-compatible endpoint.
+account_id = "0123456789abcdef0123456789abcdef"
+# jurisdiction = "eu"          # for EU-jurisdiction buckets
+# endpoint_url = "https://<account_id>.r2.cloudflarestorage.com"
+region = "auto"
+# An R2 API token's S3 credentials (read-only is enough unless probes are on).
+# Default: the R2_ACCESS_KEY_ID and R2_SECRET_ACCESS_KEY environment variables.
+access_key_id_env = "R2_ACCESS_KEY_ID"
+secret_access_key_env = "R2_SECRET_ACCESS_KEY"
+# secret_access_key_file = "~/.config/r2tui/secret"
+# profile = "r2"               # or an AWS credentials profile
+# A Cloudflare API token with Account Analytics: Read (optional).
+# api_token_env = "CLOUDFLARE_API_TOKEN"
+include = ["*"]                # bucket name globs to watch
+exclude = []
+# quota = "1 TB"               # show used versus quota
+
+[accounts.main.probe]
+# A canary per bucket: PUT, GET, HEAD and DELETE a tiny object under prefix.
+# Needs write access; costs 1 Class A and 2 Class B operations per bucket a run.
+enabled = false
+buckets = ["*"]
+prefix = ".r2tui-probe/"
+
+[keymap]
+# Rebind any key by its binding id (see `?` in the app), e.g.:
+# refresh = "space,r"
+'''

@@ -1,0 +1,85 @@
+"""What sources observe, as plain data: sources produce these, the store
+writes them. Neither side knows the other."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class ObjectEntry:
+    key: str
+    size: int
+    last_modified: float  # epoch seconds, UTC
+    storage_class: str
+
+
+@dataclass(frozen=True)
+class Tally:
+    """Objects and bytes under one key of a breakdown."""
+
+    objects: int
+    bytes: int
+
+
+@dataclass(frozen=True)
+class BucketInventory:
+    bucket: str
+    started_at: float
+    finished_at: float
+    objects: int
+    bytes: int
+    by_extension: dict[str, Tally]
+    by_storage_class: dict[str, Tally]
+    largest: list[ObjectEntry]
+    newest: list[ObjectEntry]
+    new_large: list[ObjectEntry]  # created since the previous inventory, above the threshold
+    new_large_count: int  # may exceed len(new_large), which is capped
+    list_requests: int
+    other_extensions: bool = False  # distinct types beyond the cap counted as "(other)"
+
+
+@dataclass(frozen=True)
+class ProbeStep:
+    operation: str  # PutObject, GetObject, HeadObject, DeleteObject
+    ok: bool
+    ms: float
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    bucket: str
+    at: float
+    steps: list[ProbeStep]
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.steps) and all(s.ok for s in self.steps)
+
+    @property
+    def error(self) -> str | None:
+        return next((f"{s.operation}: {s.error}" for s in self.steps if not s.ok), None)
+
+
+@dataclass
+class RequestTally:
+    """Requests the monitor itself sent, by R2 operation class."""
+
+    class_a: int = 0
+    class_b: int = 0
+    free: int = 0
+    by_operation: dict[str, int] = field(default_factory=dict)
+
+    def add(self, operation: str, op_class: str) -> None:
+        self.by_operation[operation] = self.by_operation.get(operation, 0) + 1
+        if op_class == "A":
+            self.class_a += 1
+        elif op_class == "B":
+            self.class_b += 1
+        else:
+            self.free += 1
+
+    @property
+    def total(self) -> int:
+        return self.class_a + self.class_b + self.free

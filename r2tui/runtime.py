@@ -1,0 +1,45 @@
+"""Start-up shared by the CLI commands and the app: logging, the demo account."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import logging.handlers
+from pathlib import Path
+
+from r2tui import paths
+from r2tui.config import Config
+
+_configured = False
+
+
+def setup_logging(level: str = "INFO", path: Path | None = None) -> Path | None:
+    """Log to a file, never to the terminal the TUI draws on."""
+    global _configured
+    if _configured:
+        return path
+    path = path or paths.log_file()
+    root = logging.getLogger()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler: logging.Handler = logging.handlers.RotatingFileHandler(
+            path, maxBytes=5_000_000, backupCount=3, encoding="utf-8")
+    except OSError:
+        handler = logging.NullHandler()  # a read-only home must not stop the app
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root.addHandler(handler)
+    root.setLevel(level)
+    # Request-level logs from these are noise; botocore DEBUG would also log signed headers.
+    for noisy in ("botocore", "boto3", "urllib3", "werkzeug", "apscheduler", "httpx", "peewee"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    _configured = True
+    return path
+
+
+def with_demo_account(config: Config, scale: float = 1.0, traffic: bool = True):  # type: ignore[no-untyped-def]
+    """Start the demo account; returns (config pointing at it, the running demo)."""
+    from r2tui.sources.demo import DemoAccount
+
+    demo = DemoAccount(scale=scale, traffic=traffic)
+    account = demo.start()
+    return dataclasses.replace(config, accounts=(account,)), demo

@@ -1,0 +1,173 @@
+"""APScheduler wiring: the same jobs embedded in the TUI or headless.
+
+A job runs at most once at a time whether the schedule or a user started it
+(a per-job lock), missed runs coalesce into one, and a job whose last
+success is older than its period runs as soon as the collector starts.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from r2tui.config import Schedule
+from r2tui.jobs import JOBS, JobContext, JobResult, run_job
+from r2tui.store import queries, writes
+
+log = logging.getLogger(__name__)
+MISFIRE_GRACE_SECONDS = 300
+
+
+def trigger_for(schedule: Schedule, tz: str) -> IntervalTrigger | CronTrigger:
+    if schedule.seconds is not None:
+        return IntervalTrigger(seconds=schedule.seconds, timezone=ZoneInfo(tz))
+    assert schedule.cron is not None
+    return CronTrigger.from_crontab(schedule.cron, timezone=ZoneInfo(tz))
+
+
+def is_due(schedule: Schedule, tz: str, last_success: float | None, now: float) -> bool:
+    """True when the run after the last success should already have happened."""
+    if last_success is None:
+        return True
+    if schedule.seconds is not None:
+        return last_success + schedule.seconds <= now
+    trigger = trigger_for(schedule, tz)
+    last = datetime.fromtimestamp(last_success, UTC)
+    following = trigger.get_next_fire_time(None, last)
+    return following is not None and following.timestamp() <= now
+
+
+class Collector:
+    """Owns the scheduler and the jobs' locks; reports each result to `on_result`."""
+
+    def __init__(self, ctx: JobContext, on_result: Callable[[JobResult], None] | None = None,
+                 on_start: Callable[[str], None] | None = None) -> None:
+        self.ctx = ctx
+        self.on_result = on_result
+        self.on_start = on_start
+        self.scheduler: BaseScheduler | None = None
+        self._locks = {name: threading.Lock() for name in JOBS}
+        self._running: set[str] = set()
+        self._state_lock = threading.Lock()
+        self.paused = False
+
+    @property
+    def running_jobs(self) -> list[str]:
+        with self._state_lock:
+            return sorted(self._running)
+
+    def scheduled_jobs(self) -> list[str]:
+        return [n for n in self.ctx.config.schedules if JOBS[n].implemented]
+
+    def run(self, name: str) -> JobResult | None:
+        """Run a job now on this thread; None if it is already running."""
+        lock = self._locks[name]
+        if not lock.acquire(blocking=False):
+            return None
+        try:
+            with self._state_lock:
+                self._running.add(name)
+            if self.on_start:
+                self.on_start(name)
+            result = run_job(name, self.ctx)
+        finally:
+            with self._state_lock:
+                self._running.discard(name)
+            lock.release()
+            # Worker threads come and go; each must hand its store connection back.
+            self.ctx.store.db.close()
+        if self.on_result:
+            try:
+                self.on_result(result)
+            except Exception:
+                log.exception("result callback failed for %s", name)
+        return result
+
+    def _configure(self, scheduler: BaseScheduler) -> BaseScheduler:
+        cfg = self.ctx.config
+        try:
+            writes.abandon_stale_runs(self.ctx.store)
+        except Exception as exc:
+            log.warning("cannot close stale runs: %s", exc)
+        now = self.ctx.clock()
+        for name in self.scheduled_jobs():
+            schedule = cfg.schedules[name]
+            due = is_due(schedule, cfg.timezone, self._last_success(name), now)
+            kwargs: dict[str, Any] = {}
+            if due:
+                kwargs["next_run_time"] = datetime.now(UTC)
+            scheduler.add_job(self.run, trigger_for(schedule, cfg.timezone), args=[name],
+                              id=name, name=name, **kwargs)
+        return scheduler
+
+    def _last_success(self, name: str) -> float | None:
+        try:
+            return queries.last_success(name, [a.name for a in self.ctx.config.accounts])
+        except Exception as exc:
+            log.warning("cannot read the last run of %s: %s", name, exc)
+            return None
+
+    @staticmethod
+    def _defaults() -> dict[str, Any]:
+        # misfire_grace_time must be an int: APScheduler rejects a float.
+        return {"coalesce": True, "max_instances": 1, "misfire_grace_time": MISFIRE_GRACE_SECONDS}
+
+    def start_embedded(self) -> None:
+        """Start on the running asyncio loop (call from the app's on_mount)."""
+        scheduler = AsyncIOScheduler(job_defaults=self._defaults(), timezone=UTC)
+        self.scheduler = self._configure(scheduler)
+        scheduler.start()
+
+    def pause(self) -> None:
+        self.paused = True
+        if self.scheduler is not None:
+            self.scheduler.pause()
+
+    def resume(self) -> None:
+        self.paused = False
+        if self.scheduler is not None:
+            self.scheduler.resume()
+
+    def stop(self, timeout: float = 10.0) -> bool:
+        """Stop scheduling, ask jobs to stop, wait for them; True if all ended."""
+        self.ctx.stop.set()
+        if self.scheduler is not None and self.scheduler.running:
+            self.scheduler.pause()
+        deadline = time.monotonic() + timeout
+        while self.running_jobs and time.monotonic() < deadline:
+            self.ctx.stop.wait(0.05)
+        if self.scheduler is not None and self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        return not self.running_jobs
+
+    def run_forever(self) -> None:
+        """Headless: block until Ctrl-C or SIGTERM, then stop cleanly."""
+        scheduler = BlockingScheduler(job_defaults=self._defaults(), timezone=UTC)
+        self.scheduler = self._configure(scheduler)
+
+        def on_signal(signum: int, _frame: object) -> None:
+            log.info("signal %s: stopping", signum)
+            self.ctx.stop.set()
+            scheduler.shutdown(wait=False)
+
+        previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            scheduler.start()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+            self.stop()

@@ -1,0 +1,1 @@
+"""Sources observe R2 (and the demo account); they never touch the store."""

@@ -1,0 +1,117 @@
+"""R2 through its S3 API with boto3: bucket lists, streamed inventories, probes."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+from botocore.config import Config as BotoConfig
+
+from r2tui.config import AccountConfig, InventorySettings, S3Settings
+from r2tui.observations import BucketInventory, ProbeResult, ProbeStep, RequestTally
+from r2tui.pricing import operation_class
+from r2tui.sources.errors import Cancelled, describe_error
+from r2tui.sources.fold import InventoryFold
+
+PROBE_BODY = b"r2tui canary\n"
+
+
+def make_client(account: AccountConfig, settings: S3Settings,
+                tally: RequestTally | None = None) -> Any:
+    """A boto3 S3 client for the account; every HTTP attempt it sends is tallied."""
+    session = boto3.session.Session(profile_name=account.profile) if account.profile else (
+        boto3.session.Session())
+    kwargs: dict[str, Any] = {}
+    if account.access_key_id and account.secret_access_key:
+        kwargs["aws_access_key_id"] = account.access_key_id.reveal()
+        kwargs["aws_secret_access_key"] = account.secret_access_key.reveal()
+    client = session.client(
+        "s3",
+        endpoint_url=account.endpoint_url,
+        region_name=account.region,
+        config=BotoConfig(
+            signature_version="s3v4",
+            retries={"mode": "standard", "max_attempts": settings.max_attempts},
+            connect_timeout=settings.connect_timeout,
+            read_timeout=settings.read_timeout,
+            # boto3 1.36+ sends aws-chunked CRC32 checksums by default; R2 rejects them.
+            request_checksum_calculation="when_required",
+            response_checksum_validation="when_required",
+            s3={"addressing_style": "path"},
+        ),
+        **kwargs,
+    )
+    if tally is not None:
+        lock = threading.Lock()
+
+        def count(event_name: str, **_: Any) -> None:
+            operation = event_name.rsplit(".", 1)[-1]
+            with lock:
+                tally.add(operation, operation_class(operation))
+
+        # before-send fires once per HTTP attempt, retries included: each is billed.
+        client.meta.events.register("before-send.s3", count)
+    return client
+
+
+def list_buckets(client: Any) -> list[str]:
+    return sorted(b["Name"] for b in client.list_buckets().get("Buckets", []))
+
+
+def inventory_bucket(client: Any, bucket: str, settings: InventorySettings,
+                     since: float | None = None, stop: threading.Event | None = None,
+                     clock: Callable[[], float] = time.time) -> BucketInventory:
+    """List every object of `bucket` page by page and fold it; raises on failure
+    so that nothing partial is ever kept."""
+    fold = InventoryFold(bucket, top_n=settings.top_n, newest_n=settings.newest_n,
+                         large_object_bytes=settings.large_object_bytes,
+                         max_extensions=settings.max_extensions, since=since)
+    started = clock()
+    pages = 0
+    paginator = client.get_paginator("list_objects_v2")
+    for page in paginator.paginate(Bucket=bucket,
+                                   PaginationConfig={"PageSize": settings.page_size}):
+        pages += 1
+        for obj in page.get("Contents", ()):
+            fold.add(obj["Key"], obj["Size"], obj["LastModified"].timestamp(),
+                     obj.get("StorageClass") or "STANDARD")
+        if stop is not None and stop.is_set():
+            raise Cancelled()
+    return fold.result(started, clock(), pages)
+
+
+def probe_bucket(client: Any, bucket: str, prefix: str,
+                 clock: Callable[[], float] = time.time) -> ProbeResult:
+    """PUT, GET, HEAD and DELETE a tiny object; latency and outcome per step.
+    Failures are recorded with their reason, never raised."""
+    key = f"{prefix}{os.uname().nodename}-{os.getpid()}-{uuid.uuid4().hex[:12]}"
+    at = clock()
+    steps: list[ProbeStep] = []
+    endpoint = client.meta.endpoint_url
+
+    def step(operation: str, call: Callable[[], Any]) -> bool:
+        t0 = time.perf_counter()
+        try:
+            call()
+        except Exception as exc:  # a probe reports every failure, whatever its kind
+            ms = (time.perf_counter() - t0) * 1000
+            steps.append(ProbeStep(operation, False, ms, describe_error(exc, endpoint, bucket)))
+            return False
+        steps.append(ProbeStep(operation, True, (time.perf_counter() - t0) * 1000))
+        return True
+
+    def get() -> None:
+        body = client.get_object(Bucket=bucket, Key=key)["Body"].read()
+        if body != PROBE_BODY:
+            raise ValueError(f"read back {len(body)} bytes that differ from what was written")
+
+    if step("PutObject", lambda: client.put_object(Bucket=bucket, Key=key, Body=PROBE_BODY)):
+        step("GetObject", get)
+        step("HeadObject", lambda: client.head_object(Bucket=bucket, Key=key))
+        step("DeleteObject", lambda: client.delete_object(Bucket=bucket, Key=key))
+    return ProbeResult(bucket=bucket, at=at, steps=steps)

@@ -1,0 +1,99 @@
+"""The dashboard snapshot as one JSON-ready document (`r2tui status --json`)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from r2tui.store.queries import (
+    ActivityRow,
+    BucketStorage,
+    CollectorView,
+    Dashboard,
+    ObjectRow,
+    StorageView,
+    TallyRow,
+)
+
+
+def iso(ts: float | None) -> str | None:
+    if ts is None:
+        return None
+    return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")
+
+
+def _tallies(rows: list[TallyRow]) -> dict[str, dict[str, int]]:
+    return {r.key: {"objects": r.objects, "bytes": r.bytes} for r in rows}
+
+
+def _objects(rows: list[ObjectRow], with_bucket: bool = False) -> list[dict[str, Any]]:
+    out = []
+    for o in rows:
+        d: dict[str, Any] = {"key": o.key, "size": o.size,
+                             "last_modified": iso(o.last_modified),
+                             "storage_class": o.storage_class}
+        if with_bucket:
+            d = {"bucket": o.bucket, **d}
+        out.append(d)
+    return out
+
+
+def _bucket(b: BucketStorage) -> dict[str, Any]:
+    return {
+        "name": b.name, "objects": b.objects, "bytes": b.bytes,
+        "inventoried_at": iso(b.inventoried_at), "list_requests": b.list_requests,
+        "by_extension": _tallies(b.by_extension),
+        "by_storage_class": _tallies(b.by_storage_class),
+        "largest": _objects(b.largest), "newest": _objects(b.newest),
+        "other_extensions": b.other_extensions,
+    }
+
+
+def storage_doc(s: StorageView) -> dict[str, Any]:
+    return {
+        "total_objects": s.total_objects,
+        "total_bytes": s.total_bytes,
+        "bucket_count": len(s.buckets),
+        "quota_bytes": s.quota_bytes,
+        "usage_pct": None if s.usage_pct is None else round(s.usage_pct, 3),
+        "by_extension": _tallies(s.by_extension),
+        "by_storage_class": _tallies(s.by_storage_class),
+        "largest": _objects(s.largest, with_bucket=True),
+        "not_inventoried": s.not_inventoried,
+        "oldest_inventory_at": iso(s.oldest_inventory_at),
+        "monitor_spend": {
+            "since": iso(s.spend.since), "class_a_requests": s.spend.class_a,
+            "class_b_requests": s.spend.class_b, "free_requests": s.spend.free,
+            "usd_list_price": round(s.spend.usd, 6),
+        },
+        "buckets": [_bucket(b) for b in s.buckets],
+    }
+
+
+def collector_doc(c: CollectorView) -> dict[str, Any]:
+    return {
+        "state": c.state, "detail": c.detail, "last_success_at": iso(c.last_success_at),
+        "jobs": [{"job": j.job, "started_at": iso(j.started_at), "finished_at": iso(j.finished_at),
+                  "ok": j.ok, "items": j.items, "error": j.error, "host": j.host}
+                 for j in c.jobs],
+    }
+
+
+def activity_doc(rows: list[ActivityRow]) -> list[dict[str, Any]]:
+    return [{"ts": iso(r.ts), "kind": r.kind, "level": r.level, "bucket": r.bucket,
+             "message": r.message} for r in rows]
+
+
+def dashboard_doc(d: Dashboard, demo: bool = False) -> dict[str, Any]:
+    return {
+        "account": d.account,
+        "demo": demo,
+        "generated_at": iso(d.generated_at),
+        "data_age_s": d.data_age_s,
+        "collector": collector_doc(d.collector),
+        "metrics": d.metrics,
+        "costs": d.costs,
+        "storage": storage_doc(d.storage),
+        "activity": activity_doc(d.activity),
+        "alerts": d.alerts,
+    }

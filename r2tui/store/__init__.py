@@ -1,0 +1,5 @@
+"""The store: the single source of truth every view reads."""
+
+from r2tui.store.db import Store, StoreError, open_store, redact_url
+
+__all__ = ["Store", "StoreError", "open_store", "redact_url"]

@@ -1,0 +1,326 @@
+"""The read side: plain dataclasses for the panes, reports and `status --json`.
+
+Every function is a handful of queries whatever the number of buckets, so a
+pane refresh stays cheap on a busy store.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from peewee import fn
+
+from r2tui.metrics import ACCOUNT
+from r2tui.pricing import request_cost_usd
+from r2tui.store.models import (
+    Bucket,
+    Event,
+    Inventory,
+    InventoryBreakdown,
+    InventoryObject,
+    JobRun,
+    Sample,
+)
+
+# A run still open after this long belongs to a process that died elsewhere.
+STALE_RUN_SECONDS = 6 * 3600
+
+
+@dataclass(frozen=True)
+class TallyRow:
+    key: str
+    objects: int
+    bytes: int
+
+
+@dataclass(frozen=True)
+class ObjectRow:
+    bucket: str
+    key: str
+    size: int
+    last_modified: int
+    storage_class: str
+
+
+@dataclass(frozen=True)
+class BucketStorage:
+    name: str
+    objects: int
+    bytes: int
+    inventoried_at: int
+    list_requests: int
+    duration_s: float
+    by_extension: list[TallyRow] = field(default_factory=list)
+    by_storage_class: list[TallyRow] = field(default_factory=list)
+    largest: list[ObjectRow] = field(default_factory=list)
+    newest: list[ObjectRow] = field(default_factory=list)
+    other_extensions: bool = False
+
+
+@dataclass(frozen=True)
+class MonitorSpend:
+    since: int
+    class_a: int
+    class_b: int
+    free: int
+    usd: float
+
+
+@dataclass(frozen=True)
+class StorageView:
+    account: str
+    total_objects: int
+    total_bytes: int
+    buckets: list[BucketStorage]
+    by_extension: list[TallyRow]
+    by_storage_class: list[TallyRow]
+    largest: list[ObjectRow]
+    spend: MonitorSpend
+    not_inventoried: list[str]  # buckets seen but never listed yet
+    quota_bytes: int | None = None
+    oldest_inventory_at: int | None = None
+
+    @property
+    def usage_pct(self) -> float | None:
+        if not self.quota_bytes:
+            return None
+        return 100.0 * self.total_bytes / self.quota_bytes
+
+    @property
+    def has_data(self) -> bool:
+        return bool(self.buckets)
+
+
+@dataclass(frozen=True)
+class ActivityRow:
+    id: int
+    ts: int
+    kind: str
+    level: str
+    bucket: str | None
+    message: str
+
+
+@dataclass(frozen=True)
+class JobStatus:
+    job: str
+    started_at: int
+    finished_at: int | None
+    ok: bool | None
+    items: int
+    error: str | None
+    host: str
+
+    @property
+    def running(self) -> bool:
+        return self.finished_at is None and time.time() - self.started_at < STALE_RUN_SECONDS
+
+
+@dataclass(frozen=True)
+class CollectorView:
+    state: str  # "never", "idle", "running", "failing"
+    detail: str
+    jobs: list[JobStatus]
+    last_success_at: int | None
+
+
+@dataclass(frozen=True)
+class ProbeRow:
+    bucket: str
+    at: int
+    ok: bool
+    ms: dict[str, float]  # "put", "get", "head", "delete" → latency of the last probe
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    account: str
+    generated_at: int
+    storage: StorageView
+    activity: list[ActivityRow]
+    collector: CollectorView
+    probes: list[ProbeRow] = field(default_factory=list)
+    # Filled by their own issues; empty until then, never invented.
+    metrics: dict = field(default_factory=dict)
+    costs: dict = field(default_factory=dict)
+    alerts: dict = field(default_factory=dict)
+
+    @property
+    def data_age_s(self) -> int | None:
+        last = self.collector.last_success_at
+        return None if last is None else max(0, self.generated_at - last)
+
+
+def month_start(now: float) -> int:
+    d = datetime.fromtimestamp(now, UTC)
+    return int(datetime(d.year, d.month, 1, tzinfo=UTC).timestamp())
+
+
+def monitor_spend(account: str, since: int) -> MonitorSpend:
+    rows = (Sample.select(Sample.metric, fn.SUM(Sample.value))
+            .where(Sample.account == account, Sample.bucket == ACCOUNT, Sample.ts >= since,
+                   Sample.metric.in_(["monitor_class_a_ops", "monitor_class_b_ops",
+                                      "monitor_free_ops"]))
+            .group_by(Sample.metric).tuples())
+    sums = {metric: int(total or 0) for metric, total in rows}
+    a, b = sums.get("monitor_class_a_ops", 0), sums.get("monitor_class_b_ops", 0)
+    return MonitorSpend(since=since, class_a=a, class_b=b, free=sums.get("monitor_free_ops", 0),
+                        usd=request_cost_usd(a, b))
+
+
+def storage_view(account: str, quota_bytes: int | None = None, top_n: int = 20,
+                 now: float | None = None) -> StorageView:
+    now = time.time() if now is None else now
+    current = [b.name for b in Bucket.select(Bucket.name).where(
+        Bucket.account == account, Bucket.vanished_at.is_null()).order_by(Bucket.name)]
+    latest = (Inventory.select(Inventory.bucket, fn.MAX(Inventory.id).alias("last_id"))
+              .where(Inventory.account == account, Inventory.bucket.in_(current))
+              .group_by(Inventory.bucket))
+    invs = list(Inventory.select().where(Inventory.id.in_([r.last_id for r in latest])))
+    ids = [i.id for i in invs]
+    breakdowns: dict[int, dict[str, list[TallyRow]]] = defaultdict(lambda: defaultdict(list))
+    for row in InventoryBreakdown.select().where(InventoryBreakdown.inventory.in_(ids)):
+        breakdowns[row.inventory_id][row.dimension].append(
+            TallyRow(row.key, row.objects, row.bytes))
+    kept: dict[int, dict[str, list[ObjectRow]]] = defaultdict(lambda: defaultdict(list))
+    by_id = {i.id: i for i in invs}
+    for row in (InventoryObject.select().where(InventoryObject.inventory.in_(ids))
+                .order_by(InventoryObject.rank)):
+        kept[row.inventory_id][row.kind].append(ObjectRow(
+            by_id[row.inventory_id].bucket, row.key, row.size, row.last_modified,
+            row.storage_class))
+    buckets = sorted((
+        BucketStorage(
+            name=i.bucket, objects=i.objects, bytes=i.bytes, inventoried_at=i.finished_at,
+            list_requests=i.list_requests, duration_s=float(i.finished_at - i.started_at),
+            by_extension=_by_bytes(breakdowns[i.id]["extension"]),
+            by_storage_class=_by_bytes(breakdowns[i.id]["storage_class"]),
+            largest=kept[i.id]["largest"], newest=kept[i.id]["newest"],
+            other_extensions=i.other_extensions,
+        ) for i in invs), key=lambda b: (-b.bytes, b.name))
+    listed = {b.name for b in buckets}
+    return StorageView(
+        account=account,
+        total_objects=sum(b.objects for b in buckets),
+        total_bytes=sum(b.bytes for b in buckets),
+        buckets=buckets,
+        by_extension=_merge([b.by_extension for b in buckets]),
+        by_storage_class=_merge([b.by_storage_class for b in buckets]),
+        largest=sorted((o for b in buckets for o in b.largest),
+                       key=lambda o: (-o.size, o.bucket, o.key))[:top_n],
+        spend=monitor_spend(account, month_start(now)),
+        not_inventoried=[name for name in current if name not in listed],
+        quota_bytes=quota_bytes,
+        oldest_inventory_at=min((b.inventoried_at for b in buckets), default=None),
+    )
+
+
+def _by_bytes(rows: list[TallyRow]) -> list[TallyRow]:
+    return sorted(rows, key=lambda r: (-r.bytes, -r.objects, r.key))
+
+
+def _merge(tables: list[list[TallyRow]]) -> list[TallyRow]:
+    objects: dict[str, int] = defaultdict(int)
+    size: dict[str, int] = defaultdict(int)
+    for table in tables:
+        for row in table:
+            objects[row.key] += row.objects
+            size[row.key] += row.bytes
+    return _by_bytes([TallyRow(k, objects[k], size[k]) for k in objects])
+
+
+def bucket_names(account: str, include_vanished: bool = False) -> list[str]:
+    q = Bucket.select(Bucket.name).where(Bucket.account == account)
+    if not include_vanished:
+        q = q.where(Bucket.vanished_at.is_null())
+    return [b.name for b in q.order_by(Bucket.name)]
+
+
+def last_value(account: str, metric: str, bucket: str = ACCOUNT) -> float | None:
+    row = (Sample.select(Sample.value)
+           .where(Sample.account == account, Sample.metric == metric, Sample.bucket == bucket)
+           .order_by(Sample.ts.desc(), Sample.id.desc()).first())
+    return row.value if row else None
+
+
+def last_success(job: str, accounts: list[str]) -> float | None:
+    """When `job` last succeeded for every one of `accounts` (the oldest of them)."""
+    rows = dict(JobRun.select(JobRun.account, fn.MAX(JobRun.finished_at))
+                .where(JobRun.job == job, JobRun.ok == True,  # noqa: E712
+                       JobRun.account.in_(accounts))
+                .group_by(JobRun.account).tuples())
+    if any(rows.get(a) is None for a in accounts):
+        return None
+    return float(min(rows[a] for a in accounts))
+
+
+def activity(account: str, limit: int = 200, kinds: list[str] | None = None) -> list[ActivityRow]:
+    q = Event.select().where(Event.account.in_([account, ACCOUNT]))
+    if kinds:
+        q = q.where(Event.kind.in_(kinds))
+    return [ActivityRow(e.id, e.ts, e.kind, e.level, e.bucket, e.message)
+            for e in q.order_by(Event.ts.desc(), Event.id.desc()).limit(limit)]
+
+
+def collector(account: str, now: float | None = None) -> CollectorView:
+    now = time.time() if now is None else now
+    last = (JobRun.select(JobRun.job, fn.MAX(JobRun.id).alias("last_id"))
+            .where(JobRun.account.in_([account, ACCOUNT])).group_by(JobRun.job))
+    runs = list(JobRun.select().where(JobRun.id.in_([r.last_id for r in last]))
+                .order_by(JobRun.job))
+    jobs = [JobStatus(r.job, r.started_at, r.finished_at, r.ok, r.items, r.error, r.host)
+            for r in runs]
+    last_ok = (JobRun.select(fn.MAX(JobRun.finished_at))
+               .where(JobRun.account.in_([account, ACCOUNT]), JobRun.ok == True)  # noqa: E712
+               .scalar())
+    running = [j for j in jobs if j.finished_at is None and now - j.started_at < STALE_RUN_SECONDS]
+    failing = [j for j in jobs if j.finished_at is not None and j.ok is False]
+    if running:
+        state, detail = "running", ", ".join(j.job for j in running)
+    elif failing:
+        worst = max(failing, key=lambda j: j.finished_at or 0)
+        state, detail = "failing", f"{worst.job}: {worst.error or 'failed'}"
+    elif jobs:
+        state, detail = "idle", ""
+    else:
+        state, detail = "never", "no collection has run yet"
+    return CollectorView(state=state, detail=detail, jobs=jobs,
+                         last_success_at=int(last_ok) if last_ok is not None else None)
+
+
+PROBE_STEPS = ("put", "get", "head", "delete")
+
+
+def probes(account: str, now: float, window: int = 86400) -> list[ProbeRow]:
+    """The last probe of each bucket in the window."""
+    names = ["probe_ok"] + [f"probe_{s}_ms" for s in PROBE_STEPS]
+    rows = (Sample.select(Sample.bucket, Sample.metric, Sample.value, Sample.ts)
+            .where(Sample.account == account, Sample.metric.in_(names),
+                   Sample.ts >= int(now) - window)
+            .order_by(Sample.ts.desc(), Sample.id.desc()).tuples())
+    last_at: dict[str, int] = {}
+    ok: dict[str, bool] = {}
+    ms: dict[str, dict[str, float]] = defaultdict(dict)
+    for bucket, metric, value, ts in rows:
+        if metric == "probe_ok":
+            if bucket not in last_at:
+                last_at[bucket], ok[bucket] = ts, value >= 1.0
+        elif bucket in last_at and ts == last_at[bucket]:
+            ms[bucket].setdefault(metric[len("probe_"):-len("_ms")], value)
+    return [ProbeRow(b, last_at[b], ok[b], dict(ms[b])) for b in sorted(last_at)]
+
+
+def dashboard(account: str, quota_bytes: int | None = None, activity_limit: int = 200,
+              now: float | None = None) -> Dashboard:
+    now = time.time() if now is None else now
+    return Dashboard(
+        account=account,
+        generated_at=int(now),
+        storage=storage_view(account, quota_bytes, now=now),
+        activity=activity(account, activity_limit),
+        collector=collector(account, now),
+        probes=probes(account, now),
+    )

@@ -1,0 +1,198 @@
+"""The write side: every change the jobs make, each in one transaction."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from peewee import fn
+
+from r2tui.metrics import ACCOUNT
+from r2tui.observations import BucketInventory, ObjectEntry
+from r2tui.store.db import Store
+from r2tui.store.models import (
+    Bucket,
+    Event,
+    Inventory,
+    InventoryBreakdown,
+    InventoryObject,
+    JobRun,
+    Sample,
+)
+
+HOST = socket.gethostname()
+
+
+@dataclass(frozen=True)
+class SampleRow:
+    metric: str
+    value: float
+    bucket: str = ACCOUNT
+
+
+@dataclass(frozen=True)
+class EventRow:
+    kind: str
+    level: str
+    message: str
+    bucket: str | None = None
+    data: dict | None = None
+
+
+def _now() -> int:
+    return int(time.time())
+
+
+def add_samples(store: Store, account: str, rows: Iterable[SampleRow], ts: float | None = None
+                ) -> int:
+    t = int(ts if ts is not None else time.time())
+    data = [(t, account, r.bucket, r.metric, float(r.value)) for r in rows]
+    if data:
+        with store.db.atomic():
+            fields = [Sample.ts, Sample.account, Sample.bucket, Sample.metric, Sample.value]
+            for i in range(0, len(data), 500):
+                Sample.insert_many(data[i:i + 500], fields=fields).execute()
+    return len(data)
+
+
+def add_events(store: Store, account: str, rows: Iterable[EventRow], ts: float | None = None
+               ) -> None:
+    t = int(ts if ts is not None else time.time())
+    data = [
+        {"ts": t, "account": account, "bucket": r.bucket, "kind": r.kind, "level": r.level,
+         "message": r.message, "data": json.dumps(r.data) if r.data is not None else None}
+        for r in rows
+    ]
+    if data:
+        with store.db.atomic():
+            Event.insert_many(data).execute()
+
+
+def start_job_run(store: Store, job: str, account: str, ts: float | None = None) -> int:
+    started = int(ts if ts is not None else time.time())
+    return JobRun.insert(job=job, account=account, started_at=started, host=HOST,
+                         pid=os.getpid()).execute()
+
+
+def finish_job_run(store: Store, run_id: int, ok: bool, items: int, error: str | None,
+                   ts: float | None = None) -> None:
+    finished = int(ts if ts is not None else time.time())
+    JobRun.update(finished_at=finished, ok=ok, items=items, error=error).where(
+        JobRun.id == run_id).execute()
+
+
+def abandon_stale_runs(store: Store) -> int:
+    """Close runs this host left open when a process died (kill -9, power loss)."""
+    open_runs = JobRun.select(JobRun.id, JobRun.pid).where(
+        JobRun.finished_at.is_null(), JobRun.host == HOST)
+    dead = [r.id for r in open_runs if r.pid != os.getpid() and not _pid_alive(r.pid)]
+    if dead:
+        JobRun.update(finished_at=_now(), ok=False,
+                      error="abandoned: the process running it ended").where(
+            JobRun.id.in_(dead)).execute()
+    return len(dead)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@dataclass(frozen=True)
+class BucketChanges:
+    new: list[str]
+    vanished: list[str]
+
+
+def sync_buckets(store: Store, account: str, seen: Sequence[str], ts: float | None = None
+                 ) -> BucketChanges:
+    """Record the account's current bucket set; report new and vanished buckets."""
+    t = int(ts if ts is not None else time.time())
+    with store.write():
+        rows = {b.name: b for b in Bucket.select().where(Bucket.account == account)}
+        new = [name for name in seen if name not in rows or rows[name].vanished_at is not None]
+        vanished = [n for n, b in rows.items() if n not in seen and b.vanished_at is None]
+        for name in seen:
+            if name in rows:
+                Bucket.update(last_seen=t, vanished_at=None).where(
+                    Bucket.id == rows[name].id).execute()
+            else:
+                Bucket.insert(account=account, name=name, first_seen=t, last_seen=t).execute()
+        if vanished:
+            Bucket.update(vanished_at=t).where(
+                Bucket.account == account, Bucket.name.in_(vanished)).execute()
+    return BucketChanges(new=new, vanished=vanished)
+
+
+def previous_inventory_start(store: Store, account: str, bucket: str) -> float | None:
+    row = (Inventory.select(fn.MAX(Inventory.started_at))
+           .where(Inventory.account == account, Inventory.bucket == bucket).scalar())
+    return float(row) if row is not None else None
+
+
+def save_inventory(store: Store, account: str, inv: BucketInventory,
+                   samples: Iterable[SampleRow] = (), events: Iterable[EventRow] = (),
+                   keep: int = 14) -> int:
+    """Write one bucket's inventory with its samples and events, all or nothing,
+    and drop the oldest detailed inventories beyond `keep`."""
+    t = int(inv.finished_at)
+    with store.write():
+        inv_id = Inventory.insert(
+            account=account, bucket=inv.bucket, started_at=int(inv.started_at),
+            finished_at=t, objects=inv.objects, bytes=inv.bytes,
+            list_requests=inv.list_requests, other_extensions=inv.other_extensions,
+        ).execute()
+        breakdown = [
+            (inv_id, dim, key, tally.objects, tally.bytes)
+            for dim, table in (("extension", inv.by_extension),
+                               ("storage_class", inv.by_storage_class))
+            for key, tally in table.items()
+        ]
+        for i in range(0, len(breakdown), 500):
+            InventoryBreakdown.insert_many(breakdown[i:i + 500], fields=[
+                InventoryBreakdown.inventory, InventoryBreakdown.dimension,
+                InventoryBreakdown.key, InventoryBreakdown.objects, InventoryBreakdown.bytes,
+            ]).execute()
+        kept = _object_rows(inv_id, "largest", inv.largest) + _object_rows(
+            inv_id, "newest", inv.newest) + _object_rows(inv_id, "new_large", inv.new_large)
+        if kept:
+            InventoryObject.insert_many(kept).execute()
+        add_samples(store, account, samples, ts=t)
+        add_events(store, account, events, ts=t)
+        old = [r.id for r in Inventory.select(Inventory.id)
+               .where(Inventory.account == account, Inventory.bucket == inv.bucket)
+               .order_by(Inventory.finished_at.desc(), Inventory.id.desc()).offset(keep)]
+        if old:
+            # Children first: a PostgreSQL store made elsewhere may lack ON DELETE CASCADE.
+            InventoryBreakdown.delete().where(InventoryBreakdown.inventory.in_(old)).execute()
+            InventoryObject.delete().where(InventoryObject.inventory.in_(old)).execute()
+            Inventory.delete().where(Inventory.id.in_(old)).execute()
+    return inv_id
+
+
+def _object_rows(inv_id: int, kind: str, entries: list[ObjectEntry]) -> list[dict]:
+    return [
+        {"inventory": inv_id, "kind": kind, "rank": i, "key": e.key, "size": e.size,
+         "last_modified": int(e.last_modified), "storage_class": e.storage_class}
+        for i, e in enumerate(entries)
+    ]
+
+
+def purge(store: Store, job_runs_days: int, events_days: int, now: float | None = None
+          ) -> dict[str, int]:
+    t = int(now if now is not None else time.time())
+    with store.db.atomic():
+        runs = JobRun.delete().where(
+            JobRun.finished_at.is_null(False),
+            JobRun.finished_at < t - job_runs_days * 86400).execute()
+        events = Event.delete().where(Event.ts < t - events_days * 86400).execute()
+    return {"job_runs": runs, "events": events}

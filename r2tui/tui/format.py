@@ -1,0 +1,46 @@
+"""How numbers, sizes and times read on screen."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+
+from r2tui.units import human_bytes
+
+__all__ = ["age", "count", "duration", "human_bytes", "local_time", "pct", "usd"]
+
+
+def count(n: int | None) -> str:
+    return "–" if n is None else f"{n:,}"
+
+
+def pct(part: float, whole: float) -> str:
+    return f"{100 * part / whole:5.1f} %" if whole else "    –"
+
+
+def duration(seconds: float) -> str:
+    s = int(max(0, seconds))
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m {s % 60:02d}s" if s < 600 else f"{s // 60}m"
+    if s < 86400:
+        return f"{s // 3600}h {s % 3600 // 60:02d}m"
+    return f"{s // 86400}d {s % 86400 // 3600}h"
+
+
+def age(ts: float | None, now: float | None = None) -> str:
+    if ts is None:
+        return "never"
+    return duration((time.time() if now is None else now) - ts) + " ago"
+
+
+def local_time(ts: float, now: float | None = None) -> str:
+    """HH:MM:SS today, else the date too (local time: the store keeps UTC)."""
+    t = datetime.fromtimestamp(ts).astimezone()
+    today = datetime.fromtimestamp(time.time() if now is None else now).astimezone().date()
+    return t.strftime("%H:%M:%S") if t.date() == today else t.strftime("%Y-%m-%d %H:%M")
+
+
+def usd(v: float) -> str:
+    return f"${v:,.2f}" if v >= 0.01 or v == 0 else f"${v:.6f}"

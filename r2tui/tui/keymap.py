@@ -1,0 +1,46 @@
+"""Every binding the app has, for the help screen, the palette and keymap checks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.binding import Binding
+
+from r2tui.config import ConfigError, Problem
+
+# Terminals and tmux take these before an app sees them (XOFF, newline, ...).
+SWALLOWED = {"ctrl+s": "XOFF flow control", "ctrl+q": "XON flow control",
+             "ctrl+j": "a newline in most terminals", "ctrl+enter": "plain enter in most terminals",
+             "ctrl+m": "enter", "ctrl+i": "tab", "ctrl+z": "suspend", "ctrl+b": "tmux's prefix"}
+
+
+def all_bindings() -> list[tuple[str, Binding]]:
+    """(where, binding) for every binding with an id, in help order."""
+    from r2tui.tui.app import R2App
+    from r2tui.tui.panes.storage import StoragePane
+    from r2tui.tui.widgets.table import FilterTable
+
+    out: list[tuple[str, Binding]] = []
+    for where, cls in (("everywhere", R2App), ("storage pane", StoragePane),
+                       ("any table", FilterTable)):
+        for b in cls.BINDINGS:
+            if isinstance(b, Binding) and b.id:
+                out.append((where, b))
+    return out
+
+
+def check_keymap(keymap: dict[str, str], source: Path | None) -> None:
+    known = {b.id for _, b in all_bindings()}
+    problems = []
+    where = str(source) if source else "config"
+    for binding_id, keys in keymap.items():
+        if binding_id not in known:
+            problems.append(Problem(where, f"keymap.{binding_id}",
+                                    f"unknown binding id; valid: {', '.join(sorted(known))}"))
+            continue
+        for key in (k.strip() for k in keys.split(",")):
+            if key in SWALLOWED:
+                problems.append(Problem(where, f"keymap.{binding_id}",
+                                        f"{key} is {SWALLOWED[key]}: pick another key"))
+    if problems:
+        raise ConfigError(problems)

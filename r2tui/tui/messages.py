@@ -1,0 +1,51 @@
+"""Messages that carry results from worker threads to the event loop."""
+
+from __future__ import annotations
+
+from textual.message import Message
+
+from r2tui.config import Config
+from r2tui.jobs import JobResult
+from r2tui.store.queries import Dashboard
+
+
+class JobStarted(Message):
+    def __init__(self, job: str) -> None:
+        super().__init__()
+        self.job = job
+
+
+class JobFinished(Message):
+    def __init__(self, result: JobResult) -> None:
+        super().__init__()
+        self.result = result
+
+
+class SnapshotReady(Message):
+    def __init__(self, dashboard: Dashboard, read_ms: float) -> None:
+        super().__init__()
+        self.dashboard = dashboard
+        self.read_ms = read_ms
+
+
+class StoreFailed(Message):
+    def __init__(self, reason: str) -> None:
+        super().__init__()
+        self.reason = reason
+
+
+class DemoReady(Message):
+    def __init__(self, config: Config, demo: object) -> None:
+        super().__init__()
+        self.config = config
+        self.demo = demo
+
+
+class DemoFailed(Message):
+    def __init__(self, reason: str) -> None:
+        super().__init__()
+        self.reason = reason
+
+
+class Stopped(Message):
+    """The collector and the demo have stopped; the app may exit."""

@@ -1,0 +1,186 @@
+"""Storage: totals, quota, own spend, and per-bucket, type, class and object tables."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.widgets import DataTable, ProgressBar, Static, TabbedContent, TabPane
+
+from r2tui.store.queries import BucketStorage, Dashboard, ObjectRow, StorageView, TallyRow
+from r2tui.tui.format import age, count, human_bytes, local_time, pct, usd
+from r2tui.tui.panes.base import Pane
+from r2tui.tui.widgets.table import Column, FilterTable, Row
+
+TABS = ("buckets", "types", "classes", "largest", "newest")
+
+
+class StoragePane(Pane):
+    TITLE = "Storage"
+    BINDINGS = [
+        Binding("right_square_bracket", "next_tab", "Next tab", id="storage.next_tab",
+                tooltip="Show the next storage table"),
+        Binding("left_square_bracket", "prev_tab", "Prev tab", id="storage.prev_tab",
+                show=False, tooltip="Show the previous storage table"),
+        Binding("backspace", "all_buckets", "All buckets", id="storage.all_buckets",
+                tooltip="Leave the bucket chosen with enter and show all buckets again"),
+    ]
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.scope: str | None = None
+        self.view: StorageView | None = None
+        self.now = 0.0
+
+    def compose(self) -> ComposeResult:
+        yield Static("no inventory yet: the first listing runs when the collector starts",
+                     id="storage-summary")
+        with Horizontal(id="storage-quota-row"):
+            yield Static("", id="storage-quota-label")
+            yield ProgressBar(total=100, show_eta=False, show_percentage=True,
+                              id="storage-quota")
+        yield Static("", id="storage-spend")
+        with TabbedContent(id="storage-tabs"):
+            with TabPane("Buckets", id="buckets"):
+                yield FilterTable([
+                    Column("name", "Bucket"), Column("objects", "Objects", numeric=True),
+                    Column("bytes", "Size", numeric=True), Column("share", "Share", numeric=True),
+                    Column("listed", "Listed", numeric=True),
+                ], empty="no bucket listed yet", sort_column=2, descending=True,
+                    id="table-buckets")
+            with TabPane("Types", id="types"):
+                yield FilterTable(_tally_columns("Type"), empty="no objects",
+                                  sort_column=2, descending=True, id="table-types")
+            with TabPane("Classes", id="classes"):
+                yield FilterTable(_tally_columns("Storage class"), empty="no objects",
+                                  sort_column=2, descending=True, id="table-classes")
+            with TabPane("Largest", id="largest"):
+                yield FilterTable(_object_columns(), empty="no objects", sort_column=2,
+                                  descending=True, id="table-largest")
+            with TabPane("Newest", id="newest"):
+                yield FilterTable(_object_columns(), empty="no objects", sort_column=4,
+                                  descending=True, id="table-newest")
+
+    def show(self, dash: Dashboard, now: float) -> None:
+        self.view = dash.storage
+        self.now = now
+        if self.scope and self.scope not in {b.name for b in self.view.buckets}:
+            self.scope = None
+        self._render_view()
+
+    def _render_view(self) -> None:
+        view = self.view
+        if view is None:
+            return
+        scoped = next((b for b in view.buckets if b.name == self.scope), None)
+        self._summary(view, scoped)
+        total = view.total_bytes or 1
+        self.query_one("#table-buckets", FilterTable).set_rows([
+            Row(b.name, (b.name, count(b.objects), human_bytes(b.bytes), pct(b.bytes, total),
+                         age(b.inventoried_at, self.now)),
+                (b.name, b.objects, b.bytes, b.bytes, -b.inventoried_at))
+            for b in view.buckets
+        ])
+        types = scoped.by_extension if scoped else view.by_extension
+        classes = scoped.by_storage_class if scoped else view.by_storage_class
+        scope_bytes = scoped.bytes if scoped else view.total_bytes
+        self.query_one("#table-types", FilterTable).set_rows(_tally_rows(types, scope_bytes))
+        self.query_one("#table-classes", FilterTable).set_rows(_tally_rows(classes, scope_bytes))
+        largest = scoped.largest if scoped else view.largest
+        newest = scoped.newest if scoped else _newest(view.buckets)
+        self.query_one("#table-largest", FilterTable).set_rows(self._object_rows(largest))
+        self.query_one("#table-newest", FilterTable).set_rows(self._object_rows(newest))
+
+    def _summary(self, view: StorageView, scoped: BucketStorage | None) -> None:
+        summary = self.query_one("#storage-summary", Static)
+        quota = self.query_one("#storage-quota", ProgressBar)
+        quota_row = self.query_one("#storage-quota-row")
+        if not view.has_data:
+            pending = f" ({len(view.not_inventoried)} buckets waiting)" if (
+                view.not_inventoried) else ""
+            summary.update("no inventory yet: the first listing runs when the collector "
+                           f"starts{pending}")
+        else:
+            text = Text.assemble(
+                (count(view.total_objects), "bold"), " objects · ",
+                (human_bytes(view.total_bytes), "bold"), f" in {len(view.buckets)} buckets",
+                f" · oldest listing {age(view.oldest_inventory_at, self.now)}",
+            )
+            if view.not_inventoried:
+                text.append(f" · {len(view.not_inventoried)} not listed yet", "yellow")
+            if scoped:
+                text.append("\nshowing ", "dim")
+                text.append(scoped.name, "bold cyan")
+                text.append(f": {count(scoped.objects)} objects, {human_bytes(scoped.bytes)}"
+                            " (backspace: all buckets)", "dim")
+            summary.update(text)
+        quota_row.display = view.quota_bytes is not None and view.has_data
+        if view.usage_pct is not None:
+            quota.update(progress=min(100.0, view.usage_pct))
+            self.query_one("#storage-quota-label", Static).update(
+                f"{human_bytes(view.total_bytes)} of {human_bytes(view.quota_bytes)} quota ")
+            quota_row.set_class(view.usage_pct >= 80, "-warning")
+        s = view.spend
+        self.query_one("#storage-spend", Static).update(Text.assemble(
+            ("r2tui's own requests this month: ", "dim"),
+            f"{count(s.class_a)} Class A, {count(s.class_b)} Class B",
+            (f" ≈ {usd(s.usd)} at list price", "dim"),
+        ))
+
+    def _object_rows(self, objs: list[ObjectRow]) -> list[Row]:
+        return [Row(f"{o.bucket}/{o.key}",
+                    (o.bucket, _printable(o.key), human_bytes(o.size), o.storage_class,
+                     local_time(o.last_modified, self.now)),
+                    (o.bucket, o.key, o.size, o.storage_class, o.last_modified))
+                for o in objs]
+
+    @on(DataTable.RowSelected, "#table-buckets DataTable")
+    def _choose_bucket(self, event: DataTable.RowSelected) -> None:
+        self.scope = str(event.row_key.value)
+        self._render_view()
+        self.query_one(TabbedContent).active = "types"
+        self.query_one("#table-types DataTable").focus()
+
+    def action_all_buckets(self) -> None:
+        self.scope = None
+        self._render_view()
+
+    def action_next_tab(self) -> None:
+        self._switch(1)
+
+    def action_prev_tab(self) -> None:
+        self._switch(-1)
+
+    def _switch(self, step: int) -> None:
+        tabs = self.query_one(TabbedContent)
+        tab = TABS[(TABS.index(tabs.active or TABS[0]) + step) % len(TABS)]
+        tabs.active = tab
+        self.query_one(f"#{tab} DataTable").focus()
+
+
+def _tally_columns(label: str) -> list[Column]:
+    return [Column("key", label), Column("objects", "Objects", numeric=True),
+            Column("bytes", "Size", numeric=True), Column("share", "Share", numeric=True)]
+
+
+def _object_columns() -> list[Column]:
+    return [Column("bucket", "Bucket"), Column("key", "Key"),
+            Column("size", "Size", numeric=True), Column("class", "Class"),
+            Column("modified", "Modified", numeric=True)]
+
+
+def _tally_rows(rows: list[TallyRow], total: int) -> list[Row]:
+    return [Row(r.key, (r.key, count(r.objects), human_bytes(r.bytes), pct(r.bytes, total)),
+                (r.key, r.objects, r.bytes, r.bytes)) for r in rows]
+
+
+def _newest(buckets: list[BucketStorage], n: int = 20) -> list[ObjectRow]:
+    merged = [o for b in buckets for o in b.newest]
+    return sorted(merged, key=lambda o: (-o.last_modified, o.bucket, o.key))[:n]
+
+
+def _printable(key: str) -> Text:
+    # Keys may hold control characters (tabs, newlines): show them, never let them draw.
+    return Text("".join(c if c.isprintable() else repr(c)[1:-1] for c in key))

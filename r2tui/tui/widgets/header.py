@@ -1,0 +1,57 @@
+"""The header: account, DEMO marker, age of the data, the collector's state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.widgets import Static
+
+from r2tui.tui.format import duration
+
+STATE_STYLE = {
+    "starting": "yellow", "idle": "green", "running": "bold cyan", "paused": "bold yellow",
+    "failing": "bold red", "never": "yellow", "stopping": "yellow",
+}
+
+
+@dataclass(frozen=True)
+class HeaderState:
+    account: str
+    endpoint: str
+    demo: bool
+    state: str  # starting, idle, running, paused, failing, never, stopping
+    detail: str
+    data_at: float | None
+    now: float
+    refresh_seconds: float
+    next_run: str = ""
+
+
+def render_header(h: HeaderState) -> Text:
+    text = Text.assemble((" r2tui ", "bold reverse"), " ")
+    if h.demo:
+        text.append(" DEMO ", "bold black on yellow")
+        text.append(" ")
+    text.append(h.account, "bold")
+    if h.endpoint:
+        text.append(f" @ {h.endpoint}", "dim")
+    text.append("  │  data ")
+    if h.data_at is None:
+        text.append("none yet", "yellow")
+    else:
+        stale = h.now - h.data_at
+        text.append(f"{duration(stale)} old", "yellow" if stale > 86400 * 2 else "")
+    text.append("  │  collector ")
+    text.append(h.state, STATE_STYLE.get(h.state, ""))
+    if h.detail:
+        text.append(f": {h.detail}", "red" if h.state == "failing" else "")
+    if h.next_run and h.state in ("idle", "never"):
+        text.append(f"  (next: {h.next_run})", "dim")
+    text.append(f"  │  refresh {h.refresh_seconds:g}s", "dim")
+    return text
+
+
+class StatusHeader(Static):
+    def show(self, state: HeaderState) -> None:
+        self.update(render_header(state))

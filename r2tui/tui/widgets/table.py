@@ -1,0 +1,168 @@
+"""A DataTable that every pane uses: `/` filters, `s` sorts, header clicks sort.
+
+Rows carry raw sort values beside their text, so "2.0 GB" sorts after
+"900 MB", and the cursor stays on the same row across refreshes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.widgets import DataTable, Input, Static
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    width: int | None = None
+    numeric: bool = False
+    flex: bool = False  # takes the width the other columns leave
+
+
+@dataclass(frozen=True)
+class Row:
+    key: str
+    cells: tuple[str | Text, ...]
+    sort: tuple[object, ...]
+
+
+class FilterTable(Vertical):
+    BINDINGS = [
+        Binding("slash", "filter", "Filter", id="table.filter",
+                tooltip="Show only rows containing some text"),
+        Binding("s", "sort_next", "Sort", id="table.sort", tooltip="Sort by the next column"),
+        Binding("S", "sort_reverse", "Reverse", id="table.reverse", show=False,
+                tooltip="Reverse the sort order"),
+        Binding("escape", "clear_filter", "Clear filter", id="table.clear", show=False,
+                tooltip="Clear the filter"),
+    ]
+
+    def __init__(self, columns: list[Column], empty: str = "nothing yet",
+                 sort_column: int = 0, descending: bool = False, *, id: str | None = None,
+                 classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.columns = columns
+        self.empty = empty
+        self.sort_column = sort_column
+        self.descending = descending
+        self.filter_text = ""
+        self._rows: list[Row] = []
+
+    def compose(self) -> ComposeResult:
+        table: DataTable[str | Text] = DataTable(cursor_type="row", zebra_stripes=True)
+        for col in self.columns:
+            table.add_column(col.label, key=col.key, width=col.width)
+        yield table
+        yield Static(self.empty, classes="table-empty")
+        yield Input(placeholder="filter… (enter keeps, escape clears)", classes="table-filter")
+
+    @property
+    def table(self) -> DataTable[str | Text]:
+        return self.query_one(DataTable)
+
+    @property
+    def visible_keys(self) -> list[str]:
+        return [str(k.value) for k in self.table.rows]
+
+    def set_rows(self, rows: list[Row]) -> None:
+        self._rows = rows
+        self._render_rows()
+
+    def _render_rows(self) -> None:
+        table = self.table
+        current = None
+        if table.row_count and 0 <= table.cursor_row < table.row_count:
+            current = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        needle = self.filter_text.lower()
+        rows = [r for r in self._rows
+                if not needle or any(needle in str(c).lower() for c in r.cells)]
+        rows.sort(key=lambda r: _sortable(r.sort[self.sort_column]), reverse=self.descending)
+        table.clear()
+        for r in rows:
+            table.add_row(*r.cells, key=r.key)
+        if current is not None and current in {r.key for r in rows}:
+            table.move_cursor(row=table.get_row_index(current), animate=False)
+        empty = self.query_one(".table-empty", Static)
+        empty.display = not rows
+        if not rows:
+            empty.update(f"no row matches “{self.filter_text}”" if self._rows else self.empty)
+        self._label_sorted_column()
+
+    def _label_sorted_column(self) -> None:
+        for i, col in enumerate(self.columns):
+            mark = (" ▼" if self.descending else " ▲") if i == self.sort_column else ""
+            self.table.columns[col.key].label = Text(col.label + mark)  # type: ignore[index]
+        self.table.refresh()
+
+    def action_filter(self) -> None:
+        box = self.query_one(Input)
+        box.add_class("-shown")
+        box.focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one(Input)
+        if not box.has_class("-shown") and not self.filter_text:
+            return
+        box.value = ""
+        box.remove_class("-shown")
+        self.filter_text = ""
+        self._render_rows()
+        self.table.focus()
+
+    def action_sort_next(self) -> None:
+        self.sort_by((self.sort_column + 1) % len(self.columns))
+
+    def action_sort_reverse(self) -> None:
+        self.descending = not self.descending
+        self._render_rows()
+
+    def sort_by(self, index: int) -> None:
+        if index == self.sort_column:
+            self.descending = not self.descending
+        else:
+            self.sort_column = index
+            self.descending = self.columns[index].numeric
+        self._render_rows()
+
+    def on_resize(self) -> None:
+        flex = [c for c in self.columns if c.flex]
+        if not flex:
+            return
+        table = self.table
+        fixed = sum(table.columns[c.key].get_render_width(table)  # type: ignore[index]
+                    for c in self.columns if not c.flex)
+        spare = max(10, self.size.width - fixed - 2 * len(flex) - 1)
+        for c in flex:
+            column = table.columns[c.key]  # type: ignore[index]
+            column.auto_width = False
+            column.width = spare // len(flex)
+        table.refresh()
+
+    @on(DataTable.HeaderSelected)
+    def _header(self, event: DataTable.HeaderSelected) -> None:
+        event.stop()
+        self.sort_by(event.column_index)
+
+    @on(Input.Changed)
+    def _typed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.filter_text = event.value
+        self._render_rows()
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if not event.value:
+            event.input.remove_class("-shown")
+        self.table.focus()
+
+
+def _sortable(value: object) -> tuple[int, object]:
+    # None sorts last whatever the direction of everything else.
+    return (1, 0) if value is None else (0, value)
