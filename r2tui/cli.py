@@ -18,22 +18,28 @@ from r2tui.store import Store, StoreError, open_store
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
-def _common() -> argparse.ArgumentParser:
+def _common(top: bool) -> argparse.ArgumentParser:
+    """The options every command takes, before or after its name. A subcommand's
+    copy has no defaults: argparse would let them overwrite what the user gave
+    before the subcommand (`r2tui --config x collect` would lose --config)."""
     p = argparse.ArgumentParser(add_help=False)
+    default: dict = {} if top else {"default": argparse.SUPPRESS}
     p.add_argument("--config", metavar="PATH", help="config file (default: see `r2tui locate`;"
-                   " env R2TUI_CONFIG)")
+                   " env R2TUI_CONFIG)", **default)
     p.add_argument("--db", metavar="URL", help="store URL, e.g. sqlite:////path/r2tui.db or "
-                   "postgresql://user@host/db (env R2TUI_DB)")
+                   "postgresql://user@host/db (env R2TUI_DB)", **default)
     p.add_argument("--demo", action="store_true",
-                   help="use the embedded demo account (its own store, nothing leaves loopback)")
-    p.add_argument("--account", metavar="NAME", help="which configured account to show")
+                   help="use the embedded demo account (its own store, nothing leaves loopback)",
+                   **default)
+    p.add_argument("--account", metavar="NAME", help="which configured account to show",
+                   **default)
     return p
 
 
 def build_parser() -> argparse.ArgumentParser:
-    common = _common()
+    common = _common(top=False)
     parser = argparse.ArgumentParser(
-        prog="r2tui", parents=[common],
+        prog="r2tui", parents=[_common(top=True)],
         description="Watch Cloudflare R2: storage, cost, health and alerts, in the terminal.",
         epilog="Start with `r2tui --demo`. Keys: press ? in the app.")
     parser.add_argument("--version", action="version", version=f"r2tui {__version__}")
@@ -112,6 +118,10 @@ def _collect(args: argparse.Namespace, config: Config, store: Store) -> int:
     from r2tui.jobs import JOBS, JobContext
     from r2tui.scheduler import Collector
 
+    if not args.once and (args.json or args.job):
+        # Silently running forever instead of once would surprise a script.
+        print("r2tui: collect: --json and --job need --once", file=sys.stderr)
+        return EXIT_USAGE
     demo = None
     if config.demo:
         config, demo = with_demo_account(config)
@@ -189,14 +199,20 @@ def _status_text(doc: dict) -> str:
 
 
 def _config_init(args: argparse.Namespace) -> int:
-    path = Path(args.path).expanduser() if args.path else paths.config_file()
+    # Without --path, write where `config check` and the app will read: --config,
+    # then R2TUI_CONFIG, then the config folder.
+    path = (Path(args.path).expanduser() if args.path
+            else resolve_config_path(args.config, os.environ)[0])
     if path.exists() and not args.force:
         print(f"r2tui: {path} exists; use --force to overwrite it", file=sys.stderr)
         return EXIT_USAGE
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(STARTER, encoding="utf-8")
-        path.chmod(0o600)
+        # Created 0600 from the first byte: the file is meant to hold credentials.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(STARTER)
+        path.chmod(0o600)  # O_CREAT's mode does not apply to a file that already existed
     except OSError as exc:
         print(f"r2tui: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_FAILED

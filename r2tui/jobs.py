@@ -8,11 +8,14 @@ raises, so a failing source, channel or disk never takes the app down.
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+from peewee import PeeweeException
 
 from r2tui.config import AccountConfig, Config, S3Settings
 from r2tui.observations import BucketInventory, RequestTally, Tally
@@ -34,6 +37,8 @@ class JobContext:
     stop: threading.Event = field(default_factory=threading.Event)
     clock: Callable[[], float] = time.time
     client_factory: ClientFactory = s3.make_client
+    # Writes a locked or full store refused, retried before the next run.
+    deferred: list[Callable[[], None]] = field(default_factory=list)
 
 
 @dataclass
@@ -89,43 +94,113 @@ def run_job(name: str, ctx: JobContext) -> JobResult:
 
 def _run_for_account(spec: JobSpec, ctx: JobContext, account: AccountConfig) -> Outcome:
     assert spec.run is not None
-    run_id: int | None = None
+    _flush_deferred(ctx)
+    started = ctx.clock()
     try:
-        run_id = writes.start_job_run(ctx.store, spec.name, account.name, ctx.clock())
-    except Exception as exc:  # a locked or full store must not stop the collection
-        log.warning("cannot record the start of %s: %s", spec.name, exc)
+        run_id = writes.start_job_run(ctx.store, spec.name, account.name, started)
+    except Exception as exc:
+        # A store that cannot take one row (locked, full) cannot take the results
+        # either: skip the job rather than pay for requests whose answers are lost.
+        error = f"{reason_for(exc)}; nothing was collected"
+        log.warning("%s skipped for %s: %s", spec.name, account.name, error)
+        finished = ctx.clock()
+
+        def record_skipped() -> None:
+            run = writes.start_job_run(ctx.store, spec.name, account.name, started)
+            _finish(ctx, spec.name, account.name, run, Outcome(errors=[error]), finished)
+
+        _defer(ctx, record_skipped)
+        return Outcome(summary="skipped", errors=[error])
     try:
         outcome = spec.run(ctx, account)
     except Cancelled:
         outcome = Outcome(summary="cancelled", errors=["cancelled: r2tui is stopping"])
     except Exception as exc:
         log.exception("job %s failed for %s", spec.name, account.name)
-        outcome = Outcome(summary="failed", errors=[describe_error(exc, account.endpoint_url)])
-    ok = not outcome.errors
+        outcome = Outcome(summary="failed", errors=[reason_for(exc, account.endpoint_url)])
+    finished = ctx.clock()
     try:
-        if run_id is not None:
-            writes.finish_job_run(ctx.store, run_id, ok, outcome.items,
-                                  "; ".join(outcome.errors) or None, ctx.clock())
-        message = f"{spec.name}: {outcome.summary}" if ok else (
-            f"{spec.name} failed: {'; '.join(outcome.errors)}")
-        writes.add_events(ctx.store, account.name, [EventRow(
-            "job", "info" if ok else "error", message,
-            data={"job": spec.name, "items": outcome.items})], ts=ctx.clock())
+        _finish(ctx, spec.name, account.name, run_id, outcome, finished)
     except Exception as exc:
-        log.warning("cannot record the end of %s: %s", spec.name, exc)
-        outcome.errors.append(f"store: {describe_error(exc)}")
+        reason = reason_for(exc)
+        log.warning("cannot record the end of %s: %s", spec.name, reason)
+        if reason not in outcome.errors:
+            outcome.errors.append(reason)
+        # Left open, the run would look "running" for hours: close it when the store
+        # takes writes again.
+        _defer(ctx, lambda: _finish(ctx, spec.name, account.name, run_id, outcome, finished))
     return outcome
 
 
+def _finish(ctx: JobContext, job: str, account: str, run_id: int, outcome: Outcome,
+            ts: float) -> None:
+    """Close a run and add its activity line, together or not at all."""
+    ok = not outcome.errors
+    message = f"{job}: {outcome.summary}" if ok else f"{job} failed: {'; '.join(outcome.errors)}"
+    with ctx.store.write():
+        writes.finish_job_run(ctx.store, run_id, ok, outcome.items,
+                              "; ".join(outcome.errors) or None, ts)
+        writes.add_events(ctx.store, account, [EventRow(
+            "job", "info" if ok else "error", message,
+            data={"job": job, "items": outcome.items})], ts=ts)
+
+
+# Records a locked or full store refused, written (with their own times) before the
+# next run; capped, so a store that never recovers cannot grow memory.
+_DEFERRED_MAX = 100
+_deferred_lock = threading.Lock()
+
+
+def _defer(ctx: JobContext, write: Callable[[], None]) -> None:
+    with _deferred_lock:
+        ctx.deferred.append(write)
+        del ctx.deferred[:-_DEFERRED_MAX]
+
+
+def _flush_deferred(ctx: JobContext) -> None:
+    with _deferred_lock:
+        while ctx.deferred:
+            try:
+                with ctx.store.write():
+                    ctx.deferred[0]()
+            except Exception as exc:
+                log.warning("the store still refuses %d deferred records: %s",
+                            len(ctx.deferred), reason_for(exc))
+                return
+            ctx.deferred.pop(0)
+
+
+def reason_for(exc: BaseException, endpoint: str = "") -> str:
+    """One line for a failure: the store's own words for a store error, else the
+    source's; never a credential."""
+    if isinstance(exc, PeeweeException | sqlite3.Error):
+        # SQLite rolls back by itself on SQLITE_FULL, then peewee's own rollback
+        # fails with "cannot rollback": the first error in the chain is the reason.
+        root: BaseException | None = exc
+        while root is not None and "cannot rollback" in str(root):
+            root = root.__context__
+        return f"store: {root or exc}"
+    return describe_error(exc, endpoint)
+
+
 def _record_spend(ctx: JobContext, account: AccountConfig, tally: RequestTally) -> None:
+    """Store what the monitor's own requests cost. Called on the way out of a job,
+    failed or not, so it must not raise over the job's own error: a store that
+    refuses it gets it later."""
     if tally.total == 0:
         return
-    writes.add_samples(ctx.store, account.name, [
+    rows = [
         SampleRow("monitor_class_a_ops", tally.class_a),
         SampleRow("monitor_class_b_ops", tally.class_b),
         SampleRow("monitor_free_ops", tally.free),
         SampleRow("monitor_cost_usd", request_cost_usd(tally.class_a, tally.class_b)),
-    ], ts=ctx.clock())
+    ]
+    ts = ctx.clock()
+    try:
+        writes.add_samples(ctx.store, account.name, rows, ts=ts)
+    except Exception as exc:
+        log.warning("cannot record the monitor's spend now: %s", reason_for(exc))
+        _defer(ctx, lambda: writes.add_samples(ctx.store, account.name, rows, ts=ts))
 
 
 def inventory(ctx: JobContext, account: AccountConfig) -> Outcome:
@@ -188,7 +263,7 @@ def _bucket_events(changes: writes.BucketChanges, listed: list[str], wanted: lis
         skipped = len(listed) - len(wanted)
         note = f" ({skipped} excluded by config)" if skipped else ""
         return [EventRow("bucket", "info",
-                         f"found {len(wanted)} buckets: {', '.join(wanted) or 'none'}{note}")]
+                         f"found {_n(len(wanted), 'bucket')}: {', '.join(wanted) or 'none'}{note}")]
     events = [EventRow("bucket", "warning", f"new bucket {b}", bucket=b) for b in changes.new]
     for b in changes.vanished:
         why = "excluded by config" if b in listed else "deleted or no longer visible"
@@ -206,6 +281,10 @@ def _bucket_samples(inv: BucketInventory) -> list[SampleRow]:
         SampleRow("inventory_seconds", inv.finished_at - inv.started_at, b),
         SampleRow("new_large_objects", inv.new_large_count, b),
     ]
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count:,} {noun}" + ("" if count == 1 else "s")
 
 
 _ZERO = Tally(0, 0)
@@ -262,7 +341,8 @@ def _probes(ctx: JobContext, account: AccountConfig, tally: RequestTally) -> Out
         if not result.ok:
             out.errors.append(result.error or f"probe of {bucket} failed")
         out.items += 1
-    out.summary = f"probed {out.items} buckets" if out.items else "no bucket matches probe.buckets"
+    out.summary = (f"probed {_n(out.items, 'bucket')}" if out.items
+                   else "no bucket matches probe.buckets")
     return out
 
 

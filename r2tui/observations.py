@@ -64,16 +64,20 @@ class ProbeResult:
 
 @dataclass
 class RequestTally:
-    """Requests the monitor itself sent, by R2 operation class."""
+    """Requests the monitor itself sent: billed ones by R2 operation class, and
+    attempts R2 does not bill (refused with 401/403, or never answered)."""
 
     class_a: int = 0
     class_b: int = 0
     free: int = 0
-    by_operation: dict[str, int] = field(default_factory=dict)
+    unbilled: int = 0
+    by_operation: dict[str, int] = field(default_factory=dict)  # every attempt
 
-    def add(self, operation: str, op_class: str) -> None:
+    def add(self, operation: str, op_class: str, billed: bool = True) -> None:
         self.by_operation[operation] = self.by_operation.get(operation, 0) + 1
-        if op_class == "A":
+        if not billed:
+            self.unbilled += 1
+        elif op_class == "A":
             self.class_a += 1
         elif op_class == "B":
             self.class_b += 1
@@ -82,4 +86,9 @@ class RequestTally:
 
     @property
     def total(self) -> int:
+        """Billed requests."""
         return self.class_a + self.class_b + self.free
+
+    @property
+    def attempts(self) -> int:
+        return self.total + self.unbilled

@@ -12,7 +12,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -44,7 +44,9 @@ def is_due(schedule: Schedule, tz: str, last_success: float | None, now: float) 
     if schedule.seconds is not None:
         return last_success + schedule.seconds <= now
     trigger = trigger_for(schedule, tz)
-    last = datetime.fromtimestamp(last_success, UTC)
+    # Strictly after: a run finishing within the second it was fired (stored as
+    # whole seconds) must not count as missing that very fire time.
+    last = datetime.fromtimestamp(last_success, UTC) + timedelta(microseconds=1)
     following = trigger.get_next_fire_time(None, last)
     return following is not None and following.timestamp() <= now
 
@@ -60,7 +62,9 @@ class Collector:
         self.scheduler: BaseScheduler | None = None
         self._locks = {name: threading.Lock() for name in JOBS}
         self._running: set[str] = set()
-        self._state_lock = threading.Lock()
+        # A Condition, not ctx.stop: stop() sets that event first, so waiting on it
+        # would return at once and spin until the jobs end.
+        self._state_lock = threading.Condition()
         self.paused = False
 
     @property
@@ -72,7 +76,10 @@ class Collector:
         return [n for n in self.ctx.config.schedules if JOBS[n].implemented]
 
     def run(self, name: str) -> JobResult | None:
-        """Run a job now on this thread; None if it is already running."""
+        """Run a job now on this thread; None if it is already running or the
+        collector is stopping (a run queued just before stop() must not start)."""
+        if self.ctx.stop.is_set():
+            return None
         lock = self._locks[name]
         if not lock.acquire(blocking=False):
             return None
@@ -85,6 +92,7 @@ class Collector:
         finally:
             with self._state_lock:
                 self._running.discard(name)
+                self._state_lock.notify_all()
             lock.release()
             # Worker threads come and go; each must hand its store connection back.
             self.ctx.store.db.close()
@@ -146,8 +154,9 @@ class Collector:
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.pause()
         deadline = time.monotonic() + timeout
-        while self.running_jobs and time.monotonic() < deadline:
-            self.ctx.stop.wait(0.05)
+        with self._state_lock:
+            while self._running and (left := deadline - time.monotonic()) > 0:
+                self._state_lock.wait(left)
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         return not self.running_jobs

@@ -44,6 +44,8 @@ SECRET_ENV_DEFAULTS = {
     "secret_access_key": "R2_SECRET_ACCESS_KEY",
     "api_token": "CLOUDFLARE_API_TOKEN",
 }
+# R2's jurisdictional endpoints: https://ACCOUNT_ID.JURISDICTION.r2.cloudflarestorage.com
+JURISDICTIONS = ("eu", "fedramp")
 ACCOUNT_KEYS = frozenset(
     {"account_id", "endpoint_url", "jurisdiction", "region", "profile", "graphql_url",
      "include", "exclude", "quota", "probe"}
@@ -174,6 +176,13 @@ def _account(name: str, r: Reader, env: Mapping[str, str]) -> AccountConfig:
     account_id = r.parse("account_id", parse_account_id, None)
     endpoint = r.parse("endpoint_url", parse_url, None)
     jurisdiction = r.get("jurisdiction", str, "", "a jurisdiction such as \"eu\" or \"fedramp\"")
+    jurisdiction = jurisdiction.strip().lower()
+    if jurisdiction and jurisdiction not in JURISDICTIONS:
+        # A typo would otherwise become an endpoint host that fails later, at DNS.
+        names = " or ".join(f'"{j}"' for j in JURISDICTIONS)
+        r.fail("jurisdiction", f"unknown jurisdiction {jurisdiction!r}; use {names}, "
+               "or endpoint_url for any other endpoint")
+        jurisdiction = ""
     if endpoint is None and account_id:
         host = f"{account_id}.{jurisdiction}." if jurisdiction else f"{account_id}."
         endpoint = f"https://{host}r2.cloudflarestorage.com"
@@ -181,8 +190,9 @@ def _account(name: str, r: Reader, env: Mapping[str, str]) -> AccountConfig:
         r.fail("account_id", "required: the 32-character Cloudflare account id, "
                "or endpoint_url for another S3-compatible endpoint")
     graphql = r.parse("graphql_url", parse_url, None)
-    if graphql is None:
-        graphql = env.get("CLOUDFLARE_GRAPHQL_URL") or DEFAULT_GRAPHQL_URL
+    if graphql is None and not r.has("graphql_url"):
+        graphql = _env_url(env, "CLOUDFLARE_GRAPHQL_URL", r.problems)
+    graphql = graphql or DEFAULT_GRAPHQL_URL
     profile = r.get("profile", str, None, "an AWS profile name")
     secrets = {f: _secret(r, f, env) for f in SECRET_FIELDS}
     if profile is None:
@@ -191,6 +201,11 @@ def _account(name: str, r: Reader, env: Mapping[str, str]) -> AccountConfig:
                 r.fail(f, f"no S3 credential: give {f} inline, {f}_env = \"VAR\" or "
                        f"{f}_file = \"PATH\", set {SECRET_ENV_DEFAULTS[f]}, or name an "
                        "AWS profile with profile = \"NAME\"")
+    include = r.parse("include", parse_globs, ("*",))
+    if not include:
+        # An empty list would watch nothing, silently.
+        r.fail("include", "must list at least one bucket name glob; use [\"*\"] for every bucket")
+        include = ("*",)
     quota = r.parse("quota", parse_size, None)
     probe = r.sub("probe")
     probe.check_known({"enabled", "buckets", "prefix"})
@@ -208,7 +223,7 @@ def _account(name: str, r: Reader, env: Mapping[str, str]) -> AccountConfig:
         profile=profile,
         api_token=secrets["api_token"],
         graphql_url=graphql,
-        include=r.parse("include", parse_globs, ("*",)),
+        include=include,
         exclude=r.parse("exclude", parse_globs, ()),
         quota_bytes=quota,
         probe=ProbeSettings(
@@ -217,6 +232,17 @@ def _account(name: str, r: Reader, env: Mapping[str, str]) -> AccountConfig:
             prefix=prefix,
         ),
     )
+
+
+def _env_url(env: Mapping[str, str], var: str, problems: list[Problem]) -> str | None:
+    """A URL from the environment, checked like one from the file."""
+    if not env.get(var):
+        return None
+    try:
+        return parse_url(env[var])
+    except ValueError as exc:
+        problems.append(Problem("environment", var, str(exc)))
+        return None
 
 
 def _secret(r: Reader, field: str, env: Mapping[str, str]) -> Secret | None:

@@ -4,6 +4,7 @@ at the first one, so a user sees every mistake in their file at once."""
 from __future__ import annotations
 
 import difflib
+import math
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
@@ -69,7 +70,8 @@ class Reader:
 
     def positive_float(self, name: str, default: float) -> float:
         value = self.get(name, (int, float), default, "a number")
-        if value <= 0:
+        # TOML has nan and inf; neither is a usable timeout or refresh period.
+        if not math.isfinite(value) or value <= 0:
             self.fail(name, f"must be a number above 0, got {value}")
             return default
         return float(value)

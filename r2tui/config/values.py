@@ -53,7 +53,12 @@ def parse_duration(value: object) -> int:
 
 
 def parse_cron(value: str) -> str:
-    """Validate a five-field crontab line with APScheduler's own parser."""
+    """Validate a five-field crontab line with APScheduler's own parser.
+
+    Returns the line with its weekday field spelled as names: APScheduler 3.x
+    reads weekday numbers with 0 = Monday where crontab has 0 (and 7) = Sunday,
+    so "0 9 * * 1" would otherwise run on Tuesdays and "* * * * 7" be refused.
+    Names mean the same day to both, so the scheduler can use the result as is."""
     from apscheduler.triggers.cron import CronTrigger
 
     fields = value.split()
@@ -63,10 +68,51 @@ def parse_cron(value: str) -> str:
             f"got {len(fields)} in {value!r}"
         )
     try:
-        CronTrigger.from_crontab(value, timezone="UTC")
+        fields[4] = _crontab_weekdays(fields[4])
+        CronTrigger.from_crontab(" ".join(fields), timezone="UTC")
     except ValueError as exc:
         raise ValueError(f"invalid cron schedule {value!r}: {exc}") from None
     return " ".join(fields)
+
+
+_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+
+
+def _crontab_weekdays(text: str) -> str:
+    """A crontab weekday field (numbers 0-7 with Sunday as 0 and 7, names, ranges,
+    lists, steps) as a list of day names, or "*" for every day."""
+    days: set[int] = set()
+    for part in text.lower().split(","):
+        span, slash, step_text = part.partition("/")
+        step = 1
+        if slash:
+            if not step_text.isdigit() or int(step_text) == 0:
+                raise ValueError(f"weekday step must be a whole number above 0 in {text!r}")
+            step = int(step_text)
+        if span == "*":
+            first, last = 0, 6
+        else:
+            start, dash, end = span.partition("-")
+            first = _weekday(start, text)
+            # "1/2" runs from Monday to the end of the week, as APScheduler reads it.
+            last = _weekday(end, text) if dash else (6 if slash else first)
+            if last < first:
+                raise ValueError(f"weekday range {span!r} runs backwards in {text!r}")
+        days.update(day % 7 for day in range(first, last + 1, step))
+    if days == set(range(7)):
+        return "*"
+    return ",".join(_WEEKDAYS[d] for d in sorted(days))
+
+
+def _weekday(token: str, text: str) -> int:
+    if token.isdigit() and int(token) <= 7:
+        return int(token)
+    if token in _WEEKDAYS:
+        return _WEEKDAYS.index(token)
+    raise ValueError(
+        f"weekday {token!r} in {text!r} is not valid: use 0-7 (0 and 7 are Sunday) "
+        "or sun, mon, tue, wed, thu, fri, sat"
+    )
 
 
 def parse_schedule(value: object) -> tuple[int | None, str | None]:

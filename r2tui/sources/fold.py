@@ -118,12 +118,12 @@ class InventoryFold:
 
     def result(self, started_at: float, finished_at: float, list_requests: int
                ) -> BucketInventory:
-        largest = [ObjectEntry(k, s, t, c) for s, k, t, c in
-                   sorted(self._largest, key=lambda x: (-x[0], x[1]))]
-        newest = [ObjectEntry(k, s, t, c) for t, k, s, c in
-                  sorted(self._newest, key=lambda x: (-x[0], x[1]))]
+        # Shown in the very order the heaps keep by, (value, key) descending, so each
+        # list is exactly the first N of the whole bucket in that order, ties included.
+        largest = [ObjectEntry(k, s, t, c) for s, k, t, c in sorted(self._largest, reverse=True)]
+        newest = [ObjectEntry(k, s, t, c) for t, k, s, c in sorted(self._newest, reverse=True)]
         new_large = [ObjectEntry(k, s, t, c) for s, k, t, c in
-                     sorted(self._new_large, key=lambda x: (-x[0], x[1]))]
+                     sorted(self._new_large, reverse=True)]
         return BucketInventory(
             bucket=self.bucket, started_at=started_at, finished_at=finished_at,
             objects=self.objects, bytes=self.bytes,

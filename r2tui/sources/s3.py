@@ -36,7 +36,8 @@ def make_client(account: AccountConfig, settings: S3Settings,
         region_name=account.region,
         config=BotoConfig(
             signature_version="s3v4",
-            retries={"mode": "standard", "max_attempts": settings.max_attempts},
+            # total_max_attempts counts the first try; botocore's max_attempts would not.
+            retries={"mode": "standard", "total_max_attempts": settings.max_attempts},
             connect_timeout=settings.connect_timeout,
             read_timeout=settings.read_timeout,
             # boto3 1.36+ sends aws-chunked CRC32 checksums by default; R2 rejects them.
@@ -49,14 +50,22 @@ def make_client(account: AccountConfig, settings: S3Settings,
     if tally is not None:
         lock = threading.Lock()
 
-        def count(event_name: str, **_: Any) -> None:
+        def count(event_name: str, response_dict: dict | None = None, **_: Any) -> None:
             operation = event_name.rsplit(".", 1)[-1]
+            status = response_dict.get("status_code") if response_dict else None
             with lock:
-                tally.add(operation, operation_class(operation))
+                tally.add(operation, operation_class(operation), billed=_billed(status))
 
-        # before-send fires once per HTTP attempt, retries included: each is billed.
-        client.meta.events.register("before-send.s3", count)
+        # response-received fires once per HTTP attempt, retries included, with the
+        # status when an answer came back: that decides whether R2 bills the attempt.
+        client.meta.events.register("response-received.s3", count)
     return client
+
+
+def _billed(status: int | None) -> bool:
+    """R2 bills every answered request except authentication and authorization
+    failures; an attempt that never got an answer never reached it."""
+    return status is not None and status not in (401, 403)
 
 
 def list_buckets(client: Any) -> list[str]:

@@ -3,10 +3,22 @@
 from __future__ import annotations
 
 import logging
+import re
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
-from peewee import Database, ImproperlyConfigured, OperationalError, SqliteDatabase
+from peewee import (
+    Database,
+    DatabaseError,
+    ImproperlyConfigured,
+    InterfaceError,
+    OperationalError,
+    PostgresqlDatabase,
+    SqliteDatabase,
+)
 from playhouse.db_url import connect, schemes
 
 from r2tui.store.migrations import StoreTooNew, migrate
@@ -14,8 +26,11 @@ from r2tui.store.models import database
 
 log = logging.getLogger(__name__)
 
+# r2tui's read-then-write transactions on PostgreSQL hold this advisory lock
+# (the migrations hold their own).
+_PG_WRITE_LOCK_KEY = 0x72327477  # "r2tw"
+# Set on every connection. WAL is not among them: see enable_wal().
 SQLITE_PRAGMAS = {
-    "journal_mode": "wal",
     "busy_timeout": 5000,
     "foreign_keys": 1,
     # With "full", one-row commits cap near 1,500/s; WAL + normal is crash-safe.
@@ -27,13 +42,35 @@ class StoreError(Exception):
     """The store cannot be opened or used; the message says why and what to do."""
 
 
+# Peewee passes query parameters to the driver, so a password can sit there too.
+_QUERY_PASSWORD = re.compile(r"(?i)(^|&)(password|passwd)=[^&]*")
+# What to install when peewee finds no driver for a scheme (without "+pool").
+_DRIVER_HINTS = {
+    "postgres": "pip install 'r2tui[postgres]'",
+    "postgresql": "pip install 'r2tui[postgres]'",
+    "postgresext": "pip install 'r2tui[postgres]'",
+    "postgresqlext": "pip install 'r2tui[postgres]'",
+    "cockroachdb": "pip install 'r2tui[postgres]'",
+    "crdb": "pip install 'r2tui[postgres]'",
+    "psycopg3": "pip install 'psycopg[binary]'",
+    "mysql": "pip install pymysql",
+    "mysqlconnector": "pip install mysql-connector-python",
+    "mariadbconnector": "pip install mariadb",
+}
+
+
 def redact_url(url: str) -> str:
     """The URL without its password, for showing and logging."""
     parts = urlparse(url)
+    query = _QUERY_PASSWORD.sub(r"\1\2=***", parts.query)
+    if not parts.password and query == parts.query:
+        # Unchanged, as given: urlunparse would rewrite "sqlite:////abs" to "sqlite://abs".
+        return url
     if parts.password:
-        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-        return urlunparse(parts._replace(netloc=netloc))
-    return url
+        # Split at the last "@": only the userinfo before it can hold the password.
+        userinfo, _, host = parts.netloc.rpartition("@")
+        parts = parts._replace(netloc=f"{userinfo.split(':', 1)[0]}:***@{host}")
+    return urlunparse(parts._replace(query=query))
 
 
 class Store:
@@ -47,10 +84,20 @@ class Store:
     def is_sqlite(self) -> bool:
         return isinstance(self.db, SqliteDatabase)
 
-    def write(self):  # type: ignore[no-untyped-def]
-        """A transaction for read-then-write work: IMMEDIATE on SQLite, so two
-        writers queue on the busy timeout instead of failing with 'locked'."""
-        return self.db.atomic("IMMEDIATE") if self.is_sqlite else self.db.atomic()
+    @contextmanager
+    def write(self) -> Iterator[None]:
+        """A transaction for read-then-write work, in which writers queue rather
+        than race: IMMEDIATE on SQLite (else 'database is locked'), an advisory
+        lock on PostgreSQL (else two writers that both read "no such bucket yet"
+        both insert it, and one fails on the unique index)."""
+        if self.is_sqlite:
+            with self.db.atomic("IMMEDIATE"):
+                yield
+            return
+        with self.db.atomic():
+            if isinstance(self.db, PostgresqlDatabase):
+                self.db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (_PG_WRITE_LOCK_KEY,))
+            yield
 
     def close(self) -> None:
         if not self.db.is_closed():
@@ -75,20 +122,50 @@ def open_store(url: str, source: str = "store URL", migrate_now: bool = True) ->
         db = connect(url, unquote_password=True, unquote_user=True, **kwargs)
     except (ValueError, RuntimeError) as exc:
         raise StoreError(f"{source}: {exc}") from None
-    database.initialize(db)
     store = Store(db, url)
-    if migrate_now:
-        try:
+    applied: list[int] = []
+    try:
+        if store.is_sqlite:
+            enable_wal(db)
+        if migrate_now:
             db.connect(reuse_if_open=True)
             applied = migrate(db)
-        except ImproperlyConfigured:
-            raise StoreError(
-                f"{source}: the driver for {scheme} is not installed; "
-                "install it with: pip install 'r2tui[postgres]'") from None
-        except StoreTooNew as exc:
-            raise StoreError(f"{source}: {exc}") from None
-        except OperationalError as exc:
-            raise StoreError(f"{source}: cannot open {store.url}: {exc}".strip()) from None
-        if applied:
-            log.info("store %s migrated to schema %s", store.url, applied[-1])
+    except (ImproperlyConfigured, StoreTooNew, DatabaseError, InterfaceError) as exc:
+        # Let go of the file or server, and leave the models bound to whatever
+        # store this process had open: a failed open must change nothing.
+        store.close()
+        raise StoreError(_open_failure(source, scheme, store.url, exc)) from None
+    if applied:
+        log.info("store %s migrated to schema %s", store.url, applied[-1])
+    database.initialize(db)
     return store
+
+
+def enable_wal(db: Database, wait_s: float = 5.0) -> str:
+    """Put the SQLite file in WAL mode; returns the journal mode now in effect.
+
+    Converting a file to WAL takes an exclusive lock, and SQLite answers a
+    concurrent `PRAGMA journal_mode=wal` with "database is locked" at once,
+    without waiting on the busy timeout; so two processes creating the same
+    store together could fail. WAL is stored in the file, so it is set here
+    once, retrying, rather than in the pragmas of every connection."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            return str(db.execute_sql("PRAGMA journal_mode=wal").fetchone()[0])
+        except OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.005)
+
+
+def _open_failure(source: str, scheme: str, shown_url: str, exc: Exception) -> str:
+    if isinstance(exc, ImproperlyConfigured):
+        base = scheme.split("+", 1)[0]
+        hint = _DRIVER_HINTS.get(base, f"install the Python driver for {base}")
+        if hint.startswith("pip "):
+            hint = f"install it with: {hint}"
+        return f"{source}: the driver for {base} is not installed; {hint}"
+    if isinstance(exc, StoreTooNew):
+        return f"{source}: {exc}"
+    return f"{source}: cannot open {shown_url}: {str(exc).strip()}"

@@ -8,7 +8,8 @@ lock, so a TUI and a collector starting together never both migrate.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from peewee import (
@@ -142,57 +143,74 @@ LATEST = MIGRATIONS[-1].version
 _PG_LOCK_KEY = 0x72327475  # "r2tu": one advisory lock for r2tui's migrations
 
 
-class _Version(Model):
-    version = IntegerField(primary_key=True)
-    name = CharField()
-    applied_at = BigIntegerField()
+def _version_table(db: Database) -> type[Model]:
+    """The version table, bound to `db` alone. A fresh class per call on purpose:
+    `bind_ctx` on one shared class rebinds it for every thread, so two threads
+    migrating through two connections would write through each other's connection
+    (and wait on their own lock until "database is locked")."""
 
-    class Meta:
-        table_name = "schema_version"
+    class SchemaVersion(Model):
+        version = IntegerField(primary_key=True)
+        name = CharField()
+        applied_at = BigIntegerField()
+
+        class Meta:
+            database = db
+            table_name = "schema_version"
+
+    return SchemaVersion
+
+
+def _read_version(table: type[Model]) -> int:
+    if not table.table_exists():
+        return 0
+    row = table.select(table.version).order_by(table.version.desc()).first()
+    return row.version if row else 0
+
+
+def _refuse_newer(version: int) -> None:
+    if version > LATEST:
+        raise StoreTooNew(
+            f"the store is at schema version {version}, newer than this r2tui "
+            f"knows ({LATEST}); upgrade r2tui or point it at another store")
 
 
 def current_version(db: Database) -> int:
-    with _Version.bind_ctx(db):
-        if not _Version.table_exists():
-            return 0
-        row = _Version.select(_Version.version).order_by(_Version.version.desc()).first()
-        return row.version if row else 0
+    return _read_version(_version_table(db))
 
 
 def migrate(db: Database, target: int = LATEST) -> list[int]:
     """Bring the store to `target`; returns the versions applied now."""
+    table = _version_table(db)
+    with _locked(db):
+        # Under the lock: on PostgreSQL two concurrent CREATE TABLE IF NOT EXISTS
+        # can both try to create the table and one fails on a unique index.
+        db.create_tables([table], safe=True)
+        _refuse_newer(_read_version(table))
     applied: list[int] = []
-    with _Version.bind_ctx(db):
-        db.create_tables([_Version], safe=True)
-        for step in MIGRATIONS:
-            if step.version > target:
-                break
-            with _locked(db):
-                version = current_version(db)
-                if version > LATEST:
-                    raise StoreTooNew(
-                        f"the store is at schema version {version}, newer than this r2tui "
-                        f"knows ({LATEST}); upgrade r2tui or point it at another store")
-                if version >= step.version:
-                    continue
-                step.apply(db)
-                _Version.create(version=step.version, name=step.name,
-                                applied_at=int(time.time()))
-                applied.append(step.version)
+    for step in MIGRATIONS:
+        if step.version > target:
+            break
+        with _locked(db):
+            # Read again under the lock: another process may have migrated meanwhile.
+            version = _read_version(table)
+            _refuse_newer(version)
+            if version >= step.version:
+                continue
+            step.apply(db)
+            table.create(version=step.version, name=step.name, applied_at=int(time.time()))
+            applied.append(step.version)
     return applied
 
 
-def _locked(db: Database):  # type: ignore[no-untyped-def]
+@contextmanager
+def _locked(db: Database) -> Iterator[None]:
+    """One transaction that no other r2tui migrates in at the same time."""
     if isinstance(db, SqliteDatabase):
-        return db.atomic("IMMEDIATE")
-    tx = db.atomic()
-    if isinstance(db, PostgresqlDatabase):
-        class _Ctx:
-            def __enter__(self) -> None:
-                tx.__enter__()
-                db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (_PG_LOCK_KEY,))
-
-            def __exit__(self, *exc: object) -> None:
-                tx.__exit__(*exc)
-        return _Ctx()
-    return tx
+        with db.atomic("IMMEDIATE"):
+            yield
+        return
+    with db.atomic():
+        if isinstance(db, PostgresqlDatabase):
+            db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (_PG_LOCK_KEY,))
+        yield

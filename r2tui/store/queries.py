@@ -247,7 +247,10 @@ def last_value(account: str, metric: str, bucket: str = ACCOUNT) -> float | None
 
 
 def last_success(job: str, accounts: list[str]) -> float | None:
-    """When `job` last succeeded for every one of `accounts` (the oldest of them)."""
+    """When `job` last succeeded for every one of `accounts` (the oldest of them);
+    None when one of them never succeeded, or no account is given."""
+    if not accounts:
+        return None
     rows = dict(JobRun.select(JobRun.account, fn.MAX(JobRun.finished_at))
                 .where(JobRun.job == job, JobRun.ok == True,  # noqa: E712
                        JobRun.account.in_(accounts))
@@ -301,14 +304,17 @@ def probes(account: str, now: float, window: int = 86400) -> list[ProbeRow]:
             .where(Sample.account == account, Sample.metric.in_(names),
                    Sample.ts >= int(now) - window)
             .order_by(Sample.ts.desc(), Sample.id.desc()).tuples())
+    rows = list(rows)
     last_at: dict[str, int] = {}
     ok: dict[str, bool] = {}
+    # Verdicts first, timings second: a probe's rows share one ts, and the order of
+    # rows within it is how they happened to be inserted, which must not matter.
+    for bucket, metric, value, ts in rows:
+        if metric == "probe_ok" and bucket not in last_at:
+            last_at[bucket], ok[bucket] = ts, value >= 1.0
     ms: dict[str, dict[str, float]] = defaultdict(dict)
     for bucket, metric, value, ts in rows:
-        if metric == "probe_ok":
-            if bucket not in last_at:
-                last_at[bucket], ok[bucket] = ts, value >= 1.0
-        elif bucket in last_at and ts == last_at[bucket]:
+        if metric != "probe_ok" and bucket in last_at and ts == last_at[bucket]:
             ms[bucket].setdefault(metric[len("probe_"):-len("_ms")], value)
     return [ProbeRow(b, last_at[b], ok[b], dict(ms[b])) for b in sorted(last_at)]
 

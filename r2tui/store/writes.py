@@ -25,6 +25,10 @@ from r2tui.store.models import (
 )
 
 HOST = socket.gethostname()
+# Rows per INSERT. SQLite (3.32+) binds at most 32,766 variables a statement by
+# default; an event or kept-object row binds 7, so an unchunked batch of a few
+# thousand fails with "too many SQL variables". 500 rows stay far below.
+CHUNK = 500
 
 
 @dataclass(frozen=True)
@@ -54,8 +58,8 @@ def add_samples(store: Store, account: str, rows: Iterable[SampleRow], ts: float
     if data:
         with store.db.atomic():
             fields = [Sample.ts, Sample.account, Sample.bucket, Sample.metric, Sample.value]
-            for i in range(0, len(data), 500):
-                Sample.insert_many(data[i:i + 500], fields=fields).execute()
+            for i in range(0, len(data), CHUNK):
+                Sample.insert_many(data[i:i + CHUNK], fields=fields).execute()
     return len(data)
 
 
@@ -69,7 +73,8 @@ def add_events(store: Store, account: str, rows: Iterable[EventRow], ts: float |
     ]
     if data:
         with store.db.atomic():
-            Event.insert_many(data).execute()
+            for i in range(0, len(data), CHUNK):
+                Event.insert_many(data[i:i + CHUNK]).execute()
 
 
 def start_job_run(store: Store, job: str, account: str, ts: float | None = None) -> int:
@@ -117,6 +122,8 @@ def sync_buckets(store: Store, account: str, seen: Sequence[str], ts: float | No
                  ) -> BucketChanges:
     """Record the account's current bucket set; report new and vanished buckets."""
     t = int(ts if ts is not None else time.time())
+    # A name listed twice would be inserted twice and break the unique index.
+    seen = list(dict.fromkeys(seen))
     with store.write():
         rows = {b.name: b for b in Bucket.select().where(Bucket.account == account)}
         new = [name for name in seen if name not in rows or rows[name].vanished_at is not None]
@@ -145,6 +152,8 @@ def save_inventory(store: Store, account: str, inv: BucketInventory,
     """Write one bucket's inventory with its samples and events, all or nothing,
     and drop the oldest detailed inventories beyond `keep`."""
     t = int(inv.finished_at)
+    # The inventory just written always stays, whatever `keep` says.
+    keep = max(keep, 1)
     with store.write():
         inv_id = Inventory.insert(
             account=account, bucket=inv.bucket, started_at=int(inv.started_at),
@@ -157,15 +166,15 @@ def save_inventory(store: Store, account: str, inv: BucketInventory,
                                ("storage_class", inv.by_storage_class))
             for key, tally in table.items()
         ]
-        for i in range(0, len(breakdown), 500):
-            InventoryBreakdown.insert_many(breakdown[i:i + 500], fields=[
+        for i in range(0, len(breakdown), CHUNK):
+            InventoryBreakdown.insert_many(breakdown[i:i + CHUNK], fields=[
                 InventoryBreakdown.inventory, InventoryBreakdown.dimension,
                 InventoryBreakdown.key, InventoryBreakdown.objects, InventoryBreakdown.bytes,
             ]).execute()
         kept = _object_rows(inv_id, "largest", inv.largest) + _object_rows(
             inv_id, "newest", inv.newest) + _object_rows(inv_id, "new_large", inv.new_large)
-        if kept:
-            InventoryObject.insert_many(kept).execute()
+        for i in range(0, len(kept), CHUNK):
+            InventoryObject.insert_many(kept[i:i + CHUNK]).execute()
         add_samples(store, account, samples, ts=t)
         add_events(store, account, events, ts=t)
         old = [r.id for r in Inventory.select(Inventory.id)

@@ -14,7 +14,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer
+from textual.widgets import DataTable, Footer
 from textual.worker import Worker, WorkerState
 
 from r2tui.config import Config
@@ -30,8 +30,8 @@ from r2tui.tui.panes.base import Pane
 from r2tui.tui.panes.placeholders import AlertsPane, CostPane, MetricsPane
 from r2tui.tui.panes.storage import StoragePane
 from r2tui.tui.resources import style
-from r2tui.tui.screens.error import ErrorScreen
 from r2tui.tui.screens.help import HelpScreen
+from r2tui.tui.screens.message import MessageScreen
 from r2tui.tui.widgets.header import HeaderState, StatusHeader
 
 log = logging.getLogger(__name__)
@@ -130,6 +130,7 @@ class R2App(App[int]):
             return
         self.config = event.config
         self._start_collector(event.config)
+        self.refresh_data()  # the quota and endpoint are known only now
 
     @on(msg.DemoFailed)
     def _demo_failed(self, event: msg.DemoFailed) -> None:
@@ -310,7 +311,10 @@ class R2App(App[int]):
 
     def action_focus_pane(self, name: str) -> None:
         pane = self.query_one(f"#{name}", Pane)
-        target = next((w for w in pane.query("*") if w.focusable), None)
+        # A visible table first (not the tab strip above it), then anything focusable.
+        focusable = [w for w in pane.query("*") if w.focusable and w.visible]
+        target = next((w for w in focusable if isinstance(w, DataTable)),
+                      focusable[0] if focusable else None)
         if target is not None:
             target.focus()
 
@@ -345,8 +349,8 @@ class R2App(App[int]):
         if event.state == WorkerState.ERROR and event.worker.error is not None:
             log.error("background task %s failed", event.worker.name,
                       exc_info=event.worker.error)
-            self.push_screen(ErrorScreen(f"{event.worker.name} failed",
-                                         describe_error(event.worker.error)))
+            self.push_screen(MessageScreen(f"{event.worker.name} failed",
+                                           describe_error(event.worker.error), error=True))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

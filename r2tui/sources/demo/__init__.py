@@ -35,17 +35,22 @@ class DemoAccount:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self.server.start()
-        host, port = self.server.get_host_and_port()
-        self.endpoint = f"http://{host}:{port}"
-        backend = s3_backends[DEFAULT_ACCOUNT_ID]["aws"]
-        backend.reset()
-        self.counts = seed(backend, self.scale, self.seed_value)
-        if self.with_traffic:
-            from r2tui.sources.s3 import make_client
+        try:
+            host, port = self.server.get_host_and_port()
+            self.endpoint = f"http://{host}:{port}"
+            # moto's backend is process-wide: the demo owns it while it runs.
+            backend = s3_backends[DEFAULT_ACCOUNT_ID]["aws"]
+            backend.reset()
+            self.counts = seed(backend, self.scale, self.seed_value)
+            if self.with_traffic:
+                from r2tui.sources.s3 import make_client
 
-            client = make_client(self.account(probes=False), S3Settings(max_attempts=1))
-            self.traffic = TrafficGenerator(client, backend, sorted(self.counts))
-            self.traffic.start()
+                client = make_client(self.account(probes=False), S3Settings(max_attempts=1))
+                self.traffic = TrafficGenerator(client, backend, sorted(self.counts))
+                self.traffic.start()
+        except BaseException:
+            self.stop()  # a half-started demo must not leave a server on a port
+            raise
         return self.account()
 
     def account(self, probes: bool = True) -> AccountConfig:

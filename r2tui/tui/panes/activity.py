@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
+from textual.widgets import DataTable
 
-from r2tui.store.queries import Dashboard
+from r2tui.store.queries import ActivityRow, Dashboard
 from r2tui.tui.format import local_time
 from r2tui.tui.panes.base import Pane
+from r2tui.tui.screens.message import MessageScreen
 from r2tui.tui.widgets.table import Column, FilterTable, Row
 
 LEVEL_STYLE = {"info": "", "warning": "yellow", "error": "red"}
@@ -23,7 +26,12 @@ class ActivityPane(Pane):
         ], empty="nothing has happened yet", sort_column=0, descending=True,
             id="table-activity")
 
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.rows: dict[str, ActivityRow] = {}
+
     def show(self, dash: Dashboard, now: float) -> None:
+        self.rows = {str(a.id): a for a in dash.activity}
         self.query_one(FilterTable).set_rows([
             Row(str(a.id), (
                 local_time(a.ts, now),
@@ -32,3 +40,13 @@ class ActivityPane(Pane):
             ), (a.ts * 1_000_000 + a.id, (a.level, a.kind, a.message)))
             for a in dash.activity
         ])
+
+    @on(DataTable.RowSelected)
+    def _open(self, event: DataTable.RowSelected) -> None:
+        """Enter shows an entry in full: messages are often wider than the pane."""
+        row = self.rows.get(str(event.row_key.value))
+        if row is not None:
+            where = f" · {row.bucket}" if row.bucket else ""
+            self.app.push_screen(MessageScreen(
+                f"{local_time(row.ts)} · {row.level} · {row.kind}{where}", row.message,
+                error=row.level == "error"))

@@ -126,7 +126,7 @@ class StoragePane(Pane):
         self.query_one("#storage-spend", Static).update(Text.assemble(
             ("r2tui's own requests this month: ", "dim"),
             f"{count(s.class_a)} Class A, {count(s.class_b)} Class B",
-            (f" ≈ {usd(s.usd)} at list price", "dim"),
+            (f" ≈ {usd(s.usd)}", "dim"),
         ))
 
     def _object_rows(self, objs: list[ObjectRow]) -> list[Row]:

@@ -29,7 +29,7 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="help-box"):
             yield Static(Text("Keys", "bold"), id="help-title")
-            yield Static(INTRO, id="help-intro")
+            yield Static(Text(INTRO), id="help-intro")
             table: DataTable[str] = DataTable(cursor_type="row", zebra_stripes=True,
                                               id="help-table")
             table.add_columns("Key", "Action", "Where", "Id")

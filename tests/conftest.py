@@ -1,0 +1,158 @@
+"""Shared fixtures: isolated folders, a moto S3 server over HTTP, SQLite and
+PostgreSQL stores. Only what cannot run here is mocked, and each test says so."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from r2tui.config import (
+    AccountConfig,
+    Config,
+    InventorySettings,
+    ProbeSettings,
+    Retention,
+    S3Settings,
+    Schedule,
+    Secret,
+)
+from r2tui.config.model import DEFAULT_SCHEDULES
+from r2tui.config.values import parse_schedule
+from r2tui.store import Store, open_store
+
+PG_BASE = os.environ.get("R2TUI_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own config, data, state and cache folders and a clean env."""
+    for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME",
+                "XDG_RUNTIME_DIR"):
+        d = tmp_path / var.lower()
+        d.mkdir()
+        monkeypatch.setenv(var, str(d))
+    for var in list(os.environ):
+        if var.startswith(("R2_", "R2TUI_", "CLOUDFLARE_", "AWS_")):
+            monkeypatch.delenv(var)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    return tmp_path
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """moto's S3 server on loopback for the whole session; tests reset it."""
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def s3_backend(moto_endpoint: str):  # type: ignore[no-untyped-def]
+    """moto's in-process backend, reset, for seeding thousands of objects fast."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.s3.models import s3_backends
+
+    httpx.post(f"{moto_endpoint}/moto-api/reset", timeout=10).raise_for_status()
+    return s3_backends[DEFAULT_ACCOUNT_ID]["aws"]
+
+
+def account_for(endpoint: str, name: str = "test", **kwargs: object) -> AccountConfig:
+    base: dict[str, object] = {
+        "name": name, "endpoint_url": endpoint, "region": "us-east-1",
+        "access_key_id": Secret("test-access-key", "test"),
+        "secret_access_key": Secret("test-secret-key", "test"),
+        "probe": ProbeSettings(enabled=False),
+    }
+    base.update(kwargs)
+    return AccountConfig(**base)  # type: ignore[arg-type]
+
+
+def make_config(accounts: tuple[AccountConfig, ...], store_url: str = "sqlite:///:memory:",
+                **kwargs: object) -> Config:
+    schedules = {}
+    for job, text in DEFAULT_SCHEDULES.items():
+        seconds, cron = parse_schedule(text)
+        schedules[job] = Schedule(job, text, seconds, cron)
+    base: dict[str, object] = {
+        "accounts": accounts, "store_url": store_url, "store_url_source": "test",
+        "schedules": schedules, "inventory": InventorySettings(), "retention": Retention(),
+        # Fast failure in tests: one attempt, short timeouts.
+        "s3": S3Settings(connect_timeout=2, read_timeout=10, max_attempts=1),
+    }
+    base.update(kwargs)
+    return Config(**base)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'store.db'}"
+
+
+@pytest.fixture
+def store(sqlite_url: str) -> Iterator[Store]:
+    s = open_store(sqlite_url)
+    try:
+        yield s
+    finally:
+        s.close()
+
+
+def _pg_available() -> str | None:
+    try:
+        import psycopg2
+    except ImportError:
+        return "psycopg2 is not installed"
+    try:
+        conn = psycopg2.connect(PG_BASE.replace("postgresql://", "postgresql://", 1),
+                                connect_timeout=3)
+        conn.close()
+    except Exception as exc:
+        return f"PostgreSQL at {PG_BASE} is unreachable: {exc}"
+    return None
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A fresh schema in the machine's PostgreSQL for one test, dropped afterwards.
+    Skips (with the reason) when PostgreSQL is unreachable, except in CI where
+    both store back-ends must run."""
+    import psycopg2
+
+    reason = _pg_available()
+    if reason:
+        if IN_CI:
+            pytest.fail(f"CI must test PostgreSQL: {reason}")
+        pytest.skip(reason)
+    schema = f"r2tui_test_{uuid.uuid4().hex[:12]}"
+    conn = psycopg2.connect(PG_BASE)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield f"{PG_BASE}?options=-c%20search_path%3D{schema}"
+    finally:
+        from r2tui.store.models import database
+
+        if database.obj is not None and not database.obj.is_closed():
+            database.obj.close()
+        with conn.cursor() as cur:
+            cur.execute(f'DROP SCHEMA "{schema}" CASCADE')
+        conn.close()

@@ -1,0 +1,326 @@
+"""The collector: when jobs are due, one run of a job at a time, the embedded
+scheduler on a running loop, pause/resume, a clean stop, and the headless
+`r2tui collect` stopping on SIGTERM and SIGINT."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import account_for, make_config
+from peers import Obj, seed_bucket
+
+from r2tui.config import Schedule
+from r2tui.config.values import parse_schedule
+from r2tui.jobs import JobContext, JobResult
+from r2tui.scheduler import Collector, is_due
+from r2tui.sources import s3
+from r2tui.store import Store
+from r2tui.store.models import JobRun
+
+
+def _schedule(job: str, text: str) -> Schedule:
+    seconds, cron = parse_schedule(text)
+    return Schedule(job, text, seconds, cron)
+
+
+def _ts(text: str) -> float:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC).timestamp()
+
+
+# ---- is_due ---------------------------------------------------------------------------
+
+def test_is_due_interval() -> None:
+    every5 = _schedule("collect_metrics", "5m")
+    assert is_due(every5, "UTC", None, 0)  # never ran: due at once
+    assert not is_due(every5, "UTC", 1000, 1000 + 299)
+    assert is_due(every5, "UTC", 1000, 1000 + 300)
+    assert is_due(every5, "UTC", 1000, 1000 + 86400)
+
+
+@pytest.mark.parametrize(("last", "now", "due"), [
+    # A run that finished within the very second of its fire time is that run.
+    ("2026-01-10T03:00:00", "2026-01-10T12:00:00", False),
+    ("2026-01-10T02:59:59", "2026-01-10T02:59:59.500", False),
+    ("2026-01-10T02:59:59", "2026-01-10T03:00:00", True),
+    ("2026-01-10T03:00:05", "2026-01-11T02:59:59", False),
+    ("2026-01-10T03:00:05", "2026-01-11T03:00:00", True),
+    ("2026-01-01T03:00:05", "2026-01-09T00:00:00", True),  # missed days: due now
+])
+def test_is_due_cron_utc(last: str, now: str, due: bool) -> None:
+    daily = _schedule("inventory", "0 3 * * *")
+    assert is_due(daily, "UTC", _ts(last), _ts(now)) is due
+    assert is_due(daily, "UTC", None, _ts(now))
+
+
+def test_is_due_cron_in_a_time_zone() -> None:
+    """03:00 in Berlin is 02:00 UTC in winter and 01:00 UTC in summer."""
+    daily = _schedule("inventory", "0 3 * * *")
+    assert not is_due(daily, "Europe/Berlin", _ts("2026-01-10T01:00:00"),
+                      _ts("2026-01-10T01:59:59"))
+    assert is_due(daily, "Europe/Berlin", _ts("2026-01-10T01:00:00"), _ts("2026-01-10T02:00:00"))
+    assert is_due(daily, "Europe/Berlin", _ts("2026-07-10T00:30:00"), _ts("2026-07-10T01:00:00"))
+
+
+def test_is_due_cron_weekday_names() -> None:
+    """Crontab's 1 is Monday; parse_schedule spells it so APScheduler agrees."""
+    mondays = _schedule("monthly_report", "0 9 * * 1")
+    friday = _ts("2026-01-09T10:00:00")  # a Friday
+    assert not is_due(mondays, "UTC", friday, _ts("2026-01-12T08:59:59"))
+    assert is_due(mondays, "UTC", friday, _ts("2026-01-12T09:00:00"))  # the Monday after
+
+
+# ---- Collector.run --------------------------------------------------------------------
+
+class Gate:
+    """A client factory that holds the job until released (a slow listing)."""
+
+    def __init__(self) -> None:
+        self.entered = threading.Event()
+        self.release = threading.Event()
+
+    def __call__(self, *args: Any) -> Any:
+        self.entered.set()
+        assert self.release.wait(10), "the test never released the job"
+        return s3.make_client(*args)
+
+
+def _collector(store: Store, endpoint: str, schedules: dict[str, str] | None = None,
+               **kw: Any) -> Collector:
+    config = make_config((account_for(endpoint),))
+    if schedules is not None:
+        config = make_config((account_for(endpoint),), schedules={
+            job: _schedule(job, text) for job, text in schedules.items()})
+    return Collector(JobContext(config=config, store=store), **kw)
+
+
+def test_the_same_job_never_runs_twice_at_once(s3_backend: Any, moto_endpoint: str,
+                                               store: Store) -> None:
+    seed_bucket(s3_backend, "solo", [Obj("a", 1, 1_700_000_000)])
+    started: list[str] = []
+    results: list[JobResult] = []
+    collector = _collector(store, moto_endpoint, on_start=started.append,
+                           on_result=results.append)
+    gate = Gate()
+    collector.ctx.client_factory = gate
+    first: list[JobResult | None] = []
+    worker = threading.Thread(target=lambda: first.append(collector.run("inventory")))
+    worker.start()
+    assert gate.entered.wait(10)
+    assert collector.running_jobs == ["inventory"]
+    assert collector.run("inventory") is None  # refused, not queued
+    other = collector.run("collect_metrics")  # a different job runs meanwhile
+    assert other is not None and other.ok
+    gate.release.set()
+    worker.join(10)
+    assert first[0] is not None and first[0].ok and first[0].items == 1
+    assert collector.running_jobs == []
+    assert started == ["inventory", "collect_metrics"]
+    assert [r.job for r in results] == ["collect_metrics", "inventory"]
+    assert JobRun.select().where(JobRun.job == "inventory").count() == 1
+    again = collector.run("inventory")  # free again once the first ended
+    assert again is not None and again.ok
+
+
+def test_a_failing_result_callback_does_not_lose_the_result(store: Store,
+                                                            moto_endpoint: str) -> None:
+    def explode(_: JobResult) -> None:
+        raise RuntimeError("callback broke")
+
+    collector = _collector(store, moto_endpoint, on_result=explode)
+    result = collector.run("collect_metrics")
+    assert result is not None and result.ok
+    assert collector.running_jobs == []
+
+
+# ---- stop -----------------------------------------------------------------------------
+
+def test_stop_waits_for_the_job_in_flight(s3_backend: Any, moto_endpoint: str,
+                                          store: Store) -> None:
+    seed_bucket(s3_backend, "solo", [Obj("a", 1, 1_700_000_000)])
+    collector = _collector(store, moto_endpoint)
+    gate = Gate()
+    collector.ctx.client_factory = gate
+    out: list[JobResult | None] = []
+    worker = threading.Thread(target=lambda: out.append(collector.run("inventory")))
+    worker.start()
+    assert gate.entered.wait(10)
+    threading.Timer(0.6, gate.release.set).start()
+    cpu0, t0 = time.thread_time(), time.monotonic()  # this thread's CPU only
+    assert collector.stop(timeout=10) is True
+    waited, cpu = time.monotonic() - t0, time.thread_time() - cpu0
+    assert waited >= 0.5  # it waited for the job...
+    assert cpu < 0.2, f"stop() burned {cpu:.2f} s of CPU waiting {waited:.2f} s"  # ...idly
+    assert collector.ctx.stop.is_set()
+    worker.join(5)
+    # The job saw the stop request and ended its run as cancelled, closed in the store.
+    assert out[0] is not None and out[0].error == "cancelled: r2tui is stopping"
+    assert JobRun.select().where(JobRun.finished_at.is_null()).count() == 0
+    assert collector.run("collect_metrics") is None  # a stopped collector starts nothing
+
+
+def test_stop_gives_up_after_its_timeout(s3_backend: Any, moto_endpoint: str,
+                                         store: Store) -> None:
+    collector = _collector(store, moto_endpoint)
+    gate = Gate()
+    collector.ctx.client_factory = gate
+    worker = threading.Thread(target=collector.run, args=("inventory",))
+    worker.start()
+    assert gate.entered.wait(10)
+    t0 = time.monotonic()
+    assert collector.stop(timeout=0.3) is False
+    assert 0.25 <= time.monotonic() - t0 < 3
+    gate.release.set()
+    worker.join(10)
+    assert collector.running_jobs == []
+
+
+# ---- the embedded scheduler -----------------------------------------------------------
+
+async def _until(predicate: Any, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out waiting"
+        await asyncio.sleep(0.05)
+
+
+async def test_start_embedded_runs_due_jobs_off_the_loop(s3_backend: Any, moto_endpoint: str,
+                                                         store: Store) -> None:
+    seed_bucket(s3_backend, "solo", [Obj("a.txt", 7, 1_700_000_000)])
+    threads: list[str] = []
+    results: list[JobResult] = []
+    collector = _collector(
+        store, moto_endpoint, {"collect_metrics": "5m", "inventory": "0 3 * * *"},
+        on_start=lambda _: threads.append(threading.current_thread().name),
+        on_result=results.append)
+    loop_thread = threading.current_thread().name
+    collector.start_embedded()
+    try:
+        assert collector.scheduler is not None and collector.scheduler.running
+        assert sorted(j.id for j in collector.scheduler.get_jobs()) == [
+            "collect_metrics", "inventory"]
+        await _until(lambda: len(results) == 2)
+    finally:
+        assert collector.stop(timeout=10)
+        await asyncio.sleep(0)  # AsyncIOScheduler shuts down on the loop's next turn
+    assert sorted((r.job, r.ok) for r in results) == [("collect_metrics", True),
+                                                      ("inventory", True)]
+    assert loop_thread not in threads  # the loop never waited on a job
+    assert sorted((r.job, r.ok, r.items) for r in JobRun.select()) == [
+        ("collect_metrics", True, 0), ("inventory", True, 1)]
+    assert collector.ctx.stop.is_set() and not collector.scheduler.running
+
+
+async def test_jobs_not_due_wait_for_their_time(s3_backend: Any, moto_endpoint: str,
+                                                store: Store) -> None:
+    collector = _collector(store, moto_endpoint, {"collect_metrics": "1h"})
+    assert collector.run("collect_metrics") is not None  # just succeeded
+    collector.ctx.stop.clear()
+    results: list[JobResult] = []
+    collector.on_result = results.append
+    collector.start_embedded()
+    try:
+        await asyncio.sleep(0.5)
+        assert results == []
+        job = collector.scheduler.get_job("collect_metrics")  # type: ignore[union-attr]
+        assert job.next_run_time.timestamp() > time.time() + 3500
+    finally:
+        collector.stop()
+
+
+async def test_pause_and_resume(store: Store, moto_endpoint: str) -> None:
+    results: list[JobResult] = []
+    collector = _collector(store, moto_endpoint, {"collect_metrics": "1s"},
+                           on_result=results.append)
+    collector.start_embedded()
+    try:
+        await _until(lambda: len(results) >= 2, timeout=10)
+        collector.pause()
+        assert collector.paused
+        await asyncio.sleep(0.3)  # a run already under way may still land
+        seen = len(results)
+        await asyncio.sleep(1.8)
+        assert len(results) == seen, "a paused collector kept running jobs"
+        collector.resume()
+        assert not collector.paused
+        await _until(lambda: len(results) > seen, timeout=5)
+    finally:
+        collector.stop()
+    assert all(r.ok for r in results)
+
+
+# ---- headless `r2tui collect` -----------------------------------------------------------
+
+def _headless_config(tmp_path: Path, endpoint: str, db: Path) -> Path:
+    path = tmp_path / "collect.toml"
+    path.write_text(f"""
+[store]
+url = "sqlite:///{db}"
+
+[inventory]
+page_size = 10
+
+[s3]
+max_attempts = 1
+
+[accounts.test]
+endpoint_url = "{endpoint}"
+region = "us-east-1"
+access_key_id = "test-access-key"
+secret_access_key = "test-secret-key"
+""", encoding="utf-8")
+    return path
+
+
+def _rows(db: Path, sql: str) -> list[tuple]:
+    if not db.exists():
+        return []
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
+    try:
+        return conn.execute(sql).fetchall()
+    except sqlite3.OperationalError:
+        return []  # not migrated yet
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_headless_collect_stops_cleanly(signum: int, tmp_path: Path, s3_backend: Any,
+                                        moto_endpoint: str) -> None:
+    # 60 pages of 10 keys: the inventory is still listing when the signal comes.
+    seed_bucket(s3_backend, "slow", [Obj(f"k{i:04d}", i, 1_700_000_000) for i in range(600)])
+    db = tmp_path / "headless.db"
+    config = _headless_config(tmp_path, moto_endpoint, db)
+    proc = subprocess.Popen([sys.executable, "-m", "r2tui", "collect", "--config", str(config)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=os.environ.copy())
+    try:
+        deadline = time.monotonic() + 30
+        while not _rows(db, "SELECT id FROM job_run WHERE job = 'inventory'"):
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "the collector never started a job"
+            time.sleep(0.05)
+        proc.send_signal(signum)
+        _, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err
+    assert "Ctrl-C stops" in err  # the start-up line
+    runs = _rows(db, "SELECT job, finished_at, ok, error FROM job_run")
+    assert runs and all(finished is not None for _, finished, _, _ in runs), runs
+    inventory = [r for r in runs if r[0] == "inventory"]
+    # Either it finished before the signal or it stopped between pages and said so.
+    assert all(ok or error == "cancelled: r2tui is stopping" for _, _, ok, error in inventory)

@@ -1,0 +1,312 @@
+"""Pilot tests of the main screen: panes show store data, the header tells the
+collector's state, and every key does what its help line says."""
+
+from __future__ import annotations
+
+import socket
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from textual.command import CommandPalette
+from textual.widgets import DataTable, Input, TabbedContent
+
+from r2tui.config import ConfigError
+from r2tui.store import Store, queries
+from r2tui.tui.app import R2App, build_app
+from r2tui.tui.screens.help import HelpScreen
+from r2tui.tui.screens.message import MessageScreen
+from r2tui.tui.widgets.table import FilterTable
+from tests.conftest import account_for, make_config
+from tests.tui_data import BUCKETS, NOW, TOTAL_OBJECTS, fill
+
+SIZE = (120, 40)
+
+
+async def wait_for(pilot, condition, timeout: float = 15.0) -> None:  # type: ignore[no-untyped-def]
+    loops = int(timeout / 0.05)
+    for _ in range(loops):
+        if condition():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("condition not reached in time")
+
+
+def rows(app: R2App, table_id: str) -> list[list[str]]:
+    table = app.query_one(f"#{table_id}", FilterTable).table
+    return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+@pytest.fixture
+def filled(store: Store) -> Store:
+    fill(store)
+    return store
+
+
+def closed_port() -> int:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def quiet_app(store: Store, **kwargs: object) -> R2App:
+    config = make_config((account_for("http://127.0.0.1:9", quota_bytes=1000 * 10**9),),
+                         **kwargs)  # type: ignore[arg-type]
+    return build_app(config, store, clock=lambda: NOW, collect=False)
+
+
+async def test_panes_render_store_data(filled: Store) -> None:
+    app = quiet_app(filled)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.dashboard is not None)
+        await pilot.pause()
+        buckets = rows(app, "table-buckets")
+        # Sorted by size, largest first, as the Size ▼ header says.
+        assert [r[0] for r in buckets] == ["backups", "media", "site"]
+        assert buckets[0][1] == f"{BUCKETS['backups'].objects:,}"
+        assert buckets[0][2] == "421.0 GB"
+        summary = str(app.query_one("#storage-summary").render())
+        assert f"{TOTAL_OBJECTS:,} objects" in summary
+        assert "in 3 buckets" in summary
+        quota = str(app.query_one("#storage-quota-label").render())
+        assert "729.0 GB of 1.0 TB quota" in quota
+        types = rows(app, "table-types")
+        assert types[0][0] == "tar.zst" and types[0][2] == "420.0 GB"
+        classes = {r[0]: r[1] for r in rows(app, "table-classes")}
+        assert classes == {"STANDARD": "4,192", "STANDARD_IA": "80"}
+        largest = rows(app, "table-largest")
+        assert largest[0][:3] == ["backups", "pg/2026-03-13/base.tar.zst", "15.0 GB"]
+        events = rows(app, "table-activity")
+        assert "inventory: 3 of 3 buckets listed" in events[0][1]
+        assert events[0][0] == "14:50:00"
+        probes = {r[0]: r for r in rows(app, "table-probes")}
+        assert probes["site"][1] == "FAIL" and probes["media"][1] == "yes"
+        assert probes["backups"][2] == "40"
+        cost = str(app.query_one("#cost-note").render())
+        assert "8 Class A, 6 Class B" in cost
+        header = app.header_state()
+        assert header.state == "idle" and header.data_at == NOW - 600
+
+
+async def test_empty_store_says_so(store: Store) -> None:
+    app = quiet_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.dashboard is not None)
+        summary = str(app.query_one("#storage-summary").render())
+        assert "no inventory yet" in summary
+        assert app.header_state().state == "never"
+        assert not app.query_one("#storage-quota-row").display
+
+
+async def test_header_shows_failing_collector_when_endpoint_is_down(store: Store) -> None:
+    config = make_config((account_for(f"http://127.0.0.1:{closed_port()}"),))
+    app = build_app(config, store)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.header_state().state == "failing", timeout=30)
+        detail = app.header_state().detail
+        assert "cannot reach 127.0.0.1" in detail
+        await wait_for(pilot, lambda: any(
+            a.level == "error" for a in (app.dashboard.activity if app.dashboard else [])))
+        assert any("cannot reach" in r[1] for r in rows(app, "table-activity"))
+        # Still alive and answering keys.
+        await pilot.press("plus")
+        assert app.refresh_seconds == 2.0
+        await pilot.press("q")
+        await wait_for(pilot, lambda: not app.is_running)
+
+
+async def test_ui_answers_while_a_job_hangs(store: Store) -> None:
+    """A server that accepts and never answers: the job blocks a worker thread,
+    never the event loop."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    config = make_config((account_for(f"http://127.0.0.1:{server.getsockname()[1]}"),))
+    app = build_app(config, store)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: "inventory" in app.local_running, timeout=10)
+            assert app.first_paint_at is not None
+            await pilot.press("minus")
+            assert app.refresh_seconds == 10.0
+            await pilot.press("question_mark")
+            assert isinstance(app.screen, HelpScreen)
+            await pilot.press("escape")
+            assert app.header_state().state == "running"
+    finally:
+        server.close()
+
+
+async def test_space_runs_collection_against_moto(store: Store, s3_backend,  # type: ignore[no-untyped-def]
+                                                  moto_endpoint: str) -> None:
+    s3_backend.create_bucket("alpha", region_name="us-east-1")
+    for i in range(25):
+        s3_backend.put_object("alpha", f"k/{i}.txt", b"x" * i)
+    config = make_config((account_for(moto_endpoint),))
+    app = build_app(config, store)
+    async with app.run_test(size=SIZE) as pilot:
+        # Both jobs are due on a new store; wait for the scheduler's first round.
+        await wait_for(pilot, lambda: app.dashboard is not None
+                       and app.dashboard.storage.total_objects == 25, timeout=30)
+        before = len(queries.collector("test").jobs)
+        s3_backend.put_object("alpha", "k/new.txt", b"fresh")
+        await pilot.press("space")
+        await wait_for(pilot, lambda: app.dashboard is not None
+                       and app.dashboard.storage.total_objects == 26, timeout=30)
+        assert before >= 1
+        assert rows(app, "table-buckets")[0][:2] == ["alpha", "26"]
+
+
+async def test_pause_resume_and_refresh_interval(store: Store, s3_backend,  # type: ignore[no-untyped-def]
+                                                 moto_endpoint: str) -> None:
+    app = build_app(make_config((account_for(moto_endpoint),)), store)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.collector is not None)
+        await pilot.press("p")
+        assert app.collector is not None and app.collector.paused
+        assert app.header_state().state == "paused"
+        await pilot.press("p")
+        assert not app.collector.paused
+        start = app.refresh_seconds
+        await pilot.press("plus", "plus")
+        assert app.refresh_seconds < start
+        for _ in range(10):
+            await pilot.press("minus")
+        assert app.refresh_seconds == 300.0
+
+
+async def test_table_filter_sort_and_drill_down(filled: Store) -> None:
+    app = quiet_app(filled)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.dashboard is not None)
+        await pilot.press("3")  # focus Storage: its bucket table
+        assert app.focused is app.query_one("#table-buckets DataTable")
+        await pilot.press("slash")
+        assert isinstance(app.focused, Input)
+        await pilot.press(*"med")
+        assert [r[0] for r in rows(app, "table-buckets")] == ["media"]
+        await pilot.press("escape")
+        assert len(rows(app, "table-buckets")) == 3
+        await pilot.press("s")  # sort by the next column: Share (bytes)
+        table = app.query_one("#table-buckets", FilterTable)
+        assert table.sort_column == 3 and table.descending
+        await pilot.press("S")
+        assert [r[0] for r in rows(app, "table-buckets")] == ["site", "media", "backups"]
+        # The cursor followed "media" through the filter and both sorts.
+        await pilot.press("enter")
+        tabs = app.query_one("#storage-tabs", TabbedContent)
+        assert tabs.active == "types"
+        assert [r[0] for r in rows(app, "table-types")] == ["mp4", "jpg"]
+        assert "showing media" in str(app.query_one("#storage-summary").render())
+        await pilot.press("backspace")
+        assert len(rows(app, "table-types")) == 6  # every type of every bucket
+        await pilot.press("right_square_bracket")
+        assert tabs.active == "classes"
+        await pilot.press("left_square_bracket", "left_square_bracket")
+        assert tabs.active == "buckets"
+
+
+async def test_zoom_focus_keys_help_palette_and_activity_detail(filled: Store) -> None:
+    app = quiet_app(filled)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.dashboard is not None)
+        for key, pane in zip("12345", ("metrics", "cost", "storage", "activity", "alerts"),
+                             strict=True):
+            await pilot.press(key)
+            assert app.focused is not None
+            assert pane in [a.id for a in app.focused.ancestors_with_self]
+        await pilot.press("4", "z")
+        assert app.screen.maximized is app.query_one("#activity")
+        await pilot.press("z")
+        assert app.screen.maximized is None
+        await pilot.press("enter")
+        assert isinstance(app.screen, MessageScreen)
+        assert "inventory: 3 of 3 buckets listed" in app.screen.message
+        await pilot.press("escape")
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        help_rows = [r[3] for r in app.screen.rows]
+        for binding_id in ("app.refresh", "app.pause", "app.faster", "app.slower",
+                           "app.quit", "table.filter", "storage.all_buckets"):
+            assert binding_id in help_rows
+        await pilot.press("escape")
+        await pilot.press("ctrl+p")
+        assert isinstance(app.screen, CommandPalette)
+        await pilot.press(*"Pause")
+        await pilot.pause(0.3)
+        await pilot.press("escape")
+        await pilot.press("q")
+        await wait_for(pilot, lambda: not app.is_running)
+
+
+async def test_keymap_rebinds_and_rejects_bad_keys(filled: Store) -> None:
+    app = quiet_app(filled, keymap={"app.faster": "f"})
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f")
+        assert app.refresh_seconds == 2.0
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        assert ("f", "app.faster") in [(r[0], r[3]) for r in app.screen.rows]
+    with pytest.raises(ConfigError, match=r"keymap.app.nope: unknown binding id"):
+        quiet_app(filled, keymap={"app.nope": "x"})
+    with pytest.raises(ConfigError, match=r"keymap.app.refresh: ctrl\+s is XOFF"):
+        quiet_app(filled, keymap={"app.refresh": "ctrl+s"})
+
+
+async def test_broken_store_shows_reason_and_keeps_running(filled: Store, sqlite_url: str
+                                                           ) -> None:
+    app = quiet_app(filled)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.dashboard is not None)
+        other = sqlite3.connect(sqlite_url.removeprefix("sqlite:///"))
+        other.execute("DROP TABLE inventory_breakdown")
+        other.commit()
+        other.close()
+        app.refresh_data()
+        await wait_for(pilot, lambda: app.header_state().state == "failing")
+        assert "no such table" in app.header_state().detail
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+
+
+def test_core_never_imports_textual() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys; import r2tui.cli, r2tui.jobs, r2tui.scheduler, r2tui.status, "
+            "r2tui.store.queries, r2tui.sources.s3; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'textual'))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def iter_tui_modules() -> Iterator[str]:
+    import pkgutil
+
+    import r2tui.tui
+
+    for mod in pkgutil.walk_packages(r2tui.tui.__path__, "r2tui.tui."):
+        yield mod.name
+
+
+def test_tui_never_imports_a_source_client() -> None:
+    """Views read the store; only jobs talk to R2 (DESIGN.md's layering)."""
+    import ast
+    import importlib.util
+
+    for name in iter_tui_modules():
+        spec = importlib.util.find_spec(name)
+        assert spec is not None and spec.origin
+        tree = ast.parse(Path(spec.origin).read_text(encoding="utf-8"))
+        imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)} | {
+            a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        bad = {m for m in imported if m and m.split(".")[0] in ("boto3", "botocore", "httpx")}
+        bad |= {m for m in imported if m and m.startswith("r2tui.sources.s3")}
+        assert not bad, f"{name} imports {bad}"
+
+
+_ = DataTable  # keep the import: rows() relies on DataTable's API
