@@ -46,6 +46,7 @@ class Outcome:
     items: int = 0
     summary: str = ""
     errors: list[str] = field(default_factory=list)
+    cancelled: bool = False  # stopped on request: neither a success nor a failure
 
 
 @dataclass(frozen=True)
@@ -114,7 +115,8 @@ def _run_for_account(spec: JobSpec, ctx: JobContext, account: AccountConfig) -> 
     try:
         outcome = spec.run(ctx, account)
     except Cancelled:
-        outcome = Outcome(summary="cancelled", errors=["cancelled: r2tui is stopping"])
+        outcome = Outcome(summary="cancelled", errors=["cancelled: r2tui was stopping"],
+                          cancelled=True)
     except Exception as exc:
         log.exception("job %s failed for %s", spec.name, account.name)
         outcome = Outcome(summary="failed", errors=[reason_for(exc, account.endpoint_url)])
@@ -135,14 +137,17 @@ def _run_for_account(spec: JobSpec, ctx: JobContext, account: AccountConfig) -> 
 def _finish(ctx: JobContext, job: str, account: str, run_id: int, outcome: Outcome,
             ts: float) -> None:
     """Close a run and add its activity line, together or not at all."""
-    ok = not outcome.errors
+    ok: bool | None = not outcome.errors
+    level = "info" if ok else "error"
     message = f"{job}: {outcome.summary}" if ok else f"{job} failed: {'; '.join(outcome.errors)}"
+    if outcome.cancelled:
+        # Recorded as neither: a quit in the middle of a listing is not a fault.
+        ok, level, message = None, "warning", f"{job} cancelled: r2tui was stopping"
     with ctx.store.write():
         writes.finish_job_run(ctx.store, run_id, ok, outcome.items,
                               "; ".join(outcome.errors) or None, ts)
         writes.add_events(ctx.store, account, [EventRow(
-            "job", "info" if ok else "error", message,
-            data={"job": job, "items": outcome.items})], ts=ts)
+            "job", level, message, data={"job": job, "items": outcome.items})], ts=ts)
 
 
 # Records a locked or full store refused, written (with their own times) before the

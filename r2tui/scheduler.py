@@ -103,21 +103,41 @@ class Collector:
                 log.exception("result callback failed for %s", name)
         return result
 
-    def _configure(self, scheduler: BaseScheduler) -> BaseScheduler:
+    def plan(self) -> dict[str, datetime | None]:
+        """When each scheduled job first runs: now if it is due, else where its
+        interval left off before a restart, else (None) when its trigger says.
+        Reads the store, so the app calls it on a worker thread."""
         cfg = self.ctx.config
         try:
             writes.abandon_stale_runs(self.ctx.store)
         except Exception as exc:
             log.warning("cannot close stale runs: %s", exc)
         now = self.ctx.clock()
+        first: dict[str, datetime | None] = {}
         for name in self.scheduled_jobs():
             schedule = cfg.schedules[name]
-            due = is_due(schedule, cfg.timezone, self._last_success(name), now)
+            last = self._last_success(name)
+            if is_due(schedule, cfg.timezone, last, now):
+                first[name] = datetime.now(UTC)
+            elif schedule.seconds is not None and last is not None:
+                # Relative to the context's clock, which tests may fix.
+                first[name] = datetime.now(UTC) + timedelta(
+                    seconds=last + schedule.seconds - now)
+            else:
+                first[name] = None
+        self.ctx.store.db.close()
+        return first
+
+    def _configure(self, scheduler: BaseScheduler,
+                   plan: dict[str, datetime | None] | None = None) -> BaseScheduler:
+        cfg = self.ctx.config
+        plan = self.plan() if plan is None else plan
+        for name in self.scheduled_jobs():
             kwargs: dict[str, Any] = {}
-            if due:
-                kwargs["next_run_time"] = datetime.now(UTC)
-            scheduler.add_job(self.run, trigger_for(schedule, cfg.timezone), args=[name],
-                              id=name, name=name, **kwargs)
+            if plan.get(name) is not None:
+                kwargs["next_run_time"] = plan[name]
+            scheduler.add_job(self.run, trigger_for(cfg.schedules[name], cfg.timezone),
+                              args=[name], id=name, name=name, **kwargs)
         return scheduler
 
     def _last_success(self, name: str) -> float | None:
@@ -132,10 +152,11 @@ class Collector:
         # misfire_grace_time must be an int: APScheduler rejects a float.
         return {"coalesce": True, "max_instances": 1, "misfire_grace_time": MISFIRE_GRACE_SECONDS}
 
-    def start_embedded(self) -> None:
-        """Start on the running asyncio loop (call from the app's on_mount)."""
+    def start_embedded(self, plan: dict[str, datetime | None] | None = None) -> None:
+        """Start on the running asyncio loop. Pass a `plan()` made on another
+        thread to keep store reads off the loop."""
         scheduler = AsyncIOScheduler(job_defaults=self._defaults(), timezone=UTC)
-        self.scheduler = self._configure(scheduler)
+        self.scheduler = self._configure(scheduler, plan)
         scheduler.start()
 
     def pause(self) -> None:

@@ -16,7 +16,7 @@ from r2tui.config import ProbeSettings, Retention
 from r2tui.jobs import JOBS, JobContext, JobResult, run_job
 from r2tui.pricing import request_cost_usd
 from r2tui.sources import s3
-from r2tui.store import Store
+from r2tui.store import Store, queries
 from r2tui.store.models import Bucket, Event, Inventory, InventoryBreakdown, JobRun, Sample
 
 T0 = 1_760_000_000  # the jobs' clock; seeded objects are older
@@ -314,8 +314,11 @@ def test_a_stop_request_cancels_and_closes_the_run(s3_backend: Any, moto_endpoin
     ctx = _ctx(store, moto_endpoint)
     ctx.stop.set()
     result = run_job("inventory", ctx)
-    assert not result.ok and result.error == "cancelled: r2tui is stopping"
+    assert not result.ok and result.error == "cancelled: r2tui was stopping"
     run = JobRun.get()
-    assert (run.ok, run.error) == (False, "cancelled: r2tui is stopping")
+    # Neither success nor failure: a quit mid-listing must not make the collector "failing".
+    assert (run.ok, run.error) == (None, "cancelled: r2tui was stopping")
     assert run.finished_at is not None
     assert Inventory.select().count() == 0
+    assert queries.collector("test").state == "idle"
+    assert queries.activity("test")[0].message == "inventory cancelled: r2tui was stopping"

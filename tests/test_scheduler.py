@@ -164,7 +164,7 @@ def test_stop_waits_for_the_job_in_flight(s3_backend: Any, moto_endpoint: str,
     assert collector.ctx.stop.is_set()
     worker.join(5)
     # The job saw the stop request and ended its run as cancelled, closed in the store.
-    assert out[0] is not None and out[0].error == "cancelled: r2tui is stopping"
+    assert out[0] is not None and out[0].error == "cancelled: r2tui was stopping"
     assert JobRun.select().where(JobRun.finished_at.is_null()).count() == 0
     assert collector.run("collect_metrics") is None  # a stopped collector starts nothing
 
@@ -323,4 +323,22 @@ def test_headless_collect_stops_cleanly(signum: int, tmp_path: Path, s3_backend:
     assert runs and all(finished is not None for _, finished, _, _ in runs), runs
     inventory = [r for r in runs if r[0] == "inventory"]
     # Either it finished before the signal or it stopped between pages and said so.
-    assert all(ok or error == "cancelled: r2tui is stopping" for _, _, ok, error in inventory)
+    assert all(ok or error == "cancelled: r2tui was stopping" for _, _, ok, error in inventory)
+
+
+def test_plan_keeps_an_interval_cadence_across_restarts(store: Store) -> None:
+    """A collector restarted 100 s into a 5-minute period runs its metrics job
+    200 s later, not a full period after the restart, and a due job at once."""
+    from r2tui.store import writes
+
+    now = time.time()
+    run = writes.start_job_run(store, "collect_metrics", "test", ts=now - 110)
+    writes.finish_job_run(store, run, True, 1, None, ts=now - 100)
+    collector = _collector(store, "http://127.0.0.1:9",
+                           schedules={"collect_metrics": "5m", "inventory": "1d"})
+    plan = collector.plan()
+    wall = datetime.now(UTC).timestamp()
+    assert plan["collect_metrics"] is not None
+    assert abs(plan["collect_metrics"].timestamp() - (wall + 200)) < 5
+    assert plan["inventory"] is not None  # never ran: due now
+    assert abs(plan["inventory"].timestamp() - wall) < 5

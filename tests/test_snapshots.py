@@ -4,10 +4,10 @@ review the diff in snapshot_report.html and re-record with --snapshot-update."""
 from __future__ import annotations
 
 import pytest
+from test_tui import SIZE, quiet_app, wait_for
+from tui_data import fill
 
 from r2tui.store import Store
-from tests.test_tui import SIZE, quiet_app, wait_for
-from tests.tui_data import fill
 
 
 @pytest.fixture

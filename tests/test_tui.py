@@ -9,8 +9,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import account_for, make_config
 from textual.command import CommandPalette
 from textual.widgets import DataTable, Input, TabbedContent
+from tui_data import BUCKETS, NOW, TOTAL_OBJECTS, fill
 
 from r2tui.config import ConfigError
 from r2tui.store import Store, queries
@@ -18,8 +20,6 @@ from r2tui.tui.app import R2App, build_app
 from r2tui.tui.screens.help import HelpScreen
 from r2tui.tui.screens.message import MessageScreen
 from r2tui.tui.widgets.table import FilterTable
-from tests.conftest import account_for, make_config
-from tests.tui_data import BUCKETS, NOW, TOTAL_OBJECTS, fill
 
 SIZE = (120, 40)
 

@@ -83,8 +83,9 @@ def start_job_run(store: Store, job: str, account: str, ts: float | None = None)
                          pid=os.getpid()).execute()
 
 
-def finish_job_run(store: Store, run_id: int, ok: bool, items: int, error: str | None,
+def finish_job_run(store: Store, run_id: int, ok: bool | None, items: int, error: str | None,
                    ts: float | None = None) -> None:
+    """ok is None for a run cancelled on request: finished, neither good nor bad."""
     finished = int(ts if ts is not None else time.time())
     JobRun.update(finished_at=finished, ok=ok, items=items, error=error).where(
         JobRun.id == run_id).execute()

@@ -145,8 +145,21 @@ class R2App(App[int]):
             on_result=lambda r: self.post_message(msg.JobFinished(r)),
             on_start=lambda name: self.post_message(msg.JobStarted(name)),
         )
+        self._plan_collector(self.collector)
+
+    @work(thread=True, exclusive=True, group="plan", exit_on_error=False)
+    def _plan_collector(self, collector: Collector) -> None:
+        """The first run of each job depends on the store: read it off the loop."""
+        self.post_message(msg.CollectorPlanned(collector, collector.plan()))
+
+    @on(msg.CollectorPlanned)
+    def _collector_planned(self, event: msg.CollectorPlanned) -> None:
+        if self.local_state == "stopping":
+            return
         try:
-            self.collector.start_embedded()
+            event.collector.start_embedded(event.plan)
+            if event.collector.paused:  # `p` pressed while the plan was read
+                event.collector.pause()
         except Exception as exc:
             self.local_failure = f"scheduler: {describe_error(exc)}"
         self.local_state = "idle"

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from textual.message import Message
 
 from r2tui.config import Config
 from r2tui.jobs import JobResult
 from r2tui.store.queries import Dashboard
+
+
+class CollectorPlanned(Message):
+    def __init__(self, collector: Any, plan: dict[str, datetime | None]) -> None:
+        super().__init__()
+        self.collector = collector
+        self.plan = plan
 
 
 class JobStarted(Message):

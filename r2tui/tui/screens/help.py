@@ -32,9 +32,9 @@ class HelpScreen(ModalScreen[None]):
             yield Static(Text(INTRO), id="help-intro")
             table: DataTable[str] = DataTable(cursor_type="row", zebra_stripes=True,
                                               id="help-table")
-            table.add_columns("Key", "Action", "Where", "Id")
-            for row in self.rows:
-                table.add_row(*row)
+            table.add_columns("Key", "Id", "Where", "Action")
+            for key, action, where, binding_id in self.rows:
+                table.add_row(key, binding_id, where, action)
             yield table
 
     def action_dismiss(self) -> None:  # type: ignore[override]
