@@ -6,7 +6,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
@@ -18,9 +18,6 @@ from textual.widgets import DataTable, Footer
 from textual.worker import Worker, WorkerState
 
 from r2tui.config import Config
-from r2tui.jobs import JobContext, JobResult
-from r2tui.scheduler import Collector
-from r2tui.sources.errors import describe_error
 from r2tui.store import Store, queries
 from r2tui.tui import messages as msg
 from r2tui.tui.format import duration
@@ -33,6 +30,10 @@ from r2tui.tui.resources import style
 from r2tui.tui.screens.help import HelpScreen
 from r2tui.tui.screens.message import MessageScreen
 from r2tui.tui.widgets.header import HeaderState, StatusHeader
+
+if TYPE_CHECKING:
+    from r2tui.jobs import JobResult
+    from r2tui.scheduler import Collector
 
 log = logging.getLogger(__name__)
 REFRESH_STEPS = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 300.0)
@@ -118,7 +119,7 @@ class R2App(App[int]):
         try:
             config, demo = with_demo_account(self.config)
         except Exception as exc:
-            self.post_message(msg.DemoFailed(describe_error(exc)))
+            self.post_message(msg.DemoFailed(reason(exc)))
             return
         self.post_message(msg.DemoReady(config, demo))
 
@@ -139,29 +140,32 @@ class R2App(App[int]):
         self._show_header()
 
     def _start_collector(self, config: Config) -> None:
+        self._plan_collector(config)
+
+    @work(thread=True, exclusive=True, group="plan", exit_on_error=False)
+    def _plan_collector(self, config: Config) -> None:
+        """Build the collector off the loop: boto3 and APScheduler take about half a
+        second to import, and the first run of each job depends on the store."""
+        from r2tui.jobs import JobContext
+        from r2tui.scheduler import Collector
+
         ctx = JobContext(config=config, store=self.store, clock=self.clock)
-        self.collector = Collector(
+        collector = Collector(
             ctx,
             on_result=lambda r: self.post_message(msg.JobFinished(r)),
             on_start=lambda name: self.post_message(msg.JobStarted(name)),
         )
-        self._plan_collector(self.collector)
-
-    @work(thread=True, exclusive=True, group="plan", exit_on_error=False)
-    def _plan_collector(self, collector: Collector) -> None:
-        """The first run of each job depends on the store: read it off the loop."""
         self.post_message(msg.CollectorPlanned(collector, collector.plan()))
 
     @on(msg.CollectorPlanned)
     def _collector_planned(self, event: msg.CollectorPlanned) -> None:
         if self.local_state == "stopping":
             return
+        self.collector = event.collector
         try:
             event.collector.start_embedded(event.plan)
-            if event.collector.paused:  # `p` pressed while the plan was read
-                event.collector.pause()
         except Exception as exc:
-            self.local_failure = f"scheduler: {describe_error(exc)}"
+            self.local_failure = f"scheduler: {reason(exc)}"
         self.local_state = "idle"
         self._show_header()
 
@@ -185,7 +189,7 @@ class R2App(App[int]):
         try:
             dash = queries.dashboard(self.account_name, quota, now=self.clock())
         except Exception as exc:  # a locked or unreachable store: say so and keep going
-            self.post_message(msg.StoreFailed(describe_error(exc)))
+            self.post_message(msg.StoreFailed(reason(exc)))
             return
         finally:
             self.store.db.close()  # this worker thread ends; give its connection back
@@ -363,7 +367,7 @@ class R2App(App[int]):
             log.error("background task %s failed", event.worker.name,
                       exc_info=event.worker.error)
             self.push_screen(MessageScreen(f"{event.worker.name} failed",
-                                           describe_error(event.worker.error), error=True))
+                                           reason(event.worker.error), error=True))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
@@ -378,3 +382,10 @@ def build_app(config: Config, store: Store, account: str | None = None,
     """The one way to make the app: the CLI and the tests both call this."""
     check_keymap(config.keymap, config.path)
     return R2App(config, store, account=account, clock=clock, collect=collect)
+
+
+def reason(exc: BaseException) -> str:
+    """One line for a failure, in the sources' words (imported late: botocore is heavy)."""
+    from r2tui.sources.errors import describe_error
+
+    return describe_error(exc)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
 
 from r2tui.config import Config
-from r2tui.jobs import JobResult
 from r2tui.store.queries import Dashboard
+
+if TYPE_CHECKING:
+    from r2tui.jobs import JobResult
 
 
 class CollectorPlanned(Message):
