@@ -15,7 +15,7 @@ from r2tui.config.template import STARTER
 from r2tui.runtime import setup_logging, with_demo_account
 from r2tui.store import Store, StoreError, open_store
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 def _common(top: bool) -> argparse.ArgumentParser:
@@ -68,9 +68,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    setup_logging(os.environ.get("R2TUI_LOG_LEVEL", "INFO"))
+    level = os.environ.get("R2TUI_LOG_LEVEL", "INFO").upper()
+    if level not in LOG_LEVELS:
+        print(f"r2tui: environment: R2TUI_LOG_LEVEL: unknown level {level!r}; use one of "
+              f"{', '.join(LOG_LEVELS)}", file=sys.stderr)
+        return EXIT_USAGE
+    setup_logging(level)
     command = args.command
     try:
         if command == "config":
@@ -80,6 +88,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = load_config(args.config, args.db, demo=args.demo)
         if args.account and not args.demo:
             _check_account(config, args.account)
+        if command is None:
+            _check_keys(config)
         store = open_store(config.store_url, config.store_url_source)
     except ConfigError as exc:
         print(f"r2tui: {exc}", file=sys.stderr)
@@ -95,6 +105,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _tui(args, config, store)
     finally:
         store.close()
+
+
+def _check_keys(config: Config) -> None:
+    """The keymap names the app's bindings, so only the app can check it; done
+    before the store opens, so a typo costs nothing."""
+    from r2tui.tui.keymap import check_keymap
+
+    check_keymap(config.keymap, config.path)
 
 
 def _check_account(config: Config, name: str) -> None:
@@ -134,7 +152,12 @@ def _collect(args: argparse.Namespace, config: Config, store: Store) -> int:
             collector.run_forever()
             return EXIT_OK
         names = args.job or [n for n in JOB_NAMES if JOBS[n].implemented]
-        results = [r for r in (collector.run(n) for n in names) if r is not None]
+        try:
+            results = [r for r in (collector.run(n) for n in names) if r is not None]
+        except KeyboardInterrupt:
+            # The job closed its run as cancelled on the way out.
+            print("r2tui: interrupted", file=sys.stderr)
+            return EXIT_INTERRUPTED
     finally:
         if demo is not None:
             demo.stop()
@@ -223,6 +246,7 @@ def _config_init(args: argparse.Namespace) -> int:
 def _config_check(args: argparse.Namespace) -> int:
     try:
         config = load_config(args.config, args.db, demo=args.demo)
+        _check_keys(config)
     except ConfigError as exc:
         print(f"r2tui: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -253,7 +277,8 @@ def _locate(args: argparse.Namespace) -> int:
                                 require_accounts=False).store_url
     except ConfigError:
         # `locate` must work even when the config is broken: say where things would be.
-        store_url = args.db or paths.default_store_url(demo=args.demo)
+        store_url = args.db or (None if args.demo else os.environ.get("R2TUI_DB")) or (
+            paths.default_store_url(demo=args.demo))
     where = {
         "config": str(config_path),
         "config_exists": config_path.exists(),

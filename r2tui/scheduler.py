@@ -2,7 +2,8 @@
 
 A job runs at most once at a time whether the schedule or a user started it
 (a per-job lock), missed runs coalesce into one, and a job whose last
-success is older than its period runs as soon as the collector starts.
+success is older than its period runs as soon as the collector starts. The
+scheduler only launches jobs; each runs on a daemon thread of its own.
 """
 
 from __future__ import annotations
@@ -75,6 +76,13 @@ class Collector:
     def scheduled_jobs(self) -> list[str]:
         return [n for n in self.ctx.config.schedules if JOBS[n].implemented]
 
+    def launch(self, name: str) -> None:
+        """Run a job on a daemon thread and return at once. Daemon, so a request
+        stuck on a dead network can never keep the process from exiting once
+        stop() has waited its time."""
+        threading.Thread(target=self.run, args=(name,), name=f"job-{name}",
+                         daemon=True).start()
+
     def run(self, name: str) -> JobResult | None:
         """Run a job now on this thread; None if it is already running or the
         collector is stopping (a run queued just before stop() must not start)."""
@@ -136,7 +144,7 @@ class Collector:
             kwargs: dict[str, Any] = {}
             if plan.get(name) is not None:
                 kwargs["next_run_time"] = plan[name]
-            scheduler.add_job(self.run, trigger_for(cfg.schedules[name], cfg.timezone),
+            scheduler.add_job(self.launch, trigger_for(cfg.schedules[name], cfg.timezone),
                               args=[name], id=name, name=name, **kwargs)
         return scheduler
 

@@ -84,14 +84,29 @@ def activity_doc(rows: list[ActivityRow]) -> list[dict[str, Any]]:
              "message": r.message} for r in rows]
 
 
+def metrics_doc(d: Dashboard) -> dict[str, Any]:
+    """What the Metrics pane shows today: canary probes and the endpoint check.
+    Cloudflare's analytics (uploads, downloads, error rate) join in a later version."""
+    doc: dict[str, Any] = dict(d.metrics)
+    if d.probes:
+        doc["probes"] = {p.bucket: {"at": iso(p.at), "ok": p.ok,
+                                    **{f"{k}_ms": round(v, 3) for k, v in p.ms.items()}}
+                         for p in d.probes}
+    if d.endpoint is not None:
+        doc["endpoint"] = {"at": iso(d.endpoint.at), "ok": d.endpoint.ok,
+                           "ms": None if d.endpoint.ms is None else round(d.endpoint.ms, 3)}
+    return doc
+
+
 def dashboard_doc(d: Dashboard, demo: bool = False) -> dict[str, Any]:
     return {
         "account": d.account,
         "demo": demo,
         "generated_at": iso(d.generated_at),
+        "data_at": iso(d.data_at),
         "data_age_s": d.data_age_s,
         "collector": collector_doc(d.collector),
-        "metrics": d.metrics,
+        "metrics": metrics_doc(d),
         "costs": d.costs,
         "storage": storage_doc(d.storage),
         "activity": activity_doc(d.activity),

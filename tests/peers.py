@@ -145,7 +145,8 @@ class Obj:
 def seed_bucket(backend: Any, bucket: str, objects: Iterable[Obj]) -> list[Obj]:
     """Create `bucket` in moto's backend and write `objects` into it, with their
     listed sizes and times set on the keys (bodies stay empty: memory is small)."""
-    backend.create_bucket(bucket, region_name="us-east-1")
+    if bucket not in backend.buckets:  # seeding more into an existing bucket is fine
+        backend.create_bucket(bucket, region_name="us-east-1")
     written = []
     for o in objects:
         fake = backend.put_object(bucket, o.key, b"", storage=o.storage_class)

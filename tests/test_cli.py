@@ -130,7 +130,7 @@ def test_collect_once_json(cli: Any, tmp_path: Path, s3_backend: Any, moto_endpo
     assert by_name["inventory"]["items"] == total
     assert by_name["inventory"]["summary"] == (
         f"2 of 2 buckets listed, {total} objects, 3 Class A requests")
-    assert by_name["collect_metrics"]["items"] == 0
+    assert by_name["collect_metrics"]["items"] == 1  # one endpoint check
 
 
 def test_collect_once_one_job_as_text(cli: Any, tmp_path: Path, s3_backend: Any,
@@ -247,8 +247,10 @@ def test_status_json_matches_the_seed(cli: Any, tmp_path: Path, s3_backend: Any,
     assert doc["collector"]["state"] == "idle"
     messages = [a["message"] for a in doc["activity"]]
     assert "found 2 buckets: logs, photos" in messages
-    # Not built yet: present, and empty rather than invented.
-    assert (doc["metrics"], doc["costs"], doc["alerts"]) == ({}, {}, {})
+    # Not built yet: present, and empty rather than invented. Metrics holds only
+    # what was observed: the endpoint check that collect_metrics made.
+    assert (doc["costs"], doc["alerts"]) == ({}, {})
+    assert set(doc["metrics"]) == {"endpoint"} and doc["metrics"]["endpoint"]["ok"] is True
 
 
 def test_status_on_an_empty_store(cli: Any, tmp_path: Path) -> None:

@@ -196,14 +196,42 @@ def test_spend_is_recorded_when_the_inventory_fails(s3_backend: Any, moto_endpoi
         f"inventory failed: {result.error}"]
 
 
-def test_collect_metrics_with_probes_off(s3_backend: Any, moto_endpoint: str,
-                                         store: Store) -> None:
+def test_collect_metrics_with_probes_off_checks_the_endpoint(
+        s3_backend: Any, moto_endpoint: str, store: Store) -> None:
+    """Without probes, one cheap request per run proves the endpoint answers:
+    ListBuckets (Class A) before any inventory, HeadBucket (Class B) after."""
     _seed_three(s3_backend)
-    result = run_job("collect_metrics", _ctx(store, moto_endpoint))
-    assert result.ok and result.items == 0
-    assert "probes are off" in result.summary
-    assert Sample.select().count() == 0  # not a single request made, nothing spent
-    assert [(r.job, r.ok) for r in JobRun.select()] == [("collect_metrics", True)]
+    ctx = _ctx(store, moto_endpoint)
+    result = run_job("collect_metrics", ctx)
+    assert result.ok and result.items == 1
+    assert result.summary.startswith("endpoint answered ListBuckets in ")
+    assert _samples("endpoint_ok") == [1.0]
+    assert _samples("monitor_class_a_ops") == [1] and _samples("monitor_class_b_ops") == [0]
+    assert run_job("inventory", ctx).ok
+    result = run_job("collect_metrics", ctx)
+    assert result.summary.startswith("endpoint answered HeadBucket in ")
+    assert _samples("monitor_class_b_ops")[-1] == 1
+    assert [(r.job, r.ok) for r in JobRun.select().order_by(JobRun.id)] == [
+        ("collect_metrics", True), ("inventory", True), ("collect_metrics", True)]
+    assert queries.endpoint_check("test") is not None
+
+
+def test_endpoint_check_failure_and_recovery_are_events(
+        s3_backend: Any, moto_endpoint: str, store: Store) -> None:
+    _seed_three(s3_backend)
+    down = _ctx(store, "http://127.0.0.1:9")
+    for _ in range(2):
+        result = run_job("collect_metrics", down)
+        assert not result.ok
+        assert result.error == "cannot reach 127.0.0.1:9: connection failed"
+    up = _ctx(store, moto_endpoint)
+    assert run_job("collect_metrics", up).ok
+    probe_events = [(e.level, e.message) for e in _events("probe")]
+    # One event when it starts failing, one when it recovers: not one per run.
+    assert probe_events == [
+        ("error", "endpoint check failed: cannot reach 127.0.0.1:9: connection failed"),
+        ("info", "endpoint answers again")]
+    assert _samples("endpoint_ok") == [0.0, 0.0, 1.0]
 
 
 def test_collect_metrics_with_probes_on(s3_backend: Any, moto_endpoint: str,
@@ -322,3 +350,22 @@ def test_a_stop_request_cancels_and_closes_the_run(s3_backend: Any, moto_endpoin
     assert Inventory.select().count() == 0
     assert queries.collector("test").state == "idle"
     assert queries.activity("test")[0].message == "inventory cancelled: r2tui was stopping"
+
+
+def test_an_upload_seen_during_the_previous_listing_is_reported_once(
+        s3_backend: Any, moto_endpoint: str, store: Store) -> None:
+    """`since` is the previous listing's start: an object written while that
+    listing ran is newer than both listings' starts, yet was already reported."""
+    seed_bucket(s3_backend, "alpha", [Obj("small", 10, T0 - 100)])
+    clock = Clock(T0)
+    ctx = _ctx(store, moto_endpoint, clock)
+    assert run_job("inventory", ctx).ok  # the first listing: no "since" yet
+    # Written at T0 + 15, while the second listing (started T0 + 10) was running.
+    seed_bucket(s3_backend, "alpha", [Obj("big.iso", 3 * GB, T0 + 15)])
+    clock.t = T0 + 10
+    assert run_job("inventory", ctx).ok
+    clock.t = T0 + 20
+    assert run_job("inventory", ctx).ok
+    uploads = [e.message for e in _events("upload")]
+    assert uploads == ["large upload alpha/big.iso (3.0 GB)"]
+    assert _samples("new_large_objects", "alpha") == [0, 1, 0]

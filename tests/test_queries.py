@@ -511,7 +511,10 @@ def test_dashboard_composes_the_views(st: Store) -> None:
     writes.add_events(st, ACC, [EventRow("job", "info", "done")], ts=NOW - 60)
     board = queries.dashboard(ACC, quota_bytes=10_000, now=NOW)
     assert board.generated_at == int(NOW)
-    assert board.data_age_s == 60
+    # The age of the newest observation (a listing), not of the last job run.
+    newest = max(b.inventoried_at for b in board.storage.buckets)
+    assert board.data_at == newest
+    assert board.data_age_s == int(NOW) - newest
     assert board.collector.state == "idle"
     assert board.storage == queries.storage_view(ACC, 10_000, now=NOW)
     assert board.activity[0].message == "done"

@@ -95,7 +95,7 @@ def load_config(config_path: str | None = None, db_url: str | None = None,
     accounts = [] if demo else _accounts(root, env, file_path)
     if require_accounts and not demo and not accounts and not problems:
         problems.append(Problem(
-            source_name(file_path), "accounts",
+            str(file_path) if file_path else f"{path} (no such file)", "accounts",
             "no account configured: add an [accounts.NAME] table "
             "(`r2tui config init` writes a starter file), or set R2_ACCOUNT_ID, "
             "R2_ACCESS_KEY_ID and R2_SECRET_ACCESS_KEY; or try `r2tui --demo`",

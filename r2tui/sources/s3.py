@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import threading
 import time
 import uuid
@@ -98,7 +99,7 @@ def probe_bucket(client: Any, bucket: str, prefix: str,
                  clock: Callable[[], float] = time.time) -> ProbeResult:
     """PUT, GET, HEAD and DELETE a tiny object; latency and outcome per step.
     Failures are recorded with their reason, never raised."""
-    key = f"{prefix}{os.uname().nodename}-{os.getpid()}-{uuid.uuid4().hex[:12]}"
+    key = f"{prefix}{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:12]}"
     at = clock()
     steps: list[ProbeStep] = []
     endpoint = client.meta.endpoint_url
@@ -124,3 +125,19 @@ def probe_bucket(client: Any, bucket: str, prefix: str,
         step("HeadObject", lambda: client.head_object(Bucket=bucket, Key=key))
         step("DeleteObject", lambda: client.delete_object(Bucket=bucket, Key=key))
     return ProbeResult(bucket=bucket, at=at, steps=steps)
+
+
+def check_endpoint(client: Any, bucket: str | None) -> ProbeStep:
+    """The cheapest request that proves the endpoint and the credentials work:
+    HeadBucket (Class B) on a known bucket, else ListBuckets (Class A)."""
+    operation = "HeadBucket" if bucket else "ListBuckets"
+    t0 = time.perf_counter()
+    try:
+        if bucket:
+            client.head_bucket(Bucket=bucket)
+        else:
+            client.list_buckets()
+    except Exception as exc:  # the check reports every failure, whatever its kind
+        return ProbeStep(operation, False, (time.perf_counter() - t0) * 1000,
+                         describe_error(exc, client.meta.endpoint_url, bucket))
+    return ProbeStep(operation, True, (time.perf_counter() - t0) * 1000)

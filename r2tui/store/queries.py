@@ -1,4 +1,5 @@
-"""The read side: plain dataclasses for the panes, reports and `status --json`.
+"""The read side: queries that return the dataclasses of `views` for the panes,
+reports and `status --json`.
 
 Every function is a handful of queries whatever the number of buckets, so a
 pane refresh stays cheap on a busy store.
@@ -8,7 +9,6 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from peewee import fn
@@ -24,134 +24,20 @@ from r2tui.store.models import (
     JobRun,
     Sample,
 )
-
-# A run still open after this long belongs to a process that died elsewhere.
-STALE_RUN_SECONDS = 6 * 3600
-
-
-@dataclass(frozen=True)
-class TallyRow:
-    key: str
-    objects: int
-    bytes: int
-
-
-@dataclass(frozen=True)
-class ObjectRow:
-    bucket: str
-    key: str
-    size: int
-    last_modified: int
-    storage_class: str
-
-
-@dataclass(frozen=True)
-class BucketStorage:
-    name: str
-    objects: int
-    bytes: int
-    inventoried_at: int
-    list_requests: int
-    duration_s: float
-    by_extension: list[TallyRow] = field(default_factory=list)
-    by_storage_class: list[TallyRow] = field(default_factory=list)
-    largest: list[ObjectRow] = field(default_factory=list)
-    newest: list[ObjectRow] = field(default_factory=list)
-    other_extensions: bool = False
-
-
-@dataclass(frozen=True)
-class MonitorSpend:
-    since: int
-    class_a: int
-    class_b: int
-    free: int
-    usd: float
-
-
-@dataclass(frozen=True)
-class StorageView:
-    account: str
-    total_objects: int
-    total_bytes: int
-    buckets: list[BucketStorage]
-    by_extension: list[TallyRow]
-    by_storage_class: list[TallyRow]
-    largest: list[ObjectRow]
-    spend: MonitorSpend
-    not_inventoried: list[str]  # buckets seen but never listed yet
-    quota_bytes: int | None = None
-    oldest_inventory_at: int | None = None
-
-    @property
-    def usage_pct(self) -> float | None:
-        if not self.quota_bytes:
-            return None
-        return 100.0 * self.total_bytes / self.quota_bytes
-
-    @property
-    def has_data(self) -> bool:
-        return bool(self.buckets)
-
-
-@dataclass(frozen=True)
-class ActivityRow:
-    id: int
-    ts: int
-    kind: str
-    level: str
-    bucket: str | None
-    message: str
-
-
-@dataclass(frozen=True)
-class JobStatus:
-    job: str
-    started_at: int
-    finished_at: int | None
-    ok: bool | None
-    items: int
-    error: str | None
-    host: str
-
-    @property
-    def running(self) -> bool:
-        return self.finished_at is None and time.time() - self.started_at < STALE_RUN_SECONDS
-
-
-@dataclass(frozen=True)
-class CollectorView:
-    state: str  # "never", "idle", "running", "failing"
-    detail: str
-    jobs: list[JobStatus]
-    last_success_at: int | None
-
-
-@dataclass(frozen=True)
-class ProbeRow:
-    bucket: str
-    at: int
-    ok: bool
-    ms: dict[str, float]  # "put", "get", "head", "delete" → latency of the last probe
-
-
-@dataclass(frozen=True)
-class Dashboard:
-    account: str
-    generated_at: int
-    storage: StorageView
-    activity: list[ActivityRow]
-    collector: CollectorView
-    probes: list[ProbeRow] = field(default_factory=list)
-    # Filled by their own issues; empty until then, never invented.
-    metrics: dict = field(default_factory=dict)
-    costs: dict = field(default_factory=dict)
-    alerts: dict = field(default_factory=dict)
-
-    @property
-    def data_age_s(self) -> int | None:
-        last = self.collector.last_success_at
-        return None if last is None else max(0, self.generated_at - last)
+from r2tui.store.views import (
+    STALE_RUN_SECONDS,
+    ActivityRow,
+    BucketStorage,
+    CollectorView,
+    Dashboard,
+    EndpointRow,
+    JobStatus,
+    MonitorSpend,
+    ObjectRow,
+    ProbeRow,
+    StorageView,
+    TallyRow,
+)
 
 
 def month_start(now: float) -> int:
@@ -239,6 +125,18 @@ def bucket_names(account: str, include_vanished: bool = False) -> list[str]:
     return [b.name for b in q.order_by(Bucket.name)]
 
 
+def last_new_large(account: str, bucket: str) -> set[tuple[str, int]]:
+    """(key, modified) of the large new objects the bucket's latest inventory
+    reported: an upload seen during that listing must not be reported twice."""
+    last = (Inventory.select(fn.MAX(Inventory.id))
+            .where(Inventory.account == account, Inventory.bucket == bucket).scalar())
+    if last is None:
+        return set()
+    return {(o.key, o.last_modified) for o in InventoryObject.select(
+        InventoryObject.key, InventoryObject.last_modified).where(
+        InventoryObject.inventory == last, InventoryObject.kind == "new_large")}
+
+
 def last_value(account: str, metric: str, bucket: str = ACCOUNT) -> float | None:
     row = (Sample.select(Sample.value)
            .where(Sample.account == account, Sample.metric == metric, Sample.bucket == bucket)
@@ -298,25 +196,43 @@ PROBE_STEPS = ("put", "get", "head", "delete")
 
 
 def probes(account: str, now: float, window: int = 86400) -> list[ProbeRow]:
-    """The last probe of each bucket in the window."""
+    """The last probe of each bucket in the window: two small queries, however
+    many probes the window holds."""
+    latest = dict(Sample.select(Sample.bucket, fn.MAX(Sample.ts))
+                  .where(Sample.account == account, Sample.metric == "probe_ok",
+                         Sample.ts >= int(now) - window)
+                  .group_by(Sample.bucket).tuples())
+    if not latest:
+        return []
     names = ["probe_ok"] + [f"probe_{s}_ms" for s in PROBE_STEPS]
     rows = (Sample.select(Sample.bucket, Sample.metric, Sample.value, Sample.ts)
             .where(Sample.account == account, Sample.metric.in_(names),
-                   Sample.ts >= int(now) - window)
-            .order_by(Sample.ts.desc(), Sample.id.desc()).tuples())
-    rows = list(rows)
-    last_at: dict[str, int] = {}
+                   Sample.bucket.in_(list(latest)), Sample.ts >= min(latest.values()))
+            .order_by(Sample.id.desc()).tuples())
     ok: dict[str, bool] = {}
-    # Verdicts first, timings second: a probe's rows share one ts, and the order of
-    # rows within it is how they happened to be inserted, which must not matter.
-    for bucket, metric, value, ts in rows:
-        if metric == "probe_ok" and bucket not in last_at:
-            last_at[bucket], ok[bucket] = ts, value >= 1.0
     ms: dict[str, dict[str, float]] = defaultdict(dict)
     for bucket, metric, value, ts in rows:
-        if metric != "probe_ok" and bucket in last_at and ts == last_at[bucket]:
+        if ts != latest[bucket]:
+            continue
+        if metric == "probe_ok":
+            ok.setdefault(bucket, value >= 1.0)
+        else:
             ms[bucket].setdefault(metric[len("probe_"):-len("_ms")], value)
-    return [ProbeRow(b, last_at[b], ok[b], dict(ms[b])) for b in sorted(last_at)]
+    return [ProbeRow(b, latest[b], ok[b], dict(ms[b])) for b in sorted(latest) if b in ok]
+
+
+def endpoint_check(account: str) -> EndpointRow | None:
+    """The last check that the endpoint answers (made when probes are off)."""
+    last = (Sample.select(Sample.ts, Sample.value)
+            .where(Sample.account == account, Sample.metric == "endpoint_ok",
+                   Sample.bucket == ACCOUNT)
+            .order_by(Sample.ts.desc(), Sample.id.desc()).first())
+    if last is None:
+        return None
+    ms = (Sample.select(Sample.value)
+          .where(Sample.account == account, Sample.metric == "endpoint_ms",
+                 Sample.bucket == ACCOUNT, Sample.ts == last.ts).scalar())
+    return EndpointRow(at=last.ts, ok=last.value >= 1.0, ms=ms)
 
 
 def dashboard(account: str, quota_bytes: int | None = None, activity_limit: int = 200,
@@ -329,4 +245,5 @@ def dashboard(account: str, quota_bytes: int | None = None, activity_limit: int 
         activity=activity(account, activity_limit),
         collector=collector(account, now),
         probes=probes(account, now),
+        endpoint=endpoint_check(account),
     )

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from r2tui.units import human_bytes
 
-__all__ = ["age", "count", "duration", "human_bytes", "local_time", "pct", "usd"]
+__all__ = ["age", "count", "duration", "human_bytes", "local_time", "pct", "printable", "usd"]
 
 
 def count(n: int | None) -> str:
@@ -44,3 +44,9 @@ def local_time(ts: float, now: float | None = None) -> str:
 
 def usd(v: float) -> str:
     return f"${v:,.2f}" if v >= 0.01 or v == 0 else f"${v:.6f}"
+
+
+def printable(text: str) -> str:
+    """Keys and messages may hold control characters (tabs, newlines, escapes):
+    show them escaped, never let them draw."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)

@@ -9,7 +9,7 @@ from textual.binding import Binding
 from r2tui.config import ConfigError, Problem
 
 # Terminals and tmux take these before an app sees them (XOFF, newline, ...).
-SWALLOWED = {"ctrl+s": "XOFF flow control", "ctrl+q": "XON flow control",
+SWALLOWED = {"ctrl+s": "XOFF flow control",
              "ctrl+j": "a newline in most terminals", "ctrl+enter": "plain enter in most terminals",
              "ctrl+m": "enter", "ctrl+i": "tab", "ctrl+z": "suspend", "ctrl+b": "tmux's prefix"}
 

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from textual.message import Message
 
 from r2tui.config import Config
-from r2tui.store.queries import Dashboard
+from r2tui.store.views import Dashboard
 
 if TYPE_CHECKING:
     from r2tui.jobs import JobResult
+    from r2tui.scheduler import Collector
+    from r2tui.sources.demo import DemoAccount
 
 
 class CollectorPlanned(Message):
-    def __init__(self, collector: Any, plan: dict[str, datetime | None]) -> None:
+    def __init__(self, collector: Collector, plan: dict[str, datetime | None]) -> None:
         super().__init__()
         self.collector = collector
         self.plan = plan
@@ -34,10 +36,11 @@ class JobFinished(Message):
 
 
 class SnapshotReady(Message):
-    def __init__(self, dashboard: Dashboard, read_ms: float) -> None:
+    def __init__(self, dashboard: Dashboard, read_ms: float, seq: int = 0) -> None:
         super().__init__()
         self.dashboard = dashboard
         self.read_ms = read_ms
+        self.seq = seq
 
 
 class StoreFailed(Message):
@@ -47,7 +50,7 @@ class StoreFailed(Message):
 
 
 class DemoReady(Message):
-    def __init__(self, config: Config, demo: object) -> None:
+    def __init__(self, config: Config, demo: DemoAccount) -> None:
         super().__init__()
         self.config = config
         self.demo = demo

@@ -7,8 +7,8 @@ from textual import on
 from textual.app import ComposeResult
 from textual.widgets import DataTable
 
-from r2tui.store.queries import ActivityRow, Dashboard
-from r2tui.tui.format import local_time
+from r2tui.store.views import ActivityRow, Dashboard
+from r2tui.tui.format import local_time, printable
 from r2tui.tui.panes.base import Pane
 from r2tui.tui.screens.message import MessageScreen
 from r2tui.tui.widgets.table import Column, FilterTable, Row
@@ -33,11 +33,8 @@ class ActivityPane(Pane):
     def show(self, dash: Dashboard, now: float) -> None:
         self.rows = {str(a.id): a for a in dash.activity}
         self.query_one(FilterTable).set_rows([
-            Row(str(a.id), (
-                local_time(a.ts, now),
-                Text.assemble((f"{LEVEL_MARK.get(a.level, '·')} ", LEVEL_STYLE.get(a.level, "")),
-                              (f"{a.kind} ", "dim"), (a.message, LEVEL_STYLE.get(a.level, ""))),
-            ), (a.ts * 1_000_000 + a.id, (a.level, a.kind, a.message)))
+            Row(str(a.id), (local_time(a.ts, now), _event_text(a)),
+                (a.ts * 1_000_000 + a.id, (a.level, a.kind, a.message)))
             for a in dash.activity
         ])
 
@@ -50,3 +47,9 @@ class ActivityPane(Pane):
             self.app.push_screen(MessageScreen(
                 f"{local_time(row.ts)} · {row.level} · {row.kind}{where}", row.message,
                 error=row.level == "error"))
+
+
+def _event_text(a: ActivityRow) -> Text:
+    style = LEVEL_STYLE.get(a.level, "")
+    return Text.assemble((f"{LEVEL_MARK.get(a.level, '·')} ", style), (f"{a.kind} ", "dim"),
+                         (printable(a.message), style))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.containers import Vertical
 from textual.widgets import Static
 
-from r2tui.store.queries import Dashboard
+from r2tui.store.views import Dashboard
 
 
 class Pane(Vertical):

@@ -7,7 +7,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 
-from r2tui.store.queries import Dashboard
+from r2tui.store.views import Dashboard
 from r2tui.tui.format import age, usd
 from r2tui.tui.panes.base import Note, Pane
 from r2tui.tui.widgets.table import Column, FilterTable, Row
@@ -31,7 +31,14 @@ class MetricsPane(Pane):
         ], empty="probes are off (accounts.NAME.probe.enabled)", id="table-probes")
 
     def show(self, dash: Dashboard, now: float) -> None:
-        self.query_one(FilterTable).set_rows([
+        table = self.query_one(FilterTable)
+        check = dash.endpoint
+        if check is not None:
+            verdict = f"answers in {check.ms:,.0f} ms" if check.ok and check.ms is not None else (
+                "does NOT answer" if not check.ok else "answers")
+            table.empty = (f"probes are off (accounts.NAME.probe.enabled); endpoint check: "
+                           f"{verdict}, {age(check.at, now)}")
+        table.set_rows([
             Row(p.bucket, (
                 p.bucket, Text("yes", "green") if p.ok else Text("FAIL", "bold red"),
                 *(_ms(p.ms.get(s)) for s in ("put", "get", "head", "delete")),

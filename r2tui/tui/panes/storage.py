@@ -9,8 +9,15 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import DataTable, ProgressBar, Static, TabbedContent, TabPane
 
-from r2tui.store.queries import BucketStorage, Dashboard, ObjectRow, StorageView, TallyRow
-from r2tui.tui.format import age, count, human_bytes, local_time, pct, usd
+from r2tui.store.views import (
+    BucketStorage,
+    CollectorView,
+    Dashboard,
+    ObjectRow,
+    StorageView,
+    TallyRow,
+)
+from r2tui.tui.format import age, count, human_bytes, local_time, pct, printable, usd
 from r2tui.tui.panes.base import Pane
 from r2tui.tui.widgets.table import Column, FilterTable, Row
 
@@ -32,6 +39,7 @@ class StoragePane(Pane):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.scope: str | None = None
         self.view: StorageView | None = None
+        self.collector: CollectorView | None = None
         self.now = 0.0
 
     def compose(self) -> ComposeResult:
@@ -65,6 +73,7 @@ class StoragePane(Pane):
 
     def show(self, dash: Dashboard, now: float) -> None:
         self.view = dash.storage
+        self.collector = dash.collector
         self.now = now
         if self.scope and self.scope not in {b.name for b in self.view.buckets}:
             self.scope = None
@@ -98,10 +107,7 @@ class StoragePane(Pane):
         quota = self.query_one("#storage-quota", ProgressBar)
         quota_row = self.query_one("#storage-quota-row")
         if not view.has_data:
-            pending = f" ({len(view.not_inventoried)} buckets waiting)" if (
-                view.not_inventoried) else ""
-            summary.update("no inventory yet: the first listing runs when the collector "
-                           f"starts{pending}")
+            summary.update(self._no_data_text(view))
         else:
             text = Text.assemble(
                 (count(view.total_objects), "bold"), " objects · ",
@@ -129,9 +135,24 @@ class StoragePane(Pane):
             (f" ≈ {usd(s.usd)}", "dim"),
         ))
 
+    def _no_data_text(self, view: StorageView) -> Text:
+        pending = f" ({len(view.not_inventoried)} buckets waiting)" if (
+            view.not_inventoried) else ""
+        inventory = next((j for j in self.collector.jobs if j.job == "inventory"),
+                         None) if self.collector else None
+        if inventory is None:
+            return Text(f"no inventory yet: the first listing runs when a collector "
+                        f"starts{pending}")
+        if inventory.finished_at is None:
+            return Text(f"no inventory yet: the first listing is running{pending}")
+        if inventory.ok is False:
+            return Text.assemble("no inventory yet: the last listing failed: ",
+                                 (inventory.error or "", "red"))
+        return Text(f"no inventory yet{pending}")
+
     def _object_rows(self, objs: list[ObjectRow]) -> list[Row]:
         return [Row(f"{o.bucket}/{o.key}",
-                    (o.bucket, _printable(o.key), human_bytes(o.size), o.storage_class,
+                    (o.bucket, printable(o.key), human_bytes(o.size), o.storage_class,
                      local_time(o.last_modified, self.now)),
                     (o.bucket, o.key, o.size, o.storage_class, o.last_modified))
                 for o in objs]
@@ -181,6 +202,3 @@ def _newest(buckets: list[BucketStorage], n: int = 20) -> list[ObjectRow]:
     return sorted(merged, key=lambda o: (-o.last_modified, o.bucket, o.key))[:n]
 
 
-def _printable(key: str) -> Text:
-    # Keys may hold control characters (tabs, newlines): show them, never let them draw.
-    return Text("".join(c if c.isprintable() else repr(c)[1:-1] for c in key))

@@ -9,6 +9,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from r2tui.tui.format import printable
+
 
 class MessageScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,enter,q", "dismiss", "Close", id="message.close",
@@ -22,7 +24,9 @@ class MessageScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="message-box"):
             yield Static(Text(self.title_text), id="message-title")
-            yield Static(Text(self.message), id="message-body")
+            # Wrapped lines are fine here; control characters are not.
+            yield Static(Text("\n".join(printable(line) for line in self.message.split("\n"))),
+                         id="message-body")
             yield Static("escape closes; r2tui keeps running", id="message-hint")
 
     def action_dismiss(self) -> None:  # type: ignore[override]

@@ -1,0 +1,138 @@
+"""What every job shares: its context, its outcome, and how failures and the
+monitor's own spend are recorded."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from peewee import PeeweeException
+
+from r2tui.config import AccountConfig, Config, S3Settings
+from r2tui.observations import RequestTally
+from r2tui.pricing import request_cost_usd
+from r2tui.sources import s3
+from r2tui.sources.errors import describe_error
+from r2tui.store import Store, writes
+from r2tui.store.writes import SampleRow
+
+log = logging.getLogger("r2tui.jobs")
+ClientFactory = Callable[[AccountConfig, S3Settings, RequestTally], Any]
+# Records a locked or full store refused, written (with their own times) before the
+# next run; capped, so a store that never recovers cannot grow memory.
+DEFERRED_MAX = 100
+
+
+@dataclass
+class JobContext:
+    config: Config
+    store: Store
+    stop: threading.Event = field(default_factory=threading.Event)
+    clock: Callable[[], float] = time.time
+    client_factory: ClientFactory = s3.make_client
+    # Writes a locked or full store refused, retried before the next run.
+    deferred: list[Callable[[], None]] = field(default_factory=list)
+    deferred_lock: threading.Lock = field(default_factory=threading.Lock)
+    last_purge: float = 0.0
+
+
+@dataclass
+class Outcome:
+    items: int = 0
+    summary: str = ""
+    errors: list[str] = field(default_factory=list)
+    cancelled: bool = False  # stopped on request: neither a success nor a failure
+
+
+@dataclass(frozen=True)
+class JobResult:
+    job: str
+    ok: bool
+    items: int
+    started_at: float
+    finished_at: float
+    summary: str
+    errors: tuple[str, ...] = ()
+
+    @property
+    def error(self) -> str | None:
+        return "; ".join(self.errors) if self.errors else None
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    name: str
+    run: Callable[[JobContext, AccountConfig], Outcome] | None
+    description: str
+
+    @property
+    def implemented(self) -> bool:
+        return self.run is not None
+
+
+def reason_for(exc: BaseException, endpoint: str = "") -> str:
+    """One line for a failure: the store's own words for a store error, else the
+    source's; never a credential."""
+    if isinstance(exc, PeeweeException | sqlite3.Error):
+        # SQLite rolls back by itself on SQLITE_FULL, then peewee's own rollback
+        # fails with "cannot rollback": the first error in the chain is the reason.
+        root: BaseException | None = exc
+        while root is not None and "cannot rollback" in str(root):
+            root = root.__context__
+        return f"store: {root or exc}"
+    return describe_error(exc, endpoint)
+
+
+def defer(ctx: JobContext, write: Callable[[], None]) -> None:
+    with ctx.deferred_lock:
+        ctx.deferred.append(write)
+        del ctx.deferred[:-DEFERRED_MAX]
+
+
+def flush_deferred(ctx: JobContext) -> None:
+    """Write what the store refused earlier; stops at the first refusal. The
+    writes run outside the lock so a slow store never holds other jobs up."""
+    while True:
+        with ctx.deferred_lock:
+            if not ctx.deferred:
+                return
+            write = ctx.deferred[0]
+        try:
+            with ctx.store.write():
+                write()
+        except Exception as exc:
+            log.warning("the store still refuses %d deferred records: %s",
+                        len(ctx.deferred), reason_for(exc))
+            return
+        with ctx.deferred_lock:
+            if ctx.deferred and ctx.deferred[0] is write:
+                ctx.deferred.pop(0)
+
+
+def record_spend(ctx: JobContext, account: AccountConfig, tally: RequestTally) -> None:
+    """Store what the monitor's own requests cost. Called on the way out of a job,
+    failed or not, so it must not raise over the job's own error: a store that
+    refuses it gets it later."""
+    if tally.total == 0:
+        return
+    rows = [
+        SampleRow("monitor_class_a_ops", tally.class_a),
+        SampleRow("monitor_class_b_ops", tally.class_b),
+        SampleRow("monitor_free_ops", tally.free),
+        SampleRow("monitor_cost_usd", request_cost_usd(tally.class_a, tally.class_b)),
+    ]
+    ts = ctx.clock()
+    try:
+        writes.add_samples(ctx.store, account.name, rows, ts=ts)
+    except Exception as exc:
+        log.warning("cannot record the monitor's spend now: %s", reason_for(exc))
+        defer(ctx, lambda: writes.add_samples(ctx.store, account.name, rows, ts=ts))
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count:,} {noun}" + ("" if count == 1 else "s")

@@ -1,0 +1,124 @@
+"""The inventory job: list every object of every watched bucket and keep
+counts, bytes, types, storage classes, the largest and newest objects."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from r2tui.config import AccountConfig
+from r2tui.jobs.base import JobContext, Outcome, plural, record_spend
+from r2tui.observations import BucketInventory, RequestTally, Tally
+from r2tui.sources import s3
+from r2tui.sources.errors import Cancelled, describe_error
+from r2tui.store import queries, writes
+from r2tui.store.writes import EventRow, SampleRow
+from r2tui.units import human_bytes
+
+UPLOAD_EVENTS_MAX = 10
+_ZERO = Tally(0, 0)
+
+
+def inventory(ctx: JobContext, account: AccountConfig) -> Outcome:
+    tally = RequestTally()
+    try:
+        return _inventory(ctx, account, tally)
+    finally:
+        # Requests were made (and billed) whether or not the job succeeded.
+        record_spend(ctx, account, tally)
+
+
+def _inventory(ctx: JobContext, account: AccountConfig, tally: RequestTally) -> Outcome:
+    client = ctx.client_factory(account, ctx.config.s3, tally)
+    listed = s3.list_buckets(client)
+    wanted = [b for b in listed if account.wants_bucket(b)]
+    first_time = not queries.bucket_names(account.name, include_vanished=True)
+    changes = writes.sync_buckets(ctx.store, account.name, wanted, ctx.clock())
+    events = _bucket_events(changes, listed, wanted, first_time)
+    if events:
+        writes.add_events(ctx.store, account.name, events, ctx.clock())
+    out = Outcome()
+    for bucket in wanted:
+        if ctx.stop.is_set():
+            raise Cancelled()
+        since = writes.previous_inventory_start(ctx.store, account.name, bucket)
+        try:
+            inv = s3.inventory_bucket(client, bucket, ctx.config.inventory, since, ctx.stop,
+                                      ctx.clock)
+        except Cancelled:
+            raise
+        except Exception as exc:
+            out.errors.append(describe_error(exc, account.endpoint_url, bucket))
+            continue
+        inv = _without_repeats(inv, queries.last_new_large(account.name, bucket))
+        writes.save_inventory(ctx.store, account.name, inv, _bucket_samples(inv),
+                              _upload_events(inv, ctx.config.inventory.large_object_bytes),
+                              keep=ctx.config.retention.inventories_kept)
+        out.items += inv.objects
+    view = queries.storage_view(account.name, account.quota_bytes)
+    classes = {r.key: r.bytes for r in view.by_storage_class}
+    totals = [
+        SampleRow("total_files", view.total_objects),
+        SampleRow("total_bytes", view.total_bytes),
+        SampleRow("standard_bytes", classes.get("STANDARD", 0)),
+        SampleRow("ia_bytes", classes.get("STANDARD_IA", 0)),
+    ]
+    if view.usage_pct is not None:
+        totals.append(SampleRow("quota_usage_pct", view.usage_pct))
+    writes.add_samples(ctx.store, account.name, totals, ctx.clock())
+    done = len(wanted) - len(out.errors)
+    out.summary = (f"{done} of {len(wanted)} buckets listed, {out.items:,} objects, "
+                   f"{tally.class_a:,} Class A requests")
+    return out
+
+
+def _without_repeats(inv: BucketInventory, reported: set[tuple[str, int]]) -> BucketInventory:
+    """`since` is the previous listing's start, so an upload made during that
+    listing and already reported by it comes back: drop it here."""
+    fresh = [o for o in inv.new_large if (o.key, int(o.last_modified)) not in reported]
+    repeats = len(inv.new_large) - len(fresh)
+    if not repeats:
+        return inv
+    return dataclasses.replace(inv, new_large=fresh,
+                               new_large_count=inv.new_large_count - repeats)
+
+
+def _bucket_events(changes: writes.BucketChanges, listed: list[str], wanted: list[str],
+                   first_time: bool) -> list[EventRow]:
+    if first_time:
+        skipped = len(listed) - len(wanted)
+        note = f" ({skipped} excluded by config)" if skipped else ""
+        return [EventRow("bucket", "info", f"found {plural(len(wanted), 'bucket')}: "
+                         f"{', '.join(wanted) or 'none'}{note}")]
+    events = [EventRow("bucket", "warning", f"new bucket {b}", bucket=b) for b in changes.new]
+    for b in changes.vanished:
+        why = "excluded by config" if b in listed else "deleted or no longer visible"
+        events.append(EventRow("bucket", "warning", f"bucket {b} vanished ({why})", bucket=b))
+    return events
+
+
+def _bucket_samples(inv: BucketInventory) -> list[SampleRow]:
+    b = inv.bucket
+    return [
+        SampleRow("total_files", inv.objects, b),
+        SampleRow("total_bytes", inv.bytes, b),
+        SampleRow("standard_bytes", inv.by_storage_class.get("STANDARD", _ZERO).bytes, b),
+        SampleRow("ia_bytes", inv.by_storage_class.get("STANDARD_IA", _ZERO).bytes, b),
+        SampleRow("inventory_seconds", inv.finished_at - inv.started_at, b),
+        SampleRow("new_large_objects", inv.new_large_count, b),
+    ]
+
+
+def _upload_events(inv: BucketInventory, threshold: int) -> list[EventRow]:
+    events = [
+        EventRow("upload", "warning",
+                 f"large upload {inv.bucket}/{o.key} ({human_bytes(o.size)})",
+                 bucket=inv.bucket, data={"key": o.key, "size": o.size})
+        for o in inv.new_large[:UPLOAD_EVENTS_MAX]
+    ]
+    more = inv.new_large_count - len(events)
+    if more > 0:
+        events.append(EventRow(
+            "upload", "warning",
+            f"{more} more uploads above {human_bytes(threshold)} in {inv.bucket}",
+            bucket=inv.bucket))
+    return events

@@ -1,0 +1,121 @@
+"""Stopping never waits on a dead network: a request stuck on a server that
+never answers is left behind on its daemon thread, and its run is closed."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from conftest import account_for, make_config
+from peers import SilentServer
+from test_tui import SIZE, wait_for
+
+from r2tui.config import S3Settings
+from r2tui.store import Store
+from r2tui.tui.app import build_app
+
+
+def _config(tmp_path: Path, endpoint: str, db: Path) -> Path:
+    path = tmp_path / "hang.toml"
+    # The real defaults would keep a request waiting for minutes.
+    path.write_text(f"""
+[store]
+url = "sqlite:///{db}"
+
+[s3]
+read_timeout = 60
+max_attempts = 5
+
+[accounts.test]
+endpoint_url = "{endpoint}"
+region = "us-east-1"
+access_key_id = "test-access-key"
+secret_access_key = "test-secret-key"
+""", encoding="utf-8")
+    return path
+
+
+def _rows(db: Path, sql: str) -> list[tuple]:
+    if not db.exists():
+        return []
+    with sqlite3.connect(db) as conn:
+        try:
+            return conn.execute(sql).fetchall()
+        except sqlite3.OperationalError:
+            return []  # not migrated yet
+
+
+def _start(args: list[str], db: Path) -> subprocess.Popen[str]:
+    proc = subprocess.Popen([sys.executable, "-m", "r2tui", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=os.environ.copy())
+    deadline = time.monotonic() + 30
+    while not _rows(db, "SELECT id FROM job_run"):
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "no job started"
+        time.sleep(0.05)
+    time.sleep(0.3)  # the request is on the wire, unanswered
+    return proc
+
+
+def test_headless_collect_exits_promptly_while_a_request_hangs(tmp_path: Path) -> None:
+    db = tmp_path / "hang.db"
+    with SilentServer() as server:
+        proc = _start(["collect", "--config", str(_config(tmp_path, server.endpoint, db))], db)
+        t0 = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        try:
+            _, err = proc.communicate(timeout=20)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        waited = time.monotonic() - t0
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err
+    # Stop waits up to 10 s for jobs, then leaves the stuck one behind.
+    assert waited < 14, f"exit took {waited:.1f} s"
+
+
+def test_collect_once_interrupted_closes_its_run(tmp_path: Path) -> None:
+    db = tmp_path / "once.db"
+    with SilentServer() as server:
+        config = _config(tmp_path, server.endpoint, db)
+        proc = _start(["collect", "--once", "--job", "inventory", "--config", str(config)], db)
+        proc.send_signal(signal.SIGINT)
+        try:
+            _, err = proc.communicate(timeout=20)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "interrupted" in err
+    runs = _rows(db, "SELECT job, finished_at, ok, error FROM job_run")
+    assert [(job, ok, error) for job, _, ok, error in runs] == [
+        ("inventory", None, "cancelled: r2tui was stopping")]
+    assert runs[0][1] is not None  # closed: no viewer shows it "running" for hours
+
+
+async def test_tui_quits_promptly_while_a_job_hangs(store: Store) -> None:
+    with SilentServer() as server:
+        config = make_config((account_for(server.endpoint),),
+                             s3=S3Settings(connect_timeout=2, read_timeout=60, max_attempts=1))
+        app = build_app(config, store)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: "inventory" in app.local_running, timeout=15)
+            t0 = time.monotonic()
+            await pilot.press("q")
+            assert app.header_state().state == "stopping"
+            await wait_for(pilot, lambda: not app.is_running, timeout=12)
+            waited = time.monotonic() - t0
+        collector = app.collector
+    # The server is gone: the stuck request fails at once and its thread ends.
+    assert collector is not None
+    deadline = time.monotonic() + 10
+    while collector.running_jobs and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not collector.running_jobs
+    assert waited < 8, f"quit took {waited:.1f} s"
