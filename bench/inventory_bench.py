@@ -1,6 +1,6 @@
 """Benchmark: r2tui's inventory of a big bucket against the boto3 floor, and TUI start-up.
 
-    /tmp/dev/bin/python bench/inventory_bench.py                 # 100,000 objects, 3 rounds
+    python bench/inventory_bench.py                              # 100,000 objects, 3 rounds
     python bench/inventory_bench.py --objects 20000 --repeat 5 --keep-data /tmp/r2tui-bench
 
 Prints figures; it is not a test and asserts nothing about speed. What it does:

@@ -318,9 +318,12 @@ def test_config_init_then_check(cli: Any, isolated: Path, monkeypatch: pytest.Mo
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     starter = path.read_text()
 
-    code, _, err = cli("config", "check")  # no credentials in the environment yet
-    assert code == 2 and "R2_ACCESS_KEY_ID" in err
+    code, _, err = cli("config", "check")  # no account id, no credentials yet
+    assert code == 2 and "R2_ACCESS_KEY_ID" in err and "accounts.main.account_id" in err
 
+    # The user fills in their account id, as the starter file says.
+    filled = starter.replace("PUT-YOUR-ACCOUNT-ID-HERE", "0123456789abcdef0123456789abcdef")
+    path.write_text(filled)
     monkeypatch.setenv("R2_ACCESS_KEY_ID", "AKIDEXAMPLE")
     monkeypatch.setenv("R2_SECRET_ACCESS_KEY", "s3cr3t-value-never-shown")
     code, out, err = cli("config", "check")
@@ -331,7 +334,7 @@ def test_config_init_then_check(cli: Any, isolated: Path, monkeypatch: pytest.Mo
     assert "s3cr3t-value-never-shown" not in out + err and "AKIDEXAMPLE" not in out + err
     assert json.loads(cli("locate", "--json")[1])["config_exists"] is True
 
-    path.write_text("# edited by hand\n" + starter)
+    path.write_text("# edited by hand\n" + filled)
     code, _, err = cli("config", "init")
     assert code == 2 and "exists; use --force" in err
     assert path.read_text().startswith("# edited by hand")  # untouched

@@ -256,7 +256,7 @@ def test_single_problem_header_is_singular(tmp_path: Path) -> None:
 
 
 def test_starter_template_loads_with_env_credentials(tmp_path: Path) -> None:
-    path = write(tmp_path, STARTER)
+    path = write(tmp_path, STARTER.replace("PUT-YOUR-ACCOUNT-ID-HERE", ACCOUNT_ID))
     cfg = load_config(str(path), env=CREDS)
     assert cfg.path == path
     (acc,) = cfg.accounts
@@ -281,10 +281,14 @@ def test_starter_template_loads_with_env_credentials(tmp_path: Path) -> None:
     assert cfg.keymap == {}
 
 
-def test_starter_template_without_credentials_fails_on_both(tmp_path: Path) -> None:
+def test_untouched_starter_template_names_what_to_fill_in(tmp_path: Path) -> None:
+    """Written by `config init`, it refuses to start until the account id and the
+    credentials are real, rather than calling an example account."""
     err = fail(write(tmp_path, STARTER), env={})
-    assert {p.key for p in err.problems} == {"accounts.main.access_key_id_env",
+    assert {p.key for p in err.problems} == {"accounts.main.account_id",
+                                             "accounts.main.access_key_id_env",
                                              "accounts.main.secret_access_key_env"}
+    assert "32-character hexadecimal Cloudflare account id" in str(err)
 
 
 def test_env_only_account() -> None:

@@ -41,9 +41,9 @@ read_timeout = 60
 max_attempts = 5
 
 [accounts.main]
-# Required: your Cloudflare account id (dashboard -> R2 -> Account ID),
-# or endpoint_url for another S3-compatible endpoint.
-account_id = "0123456789abcdef0123456789abcdef"
+# Required: your Cloudflare account id (dashboard -> R2 -> Account ID, 32 hex
+# characters), or endpoint_url for another S3-compatible endpoint.
+account_id = "PUT-YOUR-ACCOUNT-ID-HERE"
 # jurisdiction = "eu"          # for EU-jurisdiction buckets
 # endpoint_url = "https://<account_id>.r2.cloudflarestorage.com"
 region = "auto"
