@@ -13,7 +13,7 @@ from r2tui import __version__, paths
 from r2tui.config import JOB_NAMES, Config, ConfigError, load_config, resolve_config_path
 from r2tui.config.template import STARTER
 from r2tui.runtime import setup_logging, with_demo_account
-from r2tui.store import Store, StoreError, open_store
+from r2tui.store import Store, StoreError, open_store, redact_url
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -251,7 +251,7 @@ def _config_check(args: argparse.Namespace) -> int:
         print(f"r2tui: {exc}", file=sys.stderr)
         return EXIT_USAGE
     print(f"config: {config.path or '(none: environment only)'}")
-    print(f"store:  {_redacted(config.store_url)}  "
+    print(f"store:  {redact_url(config.store_url)}  "
           f"(from {config.store_url_source})")
     for a in config.accounts:
         creds = (f"profile {a.profile}" if a.profile else
@@ -262,12 +262,6 @@ def _config_check(args: argparse.Namespace) -> int:
     for s in config.schedules.values():
         print(f"schedule {s.job}: {s.text}")
     return EXIT_OK
-
-
-def _redacted(url: str) -> str:
-    from r2tui.store import redact_url
-
-    return redact_url(url)
 
 
 def _locate(args: argparse.Namespace) -> int:
@@ -282,7 +276,7 @@ def _locate(args: argparse.Namespace) -> int:
     where = {
         "config": str(config_path),
         "config_exists": config_path.exists(),
-        "store": _redacted(store_url),
+        "store": redact_url(store_url),
         "log": str(paths.log_file()),
         "reports": str(paths.reports_dir(demo=args.demo)),
         "data": str(paths.data_dir()),

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 
@@ -181,3 +182,21 @@ def random_objects(rng: random.Random, n: int, now: int, prefix: str = "",
         cls = "STANDARD_IA" if rng.random() < ia_share else "STANDARD"
         out.append(Obj(key, size, mtime, cls))
     return out
+
+
+def collector_config(tmp_path: Path, endpoint: str, db: Path, **sections: str) -> Path:
+    """A config file for a headless `r2tui collect` subprocess: one test account
+    at `endpoint`, a SQLite store at `db`, plus extra TOML per section name."""
+    extra = "".join(f"\n[{name}]\n{body.strip()}\n" for name, body in sections.items())
+    path = tmp_path / "collect.toml"
+    path.write_text(f"""
+[store]
+url = "sqlite:///{db}"
+{extra}
+[accounts.test]
+endpoint_url = "{endpoint}"
+region = "us-east-1"
+access_key_id = "test-access-key"
+secret_access_key = "test-secret-key"
+""", encoding="utf-8")
+    return path

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 from conftest import account_for, make_config
-from peers import Obj, seed_bucket
+from peers import Obj, collector_config, seed_bucket
 
 from r2tui.config import Schedule
 from r2tui.config.values import parse_schedule
@@ -265,24 +265,8 @@ async def test_pause_and_resume(store: Store, moto_endpoint: str) -> None:
 # ---- headless `r2tui collect` -----------------------------------------------------------
 
 def _headless_config(tmp_path: Path, endpoint: str, db: Path) -> Path:
-    path = tmp_path / "collect.toml"
-    path.write_text(f"""
-[store]
-url = "sqlite:///{db}"
-
-[inventory]
-page_size = 10
-
-[s3]
-max_attempts = 1
-
-[accounts.test]
-endpoint_url = "{endpoint}"
-region = "us-east-1"
-access_key_id = "test-access-key"
-secret_access_key = "test-secret-key"
-""", encoding="utf-8")
-    return path
+    return collector_config(tmp_path, endpoint, db, inventory="page_size = 10",
+                            s3="max_attempts = 1")
 
 
 def _rows(db: Path, sql: str) -> list[tuple]:

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from conftest import account_for, make_config
-from peers import SilentServer
+from peers import SilentServer, collector_config
 from test_tui import SIZE, wait_for
 
 from r2tui.config import S3Settings
@@ -21,23 +21,8 @@ from r2tui.tui.app import build_app
 
 
 def _config(tmp_path: Path, endpoint: str, db: Path) -> Path:
-    path = tmp_path / "hang.toml"
-    # The real defaults would keep a request waiting for minutes.
-    path.write_text(f"""
-[store]
-url = "sqlite:///{db}"
-
-[s3]
-read_timeout = 60
-max_attempts = 5
-
-[accounts.test]
-endpoint_url = "{endpoint}"
-region = "us-east-1"
-access_key_id = "test-access-key"
-secret_access_key = "test-secret-key"
-""", encoding="utf-8")
-    return path
+    # The real defaults, which would keep a request waiting for minutes.
+    return collector_config(tmp_path, endpoint, db, s3="read_timeout = 60\nmax_attempts = 5")
 
 
 def _rows(db: Path, sql: str) -> list[tuple]:
@@ -62,17 +47,22 @@ def _start(args: list[str], db: Path) -> subprocess.Popen[str]:
     return proc
 
 
+def _interrupt(proc: subprocess.Popen[str]) -> str:
+    """Ctrl-C, as a user gives it; returns what the process wrote on stderr."""
+    proc.send_signal(signal.SIGINT)
+    try:
+        return proc.communicate(timeout=20)[1]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
 def test_headless_collect_exits_promptly_while_a_request_hangs(tmp_path: Path) -> None:
     db = tmp_path / "hang.db"
     with SilentServer() as server:
         proc = _start(["collect", "--config", str(_config(tmp_path, server.endpoint, db))], db)
         t0 = time.monotonic()
-        proc.send_signal(signal.SIGINT)
-        try:
-            _, err = proc.communicate(timeout=20)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
+        err = _interrupt(proc)
         waited = time.monotonic() - t0
     assert proc.returncode == 0, err
     assert "Traceback" not in err
@@ -85,12 +75,7 @@ def test_collect_once_interrupted_closes_its_run(tmp_path: Path) -> None:
     with SilentServer() as server:
         config = _config(tmp_path, server.endpoint, db)
         proc = _start(["collect", "--once", "--job", "inventory", "--config", str(config)], db)
-        proc.send_signal(signal.SIGINT)
-        try:
-            _, err = proc.communicate(timeout=20)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
+        err = _interrupt(proc)
     assert proc.returncode == 130, err
     assert "Traceback" not in err and "interrupted" in err
     runs = _rows(db, "SELECT job, finished_at, ok, error FROM job_run")

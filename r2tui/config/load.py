@@ -150,12 +150,16 @@ def _accounts(root: Reader, env: Mapping[str, str], file_path: Path | None) -> l
     return [a for a in accounts if a is not None]
 
 
+# An env-only account's keys and the variables that set them (the secrets are
+# read through SECRET_ENV_DEFAULTS; they are here so problems name the variable).
+_ENV_KEYS = {"account_id": "R2_ACCOUNT_ID", "endpoint_url": "R2_ENDPOINT_URL",
+             "region": "R2_REGION", "graphql_url": "CLOUDFLARE_GRAPHQL_URL",
+             "access_key_id": "R2_ACCESS_KEY_ID", "secret_access_key": "R2_SECRET_ACCESS_KEY"}
+
+
 def _env_account(env: Mapping[str, str], problems: list[Problem]) -> AccountConfig:
-    data: dict[str, object] = {}
-    for var, key in (("R2_ACCOUNT_ID", "account_id"), ("R2_ENDPOINT_URL", "endpoint_url"),
-                     ("R2_REGION", "region"), ("CLOUDFLARE_GRAPHQL_URL", "graphql_url")):
-        if env.get(var):
-            data[key] = env[var]
+    data: dict[str, object] = {key: env[var] for key, var in _ENV_KEYS.items()
+                               if key not in SECRET_FIELDS and env.get(var)}
     reader = _EnvReader("environment", data, "", problems)
     return _account("default", reader, env)
 
@@ -163,12 +167,8 @@ def _env_account(env: Mapping[str, str], problems: list[Problem]) -> AccountConf
 class _EnvReader(Reader):
     """Names environment variables, not TOML keys, in its problems."""
 
-    _VARS = {"account_id": "R2_ACCOUNT_ID", "endpoint_url": "R2_ENDPOINT_URL",
-             "region": "R2_REGION", "graphql_url": "CLOUDFLARE_GRAPHQL_URL",
-             "access_key_id": "R2_ACCESS_KEY_ID", "secret_access_key": "R2_SECRET_ACCESS_KEY"}
-
     def key(self, name: str) -> str:
-        return self._VARS.get(name, name)
+        return _ENV_KEYS.get(name, name)
 
 
 def _account(name: str, r: Reader, env: Mapping[str, str]) -> AccountConfig:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
@@ -16,12 +15,11 @@ from peewee import (
     ImproperlyConfigured,
     InterfaceError,
     OperationalError,
-    PostgresqlDatabase,
     SqliteDatabase,
 )
 from playhouse.db_url import connect, schemes
 
-from r2tui.store.migrations import StoreTooNew, migrate
+from r2tui.store.migrations import StoreTooNew, locked_transaction, migrate
 from r2tui.store.models import database
 
 log = logging.getLogger(__name__)
@@ -84,20 +82,10 @@ class Store:
     def is_sqlite(self) -> bool:
         return isinstance(self.db, SqliteDatabase)
 
-    @contextmanager
-    def write(self) -> Iterator[None]:
+    def write(self) -> contextlib.AbstractContextManager[None]:
         """A transaction for read-then-write work, in which writers queue rather
-        than race: IMMEDIATE on SQLite (else 'database is locked'), an advisory
-        lock on PostgreSQL (else two writers that both read "no such bucket yet"
-        both insert it, and one fails on the unique index)."""
-        if self.is_sqlite:
-            with self.db.atomic("IMMEDIATE"):
-                yield
-            return
-        with self.db.atomic():
-            if isinstance(self.db, PostgresqlDatabase):
-                self.db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (_PG_WRITE_LOCK_KEY,))
-            yield
+        than race (see `locked_transaction`)."""
+        return locked_transaction(self.db, _PG_WRITE_LOCK_KEY)
 
     def close(self) -> None:
         if not self.db.is_closed():

@@ -7,6 +7,7 @@ lock, so a TUI and a collector starting together never both migrate.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -204,13 +205,21 @@ def migrate(db: Database, target: int = LATEST) -> list[int]:
 
 
 @contextmanager
-def _locked(db: Database) -> Iterator[None]:
-    """One transaction that no other r2tui migrates in at the same time."""
+def locked_transaction(db: Database, pg_key: int) -> Iterator[None]:
+    """A transaction in which writers queue rather than race: IMMEDIATE on
+    SQLite (else "database is locked"), an advisory lock `pg_key` held to the
+    end of the transaction on PostgreSQL (else two writers that both read "not
+    there yet" both insert)."""
     if isinstance(db, SqliteDatabase):
         with db.atomic("IMMEDIATE"):
             yield
         return
     with db.atomic():
         if isinstance(db, PostgresqlDatabase):
-            db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (_PG_LOCK_KEY,))
+            db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (pg_key,))
         yield
+
+
+def _locked(db: Database) -> contextlib.AbstractContextManager[None]:
+    """One transaction that no other r2tui migrates in at the same time."""
+    return locked_transaction(db, _PG_LOCK_KEY)

@@ -17,7 +17,7 @@ from textual.timer import Timer
 from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
-from r2tui.config import Config
+from r2tui.config import AccountConfig, Config
 from r2tui.store import Store, queries
 from r2tui.store.views import Dashboard
 from r2tui.tui import messages as msg
@@ -125,10 +125,14 @@ class R2App(CollectorHost, KeyActions, App[int]):
             self.store.db.close()  # this worker thread ends; give its connection back
         self.post_message(msg.SnapshotReady(dash, (time.perf_counter() - t0) * 1000, seq))
 
-    def _account_config_quota(self) -> int | None:
+    def _account_config(self) -> AccountConfig | None:
         if not self.config.accounts:
             return None  # the demo account is still starting
-        return self.config.account(None if self.config.demo else self.account_name).quota_bytes
+        return self.config.account(None if self.config.demo else self.account_name)
+
+    def _account_config_quota(self) -> int | None:
+        account = self._account_config()
+        return account.quota_bytes if account else None
 
     @on(msg.SnapshotReady)
     def _apply(self, event: msg.SnapshotReady) -> None:
@@ -168,11 +172,8 @@ class R2App(CollectorHost, KeyActions, App[int]):
             state, detail = stored.state, stored.detail
         else:
             state, detail = "idle", ""
-        endpoint = ""
-        if self.config.accounts:
-            endpoint = self.config.account(
-                None if self.config.demo else self.account_name).endpoint_url
-            endpoint = endpoint.split("://", 1)[-1]
+        account = self._account_config()
+        endpoint = account.endpoint_url.split("://", 1)[-1] if account else ""
         return HeaderState(
             account=self.account_name, endpoint=endpoint, demo=self.config.demo, state=state,
             detail=detail, data_at=dash.data_at if dash else None, now=now,
