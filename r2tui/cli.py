@@ -7,11 +7,13 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 
 from r2tui import __version__, paths
 from r2tui.config import JOB_NAMES, Config, ConfigError, load_config, resolve_config_path
 from r2tui.config.template import STARTER
+from r2tui.metrics import CATALOG
 from r2tui.runtime import setup_logging, with_demo_account
 from r2tui.store import Store, StoreError, open_store, redact_url
 
@@ -55,6 +57,15 @@ def build_parser() -> argparse.ArgumentParser:
     status = sub.add_parser("status", parents=[common], help="print the dashboard snapshot")
     status.add_argument("--json", action="store_true", help="as one JSON document")
 
+    history = sub.add_parser(
+        "history", parents=[common], help="print a metric's history from the store",
+        epilog=f"metrics: {', '.join(sorted(CATALOG))}")
+    history.add_argument("metric", metavar="METRIC", help="a catalog metric, e.g. total_bytes")
+    history.add_argument("--range", default="24h", metavar="RANGE", dest="range_",
+                         help="1h, 24h, 7d, 30d, 90d or 1y (default 24h)")
+    history.add_argument("--bucket", metavar="NAME", help="one bucket (default: the account)")
+    history.add_argument("--json", action="store_true", help="as one JSON document")
+
     config = sub.add_parser("config", help="write or check the config file")
     csub = config.add_subparsers(dest="config_command", metavar="ACTION", required=True)
     init = csub.add_parser("init", help="write a commented starter config file")
@@ -80,6 +91,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     setup_logging(level)
     command = args.command
+    if command == "history":
+        # Before the config and the store: a typo costs nothing.
+        from r2tui.store.history import check
+
+        try:
+            check(args.metric, args.range_)
+        except ValueError as exc:
+            print(f"r2tui: history: {exc}", file=sys.stderr)
+            return EXIT_USAGE
     try:
         if command == "config":
             return _config_init(args) if args.config_command == "init" else _config_check(args)
@@ -102,6 +122,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _collect(args, config, store)
         if command == "status":
             return _status(args, config, store)
+        if command == "history":
+            return _history(args, config, store)
         return _tui(args, config, store)
     finally:
         store.close()
@@ -175,6 +197,7 @@ def _collect(args: argparse.Namespace, config: Config, store: Store) -> int:
 
 
 def _status(args: argparse.Namespace, config: Config, store: Store) -> int:
+    from r2tui.jobs.analytics import configured
     from r2tui.status import dashboard_doc
     from r2tui.store import queries
 
@@ -198,12 +221,55 @@ def _status(args: argparse.Namespace, config: Config, store: Store) -> int:
     if config.demo:
         from r2tui.sources.demo import DEMO_QUOTA
         quota = DEMO_QUOTA
-    doc = dashboard_doc(queries.dashboard(name, quota), demo=config.demo)
+    analytics = config.demo or (not isinstance(account, str) and configured(account))
+    doc = dashboard_doc(queries.dashboard(name, quota, analytics=analytics, tz=config.timezone),
+                        demo=config.demo)
     if args.json:
         print(json.dumps(doc, indent=2, ensure_ascii=False))
     else:
         print(_status_text(doc))
     return EXIT_OK
+
+
+def _history(args: argparse.Namespace, config: Config, store: Store) -> int:
+    from r2tui.metrics import ACCOUNT
+    from r2tui.status import iso
+    from r2tui.store.history import series
+
+    name = "demo" if config.demo else config.account(args.account).name
+    s = series(name, args.metric, args.bucket or ACCOUNT, args.range_,
+               retention=config.retention)
+    bucket = None if s.bucket == ACCOUNT else s.bucket
+    if args.json:
+        print(json.dumps({
+            "metric": s.metric, "unit": s.unit, "bucket": bucket, "range": s.range,
+            "resolution": s.resolution, "start": iso(s.start), "end": iso(s.end),
+            "points": [{"ts": iso(ts), "value": v} for ts, v in s.points]}, indent=2))
+        return EXIT_OK
+    print(f"{s.metric} ({s.unit})  {bucket or 'account'}  range {s.range}  "
+          f"resolution {s.resolution}  {len(s.points)} points")
+    shape = "%Y-%m-%d %H:%M:%S" if s.resolution == "raw" else "%Y-%m-%d %H:%M"
+    for ts, v in s.points:
+        when = datetime.fromtimestamp(ts).astimezone().strftime(shape)
+        print(f"{when}  {_human(v, s.unit):>14}")
+    if not s.points:
+        print("no data in this range")
+    return EXIT_OK
+
+
+def _human(value: float, unit: str) -> str:
+    from r2tui.units import human_bytes
+
+    if unit == "bytes":
+        return human_bytes(value)
+    if unit == "USD":
+        return f"${value:,.2f}" if abs(value) >= 0.01 or value == 0 else f"${value:.6f}"
+    if unit == "%":
+        return f"{value:.2f} %"
+    if unit == "bool":
+        return f"{value:g}"
+    text = f"{value:,.0f}" if value == int(value) else f"{value:,.1f}"
+    return f"{text} {unit}"
 
 
 def _status_text(doc: dict) -> str:
@@ -218,6 +284,17 @@ def _status_text(doc: dict) -> str:
         lines.append(f"quota: {s['usage_pct']:.1f} % of {human_bytes(s['quota_bytes'])}")
     for b in s["buckets"]:
         lines.append(f"  {b['name']:<32} {b['objects']:>12,} {human_bytes(b['bytes']):>12}")
+    m = doc["metrics"]
+    shown = [f"{label} {_human(m[key], unit)}" for key, label, unit in (
+        ("uploads_today", "uploads today", "requests"),
+        ("downloads_today", "downloads today", "requests"),
+        ("error_rate_pct", "error rate", "%"), ("avg_response_ms", "avg response", "ms"),
+        ("failed_access", "failed access (last hour)", "requests")) if m.get(key) is not None]
+    if shown:
+        lines.append("metrics: " + "; ".join(shown))
+    if not m.get("analytics", {}).get("configured", True):
+        lines.append("analytics: no API token; uploads, downloads, error rate and failed "
+                     "access need one (Account Analytics: Read)")
     return "\n".join(lines)
 
 

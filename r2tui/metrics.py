@@ -1,8 +1,20 @@
-"""The metric catalog: every number r2tui stores is a sample of one of these.
+"""The metric catalog: every number r2tui shows, charts or alerts on.
 
-A *gauge* is a level at a moment (bytes stored); a *counter* sample holds what
-happened since the previous sample of the same series (requests made), so a
-sum over a range is the total for that range.
+Stored series come in two kinds. A *gauge* sample is a level at a moment
+(bytes stored); a *counter* sample holds what happened in its interval
+(requests in an hour), so a sum over a range is the total for that range.
+Catalog metrics read one or more stored series and combine them by `calc`:
+
+- ``last``: the newest sample of any of `series` (a gauge);
+- ``sum``: the sum of `series` over the last full clock hour (a counter
+  "per hour": Cloudflare counts requests by the hour);
+- ``today``: the sum of `series` since the start of today in the configured
+  time zone;
+- ``ratio``: 100 * sum(series[0]) / sum(series[1]) over the last full hour;
+- ``mean`` and ``p95``: over the raw samples of `series` in the last 60 minutes.
+
+A trend compares a value with the previous equal window: the hour before,
+yesterday up to the same time of day, or (for ``last``) the value a day ago.
 """
 
 from __future__ import annotations
@@ -10,53 +22,116 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 ACCOUNT = "*"  # the bucket value for account-wide series; never NULL
+HOUR = 3600
+DAY = 86400
+
+# Series the analytics job writes per hour (ts = the hour's start). A re-query
+# of a window replaces exactly these, never a series another job writes.
+ANALYTICS_COUNTERS = ("requests", "class_a_requests", "class_b_requests", "upload_requests",
+                      "download_requests", "error_requests", "denied_requests")
+ANALYTICS_GAUGES = ("stored_objects", "stored_bytes", "pending_uploads")
+ANALYTICS_SERIES = ANALYTICS_COUNTERS + ANALYTICS_GAUGES
+PROBE_LATENCY_SERIES = ("probe_put_ms", "probe_get_ms", "probe_head_ms", "probe_delete_ms",
+                        "endpoint_ms")
 
 
 @dataclass(frozen=True)
 class Metric:
     name: str
     unit: str
-    kind: str  # "gauge" or "counter"
+    calc: str  # last | sum | today | ratio | mean | p95
     help: str
-    source: str  # what produces it
+    source: str  # analytics | inventory | probe | check | monitor
+    series: tuple[str, ...] = ()  # stored series read; () means the metric's own name
+    needs_token: bool = False  # only Cloudflare's analytics API can give it
+    warn_above: float | None = None  # the product brief's warning thresholds
+
+    @property
+    def reads(self) -> tuple[str, ...]:
+        return self.series or (self.name,)
+
+    @property
+    def kind(self) -> str:
+        """How a period of the metric aggregates: gauges average, counters add."""
+        return "gauge" if self.calc in ("last", "mean", "p95") else "counter"
+
+
+def _m(*args: object, **kw: object) -> Metric:
+    return Metric(*args, **kw)  # type: ignore[arg-type]
 
 
 CATALOG: dict[str, Metric] = {
     m.name: m
     for m in (
-        Metric("total_files", "objects", "gauge",
-               "Objects stored, from the last full inventory.", "inventory"),
-        Metric("total_bytes", "bytes", "gauge",
-               "Bytes stored, from the last full inventory.", "inventory"),
-        Metric("standard_bytes", "bytes", "gauge",
-               "Bytes in the Standard storage class.", "inventory"),
-        Metric("ia_bytes", "bytes", "gauge",
-               "Bytes in the Infrequent Access storage class.", "inventory"),
-        Metric("quota_usage_pct", "%", "gauge",
-               "Bytes stored as a share of the configured quota.", "inventory"),
-        Metric("new_large_objects", "objects", "counter",
-               "Objects above the large-object size created since the previous inventory.",
-               "inventory"),
-        Metric("inventory_seconds", "s", "gauge",
-               "Wall time of the last full listing of a bucket.", "inventory"),
-        Metric("probe_put_ms", "ms", "gauge", "Canary PUT latency.", "probe"),
-        Metric("probe_get_ms", "ms", "gauge", "Canary GET latency.", "probe"),
-        Metric("probe_head_ms", "ms", "gauge", "Canary HEAD latency.", "probe"),
-        Metric("probe_delete_ms", "ms", "gauge", "Canary DELETE latency.", "probe"),
-        Metric("probe_ok", "bool", "gauge",
-               "1 when every step of the canary succeeded, else 0.", "probe"),
-        Metric("endpoint_ok", "bool", "gauge",
-               "1 when the endpoint answered the last check (HeadBucket), else 0.", "check"),
-        Metric("endpoint_ms", "ms", "gauge", "Latency of the last endpoint check.", "check"),
-        Metric("monitor_class_a_ops", "requests", "counter",
-               "Class A requests r2tui itself made (list pages, canary PUTs).", "monitor"),
-        Metric("monitor_class_b_ops", "requests", "counter",
-               "Class B requests r2tui itself made (canary GET and HEAD).", "monitor"),
-        Metric("monitor_free_ops", "requests", "counter",
-               "Free requests r2tui itself made (canary DELETE).", "monitor"),
-        Metric("monitor_cost_usd", "USD", "counter",
-               "What r2tui's own requests cost at list price, before the free tier.",
-               "monitor"),
+        # -- what is stored: analytics every few minutes, else the daily inventory
+        _m("total_files", "objects", "last",
+           "Objects stored (analytics when a token is set, else the last full listing).",
+           "analytics", series=("total_files", "stored_objects")),
+        _m("total_bytes", "bytes", "last",
+           "Bytes stored, payload and metadata (analytics, else the last full listing).",
+           "analytics", series=("total_bytes", "stored_bytes")),
+        _m("pending_uploads", "uploads", "last",
+           "Multipart uploads started and not yet completed or aborted.", "analytics",
+           needs_token=True),
+        _m("standard_bytes", "bytes", "last",
+           "Bytes in the Standard storage class (last full listing).", "inventory"),
+        _m("ia_bytes", "bytes", "last",
+           "Bytes in the Infrequent Access storage class (last full listing).", "inventory"),
+        _m("quota_usage_pct", "%", "last",
+           "Bytes stored as a share of the configured quota.", "inventory"),
+        _m("new_large_objects", "objects", "sum",
+           "Objects above the large-object size found new in the last hour.", "inventory"),
+        _m("inventory_seconds", "s", "last",
+           "Wall time of the last full listing of a bucket.", "inventory"),
+        # -- traffic, from Cloudflare's analytics
+        _m("uploads_today", "requests", "today",
+           "Successful PutObject, CompleteMultipartUpload and CopyObject requests today.",
+           "analytics", series=("upload_requests",), needs_token=True),
+        _m("downloads_today", "requests", "today", "Successful GetObject requests today.",
+           "analytics", series=("download_requests",), needs_token=True),
+        _m("requests_per_hour", "requests", "sum", "All requests in the last full hour.",
+           "analytics", series=("requests",), needs_token=True),
+        _m("class_a_ops", "requests", "sum",
+           "Class A (billed write and list) requests in the last full hour.",
+           "analytics", series=("class_a_requests",), needs_token=True),
+        _m("class_b_ops", "requests", "sum",
+           "Class B (billed read) requests in the last full hour.",
+           "analytics", series=("class_b_requests",), needs_token=True),
+        _m("error_rate_pct", "%", "ratio",
+           "Requests that did not succeed, as a share of all requests in the last full hour.",
+           "analytics", series=("error_requests", "requests"), needs_token=True,
+           warn_above=5.0),
+        _m("failed_access", "requests", "sum",
+           "Requests refused as unauthorised or forbidden (401, 403) in the last full hour.",
+           "analytics", series=("denied_requests",), needs_token=True),
+        # -- speed, from r2tui's own canary probes or endpoint check
+        _m("avg_response_ms", "ms", "mean",
+           "Mean latency of r2tui's canary requests (or endpoint checks) in the last hour.",
+           "probe", series=PROBE_LATENCY_SERIES, warn_above=2000.0),
+        _m("p95_response_ms", "ms", "p95",
+           "95th percentile latency of r2tui's canary requests in the last hour.",
+           "probe", series=PROBE_LATENCY_SERIES),
+        _m("probe_put_ms", "ms", "last", "Canary PUT latency.", "probe"),
+        _m("probe_get_ms", "ms", "last", "Canary GET latency.", "probe"),
+        _m("probe_head_ms", "ms", "last", "Canary HEAD latency.", "probe"),
+        _m("probe_delete_ms", "ms", "last", "Canary DELETE latency.", "probe"),
+        _m("probe_ok", "bool", "last",
+           "1 when every step of the canary succeeded, else 0.", "probe"),
+        _m("endpoint_ok", "bool", "last",
+           "1 when the endpoint answered the last check (HeadBucket), else 0.", "check"),
+        _m("endpoint_ms", "ms", "last", "Latency of the last endpoint check.", "check"),
+        # -- what r2tui itself spends
+        _m("monitor_class_a_ops", "requests", "sum",
+           "Class A requests r2tui itself made in the last hour (list pages, canary PUTs).",
+           "monitor"),
+        _m("monitor_class_b_ops", "requests", "sum",
+           "Class B requests r2tui itself made in the last hour (canary GET and HEAD).",
+           "monitor"),
+        _m("monitor_free_ops", "requests", "sum",
+           "Free requests r2tui itself made in the last hour (canary DELETE).", "monitor"),
+        _m("monitor_cost_usd", "USD", "sum",
+           "What r2tui's own requests in the last hour cost at list price, before the "
+           "free tier.", "monitor"),
     )
 }
 

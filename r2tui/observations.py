@@ -92,3 +92,29 @@ class RequestTally:
     @property
     def attempts(self) -> int:
         return self.total + self.unbilled
+
+
+@dataclass(frozen=True)
+class OperationGroup:
+    """One row of Cloudflare's r2OperationsAdaptiveGroups: requests of one kind
+    to one bucket in one hour."""
+
+    hour: int  # epoch seconds of the hour's start, UTC
+    bucket: str
+    action: str  # actionType, e.g. "PutObject"
+    status: str  # actionStatus: "success", "userError" or "internalError"
+    code: int  # responseStatusCode
+    requests: int
+
+
+@dataclass(frozen=True)
+class StorageSnapshot:
+    """One row of r2StorageAdaptiveGroups: a bucket's size in one hour (the
+    maximum of the snapshots taken in it)."""
+
+    hour: int
+    bucket: str
+    objects: int
+    pending_uploads: int  # uploadCount: multipart uploads in progress
+    payload_bytes: int
+    metadata_bytes: int

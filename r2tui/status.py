@@ -5,12 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from r2tui.metrics import ACCOUNT, describe
 from r2tui.store.queries import (
+    REPORTED,
     ActivityRow,
     BucketStorage,
     CollectorView,
     Dashboard,
     ObjectRow,
+    Reading,
     StorageView,
     TallyRow,
 )
@@ -84,10 +87,33 @@ def activity_doc(rows: list[ActivityRow]) -> list[dict[str, Any]]:
              "message": r.message} for r in rows]
 
 
+def _value(r: Reading | None) -> float | int | None:
+    if r is None or r.value is None:
+        return None
+    return int(r.value) if r.value.is_integer() and abs(r.value) < 2**53 else round(r.value, 3)
+
+
+def _readings(values: dict[str, Reading]) -> dict[str, Any]:
+    doc: dict[str, Any] = {name: _value(values.get(name)) for name in REPORTED}
+    doc["trends_pct"] = {name: round(t, 1) for name in REPORTED
+                         if (r := values.get(name)) is not None
+                         and (t := r.trend_pct) is not None}
+    return doc
+
+
 def metrics_doc(d: Dashboard) -> dict[str, Any]:
-    """What the Metrics pane shows today: canary probes and the endpoint check.
-    Cloudflare's analytics (uploads, downloads, error rate) join in a later version."""
-    doc: dict[str, Any] = dict(d.metrics)
+    """The catalog metrics for the account (top level) and each bucket
+    (`buckets.<name>.<metric>`); null where there is no data (never a made-up 0),
+    and which need an API token when none is set."""
+    doc: dict[str, Any] = {}
+    m = d.metrics
+    if m is not None:
+        doc.update(_readings(m.values.get(ACCOUNT, {})))
+        doc["analytics"] = {"configured": m.analytics, "stored_to": iso(m.analytics_at)}
+        if not m.analytics:
+            doc["analytics"]["needs_token"] = sorted(
+                name for name in REPORTED if describe(name).needs_token)
+        doc["buckets"] = {b: _readings(m.values.get(b, {})) for b in m.buckets}
     if d.probes:
         doc["probes"] = {p.bucket: {"at": iso(p.at), "ok": p.ok,
                                     **{f"{k}_ms": round(v, 3) for k, v in p.ms.items()}}

@@ -7,12 +7,14 @@ import logging
 import os
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
+from r2tui import runtime
+from r2tui.cli import main
 from r2tui.config import (
     AccountConfig,
     Config,
@@ -156,3 +158,43 @@ def pg_url() -> Iterator[str]:
         with conn.cursor() as cur:
             cur.execute(f'DROP SCHEMA "{schema}" CASCADE')
         conn.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def st(request: pytest.FixtureRequest) -> Iterator[Store]:
+    """A store on SQLite, then on PostgreSQL."""
+    url = request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "pg_url")
+    s = open_store(url)
+    try:
+        yield s
+    finally:
+        s.close()
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str]) -> Iterator[Callable[..., tuple[int, str, str]]]:
+    """main(argv) in this process; gives back (exit code, stdout, stderr) and undoes
+    the process-wide logging set-up main() does."""
+    root = logging.getLogger()
+    handlers, level, configured = list(root.handlers), root.level, runtime._configured
+    # main() quiets some libraries' loggers; put them back for the tests after this one.
+    quieted = {name: logging.getLogger(name).level for name in (
+        "botocore", "boto3", "urllib3", "werkzeug", "apscheduler", "httpx", "peewee")}
+    runtime._configured = False
+
+    def run(*argv: str) -> tuple[int, str, str]:
+        capsys.readouterr()
+        runtime._configured = False
+        code = main(list(argv))
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    yield run
+    for h in root.handlers[:]:
+        if h not in handlers:
+            root.removeHandler(h)
+            h.close()
+    root.setLevel(level)
+    for name, lvl in quieted.items():
+        logging.getLogger(name).setLevel(lvl)
+    runtime._configured = configured

@@ -4,14 +4,12 @@ the demo) and through main(argv) elsewhere, against moto over HTTP."""
 from __future__ import annotations
 
 import json
-import logging
 import os
 import random
 import stat
 import subprocess
 import sys
 from collections import defaultdict
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,42 +17,12 @@ import pytest
 from peers import Obj, closed_port, random_objects, seed_bucket
 
 import r2tui
-from r2tui import runtime
-from r2tui.cli import main
 from r2tui.jobs import JOBS
 from r2tui.sources.fold import extension_of
 
 SCRIPT = Path(sys.executable).with_name("r2tui")
 NOW = 1_760_000_000
 
-
-@pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str]) -> Iterator[Callable[..., tuple[int, str, str]]]:
-    """main(argv) in this process; gives back (exit code, stdout, stderr) and undoes
-    the process-wide logging set-up main() does."""
-    root = logging.getLogger()
-    handlers, level, configured = list(root.handlers), root.level, runtime._configured
-    # main() quiets some libraries' loggers; put them back for the tests after this one.
-    quieted = {name: logging.getLogger(name).level for name in (
-        "botocore", "boto3", "urllib3", "werkzeug", "apscheduler", "httpx", "peewee")}
-    runtime._configured = False
-
-    def run(*argv: str) -> tuple[int, str, str]:
-        capsys.readouterr()
-        runtime._configured = False
-        code = main(list(argv))
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    yield run
-    for h in root.handlers[:]:
-        if h not in handlers:
-            root.removeHandler(h)
-            h.close()
-    root.setLevel(level)
-    for name, lvl in quieted.items():
-        logging.getLogger(name).setLevel(lvl)
-    runtime._configured = configured
 
 
 def _config(tmp_path: Path, endpoint: str, name: str = "r2tui.toml", extra: str = "") -> str:
@@ -247,10 +215,23 @@ def test_status_json_matches_the_seed(cli: Any, tmp_path: Path, s3_backend: Any,
     assert doc["collector"]["state"] == "idle"
     messages = [a["message"] for a in doc["activity"]]
     assert "found 2 buckets: logs, photos" in messages
-    # Not built yet: present, and empty rather than invented. Metrics holds only
-    # what was observed: the endpoint check that collect_metrics made.
+    # Not built yet: present, and empty rather than invented.
     assert (doc["costs"], doc["alerts"]) == ({}, {})
-    assert set(doc["metrics"]) == {"endpoint"} and doc["metrics"]["endpoint"]["ok"] is True
+    # Without an API token: what the listing and the endpoint check observed, and null
+    # (never 0) for what only Cloudflare's analytics can tell.
+    m = doc["metrics"]
+    assert m["endpoint"]["ok"] is True
+    assert (m["total_files"], m["total_bytes"]) == (len(everything),
+                                                    sum(o.size for o in everything))
+    assert m["avg_response_ms"] == pytest.approx(m["endpoint"]["ms"], abs=0.001)
+    for name in ("uploads_today", "downloads_today", "error_rate_pct", "failed_access"):
+        assert m[name] is None, name
+        assert name in m["analytics"]["needs_token"]
+    assert m["analytics"]["configured"] is False
+    for name, objs in seeded.items():
+        assert m["buckets"][name]["total_files"] == len(objs)
+        assert m["buckets"][name]["total_bytes"] == sum(o.size for o in objs)
+        assert m["buckets"][name]["uploads_today"] is None
 
 
 def test_status_on_an_empty_store(cli: Any, tmp_path: Path) -> None:
@@ -258,7 +239,10 @@ def test_status_on_an_empty_store(cli: Any, tmp_path: Path) -> None:
     code, out, _ = cli("status", "--json", "--config", config)
     assert code == 0
     doc = json.loads(out)
-    assert (doc["metrics"], doc["costs"], doc["alerts"], doc["activity"]) == ({}, {}, {}, [])
+    assert (doc["costs"], doc["alerts"], doc["activity"]) == ({}, {}, [])
+    m = doc["metrics"]
+    assert m["buckets"] == {} and m["trends_pct"] == {}
+    assert all(m[name] is None for name in ("total_files", "uploads_today", "error_rate_pct"))
     storage = doc["storage"]
     assert (storage["total_objects"], storage["total_bytes"], storage["buckets"],
             storage["largest"], storage["by_extension"]) == (0, 0, [], [], {})

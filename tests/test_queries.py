@@ -16,7 +16,7 @@ import pytest
 
 from r2tui.metrics import ACCOUNT
 from r2tui.observations import BucketInventory, ObjectEntry, Tally
-from r2tui.store import Store, open_store, queries, writes
+from r2tui.store import Store, queries, writes
 from r2tui.store.models import (
     Bucket,
     Event,
@@ -35,15 +35,6 @@ CLASS_A_PER_M = 4.50
 CLASS_B_PER_M = 0.36
 NOW = datetime(2025, 3, 15, 12, 0, tzinfo=UTC).timestamp()
 
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def st(request: pytest.FixtureRequest) -> Iterator[Store]:
-    url = request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "pg_url")
-    s = open_store(url)
-    try:
-        yield s
-    finally:
-        s.close()
 
 
 @pytest.fixture

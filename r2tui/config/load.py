@@ -312,12 +312,16 @@ def _inventory(r: Reader) -> InventorySettings:
 
 
 def _retention(r: Reader) -> Retention:
-    r.check_known({"job_runs_days", "events_days", "inventories_kept"})
+    r.check_known({"job_runs_days", "events_days", "inventories_kept", "samples_days",
+                   "hourly_days", "daily_days"})
     d = Retention()
     return Retention(
         job_runs_days=r.positive_int("job_runs_days", d.job_runs_days),
         events_days=r.positive_int("events_days", d.events_days),
         inventories_kept=r.positive_int("inventories_kept", d.inventories_kept),
+        samples_days=r.positive_int("samples_days", d.samples_days),
+        hourly_days=r.positive_int("hourly_days", d.hourly_days),
+        daily_days=r.positive_int("daily_days", d.daily_days),
     )
 
 

@@ -13,6 +13,7 @@ DEFAULT_GRAPHQL_URL = "https://api.cloudflare.com/client/v4/graphql"
 DEFAULT_SCHEDULES: dict[str, str] = {
     "collect_metrics": "5m",
     "inventory": "0 3 * * *",
+    "rollup": "15m",
     "calculate_costs": "0 */6 * * *",
     "check_alerts": "1m",
     "daily_report": "0 0 * * *",
@@ -21,7 +22,7 @@ DEFAULT_SCHEDULES: dict[str, str] = {
 JOB_NAMES: tuple[str, ...] = tuple(DEFAULT_SCHEDULES)
 # The demo lists a few thousand objects on loopback: it can afford to be lively.
 DEMO_SCHEDULES: dict[str, str] = {**DEFAULT_SCHEDULES, "collect_metrics": "30s",
-                                  "inventory": "2m"}
+                                  "inventory": "2m", "rollup": "1m"}
 
 
 class Secret:
@@ -110,6 +111,9 @@ class Retention:
     job_runs_days: int = 30
     events_days: int = 90
     inventories_kept: int = 14
+    samples_days: int = 14  # raw samples
+    hourly_days: int = 90  # hourly rollups
+    daily_days: int = 1825  # daily rollups: five years
 
 
 @dataclass(frozen=True)

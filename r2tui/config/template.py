@@ -19,6 +19,7 @@ refresh_seconds = 5
 # An interval ("30s", "5m", "6h", "1d") or a five-field cron line.
 collect_metrics = "5m"
 inventory = "0 3 * * *"        # a full listing costs one Class A op per 1,000 keys
+rollup = "15m"                 # hourly and daily history; applies [retention]
 calculate_costs = "0 */6 * * *"
 check_alerts = "1m"
 daily_report = "0 0 * * *"
@@ -34,6 +35,9 @@ max_extensions = 500           # distinct file types tracked per bucket
 job_runs_days = 30
 events_days = 90
 inventories_kept = 14          # detailed breakdowns kept per bucket
+samples_days = 14              # raw samples (every collection run)
+hourly_days = 90               # hourly rollups
+daily_days = 1825              # daily rollups
 
 [s3]
 connect_timeout = 10

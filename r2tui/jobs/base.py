@@ -39,6 +39,7 @@ class JobContext:
     deferred: list[Callable[[], None]] = field(default_factory=list)
     deferred_lock: threading.Lock = field(default_factory=threading.Lock)
     last_purge: float = 0.0
+    analytics_backoff: float = 1.0  # first retry delay (s) after a 429 or 5xx
 
 
 @dataclass

@@ -1,11 +1,12 @@
 """The collect_metrics job: canary probes when enabled, else one cheap request
-that proves the endpoint and the credentials still work. Cloudflare's
-analytics join it in a later version."""
+that proves the endpoint and the credentials still work; then Cloudflare's
+analytics when an API token is configured. One failing does not stop the other."""
 
 from __future__ import annotations
 
 from r2tui.config import AccountConfig
-from r2tui.jobs.base import JobContext, Outcome, plural, record_spend
+from r2tui.jobs import analytics
+from r2tui.jobs.base import JobContext, Outcome, plural, reason_for, record_spend
 from r2tui.metrics import ACCOUNT
 from r2tui.observations import RequestTally
 from r2tui.sources import s3
@@ -21,10 +22,23 @@ def collect_metrics(ctx: JobContext, account: AccountConfig) -> Outcome:
     tally = RequestTally()
     try:
         if account.probe.enabled:
-            return _probes(ctx, account, tally)
-        return _check_endpoint(ctx, account, tally)
+            out = _probes(ctx, account, tally)
+        else:
+            out = _check_endpoint(ctx, account, tally)
+    except Cancelled:
+        raise
+    except Exception as exc:
+        # The S3 side failing must not keep the (free) analytics from being read.
+        out = Outcome(summary="S3 check failed", errors=[reason_for(exc, account.endpoint_url)])
     finally:
         record_spend(ctx, account, tally)
+    if not analytics.configured(account):
+        if account.api_token is not None:
+            out.summary += "; analytics off: the API token needs the account_id set too"
+        return out
+    more = analytics.collect_analytics(ctx, account)
+    return Outcome(items=out.items + more.items, summary=f"{out.summary}; {more.summary}",
+                   errors=out.errors + more.errors)
 
 
 def _check_endpoint(ctx: JobContext, account: AccountConfig, tally: RequestTally) -> Outcome:

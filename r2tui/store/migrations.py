@@ -18,6 +18,7 @@ from peewee import (
     BigIntegerField,
     BooleanField,
     CharField,
+    CompositeKey,
     Database,
     DoubleField,
     ForeignKeyField,
@@ -136,9 +137,53 @@ def _v2_inventory(db: Database) -> None:
     _create(db, [Bucket, Inventory, InventoryBreakdown, InventoryObject])
 
 
+def _v3_rollups(db: Database) -> None:
+    def rollup(name: str) -> type[Model]:
+        class Rollup(_Frozen):
+            id = AutoField()
+            ts = BigIntegerField()
+            account = CharField()
+            bucket = CharField()
+            metric = CharField()
+            count = IntegerField()
+            sum = DoubleField()
+            min = DoubleField()
+            max = DoubleField()
+            last = DoubleField()
+
+            class Meta:
+                table_name = name
+                indexes = ((("account", "metric", "bucket", "ts"), True), (("ts",), False))
+
+        return Rollup
+
+    class SeriesKey(_Frozen):
+        account = CharField()
+        metric = CharField()
+        bucket = CharField()
+
+        class Meta:
+            primary_key = CompositeKey("account", "metric", "bucket")
+
+    class StoreState(_Frozen):
+        key = CharField(primary_key=True)
+        value = BigIntegerField()
+
+    _create(db, [rollup("sample_hourly"), rollup("sample_daily"), SeriesKey, StoreState])
+    # Rolling up and purging by age alone scan the table without this.
+    db.execute_sql("CREATE INDEX IF NOT EXISTS sample_ts ON sample (ts)")
+    # The series index gains the value: readings then never visit the table itself.
+    db.execute_sql("CREATE INDEX IF NOT EXISTS sample_account_metric_bucket_ts_value "
+                   "ON sample (account, metric, bucket, ts, value)")
+    db.execute_sql("DROP INDEX IF EXISTS sample_account_metric_bucket_ts")
+    db.execute_sql("INSERT INTO series_key (account, metric, bucket) "
+                   "SELECT DISTINCT account, metric, bucket FROM sample")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "samples, events and job runs", _v1_series),
     Migration(2, "buckets and inventories", _v2_inventory),
+    Migration(3, "hourly and daily rollups, store state", _v3_rollups),
 )
 LATEST = MIGRATIONS[-1].version
 _PG_LOCK_KEY = 0x72327475  # "r2tu": one advisory lock for r2tui's migrations

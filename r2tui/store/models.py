@@ -7,11 +7,14 @@ and indexable the same way on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+from typing import Any
+
 from peewee import (
     AutoField,
     BigIntegerField,
     BooleanField,
     CharField,
+    CompositeKey,
     DatabaseProxy,
     DoubleField,
     ForeignKeyField,
@@ -23,6 +26,13 @@ from peewee import (
 database = DatabaseProxy()
 
 
+def fetch(query: Any) -> list[tuple]:
+    """All rows of a select as plain tuples, straight from the cursor: peewee's
+    row wrappers cost more than SQLite's work for the thousands of rows a pane
+    refresh reads."""
+    return database.execute(query).fetchall()
+
+
 class BaseModel(Model):
     class Meta:
         database = database
@@ -31,14 +41,15 @@ class BaseModel(Model):
 
 class Sample(BaseModel):
     id = AutoField()
-    ts = BigIntegerField()
+    ts = BigIntegerField(index=True)
     account = CharField()
     bucket = CharField()  # "*" for the account as a whole
     metric = CharField()
     value = DoubleField()
 
     class Meta:
-        indexes = ((("account", "metric", "bucket", "ts"), False),)
+        # Covering: the readings behind every pane refresh never touch the table.
+        indexes = ((("account", "metric", "bucket", "ts", "value"), False),)
 
 
 class Event(BaseModel):
@@ -112,5 +123,54 @@ class InventoryObject(BaseModel):
     storage_class = CharField()
 
 
+class _Rollup(BaseModel):
+    """One metric's samples over an hour or a day (ts is the period's start)."""
+
+    id = AutoField()
+    ts = BigIntegerField()
+    account = CharField()
+    bucket = CharField()
+    metric = CharField()
+    count = IntegerField()
+    sum = DoubleField()
+    min = DoubleField()
+    max = DoubleField()
+    last = DoubleField()
+
+
+class SampleHourly(_Rollup):
+    ts = BigIntegerField(index=True)
+
+    class Meta:
+        indexes = ((("account", "metric", "bucket", "ts"), True),)
+
+
+class SampleDaily(_Rollup):
+    ts = BigIntegerField(index=True)
+
+    class Meta:
+        indexes = ((("account", "metric", "bucket", "ts"), True),)
+
+
+class SeriesKey(BaseModel):
+    """Every (account, metric, bucket) that has samples. A reading looks its
+    buckets up here: finding them in the samples means walking every sample of
+    the metric."""
+
+    account = CharField()
+    metric = CharField()
+    bucket = CharField()
+
+    class Meta:
+        primary_key = CompositeKey("account", "metric", "bucket")
+
+
+class StoreState(BaseModel):
+    """Small named values the jobs keep between runs (watermarks)."""
+
+    key = CharField(primary_key=True)
+    value = BigIntegerField()
+
+
 MODELS = (Sample, Event, JobRun, Bucket, Inventory, InventoryBreakdown,
-          InventoryObject)
+          InventoryObject, SampleHourly, SampleDaily, SeriesKey, StoreState)

@@ -13,8 +13,9 @@ from datetime import UTC, datetime
 
 from peewee import fn
 
-from r2tui.metrics import ACCOUNT
+from r2tui.metrics import ACCOUNT, describe
 from r2tui.pricing import request_cost_usd
+from r2tui.store import readings, state
 from r2tui.store.models import (
     Bucket,
     Event,
@@ -23,6 +24,7 @@ from r2tui.store.models import (
     InventoryObject,
     JobRun,
     Sample,
+    fetch,
 )
 from r2tui.store.views import (
     STALE_RUN_SECONDS,
@@ -32,9 +34,12 @@ from r2tui.store.views import (
     Dashboard,
     EndpointRow,
     JobStatus,
+    MetricCard,
+    MetricsView,
     MonitorSpend,
     ObjectRow,
     ProbeRow,
+    Reading,
     StorageView,
     TallyRow,
 )
@@ -68,16 +73,19 @@ def storage_view(account: str, quota_bytes: int | None = None, top_n: int = 20,
     invs = list(Inventory.select().where(Inventory.id.in_([r.last_id for r in latest])))
     ids = [i.id for i in invs]
     breakdowns: dict[int, dict[str, list[TallyRow]]] = defaultdict(lambda: defaultdict(list))
-    for row in InventoryBreakdown.select().where(InventoryBreakdown.inventory.in_(ids)):
-        breakdowns[row.inventory_id][row.dimension].append(
-            TallyRow(row.key, row.objects, row.bytes))
+    # Tuples, not model instances: a pane refresh reads thousands of these rows.
+    b = InventoryBreakdown
+    for inv_id, dimension, key, objects, size in fetch(
+            b.select(b.inventory, b.dimension, b.key, b.objects, b.bytes)
+            .where(b.inventory.in_(ids))):
+        breakdowns[inv_id][dimension].append(TallyRow(key, objects, size))
     kept: dict[int, dict[str, list[ObjectRow]]] = defaultdict(lambda: defaultdict(list))
     by_id = {i.id: i for i in invs}
-    for row in (InventoryObject.select().where(InventoryObject.inventory.in_(ids))
-                .order_by(InventoryObject.rank)):
-        kept[row.inventory_id][row.kind].append(ObjectRow(
-            by_id[row.inventory_id].bucket, row.key, row.size, row.last_modified,
-            row.storage_class))
+    o = InventoryObject
+    for inv_id, kind, key, size, modified, klass in fetch(
+            o.select(o.inventory, o.kind, o.key, o.size, o.last_modified, o.storage_class)
+            .where(o.inventory.in_(ids)).order_by(o.rank)):
+        kept[inv_id][kind].append(ObjectRow(by_id[inv_id].bucket, key, size, modified, klass))
     buckets = sorted((
         BucketStorage(
             name=i.bucket, objects=i.objects, bytes=i.bytes, inventoried_at=i.finished_at,
@@ -198,17 +206,17 @@ PROBE_STEPS = ("put", "get", "head", "delete")
 def probes(account: str, now: float, window: int = 86400) -> list[ProbeRow]:
     """The last probe of each bucket in the window: two small queries, however
     many probes the window holds."""
-    latest = dict(Sample.select(Sample.bucket, fn.MAX(Sample.ts))
-                  .where(Sample.account == account, Sample.metric == "probe_ok",
-                         Sample.ts >= int(now) - window)
-                  .group_by(Sample.bucket).tuples())
+    latest = dict(fetch(Sample.select(Sample.bucket, fn.MAX(Sample.ts))
+                        .where(readings.series_filter(account, ("probe_ok",)),
+                               Sample.ts >= int(now) - window)
+                        .group_by(Sample.bucket)))
     if not latest:
         return []
     names = ["probe_ok"] + [f"probe_{s}_ms" for s in PROBE_STEPS]
-    rows = (Sample.select(Sample.bucket, Sample.metric, Sample.value, Sample.ts)
-            .where(Sample.account == account, Sample.metric.in_(names),
-                   Sample.bucket.in_(list(latest)), Sample.ts >= min(latest.values()))
-            .order_by(Sample.id.desc()).tuples())
+    rows = fetch(Sample.select(Sample.bucket, Sample.metric, Sample.value, Sample.ts)
+                 .where(Sample.account == account, Sample.metric.in_(names),
+                        Sample.bucket.in_(list(latest)), Sample.ts >= min(latest.values()))
+                 .order_by(Sample.id.desc()))
     ok: dict[str, bool] = {}
     ms: dict[str, dict[str, float]] = defaultdict(dict)
     for bucket, metric, value, ts in rows:
@@ -235,10 +243,42 @@ def endpoint_check(account: str) -> EndpointRow | None:
     return EndpointRow(at=last.ts, ok=last.value >= 1.0, ms=ms)
 
 
+# The product brief's cards, in order.
+CARDS = (("total_files", "Total files"), ("total_bytes", "Storage used"),
+         ("uploads_today", "Uploads today"), ("downloads_today", "Downloads today"),
+         ("error_rate_pct", "Error rate"), ("avg_response_ms", "Avg response"))
+# What `status --json` and the alert rules see for the account and each bucket.
+REPORTED = ("total_files", "total_bytes", "uploads_today", "downloads_today", "error_rate_pct",
+            "avg_response_ms", "p95_response_ms", "failed_access", "class_a_ops",
+            "class_b_ops", "requests_per_hour", "pending_uploads")
+
+
+def metrics_view(account: str, now: float, analytics: bool, bucket: str = ACCOUNT,
+                 tz: str = "UTC") -> MetricsView:
+    from r2tui.store import history  # history reads the catalog's rollups; import late
+
+    values = readings.readings(account, list(REPORTED), now, tz)
+    cards = []
+    for name, title in CARDS:
+        m = describe(name)
+        cards.append(MetricCard(
+            metric=name, title=title, unit=m.unit,
+            reading=values.get(bucket, {}).get(name, Reading(name, None)),
+            spark=history.sparkline(account, name, bucket, now),
+            warn_above=m.warn_above, needs_token=m.needs_token))
+    known = set(bucket_names(account)) | {b for b in values if b != ACCOUNT}
+    return MetricsView(
+        account=account, bucket=bucket, analytics=analytics,
+        analytics_at=state.get(state.analytics_key(account)), cards=cards, values=values,
+        buckets=sorted(known))
+
+
 def dashboard(account: str, quota_bytes: int | None = None, activity_limit: int = 200,
-              now: float | None = None) -> Dashboard:
+              now: float | None = None, *, analytics: bool = False,
+              metrics_bucket: str = ACCOUNT, tz: str = "UTC") -> Dashboard:
     now = time.time() if now is None else now
     return Dashboard(
+        metrics=metrics_view(account, now, analytics, metrics_bucket, tz),
         account=account,
         generated_at=int(now),
         storage=storage_view(account, quota_bytes, now=now),

@@ -124,6 +124,64 @@ class EndpointRow:
 
 
 @dataclass(frozen=True)
+class Reading:
+    """A catalog metric's value now and over the previous equal window. None
+    means no data: never shown as a zero."""
+
+    metric: str
+    value: float | None
+    previous: float | None = None
+    at: int | None = None  # the newest sample behind the value
+
+    @property
+    def trend_pct(self) -> float | None:
+        if self.value is None or self.previous is None or self.previous == 0:
+            return None
+        return 100.0 * (self.value - self.previous) / abs(self.previous)
+
+
+@dataclass(frozen=True)
+class MetricCard:
+    metric: str
+    title: str
+    unit: str
+    reading: Reading
+    spark: list[float]  # hourly values over the last 24 hours, oldest first
+    warn_above: float | None = None
+    needs_token: bool = False
+
+    @property
+    def warning(self) -> bool:
+        v = self.reading.value
+        return self.warn_above is not None and v is not None and v > self.warn_above
+
+
+@dataclass(frozen=True)
+class MetricsView:
+    account: str
+    bucket: str  # "*" for the account, else the bucket the cards are for
+    analytics: bool  # an API token is configured for this account
+    analytics_at: int | None  # the end of the newest analytics window stored
+    cards: list[MetricCard]
+    values: dict[str, dict[str, Reading]]  # bucket ("*" too) → metric → reading
+    buckets: list[str]  # buckets with data, for the filter
+
+
+@dataclass(frozen=True)
+class Series:
+    """One metric over a range, at the resolution the range needs."""
+
+    metric: str
+    bucket: str
+    range: str  # "1h", "24h", "7d", "30d", "90d", "1y"
+    resolution: str  # "raw", "hour" or "day"
+    unit: str
+    start: int
+    end: int
+    points: list[tuple[int, float]]  # (ts, value), oldest first; gaps are absent
+
+
+@dataclass(frozen=True)
 class Dashboard:
     account: str
     generated_at: int
@@ -132,8 +190,8 @@ class Dashboard:
     collector: CollectorView
     probes: list[ProbeRow] = field(default_factory=list)
     endpoint: EndpointRow | None = None
+    metrics: MetricsView | None = None
     # Filled by their own issues; empty until then, never invented.
-    metrics: dict = field(default_factory=dict)
     costs: dict = field(default_factory=dict)
     alerts: dict = field(default_factory=dict)
 
@@ -145,6 +203,8 @@ class Dashboard:
         times += [p.at for p in self.probes if p.ok]
         if self.endpoint is not None and self.endpoint.ok:
             times.append(self.endpoint.at)
+        if self.metrics is not None and self.metrics.analytics_at is not None:
+            times.append(self.metrics.analytics_at)
         return max(times, default=None)
 
     @property

@@ -13,6 +13,7 @@ from peewee import fn
 
 from r2tui.metrics import ACCOUNT
 from r2tui.observations import BucketInventory, ObjectEntry
+from r2tui.store import state
 from r2tui.store.db import Store
 from r2tui.store.models import (
     Bucket,
@@ -22,6 +23,7 @@ from r2tui.store.models import (
     InventoryObject,
     JobRun,
     Sample,
+    SeriesKey,
 )
 
 HOST = socket.gethostname()
@@ -57,9 +59,46 @@ def add_samples(store: Store, account: str, rows: Iterable[SampleRow], ts: float
     data = [(t, account, r.bucket, r.metric, float(r.value)) for r in rows]
     if data:
         with store.db.atomic():
-            fields = [Sample.ts, Sample.account, Sample.bucket, Sample.metric, Sample.value]
-            for i in range(0, len(data), CHUNK):
-                Sample.insert_many(data[i:i + CHUNK], fields=fields).execute()
+            _insert_samples(store, data)
+    return len(data)
+
+
+def _insert_samples(store: Store, data: list[tuple[int, str, str, str, float]]) -> None:
+    """executemany with one prepared statement: peewee builds SQL for every row of
+    insert_many, which costs more than the insert itself for a month's backfill."""
+    p = store.db.param
+    sql = (f"INSERT INTO {Sample._meta.table_name} (ts, account, bucket, metric, value) "
+           f"VALUES ({p}, {p}, {p}, {p}, {p})")
+    store.db.cursor().executemany(sql, data)
+    keys = sorted({(account, metric, bucket) for _, account, bucket, metric, _ in data})
+    SeriesKey.insert_many(keys, fields=[SeriesKey.account, SeriesKey.metric, SeriesKey.bucket]
+                          ).on_conflict_ignore().execute()
+    # A sample stamped before the rolled-up hours (a write the store refused and
+    # took later) must still reach the rollups.
+    oldest = min(row[0] for row in data)
+    mark = state.get(state.ROLLUP_FROM)
+    if mark is not None and oldest < mark:
+        state.put(state.ROLLUP_FROM, oldest - oldest % 3600)
+
+
+def replace_series(store: Store, account: str, metrics: Sequence[str], start: int, end: int,
+                   rows: Iterable[tuple[int, str, str, float]],
+                   marks: dict[str, int] | None = None) -> int:
+    """Replace every sample of `metrics` with start <= ts < end by `rows`
+    (ts, bucket, metric, value), in one transaction: a window queried again
+    overwrites what the first query stored instead of adding to it. `marks`
+    (state watermarks) are set in the same transaction."""
+    data = [(int(ts), account, bucket, metric, float(value)) for ts, bucket, metric, value in rows]
+    outside = [r for r in data if not start <= r[0] < end or r[3] not in metrics]
+    if outside:
+        raise ValueError(f"row outside the replaced window or metrics: {outside[0]}")
+    with store.write():
+        Sample.delete().where(Sample.account == account, Sample.metric.in_(list(metrics)),
+                              Sample.ts >= start, Sample.ts < end).execute()
+        _insert_samples(store, data)
+        state.lower(state.ROLLUP_FROM, start - start % 3600)
+        for key, value in (marks or {}).items():
+            state.put(key, value)
     return len(data)
 
 

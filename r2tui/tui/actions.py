@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -13,21 +13,43 @@ from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import DataTable
 
+from r2tui.metrics import CATALOG
 from r2tui.tui.keymap import all_bindings
 from r2tui.tui.panes.base import Pane
+from r2tui.tui.panes.metrics import MetricsPane
 from r2tui.tui.screens.help import HelpScreen
+from r2tui.tui.screens.history import HistoryScreen
 
 if TYPE_CHECKING:
+    from r2tui.config import Config
     from r2tui.scheduler import Collector
-    from r2tui.store.views import Dashboard
+    from r2tui.store import Store
+    from r2tui.store.views import Dashboard, Series
 
 REFRESH_STEPS = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 300.0)
 COLLECT_NOW = ("collect_metrics", "inventory")
 
 
-class KeyActions:
-    """Mixed into the app: help, collect now, pause, refresh pace, zoom, focus."""
+def every_binding() -> list[tuple[str, Binding]]:
+    """keymap.all_bindings plus the Metrics pane's and the history screen's, each
+    id once (so nothing doubles once keymap.py lists them itself)."""
+    out = all_bindings()
+    seen = {b.id for _, b in out}
+    for where, cls in (("metrics pane", MetricsPane), ("history screen", HistoryScreen)):
+        for b in cls.BINDINGS:
+            if isinstance(b, Binding) and b.id and b.id not in seen:
+                out.append((where, b))
+                seen.add(b.id)
+    return out
 
+
+class KeyActions:
+    """Mixed into the app: help, collect now, pause, refresh pace, zoom, focus, history."""
+
+    account_name: str
+    config: Config
+    store: Store
+    clock: Callable[[], float]
     collector: Collector | None
     dashboard: Dashboard | None
     refresh_seconds: float
@@ -45,10 +67,12 @@ class KeyActions:
         def set_interval(self, interval: float, callback: Any) -> Timer: ...
         def query_one(self, selector: str, expect_type: Any = None) -> Any: ...
         def run_action(self, action: str, default_namespace: Any = None) -> Any: ...
+        @property
+        def default_screen(self) -> Screen: ...
 
     def action_help(self) -> None:
         rows = []
-        for where, b in all_bindings():
+        for where, b in every_binding():
             keys = self._keymap.get(b.id or "", b.key)
             shown = ", ".join(self.get_key_display(Binding(k.strip(), "")) for k in keys.split(","))
             desc = b.description + (f": {b.tooltip}" if b.tooltip else "")
@@ -119,11 +143,46 @@ class KeyActions:
         if target is not None:
             target.focus()
 
-    def palette_commands(self) -> Iterable[SystemCommand]:
+    # ---- history ------------------------------------------------------------------------
+    def action_history(self) -> None:
+        """Chart the focused card's metric (else storage used) for the Metrics pane's
+        bucket; `h` again closes the chart."""
+        screen = self.screen
+        if isinstance(screen, HistoryScreen):
+            screen.dismiss(None)
+            return
+        if screen is not self.default_screen:
+            return  # help or a message is open: leave it be
+        pane = self.query_one("#metrics", MetricsPane)
+        view = self.dashboard.metrics if self.dashboard else None
+        self.push_screen(HistoryScreen(
+            self.load_history, list(CATALOG), pane.buckets,
+            metric=pane.focused_metric() or "total_bytes", bucket=pane.bucket,
+            titles={c.metric: c.title for c in view.cards} if view else None))
+
+    def load_history(self, metric: str, bucket: str, range_: str) -> Series:
+        """The history screen's loader; runs on its worker thread."""
+        # Imported on first use: only the chart needs it, and the app paints first.
+        from r2tui.store import history
+
+        try:
+            return history.series(self.account_name, metric, bucket, range_,
+                                  now=self.clock(), retention=self.config.retention)
+        finally:
+            self.store.db.close()  # this worker thread ends; give its connection back
+
+    # ---- the command palette ----------------------------------------------------------------
+    def palette_commands(self, screen: Screen | None = None) -> Iterable[SystemCommand]:
         """Every binding by name. Pane and table actions act on the focused table
-        when there is one, else on the storage pane's bucket table."""
-        for where, b in all_bindings():
+        when there is one, else on the storage pane's bucket table; the history
+        screen's keys are offered while it is open."""
+        for where, b in every_binding():
             if b.id is None or b.action == "quit":
+                continue
+            if where == "history screen":
+                if isinstance(screen, HistoryScreen):
+                    yield SystemCommand(b.description, f"{b.tooltip or b.description} ({where})",
+                                        partial(self.run_action, b.action, screen))
                 continue
             if b.id.startswith("app."):
                 callback = partial(self.run_action, b.action)
@@ -138,6 +197,8 @@ class KeyActions:
 
         if where == "storage pane":
             target: Widget = self.query_one("#storage", StoragePane)
+        elif where == "metrics pane":
+            target = self.query_one("#metrics", MetricsPane)
         else:
             focused = self.focused
             owner = next((a for a in focused.ancestors_with_self if isinstance(a, FilterTable)),

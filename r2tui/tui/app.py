@@ -18,6 +18,8 @@ from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
 from r2tui.config import AccountConfig, Config
+from r2tui.jobs.analytics import configured as analytics_configured
+from r2tui.metrics import ACCOUNT
 from r2tui.store import Store, queries
 from r2tui.store.views import Dashboard
 from r2tui.tui import messages as msg
@@ -27,7 +29,8 @@ from r2tui.tui.keymap import check_keymap
 from r2tui.tui.lifecycle import CollectorHost, reason
 from r2tui.tui.panes.activity import ActivityPane
 from r2tui.tui.panes.base import Pane
-from r2tui.tui.panes.placeholders import AlertsPane, CostPane, MetricsPane
+from r2tui.tui.panes.metrics import MetricsPane
+from r2tui.tui.panes.placeholders import AlertsPane, CostPane
 from r2tui.tui.panes.storage import StoragePane
 from r2tui.tui.resources import style
 from r2tui.tui.screens.message import MessageScreen
@@ -56,6 +59,9 @@ class R2App(CollectorHost, KeyActions, App[int]):
                 tooltip="Re-read the store less often"),
         Binding("z", "zoom", "Zoom", id="app.zoom",
                 tooltip="Fill the screen with the focused pane (again to restore)"),
+        Binding("h", "history", "History", id="app.history",
+                tooltip="Chart the focused metric card (else storage used) over time; "
+                        "h or escape closes"),
         *(Binding(str(i + 1), f"focus_pane('{name}')", name.title(), show=False,
                   id=f"app.focus_{name}", tooltip=f"Focus the {name.title()} pane")
           for i, name in enumerate(PANES)),
@@ -80,6 +86,7 @@ class R2App(CollectorHost, KeyActions, App[int]):
         self.first_paint_at: float | None = None
         self._refresh_timer: Timer | None = None
         self._reads = itertools.count(1)
+        self.metrics_bucket = ACCOUNT  # the Metrics pane's bucket filter, for the next read
         self._applied_read = 0
 
     def compose(self) -> ComposeResult:
@@ -111,13 +118,18 @@ class R2App(CollectorHost, KeyActions, App[int]):
     def refresh_data(self) -> None:
         """Re-read the store on a worker; each read is numbered so that a slow one
         finishing late never overwrites a newer one."""
-        self._read_store(next(self._reads), self._account_config_quota())
+        account = self._account_config()
+        self._read_store(next(self._reads), account.quota_bytes if account else None,
+                         account is not None and analytics_configured(account),
+                         self.metrics_bucket)
 
     @work(thread=True, exclusive=True, group="refresh", exit_on_error=False)
-    def _read_store(self, seq: int, quota: int | None) -> None:
+    def _read_store(self, seq: int, quota: int | None, analytics: bool, bucket: str) -> None:
         t0 = time.perf_counter()
         try:
-            dash = queries.dashboard(self.account_name, quota, now=self.clock())
+            dash = queries.dashboard(self.account_name, quota, now=self.clock(),
+                                     analytics=analytics, metrics_bucket=bucket,
+                                     tz=self.config.timezone)
         except Exception as exc:  # a locked or unreachable store: say so and keep going
             self.post_message(msg.StoreFailed(reason(exc)))
             return
@@ -130,10 +142,6 @@ class R2App(CollectorHost, KeyActions, App[int]):
             return None  # the demo account is still starting
         return self.config.account(None if self.config.demo else self.account_name)
 
-    def _account_config_quota(self) -> int | None:
-        account = self._account_config()
-        return account.quota_bytes if account else None
-
     @on(msg.SnapshotReady)
     def _apply(self, event: msg.SnapshotReady) -> None:
         if event.seq < self._applied_read:
@@ -145,6 +153,11 @@ class R2App(CollectorHost, KeyActions, App[int]):
         for pane in self.query(Pane):
             pane.show(event.dashboard, now)
         self._show_header()
+
+    @on(MetricsPane.BucketChosen)
+    def _metrics_bucket(self, event: MetricsPane.BucketChosen) -> None:
+        self.metrics_bucket = event.bucket
+        self.refresh_data()  # at once, not at the next tick
 
     @on(msg.StoreFailed)
     def _store_failed(self, event: msg.StoreFailed) -> None:
@@ -203,7 +216,7 @@ class R2App(CollectorHost, KeyActions, App[int]):
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        yield from self.palette_commands()
+        yield from self.palette_commands(screen)
 
 
 def build_app(config: Config, store: Store, account: str | None = None,

@@ -17,11 +17,14 @@ SWALLOWED = {"ctrl+s": "XOFF flow control",
 def all_bindings() -> list[tuple[str, Binding]]:
     """(where, binding) for every binding with an id, in help order."""
     from r2tui.tui.app import R2App
+    from r2tui.tui.panes.metrics import MetricsPane
     from r2tui.tui.panes.storage import StoragePane
+    from r2tui.tui.screens.history import HistoryScreen
     from r2tui.tui.widgets.table import FilterTable
 
     out: list[tuple[str, Binding]] = []
-    for where, cls in (("everywhere", R2App), ("storage pane", StoragePane),
+    for where, cls in (("everywhere", R2App), ("metrics pane", MetricsPane),
+                       ("storage pane", StoragePane), ("history screen", HistoryScreen),
                        ("any table", FilterTable)):
         for b in cls.BINDINGS:
             if isinstance(b, Binding) and b.id:

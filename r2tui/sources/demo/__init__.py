@@ -1,18 +1,25 @@
 """The embedded demo account: a moto S3 server on loopback, seeded with
-realistic buckets and kept busy by a traffic generator."""
+realistic buckets and kept busy by a traffic generator, and a GraphQL
+analytics endpoint on loopback that reports on both."""
 
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from r2tui.config import AccountConfig, ProbeSettings, S3Settings, Secret
+from r2tui.sources.demo.analytics import DemoAnalytics, DemoGraphQLServer, bucket_totals
 from r2tui.sources.demo.seed import seed
 from r2tui.sources.demo.traffic import TrafficGenerator
 
 # moto accepts any credentials; these name themselves so nobody mistakes them.
 DEMO_KEY = "demo-access-key"
 DEMO_SECRET = "demo-secret-key"
+# Only the demo's own GraphQL server accepts these; the id is not even hex, so
+# it can never name a real Cloudflare account.
+DEMO_API_TOKEN = "demo-analytics-token"
+DEMO_ACCOUNT_ID = "demo0000000000000000000000000000"
 DEMO_QUOTA = 1_200 * 10**9  # ~78 % used: the quota gauge has something to show
 
 
@@ -25,6 +32,8 @@ class DemoAccount:
         self.traffic: TrafficGenerator | None = None
         self.endpoint = ""
         self.counts: dict[str, int] = {}
+        self.analytics: DemoAnalytics | None = None
+        self.graphql: DemoGraphQLServer | None = None
 
     def start(self) -> AccountConfig:
         # Imported here: moto is heavy, and only the demo needs it.
@@ -42,11 +51,21 @@ class DemoAccount:
             backend = s3_backends[DEFAULT_ACCOUNT_ID]["aws"]
             backend.reset()
             self.counts = seed(backend, self.scale, self.seed_value)
+            sizes = {b: t[1] for b, t in bucket_totals(backend, sorted(self.counts)).items()}
+            started_at = time.time()
+            traffic = None
             if self.with_traffic:
                 from r2tui.sources.s3 import make_client
 
                 client = make_client(self.account(probes=False), S3Settings(max_attempts=1))
-                self.traffic = TrafficGenerator(client, backend, sorted(self.counts))
+                traffic = TrafficGenerator(client, backend, sorted(self.counts))
+            self.analytics = DemoAnalytics(self.counts, sizes, traffic, started_at,
+                                           self.seed_value, backend=backend)
+            graphql = DemoGraphQLServer(self.analytics, DEMO_API_TOKEN, DEMO_ACCOUNT_ID)
+            graphql.start()
+            self.graphql = graphql
+            if traffic is not None:
+                self.traffic = traffic
                 self.traffic.start()
         except BaseException:
             self.stop()  # a half-started demo must not leave a server on a port
@@ -54,6 +73,12 @@ class DemoAccount:
         return self.account()
 
     def account(self, probes: bool = True) -> AccountConfig:
+        analytics: dict[str, Any] = {}
+        if self.graphql is not None:
+            # Without the demo's own server, no analytics: the demo token must
+            # never travel to Cloudflare's real endpoint.
+            analytics = {"api_token": Secret(DEMO_API_TOKEN, "demo"),
+                         "account_id": DEMO_ACCOUNT_ID, "graphql_url": self.graphql.url}
         return AccountConfig(
             name="demo",
             endpoint_url=self.endpoint,
@@ -62,12 +87,16 @@ class DemoAccount:
             secret_access_key=Secret(DEMO_SECRET, "demo"),
             quota_bytes=DEMO_QUOTA,
             probe=ProbeSettings(enabled=probes, buckets=("*",), prefix=".r2tui-probe/"),
+            **analytics,
         )
 
     def stop(self) -> None:
         if self.traffic is not None:
             self.traffic.stop()
             self.traffic = None
+        if self.graphql is not None:
+            self.graphql.stop()
+            self.graphql = None
         if self.server is not None:
             self.server.stop()
             self.server = None

@@ -1,8 +1,8 @@
 """Background traffic against the demo account: real S3 requests over HTTP.
 
 Uploads, downloads, HEADs, listings, deletes and some requests that fail
-(missing keys and buckets), now and then a large upload. Every request is
-logged with its outcome so the demo can serve analytics computed from it.
+(missing keys and buckets, about 3 % of all), now and then a large upload.
+Every request is logged with its outcome so the demo can serve analytics computed from it.
 """
 
 from __future__ import annotations
@@ -65,19 +65,21 @@ class TrafficGenerator:
         roll = self.rng.random()
         if roll < 0.30 or not self._mine:
             self._upload()
-        elif roll < 0.65:
+        elif roll < 0.72:
             bucket, key = self.rng.choice(self._mine)
             self._call(bucket, "GetObject",
                        lambda: self.client.get_object(Bucket=bucket, Key=key)["Body"].read())
-        elif roll < 0.75:
+        elif roll < 0.82:
             bucket, key = self._mine.pop(self.rng.randrange(len(self._mine)))
             self._call(bucket, "DeleteObject",
                        lambda: self.client.delete_object(Bucket=bucket, Key=key))
-        elif roll < 0.85:
+        elif roll < 0.97:
             bucket = self.rng.choice(self.buckets)
             self._call(bucket, "ListObjectsV2",
                        lambda: self.client.list_objects_v2(Bucket=bucket, MaxKeys=50))
-        elif roll < 0.95:
+        elif roll < 0.995:
+            # About 3 % of requests fail (these 2.5 % and the missing bucket's
+            # 0.5 %): below the 5 % warning. Bursts come from the analytics script.
             bucket = self.rng.choice(self.buckets)
             key = f"missing/{self.rng.randrange(10**6)}.bin"
             self._call(bucket, "GetObject", lambda: self.client.get_object(Bucket=bucket, Key=key))

@@ -1,0 +1,325 @@
+"""Benchmark: the dashboard snapshot and history charts on a store holding a year.
+
+    python bench/metrics_bench.py                     # 50 buckets, 30 timed runs
+    python bench/metrics_bench.py --buckets 10 --runs 10 --keep /tmp/r2tui-metrics
+
+Prints figures; it is not a test and asserts nothing about speed. What it does:
+
+1. Builds a SQLite store (a temp dir, or --keep) as r2tui would leave it after
+   a year with the default retention: daily rollups for 365 days, hourly for
+   90, raw samples for 14. Per bucket: Cloudflare's hourly analytics (every
+   series of metrics.ANALYTICS_SERIES, and the account's totals), canary
+   probes every 5 minutes (four step latencies and probe_ok), a daily
+   inventory (its samples and 14 kept inventories); for the account: the
+   monitor's own spend every 5 minutes, 90 days of job events, 30 days of runs.
+   Raw samples and old rollups go in with bulk inserts; the last 14 days' rollups
+   come from r2tui's own `rollups.roll_up` (timed: the first roll-up), then
+   `rollups.purge` (timed).
+2. Times the steady state: four 15-minute steps, each adding that quarter's
+   samples and running `roll_up`, as the `rollup` job would.
+3. Times, --runs times each after one warm-up, the dashboard snapshot
+   `queries.dashboard(account, now=..., analytics=True)` and the 30-day chart
+   `history.series(account, "total_bytes", "*", "30d")`, for the account and for
+   one bucket, plus a few other charts for reference. Prints median and p95 ms,
+   the store's size on disk and the rows per table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import math
+import os
+import platform
+import shutil
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from r2tui.config import Retention
+from r2tui.metrics import ANALYTICS_COUNTERS, ANALYTICS_GAUGES
+from r2tui.observations import BucketInventory, ObjectEntry, Tally
+from r2tui.store import history as hist
+from r2tui.store import open_store, queries, readings, rollups, writes
+from r2tui.store.models import MODELS
+
+H, D = 3600, 86400
+ACCOUNT = "bench"
+PROBES = ("probe_put_ms", "probe_get_ms", "probe_head_ms", "probe_delete_ms", "probe_ok")
+MONITOR = ("monitor_class_a_ops", "monitor_class_b_ops", "monitor_free_ops", "monitor_cost_usd")
+INVENTORY = ("total_files", "total_bytes", "standard_bytes", "ia_bytes")
+Row = tuple[int, str, str, str, float]  # ts, account, bucket, metric, value
+Agg = tuple[str, str, str, int, int, float, float, float, float]  # account..ts, count..last
+
+
+def noise(*keys: int) -> float:
+    """A deterministic value in [0, 1): cheap enough for millions of samples."""
+    x = 0
+    for k in keys:
+        x = (x * 1_000_003 + k * 2_654_435_761) % 4_294_967_296
+    return x / 4_294_967_296
+
+
+def diurnal(ts: int) -> float:
+    return 1.0 + 0.6 * math.sin(2 * math.pi * ((ts % D) / D - 0.4))
+
+
+def analytics(b: int, hour: int) -> dict[str, float]:
+    req = (200 + 40 * b) * diurnal(hour) * (0.8 + 0.4 * noise(b, hour))
+    objects = 10_000 * (b + 1) + hour // H % 100_000
+    return {"requests": round(req), "class_a_requests": round(req * 0.2),
+            "class_b_requests": round(req * 0.7), "upload_requests": round(req * 0.1),
+            "download_requests": round(req * 0.6), "error_requests": round(req * 0.01),
+            "denied_requests": round(req * 0.002), "stored_objects": objects,
+            "stored_bytes": objects * 2_000_000.0, "pending_uploads": float(b % 3)}
+
+
+def raw_rows(buckets: int, start: int, end: int) -> Iterator[Row]:
+    """What the jobs store: hourly analytics, 5-minute probes and spend, a daily
+    inventory at 03:00."""
+    for hour in range(start - start % H, end, H):
+        totals = dict.fromkeys(ANALYTICS_COUNTERS + ANALYTICS_GAUGES, 0.0)
+        for b in range(buckets):
+            name = f"bucket-{b:02d}"
+            for metric, v in analytics(b, hour).items():
+                totals[metric] += v
+                yield hour, ACCOUNT, name, metric, v
+            for ts in range(hour + b, hour + H, 300):
+                if start <= ts < end:
+                    base = 40 + 3 * b + 30 * noise(b, ts)
+                    for i, metric in enumerate(PROBES[:4]):
+                        yield ts, ACCOUNT, name, metric, base * (1 + 0.3 * i)
+                    yield ts, ACCOUNT, name, "probe_ok", 1.0
+            if hour % D == 3 * H:
+                for metric, v in inventory(b, hour).items():
+                    yield hour + 60 + b, ACCOUNT, name, metric, v
+        for metric, v in totals.items():
+            yield hour, ACCOUNT, "*", metric, v
+        for ts in range(hour, hour + H, 300):
+            if start <= ts < end:
+                for metric, v in zip(MONITOR, (1.0, 2.0, 1.0, 1.1e-5), strict=True):
+                    yield ts, ACCOUNT, "*", metric, v
+
+
+def inventory(b: int, ts: int) -> dict[str, float]:
+    objects = 10_000.0 * (b + 1) + ts // H % 100_000
+    return {"total_files": objects, "total_bytes": objects * 2e6, "standard_bytes": objects * 1.8e6,
+            "ia_bytes": objects * 2e5, "inventory_seconds": 2 + b / 10,
+            "new_large_objects": float(b % 2)}
+
+
+def rollup_rows(buckets: int, start: int, end: int, period: int) -> Iterator[Agg]:
+    """Synthetic hourly or daily rows for the part whose raw samples are gone."""
+    for p in range(start, end, period):
+        n_hours = period // H
+        for b in range(-1, buckets):
+            name = "*" if b < 0 else f"bucket-{b:02d}"
+            a = analytics(max(b, 0), p + 15 * H)
+            for metric, v in a.items():
+                v = v * (buckets if b < 0 else 1)
+                yield ACCOUNT, name, metric, p, n_hours, v * n_hours, v * 0.5, v * 1.5, v
+            if b < 0:
+                for metric in MONITOR:
+                    yield ACCOUNT, name, metric, p, 12 * n_hours, 12.0 * n_hours, 1, 1, 1
+                continue
+            base = 40 + 3 * b + 30 * noise(b, p)
+            for i, metric in enumerate(PROBES):
+                v = 1.0 if metric == "probe_ok" else base * (1 + 0.3 * i)
+                yield ACCOUNT, name, metric, p, 12 * n_hours, v * 12 * n_hours, v * .7, v * 2, v
+            if period == D or p % D == 3 * H:
+                for metric, v in inventory(b, p).items():
+                    yield ACCOUNT, name, metric, p, 1, v, v, v, v
+
+
+def bulk(db: sqlite3.Connection, table: str, columns: str, rows: Iterator[tuple]) -> int:
+    marks = ",".join("?" * len(columns.split(",")))
+    n = 0
+    batch: list[tuple] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == 50_000:
+            db.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", batch)
+            n += len(batch)
+            batch.clear()
+    db.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", batch)
+    return n + len(batch)
+
+
+def build(path: Path, buckets: int, now: int) -> dict[str, float]:
+    took: dict[str, float] = {}
+    url = f"sqlite:///{path}"
+    store = open_store(url)  # the schema, through r2tui's migrations
+    store.close()
+    t0 = time.perf_counter()
+    db = sqlite3.connect(path)
+    hour_now = now - now % H
+    raw_from, hourly_from = hour_now - 14 * D, (now - now % D) - 90 * D
+    daily_from = (now - now % D) - 364 * D
+    with db:
+        bulk(db, "sample", "ts,account,bucket,metric,value", raw_rows(buckets, raw_from, now))
+        cols = "account,bucket,metric,ts,count,sum,min,max,last"
+        bulk(db, "sample_hourly", cols, rollup_rows(buckets, hourly_from, raw_from, H))
+        bulk(db, "sample_daily", cols, rollup_rows(buckets, daily_from, raw_from - raw_from % D,
+                                                    D))
+        bulk(db, "event", "ts,account,bucket,kind,level,message,data", (
+            (ts, ACCOUNT, None, "job", "info", "collect_metrics: probed 50 buckets", None)
+            for ts in range(now - 90 * D, now, 300)))
+        bulk(db, "job_run", "job,account,started_at,finished_at,ok,items,error,host,pid", (
+            (job, ACCOUNT, ts, ts + 3, True, 50, None, "bench", 1)
+            for job, step in (("collect_metrics", 300), ("rollup", 900), ("inventory", D))
+            for ts in range(now - 30 * D, now, step)))
+        # What r2tui's writes register as they go (the bulk insert went around them).
+        db.execute("INSERT OR IGNORE INTO series_key (account, metric, bucket) "
+                   "SELECT DISTINCT account, metric, bucket FROM sample")
+    db.close()
+    took["bulk insert s"] = time.perf_counter() - t0
+    store = open_store(url)
+    try:
+        t0 = time.perf_counter()
+        names = [f"bucket-{b:02d}" for b in range(buckets)]
+        writes.sync_buckets(store, ACCOUNT, names, ts=now - 365 * D)
+        for day in range(14, 0, -1):
+            for b, name in enumerate(names):
+                writes.save_inventory(store, ACCOUNT, fake_inventory(name, b, now - day * D))
+        took["inventories s"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        first = rollups.roll_up(store, now)
+        took["first roll_up s (14 days of raw)"] = time.perf_counter() - t0
+        took["first roll_up hours"] = first.hours
+        t0 = time.perf_counter()
+        rollups.purge(store, Retention(), now)
+        took["purge s"] = time.perf_counter() - t0
+    finally:
+        store.close()
+    return took
+
+
+def fake_inventory(name: str, b: int, at: int) -> BucketInventory:
+    objects = 10_000 * (b + 1)
+    exts = {f".e{i}": Tally(objects // 20, objects * 100_000) for i in range(20)}
+    largest = [ObjectEntry(f"big/{i}.bin", 10**9 - i, at - i * H, "STANDARD") for i in range(20)]
+    return BucketInventory(
+        bucket=name, started_at=at - 60, finished_at=at, objects=objects, bytes=objects * 2 * 10**6,
+        by_extension=exts, by_storage_class={"STANDARD": Tally(objects, objects * 2 * 10**6)},
+        largest=largest, newest=largest, new_large=[], new_large_count=0,
+        list_requests=objects // 1000 + 1)
+
+
+def steady(path: Path, buckets: int, now: int, steps: int) -> list[float]:
+    """Quarter-hours of new samples, each followed by a roll-up: the job's cost."""
+    store = open_store(f"sqlite:///{path}")
+    out = []
+    try:
+        for k in range(1, steps + 1):
+            lo, hi = now + (k - 1) * 900, now + k * 900
+            rows = [(ts, b, m, v) for ts, _, b, m, v in raw_rows(buckets, lo, hi)
+                    if lo <= ts < hi and m in PROBES + MONITOR]
+            with store.db.atomic():
+                for ts, bucket, metric, v in rows:
+                    writes.add_samples(store, ACCOUNT, [writes.SampleRow(metric, v, bucket)], ts=ts)
+            t0 = time.perf_counter()
+            rollups.roll_up(store, hi)
+            out.append((time.perf_counter() - t0) * 1000)
+    finally:
+        store.close()
+    return out
+
+
+def timed(fn: Callable[[], object], runs: int) -> list[float]:
+    fn()  # warm-up: the page cache and peewee's query compilation
+    out = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        fn()
+        out.append((time.perf_counter() - t0) * 1000)
+    return out
+
+
+def p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--buckets", type=int, default=50)
+    ap.add_argument("--runs", type=int, default=30)
+    ap.add_argument("--keep", metavar="DIR", help="build the store here and leave it")
+    args = ap.parse_args()
+    folder = Path(args.keep or tempfile.mkdtemp(prefix="r2tui-metrics-bench-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "bench.db"
+    for leftover in folder.glob("bench.db*"):
+        leftover.unlink()
+    now = int(time.time())
+    print(f"r2tui metrics benchmark, {time.strftime('%Y-%m-%d %H:%M')}; python "
+          f"{platform.python_version()}, SQLite {sqlite3.sqlite_version}, {os.cpu_count()} CPUs")
+    print(f"command: {' '.join([Path(sys.executable).name, *sys.argv])}")
+    print(f"1-minute load average before: {os.getloadavg()[0]:.2f} (the machine is shared)")
+    try:
+        t0 = time.perf_counter()
+        took = build(path, args.buckets, now)
+        print(f"\nstore: {args.buckets} buckets, a year at default retention, built in "
+              f"{time.perf_counter() - t0:.1f} s")
+        for key, value in took.items():
+            print(f"  {key:<36} {value:10.2f}")
+        quarter = steady(path, args.buckets, now, 4)
+        print(f"  incremental roll_up after 15 min, ms: {', '.join(f'{q:.0f}' for q in quarter)}")
+        now += 4 * 900
+        report(path, args.buckets, args.runs, now)
+        print(f"\n1-minute load average after: {os.getloadavg()[0]:.2f}")
+    finally:
+        if not args.keep:
+            shutil.rmtree(folder, ignore_errors=True)
+    return 0
+
+
+def report(path: Path, buckets: int, runs: int, now: int) -> None:
+    store = open_store(f"sqlite:///{path}")
+    try:
+        store.db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        size = sum(p.stat().st_size for p in path.parent.glob(path.name + "*"))
+        print(f"\non disk: {size / 1e6:,.1f} MB (file, WAL checkpointed)")
+        for model in MODELS:
+            print(f"  {model._meta.table_name:<20} {model.select().count():>12,} rows")
+        dash_kw = {"analytics": True} if "analytics" in inspect.signature(
+            queries.dashboard).parameters else {}
+        one = f"bucket-{buckets // 2:02d}"
+        cases: list[tuple[str, Callable[[], object]]] = [
+            ("dashboard(analytics=True)" if dash_kw else "dashboard() [no analytics kw yet]",
+             lambda: queries.dashboard(ACCOUNT, now=now, **dash_kw)),
+            ('series total_bytes "*" 30d', lambda: hist.series(ACCOUNT, "total_bytes", "*", "30d",
+                                                               now=now)),
+            (f"series total_bytes {one} 30d", lambda: hist.series(ACCOUNT, "total_bytes", one,
+                                                                  "30d", now=now)),
+            ("  for reference:", lambda: None),
+            ("readings(REPORTED) (in the dashboard)", lambda: readings.readings(
+                ACCOUNT, list(queries.REPORTED), now)),
+            ("sparkline x6, the cards (in the dashboard)", lambda: [
+                hist.sparkline(ACCOUNT, m, "*", now) for m, _ in queries.CARDS]),
+            ('series total_bytes "*" 1y', lambda: hist.series(ACCOUNT, "total_bytes", "*", "1y",
+                                                              now=now)),
+            ('series avg_response_ms "*" 30d', lambda: hist.series(
+                ACCOUNT, "avg_response_ms", "*", "30d", now=now)),
+            (f"series p95_response_ms {one} 7d", lambda: hist.series(
+                ACCOUNT, "p95_response_ms", one, "7d", now=now)),
+        ]
+        print(f"\nquery timings over {runs} runs after a warm-up, ms    median      p95     max")
+        for label, fn in cases:
+            if label.startswith("  "):
+                print(label)
+                continue
+            ms = timed(fn, runs)
+            print(f"  {label:<44} {statistics.median(ms):8.1f} {p95(ms):8.1f} {max(ms):7.1f}")
+        points = hist.series(ACCOUNT, "total_bytes", "*", "30d", now=now).points
+        print(f"  (the 30-day chart has {len(points)} hourly points)")
+    finally:
+        store.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

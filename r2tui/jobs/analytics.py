@@ -1,0 +1,194 @@
+"""Cloudflare's analytics, stored as hourly series: request counts by kind and
+storage snapshots, per bucket and for the account.
+
+Each run queries from a few hours before where the last run stopped (or 31
+days back on the first run and after a long gap) to a few minutes ago, one day
+at a time, and *replaces* what the store holds for each window: Cloudflare's
+numbers for recent hours still grow as late data arrives, and a window queried
+twice must never count twice. A window whose answer fails stores nothing.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+from r2tui.config import AccountConfig
+from r2tui.jobs.base import JobContext, Outcome, plural
+from r2tui.metrics import ACCOUNT, ANALYTICS_COUNTERS, ANALYTICS_GAUGES, ANALYTICS_SERIES, DAY, HOUR
+from r2tui.observations import OperationGroup, StorageSnapshot
+from r2tui.pricing import operation_class
+from r2tui.sources.analytics import AnalyticsClient, AnalyticsError
+from r2tui.store import state, writes
+from r2tui.store.models import Event, Sample
+from r2tui.store.writes import EventRow
+
+LAG = 180  # windows end a few minutes ago: the newest minutes are still arriving
+RELOOK = 3 * HOUR  # hours before the last window's end that are queried again
+RETENTION = 31 * DAY  # Cloudflare keeps analytics this long
+CARRY = DAY  # a bucket's storage snapshot counts toward the account this long
+UPLOADS = frozenset({"PutObject", "CompleteMultipartUpload", "CopyObject"})
+DOWNLOADS = frozenset({"GetObject"})
+DENIED = frozenset({401, 403})
+# Events: a burst is an hour (or the part of it seen so far) past these.
+FAILED_ACCESS_BURST = 10  # refused requests in an hour, the default alert rule's threshold
+ERROR_BURST_PCT = 5.0
+# A handful of failures among a few requests is noise, not a burst.
+ERROR_BURST_MIN_REQUESTS = 100
+ERROR_BURST_MIN_ERRORS = 10
+
+Row = tuple[int, str, str, float]  # ts, bucket, metric, value
+
+
+def configured(account: AccountConfig) -> bool:
+    return account.api_token is not None and bool(account.account_id)
+
+
+def collect_analytics(ctx: JobContext, account: AccountConfig) -> Outcome:
+    assert account.api_token is not None and account.account_id
+    now = int(ctx.clock())
+    end = now - LAG
+    oldest = _hour(now - RETENTION) + HOUR
+    covered = state.get(state.analytics_key(account.name))
+    start = oldest if covered is None else max(oldest, _hour(covered) - RELOOK)
+    out = Outcome()
+    hours = 0
+    with AnalyticsClient(account.graphql_url, account.api_token, account.account_id,
+                         stop=ctx.stop, backoff=ctx.analytics_backoff) as client:
+        for lo in range(start, end, DAY):
+            hi = min(lo + DAY, end)
+            try:
+                ops = client.operations(lo, hi)
+                snaps = client.storage(lo, hi)
+            except AnalyticsError as exc:
+                out.errors.append(f"analytics: {exc.reason}")
+                break
+            rows = fold_operations(ops, lo, hi) + fold_storage(
+                snaps, lo, hi, _last_snapshots(account.name, lo))
+            writes.replace_series(ctx.store, account.name, ANALYTICS_SERIES, lo, hi, rows,
+                                  marks={state.analytics_key(account.name): hi})
+            _burst_events(ctx, account.name, ops, now)
+            out.items += len(rows)
+            hours += (hi - lo + HOUR - 1) // HOUR
+    if hours:
+        first = "backfilled" if covered is None or start == oldest else "updated"
+        out.summary = f"analytics {first}: {plural(hours, 'hour')} to {_clock(end)}"
+    else:
+        out.summary = "analytics: nothing stored"
+    return out
+
+
+def _hour(ts: int) -> int:
+    return ts - ts % HOUR
+
+
+def _clock(ts: int) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%H:%M UTC")
+
+
+def fold_operations(groups: Iterable[OperationGroup], start: int, end: int) -> list[Row]:
+    """Hourly counters per bucket, and for the account every hour of the window,
+    zeros included: an account hour with no row is an hour not yet queried."""
+    per: dict[tuple[int, str], dict[str, float]] = defaultdict(
+        lambda: dict.fromkeys(ANALYTICS_COUNTERS, 0.0))
+    for h in range(_hour(start), end, HOUR):
+        per[(h, ACCOUNT)]  # creates the zero row
+    for g in groups:
+        for where in (g.bucket, ACCOUNT):
+            c = per[(g.hour, where)]
+            c["requests"] += g.requests
+            klass = operation_class(g.action)
+            if klass == "A":
+                c["class_a_requests"] += g.requests
+            elif klass == "B":
+                c["class_b_requests"] += g.requests
+            if g.action in UPLOADS and g.status == "success":
+                c["upload_requests"] += g.requests
+            if g.action in DOWNLOADS and g.status == "success":
+                c["download_requests"] += g.requests
+            if g.status != "success":
+                c["error_requests"] += g.requests
+            if g.code in DENIED:
+                c["denied_requests"] += g.requests
+    return [(h, b, metric, value) for (h, b), counters in sorted(per.items())
+            for metric, value in counters.items()]
+
+
+def fold_storage(snaps: Iterable[StorageSnapshot], start: int, end: int,
+                 before: dict[str, tuple[int, tuple[float, float, float]]]) -> list[Row]:
+    """Gauges per bucket at each snapshot's hour; for the account, the sum of each
+    bucket's newest snapshot not older than CARRY, at every hour some bucket has one.
+    `before` holds each bucket's last snapshot stored before the window."""
+    latest = dict(before)
+    by_hour: dict[int, list[StorageSnapshot]] = defaultdict(list)
+    for s in snaps:
+        by_hour[s.hour].append(s)
+    rows: list[Row] = []
+    for h in range(_hour(start), end, HOUR):
+        for s in by_hour.get(h, []):
+            values = (float(s.objects), float(s.payload_bytes + s.metadata_bytes),
+                      float(s.pending_uploads))
+            latest[s.bucket] = (h, values)
+            rows += [(h, s.bucket, m, v) for m, v in zip(ANALYTICS_GAUGES, values, strict=True)]
+        live = [v for at, v in latest.values() if h - at < CARRY]
+        if by_hour.get(h) and live:
+            rows += [(h, ACCOUNT, m, sum(v[i] for v in live))
+                     for i, m in enumerate(ANALYTICS_GAUGES)]
+    return rows
+
+
+def _last_snapshots(account: str, before: int) -> dict[str, tuple[int, tuple[float, ...]]]:
+    """Each bucket's storage gauges at its newest hour in the CARRY before `before`."""
+    rows = (Sample.select(Sample.bucket, Sample.metric, Sample.ts, Sample.value)
+            .where(Sample.account == account, Sample.metric.in_(ANALYTICS_GAUGES),
+                   Sample.bucket != ACCOUNT, Sample.ts >= before - CARRY, Sample.ts < before)
+            .order_by(Sample.ts).tuples())
+    newest: dict[str, int] = {}
+    values: dict[str, dict[str, float]] = defaultdict(dict)
+    for bucket, metric, ts, value in rows:
+        if ts > newest.get(bucket, -1):
+            newest[bucket], values[bucket] = ts, {}
+        values[bucket][metric] = value
+    return {b: (newest[b], tuple(values[b].get(m, 0.0) for m in ANALYTICS_GAUGES))
+            for b in newest}
+
+
+def _burst_events(ctx: JobContext, account: str, ops: list[OperationGroup], now: int) -> None:
+    """One event per bucket and hour with a burst of refused requests or errors,
+    dated at the hour's end (or now, for the hour in progress)."""
+    hourly: dict[tuple[int, str], list[int]] = defaultdict(lambda: [0, 0, 0])
+    for g in ops:
+        c = hourly[(g.hour, g.bucket)]
+        c[0] += g.requests
+        c[1] += g.requests if g.status != "success" else 0
+        c[2] += g.requests if g.code in DENIED else 0
+    found: list[tuple[int, EventRow]] = []
+    for (h, bucket), (total, errors, denied) in sorted(hourly.items()):
+        span = f"{_clock(h)[:5]}–{_clock(h + HOUR)}"
+        if denied >= FAILED_ACCESS_BURST:
+            found.append((h, EventRow(
+                "access", "warning",
+                f"failed-access burst on {bucket}: {denied:,} requests refused (401/403) "
+                f"{span}", bucket=bucket, data={"hour": h, "denied": denied})))
+        if (total >= ERROR_BURST_MIN_REQUESTS and errors >= ERROR_BURST_MIN_ERRORS
+                and 100.0 * errors / total > ERROR_BURST_PCT):
+            found.append((h, EventRow(
+                "errors", "warning",
+                f"error burst on {bucket}: {errors:,} of {total:,} requests failed "
+                f"({100.0 * errors / total:.1f} %) {span}", bucket=bucket,
+                data={"hour": h, "errors": errors, "requests": total})))
+    for h, event in found:
+        ts = min(h + HOUR, now)
+        if not _reported(account, event.kind, event.bucket, h):
+            writes.add_events(ctx.store, account, [event], ts=ts)
+
+
+def _reported(account: str, kind: str, bucket: str | None, hour: int) -> bool:
+    """Whether this hour's burst already has its event: a window queried again
+    must not report it twice."""
+    return (Event.select(Event.id)
+            .where(Event.account == account, Event.kind == kind, Event.bucket == bucket,
+                   Event.ts >= hour, Event.ts <= hour + HOUR,
+                   Event.data.contains(f'"hour": {hour}'))
+            .exists())

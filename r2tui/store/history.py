@@ -1,0 +1,250 @@
+"""Any catalog metric over a range, for charts, the CLI and the cards' sparklines.
+
+One query path for every metric: the stored series the metric reads
+(`Metric.reads`) are aggregated per period from the rollups, and from raw
+samples for what is not rolled up yet (hours from the `ROLLUP_FROM` watermark
+on), so a chart is current to the last sample. Each period's value follows the
+metric's `calc`:
+
+- ``last``: the newest value in the period among all of `reads` (total_files
+  reads the inventory's total_files and analytics' stored_objects: the same
+  quantity). A rollup row knows its period, not when its last sample came, so
+  between series whose newest sample falls in the same rollup period the one
+  later in `reads` (analytics) wins;
+- ``sum``, ``today``: the sum of the series in the period;
+- ``ratio``: 100 * sum(reads[0]) / sum(reads[1]); absent when the denominator
+  is 0 or missing (a missing numerator with requests counted is 0 %);
+- ``mean``: the sum of sums over the sum of counts, across `reads`;
+- ``p95``: the nearest-rank 95th percentile of the raw values in the period
+  (as `readings.p95`). Raw samples are kept `samples_days` only: older periods,
+  and a period the raw purge cut into, are absent.
+
+For the account (bucket ``*``), ``mean`` and ``p95`` take every bucket's
+samples together (probes run per bucket), as the dashboard's readings do;
+the other calcs read the account's own series.
+
+Periods without data are absent: a zero is never invented. Ranges and their
+resolution: 1h → raw samples; 24h, 7d, 30d → hours; 90d, 1y → UTC days;
+a coarser one when the retention of the finer does not reach the range start.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+
+from peewee import SQL, fn
+
+from r2tui.config.model import Retention
+from r2tui.metrics import ACCOUNT, CATALOG, DAY, HOUR, Metric
+from r2tui.store import state
+from r2tui.store.models import Bucket, Sample, SampleDaily, SampleHourly
+from r2tui.store.readings import p95
+from r2tui.store.rollups import RAW_KEPT_FROM, floor
+from r2tui.store.views import Series
+
+RANGES: dict[str, int] = {"1h": HOUR, "24h": DAY, "7d": 7 * DAY, "30d": 30 * DAY,
+                          "90d": 90 * DAY, "1y": 365 * DAY}
+PREFERRED: dict[str, str] = {"1h": "raw", "24h": "hour", "7d": "hour", "30d": "hour",
+                             "90d": "day", "1y": "day"}
+RESOLUTIONS = ("raw", "hour", "day")  # finest first
+PERIOD = {"hour": HOUR, "day": DAY}
+
+
+@dataclass
+class _Agg:
+    """One stored series over one period."""
+
+    count: int = 0
+    sum: float = 0.0
+    last: float | None = None
+    last_at: tuple[int, int] = (-1, -1)  # (time, tie-break) of `last`
+
+
+Periods = dict[int, dict[str, _Agg]]  # period start → series → aggregate
+
+
+def check(metric: str, range_: str = "24h") -> Metric:
+    """The catalog entry; ValueError naming the valid values otherwise."""
+    if metric not in CATALOG:
+        raise ValueError(f"unknown metric {metric!r}; valid: {', '.join(sorted(CATALOG))}")
+    if range_ not in RANGES:
+        raise ValueError(f"unknown range {range_!r}; valid: {', '.join(RANGES)}")
+    return CATALOG[metric]
+
+
+def resolution_for(range_: str, retention: Retention | None = None) -> str:
+    """The range's resolution, coarser when the finer's retention is too short."""
+    r = retention or Retention()
+    kept = {"raw": r.samples_days * DAY, "hour": r.hourly_days * DAY,
+            "day": r.daily_days * DAY}
+    i = RESOLUTIONS.index(PREFERRED[range_])
+    while i < len(RESOLUTIONS) - 1 and kept[RESOLUTIONS[i]] < RANGES[range_]:
+        i += 1
+    return RESOLUTIONS[i]
+
+
+def series(account: str, metric: str, bucket: str = ACCOUNT, range_: str = "24h",
+           now: float | None = None, retention: Retention | None = None) -> Series:
+    """`metric` for `bucket` ("*": the account) over the `range_` ending `now`.
+    Points are (period start, value), oldest first; hour and day ranges start
+    at a whole period, so "24h" is 24 hourly points, the last one partial."""
+    m = check(metric, range_)
+    end = int(time.time() if now is None else now)
+    resolution = resolution_for(range_, retention)
+    if resolution == "raw":
+        start = end - RANGES[range_]
+    else:
+        size = PERIOD[resolution]
+        start = floor(end, size) - (RANGES[range_] // size - 1) * size
+    return Series(metric=metric, bucket=bucket, range=range_, resolution=resolution,
+                  unit=m.unit, start=start, end=end,
+                  points=points(account, m, bucket, resolution, start, end))
+
+
+def sparkline(account: str, metric: str, bucket: str = ACCOUNT, now: float | None = None
+              ) -> list[float]:
+    """The hourly values of the last 24 hours, oldest first, hours without data
+    left out: the Metrics pane's cards. A few indexed queries."""
+    m = check(metric)
+    end = int(time.time() if now is None else now)
+    start = floor(end, HOUR) - 23 * HOUR
+    return [v for _, v in points(account, m, bucket, "hour", start, end)]
+
+
+def points(account: str, m: Metric, bucket: str, resolution: str, start: int, end: int
+           ) -> list[tuple[int, float]]:
+    """(period start, value) for periods starting in [start, end], at `resolution`."""
+    buckets = _scope(account, m, bucket)
+    if m.calc == "p95":
+        return _percentiles(account, m, buckets, resolution, start, end)
+    size = PERIOD.get(resolution, 0)
+    periods: Periods = defaultdict(dict)
+    raw_from = start
+    if resolution != "raw":
+        mark = state.get(state.ROLLUP_FROM)
+        # Rollups up to the watermark; raw samples from it on, aggregated alike.
+        raw_from = start if mark is None else max(start, min(int(mark), end + 1))
+        if resolution == "day":
+            day = floor(raw_from, DAY)
+            _rollups(periods, SampleDaily, account, m, buckets, start, day, DAY)
+            _rollups(periods, SampleHourly, account, m, buckets, max(start, day), raw_from, DAY)
+        else:
+            _rollups(periods, SampleHourly, account, m, buckets, start, raw_from, HOUR)
+    _raw(periods, account, m, buckets, raw_from, end, size)
+    out = []
+    for p in sorted(periods):
+        value = _value(m, periods[p])
+        if value is not None:
+            out.append((p, value))
+    return out
+
+
+def _scope(account: str, m: Metric, bucket: str) -> list[str] | None:
+    """Which buckets' series to read; None for all of them. The account's mean
+    and p95 span every bucket; listing them (rather than no filter) lets the
+    (account, metric, bucket, ts) index seek each series' range instead of
+    scanning the metric's whole history."""
+    if bucket != ACCOUNT or m.calc not in ("mean", "p95"):
+        return [bucket]
+    names = [b for (b,) in Bucket.select(Bucket.name).where(Bucket.account == account)
+             .tuples()]
+    # Before the first inventory the bucket table is empty: read without a filter.
+    return [ACCOUNT, *names] if names else None
+
+
+def _where(model: type, account: str, m: Metric, buckets: list[str] | None,
+           lo: int, hi: int, closed: bool = False) -> list:
+    cond = [model.account == account, model.metric.in_(list(m.reads)), model.ts >= lo,
+            model.ts <= hi if closed else model.ts < hi]
+    if buckets is not None:
+        cond.append(model.bucket.in_(buckets) if len(buckets) > 1 else model.bucket == buckets[0])
+    return cond
+
+
+def _period_of(ts: int, size: int) -> int:
+    return ts if size == 0 else ts - ts % size
+
+
+def _rollups(periods: Periods, model: type, account: str, m: Metric,
+             buckets: list[str] | None, lo: int, hi: int, size: int) -> None:
+    if lo >= hi:
+        return
+    where = _where(model, account, m, buckets, lo, hi)
+    if m.calc == "last":
+        rows = model.select(model.ts, model.metric, model.last).where(*where).tuples()
+        for ts, metric, last in rows:
+            _newest(periods, _period_of(ts, size), metric, float(last), (ts, 0))
+        return
+    # Sums and counts add across buckets and, for days, across hours.
+    p = (model.ts / size) * size
+    rows = (model.select(p, model.metric, fn.SUM(model.sum), fn.SUM(model.count))
+            .where(*where).group_by(p, model.metric).tuples())
+    for period, metric, total, count in rows:
+        _add(periods, int(period), metric, float(total or 0.0), int(count or 0))
+
+
+def _raw(periods: Periods, account: str, m: Metric, buckets: list[str] | None, lo: int,
+         hi: int, size: int) -> None:
+    if lo > hi:
+        return
+    where = _where(Sample, account, m, buckets, lo, hi, closed=True)
+    if m.calc == "last":
+        rows = Sample.select(Sample.ts, Sample.id, Sample.metric, Sample.value).where(*where)
+        for ts, sid, metric, value in rows.tuples():
+            _newest(periods, _period_of(ts, size), metric, float(value), (ts, sid))
+        return
+    p = Sample.ts if size == 0 else (Sample.ts / size) * size
+    rows = (Sample.select(p, Sample.metric, fn.SUM(Sample.value), fn.COUNT(SQL("*")))
+            .where(*where).group_by(p, Sample.metric).tuples())
+    for period, metric, total, count in rows:
+        _add(periods, int(period), metric, float(total or 0.0), int(count))
+
+
+def _add(periods: Periods, period: int, metric: str, total: float, count: int) -> None:
+    agg = periods[period].setdefault(metric, _Agg())
+    agg.sum += total
+    agg.count += count
+
+
+def _newest(periods: Periods, period: int, metric: str, value: float, at: tuple[int, int]
+            ) -> None:
+    agg = periods[period].setdefault(metric, _Agg())
+    agg.count += 1
+    if at > agg.last_at:
+        agg.last, agg.last_at = value, at
+
+
+def _value(m: Metric, aggs: dict[str, _Agg]) -> float | None:
+    present = {name: a for name, a in aggs.items() if a.count > 0}
+    if not present:
+        return None
+    if m.calc == "last":
+        # Newest first; a tie (same rollup period) goes to the series later in reads.
+        name = max(present, key=lambda n: (present[n].last_at, m.reads.index(n)))
+        return present[name].last
+    if m.calc in ("sum", "today"):
+        return sum(a.sum for a in present.values())
+    if m.calc == "ratio":
+        num, den = (present.get(name) for name in m.reads[:2])
+        if den is None or den.sum == 0:
+            return None
+        return 100.0 * (num.sum if num is not None else 0.0) / den.sum
+    if m.calc == "mean":
+        return sum(a.sum for a in present.values()) / sum(a.count for a in present.values())
+    raise ValueError(f"metric {m.name}: unknown calc {m.calc!r}")
+
+
+def _percentiles(account: str, m: Metric, buckets: list[str] | None, resolution: str,
+                 start: int, end: int) -> list[tuple[int, float]]:
+    size = PERIOD.get(resolution, 0)
+    kept = state.get(RAW_KEPT_FROM)
+    lo = start if kept is None else max(start, kept)
+    values: dict[int, list[float]] = defaultdict(list)
+    rows = Sample.select(Sample.ts, Sample.value).where(
+        *_where(Sample, account, m, buckets, lo, end, closed=True)).tuples()
+    for ts, value in rows:
+        values[_period_of(ts, size)].append(float(value))
+    # A period that began before the raw horizon lost some of its samples.
+    return [(p, p95(v)) for p, v in sorted(values.items()) if kept is None or p >= kept]

@@ -1,0 +1,213 @@
+"""Catalog metrics now, and over the previous equal window, for the account and
+every bucket at once: a few grouped queries per metric, however many buckets.
+
+Windows, by the metric's `calc` (see `r2tui.metrics`):
+
+- ``sum``, ``ratio``: the last complete clock hour. Cloudflare's analytics
+  count requests per hour; a partial hour would make a rate jump with every
+  minute, and a prorated one would invent numbers. Previous: the hour before.
+- ``today``: hours starting at or after midnight in the configured time zone.
+  Previous: yesterday up to the same time of day.
+- ``mean``, ``p95``: the 60 minutes ending now (probes run every few minutes).
+  Previous: the 60 minutes before.
+- ``last``: the newest sample. Previous: the newest a day earlier.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from peewee import Expression, fn
+
+from r2tui.metrics import ACCOUNT, DAY, HOUR, Metric, describe
+from r2tui.store.models import Sample, SeriesKey, fetch
+from r2tui.store.views import Reading
+
+Values = dict[str, float]  # bucket → value
+
+
+def day_start(now: float, tz: str = "UTC") -> int:
+    """Midnight of `now`'s day in `tz`, as epoch seconds."""
+    zone = ZoneInfo(tz)
+    local = datetime.fromtimestamp(now, zone)
+    midnight = datetime(local.year, local.month, local.day, tzinfo=zone)
+    return int(midnight.timestamp())
+
+
+def previous_day_start(now: float, tz: str = "UTC") -> int:
+    zone = ZoneInfo(tz)
+    local = datetime.fromtimestamp(now, zone) - timedelta(days=1)
+    return int(datetime(local.year, local.month, local.day, tzinfo=zone).timestamp())
+
+
+def readings(account: str, metrics: list[str], now: float, tz: str = "UTC"
+             ) -> dict[str, dict[str, Reading]]:
+    """bucket ("*" for the account) → metric → reading, for every bucket with data."""
+    out: dict[str, dict[str, Reading]] = defaultdict(dict)
+    cache: dict[tuple, list[tuple]] = {}  # mean and p95 read the same probe samples
+    for name in metrics:
+        metric = describe(name)
+        current, previous, at = _evaluate(account, metric, now, tz, cache)
+        for bucket, value in current.items():
+            out[bucket][name] = Reading(name, value, previous.get(bucket), at.get(bucket))
+    return dict(out)
+
+
+def reading(account: str, metric: str, bucket: str, now: float, tz: str = "UTC") -> Reading:
+    return readings(account, [metric], now, tz).get(bucket, {}).get(
+        metric, Reading(metric, None))
+
+
+def _evaluate(account: str, m: Metric, now: float, tz: str, cache: dict[tuple, list[tuple]]
+              ) -> tuple[Values, Values, dict[str, int]]:
+    t = int(now)
+    hour = t - t % HOUR
+    if m.calc == "last":
+        cur, at = _last(account, m.reads, t)
+        prev, _ = _last(account, m.reads, t - DAY)
+        return cur, prev, at
+    if m.calc == "sum":
+        cur, at = _sums(account, m.reads, hour - HOUR, hour)
+        prev, _ = _sums(account, m.reads, hour - 2 * HOUR, hour - HOUR)
+        return cur, prev, at
+    if m.calc == "today":
+        start = day_start(now, tz)
+        cur, at = _sums(account, m.reads, start, t + 1)
+        prev, _ = _sums(account, m.reads, previous_day_start(now, tz), t + 1 - DAY)
+        return cur, prev, at
+    if m.calc == "ratio":
+        cur, at = _ratio(account, m.reads, hour - HOUR, hour)
+        prev, _ = _ratio(account, m.reads, hour - 2 * HOUR, hour - HOUR)
+        return cur, prev, at
+    if m.calc in ("mean", "p95"):
+        cur, at = _spread(account, m.reads, t - HOUR, t + 1, m.calc, cache)
+        prev, _ = _spread(account, m.reads, t - 2 * HOUR, t - HOUR + 1, m.calc, cache)
+        return cur, prev, at
+    raise ValueError(f"metric {m.name}: unknown calc {m.calc!r}")
+
+
+def _buckets(account: str, series: tuple[str, ...]) -> list[str]:
+    return [b for (b,) in fetch(SeriesKey.select(SeriesKey.bucket).distinct()
+                                .where(SeriesKey.account == account,
+                                       SeriesKey.metric.in_(series)).order_by(SeriesKey.bucket))]
+
+
+def series_filter(account: str, series: tuple[str, ...]) -> Expression:
+    """Samples of `series` in the account, with their buckets spelled out: the
+    index (account, metric, bucket, ts) then seeks each series' time range
+    instead of walking all its samples."""
+    return ((Sample.account == account) & Sample.metric.in_(series)
+            & Sample.bucket.in_(_buckets(account, series)))
+
+
+# Where the newest sample is looked for first: gauges are written hourly
+# (analytics) or daily (the inventory), so a day and a bit holds them.
+RECENT = DAY + 2 * HOUR
+
+
+def _last(account: str, series: tuple[str, ...], until: int) -> tuple[Values, dict[str, int]]:
+    """The newest sample at or before `until` per bucket, among all `series`.
+    Gauges are written at least daily, so the last two days usually hold every
+    bucket's newest sample: read them whole, which is cheaper than asking the
+    store for each maximum. Buckets without a recent sample are looked up."""
+    rows = fetch(Sample.select(Sample.bucket, Sample.ts, Sample.id, Sample.value)
+                 .where(series_filter(account, series), Sample.ts <= until,
+                        Sample.ts > until - RECENT))
+    values, at = _newest(rows)
+    missing = set(_buckets(account, series)) - set(values)
+    if missing:
+        older, older_at = _last_since(account, series, until, sorted(missing))
+        values.update(older)
+        at.update(older_at)
+    return values, at
+
+
+def _newest(rows: list[tuple]) -> tuple[Values, dict[str, int]]:
+    best: dict[str, tuple[int, int, float]] = {}
+    for bucket, ts, sid, value in rows:
+        if bucket not in best or (ts, sid) > best[bucket][:2]:
+            best[bucket] = (ts, sid, value)
+    return {b: v for b, (_, _, v) in best.items()}, {b: ts for b, (ts, _, _) in best.items()}
+
+
+def _last_since(account: str, series: tuple[str, ...], until: int, buckets: list[str]
+                ) -> tuple[Values, dict[str, int]]:
+    where = ((Sample.account == account) & Sample.metric.in_(series)
+             & Sample.bucket.in_(buckets) & (Sample.ts <= until))
+    newest = {(b, m): ts for b, m, ts in fetch(
+        Sample.select(Sample.bucket, Sample.metric, fn.MAX(Sample.ts))
+        .where(where).group_by(Sample.bucket, Sample.metric))}
+    if not newest:
+        return {}, {}
+    # Two plain lookups: SQLite plans a join on the grouped subquery as a scan.
+    rows = fetch(Sample.select(Sample.bucket, Sample.metric, Sample.ts, Sample.id, Sample.value)
+                 .where(where, Sample.ts.in_(sorted(set(newest.values())))))
+    return _newest([(b, ts, sid, v) for b, m, ts, sid, v in rows
+                    if newest.get((b, m)) == ts])
+
+
+def _sums(account: str, series: tuple[str, ...], start: int, end: int
+          ) -> tuple[Values, dict[str, int]]:
+    rows = fetch(Sample.select(Sample.bucket, fn.SUM(Sample.value), fn.MAX(Sample.ts))
+                 .where(series_filter(account, series), Sample.ts >= start, Sample.ts < end)
+                 .group_by(Sample.bucket))
+    values, at = {}, {}
+    for bucket, total, ts in rows:
+        values[bucket], at[bucket] = float(total or 0.0), int(ts)
+    return values, at
+
+
+def _ratio(account: str, series: tuple[str, ...], start: int, end: int
+           ) -> tuple[Values, dict[str, int]]:
+    num_name = series[0]
+    rows = fetch(Sample.select(Sample.bucket, Sample.metric, fn.SUM(Sample.value),
+                               fn.MAX(Sample.ts))
+                 .where(series_filter(account, series), Sample.ts >= start, Sample.ts < end)
+                 .group_by(Sample.bucket, Sample.metric))
+    num: Values = defaultdict(float)
+    den: Values = {}
+    at: dict[str, int] = {}
+    for bucket, metric, total, ts in rows:
+        if metric == num_name:
+            num[bucket] += float(total or 0.0)
+        else:
+            den[bucket] = float(total or 0.0)
+            at[bucket] = int(ts)
+    # No requests means no rate, not a rate of zero.
+    values = {b: 100.0 * num[b] / d for b, d in den.items() if d > 0}
+    return values, {b: at[b] for b in values}
+
+
+def _spread(account: str, series: tuple[str, ...], start: int, end: int, calc: str,
+            cache: dict[tuple, list[tuple]]) -> tuple[Values, dict[str, int]]:
+    key = (series, start, end)
+    if key not in cache:
+        cache[key] = fetch(Sample.select(Sample.bucket, Sample.value, Sample.ts)
+                           .where(series_filter(account, series), Sample.ts >= start,
+                                  Sample.ts < end))
+    rows = cache[key]
+    by_bucket: dict[str, list[float]] = defaultdict(list)
+    at: dict[str, int] = {}
+    for bucket, value, ts in rows:
+        by_bucket[bucket].append(value)
+        at[bucket] = max(at.get(bucket, 0), int(ts))
+    # The account is every bucket's probes together, plus its own endpoint checks.
+    every = [v for values in by_bucket.values() for v in values]
+    if every:
+        by_bucket[ACCOUNT] = every
+        at[ACCOUNT] = max(at.values())
+    agg = _mean if calc == "mean" else p95
+    return {b: agg(v) for b, v in by_bucket.items()}, at
+
+
+def _mean(values: list[float]) -> float:
+    return sum(values) / len(values)
+
+
+def p95(values: list[float]) -> float:
+    """The nearest-rank 95th percentile: a value that was really observed."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]

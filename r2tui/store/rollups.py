@@ -1,0 +1,225 @@
+"""Raw samples rolled up into hourly and daily aggregates, and the retention
+purge that keeps the store small.
+
+Every series (account, bucket, metric) gets one row per hour in
+`sample_hourly` and one per UTC day in `sample_daily`: count, sum, min, max
+and last (the value of the newest sample, ties broken by insertion order);
+`ts` is the period's start. Days are computed from hours, never from raw
+samples, so a day keeps its figures after its raw samples are purged.
+
+The work is incremental and store-wide. The state watermark
+`ROLLUP_FROM` (see `r2tui.store.state`) is the first hour whose raw samples may
+have changed since they were rolled up: a run recomputes from there (or from
+the earliest raw sample when it is unset) up to and including the current,
+partial hour, then moves the watermark to the current hour, which the next run
+recomputes again. `writes.replace_series` lowers the watermark when it rewrites
+the past. The watermark is store-wide, not per account, so a run rolls up every
+account the store holds.
+
+Purged data is never recomputed from what is left of it: below the raw
+horizon (`RAW_KEPT_FROM`, raised by `purge`) an hour is only re-aggregated for
+the series that have raw samples again (a late backfill), and other series'
+rows stay; the same holds for days below `HOURLY_KEPT_FROM`.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from peewee import SQL, Case, Expression, Select, Tuple, fn
+
+from r2tui.config.model import Retention
+from r2tui.metrics import DAY, HOUR
+from r2tui.store import state
+from r2tui.store.db import Store
+from r2tui.store.models import Sample, SampleDaily, SampleHourly
+
+# Jobs stamp samples when they observe and store them a moment later (a probe,
+# a deferred spend record), so the watermark stays this far behind the clock:
+# a sample stored just after a run that rolled up its hour is still counted.
+LATE_SECONDS = 600
+# State keys: raw samples before this hour, and hourly rows before this day, may
+# have been purged (so what is left of them is not the whole period).
+RAW_KEPT_FROM = "raw_kept_from"
+HOURLY_KEPT_FROM = "hourly_kept_from"
+_FIELDS = ("account", "bucket", "metric", "ts", "count", "sum", "min", "max", "last")
+
+
+@dataclass(frozen=True)
+class RollupResult:
+    hours: int  # hours recomputed, the current partial one included
+    hourly_rows: int  # rows written to sample_hourly
+    daily_rows: int  # rows written to sample_daily
+    start: int | None  # the first hour recomputed; None: no raw sample to roll up
+    end: int  # the end of the current hour (exclusive)
+
+
+@dataclass(frozen=True)
+class PurgeResult:
+    samples: int
+    hourly: int
+    daily: int
+
+
+def floor(ts: int, period: int) -> int:
+    return ts - ts % period
+
+
+def roll_up(store: Store, now: float | None = None) -> RollupResult:
+    """Bring the hourly and daily rollups up to date for every account.
+
+    Works a UTC day per transaction (a first run over weeks of raw samples must
+    not hold the store's write lock for long), days without raw samples
+    together, each transaction replacing the rollup rows of its range and
+    moving the watermark past it."""
+    t = int(time.time() if now is None else now)
+    current = floor(t, HOUR)
+    end = current + HOUR
+    settled = min(current, floor(t - LATE_SECONDS, HOUR))
+    first: int | None = None
+    hours = hourly_rows = daily_rows = 0
+    while True:
+        with store.write():
+            # Read under the write lock: a replace_series in between must either
+            # be seen here or lower the watermark after this transaction.
+            start = _start(current)
+            if start is None:
+                return RollupResult(0, 0, 0, None, end)
+            stop = _chunk_end(start, end)
+            hourly_rows += _hours(start, stop)
+            daily_rows += _days(floor(start, DAY), stop)
+            done = stop >= end
+            state.put(state.ROLLUP_FROM, settled if done else stop)
+        first = start if first is None else min(first, start)
+        hours += (stop - start) // HOUR
+        if done:
+            return RollupResult(hours, hourly_rows, daily_rows, first, end)
+
+
+def _start(current: int) -> int | None:
+    mark = state.get(state.ROLLUP_FROM)
+    if mark is None:
+        mark = Sample.select(fn.MIN(Sample.ts)).scalar()
+        if mark is None:
+            return None
+    # A watermark ahead of the clock (the clock went back) still recomputes now.
+    return min(floor(int(mark), HOUR), current)
+
+
+def _chunk_end(start: int, end: int) -> int:
+    """The end of `start`'s day, or of the run of days after it that hold no
+    raw sample (an idle week, a long-gone backlog) so they cost one step."""
+    day_end = floor(start, DAY) + DAY
+    if day_end >= end:
+        return end
+    following = Sample.select(fn.MIN(Sample.ts)).where(Sample.ts >= start).scalar()
+    if following is None:
+        return end
+    return min(end, max(day_end, floor(int(following), DAY)))
+
+
+def _hours(start: int, stop: int) -> int:
+    kept = state.get(RAW_KEPT_FROM)
+    split = start if kept is None else min(max(kept, start), stop)
+    return (_replace(SampleHourly, Sample, start, split, HOUR, complete=False)
+            + _replace(SampleHourly, Sample, split, stop, HOUR, complete=True))
+
+
+def _days(day: int, stop: int) -> int:
+    kept = state.get(HOURLY_KEPT_FROM)
+    split = day if kept is None else min(max(kept, day), stop)
+    return (_replace(SampleDaily, SampleHourly, day, split, DAY, complete=False)
+            + _replace(SampleDaily, SampleHourly, split, stop, DAY, complete=True))
+
+
+def _replace(dst: type[SampleHourly] | type[SampleDaily], src: type, start: int, stop: int,
+             period: int, complete: bool) -> int:
+    """Replace `dst`'s rows for periods in [start, stop) by the aggregate of
+    `src`. With `complete` False, `src` may lack purged data: only the series
+    that `src` holds in a period are replaced there."""
+    if start >= stop:
+        return 0
+    in_range = (dst.ts >= start) & (dst.ts < stop)
+    if complete:
+        dst.delete().where(in_range).execute()
+    else:
+        present = (src.select(src.account, src.bucket, src.metric, _period(src, period))
+                   .where(src.ts >= start, src.ts < stop).distinct())
+        dst.delete().where(in_range & Tuple(dst.account, dst.bucket, dst.metric, dst.ts)
+                           .in_(present)).execute()
+    fields = [getattr(dst, name) for name in _FIELDS]
+    return int(dst.insert_from(_aggregate(src, start, stop, period), fields)
+               .as_rowcount().execute())
+
+
+def _period(src: type, period: int) -> Expression:
+    # Integer division on both back-ends; peewee renders `%` as LIKE.
+    return (src.ts / period) * period
+
+
+def _aggregate(src: type, start: int, stop: int, period: int) -> Select:
+    """One row per series and period, in `_FIELDS` order. `last` comes from a
+    window function (SQLite 3.25+ and PostgreSQL both have ROW_NUMBER)."""
+    p = _period(src, period)
+    if src is Sample:
+        count, total, low, high, last = (SQL("1"), Sample.value, Sample.value, Sample.value,
+                                         Sample.value)
+        newest = [Sample.ts.desc(), Sample.id.desc()]
+    else:
+        count, total, low, high, last = src.count, src.sum, src.min, src.max, src.last
+        newest = [src.ts.desc()]
+    rank = fn.ROW_NUMBER().over(partition_by=[src.account, src.bucket, src.metric, p],
+                                order_by=newest)
+    inner = (src.select(src.account, src.bucket, src.metric, p.alias("p"), count.alias("n"),
+                        total.alias("total"), low.alias("low"), high.alias("high"),
+                        last.alias("last"), rank.alias("rank"))
+             .where(src.ts >= start, src.ts < stop).alias("s"))
+    c = inner.c
+    return Select([inner], [
+        c.account, c.bucket, c.metric, c.p, fn.SUM(c.n), fn.SUM(c.total), fn.MIN(c.low),
+        fn.MAX(c.high), fn.MAX(Case(None, [(c.rank == 1, c.last)])),
+    ]).group_by(c.account, c.bucket, c.metric, c.p)
+
+
+def purge(store: Store, retention: Retention, now: float | None = None) -> PurgeResult:
+    """Apply the retention policy to samples and rollups, for every account.
+
+    Raw samples go after `samples_days` but never from the hour of the
+    watermark on (never what is not rolled up yet; nothing at all before the
+    first roll-up); hourly rows after `hourly_days` (whole UTC days, and never
+    from the watermark's day on: a day is rolled up from its hours); daily rows
+    after `daily_days`."""
+    t = int(time.time() if now is None else now)
+    samples = 0
+    while True:
+        # A day of raw samples per transaction: a store that kept every sample
+        # for a year (before rollups existed) must not hold the write lock for
+        # the minute its first purge takes.
+        with store.write():
+            mark = state.get(state.ROLLUP_FROM)
+            if mark is None:
+                break
+            cut = min(floor(t - retention.samples_days * DAY, HOUR), floor(mark, HOUR))
+            oldest = Sample.select(fn.MIN(Sample.ts)).scalar()
+            step = cut if oldest is None else min(cut, floor(int(oldest), DAY) + DAY)
+            samples += Sample.delete().where(Sample.ts < step).execute()
+            _raise(RAW_KEPT_FROM, step)
+        if step >= cut:
+            break
+    with store.write():
+        mark = state.get(state.ROLLUP_FROM)
+        hourly = 0
+        if mark is not None:
+            hour_cut = min(floor(t - retention.hourly_days * DAY, DAY), floor(mark, DAY))
+            hourly = SampleHourly.delete().where(SampleHourly.ts < hour_cut).execute()
+            _raise(HOURLY_KEPT_FROM, hour_cut)
+        day_cut = floor(t - retention.daily_days * DAY, DAY)
+        daily = SampleDaily.delete().where(SampleDaily.ts < day_cut).execute()
+    return PurgeResult(int(samples), int(hourly), int(daily))
+
+
+def _raise(key: str, value: int) -> None:
+    current = state.get(key)
+    if current is None or value > current:
+        state.put(key, value)

@@ -1,0 +1,32 @@
+"""Named integer watermarks the jobs keep between runs, e.g. how far the
+analytics are stored and from where the rollups must be recomputed."""
+
+from __future__ import annotations
+
+from r2tui.store.models import StoreState
+
+# Raw samples from this hour on may have changed since they were rolled up.
+ROLLUP_FROM = "rollup_from"
+
+
+def analytics_key(account: str) -> str:
+    """Where the account's analytics are stored up to (a window's end)."""
+    return f"analytics_to:{account}"
+
+
+def get(key: str) -> int | None:
+    row = StoreState.get_or_none(StoreState.key == key)
+    return None if row is None else int(row.value)
+
+
+def put(key: str, value: int) -> None:
+    (StoreState.insert(key=key, value=int(value))
+     .on_conflict(conflict_target=[StoreState.key], update={StoreState.value: int(value)})
+     .execute())
+
+
+def lower(key: str, value: int) -> None:
+    """Set `key` to `value` unless it already holds a smaller one."""
+    current = get(key)
+    if current is None or value < current:
+        put(key, value)

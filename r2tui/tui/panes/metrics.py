@@ -1,0 +1,160 @@
+"""Metrics: the product brief's six cards for the account or one bucket, the
+canary probes below them, and what an API token would add. Never a zero that
+looks like data."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid
+from textual.message import Message
+from textual.widgets import Static
+
+from r2tui.metrics import ACCOUNT
+from r2tui.store.views import Dashboard, MetricsView
+from r2tui.tui.format import age
+from r2tui.tui.panes.base import Note, Pane
+from r2tui.tui.widgets.card import TITLES, Card
+from r2tui.tui.widgets.table import Column, FilterTable, Row
+
+# The brief's cards, in its order; the store's MetricsView.cards follow it too.
+CARDS = tuple(TITLES.items())
+ALL_BUCKETS = "All buckets"
+
+TOKEN_NOTE = Text.assemble(
+    ("No API token for this account. ", "bold"),
+    "Uploads and downloads today, error rate, request counts and failed access come "
+    "only from Cloudflare's analytics API; the S3 keys alone give inventory totals "
+    "and the canary probes.\n",
+    ("To add one: ", "bold"),
+    "Cloudflare dashboard → My Profile → API Tokens → Create Token → Custom token with "
+    "Account · Account Analytics · Read for this account; then set CLOUDFLARE_API_TOKEN, "
+    "or api_token_env in the config.",
+)
+WAITING = "waiting for the first read of the store…"
+
+
+def bucket_label(bucket: str) -> str:
+    return ALL_BUCKETS if bucket == ACCOUNT else bucket
+
+
+class MetricsPane(Pane):
+    TITLE = "Metrics"
+    BINDINGS = [
+        Binding("b", "next_bucket", "Bucket", id="metrics.next_bucket",
+                tooltip="Show the cards for the next bucket (All buckets comes first)"),
+        Binding("B", "prev_bucket", "Prev bucket", id="metrics.prev_bucket", show=False,
+                tooltip="Show the cards for the previous bucket"),
+    ]
+
+    class BucketChosen(Message):
+        """The cards should follow another bucket: the app re-reads the store at once."""
+
+        def __init__(self, bucket: str) -> None:
+            super().__init__()
+            self.bucket = bucket
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.bucket = ACCOUNT  # what the user chose; the view may still be for another
+        self.buckets: list[str] = []
+        self.view: MetricsView | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(self._scope_text(), id="metrics-scope")
+        yield Static(WAITING, id="metrics-waiting")
+        with Grid(id="metrics-cards"):
+            for metric, title in CARDS:
+                yield Card(metric, title, id=f"card-{metric}")
+        yield Static(Text("Canary probes (PUT/GET/HEAD/DELETE, ms):", "dim"),
+                     id="probes-label")
+        yield FilterTable([
+            Column("bucket", "Bucket"), Column("ok", "OK"),
+            Column("put", "PUT", numeric=True), Column("get", "GET", numeric=True),
+            Column("head", "HEAD", numeric=True), Column("delete", "DEL", numeric=True),
+            Column("at", "When", numeric=True),
+        ], empty="probes are off (accounts.NAME.probe.enabled)", id="table-probes")
+        yield Note(TOKEN_NOTE, id="metrics-token")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#metrics-cards").display = False
+        self.query_one("#metrics-token").display = False
+
+    # ---- rendering ----------------------------------------------------------------------
+    def show(self, dash: Dashboard, now: float) -> None:
+        view = dash.metrics
+        self.view = view
+        self.buckets = list(view.buckets) if view is not None else [
+            b.name for b in dash.storage.buckets]
+        self.query_one("#metrics-waiting").display = view is None
+        self.query_one("#metrics-cards").display = view is not None
+        self.query_one("#metrics-token").display = view is not None and not view.analytics
+        if view is not None:
+            for card in view.cards:
+                for widget in self.query(f"#card-{card.metric}").results(Card):
+                    widget.show(card, view.analytics)
+        self.query_one("#metrics-scope", Static).update(self._scope_text())
+        self._show_probes(dash, now)
+
+    def _scope_text(self) -> Text:
+        text = Text.assemble(("Bucket: ", "dim"), (bucket_label(self.bucket), "bold cyan"),
+                             (" (b/B)", "dim"))
+        view = self.view
+        if view is not None and view.bucket != self.bucket:
+            text.append(" reading…", "italic")
+        if view is not None and not view.analytics:
+            locked = sum(1 for c in view.cards if c.needs_token)
+            text.append(f"  · {locked} cards need an API token (note below)", "yellow")
+        return text
+
+    def _show_probes(self, dash: Dashboard, now: float) -> None:
+        table = self.query_one(FilterTable)
+        check = dash.endpoint
+        if check is not None:
+            verdict = f"answers in {check.ms:,.0f} ms" if check.ok and check.ms is not None else (
+                "does NOT answer" if not check.ok else "answers")
+            table.empty = (f"probes are off (accounts.NAME.probe.enabled); endpoint check: "
+                           f"{verdict}, {age(check.at, now)}")
+        # No header over an empty table: the note says why there are no probes.
+        self.set_class(not dash.probes, "-no-probes")
+        table.set_rows([
+            Row(p.bucket, (
+                p.bucket, Text("yes", "green") if p.ok else Text("FAIL", "bold red"),
+                *(_ms(p.ms.get(s)) for s in ("put", "get", "head", "delete")),
+                age(p.at, now),
+            ), (p.bucket, p.ok, *(p.ms.get(s) for s in ("put", "get", "head", "delete")),
+                -p.at))
+            for p in dash.probes
+        ])
+
+    # ---- the bucket filter --------------------------------------------------------------
+    def action_next_bucket(self) -> None:
+        self._step_bucket(1)
+
+    def action_prev_bucket(self) -> None:
+        self._step_bucket(-1)
+
+    def _step_bucket(self, step: int) -> None:
+        choices = [ACCOUNT, *self.buckets]
+        at = choices.index(self.bucket) if self.bucket in choices else 0
+        self.choose_bucket(choices[(at + step) % len(choices)])
+
+    def choose_bucket(self, bucket: str) -> None:
+        if bucket == self.bucket:
+            return
+        self.bucket = bucket
+        self.query_one("#metrics-scope", Static).update(self._scope_text())
+        self.post_message(self.BucketChosen(bucket))
+
+    def focused_metric(self) -> str | None:
+        """The metric of the card with focus, if any (for `h`)."""
+        focused = self.app.focused
+        card = next((a for a in focused.ancestors_with_self if isinstance(a, Card)),
+                    None) if focused else None
+        return card.metric if card is not None else None
+
+
+def _ms(v: float | None) -> str:
+    return "–" if v is None else f"{v:,.0f}"

@@ -1,0 +1,262 @@
+"""history.series and sparkline over real SQLite files and PostgreSQL, and the
+`r2tui history` command: each calc kind, resolution per range, the raw tail
+merged with rollups, periods without data left out."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from r2tui.config import Retention
+from r2tui.store import Store, history, open_store, rollups, state
+from r2tui.store.models import Sample
+from r2tui.store.writes import SampleRow, add_samples, sync_buckets
+
+H, D = 3600, 86400
+DAY0 = int(datetime(2025, 3, 14, tzinfo=UTC).timestamp())  # a UTC midnight
+NOW = DAY0 + D + 12 * H + 30 * 60  # 2025-03-15 12:30 UTC
+HOUR_NOW = NOW - NOW % H
+
+
+
+def put(st: Store, ts: int, metric: str, value: float, bucket: str = "*") -> None:
+    add_samples(st, "acc", [SampleRow(metric, value, bucket)], ts=ts)
+
+
+def pts(metric: str, range_: str = "24h", bucket: str = "*", now: int = NOW
+        ) -> list[tuple[int, float]]:
+    return history.series("acc", metric, bucket, range_, now=now).points
+
+
+# ---- ranges and resolution -------------------------------------------------------------
+
+def test_resolution_per_range_and_fallback() -> None:
+    assert {r: history.resolution_for(r) for r in history.RANGES} == {
+        "1h": "raw", "24h": "hour", "7d": "hour", "30d": "hour", "90d": "day", "1y": "day"}
+    # Hourly rollups kept 20 days cannot draw 30 days: days instead.
+    short = Retention(hourly_days=20)
+    assert history.resolution_for("30d", short) == "day"
+    assert history.resolution_for("7d", short) == "hour"
+    assert history.resolution_for("1h", Retention(samples_days=0)) == "hour"
+
+
+def test_unknown_metric_or_range_names_the_valid_values(st: Store) -> None:
+    with pytest.raises(ValueError, match="unknown metric 'bytes'; valid: avg_response_ms,"):
+        history.series("acc", "bytes")
+    with pytest.raises(ValueError, match=r"unknown range '2d'; valid: 1h, 24h, 7d, 30d, 90d, 1y"):
+        history.series("acc", "total_bytes", range_="2d")
+    with pytest.raises(ValueError, match="unknown metric"):
+        history.sparkline("acc", "nope", "*", NOW)
+
+
+def test_series_frame_and_empty_periods_absent(st: Store) -> None:
+    put(st, HOUR_NOW - 3 * H + 10, "requests", 4.0)
+    put(st, HOUR_NOW + 10, "requests", 6.0)
+    s = history.series("acc", "requests_per_hour", "*", "24h", now=NOW)
+    assert (s.metric, s.bucket, s.range, s.resolution, s.unit) == (
+        "requests_per_hour", "*", "24h", "hour", "requests")
+    assert (s.start, s.end) == (HOUR_NOW - 23 * H, NOW)
+    # Two hours with data, no zeros invented for the 22 without.
+    assert s.points == [(HOUR_NOW - 3 * H, 4.0), (HOUR_NOW, 6.0)]
+    week = history.series("acc", "requests_per_hour", "*", "90d", now=NOW)
+    assert (week.resolution, week.start) == ("day", DAY0 + D - 89 * D)
+    assert week.points == [(DAY0 + D, 10.0)]
+    assert history.series("acc", "requests_per_hour", "nosuch", "24h", now=NOW).points == []
+
+
+# ---- calc kinds ------------------------------------------------------------------------
+
+def test_last_takes_the_newest_of_all_reads(st: Store) -> None:
+    # Raw: the inventory's total_bytes at 10:07 is newer than analytics' 10:00.
+    put(st, HOUR_NOW - 2 * H, "stored_bytes", 500.0)
+    put(st, HOUR_NOW - 2 * H + 420, "total_bytes", 510.0)
+    put(st, HOUR_NOW - H, "stored_bytes", 520.0)
+    put(st, HOUR_NOW - H + 1800, "stored_bytes", 530.0)
+    assert pts("total_bytes") == [(HOUR_NOW - 2 * H, 510.0), (HOUR_NOW - H, 530.0)]
+    assert pts("total_bytes", "1h") == [(HOUR_NOW - H + 1800, 530.0)]
+    rollups.roll_up(st, NOW)
+    # Rolled up, an hour knows only that both series had a last value in it:
+    # the one later in reads (analytics' stored_bytes) wins the tie.
+    assert pts("total_bytes") == [(HOUR_NOW - 2 * H, 500.0), (HOUR_NOW - H, 530.0)]
+    assert pts("total_bytes", "90d") == [(DAY0 + D, 530.0)]
+
+
+def test_sum_and_today_add_the_period(st: Store) -> None:
+    for minute, v in ((0, 3.0), (20, 4.0), (70, 5.0)):
+        put(st, HOUR_NOW - 2 * H + minute * 60, "upload_requests", v)
+    put(st, DAY0 + 5 * H, "upload_requests", 100.0)
+    put(st, HOUR_NOW - 2 * H, "upload_requests", 1.0, "b1")  # another bucket: not the account
+    expected_day = [(HOUR_NOW - 2 * H, 7.0), (HOUR_NOW - H, 5.0)]
+    assert pts("uploads_today") == expected_day
+    assert pts("uploads_today", "90d") == [(DAY0, 100.0), (DAY0 + D, 12.0)]
+    assert pts("uploads_today", bucket="b1") == [(HOUR_NOW - 2 * H, 1.0)]
+    rollups.roll_up(st, NOW)
+    assert pts("uploads_today") == expected_day
+    assert pts("uploads_today", "90d") == [(DAY0, 100.0), (DAY0 + D, 12.0)]
+
+
+def test_ratio_per_period(st: Store) -> None:
+    h1, h2, h3, h4 = (HOUR_NOW - k * H for k in (4, 3, 2, 1))
+    for ts, errors, requests in ((h1, 5.0, 200.0), (h2, 1.0, 0.0), (h3, None, 50.0),
+                                 (h4, 2.0, None)):
+        if errors is not None:
+            put(st, ts, "error_requests", errors)
+        if requests is not None:
+            put(st, ts, "requests", requests)
+    put(st, h1 + 60, "requests", 50.0)  # a second sample in the hour adds up
+    # h2: no requests, no rate; h3: requests and no errors stored is 0 %;
+    # h4: errors without a request count is no rate either.
+    assert pts("error_rate_pct") == [(h1, 2.0), (h3, 0.0)]
+    rollups.roll_up(st, NOW)
+    assert pts("error_rate_pct") == [(h1, 2.0), (h3, 0.0)]
+    assert pts("error_rate_pct", "90d") == [(DAY0 + D, 100.0 * 8.0 / 300.0)]
+
+
+def test_mean_spans_reads_and_for_the_account_every_bucket(st: Store) -> None:
+    sync_buckets(st, "acc", ["b1", "b2"], ts=NOW - D)
+    h = HOUR_NOW - 2 * H
+    put(st, h + 60, "probe_put_ms", 100.0, "b1")
+    put(st, h + 60, "probe_get_ms", 20.0, "b1")
+    put(st, h + 360, "probe_put_ms", 60.0, "b2")
+    put(st, h + 400, "endpoint_ms", 40.0)
+    put(st, h + 400, "probe_ok", 1.0, "b1")  # not a latency: not read
+    assert pts("avg_response_ms") == [(h, 55.0)]
+    assert pts("avg_response_ms", bucket="b1") == [(h, 60.0)]
+    # Raw points: each probe's steps at its own time.
+    assert pts("avg_response_ms", "1h", bucket="b1", now=h + 600) == [(h + 60, 60.0)]
+    assert pts("avg_response_ms", "1h", now=h + 600) == [(h + 60, 60.0), (h + 360, 60.0),
+                                                         (h + 400, 40.0)]
+    rollups.roll_up(st, NOW)
+    assert pts("avg_response_ms") == [(h, 55.0)]
+    assert pts("avg_response_ms", "7d", bucket="b2") == [(h, 60.0)]
+    assert pts("avg_response_ms", "90d") == [(DAY0 + D, 55.0)]
+
+
+def test_p95_is_nearest_rank_over_raw_values(st: Store) -> None:
+    sync_buckets(st, "acc", ["b1"], ts=NOW - D)
+    h = HOUR_NOW - H
+    for i in range(1, 21):  # 1..20 ms: nearest rank 95 % of 20 is the 19th
+        put(st, h + i * 60, "probe_get_ms", float(i), "b1")
+    put(st, h + 5, "endpoint_ms", 1000.0)  # the account's own check joins its p95
+    old = HOUR_NOW - 20 * D
+    put(st, old + 60, "probe_get_ms", 7.0, "b1")
+    assert pts("p95_response_ms", bucket="b1") == [(h, 19.0)]
+    assert pts("p95_response_ms") == [(h, 20.0)]
+    assert pts("p95_response_ms", "30d", bucket="b1") == [(old, 7.0), (h, 19.0)]
+    rollups.roll_up(st, NOW)
+    rollups.purge(st, Retention(), NOW)
+    # Beyond raw retention there is no percentile, rather than a wrong one.
+    assert pts("p95_response_ms", "30d", bucket="b1") == [(h, 19.0)]
+    # A day the raw purge cut into is left out too.
+    assert pts("p95_response_ms", "1y", bucket="b1") == [(DAY0 + D, 19.0)]
+
+
+# ---- rollups and the raw tail ----------------------------------------------------------
+
+def test_rollups_and_raw_tail_merge_into_one_current_series(st: Store) -> None:
+    """Hours before the watermark come from rollups; from it on, from raw
+    samples, so a chart is current between two roll-ups. Days: daily rollups,
+    then the current day's hours, then raw."""
+    for d in range(3):
+        put(st, DAY0 - 2 * D + d * D + 6 * H, "requests", 10.0 * (d + 1))
+    put(st, HOUR_NOW - 2 * H + 5, "requests", 7.0)
+    rollups.roll_up(st, NOW)
+    # Stored after the roll-up, not rolled up yet.
+    put(st, HOUR_NOW + 100, "requests", 1.0)
+    put(st, NOW + 60, "requests", 99.0)  # after `now`: not in a chart that ends now
+    assert state.get(state.ROLLUP_FROM) == HOUR_NOW
+    assert pts("requests_per_hour") == [(HOUR_NOW - 2 * H, 7.0), (HOUR_NOW, 1.0)]
+    by_day = [(DAY0 - 2 * D, 10.0), (DAY0 - D, 20.0), (DAY0, 30.0), (DAY0 + D, 8.0)]
+    assert pts("requests_per_hour", "1y") == by_day
+    # Below the watermark history reads the rollups alone: raw samples purged
+    # there (here deleted by hand) change nothing, before or after a roll-up.
+    Sample.delete().where(Sample.ts < HOUR_NOW).execute()
+    assert pts("requests_per_hour", "1y") == by_day
+    rollups.roll_up(st, NOW)
+    assert pts("requests_per_hour", "1y") == by_day
+    assert pts("requests_per_hour") == [(HOUR_NOW - 2 * H, 7.0), (HOUR_NOW, 1.0)]
+
+
+def test_unrolled_store_reads_raw_everywhere(st: Store) -> None:
+    put(st, DAY0 - 40 * D, "total_files", 5.0)
+    put(st, HOUR_NOW - H, "stored_objects", 9.0)
+    assert state.get(state.ROLLUP_FROM) is None
+    assert pts("total_files", "1y") == [(DAY0 - 40 * D, 5.0), (DAY0 + D, 9.0)]
+    assert pts("total_files", "30d") == [(HOUR_NOW - H, 9.0)]
+
+
+def test_sparkline_is_the_last_24_hourly_values(st: Store) -> None:
+    put(st, HOUR_NOW - 24 * H, "requests", 1.0)  # 25 hours back: outside
+    put(st, HOUR_NOW - 23 * H, "requests", 2.0)
+    put(st, HOUR_NOW - 5 * H, "requests", 3.0)
+    rollups.roll_up(st, HOUR_NOW - H)
+    put(st, HOUR_NOW + 5, "requests", 4.0)
+    assert history.sparkline("acc", "requests_per_hour", "*", NOW) == [2.0, 3.0, 4.0]
+    assert history.sparkline("acc", "downloads_today", "*", NOW) == []
+
+
+# ---- the command -----------------------------------------------------------------------
+
+
+def _seeded_config(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    st = open_store(url)
+    try:
+        now = datetime.now(UTC).timestamp()
+        hour = int(now) - int(now) % H
+        put(st, hour - 2 * H, "stored_bytes", 1_500_000_000.0)
+        put(st, hour - H, "stored_bytes", 2_000_000_000.0)
+        put(st, hour - H, "stored_bytes", 3_000.0, "photos")
+    finally:
+        st.close()
+    path = tmp_path / "r2tui.toml"
+    path.write_text(f'[store]\nurl = "{url}"\n\n[accounts.acc]\n'
+                    'endpoint_url = "http://127.0.0.1:9"\naccess_key_id = "k"\n'
+                    'secret_access_key = "s"\n', encoding="utf-8")
+    return str(path)
+
+
+def test_history_command_text(cli: Any, tmp_path: Path) -> None:
+    config = _seeded_config(tmp_path)
+    code, out, err = cli("history", "total_bytes", "--config", config)
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0] == "total_bytes (bytes)  account  range 24h  resolution hour  2 points"
+    assert [line.split()[-2:] for line in lines[1:]] == [["1.5", "GB"], ["2.0", "GB"]]
+    code, out, _ = cli("history", "total_bytes", "--bucket", "photos", "--range", "1h",
+                       "--config", config)
+    assert code == 0
+    assert out.splitlines()[0].startswith("total_bytes (bytes)  photos  range 1h  "
+                                          "resolution raw")
+    code, out, _ = cli("history", "total_bytes", "--bucket", "none", "--config", config)
+    assert code == 0 and out.splitlines()[-1] == "no data in this range"
+
+
+def test_history_command_json(cli: Any, tmp_path: Path) -> None:
+    code, out, err = cli("history", "total_bytes", "--range", "7d", "--json",
+                         "--config", _seeded_config(tmp_path))
+    assert code == 0, err
+    doc = json.loads(out)
+    assert set(doc) == {"metric", "unit", "bucket", "range", "resolution", "start", "end",
+                        "points"}
+    assert (doc["metric"], doc["unit"], doc["bucket"], doc["range"], doc["resolution"]) == (
+        "total_bytes", "bytes", None, "7d", "hour")
+    assert [p["value"] for p in doc["points"]] == [1.5e9, 2e9]
+    first = datetime.fromisoformat(doc["points"][0]["ts"].replace("Z", "+00:00"))
+    assert first.minute == 0 and first.second == 0 and doc["points"][0]["ts"].endswith("Z")
+    assert doc["start"] < doc["points"][0]["ts"] < doc["end"]
+
+
+@pytest.mark.parametrize(("argv", "says"), [
+    (["history", "bytes"], "unknown metric 'bytes'; valid: avg_response_ms, class_a_ops"),
+    (["history", "total_bytes", "--range", "2d"], "unknown range '2d'; valid: 1h, 24h"),
+])
+def test_history_command_usage_errors(cli: Any, tmp_path: Path, argv: list[str],
+                                      says: str) -> None:
+    code, out, err = cli(*argv, "--config", str(tmp_path / "absent.toml"))
+    assert (code, out) == (2, "")
+    assert says in err
