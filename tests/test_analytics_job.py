@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 from conftest import account_for, make_config
@@ -15,7 +16,7 @@ from graphql_peer import TOKEN, GraphQLPeer, answer, errors_answer, operation_ro
 from peers import closed_port
 
 from r2tui.config import Config, Secret
-from r2tui.jobs.analytics import RETENTION, collect_analytics
+from r2tui.jobs.analytics import RETENTION, collect_analytics, fold_storage
 from r2tui.jobs.base import JobContext
 from r2tui.jobs.runner import run_job
 from r2tui.metrics import ACCOUNT, ANALYTICS_SERIES
@@ -209,11 +210,12 @@ def test_bursts_become_events_once(peer: GraphQLPeer, store: Store) -> None:
     collect(peer, store)
     collect(peer, store, now=NOW + 600)
     events = {(e.kind, e.bucket): e for e in Event.select()}
-    assert set(events) == {("access", "site"), ("errors", "media"), ("errors", "site")}
+    # site's 14 failures are all refusals: a failed-access burst, not also an error burst.
+    assert set(events) == {("access", "site"), ("errors", "media")}
     assert "14 requests refused" in events[("access", "site")].message
     assert events[("access", "site")].ts == H  # dated at the end of its hour
     assert "30 of 100 requests failed (30.0 %)" in events[("errors", "media")].message
-    assert Event.select().count() == 3  # the second run reported nothing again
+    assert Event.select().count() == 2  # the second run reported nothing again
 
 
 def test_no_token_means_no_analytics_request(store: Store) -> None:
@@ -222,3 +224,54 @@ def test_no_token_means_no_analytics_request(store: Store) -> None:
         run_job("collect_metrics", context(make_config((acct,)), store))
         assert p.requests == []
     assert analytics_rows() == []
+
+
+def test_only_watched_buckets_are_stored_and_summed(peer: GraphQLPeer, store: Store) -> None:
+    peer.operations.append(Op(H - 3600, "secret-backups", "PutObject", "success", 200, 999))
+    peer.storage.append(Snap(H - 3600, "secret-backups", 5000, 0, 10**12, 0))
+    peer.operations.append(Op(H - 3600, "eu_media", "GetObject", "success", 200, 77))
+    cfg = config_for(peer)
+    acct = replace(cfg.accounts[0], exclude=("secret-*",))
+    collect_analytics(context(cfg, store), acct)
+    stored = {b for (b,) in Sample.select(Sample.bucket).distinct().tuples()}
+    assert stored == {ACCOUNT, "media", "site"}  # not the excluded one, not eu_media
+    assert value("total_files") == 4010 + 92
+    assert value("uploads_today") == 151  # media's, as before: the 999 are not watched
+
+
+def test_a_jurisdiction_account_reads_its_own_buckets_by_their_s3_names(
+        peer: GraphQLPeer, store: Store) -> None:
+    peer.operations[:] = [Op(H - 3600, "eu_media", "GetObject", "success", 200, 77),
+                          Op(H - 3600, "media", "GetObject", "success", 200, 5)]
+    peer.storage[:] = [Snap(H - 3600, "eu_media", 12, 0, 1200, 0)]
+    cfg = config_for(peer)
+    acct = replace(cfg.accounts[0], jurisdiction="eu")
+    collect_analytics(context(cfg, store), acct)
+    assert value("downloads_today") == 77 and value("downloads_today", "media") == 77
+    assert value("total_files", "media") == 12
+
+
+def test_a_quiet_bucket_has_zeros_not_gaps(peer: GraphQLPeer, store: Store) -> None:
+    peer.storage.append(Snap(H - 3600, "archive", 7, 0, 700, 0))  # stored, never requested
+    collect(peer, store)
+    assert value("total_files", "archive") == 7
+    for metric in ("uploads_today", "class_a_ops", "failed_access", "requests_per_hour"):
+        assert value(metric, "archive") == 0, metric
+    assert value("error_rate_pct", "archive") is None  # no requests: no rate
+
+
+def test_the_account_total_drops_a_bucket_not_seen_for_a_day() -> None:
+    before = {"old": (H - 2 * DAY, (50.0, 5000.0, 0.0)), "recent": (H - 7200, (1.0, 100.0, 0.0))}
+    rows = fold_storage([Snap(H, "media", 10, 1, 1000, 10)], H, H + 600, before)
+    account = {metric: v for ts, b, metric, v in rows if b == ACCOUNT and ts == H}
+    # media 10 + recent 1; "old" was last seen two days ago and no longer counts.
+    assert account == {"stored_objects": 11, "stored_bytes": 1110, "pending_uploads": 1}
+
+
+def test_a_token_with_a_line_break_is_refused_without_being_shown(
+        peer: GraphQLPeer, store: Store, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    out = collect(peer, store, token=TOKEN + "\r")
+    assert peer.requests == []  # never sent
+    assert "line breaks" in out.errors[0] and TOKEN not in out.errors[0]
+    assert TOKEN not in caplog.text

@@ -352,6 +352,20 @@ def test_secrets_from_files_env_and_inline(tmp_path: Path) -> None:
     assert acc.api_token.source == "env MY_CF_TOKEN"
 
 
+def test_a_secret_loses_the_line_break_a_file_or_a_shell_left_on_it(tmp_path: Path) -> None:
+    path = write(tmp_path, MAIN)
+    (acc,) = load_config(str(path), env={**CREDS, "CLOUDFLARE_API_TOKEN": "cf-tok\r\n"}).accounts
+    assert acc.api_token is not None and acc.api_token.reveal() == "cf-tok"
+
+
+def test_a_secret_with_inner_whitespace_is_refused_without_being_echoed(tmp_path: Path) -> None:
+    token = "cf-tok-very-secret\r-tail"
+    err = fail(write(tmp_path, MAIN), env={**CREDS, "CLOUDFLARE_API_TOKEN": token})
+    message = problem(err, "accounts.main.api_token").message
+    assert "env CLOUDFLARE_API_TOKEN" in message and "line breaks" in message
+    assert "very-secret" not in str(err)
+
+
 def test_secret_file_path_expands_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HOME", str(tmp_path))
     write(tmp_path, SECRET, "secret")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from r2tui.metrics import ACCOUNT, CATALOG
-from r2tui.store import Store, open_store, readings, writes
+from r2tui.store import Store, open_store, readings, state, writes
 from r2tui.store.writes import SampleRow
 
 ACC = "acc"
@@ -115,3 +115,51 @@ def test_grouped_queries_on_postgresql(pg_url: str) -> None:
         assert got["a"]["total_files"].value == 6
     finally:
         st.close()
+
+
+def test_last_finds_a_bucket_whose_newest_sample_is_days_old(store: Store) -> None:
+    put(store, NOW - 3 * DAY, "total_files", 42, "cold")  # listed three days ago, not since
+    put(store, NOW - 600, "stored_objects", 7, "hot")
+    got = readings.readings(ACC, ["total_files"], NOW)
+    assert got["cold"]["total_files"].value == 42
+    assert got["cold"]["total_files"].at == NOW - 3 * DAY
+    assert got["hot"]["total_files"].value == 7
+
+
+def test_today_trend_compares_the_same_share_of_yesterday(store: Store) -> None:
+    midnight = H - 15 * 3600
+    for i in range(15):  # 60 an hour, yesterday and today, hours 00:00 to 14:00
+        put(store, midnight + i * 3600, "upload_requests", 60)
+        put(store, midnight - DAY + i * 3600, "upload_requests", 60)
+    put(store, H - DAY, "upload_requests", 60)  # yesterday's whole 15:00 hour
+    put(store, H, "upload_requests", 20)  # today's 15:00 hour, 20 minutes in
+    r = readings.reading(ACC, "uploads_today", ACCOUNT, NOW)
+    # Today 15 * 60 + 20 = 920; yesterday 15 * 60 + 20/60 of its 15:00 hour = 920.
+    assert (r.value, r.previous) == (920, pytest.approx(920))
+    assert r.trend_pct == pytest.approx(0.0)
+
+
+def test_no_requests_is_no_error_rate_not_zero(store: Store) -> None:
+    put(store, H - 3600, "requests", 0)
+    put(store, H - 3600, "error_requests", 0)
+    assert readings.reading(ACC, "error_rate_pct", ACCOUNT, NOW).value is None
+    assert readings.reading(ACC, "requests_per_hour", ACCOUNT, NOW).value == 0
+
+
+def test_hourly_sums_wait_for_the_analytics_to_cover_the_hour(store: Store) -> None:
+    for hour, value in ((H - 3 * 3600, 1), (H - 2 * 3600, 2), (H - 3600, 3)):
+        put(store, hour, "denied_requests", value)
+    # Stored to 14:30 (a failing source, say): 14:00 is not complete; 13:00 is.
+    writes.replace_series(store, ACC, ("requests",), H - 3600, H - 1800, [],
+                          marks={state.analytics_key(ACC): H - 1800})
+    r = readings.reading(ACC, "failed_access", ACCOUNT, NOW)
+    assert (r.value, r.previous) == (2, 1)
+    writes.replace_series(store, ACC, ("requests",), H, H + 60, [],
+                          marks={state.analytics_key(ACC): H + 60})
+    assert readings.reading(ACC, "failed_access", ACCOUNT, NOW).value == 3
+
+
+def test_a_day_in_a_half_hour_zone_starts_at_the_hour_holding_midnight() -> None:
+    # Asia/Kolkata is UTC+5:30: midnight of 2026-03-14 local is 18:30 UTC the day before.
+    start = readings.day_start(NOW, "Asia/Kolkata")
+    assert start == 1773424800  # 2026-03-13 18:00 UTC

@@ -223,6 +223,7 @@ def _account(name: str, r: Reader, env: Mapping[str, str]) -> AccountConfig:
         profile=profile,
         api_token=secrets["api_token"],
         graphql_url=graphql,
+        jurisdiction=jurisdiction,
         include=include,
         exclude=r.parse("exclude", parse_globs, ()),
         quota_bytes=quota,
@@ -246,25 +247,40 @@ def _env_url(env: Mapping[str, str], var: str, problems: list[Problem]) -> str |
 
 
 def _secret(r: Reader, field: str, env: Mapping[str, str]) -> Secret | None:
+    secret = _read_secret(r, field, env)
+    if secret is not None and not _token_like(secret.reveal()):
+        # Never echo it: a key with a stray space or line break (a CRLF file, a
+        # paste) would otherwise end up in an HTTP library's error message.
+        r.fail(field, f"the value from {secret.source} contains spaces, line breaks or "
+               "other characters no key or token has; check how it is set")
+        return None
+    return secret
+
+
+def _token_like(value: str) -> bool:
+    return bool(value) and all(33 <= ord(c) <= 126 for c in value)
+
+
+def _read_secret(r: Reader, field: str, env: Mapping[str, str]) -> Secret | None:
     given = [k for k in (field, f"{field}_env", f"{field}_file") if r.has(k)]
     if len(given) > 1:
         r.fail(given[1], f"give only one of {', '.join(given)}")
         return None
     if not given:
         var = SECRET_ENV_DEFAULTS[field]
-        return Secret(env[var], f"env {var}") if env.get(var) else None
+        return Secret(env[var].strip(), f"env {var}") if env.get(var, "").strip() else None
     key = given[0]
     value = r.table[key]
     if not isinstance(value, str) or not value.strip():
         r.fail(key, f"expected a non-empty string, got {value!r}")
         return None
     if key == field:
-        return Secret(value, "config file")
+        return Secret(value.strip(), "config file")
     if key.endswith("_env"):
-        if not env.get(value):
+        if not env.get(value, "").strip():
             r.fail(key, f"environment variable {value} is not set or empty")
             return None
-        return Secret(env[value], f"env {value}")
+        return Secret(env[value].strip(), f"env {value}")
     path = Path(value).expanduser()
     try:
         text = path.read_text(encoding="utf-8").strip()

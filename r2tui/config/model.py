@@ -81,6 +81,7 @@ class AccountConfig:
     profile: str | None = None
     api_token: Secret | None = None
     graphql_url: str = DEFAULT_GRAPHQL_URL
+    jurisdiction: str = ""  # "" for the default one, else e.g. "eu"
     include: tuple[str, ...] = ("*",)
     exclude: tuple[str, ...] = ()
     quota_bytes: int | None = None
@@ -90,6 +91,18 @@ class AccountConfig:
         if not any(fnmatch.fnmatchcase(bucket, pat) for pat in self.include):
             return False
         return not any(fnmatch.fnmatchcase(bucket, pat) for pat in self.exclude)
+
+    def analytics_bucket(self, name: str) -> str | None:
+        """The bucket an analytics row is about, or None when it belongs to another
+        jurisdiction or is not watched. Cloudflare names a jurisdiction's buckets
+        `<jurisdiction>_<bucket>` for the whole account; bucket names cannot hold
+        `_`, so the prefix is unambiguous."""
+        prefix, sep, rest = name.partition("_")
+        if self.jurisdiction:
+            bucket = rest if sep and prefix == self.jurisdiction else None
+        else:
+            bucket = None if sep else name
+        return bucket if bucket is not None and self.wants_bucket(bucket) else None
 
     def probes_bucket(self, bucket: str) -> bool:
         return self.probe.enabled and any(

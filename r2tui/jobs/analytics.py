@@ -12,7 +12,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from r2tui.config import AccountConfig
 from r2tui.jobs.base import JobContext, Outcome, plural
@@ -20,7 +22,7 @@ from r2tui.metrics import ACCOUNT, ANALYTICS_COUNTERS, ANALYTICS_GAUGES, ANALYTI
 from r2tui.observations import OperationGroup, StorageSnapshot
 from r2tui.pricing import operation_class
 from r2tui.sources.analytics import AnalyticsClient, AnalyticsError
-from r2tui.store import state, writes
+from r2tui.store import queries, state, writes
 from r2tui.store.models import Event, Sample
 from r2tui.store.writes import EventRow
 
@@ -39,6 +41,7 @@ ERROR_BURST_MIN_REQUESTS = 100
 ERROR_BURST_MIN_ERRORS = 10
 
 Row = tuple[int, str, str, float]  # ts, bucket, metric, value
+R = TypeVar("R", OperationGroup, StorageSnapshot)
 
 
 def configured(account: AccountConfig) -> bool:
@@ -54,17 +57,20 @@ def collect_analytics(ctx: JobContext, account: AccountConfig) -> Outcome:
     start = oldest if covered is None else max(oldest, _hour(covered) - RELOOK)
     out = Outcome()
     hours = 0
+    listed = queries.bucket_names(account.name)
     with AnalyticsClient(account.graphql_url, account.api_token, account.account_id,
                          stop=ctx.stop, backoff=ctx.analytics_backoff) as client:
         for lo in range(start, end, DAY):
             hi = min(lo + DAY, end)
             try:
-                ops = client.operations(lo, hi)
-                snaps = client.storage(lo, hi)
+                ops = _watched(account, client.operations(lo, hi))
+                snaps = _watched(account, client.storage(lo, hi))
             except AnalyticsError as exc:
                 out.errors.append(f"analytics: {exc.reason}")
                 break
-            rows = fold_operations(ops, lo, hi) + fold_storage(
+            # Every watched bucket gets its hourly zeros: a quiet hour is data.
+            quiet = set(listed) | {g.bucket for g in ops} | {s.bucket for s in snaps}
+            rows = fold_operations(ops, lo, hi, quiet) + fold_storage(
                 snaps, lo, hi, _last_snapshots(account.name, lo))
             writes.replace_series(ctx.store, account.name, ANALYTICS_SERIES, lo, hi, rows,
                                   marks={state.analytics_key(account.name): hi})
@@ -87,13 +93,28 @@ def _clock(ts: int) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%H:%M UTC")
 
 
-def fold_operations(groups: Iterable[OperationGroup], start: int, end: int) -> list[Row]:
-    """Hourly counters per bucket, and for the account every hour of the window,
-    zeros included: an account hour with no row is an hour not yet queried."""
+def _watched(account: AccountConfig, rows: list[R]) -> list[R]:
+    """The rows about buckets this account watches, named as S3 names them:
+    the API reports every bucket of the Cloudflare account, other jurisdictions'
+    (`eu_media`) and excluded ones included."""
+    out = []
+    for row in rows:
+        bucket = account.analytics_bucket(row.bucket)
+        if bucket is not None:
+            out.append(row if bucket == row.bucket else replace(row, bucket=bucket))
+    return out
+
+
+def fold_operations(groups: Iterable[OperationGroup], start: int, end: int,
+                    buckets: Iterable[str] = ()) -> list[Row]:
+    """Hourly counters per bucket. The account and each of `buckets` get every
+    hour of the window, zeros included: an hour with no row is one not queried
+    (or a bucket not known then), never a quiet one."""
     per: dict[tuple[int, str], dict[str, float]] = defaultdict(
         lambda: dict.fromkeys(ANALYTICS_COUNTERS, 0.0))
     for h in range(_hour(start), end, HOUR):
-        per[(h, ACCOUNT)]  # creates the zero row
+        for where in (ACCOUNT, *buckets):
+            per[(h, where)]  # creates the zero row
     for g in groups:
         for where in (g.bucket, ACCOUNT):
             c = per[(g.hour, where)]
@@ -171,6 +192,8 @@ def _burst_events(ctx: JobContext, account: str, ops: list[OperationGroup], now:
                 "access", "warning",
                 f"failed-access burst on {bucket}: {denied:,} requests refused (401/403) "
                 f"{span}", bucket=bucket, data={"hour": h, "denied": denied})))
+        # Refused requests have their own event: an error burst is the other failures.
+        errors -= denied
         if (total >= ERROR_BURST_MIN_REQUESTS and errors >= ERROR_BURST_MIN_ERRORS
                 and 100.0 * errors / total > ERROR_BURST_PCT):
             found.append((h, EventRow(
@@ -179,9 +202,10 @@ def _burst_events(ctx: JobContext, account: str, ops: list[OperationGroup], now:
                 f"({100.0 * errors / total:.1f} %) {span}", bucket=bucket,
                 data={"hour": h, "errors": errors, "requests": total})))
     for h, event in found:
-        ts = min(h + HOUR, now)
-        if not _reported(account, event.kind, event.bucket, h):
-            writes.add_events(ctx.store, account, [event], ts=ts)
+        # Checked and written together: a TUI and a collector may share the store.
+        with ctx.store.write():
+            if not _reported(account, event.kind, event.bucket, h):
+                writes.add_events(ctx.store, account, [event], ts=min(h + HOUR, now))
 
 
 def _reported(account: str, kind: str, bucket: str | None, hour: int) -> bool:

@@ -165,8 +165,9 @@ class AnalyticsClient:
             except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
                 kind, failure = AnalyticsUnavailable, self._transport_reason(exc)
             except (httpx.HTTPError, httpx.InvalidURL) as exc:  # bad URL: retrying won't help
+                # The library's message may quote the request's headers: scrub it.
                 raise AnalyticsError(f"cannot query Cloudflare analytics at {self.url}: "
-                                     f"{_one_line(exc)}") from None
+                                     f"{_one_line(self._scrub(str(exc)))}") from None
             else:
                 status = resp.status_code
                 if status == 200:
@@ -194,7 +195,12 @@ class AnalyticsClient:
         raise kind(f"Cloudflare analytics {failure} {times}; will retry next run")
 
     def _bearer(self) -> str:
-        return f"Bearer {self._token.reveal()}"
+        token = self._token.reveal()
+        if not token or not all(33 <= ord(c) <= 126 for c in token):
+            raise AnalyticsAuthError(
+                f"the API token (from {self._token.source}) contains spaces, line breaks or "
+                "other characters no token has; check how it is set")
+        return f"Bearer {token}"
 
     def _scrub(self, text: str) -> str:
         """Server text goes into reasons; make sure it cannot smuggle the token in."""

@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 from peewee import Expression, fn
 
 from r2tui.metrics import ACCOUNT, DAY, HOUR, Metric, describe
+from r2tui.store import state
 from r2tui.store.models import Sample, SeriesKey, fetch
 from r2tui.store.views import Reading
 
@@ -30,27 +31,32 @@ Values = dict[str, float]  # bucket → value
 
 
 def day_start(now: float, tz: str = "UTC") -> int:
-    """Midnight of `now`'s day in `tz`, as epoch seconds."""
+    """The start of the UTC hour holding midnight of `now`'s day in `tz`. Counts
+    are hourly: in a zone whose offset is not whole hours (Asia/Kolkata) the day
+    takes in the half hour before midnight rather than lose the half after it."""
     zone = ZoneInfo(tz)
     local = datetime.fromtimestamp(now, zone)
-    midnight = datetime(local.year, local.month, local.day, tzinfo=zone)
-    return int(midnight.timestamp())
+    midnight = int(datetime(local.year, local.month, local.day, tzinfo=zone).timestamp())
+    return midnight - midnight % HOUR
 
 
 def previous_day_start(now: float, tz: str = "UTC") -> int:
     zone = ZoneInfo(tz)
     local = datetime.fromtimestamp(now, zone) - timedelta(days=1)
-    return int(datetime(local.year, local.month, local.day, tzinfo=zone).timestamp())
+    midnight = int(datetime(local.year, local.month, local.day, tzinfo=zone).timestamp())
+    return midnight - midnight % HOUR
 
 
 def readings(account: str, metrics: list[str], now: float, tz: str = "UTC"
              ) -> dict[str, dict[str, Reading]]:
     """bucket ("*" for the account) → metric → reading, for every bucket with data."""
     out: dict[str, dict[str, Reading]] = defaultdict(dict)
-    cache: dict[tuple, list[tuple]] = {}  # mean and p95 read the same probe samples
+    cache: dict[tuple, tuple] = {}  # mean and p95 read the same probe samples
+    known = _series_keys(account)
+    stored_to = state.get(state.analytics_key(account))
     for name in metrics:
         metric = describe(name)
-        current, previous, at = _evaluate(account, metric, now, tz, cache)
+        current, previous, at = _evaluate(account, metric, now, tz, cache, known, stored_to)
         for bucket, value in current.items():
             out[bucket][name] = Reading(name, value, previous.get(bucket), at.get(bucket))
     return dict(out)
@@ -61,32 +67,63 @@ def reading(account: str, metric: str, bucket: str, now: float, tz: str = "UTC")
         metric, Reading(metric, None))
 
 
-def _evaluate(account: str, m: Metric, now: float, tz: str, cache: dict[tuple, list[tuple]]
+def _evaluate(account: str, m: Metric, now: float, tz: str, cache: dict[tuple, tuple],
+              known: dict[str, set[str]], stored_to: int | None
               ) -> tuple[Values, Values, dict[str, int]]:
     t = int(now)
     hour = t - t % HOUR
+    buckets = sorted(set().union(*(known.get(s, set()) for s in m.reads)))
+    if not buckets:
+        return {}, {}, {}
+    where = ((Sample.account == account) & Sample.metric.in_(m.reads)
+             & Sample.bucket.in_(buckets))
     if m.calc == "last":
-        cur, at = _last(account, m.reads, t)
-        prev, _ = _last(account, m.reads, t - DAY)
+        cur, at = _last(where, buckets, t)
+        prev, _ = _last(where, buckets, t - DAY)
         return cur, prev, at
+    # Analytics hours are complete once the stored windows reach their end.
+    done = hour if m.source != "analytics" or stored_to is None else min(
+        hour, stored_to - stored_to % HOUR)
     if m.calc == "sum":
-        cur, at = _sums(account, m.reads, hour - HOUR, hour)
-        prev, _ = _sums(account, m.reads, hour - 2 * HOUR, hour - HOUR)
+        cur, at = _sums(where, done - HOUR, done)
+        prev, _ = _sums(where, done - 2 * HOUR, done - HOUR)
         return cur, prev, at
     if m.calc == "today":
-        start = day_start(now, tz)
-        cur, at = _sums(account, m.reads, start, t + 1)
-        prev, _ = _sums(account, m.reads, previous_day_start(now, tz), t + 1 - DAY)
-        return cur, prev, at
+        return _today(where, now, tz, hour, stored_to)
     if m.calc == "ratio":
-        cur, at = _ratio(account, m.reads, hour - HOUR, hour)
-        prev, _ = _ratio(account, m.reads, hour - 2 * HOUR, hour - HOUR)
+        cur, at = _ratio(where, m.reads[0], done - HOUR, done)
+        prev, _ = _ratio(where, m.reads[0], done - 2 * HOUR, done - HOUR)
         return cur, prev, at
     if m.calc in ("mean", "p95"):
-        cur, at = _spread(account, m.reads, t - HOUR, t + 1, m.calc, cache)
-        prev, _ = _spread(account, m.reads, t - 2 * HOUR, t - HOUR + 1, m.calc, cache)
+        cur, at = _spread(where, m.reads, t - HOUR, t + 1, m.calc, cache)
+        prev, _ = _spread(where, m.reads, t - 2 * HOUR, t - HOUR + 1, m.calc, cache)
         return cur, prev, at
     raise ValueError(f"metric {m.name}: unknown calc {m.calc!r}")
+
+
+def _today(where: Expression, now: float, tz: str, hour: int, stored_to: int | None
+           ) -> tuple[Values, Values, dict[str, int]]:
+    """Today so far against yesterday up to the same time. Counts are hourly:
+    today's current hour is partial, so yesterday's matching hour counts for
+    the share of it that today's data covers."""
+    t = int(now)
+    cur, at = _sums(where, day_start(now, tz), t + 1)
+    seen_to = t if stored_to is None else min(t, stored_to)
+    share = min(1.0, max(0.0, (seen_to - hour) / HOUR))
+    prev, _ = _sums(where, previous_day_start(now, tz), hour - DAY)
+    partial, _ = _sums(where, hour - DAY, hour - DAY + HOUR)
+    for bucket, value in partial.items():
+        prev[bucket] = prev.get(bucket, 0.0) + share * value
+    return cur, prev, at
+
+
+def _series_keys(account: str) -> dict[str, set[str]]:
+    """metric → the buckets that have samples of it."""
+    out: dict[str, set[str]] = defaultdict(set)
+    for metric, bucket in fetch(SeriesKey.select(SeriesKey.metric, SeriesKey.bucket)
+                                .where(SeriesKey.account == account)):
+        out[metric].add(bucket)
+    return out
 
 
 def _buckets(account: str, series: tuple[str, ...]) -> list[str]:
@@ -108,18 +145,17 @@ def series_filter(account: str, series: tuple[str, ...]) -> Expression:
 RECENT = DAY + 2 * HOUR
 
 
-def _last(account: str, series: tuple[str, ...], until: int) -> tuple[Values, dict[str, int]]:
-    """The newest sample at or before `until` per bucket, among all `series`.
-    Gauges are written at least daily, so the last two days usually hold every
-    bucket's newest sample: read them whole, which is cheaper than asking the
-    store for each maximum. Buckets without a recent sample are looked up."""
+def _last(where: Expression, buckets: list[str], until: int) -> tuple[Values, dict[str, int]]:
+    """The newest sample at or before `until` per bucket, among all the series.
+    Gauges are written at least daily, so the last day and a bit usually holds
+    every bucket's newest sample: read it whole, which is cheaper than asking
+    the store for each maximum. Buckets without a recent sample are looked up."""
     rows = fetch(Sample.select(Sample.bucket, Sample.ts, Sample.id, Sample.value)
-                 .where(series_filter(account, series), Sample.ts <= until,
-                        Sample.ts > until - RECENT))
+                 .where(where, Sample.ts <= until, Sample.ts > until - RECENT))
     values, at = _newest(rows)
-    missing = set(_buckets(account, series)) - set(values)
+    missing = sorted(set(buckets) - set(values))
     if missing:
-        older, older_at = _last_since(account, series, until, sorted(missing))
+        older, older_at = _last_since(where, until, missing)
         values.update(older)
         at.update(older_at)
     return values, at
@@ -133,10 +169,9 @@ def _newest(rows: list[tuple]) -> tuple[Values, dict[str, int]]:
     return {b: v for b, (_, _, v) in best.items()}, {b: ts for b, (ts, _, _) in best.items()}
 
 
-def _last_since(account: str, series: tuple[str, ...], until: int, buckets: list[str]
+def _last_since(where: Expression, until: int, buckets: list[str]
                 ) -> tuple[Values, dict[str, int]]:
-    where = ((Sample.account == account) & Sample.metric.in_(series)
-             & Sample.bucket.in_(buckets) & (Sample.ts <= until))
+    where = where & Sample.bucket.in_(buckets) & (Sample.ts <= until)
     newest = {(b, m): ts for b, m, ts in fetch(
         Sample.select(Sample.bucket, Sample.metric, fn.MAX(Sample.ts))
         .where(where).group_by(Sample.bucket, Sample.metric))}
@@ -149,10 +184,9 @@ def _last_since(account: str, series: tuple[str, ...], until: int, buckets: list
                     if newest.get((b, m)) == ts])
 
 
-def _sums(account: str, series: tuple[str, ...], start: int, end: int
-          ) -> tuple[Values, dict[str, int]]:
+def _sums(where: Expression, start: int, end: int) -> tuple[Values, dict[str, int]]:
     rows = fetch(Sample.select(Sample.bucket, fn.SUM(Sample.value), fn.MAX(Sample.ts))
-                 .where(series_filter(account, series), Sample.ts >= start, Sample.ts < end)
+                 .where(where, Sample.ts >= start, Sample.ts < end)
                  .group_by(Sample.bucket))
     values, at = {}, {}
     for bucket, total, ts in rows:
@@ -160,12 +194,11 @@ def _sums(account: str, series: tuple[str, ...], start: int, end: int
     return values, at
 
 
-def _ratio(account: str, series: tuple[str, ...], start: int, end: int
+def _ratio(where: Expression, num_name: str, start: int, end: int
            ) -> tuple[Values, dict[str, int]]:
-    num_name = series[0]
     rows = fetch(Sample.select(Sample.bucket, Sample.metric, fn.SUM(Sample.value),
                                fn.MAX(Sample.ts))
-                 .where(series_filter(account, series), Sample.ts >= start, Sample.ts < end)
+                 .where(where, Sample.ts >= start, Sample.ts < end)
                  .group_by(Sample.bucket, Sample.metric))
     num: Values = defaultdict(float)
     den: Values = {}
@@ -181,26 +214,27 @@ def _ratio(account: str, series: tuple[str, ...], start: int, end: int
     return values, {b: at[b] for b in values}
 
 
-def _spread(account: str, series: tuple[str, ...], start: int, end: int, calc: str,
-            cache: dict[tuple, list[tuple]]) -> tuple[Values, dict[str, int]]:
+def _spread(where: Expression, series: tuple[str, ...], start: int, end: int, calc: str,
+            cache: dict[tuple, tuple[dict[str, list[float]], dict[str, int]]]
+            ) -> tuple[Values, dict[str, int]]:
     key = (series, start, end)
     if key not in cache:
-        cache[key] = fetch(Sample.select(Sample.bucket, Sample.value, Sample.ts)
-                           .where(series_filter(account, series), Sample.ts >= start,
-                                  Sample.ts < end))
-    rows = cache[key]
-    by_bucket: dict[str, list[float]] = defaultdict(list)
-    at: dict[str, int] = {}
-    for bucket, value, ts in rows:
-        by_bucket[bucket].append(value)
-        at[bucket] = max(at.get(bucket, 0), int(ts))
-    # The account is every bucket's probes together, plus its own endpoint checks.
-    every = [v for values in by_bucket.values() for v in values]
-    if every:
-        by_bucket[ACCOUNT] = every
-        at[ACCOUNT] = max(at.values())
+        by_bucket: dict[str, list[float]] = defaultdict(list)
+        at: dict[str, int] = {}
+        for bucket, value, ts in fetch(Sample.select(Sample.bucket, Sample.value, Sample.ts)
+                                       .where(where, Sample.ts >= start, Sample.ts < end)):
+            by_bucket[bucket].append(value)
+            if ts > at.get(bucket, 0):
+                at[bucket] = ts
+        # The account is every bucket's probes together, plus its own endpoint checks.
+        every = [v for values in by_bucket.values() for v in values]
+        if every:
+            by_bucket[ACCOUNT] = every
+            at[ACCOUNT] = max(at.values())
+        cache[key] = (by_bucket, at)
+    by_bucket, at = cache[key]
     agg = _mean if calc == "mean" else p95
-    return {b: agg(v) for b, v in by_bucket.items()}, at
+    return {b: agg(v) for b, v in by_bucket.items()}, dict(at)
 
 
 def _mean(values: list[float]) -> float:

@@ -66,6 +66,8 @@ def add_samples(store: Store, account: str, rows: Iterable[SampleRow], ts: float
 def _insert_samples(store: Store, data: list[tuple[int, str, str, str, float]]) -> None:
     """executemany with one prepared statement: peewee builds SQL for every row of
     insert_many, which costs more than the insert itself for a month's backfill."""
+    if not data:
+        return
     p = store.db.param
     sql = (f"INSERT INTO {Sample._meta.table_name} (ts, account, bucket, metric, value) "
            f"VALUES ({p}, {p}, {p}, {p}, {p})")

@@ -23,14 +23,15 @@ CARDS = tuple(TITLES.items())
 ALL_BUCKETS = "All buckets"
 
 TOKEN_NOTE = Text.assemble(
-    ("No API token for this account. ", "bold"),
+    ("No Cloudflare analytics for this account: ", "bold"),
+    "they need an API token and the account's account_id. ",
     "Uploads and downloads today, error rate, request counts and failed access come "
     "only from Cloudflare's analytics API; the S3 keys alone give inventory totals "
     "and the canary probes.\n",
     ("To add one: ", "bold"),
     "Cloudflare dashboard → My Profile → API Tokens → Create Token → Custom token with "
     "Account · Account Analytics · Read for this account; then set CLOUDFLARE_API_TOKEN, "
-    "or api_token_env in the config.",
+    "or api_token_env in the config, and account_id if the endpoint is set instead.",
 )
 WAITING = "waiting for the first read of the store…"
 
