@@ -46,8 +46,12 @@ TOTAL_BYTES = sum(i.bytes for i in BUCKETS.values())
 def fill(store: Store, account: str = "test") -> None:
     writes.sync_buckets(store, account, sorted(BUCKETS), ts=NOW - 800)
     for inv in BUCKETS.values():
-        writes.save_inventory(store, account, inv, [SampleRow("total_bytes", inv.bytes,
-                                                              inv.bucket)])
+        writes.save_inventory(store, account, inv, [
+            SampleRow("total_files", inv.objects, inv.bucket),
+            SampleRow("total_bytes", inv.bytes, inv.bucket)])
+    # The account's totals, as the inventory job writes them after its last bucket.
+    writes.add_samples(store, account, [SampleRow("total_files", TOTAL_OBJECTS),
+                                        SampleRow("total_bytes", TOTAL_BYTES)], ts=NOW - 600)
     run = writes.start_job_run(store, "inventory", account, ts=NOW - 720)
     writes.finish_job_run(store, run, True, TOTAL_OBJECTS, None, ts=NOW - 600)
     writes.add_events(store, account, [EventRow("bucket", "info", "found 3 buckets: "
