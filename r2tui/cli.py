@@ -197,7 +197,6 @@ def _collect(args: argparse.Namespace, config: Config, store: Store) -> int:
 
 
 def _status(args: argparse.Namespace, config: Config, store: Store) -> int:
-    from r2tui.jobs.analytics import configured
     from r2tui.status import dashboard_doc
     from r2tui.store import queries
 
@@ -221,7 +220,7 @@ def _status(args: argparse.Namespace, config: Config, store: Store) -> int:
     if config.demo:
         from r2tui.sources.demo import DEMO_QUOTA
         quota = DEMO_QUOTA
-    analytics = config.demo or (not isinstance(account, str) and configured(account))
+    analytics = config.demo or (not isinstance(account, str) and account.has_analytics)
     doc = dashboard_doc(queries.dashboard(name, quota, analytics=analytics, tz=config.timezone),
                         demo=config.demo)
     if args.json:

@@ -223,6 +223,22 @@ async def test_table_filter_sort_and_drill_down(filled: Store) -> None:
         assert tabs.active == "buckets"
 
 
+async def test_a_refresh_with_unchanged_rows_leaves_the_table_alone(filled: Store) -> None:
+    app = quiet_app(filled)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.dashboard is not None)
+        table = app.query_one("#table-buckets", FilterTable)
+        cleared = []
+        original = table.table.clear
+        table.table.clear = lambda *a, **k: (cleared.append(1), original(*a, **k))[1]
+        table.set_rows(list(table._rows))  # what every refresh does with the same data
+        assert cleared == []
+        table.set_rows(list(reversed(table._rows))[1:])  # a bucket vanished
+        assert cleared == [1] and len(rows(app, "table-buckets")) == 2
+        await pilot.press("3", "s")  # a new sort redraws, labels included
+        assert len(cleared) == 2
+
+
 async def test_zoom_focus_keys_help_palette_and_activity_detail(filled: Store) -> None:
     app = quiet_app(filled)
     async with app.run_test(size=SIZE) as pilot:

@@ -92,6 +92,11 @@ class AccountConfig:
             return False
         return not any(fnmatch.fnmatchcase(bucket, pat) for pat in self.exclude)
 
+    @property
+    def has_analytics(self) -> bool:
+        """Cloudflare's analytics need both the API token and the account id."""
+        return self.api_token is not None and bool(self.account_id)
+
     def analytics_bucket(self, name: str) -> str | None:
         """The bucket an analytics row is about, or None when it belongs to another
         jurisdiction or is not watched. Cloudflare names a jurisdiction's buckets

@@ -44,10 +44,6 @@ Row = tuple[int, str, str, float]  # ts, bucket, metric, value
 R = TypeVar("R", OperationGroup, StorageSnapshot)
 
 
-def configured(account: AccountConfig) -> bool:
-    return account.api_token is not None and bool(account.account_id)
-
-
 def collect_analytics(ctx: JobContext, account: AccountConfig) -> Outcome:
     assert account.api_token is not None and account.account_id
     now = int(ctx.clock())

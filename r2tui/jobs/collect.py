@@ -32,7 +32,7 @@ def collect_metrics(ctx: JobContext, account: AccountConfig) -> Outcome:
         out = Outcome(summary="S3 check failed", errors=[reason_for(exc, account.endpoint_url)])
     finally:
         record_spend(ctx, account, tally)
-    if not analytics.configured(account):
+    if not account.has_analytics:
         if account.api_token is not None:
             out.summary += "; analytics off: the API token needs the account_id set too"
         return out

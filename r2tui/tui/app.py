@@ -18,7 +18,6 @@ from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
 from r2tui.config import AccountConfig, Config
-from r2tui.jobs.analytics import configured as analytics_configured
 from r2tui.metrics import ACCOUNT
 from r2tui.store import Store, queries
 from r2tui.store.views import Dashboard
@@ -120,7 +119,7 @@ class R2App(CollectorHost, KeyActions, App[int]):
         finishing late never overwrites a newer one."""
         account = self._account_config()
         self._read_store(next(self._reads), account.quota_bytes if account else None,
-                         account is not None and analytics_configured(account),
+                         account is not None and account.has_analytics,
                          self.metrics_bucket)
 
     @work(thread=True, exclusive=True, group="refresh", exit_on_error=False)

@@ -53,6 +53,7 @@ class FilterTable(Vertical):
         self.descending = descending
         self.filter_text = ""
         self._rows: list[Row] = []
+        self._shown: tuple[object, ...] | None = None  # what the table shows now
 
     def compose(self) -> ComposeResult:
         table: DataTable[str | Text] = DataTable(cursor_type="row", zebra_stripes=True)
@@ -83,11 +84,17 @@ class FilterTable(Vertical):
         rows = [r for r in self._rows
                 if not needle or any(needle in str(c).lower() for c in r.cells)]
         rows.sort(key=lambda r: _sortable(r.sort[self.sort_column]), reverse=self.descending)
-        table.clear()
-        for r in rows:
-            table.add_row(*r.cells, key=r.key)
-        if current is not None and current in {r.key for r in rows}:
-            table.move_cursor(row=table.get_row_index(current), animate=False)
+        # The sort is part of it: clearing is also what redraws the header's labels.
+        shown = (self.sort_column, self.descending, [(r.key, tuple(r.cells)) for r in rows])
+        # Unchanged rows are left alone: a refresh every few seconds must not clear
+        # and refill the table, which flickers and sizes its columns again on idle.
+        if shown != self._shown or table.row_count != len(rows):
+            self._shown = shown
+            table.clear()
+            for r in rows:
+                table.add_row(*r.cells, key=r.key)
+            if current is not None and current in {r.key for r in rows}:
+                table.move_cursor(row=table.get_row_index(current), animate=False)
         empty = self.query_one(".table-empty", Static)
         empty.display = not rows
         if not rows:
