@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from graphql_peer import GraphQLPeer, Sleeps
 
 from r2tui import runtime
 from r2tui.cli import main
@@ -198,3 +199,15 @@ def cli(capsys: pytest.CaptureFixture[str]) -> Iterator[Callable[..., tuple[int,
     for name, lvl in quieted.items():
         logging.getLogger(name).setLevel(lvl)
     runtime._configured = configured
+
+
+@pytest.fixture
+def sleeps() -> Sleeps:
+    return Sleeps()
+
+
+@pytest.fixture
+def peer() -> Iterator[GraphQLPeer]:
+    """An empty loopback GraphQL endpoint; tests fill its rows or script answers."""
+    with GraphQLPeer() as p:
+        yield p

@@ -13,6 +13,7 @@ answers (``push``) are served first, one per request, for fault tests.
 from __future__ import annotations
 
 import json
+import random
 import threading
 from collections import deque
 from dataclasses import dataclass
@@ -20,7 +21,9 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from r2tui.config.model import Secret
 from r2tui.observations import OperationGroup, StorageSnapshot
+from r2tui.sources.analytics import AnalyticsClient
 from r2tui.sources.graphql_queries import OPERATIONS_DATASET, STORAGE_DATASET
 
 TOKEN = "peer-token-5ecret-do-not-print"
@@ -183,3 +186,42 @@ class GraphQLPeer:
         self.server.shutdown()
         self.server.server_close()
         self._thread.join(timeout=2)
+
+
+# ---- for the client's tests ------------------------------------------------------
+
+H = 3600
+T0 = int(datetime(2026, 11, 29, tzinfo=UTC).timestamp())  # midnight UTC
+
+
+def ops_rows(hours: int, per_hour: int = 2, start: int = T0) -> list[OperationGroup]:
+    actions = [("PutObject", "success", 200), ("GetObject", "userError", 404),
+               ("ListObjects", "internalError", 500)]
+    out = []
+    for h in range(hours):
+        for i in range(per_hour):
+            action, status, code = actions[(h + i) % len(actions)]
+            bucket = ("media", "eu_media", "logs")[i % 3]
+            out.append(OperationGroup(start + h * H, bucket, action, status, code,
+                                      requests=1000 * h + i + 1))
+    return out
+
+
+def storage_rows(hours: int, start: int = T0) -> list[StorageSnapshot]:
+    return [StorageSnapshot(start + h * H, b, objects=10 * h + i, pending_uploads=i,
+                            payload_bytes=(h + 1) * 1_000_000_007 + i, metadata_bytes=512 * h)
+            for h in range(hours) for i, b in enumerate(("media", "eu_media"))]
+
+
+class Sleeps(list[float]):
+    """A recording `sleep`: retries cost no time and every wait is checked."""
+
+    def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+
+def client_for(peer_or_url: GraphQLPeer | str, sleep: Any, **kwargs: Any) -> AnalyticsClient:
+    url = peer_or_url if isinstance(peer_or_url, str) else peer_or_url.url
+    kwargs.setdefault("rng", random.Random(7))
+    return AnalyticsClient(url, Secret(kwargs.pop("token", TOKEN), "test"),
+                           kwargs.pop("account_id", ACCOUNT), sleep=sleep, **kwargs)
