@@ -125,6 +125,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command == "history":
             return _history(args, config, store)
         return _tui(args, config, store)
+    except BrokenPipeError:
+        # `r2tui history … | head`: the reader has all it wanted. Point stdout at
+        # nothing so the interpreter's final flush does not fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     finally:
         store.close()
 

@@ -5,6 +5,8 @@ merged with rollups, periods without data left out."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -260,3 +262,25 @@ def test_history_command_usage_errors(cli: Any, tmp_path: Path, argv: list[str],
     code, out, err = cli(*argv, "--config", str(tmp_path / "absent.toml"))
     assert (code, out) == (2, "")
     assert says in err
+
+
+def test_history_into_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
+    """`r2tui history … | head`: the reader leaves early; no traceback, exit 0."""
+    config = _seeded_config(tmp_path)
+    st = open_store(f"sqlite:///{tmp_path / 'cli.db'}")
+    try:  # 720 hourly points: more than the 8 KB stdout buffer, so a write meets EPIPE
+        hour = int(datetime.now(UTC).timestamp()) // H * H
+        for i in range(720):
+            put(st, hour - i * H, "stored_bytes", float(i))
+    finally:
+        st.close()
+    script = Path(sys.executable).with_name("r2tui")
+    proc = subprocess.Popen([str(script), "history", "total_bytes", "--range", "30d",
+                             "--config", config], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # before the program writes a byte
+    err = proc.stderr.read().decode()
+    proc.stderr.close()
+    assert proc.wait(timeout=60) == 0, err
+    assert "Traceback" not in err and "BrokenPipe" not in err
