@@ -30,19 +30,6 @@ REFRESH_STEPS = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 300.0)
 COLLECT_NOW = ("collect_metrics", "inventory")
 
 
-def every_binding() -> list[tuple[str, Binding]]:
-    """keymap.all_bindings plus the Metrics pane's and the history screen's, each
-    id once (so nothing doubles once keymap.py lists them itself)."""
-    out = all_bindings()
-    seen = {b.id for _, b in out}
-    for where, cls in (("metrics pane", MetricsPane), ("history screen", HistoryScreen)):
-        for b in cls.BINDINGS:
-            if isinstance(b, Binding) and b.id and b.id not in seen:
-                out.append((where, b))
-                seen.add(b.id)
-    return out
-
-
 class KeyActions:
     """Mixed into the app: help, collect now, pause, refresh pace, zoom, focus, history."""
 
@@ -72,7 +59,7 @@ class KeyActions:
 
     def action_help(self) -> None:
         rows = []
-        for where, b in every_binding():
+        for where, b in all_bindings():
             keys = self._keymap.get(b.id or "", b.key)
             shown = ", ".join(self.get_key_display(Binding(k.strip(), "")) for k in keys.split(","))
             desc = b.description + (f": {b.tooltip}" if b.tooltip else "")
@@ -176,7 +163,7 @@ class KeyActions:
         """Every binding by name. Pane and table actions act on the focused table
         when there is one, else on the storage pane's bucket table; the history
         screen's keys are offered while it is open."""
-        for where, b in every_binding():
+        for where, b in all_bindings():
             if b.id is None or b.action == "quit":
                 continue
             if where == "history screen":
