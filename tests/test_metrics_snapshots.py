@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from metrics_data import BUCKETS, FakeLoader, fake_dashboard
 from test_metrics_pane import make_app
-from test_tui import SIZE, wait_for
+from test_tui import SIZE, settled, wait_for
 from tui_data import fill
 
 from r2tui.metrics import CATALOG
@@ -23,8 +23,7 @@ def filled(store: Store) -> Store:
 
 
 async def _loaded(pilot) -> None:  # type: ignore[no-untyped-def]
-    await wait_for(pilot, lambda: pilot.app.dashboard is not None)
-    await pilot.pause(0.2)
+    await settled(pilot)
 
 
 async def _zoom_metrics(pilot) -> None:  # type: ignore[no-untyped-def]

@@ -4,7 +4,7 @@ review the diff in snapshot_report.html and re-record with --snapshot-update."""
 from __future__ import annotations
 
 import pytest
-from test_tui import SIZE, quiet_app, wait_for
+from test_tui import SIZE, quiet_app, settled
 from tui_data import fill
 
 from r2tui.store import Store
@@ -17,8 +17,7 @@ def filled(store: Store) -> Store:
 
 
 async def _loaded(pilot) -> None:  # type: ignore[no-untyped-def]
-    await wait_for(pilot, lambda: pilot.app.dashboard is not None)
-    await pilot.pause(0.2)
+    await settled(pilot)
 
 
 def test_main_screen(snap_compare, filled: Store) -> None:  # type: ignore[no-untyped-def]

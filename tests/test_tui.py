@@ -34,6 +34,18 @@ async def wait_for(pilot, condition, timeout: float = 15.0) -> None:  # type: ig
     raise AssertionError("condition not reached in time")
 
 
+async def settled(pilot) -> None:  # type: ignore[no-untyped-def]
+    """The first store read shown and every table sized. A DataTable measures its
+    columns on an idle moment after rows arrive; a snapshot taken before that, on
+    a busy machine, catches columns still at their headers' width."""
+    from textual.widgets import DataTable
+
+    await wait_for(pilot, lambda: pilot.app.dashboard is not None)
+    await wait_for(pilot, lambda: not any(
+        t._require_update_dimensions for t in pilot.app.query(DataTable)))
+    await pilot.pause(0.2)
+
+
 def rows(app: R2App, table_id: str) -> list[list[str]]:
     table = app.query_one(f"#{table_id}", FilterTable).table
     return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
