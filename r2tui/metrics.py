@@ -31,6 +31,9 @@ ANALYTICS_COUNTERS = ("requests", "class_a_requests", "class_b_requests", "uploa
                       "download_requests", "error_requests", "denied_requests")
 ANALYTICS_GAUGES = ("stored_objects", "stored_bytes", "pending_uploads")
 ANALYTICS_SERIES = ANALYTICS_COUNTERS + ANALYTICS_GAUGES
+# The ranges a chart or `r2tui history` can show, and how long each is.
+RANGES: dict[str, int] = {"1h": HOUR, "24h": DAY, "7d": 7 * DAY, "30d": 30 * DAY,
+                          "90d": 90 * DAY, "1y": 365 * DAY}
 PROBE_LATENCY_SERIES = ("probe_put_ms", "probe_get_ms", "probe_head_ms", "probe_delete_ms",
                         "endpoint_ms")
 

@@ -24,7 +24,12 @@ from typing import Any
 from r2tui.config.model import Secret
 from r2tui.observations import OperationGroup, StorageSnapshot
 from r2tui.sources.analytics import AnalyticsClient
-from r2tui.sources.graphql_queries import OPERATIONS_DATASET, STORAGE_DATASET
+from r2tui.sources.graphql_queries import (
+    OPERATIONS_DATASET,
+    STORAGE_DATASET,
+    operation_row,
+    storage_row,
+)
 
 TOKEN = "peer-token-5ecret-do-not-print"
 ACCOUNT = "0123456789abcdef0123456789abcdef"
@@ -52,25 +57,8 @@ class Seen:
         return _epoch(self.variables["start"]), _epoch(self.variables["end"])
 
 
-def iso_hour(epoch: int) -> str:
-    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def _epoch(text: str) -> int:
     return int(datetime.fromisoformat(text).timestamp())
-
-
-def operation_row(g: OperationGroup) -> dict[str, Any]:
-    return {"sum": {"requests": g.requests},
-            "dimensions": {"bucketName": g.bucket, "actionType": g.action,
-                           "actionStatus": g.status, "responseStatusCode": g.code,
-                           "datetimeHour": iso_hour(g.hour)}}
-
-
-def storage_row(s: StorageSnapshot) -> dict[str, Any]:
-    return {"max": {"objectCount": s.objects, "uploadCount": s.pending_uploads,
-                    "payloadSize": s.payload_bytes, "metadataSize": s.metadata_bytes},
-            "dimensions": {"bucketName": s.bucket, "datetimeHour": iso_hour(s.hour)}}
 
 
 def answer(dataset: str, rows: list[dict[str, Any]], errors: Any = None) -> dict[str, Any]:

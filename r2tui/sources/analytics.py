@@ -19,7 +19,6 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any, TypeVar
 from urllib.parse import urlparse
 
@@ -44,6 +43,7 @@ from r2tui.sources.analytics_answer import (
     _snapshot,
 )
 from r2tui.sources.errors import Cancelled
+from r2tui.sources.graphql_queries import rfc3339
 
 __all__ = ["AnalyticsAuthError", "AnalyticsClient", "AnalyticsError", "AnalyticsMalformed",
            "AnalyticsRateLimited", "AnalyticsTruncated", "AnalyticsUnavailable",
@@ -58,10 +58,6 @@ _AUTH_WORDS = ("not authorized", "unauthorized", "authentication", "forbidden", 
                "access denied")
 _AUTH_CODES = {"authz", "authn", "unauthorized", "unauthenticated", "forbidden"}
 _RATE_WORDS = ("rate limit", "rate-limit", "budget", "too many requests")
-
-
-def rfc3339(epoch: int) -> str:
-    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class AnalyticsClient:

@@ -15,6 +15,11 @@ Storage row: ``{"max": {"objectCount", "uploadCount", "payloadSize",
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from typing import Any
+
+from r2tui.observations import OperationGroup, StorageSnapshot
+
 OPERATIONS_DATASET = "r2OperationsAdaptiveGroups"
 STORAGE_DATASET = "r2StorageAdaptiveGroups"
 PAGE_LIMIT = 10_000  # the datasets' maxPageSize
@@ -52,3 +57,23 @@ query R2Storage($accountTag: string!, $start: Time!, $end: Time!, $limit: uint64
   }
 }
 """.strip()
+
+
+def rfc3339(epoch: int) -> str:
+    """How the API writes times: "2026-11-29T04:00:00Z"."""
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def operation_row(g: OperationGroup) -> dict[str, Any]:
+    """One operations row as the API answers it (the demo serves these)."""
+    return {"sum": {"requests": g.requests},
+            "dimensions": {"bucketName": g.bucket, "actionType": g.action,
+                           "actionStatus": g.status, "responseStatusCode": g.code,
+                           "datetimeHour": rfc3339(g.hour)}}
+
+
+def storage_row(s: StorageSnapshot) -> dict[str, Any]:
+    """One storage row as the API answers it."""
+    return {"max": {"objectCount": s.objects, "uploadCount": s.pending_uploads,
+                    "payloadSize": s.payload_bytes, "metadataSize": s.metadata_bytes},
+            "dimensions": {"bucketName": s.bucket, "datetimeHour": rfc3339(s.hour)}}

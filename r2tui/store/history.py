@@ -37,15 +37,13 @@ from dataclasses import dataclass
 from peewee import SQL, fn
 
 from r2tui.config.model import Retention
-from r2tui.metrics import ACCOUNT, CATALOG, DAY, HOUR, Metric
+from r2tui.metrics import ACCOUNT, CATALOG, DAY, HOUR, RANGES, Metric
 from r2tui.store import state
-from r2tui.store.models import Bucket, Sample, SampleDaily, SampleHourly
-from r2tui.store.readings import p95
+from r2tui.store.models import Sample, SampleDaily, SampleHourly
+from r2tui.store.readings import p95, series_buckets
 from r2tui.store.rollups import RAW_KEPT_FROM, floor
 from r2tui.store.views import Series
 
-RANGES: dict[str, int] = {"1h": HOUR, "24h": DAY, "7d": 7 * DAY, "30d": 30 * DAY,
-                          "90d": 90 * DAY, "1y": 365 * DAY}
 PREFERRED: dict[str, str] = {"1h": "raw", "24h": "hour", "7d": "hour", "30d": "hour",
                              "90d": "day", "1y": "day"}
 RESOLUTIONS = ("raw", "hour", "day")  # finest first
@@ -141,17 +139,13 @@ def points(account: str, m: Metric, bucket: str, resolution: str, start: int, en
     return out
 
 
-def _scope(account: str, m: Metric, bucket: str) -> list[str] | None:
-    """Which buckets' series to read; None for all of them. The account's mean
-    and p95 span every bucket; listing them (rather than no filter) lets the
-    (account, metric, bucket, ts) index seek each series' range instead of
-    scanning the metric's whole history."""
+def _scope(account: str, m: Metric, bucket: str) -> list[str]:
+    """Which buckets' series to read. The account's mean and p95 span every
+    bucket's probes; listing them lets the (account, metric, bucket, ts) index
+    seek each series' range instead of walking the metric's whole history."""
     if bucket != ACCOUNT or m.calc not in ("mean", "p95"):
         return [bucket]
-    names = [b for (b,) in Bucket.select(Bucket.name).where(Bucket.account == account)
-             .tuples()]
-    # Before the first inventory the bucket table is empty: read without a filter.
-    return [ACCOUNT, *names] if names else None
+    return series_buckets(account, m.reads)
 
 
 def _where(model: type, account: str, m: Metric, buckets: list[str] | None,
@@ -159,7 +153,7 @@ def _where(model: type, account: str, m: Metric, buckets: list[str] | None,
     cond = [model.account == account, model.metric.in_(list(m.reads)), model.ts >= lo,
             model.ts <= hi if closed else model.ts < hi]
     if buckets is not None:
-        cond.append(model.bucket.in_(buckets) if len(buckets) > 1 else model.bucket == buckets[0])
+        cond.append(model.bucket == buckets[0] if len(buckets) == 1 else model.bucket.in_(buckets))
     return cond
 
 

@@ -126,7 +126,8 @@ def _series_keys(account: str) -> dict[str, set[str]]:
     return out
 
 
-def _buckets(account: str, series: tuple[str, ...]) -> list[str]:
+def series_buckets(account: str, series: tuple[str, ...]) -> list[str]:
+    """The buckets (\"*\" included) that have samples of any of `series`."""
     return [b for (b,) in fetch(SeriesKey.select(SeriesKey.bucket).distinct()
                                 .where(SeriesKey.account == account,
                                        SeriesKey.metric.in_(series)).order_by(SeriesKey.bucket))]
@@ -137,7 +138,7 @@ def series_filter(account: str, series: tuple[str, ...]) -> Expression:
     index (account, metric, bucket, ts) then seeks each series' time range
     instead of walking all its samples."""
     return ((Sample.account == account) & Sample.metric.in_(series)
-            & Sample.bucket.in_(_buckets(account, series)))
+            & Sample.bucket.in_(series_buckets(account, series)))
 
 
 # Where the newest sample is looked for first: gauges are written hourly

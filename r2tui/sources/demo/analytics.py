@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from datetime import UTC, datetime
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -21,10 +21,16 @@ from r2tui.sources.demo.history import (
     DemoAnalytics,
     bucket_totals,
 )
-from r2tui.sources.graphql_queries import OPERATIONS_DATASET, PAGE_LIMIT, STORAGE_DATASET
+from r2tui.sources.graphql_queries import (
+    OPERATIONS_DATASET,
+    PAGE_LIMIT,
+    STORAGE_DATASET,
+    operation_row,
+    storage_row,
+)
 
 __all__ = ["ACCESS_BURST_BUCKET", "ERROR_BURST_BUCKET", "GRAPHQL_PATH", "DemoAnalytics",
-           "DemoGraphQLServer", "bucket_totals", "format_time", "parse_time"]
+           "DemoGraphQLServer", "bucket_totals", "parse_time"]
 
 log = logging.getLogger(__name__)
 GRAPHQL_PATH = "/client/v4/graphql"
@@ -38,10 +44,6 @@ def parse_time(value: object) -> float:
     if t.tzinfo is None:
         raise ValueError(f"time {value!r} has no time zone")
     return t.timestamp()
-
-
-def format_time(epoch: int) -> str:
-    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class GraphQLError(Exception):
@@ -142,17 +144,10 @@ class DemoGraphQLServer:
         return {"data": {"viewer": {"accounts": [{dataset: rows[:limit]}]}}, "errors": None}
 
     def _operation_rows(self, start: float, end: float) -> list[dict[str, Any]]:
-        return [{"sum": {"requests": g.requests},
-                 "dimensions": {"bucketName": g.bucket, "actionType": g.action,
-                                "actionStatus": g.status, "responseStatusCode": g.code,
-                                "datetimeHour": format_time(g.hour)}}
-                for g in self.analytics.operations(start, end)]
+        return [operation_row(g) for g in self.analytics.operations(start, end)]
 
     def _storage_rows(self, start: float, end: float) -> list[dict[str, Any]]:
-        return [{"max": {"objectCount": s.objects, "uploadCount": s.pending_uploads,
-                         "payloadSize": s.payload_bytes, "metadataSize": s.metadata_bytes},
-                 "dimensions": {"bucketName": s.bucket, "datetimeHour": format_time(s.hour)}}
-                for s in self.analytics.storage(start, end)]
+        return [storage_row(s) for s in self.analytics.storage(start, end)]
 
 
 def _errors(message: str, code: int | None = None) -> dict[str, Any]:

@@ -20,14 +20,13 @@ from textual.worker import get_current_worker
 from textual_plotext import PlotextPlot
 
 from r2tui.metrics import ACCOUNT, CATALOG
+from r2tui.metrics import RANGES as METRIC_RANGES
 from r2tui.store.views import Series
 from r2tui.tui.widgets.card import metric_title, metric_value
 
 Loader = Callable[[str, str, str], Series]
 
-# The same ranges as r2tui.store.history.RANGES; kept here so the screen does
-# not import the store (the app may pass its own).
-RANGES = ("1h", "24h", "7d", "30d", "90d", "1y")
+RANGES = tuple(METRIC_RANGES)
 RESOLUTION_WORDS = {"raw": "every sample", "hour": "hourly", "day": "daily"}
 BYTE_UNITS = ("B", "KB", "MB", "GB", "TB", "PB")  # decimal, as units.human_bytes
 
