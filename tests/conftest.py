@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 from graphql_peer import GraphQLPeer, Sleeps
+from tui_data import fill
 
 from r2tui import runtime
 from r2tui.cli import main
@@ -211,3 +212,10 @@ def peer() -> Iterator[GraphQLPeer]:
     """An empty loopback GraphQL endpoint; tests fill its rows or script answers."""
     with GraphQLPeer() as p:
         yield p
+
+
+@pytest.fixture
+def filled(store: Store) -> Store:
+    """A store holding tui_data's fixed buckets, probes and events (TUI tests)."""
+    fill(store)
+    return store

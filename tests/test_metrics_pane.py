@@ -16,7 +16,7 @@ from test_tui import SIZE, wait_for
 from textual.command import CommandPalette
 from textual.widgets import Sparkline, Static
 from textual_plotext import PlotextPlot
-from tui_data import NOW, fill
+from tui_data import NOW
 
 from r2tui.config import Secret
 from r2tui.metrics import ACCOUNT, CATALOG
@@ -27,12 +27,6 @@ from r2tui.tui.panes.metrics import MetricsPane
 from r2tui.tui.screens.help import HelpScreen
 from r2tui.tui.screens.history import HistoryScreen, byte_scale
 from r2tui.tui.widgets.card import Card, metric_title, metric_value, trend_text
-
-
-@pytest.fixture
-def filled(store: Store) -> Store:
-    fill(store)
-    return store
 
 
 def make_app(store: Store, token: bool = False) -> R2App:

@@ -9,17 +9,10 @@ import pytest
 from metrics_data import BUCKETS, FakeLoader, fake_dashboard
 from test_metrics_pane import make_app
 from test_tui import SIZE, settled, wait_for
-from tui_data import fill
 
 from r2tui.metrics import CATALOG
 from r2tui.store import Store
 from r2tui.tui.screens.history import HistoryScreen
-
-
-@pytest.fixture
-def filled(store: Store) -> Store:
-    fill(store)
-    return store
 
 
 async def _loaded(pilot) -> None:  # type: ignore[no-untyped-def]

@@ -3,17 +3,9 @@ review the diff in snapshot_report.html and re-record with --snapshot-update."""
 
 from __future__ import annotations
 
-import pytest
 from test_tui import SIZE, quiet_app, settled
-from tui_data import fill
 
 from r2tui.store import Store
-
-
-@pytest.fixture
-def filled(store: Store) -> Store:
-    fill(store)
-    return store
 
 
 async def _loaded(pilot) -> None:  # type: ignore[no-untyped-def]

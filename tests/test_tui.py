@@ -13,7 +13,7 @@ import pytest
 from conftest import account_for, make_config
 from textual.command import CommandPalette
 from textual.widgets import Input, TabbedContent
-from tui_data import BUCKETS, NOW, TOTAL_OBJECTS, fill
+from tui_data import BUCKETS, NOW, TOTAL_OBJECTS
 
 from r2tui.config import ConfigError
 from r2tui.store import Store, queries
@@ -49,12 +49,6 @@ async def settled(pilot) -> None:  # type: ignore[no-untyped-def]
 def rows(app: R2App, table_id: str) -> list[list[str]]:
     table = app.query_one(f"#{table_id}", FilterTable).table
     return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
-
-
-@pytest.fixture
-def filled(store: Store) -> Store:
-    fill(store)
-    return store
 
 
 def closed_port() -> int:
