@@ -18,8 +18,10 @@ import threading
 from collections import deque
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from peers import LoopbackHTTP
 
 from r2tui.config.model import Secret
 from r2tui.observations import OperationGroup, StorageSnapshot
@@ -75,7 +77,7 @@ REFUSED_BODY = {"success": False, "errors": [{"code": 10000, "message": "Authent
                 "messages": [], "result": None}
 
 
-class GraphQLPeer:
+class GraphQLPeer(LoopbackHTTP):
     def __init__(self, operations: list[OperationGroup] | None = None,
                  storage: list[StorageSnapshot] | None = None, *, token: str = TOKEN,
                  account_id: str = ACCOUNT, refuse: str = "http") -> None:
@@ -110,12 +112,7 @@ class GraphQLPeer:
             def log_message(self, *_: object) -> None:  # keep test output clean
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.port = self.server.server_address[1]
-        # A short poll: shutdown() waits up to one poll interval.
-        self._thread = threading.Thread(target=self.server.serve_forever, args=(0.05,),
-                                        name="graphql-peer", daemon=True)
+        super().__init__(Handler, "graphql-peer")
 
     @property
     def url(self) -> str:
@@ -165,15 +162,6 @@ class GraphQLPeer:
         shape = operation_row if dataset == OPERATIONS_DATASET else storage_row
         picked = sorted((r for r in held if start <= r.hour < end), key=lambda r: r.hour)
         return reply(200, answer(dataset, [shape(r) for r in picked[:limit]]))
-
-    def __enter__(self) -> GraphQLPeer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self._thread.join(timeout=2)
 
 
 # ---- for the client's tests ------------------------------------------------------

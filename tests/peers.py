@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 
 def closed_port() -> int:
@@ -68,7 +68,29 @@ def _error_xml(code: str, message: str) -> bytes:
             f"<Message>{message}</Message><RequestId>peer-1</RequestId></Error>").encode()
 
 
-class ErrorS3Server:
+class LoopbackHTTP:
+    """An HTTP server on 127.0.0.1 in a daemon thread, for a handler class; a
+    context manager that starts and stops it."""
+
+    def __init__(self, handler: type[BaseHTTPRequestHandler], name: str) -> None:
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        # A short poll: shutdown() waits up to one poll interval.
+        self._thread = threading.Thread(target=self.server.serve_forever, args=(0.05,),
+                                        name=name, daemon=True)
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self._thread.join(timeout=2)
+
+
+class ErrorS3Server(LoopbackHTTP):
     """Answers every request, whatever its method and path, with one S3 error."""
 
     def __init__(self, status: int = 403, code: str = "AccessDenied",
@@ -97,25 +119,11 @@ class ErrorS3Server:
             def log_message(self, *_: object) -> None:  # keep test output clean
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.port = self.server.server_address[1]
-        # A short poll: shutdown() waits up to one poll interval.
-        self._thread = threading.Thread(target=self.server.serve_forever, args=(0.05,),
-                                        name="s3-error-peer", daemon=True)
+        super().__init__(Handler, "s3-error-peer")
 
     @property
     def endpoint(self) -> str:
         return f"http://127.0.0.1:{self.port}"
-
-    def __enter__(self) -> ErrorS3Server:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self._thread.join(timeout=2)
 
 
 @contextmanager
