@@ -147,8 +147,13 @@ async def test_ui_answers_while_a_job_hangs(store: Store) -> None:
             await pilot.press("question_mark")
             assert isinstance(app.screen, HelpScreen)
             await pilot.press("escape")
-            # Three keys answered while the job waits: the loop was never blocked.
-            assert time.perf_counter() - t0 < 2.0
+            # Three keys answered while the job still waits: the loop was never
+            # blocked. The job's request would hang until the 10 s read timeout, so
+            # the bound is well below it; the wall time of three presses on a busy
+            # 2-core machine (collector start-up importing on worker threads) is
+            # about 1 s alone and has reached 2.2 s in a full run.
+            assert "inventory" in app.local_running
+            assert time.perf_counter() - t0 < 5.0
             assert app.header_state().state == "running"
     finally:
         server.close()
