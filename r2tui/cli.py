@@ -10,10 +10,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-from r2tui import __version__, paths
+from r2tui import __version__, estimate, paths
 from r2tui.config import JOB_NAMES, Config, ConfigError, load_config, resolve_config_path
+from r2tui.config.load import load_pricing
 from r2tui.config.template import STARTER
 from r2tui.metrics import CATALOG
+from r2tui.reports import cli as report_cli
 from r2tui.runtime import setup_logging, with_demo_account
 from r2tui.store import Store, StoreError, open_store, redact_url
 
@@ -76,6 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
     locate = sub.add_parser("locate", parents=[common],
                             help="print where config, store, logs and reports live")
     locate.add_argument("--json", action="store_true")
+    estimate.add_parser(sub, common)
+    report_cli.add_parser(sub, common)
     return parser
 
 
@@ -83,6 +87,16 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        # `r2tui history … | head`: the reader has all it wanted. Point stdout at
+        # nothing so the interpreter's final flush does not fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     level = os.environ.get("R2TUI_LOG_LEVEL", "INFO").upper()
     if level not in LOG_LEVELS:
@@ -105,6 +119,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _config_init(args) if args.config_command == "init" else _config_check(args)
         if command == "locate":
             return _locate(args)
+        if command == "estimate":
+            return estimate.run(args, load_pricing(args.config))
         config = load_config(args.config, args.db, demo=args.demo)
         if args.account and not args.demo:
             _check_account(config, args.account)
@@ -124,12 +140,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _status(args, config, store)
         if command == "history":
             return _history(args, config, store)
+        if command == "report":
+            return report_cli.run(args, config, store)
         return _tui(args, config, store)
-    except BrokenPipeError:
-        # `r2tui history … | head`: the reader has all it wanted. Point stdout at
-        # nothing so the interpreter's final flush does not fail again.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return EXIT_OK
     finally:
         store.close()
 
@@ -226,8 +239,8 @@ def _status(args: argparse.Namespace, config: Config, store: Store) -> int:
         from r2tui.sources.demo import DEMO_QUOTA
         quota = DEMO_QUOTA
     analytics = config.demo or (not isinstance(account, str) and account.has_analytics)
-    doc = dashboard_doc(queries.dashboard(name, quota, analytics=analytics, tz=config.timezone),
-                        demo=config.demo)
+    doc = dashboard_doc(queries.dashboard(name, quota, analytics=analytics, tz=config.timezone,
+                                          prices=config.pricing), demo=config.demo)
     if args.json:
         print(json.dumps(doc, indent=2, ensure_ascii=False))
     else:
@@ -299,6 +312,14 @@ def _status_text(doc: dict) -> str:
     if not m.get("analytics", {}).get("configured", True):
         lines.append("analytics: no API token; uploads, downloads, error rate and failed "
                      "access need one (Account Analytics: Read)")
+    k = doc["costs"]
+    if k and k["computed_at"]:
+        low, high = k["forecast_range_usd"]
+        lines.append(f"cost: ${k['month_to_date_usd']:,.2f} this month so far, forecast "
+                     f"${k['forecast_month_usd']:,.2f} (${low:,.2f}–${high:,.2f})"
+                     + ("" if k["requests_known"] else "; storage only (no request counts)"))
+    else:
+        lines.append("cost: not calculated yet (`r2tui collect --once --job calculate_costs`)")
     return "\n".join(lines)
 
 

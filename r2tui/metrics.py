@@ -34,6 +34,18 @@ ANALYTICS_SERIES = ANALYTICS_COUNTERS + ANALYTICS_GAUGES
 # The ranges a chart or `r2tui history` can show, and how long each is.
 RANGES: dict[str, int] = {"1h": HOUR, "24h": DAY, "7d": 7 * DAY, "30d": 30 * DAY,
                           "90d": 90 * DAY, "1y": 365 * DAY}
+# What the calculate_costs job stores at each run, all at the run's time ("last"
+# gauges), per bucket and for the account; daily_cost_usd is apart: one sample a
+# UTC day. The cost view reads exactly these.
+COST_GAUGES = ("monthly_cost_usd", "cost_storage_usd", "cost_requests_usd",
+               "cost_retrieval_usd", "forecast_month_usd", "today_cost_usd",
+               "baseline_cost_usd", "daily_cost_increase_pct", "ia_saving_usd",
+               "standard_saving_usd", "daily_average_usd", "forecast_low_usd",
+               "forecast_high_usd", "last_month_usd", "free_storage_runs_out_at",
+               "free_class_a_runs_out_at", "free_class_b_runs_out_at", "has_request_counts")
+USAGE_SERIES = ("usage_standard_gb_month", "usage_standard_class_a", "usage_standard_class_b",
+                "usage_ia_gb_month", "usage_ia_class_a", "usage_ia_class_b",
+                "usage_ia_retrieval_gb")
 PROBE_LATENCY_SERIES = ("probe_put_ms", "probe_get_ms", "probe_head_ms", "probe_delete_ms",
                         "endpoint_ms")
 
@@ -44,7 +56,7 @@ class Metric:
     unit: str
     calc: str  # last | sum | today | ratio | mean | p95
     help: str
-    source: str  # analytics | inventory | probe | check | monitor
+    source: str  # analytics | inventory | probe | check | monitor | costs
     series: tuple[str, ...] = ()  # stored series read; () means the metric's own name
     needs_token: bool = False  # only Cloudflare's analytics API can give it
     warn_above: float | None = None  # the product brief's warning thresholds
@@ -123,6 +135,22 @@ CATALOG: dict[str, Metric] = {
         _m("endpoint_ok", "bool", "last",
            "1 when the endpoint answered the last check (HeadBucket), else 0.", "check"),
         _m("endpoint_ms", "ms", "last", "Latency of the last endpoint check.", "check"),
+        # -- money, from the calculate_costs job (the store's usage through R2's price list)
+        _m("monthly_cost_usd", "USD", "last",
+           "This month's bill so far: free tier and rounding up applied (a bucket: its "
+           "share).", "costs"),
+        _m("forecast_month_usd", "USD", "last",
+           "The month's bill if requests keep the last 7 days' pace and storage stays.",
+           "costs"),
+        _m("daily_average_usd", "USD", "last",
+           "The month to date over the days elapsed.", "costs"),
+        _m("daily_cost_usd", "USD", "last",
+           "What each UTC day added to the month's bill (one point a day).", "costs"),
+        _m("today_cost_usd", "USD", "last",
+           "The last 24 hours at list price (no free tier): what spikes compare.", "costs"),
+        _m("daily_cost_increase_pct", "%", "last",
+           "The last 24 hours' cost against the mean day of the 7 before, in percent.",
+           "costs"),
         # -- what r2tui itself spends
         _m("monitor_class_a_ops", "requests", "sum",
            "Class A requests r2tui itself made in the last hour (list pages, canary PUTs).",

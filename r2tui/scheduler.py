@@ -8,6 +8,7 @@ scheduler only launches jobs; each runs on a daemon thread of its own.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import signal
 import threading
@@ -17,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -29,6 +31,15 @@ from r2tui.store import queries, writes
 
 log = logging.getLogger(__name__)
 MISFIRE_GRACE_SECONDS = 300
+
+
+# Reports cover UTC days and months (as the daily rollups do), so their cron lines
+# are read in UTC: at local midnight ahead of UTC the month has not ended yet.
+UTC_JOBS = frozenset({"daily_report", "monthly_report"})
+
+
+def zone_for(job: str, tz: str) -> str:
+    return "UTC" if job in UTC_JOBS else tz
 
 
 def trigger_for(schedule: Schedule, tz: str) -> IntervalTrigger | CronTrigger:
@@ -63,6 +74,8 @@ class Collector:
         self.scheduler: BaseScheduler | None = None
         self._locks = {name: threading.Lock() for name in JOBS}
         self._running: set[str] = set()
+        self._succeeded: set[str] = set()  # jobs that succeeded in this process
+        self.follow = False  # run JobSpec.after followers: only while scheduling
         # A Condition, not ctx.stop: stop() sets that event first, so waiting on it
         # would return at once and spin until the jobs end.
         self._state_lock = threading.Condition()
@@ -76,16 +89,18 @@ class Collector:
     def scheduled_jobs(self) -> list[str]:
         return [n for n in self.ctx.config.schedules if JOBS[n].implemented]
 
-    def launch(self, name: str) -> None:
+    def launch(self, name: str, chain: bool = False) -> None:
         """Run a job on a daemon thread and return at once. Daemon, so a request
         stuck on a dead network can never keep the process from exiting once
         stop() has waited its time."""
-        threading.Thread(target=self.run, args=(name,), name=f"job-{name}",
+        threading.Thread(target=self.run, args=(name, chain), name=f"job-{name}",
                          daemon=True).start()
 
-    def run(self, name: str) -> JobResult | None:
+    def run(self, name: str, chain: bool = False) -> JobResult | None:
         """Run a job now on this thread; None if it is already running or the
-        collector is stopping (a run queued just before stop() must not start)."""
+        collector is stopping (a run queued just before stop() must not start).
+        `chain`: its followers (JobSpec.after) run after this success too, not
+        only after the first (a user's "collect now" wants fresh costs)."""
         if self.ctx.stop.is_set():
             return None
         lock = self._locks[name]
@@ -109,6 +124,11 @@ class Collector:
                 self.on_result(result)
             except Exception:
                 log.exception("result callback failed for %s", name)
+        if (chain or self.follow) and result.ok and (chain or name not in self._succeeded):
+            self._succeeded.add(name)
+            for follower in self.scheduled_jobs():
+                if name in JOBS[follower].after:
+                    self.launch(follower, chain=True)  # and its own followers
         return result
 
     def plan(self) -> dict[str, datetime | None]:
@@ -125,7 +145,7 @@ class Collector:
         for name in self.scheduled_jobs():
             schedule = cfg.schedules[name]
             last = self._last_success(name)
-            if is_due(schedule, cfg.timezone, last, now):
+            if is_due(schedule, zone_for(name, cfg.timezone), last, now):
                 first[name] = datetime.now(UTC)
             elif schedule.seconds is not None and last is not None:
                 # Relative to the context's clock, which tests may fix.
@@ -144,7 +164,8 @@ class Collector:
             kwargs: dict[str, Any] = {}
             if plan.get(name) is not None:
                 kwargs["next_run_time"] = plan[name]
-            scheduler.add_job(self.launch, trigger_for(cfg.schedules[name], cfg.timezone),
+            scheduler.add_job(self.launch,
+                              trigger_for(cfg.schedules[name], zone_for(name, cfg.timezone)),
                               args=[name], id=name, name=name, **kwargs)
         return scheduler
 
@@ -165,6 +186,7 @@ class Collector:
         thread to keep store reads off the loop."""
         scheduler = AsyncIOScheduler(job_defaults=self._defaults(), timezone=UTC)
         self.scheduler = self._configure(scheduler, plan)
+        self.follow = True
         scheduler.start()
 
     def pause(self) -> None:
@@ -194,11 +216,20 @@ class Collector:
         """Headless: block until Ctrl-C or SIGTERM, then stop cleanly."""
         scheduler = BlockingScheduler(job_defaults=self._defaults(), timezone=UTC)
         self.scheduler = self._configure(scheduler)
+        self.follow = True
+
+        def shut() -> None:
+            with contextlib.suppress(SchedulerNotRunningError):  # a second signal
+                scheduler.shutdown(wait=False)
 
         def on_signal(signum: int, _frame: object) -> None:
             log.info("signal %s: stopping", signum)
             self.ctx.stop.set()
-            scheduler.shutdown(wait=False)
+            # Not here: the handler may run inside the scheduler's own loop, on this
+            # thread, holding its (reentrant) job store lock; a shutdown from here
+            # empties the store under the loop, which then fails looking a job up.
+            # From another thread it waits for the loop to let go of the lock.
+            threading.Thread(target=shut, name="shutdown", daemon=True).start()
 
         previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
         try:

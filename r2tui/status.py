@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from r2tui.metrics import ACCOUNT, describe
+from r2tui.pricing import to_cents
 from r2tui.store.queries import (
     REPORTED,
     ActivityRow,
@@ -17,6 +19,7 @@ from r2tui.store.queries import (
     StorageView,
     TallyRow,
 )
+from r2tui.store.views import CostsView
 
 
 def iso(ts: float | None) -> str | None:
@@ -124,6 +127,61 @@ def metrics_doc(d: Dashboard) -> dict[str, Any]:
     return doc
 
 
+def _usd(v: float | None) -> float | None:
+    """To the cent, half up as an invoice rounds: round() would give 1.00 for
+    $1.005, which a float holds as 1.00499…"""
+    return None if v is None else float(to_cents(Decimal(repr(v))))
+
+
+def costs_doc(c: CostsView) -> dict[str, Any]:
+    """The month in USD, to the cent (line items keep the exact amount: a single
+    Class A unit beyond the free tier is $4.50, a GB-month $0.015). Before the
+    first calculation every figure is null: a zero would look like a bill."""
+    if not c.has_data:
+        return {"computed_at": None, "month": iso(c.month_start),
+                **dict.fromkeys(("month_to_date_usd", "daily_average_usd",
+                                 "forecast_month_usd", "storage_usd", "requests_usd",
+                                 "retrieval_usd")),
+                "monitor_month_usd": round(c.monitor_month_usd, 6),
+                "prices_source": c.prices_source, "lines": [], "buckets": {},
+                "recommendations": []}
+    return {
+        "computed_at": iso(c.computed_at),
+        "month": iso(c.month_start),
+        "month_to_date_usd": _usd(c.month_to_date_usd),
+        "daily_average_usd": _usd(c.daily_average_usd),
+        "forecast_month_usd": _usd(c.forecast_month_usd),
+        "forecast_range_usd": [_usd(c.forecast_low_usd), _usd(c.forecast_high_usd)],
+        "storage_usd": _usd(c.storage_usd),
+        "requests_usd": _usd(c.requests_usd),
+        "retrieval_usd": _usd(c.retrieval_usd),
+        "last_month_usd": _usd(c.last_month_usd),
+        "change_vs_last_month_pct": None if c.change_pct is None else round(c.change_pct, 1),
+        "last_24h_usd": _usd(c.today_usd),
+        "daily_cost_increase_pct": None if c.increase_pct is None else round(c.increase_pct, 1),
+        "monitor_month_usd": round(c.monitor_month_usd, 6),
+        "requests_known": c.requests_known,
+        "prices_source": c.prices_source,
+        "lines": [{"item": x.item, "usage": round(x.usage, 6), "free": round(x.free, 6),
+                   "billable": x.billable, "usd": round(x.usd, 6)} for x in c.lines],
+        "daily": [{"day": iso(ts), "usd": round(v, 6)} for ts, v in c.daily],
+        "free_tier": [{"item": g.item, "used": round(g.used, 6), "allowance": g.allowance,
+                       "used_pct": round(g.used_pct, 1), "runs_out_at": iso(g.runs_out_at)}
+                      for g in c.free_tier],
+        "buckets": {b.name: {
+            "month_to_date_usd": _usd(b.month_to_date_usd), "storage_usd": _usd(b.storage_usd),
+            "requests_usd": _usd(b.requests_usd), "retrieval_usd": _usd(b.retrieval_usd),
+            "forecast_month_usd": _usd(b.forecast_month_usd),
+            "last_24h_usd": _usd(b.today_usd),
+            "daily_cost_increase_pct": None if b.increase_pct is None
+            else round(b.increase_pct, 1),
+            "ia_saving_usd": _usd(b.ia_saving_usd),
+            "standard_saving_usd": _usd(b.standard_saving_usd)} for b in c.buckets},
+        "recommendations": [{"kind": r.kind, "bucket": r.bucket, "text": r.text,
+                             "saving_usd": _usd(r.saving_usd)} for r in c.recommendations],
+    }
+
+
 def dashboard_doc(d: Dashboard, demo: bool = False) -> dict[str, Any]:
     return {
         "account": d.account,
@@ -133,7 +191,7 @@ def dashboard_doc(d: Dashboard, demo: bool = False) -> dict[str, Any]:
         "data_age_s": d.data_age_s,
         "collector": collector_doc(d.collector),
         "metrics": metrics_doc(d),
-        "costs": d.costs,
+        "costs": costs_doc(d.costs) if d.costs is not None else None,
         "storage": storage_doc(d.storage),
         "activity": activity_doc(d.activity),
         "alerts": d.alerts,

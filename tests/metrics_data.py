@@ -15,6 +15,7 @@ import pytest
 from tui_data import NOW
 
 from r2tui.metrics import ACCOUNT, CATALOG
+from r2tui.pricing import LIST_PRICES, PriceList
 from r2tui.store import queries
 from r2tui.store.views import Dashboard, MetricCard, MetricsView, Reading, Series
 
@@ -67,8 +68,8 @@ class FakeDashboard:
 
     def __call__(self, account: str, quota_bytes: int | None = None,
                  activity_limit: int = 200, now: float | None = None, *,
-                 analytics: bool = False, metrics_bucket: str = ACCOUNT, tz: str = "UTC"
-                 ) -> Dashboard:
+                 analytics: bool = False, metrics_bucket: str = ACCOUNT, tz: str = "UTC",
+                 prices: PriceList = LIST_PRICES) -> Dashboard:
         self.calls.append({"analytics": analytics, "metrics_bucket": metrics_bucket,
                            "tz": tz})
         now = NOW if now is None else now

@@ -98,11 +98,12 @@ def test_every_metric_is_computed_exactly(peer: GraphQLPeer, store: Store) -> No
     assert value("uploads_today") == 100 + 40 + 3 + 1 + 7
     assert value("uploads_today", "media") == 151
     assert value("downloads_today") == 500 + 86 + 20  # successful GetObject only
-    # The last complete hour, 14:00. Class A: Put 42 + Complete 3 + Copy 1 + List 2.
-    assert value("class_a_ops") == 48
-    # Class B: Get 500 + 15 + 12 + 86 + Head 60.
-    assert value("class_b_ops") == 673
-    assert value("requests_per_hour") == 48 + 673 + 5  # and 5 free DELETEs
+    # The last complete hour, 14:00. Class A, as billed: Put 42 + Complete 3 + Copy 1; the
+    # 2 Lists refused with 401 are not billed.
+    assert value("class_a_ops") == 46
+    # Class B: Get 500 + 15 + 86 + Head 60; the 12 GETs refused with 403 are not billed.
+    assert value("class_b_ops") == 661
+    assert value("requests_per_hour") == 48 + 673 + 5  # every request, and 5 free DELETEs
     # Errors: 2 (500) + 15 (404) + 12 (403) + 2 (401) = 31 of 726.
     assert value("error_rate_pct") == pytest.approx(100 * 31 / 726)
     assert value("error_rate_pct", "site") == pytest.approx(100 * 14 / 100)

@@ -8,13 +8,21 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from peewee import Database
+from peewee import Database, IntegrityError
 from playhouse.db_url import connect
 
 from r2tui.store import Store, open_store
 from r2tui.store.db import SQLITE_PRAGMAS, enable_wal
 from r2tui.store.migrations import LATEST, MIGRATIONS, current_version, migrate
-from r2tui.store.models import MODELS, Bucket, Event, Inventory, InventoryBreakdown, Sample
+from r2tui.store.models import (
+    MODELS,
+    Bucket,
+    Event,
+    Inventory,
+    InventoryBreakdown,
+    Sample,
+    StoredReport,
+)
 
 V1_TABLES = {"sample", "event", "job_run"}
 V2_TABLES = {"bucket", "inventory", "inventory_breakdown", "inventory_object"}
@@ -102,6 +110,28 @@ def test_from_previous_version_keeps_rows(url: str, db: Database) -> None:
         InventoryBreakdown.create(inventory=inv, dimension="extension", key=".jpg",
                                   objects=3, bytes=4)
         assert [b.key for b in Inventory.get().breakdowns] == [".jpg"]
+    finally:
+        store.close()
+
+
+def test_from_v3_adds_the_report_table(url: str, db: Database) -> None:
+    assert migrate(db, target=3) == [1, 2, 3]
+    assert "report" not in db.get_tables()
+    db.execute_sql("INSERT INTO sample (ts, account, bucket, metric, value) "
+                   "VALUES (100, 'acc', '*', 'total_bytes', 42.5)")
+    db.close()
+
+    store = open_store(url)
+    try:
+        assert versions(store.db) == list(range(1, LATEST + 1)) and LATEST >= 4
+        assert Sample.get().value == 42.5
+        StoredReport.create(account="acc", kind="daily", period_start=0, period_end=86400,
+                            generated_at=86430, body="{}")
+        assert StoredReport.get().format == "json"
+        # One report per account, kind, period and format.
+        with pytest.raises(IntegrityError):
+            StoredReport.create(account="acc", kind="daily", period_start=0,
+                                period_end=86400, generated_at=90000, body="{}")
     finally:
         store.close()
 

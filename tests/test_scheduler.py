@@ -23,7 +23,7 @@ from peers import Obj, collector_config, seed_bucket
 from r2tui.config import Schedule
 from r2tui.config.values import parse_schedule
 from r2tui.jobs import JobContext, JobResult
-from r2tui.scheduler import Collector, is_due
+from r2tui.scheduler import Collector, is_due, trigger_for
 from r2tui.sources import s3
 from r2tui.store import Store
 from r2tui.store.models import JobRun
@@ -303,7 +303,7 @@ def test_headless_collect_stops_cleanly(signum: int, tmp_path: Path, s3_backend:
         if proc.poll() is None:
             proc.kill()
             proc.communicate()
-    assert proc.returncode == 0, err
+    assert proc.returncode == 0, (proc.returncode, err)
     assert "Traceback" not in err
     assert "Ctrl-C stops" in err  # the start-up line
     runs = _rows(db, "SELECT job, finished_at, ok, error FROM job_run")
@@ -329,3 +329,43 @@ def test_plan_keeps_an_interval_cadence_across_restarts(store: Store) -> None:
     assert abs(plan["collect_metrics"].timestamp() - (wall + 200)) < 5
     assert plan["inventory"] is not None  # never ran: due now
     assert abs(plan["inventory"].timestamp() - wall) < 5
+
+
+def test_costs_follow_the_first_collection_while_scheduling(
+        s3_backend: Any, moto_endpoint: str, store: Store) -> None:
+    """At start-up every due job starts at once; costs computed beside the first
+    collection would miss what it brings, so its first success runs them again.
+    Only while scheduling: `collect --once` runs each job exactly once."""
+    seed_bucket(s3_backend, "solo", [Obj("a", 1, 1_700_000_000)])
+    results: list[JobResult] = []
+    done = threading.Event()
+
+    def seen(r: JobResult) -> None:
+        results.append(r)
+        if r.job == "calculate_costs":
+            done.set()
+
+    collector = _collector(store, moto_endpoint, on_result=seen,
+                           schedules={"collect_metrics": "5m", "calculate_costs": "6h"})
+    collector.run("collect_metrics")
+    assert not done.wait(0.5)  # not scheduling: no follower
+    collector.follow = True
+    collector.run("collect_metrics")
+    assert done.wait(10), [r.job for r in results]
+    assert [r.ok for r in results if r.job == "calculate_costs"] == [True]
+    done.clear()
+    collector.run("collect_metrics")  # only the first success is followed
+    assert not done.wait(0.5)
+    assert [r.job for r in results].count("calculate_costs") == 1
+
+
+def test_report_crons_are_read_in_utc() -> None:
+    """A monthly report at local midnight on the 1st in UTC+2 would run two hours
+    before the UTC month it covers has ended."""
+    from r2tui.scheduler import zone_for
+
+    schedule = _schedule("monthly_report", "0 0 1 * *")
+    trigger = trigger_for(schedule, zone_for("monthly_report", "Europe/Berlin"))
+    first = trigger.get_next_fire_time(None, datetime(2026, 11, 15, tzinfo=UTC))
+    assert first == datetime(2026, 12, 1, tzinfo=UTC)
+    assert zone_for("collect_metrics", "Europe/Berlin") == "Europe/Berlin"

@@ -24,6 +24,7 @@ from r2tui.config.model import (
     Schedule,
     Secret,
 )
+from r2tui.config.money import costs, pricing
 from r2tui.config.reader import Reader
 from r2tui.config.values import (
     parse_account_id,
@@ -32,10 +33,11 @@ from r2tui.config.values import (
     parse_size,
     parse_url,
 )
+from r2tui.pricing import PriceList
 
 TOP_KEYS = frozenset({
     "timezone", "refresh_seconds", "store", "schedule", "retention", "inventory", "s3",
-    "accounts", "keymap",
+    "accounts", "keymap", "pricing", "costs",
 })
 SECRET_FIELDS = ("access_key_id", "secret_access_key", "api_token")
 # When an account names no source for a secret, these environment variables are read.
@@ -68,19 +70,7 @@ def load_config(config_path: str | None = None, db_url: str | None = None,
     env = os.environ if env is None else env
     path, named = resolve_config_path(config_path, env)
     problems: list[Problem] = []
-    data: dict = {}
-    if path.exists():
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError([Problem(str(path), "(syntax)", f"not valid TOML: {exc}")]) from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError([Problem(str(path), "(file)", f"cannot read: {exc}")]) from None
-    elif named:
-        raise ConfigError([Problem(
-            str(path), "(file)",
-            "no such file; create one with `r2tui config init --path PATH`",
-        )])
+    data = _read(path, named)
     file_path = path if path.exists() else None
     root = Reader(source_name(file_path), data, "", problems)
     root.check_known(TOP_KEYS)
@@ -114,10 +104,43 @@ def load_config(config_path: str | None = None, db_url: str | None = None,
         s3=_s3(root.sub("s3")),
         keymap=_keymap(root.sub("keymap")),
         demo=demo,
+        pricing=pricing(root.sub("pricing"), file_path),
+        costs=costs(root.sub("costs")),
     )
     if problems:
         raise ConfigError(problems)
     return config
+
+
+def load_pricing(config_path: str | None = None, env: Mapping[str, str] | None = None
+                 ) -> PriceList:
+    """The config file's prices alone: a price estimate needs no account, so
+    credentials unset in this shell must not stand in its way."""
+    path, named = resolve_config_path(config_path, os.environ if env is None else env)
+    file_path = path if path.exists() else None
+    problems: list[Problem] = []
+    root = Reader(source_name(file_path), _read(path, named), "", problems)
+    prices = pricing(root.sub("pricing"), file_path)
+    if problems:
+        raise ConfigError(problems)
+    return prices
+
+
+def _read(path: Path, named: bool) -> dict:
+    """The file's TOML; nothing when it does not exist and the user did not name it."""
+    if path.exists():
+        try:
+            return tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError([Problem(str(path), "(syntax)", f"not valid TOML: {exc}")]) from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError([Problem(str(path), "(file)", f"cannot read: {exc}")]) from None
+    if named:
+        raise ConfigError([Problem(
+            str(path), "(file)",
+            "no such file; create one with `r2tui config init --path PATH`",
+        )])
+    return {}
 
 
 def _store_url(root: Reader, env: Mapping[str, str], db_url: str | None, demo: bool,

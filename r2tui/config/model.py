@@ -6,6 +6,8 @@ import fnmatch
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from r2tui.pricing import LIST_PRICES, PriceList
+
 DEFAULT_GRAPHQL_URL = "https://api.cloudflare.com/client/v4/graphql"
 
 # Cadence from the product brief: metrics every 5 minutes, costs every 6 hours,
@@ -22,7 +24,7 @@ DEFAULT_SCHEDULES: dict[str, str] = {
 JOB_NAMES: tuple[str, ...] = tuple(DEFAULT_SCHEDULES)
 # The demo lists a few thousand objects on loopback: it can afford to be lively.
 DEMO_SCHEDULES: dict[str, str] = {**DEFAULT_SCHEDULES, "collect_metrics": "30s",
-                                  "inventory": "2m", "rollup": "1m"}
+                                  "inventory": "2m", "rollup": "1m", "calculate_costs": "2m"}
 
 
 class Secret:
@@ -135,6 +137,17 @@ class Retention:
 
 
 @dataclass(frozen=True)
+class CostSettings:
+    """A cost spike: the last 24 hours at least `spike_pct` above the mean day of
+    the `spike_baseline_days` before, and at least `spike_min_usd` more, so
+    that cents never page anyone."""
+
+    spike_baseline_days: int = 7
+    spike_pct: float = 50.0
+    spike_min_usd: float = 1.0
+
+
+@dataclass(frozen=True)
 class S3Settings:
     connect_timeout: float = 10.0
     read_timeout: float = 60.0
@@ -155,6 +168,8 @@ class Config:
     s3: S3Settings = field(default_factory=S3Settings)
     keymap: dict[str, str] = field(default_factory=dict)
     demo: bool = False
+    pricing: PriceList = LIST_PRICES
+    costs: CostSettings = field(default_factory=CostSettings)
 
     def account(self, name: str | None = None) -> AccountConfig:
         if name is None:

@@ -5,7 +5,8 @@ STARTER = '''\
 # are the defaults. Secrets never need to live in this file: name an
 # environment variable (NAME_env) or a file (NAME_file) instead.
 
-# Time zone for cron schedules and for "today" in reports (IANA name).
+# Time zone for cron schedules and for "today" on screen (IANA name). Reports
+# cover UTC days and months, so their cron lines are read in UTC.
 timezone = "UTC"
 # How often the TUI re-reads the store, in seconds ("+" and "-" change it live).
 refresh_seconds = 5
@@ -22,8 +23,8 @@ inventory = "0 3 * * *"        # a full listing costs one Class A op per 1,000 k
 rollup = "15m"                 # hourly and daily history; applies [retention]
 calculate_costs = "0 */6 * * *"
 check_alerts = "1m"
-daily_report = "0 0 * * *"
-monthly_report = "0 0 1 * *"
+daily_report = "0 0 * * *"     # UTC
+monthly_report = "0 0 1 * *"   # UTC
 
 [inventory]
 top_n = 20                     # largest objects kept per bucket
@@ -43,6 +44,30 @@ daily_days = 1825              # daily rollups
 connect_timeout = 10
 read_timeout = 60
 max_attempts = 5
+
+[pricing]
+# Override Cloudflare's public R2 prices (USD) or free tier, e.g. for a
+# negotiated rate; unset keys keep the list price. `r2tui estimate` shows them.
+# standard_storage_gb_month = 0.015
+# standard_class_a_per_million = 4.50
+# standard_class_b_per_million = 0.36
+# ia_storage_gb_month = 0.01
+# ia_class_a_per_million = 9.00
+# ia_class_b_per_million = 0.90
+# ia_retrieval_per_gb = 0.01
+# free_storage_gb_month = 10
+# free_class_a = 1000000
+# free_class_b = 10000000
+# bytes_per_gb = 1000000000    # R2 counts decimal gigabytes
+# billing_period_days = 30
+# ia_minimum_days = 30
+
+[costs]
+# A cost spike: the last 24 hours at least spike_pct above the mean day of the
+# spike_baseline_days before, and at least spike_min_usd more.
+# spike_baseline_days = 7
+# spike_pct = 50
+# spike_min_usd = 1.00
 
 [accounts.main]
 # Required: your Cloudflare account id (dashboard -> R2 -> Account ID, 32 hex

@@ -20,7 +20,7 @@ from r2tui.config import AccountConfig
 from r2tui.jobs.base import JobContext, Outcome, plural
 from r2tui.metrics import ACCOUNT, ANALYTICS_COUNTERS, ANALYTICS_GAUGES, ANALYTICS_SERIES, DAY, HOUR
 from r2tui.observations import OperationGroup, StorageSnapshot
-from r2tui.pricing import operation_class
+from r2tui.pricing import is_billed, is_known_action, operation_class
 from r2tui.sources.analytics import AnalyticsClient, AnalyticsError
 from r2tui.store import queries, state, writes
 from r2tui.store.models import Event, Sample
@@ -71,6 +71,7 @@ def collect_analytics(ctx: JobContext, account: AccountConfig) -> Outcome:
             writes.replace_series(ctx.store, account.name, ANALYTICS_SERIES, lo, hi, rows,
                                   marks={state.analytics_key(account.name): hi})
             _burst_events(ctx, account.name, ops, now)
+            _unknown_actions(ctx, account.name, ops, now)
             out.items += len(rows)
             hours += (hi - lo + HOUR - 1) // HOUR
     if hours:
@@ -115,7 +116,8 @@ def fold_operations(groups: Iterable[OperationGroup], start: int, end: int,
         for where in (g.bucket, ACCOUNT):
             c = per[(g.hour, where)]
             c["requests"] += g.requests
-            klass = operation_class(g.action)
+            # The class counters are what the bill counts: refused requests are free.
+            klass = operation_class(g.action) if is_billed(g.code) else "free"
             if klass == "A":
                 c["class_a_requests"] += g.requests
             elif klass == "B":
@@ -202,6 +204,21 @@ def _burst_events(ctx: JobContext, account: str, ops: list[OperationGroup], now:
         with ctx.store.write():
             if not _reported(account, event.kind, event.bucket, h):
                 writes.add_events(ctx.store, account, [event], ts=min(h + HOUR, now))
+
+
+def _unknown_actions(ctx: JobContext, account: str, ops: list[OperationGroup], now: int) -> None:
+    """An operation name the price list does not know is costed as Class A (so
+    it never hides cost) and said once in the activity feed."""
+    for action in sorted({g.action for g in ops if not is_known_action(g.action)}):
+        with ctx.store.write():
+            seen = (Event.select(Event.id)
+                    .where(Event.account == account, Event.kind == "pricing",
+                           Event.data.contains(f'"action": "{action}"')).exists())
+            if not seen:
+                writes.add_events(ctx.store, account, [EventRow(
+                    "pricing", "warning",
+                    f"unknown R2 operation {action!r} in the analytics: costed as Class A",
+                    data={"action": action})], ts=now)
 
 
 def _reported(account: str, kind: str, bucket: str | None, hour: int) -> bool:

@@ -70,6 +70,10 @@ class JobSpec:
     name: str
     run: Callable[[JobContext, AccountConfig], Outcome] | None
     description: str
+    # Jobs whose first success in a process also runs this one: at start-up every
+    # due job starts at once, and costs computed beside the first collection would
+    # miss what it brings until the next scheduled run.
+    after: tuple[str, ...] = ()
 
     @property
     def implemented(self) -> bool:

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from r2tui.jobs.base import JobSpec
 from r2tui.jobs.collect import collect_metrics
+from r2tui.jobs.costs import calculate_costs
 from r2tui.jobs.inventory import inventory
+from r2tui.jobs.reports import daily_report, monthly_report
 from r2tui.jobs.rollup import rollup
 
 JOBS: dict[str, JobSpec] = {
@@ -17,9 +19,15 @@ JOBS: dict[str, JobSpec] = {
                 "List every object of every watched bucket: counts, bytes, types, largest."),
         JobSpec("rollup", rollup,
                 "Roll samples up into hourly and daily history; purge what retention drops."),
-        JobSpec("calculate_costs", None, "Month-to-date cost and forecast."),
+        JobSpec("calculate_costs", calculate_costs,
+                "The month's bill so far, forecast, spikes and savings (reads only the store).",
+                after=("collect_metrics", "inventory")),
         JobSpec("check_alerts", None, "Evaluate alert rules and notify."),
-        JobSpec("daily_report", None, "Write the daily report."),
-        JobSpec("monthly_report", None, "Write the monthly report."),
+        # Reports follow the costs that follow a start's first collection: a report
+        # made at start-up, beside that collection, would miss what it brings.
+        JobSpec("daily_report", daily_report, "Write the daily report.",
+                after=("calculate_costs",)),
+        JobSpec("monthly_report", monthly_report, "Write the monthly report.",
+                after=("calculate_costs",)),
     )
 }

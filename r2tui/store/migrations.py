@@ -180,10 +180,29 @@ def _v3_rollups(db: Database) -> None:
                    "SELECT DISTINCT account, metric, bucket FROM sample")
 
 
+def _v4_reports(db: Database) -> None:
+    class Report(_Frozen):
+        id = AutoField()
+        account = CharField()
+        kind = CharField()
+        period_start = BigIntegerField()
+        period_end = BigIntegerField()
+        generated_at = BigIntegerField()
+        format = CharField(default="json")
+        body = TextField()
+
+        class Meta:
+            table_name = "report"
+            indexes = ((("account", "kind", "period_start", "format"), True),)
+
+    _create(db, [Report])
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "samples, events and job runs", _v1_series),
     Migration(2, "buckets and inventories", _v2_inventory),
     Migration(3, "hourly and daily rollups, store state", _v3_rollups),
+    Migration(4, "reports", _v4_reports),
 )
 LATEST = MIGRATIONS[-1].version
 _PG_LOCK_KEY = 0x72327475  # "r2tu": one advisory lock for r2tui's migrations

@@ -172,5 +172,24 @@ class StoreState(BaseModel):
     value = BigIntegerField()
 
 
+class StoredReport(BaseModel):
+    """A daily or monthly report as the job made it (the JSON rendering): the
+    other formats are rendered from it again, so one copy serves them all."""
+
+    id = AutoField()
+    account = CharField()
+    kind = CharField()  # "daily" or "monthly"
+    period_start = BigIntegerField()
+    period_end = BigIntegerField()
+    generated_at = BigIntegerField()
+    format = CharField(default="json")
+    body = TextField()
+
+    class Meta:
+        table_name = "report"
+        # One report per account, kind, period and format: a re-run replaces it.
+        indexes = ((("account", "kind", "period_start", "format"), True),)
+
+
 MODELS = (Sample, Event, JobRun, Bucket, Inventory, InventoryBreakdown,
-          InventoryObject, SampleHourly, SampleDaily, SeriesKey, StoreState)
+          InventoryObject, SampleHourly, SampleDaily, SeriesKey, StoreState, StoredReport)

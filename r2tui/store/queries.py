@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from peewee import fn
 
 from r2tui.metrics import ACCOUNT, describe
-from r2tui.pricing import request_cost_usd
+from r2tui.pricing import LIST_PRICES, PriceList, request_cost_usd
 from r2tui.store import readings, state
 from r2tui.store.models import (
     Bucket,
@@ -250,7 +250,8 @@ CARDS = (("total_files", "Total files"), ("total_bytes", "Storage used"),
 # What `status --json` and the alert rules see for the account and each bucket.
 REPORTED = ("total_files", "total_bytes", "uploads_today", "downloads_today", "error_rate_pct",
             "avg_response_ms", "p95_response_ms", "failed_access", "class_a_ops",
-            "class_b_ops", "requests_per_hour", "pending_uploads")
+            "class_b_ops", "requests_per_hour", "pending_uploads", "monthly_cost_usd",
+            "forecast_month_usd", "daily_cost_increase_pct")
 
 
 def metrics_view(account: str, now: float, analytics: bool, bucket: str = ACCOUNT,
@@ -275,9 +276,13 @@ def metrics_view(account: str, now: float, analytics: bool, bucket: str = ACCOUN
 
 def dashboard(account: str, quota_bytes: int | None = None, activity_limit: int = 200,
               now: float | None = None, *, analytics: bool = False,
-              metrics_bucket: str = ACCOUNT, tz: str = "UTC") -> Dashboard:
+              metrics_bucket: str = ACCOUNT, tz: str = "UTC",
+              prices: PriceList = LIST_PRICES) -> Dashboard:
+    from r2tui.store.cost_view import costs_view  # it reads through this module
+
     now = time.time() if now is None else now
     return Dashboard(
+        costs=costs_view(account, now, prices),
         metrics=metrics_view(account, now, analytics, metrics_bucket, tz),
         account=account,
         generated_at=int(now),

@@ -182,6 +182,92 @@ class Series:
 
 
 @dataclass(frozen=True)
+class CostLine:
+    """One line of the month-to-date bill, as `pricing.Line`, in floats."""
+
+    item: str
+    label: str
+    unit: str
+    usage: float
+    free: float  # the free allowance this line used
+    billable: float  # rounded up to whole billing units
+    usd: float
+
+
+@dataclass(frozen=True)
+class BucketCost:
+    name: str
+    month_to_date_usd: float  # the bucket's share of the account's bill
+    storage_usd: float
+    requests_usd: float
+    retrieval_usd: float
+    forecast_month_usd: float | None
+    today_usd: float | None  # the last 24 hours at list price
+    increase_pct: float | None  # against the baseline days
+    ia_saving_usd: float | None  # a month, if moved to Infrequent Access (< 0: dearer)
+    standard_saving_usd: float | None = None  # a month, if its IA data moved to Standard
+
+
+@dataclass(frozen=True)
+class FreeTierGauge:
+    item: str
+    label: str
+    unit: str
+    used: float
+    allowance: float
+    runs_out_at: int | None  # the day it did, or when it will this month; None: lasts
+
+    @property
+    def used_pct(self) -> float:
+        return 100.0 * self.used / self.allowance if self.allowance else 0.0
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    kind: str  # infrequent_access | standard | pending_uploads | monitor
+    bucket: str | None
+    text: str
+    saving_usd: float | None = None  # a month
+
+
+@dataclass(frozen=True)
+class CostsView:
+    account: str
+    computed_at: int | None  # when calculate_costs last stored figures; None: never
+    month_start: int
+    month_to_date_usd: float
+    daily_average_usd: float
+    forecast_month_usd: float
+    forecast_low_usd: float
+    forecast_high_usd: float
+    storage_usd: float
+    requests_usd: float
+    retrieval_usd: float
+    last_month_usd: float | None
+    today_usd: float | None
+    increase_pct: float | None
+    monitor_month_usd: float  # r2tui's own requests this month, at list price
+    lines: list[CostLine]
+    buckets: list[BucketCost]
+    daily: list[tuple[int, float]]  # (UTC day start, what the day added to the bill)
+    free_tier: list[FreeTierGauge]
+    recommendations: list[Recommendation]
+    prices_source: str
+    requests_known: bool  # request counts came from analytics; else storage only
+
+    @property
+    def has_data(self) -> bool:
+        return self.computed_at is not None
+
+    @property
+    def change_pct(self) -> float | None:
+        """The forecast against last month's bill."""
+        if not self.last_month_usd:
+            return None
+        return 100.0 * (self.forecast_month_usd - self.last_month_usd) / self.last_month_usd
+
+
+@dataclass(frozen=True)
 class Dashboard:
     account: str
     generated_at: int
@@ -191,8 +277,8 @@ class Dashboard:
     probes: list[ProbeRow] = field(default_factory=list)
     endpoint: EndpointRow | None = None
     metrics: MetricsView | None = None
-    # Filled by their own issues; empty until then, never invented.
-    costs: dict = field(default_factory=dict)
+    costs: CostsView | None = None
+    # Filled by its own issue; empty until then, never invented.
     alerts: dict = field(default_factory=dict)
 
     @property

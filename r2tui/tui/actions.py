@@ -80,7 +80,7 @@ class KeyActions:
             pages and "inventory" in todo) else ""
         self.notify(f"collecting now: {', '.join(todo) or 'nothing new'}{note}{cost}")
         for job in todo:
-            self.collector.launch(job)
+            self.collector.launch(job, chain=True)  # then the costs, from what it brought
 
     def action_toggle_pause(self) -> None:
         if self.collector is None:

@@ -28,8 +28,9 @@ from r2tui.tui.keymap import check_keymap
 from r2tui.tui.lifecycle import CollectorHost, reason
 from r2tui.tui.panes.activity import ActivityPane
 from r2tui.tui.panes.base import Pane
+from r2tui.tui.panes.cost import CostPane
 from r2tui.tui.panes.metrics import MetricsPane
-from r2tui.tui.panes.placeholders import AlertsPane, CostPane
+from r2tui.tui.panes.placeholders import AlertsPane
 from r2tui.tui.panes.storage import StoragePane
 from r2tui.tui.resources import style
 from r2tui.tui.screens.message import MessageScreen
@@ -61,6 +62,8 @@ class R2App(CollectorHost, KeyActions, App[int]):
         Binding("h", "history", "History", id="app.history",
                 tooltip="Chart the focused metric card (else storage used) over time; "
                         "h or escape closes"),
+        Binding("R", "reports", "Reports", id="app.reports",
+                tooltip="List the daily and monthly reports and read one; escape closes"),
         *(Binding(str(i + 1), f"focus_pane('{name}')", name.title(), show=False,
                   id=f"app.focus_{name}", tooltip=f"Focus the {name.title()} pane")
           for i, name in enumerate(PANES)),
@@ -128,7 +131,7 @@ class R2App(CollectorHost, KeyActions, App[int]):
         try:
             dash = queries.dashboard(self.account_name, quota, now=self.clock(),
                                      analytics=analytics, metrics_bucket=bucket,
-                                     tz=self.config.timezone)
+                                     tz=self.config.timezone, prices=self.config.pricing)
         except Exception as exc:  # a locked or unreachable store: say so and keep going
             self.post_message(msg.StoreFailed(reason(exc)))
             return
@@ -212,6 +215,13 @@ class R2App(CollectorHost, KeyActions, App[int]):
                       exc_info=event.worker.error)
             self.push_screen(MessageScreen(f"{event.worker.name} failed",
                                            reason(event.worker.error), error=True))
+
+    def action_reports(self) -> None:
+        from r2tui.tui.screens.reports import ReportsScreen, StoreReports
+
+        if self.screen is self.default_screen:  # not over help, history or a message
+            self.push_screen(ReportsScreen(StoreReports(self.account_name, self.store),
+                                           self.account_name))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
+from decimal import Decimal
 
+from r2tui.pricing import to_cents
 from r2tui.units import human_bytes
 
 __all__ = ["age", "count", "duration", "human_bytes", "local_time", "pct", "printable", "usd"]
@@ -43,7 +45,13 @@ def local_time(ts: float, now: float | None = None) -> str:
 
 
 def usd(v: float) -> str:
-    return f"${v:,.2f}" if v >= 0.01 or v == 0 else f"${v:.6f}"
+    """Dollars to the cent, half up as an invoice rounds ($1.005 is $1.01, though a
+    float holds it as 1.00499…); amounts under a cent in full."""
+    if v == 0:
+        return "$0.00"
+    if abs(v) >= 0.01:
+        return f"${to_cents(Decimal(repr(v))):,.2f}"
+    return f"${v:.6f}"
 
 
 def printable(text: str) -> str:

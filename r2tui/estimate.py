@@ -1,0 +1,100 @@
+"""`r2tui estimate`: a month's R2 bill for usage given on the command line.
+
+It needs no account and no store, so it answers "what would this cost?"
+before anything is set up; prices come from the config's [pricing] table when
+there is one, else from Cloudflare's public list."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable
+from dataclasses import fields
+from decimal import Decimal, InvalidOperation
+
+from r2tui.pricing import Bill, PriceList, Usage, bill, to_cents
+
+EXIT_OK = 0
+
+# Usage field -> (option, help). Storage and retrieval take fractions; request
+# counts are whole numbers.
+OPTIONS: dict[str, tuple[str, str]] = {
+    "standard_gb_month": ("--standard-gb-month", "Standard storage, GB-month"),
+    "standard_class_a": ("--standard-class-a", "Standard Class A requests"),
+    "standard_class_b": ("--standard-class-b", "Standard Class B requests"),
+    "ia_gb_month": ("--ia-gb-month", "Infrequent Access storage, GB-month"),
+    "ia_class_a": ("--ia-class-a", "Infrequent Access Class A requests"),
+    "ia_class_b": ("--ia-class-b", "Infrequent Access Class B requests"),
+    "ia_retrieval_gb": ("--ia-retrieval-gb", "Infrequent Access data retrieved, GB"),
+}
+_WHOLE = {f.name for f in fields(Usage) if f.type == "int"}
+
+
+def _amount(whole: bool) -> Callable[[str], Decimal | int]:
+    """An argparse type: argparse turns the error into a usage message naming
+    the option, with exit code 2."""
+    what = "a whole number of 0 or more" if whole else "a number of 0 or more"
+
+    def parse(text: str) -> Decimal | int:
+        try:
+            value = Decimal(text)
+        except InvalidOperation:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        if not value.is_finite() or value < 0 or (whole and value != value.to_integral_value()):
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
+        return int(value) if whole else abs(value)  # abs: "-0" is 0
+
+    return parse
+
+
+def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser(
+        "estimate", parents=[common], help="price a month of R2 usage (no account needed)",
+        epilog="Free tier and rounding up to whole billing units apply as on the invoice. "
+               "Prices: the config's [pricing] table over Cloudflare's public list.")
+    for name, (option, help_) in OPTIONS.items():
+        p.add_argument(option, dest=name, type=_amount(name in _WHOLE), default=0,
+                       metavar="N" if name in _WHOLE else "X", help=f"{help_} (default 0)")
+    p.add_argument("--json", action="store_true", help="as one JSON document")
+
+
+def run(args: argparse.Namespace, prices: PriceList) -> int:
+    usage = Usage(**{name: getattr(args, name) for name in OPTIONS})
+    result = bill(usage, prices)
+    print(json.dumps(as_doc(result), indent=2) if args.json else as_text(result))
+    return EXIT_OK
+
+
+def _number(value: Decimal) -> int | float:
+    # Counts stay exact integers; JSON has no decimal type for the rest.
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def as_doc(b: Bill) -> dict:
+    """Line amounts are exact; the total is rounded to the cent, as invoiced."""
+    prices: dict[str, object] = {"source": b.prices.source}
+    prices.update({f.name: _number(Decimal(getattr(b.prices, f.name)))
+                   for f in fields(b.prices) if f.name != "source"})
+    return {
+        "total_usd": float(b.total_usd),
+        "lines": [{"item": line.item, "unit": line.unit, "usage": _number(line.usage),
+                   "free": _number(line.free), "billable": _number(line.billable),
+                   "usd": float(line.usd)} for line in b.lines],
+        "prices": prices,
+    }
+
+
+def _quantity(value: Decimal, unit: str) -> str:
+    return f"{value.normalize():,f} {unit}"
+
+
+def as_text(b: Bill) -> str:
+    row = "{:<18} {:>22} {:>20} {:>22} {:>11}"
+    out = [row.format("item", "usage", "free", "billable", "USD")]
+    for line in b.lines:
+        out.append(row.format(line.label, _quantity(line.usage, line.unit),
+                              _quantity(line.free, line.unit),
+                              _quantity(line.billable, line.unit), f"${to_cents(line.usd):,}"))
+    out.append(row.format("total", "", "", "", f"${b.total_usd:,}"))
+    out.append(f"prices: {b.prices.source}")
+    return "\n".join(out)

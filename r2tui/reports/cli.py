@@ -1,0 +1,83 @@
+"""`r2tui report daily|monthly`: a report built from the store now (not the
+stored copy: it shows what the store knows at this moment), to stdout or a file."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from r2tui.reports.model import KINDS
+from r2tui.reports.render import EXTENSIONS, FORMATS
+
+if TYPE_CHECKING:
+    from r2tui.config import Config
+    from r2tui.store import Store
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser(
+        "report", parents=[common], help="make a daily or monthly report from the store",
+        description="Build a report from the store. Periods are UTC days and months; the "
+                    "scheduled jobs write the same reports to the reports folder "
+                    "(`r2tui locate`).")
+    p.add_argument("kind", choices=KINDS, help="daily or monthly")
+    p.add_argument("--date", metavar="D",
+                   help="the day (YYYY-MM-DD) or month (YYYY-MM); default: yesterday or "
+                        "last month")
+    p.add_argument("--format", choices=FORMATS, dest="report_format",
+                   help="md, json, csv or html (default: from --output's extension, else md)")
+    p.add_argument("--output", metavar="PATH", help="write the report here instead of stdout")
+
+
+def _format(args: argparse.Namespace) -> str:
+    if args.report_format:
+        return str(args.report_format)
+    if args.output:
+        ext = Path(args.output).suffix.lstrip(".").lower()
+        for fmt, known in EXTENSIONS.items():
+            if ext == known:
+                return fmt
+    return "md"
+
+
+def run(args: argparse.Namespace, config: Config, store: Store) -> int:
+    """`store` is open (its models bound): the report reads through them."""
+    # Here, not at the top: `r2tui --help` need not load the store's read side.
+    from r2tui.reports.build import build, default_period, parse_period, period_bounds
+    from r2tui.reports.files import write_atomic
+    from r2tui.reports.render import render
+
+    now = clock()
+    try:
+        start = (parse_period(args.kind, args.date) if args.date
+                 else default_period(args.kind, now))
+    except ValueError as exc:
+        print(f"r2tui: report: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if period_bounds(args.kind, start)[0] > now:
+        print(f"r2tui: report: --date {args.date} is in the future", file=sys.stderr)
+        return EXIT_USAGE
+    account = "demo" if config.demo else config.account(args.account).name
+    report = build(account, args.kind, start, now, config.pricing)
+    text = render(report, _format(args))
+    if not args.output:
+        sys.stdout.write(text)
+        return EXIT_OK
+    path = Path(args.output).expanduser()
+    try:
+        write_atomic(path, text)
+    except OSError as exc:
+        print(f"r2tui: report: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"wrote {path}", file=sys.stderr)
+    return EXIT_OK
+
+
+def clock() -> float:
+    """Now; tests replace it to get reports with a fixed generation time."""
+    return time.time()

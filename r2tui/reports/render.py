@@ -1,0 +1,314 @@
+"""A report as Markdown, JSON, CSV or HTML.
+
+Markdown and HTML render one list of blocks (headings, paragraphs, tables,
+lists) of plain text, each escaping every piece of text for its format in one
+place: bucket names, object keys and event messages come from outside and may
+hold anything. JSON and CSV carry the raw numbers. Times are UTC: a report is a
+document read anywhere, not a screen in one time zone."""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+from r2tui.reports.model import EventLine, Figure, Report, iso
+from r2tui.units import human_bytes
+
+FORMATS = ("md", "json", "csv", "html")
+EXTENSIONS = {"md": "md", "json": "json", "csv": "csv", "html": "html"}
+NONE = "–"
+# Characters CommonMark (and GFM's tables) give a meaning anywhere in a line:
+# escaped with a backslash, so "<script>", "a|b" or "*x*" stays text. "(" needs
+# nothing once "[" is escaped.
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&])")
+# ...and at the start of a block only: a heading, list item, rule or quote.
+_MD_LEADING = re.compile(r"^(\s*)([#+\-=]|\d+(?=[.)]))")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+# A spreadsheet runs a cell that starts with these as a formula.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True)
+class Block:
+    kind: str  # h1 | h2 | p | table | ul
+    text: str = ""
+    headers: tuple[str, ...] = ()
+    rows: tuple[tuple[str, ...], ...] = ()
+    items: tuple[str, ...] = ()
+    numeric: tuple[bool, ...] = ()  # per table column: right-aligned
+
+
+# ---- formatting ------------------------------------------------------------------------
+def when(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def usd(v: float | None) -> str:
+    """Half-up to the cent as an invoice rounds ($9.675 is $9.68; a float format
+    would say $9.67); fractions of a cent get four places, not a false $0.00."""
+    if v is None:
+        return NONE
+    sign = "-" if v < 0 else ""
+    d = abs(Decimal(str(v)))
+    places = Decimal("0.01") if d >= Decimal("0.01") or d == 0 else Decimal("0.0001")
+    return f"{sign}${d.quantize(places, rounding=ROUND_HALF_UP):,}"
+
+
+def count(v: float | None) -> str:
+    return NONE if v is None else f"{v:,.0f}"
+
+
+def size(v: float | None) -> str:
+    return human_bytes(v)
+
+
+def pct(v: float | None, signed: bool = True) -> str:
+    if v is None:
+        return NONE
+    return f"{v:+.1f} %" if signed else f"{v:.2f} %"
+
+
+def signed(v: float | None, shown: Callable[[float], str]) -> str:
+    if v is None:
+        return NONE
+    return ("+" if v >= 0 else "-") + shown(abs(v))
+
+
+def change(f: Figure, shown: Callable[[float], str]) -> str:
+    if f.change is None:
+        return NONE
+    text = signed(f.change, shown)
+    return text if f.change_pct is None else f"{text} ({pct(f.change_pct)})"
+
+
+# ---- the blocks ------------------------------------------------------------------------
+def blocks(r: Report) -> list[Block]:
+    daily = r.kind == "daily"
+    unit = "day" if daily else "month"
+    out = [Block("h1", r.title),
+           Block("p", f"Period {when(r.period_start)} to {when(r.period_end)}; "
+                      f"generated {when(r.generated_at)}.")]
+    n = r.numbers
+    rows = [("Objects", count(n.objects.value), count(n.objects.previous),
+             change(n.objects, lambda v: f"{v:,.0f}")),
+            ("Stored", size(n.bytes.value), size(n.bytes.previous), change(n.bytes, size))]
+    for label, f in (("Requests", n.requests), ("Uploads", n.uploads),
+                     ("Downloads", n.downloads)):
+        rows.append((label, count(f.value), count(f.previous), change(f, lambda v: f"{v:,.0f}")))
+    e = n.error_rate_pct
+    rows.append(("Error rate", pct(e.value, False), pct(e.previous, False),
+                 NONE if e.change is None else f"{e.change:+.2f} points"))
+    out += [Block("h2", "Key numbers"),
+            Block("table", headers=("", "This " + unit, "Before", "Change"), rows=tuple(rows),
+                  numeric=(False, True, True, True)),
+            Block("p", "Objects and bytes: at the period's end, against the level before "
+                       f"it. Requests: in the {unit}, against the {unit} before.")]
+    out += [Block("h2", "Costs"), *_costs(r, unit)]
+    out.append(Block("h2", "Fastest-growing buckets"))
+    if r.growth:
+        out.append(Block("table", headers=("Bucket", "Added", "Growth", "At the end"),
+                         rows=tuple((g.name, signed(g.added, size), pct(g.pct), size(g.bytes_end))
+                                    for g in r.growth),
+                         numeric=(False, True, True, True)))
+    else:
+        out.append(Block("p", f"No bucket grew this {unit}."))
+    out.append(Block("h2", "Alerts fired"))
+    if r.alerts_total:
+        out.append(Block("p", f"{r.alerts_total:,} alert{'s' if r.alerts_total != 1 else ''} "
+                              f"fired{_shown(len(r.alerts), r.alerts_total)}."))
+        out.append(Block("ul", items=tuple(_event(a) for a in r.alerts)))
+    else:
+        out.append(Block("p", "No alerts fired."))
+    out.append(Block("h2", "Notable events"))
+    if r.events_total:
+        out.append(Block("p", f"{r.events_total:,} event{'s' if r.events_total != 1 else ''}"
+                              f"{_shown(len(r.events), r.events_total)}."))
+        out.append(Block("ul", items=tuple(_event(ev) for ev in r.events)))
+    else:
+        out.append(Block("p", "None: no upload, bucket, cost or failure events."))
+    out.append(Block("h2", "Recommendations"))
+    if r.recommendations:
+        out.append(Block("ul", items=tuple(
+            (f"${x.saving_usd:,.2f} a month: " if x.saving_usd is not None else "") + x.text
+            for x in r.recommendations)))
+    else:
+        out.append(Block("p", "None."))
+    if r.notes:
+        out += [Block("h2", "Notes"), Block("ul", items=tuple(r.notes))]
+    return out
+
+
+def _costs(r: Report, unit: str) -> list[Block]:
+    c = r.costs
+    if not c.known:
+        return [Block("p", "No cost figures for this period.")]
+    p = c.period_usd
+    against = (f": {change(p, usd)} against the {unit} before ({usd(p.previous)})"
+               if p.change is not None else f"; nothing recorded for the {unit} before")
+    if r.kind == "daily":
+        items = [f"The day added {usd(p.value)} to the month's bill{against}.",
+                 f"Month to date at the day's end: {usd(c.month_to_date_usd)}."]
+        if c.forecast_month_usd is not None:
+            items.append(f"Forecast for the month, made that day: {usd(c.forecast_month_usd)} "
+                         f"(range {usd(c.forecast_low_usd)} to {usd(c.forecast_high_usd)}).")
+    else:
+        items = [f"The month's bill was {usd(p.value)}{against}."]
+    return [Block("ul", items=tuple(items))]
+
+
+def _shown(shown: int, total: int) -> str:
+    return "" if shown == total else f"; the last {shown:,} shown"
+
+
+def _event(e: EventLine) -> str:
+    where = f" [{e.bucket}]" if e.bucket else ""
+    return f"{when(e.ts)} {e.level}{where}: {e.message}"
+
+
+# ---- Markdown --------------------------------------------------------------------------
+def md_text(text: str, block: bool = False) -> str:
+    """Plain text as Markdown that shows it literally, on one line; `block`:
+    it starts a paragraph or list item, where a leading "-" or "1." means more."""
+    text = _MD_SPECIAL.sub(r"\\\1", _CONTROL.sub(" ", text))
+    match = _MD_LEADING.match(text) if block else None
+    if match is None:
+        return text
+    lead, mark = match.groups()
+    if mark[0].isdigit():  # "1." starts a list: escape the dot, not the digits
+        at = match.end()
+        return text[:at] + "\\" + text[at:]
+    return f"{lead}\\{text[len(lead):]}"
+
+
+def to_markdown(r: Report) -> str:
+    lines: list[str] = []
+    for b in blocks(r):
+        if b.kind == "h1":
+            lines += [f"# {md_text(b.text)}", ""]
+        elif b.kind == "h2":
+            lines += [f"## {md_text(b.text)}", ""]
+        elif b.kind == "p":
+            lines += [md_text(b.text, block=True), ""]
+        elif b.kind == "ul":
+            lines += [f"- {md_text(i, block=True)}" for i in b.items] + [""]
+        else:
+            lines.append("| " + " | ".join(md_text(h) for h in b.headers) + " |")
+            lines.append("|" + "|".join("---:" if n else "---" for n in b.numeric) + "|")
+            lines += ["| " + " | ".join(md_text(c) for c in row) + " |" for row in b.rows]
+            lines.append("")
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+# ---- HTML ------------------------------------------------------------------------------
+_CSS = ("body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;"
+        "padding:0 1rem;color:#222}table{border-collapse:collapse}"
+        "th,td{border:1px solid #ccc;padding:.25rem .6rem}td.n{text-align:right}"
+        "h2{margin-top:1.6rem}")
+
+
+def to_html(r: Report) -> str:
+    e = html.escape  # quote=True: safe in text and in attribute values alike
+    parts = ["<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
+             f"<title>{e(r.title)}</title>", f"<style>{_CSS}</style>", "</head>", "<body>"]
+    for b in blocks(r):
+        if b.kind in ("h1", "h2", "p"):
+            parts.append(f"<{b.kind}>{e(b.text)}</{b.kind}>")
+        elif b.kind == "ul":
+            parts.append("<ul>" + "".join(f"<li>{e(i)}</li>" for i in b.items) + "</ul>")
+        else:
+            parts.append("<table>")
+            parts.append("<tr>" + "".join(f"<th>{e(h)}</th>" for h in b.headers) + "</tr>")
+            for row in b.rows:
+                cells = "".join(f'<td class="n">{e(c)}</td>' if n else f"<td>{e(c)}</td>"
+                                for c, n in zip(row, b.numeric, strict=True))
+                parts.append(f"<tr>{cells}</tr>")
+            parts.append("</table>")
+    parts += ["</body>", "</html>"]
+    return "\n".join(parts) + "\n"
+
+
+# ---- JSON and CSV ----------------------------------------------------------------------
+def to_json(r: Report) -> str:
+    return json.dumps(r.to_dict(), indent=2, ensure_ascii=False) + "\n"
+
+
+CSV_HEADER = ("section", "name", "bucket", "value", "previous", "change", "change_pct",
+              "level", "text")
+
+
+def cell_text(text: str | None) -> str:
+    """Text for a CSV cell: a leading character a spreadsheet would run as a
+    formula gets a quote in front (the OWASP advice), so an object key like
+    "=HYPERLINK(...)" stays text."""
+    if text is None:
+        return ""
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def _num(v: float | None) -> str:
+    if v is None:
+        return ""
+    return str(int(v)) if float(v).is_integer() else repr(round(v, 6))
+
+
+def to_csv(r: Report) -> str:
+    """One row per figure, bucket, event, recommendation and note, under one
+    header: a spreadsheet filters it by `section`."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(CSV_HEADER)
+
+    def row(section: str, name: str = "", bucket: str | None = None, value: str = "",
+            previous: str = "", change: str = "", change_pct: str = "", level: str = "",
+            text: str | None = None) -> None:
+        w.writerow((section, name, cell_text(bucket), value, previous, change, change_pct,
+                    level, cell_text(text)))
+
+    for name, value in (("kind", r.kind), ("account", r.account), ("period", r.period_label),
+                        ("period_start", iso(r.period_start)),
+                        ("period_end", iso(r.period_end)),
+                        ("generated_at", iso(r.generated_at))):
+        row("report", name, value=cell_text(value))
+
+    def figure(section: str, name: str, f: Figure) -> None:
+        row(section, name, value=_num(f.value), previous=_num(f.previous),
+            change=_num(f.change), change_pct=_num(f.change_pct))
+
+    for name in ("objects", "bytes", "requests", "uploads", "downloads", "error_rate_pct"):
+        figure("numbers", name, getattr(r.numbers, name))
+    c = r.costs
+    figure("costs", "period_usd", c.period_usd)
+    for name in ("month_to_date_usd", "forecast_month_usd", "forecast_low_usd",
+                 "forecast_high_usd"):
+        row("costs", name, value=_num(getattr(c, name)))
+    for g in r.growth:
+        row("growth", "bytes", g.name, _num(g.bytes_end), _num(g.bytes_start), _num(g.added),
+            _num(g.pct))
+    for section, lines, total in (("alert", r.alerts, r.alerts_total),
+                                  ("event", r.events, r.events_total)):
+        row(f"{section}s", "total", value=str(total))
+        for ev in lines:
+            row(section, ev.kind, ev.bucket, iso(ev.ts), level=ev.level, text=ev.message)
+    for x in r.recommendations:
+        row("recommendation", x.kind, x.bucket, _num(x.saving_usd), text=x.text)
+    for note in r.notes:
+        row("note", text=note)
+    return buf.getvalue()
+
+
+RENDERERS: dict[str, Callable[[Report], str]] = {
+    "md": to_markdown, "json": to_json, "csv": to_csv, "html": to_html}
+
+
+def render(r: Report, fmt: str) -> str:
+    try:
+        return RENDERERS[fmt](r)
+    except KeyError:
+        raise ValueError(f"unknown report format {fmt!r}; valid: {', '.join(FORMATS)}") from None

@@ -1,0 +1,241 @@
+"""Cost: the month's bill so far, its forecast, where the money goes (storage,
+requests, retrieval; bucket by bucket), each day's share, the free tier and
+what would save money, all from what the calculate_costs job stored.
+
+Before the job's first run this month the pane says so and shows no figures:
+a zero would read as a free month."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.events import Resize
+from textual.widgets import Static
+
+from r2tui.config.model import DEFAULT_SCHEDULES
+from r2tui.store.views import BucketCost, CostsView, Dashboard, MonitorSpend
+from r2tui.tui.format import age, local_time, usd
+from r2tui.tui.panes.base import Note, Pane
+from r2tui.tui.widgets.card import trend_text
+from r2tui.tui.widgets.cost_charts import DailyChart, Figure, Figures, FreeTierGauges
+from r2tui.tui.widgets.table import Column, FilterTable, Row
+
+# From this width the summary and the drawings sit side by side (zoomed, or a
+# very wide terminal); below it everything stacks and the pane scrolls.
+WIDE = 90
+MAX_ADVICE = 5
+WAITING = "waiting for the first read of the store…"
+RUN_NOW = "r2tui collect --once --job calculate_costs"
+STORAGE_ONLY = Text.assemble(
+    ("Storage only: ", "bold"),
+    "no request counts are stored, so Class A/B requests and Infrequent Access "
+    "retrieval are not in these figures. They come from Cloudflare's analytics API, "
+    "which needs an API token (see the Metrics pane).",
+)
+
+SUMMARY_TIP = ("Month to date: the bill so far (free tier used, units rounded up). "
+               "Forecast: requests at the last 7 days' pace, storage as it is; the range "
+               "takes the quietest and the busiest of those days. Last 24 h: at list price, "
+               "no free tier; the change is against the 7 days before.")
+FREE_TIP = ("The free tier covers Standard storage and requests only. A date ahead is "
+            "when it runs out at the last 7 days' pace.")
+TABLE_TIP = ("Each bucket's share of the month's bill; Last 24 h at list price, and its "
+             "change against the 7 days before. / filters, s sorts.")
+
+
+class CostPane(Pane):
+    TITLE = "Cost"
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.view: CostsView | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Note(WAITING, id="cost-note")
+        yield Static(STORAGE_ONLY, id="cost-storage-only")
+        with Vertical(id="cost-data"):
+            with Horizontal(id="cost-top"):
+                yield Figures(id="cost-summary")
+                with Vertical(id="cost-side"):
+                    yield DailyChart(id="cost-daily")
+                    yield FreeTierGauges(id="cost-free")
+            yield FilterTable([
+                Column("bucket", "Bucket"), Column("mtd", "To date", numeric=True),
+                Column("storage", "Storage", numeric=True),
+                Column("requests", "Requests", numeric=True),
+                Column("retrieval", "Retrieval", numeric=True),
+                Column("forecast", "Forecast", numeric=True),
+                Column("today", "Last 24 h", numeric=True),
+                Column("change", "Change", numeric=True),
+            ], empty="no bucket has costs yet", sort_column=1, descending=True,
+                id="table-costs")
+            yield Static("", id="cost-advice")
+            yield Static("", id="cost-footer")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self._show_data(False)
+        self.query_one("#cost-summary").tooltip = SUMMARY_TIP
+        self.query_one("#table-costs").tooltip = TABLE_TIP
+        self.query_one("#cost-free").tooltip = FREE_TIP
+        # A zoom does not always bring this pane a Resize event (Textual 8 can
+        # resize it in a scroll-only reflow): check the width once it is laid out.
+        self.watch(self.screen, "maximized",
+                   lambda _: self.call_after_refresh(self._fit_width), init=False)
+
+    def on_resize(self, event: Resize) -> None:
+        self._fit_width()
+
+    def _fit_width(self) -> None:
+        # The size now, not the event's: a late event may carry an older one.
+        self.set_class(self.size.width >= WIDE, "-wide")
+
+    # ---- rendering ----------------------------------------------------------------------
+    def show(self, dash: Dashboard, now: float) -> None:
+        view = self.view = dash.costs
+        self._fit_width()  # and at every read, should a resize have gone unseen
+        # A run that found no usage at all stores no day: its zeros are not a bill.
+        has_data = view is not None and view.has_data and bool(view.daily)
+        self._show_data(has_data)
+        if view is None or not has_data:
+            self.query_one("#cost-note", Note).update(
+                self._no_data_text(dash, now) if view is not None else WAITING)
+            return
+        self.query_one("#cost-storage-only").display = not view.requests_known
+        self.query_one(Figures).show(summary_rows(view))
+        self.query_one(DailyChart).show(view.daily)
+        self.query_one(FreeTierGauges).show(view.free_tier, now, view.requests_known)
+        self.query_one(FilterTable).set_rows(
+            [bucket_row(b, view.requests_known) for b in view.buckets])
+        self.query_one("#cost-advice", Static).update(advice_text(view))
+        self.query_one("#cost-footer", Static).update(
+            footer_text(view, dash.storage.spend, now))
+
+    def _show_data(self, shown: bool) -> None:
+        self.query_one("#cost-note").display = not shown
+        if not shown:
+            self.query_one("#cost-storage-only").display = False
+        data = self.query_one("#cost-data")
+        data.display = shown
+        # Hidden widgets still count as focusable: disabled, the table cannot take
+        # the focus (keys 1–5 give it to the note instead).
+        data.disabled = not shown
+
+    def _no_data_text(self, dash: Dashboard, now: float) -> Text:
+        view = dash.costs
+        if view is not None and view.computed_at is not None:
+            text = Text.assemble(("No usage stored this month yet: ", "bold"), (
+                f"the calculation at {local_time(view.computed_at, now)} found no stored "
+                "bytes or requests to bill. Costs follow the first listing or analytics "
+                "read.\n"))
+            text.append_text(own_spend(dash.storage.spend))
+            return text
+        text = Text.assemble(("No costs calculated this month yet. ", "bold"))
+        run = next((j for j in dash.collector.jobs if j.job == "calculate_costs"), None)
+        if run is not None and run.running:
+            text.append("The calculation is running now.\n")
+        elif run is not None and run.ok is False:
+            text.append("The last calculation failed: ")
+            text.append(run.error or "no reason given", "red")
+            text.append("\n")
+        schedule = self._schedule()
+        when = "every 6 hours" if schedule == DEFAULT_SCHEDULES["calculate_costs"] else (
+            f"on the schedule “{schedule}”")
+        text.append(f"Costs are calculated {when} from the stored usage (no request to "
+                    f"R2); to calculate now run ")
+        text.append(RUN_NOW, "bold")
+        text.append(".\n")
+        text.append_text(own_spend(dash.storage.spend))
+        return text
+
+    def _schedule(self) -> str:
+        config = getattr(self.app, "config", None)
+        schedule = config.schedules.get("calculate_costs") if config is not None else None
+        return schedule.text if schedule is not None else DEFAULT_SCHEDULES["calculate_costs"]
+
+
+def summary_rows(v: CostsView) -> list[Figure]:
+    """The month in a few rows; charges the store cannot know (no request
+    counts) read "– not counted", never $0.00."""
+    rows = [
+        Figure("Month to date", "To date", (Text(usd(v.month_to_date_usd), "bold"),)),
+        Figure("Daily average", "Daily avg", (Text(usd(v.daily_average_usd)),)),
+        Figure("Forecast", "Forecast", (Text(usd(v.forecast_month_usd), "bold"),)),
+        Figure("  range", " range", (Text(f"{usd(v.forecast_low_usd)}–"
+                                          f"{usd(v.forecast_high_usd)}"),)),
+    ]
+    change = v.change_pct
+    if change is not None and v.last_month_usd is not None:
+        month = datetime.fromtimestamp(v.month_start - 1, UTC)
+        rows.append(Figure("vs last month", f"vs {month:%b}", (
+            trend_text(change, lower_is_better=True),
+            Text(f"(last month {usd(v.last_month_usd)})", "dim"))))
+    if v.today_usd is not None:
+        rows.append(Figure("Last 24 h", "Last 24 h", (
+            Text(usd(v.today_usd)), trend_text(v.increase_pct, lower_is_better=True))))
+    total = v.month_to_date_usd
+    for label, amount, needs_requests in (("Storage", v.storage_usd, False),
+                                          ("Requests", v.requests_usd, True),
+                                          ("Retrieval", v.retrieval_usd, True)):
+        if needs_requests and not v.requests_known:
+            rows.append(Figure(label, label, (Text("– not counted", "dim"),)))
+            continue
+        share = (Text(f"{100 * amount / total:.0f} %", "dim"),) if total else ()
+        rows.append(Figure(label, label, (Text(usd(amount)), *share)))
+    return rows
+
+
+def bucket_row(b: BucketCost, requests_known: bool) -> Row:
+    def money(v: float | None, counted: bool = True) -> str:
+        return "–" if v is None or not counted else usd(v)
+
+    change = trend_text(b.increase_pct, lower_is_better=True)
+    return Row(b.name, (
+        b.name, money(b.month_to_date_usd), money(b.storage_usd),
+        money(b.requests_usd, requests_known), money(b.retrieval_usd, requests_known),
+        money(b.forecast_month_usd), money(b.today_usd), change,
+    ), (b.name, b.month_to_date_usd, b.storage_usd,
+        b.requests_usd if requests_known else None,
+        b.retrieval_usd if requests_known else None,
+        b.forecast_month_usd, b.today_usd, b.increase_pct))
+
+
+def advice_text(v: CostsView) -> Text:
+    text = Text.assemble(("Savings", "bold"))
+    if not v.recommendations:
+        text.append("\nnothing to change: the storage classes fit how the buckets are read",
+                    "dim")
+        return text
+    for r in v.recommendations[:MAX_ADVICE]:
+        text.append("\n• ")
+        if r.saving_usd is not None:
+            text.append(f"{usd(r.saving_usd)}/month ", "bold green")
+        text.append(r.text)
+        if r.kind == "infrequent_access" and not v.requests_known:
+            # Without request counts the saving assumes no reads at all: say so.
+            text.append(" (reads unknown without request counts: IA's retrieval fee "
+                        "could undo it)", "yellow")
+    more = len(v.recommendations) - MAX_ADVICE
+    if more > 0:
+        text.append(f"\n… and {more} more (r2tui status --json)", "dim")
+    return text
+
+
+def own_spend(s: MonitorSpend, month_usd: float | None = None) -> Text:
+    return Text.assemble(
+        ("r2tui's own requests this month: ", "dim"),
+        f"{s.class_a:,} Class A, {s.class_b:,} Class B: ",
+        (usd(s.usd if month_usd is None else month_usd), "bold"), (" at list price", "dim"))
+
+
+def footer_text(v: CostsView, spend: MonitorSpend, now: float) -> Text:
+    text = own_spend(spend, v.monitor_month_usd)
+    text.append("\nPrices: ", "dim")
+    text.append(v.prices_source)
+    if v.computed_at is not None:
+        text.append(f"\nCalculated {local_time(v.computed_at, now)} "
+                    f"({age(v.computed_at, now)})", "dim")
+    return text
