@@ -41,9 +41,12 @@ async def settled(pilot) -> None:  # type: ignore[no-untyped-def]
     from textual.widgets import DataTable
 
     await wait_for(pilot, lambda: pilot.app.dashboard is not None)
-    await wait_for(pilot, lambda: not any(
-        t._require_update_dimensions for t in pilot.app.query(DataTable)))
-    await pilot.pause(0.2)
+    # Twice: the panes fill their tables just after the dashboard arrives, so the
+    # first look can come before any table has rows to measure.
+    for _ in range(2):
+        await wait_for(pilot, lambda: not any(
+            t._require_update_dimensions for t in pilot.app.query(DataTable)))
+        await pilot.pause(0.2)
 
 
 def rows(app: R2App, table_id: str) -> list[list[str]]:

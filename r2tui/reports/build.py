@@ -32,7 +32,6 @@ from r2tui.reports.model import (
     EventLine,
     Figure,
     KeyNumbers,
-    RecommendationLine,
     Report,
 )
 from r2tui.store import history
@@ -137,8 +136,7 @@ def build(account: str, kind: str, period_start: int, now: float,
         kind=kind, account=account, period_start=start, period_end=end,
         generated_at=int(now), numbers=numbers, costs=costs, growth=growth,
         alerts=alerts, alerts_total=alerts_total, events=events, events_total=events_total,
-        recommendations=[RecommendationLine(r.kind, r.bucket, r.text, r.saving_usd)
-                         for r in view.recommendations],
+        recommendations=list(view.recommendations),
         notes=notes)
 
 

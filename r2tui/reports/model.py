@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from r2tui.store.views import Recommendation
+
 KINDS = ("daily", "monthly")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 SCHEMA = 1  # bumped when the JSON's shape changes; from_dict refuses other versions
@@ -82,12 +84,6 @@ class EventLine:
     message: str
 
 
-@dataclass(frozen=True)
-class RecommendationLine:
-    kind: str
-    bucket: str | None
-    text: str
-    saving_usd: float | None = None
 
 
 @dataclass(frozen=True)
@@ -104,7 +100,7 @@ class Report:
     alerts_total: int = 0  # alerts fired in the period; `alerts` may be capped
     events: list[EventLine] = field(default_factory=list)  # uploads, new buckets, spikes...
     events_total: int = 0
-    recommendations: list[RecommendationLine] = field(default_factory=list)
+    recommendations: list[Recommendation] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # what is missing, and why
 
     @property
@@ -170,7 +166,7 @@ class Report:
                     for g in doc["growth"]],
             alerts=[event(e) for e in doc["alerts"]], alerts_total=doc["alerts_total"],
             events=[event(e) for e in doc["events"]], events_total=doc["events_total"],
-            recommendations=[RecommendationLine(**r) for r in doc["recommendations"]],
+            recommendations=[Recommendation(**r) for r in doc["recommendations"]],
             notes=list(doc["notes"]))
 
 

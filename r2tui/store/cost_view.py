@@ -26,8 +26,10 @@ def month_start(now: float) -> int:
     return queries.month_start(now)
 
 
-def costs_view(account: str, now: float | None = None, prices: PriceList = LIST_PRICES
-               ) -> CostsView:
+def costs_view(account: str, now: float | None = None, prices: PriceList = LIST_PRICES,
+               monitor_usd: float | None = None) -> CostsView:
+    """`monitor_usd`: r2tui's own spend this month when the caller has read it
+    already (the dashboard's storage view has)."""
     now = time.time() if now is None else now
     start = month_start(now)
     at = fetch(Sample.select(Sample.ts).where(
@@ -53,7 +55,8 @@ def costs_view(account: str, now: float | None = None, prices: PriceList = LIST_
                      key=lambda b: (-b.month_to_date_usd, b.name))
     gauges = [_gauge(item, usage, prices, mine.get(key)) for item, key in FREE_TIER]
     mtd = mine.get("monthly_cost_usd", 0.0)
-    monitor = queries.monitor_spend(account, start).usd
+    monitor = (queries.monitor_spend(account, start).usd if monitor_usd is None
+               else monitor_usd)
     # Through the rollups: the raw purge drops a month's first days.
     daily = history.points(account, CATALOG["daily_cost_usd"], ACCOUNT, "day", start, int(now))
     return CostsView(

@@ -281,12 +281,13 @@ def dashboard(account: str, quota_bytes: int | None = None, activity_limit: int 
     from r2tui.store.cost_view import costs_view  # it reads through this module
 
     now = time.time() if now is None else now
+    storage = storage_view(account, quota_bytes, now=now)
     return Dashboard(
-        costs=costs_view(account, now, prices),
+        costs=costs_view(account, now, prices, monitor_usd=storage.spend.usd),
         metrics=metrics_view(account, now, analytics, metrics_bucket, tz),
         account=account,
         generated_at=int(now),
-        storage=storage_view(account, quota_bytes, now=now),
+        storage=storage,
         activity=activity(account, activity_limit),
         collector=collector(account, now),
         probes=probes(account, now),
