@@ -124,11 +124,17 @@ class Collector:
                 self.on_result(result)
             except Exception:
                 log.exception("result callback failed for %s", name)
-        if (chain or self.follow) and result.ok and (chain or name not in self._succeeded):
-            self._succeeded.add(name)
-            for follower in self.scheduled_jobs():
-                if name in JOBS[follower].after:
-                    self.launch(follower, chain=True)  # and its own followers
+        if result.ok and (self.follow or chain):
+            # Counted while scheduling only: `collect --once` follows nothing.
+            first = self.follow and name not in self._succeeded
+            if self.follow:
+                self._succeeded.add(name)
+            if chain or first:
+                for follower in self.scheduled_jobs():
+                    if name in JOBS[follower].after:
+                        # A start's first results cascade (collection → costs →
+                        # reports); a user's "collect now" refreshes the costs only.
+                        self.launch(follower, chain=first)
         return result
 
     def plan(self) -> dict[str, datetime | None]:

@@ -369,3 +369,25 @@ def test_report_crons_are_read_in_utc() -> None:
     first = trigger.get_next_fire_time(None, datetime(2026, 11, 15, tzinfo=UTC))
     assert first == datetime(2026, 12, 1, tzinfo=UTC)
     assert zone_for("collect_metrics", "Europe/Berlin") == "Europe/Berlin"
+
+
+def test_collect_now_refreshes_the_costs_and_a_start_cascades_to_reports(
+        s3_backend: Any, moto_endpoint: str, store: Store) -> None:
+    seed_bucket(s3_backend, "solo", [Obj("a", 1, 1_700_000_000)])
+    seen: list[str] = []
+    costs, reports = threading.Event(), threading.Event()
+
+    def record(r: JobResult) -> None:
+        seen.append(r.job)
+        (costs if r.job == "calculate_costs" else reports if r.job == "daily_report"
+         else threading.Event()).set()
+
+    collector = _collector(store, moto_endpoint, on_result=record, schedules={
+        "collect_metrics": "5m", "calculate_costs": "6h", "daily_report": "0 0 * * *"})
+    collector.run("collect_metrics", chain=True)  # the user's "collect now"
+    assert costs.wait(10)
+    assert not reports.wait(0.5), seen  # a user's refresh does not remake the reports
+    costs.clear()
+    collector.follow = True  # scheduling: a start's first success cascades
+    collector.run("collect_metrics")
+    assert costs.wait(10) and reports.wait(10), seen
