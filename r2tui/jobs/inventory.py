@@ -37,6 +37,7 @@ def _inventory(ctx: JobContext, account: AccountConfig, tally: RequestTally) -> 
     if events:
         writes.add_events(ctx.store, account.name, events, ctx.clock())
     out = Outcome()
+    new_large = 0
     for bucket in wanted:
         if ctx.stop.is_set():
             raise Cancelled()
@@ -54,6 +55,7 @@ def _inventory(ctx: JobContext, account: AccountConfig, tally: RequestTally) -> 
                               _upload_events(inv, ctx.config.inventory.large_object_bytes),
                               keep=ctx.config.retention.inventories_kept)
         out.items += inv.objects
+        new_large += inv.new_large_count
     view = queries.storage_view(account.name, account.quota_bytes)
     classes = {r.key: r.bytes for r in view.by_storage_class}
     totals = [
@@ -61,6 +63,8 @@ def _inventory(ctx: JobContext, account: AccountConfig, tally: RequestTally) -> 
         SampleRow("total_bytes", view.total_bytes),
         SampleRow("standard_bytes", classes.get("STANDARD", 0)),
         SampleRow("ia_bytes", classes.get("STANDARD_IA", 0)),
+        # For the account: an alert rule on large uploads watches every bucket.
+        SampleRow("new_large_objects", new_large),
     ]
     if view.usage_pct is not None:
         totals.append(SampleRow("quota_usage_pct", view.usage_pct))

@@ -1,0 +1,1 @@
+"""Alert rules, their engine, channels and outbox (the alerts issue)."""

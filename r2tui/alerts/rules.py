@@ -1,0 +1,257 @@
+"""Alert rules: what a rule is, how every field of one is checked, and the
+product brief's defaults. Pure (no store, no I/O): the engine, the Rules
+screen, `r2tui rules` and `rules import` all build and check rules here, so a
+rule is accepted or refused the same way everywhere.
+
+A rule is saved whole or not at all: `rule_from` collects every problem, each
+naming its field and what would be valid, and raises them together.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import math
+import operator
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+
+from r2tui.config.values import parse_duration, parse_size
+from r2tui.metrics import ACCOUNT, CATALOG
+
+SEVERITIES = ("low", "medium", "high", "critical")
+COMPARISONS: dict[str, Callable[[float, float], bool]] = {
+    ">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le,
+    "==": operator.eq, "!=": operator.ne,
+}
+MISSING_DATA = ("keep", "alert", "resolve")  # when the metric has no value
+FIELDS = ("name", "metric", "comparison", "threshold", "scope", "for", "keep_firing_for",
+          "severity", "channels", "labels", "annotations", "missing_data", "enabled")
+REQUIRED = ("name", "metric", "comparison", "threshold")
+NAME_MAX = 80
+_NAME_RE = re.compile(r"^[^\x00-\x1f\x7f]+$")
+_CHANNEL_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+_LABEL_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")  # Prometheus label names
+# R2 bucket names: 3 to 63 lowercase letters, digits and hyphens; a glob adds * ? [ ].
+_SCOPE_RE = re.compile(r"^[a-z0-9*?\[\]-][a-z0-9.*?\[\]-]{0,62}$")
+_TEXT_MAX = 2000
+
+
+class RuleError(ValueError):
+    """Every problem of a rule at once: (field, what is wrong and what is valid)."""
+
+    def __init__(self, problems: list[tuple[str, str]], rule: str | None = None) -> None:
+        self.problems = problems
+        self.rule = rule
+        where = f"rule {rule!r}: " if rule else ""
+        super().__init__(where + "; ".join(f"{field}: {message}" for field, message in problems))
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    metric: str  # a catalog metric
+    comparison: str  # one of COMPARISONS
+    threshold: float  # in the metric's unit
+    scope: str = ACCOUNT  # "*" the account, else a bucket name or a bucket glob
+    for_seconds: int = 0  # how long the condition holds before the alert fires
+    keep_firing_seconds: int = 0  # how long it keeps firing after it stops holding
+    severity: str = "medium"
+    channels: tuple[str, ...] = ()
+    labels: tuple[tuple[str, str], ...] = ()
+    annotations: tuple[tuple[str, str], ...] = ()
+    missing_data: str = "keep"
+    enabled: bool = True
+
+    @property
+    def unit(self) -> str:
+        return CATALOG[self.metric].unit
+
+    @property
+    def is_glob(self) -> bool:
+        return self.scope != ACCOUNT and any(c in self.scope for c in "*?[")
+
+    def holds(self, value: float) -> bool:
+        return COMPARISONS[self.comparison](value, self.threshold)
+
+    def applies_to(self, bucket: str) -> bool:
+        """Whether the rule watches `bucket` ("*": the account's own series)."""
+        if self.scope == ACCOUNT:
+            return bucket == ACCOUNT
+        if bucket == ACCOUNT:
+            return False
+        return fnmatch.fnmatchcase(bucket, self.scope) if self.is_glob else bucket == self.scope
+
+    def condition(self) -> str:
+        """`error_rate_pct > 5 %` as people read it."""
+        unit = "" if self.unit in ("bool",) else f" {self.unit}"
+        return f"{self.metric} {self.comparison} {self.threshold:g}{unit}"
+
+
+def rule_from(data: Mapping[str, object]) -> Rule:
+    """A rule from plain data (a form, a TOML table, JSON); RuleError naming every
+    field that is wrong otherwise."""
+    problems: list[tuple[str, str]] = []
+    unknown = sorted(str(k) for k in data if k not in FIELDS)
+    if unknown:
+        problems.append((unknown[0], f"unknown field; valid: {', '.join(FIELDS)}"))
+    for field in REQUIRED:
+        if data.get(field) in (None, ""):
+            problems.append((field, "required"))
+
+    def check(field: str, parse: Callable[[object], object], default: object) -> object:
+        if field not in data or data[field] is None:
+            return default
+        try:
+            return parse(data[field])
+        except ValueError as exc:
+            problems.append((field, str(exc)))
+            return default
+
+    name = check("name", _name, "")
+    metric = check("metric", _metric, "")
+    comparison = check("comparison", _comparison, ">")
+    threshold = check("threshold", lambda v: _threshold(v, str(metric)), 0.0)
+    rule = Rule(
+        name=str(name), metric=str(metric), comparison=str(comparison),
+        threshold=float(threshold),  # type: ignore[arg-type]
+        scope=str(check("scope", _scope, ACCOUNT)),
+        for_seconds=int(check("for", _duration, 0)),  # type: ignore[call-overload]
+        keep_firing_seconds=int(check("keep_firing_for", _duration, 0)),  # type: ignore[call-overload]
+        severity=str(check("severity", _choice(SEVERITIES), "medium")),
+        channels=check("channels", _channels, ()),  # type: ignore[arg-type]
+        labels=check("labels", _pairs(label_keys=True), ()),  # type: ignore[arg-type]
+        annotations=check("annotations", _pairs(label_keys=False), ()),  # type: ignore[arg-type]
+        missing_data=str(check("missing_data", _choice(MISSING_DATA), "keep")),
+        enabled=bool(check("enabled", _bool, True)),
+    )
+    if problems:
+        raise RuleError(problems, str(name) or None)
+    return rule
+
+
+def rule_to_dict(rule: Rule) -> dict[str, object]:
+    """Plain data `rule_from` reads back into the same rule (export, the form)."""
+    return {
+        "name": rule.name, "metric": rule.metric, "comparison": rule.comparison,
+        "threshold": rule.threshold, "scope": rule.scope, "for": rule.for_seconds,
+        "keep_firing_for": rule.keep_firing_seconds, "severity": rule.severity,
+        "channels": list(rule.channels), "labels": dict(rule.labels),
+        "annotations": dict(rule.annotations), "missing_data": rule.missing_data,
+        "enabled": rule.enabled,
+    }
+
+
+def check_unique(rules: Iterable[Rule]) -> None:
+    """Names are unique, whatever their case: a rule is found and shown by name."""
+    seen: dict[str, str] = {}
+    problems = []
+    for r in rules:
+        key = r.name.casefold()
+        if key in seen:
+            problems.append(("name", f"{r.name!r} is taken (by {seen[key]!r})"))
+        seen.setdefault(key, r.name)
+    if problems:
+        raise RuleError(problems)
+
+
+def _name(value: object) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"expected text, got {value!r}")
+    text = value.strip()
+    if not text or len(text) > NAME_MAX or not _NAME_RE.match(text):
+        raise ValueError(f"1 to {NAME_MAX} printable characters, got {value!r}")
+    return text
+
+
+def _metric(value: object) -> str:
+    if not isinstance(value, str) or value not in CATALOG:
+        raise ValueError(f"unknown metric {value!r}; valid: {', '.join(sorted(CATALOG))}")
+    return value
+
+
+def _comparison(value: object) -> str:
+    if not isinstance(value, str) or value.strip() not in COMPARISONS:
+        raise ValueError(f"expected one of {', '.join(COMPARISONS)}, got {value!r}")
+    return value.strip()
+
+
+def _threshold(value: object, metric: str) -> float:
+    """A number in the metric's unit; a byte metric also takes "1 GB"."""
+    unit = CATALOG[metric].unit if metric in CATALOG else ""
+    if isinstance(value, str) and unit == "bytes":
+        return float(parse_size(value))
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        what = 'a number or a size such as "1 GB"' if unit == "bytes" else "a number"
+        raise ValueError(f"expected {what}, got {value!r}")
+    if not math.isfinite(value):
+        raise ValueError(f"expected a finite number, got {value!r}")
+    return float(value)
+
+
+def _scope(value: object) -> str:
+    if value == ACCOUNT:
+        return ACCOUNT
+    if not isinstance(value, str) or not _SCOPE_RE.match(value):
+        raise ValueError('expected "*" for the account, a bucket name or a bucket glob '
+                         f'such as "logs-*", got {value!r}')
+    return value
+
+
+def _duration(value: object) -> int:
+    if value in (0, "0", "0s"):
+        return 0
+    return parse_duration(value)
+
+
+def _choice(options: tuple[str, ...]) -> Callable[[object], str]:
+    def parse(value: object) -> str:
+        if not isinstance(value, str) or value.strip().lower() not in options:
+            raise ValueError(f"expected one of {', '.join(options)}, got {value!r}")
+        return value.strip().lower()
+    return parse
+
+
+def _channels(value: object) -> tuple[str, ...]:
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list | tuple) or not all(isinstance(c, str) for c in items):
+        raise ValueError(f"expected a list of channel names, got {value!r}")
+    bad = [c for c in items if not _CHANNEL_RE.match(c)]
+    if bad:
+        raise ValueError(f"channel names are 1 to 40 of a-z, 0-9, _ and -, got {bad[0]!r}")
+    return tuple(dict.fromkeys(items))
+
+
+def _pairs(label_keys: bool) -> Callable[[object], tuple[tuple[str, str], ...]]:
+    def parse(value: object) -> tuple[tuple[str, str], ...]:
+        if not isinstance(value, Mapping):
+            raise ValueError(f"expected a table of names to text, got {value!r}")
+        out = []
+        for k, v in value.items():
+            if not isinstance(k, str) or (label_keys and not _LABEL_RE.match(k)) or not k:
+                raise ValueError(f"{k!r} is not a valid name (letters, digits and _, not "
+                                 "starting with a digit)")
+            if not isinstance(v, str) or len(v) > _TEXT_MAX:
+                raise ValueError(f"{k}: expected text of at most {_TEXT_MAX} characters")
+            out.append((k, v))
+        return tuple(sorted(out))
+    return parse
+
+
+def _bool(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"expected true or false, got {value!r}")
+    return value
+
+
+# The product brief's defaults, installed on the first run.
+DEFAULT_RULES: tuple[Rule, ...] = (
+    Rule("High monthly cost", "monthly_cost_usd", ">", 100.0, severity="high"),
+    Rule("Daily cost spike", "daily_cost_increase_pct", ">", 50.0, severity="medium"),
+    Rule("High error rate", "error_rate_pct", ">", 5.0, severity="high"),
+    Rule("Slow responses", "avg_response_ms", ">", 2000.0, severity="medium"),
+    Rule("Quota nearly used", "quota_usage_pct", ">", 80.0, severity="medium"),
+    # The inventory counts new objects above its large-object size (1 GB by default).
+    Rule("Large upload", "new_large_objects", ">", 0.0, scope="*", severity="low"),
+    Rule("Failed access", "failed_access", ">", 10.0, severity="high"),
+)
