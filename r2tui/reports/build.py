@@ -37,6 +37,7 @@ from r2tui.reports.model import (
 from r2tui.store import history
 from r2tui.store.cost_view import costs_view
 from r2tui.store.models import Event
+from r2tui.store.queries import month_start
 from r2tui.store.readings import series_buckets
 
 LOOKBACK_DAYS = 31  # how far back the level "before the period" is looked for
@@ -74,7 +75,7 @@ def default_period(kind: str, now: float) -> int:
     last period that is over."""
     if kind == "daily":
         return int(now) - int(now) % DAY - DAY
-    return _month_start(_month_start(now) - 1)
+    return month_start(month_start(now) - 1)
 
 
 def period_bounds(kind: str, start: int) -> tuple[int, int]:
@@ -84,20 +85,15 @@ def period_bounds(kind: str, start: int) -> tuple[int, int]:
     if kind == "daily":
         day = start - start % DAY
         return day, day + DAY
-    return _month_start(start), _next_month(start)
+    return month_start(start), _next_month(start)
 
 
 def previous_period(kind: str, start: int) -> int:
-    return start - DAY if kind == "daily" else _month_start(start - 1)
-
-
-def _month_start(ts: float) -> int:
-    d = datetime.fromtimestamp(ts, UTC)
-    return int(datetime(d.year, d.month, 1, tzinfo=UTC).timestamp())
+    return start - DAY if kind == "daily" else month_start(start - 1)
 
 
 def _next_month(ts: float) -> int:
-    return _month_start(_month_start(ts) + 32 * DAY)
+    return month_start(month_start(ts) + 32 * DAY)
 
 
 def build(account: str, kind: str, period_start: int, now: float,
@@ -190,7 +186,7 @@ def _growth(account: str, start: int, end: int) -> tuple[list[BucketGrowth], int
 
 
 def _daily_costs(account: str, day: int) -> Costs:
-    month = _month_start(day)
+    month = month_start(day)
     daily = _days(account, CATALOG["daily_cost_usd"], ACCOUNT, min(month, day - DAY), day + DAY)
     if day not in daily:
         return Costs(known=False, period_usd=Figure(None, daily.get(day - DAY)))
@@ -219,7 +215,7 @@ def _month_bill(account: str, month: int) -> float | None:
 def _monthly_costs(account: str, month: int) -> Costs:
     bill = _month_bill(account, month)
     return Costs(known=bill is not None,
-                 period_usd=Figure(bill, _month_bill(account, _month_start(month - 1))))
+                 period_usd=Figure(bill, _month_bill(account, month_start(month - 1))))
 
 
 def _events(account: str, start: int, end: int, kinds: list[str] | None, limit: int

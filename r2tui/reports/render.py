@@ -119,20 +119,10 @@ def blocks(r: Report) -> list[Block]:
                          numeric=(False, True, True, True)))
     else:
         out.append(Block("p", f"No bucket grew this {unit}."))
-    out.append(Block("h2", "Alerts fired"))
-    if r.alerts_total:
-        out.append(Block("p", f"{r.alerts_total:,} alert{'s' if r.alerts_total != 1 else ''} "
-                              f"fired{_shown(len(r.alerts), r.alerts_total)}."))
-        out.append(Block("ul", items=tuple(_event(a) for a in r.alerts)))
-    else:
-        out.append(Block("p", "No alerts fired."))
-    out.append(Block("h2", "Notable events"))
-    if r.events_total:
-        out.append(Block("p", f"{r.events_total:,} event{'s' if r.events_total != 1 else ''}"
-                              f"{_shown(len(r.events), r.events_total)}."))
-        out.append(Block("ul", items=tuple(_event(ev) for ev in r.events)))
-    else:
-        out.append(Block("p", "None: no upload, bucket, cost or failure events."))
+    out += _event_list("Alerts fired", "alert", " fired", r.alerts, r.alerts_total,
+                       "No alerts fired.")
+    out += _event_list("Notable events", "event", "", r.events, r.events_total,
+                       "None: no upload, bucket, cost or failure events.")
     out.append(Block("h2", "Recommendations"))
     if r.recommendations:
         out.append(Block("ul", items=tuple(
@@ -143,6 +133,17 @@ def blocks(r: Report) -> list[Block]:
     if r.notes:
         out += [Block("h2", "Notes"), Block("ul", items=tuple(r.notes))]
     return out
+
+
+def _event_list(title: str, noun: str, verb: str, shown: list[EventLine], total: int,
+                none: str) -> list[Block]:
+    """A count, then the events listed (capped), or `none`."""
+    if not total:
+        return [Block("h2", title), Block("p", none)]
+    return [Block("h2", title),
+            Block("p", f"{total:,} {noun}{'s' if total != 1 else ''}{verb}"
+                       f"{_shown(len(shown), total)}."),
+            Block("ul", items=tuple(_event(e) for e in shown))]
 
 
 def _costs(r: Report, unit: str) -> list[Block]:

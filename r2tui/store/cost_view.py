@@ -22,16 +22,12 @@ MIN_SAVING_USD = 0.01
 PENDING_FRESH = 2 * DAY  # an older count of unfinished uploads is no news
 
 
-def month_start(now: float) -> int:
-    return queries.month_start(now)
-
-
 def costs_view(account: str, now: float | None = None, prices: PriceList = LIST_PRICES,
                monitor_usd: float | None = None) -> CostsView:
     """`monitor_usd`: r2tui's own spend this month when the caller has read it
     already (the dashboard's storage view has)."""
     now = time.time() if now is None else now
-    start = month_start(now)
+    start = queries.month_start(now)
     at = fetch(Sample.select(Sample.ts).where(
         Sample.account == account, Sample.metric == "monthly_cost_usd",
         Sample.bucket == ACCOUNT, Sample.ts >= start, Sample.ts <= now)
