@@ -215,10 +215,16 @@ def test_status_json_matches_the_seed(cli: Any, tmp_path: Path, s3_backend: Any,
     assert doc["collector"]["state"] == "idle"
     messages = [a["message"] for a in doc["activity"]]
     assert "found 2 buckets: logs, photos" in messages
-    # The listing's few bytes are well inside the free tier, and without an API token
-    # there are no request counts: storage only, and $0.00 that is a real $0.00.
+    # Without an API token there are no request counts: storage only. Standard's few
+    # bytes are inside its free tier; Infrequent Access has none, so its one day so far
+    # (bytes / 1e9 GB / 30 days) bills as whole GB-months at $0.01, costed the very
+    # second the listing stored them.
     costs = doc["costs"]
-    assert costs["computed_at"] is not None and costs["month_to_date_usd"] == 0.0
+    ia_bytes = sum(o.size for o in everything if o.storage_class == "STANDARD_IA")
+    assert 0 < ia_bytes / 1e9 / 30 <= 1
+    assert costs["computed_at"] is not None and costs["month_to_date_usd"] == 0.01
+    assert {line["item"]: line["usd"] for line in costs["lines"]
+            if line["usd"]} == {"ia_storage": 0.01}
     assert costs["requests_known"] is False
     assert sorted(costs["buckets"]) == sorted(seeded)
     # Not built yet: present, and empty rather than invented.

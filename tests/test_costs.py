@@ -175,6 +175,15 @@ def test_storage_only_without_request_counts(st: Store) -> None:
     assert not view.requests_known
 
 
+def test_a_listing_stored_the_same_second_counts(st: Store) -> None:
+    # `collect --once` costs the month the moment the listing stores it: the sample's
+    # second is "now", and it is part of the month.
+    writes.add_samples(st, "acme", [SampleRow("total_bytes", 400 * GB, "media")], ts=NOW)
+    run(st)
+    # One day of 400 GB = 400 GB-days / 30 = 13.33 GB-month → 3.33 over → 4 → $0.06.
+    assert costs_view("acme", NOW).month_to_date_usd == pytest.approx(0.06)
+
+
 def test_configured_prices_apply(st: Store) -> None:
     fill_month(st)
     base = _config()

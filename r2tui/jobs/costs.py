@@ -50,7 +50,8 @@ def calculate_costs(ctx: JobContext, account: AccountConfig) -> Outcome:
     # minimum's 30 days before that; by the hour for the days the pace and the
     # baseline look at.
     hours_for = max(TRAILING_DAYS, settings.spike_baseline_days + 1) + 1
-    found = usage.read(account.name, before - prices.ia_minimum_days * DAY, now,
+    # Through `now` itself: a listing stamped this very second counts.
+    found = usage.read(account.name, before - prices.ia_minimum_days * DAY, now + 1,
                        hourly_from=now - now % DAY - hours_for * DAY)
     found.pop(ACCOUNT, None)
     # A bucket gone before last month began has nothing left to bill.
