@@ -26,7 +26,9 @@ COMPARISONS: dict[str, Callable[[float, float], bool]] = {
 }
 MISSING_DATA = ("keep", "alert", "resolve")  # when the metric has no value
 FIELDS = ("name", "metric", "comparison", "threshold", "scope", "for", "keep_firing_for",
-          "severity", "channels", "labels", "annotations", "missing_data", "enabled")
+          "severity", "channels", "labels", "annotations", "missing_data", "enabled",
+          "repeat_interval", "max_per_hour", "escalate_after", "escalate_to",
+          "escalate_severity", "responses")
 REQUIRED = ("name", "metric", "comparison", "threshold")
 NAME_MAX = 80
 _NAME_RE = re.compile(r"^[^\x00-\x1f\x7f]+$")
@@ -62,6 +64,13 @@ class Rule:
     annotations: tuple[tuple[str, str], ...] = ()
     missing_data: str = "keep"
     enabled: bool = True
+    repeat_interval: int | None = None  # None: [alerts] repeat_interval
+    max_per_hour: int | None = None  # None: [alerts] max_per_hour
+    # Still firing `escalate_after` seconds on: add channels and/or raise the severity.
+    escalate_after: int = 0
+    escalate_to: tuple[str, ...] = ()
+    escalate_severity: str | None = None
+    responses: tuple[str, ...] = ()  # [responses.NAME] run when the alert fires
 
     @property
     def unit(self) -> str:
@@ -124,7 +133,20 @@ def rule_from(data: Mapping[str, object]) -> Rule:
         annotations=check("annotations", _pairs(label_keys=False), ()),  # type: ignore[arg-type]
         missing_data=str(check("missing_data", _choice(MISSING_DATA), "keep")),
         enabled=bool(check("enabled", _bool, True)),
+        repeat_interval=check("repeat_interval", _optional(_duration), None),  # type: ignore[arg-type]
+        max_per_hour=check("max_per_hour", _optional(_count), None),  # type: ignore[arg-type]
+        escalate_after=int(check("escalate_after", _duration, 0)),  # type: ignore[call-overload]
+        escalate_to=check("escalate_to", _channels, ()),  # type: ignore[arg-type]
+        escalate_severity=check("escalate_severity", _optional(_choice(SEVERITIES)),
+                                None),  # type: ignore[arg-type]
+        responses=check("responses", _channels, ()),  # type: ignore[arg-type]
     )
+    if rule.escalate_after and not (rule.escalate_to or rule.escalate_severity):
+        problems.append(("escalate_after", "escalating needs escalate_to (channels) or "
+                         "escalate_severity"))
+    if (rule.escalate_to or rule.escalate_severity) and not rule.escalate_after:
+        problems.append(("escalate_after", "required with escalate_to or escalate_severity: "
+                         "how long the alert fires first, such as \"30m\""))
     if problems:
         raise RuleError(problems, str(name) or None)
     return rule
@@ -138,7 +160,10 @@ def rule_to_dict(rule: Rule) -> dict[str, object]:
         "keep_firing_for": rule.keep_firing_seconds, "severity": rule.severity,
         "channels": list(rule.channels), "labels": dict(rule.labels),
         "annotations": dict(rule.annotations), "missing_data": rule.missing_data,
-        "enabled": rule.enabled,
+        "enabled": rule.enabled, "repeat_interval": rule.repeat_interval,
+        "max_per_hour": rule.max_per_hour, "escalate_after": rule.escalate_after,
+        "escalate_to": list(rule.escalate_to), "escalate_severity": rule.escalate_severity,
+        "responses": list(rule.responses),
     }
 
 
@@ -236,6 +261,17 @@ def _pairs(label_keys: bool) -> Callable[[object], tuple[tuple[str, str], ...]]:
             out.append((k, v))
         return tuple(sorted(out))
     return parse
+
+
+def _optional(parse: Callable[[object], object]) -> Callable[[object], object]:
+    """`parse`, or None for "" (a form's empty field: use the default)."""
+    return lambda value: None if value == "" else parse(value)
+
+
+def _count(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError(f"expected a whole number above 0, got {value!r}")
+    return value
 
 
 def _bool(value: object) -> bool:

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from r2tui import paths
+from r2tui.config.alerting import alerting
 from r2tui.config.errors import ConfigError, Problem, source_name
 from r2tui.config.model import (
     DEFAULT_GRAPHQL_URL,
@@ -37,7 +38,7 @@ from r2tui.pricing import PriceList
 
 TOP_KEYS = frozenset({
     "timezone", "refresh_seconds", "store", "schedule", "retention", "inventory", "s3",
-    "accounts", "keymap", "pricing", "costs",
+    "accounts", "keymap", "pricing", "costs", "alerts", "channels", "responses",
 })
 SECRET_FIELDS = ("access_key_id", "secret_access_key", "api_token")
 # When an account names no source for a secret, these environment variables are read.
@@ -106,6 +107,7 @@ def load_config(config_path: str | None = None, db_url: str | None = None,
         demo=demo,
         pricing=pricing(root.sub("pricing"), file_path),
         costs=costs(root.sub("costs")),
+        alerts=alerting(root, env),
     )
     if problems:
         raise ConfigError(problems)
@@ -270,7 +272,7 @@ def _env_url(env: Mapping[str, str], var: str, problems: list[Problem]) -> str |
 
 
 def _secret(r: Reader, field: str, env: Mapping[str, str]) -> Secret | None:
-    secret = _read_secret(r, field, env)
+    secret = read_secret(r, field, env, SECRET_ENV_DEFAULTS[field])
     if secret is not None and not _token_like(secret.reveal()):
         # Never echo it: a key with a stray space or line break (a CRLF file, a
         # paste) would otherwise end up in an HTTP library's error message.
@@ -284,14 +286,19 @@ def _token_like(value: str) -> bool:
     return bool(value) and all(33 <= ord(c) <= 126 for c in value)
 
 
-def _read_secret(r: Reader, field: str, env: Mapping[str, str]) -> Secret | None:
+def read_secret(r: Reader, field: str, env: Mapping[str, str], default_var: str | None
+                ) -> Secret | None:
+    """`field` inline, `field_env = "VAR"` or `field_file = "PATH"`; else the
+    variable `default_var` when set; else None."""
     given = [k for k in (field, f"{field}_env", f"{field}_file") if r.has(k)]
     if len(given) > 1:
         r.fail(given[1], f"give only one of {', '.join(given)}")
         return None
     if not given:
-        var = SECRET_ENV_DEFAULTS[field]
-        return Secret(env[var].strip(), f"env {var}") if env.get(var, "").strip() else None
+        var = default_var
+        if var is None or not env.get(var, "").strip():
+            return None
+        return Secret(env[var].strip(), f"env {var}")
     key = given[0]
     value = r.table[key]
     if not isinstance(value, str) or not value.strip():

@@ -6,6 +6,7 @@ import fnmatch
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from r2tui.config.alert_model import AlertSettings
 from r2tui.pricing import LIST_PRICES, PriceList
 
 DEFAULT_GRAPHQL_URL = "https://api.cloudflare.com/client/v4/graphql"
@@ -170,6 +171,7 @@ class Config:
     demo: bool = False
     pricing: PriceList = LIST_PRICES
     costs: CostSettings = field(default_factory=CostSettings)
+    alerts: AlertSettings = field(default_factory=AlertSettings)
 
     def account(self, name: str | None = None) -> AccountConfig:
         if name is None:

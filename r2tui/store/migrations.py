@@ -198,11 +198,83 @@ def _v4_reports(db: Database) -> None:
     _create(db, [Report])
 
 
+def _v5_alerts(db: Database) -> None:
+    import json
+
+    from r2tui.alerts.rules import DEFAULT_RULES, rule_to_dict
+
+    class AlertRule(_Frozen):
+        id = AutoField()
+        name = CharField()
+        name_key = CharField(unique=True)
+        body = TextField()
+        created_at = BigIntegerField()
+        updated_at = BigIntegerField()
+
+    class AlertInstance(_Frozen):
+        fingerprint = CharField(primary_key=True)
+        rule = CharField(index=True)
+        account = CharField()
+        bucket = CharField()
+        state = CharField(index=True)
+        severity = CharField()
+        value = DoubleField(null=True)
+        threshold = DoubleField()
+        pending_since = BigIntegerField(null=True)
+        firing_since = BigIntegerField(null=True)
+        resolved_at = BigIntegerField(null=True)
+        last_eval_at = BigIntegerField()
+        last_true_at = BigIntegerField(null=True)
+        notified_at = BigIntegerField(null=True)
+        firing_notified = BooleanField(default=False)
+        escalated = BooleanField(default=False)
+
+        class Meta:
+            table_name = "alert_instance"
+
+    class Silence(_Frozen):
+        id = AutoField()
+        matchers = TextField()
+        starts_at = BigIntegerField()
+        ends_at = BigIntegerField(index=True)
+        comment = TextField()
+        created_by = CharField()
+        created_at = BigIntegerField()
+        expire_on_resolve = BooleanField(default=False)
+
+    class Notification(_Frozen):
+        id = AutoField()
+        created_at = BigIntegerField()
+        channel = CharField()
+        kind = CharField()
+        rule = CharField(null=True)
+        group_key = CharField()
+        status = CharField()
+        body = TextField()
+        state = CharField(index=True)
+        attempts = IntegerField(default=0)
+        next_attempt_at = BigIntegerField()
+        claimed_until = BigIntegerField(null=True)
+        last_error = TextField(null=True)
+        sent_at = BigIntegerField(null=True)
+
+    tables = [AlertRule, AlertInstance, Silence, Notification]
+    _create(db, tables)
+    # The product brief's defaults, once: a user who deletes them keeps them deleted.
+    now = int(time.time())
+    with db.bind_ctx(tables):
+        AlertRule.insert_many([
+            {"name": r.name, "name_key": r.name.casefold(),
+             "body": json.dumps(rule_to_dict(r), sort_keys=True),
+             "created_at": now, "updated_at": now} for r in DEFAULT_RULES]).execute()
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "samples, events and job runs", _v1_series),
     Migration(2, "buckets and inventories", _v2_inventory),
     Migration(3, "hourly and daily rollups, store state", _v3_rollups),
     Migration(4, "reports", _v4_reports),
+    Migration(5, "alert rules, alerts, silences, the notification outbox", _v5_alerts),
 )
 LATEST = MIGRATIONS[-1].version
 _PG_LOCK_KEY = 0x72327475  # "r2tu": one advisory lock for r2tui's migrations

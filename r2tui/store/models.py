@@ -191,5 +191,72 @@ class StoredReport(BaseModel):
         indexes = ((("account", "kind", "period_start", "format"), True),)
 
 
+class AlertRule(BaseModel):
+    """An alert rule as `r2tui.alerts.rules.rule_to_dict` writes it (JSON): the
+    rule module alone decides what a valid rule is."""
+
+    id = AutoField()
+    name = CharField()
+    name_key = CharField(unique=True)  # casefolded: names are unique whatever their case
+    body = TextField()
+    created_at = BigIntegerField()
+    updated_at = BigIntegerField()
+
+
+class AlertInstance(BaseModel):
+    """One rule on one bucket (or the account) of one account: its state now."""
+
+    fingerprint = CharField(primary_key=True)
+    rule = CharField(index=True)
+    account = CharField()
+    bucket = CharField()
+    state = CharField(index=True)  # inactive, pending, firing, resolved
+    severity = CharField()
+    value = DoubleField(null=True)
+    threshold = DoubleField()
+    pending_since = BigIntegerField(null=True)
+    firing_since = BigIntegerField(null=True)
+    resolved_at = BigIntegerField(null=True)
+    last_eval_at = BigIntegerField()
+    last_true_at = BigIntegerField(null=True)  # the condition last held (keep-firing)
+    notified_at = BigIntegerField(null=True)  # the last firing notice queued
+    firing_notified = BooleanField(default=False)  # a resolved notice may follow
+    escalated = BooleanField(default=False)
+
+    class Meta:
+        table_name = "alert_instance"
+
+
+class Silence(BaseModel):
+    id = AutoField()
+    matchers = TextField()  # JSON list of [label, op, value]
+    starts_at = BigIntegerField()
+    ends_at = BigIntegerField(index=True)
+    comment = TextField()
+    created_by = CharField()
+    created_at = BigIntegerField()
+    expire_on_resolve = BooleanField(default=False)
+
+
+class Notification(BaseModel):
+    """The durable outbox: written before it is sent, sent until it is marked."""
+
+    id = AutoField()
+    created_at = BigIntegerField()
+    channel = CharField()
+    kind = CharField()  # alert, test, summary, response
+    rule = CharField(null=True)
+    group_key = CharField()
+    status = CharField()  # firing or resolved
+    body = TextField()  # JSON: what the channel renders
+    state = CharField(index=True)  # pending, sent, dead, held
+    attempts = IntegerField(default=0)
+    next_attempt_at = BigIntegerField()
+    claimed_until = BigIntegerField(null=True)  # a sender's lease
+    last_error = TextField(null=True)
+    sent_at = BigIntegerField(null=True)
+
+
 MODELS = (Sample, Event, JobRun, Bucket, Inventory, InventoryBreakdown,
-          InventoryObject, SampleHourly, SampleDaily, SeriesKey, StoreState, StoredReport)
+          InventoryObject, SampleHourly, SampleDaily, SeriesKey, StoreState, StoredReport,
+          AlertRule, AlertInstance, Silence, Notification)

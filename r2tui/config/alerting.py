@@ -1,0 +1,244 @@
+"""[alerts], [channels.NAME] and [responses.NAME] from the config file, every
+field checked and named.
+
+    [alerts]
+    repeat_interval = "4h"
+    max_per_hour = 5
+    default_channels = ["ops"]
+    [[alerts.maintenance]]
+    name = "nightly backup"
+    weekdays = ["mon", "tue", "wed", "thu", "fri"]
+    start = "22:00"
+    end = "02:00"
+    timezone = "Europe/Berlin"
+    matchers = ["bucket=~backup-.*"]
+
+    [channels.ops]
+    type = "email"            # or "webhook", "slack"
+    host = "smtp.example.com"
+    ...
+"""
+
+from __future__ import annotations
+
+import re
+import zoneinfo
+from collections.abc import Mapping
+
+from r2tui.alerts.matchers import parse_matcher
+from r2tui.config.alert_model import (
+    CHANNEL_TYPES,
+    SMTP_SECURITY,
+    WEEKDAYS,
+    AlertSettings,
+    ChannelConfig,
+    MaintenanceWindow,
+    ResponseConfig,
+)
+from r2tui.config.model import Secret
+from r2tui.config.reader import Reader
+from r2tui.config.values import parse_duration, parse_url
+
+ALERT_KEYS = {"repeat_interval", "max_per_hour", "default_channels", "max_attempts",
+              "backoff", "backoff_max", "maintenance"}
+_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")  # as rules name channels
+_ADDRESS_RE = re.compile(r"^[^@\s<>]+@[^@\s<>]+$")
+_TIME_RE = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+_KEYS = {
+    "email": {"type", "host", "port", "security", "username", "password", "password_env",
+              "password_file", "from", "to", "timeout"},
+    "webhook": {"type", "url", "url_env", "url_file", "headers", "timeout"},
+    "slack": {"type", "url", "url_env", "url_file", "timeout"},
+}
+
+
+def alerting(root: Reader, env: Mapping[str, str]) -> AlertSettings:
+    from r2tui.config.load import read_secret  # the accounts' secret rules, shared
+
+    r = root.sub("alerts")
+    r.check_known(ALERT_KEYS)
+    d = AlertSettings()
+    channels = _named(root.sub("channels"), lambda n, s: _channel(n, s, env, read_secret))
+    responses = _named(root.sub("responses"), lambda n, s: _response(n, s, env, read_secret))
+    defaults = r.parse("default_channels", _names, ())
+    for name in defaults:
+        if name not in channels:
+            r.fail("default_channels", f"no channel {name!r}; configured: "
+                   f"{', '.join(channels) or 'none (add a [channels.NAME] table)'}")
+    return AlertSettings(
+        repeat_interval=r.parse("repeat_interval", parse_duration, d.repeat_interval),
+        max_per_hour=r.positive_int("max_per_hour", d.max_per_hour),
+        default_channels=defaults,
+        max_attempts=r.positive_int("max_attempts", d.max_attempts),
+        backoff_seconds=float(r.parse("backoff", parse_duration, int(d.backoff_seconds))),
+        backoff_max_seconds=float(r.parse("backoff_max", parse_duration,
+                                          int(d.backoff_max_seconds))),
+        maintenance=_windows(r),
+        channels=channels,
+        responses=responses,
+    )
+
+
+def _named(table: Reader, make):  # type: ignore[no-untyped-def]
+    out = {}
+    for name, body in table.table.items():
+        if not _NAME_RE.match(name):
+            table.fail(name, "names are 1 to 40 of a-z, 0-9, _ and -")
+            continue
+        if not isinstance(body, Mapping):
+            table.fail(name, f"expected a table [{table.key(name)}]")
+            continue
+        item = make(name, table.sub(name))
+        if item is not None:
+            out[name] = item
+    return out
+
+
+def _channel(name: str, r: Reader, env: Mapping[str, str], read_secret) -> ChannelConfig | None:  # type: ignore[no-untyped-def]
+    kind = r.get("type", str, "", f"one of {', '.join(CHANNEL_TYPES)}")
+    if kind not in CHANNEL_TYPES:
+        r.fail("type", f"expected one of {', '.join(CHANNEL_TYPES)}, got {kind!r}")
+        return None
+    r.check_known(_KEYS[kind])
+    timeout = r.positive_float("timeout", 10.0)
+    if kind == "email":
+        host = r.get("host", str, "", "the SMTP server's host name")
+        if not host:
+            r.fail("host", "required: the SMTP server's host name")
+        security = r.get("security", str, "starttls", f"one of {', '.join(SMTP_SECURITY)}")
+        if security not in SMTP_SECURITY:
+            r.fail("security", f"expected one of {', '.join(SMTP_SECURITY)}, got {security!r}")
+            security = "starttls"
+        port = r.get("port", int, 465 if security == "tls" else 587, "a port number")
+        if not 0 < port < 65536:
+            r.fail("port", f"expected a port from 1 to 65535, got {port}")
+        sender = r.get("from", str, "", "an e-mail address")
+        if not _ADDRESS_RE.match(sender):
+            r.fail("from", f"expected an e-mail address such as \"r2tui@example.com\", "
+                   f"got {sender!r}")
+        to = r.parse("to", _addresses, ())
+        if not to and not r.has("to"):
+            r.fail("to", "required: a list of e-mail addresses")
+        username = r.get("username", str, None, "a login name")
+        password = read_secret(r, "password", env, None)
+        if password is not None and username is None:
+            r.fail("password", "a password needs a username")
+        return ChannelConfig(name, kind, host=host, port=port, security=security,
+                             username=username, password=password, sender=sender, to=to,
+                             timeout=timeout)
+    url = _url_secret(r, env, read_secret)
+    headers = r.parse("headers", _headers, ()) if kind == "webhook" else ()
+    return ChannelConfig(name, kind, url=url, headers=headers, timeout=timeout)
+
+
+def _response(name: str, r: Reader, env: Mapping[str, str], read_secret) -> ResponseConfig | None:  # type: ignore[no-untyped-def]
+    r.check_known({"command", "url", "url_env", "url_file", "timeout"})
+    command = r.parse("command", _command, ())
+    url = read_secret(r, "url", env, None)
+    if url is not None:
+        _check_url(r, url)
+    if bool(command) == (url is not None):
+        r.fail("command", "give exactly one of command = [\"program\", \"arg\", ...] or url")
+        return None
+    return ResponseConfig(name, command=command, url=url,
+                          timeout=r.positive_float("timeout", 30.0))
+
+
+def _url_secret(r: Reader, env: Mapping[str, str], read_secret) -> Secret | None:  # type: ignore[no-untyped-def]
+    url = read_secret(r, "url", env, None)
+    if url is None:
+        if not any(r.has(k) for k in ("url", "url_env", "url_file")):
+            r.fail("url", "required: the webhook URL (url, url_env = \"VAR\" or url_file)")
+        return None
+    return url if _check_url(r, url) else None
+
+
+def _check_url(r: Reader, url: Secret) -> bool:
+    try:
+        parse_url(url.reveal())
+    except ValueError:
+        # Never echo it: the URL is the token.
+        r.fail("url", f"the value from {url.source} is not an http:// or https:// URL")
+        return False
+    return True
+
+
+def _windows(r: Reader) -> tuple[MaintenanceWindow, ...]:
+    items = r.table.get("maintenance", [])
+    if not isinstance(items, list) or not all(isinstance(i, Mapping) for i in items):
+        r.fail("maintenance", "expected [[alerts.maintenance]] tables")
+        return ()
+    out = []
+    for i, item in enumerate(items):
+        w = Reader(r.source, item, r.key(f"maintenance[{i}]"), r.problems)
+        w.check_known({"name", "weekdays", "start", "end", "timezone", "matchers"})
+        tz = w.get("timezone", str, "UTC", "an IANA time zone such as \"Europe/Berlin\"")
+        try:
+            zoneinfo.ZoneInfo(tz)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            w.fail("timezone", f"unknown time zone {tz!r}; use an IANA name such as \"UTC\"")
+            tz = "UTC"
+        start, end = w.parse("start", _clock, None), w.parse("end", _clock, None)
+        for key, value in (("start", start), ("end", end)):
+            if value is None and not w.has(key):
+                w.fail(key, "required: a local time such as \"22:00\"")
+        out.append(MaintenanceWindow(
+            name=w.get("name", str, f"window {i + 1}", "a name"),
+            weekdays=w.parse("weekdays", _weekdays, tuple(range(7))),
+            start=start or 0, end=end or 0, timezone=tz,
+            matchers=w.parse("matchers", lambda v: tuple(parse_matcher(m) for m in _list(v)),
+                             ())))
+    return tuple(out)
+
+
+def _list(value: object) -> list:
+    if not isinstance(value, list):
+        raise ValueError(f"expected a list, got {value!r}")
+    return value
+
+
+def _names(value: object) -> tuple[str, ...]:
+    items = _list(value)
+    if not all(isinstance(v, str) and _NAME_RE.match(v) for v in items):
+        raise ValueError(f"expected a list of channel names, got {value!r}")
+    return tuple(items)
+
+
+def _addresses(value: object) -> tuple[str, ...]:
+    items = _list(value)
+    bad = [v for v in items if not isinstance(v, str) or not _ADDRESS_RE.match(v)]
+    if bad or not items:
+        raise ValueError(f"expected a list of e-mail addresses, got {value!r}")
+    return tuple(items)
+
+
+def _headers(value: object) -> tuple[tuple[str, str], ...]:
+    if not isinstance(value, Mapping) or not all(
+            isinstance(k, str) and isinstance(v, str) and "\n" not in k + v
+            for k, v in value.items()):
+        raise ValueError("expected a table of header names to text values")
+    return tuple(sorted(value.items()))
+
+
+def _command(value: object) -> tuple[str, ...]:
+    items = _list(value)
+    if not items or not all(isinstance(v, str) and v for v in items):
+        raise ValueError("expected an argument list such as [\"/usr/local/bin/page\", "
+                         "\"--team\", \"storage\"] (never a shell string)")
+    return tuple(items)
+
+
+def _clock(value: object) -> int:
+    m = _TIME_RE.match(value) if isinstance(value, str) else None
+    if not m:
+        raise ValueError(f"expected a local time such as \"22:00\", got {value!r}")
+    return int(m.group(1)) * 60 + int(m.group(2))
+
+
+def _weekdays(value: object) -> tuple[int, ...]:
+    items = _list(value)
+    days = [str(v).strip().lower()[:3] for v in items]
+    bad = [v for v, d in zip(items, days, strict=True) if d not in WEEKDAYS]
+    if bad or not items:
+        raise ValueError(f"expected weekdays among {', '.join(WEEKDAYS)}, got {value!r}")
+    return tuple(sorted({WEEKDAYS.index(d) for d in days}))
