@@ -240,7 +240,9 @@ def _status(args: argparse.Namespace, config: Config, store: Store) -> int:
         quota = DEMO_QUOTA
     analytics = config.demo or (not isinstance(account, str) and account.has_analytics)
     doc = dashboard_doc(queries.dashboard(name, quota, analytics=analytics, tz=config.timezone,
-                                          prices=config.pricing), demo=config.demo)
+                                          prices=config.pricing,
+                                          alert_windows=config.alerts.maintenance),
+                       demo=config.demo)
     if args.json:
         print(json.dumps(doc, indent=2, ensure_ascii=False))
     else:

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from r2tui.alerts.views import AlertRow, AlertsView
 from r2tui.metrics import ACCOUNT, describe
 from r2tui.pricing import to_cents
 from r2tui.store.queries import (
@@ -182,6 +183,20 @@ def costs_doc(c: CostsView) -> dict[str, Any]:
     }
 
 
+def alerts_doc(v: AlertsView | None) -> dict[str, Any]:
+    if v is None:
+        return {"firing": [], "pending": [], "recent": []}
+
+    def one(a: AlertRow) -> dict[str, Any]:
+        return {"rule": a.rule, "bucket": a.bucket, "severity": a.severity, "state": a.state,
+                "value": a.value, "threshold": a.threshold, "comparison": a.comparison,
+                "unit": a.unit, "since": iso(a.since), "silenced": a.silenced}
+
+    return {"firing": [one(a) for a in v.firing], "pending": [one(a) for a in v.pending],
+            "recent": [one(a) for a in v.recent], "rules": v.rules,
+            "outbox": dict(sorted(v.outbox.items())), "last_delivery_error": v.last_error}
+
+
 def dashboard_doc(d: Dashboard, demo: bool = False) -> dict[str, Any]:
     return {
         "account": d.account,
@@ -194,5 +209,5 @@ def dashboard_doc(d: Dashboard, demo: bool = False) -> dict[str, Any]:
         "costs": costs_doc(d.costs) if d.costs is not None else None,
         "storage": storage_doc(d.storage),
         "activity": activity_doc(d.activity),
-        "alerts": d.alerts,
+        "alerts": alerts_doc(d.alerts),
     }

@@ -69,7 +69,7 @@ class FakeDashboard:
     def __call__(self, account: str, quota_bytes: int | None = None,
                  activity_limit: int = 200, now: float | None = None, *,
                  analytics: bool = False, metrics_bucket: str = ACCOUNT, tz: str = "UTC",
-                 prices: PriceList = LIST_PRICES) -> Dashboard:
+                 prices: PriceList = LIST_PRICES, alert_windows: tuple = ()) -> Dashboard:
         self.calls.append({"analytics": analytics, "metrics_bucket": metrics_bucket,
                            "tz": tz})
         now = NOW if now is None else now

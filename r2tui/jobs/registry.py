@@ -3,6 +3,7 @@ schedule know them; they are not scheduled until built."""
 
 from __future__ import annotations
 
+from r2tui.jobs.alerts import check_alerts
 from r2tui.jobs.base import JobSpec
 from r2tui.jobs.collect import collect_metrics
 from r2tui.jobs.costs import calculate_costs
@@ -22,7 +23,9 @@ JOBS: dict[str, JobSpec] = {
         JobSpec("calculate_costs", calculate_costs,
                 "The month's bill so far, forecast, spikes and savings (reads only the store).",
                 after=("collect_metrics", "inventory")),
-        JobSpec("check_alerts", None, "Evaluate alert rules and notify."),
+        JobSpec("check_alerts", check_alerts,
+                "Evaluate alert rules, run their responses, deliver notifications.",
+                after=("calculate_costs",)),
         # Reports follow the costs that follow a start's first collection: a report
         # made at start-up, beside that collection, would miss what it brings.
         JobSpec("daily_report", daily_report, "Write the daily report.",

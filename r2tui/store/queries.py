@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 from peewee import fn
 
+from r2tui.config.alert_model import MaintenanceWindow
 from r2tui.metrics import ACCOUNT, describe
 from r2tui.pricing import LIST_PRICES, PriceList, request_cost_usd
 from r2tui.store import readings, state
@@ -277,7 +278,9 @@ def metrics_view(account: str, now: float, analytics: bool, bucket: str = ACCOUN
 def dashboard(account: str, quota_bytes: int | None = None, activity_limit: int = 200,
               now: float | None = None, *, analytics: bool = False,
               metrics_bucket: str = ACCOUNT, tz: str = "UTC",
-              prices: PriceList = LIST_PRICES) -> Dashboard:
+              prices: PriceList = LIST_PRICES,
+              alert_windows: tuple[MaintenanceWindow, ...] = ()) -> Dashboard:
+    from r2tui.alerts.views import alerts_view
     from r2tui.store.cost_view import costs_view  # it reads through this module
 
     now = time.time() if now is None else now
@@ -292,4 +295,5 @@ def dashboard(account: str, quota_bytes: int | None = None, activity_limit: int 
         collector=collector(account, now),
         probes=probes(account, now),
         endpoint=endpoint_check(account),
+        alerts=alerts_view(account, now, alert_windows),
     )

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from r2tui.alerts.views import AlertsView
 
 # A run still open after this long belongs to a process that died elsewhere.
 STALE_RUN_SECONDS = 6 * 3600
@@ -278,8 +282,7 @@ class Dashboard:
     endpoint: EndpointRow | None = None
     metrics: MetricsView | None = None
     costs: CostsView | None = None
-    # Filled by its own issue; empty until then, never invented.
-    alerts: dict = field(default_factory=dict)
+    alerts: AlertsView | None = None
 
     @property
     def data_at(self) -> int | None:

@@ -131,7 +131,8 @@ class R2App(CollectorHost, KeyActions, App[int]):
         try:
             dash = queries.dashboard(self.account_name, quota, now=self.clock(),
                                      analytics=analytics, metrics_bucket=bucket,
-                                     tz=self.config.timezone, prices=self.config.pricing)
+                                     tz=self.config.timezone, prices=self.config.pricing,
+                                     alert_windows=self.config.alerts.maintenance)
         except Exception as exc:  # a locked or unreachable store: say so and keep going
             self.post_message(msg.StoreFailed(reason(exc)))
             return

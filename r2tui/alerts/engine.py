@@ -1,0 +1,223 @@
+"""`check_alerts`: every enabled rule against the store's current readings, one
+alert per rule, account and bucket, each stepped through the state machine
+(`r2tui.alerts.states`). State, history events and the notifications that
+follow (`r2tui.alerts.dispatch`) commit in one transaction, so an alert that
+fired is never recorded without its notice queued, nor queued twice."""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+
+from r2tui.alerts import dispatch, saved
+from r2tui.alerts.notice import AlertNotice, alert_labels, fingerprint
+from r2tui.alerts.rules import Rule
+from r2tui.alerts.silences import SilenceRow, silences
+from r2tui.alerts.states import FIRING, INACTIVE, PENDING, RESOLVED, AlertState, step
+from r2tui.config.model import Config
+from r2tui.metrics import ACCOUNT
+from r2tui.store import queries
+from r2tui.store.db import Store
+from r2tui.store.models import AlertInstance, Silence
+from r2tui.store.readings import readings
+from r2tui.store.writes import EventRow, add_events
+
+FIRED_KIND = "alert"  # a firing transition: what reports count as an alert fired
+STATE_KIND = "alert_state"  # every other transition, kept as history too
+HISTORY_KINDS = (FIRED_KIND, STATE_KIND)
+
+
+@dataclass(frozen=True)
+class Transition:
+    rule: str
+    bucket: str
+    before: str
+    after: str
+    value: float | None
+
+
+@dataclass
+class CheckResult:
+    evaluated: int = 0
+    transitions: list[Transition] = field(default_factory=list)
+    queued: int = 0
+    held: int = 0
+    fired: list[tuple[Rule, AlertNotice]] = field(default_factory=list)  # for responses
+    problems: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        firing = sum(t.after == FIRING for t in self.transitions)
+        resolved = sum(t.after == RESOLVED for t in self.transitions)
+        text = (f"{self.evaluated} alerts evaluated, {firing} fired, {resolved} resolved, "
+                f"{self.queued} notifications queued")
+        return text + (f", {self.held} held back by rate limits" if self.held else "")
+
+
+@dataclass
+class Tracked:
+    """One alert as the engine carries it through a run."""
+
+    rule: Rule
+    account: str
+    bucket: str
+    before: AlertState
+    after: AlertState
+    severity: str
+    notified_at: int | None
+    firing_notified: bool
+    escalated: bool
+
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint(self.rule.name, self.account, self.bucket)
+
+    def labels(self) -> dict[str, str]:
+        return alert_labels(self.rule, self.account, self.bucket, self.severity)
+
+    def notice(self, status: str) -> AlertNotice:
+        s = self.after
+        return AlertNotice(
+            fingerprint=self.fingerprint, rule=self.rule.name, account=self.account,
+            bucket=self.bucket, metric=self.rule.metric, severity=self.severity,
+            status=status, value=s.value, threshold=self.rule.threshold,
+            comparison=self.rule.comparison, unit=self.rule.unit,
+            starts_at=s.firing_since or s.pending_since or 0,
+            ends_at=s.resolved_at if status == RESOLVED else None,
+            labels=self.labels(), annotations=dict(self.rule.annotations))
+
+
+def targets(rule: Rule, buckets: Iterable[str]) -> list[str]:
+    if rule.scope == ACCOUNT:
+        return [ACCOUNT]
+    if not rule.is_glob:
+        return [rule.scope]
+    return sorted(b for b in buckets if b != ACCOUNT and fnmatch.fnmatchcase(b, rule.scope))
+
+
+def check_alerts(store: Store, config: Config, account: str, now: float | None = None,
+                 rules: list[Rule] | None = None) -> CheckResult:
+    """Evaluate `rules` (default: every enabled rule in the store) for `account`."""
+    t = int(time.time() if now is None else now)
+    active_rules = [r for r in (saved.list_rules() if rules is None else rules) if r.enabled]
+    values = readings(account, sorted({r.metric for r in active_rules}), t, config.timezone)
+    buckets = set(queries.bucket_names(account)) | set(values)
+    rows = {row.fingerprint: row for row in AlertInstance.select().where(
+        AlertInstance.account == account)}
+    tracked: list[Tracked] = []
+    seen: set[str] = set()
+    for rule in active_rules:
+        for bucket in targets(rule, buckets):
+            reading = values.get(bucket, {}).get(rule.metric)
+            value = reading.value if reading is not None else None
+            item = _tracked(rule, account, bucket, rows.get(fingerprint(rule.name, account,
+                                                                        bucket)))
+            item.after = step(item.before, rule, value, t)
+            tracked.append(item)
+            seen.add(item.fingerprint)
+    by_rule = {r.name: r for r in active_rules}
+    # An alert whose bucket left the rule's scope (or vanished), or whose rule was
+    # disabled, resolves: it must not stay firing forever with nobody evaluating it.
+    for fp, row in rows.items():
+        if fp in seen or row.state not in (PENDING, FIRING):
+            continue
+        rule = by_rule.get(row.rule) or saved.get_rule(row.rule)
+        if rule is None:
+            continue
+        item = _tracked(rule, account, row.bucket, row)
+        b = item.before
+        item.after = (AlertState(INACTIVE, b.value) if b.state == PENDING else
+                      replace(b, state=RESOLVED, resolved_at=t, pending_since=None))
+        tracked.append(item)
+    result = CheckResult(evaluated=len(tracked))
+    muted = _mutes(config, t)
+    with store.write():
+        plan = dispatch.plan(tracked, config.alerts, muted, t)
+        result.queued, result.held = plan.queued, plan.held
+        result.problems += plan.problems
+        result.fired = plan.fired
+        _save(tracked, t)
+        changed = [item for item in tracked if item.after.state != item.before.state]
+        result.transitions = [Transition(i.rule.name, i.bucket, i.before.state, i.after.state,
+                                         i.after.value) for i in changed]
+        events = [_event(item) for item in changed]
+        events += [EventRow(STATE_KIND, "info", text, item.bucket, data)
+                   for item, text, data in plan.escalations]
+        add_events(store, account, events, ts=t)
+        _expire_resolved_silences(tracked, muted[0], t)
+    return result
+
+
+def _tracked(rule: Rule, account: str, bucket: str, row: AlertInstance | None) -> Tracked:
+    if row is None:
+        before = AlertState()
+        return Tracked(rule, account, bucket, before, before, rule.severity, None, False, False)
+    before = AlertState(row.state, row.value, row.pending_since, row.firing_since,
+                        row.resolved_at, row.last_true_at)
+    return Tracked(rule, account, bucket, before, before, row.severity, row.notified_at,
+                   bool(row.firing_notified), bool(row.escalated))
+
+
+def _mutes(config: Config, now: int) -> tuple[list[SilenceRow], list]:
+    return silences(now), [w for w in config.alerts.maintenance if w.active(now)]
+
+
+def _save(tracked: list[Tracked], now: int) -> None:
+    for item in tracked:
+        s = item.after
+        if s.state in (INACTIVE, RESOLVED) or not item.escalated:
+            # At rest, a next episode starts afresh: escalation undone, and the
+            # rule's severity as it is now (it may have been edited).
+            item.escalated, item.severity = False, item.rule.severity
+        data = dict(rule=item.rule.name, account=item.account, bucket=item.bucket,
+                    state=s.state, severity=item.severity, value=s.value,
+                    threshold=item.rule.threshold, pending_since=s.pending_since,
+                    firing_since=s.firing_since, resolved_at=s.resolved_at,
+                    last_eval_at=now, last_true_at=s.last_true_at,
+                    notified_at=item.notified_at, firing_notified=item.firing_notified,
+                    escalated=item.escalated)
+        AlertInstance.insert(fingerprint=item.fingerprint, **data).on_conflict(
+            conflict_target=[AlertInstance.fingerprint], update=data).execute()
+
+
+def _event(item: Tracked) -> EventRow:
+    before, after = item.before.state, item.after.state
+    notice = item.notice(after)
+    text = {FIRING: "firing", RESOLVED: "resolved", PENDING: "pending",
+            INACTIVE: "back to normal"}[after]
+    level = ("error" if item.severity in ("high", "critical") else "warning"
+             ) if after == FIRING else "info"
+    data = {"fingerprint": item.fingerprint, "rule": item.rule.name, "bucket": item.bucket,
+            "from": before, "to": after, "value": item.after.value,
+            "threshold": item.rule.threshold, "severity": item.severity}
+    return EventRow(FIRED_KIND if after == FIRING else STATE_KIND, level,
+                    f"{item.rule.name} {text}: {notice.summary()}", item.bucket, data)
+
+
+def _expire_resolved_silences(tracked: list[Tracked], rows: list[SilenceRow], now: int
+                              ) -> None:
+    """A silence set to expire on resolve ends once every alert it held has
+    resolved (and at least one did)."""
+    for s in rows:
+        if not s.expire_on_resolve or not s.active(now):
+            continue
+        held = [i for i in tracked if s.holds(i.labels())]
+        if any(i.after.state == RESOLVED and i.before.state == FIRING for i in held) and \
+                not any(i.after.state in (PENDING, FIRING) for i in held):
+            Silence.update(ends_at=now).where(Silence.id == s.id).execute()
+
+
+def history(account: str | None = None, search: str = "", limit: int = 500) -> list[dict]:
+    """Alert transitions, newest first, whose message contains `search`."""
+    from r2tui.store.models import Event
+
+    q = Event.select().where(Event.kind.in_(HISTORY_KINDS))
+    if account is not None:
+        q = q.where(Event.account == account)
+    if search:
+        q = q.where(Event.message.contains(search))
+    return [{"ts": e.ts, "account": e.account, "bucket": e.bucket, "level": e.level,
+             "message": e.message, **(json.loads(e.data) if e.data else {})}
+            for e in q.order_by(Event.ts.desc(), Event.id.desc()).limit(limit)]
