@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -36,6 +37,9 @@ def _common(top: bool) -> argparse.ArgumentParser:
                    help="use the embedded demo account (its own store, nothing leaves loopback)",
                    **default)
     p.add_argument("--account", metavar="NAME", help="which configured account to show",
+                   **default)
+    p.add_argument("--read-only", action="store_true", dest="read_only",
+                   help="change nothing: no rule edits, silences, test sends or deliveries",
                    **default)
     return p
 
@@ -122,6 +126,8 @@ def _main(argv: Sequence[str] | None) -> int:
         if command == "estimate":
             return estimate.run(args, load_pricing(args.config))
         config = load_config(args.config, args.db, demo=args.demo)
+        if args.read_only:
+            config = dataclasses.replace(config, read_only=True)
         if args.account and not args.demo:
             _check_account(config, args.account)
         if command is None:
@@ -350,6 +356,8 @@ def _config_init(args: argparse.Namespace) -> int:
 def _config_check(args: argparse.Namespace) -> int:
     try:
         config = load_config(args.config, args.db, demo=args.demo)
+        if args.read_only:
+            config = dataclasses.replace(config, read_only=True)
         _check_keys(config)
     except ConfigError as exc:
         print(f"r2tui: {exc}", file=sys.stderr)

@@ -221,7 +221,7 @@ def _headers(value: object) -> tuple[tuple[str, str], ...]:
 
 
 def _command(value: object) -> tuple[str, ...]:
-    items = _list(value)
+    items = value if isinstance(value, list) else []
     if not items or not all(isinstance(v, str) and v for v in items):
         raise ValueError("expected an argument list such as [\"/usr/local/bin/page\", "
                          "\"--team\", \"storage\"] (never a shell string)")

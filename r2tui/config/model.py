@@ -172,6 +172,8 @@ class Config:
     pricing: PriceList = LIST_PRICES
     costs: CostSettings = field(default_factory=CostSettings)
     alerts: AlertSettings = field(default_factory=AlertSettings)
+    # --read-only: look, never change (rules, silences, tests, outbox).
+    read_only: bool = False
 
     def account(self, name: str | None = None) -> AccountConfig:
         if name is None:
