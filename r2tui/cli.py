@@ -12,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 
 from r2tui import __version__, estimate, paths
+from r2tui.alerts import cli as alerts_cli
 from r2tui.config import JOB_NAMES, Config, ConfigError, load_config, resolve_config_path
 from r2tui.config.load import load_pricing
 from r2tui.config.template import STARTER
@@ -84,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     locate.add_argument("--json", action="store_true")
     estimate.add_parser(sub, common)
     report_cli.add_parser(sub, common)
+    alerts_cli.add_parser(sub, common)
     return parser
 
 
@@ -148,6 +150,8 @@ def _main(argv: Sequence[str] | None) -> int:
             return _history(args, config, store)
         if command == "report":
             return report_cli.run(args, config, store)
+        if command in alerts_cli.COMMANDS:
+            return alerts_cli.run(args, config, store)
         return _tui(args, config, store)
     finally:
         store.close()

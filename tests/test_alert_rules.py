@@ -159,3 +159,19 @@ def test_any_input_gives_a_rule_or_a_rule_error(data: dict[str, object]) -> None
         assert exc.problems and all(f and m for f, m in exc.problems)
     else:
         assert isinstance(r, Rule) and r.metric in CATALOG
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("threshold", 10**400),  # beyond any float: a RuleError, not an OverflowError
+    ("threshold", "9" * 400 + " GB"),
+    ("scope", "media\n"),  # a trailing newline is no bucket name
+    ("channels", ["ops\n"]),
+    ("labels", {"team\n": "storage"}),
+    ("name", "a\ud800"),  # a lone surrogate would crash a UTF-8 terminal
+])
+def test_fuzzing_finds_are_refused_by_field(field: str, value: object) -> None:
+    data = {"name": "r", "metric": "total_bytes", "comparison": ">", "threshold": 1,
+            field: value}
+    with pytest.raises(RuleError) as err:
+        rule_from(data)
+    assert [f for f, _ in err.value.problems] == [field]

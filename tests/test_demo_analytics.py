@@ -23,7 +23,9 @@ from r2tui.sources.demo import DEMO_ACCOUNT_ID, DEMO_API_TOKEN, DemoAccount
 from r2tui.sources.demo.analytics import DemoGraphQLServer
 from r2tui.sources.demo.history import (
     ACCESS_BURST_BUCKET,
+    ACCESS_BURST_OFFSET,
     ERROR_BURST_BUCKET,
+    ERROR_BURST_OFFSET,
     DemoAnalytics,
     action_status,
 )
@@ -219,7 +221,8 @@ def test_daytime_is_busier_than_the_night(demo: DemoAccount, http: httpx.Client)
 def test_the_scripted_bursts_show_in_the_last_day(demo: DemoAccount, http: httpx.Client) -> None:
     now = time.time()
     found = rows(http, demo, OPERATIONS_QUERY, now - DAY, now)
-    error_hour, access_hour = start_hour(demo) - 5 * HOUR, start_hour(demo) - 2 * HOUR
+    error_hour = start_hour(demo) - ERROR_BURST_OFFSET
+    access_hour = start_hour(demo) - ACCESS_BURST_OFFSET
 
     media = per_hour(found, ERROR_BURST_BUCKET)
     rate = {h: sum(n for c, n in codes.items() if c >= 500) / sum(codes.values())

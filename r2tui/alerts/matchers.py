@@ -21,7 +21,7 @@ def parse_matcher(text: object) -> Matcher:
             if sep and "=" not in label and "!" not in label:
                 label = label.strip()
                 value = value.strip().strip('"')
-                if not _LABEL.match(label):
+                if not _LABEL.fullmatch(label):
                     break
                 if op in ("=~", "!~"):
                     try:

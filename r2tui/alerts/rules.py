@@ -31,7 +31,7 @@ FIELDS = ("name", "metric", "comparison", "threshold", "scope", "for", "keep_fir
           "escalate_severity", "responses")
 REQUIRED = ("name", "metric", "comparison", "threshold")
 NAME_MAX = 80
-_NAME_RE = re.compile(r"^[^\x00-\x1f\x7f]+$")
+_NAME_RE = re.compile(r"[^\x00-\x1f\x7f\ud800-\udfff]+")  # printable, valid Unicode
 _CHANNEL_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 _LABEL_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")  # Prometheus label names
 # R2 bucket names: 3 to 63 lowercase letters, digits and hyphens; a glob adds * ? [ ].
@@ -184,7 +184,7 @@ def _name(value: object) -> str:
     if not isinstance(value, str):
         raise ValueError(f"expected text, got {value!r}")
     text = value.strip()
-    if not text or len(text) > NAME_MAX or not _NAME_RE.match(text):
+    if not text or len(text) > NAME_MAX or not _NAME_RE.fullmatch(text):
         raise ValueError(f"1 to {NAME_MAX} printable characters, got {value!r}")
     return text
 
@@ -209,15 +209,19 @@ def _threshold(value: object, metric: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         what = 'a number or a size such as "1 GB"' if unit == "bytes" else "a number"
         raise ValueError(f"expected {what}, got {value!r}")
-    if not math.isfinite(value):
+    try:
+        number = float(value)
+    except OverflowError:  # an int beyond any float
+        raise ValueError("expected a number below 1e308, got a larger whole number") from None
+    if not math.isfinite(number):
         raise ValueError(f"expected a finite number, got {value!r}")
-    return float(value)
+    return number
 
 
 def _scope(value: object) -> str:
     if value == ACCOUNT:
         return ACCOUNT
-    if not isinstance(value, str) or not _SCOPE_RE.match(value):
+    if not isinstance(value, str) or not _SCOPE_RE.fullmatch(value):
         raise ValueError('expected "*" for the account, a bucket name or a bucket glob '
                          f'such as "logs-*", got {value!r}')
     return value
@@ -241,7 +245,7 @@ def _channels(value: object) -> tuple[str, ...]:
     items = [value] if isinstance(value, str) else value
     if not isinstance(items, list | tuple) or not all(isinstance(c, str) for c in items):
         raise ValueError(f"expected a list of channel names, got {value!r}")
-    bad = [c for c in items if not _CHANNEL_RE.match(c)]
+    bad = [c for c in items if not _CHANNEL_RE.fullmatch(c)]
     if bad:
         raise ValueError(f"channel names are 1 to 40 of a-z, 0-9, _ and -, got {bad[0]!r}")
     return tuple(dict.fromkeys(items))
@@ -253,7 +257,7 @@ def _pairs(label_keys: bool) -> Callable[[object], tuple[tuple[str, str], ...]]:
             raise ValueError(f"expected a table of names to text, got {value!r}")
         out = []
         for k, v in value.items():
-            if not isinstance(k, str) or (label_keys and not _LABEL_RE.match(k)) or not k:
+            if not isinstance(k, str) or (label_keys and not _LABEL_RE.fullmatch(k)) or not k:
                 raise ValueError(f"{k!r} is not a valid name (letters, digits and _, not "
                                  "starting with a digit)")
             if not isinstance(v, str) or len(v) > _TEXT_MAX:

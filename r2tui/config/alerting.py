@@ -82,7 +82,7 @@ def alerting(root: Reader, env: Mapping[str, str]) -> AlertSettings:
 def _named(table: Reader, make):  # type: ignore[no-untyped-def]
     out = {}
     for name, body in table.table.items():
-        if not _NAME_RE.match(name):
+        if not _NAME_RE.fullmatch(name):
             table.fail(name, "names are 1 to 40 of a-z, 0-9, _ and -")
             continue
         if not isinstance(body, Mapping):
@@ -113,7 +113,7 @@ def _channel(name: str, r: Reader, env: Mapping[str, str], read_secret) -> Chann
         if not 0 < port < 65536:
             r.fail("port", f"expected a port from 1 to 65535, got {port}")
         sender = r.get("from", str, "", "an e-mail address")
-        if not _ADDRESS_RE.match(sender):
+        if not _ADDRESS_RE.fullmatch(sender):
             r.fail("from", f"expected an e-mail address such as \"r2tui@example.com\", "
                    f"got {sender!r}")
         to = r.parse("to", _addresses, ())
@@ -199,14 +199,14 @@ def _list(value: object) -> list:
 
 def _names(value: object) -> tuple[str, ...]:
     items = _list(value)
-    if not all(isinstance(v, str) and _NAME_RE.match(v) for v in items):
+    if not all(isinstance(v, str) and _NAME_RE.fullmatch(v) for v in items):
         raise ValueError(f"expected a list of channel names, got {value!r}")
     return tuple(items)
 
 
 def _addresses(value: object) -> tuple[str, ...]:
     items = _list(value)
-    bad = [v for v in items if not isinstance(v, str) or not _ADDRESS_RE.match(v)]
+    bad = [v for v in items if not isinstance(v, str) or not _ADDRESS_RE.fullmatch(v)]
     if bad or not items:
         raise ValueError(f"expected a list of e-mail addresses, got {value!r}")
     return tuple(items)
@@ -229,7 +229,7 @@ def _command(value: object) -> tuple[str, ...]:
 
 
 def _clock(value: object) -> int:
-    m = _TIME_RE.match(value) if isinstance(value, str) else None
+    m = _TIME_RE.fullmatch(value) if isinstance(value, str) else None
     if not m:
         raise ValueError(f"expected a local time such as \"22:00\", got {value!r}")
     return int(m.group(1)) * 60 + int(m.group(2))

@@ -3,6 +3,7 @@ message that says what would be valid; the loader adds file and key."""
 
 from __future__ import annotations
 
+import math
 import re
 from urllib.parse import urlparse
 
@@ -28,9 +29,10 @@ def parse_size(value: object) -> int:
     if isinstance(value, str):
         m = _SIZE_RE.match(value)
         if m and m.group(2).lower() in _SIZE_UNITS:
-            n = int(float(m.group(1)) * _SIZE_UNITS[m.group(2).lower()])
-            if n > 0:
-                return n
+            scaled = float(m.group(1)) * _SIZE_UNITS[m.group(2).lower()]
+            # "9999…9 GB" overflows to inf: a size no bucket has, refused like any typo.
+            if math.isfinite(scaled) and scaled >= 1:
+                return int(scaled)
     raise ValueError(
         f"expected a size such as \"500 GB\", \"1.5 TiB\" or a number of bytes, got {value!r}"
     )

@@ -31,7 +31,9 @@ DAY = 86400
 RETENTION = 31 * DAY  # Cloudflare keeps R2 analytics for 31 days
 ERROR_BURST_OFFSET = 5 * HOUR  # before the start hour
 ERROR_BURST_BUCKET = "media-assets"
-ACCESS_BURST_OFFSET = 2 * HOUR
+# The hour before the start: the demo opens with "Failed access" firing, and watches it
+# resolve as the hour turns.
+ACCESS_BURST_OFFSET = HOUR
 ACCESS_BURST_BUCKET = "user-uploads"
 READS = frozenset({"GetObject", "HeadObject"})
 WRITES = frozenset({"PutObject", "CompleteMultipartUpload", "UploadPart", "CopyObject"})

@@ -1,0 +1,267 @@
+"""`r2tui rules …`: list, show, add, edit, enable, disable, delete, test, export
+and import alert rules. Every change goes through `r2tui.alerts.saved` (one
+transaction each) and every rule through `rule_from`, so the CLI accepts and
+refuses exactly what the Rules screen does."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from r2tui.alerts import saved
+from r2tui.alerts.cli import (
+    CLEARABLE,
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+    RULE_OPTIONS,
+    fail,
+)
+from r2tui.alerts.rules import Rule, RuleError, rule_to_dict
+from r2tui.alerts.toml_io import DURATION_FIELDS, checked_rule, duration_text
+from r2tui.alerts.views import RuleState, rule_states
+from r2tui.metrics import ACCOUNT
+from r2tui.store.models import AlertRule
+
+if TYPE_CHECKING:
+    from r2tui.config import Config
+    from r2tui.store import Store
+
+# What `--clear FIELD` sets: the default of a new rule.
+_DEFAULTS: dict[str, object] = {k: v for k, v in rule_to_dict(
+    Rule("-", "monthly_cost_usd", ">", 0.0)).items() if k in CLEARABLE}
+
+
+def run(args: argparse.Namespace, config: Config, store: Store) -> int:
+    action = args.alert_action
+    if action == "list":
+        return _list(args)
+    if action in ("export", "import"):
+        from r2tui.alerts import rules_files
+
+        return rules_files.run(args, config, store)
+    if action == "add":
+        return _add(args, config, store)
+    if action == "delete":
+        return _delete(store, args.name)
+    rule = _find(f"rules {action}", args.name)
+    if rule is None:
+        return EXIT_FAILED
+    if action == "show":
+        return _show(args, rule)
+    if action == "edit":
+        return _edit(args, config, store, rule)
+    if action == "test":
+        from r2tui.alerts.rules_test import run_test
+
+        return run_test(args, config, store, rule)
+    enabled = action == "enable"
+    saved.set_enabled(store, rule.name, enabled)
+    print(f"{'enabled' if enabled else 'disabled'} rule {rule.name!r}")
+    return EXIT_OK
+
+
+def _delete(store: Store, name: str) -> int:
+    # By name, without reading the rule: a stored rule no version of r2tui can
+    # read any more must still be deletable.
+    row = AlertRule.get_or_none(AlertRule.name_key == name.casefold())
+    if row is None or not saved.delete_rule(store, name):
+        return _unknown("rules delete", name)
+    print(f"deleted rule {row.name!r} and its alerts")
+    return EXIT_OK
+
+
+def _find(where: str, name: str) -> Rule | None:
+    try:
+        rule = saved.get_rule(name)
+    except RuleError as exc:  # stored by a newer r2tui, or edited by hand
+        fail(where, str(exc), EXIT_FAILED)
+        return None
+    if rule is None:
+        _unknown(where, name)
+    return rule
+
+
+def _unknown(where: str, name: str) -> int:
+    names = ", ".join(repr(r.name) for r in saved.list_rules()) or "none"
+    return fail(where, f"no rule named {name!r}; rules: {names}", EXIT_FAILED)
+
+
+# --- reading ----------------------------------------------------------------
+
+def _doc(s: RuleState) -> dict[str, Any]:
+    return {**rule_to_dict(s.rule), "condition": s.rule.condition(), "state": s.state,
+            "firing": s.firing, "pending": s.pending}
+
+
+def _list(args: argparse.Namespace) -> int:
+    states = rule_states()
+    if args.json:
+        print(json.dumps([_doc(s) for s in states], indent=2, ensure_ascii=False))
+        return EXIT_OK
+    rows = [("NAME", "STATE", "CONDITION", "SCOPE", "FOR", "SEVERITY", "CHANNELS")]
+    rows += [(s.rule.name, s.state, s.rule.condition(), scope_text(s.rule.scope),
+              _duration(s.rule.for_seconds), s.rule.severity,
+              ", ".join(s.rule.channels) or "(default)") for s in states]
+    print(table(rows))
+    for problem in saved.unreadable_rules():
+        print(f"r2tui: rules list: skipped: {problem}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _show(args: argparse.Namespace, rule: Rule) -> int:
+    state = next((s for s in rule_states() if s.rule.name == rule.name), RuleState(rule))
+    doc = _doc(state)
+    if args.json:
+        print(json.dumps(doc, indent=2, ensure_ascii=False))
+        return EXIT_OK
+    lines = [("state", f"{state.state} ({state.firing} firing, {state.pending} pending)"),
+             ("condition", rule.condition())]
+    for key, value in rule_to_dict(rule).items():
+        lines.append((key, _field_text(key, value)))
+    width = max(len(k) for k, _ in lines)
+    print("\n".join(f"{k:<{width}}  {v}" for k, v in lines))
+    return EXIT_OK
+
+
+def _field_text(key: str, value: object) -> str:
+    if value is None:
+        return "(default from [alerts])" if key in ("repeat_interval", "max_per_hour") else "-"
+    if key in DURATION_FIELDS and isinstance(value, int):
+        return _duration(value)
+    if key == "scope":
+        return scope_text(str(value))
+    if isinstance(value, list):
+        return ", ".join(value) or "-"
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={v}" for k, v in value.items()) or "-"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def scope_text(scope: str) -> str:
+    return "account" if scope == ACCOUNT else scope
+
+
+def _duration(seconds: int) -> str:
+    return duration_text(seconds) if seconds else "-"
+
+
+def table(rows: list[tuple[str, ...]]) -> str:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
+                     for r in rows)
+
+
+# --- add and edit -------------------------------------------------------------
+
+def option_data(args: argparse.Namespace) -> tuple[dict[str, object], list[tuple[str, str]]]:
+    """The rule fields given as options, as `rule_from` reads them, and what could
+    not even be turned into a field (a --label without "=")."""
+    data: dict[str, object] = {}
+    problems: list[tuple[str, str]] = []
+    for _flag, field, kind, _help in RULE_OPTIONS:
+        value = getattr(args, f"opt_{field}", None)
+        if value is None:
+            continue
+        if kind == "list":
+            # "--channel a,b" as well as "--channel a --channel b": names hold no comma.
+            data[field] = [n.strip() for v in value for n in v.split(",") if n.strip()]
+        elif kind == "pairs":
+            pairs: dict[str, str] = {}
+            for item in value:
+                key, sep, text = item.partition("=")
+                if not sep:
+                    problems.append((field, f"expected KEY=VALUE, got {item!r}"))
+                pairs[key.strip()] = text
+            data[field] = pairs
+        else:
+            data[field] = _typed(value, kind)
+    if args.opt_enabled is not None:
+        data["enabled"] = args.opt_enabled
+    return data, problems
+
+
+def _typed(text: str, kind: str) -> object:
+    """Numbers as numbers: rule_from takes text for sizes and durations ("1 GB",
+    "5m"), but a plain number must reach it as one. Anything else is passed on
+    as typed, for rule_from to refuse with a message saying what is valid."""
+    try:
+        if kind == "number":
+            return float(text)
+        if kind in ("duration", "count"):
+            return int(text)
+    except ValueError:
+        pass
+    return text
+
+
+def _from_json(where: str, source: str | None) -> dict[str, object] | int:
+    if source is None:
+        return {}
+    try:
+        text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+        data = json.loads(text)
+    except OSError as exc:
+        return fail(where, f"--from-json: cannot read {source}: {exc.strerror or exc}")
+    except (UnicodeDecodeError, ValueError) as exc:
+        return fail(where, f"--from-json: {source}: not valid JSON: {exc}")
+    if not isinstance(data, dict):
+        return fail(where, f"--from-json: {source}: expected a JSON object of rule fields")
+    return data
+
+
+def _save(where: str, data: Mapping[str, object], problems: list[tuple[str, str]],
+          config: Config, store: Store, replacing: str | None = None) -> Rule | int:
+    alerts = config.alerts
+    rule = None
+    try:
+        rule = checked_rule(data, alerts.channels, alerts.responses)
+    except RuleError as exc:
+        problems = problems + exc.problems
+    if problems or rule is None:
+        for field, message in problems:
+            fail(where, f"{field}: {message}")
+        return EXIT_USAGE
+    try:
+        saved.save_rule(store, rule, replacing=replacing)
+    except RuleError as exc:  # the name is taken
+        for field, message in exc.problems:
+            fail(where, f"{field}: {message}")
+        return EXIT_USAGE
+    return rule
+
+
+def _add(args: argparse.Namespace, config: Config, store: Store) -> int:
+    base = _from_json("rules add", args.from_json)
+    if isinstance(base, int):
+        return base
+    data, problems = option_data(args)
+    rule = _save("rules add", {**base, **data}, problems, config, store)
+    if isinstance(rule, int):
+        return rule
+    print(f"added rule {rule.name!r}: {rule.condition()} ({scope_text(rule.scope)})")
+    return EXIT_OK
+
+
+def _edit(args: argparse.Namespace, config: Config, store: Store, old: Rule) -> int:
+    base = _from_json("rules edit", args.from_json)
+    if isinstance(base, int):
+        return base
+    data, problems = option_data(args)
+    # Only what is given changes: the old rule, then cleared fields, the JSON, the options.
+    merged = {**rule_to_dict(old), **{f: _DEFAULTS[f] for f in args.clear}, **base, **data}
+    rule = _save("rules edit", merged, problems, config, store, replacing=old.name)
+    if isinstance(rule, int):
+        return rule
+    if rule == old:
+        print(f"rule {rule.name!r} unchanged")
+    elif rule.name != old.name:
+        print(f"renamed rule {old.name!r} to {rule.name!r}: {rule.condition()}")
+    else:
+        changed = [k for k, v in rule_to_dict(rule).items() if rule_to_dict(old)[k] != v]
+        print(f"changed rule {rule.name!r}: {', '.join(changed)}")
+    return EXIT_OK

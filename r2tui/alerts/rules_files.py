@@ -1,0 +1,130 @@
+"""`r2tui rules export [FILE]` and `r2tui rules import FILE [--replace] [--dry-run]`:
+the rules as a TOML file kept in version control.
+
+An import reads and checks the whole file first (every table through
+`rule_from`, names unique, channels and responses configured) and prints every
+problem; only a file without any is saved, by `saved.import_rules` in one
+transaction. So a file with one bad rule among good ones changes nothing."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from r2tui.alerts import saved
+from r2tui.alerts.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, fail, read_only
+from r2tui.alerts.rules import Rule
+from r2tui.alerts.toml_io import RulesFileError, dump_rules, read_rules
+from r2tui.store.models import AlertRule
+
+if TYPE_CHECKING:
+    from r2tui.config import Config
+    from r2tui.store import Store
+
+
+@dataclass
+class Plan:
+    """What an import changes, by rule name."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+
+
+def run(args: argparse.Namespace, config: Config, store: Store) -> int:
+    if args.alert_action == "export":
+        return _export(args)
+    return _import(args, config, store)
+
+
+def _export(args: argparse.Namespace) -> int:
+    from r2tui.reports.files import write_atomic
+
+    rules = saved.list_rules()
+    try:
+        text = dump_rules(rules)
+    except ValueError as exc:  # a name TOML cannot hold (a lone surrogate from JSON)
+        return fail("rules export", str(exc), EXIT_FAILED)
+    for problem in saved.unreadable_rules():
+        print(f"r2tui: rules export: skipped: {problem}", file=sys.stderr)
+    if args.file == "-":
+        sys.stdout.write(text)
+        return EXIT_OK
+    path = Path(args.file).expanduser()
+    try:
+        write_atomic(path, text)
+    except OSError as exc:
+        return fail("rules export", f"cannot write {path}: {exc.strerror or exc}", EXIT_FAILED)
+    print(f"wrote {len(rules)} rules to {path}", file=sys.stderr)
+    return EXIT_OK
+
+
+def plan(rules: Sequence[Rule], replace_all: bool) -> Plan:
+    """What `saved.import_rules(rules, replace_all)` would do, without doing it."""
+    rows = {name.casefold(): name for name, in AlertRule.select(AlertRule.name).tuples()}
+    readable = {r.name.casefold(): r for r in saved.list_rules()}
+    out = Plan()
+    for rule in rules:
+        key = rule.name.casefold()
+        if key not in rows:
+            out.added.append(rule.name)
+        elif readable.get(key) != rule:  # an unreadable stored rule is overwritten too
+            out.updated.append(rule.name)
+        else:
+            out.unchanged.append(rule.name)
+        rows.pop(key, None)
+    if replace_all:
+        out.deleted = sorted(rows.values(), key=str.casefold)
+    return out
+
+
+def _import(args: argparse.Namespace, config: Config, store: Store) -> int:
+    where = "rules import"
+    if config.read_only and not args.dry_run:
+        return read_only(where)
+    source = "stdin" if args.file == "-" else args.file
+    try:
+        raw = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).expanduser(
+        ).read_bytes()
+        text = raw.decode("utf-8")
+    except OSError as exc:
+        return fail(where, f"cannot read {source}: {exc.strerror or exc}")
+    except UnicodeDecodeError as exc:
+        return fail(where, f"{source}: not UTF-8 text (byte {exc.start})")
+    alerts = config.alerts
+    try:
+        rules = read_rules(text, source, alerts.channels, alerts.responses)
+    except RulesFileError as exc:
+        for problem in exc.problems:
+            fail(where, problem)
+        fail(where, f"nothing imported: {len(exc.problems)} problem(s) in {source}")
+        return EXIT_USAGE
+    p = plan(rules, args.replace)
+    if not args.dry_run:
+        # import_rules decides again under the write lock; its counts are the truth.
+        counts = saved.import_rules(store, rules, replace_all=args.replace)
+    else:
+        counts = (len(p.added), len(p.updated), len(p.deleted))
+    if args.json:
+        print(json.dumps({"file": source, "dry_run": args.dry_run, "added": counts[0],
+                          "updated": counts[1], "deleted": counts[2],
+                          "unchanged": len(p.unchanged),
+                          "rules": {"added": p.added, "updated": p.updated,
+                                    "deleted": p.deleted}}, indent=2, ensure_ascii=False))
+        return EXIT_OK
+    for verb, names in (("add", p.added), ("update", p.updated), ("delete", p.deleted)):
+        for name in names:
+            print(f"  {verb:<7} {name}")
+    a, u, d = counts
+    if args.dry_run:
+        print(f"{source}: dry run: would add {a}, update {u}, delete {d} "
+              f"({len(p.unchanged)} unchanged); nothing changed")
+    else:
+        print(f"{source}: {a} added, {u} updated, {d} deleted, {len(p.unchanged)} unchanged")
+    return EXIT_OK
