@@ -13,6 +13,7 @@ from typing import Any
 
 from r2tui.alerts.rules import Rule
 from r2tui.metrics import ACCOUNT
+from r2tui.units import human_bytes
 
 FIRING, RESOLVED = "firing", "resolved"
 KINDS = ("alert", "test", "summary", "response")
@@ -60,10 +61,13 @@ class AlertNotice:
 
     def summary(self) -> str:
         """`error_rate_pct 7.5 % > 5 % (bucket media)`: raw text, unescaped."""
-        unit = "" if self.unit == "bool" else f" {self.unit}"
-        value = "no data" if self.value is None else f"{self.value:g}{unit}"
-        return (f"{self.metric} {value} {self.comparison} {self.threshold:g}{unit} "
-                f"({self.where})")
+        def show(v: float) -> str:
+            if self.unit == "bytes":
+                return human_bytes(v)
+            return f"{v:g}" if self.unit == "bool" else f"{v:g} {self.unit}"
+
+        value = "no data" if self.value is None else show(self.value)
+        return f"{self.metric} {value} {self.comparison} {show(self.threshold)} ({self.where})"
 
 
 @dataclass(frozen=True)

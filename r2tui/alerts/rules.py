@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from r2tui.config.values import parse_duration, parse_size
 from r2tui.metrics import ACCOUNT, CATALOG
+from r2tui.units import human_bytes
 
 SEVERITIES = ("low", "medium", "high", "critical")
 COMPARISONS: dict[str, Callable[[float, float], bool]] = {
@@ -93,6 +94,8 @@ class Rule:
 
     def condition(self) -> str:
         """`error_rate_pct > 5 %` as people read it."""
+        if self.unit == "bytes":
+            return f"{self.metric} {self.comparison} {human_bytes(self.threshold)}"
         unit = "" if self.unit in ("bool",) else f" {self.unit}"
         return f"{self.metric} {self.comparison} {self.threshold:g}{unit}"
 
