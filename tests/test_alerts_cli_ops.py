@@ -169,3 +169,17 @@ def test_read_only_still_reads_evaluates_and_dry_runs(env: Env, tmp_path: Path) 
     assert err.startswith("r2tui: read-only: rules test (sending test notifications")
     assert env.receiver.requests == []
     assert env.run("--read-only", "rules", "test", "High error rate", "--no-send")[0] == 0
+
+
+def test_notify_test_sends_to_each_channel(env: Env) -> None:
+    code, out, _ = env.run("notify", "test")
+    assert code == 1  # "down" refuses
+    lines = dict(line.split(None, 1) for line in out.splitlines())
+    assert lines["hook"].startswith("ok") and lines["down"].startswith("FAILED")
+    [request] = env.receiver.requests
+    assert request.json()["alerts"][0]["labels"]["alertname"] == "r2tui test"
+    code, out, _ = env.run("notify", "test", "hook", "--json")
+    assert code == 0 and json.loads(out)[0]["ok"] is True
+    assert len(env.receiver.requests) == 2
+    code, _, err = env.run("--read-only", "notify", "test", "hook")
+    assert code == 2 and "read-only" in err and len(env.receiver.requests) == 2

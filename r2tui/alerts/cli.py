@@ -25,7 +25,8 @@ ACTION = "alert_action"  # the sub-subcommand's dest, shared by rules, silences,
 # (command, action) pairs that change the store or send something. `rules test`
 # and `rules import --dry-run` are decided where they run: part of them is harmless.
 CHANGES = {("rules", a) for a in ("add", "edit", "enable", "disable", "delete")} | {
-    ("silences", "add"), ("silences", "expire"), ("notify", "flush"), ("notify", "retry")}
+    ("silences", "add"), ("silences", "expire"), ("notify", "flush"), ("notify", "retry"),
+    ("notify", "test")}
 
 # Rule options: (flag, field, kind, help). The kinds turn command-line text into
 # what `rule_from` reads (see rules_cli.option_data); validation stays there.
@@ -72,6 +73,10 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
     flush.add_argument("--json", action="store_true")
     listing = nsub.add_parser("list", parents=[common], help="pending and dead notifications")
     listing.add_argument("--json", action="store_true")
+    test = nsub.add_parser("test", parents=[common],
+                           help="send a test notification to channels (default: every one)")
+    test.add_argument("channels", metavar="CHANNEL", nargs="*")
+    test.add_argument("--json", action="store_true")
     retry = nsub.add_parser("retry", parents=[common],
                             help="give dead notifications a fresh set of attempts")
     retry.add_argument("ids", metavar="ID", type=int, nargs="+")

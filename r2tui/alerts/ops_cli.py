@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from dataclasses import asdict
 from datetime import datetime
@@ -34,6 +35,8 @@ def run(args: argparse.Namespace, config: Config, store: Store) -> int:
         return _flush(args, config, store)
     if action == "list":
         return _outbox(args)
+    if action == "test":
+        return _test(args, config)
     return _retry(args, store)
 
 
@@ -189,6 +192,25 @@ def _flush(args: argparse.Namespace, config: Config, store: Store) -> int:
         for error in report.errors:
             print(f"  {error}")
     return EXIT_FAILED if report.errors else EXIT_OK
+
+
+def _test(args: argparse.Namespace, config: Config) -> int:
+    """A test notification straight to each channel (not through the outbox: the
+    point is to see now whether the channel works)."""
+    from r2tui.alerts.rules_test import send_tests
+
+    names = args.channels or sorted(config.alerts.channels)
+    if not names:
+        print("no channels configured: add a [channels.NAME] table", file=sys.stderr)
+        return EXIT_FAILED
+    results = send_tests("r2tui test notification", config, names, int(time.time()))
+    if args.json:
+        print(json.dumps(results, indent=2, ensure_ascii=False))
+    else:
+        for r in results:
+            print(f"{r['channel']:<16} {'ok' if r['ok'] else 'FAILED':<7} "
+                  f"{r['describe'] or ''}{'' if r['ok'] else '  ' + r['error']}")
+    return EXIT_OK if all(r["ok"] for r in results) else EXIT_FAILED
 
 
 def _outbox(args: argparse.Namespace) -> int:

@@ -45,7 +45,7 @@ def evaluate(rule: Rule, config: Config, accounts: list[str], now: int) -> list[
     return out
 
 
-def send_tests(rule: Rule, config: Config, names: list[str], now: int) -> list[dict[str, Any]]:
+def send_tests(title: str, config: Config, names: list[str], now: int) -> list[dict[str, Any]]:
     """A test notice to each channel, one after the other; one failing does not
     stop the others. Errors are DeliveryError's, which never hold a secret."""
     results = []
@@ -57,7 +57,7 @@ def send_tests(rule: Rule, config: Config, names: list[str], now: int) -> list[d
             error = (f"channel {name} is not configured (configured: "
                      f"{', '.join(sorted(configured)) or 'none'})")
         else:
-            notice = replace(test_notice(name, now), title=f"r2tui test of rule {rule.name}")
+            notice = replace(test_notice(name, now), title=title)
             try:
                 deliver(channel, notice)
             except DeliveryError as exc:
@@ -78,7 +78,8 @@ def run_test(args: argparse.Namespace, config: Config, store: Store, rule: Rule)
     evaluations = evaluate(rule, config, accounts, now)
     names = list(rule.channels or config.alerts.default_channels)
     wants_send = not args.no_send
-    sends = send_tests(rule, config, names, now) if wants_send and not config.read_only else []
+    sends = send_tests(f"r2tui test of rule {rule.name}", config, names,
+                                now) if wants_send and not config.read_only else []
     if args.json:
         print(json.dumps({"rule": rule.name, "condition": rule.condition(),
                           "scope": rule.scope, "enabled": rule.enabled,
