@@ -377,6 +377,11 @@ def _config_check(args: argparse.Namespace) -> int:
         print(f"account {a.name}: {a.endpoint_url} region {a.region}; {creds}; token {token}")
     for s in config.schedules.values():
         print(f"schedule {s.job}: {s.text}")
+    for ch in config.alerts.channels.values():
+        print(f"channel {ch.name}: {ch.describe()}")  # never its URL or password
+    for w in config.alerts.maintenance:
+        print(f"maintenance {w.name}: {w.start // 60:02d}:{w.start % 60:02d}-"
+              f"{w.end // 60:02d}:{w.end % 60:02d} {w.timezone}")
     return EXIT_OK
 
 

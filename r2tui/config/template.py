@@ -69,6 +69,29 @@ max_attempts = 5
 # spike_pct = 50
 # spike_min_usd = 1.00
 
+[alerts]
+# Rules live in the store: `r2tui rules list`, or press r in the app.
+# default_channels = ["ops"]   # for rules that name no channel
+# repeat_interval = "4h"       # resend a still-firing alert this often
+# max_per_hour = 5             # per rule and channel; the rest are summarised later
+# [[alerts.maintenance]]
+# name = "nightly backup"
+# weekdays = ["mon", "tue", "wed", "thu", "fri"]
+# start = "22:00"
+# end = "02:00"
+# timezone = "Europe/Berlin"
+# matchers = ["bucket=~backup-.*"]
+
+# [channels.ops]               # e-mail; or type = "webhook" / "slack" with url_env
+# type = "email"
+# host = "smtp.example.com"
+# port = 587
+# security = "starttls"        # or "tls", "none"
+# username = "alerts"
+# password_env = "SMTP_PASSWORD"
+# from = "r2tui@example.com"
+# to = ["oncall@example.com"]
+
 [accounts.main]
 # Required: your Cloudflare account id (dashboard -> R2 -> Account ID, 32 hex
 # characters), or endpoint_url for another S3-compatible endpoint.
