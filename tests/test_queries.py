@@ -24,6 +24,7 @@ from r2tui.store.models import (
     InventoryBreakdown,
     InventoryObject,
     JobRun,
+    Notification,
     Sample,
 )
 from r2tui.store.queries import STALE_RUN_SECONDS, ObjectRow, ProbeRow, TallyRow
@@ -487,13 +488,19 @@ def test_purge_by_retention(st: Store) -> None:
     open_run = run(st, "inventory", NOW - 40 * day)
     writes.add_events(st, ACC, [EventRow("job", "info", "old")], ts=NOW - 100 * day)
     writes.add_events(st, ACC, [EventRow("job", "info", "recent")], ts=NOW - 10 * day)
+    # Old notifications: sent ones go with the events; a dead one waits for someone.
+    for state in ("sent", "dead"):
+        Notification.insert(created_at=NOW - 100 * day, channel="ops", kind="alert",
+                            group_key="g", status="firing", body="{}", state=state,
+                            next_attempt_at=0).execute()
     assert writes.purge(st, job_runs_days=30, events_days=90, now=NOW) == {
-        "job_runs": 1, "events": 1}
+        "job_runs": 1, "events": 1, "notifications": 1}
+    assert [n.state for n in Notification.select()] == ["dead"]
     assert {r.id for r in JobRun.select()} == {recent_run, open_run}
     assert old_run not in {r.id for r in JobRun.select()}
     assert [e.message for e in Event.select()] == ["recent"]
     assert writes.purge(st, job_runs_days=30, events_days=90, now=NOW) == {
-        "job_runs": 0, "events": 0}
+        "job_runs": 0, "events": 0, "notifications": 0}
 
 
 def test_dashboard_composes_the_views(st: Store) -> None:

@@ -22,6 +22,7 @@ from r2tui.store.models import (
     InventoryBreakdown,
     InventoryObject,
     JobRun,
+    Notification,
     Sample,
     SeriesKey,
 )
@@ -246,4 +247,9 @@ def purge(store: Store, job_runs_days: int, events_days: int, now: float | None 
             JobRun.finished_at.is_null(False),
             JobRun.finished_at < t - job_runs_days * 86400).execute()
         events = Event.delete().where(Event.ts < t - events_days * 86400).execute()
-    return {"job_runs": runs, "events": events}
+        # Delivered notifications are history like events; pending, held and dead
+        # ones are work still to do, or to look at, and stay.
+        sent = Notification.delete().where(
+            Notification.state.in_(("sent", "summarised")),
+            Notification.created_at < t - events_days * 86400).execute()
+    return {"job_runs": runs, "events": events, "notifications": sent}
