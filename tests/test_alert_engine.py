@@ -249,3 +249,31 @@ def test_transitions_are_searchable_history(st: Store) -> None:
     data: Sequence[dict] = [json.loads(e.data) for e in Event.select().where(
         Event.kind.in_(("alert", "alert_state")))]
     assert all(d["rule"] == "Costly" and d["threshold"] == 10.0 for d in data)
+
+
+def test_two_evaluators_at_once_notify_once(st: Store) -> None:
+    # A TUI and a headless collector on one store, both at the minute.
+    import threading
+
+    only(st, Rule("Costly", "monthly_cost_usd", ">", 10.0))
+    cost(st, T0, **{"*": 20})
+    barrier = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def evaluate() -> None:
+        try:
+            barrier.wait()
+            run(st, config(), T0)
+        except BaseException as exc:  # reported below, not lost in the thread
+            errors.append(exc)
+        finally:
+            st.db.close()
+
+    threads = [threading.Thread(target=evaluate) for _ in range(4)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert errors == []
+    assert [(n.channel, n.status) for _, n in notices()] == [("ops", "firing")]
+    assert Event.select().where(Event.kind == "alert").count() == 1

@@ -104,6 +104,31 @@ def check_alerts(store: Store, config: Config, account: str, now: float | None =
     active_rules = [r for r in (saved.list_rules() if rules is None else rules) if r.enabled]
     values = readings(account, sorted({r.metric for r in active_rules}), t, config.timezone)
     buckets = set(queries.bucket_names(account)) | set(values)
+    # State is read, stepped and written in one write transaction: a TUI and a
+    # headless collector evaluating the same account queue here, and the second
+    # sees what the first decided (never the same firing notified twice).
+    with store.write():
+        tracked = _step_all(account, active_rules, values, buckets, t)
+        result = CheckResult(evaluated=len(tracked))
+        muted = _mutes(config, t)
+        plan = dispatch.plan(tracked, config.alerts, muted, t)
+        result.queued, result.held = plan.queued, plan.held
+        result.problems += plan.problems
+        result.fired = plan.fired
+        _save(tracked, t)
+        changed = [item for item in tracked if item.after.state != item.before.state]
+        result.transitions = [Transition(i.rule.name, i.bucket, i.before.state, i.after.state,
+                                         i.after.value) for i in changed]
+        events = [_event(item) for item in changed]
+        events += [EventRow(STATE_KIND, "info", text, item.bucket, data)
+                   for item, text, data in plan.escalations]
+        add_events(store, account, events, ts=t)
+        _expire_resolved_silences(tracked, muted[0], t)
+    return result
+
+
+def _step_all(account: str, active_rules: list[Rule], values: dict, buckets: set[str],
+              t: int) -> list[Tracked]:
     rows = {row.fingerprint: row for row in AlertInstance.select().where(
         AlertInstance.account == account)}
     tracked: list[Tracked] = []
@@ -131,23 +156,7 @@ def check_alerts(store: Store, config: Config, account: str, now: float | None =
         item.after = (AlertState(INACTIVE, b.value) if b.state == PENDING else
                       replace(b, state=RESOLVED, resolved_at=t, pending_since=None))
         tracked.append(item)
-    result = CheckResult(evaluated=len(tracked))
-    muted = _mutes(config, t)
-    with store.write():
-        plan = dispatch.plan(tracked, config.alerts, muted, t)
-        result.queued, result.held = plan.queued, plan.held
-        result.problems += plan.problems
-        result.fired = plan.fired
-        _save(tracked, t)
-        changed = [item for item in tracked if item.after.state != item.before.state]
-        result.transitions = [Transition(i.rule.name, i.bucket, i.before.state, i.after.state,
-                                         i.after.value) for i in changed]
-        events = [_event(item) for item in changed]
-        events += [EventRow(STATE_KIND, "info", text, item.bucket, data)
-                   for item, text, data in plan.escalations]
-        add_events(store, account, events, ts=t)
-        _expire_resolved_silences(tracked, muted[0], t)
-    return result
+    return tracked
 
 
 def _tracked(rule: Rule, account: str, bucket: str, row: AlertInstance | None) -> Tracked:
