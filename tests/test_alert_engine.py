@@ -277,3 +277,132 @@ def test_two_evaluators_at_once_notify_once(st: Store) -> None:
     assert errors == []
     assert [(n.channel, n.status) for _, n in notices()] == [("ops", "firing")]
     assert Event.select().where(Event.kind == "alert").count() == 1
+
+
+# ---- found in review: each failed before its fix ------------------------------------
+
+R = Rule("Costly", "monthly_cost_usd", ">", 10.0, channels=("ops",))
+
+
+def sent_list() -> list[tuple[str, str]]:
+    return [(n.channel, n.status) for _, n in notices()]
+
+
+def test_the_resolved_goes_where_the_firing_went(st: Store) -> None:
+    only(st, R)
+    cost(st, T0, **{"*": 20})
+    run(st, config(), T0)
+    saved.save_rule(st, replace(R, channels=("chat",)), replacing="Costly")
+    cost(st, T0 + M, **{"*": 1})
+    run(st, config(), T0 + M)
+    assert sent_list() == [("ops", "firing"), ("ops", "resolved")]
+
+
+def test_an_escalation_waits_out_a_silence(st: Store) -> None:
+    only(st, replace(R, escalate_after=30 * M, escalate_to=("pager",)))
+    cost(st, T0, **{"*": 20})
+    run(st, config(), T0)
+    sid = add_silence(st, ["rule=Costly"], 3600, "known", now=T0 + M)
+    for minute in (10, 30, 40):
+        cost(st, T0 + minute * M, **{"*": 20})
+        run(st, config(), T0 + minute * M)
+    assert sent_list() == [("ops", "firing")]
+    expire(st, sid, now=T0 + 45 * M)
+    cost(st, T0 + 50 * M, **{"*": 20})
+    run(st, config(), T0 + 50 * M)  # escalates now, on both channels
+    cost(st, T0 + 60 * M, **{"*": 1})
+    run(st, config(), T0 + 60 * M)
+    assert sent_list() == [("ops", "firing"), ("ops", "firing"), ("pager", "firing"),
+                           ("ops", "resolved"), ("pager", "resolved")]
+
+
+@pytest.mark.parametrize("how", ["rename", "delete", "import --replace"])
+def test_a_rule_that_goes_resolves_its_alerts(st: Store, how: str) -> None:
+    only(st, R, replace(R, name="Other", threshold=1000.0))
+    cost(st, T0, **{"*": 20})
+    run(st, config(), T0)
+    if how == "rename":
+        saved.save_rule(st, replace(R, name="Pricey", threshold=1000.0), replacing="Costly",
+                        now=T0 + M)
+    elif how == "delete":
+        saved.delete_rule(st, "Costly", now=T0 + M)
+    else:
+        saved.import_rules(st, [replace(R, name="Other", threshold=1000.0)],
+                           replace_all=True, now=T0 + M)
+    run(st, config(), T0 + 2 * M)
+    assert sent_list() == [("ops", "firing"), ("ops", "resolved")]
+    assert "Costly" not in {a.rule for a in AlertInstance.select()}
+
+
+def test_an_unreadable_rule_does_not_stop_the_others(st: Store) -> None:
+    from r2tui.store.models import AlertRule
+
+    only(st, R, replace(R, name="Other", threshold=15.0))
+    cost(st, T0, **{"*": 20})
+    run(st, config(), T0)
+    # As a newer r2tui sharing the store might write it.
+    AlertRule.update(body='{"name": "Costly", "metric": "monthly_cost_usd", '
+                     '"comparison": ">", "threshold": 10, "new_field": 1}').where(
+        AlertRule.name == "Costly").execute()
+    cost(st, T0 + M, **{"*": 1})
+    run(st, config(), T0 + M)
+    assert {a.rule: a.state for a in AlertInstance.select()}["Other"] == "resolved"
+
+
+def test_a_deleted_bucket_resolves(st: Store) -> None:
+    only(st, replace(GLOB, channels=("ops",)))
+    writes.sync_buckets(st, ACC, ["logs-a", "logs-b"], ts=T0)
+    cost(st, T0, **{"logs-a": 20, "logs-b": 20})
+    run(st, config(), T0)
+    writes.sync_buckets(st, ACC, ["logs-b"], ts=T0 + M)
+    cost(st, T0 + 2 * M, **{"logs-b": 20})
+    run(st, config(), T0 + 2 * M)
+    assert states() == {"logs-a": "resolved", "logs-b": "firing"}
+
+
+def test_expire_on_resolve_waits_for_every_account(st: Store) -> None:
+    only(st, R)
+    add_silence(st, ["rule=Costly"], 86400, "until fixed", expire_on_resolve=True, now=T0)
+    for acc in (ACC, "other"):
+        writes.add_samples(st, acc, [SampleRow("monthly_cost_usd", 20.0)], ts=T0)
+        check_alerts(st, config(), acc, now=T0)
+    writes.add_samples(st, ACC, [SampleRow("monthly_cost_usd", 1.0)], ts=T0 + M)
+    check_alerts(st, config(), ACC, now=T0 + M)  # "other" still fires: the silence holds
+    check_alerts(st, config(), "other", now=T0 + 2 * M)
+    assert notices() == []
+
+
+def test_a_clock_set_back_does_not_stall_the_rate_limit(st: Store) -> None:
+    only(st, replace(R, max_per_hour=2))
+    for minute in range(4):  # notifications dated "in the future" of the next runs
+        cost(st, T0 + 6 * 3600 + minute * M, **{"*": 20 if minute % 2 == 0 else 1})
+        run(st, config(), T0 + 6 * 3600 + minute * M)
+    cost(st, T0, **{"*": 1})
+    cost(st, T0 + M, **{"*": 20})  # back at T0, the alert fires again
+    run(st, config(), T0 + M)
+    assert notices()[-1][0] == "pending"
+
+
+def test_a_resolved_waits_behind_its_firing(st: Store) -> None:
+    from r2tui.alerts import outbox
+
+    got: list[str] = []
+    down = [True]
+
+    def send(channel: ChannelConfig, notice: Notice) -> None:
+        if down[0]:
+            raise ConnectionError("webhook down")
+        got.append(notice.status)
+
+    only(st, R)
+    cost(st, T0, **{"*": 20})
+    run(st, config(), T0)
+    outbox.deliver_due(st, config(backoff_seconds=600.0).alerts, send, now=T0)  # fails: backoff
+    cost(st, T0 + M, **{"*": 1})
+    run(st, config(), T0 + M)
+    down[0] = False
+    # The firing is not due again yet, and the resolved may not overtake it.
+    outbox.deliver_due(st, config(backoff_seconds=600.0).alerts, send, now=T0 + M)
+    assert got == []
+    outbox.deliver_due(st, config(backoff_seconds=600.0).alerts, send, now=T0 + 3600)
+    assert got == ["firing", "resolved"]

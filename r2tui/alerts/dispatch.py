@@ -17,17 +17,18 @@ Runs inside the engine's transaction: what it queues commits with the state.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from r2tui.alerts import outbox
 from r2tui.alerts.matchers import matches
-from r2tui.alerts.notice import FIRING, RESOLVED, AlertNotice, Notice
+from r2tui.alerts.notice import FIRING, RESOLVED, AlertNotice, Notice, alert_labels
 from r2tui.alerts.rules import Rule
 from r2tui.alerts.silences import SilenceRow, silencing
 from r2tui.config.alert_model import AlertSettings, MaintenanceWindow
-from r2tui.store.models import Notification
+from r2tui.store.models import AlertInstance, Notification
 
 if TYPE_CHECKING:
     from r2tui.alerts.engine import Tracked
@@ -68,7 +69,8 @@ def plan(tracked: list[Tracked], settings: AlertSettings,
         quiet = muted_by(item, muted[0], muted[1], now)
         channels = list(rule.channels or settings.default_channels)
         if s.state == FIRING:
-            escalate = (rule.escalate_after > 0 and not item.escalated
+            # Escalation is a notification: while muted it waits, never half-done.
+            escalate = (quiet is None and rule.escalate_after > 0 and not item.escalated
                         and now - (s.firing_since or now) >= rule.escalate_after)
             if escalate:
                 item.escalated = True
@@ -83,15 +85,20 @@ def plan(tracked: list[Tracked], settings: AlertSettings,
                    or now - (item.notified_at or 0) >= (rule.repeat_interval
                                                         or settings.repeat_interval))
             if quiet is None and due:
-                for ch in channels + (list(rule.escalate_to) if item.escalated else []):
+                targets = channels + (list(rule.escalate_to) if item.escalated else [])
+                for ch in dict.fromkeys(targets):
                     groups[(ch, rule.name)].append(item.notice(FIRING))
                     if escalate:
                         escalated_groups.add((ch, rule.name))
-                item.notified_at, item.firing_notified = now, True
+                # Where the firing went is where the resolved goes, whatever edits
+                # the rule's channels see meanwhile.
+                sent = [ch for ch in targets if ch in settings.channels]
+                item.sent_to = sorted({*item.sent_to, *sent})
+                item.notified_at, item.firing_notified = now, bool(item.sent_to)
         elif s.state == RESOLVED and item.firing_notified:
-            for ch in channels + (list(rule.escalate_to) if item.escalated else []):
+            for ch in item.sent_to:
                 groups[(ch, rule.name)].append(item.notice(RESOLVED))
-            item.firing_notified = False
+            item.firing_notified, item.sent_to = False, []
     for (ch, name), alerts in sorted(groups.items()):
         if ch not in settings.channels:
             out.problems.append(f"rule {name!r}: channel {ch!r} is not configured")
@@ -125,7 +132,8 @@ def _sent_last_hour(channel: str, rule: str, now: int) -> int:
         Notification.channel == channel, Notification.rule == rule,
         Notification.kind.in_(("alert", "summary")),
         Notification.state.not_in((HELD, SUMMARISED)),
-        Notification.created_at > now - HOUR).count())
+        # Not rows from "the future": a clock set back must not stall the limit.
+        Notification.created_at > now - HOUR, Notification.created_at <= now).count())
 
 
 def _held(channel: str, rule: str) -> bool:
@@ -162,3 +170,26 @@ def _summaries(settings: AlertSettings, rules: dict[str, Rule], now: int) -> int
             Notification.id.in_([i for i, _ in rows])).execute()
         made += 1
     return made
+
+
+def retire(rule: Rule, rows: list[AlertInstance], now: int) -> int:
+    """A rule deleted or renamed while its alerts fire: each firing that was
+    notified gets its resolved notice, so no receiver is left with an alert open
+    for ever. Returns the notifications queued."""
+    groups: dict[str, list[AlertNotice]] = defaultdict(list)
+    for row in rows:
+        if row.state != FIRING or not row.firing_notified:
+            continue
+        notice = AlertNotice(
+            fingerprint=row.fingerprint, rule=rule.name, account=row.account,
+            bucket=row.bucket, metric=rule.metric, severity=row.severity, status=RESOLVED,
+            value=row.value, threshold=row.threshold, comparison=rule.comparison,
+            unit=rule.unit, starts_at=row.firing_since or 0, ends_at=now,
+            labels=alert_labels(rule, row.account, row.bucket, row.severity),
+            annotations={**dict(rule.annotations),
+                         "resolved_because": "the rule was deleted or renamed"})
+        for ch in json.loads(row.channels or "[]"):
+            groups[ch].append(notice)
+    for ch, alerts in sorted(groups.items()):
+        outbox.enqueue([_notice(ch, rule.name, alerts, False, now)], now, rule=rule.name)
+    return len(groups)

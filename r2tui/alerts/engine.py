@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 
 from r2tui.alerts import dispatch, saved
 from r2tui.alerts.notice import AlertNotice, alert_labels, fingerprint
-from r2tui.alerts.rules import Rule
+from r2tui.alerts.rules import Rule, RuleError
 from r2tui.alerts.silences import SilenceRow, silences
 from r2tui.alerts.states import FIRING, INACTIVE, PENDING, RESOLVED, AlertState, step
 from r2tui.config.model import Config
@@ -69,6 +69,7 @@ class Tracked:
     notified_at: int | None
     firing_notified: bool
     escalated: bool
+    sent_to: list[str] = field(default_factory=list)  # channels the firing went to
 
     @property
     def fingerprint(self) -> str:
@@ -101,13 +102,21 @@ def check_alerts(store: Store, config: Config, account: str, now: float | None =
                  rules: list[Rule] | None = None) -> CheckResult:
     """Evaluate `rules` (default: every enabled rule in the store) for `account`."""
     t = int(time.time() if now is None else now)
-    active_rules = [r for r in (saved.list_rules() if rules is None else rules) if r.enabled]
-    values = readings(account, sorted({r.metric for r in active_rules}), t, config.timezone)
-    buckets = set(queries.bucket_names(account)) | set(values)
+    wanted = [r for r in (saved.list_rules() if rules is None else rules) if r.enabled]
+    values = readings(account, sorted({r.metric for r in wanted}), t, config.timezone)
+    # A bucket deleted from R2 keeps its last samples: it must not stay in scope.
+    gone = set(queries.bucket_names(account, include_vanished=True)) - set(
+        queries.bucket_names(account))
+    buckets = (set(queries.bucket_names(account)) | set(values)) - gone
     # State is read, stepped and written in one write transaction: a TUI and a
     # headless collector evaluating the same account queue here, and the second
     # sees what the first decided (never the same firing notified twice).
     with store.write():
+        # The rules again, under the lock: one renamed or deleted meanwhile must not
+        # leave an alert behind that nothing evaluates.
+        active_rules = wanted if rules is not None else [
+            r for r in saved.list_rules() if r.enabled and r.metric in
+            {w.metric for w in wanted}]
         tracked = _step_all(account, active_rules, values, buckets, t)
         result = CheckResult(evaluated=len(tracked))
         muted = _mutes(config, t)
@@ -123,7 +132,7 @@ def check_alerts(store: Store, config: Config, account: str, now: float | None =
         events += [EventRow(STATE_KIND, "info", text, item.bucket, data)
                    for item, text, data in plan.escalations]
         add_events(store, account, events, ts=t)
-        _expire_resolved_silences(tracked, muted[0], t)
+        _expire_resolved_silences(tracked, muted[0], t, account)
     return result
 
 
@@ -137,18 +146,24 @@ def _step_all(account: str, active_rules: list[Rule], values: dict, buckets: set
         for bucket in targets(rule, buckets):
             reading = values.get(bucket, {}).get(rule.metric)
             value = reading.value if reading is not None else None
-            item = _tracked(rule, account, bucket, rows.get(fingerprint(rule.name, account,
-                                                                        bucket)))
+            fp = fingerprint(rule.name, account, bucket)
+            seen.add(fp)
+            row = rows.get(fp)
+            if row is not None and row.last_eval_at > t:
+                continue  # another evaluator, its clock ahead, has seen newer data
+            item = _tracked(rule, account, bucket, row)
             item.after = step(item.before, rule, value, t)
             tracked.append(item)
-            seen.add(item.fingerprint)
     by_rule = {r.name: r for r in active_rules}
     # An alert whose bucket left the rule's scope (or vanished), or whose rule was
     # disabled, resolves: it must not stay firing forever with nobody evaluating it.
     for fp, row in rows.items():
         if fp in seen or row.state not in (PENDING, FIRING):
             continue
-        rule = by_rule.get(row.rule) or saved.get_rule(row.rule)
+        try:
+            rule = by_rule.get(row.rule) or saved.get_rule(row.rule)
+        except RuleError:  # written by a newer r2tui sharing the store: leave it be
+            continue
         if rule is None:
             continue
         item = _tracked(rule, account, row.bucket, row)
@@ -166,7 +181,8 @@ def _tracked(rule: Rule, account: str, bucket: str, row: AlertInstance | None) -
     before = AlertState(row.state, row.value, row.pending_since, row.firing_since,
                         row.resolved_at, row.last_true_at)
     return Tracked(rule, account, bucket, before, before, row.severity, row.notified_at,
-                   bool(row.firing_notified), bool(row.escalated))
+                   bool(row.firing_notified), bool(row.escalated),
+                   json.loads(row.channels or "[]"))
 
 
 def _mutes(config: Config, now: int) -> tuple[list[SilenceRow], list]:
@@ -186,7 +202,7 @@ def _save(tracked: list[Tracked], now: int) -> None:
                     firing_since=s.firing_since, resolved_at=s.resolved_at,
                     last_eval_at=now, last_true_at=s.last_true_at,
                     notified_at=item.notified_at, firing_notified=item.firing_notified,
-                    escalated=item.escalated)
+                    escalated=item.escalated, channels=json.dumps(item.sent_to))
         AlertInstance.insert(fingerprint=item.fingerprint, **data).on_conflict(
             conflict_target=[AlertInstance.fingerprint], update=data).execute()
 
@@ -205,17 +221,28 @@ def _event(item: Tracked) -> EventRow:
                     f"{item.rule.name} {text}: {notice.summary()}", item.bucket, data)
 
 
-def _expire_resolved_silences(tracked: list[Tracked], rows: list[SilenceRow], now: int
-                              ) -> None:
+def _expire_resolved_silences(tracked: list[Tracked], rows: list[SilenceRow], now: int,
+                              account: str) -> None:
     """A silence set to expire on resolve ends once every alert it held has
-    resolved (and at least one did)."""
-    for s in rows:
-        if not s.expire_on_resolve or not s.active(now):
-            continue
+    resolved (and at least one did), on every account: silences are store-wide."""
+    candidates = [s for s in rows if s.expire_on_resolve and s.active(now)]
+    if not candidates:
+        return
+    held_elsewhere = [alert_labels(rule, a.account, a.bucket, a.severity)
+                      for a, rule in _active_elsewhere(account)]
+    for s in candidates:
         held = [i for i in tracked if s.holds(i.labels())]
         if any(i.after.state == RESOLVED and i.before.state == FIRING for i in held) and \
-                not any(i.after.state in (PENDING, FIRING) for i in held):
+                not any(i.after.state in (PENDING, FIRING) for i in held) and \
+                not any(s.holds(labels) for labels in held_elsewhere):
             Silence.update(ends_at=now).where(Silence.id == s.id).execute()
+
+
+def _active_elsewhere(account: str) -> list[tuple[AlertInstance, Rule]]:
+    rules = {r.name: r for r in saved.list_rules()}
+    return [(a, rules[a.rule]) for a in AlertInstance.select().where(
+        AlertInstance.account != account, AlertInstance.state.in_((PENDING, FIRING)))
+        if a.rule in rules]
 
 
 def history(account: str | None = None, search: str = "", limit: int = 500) -> list[dict]:

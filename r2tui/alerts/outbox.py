@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from peewee import fn
+from peewee import PeeweeException, fn
 
 from r2tui.alerts.notice import Notice
 from r2tui.config.alert_model import AlertSettings, ChannelConfig
@@ -159,7 +159,11 @@ def _deliver(store: Store, settings: AlertSettings, send: Sender, now: float | N
         # A lease runs from the claim, not from the batch's start: after many
         # slow sends a lease from `t` could already be over when it is taken.
         lease_from = t + time.monotonic() - started
-        _deliver_one(store, settings, send, t, lease_from, row_id, due, lease_seconds, report)
+        try:
+            _deliver_one(store, settings, send, t, lease_from, row_id, due, lease_seconds,
+                         report)
+        except PeeweeException as exc:  # the store, not the channel: the next run retries
+            report.errors.append(f"notification {row_id}: store error: {exc}")
     return report, (candidates[-1] if candidates else after)
 
 
@@ -169,6 +173,8 @@ def _deliver_one(store: Store, settings: AlertSettings, send: Sender, t: float,
     with store.write():
         row = Notification.get_or_none(Notification.id == row_id)
         if row is None:
+            return
+        if _behind(row):
             return
         channel = settings.channels.get(row.channel)
         # The claim: only one deliverer's UPDATE matches (state and lease are
@@ -201,10 +207,29 @@ def _deliver_one(store: Store, settings: AlertSettings, send: Sender, t: float,
               getattr(exc, "retry_after", None))
         return
     # Delivered: mark it sent even if our lease ran out and another deliverer
-    # took the row meanwhile, since the receiver has it either way.
-    Notification.update(state=SENT, sent_at=int(t), claimed_until=None).where(
-        Notification.id == row_id, Notification.state != SENT).execute()
+    # took the row meanwhile, since the receiver has it either way. A store
+    # locked past its busy timeout is waited out: giving up here would send the
+    # notice again once the lease ends.
+    for wait in (0.5, 2.0, 5.0, None):
+        try:
+            with store.write():
+                Notification.update(state=SENT, sent_at=int(t), claimed_until=None).where(
+                    Notification.id == row_id, Notification.state != SENT).execute()
+            break
+        except PeeweeException:
+            if wait is None:
+                raise
+            time.sleep(wait)
     report.sent += 1
+
+
+def _behind(row: Notification) -> bool:
+    """Whether an older notification of the same group to the same channel is
+    still to go (pending, or dead until someone retries it): a resolved notice
+    never overtakes its firing one, nor goes out without it."""
+    return Notification.select().where(
+        Notification.channel == row.channel, Notification.group_key == row.group_key,
+        Notification.id < row.id, Notification.state.in_((PENDING, DEAD))).exists()
 
 
 def _fail(store: Store, settings: AlertSettings, row: Notification, attempts: int, t: float,

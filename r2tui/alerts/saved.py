@@ -4,6 +4,7 @@ saved whole or not at all, and an import changes everything or nothing."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Iterable, Sequence
@@ -23,6 +24,18 @@ def _load(name: str, body: str) -> Rule:
     except (RuleError, ValueError) as exc:
         # A rule written by a newer r2tui, or edited by hand in the database.
         raise RuleError([("body", f"stored rule cannot be read: {exc}")], name) from None
+
+
+def _retire(name: str, body: str, now: int) -> None:
+    """Resolve the alerts of a rule that goes (deleted, or renamed: its
+    fingerprints name it), then forget them."""
+    from r2tui.alerts.dispatch import retire  # dispatch reads the outbox; load it late
+
+    rows = list(AlertInstance.select().where(AlertInstance.rule == name))
+    # An unreadable rule leaves nothing to describe the resolution with.
+    with contextlib.suppress(RuleError):
+        retire(_load(name, body), rows, now)
+    AlertInstance.delete().where(AlertInstance.rule == name).execute()
 
 
 def list_rules() -> list[Rule]:
@@ -74,7 +87,7 @@ def save_rule(store: Store, rule: Rule, replacing: str | None = None,
         AlertRule.update(name=rule.name, name_key=rule.name.casefold(), body=_body(rule),
                          updated_at=t).where(AlertRule.id == old.id).execute()
         if old.name != rule.name:
-            AlertInstance.delete().where(AlertInstance.rule == old.name).execute()
+            _retire(old.name, old.body, t)
 
 
 def set_enabled(store: Store, name: str, enabled: bool) -> Rule:
@@ -87,13 +100,14 @@ def set_enabled(store: Store, name: str, enabled: bool) -> Rule:
     return new
 
 
-def delete_rule(store: Store, name: str) -> bool:
+def delete_rule(store: Store, name: str, now: float | None = None) -> bool:
+    t = int(time.time() if now is None else now)
     with store.write():
         row = AlertRule.get_or_none(AlertRule.name_key == name.casefold())
         if row is None:
             return False
         AlertRule.delete().where(AlertRule.id == row.id).execute()
-        AlertInstance.delete().where(AlertInstance.rule == row.name).execute()
+        _retire(row.name, row.body, t)
     return True
 
 
@@ -128,6 +142,6 @@ def import_rules(store: Store, rules: Sequence[Rule], replace_all: bool = False,
         if replace_all:
             for row in existing.values():
                 AlertRule.delete().where(AlertRule.id == row.id).execute()
-                AlertInstance.delete().where(AlertInstance.rule == row.name).execute()
+                _retire(row.name, row.body, t)
                 deleted += 1
     return added, updated, deleted

@@ -228,6 +228,7 @@ def _v5_alerts(db: Database) -> None:
         notified_at = BigIntegerField(null=True)
         firing_notified = BooleanField(default=False)
         escalated = BooleanField(default=False)
+        channels = TextField(default="[]")
 
         class Meta:
             table_name = "alert_instance"

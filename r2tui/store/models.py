@@ -222,6 +222,7 @@ class AlertInstance(BaseModel):
     notified_at = BigIntegerField(null=True)  # the last firing notice queued
     firing_notified = BooleanField(default=False)  # a resolved notice may follow
     escalated = BooleanField(default=False)
+    channels = TextField(default="[]")  # JSON: where the firing notice went
 
     class Meta:
         table_name = "alert_instance"
