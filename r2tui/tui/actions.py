@@ -14,7 +14,7 @@ from textual.widget import Widget
 from textual.widgets import DataTable
 
 from r2tui.metrics import CATALOG
-from r2tui.tui.keymap import all_bindings
+from r2tui.tui.keymap import MODALS, all_bindings, screen_classes
 from r2tui.tui.panes.base import Pane
 from r2tui.tui.panes.metrics import MetricsPane
 from r2tui.tui.screens.help import HelpScreen
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 REFRESH_STEPS = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 300.0)
 COLLECT_NOW = ("collect_metrics", "inventory")
+MAIN_SCREEN_ONLY = ("zoom", "history", "reports", "rules", "alert_history", "focus_pane")
 
 
 class KeyActions:
@@ -56,6 +57,16 @@ class KeyActions:
         def run_action(self, action: str, default_namespace: Any = None) -> Any: ...
         @property
         def default_screen(self) -> Screen: ...
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Keys that only act on the panes are off (and out of the footer) over
+        another screen, except the key that closes the screen it opened."""
+        if action in MAIN_SCREEN_ONLY and self.screen is not self.default_screen:
+            from r2tui.tui.screens.alert_history import AlertHistoryScreen
+
+            closes = {"history": HistoryScreen, "alert_history": AlertHistoryScreen}.get(action)
+            return closes is not None and isinstance(self.screen, closes)
+        return True
 
     def action_help(self) -> None:
         rows = []
@@ -123,8 +134,9 @@ class KeyActions:
 
     def action_focus_pane(self, name: str) -> None:
         pane = self.query_one(f"#{name}", Pane)
-        # A visible table first (not the tab strip above it), then anything focusable.
-        focusable = [w for w in pane.query("*") if w.focusable and w.visible]
+        # A visible table first (not the tab strip above it), then anything focusable;
+        # the focus chain leaves out what is hidden (an empty Alerts pane's table).
+        focusable = [w for w in self.screen.focus_chain if pane in w.ancestors]
         target = next((w for w in focusable if isinstance(w, DataTable)),
                       focusable[0] if focusable else None)
         if target is not None:
@@ -158,16 +170,36 @@ class KeyActions:
         finally:
             self.store.db.close()  # this worker thread ends; give its connection back
 
+    # ---- alerts -------------------------------------------------------------------------
+    def action_rules(self) -> None:
+        from r2tui.tui.alert_ops import AlertOps
+        from r2tui.tui.screens.rules import RulesScreen
+
+        if self.screen is self.default_screen:  # not over help, history or a message
+            self.push_screen(RulesScreen(AlertOps(self), self.account_name))  # type: ignore[arg-type]
+
+    def action_alert_history(self) -> None:
+        from r2tui.tui.alert_ops import AlertOps
+        from r2tui.tui.screens.alert_history import AlertHistoryScreen
+
+        screen = self.screen
+        if isinstance(screen, AlertHistoryScreen):
+            screen.dismiss(None)
+        elif screen is self.default_screen:
+            self.push_screen(AlertHistoryScreen(AlertOps(self), self.account_name))  # type: ignore[arg-type]
+
     # ---- the command palette ----------------------------------------------------------------
     def palette_commands(self, screen: Screen | None = None) -> Iterable[SystemCommand]:
         """Every binding by name. Pane and table actions act on the focused table
-        when there is one, else on the storage pane's bucket table; the history
-        screen's keys are offered while it is open."""
+        when there is one, else on the storage pane's bucket table; a screen's
+        keys are offered while it is open (a modal's never: the palette does not
+        open over one)."""
+        screens = screen_classes()
         for where, b in all_bindings():
-            if b.id is None or b.action == "quit":
+            if b.id is None or b.action == "quit" or where in MODALS:
                 continue
-            if where == "history screen":
-                if isinstance(screen, HistoryScreen):
+            if where in screens:
+                if isinstance(screen, screens[where]):
                     yield SystemCommand(b.description, f"{b.tooltip or b.description} ({where})",
                                         partial(self.run_action, b.action, screen))
                 continue

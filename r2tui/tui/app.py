@@ -27,10 +27,10 @@ from r2tui.tui.format import duration
 from r2tui.tui.keymap import check_keymap
 from r2tui.tui.lifecycle import CollectorHost, reason
 from r2tui.tui.panes.activity import ActivityPane
+from r2tui.tui.panes.alerts import AlertsPane
 from r2tui.tui.panes.base import Pane
 from r2tui.tui.panes.cost import CostPane
 from r2tui.tui.panes.metrics import MetricsPane
-from r2tui.tui.panes.placeholders import AlertsPane
 from r2tui.tui.panes.storage import StoragePane
 from r2tui.tui.resources import style
 from r2tui.tui.screens.message import MessageScreen
@@ -64,6 +64,12 @@ class R2App(CollectorHost, KeyActions, App[int]):
                         "h or escape closes"),
         Binding("R", "reports", "Reports", id="app.reports",
                 tooltip="List the daily and monthly reports and read one; escape closes"),
+        Binding("r", "rules", "Rules", id="app.rules",
+                tooltip="The alert rules with their live state: add, edit, enable, delete, "
+                        "clone, test, silence, evaluate; escape closes"),
+        Binding("A", "alert_history", "Alerts", id="app.alert_history",
+                tooltip="The alert history: every alert state change, newest first, "
+                        "searchable; A or escape closes"),
         *(Binding(str(i + 1), f"focus_pane('{name}')", name.title(), show=False,
                   id=f"app.focus_{name}", tooltip=f"Focus the {name.title()} pane")
           for i, name in enumerate(PANES)),
@@ -100,7 +106,7 @@ class R2App(CollectorHost, KeyActions, App[int]):
         with Horizontal(id="bottom-row"):
             yield StoragePane(id="storage")
             yield ActivityPane(id="activity")
-        yield Footer()
+        yield Footer(compact=True)  # every key of the main screen fits in 120 columns
 
     def on_mount(self) -> None:
         if self.config.keymap:
@@ -155,6 +161,11 @@ class R2App(CollectorHost, KeyActions, App[int]):
         now = self.clock()
         for pane in self.query(Pane):
             pane.show(event.dashboard, now)
+        # A screen over the panes that shows live state (the Rules screen) reads again too.
+        for screen in self.screen_stack:
+            follow = getattr(screen, "store_changed", None)
+            if callable(follow):
+                follow()
         self._show_header()
 
     @on(MetricsPane.BucketChosen)

@@ -14,18 +14,38 @@ SWALLOWED = {"ctrl+s": "XOFF flow control",
              "ctrl+m": "enter", "ctrl+i": "tab", "ctrl+z": "suspend", "ctrl+b": "tmux's prefix"}
 
 
+# Where a modal's keys work: the help lists them, the palette cannot reach them.
+MODALS = ("rule form", "silence dialog", "confirmation")
+
+
+def screen_classes() -> dict[str, type]:
+    """Screens whose keys work only while they are open, by their help "where"."""
+    from r2tui.tui.screens.alert_history import AlertHistoryScreen
+    from r2tui.tui.screens.history import HistoryScreen
+    from r2tui.tui.screens.rules import RulesScreen
+
+    return {"history screen": HistoryScreen, "rules screen": RulesScreen,
+            "alert history": AlertHistoryScreen}
+
+
 def all_bindings() -> list[tuple[str, Binding]]:
     """(where, binding) for every binding with an id, in help order."""
     from r2tui.tui.app import R2App
     from r2tui.tui.panes.metrics import MetricsPane
     from r2tui.tui.panes.storage import StoragePane
+    from r2tui.tui.screens.alert_history import AlertHistoryScreen
+    from r2tui.tui.screens.dialogs import ConfirmScreen, SilenceScreen
     from r2tui.tui.screens.history import HistoryScreen
+    from r2tui.tui.screens.rule_form import RuleForm
+    from r2tui.tui.screens.rules import RulesScreen
     from r2tui.tui.widgets.table import FilterTable
 
     out: list[tuple[str, Binding]] = []
     for where, cls in (("everywhere", R2App), ("metrics pane", MetricsPane),
                        ("storage pane", StoragePane), ("history screen", HistoryScreen),
-                       ("any table", FilterTable)):
+                       ("any table", FilterTable), ("rules screen", RulesScreen),
+                       ("alert history", AlertHistoryScreen), ("rule form", RuleForm),
+                       ("silence dialog", SilenceScreen), ("confirmation", ConfirmScreen)):
         for b in cls.BINDINGS:
             if isinstance(b, Binding) and b.id:
                 out.append((where, b))

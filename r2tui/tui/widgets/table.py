@@ -23,6 +23,7 @@ class Column:
     width: int | None = None
     numeric: bool = False
     flex: bool = False  # takes the width the other columns leave
+    min_width: int = 10  # a flex column's least width, when the others leave less
 
 
 @dataclass(frozen=True)
@@ -144,11 +145,11 @@ class FilterTable(Vertical):
         table = self.table
         fixed = sum(table.columns[c.key].get_render_width(table)  # type: ignore[index]
                     for c in self.columns if not c.flex)
-        spare = max(10, self.size.width - fixed - 2 * len(flex) - 1)
+        spare = self.size.width - fixed - 2 * len(flex) - 1
         for c in flex:
             column = table.columns[c.key]  # type: ignore[index]
             column.auto_width = False
-            column.width = spare // len(flex)
+            column.width = max(c.min_width, spare // len(flex))
         table.refresh()
 
     @on(DataTable.HeaderSelected)

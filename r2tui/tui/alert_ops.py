@@ -1,0 +1,172 @@
+"""What the alert screens ask of the store and the channels, in one place.
+
+Every method here runs on a worker thread (never the event loop) and gives the
+thread's database connection back when it is done, as the app's own reads do.
+The screens stay thin: they turn keys into calls to these, and results into
+rows and notifications."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ParamSpec, Protocol, TypeVar
+
+from r2tui.alerts import saved
+from r2tui.alerts.rules import Rule
+from r2tui.metrics import ACCOUNT, CATALOG
+
+if TYPE_CHECKING:
+    from r2tui.alerts.views import RuleState
+    from r2tui.config import Config
+    from r2tui.store import Store
+
+P = ParamSpec("P")
+T = TypeVar("T")
+BACKTEST_RANGE = "7d"
+
+
+class Host(Protocol):
+    """The app, as these operations see it. The config is read at each call:
+    the demo account replaces it once it has started."""
+
+    config: Config
+    store: Store
+    account_name: str
+    clock: Callable[[], float]
+
+
+@dataclass(frozen=True)
+class Backtest:
+    fired: int
+    seconds: int
+    buckets: int  # series looked at (a glob spans several)
+    points: int  # stored periods seen in all
+
+    def text(self) -> str:
+        if not self.points:
+            return "backtest: no stored history for this metric and scope in the last 7 days"
+        times = "once" if self.fired == 1 else f"{self.fired} times"
+        hours = f" (for {self.seconds / 3600:.1f} h in all)" if self.fired else ""
+        over = f" across {self.buckets} buckets" if self.buckets > 1 else ""
+        return f"over the last 7 days{over} this rule would have fired {times}{hours}"
+
+
+def _closing(method: Callable[P, T]) -> Callable[P, T]:
+    """Give the worker thread's connection back however the call ends."""
+    @functools.wraps(method)
+    def run(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return method(*args, **kwargs)
+        finally:
+            args[0].host.store.db.close()  # type: ignore[attr-defined]
+    return run
+
+
+class AlertOps:
+    def __init__(self, host: Host) -> None:
+        self.host = host
+
+    @property
+    def read_only(self) -> bool:
+        return bool(getattr(self.host.config, "read_only", False))
+
+    @property
+    def channel_names(self) -> list[str]:
+        return sorted(self.host.config.alerts.channels)
+
+    # ---- rules ----------------------------------------------------------------------------
+    @_closing
+    def rule_states(self) -> list[RuleState]:
+        from r2tui.alerts.views import rule_states
+
+        return rule_states(self.host.clock())
+
+    @_closing
+    def save(self, rule: Rule, replacing: str | None = None) -> None:
+        saved.save_rule(self.host.store, rule, replacing=replacing, now=self.host.clock())
+
+    @_closing
+    def set_enabled(self, name: str, enabled: bool) -> Rule:
+        return saved.set_enabled(self.host.store, name, enabled)
+
+    @_closing
+    def delete(self, name: str) -> bool:
+        return saved.delete_rule(self.host.store, name)
+
+    @_closing
+    def silence(self, name: str, seconds: int, comment: str) -> int:
+        from r2tui.alerts.silences import add_silence
+
+        # A parsed matcher, not "rule=NAME" text: a name may itself hold "=" or "~".
+        return add_silence(self.host.store, [("rule", "=", name)], seconds, comment,
+                           now=self.host.clock())
+
+    @_closing
+    def check_now(self) -> str:
+        from r2tui.alerts.engine import check_alerts
+
+        result = check_alerts(self.host.store, self.host.config, self.host.account_name,
+                              now=self.host.clock())
+        problems = f"; {'; '.join(result.problems)}" if result.problems else ""
+        return result.summary() + problems
+
+    def test_channels(self, rule: Rule) -> list[tuple[str, str | None]]:
+        """(channel, None when sent else why not) for each channel the rule
+        notifies; [] when neither the rule nor [alerts] names any."""
+        from r2tui.alerts.channels import DeliveryError, deliver, test_notice
+
+        alerts = self.host.config.alerts
+        out: list[tuple[str, str | None]] = []
+        for name in rule.channels or alerts.default_channels:
+            channel = alerts.channels.get(name)
+            if channel is None:
+                out.append((name, f"no channel {name!r} in the config"))
+                continue
+            try:
+                deliver(channel, test_notice(name, int(self.host.clock())))
+            except DeliveryError as exc:
+                out.append((name, str(exc)))
+            else:
+                out.append((name, None))
+        return out
+
+    # ---- what the form shows --------------------------------------------------------------
+    @_closing
+    def current_values(self) -> dict[str, dict[str, float | None]]:
+        """bucket ("*": the account) → metric → its value now."""
+        from r2tui.store.readings import readings
+
+        got = readings(self.host.account_name, list(CATALOG), self.host.clock(),
+                       self.host.config.timezone)
+        return {bucket: {m: r.value for m, r in values.items()} for bucket, values in got.items()}
+
+    @_closing
+    def backtest(self, rule: Rule) -> Backtest:
+        """How often `rule` would have fired over the stored last 7 days; a glob
+        scope adds up its matching buckets."""
+        from r2tui.alerts.engine import targets
+        from r2tui.alerts.states import backtest
+        from r2tui.store import history, queries
+
+        account = self.host.account_name
+        buckets = targets(rule, queries.bucket_names(account)) if rule.scope != ACCOUNT else [
+            ACCOUNT]
+        fired = seconds = points = 0
+        for bucket in buckets:
+            s = history.series(account, rule.metric, bucket, BACKTEST_RANGE,
+                               now=self.host.clock(), retention=self.host.config.retention)
+            n, secs = backtest(rule, list(s.points))
+            fired, seconds, points = fired + n, seconds + secs, points + len(s.points)
+        return Backtest(fired, seconds, len(buckets), points)
+
+    # ---- history ----------------------------------------------------------------------------
+    @_closing
+    def history(self, search: str = "", limit: int = 500) -> list[dict[str, Any]]:
+        """Alert transitions, newest first, each with its rule's unit when the
+        rule still exists (a value reads "$500.00", not "500")."""
+        from r2tui.alerts.engine import history
+
+        units = {r.name: r.unit for r in saved.list_rules()}
+        return [{**row, "unit": units.get(str(row.get("rule")), "")}
+                for row in history(self.host.account_name, search, limit)]

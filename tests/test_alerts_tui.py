@@ -1,0 +1,482 @@
+"""The alert screens under Pilot, on a real SQLite store: the Alerts pane, the
+Rules screen and every key of it, the rule form (validation, backtest), the
+alert history, and --read-only. Test notifications go to a real HTTP
+receiver on loopback."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import pytest
+from conftest import account_for, make_config
+from receivers import Receiver
+from test_tui import SIZE, closed_port, rows, wait_for
+from textual.widgets import Input, Static
+from tui_data import NOW
+
+from r2tui.alerts import saved
+from r2tui.alerts.engine import check_alerts
+from r2tui.alerts.rules import rule_from
+from r2tui.alerts.silences import silences
+from r2tui.config import Config, ConfigError, Secret
+from r2tui.config.alert_model import AlertSettings, ChannelConfig
+from r2tui.store import Store, writes
+from r2tui.store.models import Notification
+from r2tui.store.writes import SampleRow
+from r2tui.tui.app import R2App, build_app
+from r2tui.tui.rule_fields import NOTHING, form_data, form_texts, scoped_value
+from r2tui.tui.screens.alert_history import AlertHistoryScreen
+from r2tui.tui.screens.dialogs import ConfirmScreen, SilenceScreen
+from r2tui.tui.screens.help import HelpScreen
+from r2tui.tui.screens.message import MessageScreen
+from r2tui.tui.screens.rule_form import RuleForm
+from r2tui.tui.screens.rules import RulesScreen
+from r2tui.tui.widgets.table import FilterTable
+
+ACCOUNT = "test"
+
+
+def config_for(**alerting: Any) -> Config:
+    read_only = alerting.pop("read_only", False)
+    return make_config((account_for("http://127.0.0.1:9", quota_bytes=10**12),),
+                       alerts=AlertSettings(**alerting), read_only=read_only)
+
+
+def make_app(store: Store, config: Config | None = None) -> R2App:
+    return build_app(config or config_for(), store, clock=lambda: NOW, collect=False)
+
+
+def seed_firing(store: Store, config: Config, value: float = 500.0) -> None:
+    """This month's bill at $500: the default "High monthly cost" rule (> $100) fires."""
+    writes.add_samples(store, ACCOUNT, [SampleRow("monthly_cost_usd", value)], ts=NOW - 60)
+    check_alerts(store, config, ACCOUNT, now=NOW)
+
+
+def notes(app: R2App) -> list[str]:
+    return [n.message for n in app._notifications]
+
+
+def problem(form: RuleForm, field: str) -> str:
+    box = form.query_one(f"#problem-{field}", Static)
+    return str(box.render()) if box.display else ""
+
+
+async def open_rules(pilot) -> RulesScreen:  # type: ignore[no-untyped-def]
+    await wait_for(pilot, lambda: pilot.app.dashboard is not None)
+    await pilot.press("r")
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, RulesScreen))
+    screen = pilot.app.screen
+    await wait_for(pilot, lambda: screen.states is not None)
+    return screen
+
+
+async def choose(pilot, screen: RulesScreen, name: str) -> None:  # type: ignore[no-untyped-def]
+    """Highlight a rule with the keyboard: filter by its name, enter back to the table."""
+    await pilot.press("slash", *name, "enter")
+    await wait_for(pilot, lambda: screen.current() is not None
+                   and screen.current().rule.name == name)  # type: ignore[union-attr]
+
+
+async def settle(pilot, screen: RulesScreen) -> None:  # type: ignore[no-untyped-def]
+    """Every change finished and the table re-read."""
+    await wait_for(pilot, lambda: screen.busy == 0
+                   and not any(w.is_running for w in screen.workers))
+
+
+async def open_form(pilot, key: str) -> RuleForm:  # type: ignore[no-untyped-def]
+    await pilot.press(key)
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, RuleForm))
+    form = pilot.app.screen
+    await wait_for(pilot, lambda: bool(form.initial))
+    return form
+
+
+# ---- the form's fields, pure ------------------------------------------------------------
+def test_form_text_round_trips_a_rule() -> None:
+    rule = rule_from({"name": "Hot", "metric": "total_bytes", "comparison": ">=",
+                            "threshold": "2 GB", "scope": "logs-*", "for": "5m",
+                            "channels": ["ops"], "labels": {"team": "storage"},
+                            "repeat_interval": "1h30m"})
+    texts = form_texts(rule)
+    assert texts["threshold"] == "2 GB" and texts["for"] == "5m"
+    assert texts["repeat_interval"] == "1h30m" and texts["labels"] == "team=storage"
+    raw = {**texts, "metric": "total_bytes", "comparison": ">=", "severity": "medium",
+           "missing_data": "keep", "escalate_severity": NOTHING}
+    data, problems = form_data(raw, {})
+    assert problems == []
+    assert rule_from(data) == rule
+    assert form_texts(dataclasses.replace(rule, threshold=2_500_000_001.0))["threshold"] == \
+        "2500000001"
+    assert form_texts(dataclasses.replace(rule, metric="error_rate_pct", threshold=2.5)
+                      )["threshold"] == "2.5"
+    _, problems = form_data({"labels": "team"}, {})
+    assert problems == [("labels", "expected name=value pairs separated by commas, "
+                                   "got 'team'")]
+    values = {"*": {"total_bytes": 9.0}, "logs-a": {"total_bytes": 3.0},
+              "logs-b": {"total_bytes": 5.0}, "web": {"total_bytes": 7.0}}
+    assert scoped_value(values, "total_bytes", "*") == (9.0, 1)
+    assert scoped_value(values, "total_bytes", "logs-*") == (5.0, 2)
+    assert scoped_value(values, "total_bytes", "nope") == (None, 1)
+
+
+# ---- the Alerts pane --------------------------------------------------------------------
+async def test_alerts_pane_shows_a_firing_alert_and_its_detail(store: Store) -> None:
+    config = config_for()
+    seed_firing(store, config)
+    app = make_app(store, config)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: bool(rows(app, "table-alerts")))
+        row = rows(app, "table-alerts")[0]
+        assert row[:3] == ["●", "$500.00", "High monthly cost"]
+        assert row[3] == "> $100.00" and row[5] == "high"
+        assert str(app.query_one("#alerts-summary").render()) == "● 1 firing · 7 rules"
+        assert not app.query_one("#alerts-outbox").display
+        await pilot.press("5", "enter")
+        assert isinstance(app.screen, MessageScreen)
+        assert "value: $500.00 (threshold > $100.00)" in app.screen.message
+        assert app.screen.title_text == "FIRING · High monthly cost · account"
+
+
+async def test_alerts_pane_empty_state_and_outbox_trouble(store: Store) -> None:
+    from r2tui.alerts.channels import test_notice
+    from r2tui.alerts.outbox import enqueue
+
+    with store.write():
+        ids = enqueue([test_notice("ops", int(NOW))], int(NOW))
+    Notification.update(state="dead", last_error="channel ops: HTTP 500 from the webhook").where(
+        Notification.id.in_(ids)).execute()
+    app = make_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.dashboard is not None)
+        await pilot.pause()
+        summary = str(app.query_one("#alerts-summary").render())
+        assert summary.startswith("7 rules watching, nothing firing")
+        assert "Nothing fired in the last 24 hours" in summary
+        assert not app.query_one("#table-alerts").display
+        await pilot.press("5")  # the pane still takes the focus
+        assert app.focused is app.query_one("#alerts-summary")
+        outbox = app.query_one("#alerts-outbox")
+        assert outbox.display
+        assert "1 dead letter" in str(outbox.render())
+        assert "HTTP 500 from the webhook" in str(outbox.render())
+
+
+# ---- the Rules screen ---------------------------------------------------------------------
+async def test_rules_screen_lists_rules_with_state_filter_and_sort(store: Store) -> None:
+    config = config_for()
+    seed_firing(store, config)
+    app = make_app(store, config)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_rules(pilot)
+        table = screen.query_one(FilterTable)
+        names = [r[1] for r in rows_of(table)]
+        assert names == sorted(names, key=str.casefold) and len(names) == 7
+        states = {r[1]: r[0] for r in rows_of(table)}
+        assert states["High monthly cost"] == "● firing"
+        assert states["High error rate"] == "· ok"
+        assert "monthly_cost_usd > $100.00" in [r[2] for r in rows_of(table)]
+        await pilot.press("o", "o", "o", "o")  # name → severity (s silences here)
+        assert table.sort_column == 5
+        assert rows_of(table)[0][5] == "high"
+        await pilot.press("slash", *"slow", "enter")
+        assert [r[1] for r in rows_of(table)] == ["Slow responses"]
+        await pilot.press("escape")  # clears the filter first
+        assert len(rows_of(table)) == 7 and isinstance(app.screen, RulesScreen)
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        ids = {r[3] for r in app.screen.rows}
+        assert {"app.rules", "app.alert_history", "rules.add", "rules.silence",
+                "rule_form.save", "confirm.yes", "alert_history.search"} <= ids
+        await pilot.press("escape", "escape")
+        assert app.screen is app.default_screen
+
+
+def rows_of(table: FilterTable) -> list[list[str]]:
+    t = table.table
+    return [[str(c) for c in t.get_row_at(i)] for i in range(t.row_count)]
+
+
+async def test_add_a_rule_with_the_keyboard_alone(store: Store) -> None:
+    app = make_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_rules(pilot)
+        form = await open_form(pilot, "a")
+        await pilot.press(*"Big bill", "tab")  # name; then the metric picker
+        await pilot.press("enter", *"monthly", "enter")
+        assert form.query_one("#field-metric").value == "monthly_cost_usd"  # type: ignore[attr-defined]
+        assert "USD" in str(form.query_one("#threshold-unit").render())
+        await pilot.press("tab", "tab", *"250", "tab", *"media")  # comparison stays >
+        await pilot.press("f2")
+        await wait_for(pilot, lambda: app.screen is screen)
+        rule = saved.get_rule("Big bill")
+        assert rule is not None
+        assert (rule.metric, rule.comparison, rule.threshold, rule.scope) == (
+            "monthly_cost_usd", ">", 250.0, "media")
+        await wait_for(pilot, lambda: "Big bill" in (screen.states or {}))
+
+
+async def test_invalid_input_shows_its_message_and_saves_nothing(store: Store) -> None:
+    app = make_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_rules(pilot)
+        form = await open_form(pilot, "a")
+        # A new form does not shout "required" at fields nobody has touched yet.
+        assert problem(form, "name") == "" and problem(form, "threshold") == ""
+        await pilot.press(*"Bad one", "tab", "tab", "tab", *"lots")
+        await wait_for(pilot, lambda: "expected a number, got 'lots'" in problem(
+            form, "threshold"))
+        assert problem(form, "metric") == ""  # untouched
+        await pilot.press("f2")
+        assert isinstance(app.screen, RuleForm)  # refused: still open
+        assert "required" in problem(form, "metric")
+        assert any("fix the fields" in n for n in notes(app))
+        await pilot.press("escape")
+        assert saved.get_rule("Bad one") is None
+        # A taken name: the store refuses it, and the form says so under the name.
+        form = await open_form(pilot, "a")
+        await pilot.press(*"high error rate", "tab", "enter", *"error_r", "enter",
+                          "tab", "tab", *"9", "f2")
+        await wait_for(pilot, lambda: "is taken" in problem(form, "name"))
+        assert isinstance(app.screen, RuleForm)
+        assert saved.get_rule("High error rate").threshold == 5.0  # type: ignore[union-attr]
+        assert len(saved.list_rules()) == 7
+
+
+async def test_edit_changes_the_threshold(store: Store) -> None:
+    app = make_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_rules(pilot)
+        await choose(pilot, screen, "High error rate")
+        form = await open_form(pilot, "e")
+        assert form.query_one("#field-name", Input).value == "High error rate"
+        await pilot.press("tab", "tab", "tab", *"7.5")  # name → metric → comparison → threshold
+        await pilot.press("f2")
+        await wait_for(pilot, lambda: app.screen is screen)
+        assert saved.get_rule("High error rate").threshold == 7.5  # type: ignore[union-attr]
+        # enter edits too
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, RuleForm))
+        await pilot.press("escape")
+
+
+async def test_space_toggles_and_clone_copies(store: Store) -> None:
+    app = make_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_rules(pilot)
+        await choose(pilot, screen, "Slow responses")
+        await pilot.press("space")
+        await settle(pilot, screen)
+        assert saved.get_rule("Slow responses").enabled is False  # type: ignore[union-attr]
+        await wait_for(pilot, lambda: screen.current() is not None
+                       and screen.current().state == "disabled")  # type: ignore[union-attr]
+        await pilot.press("space")
+        await settle(pilot, screen)
+        assert saved.get_rule("Slow responses").enabled is True  # type: ignore[union-attr]
+        form = await open_form(pilot, "c")
+        assert form.query_one("#field-name", Input).value == "Slow responses (copy)"
+        copy = saved.get_rule("Slow responses (copy)")
+        assert copy is not None and copy.threshold == 2000.0
+        await pilot.press("tab", "tab", "tab", *"3000", "f2")
+        await wait_for(pilot, lambda: app.screen is screen)
+        assert saved.get_rule("Slow responses (copy)").threshold == 3000.0  # type: ignore[union-attr]
+        assert saved.get_rule("Slow responses").threshold == 2000.0  # type: ignore[union-attr]
+
+
+async def test_s_silences_for_the_chosen_duration(store: Store) -> None:
+    app = make_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_rules(pilot)
+        await choose(pilot, screen, "High error rate")
+        await pilot.press("s")
+        await wait_for(pilot, lambda: isinstance(app.screen, SilenceScreen))
+        await pilot.press("enter")  # "1 hour", the highlighted preset... no comment yet
+        await pilot.press("enter")  # an empty comment is refused
+        assert isinstance(app.screen, SilenceScreen)
+        assert "comment: required" in str(app.screen.query_one("#silence-problem").render())
+        await pilot.press("shift+tab", "shift+tab")  # back to the presets
+        await pilot.press("down", "enter", *"deploying", "enter")  # 4 hours
+        await settle(pilot, screen)
+        [s] = silences(NOW)
+        assert s.matchers == (("rule", "=", "High error rate"),)
+        assert s.ends_at - s.starts_at == 4 * 3600 and s.comment == "deploying"
+        assert any("silenced High error rate for 4h 00m" in n for n in notes(app))
+
+
+async def test_d_deletes_only_after_confirming(store: Store) -> None:
+    app = make_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_rules(pilot)
+        await choose(pilot, screen, "Large upload")
+        await pilot.press("d")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("n")
+        assert app.screen is screen
+        await pilot.press("d")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("escape")
+        await settle(pilot, screen)
+        assert saved.get_rule("Large upload") is not None
+        await pilot.press("d")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("enter")
+        await settle(pilot, screen)
+        assert saved.get_rule("Large upload") is None
+        await wait_for(pilot, lambda: "Large upload" not in (screen.states or {}))
+
+
+async def test_t_sends_a_test_to_each_channel(store: Store) -> None:
+    with Receiver() as receiver:
+        hook = ChannelConfig("hook", "webhook", url=Secret(receiver.url("/hook"), "test"))
+        dead = ChannelConfig("dead", "webhook",
+                             url=Secret(f"http://127.0.0.1:{closed_port()}/x", "test"),
+                             timeout=2)
+        config = config_for(channels={"hook": hook, "dead": dead}, default_channels=("hook",))
+        app = make_app(store, config)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await open_rules(pilot)
+            await choose(pilot, screen, "High error rate")  # no channels: the default
+            await pilot.press("t")
+            await settle(pilot, screen)
+            assert [r.path for r in receiver.requests] == ["/hook"]
+            assert receiver.requests[0].json()["groupKey"] == "test:hook"
+            assert "test sent to hook" in notes(app)
+            # A rule naming both: one goes out, the other fails and says why.
+            rule = saved.get_rule("High error rate")
+            saved.save_rule(store, dataclasses.replace(rule, channels=("hook", "dead")),  # type: ignore[arg-type]
+                            replacing="High error rate")
+            await pilot.press("escape")  # clear the filter, then re-read the rules
+            screen.reload()
+            await choose(pilot, screen, "High error rate")
+            await pilot.press("t")
+            await settle(pilot, screen)
+            assert len(receiver.requests) == 2
+            assert any(n.startswith("test to dead failed: channel dead: could not connect")
+                       for n in notes(app))
+    app = make_app(store)  # no channels anywhere
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_rules(pilot)
+        await choose(pilot, screen, "Slow responses")
+        await pilot.press("t")
+        await settle(pilot, screen)
+        assert any("no channels configured" in n for n in notes(app))
+
+
+async def test_x_evaluates_and_the_pane_follows(store: Store) -> None:
+    writes.add_samples(store, ACCOUNT, [SampleRow("monthly_cost_usd", 500.0)], ts=NOW - 60)
+    app = make_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_rules(pilot)
+        assert screen.states["High monthly cost"].state == "ok"  # type: ignore[index]
+        await pilot.press("x")
+        await settle(pilot, screen)
+        assert any(n.startswith("evaluated: ") and "1 fired" in n for n in notes(app))
+        await wait_for(pilot, lambda: screen.states is not None
+                       and screen.states["High monthly cost"].state == "firing")
+        await wait_for(pilot, lambda: any("High monthly cost" in r[2]
+                                          for r in rows(app, "table-alerts")))
+
+
+async def test_read_only_refuses_every_change(store: Store) -> None:
+    config = config_for(read_only=True)
+    seed_firing(store, config_for())
+    before = saved.list_rules()
+    app = make_app(store, config)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_rules(pilot)
+        await choose(pilot, screen, "High monthly cost")
+        for key in ("a", "space", "d", "c", "t", "s", "x"):
+            await pilot.press(key)
+            await pilot.pause()
+            assert app.screen is screen, key
+        said = [n for n in notes(app) if n.startswith("read-only: ")]
+        assert len(said) == 7
+        form = await open_form(pilot, "e")  # opens to look at
+        assert form.query_one("#rule-save").disabled
+        await pilot.press("tab", "tab", "tab", *"1", "f2")
+        assert isinstance(app.screen, RuleForm)
+        assert "read-only: saving rules is off" in notes(app)
+        await pilot.press("escape")
+    assert saved.list_rules() == before
+    assert silences(NOW) == []
+
+
+# ---- the backtest -------------------------------------------------------------------------
+async def test_backtest_counts_firings_over_stored_history(store: Store) -> None:
+    # 48 hours of the bill: above $100 in four 6-hour runs, below between them.
+    for h in range(48):
+        writes.add_samples(store, ACCOUNT, [SampleRow(
+            "monthly_cost_usd", 150.0 if (h // 6) % 2 else 50.0)], ts=NOW - h * 3600)
+    app = make_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_rules(pilot)
+        await choose(pilot, screen, "High monthly cost")
+        form = await open_form(pilot, "e")
+        await wait_for(pilot, lambda: "would have fired" in form.backtest_text)
+        assert form.backtest_text == ("over the last 7 days this rule would have fired "
+                                      "4 times (for 24.0 h in all)")
+        # The metric picker shows the value now for the rule's scope.
+        assert "now $50.00 for the account" in str(form.query_one("#metric-help").render())
+        await pilot.press("tab", "tab", "tab", *"1000")
+        await wait_for(pilot, lambda: form.backtest_text.endswith("fired 0 times"))
+        await pilot.press("backspace", "backspace", "backspace", "backspace")
+        await wait_for(pilot, lambda: "waiting for a valid rule" in form.backtest_text)
+
+
+# ---- the alert history ---------------------------------------------------------------------
+async def test_history_screen_finds_an_alert_by_search(store: Store) -> None:
+    config = config_for()
+    seed_firing(store, config)
+    writes.add_samples(store, ACCOUNT, [SampleRow("monthly_cost_usd", 50.0)], ts=NOW)
+    check_alerts(store, config, ACCOUNT, now=NOW + 60)  # resolves
+    app = make_app(store, config)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.dashboard is not None)
+        await pilot.press("A")
+        await wait_for(pilot, lambda: isinstance(app.screen, AlertHistoryScreen))
+        screen = app.screen
+        await wait_for(pilot, lambda: screen.shown_search == "")
+        table = screen.query_one(FilterTable)
+        found = rows_of(table)
+        assert [r[3] for r in found] == ["firing → resolved", "inactive → firing"]
+        assert found[1][1:3] == ["High monthly cost", "account"] and found[1][4] == "$500.00"
+        await pilot.press("slash", *"nothing like it")
+        await wait_for(pilot, lambda: screen.shown_search == "nothing like it")
+        assert rows_of(table) == []
+        await pilot.press("escape")  # clears the search
+        await wait_for(pilot, lambda: screen.shown_search == "")
+        await pilot.press("slash", *"monthly", "enter")
+        await wait_for(pilot, lambda: screen.shown_search == "monthly")
+        assert len(rows_of(table)) == 2
+        await pilot.press("enter")
+        assert isinstance(app.screen, MessageScreen)
+        assert "High monthly cost resolved" in app.screen.message
+        await pilot.press("escape", "A")
+        assert app.screen is app.default_screen
+
+
+@pytest.mark.parametrize("key", ["r", "A"])
+async def test_alert_screens_only_open_from_the_panes(store: Store, key: str) -> None:
+    app = make_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.dashboard is not None)
+        await pilot.press("question_mark", key)
+        assert isinstance(app.screen, HelpScreen)
+
+
+async def test_keys_rebind_by_id_and_reach_the_palette(store: Store) -> None:
+    config = dataclasses.replace(config_for(), keymap={"app.rules": "f6", "rules.add": "n"})
+    app = make_app(store, config)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.dashboard is not None)
+        main = {c.title for c in app.palette_commands(app.screen)}
+        assert {"Rules", "Alerts"} <= main and "Silence" not in main
+        await pilot.press("f6")
+        await wait_for(pilot, lambda: isinstance(app.screen, RulesScreen))
+        titles = {c.title for c in app.palette_commands(app.screen)}
+        assert {"Add", "Edit", "Silence", "Evaluate", "Sort"} <= titles
+        await pilot.press("n")
+        await wait_for(pilot, lambda: isinstance(app.screen, RuleForm))
+        await pilot.press("escape")
+    with pytest.raises(ConfigError, match=r"keymap.rule_form.save: ctrl\+s is XOFF"):
+        make_app(store, dataclasses.replace(config_for(), keymap={"rule_form.save": "ctrl+s"}))
