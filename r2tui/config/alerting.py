@@ -22,7 +22,6 @@ field checked and named.
 from __future__ import annotations
 
 import re
-import zoneinfo
 from collections.abc import Mapping
 
 from r2tui.alerts.matchers import parse_matcher
@@ -172,12 +171,7 @@ def _windows(r: Reader) -> tuple[MaintenanceWindow, ...]:
     for i, item in enumerate(items):
         w = Reader(r.source, item, r.key(f"maintenance[{i}]"), r.problems)
         w.check_known({"name", "weekdays", "start", "end", "timezone", "matchers"})
-        tz = w.get("timezone", str, "UTC", "an IANA time zone such as \"Europe/Berlin\"")
-        try:
-            zoneinfo.ZoneInfo(tz)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            w.fail("timezone", f"unknown time zone {tz!r}; use an IANA name such as \"UTC\"")
-            tz = "UTC"
+        tz = w.timezone()
         start, end = w.parse("start", _clock, None), w.parse("end", _clock, None)
         for key, value in (("start", start), ("end", end)):
             if value is None and not w.has(key):

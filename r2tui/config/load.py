@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import tomllib
-import zoneinfo
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -76,12 +75,7 @@ def load_config(config_path: str | None = None, db_url: str | None = None,
     root = Reader(source_name(file_path), data, "", problems)
     root.check_known(TOP_KEYS)
 
-    tz = root.get("timezone", str, "UTC", "an IANA time zone such as \"UTC\" or \"Europe/Berlin\"")
-    try:
-        zoneinfo.ZoneInfo(tz)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        root.fail("timezone", f"unknown time zone {tz!r}; use an IANA name such as \"UTC\"")
-        tz = "UTC"
+    tz = root.timezone()
 
     accounts = [] if demo else _accounts(root, env, file_path)
     if require_accounts and not demo and not accounts and not problems:

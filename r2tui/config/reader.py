@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import zoneinfo
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
@@ -75,6 +76,16 @@ class Reader:
             self.fail(name, f"must be a number above 0, got {value}")
             return default
         return float(value)
+
+    def timezone(self, name: str = "timezone") -> str:
+        """An IANA time zone name, "UTC" when absent (or wrong, with the problem noted)."""
+        tz = self.get(name, str, "UTC", "an IANA time zone such as \"UTC\" or \"Europe/Berlin\"")
+        try:
+            zoneinfo.ZoneInfo(tz)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            self.fail(name, f"unknown time zone {tz!r}; use an IANA name such as \"UTC\"")
+            return "UTC"
+        return tz
 
     def check_known(self, known: set[str] | frozenset[str]) -> None:
         for name in self.table:
