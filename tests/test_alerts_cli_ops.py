@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from alerts_cli_env import FULL, TOKEN, Env, Run, open_env
+from alerts_cli_env import FULL, TOKEN, Env, Run, open_env, show
 
 from r2tui.alerts.render import TEST_ALERTNAME
 from r2tui.store import open_store, writes
@@ -183,3 +183,32 @@ def test_notify_test_sends_to_each_channel(env: Env) -> None:
     assert len(env.receiver.requests) == 2
     code, _, err = env.run("--read-only", "notify", "test", "hook")
     assert code == 2 and "read-only" in err and len(env.receiver.requests) == 2
+
+
+def test_found_in_review_silence_dates_enable_checks_and_a_locked_store(env: Env) -> None:
+    # A start past what dates can show is refused, and the list keeps working.
+    code, _, err = env.run("silences", "add", "rule=X", "--duration", "1h", "--comment", "c",
+                           "--start", "9999-06-01T00:00")
+    assert code == 2 and "start" in err
+    assert env.run("silences", "list")[0] == 0
+    # Enabling goes through the same checks as an edit.
+    assert env.run("rules", "add", "--name", "Dang", "--metric", "total_bytes",
+                   "--comparison", ">", "--threshold", "1", "--channel", "hook",
+                   "--disabled")[0] == 0
+    env.config.write_text(env.config.read_text().replace("[channels.hook]", "[channels.hook2]"))
+    code, _, err = env.run("rules", "enable", "Dang")
+    assert code == 2 and "no channel 'hook'" in err
+    assert show(env, "Dang")["enabled"] is False
+    # A store held locked by another writer: a store error (exit 2), not a traceback.
+    import sqlite3
+
+    holder = sqlite3.connect(env.db, isolation_level=None)
+    holder.execute("PRAGMA busy_timeout = 0")
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        code, _, err = env.run("silences", "add", "rule=X", "--duration", "1h",
+                               "--comment", "c")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert code == 2 and err.startswith("r2tui: store error:") and "Traceback" not in err

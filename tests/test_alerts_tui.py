@@ -111,8 +111,13 @@ def test_form_text_round_trips_a_rule() -> None:
     assert form_texts(dataclasses.replace(rule, metric="error_rate_pct", threshold=2.5)
                       )["threshold"] == "2.5"
     _, problems = form_data({"labels": "team"}, {})
-    assert problems == [("labels", "expected name=value pairs separated by commas, "
-                                   "got 'team'")]
+    assert problems == [("labels", "expected name=value pairs separated by commas "
+                                   "(a comma in a value as \\,), got 'team'")]
+    # Found in review: values with commas, and thresholds past 6 digits, came back changed.
+    noted = dataclasses.replace(rule, threshold=12345.67, annotations=(
+        ("note", "Slow, check the CDN"), ("runbook", "https://wiki/x?a=1,b=2\\c")))
+    data, problems = form_data({**raw, **form_texts(noted), "metric": "total_bytes"}, {})
+    assert problems == [] and rule_from(data) == noted
     values = {"*": {"total_bytes": 9.0}, "logs-a": {"total_bytes": 3.0},
               "logs-b": {"total_bytes": 5.0}, "web": {"total_bytes": 7.0}}
     assert scoped_value(values, "total_bytes", "*") == (9.0, 1)
@@ -183,6 +188,11 @@ async def test_rules_screen_lists_rules_with_state_filter_and_sort(store: Store)
         assert [r[1] for r in rows_of(table)] == ["Slow responses"]
         await pilot.press("escape")  # clears the filter first
         assert len(rows_of(table)) == 7 and isinstance(app.screen, RulesScreen)
+        # Typed text is shown, never parsed as markup (found in review: "[/]" crashed).
+        await pilot.press("slash", *"[/]", "enter")
+        await pilot.pause()
+        assert rows_of(table) == [] and app.is_running
+        await pilot.press("escape")
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
         ids = {r[3] for r in app.screen.rows}

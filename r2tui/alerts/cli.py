@@ -161,13 +161,19 @@ def run(args: argparse.Namespace, config: Config, store: Store) -> int:
     command, action = args.command, getattr(args, ACTION, None)
     if config.read_only and (command, action) in CHANGES:
         return read_only(f"{command} {action}")
-    if command == "rules":
-        from r2tui.alerts import rules_cli
+    from peewee import PeeweeException
 
-        return rules_cli.run(args, config, store)
-    from r2tui.alerts import ops_cli
+    try:
+        if command == "rules":
+            from r2tui.alerts import rules_cli
 
-    return ops_cli.run(args, config, store)
+            return rules_cli.run(args, config, store)
+        from r2tui.alerts import ops_cli
+
+        return ops_cli.run(args, config, store)
+    except PeeweeException as exc:
+        # A locked or unreachable store: a store error (exit 2), as everywhere else.
+        return fail("store error", f"{store.url}: {exc}")
 
 
 def fail(where: str, message: str, code: int = EXIT_USAGE) -> int:

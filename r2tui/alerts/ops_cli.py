@@ -22,8 +22,6 @@ if TYPE_CHECKING:
     from r2tui.config import Config
     from r2tui.store import Store
 
-MAX_SILENCE = 3650 * 86400
-
 
 def run(args: argparse.Namespace, config: Config, store: Store) -> int:
     if args.command == "alerts":
@@ -80,7 +78,7 @@ def _silences(args: argparse.Namespace, store: Store) -> int:
 
 def _silence_add(args: argparse.Namespace, store: Store) -> int:
     from r2tui.alerts.matchers import parse_matcher
-    from r2tui.alerts.silences import add_silence
+    from r2tui.alerts.silences import MAX_DURATION, add_silence
     from r2tui.config.values import parse_duration
 
     where = "silences add"
@@ -92,7 +90,7 @@ def _silence_add(args: argparse.Namespace, store: Store) -> int:
         duration = parse_duration(args.duration)
     except ValueError as exc:
         return fail(where, f"--duration: {exc}")
-    if duration > MAX_SILENCE:
+    if duration > MAX_DURATION:
         # Past this, timestamps leave what dates (and the store's integers) can hold.
         return fail(where, f"--duration: at most 3650d; for a lasting quiet, disable the "
                     f"rule or add a maintenance window, got {args.duration!r}")

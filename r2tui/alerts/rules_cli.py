@@ -60,7 +60,12 @@ def run(args: argparse.Namespace, config: Config, store: Store) -> int:
 
         return run_test(args, config, store, rule)
     enabled = action == "enable"
-    saved.set_enabled(store, rule.name, enabled)
+    # Through the same checks as an edit: enabling a rule whose channel the config
+    # lost would make it look fine and notify no one.
+    done = _save(f"rules {action}", {**rule_to_dict(rule), "enabled": enabled}, [], config,
+                 store, replacing=rule.name)
+    if isinstance(done, int):
+        return done
     print(f"{'enabled' if enabled else 'disabled'} rule {rule.name!r}")
     return EXIT_OK
 

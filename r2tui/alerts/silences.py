@@ -14,6 +14,9 @@ from r2tui.alerts.matchers import Matcher, matcher_text, matches, parse_matcher
 from r2tui.store.db import Store
 from r2tui.store.models import Silence
 
+MAX_DURATION = 3650 * 86400  # ten years: beyond that, delete the rule
+LATEST_START = 221845392000  # 9000-01-01: a silence's end still fits a datetime
+
 
 @dataclass(frozen=True)
 class SilenceRow:
@@ -51,12 +54,16 @@ def add_silence(store: Store, matchers: Sequence[str | Matcher], duration: int,
     if not parsed:
         raise ValueError("matchers: at least one, such as \"rule=High error rate\" or "
                          "\"bucket=media\"; a silence of everything is a maintenance window")
-    if duration <= 0:
-        raise ValueError(f"duration: expected a positive duration, got {duration}")
+    if duration <= 0 or duration > MAX_DURATION:
+        raise ValueError(f"duration: expected a positive duration of at most 3650 days, "
+                         f"got {duration} s")
     if not comment.strip():
         raise ValueError("comment: required, so the next person knows why")
     t = int(time.time() if now is None else now)
     start = int(starts_at) if starts_at is not None else t
+    if not 0 <= start <= LATEST_START:
+        # Dates beyond these cannot be shown (datetime stops at year 9999).
+        raise ValueError("start: expected a time between 1970 and 9000")
     with store.write():
         return int(Silence.insert(
             matchers=json.dumps(parsed), starts_at=start, ends_at=start + duration,

@@ -75,6 +75,10 @@ class AlertOps:
     def channel_names(self) -> list[str]:
         return sorted(self.host.config.alerts.channels)
 
+    @property
+    def response_names(self) -> list[str]:
+        return sorted(self.host.config.alerts.responses)
+
     # ---- rules ----------------------------------------------------------------------------
     @_closing
     def rule_states(self) -> list[RuleState]:
@@ -113,23 +117,14 @@ class AlertOps:
 
     def test_channels(self, rule: Rule) -> list[tuple[str, str | None]]:
         """(channel, None when sent else why not) for each channel the rule
-        notifies; [] when neither the rule nor [alerts] names any."""
-        from r2tui.alerts.channels import DeliveryError, deliver, test_notice
+        notifies; [] when neither the rule nor [alerts] names any. The CLI's
+        `rules test` sends the same way: one failing channel never stops the rest."""
+        from r2tui.alerts.rules_test import send_tests
 
-        alerts = self.host.config.alerts
-        out: list[tuple[str, str | None]] = []
-        for name in rule.channels or alerts.default_channels:
-            channel = alerts.channels.get(name)
-            if channel is None:
-                out.append((name, f"no channel {name!r} in the config"))
-                continue
-            try:
-                deliver(channel, test_notice(name, int(self.host.clock())))
-            except DeliveryError as exc:
-                out.append((name, str(exc)))
-            else:
-                out.append((name, None))
-        return out
+        names = list(rule.channels or self.host.config.alerts.default_channels)
+        results = send_tests(f"r2tui test of rule {rule.name}", self.host.config, names,
+                             int(self.host.clock()))
+        return [(r["channel"], r["error"]) for r in results]
 
     # ---- what the form shows --------------------------------------------------------------
     @_closing

@@ -60,7 +60,31 @@ def threshold_input(value: float, unit: str) -> str:
         for name, size in (("TB", 10**12), ("GB", 10**9), ("MB", 10**6), ("KB", 10**3)):
             if int(value) % size == 0:
                 return f"{int(value) // size} {name}"
-    return f"{int(value)}" if value == int(value) and abs(value) < 1e15 else f"{value:g}"
+    # repr: the shortest text that reads back as the same float (":g" keeps 6 digits).
+    return f"{int(value)}" if value == int(value) and abs(value) < 1e15 else repr(value)
+
+
+def pairs_text(pairs: tuple[tuple[str, str], ...]) -> str:
+    """`a=1, runbook=https://x?a=1\\,b=2`: a comma inside a value is escaped, so
+    that the form reads back exactly what it showed."""
+    def esc(v: str) -> str:
+        return v.replace("\\", "\\\\").replace(",", "\\,")
+    return ", ".join(f"{k}={esc(v)}" for k, v in pairs)
+
+
+def split_pairs(text: str) -> list[str]:
+    """`pairs_text` back into its items, unescaping `\\,` and `\\\\`."""
+    items, current, chars = [], [], iter(text)
+    for c in chars:
+        if c == "\\":
+            current.append(next(chars, "\\"))
+        elif c == ",":
+            items.append("".join(current))
+            current = []
+        else:
+            current.append(c)
+    items.append("".join(current))
+    return items
 
 
 def form_texts(rule: Rule | None) -> dict[str, str]:
@@ -73,8 +97,8 @@ def form_texts(rule: Rule | None) -> dict[str, str]:
         "for": duration_text(rule.for_seconds),
         "keep_firing_for": duration_text(rule.keep_firing_seconds),
         "channels": ", ".join(rule.channels), "escalate_to": ", ".join(rule.escalate_to),
-        "labels": ", ".join(f"{k}={v}" for k, v in rule.labels),
-        "annotations": ", ".join(f"{k}={v}" for k, v in rule.annotations),
+        "labels": pairs_text(rule.labels),
+        "annotations": pairs_text(rule.annotations),
         "repeat_interval": duration_text(rule.repeat_interval),
         "escalate_after": duration_text(rule.escalate_after) if rule.escalate_after else "",
     }
@@ -98,11 +122,11 @@ def form_data(raw: Mapping[str, Any], base: Mapping[str, object]
             data[field] = [c.strip() for c in text.split(",") if c.strip()]
         elif field in PAIRS:
             pairs: dict[str, str] = {}
-            for item in (i.strip() for i in text.split(",") if i.strip()):
+            for item in (i.strip() for i in split_pairs(text) if i.strip()):
                 key, sep, val = item.partition("=")
                 if not sep:
-                    problems.append((field, f"expected name=value pairs separated by commas, "
-                                            f"got {item!r}"))
+                    problems.append((field, f"expected name=value pairs separated by commas "
+                                            f"(a comma in a value as \\,), got {item!r}"))
                     break
                 pairs[key.strip()] = val.strip()
             data[field] = pairs

@@ -116,7 +116,7 @@ class SilenceScreen(ModalScreen[tuple[int, str] | None]):
         try:
             seconds = parse_duration(self.query_one("#silence-duration", Input).value)
         except ValueError as exc:
-            problem.update(f"for: {exc}")
+            problem.update(Text(f"for: {exc}"))  # the error quotes what was typed
             return
         comment = self.query_one("#silence-comment", Input).value.strip()
         if not comment:

@@ -1,6 +1,6 @@
 """The rule form: add or edit one alert rule, checked as you type.
 
-Every change runs the form's data through `rule_from`, the one check the CLI
+Every change runs the form's data through `checked_rule`, the one check the CLI
 and the engine use too, and shows each problem under the field it names. A
 backtest line says how often the rule would have fired over the stored last
 7 days; it reruns 300 ms after the typing stops, on a worker. Save (f2 or the
@@ -22,7 +22,8 @@ from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Button, Footer, Input, Select, Static
 
-from r2tui.alerts.rules import Rule, RuleError, rule_from, rule_to_dict
+from r2tui.alerts.rules import Rule, RuleError, rule_to_dict
+from r2tui.alerts.toml_io import checked_rule
 from r2tui.metrics import ACCOUNT, CATALOG
 from r2tui.tui.alert_ops import AlertOps, Backtest
 from r2tui.tui.format import printable
@@ -168,7 +169,9 @@ class RuleForm(ModalScreen[Rule | None]):
         data, problems = form_data(raw, self.base)
         self.valid = None
         try:
-            rule = rule_from(data)
+            # As the CLI checks: a channel or response the config lacks is refused,
+            # or the rule would look fine and never notify anyone.
+            rule = checked_rule(data, self.ops.channel_names, self.ops.response_names)
         except RuleError as exc:
             problems += exc.problems
         else:

@@ -99,7 +99,9 @@ class FilterTable(Vertical):
         empty = self.query_one(".table-empty", Static)
         empty.display = not rows
         if not rows:
-            empty.update(f"no row matches “{self.filter_text}”" if self._rows else self.empty)
+            # Text, not markup: what was typed ("[/]") must show, never be parsed.
+            empty.update(Text(f"no row matches “{self.filter_text}”" if self._rows
+                              else str(self.empty)))
         self._label_sorted_column()
 
     def _label_sorted_column(self) -> None:
