@@ -332,7 +332,25 @@ def _status_text(doc: dict) -> str:
                      + ("" if k["requests_known"] else "; storage only (no request counts)"))
     else:
         lines.append("cost: not calculated yet (`r2tui collect --once --job calculate_costs`)")
+    lines.append(_alerts_line(doc["alerts"]))
     return "\n".join(lines)
+
+
+def _alerts_line(a: dict) -> str:
+    """`alerts: 1 firing: Failed access (high, 63 > 10) …` — the worst first, as the pane."""
+    def one(x: dict) -> str:
+        where = "" if x["bucket"] == "*" else f" on {x['bucket']}"
+        value = "no data" if x["value"] is None else f"{x['value']:g}"
+        return (f"{x['rule']}{where} ({x['severity']}, {value} {x['comparison']} "
+                f"{x['threshold']:g}{'; silenced' if x['silenced'] else ''})")
+
+    if not a["firing"] and not a["pending"]:
+        return f"alerts: nothing firing ({a.get('rules', 0)} rules watching)"
+    parts = [f"{len(a['firing'])} firing: " + ", ".join(one(x) for x in a["firing"])
+             ] if a["firing"] else []
+    if a["pending"]:
+        parts.append(f"{len(a['pending'])} pending: " + ", ".join(one(x) for x in a["pending"]))
+    return "alerts: " + "; ".join(parts)
 
 
 def _config_init(args: argparse.Namespace) -> int:

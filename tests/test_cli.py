@@ -19,6 +19,8 @@ from peers import Obj, closed_port, random_objects, seed_bucket
 import r2tui
 from r2tui.jobs import JOBS
 from r2tui.sources.fold import extension_of
+from r2tui.store import open_store, writes
+from r2tui.store.writes import SampleRow
 
 SCRIPT = Path(sys.executable).with_name("r2tui")
 NOW = 1_760_000_000
@@ -283,6 +285,14 @@ def test_status_text(cli: Any, tmp_path: Path, s3_backend: Any, moto_endpoint: s
     for name, objs in seeded.items():
         line = next(ln for ln in out.splitlines() if ln.strip().startswith(name))
         assert f"{len(objs):,}" in line
+    assert out.splitlines()[-1] == "alerts: nothing firing (7 rules watching)"
+    # A bill over the default rule's $100: the line names the alert, its value and limit.
+    store = open_store(f"sqlite:///{tmp_path / 'cli.db'}")
+    writes.add_samples(store, "test", [SampleRow("monthly_cost_usd", 250.0)])
+    store.close()
+    assert cli("collect", "--once", "--job", "check_alerts", "--config", config)[0] == 0
+    out = cli("status", "--config", config)[1]
+    assert out.splitlines()[-1] == "alerts: 1 firing: High monthly cost (high, 250 > 100)"
 
 
 # ---- locate and config ----------------------------------------------------------------
