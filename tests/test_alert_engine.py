@@ -126,6 +126,7 @@ def test_the_rate_limit_holds_back_then_summarises(st: Store) -> None:
     summary = [n for _, n in notices("pending") if n.kind == "summary"]
     assert len(summary) == 1 and summary[0].held == 8
     assert summary[0].alerts[0].status == "resolved"  # its latest state
+    assert "held back" in summary[0].alerts[0].annotations["held_back"]
     assert notices("held") == []
     assert summary[0].subject().startswith("[HELD:8] Flappy")
 

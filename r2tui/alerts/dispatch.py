@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from r2tui.alerts import outbox
@@ -158,10 +158,20 @@ def _summaries(settings: AlertSettings, rules: dict[str, Rule], now: int) -> int
         if _sent_last_hour(ch, name, now) >= limit:
             continue
         latest: dict[str, AlertNotice] = {}
+        fired_held: set[str] = set()
         for _, body in rows:
             for a in Notice.from_json(body).alerts:
                 latest[a.fingerprint] = a
-        alerts = tuple(latest.values())
+                if a.status == FIRING:
+                    fired_held.add(a.fingerprint)
+        # An alert that fired and resolved while held arrives as resolved: say so,
+        # so a receiver that never saw it fire knows why.
+        alerts = tuple(
+            replace(a, annotations={**a.annotations,
+                                    "held_back": "fired and resolved while held back by "
+                                                 "the rate limit"})
+            if a.status == RESOLVED and a.fingerprint in fired_held else a
+            for a in latest.values())
         status = FIRING if any(a.status == FIRING for a in alerts) else RESOLVED
         outbox.enqueue([Notice(channel=ch, kind="summary", status=status,
                                group_key=group_key(name), title=name, alerts=alerts,
