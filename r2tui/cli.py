@@ -19,6 +19,7 @@ from r2tui.config.template import STARTER
 from r2tui.metrics import CATALOG
 from r2tui.reports import cli as report_cli
 from r2tui.runtime import setup_logging, with_demo_account
+from r2tui.status_text import human, status_text
 from r2tui.store import Store, StoreError, open_store, redact_url
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -256,7 +257,7 @@ def _status(args: argparse.Namespace, config: Config, store: Store) -> int:
     if args.json:
         print(json.dumps(doc, indent=2, ensure_ascii=False))
     else:
-        print(_status_text(doc))
+        print(status_text(doc))
     return EXIT_OK
 
 
@@ -280,77 +281,10 @@ def _history(args: argparse.Namespace, config: Config, store: Store) -> int:
     shape = "%Y-%m-%d %H:%M:%S" if s.resolution == "raw" else "%Y-%m-%d %H:%M"
     for ts, v in s.points:
         when = datetime.fromtimestamp(ts).astimezone().strftime(shape)
-        print(f"{when}  {_human(v, s.unit):>14}")
+        print(f"{when}  {human(v, s.unit):>14}")
     if not s.points:
         print("no data in this range")
     return EXIT_OK
-
-
-def _human(value: float, unit: str) -> str:
-    from r2tui.units import human_bytes
-
-    if unit == "bytes":
-        return human_bytes(value)
-    if unit == "USD":
-        return f"${value:,.2f}" if abs(value) >= 0.01 or value == 0 else f"${value:.6f}"
-    if unit == "%":
-        return f"{value:.2f} %"
-    if unit == "bool":
-        return f"{value:g}"
-    text = f"{value:,.0f}" if value == int(value) else f"{value:,.1f}"
-    return f"{text} {unit}"
-
-
-def _status_text(doc: dict) -> str:
-    from r2tui.units import human_bytes
-
-    s, c = doc["storage"], doc["collector"]
-    lines = [f"account {doc['account']}{' (demo)' if doc['demo'] else ''}: "
-             f"{s['total_objects']:,} objects, {human_bytes(s['total_bytes'])} in "
-             f"{s['bucket_count']} buckets",
-             f"collector: {c['state']}{': ' + c['detail'] if c['detail'] else ''}"]
-    if s["usage_pct"] is not None:
-        lines.append(f"quota: {s['usage_pct']:.1f} % of {human_bytes(s['quota_bytes'])}")
-    for b in s["buckets"]:
-        lines.append(f"  {b['name']:<32} {b['objects']:>12,} {human_bytes(b['bytes']):>12}")
-    m = doc["metrics"]
-    shown = [f"{label} {_human(m[key], unit)}" for key, label, unit in (
-        ("uploads_today", "uploads today", "requests"),
-        ("downloads_today", "downloads today", "requests"),
-        ("error_rate_pct", "error rate", "%"), ("avg_response_ms", "avg response", "ms"),
-        ("failed_access", "failed access (last hour)", "requests")) if m.get(key) is not None]
-    if shown:
-        lines.append("metrics: " + "; ".join(shown))
-    if not m.get("analytics", {}).get("configured", True):
-        lines.append("analytics: no API token; uploads, downloads, error rate and failed "
-                     "access need one (Account Analytics: Read)")
-    k = doc["costs"]
-    if k and k["computed_at"]:
-        low, high = k["forecast_range_usd"]
-        lines.append(f"cost: ${k['month_to_date_usd']:,.2f} this month so far, forecast "
-                     f"${k['forecast_month_usd']:,.2f} (${low:,.2f}–${high:,.2f})"
-                     + ("" if k["requests_known"] else "; storage only (no request counts)"))
-    else:
-        lines.append("cost: not calculated yet (`r2tui collect --once --job calculate_costs`)")
-    lines.append(_alerts_line(doc["alerts"]))
-    return "\n".join(lines)
-
-
-def _alerts_line(a: dict) -> str:
-    """`alerts: 1 firing: Failed access (high, 63 > 10) …` — the worst first, as the pane."""
-    def one(x: dict) -> str:
-        where = "" if x["bucket"] == "*" else f" on {x['bucket']}"
-        value = "no data" if x["value"] is None else f"{x['value']:g}"
-        return (f"{x['rule']}{where} ({x['severity']}, {value} {x['comparison']} "
-                f"{x['threshold']:g}{'; silenced' if x['silenced'] else ''})")
-
-    if not a["firing"] and not a["pending"]:
-        return f"alerts: nothing firing ({a.get('rules', 0)} rules watching)"
-    parts = [f"{len(a['firing'])} firing: " + ", ".join(one(x) for x in a["firing"])
-             ] if a["firing"] else []
-    if a["pending"]:
-        parts.append(f"{len(a['pending'])} pending: " + ", ".join(one(x) for x in a["pending"]))
-    return "alerts: " + "; ".join(parts)
 
 
 def _config_init(args: argparse.Namespace) -> int:
