@@ -8,14 +8,13 @@ import html
 import json
 import re
 from collections.abc import Iterator
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from peers import SilentServer, closed_port
+from peers import HtmlText, SilentServer, closed_port
 from receivers import Receiver, SMTPPeer, TLSFiles, make_tls
 
 from r2tui.alerts.channels import DeliveryError, deliver
@@ -410,19 +409,6 @@ def test_slack_summary_and_escalation_have_an_intro() -> None:
 
 # --- property: data never leaks markup ------------------------------------
 
-class _Text(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.tags: set[str] = set()
-        self.text: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.add(tag)
-
-    def handle_data(self, data: str) -> None:
-        self.text.append(data)
-
-
 _OUR_TAGS = {"html", "head", "meta", "body", "p", "h2", "table", "tr", "th", "td", "ul", "li",
              "code", "a"}
 # Markup-shaped data: starts a tag, an entity or a comment somewhere.
@@ -439,7 +425,7 @@ def test_rendered_data_never_becomes_markup(rule: str, bucket: str, label: str,
     assert_slack_safe(slack_payload(n))
     body = email_message(n, "a@x.org", ["b@x.org"]).get_body(("html",))
     assert body is not None
-    parser = _Text()
+    parser = HtmlText()
     parser.feed(body.get_content())
     assert parser.tags <= _OUR_TAGS
     text = "".join(parser.text)

@@ -13,12 +13,12 @@ import json
 import os
 from collections.abc import Iterator
 from decimal import ROUND_HALF_UP, Decimal
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 import report_data as d
 from markdown_it import MarkdownIt
+from peers import HtmlText
 
 from r2tui.config import Retention
 from r2tui.metrics import DAY
@@ -164,24 +164,11 @@ def test_monthly_numbers_by_hand(rs: Store) -> None:
 
 
 # ---- hostile names ---------------------------------------------------------------------
-class _Tags(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.tags: set[str] = set()
-        self.text: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.add(tag)
-
-    def handle_data(self, data: str) -> None:
-        self.text.append(data)
-
-
 @pytest.mark.parametrize("kind", ["daily", "monthly"])
 def test_html_escapes_every_value(rs: Store, kind: str) -> None:
     report = daily() if kind == "daily" else monthly()
     page = to_html(report)
-    parser = _Tags()
+    parser = HtmlText()
     parser.feed(page)
     # Only the page's own tags: nothing from a name or message became markup.
     assert parser.tags <= {"html", "head", "meta", "title", "style", "body", "h1", "h2",
