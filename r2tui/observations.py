@@ -37,6 +37,8 @@ class BucketInventory:
     new_large_count: int  # may exceed len(new_large), which is capped
     list_requests: int
     other_extensions: bool = False  # distinct types beyond the cap counted as "(other)"
+    # Keys that cut the bucket into parts of equal count: the next listing starts there.
+    split_keys: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -121,6 +121,10 @@ BAD_FILES = [
                  ["unknown time zone '../etc/passwd'", "IANA"], id="timezone-path"),
     pytest.param(MAIN + "[inventory]\npage_size = 1001\n", "inventory.page_size",
                  ["at most 1000", "1001"], id="page-size-above-1000"),
+    pytest.param(MAIN + "[inventory]\nconcurrency = 65\n", "inventory.concurrency",
+                 ["at most 64", "65"], id="concurrency-above-64"),
+    pytest.param(MAIN + "[inventory]\nconcurrency = 0\n", "inventory.concurrency",
+                 ["above 0", "0"], id="concurrency-zero"),
     pytest.param(MAIN + 'jurisdiction = "europe"\n', "accounts.main.jurisdiction",
                  ["unknown jurisdiction 'europe'", '"eu"', '"fedramp"'], id="bad-jurisdiction"),
     pytest.param('schedule = "5m"\n' + MAIN, "schedule",
@@ -471,7 +475,7 @@ def test_settings_tables_are_read(tmp_path: Path) -> None:
         '[schedule]\ncollect_metrics = "1h30m"\ncheck_alerts = 45\n'
         'daily_report = "30 6 * * 1-5"\n'
         '[inventory]\ntop_n = 5\nnewest_n = 7\nlarge_object = "1.5 GiB"\nmax_extensions = 9\n'
-        'page_size = 250\n'
+        'page_size = 250\nconcurrency = 4\n'
         '[retention]\njob_runs_days = 3\nevents_days = 4\ninventories_kept = 2\n'
         '[s3]\nconnect_timeout = 1\nread_timeout = 2.5\nmax_attempts = 1\n'
         '[keymap]\nrefresh = "space,r"\n'
@@ -487,6 +491,7 @@ def test_settings_tables_are_read(tmp_path: Path) -> None:
     assert cfg.inventory.top_n == 5 and cfg.inventory.newest_n == 7
     assert cfg.inventory.large_object_bytes == int(1.5 * 2**30)
     assert cfg.inventory.max_extensions == 9 and cfg.inventory.page_size == 250
+    assert cfg.inventory.concurrency == 4
     assert (cfg.retention.job_runs_days, cfg.retention.events_days,
             cfg.retention.inventories_kept) == (3, 4, 2)
     assert cfg.s3.connect_timeout == 1.0 and cfg.s3.read_timeout == 2.5

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import account_for, make_config
+from listing_peers import CountingProxy
 from peers import Obj, closed_port, delete_bucket, error_server, seed_bucket, silent_server
 
 from r2tui.config import InventorySettings, ProbeSettings, S3Settings
@@ -137,21 +139,14 @@ def test_bucket_deleted_mid_listing(store: Store, store_path: Path, s3_backend: 
     seed_bucket(s3_backend, "doomed", [Obj(f"d{i:02d}", 1, T0 - 60) for i in range(30)])
     listing: list[str] = []  # the bucket of each list page asked for
 
-    def factory(account, settings, tally):  # type: ignore[no-untyped-def]
-        client = s3.make_client(account, settings, tally)
-        client.meta.events.register("before-parameter-build.s3.ListObjectsV2",
-                                    lambda params, **_: listing.append(params["Bucket"]))
+    def on_page(_: int, path: str) -> None:  # before the page is answered
+        listing.append(path.strip("/"))
+        if listing[-1] == "doomed" and listing.count("doomed") == 2:
+            delete_bucket(s3_backend, "doomed")  # gone after its first page
 
-        def after_page(**_: Any) -> None:
-            if listing == ["doomed"]:
-                delete_bucket(s3_backend, "doomed")  # gone after its first page
-
-        client.meta.events.register("after-call.s3.ListObjectsV2", after_page)
-        return client
-
-    ctx = _ctx(store, moto_endpoint, inventory=InventorySettings(page_size=10))
-    ctx.client_factory = factory
-    result = run_job("inventory", ctx)
+    with CountingProxy(moto_endpoint, on_page=on_page) as proxy:
+        ctx = _ctx(store, proxy.endpoint, inventory=InventorySettings(page_size=10))
+        result = run_job("inventory", ctx)
     assert result.error == "bucket doomed: no such bucket (deleted while r2tui was listing it?)"
     assert listing.count("doomed") == 2  # the first page came, the second found no bucket
     _assert_failed_cleanly(result, "no such bucket", store_path, caplog)
@@ -176,7 +171,9 @@ def test_read_timeout(store: Store, store_path: Path, s3_backend: Any, moto_endp
 @pytest.fixture
 def locker(store_path: Path) -> Iterator[sqlite3.Connection]:
     """Another process's connection to the same file, free to hold a write lock."""
-    conn = sqlite3.connect(store_path, isolation_level=None, timeout=0.1)
+    # check_same_thread=False: the test proxy takes the lock from its own thread.
+    conn = sqlite3.connect(store_path, isolation_level=None, timeout=0.1,
+                           check_same_thread=False)
     try:
         yield conn
     finally:
@@ -218,23 +215,22 @@ def test_store_locked_during_the_job(store: Store, store_path: Path, s3_backend:
     _seed(s3_backend)
     _short_busy_timeout(store)
 
-    def factory(account, settings, tally):  # type: ignore[no-untyped-def]
-        client = s3.make_client(account, settings, tally)
-        client.meta.events.register("after-call.s3.ListObjectsV2",
-                                    lambda **_: locker.in_transaction or locker.execute(
-                                        "BEGIN EXCLUSIVE"))
-        return client
+    locked = threading.Event()
 
-    ctx = _ctx(store, moto_endpoint)
-    ctx.client_factory = factory
-    result = run_job("inventory", ctx)
-    assert result.error == "store: database is locked"
-    assert Inventory.select().count() == 0  # the listing was not half-saved
-    # The run could not be closed yet; it is, with its reason, once the lock goes.
-    assert JobRun.select().where(JobRun.finished_at.is_null()).count() == 1
-    locker.execute("ROLLBACK")
-    ctx.client_factory = s3.make_client
-    assert run_job("inventory", ctx).ok
+    def lock(*_: object) -> None:  # while the first page is on its way, once
+        if not locked.is_set():
+            locked.set()
+            locker.execute("BEGIN EXCLUSIVE")
+
+    with CountingProxy(moto_endpoint, on_page=lock) as proxy:
+        ctx = _ctx(store, proxy.endpoint)
+        result = run_job("inventory", ctx)
+        assert result.error == "store: database is locked"
+        assert Inventory.select().count() == 0  # the listing was not half-saved
+        # The run could not be closed yet; it is, with its reason, once the lock goes.
+        assert JobRun.select().where(JobRun.finished_at.is_null()).count() == 1
+        locker.execute("ROLLBACK")
+        assert run_job("inventory", ctx).ok
     _assert_failed_cleanly(result, "database is locked", store_path, caplog)
     # The requests of the failed run were billed; their spend was kept for later.
     assert [s.value for s in Sample.select().where(

@@ -17,6 +17,7 @@ import httpx
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 from conftest import account_for
+from listing_peers import CountingProxy
 from peers import Obj, closed_port, error_server, random_objects, seed_bucket
 
 from r2tui.config import InventorySettings, S3Settings
@@ -47,7 +48,7 @@ class Listed:
     buckets: list[str]
     inventory: BucketInventory
     tally: RequestTally
-    pages_seen: int  # list responses counted by an independent hook on the client
+    pages_seen: int  # list requests counted by a proxy between the client and moto
 
 
 @pytest.fixture(scope="module")
@@ -65,17 +66,12 @@ def listed(moto_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
         mp.setenv("AWS_CONFIG_FILE", str(no_aws))
         mp.setenv("AWS_SHARED_CREDENTIALS_FILE", str(no_aws))
         tally = RequestTally()
-        client = s3.make_client(account_for(moto_endpoint), FAST, tally)
-        pages = [0]
-
-        def count_page(**_: object) -> None:
-            pages[0] += 1
-
-        client.meta.events.register("after-call.s3.ListObjectsV2", count_page)
-        since = float(now - 30 * 86400)
-        buckets = s3.list_buckets(client)
-        inv = s3.inventory_bucket(client, BIG, SETTINGS, since=since)
-    yield Listed(seed, since, buckets, inv, tally, pages[0])
+        with CountingProxy(moto_endpoint) as proxy:
+            client = s3.make_client(account_for(proxy.endpoint), FAST, tally)
+            since = float(now - 30 * 86400)
+            buckets = s3.list_buckets(client)
+            inv = s3.inventory_bucket(client, BIG, SETTINGS, since=since)
+    yield Listed(seed, since, buckets, inv, tally, proxy.counts.pages)
     httpx.post(f"{moto_endpoint}/moto-api/reset", timeout=10).raise_for_status()
 
 

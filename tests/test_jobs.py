@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 from conftest import account_for, make_config
+from listing_peers import CountingProxy
 from peers import Obj, closed_port, delete_bucket, random_objects, seed_bucket
 
 from r2tui.config import ProbeSettings, Retention
 from r2tui.config.model import DEFAULT_SCHEDULES
 from r2tui.jobs import JOBS, JobContext, JobResult, run_job
 from r2tui.pricing import request_cost_usd
-from r2tui.sources import s3
 from r2tui.store import Store, queries
 from r2tui.store.models import Bucket, Event, Inventory, InventoryBreakdown, JobRun, Sample
 
@@ -172,19 +172,12 @@ def test_spend_is_recorded_when_the_inventory_fails(s3_backend: Any, moto_endpoi
                                                     store: Store) -> None:
     _seed_three(s3_backend)
 
-    def factory(account, settings, tally):  # type: ignore[no-untyped-def]
-        client = s3.make_client(account, settings, tally)
+    def vanish(_: int, path: str) -> None:  # before beta's first page is answered
+        if path.strip("/") == "beta":
+            delete_bucket(s3_backend, "beta")
 
-        def vanish(params: dict, **_: Any) -> None:
-            if params["Bucket"] == "beta":
-                delete_bucket(s3_backend, "beta")
-
-        client.meta.events.register("before-parameter-build.s3.ListObjectsV2", vanish)
-        return client
-
-    ctx = _ctx(store, moto_endpoint)
-    ctx.client_factory = factory
-    result = run_job("inventory", ctx)
+    with CountingProxy(moto_endpoint, on_page=vanish) as proxy:
+        result = run_job("inventory", _ctx(store, proxy.endpoint))
     assert not result.ok
     assert result.error == "bucket beta: no such bucket (deleted while r2tui was listing it?)"
     assert result.summary.startswith("2 of 3 buckets listed")

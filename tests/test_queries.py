@@ -3,6 +3,7 @@ SQLite and PostgreSQL, plus read-then-write from several threads on SQLite."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sqlite3
@@ -104,6 +105,22 @@ def test_save_inventory_writes_everything(st: Store) -> None:
     assert json.loads(e.data) == {"key": "a.jpg"}
     assert writes.previous_inventory_start(st, ACC, "media") == 995.0
     assert writes.previous_inventory_start(st, ACC, "other") is None
+
+
+def test_the_last_inventorys_cut_points_are_the_next_listings_hints(st: Store) -> None:
+    assert queries.listing_hints(ACC, "media") is None  # never listed: a cold start
+    cuts = ("a/é 1", "m/&<2>", "z/3")
+    writes.save_inventory(st, ACC, dataclasses.replace(
+        inventory("media", 1000, ext={".jpg": (9, 90)}), split_keys=("old",)))
+    writes.save_inventory(st, ACC, dataclasses.replace(
+        inventory("media", 2000, ext={".jpg": (7, 70)}, largest=[obj("a.jpg", 20)]),
+        split_keys=cuts))
+    assert queries.listing_hints(ACC, "media") == (7, cuts)
+    assert queries.listing_hints(ACC, "other") is None
+    # The cut points are no kept objects: the storage view shows only the largest.
+    writes.sync_buckets(st, ACC, ["media"], 2000)
+    view = queries.storage_view(ACC)
+    assert [o.key for o in view.largest] == ["a.jpg"]
 
 
 def _unserialisable_event() -> list[EventRow]:

@@ -15,6 +15,7 @@ from r2tui.config.model import (
     DEFAULT_SCHEDULES,
     DEMO_SCHEDULES,
     JOB_NAMES,
+    MAX_LIST_CONCURRENCY,
     AccountConfig,
     Config,
     InventorySettings,
@@ -336,18 +337,25 @@ def _schedules(r: Reader, defaults: dict[str, str]) -> dict[str, Schedule]:
 
 
 def _inventory(r: Reader) -> InventorySettings:
-    r.check_known({"top_n", "newest_n", "large_object", "max_extensions", "page_size"})
+    r.check_known({"top_n", "newest_n", "large_object", "max_extensions", "page_size",
+                   "concurrency"})
     d = InventorySettings()
     page = r.positive_int("page_size", d.page_size)
     if page > 1000:
         r.fail("page_size", f"R2 returns at most 1000 keys a page, got {page}")
         page = d.page_size
+    concurrency = r.positive_int("concurrency", d.concurrency)
+    if concurrency > MAX_LIST_CONCURRENCY:
+        r.fail("concurrency", f"at most {MAX_LIST_CONCURRENCY} list requests at once, "
+               f"got {concurrency}")
+        concurrency = d.concurrency
     return InventorySettings(
         top_n=r.positive_int("top_n", d.top_n),
         newest_n=r.positive_int("newest_n", d.newest_n),
         large_object_bytes=r.parse("large_object", parse_size, d.large_object_bytes),
         max_extensions=r.positive_int("max_extensions", d.max_extensions),
         page_size=page,
+        concurrency=concurrency,
     )
 
 

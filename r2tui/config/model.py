@@ -118,6 +118,9 @@ class AccountConfig:
         )
 
 
+MAX_LIST_CONCURRENCY = 64  # list requests at once: the S3 client's connection pool
+
+
 @dataclass(frozen=True)
 class InventorySettings:
     top_n: int = 20
@@ -125,6 +128,7 @@ class InventorySettings:
     large_object_bytes: int = 1_000_000_000
     max_extensions: int = 500
     page_size: int = 1000
+    concurrency: int = 16  # most key ranges listed at once; adaptive below it
 
 
 @dataclass(frozen=True)

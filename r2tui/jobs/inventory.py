@@ -10,6 +10,7 @@ from r2tui.jobs.base import JobContext, Outcome, plural, record_spend
 from r2tui.observations import BucketInventory, RequestTally, Tally
 from r2tui.sources import s3
 from r2tui.sources.errors import Cancelled, describe_error
+from r2tui.sources.listing.hints import Hints
 from r2tui.store import queries, writes
 from r2tui.store.writes import EventRow, SampleRow
 from r2tui.units import human_bytes
@@ -42,9 +43,10 @@ def _inventory(ctx: JobContext, account: AccountConfig, tally: RequestTally) -> 
         if ctx.stop.is_set():
             raise Cancelled()
         since = writes.previous_inventory_start(ctx.store, account.name, bucket)
+        last = queries.listing_hints(account.name, bucket)
         try:
             inv = s3.inventory_bucket(client, bucket, ctx.config.inventory, since, ctx.stop,
-                                      ctx.clock)
+                                      ctx.clock, hints=Hints(*last) if last else None)
         except Cancelled:
             raise
         except Exception as exc:

@@ -10,9 +10,11 @@ into ranges and folded in any order.
 from __future__ import annotations
 
 import heapq
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from r2tui.observations import BucketInventory, ObjectEntry, Tally
+from r2tui.sources.listing.page import timestamp
 
 NO_EXTENSION = "(none)"
 FOLDER_MARKER = "(folder)"
@@ -20,6 +22,9 @@ OTHER = "(other)"
 NEW_LARGE_KEPT = 100
 _COMPOUND = ("tar.gz", "tar.bz2", "tar.xz", "tar.zst", "json.gz", "csv.gz", "sql.gz",
              "log.gz", "ndjson.gz", "parquet.gz")
+_COMPOUND_LAST = {c.rsplit(".", 1)[1] for c in _COMPOUND}  # a type that needs the part before
+TRACKED_EXTENSIONS_MIN = 256
+_SUFFIX_CACHE = 4096  # distinct suffixes remembered; keys ending in serials would grow it
 
 
 def extension_of(key: str) -> str:
@@ -55,6 +60,11 @@ class InventoryFold:
         self.newest_n = newest_n
         self.large_object_bytes = large_object_bytes
         self.max_extensions = max_extensions
+        # Types tracked while folding; the result keeps the first max_extensions of
+        # them. The margin lets a key range's fold count types an earlier range
+        # made the cut with (a merge in key order is then exact), while memory
+        # stays bounded.
+        self.tracked_extensions = max(4 * max_extensions, TRACKED_EXTENSIONS_MIN)
         self.since = since
         self.objects = 0
         self.bytes = 0
@@ -65,6 +75,8 @@ class InventoryFold:
         self._newest: list[tuple[float, str, int, str]] = []
         self._new_large: list[tuple[int, str, float, str]] = []
         self.new_large_count = 0
+        self._suffix_ext: dict[str, str] = {}  # "JPG" -> "jpg": a file type per key suffix
+        self._pair_ext: dict[str, str] = {}  # "tar.GZ" -> "tar.gz"
 
     def add(self, key: str, size: int, last_modified: float, storage_class: str) -> None:
         self.objects += 1
@@ -72,7 +84,7 @@ class InventoryFold:
         ext = extension_of(key)
         counter = self.by_extension.get(ext)
         if counter is None:
-            if len(self.by_extension) >= self.max_extensions:
+            if len(self.by_extension) >= self.tracked_extensions:
                 self.other_extensions = True
                 ext = OTHER
                 counter = self.by_extension.get(ext)
@@ -92,17 +104,115 @@ class InventoryFold:
             self.new_large_count += 1
             _push(self._new_large, NEW_LARGE_KEPT, (size, key, last_modified, storage_class))
 
-    def merge(self, other: InventoryFold) -> None:
-        """Fold another range's fold into this one (for split listings)."""
-        self.objects += other.objects
-        self.bytes += other.bytes
-        for ext, c in other.by_extension.items():
-            if ext not in self.by_extension and len(self.by_extension) >= self.max_extensions:
+    def add_page(self, keys: list[str], sizes: list[int], dates: list[str],
+                 classes: list[str]) -> None:
+        """Fold one listed page at once, exactly as `add` would one object at a time.
+
+        `dates` are canonical strings (listing.page), whose order is time order:
+        only the dates of objects that make a kept list are converted to seconds.
+        Per object, only the file type is worked out in Python; totals, storage
+        classes and the candidates for the kept lists come from C-level passes.
+        """
+        n = len(keys)
+        if not n:
+            return
+        self.objects += n
+        page_bytes = sum(sizes)
+        self.bytes += page_bytes
+        self._add_classes(sizes, classes, page_bytes)
+        self._add_extensions(keys, sizes)
+        index = range(n)
+        if len(self._largest) < self.top_n or max(sizes) >= self._largest[0][0]:
+            for size, key, i in heapq.nlargest(self.top_n, zip(sizes, keys, index, strict=True)):
+                _push(self._largest, self.top_n, (size, key, timestamp(dates[i]), classes[i]))
+        if len(self._newest) < self.newest_n or timestamp(max(dates)) >= self._newest[0][0]:
+            for date, key, i in heapq.nlargest(self.newest_n, zip(dates, keys, index, strict=True)):
+                _push(self._newest, self.newest_n, (timestamp(date), key, sizes[i], classes[i]))
+        if self.since is not None and max(sizes) >= self.large_object_bytes:
+            for i in index:
+                size = sizes[i]
+                if size >= self.large_object_bytes:
+                    when = timestamp(dates[i])
+                    if when > self.since:
+                        self.new_large_count += 1
+                        _push(self._new_large, NEW_LARGE_KEPT, (size, keys[i], when, classes[i]))
+
+    def _add_classes(self, sizes: list[int], classes: list[str], page_bytes: int) -> None:
+        first = classes[0]
+        if classes.count(first) == len(classes):
+            pairs: dict[str, tuple[int, int]] = {first: (len(classes), page_bytes)}
+        else:
+            sums: dict[str, list[int]] = {}
+            for size, cls in zip(sizes, classes, strict=True):
+                acc = sums.get(cls)
+                if acc is None:
+                    sums[cls] = [1, size]
+                else:
+                    acc[0] += 1
+                    acc[1] += size
+            pairs = {k: (v[0], v[1]) for k, v in sums.items()}
+        for cls, (count, total) in pairs.items():
+            counter = self.by_class.get(cls)
+            if counter is None:
+                counter = self.by_class[cls] = _Counter()
+            counter.objects += count
+            counter.bytes += total
+
+    def _add_extensions(self, keys: list[str], sizes: list[int]) -> None:
+        # Page-local tallies in first-seen order, then merged in that order: the
+        # same extensions are tracked as with one `add` per object.
+        tallies: dict[str, list[int]] = {}
+        cache = self._suffix_ext
+        for key, size in zip(keys, sizes, strict=True):
+            dot = key.rfind(".")
+            if dot > 0 and key[dot - 1] != "/" and key.find("/", dot) < 0:
+                ext = cache.get(key[dot + 1:]) or self._extension(key, dot)
+            else:
+                ext = FOLDER_MARKER if key.endswith("/") else NO_EXTENSION
+            acc = tallies.get(ext)
+            if acc is None:
+                tallies[ext] = [1, size]
+            else:
+                acc[0] += 1
+                acc[1] += size
+        self._merge_extensions((ext, count, total) for ext, (count, total) in tallies.items())
+
+    def _extension(self, key: str, dot: int) -> str:
+        """extension_of(key) for a name with a dot, remembered by what decides it: the
+        last suffix, or the last two for a possible compound type such as log.gz."""
+        suffix = key[dot + 1:]
+        cache = self._suffix_ext
+        if suffix.lower() in _COMPOUND_LAST:
+            slash = key.rfind("/", 0, dot)
+            dot2 = key.rfind(".", slash + 1, dot)
+            if dot2 <= slash + 1:  # one dot only, or a name starting with its dot
+                return extension_of(key)
+            suffix = key[dot2 + 1:]
+            cache = self._pair_ext
+        ext = cache.get(suffix)
+        if ext is None:
+            ext = extension_of(key)
+            if len(cache) < _SUFFIX_CACHE:
+                cache[suffix] = ext
+        return ext
+
+    def _merge_extensions(self, tallies: Iterable[tuple[str, int, int]]) -> None:
+        for ext, count, total in tallies:
+            if ext not in self.by_extension and len(self.by_extension) >= self.tracked_extensions:
                 self.other_extensions = True
                 ext = OTHER
-            mine = self.by_extension.setdefault(ext, _Counter())
-            mine.objects += c.objects
-            mine.bytes += c.bytes
+            mine = self.by_extension.get(ext)
+            if mine is None:
+                mine = self.by_extension[ext] = _Counter()
+            mine.objects += count
+            mine.bytes += total
+
+    def merge(self, other: InventoryFold) -> None:
+        """Fold in the fold of the key range that follows this one's. Merged in key
+        order, the result is the one a single sequential fold would give."""
+        self.objects += other.objects
+        self.bytes += other.bytes
+        self._merge_extensions((e, c.objects, c.bytes) for e, c in other.by_extension.items())
         for cls, c in other.by_class.items():
             mine = self.by_class.setdefault(cls, _Counter())
             mine.objects += c.objects
@@ -124,14 +234,24 @@ class InventoryFold:
         newest = [ObjectEntry(k, s, t, c) for t, k, s, c in sorted(self._newest, reverse=True)]
         new_large = [ObjectEntry(k, s, t, c) for s, k, t, c in
                      sorted(self._new_large, reverse=True)]
+        by_extension: dict[str, Tally] = {}
+        other = [0, 0]
+        for ext, c in self.by_extension.items():  # first seen first: the cut is theirs
+            if ext != OTHER and len(by_extension) < self.max_extensions:
+                by_extension[ext] = Tally(c.objects, c.bytes)
+            else:
+                other[0] += c.objects
+                other[1] += c.bytes
+        if other[0]:
+            by_extension[OTHER] = Tally(other[0], other[1])
         return BucketInventory(
             bucket=self.bucket, started_at=started_at, finished_at=finished_at,
             objects=self.objects, bytes=self.bytes,
-            by_extension={k: Tally(v.objects, v.bytes) for k, v in self.by_extension.items()},
+            by_extension=by_extension,
             by_storage_class={k: Tally(v.objects, v.bytes) for k, v in self.by_class.items()},
             largest=largest, newest=newest, new_large=new_large,
             new_large_count=self.new_large_count, list_requests=list_requests,
-            other_extensions=self.other_extensions,
+            other_extensions=self.other_extensions or OTHER in by_extension,
         )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import socket
 import threading
@@ -11,22 +12,33 @@ from collections.abc import Callable
 from typing import Any
 
 import boto3
+import botocore.loaders
+import botocore.session
 from botocore.config import Config as BotoConfig
 
 from r2tui.config import AccountConfig, InventorySettings, S3Settings
+from r2tui.config.model import MAX_LIST_CONCURRENCY
 from r2tui.observations import BucketInventory, ProbeResult, ProbeStep, RequestTally
 from r2tui.pricing import operation_class
 from r2tui.sources.errors import Cancelled, describe_error
 from r2tui.sources.fold import InventoryFold
+from r2tui.sources.listing.fetch import can_fetch
+from r2tui.sources.listing.hints import Hints
+from r2tui.sources.listing.parallel import list_ranges
 
 PROBE_BODY = b"r2tui canary\n"
+_LOADER = botocore.loaders.create_loader()
 
 
 def make_client(account: AccountConfig, settings: S3Settings,
                 tally: RequestTally | None = None) -> Any:
     """A boto3 S3 client for the account; every HTTP attempt it sends is tallied."""
-    session = boto3.session.Session(profile_name=account.profile) if account.profile else (
-        boto3.session.Session())
+    core = botocore.session.get_session()
+    # One model loader for every client: the S3 model is a large JSON file, and a
+    # fresh session parses it again in one C call that holds the interpreter
+    # lock for tens of milliseconds (a stall for the TUI on every job run).
+    core.register_component("data_loader", _LOADER)
+    session = boto3.session.Session(botocore_session=core, profile_name=account.profile)
     kwargs: dict[str, Any] = {}
     if account.access_key_id and account.secret_access_key:
         kwargs["aws_access_key_id"] = account.access_key_id.reveal()
@@ -45,6 +57,8 @@ def make_client(account: AccountConfig, settings: S3Settings,
             request_checksum_calculation="when_required",
             response_checksum_validation="when_required",
             s3={"addressing_style": "path"},
+            # Inventories list key ranges concurrently (InventorySettings.concurrency).
+            max_pool_connections=MAX_LIST_CONCURRENCY,
         ),
         **kwargs,
     )
@@ -75,24 +89,42 @@ def list_buckets(client: Any) -> list[str]:
 
 def inventory_bucket(client: Any, bucket: str, settings: InventorySettings,
                      since: float | None = None, stop: threading.Event | None = None,
-                     clock: Callable[[], float] = time.time) -> BucketInventory:
-    """List every object of `bucket` page by page and fold it; raises on failure
-    so that nothing partial is ever kept."""
-    fold = InventoryFold(bucket, top_n=settings.top_n, newest_n=settings.newest_n,
-                         large_object_bytes=settings.large_object_bytes,
-                         max_extensions=settings.max_extensions, since=since)
+                     clock: Callable[[], float] = time.time,
+                     hints: Hints | None = None) -> BucketInventory:
+    """List every object of `bucket` and fold it; raises on failure so that
+    nothing partial is ever kept. Key ranges are listed concurrently (up to
+    settings.concurrency) with our own page parser (sources.listing); `hints`
+    from the last inventory let the ranges start at once."""
+    def make_fold() -> InventoryFold:
+        return InventoryFold(bucket, top_n=settings.top_n, newest_n=settings.newest_n,
+                             large_object_bytes=settings.large_object_bytes,
+                             max_extensions=settings.max_extensions, since=since)
+
     started = clock()
+    cuts: list[str] = []
+    if can_fetch(client):
+        fold, pages, cuts = list_ranges(client, bucket, make_fold,
+                                        page_size=settings.page_size,
+                                        concurrency=settings.concurrency, stop=stop,
+                                        hints=hints)
+    else:
+        fold, pages = _paginated(client, bucket, make_fold(), settings.page_size, stop)
+    return dataclasses.replace(fold.result(started, clock(), pages), split_keys=tuple(cuts))
+
+
+def _paginated(client: Any, bucket: str, fold: InventoryFold, page_size: int,
+               stop: threading.Event | None) -> tuple[InventoryFold, int]:
+    """boto3's own paginator, for a client that is not botocore's (a test double)."""
     pages = 0
     paginator = client.get_paginator("list_objects_v2")
-    for page in paginator.paginate(Bucket=bucket,
-                                   PaginationConfig={"PageSize": settings.page_size}):
+    for page in paginator.paginate(Bucket=bucket, PaginationConfig={"PageSize": page_size}):
         pages += 1
         for obj in page.get("Contents", ()):
             fold.add(obj["Key"], obj["Size"], obj["LastModified"].timestamp(),
                      obj.get("StorageClass") or "STANDARD")
         if stop is not None and stop.is_set():
             raise Cancelled()
-    return fold.result(started, clock(), pages)
+    return fold, pages
 
 
 def probe_bucket(client: Any, bucket: str, prefix: str,

@@ -146,6 +146,20 @@ def last_new_large(account: str, bucket: str) -> set[tuple[str, int]]:
         InventoryObject.inventory == last, InventoryObject.kind == "new_large")}
 
 
+def listing_hints(account: str, bucket: str) -> tuple[int, tuple[str, ...]] | None:
+    """The object count of the bucket's latest inventory and the keys that cut it
+    into equal parts (see sources.listing.hints), or None before the first."""
+    last = (Inventory.select(Inventory.id, Inventory.objects)
+            .where(Inventory.account == account, Inventory.bucket == bucket)
+            .order_by(Inventory.id.desc()).first())
+    if last is None:
+        return None
+    keys = tuple(o.key for o in InventoryObject.select(InventoryObject.key).where(
+        InventoryObject.inventory == last.id, InventoryObject.kind == "split")
+        .order_by(InventoryObject.rank))
+    return last.objects, keys
+
+
 def last_value(account: str, metric: str, bucket: str = ACCOUNT) -> float | None:
     row = (Sample.select(Sample.value)
            .where(Sample.account == account, Sample.metric == metric, Sample.bucket == bucket)

@@ -216,6 +216,10 @@ def save_inventory(store: Store, account: str, inv: BucketInventory,
             ]).execute()
         kept = _object_rows(inv_id, "largest", inv.largest) + _object_rows(
             inv_id, "newest", inv.newest) + _object_rows(inv_id, "new_large", inv.new_large)
+        # The listing's cut points ride along as kept "objects" of kind "split".
+        kept += [{"inventory": inv_id, "kind": "split", "rank": i, "key": key, "size": 0,
+                  "last_modified": 0, "storage_class": ""}
+                 for i, key in enumerate(inv.split_keys)]
         for i in range(0, len(kept), CHUNK):
             InventoryObject.insert_many(kept[i:i + CHUNK]).execute()
         add_samples(store, account, samples, ts=t)

@@ -1,0 +1,242 @@
+"""Peers for the listing tests: key layouts, a simulated bucket for the planner
+(every request takes one time unit, so speed-ups are counted in round trips,
+not timed), and a counting proxy in front of moto's S3 server."""
+
+from __future__ import annotations
+
+import bisect
+import heapq
+import http.client
+import random
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler
+from urllib.parse import parse_qs, urlsplit
+
+from peers import LoopbackHTTP, _error_xml
+
+from r2tui.sources.fold import InventoryFold
+from r2tui.sources.listing.hints import Hints, split_keys
+from r2tui.sources.listing.page import Page
+from r2tui.sources.listing.planner import Planner
+from r2tui.sources.listing.ranges import Probe
+
+# ---- layouts ----------------------------------------------------------------------------
+
+
+def flat(n: int) -> list[str]:
+    return [f"obj-{i:08d}" for i in range(n)]
+
+
+def hex_keys(n: int) -> list[str]:
+    r = random.Random(3)
+    return sorted({f"{r.getrandbits(64):016x}" for _ in range(n)})
+
+
+def deep(n: int) -> list[str]:
+    r = random.Random(4)
+    out: set[str] = set()
+    while len(out) < n:
+        out.add("/".join(f"d{r.randrange(6)}" for _ in range(6)) + f"/f{r.randrange(10**9)}.bin")
+    return sorted(out)
+
+
+def one_prefix(n: int) -> list[str]:
+    return [f"logs/2024/app/{i:09d}.log" for i in range(n)]
+
+
+def skewed(n: int) -> list[str]:
+    """Nine keys in ten under one prefix, the rest spread thinly on both sides."""
+    r = random.Random(5)
+    out: set[str] = set()
+    while len(out) < n:
+        if r.random() < 0.9:
+            out.add(f"hot/{r.randrange(10**9):09d}")
+        else:
+            out.add(f"{chr(97 + r.randrange(26))}{r.randrange(10**6)}/x")
+    return sorted(out)
+
+
+AWKWARD = "aé€𝄞 /%+&<>\"'日本~=?#"
+
+
+def awkward(n: int) -> list[str]:
+    """Unicode, XML and URL metacharacters, spaces and pluses, at any position."""
+    r = random.Random(6)
+    out: set[str] = set()
+    while len(out) < n:
+        out.add("".join(r.choice(AWKWARD) for _ in range(r.randrange(1, 24))))
+    return sorted(out)
+
+
+LAYOUTS: dict[str, Callable[[int], list[str]]] = {
+    "flat": flat, "hex": hex_keys, "deep": deep, "one_prefix": one_prefix,
+    "skewed": skewed, "awkward": awkward,
+}
+
+
+# ---- the planner against a simulated bucket ---------------------------------------------
+
+@dataclass
+class Run:
+    round_trips: float
+    requests: int
+    pages: int  # of one sequential listing
+    planner: Planner
+
+
+def simulate(keys: list[str], page_size: int = 1000, concurrency: int = 16,
+             hints: Hints | None = None, seed: int = 1) -> Run:
+    """List sorted `keys` with the real planner; each request answers one time unit
+    (and a little jitter) after it is sent."""
+    rnd = random.Random(seed)
+    planner = Planner(lambda: InventoryFold("sim"), page_size=page_size,
+                      max_concurrency=concurrency, hints=hints)
+    queue: list[tuple[float, int, object, str]] = []
+    now = 0.0
+    sent = 0
+
+    def page_after(after: str) -> Page:
+        i = bisect.bisect_right(keys, after)
+        got = keys[i:i + page_size]
+        return Page(got, [len(k) for k in got], ["2024-01-01T00:00:00.000Z"] * len(got),
+                    ["STANDARD"] * len(got), i + page_size < len(keys), None)
+
+    def ask(step: object) -> None:
+        nonlocal sent
+        sent += 1
+        after = step.range.cursor if isinstance(step, Probe) else planner.start(step)[0]
+        heapq.heappush(queue, (now + 1 + rnd.random() * 0.05, sent, step, after))
+
+    ask(planner.ranges[0])
+    for new in planner.plan(in_flight=len(queue)):
+        ask(new)
+    while queue:
+        now, _, step, after = heapq.heappop(queue)
+        if isinstance(step, Probe):
+            planner.take_probe(step, folders(keys, step.prefix, after, page_size))
+        else:
+            planner.take(step, page_after(after))  # type: ignore[arg-type]
+            if not step.done:  # type: ignore[attr-defined]
+                ask(step)
+        for new in planner.plan(in_flight=len(queue)):
+            ask(new)
+    return Run(now, planner.requests, max(1, -(-len(keys) // page_size)), planner)
+
+
+def folders(keys: list[str], prefix: str, after: str, limit: int) -> list[str]:
+    """The CommonPrefixes of a delimiter listing of `keys` (what S3 would answer)."""
+    out: list[str] = []
+    i = bisect.bisect_right(keys, after)
+    while i < len(keys) and len(out) < limit:
+        key = keys[i]
+        if not key.startswith(prefix):
+            if key > prefix:
+                break
+            i += 1
+            continue
+        slash = key.find("/", len(prefix))
+        if slash < 0:
+            i += 1
+            continue
+        out.append(key[:slash + 1])
+        i = bisect.bisect_left(keys, key[:slash + 1] + "\U0010ffff")
+    return out
+
+
+def warm_hints(run: Run, objects: int) -> Hints:
+    return Hints(objects, tuple(split_keys(run.planner.ranges)))
+
+
+# ---- a counting proxy in front of an S3 server -------------------------------------------
+
+@dataclass
+class Counts:
+    pages: int = 0  # ListObjectsV2 without a delimiter
+    probes: int = 0  # ListObjectsV2 with one
+    other: Counter[str] = field(default_factory=Counter)
+
+
+class CountingProxy(LoopbackHTTP):
+    """Forwards every request to `target` and counts list requests; `faults` are
+    answered instead of forwarding, to the first list requests, in order
+    (HTTP status, S3 error code); `on_page(n, path)` runs before the n-th page
+    request is forwarded; `delay` seconds pass before each list request is."""
+
+    def __init__(self, target: str, faults: list[tuple[int, str]] | None = None,
+                 on_page: Callable[[int, str], None] | None = None, delay: float = 0.0) -> None:
+        self.counts = Counts()
+        self.starts: list[str] = []  # each list request's start-after, in arrival order
+        self.in_flight = 0
+        self.most_in_flight = 0  # list requests the server had at once, at most
+        self.faults = list(faults or [])
+        self.lock = threading.Lock()
+        host = urlsplit(target)
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _forward(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else None
+                query = parse_qs(urlsplit(self.path).query)
+                listing = query.get("list-type") == ["2"]
+                fault = None
+                with proxy.lock:
+                    if listing and proxy.faults:
+                        fault = proxy.faults.pop(0)
+                    elif listing and "delimiter" in query:
+                        proxy.counts.probes += 1
+                    elif listing:
+                        proxy.counts.pages += 1
+                        pages = proxy.counts.pages
+                        proxy.starts.append(query.get("start-after", [""])[0])
+                    else:
+                        proxy.counts.other[self.command] += 1
+                if fault is not None:
+                    self._send(fault[0], {"Content-Type": "application/xml"},
+                               _error_xml(fault[1], "injected by the test proxy"))
+                    return
+                if listing and "delimiter" not in query and on_page is not None:
+                    on_page(pages, urlsplit(self.path).path)  # before it is answered
+                with proxy.lock:
+                    proxy.in_flight += listing
+                    proxy.most_in_flight = max(proxy.most_in_flight, proxy.in_flight)
+                conn = http.client.HTTPConnection(host.hostname, host.port, timeout=30)
+                try:
+                    if listing and delay:
+                        time.sleep(delay)  # a round trip: lets requests overlap
+                    conn.request(self.command, self.path, body=body, headers=dict(self.headers))
+                    answer = conn.getresponse()
+                    data = answer.read()
+                    self._send(answer.status, dict(answer.getheaders()), data)
+                finally:
+                    conn.close()
+                    with proxy.lock:
+                        proxy.in_flight -= listing
+
+            def _send(self, status: int, headers: dict[str, str], data: bytes) -> None:
+                self.send_response(status)
+                for name, value in headers.items():
+                    if name.lower() not in ("content-length", "transfer-encoding",
+                                            "connection", "date", "server"):
+                        self.send_header(name, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(data)
+
+            do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = _forward
+
+            def log_message(self, *_: object) -> None:
+                pass
+
+        super().__init__(Handler, "s3-counting-proxy")
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
