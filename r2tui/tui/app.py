@@ -25,7 +25,7 @@ from r2tui.tui import messages as msg
 from r2tui.tui.actions import KeyActions
 from r2tui.tui.format import duration
 from r2tui.tui.keymap import check_keymap
-from r2tui.tui.lifecycle import CollectorHost, reason
+from r2tui.tui.lifecycle import CollectorHost, freeze_long_lived, reason
 from r2tui.tui.panes.activity import ActivityPane
 from r2tui.tui.panes.alerts import AlertsPane
 from r2tui.tui.panes.base import Pane
@@ -118,6 +118,7 @@ class R2App(CollectorHost, KeyActions, App[int]):
 
     def _after_first_paint(self) -> None:
         self.first_paint_at = time.perf_counter()
+        freeze_long_lived()
         self.refresh_data()
         if self.collect:
             self.start_collecting()

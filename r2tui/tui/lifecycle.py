@@ -3,6 +3,7 @@ job results, and a quit that never waits on a dead network."""
 
 from __future__ import annotations
 
+import gc
 import threading
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +14,16 @@ from r2tui.tui import messages as msg
 
 if TYPE_CHECKING:
     from r2tui.scheduler import Collector
+
+
+def freeze_long_lived() -> None:
+    """Move what exists now (modules, widgets, botocore's models) out of the
+    garbage collector's reach. A full collection otherwise walks all of it
+    again and again while an inventory allocates pages: a pause of 150 ms on
+    the UI thread, measured during a 1,000,000-object listing. (No collection
+    first: that would be the very pause this avoids.)"""
+    gc.freeze()
+
 
 STOP_WAIT_SECONDS = 5.0
 
@@ -91,6 +102,7 @@ class CollectorHost:
         if self.stopping:
             return
         self.collector = event.collector
+        freeze_long_lived()  # boto3's and APScheduler's modules are in now
         try:
             event.collector.start_embedded(event.plan)
         except Exception as exc:

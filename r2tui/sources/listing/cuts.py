@@ -1,18 +1,21 @@
 """Where to cut a key range next, and when to ask the bucket how it is laid out.
 
-The range expected to run longest is cut where the keys ahead of it should
-split in half (the open-ended last range: far out, as the bucket's end is
-unknown). Expectations read keys as numbers (keyspace.Alphabet), which learns
-from every listed key which characters occur where, so the gaps between
-clusters (logs/..., media/...) do not count as room for keys. Where keys
-cluster more than that, no range is expected to run much further than it has
-already: one that has run n pages likely runs about n more.
+The range that has run longest since its last cut goes first: one that has
+run n pages likely runs about n more, which says more than any measure of the
+key space where keys cluster (users/1004/..., logs/api/2024/...).
 
-A probe is one delimiter listing of the folders ahead of a range ("media/",
-"misc/", ... or "users/1001/", "users/1002/", ... one level down). It costs a
-request, which the budget counts, and gives two things: the alphabet learns
-the folders' names, and cuts snap to the start of a folder, so a new range
-never starts in a void and cuts fall on natural boundaries.
+1. Folders from a probe. A probe is one delimiter listing of the folders ahead
+   of a range's cursor ("media/", "misc/", ...; or "users/1001/",
+   "users/1002/", ... one level down). It costs a request, which the budget
+   counts. The range is cut before its middle folder, as many folders on each
+   side: folders at one level tend to be alike, and a cut there never starts
+   a range in a void.
+2. Without folders, the key space: keys are read as numbers
+   (keyspace.Alphabet, which learns from every listed key which characters
+   occur where), and the range is cut where the keys ahead of it should split
+   in half; the open-ended last range far out (an overshoot costs one empty
+   page and shows where the bucket ends). Where keys cluster more than the
+   numbers see, no cut goes further than twice the range's own run.
 """
 
 from __future__ import annotations

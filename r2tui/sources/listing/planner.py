@@ -80,7 +80,7 @@ class Planner:
             rng.cursor = keys[-1]
             rng.ends.append((rng.cursor, rng.folded))
             self.alphabet.learn([*keys[::LEARN_EVERY], keys[-1]])
-        rng.advance(len(keys))
+        rng.advance()
         if len(keys) > 1 and end == len(page.keys):
             rng.sample = Sample(keys[0], keys[-1], len(keys), self.alphabet)
         rng.token = page.token
@@ -191,5 +191,4 @@ class Planner:
         self.alphabet.learn(prefixes)
         rng.marks = [m for m in prefixes
                      if m[:-1] > lo and (hi is None or m[:-1] < hi)]
-        rng.groups_passed = rng.keys_since_marks = 0
 

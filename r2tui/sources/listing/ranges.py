@@ -21,8 +21,6 @@ class Range:
     pages: int = 0
     run: int = 0  # pages since this range began or was last cut
     marks: list[str] = field(default_factory=list)  # "logs/": groups ahead, from a probe
-    groups_passed: int = 0  # marks the cursor has gone past since the range had them
-    keys_since_marks: int = 0
     probed_depth: int = -1  # folder depth of the last probe ("" is 0, "logs/" is 1)
     probing: bool = False
     known_keys: bool = False  # starts at a group a probe found: it holds keys
@@ -33,23 +31,10 @@ class Range:
     def __post_init__(self) -> None:
         self.cursor = self.cursor or self.after
 
-    def advance(self, keys: int) -> None:
-        """Note `keys` more keys folded, up to the cursor: drop the groups passed."""
-        self.keys_since_marks += keys
+    def advance(self) -> None:
+        """Drop the folders the cursor has gone past."""
         if self.marks:
-            ahead = [m for m in self.marks if m[:-1] > self.cursor]
-            self.groups_passed += len(self.marks) - len(ahead)
-            self.marks = ahead
-
-    def keys_ahead(self, page_size: int) -> float:
-        """A guess at the keys this range has still to list. With groups ahead: their
-        number times the keys per group seen so far (half a group for the one the
-        cursor is in). Without: as many as it has listed since its last cut."""
-        if self.marks:
-            per_group = (self.keys_since_marks / self.groups_passed if self.groups_passed
-                         else float(self.keys_since_marks + page_size))
-            return (len(self.marks) + 0.5) * per_group
-        return float(self.run * page_size)
+            self.marks = [m for m in self.marks if m[:-1] > self.cursor]
 
 
 @dataclass
