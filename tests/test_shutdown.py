@@ -8,11 +8,14 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from conftest import account_for, make_config
-from peers import SilentServer, collector_config
+from listing_peers import CountingProxy
+from peers import Obj, SilentServer, collector_config, seed_bucket
 from test_tui import SIZE, wait_for
 
 from r2tui.config import S3Settings
@@ -104,3 +107,29 @@ async def test_tui_quits_promptly_while_a_job_hangs(store: Store) -> None:
         time.sleep(0.05)
     assert not collector.running_jobs
     assert waited < 8, f"quit took {waited:.1f} s"
+
+
+def test_collect_once_interrupted_mid_listing_exits_promptly(tmp_path: Path, s3_backend: Any,
+                                                            moto_endpoint: str) -> None:
+    """The listing's own request threads are daemons too: with a page request
+    hanging, Ctrl-C ends the process at once, not after the read timeout."""
+    seed_bucket(s3_backend, "steady", [Obj(f"k{i}", 1, 1_700_000_000) for i in range(50)])
+    db = tmp_path / "mid.db"
+    asked = threading.Event()
+    release = threading.Event()
+
+    def hang(*_: object) -> None:
+        asked.set()
+        release.wait(120)  # the page request stays on the wire, unanswered
+
+    with CountingProxy(moto_endpoint, on_page=hang) as proxy:
+        config = _config(tmp_path, proxy.endpoint, db)
+        proc = _start(["collect", "--once", "--job", "inventory", "--config", str(config)], db)
+        assert asked.wait(30), "no page was asked for"
+        t0 = time.monotonic()
+        err = _interrupt(proc)
+        waited = time.monotonic() - t0
+        release.set()
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    assert waited < 8, f"exit took {waited:.1f} s"

@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from typing import Any
 
 from r2tui.sources.errors import Cancelled
@@ -23,6 +23,7 @@ from r2tui.sources.listing.hints import Hints, split_keys
 from r2tui.sources.listing.page import parse_page, parse_prefixes
 from r2tui.sources.listing.planner import Planner
 from r2tui.sources.listing.ranges import Probe, Range
+from r2tui.sources.listing.workers import DaemonPool
 
 POLL_SECONDS = 0.25  # how soon a stop request is noticed while pages are on their way
 
@@ -36,8 +37,7 @@ def list_ranges(client: Any, bucket: str, make_fold: Callable[[], InventoryFold]
     planner = Planner(make_fold, page_size=page_size, max_concurrency=max(1, concurrency),
                       hints=hints)
     fetcher = Fetcher(client, bucket, page_size, stop)
-    pool = ThreadPoolExecutor(max_workers=planner.max_concurrency,
-                              thread_name_prefix=f"r2tui-list-{bucket}")
+    pool = DaemonPool(planner.max_concurrency, f"r2tui-list-{bucket}")
     pending: dict[Future[Answer], Range | Probe] = {}
 
     def ask(step: Range | Probe) -> None:
@@ -74,5 +74,4 @@ def list_ranges(client: Any, bucket: str, make_fold: Callable[[], InventoryFold]
                     ask(new)
         return planner.result(), planner.requests, split_keys(planner.ranges)
     finally:
-        stop_waiting = not pending
-        pool.shutdown(wait=stop_waiting, cancel_futures=True)
+        pool.shutdown(list(pending))
