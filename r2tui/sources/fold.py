@@ -139,19 +139,11 @@ class InventoryFold:
 
     def _add_classes(self, sizes: list[int], classes: list[str], page_bytes: int) -> None:
         first = classes[0]
-        if classes.count(first) == len(classes):
-            pairs: dict[str, tuple[int, int]] = {first: (len(classes), page_bytes)}
+        if classes.count(first) == len(classes):  # the usual page: one class
+            tallies = {first: [len(classes), page_bytes]}
         else:
-            sums: dict[str, list[int]] = {}
-            for size, cls in zip(sizes, classes, strict=True):
-                acc = sums.get(cls)
-                if acc is None:
-                    sums[cls] = [1, size]
-                else:
-                    acc[0] += 1
-                    acc[1] += size
-            pairs = {k: (v[0], v[1]) for k, v in sums.items()}
-        for cls, (count, total) in pairs.items():
+            tallies = _tally(classes, sizes)
+        for cls, (count, total) in tallies.items():
             counter = self.by_class.get(cls)
             if counter is None:
                 counter = self.by_class[cls] = _Counter()
@@ -161,21 +153,16 @@ class InventoryFold:
     def _add_extensions(self, keys: list[str], sizes: list[int]) -> None:
         # Page-local tallies in first-seen order, then merged in that order: the
         # same extensions are tracked as with one `add` per object.
-        tallies: dict[str, list[int]] = {}
         cache = self._suffix_ext
-        for key, size in zip(keys, sizes, strict=True):
+        exts = []
+        for key in keys:
             dot = key.rfind(".")
             if dot > 0 and key[dot - 1] != "/" and key.find("/", dot) < 0:
-                ext = cache.get(key[dot + 1:]) or self._extension(key, dot)
+                exts.append(cache.get(key[dot + 1:]) or self._extension(key, dot))
             else:
-                ext = FOLDER_MARKER if key.endswith("/") else NO_EXTENSION
-            acc = tallies.get(ext)
-            if acc is None:
-                tallies[ext] = [1, size]
-            else:
-                acc[0] += 1
-                acc[1] += size
-        self._merge_extensions((ext, count, total) for ext, (count, total) in tallies.items())
+                exts.append(FOLDER_MARKER if key.endswith("/") else NO_EXTENSION)
+        self._merge_extensions((ext, count, total)
+                               for ext, (count, total) in _tally(exts, sizes).items())
 
     def _extension(self, key: str, dot: int) -> str:
         """extension_of(key) for a name with a dot, remembered by what decides it: the
@@ -253,6 +240,19 @@ class InventoryFold:
             new_large_count=self.new_large_count, list_requests=list_requests,
             other_extensions=self.other_extensions or OTHER in by_extension,
         )
+
+
+def _tally(labels: list[str], sizes: list[int]) -> dict[str, list[int]]:
+    """[count, bytes] per label, in first-seen order."""
+    tallies: dict[str, list[int]] = {}
+    for label, size in zip(labels, sizes, strict=True):
+        acc = tallies.get(label)
+        if acc is None:
+            tallies[label] = [1, size]
+        else:
+            acc[0] += 1
+            acc[1] += size
+    return tallies
 
 
 def _push(heap: list, limit: int, item: tuple) -> None:

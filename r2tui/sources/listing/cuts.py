@@ -150,24 +150,3 @@ def _parting_depth(sample: Sample | None) -> int | None:
     shared = sample.first[:common_prefix(sample.first, sample.last)]
     depth = shared.count(DELIMITER)
     return depth if sample.last.count(DELIMITER) > depth else None
-
-
-def _cut_by_length(planner: Planner, rng: Range, keys: float) -> str | None:
-    """A cut `keys` keys ahead for an open-ended range (an overshoot costs one
-    empty page and shows where the bucket ends), halfway for the others; nearer
-    when that would pass the range's end."""
-    sample = rng.sample
-    ps = planner.page_size
-    if sample is None or not sample.usable() or keys < MIN_CUT_PAGES * ps:
-        return None
-    tries = [(sample, keys / 2)]
-    if _open_ended(planner, rng):  # far out at the range's overall density, or nearer
-        tries = [(Sample(rng.first, rng.cursor, rng.folded, planner.alphabet), keys),
-                 (sample, keys)]
-    for measure, wanted in tries:
-        while wanted >= 1.5 * ps:  # the page on its way covers the next page anyway
-            at = measure.cut_after(rng.cursor, wanted, rng.upto)
-            if at is not None:
-                return at
-            wanted /= 2
-    return None

@@ -28,7 +28,7 @@ from r2tui.sources.listing.page import Page
 from r2tui.sources.listing.ranges import Probe, Range
 
 EXTRA_REQUESTS = 0.1  # the most a listing may spend above a sequential one, as a share
-LEARN_EVERY = 25  # keys of a page the key-space alphabet learns from: every 25th
+LEARN_EVERY = 100  # keys of a page the key-space alphabet learns from: every 100th
 SLACK = 0.5  # requests kept back from the budget: the shares below are only expected
 # What an open range is expected to spend on its last page: a uniform share, 0.5 on
 # average, taken a little higher so that many ranges together rarely go over.
