@@ -83,13 +83,11 @@ class Planner:
         rng.advance()
         if len(keys) > 1 and end == len(page.keys):
             rng.sample = Sample(keys[0], keys[-1], len(keys), self.alphabet)
-        rng.token = page.token
+        rng.token = page.token  # None from a server without tokens: start() goes by key
         # Done when the page passed the range's end, or reached it exactly (its end
         # is a key the last listing gave: nothing can lie between), or the bucket's.
         rng.done = (end < len(page.keys) or not page.truncated or not page.keys
                     or keys[-1] == rng.upto)
-        if not rng.done and not page.token:  # a server without tokens: go on by key
-            rng.token = None
         self._good_pages += 1
         if self._good_pages % 8 == 0 and self.limit < self.max_concurrency:
             self.limit += 1  # additive increase after a throttle
@@ -106,9 +104,6 @@ class Planner:
         if rng.token:
             return "", rng.token
         return rng.cursor, None
-
-    def finished(self) -> bool:
-        return all(r.done for r in self.ranges)
 
     def result(self) -> InventoryFold:
         """Every range's fold, merged in key order."""
