@@ -211,3 +211,15 @@ def test_refused_and_unanswered_attempts_are_not_billed() -> None:
         s3.list_buckets(_client(f"http://127.0.0.1:{closed_port()}", tally))
     assert tally.by_operation == {"ListBuckets": 1}
     assert (tally.total, tally.unbilled) == (0, 1)
+
+
+def test_clients_share_one_model_loader_without_growing_it(moto_endpoint: str) -> None:
+    """make_client reuses botocore's model loader (the S3 model is parsed once);
+    making a client again and again must not lengthen the loader's search path."""
+    first = _client(moto_endpoint)
+    paths = list(s3._LOADER.search_paths)
+    for _ in range(5):
+        client = _client(moto_endpoint)
+    assert s3._LOADER.search_paths == paths
+    assert client._loader is first._loader is s3._LOADER
+    assert s3.list_buckets(client) == s3.list_buckets(first)

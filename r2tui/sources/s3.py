@@ -28,6 +28,7 @@ from r2tui.sources.listing.parallel import list_ranges
 
 PROBE_BODY = b"r2tui canary\n"
 _LOADER = botocore.loaders.create_loader()
+_LOADER_LOCK = threading.Lock()
 
 
 def make_client(account: AccountConfig, settings: S3Settings,
@@ -38,7 +39,11 @@ def make_client(account: AccountConfig, settings: S3Settings,
     # fresh session parses it again in one C call that holds the interpreter
     # lock for tens of milliseconds (a stall for the TUI on every job run).
     core.register_component("data_loader", _LOADER)
-    session = boto3.session.Session(botocore_session=core, profile_name=account.profile)
+    with _LOADER_LOCK:
+        session = boto3.session.Session(botocore_session=core, profile_name=account.profile)
+        # Each boto3 session appends its data folder to the loader's search path:
+        # keep one of each, or the shared loader's path grows with every job run.
+        _LOADER.search_paths[:] = list(dict.fromkeys(_LOADER.search_paths))
     kwargs: dict[str, Any] = {}
     if account.access_key_id and account.secret_access_key:
         kwargs["aws_access_key_id"] = account.access_key_id.reveal()
