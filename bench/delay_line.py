@@ -94,6 +94,8 @@ async def handle(creader: asyncio.StreamReader, cwriter: asyncio.StreamWriter,
     try:
         await asyncio.gather(pump(creader, swriter, delay, start_at, counts),
                              pump(sreader, cwriter, delay, start_at, None))
+    except asyncio.CancelledError:
+        pass  # shut down with the connection open: asyncio would log every such task
     finally:
         for w in (cwriter, swriter):
             with contextlib.suppress(OSError):

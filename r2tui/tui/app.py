@@ -156,6 +156,7 @@ class R2App(CollectorHost, KeyActions, App[int]):
     def _apply(self, event: msg.SnapshotReady) -> None:
         if event.seq < self._applied_read:
             return
+        first = self.dashboard is None
         self._applied_read = event.seq
         self.dashboard = event.dashboard
         self.store_failure = None
@@ -168,6 +169,8 @@ class R2App(CollectorHost, KeyActions, App[int]):
             if callable(follow):
                 follow()
         self._show_header()
+        if first:  # the panes' render caches, made by this first paint, live on
+            self.call_after_refresh(freeze_long_lived)
 
     @on(MetricsPane.BucketChosen)
     def _metrics_bucket(self, event: MetricsPane.BucketChosen) -> None:
