@@ -26,6 +26,7 @@ from r2tui.tui.format import duration, local_time, printable
 from r2tui.tui.panes.base import Note, Pane
 from r2tui.tui.screens.message import MessageScreen
 from r2tui.tui.widgets.table import Column, FilterTable, Row
+from r2tui.tui.widgets.text import set_text
 
 # The value before the name: in the pane's narrow third of the row, the mark,
 # the value and most of the rule's name are what shows; zoom (z) shows the rest.
@@ -67,11 +68,11 @@ class AlertsPane(Pane):
             rules, log = self._key("app.rules", "r"), self._key("app.alert_history", "A")
             text.append(f"\n\nNothing fired in the last 24 hours. {rules}: the rules · "
                         f"{log}: the alert history", "dim")
-        self.query_one("#alerts-summary", Note).update(text)
+        set_text(self.query_one("#alerts-summary", Note), text)
         outbox = self.query_one("#alerts-outbox", Static)
         trouble = outbox_trouble(view)
         outbox.display = trouble is not None
-        outbox.update(trouble or "")
+        set_text(outbox, trouble or "")
         self.rows = {_key(a): a for a in alerts}
         table = self.query_one(FilterTable)
         table.display = bool(alerts)

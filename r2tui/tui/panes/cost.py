@@ -22,6 +22,7 @@ from r2tui.tui.panes.base import Note, Pane
 from r2tui.tui.widgets.card import trend_text
 from r2tui.tui.widgets.cost_charts import DailyChart, Figure, Figures, FreeTierGauges
 from r2tui.tui.widgets.table import Column, FilterTable, Row
+from r2tui.tui.widgets.text import set_text
 
 # From this width the summary and the drawings sit side by side (zoomed, or a
 # very wide terminal); below it everything stacks and the pane scrolls.
@@ -101,8 +102,8 @@ class CostPane(Pane):
         has_data = view is not None and view.has_data and bool(view.daily)
         self._show_data(has_data)
         if view is None or not has_data:
-            self.query_one("#cost-note", Note).update(
-                self._no_data_text(dash, now) if view is not None else WAITING)
+            set_text(self.query_one("#cost-note", Note),
+                     self._no_data_text(dash, now) if view is not None else WAITING)
             return
         self.query_one("#cost-storage-only").display = not view.requests_known
         self.query_one(Figures).show(summary_rows(view))
@@ -110,9 +111,9 @@ class CostPane(Pane):
         self.query_one(FreeTierGauges).show(view.free_tier, now, view.requests_known)
         self.query_one(FilterTable).set_rows(
             [bucket_row(b, view.requests_known) for b in view.buckets])
-        self.query_one("#cost-advice", Static).update(advice_text(view))
-        self.query_one("#cost-footer", Static).update(
-            footer_text(view, dash.storage.spend, now))
+        set_text(self.query_one("#cost-advice", Static), advice_text(view))
+        set_text(self.query_one("#cost-footer", Static),
+                 footer_text(view, dash.storage.spend, now))
 
     def _show_data(self, shown: bool) -> None:
         self.query_one("#cost-note").display = not shown

@@ -17,6 +17,7 @@ from r2tui.tui.format import age
 from r2tui.tui.panes.base import Note, Pane
 from r2tui.tui.widgets.card import TITLES, Card
 from r2tui.tui.widgets.table import Column, FilterTable, Row
+from r2tui.tui.widgets.text import set_text
 
 # The brief's cards, in its order; the store's MetricsView.cards follow it too.
 CARDS = tuple(TITLES.items())
@@ -96,7 +97,7 @@ class MetricsPane(Pane):
             for card in view.cards:
                 for widget in self.query(f"#card-{card.metric}").results(Card):
                     widget.show(card, view.analytics)
-        self.query_one("#metrics-scope", Static).update(self._scope_text())
+        set_text(self.query_one("#metrics-scope", Static), self._scope_text())
         self._show_probes(dash, now)
 
     def _scope_text(self) -> Text:
@@ -146,7 +147,7 @@ class MetricsPane(Pane):
         if bucket == self.bucket:
             return
         self.bucket = bucket
-        self.query_one("#metrics-scope", Static).update(self._scope_text())
+        set_text(self.query_one("#metrics-scope", Static), self._scope_text())
         self.post_message(self.BucketChosen(bucket))
 
     def focused_metric(self) -> str | None:

@@ -20,6 +20,7 @@ from r2tui.store.views import (
 from r2tui.tui.format import age, count, human_bytes, local_time, pct, printable, usd
 from r2tui.tui.panes.base import Pane
 from r2tui.tui.widgets.table import Column, FilterTable, Row
+from r2tui.tui.widgets.text import set_text
 
 TABS = ("buckets", "types", "classes", "largest", "newest")
 
@@ -107,7 +108,7 @@ class StoragePane(Pane):
         quota = self.query_one("#storage-quota", ProgressBar)
         quota_row = self.query_one("#storage-quota-row")
         if not view.has_data:
-            summary.update(self._no_data_text(view))
+            set_text(summary, self._no_data_text(view))
         else:
             text = Text.assemble(
                 (count(view.total_objects), "bold"), " objects · ",
@@ -121,15 +122,15 @@ class StoragePane(Pane):
                 text.append(scoped.name, "bold cyan")
                 text.append(f": {count(scoped.objects)} objects, {human_bytes(scoped.bytes)}"
                             " (backspace: all buckets)", "dim")
-            summary.update(text)
+            set_text(summary, text)
         quota_row.display = view.quota_bytes is not None and view.has_data
         if view.usage_pct is not None:
             quota.update(progress=min(100.0, view.usage_pct))
-            self.query_one("#storage-quota-label", Static).update(
-                f"{human_bytes(view.total_bytes)} of {human_bytes(view.quota_bytes)} quota ")
+            set_text(self.query_one("#storage-quota-label", Static),
+                     f"{human_bytes(view.total_bytes)} of {human_bytes(view.quota_bytes)} quota ")
             quota_row.set_class(view.usage_pct >= 80, "-warning")
         s = view.spend
-        self.query_one("#storage-spend", Static).update(Text.assemble(
+        set_text(self.query_one("#storage-spend", Static), Text.assemble(
             ("r2tui's own requests this month: ", "dim"),
             f"{count(s.class_a)} Class A, {count(s.class_b)} Class B",
             (f" ≈ {usd(s.usd)}", "dim"),

@@ -13,6 +13,7 @@ from textual.widgets import Sparkline, Static
 
 from r2tui.store.views import MetricCard
 from r2tui.tui.format import human_bytes, usd
+from r2tui.tui.widgets.text import set_text
 
 NEEDS_TOKEN = "needs API token"
 NO_DATA = "no data yet"
@@ -89,28 +90,31 @@ class Card(Vertical, can_focus=True):
     def show(self, card: MetricCard, analytics: bool) -> None:
         self.card = card
         self.card_title = card.title
-        self.query_one(".card-title", Static).update(card.title)
+        set_text(self.query_one(".card-title", Static), card.title)
         value = self.query_one(".card-value", Static)
         spark = self.query_one(Sparkline)
         locked = card.needs_token and not analytics
         self.set_class(locked, "-locked")
         self.set_class(card.warning and not locked, "-warning")
         if locked:
-            value.update(Text(NEEDS_TOKEN, "italic"))
+            set_text(value, Text(NEEDS_TOKEN, "italic"))
             spark.data = []
             spark.display = False
             self.tooltip = f"{card.title}: {NEEDS_TOKEN} (see the note below the cards)"
             return
         reading = card.reading
         if reading.value is None:
-            value.update(Text(NO_DATA, "dim italic"))
+            set_text(value, Text(NO_DATA, "dim italic"))
         else:
             text = Text(metric_value(reading.value, card.unit), "bold")
             text.append("  ")
             text.append_text(trend_text(reading.trend_pct, card.warn_above is not None))
-            value.update(text)
-        # A new list each time: Sparkline redraws on assignment, not on mutation.
-        spark.data = spark_data(card.spark)
+            set_text(value, text)
+        # A new list each time: Sparkline redraws on assignment, not on mutation;
+        # and only a changed one, as each assignment repaints it.
+        data = spark_data(card.spark)
+        if data != spark.data:
+            spark.data = data
         # One hour alone would fill the line as a solid bar: a trend needs two.
         spark.display = len(spark.data) >= 2
         limit = (f"; warns above {metric_value(card.warn_above, card.unit)}"

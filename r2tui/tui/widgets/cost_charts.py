@@ -18,6 +18,7 @@ from textual.widgets import Sparkline, Static
 from r2tui.store.views import FreeTierGauge
 from r2tui.tui.format import usd
 from r2tui.tui.widgets.card import spark_data
+from r2tui.tui.widgets.text import set_text
 
 
 def day_label(ts: float) -> str:
@@ -117,7 +118,7 @@ class DailyChart(Vertical):
         enough = len(daily) >= 2
         bars.display = axis.display = enough
         if not daily:
-            caption.update(Text("Each day's cost: no day yet this month", "dim"))
+            set_text(caption, Text("Each day's cost: no day yet this month", "dim"))
             return
         values = [v for _, v in daily]
         top = max(range(len(values)), key=values.__getitem__)
@@ -128,7 +129,7 @@ class DailyChart(Vertical):
                         f"low {usd(min(values))}", "dim")
         else:
             text.append(f"  {day_label(daily[0][0])} (UTC): {usd(values[0])}", "dim")
-        caption.update(text)
+        set_text(caption, text)
         # A new list each time: Sparkline redraws on assignment, not on mutation.
         bars.data = spark_data(values)
         axis.show(day_label(daily[0][0]), "UTC days", day_label(daily[-1][0]))

@@ -8,6 +8,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from r2tui.tui.format import duration
+from r2tui.tui.widgets.text import set_text
 
 STATE_STYLE = {
     "starting": "yellow", "idle": "green", "running": "bold cyan", "paused": "bold yellow",
@@ -54,4 +55,4 @@ def render_header(h: HeaderState) -> Text:
 
 class StatusHeader(Static):
     def show(self, state: HeaderState) -> None:
-        self.update(render_header(state))
+        set_text(self, render_header(state))

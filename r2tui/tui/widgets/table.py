@@ -15,6 +15,8 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, Input, Static
 
+from r2tui.tui.widgets.text import set_text
+
 
 @dataclass(frozen=True)
 class Column:
@@ -100,8 +102,8 @@ class FilterTable(Vertical):
         empty.display = not rows
         if not rows:
             # Text, not markup: what was typed ("[/]") must show, never be parsed.
-            empty.update(Text(f"no row matches “{self.filter_text}”" if self._rows
-                              else str(self.empty)))
+            set_text(empty, Text(f"no row matches “{self.filter_text}”" if self._rows
+                                 else str(self.empty)))
         self._label_sorted_column()
 
     def _label_sorted_column(self) -> None:

@@ -1,0 +1,49 @@
+"""Putting new text in a Static without laying the whole screen out again.
+
+Static.update asks for a layout of the screen by default, as a new text may
+change the widget's size: every widget of the main screen is arranged again,
+10 to 30 ms on the UI thread, and the header alone changes once a second.
+While an inventory competes for the interpreter, those layouts were where the
+longest gaps between frames fell.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+
+def set_text(widget: Static, content: str | Text) -> None:
+    """Show `content` in `widget`: nothing at all when it shows that already, a
+    repaint without a layout when its styles fix its size."""
+    if _same(widget.content, content):
+        return
+    widget.update(content, layout=not fixed_size(widget))
+
+
+def _same(shown: object, new: str | Text) -> bool:
+    if isinstance(new, str):
+        return type(shown) is str and shown == new
+    # Text's == compares the characters and spans only, not the base style.
+    return (isinstance(shown, Text) and shown.plain == new.plain and shown.spans == new.spans
+            and (shown.style, shown.justify, shown.overflow, shown.no_wrap, shown.end)
+            == (new.style, new.justify, new.overflow, new.no_wrap, new.end))
+
+
+def fixed_size(widget: Static) -> bool:
+    """Whether no text can change the widget's size: a set height that is not
+    `auto`, and a set width that is not either, or none in a vertical container
+    whose own width does not follow its content (it gives the widget its
+    width)."""
+    styles = widget.styles
+    height, width = styles.height, styles.width
+    if height is None or height.is_auto:
+        return False
+    if width is not None:
+        return not width.is_auto
+    parent_styles = getattr(widget.parent, "styles", None)
+    if parent_styles is None or parent_styles.layout is None:
+        return False
+    # A container as wide as its widest line would widen with the text.
+    parent_width = parent_styles.width
+    return parent_styles.layout.name == "vertical" and not (parent_width and parent_width.is_auto)

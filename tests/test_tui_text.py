@@ -1,0 +1,82 @@
+"""New text in the main screen's widgets: a layout of the whole screen only where
+the text can change a widget's size, and nothing at all for the same text."""
+
+from __future__ import annotations
+
+from conftest import account_for, make_config
+from rich.text import Text
+from test_tui import SIZE, wait_for
+from textual.app import App, ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import Static
+from tui_data import NOW
+
+from r2tui.store import Store
+from r2tui.tui.app import build_app
+from r2tui.tui.widgets.header import StatusHeader
+from r2tui.tui.widgets.text import fixed_size, set_text
+
+
+class Sizes(App[None]):
+    CSS = """
+    #one-line { height: 1; }
+    #auto { height: auto; }
+    #row { height: 3; }
+    #in-row { height: 1; }
+    #in-row-wide { height: 1; width: 20; }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield Static("a", id="one-line")
+        yield Static("a", id="auto")
+        with Horizontal(id="row"):
+            yield Static("a", id="in-row")
+            yield Static("a", id="in-row-wide")
+
+
+async def test_only_a_widget_whose_size_text_can_change_is_laid_out() -> None:
+    app = Sizes()
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        fixed = {w.id: fixed_size(w) for w in app.query(Static)}
+        # A set height in a vertical container (its width is the container's), or
+        # a set height and width anywhere; not an auto height, nor a width a
+        # horizontal row would size from the text.
+        assert fixed == {"one-line": True, "auto": False, "in-row": False,
+                         "in-row-wide": True}
+        for widget in app.query(Static):
+            set_text(widget, Text("a longer text", "bold"))
+            assert widget._layout_required is not fixed[widget.id], widget.id
+            assert str(widget.content) == "a longer text"
+
+
+async def test_the_same_text_is_not_shown_again() -> None:
+    app = Sizes()
+    async with app.run_test() as pilot:
+        widget = app.query_one("#one-line", Static)
+        set_text(widget, Text("42 objects", "bold"))
+        await pilot.pause()
+        refreshes = widget._repaint_required, widget._layout_updates
+        set_text(widget, Text("42 objects", "bold"))
+        assert (widget._repaint_required, widget._layout_updates) == (False, refreshes[1])
+        # Same characters, another style: shown.
+        set_text(widget, Text("42 objects", "red"))
+        assert widget._repaint_required
+        assert widget.content.style == "red"  # type: ignore[union-attr]
+
+
+async def test_the_header_ticking_each_second_lays_nothing_out(filled: Store) -> None:
+    """The header changes every second (the data's age); it is one line high and
+    as wide as the screen, so it never needs the screen laid out again."""
+    config = make_config((account_for("http://127.0.0.1:9"),))
+    ticks = iter(range(0, 10**9, 100))  # each look at the clock: 100 s later
+    app = build_app(config, filled, clock=lambda: NOW + next(ticks), collect=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.dashboard is not None)
+        header = app.query_one(StatusHeader)
+        await pilot.pause()
+        before, layouts = str(header.content), header._layout_updates
+        app._show_header()
+        assert str(header.content) != before  # the data's age moved on
+        assert header._repaint_required
+        assert header._layout_updates == layouts
