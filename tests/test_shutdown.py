@@ -3,6 +3,7 @@ never answers is left behind on its daemon thread, and its run is closed."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sqlite3
@@ -10,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -38,9 +40,27 @@ def _rows(db: Path, sql: str) -> list[tuple]:
             return []  # not migrated yet
 
 
+@contextlib.contextmanager
+def _ctrl_c_reaches_children() -> Iterator[None]:
+    """A shell that starts the suite in the background (`cmd &`) makes it ignore
+    SIGINT, and a child inherits an ignored signal: Python then never installs
+    its KeyboardInterrupt handler, and `collect --once` sits out Ctrl-C. Here
+    the child starts as from a terminal, Ctrl-C at its default."""
+    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
+        yield
+        return
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _start(args: list[str], db: Path) -> subprocess.Popen[str]:
-    proc = subprocess.Popen([sys.executable, "-m", "r2tui", *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=os.environ.copy())
+    with _ctrl_c_reaches_children():
+        proc = subprocess.Popen([sys.executable, "-m", "r2tui", *args],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env=os.environ.copy())
     deadline = time.monotonic() + 30
     while not _rows(db, "SELECT id FROM job_run"):
         assert proc.poll() is None, proc.communicate()
