@@ -231,7 +231,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     ap.add_argument("--slow-peer-max", type=int, default=100_000,
                     help="run floor and rclone behind the delay line only up to this many "
                          "objects (at 1,000,000 they take many minutes a run)")
-    ap.add_argument("--frame-runs", type=int, default=2,
+    ap.add_argument("--frame-runs", type=int, default=5,
                     help="TUI frame-gap runs at the largest size (0: none)")
     ap.add_argument("--data", type=Path, default=Path(tempfile.gettempdir()) / "r2tui-bench",
                     help="where the buckets' sparse files are kept between runs")
