@@ -43,9 +43,10 @@ class MeasuredTable(DataTable[str | Text]):
     Textual's DataTable sizes its columns for new rows when idle. On a busy
     machine a table was seen drawn at its header's widths after that measure
     (the main-screen snapshot with costs, under load on the other core: 2
-    failures in 10 runs before this, none in 18 after); its line caches are
-    keyed by a count of data changes, not by column widths. Clearing them and
-    repainting once the columns are measured ends it."""
+    failures in 10 runs before this, none in 18 after). Its line caches are
+    keyed by a count of data changes, not by column widths, which is the likely
+    cause (a direct test of it did not reproduce the stale paint). Clearing
+    them and repainting once the columns are measured ended it."""
 
     def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
         super()._update_dimensions(new_rows)
