@@ -8,7 +8,8 @@ rendered and when each of its timer ticks runs. It measures 2 s idle, then
 runs the real inventory job in a thread (as the app's scheduler does) on the
 ENDPOINT's bucket and measures until the job ends. Prints one JSON line: the
 largest gap between rendered frames and between ticks, idle and during the
-inventory, with the 99th percentile and the job's result.
+inventory, with the 99th percentile, how much of the largest gap the UI thread
+spent waiting for a core, and the job's result.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class Ticker(Static):
     def __init__(self) -> None:
         super().__init__("")
         self.frames: list[float] = []
+        self.waits: list[float] = []  # runqueue_wait() at each frame
         self.ticks: list[float] = []
         self.count = 0
 
@@ -47,7 +49,29 @@ class Ticker(Static):
 
     def render(self) -> str:
         self.frames.append(time.perf_counter())
+        self.waits.append(runqueue_wait())
         return f"frame {self.count}"
+
+
+def runqueue_wait() -> float:
+    """Seconds this thread has spent ready to run but waiting for a core (Linux
+    schedstat; 0 elsewhere): what part of a gap the machine, not the app, caused."""
+    try:
+        with open(f"/proc/self/task/{threading.get_native_id()}/schedstat") as f:
+            return int(f.read().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def largest_gap_wait(ticker: Ticker, start: float, end: float) -> float:
+    """Milliseconds of the largest frame gap in [start, end] the UI thread spent
+    waiting for a core."""
+    pairs = [(t, w) for t, w in zip(ticker.frames, ticker.waits, strict=True)
+             if start <= t <= end]
+    if len(pairs) < 2:
+        return float("nan")
+    (_, w0), (_, w1) = max(itertools.pairwise(pairs), key=lambda p: p[1][0] - p[0][0])
+    return (w1 - w0) * 1000
 
 
 def gaps(times: list[float], start: float, end: float) -> dict[str, float]:
@@ -95,6 +119,7 @@ def main() -> int:
             out["job_frames"] = gaps(ticker.frames, idle_end, done)
             out["job_ticks"] = gaps(ticker.ticks, idle_end, done)
             out["job_s"] = done - idle_end
+            out["job_frames"]["max_gap_cpu_wait_ms"] = largest_gap_wait(ticker, idle_end, done)
             out["job"] = {"ok": result[0].ok, "items": result[0].items,
                           "summary": result[0].summary, "error": result[0].error}
 

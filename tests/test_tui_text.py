@@ -45,9 +45,35 @@ async def test_only_a_widget_whose_size_text_can_change_is_laid_out() -> None:
         assert fixed == {"one-line": True, "auto": False, "in-row": False,
                          "in-row-wide": True}
         for widget in app.query(Static):
-            set_text(widget, Text("a longer text", "bold"))
+            set_text(widget, Text("a longer text\non two lines", "bold"))
             assert widget._layout_required is not fixed[widget.id], widget.id
-            assert str(widget.content) == "a longer text"
+            assert str(widget.content) == "a longer text\non two lines"
+
+
+async def test_a_text_as_tall_as_the_last_needs_no_layout() -> None:
+    """An auto-height line given as wide as its container: a new text that takes
+    as many lines at that width keeps its size; one that wraps does not."""
+    app = Sizes()
+    async with app.run_test(size=(40, 12)) as pilot:
+        widget = app.query_one("#auto", Static)
+        await pilot.pause()
+        assert widget.size == (40, 1)
+        set_text(widget, Text("12,345 objects · 1.2 TB", "bold"))
+        assert not widget._layout_required and widget._repaint_required
+        await pilot.pause()
+        set_text(widget, "x" * 41)  # wraps onto a second line at 40 columns
+        assert widget._layout_required
+        await pilot.pause()
+        assert widget.size == (40, 2)
+        set_text(widget, "two\nlines")  # as tall as it is now
+        assert not widget._layout_required
+        set_text(widget, "one")  # shorter: the rows below move up
+        assert widget._layout_required
+        await pilot.pause()
+        assert widget.size.height == 1
+        row = app.query_one("#in-row", Static)  # its width follows the text
+        set_text(row, "b")
+        assert row._layout_required
 
 
 async def test_the_same_text_is_not_shown_again() -> None:

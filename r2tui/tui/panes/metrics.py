@@ -62,13 +62,15 @@ class MetricsPane(Pane):
         self.bucket = ACCOUNT  # what the user chose; the view may still be for another
         self.buckets: list[str] = []
         self.view: MetricsView | None = None
+        self.cards: dict[str, Card] = {}  # by metric: found once, not by a query per refresh
 
     def compose(self) -> ComposeResult:
         yield Static(self._scope_text(), id="metrics-scope")
         yield Static(WAITING, id="metrics-waiting")
         with Grid(id="metrics-cards"):
             for metric, title in CARDS:
-                yield Card(metric, title, id=f"card-{metric}")
+                self.cards[metric] = Card(metric, title, id=f"card-{metric}")
+                yield self.cards[metric]
         yield Static(Text("Canary probes (PUT/GET/HEAD/DELETE, ms):", "dim"),
                      id="probes-label")
         yield FilterTable([
@@ -95,7 +97,8 @@ class MetricsPane(Pane):
         self.query_one("#metrics-token").display = view is not None and not view.analytics
         if view is not None:
             for card in view.cards:
-                for widget in self.query(f"#card-{card.metric}").results(Card):
+                widget = self.cards.get(card.metric)
+                if widget is not None:
                     widget.show(card, view.analytics)
         set_text(self.query_one("#metrics-scope", Static), self._scope_text())
         self._show_probes(dash, now)

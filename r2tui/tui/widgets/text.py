@@ -15,10 +15,20 @@ from textual.widgets import Static
 
 def set_text(widget: Static, content: str | Text) -> None:
     """Show `content` in `widget`: nothing at all when it shows that already, a
-    repaint without a layout when its styles fix its size."""
+    repaint without a layout when its size stays: its styles fix it, or its
+    height follows the text, its width does not, and the new text takes as many
+    lines at that width as the widget has now (a summary line whose numbers
+    change)."""
     if _same(widget.content, content):
         return
-    widget.update(content, layout=not fixed_size(widget))
+    if fixed_size(widget):
+        widget.update(content, layout=False)
+        return
+    height = widget.size.height
+    widget.update(content, layout=False)
+    if not (_auto_height(widget) and fixed_width(widget) and height
+            and _lines_at_width(widget) == height):
+        widget.refresh(layout=True)
 
 
 def _same(shown: object, new: str | Text) -> bool:
@@ -32,13 +42,15 @@ def _same(shown: object, new: str | Text) -> bool:
 
 def fixed_size(widget: Static) -> bool:
     """Whether no text can change the widget's size: a set height that is not
-    `auto`, and a set width that is not either, or none in a vertical container
-    whose own width does not follow its content (it gives the widget its
-    width)."""
-    styles = widget.styles
-    height, width = styles.height, styles.width
-    if height is None or height.is_auto:
-        return False
+    `auto`, and a width no text changes (fixed_width)."""
+    height = widget.styles.height
+    return height is not None and not height.is_auto and fixed_width(widget)
+
+
+def fixed_width(widget: Static) -> bool:
+    """A set width that is not `auto`, or none in a vertical container whose own
+    width does not follow its content (it gives the widget its width)."""
+    width = widget.styles.width
     if width is not None:
         return not width.is_auto
     parent_styles = getattr(widget.parent, "styles", None)
@@ -47,3 +59,16 @@ def fixed_size(widget: Static) -> bool:
     # A container as wide as its widest line would widen with the text.
     parent_width = parent_styles.width
     return parent_styles.layout.name == "vertical" and not (parent_width and parent_width.is_auto)
+
+
+def _auto_height(widget: Static) -> bool:
+    height = widget.styles.height
+    return height is None or height.is_auto
+
+
+def _lines_at_width(widget: Static) -> int:
+    """The content's height at the widget's present width, as Textual's layout
+    measures it (the content was just replaced, so nothing cached is reused)."""
+    parent = widget.parent
+    container = getattr(parent, "size", widget.size)
+    return widget.get_content_height(container, widget.app.size, widget.size.width)
