@@ -4,10 +4,13 @@ listing by boto3's own paginator, within 1.1x its requests."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import math
 import random
 import threading
+import time
+import types
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,6 +20,7 @@ from conftest import account_for
 from listing_peers import LAYOUTS, CountingProxy
 from peers import Obj, seed_bucket
 
+from r2tui import pace
 from r2tui.config import InventorySettings, S3Settings
 from r2tui.observations import BucketInventory, RequestTally
 from r2tui.sources import s3
@@ -199,3 +203,27 @@ def test_sequential_when_concurrency_is_one(s3_backend: Any, proxy: CountingProx
     inv = s3.inventory_bucket(client, "bkt", one)
     assert inv.list_requests == proxy.counts.pages == math.ceil(N / PAGE)
     assert proxy.most_in_flight == 1 and proxy.counts.probes == 0
+
+
+def test_the_listing_gives_way_while_the_ui_runs_late(s3_backend: Any, proxy: CountingProxy,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """With a UI loop that never answers (a layout that never ends, say) every
+    step between pages sleeps pace.PAUSE_S, and the listing is still exact."""
+    objects = seed_bucket(s3_backend, "bkt", _objects(LAYOUTS["flat"](N)))
+    stuck = asyncio.new_event_loop()  # never run: a question to it is never answered
+    pulse = pace.Pulse()
+    pulse.attach(stuck)
+    monkeypatch.setattr(pace, "UI", pulse)
+    pauses: list[float] = []
+    monkeypatch.setattr(pace, "time", types.SimpleNamespace(
+        monotonic=time.monotonic, sleep=lambda s: (pauses.append(s), time.sleep(s))))
+    try:
+        client = s3.make_client(account_for(proxy.endpoint), FAST)
+        inv = s3.inventory_bucket(client, "bkt", SETTINGS)
+    finally:
+        stuck.close()
+    _same(inv, _in_key_order(objects))
+    pages = proxy.counts.pages
+    assert len(pauses) == 2 * pages  # two steps between pages, each gives way
+    late = [s for s in pauses if s == pace.PAUSE_S]
+    assert len(late) >= len(pauses) - 3, pauses  # once the question is overdue, every step

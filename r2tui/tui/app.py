@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import logging
 import time
@@ -17,6 +18,7 @@ from textual.timer import Timer
 from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
+from r2tui import pace
 from r2tui.config import AccountConfig, Config
 from r2tui.metrics import ACCOUNT
 from r2tui.store import Store, queries
@@ -109,6 +111,7 @@ class R2App(CollectorHost, KeyActions, App[int]):
         yield Footer(compact=True)  # every key of the main screen fits in 120 columns
 
     def on_mount(self) -> None:
+        pace.UI.attach(asyncio.get_running_loop())  # jobs here give way when it runs late
         if self.config.keymap:
             self.set_keymap(self.config.keymap)
         self._show_header()

@@ -3,12 +3,14 @@ job results, and a quit that never waits on a dead network."""
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import threading
 from typing import TYPE_CHECKING, Any
 
 from textual import work
 
+from r2tui import pace
 from r2tui.config import Config
 from r2tui.tui import messages as msg
 
@@ -146,6 +148,7 @@ class CollectorHost:
         self.exit(0)
 
     def on_unmount(self) -> None:
+        pace.UI.detach(asyncio.get_running_loop())
         # Reached without `q` too (ctrl+c, a crash): stop everything, wait for nothing.
         if self.collector is not None and not self.collector.ctx.stop.is_set():
             self.collector.stop(timeout=0)

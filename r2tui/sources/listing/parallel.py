@@ -2,20 +2,20 @@
 
 Threads only wait on the network: they sign, send and read. Every page is
 parsed and folded here, in the calling thread, one at a time; so one thread
-at most is busy in Python, the TUI's event loop keeps the interpreter lock
-between pages, and memory holds at most one page per request slot. When pages
-queue up faster than they are folded, no range is cut: more requests would
-only wait longer.
+at most is busy in Python, the TUI's event loop gets the interpreter lock
+between pages (and waits less for it when it runs late: pace.py), and memory
+holds at most one page per request slot. When pages queue up faster than they
+are folded, no range is cut: more requests would only wait longer.
 """
 
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from typing import Any
 
+from r2tui import pace
 from r2tui.sources.errors import Cancelled
 from r2tui.sources.fold import InventoryFold
 from r2tui.sources.listing.fetch import Answer, Fetcher
@@ -64,11 +64,11 @@ def list_ranges(client: Any, bucket: str, make_fold: Callable[[], InventoryFold]
                     planner.take_probe(step, parse_prefixes(answer.body))
                     continue
                 page = parse_page(answer.body)
-                time.sleep(0)  # let a waiting thread (the TUI's) in between the steps
+                pace.UI.give_way()  # let a waiting thread (the TUI's) in between the steps
                 planner.take(step, page)
                 if not step.done:
                     ask(step)
-                time.sleep(0)
+                pace.UI.give_way()
             if len(done) == 1:  # pages are not queuing: the fold keeps up, add ranges
                 for new in planner.plan(in_flight=len(pending)):
                     ask(new)
