@@ -19,7 +19,9 @@ from tui_data import BUCKETS, NOW, TOTAL_OBJECTS
 import r2tui.tui.app as tui_app
 from r2tui.config import ConfigError
 from r2tui.store import Store, queries
+from r2tui.tui import messages as msg
 from r2tui.tui.app import R2App, build_app
+from r2tui.tui.panes.metrics import MetricsPane
 from r2tui.tui.screens.help import HelpScreen
 from r2tui.tui.screens.message import MessageScreen
 from r2tui.tui.widgets.table import FilterTable
@@ -381,3 +383,16 @@ def test_tui_never_imports_a_source_client() -> None:
         bad |= {m for m in imported if m and m.startswith("r2tui.sources.s3")}
         assert not bad, f"{name} imports {bad}"
 
+
+
+async def test_a_snapshot_that_arrives_while_the_app_closes_is_dropped(filled: Store) -> None:
+    """A store read still running when the user quits ends during the shutdown,
+    when the panes' widgets may be gone: showing it then failed the whole app."""
+    app = quiet_app(filled)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.dashboard is not None)
+        dash = app.dashboard
+        app.query_one(MetricsPane).query_one("#metrics-waiting").remove()
+        app.exit()
+        app.post_message(msg.SnapshotReady(dash, 1.0, 10**6))
+    assert app.return_code == 0 and app._applied_read < 10**6

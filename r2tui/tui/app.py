@@ -157,7 +157,8 @@ class R2App(CollectorHost, KeyActions, App[int]):
 
     @on(msg.SnapshotReady)
     def _apply(self, event: msg.SnapshotReady) -> None:
-        if event.seq < self._applied_read:
+        # A read that ends while the app closes: its panes' widgets may be gone already.
+        if event.seq < self._applied_read or not self.is_running:
             return
         first = self.dashboard is None
         self._applied_read = event.seq
