@@ -9,7 +9,8 @@ runs the real inventory job in a thread (as the app's scheduler does) on the
 ENDPOINT's bucket and measures until the job ends. Prints one JSON line: the
 largest gap between rendered frames and between ticks, idle and during the
 inventory, with the 99th percentile, how much of the largest gap the UI thread
-spent waiting for a core, and the job's result.
+spent waiting for a core (one small read of /proc in each frame, on the UI
+thread being measured), and the job's result.
 """
 
 from __future__ import annotations

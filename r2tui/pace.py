@@ -49,6 +49,9 @@ class Pulse:
         asked = self._asked
         now = time.monotonic()
         if asked:
+            if loop.is_closed():  # closed without detaching (the app crashed)
+                self.detach(loop)
+                return False
             return now - asked > LATE_S
         self._asked = now
         try:

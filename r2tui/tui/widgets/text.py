@@ -68,7 +68,7 @@ def _auto_height(widget: Static) -> bool:
 
 def _lines_at_width(widget: Static) -> int:
     """The content's height at the widget's present width, as Textual's layout
-    measures it (the content was just replaced, so nothing cached is reused)."""
-    parent = widget.parent
-    container = getattr(parent, "size", widget.size)
-    return widget.get_content_height(container, widget.app.size, widget.size.width)
+    measures it (the content was just replaced, so nothing cached is reused;
+    a Static's height depends on its width only)."""
+    size = widget.size
+    return widget.get_content_height(size, size, size.width)
