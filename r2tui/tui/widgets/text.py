@@ -24,6 +24,8 @@ def set_text(widget: Static, content: str | Text) -> None:
     if fixed_size(widget):
         widget.update(content, layout=False)
         return
+    # (For a widget scrolled out of view, reading its size makes Textual map the
+    # whole screen: no dearer than the layout this may save.)
     height = widget.size.height
     widget.update(content, layout=False)
     if not (_auto_height(widget) and fixed_width(widget) and height
