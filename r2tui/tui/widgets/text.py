@@ -15,21 +15,23 @@ from textual.widgets import Static
 
 def set_text(widget: Static, content: str | Text) -> None:
     """Show `content` in `widget`: nothing at all when it shows that already, a
-    repaint without a layout when its size stays: its styles fix it, or its
-    height follows the text, its width does not, and the new text takes as many
-    lines at that width as the widget has now (a summary line whose numbers
+    repaint without a layout when its size stays: a width no text changes, and
+    a set height, or one that follows the text and comes out the same (the new
+    text takes as many lines at that width: a summary line whose numbers
     change)."""
     if _same(widget.content, content):
         return
-    if fixed_size(widget):
+    if not fixed_width(widget):
+        widget.update(content)
+        return
+    if not _auto_height(widget):
         widget.update(content, layout=False)
         return
     # (For a widget scrolled out of view, reading its size makes Textual map the
     # whole screen: no dearer than the layout this may save.)
     height = widget.size.height
     widget.update(content, layout=False)
-    if not (_auto_height(widget) and fixed_width(widget) and height
-            and _lines_at_width(widget) == height):
+    if not height or _lines_at_width(widget) != height:
         widget.refresh(layout=True)
 
 
@@ -45,8 +47,7 @@ def _same(shown: object, new: str | Text) -> bool:
 def fixed_size(widget: Static) -> bool:
     """Whether no text can change the widget's size: a set height that is not
     `auto`, and a width no text changes (fixed_width)."""
-    height = widget.styles.height
-    return height is not None and not height.is_auto and fixed_width(widget)
+    return not _auto_height(widget) and fixed_width(widget)
 
 
 def fixed_width(widget: Static) -> bool:
