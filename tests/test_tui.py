@@ -208,6 +208,10 @@ async def test_space_runs_collection_against_moto(store: Store, s3_backend,  # t
         # Both jobs are due on a new store; wait for the scheduler's first round.
         await wait_for(pilot, lambda: app.dashboard is not None
                        and app.dashboard.storage.total_objects == 25, timeout=30)
+        # The pane shows the listing's counts as soon as they are stored, while the
+        # job still writes its totals; space then (rightly) finds it running.
+        await wait_for(pilot, lambda: app.collector is not None
+                       and "inventory" not in app.collector.running_jobs, timeout=30)
         before = len(queries.collector("test").jobs)
         s3_backend.put_object("alpha", "k/new.txt", b"fresh")
         await pilot.press("space")
