@@ -3,11 +3,15 @@ the text can change a widget's size, and nothing at all for the same text."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from conftest import account_for, make_config
 from rich.text import Text
 from test_tui import SIZE, wait_for
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal
+from textual.geometry import Region
+from textual.widget import Widget
 from textual.widgets import Static
 from tui_data import NOW
 
@@ -15,6 +19,24 @@ from r2tui.store import Store
 from r2tui.tui.app import build_app
 from r2tui.tui.widgets.header import StatusHeader
 from r2tui.tui.widgets.text import fixed_size, set_text
+
+
+def asked(widget: Static, action: Callable[[], object]) -> str:
+    """What `action` asked of `widget` through Widget.refresh, Textual's public way
+    to ask for a repaint or a layout: "layout", "repaint" or "nothing"."""
+    calls: list[bool] = []
+    original = widget.refresh
+
+    def spy(*regions: Region, **kwargs: bool) -> Widget:
+        calls.append(bool(kwargs.get("layout", False)))
+        return original(*regions, **kwargs)
+
+    widget.refresh = spy  # type: ignore[method-assign]
+    try:
+        action()
+    finally:
+        del widget.refresh
+    return "layout" if any(calls) else "repaint" if calls else "nothing"
 
 
 class Sizes(App[None]):
@@ -45,8 +67,9 @@ async def test_only_a_widget_whose_size_text_can_change_is_laid_out() -> None:
         assert fixed == {"one-line": True, "auto": False, "in-row": False,
                          "in-row-wide": True}
         for widget in app.query(Static):
-            set_text(widget, Text("a longer text\non two lines", "bold"))
-            assert widget._layout_required is not fixed[widget.id], widget.id
+            what = asked(widget, lambda w=widget: set_text(w, Text("a longer text\non two lines",
+                                                                    "bold")))
+            assert what == ("repaint" if fixed[widget.id] else "layout"), widget.id
             assert str(widget.content) == "a longer text\non two lines"
 
 
@@ -58,22 +81,21 @@ async def test_a_text_as_tall_as_the_last_needs_no_layout() -> None:
         widget = app.query_one("#auto", Static)
         await pilot.pause()
         assert widget.size == (40, 1)
-        set_text(widget, Text("12,345 objects · 1.2 TB", "bold"))
-        assert not widget._layout_required and widget._repaint_required
+        assert asked(widget, lambda: set_text(widget, Text("12,345 objects · 1.2 TB", "bold"))
+                     ) == "repaint"
         await pilot.pause()
-        set_text(widget, "x" * 41)  # wraps onto a second line at 40 columns
-        assert widget._layout_required
+        # Wraps onto a second line at 40 columns.
+        assert asked(widget, lambda: set_text(widget, "x" * 41)) == "layout"
         await pilot.pause()
         assert widget.size == (40, 2)
-        set_text(widget, "two\nlines")  # as tall as it is now
-        assert not widget._layout_required
-        set_text(widget, "one")  # shorter: the rows below move up
-        assert widget._layout_required
+        # As tall as it is now.
+        assert asked(widget, lambda: set_text(widget, "two\nlines")) == "repaint"
+        # Shorter: the rows below move up.
+        assert asked(widget, lambda: set_text(widget, "one")) == "layout"
         await pilot.pause()
         assert widget.size.height == 1
         row = app.query_one("#in-row", Static)  # its width follows the text
-        set_text(row, "b")
-        assert row._layout_required
+        assert asked(row, lambda: set_text(row, "b")) == "layout"
 
 
 async def test_the_same_text_is_not_shown_again() -> None:
@@ -82,12 +104,9 @@ async def test_the_same_text_is_not_shown_again() -> None:
         widget = app.query_one("#one-line", Static)
         set_text(widget, Text("42 objects", "bold"))
         await pilot.pause()
-        refreshes = widget._repaint_required, widget._layout_updates
-        set_text(widget, Text("42 objects", "bold"))
-        assert (widget._repaint_required, widget._layout_updates) == (False, refreshes[1])
+        assert asked(widget, lambda: set_text(widget, Text("42 objects", "bold"))) == "nothing"
         # Same characters, another style: shown.
-        set_text(widget, Text("42 objects", "red"))
-        assert widget._repaint_required
+        assert asked(widget, lambda: set_text(widget, Text("42 objects", "red"))) == "repaint"
         assert widget.content.style == "red"  # type: ignore[union-attr]
 
 
@@ -101,8 +120,6 @@ async def test_the_header_ticking_each_second_lays_nothing_out(filled: Store) ->
         await wait_for(pilot, lambda: app.dashboard is not None)
         header = app.query_one(StatusHeader)
         await pilot.pause()
-        before, layouts = str(header.content), header._layout_updates
-        app._show_header()
+        before = str(header.content)
+        assert asked(header, app._show_header) == "repaint"
         assert str(header.content) != before  # the data's age moved on
-        assert header._repaint_required
-        assert header._layout_updates == layouts
