@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import sqlite3
-import subprocess
-import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
+from store_data import ACC, NOW, run
 
 from r2tui.metrics import ACCOUNT
 from r2tui.observations import BucketInventory, ObjectEntry, Tally
@@ -28,15 +26,12 @@ from r2tui.store.models import (
     Notification,
     Sample,
 )
-from r2tui.store.queries import STALE_RUN_SECONDS, ObjectRow, ProbeRow, TallyRow
-from r2tui.store.writes import HOST, EventRow, SampleRow
+from r2tui.store.queries import ObjectRow, ProbeRow, TallyRow
+from r2tui.store.writes import EventRow, SampleRow
 
-ACC = "main"
 # Class A and Class B requests at R2's list price, in USD per million.
 CLASS_A_PER_M = 4.50
 CLASS_B_PER_M = 0.36
-NOW = datetime(2025, 3, 15, 12, 0, tzinfo=UTC).timestamp()
-
 
 
 @pytest.fixture
@@ -322,125 +317,6 @@ def test_monitor_spend_prices_this_months_requests(st: Store) -> None:
     assert spend.usd == pytest.approx(2 * CLASS_A_PER_M + 10 * CLASS_B_PER_M)
     assert queries.storage_view(ACC, now=NOW).spend == spend
     assert queries.monitor_spend("nobody", start).usd == 0.0
-
-
-# --- collector state ---------------------------------------------------------------------
-
-
-def run(st: Store, job: str, start: float, end: float | None = None, ok: bool = True,
-        error: str | None = None, account: str = ACC) -> int:
-    rid = writes.start_job_run(st, job, account, ts=start)
-    if end is not None:
-        writes.finish_job_run(st, rid, ok, 1, error, ts=end)
-    return rid
-
-
-def test_collector_never(st: Store) -> None:
-    view = queries.collector(ACC, NOW)
-    assert (view.state, view.jobs, view.last_success_at) == ("never", [], None)
-    run(st, "inventory", NOW - 10, NOW - 5, account="other")
-    assert queries.collector(ACC, NOW).state == "never"
-
-
-def test_collector_idle_running_failing(st: Store) -> None:
-    run(st, "inventory", NOW - 300, NOW - 200)
-    view = queries.collector(ACC, NOW)
-    assert (view.state, view.detail, view.last_success_at) == ("idle", "", NOW - 200)
-    run(st, "collect_metrics", NOW - 100, NOW - 90, ok=False, error="403 Forbidden")
-    view = queries.collector(ACC, NOW)
-    assert (view.state, view.detail) == ("failing", "collect_metrics: 403 Forbidden")
-    assert view.last_success_at == NOW - 200
-    run(st, "inventory", NOW - 30)  # open and recent: running beats failing
-    view = queries.collector(ACC, NOW)
-    assert (view.state, view.detail) == ("running", "inventory")
-    assert {j.job: j.finished_at for j in view.jobs} == {"collect_metrics": NOW - 90,
-                                                        "inventory": None}
-    assert all(j.host == HOST for j in view.jobs)
-
-
-def test_collector_latest_run_per_job_decides(st: Store) -> None:
-    run(st, "inventory", NOW - 300, NOW - 200, ok=False, error="boom")
-    assert queries.collector(ACC, NOW).state == "failing"
-    run(st, "inventory", NOW - 100, NOW - 50)
-    assert queries.collector(ACC, NOW).state == "idle"
-
-
-def test_collector_account_wide_runs_count(st: Store) -> None:
-    run(st, "check_alerts", NOW - 10, NOW - 5, ok=False, error="smtp down", account=ACCOUNT)
-    view = queries.collector(ACC, NOW)
-    assert (view.state, view.detail) == ("failing", "check_alerts: smtp down")
-
-
-def test_stale_open_run_is_not_running(st: Store) -> None:
-    run(st, "inventory", NOW - STALE_RUN_SECONDS - 60)
-    view = queries.collector(ACC, NOW)
-    assert view.state == "idle"
-    assert view.jobs[0].finished_at is None
-    run(st, "collect_metrics", NOW - STALE_RUN_SECONDS + 60)
-    assert queries.collector(ACC, NOW).state == "running"
-    assert queries.collector(ACC, NOW).detail == "collect_metrics"
-
-
-@pytest.fixture
-def dead_pid() -> int:
-    p = subprocess.Popen([sys.executable, "-c", "pass"])
-    p.wait()
-    return p.pid
-
-
-@pytest.fixture
-def live_pid() -> Iterator[int]:
-    p = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
-    try:
-        yield p.pid
-    finally:
-        p.kill()
-        p.wait()
-
-
-def test_abandon_stale_runs_closes_runs_of_dead_processes_here(
-        st: Store, dead_pid: int, live_pid: int) -> None:
-    def open_run(job: str, pid: int, host: str = HOST) -> int:
-        return JobRun.insert(job=job, account=ACC, started_at=int(NOW), host=host,
-                             pid=pid).execute()
-
-    dead = open_run("inventory", dead_pid)
-    mine = open_run("collect_metrics", os.getpid())
-    alive = open_run("daily_report", live_pid)
-    elsewhere = open_run("monthly_report", dead_pid, host="another-host")
-    done = run(st, "check_alerts", NOW - 10, NOW - 5)
-    JobRun.update(pid=dead_pid).where(JobRun.id == done).execute()
-
-    assert writes.abandon_stale_runs(st) == 1
-    row = JobRun.get_by_id(dead)
-    assert row.ok is False and row.finished_at is not None
-    assert row.error is not None and row.error.startswith("abandoned")
-    for rid in (mine, alive, elsewhere):
-        assert JobRun.get_by_id(rid).finished_at is None
-    assert JobRun.get_by_id(done).ok is True
-    assert writes.abandon_stale_runs(st) == 0
-
-
-def test_job_run_records_host_pid_and_outcome(st: Store) -> None:
-    rid = run(st, "inventory", 100, 160, ok=False, error="timeout")
-    row = JobRun.get_by_id(rid)
-    assert (row.job, row.account, row.started_at, row.finished_at, row.ok, row.items,
-            row.error, row.host, row.pid) == ("inventory", ACC, 100, 160, False, 1, "timeout",
-                                              HOST, os.getpid())
-
-
-def test_last_success(st: Store) -> None:
-    run(st, "inventory", 90, 100, account="a")
-    run(st, "inventory", 190, 200, account="a")
-    run(st, "inventory", 140, 150, account="b")
-    run(st, "inventory", 290, 300, ok=False, account="b")
-    run(st, "inventory", 390, 400, ok=False, account="c")
-    run(st, "inventory", 500, account="c")  # still open
-    assert queries.last_success("inventory", ["a"]) == 200.0
-    assert queries.last_success("inventory", ["a", "b"]) == 150.0  # the oldest of them
-    assert queries.last_success("inventory", ["a", "c"]) is None
-    assert queries.last_success("collect_metrics", ["a"]) is None
-    assert queries.last_success("inventory", []) is None
 
 
 # --- activity, probes, last values, purge ------------------------------------------------
