@@ -1,95 +1,44 @@
 """The alert screens under Pilot, on a real SQLite store: the Alerts pane, the
-Rules screen and every key of it, the rule form (validation, backtest), the
-alert history, and --read-only. Test notifications go to a real HTTP
-receiver on loopback."""
+Rules screen and every key of it, the rule form's validation, and --read-only.
+Test notifications go to a real HTTP receiver on loopback."""
 
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
 
-import pytest
-from conftest import account_for, make_config
+from alerts_pilot import (
+    ACCOUNT,
+    choose,
+    config_for,
+    make_app,
+    notes,
+    open_form,
+    open_rules,
+    problem,
+    rows_of,
+    seed_firing,
+    settle,
+)
 from receivers import Receiver
 from test_tui import SIZE, closed_port, rows, wait_for
-from textual.widgets import Input, Static
+from textual.widgets import Input
 from tui_data import NOW
 
 from r2tui.alerts import saved
-from r2tui.alerts.engine import check_alerts
 from r2tui.alerts.rules import rule_from
 from r2tui.alerts.silences import silences
-from r2tui.config import Config, ConfigError, Secret
-from r2tui.config.alert_model import AlertSettings, ChannelConfig
+from r2tui.config import Secret
+from r2tui.config.alert_model import ChannelConfig
 from r2tui.store import Store, writes
 from r2tui.store.models import Notification
 from r2tui.store.writes import SampleRow
-from r2tui.tui.app import R2App, build_app
 from r2tui.tui.rule_fields import NOTHING, form_data, form_texts, scoped_value
-from r2tui.tui.screens.alert_history import AlertHistoryScreen
 from r2tui.tui.screens.dialogs import ConfirmScreen, SilenceScreen
 from r2tui.tui.screens.help import HelpScreen
 from r2tui.tui.screens.message import MessageScreen
 from r2tui.tui.screens.rule_form import RuleForm
 from r2tui.tui.screens.rules import RulesScreen
 from r2tui.tui.widgets.table import FilterTable
-
-ACCOUNT = "test"
-
-
-def config_for(**alerting: Any) -> Config:
-    read_only = alerting.pop("read_only", False)
-    return make_config((account_for("http://127.0.0.1:9", quota_bytes=10**12),),
-                       alerts=AlertSettings(**alerting), read_only=read_only)
-
-
-def make_app(store: Store, config: Config | None = None) -> R2App:
-    return build_app(config or config_for(), store, clock=lambda: NOW, collect=False)
-
-
-def seed_firing(store: Store, config: Config, value: float = 500.0) -> None:
-    """This month's bill at $500: the default "High monthly cost" rule (> $100) fires."""
-    writes.add_samples(store, ACCOUNT, [SampleRow("monthly_cost_usd", value)], ts=NOW - 60)
-    check_alerts(store, config, ACCOUNT, now=NOW)
-
-
-def notes(app: R2App) -> list[str]:
-    return [n.message for n in app._notifications]
-
-
-def problem(form: RuleForm, field: str) -> str:
-    box = form.query_one(f"#problem-{field}", Static)
-    return str(box.render()) if box.display else ""
-
-
-async def open_rules(pilot) -> RulesScreen:  # type: ignore[no-untyped-def]
-    await wait_for(pilot, lambda: pilot.app.dashboard is not None)
-    await pilot.press("r")
-    await wait_for(pilot, lambda: isinstance(pilot.app.screen, RulesScreen))
-    screen = pilot.app.screen
-    await wait_for(pilot, lambda: screen.states is not None)
-    return screen
-
-
-async def choose(pilot, screen: RulesScreen, name: str) -> None:  # type: ignore[no-untyped-def]
-    """Highlight a rule with the keyboard: filter by its name, enter back to the table."""
-    await pilot.press("slash", *name, "enter")
-    await wait_for(pilot, lambda: screen.current() is not None
-                   and screen.current().rule.name == name)  # type: ignore[union-attr]
-
-
-async def settle(pilot, screen: RulesScreen) -> None:  # type: ignore[no-untyped-def]
-    """Every change finished and the table re-read."""
-    await wait_for(pilot, lambda: screen.busy == 0
-                   and not any(w.is_running for w in screen.workers))
-
-
-async def open_form(pilot, key: str) -> RuleForm:  # type: ignore[no-untyped-def]
-    await pilot.press(key)
-    await wait_for(pilot, lambda: isinstance(pilot.app.screen, RuleForm))
-    form = pilot.app.screen
-    await wait_for(pilot, lambda: bool(form.initial))
-    return form
 
 
 # ---- the form's fields, pure ------------------------------------------------------------
@@ -200,11 +149,6 @@ async def test_rules_screen_lists_rules_with_state_filter_and_sort(store: Store)
                 "rule_form.save", "confirm.yes", "alert_history.search"} <= ids
         await pilot.press("escape", "escape")
         assert app.screen is app.default_screen
-
-
-def rows_of(table: FilterTable) -> list[list[str]]:
-    t = table.table
-    return [[str(c) for c in t.get_row_at(i)] for i in range(t.row_count)]
 
 
 async def test_add_a_rule_with_the_keyboard_alone(store: Store) -> None:
@@ -409,84 +353,3 @@ async def test_read_only_refuses_every_change(store: Store) -> None:
         await pilot.press("escape")
     assert saved.list_rules() == before
     assert silences(NOW) == []
-
-
-# ---- the backtest -------------------------------------------------------------------------
-async def test_backtest_counts_firings_over_stored_history(store: Store) -> None:
-    # 48 hours of the bill: above $100 in four 6-hour runs, below between them.
-    for h in range(48):
-        writes.add_samples(store, ACCOUNT, [SampleRow(
-            "monthly_cost_usd", 150.0 if (h // 6) % 2 else 50.0)], ts=NOW - h * 3600)
-    app = make_app(store)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await open_rules(pilot)
-        await choose(pilot, screen, "High monthly cost")
-        form = await open_form(pilot, "e")
-        await wait_for(pilot, lambda: "would have fired" in form.backtest_text)
-        assert form.backtest_text == ("over the last 7 days this rule would have fired "
-                                      "4 times (for 24.0 h in all)")
-        # The metric picker shows the value now for the rule's scope.
-        assert "now $50.00 for the account" in str(form.query_one("#metric-help").render())
-        await pilot.press("tab", "tab", "tab", *"1000")
-        await wait_for(pilot, lambda: form.backtest_text.endswith("fired 0 times"))
-        await pilot.press("backspace", "backspace", "backspace", "backspace")
-        await wait_for(pilot, lambda: "waiting for a valid rule" in form.backtest_text)
-
-
-# ---- the alert history ---------------------------------------------------------------------
-async def test_history_screen_finds_an_alert_by_search(store: Store) -> None:
-    config = config_for()
-    seed_firing(store, config)
-    writes.add_samples(store, ACCOUNT, [SampleRow("monthly_cost_usd", 50.0)], ts=NOW)
-    check_alerts(store, config, ACCOUNT, now=NOW + 60)  # resolves
-    app = make_app(store, config)
-    async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.dashboard is not None)
-        await pilot.press("A")
-        await wait_for(pilot, lambda: isinstance(app.screen, AlertHistoryScreen))
-        screen = app.screen
-        await wait_for(pilot, lambda: screen.shown_search == "")
-        table = screen.query_one(FilterTable)
-        found = rows_of(table)
-        assert [r[3] for r in found] == ["firing → resolved", "inactive → firing"]
-        assert found[1][1:3] == ["High monthly cost", "account"] and found[1][4] == "$500.00"
-        await pilot.press("slash", *"nothing like it")
-        await wait_for(pilot, lambda: screen.shown_search == "nothing like it")
-        assert rows_of(table) == []
-        await pilot.press("escape")  # clears the search
-        await wait_for(pilot, lambda: screen.shown_search == "")
-        await pilot.press("slash", *"monthly", "enter")
-        await wait_for(pilot, lambda: screen.shown_search == "monthly")
-        assert len(rows_of(table)) == 2
-        await pilot.press("enter")
-        assert isinstance(app.screen, MessageScreen)
-        assert "High monthly cost resolved" in app.screen.message
-        await pilot.press("escape", "A")
-        assert app.screen is app.default_screen
-
-
-@pytest.mark.parametrize("key", ["r", "A"])
-async def test_alert_screens_only_open_from_the_panes(store: Store, key: str) -> None:
-    app = make_app(store)
-    async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.dashboard is not None)
-        await pilot.press("question_mark", key)
-        assert isinstance(app.screen, HelpScreen)
-
-
-async def test_keys_rebind_by_id_and_reach_the_palette(store: Store) -> None:
-    config = dataclasses.replace(config_for(), keymap={"app.rules": "f6", "rules.add": "n"})
-    app = make_app(store, config)
-    async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.dashboard is not None)
-        main = {c.title for c in app.palette_commands(app.screen)}
-        assert {"Rules", "Alerts"} <= main and "Silence" not in main
-        await pilot.press("f6")
-        await wait_for(pilot, lambda: isinstance(app.screen, RulesScreen))
-        titles = {c.title for c in app.palette_commands(app.screen)}
-        assert {"Add", "Edit", "Silence", "Evaluate", "Sort"} <= titles
-        await pilot.press("n")
-        await wait_for(pilot, lambda: isinstance(app.screen, RuleForm))
-        await pilot.press("escape")
-    with pytest.raises(ConfigError, match=r"keymap.rule_form.save: ctrl\+s is XOFF"):
-        make_app(store, dataclasses.replace(config_for(), keymap={"rule_form.save": "ctrl+s"}))
