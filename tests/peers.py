@@ -73,8 +73,8 @@ class LoopbackHTTP:
     """An HTTP server on 127.0.0.1 in a daemon thread, for a handler class; a
     context manager that starts and stops it."""
 
-    def __init__(self, handler: type[BaseHTTPRequestHandler], name: str) -> None:
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    def __init__(self, handler: type[BaseHTTPRequestHandler], name: str, port: int = 0) -> None:
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), handler)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         # A short poll: shutdown() waits up to one poll interval.

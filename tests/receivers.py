@@ -11,6 +11,7 @@ import email.policy
 import ipaddress
 import json
 import ssl
+import threading
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler
@@ -66,6 +67,50 @@ class Receiver(LoopbackHTTP):
 
     def url(self, path: str = "/") -> str:
         return f"http://127.0.0.1:{self.port}{path}"
+
+
+class NoticeReceiver(LoopbackHTTP):
+    """Records the group key of every notice POSTed to it, then answers
+    `status`; with `hang` set it holds the request unanswered until `release`
+    is set. `port` binds a given port (one a channel pointed at while nobody
+    listened)."""
+
+    def __init__(self, port: int = 0) -> None:
+        self.keys: list[str] = []
+        self.status = 200
+        self.hang = False
+        self.got = threading.Event()
+        self.release = threading.Event()
+        peer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                peer.keys.append(json.loads(body)["group_key"])
+                peer.got.set()
+                if peer.hang:
+                    peer.release.wait(30)
+                try:
+                    self.send_response(peer.status)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                except OSError:  # the client was killed while we held it
+                    pass
+
+            def log_message(self, *_: object) -> None:  # keep test output clean
+                pass
+
+        super().__init__(Handler, "notice-receiver", port)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/hook"
+
+    def __exit__(self, *exc: object) -> None:
+        self.release.set()  # a held request would keep shutdown() waiting
+        super().__exit__(*exc)
 
 
 # --- TLS ------------------------------------------------------------------

@@ -15,12 +15,12 @@ import sys
 import threading
 from collections import Counter
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from outbox_child import hook, http_sender, make_notice, settings_for
 from peers import closed_port
+from receivers import NoticeReceiver
 
 from r2tui.alerts import outbox
 from r2tui.alerts.notice import Notice
@@ -33,63 +33,9 @@ T0 = 1_700_000_000
 CHILD = Path(__file__).with_name("outbox_child.py")
 
 
-class Receiver:
-    """An HTTP server on loopback that records the group key of every notice
-    POSTed to it, then answers `status`; with `hang` set it holds the request
-    unanswered until `release` is set. `port` binds a given port (one a channel
-    pointed at while nobody listened)."""
-
-    def __init__(self, port: int = 0) -> None:
-        self.keys: list[str] = []
-        self.status = 200
-        self.hang = False
-        self.got = threading.Event()
-        self.release = threading.Event()
-        peer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                peer.keys.append(json.loads(body)["group_key"])
-                peer.got.set()
-                if peer.hang:
-                    peer.release.wait(30)
-                try:
-                    self.send_response(peer.status)
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                except OSError:  # the client was killed while we held it
-                    pass
-
-            def log_message(self, *_: object) -> None:  # keep test output clean
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self.server.daemon_threads = True
-        self.port = self.server.server_address[1]
-        self._thread = threading.Thread(target=self.server.serve_forever, args=(0.05,),
-                                        name="outbox-receiver", daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/hook"
-
-    def __enter__(self) -> Receiver:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.release.set()
-        self.server.shutdown()
-        self.server.server_close()
-        self._thread.join(timeout=2)
-
-
 @pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    with Receiver() as r:
+def receiver() -> Iterator[NoticeReceiver]:
+    with NoticeReceiver() as r:
         yield r
 
 
@@ -151,7 +97,7 @@ def test_receiver_down_then_up_delivers_exactly_once(st: Store) -> None:
     assert T0 + 15 <= r.next_attempt_at <= T0 + 30
     due = r.next_attempt_at
 
-    with Receiver(port) as rec:
+    with NoticeReceiver(port) as rec:
         early = deliver_due(st, settings, http_sender, now=due - 1)
         assert early == DeliveryReport() and rec.keys == []
         up = deliver_due(st, settings, http_sender, now=due)
@@ -167,7 +113,7 @@ def test_receiver_down_then_up_delivers_exactly_once(st: Store) -> None:
 
 
 def test_backoff_grows_is_capped_then_dead_letters_with_an_event(
-        st: Store, receiver: Receiver) -> None:
+        st: Store, receiver: NoticeReceiver) -> None:
     receiver.status = 503
     settings = settings_for(hook(receiver.url), max_attempts=5, backoff_seconds=10,
                             backoff_max_seconds=25)
@@ -220,7 +166,7 @@ def test_backoff_delay_doubles_caps_and_jitters_within_bounds() -> None:
         assert len(set(delays)) > 150  # spread, not one value
 
 
-def test_a_non_retryable_error_dead_letters_at_once(st: Store, receiver: Receiver) -> None:
+def test_a_non_retryable_error_dead_letters_at_once(st: Store, receiver: NoticeReceiver) -> None:
     receiver.status = 400
     settings = settings_for(hook(receiver.url))
     (rid,) = put(make_notice("g1"), store=st)
@@ -262,7 +208,7 @@ def test_a_retry_after_stretches_the_backoff_up_to_its_cap(st: Store) -> None:
 
 
 def test_an_unknown_channel_dead_letters_and_retry_revives_it(
-        st: Store, receiver: Receiver) -> None:
+        st: Store, receiver: NoticeReceiver) -> None:
     (rid,) = put(make_notice("g1", channel="gone", account="prod"), store=st)
     settings = settings_for(hook(receiver.url), hook(receiver.url, name="b-hook"))
     rep = deliver_due(st, settings, http_sender, now=T0)
@@ -282,7 +228,7 @@ def test_an_unknown_channel_dead_letters_and_retry_revives_it(
     assert rep.sent == 1 and receiver.keys == ["g1"] and row(rid).state == "sent"
 
 
-def test_a_failing_channel_never_stops_the_others(st: Store, receiver: Receiver) -> None:
+def test_a_failing_channel_never_stops_the_others(st: Store, receiver: NoticeReceiver) -> None:
     down = hook(f"http://127.0.0.1:{closed_port()}/hook", name="down")
     settings = settings_for(down, hook(receiver.url))
     ids = put(make_notice("a", channel="down"), make_notice("b"),
@@ -293,7 +239,7 @@ def test_a_failing_channel_never_stops_the_others(st: Store, receiver: Receiver)
     assert [row(i).state for i in ids] == ["pending", "sent", "pending", "sent"]
 
 
-def test_held_rows_are_not_delivered(st: Store, receiver: Receiver) -> None:
+def test_held_rows_are_not_delivered(st: Store, receiver: NoticeReceiver) -> None:
     put(make_notice("held"), state="held", store=st)
     assert outbox.flush(st, settings_for(hook(receiver.url)), http_sender) == DeliveryReport()
     assert receiver.keys == []
@@ -303,7 +249,7 @@ def test_held_rows_are_not_delivered(st: Store, receiver: Receiver) -> None:
 
 
 def test_a_claim_is_a_lease_and_the_send_runs_outside_any_transaction(
-        st: Store, receiver: Receiver) -> None:
+        st: Store, receiver: NoticeReceiver) -> None:
     settings = settings_for(hook(receiver.url, timeout=7))
     (rid,) = put(make_notice("g1"), store=st)
     seen: list[tuple[int, bool]] = []
@@ -328,7 +274,7 @@ def test_a_claim_is_a_lease_and_the_send_runs_outside_any_transaction(
 
 
 def test_a_second_deliverer_during_a_send_skips_the_claimed_row(
-        st: Store, receiver: Receiver) -> None:
+        st: Store, receiver: NoticeReceiver) -> None:
     """Deterministic interleaving: while the first deliverer is inside its first
     send, a second one (another thread, its own connection) runs over the same
     rows. The first then finds the rest already taken and sends nothing twice."""
@@ -356,7 +302,7 @@ def test_a_second_deliverer_during_a_send_skips_the_claimed_row(
     assert {row(i).state for i in ids} == {"sent"}
 
 
-def test_racing_deliverers_send_every_row_exactly_once(st: Store, receiver: Receiver) -> None:
+def test_racing_deliverers_send_every_row_exactly_once(st: Store, receiver: NoticeReceiver) -> None:
     settings = settings_for(hook(receiver.url))
     keys = [f"g{i}" for i in range(60)]
     put(*(make_notice(k) for k in keys), store=st)
@@ -389,7 +335,7 @@ def test_racing_deliverers_send_every_row_exactly_once(st: Store, receiver: Rece
 # ---- flush and the listing ---------------------------------------------------------------
 
 
-def test_flush_ignores_backoff_and_tries_each_row_once(st: Store, receiver: Receiver) -> None:
+def test_flush_ignores_backoff_and_tries_each_row_once(st: Store, receiver: NoticeReceiver) -> None:
     settings = settings_for(hook(receiver.url), max_attempts=8)
     put(*(make_notice(f"g{i}") for i in range(110)), store=st)  # more than one batch
     receiver.status = 500
@@ -404,7 +350,7 @@ def test_flush_ignores_backoff_and_tries_each_row_once(st: Store, receiver: Rece
                                "summarised": 0}
 
 
-def test_pending_view_and_counts(st: Store, receiver: Receiver) -> None:
+def test_pending_view_and_counts(st: Store, receiver: NoticeReceiver) -> None:
     settings = settings_for(hook(receiver.url))
     sent_id, = put(make_notice("sent"), now=T0, store=st)
     deliver_due(st, settings, http_sender, now=T0)
@@ -446,7 +392,7 @@ def _kill(proc: subprocess.Popen[str]) -> None:
 
 
 def test_killed_mid_send_the_next_deliverer_sends_after_the_lease(
-        store: Store, sqlite_url: str, receiver: Receiver) -> None:
+        store: Store, sqlite_url: str, receiver: NoticeReceiver) -> None:
     receiver.hang = True
     (rid,) = put(make_notice("g1"), now=T0, store=store)
     proc = _child("deliver", sqlite_url, receiver.url, "60")
@@ -472,7 +418,7 @@ def test_killed_mid_send_the_next_deliverer_sends_after_the_lease(
 
 
 def test_killed_after_enqueue_the_next_process_delivers(
-        store: Store, sqlite_url: str, receiver: Receiver) -> None:
+        store: Store, sqlite_url: str, receiver: NoticeReceiver) -> None:
     proc = _child("enqueue", sqlite_url, receiver.url)
     try:
         line = proc.stdout.readline() if proc.stdout else ""
