@@ -8,7 +8,6 @@ scheduler only launches jobs; each runs on a daemon thread of its own.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import signal
 import threading
@@ -18,10 +17,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
-from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
@@ -31,6 +29,7 @@ from r2tui.store import queries, writes
 
 log = logging.getLogger(__name__)
 MISFIRE_GRACE_SECONDS = 300
+SIGNAL_POLL_SECONDS = 0.2  # how soon `collect` notices a signal another thread took
 
 
 # Reports cover UTC days and months (as the daily rollups do), so their cron lines
@@ -220,28 +219,26 @@ class Collector:
 
     def run_forever(self) -> None:
         """Headless: block until Ctrl-C or SIGTERM, then stop cleanly."""
-        scheduler = BlockingScheduler(job_defaults=self._defaults(), timezone=UTC)
+        scheduler = BackgroundScheduler(job_defaults=self._defaults(), timezone=UTC)
         self.scheduler = self._configure(scheduler)
         self.follow = True
-
-        def shut() -> None:
-            with contextlib.suppress(SchedulerNotRunningError):  # a second signal
-                scheduler.shutdown(wait=False)
+        received: list[int] = []
 
         def on_signal(signum: int, _frame: object) -> None:
-            log.info("signal %s: stopping", signum)
-            self.ctx.stop.set()
-            # Not here: the handler may run inside the scheduler's own loop, on this
-            # thread, holding its (reentrant) job store lock; a shutdown from here
-            # empties the store under the loop, which then fails looking a job up.
-            # From another thread it waits for the loop to let go of the lock.
-            threading.Thread(target=shut, name="shutdown", daemon=True).start()
+            # Only a list append: a lock taken here (an Event, a thread start, a
+            # log line) may be one this thread held when the signal came.
+            received.append(signum)
 
         previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
         try:
             scheduler.start()
-        except KeyboardInterrupt:
-            pass
+            # In short sleeps, not one wait until the next job: the kernel may hand
+            # the signal to a job's thread, and Python runs the handler only when
+            # this thread next runs Python code (a collector stayed up after
+            # SIGINT until its next job was due).
+            while not received:
+                time.sleep(SIGNAL_POLL_SECONDS)
+            log.info("signal %s: stopping", received[0])
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)

@@ -153,3 +153,35 @@ def test_collect_once_interrupted_mid_listing_exits_promptly(tmp_path: Path, s3_
     assert proc.returncode == 130, err
     assert "Traceback" not in err
     assert waited < 8, f"exit took {waited:.1f} s"
+
+
+def test_a_signal_another_thread_takes_still_stops_collect(store: Store) -> None:
+    """The kernel hands a process's SIGTERM or SIGINT to any thread not blocking
+    it, often a busy job's; Python only trips a flag there and runs the handler
+    when the main thread next runs Python code. `collect` must not sleep until
+    its next job is due (it stayed up after SIGINT under load: CI, stop 13)."""
+    from r2tui.jobs import JobContext
+    from r2tui.scheduler import Collector
+
+    # A dead endpoint: the jobs due at start fail at once; the next is a minute off.
+    collector = Collector(JobContext(config=make_config((account_for("http://127.0.0.1:9"),)),
+                                     store=store))
+    sent: list[float] = []
+
+    def signal_from_this_thread() -> None:
+        deadline = time.monotonic() + 30
+        while (collector.scheduler is None or not collector.scheduler.running
+               or collector.running_jobs) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.5)  # the main thread back in its wait
+        sent.append(time.monotonic())
+        signal.pthread_kill(threading.get_ident(), signal.SIGTERM)
+        time.sleep(10)
+        if collector.scheduler is not None and collector.scheduler.running:
+            collector.scheduler.shutdown(wait=False)  # let a stuck test end
+
+    threading.Thread(target=signal_from_this_thread, daemon=True).start()
+    collector.run_forever()
+    took = time.monotonic() - sent[0]
+    assert took < 3, f"stopped {took:.1f} s after the signal"
+    assert collector.ctx.stop.is_set() and not collector.running_jobs
