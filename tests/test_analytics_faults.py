@@ -154,16 +154,24 @@ def test_stop_during_backoff_cancels(peer: GraphQLPeer) -> None:
 def test_real_backoff_wait_is_interrupted(peer: GraphQLPeer) -> None:
     stop = threading.Event()
     peer.push(429, b"", {"Retry-After": "30"})
-    timer = threading.Timer(0.2, stop.set)
-    began = time.monotonic()
-    timer.start()
-    try:
-        with AnalyticsClient(peer.url, Secret(TOKEN, "test"), ACCOUNT, stop=stop) as client, \
-                pytest.raises(Cancelled):
-            client.operations(T0, T0 + H)
-    finally:
-        timer.cancel()
-    assert time.monotonic() - began < 5
+    stopped_at: list[float] = []
+
+    def stop_once_answered() -> None:
+        # After the 429, not on a timer: a slow start must not cancel the request.
+        deadline = time.monotonic() + 30
+        while not peer.requests and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.2)  # the client into its 30 s wait
+        stopped_at.append(time.monotonic())
+        stop.set()
+
+    stopper = threading.Thread(target=stop_once_answered, daemon=True)
+    stopper.start()
+    with AnalyticsClient(peer.url, Secret(TOKEN, "test"), ACCOUNT, stop=stop) as client, \
+            pytest.raises(Cancelled):
+        client.operations(T0, T0 + H)
+    stopper.join(5)
+    assert time.monotonic() - stopped_at[0] < 5
     assert len(peer.requests) == 1
 
 
