@@ -157,8 +157,8 @@ def test_stop_waits_for_the_job_in_flight(s3_backend: Any, moto_endpoint: str,
     worker = threading.Thread(target=lambda: out.append(collector.run("inventory")))
     worker.start()
     assert gate.entered.wait(10)
-    threading.Timer(0.6, gate.release.set).start()
     cpu0, t0 = time.thread_time(), time.monotonic()  # this thread's CPU only
+    threading.Timer(0.6, gate.release.set).start()  # after t0: a slow start cannot shorten it
     assert collector.stop(timeout=10) is True
     waited, cpu = time.monotonic() - t0, time.thread_time() - cpu0
     assert waited >= 0.5  # it waited for the job...
