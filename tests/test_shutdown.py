@@ -159,7 +159,7 @@ def test_a_signal_another_thread_takes_still_stops_collect(store: Store) -> None
     """The kernel hands a process's SIGTERM or SIGINT to any thread not blocking
     it, often a busy job's; Python only trips a flag there and runs the handler
     when the main thread next runs Python code. `collect` must not sleep until
-    its next job is due (it stayed up after SIGINT under load: CI, stop 13)."""
+    its next job is due (under load it once stayed up after SIGINT that long)."""
     from r2tui.jobs import JobContext
     from r2tui.scheduler import Collector
 
