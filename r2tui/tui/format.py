@@ -6,10 +6,13 @@ import time
 from datetime import datetime
 from decimal import Decimal
 
+from rich.text import Text
+
+from r2tui.literal import clip, visible
 from r2tui.pricing import to_cents
 from r2tui.units import human_bytes
 
-__all__ = ["age", "count", "duration", "human_bytes", "local_time", "pct", "printable", "usd"]
+__all__ = ["age", "count", "data", "duration", "human_bytes", "local_time", "pct", "usd", "visible"]
 
 
 def count(n: int | None) -> str:
@@ -54,7 +57,8 @@ def usd(v: float) -> str:
     return f"${v:.6f}"
 
 
-def printable(text: str) -> str:
-    """Keys and messages may hold control characters (tabs, newlines, escapes):
-    show them escaped, never let them draw."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+def data(value: object, style: str = "", cells: int | None = None) -> Text:
+    """Text from outside (a key, a bucket name, a server's message, what a user
+    typed) for a widget: a `Text`, never markup, with `r2tui.literal`'s rule for
+    control characters; cut to `cells` terminal cells when a layout needs it."""
+    return Text(visible(value) if cells is None else clip(value, cells), style=style)

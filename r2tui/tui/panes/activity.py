@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.widgets import DataTable
 
 from r2tui.store.views import ActivityRow, Dashboard
-from r2tui.tui.format import local_time, printable
+from r2tui.tui.format import local_time, visible
 from r2tui.tui.panes.base import Pane
 from r2tui.tui.screens.message import MessageScreen
 from r2tui.tui.widgets.table import Column, FilterTable, Row
@@ -52,4 +52,4 @@ class ActivityPane(Pane):
 def _event_text(a: ActivityRow) -> Text:
     style = LEVEL_STYLE.get(a.level, "")
     return Text.assemble((f"{LEVEL_MARK.get(a.level, '·')} ", style), (f"{a.kind} ", "dim"),
-                         (printable(a.message), style))
+                         (visible(a.message), style))

@@ -22,7 +22,7 @@ from r2tui.tui.alert_style import (
     threshold_text,
     value_text,
 )
-from r2tui.tui.format import duration, local_time, printable
+from r2tui.tui.format import duration, local_time, visible
 from r2tui.tui.panes.base import Note, Pane
 from r2tui.tui.screens.message import MessageScreen
 from r2tui.tui.widgets.table import Column, FilterTable, Row
@@ -92,7 +92,7 @@ class AlertsPane(Pane):
                  else duration(self.now - a.since) if a.since else "–")
         cells = (
             Text(STATE_MARK.get(a.state, "·"), mark_style), Text(value_text(a.value, a.unit), dim),
-            Text(printable(name), dim),
+            Text(visible(name), dim),
             Text(threshold_text(a.comparison, a.threshold, a.unit), dim),
             Text(since, dim), Text(a.severity, "dim") if resolved else severity_text(a.severity),
             Text(a.silenced or "", "dim italic"),
@@ -136,7 +136,7 @@ def outbox_trouble(view: AlertsView) -> Text | None:
     dead = view.outbox.get("dead", 0)
     if not dead:
         return None
-    error = f": {printable(view.last_error)}" if view.last_error else ""
+    error = f": {visible(view.last_error)}" if view.last_error else ""
     return Text(f"✖ {dead} dead letter{'s' if dead != 1 else ''} (notifications not "
                 f"delivered){error}", "bold red")
 

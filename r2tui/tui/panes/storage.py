@@ -17,7 +17,7 @@ from r2tui.store.views import (
     StorageView,
     TallyRow,
 )
-from r2tui.tui.format import age, count, human_bytes, local_time, pct, printable, usd
+from r2tui.tui.format import age, count, human_bytes, local_time, pct, usd, visible
 from r2tui.tui.panes.base import Pane
 from r2tui.tui.widgets.table import Column, FilterTable, Row
 from r2tui.tui.widgets.text import set_text
@@ -153,7 +153,7 @@ class StoragePane(Pane):
 
     def _object_rows(self, objs: list[ObjectRow]) -> list[Row]:
         return [Row(f"{o.bucket}/{o.key}",
-                    (o.bucket, printable(o.key), human_bytes(o.size), o.storage_class,
+                    (o.bucket, visible(o.key), human_bytes(o.size), o.storage_class,
                      local_time(o.last_modified, self.now)),
                     (o.bucket, o.key, o.size, o.storage_class, o.last_modified))
                 for o in objs]

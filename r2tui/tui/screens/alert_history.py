@@ -17,7 +17,7 @@ from textual.widgets import DataTable, Footer, Input, Static
 
 from r2tui.tui.alert_ops import AlertOps
 from r2tui.tui.alert_style import STATE_STYLE, bucket_text, value_text
-from r2tui.tui.format import printable
+from r2tui.tui.format import visible
 from r2tui.tui.lifecycle import reason
 from r2tui.tui.resources import style
 from r2tui.tui.screens.message import MessageScreen
@@ -155,13 +155,13 @@ def _row(key: str, r: dict[str, Any]) -> Row:
     before, after = str(r.get("from") or ""), str(r.get("to") or "")
     change = (Text.assemble((before, STATE_STYLE.get(before, "")), " → ",
                             (after, STATE_STYLE.get(after, "")))
-              if before or after else Text(printable(str(r.get("message", ""))), "dim"))
+              if before or after else Text(visible(str(r.get("message", ""))), "dim"))
     value = r.get("value")
     value_cell = value_text(value, str(r.get("unit", ""))) if isinstance(value, int | float) \
         else "–"
     bucket = r.get("bucket") or "*"
     # Text, not str: a str cell is markup, and "[a-z]*" would vanish.
-    return Row(key, (Text(_when(r["ts"])), Text(printable(str(r.get("rule", "")))),
-                     Text(printable(bucket_text(bucket))), change, Text(value_cell)),
+    return Row(key, (Text(_when(r["ts"])), Text(visible(str(r.get("rule", "")))),
+                     Text(visible(bucket_text(bucket))), change, Text(value_cell)),
                (r["ts"], str(r.get("rule", "")).casefold(), bucket, change.plain,
                 value if isinstance(value, int | float) else None))

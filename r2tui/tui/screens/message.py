@@ -9,7 +9,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from r2tui.tui.format import printable
+from r2tui.tui.format import visible
 
 
 class MessageScreen(ModalScreen[None]):
@@ -25,7 +25,7 @@ class MessageScreen(ModalScreen[None]):
         with Vertical(id="message-box"):
             yield Static(Text(self.title_text), id="message-title")
             # Wrapped lines are fine here; control characters are not.
-            yield Static(Text("\n".join(printable(line) for line in self.message.split("\n"))),
+            yield Static(Text("\n".join(visible(line) for line in self.message.split("\n"))),
                          id="message-body")
             yield Static("escape closes; r2tui keeps running", id="message-hint")
 

@@ -26,7 +26,7 @@ from r2tui.alerts.rules import Rule, RuleError, rule_to_dict
 from r2tui.alerts.toml_io import checked_rule
 from r2tui.metrics import ACCOUNT, CATALOG
 from r2tui.tui.alert_ops import AlertOps, Backtest
-from r2tui.tui.format import printable
+from r2tui.tui.format import visible
 from r2tui.tui.lifecycle import reason
 from r2tui.tui.resources import style
 from r2tui.tui.rule_fields import FIELDS, NOTHING, SELECTS, form_data, form_texts, scoped_value
@@ -191,12 +191,12 @@ class RuleForm(ModalScreen[Rule | None]):
             shown = self.tried or raw.get(field) != self.initial.get(field)
             messages = self.problems.get(field, []) if shown else []
             box = self.query_one(f"#problem-{field}", Static)
-            box.update(Text("\n".join(f"✖ {printable(m)}" for m in messages)))
+            box.update(Text("\n".join(f"✖ {visible(m)}" for m in messages)))
             box.display = bool(messages)
         if self.tried:
             other = [f"{f}: {m}" for f, ms in self.problems.items() if f not in known for m in ms]
         box = self.query_one("#problem-other", Static)
-        box.update(Text("\n".join(f"✖ {printable(m)}" for m in other)))
+        box.update(Text("\n".join(f"✖ {visible(m)}" for m in other)))
         box.display = bool(other)
 
     # ---- the metric picker ----------------------------------------------------------------

@@ -29,7 +29,7 @@ from r2tui.tui.alert_style import (
     severity_text,
     state_text,
 )
-from r2tui.tui.format import duration, printable
+from r2tui.tui.format import duration, visible
 from r2tui.tui.lifecycle import reason
 from r2tui.tui.resources import style
 from r2tui.tui.rule_fields import duration_text
@@ -195,7 +195,7 @@ class RulesScreen(Screen[None]):
     def _done(self, event: Done) -> None:
         self.busy -= 1
         for text, severity in event.notes:
-            self.notify(printable(text), severity=severity,  # type: ignore[arg-type]
+            self.notify(visible(text), severity=severity,  # type: ignore[arg-type]
                         timeout=8 if severity == "error" else 4, markup=False)
         self.reload()
         if event.alerts_changed:
@@ -355,8 +355,8 @@ def _row(s: RuleState) -> Row:
     state = s.state
     channels = ", ".join(r.channels) or "default"
     scope = "account" if r.scope == "*" else r.scope
-    cells = (state_text(state, s.firing), Text(printable(r.name), "dim" if not r.enabled else ""),
-             Text(printable(condition_text(r))), Text(printable(scope)),  # Text: "[a-z]*"
+    cells = (state_text(state, s.firing), Text(visible(r.name), "dim" if not r.enabled else ""),
+             Text(visible(condition_text(r))), Text(visible(scope)),  # Text: "[a-z]*"
              Text(duration_text(r.for_seconds) if r.for_seconds else "–"),
              severity_text(r.severity), Text(channels, "dim" if not r.channels else ""))
     return Row(r.name, cells, (STATE_ORDER.get(state, 9), r.name.casefold(), condition_text(r),
