@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from r2tui.config.alert_model import AlertSettings
+from r2tui.config.secrets import Secret  # re-exported: the settings hold them
 from r2tui.pricing import LIST_PRICES, PriceList
 
 DEFAULT_GRAPHQL_URL = "https://api.cloudflare.com/client/v4/graphql"
@@ -26,30 +27,6 @@ JOB_NAMES: tuple[str, ...] = tuple(DEFAULT_SCHEDULES)
 # The demo lists a few thousand objects on loopback: it can afford to be lively.
 DEMO_SCHEDULES: dict[str, str] = {**DEFAULT_SCHEDULES, "collect_metrics": "30s",
                                   "inventory": "2m", "rollup": "1m", "calculate_costs": "2m"}
-
-
-class Secret:
-    """A credential that never shows itself in repr, str, logs or tracebacks."""
-
-    __slots__ = ("_value", "source")
-
-    def __init__(self, value: str, source: str) -> None:
-        self._value = value
-        self.source = source
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return f"Secret(from {self.source})"
-
-    __str__ = __repr__
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and other._value == self._value
-
-    def __hash__(self) -> int:
-        return hash(self._value)
 
 
 @dataclass(frozen=True)
