@@ -195,8 +195,9 @@ def test_csv_round_trips_hostile_text(rs: Store) -> None:
     assert growth[0][3:7] == [str(8_520 * d.GB), str(8_430 * d.GB), str(90 * d.GB),
                               repr(round(100 * 90 / 8_430, 6))]
     uploads = [row for row in body if row[0] == "event" and row[1] == "upload"]
-    # Commas, quotes and a newline survive; a formula gets a quote in front.
-    assert uploads[1][8] == (f"large upload {d.FORMULA_KEY}, \"quoted\"\nsecond line (2.0 GB)")
+    # Commas and quotes survive, a newline is shown as "\n" (the one rule for text
+    # from outside: a cell never breaks a row); a formula gets a quote in front.
+    assert uploads[1][8] == (f"large upload {d.FORMULA_KEY}, \"quoted\"\\nsecond line (2.0 GB)")
     assert uploads[0][8] == f"large upload {d.UPLOAD_KEY} (9.0 GB)"
     alert = next(row for row in body if row[0] == "alert")
     assert alert[2] == d.HOSTILE_BUCKET and d.SCRIPT in alert[8]

@@ -3,36 +3,54 @@
 Markdown and HTML render one list of blocks (headings, paragraphs, tables,
 lists) of plain text, each escaping every piece of text for its format in one
 place: bucket names, object keys and event messages come from outside and may
-hold anything. JSON and CSV carry the raw numbers. Times are UTC: a report is a
-document read anywhere, not a screen in one time zone."""
+hold anything. Every format shows control, bidirectional and invisible
+characters by the one rule of `r2tui.literal.visible` (`\x1b`, `\n`, `\u202e`):
+a report is a file a person opens, in an editor, a terminal or a spreadsheet,
+and no byte of it may act there or move text. JSON keeps the exact values
+(those characters as JSON escapes, `json_text`). JSON and CSV carry the raw
+numbers. Times are UTC: a report is a document read anywhere, not a screen in
+one time zone."""
 
 from __future__ import annotations
 
-import csv
 import html
-import io
-import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
+from r2tui.literal import json_text, visible
 from r2tui.reports.model import EventLine, Figure, Report, iso
 from r2tui.units import human_bytes
 
 FORMATS = ("md", "json", "csv", "html")
 EXTENSIONS = {"md": "md", "json": "json", "csv": "csv", "html": "html"}
 NONE = "–"
-# Characters CommonMark (and GFM's tables) give a meaning anywhere in a line:
-# escaped with a backslash, so "<script>", "a|b" or "*x*" stays text. "(" needs
-# nothing once "[" is escaped.
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&])")
-# ...and at the start of a block only: a heading, list item, rule or quote.
-_MD_LEADING = re.compile(r"^(\s*)([#+\-=]|\d+(?=[.)]))")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
-# A spreadsheet runs a cell that starts with these as a formula.
+# Characters CommonMark and GFM give a meaning anywhere in a line, escaped with a
+# backslash so that they stay text: "\\" (an escape), "`" (code), "*" and "_"
+# (emphasis, rules, list items), "[" and "]" (links, images with "!", reference
+# definitions, footnotes), "<" and ">" (autolinks, raw HTML, quotes), "|"
+# (table cells), "~" (strikethrough, fences), "&" (entities) and "#" (a heading's
+# closing sequence). "(" and "!" need nothing once "[" is escaped.
+#
+# GFM's extended autolinks also turn a bare "www.x.org", "http://x" or
+# "a@x.org" in plain text into a link, and no escape stops that reliably. That
+# is acceptable: such a link's text is the very address it goes to, shown
+# whole (bidirectional and invisible characters are escaped above it), so it
+# cannot pose as something else; what a key cannot do is "[click me](evil)"
+# or "<a href=...>", which the escapes prevent.
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&#])")
+# ...and at the start of a block only: a list item ("+", "-", "1." or "1)"), a
+# thematic break or setext underline ("-", "="). Leading spaces are kept as
+# entities: four would start a code block.
+_MD_LEADING = re.compile(r"^([+\-=]|\d+(?=[.)]))")
+_MD_INDENT = re.compile(r"^ +")
+# A spreadsheet runs a cell (or a line inside one) that starts with these as a
+# formula; after `visible` a cell holds no tab, CR or LF, but a cell given to
+# `cell_text` is made safe whatever it holds.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_LINE_BREAK = re.compile(r"(\r\n|\r|\n)")
 
 
 @dataclass(frozen=True)
@@ -175,17 +193,22 @@ def _event(e: EventLine) -> str:
 
 # ---- Markdown --------------------------------------------------------------------------
 def md_text(text: str, block: bool = False) -> str:
-    """Plain text as Markdown that shows it literally, on one line; `block`:
-    it starts a paragraph or list item, where a leading "-" or "1." means more."""
-    text = _MD_SPECIAL.sub(r"\\\1", _CONTROL.sub(" ", text))
-    match = _MD_LEADING.match(text) if block else None
+    """Plain text as Markdown that shows it literally, on one line (`visible`);
+    `block`: it starts a paragraph or list item, where a leading "-", "1." or
+    indent means more."""
+    text = _MD_SPECIAL.sub(r"\\\1", visible(text))
+    if not block:
+        return text
+    indent = _MD_INDENT.match(text)
+    if indent is not None:
+        return "&#32;" * indent.end() + md_text(text[indent.end():], block=True)
+    match = _MD_LEADING.match(text)
     if match is None:
         return text
-    lead, mark = match.groups()
-    if mark[0].isdigit():  # "1." starts a list: escape the dot, not the digits
+    if match.group(1)[0].isdigit():  # "1." starts a list: escape the dot, not the digits
         at = match.end()
         return text[:at] + "\\" + text[at:]
-    return f"{lead}\\{text[len(lead):]}"
+    return "\\" + text
 
 
 def to_markdown(r: Report) -> str:
@@ -214,8 +237,14 @@ _CSS = ("body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;
         "h2{margin-top:1.6rem}")
 
 
+def _html_text(text: str) -> str:
+    """Shown by the rule, then escaped (quote=True: safe in text and in attribute
+    values alike)."""
+    return html.escape(visible(text), quote=True)
+
+
 def to_html(r: Report) -> str:
-    e = html.escape  # quote=True: safe in text and in attribute values alike
+    e = _html_text
     parts = ["<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
              f"<title>{e(r.title)}</title>", f"<style>{_CSS}</style>", "</head>", "<body>"]
     for b in blocks(r):
@@ -237,20 +266,28 @@ def to_html(r: Report) -> str:
 
 # ---- JSON and CSV ----------------------------------------------------------------------
 def to_json(r: Report) -> str:
-    return json.dumps(r.to_dict(), indent=2, ensure_ascii=False) + "\n"
+    """The exact values, with control and bidirectional characters as JSON escapes."""
+    return json_text(r.to_dict(), indent=2) + "\n"
 
 
 CSV_HEADER = ("section", "name", "bucket", "value", "previous", "change", "change_pct",
               "level", "text")
 
 
+def _defused(line: str) -> str:
+    return "'" + line if line.startswith(_FORMULA_START) else line
+
+
 def cell_text(text: str | None) -> str:
-    """Text for a CSV cell: a leading character a spreadsheet would run as a
-    formula gets a quote in front (the OWASP advice), so an object key like
-    "=HYPERLINK(...)" stays text."""
+    """Text from outside for a CSV cell: shown by the rule (`visible`: a CR or LF
+    becomes `\\r` or `\\n`, so no cell can end a row, and a spreadsheet that
+    splits rows at a bare CR finds none), and a character a spreadsheet would
+    run as a formula at the start of the cell, or of any line in it, gets a
+    quote in front (the OWASP advice): "=HYPERLINK(...)" stays text."""
     if text is None:
         return ""
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    parts = _LINE_BREAK.split(visible(text))  # one part unless visible changes
+    return "".join(p if i % 2 else _defused(p) for i, p in enumerate(parts))
 
 
 def _num(v: float | None) -> str:
@@ -259,18 +296,35 @@ def _num(v: float | None) -> str:
     return str(int(v)) if float(v).is_integer() else repr(round(v, 6))
 
 
+def csv_cell(cell: str) -> str:
+    """One cell as RFC 4180 writes it, quoted when it holds a comma, a quote, a
+    CR or an LF. (Python's csv writer with an LF line end leaves a bare CR
+    unquoted, and a spreadsheet starts a new row there.)"""
+    if any(ch in cell for ch in _CSV_QUOTED):
+        return '"' + cell.replace('"', '""') + '"'
+    return cell
+
+
+_CSV_QUOTED = frozenset(',"\r\n')
+
+
 def to_csv(r: Report) -> str:
     """One row per figure, bucket, event, recommendation and note, under one
-    header: a spreadsheet filters it by `section`."""
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(CSV_HEADER)
+    header: a spreadsheet filters it by `section`. Text cells go through
+    `cell_text`, the rest are our own names and numbers, and each cell through
+    `csv_cell`: so a row is one line, and no cell starts a formula."""
+    out: list[str] = []
+
+    def line(cells: tuple[str, ...]) -> None:
+        out.append(",".join(csv_cell(c) for c in cells) + "\n")
+
+    line(CSV_HEADER)
 
     def row(section: str, name: str = "", bucket: str | None = None, value: str = "",
             previous: str = "", change: str = "", change_pct: str = "", level: str = "",
             text: str | None = None) -> None:
-        w.writerow((section, name, cell_text(bucket), value, previous, change, change_pct,
-                    level, cell_text(text)))
+        line((section, name, cell_text(bucket), value, previous, change, change_pct,
+              level, cell_text(text)))
 
     for name, value in (("kind", r.kind), ("account", r.account), ("period", r.period_label),
                         ("period_start", iso(r.period_start)),
@@ -301,7 +355,7 @@ def to_csv(r: Report) -> str:
         row("recommendation", x.kind, x.bucket, _num(x.saving_usd), text=x.text)
     for note in r.notes:
         row("note", text=note)
-    return buf.getvalue()
+    return "".join(out)
 
 
 RENDERERS: dict[str, Callable[[Report], str]] = {
