@@ -31,6 +31,7 @@ from r2tui.alerts.render import (
 )
 from r2tui.config.alert_model import ChannelConfig
 from r2tui.config.model import Secret
+from r2tui.literal import visible
 
 HOSTILE = "<script>alert(1)</script>"
 PASSWORD = "hunter2-SECRETPW"
@@ -126,7 +127,9 @@ def test_email_subject_cannot_inject_headers() -> None:
         deliver(email_channel(peer.port), n)
     [got] = peer.messages
     assert got.message["Bcc"] is None
-    assert got.message["Subject"] == "[FIRING:1] Bad Bcc: victim@evil.example body (bucket=media)"
+    # On one line, the breaks shown by the one rule for text from outside.
+    assert got.message["Subject"] == ("[FIRING:1] Bad\\r\\nBcc: victim@evil.example\\n\\nbody "
+                                      "(bucket=media)")
     assert got.rcpt_tos == ["oncall@example.org"]
 
 
@@ -430,5 +433,5 @@ def test_rendered_data_never_becomes_markup(rule: str, bucket: str, label: str,
     assert parser.tags <= _OUR_TAGS
     text = "".join(parser.text)
     for value in (rule, bucket, label, note):
-        assert value in text
+        assert visible(value) in text  # shown by the one rule: a soft hyphen as \xad
     json.dumps(alertmanager_payload(n, "r"))  # always serialisable

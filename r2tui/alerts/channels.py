@@ -5,7 +5,12 @@ tells the outbox whether trying again later can help.
 The webhook URL is a secret (a Slack URL *is* its token) and so is the SMTP
 password: neither ever appears in an error, and errors are raised `from None`
 so that a traceback does not carry httpx's exception (its request holds the
-URL) either."""
+URL) either.
+
+Webhook and Slack bodies are `json_text`: the exact values, with control and
+bidirectional characters as JSON escapes, so no raw one reaches a receiver's
+log or a person reading the payload. A server's reply quoted in an error is
+shown by the same rule (`visible`)."""
 
 from __future__ import annotations
 
@@ -20,6 +25,7 @@ from r2tui import __version__
 from r2tui.alerts.notice import FIRING, Notice
 from r2tui.alerts.render import alertmanager_payload, email_message, slack_payload
 from r2tui.config.alert_model import ChannelConfig
+from r2tui.literal import clip, json_text
 
 USER_AGENT = f"r2tui/{__version__}"
 REPLY_MAX = 120  # characters of a server's reply worth keeping in an error
@@ -64,8 +70,7 @@ def _scrub(text: str, secrets: Iterable[str]) -> str:
     for secret in secrets:
         if secret:
             text = text.replace(secret, "***")
-    text = " ".join(text.split())
-    return text if len(text) <= REPLY_MAX else text[:REPLY_MAX - 1] + "…"
+    return clip(" ".join(text.split()), REPLY_MAX)
 
 
 # --- HTTP -----------------------------------------------------------------
@@ -88,9 +93,13 @@ def _post(channel: ChannelConfig, payload: dict[str, Any], headers: dict[str, st
     if channel.url is None:
         raise DeliveryError(f"channel {name}: no URL configured", False)
     url = channel.url.reveal()
+    # What httpx's json= would send (compact, NaN refused), with the unsafe
+    # characters escaped: the same values for any JSON reader.
+    body = json_text(payload, separators=(",", ":"), allow_nan=False).encode("utf-8")
     try:
-        response = httpx.post(url, json=payload, timeout=channel.timeout,
-                              headers={"User-Agent": USER_AGENT, **headers},
+        response = httpx.post(url, content=body, timeout=channel.timeout,
+                              headers={"User-Agent": USER_AGENT,
+                                       "Content-Type": "application/json", **headers},
                               follow_redirects=False)
     except httpx.TimeoutException:
         raise DeliveryError(f"channel {name}: the webhook did not answer within "

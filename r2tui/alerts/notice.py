@@ -2,7 +2,8 @@
 `Notice` into the outbox (as JSON), the outbox hands it to a channel, and the
 channel renders it as an e-mail, an Alertmanager webhook or a Slack message.
 Values from data (bucket names, labels) stay raw here; each channel escapes
-them for its own format."""
+them for its own format. The outbox's JSON holds them exactly, with control and
+bidirectional characters as JSON escapes (`json_text`)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from r2tui.alerts.rules import Rule
+from r2tui.literal import json_text
 from r2tui.metrics import ACCOUNT
 from r2tui.units import human_bytes
 
@@ -106,7 +108,7 @@ class Notice:
         return f"[{state.upper()}:{count}] {self.title}{scope}"
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), sort_keys=True)
+        return json_text(asdict(self), sort_keys=True)
 
     @staticmethod
     def from_json(text: str) -> Notice:

@@ -1,7 +1,11 @@
 """A `Notice` dressed for each channel: an e-mail, an Alertmanager (version 4)
 webhook payload, a Slack message. Pure: no I/O, so every format is tested on its
 own. Values from data (bucket names, rule names, labels, annotations) may be
-hostile; each format escapes them its own way, here and nowhere else."""
+hostile; each format escapes them its own way, here and nowhere else. Every
+text format (the e-mail's subject, plain text and HTML, Slack) first shows
+control, bidirectional and invisible characters by the one rule of
+`r2tui.literal.visible`; the Alertmanager payload carries the exact values
+(`channels` sends it as `json_text`, those characters as JSON escapes)."""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from email.message import EmailMessage
 from typing import Any
 
 from r2tui.alerts.notice import FIRING, RESOLVED, AlertNotice, Notice
+from r2tui.literal import clip, visible
 
 ZERO_TIME = "0001-01-01T00:00:00Z"  # Alertmanager's "not ended yet"
 TEST_ALERTNAME = "r2tui test"
@@ -38,9 +43,11 @@ def number(value: float | None) -> str:
 
 
 def _one_line(text: str) -> str:
-    # EmailMessage refuses CR/LF in a header; a rule name must not be able to
-    # start a header of its own, so every run of whitespace becomes one space.
-    return " ".join(text.split())
+    """A header's text: EmailMessage refuses CR/LF in a header, and a rule name
+    must not be able to start a header of its own. `visible` shows CR, LF, tab
+    and every other control as an escape, so the value stays whole and on one
+    line."""
+    return visible(text)
 
 
 def _with_unit(alert: AlertNotice, value: float | None) -> str:
@@ -71,15 +78,17 @@ def _synthetic(notice: Notice) -> AlertNotice:
 # --- e-mail ---------------------------------------------------------------
 
 def _plain_alert(a: AlertNotice) -> list[str]:
-    lines = [f"- {a.rule} ({a.where}): {a.summary()}",
+    v = visible
+    lines = [f"- {v(a.rule)} ({v(a.where)}): {v(a.summary())}",
              f"  value: {_with_unit(a, a.value)}  threshold: {a.comparison} "
-             f"{_with_unit(a, a.threshold)}  severity: {a.severity}",
+             f"{_with_unit(a, a.threshold)}  severity: {v(a.severity)}",
              f"  since: {iso_utc(a.starts_at)}"]
     if a.status == RESOLVED and a.ends_at is not None:
         lines.append(f"  resolved: {iso_utc(a.ends_at)}")
     if a.labels:
-        lines.append("  labels: " + ", ".join(f"{k}={v}" for k, v in sorted(a.labels.items())))
-    lines.extend(f"  {k}: {v}" for k, v in sorted(a.annotations.items()))
+        lines.append("  labels: " + ", ".join(f"{v(k)}={v(x)}"
+                                              for k, x in sorted(a.labels.items())))
+    lines.extend(f"  {v(k)}: {v(x)}" for k, x in sorted(a.annotations.items()))
     return lines
 
 
@@ -97,7 +106,7 @@ def _intro(notice: Notice) -> str:
 
 
 def _plain(notice: Notice, external_url: str) -> str:
-    lines = [_intro(notice), ""]
+    lines = [visible(_intro(notice)), ""]
     for heading, alerts in (("Firing", notice.firing), ("Resolved", notice.resolved)):
         if alerts:
             lines.append(f"{heading} ({len(alerts)}):")
@@ -105,12 +114,12 @@ def _plain(notice: Notice, external_url: str) -> str:
                 lines.extend(_plain_alert(a))
             lines.append("")
     if external_url:
-        lines.append(f"r2tui: {external_url}")
+        lines.append(f"r2tui: {visible(external_url)}")
     return "\n".join(lines).rstrip() + "\n"
 
 
 def _e(text: object) -> str:
-    return html.escape(str(text), quote=True)
+    return html.escape(visible(text), quote=True)
 
 
 def _html_pairs(pairs: dict[str, str]) -> str:
@@ -226,8 +235,10 @@ def _fit(text: str, limit: int) -> str:
     return cut + "…"
 
 
-def _raw_cap(text: str) -> str:
-    return text if len(text) <= SLACK_VALUE_MAX else text[:SLACK_VALUE_MAX - 1] + "…"
+def _slack_text(text: str) -> str:
+    """A value from data for a Slack message: shown by the rule, cut to
+    `SLACK_VALUE_MAX` cells, escaped."""
+    return slack_escape(clip(text, SLACK_VALUE_MAX))
 
 
 def _header(text: str) -> dict[str, Any]:
@@ -242,9 +253,9 @@ def _section(mrkdwn: str) -> dict[str, Any]:
 
 
 def _slack_alert(a: AlertNotice) -> dict[str, Any]:
-    s = slack_escape
-    lines = [f"*{s(_raw_cap(a.rule))}* ({s(_raw_cap(a.where))})",
-             f"{s(_raw_cap(a.summary()))}",
+    s = _slack_text
+    lines = [f"*{s(a.rule)}* ({s(a.where)})",
+             f"{s(a.summary())}",
              f"*Value:* {s(_with_unit(a, a.value))}  *Threshold:* {s(a.comparison)} "
              f"{s(_with_unit(a, a.threshold))}  *Severity:* {s(a.severity)}",
              f"*Since:* {iso_utc(a.starts_at)}"]
@@ -252,9 +263,8 @@ def _slack_alert(a: AlertNotice) -> dict[str, Any]:
         lines[-1] += f"  *Resolved:* {iso_utc(a.ends_at)}"
     if a.labels:
         lines.append("*Labels:* " + ", ".join(
-            f"{s(_raw_cap(k))}={s(_raw_cap(v))}" for k, v in sorted(a.labels.items())))
-    lines.extend(f"*{s(_raw_cap(k))}:* {s(_raw_cap(v))}"
-                 for k, v in sorted(a.annotations.items()))
+            f"{s(k)}={s(v)}" for k, v in sorted(a.labels.items())))
+    lines.extend(f"*{s(k)}:* {s(v)}" for k, v in sorted(a.annotations.items()))
     return _section("\n".join(lines))
 
 
@@ -290,7 +300,7 @@ def slack_payload(notice: Notice) -> dict[str, Any]:
     text = slack_escape(_one_line(notice.subject()))
     attachments: list[dict[str, Any]] = []
     if notice.kind != "alert" or notice.escalated:
-        intro = [_header(notice.subject()), _section(slack_escape(_intro(notice)))]
+        intro = [_header(notice.subject()), _section(slack_escape(visible(_intro(notice))))]
         color = SLACK_RED if notice.kind != "test" and notice.firing else SLACK_GREY
         attachments.append({"color": color, "fallback": text, "blocks": intro})
     used = sum(len(a["blocks"]) for a in attachments)
