@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import os
 import sys
 from collections.abc import Sequence
@@ -16,7 +15,9 @@ from r2tui.alerts import cli as alerts_cli
 from r2tui.config import JOB_NAMES, Config, ConfigError, load_config, resolve_config_path
 from r2tui.config.load import load_pricing
 from r2tui.config.template import STARTER
+from r2tui.literal import visible
 from r2tui.metrics import CATALOG
+from r2tui.output import say, say_json
 from r2tui.reports import cli as report_cli
 from r2tui.runtime import setup_logging, with_demo_account
 from r2tui.status_text import human, status_text
@@ -107,8 +108,8 @@ def _main(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     level = os.environ.get("R2TUI_LOG_LEVEL", "INFO").upper()
     if level not in LOG_LEVELS:
-        print(f"r2tui: environment: R2TUI_LOG_LEVEL: unknown level {level!r}; use one of "
-              f"{', '.join(LOG_LEVELS)}", file=sys.stderr)
+        say(f"r2tui: environment: R2TUI_LOG_LEVEL: unknown level {level!r}; use one of "
+            f"{', '.join(LOG_LEVELS)}", err=True)
         return EXIT_USAGE
     setup_logging(level)
     command = args.command
@@ -119,7 +120,7 @@ def _main(argv: Sequence[str] | None) -> int:
         try:
             check(args.metric, args.range_)
         except ValueError as exc:
-            print(f"r2tui: history: {exc}", file=sys.stderr)
+            say(f"r2tui: history: {exc}", err=True)
             return EXIT_USAGE
     try:
         if command == "config":
@@ -137,10 +138,10 @@ def _main(argv: Sequence[str] | None) -> int:
             _check_keys(config)
         store = open_store(config.store_url, config.store_url_source)
     except ConfigError as exc:
-        print(f"r2tui: {exc}", file=sys.stderr)
+        say(f"r2tui: {exc}", err=True)
         return EXIT_USAGE
     except StoreError as exc:
-        print(f"r2tui: store error: {exc}", file=sys.stderr)
+        say(f"r2tui: store error: {exc}", err=True)
         return EXIT_USAGE
     try:
         if command == "collect":
@@ -189,7 +190,7 @@ def _collect(args: argparse.Namespace, config: Config, store: Store) -> int:
 
     if not args.once and (args.json or args.job):
         # Silently running forever instead of once would surprise a script.
-        print("r2tui: collect: --json and --job need --once", file=sys.stderr)
+        say("r2tui: collect: --json and --job need --once", err=True)
         return EXIT_USAGE
     demo = None
     if config.demo:
@@ -198,8 +199,9 @@ def _collect(args: argparse.Namespace, config: Config, store: Store) -> int:
         collector = Collector(JobContext(config=config, store=store))
         if not args.once:
             names = ", ".join(collector.scheduled_jobs())
-            print(f"r2tui collect: {names} for {', '.join(a.name for a in config.accounts)} "
-                  f"into {store.url}; Ctrl-C stops", file=sys.stderr)
+            accounts = ", ".join(visible(a.name) for a in config.accounts)
+            say(f"r2tui collect: {names} for {accounts} into {store.url}; Ctrl-C stops",
+                err=True)
             collector.run_forever()
             return EXIT_OK
         names = args.job or [n for n in JOB_NAMES if JOBS[n].implemented]
@@ -207,21 +209,21 @@ def _collect(args: argparse.Namespace, config: Config, store: Store) -> int:
             results = [r for r in (collector.run(n) for n in names) if r is not None]
         except KeyboardInterrupt:
             # The job closed its run as cancelled on the way out.
-            print("r2tui: interrupted", file=sys.stderr)
+            say("r2tui: interrupted", err=True)
             return EXIT_INTERRUPTED
     finally:
         if demo is not None:
             demo.stop()
     if args.json:
-        print(json.dumps({"jobs": [{
+        say_json({"jobs": [{
             "job": r.job, "ok": r.ok, "items": r.items, "seconds": round(
                 r.finished_at - r.started_at, 3),
-            "summary": r.summary, "errors": list(r.errors)} for r in results]}, indent=2))
+            "summary": r.summary, "errors": list(r.errors)} for r in results]})
     else:
         for r in results:
             mark = "ok    " if r.ok else "FAILED"
-            print(f"{r.job:<16} {mark} {r.items:>10,} items {r.finished_at - r.started_at:7.1f} s"
-                  f"  {r.summary if r.ok else r.error}")
+            say(f"{r.job:<16} {mark} {r.items:>10,} items {r.finished_at - r.started_at:7.1f} s"
+                f"  {visible(r.summary if r.ok else r.error)}")
     return EXIT_OK if all(r.ok for r in results) else EXIT_FAILED
 
 
@@ -234,8 +236,7 @@ def _status(args: argparse.Namespace, config: Config, store: Store) -> int:
         from r2tui.jobs import JobContext
         from r2tui.scheduler import Collector
 
-        print("r2tui: demo store is empty; collecting once from the demo account…",
-              file=sys.stderr)
+        say("r2tui: demo store is empty; collecting once from the demo account…", err=True)
         demo_config, demo = with_demo_account(config, traffic=False)
         try:
             collector = Collector(JobContext(config=demo_config, store=store))
@@ -255,9 +256,9 @@ def _status(args: argparse.Namespace, config: Config, store: Store) -> int:
                                           alert_windows=config.alerts.maintenance),
                        demo=config.demo)
     if args.json:
-        print(json.dumps(doc, indent=2, ensure_ascii=False))
+        say_json(doc)
     else:
-        print(status_text(doc))
+        say(status_text(doc))
     return EXIT_OK
 
 
@@ -271,19 +272,20 @@ def _history(args: argparse.Namespace, config: Config, store: Store) -> int:
                retention=config.retention)
     bucket = None if s.bucket == ACCOUNT else s.bucket
     if args.json:
-        print(json.dumps({
+        say_json({
             "metric": s.metric, "unit": s.unit, "bucket": bucket, "range": s.range,
             "resolution": s.resolution, "start": iso(s.start), "end": iso(s.end),
-            "points": [{"ts": iso(ts), "value": v} for ts, v in s.points]}, indent=2))
+            "points": [{"ts": iso(ts), "value": v} for ts, v in s.points]})
         return EXIT_OK
-    print(f"{s.metric} ({s.unit})  {bucket or 'account'}  range {s.range}  "
-          f"resolution {s.resolution}  {len(s.points)} points")
+    say(f"{s.metric} ({s.unit})  {'account' if bucket is None else visible(bucket)}  "
+        f"range {s.range}  "
+        f"resolution {s.resolution}  {len(s.points)} points")
     shape = "%Y-%m-%d %H:%M:%S" if s.resolution == "raw" else "%Y-%m-%d %H:%M"
     for ts, v in s.points:
         when = datetime.fromtimestamp(ts).astimezone().strftime(shape)
-        print(f"{when}  {human(v, s.unit):>14}")
+        say(f"{when}  {human(v, s.unit):>14}")
     if not s.points:
-        print("no data in this range")
+        say("no data in this range")
     return EXIT_OK
 
 
@@ -293,7 +295,7 @@ def _config_init(args: argparse.Namespace) -> int:
     path = (Path(args.path).expanduser() if args.path
             else resolve_config_path(args.config, os.environ)[0])
     if path.exists() and not args.force:
-        print(f"r2tui: {path} exists; use --force to overwrite it", file=sys.stderr)
+        say(f"r2tui: {visible(path)} exists; use --force to overwrite it", err=True)
         return EXIT_USAGE
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -303,9 +305,10 @@ def _config_init(args: argparse.Namespace) -> int:
             out.write(STARTER)
         path.chmod(0o600)  # O_CREAT's mode does not apply to a file that already existed
     except OSError as exc:
-        print(f"r2tui: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
+        say(f"r2tui: cannot write {visible(path)}: {exc.strerror or exc}", err=True)
         return EXIT_FAILED
-    print(f"wrote {path}; set account_id and credentials, then run `r2tui config check`")
+    say(f"wrote {visible(path)}; set account_id and credentials, then run "
+        "`r2tui config check`")
     return EXIT_OK
 
 
@@ -316,24 +319,24 @@ def _config_check(args: argparse.Namespace) -> int:
             config = dataclasses.replace(config, read_only=True)
         _check_keys(config)
     except ConfigError as exc:
-        print(f"r2tui: {exc}", file=sys.stderr)
+        say(f"r2tui: {exc}", err=True)
         return EXIT_USAGE
-    print(f"config: {config.path or '(none: environment only)'}")
-    print(f"store:  {redact_url(config.store_url)}  "
-          f"(from {config.store_url_source})")
+    say(f"config: {config.path or '(none: environment only)'}")
+    say(f"store:  {redact_url(config.store_url)}  "
+        f"(from {config.store_url_source})")
     for a in config.accounts:
         creds = (f"profile {a.profile}" if a.profile else
                  f"key {a.access_key_id.source if a.access_key_id else '?'}, "
                  f"secret {a.secret_access_key.source if a.secret_access_key else '?'}")
         token = a.api_token.source if a.api_token else "none (analytics off)"
-        print(f"account {a.name}: {a.endpoint_url} region {a.region}; {creds}; token {token}")
+        say(f"account {a.name}: {a.endpoint_url} region {a.region}; {creds}; token {token}")
     for s in config.schedules.values():
-        print(f"schedule {s.job}: {s.text}")
+        say(f"schedule {s.job}: {s.text}")
     for ch in config.alerts.channels.values():
-        print(f"channel {ch.name}: {ch.describe()}")  # never its URL or password
+        say(f"channel {ch.name}: {ch.describe()}")  # never its URL or password
     for w in config.alerts.maintenance:
-        print(f"maintenance {w.name}: {w.start // 60:02d}:{w.start % 60:02d}-"
-              f"{w.end // 60:02d}:{w.end % 60:02d} {w.timezone}")
+        say(f"maintenance {w.name}: {w.start // 60:02d}:{w.start % 60:02d}-"
+            f"{w.end // 60:02d}:{w.end % 60:02d} {w.timezone}")
     return EXIT_OK
 
 
@@ -355,10 +358,10 @@ def _locate(args: argparse.Namespace) -> int:
         "data": str(paths.data_dir()),
     }
     if args.json:
-        print(json.dumps(where, indent=2))
+        say_json(where)
     else:
         note = "" if where["config_exists"] else "  (not created yet: r2tui config init)"
-        print(f"config   {where['config']}{note}")
+        say(f"config   {where['config']}{note}")
         for key in ("store", "log", "reports", "data"):
-            print(f"{key:<8} {where[key]}")
+            say(f"{key:<8} {where[key]}")
     return EXIT_OK

@@ -7,11 +7,12 @@ there is one, else from Cloudflare's public list."""
 from __future__ import annotations
 
 import argparse
-import json
 from collections.abc import Callable
 from dataclasses import fields
 from decimal import Decimal, InvalidOperation
 
+from r2tui.literal import visible
+from r2tui.output import say, say_json
 from r2tui.pricing import Bill, PriceList, Usage, bill, to_cents
 
 EXIT_OK = 0
@@ -61,7 +62,10 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
 def run(args: argparse.Namespace, prices: PriceList) -> int:
     usage = Usage(**{name: getattr(args, name) for name in OPTIONS})
     result = bill(usage, prices)
-    print(json.dumps(as_doc(result), indent=2) if args.json else as_text(result))
+    if args.json:
+        say_json(as_doc(result))
+    else:
+        say(as_text(result))
     return EXIT_OK
 
 
@@ -96,5 +100,5 @@ def as_text(b: Bill) -> str:
                               _quantity(line.free, line.unit),
                               _quantity(line.billable, line.unit), f"${to_cents(line.usd):,}"))
     out.append(row.format("total", "", "", "", f"${b.total_usd:,}"))
-    out.append(f"prices: {b.prices.source}")
+    out.append(f"prices: {visible(b.prices.source)}")
     return "\n".join(out)

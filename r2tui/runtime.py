@@ -9,8 +9,21 @@ from pathlib import Path
 
 from r2tui import paths
 from r2tui.config import Config
+from r2tui.config.secrets import ScrubbingFormatter
+from r2tui.literal import visible
 
 _configured = False
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+class VisibleFormatter(ScrubbingFormatter):  # and URLs without credentials, traceback too
+    """One record, one line: the message (which may quote a key, a bucket name or
+    a server's reply) shown by the rule of `r2tui.literal.visible`, so an LF or an
+    ESC in it can neither forge a log line nor act on a terminal that shows the
+    file. A traceback or stack that follows stays as Python wrote it."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        return visible(super().formatMessage(record))
 
 
 def setup_logging(level: str = "INFO", path: Path | None = None) -> Path | None:
@@ -26,7 +39,7 @@ def setup_logging(level: str = "INFO", path: Path | None = None) -> Path | None:
             path, maxBytes=5_000_000, backupCount=3, encoding="utf-8")
     except OSError:
         handler = logging.NullHandler()  # a read-only home must not stop the app
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(VisibleFormatter(LOG_FORMAT))
     root.addHandler(handler)
     root.setLevel(level)
     # Request-level logs from these are noise; botocore DEBUG would also log signed headers.

@@ -1,8 +1,14 @@
 """`r2tui status` and `r2tui history` as text: the JSON document a line at a time,
-for people (scripts read `--json`)."""
+for people (scripts read `--json`). Names, details and messages come from
+outside (bucket names from the analytics API, errors from servers): each goes
+into its line through `visible`, so none can break the line or act on the
+terminal."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from r2tui.literal import visible as v
 from r2tui.units import human_bytes
 
 
@@ -19,16 +25,16 @@ def human(value: float, unit: str) -> str:
     return f"{text} {unit}"
 
 
-def status_text(doc: dict) -> str:
+def status_text(doc: dict[str, Any]) -> str:
     s, c = doc["storage"], doc["collector"]
-    lines = [f"account {doc['account']}{' (demo)' if doc['demo'] else ''}: "
+    lines = [f"account {v(doc['account'])}{' (demo)' if doc['demo'] else ''}: "
              f"{s['total_objects']:,} objects, {human_bytes(s['total_bytes'])} in "
              f"{s['bucket_count']} buckets",
-             f"collector: {c['state']}{': ' + c['detail'] if c['detail'] else ''}"]
+             f"collector: {c['state']}{': ' + v(c['detail']) if c['detail'] else ''}"]
     if s["usage_pct"] is not None:
         lines.append(f"quota: {s['usage_pct']:.1f} % of {human_bytes(s['quota_bytes'])}")
     for b in s["buckets"]:
-        lines.append(f"  {b['name']:<32} {b['objects']:>12,} {human_bytes(b['bytes']):>12}")
+        lines.append(f"  {v(b['name']):<32} {b['objects']:>12,} {human_bytes(b['bytes']):>12}")
     m = doc["metrics"]
     shown = [f"{label} {human(m[key], unit)}" for key, label, unit in (
         ("uploads_today", "uploads today", "requests"),
@@ -52,12 +58,12 @@ def status_text(doc: dict) -> str:
     return "\n".join(lines)
 
 
-def alerts_line(a: dict) -> str:
+def alerts_line(a: dict[str, Any]) -> str:
     """`alerts: 1 firing: Failed access (high, 63 > 10) …` — the worst first, as the pane."""
-    def one(x: dict) -> str:
-        where = "" if x["bucket"] == "*" else f" on {x['bucket']}"
+    def one(x: dict[str, Any]) -> str:
+        where = "" if x["bucket"] == "*" else f" on {v(x['bucket'])}"
         value = "no data" if x["value"] is None else f"{x['value']:g}"
-        return (f"{x['rule']}{where} ({x['severity']}, {value} {x['comparison']} "
+        return (f"{v(x['rule'])}{where} ({x['severity']}, {value} {x['comparison']} "
                 f"{x['threshold']:g}{'; silenced' if x['silenced'] else ''})")
 
     if not a["firing"] and not a["pending"]:

@@ -5,20 +5,38 @@ This module declares the commands and dispatches; the work is in
 the outbox), imported only when one of them runs so that `r2tui --help` stays
 light. Conventions are the main CLI's: errors as `r2tui: WHAT: message` on
 stderr, exit 0 done, 1 failed (an unknown name, a delivery that did not go
-out), 2 refused (invalid input, `--read-only`).
+out), 2 refused (invalid input, `--read-only`). Everything printed goes through
+`r2tui.output`; names, labels, comments and messages go into their lines
+through `r2tui.literal.visible`.
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import TYPE_CHECKING
+
+# The helpers every alerting command shares live in cli_base, which imports none
+# of the command modules: rules_cli, ops_cli, rules_files and rules_test import
+# them from there, so no module imports one that imports it back.
+from r2tui.alerts.cli_base import (
+    CLEARABLE,
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+    RULE_OPTIONS,
+    account_name,
+    fail,
+    read_only,
+)
+from r2tui.literal import visible
 
 if TYPE_CHECKING:
     from r2tui.config import Config
     from r2tui.store import Store
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+__all__ = ["CLEARABLE", "COMMANDS", "EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "RULE_OPTIONS",
+           "account_name", "add_parser", "fail", "read_only", "run"]
+
 COMMANDS = ("rules", "silences", "alerts", "notify")
 ACTION = "alert_action"  # the sub-subcommand's dest, shared by rules, silences, notify
 
@@ -27,35 +45,6 @@ ACTION = "alert_action"  # the sub-subcommand's dest, shared by rules, silences,
 CHANGES = {("rules", a) for a in ("add", "edit", "enable", "disable", "delete")} | {
     ("silences", "add"), ("silences", "expire"), ("notify", "flush"), ("notify", "retry"),
     ("notify", "test")}
-
-# Rule options: (flag, field, kind, help). The kinds turn command-line text into
-# what `rule_from` reads (see rules_cli.option_data); validation stays there.
-RULE_OPTIONS: tuple[tuple[str, str, str, str], ...] = (
-    ("--name", "name", "text", "the rule's name (edit: renames it)"),
-    ("--metric", "metric", "text", "a catalog metric, e.g. error_rate_pct"),
-    ("--comparison", "comparison", "text", "one of > >= < <= == !="),
-    ("--threshold", "threshold", "number", 'in the metric\'s unit; sizes such as "1 GB" too'),
-    ("--scope", "scope", "text", '"*" the account (default), a bucket or a glob "logs-*"'),
-    ("--for", "for", "duration", "how long the condition holds before firing, e.g. 5m"),
-    ("--keep-firing-for", "keep_firing_for", "duration",
-     "how long it keeps firing after the condition stops holding"),
-    ("--severity", "severity", "text", "low, medium (default), high or critical"),
-    ("--channel", "channels", "list", "a configured channel (repeatable; default: "
-     "[alerts] default_channels)"),
-    ("--label", "labels", "pairs", "KEY=VALUE label (repeatable)"),
-    ("--annotation", "annotations", "pairs", "KEY=VALUE annotation (repeatable)"),
-    ("--missing-data", "missing_data", "text", "keep (default), alert or resolve"),
-    ("--repeat-interval", "repeat_interval", "duration",
-     "resend a still-firing alert this often (default: [alerts] repeat_interval)"),
-    ("--max-per-hour", "max_per_hour", "count", "notifications an hour before holding back"),
-    ("--escalate-after", "escalate_after", "duration", "still firing this long: escalate"),
-    ("--escalate-to", "escalate_to", "list", "channel to add on escalation (repeatable)"),
-    ("--escalate-severity", "escalate_severity", "text", "severity on escalation"),
-    ("--response", "responses", "list", "a configured [responses.NAME] (repeatable)"),
-)
-CLEARABLE = ("for", "keep_firing_for", "channels", "labels", "annotations", "repeat_interval",
-             "max_per_hour", "escalate_after", "escalate_to", "escalate_severity", "responses")
-
 
 def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     _rules(sub, common)
@@ -173,18 +162,4 @@ def run(args: argparse.Namespace, config: Config, store: Store) -> int:
         return ops_cli.run(args, config, store)
     except PeeweeException as exc:
         # A locked or unreachable store: a store error (exit 2), as everywhere else.
-        return fail("store error", f"{store.url}: {exc}")
-
-
-def fail(where: str, message: str, code: int = EXIT_USAGE) -> int:
-    print(f"r2tui: {where}: {message}", file=sys.stderr)
-    return code
-
-
-def read_only(what: str) -> int:
-    return fail("read-only", f"{what} would change the store or send; run without "
-                "--read-only to do it")
-
-
-def account_name(args: argparse.Namespace, config: Config) -> str:
-    return "demo" if config.demo else config.account(args.account).name
+        return fail("store error", f"{store.url}: {visible(exc)}")

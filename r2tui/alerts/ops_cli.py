@@ -1,19 +1,27 @@
 """`r2tui silences list|add|expire`, `r2tui alerts` and `r2tui notify
-flush|list|retry`: the day-to-day side of alerting, for scripts and cron."""
+flush|list|retry`: the day-to-day side of alerting, for scripts and cron.
+Rule names, buckets, matchers, comments, subjects and server errors go into
+their lines through `visible`; JSON through `say_json` (exact values)."""
 
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 import time
 from dataclasses import asdict
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from r2tui.alerts.cli import EXIT_FAILED, EXIT_OK, account_name, fail
-from r2tui.alerts.rules_cli import scope_text, table
-from r2tui.alerts.rules_test import value_text
+from r2tui.alerts.cli_base import (
+    EXIT_FAILED,
+    EXIT_OK,
+    account_name,
+    fail,
+    scope_text,
+    table,
+    value_text,
+)
+from r2tui.literal import visible
+from r2tui.output import say, say_json
 from r2tui.status import iso
 
 if TYPE_CHECKING:
@@ -63,16 +71,16 @@ def _silences(args: argparse.Namespace, store: Store) -> int:
     now = time.time()
     rows = silences(now, include_ended=args.all)
     if args.json:
-        print(json.dumps([_silence_doc(s, now) for s in rows], indent=2, ensure_ascii=False))
+        say_json([_silence_doc(s, now) for s in rows])
         return EXIT_OK
     if not rows:
-        print("no silences" if args.all else "no active or future silences")
+        say("no silences" if args.all else "no active or future silences")
         return EXIT_OK
     lines = [("ID", "STATE", "MATCHERS", "STARTS", "ENDS", "BY", "COMMENT")]
     lines += [(str(s.id), _silence_state(s, now) + (" (until resolved)" if
-               s.expire_on_resolve else ""), s.describe(), local(s.starts_at),
-               local(s.ends_at), s.created_by, s.comment) for s in rows]
-    print(table(lines))
+               s.expire_on_resolve else ""), visible(s.describe()), local(s.starts_at),
+               local(s.ends_at), visible(s.created_by), visible(s.comment)) for s in rows]
+    say(table(lines))
     return EXIT_OK
 
 
@@ -108,8 +116,8 @@ def _silence_add(args: argparse.Namespace, store: Store) -> int:
     except ValueError as exc:  # already "field: what is wrong"
         return fail(where, str(exc))
     begins = start if start is not None else time.time()
-    print(f"silence {sid}: {', '.join(a + o + v for a, o, v in matchers)} from "
-          f"{local(begins)} until {local(int(begins) + duration)}")
+    say(f"silence {sid}: {visible(', '.join(a + o + v for a, o, v in matchers))} from "
+        f"{local(begins)} until {local(int(begins) + duration)}")
     return EXIT_OK
 
 
@@ -119,7 +127,7 @@ def _expire(args: argparse.Namespace, store: Store) -> int:
     if not expire(store, args.id):
         return fail("silences expire", f"no active or future silence {args.id} "
                     "(`r2tui silences list --all` shows them all)", EXIT_FAILED)
-    print(f"expired silence {args.id}")
+    say(f"expired silence {args.id}")
     return EXIT_OK
 
 
@@ -140,24 +148,23 @@ def _alerts(args: argparse.Namespace, config: Config) -> int:
         view.firing[:], view.pending[:], view.recent[:] = (
             keep(view.firing), keep(view.pending), keep(view.recent))
     if args.json:
-        print(json.dumps({"account": account, **alerts_doc(view)}, indent=2,
-                         ensure_ascii=False))
+        say_json({"account": account, **alerts_doc(view)})
         return EXIT_OK
-    print(f"account {account}: {len(view.firing)} firing, {len(view.pending)} pending, "
-          f"{len(view.recent)} resolved in the last 24 h ({view.rules} rules)")
+    say(f"account {visible(account)}: {len(view.firing)} firing, {len(view.pending)} pending, "
+        f"{len(view.recent)} resolved in the last 24 h ({view.rules} rules)")
     for title, rows in (("FIRING", view.firing), ("PENDING", view.pending),
                         ("RESOLVED", view.recent)):
         if rows:
-            print(f"\n{title}")
-            print(table([("SEVERITY", "RULE", "SCOPE", "VALUE", "THRESHOLD", "SINCE", "QUIET")]
-                        + [(r.severity, r.rule, scope_text(r.bucket),
-                            value_text(r.value, r.unit), f"{r.comparison} "
-                            f"{value_text(r.threshold, r.unit)}", local(r.since),
-                            r.silenced or "") for r in rows]))
+            say(f"\n{title}")
+            say(table([("SEVERITY", "RULE", "SCOPE", "VALUE", "THRESHOLD", "SINCE", "QUIET")]
+                      + [(r.severity, visible(r.rule), scope_text(r.bucket),
+                          value_text(r.value, r.unit), f"{r.comparison} "
+                          f"{value_text(r.threshold, r.unit)}", local(r.since),
+                          visible(r.silenced or "")) for r in rows]))
     trouble = {k: v for k, v in view.outbox.items() if k in ("pending", "dead") and v}
     if trouble:
-        print("\noutbox: " + ", ".join(f"{n} {k}" for k, n in sorted(trouble.items()))
-              + (f"; last error: {view.last_error}" if view.last_error else ""))
+        say("\noutbox: " + ", ".join(f"{n} {k}" for k, n in sorted(trouble.items()))
+            + (f"; last error: {visible(view.last_error)}" if view.last_error else ""))
     return EXIT_OK
 
 
@@ -166,13 +173,12 @@ def _history(args: argparse.Namespace, config: Config) -> int:
 
     rows = history(account_name(args, config), search=args.search)
     if args.json:
-        print(json.dumps([{**r, "ts": iso(r["ts"])} for r in rows], indent=2,
-                         ensure_ascii=False))
+        say_json([{**r, "ts": iso(r["ts"])} for r in rows])
         return EXIT_OK
     if not rows:
-        print("no alert history" + (f" matching {args.search!r}" if args.search else ""))
+        say("no alert history" + (f" matching {args.search!r}" if args.search else ""))
     for r in rows:
-        print(f"{local(r['ts'])}  {r['level']:<7}  {r['message']}")
+        say(f"{local(r['ts'])}  {visible(r['level']):<7}  {visible(r['message'])}")
     return EXIT_OK
 
 
@@ -184,11 +190,11 @@ def _flush(args: argparse.Namespace, config: Config, store: Store) -> int:
 
     report = outbox.flush(store, config.alerts, deliver)
     if args.json:
-        print(json.dumps(asdict(report), indent=2, ensure_ascii=False))
+        say_json(asdict(report))
     else:
-        print(f"{report.sent} sent, {report.retried} to retry, {report.dead} dead")
+        say(f"{report.sent} sent, {report.retried} to retry, {report.dead} dead")
         for error in report.errors:
-            print(f"  {error}")
+            say(f"  {visible(error)}")
     return EXIT_FAILED if report.errors else EXIT_OK
 
 
@@ -199,15 +205,16 @@ def _test(args: argparse.Namespace, config: Config) -> int:
 
     names = args.channels or sorted(config.alerts.channels)
     if not names:
-        print("no channels configured: add a [channels.NAME] table", file=sys.stderr)
+        say("no channels configured: add a [channels.NAME] table", err=True)
         return EXIT_FAILED
     results = send_tests("r2tui test notification", config, names, int(time.time()))
     if args.json:
-        print(json.dumps(results, indent=2, ensure_ascii=False))
+        say_json(results)
     else:
         for r in results:
-            print(f"{r['channel']:<16} {'ok' if r['ok'] else 'FAILED':<7} "
-                  f"{r['describe'] or ''}{'' if r['ok'] else '  ' + r['error']}")
+            say(f"{visible(r['channel']):<16} {'ok' if r['ok'] else 'FAILED':<7} "
+                f"{visible(r['describe'] or '')}"
+                f"{'' if r['ok'] else '  ' + visible(r['error'])}")
     return EXIT_OK if all(r["ok"] for r in results) else EXIT_FAILED
 
 
@@ -216,22 +223,23 @@ def _outbox(args: argparse.Namespace) -> int:
 
     rows = outbox.pending_view()
     if args.json:
-        print(json.dumps({"counts": outbox.counts(), "notifications": [
+        say_json({"counts": outbox.counts(), "notifications": [
             {**asdict(r), "created_at": iso(r.created_at),
-             "next_attempt_at": iso(r.next_attempt_at)} for r in rows]},
-            indent=2, ensure_ascii=False))
+             "next_attempt_at": iso(r.next_attempt_at)} for r in rows]})
         return EXIT_OK
     if not rows:
-        print("outbox: nothing pending or dead")
+        say("outbox: nothing pending or dead")
         return EXIT_OK
     lines = [("ID", "STATE", "CHANNEL", "TRIES", "CREATED", "NEXT", "SUBJECT")]
     for r in rows:
-        lines.append((str(r.id), r.state, r.channel, str(r.attempts), local(r.created_at),
-                      local(r.next_attempt_at) if r.state == "pending" else "-", r.subject))
-    print(table(lines))
+        lines.append((str(r.id), r.state, visible(r.channel), str(r.attempts),
+                      local(r.created_at),
+                      local(r.next_attempt_at) if r.state == "pending" else "-",
+                      visible(r.subject)))
+    say(table(lines))
     for r in rows:
         if r.last_error:
-            print(f"  {r.id}: {r.last_error}")
+            say(f"  {r.id}: {visible(r.last_error)}")
     return EXIT_OK
 
 
@@ -241,7 +249,7 @@ def _retry(args: argparse.Namespace, store: Store) -> int:
     wanted = list(dict.fromkeys(args.ids))
     with store.write():
         n = outbox.retry(wanted)
-    print(f"{n} of {len(wanted)} notifications queued again")
+    say(f"{n} of {len(wanted)} notifications queued again")
     if n < len(wanted):
         return fail("notify retry", "only dead notifications are retried (`r2tui notify list`"
                     " shows them)", EXIT_FAILED if n == 0 else EXIT_OK)

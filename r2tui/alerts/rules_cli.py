@@ -13,18 +13,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from r2tui.alerts import saved
-from r2tui.alerts.cli import (
+from r2tui.alerts.cli_base import (
     CLEARABLE,
     EXIT_FAILED,
     EXIT_OK,
     EXIT_USAGE,
     RULE_OPTIONS,
     fail,
+    scope_text,
+    table,
 )
 from r2tui.alerts.rules import Rule, RuleError, rule_to_dict
 from r2tui.alerts.toml_io import DURATION_FIELDS, checked_rule, duration_text
 from r2tui.alerts.views import RuleState, rule_states
-from r2tui.metrics import ACCOUNT
+from r2tui.literal import visible
+from r2tui.output import say, say_json
 from r2tui.store.models import AlertRule
 
 if TYPE_CHECKING:
@@ -66,7 +69,7 @@ def run(args: argparse.Namespace, config: Config, store: Store) -> int:
                  store, replacing=rule.name)
     if isinstance(done, int):
         return done
-    print(f"{'enabled' if enabled else 'disabled'} rule {rule.name!r}")
+    say(f"{'enabled' if enabled else 'disabled'} rule {rule.name!r}")
     return EXIT_OK
 
 
@@ -76,7 +79,7 @@ def _delete(store: Store, name: str) -> int:
     row = AlertRule.get_or_none(AlertRule.name_key == name.casefold())
     if row is None or not saved.delete_rule(store, name):
         return _unknown("rules delete", name)
-    print(f"deleted rule {row.name!r} and its alerts")
+    say(f"deleted rule {row.name!r} and its alerts")
     return EXIT_OK
 
 
@@ -106,15 +109,15 @@ def _doc(s: RuleState) -> dict[str, Any]:
 def _list(args: argparse.Namespace) -> int:
     states = rule_states()
     if args.json:
-        print(json.dumps([_doc(s) for s in states], indent=2, ensure_ascii=False))
+        say_json([_doc(s) for s in states])
         return EXIT_OK
     rows = [("NAME", "STATE", "CONDITION", "SCOPE", "FOR", "SEVERITY", "CHANNELS")]
-    rows += [(s.rule.name, s.state, s.rule.condition(), scope_text(s.rule.scope),
-              _duration(s.rule.for_seconds), s.rule.severity,
-              ", ".join(s.rule.channels) or "(default)") for s in states]
-    print(table(rows))
+    rows += [(visible(s.rule.name), s.state, visible(s.rule.condition()),
+              scope_text(s.rule.scope), _duration(s.rule.for_seconds), s.rule.severity,
+              ", ".join(map(visible, s.rule.channels)) or "(default)") for s in states]
+    say(table(rows))
     for problem in saved.unreadable_rules():
-        print(f"r2tui: rules list: skipped: {problem}", file=sys.stderr)
+        say(f"r2tui: rules list: skipped: {visible(problem)}", err=True)
     return EXIT_OK
 
 
@@ -122,18 +125,19 @@ def _show(args: argparse.Namespace, rule: Rule) -> int:
     state = next((s for s in rule_states() if s.rule.name == rule.name), RuleState(rule))
     doc = _doc(state)
     if args.json:
-        print(json.dumps(doc, indent=2, ensure_ascii=False))
+        say_json(doc)
         return EXIT_OK
     lines = [("state", f"{state.state} ({state.firing} firing, {state.pending} pending)"),
-             ("condition", rule.condition())]
+             ("condition", visible(rule.condition()))]
     for key, value in rule_to_dict(rule).items():
         lines.append((key, _field_text(key, value)))
     width = max(len(k) for k, _ in lines)
-    print("\n".join(f"{k:<{width}}  {v}" for k, v in lines))
+    say("\n".join(f"{k:<{width}}  {v}" for k, v in lines))
     return EXIT_OK
 
 
 def _field_text(key: str, value: object) -> str:
+    """A rule's field on one line: every text in it through `visible`."""
     if value is None:
         return "(default from [alerts])" if key in ("repeat_interval", "max_per_hour") else "-"
     if key in DURATION_FIELDS and isinstance(value, int):
@@ -141,24 +145,14 @@ def _field_text(key: str, value: object) -> str:
     if key == "scope":
         return scope_text(str(value))
     if isinstance(value, list):
-        return ", ".join(value) or "-"
+        return ", ".join(map(visible, value)) or "-"
     if isinstance(value, dict):
-        return ", ".join(f"{k}={v}" for k, v in value.items()) or "-"
-    return f"{value:g}" if isinstance(value, float) else str(value)
-
-
-def scope_text(scope: str) -> str:
-    return "account" if scope == ACCOUNT else scope
+        return ", ".join(f"{visible(k)}={visible(v)}" for k, v in value.items()) or "-"
+    return f"{value:g}" if isinstance(value, float) else visible(value)
 
 
 def _duration(seconds: int) -> str:
     return duration_text(seconds) if seconds else "-"
-
-
-def table(rows: list[tuple[str, ...]]) -> str:
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
-                     for r in rows)
 
 
 # --- add and edit -------------------------------------------------------------
@@ -228,14 +222,14 @@ def _save(where: str, data: Mapping[str, object], problems: list[tuple[str, str]
     except RuleError as exc:
         problems = problems + exc.problems
     if problems or rule is None:
-        for field, message in problems:
-            fail(where, f"{field}: {message}")
+        for field, message in problems:  # one line each, whatever a value in it holds
+            fail(where, f"{visible(field)}: {visible(message)}")
         return EXIT_USAGE
     try:
         saved.save_rule(store, rule, replacing=replacing)
     except RuleError as exc:  # the name is taken
         for field, message in exc.problems:
-            fail(where, f"{field}: {message}")
+            fail(where, f"{visible(field)}: {visible(message)}")
         return EXIT_USAGE
     return rule
 
@@ -248,7 +242,7 @@ def _add(args: argparse.Namespace, config: Config, store: Store) -> int:
     rule = _save("rules add", {**base, **data}, problems, config, store)
     if isinstance(rule, int):
         return rule
-    print(f"added rule {rule.name!r}: {rule.condition()} ({scope_text(rule.scope)})")
+    say(f"added rule {rule.name!r}: {visible(rule.condition())} ({scope_text(rule.scope)})")
     return EXIT_OK
 
 
@@ -263,10 +257,10 @@ def _edit(args: argparse.Namespace, config: Config, store: Store, old: Rule) -> 
     if isinstance(rule, int):
         return rule
     if rule == old:
-        print(f"rule {rule.name!r} unchanged")
+        say(f"rule {rule.name!r} unchanged")
     elif rule.name != old.name:
-        print(f"renamed rule {old.name!r} to {rule.name!r}: {rule.condition()}")
+        say(f"renamed rule {old.name!r} to {rule.name!r}: {visible(rule.condition())}")
     else:
         changed = [k for k, v in rule_to_dict(rule).items() if rule_to_dict(old)[k] != v]
-        print(f"changed rule {rule.name!r}: {', '.join(changed)}")
+        say(f"changed rule {rule.name!r}: {', '.join(changed)}")
     return EXIT_OK

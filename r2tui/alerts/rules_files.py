@@ -4,12 +4,15 @@ the rules as a TOML file kept in version control.
 An import reads and checks the whole file first (every table through
 `rule_from`, names unique, channels and responses configured) and prints every
 problem; only a file without any is saved, by `saved.import_rules` in one
-transaction. So a file with one bad rule among good ones changes nothing."""
+transaction. So a file with one bad rule among good ones changes nothing.
+
+The file written holds no raw control or bidirectional character: each one in
+a name, label or annotation is a TOML escape (`r2tui.output.toml_text`), which
+reads back as the same character."""
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -17,9 +20,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from r2tui.alerts import saved
-from r2tui.alerts.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, fail, read_only
+from r2tui.alerts.cli_base import EXIT_FAILED, EXIT_OK, EXIT_USAGE, fail, read_only
 from r2tui.alerts.rules import Rule
 from r2tui.alerts.toml_io import RulesFileError, dump_rules, read_rules
+from r2tui.literal import visible
+from r2tui.output import say, say_json, toml_text, write
 from r2tui.store.models import AlertRule
 
 if TYPE_CHECKING:
@@ -48,20 +53,21 @@ def _export(args: argparse.Namespace) -> int:
 
     rules = saved.list_rules()
     try:
-        text = dump_rules(rules)
+        text = toml_text(dump_rules(rules))
     except ValueError as exc:  # a name TOML cannot hold (a lone surrogate from JSON)
         return fail("rules export", str(exc), EXIT_FAILED)
     for problem in saved.unreadable_rules():
-        print(f"r2tui: rules export: skipped: {problem}", file=sys.stderr)
+        say(f"r2tui: rules export: skipped: {visible(problem)}", err=True)
     if args.file == "-":
-        sys.stdout.write(text)
+        write(text)
         return EXIT_OK
     path = Path(args.file).expanduser()
     try:
         write_atomic(path, text)
     except OSError as exc:
-        return fail("rules export", f"cannot write {path}: {exc.strerror or exc}", EXIT_FAILED)
-    print(f"wrote {len(rules)} rules to {path}", file=sys.stderr)
+        return fail("rules export", f"cannot write {visible(path)}: {exc.strerror or exc}",
+                    EXIT_FAILED)
+    say(f"wrote {len(rules)} rules to {visible(path)}", err=True)
     return EXIT_OK
 
 
@@ -88,7 +94,7 @@ def _import(args: argparse.Namespace, config: Config, store: Store) -> int:
     where = "rules import"
     if config.read_only and not args.dry_run:
         return read_only(where)
-    source = "stdin" if args.file == "-" else args.file
+    source = "stdin" if args.file == "-" else visible(args.file)
     try:
         raw = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).expanduser(
         ).read_bytes()
@@ -101,8 +107,8 @@ def _import(args: argparse.Namespace, config: Config, store: Store) -> int:
     try:
         rules = read_rules(text, source, alerts.channels, alerts.responses)
     except RulesFileError as exc:
-        for problem in exc.problems:
-            fail(where, problem)
+        for problem in exc.problems:  # one line each, whatever a name in it holds
+            fail(where, visible(problem))
         fail(where, f"nothing imported: {len(exc.problems)} problem(s) in {source}")
         return EXIT_USAGE
     p = plan(rules, args.replace)
@@ -112,19 +118,18 @@ def _import(args: argparse.Namespace, config: Config, store: Store) -> int:
     else:
         counts = (len(p.added), len(p.updated), len(p.deleted))
     if args.json:
-        print(json.dumps({"file": source, "dry_run": args.dry_run, "added": counts[0],
-                          "updated": counts[1], "deleted": counts[2],
-                          "unchanged": len(p.unchanged),
-                          "rules": {"added": p.added, "updated": p.updated,
-                                    "deleted": p.deleted}}, indent=2, ensure_ascii=False))
+        say_json({"file": "stdin" if args.file == "-" else args.file, "dry_run": args.dry_run,
+                  "added": counts[0], "updated": counts[1], "deleted": counts[2],
+                  "unchanged": len(p.unchanged),
+                  "rules": {"added": p.added, "updated": p.updated, "deleted": p.deleted}})
         return EXIT_OK
     for verb, names in (("add", p.added), ("update", p.updated), ("delete", p.deleted)):
         for name in names:
-            print(f"  {verb:<7} {name}")
+            say(f"  {verb:<7} {visible(name)}")
     a, u, d = counts
     if args.dry_run:
-        print(f"{source}: dry run: would add {a}, update {u}, delete {d} "
-              f"({len(p.unchanged)} unchanged); nothing changed")
+        say(f"{source}: dry run: would add {a}, update {u}, delete {d} "
+            f"({len(p.unchanged)} unchanged); nothing changed")
     else:
-        print(f"{source}: {a} added, {u} updated, {d} deleted, {len(p.unchanged)} unchanged")
+        say(f"{source}: {a} added, {u} updated, {d} deleted, {len(p.unchanged)} unchanged")
     return EXIT_OK

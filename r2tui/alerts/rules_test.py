@@ -10,20 +10,27 @@ the outbox), so the answer "did it arrive?" comes back at once."""
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from r2tui.alerts.channels import DeliveryError, deliver, test_notice
-from r2tui.alerts.cli import EXIT_FAILED, EXIT_OK, account_name, fail, read_only
+from r2tui.alerts.cli_base import (
+    EXIT_FAILED,
+    EXIT_OK,
+    account_name,
+    fail,
+    read_only,
+    scope_text,
+    value_text,
+)
 from r2tui.alerts.engine import targets
 from r2tui.alerts.rules import Rule
-from r2tui.alerts.rules_cli import scope_text
 from r2tui.alerts.states import condition
+from r2tui.literal import visible
+from r2tui.output import say, say_json
 from r2tui.store import queries
 from r2tui.store.readings import readings
-from r2tui.units import human_bytes
 
 if TYPE_CHECKING:
     from r2tui.config import Config
@@ -81,10 +88,9 @@ def run_test(args: argparse.Namespace, config: Config, store: Store, rule: Rule)
     sends = send_tests(f"r2tui test of rule {rule.name}", config, names,
                                 now) if wants_send and not config.read_only else []
     if args.json:
-        print(json.dumps({"rule": rule.name, "condition": rule.condition(),
-                          "scope": rule.scope, "enabled": rule.enabled,
-                          "evaluations": evaluations, "channels": names, "sends": sends},
-                         indent=2, ensure_ascii=False))
+        say_json({"rule": rule.name, "condition": rule.condition(), "scope": rule.scope,
+                  "enabled": rule.enabled, "evaluations": evaluations, "channels": names,
+                  "sends": sends})
     else:
         _print(rule, evaluations, sends)
     if wants_send and config.read_only:
@@ -97,24 +103,17 @@ def run_test(args: argparse.Namespace, config: Config, store: Store, rule: Rule)
 
 def _print(rule: Rule, evaluations: list[dict[str, Any]], sends: list[dict[str, Any]]) -> None:
     state = "" if rule.enabled else " (disabled)"
-    print(f"rule {rule.name!r}{state}: {rule.condition()} on {scope_text(rule.scope)}")
+    say(f"rule {rule.name!r}{state}: {rule.condition()} on {scope_text(rule.scope)}")
     if not evaluations:
-        print(f"  no bucket matches {rule.scope!r} yet")
+        say(f"  no bucket matches {rule.scope!r} yet")
     for e in evaluations:
         holds = {True: "holds", False: "does not hold",
                  None: f"no data (missing_data {rule.missing_data}: state kept)"}[e["holds"]]
-        print(f"  {e['account']}  {scope_text(e['bucket'])}  "
-              f"{value_text(e['value'], rule.unit)}  {holds}")
+        say(f"  {visible(e['account'])}  {scope_text(e['bucket'])}  "
+            f"{value_text(e['value'], rule.unit)}  {holds}")
     for s in sends:
         if s["ok"]:
-            print(f"channel {s['channel']}: test notification sent ({s['describe']})")
+            say(f"channel {visible(s['channel'])}: test notification sent "
+                f"({visible(s['describe'])})")
         else:
-            print(f"channel {s['channel']}: FAILED: {s['error']}")
-
-
-def value_text(value: float | None, unit: str) -> str:
-    if value is None:
-        return "no data"
-    if unit == "bytes":
-        return human_bytes(value)
-    return f"{value:g}" if unit == "bool" else f"{value:g} {unit}"
+            say(f"channel {visible(s['channel'])}: FAILED: {visible(s['error'])}")

@@ -4,11 +4,12 @@ stored copy: it shows what the store knows at this moment), to stdout or a file.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from r2tui.literal import visible
+from r2tui.output import say, write
 from r2tui.reports.model import KINDS
 from r2tui.reports.render import EXTENSIONS, FORMATS
 
@@ -57,24 +58,24 @@ def run(args: argparse.Namespace, config: Config, store: Store) -> int:
         start = (parse_period(args.kind, args.date) if args.date
                  else default_period(args.kind, now))
     except ValueError as exc:
-        print(f"r2tui: report: {exc}", file=sys.stderr)
+        say(f"r2tui: report: {exc}", err=True)
         return EXIT_USAGE
     if period_bounds(args.kind, start)[0] > now:
-        print(f"r2tui: report: --date {args.date} is in the future", file=sys.stderr)
+        say(f"r2tui: report: --date {args.date} is in the future", err=True)
         return EXIT_USAGE
     account = "demo" if config.demo else config.account(args.account).name
     report = build(account, args.kind, start, now, config.pricing)
     text = render(report, _format(args))
     if not args.output:
-        sys.stdout.write(text)
+        write(text)  # already shown by the rule: the guard changes nothing in it
         return EXIT_OK
     path = Path(args.output).expanduser()
     try:
         write_atomic(path, text)
     except OSError as exc:
-        print(f"r2tui: report: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
+        say(f"r2tui: report: cannot write {visible(path)}: {exc.strerror or exc}", err=True)
         return EXIT_FAILED
-    print(f"wrote {path}", file=sys.stderr)
+    say(f"wrote {visible(path)}", err=True)
     return EXIT_OK
 
 
