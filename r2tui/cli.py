@@ -328,8 +328,11 @@ def _config_check(args: argparse.Namespace) -> int:
         creds = (f"profile {a.profile}" if a.profile else
                  f"key {a.access_key_id.source if a.access_key_id else '?'}, "
                  f"secret {a.secret_access_key.source if a.secret_access_key else '?'}")
-        token = a.api_token.source if a.api_token else "none (analytics off)"
-        say(f"account {a.name}: {a.endpoint_url} region {a.region}; {creds}; token {token}")
+        # URLs shown without userinfo, query or fragment: they may hold credentials.
+        token = (f"{a.api_token.source} (analytics at {a.graphql_url.shown})" if a.api_token
+                 else "none (analytics off)")
+        say(f"account {a.name}: {a.endpoint_url.shown} region {a.region}; {creds}; "
+            f"token {token}")
     for s in config.schedules.values():
         say(f"schedule {s.job}: {s.text}")
     for ch in config.alerts.channels.values():

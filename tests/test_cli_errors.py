@@ -62,5 +62,5 @@ def test_locate_names_r2tui_db_even_with_a_broken_config(tmp_path: Path) -> None
     out = _run("locate", "--config", str(broken),
                env={"R2TUI_DB": "postgresql://u:secret@db.example/r2tui"})
     assert out.returncode == 0, out.stderr
-    assert "store    postgresql://u:***@db.example/r2tui" in out.stdout
+    assert "store    postgresql://db.example/r2tui" in out.stdout and "u:secret" not in out.stdout
     assert "secret" not in out.stdout

@@ -27,13 +27,13 @@ def test_starter_template_loads_with_env_credentials(tmp_path: Path) -> None:
     (acc,) = cfg.accounts
     assert acc.name == "main"
     assert acc.account_id == ACCOUNT_ID
-    assert acc.endpoint_url == f"https://{ACCOUNT_ID}.r2.cloudflarestorage.com"
+    assert acc.endpoint_url.reveal() == f"https://{ACCOUNT_ID}.r2.cloudflarestorage.com"
     assert acc.region == "auto"
     assert acc.access_key_id is not None and acc.access_key_id.reveal() == KEY_ID
     assert acc.secret_access_key is not None and acc.secret_access_key.reveal() == SECRET
     assert acc.secret_access_key.source == "env R2_SECRET_ACCESS_KEY"
     assert acc.api_token is None and acc.profile is None
-    assert acc.graphql_url == DEFAULT_GRAPHQL_URL
+    assert acc.graphql_url.reveal() == DEFAULT_GRAPHQL_URL
     assert acc.include == ("*",) and acc.exclude == ()
     assert acc.probe.enabled is False and acc.probe.prefix == ".r2tui-probe/"
     # The template documents the defaults: loading it changes nothing.
@@ -64,23 +64,23 @@ def test_env_only_account() -> None:
     (acc,) = cfg.accounts
     assert acc.name == "default"
     assert acc.account_id == ACCOUNT_ID  # normalised to lower case
-    assert acc.endpoint_url == f"https://{ACCOUNT_ID}.r2.cloudflarestorage.com"
+    assert acc.endpoint_url.reveal() == f"https://{ACCOUNT_ID}.r2.cloudflarestorage.com"
     assert acc.region == "us-east-1"
     assert acc.api_token is not None and acc.api_token.reveal() == "cf-token"
-    assert acc.graphql_url == "http://127.0.0.1:9/gql"
+    assert acc.graphql_url.reveal() == "http://127.0.0.1:9/gql"
     assert acc.access_key_id is not None and acc.access_key_id.reveal() == KEY_ID
 
 
 def test_env_endpoint_overrides_the_derived_one() -> None:
     env = {**CREDS, "R2_ACCOUNT_ID": ACCOUNT_ID, "R2_ENDPOINT_URL": "http://127.0.0.1:9000/"}
     (acc,) = load_config(None, env=env).accounts
-    assert acc.endpoint_url == "http://127.0.0.1:9000"
+    assert acc.endpoint_url.reveal() == "http://127.0.0.1:9000"
     assert acc.account_id == ACCOUNT_ID
 
 
 def test_env_endpoint_alone_is_enough() -> None:
     (acc,) = load_config(None, env={**CREDS, "R2_ENDPOINT_URL": "http://s3.local"}).accounts
-    assert acc.endpoint_url == "http://s3.local" and acc.account_id is None
+    assert acc.endpoint_url.reveal() == "http://s3.local" and acc.account_id is None
 
 
 def test_file_accounts_win_over_env_account(tmp_path: Path) -> None:
@@ -93,14 +93,14 @@ def test_file_accounts_win_over_env_account(tmp_path: Path) -> None:
 def test_jurisdiction_endpoint(tmp_path: Path, jurisdiction: str) -> None:
     path = write(tmp_path, MAIN + f'jurisdiction = "{jurisdiction}"\n')
     (acc,) = load_config(str(path), env=CREDS).accounts
-    assert acc.endpoint_url == (
+    assert acc.endpoint_url.reveal() == (
         f"https://{ACCOUNT_ID}.{jurisdiction.lower()}.r2.cloudflarestorage.com")
 
 
 def test_explicit_endpoint_url_wins_over_account_id(tmp_path: Path) -> None:
     path = write(tmp_path, MAIN + 'endpoint_url = "https://minio.internal:9000/"\n')
     (acc,) = load_config(str(path), env=CREDS).accounts
-    assert acc.endpoint_url == "https://minio.internal:9000"
+    assert acc.endpoint_url.reveal() == "https://minio.internal:9000"
 
 
 def test_secrets_from_files_env_and_inline(tmp_path: Path) -> None:
@@ -167,16 +167,16 @@ def test_store_url_precedence(tmp_path: Path) -> None:
     path = write(tmp_path, MAIN + '[store]\nurl = "sqlite:////from/file.db"\n')
     env = {**CREDS, "R2TUI_DB": "sqlite:////from/env.db"}
     cfg = load_config(str(path), "sqlite:////from/flag.db", env=env)
-    assert (cfg.store_url, cfg.store_url_source) == ("sqlite:////from/flag.db", "--db")
+    assert (cfg.store_url.reveal(), cfg.store_url_source) == ("sqlite:////from/flag.db", "--db")
     cfg = load_config(str(path), env=env)
-    assert (cfg.store_url, cfg.store_url_source) == ("sqlite:////from/env.db", "R2TUI_DB")
+    assert (cfg.store_url.reveal(), cfg.store_url_source) == ("sqlite:////from/env.db", "R2TUI_DB")
     cfg = load_config(str(path), env=CREDS)
-    assert cfg.store_url == "sqlite:////from/file.db"
+    assert cfg.store_url.reveal() == "sqlite:////from/file.db"
     assert cfg.store_url_source == f"{path}: store.url"
     cfg = load_config(str(write(tmp_path, MAIN, "plain.toml")), env=CREDS)
     data_home = Path(os.environ["XDG_DATA_HOME"])
-    assert cfg.store_url == f"sqlite:///{data_home / 'r2tui' / 'r2tui.db'}"
-    assert cfg.store_url.startswith("sqlite:////"), "an absolute path needs four slashes"
+    assert cfg.store_url.reveal() == f"sqlite:///{data_home / 'r2tui' / 'r2tui.db'}"
+    assert cfg.store_url.reveal().startswith("sqlite:////"), "an absolute path needs four slashes"
     assert cfg.store_url_source == "default"
 
 
@@ -192,13 +192,13 @@ def test_demo_keeps_to_its_own_store_and_schedules(tmp_path: Path) -> None:
     cfg = load_config(str(path), env=env, demo=True)
     assert cfg.demo is True and cfg.accounts == ()
     data_home = Path(os.environ["XDG_DATA_HOME"])
-    assert cfg.store_url == f"sqlite:///{data_home / 'r2tui' / 'demo.db'}"
+    assert cfg.store_url.reveal() == f"sqlite:///{data_home / 'r2tui' / 'demo.db'}"
     assert cfg.store_url_source == "demo default"
     assert {j: s.text for j, s in cfg.schedules.items()} == DEMO_SCHEDULES
     assert cfg.schedules["collect_metrics"].seconds == 30
     assert cfg.schedules["inventory"].seconds == 120
     cfg = load_config(str(path), "sqlite:////from/flag.db", env=env, demo=True)
-    assert (cfg.store_url, cfg.store_url_source) == ("sqlite:////from/flag.db", "--db")
+    assert (cfg.store_url.reveal(), cfg.store_url_source) == ("sqlite:////from/flag.db", "--db")
 
 
 def test_demo_still_validates_the_file(tmp_path: Path) -> None:

@@ -73,7 +73,7 @@ def ask(http: httpx.Client, demo: DemoAccount, query: str, start: float, end: fl
         token: str | None = DEMO_API_TOKEN) -> httpx.Response:
     headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
     variables = {"accountTag": account, "start": iso(start), "end": iso(end), "limit": limit}
-    return http.post(demo.account().graphql_url, headers=headers,
+    return http.post(demo.account().graphql_url.reveal(), headers=headers,
                      json={"query": query, "variables": variables})
 
 
@@ -114,7 +114,7 @@ def test_the_demo_account_points_at_its_own_endpoint(demo: DemoAccount) -> None:
     assert acc.api_token is not None and acc.api_token.reveal() == "demo-analytics-token"
     assert "demo-analytics-token" not in repr(acc)
     assert acc.account_id == DEMO_ACCOUNT_ID
-    assert re.match(r"^http://127\.0\.0\.1:\d+/client/v4/graphql$", acc.graphql_url)
+    assert re.match(r"^http://127\.0\.0\.1:\d+/client/v4/graphql$", acc.graphql_url.reveal())
 
 
 def test_operations_rows_are_shaped_like_cloudflares(demo: DemoAccount, http: httpx.Client,
@@ -319,7 +319,7 @@ def test_limit_truncates_the_ordered_rows(demo: DemoAccount, http: httpx.Client)
 
 def test_bad_requests_get_an_errors_array(demo: DemoAccount, http: httpx.Client,
                                           capfd: pytest.CaptureFixture[str]) -> None:
-    url = demo.account().graphql_url
+    url = demo.account().graphql_url.reveal()
     auth = {"Authorization": f"Bearer {DEMO_API_TOKEN}"}
     resp = http.post(url, headers=auth, content=b"{not json")
     assert resp.status_code == 400 and resp.json()["errors"][0]["message"]
@@ -348,7 +348,7 @@ def test_bad_requests_get_an_errors_array(demo: DemoAccount, http: httpx.Client,
 def test_stop_closes_the_endpoint_and_takes_analytics_off(http: httpx.Client) -> None:
     d = DemoAccount(scale=SCALE, traffic=False)
     d.start()
-    url = d.account().graphql_url
+    url = d.account().graphql_url.reveal()
     d.stop()
     with pytest.raises(httpx.ConnectError):
         http.post(url, json={})

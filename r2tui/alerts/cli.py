@@ -28,6 +28,7 @@ from r2tui.alerts.cli_base import (
     fail,
     read_only,
 )
+from r2tui.config.secrets import scrub
 from r2tui.literal import visible
 
 if TYPE_CHECKING:
@@ -162,4 +163,4 @@ def run(args: argparse.Namespace, config: Config, store: Store) -> int:
         return ops_cli.run(args, config, store)
     except PeeweeException as exc:
         # A locked or unreachable store: a store error (exit 2), as everywhere else.
-        return fail("store error", f"{store.url}: {visible(exc)}")
+        return fail("store error", f"{store.url}: {visible(scrub(str(exc)))}")

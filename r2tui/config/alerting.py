@@ -36,6 +36,7 @@ from r2tui.config.alert_model import (
 )
 from r2tui.config.model import Secret
 from r2tui.config.reader import Reader
+from r2tui.config.secrets import read_secret  # the accounts' secret rules, shared
 from r2tui.config.values import parse_duration, parse_url
 
 ALERT_KEYS = {"repeat_interval", "max_per_hour", "default_channels", "max_attempts",
@@ -52,8 +53,6 @@ _KEYS = {
 
 
 def alerting(root: Reader, env: Mapping[str, str]) -> AlertSettings:
-    from r2tui.config.load import read_secret  # the accounts' secret rules, shared
-
     r = root.sub("alerts")
     r.check_known(ALERT_KEYS)
     d = AlertSettings()

@@ -27,6 +27,7 @@ from r2tui.config.model import (
 )
 from r2tui.config.money import costs, pricing
 from r2tui.config.reader import Reader
+from r2tui.config.secrets import read_secret
 from r2tui.config.values import (
     parse_account_id,
     parse_globs,
@@ -279,43 +280,6 @@ def _secret(r: Reader, field: str, env: Mapping[str, str]) -> Secret | None:
 
 def _token_like(value: str) -> bool:
     return bool(value) and all(33 <= ord(c) <= 126 for c in value)
-
-
-def read_secret(r: Reader, field: str, env: Mapping[str, str], default_var: str | None
-                ) -> Secret | None:
-    """`field` inline, `field_env = "VAR"` or `field_file = "PATH"`; else the
-    variable `default_var` when set; else None."""
-    given = [k for k in (field, f"{field}_env", f"{field}_file") if r.has(k)]
-    if len(given) > 1:
-        r.fail(given[1], f"give only one of {', '.join(given)}")
-        return None
-    if not given:
-        var = default_var
-        if var is None or not env.get(var, "").strip():
-            return None
-        return Secret(env[var].strip(), f"env {var}")
-    key = given[0]
-    value = r.table[key]
-    if not isinstance(value, str) or not value.strip():
-        r.fail(key, f"expected a non-empty string, got {value!r}")
-        return None
-    if key == field:
-        return Secret(value.strip(), "config file")
-    if key.endswith("_env"):
-        if not env.get(value, "").strip():
-            r.fail(key, f"environment variable {value} is not set or empty")
-            return None
-        return Secret(env[value].strip(), f"env {value}")
-    path = Path(value).expanduser()
-    try:
-        text = path.read_text(encoding="utf-8").strip()
-    except OSError as exc:
-        r.fail(key, f"cannot read secret file {path}: {exc.strerror or exc}")
-        return None
-    if not text:
-        r.fail(key, f"secret file {path} is empty")
-        return None
-    return Secret(text, f"file {path}")
 
 
 def _schedules(r: Reader, defaults: dict[str, str]) -> dict[str, Schedule]:

@@ -7,7 +7,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from r2tui.config.alert_model import AlertSettings
-from r2tui.config.secrets import Secret  # re-exported: the settings hold them
+from r2tui.config.secrets import (  # re-exported: the settings hold them
+    Secret,
+    SecretUrl,
+    secret_url,
+)
 from r2tui.pricing import LIST_PRICES, PriceList
 
 DEFAULT_GRAPHQL_URL = "https://api.cloudflare.com/client/v4/graphql"
@@ -52,20 +56,30 @@ class ProbeSettings:
 
 @dataclass(frozen=True)
 class AccountConfig:
+    """One account. `endpoint_url` and `graphql_url` may carry credentials (userinfo,
+    a `?token=` query): they are held as SecretUrl, revealed only to connect, and
+    a plain str given here (code, tests) is wrapped."""
+
     name: str
-    endpoint_url: str
+    endpoint_url: SecretUrl
     account_id: str | None = None
     region: str = "auto"
     access_key_id: Secret | None = None
     secret_access_key: Secret | None = None
     profile: str | None = None
     api_token: Secret | None = None
-    graphql_url: str = DEFAULT_GRAPHQL_URL
+    # A str default (RUF009: no call in a default), wrapped by __post_init__.
+    graphql_url: SecretUrl = DEFAULT_GRAPHQL_URL  # type: ignore[assignment]
     jurisdiction: str = ""  # "" for the default one, else e.g. "eu"
     include: tuple[str, ...] = ("*",)
     exclude: tuple[str, ...] = ()
     quota_bytes: int | None = None
     probe: ProbeSettings = field(default_factory=ProbeSettings)
+
+    def __post_init__(self) -> None:
+        # Frozen: object.__setattr__ is the dataclass way to normalise a field.
+        object.__setattr__(self, "endpoint_url", secret_url(self.endpoint_url, "endpoint_url"))
+        object.__setattr__(self, "graphql_url", secret_url(self.graphql_url, "graphql_url"))
 
     def wants_bucket(self, bucket: str) -> bool:
         if not any(fnmatch.fnmatchcase(bucket, pat) for pat in self.include):
@@ -138,8 +152,11 @@ class S3Settings:
 
 @dataclass(frozen=True)
 class Config:
+    """The whole config. `store_url` may carry a password: held as a SecretUrl
+    (a plain str given here is wrapped), shown by `str()` without it."""
+
     accounts: tuple[AccountConfig, ...]
-    store_url: str
+    store_url: SecretUrl
     store_url_source: str
     path: Path | None = None
     timezone: str = "UTC"
@@ -155,6 +172,9 @@ class Config:
     alerts: AlertSettings = field(default_factory=AlertSettings)
     # --read-only: look, never change (rules, silences, tests, outbox).
     read_only: bool = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "store_url", secret_url(self.store_url, self.store_url_source))
 
     def account(self, name: str | None = None) -> AccountConfig:
         if name is None:

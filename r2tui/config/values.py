@@ -7,6 +7,8 @@ import math
 import re
 from urllib.parse import urlparse
 
+from r2tui.config.secrets import shown_url
+
 _SIZE_UNITS = {
     "": 1, "b": 1,
     "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12, "pb": 10**15,
@@ -135,7 +137,8 @@ def parse_url(value: object) -> str:
         u = urlparse(value)
         if u.scheme in ("http", "https") and u.hostname:
             return value.rstrip("/")
-    raise ValueError(f"expected an http:// or https:// URL with a host, got {value!r}")
+    shown = shown_url(value) if isinstance(value, str) else value  # never its credentials
+    raise ValueError(f"expected an http:// or https:// URL with a host, got {shown!r}")
 
 
 def parse_account_id(value: object) -> str:

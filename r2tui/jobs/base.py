@@ -14,6 +14,7 @@ from typing import Any
 from peewee import PeeweeException
 
 from r2tui.config import AccountConfig, Config, S3Settings
+from r2tui.config.secrets import Secret, scrub
 from r2tui.observations import RequestTally
 from r2tui.pricing import request_cost_usd
 from r2tui.sources import s3
@@ -80,16 +81,17 @@ class JobSpec:
         return self.run is not None
 
 
-def reason_for(exc: BaseException, endpoint: str = "") -> str:
+def reason_for(exc: BaseException, endpoint: str | Secret = "") -> str:
     """One line for a failure: the store's own words for a store error, else the
-    source's; never a credential."""
+    source's; never a credential (a URL a library quotes is shown without its
+    userinfo and query)."""
     if isinstance(exc, PeeweeException | sqlite3.Error):
         # SQLite rolls back by itself on SQLITE_FULL, then peewee's own rollback
         # fails with "cannot rollback": the first error in the chain is the reason.
         root: BaseException | None = exc
         while root is not None and "cannot rollback" in str(root):
             root = root.__context__
-        return f"store: {root or exc}"
+        return f"store: {scrub(str(root or exc))}"
     return describe_error(exc, endpoint)
 
 

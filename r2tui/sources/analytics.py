@@ -26,6 +26,7 @@ import httpx
 
 from r2tui import __version__
 from r2tui.config.model import Secret
+from r2tui.config.secrets import SecretUrl, scrub, secret_url
 from r2tui.observations import OperationGroup, StorageSnapshot
 from r2tui.sources import graphql_queries as gq
 from r2tui.sources.analytics_answer import (
@@ -63,7 +64,7 @@ _RATE_WORDS = ("rate limit", "rate-limit", "budget", "too many requests")
 class AnalyticsClient:
     """Queries one account's R2 datasets. Not thread-safe: one per job run."""
 
-    def __init__(self, url: str, token: Secret, account_id: str, *,
+    def __init__(self, url: str | SecretUrl, token: Secret, account_id: str, *,
                  transport: httpx.BaseTransport | None = None, timeout: float = 30.0,
                  max_attempts: int = 4, backoff: float = 1.0,
                  sleep: Callable[[float], None] = time.sleep,
@@ -71,7 +72,10 @@ class AnalyticsClient:
                  page_limit: int = gq.PAGE_LIMIT, max_window: int = 86400) -> None:
         if max_attempts < 1 or page_limit < 1 or max_window < HOUR:
             raise ValueError("max_attempts and page_limit must be >= 1, max_window >= 1 hour")
-        self.url = url
+        # Posted to whole (a proxy's `?token=` must arrive); shown as `self.url`,
+        # without userinfo, query or fragment.
+        self._url = secret_url(url, "graphql_url")
+        self.url = self._url.shown
         self.account_id = account_id
         self.max_attempts = max_attempts
         self.backoff = backoff
@@ -82,8 +86,11 @@ class AnalyticsClient:
         self._sleep = sleep
         self._stop = stop
         self._rng = rng or random.Random()
-        self._host = urlparse(url).hostname or url
+        self._host = urlparse(self._url.reveal()).hostname or self.url
         self._http = httpx.Client(
+            # Our own Authorization header as given: without an `auth`, httpx turns a
+            # URL's userinfo into Basic auth, which would replace the Bearer token.
+            auth=_as_given,
             transport=transport,
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
             headers={"User-Agent": f"r2tui/{__version__}"},
@@ -156,7 +163,8 @@ class AnalyticsClient:
             retry_after: float | None = None
             self.queries_sent += 1
             try:
-                resp = self._http.post(self.url, json={"query": query, "variables": variables},
+                resp = self._http.post(self._url.reveal(),
+                                       json={"query": query, "variables": variables},
                                        headers={"Authorization": self._bearer()})
             except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
                 kind, failure = AnalyticsUnavailable, self._transport_reason(exc)
@@ -199,9 +207,11 @@ class AnalyticsClient:
         return f"Bearer {token}"
 
     def _scrub(self, text: str) -> str:
-        """Server text goes into reasons; make sure it cannot smuggle the token in."""
+        """Server and library text goes into reasons; make sure it cannot smuggle the
+        token in, nor the URL's userinfo or query (httpx quotes the request URL)."""
         secret = self._token.reveal()
-        return text.replace(secret, "***") if secret else text
+        text = text.replace(secret, "***") if secret else text
+        return scrub(text, self._url)
 
     def _transport_reason(self, exc: httpx.HTTPError) -> str:
         if isinstance(exc, httpx.ConnectTimeout):
@@ -209,7 +219,8 @@ class AnalyticsClient:
         if isinstance(exc, httpx.TimeoutException):
             return f"timed out waiting for {self._host} to answer"
         if isinstance(exc, httpx.ConnectError):
-            why = re.sub(r"\[Errno -?\d+\]\s*", "", _one_line(exc, 80)) or "refused"
+            why = re.sub(r"\[Errno -?\d+\]\s*", "", _one_line(self._scrub(str(exc)), 80))
+            why = why or "refused"
             return f"could not connect to {self._host} ({why})"
         return f"lost the connection to {self._host} ({type(exc).__name__})"
 
@@ -287,6 +298,10 @@ def _split_point(start: int, end: int) -> int | None:
 
 
 # ---- small helpers -------------------------------------------------------------------
+
+def _as_given(request: httpx.Request) -> httpx.Request:
+    return request
+
 
 def _retry_after(value: str | None) -> float | None:
     """Seconds from a Retry-After header; an HTTP date or junk falls back to backoff."""

@@ -1,12 +1,11 @@
 """Turn S3 client failures into one-line reasons a user can act on.
 
 Messages never carry credentials: they are built from error codes, hosts and
-bucket names only.
+bucket names, and a library's own words are scrubbed of the endpoint's userinfo
+and query (botocore quotes the endpoint URL whole).
 """
 
 from __future__ import annotations
-
-from urllib.parse import urlparse
 
 from botocore.exceptions import (
     BotoCoreError,
@@ -17,6 +16,8 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
+from r2tui.config.secrets import Secret, scrub, shown_host
+
 _AUTH_CODES = {"InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "Unauthorized",
                "InvalidToken", "ExpiredToken", "403", "401"}
 
@@ -25,8 +26,11 @@ class Cancelled(Exception):
     """The job was asked to stop (app quitting, Ctrl-C)."""
 
 
-def describe_error(exc: BaseException, endpoint: str = "", bucket: str | None = None) -> str:
-    host = urlparse(endpoint).netloc or endpoint or "the endpoint"
+def describe_error(exc: BaseException, endpoint: str | Secret = "",
+                   bucket: str | None = None) -> str:
+    """One line for `exc`; `endpoint` (the URL whole, or held as a SecretUrl) is
+    named by its host and port only."""
+    host = shown_host(endpoint) or "the endpoint"
     where = f"bucket {bucket}: " if bucket else ""
     if isinstance(exc, Cancelled):
         return "cancelled"
@@ -42,7 +46,7 @@ def describe_error(exc: BaseException, endpoint: str = "", bucket: str | None = 
             return f"{where}no such bucket (deleted while r2tui was listing it?)"
         if code in ("SlowDown", "503", "TooManyRequests") or status == 429:
             return f"{where}rate limited by {host} ({code or status}); will retry next run"
-        message = str(err.get("Message", "")).strip()
+        message = scrub(str(err.get("Message", "")).strip(), endpoint)
         return f"{where}{op} failed: {code or status}" + (f" ({message})" if message else "")
     if isinstance(exc, EndpointConnectionError):
         return f"{where}cannot reach {host}: connection failed"
@@ -53,7 +57,7 @@ def describe_error(exc: BaseException, endpoint: str = "", bucket: str | None = 
     if isinstance(exc, NoCredentialsError):
         return "no S3 credentials found for this account"
     if isinstance(exc, BotoCoreError):
-        return f"{where}{type(exc).__name__}: {exc}"
+        return f"{where}{type(exc).__name__}: {scrub(str(exc), endpoint)}"
     if isinstance(exc, OSError):
-        return f"{where}{exc.strerror or exc}"
-    return f"{where}{type(exc).__name__}: {exc}"
+        return f"{where}{scrub(str(exc.strerror or exc), endpoint)}"
+    return f"{where}{type(exc).__name__}: {scrub(str(exc), endpoint)}"

@@ -50,7 +50,7 @@ def make_client(account: AccountConfig, settings: S3Settings,
         kwargs["aws_secret_access_key"] = account.secret_access_key.reveal()
     client = session.client(
         "s3",
-        endpoint_url=account.endpoint_url,
+        endpoint_url=account.endpoint_url.reveal(),  # whole: errors name its host only
         region_name=account.region,
         config=BotoConfig(
             signature_version="s3v4",

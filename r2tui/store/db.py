@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import re
 import time
 from pathlib import Path
-from urllib.parse import urlparse, urlunparse
+from urllib.parse import urlparse
 
 from peewee import (
     Database,
@@ -19,6 +18,7 @@ from peewee import (
 )
 from playhouse.db_url import connect, schemes
 
+from r2tui.config.secrets import SecretUrl, revealed, scrub, shown_url
 from r2tui.store.migrations import StoreTooNew, locked_transaction, migrate
 from r2tui.store.models import database
 
@@ -40,8 +40,6 @@ class StoreError(Exception):
     """The store cannot be opened or used; the message says why and what to do."""
 
 
-# Peewee passes query parameters to the driver, so a password can sit there too.
-_QUERY_PASSWORD = re.compile(r"(?i)(^|&)(password|passwd)=[^&]*")
 # What to install when peewee finds no driver for a scheme (without "+pool").
 _DRIVER_HINTS = {
     "postgres": "pip install 'r2tui[postgres]'",
@@ -57,26 +55,18 @@ _DRIVER_HINTS = {
 }
 
 
-def redact_url(url: str) -> str:
-    """The URL without its password, for showing and logging."""
-    parts = urlparse(url)
-    query = _QUERY_PASSWORD.sub(r"\1\2=***", parts.query)
-    if not parts.password and query == parts.query:
-        # Unchanged, as given: urlunparse would rewrite "sqlite:////abs" to "sqlite://abs".
-        return url
-    if parts.password:
-        # Split at the last "@": only the userinfo before it can hold the password.
-        userinfo, _, host = parts.netloc.rpartition("@")
-        parts = parts._replace(netloc=f"{userinfo.split(':', 1)[0]}:***@{host}")
-    return urlunparse(parts._replace(query=query))
+def redact_url(url: str | SecretUrl) -> str:
+    """The URL as shown and logged: scheme, host, port and path (`shown_url`), so
+    neither a password (userinfo, `?password=`) nor any other query value shows."""
+    return shown_url(url)
 
 
 class Store:
     """An open, migrated store. Models are bound to it for this process."""
 
-    def __init__(self, db: Database, url: str) -> None:
+    def __init__(self, db: Database, url: str | SecretUrl) -> None:
         self.db = db
-        self.url = redact_url(url)
+        self.url = shown_url(url)  # for messages and logs; the whole URL is not kept
 
     @property
     def is_sqlite(self) -> bool:
@@ -92,11 +82,15 @@ class Store:
             self.db.close()
 
 
-def open_store(url: str, source: str = "store URL", migrate_now: bool = True) -> Store:
+def open_store(given: str | SecretUrl, source: str = "store URL",
+               migrate_now: bool = True) -> Store:
+    """The store at `given`, migrated. The URL is used whole (a password in it or
+    in its query connects); every message shows it without them."""
+    url = revealed(given)
     scheme = urlparse(url).scheme
     if scheme not in schemes:
         raise StoreError(
-            f"{source}: unsupported database URL scheme {scheme!r} in {redact_url(url)!r}; "
+            f"{source}: unsupported database URL scheme {scheme!r} in {shown_url(url)!r}; "
             "use sqlite:////absolute/path.db or postgresql://user@host:5432/dbname")
     if scheme.startswith("sqlite"):
         path = urlparse(url).path[1:]
@@ -109,7 +103,7 @@ def open_store(url: str, source: str = "store URL", migrate_now: bool = True) ->
         kwargs = {"pragmas": SQLITE_PRAGMAS} if scheme.startswith("sqlite") else {}
         db = connect(url, unquote_password=True, unquote_user=True, **kwargs)
     except (ValueError, RuntimeError) as exc:
-        raise StoreError(f"{source}: {exc}") from None
+        raise StoreError(f"{source}: {scrub(str(exc), url)}") from None
     store = Store(db, url)
     applied: list[int] = []
     try:
@@ -122,7 +116,7 @@ def open_store(url: str, source: str = "store URL", migrate_now: bool = True) ->
         # Let go of the file or server, and leave the models bound to whatever
         # store this process had open: a failed open must change nothing.
         store.close()
-        raise StoreError(_open_failure(source, scheme, store.url, exc)) from None
+        raise StoreError(scrub(_open_failure(source, scheme, store.url, exc), url)) from None
     if applied:
         log.info("store %s migrated to schema %s", store.url, applied[-1])
     database.initialize(db)

@@ -208,7 +208,7 @@ class R2App(CollectorHost, KeyActions, App[int]):
         else:
             state, detail = "idle", ""
         account = self._account_config()
-        endpoint = account.endpoint_url.split("://", 1)[-1] if account else ""
+        endpoint = str(account.endpoint_url).split("://", 1)[-1] if account else ""  # shown form
         return HeaderState(
             account=self.account_name, endpoint=endpoint, demo=self.config.demo, state=state,
             detail=detail, data_at=dash.data_at if dash else None, now=now,
