@@ -42,10 +42,11 @@ NONE = "–"
 # or "<a href=...>", which the escapes prevent.
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&#])")
 # ...and at the start of a block only: a list item ("+", "-", "1." or "1)"), a
-# thematic break or setext underline ("-", "="). Leading spaces are kept as
-# entities: four would start a code block.
+# thematic break or setext underline ("-", "="). Spaces at either end are kept
+# as entities: Markdown drops them (in a table cell too), and four at the start
+# of a block would begin a code block.
 _MD_LEADING = re.compile(r"^([+\-=]|\d+(?=[.)]))")
-_MD_INDENT = re.compile(r"^ +")
+_MD_ENDS = re.compile(r"^ +| +$")
 # A spreadsheet runs a cell (or a line inside one) that starts with these as a
 # formula; after `visible` a cell holds no tab, CR or LF, but a cell given to
 # `cell_text` is made safe whatever it holds.
@@ -194,15 +195,11 @@ def _event(e: EventLine) -> str:
 # ---- Markdown --------------------------------------------------------------------------
 def md_text(text: str, block: bool = False) -> str:
     """Plain text as Markdown that shows it literally, on one line (`visible`);
-    `block`: it starts a paragraph or list item, where a leading "-", "1." or
-    indent means more."""
+    `block`: it starts a paragraph or list item, where a leading "-" or "1."
+    means more."""
     text = _MD_SPECIAL.sub(r"\\\1", visible(text))
-    if not block:
-        return text
-    indent = _MD_INDENT.match(text)
-    if indent is not None:
-        return "&#32;" * indent.end() + md_text(text[indent.end():], block=True)
-    match = _MD_LEADING.match(text)
+    text = _MD_ENDS.sub(lambda m: "&#32;" * len(m.group()), text)
+    match = _MD_LEADING.match(text) if block else None
     if match is None:
         return text
     if match.group(1)[0].isdigit():  # "1." starts a list: escape the dot, not the digits
