@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import NoReturn
 
 from r2tui import __version__, estimate, paths
 from r2tui.alerts import cli as alerts_cli
@@ -17,7 +18,7 @@ from r2tui.config.load import load_pricing
 from r2tui.config.template import STARTER
 from r2tui.literal import visible
 from r2tui.metrics import CATALOG
-from r2tui.output import say, say_json
+from r2tui.output import say, say_json, write
 from r2tui.reports import cli as report_cli
 from r2tui.runtime import setup_logging, with_demo_account
 from r2tui.status_text import human, status_text
@@ -26,11 +27,22 @@ from r2tui.store import Store, StoreError, open_store, redact_url
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse's own errors quote what was typed ("unrecognized arguments: …",
+    unquoted): shown by the rule too. Subcommands' parsers are of this class
+    (add_subparsers makes them of the parent's)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        write(f"{self.prog}: error: {message}\n", err=True)
+        self.exit(EXIT_USAGE)
+
+
 def _common(top: bool) -> argparse.ArgumentParser:
     """The options every command takes, before or after its name. A subcommand's
     copy has no defaults: argparse would let them overwrite what the user gave
     before the subcommand (`r2tui --config x collect` would lose --config)."""
-    p = argparse.ArgumentParser(add_help=False)
+    p = Parser(add_help=False)
     default: dict = {} if top else {"default": argparse.SUPPRESS}
     p.add_argument("--config", metavar="PATH", help="config file (default: see `r2tui locate`;"
                    " env R2TUI_CONFIG)", **default)
@@ -49,7 +61,7 @@ def _common(top: bool) -> argparse.ArgumentParser:
 
 def build_parser() -> argparse.ArgumentParser:
     common = _common(top=False)
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="r2tui", parents=[_common(top=True)],
         description="Watch Cloudflare R2: storage, cost, health and alerts, in the terminal.",
         epilog="Start with `r2tui --demo`. Keys: press ? in the app.")

@@ -43,6 +43,7 @@ from markdown_it import MarkdownIt
 from r2tui import runtime
 from r2tui.alerts.render import slack_escape
 from r2tui.alerts.toml_io import read_rules
+from r2tui.cli import main
 from r2tui.literal import visible
 from r2tui.reports import build as build_mod
 from r2tui.reports.model import (
@@ -239,6 +240,17 @@ def test_silences_and_the_outbox(w: World, run: Cli) -> None:
     code, out, _ = run("notify", "list", "--json")
     [dead] = json.loads(out)["notifications"]
     assert dead["subject"] == f"[FIRING:{len(buckets(w))}] {RULE_NAME}"
+
+
+def test_usage_errors_quote_what_was_typed_by_the_rule(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """argparse's message quotes unrecognized arguments as they are."""
+    with pytest.raises(SystemExit) as done:
+        main(["status", "\x1b[2J\u202ex"])
+    assert done.value.code == 2
+    err = capsys.readouterr().err
+    assert raw_controls(err) == []
+    assert err.endswith("r2tui: error: unrecognized arguments: \\x1b[2J\\u202ex\n")
 
 
 # ---- reports ---------------------------------------------------------------------------
