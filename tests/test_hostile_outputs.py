@@ -54,7 +54,14 @@ from r2tui.reports.model import (
     KeyNumbers,
     Report,
 )
-from r2tui.reports.render import to_csv, to_html, to_markdown
+from r2tui.reports.render import (
+    cell_text,
+    csv_cell,
+    defused,
+    to_csv,
+    to_html,
+    to_markdown,
+)
 
 Cli = Callable[..., tuple[int, str, str]]
 FORMULA = ("=", "+", "-", "@", "\t", "\r")
@@ -459,6 +466,15 @@ def test_csv_cell_with_a_cr_before_a_formula_starts_no_row() -> None:
     assert raw_controls(text) == []
     assert [r[2] for r in rows if r[0] == "growth"] == [as_cell(h.text) for h in CORPUS]
     assert [r[8] for r in rows if r[0] == "event"] == [as_cell(h.text) for h in CORPUS]
+
+
+def test_every_line_of_a_cell_is_defused_and_a_cell_with_a_break_is_quoted() -> None:
+    """What a cell of raw text would get (a report's cells are `visible` first,
+    so they hold no line break): each line's formula defused, the cell quoted."""
+    assert defused("ok\r=1\n+2\r\n@3\n\tx\rsafe-") == "ok\r'=1\n'+2\r\n'@3\n'\tx\rsafe-"
+    assert [csv_cell(c) for c in ("a\rb", "a\nb", 'a"b', "a,b", "ab")] == [
+        '"a\rb"', '"a\nb"', '"a""b"', '"a,b"', "ab"]
+    assert cell_text("ok\r=1") == "ok\\r=1" and cell_text("=1") == "'=1"
 
 
 def test_html_and_markdown_show_the_whole_corpus_literally() -> None:

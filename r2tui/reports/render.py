@@ -271,20 +271,20 @@ CSV_HEADER = ("section", "name", "bucket", "value", "previous", "change", "chang
               "level", "text")
 
 
-def _defused(line: str) -> str:
-    return "'" + line if line.startswith(_FORMULA_START) else line
+def defused(text: str) -> str:
+    """`text` with a quote in front of a character a spreadsheet would run as a
+    formula, at its start and at the start of every line in it (the OWASP
+    advice): "=HYPERLINK(...)" stays text, on any line of a cell."""
+    parts = _LINE_BREAK.split(text)  # lines, and the breaks between them
+    return "".join(p if i % 2 or not p.startswith(_FORMULA_START) else "'" + p
+                   for i, p in enumerate(parts))
 
 
 def cell_text(text: str | None) -> str:
     """Text from outside for a CSV cell: shown by the rule (`visible`: a CR or LF
     becomes `\\r` or `\\n`, so no cell can end a row, and a spreadsheet that
-    splits rows at a bare CR finds none), and a character a spreadsheet would
-    run as a formula at the start of the cell, or of any line in it, gets a
-    quote in front (the OWASP advice): "=HYPERLINK(...)" stays text."""
-    if text is None:
-        return ""
-    parts = _LINE_BREAK.split(visible(text))  # one part unless visible changes
-    return "".join(p if i % 2 else _defused(p) for i, p in enumerate(parts))
+    splits rows at a bare CR finds none), then `defused`."""
+    return "" if text is None else defused(visible(text))
 
 
 def _num(v: float | None) -> str:
