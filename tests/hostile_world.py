@@ -22,6 +22,7 @@ the module, so a test may send again.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -52,10 +53,6 @@ from r2tui.store import open_store, state
 GB = 10**9
 KEY_BUCKETS = tuple(f"hostile-keys-{i}" for i in range(5))  # at most 10 upload events each
 HOOK_TOKEN = "hook-token-never-shown-5678"
-# Names the store cannot hold: SQLite takes only valid UTF-8. A lone surrogate in
-# an analytics bucket name fails every collect_metrics run today (UnicodeEncodeError
-# in writes.replace_series), so that name is left out of the analytics here.
-UNSTORABLE = {"lone-surrogate"}
 
 # A rule name may hold any printable text (no C0 control); these must stay text.
 RULE_NAME = "=cmd|' [b]NEW[/] <b>x</b> *y* <!channel> \u202egpj.exe \x9b2J"
@@ -65,6 +62,12 @@ ANNOTATIONS = {"summary": "\x1b]8;;http://evil.example/\x1b\\click\x1b]8;;\x1b\\
                "<!here> *x*\u2066": "\u202aembedded\u202c\t<http://evil.example/|view>"}
 SILENCE_COMMENT = "quiet\n=HYPERLINK(\"http://evil.example/\")\x1b[2J \u202eevil"
 SILENCE_MATCHER = "bucket=nothing\u202e\x1b[31m"
+
+
+def stored_name(name: str) -> str:
+    """A name as the analytics job keeps it: a lone surrogate (JSON can spell
+    one, no store can hold it) as its escape, everything else exact."""
+    return re.sub("[\ud800-\udfff]", lambda m: f"\\u{ord(m.group()):04x}", name)
 
 
 @dataclass
@@ -164,7 +167,7 @@ def world(folder: Path, moto_endpoint: str) -> Iterator[World]:
         return time.time() + ahead
 
     now = clock()
-    names = tuple(h.text for h in NAMES if h.id not in UNSTORABLE)
+    names = tuple(h.text for h in NAMES)
     ops, snaps = _analytics(names, today)
     with ExitStack() as stack:
         peer = stack.enter_context(GraphQLPeer(operations=ops, storage=snaps))
@@ -202,7 +205,7 @@ def world(folder: Path, moto_endpoint: str) -> Iterator[World]:
             _run(collector, "check_alerts", ok=False)  # "down" is dead: an error
         finally:
             store.close()
-        yield World(path, folder / "hostile.db", names, keys,
+        yield World(path, folder / "hostile.db", tuple(map(stored_name, names)), keys,
                     datetime.fromtimestamp(today, UTC).strftime("%Y-%m-%d"), hook, slack, smtp)
 
 

@@ -276,3 +276,14 @@ def test_a_token_with_a_line_break_is_refused_without_being_shown(
     assert peer.requests == []  # never sent
     assert "line breaks" in out.errors[0] and TOKEN not in out.errors[0]
     assert TOKEN not in caplog.text
+
+
+def test_a_bucket_name_no_store_can_hold_is_kept_as_its_escape(
+        peer: GraphQLPeer, store: Store) -> None:
+    # JSON can spell a lone surrogate; SQLite takes only valid UTF-8. Such a name
+    # must not fail the whole read (it failed every run, losing every bucket).
+    peer.operations.append(Op(H - 3600, "bad\ud800half", "GetObject", "success", 200, 9))
+    out = collect(peer, store)
+    assert out.errors == []
+    assert value("downloads_today", "bad\\ud800half") == 9
+    assert value("downloads_today") == 500 + 86 + 20 + 9

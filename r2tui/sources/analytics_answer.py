@@ -3,12 +3,16 @@ answer's shape: every row validated before any is used."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
 from r2tui.observations import OperationGroup, StorageSnapshot
 
 HOUR = 3600
+# JSON can spell a lone surrogate ("\\ud800"), which is no Unicode text: no store
+# can hold it, and one such bucket name would fail every read of the analytics.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class AnalyticsError(Exception):
@@ -68,6 +72,9 @@ def _get(obj: dict[str, Any], key: str, path: str, kind: type, wanted: str) -> A
     value = obj[key]
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         raise _malformed(f"{path}.{key}", "is", value, wanted)
+    if kind is str and _SURROGATE.search(value):
+        # Kept as the escape r2tui.literal shows it as: one stable name, stored.
+        return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", value)
     return value
 
 
