@@ -15,37 +15,19 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
-from apscheduler.triggers.cron import CronTrigger
-from apscheduler.triggers.interval import IntervalTrigger
 
 from r2tui.config import Schedule
+from r2tui.config.triggers import trigger_for, zone_for  # as the config layer checks them
 from r2tui.jobs import JOBS, JobContext, JobResult, run_job
 from r2tui.store import queries, writes
 
 log = logging.getLogger(__name__)
 MISFIRE_GRACE_SECONDS = 300
 SIGNAL_POLL_SECONDS = 0.2  # how soon `collect` notices a signal another thread took
-
-
-# Reports cover UTC days and months (as the daily rollups do), so their cron lines
-# are read in UTC: at local midnight ahead of UTC the month has not ended yet.
-UTC_JOBS = frozenset({"daily_report", "monthly_report"})
-
-
-def zone_for(job: str, tz: str) -> str:
-    return "UTC" if job in UTC_JOBS else tz
-
-
-def trigger_for(schedule: Schedule, tz: str) -> IntervalTrigger | CronTrigger:
-    if schedule.seconds is not None:
-        return IntervalTrigger(seconds=schedule.seconds, timezone=ZoneInfo(tz))
-    assert schedule.cron is not None
-    return CronTrigger.from_crontab(schedule.cron, timezone=ZoneInfo(tz))
 
 
 def is_due(schedule: Schedule, tz: str, last_success: float | None, now: float) -> bool:

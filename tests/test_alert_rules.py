@@ -16,6 +16,7 @@ from r2tui.alerts.rules import (
     FIELDS,
     MISSING_DATA,
     SEVERITIES,
+    THRESHOLD_MAX,
     Rule,
     RuleError,
     check_unique,
@@ -125,7 +126,7 @@ names = st.text(st.characters(min_codepoint=32, max_codepoint=0x2FFF, exclude_ch
 rules = st.builds(
     Rule, name=names, metric=st.sampled_from(sorted(CATALOG)),
     comparison=st.sampled_from(list(COMPARISONS)),
-    threshold=st.floats(allow_nan=False, allow_infinity=False, width=64),
+    threshold=st.floats(min_value=-THRESHOLD_MAX, max_value=THRESHOLD_MAX, width=64),
     scope=st.sampled_from([ACCOUNT, "media", "logs-*", "a?c", "[ab]x"]),
     for_seconds=st.integers(0, 10**6), keep_firing_seconds=st.integers(0, 10**6),
     severity=st.sampled_from(SEVERITIES),

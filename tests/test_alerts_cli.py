@@ -19,6 +19,7 @@ import pytest
 from alerts_cli_env import FULL, Env, Run, errors, open_env, show
 
 from r2tui.alerts.rules import DEFAULT_RULES
+from r2tui.literal import quoted
 
 
 @pytest.fixture
@@ -221,7 +222,7 @@ def test_one_bad_rule_among_good_ones_changes_nothing(env: Env, tmp_path: Path) 
             "names are unique whatever their case",
             "r2tui: rules import: rules[4]: name: required",
             "r2tui: rules import: rules[4]: threshold: expected a size such as \"500 GB\", "
-            "\"1.5 TiB\" or a number of bytes, got '" + "9" * 307 + " GB'",
+            "\"1.5 TiB\" or a number of bytes, got " + quoted("9" * 307 + " GB"),
             f"r2tui: rules import: nothing imported: 7 problem(s) in {path}"]
         assert env.rules() == before
 

@@ -51,7 +51,8 @@ def test_silences_add_list_expire(env: Env) -> None:
     (("bucket=a", "--duration", "soon", "--comment", "x"), "--duration: expected a duration"),
     (("bucket=a", "--duration", "1h", "--comment", " "), "comment: required"),
     (("bucket=a", "--duration", "1h", "--comment", "x", "--start", "noon"), "--start: "),
-    (("bucket=a", "--duration", "99999w", "--comment", "x"), "--duration: at most 3650d"),
+    (("bucket=a", "--duration", "99999w", "--comment", "x"),
+     "--duration: must be at most 10 years"),
 ])
 def test_a_bad_silence_is_refused(env: Env, args: tuple[str, ...], message: str) -> None:
     code, _, err = env.run("silences", "add", *args)

@@ -139,7 +139,9 @@ def test_secret_file_path_expands_home(tmp_path: Path, monkeypatch: pytest.Monke
     assert acc.secret_access_key is not None and acc.secret_access_key.reveal() == SECRET
 
 
-def test_profile_stands_in_for_keys(tmp_path: Path) -> None:
+def test_profile_stands_in_for_keys(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # boto3 finds the profile where the collector's client will (AWS_CONFIG_FILE).
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(write(tmp_path, "[profile r2]\n", "aws-config")))
     (acc,) = load_config(str(write(tmp_path, MAIN + 'profile = "r2"\n')), env={}).accounts
     assert acc.profile == "r2" and acc.access_key_id is None
 

@@ -7,14 +7,21 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
+from r2tui.literal import quoted
+
 OPS = ("=~", "!~", "!=", "=")  # longest first: "=~" before "="
 _LABEL = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+VALUE_MAX = 1000  # characters of a matcher's value: as long as a label value may be
+_TEXT_MAX = VALUE_MAX + 100  # a label, an operator, quotes and spaces around them
 
 Matcher = tuple[str, str, str]  # (label, op, value)
 
 
 def parse_matcher(text: object) -> Matcher:
     """`label op value`; ValueError saying what a valid one looks like."""
+    if isinstance(text, str) and len(text) > _TEXT_MAX:
+        raise ValueError(f"a matcher is at most {VALUE_MAX:,} characters of value, got "
+                         f"{quoted(text)}")
     if isinstance(text, str):
         for op in OPS:
             label, sep, value = text.partition(op)
@@ -23,15 +30,21 @@ def parse_matcher(text: object) -> Matcher:
                 value = value.strip().strip('"')
                 if not _LABEL.fullmatch(label):
                     break
+                if len(value) > VALUE_MAX:
+                    raise ValueError(f"a matcher's value is at most {VALUE_MAX:,} characters, "
+                                     f"got {quoted(text)}")
                 if op in ("=~", "!~"):
                     try:
                         re.compile(value)
                     except re.error as exc:
-                        raise ValueError(f"{text!r}: not a valid regular expression: "
+                        raise ValueError(f"{quoted(text)}: not a valid regular expression: "
                                          f"{exc}") from None
+                    except RecursionError:  # sre's parser recurses on nested groups
+                        raise ValueError(f"{quoted(text)}: not a valid regular expression: "
+                                         "nested too deeply") from None
                 return (label, op, value)
     raise ValueError(f"expected a matcher such as \"bucket=media\", \"severity!=low\" or "
-                     f"\"bucket=~logs-.*\", got {text!r}")
+                     f"\"bucket=~logs-.*\", got {quoted(text)}")
 
 
 def matcher_text(m: Matcher) -> str:

@@ -16,7 +16,8 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
-from r2tui.config.values import parse_duration, parse_size
+from r2tui.config.values import MAX_DURATION, parse_duration, parse_size, span_text
+from r2tui.literal import quoted
 from r2tui.metrics import ACCOUNT, CATALOG
 from r2tui.units import human_bytes
 
@@ -37,7 +38,15 @@ _CHANNEL_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 _LABEL_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")  # Prometheus label names
 # R2 bucket names: 3 to 63 lowercase letters, digits and hyphens; a glob adds * ? [ ].
 _SCOPE_RE = re.compile(r"^[a-z0-9*?\[\]-][a-z0-9.*?\[\]-]{0,62}$")
-_TEXT_MAX = 2000
+# Lengths and counts a person would never reach: a rule is shown, sent and stored
+# whole, so one with a 200,000-character key would be a burden everywhere.
+LABEL_VALUE_MAX = 1000  # characters
+ANNOTATION_MAX = 4096  # bytes of UTF-8: a few paragraphs of summary or runbook
+ANNOTATION_KEY_MAX = 200  # characters
+PAIRS_MAX = 100  # labels, and annotations, a rule has
+NAMES_MAX = 100  # channels, escalation channels, responses a rule names
+THRESHOLD_MAX = 1e18  # 1 EB in bytes; beyond any cost, count or rate
+MAX_PER_HOUR = 3600  # one notification a second
 
 
 class RuleError(ValueError):
@@ -46,7 +55,7 @@ class RuleError(ValueError):
     def __init__(self, problems: list[tuple[str, str]], rule: str | None = None) -> None:
         self.problems = problems
         self.rule = rule
-        where = f"rule {rule!r}: " if rule else ""
+        where = f"rule {quoted(rule)}: " if rule else ""
         super().__init__(where + "; ".join(f"{field}: {message}" for field, message in problems))
 
 
@@ -177,7 +186,7 @@ def check_unique(rules: Iterable[Rule]) -> None:
     for r in rules:
         key = r.name.casefold()
         if key in seen:
-            problems.append(("name", f"{r.name!r} is taken (by {seen[key]!r})"))
+            problems.append(("name", f"{quoted(r.name)} is taken (by {quoted(seen[key])})"))
         seen.setdefault(key, r.name)
     if problems:
         raise RuleError(problems)
@@ -185,22 +194,22 @@ def check_unique(rules: Iterable[Rule]) -> None:
 
 def _name(value: object) -> str:
     if not isinstance(value, str):
-        raise ValueError(f"expected text, got {value!r}")
+        raise ValueError(f"expected text, got {quoted(value)}")
     text = value.strip()
     if not text or len(text) > NAME_MAX or not _NAME_RE.fullmatch(text):
-        raise ValueError(f"1 to {NAME_MAX} printable characters, got {value!r}")
+        raise ValueError(f"1 to {NAME_MAX} printable characters, got {quoted(value)}")
     return text
 
 
 def _metric(value: object) -> str:
     if not isinstance(value, str) or value not in CATALOG:
-        raise ValueError(f"unknown metric {value!r}; valid: {', '.join(sorted(CATALOG))}")
+        raise ValueError(f"unknown metric {quoted(value)}; valid: {', '.join(sorted(CATALOG))}")
     return value
 
 
 def _comparison(value: object) -> str:
     if not isinstance(value, str) or value.strip() not in COMPARISONS:
-        raise ValueError(f"expected one of {', '.join(COMPARISONS)}, got {value!r}")
+        raise ValueError(f"expected one of {', '.join(COMPARISONS)}, got {quoted(value)}")
     return value.strip()
 
 
@@ -211,14 +220,17 @@ def _threshold(value: object, metric: str) -> float:
         return float(parse_size(value))
     if isinstance(value, bool) or not isinstance(value, int | float):
         what = 'a number or a size such as "1 GB"' if unit == "bytes" else "a number"
-        raise ValueError(f"expected {what}, got {value!r}")
+        raise ValueError(f"expected {what}, got {quoted(value)}")
     try:
         number = float(value)
     except OverflowError:  # an int beyond any float
-        raise ValueError("expected a number below 1e308, got a larger whole number") from None
+        number = math.inf
     if not math.isfinite(number):
-        raise ValueError(f"expected a finite number, got {value!r}")
-    return number
+        raise ValueError(f"expected a finite number, got {quoted(value)}")
+    if abs(number) > THRESHOLD_MAX:
+        raise ValueError(f"expected a number from -{THRESHOLD_MAX:g} to {THRESHOLD_MAX:g}, got "
+                         f"{quoted(value)}")
+    return number + 0.0  # -0.0 is 0
 
 
 def _scope(value: object) -> str:
@@ -226,12 +238,17 @@ def _scope(value: object) -> str:
         return ACCOUNT
     if not isinstance(value, str) or not _SCOPE_RE.fullmatch(value):
         raise ValueError('expected "*" for the account, a bucket name or a bucket glob '
-                         f'such as "logs-*", got {value!r}')
+                         f'such as "logs-*", got {quoted(value)}')
     return value
 
 
 def _duration(value: object) -> int:
-    if value in (0, "0", "0s"):
+    """Whole seconds (or "5m") from 0 to ten years. Never a boolean (False == 0 in
+    Python) nor a float: -0.0 and 0.5 are no durations a rule can wait."""
+    if isinstance(value, bool | float):
+        raise ValueError(f"expected a duration such as \"5m\" or whole seconds from 0 to "
+                         f"{span_text(MAX_DURATION)}, got {quoted(value)}")
+    if value == 0 or (isinstance(value, str) and value.strip() in ("0", "0s")):
         return 0
     return parse_duration(value)
 
@@ -239,7 +256,7 @@ def _duration(value: object) -> int:
 def _choice(options: tuple[str, ...]) -> Callable[[object], str]:
     def parse(value: object) -> str:
         if not isinstance(value, str) or value.strip().lower() not in options:
-            raise ValueError(f"expected one of {', '.join(options)}, got {value!r}")
+            raise ValueError(f"expected one of {', '.join(options)}, got {quoted(value)}")
         return value.strip().lower()
     return parse
 
@@ -247,24 +264,39 @@ def _choice(options: tuple[str, ...]) -> Callable[[object], str]:
 def _channels(value: object) -> tuple[str, ...]:
     items = [value] if isinstance(value, str) else value
     if not isinstance(items, list | tuple) or not all(isinstance(c, str) for c in items):
-        raise ValueError(f"expected a list of channel names, got {value!r}")
+        raise ValueError(f"expected a list of channel names, got {quoted(value)}")
+    if len(items) > NAMES_MAX:
+        raise ValueError(f"expected at most {NAMES_MAX} names, got {len(items):,}")
     bad = [c for c in items if not _CHANNEL_RE.fullmatch(c)]
     if bad:
-        raise ValueError(f"channel names are 1 to 40 of a-z, 0-9, _ and -, got {bad[0]!r}")
+        raise ValueError(f"channel names are 1 to 40 of a-z, 0-9, _ and -, got "
+                         f"{quoted(bad[0])}")
     return tuple(dict.fromkeys(items))
 
 
 def _pairs(label_keys: bool) -> Callable[[object], tuple[tuple[str, str], ...]]:
     def parse(value: object) -> tuple[tuple[str, str], ...]:
         if not isinstance(value, Mapping):
-            raise ValueError(f"expected a table of names to text, got {value!r}")
+            raise ValueError(f"expected a table of names to text, got {quoted(value)}")
+        if len(value) > PAIRS_MAX:
+            raise ValueError(f"expected at most {PAIRS_MAX} entries, got {len(value):,}")
         out = []
         for k, v in value.items():
             if not isinstance(k, str) or (label_keys and not _LABEL_RE.fullmatch(k)) or not k:
-                raise ValueError(f"{k!r} is not a valid name (letters, digits and _, not "
+                raise ValueError(f"{quoted(k)} is not a valid name (letters, digits and _, not "
                                  "starting with a digit)")
-            if not isinstance(v, str) or len(v) > _TEXT_MAX:
-                raise ValueError(f"{k}: expected text of at most {_TEXT_MAX} characters")
+            if len(k) > ANNOTATION_KEY_MAX:
+                raise ValueError(f"a name is at most {ANNOTATION_KEY_MAX} characters, got "
+                                 f"{quoted(k)}")
+            if not isinstance(v, str):
+                raise ValueError(f"{quoted(k)}: expected text, got {quoted(v)}")
+            if label_keys and len(v) > LABEL_VALUE_MAX:
+                raise ValueError(f"{quoted(k)}: expected text of at most {LABEL_VALUE_MAX:,} "
+                                 f"characters, got {len(v):,}")
+            size = len(v.encode("utf-8", "surrogatepass"))
+            if not label_keys and size > ANNOTATION_MAX:
+                raise ValueError(f"{quoted(k)}: expected text of at most 4 KiB "
+                                 f"({ANNOTATION_MAX:,} bytes of UTF-8), got {size:,} bytes")
             out.append((k, v))
         return tuple(sorted(out))
     return parse
@@ -277,13 +309,16 @@ def _optional(parse: Callable[[object], object]) -> Callable[[object], object]:
 
 def _count(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(f"expected a whole number above 0, got {value!r}")
+        raise ValueError(f"expected a whole number above 0, got {quoted(value)}")
+    if value > MAX_PER_HOUR:
+        raise ValueError(f"expected a whole number above 0 and at most {MAX_PER_HOUR:,} "
+                         f"(one a second), got {quoted(value)}")
     return value
 
 
 def _bool(value: object) -> bool:
     if not isinstance(value, bool):
-        raise ValueError(f"expected true or false, got {value!r}")
+        raise ValueError(f"expected true or false, got {quoted(value)}")
     return value
 
 

@@ -23,6 +23,7 @@ from r2tui.alerts import saved
 from r2tui.alerts.cli_base import EXIT_FAILED, EXIT_OK, EXIT_USAGE, fail, read_only
 from r2tui.alerts.rules import Rule
 from r2tui.alerts.toml_io import RulesFileError, dump_rules, read_rules
+from r2tui.config.tomlfile import TomlFileError, read_capped
 from r2tui.literal import visible
 from r2tui.output import say, say_json, toml_text, write
 from r2tui.store.models import AlertRule
@@ -96,11 +97,17 @@ def _import(args: argparse.Namespace, config: Config, store: Store) -> int:
         return read_only(where)
     source = "stdin" if args.file == "-" else visible(args.file)
     try:
-        raw = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).expanduser(
-        ).read_bytes()
+        # At most 1 MiB and one byte, never a whole huge file or endless pipe.
+        if args.file == "-":
+            raw = read_capped(sys.stdin.buffer)
+        else:
+            with Path(args.file).expanduser().open("rb") as stream:
+                raw = read_capped(stream)
         text = raw.decode("utf-8")
     except OSError as exc:
         return fail(where, f"cannot read {source}: {exc.strerror or exc}")
+    except TomlFileError as exc:
+        return fail(where, f"{source}: {exc}; nothing imported")
     except UnicodeDecodeError as exc:
         return fail(where, f"{source}: not UTF-8 text (byte {exc.start})")
     alerts = config.alerts
@@ -109,7 +116,7 @@ def _import(args: argparse.Namespace, config: Config, store: Store) -> int:
     except RulesFileError as exc:
         for problem in exc.problems:  # one line each, whatever a name in it holds
             fail(where, visible(problem))
-        fail(where, f"nothing imported: {len(exc.problems)} problem(s) in {source}")
+        fail(where, f"nothing imported: {exc.total} problem(s) in {source}")
         return EXIT_USAGE
     p = plan(rules, args.replace)
     if not args.dry_run:

@@ -15,6 +15,8 @@ from r2tui.store.db import Store
 from r2tui.store.models import Silence
 
 MAX_DURATION = 3650 * 86400  # ten years: beyond that, delete the rule
+MAX_MATCHERS = 100
+COMMENT_MAX = 1000  # characters: why, and a ticket or two
 LATEST_START = 221845392000  # 9000-01-01: a silence's end still fits a datetime
 
 
@@ -54,11 +56,16 @@ def add_silence(store: Store, matchers: Sequence[str | Matcher], duration: int,
     if not parsed:
         raise ValueError("matchers: at least one, such as \"rule=High error rate\" or "
                          "\"bucket=media\"; a silence of everything is a maintenance window")
+    if len(parsed) > MAX_MATCHERS:
+        raise ValueError(f"matchers: at most {MAX_MATCHERS}, got {len(parsed):,}")
     if duration <= 0 or duration > MAX_DURATION:
         raise ValueError(f"duration: expected a positive duration of at most 3650 days, "
                          f"got {duration} s")
     if not comment.strip():
         raise ValueError("comment: required, so the next person knows why")
+    if len(comment.strip()) > COMMENT_MAX:
+        raise ValueError(f"comment: at most {COMMENT_MAX:,} characters, got "
+                         f"{len(comment.strip()):,}")
     t = int(time.time() if now is None else now)
     start = int(starts_at) if starts_at is not None else t
     if not 0 <= start <= LATEST_START:

@@ -23,10 +23,11 @@ from __future__ import annotations
 
 import math
 import re
-import tomllib
 from collections.abc import Collection, Mapping, Sequence
 
-from r2tui.alerts.rules import FIELDS, Rule, RuleError, rule_from, rule_to_dict
+from r2tui.alerts.rules import FIELDS, NAME_MAX, Rule, RuleError, rule_from, rule_to_dict
+from r2tui.config.tomlfile import MAX_FILE_BYTES, TomlFileError, parse
+from r2tui.literal import clip, quoted
 
 DURATION_FIELDS = ("for", "keep_firing_for", "repeat_interval", "escalate_after")
 HEADER = ("# r2tui alert rules. `r2tui rules import FILE` reads this back; "
@@ -35,12 +36,19 @@ _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")  # with fullmatch: "$" would let "a\n"
 _ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f",
             "\r": "\\r"}
 _UNITS = (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
+PROBLEMS_SHOWN = 100  # a file with more needs fixing from the top anyway
+MAX_RULES = 10_000  # in one file: far more than anyone watches, still checked in 0.2 s
 
 
 class RulesFileError(ValueError):
-    """Everything wrong with a rules file, one line per problem."""
+    """Everything wrong with a rules file, one line per problem: the first
+    PROBLEMS_SHOWN of them and a line saying how many more; `total` counts all."""
 
     def __init__(self, problems: list[str]) -> None:
+        self.total = len(problems)
+        if self.total > PROBLEMS_SHOWN:
+            problems = [*problems[:PROBLEMS_SHOWN],
+                        f"… and {self.total - PROBLEMS_SHOWN:,} more problems"]
         self.problems = problems
         super().__init__("; ".join(problems))
 
@@ -62,7 +70,7 @@ def dump_rules(rules: Sequence[Rule]) -> str:
             try:
                 out.append(f"{_key(key)} = {_value(value)}\n")
             except ValueError as exc:
-                raise ValueError(f"rule {rule.name!r}: {key}: {exc}") from None
+                raise ValueError(f"rule {quoted(rule.name)}: {key}: {exc}") from None
     return "".join(out)
 
 
@@ -91,7 +99,7 @@ def _string(text: str) -> str:
         elif 0xD800 <= code <= 0xDFFF:
             # A lone surrogate (possible from JSON input) is no Unicode scalar
             # value: TOML has no way to write it, and UTF-8 cannot encode it.
-            raise ValueError(f"{text!r} holds a lone surrogate, which TOML cannot hold")
+            raise ValueError(f"{quoted(text)} holds a lone surrogate, which TOML cannot hold")
         else:
             out.append(ch)
     return '"' + "".join(out) + '"'
@@ -137,7 +145,7 @@ def reference_problems(data: Mapping[str, object], channels: Collection[str],
         missing = [n for n in names if isinstance(n, str) and n not in known]
         if missing:
             have = ", ".join(sorted(known)) or f"none (add a [{kind}s.NAME] table to the config)"
-            problems.append((field, f"no {kind} {missing[0]!r}; configured: {have}"))
+            problems.append((field, f"no {kind} {quoted(missing[0])}; configured: {have}"))
     return problems
 
 
@@ -162,12 +170,19 @@ def checked_rule(data: Mapping[str, object], channels: Collection[str],
 def read_rules(text: str, source: str, channels: Collection[str],
                responses: Collection[str]) -> list[Rule]:
     """Every rule of a TOML rules file, or RulesFileError with every problem,
-    each prefixed `rules[3] (name): ` (counting [[rules]] tables from 1)."""
+    each prefixed `rules[3] (name): ` (counting [[rules]] tables from 1). A file
+    above 1 MiB or nested deeper than 100 levels is refused whole (see
+    `r2tui.config.tomlfile`; a caller reading the file should stop at the limit
+    with `read_capped` rather than read it whole first)."""
     try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+        if len(text) > MAX_FILE_BYTES // 4 and \
+                len(text.encode("utf-8", "surrogatepass")) > MAX_FILE_BYTES:
+            raise TomlFileError(f"larger than {MAX_FILE_BYTES // 1024:,} KiB (1 MiB); a rules "
+                                "file is a few KiB")
         # tomllib says where: "Invalid value (at line 3, column 9)".
-        raise RulesFileError([f"{source}: not valid TOML: {exc}"]) from None
+        doc = parse(text)
+    except TomlFileError as exc:
+        raise RulesFileError([f"{source}: {exc}"]) from None
     problems = [f"{source}: {key}: unknown top-level key; a rules file holds [[rules]] tables"
                 for key in sorted(doc) if key != "rules"]
     tables = doc.get("rules")
@@ -177,6 +192,9 @@ def read_rules(text: str, source: str, channels: Collection[str],
     if not isinstance(tables, list):
         raise RulesFileError([*problems, f"{source}: rules: expected [[rules]] tables, got "
                                          f"{type(tables).__name__}"])
+    if len(tables) > MAX_RULES:
+        raise RulesFileError([*problems, f"{source}: rules: at most {MAX_RULES:,} rules in a "
+                                         f"file, got {len(tables):,}"])
     rules: list[Rule] = []
     first: dict[str, int] = {}  # casefolded name → the table that has it
     for i, table in enumerate(tables, start=1):
@@ -185,8 +203,9 @@ def read_rules(text: str, source: str, channels: Collection[str],
                             f"{type(table).__name__}")
             continue
         name = table.get("name")
-        where = f"rules[{i}] ({name})" if isinstance(name, str) and name.strip() else \
-            f"rules[{i}]"
+        # A name may be anything here: it is shown cut, and its field says what is wrong.
+        where = f"rules[{i}] ({clip(name.strip(), NAME_MAX + 1)})" \
+            if isinstance(name, str) and name.strip() else f"rules[{i}]"
         try:
             rule = checked_rule(table, channels, responses)
         except RuleError as exc:
@@ -194,8 +213,8 @@ def read_rules(text: str, source: str, channels: Collection[str],
             continue
         key = rule.name.casefold()
         if key in first:
-            problems.append(f"{where}: name: {rule.name!r} is taken (by rules[{first[key]}]); "
-                            "names are unique whatever their case")
+            problems.append(f"{where}: name: {quoted(rule.name)} is taken "
+                            f"(by rules[{first[key]}]); names are unique whatever their case")
             continue
         first[key] = i
         rules.append(rule)

@@ -37,12 +37,16 @@ from r2tui.config.alert_model import (
 from r2tui.config.model import Secret
 from r2tui.config.reader import Reader
 from r2tui.config.secrets import read_secret  # the accounts' secret rules, shared
-from r2tui.config.values import parse_duration, parse_url
+from r2tui.config.values import DAY, HOUR, MAX_NAME, parse_duration, parse_url
+from r2tui.literal import quoted
 
 ALERT_KEYS = {"repeat_interval", "max_per_hour", "default_channels", "max_attempts",
               "backoff", "backoff_max", "maintenance"}
 _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")  # as rules name channels
 _ADDRESS_RE = re.compile(r"^[^@\s<>]+@[^@\s<>]+$")
+_ADDRESS_MAX = 254  # characters of an e-mail address (RFC 5321's path limit)
+_MOST_ITEMS = 100  # addresses, headers, arguments, windows, matchers
+_TEXT_MAX = 4096  # characters of a header value or a command argument
 _TIME_RE = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 _KEYS = {
     "email": {"type", "host", "port", "security", "username", "password", "password_env",
@@ -65,11 +69,14 @@ def alerting(root: Reader, env: Mapping[str, str]) -> AlertSettings:
                    f"{', '.join(channels) or 'none (add a [channels.NAME] table)'}")
     return AlertSettings(
         repeat_interval=r.parse("repeat_interval", parse_duration, d.repeat_interval),
-        max_per_hour=r.positive_int("max_per_hour", d.max_per_hour),
+        max_per_hour=r.positive_int("max_per_hour", d.max_per_hour, most=HOUR,
+                                    unit=" (one a second)"),
         default_channels=defaults,
-        max_attempts=r.positive_int("max_attempts", d.max_attempts),
-        backoff_seconds=float(r.parse("backoff", parse_duration, int(d.backoff_seconds))),
-        backoff_max_seconds=float(r.parse("backoff_max", parse_duration,
+        max_attempts=r.positive_int("max_attempts", d.max_attempts, most=100),
+        backoff_seconds=float(r.parse("backoff", lambda v: parse_duration(v, most=DAY),
+                                      int(d.backoff_seconds))),
+        backoff_max_seconds=float(r.parse("backoff_max",
+                                          lambda v: parse_duration(v, most=7 * DAY),
                                           int(d.backoff_max_seconds))),
         maintenance=_windows(r),
         channels=channels,
@@ -79,6 +86,9 @@ def alerting(root: Reader, env: Mapping[str, str]) -> AlertSettings:
 
 def _named(table: Reader, make):  # type: ignore[no-untyped-def]
     out = {}
+    if len(table.table) > _MOST_ITEMS:
+        table.fail_table(f"at most {_MOST_ITEMS} tables, got {len(table.table):,}")
+        return out
     for name, body in table.table.items():
         if not _NAME_RE.fullmatch(name):
             table.fail(name, "names are 1 to 40 of a-z, 0-9, _ and -")
@@ -95,29 +105,30 @@ def _named(table: Reader, make):  # type: ignore[no-untyped-def]
 def _channel(name: str, r: Reader, env: Mapping[str, str], read_secret) -> ChannelConfig | None:  # type: ignore[no-untyped-def]
     kind = r.get("type", str, "", f"one of {', '.join(CHANNEL_TYPES)}")
     if kind not in CHANNEL_TYPES:
-        r.fail("type", f"expected one of {', '.join(CHANNEL_TYPES)}, got {kind!r}")
+        r.fail("type", f"expected one of {', '.join(CHANNEL_TYPES)}, got {quoted(kind)}")
         return None
     r.check_known(_KEYS[kind])
-    timeout = r.positive_float("timeout", 10.0)
+    timeout = r.positive_float("timeout", 10.0, most=HOUR, unit=" s (1 hour)")
     if kind == "email":
-        host = r.get("host", str, "", "the SMTP server's host name")
+        host = r.text("host", "", "the SMTP server's host name", most=253)
         if not host:
             r.fail("host", "required: the SMTP server's host name")
         security = r.get("security", str, "starttls", f"one of {', '.join(SMTP_SECURITY)}")
         if security not in SMTP_SECURITY:
-            r.fail("security", f"expected one of {', '.join(SMTP_SECURITY)}, got {security!r}")
+            r.fail("security",
+                   f"expected one of {', '.join(SMTP_SECURITY)}, got {quoted(security)}")
             security = "starttls"
         port = r.get("port", int, 465 if security == "tls" else 587, "a port number")
         if not 0 < port < 65536:
-            r.fail("port", f"expected a port from 1 to 65535, got {port}")
-        sender = r.get("from", str, "", "an e-mail address")
+            r.fail("port", f"expected a port from 1 to 65535, got {quoted(port)}")
+        sender = r.text("from", "", "an e-mail address", most=_ADDRESS_MAX)
         if not _ADDRESS_RE.fullmatch(sender):
             r.fail("from", f"expected an e-mail address such as \"r2tui@example.com\", "
-                   f"got {sender!r}")
+                   f"got {quoted(sender)}")
         to = r.parse("to", _addresses, ())
         if not to and not r.has("to"):
             r.fail("to", "required: a list of e-mail addresses")
-        username = r.get("username", str, None, "a login name")
+        username = r.text("username", None, "a login name")
         password = read_secret(r, "password", env, None)
         if password is not None and username is None:
             r.fail("password", "a password needs a username")
@@ -139,7 +150,8 @@ def _response(name: str, r: Reader, env: Mapping[str, str], read_secret) -> Resp
         r.fail("command", "give exactly one of command = [\"program\", \"arg\", ...] or url")
         return None
     return ResponseConfig(name, command=command, url=url,
-                          timeout=r.positive_float("timeout", 30.0))
+                          timeout=r.positive_float("timeout", 30.0, most=HOUR,
+                                                   unit=" s (1 hour)"))
 
 
 def _url_secret(r: Reader, env: Mapping[str, str], read_secret) -> Secret | None:  # type: ignore[no-untyped-def]
@@ -166,6 +178,9 @@ def _windows(r: Reader) -> tuple[MaintenanceWindow, ...]:
     if not isinstance(items, list) or not all(isinstance(i, Mapping) for i in items):
         r.fail("maintenance", "expected [[alerts.maintenance]] tables")
         return ()
+    if len(items) > _MOST_ITEMS:
+        r.fail("maintenance", f"at most {_MOST_ITEMS} windows, got {len(items):,}")
+        return ()
     out = []
     for i, item in enumerate(items):
         w = Reader(r.source, item, r.key(f"maintenance[{i}]"), r.problems)
@@ -176,7 +191,7 @@ def _windows(r: Reader) -> tuple[MaintenanceWindow, ...]:
             if value is None and not w.has(key):
                 w.fail(key, "required: a local time such as \"22:00\"")
         out.append(MaintenanceWindow(
-            name=w.get("name", str, f"window {i + 1}", "a name"),
+            name=w.text("name", f"window {i + 1}", "a name"),
             weekdays=w.parse("weekdays", _weekdays, tuple(range(7))),
             start=start or 0, end=end or 0, timezone=tz,
             matchers=w.parse("matchers", lambda v: tuple(parse_matcher(m) for m in _list(v)),
@@ -186,22 +201,26 @@ def _windows(r: Reader) -> tuple[MaintenanceWindow, ...]:
 
 def _list(value: object) -> list:
     if not isinstance(value, list):
-        raise ValueError(f"expected a list, got {value!r}")
+        raise ValueError(f"expected a list, got {quoted(value)}")
+    if len(value) > _MOST_ITEMS:
+        raise ValueError(f"expected a list of at most {_MOST_ITEMS} items, got {len(value):,}")
     return value
 
 
 def _names(value: object) -> tuple[str, ...]:
     items = _list(value)
     if not all(isinstance(v, str) and _NAME_RE.fullmatch(v) for v in items):
-        raise ValueError(f"expected a list of channel names, got {value!r}")
+        raise ValueError(f"expected a list of channel names, got {quoted(value)}")
     return tuple(items)
 
 
 def _addresses(value: object) -> tuple[str, ...]:
     items = _list(value)
-    bad = [v for v in items if not isinstance(v, str) or not _ADDRESS_RE.fullmatch(v)]
+    bad = [v for v in items if not isinstance(v, str) or not _ADDRESS_RE.fullmatch(v)
+           or len(v) > _ADDRESS_MAX]
     if bad or not items:
-        raise ValueError(f"expected a list of e-mail addresses, got {value!r}")
+        raise ValueError(f"expected a list of e-mail addresses (each at most {_ADDRESS_MAX} "
+                         f"characters), got {quoted(value)}")
     return tuple(items)
 
 
@@ -210,6 +229,10 @@ def _headers(value: object) -> tuple[tuple[str, str], ...]:
             isinstance(k, str) and isinstance(v, str) and "\n" not in k + v
             for k, v in value.items()):
         raise ValueError("expected a table of header names to text values")
+    if len(value) > _MOST_ITEMS or any(len(k) > MAX_NAME or len(v) > _TEXT_MAX
+                                       for k, v in value.items()):
+        raise ValueError(f"expected at most {_MOST_ITEMS} headers, names of at most {MAX_NAME} "
+                         f"characters and values of at most {_TEXT_MAX:,}")
     return tuple(sorted(value.items()))
 
 
@@ -218,13 +241,16 @@ def _command(value: object) -> tuple[str, ...]:
     if not items or not all(isinstance(v, str) and v for v in items):
         raise ValueError("expected an argument list such as [\"/usr/local/bin/page\", "
                          "\"--team\", \"storage\"] (never a shell string)")
+    if len(items) > _MOST_ITEMS or any(len(v) > _TEXT_MAX for v in items):
+        raise ValueError(f"expected at most {_MOST_ITEMS} arguments of at most {_TEXT_MAX:,} "
+                         "characters each")
     return tuple(items)
 
 
 def _clock(value: object) -> int:
     m = _TIME_RE.fullmatch(value) if isinstance(value, str) else None
     if not m:
-        raise ValueError(f"expected a local time such as \"22:00\", got {value!r}")
+        raise ValueError(f"expected a local time such as \"22:00\", got {quoted(value)}")
     return int(m.group(1)) * 60 + int(m.group(2))
 
 
@@ -233,5 +259,5 @@ def _weekdays(value: object) -> tuple[int, ...]:
     days = [str(v).strip().lower()[:3] for v in items]
     bad = [v for v, d in zip(items, days, strict=True) if d not in WEEKDAYS]
     if bad or not items:
-        raise ValueError(f"expected weekdays among {', '.join(WEEKDAYS)}, got {value!r}")
+        raise ValueError(f"expected weekdays among {', '.join(WEEKDAYS)}, got {quoted(value)}")
     return tuple(sorted({WEEKDAYS.index(d) for d in days}))

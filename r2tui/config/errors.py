@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from r2tui.literal import visible
+
+SHOWN = 100  # problems listed; a file with more needs fixing from the top anyway
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -13,7 +17,9 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.source}: {self.key}: {self.message}"
+        # A path, a key or a quoted value can hold any character: one line each,
+        # with nothing that acts on a terminal.
+        return f"{visible(self.source)}: {visible(self.key)}: {visible(self.message)}"
 
 
 class ConfigError(Exception):
@@ -25,9 +31,11 @@ class ConfigError(Exception):
 
     def render(self) -> str:
         head = "configuration error" if len(self.problems) == 1 else (
-            f"{len(self.problems)} configuration errors"
+            f"{len(self.problems):,} configuration errors"
         )
-        lines = [f"{head}:"] + [f"  {p}" for p in self.problems]
+        lines = [f"{head}:"] + [f"  {p}" for p in self.problems[:SHOWN]]
+        if len(self.problems) > SHOWN:
+            lines.append(f"  … and {len(self.problems) - SHOWN:,} more")
         return "\n".join(lines)
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
-import tomllib
+import re
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 
 from r2tui import paths
@@ -28,13 +29,19 @@ from r2tui.config.model import (
 from r2tui.config.money import costs, pricing
 from r2tui.config.reader import Reader
 from r2tui.config.secrets import read_secret
+from r2tui.config.tomlfile import TomlFileError, read_capped
+from r2tui.config.tomlfile import parse as parse_toml
+from r2tui.config.triggers import first_fire
 from r2tui.config.values import (
+    HOUR,
+    MAX_NAME,
     parse_account_id,
     parse_globs,
     parse_schedule,
     parse_size,
     parse_url,
 )
+from r2tui.literal import quoted
 from r2tui.pricing import PriceList
 
 TOP_KEYS = frozenset({
@@ -48,6 +55,12 @@ SECRET_ENV_DEFAULTS = {
     "secret_access_key": "R2_SECRET_ACCESS_KEY",
     "api_token": "CLOUDFLARE_API_TOKEN",
 }
+MAX_ACCOUNTS = 100
+MAX_KEYMAP = 500  # rebound keys: more than the app has bindings
+# Days of history kept: beyond a century a cut-off date leaves what a store can hold.
+RETENTION_DAYS = 36_500
+# A host label, as botocore checks a region name when it builds a client.
+_REGION_RE = re.compile(r"(?![0-9]+$)(?!-)[a-zA-Z0-9-]{1,63}(?<!-)")
 # R2's jurisdictional endpoints: https://ACCOUNT_ID.JURISDICTION.r2.cloudflarestorage.com
 JURISDICTIONS = ("eu", "fedramp")
 ACCOUNT_KEYS = frozenset(
@@ -94,8 +107,10 @@ def load_config(config_path: str | None = None, db_url: str | None = None,
         store_url_source=store_source,
         path=file_path,
         timezone=tz,
-        refresh_seconds=root.positive_float("refresh_seconds", 5.0),
-        schedules=_schedules(root.sub("schedule"), DEMO_SCHEDULES if demo else DEFAULT_SCHEDULES),
+        refresh_seconds=root.positive_float("refresh_seconds", 5.0, most=HOUR, least=0.5,
+                                            unit=" s"),
+        schedules=_schedules(root.sub("schedule"), DEMO_SCHEDULES if demo else DEFAULT_SCHEDULES,
+                             tz),
         inventory=_inventory(root.sub("inventory")),
         retention=_retention(root.sub("retention")),
         s3=_s3(root.sub("s3")),
@@ -128,9 +143,12 @@ def _read(path: Path, named: bool) -> dict:
     """The file's TOML; nothing when it does not exist and the user did not name it."""
     if path.exists():
         try:
-            return tomllib.loads(path.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError([Problem(str(path), "(syntax)", f"not valid TOML: {exc}")]) from None
+            with path.open("rb") as stream:
+                raw = read_capped(stream)  # before reading it whole: a mistake can be huge
+            return parse_toml(raw.decode("utf-8"))
+        except TomlFileError as exc:
+            key = "(file)" if str(exc).startswith("larger than") else "(syntax)"
+            raise ConfigError([Problem(str(path), key, str(exc))]) from None
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError([Problem(str(path), "(file)", f"cannot read: {exc}")]) from None
     if named:
@@ -161,9 +179,15 @@ def _store_url(root: Reader, env: Mapping[str, str], db_url: str | None, demo: b
 def _accounts(root: Reader, env: Mapping[str, str], file_path: Path | None) -> list[AccountConfig]:
     table = root.sub("accounts")
     accounts = []
+    if len(table.table) > MAX_ACCOUNTS:
+        table.fail_table(f"at most {MAX_ACCOUNTS} accounts, got {len(table.table):,}")
+        return []
     for name in table.table:
         sub = table.sub(name)
         if not isinstance(table.table[name], Mapping):
+            continue
+        if len(name) > MAX_NAME:
+            table.fail(name, f"an account name is at most {MAX_NAME} characters")
             continue
         accounts.append(_account(name, sub, env))
     if not table.table and (env.get("R2_ACCOUNT_ID") or env.get("R2_ENDPOINT_URL")):
@@ -196,12 +220,12 @@ def _account(name: str, r: Reader, env: Mapping[str, str]) -> AccountConfig:
     r.check_known(ACCOUNT_KEYS)
     account_id = r.parse("account_id", parse_account_id, None)
     endpoint = r.parse("endpoint_url", parse_url, None)
-    jurisdiction = r.get("jurisdiction", str, "", "a jurisdiction such as \"eu\" or \"fedramp\"")
+    jurisdiction = r.text("jurisdiction", "", "a jurisdiction such as \"eu\" or \"fedramp\"")
     jurisdiction = jurisdiction.strip().lower()
     if jurisdiction and jurisdiction not in JURISDICTIONS:
         # A typo would otherwise become an endpoint host that fails later, at DNS.
         names = " or ".join(f'"{j}"' for j in JURISDICTIONS)
-        r.fail("jurisdiction", f"unknown jurisdiction {jurisdiction!r}; use {names}, "
+        r.fail("jurisdiction", f"unknown jurisdiction {quoted(jurisdiction)}; use {names}, "
                "or endpoint_url for any other endpoint")
         jurisdiction = ""
     if endpoint is None and account_id:
@@ -214,7 +238,10 @@ def _account(name: str, r: Reader, env: Mapping[str, str]) -> AccountConfig:
     if graphql is None and not r.has("graphql_url"):
         graphql = _env_url(env, "CLOUDFLARE_GRAPHQL_URL", r.problems)
     graphql = graphql or DEFAULT_GRAPHQL_URL
-    profile = r.get("profile", str, None, "an AWS profile name")
+    profile = r.text("profile", None, "an AWS profile name")
+    if profile is not None and (missing := _missing_profile(profile)):
+        # The collector's S3 client would fail on every run: say so now.
+        r.fail("profile", missing)
     secrets = {f: _secret(r, f, env) for f in SECRET_FIELDS}
     if profile is None:
         for f in ("access_key_id", "secret_access_key"):
@@ -228,9 +255,17 @@ def _account(name: str, r: Reader, env: Mapping[str, str]) -> AccountConfig:
         r.fail("include", "must list at least one bucket name glob; use [\"*\"] for every bucket")
         include = ("*",)
     quota = r.parse("quota", parse_size, None)
+    region = r.text("region", "auto", "a region name such as \"auto\"")
+    if not _REGION_RE.fullmatch(region):
+        # boto3 refuses it when the collector builds its client: say so now.
+        r.fail("region", f"expected a region name such as \"auto\" or \"us-east-1\" (letters, "
+               f"digits and -, at most 63), got {quoted(region)}")
+        region = "auto"
     probe = r.sub("probe")
     probe.check_known({"enabled", "buckets", "prefix"})
-    prefix = probe.get("prefix", str, ".r2tui-probe/", "a key prefix such as \".r2tui-probe/\"")
+    # An S3 key is at most 1,024 bytes: the prefix leaves room for the probe's name.
+    prefix = probe.text("prefix", ".r2tui-probe/", "a key prefix such as \".r2tui-probe/\"",
+                        most=512)
     if not prefix:
         probe.fail("prefix", "must not be empty: probes write and delete objects under it")
         prefix = ".r2tui-probe/"
@@ -238,7 +273,7 @@ def _account(name: str, r: Reader, env: Mapping[str, str]) -> AccountConfig:
         name=name,
         endpoint_url=endpoint or "",
         account_id=account_id,
-        region=r.get("region", str, "auto", "a region name such as \"auto\""),
+        region=region,
         access_key_id=secrets["access_key_id"],
         secret_access_key=secrets["secret_access_key"],
         profile=profile,
@@ -254,6 +289,23 @@ def _account(name: str, r: Reader, env: Mapping[str, str]) -> AccountConfig:
             prefix=prefix,
         ),
     )
+
+
+def _missing_profile(profile: str) -> str | None:
+    """Why boto3 could not use the AWS profile `profile`, or None when it can:
+    the profiles of ~/.aws/config and ~/.aws/credentials (or the files that
+    AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE name), read as boto3 reads them."""
+    import botocore.exceptions
+    import botocore.session
+
+    try:
+        known = botocore.session.Session().available_profiles
+    except botocore.exceptions.BotoCoreError as exc:
+        return f"cannot read the AWS config files for profile {quoted(profile)}: {exc}"
+    if profile in known:
+        return None
+    return (f"no AWS profile {quoted(profile)} in ~/.aws/config or ~/.aws/credentials; "
+            f"known: {', '.join(sorted(map(quoted, known))) or 'none'}")
 
 
 def _env_url(env: Mapping[str, str], var: str, problems: list[Problem]) -> str | None:
@@ -282,21 +334,28 @@ def _token_like(value: str) -> bool:
     return bool(value) and all(33 <= ord(c) <= 126 for c in value)
 
 
-def _schedules(r: Reader, defaults: dict[str, str]) -> dict[str, Schedule]:
-    """The file's schedule over the defaults; the demo keeps its own pace."""
+def _schedules(r: Reader, defaults: dict[str, str], tz: str) -> dict[str, Schedule]:
+    """The file's schedule over the defaults; the demo keeps its own pace. Each
+    is built into the trigger the collector will run it on, in its time zone,
+    and asked when it first fires: what `collect` would refuse is refused here."""
     r.check_known(set(JOB_NAMES))
     out = {}
+    now = datetime.now(UTC)
     for job, default in defaults.items():
         if defaults is DEMO_SCHEDULES:
             seconds, cron = parse_schedule(default)
             out[job] = Schedule(job=job, text=default, seconds=seconds, cron=cron)
             continue
-        text = str(r.table.get(job, default))
         before = len(r.problems)
         seconds, cron = r.parse(job, parse_schedule, parse_schedule(default))
-        if len(r.problems) > before:
-            text = default
-        out[job] = Schedule(job=job, text=text, seconds=seconds, cron=cron)
+        text = default if len(r.problems) > before else str(r.table.get(job, default))
+        schedule = Schedule(job=job, text=text, seconds=seconds, cron=cron)
+        try:
+            first_fire(schedule, tz, now)
+        except (ValueError, ArithmeticError) as exc:
+            r.fail(job, f"the collector cannot run {quoted(text)}: {exc}")
+            schedule = Schedule(job, default, *parse_schedule(default))
+        out[job] = schedule
     return out
 
 
@@ -304,22 +363,17 @@ def _inventory(r: Reader) -> InventorySettings:
     r.check_known({"top_n", "newest_n", "large_object", "max_extensions", "page_size",
                    "concurrency"})
     d = InventorySettings()
-    page = r.positive_int("page_size", d.page_size)
-    if page > 1000:
-        r.fail("page_size", f"R2 returns at most 1000 keys a page, got {page}")
-        page = d.page_size
-    concurrency = r.positive_int("concurrency", d.concurrency)
-    if concurrency > MAX_LIST_CONCURRENCY:
-        r.fail("concurrency", f"at most {MAX_LIST_CONCURRENCY} list requests at once, "
-               f"got {concurrency}")
-        concurrency = d.concurrency
     return InventorySettings(
-        top_n=r.positive_int("top_n", d.top_n),
-        newest_n=r.positive_int("newest_n", d.newest_n),
-        large_object_bytes=r.parse("large_object", parse_size, d.large_object_bytes),
-        max_extensions=r.positive_int("max_extensions", d.max_extensions),
-        page_size=page,
-        concurrency=concurrency,
+        top_n=r.positive_int("top_n", d.top_n, most=1000, unit=" objects"),
+        newest_n=r.positive_int("newest_n", d.newest_n, most=1000, unit=" objects"),
+        # R2's largest object: a threshold above it would never report anything.
+        large_object_bytes=r.parse("large_object", lambda v: parse_size(v, most=5 * 2**40),
+                                   d.large_object_bytes),
+        max_extensions=r.positive_int("max_extensions", d.max_extensions, most=100_000),
+        page_size=r.positive_int("page_size", d.page_size, most=1000,
+                                 unit=" keys (R2 returns at most 1,000 keys a page)"),
+        concurrency=r.positive_int("concurrency", d.concurrency, most=MAX_LIST_CONCURRENCY,
+                                   unit=" list requests at once"),
     )
 
 
@@ -327,13 +381,17 @@ def _retention(r: Reader) -> Retention:
     r.check_known({"job_runs_days", "events_days", "inventories_kept", "samples_days",
                    "hourly_days", "daily_days"})
     d = Retention()
+
+    def days(name: str, default: int) -> int:
+        return r.positive_int(name, default, most=RETENTION_DAYS, unit=" days (100 years)")
+
     return Retention(
-        job_runs_days=r.positive_int("job_runs_days", d.job_runs_days),
-        events_days=r.positive_int("events_days", d.events_days),
-        inventories_kept=r.positive_int("inventories_kept", d.inventories_kept),
-        samples_days=r.positive_int("samples_days", d.samples_days),
-        hourly_days=r.positive_int("hourly_days", d.hourly_days),
-        daily_days=r.positive_int("daily_days", d.daily_days),
+        job_runs_days=days("job_runs_days", d.job_runs_days),
+        events_days=days("events_days", d.events_days),
+        inventories_kept=r.positive_int("inventories_kept", d.inventories_kept, most=10_000),
+        samples_days=days("samples_days", d.samples_days),
+        hourly_days=days("hourly_days", d.hourly_days),
+        daily_days=days("daily_days", d.daily_days),
     )
 
 
@@ -341,17 +399,23 @@ def _s3(r: Reader) -> S3Settings:
     r.check_known({"connect_timeout", "read_timeout", "max_attempts"})
     d = S3Settings()
     return S3Settings(
-        connect_timeout=r.positive_float("connect_timeout", d.connect_timeout),
-        read_timeout=r.positive_float("read_timeout", d.read_timeout),
-        max_attempts=r.positive_int("max_attempts", d.max_attempts),
+        connect_timeout=r.positive_float("connect_timeout", d.connect_timeout, most=HOUR,
+                                         unit=" s (1 hour)"),
+        read_timeout=r.positive_float("read_timeout", d.read_timeout, most=HOUR,
+                                      unit=" s (1 hour)"),
+        max_attempts=r.positive_int("max_attempts", d.max_attempts, most=50),
     )
 
 
 def _keymap(r: Reader) -> dict[str, str]:
-    out = {}
+    out: dict[str, str] = {}
+    if len(r.table) > MAX_KEYMAP:
+        r.fail_table(f"at most {MAX_KEYMAP} bindings, got {len(r.table):,}")
+        return out
     for name, value in r.table.items():
-        if isinstance(value, str) and value.strip():
+        if isinstance(value, str) and value.strip() and len(value) <= MAX_NAME:
             out[name] = value
         else:
-            r.fail(name, f"expected keys such as \"r\" or \"ctrl+r,f5\", got {value!r}")
+            r.fail(name, f"expected keys such as \"r\" or \"ctrl+r,f5\" (at most {MAX_NAME} "
+                   f"characters), got {quoted(value)}")
     return out

@@ -3,7 +3,9 @@
 STARTER = '''\
 # r2tui configuration. Every key is optional unless marked; the values shown
 # are the defaults. Secrets never need to live in this file: name an
-# environment variable (NAME_env) or a file (NAME_file) instead.
+# environment variable (NAME_env) or a file (NAME_file) instead. Every number
+# has a range a person would set (`r2tui config check` names it when one is
+# out of it): durations up to 10 years, timeouts up to an hour.
 
 # Time zone for cron schedules and for "today" on screen (IANA name). Reports
 # cover UTC days and months, so their cron lines are read in UTC.
@@ -17,7 +19,8 @@ refresh_seconds = 5
 # url = "sqlite:////home/me/.local/share/r2tui/r2tui.db"
 
 [schedule]
-# An interval ("30s", "5m", "6h", "1d") or a five-field cron line.
+# An interval ("30s", "5m", "6h", "1d") or a five-field cron line that fires
+# (a date such as 31 February never comes, and is refused).
 collect_metrics = "5m"
 inventory = "0 3 * * *"        # a full listing costs one Class A op per 1,000 keys
 rollup = "15m"                 # hourly and daily history; applies [retention]
@@ -34,6 +37,7 @@ max_extensions = 500           # distinct file types tracked per bucket
 concurrency = 16               # key ranges listed at once, at most (1 = one after another)
 
 [retention]
+# Days, from 1 to 36500 (100 years).
 job_runs_days = 30
 events_days = 90
 inventories_kept = 14          # detailed breakdowns kept per bucket
