@@ -318,6 +318,17 @@ def test_an_aws_profile_boto3_cannot_find_is_refused(tmp_path: Path,
         "no AWS profile 'r3' in ~/.aws/config or ~/.aws/credentials; known: 'default', 'r2'")
 
 
+@pytest.mark.parametrize("url", ["http://u:PASS@12{7.0.0.1:9", "http://u:PASS@host:99999",
+                                 "http://u:PASS@a_b.example", "http://u:PASS@host\\t/"])
+def test_an_endpoint_boto3_would_refuse_is_refused_without_its_credentials(
+        tmp_path: Path, url: str) -> None:
+    """botocore raised "Invalid endpoint: <the whole URL>" when the collector
+    built its client (found by the fuzz)."""
+    err = fail(write(tmp_path, f'[accounts.main]\nendpoint_url = "{url}"\n'))
+    assert "URL with a host" in problem(err, "accounts.main.endpoint_url").message
+    assert "PASS" not in str(err)
+
+
 def test_the_bad_examples_never_reach_the_collector(tmp_path: Path) -> None:
     """What failed in `collect` (a 20-digit interval: OverflowError building its
     trigger) is a ConfigError at load, before a store or scheduler exists."""

@@ -3,10 +3,11 @@ message that says what would be valid; the loader adds file and key."""
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import re
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlparse
+from urllib.parse import ParseResult, urlparse
 
 from r2tui.config.secrets import shown_url
 from r2tui.literal import quoted
@@ -190,12 +191,38 @@ def parse_schedule(value: object) -> tuple[int | None, str | None]:
 
 
 def parse_url(value: object) -> str:
-    if isinstance(value, str):
+    # urlsplit drops tabs and line breaks where it finds them: refuse them instead.
+    if isinstance(value, str) and not any(c.isspace() or not c.isprintable() for c in value):
         u = urlparse(value)
-        if u.scheme in ("http", "https") and u.hostname:
+        if u.scheme in ("http", "https") and u.hostname and _valid_host(u.hostname) \
+                and _valid_port(u):
             return value.rstrip("/")
     shown = shown_url(value) if isinstance(value, str) else value  # never its credentials
     raise ValueError(f"expected an http:// or https:// URL with a host, got {quoted(shown)}")
+
+
+# A host name as botocore checks an endpoint's before it builds a client (it
+# raises "Invalid endpoint" otherwise): dot-separated labels of letters, digits
+# and hyphens, or an IP address.
+_HOST_RE = re.compile(r"((?!-)[a-z\d-]{1,63}(?<!-)\.)*(?!-)[a-z\d-]{1,63}(?<!-)\.?", re.IGNORECASE)
+
+
+def _valid_host(host: str) -> bool:
+    if len(host) <= 255 and _HOST_RE.fullmatch(host):
+        return True
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def _valid_port(url: ParseResult) -> bool:
+    try:
+        url.port  # noqa: B018 - parsing it is the check: "http://h:99999" raises
+    except ValueError:
+        return False
+    return True
 
 
 def parse_account_id(value: object) -> str:
