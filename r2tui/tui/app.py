@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
-from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.timer import Timer
@@ -20,11 +19,14 @@ from textual.worker import Worker, WorkerState
 
 from r2tui import pace
 from r2tui.config import AccountConfig, Config
+from r2tui.config.secrets import shown_url
+from r2tui.literal import visible
 from r2tui.metrics import ACCOUNT
 from r2tui.store import Store, queries
 from r2tui.store.views import Dashboard
 from r2tui.tui import messages as msg
 from r2tui.tui.actions import KeyActions
+from r2tui.tui.bindings import APP_BINDINGS
 from r2tui.tui.format import duration
 from r2tui.tui.keymap import check_keymap
 from r2tui.tui.lifecycle import CollectorHost, freeze_long_lived, reason
@@ -42,40 +44,12 @@ if TYPE_CHECKING:
     from r2tui.scheduler import Collector
 
 log = logging.getLogger(__name__)
-PANES = ("metrics", "cost", "storage", "activity", "alerts")
 
 
 class R2App(CollectorHost, KeyActions, App[int]):
     CSS_PATH = [style("app.tcss")]
     TITLE = "r2tui"
-    BINDINGS = [
-        Binding("question_mark", "help", "Help", id="app.help", tooltip="List every key"),
-        Binding("q", "quit", "Quit", id="app.quit", tooltip="Stop the collector and quit"),
-        Binding("space", "refresh_now", "Refresh", id="app.refresh",
-                tooltip="Collect now (probes and a full listing), then re-read the store"),
-        Binding("p", "toggle_pause", "Pause", id="app.pause",
-                tooltip="Pause or resume the scheduled collection"),
-        Binding("plus", "faster", "Faster", id="app.faster",
-                tooltip="Re-read the store more often"),
-        Binding("minus", "slower", "Slower", id="app.slower",
-                tooltip="Re-read the store less often"),
-        Binding("z", "zoom", "Zoom", id="app.zoom",
-                tooltip="Fill the screen with the focused pane (again to restore)"),
-        Binding("h", "history", "History", id="app.history",
-                tooltip="Chart the focused metric card (else storage used) over time; "
-                        "h or escape closes"),
-        Binding("R", "reports", "Reports", id="app.reports",
-                tooltip="List the daily and monthly reports and read one; escape closes"),
-        Binding("r", "rules", "Rules", id="app.rules",
-                tooltip="The alert rules with their live state: add, edit, enable, delete, "
-                        "clone, test, silence, evaluate; escape closes"),
-        Binding("A", "alert_history", "Alerts", id="app.alert_history",
-                tooltip="The alert history: every alert state change, newest first, "
-                        "searchable; A or escape closes"),
-        *(Binding(str(i + 1), f"focus_pane('{name}')", name.title(), show=False,
-                  id=f"app.focus_{name}", tooltip=f"Focus the {name.title()} pane")
-          for i, name in enumerate(PANES)),
-    ]
+    BINDINGS = APP_BINDINGS
 
     def __init__(self, config: Config, store: Store, account: str | None = None,
                  clock: Callable[[], float] = time.time, collect: bool = True) -> None:
@@ -208,7 +182,9 @@ class R2App(CollectorHost, KeyActions, App[int]):
         else:
             state, detail = "idle", ""
         account = self._account_config()
-        endpoint = str(account.endpoint_url).split("://", 1)[-1] if account else ""  # shown form
+        # Scheme, host, port and path: never a password or a token the URL holds
+        # (str(): a SecretUrl's is its shown form already; a plain str's is the URL).
+        endpoint = shown_url(str(account.endpoint_url)).split("://", 1)[-1] if account else ""
         return HeaderState(
             account=self.account_name, endpoint=endpoint, demo=self.config.demo, state=state,
             detail=detail, data_at=dash.data_at if dash else None, now=now,
@@ -234,7 +210,7 @@ class R2App(CollectorHost, KeyActions, App[int]):
             log.error("background task %s failed", event.worker.name,
                       exc_info=event.worker.error)
             self.push_screen(MessageScreen(f"{event.worker.name} failed",
-                                           reason(event.worker.error), error=True))
+                                           visible(reason(event.worker.error)), error=True))
 
     def action_reports(self) -> None:
         from r2tui.tui.screens.reports import ReportsScreen, StoreReports

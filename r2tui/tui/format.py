@@ -12,7 +12,20 @@ from r2tui.literal import clip, visible
 from r2tui.pricing import to_cents
 from r2tui.units import human_bytes
 
-__all__ = ["age", "count", "data", "duration", "human_bytes", "local_time", "pct", "usd", "visible"]
+__all__ = ["BUCKET_CELLS", "KEY_CELLS", "LINE_CELLS", "age", "cell", "count", "data", "duration",
+           "human_bytes", "local_time", "pct", "usd", "visible"]
+
+# How much of a long value a layout shows (the whole value is a keystroke away:
+# enter on a row, the Activity entry screen, the rule form). Chosen at 120x30
+# and 80x24: a bucket name column takes at most a quarter of a zoomed pane at
+# 120 columns (R2's names are at most 63 characters; most are far shorter), and
+# a key column, with the bucket, size, class and time beside it, fits a zoomed
+# pane at 120 columns. Where a column's width is set by the table (a flex
+# column), or for one line of a pane, LINE_CELLS only bounds the text; the
+# widget cuts it where it ends, with an ellipsis (`cell`).
+BUCKET_CELLS = 30
+KEY_CELLS = 60
+LINE_CELLS = 200
 
 
 def count(n: int | None) -> str:
@@ -62,3 +75,12 @@ def data(value: object, style: str = "", cells: int | None = None) -> Text:
     typed) for a widget: a `Text`, never markup, with `r2tui.literal`'s rule for
     control characters; cut to `cells` terminal cells when a layout needs it."""
     return Text(visible(value) if cells is None else clip(value, cells), style=style)
+
+
+def cell(value: object, cells: int = LINE_CELLS, style: str = "") -> Text:
+    """`data` for a one-line place (a table cell, a one-line label): cut to
+    `cells`, and cut again with an ellipsis where the place is narrower."""
+    text = data(value, style, cells)
+    text.no_wrap = True
+    text.overflow = "ellipsis"
+    return text

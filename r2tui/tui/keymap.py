@@ -30,7 +30,7 @@ def screen_classes() -> dict[str, type]:
 
 def all_bindings() -> list[tuple[str, Binding]]:
     """(where, binding) for every binding with an id, in help order."""
-    from r2tui.tui.app import R2App
+    from r2tui.tui.bindings import APP_BINDINGS  # not the app: it imports this module
     from r2tui.tui.panes.metrics import MetricsPane
     from r2tui.tui.panes.storage import StoragePane
     from r2tui.tui.screens.alert_history import AlertHistoryScreen
@@ -41,12 +41,13 @@ def all_bindings() -> list[tuple[str, Binding]]:
     from r2tui.tui.widgets.table import FilterTable
 
     out: list[tuple[str, Binding]] = []
-    for where, cls in (("everywhere", R2App), ("metrics pane", MetricsPane),
-                       ("storage pane", StoragePane), ("history screen", HistoryScreen),
-                       ("any table", FilterTable), ("rules screen", RulesScreen),
-                       ("alert history", AlertHistoryScreen), ("rule form", RuleForm),
-                       ("silence dialog", SilenceScreen), ("confirmation", ConfirmScreen)):
-        for b in cls.BINDINGS:
+    for where, bindings in (
+            ("everywhere", APP_BINDINGS), ("metrics pane", MetricsPane.BINDINGS),
+            ("storage pane", StoragePane.BINDINGS), ("history screen", HistoryScreen.BINDINGS),
+            ("any table", FilterTable.BINDINGS), ("rules screen", RulesScreen.BINDINGS),
+            ("alert history", AlertHistoryScreen.BINDINGS), ("rule form", RuleForm.BINDINGS),
+            ("silence dialog", SilenceScreen.BINDINGS), ("confirmation", ConfirmScreen.BINDINGS)):
+        for b in bindings:
             if isinstance(b, Binding) and b.id:
                 out.append((where, b))
     return out

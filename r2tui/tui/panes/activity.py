@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.widgets import DataTable
 
 from r2tui.store.views import ActivityRow, Dashboard
-from r2tui.tui.format import local_time, visible
+from r2tui.tui.format import LINE_CELLS, data, local_time, visible
 from r2tui.tui.panes.base import Pane
 from r2tui.tui.screens.message import MessageScreen
 from r2tui.tui.widgets.table import Column, FilterTable, Row
@@ -34,22 +34,26 @@ class ActivityPane(Pane):
         self.rows = {str(a.id): a for a in dash.activity}
         self.query_one(FilterTable).set_rows([
             Row(str(a.id), (local_time(a.ts, now), _event_text(a)),
-                (a.ts * 1_000_000 + a.id, (a.level, a.kind, a.message)))
+                (a.ts * 1_000_000 + a.id, (a.level, a.kind, a.message)),
+                (visible(a.message),))
             for a in dash.activity
         ])
 
     @on(DataTable.RowSelected)
     def _open(self, event: DataTable.RowSelected) -> None:
-        """Enter shows an entry in full: messages are often wider than the pane."""
+        """Enter shows an entry in full: messages are often wider than the pane.
+        The message is one value, shown whole: a line break in it shows as \\n."""
         row = self.rows.get(str(event.row_key.value))
         if row is not None:
             where = f" · {row.bucket}" if row.bucket else ""
             self.app.push_screen(MessageScreen(
-                f"{local_time(row.ts)} · {row.level} · {row.kind}{where}", row.message,
+                f"{local_time(row.ts)} · {row.level} · {row.kind}{where}", visible(row.message),
                 error=row.level == "error"))
 
 
 def _event_text(a: ActivityRow) -> Text:
     style = LEVEL_STYLE.get(a.level, "")
-    return Text.assemble((f"{LEVEL_MARK.get(a.level, '·')} ", style), (f"{a.kind} ", "dim"),
-                         (visible(a.message), style))
+    # The column's width cuts it, with an ellipsis; enter shows it whole.
+    text = Text.assemble((f"{LEVEL_MARK.get(a.level, '·')} ", style), (f"{a.kind} ", "dim"),
+                         data(a.message, style, LINE_CELLS), no_wrap=True, overflow="ellipsis")
+    return text

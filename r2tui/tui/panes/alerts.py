@@ -22,7 +22,7 @@ from r2tui.tui.alert_style import (
     threshold_text,
     value_text,
 )
-from r2tui.tui.format import duration, local_time, visible
+from r2tui.tui.format import LINE_CELLS, cell, data, duration, local_time, visible
 from r2tui.tui.panes.base import Note, Pane
 from r2tui.tui.screens.message import MessageScreen
 from r2tui.tui.widgets.table import Column, FilterTable, Row
@@ -92,10 +92,10 @@ class AlertsPane(Pane):
                  else duration(self.now - a.since) if a.since else "–")
         cells = (
             Text(STATE_MARK.get(a.state, "·"), mark_style), Text(value_text(a.value, a.unit), dim),
-            Text(visible(name), dim),
+            cell(name, style=dim),  # the rule's and the bucket's names: from outside
             Text(threshold_text(a.comparison, a.threshold, a.unit), dim),
             Text(since, dim), Text(a.severity, "dim") if resolved else severity_text(a.severity),
-            Text(a.silenced or "", "dim italic"),
+            cell(a.silenced or "", 24, "dim italic"),  # a maintenance window's name
         )
         # Firing, then pending, then resolved; the worst and newest first in each.
         order = (STATE_ORDER.get(a.state, 9), SEVERITY_ORDER.get(a.severity, 9), -a.since)
@@ -136,22 +136,24 @@ def outbox_trouble(view: AlertsView) -> Text | None:
     dead = view.outbox.get("dead", 0)
     if not dead:
         return None
-    error = f": {visible(view.last_error)}" if view.last_error else ""
-    return Text(f"✖ {dead} dead letter{'s' if dead != 1 else ''} (notifications not "
-                f"delivered){error}", "bold red")
+    text = Text(f"✖ {dead} dead letter{'s' if dead != 1 else ''} (notifications not "
+                "delivered)", "bold red")
+    if view.last_error:  # a server's answer: a few lines of the pane at most
+        text.append_text(data(f": {view.last_error}", "bold red", LINE_CELLS))
+    return text
 
 
 def detail(a: AlertRow) -> str:
     when = datetime.fromtimestamp(a.since).astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
     since = {"firing": "firing since", "pending": "pending since"}.get(a.state, "resolved at")
-    lines = [
-        f"rule: {a.rule}",
-        f"bucket: {bucket_text(a.bucket)} (account {a.account})",
+    lines = [  # one line each: a line break inside a name shows as \\n
+        f"rule: {visible(a.rule)}",
+        f"bucket: {visible(bucket_text(a.bucket))} (account {visible(a.account)})",
         f"value: {value_text(a.value, a.unit)} "
         f"(threshold {threshold_text(a.comparison, a.threshold, a.unit)})",
         f"severity: {a.severity}",
         f"{since}: {when}" if a.since else f"{since}: –",
     ]
     if a.silenced:
-        lines.append(f"silenced by: {a.silenced} (no new notices while it lasts)")
+        lines.append(f"silenced by: {visible(a.silenced)} (no new notices while it lasts)")
     return "\n".join(lines)

@@ -17,7 +17,7 @@ from textual.widgets import Static
 
 from r2tui.config.model import DEFAULT_SCHEDULES
 from r2tui.store.views import BucketCost, CostsView, Dashboard, MonitorSpend
-from r2tui.tui.format import age, local_time, usd
+from r2tui.tui.format import BUCKET_CELLS, LINE_CELLS, age, cell, data, local_time, usd, visible
 from r2tui.tui.panes.base import Note, Pane
 from r2tui.tui.widgets.card import trend_text
 from r2tui.tui.widgets.cost_charts import DailyChart, Figure, Figures, FreeTierGauges
@@ -140,7 +140,7 @@ class CostPane(Pane):
             text.append("The calculation is running now.\n")
         elif run is not None and run.ok is False:
             text.append("The last calculation failed: ")
-            text.append(run.error or "no reason given", "red")
+            text.append_text(data(run.error or "no reason given", "red", LINE_CELLS))
             text.append("\n")
         schedule = self._schedule()
         when = "every 6 hours" if schedule == DEFAULT_SCHEDULES["calculate_costs"] else (
@@ -195,13 +195,13 @@ def bucket_row(b: BucketCost, requests_known: bool) -> Row:
 
     change = trend_text(b.increase_pct, lower_is_better=True)
     return Row(b.name, (
-        b.name, money(b.month_to_date_usd), money(b.storage_usd),
+        cell(b.name, BUCKET_CELLS), money(b.month_to_date_usd), money(b.storage_usd),
         money(b.requests_usd, requests_known), money(b.retrieval_usd, requests_known),
         money(b.forecast_month_usd), money(b.today_usd), change,
     ), (b.name, b.month_to_date_usd, b.storage_usd,
         b.requests_usd if requests_known else None,
         b.retrieval_usd if requests_known else None,
-        b.forecast_month_usd, b.today_usd, b.increase_pct))
+        b.forecast_month_usd, b.today_usd, b.increase_pct), (visible(b.name),))
 
 
 def advice_text(v: CostsView) -> Text:
@@ -214,7 +214,7 @@ def advice_text(v: CostsView) -> Text:
         text.append("\n• ")
         if r.saving_usd is not None:
             text.append(f"{usd(r.saving_usd)}/month ", "bold green")
-        text.append(r.text)
+        text.append_text(data(r.text))  # it names buckets
         if r.kind == "infrequent_access" and not v.requests_known:
             # Without request counts the saving assumes no reads at all: say so.
             text.append(" (reads unknown without request counts: IA's retrieval fee "
@@ -235,7 +235,7 @@ def own_spend(s: MonitorSpend, month_usd: float | None = None) -> Text:
 def footer_text(v: CostsView, spend: MonitorSpend, now: float) -> Text:
     text = own_spend(spend, v.monitor_month_usd)
     text.append("\nPrices: ", "dim")
-    text.append(v.prices_source)
+    text.append_text(data(v.prices_source, cells=LINE_CELLS))  # a file's path, a URL
     if v.computed_at is not None:
         text.append(f"\nCalculated {local_time(v.computed_at, now)} "
                     f"({age(v.computed_at, now)})", "dim")

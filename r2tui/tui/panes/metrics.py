@@ -13,7 +13,7 @@ from textual.widgets import Static
 
 from r2tui.metrics import ACCOUNT
 from r2tui.store.views import Dashboard, MetricsView
-from r2tui.tui.format import age
+from r2tui.tui.format import BUCKET_CELLS, age, cell, visible
 from r2tui.tui.panes.base import Note, Pane
 from r2tui.tui.widgets.card import TITLES, Card
 from r2tui.tui.widgets.table import Column, FilterTable, Row
@@ -104,8 +104,10 @@ class MetricsPane(Pane):
         self._show_probes(dash, now)
 
     def _scope_text(self) -> Text:
-        text = Text.assemble(("Bucket: ", "dim"), (bucket_label(self.bucket), "bold cyan"),
-                             (" (b/B)", "dim"))
+        # A bucket the analytics name may be anything: its name is data.
+        text = Text.assemble(("Bucket: ", "dim"),
+                             cell(bucket_label(self.bucket), BUCKET_CELLS, "bold cyan"),
+                             (" (b/B)", "dim"), no_wrap=True, overflow="ellipsis")
         view = self.view
         if view is not None and view.bucket != self.bucket:
             text.append(" reading…", "italic")
@@ -126,11 +128,12 @@ class MetricsPane(Pane):
         self.set_class(not dash.probes, "-no-probes")
         table.set_rows([
             Row(p.bucket, (
-                p.bucket, Text("yes", "green") if p.ok else Text("FAIL", "bold red"),
+                cell(p.bucket, BUCKET_CELLS),
+                Text("yes", "green") if p.ok else Text("FAIL", "bold red"),
                 *(_ms(p.ms.get(s)) for s in ("put", "get", "head", "delete")),
                 age(p.at, now),
             ), (p.bucket, p.ok, *(p.ms.get(s) for s in ("put", "get", "head", "delete")),
-                -p.at))
+                -p.at), (visible(p.bucket),))
             for p in dash.probes
         ])
 

@@ -17,8 +17,21 @@ from r2tui.store.views import (
     StorageView,
     TallyRow,
 )
-from r2tui.tui.format import age, count, human_bytes, local_time, pct, usd, visible
+from r2tui.tui.format import (
+    BUCKET_CELLS,
+    KEY_CELLS,
+    age,
+    cell,
+    count,
+    data,
+    human_bytes,
+    local_time,
+    pct,
+    usd,
+    visible,
+)
 from r2tui.tui.panes.base import Pane
+from r2tui.tui.screens.message import MessageScreen
 from r2tui.tui.widgets.table import Column, FilterTable, Row
 from r2tui.tui.widgets.text import set_text
 
@@ -42,6 +55,7 @@ class StoragePane(Pane):
         self.view: StorageView | None = None
         self.collector: CollectorView | None = None
         self.now = 0.0
+        self.objects: dict[str, ObjectRow] = {}  # the object tables' rows, by row key
 
     def compose(self) -> ComposeResult:
         yield Static("no inventory yet: the first listing runs when the collector starts",
@@ -88,9 +102,9 @@ class StoragePane(Pane):
         self._summary(view, scoped)
         total = view.total_bytes or 1
         self.query_one("#table-buckets", FilterTable).set_rows([
-            Row(b.name, (b.name, count(b.objects), human_bytes(b.bytes), pct(b.bytes, total),
-                         age(b.inventoried_at, self.now)),
-                (b.name, b.objects, b.bytes, b.bytes, -b.inventoried_at))
+            Row(b.name, (cell(b.name, BUCKET_CELLS), count(b.objects), human_bytes(b.bytes),
+                         pct(b.bytes, total), age(b.inventoried_at, self.now)),
+                (b.name, b.objects, b.bytes, b.bytes, -b.inventoried_at), (visible(b.name),))
             for b in view.buckets
         ])
         types = scoped.by_extension if scoped else view.by_extension
@@ -100,6 +114,7 @@ class StoragePane(Pane):
         self.query_one("#table-classes", FilterTable).set_rows(_tally_rows(classes, scope_bytes))
         largest = scoped.largest if scoped else view.largest
         newest = scoped.newest if scoped else _newest(view.buckets)
+        self.objects = {_object_key(o): o for o in [*largest, *newest]}
         self.query_one("#table-largest", FilterTable).set_rows(self._object_rows(largest))
         self.query_one("#table-newest", FilterTable).set_rows(self._object_rows(newest))
 
@@ -119,7 +134,7 @@ class StoragePane(Pane):
                 text.append(f" · {len(view.not_inventoried)} not listed yet", "yellow")
             if scoped:
                 text.append("\nshowing ", "dim")
-                text.append(scoped.name, "bold cyan")
+                text.append_text(data(scoped.name, "bold cyan"))
                 text.append(f": {count(scoped.objects)} objects, {human_bytes(scoped.bytes)}"
                             " (backspace: all buckets)", "dim")
             set_text(summary, text)
@@ -148,15 +163,28 @@ class StoragePane(Pane):
             return Text(f"no inventory yet: the first listing is running{pending}")
         if inventory.ok is False:
             return Text.assemble("no inventory yet: the last listing failed: ",
-                                 (inventory.error or "", "red"))
+                                 data(inventory.error or "", "red"))
         return Text(f"no inventory yet{pending}")
 
     def _object_rows(self, objs: list[ObjectRow]) -> list[Row]:
-        return [Row(f"{o.bucket}/{o.key}",
-                    (o.bucket, visible(o.key), human_bytes(o.size), o.storage_class,
-                     local_time(o.last_modified, self.now)),
-                    (o.bucket, o.key, o.size, o.storage_class, o.last_modified))
+        return [Row(_object_key(o),
+                    (cell(o.bucket, BUCKET_CELLS), cell(o.key, KEY_CELLS), human_bytes(o.size),
+                     cell(o.storage_class), local_time(o.last_modified, self.now)),
+                    (o.bucket, o.key, o.size, o.storage_class, o.last_modified),
+                    (visible(o.bucket), visible(o.key)))
                 for o in objs]
+
+    @on(DataTable.RowSelected, "#table-largest DataTable, #table-newest DataTable")
+    def _open_object(self, event: DataTable.RowSelected) -> None:
+        """Enter: the object in full; its key may be far wider than the column.
+        One line each: a line break inside a key shows as \\n."""
+        o = self.objects.get(str(event.row_key.value))
+        if o is not None:
+            self.app.push_screen(MessageScreen("object", "\n".join((
+                f"bucket: {visible(o.bucket)}", f"key: {visible(o.key)}",
+                f"size: {human_bytes(o.size)} ({o.size:,} bytes)",
+                f"storage class: {visible(o.storage_class)}",
+                f"last modified: {local_time(o.last_modified)}"))))
 
     @on(DataTable.RowSelected, "#table-buckets DataTable")
     def _choose_bucket(self, event: DataTable.RowSelected) -> None:
@@ -193,8 +221,14 @@ def _object_columns() -> list[Column]:
             Column("modified", "Modified", numeric=True)]
 
 
+def _object_key(o: ObjectRow) -> str:
+    return f"{o.bucket}/{o.key}"
+
+
 def _tally_rows(rows: list[TallyRow], total: int) -> list[Row]:
-    return [Row(r.key, (r.key, count(r.objects), human_bytes(r.bytes), pct(r.bytes, total)),
+    # A type comes from keys and a class from the server: text from outside too.
+    return [Row(r.key, (cell(r.key, BUCKET_CELLS), count(r.objects), human_bytes(r.bytes),
+                        pct(r.bytes, total)),
                 (r.key, r.objects, r.bytes, r.bytes)) for r in rows]
 
 

@@ -17,7 +17,7 @@ from textual.widgets import DataTable, Footer, Input, Static
 
 from r2tui.tui.alert_ops import AlertOps
 from r2tui.tui.alert_style import STATE_STYLE, bucket_text, value_text
-from r2tui.tui.format import visible
+from r2tui.tui.format import BUCKET_CELLS, LINE_CELLS, cell, data, visible
 from r2tui.tui.lifecycle import reason
 from r2tui.tui.resources import style
 from r2tui.tui.screens.message import MessageScreen
@@ -137,13 +137,14 @@ class AlertHistoryScreen(Screen[None]):
         if r is not None:
             self.app.push_screen(MessageScreen(
                 f"{_when(r['ts'])} · {r.get('rule', '')} · {bucket_text(str(r.get('bucket')))}",
-                str(r.get("message", "")), error=r.get("to") == "firing"))
+                visible(str(r.get("message", ""))), error=r.get("to") == "firing"))
 
     def _show_title(self, detail: str, error: bool = False) -> None:
         who = f" · {self.account}" if self.account else ""
+        # What was searched for, the account's name and a store's error: from outside.
         self.query_one("#alert-history-title", Static).update(Text.assemble(
-            ("Alert history", "bold"), (who, "bold cyan"), (" · ", "dim"),
-            (detail, "red" if error else "dim"),
+            ("Alert history", "bold"), data(who, "bold cyan", LINE_CELLS), (" · ", "dim"),
+            data(detail, "red" if error else "dim", LINE_CELLS),
             (" · / searches, enter opens, escape closes", "dim")))
 
 
@@ -155,13 +156,14 @@ def _row(key: str, r: dict[str, Any]) -> Row:
     before, after = str(r.get("from") or ""), str(r.get("to") or "")
     change = (Text.assemble((before, STATE_STYLE.get(before, "")), " → ",
                             (after, STATE_STYLE.get(after, "")))
-              if before or after else Text(visible(str(r.get("message", ""))), "dim"))
+              if before or after else cell(str(r.get("message", "")), style="dim"))
     value = r.get("value")
     value_cell = value_text(value, str(r.get("unit", ""))) if isinstance(value, int | float) \
         else "–"
     bucket = r.get("bucket") or "*"
     # Text, not str: a str cell is markup, and "[a-z]*" would vanish.
-    return Row(key, (Text(_when(r["ts"])), Text(visible(str(r.get("rule", "")))),
-                     Text(visible(bucket_text(bucket))), change, Text(value_cell)),
+    return Row(key, (Text(_when(r["ts"])), cell(str(r.get("rule", ""))),
+                     cell(bucket_text(bucket), BUCKET_CELLS), change, Text(value_cell)),
                (r["ts"], str(r.get("rule", "")).casefold(), bucket, change.plain,
-                value if isinstance(value, int | float) else None))
+                value if isinstance(value, int | float) else None),
+               (visible(bucket_text(bucket)),))

@@ -13,6 +13,7 @@ from textual.widgets import Button, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from r2tui.config.values import parse_duration
+from r2tui.tui.format import LINE_CELLS, data
 from r2tui.tui.resources import style
 
 PRESETS = (("15m", "15 minutes"), ("1h", "1 hour"), ("4h", "4 hours"), ("1d", "1 day"))
@@ -37,9 +38,10 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-box", classes="dialog"):
-            yield Static(Text(self.question, "bold"), classes="dialog-title")
+            # They name a rule: whatever its author typed, shown as typed.
+            yield Static(data(self.question, "bold"), classes="dialog-title")
             if self.detail:
-                yield Static(Text(self.detail), classes="dialog-detail")
+                yield Static(data(self.detail), classes="dialog-detail")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Yes (y)", variant="error", id="confirm-yes", compact=True)
                 yield Button("No (n)", id="confirm-no", compact=True)
@@ -70,7 +72,8 @@ class SilenceScreen(ModalScreen[tuple[int, str] | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="silence-box", classes="dialog"):
-            yield Static(Text.assemble(("Silence ", "bold"), (self.rule, "bold cyan")),
+            yield Static(Text.assemble(("Silence ", "bold"),
+                                       data(self.rule, "bold cyan", LINE_CELLS)),
                          classes="dialog-title")
             yield Static("Its alerts still change state and show as silenced; no new "
                          "notices go out until the silence ends.", classes="dialog-detail")
@@ -116,7 +119,7 @@ class SilenceScreen(ModalScreen[tuple[int, str] | None]):
         try:
             seconds = parse_duration(self.query_one("#silence-duration", Input).value)
         except ValueError as exc:
-            problem.update(Text(f"for: {exc}"))  # the error quotes what was typed
+            problem.update(data(f"for: {exc}"))  # the error quotes what was typed
             return
         comment = self.query_one("#silence-comment", Input).value.strip()
         if not comment:

@@ -30,11 +30,13 @@ class HelpScreen(ModalScreen[None]):
         with Vertical(id="help-box"):
             yield Static(Text("Keys", "bold"), id="help-title")
             yield Static(Text(INTRO), id="help-intro")
-            table: DataTable[str] = DataTable(cursor_type="row", zebra_stripes=True,
-                                              id="help-table")
+            table: DataTable[Text] = DataTable(cursor_type="row", zebra_stripes=True,
+                                               id="help-table")
             table.add_columns("Key", "Id", "Where", "Action")
+            # Text, not markup: keys come from the user's keymap ("[" is a key), and
+            # descriptions name config tables ("[alerts]").
             for key, action, where, binding_id in self.rows:
-                table.add_row(key, binding_id, where, action)
+                table.add_row(Text(key), Text(binding_id), Text(where), Text(action))
             yield table
 
     def action_dismiss(self) -> None:  # type: ignore[override]

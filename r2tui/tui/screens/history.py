@@ -22,6 +22,7 @@ from textual_plotext import PlotextPlot
 from r2tui.metrics import ACCOUNT, CATALOG
 from r2tui.metrics import RANGES as METRIC_RANGES
 from r2tui.store.views import Series
+from r2tui.tui.format import BUCKET_CELLS, LINE_CELLS, data
 from r2tui.tui.widgets.card import metric_title, metric_value
 
 Loader = Callable[[str, str, str], Series]
@@ -165,19 +166,21 @@ class HistoryScreen(Screen[None]):
     def _show_heading(self) -> None:
         entry = CATALOG.get(self.metric)
         unit = entry.unit if entry else ""
-        where = "All buckets" if self.bucket == ACCOUNT else f"bucket {self.bucket}"
+        # A bucket the analytics name may be anything: its name is data.
+        where = (Text("All buckets", "bold cyan") if self.bucket == ACCOUNT
+                 else data(f"bucket {self.bucket}", "bold cyan", BUCKET_CELLS + 7))
         self.query_one("#history-title", Static).update(Text.assemble(
             (self._title(self.metric), "bold"), (f" ({unit})" if unit else "", "dim"),
-            (" · ", "dim"), (where, "bold cyan"), (" · ", "dim"),
+            (" · ", "dim"), where, (" · ", "dim"),
             (f"last {self.range_}", "bold"),
         ))
         self.query_one("#history-help", Static).update(
-            entry.help if entry else f"{self.metric} is not in the catalog")
+            Text(entry.help) if entry else data(f"{self.metric} is not in the catalog"))
         meta = self.query_one("#history-meta", Static)
         if self.loading:
             meta.update(Text("loading…", "italic"))
         elif self.error is not None:
-            meta.update(Text(f"could not read the history: {self.error}", "red"))
+            meta.update(data(f"could not read the history: {self.error}", "red", LINE_CELLS))
         elif self.series is not None:
             meta.update(self._meta_text(self.series))
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
+from markdown_it import MarkdownIt
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -24,6 +25,7 @@ from r2tui.reports.model import period_label
 from r2tui.reports.render import to_markdown
 from r2tui.reports.stored import StoredRow, listing, load
 from r2tui.store import Store
+from r2tui.tui.format import LINE_CELLS, data
 from r2tui.tui.resources import style
 from r2tui.tui.widgets.table import Column, FilterTable, Row
 
@@ -31,6 +33,14 @@ EMPTY = ("No reports yet. The daily_report and monthly_report jobs keep one here
          "each UTC day and month; `r2tui report daily` prints one now.")
 COLUMNS = [Column("kind", "Kind", 8), Column("period", "Period", 11),
            Column("generated", "Generated", 17)]
+
+
+def report_parser() -> MarkdownIt:
+    """Textual's own parser ("gfm-like") without raw HTML and without turning a
+    bare address into a link. A report escapes what it quotes (keys, bucket
+    names), and holds no link of its own; here nothing in it can become an
+    element or a link all the same, and no link opens a browser (open_links)."""
+    return MarkdownIt("gfm-like", options_update={"html": False, "linkify": False})
 
 
 class ReportSource(Protocol):
@@ -100,7 +110,8 @@ class ReportsScreen(Screen[None]):
             yield FilterTable(COLUMNS, empty=EMPTY, sort_column=1, descending=True,
                               id="reports-list")
             with VerticalScroll(id="reports-view"):
-                yield Markdown("", id="reports-markdown")
+                yield Markdown("", id="reports-markdown", parser_factory=report_parser,
+                               open_links=False)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -186,7 +197,8 @@ class ReportsScreen(Screen[None]):
     # ---- rendering ----------------------------------------------------------------------
     def _show_title(self, detail: str, error: bool = False) -> None:
         who = f" · {self.account}" if self.account else ""
+        # The account's name and a store's error are text from outside.
         self.query_one("#reports-title", Static).update(Text.assemble(
-            ("Reports", "bold"), (who, "bold cyan"), (" · ", "dim"),
-            (detail, "red" if error else "dim"),
+            ("Reports", "bold"), data(who, "bold cyan", LINE_CELLS), (" · ", "dim"),
+            data(detail, "red" if error else "dim", LINE_CELLS),
             (" · ↑↓ choose, enter reads, / filters, escape closes", "dim")))

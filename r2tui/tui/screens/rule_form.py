@@ -26,7 +26,7 @@ from r2tui.alerts.rules import Rule, RuleError, rule_to_dict
 from r2tui.alerts.toml_io import checked_rule
 from r2tui.metrics import ACCOUNT, CATALOG
 from r2tui.tui.alert_ops import AlertOps, Backtest
-from r2tui.tui.format import visible
+from r2tui.tui.format import LINE_CELLS, cell, data, visible
 from r2tui.tui.lifecycle import reason
 from r2tui.tui.resources import style
 from r2tui.tui.rule_fields import FIELDS, NOTHING, SELECTS, form_data, form_texts, scoped_value
@@ -79,13 +79,17 @@ class RuleForm(ModalScreen[Rule | None]):
         self.valid: Rule | None = None
         self.tried = rule is not None  # problems show at once when editing
         self.initial: dict[str, Any] = {}
+        # What each Input holds for the rule, and what it shows: a control
+        # character in a name or an annotation shows as an escape (`\x1b`), and
+        # reads back as the character while the field is left as it was.
+        self.texts = form_texts(rule)
+        self.shown = {field: visible(text) for field, text in self.texts.items()}
         self.backtest_text = ""
         self._seq = 0
         self._timer: Timer | None = None
 
     # ---- layout -------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
-        texts = form_texts(self.rule)
         d = self.rule
         chosen = {"metric": d.metric if d else Select.NULL,
                   "comparison": d.comparison if d else ">",
@@ -100,11 +104,11 @@ class RuleForm(ModalScreen[Rule | None]):
                 for field, label, hint in FIELDS:
                     with Horizontal(classes="form-row", id=f"row-{field}"):
                         yield Static(label, classes="form-label")
-                        yield self._widget(field, texts, chosen)
+                        yield self._widget(field, self.shown, chosen)
                         if field == "threshold":
                             yield Static("", id="threshold-unit", classes="form-hint")
                         elif field == "channels":
-                            yield Static(Text(self._channels_hint()), classes="form-hint")
+                            yield Static(data(self._channels_hint()), classes="form-hint")
                         elif hint:  # Text: "[alerts]" is not markup
                             yield Static(Text(hint), classes="form-hint")
                     if field == "metric":
@@ -132,7 +136,9 @@ class RuleForm(ModalScreen[Rule | None]):
 
     def _title(self) -> Text:
         ro = ("  read-only: viewing, Save is off", "bold yellow") if self.ops.read_only else ""
-        return Text.assemble((self.title_text, "bold"), ro)
+        # The title names the rule: one line, cut with an ellipsis when too long.
+        return Text.assemble(cell(self.title_text, LINE_CELLS, "bold"), ro, no_wrap=True,
+                             overflow="ellipsis")
 
     def _channels_hint(self) -> str:
         names = self.ops.channel_names
@@ -149,6 +155,8 @@ class RuleForm(ModalScreen[Rule | None]):
         out: dict[str, Any] = {}
         for field, _, _ in FIELDS:
             value = self.query_one(f"#field-{field}").value  # type: ignore[attr-defined]
+            if value == self.shown.get(field) and value != self.texts.get(field):
+                value = self.texts[field]  # left as shown: the value itself
             out[field] = NOTHING if value is Select.NULL else value
         return out
 
@@ -228,7 +236,8 @@ class RuleForm(ModalScreen[Rule | None]):
         now = ("reading…" if not self.values else
                f"now {metric_value(value, m.unit)} for {where}" if value is not None
                else f"no value now for {where}")
-        help_box.update(Text.assemble((m.help, ""), (f"  {now}", "cyan")))
+        # `now` names the scope as typed.
+        help_box.update(Text.assemble((m.help, ""), data(f"  {now}", "cyan", LINE_CELLS)))
 
     @work(thread=True, exclusive=True, group="rule-form-values", exit_on_error=False)
     def _read_values(self) -> None:
@@ -286,7 +295,7 @@ class RuleForm(ModalScreen[Rule | None]):
         if event.seq != self._seq:
             return  # the form changed since: a newer backtest is on its way
         if event.error is not None or event.result is None:
-            self._set_backtest(Text(f"backtest failed: {event.error}", "red"))
+            self._set_backtest(data(f"backtest failed: {event.error}", "red", LINE_CELLS))
         else:
             self._set_backtest(Text(event.result.text(), "bold" if event.result.fired else ""))
 
@@ -328,12 +337,12 @@ class RuleForm(ModalScreen[Rule | None]):
     @on(SaveFailed)
     def _save_failed(self, event: SaveFailed) -> None:
         if event.error:
-            self.notify(f"not saved: {event.error}", severity="error", markup=False)
+            self.notify(visible(f"not saved: {event.error}"), severity="error", markup=False)
             return
         for field, message in event.problems:
             self.problems.setdefault(field, []).append(message)
         self._show_problems(self._raw())
-        self.notify("not saved: " + "; ".join(f"{f}: {m}" for f, m in event.problems),
+        self.notify(visible("not saved: " + "; ".join(f"{f}: {m}" for f, m in event.problems)),
                     severity="error", markup=False)
 
     @on(Button.Pressed)

@@ -29,7 +29,7 @@ from r2tui.tui.alert_style import (
     severity_text,
     state_text,
 )
-from r2tui.tui.format import duration, visible
+from r2tui.tui.format import BUCKET_CELLS, LINE_CELLS, cell, data, duration, visible
 from r2tui.tui.lifecycle import reason
 from r2tui.tui.resources import style
 from r2tui.tui.rule_fields import duration_text
@@ -232,7 +232,7 @@ class RulesScreen(Screen[None]):
 
     def _form_closed(self, rule: Rule | None) -> None:
         if rule is not None:
-            self.notify(f"saved rule {rule.name}", markup=False)
+            self.notify(f"saved rule {visible(rule.name)}", markup=False)
             self.reload()
             self.app.refresh_data()  # type: ignore[attr-defined]
 
@@ -255,7 +255,7 @@ class RulesScreen(Screen[None]):
 
         def answered(yes: bool | None) -> None:
             if not yes:
-                self.notify(f"kept {name}", markup=False)
+                self.notify(f"kept {visible(name)}", markup=False)
                 return
 
             def task() -> list[Note]:
@@ -290,7 +290,7 @@ class RulesScreen(Screen[None]):
     def _cloned(self, event: Cloned) -> None:
         self.busy -= 1
         name = event.rule.name
-        self.notify(f"cloned as {name}: edit the copy, or escape to keep it as it is",
+        self.notify(f"cloned as {visible(name)}: edit the copy, or escape to keep it as it is",
                     markup=False)
         self.reload()
         self.app.push_screen(RuleForm(self.ops, event.rule, replacing=name,
@@ -309,7 +309,7 @@ class RulesScreen(Screen[None]):
                          "[alerts] default_channels)", "warning")]
             return [(f"test sent to {ch}", "information") if error is None
                     else (f"test to {ch} failed: {error}", "error") for ch, error in results]
-        self.notify(f"sending a test notification for {rule.name}…", markup=False)
+        self.notify(f"sending a test notification for {visible(rule.name)}…", markup=False)
         self._start(task, "could not send the test")
 
     def action_silence(self) -> None:
@@ -344,9 +344,10 @@ class RulesScreen(Screen[None]):
     def _show_title(self, detail: str, error: bool = False) -> None:
         who = f" · {self.account}" if self.account else ""
         ro = ("  read-only", "bold yellow") if self.ops.read_only else ""
+        # The account's name and a store's error are text from outside.
         self.query_one("#rules-title", Static).update(Text.assemble(
-            ("Alert rules", "bold"), (who, "bold cyan"), ro, (" · ", "dim"),
-            (detail, "red" if error else "dim"),
+            ("Alert rules", "bold"), data(who, "bold cyan", LINE_CELLS), ro, (" · ", "dim"),
+            data(detail, "red" if error else "dim", LINE_CELLS),
             (" · / filters, o sorts, escape closes", "dim")))
 
 
@@ -355,10 +356,11 @@ def _row(s: RuleState) -> Row:
     state = s.state
     channels = ", ".join(r.channels) or "default"
     scope = "account" if r.scope == "*" else r.scope
-    cells = (state_text(state, s.firing), Text(visible(r.name), "dim" if not r.enabled else ""),
-             Text(visible(condition_text(r))), Text(visible(scope)),  # Text: "[a-z]*"
+    # Text, never markup: a name is whatever its author typed, a scope "[a-z]*".
+    cells = (state_text(state, s.firing), cell(r.name, style="dim" if not r.enabled else ""),
+             cell(condition_text(r)), cell(scope, BUCKET_CELLS),
              Text(duration_text(r.for_seconds) if r.for_seconds else "–"),
-             severity_text(r.severity), Text(channels, "dim" if not r.channels else ""))
+             severity_text(r.severity), cell(channels, style="dim" if not r.channels else ""))
     return Row(r.name, cells, (STATE_ORDER.get(state, 9), r.name.casefold(), condition_text(r),
                                r.scope, r.for_seconds, SEVERITY_ORDER.get(r.severity, 9),
-                               channels))
+                               channels), (visible(r.name),))

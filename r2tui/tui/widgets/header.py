@@ -7,8 +7,15 @@ from dataclasses import dataclass
 from rich.text import Text
 from textual.widgets import Static
 
-from r2tui.tui.format import duration
+from r2tui.tui.format import data, duration
 from r2tui.tui.widgets.text import set_text
+
+# One line at 120 columns: the account and the endpoint (scheme, host, port and
+# path only) take what a real R2 endpoint needs; a collector's failure (a
+# server's words) what is left. Whatever still does not fit ends in "…".
+ACCOUNT_CELLS = 24
+ENDPOINT_CELLS = 64
+DETAIL_CELLS = 80
 
 STATE_STYLE = {
     "starting": "yellow", "idle": "green", "running": "bold cyan", "paused": "bold yellow",
@@ -19,7 +26,7 @@ STATE_STYLE = {
 @dataclass(frozen=True)
 class HeaderState:
     account: str
-    endpoint: str
+    endpoint: str  # as shown: never userinfo or a query (config.secrets.shown_url)
     demo: bool
     state: str  # starting, idle, running, paused, failing, never, stopping
     detail: str
@@ -34,9 +41,9 @@ def render_header(h: HeaderState) -> Text:
     if h.demo:
         text.append(" DEMO ", "bold black on yellow")
         text.append(" ")
-    text.append(h.account, "bold")
+    text.append_text(data(h.account, "bold", ACCOUNT_CELLS))
     if h.endpoint:
-        text.append(f" @ {h.endpoint}", "dim")
+        text.append_text(data(f" @ {h.endpoint}", "dim", ENDPOINT_CELLS))
     text.append("  │  data ")
     if h.data_at is None:
         text.append("none yet", "yellow")
@@ -46,10 +53,12 @@ def render_header(h: HeaderState) -> Text:
     text.append("  │  collector ")
     text.append(h.state, STATE_STYLE.get(h.state, ""))
     if h.detail:
-        text.append(f": {h.detail}", "red" if h.state == "failing" else "")
+        text.append_text(data(f": {h.detail}", "red" if h.state == "failing" else "",
+                              DETAIL_CELLS))
     if h.next_run and h.state in ("idle", "never"):
         text.append(f"  (next: {h.next_run})", "dim")
     text.append(f"  │  refresh {h.refresh_seconds:g}s", "dim")
+    text.no_wrap, text.overflow = True, "ellipsis"
     return text
 
 

@@ -17,6 +17,7 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Input, Static
 from textual.widgets.data_table import RowKey
 
+from r2tui.tui.format import LINE_CELLS, data
 from r2tui.tui.widgets.text import set_text
 
 
@@ -32,9 +33,14 @@ class Column:
 
 @dataclass(frozen=True)
 class Row:
+    """One row. Text from outside goes in `cells` as Text (`format.data`/`cell`):
+    a str cell is markup to the DataTable. A value cut to fit its column is
+    still found by the filter: `match` holds the whole values, as shown."""
+
     key: str
     cells: tuple[str | Text, ...]
     sort: tuple[object, ...]
+    match: tuple[str, ...] = ()  # what `/` searches besides the cells' text
 
 
 class MeasuredTable(DataTable[str | Text]):
@@ -82,7 +88,7 @@ class FilterTable(Vertical):
         for col in self.columns:
             table.add_column(col.label, key=col.key, width=col.width)
         yield table
-        yield Static(self.empty, classes="table-empty")
+        yield Static(Text(self.empty), classes="table-empty")
         yield Input(placeholder="filter… (enter keeps, escape clears)", classes="table-filter")
 
     @property
@@ -104,7 +110,7 @@ class FilterTable(Vertical):
             current = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
         needle = self.filter_text.lower()
         rows = [r for r in self._rows
-                if not needle or any(needle in str(c).lower() for c in r.cells)]
+                if not needle or any(needle in str(c).lower() for c in (*r.cells, *r.match))]
         rows.sort(key=lambda r: _sortable(r.sort[self.sort_column]), reverse=self.descending)
         # The sort is part of it: clearing is also what redraws the header's labels.
         shown = (self.sort_column, self.descending, [(r.key, tuple(r.cells)) for r in rows])
@@ -121,8 +127,8 @@ class FilterTable(Vertical):
         empty.display = not rows
         if not rows:
             # Text, not markup: what was typed ("[/]") must show, never be parsed.
-            set_text(empty, Text(f"no row matches “{self.filter_text}”" if self._rows
-                                 else str(self.empty)))
+            set_text(empty, data(f"no row matches “{self.filter_text}”" if self._rows
+                                 else str(self.empty), cells=LINE_CELLS))
         self._label_sorted_column()
 
     def _label_sorted_column(self) -> None:
