@@ -59,6 +59,7 @@ from r2tui.tui.rule_fields import pairs_text
 from r2tui.tui.screens.alert_history import AlertHistoryScreen
 from r2tui.tui.screens.history import HistoryScreen
 from r2tui.tui.screens.message import MessageScreen
+from r2tui.tui.screens.reports import report_parser
 from r2tui.tui.screens.rule_form import RuleForm
 from r2tui.tui.screens.rules import RulesScreen
 from r2tui.tui.widgets.header import DETAIL_CELLS
@@ -296,3 +297,15 @@ async def test_hostile_text_shows_literally_everywhere(store: Store, seeded: See
         assert f" · {visible(RULE_NAME)} · " in title
         screen_is_inert(app, "an alert change in full")
         assert app.is_running
+
+
+def test_the_report_viewer_makes_no_element_and_no_bare_link() -> None:
+    """The Reports screen's Markdown: a report escapes what it quotes; were a key
+    to slip through, raw HTML stays text and a bare address no link (and no link
+    opens a browser: open_links=False). Tables, the reports' own, still parse."""
+    text = ("<b>x</b> http://evil.example/ www.evil.example <img src=x onerror=alert(1)>\n\n"
+            "<script>alert(1)</script>\n\n| a | b |\n|---|---|\n| 1 | 2 |\n")
+    tokens = report_parser().parse(text)
+    kinds = {t.type for t in tokens} | {c.type for t in tokens for c in t.children or []}
+    assert not kinds & {"html_inline", "html_block", "link_open"}
+    assert "table_open" in kinds
