@@ -6,7 +6,9 @@ and a rules file of bounded size and depth. A refused import changes nothing."""
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import threading
 from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
@@ -150,11 +152,29 @@ def test_a_rules_file_too_large_or_deep_is_refused_whole(tmp_path: Path, rules_c
     assert says in refused(tmp_path, rules_cli, text)
 
 
-def test_an_endless_rules_file_is_refused_after_1_mib(tmp_path: Path,
-                                                      rules_cli: CliRun) -> None:
+def test_an_endless_device_is_refused_unread(tmp_path: Path, rules_cli: CliRun) -> None:
     before = stored(tmp_path)
     code, _, err = rules_cli("rules", "import", "/dev/zero")
-    assert code == 2 and "larger than 1,024 KiB" in err
+    assert code == 2 and "it is a character device, not a regular file" in err
+    assert stored(tmp_path) == before
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_a_fifo_is_refused_without_waiting_for_a_writer(tmp_path: Path,
+                                                        rules_cli: CliRun) -> None:
+    fifo = tmp_path / "rules.fifo"
+    os.mkfifo(fifo)
+    before = stored(tmp_path)
+    done: list[tuple[int, str, str]] = []
+    worker = threading.Thread(target=lambda: done.append(
+        rules_cli("rules", "import", str(fifo))), daemon=True)
+    worker.start()
+    worker.join(5)
+    if worker.is_alive():  # the old import opened it and waited for a writer
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        pytest.fail("rules import waited on a FIFO")
+    code, _, err = done[0]
+    assert code == 2 and "it is a FIFO (named pipe), not a regular file" in err
     assert stored(tmp_path) == before
 
 

@@ -213,3 +213,15 @@ def test_config_check_names_the_key_and_the_file(cli: Any, tmp_path: Path) -> No
     assert f"accounts.main.access_key_id_file: cannot read secret file {path}" in err
     assert "larger than 64 KiB" in err
     assert CONTENT not in out + err
+
+
+@needs_fifo
+def test_the_config_file_itself_may_not_be_a_fifo(tmp_path: Path) -> None:
+    """The config file is read the same way: a FIFO named by --config or
+    R2TUI_CONFIG made every command wait for a writer."""
+    fifo = _fifo(tmp_path)
+    err = _load(str(fifo), guard=fifo)
+    assert isinstance(err, ConfigError), f"accepted: {err}"
+    [problem] = err.problems
+    assert problem.key == "(file)"
+    assert "it is a FIFO (named pipe), not a regular file" in problem.message

@@ -23,7 +23,7 @@ from r2tui.alerts import saved
 from r2tui.alerts.cli_base import EXIT_FAILED, EXIT_OK, EXIT_USAGE, fail, read_only
 from r2tui.alerts.rules import Rule
 from r2tui.alerts.toml_io import RulesFileError, dump_rules, read_rules
-from r2tui.config.tomlfile import TomlFileError, read_capped
+from r2tui.config.tomlfile import TomlFileError, read_capped, read_path
 from r2tui.literal import visible
 from r2tui.output import say, say_json, toml_text, write
 from r2tui.store.models import AlertRule
@@ -100,14 +100,11 @@ def _import(args: argparse.Namespace, config: Config, store: Store) -> int:
         # At most 1 MiB and one byte, never a whole huge file or endless pipe.
         if args.file == "-":
             raw = read_capped(sys.stdin.buffer)
-        else:
-            with Path(args.file).expanduser().open("rb") as stream:
-                raw = read_capped(stream)
+        else:  # a regular file only: a FIFO is refused, not waited on
+            raw = read_path(Path(args.file).expanduser())
         text = raw.decode("utf-8")
-    except OSError as exc:
-        return fail(where, f"cannot read {source}: {exc.strerror or exc}")
     except TomlFileError as exc:
-        return fail(where, f"{source}: {exc}; nothing imported")
+        return fail(where, f"cannot read {source}: {exc}; nothing imported")
     except UnicodeDecodeError as exc:
         return fail(where, f"{source}: not UTF-8 text (byte {exc.start})")
     alerts = config.alerts

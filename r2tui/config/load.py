@@ -29,7 +29,7 @@ from r2tui.config.model import (
 from r2tui.config.money import costs, pricing
 from r2tui.config.reader import Reader
 from r2tui.config.secrets import read_secret
-from r2tui.config.tomlfile import TomlFileError, read_capped
+from r2tui.config.tomlfile import TomlFileError, read_path
 from r2tui.config.tomlfile import parse as parse_toml
 from r2tui.config.triggers import first_fire
 from r2tui.config.values import (
@@ -143,14 +143,17 @@ def _read(path: Path, named: bool) -> dict:
     """The file's TOML; nothing when it does not exist and the user did not name it."""
     if path.exists():
         try:
-            with path.open("rb") as stream:
-                raw = read_capped(stream)  # before reading it whole: a mistake can be huge
-            return parse_toml(raw.decode("utf-8"))
+            # Capped and never blocking: a mistake can be huge, or a FIFO.
+            text = read_path(path).decode("utf-8")
         except TomlFileError as exc:
-            key = "(file)" if str(exc).startswith("larger than") else "(syntax)"
-            raise ConfigError([Problem(str(path), key, str(exc))]) from None
-        except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError([Problem(str(path), "(file)", f"cannot read: {exc}")]) from None
+        except UnicodeDecodeError as exc:
+            raise ConfigError([Problem(str(path), "(file)",
+                                       f"not UTF-8 text (byte {exc.start})")]) from None
+        try:
+            return parse_toml(text)
+        except TomlFileError as exc:
+            raise ConfigError([Problem(str(path), "(syntax)", str(exc))]) from None
     if named:
         raise ConfigError([Problem(
             str(path), "(file)",

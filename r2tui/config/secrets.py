@@ -16,14 +16,13 @@ name without blocking, and no error ever quotes what the file holds.
 from __future__ import annotations
 
 import logging
-import os
 import re
-import stat
 from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from r2tui.config.reader import Reader
+from r2tui.config.userfile import FileRefused, FileTooLarge, read_regular
 
 __all__ = ["MAX_SECRET_FILE_BYTES", "ScrubbingFormatter", "Secret", "SecretFileError",
            "SecretUrl", "read_secret", "read_secret_file", "revealed", "scrub", "secret_url",
@@ -180,9 +179,6 @@ class ScrubbingFormatter(logging.Formatter):
 # ---- secrets from the config ---------------------------------------------------------
 
 MAX_SECRET_FILE_BYTES = 64 * 1024
-_KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
-          (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
-          (stat.S_ISSOCK, "a socket"))
 
 
 class SecretFileError(ValueError):
@@ -190,41 +186,19 @@ class SecretFileError(ValueError):
 
 
 def read_secret_file(path: Path, limit: int = MAX_SECRET_FILE_BYTES) -> str:
-    """The text of a regular file of at most `limit` bytes, stripped of the
-    whitespace around it (a file ending in CRLF works).
-
-    Opened without blocking and checked on the open descriptor: a FIFO would
-    otherwise wait for a writer forever, and a path swapped for one between a
-    check and the open could not make it wait either. At most `limit` + 1
-    bytes are read, so /dev/zero or a huge file costs nothing."""
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    """The text of a regular file of at most `limit` bytes (`read_regular`: a
+    FIFO or a device is refused without blocking), stripped of the whitespace
+    around it (a file ending in CRLF works)."""
     try:
-        fd = os.open(path, flags | getattr(os, "O_CLOEXEC", 0))
-    except OSError as exc:
-        raise SecretFileError(exc.strerror or str(exc)) from None
-    try:
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):
-            kind = next((name for test, name in _KINDS if test(mode)), "not a file")
-            raise SecretFileError(f"it is {kind}, not a regular file")
-        chunks: list[bytes] = []
-        size = 0
-        while size <= limit:
-            chunk = os.read(fd, limit + 1 - size)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-    except OSError as exc:
-        raise SecretFileError(exc.strerror or str(exc)) from None
-    finally:
-        os.close(fd)
-    if size > limit:
+        data = read_regular(path, limit)
+    except FileTooLarge:
         raise SecretFileError(f"it is larger than {limit // 1024} KiB; a key, token, password "
-                              "or URL is far shorter")
+                              "or URL is far shorter") from None
+    except FileRefused as exc:
+        raise SecretFileError(str(exc)) from None
     try:
         # utf-8-sig: a file saved by an editor that writes a byte order mark works too.
-        return b"".join(chunks).decode("utf-8-sig").strip()
+        return data.decode("utf-8-sig").strip()
     except UnicodeDecodeError:
         raise SecretFileError("it is not UTF-8 text") from None
 

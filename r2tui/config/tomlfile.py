@@ -17,10 +17,13 @@ from __future__ import annotations
 
 import re
 import tomllib
+from pathlib import Path
 from typing import Any, BinaryIO
 
+from r2tui.config.userfile import FileRefused, FileTooLarge, read_regular
+
 __all__ = ["MAX_DEPTH", "MAX_FILE_BYTES", "MAX_KEY_PARTS", "TomlFileError", "depth", "parse",
-           "read_capped", "text_depth"]
+           "read_capped", "read_path", "text_depth"]
 
 MAX_FILE_BYTES = 1 << 20  # 1 MiB: a config or rules file is a few KiB
 MAX_DEPTH = 100  # arrays and tables inside each other
@@ -46,13 +49,29 @@ class TomlFileError(ValueError):
 
 
 def read_capped(stream: BinaryIO, limit: int = MAX_FILE_BYTES) -> bytes:
-    """At most `limit` bytes of `stream`; TomlFileError when it holds more. Reads
-    one byte past the limit, never the whole of a larger file or endless pipe."""
+    """At most `limit` bytes of `stream` (standard input); TomlFileError when it
+    holds more. Reads one byte past the limit, never the whole of an endless pipe."""
     data = stream.read(limit + 1)
     if len(data) > limit:
-        raise TomlFileError(f"larger than {limit // 1024:,} KiB ({_mib(limit)}); a config or "
-                            "rules file is a few KiB")
+        raise _too_large(limit)
     return data
+
+
+def read_path(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
+    """At most `limit` bytes of the regular file at `path` (`read_regular`: a
+    FIFO, a device or a folder is refused without blocking); TomlFileError
+    saying why when it is larger, cannot be opened or is no regular file."""
+    try:
+        return read_regular(path, limit)
+    except FileTooLarge:
+        raise _too_large(limit) from None
+    except FileRefused as exc:
+        raise TomlFileError(str(exc)) from None
+
+
+def _too_large(limit: int) -> TomlFileError:
+    return TomlFileError(f"larger than {limit // 1024:,} KiB ({_mib(limit)}); a config or "
+                         "rules file is a few KiB")
 
 
 def _mib(limit: int) -> str:
