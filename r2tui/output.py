@@ -6,19 +6,17 @@ lines of our own, with values from outside already put in through
 both apply `visible_lines` as the last guard, so whatever a caller forgot, no
 control, bidirectional or invisible character from data reaches the terminal
 raw, and only our own line breaks break lines. JSON goes out as `json_text`:
-the exact values, with the same characters as JSON escapes. TOML (rules
-export) as `toml_text`: the same characters as TOML escapes.
+the exact values, with the same characters as JSON escapes.
 """
 
 from __future__ import annotations
 
 import sys
-from re import Match
 from typing import TextIO
 
-from r2tui.literal import UNSAFE, json_text, visible_lines
+from r2tui.literal import json_text, visible_lines
 
-__all__ = ["say", "say_json", "toml_text", "write"]
+__all__ = ["say", "say_json", "write"]
 
 
 def _stream(err: bool) -> TextIO:
@@ -40,20 +38,3 @@ def write(text: str, *, err: bool = False) -> None:
 def say_json(document: object, indent: int | None = 2) -> None:
     """`document` as JSON on stdout: exact values, inert characters."""
     _stream(False).write(json_text(document, indent=indent) + "\n")
-
-
-def _toml_escape(match: Match[str]) -> str:
-    ch = match.group()
-    if ch == "\n":
-        return ch
-    code = ord(ch)
-    return f"\\u{code:04X}" if code < 0x10000 else f"\\U{code:08X}"
-
-
-def toml_text(text: str) -> str:
-    """A TOML document whose strings may hold characters `visible` escapes,
-    with each of them (but our own line breaks) written as a TOML `\\u` escape:
-    they can only sit inside basic strings and quoted keys (a TOML writer
-    keeps names and comments of its own plain), where the escape reads back
-    as the same character."""
-    return UNSAFE.sub(_toml_escape, text)

@@ -7,7 +7,7 @@ problem; only a file without any is saved, by `saved.import_rules` in one
 transaction. So a file with one bad rule among good ones changes nothing.
 
 The file written holds no raw control or bidirectional character: each one in
-a name, label or annotation is a TOML escape (`r2tui.output.toml_text`), which
+a name, label or annotation is a TOML escape (`toml_io.dump_rules`), which
 reads back as the same character."""
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from r2tui.alerts.rules import Rule
 from r2tui.alerts.toml_io import RulesFileError, dump_rules, read_rules
 from r2tui.config.tomlfile import TomlFileError, read_capped, read_path
 from r2tui.literal import visible
-from r2tui.output import say, say_json, toml_text, write
+from r2tui.output import say, say_json, write
 from r2tui.store.models import AlertRule
 
 if TYPE_CHECKING:
@@ -54,7 +54,7 @@ def _export(args: argparse.Namespace) -> int:
 
     rules = saved.list_rules()
     try:
-        text = toml_text(dump_rules(rules))
+        text = dump_rules(rules)
     except ValueError as exc:  # a name TOML cannot hold (a lone surrogate from JSON)
         return fail("rules export", str(exc), EXIT_FAILED)
     for problem in saved.unreadable_rules():

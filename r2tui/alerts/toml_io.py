@@ -27,7 +27,7 @@ from collections.abc import Collection, Mapping, Sequence
 
 from r2tui.alerts.rules import FIELDS, NAME_MAX, Rule, RuleError, rule_from, rule_to_dict
 from r2tui.config.tomlfile import MAX_FILE_BYTES, TomlFileError, parse
-from r2tui.literal import clip, quoted
+from r2tui.literal import UNSAFE, clip, quoted
 
 DURATION_FIELDS = ("for", "keep_firing_for", "repeat_interval", "escalate_after")
 HEADER = ("# r2tui alert rules. `r2tui rules import FILE` reads this back; "
@@ -94,12 +94,14 @@ def _string(text: str) -> str:
         code = ord(ch)
         if ch in _ESCAPES:
             out.append(_ESCAPES[ch])
-        elif code < 0x20 or code == 0x7F:
-            out.append(f"\\u{code:04X}")
         elif 0xD800 <= code <= 0xDFFF:
             # A lone surrogate (possible from JSON input) is no Unicode scalar
             # value: TOML has no way to write it, and UTF-8 cannot encode it.
             raise ValueError(f"{quoted(text)} holds a lone surrogate, which TOML cannot hold")
+        elif UNSAFE.match(ch):
+            # Controls, bidirectional and invisible characters as escapes: the
+            # file reads back the same and shows no such character raw.
+            out.append(f"\\u{code:04X}" if code < 0x10000 else f"\\U{code:08X}")
         else:
             out.append(ch)
     return '"' + "".join(out) + '"'
