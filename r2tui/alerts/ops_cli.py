@@ -95,13 +95,10 @@ def _silence_add(args: argparse.Namespace, store: Store) -> int:
     except ValueError as exc:
         return fail(where, f"matchers: {exc}")
     try:
-        duration = parse_duration(args.duration)
+        duration = parse_duration(args.duration, MAX_DURATION)
     except ValueError as exc:
-        return fail(where, f"--duration: {exc}")
-    if duration > MAX_DURATION:
-        # Past this, timestamps leave what dates (and the store's integers) can hold.
-        return fail(where, f"--duration: at most 3650d; for a lasting quiet, disable the "
-                    f"rule or add a maintenance window, got {args.duration!r}")
+        return fail(where, f"--duration: {exc}; for a lasting quiet, disable the rule or add "
+                    "a maintenance window")
     start = None
     if args.start:
         try:
