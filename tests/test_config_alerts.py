@@ -4,6 +4,7 @@ it reads, and every mistake is named with its key."""
 from __future__ import annotations
 
 import re
+import threading
 from pathlib import Path
 
 import pytest
@@ -120,3 +121,27 @@ def test_matcher_parsing_never_crashes(text: str) -> None:
         return
     assert m[1] in ("=", "!=", "=~", "!~")
     matches([m], {"bucket": "x"})  # usable
+
+
+@pytest.mark.parametrize(("text", "says"), [
+    ("bucket=~(?=x)logs", "invalid perl operator"),  # RE2, as Alertmanager: no lookaround
+    ("bucket=~(logs", "missing )"),
+    ("bucket=~a\ud800", "lone surrogate"),
+])
+def test_a_regex_re2_refuses_is_refused_with_its_reason(text: str, says: str) -> None:
+    with pytest.raises(ValueError, match="not a valid regular expression") as exc:
+        parse_matcher(text)
+    assert says in str(exc.value)
+
+
+def test_a_regex_takes_linear_time_on_a_hostile_label() -> None:
+    """A bucket name comes from outside: with a backtracking engine this one
+    pattern against it takes about 2**1000 steps (the test would never end)."""
+    matcher = parse_matcher("bucket=~(a+)+b")
+    done: list[bool] = []
+    worker = threading.Thread(target=lambda: done.append(
+        matches([matcher], {"bucket": "a" * 1000 + "c"})), daemon=True)
+    worker.start()
+    worker.join(10)
+    assert done == [False]
+    assert matches([parse_matcher("bucket!~(a+)+b")], {"bucket": "a\ud800"})
