@@ -33,8 +33,9 @@ class Column:
 
 @dataclass(frozen=True)
 class Row:
-    """One row. Text from outside goes in `cells` as Text (`format.data`/`cell`):
-    a str cell is markup to the DataTable. A value cut to fit its column is
+    """One row. Text from outside goes in `cells` as Text (`format.data`/`cell`,
+    cut to fit); a str cell is shown as plain text all the same (`data`), never
+    as the markup a DataTable would read in it. A value cut to fit its column is
     still found by the filter: `match` holds the whole values, as shown."""
 
     key: str
@@ -120,7 +121,8 @@ class FilterTable(Vertical):
             self._shown = shown
             table.clear()
             for r in rows:
-                table.add_row(*r.cells, key=r.key)
+                table.add_row(*(data(c) if isinstance(c, str) else c for c in r.cells),
+                              key=r.key)
             if current is not None and current in {r.key for r in rows}:
                 table.move_cursor(row=table.get_row_index(current), animate=False)
         empty = self.query_one(".table-empty", Static)
