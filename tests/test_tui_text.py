@@ -18,6 +18,7 @@ from tui_data import NOW
 from r2tui.store import Store
 from r2tui.tui.app import build_app
 from r2tui.tui.widgets.header import StatusHeader
+from r2tui.tui.widgets.table import Column, FilterTable, Row
 from r2tui.tui.widgets.text import fixed_size, set_text
 
 
@@ -123,3 +124,22 @@ async def test_the_header_ticking_each_second_lays_nothing_out(filled: Store) ->
         before = str(header.content)
         assert asked(header, app._show_header) == "repaint"
         assert str(header.content) != before  # the data's age moved on
+
+
+class OneTable(App[None]):
+    def compose(self) -> ComposeResult:
+        yield FilterTable([Column("name", "Name", 30)], id="t")
+
+
+async def test_a_str_cell_is_plain_text_never_markup() -> None:
+    """A caller that forgets `format.data` still cannot hand the table markup
+    (a str cell is markup to a DataTable: "[/]x[" stopped the app)."""
+    app = OneTable()
+    async with app.run_test(size=(60, 10)) as pilot:
+        table = app.query_one(FilterTable)
+        table.set_rows([Row("a", ("[/]unbalanced[",), ("a",)),
+                        Row("b", ("[bold]x[/] \x1b[2J",), ("b",))])
+        await pilot.pause()
+        cells = [table.table.get_row_at(i)[0] for i in range(2)]
+        assert [c.plain for c in cells] == ["[/]unbalanced[", "[bold]x[/] \\x1b[2J"]
+        assert all(isinstance(c, Text) and not c.spans for c in cells)
