@@ -241,7 +241,7 @@ def _collect(args: argparse.Namespace, config: Config, store: Store) -> int:
 
 def _status(args: argparse.Namespace, config: Config, store: Store) -> int:
     from r2tui.status import dashboard_doc
-    from r2tui.store import queries
+    from r2tui.store import queries, snapshot
 
     if config.demo and not queries.bucket_names("demo"):
         # A first `status --demo` has nothing to show: fill the demo store once.
@@ -263,7 +263,7 @@ def _status(args: argparse.Namespace, config: Config, store: Store) -> int:
         from r2tui.sources.demo import DEMO_QUOTA
         quota = DEMO_QUOTA
     analytics = config.demo or (not isinstance(account, str) and account.has_analytics)
-    doc = dashboard_doc(queries.dashboard(name, quota, analytics=analytics, tz=config.timezone,
+    doc = dashboard_doc(snapshot.dashboard(name, quota, analytics=analytics, tz=config.timezone,
                                           prices=config.pricing,
                                           alert_windows=config.alerts.maintenance),
                        demo=config.demo)

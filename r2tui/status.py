@@ -9,18 +9,18 @@ from typing import Any
 from r2tui.alerts.views import AlertRow, AlertsView
 from r2tui.metrics import ACCOUNT, describe
 from r2tui.pricing import to_cents
-from r2tui.store.queries import (
-    REPORTED,
+from r2tui.store.queries import REPORTED
+from r2tui.store.views import (
     ActivityRow,
     BucketStorage,
     CollectorView,
+    CostsView,
     Dashboard,
     ObjectRow,
     Reading,
     StorageView,
     TallyRow,
 )
-from r2tui.store.views import CostsView
 
 
 def iso(ts: float | None) -> str | None:

@@ -16,7 +16,7 @@ from tui_data import NOW
 
 from r2tui.metrics import ACCOUNT, CATALOG
 from r2tui.pricing import LIST_PRICES, PriceList
-from r2tui.store import queries
+from r2tui.store import queries, snapshot
 from r2tui.store.views import Dashboard, MetricCard, MetricsView, Reading, Series
 
 GB = 10**9
@@ -58,7 +58,7 @@ def metrics_view(bucket: str = ACCOUNT, analytics: bool = True) -> MetricsView:
 
 
 class FakeDashboard:
-    """Stands in for queries.dashboard: the real panes' parts from the store,
+    """Stands in for snapshot.dashboard: the real panes' parts from the store,
     with fixed metric cards, recording the keywords the app read with."""
 
     def __init__(self, analytics: bool | None = None, metrics: bool = True) -> None:
@@ -90,7 +90,7 @@ class FakeDashboard:
 
 def fake_dashboard(monkeypatch: pytest.MonkeyPatch, **kwargs: Any) -> FakeDashboard:
     fake = FakeDashboard(**kwargs)
-    monkeypatch.setattr(queries, "dashboard", fake)
+    monkeypatch.setattr(snapshot, "dashboard", fake)
     return fake
 
 

@@ -13,9 +13,8 @@ from datetime import UTC, datetime
 
 from peewee import fn
 
-from r2tui.config.alert_model import MaintenanceWindow
 from r2tui.metrics import ACCOUNT, describe
-from r2tui.pricing import LIST_PRICES, PriceList, request_cost_usd
+from r2tui.pricing import request_cost_usd
 from r2tui.store import readings, state
 from r2tui.store.models import (
     Bucket,
@@ -32,7 +31,6 @@ from r2tui.store.views import (
     ActivityRow,
     BucketStorage,
     CollectorView,
-    Dashboard,
     EndpointRow,
     JobStatus,
     MetricCard,
@@ -287,27 +285,3 @@ def metrics_view(account: str, now: float, analytics: bool, bucket: str = ACCOUN
         account=account, bucket=bucket, analytics=analytics,
         analytics_at=state.get(state.analytics_key(account)), cards=cards, values=values,
         buckets=sorted(known))
-
-
-def dashboard(account: str, quota_bytes: int | None = None, activity_limit: int = 200,
-              now: float | None = None, *, analytics: bool = False,
-              metrics_bucket: str = ACCOUNT, tz: str = "UTC",
-              prices: PriceList = LIST_PRICES,
-              alert_windows: tuple[MaintenanceWindow, ...] = ()) -> Dashboard:
-    from r2tui.alerts.views import alerts_view
-    from r2tui.store.cost_view import costs_view  # it reads through this module
-
-    now = time.time() if now is None else now
-    storage = storage_view(account, quota_bytes, now=now)
-    return Dashboard(
-        costs=costs_view(account, now, prices, monitor_usd=storage.spend.usd),
-        metrics=metrics_view(account, now, analytics, metrics_bucket, tz),
-        account=account,
-        generated_at=int(now),
-        storage=storage,
-        activity=activity(account, activity_limit),
-        collector=collector(account, now),
-        probes=probes(account, now),
-        endpoint=endpoint_check(account),
-        alerts=alerts_view(account, now, alert_windows),
-    )

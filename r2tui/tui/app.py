@@ -22,7 +22,7 @@ from r2tui.config import AccountConfig, Config
 from r2tui.config.secrets import shown_url
 from r2tui.literal import visible
 from r2tui.metrics import ACCOUNT
-from r2tui.store import Store, queries
+from r2tui.store import Store, snapshot
 from r2tui.store.views import Dashboard
 from r2tui.tui import messages as msg
 from r2tui.tui.actions import KeyActions
@@ -113,7 +113,7 @@ class R2App(CollectorHost, KeyActions, App[int]):
     def _read_store(self, seq: int, quota: int | None, analytics: bool, bucket: str) -> None:
         t0 = time.perf_counter()
         try:
-            dash = queries.dashboard(self.account_name, quota, now=self.clock(),
+            dash = snapshot.dashboard(self.account_name, quota, now=self.clock(),
                                      analytics=analytics, metrics_bucket=bucket,
                                      tz=self.config.timezone, prices=self.config.pricing,
                                      alert_windows=self.config.alerts.maintenance)

@@ -1,0 +1,37 @@
+"""The dashboard: every pane's data in one read of the store (the TUI's refresh,
+`r2tui status`). It composes the views of `queries`, `cost_view` and the
+alerts, so it sits beside them rather than in `queries`, which `cost_view`
+reads through."""
+
+from __future__ import annotations
+
+import time
+
+from r2tui.alerts.views import alerts_view
+from r2tui.config.alert_model import MaintenanceWindow
+from r2tui.metrics import ACCOUNT
+from r2tui.pricing import LIST_PRICES, PriceList
+from r2tui.store import queries
+from r2tui.store.cost_view import costs_view
+from r2tui.store.views import Dashboard
+
+
+def dashboard(account: str, quota_bytes: int | None = None, activity_limit: int = 200,
+              now: float | None = None, *, analytics: bool = False,
+              metrics_bucket: str = ACCOUNT, tz: str = "UTC",
+              prices: PriceList = LIST_PRICES,
+              alert_windows: tuple[MaintenanceWindow, ...] = ()) -> Dashboard:
+    now = time.time() if now is None else now
+    storage = queries.storage_view(account, quota_bytes, now=now)
+    return Dashboard(
+        costs=costs_view(account, now, prices, monitor_usd=storage.spend.usd),
+        metrics=queries.metrics_view(account, now, analytics, metrics_bucket, tz),
+        account=account,
+        generated_at=int(now),
+        storage=storage,
+        activity=queries.activity(account, activity_limit),
+        collector=queries.collector(account, now),
+        probes=queries.probes(account, now),
+        endpoint=queries.endpoint_check(account),
+        alerts=alerts_view(account, now, alert_windows),
+    )
