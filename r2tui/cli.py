@@ -15,6 +15,7 @@ from r2tui import __version__, estimate, paths
 from r2tui.alerts import cli as alerts_cli
 from r2tui.config import JOB_NAMES, Config, ConfigError, load_config, resolve_config_path
 from r2tui.config.load import load_pricing
+from r2tui.config.secrets import shown_url
 from r2tui.config.template import STARTER
 from r2tui.literal import visible
 from r2tui.metrics import CATALOG
@@ -22,7 +23,7 @@ from r2tui.output import say, say_json, write
 from r2tui.reports import cli as report_cli
 from r2tui.runtime import setup_logging, with_demo_account
 from r2tui.status_text import human, status_text
-from r2tui.store import Store, StoreError, open_store, redact_url
+from r2tui.store import Store, StoreError, open_store
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -334,7 +335,7 @@ def _config_check(args: argparse.Namespace) -> int:
         say(f"r2tui: {exc}", err=True)
         return EXIT_USAGE
     say(f"config: {config.path or '(none: environment only)'}")
-    say(f"store:  {redact_url(config.store_url)}  "
+    say(f"store:  {config.store_url.shown}  "
         f"(from {config.store_url_source})")
     for a in config.accounts:
         creds = (f"profile {a.profile}" if a.profile else
@@ -367,7 +368,7 @@ def _locate(args: argparse.Namespace) -> int:
     where = {
         "config": str(config_path),
         "config_exists": config_path.exists(),
-        "store": redact_url(store_url),
+        "store": shown_url(store_url),
         "log": str(paths.log_file()),
         "reports": str(paths.reports_dir(demo=args.demo)),
         "data": str(paths.data_dir()),

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from r2tui.store import Store, StoreError, open_store, redact_url
+from r2tui.config.secrets import shown_url
+from r2tui.store import Store, StoreError, open_store
 from r2tui.store.migrations import LATEST, StoreTooNew, current_version, migrate
 from r2tui.store.models import Sample, database
 
@@ -139,9 +140,9 @@ def test_unreachable_server_names_source_and_hides_password() -> None:
     ("sqlite:////var/lib/r2tui.db", "sqlite:////var/lib/r2tui.db"),
     ("sqlite:///:memory:", "sqlite:///:memory:"),
 ])
-def test_redact_url(url: str, shown: str) -> None:
-    assert redact_url(url) == shown
-    assert "hunter2" not in redact_url(url)
+def test_a_store_url_is_shown_without_credentials(url: str, shown: str) -> None:
+    assert shown_url(url) == shown
+    assert "hunter2" not in shown_url(url)
 
 
 def test_store_url_is_redacted(pg_url: str, opened: list[Store]) -> None:

@@ -18,16 +18,7 @@ from typing import TYPE_CHECKING
 # The helpers every alerting command shares live in cli_base, which imports none
 # of the command modules: rules_cli, ops_cli, rules_files and rules_test import
 # them from there, so no module imports one that imports it back.
-from r2tui.alerts.cli_base import (
-    CLEARABLE,
-    EXIT_FAILED,
-    EXIT_OK,
-    EXIT_USAGE,
-    RULE_OPTIONS,
-    account_name,
-    fail,
-    read_only,
-)
+from r2tui.alerts.cli_base import CLEARABLE, RULE_OPTIONS, fail, read_only
 from r2tui.config.secrets import scrub
 from r2tui.literal import visible
 
@@ -35,8 +26,7 @@ if TYPE_CHECKING:
     from r2tui.config import Config
     from r2tui.store import Store
 
-__all__ = ["CLEARABLE", "COMMANDS", "EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "RULE_OPTIONS",
-           "account_name", "add_parser", "fail", "read_only", "run"]
+__all__ = ["COMMANDS", "add_parser", "run"]
 
 COMMANDS = ("rules", "silences", "alerts", "notify")
 ACTION = "alert_action"  # the sub-subcommand's dest, shared by rules, silences, notify

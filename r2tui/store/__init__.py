@@ -1,5 +1,5 @@
 """The store: the single source of truth every view reads."""
 
-from r2tui.store.db import Store, StoreError, open_store, redact_url
+from r2tui.store.db import Store, StoreError, open_store
 
-__all__ = ["Store", "StoreError", "open_store", "redact_url"]
+__all__ = ["Store", "StoreError", "open_store"]

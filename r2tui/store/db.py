@@ -55,12 +55,6 @@ _DRIVER_HINTS = {
 }
 
 
-def redact_url(url: str | SecretUrl) -> str:
-    """The URL as shown and logged: scheme, host, port and path (`shown_url`), so
-    neither a password (userinfo, `?password=`) nor any other query value shows."""
-    return shown_url(url)
-
-
 class Store:
     """An open, migrated store. Models are bound to it for this process."""
 
