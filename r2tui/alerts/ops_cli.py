@@ -86,7 +86,7 @@ def _silences(args: argparse.Namespace, store: Store) -> int:
 
 def _silence_add(args: argparse.Namespace, store: Store) -> int:
     from r2tui.alerts.matchers import parse_matcher
-    from r2tui.alerts.silences import MAX_DURATION, add_silence
+    from r2tui.alerts.silences import add_silence
     from r2tui.config.values import parse_duration
 
     where = "silences add"
@@ -95,7 +95,7 @@ def _silence_add(args: argparse.Namespace, store: Store) -> int:
     except ValueError as exc:
         return fail(where, f"matchers: {exc}")
     try:
-        duration = parse_duration(args.duration, MAX_DURATION)
+        duration = parse_duration(args.duration)  # at most ten years, as a silence
     except ValueError as exc:
         return fail(where, f"--duration: {exc}; for a lasting quiet, disable the rule or add "
                     "a maintenance window")

@@ -11,10 +11,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from r2tui.alerts.matchers import Matcher, matcher_text, matches, parse_matcher
+from r2tui.config.values import MAX_DURATION, span_text
 from r2tui.store.db import Store
 from r2tui.store.models import Silence
 
-MAX_DURATION = 3650 * 86400  # ten years: beyond that, delete the rule
 MAX_MATCHERS = 100
 COMMENT_MAX = 1000  # characters: why, and a ticket or two
 LATEST_START = 221845392000  # 9000-01-01: a silence's end still fits a datetime
@@ -59,8 +59,8 @@ def add_silence(store: Store, matchers: Sequence[str | Matcher], duration: int,
     if len(parsed) > MAX_MATCHERS:
         raise ValueError(f"matchers: at most {MAX_MATCHERS}, got {len(parsed):,}")
     if duration <= 0 or duration > MAX_DURATION:
-        raise ValueError(f"duration: expected a positive duration of at most 3650 days, "
-                         f"got {duration} s")
+        raise ValueError(f"duration: expected a positive duration of at most "
+                         f"{span_text(MAX_DURATION)}, got {duration} s")
     if not comment.strip():
         raise ValueError("comment: required, so the next person knows why")
     if len(comment.strip()) > COMMENT_MAX:

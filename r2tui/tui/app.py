@@ -19,7 +19,6 @@ from textual.worker import Worker, WorkerState
 
 from r2tui import pace
 from r2tui.config import AccountConfig, Config
-from r2tui.config.secrets import shown_url
 from r2tui.literal import visible
 from r2tui.metrics import ACCOUNT
 from r2tui.store import Store, snapshot
@@ -182,9 +181,8 @@ class R2App(CollectorHost, KeyActions, App[int]):
         else:
             state, detail = "idle", ""
         account = self._account_config()
-        # Scheme, host, port and path: never a password or a token the URL holds
-        # (str(): a SecretUrl's is its shown form already; a plain str's is the URL).
-        endpoint = shown_url(str(account.endpoint_url)).split("://", 1)[-1] if account else ""
+        # Host, port and path: never a password or a token the URL holds.
+        endpoint = account.endpoint_url.shown.split("://", 1)[-1] if account else ""
         return HeaderState(
             account=self.account_name, endpoint=endpoint, demo=self.config.demo, state=state,
             detail=detail, data_at=dash.data_at if dash else None, now=now,

@@ -54,6 +54,5 @@ class ActivityPane(Pane):
 def _event_text(a: ActivityRow) -> Text:
     style = LEVEL_STYLE.get(a.level, "")
     # The column's width cuts it, with an ellipsis; enter shows it whole.
-    text = Text.assemble((f"{LEVEL_MARK.get(a.level, '·')} ", style), (f"{a.kind} ", "dim"),
+    return Text.assemble((f"{LEVEL_MARK.get(a.level, '·')} ", style), (f"{a.kind} ", "dim"),
                          data(a.message, style, LINE_CELLS), no_wrap=True, overflow="ellipsis")
-    return text
