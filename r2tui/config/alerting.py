@@ -60,8 +60,8 @@ def alerting(root: Reader, env: Mapping[str, str]) -> AlertSettings:
     r = root.sub("alerts")
     r.check_known(ALERT_KEYS)
     d = AlertSettings()
-    channels = _named(root.sub("channels"), lambda n, s: _channel(n, s, env, read_secret))
-    responses = _named(root.sub("responses"), lambda n, s: _response(n, s, env, read_secret))
+    channels = _named(root.sub("channels"), lambda n, s: _channel(n, s, env))
+    responses = _named(root.sub("responses"), lambda n, s: _response(n, s, env))
     defaults = r.parse("default_channels", _names, ())
     for name in defaults:
         if name not in channels:
@@ -102,7 +102,7 @@ def _named(table: Reader, make):  # type: ignore[no-untyped-def]
     return out
 
 
-def _channel(name: str, r: Reader, env: Mapping[str, str], read_secret) -> ChannelConfig | None:  # type: ignore[no-untyped-def]
+def _channel(name: str, r: Reader, env: Mapping[str, str]) -> ChannelConfig | None:
     kind = r.get("type", str, "", f"one of {', '.join(CHANNEL_TYPES)}")
     if kind not in CHANNEL_TYPES:
         r.fail("type", f"expected one of {', '.join(CHANNEL_TYPES)}, got {quoted(kind)}")
@@ -135,12 +135,12 @@ def _channel(name: str, r: Reader, env: Mapping[str, str], read_secret) -> Chann
         return ChannelConfig(name, kind, host=host, port=port, security=security,
                              username=username, password=password, sender=sender, to=to,
                              timeout=timeout)
-    url = _url_secret(r, env, read_secret)
+    url = _url_secret(r, env)
     headers = r.parse("headers", _headers, ()) if kind == "webhook" else ()
     return ChannelConfig(name, kind, url=url, headers=headers, timeout=timeout)
 
 
-def _response(name: str, r: Reader, env: Mapping[str, str], read_secret) -> ResponseConfig | None:  # type: ignore[no-untyped-def]
+def _response(name: str, r: Reader, env: Mapping[str, str]) -> ResponseConfig | None:
     r.check_known({"command", "url", "url_env", "url_file", "timeout"})
     command = r.parse("command", _command, ())
     url = read_secret(r, "url", env, None)
@@ -154,7 +154,7 @@ def _response(name: str, r: Reader, env: Mapping[str, str], read_secret) -> Resp
                                                    unit=" s (1 hour)"))
 
 
-def _url_secret(r: Reader, env: Mapping[str, str], read_secret) -> Secret | None:  # type: ignore[no-untyped-def]
+def _url_secret(r: Reader, env: Mapping[str, str]) -> Secret | None:
     url = read_secret(r, "url", env, None)
     if url is None:
         if not any(r.has(k) for k in ("url", "url_env", "url_file")):
