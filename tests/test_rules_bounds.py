@@ -224,3 +224,12 @@ def test_a_long_name_in_a_problem_is_cut(tmp_path: Path, rules_cli: CliRun) -> N
     err = refused(tmp_path, rules_cli, RULE.replace("Costly", name) + "threshold = 1\n")
     assert f"name: 1 to 80 printable characters, got {quoted(name)}" in err
     assert len(err) < 1000
+
+
+def test_rules_text_above_1_mib_is_refused_before_parsing() -> None:
+    """Text handed over whole (not read through the capped reader) meets the
+    same limit, counted in bytes of UTF-8."""
+    from r2tui.alerts.toml_io import RulesFileError, read_rules
+
+    with pytest.raises(RulesFileError, match=r"larger than 1,024 KiB \(1 MiB\)"):
+        read_rules("#" + "é" * (MIB // 2) + "\n", "text", (), ())

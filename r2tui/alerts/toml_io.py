@@ -26,7 +26,7 @@ import re
 from collections.abc import Collection, Mapping, Sequence
 
 from r2tui.alerts.rules import FIELDS, NAME_MAX, Rule, RuleError, rule_from, rule_to_dict
-from r2tui.config.tomlfile import MAX_FILE_BYTES, TomlFileError, parse
+from r2tui.config.tomlfile import TomlFileError, parse
 from r2tui.literal import UNSAFE, clip, quoted
 
 DURATION_FIELDS = ("for", "keep_firing_for", "repeat_interval", "escalate_after")
@@ -174,13 +174,9 @@ def read_rules(text: str, source: str, channels: Collection[str],
     """Every rule of a TOML rules file, or RulesFileError with every problem,
     each prefixed `rules[3] (name): ` (counting [[rules]] tables from 1). A file
     above 1 MiB or nested deeper than 100 levels is refused whole (see
-    `r2tui.config.tomlfile`; a caller reading the file should stop at the limit
-    with `read_capped` rather than read it whole first)."""
+    `r2tui.config.tomlfile`; a caller reading the file stops at the limit with
+    `read_path` or `read_capped` rather than read it whole first)."""
     try:
-        if len(text) > MAX_FILE_BYTES // 4 and \
-                len(text.encode("utf-8", "surrogatepass")) > MAX_FILE_BYTES:
-            raise TomlFileError(f"larger than {MAX_FILE_BYTES // 1024:,} KiB (1 MiB); a rules "
-                                "file is a few KiB")
         # tomllib says where: "Invalid value (at line 3, column 9)".
         doc = parse(text)
     except TomlFileError as exc:

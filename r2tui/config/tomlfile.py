@@ -151,8 +151,13 @@ def depth(document: object) -> int:
 
 
 def parse(text: str) -> dict[str, Any]:
-    """The TOML document in `text`; TomlFileError when it is not TOML, nests
-    deeper than MAX_DEPTH or has a dotted key of more than MAX_KEY_PARTS parts."""
+    """The TOML document in `text`; TomlFileError when it is larger than
+    MAX_FILE_BYTES of UTF-8 (text that was not read from a capped file), is not
+    TOML, nests deeper than MAX_DEPTH or has a dotted key of more than
+    MAX_KEY_PARTS parts."""
+    if len(text) > MAX_FILE_BYTES // 4 and \
+            len(text.encode("utf-8", "surrogatepass")) > MAX_FILE_BYTES:
+        raise _too_large(MAX_FILE_BYTES)
     too_deep = (f"nested deeper than {MAX_DEPTH} levels of arrays or tables; a config or "
                 "rules file needs a few")
     levels, parts = text_depth(text)
