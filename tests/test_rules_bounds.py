@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from r2tui.alerts.toml_io import RulesFileError, read_rules
 from r2tui.literal import quoted
 
 CliRun = Callable[..., tuple[int, str, str]]
@@ -229,7 +230,5 @@ def test_a_long_name_in_a_problem_is_cut(tmp_path: Path, rules_cli: CliRun) -> N
 def test_rules_text_above_1_mib_is_refused_before_parsing() -> None:
     """Text handed over whole (not read through the capped reader) meets the
     same limit, counted in bytes of UTF-8."""
-    from r2tui.alerts.toml_io import RulesFileError, read_rules
-
     with pytest.raises(RulesFileError, match=r"larger than 1,024 KiB \(1 MiB\)"):
         read_rules("#" + "é" * (MIB // 2) + "\n", "text", (), ())
