@@ -96,6 +96,12 @@ class RequestTally:
         return self.total + self.unbilled
 
 
+# Storage classes as Cloudflare's analytics name them (the S3 API says STANDARD
+# and STANDARD_IA). "" means the answer did not say: the API refused the field.
+STANDARD = "Standard"
+INFREQUENT_ACCESS = "InfrequentAccess"
+
+
 @dataclass(frozen=True)
 class OperationGroup:
     """One row of Cloudflare's r2OperationsAdaptiveGroups: requests of one kind
@@ -107,6 +113,16 @@ class OperationGroup:
     status: str  # actionStatus: "success", "userError" or "internalError"
     code: int  # responseStatusCode
     requests: int
+    storage_class: str = ""  # STANDARD, INFREQUENT_ACCESS, or "" when not known
+    # sum { responseBytes }: bytes sent in the responses' bodies; None when the
+    # API refused the field (not asked, not measured).
+    response_bytes: int | None = None
+    # sum { responseObjectSize }: the size of the objects the requests were about
+    # (the uploaded object for a PUT, the object read for a GET).
+    object_bytes: int | None = None
+    # avg { sampleInterval }: 1.0 when every request was counted, 10.0 when the
+    # figures were estimated from one request in ten (Cloudflare scales the sums).
+    sample_interval: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -120,3 +136,4 @@ class StorageSnapshot:
     pending_uploads: int  # uploadCount: multipart uploads in progress
     payload_bytes: int
     metadata_bytes: int
+    storage_class: str = ""  # STANDARD, INFREQUENT_ACCESS, or "" when not known

@@ -21,6 +21,7 @@ from r2tui.sources import s3
 from r2tui.sources.errors import describe_error
 from r2tui.store import Store, writes
 from r2tui.store.writes import SampleRow
+from r2tui.waits import Waits
 
 log = logging.getLogger("r2tui.jobs")
 ClientFactory = Callable[[AccountConfig, S3Settings, RequestTally], Any]
@@ -41,6 +42,8 @@ class JobContext:
     deferred_lock: threading.Lock = field(default_factory=threading.Lock)
     last_purge: float = 0.0
     analytics_backoff: float = 1.0  # first retry delay (s) after a 429 or 5xx
+    # Requests in flight by host: the header's "waiting 40 s for HOST".
+    waits: Waits = field(default_factory=Waits)
 
 
 @dataclass

@@ -1,0 +1,64 @@
+"""Requests the collector is waiting on right now, by host: what the header
+shows as "waiting 40 s for HOST" while an endpoint does not answer, instead of
+only "running" for as long as the timeouts and retries last.
+
+Sources call `begin` before a request leaves and `end` when it is answered or
+has failed; readers ask for `longest`. Thread-safe: jobs run on several
+threads. Hosts are shown as given, so callers pass a host (and port) only,
+never a URL that could carry credentials.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Wait:
+    host: str
+    since: float  # clock time the request left
+    what: str = ""  # e.g. "ListObjectsV2 media", "analytics query"
+
+    def seconds(self, now: float) -> float:
+        return max(0.0, now - self.since)
+
+
+class Waits:
+    """The requests in flight, each under a ticket from `begin`."""
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._open: dict[int, Wait] = {}
+        self._tickets = itertools.count(1)
+
+    def begin(self, host: str, what: str = "") -> int:
+        with self._lock:
+            ticket = next(self._tickets)
+            self._open[ticket] = Wait(host, self._clock(), what)
+            return ticket
+
+    def end(self, ticket: int) -> None:
+        with self._lock:
+            self._open.pop(ticket, None)
+
+    @contextmanager
+    def waiting(self, host: str, what: str = "") -> Iterator[None]:
+        ticket = self.begin(host, what)
+        try:
+            yield
+        finally:
+            self.end(ticket)
+
+    def longest(self) -> Wait | None:
+        """The request waited on longest, if any is in flight."""
+        with self._lock:
+            return min(self._open.values(), key=lambda w: w.since, default=None)
+
+    def now(self) -> float:
+        return self._clock()
