@@ -145,9 +145,11 @@ class CostSettings:
 
 @dataclass(frozen=True)
 class S3Settings:
-    connect_timeout: float = 10.0
-    read_timeout: float = 60.0
-    max_attempts: int = 5
+    # A request that gets no answer gives up within about a minute (3 attempts of
+    # 20 s), so a hung endpoint is reported as one instead of "running" for minutes.
+    connect_timeout: float = 5.0
+    read_timeout: float = 20.0
+    max_attempts: int = 3
 
 
 @dataclass(frozen=True)

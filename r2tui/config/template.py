@@ -46,9 +46,11 @@ hourly_days = 90               # hourly rollups
 daily_days = 1825              # daily rollups
 
 [s3]
-connect_timeout = 10
-read_timeout = 60
-max_attempts = 5
+# Seconds; a request without an answer is given up after max_attempts tries
+# (about a minute with these), and the header says whom it waits for meanwhile.
+connect_timeout = 5
+read_timeout = 20
+max_attempts = 3
 
 [pricing]
 # Override Cloudflare's public R2 prices (USD) or free tier, e.g. for a
