@@ -27,10 +27,40 @@ DAY = 86400
 
 # Series the analytics job writes per hour (ts = the hour's start). A re-query
 # of a window replaces exactly these, never a series another job writes.
-ANALYTICS_COUNTERS = ("requests", "class_a_requests", "class_b_requests", "upload_requests",
-                      "download_requests", "error_requests", "denied_requests")
-ANALYTICS_GAUGES = ("stored_objects", "stored_bytes", "pending_uploads")
+# Request counts, every storage class together; the IA ones count the requests
+# whose row said InfrequentAccess (billed ones only, as class_a/class_b).
+REQUEST_COUNTERS = ("requests", "class_a_requests", "class_b_requests", "upload_requests",
+                    "download_requests", "error_requests", "denied_requests",
+                    "ia_class_a_requests", "ia_class_b_requests")
+# How far the hour's counts can be trusted: requests whose row said a storage
+# class (the IA counters above are measured only where this is above 0), whose
+# row had byte sums, and that were counted from a sample (Cloudflare's adaptive
+# sampling: the sums are estimates scaled up from one request in N).
+QUALITY_COUNTERS = ("classified_requests", "measured_bytes_requests", "sampled_requests")
+# Bytes from the operations' byte sums, written only for hours whose every row
+# had them (an hour counted without them has no byte figure, never a zero):
+# responseBytes of successful GetObject (bytes downloaded, egress-like), the
+# object size of successful uploads, responseBytes of every request, and
+# responseBytes of successful GetObject of Infrequent Access objects (what R2
+# bills as IA data retrieval).
+BYTE_COUNTERS = ("download_bytes", "upload_bytes", "response_bytes", "ia_retrieval_bytes")
+ANALYTICS_COUNTERS = REQUEST_COUNTERS + QUALITY_COUNTERS + BYTE_COUNTERS
+# Storage at the hour: totals are sums over the storage classes of the bucket;
+# the per-class ones (bytes: payload and metadata, as billed) only when the
+# answer said the class.
+STORAGE_TOTALS = ("stored_objects", "stored_bytes", "pending_uploads")
+STORAGE_BY_CLASS = ("stored_standard_objects", "stored_standard_bytes", "stored_ia_objects",
+                    "stored_ia_bytes")
+ANALYTICS_GAUGES = STORAGE_TOTALS + STORAGE_BY_CLASS
 ANALYTICS_SERIES = ANALYTICS_COUNTERS + ANALYTICS_GAUGES
+# Where a stored series comes from, for the metrics that read a listing's figure
+# or analytics' (status --json says which one a value is).
+LISTING_SERIES = frozenset({"total_files", "total_bytes", "standard_bytes", "ia_bytes",
+                            "standard_objects", "ia_objects"})
+# Catalog metrics beyond the cards that `status --json` reports: the storage
+# classes and the bytes moved.
+CLASS_METRICS = ("standard_bytes", "ia_bytes", "standard_objects", "ia_objects")
+BYTES_METRICS = ("downloaded_bytes_today", "uploaded_bytes_today", "ia_retrieval_bytes_today")
 # The ranges a chart or `r2tui history` can show, and how long each is.
 RANGES: dict[str, int] = {"1h": HOUR, "24h": DAY, "7d": 7 * DAY, "30d": 30 * DAY,
                           "90d": 90 * DAY, "1y": 365 * DAY}
@@ -66,6 +96,14 @@ class Metric:
         return self.series or (self.name,)
 
     @property
+    def sampled_series(self) -> str | None:
+        """The counter of sampled requests behind the metric's figure, for the
+        metrics that sum Cloudflare's request counts (which can be sampled)."""
+        if self.source == "analytics" and self.calc in ("sum", "today", "ratio"):
+            return "sampled_requests"
+        return None
+
+    @property
     def kind(self) -> str:
         """How a period of the metric aggregates: gauges average, counters add."""
         return "gauge" if self.calc in ("last", "mean", "p95") else "counter"
@@ -89,9 +127,21 @@ CATALOG: dict[str, Metric] = {
            "Multipart uploads started and not yet completed or aborted.", "analytics",
            needs_token=True),
         _m("standard_bytes", "bytes", "last",
-           "Bytes in the Standard storage class (last full listing).", "inventory"),
+           "Bytes in the Standard storage class, payload and metadata (analytics when it "
+           "says the class, else the last full listing).", "analytics",
+           series=("standard_bytes", "stored_standard_bytes")),
         _m("ia_bytes", "bytes", "last",
-           "Bytes in the Infrequent Access storage class (last full listing).", "inventory"),
+           "Bytes in the Infrequent Access storage class, payload and metadata (analytics "
+           "when it says the class, else the last full listing).", "analytics",
+           series=("ia_bytes", "stored_ia_bytes")),
+        _m("standard_objects", "objects", "last",
+           "Objects in the Standard storage class (analytics when it says the class, else "
+           "the last full listing).", "analytics",
+           series=("standard_objects", "stored_standard_objects")),
+        _m("ia_objects", "objects", "last",
+           "Objects in the Infrequent Access storage class (analytics when it says the "
+           "class, else the last full listing).", "analytics",
+           series=("ia_objects", "stored_ia_objects")),
         _m("quota_usage_pct", "%", "last",
            "Bytes stored as a share of the configured quota.", "inventory"),
         _m("new_large_objects", "objects", "sum",
@@ -104,6 +154,17 @@ CATALOG: dict[str, Metric] = {
            "analytics", series=("upload_requests",), needs_token=True),
         _m("downloads_today", "requests", "today", "Successful GetObject requests today.",
            "analytics", series=("download_requests",), needs_token=True),
+        _m("downloaded_bytes_today", "bytes", "today",
+           "Bytes sent by successful GetObject requests today (egress-like; range reads "
+           "count what was sent).", "analytics", series=("download_bytes",),
+           needs_token=True),
+        _m("uploaded_bytes_today", "bytes", "today",
+           "Size of the objects written by successful uploads today (PutObject, "
+           "CompleteMultipartUpload, CopyObject).", "analytics", series=("upload_bytes",),
+           needs_token=True),
+        _m("ia_retrieval_bytes_today", "bytes", "today",
+           "Bytes read from Infrequent Access objects today: what R2 bills as IA data "
+           "retrieval.", "analytics", series=("ia_retrieval_bytes",), needs_token=True),
         _m("requests_per_hour", "requests", "sum", "All requests in the last full hour.",
            "analytics", series=("requests",), needs_token=True),
         _m("class_a_ops", "requests", "sum",
@@ -165,6 +226,12 @@ CATALOG: dict[str, Metric] = {
            "free tier.", "monitor"),
     )
 }
+
+
+def series_source(series: str) -> str:
+    """"listing" or "analytics": where a stored series of the storage metrics
+    comes from (the catalog's `source` names the metric's preferred one)."""
+    return "listing" if series in LISTING_SERIES else "analytics"
 
 
 def describe(name: str) -> Metric:

@@ -262,7 +262,9 @@ def test_a_quiet_bucket_has_zeros_not_gaps(peer: GraphQLPeer, store: Store) -> N
 
 
 def test_the_account_total_drops_a_bucket_not_seen_for_a_day() -> None:
-    before = {"old": (H - 2 * DAY, (50.0, 5000.0, 0.0)), "recent": (H - 7200, (1.0, 100.0, 0.0))}
+    unclassed = (None, None, None, None)  # stored before storage classes were asked
+    before = {"old": (H - 2 * DAY, (50.0, 5000.0, 0.0, *unclassed)),
+              "recent": (H - 7200, (1.0, 100.0, 0.0, *unclassed))}
     rows = fold_storage([Snap(H, "media", 10, 1, 1000, 10)], H, H + 600, before)
     account = {metric: v for ts, b, metric, v in rows if b == ACCOUNT and ts == H}
     # media 10 + recent 1; "old" was last seen two days ago and no longer counts.

@@ -18,8 +18,18 @@ from typing import TypeVar
 
 from r2tui.config import AccountConfig
 from r2tui.jobs.base import JobContext, Outcome, plural
-from r2tui.metrics import ACCOUNT, ANALYTICS_COUNTERS, ANALYTICS_GAUGES, ANALYTICS_SERIES, DAY, HOUR
-from r2tui.observations import OperationGroup, StorageSnapshot
+from r2tui.metrics import (
+    ACCOUNT,
+    ANALYTICS_COUNTERS,
+    ANALYTICS_GAUGES,
+    ANALYTICS_SERIES,
+    BYTE_COUNTERS,
+    DAY,
+    HOUR,
+    STORAGE_BY_CLASS,
+    STORAGE_TOTALS,
+)
+from r2tui.observations import INFREQUENT_ACCESS, STANDARD, OperationGroup, StorageSnapshot
 from r2tui.pricing import is_billed, is_known_action, operation_class
 from r2tui.sources.analytics import AnalyticsClient, AnalyticsError
 from r2tui.store import queries, state, writes
@@ -106,59 +116,130 @@ def fold_operations(groups: Iterable[OperationGroup], start: int, end: int,
                     buckets: Iterable[str] = ()) -> list[Row]:
     """Hourly counters per bucket. The account and each of `buckets` get every
     hour of the window, zeros included: an hour with no row is one not queried
-    (or a bucket not known then), never a quiet one."""
+    (or a bucket not known then), never a quiet one. Byte counters are left out
+    of an hour some row of which had no byte sums: a byte figure is measured or
+    absent, never a made-up zero."""
     per: dict[tuple[int, str], dict[str, float]] = defaultdict(
         lambda: dict.fromkeys(ANALYTICS_COUNTERS, 0.0))
     for h in range(_hour(start), end, HOUR):
         for where in (ACCOUNT, *buckets):
             per[(h, where)]  # creates the zero row
+    # The hours (and buckets) with a row lacking each byte sum.
+    unmeasured: dict[str, set[tuple[int, str]]] = {"response": set(), "object": set()}
     for g in groups:
         for where in (g.bucket, ACCOUNT):
-            c = per[(g.hour, where)]
-            c["requests"] += g.requests
-            # The class counters are what the bill counts: refused requests are free.
-            klass = operation_class(g.action) if is_billed(g.code) else "free"
-            if klass == "A":
-                c["class_a_requests"] += g.requests
-            elif klass == "B":
-                c["class_b_requests"] += g.requests
-            if g.action in UPLOADS and g.status == "success":
-                c["upload_requests"] += g.requests
-            if g.action in DOWNLOADS and g.status == "success":
-                c["download_requests"] += g.requests
-            if g.status != "success":
-                c["error_requests"] += g.requests
-            if g.code in DENIED:
-                c["denied_requests"] += g.requests
+            _count(per[(g.hour, where)], g)
+            if g.response_bytes is None:
+                unmeasured["response"].add((g.hour, where))
+            if g.object_bytes is None:
+                unmeasured["object"].add((g.hour, where))
     return [(h, b, metric, value) for (h, b), counters in sorted(per.items())
-            for metric, value in counters.items()]
+            for metric, value in counters.items()
+            if metric not in BYTE_COUNTERS or (h, b) not in unmeasured[_BYTE_SUM[metric]]]
+
+
+# The byte sum each byte counter is made of: responseBytes or responseObjectSize.
+_BYTE_SUM = {"download_bytes": "response", "response_bytes": "response",
+             "ia_retrieval_bytes": "response", "upload_bytes": "object"}
+
+
+def _count(c: dict[str, float], g: OperationGroup) -> None:
+    """Add one row of the operations dataset to an hour's counters."""
+    n = g.requests
+    ok = g.status == "success"
+    ia = g.storage_class == INFREQUENT_ACCESS
+    c["requests"] += n
+    # The class counters are what the bill counts: refused requests are free.
+    klass = operation_class(g.action) if is_billed(g.code) else "free"
+    if klass in ("A", "B"):
+        name = "class_a_requests" if klass == "A" else "class_b_requests"
+        c[name] += n
+        if ia:
+            c[f"ia_{name}"] += n
+    if g.action in UPLOADS and ok:
+        c["upload_requests"] += n
+    if g.action in DOWNLOADS and ok:
+        c["download_requests"] += n
+    if not ok:
+        c["error_requests"] += n
+    if g.code in DENIED:
+        c["denied_requests"] += n
+    if g.storage_class:
+        c["classified_requests"] += n
+    if g.sample_interval > 1.0:
+        c["sampled_requests"] += n
+    if g.response_bytes is not None:
+        c["measured_bytes_requests"] += n
+        c["response_bytes"] += g.response_bytes
+        if g.action in DOWNLOADS and ok:
+            c["download_bytes"] += g.response_bytes
+            if ia:
+                c["ia_retrieval_bytes"] += g.response_bytes
+    if g.object_bytes is not None and g.action in UPLOADS and ok:
+        c["upload_bytes"] += g.object_bytes
+
+
+# A bucket's storage at an hour: the STORAGE_TOTALS, then the STORAGE_BY_CLASS
+# (None when the answer did not say the class).
+Level = tuple[float | None, ...]
+
+
+def _level(rows: list[StorageSnapshot]) -> Level:
+    """One bucket's storage gauges at one hour from its rows, one per storage
+    class: the totals are their sums. Two rows of one class (the API should not
+    send them) count once, the larger."""
+    by_class: dict[str, StorageSnapshot] = {}
+    for s in rows:
+        kept = by_class.get(s.storage_class)
+        if kept is None or _bytes(s) > _bytes(kept):
+            by_class[s.storage_class] = s
+    snaps = list(by_class.values())
+    totals: Level = (float(sum(s.objects for s in snaps)), float(sum(_bytes(s) for s in snaps)),
+                     float(sum(s.pending_uploads for s in snaps)))
+    if not any(s.storage_class for s in snaps):
+        return totals + (None,) * len(STORAGE_BY_CLASS)
+    std = by_class.get(STANDARD)
+    ia = by_class.get(INFREQUENT_ACCESS)
+    return (*totals, float(std.objects if std else 0), float(_bytes(std) if std else 0),
+            float(ia.objects if ia else 0), float(_bytes(ia) if ia else 0))
+
+
+def _bytes(s: StorageSnapshot) -> int:
+    """Stored bytes as billed: payload and metadata."""
+    return s.payload_bytes + s.metadata_bytes
 
 
 def fold_storage(snaps: Iterable[StorageSnapshot], start: int, end: int,
-                 before: dict[str, tuple[int, tuple[float, float, float]]]) -> list[Row]:
-    """Gauges per bucket at each snapshot's hour; for the account, the sum of each
-    bucket's newest snapshot not older than CARRY, at every hour some bucket has one.
-    `before` holds each bucket's last snapshot stored before the window."""
+                 before: dict[str, tuple[int, Level]]) -> list[Row]:
+    """Gauges per bucket at each snapshot's hour (sums over its storage classes);
+    for the account, the sum of each bucket's newest level not older than CARRY,
+    at every hour some bucket has one. The account's per-class gauges only when
+    every bucket in that sum had its classes said. `before` holds each bucket's
+    last level stored before the window."""
     latest = dict(before)
-    by_hour: dict[int, list[StorageSnapshot]] = defaultdict(list)
+    by_hour: dict[int, dict[str, list[StorageSnapshot]]] = defaultdict(lambda: defaultdict(list))
     for s in snaps:
-        by_hour[s.hour].append(s)
+        by_hour[s.hour][s.bucket].append(s)
     rows: list[Row] = []
     for h in range(_hour(start), end, HOUR):
-        for s in by_hour.get(h, []):
-            values = (float(s.objects), float(s.payload_bytes + s.metadata_bytes),
-                      float(s.pending_uploads))
-            latest[s.bucket] = (h, values)
-            rows += [(h, s.bucket, m, v) for m, v in zip(ANALYTICS_GAUGES, values, strict=True)]
+        here = by_hour.get(h, {})
+        for bucket, found in sorted(here.items()):
+            level = _level(found)
+            latest[bucket] = (h, level)
+            rows += [(h, bucket, m, v) for m, v in zip(ANALYTICS_GAUGES, level, strict=True)
+                     if v is not None]
         live = [v for at, v in latest.values() if h - at < CARRY]
-        if by_hour.get(h) and live:
-            rows += [(h, ACCOUNT, m, sum(v[i] for v in live))
-                     for i, m in enumerate(ANALYTICS_GAUGES)]
+        if here and live:
+            for i, m in enumerate(ANALYTICS_GAUGES):
+                values = [v[i] for v in live]
+                if all(v is not None for v in values):
+                    rows.append((h, ACCOUNT, m, sum(v for v in values if v is not None)))
     return rows
 
 
-def _last_snapshots(account: str, before: int) -> dict[str, tuple[int, tuple[float, ...]]]:
-    """Each bucket's storage gauges at its newest hour in the CARRY before `before`."""
+def _last_snapshots(account: str, before: int) -> dict[str, tuple[int, Level]]:
+    """Each bucket's storage gauges at its newest hour in the CARRY before `before`
+    (None for a per-class gauge that hour lacks: stored before classes were asked)."""
     rows = (Sample.select(Sample.bucket, Sample.metric, Sample.ts, Sample.value)
             .where(Sample.account == account, Sample.metric.in_(ANALYTICS_GAUGES),
                    Sample.bucket != ACCOUNT, Sample.ts >= before - CARRY, Sample.ts < before)
@@ -169,7 +250,8 @@ def _last_snapshots(account: str, before: int) -> dict[str, tuple[int, tuple[flo
         if ts > newest.get(bucket, -1):
             newest[bucket], values[bucket] = ts, {}
         values[bucket][metric] = value
-    return {b: (newest[b], tuple(values[b].get(m, 0.0) for m in ANALYTICS_GAUGES))
+    return {b: (newest[b], tuple(values[b].get(m, 0.0 if m in STORAGE_TOTALS else None)
+                                 for m in ANALYTICS_GAUGES))
             for b in newest}
 
 

@@ -10,13 +10,20 @@ Windows, by the metric's `calc` (see `r2tui.metrics`):
   Previous: yesterday up to the same time of day.
 - ``mean``, ``p95``: the 60 minutes ending now (probes run every few minutes).
   Previous: the 60 minutes before.
-- ``last``: the newest sample. Previous: the newest a day earlier.
+- ``last``: the newest sample. Previous: the newest a day earlier. For a
+  metric that reads a listing's series and analytics' (total_bytes,
+  ia_bytes...), the reading says which one the value is (`Reading.series`).
+
+A reading of Cloudflare's request counts is marked `sampled` when some of
+the requests in its window were counted from a sample (adaptive sampling: the
+counts are estimates, scaled up).
 """
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -56,10 +63,22 @@ def readings(account: str, metrics: list[str], now: float, tz: str = "UTC"
     stored_to = state.get(state.analytics_key(account))
     for name in metrics:
         metric = describe(name)
-        current, previous, at = _evaluate(account, metric, now, tz, cache, known, stored_to)
+        found = _evaluate(account, metric, now, tz, cache, known, stored_to)
+        current, previous, at = found.values, found.previous, found.at
         for bucket, value in current.items():
-            out[bucket][name] = Reading(name, value, previous.get(bucket), at.get(bucket))
+            out[bucket][name] = Reading(name, value, previous.get(bucket), at.get(bucket),
+                                        series=found.series.get(bucket),
+                                        sampled=bucket in found.sampled)
     return dict(out)
+
+
+@dataclass
+class _Found:
+    values: Values
+    previous: Values
+    at: dict[str, int]
+    series: dict[str, str] = field(default_factory=dict)  # bucket → the series read
+    sampled: set[str] = field(default_factory=set)  # buckets whose figure is sampled
 
 
 def reading(account: str, metric: str, bucket: str, now: float, tz: str = "UTC") -> Reading:
@@ -68,37 +87,50 @@ def reading(account: str, metric: str, bucket: str, now: float, tz: str = "UTC")
 
 
 def _evaluate(account: str, m: Metric, now: float, tz: str, cache: dict[tuple, tuple],
-              known: dict[str, set[str]], stored_to: int | None
-              ) -> tuple[Values, Values, dict[str, int]]:
+              known: dict[str, set[str]], stored_to: int | None) -> _Found:
     t = int(now)
     hour = t - t % HOUR
     buckets = sorted(set().union(*(known.get(s, set()) for s in m.reads)))
     if not buckets:
-        return {}, {}, {}
+        return _Found({}, {}, {})
     where = ((Sample.account == account) & Sample.metric.in_(m.reads)
              & Sample.bucket.in_(buckets))
     if m.calc == "last":
-        cur, at = _last(where, buckets, t)
-        prev, _ = _last(where, buckets, t - DAY)
-        return cur, prev, at
+        cur, at, series = _last(where, buckets, t)
+        prev, _, _ = _last(where, buckets, t - DAY)
+        return _Found(cur, prev, at, series if len(m.reads) > 1 else {})
     # Analytics hours are complete once the stored windows reach their end.
     done = hour if m.source != "analytics" or stored_to is None else min(
         hour, stored_to - stored_to % HOUR)
-    if m.calc == "sum":
-        cur, at = _sums(where, done - HOUR, done)
-        prev, _ = _sums(where, done - 2 * HOUR, done - HOUR)
-        return cur, prev, at
+    if m.calc in ("sum", "ratio"):
+        if m.calc == "sum":
+            cur, at = _sums(where, done - HOUR, done)
+            prev, _ = _sums(where, done - 2 * HOUR, done - HOUR)
+        else:
+            cur, at = _ratio(where, m.reads[0], done - HOUR, done)
+            prev, _ = _ratio(where, m.reads[0], done - 2 * HOUR, done - HOUR)
+        return _Found(cur, prev, at, sampled=_sampled(account, m, buckets, done - HOUR, done))
     if m.calc == "today":
-        return _today(where, now, tz, hour, stored_to)
-    if m.calc == "ratio":
-        cur, at = _ratio(where, m.reads[0], done - HOUR, done)
-        prev, _ = _ratio(where, m.reads[0], done - 2 * HOUR, done - HOUR)
-        return cur, prev, at
+        cur, prev, at = _today(where, now, tz, hour, stored_to)
+        return _Found(cur, prev, at,
+                      sampled=_sampled(account, m, buckets, day_start(now, tz), t + 1))
     if m.calc in ("mean", "p95"):
         cur, at = _spread(where, m.reads, t - HOUR, t + 1, m.calc, cache)
         prev, _ = _spread(where, m.reads, t - 2 * HOUR, t - HOUR + 1, m.calc, cache)
-        return cur, prev, at
+        return _Found(cur, prev, at)
     raise ValueError(f"metric {m.name}: unknown calc {m.calc!r}")
+
+
+def _sampled(account: str, m: Metric, buckets: list[str], start: int, end: int) -> set[str]:
+    """The buckets some of whose requests in [start, end) were counted from a
+    sample: their figure of `m` is an estimate."""
+    series = m.sampled_series
+    if series is None:
+        return set()
+    where = ((Sample.account == account) & (Sample.metric == series)
+             & Sample.bucket.in_(buckets))
+    values, _ = _sums(where, start, end)
+    return {b for b, v in values.items() if v > 0}
 
 
 def _today(where: Expression, now: float, tz: str, hour: int, stored_to: int | None
@@ -146,42 +178,46 @@ def series_filter(account: str, series: tuple[str, ...]) -> Expression:
 RECENT = DAY + 2 * HOUR
 
 
-def _last(where: Expression, buckets: list[str], until: int) -> tuple[Values, dict[str, int]]:
+Newest = tuple[Values, dict[str, int], dict[str, str]]  # values, their times, their series
+
+
+def _last(where: Expression, buckets: list[str], until: int) -> Newest:
     """The newest sample at or before `until` per bucket, among all the series.
     Gauges are written at least daily, so the last day and a bit usually holds
     every bucket's newest sample: read it whole, which is cheaper than asking
     the store for each maximum. Buckets without a recent sample are looked up."""
-    rows = fetch(Sample.select(Sample.bucket, Sample.ts, Sample.id, Sample.value)
+    rows = fetch(Sample.select(Sample.bucket, Sample.ts, Sample.id, Sample.value, Sample.metric)
                  .where(where, Sample.ts <= until, Sample.ts > until - RECENT))
-    values, at = _newest(rows)
+    values, at, series = _newest(rows)
     missing = sorted(set(buckets) - set(values))
     if missing:
-        older, older_at = _last_since(where, until, missing)
+        older, older_at, older_series = _last_since(where, until, missing)
         values.update(older)
         at.update(older_at)
-    return values, at
+        series.update(older_series)
+    return values, at, series
 
 
-def _newest(rows: list[tuple]) -> tuple[Values, dict[str, int]]:
-    best: dict[str, tuple[int, int, float]] = {}
-    for bucket, ts, sid, value in rows:
+def _newest(rows: list[tuple]) -> Newest:
+    best: dict[str, tuple[int, int, float, str]] = {}
+    for bucket, ts, sid, value, metric in rows:
         if bucket not in best or (ts, sid) > best[bucket][:2]:
-            best[bucket] = (ts, sid, value)
-    return {b: v for b, (_, _, v) in best.items()}, {b: ts for b, (ts, _, _) in best.items()}
+            best[bucket] = (ts, sid, value, metric)
+    return ({b: v[2] for b, v in best.items()}, {b: v[0] for b, v in best.items()},
+            {b: v[3] for b, v in best.items()})
 
 
-def _last_since(where: Expression, until: int, buckets: list[str]
-                ) -> tuple[Values, dict[str, int]]:
+def _last_since(where: Expression, until: int, buckets: list[str]) -> Newest:
     where = where & Sample.bucket.in_(buckets) & (Sample.ts <= until)
     newest = {(b, m): ts for b, m, ts in fetch(
         Sample.select(Sample.bucket, Sample.metric, fn.MAX(Sample.ts))
         .where(where).group_by(Sample.bucket, Sample.metric))}
     if not newest:
-        return {}, {}
+        return {}, {}, {}
     # Two plain lookups: SQLite plans a join on the grouped subquery as a scan.
     rows = fetch(Sample.select(Sample.bucket, Sample.metric, Sample.ts, Sample.id, Sample.value)
                  .where(where, Sample.ts.in_(sorted(set(newest.values())))))
-    return _newest([(b, ts, sid, v) for b, m, ts, sid, v in rows
+    return _newest([(b, ts, sid, v, m) for b, m, ts, sid, v in rows
                     if newest.get((b, m)) == ts])
 
 

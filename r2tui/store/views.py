@@ -136,6 +136,12 @@ class Reading:
     value: float | None
     previous: float | None = None
     at: int | None = None  # the newest sample behind the value
+    # The stored series the value was read from, for a metric that reads more
+    # than one (`metrics.series_source` says whether a listing or analytics).
+    series: str | None = None
+    # Some of the requests behind the value were counted from a sample: the
+    # figure is Cloudflare's estimate, scaled up (adaptive sampling).
+    sampled: bool = False
 
     @property
     def trend_pct(self) -> float | None:
@@ -185,6 +191,10 @@ class Series:
     points: list[tuple[int, float]]  # (ts, value), oldest first; gaps are absent
 
 
+MEASURED = "measured"
+ESTIMATED = "estimated"
+
+
 @dataclass(frozen=True)
 class CostLine:
     """One line of the month-to-date bill, as `pricing.Line`, in floats."""
@@ -196,6 +206,12 @@ class CostLine:
     free: float  # the free allowance this line used
     billable: float  # rounded up to whole billing units
     usd: float
+    basis: str = ESTIMATED  # MEASURED or ESTIMATED: how its usage was found
+    reason: str = ""  # one short line: where the usage came from
+
+    @property
+    def estimated(self) -> bool:
+        return self.basis != MEASURED
 
 
 @dataclass(frozen=True)
@@ -210,6 +226,8 @@ class BucketCost:
     increase_pct: float | None  # against the baseline days
     ia_saving_usd: float | None  # a month, if moved to Infrequent Access (< 0: dearer)
     standard_saving_usd: float | None = None  # a month, if its IA data moved to Standard
+    # Kind of charge ("storage", "requests", "retrieval") → MEASURED or ESTIMATED.
+    basis: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
