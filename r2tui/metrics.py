@@ -127,20 +127,20 @@ CATALOG: dict[str, Metric] = {
            "Multipart uploads started and not yet completed or aborted.", "analytics",
            needs_token=True),
         _m("standard_bytes", "bytes", "last",
-           "Bytes in the Standard storage class, payload and metadata (analytics when it "
-           "says the class, else the last full listing).", "analytics",
+           "Standard storage class bytes, payload and metadata (analytics when it says "
+           "the class, else the last listing).", "analytics",
            series=("standard_bytes", "stored_standard_bytes")),
         _m("ia_bytes", "bytes", "last",
-           "Bytes in the Infrequent Access storage class, payload and metadata (analytics "
-           "when it says the class, else the last full listing).", "analytics",
+           "Infrequent Access bytes, payload and metadata (analytics when it says the "
+           "class, else the last listing).", "analytics",
            series=("ia_bytes", "stored_ia_bytes")),
         _m("standard_objects", "objects", "last",
            "Objects in the Standard storage class (analytics when it says the class, else "
-           "the last full listing).", "analytics",
+           "the last listing).", "analytics",
            series=("standard_objects", "stored_standard_objects")),
         _m("ia_objects", "objects", "last",
-           "Objects in the Infrequent Access storage class (analytics when it says the "
-           "class, else the last full listing).", "analytics",
+           "Objects in Infrequent Access (analytics when it says the class, else the last "
+           "listing).", "analytics",
            series=("ia_objects", "stored_ia_objects")),
         _m("quota_usage_pct", "%", "last",
            "Bytes stored as a share of the configured quota.", "inventory"),
