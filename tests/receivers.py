@@ -189,27 +189,50 @@ class Received:
     rcpt_tos: list[str]
     message: EmailMessage
     login: str | None  # who logged in, if anyone
+    raw: bytes = b""  # the message as it came over the wire
+    mail_options: list[str] = field(default_factory=list)  # e.g. SMTPUTF8, BODY=8BITMIME
 
 
 @dataclass
 class _Handler:
+    """Answers as a server would; each `refuse_*` (a whole reply line such as
+    "550 5.1.1 no such user") refuses that step instead. `refuse_rcpt` refuses
+    every recipient; `refuse_only` refuses just the addresses it names."""
+
     messages: list[Received] = field(default_factory=list)
-    refuse_rcpt: str | None = None  # e.g. "550 5.1.1 no such user"
+    refuse_rcpt: str | None = None
+    refuse_mail: str | None = None
+    refuse_data: str | None = None
+    refuse_only: dict[str, str] = field(default_factory=dict)
+    data_seen: list[bytes] = field(default_factory=list)  # every DATA, refused ones too
+
+    async def handle_MAIL(self, server: SMTP, session: Session, envelope: Envelope,
+                          address: str, mail_options: list[str]) -> str:
+        if self.refuse_mail:
+            return self.refuse_mail
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope,
                           address: str, rcpt_options: list[str]) -> str:
         if self.refuse_rcpt:
             return self.refuse_rcpt
+        if address in self.refuse_only:
+            return self.refuse_only[address]
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         content = envelope.original_content or b""
+        self.data_seen.append(content)
+        if self.refuse_data:
+            return self.refuse_data
         message = email.message_from_bytes(content, policy=email.policy.default)
         assert isinstance(message, EmailMessage)
         login = session.auth_data.decode() if isinstance(session.auth_data, bytes) else None
         self.messages.append(Received(str(envelope.mail_from), list(envelope.rcpt_tos),
-                                      message, login))
+                                      message, login, content, list(envelope.mail_options)))
         return "250 OK"
 
 
@@ -217,15 +240,20 @@ class SMTPPeer:
     """aiosmtpd on 127.0.0.1 in its own thread. `user`/`password`: the one
     login it accepts (any other is refused); `tls`: with `implicit` the socket
     is TLS from the first byte (port 465 style), else STARTTLS is offered and
-    required."""
+    required. `smtputf8`: advertise SMTPUTF8 (and accept UTF-8 addresses).
+    The handler's `refuse_*` fields may change between sends to stage
+    failures."""
 
     def __init__(self, user: str | None = None, password: str | None = None,
                  tls: TLSFiles | None = None, implicit: bool = False,
-                 refuse_rcpt: str | None = None) -> None:
+                 refuse_rcpt: str | None = None, smtputf8: bool = False,
+                 port: int | None = None) -> None:
         self.handler = _Handler(refuse_rcpt=refuse_rcpt)
-        self.port = closed_port()  # aiosmtpd's controller cannot bind port 0
+        # aiosmtpd's controller cannot bind port 0; `port` reuses one a channel
+        # pointed at while nobody listened.
+        self.port = port or closed_port()
         self.logins: list[tuple[str, bool]] = []
-        kwargs: dict[str, Any] = {}
+        kwargs: dict[str, Any] = {"enable_SMTPUTF8": smtputf8}
         if user is not None:
             kwargs.update(authenticator=self._authenticator(user, password or ""),
                           auth_require_tls=tls is not None)

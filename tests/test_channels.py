@@ -158,7 +158,8 @@ def test_email_login_refused_is_permanent_and_hides_the_password() -> None:
             pytest.raises(DeliveryError) as caught:
         deliver(email_channel(peer.port, user="alerts"), notice(alert()))
     assert not caught.value.retryable
-    assert "channel ops: SMTP login refused" in str(caught.value)
+    assert "channel ops: SMTP login as alerts refused" in str(caught.value)
+    assert "check username and password" in str(caught.value)
     assert PASSWORD not in str(caught.value) and PASSWORD not in repr(caught.value)
     assert caught.value.__cause__ is None and caught.value.__suppress_context__
     # smtplib tries each mechanism the server offers (PLAIN, then LOGIN).

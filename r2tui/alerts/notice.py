@@ -18,7 +18,12 @@ from r2tui.metrics import ACCOUNT
 from r2tui.units import human_bytes
 
 FIRING, RESOLVED = "firing", "resolved"
-KINDS = ("alert", "test", "summary", "response")
+NO_ALERT = "none"  # the status of a notice about no alert: a report
+REPORT = "report"
+KINDS = ("alert", "test", "summary", "response", REPORT)
+# Fields left out of a notice's JSON while they hold their default, so that a
+# row of an alert reads the same to an r2tui from before they existed.
+_OMITTED_WHEN_EMPTY = ("account", "text", "html", "message_id")
 
 
 def alert_labels(rule: Rule, account: str, bucket: str, severity: str | None = None
@@ -86,6 +91,14 @@ class Notice:
     held: int = 0  # summary: how many notifications the rate limit held back
     escalated: bool = False
     created_at: int = 0
+    account: str = ""  # a report's account (an alert's is in its alerts)
+    # A report: its plain-text (Markdown) and HTML renderings, made when it was
+    # queued, so the mail says what the report said then, whatever changes later.
+    text: str = ""
+    html: str = ""
+    # The left part of the e-mail's Message-ID. Not stored: the outbox sets it
+    # from the row at each attempt (`outbox.message_token`), the same every time.
+    message_id: str = ""
 
     @property
     def firing(self) -> list[AlertNotice]:
@@ -97,6 +110,8 @@ class Notice:
 
     def subject(self) -> str:
         """`[FIRING:2] High error rate (bucket=media)`: state and count first."""
+        if self.kind == REPORT:
+            return self.title
         if self.kind == "test":
             return f"[TEST] r2tui test notification to {self.channel}"
         if self.kind == "summary":
@@ -108,7 +123,12 @@ class Notice:
         return f"[{state.upper()}:{count}] {self.title}{scope}"
 
     def to_json(self) -> str:
-        return json_text(asdict(self), sort_keys=True)
+        data = asdict(self)
+        for name in _OMITTED_WHEN_EMPTY:
+            if not data[name]:
+                del data[name]
+        data.pop("message_id", None)  # derived from the row, never stored
+        return json_text(data, sort_keys=True)
 
     @staticmethod
     def from_json(text: str) -> Notice:

@@ -12,17 +12,18 @@ sender holds SQLite's write lock while a webhook takes its time."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import random
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from peewee import PeeweeException, fn
 
-from r2tui.alerts.notice import Notice
+from r2tui.alerts.notice import REPORT, Notice
 from r2tui.config.alert_model import AlertSettings, ChannelConfig
 from r2tui.metrics import ACCOUNT
 from r2tui.store.db import Store
@@ -114,7 +115,21 @@ def _lease(channel: ChannelConfig | None, lease_seconds: float | None) -> float:
 
 
 def _account(notice: Notice | None) -> str:
+    if notice is not None and notice.account:
+        return notice.account
     return notice.alerts[0].account if notice and notice.alerts else ACCOUNT
+
+
+def message_token(row: Notification) -> str:
+    """The left part of an e-mail's Message-ID for this row: the same at every
+    attempt, in every process and after a restart, so a receiver drops the copy
+    an at-least-once retry may send twice (a sender killed after the server
+    took the message). Derived rather than stored: rows queued before it
+    existed get one too, and no column is needed. The row's id and time make it
+    unique within a store; the body's digest keeps two stores' rows with the
+    same id and second apart, unless they say the very same thing."""
+    digest = hashlib.sha256(row.body.encode("utf-8")).hexdigest()[:16]
+    return f"r2tui.{row.created_at}.{row.id}.{digest}"
 
 
 def _free(now: float) -> Any:
@@ -188,7 +203,7 @@ def _deliver_one(store: Store, settings: AlertSettings, send: Sender, t: float,
     attempts = row.attempts + 1
     notice: Notice | None = None
     try:
-        notice = Notice.from_json(row.body)
+        notice = replace(Notice.from_json(row.body), message_id=message_token(row))
     except Exception as exc:  # a row no version of r2tui could read: never sendable
         _fail(store, settings, row, attempts, t, f"unreadable notice: {exc}", False, None,
               report)
@@ -226,7 +241,10 @@ def _deliver_one(store: Store, settings: AlertSettings, send: Sender, t: float,
 def _behind(row: Notification) -> bool:
     """Whether an older notification of the same group to the same channel is
     still to go (pending, or dead until someone retries it): a resolved notice
-    never overtakes its firing one, nor goes out without it."""
+    never overtakes its firing one, nor goes out without it. A report has no
+    order to keep: one that could not go never holds back the next."""
+    if row.kind == REPORT:
+        return False
     return Notification.select().where(
         Notification.channel == row.channel, Notification.group_key == row.group_key,
         Notification.id < row.id, Notification.state.in_((PENDING, DEAD))).exists()

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import hashlib
 import html
+import time
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
+from email import policy
 from email.message import EmailMessage
 from typing import Any
 
-from r2tui.alerts.notice import FIRING, RESOLVED, AlertNotice, Notice
+from r2tui.alerts.mail import Mailbox, date_header, message_id, parse_mailbox
+from r2tui.alerts.notice import FIRING, REPORT, RESOLVED, AlertNotice, Notice
 from r2tui.literal import clip, visible
 
 ZERO_TIME = "0001-01-01T00:00:00Z"  # Alertmanager's "not ended yet"
@@ -158,14 +161,33 @@ def _html(notice: Notice, external_url: str) -> str:
             + "".join(parts) + "</body></html>\n")
 
 
-def email_message(notice: Notice, sender: str, to: Sequence[str],
-                  external_url: str = "") -> EmailMessage:
+def _mailbox(address: Mailbox | str) -> Mailbox:
+    return address if isinstance(address, Mailbox) else parse_mailbox(address)
+
+
+def email_message(notice: Notice, sender: Mailbox | str, to: Sequence[Mailbox | str],
+                  external_url: str = "", now: float | None = None) -> EmailMessage:
     """multipart/alternative: plain text first, HTML last (the part mail
-    readers prefer)."""
-    msg = EmailMessage()
+    readers prefer). A report carries its own renderings; an alert's are made
+    here.
+
+    `Date` is when the notice was made (`now` for one without a time): a retry
+    sends the very message the first attempt did, as a relay's queue does, and
+    the reader sees when it happened. Addresses go in as `Address` objects, so
+    that `email.policy` encodes a non-ASCII display name (RFC 2047) and the
+    domain is IDNA."""
+    box = _mailbox(sender)
+    msg = EmailMessage(policy=policy.SMTP)
     msg["Subject"] = _one_line(notice.subject())
-    msg["From"] = sender
-    msg["To"] = ", ".join(to)
+    msg["From"] = box.header()
+    msg["To"] = [_mailbox(t).header() for t in to]
+    when = notice.created_at or (time.time() if now is None else now)
+    msg["Date"] = date_header(when)
+    msg["Message-ID"] = message_id(notice.message_id, box)
+    if notice.kind == REPORT:
+        msg.set_content(notice.text)
+        msg.add_alternative(notice.html, subtype="html")
+        return msg
     msg.set_content(_plain(notice, external_url))
     msg.add_alternative(_html(notice, external_url), subtype="html")
     return msg

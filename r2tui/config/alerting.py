@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from r2tui.alerts.mail import parse_mailbox
 from r2tui.alerts.matchers import parse_matcher
 from r2tui.config.alert_model import (
     CHANNEL_TYPES,
@@ -43,8 +44,8 @@ from r2tui.literal import quoted
 ALERT_KEYS = {"repeat_interval", "max_per_hour", "default_channels", "max_attempts",
               "backoff", "backoff_max", "maintenance"}
 _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")  # as rules name channels
-_ADDRESS_RE = re.compile(r"^[^@\s<>]+@[^@\s<>]+$")
 _ADDRESS_MAX = 254  # characters of an e-mail address (RFC 5321's path limit)
+_ADDRESS_EXAMPLE = "\"r2tui@example.com\" or \"r2tui <r2tui@example.com>\""
 _MOST_ITEMS = 100  # addresses, headers, arguments, windows, matchers
 _TEXT_MAX = 4096  # characters of a header value or a command argument
 _TIME_RE = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
@@ -62,7 +63,7 @@ def alerting(root: Reader, env: Mapping[str, str]) -> AlertSettings:
     d = AlertSettings()
     channels = _named(root.sub("channels"), lambda n, s: _channel(n, s, env))
     responses = _named(root.sub("responses"), lambda n, s: _response(n, s, env))
-    defaults = r.parse("default_channels", _names, ())
+    defaults = r.parse("default_channels", channel_names, ())
     for name in defaults:
         if name not in channels:
             r.fail("default_channels", f"no channel {name!r}; configured: "
@@ -122,9 +123,10 @@ def _channel(name: str, r: Reader, env: Mapping[str, str]) -> ChannelConfig | No
         if not 0 < port < 65536:
             r.fail("port", f"expected a port from 1 to 65535, got {quoted(port)}")
         sender = r.text("from", "", "an e-mail address", most=_ADDRESS_MAX)
-        if not _ADDRESS_RE.fullmatch(sender):
-            r.fail("from", f"expected an e-mail address such as \"r2tui@example.com\", "
-                   f"got {quoted(sender)}")
+        try:
+            parse_mailbox(sender)
+        except ValueError as exc:
+            r.fail("from", f"expected an e-mail address such as {_ADDRESS_EXAMPLE}: {exc}")
         to = r.parse("to", _addresses, ())
         if not to and not r.has("to"):
             r.fail("to", "required: a list of e-mail addresses")
@@ -207,7 +209,8 @@ def _list(value: object) -> list:
     return value
 
 
-def _names(value: object) -> tuple[str, ...]:
+def channel_names(value: object) -> tuple[str, ...]:
+    """A list of channel names, as rules and [reports] name them."""
     items = _list(value)
     if not all(isinstance(v, str) and _NAME_RE.fullmatch(v) for v in items):
         raise ValueError(f"expected a list of channel names, got {quoted(value)}")
@@ -216,11 +219,17 @@ def _names(value: object) -> tuple[str, ...]:
 
 def _addresses(value: object) -> tuple[str, ...]:
     items = _list(value)
-    bad = [v for v in items if not isinstance(v, str) or not _ADDRESS_RE.fullmatch(v)
-           or len(v) > _ADDRESS_MAX]
-    if bad or not items:
-        raise ValueError(f"expected a list of e-mail addresses (each at most {_ADDRESS_MAX} "
-                         f"characters), got {quoted(value)}")
+    if not items:
+        raise ValueError(f"expected a list of e-mail addresses such as {_ADDRESS_EXAMPLE}, "
+                         "got an empty list")
+    for i, item in enumerate(items):
+        if isinstance(item, str) and len(item) > _ADDRESS_MAX:
+            raise ValueError(f"address {i + 1} is longer than {_ADDRESS_MAX} characters")
+        try:
+            parse_mailbox(item)
+        except ValueError as exc:
+            raise ValueError(f"address {i + 1} is not an e-mail address such as "
+                             f"{_ADDRESS_EXAMPLE}: {exc}") from None
     return tuple(items)
 
 

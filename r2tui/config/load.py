@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from r2tui import paths
-from r2tui.config.alerting import alerting
+from r2tui.config.alert_model import AlertSettings
+from r2tui.config.alerting import alerting, channel_names
 from r2tui.config.errors import ConfigError, Problem, source_name
 from r2tui.config.model import (
     DEFAULT_GRAPHQL_URL,
@@ -21,6 +22,7 @@ from r2tui.config.model import (
     Config,
     InventorySettings,
     ProbeSettings,
+    ReportSettings,
     Retention,
     S3Settings,
     Schedule,
@@ -46,7 +48,7 @@ from r2tui.pricing import PriceList
 
 TOP_KEYS = frozenset({
     "timezone", "refresh_seconds", "store", "schedule", "retention", "inventory", "s3",
-    "accounts", "keymap", "pricing", "costs", "alerts", "channels", "responses",
+    "accounts", "keymap", "pricing", "costs", "alerts", "channels", "responses", "reports",
 })
 SECRET_FIELDS = ("access_key_id", "secret_access_key", "api_token")
 # When an account names no source for a secret, these environment variables are read.
@@ -101,6 +103,7 @@ def load_config(config_path: str | None = None, db_url: str | None = None,
             "R2_ACCESS_KEY_ID and R2_SECRET_ACCESS_KEY; or try `r2tui --demo`",
         ))
     store_url, store_source = _store_url(root, env, db_url, demo, file_path)
+    alerts = alerting(root, env)
     config = Config(
         accounts=tuple(accounts),
         store_url=store_url,
@@ -118,7 +121,8 @@ def load_config(config_path: str | None = None, db_url: str | None = None,
         demo=demo,
         pricing=pricing(root.sub("pricing"), file_path),
         costs=costs(root.sub("costs")),
-        alerts=alerting(root, env),
+        alerts=alerts,
+        reports=_reports(root.sub("reports"), alerts),
     )
     if problems:
         raise ConfigError(problems)
@@ -408,6 +412,26 @@ def _s3(r: Reader) -> S3Settings:
                                       unit=" s (1 hour)"),
         max_attempts=r.positive_int("max_attempts", d.max_attempts, most=50),
     )
+
+
+def _reports(r: Reader, alerts: AlertSettings) -> ReportSettings:
+    r.check_known({"channels"})
+    names = r.parse("channels", channel_names, ())
+    mail = sorted(n for n, c in alerts.channels.items() if c.type == "email")
+    valid = (f"e-mail channels: {', '.join(mail)}" if mail else
+             "no e-mail channel is configured (add a [channels.NAME] table with "
+             "type = \"email\")")
+    kept = []
+    for name in names:
+        channel = alerts.channels.get(name)
+        if channel is None:
+            r.fail("channels", f"no channel {quoted(name)}; {valid}")
+        elif channel.type != "email":
+            r.fail("channels", f"channel {quoted(name)} is a {channel.type} channel: reports "
+                   f"go by e-mail only; {valid}")
+        else:
+            kept.append(name)
+    return ReportSettings(channels=tuple(dict.fromkeys(kept)))
 
 
 def _keymap(r: Reader) -> dict[str, str]:

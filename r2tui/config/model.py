@@ -153,6 +153,15 @@ class S3Settings:
 
 
 @dataclass(frozen=True)
+class ReportSettings:
+    """Where the daily and monthly reports go besides the reports folder and the
+    store: e-mail channels (names from [channels]), through the outbox, as
+    alerts do; never through the alerts' rate limit, grouping or silences."""
+
+    channels: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole config. `store_url` may carry a password: held as a SecretUrl
     (a plain str given here is wrapped), shown by `str()` without it."""
@@ -172,6 +181,7 @@ class Config:
     pricing: PriceList = LIST_PRICES
     costs: CostSettings = field(default_factory=CostSettings)
     alerts: AlertSettings = field(default_factory=AlertSettings)
+    reports: ReportSettings = field(default_factory=ReportSettings)
     # --read-only: look, never change (rules, silences, tests, outbox).
     read_only: bool = False
 

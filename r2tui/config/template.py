@@ -96,8 +96,17 @@ max_attempts = 3
 # security = "starttls"        # or "tls", "none"
 # username = "alerts"
 # password_env = "SMTP_PASSWORD"
-# from = "r2tui@example.com"
+# from = "r2tui <r2tui@example.com>"   # or just the address; any display name
 # to = ["oncall@example.com"]
+# An address with a non-ASCII domain is sent as IDNA; one with a non-ASCII
+# name before the @ needs a server that offers SMTPUTF8.
+
+[reports]
+# E-mail channels (from [channels]) that get each daily and monthly report, as
+# HTML with a plain-text part. Sent through the same outbox as alerts, so a
+# report survives a restart and is retried; reports are not alerts, so no
+# rate limit, grouping, silence or maintenance window holds them. Default: none.
+# channels = ["ops"]
 
 [accounts.main]
 # Required: your Cloudflare account id (dashboard -> R2 -> Account ID, 32 hex
