@@ -20,6 +20,7 @@ from r2tui.pricing import request_cost_usd
 from r2tui.sources import s3
 from r2tui.sources.errors import describe_error
 from r2tui.store import Store, writes
+from r2tui.store.health import SourceReport, SourceState
 from r2tui.store.writes import SampleRow
 from r2tui.waits import Waits
 
@@ -52,6 +53,27 @@ class Outcome:
     summary: str = ""
     errors: list[str] = field(default_factory=list)
     cancelled: bool = False  # stopped on request: neither a success nor a failure
+    # What the run saw of each source (store.health): the runner records it with the
+    # run's close. A source the run did not touch is absent, not "ok".
+    sources: dict[str, SourceReport] = field(default_factory=dict)
+
+    def source_ok(self, source: str) -> None:
+        self.sources[source] = SourceReport(SourceState.OK)
+
+    def source_failed(self, source: str, kind: str | SourceState, reason: str) -> None:
+        """`kind`: a SourceState or its value ("refused", "down", "missing",
+        "failing", as sources.errors.failure_kind says); `reason` is one line free of
+        secrets (describe_error, AnalyticsError.reason). A later failure of the same
+        run does not hide the first."""
+        if source not in self.sources or self.sources[source].state is SourceState.OK:
+            self.sources[source] = SourceReport(SourceState(kind), reason)
+
+    def merge(self, other: Outcome) -> Outcome:
+        """Both runs' items, summaries, errors and sources (other's win)."""
+        return Outcome(items=self.items + other.items,
+                       summary="; ".join(s for s in (self.summary, other.summary) if s),
+                       errors=self.errors + other.errors,
+                       sources={**self.sources, **other.sources})
 
 
 @dataclass(frozen=True)
@@ -63,6 +85,11 @@ class JobResult:
     finished_at: float
     summary: str
     errors: tuple[str, ...] = ()
+    # The same errors by account, unprefixed: a view shows only its account's.
+    account_errors: tuple[tuple[str, str], ...] = ()
+
+    def errors_for(self, account: str) -> list[str]:
+        return [e for a, e in self.account_errors if a == account]
 
     @property
     def error(self) -> str | None:
@@ -84,11 +111,23 @@ class JobSpec:
         return self.run is not None
 
 
+def s3_client(ctx: JobContext, account: AccountConfig, tally: RequestTally) -> Any:
+    """The account's S3 client, its requests tallied and reported to ctx.waits while
+    they are in flight."""
+    client = ctx.client_factory(account, ctx.config.s3, tally)
+    s3.report_waits(client, ctx.waits)
+    return client
+
+
+def is_store_error(exc: BaseException) -> bool:
+    return isinstance(exc, PeeweeException | sqlite3.Error)
+
+
 def reason_for(exc: BaseException, endpoint: str | Secret = "") -> str:
     """One line for a failure: the store's own words for a store error, else the
     source's; never a credential (a URL a library quotes is shown without its
     userinfo and query)."""
-    if isinstance(exc, PeeweeException | sqlite3.Error):
+    if is_store_error(exc):
         # SQLite rolls back by itself on SQLITE_FULL, then peewee's own rollback
         # fails with "cannot rollback": the first error in the chain is the reason.
         root: BaseException | None = exc

@@ -6,12 +6,21 @@ from __future__ import annotations
 
 from r2tui.config import AccountConfig
 from r2tui.jobs import analytics
-from r2tui.jobs.base import JobContext, Outcome, plural, reason_for, record_spend
+from r2tui.jobs.base import (
+    JobContext,
+    Outcome,
+    is_store_error,
+    plural,
+    reason_for,
+    record_spend,
+    s3_client,
+)
 from r2tui.metrics import ACCOUNT
 from r2tui.observations import RequestTally
 from r2tui.sources import s3
-from r2tui.sources.errors import Cancelled
+from r2tui.sources.errors import Cancelled, failure_kind
 from r2tui.store import queries, writes
+from r2tui.store.health import ANALYTICS, S3, SourceState
 from r2tui.store.writes import EventRow, SampleRow
 
 _STEP_METRIC = {"PutObject": "put", "GetObject": "get", "HeadObject": "head",
@@ -29,23 +38,36 @@ def collect_metrics(ctx: JobContext, account: AccountConfig) -> Outcome:
         raise
     except Exception as exc:
         # The S3 side failing must not keep the (free) analytics from being read.
-        out = Outcome(summary="S3 check failed", errors=[reason_for(exc, account.endpoint_url)])
+        reason = reason_for(exc, account.endpoint_url)
+        out = Outcome(summary="S3 check failed", errors=[reason])
+        if not is_store_error(exc):  # the store failing says nothing of S3
+            out.source_failed(S3, failure_kind(exc), reason)
     finally:
         record_spend(ctx, account, tally)
     if not account.has_analytics:
+        why = ("no API token configured" if account.api_token is None
+               else "the API token needs the account_id set too")
+        out.source_failed(ANALYTICS, SourceState.MISSING, why)
         if account.api_token is not None:
             out.summary += "; analytics off: the API token needs the account_id set too"
         return out
     more = analytics.collect_analytics(ctx, account)
-    return Outcome(items=out.items + more.items, summary=f"{out.summary}; {more.summary}",
-                   errors=out.errors + more.errors)
+    if ANALYTICS not in more.sources:
+        # Said by the analytics job when it knows the kind (a refused token, an
+        # endpoint down); else its errors decide.
+        if more.errors:
+            more.source_failed(ANALYTICS, SourceState.FAILING,
+                               more.errors[0].removeprefix("analytics: "))
+        else:
+            more.source_ok(ANALYTICS)
+    return out.merge(more)
 
 
 def _check_endpoint(ctx: JobContext, account: AccountConfig, tally: RequestTally) -> Outcome:
     """Without probes, a down endpoint or revoked key would go unnoticed until the
     next inventory (a day by default): one HeadBucket, about $0.003 a month at a
     5-minute pace, says so within minutes."""
-    client = ctx.client_factory(account, ctx.config.s3, tally)
+    client = s3_client(ctx, account, tally)
     known = queries.bucket_names(account.name)
     step = s3.check_endpoint(client, known[0] if known else None)
     at = ctx.clock()
@@ -56,16 +78,20 @@ def _check_endpoint(ctx: JobContext, account: AccountConfig, tally: RequestTally
     writes.add_samples(ctx.store, account.name, rows, at)
     _transition(ctx, account, ACCOUNT, step.ok, was_ok,
                 f"endpoint check failed: {step.error}", "endpoint answers again", at)
+    out = Outcome(items=1, summary=f"endpoint answered {step.operation} in {step.ms:,.0f} ms")
     if not step.ok:
-        return Outcome(summary="endpoint check failed", errors=[step.error or "failed"])
-    return Outcome(items=1, summary=f"endpoint answered {step.operation} in {step.ms:,.0f} ms")
+        out = Outcome(summary="endpoint check failed", errors=[step.error or "failed"])
+        out.source_failed(S3, s3.step_kind(step), step.error or "failed")
+    else:
+        out.source_ok(S3)
+    return out
 
 
 def _probes(ctx: JobContext, account: AccountConfig, tally: RequestTally) -> Outcome:
-    client = ctx.client_factory(account, ctx.config.s3, tally)
+    client = s3_client(ctx, account, tally)
     # The inventory keeps the bucket list; list buckets here only before it has run.
-    buckets = queries.bucket_names(account.name) or [
-        b for b in s3.list_buckets(client) if account.wants_bucket(b)]
+    known = queries.bucket_names(account.name)
+    buckets = known or [b for b in s3.list_buckets(client) if account.wants_bucket(b)]
     out = Outcome()
     for bucket in (b for b in buckets if account.probes_bucket(b)):
         if ctx.stop.is_set():
@@ -80,9 +106,13 @@ def _probes(ctx: JobContext, account: AccountConfig, tally: RequestTally) -> Out
                     f"probe of {bucket} recovered", result.at)
         if not result.ok:
             out.errors.append(result.error or f"probe of {bucket} failed")
+            kind = next((s3.step_kind(s) for s in result.steps if not s.ok), "failing")
+            out.source_failed(S3, kind, result.error or f"probe of {bucket} failed")
         out.items += 1
     out.summary = (f"probed {plural(out.items, 'bucket')}" if out.items
                    else "no bucket matches probe.buckets")
+    if S3 not in out.sources and (out.items or not known):
+        out.source_ok(S3)  # the bucket list or every probe answered
     return out
 
 

@@ -6,12 +6,13 @@ from __future__ import annotations
 import dataclasses
 
 from r2tui.config import AccountConfig
-from r2tui.jobs.base import JobContext, Outcome, plural, record_spend
+from r2tui.jobs.base import JobContext, Outcome, log, plural, record_spend, s3_client
 from r2tui.observations import BucketInventory, RequestTally, Tally
 from r2tui.sources import s3
-from r2tui.sources.errors import Cancelled, describe_error
+from r2tui.sources.errors import Cancelled, describe_error, failure_kind
 from r2tui.sources.listing.hints import Hints
 from r2tui.store import queries, writes
+from r2tui.store.health import LISTING, S3
 from r2tui.store.writes import EventRow, SampleRow
 from r2tui.units import human_bytes
 
@@ -29,8 +30,19 @@ def inventory(ctx: JobContext, account: AccountConfig) -> Outcome:
 
 
 def _inventory(ctx: JobContext, account: AccountConfig, tally: RequestTally) -> Outcome:
-    client = ctx.client_factory(account, ctx.config.s3, tally)
-    listed = s3.list_buckets(client)
+    client = s3_client(ctx, account, tally)
+    try:
+        listed = s3.list_buckets(client)
+    except Cancelled:
+        raise
+    except Exception as exc:
+        # Nothing is listed: every figure built on the listings is from before now.
+        reason = describe_error(exc, account.endpoint_url)
+        log.warning("inventory of %s: the bucket list failed: %s", account.name, reason)
+        out = Outcome(summary="the bucket list failed", errors=[reason])
+        out.source_failed(S3, failure_kind(exc), reason)
+        out.source_failed(LISTING, failure_kind(exc), reason)
+        return out
     wanted = [b for b in listed if account.wants_bucket(b)]
     first_time = not queries.bucket_names(account.name, include_vanished=True)
     changes = writes.sync_buckets(ctx.store, account.name, wanted, ctx.clock())
@@ -38,6 +50,7 @@ def _inventory(ctx: JobContext, account: AccountConfig, tally: RequestTally) -> 
     if events:
         writes.add_events(ctx.store, account.name, events, ctx.clock())
     out = Outcome()
+    out.source_ok(S3)  # it answered the bucket list
     new_large = 0
     for bucket in wanted:
         if ctx.stop.is_set():
@@ -50,7 +63,9 @@ def _inventory(ctx: JobContext, account: AccountConfig, tally: RequestTally) -> 
         except Cancelled:
             raise
         except Exception as exc:
-            out.errors.append(describe_error(exc, account.endpoint_url, bucket))
+            reason = describe_error(exc, account.endpoint_url, bucket)
+            out.errors.append(reason)
+            out.source_failed(LISTING, failure_kind(exc), reason)
             continue
         inv = _without_repeats(inv, queries.last_new_large(account.name, bucket))
         writes.save_inventory(ctx.store, account.name, inv, _bucket_samples(inv),
@@ -71,6 +86,8 @@ def _inventory(ctx: JobContext, account: AccountConfig, tally: RequestTally) -> 
     if view.usage_pct is not None:
         totals.append(SampleRow("quota_usage_pct", view.usage_pct))
     writes.add_samples(ctx.store, account.name, totals, ctx.clock())
+    if LISTING not in out.sources:
+        out.source_ok(LISTING)
     done = len(wanted) - len(out.errors)
     out.summary = (f"{done} of {len(wanted)} buckets listed, {out.items:,} objects, "
                    f"{tally.class_a:,} Class A requests")

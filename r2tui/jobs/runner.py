@@ -18,7 +18,7 @@ from r2tui.jobs.base import (
 )
 from r2tui.jobs.registry import JOBS
 from r2tui.sources.errors import Cancelled
-from r2tui.store import writes
+from r2tui.store import health, writes
 from r2tui.store.writes import EventRow
 
 PURGE_EVERY_SECONDS = 3600
@@ -32,15 +32,17 @@ def run_job(name: str, ctx: JobContext) -> JobResult:
         return JobResult(name, True, 0, started, ctx.clock(),
                          "not built yet: arrives in a later version")
     items, summaries, errors = 0, [], []
+    by_account: list[tuple[str, str]] = []
     for account in ctx.config.accounts:
         outcome = _run_for_account(spec, ctx, account)
         items += outcome.items
         prefix = f"{account.name}: " if len(ctx.config.accounts) > 1 else ""
         summaries.append(prefix + outcome.summary)
         errors.extend(prefix + e for e in outcome.errors)
+        by_account.extend((account.name, e) for e in outcome.errors)
     _maybe_purge(ctx)
     return JobResult(name, not errors, items, started, ctx.clock(), "; ".join(summaries),
-                     tuple(errors))
+                     tuple(errors), tuple(by_account))
 
 
 def _run_for_account(spec: JobSpec, ctx: JobContext, account: AccountConfig) -> Outcome:
@@ -108,6 +110,12 @@ def _finish(ctx: JobContext, job: str, account: str, run_id: int, outcome: Outco
                               "; ".join(outcome.errors) or None, ts)
         writes.add_events(ctx.store, account, [EventRow(
             "job", level, message, data={"job": job, "items": outcome.items})], ts=ts)
+        if not outcome.cancelled:
+            # In the run's own transaction: one write per run, none more when the
+            # sources fare as before. Refreshed at half the events' retention so a
+            # lasting failure keeps its record.
+            health.record(account, outcome.sources, ts,
+                          refresh_after=ctx.config.retention.events_days * 86400 // 2)
 
 
 def _maybe_purge(ctx: JobContext) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
+    ConnectionClosedError,
     ConnectTimeoutError,
     EndpointConnectionError,
     NoCredentialsError,
@@ -24,6 +25,34 @@ _AUTH_CODES = {"InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "U
 
 class Cancelled(Exception):
     """The job was asked to stop (app quitting, Ctrl-C)."""
+
+
+# What kind of failure an S3 error is, in the words of store.health.SourceState:
+# refused (the keys), down (no answer, or busy on every attempt), missing (no keys
+# at all) or failing (anything else). Plain strings: sources know nothing of the store.
+REFUSED, DOWN, MISSING, FAILING = "refused", "down", "missing", "failing"
+_DOWN_ERRORS = (EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError,
+                ConnectionClosedError)
+
+
+def failure_kind(exc: BaseException) -> str:
+    """The kind of `exc`, as `describe_error` words it."""
+    if isinstance(exc, ClientError):
+        err = exc.response.get("Error", {})
+        code = str(err.get("Code", ""))
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        if code in _AUTH_CODES or status in (401, 403):
+            return REFUSED
+        if code in ("SlowDown", "503", "TooManyRequests") or status in (429, 502, 503, 504):
+            return DOWN
+        return FAILING
+    if isinstance(exc, _DOWN_ERRORS):
+        return DOWN
+    if isinstance(exc, NoCredentialsError):
+        return MISSING
+    if isinstance(exc, OSError) and not isinstance(exc, FileNotFoundError | PermissionError):
+        return DOWN  # a socket's error, seen outside botocore's wrappers
+    return FAILING
 
 
 def describe_error(exc: BaseException, endpoint: str | Secret = "",

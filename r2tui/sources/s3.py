@@ -18,13 +18,15 @@ from botocore.config import Config as BotoConfig
 
 from r2tui.config import AccountConfig, InventorySettings, S3Settings
 from r2tui.config.model import MAX_LIST_CONCURRENCY
+from r2tui.config.secrets import shown_host
 from r2tui.observations import BucketInventory, ProbeResult, ProbeStep, RequestTally
 from r2tui.pricing import operation_class
-from r2tui.sources.errors import Cancelled, describe_error
+from r2tui.sources.errors import FAILING, Cancelled, describe_error, failure_kind
 from r2tui.sources.fold import InventoryFold
 from r2tui.sources.listing.fetch import can_fetch
 from r2tui.sources.listing.hints import Hints
 from r2tui.sources.listing.parallel import list_ranges
+from r2tui.waits import Waits
 
 PROBE_BODY = b"r2tui canary\n"
 _LOADER = botocore.loaders.create_loader()
@@ -82,10 +84,50 @@ def make_client(account: AccountConfig, settings: S3Settings,
     return client
 
 
+def report_waits(client: Any, waits: Waits) -> None:
+    """Tell `waits` of every HTTP attempt `client` sends while it is in flight, by
+    the endpoint's host and port and the operation: what the header shows as
+    "waiting 12 s for HOST" while an endpoint does not answer.
+
+    botocore's public events: `before-send` fires just before each attempt leaves,
+    `response-received` after it, answered or failed, on the same thread (retries
+    of one call run one after the other there). A client without botocore's events
+    (a test double) is left alone."""
+    events = getattr(getattr(client, "meta", None), "events", None)
+    if events is None:
+        return
+    host = shown_host(client.meta.endpoint_url) or "the endpoint"
+    local = threading.local()
+
+    def begin(event_name: str, **_: Any) -> None:
+        tickets = local.__dict__.setdefault("tickets", [])
+        tickets.append(waits.begin(host, event_name.rsplit(".", 1)[-1]))
+
+    def end(**_: Any) -> None:
+        tickets = local.__dict__.get("tickets")
+        if tickets:  # an attempt announced without a before-send has no ticket
+            waits.end(tickets.pop())
+
+    events.register("before-send.s3", begin)
+    events.register("response-received.s3", end)
+
+
 def _billed(status: int | None) -> bool:
     """R2 bills every answered request except authentication and authorization
     failures; an attempt that never got an answer never reached it."""
     return status is not None and status not in (401, 403)
+
+
+@dataclasses.dataclass(frozen=True)
+class FailedStep(ProbeStep):
+    """A step that failed, with the kind of its failure (errors.failure_kind): the
+    jobs record it as the S3 source's state."""
+
+    kind: str = FAILING
+
+
+def step_kind(step: ProbeStep) -> str:
+    return step.kind if isinstance(step, FailedStep) else FAILING
 
 
 def list_buckets(client: Any) -> list[str]:
@@ -147,7 +189,8 @@ def probe_bucket(client: Any, bucket: str, prefix: str,
             call()
         except Exception as exc:  # a probe reports every failure, whatever its kind
             ms = (time.perf_counter() - t0) * 1000
-            steps.append(ProbeStep(operation, False, ms, describe_error(exc, endpoint, bucket)))
+            steps.append(FailedStep(operation, False, ms, describe_error(exc, endpoint, bucket),
+                                    failure_kind(exc)))
             return False
         steps.append(ProbeStep(operation, True, (time.perf_counter() - t0) * 1000))
         return True
@@ -175,6 +218,7 @@ def check_endpoint(client: Any, bucket: str | None) -> ProbeStep:
         else:
             client.list_buckets()
     except Exception as exc:  # the check reports every failure, whatever its kind
-        return ProbeStep(operation, False, (time.perf_counter() - t0) * 1000,
-                         describe_error(exc, client.meta.endpoint_url, bucket))
+        return FailedStep(operation, False, (time.perf_counter() - t0) * 1000,
+                          describe_error(exc, client.meta.endpoint_url, bucket),
+                          failure_kind(exc))
     return ProbeStep(operation, True, (time.perf_counter() - t0) * 1000)

@@ -19,9 +19,11 @@ from textual.worker import Worker, WorkerState
 
 from r2tui import pace
 from r2tui.config import AccountConfig, Config
+from r2tui.config.secrets import shown_host
 from r2tui.literal import visible
 from r2tui.metrics import ACCOUNT
-from r2tui.store import Store, snapshot
+from r2tui.store import Store, health, snapshot
+from r2tui.store.health import ANALYTICS
 from r2tui.store.views import Dashboard
 from r2tui.tui import messages as msg
 from r2tui.tui.actions import KeyActions
@@ -37,12 +39,16 @@ from r2tui.tui.panes.metrics import MetricsPane
 from r2tui.tui.panes.storage import StoragePane
 from r2tui.tui.resources import style
 from r2tui.tui.screens.message import MessageScreen
+from r2tui.tui.widgets.card import clock_time
 from r2tui.tui.widgets.header import HeaderState, StatusHeader
 
 if TYPE_CHECKING:
     from r2tui.scheduler import Collector
 
 log = logging.getLogger(__name__)
+# A request in flight longer than this shows in the header, by host: a healthy
+# endpoint answers well within it, a hung one is named at once.
+WAIT_SHOWN_SECONDS = 3.0
 
 
 class R2App(CollectorHost, KeyActions, App[int]):
@@ -166,7 +172,9 @@ class R2App(CollectorHost, KeyActions, App[int]):
         stored = dash.collector if dash else None
         running = sorted(self.local_running) or (
             stored.detail.split(", ") if stored and stored.state == "running" else [])
-        failure = self.store_failure or next(iter(self.failures.values()), None)
+        # The shown account's sources first: "token refused", not a job's last words.
+        sources = self._source_failures(now)
+        failure = self.store_failure or sources or next(iter(self.failures.values()), None)
         if self.local_state in ("starting", "stopping"):
             state = self.local_state
             detail = "demo account" if state == "starting" else "waiting for jobs to end"
@@ -174,6 +182,9 @@ class R2App(CollectorHost, KeyActions, App[int]):
             state, detail = "paused", "p resumes"
         elif running:
             state, detail = "running", ", ".join(running)
+            waiting = self._waiting()
+            if waiting:
+                detail = f"{waiting} ({detail})"
         elif failure:
             state, detail = "failing", failure
         elif stored is not None:
@@ -187,6 +198,39 @@ class R2App(CollectorHost, KeyActions, App[int]):
             account=self.account_name, endpoint=endpoint, demo=self.config.demo, state=state,
             detail=detail, data_at=dash.data_at if dash else None, now=now,
             refresh_seconds=self.refresh_seconds, next_run=self._next_run())
+
+    def _source_failures(self, now: float) -> str:
+        """The shown account's failing sources, as the store has them."""
+        if self.dashboard is None:
+            return ""
+        view = health.of(self.dashboard)
+        analytics = self.dashboard.metrics is None or self.dashboard.metrics.analytics
+        lines, said = [], set()
+        for h in view.failed:
+            if (h.source == ANALYTICS and not analytics) or (h.short, h.reason) in said:
+                continue
+            said.add((h.short, h.reason))
+            name = "analytics " if h.source == ANALYTICS else ""
+            lines.append(f"{name}{h.short} since {clock_time(h.since, now)}"
+                         + (f" ({h.needs})" if h.needs else "")
+                         + (f": {h.reason}" if h.reason else ""))
+        return "; ".join(lines)
+
+    def _waiting(self) -> str:
+        """"waiting 12 s for HOST" while a request of the shown account has been in
+        flight a while; from memory (the jobs' Waits), never a store read."""
+        if self.collector is None:
+            return ""
+        waits = self.collector.ctx.waits
+        wait = waits.longest()
+        account = self._account_config()
+        if wait is None or account is None:
+            return ""
+        hosts = {shown_host(account.endpoint_url), shown_host(account.graphql_url)}
+        seconds = wait.seconds(waits.now())
+        if wait.host not in hosts or seconds < WAIT_SHOWN_SECONDS:
+            return ""
+        return f"waiting {seconds:.0f} s for {wait.host}"
 
     def _next_run(self) -> str:
         sched = self.collector.scheduler if self.collector else None

@@ -39,6 +39,7 @@ class CollectorHost:
     local_running: set[str]
     failures: dict[str, str]  # source ("demo", "scheduler", a job) → its last failure
     config: Config
+    account_name: str  # the account on screen
 
     if TYPE_CHECKING:  # provided by the app; declared here for the type checker only
         def _show_header(self) -> None: ...
@@ -90,9 +91,12 @@ class CollectorHost:
         second to import, and the first run of each job depends on the store."""
         from r2tui.jobs import JobContext
         from r2tui.scheduler import Collector
+        from r2tui.waits import Waits
 
+        clock = self.clock  # type: ignore[attr-defined]
+        # Waits on the app's clock: the header's "waiting 12 s" counts on it.
         ctx = JobContext(config=config, store=self.store,  # type: ignore[attr-defined]
-                         clock=self.clock)  # type: ignore[attr-defined]
+                         clock=clock, waits=Waits(clock))
         collector = Collector(
             ctx,
             on_result=lambda r: self.post_message(msg.JobFinished(r)),
@@ -119,10 +123,12 @@ class CollectorHost:
     def on_job_finished(self, event: msg.JobFinished) -> None:
         result = event.result
         self.local_running.discard(result.job)
-        if result.ok:
-            self.failures.pop(result.job, None)
+        # Only the shown account's: another account's failure is not this one's news.
+        mine = result.errors_for(self.account_name)
+        if mine:
+            self.failures[result.job] = f"{result.job}: {'; '.join(mine)}"
         else:
-            self.failures[result.job] = f"{result.job}: {result.error}"
+            self.failures.pop(result.job, None)
         self.refresh_data()
 
     async def action_quit(self) -> None:

@@ -12,10 +12,12 @@ from textual.message import Message
 from textual.widgets import Static
 
 from r2tui.metrics import ACCOUNT
+from r2tui.store import health
+from r2tui.store.health import ANALYTICS, HealthView
 from r2tui.store.views import Dashboard, MetricsView
-from r2tui.tui.format import BUCKET_CELLS, age, cell, visible
+from r2tui.tui.format import BUCKET_CELLS, age, cell, data, visible
 from r2tui.tui.panes.base import Note, Pane
-from r2tui.tui.widgets.card import TITLES, Card
+from r2tui.tui.widgets.card import TITLES, Card, card_why, clock_time
 from r2tui.tui.widgets.table import Column, FilterTable, Row
 from r2tui.tui.widgets.text import set_text
 
@@ -71,6 +73,7 @@ class MetricsPane(Pane):
             for metric, title in CARDS:
                 self.cards[metric] = Card(metric, title, id=f"card-{metric}")
                 yield self.cards[metric]
+        yield Note("", id="metrics-sources")
         yield Static(Text("Canary probes (PUT/GET/HEAD/DELETE, ms):", "dim"),
                      id="probes-label")
         yield FilterTable([
@@ -85,6 +88,7 @@ class MetricsPane(Pane):
         super().on_mount()
         self.query_one("#metrics-cards").display = False
         self.query_one("#metrics-token").display = False
+        self.query_one("#metrics-sources").display = False
 
     # ---- rendering ----------------------------------------------------------------------
     def show(self, dash: Dashboard, now: float) -> None:
@@ -95,11 +99,14 @@ class MetricsPane(Pane):
         self.query_one("#metrics-waiting").display = view is None
         self.query_one("#metrics-cards").display = view is not None
         self.query_one("#metrics-token").display = view is not None and not view.analytics
+        sources = health.of(dash)
         if view is not None:
             for card in view.cards:
                 widget = self.cards.get(card.metric)
                 if widget is not None:
-                    widget.show(card, view.analytics)
+                    widget.show(card, view.analytics,
+                                card_why(card.metric, sources, view.analytics, now))
+        self._show_sources(dash, sources, view is not None and view.analytics, now)
         set_text(self.query_one("#metrics-scope", Static), self._scope_text())
         self._show_probes(dash, now)
 
@@ -115,6 +122,37 @@ class MetricsPane(Pane):
             locked = sum(1 for c in view.cards if c.needs_token)
             text.append(f"  · {locked} cards need an API token (note below)", "yellow")
         return text
+
+    def _show_sources(self, dash: Dashboard, sources: HealthView, analytics: bool,
+                      now: float) -> None:
+        """Under the cards, each failing source in full: since when, what would fix
+        it, the reason; and how old the listing the storage figures come from is."""
+        note = self.query_one("#metrics-sources", Note)
+        shown, said = [], set()
+        for h in sources.failed:
+            # The endpoint and the listings often fail alike: one line says it.
+            if (h.source != ANALYTICS or analytics) and (h.short, h.reason) not in said:
+                said.add((h.short, h.reason))
+                shown.append(h)
+        note.display = bool(shown)
+        if not shown:
+            return
+        text = Text()
+        for h in shown:
+            if text:
+                text.append("\n")
+            if h.source == ANALYTICS:
+                text.append("Analytics: ", "bold")
+            elif dash.storage.buckets:
+                listed = max(b.inventoried_at for b in dash.storage.buckets)
+                text.append(f"Listing from {clock_time(listed, now)}; ", "bold")
+            text.append(f"{h.short} since {clock_time(h.since, now)}", "bold red")
+            if h.needs:
+                text.append(f" ({h.needs})", "bold")
+            if h.reason:
+                text.append(": ")
+                text.append_text(data(h.reason))  # a server's words: data, never markup
+        set_text(note, text)
 
     def _show_probes(self, dash: Dashboard, now: float) -> None:
         table = self.query_one(FilterTable)

@@ -5,12 +5,17 @@ shares, so a number reads the same on both."""
 from __future__ import annotations
 
 import math
+import time
+from dataclasses import dataclass
+from datetime import datetime
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Sparkline, Static
 
+from r2tui.metrics import CATALOG
+from r2tui.store.health import ANALYTICS, LISTING, S3, HealthView, SourceHealth
 from r2tui.store.views import MetricCard
 from r2tui.tui.format import human_bytes, usd
 from r2tui.tui.widgets.text import set_text
@@ -23,6 +28,55 @@ TITLES = {"total_files": "Total files", "total_bytes": "Storage used",
           "error_rate_pct": "Error rate", "avg_response_ms": "Avg response"}
 _WORDS = {"pct": "%", "ms": "(ms)", "usd": "(USD)", "ops": "requests", "a": "A", "b": "B",
           "ia": "IA"}
+
+
+@dataclass(frozen=True)
+class CardWhy:
+    """Why a card lacks data, or why its value is stale: a failing source."""
+
+    source: SourceHealth
+    since: str  # when the failure began, as a clock time ("09:40")
+
+    @property
+    def full(self) -> str:
+        return f"{self.source.short} since {self.since}" + (
+            f" ({self.source.needs})" if self.source.needs else "") + (
+            f": {self.source.reason}" if self.source.reason else "")
+
+
+def card_sources(metric: str, analytics: bool) -> tuple[str, ...]:
+    """The sources a card's value is built on: the analytics for traffic (and for
+    storage when a token is set), the listings and the endpoint otherwise, the
+    endpoint for the canary's latency."""
+    m = CATALOG.get(metric)
+    if m is None:
+        return ()
+    if m.needs_token or (m.source == "analytics" and analytics):
+        return (ANALYTICS,)
+    if m.source in ("analytics", "inventory"):
+        return (S3, LISTING)
+    if m.source in ("probe", "check"):
+        return (S3,)
+    return ()
+
+
+def card_why(metric: str, health: HealthView, analytics: bool, now: float) -> CardWhy | None:
+    """The failing source behind the card, the longest failing first; None when its
+    sources work (or were never heard of)."""
+    failed = [health.get(s) for s in card_sources(metric, analytics) if health.get(s).failed]
+    if not failed:
+        return None
+    first = min(failed, key=lambda h: h.since or 0)
+    return CardWhy(first, clock_time(first.since, now))
+
+
+def clock_time(ts: float | None, now: float | None = None) -> str:
+    """HH:MM today (local time, as the Activity pane), else the date too."""
+    if ts is None:
+        return "?"
+    at = datetime.fromtimestamp(ts).astimezone()
+    today = datetime.fromtimestamp(time.time() if now is None else now).astimezone().date()
+    return at.strftime("%H:%M") if at.date() == today else at.strftime("%Y-%m-%d %H:%M")
 
 
 def metric_title(name: str) -> str:
@@ -76,6 +130,12 @@ def spark_data(values: list[float]) -> list[float]:
 class Card(Vertical, can_focus=True):
     """Focusable so that `h` can chart the metric of the card under the cursor."""
 
+    # The line under the value says why a source fails, in place of the sparkline.
+    DEFAULT_CSS = """
+    Card .card-why { height: 1; text-wrap: nowrap; text-overflow: ellipsis; }
+    Card.-stale .card-value { color: $text-warning; }
+    """
+
     def __init__(self, metric: str, title: str, *, id: str | None = None) -> None:
         super().__init__(id=id, classes="card")
         self.metric = metric
@@ -86,8 +146,11 @@ class Card(Vertical, can_focus=True):
         yield Static(self.card_title, classes="card-title")
         yield Static(Text("–", "dim"), classes="card-value")
         yield Sparkline([], classes="card-spark")
+        why = Static("", classes="card-why")
+        why.display = False
+        yield why
 
-    def show(self, card: MetricCard, analytics: bool) -> None:
+    def show(self, card: MetricCard, analytics: bool, why: CardWhy | None = None) -> None:
         self.card = card
         self.card_title = card.title
         set_text(self.query_one(".card-title", Static), card.title)
@@ -96,6 +159,13 @@ class Card(Vertical, can_focus=True):
         locked = card.needs_token and not analytics
         self.set_class(locked, "-locked")
         self.set_class(card.warning and not locked, "-warning")
+        stale = why is not None and not locked and card.reading.value is not None
+        self.set_class(stale, "-stale")
+        why_line = self.query_one(".card-why", Static)
+        why_line.display = why is not None and not locked
+        if why is not None and not locked:
+            self._show_why(card, why, value, spark, why_line)
+            return
         if locked:
             set_text(value, Text(NEEDS_TOKEN, "italic"))
             spark.data = []
@@ -120,3 +190,21 @@ class Card(Vertical, can_focus=True):
         limit = (f"; warns above {metric_value(card.warn_above, card.unit)}"
                  if card.warn_above is not None else "")
         self.tooltip = f"{card.title} (last 24 h in the sparkline{limit}); h charts it"
+
+    def _show_why(self, card: MetricCard, why: CardWhy, value: Static, spark: Sparkline,
+                  line: Static) -> None:
+        """A failing source: the value marked stale, or, without one, the reason in
+        its place ("token refused", "S3 unreachable"); the line below says since
+        when, or what would fix it."""
+        spark.display = False
+        source = why.source
+        if card.reading.value is None:
+            set_text(value, Text(source.short, "bold italic"))
+            set_text(line, Text(source.needs or f"since {why.since}", "italic"))
+            self.tooltip = f"{card.title}: no data; {why.full}"
+            return
+        text = Text(metric_value(card.reading.value, card.unit), "bold")
+        text.append(" stale", "italic")
+        set_text(value, text)
+        set_text(line, Text(f"stale since {why.since}", "italic"))
+        self.tooltip = f"{card.title}: stale since {why.since}; {why.full}"
