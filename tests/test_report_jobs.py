@@ -19,7 +19,7 @@ from r2tui.jobs.reports import daily_report
 from r2tui.reports import files, stored
 from r2tui.reports.render import FORMATS, render
 from r2tui.store import Store, queries
-from r2tui.store.models import JobRun
+from r2tui.store.models import JobRun, Notification
 
 
 @pytest.fixture
@@ -61,6 +61,8 @@ def test_writes_every_format_and_the_store(rs: Store, job: str, stem: str, kind:
     golden = Path(__file__).parent / "golden" / "reports" / f"{kind}.md"
     assert (folder / f"{stem}.md").read_text(encoding="utf-8") == golden.read_text(
         encoding="utf-8")
+    # No [reports] channels: nothing is queued for e-mail (test_report_mail has the rest).
+    assert Notification.select().count() == 0
 
 
 def test_demo_reports_have_their_own_folder(rs: Store) -> None:
