@@ -72,7 +72,10 @@ COST_GAUGES = ("monthly_cost_usd", "cost_storage_usd", "cost_requests_usd",
                "baseline_cost_usd", "daily_cost_increase_pct", "ia_saving_usd",
                "standard_saving_usd", "daily_average_usd", "forecast_low_usd",
                "forecast_high_usd", "last_month_usd", "free_storage_runs_out_at",
-               "free_class_a_runs_out_at", "free_class_b_runs_out_at", "has_request_counts")
+               "free_class_a_runs_out_at", "free_class_b_runs_out_at", "has_request_counts",
+               *(f"basis_{kind}" for kind in ("storage", "requests", "retrieval")))
+# basis_<kind>: how the month's usage behind a kind of charge was found: 1
+# measured (or nothing to estimate), 0 estimated from the last listing, 0.5 partly.
 USAGE_SERIES = ("usage_standard_gb_month", "usage_standard_class_a", "usage_standard_class_b",
                 "usage_ia_gb_month", "usage_ia_class_a", "usage_ia_class_b",
                 "usage_ia_retrieval_gb")

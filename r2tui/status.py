@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from r2tui.alerts.views import AlertRow, AlertsView
-from r2tui.metrics import ACCOUNT, describe
+from r2tui.metrics import ACCOUNT, BYTES_METRICS, CLASS_METRICS, describe, series_source
 from r2tui.pricing import to_cents
 from r2tui.store.queries import REPORTED
 from r2tui.store.views import (
@@ -97,11 +97,22 @@ def _value(r: Reading | None) -> float | int | None:
     return int(r.value) if r.value.is_integer() and abs(r.value) < 2**53 else round(r.value, 3)
 
 
+# Every metric the document reports: the cards' and the alert rules', the
+# storage classes and the bytes moved.
+NAMES = REPORTED + tuple(n for n in CLASS_METRICS + BYTES_METRICS if n not in REPORTED)
+
+
 def _readings(values: dict[str, Reading]) -> dict[str, Any]:
-    doc: dict[str, Any] = {name: _value(values.get(name)) for name in REPORTED}
-    doc["trends_pct"] = {name: round(t, 1) for name in REPORTED
+    doc: dict[str, Any] = {name: _value(values.get(name)) for name in NAMES}
+    doc["trends_pct"] = {name: round(t, 1) for name in NAMES
                          if (r := values.get(name)) is not None
                          and (t := r.trend_pct) is not None}
+    # Which source each value read from ("listing" or "analytics"), for the
+    # metrics that read either; and the figures built on sampled request counts.
+    doc["sources"] = {name: series_source(r.series) for name in NAMES
+                      if (r := values.get(name)) is not None and r.series is not None}
+    doc["sampled"] = sorted(name for name in NAMES
+                            if (r := values.get(name)) is not None and r.sampled)
     return doc
 
 
@@ -116,7 +127,7 @@ def metrics_doc(d: Dashboard) -> dict[str, Any]:
         doc["analytics"] = {"configured": m.analytics, "stored_to": iso(m.analytics_at)}
         if not m.analytics:
             doc["analytics"]["needs_token"] = sorted(
-                name for name in REPORTED if describe(name).needs_token)
+                name for name in NAMES if describe(name).needs_token)
         doc["buckets"] = {b: _readings(m.values.get(b, {})) for b in m.buckets}
     if d.probes:
         doc["probes"] = {p.bucket: {"at": iso(p.at), "ok": p.ok,
@@ -164,7 +175,8 @@ def costs_doc(c: CostsView) -> dict[str, Any]:
         "requests_known": c.requests_known,
         "prices_source": c.prices_source,
         "lines": [{"item": x.item, "usage": round(x.usage, 6), "free": round(x.free, 6),
-                   "billable": x.billable, "usd": round(x.usd, 6)} for x in c.lines],
+                   "billable": x.billable, "usd": round(x.usd, 6), "basis": x.basis,
+                   "reason": x.reason} for x in c.lines],
         "daily": [{"day": iso(ts), "usd": round(v, 6)} for ts, v in c.daily],
         "free_tier": [{"item": g.item, "used": round(g.used, 6), "allowance": g.allowance,
                        "used_pct": round(g.used_pct, 1), "runs_out_at": iso(g.runs_out_at)}
@@ -177,7 +189,8 @@ def costs_doc(c: CostsView) -> dict[str, Any]:
             "daily_cost_increase_pct": None if b.increase_pct is None
             else round(b.increase_pct, 1),
             "ia_saving_usd": _usd(b.ia_saving_usd),
-            "standard_saving_usd": _usd(b.standard_saving_usd)} for b in c.buckets},
+            "standard_saving_usd": _usd(b.standard_saving_usd),
+            "basis": dict(b.basis)} for b in c.buckets},
         "recommendations": [{"kind": r.kind, "bucket": r.bucket, "text": r.text,
                              "saving_usd": _usd(r.saving_usd)} for r in c.recommendations],
     }

@@ -53,20 +53,40 @@ def config() -> Config:
     return make_config((account_for("http://127.0.0.1:9", quota_bytes=1000 * GB),))
 
 
-def write_month(store: Store, requests: bool = True) -> None:
-    """Samples as the analytics job stores them, one set a day per bucket."""
+# The share of each bucket's bytes and requests in Infrequent Access, when the
+# analytics say the storage class (`classes=True`).
+IA_SHARE = {"media": 0.25, "backups": 1.0, "site": 0.0}
+
+
+def write_month(store: Store, requests: bool = True, classes: bool = False) -> None:
+    """Samples as the analytics job stores them, one set a day per bucket; by
+    default as a store written before storage classes were asked (no per-class
+    series: the bill estimates them from the listings)."""
     for day in range(int((NOW - FEB1) // DAY) + 1):
         t = FEB1 + day * DAY
         f = RHYTHM[day % len(RHYTHM)]
         for bucket, (stored, a, b, gets) in DAILY.items():
             # Storage grows a little through the month: the high forecast sees it.
-            writes.add_samples(store, "test", [SampleRow(
-                "stored_bytes", stored * GB * (1 + day / 400), bucket)], ts=t + 30 * 60)
+            level = round(stored * GB * (1 + day / 400))
+            ia = round(level * IA_SHARE[bucket])
+            writes.add_samples(store, "test", [SampleRow("stored_bytes", level, bucket)] + (
+                [SampleRow("stored_standard_bytes", level - ia, bucket),
+                 SampleRow("stored_ia_bytes", ia, bucket)] if classes else []),
+                ts=t + 30 * 60)
             if requests:
+                counts = (round(a * f), round(b * f), round(gets * f))
                 writes.add_samples(store, "test", [
-                    SampleRow("class_a_requests", round(a * f), bucket),
-                    SampleRow("class_b_requests", round(b * f), bucket),
-                    SampleRow("download_requests", round(gets * f), bucket)], ts=t + HOUR)
+                    SampleRow("class_a_requests", counts[0], bucket),
+                    SampleRow("class_b_requests", counts[1], bucket),
+                    SampleRow("download_requests", counts[2], bucket)] + ([
+                        SampleRow("classified_requests", sum(counts), bucket),
+                        SampleRow("ia_class_a_requests", round(counts[0] * IA_SHARE[bucket]),
+                                  bucket),
+                        SampleRow("ia_class_b_requests", round(counts[1] * IA_SHARE[bucket]),
+                                  bucket),
+                        SampleRow("ia_retrieval_bytes",
+                                  round(counts[2] * IA_SHARE[bucket]) * 1_000_000, bucket)]
+                        if classes else []), ts=t + HOUR)
 
 
 def calculate(store: Store) -> None:
@@ -79,6 +99,13 @@ def calculate(store: Store) -> None:
 @pytest.fixture
 def costed(filled: Store) -> Store:
     write_month(filled)
+    calculate(filled)
+    return filled
+
+
+@pytest.fixture
+def measured(filled: Store) -> Store:
+    write_month(filled, classes=True)
     calculate(filled)
     return filled
 
@@ -163,11 +190,18 @@ async def test_the_month_reads_as_the_view_says(costed: Store) -> None:
         assert view.last_month_usd is not None and view.change_pct is not None
         vs = next(line for line in lines if line.startswith("vs last month"))
         assert f"{abs(view.change_pct):.1f}%" in vs and usd(view.last_month_usd) in vs
+        # A store written before storage classes were asked: every IA share is the
+        # listing's, so each charge is marked as estimated.
         for label, amount in (("Storage", view.storage_usd), ("Requests", view.requests_usd),
                               ("Retrieval", view.retrieval_usd)):
             line = next(x for x in lines if x.startswith(label))
             share = f"{100 * amount / view.month_to_date_usd:.0f} %"
-            assert line == f"{label:<{LABEL}}{usd(amount)}  {share}"
+            assert line == f"{label:<{LABEL}}~{usd(amount)}  {share}"
+        footer = text(app, "#cost-footer").splitlines()
+        assert footer[:3] == [
+            "~ Storage estimated: split by the last listing's IA share of bytes",
+            "~ Requests estimated: split by the last listing's IA share of objects",
+            "~ Retrieval estimated: GETs x the last listing's IA share x its mean object size"]
         # The buckets, dearest first (the To date ▼ header), summing to the month.
         table = rows(app, "table-costs")
         assert [r[0] for r in table] == [b.name for b in sorted(
@@ -176,8 +210,8 @@ async def test_the_month_reads_as_the_view_says(costed: Store) -> None:
         assert sum(b.month_to_date_usd for b in view.buckets) == pytest.approx(
             view.month_to_date_usd, abs=0.011)
         media = view.buckets[0]
-        assert table[0][2:7] == [usd(media.storage_usd), usd(media.requests_usd),
-                                 usd(media.retrieval_usd), usd(media.forecast_month_usd),
+        assert table[0][2:7] == ["~" + usd(media.storage_usd), "~" + usd(media.requests_usd),
+                                 "~" + usd(media.retrieval_usd), usd(media.forecast_month_usd),
                                  usd(media.today_usd or 0)]
         # What each day added, oldest first: March 1 to 14.
         assert app.query_one("#cost-daily Sparkline", Sparkline).data == [
@@ -305,7 +339,10 @@ async def test_storage_only_without_request_counts(storage_only: Store) -> None:
         lines = summary(app)
         assert f"{'Requests':<{LABEL}}– not counted" in lines
         assert f"{'Retrieval':<{LABEL}}– not counted" in lines
-        assert f"{'Storage':<{LABEL}}{usd(view.storage_usd)}  100 %" in lines
+        assert f"{'Storage':<{LABEL}}~{usd(view.storage_usd)}  100 %" in lines
+        # Only storage is an estimate: requests are not counted at all.
+        assert text(app, "#cost-footer").splitlines()[0] == (
+            "~ Storage estimated: split by the last listing's IA share of bytes")
         for row in rows(app, "table-costs"):
             assert row[3] == row[4] == "–"  # requests and retrieval: unknown, not $0.00
         # Nor do the request allowances read "0 of 1 M": they are not counted.
@@ -316,6 +353,26 @@ async def test_storage_only_without_request_counts(storage_only: Store) -> None:
         # Advice to move to IA assumed no reads: the pane says they are unknown.
         assert [r.kind for r in view.recommendations] == ["infrequent_access"]
         assert "reads unknown without request counts" in text(app, "#cost-advice")
+
+
+async def test_measured_classes_carry_no_mark(measured: Store) -> None:
+    """Per-class bytes and classified requests from the analytics: every charge
+    is measured, no figure carries the mark, and the legend says so."""
+    app = make_app(measured)
+    async with app.run_test(size=SIZE) as pilot:
+        await _zoom_cost(pilot)
+        view = costs(app)
+        assert {x.basis for x in view.lines} == {"measured"}
+        for label in ("Storage", "Requests", "Retrieval"):
+            line = next(x for x in summary(app) if x.startswith(label))
+            assert "~" not in line, line
+        assert all("~" not in cell for row in rows(app, "table-costs") for cell in row[1:])
+        assert text(app, "#cost-footer").splitlines()[0] == (
+            "Measured by Cloudflare's analytics: storage per class, IA requests and retrieval.")
+        # backups is all IA, site all Standard: the IA lines hold backups' and media's share.
+        ia = {x.item: x.usage for x in view.lines}
+        assert ia["ia_storage"] > ia["standard_storage"] > 0
+        assert ia["ia_class_b"] > 0 and ia["ia_retrieval"] > 0
 
 
 def test_day_labels_and_short_amounts() -> None:

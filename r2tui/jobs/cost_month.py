@@ -10,13 +10,17 @@ from decimal import Decimal
 
 from r2tui.config.model import CostSettings
 from r2tui.jobs.cost_model import (
+    Basis,
     BucketCosts,
+    Level,
     MonthCosts,
     bucket_shares,
+    class_levels,
     day_usage,
-    levels,
+    month_basis,
     month_usage,
     pace,
+    paced_split,
     project,
     share,
     split_cents,
@@ -46,12 +50,16 @@ def compute(usages: Mapping[str, BucketUsage], month_start: int, month_end: int,
     per_day: dict[int, Usage] = {}
     for name, u in usages.items():
         mtd, days = month_usage(u, month_start, now, prices)
-        c = out[name] = BucketCosts(month_usage=mtd)
+        c = out[name] = BucketCosts(month_usage=mtd, basis=month_basis(
+            u, month_start, now, class_levels(u, range(month_start, now, DAY))))
         for d, du in days.items():
             per_day[d] = per_day.get(d, Usage()) + du
             c.daily[d] = list_cost(du, prices)
         c.today, c.baseline = _last_day(u, now, prices, spike.spike_baseline_days)
     account = total_usage(c.month_usage for c in out.values())
+    basis = Basis()
+    for c in out.values():
+        basis.merge(c.basis)
     the_bill = bill(account, prices)
     daily, crossed = _increments(per_day, prices)
     _share_days(daily, out)
@@ -97,7 +105,7 @@ def compute(usages: Mapping[str, BucketUsage], month_start: int, month_end: int,
         baseline=sum(baselines, ZERO) if baselines else None,
         runs_out=_runs_out(usages, account, crossed, now, month_end, prices),
         last_month=last, last_daily=last_daily,
-        has_requests=any(u.hourly for u in usages.values()))
+        has_requests=any(u.hourly for u in usages.values()), basis=basis)
 
 
 def _share_days(daily: Mapping[int, Decimal], out: Mapping[str, BucketCosts]) -> None:
@@ -122,8 +130,8 @@ def _last_day(u: BucketUsage, now: int, prices: PriceList, baseline_days: int
         if k > 0 and lo < first:
             break
         day = (hi - 1) - (hi - 1) % DAY
-        peak = levels(u, range(day, day + DAY, DAY))[0]
-        costs.append(list_cost(day_usage(u, lo, hi, peak, 0, prices), prices))
+        level = class_levels(u, range(day, day + DAY, DAY))[0]
+        costs.append(list_cost(day_usage(u, lo, hi, level, 0, prices), prices))
     baseline = sum(costs[1:], ZERO) / len(costs[1:]) if costs[1:] else None
     return costs[0], baseline
 
@@ -150,6 +158,16 @@ def _allowances(u: Usage, prices: PriceList) -> list[tuple[str, Decimal, Decimal
             ("standard_class_b", Decimal(u.standard_class_b), prices.free_class_b)]
 
 
+ONE = Decimal(1)
+
+
+def _standard_bytes(u: BucketUsage, level: Level) -> Decimal:
+    """A day's Standard bytes: measured, or the listing's share of the total."""
+    if level.classes is not None:
+        return Decimal(level.classes[0])
+    return Decimal(level.total) * (1 - share(u.ia_byte_share))
+
+
 def _runs_out(usages: Mapping[str, BucketUsage], account: Usage, crossed: dict[str, int],
               now: int, month_end: int, prices: PriceList) -> dict[str, int | None]:
     """When each free allowance runs out at the current pace: the day it did, a
@@ -158,11 +176,10 @@ def _runs_out(usages: Mapping[str, BucketUsage], account: Usage, crossed: dict[s
     today = now - now % DAY
     rates = {"standard_storage": ZERO, "standard_class_a": ZERO, "standard_class_b": ZERO}
     for u in usages.values():
-        level = Decimal(levels(u, range(today, today + DAY, DAY))[0])
-        rates["standard_storage"] += level * (1 - share(u.ia_byte_share)) / per_gb_month
-        std_ops = 1 - share(u.ia_object_share)
-        rates["standard_class_a"] += pace(u, "class_a_requests", now)[0] * std_ops
-        rates["standard_class_b"] += pace(u, "class_b_requests", now)[0] * std_ops
+        level = class_levels(u, range(today, today + DAY, DAY))[0]
+        rates["standard_storage"] += _standard_bytes(u, level) / per_gb_month
+        rates["standard_class_a"] += paced_split(u, "class_a_requests", now, 0, ONE)[0]
+        rates["standard_class_b"] += paced_split(u, "class_b_requests", now, 0, ONE)[0]
     out: dict[str, int | None] = {}
     for item, used, free in _allowances(account, prices):
         if item in crossed:
@@ -196,8 +213,9 @@ def _savings(name: str, u: BucketUsage, out: Mapping[str, BucketCosts], total: U
     # GETs of objects of unknown size would make the retrieval fee look free.
     if p.standard_gb_month > 0 and not (gets > 0 and u.mean_object_bytes <= 0):
         std = 1 - share(u.ia_byte_share)
-        peaks = levels(u, range(month_start - DAY, now, DAY))
-        churn = sum(ia_minimum_byte_days([v * float(std) for v in peaks], prices.ia_minimum_days))
+        peaks = class_levels(u, range(month_start - DAY, now, DAY))
+        churn = sum(ia_minimum_byte_days([v.standard(u) for v in peaks],
+                                         prices.ia_minimum_days))
         moved = Usage(ia_gb_month=p.standard_gb_month + Decimal(churn) / (
             Decimal(prices.bytes_per_gb) * prices.billing_period_days),
             ia_class_a=p.standard_class_a, ia_class_b=p.standard_class_b,

@@ -13,7 +13,9 @@ from datetime import UTC, datetime
 from r2tui.config import AccountConfig
 from r2tui.jobs.base import JobContext, Outcome, plural
 from r2tui.jobs.cost_model import (
+    KINDS,
     TRAILING_DAYS,
+    Basis,
     MonthCosts,
     increase_pct,
     is_spike,
@@ -121,7 +123,9 @@ def _gauges(c: MonthCosts) -> list[SampleRow]:
     for item, at in c.runs_out.items():
         rows.append(SampleRow(RUNS_OUT[item], float(at or 0)))
     rows += _usage_rows(ACCOUNT, c.bill.lines)
+    rows += _basis_rows(ACCOUNT, c.basis)
     for name, b in c.buckets.items():
+        rows += _basis_rows(name, b.basis)
         rows += [
             SampleRow("monthly_cost_usd", round_usd(b.month_to_date), name),
             SampleRow("cost_storage_usd", round_usd(b.by_kind.get("storage", 0)), name),
@@ -140,6 +144,10 @@ def _gauges(c: MonthCosts) -> list[SampleRow]:
         if b.standard_saving is not None:
             rows.append(SampleRow("standard_saving_usd", round_usd(b.standard_saving), name))
     return rows
+
+
+def _basis_rows(bucket: str, basis: Basis) -> list[SampleRow]:
+    return [SampleRow(f"basis_{kind}", basis.value(kind), bucket) for kind in KINDS]
 
 
 def _usage_rows(bucket: str, lines: tuple[Line, ...]) -> list[SampleRow]:

@@ -11,7 +11,15 @@ from r2tui.metrics import ACCOUNT, CATALOG, COST_GAUGES, DAY, USAGE_SERIES
 from r2tui.pricing import ITEMS, LIST_PRICES, USAGE_FIELD, PriceList, Usage, bill
 from r2tui.store import history, queries
 from r2tui.store.models import Sample, fetch
-from r2tui.store.views import BucketCost, CostLine, CostsView, FreeTierGauge, Recommendation
+from r2tui.store.views import (
+    ESTIMATED,
+    MEASURED,
+    BucketCost,
+    CostLine,
+    CostsView,
+    FreeTierGauge,
+    Recommendation,
+)
 
 FREE_TIER = (("standard_storage", "free_storage_runs_out_at"),
              ("standard_class_a", "free_class_a_runs_out_at"),
@@ -20,6 +28,24 @@ FREE_TIER = (("standard_storage", "free_storage_runs_out_at"),
 MONITOR_SHARE_PCT = 5.0
 MIN_SAVING_USD = 0.01
 PENDING_FRESH = 2 * DAY  # an older count of unfinished uploads is no news
+# Why a kind of charge is measured, estimated or partly either (the cost job's
+# basis_<kind>: 1, 0, 0.5), in one short line each.
+REASONS: dict[str, dict[float, str]] = {
+    "storage": {
+        1.0: "per-class bytes from Cloudflare's analytics",
+        0.0: "split by the last listing's IA share of bytes",
+        0.5: "partly split by the last listing's IA share (days or buckets without "
+             "per-class analytics)"},
+    "requests": {
+        1.0: "IA requests counted by Cloudflare's analytics",
+        0.0: "split by the last listing's IA share of objects",
+        0.5: "partly counted; the rest split by the last listing's IA share of objects"},
+    "retrieval": {
+        1.0: "bytes read from IA, summed by Cloudflare's analytics",
+        0.0: "GETs x the last listing's IA share x its mean object size",
+        0.5: "partly summed; the rest GETs x the listing's IA share x mean object size"},
+}
+NOT_COUNTED = "no request counts stored"
 
 
 def costs_view(account: str, now: float | None = None, prices: PriceList = LIST_PRICES,
@@ -43,9 +69,11 @@ def costs_view(account: str, now: float | None = None, prices: PriceList = LIST_
     mine = values.get(ACCOUNT, {})
     usage = Usage(**{field: Decimal(str(mine.get(f"usage_{field}", 0.0)))
                      for field in USAGE_FIELD.values()})
+    known = bool(mine.get("has_request_counts"))
     lines = [CostLine(item=line.item, label=line.label, unit=line.unit,
                       usage=float(line.usage), free=float(line.free),
-                      billable=float(line.billable), usd=float(line.usd))
+                      billable=float(line.billable), usd=float(line.usd),
+                      **_basis(line.kind, mine.get(f"basis_{line.kind}"), known))
              for line in bill(usage, prices).lines]
     buckets = sorted((_bucket(name, v) for name, v in values.items() if name != ACCOUNT),
                      key=lambda b: (-b.month_to_date_usd, b.name))
@@ -68,8 +96,16 @@ def costs_view(account: str, now: float | None = None, prices: PriceList = LIST_
         increase_pct=mine.get("daily_cost_increase_pct"), monitor_month_usd=monitor,
         lines=lines, buckets=buckets, daily=daily, free_tier=gauges,
         recommendations=recommendations(account, buckets, mtd, monitor, now),
-        prices_source=prices.source,
-        requests_known=bool(mine.get("has_request_counts")))
+        prices_source=prices.source, requests_known=known)
+
+
+def _basis(kind: str, value: float | None, requests_known: bool) -> dict[str, str]:
+    """A bill line's basis and why. A run stored before the bill said its basis
+    (no basis_<kind>) estimated every IA share from the listing."""
+    if kind != "storage" and not requests_known:
+        return {"basis": ESTIMATED, "reason": NOT_COUNTED}
+    v = 0.0 if value is None else min(REASONS[kind], key=lambda k: abs(k - value))
+    return {"basis": MEASURED if v == 1.0 else ESTIMATED, "reason": REASONS[kind][v]}
 
 
 def _bucket(name: str, v: dict[str, float]) -> BucketCost:
@@ -80,7 +116,9 @@ def _bucket(name: str, v: dict[str, float]) -> BucketCost:
         retrieval_usd=v.get("cost_retrieval_usd", 0.0),
         forecast_month_usd=v.get("forecast_month_usd"), today_usd=v.get("today_cost_usd"),
         increase_pct=v.get("daily_cost_increase_pct"), ia_saving_usd=v.get("ia_saving_usd"),
-        standard_saving_usd=v.get("standard_saving_usd"))
+        standard_saving_usd=v.get("standard_saving_usd"),
+        basis={kind: MEASURED if v.get(f"basis_{kind}", 0.0) == 1.0 else ESTIMATED
+               for kind in REASONS})
 
 
 def _gauge(item: str, usage: Usage, prices: PriceList, runs_out: float | None

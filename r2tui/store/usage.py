@@ -1,5 +1,8 @@
 """What a month of R2 use looks like in the store, as the bill counts it: each
-UTC day's peak stored bytes per storage class, and billed requests per hour.
+UTC day's peak stored bytes (per storage class where Cloudflare's analytics
+said the class), and billed requests per hour (with the Infrequent Access ones
+where the analytics said the class, and the bytes read from IA where they
+gave byte sums).
 
 Like the history charts, the figures come from the hourly rollups up to the
 rollup watermark and from raw samples after it, so they are current to the
@@ -27,8 +30,21 @@ from r2tui.store.models import (
 )
 
 # Counters the bill needs, as the analytics job stores them per bucket and hour.
-COUNTERS = ("class_a_requests", "class_b_requests", "download_requests")
+COUNTERS = ("class_a_requests", "class_b_requests", "download_requests",
+            "ia_class_a_requests", "ia_class_b_requests", "classified_requests",
+            "ia_retrieval_bytes")
 IA_CLASS = "STANDARD_IA"
+# Analytics' per-class stored bytes, each UTC day's peak: Standard, then IA.
+CLASS_BYTES = ("stored_standard_bytes", "stored_ia_bytes")
+# Series `BucketUsage.requests` derives from the counters of each period:
+# "classified:<counter>" counts only periods whose requests said their storage
+# class (the IA counters are measured there), "unclassified:<counter>" only the
+# others (whose IA share the bill estimates from the last listing);
+# "measured:ia_retrieval_bytes" the IA bytes read in periods that said both the
+# class and the bytes, "unmeasured:download_requests" the GETs of the others.
+CLASSIFIED, UNCLASSIFIED = "classified:", "unclassified:"
+MEASURED_RETRIEVAL = "measured:ia_retrieval_bytes"
+UNMEASURED_GETS = "unmeasured:download_requests"
 
 Key = tuple[int, str, str]  # period start, bucket, series
 
@@ -40,6 +56,9 @@ class BucketUsage:
     # UTC day start → peak bytes that day: analytics' stored_bytes where present,
     # else the inventory's total_bytes.
     peak_bytes: dict[int, float] = field(default_factory=dict)
+    # UTC day start → (Standard, IA) peak bytes that day, measured by analytics
+    # per storage class; a day without them splits `peak_bytes` by the listing.
+    class_peaks: dict[int, tuple[float, float]] = field(default_factory=dict)
     # Hour start (or day start, for days read whole) → series → requests (billed:
     # 401/403 are not counted).
     hourly: dict[int, dict[str, float]] = field(default_factory=dict)
@@ -57,15 +76,34 @@ class BucketUsage:
     _sums: dict[str, tuple[list[int], list[float]]] = field(default_factory=dict, repr=False)
 
     def requests(self, series: str, start: int, end: int) -> float:
+        """The sum of `series` (a counter, or a derived one: see CLASSIFIED) over
+        the periods starting in [start, end)."""
         if series not in self._sums:
             hours = sorted(self.hourly)
             running, total = [0.0], 0.0
             for h in hours:
-                total += self.hourly[h].get(series, 0.0)
+                total += period_value(self.hourly[h], series)
                 running.append(total)
             self._sums[series] = (hours, running)
         hours, running = self._sums[series]
         return running[bisect_left(hours, end)] - running[bisect_left(hours, start)]
+
+
+def period_value(values: dict[str, float], series: str) -> float:
+    """One period's `series`, derived ones included."""
+    classified = values.get("classified_requests", 0.0) > 0
+    if series.startswith(CLASSIFIED):
+        return values.get(series[len(CLASSIFIED):], 0.0) if classified else 0.0
+    if series.startswith(UNCLASSIFIED):
+        return 0.0 if classified else values.get(series[len(UNCLASSIFIED):], 0.0)
+    # IA bytes read are measured where the class was said and the bytes were
+    # summed (the analytics job stores no byte counter for an hour without them).
+    retrieval = classified and "ia_retrieval_bytes" in values
+    if series == MEASURED_RETRIEVAL:
+        return values["ia_retrieval_bytes"] if retrieval else 0.0
+    if series == UNMEASURED_GETS:
+        return 0.0 if retrieval else values.get("download_requests", 0.0)
+    return values.get(series, 0.0)
 
 
 def aggregate(account: str, series: Iterable[str], start: int, end: int, period: int,
@@ -113,6 +151,11 @@ def read(account: str, start: int, end: int, hourly_from: int) -> dict[str, Buck
     for (day, bucket, metric), value in peaks.items():
         if metric == "stored_bytes" or (day, bucket) not in analytics_days:
             out[bucket].peak_bytes[day] = value
+    classes = aggregate(account, CLASS_BYTES, start, end, DAY, "max")
+    for (day, bucket, metric), value in classes.items():
+        ia = classes.get((day, bucket, CLASS_BYTES[1]))
+        if metric == CLASS_BYTES[0] and ia is not None:
+            out[bucket].class_peaks[day] = (value, ia)
     hourly_from = max(start, min(hourly_from, end))
     for lo, hi, period in ((start, hourly_from, DAY), (hourly_from, end, HOUR)):
         if lo < hi:

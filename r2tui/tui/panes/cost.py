@@ -16,7 +16,8 @@ from textual.events import Resize
 from textual.widgets import Static
 
 from r2tui.config.model import DEFAULT_SCHEDULES
-from r2tui.store.views import BucketCost, CostsView, Dashboard, MonitorSpend
+from r2tui.pricing import ITEMS
+from r2tui.store.views import ESTIMATED, BucketCost, CostsView, Dashboard, MonitorSpend
 from r2tui.tui.format import BUCKET_CELLS, LINE_CELLS, age, cell, data, local_time, usd, visible
 from r2tui.tui.panes.base import Note, Pane
 from r2tui.tui.widgets.card import trend_text
@@ -44,7 +45,13 @@ SUMMARY_TIP = ("Month to date: the bill so far (free tier used, units rounded up
 FREE_TIP = ("The free tier covers Standard storage and requests only. A date ahead is "
             "when it runs out at the last 7 days' pace.")
 TABLE_TIP = ("Each bucket's share of the month's bill; Last 24 h at list price, and its "
-             "change against the 7 days before. / filters, s sorts.")
+             "change against the 7 days before. ~ marks an estimated figure. / filters, "
+             "s sorts.")
+# Marks a figure whose usage was estimated (from the last listing's storage class
+# shares) rather than measured by Cloudflare's analytics; the legend says why.
+ESTIMATE_MARK = "~"
+ITEM_KINDS = {item.name: item.kind for item in ITEMS}
+KIND_LABELS = (("storage", "Storage"), ("requests", "Requests"), ("retrieval", "Retrieval"))
 
 
 class CostPane(Pane):
@@ -178,25 +185,62 @@ def summary_rows(v: CostsView) -> list[Figure]:
         rows.append(Figure("Last 24 h", "Last 24 h", (
             Text(usd(v.today_usd)), trend_text(v.increase_pct, lower_is_better=True))))
     total = v.month_to_date_usd
-    for label, amount, needs_requests in (("Storage", v.storage_usd, False),
-                                          ("Requests", v.requests_usd, True),
-                                          ("Retrieval", v.retrieval_usd, True)):
-        if needs_requests and not v.requests_known:
+    estimated = estimated_kinds(v)
+    for (kind, label), amount in zip(KIND_LABELS, (v.storage_usd, v.requests_usd,
+                                                   v.retrieval_usd), strict=True):
+        if kind != "storage" and not v.requests_known:
             rows.append(Figure(label, label, (Text("– not counted", "dim"),)))
             continue
         share = (Text(f"{100 * amount / total:.0f} %", "dim"),) if total else ()
-        rows.append(Figure(label, label, (Text(usd(amount)), *share)))
+        value = Text(usd(amount))
+        if kind in estimated:
+            value = Text.assemble((ESTIMATE_MARK, "yellow"), value)
+        rows.append(Figure(label, label, (value, *share)))
     return rows
 
 
+def estimated_kinds(v: CostsView) -> dict[str, str]:
+    """The kinds of charge with an estimated line, and why (the first such
+    line's reason: a kind's lines share theirs). Charges not counted at all are
+    not estimates: the pane says "not counted" for them."""
+    out: dict[str, str] = {}
+    for line in v.lines:
+        kind = ITEM_KINDS[line.item]
+        if line.estimated and (kind == "storage" or v.requests_known):
+            out.setdefault(kind, line.reason)
+    return out
+
+
+def basis_text(v: CostsView) -> Text:
+    """The legend of the estimate marks: which charges are estimated and why."""
+    estimated = estimated_kinds(v)
+    if not estimated:
+        counted = "storage per class" + (", IA requests and retrieval" if v.requests_known
+                                         else "")
+        return Text(f"Measured by Cloudflare's analytics: {counted}.", "dim")
+    text = Text()
+    for kind, label in KIND_LABELS:
+        if kind in estimated:
+            if text:
+                text.append("\n")
+            text.append(f"{ESTIMATE_MARK} ", "yellow")
+            text.append(f"{label} estimated: ", "bold")
+            text.append(estimated[kind])
+    return text
+
+
 def bucket_row(b: BucketCost, requests_known: bool) -> Row:
-    def money(v: float | None, counted: bool = True) -> str:
-        return "–" if v is None or not counted else usd(v)
+    def money(v: float | None, counted: bool = True, kind: str = "") -> str:
+        if v is None or not counted:
+            return "–"
+        return (ESTIMATE_MARK if b.basis.get(kind) == ESTIMATED else "") + usd(v)
 
     change = trend_text(b.increase_pct, lower_is_better=True)
     return Row(b.name, (
-        cell(b.name, BUCKET_CELLS), money(b.month_to_date_usd), money(b.storage_usd),
-        money(b.requests_usd, requests_known), money(b.retrieval_usd, requests_known),
+        cell(b.name, BUCKET_CELLS), money(b.month_to_date_usd),
+        money(b.storage_usd, kind="storage"),
+        money(b.requests_usd, requests_known, "requests"),
+        money(b.retrieval_usd, requests_known, "retrieval"),
         money(b.forecast_month_usd), money(b.today_usd), change,
     ), (b.name, b.month_to_date_usd, b.storage_usd,
         b.requests_usd if requests_known else None,
@@ -233,7 +277,9 @@ def own_spend(s: MonitorSpend, month_usd: float | None = None) -> Text:
 
 
 def footer_text(v: CostsView, spend: MonitorSpend, now: float) -> Text:
-    text = own_spend(spend, v.monitor_month_usd)
+    text = basis_text(v)
+    text.append("\n")
+    text.append_text(own_spend(spend, v.monitor_month_usd))
     text.append("\nPrices: ", "dim")
     text.append_text(data(v.prices_source, cells=LINE_CELLS))  # a file's path, a URL
     if v.computed_at is not None:
