@@ -210,13 +210,17 @@ def test_a_refused_address_is_shown_by_the_text_rule(peer: SMTPPeer) -> None:
     assert "\u202e" not in str(caught.value)
 
 
-def test_one_recipient_refused_the_others_get_it(peer: SMTPPeer) -> None:
-    """A retry would send the others a second copy: it counts as sent."""
+def test_one_recipient_refused_the_others_get_it(peer: SMTPPeer,
+                                                 caplog: pytest.LogCaptureFixture) -> None:
+    """A retry would send the others a second copy: it counts as sent, and the
+    refusal is logged."""
     peer.handler.refuse_only = {"gone@example.org": "550 5.1.1 no such user"}
     deliver(channel(peer.port, to=("gone@example.org", "oncall@example.org")),
             alert_notice())
     [got] = peer.messages
     assert got.rcpt_tos == ["oncall@example.org"]
+    assert "sent, but some recipients refused: gone@example.org (550 5.1.1 no such user)" \
+        in caplog.text
 
 
 def test_wrong_credentials_say_so_and_never_the_password() -> None:

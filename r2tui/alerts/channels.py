@@ -188,14 +188,19 @@ def _smtp_error(name: str, what: str, code: int, reply: bytes | str,
                          400 <= code < 500)
 
 
+def _refused_list(refused: dict[str, tuple[int, bytes]], secrets: list[str]) -> str:
+    """`a@x.org (550 5.1.1 no such user), ...`: each address by the text rule."""
+    return ", ".join(f"{visible(addr)} ({code} {_reply(reply, secrets)})".rstrip()
+                     for addr, (code, reply) in sorted(refused.items()))
+
+
 def _refused_recipients(name: str, refused: dict[str, tuple[int, bytes]],
                         secrets: list[str]) -> DeliveryError:
-    parts = [f"{visible(addr)} ({code} {_reply(reply, secrets)})".rstrip()
-             for addr, (code, reply) in sorted(refused.items())]
     codes = [code for code, _ in refused.values()]
     meaning = "; ".join(sorted({_meaning(c) for c in codes}))
-    return DeliveryError(f"channel {name}: every recipient refused: {', '.join(parts)}: "
-                         f"the server {meaning}", all(400 <= c < 500 for c in codes))
+    return DeliveryError(f"channel {name}: every recipient refused: "
+                         f"{_refused_list(refused, secrets)}: the server {meaning}",
+                         all(400 <= c < 500 for c in codes))
 
 
 def _connect(channel: ChannelConfig) -> smtplib.SMTP:
@@ -263,8 +268,8 @@ def _send_email(channel: ChannelConfig, notice: Notice, external_url: str) -> No
         raise _email_failure(exc, channel, step.now, where, sender, secrets) from None
     if refused:
         # Delivered to the others: a retry would send them a second copy.
-        log.warning("channel %s: some recipients refused: %s", visible(name),
-                    _refused_recipients(name, refused, secrets))
+        log.warning("channel %s: sent, but some recipients refused: %s", visible(name),
+                    _refused_list(refused, secrets))
 
 
 def _email_failure(exc: smtplib.SMTPException | OSError | UnicodeError,

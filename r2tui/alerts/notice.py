@@ -23,7 +23,7 @@ REPORT = "report"
 KINDS = ("alert", "test", "summary", "response", REPORT)
 # Fields left out of a notice's JSON while they hold their default, so that a
 # row of an alert reads the same to an r2tui from before they existed.
-_OMITTED_WHEN_EMPTY = ("account", "text", "html", "message_id")
+_OMITTED_WHEN_EMPTY = ("account", "text", "html")
 
 
 def alert_labels(rule: Rule, account: str, bucket: str, severity: str | None = None
@@ -127,7 +127,7 @@ class Notice:
         for name in _OMITTED_WHEN_EMPTY:
             if not data[name]:
                 del data[name]
-        data.pop("message_id", None)  # derived from the row, never stored
+        del data["message_id"]  # derived from the row at each attempt, never stored
         return json_text(data, sort_keys=True)
 
     @staticmethod
