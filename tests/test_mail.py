@@ -275,6 +275,7 @@ def test_a_connection_closed_mid_way_is_retryable() -> None:
     ('"Ops, Team" <ops@example.org>', Mailbox("Ops, Team", "ops", "example.org")),
     ("jörg@bücher.de", Mailbox("", "jörg", "bücher.de")),
     ("<a.b+tag@example.org>", Mailbox("", "a.b+tag", "example.org")),
+    ("ops@[192.0.2.1]", Mailbox("", "ops", "[192.0.2.1]")),
 ])
 def test_addresses_accepted(text: str, box: Mailbox) -> None:
     assert parse_mailbox(text) == box

@@ -33,7 +33,7 @@ DOMAIN_MAX = 253
 _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~\-\u0080-\U0010ffff]+"
 _LOCAL_RE = re.compile(rf"{_ATOM}(?:\.{_ATOM})*")
 _ASCII_LABEL_RE = re.compile(r"(?!-)[A-Za-z0-9_-]{1,63}(?<!-)")
-_LITERAL_RE = re.compile(r"\[[0-9A-Fa-f:.]+\]")  # [192.0.2.1], [IPv6:...]
+_LITERAL_RE = re.compile(r"\[(?:IPv6:)?[0-9A-Fa-f:.]+\]")  # [192.0.2.1], [IPv6:2001:db8::1]
 _ANGLE_RE = re.compile(r"(?P<name>[^<>]*?)\s*<(?P<addr>[^<>]*)>", re.S)
 _HOST_RE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
                       r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*")
