@@ -18,6 +18,12 @@ from r2tui.config.secrets import Secret, scrub
 from r2tui.observations import RequestTally
 from r2tui.pricing import request_cost_usd
 from r2tui.sources import s3
+from r2tui.sources.analytics_answer import (
+    AnalyticsAuthError,
+    AnalyticsError,
+    AnalyticsRateLimited,
+    AnalyticsUnavailable,
+)
 from r2tui.sources.errors import describe_error
 from r2tui.store import Store, writes
 from r2tui.store.health import SourceReport, SourceState
@@ -117,6 +123,17 @@ def s3_client(ctx: JobContext, account: AccountConfig, tally: RequestTally) -> A
     client = ctx.client_factory(account, ctx.config.s3, tally)
     s3.report_waits(client, ctx.waits)
     return client
+
+
+def analytics_kind(exc: AnalyticsError) -> SourceState:
+    """The analytics source's state for a failed query: a refused token (or one
+    that cannot see the account) is refused, an endpoint that never answered or
+    kept refusing for load is down, anything else (a malformed answer) failing."""
+    if isinstance(exc, AnalyticsAuthError):
+        return SourceState.REFUSED
+    if isinstance(exc, AnalyticsUnavailable | AnalyticsRateLimited):
+        return SourceState.DOWN
+    return SourceState.FAILING
 
 
 def is_store_error(exc: BaseException) -> bool:
