@@ -11,7 +11,7 @@ import pytest
 from peewee import Database, IntegrityError
 from playhouse.db_url import connect
 
-from r2tui.store import Store, open_store
+from r2tui.store import Store, open_store, state
 from r2tui.store.db import SQLITE_PRAGMAS, enable_wal
 from r2tui.store.migrations import LATEST, MIGRATIONS, current_version, migrate
 from r2tui.store.models import (
@@ -132,6 +132,29 @@ def test_from_v3_adds_the_report_table(url: str, db: Database) -> None:
         with pytest.raises(IntegrityError):
             StoredReport.create(account="acc", kind="daily", period_start=0,
                                 period_end=86400, generated_at=90000, body="{}")
+    finally:
+        store.close()
+
+
+def test_from_v5_asks_the_analytics_again(url: str, db: Database) -> None:
+    """Analytics stored before storage classes were asked: the watermark of every
+    account goes, so the next run queries the 31 days again; other state and the
+    samples stay (the bill estimates from them as before until they are replaced)."""
+    assert migrate(db, target=5) == [1, 2, 3, 4, 5]
+    for key, value in (("analytics_to:acc", 1000), ("analytics_to:a_b", 2000),
+                       ("rollup_from", 3000), ("analytics_tonight", 4)):
+        db.execute_sql(f"INSERT INTO store_state (key, value) VALUES ('{key}', {value})")
+    db.execute_sql("INSERT INTO sample (ts, account, bucket, metric, value) "
+                   "VALUES (3600, 'acc', 'media', 'stored_bytes', 42.0)")
+    db.close()
+
+    store = open_store(url)
+    try:
+        assert versions(store.db) == list(range(1, LATEST + 1)) and LATEST >= 6
+        assert state.get(state.analytics_key("acc")) is None
+        assert state.get(state.analytics_key("a_b")) is None
+        assert state.get(state.ROLLUP_FROM) == 3000 and state.get("analytics_tonight") == 4
+        assert [(s.metric, s.value) for s in Sample.select()] == [("stored_bytes", 42.0)]
     finally:
         store.close()
 

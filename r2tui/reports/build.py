@@ -14,19 +14,25 @@ daily rollups after the raw samples are purged. What a period means:
 - cost of a day: what it added to the month's bill (daily_cost_usd); of a
   month: its bill, as the next month's cost runs recorded it (last_month_usd,
   the whole month), else the month's last month-to-date figure;
-- recommendations: the cost view as of the period's end.
+- objects and bytes per storage class: as objects and bytes (analytics' per
+  class figures where it said the class, else the listing's); the totals are
+  their sums;
+- how the bill's usage was found (measured or estimated, per kind of charge)
+  and the recommendations: the cost view as of the period's end.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from peewee import fn
 
 from r2tui.metrics import ACCOUNT, CATALOG, DAY, Metric
-from r2tui.pricing import LIST_PRICES, PriceList
+from r2tui.pricing import ITEMS, LIST_PRICES, PriceList
 from r2tui.reports.model import (
     KINDS,
+    Basis,
     BucketGrowth,
     Costs,
     EventLine,
@@ -39,6 +45,7 @@ from r2tui.store.cost_view import costs_view
 from r2tui.store.models import Event
 from r2tui.store.queries import month_start
 from r2tui.store.readings import series_buckets
+from r2tui.store.views import CostsView
 
 LOOKBACK_DAYS = 31  # how far back the level "before the period" is looked for
 TOP_GROWTH = 5
@@ -114,7 +121,9 @@ def build(account: str, kind: str, period_start: int, now: float,
         uploads=_total(account, ("upload_requests",), before, start, end),
         downloads=_total(account, ("download_requests",), before, start, end),
         error_rate_pct=Figure(_error_rate(account, start, end),
-                              _error_rate(account, before, start)))
+                              _error_rate(account, before, start)),
+        **{name: _level(account, CATALOG[name], ACCOUNT, start, end)
+           for name in ("standard_objects", "standard_bytes", "ia_objects", "ia_bytes")})
     if numbers.requests.value is None:
         notes.append("no request counts for the period: they come from Cloudflare's "
                      "analytics, which need an API token")
@@ -124,9 +133,11 @@ def build(account: str, kind: str, period_start: int, now: float,
     alerts, alerts_total = _events(account, start, end, [ALERT_KIND], MAX_ALERTS)
     events, events_total = _events(account, start, end, None, MAX_EVENTS)
     view = costs_view(account, min(float(end - 1), now), prices)
+    costs = replace(costs, basis=_basis(view))
     if costs.known and not view.has_data:
         # The view reads the cost run's raw samples, which retention purges first.
-        notes.append("no recommendations: the cost run behind them is no longer kept in "
+        notes.append("no recommendations, nor which charges were measured or estimated: "
+                     "the cost run behind them is no longer kept in "
                      "detail (raw samples are purged after retention.samples_days)")
     return Report(
         kind=kind, account=account, period_start=start, period_end=end,
@@ -134,6 +145,21 @@ def build(account: str, kind: str, period_start: int, now: float,
         alerts=alerts, alerts_total=alerts_total, events=events, events_total=events_total,
         recommendations=list(view.recommendations),
         notes=notes)
+
+
+KIND_OF = {item.name: item.kind for item in ITEMS}
+
+
+def _basis(view: CostsView) -> list[Basis]:
+    """Per kind of charge, whether the bill's usage was measured or estimated,
+    and why; none for charges not counted (no request counts)."""
+    out: dict[str, Basis] = {}
+    if view.has_data:
+        for line in view.lines:
+            kind = KIND_OF[line.item]
+            if kind == "storage" or view.requests_known:
+                out.setdefault(kind, Basis(kind, line.basis, line.reason))
+    return list(out.values())
 
 
 def _days(account: str, m: Metric, bucket: str, lo: int, hi: int) -> dict[int, float]:

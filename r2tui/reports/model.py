@@ -48,6 +48,21 @@ class KeyNumbers:
     uploads: Figure
     downloads: Figure
     error_rate_pct: Figure
+    # Per storage class, at the period's end against its start (analytics when
+    # it said the class, else the listing); objects and bytes are their sums.
+    standard_objects: Figure = field(default_factory=lambda: Figure(None))
+    standard_bytes: Figure = field(default_factory=lambda: Figure(None))
+    ia_objects: Figure = field(default_factory=lambda: Figure(None))
+    ia_bytes: Figure = field(default_factory=lambda: Figure(None))
+
+
+@dataclass(frozen=True)
+class Basis:
+    """How one kind of charge's usage was found, as the cost view says it."""
+
+    kind: str  # storage | requests | retrieval
+    basis: str  # measured | estimated
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -58,6 +73,7 @@ class Costs:
     forecast_month_usd: float | None = None  # daily: the forecast made that day
     forecast_low_usd: float | None = None
     forecast_high_usd: float | None = None
+    basis: list[Basis] = field(default_factory=list)  # per kind of charge
 
 
 @dataclass(frozen=True)
@@ -157,11 +173,14 @@ class Report:
             return EventLine(d["ts"], d["kind"], d["level"], d["bucket"], d["message"])
 
         n, c = doc["numbers"], doc["costs"]
+        # Reports stored before the storage classes and the bill's basis lack them.
         return cls(
             kind=doc["kind"], account=doc["account"], period_start=doc["period_start"],
             period_end=doc["period_end"], generated_at=doc["generated_at"],
-            numbers=KeyNumbers(**{k: figure(n[k]) for k in KeyNumbers.__dataclass_fields__}),
-            costs=Costs(**{**c, "period_usd": figure(c["period_usd"])}),
+            numbers=KeyNumbers(**{k: figure(n[k]) for k in KeyNumbers.__dataclass_fields__
+                                  if k in n}),
+            costs=Costs(**{**c, "period_usd": figure(c["period_usd"]),
+                           "basis": [Basis(**b) for b in c.get("basis", [])]}),
             growth=[BucketGrowth(g["name"], g["bytes_start"], g["bytes_end"])
                     for g in doc["growth"]],
             alerts=[event(e) for e in doc["alerts"]], alerts_total=doc["alerts_total"],

@@ -115,9 +115,22 @@ def blocks(r: Report) -> list[Block]:
            Block("p", f"Period {when(r.period_start)} to {when(r.period_end)}; "
                       f"generated {when(r.generated_at)}.")]
     n = r.numbers
-    rows = [("Objects", count(n.objects.value), count(n.objects.previous),
-             change(n.objects, lambda v: f"{v:,.0f}")),
-            ("Stored", size(n.bytes.value), size(n.bytes.previous), change(n.bytes, size))]
+
+    def objects(label: str, f: Figure) -> tuple[str, str, str, str]:
+        return (label, count(f.value), count(f.previous), change(f, lambda v: f"{v:,.0f}"))
+
+    def stored(label: str, f: Figure) -> tuple[str, str, str, str]:
+        return (label, size(f.value), size(f.previous), change(f, size))
+
+    # Each total, then its storage classes (when known), which sum to it.
+    rows = [objects("Objects", n.objects)]
+    rows += [objects(f"  {label}", f) for label, f in (("Standard", n.standard_objects),
+                                                       ("Infrequent Access", n.ia_objects))
+             if f.value is not None]
+    rows.append(stored("Stored", n.bytes))
+    rows += [stored(f"  {label}", f) for label, f in (("Standard", n.standard_bytes),
+                                                      ("Infrequent Access", n.ia_bytes))
+             if f.value is not None]
     for label, f in (("Requests", n.requests), ("Uploads", n.uploads),
                      ("Downloads", n.downloads)):
         rows.append((label, count(f.value), count(f.previous), change(f, lambda v: f"{v:,.0f}")))
@@ -180,6 +193,8 @@ def _costs(r: Report, unit: str) -> list[Block]:
                          f"(range {usd(c.forecast_low_usd)} to {usd(c.forecast_high_usd)}).")
     else:
         items = [f"The month's bill was {usd(p.value)}{against}."]
+    # Which charges were measured by Cloudflare's analytics and which estimated.
+    items += [f"{b.kind.capitalize()}: {b.basis}, {b.reason}." for b in c.basis]
     return [Block("ul", items=tuple(items))]
 
 
@@ -333,13 +348,16 @@ def to_csv(r: Report) -> str:
         row(section, name, value=_num(f.value), previous=_num(f.previous),
             change=_num(f.change), change_pct=_num(f.change_pct))
 
-    for name in ("objects", "bytes", "requests", "uploads", "downloads", "error_rate_pct"):
+    for name in ("objects", "bytes", "requests", "uploads", "downloads", "error_rate_pct",
+                 "standard_objects", "standard_bytes", "ia_objects", "ia_bytes"):
         figure("numbers", name, getattr(r.numbers, name))
     c = r.costs
     figure("costs", "period_usd", c.period_usd)
     for name in ("month_to_date_usd", "forecast_month_usd", "forecast_low_usd",
                  "forecast_high_usd"):
         row("costs", name, value=_num(getattr(c, name)))
+    for b in c.basis:
+        row("costs", f"basis_{b.kind}", value=b.basis, text=b.reason)
     for g in r.growth:
         row("growth", "bytes", g.name, _num(g.bytes_end), _num(g.bytes_start), _num(g.added),
             _num(g.pct))

@@ -270,12 +270,33 @@ def _v5_alerts(db: Database) -> None:
              "created_at": now, "updated_at": now} for r in DEFAULT_RULES]).execute()
 
 
+def _v6_storage_classes(db: Database) -> None:
+    """Analytics stored before storage classes and byte sums were asked hold one
+    class's row (or the larger) for a bucket holding both, and no IA requests or
+    bytes. Forgetting how far each account's analytics are stored makes the next
+    run query Cloudflare's 31 days again, whose windows then replace those rows
+    (the older rows stay as they were, and the bill estimates their IA shares
+    from the listings as before)."""
+    class StoreState(_Frozen):
+        key = CharField(primary_key=True)
+        value = BigIntegerField()
+
+    with db.bind_ctx([StoreState]):
+        # Matched here, not by LIKE: "_" is a wildcard there, and account names are text.
+        keys = [k for (k,) in StoreState.select(StoreState.key).tuples()
+                if k.startswith("analytics_to:")]
+        if keys:
+            StoreState.delete().where(StoreState.key.in_(keys)).execute()
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "samples, events and job runs", _v1_series),
     Migration(2, "buckets and inventories", _v2_inventory),
     Migration(3, "hourly and daily rollups, store state", _v3_rollups),
     Migration(4, "reports", _v4_reports),
     Migration(5, "alert rules, alerts, silences, the notification outbox", _v5_alerts),
+    Migration(6, "analytics queried again with storage classes and byte sums",
+              _v6_storage_classes),
 )
 LATEST = MIGRATIONS[-1].version
 _PG_LOCK_KEY = 0x72327475  # "r2tu": one advisory lock for r2tui's migrations
