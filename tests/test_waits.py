@@ -1,0 +1,120 @@
+"""A hung endpoint shows at once: S3 requests report to the jobs' Waits while in
+flight (botocore's before-send / response-received events on a real client),
+and the header says "waiting N s for HOST", then the reason once the attempts
+end. The endpoint is a loopback TCP server that accepts and never answers."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+from conftest import account_for, make_config
+from peers import closed_port
+from test_tui import SIZE, wait_for
+
+from r2tui.config import S3Settings
+from r2tui.sources import s3
+from r2tui.store import Store, health
+from r2tui.store.health import S3, SourceState
+from r2tui.tui.app import build_app
+from r2tui.tui.widgets.header import StatusHeader
+from r2tui.waits import Waits
+
+QUICK = S3Settings(connect_timeout=1, read_timeout=0.5, max_attempts=1)
+
+
+@pytest.fixture
+def silent() -> Iterator[int]:
+    """A port whose server takes connections (the kernel's backlog) and never answers."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    try:
+        yield server.getsockname()[1]
+    finally:
+        server.close()
+
+
+def in_thread(call) -> threading.Thread:  # type: ignore[no-untyped-def]
+    def run() -> None:
+        with contextlib.suppress(Exception):  # the timeout is what the test waits for
+            call()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_a_request_in_flight_is_named_by_host_and_operation(silent: int) -> None:
+    waits = Waits()
+    client = s3.make_client(account_for(f"http://127.0.0.1:{silent}/r2"), QUICK)
+    s3.report_waits(client, waits)
+    assert waits.longest() is None
+    thread = in_thread(lambda: client.head_bucket(Bucket="media"))
+    deadline = time.monotonic() + 5
+    while waits.longest() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    wait = waits.longest()
+    assert wait is not None
+    # Host and port only: never the path (nor userinfo or query) of the endpoint.
+    assert (wait.host, wait.what) == (f"127.0.0.1:{silent}", "HeadBucket")
+    thread.join(10)
+    assert not thread.is_alive() and waits.longest() is None  # ended when it timed out
+
+
+def test_every_attempt_ends_its_wait(moto_endpoint: str, s3_backend) -> None:  # type: ignore[no-untyped-def]
+    s3_backend.create_bucket("alpha", region_name="us-east-1")
+    waits = Waits()
+    seen: list[str] = []
+    answered = s3.make_client(account_for(moto_endpoint), QUICK)
+    s3.report_waits(answered, waits)
+    answered.meta.events.register("before-send.s3", lambda **_: seen.append("sent"))
+    assert s3.list_buckets(answered) == ["alpha"]
+    with pytest.raises(Exception, match="404"):
+        answered.head_bucket(Bucket="missing")
+    # Refused at once, on each of three attempts.
+    refused = s3.make_client(account_for(f"http://127.0.0.1:{closed_port()}"),
+                             S3Settings(connect_timeout=1, read_timeout=1, max_attempts=3))
+    s3.report_waits(refused, waits)
+    refused.meta.events.register("before-send.s3", lambda **_: seen.append("retry"))
+    with pytest.raises(Exception, match="Could not connect"):
+        refused.list_buckets()
+    assert seen == ["sent", "sent", "retry", "retry", "retry"]
+    assert waits.longest() is None
+
+
+async def test_the_header_names_a_hung_endpoint_then_the_reason(store: Store,
+                                                                silent: int) -> None:
+    shift = [0.0]  # the app's clock, moved on instead of waiting
+
+    def clock() -> float:
+        return time.time() + shift[0]
+
+    config = make_config((account_for(f"http://127.0.0.1:{silent}", name="hung"),),
+                         s3=S3Settings(connect_timeout=1, read_timeout=2.5, max_attempts=1))
+    app = build_app(config, store, clock=clock)
+    header = ""
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: app.collector is not None
+                           and app.collector.ctx.waits.longest() is not None, timeout=10)
+            assert app.header_state().state == "running"
+            assert "waiting" not in app.header_state().detail  # not yet a while
+            shift[0] = 12.0
+            # The header's own once-a-second update shows it, no key pressed.
+            await wait_for(pilot, lambda: f"waiting 12 s for 127.0.0.1:{silent}" in str(
+                app.query_one(StatusHeader).render()), timeout=3)
+            await wait_for(pilot, lambda: app.header_state().state == "failing", timeout=10)
+            header = app.header_state().detail
+    finally:
+        collector = app.collector
+        deadline = time.monotonic() + 10
+        while collector is not None and collector.running_jobs and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert header.startswith("S3 unreachable since ")
+    assert f"timed out waiting for 127.0.0.1:{silent} to answer" in header
+    assert health.read("hung").get(S3).state is SourceState.DOWN
