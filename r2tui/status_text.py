@@ -31,6 +31,7 @@ def status_text(doc: dict[str, Any]) -> str:
              f"{s['total_objects']:,} objects, {human_bytes(s['total_bytes'])} in "
              f"{s['bucket_count']} buckets",
              f"collector: {c['state']}{': ' + v(c['detail']) if c['detail'] else ''}"]
+    lines += sources_lines(doc.get("sources") or {})
     if s["usage_pct"] is not None:
         lines.append(f"quota: {s['usage_pct']:.1f} % of {human_bytes(s['quota_bytes'])}")
     for b in s["buckets"]:
@@ -56,6 +57,19 @@ def status_text(doc: dict[str, Any]) -> str:
         lines.append("cost: not calculated yet (`r2tui collect --once --job calculate_costs`)")
     lines.append(alerts_line(doc["alerts"]))
     return "\n".join(lines)
+
+
+def sources_lines(sources: dict[str, dict[str, Any]]) -> list[str]:
+    """A line for each failing source: what, since when, what would fix it, why."""
+    lines = []
+    for name, x in sources.items():
+        if x.get("stale_since") is None:
+            continue
+        needs = f" ({x['needs']})" if x.get("needs") else ""
+        reason = f": {v(x['reason'])}" if x.get("reason") else ""
+        lines.append(f"{name}: {x['summary']} since {x['stale_since']}{needs}{reason}; "
+                     "figures built on it are stale")
+    return lines
 
 
 def alerts_line(a: dict[str, Any]) -> str:

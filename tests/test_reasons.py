@@ -14,6 +14,7 @@ from textual.widgets import Static
 
 from r2tui.config import AccountConfig, Secret
 from r2tui.jobs import JobContext, JobResult, run_job
+from r2tui.status_text import sources_lines
 from r2tui.store import Store, health
 from r2tui.store.health import (
     ANALYTICS,
@@ -78,6 +79,19 @@ def test_a_lasting_failure_is_written_again_before_retention_drops_it(store: Sto
     view = health.read("a").get(ANALYTICS)
     assert (view.state, view.since, view.at) == (SourceState.DOWN, 1000, 1600)
     assert view.short == "analytics down"
+
+
+def test_status_says_which_sources_fail_and_since_when(store: Store) -> None:
+    with store.write():
+        health.record("a", {S3: SourceReport(SourceState.OK),
+                            ANALYTICS: SourceReport(SourceState.REFUSED, "HTTP 403")}, 7200)
+    doc = health.sources_doc(health.read("a"), lambda t: None if t is None else f"t{t}")
+    assert doc[S3] == {"state": "ok", "summary": "", "needs": "", "reason": "",
+                       "since": None, "last_ok": "t7200", "stale_since": None}
+    assert doc[ANALYTICS]["stale_since"] == "t7200" and LISTING not in doc
+    assert sources_lines(doc) == [
+        "analytics: token refused since t7200 (needs Account Analytics: Read): HTTP 403; "
+        "figures built on it are stale"]
 
 
 # ---- what the jobs record ---------------------------------------------------------------

@@ -17,7 +17,7 @@ report changes nothing but the last success.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -133,6 +133,16 @@ class HealthView:
         """When figures built on any of `sources` went stale, if they are."""
         times = [t for s in sources if (t := self.get(s).stale_since) is not None]
         return min(times, default=None)
+
+
+def sources_doc(view: HealthView, iso: Callable[[int | None], str | None]
+                ) -> dict[str, dict[str, object]]:
+    """`status --json`'s "sources": each source's state, words, reason and times
+    (through `iso`), "stale_since" set while figures built on it are stale."""
+    return {s: {"state": h.state.value, "summary": h.short, "needs": h.needs,
+                "reason": h.reason, "since": iso(h.since), "last_ok": iso(h.ok_at),
+                "stale_since": iso(h.stale_since)}
+            for s in SOURCES if (h := view.get(s)).state is not SourceState.UNKNOWN}
 
 
 def of(dash: object) -> HealthView:
