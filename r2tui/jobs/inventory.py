@@ -38,7 +38,8 @@ def _inventory(ctx: JobContext, account: AccountConfig, tally: RequestTally) -> 
     except Exception as exc:
         # Nothing is listed: every figure built on the listings is from before now.
         reason = describe_error(exc, account.endpoint_url)
-        log.warning("inventory of %s: the bucket list failed: %s", account.name, reason)
+        log.warning("inventory of %s: the bucket list failed: %s", account.name, reason,
+                    exc_info=True)
         out = Outcome(summary="the bucket list failed", errors=[reason])
         out.source_failed(S3, failure_kind(exc), reason)
         out.source_failed(LISTING, failure_kind(exc), reason)

@@ -210,7 +210,8 @@ class R2App(CollectorHost, KeyActions, App[int]):
             if (h.source == ANALYTICS and not analytics) or (h.short, h.reason) in said:
                 continue
             said.add((h.short, h.reason))
-            name = "analytics " if h.source == ANALYTICS else ""
+            # "token refused" alone would not say whose token.
+            name = "analytics " if h.source == ANALYTICS and "analytics" not in h.short else ""
             lines.append(f"{name}{h.short} since {clock_time(h.since, now)}"
                          + (f" ({h.needs})" if h.needs else "")
                          + (f": {h.reason}" if h.reason else ""))
