@@ -15,9 +15,9 @@ from r2tui.metrics import ACCOUNT
 from r2tui.store import health
 from r2tui.store.health import ANALYTICS, HealthView
 from r2tui.store.views import Dashboard, MetricsView
-from r2tui.tui.format import BUCKET_CELLS, age, cell, data, visible
+from r2tui.tui.format import BUCKET_CELLS, age, cell, visible
 from r2tui.tui.panes.base import Note, Pane
-from r2tui.tui.widgets.card import TITLES, Card, card_why, clock_time
+from r2tui.tui.widgets.card import TITLES, Card, card_why, clock_time, source_reason
 from r2tui.tui.widgets.table import Column, FilterTable, Row
 from r2tui.tui.widgets.text import set_text
 
@@ -146,12 +146,7 @@ class MetricsPane(Pane):
             elif dash.storage.buckets:
                 listed = max(b.inventoried_at for b in dash.storage.buckets)
                 text.append(f"Listing from {clock_time(listed, now)}; ", "bold")
-            text.append(f"{h.short} since {clock_time(h.since, now)}", "bold red")
-            if h.needs:
-                text.append(f" ({h.needs})", "bold")
-            if h.reason:
-                text.append(": ")
-                text.append_text(data(h.reason))  # a server's words: data, never markup
+            text.append_text(source_reason(h, now))
         set_text(note, text)
 
     def _show_probes(self, dash: Dashboard, now: float) -> None:

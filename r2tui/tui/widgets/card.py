@@ -17,7 +17,7 @@ from textual.widgets import Sparkline, Static
 from r2tui.metrics import CATALOG
 from r2tui.store.health import ANALYTICS, LISTING, S3, HealthView, SourceHealth
 from r2tui.store.views import MetricCard
-from r2tui.tui.format import human_bytes, usd
+from r2tui.tui.format import data, human_bytes, usd
 from r2tui.tui.widgets.text import set_text
 
 NEEDS_TOKEN = "needs API token"
@@ -68,6 +68,18 @@ def card_why(metric: str, health: HealthView, analytics: bool, now: float) -> Ca
         return None
     first = min(failed, key=lambda h: h.since or 0)
     return CardWhy(first, clock_time(first.since, now))
+
+
+def source_reason(h: SourceHealth, now: float | None = None) -> Text:
+    """A failing source in one line for a pane: "token refused since 09:40 (needs
+    Account Analytics: Read): <the reason>"; the reason is a server's words: data."""
+    text = Text(f"{h.short} since {clock_time(h.since, now)}", "bold red")
+    if h.needs:
+        text.append(f" ({h.needs})", "bold")
+    if h.reason:
+        text.append(": ")
+        text.append_text(data(h.reason))
+    return text
 
 
 def clock_time(ts: float | None, now: float | None = None) -> str:
