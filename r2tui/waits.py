@@ -55,6 +55,11 @@ class Waits:
         finally:
             self.end(ticket)
 
+    def open(self) -> list[Wait]:
+        """Every request in flight, the longest waited on first."""
+        with self._lock:
+            return sorted(self._open.values(), key=lambda w: w.since)
+
     def longest(self) -> Wait | None:
         """The request waited on longest, if any is in flight."""
         with self._lock:

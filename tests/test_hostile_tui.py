@@ -154,7 +154,7 @@ async def test_hostile_text_shows_literally_everywhere(store: Store, seeded: See
         header = content(app, "#header")
         assert PASSWORD not in header and QUERY_TOKEN not in header and "admin" not in header
         assert f" {visible(ACCOUNT_NAME)} @ {moto_endpoint.split('://', 1)[1]}/  │" in header
-        failure = app.dashboard.collector.detail  # type: ignore[union-attr]
+        failure = app.header_state().detail
         assert SERVER_ERROR[:20] in failure
         assert clip(f": {failure}", DETAIL_CELLS) in header  # cut, with an ellipsis
         assert "[/]denied[ \\x1b[31mred" in header  # markup and escapes, literally

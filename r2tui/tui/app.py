@@ -223,13 +223,16 @@ class R2App(CollectorHost, KeyActions, App[int]):
         if self.collector is None:
             return ""
         waits = self.collector.ctx.waits
-        wait = waits.longest()
         account = self._account_config()
-        if wait is None or account is None:
+        if account is None:
             return ""
         hosts = {shown_host(account.endpoint_url), shown_host(account.graphql_url)}
+        # The shown account's longest wait: another account's must not hide it.
+        wait = next((w for w in waits.open() if w.host in hosts), None)
+        if wait is None:
+            return ""
         seconds = wait.seconds(waits.now())
-        if wait.host not in hosts or seconds < WAIT_SHOWN_SECONDS:
+        if seconds < WAIT_SHOWN_SECONDS:
             return ""
         return f"waiting {seconds:.0f} s for {wait.host}"
 

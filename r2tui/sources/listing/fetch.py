@@ -82,8 +82,12 @@ class Fetcher:
         for attempt in range(1, self.attempts + 1):
             request = AWSRequest("GET", url, headers={})
             self._signer.sign(OPERATION, request)  # per attempt: the date is signed
+            prepared = request.prepare()
+            # The event botocore emits before its own sends: whoever watches the
+            # client's requests (the header's "waiting N s for HOST") sees ours too.
+            self.client.meta.events.emit(f"before-send.s3.{OPERATION}", request=prepared)
             try:
-                response = self._http.send(request.prepare())
+                response = self._http.send(prepared)
             except _RETRY_ERRORS:
                 self._announce(None)
                 if attempt == self.attempts:
