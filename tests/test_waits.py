@@ -18,6 +18,7 @@ from test_tui import SIZE, wait_for
 
 from r2tui.config import S3Settings
 from r2tui.sources import s3
+from r2tui.sources.listing.fetch import Fetcher
 from r2tui.store import Store, health
 from r2tui.store.health import S3, SourceState
 from r2tui.tui.app import build_app
@@ -64,6 +65,23 @@ def test_a_request_in_flight_is_named_by_host_and_operation(silent: int) -> None
     assert (wait.host, wait.what) == (f"127.0.0.1:{silent}", "HeadBucket")
     thread.join(10)
     assert not thread.is_alive() and waits.longest() is None  # ended when it timed out
+
+
+def test_a_hung_listing_page_is_named_too(silent: int) -> None:
+    """Listing pages go out through our own fetcher, not botocore's send: they must
+    announce themselves the same way."""
+    waits = Waits()
+    client = s3.make_client(account_for(f"http://127.0.0.1:{silent}"), QUICK)
+    s3.report_waits(client, waits)
+    thread = in_thread(lambda: Fetcher(client, "media", 1000).fetch("", None))
+    deadline = time.monotonic() + 5
+    while waits.longest() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    wait = waits.longest()
+    assert wait is not None and (wait.host, wait.what) == (f"127.0.0.1:{silent}",
+                                                            "ListObjectsV2")
+    thread.join(10)
+    assert not thread.is_alive() and waits.longest() is None
 
 
 def test_every_attempt_ends_its_wait(moto_endpoint: str, s3_backend) -> None:  # type: ignore[no-untyped-def]
