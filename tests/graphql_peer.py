@@ -1,10 +1,14 @@
 """A loopback stand-in for Cloudflare's GraphQL analytics endpoint, over real HTTP.
 
-It answers the two queries of r2tui.sources.graphql_queries from the rows it
-holds, the way Cloudflare does: rows with start <= hour < end, ordered by hour,
-cut at `limit`. A wrong token gets a 403 (or, with ``refuse="errors"``, an
-HTTP 200 errors answer), an unknown account gets ``accounts: []``. Scripted
-answers (``push``) are served first, one per request, for fault tests.
+It answers r2tui's queries from the rows it holds through
+r2tui.sources.graphql_answer, as the demo does: rows with start <= hour < end
+(and within the bucket filter), grouped by the asked dimensions, ordered by
+hour, cut at `limit`; a limit above ``page_limit`` and a field in
+``unknown_fields`` are refused with HTTP 400 in Cloudflare's words. A wrong
+token gets a 403 (or, with ``refuse="errors"``, an HTTP 200 errors answer), an
+unknown account gets ``accounts: []``. Scripted answers (``push``) are served
+first, one per request, for fault tests. With a ``clock``, each request
+records the clock's time (``Seen.at``): pacing tests read when queries came.
 
     with GraphQLPeer(operations=[...]) as peer:
         client = AnalyticsClient(peer.url, Secret(peer.token, "test"), peer.account_id)
@@ -12,10 +16,12 @@ answers (``push``) are served first, one per request, for fault tests.
 
 from __future__ import annotations
 
+import bisect
 import json
 import random
 import threading
 from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler
@@ -24,14 +30,21 @@ from typing import Any
 from peers import LoopbackHTTP
 
 from r2tui.config.model import Secret
-from r2tui.observations import OperationGroup, StorageSnapshot
+from r2tui.observations import INFREQUENT_ACCESS, STANDARD, OperationGroup, StorageSnapshot
 from r2tui.sources.analytics import AnalyticsClient
+from r2tui.sources.graphql_answer import answer as answer_query
 from r2tui.sources.graphql_queries import (
     OPERATIONS_DATASET,
+    PAGE_LIMIT,
     STORAGE_DATASET,
-    operation_row,
-    storage_row,
 )
+from r2tui.sources.graphql_queries import (
+    operation_row as operation_row,  # re-exported: the tests shape scripted rows with it
+)
+from r2tui.sources.graphql_queries import (
+    storage_row as storage_row,  # re-exported, as operation_row
+)
+from r2tui.sources.query_budget import QueryBudget
 
 TOKEN = "peer-token-5ecret-do-not-print"
 ACCOUNT = "0123456789abcdef0123456789abcdef"
@@ -44,6 +57,7 @@ class Seen:
     path: str
     headers: dict[str, str]
     body: Any  # parsed JSON, or None when it was not JSON
+    at: float = 0.0  # the peer's clock when it came, if it has one
 
     @property
     def variables(self) -> dict[str, Any]:
@@ -57,6 +71,15 @@ class Seen:
     @property
     def window(self) -> tuple[int, int]:
         return _epoch(self.variables["start"]), _epoch(self.variables["end"])
+
+    @property
+    def buckets(self) -> tuple[str, list[str]] | None:
+        """("in" or "notin", names) for a query cut by bucket."""
+        query = (self.body or {}).get("query") or ""
+        for op in ("notin", "in"):
+            if f"bucketName_{op}:" in query:
+                return op, list(self.variables.get("buckets") or [])
+        return None
 
 
 def _epoch(text: str) -> int:
@@ -77,16 +100,44 @@ REFUSED_BODY = {"success": False, "errors": [{"code": 10000, "message": "Authent
                 "messages": [], "result": None}
 
 
+class _ByHour:
+    """Rows indexed by hour, rebuilt when the list held changes: a query reads
+    only its window's rows, so a month of a thousand buckets stays quick."""
+
+    def __init__(self) -> None:
+        self._of: tuple[int, int] | None = None
+        self._hours: list[int] = []
+        self._rows: dict[int, list[Any]] = {}
+
+    def between(self, held: list[Any], start: float, end: float) -> Iterator[Any]:
+        if self._of != (id(held), len(held)):
+            self._rows = {}
+            for r in held:
+                self._rows.setdefault(r.hour, []).append(r)
+            self._hours = sorted(self._rows)
+            self._of = (id(held), len(held))
+        lo = bisect.bisect_left(self._hours, start)
+        hi = bisect.bisect_left(self._hours, end)
+        for hour in self._hours[lo:hi]:
+            yield from self._rows[hour]
+
+
 class GraphQLPeer(LoopbackHTTP):
     def __init__(self, operations: list[OperationGroup] | None = None,
                  storage: list[StorageSnapshot] | None = None, *, token: str = TOKEN,
-                 account_id: str = ACCOUNT, refuse: str = "http") -> None:
+                 account_id: str = ACCOUNT, refuse: str = "http", page_limit: int = PAGE_LIMIT,
+                 unknown_fields: Iterable[str] = (),
+                 clock: Callable[[], float] | None = None) -> None:
         assert refuse in ("http", "errors")
         self.operations: list[OperationGroup] = list(operations or [])
         self.storage: list[StorageSnapshot] = list(storage or [])
         self.token = token
         self.account_id = account_id
         self.refuse = refuse
+        self.page_limit = page_limit
+        self.unknown_fields = set(unknown_fields)
+        self.clock = clock
+        self._index = {OPERATIONS_DATASET: _ByHour(), STORAGE_DATASET: _ByHour()}
         self.requests: list[Seen] = []
         self.script: deque[tuple[int, bytes, dict[str, str]]] = deque()
         self._lock = threading.Lock()
@@ -133,7 +184,8 @@ class GraphQLPeer(LoopbackHTTP):
             body = json.loads(raw)
         except ValueError:
             body = None
-        seen = Seen(path, {k.lower(): v for k, v in headers.items()}, body)
+        seen = Seen(path, {k.lower(): v for k, v in headers.items()}, body,
+                    self.clock() if self.clock is not None else 0.0)
         with self._lock:
             self.requests.append(seen)
             if self.script:
@@ -148,20 +200,16 @@ class GraphQLPeer(LoopbackHTTP):
             if self.refuse == "errors":
                 return reply(200, errors_answer("not authorized for that account"))
             return reply(403, REFUSED_BODY)
-        dataset = seen.dataset
-        if not isinstance(seen.body, dict) or dataset is None:
+        if not isinstance(seen.body, dict) or not isinstance(seen.body.get("query"), str):
             return reply(400, errors_answer("unknown or missing query", code="parse"))
-        try:
-            start, end = seen.window
-            limit = int(seen.variables["limit"])
-        except (KeyError, TypeError, ValueError):
-            return reply(200, errors_answer("bad variables", code="variables"))
-        if seen.variables.get("accountTag") != self.account_id:
-            return reply(200, {"data": {"viewer": {"accounts": []}}, "errors": None})
-        held: list[Any] = self.operations if dataset == OPERATIONS_DATASET else self.storage
-        shape = operation_row if dataset == OPERATIONS_DATASET else storage_row
-        picked = sorted((r for r in held if start <= r.hour < end), key=lambda r: r.hour)
-        return reply(200, answer(dataset, [shape(r) for r in picked[:limit]]))
+        status, doc = answer_query(seen.body["query"], seen.variables, self._rows,
+                                   account_id=self.account_id, page_limit=self.page_limit,
+                                   unknown_fields=self.unknown_fields)
+        return reply(status, doc)
+
+    def _rows(self, dataset: str, start: float, end: float) -> Iterator[Any]:
+        held = self.operations if dataset == OPERATIONS_DATASET else self.storage
+        return self._index[dataset].between(held, start, end)
 
 
 # ---- for the client's tests ------------------------------------------------------
@@ -171,6 +219,7 @@ T0 = int(datetime(2026, 11, 29, tzinfo=UTC).timestamp())  # midnight UTC
 
 
 def ops_rows(hours: int, per_hour: int = 2, start: int = T0) -> list[OperationGroup]:
+    """Rows with every field measured: classes, byte sums, a sampled row now and then."""
     actions = [("PutObject", "success", 200), ("GetObject", "userError", 404),
                ("ListObjects", "internalError", 500)]
     out = []
@@ -178,14 +227,20 @@ def ops_rows(hours: int, per_hour: int = 2, start: int = T0) -> list[OperationGr
         for i in range(per_hour):
             action, status, code = actions[(h + i) % len(actions)]
             bucket = ("media", "eu_media", "logs")[i % 3]
-            out.append(OperationGroup(start + h * H, bucket, action, status, code,
-                                      requests=1000 * h + i + 1))
+            requests = 1000 * h + i + 1
+            size = requests * 2_500_000_017  # past 2**31 soon: no truncation anywhere
+            out.append(OperationGroup(
+                start + h * H, bucket, action, status, code, requests=requests,
+                storage_class=(STANDARD, INFREQUENT_ACCESS)[(h + i) % 2],
+                response_bytes=0 if action == "PutObject" else size // 3, object_bytes=size,
+                sample_interval=10.0 if (h + i) % 5 == 4 else 1.0))
     return out
 
 
 def storage_rows(hours: int, start: int = T0) -> list[StorageSnapshot]:
     return [StorageSnapshot(start + h * H, b, objects=10 * h + i, pending_uploads=i,
-                            payload_bytes=(h + 1) * 1_000_000_007 + i, metadata_bytes=512 * h)
+                            payload_bytes=(h + 1) * 1_000_000_007 + i, metadata_bytes=512 * h,
+                            storage_class=STANDARD)
             for h in range(hours) for i, b in enumerate(("media", "eu_media"))]
 
 
@@ -197,7 +252,10 @@ class Sleeps(list[float]):
 
 
 def client_for(peer_or_url: GraphQLPeer | str, sleep: Any, **kwargs: Any) -> AnalyticsClient:
+    """A client with recorded sleeps, a fixed jitter and a budget of its own (the
+    process-wide one would carry spending from test to test)."""
     url = peer_or_url if isinstance(peer_or_url, str) else peer_or_url.url
     kwargs.setdefault("rng", random.Random(7))
+    kwargs.setdefault("budget", QueryBudget())
     return AnalyticsClient(url, Secret(kwargs.pop("token", TOKEN), "test"),
                            kwargs.pop("account_id", ACCOUNT), sleep=sleep, **kwargs)

@@ -1,9 +1,14 @@
 """What can go wrong with a Cloudflare analytics query, and the check of an
-answer's shape: every row validated before any is used."""
+answer's shape: every row validated before any is used, each asked field
+(graphql_queries.Selection) required, the fields not asked left at the rows'
+defaults (storage class "", bytes None, sample interval 1.0)."""
 
 from __future__ import annotations
 
+import functools
+import math
 import re
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -44,13 +49,49 @@ class AnalyticsMalformed(AnalyticsError):
     """The answer does not have the documented shape."""
 
 
-class AnalyticsTruncated(AnalyticsError):
-    """A one-hour window still fills a whole page: rows would be lost."""
-
-
 def _one_line(text: object, limit: int = 200) -> str:
     flat = " ".join(str(text).split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+# ---- refusals the client can act on ---------------------------------------------------
+
+# Cloudflare's wording for a field a dataset does not offer is "unknown field..."
+# (developers.cloudflare.com/analytics/graphql-api/errors/); GraphQL's reference
+# implementations say "Cannot query field". Either, naming the field, counts.
+_UNKNOWN_FIELD = re.compile(r"unknown field|cannot query field|has no field", re.IGNORECASE)
+# "limit must be positive number and not greater than 10000" (same page).
+_MAX_LIMIT = re.compile(r"not greater than\s*(\d+)", re.IGNORECASE)
+
+
+def error_messages(errors: Any) -> list[str]:
+    """The messages of a GraphQL `errors` value, whatever its shape."""
+    items = errors if isinstance(errors, list) else [errors]
+    out = []
+    for item in items:
+        message = item.get("message") if isinstance(item, dict) else item
+        if isinstance(message, str) and message:
+            out.append(message)
+    return out
+
+
+def refused_fields(messages: Iterable[str], candidates: Iterable[str]) -> set[str]:
+    """The candidate fields that an "unknown field" message names."""
+    found: set[str] = set()
+    for message in messages:
+        if _UNKNOWN_FIELD.search(message):
+            found |= {f for f in candidates
+                      if re.search(rf"(?<![A-Za-z0-9_]){re.escape(f)}(?![A-Za-z0-9_])", message)}
+    return found
+
+
+def max_page_size(messages: Iterable[str]) -> int | None:
+    """The largest limit a "not greater than N" message allows, if one says so."""
+    for message in messages:
+        if "limit" in message.lower() and (m := _MAX_LIMIT.search(message)):
+            size = int(m.group(1))
+            return size if size >= 1 else None
+    return None
 
 
 
@@ -65,14 +106,15 @@ def _malformed(path: str, verb: str, value: object, wanted: str) -> AnalyticsMal
                               f"{_type_name(value)}, not {wanted}")
 
 
-def _get(obj: dict[str, Any], key: str, path: str, kind: type, wanted: str) -> Any:
+def _get(obj: dict[str, Any], key: str, path: str, kind: type | tuple[type, ...],
+         wanted: str) -> Any:
     if key not in obj:
         raise AnalyticsMalformed(f"malformed answer from Cloudflare analytics: {path}.{key} "
                                  "missing")
     value = obj[key]
-    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+    if not isinstance(value, kind) or (kind is not str and isinstance(value, bool)):
         raise _malformed(f"{path}.{key}", "is", value, wanted)
-    if kind is str and _SURROGATE.search(value):
+    if kind is str and not value.isascii() and _SURROGATE.search(value):
         # Kept as the escape r2tui.literal shows it as: one stable name, stored.
         return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", value)
     return value
@@ -95,20 +137,27 @@ def _dimensions(row: object, path: str) -> tuple[dict[str, Any], int, str]:
     if not isinstance(row, dict):
         raise _malformed(path, "is", row, "an object")
     dims = _get(row, "dimensions", path, dict, "an object")
-    hour = _hour(_get(dims, "datetimeHour", f"{path}.dimensions", str, "a string"),
-                 f"{path}.dimensions.datetimeHour")
-    return dims, hour, _get(dims, "bucketName", f"{path}.dimensions", str, "a string")
+    dpath = f"{path}.dimensions"
+    hour = _hour(_get(dims, "datetimeHour", dpath, str, "a string"), f"{dpath}.datetimeHour")
+    return dims, hour, _get(dims, "bucketName", dpath, str, "a string")
 
 
-def _hour(text: str, path: str) -> int:
+@functools.lru_cache(maxsize=1024)
+def _hour_of(text: str) -> int | None:
+    """Epoch seconds of an RFC 3339 time, None when it is none; cached: a page's
+    rows share a few hours."""
     try:
         when = datetime.fromisoformat(text)
     except ValueError:
-        when = None
-    if when is None or when.tzinfo is None:
+        return None
+    return None if when.tzinfo is None else int(when.timestamp())
+
+
+def _hour(text: str, path: str) -> int:
+    epoch = _hour_of(text)
+    if epoch is None:
         raise AnalyticsMalformed(f"malformed answer from Cloudflare analytics: {path} is not "
                                  f"an RFC 3339 time ({_one_line(repr(text), 60)})")
-    epoch = int(when.timestamp())
     if epoch % HOUR:
         raise AnalyticsMalformed(f"malformed answer from Cloudflare analytics: {path} is not "
                                  f"on the hour ({_one_line(text, 60)})")
@@ -123,23 +172,56 @@ def _count(obj: dict[str, Any], key: str, path: str) -> int:
     return value
 
 
-def _operation(row: dict[str, Any], path: str) -> OperationGroup:
+def _interval(obj: dict[str, Any], key: str, path: str) -> float:
+    """avg { sampleInterval }: 1 when every event counted, 10 for one in ten. JSON
+    writes it as a number (1.0 or 1); below 1 it would mean more than every event."""
+    value = _get(obj, key, path, (int, float), "a number")
+    if isinstance(value, bool) or not math.isfinite(value) or value < 1:
+        raise AnalyticsMalformed(f"malformed answer from Cloudflare analytics: {path}.{key} "
+                                 f"is {_one_line(repr(value), 40)}, not a number >= 1")
+    return float(value)
+
+
+def _storage_class(dims: dict[str, Any], path: str, asked: frozenset[str]) -> str:
+    # Unknown classes are kept as given: they are data, and a new class must not
+    # fail every read.
+    if "storageClass" not in asked:
+        return ""
+    return str(_get(dims, "storageClass", path, str, "a string"))
+
+
+def _operation(row: dict[str, Any], path: str, asked: frozenset[str]) -> OperationGroup:
+    """One operations row; `asked`: the fields the query asked (Selection.names)."""
     dims, hour, bucket = _dimensions(row, path)
+    dpath, spath = f"{path}.dimensions", f"{path}.sum"
     total = _get(row, "sum", path, dict, "an object")
+    interval = 1.0
+    if "sampleInterval" in asked:
+        interval = _interval(_get(row, "avg", path, dict, "an object"), "sampleInterval",
+                             f"{path}.avg")
     return OperationGroup(
         hour=hour, bucket=bucket,
-        action=_get(dims, "actionType", f"{path}.dimensions", str, "a string"),
-        status=_get(dims, "actionStatus", f"{path}.dimensions", str, "a string"),
-        code=_count(dims, "responseStatusCode", f"{path}.dimensions"),
-        requests=_count(total, "requests", f"{path}.sum"))
+        action=_get(dims, "actionType", dpath, str, "a string"),
+        status=_get(dims, "actionStatus", dpath, str, "a string"),
+        code=_count(dims, "responseStatusCode", dpath),
+        requests=_count(total, "requests", spath),
+        storage_class=_storage_class(dims, dpath, asked),
+        response_bytes=(_count(total, "responseBytes", spath)
+                        if "responseBytes" in asked else None),
+        object_bytes=(_count(total, "responseObjectSize", spath)
+                      if "responseObjectSize" in asked else None),
+        sample_interval=interval)
 
 
-def _snapshot(row: dict[str, Any], path: str) -> StorageSnapshot:
-    _, hour, bucket = _dimensions(row, path)
+def _snapshot(row: dict[str, Any], path: str, asked: frozenset[str]) -> StorageSnapshot:
+    """One storage row; `asked`: the fields the query asked (Selection.names)."""
+    dims, hour, bucket = _dimensions(row, path)
+    mpath = f"{path}.max"
     top = _get(row, "max", path, dict, "an object")
     return StorageSnapshot(
         hour=hour, bucket=bucket,
-        objects=_count(top, "objectCount", f"{path}.max"),
-        pending_uploads=_count(top, "uploadCount", f"{path}.max"),
-        payload_bytes=_count(top, "payloadSize", f"{path}.max"),
-        metadata_bytes=_count(top, "metadataSize", f"{path}.max"))
+        objects=_count(top, "objectCount", mpath),
+        pending_uploads=_count(top, "uploadCount", mpath),
+        payload_bytes=_count(top, "payloadSize", mpath),
+        metadata_bytes=_count(top, "metadataSize", mpath),
+        storage_class=_storage_class(dims, f"{path}.dimensions", asked))

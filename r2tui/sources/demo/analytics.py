@@ -1,9 +1,12 @@
 """The demo account's GraphQL analytics endpoint on loopback.
 
-It answers the two queries in `r2tui.sources.graphql_queries` the way
-Cloudflare's API does, from `DemoAnalytics`' history. It is no GraphQL
-engine: it recognises the dataset by name in the query text and reads the
-window, limit and account from the variables, which is all r2tui sends.
+It answers r2tui's queries the way Cloudflare's API does, from
+`DemoAnalytics`' history, through r2tui.sources.graphql_answer (the tests'
+peer answers through it too). Its page size is far below Cloudflare's 10,000
+rows: a day of the demo's operations does not fit one page, so the client's
+going on from a full page's last hour happens here, while the month's first
+backfill stays a couple of hundred queries (within the query budget, so the
+demo starts without waiting).
 """
 
 from __future__ import annotations
@@ -11,47 +14,28 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from r2tui.observations import OperationGroup, StorageSnapshot
 from r2tui.sources.demo.history import (
     ACCESS_BURST_BUCKET,
     ERROR_BURST_BUCKET,
     DemoAnalytics,
     bucket_totals,
 )
-from r2tui.sources.graphql_queries import (
-    OPERATIONS_DATASET,
-    PAGE_LIMIT,
-    STORAGE_DATASET,
-    operation_row,
-    storage_row,
-)
+from r2tui.sources.graphql_answer import answer as answer_query
+from r2tui.sources.graphql_answer import errors_document, parse_time
+from r2tui.sources.graphql_queries import OPERATIONS_DATASET
 
-__all__ = ["ACCESS_BURST_BUCKET", "ERROR_BURST_BUCKET", "GRAPHQL_PATH", "DemoAnalytics",
-           "DemoGraphQLServer", "bucket_totals", "parse_time"]
+__all__ = ["ACCESS_BURST_BUCKET", "DEMO_PAGE_LIMIT", "ERROR_BURST_BUCKET", "GRAPHQL_PATH",
+           "DemoAnalytics", "DemoGraphQLServer", "bucket_totals", "parse_time"]
 
 log = logging.getLogger(__name__)
 GRAPHQL_PATH = "/client/v4/graphql"
-
-
-def parse_time(value: object) -> float:
-    """RFC 3339 ("2026-11-29T04:00:00Z", or with an offset) to epoch seconds."""
-    if not isinstance(value, str):
-        raise ValueError(f"expected an RFC 3339 time, got {value!r}")
-    t = datetime.fromisoformat(value.strip())
-    if t.tzinfo is None:
-        raise ValueError(f"time {value!r} has no time zone")
-    return t.timestamp()
-
-
-class GraphQLError(Exception):
-    """A query Cloudflare would refuse: HTTP `status` with an errors array."""
-
-    def __init__(self, message: str, status: int = 200) -> None:
-        super().__init__(message)
-        self.status = status
+# Rows per page the demo's endpoint answers at most (Cloudflare: 10,000). About
+# 70 operation rows an hour: a page holds some 7 hours, a day takes 4 or 5 queries.
+DEMO_PAGE_LIMIT = 500
 
 
 class DemoGraphQLServer:
@@ -59,10 +43,12 @@ class DemoGraphQLServer:
     127.0.0.1 and a free port, served from a daemon thread."""
 
     def __init__(self, analytics: DemoAnalytics, token: str, account_id: str,
-                 host: str = "127.0.0.1", port: int = 0) -> None:
+                 host: str = "127.0.0.1", port: int = 0,
+                 page_limit: int = DEMO_PAGE_LIMIT) -> None:
         self.analytics = analytics
         self.token = token
         self.account_id = account_id
+        self.page_limit = page_limit
         self._host = host
         self._port = port
         self._httpd: _Server | None = None
@@ -115,46 +101,18 @@ class DemoGraphQLServer:
             return 400, _errors(f"the request body is not JSON: {exc}")
         if not isinstance(doc, dict) or not isinstance(doc.get("query"), str):
             return 400, _errors("the request body must be a JSON object with a \"query\" string")
-        try:
-            return 200, self._run(doc["query"], doc.get("variables") or {})
-        except GraphQLError as exc:
-            return exc.status, _errors(str(exc))
+        return answer_query(doc["query"], doc.get("variables") or {}, self._rows,
+                            account_id=self.account_id, page_limit=self.page_limit)
 
-    def _run(self, query: str, variables: object) -> dict[str, Any]:
-        if not isinstance(variables, dict):
-            raise GraphQLError("variables must be a JSON object")
-        has_ops, has_storage = OPERATIONS_DATASET in query, STORAGE_DATASET in query
-        if has_ops == has_storage:
-            raise GraphQLError(f"the demo answers one of {OPERATIONS_DATASET} or "
-                               f"{STORAGE_DATASET} per query")
-        dataset = OPERATIONS_DATASET if has_ops else STORAGE_DATASET
-        try:
-            start, end = parse_time(variables.get("start")), parse_time(variables.get("end"))
-        except ValueError as exc:
-            raise GraphQLError(f"variables start and end: {exc}") from exc
-        limit = variables.get("limit", PAGE_LIMIT)
-        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
-            raise GraphQLError(f"variable limit must be a non-negative integer, got {limit!r}")
-        if limit > PAGE_LIMIT:
-            raise GraphQLError(f"limit must not exceed {PAGE_LIMIT} (the dataset's maxPageSize)")
-        if variables.get("accountTag") != self.account_id:
-            # An account the token cannot see simply is not in the list.
-            return {"data": {"viewer": {"accounts": []}}, "errors": None}
-        rows = (self._operation_rows(start, end) if has_ops else self._storage_rows(start, end))
-        return {"data": {"viewer": {"accounts": [{dataset: rows[:limit]}]}}, "errors": None}
-
-    def _operation_rows(self, start: float, end: float) -> list[dict[str, Any]]:
-        return [operation_row(g) for g in self.analytics.operations(start, end)]
-
-    def _storage_rows(self, start: float, end: float) -> list[dict[str, Any]]:
-        return [storage_row(s) for s in self.analytics.storage(start, end)]
+    def _rows(self, dataset: str, start: float,
+              end: float) -> list[OperationGroup] | list[StorageSnapshot]:
+        if dataset == OPERATIONS_DATASET:
+            return self.analytics.operations(start, end)
+        return self.analytics.storage(start, end)
 
 
 def _errors(message: str, code: int | None = None) -> dict[str, Any]:
-    error: dict[str, Any] = {"message": message, "path": None}
-    if code is not None:
-        error["extensions"] = {"code": code}
-    return {"data": None, "errors": [error]}
+    return errors_document(message, code)
 
 
 class _Server(ThreadingHTTPServer):

@@ -8,6 +8,14 @@ bursts sit at fixed offsets before the start so that the last 24 hours show
 something worth alerting on. From the start on, the traffic generator's real
 requests are added to a background that accrues with the hour (see
 `DemoAnalytics.operations`).
+
+Rows carry what Cloudflare's datasets would: the storage class (reads of a
+bucket's older objects hit Infrequent Access, and storage has one row per
+class per hour, split as the seeded objects are), byte sums (responseBytes:
+what the responses sent; responseObjectSize: the size of the objects read or
+written) and, in static-site's busiest afternoon hours, a sampled GetObject
+row (sampleInterval 10, its count an estimate in tens) as Cloudflare's
+adaptive sampling reports one.
 """
 
 from __future__ import annotations
@@ -19,9 +27,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from r2tui.observations import OperationGroup, StorageSnapshot
+from r2tui.observations import INFREQUENT_ACCESS, STANDARD, OperationGroup, StorageSnapshot
 
 if TYPE_CHECKING:
     from r2tui.sources.demo.traffic import TrafficGenerator
@@ -38,8 +46,27 @@ ACCESS_BURST_BUCKET = "user-uploads"
 READS = frozenset({"GetObject", "HeadObject"})
 WRITES = frozenset({"PutObject", "CompleteMultipartUpload", "UploadPart", "CopyObject"})
 
-Row = tuple[str, str, int, int]  # action, actionStatus, responseStatusCode, requests
+Base = tuple[str, str, int, int]  # action, actionStatus, responseStatusCode, requests
 Totals = tuple[int, int, int]  # objects, payload bytes, multipart uploads in progress
+ByClass = dict[str, Totals]  # storage class -> totals
+KB, MB = 1000, 1000**2
+PART_SIZE = 16 * MB  # the multipart uploads' part size
+LISTING_BYTES = 14 * KB  # a ListObjectsV2 page's XML
+SAMPLED_BUCKET = "static-site"
+SAMPLED_HOURS = range(14, 17)  # UTC: its busiest hours are sampled, one GET in ten
+
+
+class Row(NamedTuple):
+    """One synthetic row: requests of one kind, class and status in one hour."""
+
+    action: str
+    status: str
+    code: int
+    storage_class: str
+    requests: int
+    sent: int  # responseBytes
+    size: int  # responseObjectSize
+    interval: float = 1.0  # sampleInterval
 
 
 @dataclass(frozen=True)
@@ -54,6 +81,9 @@ class Profile:
     meta_per_object: int  # metadataSize per object, bytes
     pending: int  # at most this many multipart uploads in progress
     ok_codes: dict[str, tuple[int, float]]  # action -> (another success code, its share)
+    read_size: int = 500 * KB  # a typical object read
+    write_size: int = 1 * MB  # a typical object uploaded
+    ia_reads: float = 0.0  # share of reads that hit Infrequent Access objects
 
 
 PROFILES: dict[str, Profile] = {
@@ -62,28 +92,32 @@ PROFILES: dict[str, Profile] = {
         {"GetObject": 0.68, "HeadObject": 0.12, "ListObjectsV2": 0.03, "PutObject": 0.08,
          "CopyObject": 0.01, "CreateMultipartUpload": 0.01, "UploadPart": 0.05,
          "CompleteMultipartUpload": 0.01, "DeleteObject": 0.01},
-        0.012, 0.06, 320, 3, {"GetObject": (206, 0.15)}),  # video range requests
+        0.012, 0.06, 320, 3, {"GetObject": (206, 0.15)},  # video range requests
+        read_size=700 * KB, write_size=1200 * KB, ia_reads=0.04),  # old images are IA
     "static-site": Profile(
         6_000, 0.30,
         {"GetObject": 0.86, "HeadObject": 0.12, "ListObjectsV2": 0.01, "PutObject": 0.005,
          "DeleteObject": 0.005},
-        0.015, 0.01, 220, 0, {"GetObject": (304, 0.10)}),  # conditional GETs from caches
+        0.015, 0.01, 220, 0, {"GetObject": (304, 0.10)},  # conditional GETs from caches
+        read_size=35 * KB, write_size=40 * KB),
     "logs-archive": Profile(
         2_400, 0.70,  # machines write logs day and night
         {"PutObject": 0.80, "ListObjectsV2": 0.08, "GetObject": 0.08, "HeadObject": 0.02,
          "DeleteObject": 0.02},
-        0.005, 0.22, 180, 1, {}),
+        0.005, 0.22, 180, 1, {},
+        read_size=2 * MB, write_size=1500 * KB, ia_reads=0.15),  # logs past 60 days are IA
     "user-uploads": Profile(
         3_000, 0.15,
         {"GetObject": 0.40, "HeadObject": 0.15, "PutObject": 0.25, "CreateMultipartUpload": 0.02,
          "UploadPart": 0.10, "CompleteMultipartUpload": 0.02, "ListObjectsV2": 0.03,
          "CopyObject": 0.01, "DeleteObject": 0.02},
-        0.015, 0.10, 420, 5, {}),
+        0.015, 0.10, 420, 5, {}, read_size=1500 * KB, write_size=1500 * KB),
     "app-backups": Profile(
         40, 1.0,  # a few checks an hour; the nightly backup is added separately
         {"ListObjectsV2": 0.4, "HeadObject": 0.3, "GetObject": 0.1, "PutObject": 0.1,
          "DeleteObject": 0.1},
-        0.0, 0.02, 260, 0, {}),
+        0.0, 0.02, 260, 0, {},
+        read_size=40 * MB, write_size=16 * MB, ia_reads=0.3),  # dumps past a week are IA
 }
 DEFAULT_PROFILE = Profile(
     500, 0.4,
@@ -102,27 +136,42 @@ def action_status(code: int) -> str:
     return "userError" if code >= 400 else "success"
 
 
-def bucket_totals(backend: Any, buckets: list[str] | None = None) -> dict[str, Totals]:
-    """Objects, payload bytes and multipart uploads in progress per bucket, read
-    from moto's in-process backend without touching its HTTP side.
+def class_totals(backend: Any, buckets: list[str] | None = None) -> dict[str, ByClass]:
+    """Objects, payload bytes and multipart uploads in progress per bucket and
+    storage class (as the analytics name them), read from moto's in-process
+    backend without touching its HTTP side. Uploads in progress count as
+    Standard, the class they are written in.
 
     The traffic thread writes to the backend meanwhile: copying the key store's
     version lists with dict.values is one C call, so it cannot see the dict
     change size mid-iteration."""
-    totals: dict[str, Totals] = {}
+    totals: dict[str, ByClass] = {}
     for name in buckets if buckets is not None else list(backend.buckets):
         bucket = backend.buckets.get(name)
         if bucket is None:
             continue
-        objects = payload = 0
+        per: dict[str, list[int]] = {STANDARD: [0, 0]}
         for versions in list(dict.values(bucket.keys)):
             key = versions[-1] if versions else None
             size = getattr(key, "contentsize", None)  # delete markers have none
             if size is not None:
-                objects += 1
-                payload += int(size)
-        totals[name] = (objects, payload, len(bucket.multiparts))
+                ia = getattr(key, "storage_class", None) == "STANDARD_IA"
+                tally = per.setdefault(INFREQUENT_ACCESS if ia else STANDARD, [0, 0])
+                tally[0] += 1
+                tally[1] += int(size)
+        totals[name] = {cls: (objects, payload, len(bucket.multiparts) if cls == STANDARD else 0)
+                        for cls, (objects, payload) in per.items()}
     return totals
+
+
+def bucket_totals(backend: Any, buckets: list[str] | None = None) -> dict[str, Totals]:
+    """Objects, payload bytes and multipart uploads in progress per bucket."""
+    return {name: _summed(per) for name, per in class_totals(backend, buckets).items()}
+
+
+def _summed(per: ByClass) -> Totals:
+    return (sum(t[0] for t in per.values()), sum(t[1] for t in per.values()),
+            sum(t[2] for t in per.values()))
 
 
 def _hour(t: float) -> int:
@@ -156,8 +205,17 @@ class DemoAnalytics:
         self._synthetic: dict[tuple[str, int], list[Row]] = {}
         self._live: dict[tuple[int, str, str, int], int] = {}
         self._folded_ts = float("-inf")
-        self._storage: dict[int, dict[str, Totals]] = {}
-        self._backend_read: tuple[float, dict[str, Totals]] | None = None
+        self._storage: dict[int, dict[str, ByClass]] = {}
+        self._backend_read: tuple[float, dict[str, ByClass]] | None = None
+        # Infrequent Access's share of each bucket's (objects, bytes), as seeded;
+        # without a backend every object is Standard.
+        self.ia_shares: dict[str, tuple[float, float]] = {}
+        if backend is not None:
+            for bucket, per in class_totals(backend, sorted(self.counts)).items():
+                objects, payload, _ = _summed(per)
+                ia = per.get(INFREQUENT_ACCESS, (0, 0, 0))
+                self.ia_shares[bucket] = (ia[0] / objects if objects else 0.0,
+                                          ia[1] / payload if payload else 0.0)
 
     # ---- the public queries ------------------------------------------------------
 
@@ -170,13 +228,15 @@ class DemoAnalytics:
         return list(range(first, last, HOUR))
 
     def operations(self, start: float, end: float) -> list[OperationGroup]:
-        """Requests per hour, bucket, action and status code in [start, end).
+        """Requests per hour, bucket, action, status code and storage class in
+        [start, end).
 
         Every hour gets the synthetic background scaled by how much of the hour
         has passed (all of it for past hours, so those stay fixed), plus the
-        traffic generator's logged requests. The live hours thus look like the
-        history instead of holding only the generator's trickle, and the
-        current hour accrues as it would at Cloudflare."""
+        traffic generator's logged requests (Standard: it reads what it wrote).
+        The live hours thus look like the history instead of holding only the
+        generator's trickle, and the current hour accrues as it would at
+        Cloudflare."""
         now = self.clock()
         hours = self.hours(start, end)
         live: dict[tuple[int, str], list[tuple[str, int, int]]] = {}
@@ -188,31 +248,38 @@ class DemoAnalytics:
         for hour in hours:
             share = min(1.0, max(0.0, (now - hour) / HOUR))
             for bucket in sorted(self.counts):
-                merged: dict[tuple[str, str, int], int] = {}
-                for action, status, code, n in self._synthetic_rows(bucket, hour):
-                    scaled = n if share >= 1.0 else int(n * share)
-                    if scaled:
-                        key = (action, status, code)
-                        merged[key] = merged.get(key, 0) + scaled
+                p = self._profile(bucket)
+                merged: dict[tuple[str, str, int, str], Row] = {}
+                for row in self._synthetic_rows(bucket, hour):
+                    scaled = row if share >= 1.0 else _scaled(row, share)
+                    if scaled.requests:
+                        _add(merged, scaled)
                 for action, code, n in live.get((hour, bucket), []):
-                    key = (action, action_status(code), code)
-                    merged[key] = merged.get(key, 0) + n
-                out.extend(OperationGroup(hour, bucket, a, s, c, n)
-                           for (a, s, c), n in sorted(merged.items()))
+                    status = action_status(code)
+                    _add(merged, Row(action, status, code, STANDARD, n,
+                                     *_bytes(p, action, status, code, n)))
+                out.extend(OperationGroup(hour, bucket, r.action, r.status, r.code, r.requests,
+                                          r.storage_class, r.sent, r.size, r.interval)
+                           for _, r in sorted(merged.items()))
         return out
 
     def storage(self, start: float, end: float) -> list[StorageSnapshot]:
-        """Each bucket's size per hour in [start, end)."""
+        """Each bucket's size per hour and storage class in [start, end); a
+        class a bucket holds nothing in has no row."""
         hours = self.hours(start, end)
         out: list[StorageSnapshot] = []
         for hour in hours:
             for bucket in sorted(self.counts):
                 if hour < self.start_hour:
-                    objects, payload, pending = self._past_storage(bucket, hour)
+                    per = self._split(bucket, self._past_storage(bucket, hour))
                 else:
-                    objects, payload, pending = self._live_storage(bucket, hour)
-                meta = objects * self._profile(bucket).meta_per_object
-                out.append(StorageSnapshot(hour, bucket, objects, pending, payload, meta))
+                    per = self._live_storage(bucket, hour)
+                meta = self._profile(bucket).meta_per_object
+                for cls in (STANDARD, INFREQUENT_ACCESS):
+                    objects, payload, pending = per.get(cls, (0, 0, 0))
+                    if cls == STANDARD or objects or payload:
+                        out.append(StorageSnapshot(hour, bucket, objects, pending, payload,
+                                                   objects * meta, cls))
         return out
 
     # ---- synthetic history -------------------------------------------------------
@@ -238,6 +305,27 @@ class DemoAnalytics:
         p = self._profile(bucket)
         rng = self._rng("ops", bucket, hour)
         when = datetime.fromtimestamp(hour, UTC)
+        base = self._base_rows(bucket, hour, p, rng, when)
+        rows: list[Row] = []
+        for action, status, code, n in base:
+            # Reads of the bucket's older objects are Infrequent Access reads.
+            ia = _round(rng, n * p.ia_reads) if action in READS else 0
+            for cls, count in ((STANDARD, n - ia), (INFREQUENT_ACCESS, ia)):
+                if count <= 0:
+                    continue
+                interval = 1.0
+                if (bucket == SAMPLED_BUCKET and when.hour in SAMPLED_HOURS
+                        and action == "GetObject" and code == 200 and count >= 100):
+                    # Sampled: Cloudflare reports the estimate, a count in tens.
+                    count, interval = round(count / 10) * 10, 10.0
+                sent, size = _bytes(p, action, status, code, count,
+                                    rng.lognormvariate(0, 0.1))
+                rows.append(Row(action, status, code, cls, count, sent, size, interval))
+        return rows
+
+    def _base_rows(self, bucket: str, hour: int, p: Profile, rng: random.Random,
+                   when: datetime) -> list[Base]:
+        """Requests by action and status code, whatever their class."""
         # Busiest mid-afternoon UTC, quietest before dawn; weekends a little calmer.
         day = 0.5 - 0.5 * math.cos(2 * math.pi * (when.hour - 3) / 24)
         rate = p.peak * (p.night + (1 - p.night) * day)
@@ -249,7 +337,7 @@ class DemoAnalytics:
         if bucket == "app-backups" and when.hour == BACKUP_HOUR:
             for action, n in BACKUP_BATCH.items():
                 counts[action] = counts.get(action, 0.0) + n
-        rows: list[Row] = []
+        rows: list[Base] = []
         for action, expected in counts.items():
             n = _round(rng, expected)
             failed_5xx = _round(rng, n * internal)
@@ -272,7 +360,7 @@ class DemoAnalytics:
         return [r for r in rows if r[3] > 0]
 
     @staticmethod
-    def _access_burst(rng: random.Random) -> list[Row]:
+    def _access_burst(rng: random.Random) -> list[Base]:
         """Scripted: a revoked key keeps trying, then someone probes with no
         valid signature at all; R2 refuses every request (and bills none)."""
         total = rng.randint(55, 78)
@@ -298,6 +386,14 @@ class DemoAnalytics:
             pending = 2 if datetime.fromtimestamp(hour, UTC).hour == BACKUP_HOUR else 0
         return objects, payload, pending
 
+    def _split(self, bucket: str, totals: Totals) -> ByClass:
+        """A bucket's totals by class, in the seeded shares."""
+        objects, payload, pending = totals
+        share_objects, share_bytes = self.ia_shares.get(bucket, (0.0, 0.0))
+        ia_objects, ia_bytes = round(objects * share_objects), round(payload * share_bytes)
+        return {STANDARD: (objects - ia_objects, payload - ia_bytes, pending),
+                INFREQUENT_ACCESS: (ia_objects, ia_bytes, 0)}
+
     # ---- live ---------------------------------------------------------------------
 
     def _fold_live(self) -> None:
@@ -319,28 +415,29 @@ class DemoAnalytics:
         if entries:
             self._folded_ts = max(self._folded_ts, entries[-1].ts)
 
-    def _live_storage(self, bucket: str, hour: int) -> Totals:
-        """The backend's real totals for the current hour (the hour's maximum,
-        as Cloudflare reports); a past live hour keeps what was seen in it, or
-        the latest earlier value when nobody looked."""
+    def _live_storage(self, bucket: str, hour: int) -> ByClass:
+        """The backend's real totals per class for the current hour (the hour's
+        maximum, as Cloudflare reports); a past live hour keeps what was seen in
+        it, or the latest earlier value when nobody looked."""
         current = _hour(self.clock())
         synthetic_pending = self._past_storage(bucket, hour)[2]
         with self._lock:
             seen = self._storage.setdefault(hour, {})
             if hour == current and (totals := self._read_backend()) and bucket in totals:
-                objects, payload, uploads = totals[bucket]
-                old = seen.get(bucket, (0, 0, 0))
-                seen[bucket] = (max(old[0], objects), max(old[1], payload),
-                                max(old[2], uploads))
+                old = seen.get(bucket, {})
+                seen[bucket] = {cls: _max(old.get(cls, (0, 0, 0)), now)
+                                for cls, now in totals[bucket].items()}
             if bucket not in seen:
                 earlier = [h for h in self._storage if h < hour and bucket in self._storage[h]]
-                seen[bucket] = (self._storage[max(earlier)][bucket] if earlier else
-                                (self.counts.get(bucket, 0), self.sizes.get(bucket, 0), 0))
-            objects, payload, uploads = seen[bucket]
+                seen[bucket] = (self._storage[max(earlier)][bucket] if earlier else self._split(
+                    bucket, (self.counts.get(bucket, 0), self.sizes.get(bucket, 0), 0)))
+            per = dict(seen[bucket])
         # The generator never leaves an upload half done: add the usual few.
-        return objects, payload, uploads + synthetic_pending
+        objects, payload, uploads = per.get(STANDARD, (0, 0, 0))
+        per[STANDARD] = (objects, payload, uploads + synthetic_pending)
+        return per
 
-    def _read_backend(self) -> dict[str, Totals] | None:
+    def _read_backend(self) -> dict[str, ByClass] | None:
         """Backend totals, at most every few seconds: one GraphQL page per
         bucket-hour should not walk thousands of keys each time."""
         if self.backend is None:
@@ -348,7 +445,48 @@ class DemoAnalytics:
         now = time.monotonic()
         if self._backend_read is None or now - self._backend_read[0] >= self.backend_ttl:
             try:
-                self._backend_read = (now, bucket_totals(self.backend, sorted(self.counts)))
+                self._backend_read = (now, class_totals(self.backend, sorted(self.counts)))
             except Exception:  # the demo's analytics must not fail on a moto detail
                 return self._backend_read[1] if self._backend_read else None
         return self._backend_read[1]
+
+
+def _max(a: Totals, b: Totals) -> Totals:
+    return max(a[0], b[0]), max(a[1], b[1]), max(a[2], b[2])
+
+
+def _scaled(row: Row, share: float) -> Row:
+    """The part of an hour's row seen so far."""
+    return row._replace(requests=int(row.requests * share), sent=int(row.sent * share),
+                        size=int(row.size * share))
+
+
+def _add(merged: dict[tuple[str, str, int, str], Row], row: Row) -> None:
+    key = (row.action, row.status, row.code, row.storage_class)
+    seen = merged.get(key)
+    merged[key] = row if seen is None else seen._replace(
+        requests=seen.requests + row.requests, sent=seen.sent + row.sent,
+        size=seen.size + row.size)
+
+
+def _bytes(p: Profile, action: str, status: str, code: int, n: int,
+           jitter: float = 1.0) -> tuple[int, int]:
+    """(responseBytes, responseObjectSize) of n requests, as R2 reports them: a
+    PutObject sends no body but concerns the object uploaded; a GetObject sends
+    the object (a range read only the range, a 304 nothing); refused and failed
+    requests concern no object."""
+    if status != "success":
+        return 0, 0
+    if action == "GetObject":
+        size = int(n * p.read_size * jitter)
+        sent = {206: size // 4, 304: 0}.get(code, size)
+        return sent, size
+    if action == "HeadObject":
+        return 0, int(n * p.read_size * jitter)
+    if action in ("PutObject", "CopyObject"):
+        return 0, int(n * p.write_size * jitter)
+    if action == "UploadPart":
+        return 0, n * PART_SIZE
+    if action == "ListObjectsV2":
+        return int(n * LISTING_BYTES * jitter), 0
+    return 0, 0
