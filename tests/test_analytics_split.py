@@ -297,6 +297,16 @@ def test_a_full_page_out_of_order_is_malformed(peer: GraphQLPeer, sleeps: Sleeps
         client.operations(T0, T0 + 3 * H)
 
 
+def test_a_full_page_outside_the_window_is_malformed(peer: GraphQLPeer, sleeps: Sleeps) -> None:
+    # Reading on from such a page would not move on (or would count other hours).
+    early = [operation_row(g) for g in ops_rows(2, per_hour=1, start=T0 - 5 * H)]
+    peer.push(200, answer(OPS, early))
+    with client_for(peer, sleeps, page_limit=2) as client, \
+            pytest.raises(AnalyticsMalformed, match="holds hours outside 2026-11-29T00:00:00Z"):
+        client.operations(T0, T0 + 3 * H)
+    assert len(peer.requests) == 1
+
+
 def test_an_endpoint_ignoring_notin_cannot_loop(peer: GraphQLPeer, sleeps: Sleeps) -> None:
     a, b = (operation_row(op(T0, name)) for name in ("a", "b"))
     peer.push(200, answer(OPS, [a, b]))  # the hour, full

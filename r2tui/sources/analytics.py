@@ -232,11 +232,16 @@ class AnalyticsClient:
             if not full:
                 return rows + page
             hours = [r.hour for r in page]
+            # Going on from the last hour is only right for an ordered page of the
+            # window asked (and only then sure to move on).
             if any(a > b for a, b in itertools.pairwise(hours)):
-                # Going on from the last hour is only right for an ordered page.
                 raise AnalyticsMalformed(
                     f"malformed answer from Cloudflare analytics: a full page of {dataset} "
                     "is not ordered by datetimeHour")
+            if hours[0] < lo - lo % HOUR or hours[-1] >= end:
+                raise AnalyticsMalformed(
+                    f"malformed answer from Cloudflare analytics: a full page of {dataset} "
+                    f"holds hours outside {rfc3339(lo)}..{rfc3339(end)}")
             last = hours[-1]
             if last > hours[0]:
                 # Every hour before the last is whole; the last may be cut: ask again from it.

@@ -23,6 +23,7 @@ as Cloudflare does:
 from __future__ import annotations
 
 import math
+import operator
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
@@ -189,8 +190,13 @@ _STORE_DIMENSIONS = {"bucketName": "bucket", "datetimeHour": "hour",
                      "storageClass": "storage_class"}
 
 
-def _key(row: Any, selection: Selection, names: dict[str, str]) -> tuple[Any, ...]:
-    return tuple(getattr(row, names[d]) for d in selection.dimensions)
+def _key(selection: Selection, names: dict[str, str]) -> Callable[[Any], tuple[Any, ...]]:
+    """The row's values of the asked dimensions, as one tuple."""
+    attrs = [names[d] for d in selection.dimensions]
+    if len(attrs) == 1:  # attrgetter of one name gives the value, not a tuple
+        one = operator.attrgetter(attrs[0])
+        return lambda row: (one(row),)
+    return operator.attrgetter(*attrs)
 
 
 def _in_hour_order(groups: Sequence[Row]) -> list[Row]:
@@ -200,8 +206,9 @@ def _in_hour_order(groups: Sequence[Row]) -> list[Row]:
 
 def _group_operations(rows: list[Any], selection: Selection) -> list[OperationGroup]:
     merged: dict[tuple[Any, ...], list[OperationGroup]] = {}
+    key = _key(selection, _OP_DIMENSIONS)
     for g in rows:
-        merged.setdefault(_key(g, selection, _OP_DIMENSIONS), []).append(g)
+        merged.setdefault(key(g), []).append(g)
     return _in_hour_order([_sum(same) for same in merged.values()])
 
 
@@ -221,8 +228,9 @@ def _sum(same: list[OperationGroup]) -> OperationGroup:
 
 def _group_storage(rows: list[Any], selection: Selection) -> list[StorageSnapshot]:
     merged: dict[tuple[Any, ...], StorageSnapshot] = {}
+    key_of = _key(selection, _STORE_DIMENSIONS)
     for s in rows:
-        key = _key(s, selection, _STORE_DIMENSIONS)
+        key = key_of(s)
         seen = merged.get(key)
         # max { ... } is taken field by field over the merged rows.
         merged[key] = s if seen is None else replace(
