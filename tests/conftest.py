@@ -29,10 +29,22 @@ from r2tui.config import (
 )
 from r2tui.config.model import DEFAULT_SCHEDULES
 from r2tui.config.values import parse_schedule
+from r2tui.sources.analytics import forget_learned
+from r2tui.sources.query_budget import forget_budgets
 from r2tui.store import Store, open_store
 
 PG_BASE = os.environ.get("R2TUI_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+@pytest.fixture(autouse=True)
+def fresh_analytics_process() -> Iterator[None]:
+    """What the analytics client learns per process (refused fields, page sizes,
+    each token's spent queries) is keyed by endpoint: a loopback peer on a port an
+    earlier test used must not inherit that test's learning."""
+    forget_learned()
+    forget_budgets()
+    yield
 
 
 @pytest.fixture(autouse=True)

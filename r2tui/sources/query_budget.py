@@ -81,3 +81,9 @@ def budget_for(token: str, endpoint: str = "api.cloudflare.com") -> QueryBudget:
         if budget is None:
             budget = _budgets[key] = QueryBudget()
         return budget
+
+
+def forget_budgets() -> None:
+    """Forget every token's spent queries (for tests: loopback peers reuse ports)."""
+    with _lock:
+        _budgets.clear()
