@@ -16,9 +16,13 @@ from decimal import Decimal
 
 import pytest
 from conftest import account_for, make_config
+from graphql_peer import ACCOUNT as PEER_ACCOUNT
+from graphql_peer import TOKEN, GraphQLPeer
+from peers import closed_port
+from playhouse.db_url import connect
 
-from r2tui.config import Config
-from r2tui.jobs.analytics import fold_operations, fold_storage
+from r2tui.config import Config, Secret
+from r2tui.jobs.analytics import collect_analytics, fold_operations, fold_storage
 from r2tui.jobs.base import JobContext
 from r2tui.jobs.costs import calculate_costs
 from r2tui.metrics import ACCOUNT, ANALYTICS_SERIES, DAY, HOUR
@@ -30,9 +34,12 @@ from r2tui.observations import StorageSnapshot as Snap
 from r2tui.pricing import Usage, bill
 from r2tui.reports.build import build
 from r2tui.reports.render import render
+from r2tui.sources.analytics import forget_learned
 from r2tui.status import NAMES, dashboard_doc
-from r2tui.store import Store, readings, snapshot, writes
+from r2tui.store import Store, open_store, readings, snapshot, state, writes
 from r2tui.store.cost_view import costs_view
+from r2tui.store.migrations import migrate
+from r2tui.store.models import Event, Sample
 from r2tui.store.writes import SampleRow
 
 ACC = "acme"
@@ -94,8 +101,8 @@ TRAFFIC = [
     Op(H, "media", "ListObjectsV2", "success", 200, 3, STD, 9_000, 0),
     # site, 10:00: sampled one in ten (Cloudflare scaled the sums up already).
     Op(H, "site", "GetObject", "success", 200, 5_000, STD, GB, GB, 10.0),
-    # media, 11:00: a row without byte sums (the API refused them): no byte figure.
-    Op(H + HOUR, "media", "GetObject", "success", 200, 7, IA),
+    # media, 11:00: only IA reads.
+    Op(H + HOUR, "media", "GetObject", "success", 200, 7, IA, 0, 0),
 ]
 
 
@@ -113,13 +120,22 @@ def test_operations_count_ia_requests_bytes_and_sampling() -> None:
     site = rows_at(rows, "site")
     assert site["sampled_requests"] == 5_000 and site["download_bytes"] == GB
     assert rows_at(rows, ACCOUNT)["sampled_requests"] == 5_000
-    # 11:00: requests counted, bytes not measured: the byte counters are absent (for
-    # the bucket and the account), while a quiet bucket's zero bytes are measured.
-    later = rows_at(rows, "media", H + HOUR)
-    assert later["download_requests"] == 7 and later["ia_class_b_requests"] == 7
-    assert "download_bytes" not in later and "ia_retrieval_bytes" not in later
-    assert "download_bytes" not in rows_at(rows, ACCOUNT, H + HOUR)
+    # 11:00: a quiet bucket's zero bytes are measured.
+    assert rows_at(rows, "media", H + HOUR)["ia_class_b_requests"] == 7
     assert rows_at(rows, "site", H + HOUR)["download_bytes"] == 0
+
+
+def test_without_byte_sums_no_byte_figure_at_all() -> None:
+    """The API refused responseBytes: the rows say None. No byte counter of that sum
+    is stored for the window, not even a quiet hour's zero (it measured nothing);
+    the object sizes, still given, are."""
+    unsummed = [replace(g, response_bytes=None) for g in TRAFFIC]
+    rows = fold_operations(unsummed, H, H + 2 * HOUR, ["media", "site"])
+    stored = {m for _, _, m, _ in rows}
+    assert not stored & {"download_bytes", "response_bytes", "ia_retrieval_bytes"}
+    assert rows_at(rows, "media")["upload_bytes"] == 3 * GB
+    assert rows_at(rows, "media")["measured_bytes_requests"] == 0
+    assert rows_at(rows, "media")["download_requests"] == 1_200  # requests still counted
 
 
 # ---- the store, the catalog and status --json --------------------------------------------
@@ -304,3 +320,94 @@ def test_a_report_says_the_classes_and_the_basis(st: Store) -> None:
     assert "Infrequent Access" in md and "Retrieval: measured, bytes read from IA" in md
     csv = render(report, "csv")
     assert "costs,basis_requests,,measured" in csv and "numbers,ia_bytes,,50000000000" in csv
+
+
+# ---- end to end: the analytics job against the loopback GraphQL peer ----------------------
+def peer_config(peer: GraphQLPeer) -> Config:
+    return make_config((account_for(
+        f"http://127.0.0.1:{closed_port()}", name=ACC, api_token=Secret(TOKEN, "test"),
+        account_id=PEER_ACCOUNT, graphql_url=peer.url),))
+
+
+def collect(peer: GraphQLPeer, store: Store, now: int = NOW) -> None:
+    cfg = peer_config(peer)
+    out = collect_analytics(JobContext(config=cfg, store=store, clock=lambda: float(now),
+                                       analytics_backoff=0.001), cfg.accounts[0])
+    assert out.errors == []
+
+
+def test_collect_stores_classes_and_bytes_and_the_bill_counts_them(store: Store) -> None:
+    with GraphQLPeer(TRAFFIC, MIXED) as peer:
+        collect(peer, store)
+    doc = metrics()
+    media = doc["buckets"]["media"]
+    assert media["total_files"] == 400 == media["standard_objects"] + media["ia_objects"]
+    assert media["total_bytes"] == 150 * GB + 1_500 == media["standard_bytes"] + media["ia_bytes"]
+    assert media["ia_retrieval_bytes_today"] == 3 * GB
+    assert media["downloaded_bytes_today"] == 7 * GB
+    assert doc["buckets"]["site"]["sampled"] != [] and media["sampled"] == []
+    calculate(store)
+    lines = {x.item: x for x in costs_view(ACC, NOW).lines}
+    # Today's requests, as counted per class: IA Class B 205 at 10:00 and 7 at 11:00,
+    # IA Class A 10; 3 GB read from IA.
+    assert lines["ia_class_b"].usage == 212 and lines["ia_class_a"].usage == 10
+    assert lines["ia_retrieval"].usage == pytest.approx(3.0)
+    assert {x.basis for x in lines.values()} == {"measured"}
+
+
+def test_a_field_the_api_refuses_is_said_once_and_classes_come_from_the_listing(
+        store: Store) -> None:
+    listed(store, "media", {"STANDARD": (300, 100 * GB), "STANDARD_IA": (100, 50 * GB)},
+           H + 1)
+    with GraphQLPeer(TRAFFIC, MIXED, unknown_fields={"storageClass", "responseBytes"}) as peer:
+        collect(peer, store)
+        forget_learned()  # as a new process would: it meets the refusals again
+        collect(peer, store, NOW + 60)
+    said = [e.message for e in Event.select().where(Event.kind == "analytics")]
+    # Once each, though two processes met them: storageClass on both datasets, responseBytes.
+    assert len(said) == len(set(said)) == 3
+    assert sum("storageClass" in line for line in said) == 2
+    media = metrics(NOW + 60)["buckets"]["media"]
+    assert media["downloaded_bytes_today"] is None  # not measured, not 0
+    assert media["uploaded_bytes_today"] == 3 * GB  # responseObjectSize still given
+    # Without the class a bucket-hour's level is one class's (the larger): the
+    # per-class figures are the listing's, and say so.
+    assert media["sources"]["ia_bytes"] == "listing" and media["ia_bytes"] == 50 * GB
+
+
+def test_an_old_store_is_queried_again_and_its_window_replaced(sqlite_url: str) -> None:
+    """A store written before storage classes were asked (schema 5): a mixed bucket's
+    hour holds the larger class only and the watermark says the day is done. After the
+    migration the next run queries the 31 days again and stores the sums."""
+    db = connect(sqlite_url)
+    migrate(db, target=5)
+    db.execute_sql("INSERT INTO sample (ts, account, bucket, metric, value) "
+                   f"VALUES ({H}, '{ACC}', 'media', 'stored_bytes', {100 * GB + 1_000})")
+    db.execute_sql(f"INSERT INTO store_state (key, value) VALUES ('analytics_to:{ACC}', {NOW})")
+    db.close()
+    store = open_store(sqlite_url)
+    try:
+        with GraphQLPeer(TRAFFIC, MIXED) as peer:
+            collect(peer, store)
+            queried = len(peer.requests)
+        assert queried >= 2 * 31  # both datasets, a day at a time, from 31 days back
+        values = [s.value for s in Sample.select().where(
+            Sample.bucket == "media", Sample.metric == "stored_bytes", Sample.ts == H)]
+        assert values == [150 * GB + 1_500]
+    finally:
+        store.close()
+
+
+def test_a_bucket_hour_that_fills_a_page_alone_is_said_once(store: Store) -> None:
+    with GraphQLPeer(TRAFFIC, MIXED, page_limit=3) as peer:
+        collect(peer, store)
+        first = [e.message for e in Event.select().where(Event.kind == "analytics")]
+        # Another process queries the same windows again (the store was not told how
+        # far it got): the same partial answers, and nothing said twice.
+        state.put(state.analytics_key(ACC), 0)
+        forget_learned()
+        collect(peer, store)
+    said = [e for e in Event.select().where(Event.kind == "analytics")]
+    assert [e.message for e in said] == first and len(first) >= 1
+    assert all(e.level == "warning" and "bucket media alone fills a page" in e.message
+               for e in said)

@@ -10,6 +10,7 @@ twice must never count twice. A window whose answer fails stores nothing.
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import replace
@@ -64,16 +65,21 @@ def collect_analytics(ctx: JobContext, account: AccountConfig) -> Outcome:
     out = Outcome()
     hours = 0
     listed = queries.bucket_names(account.name)
+    # The watched buckets as the API spells them: a busy hour is split by them.
+    hints = [_api_name(account, b) for b in listed]
     with AnalyticsClient(account.graphql_url, account.api_token, account.account_id,
-                         stop=ctx.stop, backoff=ctx.analytics_backoff) as client:
+                         stop=ctx.stop, backoff=ctx.analytics_backoff,
+                         waits=ctx.waits) as client:
         for lo in range(start, end, DAY):
             hi = min(lo + DAY, end)
             try:
-                ops = _watched(account, client.operations(lo, hi))
-                snaps = _watched(account, client.storage(lo, hi))
+                ops = _watched(account, client.operations(lo, hi, buckets=hints))
+                snaps = _watched(account, client.storage(lo, hi, buckets=hints))
             except AnalyticsError as exc:
                 out.errors.append(f"analytics: {exc.reason}")
                 break
+            finally:
+                _say_once(ctx, account.name, client, now)
             # Every watched bucket gets its hourly zeros: a quiet hour is data.
             quiet = set(listed) | {g.bucket for g in ops} | {s.bucket for s in snaps}
             rows = fold_operations(ops, lo, hi, quiet) + fold_storage(
@@ -90,6 +96,33 @@ def collect_analytics(ctx: JobContext, account: AccountConfig) -> Outcome:
     else:
         out.summary = "analytics: nothing stored"
     return out
+
+
+def _api_name(account: AccountConfig, bucket: str) -> str:
+    """A bucket's name in Cloudflare's analytics: `<jurisdiction>_<bucket>` for a
+    jurisdiction's buckets (the reverse of `AccountConfig.analytics_bucket`)."""
+    return f"{account.jurisdiction}_{bucket}" if account.jurisdiction else bucket
+
+
+def _say_once(ctx: JobContext, account: str, client: AnalyticsClient, now: int) -> None:
+    """The client's notes (a field the API refused: figures that fall back to
+    the listings) once per account, and its partial answers (a bucket-hour that
+    filled a page on its own: rows may be missing) once per bucket-hour. Each is
+    an activity entry, keyed by its text so a run that meets it again is quiet."""
+    said = [("note", line) for line in client.notes] + [
+        ("partial", line) for line in client.partial]
+    client.notes.clear()
+    client.partial.clear()
+    for what, line in said:
+        key = hashlib.sha256(f"{what}:{line}".encode()).hexdigest()[:24]
+        with ctx.store.write():
+            seen = (Event.select(Event.id)
+                    .where(Event.account == account, Event.kind == "analytics",
+                           Event.data.contains(f'"said": "{key}"')).exists())
+            if not seen:
+                writes.add_events(ctx.store, account, [EventRow(
+                    "analytics", "warning", f"analytics: {line}",
+                    data={"said": key, "what": what})], ts=now)
 
 
 def _hour(ts: int) -> int:
@@ -116,26 +149,26 @@ def fold_operations(groups: Iterable[OperationGroup], start: int, end: int,
                     buckets: Iterable[str] = ()) -> list[Row]:
     """Hourly counters per bucket. The account and each of `buckets` get every
     hour of the window, zeros included: an hour with no row is one not queried
-    (or a bucket not known then), never a quiet one. Byte counters are left out
-    of an hour some row of which had no byte sums: a byte figure is measured or
-    absent, never a made-up zero."""
+    (or a bucket not known then), never a quiet one. A byte counter is left out
+    of the whole window when a row of it lacks its byte sum (the API refused the
+    field): a byte figure is measured or absent, never a made-up zero, and a
+    quiet hour's zero is no measurement then."""
     per: dict[tuple[int, str], dict[str, float]] = defaultdict(
         lambda: dict.fromkeys(ANALYTICS_COUNTERS, 0.0))
     for h in range(_hour(start), end, HOUR):
         for where in (ACCOUNT, *buckets):
             per[(h, where)]  # creates the zero row
-    # The hours (and buckets) with a row lacking each byte sum.
-    unmeasured: dict[str, set[tuple[int, str]]] = {"response": set(), "object": set()}
+    unmeasured: set[str] = set()  # the byte sums some row lacked
     for g in groups:
         for where in (g.bucket, ACCOUNT):
             _count(per[(g.hour, where)], g)
-            if g.response_bytes is None:
-                unmeasured["response"].add((g.hour, where))
-            if g.object_bytes is None:
-                unmeasured["object"].add((g.hour, where))
+        if g.response_bytes is None:
+            unmeasured.add("response")
+        if g.object_bytes is None:
+            unmeasured.add("object")
+    dropped = {m for m in BYTE_COUNTERS if _BYTE_SUM[m] in unmeasured}
     return [(h, b, metric, value) for (h, b), counters in sorted(per.items())
-            for metric, value in counters.items()
-            if metric not in BYTE_COUNTERS or (h, b) not in unmeasured[_BYTE_SUM[metric]]]
+            for metric, value in counters.items() if metric not in dropped]
 
 
 # The byte sum each byte counter is made of: responseBytes or responseObjectSize.
