@@ -37,7 +37,7 @@ REASONS: dict[str, dict[float, str]] = {
         0.5: "partly split by the last listing's IA share (days or buckets without "
              "per-class analytics)"},
     "requests": {
-        1.0: "IA requests counted by Cloudflare's analytics",
+        1.0: "counted per storage class by Cloudflare's analytics",
         0.0: "split by the last listing's IA share of objects",
         0.5: "partly counted; the rest split by the last listing's IA share of objects"},
     "retrieval": {
