@@ -92,7 +92,7 @@ class Metric:
     source: str  # analytics | inventory | probe | check | monitor | costs
     series: tuple[str, ...] = ()  # stored series read; () means the metric's own name
     needs_token: bool = False  # only Cloudflare's analytics API can give it
-    warn_above: float | None = None  # the product brief's warning thresholds
+    warn_above: float | None = None  # the default warning thresholds
 
     @property
     def reads(self) -> tuple[str, ...]:

@@ -289,6 +289,18 @@ def test_one_bucket_still_full_is_kept_as_partial(peer: GraphQLPeer, sleeps: Sle
     assert [g for g in got if g.hour == T0 + H] == peer.operations[7:]
 
 
+def test_a_partial_names_its_rows_hour_whatever_the_window(peer: GraphQLPeer,
+                                                           sleeps: Sleeps) -> None:
+    """The job says a partial bucket-hour once, by its text: a window starting hours
+    earlier (with nothing before the full hour) must name the same hour."""
+    peer.operations = busy_hour(1, per_bucket=7, hour=T0 + 3 * H)
+    with client_for(peer, sleeps, page_limit=5) as client:
+        client.operations(T0, T0 + 4 * H, buckets=["b000"])
+        assert client.partial == [
+            f"{OPS}: bucket b000 alone fills a page of 5 rows in the hour from "
+            "2026-11-29T03:00:00Z; only those rows are counted"]
+
+
 def test_a_full_page_out_of_order_is_malformed(peer: GraphQLPeer, sleeps: Sleeps) -> None:
     rows = [operation_row(g) for g in ops_rows(3, per_hour=1)]
     peer.push(200, answer(OPS, [rows[2], rows[0], rows[1]]))

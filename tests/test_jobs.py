@@ -82,12 +82,18 @@ def test_first_inventory_writes_everything(s3_backend: Any, moto_endpoint: str,
         assert _samples("total_bytes", name) == [sum(o.size for o in objs)]
         assert _samples("ia_bytes", name) == [
             sum(o.size for o in objs if o.storage_class == "STANDARD_IA")]
+        assert _samples("ia_objects", name) == [
+            sum(1 for o in objs if o.storage_class == "STANDARD_IA")]
+        assert _samples("standard_objects", name) == [
+            sum(1 for o in objs if o.storage_class == "STANDARD")]
         assert _samples("new_large_objects", name) == [0]  # a first inventory has no "since"
     everything = [o for objs in seeded.values() for o in objs]
     assert _samples("total_files") == [total]
     assert _samples("total_bytes") == [sum(o.size for o in everything)]
     assert _samples("standard_bytes") == [
         sum(o.size for o in everything if o.storage_class == "STANDARD")]
+    assert _samples("ia_objects") == [
+        sum(1 for o in everything if o.storage_class == "STANDARD_IA")] != [0]
     assert _samples("monitor_class_a_ops") == [class_a]
     assert _samples("monitor_class_b_ops") == [0]
     assert _samples("monitor_cost_usd") == [pytest.approx(request_cost_usd(class_a, 0))]

@@ -1,5 +1,5 @@
 """Alert rules: what a rule is, how every field of one is checked, and the
-product brief's defaults. Pure (no store, no I/O): the engine, the Rules
+the default rules. Pure (no store, no I/O): the engine, the Rules
 screen, `r2tui rules` and `rules import` all build and check rules here, so a
 rule is accepted or refused the same way everywhere.
 
@@ -322,7 +322,7 @@ def _bool(value: object) -> bool:
     return value
 
 
-# The product brief's defaults, installed on the first run.
+# The default rules, installed on the first run.
 DEFAULT_RULES: tuple[Rule, ...] = (
     Rule("High monthly cost", "monthly_cost_usd", ">", 100.0, severity="high"),
     Rule("Daily cost spike", "daily_cost_increase_pct", ">", 50.0, severity="medium"),

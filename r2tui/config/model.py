@@ -16,7 +16,7 @@ from r2tui.pricing import LIST_PRICES, PriceList
 
 DEFAULT_GRAPHQL_URL = "https://api.cloudflare.com/client/v4/graphql"
 
-# Cadence from the product brief: metrics every 5 minutes, costs every 6 hours,
+# The default cadence: metrics every 5 minutes, costs every 6 hours,
 # alerts every minute, reports at midnight; the costly inventory once a day.
 DEFAULT_SCHEDULES: dict[str, str] = {
     "collect_metrics": "5m",

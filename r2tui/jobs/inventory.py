@@ -76,11 +76,14 @@ def _inventory(ctx: JobContext, account: AccountConfig, tally: RequestTally) -> 
         new_large += inv.new_large_count
     view = queries.storage_view(account.name, account.quota_bytes)
     classes = {r.key: r.bytes for r in view.by_storage_class}
+    objects = {r.key: r.objects for r in view.by_storage_class}
     totals = [
         SampleRow("total_files", view.total_objects),
         SampleRow("total_bytes", view.total_bytes),
         SampleRow("standard_bytes", classes.get("STANDARD", 0)),
         SampleRow("ia_bytes", classes.get("STANDARD_IA", 0)),
+        SampleRow("standard_objects", objects.get("STANDARD", 0)),
+        SampleRow("ia_objects", objects.get("STANDARD_IA", 0)),
         # For the account: an alert rule on large uploads watches every bucket.
         SampleRow("new_large_objects", new_large),
     ]
@@ -127,6 +130,8 @@ def _bucket_samples(inv: BucketInventory) -> list[SampleRow]:
         SampleRow("total_bytes", inv.bytes, b),
         SampleRow("standard_bytes", inv.by_storage_class.get("STANDARD", _ZERO).bytes, b),
         SampleRow("ia_bytes", inv.by_storage_class.get("STANDARD_IA", _ZERO).bytes, b),
+        SampleRow("standard_objects", inv.by_storage_class.get("STANDARD", _ZERO).objects, b),
+        SampleRow("ia_objects", inv.by_storage_class.get("STANDARD_IA", _ZERO).objects, b),
         SampleRow("inventory_seconds", inv.finished_at - inv.started_at, b),
         SampleRow("new_large_objects", inv.new_large_count, b),
     ]

@@ -285,7 +285,10 @@ class AnalyticsClient:
         if len(names) == 1:
             self.partial.append(
                 f"{dataset}: bucket {names[0]} alone fills a page of {len(known_full)} rows "
-                f"in the hour from {rfc3339(start)}; only those rows are counted")
+                # The rows' hour, not the window's start: the same bucket-hour reads
+                # the same whichever window found it (the job says it once).
+                f"in the hour from {rfc3339(min(r.hour for r in known_full))}; only those "
+                "rows are counted")
             log.warning("analytics: %s", self.partial[-1])
             return known_full
         mid = len(names) // 2

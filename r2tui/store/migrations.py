@@ -261,7 +261,7 @@ def _v5_alerts(db: Database) -> None:
 
     tables = [AlertRule, AlertInstance, Silence, Notification]
     _create(db, tables)
-    # The product brief's defaults, once: a user who deletes them keeps them deleted.
+    # The default rules, once: a user who deletes them keeps them deleted.
     now = int(time.time())
     with db.bind_ctx(tables):
         AlertRule.insert_many([

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 from peewee import fn
 
-from r2tui.metrics import ACCOUNT, describe
+from r2tui.metrics import ACCOUNT, BYTES_METRICS, CLASS_METRICS, describe
 from r2tui.pricing import request_cost_usd
 from r2tui.store import readings, state
 from r2tui.store.models import (
@@ -256,7 +256,7 @@ def endpoint_check(account: str) -> EndpointRow | None:
     return EndpointRow(at=last.ts, ok=last.value >= 1.0, ms=ms)
 
 
-# The product brief's cards, in order.
+# The dashboard's cards, in order.
 CARDS = (("total_files", "Total files"), ("total_bytes", "Storage used"),
          ("uploads_today", "Uploads today"), ("downloads_today", "Downloads today"),
          ("error_rate_pct", "Error rate"), ("avg_response_ms", "Avg response"))
@@ -264,7 +264,7 @@ CARDS = (("total_files", "Total files"), ("total_bytes", "Storage used"),
 REPORTED = ("total_files", "total_bytes", "uploads_today", "downloads_today", "error_rate_pct",
             "avg_response_ms", "p95_response_ms", "failed_access", "class_a_ops",
             "class_b_ops", "requests_per_hour", "pending_uploads", "monthly_cost_usd",
-            "forecast_month_usd", "daily_cost_increase_pct")
+            "forecast_month_usd", "daily_cost_increase_pct", *CLASS_METRICS, *BYTES_METRICS)
 
 
 def metrics_view(account: str, now: float, analytics: bool, bucket: str = ACCOUNT,

@@ -1,4 +1,4 @@
-"""Metrics: the product brief's six cards for the account or one bucket, the
+"""Metrics: the dashboard's six cards for the account or one bucket, the
 canary probes below them, and what an API token would add. Never a zero that
 looks like data."""
 
@@ -21,7 +21,7 @@ from r2tui.tui.widgets.card import TITLES, Card, card_why, clock_time, source_re
 from r2tui.tui.widgets.table import Column, FilterTable, Row
 from r2tui.tui.widgets.text import set_text
 
-# The brief's cards, in its order; the store's MetricsView.cards follow it too.
+# The dashboard's cards, in order; the store's MetricsView.cards follow it too.
 CARDS = tuple(TITLES.items())
 ALL_BUCKETS = "All buckets"
 

@@ -22,7 +22,7 @@ from r2tui.tui.widgets.text import set_text
 
 NEEDS_TOKEN = "needs API token"
 NO_DATA = "no data yet"
-# The product brief's card titles; other catalog metrics are titled from their names.
+# The dashboard's card titles; other catalog metrics are titled from their names.
 TITLES = {"total_files": "Total files", "total_bytes": "Storage used",
           "uploads_today": "Uploads today", "downloads_today": "Downloads today",
           "error_rate_pct": "Error rate", "avg_response_ms": "Avg response"}
