@@ -5,7 +5,6 @@ two accounts where one fails."""
 
 from __future__ import annotations
 
-import pytest
 from conftest import account_for, make_config
 from graphql_peer import GraphQLPeer
 from peers import closed_port
@@ -244,8 +243,6 @@ async def test_a_refused_token_says_so_on_its_account(store: Store, s3_backend, 
         assert "wrong-token" not in header_text(bad)
 
 
-@pytest.mark.xfail(strict=True, reason="until jobs/analytics.py reports the analytics "
-                   "source's kind (AnalyticsAuthError -> refused)")
 async def test_a_refused_token_names_the_permission(store: Store, s3_backend,  # type: ignore[no-untyped-def]
                                                     moto_endpoint: str,
                                                     peer: GraphQLPeer) -> None:

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import TypeVar
 
 from r2tui.config import AccountConfig
-from r2tui.jobs.base import JobContext, Outcome, plural
+from r2tui.jobs.base import JobContext, Outcome, analytics_kind, plural
 from r2tui.metrics import (
     ACCOUNT,
     ANALYTICS_COUNTERS,
@@ -34,6 +34,7 @@ from r2tui.observations import INFREQUENT_ACCESS, STANDARD, OperationGroup, Stor
 from r2tui.pricing import is_billed, is_known_action, operation_class
 from r2tui.sources.analytics import AnalyticsClient, AnalyticsError
 from r2tui.store import queries, state, writes
+from r2tui.store.health import ANALYTICS
 from r2tui.store.models import Event, Sample
 from r2tui.store.writes import EventRow
 
@@ -77,6 +78,7 @@ def collect_analytics(ctx: JobContext, account: AccountConfig) -> Outcome:
                 snaps = _watched(account, client.storage(lo, hi, buckets=hints))
             except AnalyticsError as exc:
                 out.errors.append(f"analytics: {exc.reason}")
+                out.source_failed(ANALYTICS, analytics_kind(exc), exc.reason)
                 break
             finally:
                 _say_once(ctx, account.name, client, now)
@@ -90,6 +92,8 @@ def collect_analytics(ctx: JobContext, account: AccountConfig) -> Outcome:
             _unknown_actions(ctx, account.name, ops, now)
             out.items += len(rows)
             hours += (hi - lo + HOUR - 1) // HOUR
+    if not out.errors:
+        out.source_ok(ANALYTICS)
     if hours:
         first = "backfilled" if covered is None or start == oldest else "updated"
         out.summary = f"analytics {first}: {plural(hours, 'hour')} to {_clock(end)}"
