@@ -9,6 +9,7 @@ from typing import Any
 from r2tui.alerts.views import AlertRow, AlertsView
 from r2tui.metrics import ACCOUNT, BYTES_METRICS, CLASS_METRICS, describe, series_source
 from r2tui.pricing import to_cents
+from r2tui.store import health
 from r2tui.store.queries import REPORTED
 from r2tui.store.views import (
     ActivityRow,
@@ -218,6 +219,8 @@ def dashboard_doc(d: Dashboard, demo: bool = False) -> dict[str, Any]:
         "data_at": iso(d.data_at),
         "data_age_s": d.data_age_s,
         "collector": collector_doc(d.collector),
+        # Each source's state: why a figure is missing or stale, for this account.
+        "sources": health.sources_doc(health.of(d), iso),
         "metrics": metrics_doc(d),
         "costs": costs_doc(d.costs) if d.costs is not None else None,
         "storage": storage_doc(d.storage),

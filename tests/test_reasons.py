@@ -13,8 +13,9 @@ from textual.widgets import Static
 
 from r2tui.config import AccountConfig, Secret
 from r2tui.jobs import JobContext, JobResult, run_job
+from r2tui.status import dashboard_doc
 from r2tui.status_text import sources_lines
-from r2tui.store import Store, health
+from r2tui.store import Store, health, snapshot
 from r2tui.store.health import (
     ANALYTICS,
     LISTING,
@@ -121,6 +122,13 @@ def test_jobs_record_each_accounts_sources(store: Store, s3_backend,  # type: ig
     # Each result says whose errors are whose.
     assert inventory.errors_for("good") == [] and check.errors_for("good") == []
     assert check.errors_for("bad") and "cannot reach" in check.errors_for("bad")[0]
+    # status --json says it per account.
+    bad_doc = dashboard_doc(snapshot.dashboard("bad"))["sources"]
+    assert bad_doc[S3]["state"] == "down" and bad_doc[S3]["stale_since"] is not None
+    assert bad_doc[S3]["reason"].startswith("cannot reach 127.0.0.1:")
+    good_doc = dashboard_doc(snapshot.dashboard("good"))["sources"]
+    assert {s: d["state"] for s, d in good_doc.items()} == {
+        S3: "ok", LISTING: "ok", ANALYTICS: "missing"}
     before = len(source_events("bad"))
     run(store, accounts, "collect_metrics")
     assert len(source_events("bad")) == before  # failing as before: nothing new
@@ -133,7 +141,7 @@ def test_a_refused_token_is_a_failing_analytics_source(store: Store, s3_backend,
                             account_id=peer.account_id, graphql_url=peer.url)
     (result,) = run(store, accounts, "collect_metrics")
     bad = health.read("bad").get(ANALYTICS)
-    assert bad.failed and "refused the API token" in bad.reason
+    assert bad.state is SourceState.REFUSED and "refused the API token" in bad.reason
     assert "wrong-token" not in bad.reason
     assert result.errors_for("good") == []
     assert health.read("good").get(ANALYTICS).state is SourceState.MISSING

@@ -146,8 +146,8 @@ def sources_doc(view: HealthView, iso: Callable[[int | None], str | None]
 
 
 def of(dash: object) -> HealthView:
-    """The health a dashboard carries (`snapshot.dashboard` adds it), or an empty
-    view for one made elsewhere (tests' fixed dashboards)."""
+    """The health a dashboard carries (`snapshot.dashboard` reads it), or an empty
+    view for one made without it (tests' fixed dashboards)."""
     view = getattr(dash, "health", None)
     if isinstance(view, HealthView):
         return view

@@ -6,7 +6,6 @@ reads through."""
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 
 from r2tui.alerts.views import alerts_view
 from r2tui.config.alert_model import MaintenanceWindow
@@ -14,17 +13,7 @@ from r2tui.metrics import ACCOUNT
 from r2tui.pricing import LIST_PRICES, PriceList
 from r2tui.store import health, queries
 from r2tui.store.cost_view import costs_view
-from r2tui.store.health import HealthView
 from r2tui.store.views import Dashboard
-
-
-@dataclass(frozen=True)
-class SourcedDashboard(Dashboard):
-    """The dashboard with each source's health (store.health): what a pane says
-    when it lacks data, and since when its figures are stale. Read it through
-    `health.of(dash)`, which also takes a plain Dashboard."""
-
-    health: HealthView = field(default_factory=lambda: HealthView(""))
 
 
 def dashboard(account: str, quota_bytes: int | None = None, activity_limit: int = 200,
@@ -34,7 +23,7 @@ def dashboard(account: str, quota_bytes: int | None = None, activity_limit: int 
               alert_windows: tuple[MaintenanceWindow, ...] = ()) -> Dashboard:
     now = time.time() if now is None else now
     storage = queries.storage_view(account, quota_bytes, now=now)
-    return SourcedDashboard(
+    return Dashboard(
         costs=costs_view(account, now, prices, monitor_usd=storage.spend.usd),
         metrics=queries.metrics_view(account, now, analytics, metrics_bucket, tz),
         account=account,

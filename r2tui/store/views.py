@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from r2tui.alerts.views import AlertsView
+    from r2tui.store.health import HealthView
 
 # A run still open after this long belongs to a process that died elsewhere.
 STALE_RUN_SECONDS = 6 * 3600
@@ -301,6 +302,9 @@ class Dashboard:
     metrics: MetricsView | None = None
     costs: CostsView | None = None
     alerts: AlertsView | None = None
+    # Each source's health (store.health): what a pane says when it lacks data,
+    # and since when its figures are stale. Read through `health.of(dash)`.
+    health: HealthView | None = None
 
     @property
     def data_at(self) -> int | None:
