@@ -215,7 +215,7 @@ async def test_figures_on_a_source_that_went_down_are_marked_stale(
     run(store, (good,), "inventory")
     # The same account, its endpoint dead now: the listing's figures are old.
     dead = account_for(f"http://127.0.0.1:{closed_port()}", name="good")
-    run(store, (dead,), "collect_metrics")
+    run(store, (dead,), "collect_metrics", "calculate_costs")
     since = clock_time(health.read("good").get(S3).since)
     app = app_for(store, (dead,), "good")
     async with app.run_test(size=SIZE) as pilot:
@@ -227,6 +227,13 @@ async def test_figures_on_a_source_that_went_down_are_marked_stale(
         note = str(app.query_one("#metrics-sources", Static).render())
         assert note.startswith("Listing from ")
         assert f"; S3 unreachable since {since}: bucket alpha: cannot reach" in note
+        # The Storage and Cost panes say their figures are the last listing's.
+        summary = str(app.query_one("#storage-summary", Static).render())
+        assert summary.startswith("3 objects") and f"\nstale: S3 unreachable since {since}" \
+            in summary
+        costs = str(app.query_one("#cost-storage-only", Static).render())
+        assert ("Stale: storage classes and listed sizes are the last listing's; "
+                f"S3 unreachable since {since}: bucket alpha: cannot reach") in costs
 
 
 async def test_a_refused_token_says_so_on_its_account(store: Store, s3_backend,  # type: ignore[no-untyped-def]
@@ -256,7 +263,9 @@ async def test_a_refused_token_names_the_permission(store: Store, s3_backend,  #
                                                     peer: GraphQLPeer) -> None:
     accounts = two_accounts(moto_endpoint, api_token=Secret("wrong-token", "test"),
                             account_id=peer.account_id, graphql_url=peer.url)
-    results = run(store, accounts, "collect_metrics")
+    s3_backend.create_bucket("alpha", region_name="us-east-1")
+    s3_backend.put_object("alpha", "a.txt", b"x" * 10)
+    results = run(store, accounts, "inventory", "collect_metrics", "calculate_costs")
     assert health.read("bad").get(ANALYTICS).state is SourceState.REFUSED
     bad = app_for(store, accounts, "bad")
     async with bad.run_test(size=SIZE) as pilot:
@@ -266,3 +275,8 @@ async def test_a_refused_token_names_the_permission(store: Store, s3_backend,  #
         assert "(needs Account Analytics: Read)" in bad.header_state().detail
         assert card_lines(bad, "uploads_today") == ("token refused",
                                                      "needs Account Analytics: Read")
+        # The Cost pane: storage only, for the true reason (not "needs an API token").
+        costs = str(bad.query_one("#cost-storage-only", Static).render())
+        assert costs.startswith("Storage only: ") and "needs an API token" not in costs
+        assert "Cloudflare's analytics: token refused since " in costs
+        assert "(needs Account Analytics: Read): Cloudflare analytics refused" in costs

@@ -149,8 +149,11 @@ async def test_header_shows_failing_collector_when_endpoint_is_down(store: Store
         header = app.header_state()
         assert "cannot reach 127.0.0.1" in header.detail
         assert header.data_at is None  # runs happened; nothing was observed
-        await wait_for(pilot, lambda: "the last listing failed" in str(
+        # The Storage pane says why there is no listing: the source's true reason.
+        await wait_for(pilot, lambda: "cannot reach 127.0.0.1" in str(
             app.query_one("#storage-summary").render()))
+        summary = str(app.query_one("#storage-summary").render())
+        assert summary.startswith("no inventory yet: ") and " since " in summary
         await wait_for(pilot, lambda: any(
             a.level == "error" for a in (app.dashboard.activity if app.dashboard else [])))
         assert any("cannot reach" in r[1] for r in rows(app, "table-activity"))

@@ -17,10 +17,12 @@ from textual.widgets import Static
 
 from r2tui.config.model import DEFAULT_SCHEDULES
 from r2tui.pricing import ITEMS
+from r2tui.store import health
+from r2tui.store.health import ANALYTICS, LISTING, S3
 from r2tui.store.views import ESTIMATED, BucketCost, CostsView, Dashboard, MonitorSpend
 from r2tui.tui.format import BUCKET_CELLS, LINE_CELLS, age, cell, data, local_time, usd, visible
 from r2tui.tui.panes.base import Note, Pane
-from r2tui.tui.widgets.card import trend_text
+from r2tui.tui.widgets.card import source_reason, trend_text
 from r2tui.tui.widgets.cost_charts import DailyChart, Figure, Figures, FreeTierGauges
 from r2tui.tui.widgets.table import Column, FilterTable, Row
 from r2tui.tui.widgets.text import set_text
@@ -31,6 +33,8 @@ WIDE = 90
 MAX_ADVICE = 5
 WAITING = "waiting for the first read of the store…"
 RUN_NOW = "r2tui collect --once --job calculate_costs"
+STALE_WHAT = {ANALYTICS: "requests and analytics storage stop at the last read; ",
+              LISTING: "storage classes and listed sizes are the last listing's; "}
 STORAGE_ONLY = Text.assemble(
     ("Storage only: ", "bold"),
     "no request counts are stored, so Class A/B requests and Infrequent Access "
@@ -52,6 +56,33 @@ TABLE_TIP = ("Each bucket's share of the month's bill; Last 24 h at list price, 
 ESTIMATE_MARK = "~"
 ITEM_KINDS = {item.name: item.kind for item in ITEMS}
 KIND_LABELS = (("storage", "Storage"), ("requests", "Requests"), ("retrieval", "Retrieval"))
+
+
+def sources_text(dash: Dashboard, now: float, requests_known: bool) -> Text:
+    """Why figures are missing or stale, for the account shown: storage only
+    without request counts (and the true reason: no token, a refused token, an
+    unreachable API), and each source the costs read that has been failing."""
+    sources = health.of(dash)
+    analytics = sources.get(ANALYTICS)
+    lines: list[Text] = []
+    if not requests_known:
+        if analytics.failed:
+            lines.append(Text.assemble(
+                ("Storage only: ", "bold"),
+                "no request counts are stored, so Class A/B requests and IA retrieval are "
+                "not in these figures. Cloudflare's analytics: ", source_reason(analytics, now)))
+        else:
+            lines.append(STORAGE_ONLY)
+    # Figures built on a failing source are the last good ones: say since when.
+    if analytics.failed and requests_known:
+        lines.append(Text.assemble(("Stale: ", "bold yellow"), STALE_WHAT[ANALYTICS],
+                                   source_reason(analytics, now)))
+    # The listing cannot refresh while it or the endpoint fails.
+    listing = next((h for s in (LISTING, S3) if (h := sources.get(s)).failed), None)
+    if listing is not None:
+        lines.append(Text.assemble(("Stale: ", "bold yellow"), STALE_WHAT[LISTING],
+                                   source_reason(listing, now)))
+    return Text("\n").join(lines)
 
 
 class CostPane(Pane):
@@ -112,7 +143,9 @@ class CostPane(Pane):
             set_text(self.query_one("#cost-note", Note),
                      self._no_data_text(dash, now) if view is not None else WAITING)
             return
-        self.query_one("#cost-storage-only").display = not view.requests_known
+        sources = sources_text(dash, now, view.requests_known)
+        self.query_one("#cost-storage-only").display = bool(sources)
+        set_text(self.query_one("#cost-storage-only", Static), sources)
         self.query_one(Figures).show(summary_rows(view))
         self.query_one(DailyChart).show(view.daily)
         self.query_one(FreeTierGauges).show(view.free_tier, now, view.requests_known)

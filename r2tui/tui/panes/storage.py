@@ -9,6 +9,8 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import DataTable, ProgressBar, Static, TabbedContent, TabPane
 
+from r2tui.store import health
+from r2tui.store.health import LISTING, S3, HealthView, SourceHealth
 from r2tui.store.views import (
     BucketStorage,
     CollectorView,
@@ -32,6 +34,7 @@ from r2tui.tui.format import (
 )
 from r2tui.tui.panes.base import Pane
 from r2tui.tui.screens.message import MessageScreen
+from r2tui.tui.widgets.card import source_reason
 from r2tui.tui.widgets.table import Column, FilterTable, Row
 from r2tui.tui.widgets.text import set_text
 
@@ -54,6 +57,7 @@ class StoragePane(Pane):
         self.scope: str | None = None
         self.view: StorageView | None = None
         self.collector: CollectorView | None = None
+        self.sources: HealthView | None = None
         self.now = 0.0
         self.objects: dict[str, ObjectRow] = {}  # the object tables' rows, by row key
 
@@ -88,6 +92,7 @@ class StoragePane(Pane):
 
     def show(self, dash: Dashboard, now: float) -> None:
         self.view = dash.storage
+        self.sources = health.of(dash)
         self.collector = dash.collector
         self.now = now
         if self.scope and self.scope not in {b.name for b in self.view.buckets}:
@@ -132,6 +137,11 @@ class StoragePane(Pane):
             )
             if view.not_inventoried:
                 text.append(f" · {len(view.not_inventoried)} not listed yet", "yellow")
+            failing = self._failing()
+            if failing is not None:
+                # The figures are the last listing's: say since when they are stale.
+                text.append("\nstale: ", "bold yellow")
+                text.append_text(source_reason(failing, self.now))
             if scoped:
                 text.append("\nshowing ", "dim")
                 text.append_text(data(scoped.name, "bold cyan"))
@@ -151,9 +161,18 @@ class StoragePane(Pane):
             (f" ≈ {usd(s.usd)}", "dim"),
         ))
 
+    def _failing(self) -> SourceHealth | None:
+        """The listing's source when it fails (the listing itself, else the endpoint)."""
+        if self.sources is None:
+            return None
+        return next((h for s in (LISTING, S3) if (h := self.sources.get(s)).failed), None)
+
     def _no_data_text(self, view: StorageView) -> Text:
         pending = f" ({len(view.not_inventoried)} buckets waiting)" if (
             view.not_inventoried) else ""
+        failing = self._failing()
+        if failing is not None:
+            return Text.assemble("no inventory yet: ", source_reason(failing, self.now))
         inventory = next((j for j in self.collector.jobs if j.job == "inventory"),
                          None) if self.collector else None
         if inventory is None:
