@@ -40,7 +40,8 @@ def spark(seed: int) -> list[float]:
     return [float((i * 7 + seed * 3) % 11 + i // 3) for i in range(24)]
 
 
-def metrics_view(bucket: str = ACCOUNT, analytics: bool = True) -> MetricsView:
+def metrics_view(bucket: str = ACCOUNT, analytics: bool = True,
+                 sampled: frozenset[str] = frozenset()) -> MetricsView:
     values = VALUES.get(bucket, {})
     cards = []
     for i, (name, title) in enumerate(TITLES.items()):
@@ -49,7 +50,7 @@ def metrics_view(bucket: str = ACCOUNT, analytics: bool = True) -> MetricsView:
         cards.append(MetricCard(
             metric=name, title=title, unit=m.unit,
             reading=Reading(name, value, previous, int(NOW) - 300 if value is not None
-                            else None),
+                            else None, sampled=name in sampled),
             spark=spark(i) if value is not None else [],
             warn_above=m.warn_above, needs_token=m.needs_token))
     return MetricsView(account="test", bucket=bucket, analytics=analytics,
@@ -61,9 +62,11 @@ class FakeDashboard:
     """Stands in for snapshot.dashboard: the real panes' parts from the store,
     with fixed metric cards, recording the keywords the app read with."""
 
-    def __init__(self, analytics: bool | None = None, metrics: bool = True) -> None:
+    def __init__(self, analytics: bool | None = None, metrics: bool = True,
+                 sampled: frozenset[str] = frozenset()) -> None:
         self.analytics = analytics  # None: whatever the app asks for
         self.metrics = metrics  # False: a read without a metrics part
+        self.sampled = sampled  # metrics whose reading Cloudflare sampled
         self.calls: list[dict[str, Any]] = []
 
     def __call__(self, account: str, quota_bytes: int | None = None,
@@ -80,7 +83,7 @@ class FakeDashboard:
                          probes=queries.probes(account, now),
                          endpoint=queries.endpoint_check(account))
         view = metrics_view(metrics_bucket, analytics if self.analytics is None
-                            else self.analytics) if self.metrics else None
+                            else self.analytics, self.sampled) if self.metrics else None
         return dataclasses.replace(dash, metrics=view)
 
     @property

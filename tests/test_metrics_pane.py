@@ -92,6 +92,17 @@ async def test_cards_show_values_trends_and_sparklines(filled: Store,
         assert app.query_one("#table-probes").table.row_count == 3
 
 
+async def test_a_sampled_figure_is_marked_as_an_estimate(filled: Store,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    fake_dashboard(monkeypatch, sampled=frozenset({"downloads_today"}))
+    app = make_app(filled, token=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(pilot, app)
+        assert card_text(app, "downloads_today") == "≈ 56,789  –"
+        assert "estimate" in str(card(app, "downloads_today").tooltip)
+        assert card_text(app, "uploads_today") == "1,234  ▲23.4%"  # counted: no mark
+
+
 async def test_warning_class_follows_the_thresholds(filled: Store,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     fake = fake_dashboard(monkeypatch)

@@ -188,7 +188,12 @@ class Card(Vertical, can_focus=True):
         if reading.value is None:
             set_text(value, Text(NO_DATA, "dim italic"))
         else:
-            text = Text(metric_value(reading.value, card.unit), "bold")
+            # ≈: Cloudflare counted a sample and scaled it up (an Adaptive dataset
+            # under load): an estimate, not a count.
+            text = Text(style="bold")
+            if reading.sampled:
+                text.append("≈ ", "yellow")
+            text.append(metric_value(reading.value, card.unit))
             text.append("  ")
             text.append_text(trend_text(reading.trend_pct, card.warn_above is not None))
             set_text(value, text)
@@ -201,7 +206,10 @@ class Card(Vertical, can_focus=True):
         spark.display = len(spark.data) >= 2
         limit = (f"; warns above {metric_value(card.warn_above, card.unit)}"
                  if card.warn_above is not None else "")
-        self.tooltip = f"{card.title} (last 24 h in the sparkline{limit}); h charts it"
+        sampled = ("; ≈ Cloudflare sampled these requests: the figure is its estimate"
+                   if reading.sampled else "")
+        self.tooltip = (f"{card.title} (last 24 h in the sparkline{limit}){sampled}; "
+                        "h charts it")
 
     def _show_why(self, card: MetricCard, why: CardWhy, value: Static, spark: Sparkline,
                   line: Static) -> None:
