@@ -5,6 +5,8 @@ two accounts where one fails."""
 
 from __future__ import annotations
 
+import time
+
 from conftest import account_for, make_config
 from graphql_peer import GraphQLPeer
 from peers import closed_port
@@ -13,6 +15,8 @@ from textual.widgets import Static
 
 from r2tui.config import AccountConfig, Secret
 from r2tui.jobs import JobContext, JobResult, run_job
+from r2tui.metrics import DAY
+from r2tui.reports.build import build, default_period
 from r2tui.status import dashboard_doc
 from r2tui.status_text import sources_lines
 from r2tui.store import Store, health, snapshot
@@ -129,6 +133,12 @@ def test_jobs_record_each_accounts_sources(store: Store, s3_backend,  # type: ig
     good_doc = dashboard_doc(snapshot.dashboard("good"))["sources"]
     assert {s: d["state"] for s, d in good_doc.items()} == {
         S3: "ok", LISTING: "ok", ANALYTICS: "missing"}
+    now = time.time()
+    notes = build("bad", "daily", default_period("daily", now + DAY), now).notes
+    assert any(n.startswith("listed storage may be stale: S3 unreachable: cannot reach")
+               for n in notes), notes
+    assert not any("stale" in n for n in build(
+        "good", "daily", default_period("daily", now + DAY), now).notes)
     before = len(source_events("bad"))
     run(store, accounts, "collect_metrics")
     assert len(source_events("bad")) == before  # failing as before: nothing new
@@ -142,6 +152,13 @@ def test_a_refused_token_is_a_failing_analytics_source(store: Store, s3_backend,
     (result,) = run(store, accounts, "collect_metrics")
     bad = health.read("bad").get(ANALYTICS)
     assert bad.state is SourceState.REFUSED and "refused the API token" in bad.reason
+    # A report on the account says why it has no request counts.
+    now = time.time()
+    notes = build("bad", "daily", default_period("daily", now + DAY), now).notes
+    assert ("no request counts for the period: Cloudflare's analytics: token refused "
+            "(needs Account Analytics: Read): Cloudflare analytics refused the API token"
+            ) in " | ".join(notes)
+    assert not any("need an API token" in n for n in notes)
     assert "wrong-token" not in bad.reason
     assert result.errors_for("good") == []
     assert health.read("good").get(ANALYTICS).state is SourceState.MISSING

@@ -40,8 +40,9 @@ from r2tui.reports.model import (
     KeyNumbers,
     Report,
 )
-from r2tui.store import history
+from r2tui.store import health, history
 from r2tui.store.cost_view import costs_view
+from r2tui.store.health import ANALYTICS, LISTING, S3, SOURCES, HealthView
 from r2tui.store.models import Event
 from r2tui.store.queries import month_start
 from r2tui.store.readings import series_buckets
@@ -124,9 +125,14 @@ def build(account: str, kind: str, period_start: int, now: float,
                               _error_rate(account, before, start)),
         **{name: _level(account, CATALOG[name], ACCOUNT, start, end)
            for name in ("standard_objects", "standard_bytes", "ia_objects", "ia_bytes")})
+    sources = health.read(account)
+    analytics = sources.get(ANALYTICS)
     if numbers.requests.value is None:
-        notes.append("no request counts for the period: they come from Cloudflare's "
-                     "analytics, which need an API token")
+        notes.append("no request counts for the period: " + (
+            f"Cloudflare's analytics: {analytics.headline}" if analytics.failed else
+            "they come from Cloudflare's analytics, which need an API token"))
+    notes += _stale_notes(sources, end, skip=ANALYTICS if numbers.requests.value is None
+                          else None)
     costs = _daily_costs(account, start) if kind == "daily" else _monthly_costs(account, start)
     if not costs.known:
         notes.append("no cost figures for the period: the calculate_costs job had not run")
@@ -148,6 +154,24 @@ def build(account: str, kind: str, period_start: int, now: float,
 
 
 KIND_OF = {item.name: item.kind for item in ITEMS}
+WHAT = {ANALYTICS: "requests and analytics storage", S3: "listed storage",
+        LISTING: "listed storage"}
+
+
+def _stale_notes(sources: HealthView, end: int, skip: str | None) -> list[str]:
+    """A note per source that was failing before the period ended: the figures
+    built on it stop where it stopped, and are not the period's whole."""
+    notes, said = [], set()
+    for source in SOURCES:
+        h = sources.get(source)
+        if source == skip or not h.failed or h.since is None or h.since >= end:
+            continue
+        if WHAT[source] in said:  # the endpoint and the listing: one note
+            continue
+        said.add(WHAT[source])
+        when = datetime.fromtimestamp(h.since, UTC).strftime("%Y-%m-%d %H:%M UTC")
+        notes.append(f"{WHAT[source]} may be stale: {h.headline} (failing since {when})")
+    return notes
 
 
 def _basis(view: CostsView) -> list[Basis]:
