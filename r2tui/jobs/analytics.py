@@ -119,14 +119,20 @@ def _say_once(ctx: JobContext, account: str, client: AnalyticsClient, now: int) 
     client.partial.clear()
     for what, line in said:
         key = hashlib.sha256(f"{what}:{line}".encode()).hexdigest()[:24]
-        with ctx.store.write():
-            seen = (Event.select(Event.id)
-                    .where(Event.account == account, Event.kind == "analytics",
-                           Event.data.contains(f'"said": "{key}"')).exists())
-            if not seen:
-                writes.add_events(ctx.store, account, [EventRow(
-                    "analytics", "warning", f"analytics: {line}",
-                    data={"said": key, "what": what})], ts=now)
+        _once(ctx, account, f'"said": "{key}"', EventRow(
+            "analytics", "warning", f"analytics: {line}", data={"said": key, "what": what}),
+            now)
+
+
+def _once(ctx: JobContext, account: str, marker: str, event: EventRow, now: int) -> None:
+    """Write `event` unless one of its kind whose data holds `marker` exists;
+    checked and written together: a TUI and a collector may share the store."""
+    with ctx.store.write():
+        seen = (Event.select(Event.id)
+                .where(Event.account == account, Event.kind == event.kind,
+                       Event.data.contains(marker)).exists())
+        if not seen:
+            writes.add_events(ctx.store, account, [event], ts=now)
 
 
 def _hour(ts: int) -> int:
@@ -329,15 +335,10 @@ def _unknown_actions(ctx: JobContext, account: str, ops: list[OperationGroup], n
     """An operation name the price list does not know is costed as Class A (so
     it never hides cost) and said once in the activity feed."""
     for action in sorted({g.action for g in ops if not is_known_action(g.action)}):
-        with ctx.store.write():
-            seen = (Event.select(Event.id)
-                    .where(Event.account == account, Event.kind == "pricing",
-                           Event.data.contains(f'"action": "{action}"')).exists())
-            if not seen:
-                writes.add_events(ctx.store, account, [EventRow(
-                    "pricing", "warning",
-                    f"unknown R2 operation {action!r} in the analytics: costed as Class A",
-                    data={"action": action})], ts=now)
+        _once(ctx, account, f'"action": "{action}"', EventRow(
+            "pricing", "warning",
+            f"unknown R2 operation {action!r} in the analytics: costed as Class A",
+            data={"action": action}), now)
 
 
 def _reported(account: str, kind: str, bucket: str | None, hour: int) -> bool:
