@@ -112,9 +112,23 @@ def test_grouped_queries_on_postgresql(pg_url: str) -> None:
         put(st, H - 1800, "total_files", 6, "a")
         got = readings.readings(ACC, ["error_rate_pct", "total_files"], NOW)
         assert got["a"]["error_rate_pct"].value == pytest.approx(10.0)
-        assert got["a"]["total_files"].value == 6
+        # Analytics' hourly figure, though a listing came after it.
+        assert got["a"]["total_files"].value == 5
     finally:
         st.close()
+
+
+def test_storage_figures_come_from_analytics_when_there_are_any(store: Store) -> None:
+    """With a token the storage figures are analytics' (per class, as billed), even
+    when a listing ran after the last analytics hour; without, the listing's."""
+    put(store, H - 3600, "stored_objects", 5, "a")
+    put(store, H - 1800, "total_files", 6, "a")  # a listing, later
+    put(store, H - 1800, "total_files", 9, "b")  # listed only
+    got = readings.readings(ACC, ["total_files"], NOW)
+    assert (got["a"]["total_files"].value, got["a"]["total_files"].series) == (
+        5, "stored_objects")
+    assert (got["b"]["total_files"].value, got["b"]["total_files"].series) == (
+        9, "total_files")
 
 
 def test_last_finds_a_bucket_whose_newest_sample_is_days_old(store: Store) -> None:

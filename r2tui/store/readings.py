@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 
 from peewee import Expression, fn
 
-from r2tui.metrics import ACCOUNT, DAY, HOUR, Metric, describe
+from r2tui.metrics import ACCOUNT, DAY, HOUR, Metric, describe, series_source
 from r2tui.store import state
 from r2tui.store.models import Sample, SeriesKey, fetch
 from r2tui.store.views import Reading
@@ -188,7 +188,7 @@ def _last(where: Expression, buckets: list[str], until: int) -> Newest:
     the store for each maximum. Buckets without a recent sample are looked up."""
     rows = fetch(Sample.select(Sample.bucket, Sample.ts, Sample.id, Sample.value, Sample.metric)
                  .where(where, Sample.ts <= until, Sample.ts > until - RECENT))
-    values, at, series = _newest(rows)
+    values, at, series = _newest(rows, prefer_analytics=True)
     missing = sorted(set(buckets) - set(values))
     if missing:
         older, older_at, older_series = _last_since(where, until, missing)
@@ -198,13 +198,19 @@ def _last(where: Expression, buckets: list[str], until: int) -> Newest:
     return values, at, series
 
 
-def _newest(rows: list[tuple]) -> Newest:
-    best: dict[str, tuple[int, int, float, str]] = {}
+def _newest(rows: list[tuple], prefer_analytics: bool = False) -> Newest:
+    """Each bucket's newest sample among the series. With `prefer_analytics`, a
+    storage metric read from both the listing and Cloudflare's analytics takes
+    analytics' newest (hourly, per storage class, billed as such) whenever the
+    rows hold one, even when a listing came after it: analytics when there is a
+    token, the listing otherwise. Callers pass recent rows only."""
+    best: dict[str, tuple[int, int, int, float, str]] = {}
     for bucket, ts, sid, value, metric in rows:
-        if bucket not in best or (ts, sid) > best[bucket][:2]:
-            best[bucket] = (ts, sid, value, metric)
-    return ({b: v[2] for b, v in best.items()}, {b: v[0] for b, v in best.items()},
-            {b: v[3] for b, v in best.items()})
+        rank = int(prefer_analytics and series_source(metric) == "analytics")
+        if bucket not in best or (rank, ts, sid) > best[bucket][:3]:
+            best[bucket] = (rank, ts, sid, value, metric)
+    return ({b: v[3] for b, v in best.items()}, {b: v[1] for b, v in best.items()},
+            {b: v[4] for b, v in best.items()})
 
 
 def _last_since(where: Expression, until: int, buckets: list[str]) -> Newest:
