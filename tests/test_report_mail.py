@@ -162,6 +162,19 @@ def test_every_configured_channel_gets_its_own_copy(rs: Store) -> None:
     assert len(peer.messages) == 2 and len(ids) == 2
 
 
+def test_a_period_is_mailed_once_however_often_its_report_is_made(rs: Store) -> None:
+    """The report jobs run at every start and beside other processes on the
+    store: the same period's report is queued once per channel."""
+    config = config_for(mail_channel(closed_port()))
+    run(rs, config)
+    run(rs, config, at=d.REPORT_NOW + 3600)  # a restart an hour later: same period
+    later = config_for(mail_channel(closed_port()), mail_channel(closed_port(), "archive"))
+    run(rs, later, at=d.REPORT_NOW + 7200)  # a channel added: it gets the report once
+    rows = [(n.channel, n.group_key) for n in Notification.select().order_by(Notification.id)]
+    assert [c for c, _ in rows] == ["ops-mail", "archive"]
+    assert len({k for _, k in rows}) == 1
+
+
 def test_a_report_on_a_channel_that_became_a_webhook_is_refused_for_good() -> None:
     hook = ChannelConfig(name="ops-mail", type="webhook")
     report = Notice(channel="ops-mail", kind="report", status="none", group_key="r",

@@ -24,6 +24,7 @@ from r2tui.reports.files import write_all
 from r2tui.reports.model import Report
 from r2tui.reports.render import FORMATS, to_html, to_markdown
 from r2tui.reports.stored import save
+from r2tui.store.models import Notification
 
 
 def daily_report(ctx: JobContext, account: AccountConfig) -> Outcome:
@@ -47,13 +48,28 @@ def report_notices(report: Report, channels: tuple[str, ...], now: int) -> list[
                    text=text, html=html) for ch in channels]
 
 
+def _not_queued(notices: list[Notice]) -> list[Notice]:
+    """The notices whose report no row of the outbox holds yet for that channel:
+    the jobs run again at every start and beside other processes on the store,
+    and a period's report is mailed once. A row that died (refused for good) does
+    not count: the next run queues the report again. Call inside the write that
+    enqueues."""
+    if not notices:
+        return []
+    queued = {(channel, key) for channel, key in Notification.select(
+        Notification.channel, Notification.group_key).where(
+        Notification.kind == REPORT, Notification.state != "dead",
+        Notification.group_key.in_(sorted({n.group_key for n in notices}))).tuples()}
+    return [n for n in notices if (n.channel, n.group_key) not in queued]
+
+
 def _report(ctx: JobContext, account: AccountConfig, kind: str) -> Outcome:
     now = ctx.clock()
     report = build(account.name, kind, default_period(kind, now), now, ctx.config.pricing)
     channels = ctx.config.reports.channels
     with ctx.store.write():
         save(ctx.store, report)
-        enqueue(report_notices(report, channels, int(now)), now=int(now))
+        enqueue(_not_queued(report_notices(report, channels, int(now))), now=int(now))
     mailed = f"; queued for e-mail to {', '.join(channels)}" if channels else ""
     folder = paths.reports_dir(ctx.config.demo)
     what = f"{kind} report for {report.period_label}"
