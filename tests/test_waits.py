@@ -84,6 +84,18 @@ def test_a_hung_listing_page_is_named_too(silent: int) -> None:
     assert not thread.is_alive() and waits.longest() is None
 
 
+def test_a_listing_page_that_fails_otherwise_ends_its_wait(moto_endpoint: str) -> None:
+    """TLS spoken to a plain HTTP server: an error the fetcher does not retry
+    still ends the wait (else the header would show it waiting for ever)."""
+    waits = Waits()
+    https = moto_endpoint.replace("http://", "https://")
+    client = s3.make_client(account_for(https), QUICK)
+    s3.report_waits(client, waits)
+    with pytest.raises(Exception, match="SSL"):
+        Fetcher(client, "media", 1000).fetch("", None)
+    assert waits.longest() is None
+
+
 def test_every_attempt_ends_its_wait(moto_endpoint: str, s3_backend) -> None:  # type: ignore[no-untyped-def]
     s3_backend.create_bucket("alpha", region_name="us-east-1")
     waits = Waits()
@@ -113,7 +125,7 @@ async def test_the_header_names_a_hung_endpoint_then_the_reason(store: Store,
         return time.time() + shift[0]
 
     config = make_config((account_for(f"http://127.0.0.1:{silent}", name="hung"),),
-                         s3=S3Settings(connect_timeout=1, read_timeout=2.5, max_attempts=1))
+                         s3=S3Settings(connect_timeout=1, read_timeout=5, max_attempts=1))
     app = build_app(config, store, clock=clock)
     header = ""
     try:

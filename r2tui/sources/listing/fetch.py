@@ -94,6 +94,9 @@ class Fetcher:
                     raise
                 self._back_off(attempt)
                 continue
+            except BaseException:
+                self._announce(None)  # whatever failed, the request is no longer waited on
+                raise
             status = response.status_code
             self._announce(status)
             if status == 200:
