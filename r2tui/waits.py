@@ -17,6 +17,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+# What a client waits on when no host is slow: its own pacing within the API's
+# query limits. The header says so instead of naming the endpoint.
+QUERY_BUDGET = "Cloudflare's query budget"
+
 
 @dataclass(frozen=True)
 class Wait:

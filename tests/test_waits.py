@@ -22,8 +22,8 @@ from r2tui.sources.listing.fetch import Fetcher
 from r2tui.store import Store, health
 from r2tui.store.health import S3, SourceState
 from r2tui.tui.app import build_app
-from r2tui.tui.widgets.header import StatusHeader
-from r2tui.waits import Waits
+from r2tui.tui.widgets.header import StatusHeader, waiting_text
+from r2tui.waits import QUERY_BUDGET, Wait, Waits
 
 QUICK = S3Settings(connect_timeout=1, read_timeout=0.5, max_attempts=1)
 
@@ -94,6 +94,17 @@ def test_a_listing_page_that_fails_otherwise_ends_its_wait(moto_endpoint: str) -
     with pytest.raises(Exception, match="SSL"):
         Fetcher(client, "media", 1000).fetch("", None)
     assert waits.longest() is None
+
+
+def test_the_header_names_the_shown_accounts_wait_and_the_budget_as_such() -> None:
+    mine = {"r2.example:443", "api.example:8787"}
+    slow = Wait("other.example:443", 0.0, "ListObjectsV2")  # another account's, longer
+    hung = Wait("api.example:8787", 5.0, "Cloudflare analytics")
+    assert waiting_text([slow, hung], mine, 17.0) == "waiting 12 s for api.example:8787"
+    assert waiting_text([slow, hung], mine, 6.0) == ""  # not a while yet
+    assert waiting_text([slow], mine, 60.0) == ""
+    paced = Wait("api.example:8787", 5.0, QUERY_BUDGET)
+    assert waiting_text([paced], mine, 45.0) == "waiting 40 s for Cloudflare's query budget"
 
 
 def test_every_attempt_ends_its_wait(moto_endpoint: str, s3_backend) -> None:  # type: ignore[no-untyped-def]

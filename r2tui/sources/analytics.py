@@ -41,7 +41,7 @@ import httpx
 
 from r2tui import __version__
 from r2tui.config.model import Secret
-from r2tui.config.secrets import SecretUrl, scrub, secret_url
+from r2tui.config.secrets import SecretUrl, scrub, secret_url, shown_host
 from r2tui.observations import OperationGroup, StorageSnapshot
 from r2tui.sources import graphql_queries as gq
 from r2tui.sources.analytics_answer import (
@@ -63,7 +63,7 @@ from r2tui.sources.analytics_answer import (
 from r2tui.sources.errors import Cancelled
 from r2tui.sources.graphql_queries import BucketFilter, Selection, rfc3339
 from r2tui.sources.query_budget import QueryBudget, budget_for
-from r2tui.waits import Waits
+from r2tui.waits import QUERY_BUDGET, Waits
 
 __all__ = ["AnalyticsAuthError", "AnalyticsClient", "AnalyticsError", "AnalyticsMalformed",
            "AnalyticsRateLimited", "AnalyticsUnavailable", "AnalyticsUnknownAccount",
@@ -82,7 +82,7 @@ CONNECT_TIMEOUT = 5.0
 MAX_ATTEMPTS = 3
 # What the header's "waiting N s for HOST" says the client waits on.
 WAIT_QUERY = "Cloudflare analytics"
-WAIT_BUDGET = "Cloudflare's query budget"
+WAIT_BUDGET = QUERY_BUDGET
 PERMISSION = '"Account Analytics: Read"'
 _AUTH_WORDS = ("not authorized", "unauthorized", "authentication", "forbidden", "permission",
                "access denied")
@@ -400,7 +400,8 @@ class AnalyticsClient:
         The host only, never the URL, which may carry credentials."""
         if self._waits is None:
             return contextlib.nullcontext()
-        return self._waits.waiting(self._host, what)
+        # Host and port as the header names the account's endpoints (shown_host).
+        return self._waits.waiting(shown_host(self._url) or self._host, what)
 
     def _spend_budget(self) -> None:
         """One query of the token's budget; waits (cancellably) while it is spent."""

@@ -40,7 +40,7 @@ from r2tui.tui.panes.storage import StoragePane
 from r2tui.tui.resources import style
 from r2tui.tui.screens.message import MessageScreen
 from r2tui.tui.widgets.card import clock_time
-from r2tui.tui.widgets.header import HeaderState, StatusHeader
+from r2tui.tui.widgets.header import HeaderState, StatusHeader, waiting_text
 
 if TYPE_CHECKING:
     from r2tui.scheduler import Collector
@@ -48,7 +48,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 # A request in flight longer than this shows in the header, by host: a healthy
 # endpoint answers well within it, a hung one is named at once.
-WAIT_SHOWN_SECONDS = 3.0
 
 
 class R2App(CollectorHost, KeyActions, App[int]):
@@ -227,14 +226,7 @@ class R2App(CollectorHost, KeyActions, App[int]):
         if account is None:
             return ""
         hosts = {shown_host(account.endpoint_url), shown_host(account.graphql_url)}
-        # The shown account's longest wait: another account's must not hide it.
-        wait = next((w for w in waits.open() if w.host in hosts), None)
-        if wait is None:
-            return ""
-        seconds = wait.seconds(waits.now())
-        if seconds < WAIT_SHOWN_SECONDS:
-            return ""
-        return f"waiting {seconds:.0f} s for {wait.host}"
+        return waiting_text(waits.open(), hosts, waits.now())
 
     def _next_run(self) -> str:
         sched = self.collector.scheduler if self.collector else None
