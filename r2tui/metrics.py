@@ -37,8 +37,9 @@ REQUEST_COUNTERS = ("requests", "class_a_requests", "class_b_requests", "upload_
 # row had byte sums, and that were counted from a sample (Cloudflare's adaptive
 # sampling: the sums are estimates scaled up from one request in N).
 QUALITY_COUNTERS = ("classified_requests", "measured_bytes_requests", "sampled_requests")
-# Bytes from the operations' byte sums, written only for hours whose every row
-# had them (an hour counted without them has no byte figure, never a zero):
+# Bytes from the operations' byte sums, written only for query windows (a day)
+# whose every row had them (a window counted without them has no byte figure,
+# never a zero):
 # responseBytes of successful GetObject (bytes downloaded, egress-like), the
 # object size of successful uploads, responseBytes of every request, and
 # responseBytes of successful GetObject of Infrequent Access objects (what R2

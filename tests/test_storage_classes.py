@@ -125,6 +125,20 @@ def test_operations_count_ia_requests_bytes_and_sampling() -> None:
     assert rows_at(rows, "site", H + HOUR)["download_bytes"] == 0
 
 
+def test_without_classes_no_ia_counter_at_all() -> None:
+    """The API refused storageClass: no IA counter is stored (a 0 would claim no
+    IA reads), while the bytes, still summed, are."""
+    unclassed = [replace(g, storage_class="") for g in TRAFFIC]
+    rows = fold_operations(unclassed, H, H + 2 * HOUR, ["media", "site"])
+    stored = {m for _, _, m, _ in rows}
+    assert not stored & {"ia_class_a_requests", "ia_class_b_requests", "ia_retrieval_bytes"}
+    assert rows_at(rows, "media")["classified_requests"] == 0
+    assert rows_at(rows, "media")["download_bytes"] == 7 * GB
+    # A quiet window (no row at all) is still a measured zero.
+    quiet = fold_operations([], H, H + HOUR, ["media"])
+    assert rows_at(quiet, "media")["ia_class_b_requests"] == 0
+
+
 def test_without_byte_sums_no_byte_figure_at_all() -> None:
     """The API refused responseBytes: the rows say None. No byte counter of that sum
     is stored for the window, not even a quiet hour's zero (it measured nothing);

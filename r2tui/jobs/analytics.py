@@ -169,6 +169,8 @@ def fold_operations(groups: Iterable[OperationGroup], start: int, end: int,
         for where in (ACCOUNT, *buckets):
             per[(h, where)]  # creates the zero row
     unmeasured: set[str] = set()  # the byte sums some row lacked
+    classified = False
+    groups = list(groups)
     for g in groups:
         for where in (g.bucket, ACCOUNT):
             _count(per[(g.hour, where)], g)
@@ -176,11 +178,19 @@ def fold_operations(groups: Iterable[OperationGroup], start: int, end: int,
             unmeasured.add("response")
         if g.object_bytes is None:
             unmeasured.add("object")
+        if g.storage_class:
+            classified = True
     dropped = {m for m in BYTE_COUNTERS if _BYTE_SUM[m] in unmeasured}
+    if groups and not classified:
+        # No row said its class (the API refused the field): the IA counters are
+        # not known, which a stored 0 would claim they are.
+        dropped |= set(IA_COUNTERS)
     return [(h, b, metric, value) for (h, b), counters in sorted(per.items())
             for metric, value in counters.items() if metric not in dropped]
 
 
+# The counters only rows that say their storage class can fill.
+IA_COUNTERS = ("ia_class_a_requests", "ia_class_b_requests", "ia_retrieval_bytes")
 # The byte sum each byte counter is made of: responseBytes or responseObjectSize.
 _BYTE_SUM = {"download_bytes": "response", "response_bytes": "response",
              "ia_retrieval_bytes": "response", "upload_bytes": "object"}
