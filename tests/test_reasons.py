@@ -10,6 +10,7 @@ import time
 from conftest import account_for, make_config
 from graphql_peer import GraphQLPeer
 from peers import closed_port
+from rich.text import Text
 from test_tui import SIZE, wait_for
 from textual.widgets import Static
 
@@ -297,3 +298,20 @@ async def test_a_refused_token_names_the_permission(store: Store, s3_backend,  #
         assert costs.startswith("Storage only: ") and "needs an API token" not in costs
         assert "Cloudflare's analytics: token refused since " in costs
         assert "(needs Account Analytics: Read): Cloudflare analytics refused" in costs
+
+
+async def test_a_servers_reason_in_a_tooltip_is_data(store: Store, moto_endpoint: str) -> None:
+    """A reason is a server's words: in a card's tooltip it is shown literally,
+    never read as markup (which could raise, or become a live action)."""
+    hostile = "cannot reach [/x] [@click=app.quit]q[/] \x1b[2J"
+    with store.write():
+        health.record("bad", {S3: SourceReport(SourceState.DOWN, hostile),
+                              LISTING: SourceReport(SourceState.DOWN, hostile)}, time.time())
+    accounts = two_accounts(moto_endpoint)
+    app = app_for(store, accounts, "bad")
+    async with app.run_test(size=SIZE) as pilot:
+        await shown(app, pilot, [])
+        tip = app.query_one("#card-total_files", Card).tooltip
+        assert isinstance(tip, Text)
+        assert "[/x] [@click=app.quit]q[/] \\x1b[2J" in tip.plain and not tip.spans
+        assert app.is_running

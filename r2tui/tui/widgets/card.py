@@ -221,10 +221,11 @@ class Card(Vertical, can_focus=True):
         if card.reading.value is None:
             set_text(value, Text(source.short, "bold italic"))
             set_text(line, Text(source.needs or f"since {why.since}", "italic"))
-            self.tooltip = f"{card.title}: no data; {why.full}"
+            # The reason is a server's words: data, never markup.
+            self.tooltip = data(f"{card.title}: no data; {why.full}")
             return
         text = Text(metric_value(card.reading.value, card.unit), "bold")
         text.append(" stale", "italic")
         set_text(value, text)
         set_text(line, Text(f"stale since {why.since}", "italic"))
-        self.tooltip = f"{card.title}: stale since {why.since}; {why.full}"
+        self.tooltip = data(f"{card.title}: stale since {why.since}; {why.full}")
