@@ -24,6 +24,7 @@ from playhouse.db_url import connect
 from r2tui.config import Config, Secret
 from r2tui.jobs.analytics import collect_analytics, fold_operations, fold_storage
 from r2tui.jobs.base import JobContext
+from r2tui.jobs.cost_model import class_levels
 from r2tui.jobs.costs import calculate_costs
 from r2tui.metrics import ACCOUNT, ANALYTICS_SERIES, DAY, HOUR
 from r2tui.observations import INFREQUENT_ACCESS as IA
@@ -40,6 +41,7 @@ from r2tui.store import Store, open_store, readings, snapshot, state, writes
 from r2tui.store.cost_view import costs_view
 from r2tui.store.migrations import migrate
 from r2tui.store.models import Event, Sample
+from r2tui.store.usage import BucketUsage
 from r2tui.store.writes import SampleRow
 
 ACC = "acme"
@@ -425,3 +427,16 @@ def test_a_bucket_hour_that_fills_a_page_alone_is_said_once(store: Store) -> Non
     assert [e.message for e in said] == first and len(first) >= 1
     assert all(e.level == "warning" and "bucket media alone fills a page" in e.message
                for e in said)
+
+
+def test_bytes_of_a_class_neither_standard_nor_ia_are_billed_as_standard() -> None:
+    """Analytics named a third class (kept as data): its bytes are in the day's
+    total but in neither class's peak; the bill charges them as Standard rather
+    than leave them out."""
+    u = BucketUsage(peak_bytes={NOV1: 1000.0}, class_peaks={NOV1: (100.0, 50.0)})
+    (level,) = class_levels(u, range(NOV1, NOV1 + DAY, DAY))
+    assert (level.total, level.classes) == (1000.0, (950.0, 50.0))
+    # Class peaks of different hours may sum above the day's peak total: kept.
+    u = BucketUsage(peak_bytes={NOV1: 100.0}, class_peaks={NOV1: (80.0, 40.0)})
+    (level,) = class_levels(u, range(NOV1, NOV1 + DAY, DAY))
+    assert (level.total, level.classes) == (120.0, (80.0, 40.0))

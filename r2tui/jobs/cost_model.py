@@ -194,7 +194,14 @@ def _level_on(u: BucketUsage, day: int) -> Level:
     then the total is their sum (the bill charges each class)."""
     classes = u.class_peaks.get(day)
     if classes is not None:
-        return Level(classes[0] + classes[1], classes)
+        standard, ia = classes
+        # Bytes of a class the API named that is neither (or of rows without a
+        # class beside classed ones) are in the day's total: billed as Standard,
+        # the dearer storage, so that no stored byte goes unbilled.
+        rest = u.peak_bytes.get(day, 0.0) - (standard + ia)
+        if rest > 0:
+            standard += rest
+        return Level(standard + ia, (standard, ia))
     return Level(u.peak_bytes[day])
 
 
