@@ -14,7 +14,7 @@ from rich.text import Text
 from test_tui import SIZE, wait_for
 from textual.widgets import Static
 
-from r2tui.config import AccountConfig, Secret
+from r2tui.config import AccountConfig, ProbeSettings, Secret
 from r2tui.jobs import JobContext, JobResult, run_job
 from r2tui.metrics import DAY
 from r2tui.reports.build import build, default_period
@@ -163,6 +163,22 @@ def test_a_refused_token_is_a_failing_analytics_source(store: Store, s3_backend,
     assert "wrong-token" not in bad.reason
     assert result.errors_for("good") == []
     assert health.read("good").get(ANALYTICS).state is SourceState.MISSING
+
+
+def test_one_bucket_refusing_a_probe_is_not_the_endpoints_failure(
+        store: Store, s3_backend, moto_endpoint: str) -> None:  # type: ignore[no-untyped-def]
+    """A probe that fails for one bucket (gone since the listing, or a key that may
+    not write there) is that probe's error; the endpoint and the keys work, and
+    the listing's figures are not stale for it."""
+    for name in ("alpha", "gone"):
+        s3_backend.create_bucket(name, region_name="us-east-1")
+    probing = account_for(moto_endpoint, name="p", probe=ProbeSettings(enabled=True))
+    run(store, (probing,), "inventory")
+    s3_backend.delete_bucket("gone")
+    (result,) = run(store, (probing,), "collect_metrics")
+    assert any("gone" in e for e in result.errors_for("p"))  # the probe's own error
+    assert health.read("p").get(S3).state is SourceState.OK
+    assert not health.read("p").failed
 
 
 # ---- what the app shows -----------------------------------------------------------------

@@ -93,6 +93,7 @@ def _probes(ctx: JobContext, account: AccountConfig, tally: RequestTally) -> Out
     known = queries.bucket_names(account.name)
     buckets = known or [b for b in s3.list_buckets(client) if account.wants_bucket(b)]
     out = Outcome()
+    failures: list[tuple[SourceState, str]] = []
     for bucket in (b for b in buckets if account.probes_bucket(b)):
         if ctx.stop.is_set():
             raise Cancelled()
@@ -106,14 +107,29 @@ def _probes(ctx: JobContext, account: AccountConfig, tally: RequestTally) -> Out
                     f"probe of {bucket} recovered", result.at)
         if not result.ok:
             out.errors.append(result.error or f"probe of {bucket} failed")
-            kind = next((s3.step_kind(s) for s in result.steps if not s.ok), "failing")
-            out.source_failed(S3, kind, result.error or f"probe of {bucket} failed")
+            kind = next((s3.step_kind(s) for s in result.steps if not s.ok),
+                        SourceState.FAILING)
+            failures.append((SourceState(kind), result.error or f"probe of {bucket} failed"))
         out.items += 1
     out.summary = (f"probed {plural(out.items, 'bucket')}" if out.items
                    else "no bucket matches probe.buckets")
-    if S3 not in out.sources and (out.items or not known):
-        out.source_ok(S3)  # the bucket list or every probe answered
+    _probe_health(out, failures, out.items or not known)
     return out
+
+
+def _probe_health(out: Outcome, failures: list[tuple[SourceState, str]], tried: bool) -> None:
+    """The S3 source as the probes saw it. An unreachable endpoint, or keys refused
+    by every bucket, is the source's failure; one bucket refusing a step (a
+    read-only key's PutObject, a bucket gone) is that probe's error only, said by
+    its event: the endpoint and the keys work."""
+    down = next((f for f in failures if f[0] is SourceState.DOWN), None)
+    if down is not None:
+        out.source_failed(S3, *down)
+    elif failures and len(failures) == out.items and all(
+            kind is SourceState.REFUSED for kind, _ in failures):
+        out.source_failed(S3, *failures[0])
+    elif tried:
+        out.source_ok(S3)  # the bucket list or some probe answered
 
 
 def _transition(ctx: JobContext, account: AccountConfig, bucket: str, ok: bool,

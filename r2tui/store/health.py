@@ -145,6 +145,16 @@ def sources_doc(view: HealthView, iso: Callable[[int | None], str | None]
             for s in SOURCES if (h := view.get(s)).state is not SourceState.UNKNOWN}
 
 
+def listing_failure(view: HealthView) -> SourceHealth | None:
+    """Why the listing's figures cannot refresh: the listing failing, or the
+    endpoint unreachable. Keys refused by a probe's bucket are not the listing's."""
+    listing = view.get(LISTING)
+    if listing.failed:
+        return listing
+    s3 = view.get(S3)
+    return s3 if s3.state is SourceState.DOWN else None
+
+
 def of(dash: object) -> HealthView:
     """The health a dashboard carries (`snapshot.dashboard` reads it), or an empty
     view for one made without it (tests' fixed dashboards)."""

@@ -18,7 +18,7 @@ from textual.widgets import Static
 from r2tui.config.model import DEFAULT_SCHEDULES
 from r2tui.pricing import ITEMS
 from r2tui.store import health
-from r2tui.store.health import ANALYTICS, LISTING, S3
+from r2tui.store.health import ANALYTICS, LISTING, listing_failure
 from r2tui.store.views import ESTIMATED, BucketCost, CostsView, Dashboard, MonitorSpend
 from r2tui.tui.format import BUCKET_CELLS, LINE_CELLS, age, cell, data, local_time, usd, visible
 from r2tui.tui.panes.base import Note, Pane
@@ -77,8 +77,7 @@ def sources_text(dash: Dashboard, now: float, requests_known: bool) -> Text:
     if analytics.failed and requests_known:
         lines.append(Text.assemble(("Stale: ", "bold yellow"), STALE_WHAT[ANALYTICS],
                                    source_reason(analytics, now)))
-    # The listing cannot refresh while it or the endpoint fails.
-    listing = next((h for s in (LISTING, S3) if (h := sources.get(s)).failed), None)
+    listing = listing_failure(sources)
     if listing is not None:
         lines.append(Text.assemble(("Stale: ", "bold yellow"), STALE_WHAT[LISTING],
                                    source_reason(listing, now)))

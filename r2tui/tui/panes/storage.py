@@ -10,7 +10,7 @@ from textual.containers import Horizontal
 from textual.widgets import DataTable, ProgressBar, Static, TabbedContent, TabPane
 
 from r2tui.store import health
-from r2tui.store.health import LISTING, S3, HealthView, SourceHealth
+from r2tui.store.health import HealthView, SourceHealth, listing_failure
 from r2tui.store.views import (
     BucketStorage,
     CollectorView,
@@ -162,10 +162,8 @@ class StoragePane(Pane):
         ))
 
     def _failing(self) -> SourceHealth | None:
-        """The listing's source when it fails (the listing itself, else the endpoint)."""
-        if self.sources is None:
-            return None
-        return next((h for s in (LISTING, S3) if (h := self.sources.get(s)).failed), None)
+        """Why the listing cannot refresh, if it cannot."""
+        return None if self.sources is None else listing_failure(self.sources)
 
     def _no_data_text(self, view: StorageView) -> Text:
         pending = f" ({len(view.not_inventoried)} buckets waiting)" if (
