@@ -236,7 +236,8 @@ def test_a_sampled_hour_marks_the_figures_built_on_it(store: Store) -> None:
 DAYS = 11
 
 
-def month(store: Store, classes: bool = True, classified_from: int = 0) -> None:
+def month(store: Store, classes: bool = True, classified_from: int = 0,
+          summed: bool = True) -> None:
     """The samples as the analytics job stores them, for media and (the same
     figures) the account, which the bill leaves out and reports read."""
     for day in range(DAYS):
@@ -253,8 +254,9 @@ def month(store: Store, classes: bool = True, classified_from: int = 0) -> None:
                 SampleRow("download_requests", 5_000, where)] + ([
                     SampleRow("classified_requests", 11_000, where),
                     SampleRow("ia_class_a_requests", 400, where),
-                    SampleRow("ia_class_b_requests", 3_000, where),
-                    SampleRow("ia_retrieval_bytes", 2 * GB, where)] if measured else []),
+                    SampleRow("ia_class_b_requests", 3_000, where)] if measured else []) + (
+                    [SampleRow("ia_retrieval_bytes", 2 * GB, where)] if measured and summed
+                    else []),
                 ts=t + HOUR)
     # The last listing: a third of the bytes and of the objects in IA; 0.5 GB an object.
     listed(store, "media", {"STANDARD": (200, 100 * GB), "STANDARD_IA": (100, 50 * GB)},
@@ -310,6 +312,31 @@ def test_a_store_without_per_class_series_is_estimated_from_the_listing(st: Stor
     assert lines["ia_class_b"].reason == "split by the last listing's IA share of objects"
     assert lines["ia_retrieval"].reason.startswith("GETs x the last listing's IA share")
     assert set(view.buckets[0].basis.values()) == {"estimated"}
+
+
+def test_classes_without_byte_sums_estimate_the_retrieval_whole(st: Store) -> None:
+    """The API said the classes but refused the byte sums: requests are measured,
+    the IA retrieval estimated whole (not "partly")."""
+    month(st, summed=False)
+    calculate(st)
+    view = costs_view(ACC, NOW)
+    lines = {x.item: x for x in view.lines}
+    assert lines["ia_class_a"].basis == "measured"
+    assert lines["ia_retrieval"].basis == "estimated"
+    assert not lines["ia_retrieval"].reason.startswith("partly")
+    assert view.buckets[0].basis["retrieval"] == "estimated"
+
+
+def test_without_request_counts_no_bucket_says_requests_measured(st: Store) -> None:
+    listed(st, "media", {"STANDARD": (200, 100 * GB), "STANDARD_IA": (100, 50 * GB)},
+           NOV1 + 60)
+    calculate(st)
+    view = costs_view(ACC, NOW)
+    assert not view.requests_known
+    basis = view.buckets[0].basis
+    assert basis["requests"] == basis["retrieval"] == "estimated"
+    costs = dashboard_doc(snapshot.dashboard(ACC, now=NOW))["costs"]
+    assert costs["buckets"]["media"]["basis"]["requests"] == "estimated"
 
 
 def test_a_month_measured_from_midway_is_partly_estimated(st: Store) -> None:

@@ -279,9 +279,12 @@ def month_basis(u: BucketUsage, start: int, end: int, days: list[Level]) -> Basi
         counted += u.requests(CLASSIFIED + series, start, end)
         unclassified += u.requests(UNCLASSIFIED + series, start, end)
     b.add("requests", counted > 0, unclassified > 0)
-    b.add("retrieval", u.requests(MEASURED_RETRIEVAL, start, end) > 0
-          or u.requests(CLASSIFIED + "download_requests", start, end) > 0,
-          u.requests(UNMEASURED_GETS, start, end) > 0)
+    # GETs of periods that said both the class and the bytes: their IA bytes
+    # read are measured, a zero included.
+    unmeasured = u.requests(UNMEASURED_GETS, start, end)
+    measured_gets = u.requests("download_requests", start, end) - unmeasured
+    b.add("retrieval", u.requests(MEASURED_RETRIEVAL, start, end) > 0 or measured_gets > 0,
+          unmeasured > 0)
     return b
 
 

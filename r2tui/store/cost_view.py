@@ -75,7 +75,8 @@ def costs_view(account: str, now: float | None = None, prices: PriceList = LIST_
                       billable=float(line.billable), usd=float(line.usd),
                       **_basis(line.kind, mine.get(f"basis_{line.kind}"), known))
              for line in bill(usage, prices).lines]
-    buckets = sorted((_bucket(name, v) for name, v in values.items() if name != ACCOUNT),
+    buckets = sorted((_bucket(name, v, known) for name, v in values.items()
+                      if name != ACCOUNT),
                      key=lambda b: (-b.month_to_date_usd, b.name))
     gauges = [_gauge(item, usage, prices, mine.get(key)) for item, key in FREE_TIER]
     mtd = mine.get("monthly_cost_usd", 0.0)
@@ -108,7 +109,7 @@ def _basis(kind: str, value: float | None, requests_known: bool) -> dict[str, st
     return {"basis": MEASURED if v == 1.0 else ESTIMATED, "reason": REASONS[kind][v]}
 
 
-def _bucket(name: str, v: dict[str, float]) -> BucketCost:
+def _bucket(name: str, v: dict[str, float], requests_known: bool) -> BucketCost:
     return BucketCost(
         name=name, month_to_date_usd=v.get("monthly_cost_usd", 0.0),
         storage_usd=v.get("cost_storage_usd", 0.0),
@@ -117,7 +118,9 @@ def _bucket(name: str, v: dict[str, float]) -> BucketCost:
         forecast_month_usd=v.get("forecast_month_usd"), today_usd=v.get("today_cost_usd"),
         increase_pct=v.get("daily_cost_increase_pct"), ia_saving_usd=v.get("ia_saving_usd"),
         standard_saving_usd=v.get("standard_saving_usd"),
-        basis={kind: MEASURED if v.get(f"basis_{kind}", 0.0) == 1.0 else ESTIMATED
+        # Without request counts, requests and retrieval are not measured: not counted.
+        basis={kind: MEASURED if v.get(f"basis_{kind}", 0.0) == 1.0
+               and (kind == "storage" or requests_known) else ESTIMATED
                for kind in REASONS})
 
 
