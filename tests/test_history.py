@@ -72,18 +72,21 @@ def test_series_frame_and_empty_periods_absent(st: Store) -> None:
 
 # ---- calc kinds ------------------------------------------------------------------------
 
-def test_last_takes_the_newest_of_all_reads(st: Store) -> None:
-    # Raw: the inventory's total_bytes at 10:07 is newer than analytics' 10:00.
+def test_last_takes_analytics_when_the_period_has_it_else_the_newest(st: Store) -> None:
+    # Raw: the inventory's total_bytes at 10:07 is newer than analytics' 10:00, but
+    # analytics' figure is the one shown (as the cards and status choose it).
     put(st, HOUR_NOW - 2 * H, "stored_bytes", 500.0)
     put(st, HOUR_NOW - 2 * H + 420, "total_bytes", 510.0)
     put(st, HOUR_NOW - H, "stored_bytes", 520.0)
     put(st, HOUR_NOW - H + 1800, "stored_bytes", 530.0)
-    assert pts("total_bytes") == [(HOUR_NOW - 2 * H, 510.0), (HOUR_NOW - H, 530.0)]
+    put(st, HOUR_NOW - 3 * H + 60, "total_bytes", 490.0)  # a listing alone in its hour
+    assert pts("total_bytes") == [(HOUR_NOW - 3 * H, 490.0), (HOUR_NOW - 2 * H, 500.0),
+                                  (HOUR_NOW - H, 530.0)]
     assert pts("total_bytes", "1h") == [(HOUR_NOW - H + 1800, 530.0)]
     rollups.roll_up(st, NOW)
-    # Rolled up, an hour knows only that both series had a last value in it:
-    # the one later in reads (analytics' stored_bytes) wins the tie.
-    assert pts("total_bytes") == [(HOUR_NOW - 2 * H, 500.0), (HOUR_NOW - H, 530.0)]
+    # Rolled up, the same choice.
+    assert pts("total_bytes") == [(HOUR_NOW - 3 * H, 490.0), (HOUR_NOW - 2 * H, 500.0),
+                                  (HOUR_NOW - H, 530.0)]
     assert pts("total_bytes", "90d") == [(DAY0 + D, 530.0)]
 
 

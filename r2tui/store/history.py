@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from peewee import SQL, fn
 
 from r2tui.config.model import Retention
-from r2tui.metrics import ACCOUNT, CATALOG, DAY, HOUR, RANGES, Metric
+from r2tui.metrics import ACCOUNT, CATALOG, DAY, HOUR, RANGES, Metric, series_source
 from r2tui.store import state
 from r2tui.store.models import Sample, SampleDaily, SampleHourly
 from r2tui.store.readings import p95, series_buckets
@@ -215,8 +215,11 @@ def _value(m: Metric, aggs: dict[str, _Agg]) -> float | None:
     if not present:
         return None
     if m.calc == "last":
-        # Newest first; a tie (same rollup period) goes to the series later in reads.
-        name = max(present, key=lambda n: (present[n].last_at, m.reads.index(n)))
+        # Analytics' series when the period holds one (as readings choose: per
+        # storage class, as billed), else the newest; a tie (same rollup period)
+        # goes to the series later in reads.
+        name = max(present, key=lambda n: (series_source(n) == "analytics",
+                                           present[n].last_at, m.reads.index(n)))
         return present[name].last
     if m.calc in ("sum", "today"):
         return sum(a.sum for a in present.values())
