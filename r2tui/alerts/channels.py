@@ -269,7 +269,7 @@ def _send_email(channel: ChannelConfig, notice: Notice, external_url: str) -> No
     if refused:
         # Delivered to the others: a retry would send them a second copy.
         log.warning("channel %s: sent, but some recipients refused: %s", visible(name),
-                    _refused_list(refused, secrets))
+                    visible(_refused_list(refused, secrets)))
 
 
 def _email_failure(exc: smtplib.SMTPException | OSError | UnicodeError,

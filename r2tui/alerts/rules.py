@@ -1,5 +1,5 @@
 """Alert rules: what a rule is, how every field of one is checked, and the
-the default rules. Pure (no store, no I/O): the engine, the Rules
+default rules. Pure (no store, no I/O): the engine, the Rules
 screen, `r2tui rules` and `rules import` all build and check rules here, so a
 rule is accepted or refused the same way everywhere.
 

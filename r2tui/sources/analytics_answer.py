@@ -187,6 +187,9 @@ def _storage_class(dims: dict[str, Any], path: str, asked: frozenset[str]) -> st
     # fail every read.
     if "storageClass" not in asked:
         return ""
+    # null: a row about no object (a bucket-level operation) has no class.
+    if dims.get("storageClass", "") is None:
+        return ""
     return str(_get(dims, "storageClass", path, str, "a string"))
 
 
