@@ -213,7 +213,7 @@ async def test_a_dead_endpoint_shows_on_its_account_only(store: Store, s3_backen
     s3_backend.create_bucket("alpha", region_name="us-east-1")
     s3_backend.put_object("alpha", "a.txt", b"x" * 10)
     accounts = two_accounts(moto_endpoint, endpoint=f"http://127.0.0.1:{closed_port()}")
-    results = run(store, accounts, "inventory", "collect_metrics")
+    results = run(store, accounts, "inventory", "collect_metrics", "calculate_costs")
     since = clock_time(health.read("bad").get(S3).since)
 
     good = app_for(store, accounts, "good")
@@ -238,6 +238,10 @@ async def test_a_dead_endpoint_shows_on_its_account_only(store: Store, s3_backen
         note = str(bad.query_one("#metrics-sources", Static).render())
         assert note.startswith(f"S3 unreachable since {since}: cannot reach 127.0.0.1:")
         assert note.count("cannot reach") == 1  # the endpoint and the listing: one line
+        # The Cost pane has nothing to bill, and says what keeps it from coming.
+        costs = str(bad.query_one("#cost-note").render())
+        assert costs.startswith("No usage stored this month yet")
+        assert f"Listing: S3 unreachable since {since}: cannot reach 127.0.0.1:" in costs
 
 
 async def test_figures_on_a_source_that_went_down_are_marked_stale(

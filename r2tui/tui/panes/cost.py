@@ -84,6 +84,21 @@ def sources_text(dash: Dashboard, now: float, requests_known: bool) -> Text:
     return Text("\n").join(lines)
 
 
+def why_no_usage(dash: Dashboard, now: float) -> Text:
+    """What keeps the first listing or analytics read from coming: each source
+    the costs read that fails, one line each ("" when none does)."""
+    sources = health.of(dash)
+    failing = [(label, h) for label, h in (("Listing: ", listing_failure(sources)),
+                                           ("Cloudflare's analytics: ", sources.get(ANALYTICS)))
+               if h is not None and h.failed]
+    text = Text()
+    for label, h in failing:
+        text.append(label, "bold")
+        text.append_text(source_reason(h, now))
+        text.append("\n")
+    return text
+
+
 class CostPane(Pane):
     TITLE = "Cost"
 
@@ -171,6 +186,7 @@ class CostPane(Pane):
                 f"the calculation at {local_time(view.computed_at, now)} found no stored "
                 "bytes or requests to bill. Costs follow the first listing or analytics "
                 "read.\n"))
+            text.append_text(why_no_usage(dash, now))
             text.append_text(own_spend(dash.storage.spend))
             return text
         text = Text.assemble(("No costs calculated this month yet. ", "bold"))
