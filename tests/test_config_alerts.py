@@ -1,4 +1,4 @@
-"""[alerts], [channels.NAME] and [responses.NAME]: the README's example loads as
+"""[alerts], [channels.NAME] and [responses.NAME]: the docs' example loads as
 it reads, and every mistake is named with its key."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from r2tui.alerts.matchers import matches, parse_matcher
 from r2tui.config import ConfigError, load_config
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+ALERTS_DOC = Path(__file__).resolve().parents[1] / "docs" / "alerts.md"
 ACCOUNT = """
 [accounts.main]
 endpoint_url = "http://127.0.0.1:9"
@@ -32,8 +32,8 @@ def _load(tmp_path: Path, text: str, env: dict[str, str] | None = None):  # type
 
 
 def _readme_example() -> str:
-    block = re.search(r"```toml\n(\[alerts\].*?)```", README.read_text(), re.S)
-    assert block, "the README's alerts example is gone"
+    block = re.search(r"```toml\n(\[alerts\].*?)```", ALERTS_DOC.read_text(), re.S)
+    assert block, "docs/alerts.md's alerts example is gone"
     return block.group(1)
 
 
