@@ -2,7 +2,7 @@
 forecast and its range, the free tier's burn-down, spikes and savings. Pure:
 it takes what `store.usage.read` returns and gives numbers back.
 
-How each figure is defined (the README's Cost section says the same):
+How each figure is defined (docs/costs.md says the same):
 
 - Storage per bucket and UTC day is that day's peak bytes; a day without a
   sample carries the previous day's level (the data is still there). Each

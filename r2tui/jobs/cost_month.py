@@ -1,7 +1,7 @@
 """The month put together from the cost model's parts: the bill and each
 bucket's share of it, what each day added, the forecast and its range, the
 free tier's burn-down, the last 24 hours against the baseline, and savings.
-Definitions: `r2tui.jobs.cost_model` and the README's Cost section."""
+Definitions: `r2tui.jobs.cost_model` and docs/costs.md."""
 
 from __future__ import annotations
 
