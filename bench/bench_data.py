@@ -32,8 +32,9 @@ def read_manifest(folder: Path) -> dict[str, Any] | None:
         return None
 
 
-def prepare(folder: Path, bucket: str, objects: int, with_files: bool,
-            log: Callable[[str], None] = print) -> dict[str, Any]:
+def prepare(
+    folder: Path, bucket: str, objects: int, with_files: bool, log: Callable[[str], None] = print
+) -> dict[str, Any]:
     """Make (or reuse) the data for `objects` objects under `folder`.
 
     Returns the manifest: the generator's totals, which every listing is checked
@@ -44,29 +45,42 @@ def prepare(folder: Path, bucket: str, objects: int, with_files: bool,
     old = read_manifest(folder)
     wanted = _wanted(objects)
     root = folder / "root"
-    if old is not None and all(old.get(k) == v for k, v in wanted.items()) and (
-            not with_files or old.get("files_complete")):
+    if (
+        old is not None
+        and all(old.get(k) == v for k, v in wanted.items())
+        and (not with_files or old.get("files_complete"))
+    ):
         log(f"data: reusing {objects:,} objects in {folder}")
         return old
     if old is None and any(folder.iterdir()):
         # Never delete what this script did not make.
-        raise SystemExit(f"{folder} is not empty and holds no {MANIFEST} from this benchmark; "
-                         "give --keep-data an empty or new folder")
+        raise SystemExit(
+            f"{folder} is not empty and holds no {MANIFEST} from this benchmark; "
+            "give --keep-data an empty or new folder"
+        )
     if root.exists():
         shutil.rmtree(root)  # stale data from another object count or generator version
     (folder / MANIFEST).unlink(missing_ok=True)
 
     t0 = time.perf_counter()
-    manifest: dict[str, Any] = {**wanted, **summary(objects), "bucket": bucket,
-                                "files_complete": False}
-    log(f"data: {objects:,} objects, {manifest['bytes'] / 1e12:.2f} TB listed, "
-        f"{manifest['directories']:,} folders ({time.perf_counter() - t0:.1f} s to generate)")
+    manifest: dict[str, Any] = {
+        **wanted,
+        **summary(objects),
+        "bucket": bucket,
+        "files_complete": False,
+    }
+    log(
+        f"data: {objects:,} objects, {manifest['bytes'] / 1e12:.2f} TB listed, "
+        f"{manifest['directories']:,} folders ({time.perf_counter() - t0:.1f} s to generate)"
+    )
     if with_files:
         t1 = time.perf_counter()
         _write_sparse(root / bucket, objects)
         manifest["files_complete"] = True
-        log(f"data: wrote {objects:,} sparse files in {time.perf_counter() - t1:.1f} s "
-            f"({objects / (time.perf_counter() - t1):,.0f} files/s)")
+        log(
+            f"data: wrote {objects:,} sparse files in {time.perf_counter() - t1:.1f} s "
+            f"({objects / (time.perf_counter() - t1):,.0f} files/s)"
+        )
     # Written last: an interrupted run leaves no manifest, so the next one starts over.
     (folder / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
     return manifest

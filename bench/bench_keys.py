@@ -39,8 +39,15 @@ OBJECTS_PER_USER = 1_000
 
 # family: weight. Photos and logs dominate counts; videos and backups dominate bytes.
 FAMILIES: dict[str, int] = {
-    "photo": 34, "doc": 8, "video": 3, "log": 20, "event": 15,
-    "asset": 9, "export": 5, "backup": 3, "noext": 3,
+    "photo": 34,
+    "doc": 8,
+    "video": 3,
+    "log": 20,
+    "event": 15,
+    "asset": 9,
+    "export": 5,
+    "backup": 3,
+    "noext": 3,
 }
 SERVICES = ("api", "auth", "billing", "search", "worker", "cdn-edge", "ingest")
 DATABASES = ("orders-pg", "users-pg", "analytics-ch")
@@ -117,8 +124,10 @@ def generate(n: int, seed: int = SEED) -> Iterator[Obj]:
             size = _pareto(rnd, 8_000_000, 1.1)
         elif family == "log":
             service = rnd.choice(SERVICES)
-            key = (f"logs/{service}/{year}/{month:02d}/"
-                   f"{day:02d}-{rnd.randrange(24):02d}-{serial:07d}.log.gz")
+            key = (
+                f"logs/{service}/{year}/{month:02d}/"
+                f"{day:02d}-{rnd.randrange(24):02d}-{serial:07d}.log.gz"
+            )
             size = _lognormal(rnd, 250_000, 1.6)
             # Old logs are moved to Infrequent Access by a lifecycle rule.
             if year <= 2022:
@@ -140,8 +149,11 @@ def generate(n: int, seed: int = SEED) -> Iterator[Obj]:
             size = _pareto(rnd, 60_000_000, 1.3)
             storage_class = "STANDARD_IA" if rnd.random() < 0.7 else "STANDARD"
         else:  # keys without an extension, which the fold files under "(none)"
-            key = (f"users/{uid}/.keep-{serial:07d}" if rnd.random() < 0.5
-                   else f"misc/{rnd.choice(MISC_NAMES)}-{serial:07d}")
+            key = (
+                f"users/{uid}/.keep-{serial:07d}"
+                if rnd.random() < 0.5
+                else f"misc/{rnd.choice(MISC_NAMES)}-{serial:07d}"
+            )
             size = _lognormal(rnd, 3_000, 1.0)
         yield Obj(key, max(0, min(size, MAX_OBJECT)), mtime, storage_class)
 
@@ -162,7 +174,13 @@ def summary(n: int, seed: int = SEED) -> dict[str, int]:
             dirs.add("/".join(parts[:j]))
     sizes.sort()
     total = sum(sizes)
-    top_1pct = sum(sizes[n - max(1, n // 100):])
-    return {"objects": n, "bytes": total, "standard_ia": ia, "directories": len(dirs),
-            "leaf_directories": len(leaves), "median_size": sizes[n // 2],
-            "top_1pct_bytes_permille": top_1pct * 1000 // max(1, total)}
+    top_1pct = sum(sizes[n - max(1, n // 100) :])
+    return {
+        "objects": n,
+        "bytes": total,
+        "standard_ia": ia,
+        "directories": len(dirs),
+        "leaf_directories": len(leaves),
+        "median_size": sizes[n // 2],
+        "top_1pct_bytes_permille": top_1pct * 1000 // max(1, total),
+    }

@@ -71,8 +71,10 @@ def _wait_ready(server: Server, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
-            raise RuntimeError(f"{server.name} exited with {server.process.returncode}; "
-                               f"see {server.log_path}:\n{_tail(server.log_path)}")
+            raise RuntimeError(
+                f"{server.name} exited with {server.process.returncode}; "
+                f"see {server.log_path}:\n{_tail(server.log_path)}"
+            )
         # Any HTTP answer (even 403) means the listener is up. http.client, not httpx:
         # the parent stays small, and a child inherits its RSS high-water mark (see README).
         url = urlsplit(server.endpoint)
@@ -86,8 +88,9 @@ def _wait_ready(server: Server, timeout: float) -> None:
         finally:
             conn.close()
     server.stop()
-    raise RuntimeError(f"{server.name} did not answer within {timeout:.0f} s; "
-                       f"see {server.log_path}")
+    raise RuntimeError(
+        f"{server.name} did not answer within {timeout:.0f} s; see {server.log_path}"
+    )
 
 
 def _tail(path: Path, lines: int = 15) -> str:
@@ -104,21 +107,37 @@ def start_rclone(rclone: Path, root: Path, workdir: Path) -> Server:
     empty_config.touch()  # never read the user's rclone remotes
     log_path = workdir / "rclone.log"
     cmd = [
-        str(rclone), "serve", "s3", str(root),
-        "--addr", f"127.0.0.1:{port}",
+        str(rclone),
+        "serve",
+        "s3",
+        str(root),
+        "--addr",
+        f"127.0.0.1:{port}",
         # Without this rclone reads every (sparse, huge) file to hash it for the ETag.
-        "--etag-hash", "",
+        "--etag-hash",
+        "",
         # Directory listings stay cached for the whole run: pages cost ~10 ms, flat.
-        "--dir-cache-time", "1000h",
-        "--config", str(empty_config),
+        "--dir-cache-time",
+        "1000h",
+        "--config",
+        str(empty_config),
         # Signatures are checked: every client signs with this key pair.
-        "--auth-key", f"{ACCESS_KEY},{ACCESS_KEY}",
-        "--log-file", str(log_path), "--log-level", "NOTICE",
+        "--auth-key",
+        f"{ACCESS_KEY},{ACCESS_KEY}",
+        "--log-file",
+        str(log_path),
+        "--log-level",
+        "NOTICE",
     ]
     # A new session: a Ctrl-C in the terminal reaches us, and `finally` stops it by PID.
-    proc = subprocess.Popen(cmd, env=clean_env(), stdin=subprocess.DEVNULL,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        cmd,
+        env=clean_env(),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     server = Server("rclone serve s3", f"http://127.0.0.1:{port}", proc, log_path)
     _wait_ready(server, timeout=30)
     return server
@@ -130,15 +149,18 @@ def start_moto(bucket: str, objects: int, workdir: Path) -> Server:
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
             [sys.executable, str(HERE / "moto_server.py"), bucket, str(objects)],
-            env=clean_env(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=log,
-            start_new_session=True)
+            env=clean_env(),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            start_new_session=True,
+        )
     server = Server("moto", "", proc, log_path)
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline().decode().strip()  # blocks while moto seeds
         if not line.startswith("READY "):
-            raise RuntimeError(f"moto did not start: {line!r}; see {log_path}:\n"
-                               f"{_tail(log_path)}")
+            raise RuntimeError(f"moto did not start: {line!r}; see {log_path}:\n{_tail(log_path)}")
         server.endpoint = "http://" + line.split()[1]
         _wait_ready(server, timeout=30)
     except BaseException:

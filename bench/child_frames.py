@@ -67,8 +67,7 @@ def runqueue_wait() -> float:
 def largest_gap_wait(ticker: Ticker, start: float, end: float) -> float:
     """Milliseconds of the largest frame gap in [start, end] the UI thread spent
     waiting for a core."""
-    pairs = [(t, w) for t, w in zip(ticker.frames, ticker.waits, strict=True)
-             if start <= t <= end]
+    pairs = [(t, w) for t, w in zip(ticker.frames, ticker.waits, strict=True) if start <= t <= end]
     if len(pairs) < 2:
         return float("nan")
     (_, w0), (_, w1) = max(itertools.pairwise(pairs), key=lambda p: p[1][0] - p[0][0])
@@ -81,9 +80,12 @@ def gaps(times: list[float], start: float, end: float) -> dict[str, float]:
     if not steps:
         return {"n": 0, "max_ms": float("nan"), "p99_ms": float("nan")}
     steps.sort()
-    return {"n": len(inside), "max_ms": steps[-1] * 1000,
-            "p99_ms": steps[min(len(steps) - 1, int(0.99 * len(steps)))] * 1000,
-            "median_ms": statistics.median(steps) * 1000}
+    return {
+        "n": len(inside),
+        "max_ms": steps[-1] * 1000,
+        "p99_ms": steps[min(len(steps) - 1, int(0.99 * len(steps)))] * 1000,
+        "median_ms": statistics.median(steps) * 1000,
+    }
 
 
 def main() -> int:
@@ -94,9 +96,13 @@ def main() -> int:
     from r2tui.store import open_store
 
     store = open_store(store_url, "bench")
-    account = AccountConfig(name="bench", endpoint_url=endpoint, region="us-east-1",
-                            access_key_id=Secret("bench", "bench"),
-                            secret_access_key=Secret("bench", "bench"))
+    account = AccountConfig(
+        name="bench",
+        endpoint_url=endpoint,
+        region="us-east-1",
+        access_key_id=Secret("bench", "bench"),
+        secret_access_key=Secret("bench", "bench"),
+    )
     config = Config(accounts=(account,), store_url=store_url, store_url_source="bench")
     app = tui_app.build_app(config, store, collect=False)
     ticker = Ticker()
@@ -108,8 +114,12 @@ def main() -> int:
             await asyncio.sleep(IDLE_S)
             idle_end = time.perf_counter()
             result: list[Any] = []
-            job = threading.Thread(target=lambda: result.append(
-                run_job("inventory", JobContext(config=config, store=store))), daemon=True)
+            job = threading.Thread(
+                target=lambda: result.append(
+                    run_job("inventory", JobContext(config=config, store=store))
+                ),
+                daemon=True,
+            )
             job.start()
             while job.is_alive():
                 await asyncio.sleep(0.05)
@@ -121,16 +131,21 @@ def main() -> int:
             out["job_ticks"] = gaps(ticker.ticks, idle_end, done)
             out["job_s"] = done - idle_end
             out["job_frames"]["max_gap_cpu_wait_ms"] = largest_gap_wait(ticker, idle_end, done)
-            out["job"] = {"ok": result[0].ok, "items": result[0].items,
-                          "summary": result[0].summary, "error": result[0].error}
+            out["job"] = {
+                "ok": result[0].ok,
+                "items": result[0].items,
+                "summary": result[0].summary,
+                "error": result[0].error,
+            }
 
     asyncio.run(drive())
     store.close()
     if out["job"]["items"] != objects:
         raise SystemExit(f"the inventory listed {out['job']['items']} objects, not {objects}")
     with open("/proc/self/status") as f:
-        out["peak_rss_mb"] = next(int(line.split()[1]) for line in f
-                                  if line.startswith("VmHWM:")) / 1024
+        out["peak_rss_mb"] = (
+            next(int(line.split()[1]) for line in f if line.startswith("VmHWM:")) / 1024
+        )
     print(json.dumps(out), flush=True)
     return 0
 

@@ -54,8 +54,9 @@ class Imported:
         self.client_at = self.at  # set once the client exists
 
 
-def _r2tui(endpoint: str, bucket: str, hints_path: str = "", warm: bool = False
-           ) -> tuple[int, int, int, Imported]:
+def _r2tui(
+    endpoint: str, bucket: str, hints_path: str = "", warm: bool = False
+) -> tuple[int, int, int, Imported]:
     """With `hints_path`: cold, write what the job stores for the next listing
     there; warm, start from it, as the second inventory of a bucket does."""
     from r2tui.config import AccountConfig, InventorySettings, S3Settings, Secret
@@ -69,9 +70,13 @@ def _r2tui(endpoint: str, bucket: str, hints_path: str = "", warm: bool = False
         with open(hints_path) as f:
             last = json.load(f)
         hints = Hints(last["objects"], tuple(last["split_keys"]))
-    account = AccountConfig(name="bench", endpoint_url=endpoint, region="us-east-1",
-                            access_key_id=Secret(KEY, "bench"),
-                            secret_access_key=Secret(KEY, "bench"))
+    account = AccountConfig(
+        name="bench",
+        endpoint_url=endpoint,
+        region="us-east-1",
+        access_key_id=Secret(KEY, "bench"),
+        secret_access_key=Secret(KEY, "bench"),
+    )
     client = make_client(account, S3Settings(), RequestTally())
     imported.client_at = time.perf_counter()
     inv = inventory_bucket(client, bucket, InventorySettings(), hints=hints)
@@ -86,9 +91,14 @@ def _floor(endpoint: str, bucket: str) -> tuple[int, int, int, Imported]:
     from botocore.config import Config
 
     imported = Imported()
-    client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
-                          aws_access_key_id=KEY, aws_secret_access_key=KEY,
-                          config=Config(s3={"addressing_style": "path"}))
+    client = boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id=KEY,
+        aws_secret_access_key=KEY,
+        config=Config(s3={"addressing_style": "path"}),
+    )
     imported.client_at = time.perf_counter()
     objects = total = pages = 0
     paginator = client.get_paginator("list_objects_v2")
@@ -108,8 +118,9 @@ def main() -> int:
     if mode == "floor":
         objects, total, pages, imported = _floor(endpoint, bucket)
     else:  # r2tui, or r2tui-warm
-        objects, total, pages, imported = _r2tui(endpoint, bucket, hints_path,
-                                                 warm=mode == "r2tui-warm")
+        objects, total, pages, imported = _r2tui(
+            endpoint, bucket, hints_path, warm=mode == "r2tui-warm"
+        )
     t_done = time.perf_counter()
     ru = resource.getrusage(resource.RUSAGE_SELF)
     result: dict[str, Any] = {

@@ -27,7 +27,11 @@ SIZE = (160, 48)  # a roomy terminal: every pane shows rows
 
 def main() -> int:
     store_url, endpoint, spawn_wall, expected = (
-        sys.argv[1], sys.argv[2], float(sys.argv[3]), int(sys.argv[4]))
+        sys.argv[1],
+        sys.argv[2],
+        float(sys.argv[3]),
+        int(sys.argv[4]),
+    )
     t0 = time.perf_counter()
     import r2tui.tui.app as tui_app  # the whole UI: textual, peewee, boto3, apscheduler...
 
@@ -37,9 +41,13 @@ def main() -> int:
 
     store = open_store(store_url, "bench")  # as the CLI does: connect and check migrations
     t_store = time.perf_counter()
-    account = AccountConfig(name="bench", endpoint_url=endpoint, region="us-east-1",
-                            access_key_id=Secret("bench", "bench"),
-                            secret_access_key=Secret("bench", "bench"))
+    account = AccountConfig(
+        name="bench",
+        endpoint_url=endpoint,
+        region="us-east-1",
+        access_key_id=Secret("bench", "bench"),
+        secret_access_key=Secret("bench", "bench"),
+    )
     config = Config(accounts=(account,), store_url=store_url, store_url_source="bench")
     app = tui_app.build_app(config, store, collect=False)
     t_built = time.perf_counter()

@@ -21,9 +21,13 @@ def main() -> int:
     from r2tui.jobs import JobContext, run_job
     from r2tui.store import open_store
 
-    account = AccountConfig(name="bench", endpoint_url=endpoint, region="us-east-1",
-                            access_key_id=Secret("bench", "bench"),
-                            secret_access_key=Secret("bench", "bench"))
+    account = AccountConfig(
+        name="bench",
+        endpoint_url=endpoint,
+        region="us-east-1",
+        access_key_id=Secret("bench", "bench"),
+        secret_access_key=Secret("bench", "bench"),
+    )
     config = Config(accounts=(account,), store_url=store_url, store_url_source="bench")
     store = open_store(store_url, "bench")
     try:
@@ -32,8 +36,18 @@ def main() -> int:
         took = time.perf_counter() - t0
     finally:
         store.close()
-    print(json.dumps({"ok": result.ok, "items": result.items, "seconds": took,
-                      "summary": result.summary, "error": result.error}), flush=True)
+    print(
+        json.dumps(
+            {
+                "ok": result.ok,
+                "items": result.items,
+                "seconds": took,
+                "summary": result.summary,
+                "error": result.error,
+            }
+        ),
+        flush=True,
+    )
     return 0
 
 

@@ -28,9 +28,11 @@ def account(buckets: int, seed: int = 7) -> dict[str, BucketUsage]:
     for i in range(buckets):
         u = BucketUsage(ia_byte_share=0.3, ia_object_share=0.2, mean_object_bytes=1e6)
         for h in range(start, NOW, HOUR):
-            u.hourly[h] = {"class_a_requests": rnd.randint(0, 1000),
-                           "class_b_requests": rnd.randint(0, 10_000),
-                           "download_requests": rnd.randint(0, 5000)}
+            u.hourly[h] = {
+                "class_a_requests": rnd.randint(0, 1000),
+                "class_b_requests": rnd.randint(0, 10_000),
+                "download_requests": rnd.randint(0, 5000),
+            }
         for d in range(start, NOW, DAY):
             u.peak_bytes[d] = 1e11 + rnd.random() * 1e9
         out[f"bucket-{i:05d}"] = u

@@ -37,8 +37,13 @@ class Counts:
         self.list_requests = 0
 
 
-async def pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, delay: float,
-               start_at: float, counts: Counts | None) -> None:
+async def pump(
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    delay: float,
+    start_at: float,
+    counts: Counts | None,
+) -> None:
     queue: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue()
     tail = b""  # the end of the last chunk: a marker may straddle two reads
 
@@ -51,7 +56,7 @@ async def pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, delay
                     window = tail + data
                     counts.requests += window.count(END_OF_HEADERS) - tail.count(END_OF_HEADERS)
                     counts.list_requests += window.count(LIST) - tail.count(LIST)
-                    tail = window[-(len(LIST) - 1):]
+                    tail = window[-(len(LIST) - 1) :]
                 await queue.put((max(time.monotonic(), start_at) + delay, data))
                 if not data:
                     return
@@ -77,9 +82,14 @@ async def pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, delay
     await asyncio.gather(receive(), send())
 
 
-async def handle(creader: asyncio.StreamReader, cwriter: asyncio.StreamWriter,
-                 target: tuple[str, int], delay: float, connect_rtts: float,
-                 counts: Counts) -> None:
+async def handle(
+    creader: asyncio.StreamReader,
+    cwriter: asyncio.StreamWriter,
+    target: tuple[str, int],
+    delay: float,
+    connect_rtts: float,
+    counts: Counts,
+) -> None:
     counts.connections += 1
     start_at = time.monotonic() + connect_rtts * 2 * delay
     try:
@@ -92,8 +102,10 @@ async def handle(creader: asyncio.StreamReader, cwriter: asyncio.StreamWriter,
         if sock is not None:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     try:
-        await asyncio.gather(pump(creader, swriter, delay, start_at, counts),
-                             pump(sreader, cwriter, delay, start_at, None))
+        await asyncio.gather(
+            pump(creader, swriter, delay, start_at, counts),
+            pump(sreader, cwriter, delay, start_at, None),
+        )
     except asyncio.CancelledError:
         pass  # shut down with the connection open: asyncio would log every such task
     finally:
@@ -113,7 +125,10 @@ async def main() -> None:
     counts = Counts()
     server = await asyncio.start_server(
         lambda r, w: handle(r, w, (host, int(port)), delay, a.connect_rtts, counts),
-        "127.0.0.1", 0, backlog=512)
+        "127.0.0.1",
+        0,
+        backlog=512,
+    )
     print(f"READY {server.sockets[0].getsockname()[1]}", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

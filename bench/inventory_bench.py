@@ -55,6 +55,7 @@ def log(text: str) -> None:
 
 # ---- running measured children ----------------------------------------------------------
 
+
 @dataclass
 class ChildRun:
     figures: dict[str, Any]  # the JSON line the child printed
@@ -72,8 +73,14 @@ def run_child(args: Sequence[str], env: dict[str, str], cwd: Path) -> ChildRun:
     """
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, env=env, cwd=cwd, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        cwd=cwd,
+        text=True,
+    )
     try:
         out, err = proc.communicate(timeout=CHILD_TIMEOUT)
     except subprocess.TimeoutExpired:
@@ -90,6 +97,7 @@ def run_child(args: Sequence[str], env: dict[str, str], cwd: Path) -> ChildRun:
 
 # ---- the inventory rounds ---------------------------------------------------------------
 
+
 @dataclass
 class Runs:
     rows: list[ChildRun] = field(default_factory=list)
@@ -101,21 +109,27 @@ class Runs:
         return statistics.median(self.values(get))
 
 
-def inventory_rounds(endpoint: str, manifest: dict[str, Any], repeat: int, workdir: Path
-                     ) -> dict[str, Runs]:
+def inventory_rounds(
+    endpoint: str, manifest: dict[str, Any], repeat: int, workdir: Path
+) -> dict[str, Runs]:
     runs = {mode: Runs() for mode in MODES}
     env = clean_env()
     for i in range(repeat):
         for mode in MODES:  # alternate A B A B: drift on a noisy machine hits both alike
-            run = run_child([str(HERE / "child_inventory.py"), mode, endpoint, BUCKET], env,
-                            workdir)
+            run = run_child(
+                [str(HERE / "child_inventory.py"), mode, endpoint, BUCKET], env, workdir
+            )
             f = run.figures
             if (f["objects"], f["bytes"]) != (manifest["objects"], manifest["bytes"]):
-                raise RuntimeError(f"{mode} listed {f['objects']} objects, {f['bytes']} bytes; "
-                                   f"expected {manifest['objects']}, {manifest['bytes']}")
+                raise RuntimeError(
+                    f"{mode} listed {f['objects']} objects, {f['bytes']} bytes; "
+                    f"expected {manifest['objects']}, {manifest['bytes']}"
+                )
             runs[mode].rows.append(run)
-            log(f"round {i + 1}/{repeat} {mode:<5}: list {f['list_s']:.2f} s, "
-                f"list CPU {f['list_cpu_s']:.2f} s, peak RSS {f['peak_rss_mb']:.0f} MB")
+            log(
+                f"round {i + 1}/{repeat} {mode:<5}: list {f['list_s']:.2f} s, "
+                f"list CPU {f['list_cpu_s']:.2f} s, peak RSS {f['peak_rss_mb']:.0f} MB"
+            )
     return runs
 
 
@@ -134,13 +148,16 @@ ROWS: list[tuple[str, Callable[[ChildRun], float], str]] = [
 
 
 def inventory_report(runs: dict[str, Runs], objects: int, repeat: int) -> list[str]:
-    lines = [f"Inventory of {objects:,} objects: median of {repeat} runs each, alternated "
-             "(A B A B), each in a fresh process",
-             f"{'':<36}{'r2tui':>12}{'floor':>12}{'r2tui/floor':>14}"]
+    lines = [
+        f"Inventory of {objects:,} objects: median of {repeat} runs each, alternated "
+        "(A B A B), each in a fresh process",
+        f"{'':<36}{'r2tui':>12}{'floor':>12}{'r2tui/floor':>14}",
+    ]
     for label, get, fmt in ROWS:
         mine, floor = runs["r2tui"].median(get), runs["floor"].median(get)
-        lines.append(f"{label:<36}{fmt.format(mine):>12}{fmt.format(floor):>12}"
-                     f"{mine / floor:>13.2f}x")
+        lines.append(
+            f"{label:<36}{fmt.format(mine):>12}{fmt.format(floor):>12}{mine / floor:>13.2f}x"
+        )
     lines += [
         "  r2tui: r2tui.sources.s3.make_client (with the job's request tally) + inventory_bucket,",
         "         default InventorySettings (1,000-key pages, the fold)",
@@ -158,6 +175,7 @@ def inventory_report(runs: dict[str, Runs], objects: int, repeat: int) -> list[s
 
 # ---- the TUI ------------------------------------------------------------------------------
 
+
 def seed_store(endpoint: str, store_url: str, objects: int, workdir: Path) -> float:
     """One inventory in the store through the real job, in a child (see child_seed.py)."""
     run = run_child([str(HERE / "child_seed.py"), endpoint, store_url], clean_env(), workdir)
@@ -167,23 +185,34 @@ def seed_store(endpoint: str, store_url: str, objects: int, workdir: Path) -> fl
     return float(f["seconds"])
 
 
-def paint_runs(store_url: str, endpoint: str, objects: int, n: int, workdir: Path
-               ) -> list[dict[str, float]]:
+def paint_runs(
+    store_url: str, endpoint: str, objects: int, n: int, workdir: Path
+) -> list[dict[str, float]]:
     env = clean_env()
     # platformdirs and textual look at these; keep them inside the scratch folder.
-    for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME",
-                "XDG_RUNTIME_DIR"):
+    for var in (
+        "XDG_CONFIG_HOME",
+        "XDG_DATA_HOME",
+        "XDG_STATE_HOME",
+        "XDG_CACHE_HOME",
+        "XDG_RUNTIME_DIR",
+    ):
         path = workdir / "xdg" / var.lower()
         path.mkdir(parents=True, exist_ok=True, mode=0o700)
         env[var] = str(path)
     rows = []
     for i in range(n):
         spawn_wall = time.time()  # the child's interpreter start is measured from here
-        run = run_child([str(HERE / "child_paint.py"), store_url, endpoint, repr(spawn_wall),
-                         str(objects)], env, workdir)
+        run = run_child(
+            [str(HERE / "child_paint.py"), store_url, endpoint, repr(spawn_wall), str(objects)],
+            env,
+            workdir,
+        )
         rows.append(run.figures)
-        log(f"paint {i + 1}/{n}: first paint {run.figures['first_paint_s'] * 1000:.0f} ms, "
-            f"import {run.figures['import_s'] * 1000:.0f} ms")
+        log(
+            f"paint {i + 1}/{n}: first paint {run.figures['first_paint_s'] * 1000:.0f} ms, "
+            f"import {run.figures['import_s'] * 1000:.0f} ms"
+        )
     return rows
 
 
@@ -192,9 +221,15 @@ def import_breakdown(workdir: Path, runs: int = 3) -> list[tuple[str, float]]:
     over `runs` fresh `python -X importtime` processes (one alone is noisy here)."""
     samples: list[dict[str, float]] = []
     for _ in range(runs):
-        proc = subprocess.run([sys.executable, "-X", "importtime", "-c", "import r2tui.tui.app"],
-                              capture_output=True, text=True, env=clean_env(), cwd=workdir,
-                              timeout=300, check=True)
+        proc = subprocess.run(
+            [sys.executable, "-X", "importtime", "-c", "import r2tui.tui.app"],
+            capture_output=True,
+            text=True,
+            env=clean_env(),
+            cwd=workdir,
+            timeout=300,
+            check=True,
+        )
         by_package: dict[str, float] = defaultdict(float)
         for line in proc.stderr.splitlines():
             if not line.startswith("import time:") or "[us]" in line:
@@ -217,8 +252,9 @@ PAINT_PHASES = [
 ]
 
 
-def paint_report(rows: list[dict[str, float]], objects: int,
-                 breakdown: list[tuple[str, float]]) -> list[str]:
+def paint_report(
+    rows: list[dict[str, float]], objects: int, breakdown: list[tuple[str, float]]
+) -> list[str]:
     def med(key: str) -> float:
         return statistics.median(r[key] for r in rows) * 1000
 
@@ -226,38 +262,59 @@ def paint_report(rows: list[dict[str, float]], objects: int,
         vals = [r[key] * 1000 for r in rows]
         return f"min {min(vals):.0f}, max {max(vals):.0f}"
 
-    lines = [f"TUI start-up: median of {len(rows)} fresh processes, headless run_test(), "
-             f"store holding one {objects:,}-object inventory"]
+    lines = [
+        f"TUI start-up: median of {len(rows)} fresh processes, headless run_test(), "
+        f"store holding one {objects:,}-object inventory"
+    ]
     for label, key in PAINT_PHASES:
         lines.append(f"  {label:<52}{med(key):>8.0f} ms")
-    lines.append(f"  {'= process start to first paint of the main screen':<52}"
-                 f"{med('first_paint_s'):>8.0f} ms   ({spread('first_paint_s')})")
-    lines.append(f"  {'  process start to the inventory on screen':<52}"
-                 f"{med('data_paint_s'):>8.0f} ms   ({spread('data_paint_s')})")
+    lines.append(
+        f"  {'= process start to first paint of the main screen':<52}"
+        f"{med('first_paint_s'):>8.0f} ms   ({spread('first_paint_s')})"
+    )
+    lines.append(
+        f"  {'  process start to the inventory on screen':<52}"
+        f"{med('data_paint_s'):>8.0f} ms   ({spread('data_paint_s')})"
+    )
     peak = statistics.median(r["peak_rss_mb"] for r in rows)
     lines.append(f"  {'peak RSS by then (VmHWM)':<52}{peak:>8.1f} MB")
     lines.append("")
-    lines.append(f"Import time of r2tui.tui.app: median {med('import_s'):.0f} ms "
-                 f"({spread('import_s')}) over {len(rows)} fresh processes")
+    lines.append(
+        f"Import time of r2tui.tui.app: median {med('import_s'):.0f} ms "
+        f"({spread('import_s')}) over {len(rows)} fresh processes"
+    )
     total = sum(ms for _, ms in breakdown)
     top = ", ".join(f"{name} {ms:.0f}" for name, ms in breakdown[:10])
-    lines.append(f"  self time by top-level package, median of 3 `python -X importtime` runs "
-                 f"(sum {total:.0f} ms; the flag adds overhead), ms:")
+    lines.append(
+        f"  self time by top-level package, median of 3 `python -X importtime` runs "
+        f"(sum {total:.0f} ms; the flag adds overhead), ms:"
+    )
     lines.append(f"  {top}")
     return lines
 
 
 # ---- main -----------------------------------------------------------------------------------
 
+
 def git_revision() -> str:
     """The commit measured, with a mark when the work tree differs from it."""
     try:
-        def git(*args: str) -> str:
-            return subprocess.run(["git", *args], cwd=HERE.parent, capture_output=True, text=True,
-                                  timeout=30, check=True).stdout.strip()
 
-        dirty = " + uncommitted changes" if git("status", "--porcelain", "--", "r2tui", "styles",
-                                                   "pyproject.toml") else ""
+        def git(*args: str) -> str:
+            return subprocess.run(
+                ["git", *args],
+                cwd=HERE.parent,
+                capture_output=True,
+                text=True,
+                timeout=30,
+                check=True,
+            ).stdout.strip()
+
+        dirty = (
+            " + uncommitted changes"
+            if git("status", "--porcelain", "--", "r2tui", "styles", "pyproject.toml")
+            else ""
+        )
         return git("rev-parse", "--short", "HEAD") + dirty
     except (OSError, subprocess.SubprocessError):
         return "unknown"
@@ -268,8 +325,9 @@ def versions(server: str, rclone: Path | None) -> str:
     for dist in ("boto3", "botocore", "textual", "peewee"):
         parts.append(f"{dist} {version(dist)}")
     if server == "rclone" and rclone is not None:
-        out = subprocess.run([str(rclone), "version"], capture_output=True, text=True,
-                             env=clean_env(), timeout=30).stdout
+        out = subprocess.run(
+            [str(rclone), "version"], capture_output=True, text=True, env=clean_env(), timeout=30
+        ).stdout
         parts.append(out.splitlines()[0] if out else "rclone ?")
     else:
         parts.append(f"moto {version('moto')}")
@@ -279,14 +337,26 @@ def versions(server: str, rclone: Path | None) -> str:
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     ap.add_argument("--objects", type=int, default=100_000, help="objects in the bucket")
-    ap.add_argument("--repeat", type=int, default=3,
-                    help="rounds of (r2tui, floor) listings; medians are printed")
+    ap.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        help="rounds of (r2tui, floor) listings; medians are printed",
+    )
     ap.add_argument("--paint-runs", type=int, default=5, help="fresh TUI starts to time")
-    ap.add_argument("--server", choices=("rclone", "moto"), default="rclone",
-                    help="rclone serve s3 over sparse files (fast, flat per page) or moto "
-                         "(~0.3-1 s per 1,000-key page, growing with the bucket)")
-    ap.add_argument("--keep-data", type=Path, metavar="DIR",
-                    help="generate the bucket's files here and reuse them on later runs")
+    ap.add_argument(
+        "--server",
+        choices=("rclone", "moto"),
+        default="rclone",
+        help="rclone serve s3 over sparse files (fast, flat per page) or moto "
+        "(~0.3-1 s per 1,000-key page, growing with the bucket)",
+    )
+    ap.add_argument(
+        "--keep-data",
+        type=Path,
+        metavar="DIR",
+        help="generate the bucket's files here and reuse them on later runs",
+    )
     args = ap.parse_args(argv)
     if args.objects < 1 or args.repeat < 1 or args.paint_runs < 1:
         ap.error("--objects, --repeat and --paint-runs must be at least 1")
@@ -307,16 +377,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     server: Server | None = None
     try:
         data_dir = args.keep_data.resolve() if args.keep_data else workdir / "data"
-        manifest = prepare(data_dir, BUCKET, args.objects, with_files=args.server == "rclone",
-                           log=log)
+        manifest = prepare(
+            data_dir, BUCKET, args.objects, with_files=args.server == "rclone", log=log
+        )
         t0 = time.perf_counter()
         if rclone is not None:
             server = start_rclone(rclone, data_dir / "root", workdir)
         else:
             server = start_moto(BUCKET, args.objects, workdir)
         server_name = server.name
-        log(f"server: {server.name} at {server.endpoint}, PID {server.process.pid}, "
-            f"ready in {time.perf_counter() - t0:.1f} s")
+        log(
+            f"server: {server.name} at {server.endpoint}, PID {server.process.pid}, "
+            f"ready in {time.perf_counter() - t0:.1f} s"
+        )
         store_url = f"sqlite:///{workdir / 'store.db'}"  # absolute path: four slashes
         seeded = seed_store(server.endpoint, store_url, args.objects, workdir)
         log(f"store: one inventory through the real job in {seeded:.1f} s (also the warm-up)")

@@ -72,11 +72,18 @@ def diurnal(ts: int) -> float:
 def analytics(b: int, hour: int) -> dict[str, float]:
     req = (200 + 40 * b) * diurnal(hour) * (0.8 + 0.4 * noise(b, hour))
     objects = 10_000 * (b + 1) + hour // H % 100_000
-    return {"requests": round(req), "class_a_requests": round(req * 0.2),
-            "class_b_requests": round(req * 0.7), "upload_requests": round(req * 0.1),
-            "download_requests": round(req * 0.6), "error_requests": round(req * 0.01),
-            "denied_requests": round(req * 0.002), "stored_objects": objects,
-            "stored_bytes": objects * 2_000_000.0, "pending_uploads": float(b % 3)}
+    return {
+        "requests": round(req),
+        "class_a_requests": round(req * 0.2),
+        "class_b_requests": round(req * 0.7),
+        "upload_requests": round(req * 0.1),
+        "download_requests": round(req * 0.6),
+        "error_requests": round(req * 0.01),
+        "denied_requests": round(req * 0.002),
+        "stored_objects": objects,
+        "stored_bytes": objects * 2_000_000.0,
+        "pending_uploads": float(b % 3),
+    }
 
 
 def raw_rows(buckets: int, start: int, end: int) -> Iterator[Row]:
@@ -108,9 +115,14 @@ def raw_rows(buckets: int, start: int, end: int) -> Iterator[Row]:
 
 def inventory(b: int, ts: int) -> dict[str, float]:
     objects = 10_000.0 * (b + 1) + ts // H % 100_000
-    return {"total_files": objects, "total_bytes": objects * 2e6, "standard_bytes": objects * 1.8e6,
-            "ia_bytes": objects * 2e5, "inventory_seconds": 2 + b / 10,
-            "new_large_objects": float(b % 2)}
+    return {
+        "total_files": objects,
+        "total_bytes": objects * 2e6,
+        "standard_bytes": objects * 1.8e6,
+        "ia_bytes": objects * 2e5,
+        "inventory_seconds": 2 + b / 10,
+        "new_large_objects": float(b % 2),
+    }
 
 
 def rollup_rows(buckets: int, start: int, end: int, period: int) -> Iterator[Agg]:
@@ -130,7 +142,7 @@ def rollup_rows(buckets: int, start: int, end: int, period: int) -> Iterator[Agg
             base = 40 + 3 * b + 30 * noise(b, p)
             for i, metric in enumerate(PROBES):
                 v = 1.0 if metric == "probe_ok" else base * (1 + 0.3 * i)
-                yield ACCOUNT, name, metric, p, 12 * n_hours, v * 12 * n_hours, v * .7, v * 2, v
+                yield ACCOUNT, name, metric, p, 12 * n_hours, v * 12 * n_hours, v * 0.7, v * 2, v
             if period == D or p % D == 3 * H:
                 for metric, v in inventory(b, p).items():
                     yield ACCOUNT, name, metric, p, 1, v, v, v, v
@@ -164,18 +176,31 @@ def build(path: Path, buckets: int, now: int) -> dict[str, float]:
         bulk(db, "sample", "ts,account,bucket,metric,value", raw_rows(buckets, raw_from, now))
         cols = "account,bucket,metric,ts,count,sum,min,max,last"
         bulk(db, "sample_hourly", cols, rollup_rows(buckets, hourly_from, raw_from, H))
-        bulk(db, "sample_daily", cols, rollup_rows(buckets, daily_from, raw_from - raw_from % D,
-                                                    D))
-        bulk(db, "event", "ts,account,bucket,kind,level,message,data", (
-            (ts, ACCOUNT, None, "job", "info", "collect_metrics: probed 50 buckets", None)
-            for ts in range(now - 90 * D, now, 300)))
-        bulk(db, "job_run", "job,account,started_at,finished_at,ok,items,error,host,pid", (
-            (job, ACCOUNT, ts, ts + 3, True, 50, None, "bench", 1)
-            for job, step in (("collect_metrics", 300), ("rollup", 900), ("inventory", D))
-            for ts in range(now - 30 * D, now, step)))
+        bulk(db, "sample_daily", cols, rollup_rows(buckets, daily_from, raw_from - raw_from % D, D))
+        bulk(
+            db,
+            "event",
+            "ts,account,bucket,kind,level,message,data",
+            (
+                (ts, ACCOUNT, None, "job", "info", "collect_metrics: probed 50 buckets", None)
+                for ts in range(now - 90 * D, now, 300)
+            ),
+        )
+        bulk(
+            db,
+            "job_run",
+            "job,account,started_at,finished_at,ok,items,error,host,pid",
+            (
+                (job, ACCOUNT, ts, ts + 3, True, 50, None, "bench", 1)
+                for job, step in (("collect_metrics", 300), ("rollup", 900), ("inventory", D))
+                for ts in range(now - 30 * D, now, step)
+            ),
+        )
         # What r2tui's writes register as they go (the bulk insert went around them).
-        db.execute("INSERT OR IGNORE INTO series_key (account, metric, bucket) "
-                   "SELECT DISTINCT account, metric, bucket FROM sample")
+        db.execute(
+            "INSERT OR IGNORE INTO series_key (account, metric, bucket) "
+            "SELECT DISTINCT account, metric, bucket FROM sample"
+        )
     db.close()
     took["bulk insert s"] = time.perf_counter() - t0
     store = open_store(url)
@@ -204,10 +229,19 @@ def fake_inventory(name: str, b: int, at: int) -> BucketInventory:
     exts = {f".e{i}": Tally(objects // 20, objects * 100_000) for i in range(20)}
     largest = [ObjectEntry(f"big/{i}.bin", 10**9 - i, at - i * H, "STANDARD") for i in range(20)]
     return BucketInventory(
-        bucket=name, started_at=at - 60, finished_at=at, objects=objects, bytes=objects * 2 * 10**6,
-        by_extension=exts, by_storage_class={"STANDARD": Tally(objects, objects * 2 * 10**6)},
-        largest=largest, newest=largest, new_large=[], new_large_count=0,
-        list_requests=objects // 1000 + 1)
+        bucket=name,
+        started_at=at - 60,
+        finished_at=at,
+        objects=objects,
+        bytes=objects * 2 * 10**6,
+        by_extension=exts,
+        by_storage_class={"STANDARD": Tally(objects, objects * 2 * 10**6)},
+        largest=largest,
+        newest=largest,
+        new_large=[],
+        new_large_count=0,
+        list_requests=objects // 1000 + 1,
+    )
 
 
 def steady(path: Path, buckets: int, now: int, steps: int) -> list[float]:
@@ -217,8 +251,11 @@ def steady(path: Path, buckets: int, now: int, steps: int) -> list[float]:
     try:
         for k in range(1, steps + 1):
             lo, hi = now + (k - 1) * 900, now + k * 900
-            rows = [(ts, b, m, v) for ts, _, b, m, v in raw_rows(buckets, lo, hi)
-                    if lo <= ts < hi and m in PROBES + MONITOR]
+            rows = [
+                (ts, b, m, v)
+                for ts, _, b, m, v in raw_rows(buckets, lo, hi)
+                if lo <= ts < hi and m in PROBES + MONITOR
+            ]
             with store.db.atomic():
                 for ts, bucket, metric, v in rows:
                     writes.add_samples(store, ACCOUNT, [writes.SampleRow(metric, v, bucket)], ts=ts)
@@ -257,15 +294,19 @@ def main() -> int:
     for leftover in folder.glob("bench.db*"):
         leftover.unlink()
     now = int(time.time())
-    print(f"r2tui metrics benchmark, {time.strftime('%Y-%m-%d %H:%M')}; python "
-          f"{platform.python_version()}, SQLite {sqlite3.sqlite_version}, {os.cpu_count()} CPUs")
+    print(
+        f"r2tui metrics benchmark, {time.strftime('%Y-%m-%d %H:%M')}; python "
+        f"{platform.python_version()}, SQLite {sqlite3.sqlite_version}, {os.cpu_count()} CPUs"
+    )
     print(f"command: {' '.join([Path(sys.executable).name, *sys.argv])}")
     print(f"1-minute load average before: {os.getloadavg()[0]:.2f} (the machine is shared)")
     try:
         t0 = time.perf_counter()
         took = build(path, args.buckets, now)
-        print(f"\nstore: {args.buckets} buckets, a year at default retention, built in "
-              f"{time.perf_counter() - t0:.1f} s")
+        print(
+            f"\nstore: {args.buckets} buckets, a year at default retention, built in "
+            f"{time.perf_counter() - t0:.1f} s"
+        )
         for key, value in took.items():
             print(f"  {key:<36} {value:10.2f}")
         quarter = steady(path, args.buckets, now, 4)
@@ -288,11 +329,15 @@ def _costs(store: Store, now: int) -> str:
         from r2tui.jobs.costs import calculate_costs
     except ImportError:
         return " [no calculate_costs yet]"
-    config = Config(accounts=(AccountConfig(name=ACCOUNT, endpoint_url="http://127.0.0.1:9"),),
-                    store_url=store.url, store_url_source="bench")
+    config = Config(
+        accounts=(AccountConfig(name=ACCOUNT, endpoint_url="http://127.0.0.1:9"),),
+        store_url=store.url,
+        store_url_source="bench",
+    )
     t = time.perf_counter()
-    calculate_costs(JobContext(config=config, store=store, clock=lambda: float(now)),
-                    config.accounts[0])
+    calculate_costs(
+        JobContext(config=config, store=store, clock=lambda: float(now)), config.accounts[0]
+    )
     print(f"\ncalculate_costs job once: {time.perf_counter() - t:.2f} s")
     # Its first run writes the month's days, sending the rollup back to the month's
     # start; the rollup job (every 15 minutes) brings it forward again.
@@ -309,28 +354,47 @@ def report(path: Path, buckets: int, runs: int, now: int) -> None:
         for model in MODELS:
             print(f"  {model._meta.table_name:<20} {model.select().count():>12,} rows")
         costed = _costs(store, now)
-        dash_kw = {"analytics": True} if "analytics" in inspect.signature(
-            snapshot.dashboard).parameters else {}
+        dash_kw = (
+            {"analytics": True}
+            if "analytics" in inspect.signature(snapshot.dashboard).parameters
+            else {}
+        )
         one = f"bucket-{buckets // 2:02d}"
         cases: list[tuple[str, Callable[[], object]]] = [
-            ("dashboard(analytics=True)" if dash_kw else "dashboard() [no analytics kw yet]",
-             lambda: snapshot.dashboard(ACCOUNT, now=now, **dash_kw)),
-            ('series total_bytes "*" 30d', lambda: hist.series(ACCOUNT, "total_bytes", "*", "30d",
-                                                               now=now)),
-            (f"series total_bytes {one} 30d", lambda: hist.series(ACCOUNT, "total_bytes", one,
-                                                                  "30d", now=now)),
+            (
+                "dashboard(analytics=True)" if dash_kw else "dashboard() [no analytics kw yet]",
+                lambda: snapshot.dashboard(ACCOUNT, now=now, **dash_kw),
+            ),
+            (
+                'series total_bytes "*" 30d',
+                lambda: hist.series(ACCOUNT, "total_bytes", "*", "30d", now=now),
+            ),
+            (
+                f"series total_bytes {one} 30d",
+                lambda: hist.series(ACCOUNT, "total_bytes", one, "30d", now=now),
+            ),
             ("  for reference:", lambda: None),
             ("costs_view (in the dashboard)" + costed, lambda: costs_view(ACCOUNT, now)),
-            ("readings(REPORTED) (in the dashboard)", lambda: readings.readings(
-                ACCOUNT, list(queries.REPORTED), now)),
-            ("sparkline x6, the cards (in the dashboard)", lambda: [
-                hist.sparkline(ACCOUNT, m, "*", now) for m, _ in queries.CARDS]),
-            ('series total_bytes "*" 1y', lambda: hist.series(ACCOUNT, "total_bytes", "*", "1y",
-                                                              now=now)),
-            ('series avg_response_ms "*" 30d', lambda: hist.series(
-                ACCOUNT, "avg_response_ms", "*", "30d", now=now)),
-            (f"series p95_response_ms {one} 7d", lambda: hist.series(
-                ACCOUNT, "p95_response_ms", one, "7d", now=now)),
+            (
+                "readings(REPORTED) (in the dashboard)",
+                lambda: readings.readings(ACCOUNT, list(queries.REPORTED), now),
+            ),
+            (
+                "sparkline x6, the cards (in the dashboard)",
+                lambda: [hist.sparkline(ACCOUNT, m, "*", now) for m, _ in queries.CARDS],
+            ),
+            (
+                'series total_bytes "*" 1y',
+                lambda: hist.series(ACCOUNT, "total_bytes", "*", "1y", now=now),
+            ),
+            (
+                'series avg_response_ms "*" 30d',
+                lambda: hist.series(ACCOUNT, "avg_response_ms", "*", "30d", now=now),
+            ),
+            (
+                f"series p95_response_ms {one} 7d",
+                lambda: hist.series(ACCOUNT, "p95_response_ms", one, "7d", now=now),
+            ),
         ]
         print(f"\nquery timings over {runs} runs after a warm-up, ms    median      p95     max")
         for label, fn in cases:

@@ -48,33 +48,44 @@ def main() -> int:
             finally:
                 with lock:
                     events.append((kind_of(*a, **k), start, time.perf_counter()))
+
         return wrapper
 
     # Only this script's own process is patched: the measured code is unchanged.
     fetch.Fetcher.fetch = timed(  # type: ignore[method-assign]
         lambda _self, _after, _token, prefix=None: "probe" if prefix is not None else "page",
-        fetch.Fetcher.fetch)
+        fetch.Fetcher.fetch,
+    )
     urllib3.connection.HTTPConnection.connect = timed(  # type: ignore[method-assign]
-        lambda _self: "connect", urllib3.connection.HTTPConnection.connect)
+        lambda _self: "connect", urllib3.connection.HTTPConnection.connect
+    )
 
     hints = None
     if args.warm:
         with open(args.warm) as f:
             last = json.load(f)
         hints = Hints(last["objects"], tuple(last["split_keys"]))
-    account = AccountConfig(name="bench", endpoint_url=args.endpoint, region="us-east-1",
-                            access_key_id=Secret("bench", "bench"),
-                            secret_access_key=Secret("bench", "bench"))
+    account = AccountConfig(
+        name="bench",
+        endpoint_url=args.endpoint,
+        region="us-east-1",
+        access_key_id=Secret("bench", "bench"),
+        secret_access_key=Secret("bench", "bench"),
+    )
     client = make_client(account, S3Settings(), RequestTally())
     started = time.perf_counter()
     inv = inventory_bucket(client, args.bucket, InventorySettings(), hints=hints)
     ended = time.perf_counter()
-    print(f"start-up and client {started - T0:.3f} s; listing {ended - started:.3f} s; "
-          f"{inv.objects:,} objects; {inv.list_requests} list requests")
+    print(
+        f"start-up and client {started - T0:.3f} s; listing {ended - started:.3f} s; "
+        f"{inv.objects:,} objects; {inv.list_requests} list requests"
+    )
     print("kind      sent ms   back ms  took ms")
     for kind, a, b in sorted(events, key=lambda e: e[1]):
-        print(f"{kind:<8}{(a - started) * 1000:>9.0f}{(b - started) * 1000:>10.0f}"
-              f"{(b - a) * 1000:>9.0f}")
+        print(
+            f"{kind:<8}{(a - started) * 1000:>9.0f}{(b - started) * 1000:>10.0f}"
+            f"{(b - a) * 1000:>9.0f}"
+        )
     requests = [(a, b) for kind, a, b in events if kind != "connect"]
     print("requests on their way, each 100 ms:")
     t = started

@@ -45,46 +45,74 @@ def _common(top: bool) -> argparse.ArgumentParser:
     before the subcommand (`r2tui --config x collect` would lose --config)."""
     p = Parser(add_help=False)
     default: dict = {} if top else {"default": argparse.SUPPRESS}
-    p.add_argument("--config", metavar="PATH", help="config file (default: see `r2tui locate`;"
-                   " env R2TUI_CONFIG)", **default)
-    p.add_argument("--db", metavar="URL", help="store URL, e.g. sqlite:////path/r2tui.db or "
-                   "postgresql://user@host/db (env R2TUI_DB)", **default)
-    p.add_argument("--demo", action="store_true",
-                   help="use the embedded demo account (its own store, nothing leaves loopback)",
-                   **default)
-    p.add_argument("--account", metavar="NAME", help="which configured account to show",
-                   **default)
-    p.add_argument("--read-only", action="store_true", dest="read_only",
-                   help="change nothing: no rule edits, silences, test sends or deliveries",
-                   **default)
+    p.add_argument(
+        "--config",
+        metavar="PATH",
+        help="config file (default: see `r2tui locate`; env R2TUI_CONFIG)",
+        **default,
+    )
+    p.add_argument(
+        "--db",
+        metavar="URL",
+        help="store URL, e.g. sqlite:////path/r2tui.db or postgresql://user@host/db (env R2TUI_DB)",
+        **default,
+    )
+    p.add_argument(
+        "--demo",
+        action="store_true",
+        help="use the embedded demo account (its own store, nothing leaves loopback)",
+        **default,
+    )
+    p.add_argument("--account", metavar="NAME", help="which configured account to show", **default)
+    p.add_argument(
+        "--read-only",
+        action="store_true",
+        dest="read_only",
+        help="change nothing: no rule edits, silences, test sends or deliveries",
+        **default,
+    )
     return p
 
 
 def build_parser() -> argparse.ArgumentParser:
     common = _common(top=False)
     parser = Parser(
-        prog="r2tui", parents=[_common(top=True)],
+        prog="r2tui",
+        parents=[_common(top=True)],
         description="Watch Cloudflare R2: storage, cost, health and alerts, in the terminal.",
-        epilog="Start with `r2tui --demo`. Keys: press ? in the app.")
+        epilog="Start with `r2tui --demo`. Keys: press ? in the app.",
+    )
     parser.add_argument("--version", action="version", version=f"r2tui {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    collect = sub.add_parser("collect", parents=[common],
-                             help="run the collection jobs headless (Ctrl-C or SIGTERM stops)")
+    collect = sub.add_parser(
+        "collect",
+        parents=[common],
+        help="run the collection jobs headless (Ctrl-C or SIGTERM stops)",
+    )
     collect.add_argument("--once", action="store_true", help="run once, print a summary, exit")
-    collect.add_argument("--job", choices=JOB_NAMES, action="append",
-                         help="with --once: only this job (repeatable)")
+    collect.add_argument(
+        "--job", choices=JOB_NAMES, action="append", help="with --once: only this job (repeatable)"
+    )
     collect.add_argument("--json", action="store_true", help="with --once: JSON summary")
 
     status = sub.add_parser("status", parents=[common], help="print the dashboard snapshot")
     status.add_argument("--json", action="store_true", help="as one JSON document")
 
     history = sub.add_parser(
-        "history", parents=[common], help="print a metric's history from the store",
-        epilog=f"metrics: {', '.join(sorted(CATALOG))}")
+        "history",
+        parents=[common],
+        help="print a metric's history from the store",
+        epilog=f"metrics: {', '.join(sorted(CATALOG))}",
+    )
     history.add_argument("metric", metavar="METRIC", help="a catalog metric, e.g. total_bytes")
-    history.add_argument("--range", default="24h", metavar="RANGE", dest="range_",
-                         help="1h, 24h, 7d, 30d, 90d or 1y (default 24h)")
+    history.add_argument(
+        "--range",
+        default="24h",
+        metavar="RANGE",
+        dest="range_",
+        help="1h, 24h, 7d, 30d, 90d or 1y (default 24h)",
+    )
     history.add_argument("--bucket", metavar="NAME", help="one bucket (default: the account)")
     history.add_argument("--json", action="store_true", help="as one JSON document")
 
@@ -95,8 +123,9 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("--force", action="store_true", help="overwrite an existing file")
     csub.add_parser("check", parents=[common], help="validate the config and say what it sets")
 
-    locate = sub.add_parser("locate", parents=[common],
-                            help="print where config, store, logs and reports live")
+    locate = sub.add_parser(
+        "locate", parents=[common], help="print where config, store, logs and reports live"
+    )
     locate.add_argument("--json", action="store_true")
     estimate.add_parser(sub, common)
     report_cli.add_parser(sub, common)
@@ -121,8 +150,11 @@ def _main(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     level = os.environ.get("R2TUI_LOG_LEVEL", "INFO").upper()
     if level not in LOG_LEVELS:
-        say(f"r2tui: environment: R2TUI_LOG_LEVEL: unknown level {level!r}; use one of "
-            f"{', '.join(LOG_LEVELS)}", err=True)
+        say(
+            f"r2tui: environment: R2TUI_LOG_LEVEL: unknown level {level!r}; use one of "
+            f"{', '.join(LOG_LEVELS)}",
+            err=True,
+        )
         return EXIT_USAGE
     setup_logging(level)
     command = args.command
@@ -185,8 +217,13 @@ def _check_account(config: Config, name: str) -> None:
 
     if name not in {a.name for a in config.accounts}:
         valid = ", ".join(a.name for a in config.accounts)
-        raise ConfigError([Problem("command line", "--account",
-                                   f"no account named {name!r}; configured: {valid}")])
+        raise ConfigError(
+            [
+                Problem(
+                    "command line", "--account", f"no account named {name!r}; configured: {valid}"
+                )
+            ]
+        )
 
 
 def _tui(args: argparse.Namespace, config: Config, store: Store) -> int:
@@ -213,8 +250,7 @@ def _collect(args: argparse.Namespace, config: Config, store: Store) -> int:
         if not args.once:
             names = ", ".join(collector.scheduled_jobs())
             accounts = ", ".join(visible(a.name) for a in config.accounts)
-            say(f"r2tui collect: {names} for {accounts} into {store.url}; Ctrl-C stops",
-                err=True)
+            say(f"r2tui collect: {names} for {accounts} into {store.url}; Ctrl-C stops", err=True)
             collector.run_forever()
             return EXIT_OK
         names = args.job or [n for n in JOB_NAMES if JOBS[n].implemented]
@@ -228,15 +264,28 @@ def _collect(args: argparse.Namespace, config: Config, store: Store) -> int:
         if demo is not None:
             demo.stop()
     if args.json:
-        say_json({"jobs": [{
-            "job": r.job, "ok": r.ok, "items": r.items, "seconds": round(
-                r.finished_at - r.started_at, 3),
-            "summary": r.summary, "errors": list(r.errors)} for r in results]})
+        say_json(
+            {
+                "jobs": [
+                    {
+                        "job": r.job,
+                        "ok": r.ok,
+                        "items": r.items,
+                        "seconds": round(r.finished_at - r.started_at, 3),
+                        "summary": r.summary,
+                        "errors": list(r.errors),
+                    }
+                    for r in results
+                ]
+            }
+        )
     else:
         for r in results:
             mark = "ok    " if r.ok else "FAILED"
-            say(f"{r.job:<16} {mark} {r.items:>10,} items {r.finished_at - r.started_at:7.1f} s"
-                f"  {visible(r.summary if r.ok else r.error)}")
+            say(
+                f"{r.job:<16} {mark} {r.items:>10,} items {r.finished_at - r.started_at:7.1f} s"
+                f"  {visible(r.summary if r.ok else r.error)}"
+            )
     return EXIT_OK if all(r.ok for r in results) else EXIT_FAILED
 
 
@@ -262,12 +311,20 @@ def _status(args: argparse.Namespace, config: Config, store: Store) -> int:
     quota = None if isinstance(account, str) else account.quota_bytes
     if config.demo:
         from r2tui.sources.demo import DEMO_QUOTA
+
         quota = DEMO_QUOTA
     analytics = config.demo or (not isinstance(account, str) and account.has_analytics)
-    doc = dashboard_doc(snapshot.dashboard(name, quota, analytics=analytics, tz=config.timezone,
-                                          prices=config.pricing,
-                                          alert_windows=config.alerts.maintenance),
-                       demo=config.demo)
+    doc = dashboard_doc(
+        snapshot.dashboard(
+            name,
+            quota,
+            analytics=analytics,
+            tz=config.timezone,
+            prices=config.pricing,
+            alert_windows=config.alerts.maintenance,
+        ),
+        demo=config.demo,
+    )
     if args.json:
         say_json(doc)
     else:
@@ -281,18 +338,27 @@ def _history(args: argparse.Namespace, config: Config, store: Store) -> int:
     from r2tui.store.history import series
 
     name = "demo" if config.demo else config.account(args.account).name
-    s = series(name, args.metric, args.bucket or ACCOUNT, args.range_,
-               retention=config.retention)
+    s = series(name, args.metric, args.bucket or ACCOUNT, args.range_, retention=config.retention)
     bucket = None if s.bucket == ACCOUNT else s.bucket
     if args.json:
-        say_json({
-            "metric": s.metric, "unit": s.unit, "bucket": bucket, "range": s.range,
-            "resolution": s.resolution, "start": iso(s.start), "end": iso(s.end),
-            "points": [{"ts": iso(ts), "value": v} for ts, v in s.points]})
+        say_json(
+            {
+                "metric": s.metric,
+                "unit": s.unit,
+                "bucket": bucket,
+                "range": s.range,
+                "resolution": s.resolution,
+                "start": iso(s.start),
+                "end": iso(s.end),
+                "points": [{"ts": iso(ts), "value": v} for ts, v in s.points],
+            }
+        )
         return EXIT_OK
-    say(f"{s.metric} ({s.unit})  {'account' if bucket is None else visible(bucket)}  "
+    say(
+        f"{s.metric} ({s.unit})  {'account' if bucket is None else visible(bucket)}  "
         f"range {s.range}  "
-        f"resolution {s.resolution}  {len(s.points)} points")
+        f"resolution {s.resolution}  {len(s.points)} points"
+    )
     shape = "%Y-%m-%d %H:%M:%S" if s.resolution == "raw" else "%Y-%m-%d %H:%M"
     for ts, v in s.points:
         when = datetime.fromtimestamp(ts).astimezone().strftime(shape)
@@ -305,8 +371,11 @@ def _history(args: argparse.Namespace, config: Config, store: Store) -> int:
 def _config_init(args: argparse.Namespace) -> int:
     # Without --path, write where `config check` and the app will read: --config,
     # then R2TUI_CONFIG, then the config folder.
-    path = (Path(args.path).expanduser() if args.path
-            else resolve_config_path(args.config, os.environ)[0])
+    path = (
+        Path(args.path).expanduser()
+        if args.path
+        else resolve_config_path(args.config, os.environ)[0]
+    )
     if path.exists() and not args.force:
         say(f"r2tui: {visible(path)} exists; use --force to overwrite it", err=True)
         return EXIT_USAGE
@@ -320,8 +389,7 @@ def _config_init(args: argparse.Namespace) -> int:
     except OSError as exc:
         say(f"r2tui: cannot write {visible(path)}: {exc.strerror or exc}", err=True)
         return EXIT_FAILED
-    say(f"wrote {visible(path)}; set account_id and credentials, then run "
-        "`r2tui config check`")
+    say(f"wrote {visible(path)}; set account_id and credentials, then run `r2tui config check`")
     return EXIT_OK
 
 
@@ -335,36 +403,46 @@ def _config_check(args: argparse.Namespace) -> int:
         say(f"r2tui: {exc}", err=True)
         return EXIT_USAGE
     say(f"config: {config.path or '(none: environment only)'}")
-    say(f"store:  {config.store_url.shown}  "
-        f"(from {config.store_url_source})")
+    say(f"store:  {config.store_url.shown}  (from {config.store_url_source})")
     for a in config.accounts:
-        creds = (f"profile {a.profile}" if a.profile else
-                 f"key {a.access_key_id.source if a.access_key_id else '?'}, "
-                 f"secret {a.secret_access_key.source if a.secret_access_key else '?'}")
+        creds = (
+            f"profile {a.profile}"
+            if a.profile
+            else f"key {a.access_key_id.source if a.access_key_id else '?'}, "
+            f"secret {a.secret_access_key.source if a.secret_access_key else '?'}"
+        )
         # URLs shown without userinfo, query or fragment: they may hold credentials.
-        token = (f"{a.api_token.source} (analytics at {a.graphql_url.shown})" if a.api_token
-                 else "none (analytics off)")
-        say(f"account {a.name}: {a.endpoint_url.shown} region {a.region}; {creds}; "
-            f"token {token}")
+        token = (
+            f"{a.api_token.source} (analytics at {a.graphql_url.shown})"
+            if a.api_token
+            else "none (analytics off)"
+        )
+        say(f"account {a.name}: {a.endpoint_url.shown} region {a.region}; {creds}; token {token}")
     for s in config.schedules.values():
         say(f"schedule {s.job}: {s.text}")
     for ch in config.alerts.channels.values():
         say(f"channel {ch.name}: {ch.describe()}")  # never its URL or password
     for w in config.alerts.maintenance:
-        say(f"maintenance {w.name}: {w.start // 60:02d}:{w.start % 60:02d}-"
-            f"{w.end // 60:02d}:{w.end % 60:02d} {w.timezone}")
+        say(
+            f"maintenance {w.name}: {w.start // 60:02d}:{w.start % 60:02d}-"
+            f"{w.end // 60:02d}:{w.end % 60:02d} {w.timezone}"
+        )
     return EXIT_OK
 
 
 def _locate(args: argparse.Namespace) -> int:
     config_path, _ = resolve_config_path(args.config, os.environ)
     try:
-        store_url = load_config(args.config, args.db, demo=args.demo,
-                                require_accounts=False).store_url
+        store_url = load_config(
+            args.config, args.db, demo=args.demo, require_accounts=False
+        ).store_url
     except ConfigError:
         # `locate` must work even when the config is broken: say where things would be.
-        store_url = args.db or (None if args.demo else os.environ.get("R2TUI_DB")) or (
-            paths.default_store_url(demo=args.demo))
+        store_url = (
+            args.db
+            or (None if args.demo else os.environ.get("R2TUI_DB"))
+            or (paths.default_store_url(demo=args.demo))
+        )
     where = {
         "config": str(config_path),
         "config_exists": config_path.exists(),

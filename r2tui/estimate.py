@@ -50,12 +50,21 @@ def _amount(whole: bool) -> Callable[[str], Decimal | int]:
 
 def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser(
-        "estimate", parents=[common], help="price a month of R2 usage (no account needed)",
+        "estimate",
+        parents=[common],
+        help="price a month of R2 usage (no account needed)",
         epilog="Free tier and rounding up to whole billing units apply as on the invoice. "
-               "Prices: the config's [pricing] table over Cloudflare's public list.")
+        "Prices: the config's [pricing] table over Cloudflare's public list.",
+    )
     for name, (option, help_) in OPTIONS.items():
-        p.add_argument(option, dest=name, type=_amount(name in _WHOLE), default=0,
-                       metavar="N" if name in _WHOLE else "X", help=f"{help_} (default 0)")
+        p.add_argument(
+            option,
+            dest=name,
+            type=_amount(name in _WHOLE),
+            default=0,
+            metavar="N" if name in _WHOLE else "X",
+            help=f"{help_} (default 0)",
+        )
     p.add_argument("--json", action="store_true", help="as one JSON document")
 
 
@@ -77,13 +86,26 @@ def _number(value: Decimal) -> int | float:
 def as_doc(b: Bill) -> dict:
     """Line amounts are exact; the total is rounded to the cent, as invoiced."""
     prices: dict[str, object] = {"source": b.prices.source}
-    prices.update({f.name: _number(Decimal(getattr(b.prices, f.name)))
-                   for f in fields(b.prices) if f.name != "source"})
+    prices.update(
+        {
+            f.name: _number(Decimal(getattr(b.prices, f.name)))
+            for f in fields(b.prices)
+            if f.name != "source"
+        }
+    )
     return {
         "total_usd": float(b.total_usd),
-        "lines": [{"item": line.item, "unit": line.unit, "usage": _number(line.usage),
-                   "free": _number(line.free), "billable": _number(line.billable),
-                   "usd": float(line.usd)} for line in b.lines],
+        "lines": [
+            {
+                "item": line.item,
+                "unit": line.unit,
+                "usage": _number(line.usage),
+                "free": _number(line.free),
+                "billable": _number(line.billable),
+                "usd": float(line.usd),
+            }
+            for line in b.lines
+        ],
         "prices": prices,
     }
 
@@ -96,9 +118,15 @@ def as_text(b: Bill) -> str:
     row = "{:<18} {:>22} {:>20} {:>22} {:>11}"
     out = [row.format("item", "usage", "free", "billable", "USD")]
     for line in b.lines:
-        out.append(row.format(line.label, _quantity(line.usage, line.unit),
-                              _quantity(line.free, line.unit),
-                              _quantity(line.billable, line.unit), f"${to_cents(line.usd):,}"))
+        out.append(
+            row.format(
+                line.label,
+                _quantity(line.usage, line.unit),
+                _quantity(line.free, line.unit),
+                _quantity(line.billable, line.unit),
+                f"${to_cents(line.usd):,}",
+            )
+        )
     out.append(row.format("total", "", "", "", f"${b.total_usd:,}"))
     out.append(f"prices: {visible(b.prices.source)}")
     return "\n".join(out)

@@ -42,8 +42,10 @@ ELLIPSIS = "…"
 # U+FFF9-U+FFFB invisible format characters; U+2028, U+2029 line and paragraph
 # separators; lone surrogates (no encoder can write them); U+E0000-U+E007F tag
 # characters (invisible text riding on an emoji).
-_BEYOND_C0 = ("\x7f-\x9f\u00ad\u061c\u180e\u200b\u200e\u200f\u2028-\u202e"
-              "\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\ud800-\udfff\U000e0000-\U000e007f")
+_BEYOND_C0 = (
+    "\x7f-\x9f\u00ad\u061c\u180e\u200b\u200e\u200f\u2028-\u202e"
+    "\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\ud800-\udfff\U000e0000-\U000e007f"
+)
 UNSAFE = re.compile(f"[\x00-\x1f{_BEYOND_C0}]")
 # JSON escapes tab, LF and CR inside strings itself: raw ones are its own layout.
 _JSON_UNSAFE = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f{_BEYOND_C0}]")
@@ -101,7 +103,7 @@ def quoted(value: object, limit: int = 80) -> str:
     text = repr(value)
     if len(text) <= limit:
         return text
-    return f"{text[:limit - 1]}{ELLIPSIS} ({len(text):,} characters)"
+    return f"{text[: limit - 1]}{ELLIPSIS} ({len(text):,} characters)"
 
 
 def _json_escape(match: re.Match[str]) -> str:

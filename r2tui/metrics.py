@@ -29,9 +29,17 @@ DAY = 86400
 # of a window replaces exactly these, never a series another job writes.
 # Request counts, every storage class together; the IA ones count the requests
 # whose row said InfrequentAccess (billed ones only, as class_a/class_b).
-REQUEST_COUNTERS = ("requests", "class_a_requests", "class_b_requests", "upload_requests",
-                    "download_requests", "error_requests", "denied_requests",
-                    "ia_class_a_requests", "ia_class_b_requests")
+REQUEST_COUNTERS = (
+    "requests",
+    "class_a_requests",
+    "class_b_requests",
+    "upload_requests",
+    "download_requests",
+    "error_requests",
+    "denied_requests",
+    "ia_class_a_requests",
+    "ia_class_b_requests",
+)
 # How far the hour's counts can be trusted: requests whose row said a storage
 # class (the IA counters above are measured only where this is above 0), whose
 # row had byte sums, and that were counted from a sample (Cloudflare's adaptive
@@ -50,38 +58,74 @@ ANALYTICS_COUNTERS = REQUEST_COUNTERS + QUALITY_COUNTERS + BYTE_COUNTERS
 # the per-class ones (bytes: payload and metadata, as billed) only when the
 # answer said the class.
 STORAGE_TOTALS = ("stored_objects", "stored_bytes", "pending_uploads")
-STORAGE_BY_CLASS = ("stored_standard_objects", "stored_standard_bytes", "stored_ia_objects",
-                    "stored_ia_bytes")
+STORAGE_BY_CLASS = (
+    "stored_standard_objects",
+    "stored_standard_bytes",
+    "stored_ia_objects",
+    "stored_ia_bytes",
+)
 ANALYTICS_GAUGES = STORAGE_TOTALS + STORAGE_BY_CLASS
 ANALYTICS_SERIES = ANALYTICS_COUNTERS + ANALYTICS_GAUGES
 # Where a stored series comes from, for the metrics that read a listing's figure
 # or analytics' (status --json says which one a value is).
-LISTING_SERIES = frozenset({"total_files", "total_bytes", "standard_bytes", "ia_bytes",
-                            "standard_objects", "ia_objects"})
+LISTING_SERIES = frozenset(
+    {"total_files", "total_bytes", "standard_bytes", "ia_bytes", "standard_objects", "ia_objects"}
+)
 # Catalog metrics beyond the cards that `status --json` reports: the storage
 # classes and the bytes moved.
 CLASS_METRICS = ("standard_bytes", "ia_bytes", "standard_objects", "ia_objects")
 BYTES_METRICS = ("downloaded_bytes_today", "uploaded_bytes_today", "ia_retrieval_bytes_today")
 # The ranges a chart or `r2tui history` can show, and how long each is.
-RANGES: dict[str, int] = {"1h": HOUR, "24h": DAY, "7d": 7 * DAY, "30d": 30 * DAY,
-                          "90d": 90 * DAY, "1y": 365 * DAY}
+RANGES: dict[str, int] = {
+    "1h": HOUR,
+    "24h": DAY,
+    "7d": 7 * DAY,
+    "30d": 30 * DAY,
+    "90d": 90 * DAY,
+    "1y": 365 * DAY,
+}
 # What the calculate_costs job stores at each run, all at the run's time ("last"
 # gauges), per bucket and for the account; daily_cost_usd is apart: one sample a
 # UTC day. The cost view reads exactly these.
-COST_GAUGES = ("monthly_cost_usd", "cost_storage_usd", "cost_requests_usd",
-               "cost_retrieval_usd", "forecast_month_usd", "today_cost_usd",
-               "baseline_cost_usd", "daily_cost_increase_pct", "ia_saving_usd",
-               "standard_saving_usd", "daily_average_usd", "forecast_low_usd",
-               "forecast_high_usd", "last_month_usd", "free_storage_runs_out_at",
-               "free_class_a_runs_out_at", "free_class_b_runs_out_at", "has_request_counts",
-               *(f"basis_{kind}" for kind in ("storage", "requests", "retrieval")))
+COST_GAUGES = (
+    "monthly_cost_usd",
+    "cost_storage_usd",
+    "cost_requests_usd",
+    "cost_retrieval_usd",
+    "forecast_month_usd",
+    "today_cost_usd",
+    "baseline_cost_usd",
+    "daily_cost_increase_pct",
+    "ia_saving_usd",
+    "standard_saving_usd",
+    "daily_average_usd",
+    "forecast_low_usd",
+    "forecast_high_usd",
+    "last_month_usd",
+    "free_storage_runs_out_at",
+    "free_class_a_runs_out_at",
+    "free_class_b_runs_out_at",
+    "has_request_counts",
+    *(f"basis_{kind}" for kind in ("storage", "requests", "retrieval")),
+)
 # basis_<kind>: how the month's usage behind a kind of charge was found: 1
 # measured (or nothing to estimate), 0 estimated from the last listing, 0.5 partly.
-USAGE_SERIES = ("usage_standard_gb_month", "usage_standard_class_a", "usage_standard_class_b",
-                "usage_ia_gb_month", "usage_ia_class_a", "usage_ia_class_b",
-                "usage_ia_retrieval_gb")
-PROBE_LATENCY_SERIES = ("probe_put_ms", "probe_get_ms", "probe_head_ms", "probe_delete_ms",
-                        "endpoint_ms")
+USAGE_SERIES = (
+    "usage_standard_gb_month",
+    "usage_standard_class_a",
+    "usage_standard_class_b",
+    "usage_ia_gb_month",
+    "usage_ia_class_a",
+    "usage_ia_class_b",
+    "usage_ia_retrieval_gb",
+)
+PROBE_LATENCY_SERIES = (
+    "probe_put_ms",
+    "probe_get_ms",
+    "probe_head_ms",
+    "probe_delete_ms",
+    "endpoint_ms",
+)
 
 
 @dataclass(frozen=True)
@@ -121,119 +165,290 @@ CATALOG: dict[str, Metric] = {
     m.name: m
     for m in (
         # -- what is stored: analytics every few minutes, else the daily inventory
-        _m("total_files", "objects", "last",
-           "Objects stored (analytics when a token is set, else the last full listing).",
-           "analytics", series=("total_files", "stored_objects")),
-        _m("total_bytes", "bytes", "last",
-           "Bytes stored, payload and metadata (analytics, else the last full listing).",
-           "analytics", series=("total_bytes", "stored_bytes")),
-        _m("pending_uploads", "uploads", "last",
-           "Multipart uploads started and not yet completed or aborted.", "analytics",
-           needs_token=True),
-        _m("standard_bytes", "bytes", "last",
-           "Standard storage class bytes, payload and metadata (analytics when it says "
-           "the class, else the last listing).", "analytics",
-           series=("standard_bytes", "stored_standard_bytes")),
-        _m("ia_bytes", "bytes", "last",
-           "Infrequent Access bytes, payload and metadata (analytics when it says the "
-           "class, else the last listing).", "analytics",
-           series=("ia_bytes", "stored_ia_bytes")),
-        _m("standard_objects", "objects", "last",
-           "Objects in the Standard storage class (analytics when it says the class, else "
-           "the last listing).", "analytics",
-           series=("standard_objects", "stored_standard_objects")),
-        _m("ia_objects", "objects", "last",
-           "Objects in Infrequent Access (analytics when it says the class, else the last "
-           "listing).", "analytics",
-           series=("ia_objects", "stored_ia_objects")),
-        _m("quota_usage_pct", "%", "last",
-           "Bytes stored as a share of the configured quota.", "inventory"),
-        _m("new_large_objects", "objects", "sum",
-           "Objects above the large-object size found new in the last hour.", "inventory"),
-        _m("inventory_seconds", "s", "last",
-           "Wall time of the last full listing of a bucket.", "inventory"),
+        _m(
+            "total_files",
+            "objects",
+            "last",
+            "Objects stored (analytics when a token is set, else the last full listing).",
+            "analytics",
+            series=("total_files", "stored_objects"),
+        ),
+        _m(
+            "total_bytes",
+            "bytes",
+            "last",
+            "Bytes stored, payload and metadata (analytics, else the last full listing).",
+            "analytics",
+            series=("total_bytes", "stored_bytes"),
+        ),
+        _m(
+            "pending_uploads",
+            "uploads",
+            "last",
+            "Multipart uploads started and not yet completed or aborted.",
+            "analytics",
+            needs_token=True,
+        ),
+        _m(
+            "standard_bytes",
+            "bytes",
+            "last",
+            "Standard storage class bytes, payload and metadata (analytics when it says "
+            "the class, else the last listing).",
+            "analytics",
+            series=("standard_bytes", "stored_standard_bytes"),
+        ),
+        _m(
+            "ia_bytes",
+            "bytes",
+            "last",
+            "Infrequent Access bytes, payload and metadata (analytics when it says the "
+            "class, else the last listing).",
+            "analytics",
+            series=("ia_bytes", "stored_ia_bytes"),
+        ),
+        _m(
+            "standard_objects",
+            "objects",
+            "last",
+            "Objects in the Standard storage class (analytics when it says the class, else "
+            "the last listing).",
+            "analytics",
+            series=("standard_objects", "stored_standard_objects"),
+        ),
+        _m(
+            "ia_objects",
+            "objects",
+            "last",
+            "Objects in Infrequent Access (analytics when it says the class, else the last "
+            "listing).",
+            "analytics",
+            series=("ia_objects", "stored_ia_objects"),
+        ),
+        _m(
+            "quota_usage_pct",
+            "%",
+            "last",
+            "Bytes stored as a share of the configured quota.",
+            "inventory",
+        ),
+        _m(
+            "new_large_objects",
+            "objects",
+            "sum",
+            "Objects above the large-object size found new in the last hour.",
+            "inventory",
+        ),
+        _m(
+            "inventory_seconds",
+            "s",
+            "last",
+            "Wall time of the last full listing of a bucket.",
+            "inventory",
+        ),
         # -- traffic, from Cloudflare's analytics
-        _m("uploads_today", "requests", "today",
-           "Successful PutObject, CompleteMultipartUpload and CopyObject requests today.",
-           "analytics", series=("upload_requests",), needs_token=True),
-        _m("downloads_today", "requests", "today", "Successful GetObject requests today.",
-           "analytics", series=("download_requests",), needs_token=True),
-        _m("downloaded_bytes_today", "bytes", "today",
-           "Bytes sent by successful GetObject requests today (egress-like; range reads "
-           "count what was sent).", "analytics", series=("download_bytes",),
-           needs_token=True),
-        _m("uploaded_bytes_today", "bytes", "today",
-           "Size of the objects written by successful uploads today (PutObject, "
-           "CompleteMultipartUpload, CopyObject).", "analytics", series=("upload_bytes",),
-           needs_token=True),
-        _m("ia_retrieval_bytes_today", "bytes", "today",
-           "Bytes read from Infrequent Access objects today: what R2 bills as IA data "
-           "retrieval.", "analytics", series=("ia_retrieval_bytes",), needs_token=True),
-        _m("requests_per_hour", "requests", "sum", "All requests in the last full hour.",
-           "analytics", series=("requests",), needs_token=True),
-        _m("class_a_ops", "requests", "sum",
-           "Class A (billed write and list) requests in the last full hour.",
-           "analytics", series=("class_a_requests",), needs_token=True),
-        _m("class_b_ops", "requests", "sum",
-           "Class B (billed read) requests in the last full hour.",
-           "analytics", series=("class_b_requests",), needs_token=True),
-        _m("error_rate_pct", "%", "ratio",
-           "Requests that did not succeed, as a share of all requests in the last full hour.",
-           "analytics", series=("error_requests", "requests"), needs_token=True,
-           warn_above=5.0),
-        _m("failed_access", "requests", "sum",
-           "Requests refused as unauthorised or forbidden (401, 403) in the last full hour.",
-           "analytics", series=("denied_requests",), needs_token=True),
+        _m(
+            "uploads_today",
+            "requests",
+            "today",
+            "Successful PutObject, CompleteMultipartUpload and CopyObject requests today.",
+            "analytics",
+            series=("upload_requests",),
+            needs_token=True,
+        ),
+        _m(
+            "downloads_today",
+            "requests",
+            "today",
+            "Successful GetObject requests today.",
+            "analytics",
+            series=("download_requests",),
+            needs_token=True,
+        ),
+        _m(
+            "downloaded_bytes_today",
+            "bytes",
+            "today",
+            "Bytes sent by successful GetObject requests today (egress-like; range reads "
+            "count what was sent).",
+            "analytics",
+            series=("download_bytes",),
+            needs_token=True,
+        ),
+        _m(
+            "uploaded_bytes_today",
+            "bytes",
+            "today",
+            "Size of the objects written by successful uploads today (PutObject, "
+            "CompleteMultipartUpload, CopyObject).",
+            "analytics",
+            series=("upload_bytes",),
+            needs_token=True,
+        ),
+        _m(
+            "ia_retrieval_bytes_today",
+            "bytes",
+            "today",
+            "Bytes read from Infrequent Access objects today: what R2 bills as IA data retrieval.",
+            "analytics",
+            series=("ia_retrieval_bytes",),
+            needs_token=True,
+        ),
+        _m(
+            "requests_per_hour",
+            "requests",
+            "sum",
+            "All requests in the last full hour.",
+            "analytics",
+            series=("requests",),
+            needs_token=True,
+        ),
+        _m(
+            "class_a_ops",
+            "requests",
+            "sum",
+            "Class A (billed write and list) requests in the last full hour.",
+            "analytics",
+            series=("class_a_requests",),
+            needs_token=True,
+        ),
+        _m(
+            "class_b_ops",
+            "requests",
+            "sum",
+            "Class B (billed read) requests in the last full hour.",
+            "analytics",
+            series=("class_b_requests",),
+            needs_token=True,
+        ),
+        _m(
+            "error_rate_pct",
+            "%",
+            "ratio",
+            "Requests that did not succeed, as a share of all requests in the last full hour.",
+            "analytics",
+            series=("error_requests", "requests"),
+            needs_token=True,
+            warn_above=5.0,
+        ),
+        _m(
+            "failed_access",
+            "requests",
+            "sum",
+            "Requests refused as unauthorised or forbidden (401, 403) in the last full hour.",
+            "analytics",
+            series=("denied_requests",),
+            needs_token=True,
+        ),
         # -- speed, from r2tui's own canary probes or endpoint check
-        _m("avg_response_ms", "ms", "mean",
-           "Mean latency of r2tui's canary requests (or endpoint checks) in the last hour.",
-           "probe", series=PROBE_LATENCY_SERIES, warn_above=2000.0),
-        _m("p95_response_ms", "ms", "p95",
-           "95th percentile latency of r2tui's canary requests in the last hour.",
-           "probe", series=PROBE_LATENCY_SERIES),
+        _m(
+            "avg_response_ms",
+            "ms",
+            "mean",
+            "Mean latency of r2tui's canary requests (or endpoint checks) in the last hour.",
+            "probe",
+            series=PROBE_LATENCY_SERIES,
+            warn_above=2000.0,
+        ),
+        _m(
+            "p95_response_ms",
+            "ms",
+            "p95",
+            "95th percentile latency of r2tui's canary requests in the last hour.",
+            "probe",
+            series=PROBE_LATENCY_SERIES,
+        ),
         _m("probe_put_ms", "ms", "last", "Canary PUT latency.", "probe"),
         _m("probe_get_ms", "ms", "last", "Canary GET latency.", "probe"),
         _m("probe_head_ms", "ms", "last", "Canary HEAD latency.", "probe"),
         _m("probe_delete_ms", "ms", "last", "Canary DELETE latency.", "probe"),
-        _m("probe_ok", "bool", "last",
-           "1 when every step of the canary succeeded, else 0.", "probe"),
-        _m("endpoint_ok", "bool", "last",
-           "1 when the endpoint answered the last check (HeadBucket), else 0.", "check"),
+        _m(
+            "probe_ok",
+            "bool",
+            "last",
+            "1 when every step of the canary succeeded, else 0.",
+            "probe",
+        ),
+        _m(
+            "endpoint_ok",
+            "bool",
+            "last",
+            "1 when the endpoint answered the last check (HeadBucket), else 0.",
+            "check",
+        ),
         _m("endpoint_ms", "ms", "last", "Latency of the last endpoint check.", "check"),
         # -- money, from the calculate_costs job (the store's usage through R2's price list)
-        _m("monthly_cost_usd", "USD", "last",
-           "This month's bill so far: free tier and rounding up applied (a bucket: its "
-           "share).", "costs"),
-        _m("forecast_month_usd", "USD", "last",
-           "The month's bill if requests keep the last 7 days' pace and storage stays.",
-           "costs"),
-        _m("daily_average_usd", "USD", "last",
-           "The month to date over the days elapsed.", "costs"),
-        _m("daily_cost_usd", "USD", "last",
-           "What each UTC day added to the month's bill (one point a day).", "costs"),
-        _m("today_cost_usd", "USD", "last",
-           "The last 24 hours at list price (no free tier): what spikes compare.", "costs"),
-        _m("daily_cost_increase_pct", "%", "last",
-           "The last 24 hours' cost against the mean day of the 7 before, in percent.",
-           "costs"),
+        _m(
+            "monthly_cost_usd",
+            "USD",
+            "last",
+            "This month's bill so far: free tier and rounding up applied (a bucket: its share).",
+            "costs",
+        ),
+        _m(
+            "forecast_month_usd",
+            "USD",
+            "last",
+            "The month's bill if requests keep the last 7 days' pace and storage stays.",
+            "costs",
+        ),
+        _m("daily_average_usd", "USD", "last", "The month to date over the days elapsed.", "costs"),
+        _m(
+            "daily_cost_usd",
+            "USD",
+            "last",
+            "What each UTC day added to the month's bill (one point a day).",
+            "costs",
+        ),
+        _m(
+            "today_cost_usd",
+            "USD",
+            "last",
+            "The last 24 hours at list price (no free tier): what spikes compare.",
+            "costs",
+        ),
+        _m(
+            "daily_cost_increase_pct",
+            "%",
+            "last",
+            "The last 24 hours' cost against the mean day of the 7 before, in percent.",
+            "costs",
+        ),
         # -- what r2tui itself spends
-        _m("monitor_class_a_ops", "requests", "sum",
-           "Class A requests r2tui itself made in the last hour (list pages, canary PUTs).",
-           "monitor"),
-        _m("monitor_class_b_ops", "requests", "sum",
-           "Class B requests r2tui itself made in the last hour (canary GET and HEAD).",
-           "monitor"),
-        _m("monitor_free_ops", "requests", "sum",
-           "Free requests r2tui itself made in the last hour (canary DELETE).", "monitor"),
-        _m("monitor_cost_usd", "USD", "sum",
-           "What r2tui's own requests in the last hour cost at list price, before the "
-           "free tier.", "monitor"),
+        _m(
+            "monitor_class_a_ops",
+            "requests",
+            "sum",
+            "Class A requests r2tui itself made in the last hour (list pages, canary PUTs).",
+            "monitor",
+        ),
+        _m(
+            "monitor_class_b_ops",
+            "requests",
+            "sum",
+            "Class B requests r2tui itself made in the last hour (canary GET and HEAD).",
+            "monitor",
+        ),
+        _m(
+            "monitor_free_ops",
+            "requests",
+            "sum",
+            "Free requests r2tui itself made in the last hour (canary DELETE).",
+            "monitor",
+        ),
+        _m(
+            "monitor_cost_usd",
+            "USD",
+            "sum",
+            "What r2tui's own requests in the last hour cost at list price, before the free tier.",
+            "monitor",
+        ),
     )
 }
 
 
 def series_source(series: str) -> str:
-    """"listing" or "analytics": where a stored series of the storage metrics
+    """ "listing" or "analytics": where a stored series of the storage metrics
     comes from (the catalog's `source` names the metric's preferred one)."""
     return "listing" if series in LISTING_SERIES else "analytics"
 

@@ -23,16 +23,39 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from decimal import ROUND_CEILING, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, localcontext
 
-CLASS_A_ACTIONS = frozenset({
-    "ListBuckets", "PutBucket", "CreateBucket", "ListObjects", "ListObjectsV2", "PutObject",
-    "CopyObject", "CompleteMultipartUpload", "CreateMultipartUpload",
-    "LifecycleStorageTierTransition", "ListMultipartUploads", "UploadPart", "UploadPartCopy",
-    "ListParts", "PutBucketEncryption", "PutBucketCors", "PutBucketLifecycleConfiguration",
-})
-CLASS_B_ACTIONS = frozenset({
-    "HeadBucket", "HeadObject", "GetObject", "UsageSummary", "GetBucketEncryption",
-    "GetBucketLocation", "GetBucketCors", "GetBucketLifecycleConfiguration",
-})
+CLASS_A_ACTIONS = frozenset(
+    {
+        "ListBuckets",
+        "PutBucket",
+        "CreateBucket",
+        "ListObjects",
+        "ListObjectsV2",
+        "PutObject",
+        "CopyObject",
+        "CompleteMultipartUpload",
+        "CreateMultipartUpload",
+        "LifecycleStorageTierTransition",
+        "ListMultipartUploads",
+        "UploadPart",
+        "UploadPartCopy",
+        "ListParts",
+        "PutBucketEncryption",
+        "PutBucketCors",
+        "PutBucketLifecycleConfiguration",
+    }
+)
+CLASS_B_ACTIONS = frozenset(
+    {
+        "HeadBucket",
+        "HeadObject",
+        "GetObject",
+        "UsageSummary",
+        "GetBucketEncryption",
+        "GetBucketLocation",
+        "GetBucketCors",
+        "GetBucketLifecycleConfiguration",
+    }
+)
 FREE_ACTIONS = frozenset({"DeleteObject", "DeleteBucket", "AbortMultipartUpload"})
 
 MILLION = 1_000_000
@@ -111,19 +134,23 @@ class Usage:
     ia_retrieval_gb: Decimal = ZERO
 
     def __add__(self, other: Usage) -> Usage:
-        return Usage(**{f.name: getattr(self, f.name) + getattr(other, f.name)
-                        for f in fields(self)})
+        return Usage(
+            **{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)}
+        )
 
     def __sub__(self, other: Usage) -> Usage:
-        return Usage(**{f.name: getattr(self, f.name) - getattr(other, f.name)
-                        for f in fields(self)})
+        return Usage(
+            **{f.name: getattr(self, f.name) - getattr(other, f.name) for f in fields(self)}
+        )
 
     def as_ia(self) -> Usage:
         """The same usage had it been stored in Infrequent Access."""
-        return Usage(ia_gb_month=self.standard_gb_month + self.ia_gb_month,
-                     ia_class_a=self.standard_class_a + self.ia_class_a,
-                     ia_class_b=self.standard_class_b + self.ia_class_b,
-                     ia_retrieval_gb=self.ia_retrieval_gb)
+        return Usage(
+            ia_gb_month=self.standard_gb_month + self.ia_gb_month,
+            ia_class_a=self.standard_class_a + self.ia_class_a,
+            ia_class_b=self.standard_class_b + self.ia_class_b,
+            ia_retrieval_gb=self.ia_retrieval_gb,
+        )
 
 
 def total_usage(parts: Iterable[Usage]) -> Usage:
@@ -145,24 +172,51 @@ class Item:
 
 
 ITEMS: tuple[Item, ...] = (
-    Item("standard_storage", "Standard storage", "GB-month", 1,
-         "standard_storage_gb_month", "free_storage_gb_month", "storage"),
-    Item("standard_class_a", "Standard Class A", "requests", MILLION,
-         "standard_class_a_per_million", "free_class_a", "requests"),
-    Item("standard_class_b", "Standard Class B", "requests", MILLION,
-         "standard_class_b_per_million", "free_class_b", "requests"),
+    Item(
+        "standard_storage",
+        "Standard storage",
+        "GB-month",
+        1,
+        "standard_storage_gb_month",
+        "free_storage_gb_month",
+        "storage",
+    ),
+    Item(
+        "standard_class_a",
+        "Standard Class A",
+        "requests",
+        MILLION,
+        "standard_class_a_per_million",
+        "free_class_a",
+        "requests",
+    ),
+    Item(
+        "standard_class_b",
+        "Standard Class B",
+        "requests",
+        MILLION,
+        "standard_class_b_per_million",
+        "free_class_b",
+        "requests",
+    ),
     Item("ia_storage", "IA storage", "GB-month", 1, "ia_storage_gb_month", None, "storage"),
-    Item("ia_class_a", "IA Class A", "requests", MILLION, "ia_class_a_per_million", None,
-         "requests"),
-    Item("ia_class_b", "IA Class B", "requests", MILLION, "ia_class_b_per_million", None,
-         "requests"),
-    Item("ia_retrieval", "IA data retrieval", "GB", 1, "ia_retrieval_per_gb", None,
-         "retrieval"),
+    Item(
+        "ia_class_a", "IA Class A", "requests", MILLION, "ia_class_a_per_million", None, "requests"
+    ),
+    Item(
+        "ia_class_b", "IA Class B", "requests", MILLION, "ia_class_b_per_million", None, "requests"
+    ),
+    Item("ia_retrieval", "IA data retrieval", "GB", 1, "ia_retrieval_per_gb", None, "retrieval"),
 )
-USAGE_FIELD = {"standard_storage": "standard_gb_month", "standard_class_a": "standard_class_a",
-                "standard_class_b": "standard_class_b", "ia_storage": "ia_gb_month",
-                "ia_class_a": "ia_class_a", "ia_class_b": "ia_class_b",
-                "ia_retrieval": "ia_retrieval_gb"}
+USAGE_FIELD = {
+    "standard_storage": "standard_gb_month",
+    "standard_class_a": "standard_class_a",
+    "standard_class_b": "standard_class_b",
+    "ia_storage": "ia_gb_month",
+    "ia_class_a": "ia_class_a",
+    "ia_class_b": "ia_class_b",
+    "ia_retrieval": "ia_retrieval_gb",
+}
 
 
 @dataclass(frozen=True)
@@ -213,8 +267,7 @@ def settle(quantity: Decimal, resolution: Decimal = RESOLUTION) -> Decimal:
 
 def billable_units(usage: Decimal, free: Decimal, unit_size: int) -> int:
     """Whole billing units charged for `usage` after `free`, rounded up."""
-    over = settle(Decimal(usage) - free,
-                  REQUEST_RESOLUTION if unit_size == MILLION else RESOLUTION)
+    over = settle(Decimal(usage) - free, REQUEST_RESOLUTION if unit_size == MILLION else RESOLUTION)
     if over <= 0:
         return 0
     return int((over / unit_size).to_integral_value(rounding=ROUND_CEILING))
@@ -228,9 +281,18 @@ def bill(usage: Usage, prices: PriceList = LIST_PRICES, free_tier: bool = True) 
         used = Decimal(getattr(usage, USAGE_FIELD[item.name]))
         free = Decimal(getattr(prices, item.free)) if free_tier and item.free else ZERO
         units = billable_units(used, free, item.unit_size)
-        lines.append(Line(item.name, item.label, item.unit, item.kind, used, min(free, used),
-                          Decimal(units * item.unit_size),
-                          units * Decimal(getattr(prices, item.price))))
+        lines.append(
+            Line(
+                item.name,
+                item.label,
+                item.unit,
+                item.kind,
+                used,
+                min(free, used),
+                Decimal(units * item.unit_size),
+                units * Decimal(getattr(prices, item.price)),
+            )
+        )
     return Bill(tuple(lines), prices)
 
 
@@ -244,15 +306,15 @@ def list_cost(usage: Usage, prices: PriceList = LIST_PRICES) -> Decimal:
     return total
 
 
-def gb_month(daily_peak_bytes: Iterable[float | int], prices: PriceList = LIST_PRICES
-             ) -> Decimal:
+def gb_month(daily_peak_bytes: Iterable[float | int], prices: PriceList = LIST_PRICES) -> Decimal:
     """GB-month of a run of days, each given by its peak stored bytes."""
     total = sum((Decimal(int(b)) for b in daily_peak_bytes), ZERO)
     return total / (Decimal(prices.bytes_per_gb) * prices.billing_period_days)
 
 
-def ia_minimum_byte_days(daily_peak_bytes: Sequence[float | int],
-                         minimum_days: int = 30) -> list[int]:
+def ia_minimum_byte_days(
+    daily_peak_bytes: Sequence[float | int], minimum_days: int = 30
+) -> list[int]:
     """Byte-days the IA minimum storage duration adds, per day of the input.
 
     Bytes that appear are a lot dated that day; bytes that go are taken from

@@ -36,7 +36,8 @@ def setup_logging(level: str = "INFO", path: Path | None = None) -> Path | None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         handler: logging.Handler = logging.handlers.RotatingFileHandler(
-            path, maxBytes=5_000_000, backupCount=3, encoding="utf-8")
+            path, maxBytes=5_000_000, backupCount=3, encoding="utf-8"
+        )
     except OSError:
         handler = logging.NullHandler()  # a read-only home must not stop the app
     handler.setFormatter(VisibleFormatter(LOG_FORMAT))

@@ -47,8 +47,12 @@ def is_due(schedule: Schedule, tz: str, last_success: float | None, now: float) 
 class Collector:
     """Owns the scheduler and the jobs' locks; reports each result to `on_result`."""
 
-    def __init__(self, ctx: JobContext, on_result: Callable[[JobResult], None] | None = None,
-                 on_start: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self,
+        ctx: JobContext,
+        on_result: Callable[[JobResult], None] | None = None,
+        on_start: Callable[[str], None] | None = None,
+    ) -> None:
         self.ctx = ctx
         self.on_result = on_result
         self.on_start = on_start
@@ -74,8 +78,9 @@ class Collector:
         """Run a job on a daemon thread and return at once. Daemon, so a request
         stuck on a dead network can never keep the process from exiting once
         stop() has waited its time."""
-        threading.Thread(target=self.run, args=(name, chain), name=f"job-{name}",
-                         daemon=True).start()
+        threading.Thread(
+            target=self.run, args=(name, chain), name=f"job-{name}", daemon=True
+        ).start()
 
     def run(self, name: str, chain: bool = False) -> JobResult | None:
         """Run a job now on this thread; None if it is already running or the
@@ -136,24 +141,29 @@ class Collector:
                 first[name] = datetime.now(UTC)
             elif schedule.seconds is not None and last is not None:
                 # Relative to the context's clock, which tests may fix.
-                first[name] = datetime.now(UTC) + timedelta(
-                    seconds=last + schedule.seconds - now)
+                first[name] = datetime.now(UTC) + timedelta(seconds=last + schedule.seconds - now)
             else:
                 first[name] = None
         self.ctx.store.db.close()
         return first
 
-    def _configure(self, scheduler: BaseScheduler,
-                   plan: dict[str, datetime | None] | None = None) -> BaseScheduler:
+    def _configure(
+        self, scheduler: BaseScheduler, plan: dict[str, datetime | None] | None = None
+    ) -> BaseScheduler:
         cfg = self.ctx.config
         plan = self.plan() if plan is None else plan
         for name in self.scheduled_jobs():
             kwargs: dict[str, Any] = {}
             if plan.get(name) is not None:
                 kwargs["next_run_time"] = plan[name]
-            scheduler.add_job(self.launch,
-                              trigger_for(cfg.schedules[name], zone_for(name, cfg.timezone)),
-                              args=[name], id=name, name=name, **kwargs)
+            scheduler.add_job(
+                self.launch,
+                trigger_for(cfg.schedules[name], zone_for(name, cfg.timezone)),
+                args=[name],
+                id=name,
+                name=name,
+                **kwargs,
+            )
         return scheduler
 
     def _last_success(self, name: str) -> float | None:

@@ -37,9 +37,12 @@ def _tallies(rows: list[TallyRow]) -> dict[str, dict[str, int]]:
 def _objects(rows: list[ObjectRow], with_bucket: bool = False) -> list[dict[str, Any]]:
     out = []
     for o in rows:
-        d: dict[str, Any] = {"key": o.key, "size": o.size,
-                             "last_modified": iso(o.last_modified),
-                             "storage_class": o.storage_class}
+        d: dict[str, Any] = {
+            "key": o.key,
+            "size": o.size,
+            "last_modified": iso(o.last_modified),
+            "storage_class": o.storage_class,
+        }
         if with_bucket:
             d = {"bucket": o.bucket, **d}
         out.append(d)
@@ -48,11 +51,15 @@ def _objects(rows: list[ObjectRow], with_bucket: bool = False) -> list[dict[str,
 
 def _bucket(b: BucketStorage) -> dict[str, Any]:
     return {
-        "name": b.name, "objects": b.objects, "bytes": b.bytes,
-        "inventoried_at": iso(b.inventoried_at), "list_requests": b.list_requests,
+        "name": b.name,
+        "objects": b.objects,
+        "bytes": b.bytes,
+        "inventoried_at": iso(b.inventoried_at),
+        "list_requests": b.list_requests,
         "by_extension": _tallies(b.by_extension),
         "by_storage_class": _tallies(b.by_storage_class),
-        "largest": _objects(b.largest), "newest": _objects(b.newest),
+        "largest": _objects(b.largest),
+        "newest": _objects(b.newest),
         "other_extensions": b.other_extensions,
     }
 
@@ -70,8 +77,10 @@ def storage_doc(s: StorageView) -> dict[str, Any]:
         "not_inventoried": s.not_inventoried,
         "oldest_inventory_at": iso(s.oldest_inventory_at),
         "monitor_spend": {
-            "since": iso(s.spend.since), "class_a_requests": s.spend.class_a,
-            "class_b_requests": s.spend.class_b, "free_requests": s.spend.free,
+            "since": iso(s.spend.since),
+            "class_a_requests": s.spend.class_a,
+            "class_b_requests": s.spend.class_b,
+            "free_requests": s.spend.free,
             "usd_list_price": round(s.spend.usd, 6),
         },
         "buckets": [_bucket(b) for b in s.buckets],
@@ -80,16 +89,35 @@ def storage_doc(s: StorageView) -> dict[str, Any]:
 
 def collector_doc(c: CollectorView) -> dict[str, Any]:
     return {
-        "state": c.state, "detail": c.detail, "last_success_at": iso(c.last_success_at),
-        "jobs": [{"job": j.job, "started_at": iso(j.started_at), "finished_at": iso(j.finished_at),
-                  "ok": j.ok, "items": j.items, "error": j.error, "host": j.host}
-                 for j in c.jobs],
+        "state": c.state,
+        "detail": c.detail,
+        "last_success_at": iso(c.last_success_at),
+        "jobs": [
+            {
+                "job": j.job,
+                "started_at": iso(j.started_at),
+                "finished_at": iso(j.finished_at),
+                "ok": j.ok,
+                "items": j.items,
+                "error": j.error,
+                "host": j.host,
+            }
+            for j in c.jobs
+        ],
     }
 
 
 def activity_doc(rows: list[ActivityRow]) -> list[dict[str, Any]]:
-    return [{"ts": iso(r.ts), "kind": r.kind, "level": r.level, "bucket": r.bucket,
-             "message": r.message} for r in rows]
+    return [
+        {
+            "ts": iso(r.ts),
+            "kind": r.kind,
+            "level": r.level,
+            "bucket": r.bucket,
+            "message": r.message,
+        }
+        for r in rows
+    ]
 
 
 def _value(r: Reading | None) -> float | int | None:
@@ -105,15 +133,21 @@ NAMES = REPORTED + tuple(n for n in CLASS_METRICS + BYTES_METRICS if n not in RE
 
 def _readings(values: dict[str, Reading]) -> dict[str, Any]:
     doc: dict[str, Any] = {name: _value(values.get(name)) for name in NAMES}
-    doc["trends_pct"] = {name: round(t, 1) for name in NAMES
-                         if (r := values.get(name)) is not None
-                         and (t := r.trend_pct) is not None}
+    doc["trends_pct"] = {
+        name: round(t, 1)
+        for name in NAMES
+        if (r := values.get(name)) is not None and (t := r.trend_pct) is not None
+    }
     # Which source each value read from ("listing" or "analytics"), for the
     # metrics that read either; and the figures built on sampled request counts.
-    doc["sources"] = {name: series_source(r.series) for name in NAMES
-                      if (r := values.get(name)) is not None and r.series is not None}
-    doc["sampled"] = sorted(name for name in NAMES
-                            if (r := values.get(name)) is not None and r.sampled)
+    doc["sources"] = {
+        name: series_source(r.series)
+        for name in NAMES
+        if (r := values.get(name)) is not None and r.series is not None
+    }
+    doc["sampled"] = sorted(
+        name for name in NAMES if (r := values.get(name)) is not None and r.sampled
+    )
     return doc
 
 
@@ -128,15 +162,24 @@ def metrics_doc(d: Dashboard) -> dict[str, Any]:
         doc["analytics"] = {"configured": m.analytics, "stored_to": iso(m.analytics_at)}
         if not m.analytics:
             doc["analytics"]["needs_token"] = sorted(
-                name for name in NAMES if describe(name).needs_token)
+                name for name in NAMES if describe(name).needs_token
+            )
         doc["buckets"] = {b: _readings(m.values.get(b, {})) for b in m.buckets}
     if d.probes:
-        doc["probes"] = {p.bucket: {"at": iso(p.at), "ok": p.ok,
-                                    **{f"{k}_ms": round(v, 3) for k, v in p.ms.items()}}
-                         for p in d.probes}
+        doc["probes"] = {
+            p.bucket: {
+                "at": iso(p.at),
+                "ok": p.ok,
+                **{f"{k}_ms": round(v, 3) for k, v in p.ms.items()},
+            }
+            for p in d.probes
+        }
     if d.endpoint is not None:
-        doc["endpoint"] = {"at": iso(d.endpoint.at), "ok": d.endpoint.ok,
-                           "ms": None if d.endpoint.ms is None else round(d.endpoint.ms, 3)}
+        doc["endpoint"] = {
+            "at": iso(d.endpoint.at),
+            "ok": d.endpoint.ok,
+            "ms": None if d.endpoint.ms is None else round(d.endpoint.ms, 3),
+        }
     return doc
 
 
@@ -151,13 +194,25 @@ def costs_doc(c: CostsView) -> dict[str, Any]:
     Class A unit beyond the free tier is $4.50, a GB-month $0.015). Before the
     first calculation every figure is null: a zero would look like a bill."""
     if not c.has_data:
-        return {"computed_at": None, "month": iso(c.month_start),
-                **dict.fromkeys(("month_to_date_usd", "daily_average_usd",
-                                 "forecast_month_usd", "storage_usd", "requests_usd",
-                                 "retrieval_usd")),
-                "monitor_month_usd": round(c.monitor_month_usd, 6),
-                "prices_source": c.prices_source, "lines": [], "buckets": {},
-                "recommendations": []}
+        return {
+            "computed_at": None,
+            "month": iso(c.month_start),
+            **dict.fromkeys(
+                (
+                    "month_to_date_usd",
+                    "daily_average_usd",
+                    "forecast_month_usd",
+                    "storage_usd",
+                    "requests_usd",
+                    "retrieval_usd",
+                )
+            ),
+            "monitor_month_usd": round(c.monitor_month_usd, 6),
+            "prices_source": c.prices_source,
+            "lines": [],
+            "buckets": {},
+            "recommendations": [],
+        }
     return {
         "computed_at": iso(c.computed_at),
         "month": iso(c.month_start),
@@ -175,25 +230,50 @@ def costs_doc(c: CostsView) -> dict[str, Any]:
         "monitor_month_usd": round(c.monitor_month_usd, 6),
         "requests_known": c.requests_known,
         "prices_source": c.prices_source,
-        "lines": [{"item": x.item, "usage": round(x.usage, 6), "free": round(x.free, 6),
-                   "billable": x.billable, "usd": round(x.usd, 6), "basis": x.basis,
-                   "reason": x.reason} for x in c.lines],
+        "lines": [
+            {
+                "item": x.item,
+                "usage": round(x.usage, 6),
+                "free": round(x.free, 6),
+                "billable": x.billable,
+                "usd": round(x.usd, 6),
+                "basis": x.basis,
+                "reason": x.reason,
+            }
+            for x in c.lines
+        ],
         "daily": [{"day": iso(ts), "usd": round(v, 6)} for ts, v in c.daily],
-        "free_tier": [{"item": g.item, "used": round(g.used, 6), "allowance": g.allowance,
-                       "used_pct": round(g.used_pct, 1), "runs_out_at": iso(g.runs_out_at)}
-                      for g in c.free_tier],
-        "buckets": {b.name: {
-            "month_to_date_usd": _usd(b.month_to_date_usd), "storage_usd": _usd(b.storage_usd),
-            "requests_usd": _usd(b.requests_usd), "retrieval_usd": _usd(b.retrieval_usd),
-            "forecast_month_usd": _usd(b.forecast_month_usd),
-            "last_24h_usd": _usd(b.today_usd),
-            "daily_cost_increase_pct": None if b.increase_pct is None
-            else round(b.increase_pct, 1),
-            "ia_saving_usd": _usd(b.ia_saving_usd),
-            "standard_saving_usd": _usd(b.standard_saving_usd),
-            "basis": dict(b.basis)} for b in c.buckets},
-        "recommendations": [{"kind": r.kind, "bucket": r.bucket, "text": r.text,
-                             "saving_usd": _usd(r.saving_usd)} for r in c.recommendations],
+        "free_tier": [
+            {
+                "item": g.item,
+                "used": round(g.used, 6),
+                "allowance": g.allowance,
+                "used_pct": round(g.used_pct, 1),
+                "runs_out_at": iso(g.runs_out_at),
+            }
+            for g in c.free_tier
+        ],
+        "buckets": {
+            b.name: {
+                "month_to_date_usd": _usd(b.month_to_date_usd),
+                "storage_usd": _usd(b.storage_usd),
+                "requests_usd": _usd(b.requests_usd),
+                "retrieval_usd": _usd(b.retrieval_usd),
+                "forecast_month_usd": _usd(b.forecast_month_usd),
+                "last_24h_usd": _usd(b.today_usd),
+                "daily_cost_increase_pct": None
+                if b.increase_pct is None
+                else round(b.increase_pct, 1),
+                "ia_saving_usd": _usd(b.ia_saving_usd),
+                "standard_saving_usd": _usd(b.standard_saving_usd),
+                "basis": dict(b.basis),
+            }
+            for b in c.buckets
+        },
+        "recommendations": [
+            {"kind": r.kind, "bucket": r.bucket, "text": r.text, "saving_usd": _usd(r.saving_usd)}
+            for r in c.recommendations
+        ],
     }
 
 
@@ -202,13 +282,27 @@ def alerts_doc(v: AlertsView | None) -> dict[str, Any]:
         return {"firing": [], "pending": [], "recent": []}
 
     def one(a: AlertRow) -> dict[str, Any]:
-        return {"rule": a.rule, "bucket": a.bucket, "severity": a.severity, "state": a.state,
-                "value": a.value, "threshold": a.threshold, "comparison": a.comparison,
-                "unit": a.unit, "since": iso(a.since), "silenced": a.silenced}
+        return {
+            "rule": a.rule,
+            "bucket": a.bucket,
+            "severity": a.severity,
+            "state": a.state,
+            "value": a.value,
+            "threshold": a.threshold,
+            "comparison": a.comparison,
+            "unit": a.unit,
+            "since": iso(a.since),
+            "silenced": a.silenced,
+        }
 
-    return {"firing": [one(a) for a in v.firing], "pending": [one(a) for a in v.pending],
-            "recent": [one(a) for a in v.recent], "rules": v.rules,
-            "outbox": dict(sorted(v.outbox.items())), "last_delivery_error": v.last_error}
+    return {
+        "firing": [one(a) for a in v.firing],
+        "pending": [one(a) for a in v.pending],
+        "recent": [one(a) for a in v.recent],
+        "rules": v.rules,
+        "outbox": dict(sorted(v.outbox.items())),
+        "last_delivery_error": v.last_error,
+    }
 
 
 def dashboard_doc(d: Dashboard, demo: bool = False) -> dict[str, Any]:

@@ -27,32 +27,44 @@ def human(value: float, unit: str) -> str:
 
 def status_text(doc: dict[str, Any]) -> str:
     s, c = doc["storage"], doc["collector"]
-    lines = [f"account {v(doc['account'])}{' (demo)' if doc['demo'] else ''}: "
-             f"{s['total_objects']:,} objects, {human_bytes(s['total_bytes'])} in "
-             f"{s['bucket_count']} buckets",
-             f"collector: {c['state']}{': ' + v(c['detail']) if c['detail'] else ''}"]
+    lines = [
+        f"account {v(doc['account'])}{' (demo)' if doc['demo'] else ''}: "
+        f"{s['total_objects']:,} objects, {human_bytes(s['total_bytes'])} in "
+        f"{s['bucket_count']} buckets",
+        f"collector: {c['state']}{': ' + v(c['detail']) if c['detail'] else ''}",
+    ]
     lines += sources_lines(doc.get("sources") or {})
     if s["usage_pct"] is not None:
         lines.append(f"quota: {s['usage_pct']:.1f} % of {human_bytes(s['quota_bytes'])}")
     for b in s["buckets"]:
         lines.append(f"  {v(b['name']):<32} {b['objects']:>12,} {human_bytes(b['bytes']):>12}")
     m = doc["metrics"]
-    shown = [f"{label} {human(m[key], unit)}" for key, label, unit in (
-        ("uploads_today", "uploads today", "requests"),
-        ("downloads_today", "downloads today", "requests"),
-        ("error_rate_pct", "error rate", "%"), ("avg_response_ms", "avg response", "ms"),
-        ("failed_access", "failed access (last hour)", "requests")) if m.get(key) is not None]
+    shown = [
+        f"{label} {human(m[key], unit)}"
+        for key, label, unit in (
+            ("uploads_today", "uploads today", "requests"),
+            ("downloads_today", "downloads today", "requests"),
+            ("error_rate_pct", "error rate", "%"),
+            ("avg_response_ms", "avg response", "ms"),
+            ("failed_access", "failed access (last hour)", "requests"),
+        )
+        if m.get(key) is not None
+    ]
     if shown:
         lines.append("metrics: " + "; ".join(shown))
     if not m.get("analytics", {}).get("configured", True):
-        lines.append("analytics: no API token; uploads, downloads, error rate and failed "
-                     "access need one (Account Analytics: Read)")
+        lines.append(
+            "analytics: no API token; uploads, downloads, error rate and failed "
+            "access need one (Account Analytics: Read)"
+        )
     k = doc["costs"]
     if k and k["computed_at"]:
         low, high = k["forecast_range_usd"]
-        lines.append(f"cost: ${k['month_to_date_usd']:,.2f} this month so far, forecast "
-                     f"${k['forecast_month_usd']:,.2f} (${low:,.2f}–${high:,.2f})"
-                     + ("" if k["requests_known"] else "; storage only (no request counts)"))
+        lines.append(
+            f"cost: ${k['month_to_date_usd']:,.2f} this month so far, forecast "
+            f"${k['forecast_month_usd']:,.2f} (${low:,.2f}–${high:,.2f})"
+            + ("" if k["requests_known"] else "; storage only (no request counts)")
+        )
     else:
         lines.append("cost: not calculated yet (`r2tui collect --once --job calculate_costs`)")
     lines.append(alerts_line(doc["alerts"]))
@@ -67,23 +79,31 @@ def sources_lines(sources: dict[str, dict[str, Any]]) -> list[str]:
             continue
         needs = f" ({x['needs']})" if x.get("needs") else ""
         reason = f": {v(x['reason'])}" if x.get("reason") else ""
-        lines.append(f"{name}: {x['summary']} since {x['stale_since']}{needs}{reason}; "
-                     "figures built on it are stale")
+        lines.append(
+            f"{name}: {x['summary']} since {x['stale_since']}{needs}{reason}; "
+            "figures built on it are stale"
+        )
     return lines
 
 
 def alerts_line(a: dict[str, Any]) -> str:
     """`alerts: 1 firing: Failed access (high, 63 > 10) …` — the worst first, as the pane."""
+
     def one(x: dict[str, Any]) -> str:
         where = "" if x["bucket"] == "*" else f" on {v(x['bucket'])}"
         value = "no data" if x["value"] is None else f"{x['value']:g}"
-        return (f"{v(x['rule'])}{where} ({x['severity']}, {value} {x['comparison']} "
-                f"{x['threshold']:g}{'; silenced' if x['silenced'] else ''})")
+        return (
+            f"{v(x['rule'])}{where} ({x['severity']}, {value} {x['comparison']} "
+            f"{x['threshold']:g}{'; silenced' if x['silenced'] else ''})"
+        )
 
     if not a["firing"] and not a["pending"]:
         return f"alerts: nothing firing ({a.get('rules', 0)} rules watching)"
-    parts = [f"{len(a['firing'])} firing: " + ", ".join(one(x) for x in a["firing"])
-             ] if a["firing"] else []
+    parts = (
+        [f"{len(a['firing'])} firing: " + ", ".join(one(x) for x in a["firing"])]
+        if a["firing"]
+        else []
+    )
     if a["pending"]:
         parts.append(f"{len(a['pending'])} pending: " + ", ".join(one(x) for x in a["pending"]))
     return "alerts: " + "; ".join(parts)

@@ -51,9 +51,10 @@ class Env:
 
 def write_config(tmp_path: Path, hook_url: str, extra: str = "") -> Path:
     path = tmp_path / "r2tui.toml"
-    path.write_text(f"""
+    path.write_text(
+        f"""
 [store]
-url = "sqlite:///{tmp_path / 'alerts.db'}"
+url = "sqlite:///{tmp_path / "alerts.db"}"
 
 [alerts]
 max_attempts = 1
@@ -75,7 +76,9 @@ endpoint_url = "http://127.0.0.1:9"
 region = "us-east-1"
 access_key_id = "cli-access-key"
 secret_access_key = "cli-secret-key"
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     return path
 
 
@@ -105,10 +108,42 @@ def errors(err: str) -> list[str]:
 
 
 # Every rule option, each to a value other than its default.
-FULL = ("--name", "Costly logs", "--metric", "monthly_cost_usd", "--comparison", ">=",
-        "--threshold", "25.5", "--scope", "logs-*", "--for", "5m", "--keep-firing-for", "600",
-        "--severity", "high", "--channel", "hook", "--label", "team=storage",
-        "--annotation", "runbook=https://wiki/costs", "--missing-data", "resolve",
-        "--repeat-interval", "2h", "--max-per-hour", "3", "--escalate-after", "30m",
-        "--escalate-to", "down", "--escalate-severity", "critical", "--response", "page",
-        "--disabled")
+FULL = (
+    "--name",
+    "Costly logs",
+    "--metric",
+    "monthly_cost_usd",
+    "--comparison",
+    ">=",
+    "--threshold",
+    "25.5",
+    "--scope",
+    "logs-*",
+    "--for",
+    "5m",
+    "--keep-firing-for",
+    "600",
+    "--severity",
+    "high",
+    "--channel",
+    "hook",
+    "--label",
+    "team=storage",
+    "--annotation",
+    "runbook=https://wiki/costs",
+    "--missing-data",
+    "resolve",
+    "--repeat-interval",
+    "2h",
+    "--max-per-hour",
+    "3",
+    "--escalate-after",
+    "30m",
+    "--escalate-to",
+    "down",
+    "--escalate-severity",
+    "critical",
+    "--response",
+    "page",
+    "--disabled",
+)

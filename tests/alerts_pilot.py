@@ -26,8 +26,11 @@ ACCOUNT = "test"
 
 def config_for(**alerting: Any) -> Config:
     read_only = alerting.pop("read_only", False)
-    return make_config((account_for("http://127.0.0.1:9", quota_bytes=10**12),),
-                       alerts=AlertSettings(**alerting), read_only=read_only)
+    return make_config(
+        (account_for("http://127.0.0.1:9", quota_bytes=10**12),),
+        alerts=AlertSettings(**alerting),
+        read_only=read_only,
+    )
 
 
 def make_app(store: Store, config: Config | None = None) -> R2App:
@@ -61,14 +64,16 @@ async def open_rules(pilot) -> RulesScreen:  # type: ignore[no-untyped-def]
 async def choose(pilot, screen: RulesScreen, name: str) -> None:  # type: ignore[no-untyped-def]
     """Highlight a rule with the keyboard: filter by its name, enter back to the table."""
     await pilot.press("slash", *name, "enter")
-    await wait_for(pilot, lambda: screen.current() is not None
-                   and screen.current().rule.name == name)  # type: ignore[union-attr]
+    await wait_for(
+        pilot, lambda: screen.current() is not None and screen.current().rule.name == name
+    )  # type: ignore[union-attr]
 
 
 async def settle(pilot, screen: RulesScreen) -> None:  # type: ignore[no-untyped-def]
     """Every change finished and the table re-read."""
-    await wait_for(pilot, lambda: screen.busy == 0
-                   and not any(w.is_running for w in screen.workers))
+    await wait_for(
+        pilot, lambda: screen.busy == 0 and not any(w.is_running for w in screen.workers)
+    )
 
 
 async def open_form(pilot, key: str) -> RuleForm:  # type: ignore[no-untyped-def]

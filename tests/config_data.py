@@ -27,11 +27,11 @@ def write(tmp_path: Path, text: str, name: str = "config.toml") -> Path:
     return path
 
 
-def fail(path: Path | str | None, env: Mapping[str, str] | None = None,
-         **kwargs: object) -> ConfigError:
+def fail(
+    path: Path | str | None, env: Mapping[str, str] | None = None, **kwargs: object
+) -> ConfigError:
     with pytest.raises(ConfigError) as info:
-        load_config(str(path) if path else None, env=dict(CREDS if env is None else env),
-                    **kwargs)  # type: ignore[arg-type]
+        load_config(str(path) if path else None, env=dict(CREDS if env is None else env), **kwargs)  # type: ignore[arg-type]
     return info.value
 
 

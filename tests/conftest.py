@@ -50,8 +50,13 @@ def fresh_analytics_process() -> Iterator[None]:
 @pytest.fixture(autouse=True)
 def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Every test gets its own config, data, state and cache folders and a clean env."""
-    for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME",
-                "XDG_RUNTIME_DIR"):
+    for var in (
+        "XDG_CONFIG_HOME",
+        "XDG_DATA_HOME",
+        "XDG_STATE_HOME",
+        "XDG_CACHE_HOME",
+        "XDG_RUNTIME_DIR",
+    ):
         d = tmp_path / var.lower()
         d.mkdir()
         monkeypatch.setenv(var, str(d))
@@ -92,7 +97,9 @@ def s3_backend(moto_endpoint: str):  # type: ignore[no-untyped-def]
 
 def account_for(endpoint: str, name: str = "test", **kwargs: object) -> AccountConfig:
     base: dict[str, object] = {
-        "name": name, "endpoint_url": endpoint, "region": "us-east-1",
+        "name": name,
+        "endpoint_url": endpoint,
+        "region": "us-east-1",
         "access_key_id": Secret("test-access-key", "test"),
         "secret_access_key": Secret("test-secret-key", "test"),
         "probe": ProbeSettings(enabled=False),
@@ -101,15 +108,20 @@ def account_for(endpoint: str, name: str = "test", **kwargs: object) -> AccountC
     return AccountConfig(**base)  # type: ignore[arg-type]
 
 
-def make_config(accounts: tuple[AccountConfig, ...], store_url: str = "sqlite:///:memory:",
-                **kwargs: object) -> Config:
+def make_config(
+    accounts: tuple[AccountConfig, ...], store_url: str = "sqlite:///:memory:", **kwargs: object
+) -> Config:
     schedules = {}
     for job, text in DEFAULT_SCHEDULES.items():
         seconds, cron = parse_schedule(text)
         schedules[job] = Schedule(job, text, seconds, cron)
     base: dict[str, object] = {
-        "accounts": accounts, "store_url": store_url, "store_url_source": "test",
-        "schedules": schedules, "inventory": InventorySettings(), "retention": Retention(),
+        "accounts": accounts,
+        "store_url": store_url,
+        "store_url_source": "test",
+        "schedules": schedules,
+        "inventory": InventorySettings(),
+        "retention": Retention(),
         # Fast failure in tests: one attempt, short timeouts.
         "s3": S3Settings(connect_timeout=2, read_timeout=10, max_attempts=1),
     }
@@ -137,8 +149,9 @@ def _pg_available() -> str | None:
     except ImportError:
         return "psycopg2 is not installed"
     try:
-        conn = psycopg2.connect(PG_BASE.replace("postgresql://", "postgresql://", 1),
-                                connect_timeout=3)
+        conn = psycopg2.connect(
+            PG_BASE.replace("postgresql://", "postgresql://", 1), connect_timeout=3
+        )
         conn.close()
     except Exception as exc:
         return f"PostgreSQL at {PG_BASE} is unreachable: {exc}"
@@ -192,8 +205,10 @@ def cli(capsys: pytest.CaptureFixture[str]) -> Iterator[Callable[..., tuple[int,
     root = logging.getLogger()
     handlers, level, configured = list(root.handlers), root.level, runtime._configured
     # main() quiets some libraries' loggers; put them back for the tests after this one.
-    quieted = {name: logging.getLogger(name).level for name in (
-        "botocore", "boto3", "urllib3", "werkzeug", "apscheduler", "httpx", "peewee")}
+    quieted = {
+        name: logging.getLogger(name).level
+        for name in ("botocore", "boto3", "urllib3", "werkzeug", "apscheduler", "httpx", "peewee")
+    }
     runtime._configured = False
 
     def run(*argv: str) -> tuple[int, str, str]:

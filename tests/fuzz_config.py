@@ -81,6 +81,7 @@ class Raw(str):
 
 # --- writing TOML ---------------------------------------------------------------
 
+
 def toml_key(key: str) -> str:
     if key and all(c.isascii() and (c.isalnum() or c in "_-") for c in key):
         return key
@@ -131,10 +132,14 @@ def toml_document(doc: dict[str, Any]) -> str:
     lines: list[str] = []
 
     def emit(path: list[str], table: dict[str, Any]) -> None:
-        subtables = {k: v for k, v in table.items() if isinstance(v, dict) and v
-                     and not isinstance(v, Raw)}
-        arrays = {k: v for k, v in table.items() if isinstance(v, list) and v
-                  and all(isinstance(i, dict) for i in v)}
+        subtables = {
+            k: v for k, v in table.items() if isinstance(v, dict) and v and not isinstance(v, Raw)
+        }
+        arrays = {
+            k: v
+            for k, v in table.items()
+            if isinstance(v, list) and v and all(isinstance(i, dict) for i in v)
+        }
         for k, v in table.items():
             if k not in subtables and k not in arrays:
                 lines.append(f"{toml_key(k)} = {toml_value(v)}")
@@ -155,22 +160,105 @@ def toml_document(doc: dict[str, Any]) -> str:
 HOSTILE_TEXT = [h.text for h in CORPUS]
 # What a good file may hold: UTF-8 can write it; a rule name also needs it printable.
 HOSTILE_UTF8 = [t for t in HOSTILE_TEXT if not any(0xD800 <= ord(c) <= 0xDFFF for c in t)]
-HOSTILE_NAMES = [t[:70].strip() for t in HOSTILE_UTF8
-                 if t[:70].strip() and not any(ord(c) < 0x20 or ord(c) == 0x7F for c in t[:70])]
+HOSTILE_NAMES = [
+    t[:70].strip()
+    for t in HOSTILE_UTF8
+    if t[:70].strip() and not any(ord(c) < 0x20 or ord(c) == 0x7F for c in t[:70])
+]
 BAD_VALUES: list[object] = [
-    0, 1, -1, 2, 60, 1000, 1001, 3600, 3601, 36500, 36501, 65535, 65536, 2**31, 2**63,
-    10**20, 10**32, -(10**20), Raw("1" + "0" * 4000), Raw("9" * 5000), Raw("1e400"),
-    Raw("-1e400"), Raw("0x7fffffffffffffff"), Raw("1_000_000"),
-    0.0, -0.0, 0.5, 1e-300, 5e-324, 1e18, 1e19, 1e308, -1e308, float("nan"), float("inf"),
-    float("-inf"), True, False,
-    "", " ", "0", "0s", "5m", "1h30m", "-5m", "5 parsecs", "99999999999999999999s",
-    "9" * 400 + "s", "9" * 100 + "w", "3650d", "3651d", "1 GB", "5 TiB", "6 TiB", "2 EiB",
-    "9" * 400 + " GB", "0 0 31 2 *", "0 0 30 2 *", "0 0 31 4 *", "0 0 29 2 mon", "*/5 * * * *",
-    "61 * * * *", "0 3 * * 8", "0 0 3 * * *", "* * * * 7-1", "0 0 0 1 *", "UTC",
-    "Europe/Berlin", "../etc/passwd", "x" * 200, "x" * 201, "x" * 200_000, "ünïcødé ✓ 漢字",
-    "\x00", "a\ud800b", "eu", "auto", "us east", "-auto", "1234",
-    dt.date(1979, 5, 27), dt.datetime(1979, 5, 27, 7, 32, tzinfo=dt.UTC), dt.time(7, 32),
-    [], [1], ["*"], ["a"] * 2000, [[]], [{}], [[[[1]]]], {}, {"x": 1}, {"a": {"b": []}},
+    0,
+    1,
+    -1,
+    2,
+    60,
+    1000,
+    1001,
+    3600,
+    3601,
+    36500,
+    36501,
+    65535,
+    65536,
+    2**31,
+    2**63,
+    10**20,
+    10**32,
+    -(10**20),
+    Raw("1" + "0" * 4000),
+    Raw("9" * 5000),
+    Raw("1e400"),
+    Raw("-1e400"),
+    Raw("0x7fffffffffffffff"),
+    Raw("1_000_000"),
+    0.0,
+    -0.0,
+    0.5,
+    1e-300,
+    5e-324,
+    1e18,
+    1e19,
+    1e308,
+    -1e308,
+    float("nan"),
+    float("inf"),
+    float("-inf"),
+    True,
+    False,
+    "",
+    " ",
+    "0",
+    "0s",
+    "5m",
+    "1h30m",
+    "-5m",
+    "5 parsecs",
+    "99999999999999999999s",
+    "9" * 400 + "s",
+    "9" * 100 + "w",
+    "3650d",
+    "3651d",
+    "1 GB",
+    "5 TiB",
+    "6 TiB",
+    "2 EiB",
+    "9" * 400 + " GB",
+    "0 0 31 2 *",
+    "0 0 30 2 *",
+    "0 0 31 4 *",
+    "0 0 29 2 mon",
+    "*/5 * * * *",
+    "61 * * * *",
+    "0 3 * * 8",
+    "0 0 3 * * *",
+    "* * * * 7-1",
+    "0 0 0 1 *",
+    "UTC",
+    "Europe/Berlin",
+    "../etc/passwd",
+    "x" * 200,
+    "x" * 201,
+    "x" * 200_000,
+    "ünïcødé ✓ 漢字",
+    "\x00",
+    "a\ud800b",
+    "eu",
+    "auto",
+    "us east",
+    "-auto",
+    "1234",
+    dt.date(1979, 5, 27),
+    dt.datetime(1979, 5, 27, 7, 32, tzinfo=dt.UTC),
+    dt.time(7, 32),
+    [],
+    [1],
+    ["*"],
+    ["a"] * 2000,
+    [[]],
+    [{}],
+    [[[[1]]]],
+    {},
+    {"x": 1},
+    {"a": {"b": []}},
     *HOSTILE_TEXT,
 ]
 
@@ -185,15 +273,33 @@ def duration(rng: random.Random, most: int = 10 * 365 * 86400) -> object:
         return rng.choice([1, 30, 60, 300, 3600, 86400, most])
     if choice < 0.6:
         return rng.randint(1, most)
-    unit, scale = rng.choice([(u, n) for u, n in (
-        ("s", 1), ("m", 60), ("h", 3600), ("d", 86400), ("w", 604800)) if n <= most])
+    unit, scale = rng.choice(
+        [
+            (u, n)
+            for u, n in (("s", 1), ("m", 60), ("h", 3600), ("d", 86400), ("w", 604800))
+            if n <= most
+        ]
+    )
     return f"{rng.randint(1, most // scale)}{unit}"
 
 
 def cron(rng: random.Random) -> str:
-    return rng.choice(["0 3 * * *", "*/5 * * * *", "0 */6 * * *", "0 0 1 * *", "30 2 * * mon-fri",
-                       "0 0 29 2 *", "0 9 * * 0", "0 9 * * 7", "15 14 1 * *", "0 0 29 2 mon",
-                       "0 22 * * 1-5/2", "59 23 31 12 *"])
+    return rng.choice(
+        [
+            "0 3 * * *",
+            "*/5 * * * *",
+            "0 */6 * * *",
+            "0 0 1 * *",
+            "30 2 * * mon-fri",
+            "0 0 29 2 *",
+            "0 9 * * 0",
+            "0 9 * * 7",
+            "15 14 1 * *",
+            "0 0 29 2 mon",
+            "0 22 * * 1-5/2",
+            "59 23 31 12 *",
+        ]
+    )
 
 
 def size(rng: random.Random, most: int) -> object:
@@ -214,13 +320,22 @@ def number(rng: random.Random, low: float, high: float, whole: bool) -> object:
 # A good value for each config key, anywhere in its range (bounds included).
 Maker = Callable[[random.Random], object]
 TOP: dict[str, Maker] = {
-    "timezone": lambda r: r.choice(["UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata",
-                                    "Pacific/Chatham", "Australia/Lord_Howe"]),
+    "timezone": lambda r: r.choice(
+        [
+            "UTC",
+            "Europe/Berlin",
+            "America/New_York",
+            "Asia/Kolkata",
+            "Pacific/Chatham",
+            "Australia/Lord_Howe",
+        ]
+    ),
     "refresh_seconds": lambda r: number(r, 0.5, 3600, r.random() < 0.5),
 }
 SECTIONS: dict[str, dict[str, Maker]] = {
-    "schedule": {job: (lambda r: duration(r) if r.random() < 0.5 else cron(r))
-                 for job in JOB_NAMES},
+    "schedule": {
+        job: (lambda r: duration(r) if r.random() < 0.5 else cron(r)) for job in JOB_NAMES
+    },
     "inventory": {
         "top_n": lambda r: number(r, 1, 1000, True),
         "newest_n": lambda r: number(r, 1, 1000, True),
@@ -229,24 +344,36 @@ SECTIONS: dict[str, dict[str, Maker]] = {
         "page_size": lambda r: number(r, 1, 1000, True),
         "concurrency": lambda r: number(r, 1, 64, True),
     },
-    "retention": {k: (lambda r: number(r, 1, 36_500, True)) for k in (
-        "job_runs_days", "events_days", "samples_days", "hourly_days", "daily_days")}
+    "retention": {
+        k: (lambda r: number(r, 1, 36_500, True))
+        for k in ("job_runs_days", "events_days", "samples_days", "hourly_days", "daily_days")
+    }
     | {"inventories_kept": lambda r: number(r, 1, 10_000, True)},
     "s3": {
         "connect_timeout": lambda r: number(r, 0.001, 3600, False),
         "read_timeout": lambda r: number(r, 0.001, 3600, r.random() < 0.5),
         "max_attempts": lambda r: number(r, 1, 50, True),
     },
-    "pricing": {k: (lambda r: number(r, 0, 1_000_000, r.random() < 0.3)) for k in (
-        "standard_storage_gb_month", "standard_class_a_per_million",
-        "standard_class_b_per_million", "ia_storage_gb_month", "ia_class_a_per_million",
-        "ia_class_b_per_million", "ia_retrieval_per_gb")}
-    | {"free_storage_gb_month": lambda r: number(r, 0, 1e12, r.random() < 0.5),
-       "free_class_a": lambda r: number(r, 0, 10**15, True),
-       "free_class_b": lambda r: number(r, 0, 10**15, True),
-       "bytes_per_gb": lambda r: number(r, 1, 10**12, True),
-       "billing_period_days": lambda r: number(r, 1, 366, True),
-       "ia_minimum_days": lambda r: number(r, 1, 3650, True)},
+    "pricing": {
+        k: (lambda r: number(r, 0, 1_000_000, r.random() < 0.3))
+        for k in (
+            "standard_storage_gb_month",
+            "standard_class_a_per_million",
+            "standard_class_b_per_million",
+            "ia_storage_gb_month",
+            "ia_class_a_per_million",
+            "ia_class_b_per_million",
+            "ia_retrieval_per_gb",
+        )
+    }
+    | {
+        "free_storage_gb_month": lambda r: number(r, 0, 1e12, r.random() < 0.5),
+        "free_class_a": lambda r: number(r, 0, 10**15, True),
+        "free_class_b": lambda r: number(r, 0, 10**15, True),
+        "bytes_per_gb": lambda r: number(r, 1, 10**12, True),
+        "billing_period_days": lambda r: number(r, 1, 366, True),
+        "ia_minimum_days": lambda r: number(r, 1, 3650, True),
+    },
     "costs": {
         "spike_baseline_days": lambda r: number(r, 1, 365, True),
         "spike_pct": lambda r: number(r, 0.001, 100_000, r.random() < 0.5),
@@ -264,8 +391,10 @@ ALERTS: dict[str, Maker] = {
 
 def good_account(rng: random.Random, index: int) -> dict[str, object]:
     account: dict[str, object] = (
-        {"profile": "fuzz"} if rng.random() < 0.1
-        else {"access_key_id": f"key-{index}", "secret_access_key": f"secret-{index}"})
+        {"profile": "fuzz"}
+        if rng.random() < 0.1
+        else {"access_key_id": f"key-{index}", "secret_access_key": f"secret-{index}"}
+    )
     if rng.random() < 0.6:
         account["endpoint_url"] = LOOPBACK
     else:
@@ -295,19 +424,35 @@ def good_config(rng: random.Random) -> dict[str, Any]:
         if rng.random() < 0.5:
             doc[section] = {k: make(rng) for k, make in keys.items() if rng.random() < 0.5}
     if rng.random() < 0.4:
-        doc["channels"] = {"ops": {"type": "webhook", "url": LOOPBACK + "/hook",
-                                   "timeout": number(rng, 0.001, 3600, False)},
-                           "mail": {"type": "email", "host": "127.0.0.1", "port": 2525,
-                                    "security": "none", "from": "r2tui@example.com",
-                                    "to": ["oncall@example.com"]}}
-        alerts: dict[str, Any] = {k: make(rng) for k, make in ALERTS.items()
-                                  if rng.random() < 0.5}
+        doc["channels"] = {
+            "ops": {
+                "type": "webhook",
+                "url": LOOPBACK + "/hook",
+                "timeout": number(rng, 0.001, 3600, False),
+            },
+            "mail": {
+                "type": "email",
+                "host": "127.0.0.1",
+                "port": 2525,
+                "security": "none",
+                "from": "r2tui@example.com",
+                "to": ["oncall@example.com"],
+            },
+        }
+        alerts: dict[str, Any] = {k: make(rng) for k, make in ALERTS.items() if rng.random() < 0.5}
         if rng.random() < 0.5:
             alerts["default_channels"] = ["ops"]
         if rng.random() < 0.3:
-            alerts["maintenance"] = [{"name": "nightly", "start": "22:00", "end": "02:00",
-                                      "weekdays": ["mon", "fri"], "timezone": "Europe/Berlin",
-                                      "matchers": ["bucket=~backup-.*", "severity!=low"]}]
+            alerts["maintenance"] = [
+                {
+                    "name": "nightly",
+                    "start": "22:00",
+                    "end": "02:00",
+                    "weekdays": ["mon", "fri"],
+                    "timezone": "Europe/Berlin",
+                    "matchers": ["bucket=~backup-.*", "severity!=low"],
+                }
+            ]
         doc["alerts"] = alerts
     doc["accounts"] = {f"a{i}": good_account(rng, i) for i in range(rng.randint(1, 3))}
     if rng.random() < 0.2:
@@ -333,14 +478,32 @@ def set_path(doc: dict[str, Any], path: tuple[str, ...], value: object) -> None:
     doc[path[-1]] = value
 
 
-KNOWN_PATHS = [(k,) for k in TOP] + [(s, k) for s, keys in SECTIONS.items() for k in keys] + [
-    ("alerts", k) for k in ALERTS] + [("accounts", "a0", k) for k in (
-        "account_id", "endpoint_url", "jurisdiction", "region", "profile", "include", "exclude",
-        "quota", "access_key_id", "api_token", "graphql_url")] + [
-    ("accounts", "a0", "probe", k) for k in ("enabled", "buckets", "prefix")] + [
-    ("channels", "ops", k) for k in ("type", "url", "timeout", "headers")] + [
-    ("channels", "mail", k) for k in ("host", "port", "from", "to", "username", "security")] + [
-    ("responses", "page", k) for k in ("command", "timeout")] + [("keymap", "app.refresh")]
+KNOWN_PATHS = (
+    [(k,) for k in TOP]
+    + [(s, k) for s, keys in SECTIONS.items() for k in keys]
+    + [("alerts", k) for k in ALERTS]
+    + [
+        ("accounts", "a0", k)
+        for k in (
+            "account_id",
+            "endpoint_url",
+            "jurisdiction",
+            "region",
+            "profile",
+            "include",
+            "exclude",
+            "quota",
+            "access_key_id",
+            "api_token",
+            "graphql_url",
+        )
+    ]
+    + [("accounts", "a0", "probe", k) for k in ("enabled", "buckets", "prefix")]
+    + [("channels", "ops", k) for k in ("type", "url", "timeout", "headers")]
+    + [("channels", "mail", k) for k in ("host", "port", "from", "to", "username", "security")]
+    + [("responses", "page", k) for k in ("command", "timeout")]
+    + [("keymap", "app.refresh")]
+)
 
 
 def one_bad_field(rng: random.Random, doc: dict[str, Any]) -> dict[str, Any]:
@@ -353,6 +516,7 @@ def one_bad_field(rng: random.Random, doc: dict[str, Any]) -> dict[str, Any]:
 
 
 # --- whole files --------------------------------------------------------------
+
 
 def deep(rng: random.Random) -> str:
     n = rng.choice([rng.randint(90, 110), 1000, 3000, 10_000])
@@ -382,8 +546,12 @@ def sized(rng: random.Random, base: str, heavy: bool) -> str:
         start = "k" if kind == "dotted" else "[k"
         count = room // (len(start + line) + 6)
         return base + "".join(f"{start}{i:06d}{line}" for i in range(count))
-    pad = {"comment": "#" + "x" * 78 + "\n", "string": "x", "array": "1, ",
-           "array-of-tables": "[[rules]]\n"}[kind]
+    pad = {
+        "comment": "#" + "x" * 78 + "\n",
+        "string": "x",
+        "array": "1, ",
+        "array-of-tables": "[[rules]]\n",
+    }[kind]
     body = (pad * (room // len(pad) + 1))[:room]
     if kind == "string":
         return base + f'x_long = "{body}"\n'
@@ -392,7 +560,7 @@ def sized(rng: random.Random, base: str, heavy: bool) -> str:
     return base + body
 
 
-MUTATION_CHARS = [*'[]{}"\'=\n#\\.,', "\x00", "\x1b", "é", "\u202e", "\r", "\t", "'''"]
+MUTATION_CHARS = [*"[]{}\"'=\n#\\.,", "\x00", "\x1b", "é", "\u202e", "\r", "\t", "'''"]
 
 
 def mutate(rng: random.Random, text: str) -> bytes:
@@ -403,14 +571,14 @@ def mutate(rng: random.Random, text: str) -> bytes:
         i = rng.randrange(len(chars))
         op = rng.randrange(4)
         if op == 0:
-            del chars[i:i + rng.randint(1, 20)]
+            del chars[i : i + rng.randint(1, 20)]
         elif op == 1:
             chars.insert(i, rng.choice(MUTATION_CHARS))
         elif op == 2:
             j = rng.randrange(len(chars))
             chars[i], chars[j] = chars[j], chars[i]
         else:
-            chars[i:i] = chars[i:i + rng.randint(1, 40)]
+            chars[i:i] = chars[i : i + rng.randint(1, 40)]
     data = "".join(chars).encode("utf-8", "surrogatepass")
     if rng.random() < 0.1:
         i = rng.randrange(len(data) + 1)
@@ -422,13 +590,27 @@ def random_doc(rng: random.Random, keys: list[str], level: int = 0) -> dict[str,
     doc: dict[str, Any] = {}
     for _ in range(rng.randint(0, 6)):
         key = rng.choice(keys) if rng.random() < 0.7 else rng.choice(["x", "", "é", "a b"])
-        doc[key] = (random_doc(rng, keys, level + 1) if level < 3 and rng.random() < 0.3
-                    else bad_value(rng))
+        doc[key] = (
+            random_doc(rng, keys, level + 1) if level < 3 and rng.random() < 0.3 else bad_value(rng)
+        )
     return doc
 
 
-CONFIG_KEYS = [*TOP, *SECTIONS, "alerts", "channels", "responses", "accounts", "keymap", "store",
-               *{k for keys in SECTIONS.values() for k in keys}, *ALERTS, "a0", "ops", "type"]
+CONFIG_KEYS = [
+    *TOP,
+    *SECTIONS,
+    "alerts",
+    "channels",
+    "responses",
+    "accounts",
+    "keymap",
+    "store",
+    *{k for keys in SECTIONS.values() for k in keys},
+    *ALERTS,
+    "a0",
+    "ops",
+    "type",
+]
 
 
 @dataclass
@@ -453,15 +635,17 @@ def config_case(rng: random.Random, heavy: bool = False) -> Case:
         return Case("size", sized(rng, toml_document(good_config(rng)), heavy).encode())
     if roll < 0.90:
         return Case("mutated", mutate(rng, toml_document(good_config(rng))))
-    return Case("random", toml_document(random_doc(rng, CONFIG_KEYS)).encode(
-        "utf-8", "surrogatepass"))
+    return Case(
+        "random", toml_document(random_doc(rng, CONFIG_KEYS)).encode("utf-8", "surrogatepass")
+    )
 
 
 # --- rules files ---------------------------------------------------------------
 
 RULE_FIELDS: dict[str, Maker] = {
-    "name": lambda r: r.choice(["High cost", "x" * 72, "Ünïcødé ✓", *HOSTILE_NAMES])
-    + f" {r.randrange(10**6)}",
+    "name": lambda r: (
+        r.choice(["High cost", "x" * 72, "Ünïcødé ✓", *HOSTILE_NAMES]) + f" {r.randrange(10**6)}"
+    ),
     "metric": lambda r: r.choice(sorted(CATALOG)),
     "comparison": lambda r: r.choice(list(COMPARISONS)),
     "scope": lambda r: r.choice(["*", "media", "logs-*", "a?c"]),
@@ -469,33 +653,44 @@ RULE_FIELDS: dict[str, Maker] = {
     "keep_firing_for": lambda r: r.choice([0, duration(r)]),
     "severity": lambda r: r.choice(SEVERITIES),
     "channels": lambda r: r.choice([[], ["ops"]]),
-    "labels": lambda r: {"team": r.choice(["storage", "x" * 1000,
-                                           *(t for t in HOSTILE_UTF8 if len(t) <= 1000)])},
-    "annotations": lambda r: {"summary": r.choice(["cost", "é" * 2048, "x" * 4096,
-                                                   *HOSTILE_UTF8]),
-                              "x" * r.randint(1, 200): "runbook"},
+    "labels": lambda r: {
+        "team": r.choice(["storage", "x" * 1000, *(t for t in HOSTILE_UTF8 if len(t) <= 1000)])
+    },
+    "annotations": lambda r: {
+        "summary": r.choice(["cost", "é" * 2048, "x" * 4096, *HOSTILE_UTF8]),
+        "x" * r.randint(1, 200): "runbook",
+    },
     "missing_data": lambda r: r.choice(MISSING_DATA),
     "enabled": lambda r: r.random() < 0.5,
     "repeat_interval": duration,
     "max_per_hour": lambda r: number(r, 1, 3600, True),
     "responses": lambda r: r.choice([[], ["page"]]),
 }
-RULE_BAD: list[object] = [*BAD_VALUES, {"k" * 200_000: "v"}, {"team": "x" * 1001},
-                          {"summary": "x" * 4097}, {"9x": "a"}, ["ops"] * 101,
-                          {f"k{i}": "v" for i in range(101)}, "1" * 33 + "s"]
+RULE_BAD: list[object] = [
+    *BAD_VALUES,
+    {"k" * 200_000: "v"},
+    {"team": "x" * 1001},
+    {"summary": "x" * 4097},
+    {"9x": "a"},
+    ["ops"] * 101,
+    {f"k{i}": "v" for i in range(101)},
+    "1" * 33 + "s",
+]
 
 
 def good_rule(rng: random.Random) -> dict[str, object]:
     rule: dict[str, object] = {k: RULE_FIELDS[k](rng) for k in ("name", "metric", "comparison")}
     unit = CATALOG[str(rule["metric"])].unit
-    rule["threshold"] = (size(rng, 2**59) if unit == "bytes" and rng.random() < 0.5
-                         else number(rng, -1e18, 1e18, rng.random() < 0.5))
+    rule["threshold"] = (
+        size(rng, 2**59)
+        if unit == "bytes" and rng.random() < 0.5
+        else number(rng, -1e18, 1e18, rng.random() < 0.5)
+    )
     for k, make in RULE_FIELDS.items():
         if k not in rule and rng.random() < 0.4:
             rule[k] = make(rng)
     if rng.random() < 0.2:
-        rule.update(escalate_after=duration(rng), escalate_severity="critical",
-                    escalate_to=["ops"])
+        rule.update(escalate_after=duration(rng), escalate_severity="critical", escalate_to=["ops"])
     return rule
 
 
@@ -511,8 +706,9 @@ def rules_case(rng: random.Random, heavy: bool = False) -> Case:
         target = rng.choice(rules)
         field_name = rng.choice([*RULE_FIELDS, "threshold", "escalate_after", "colour"])
         target[field_name] = rng.choice(RULE_BAD)
-        return Case("one-bad-field", toml_document({"rules": rules}).encode(
-            "utf-8", "surrogatepass"))
+        return Case(
+            "one-bad-field", toml_document({"rules": rules}).encode("utf-8", "surrogatepass")
+        )
     if roll < 0.73:
         text = deep(rng)
         if rng.random() < 0.5:
@@ -529,6 +725,7 @@ def rules_case(rng: random.Random, heavy: bool = False) -> Case:
 
 
 # --- running ------------------------------------------------------------------
+
 
 @dataclass
 class Stats:
@@ -566,15 +763,34 @@ class Fuzzer:
         self.workdir = workdir
         self.store: Store = open_store(f"sqlite:///{workdir / 'fuzz.db'}")
         self.rules_config_path = workdir / "rules-config.toml"
-        self.rules_config_path.write_text(toml_document({
-            "channels": {"ops": {"type": "webhook", "url": LOOPBACK + "/hook"}},
-            "responses": {"page": {"command": ["true"]}},
-            "accounts": {"main": {"endpoint_url": LOOPBACK, "access_key_id": "k",
-                                  "secret_access_key": "s"}}}), encoding="utf-8")
+        self.rules_config_path.write_text(
+            toml_document(
+                {
+                    "channels": {"ops": {"type": "webhook", "url": LOOPBACK + "/hook"}},
+                    "responses": {"page": {"command": ["true"]}},
+                    "accounts": {
+                        "main": {
+                            "endpoint_url": LOOPBACK,
+                            "access_key_id": "k",
+                            "secret_access_key": "s",
+                        }
+                    },
+                }
+            ),
+            encoding="utf-8",
+        )
         self.rules_config: Config = load_config(str(self.rules_config_path), env={})
-        self.baseline = [rule_from({"name": f"Baseline {i}", "metric": "monthly_cost_usd",
-                                    "comparison": ">", "threshold": float(i)})
-                         for i in range(3)]
+        self.baseline = [
+            rule_from(
+                {
+                    "name": f"Baseline {i}",
+                    "metric": "monthly_cost_usd",
+                    "comparison": ">",
+                    "threshold": float(i),
+                }
+            )
+            for i in range(3)
+        ]
         saved.import_rules(self.store, self.baseline, replace_all=True)
 
     def close(self) -> None:
@@ -603,9 +819,15 @@ class Fuzzer:
             assert first[name] is not None or trigger.get_next_fire_time(None, now), name
         for account in config.accounts:
             s3.make_client(account, config.s3)
-        huge = Usage(standard_gb_month=Decimal(10**12), standard_class_a=10**15,
-                     standard_class_b=10**15, ia_gb_month=Decimal(10**12), ia_class_a=10**15,
-                     ia_class_b=10**15, ia_retrieval_gb=Decimal(10**12))
+        huge = Usage(
+            standard_gb_month=Decimal(10**12),
+            standard_class_a=10**15,
+            standard_class_b=10**15,
+            ia_gb_month=Decimal(10**12),
+            ia_class_a=10**15,
+            ia_class_b=10**15,
+            ia_retrieval_gb=Decimal(10**12),
+        )
         bill(huge, config.pricing)
         rollups.purge(self.store, config.retention)
         writes.purge(self.store, config.retention.job_runs_days, config.retention.events_days)
@@ -618,8 +840,13 @@ class Fuzzer:
         path.write_bytes(case.data)
         before = self.stored_rules()
         dry_run = rng.random() < 0.2
-        args = argparse.Namespace(alert_action="import", file=str(path),
-                                  replace=rng.random() < 0.3, dry_run=dry_run, json=False)
+        args = argparse.Namespace(
+            alert_action="import",
+            file=str(path),
+            replace=rng.random() < 0.3,
+            dry_run=dry_run,
+            json=False,
+        )
         with quiet() as (_, err):
             code = rules_files.run(args, self.rules_config, self.store)
         after = self.stored_rules()
@@ -635,8 +862,14 @@ class Fuzzer:
         return True
 
 
-def run(inputs: int, seed: int, workdir: Path, out: Path | None = None, heavy: bool = True,
-        progress: bool = False) -> Stats:
+def run(
+    inputs: int,
+    seed: int,
+    workdir: Path,
+    out: Path | None = None,
+    heavy: bool = True,
+    progress: bool = False,
+) -> Stats:
     """`inputs` cases, half config files and half rules files, from `seed`."""
     stats = Stats()
     rng = random.Random(seed)
@@ -651,8 +884,7 @@ def run(inputs: int, seed: int, workdir: Path, out: Path | None = None, heavy: b
                 faulthandler.dump_traceback_later(30)
             t0 = time.perf_counter()
             try:
-                ok = (fuzzer.run_config(case) if side == "config"
-                      else fuzzer.run_rules(case, rng))
+                ok = fuzzer.run_config(case) if side == "config" else fuzzer.run_rules(case, rng)
             except Exception:
                 ok = False
                 stats.failures.append(f"{label}\n{traceback.format_exc()}")
@@ -663,8 +895,12 @@ def run(inputs: int, seed: int, workdir: Path, out: Path | None = None, heavy: b
             if progress:
                 faulthandler.cancel_dump_traceback_later()
                 if (i + 1) % 500 == 0:
-                    print(f"{i + 1:,} inputs, {time.perf_counter() - started:.0f} s, "
-                          f"{len(stats.failures)} failures", file=sys.stderr, flush=True)
+                    print(
+                        f"{i + 1:,} inputs, {time.perf_counter() - started:.0f} s, "
+                        f"{len(stats.failures)} failures",
+                        file=sys.stderr,
+                        flush=True,
+                    )
     finally:
         fuzzer.close()
     stats.seconds = time.perf_counter() - started
@@ -680,12 +916,23 @@ def cli_environment(base: Path) -> Iterator[None]:
     saved_env = dict(os.environ)
     root = logging.getLogger()
     handlers, level, configured = list(root.handlers), root.level, runtime._configured
-    for var in ("R2TUI_CONFIG", "R2TUI_DB", "R2_ACCOUNT_ID", "R2_ENDPOINT_URL",
-                "CLOUDFLARE_API_TOKEN", "CLOUDFLARE_GRAPHQL_URL"):
+    for var in (
+        "R2TUI_CONFIG",
+        "R2TUI_DB",
+        "R2_ACCOUNT_ID",
+        "R2_ENDPOINT_URL",
+        "CLOUDFLARE_API_TOKEN",
+        "CLOUDFLARE_GRAPHQL_URL",
+    ):
         os.environ.pop(var, None)
     os.environ.update(CREDENTIALS)
-    for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME",
-                "XDG_RUNTIME_DIR"):
+    for var in (
+        "XDG_CONFIG_HOME",
+        "XDG_DATA_HOME",
+        "XDG_STATE_HOME",
+        "XDG_CACHE_HOME",
+        "XDG_RUNTIME_DIR",
+    ):
         os.environ[var] = str(base / var.lower())
     aws_config = base / "aws-config"
     aws_config.write_text("[profile fuzz]\nregion = auto\n", encoding="utf-8")
@@ -713,12 +960,16 @@ def main_script(argv: list[str] | None = None) -> int:
     parser.add_argument("--inputs", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "fuzz-failures")
-    parser.add_argument("--light", action="store_true",
-                        help="leave out the near-1 MiB files that are slowest to parse")
+    parser.add_argument(
+        "--light",
+        action="store_true",
+        help="leave out the near-1 MiB files that are slowest to parse",
+    )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="r2tui-fuzz-") as tmp, cli_environment(Path(tmp)):
-        stats = run(args.inputs, args.seed, Path(tmp), args.out, heavy=not args.light,
-                    progress=True)
+        stats = run(
+            args.inputs, args.seed, Path(tmp), args.out, heavy=not args.light, progress=True
+        )
     print(f"inputs:      {stats.inputs:,} (seed {args.seed})")
     print(f"time:        {stats.seconds:.1f} s")
     print(f"peak memory: {peak_rss_mb():.0f} MB (process RSS)")

@@ -92,12 +92,20 @@ def answer(dataset: str, rows: list[dict[str, Any]], errors: Any = None) -> dict
 
 
 def errors_answer(message: str, code: str = "authz", data: Any = None) -> dict[str, Any]:
-    return {"data": data, "errors": [{"message": message, "path": ["viewer", "accounts"],
-                                      "extensions": {"code": code}}]}
+    return {
+        "data": data,
+        "errors": [
+            {"message": message, "path": ["viewer", "accounts"], "extensions": {"code": code}}
+        ],
+    }
 
 
-REFUSED_BODY = {"success": False, "errors": [{"code": 10000, "message": "Authentication error"}],
-                "messages": [], "result": None}
+REFUSED_BODY = {
+    "success": False,
+    "errors": [{"code": 10000, "message": "Authentication error"}],
+    "messages": [],
+    "result": None,
+}
 
 
 class _ByHour:
@@ -123,11 +131,18 @@ class _ByHour:
 
 
 class GraphQLPeer(LoopbackHTTP):
-    def __init__(self, operations: list[OperationGroup] | None = None,
-                 storage: list[StorageSnapshot] | None = None, *, token: str = TOKEN,
-                 account_id: str = ACCOUNT, refuse: str = "http", page_limit: int = PAGE_LIMIT,
-                 unknown_fields: Iterable[str] = (),
-                 clock: Callable[[], float] | None = None) -> None:
+    def __init__(
+        self,
+        operations: list[OperationGroup] | None = None,
+        storage: list[StorageSnapshot] | None = None,
+        *,
+        token: str = TOKEN,
+        account_id: str = ACCOUNT,
+        refuse: str = "http",
+        page_limit: int = PAGE_LIMIT,
+        unknown_fields: Iterable[str] = (),
+        clock: Callable[[], float] | None = None,
+    ) -> None:
         assert refuse in ("http", "errors")
         self.operations: list[OperationGroup] = list(operations or [])
         self.storage: list[StorageSnapshot] = list(storage or [])
@@ -169,8 +184,12 @@ class GraphQLPeer(LoopbackHTTP):
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/client/v4/graphql"
 
-    def push(self, status: int, body: bytes | str | dict[str, Any] | list[Any] = b"",
-             headers: dict[str, str] | None = None) -> None:
+    def push(
+        self,
+        status: int,
+        body: bytes | str | dict[str, Any] | list[Any] = b"",
+        headers: dict[str, str] | None = None,
+    ) -> None:
         """Serve this answer to the next request, before any normal answer."""
         if isinstance(body, dict | list):
             body = json.dumps(body)
@@ -178,14 +197,19 @@ class GraphQLPeer(LoopbackHTTP):
             body = body.encode()
         self.script.append((status, body, dict(headers or {})))
 
-    def _answer(self, path: str, headers: dict[str, str],
-                raw: bytes) -> tuple[int, bytes, dict[str, str]]:
+    def _answer(
+        self, path: str, headers: dict[str, str], raw: bytes
+    ) -> tuple[int, bytes, dict[str, str]]:
         try:
             body = json.loads(raw)
         except ValueError:
             body = None
-        seen = Seen(path, {k.lower(): v for k, v in headers.items()}, body,
-                    self.clock() if self.clock is not None else 0.0)
+        seen = Seen(
+            path,
+            {k.lower(): v for k, v in headers.items()},
+            body,
+            self.clock() if self.clock is not None else 0.0,
+        )
         with self._lock:
             self.requests.append(seen)
             if self.script:
@@ -202,9 +226,14 @@ class GraphQLPeer(LoopbackHTTP):
             return reply(403, REFUSED_BODY)
         if not isinstance(seen.body, dict) or not isinstance(seen.body.get("query"), str):
             return reply(400, errors_answer("unknown or missing query", code="parse"))
-        status, doc = answer_query(seen.body["query"], seen.variables, self._rows,
-                                   account_id=self.account_id, page_limit=self.page_limit,
-                                   unknown_fields=self.unknown_fields)
+        status, doc = answer_query(
+            seen.body["query"],
+            seen.variables,
+            self._rows,
+            account_id=self.account_id,
+            page_limit=self.page_limit,
+            unknown_fields=self.unknown_fields,
+        )
         return reply(status, doc)
 
     def _rows(self, dataset: str, start: float, end: float) -> Iterator[Any]:
@@ -220,8 +249,11 @@ T0 = int(datetime(2026, 11, 29, tzinfo=UTC).timestamp())  # midnight UTC
 
 def ops_rows(hours: int, per_hour: int = 2, start: int = T0) -> list[OperationGroup]:
     """Rows with every field measured: classes, byte sums, a sampled row now and then."""
-    actions = [("PutObject", "success", 200), ("GetObject", "userError", 404),
-               ("ListObjects", "internalError", 500)]
+    actions = [
+        ("PutObject", "success", 200),
+        ("GetObject", "userError", 404),
+        ("ListObjects", "internalError", 500),
+    ]
     out = []
     for h in range(hours):
         for i in range(per_hour):
@@ -229,19 +261,37 @@ def ops_rows(hours: int, per_hour: int = 2, start: int = T0) -> list[OperationGr
             bucket = ("media", "eu_media", "logs")[i % 3]
             requests = 1000 * h + i + 1
             size = requests * 2_500_000_017  # past 2**31 soon: no truncation anywhere
-            out.append(OperationGroup(
-                start + h * H, bucket, action, status, code, requests=requests,
-                storage_class=(STANDARD, INFREQUENT_ACCESS)[(h + i) % 2],
-                response_bytes=0 if action == "PutObject" else size // 3, object_bytes=size,
-                sample_interval=10.0 if (h + i) % 5 == 4 else 1.0))
+            out.append(
+                OperationGroup(
+                    start + h * H,
+                    bucket,
+                    action,
+                    status,
+                    code,
+                    requests=requests,
+                    storage_class=(STANDARD, INFREQUENT_ACCESS)[(h + i) % 2],
+                    response_bytes=0 if action == "PutObject" else size // 3,
+                    object_bytes=size,
+                    sample_interval=10.0 if (h + i) % 5 == 4 else 1.0,
+                )
+            )
     return out
 
 
 def storage_rows(hours: int, start: int = T0) -> list[StorageSnapshot]:
-    return [StorageSnapshot(start + h * H, b, objects=10 * h + i, pending_uploads=i,
-                            payload_bytes=(h + 1) * 1_000_000_007 + i, metadata_bytes=512 * h,
-                            storage_class=STANDARD)
-            for h in range(hours) for i, b in enumerate(("media", "eu_media"))]
+    return [
+        StorageSnapshot(
+            start + h * H,
+            b,
+            objects=10 * h + i,
+            pending_uploads=i,
+            payload_bytes=(h + 1) * 1_000_000_007 + i,
+            metadata_bytes=512 * h,
+            storage_class=STANDARD,
+        )
+        for h in range(hours)
+        for i, b in enumerate(("media", "eu_media"))
+    ]
 
 
 class Sleeps(list[float]):
@@ -257,5 +307,10 @@ def client_for(peer_or_url: GraphQLPeer | str, sleep: Any, **kwargs: Any) -> Ana
     url = peer_or_url if isinstance(peer_or_url, str) else peer_or_url.url
     kwargs.setdefault("rng", random.Random(7))
     kwargs.setdefault("budget", QueryBudget())
-    return AnalyticsClient(url, Secret(kwargs.pop("token", TOKEN), "test"),
-                           kwargs.pop("account_id", ACCOUNT), sleep=sleep, **kwargs)
+    return AnalyticsClient(
+        url,
+        Secret(kwargs.pop("token", TOKEN), "test"),
+        kwargs.pop("account_id", ACCOUNT),
+        sleep=sleep,
+        **kwargs,
+    )

@@ -85,10 +85,18 @@ def seed(store: Store, backend: Any, moto_endpoint: str, peer: GraphQLPeer) -> S
     in-process S3 (fast to write to; the listing goes over HTTP)."""
     keys = {h.text: h.id for h in KEYS}
     names = {stored_name(h.text): h.id for h in NAMES}
-    account = account_for(moto_endpoint, ACCOUNT_NAME, api_token=Secret(TOKEN, "test"),
-                          account_id=ACCOUNT_ID, graphql_url=peer.url, jurisdiction=JURISDICTION)
-    config = make_config((account,), inventory=InventorySettings(
-        top_n=len(keys), newest_n=len(keys), large_object_bytes=LARGE))
+    account = account_for(
+        moto_endpoint,
+        ACCOUNT_NAME,
+        api_token=Secret(TOKEN, "test"),
+        account_id=ACCOUNT_ID,
+        graphql_url=peer.url,
+        jurisdiction=JURISDICTION,
+    )
+    config = make_config(
+        (account,),
+        inventory=InventorySettings(top_n=len(keys), newest_n=len(keys), large_object_bytes=LARGE),
+    )
     clock = [NOW - 2 * HOUR]
     ctx = JobContext(config=config, store=store, clock=lambda: clock[0], analytics_backoff=0.001)
 
@@ -106,18 +114,30 @@ def seed(store: Store, backend: Any, moto_endpoint: str, peer: GraphQLPeer) -> S
         obj.last_modified = datetime(1970, 1, 1) + timedelta(seconds=int(NOW) - 3600 + 60 * i)
     peer.operations[:] = [
         OperationGroup(LAST_HOUR, f"{JURISDICTION}_{h.text}", "GetObject", "userError", 403, 12)
-        for h in NAMES]
+        for h in NAMES
+    ]
     peer.storage[:] = [
         StorageSnapshot(LAST_HOUR, f"{JURISDICTION}_{h.text}", 3, 0, 1_000_000 * (i + 1), 100)
-        for i, h in enumerate(NAMES)]
+        for i, h in enumerate(NAMES)
+    ]
     # Analytics stored up to three hours ago: the first run reads a few hours, not
     # the 31 days of a first start (each hour a zero row per bucket and series).
     state.put(state.analytics_key(account.name), LAST_HOUR - HOUR)
     for job in ("collect_metrics", "rollup", "calculate_costs"):
         run(job)
-    saved.save_rule(store, Rule(
-        RULE_NAME, "failed_access", ">", 0.0, scope="?*", severity="critical",
-        annotations=(("summary", ANNOTATION),)), now=NOW)
+    saved.save_rule(
+        store,
+        Rule(
+            RULE_NAME,
+            "failed_access",
+            ">",
+            0.0,
+            scope="?*",
+            severity="critical",
+            annotations=(("summary", ANNOTATION),),
+        ),
+        now=NOW,
+    )
     run("check_alerts")
     add_silence(store, [("rule", "=", RULE_NAME)], 3600, SILENCE_COMMENT, now=NOW)
     # The next read fails with a hostile message: the collector's detail says it.

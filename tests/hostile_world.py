@@ -56,11 +56,15 @@ HOOK_TOKEN = "hook-token-never-shown-5678"
 
 # A rule name may hold any printable text (no C0 control); these must stay text.
 RULE_NAME = "=cmd|' [b]NEW[/] <b>x</b> *y* <!channel> \u202egpj.exe \x9b2J"
-LABELS = {"team": "[link=http://evil.example/]ops[/link] <!here>\x1b[2J",
-          "note": "line one\nalerts: nothing firing\r=1+1"}
-ANNOTATIONS = {"summary": "\x1b]8;;http://evil.example/\x1b\\click\x1b]8;;\x1b\\ & <i>it</i>",
-               "<!here> *x*\u2066": "\u202aembedded\u202c\t<http://evil.example/|view>"}
-SILENCE_COMMENT = "quiet\n=HYPERLINK(\"http://evil.example/\")\x1b[2J \u202eevil"
+LABELS = {
+    "team": "[link=http://evil.example/]ops[/link] <!here>\x1b[2J",
+    "note": "line one\nalerts: nothing firing\r=1+1",
+}
+ANNOTATIONS = {
+    "summary": "\x1b]8;;http://evil.example/\x1b\\click\x1b]8;;\x1b\\ & <i>it</i>",
+    "<!here> *x*\u2066": "\u202aembedded\u202c\t<http://evil.example/|view>",
+}
+SILENCE_COMMENT = 'quiet\n=HYPERLINK("http://evil.example/")\x1b[2J \u202eevil'
 SILENCE_MATCHER = "bucket=nothing\u202e\x1b[31m"
 
 
@@ -85,12 +89,14 @@ class World:
         return [r for r in self.hook.requests if r.path == path]
 
 
-def _config(folder: Path, endpoint: str, graphql: str, hook: Receiver, slack: Receiver,
-            smtp_port: int) -> Path:
+def _config(
+    folder: Path, endpoint: str, graphql: str, hook: Receiver, slack: Receiver, smtp_port: int
+) -> Path:
     path = folder / "r2tui.toml"
-    path.write_text(f"""
+    path.write_text(
+        f"""
 [store]
-url = "sqlite:///{folder / 'hostile.db'}"
+url = "sqlite:///{folder / "hostile.db"}"
 
 [s3]
 max_attempts = 1
@@ -102,11 +108,11 @@ max_attempts = 1
 
 [channels.hook]
 type = "webhook"
-url = "{hook.url(f'/hook/{HOOK_TOKEN}')}"
+url = "{hook.url(f"/hook/{HOOK_TOKEN}")}"
 
 [channels.slack]
 type = "slack"
-url = "{slack.url(f'/slack/{HOOK_TOKEN}')}"
+url = "{slack.url(f"/slack/{HOOK_TOKEN}")}"
 
 [channels.mail]
 type = "email"
@@ -130,20 +136,33 @@ jurisdiction = "eu"
 account_id = "{CF_ACCOUNT}"
 api_token = "{CF_TOKEN}"
 graphql_url = "{graphql}"
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     return path
 
 
-def _analytics(names: tuple[str, ...], today: int) -> tuple[list[OperationGroup],
-                                                              list[StorageSnapshot]]:
+def _analytics(
+    names: tuple[str, ...], today: int
+) -> tuple[list[OperationGroup], list[StorageSnapshot]]:
     # The account is in the EU jurisdiction, whose buckets the API names "eu_NAME":
     # a name may then hold "_" too (a bucket of no jurisdiction cannot).
-    ops = [OperationGroup(today, f"eu_{name}", "GetObject", "userError", 403, requests=25)
-           for name in names]
-    snaps = [StorageSnapshot(at, f"eu_{name}", objects=3, pending_uploads=0,
-                             payload_bytes=(i + 1) * GB * (2 if at == today else 1),
-                             metadata_bytes=0)
-             for i, name in enumerate(names) for at in (today - 2 * DAY, today)]
+    ops = [
+        OperationGroup(today, f"eu_{name}", "GetObject", "userError", 403, requests=25)
+        for name in names
+    ]
+    snaps = [
+        StorageSnapshot(
+            at,
+            f"eu_{name}",
+            objects=3,
+            pending_uploads=0,
+            payload_bytes=(i + 1) * GB * (2 if at == today else 1),
+            metadata_bytes=0,
+        )
+        for i, name in enumerate(names)
+        for at in (today - 2 * DAY, today)
+    ]
     return ops, snaps
 
 
@@ -188,25 +207,47 @@ def world(folder: Path, moto_endpoint: str) -> Iterator[World]:
             # Uploaded after that listing: the next one reports each as new.
             keys = tuple(h.text for h in KEYS)
             for i, bucket in enumerate(KEY_BUCKETS):
-                seed_bucket(backend, bucket, [Obj(k, 2 * GB, int(now) + 60)
-                                              for k in keys[i::len(KEY_BUCKETS)]])
+                seed_bucket(
+                    backend,
+                    bucket,
+                    [Obj(k, 2 * GB, int(now) + 60) for k in keys[i :: len(KEY_BUCKETS)]],
+                )
             _run(collector, "inventory")
             _run(collector, "collect_metrics")
             # Only this rule: a default one (failed access, large uploads) firing or
             # not with the time of day would change what each output lists.
             for default in saved.list_rules():
                 saved.delete_rule(store, default.name)
-            saved.save_rule(store, rule_from({
-                "name": RULE_NAME, "metric": "total_bytes", "comparison": ">",
-                "threshold": 0, "scope": "?*", "severity": "high",
-                "channels": ["hook", "slack", "mail", "down"], "labels": LABELS,
-                "annotations": ANNOTATIONS}))
+            saved.save_rule(
+                store,
+                rule_from(
+                    {
+                        "name": RULE_NAME,
+                        "metric": "total_bytes",
+                        "comparison": ">",
+                        "threshold": 0,
+                        "scope": "?*",
+                        "severity": "high",
+                        "channels": ["hook", "slack", "mail", "down"],
+                        "labels": LABELS,
+                        "annotations": ANNOTATIONS,
+                    }
+                ),
+            )
             add_silence(store, [parse_matcher(SILENCE_MATCHER)], 3600, SILENCE_COMMENT)
             _run(collector, "check_alerts", ok=False)  # "down" is dead: an error
         finally:
             store.close()
-        yield World(path, folder / "hostile.db", tuple(map(stored_name, names)), keys,
-                    datetime.fromtimestamp(today, UTC).strftime("%Y-%m-%d"), hook, slack, smtp)
+        yield World(
+            path,
+            folder / "hostile.db",
+            tuple(map(stored_name, names)),
+            keys,
+            datetime.fromtimestamp(today, UTC).strftime("%Y-%m-%d"),
+            hook,
+            slack,
+            smtp,
+        )
 
 
 def _run(collector: Collector, job: str, ok: bool = True) -> None:

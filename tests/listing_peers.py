@@ -73,12 +73,17 @@ def awkward(n: int) -> list[str]:
 
 
 LAYOUTS: dict[str, Callable[[int], list[str]]] = {
-    "flat": flat, "hex": hex_keys, "deep": deep, "one_prefix": one_prefix,
-    "skewed": skewed, "awkward": awkward,
+    "flat": flat,
+    "hex": hex_keys,
+    "deep": deep,
+    "one_prefix": one_prefix,
+    "skewed": skewed,
+    "awkward": awkward,
 }
 
 
 # ---- the planner against a simulated bucket ---------------------------------------------
+
 
 @dataclass
 class Run:
@@ -88,22 +93,34 @@ class Run:
     planner: Planner
 
 
-def simulate(keys: list[str], page_size: int = 1000, concurrency: int = 16,
-             hints: Hints | None = None, seed: int = 1) -> Run:
+def simulate(
+    keys: list[str],
+    page_size: int = 1000,
+    concurrency: int = 16,
+    hints: Hints | None = None,
+    seed: int = 1,
+) -> Run:
     """List sorted `keys` with the real planner; each request answers one time unit
     (and a little jitter) after it is sent."""
     rnd = random.Random(seed)
-    planner = Planner(lambda: InventoryFold("sim"), page_size=page_size,
-                      max_concurrency=concurrency, hints=hints)
+    planner = Planner(
+        lambda: InventoryFold("sim"), page_size=page_size, max_concurrency=concurrency, hints=hints
+    )
     queue: list[tuple[float, int, object, str]] = []
     now = 0.0
     sent = 0
 
     def page_after(after: str) -> Page:
         i = bisect.bisect_right(keys, after)
-        got = keys[i:i + page_size]
-        return Page(got, [len(k) for k in got], ["2024-01-01T00:00:00.000Z"] * len(got),
-                    ["STANDARD"] * len(got), i + page_size < len(keys), None)
+        got = keys[i : i + page_size]
+        return Page(
+            got,
+            [len(k) for k in got],
+            ["2024-01-01T00:00:00.000Z"] * len(got),
+            ["STANDARD"] * len(got),
+            i + page_size < len(keys),
+            None,
+        )
 
     def ask(step: object) -> None:
         nonlocal sent
@@ -142,8 +159,8 @@ def folders(keys: list[str], prefix: str, after: str, limit: int) -> list[str]:
         if slash < 0:
             i += 1
             continue
-        out.append(key[:slash + 1])
-        i = bisect.bisect_left(keys, key[:slash + 1] + "\U0010ffff")
+        out.append(key[: slash + 1])
+        i = bisect.bisect_left(keys, key[: slash + 1] + "\U0010ffff")
     return out
 
 
@@ -152,6 +169,7 @@ def warm_hints(run: Run, objects: int) -> Hints:
 
 
 # ---- a counting proxy in front of an S3 server -------------------------------------------
+
 
 @dataclass
 class Counts:
@@ -166,8 +184,13 @@ class CountingProxy(LoopbackHTTP):
     (HTTP status, S3 error code); `on_page(n, path)` runs before the n-th page
     request is forwarded; `delay` seconds pass before each list request is."""
 
-    def __init__(self, target: str, faults: list[tuple[int, str]] | None = None,
-                 on_page: Callable[[int, str], None] | None = None, delay: float = 0.0) -> None:
+    def __init__(
+        self,
+        target: str,
+        faults: list[tuple[int, str]] | None = None,
+        on_page: Callable[[int, str], None] | None = None,
+        delay: float = 0.0,
+    ) -> None:
         self.counts = Counts()
         self.starts: list[str] = []  # each list request's start-after, in arrival order
         self.in_flight = 0
@@ -198,8 +221,11 @@ class CountingProxy(LoopbackHTTP):
                     else:
                         proxy.counts.other[self.command] += 1
                 if fault is not None:
-                    self._send(fault[0], {"Content-Type": "application/xml"},
-                               _error_xml(fault[1], "injected by the test proxy"))
+                    self._send(
+                        fault[0],
+                        {"Content-Type": "application/xml"},
+                        _error_xml(fault[1], "injected by the test proxy"),
+                    )
                     return
                 if listing and "delimiter" not in query and on_page is not None:
                     on_page(pages, urlsplit(self.path).path)  # before it is answered
@@ -222,8 +248,13 @@ class CountingProxy(LoopbackHTTP):
             def _send(self, status: int, headers: dict[str, str], data: bytes) -> None:
                 self.send_response(status)
                 for name, value in headers.items():
-                    if name.lower() not in ("content-length", "transfer-encoding",
-                                            "connection", "date", "server"):
+                    if name.lower() not in (
+                        "content-length",
+                        "transfer-encoding",
+                        "connection",
+                        "date",
+                        "server",
+                    ):
                         self.send_header(name, value)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()

@@ -21,18 +21,33 @@ from r2tui.store.views import Dashboard, MetricCard, MetricsView, Reading, Serie
 
 GB = 10**9
 BUCKETS = ["backups", "media", "site"]
-TITLES = {"total_files": "Total files", "total_bytes": "Storage used",
-          "uploads_today": "Uploads today", "downloads_today": "Downloads today",
-          "error_rate_pct": "Error rate", "avg_response_ms": "Avg response"}
+TITLES = {
+    "total_files": "Total files",
+    "total_bytes": "Storage used",
+    "uploads_today": "Uploads today",
+    "downloads_today": "Downloads today",
+    "error_rate_pct": "Error rate",
+    "avg_response_ms": "Avg response",
+}
 
 # metric → (value, previous) for the account and for "media".
 VALUES: dict[str, dict[str, tuple[float | None, float | None]]] = {
-    ACCOUNT: {"total_files": (4342, 4300), "total_bytes": (729 * GB, 700 * GB),
-              "uploads_today": (1234, 1000), "downloads_today": (56789, None),
-              "error_rate_pct": (7.25, 2.0), "avg_response_ms": (180, 200)},
-    "media": {"total_files": (4120, 4120), "total_bytes": (308 * GB, 300 * GB),
-              "uploads_today": (200, 250), "downloads_today": (None, None),
-              "error_rate_pct": (0.5, 0.4), "avg_response_ms": (2450, 900)},
+    ACCOUNT: {
+        "total_files": (4342, 4300),
+        "total_bytes": (729 * GB, 700 * GB),
+        "uploads_today": (1234, 1000),
+        "downloads_today": (56789, None),
+        "error_rate_pct": (7.25, 2.0),
+        "avg_response_ms": (180, 200),
+    },
+    "media": {
+        "total_files": (4120, 4120),
+        "total_bytes": (308 * GB, 300 * GB),
+        "uploads_today": (200, 250),
+        "downloads_today": (None, None),
+        "error_rate_pct": (0.5, 0.4),
+        "avg_response_ms": (2450, 900),
+    },
 }
 
 
@@ -40,50 +55,90 @@ def spark(seed: int) -> list[float]:
     return [float((i * 7 + seed * 3) % 11 + i // 3) for i in range(24)]
 
 
-def metrics_view(bucket: str = ACCOUNT, analytics: bool = True,
-                 sampled: frozenset[str] = frozenset()) -> MetricsView:
+def metrics_view(
+    bucket: str = ACCOUNT, analytics: bool = True, sampled: frozenset[str] = frozenset()
+) -> MetricsView:
     values = VALUES.get(bucket, {})
     cards = []
     for i, (name, title) in enumerate(TITLES.items()):
         m = CATALOG[name]
         value, previous = values.get(name, (None, None))
-        cards.append(MetricCard(
-            metric=name, title=title, unit=m.unit,
-            reading=Reading(name, value, previous, int(NOW) - 300 if value is not None
-                            else None, sampled=name in sampled),
-            spark=spark(i) if value is not None else [],
-            warn_above=m.warn_above, needs_token=m.needs_token))
-    return MetricsView(account="test", bucket=bucket, analytics=analytics,
-                       analytics_at=int(NOW) - 3600 if analytics else None, cards=cards,
-                       values={}, buckets=BUCKETS)
+        cards.append(
+            MetricCard(
+                metric=name,
+                title=title,
+                unit=m.unit,
+                reading=Reading(
+                    name,
+                    value,
+                    previous,
+                    int(NOW) - 300 if value is not None else None,
+                    sampled=name in sampled,
+                ),
+                spark=spark(i) if value is not None else [],
+                warn_above=m.warn_above,
+                needs_token=m.needs_token,
+            )
+        )
+    return MetricsView(
+        account="test",
+        bucket=bucket,
+        analytics=analytics,
+        analytics_at=int(NOW) - 3600 if analytics else None,
+        cards=cards,
+        values={},
+        buckets=BUCKETS,
+    )
 
 
 class FakeDashboard:
     """Stands in for snapshot.dashboard: the real panes' parts from the store,
     with fixed metric cards, recording the keywords the app read with."""
 
-    def __init__(self, analytics: bool | None = None, metrics: bool = True,
-                 sampled: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self,
+        analytics: bool | None = None,
+        metrics: bool = True,
+        sampled: frozenset[str] = frozenset(),
+    ) -> None:
         self.analytics = analytics  # None: whatever the app asks for
         self.metrics = metrics  # False: a read without a metrics part
         self.sampled = sampled  # metrics whose reading Cloudflare sampled
         self.calls: list[dict[str, Any]] = []
 
-    def __call__(self, account: str, quota_bytes: int | None = None,
-                 activity_limit: int = 200, now: float | None = None, *,
-                 analytics: bool = False, metrics_bucket: str = ACCOUNT, tz: str = "UTC",
-                 prices: PriceList = LIST_PRICES, alert_windows: tuple = ()) -> Dashboard:
-        self.calls.append({"analytics": analytics, "metrics_bucket": metrics_bucket,
-                           "tz": tz})
+    def __call__(
+        self,
+        account: str,
+        quota_bytes: int | None = None,
+        activity_limit: int = 200,
+        now: float | None = None,
+        *,
+        analytics: bool = False,
+        metrics_bucket: str = ACCOUNT,
+        tz: str = "UTC",
+        prices: PriceList = LIST_PRICES,
+        alert_windows: tuple = (),
+    ) -> Dashboard:
+        self.calls.append({"analytics": analytics, "metrics_bucket": metrics_bucket, "tz": tz})
         now = NOW if now is None else now
-        dash = Dashboard(account=account, generated_at=int(now),
-                         storage=queries.storage_view(account, quota_bytes, now=now),
-                         activity=queries.activity(account, activity_limit),
-                         collector=queries.collector(account, now),
-                         probes=queries.probes(account, now),
-                         endpoint=queries.endpoint_check(account))
-        view = metrics_view(metrics_bucket, analytics if self.analytics is None
-                            else self.analytics, self.sampled) if self.metrics else None
+        dash = Dashboard(
+            account=account,
+            generated_at=int(now),
+            storage=queries.storage_view(account, quota_bytes, now=now),
+            activity=queries.activity(account, activity_limit),
+            collector=queries.collector(account, now),
+            probes=queries.probes(account, now),
+            endpoint=queries.endpoint_check(account),
+        )
+        view = (
+            metrics_view(
+                metrics_bucket,
+                analytics if self.analytics is None else self.analytics,
+                self.sampled,
+            )
+            if self.metrics
+            else None
+        )
         return dataclasses.replace(dash, metrics=view)
 
     @property
@@ -102,11 +157,24 @@ def series(metric: str, bucket: str, range_: str, points: int = 24) -> Series:
     start = int(NOW) - 86400
     unit = CATALOG[metric].unit
     scale = 1.0 if unit != "bytes" else 7 * GB
-    values = [] if range_ == "1h" else [
-        (start + 3600 * (i + 1), scale * (100 + 40 * ((i * 5) % 7) + i * 3))
-        for i in range(points)]
-    return Series(metric=metric, bucket=bucket, range=range_, resolution="hour", unit=unit,
-                  start=start, end=int(NOW), points=values)
+    values = (
+        []
+        if range_ == "1h"
+        else [
+            (start + 3600 * (i + 1), scale * (100 + 40 * ((i * 5) % 7) + i * 3))
+            for i in range(points)
+        ]
+    )
+    return Series(
+        metric=metric,
+        bucket=bucket,
+        range=range_,
+        resolution="hour",
+        unit=unit,
+        start=start,
+        end=int(NOW),
+        points=values,
+    )
 
 
 class FakeLoader:

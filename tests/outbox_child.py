@@ -41,9 +41,13 @@ class SendError(Exception):
 def http_sender(channel: ChannelConfig, notice: Notice) -> None:
     assert channel.url is not None
     try:
-        r = httpx.post(channel.url.reveal(), content=notice.to_json(),
-                       headers={"Content-Type": "application/json"}, timeout=channel.timeout,
-                       verify=_TLS)
+        r = httpx.post(
+            channel.url.reveal(),
+            content=notice.to_json(),
+            headers={"Content-Type": "application/json"},
+            timeout=channel.timeout,
+            verify=_TLS,
+        )
     except httpx.TransportError as exc:
         # The URL may hold a token: name the failure, never the address.
         raise SendError(f"{type(exc).__name__}: cannot reach the receiver", True) from None
@@ -61,14 +65,30 @@ def settings_for(*channels: ChannelConfig, **kwargs: object) -> AlertSettings:
     return AlertSettings(channels={c.name: c for c in channels}, **kwargs)  # type: ignore[arg-type]
 
 
-def make_notice(key: str, channel: str = CHANNEL, account: str = "acct", now: int = 0
-                ) -> Notice:
+def make_notice(key: str, channel: str = CHANNEL, account: str = "acct", now: int = 0) -> Notice:
     alert = AlertNotice(
-        fingerprint=f"fp-{key}", rule="High error rate", account=account, bucket="media",
-        metric="error_rate_pct", severity="warning", status="firing", value=7.5,
-        threshold=5.0, comparison=">", unit="%", starts_at=now)
-    return Notice(channel=channel, kind="alert", status="firing", group_key=key,
-                  title="High error rate", alerts=(alert,), created_at=now)
+        fingerprint=f"fp-{key}",
+        rule="High error rate",
+        account=account,
+        bucket="media",
+        metric="error_rate_pct",
+        severity="warning",
+        status="firing",
+        value=7.5,
+        threshold=5.0,
+        comparison=">",
+        unit="%",
+        starts_at=now,
+    )
+    return Notice(
+        channel=channel,
+        kind="alert",
+        status="firing",
+        group_key=key,
+        title="High error rate",
+        alerts=(alert,),
+        created_at=now,
+    )
 
 
 def main(argv: list[str]) -> int:
@@ -86,8 +106,17 @@ def main(argv: list[str]) -> int:
             time.sleep(600)  # the test kills us long before
             return 1
         report = outbox.deliver_due(store, settings_for(hook(receiver, timeout)), http_sender)
-        print(json.dumps({"sent": report.sent, "retried": report.retried, "dead": report.dead,
-                          "errors": report.errors}), flush=True)
+        print(
+            json.dumps(
+                {
+                    "sent": report.sent,
+                    "retried": report.retried,
+                    "dead": report.dead,
+                    "errors": report.errors,
+                }
+            ),
+            flush=True,
+        )
         return 0
     finally:
         store.close()

@@ -65,8 +65,10 @@ class SilentServer:
 
 
 def _error_xml(code: str, message: str) -> bytes:
-    return (f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code>'
-            f"<Message>{message}</Message><RequestId>peer-1</RequestId></Error>").encode()
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code>'
+        f"<Message>{message}</Message><RequestId>peer-1</RequestId></Error>"
+    ).encode()
 
 
 class LoopbackHTTP:
@@ -78,8 +80,9 @@ class LoopbackHTTP:
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         # A short poll: shutdown() waits up to one poll interval.
-        self._thread = threading.Thread(target=self.server.serve_forever, args=(0.05,),
-                                        name=name, daemon=True)
+        self._thread = threading.Thread(
+            target=self.server.serve_forever, args=(0.05,), name=name, daemon=True
+        )
 
     def __enter__(self) -> Self:
         self._thread.start()
@@ -94,8 +97,9 @@ class LoopbackHTTP:
 class ErrorS3Server(LoopbackHTTP):
     """Answers every request, whatever its method and path, with one S3 error."""
 
-    def __init__(self, status: int = 403, code: str = "AccessDenied",
-                 message: str = "Access Denied") -> None:
+    def __init__(
+        self, status: int = 403, code: str = "AccessDenied", message: str = "Access Denied"
+    ) -> None:
         body = _error_xml(code, message)
         self.requests: list[tuple[str, str]] = []
         peer = self
@@ -134,13 +138,15 @@ def silent_server() -> Iterator[SilentServer]:
 
 
 @contextmanager
-def error_server(status: int = 403, code: str = "AccessDenied",
-                 message: str = "Access Denied") -> Iterator[ErrorS3Server]:
+def error_server(
+    status: int = 403, code: str = "AccessDenied", message: str = "Access Denied"
+) -> Iterator[ErrorS3Server]:
     with ErrorS3Server(status, code, message) as server:
         yield server
 
 
 # ---- seeding moto's in-process backend ------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Obj:
@@ -177,8 +183,14 @@ def delete_bucket(backend: Any, bucket: str) -> None:
 EXTENSIONS = ("jpg", "JPG", "png", "tar.gz", "json.gz", "csv", "log", "", "parquet", "mp4")
 
 
-def random_objects(rng: random.Random, n: int, now: int, prefix: str = "",
-                   ia_share: float = 0.3, max_size: int = 50_000_000) -> list[Obj]:
+def random_objects(
+    rng: random.Random,
+    n: int,
+    now: int,
+    prefix: str = "",
+    ia_share: float = 0.3,
+    max_size: int = 50_000_000,
+) -> list[Obj]:
     """`n` objects with unique keys, mixed types, sizes (with ties), classes and ages."""
     out = []
     for i in range(n):
@@ -198,7 +210,8 @@ def collector_config(tmp_path: Path, endpoint: str, db: Path, **sections: str) -
     at `endpoint`, a SQLite store at `db`, plus extra TOML per section name."""
     extra = "".join(f"\n[{name}]\n{body.strip()}\n" for name, body in sections.items())
     path = tmp_path / "collect.toml"
-    path.write_text(f"""
+    path.write_text(
+        f"""
 [store]
 url = "sqlite:///{db}"
 {extra}
@@ -207,7 +220,9 @@ endpoint_url = "{endpoint}"
 region = "us-east-1"
 access_key_id = "test-access-key"
 secret_access_key = "test-secret-key"
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     return path
 
 

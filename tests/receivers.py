@@ -40,8 +40,9 @@ class Receiver(LoopbackHTTP):
     """Answers every request with `status` (and `reply`, `headers`) and keeps
     each request it got. Change `status` between sends to stage failures."""
 
-    def __init__(self, status: int = 200, reply: str = "ok",
-                 headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, status: int = 200, reply: str = "ok", headers: dict[str, str] | None = None
+    ) -> None:
         self.status, self.reply, self.headers = status, reply, headers or {}
         self.requests: list[Request] = []
         receiver = self
@@ -49,9 +50,14 @@ class Receiver(LoopbackHTTP):
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
-                receiver.requests.append(Request(
-                    "POST", self.path, {k.lower(): v for k, v in self.headers.items()},
-                    self.rfile.read(length)))
+                receiver.requests.append(
+                    Request(
+                        "POST",
+                        self.path,
+                        {k.lower(): v for k, v in self.headers.items()},
+                        self.rfile.read(length),
+                    )
+                )
                 body = receiver.reply.encode()
                 self.send_response(receiver.status)
                 for name, value in receiver.headers.items():
@@ -142,41 +148,65 @@ def make_tls(folder: Path, name: str = "r2tui test CA") -> TLSFiles:
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
     ca_ski = x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key())
-    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name)
-          .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
-          .not_valid_before(now - dt.timedelta(minutes=5))
-          .not_valid_after(now + dt.timedelta(days=1))
-          .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-          .add_extension(x509.KeyUsage(
-              digital_signature=False, content_commitment=False, key_encipherment=False,
-              data_encipherment=False, key_agreement=False, key_cert_sign=True,
-              crl_sign=True, encipher_only=False, decipher_only=False), critical=True)
-          .add_extension(ca_ski, critical=False)
-          .sign(ca_key, hashes.SHA256()))
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=False,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(ca_ski, critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
     key = ec.generate_private_key(ec.SECP256R1())
-    cert = (x509.CertificateBuilder()
-            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
-            .issuer_name(ca_name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(minutes=5))
-            .not_valid_after(now + dt.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([
-                x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
-                x509.DNSName("localhost")]), critical=False)
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]),
-                           critical=False)
-            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(
-                ca_ski), critical=False)
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()),
-                           critical=False)
-            .sign(ca_key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]
+            ),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski), critical=False
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
     files = TLSFiles(folder / "ca.pem", folder / "server.pem", folder / "server.key")
     files.ca.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
     files.cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    files.key.write_bytes(key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption()))
+    files.key.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
     return files
 
 
@@ -206,16 +236,28 @@ class _Handler:
     refuse_only: dict[str, str] = field(default_factory=dict)
     data_seen: list[bytes] = field(default_factory=list)  # every DATA, refused ones too
 
-    async def handle_MAIL(self, server: SMTP, session: Session, envelope: Envelope,
-                          address: str, mail_options: list[str]) -> str:
+    async def handle_MAIL(
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        address: str,
+        mail_options: list[str],
+    ) -> str:
         if self.refuse_mail:
             return self.refuse_mail
         envelope.mail_from = address
         envelope.mail_options.extend(mail_options)
         return "250 OK"
 
-    async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope,
-                          address: str, rcpt_options: list[str]) -> str:
+    async def handle_RCPT(
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        address: str,
+        rcpt_options: list[str],
+    ) -> str:
         if self.refuse_rcpt:
             return self.refuse_rcpt
         if address in self.refuse_only:
@@ -231,8 +273,16 @@ class _Handler:
         message = email.message_from_bytes(content, policy=email.policy.default)
         assert isinstance(message, EmailMessage)
         login = session.auth_data.decode() if isinstance(session.auth_data, bytes) else None
-        self.messages.append(Received(str(envelope.mail_from), list(envelope.rcpt_tos),
-                                      message, login, content, list(envelope.mail_options)))
+        self.messages.append(
+            Received(
+                str(envelope.mail_from),
+                list(envelope.rcpt_tos),
+                message,
+                login,
+                content,
+                list(envelope.mail_options),
+            )
+        )
         return "250 OK"
 
 
@@ -244,10 +294,16 @@ class SMTPPeer:
     The handler's `refuse_*` fields may change between sends to stage
     failures."""
 
-    def __init__(self, user: str | None = None, password: str | None = None,
-                 tls: TLSFiles | None = None, implicit: bool = False,
-                 refuse_rcpt: str | None = None, smtputf8: bool = False,
-                 port: int | None = None) -> None:
+    def __init__(
+        self,
+        user: str | None = None,
+        password: str | None = None,
+        tls: TLSFiles | None = None,
+        implicit: bool = False,
+        refuse_rcpt: str | None = None,
+        smtputf8: bool = False,
+        port: int | None = None,
+    ) -> None:
         self.handler = _Handler(refuse_rcpt=refuse_rcpt)
         # aiosmtpd's controller cannot bind port 0; `port` reuses one a channel
         # pointed at while nobody listened.
@@ -255,26 +311,30 @@ class SMTPPeer:
         self.logins: list[tuple[str, bool]] = []
         kwargs: dict[str, Any] = {"enable_SMTPUTF8": smtputf8}
         if user is not None:
-            kwargs.update(authenticator=self._authenticator(user, password or ""),
-                          auth_require_tls=tls is not None)
+            kwargs.update(
+                authenticator=self._authenticator(user, password or ""),
+                auth_require_tls=tls is not None,
+            )
         if tls and implicit:
             kwargs["ssl_context"] = tls.server_context()
         elif tls:
             kwargs.update(tls_context=tls.server_context(), require_starttls=True)
-        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port,
-                                     **kwargs)
+        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port, **kwargs)
 
     def _authenticator(self, user: str, password: str) -> Any:
-        def check(server: SMTP, session: Session, envelope: Envelope, mechanism: str,
-                  auth_data: Any) -> AuthResult:
-            ok = (isinstance(auth_data, LoginPassword)
-                  and auth_data.login.decode() == user
-                  and auth_data.password.decode() == password)
+        def check(
+            server: SMTP, session: Session, envelope: Envelope, mechanism: str, auth_data: Any
+        ) -> AuthResult:
+            ok = (
+                isinstance(auth_data, LoginPassword)
+                and auth_data.login.decode() == user
+                and auth_data.password.decode() == password
+            )
             self.logins.append((auth_data.login.decode(), ok))
             # handled=False on refusal: aiosmtpd then answers 535 itself;
             # handled=True without a reply leaves the client hanging.
-            return AuthResult(success=ok, handled=False,
-                              auth_data=auth_data.login if ok else None)
+            return AuthResult(success=ok, handled=False, auth_data=auth_data.login if ok else None)
+
         return check
 
     @property

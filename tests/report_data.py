@@ -54,14 +54,17 @@ ACCOUNT = "test"
 
 SCRIPT = "<script>alert(1)</script>"
 UPLOAD_KEY = "media/<img src=x onerror=alert(1)>.mp4"
-FORMULA_KEY = "=HYPERLINK(\"http://evil\",\"x\")"
+FORMULA_KEY = '=HYPERLINK("http://evil","x")'
 
 
 def gb(bucket: str, i: int) -> int | None:
     """The bucket's size on day i, in GB (None: it does not exist yet)."""
     return {
-        "backups": 2100, "media": 900 + 60 * i, "logs": 60 + 30 * i,
-        HOSTILE_BUCKET: 600 + 90 * i, "site": 30,
+        "backups": 2100,
+        "media": 900 + 60 * i,
+        "logs": 60 + 30 * i,
+        HOSTILE_BUCKET: 600 + 90 * i,
+        "site": 30,
         "fresh": 30 if i >= LAST_DAY else None,
     }[bucket]
 
@@ -86,18 +89,28 @@ def fill(store: Store, account: str = ACCOUNT) -> None:
         for b in BUCKETS:
             size = gb(b, i)
             if size is not None:
-                rows += [SampleRow("total_bytes", size * GB, b),
-                         SampleRow("total_files", 2 * size, b)]
-        rows += [SampleRow("total_bytes", total_gb(i) * GB),
-                 SampleRow("total_files", 2 * total_gb(i))]
+                rows += [
+                    SampleRow("total_bytes", size * GB, b),
+                    SampleRow("total_files", 2 * size, b),
+                ]
+        rows += [
+            SampleRow("total_bytes", total_gb(i) * GB),
+            SampleRow("total_files", 2 * total_gb(i)),
+        ]
         writes.add_samples(store, account, rows, ts=noon)
-    for day, (req, err, up, down) in ((NOV27, (1000, 10, 200, 700)),
-                                      (NOV28, (1200, 6, 300, 800))):
+    for day, (req, err, up, down) in ((NOV27, (1000, 10, 200, 700)), (NOV28, (1200, 6, 300, 800))):
         for h in range(24):
-            writes.add_samples(store, account, [
-                SampleRow("requests", req), SampleRow("error_requests", err),
-                SampleRow("upload_requests", up), SampleRow("download_requests", down)],
-                ts=day + h * HOUR)
+            writes.add_samples(
+                store,
+                account,
+                [
+                    SampleRow("requests", req),
+                    SampleRow("error_requests", err),
+                    SampleRow("upload_requests", up),
+                    SampleRow("download_requests", down),
+                ],
+                ts=day + h * HOUR,
+            )
     _events(store, account)
     # The rollup job runs every 15 minutes: history before its watermark is read
     # from the rollups, and the cost job lowers the watermark to the month's start.
@@ -108,8 +121,11 @@ def fill(store: Store, account: str = ACCOUNT) -> None:
 
 
 def run_costs(store: Store, at: int, account: str = ACCOUNT) -> None:
-    ctx = JobContext(config=make_config((account_for("http://127.0.0.1:9", name=account),)),
-                     store=store, clock=lambda: float(at))
+    ctx = JobContext(
+        config=make_config((account_for("http://127.0.0.1:9", name=account),)),
+        store=store,
+        clock=lambda: float(at),
+    )
     calculate_costs(ctx, ctx.config.accounts[0])
 
 
@@ -118,13 +134,27 @@ def _events(store: Store, account: str) -> None:
         writes.add_events(store, account, [EventRow(kind, level, message, bucket)], ts=ts)
 
     # On the period's first second: in the report.
-    add(NOV28, "bucket", "info", "found 6 buckets: backups, fresh, logs, media, "
-        f"{HOSTILE_BUCKET}, site")
-    add(NOV28 + 3 * HOUR, "alert", "warning",
-        f"storage above 19 TB on {HOSTILE_BUCKET}: {SCRIPT} & 'more'", HOSTILE_BUCKET)
+    add(
+        NOV28,
+        "bucket",
+        "info",
+        f"found 6 buckets: backups, fresh, logs, media, {HOSTILE_BUCKET}, site",
+    )
+    add(
+        NOV28 + 3 * HOUR,
+        "alert",
+        "warning",
+        f"storage above 19 TB on {HOSTILE_BUCKET}: {SCRIPT} & 'more'",
+        HOSTILE_BUCKET,
+    )
     add(NOV28 + 5 * HOUR, "upload", "warning", f"large upload {UPLOAD_KEY} (9.0 GB)", "media")
-    add(NOV28 + 6 * HOUR, "upload", "warning",
-        f"large upload {FORMULA_KEY}, \"quoted\"\nsecond line (2.0 GB)", "logs")
+    add(
+        NOV28 + 6 * HOUR,
+        "upload",
+        "warning",
+        f'large upload {FORMULA_KEY}, "quoted"\nsecond line (2.0 GB)',
+        "logs",
+    )
     # Routine: a successful job run is not a notable event; a failed one is.
     add(NOV28 + 7 * HOUR, "job", "info", "inventory: 6 of 6 buckets listed")
     add(NOV28 + 8 * HOUR, "job", "error", "inventory failed: endpoint timed out")
@@ -132,7 +162,6 @@ def _events(store: Store, account: str) -> None:
     add(NOV29, "alert", "warning", "after the period")
     # October: one event, no alert.
     add(OCT1 + 9 * DAY, "bucket", "info", "found 5 buckets")
-
 
 
 _template: Path | None = None

@@ -11,8 +11,15 @@ ACC = "main"
 NOW = datetime(2025, 3, 15, 12, 0, tzinfo=UTC).timestamp()
 
 
-def run(st: Store, job: str, start: float, end: float | None = None, ok: bool = True,
-        error: str | None = None, account: str = ACC) -> int:
+def run(
+    st: Store,
+    job: str,
+    start: float,
+    end: float | None = None,
+    ok: bool = True,
+    error: str | None = None,
+    account: str = ACC,
+) -> int:
     rid = writes.start_job_run(st, job, account, ts=start)
     if end is not None:
         writes.finish_job_run(st, rid, ok, 1, error, ts=end)

@@ -35,15 +35,18 @@ def _channel(name: str) -> ChannelConfig:
 
 
 def config(**alerts: object) -> Config:
-    settings = AlertSettings(channels={n: _channel(n) for n in ("ops", "pager", "chat")},
-                             default_channels=("ops",))
-    return make_config((account_for("http://127.0.0.1:9", name=ACC),),
-                       alerts=replace(settings, **alerts))
+    settings = AlertSettings(
+        channels={n: _channel(n) for n in ("ops", "pager", "chat")}, default_channels=("ops",)
+    )
+    return make_config(
+        (account_for("http://127.0.0.1:9", name=ACC),), alerts=replace(settings, **alerts)
+    )
 
 
 def cost(store: Store, ts: int, **buckets: float) -> None:
-    writes.add_samples(store, ACC, [SampleRow("monthly_cost_usd", v, b)
-                                    for b, v in buckets.items()], ts=ts)
+    writes.add_samples(
+        store, ACC, [SampleRow("monthly_cost_usd", v, b) for b, v in buckets.items()], ts=ts
+    )
 
 
 def only(store: Store, *rules: Rule) -> None:
@@ -136,7 +139,7 @@ def test_a_silence_keeps_a_firing_quiet_and_its_end_lets_it_through(st: Store) -
     sid = add_silence(st, ["bucket=logs-a"], 3600, "deploying", now=T0)
     cost(st, T0, **{"logs-a": 20, "logs-b": 20})
     run(st, config(), T0)
-    (_, first), = notices()
+    ((_, first),) = notices()
     assert [a.bucket for a in first.alerts] == ["logs-b"]
     assert states()["logs-a"] == "firing"  # silenced, not stopped
     expire(st, sid, now=T0 + 5 * M)
@@ -170,8 +173,9 @@ def test_a_silence_can_expire_when_its_alerts_resolve(st: Store) -> None:
 
 def test_a_maintenance_window_mutes_matching_alerts() -> None:
     # Weekdays 22:00 to 02:00 Berlin time (UTC+1 in November).
-    w = MaintenanceWindow("backup", (0, 1, 2, 3, 4), 22 * 60, 2 * 60, "Europe/Berlin",
-                          (("bucket", "=~", "logs-.*"),))
+    w = MaintenanceWindow(
+        "backup", (0, 1, 2, 3, 4), 22 * 60, 2 * 60, "Europe/Berlin", (("bucket", "=~", "logs-.*"),)
+    )
     wed = datetime(2026, 11, 11, tzinfo=UTC).timestamp()
     assert w.active(wed + 21 * 3600 + 30 * M)  # 22:30 Berlin, Wednesday
     assert w.active(wed + 24 * 3600 + 30 * M)  # 01:30 Thursday: Wednesday's night
@@ -195,14 +199,28 @@ def test_the_engine_honours_maintenance_windows(st: Store) -> None:
 
 
 def test_escalation_adds_channels_and_raises_the_severity(st: Store) -> None:
-    only(st, Rule("Costly", "monthly_cost_usd", ">", 10.0, severity="medium",
-                  escalate_after=30 * M, escalate_to=("pager",), escalate_severity="critical"))
+    only(
+        st,
+        Rule(
+            "Costly",
+            "monthly_cost_usd",
+            ">",
+            10.0,
+            severity="medium",
+            escalate_after=30 * M,
+            escalate_to=("pager",),
+            escalate_severity="critical",
+        ),
+    )
     for minute in (0, 10, 29, 30, 40):
         cost(st, T0 + minute * M, **{"*": 20})
         run(st, config(), T0 + minute * M)
     sent = [n for _, n in notices()]
     assert [(n.channel, n.created_at, n.escalated) for n in sent] == [
-        ("ops", T0, False), ("ops", T0 + 30 * M, True), ("pager", T0 + 30 * M, True)]
+        ("ops", T0, False),
+        ("ops", T0 + 30 * M, True),
+        ("pager", T0 + 30 * M, True),
+    ]
     assert sent[2].alerts[0].severity == "critical"
     assert AlertInstance.get().severity == "critical"
     assert any("escalated" in h["message"] for h in history(ACC))
@@ -231,8 +249,9 @@ def test_an_unconfigured_channel_is_a_problem_not_a_crash(st: Store) -> None:
     assert states() == {"*": "firing"} and notices() == []
 
 
-@pytest.mark.parametrize(("missing", "expected"), [("keep", "inactive"), ("alert", "firing"),
-                                                   ("resolve", "inactive")])
+@pytest.mark.parametrize(
+    ("missing", "expected"), [("keep", "inactive"), ("alert", "firing"), ("resolve", "inactive")]
+)
 def test_missing_data_for_a_named_bucket(st: Store, missing: str, expected: str) -> None:
     only(st, Rule("Ghost", "monthly_cost_usd", ">", 10.0, scope="ghost", missing_data=missing))
     run(st, config(), T0)
@@ -247,8 +266,9 @@ def test_transitions_are_searchable_history(st: Store) -> None:
     steps = [(h["from"], h["to"]) for h in reversed(history(ACC))]
     assert steps == [("inactive", "pending"), ("pending", "firing"), ("firing", "resolved")]
     assert [h["to"] for h in history(ACC, search="resolved")] == ["resolved"]
-    data: Sequence[dict] = [json.loads(e.data) for e in Event.select().where(
-        Event.kind.in_(("alert", "alert_state")))]
+    data: Sequence[dict] = [
+        json.loads(e.data) for e in Event.select().where(Event.kind.in_(("alert", "alert_state")))
+    ]
     assert all(d["rule"] == "Costly" and d["threshold"] == 10.0 for d in data)
 
 
@@ -313,8 +333,13 @@ def test_an_escalation_waits_out_a_silence(st: Store) -> None:
     run(st, config(), T0 + 50 * M)  # escalates now, on both channels
     cost(st, T0 + 60 * M, **{"*": 1})
     run(st, config(), T0 + 60 * M)
-    assert sent_list() == [("ops", "firing"), ("ops", "firing"), ("pager", "firing"),
-                           ("ops", "resolved"), ("pager", "resolved")]
+    assert sent_list() == [
+        ("ops", "firing"),
+        ("ops", "firing"),
+        ("pager", "firing"),
+        ("ops", "resolved"),
+        ("pager", "resolved"),
+    ]
 
 
 @pytest.mark.parametrize("how", ["rename", "delete", "import --replace"])
@@ -323,13 +348,15 @@ def test_a_rule_that_goes_resolves_its_alerts(st: Store, how: str) -> None:
     cost(st, T0, **{"*": 20})
     run(st, config(), T0)
     if how == "rename":
-        saved.save_rule(st, replace(R, name="Pricey", threshold=1000.0), replacing="Costly",
-                        now=T0 + M)
+        saved.save_rule(
+            st, replace(R, name="Pricey", threshold=1000.0), replacing="Costly", now=T0 + M
+        )
     elif how == "delete":
         saved.delete_rule(st, "Costly", now=T0 + M)
     else:
-        saved.import_rules(st, [replace(R, name="Other", threshold=1000.0)],
-                           replace_all=True, now=T0 + M)
+        saved.import_rules(
+            st, [replace(R, name="Other", threshold=1000.0)], replace_all=True, now=T0 + M
+        )
     run(st, config(), T0 + 2 * M)
     assert sent_list() == [("ops", "firing"), ("ops", "resolved")]
     assert "Costly" not in {a.rule for a in AlertInstance.select()}
@@ -342,9 +369,10 @@ def test_an_unreadable_rule_does_not_stop_the_others(st: Store) -> None:
     cost(st, T0, **{"*": 20})
     run(st, config(), T0)
     # As a newer r2tui sharing the store might write it.
-    AlertRule.update(body='{"name": "Costly", "metric": "monthly_cost_usd", '
-                     '"comparison": ">", "threshold": 10, "new_field": 1}').where(
-        AlertRule.name == "Costly").execute()
+    AlertRule.update(
+        body='{"name": "Costly", "metric": "monthly_cost_usd", '
+        '"comparison": ">", "threshold": 10, "new_field": 1}'
+    ).where(AlertRule.name == "Costly").execute()
     cost(st, T0 + M, **{"*": 1})
     run(st, config(), T0 + M)
     assert {a.rule: a.state for a in AlertInstance.select()}["Other"] == "resolved"

@@ -35,16 +35,21 @@ from r2tui.tui.widgets.table import FilterTable
 async def test_backtest_counts_firings_over_stored_history(store: Store) -> None:
     # 48 hours of the bill: above $100 in four 6-hour runs, below between them.
     for h in range(48):
-        writes.add_samples(store, ACCOUNT, [SampleRow(
-            "monthly_cost_usd", 150.0 if (h // 6) % 2 else 50.0)], ts=NOW - h * 3600)
+        writes.add_samples(
+            store,
+            ACCOUNT,
+            [SampleRow("monthly_cost_usd", 150.0 if (h // 6) % 2 else 50.0)],
+            ts=NOW - h * 3600,
+        )
     app = make_app(store)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_rules(pilot)
         await choose(pilot, screen, "High monthly cost")
         form = await open_form(pilot, "e")
         await wait_for(pilot, lambda: "would have fired" in form.backtest_text)
-        assert form.backtest_text == ("over the last 7 days this rule would have fired "
-                                      "4 times (for 24.0 h in all)")
+        assert form.backtest_text == (
+            "over the last 7 days this rule would have fired 4 times (for 24.0 h in all)"
+        )
         # The metric picker shows the value now for the rule's scope.
         assert "now $50.00 for the account" in str(form.query_one("#metric-help").render())
         await pilot.press("tab", "tab", "tab", *"1000")

@@ -20,8 +20,9 @@ from r2tui.store.writes import SampleRow
 
 def _config(tmp_path: Path, db: Path, hook: Receiver, slack: Receiver, out: Path) -> Path:
     script = tmp_path / "respond.py"
-    script.write_text("import sys, pathlib\n"
-                      f"pathlib.Path({str(out)!r}).write_text(sys.stdin.read())\n")
+    script.write_text(
+        f"import sys, pathlib\npathlib.Path({str(out)!r}).write_text(sys.stdin.read())\n"
+    )
     path = tmp_path / "c.toml"
     path.write_text(f"""
 [store]
@@ -34,10 +35,10 @@ secret_access_key = "s"
 default_channels = ["hook", "chat"]
 [channels.hook]
 type = "webhook"
-url = "{hook.url('/alertmanager/TOKEN123')}"
+url = "{hook.url("/alertmanager/TOKEN123")}"
 [channels.chat]
 type = "slack"
-url = "{slack.url('/services/T0/B0/TOKEN456')}"
+url = "{slack.url("/services/T0/B0/TOKEN456")}"
 [responses.record]
 command = [{json.dumps(sys.executable)}, {json.dumps(str(script))}]
 """)
@@ -60,21 +61,27 @@ def test_a_costly_month_notifies_responds_and_resolves(cli: Any, tmp_path: Path)
         store = open_store(f"sqlite:///{db}")
         # The default "High monthly cost" rule, given the response.
         from r2tui.alerts import saved
+
         rule = saved.get_rule("High monthly cost")
         assert rule is not None
         from dataclasses import replace
+
         saved.save_rule(store, replace(rule, responses=("record",)), replacing=rule.name)
         store.close()
         _cost(db, 250.0, time.time() - 5)
-        code, summary, err = cli("collect", "--once", "--job", "check_alerts",
-                                 "--config", str(config))
+        code, summary, err = cli(
+            "collect", "--once", "--job", "check_alerts", "--config", str(config)
+        )
         assert code == 0, err + summary
         assert "1 fired" in summary and "delivered 2" in summary
         (am,) = hook.requests
         payload = am.json()
         assert am.path == "/alertmanager/TOKEN123"
         assert (payload["version"], payload["status"], payload["receiver"]) == (
-            "4", "firing", "hook")
+            "4",
+            "firing",
+            "hook",
+        )
         (alert,) = payload["alerts"]
         assert alert["labels"]["alertname"] == "High monthly cost"
         assert alert["labels"]["severity"] == "high"
@@ -83,15 +90,19 @@ def test_a_costly_month_notifies_responds_and_resolves(cli: Any, tmp_path: Path)
         assert "[FIRING:1] High monthly cost" in sl.json()["text"]
         assert json.loads(out.read_text())["rule"] == "High monthly cost"
         open_store(f"sqlite:///{db}")
-        assert Event.select().where(Event.kind == "alert_state",
-                                    Event.message.contains("response record ran")).exists()
+        assert (
+            Event.select()
+            .where(Event.kind == "alert_state", Event.message.contains("response record ran"))
+            .exists()
+        )
         # Again, unchanged: nothing more is sent.
         cli("collect", "--once", "--job", "check_alerts", "--config", str(config))
         assert (len(hook.requests), len(slack.requests)) == (1, 1)
         # Fixed: one resolved notice on each channel.
         _cost(db, 20.0, time.time())
-        code, summary, err = cli("collect", "--once", "--job", "check_alerts",
-                                 "--config", str(config))
+        code, summary, err = cli(
+            "collect", "--once", "--job", "check_alerts", "--config", str(config)
+        )
         assert code == 0 and "1 resolved" in summary
         assert hook.requests[-1].json()["status"] == "resolved"
         assert len(hook.requests) == 2 and len(slack.requests) == 2

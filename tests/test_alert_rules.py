@@ -25,8 +25,12 @@ from r2tui.alerts.rules import (
 )
 from r2tui.metrics import ACCOUNT, CATALOG
 
-GOOD: dict[str, Any] = {"name": "High error rate", "metric": "error_rate_pct",
-                        "comparison": ">", "threshold": 5}
+GOOD: dict[str, Any] = {
+    "name": "High error rate",
+    "metric": "error_rate_pct",
+    "comparison": ">",
+    "threshold": 5,
+}
 
 
 def fields_of(err: RuleError) -> list[str]:
@@ -36,43 +40,65 @@ def fields_of(err: RuleError) -> list[str]:
 def test_a_minimal_rule_takes_the_defaults() -> None:
     r = rule_from(GOOD)
     assert (r.scope, r.for_seconds, r.severity, r.missing_data, r.enabled) == (
-        ACCOUNT, 0, "medium", "keep", True)
+        ACCOUNT,
+        0,
+        "medium",
+        "keep",
+        True,
+    )
     assert r.unit == "%" and r.condition() == "error_rate_pct > 5 %"
     assert r.holds(5.1) and not r.holds(5.0)
 
 
 def test_every_field_read() -> None:
-    r = rule_from({**GOOD, "scope": "logs-*", "for": "5m", "keep_firing_for": "1h",
-                   "severity": "High", "channels": ["ops", "ops", "pager"],
-                   "labels": {"team": "storage"}, "annotations": {"runbook": "https://x/y"},
-                   "missing_data": "resolve", "enabled": False})
+    r = rule_from(
+        {
+            **GOOD,
+            "scope": "logs-*",
+            "for": "5m",
+            "keep_firing_for": "1h",
+            "severity": "High",
+            "channels": ["ops", "ops", "pager"],
+            "labels": {"team": "storage"},
+            "annotations": {"runbook": "https://x/y"},
+            "missing_data": "resolve",
+            "enabled": False,
+        }
+    )
     assert (r.scope, r.for_seconds, r.keep_firing_seconds, r.severity) == (
-        "logs-*", 300, 3600, "high")
+        "logs-*",
+        300,
+        3600,
+        "high",
+    )
     assert r.channels == ("ops", "pager")  # duplicates dropped, order kept
     assert r.labels == (("team", "storage"),) and r.missing_data == "resolve"
     assert r.enabled is False
 
 
-@pytest.mark.parametrize(("field", "value", "says"), [
-    ("name", "", "required"),
-    ("name", "x" * 81, "1 to 80 printable"),
-    ("name", "bad\nname", "printable"),
-    ("metric", "error_rate", "unknown metric 'error_rate'; valid:"),
-    ("comparison", "=>", "expected one of >, >=, <, <=, ==, !="),
-    ("threshold", "five", "expected a number"),
-    ("threshold", True, "expected a number"),
-    ("threshold", float("nan"), "finite"),
-    ("scope", "Logs", 'expected "*" for the account'),
-    ("for", "5 minutes", "expected a duration"),
-    ("keep_firing_for", -1, "expected a duration"),
-    ("severity", "urgent", "expected one of low, medium, high, critical"),
-    ("channels", "Ops!", "channel names"),
-    ("labels", {"9x": "a"}, "not a valid name"),
-    ("annotations", {"summary": 3}, "expected text"),
-    ("missing_data", "ignore", "expected one of keep, alert, resolve"),
-    ("enabled", "yes", "expected true or false"),
-    ("colour", "red", "unknown field; valid: name, metric"),
-])
+@pytest.mark.parametrize(
+    ("field", "value", "says"),
+    [
+        ("name", "", "required"),
+        ("name", "x" * 81, "1 to 80 printable"),
+        ("name", "bad\nname", "printable"),
+        ("metric", "error_rate", "unknown metric 'error_rate'; valid:"),
+        ("comparison", "=>", "expected one of >, >=, <, <=, ==, !="),
+        ("threshold", "five", "expected a number"),
+        ("threshold", True, "expected a number"),
+        ("threshold", float("nan"), "finite"),
+        ("scope", "Logs", 'expected "*" for the account'),
+        ("for", "5 minutes", "expected a duration"),
+        ("keep_firing_for", -1, "expected a duration"),
+        ("severity", "urgent", "expected one of low, medium, high, critical"),
+        ("channels", "Ops!", "channel names"),
+        ("labels", {"9x": "a"}, "not a valid name"),
+        ("annotations", {"summary": 3}, "expected text"),
+        ("missing_data", "ignore", "expected one of keep, alert, resolve"),
+        ("enabled", "yes", "expected true or false"),
+        ("colour", "red", "unknown field; valid: name, metric"),
+    ],
+)
 def test_a_bad_field_is_named_with_what_is_valid(field: str, value: object, says: str) -> None:
     with pytest.raises(RuleError) as info:
         rule_from({**GOOD, field: value})
@@ -111,32 +137,48 @@ def test_names_are_unique_whatever_their_case() -> None:
 def test_the_brief_defaults() -> None:
     check_unique(DEFAULT_RULES)
     by_metric = {r.metric: r for r in DEFAULT_RULES}
-    expected = {"monthly_cost_usd": (100, "high"), "daily_cost_increase_pct": (50, "medium"),
-                "error_rate_pct": (5, "high"), "avg_response_ms": (2000, "medium"),
-                "quota_usage_pct": (80, "medium"), "new_large_objects": (0, "low"),
-                "failed_access": (10, "high")}
+    expected = {
+        "monthly_cost_usd": (100, "high"),
+        "daily_cost_increase_pct": (50, "medium"),
+        "error_rate_pct": (5, "high"),
+        "avg_response_ms": (2000, "medium"),
+        "quota_usage_pct": (80, "medium"),
+        "new_large_objects": (0, "low"),
+        "failed_access": (10, "high"),
+    }
     assert {m: (r.threshold, r.severity) for m, r in by_metric.items()} == expected
     for r in DEFAULT_RULES:
         assert r.metric in CATALOG and r.comparison == ">"
         assert rule_from(rule_to_dict(r)) == r
 
 
-names = st.text(st.characters(min_codepoint=32, max_codepoint=0x2FFF, exclude_characters="\x7f"),
-                min_size=1, max_size=80).filter(lambda s: s.strip() == s and bool(s))
+names = st.text(
+    st.characters(min_codepoint=32, max_codepoint=0x2FFF, exclude_characters="\x7f"),
+    min_size=1,
+    max_size=80,
+).filter(lambda s: s.strip() == s and bool(s))
 rules = st.builds(
-    Rule, name=names, metric=st.sampled_from(sorted(CATALOG)),
+    Rule,
+    name=names,
+    metric=st.sampled_from(sorted(CATALOG)),
     comparison=st.sampled_from(list(COMPARISONS)),
     threshold=st.floats(min_value=-THRESHOLD_MAX, max_value=THRESHOLD_MAX, width=64),
     scope=st.sampled_from([ACCOUNT, "media", "logs-*", "a?c", "[ab]x"]),
-    for_seconds=st.integers(0, 10**6), keep_firing_seconds=st.integers(0, 10**6),
+    for_seconds=st.integers(0, 10**6),
+    keep_firing_seconds=st.integers(0, 10**6),
     severity=st.sampled_from(SEVERITIES),
-    channels=st.lists(st.from_regex(r"\A[a-z0-9][a-z0-9_-]{0,10}\Z"), unique=True,
-                      max_size=3).map(tuple),
-    labels=st.dictionaries(st.from_regex(r"\A[a-z_][a-z0-9_]{0,8}\Z"), st.text(max_size=20),
-                           max_size=3).map(lambda d: tuple(sorted(d.items()))),
-    annotations=st.dictionaries(st.text(min_size=1, max_size=8), st.text(max_size=40),
-                                max_size=3).map(lambda d: tuple(sorted(d.items()))),
-    missing_data=st.sampled_from(MISSING_DATA), enabled=st.booleans())
+    channels=st.lists(st.from_regex(r"\A[a-z0-9][a-z0-9_-]{0,10}\Z"), unique=True, max_size=3).map(
+        tuple
+    ),
+    labels=st.dictionaries(
+        st.from_regex(r"\A[a-z_][a-z0-9_]{0,8}\Z"), st.text(max_size=20), max_size=3
+    ).map(lambda d: tuple(sorted(d.items()))),
+    annotations=st.dictionaries(
+        st.text(min_size=1, max_size=8), st.text(max_size=40), max_size=3
+    ).map(lambda d: tuple(sorted(d.items()))),
+    missing_data=st.sampled_from(MISSING_DATA),
+    enabled=st.booleans(),
+)
 
 
 @settings(max_examples=200, deadline=None)
@@ -147,8 +189,11 @@ def test_a_rule_round_trips_through_plain_data(rule: Rule) -> None:
 
 anything = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=30),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner,
-                                                                max_size=3), max_leaves=8)
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
 
 
 @settings(max_examples=300, deadline=None)
@@ -162,17 +207,19 @@ def test_any_input_gives_a_rule_or_a_rule_error(data: dict[str, object]) -> None
         assert isinstance(r, Rule) and r.metric in CATALOG
 
 
-@pytest.mark.parametrize(("field", "value"), [
-    ("threshold", 10**400),  # beyond any float: a RuleError, not an OverflowError
-    ("threshold", "9" * 400 + " GB"),
-    ("scope", "media\n"),  # a trailing newline is no bucket name
-    ("channels", ["ops\n"]),
-    ("labels", {"team\n": "storage"}),
-    ("name", "a\ud800"),  # a lone surrogate would crash a UTF-8 terminal
-])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("threshold", 10**400),  # beyond any float: a RuleError, not an OverflowError
+        ("threshold", "9" * 400 + " GB"),
+        ("scope", "media\n"),  # a trailing newline is no bucket name
+        ("channels", ["ops\n"]),
+        ("labels", {"team\n": "storage"}),
+        ("name", "a\ud800"),  # a lone surrogate would crash a UTF-8 terminal
+    ],
+)
 def test_fuzzing_finds_are_refused_by_field(field: str, value: object) -> None:
-    data = {"name": "r", "metric": "total_bytes", "comparison": ">", "threshold": 1,
-            field: value}
+    data = {"name": "r", "metric": "total_bytes", "comparison": ">", "threshold": 1, field: value}
     with pytest.raises(RuleError) as err:
         rule_from(data)
     assert [f for f, _ in err.value.problems] == [field]

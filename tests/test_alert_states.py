@@ -21,41 +21,86 @@ N = None  # missing data
 
 
 def rule(for_m: int = 0, keep_m: int = 0, missing: str = "keep", cmp: str = ">") -> Rule:
-    return Rule("r", "error_rate_pct", cmp, 5.0, for_seconds=for_m * M,
-                keep_firing_seconds=keep_m * M, missing_data=missing)
+    return Rule(
+        "r",
+        "error_rate_pct",
+        cmp,
+        5.0,
+        for_seconds=for_m * M,
+        keep_firing_seconds=keep_m * M,
+        missing_data=missing,
+    )
 
 
 CASES = [
     # name, rule, [(minute, value, expected state)]
-    ("fires at once without for", rule(),
-     [(0, 1, INACTIVE), (1, 9, FIRING), (2, 9, FIRING), (3, 1, RESOLVED), (4, 1, RESOLVED)]),
-    ("for: pending until it has held 5 minutes", rule(for_m=5),
-     [(0, 9, PENDING), (4, 9, PENDING), (5, 9, FIRING), (6, 1, RESOLVED)]),
-    ("for: a gap starts the wait again", rule(for_m=5),
-     [(0, 9, PENDING), (3, 1, INACTIVE), (4, 9, PENDING), (8, 9, PENDING), (9, 9, FIRING)]),
-    ("the threshold itself does not hold for >", rule(),
-     [(0, 5, INACTIVE), (1, 5.0001, FIRING)]),
+    (
+        "fires at once without for",
+        rule(),
+        [(0, 1, INACTIVE), (1, 9, FIRING), (2, 9, FIRING), (3, 1, RESOLVED), (4, 1, RESOLVED)],
+    ),
+    (
+        "for: pending until it has held 5 minutes",
+        rule(for_m=5),
+        [(0, 9, PENDING), (4, 9, PENDING), (5, 9, FIRING), (6, 1, RESOLVED)],
+    ),
+    (
+        "for: a gap starts the wait again",
+        rule(for_m=5),
+        [(0, 9, PENDING), (3, 1, INACTIVE), (4, 9, PENDING), (8, 9, PENDING), (9, 9, FIRING)],
+    ),
+    ("the threshold itself does not hold for >", rule(), [(0, 5, INACTIVE), (1, 5.0001, FIRING)]),
     (">= holds at the threshold", rule(cmp=">="), [(0, 5, FIRING)]),
-    ("keep firing 10 minutes after it last held", rule(keep_m=10),
-     [(0, 9, FIRING), (1, 1, FIRING), (9, 1, FIRING), (10, 1, RESOLVED)]),
-    ("keep firing: holding again restarts the 10 minutes", rule(keep_m=10),
-     [(0, 9, FIRING), (5, 1, FIRING), (9, 9, FIRING), (18, 1, FIRING), (19, 1, RESOLVED)]),
-    ("flapping without keep-firing: every swing is a transition", rule(),
-     [(0, 9, FIRING), (1, 1, RESOLVED), (2, 9, FIRING), (3, 1, RESOLVED)]),
-    ("flapping with for: never fires", rule(for_m=3),
-     [(0, 9, PENDING), (1, 1, INACTIVE), (2, 9, PENDING), (3, 1, INACTIVE), (4, 9, PENDING)]),
-    ("missing data, keep: the state stays", rule(),
-     [(0, 9, FIRING), (1, N, FIRING), (2, N, FIRING), (3, 1, RESOLVED), (4, N, RESOLVED)]),
-    ("missing data, keep: pending stays pending and may fire on the next value",
-     rule(for_m=5), [(0, 9, PENDING), (3, N, PENDING), (6, 9, FIRING)]),
-    ("missing data, alert: no data counts as the condition", rule(missing="alert"),
-     [(0, 1, INACTIVE), (1, N, FIRING), (2, 1, RESOLVED)]),
-    ("missing data, resolve: no data ends the alert", rule(missing="resolve"),
-     [(0, 9, FIRING), (1, N, RESOLVED), (2, N, RESOLVED)]),
-    ("missing data, resolve still waits out keep-firing", rule(keep_m=5, missing="resolve"),
-     [(0, 9, FIRING), (1, N, FIRING), (5, N, RESOLVED)]),
-    ("resolved then firing again is a new episode", rule(for_m=2),
-     [(0, 9, PENDING), (2, 9, FIRING), (3, 1, RESOLVED), (4, 9, PENDING), (6, 9, FIRING)]),
+    (
+        "keep firing 10 minutes after it last held",
+        rule(keep_m=10),
+        [(0, 9, FIRING), (1, 1, FIRING), (9, 1, FIRING), (10, 1, RESOLVED)],
+    ),
+    (
+        "keep firing: holding again restarts the 10 minutes",
+        rule(keep_m=10),
+        [(0, 9, FIRING), (5, 1, FIRING), (9, 9, FIRING), (18, 1, FIRING), (19, 1, RESOLVED)],
+    ),
+    (
+        "flapping without keep-firing: every swing is a transition",
+        rule(),
+        [(0, 9, FIRING), (1, 1, RESOLVED), (2, 9, FIRING), (3, 1, RESOLVED)],
+    ),
+    (
+        "flapping with for: never fires",
+        rule(for_m=3),
+        [(0, 9, PENDING), (1, 1, INACTIVE), (2, 9, PENDING), (3, 1, INACTIVE), (4, 9, PENDING)],
+    ),
+    (
+        "missing data, keep: the state stays",
+        rule(),
+        [(0, 9, FIRING), (1, N, FIRING), (2, N, FIRING), (3, 1, RESOLVED), (4, N, RESOLVED)],
+    ),
+    (
+        "missing data, keep: pending stays pending and may fire on the next value",
+        rule(for_m=5),
+        [(0, 9, PENDING), (3, N, PENDING), (6, 9, FIRING)],
+    ),
+    (
+        "missing data, alert: no data counts as the condition",
+        rule(missing="alert"),
+        [(0, 1, INACTIVE), (1, N, FIRING), (2, 1, RESOLVED)],
+    ),
+    (
+        "missing data, resolve: no data ends the alert",
+        rule(missing="resolve"),
+        [(0, 9, FIRING), (1, N, RESOLVED), (2, N, RESOLVED)],
+    ),
+    (
+        "missing data, resolve still waits out keep-firing",
+        rule(keep_m=5, missing="resolve"),
+        [(0, 9, FIRING), (1, N, FIRING), (5, N, RESOLVED)],
+    ),
+    (
+        "resolved then firing again is a new episode",
+        rule(for_m=2),
+        [(0, 9, PENDING), (2, 9, FIRING), (3, 1, RESOLVED), (4, 9, PENDING), (6, 9, FIRING)],
+    ),
 ]
 
 

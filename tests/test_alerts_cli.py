@@ -30,12 +30,20 @@ def env(tmp_path: Path, cli: Run) -> Iterator[Env]:
 
 # --- rules ------------------------------------------------------------------
 
+
 def test_list_shows_the_default_rules(env: Env) -> None:
     code, out, err = env.run("rules", "list")
     assert (code, err) == (0, "")
     lines = out.splitlines()
-    assert lines[0].split() == ["NAME", "STATE", "CONDITION", "SCOPE", "FOR", "SEVERITY",
-                                "CHANNELS"]
+    assert lines[0].split() == [
+        "NAME",
+        "STATE",
+        "CONDITION",
+        "SCOPE",
+        "FOR",
+        "SEVERITY",
+        "CHANNELS",
+    ]
     assert len(lines) == 1 + len(DEFAULT_RULES) == 8
     assert "High error rate    ok     error_rate_pct > 5 %" in out
     code, out, _ = env.run("rules", "list", "--json")
@@ -52,35 +60,73 @@ def test_add_edit_enable_disable_delete_round_trip(env: Env) -> None:
     assert out == "added rule 'Costly logs': monthly_cost_usd >= 25.5 USD (logs-*)\n"
     doc = show(env, "costly LOGS")  # names are found whatever their case
     assert doc == {
-        "name": "Costly logs", "metric": "monthly_cost_usd", "comparison": ">=",
-        "threshold": 25.5, "scope": "logs-*", "for": 300, "keep_firing_for": 600,
-        "severity": "high", "channels": ["hook"], "labels": {"team": "storage"},
-        "annotations": {"runbook": "https://wiki/costs"}, "missing_data": "resolve",
-        "enabled": False, "repeat_interval": 7200, "max_per_hour": 3, "escalate_after": 1800,
-        "escalate_to": ["down"], "escalate_severity": "critical", "responses": ["page"],
-        "condition": "monthly_cost_usd >= 25.5 USD", "state": "disabled", "firing": 0,
-        "pending": 0}
+        "name": "Costly logs",
+        "metric": "monthly_cost_usd",
+        "comparison": ">=",
+        "threshold": 25.5,
+        "scope": "logs-*",
+        "for": 300,
+        "keep_firing_for": 600,
+        "severity": "high",
+        "channels": ["hook"],
+        "labels": {"team": "storage"},
+        "annotations": {"runbook": "https://wiki/costs"},
+        "missing_data": "resolve",
+        "enabled": False,
+        "repeat_interval": 7200,
+        "max_per_hour": 3,
+        "escalate_after": 1800,
+        "escalate_to": ["down"],
+        "escalate_severity": "critical",
+        "responses": ["page"],
+        "condition": "monthly_cost_usd >= 25.5 USD",
+        "state": "disabled",
+        "firing": 0,
+        "pending": 0,
+    }
     # Only what is given changes.
     code, out, _ = env.run("rules", "edit", "Costly logs", "--threshold", "40", "--enabled")
     assert (code, out) == (0, "changed rule 'Costly logs': threshold, enabled\n")
-    assert show(env, "Costly logs") == {**doc, "threshold": 40.0, "enabled": True,
-                                        "state": "ok",
-                                        "condition": "monthly_cost_usd >= 40 USD"}
-    code, out, _ = env.run("rules", "edit", "Costly logs", "--clear", "escalate_after",
-                           "--clear", "escalate_to", "--clear", "escalate_severity",
-                           "--clear", "labels", "--channel", "hook,down")
+    assert show(env, "Costly logs") == {
+        **doc,
+        "threshold": 40.0,
+        "enabled": True,
+        "state": "ok",
+        "condition": "monthly_cost_usd >= 40 USD",
+    }
+    code, out, _ = env.run(
+        "rules",
+        "edit",
+        "Costly logs",
+        "--clear",
+        "escalate_after",
+        "--clear",
+        "escalate_to",
+        "--clear",
+        "escalate_severity",
+        "--clear",
+        "labels",
+        "--channel",
+        "hook,down",
+    )
     assert code == 0
     edited = show(env, "Costly logs")
-    assert (edited["escalate_after"], edited["escalate_to"], edited["escalate_severity"],
-            edited["labels"], edited["channels"]) == (0, [], None, {}, ["hook", "down"])
-    assert env.run("rules", "edit", "Costly logs", "--name", "Pricey")[1] == \
-        "renamed rule 'Costly logs' to 'Pricey': monthly_cost_usd >= 40 USD\n"
+    assert (
+        edited["escalate_after"],
+        edited["escalate_to"],
+        edited["escalate_severity"],
+        edited["labels"],
+        edited["channels"],
+    ) == (0, [], None, {}, ["hook", "down"])
+    assert (
+        env.run("rules", "edit", "Costly logs", "--name", "Pricey")[1]
+        == "renamed rule 'Costly logs' to 'Pricey': monthly_cost_usd >= 40 USD\n"
+    )
     assert env.run("rules", "disable", "pricey")[:2] == (0, "disabled rule 'Pricey'\n")
     assert show(env, "Pricey")["state"] == "disabled"
     assert env.run("rules", "enable", "Pricey")[:2] == (0, "enabled rule 'Pricey'\n")
     assert show(env, "Pricey")["enabled"] is True
-    assert env.run("rules", "delete", "Pricey")[:2] == (0, "deleted rule 'Pricey' and its "
-                                                           "alerts\n")
+    assert env.run("rules", "delete", "Pricey")[:2] == (0, "deleted rule 'Pricey' and its alerts\n")
     code, out, err = env.run("rules", "show", "Pricey")
     assert (code, out) == (1, "")
     assert err.startswith("r2tui: rules show: no rule named 'Pricey'; rules: 'Daily cost spike'")
@@ -98,43 +144,86 @@ def test_an_unknown_rule_fails_naming_the_rules(env: Env, action: str) -> None:
 def test_an_invalid_add_prints_every_problem_and_saves_nothing(env: Env) -> None:
     before = env.rules()
     code, out, err = env.run(
-        "rules", "add", "--name", "Bad", "--metric", "cpu", "--comparison", "~",
-        "--threshold", "lots", "--for", "soon", "--severity", "urgent", "--label", "team",
-        "--label", "9x=y", "--max-per-hour", "0", "--channel", "pager", "--response", "reboot")
+        "rules",
+        "add",
+        "--name",
+        "Bad",
+        "--metric",
+        "cpu",
+        "--comparison",
+        "~",
+        "--threshold",
+        "lots",
+        "--for",
+        "soon",
+        "--severity",
+        "urgent",
+        "--label",
+        "team",
+        "--label",
+        "9x=y",
+        "--max-per-hour",
+        "0",
+        "--channel",
+        "pager",
+        "--response",
+        "reboot",
+    )
     assert (code, out) == (2, "")
     assert errors(err) == [
         "r2tui: rules add: labels: expected KEY=VALUE, got 'team'",
-        f"r2tui: rules add: metric: unknown metric 'cpu'; valid: {err.split('valid: ')[1]}"
-        .splitlines()[0],
+        "r2tui: rules add: metric: unknown metric 'cpu'; valid: "
+        + err.split("valid: ")[1].splitlines()[0],
         "r2tui: rules add: comparison: expected one of >, >=, <, <=, ==, !=, got '~'",
         "r2tui: rules add: threshold: expected a number, got 'lots'",
-        "r2tui: rules add: for: expected a duration such as \"30s\", \"5m\", \"6h\", \"1d\" "
+        'r2tui: rules add: for: expected a duration such as "30s", "5m", "6h", "1d" '
         "or seconds, got 'soon'",
         "r2tui: rules add: severity: expected one of low, medium, high, critical, got 'urgent'",
         "r2tui: rules add: labels: '9x' is not a valid name (letters, digits and _, not "
         "starting with a digit)",
         "r2tui: rules add: max_per_hour: expected a whole number above 0, got 0",
         "r2tui: rules add: channels: no channel 'pager'; configured: down, hook",
-        "r2tui: rules add: responses: no response 'reboot'; configured: page"]
+        "r2tui: rules add: responses: no response 'reboot'; configured: page",
+    ]
     assert env.rules() == before
-    code, _, err = env.run("rules", "add", "--name", "high ERROR rate", "--metric",
-                           "error_rate_pct", "--comparison", ">", "--threshold", "1")
+    code, _, err = env.run(
+        "rules",
+        "add",
+        "--name",
+        "high ERROR rate",
+        "--metric",
+        "error_rate_pct",
+        "--comparison",
+        ">",
+        "--threshold",
+        "1",
+    )
     assert code == 2
-    assert err == ("r2tui: rules add: name: 'high ERROR rate' is taken (by "
-                   "'High error rate')\n")
+    assert err == ("r2tui: rules add: name: 'high ERROR rate' is taken (by 'High error rate')\n")
     assert env.rules() == before
 
 
-def test_add_from_json_with_options_winning(env: Env, tmp_path: Path,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    spec = {"name": "Big bucket", "metric": "total_bytes", "comparison": ">",
-            "threshold": "1 GB", "scope": "media", "labels": {"team": "web"}}
+def test_add_from_json_with_options_winning(
+    env: Env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spec = {
+        "name": "Big bucket",
+        "metric": "total_bytes",
+        "comparison": ">",
+        "threshold": "1 GB",
+        "scope": "media",
+        "labels": {"team": "web"},
+    }
     path = tmp_path / "rule.json"
     path.write_text(json.dumps(spec), encoding="utf-8")
     assert env.run("rules", "add", "--from-json", str(path), "--severity", "low")[0] == 0
     doc = show(env, "Big bucket")
     assert (doc["threshold"], doc["scope"], doc["severity"], doc["labels"]) == (
-        1e9, "media", "low", {"team": "web"})
+        1e9,
+        "media",
+        "low",
+        {"team": "web"},
+    )
     monkeypatch.setattr(sys, "stdin", io.StringIO(json.dumps({**spec, "name": "Other"})))
     assert env.run("rules", "add", "--from-json", "-")[0] == 0
     monkeypatch.setattr(sys, "stdin", io.StringIO("[1, 2"))
@@ -144,6 +233,7 @@ def test_add_from_json_with_options_winning(env: Env, tmp_path: Path,
 
 # --- export and import ------------------------------------------------------
 
+
 def export(env: Env) -> str:
     code, out, err = env.run("rules", "export")
     assert (code, err) == (0, "")
@@ -152,15 +242,25 @@ def export(env: Env) -> str:
 
 def test_export_import_round_trip(env: Env, tmp_path: Path) -> None:
     assert env.run("rules", "add", *FULL)[0] == 0
-    assert env.run("rules", "edit", "Slow responses", "--label", "quote=say \"hi\"\\n",
-                   "--annotation", "multi line=a\nb\tc é")[0] == 0
+    assert (
+        env.run(
+            "rules",
+            "edit",
+            "Slow responses",
+            "--label",
+            'quote=say "hi"\\n',
+            "--annotation",
+            "multi line=a\nb\tc é",
+        )[0]
+        == 0
+    )
     path = tmp_path / "rules.toml"
     code, out, err = env.run("rules", "export", str(path))
     assert (code, out, err) == (0, "", f"wrote 8 rules to {path}\n")
     text = path.read_text(encoding="utf-8")
     assert text == export(env)  # deterministic, and - is stdout
     assert '[[rules]]\nname = "Costly logs"' in text and 'for = "5m"' in text
-    assert "repeat_interval" in text and "escalate_severity = \"critical\"" in text
+    assert "repeat_interval" in text and 'escalate_severity = "critical"' in text
     before = env.rules()
     # Lose everything, then get it back from the file.
     for name in [json.loads(b)["name"] for _, b in before]:
@@ -221,15 +321,17 @@ def test_one_bad_rule_among_good_ones_changes_nothing(env: Env, tmp_path: Path) 
             "r2tui: rules import: rules[3] (FINE): name: 'FINE' is taken (by rules[1]); "
             "names are unique whatever their case",
             "r2tui: rules import: rules[4]: name: required",
-            "r2tui: rules import: rules[4]: threshold: expected a size such as \"500 GB\", "
-            "\"1.5 TiB\" or a number of bytes, got " + quoted("9" * 307 + " GB"),
-            f"r2tui: rules import: nothing imported: 7 problem(s) in {path}"]
+            'r2tui: rules import: rules[4]: threshold: expected a size such as "500 GB", '
+            '"1.5 TiB" or a number of bytes, got ' + quoted("9" * 307 + " GB"),
+            f"r2tui: rules import: nothing imported: 7 problem(s) in {path}",
+        ]
         assert env.rules() == before
 
 
 def test_import_replace_and_dry_run(env: Env, tmp_path: Path) -> None:
     path = tmp_path / "two.toml"
-    path.write_text("""
+    path.write_text(
+        """
 [[rules]]
 name = "High error rate"
 metric = "error_rate_pct"
@@ -243,14 +345,18 @@ metric = "probe_ok"
 comparison = "<"
 threshold = 1
 for = "10m"
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     before = env.rules()
     code, out, _ = env.run("rules", "import", str(path), "--replace", "--dry-run")
     assert code == 0 and env.rules() == before
-    assert out.splitlines()[:3] == ["  add     New one", "  update  High error rate",
-                                    "  delete  Daily cost spike"]
-    assert out.endswith("dry run: would add 1, update 1, delete 6 (0 unchanged); nothing "
-                        "changed\n")
+    assert out.splitlines()[:3] == [
+        "  add     New one",
+        "  update  High error rate",
+        "  delete  Daily cost spike",
+    ]
+    assert out.endswith("dry run: would add 1, update 1, delete 6 (0 unchanged); nothing changed\n")
     code, out, _ = env.run("rules", "import", str(path), "--replace", "--json")
     assert code == 0
     doc = json.loads(out)
@@ -260,14 +366,20 @@ for = "10m"
     assert show(env, "New one")["for"] == 600
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ('[[rules]]\nname = "x"\nthreshold = = 3\n', "not valid TOML: Invalid value (at line 3, "
-                                                  "column 13)"),
-    ('rules = 3\n', "rules: expected [[rules]] tables, got int"),
-    ('[alerts]\nx = 1\n', "alerts: unknown top-level key; a rules file holds [[rules]] tables"),
-])
-def test_a_broken_file_names_itself_and_where(env: Env, tmp_path: Path, text: str,
-                                              message: str) -> None:
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            '[[rules]]\nname = "x"\nthreshold = = 3\n',
+            "not valid TOML: Invalid value (at line 3, column 13)",
+        ),
+        ("rules = 3\n", "rules: expected [[rules]] tables, got int"),
+        ("[alerts]\nx = 1\n", "alerts: unknown top-level key; a rules file holds [[rules]] tables"),
+    ],
+)
+def test_a_broken_file_names_itself_and_where(
+    env: Env, tmp_path: Path, text: str, message: str
+) -> None:
     path = tmp_path / "broken.toml"
     path.write_text(text, encoding="utf-8")
     code, out, err = env.run("rules", "import", str(path))
@@ -279,13 +391,17 @@ def test_a_broken_file_names_itself_and_where(env: Env, tmp_path: Path, text: st
 def test_an_unreadable_stored_rule_is_skipped_and_can_be_deleted(env: Env) -> None:
     # As a newer r2tui (or a hand edit in the database) could leave it.
     with closing(sqlite3.connect(env.db)) as conn, conn:
-        conn.execute("UPDATE alert_rule SET body = '{\"name\": \"Slow responses\", "
-                     "\"metric\": \"warp_speed\"}' WHERE name = 'Slow responses'")
+        conn.execute(
+            'UPDATE alert_rule SET body = \'{"name": "Slow responses", '
+            '"metric": "warp_speed"}\' WHERE name = \'Slow responses\''
+        )
     code, out, err = env.run("rules", "list")
     assert code == 0 and "Slow responses" not in out
     assert err.startswith("r2tui: rules list: skipped: rule 'Slow responses': body: ")
     code, _, err = env.run("rules", "show", "Slow responses")
     assert code == 1 and "stored rule cannot be read" in err
     assert env.run("rules", "delete", "slow responses")[:2] == (
-        0, "deleted rule 'Slow responses' and its alerts\n")
+        0,
+        "deleted rule 'Slow responses' and its alerts\n",
+    )
     assert len(env.rules()) == len(DEFAULT_RULES) - 1

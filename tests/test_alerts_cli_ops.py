@@ -25,17 +25,40 @@ def env(tmp_path: Path, cli: Run) -> Iterator[Env]:
 
 # --- silences ---------------------------------------------------------------
 
+
 def test_silences_add_list_expire(env: Env) -> None:
-    code, out, err = env.run("silences", "add", "bucket=media", "severity!=low",
-                             "--duration", "2h", "--comment", "migration",
-                             "--expire-on-resolve")
+    code, out, err = env.run(
+        "silences",
+        "add",
+        "bucket=media",
+        "severity!=low",
+        "--duration",
+        "2h",
+        "--comment",
+        "migration",
+        "--expire-on-resolve",
+    )
     assert (code, err) == (0, "")
     assert out.startswith("silence 1: bucket=media, severity!=low from ")
-    assert env.run("silences", "add", "bucket=logs", "--duration", "1h", "--comment", "later",
-                   "--start", "2999-01-01T00:00Z")[0] == 0
+    assert (
+        env.run(
+            "silences",
+            "add",
+            "bucket=logs",
+            "--duration",
+            "1h",
+            "--comment",
+            "later",
+            "--start",
+            "2999-01-01T00:00Z",
+        )[0]
+        == 0
+    )
     doc = json.loads(env.run("silences", "list", "--json")[1])
     assert [(s["id"], s["state"], s["matchers"]) for s in doc] == [
-        (2, "pending", ["bucket=logs"]), (1, "active", ["bucket=media", "severity!=low"])]
+        (2, "pending", ["bucket=logs"]),
+        (1, "active", ["bucket=media", "severity!=low"]),
+    ]
     assert doc[1]["comment"] == "migration" and doc[1]["expire_on_resolve"] is True
     assert doc[0]["starts_at"] == "2999-01-01T00:00:00Z"
     assert "until resolved" in env.run("silences", "list")[1]
@@ -46,14 +69,19 @@ def test_silences_add_list_expire(env: Env) -> None:
     assert code == 1 and err.startswith("r2tui: silences expire: no active or future silence 1")
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (("bucket", "--duration", "1h", "--comment", "x"), "matchers: expected a matcher"),
-    (("bucket=a", "--duration", "soon", "--comment", "x"), "--duration: expected a duration"),
-    (("bucket=a", "--duration", "1h", "--comment", " "), "comment: required"),
-    (("bucket=a", "--duration", "1h", "--comment", "x", "--start", "noon"), "--start: "),
-    (("bucket=a", "--duration", "99999w", "--comment", "x"),
-     "--duration: must be at most 10 years"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("bucket", "--duration", "1h", "--comment", "x"), "matchers: expected a matcher"),
+        (("bucket=a", "--duration", "soon", "--comment", "x"), "--duration: expected a duration"),
+        (("bucket=a", "--duration", "1h", "--comment", " "), "comment: required"),
+        (("bucket=a", "--duration", "1h", "--comment", "x", "--start", "noon"), "--start: "),
+        (
+            ("bucket=a", "--duration", "99999w", "--comment", "x"),
+            "--duration: must be at most 10 years",
+        ),
+    ],
+)
 def test_a_bad_silence_is_refused(env: Env, args: tuple[str, ...], message: str) -> None:
     code, _, err = env.run("silences", "add", *args)
     assert code == 2 and err.startswith(f"r2tui: silences add: {message}")
@@ -61,6 +89,7 @@ def test_a_bad_silence_is_refused(env: Env, args: tuple[str, ...], message: str)
 
 
 # --- alerts, notify, rules test ----------------------------------------------
+
 
 def test_alerts_after_a_real_engine_run(env: Env) -> None:
     store = open_store(f"sqlite:///{env.db}")
@@ -75,8 +104,12 @@ def test_alerts_after_a_real_engine_run(env: Env) -> None:
     assert doc["account"] == "acme" and doc["rules"] == 7
     [alert] = doc["firing"]
     assert {k: alert[k] for k in ("rule", "bucket", "state", "value", "threshold")} == {
-        "rule": "High monthly cost", "bucket": "*", "state": "firing", "value": 500.0,
-        "threshold": 100.0}
+        "rule": "High monthly cost",
+        "bucket": "*",
+        "state": "firing",
+        "value": 500.0,
+        "threshold": 100.0,
+    }
     assert doc["pending"] == [] and doc["recent"] == []
     out = env.run("alerts")[1]
     assert "1 firing, 0 pending" in out and "High monthly cost  account  500 USD" in out
@@ -87,8 +120,11 @@ def test_alerts_after_a_real_engine_run(env: Env) -> None:
 
 
 def test_notify_flush_delivers_the_outbox(env: Env) -> None:
-    env.config.write_text(env.config.read_text().replace(
-        "max_attempts = 1", 'max_attempts = 1\ndefault_channels = ["hook", "down"]'))
+    env.config.write_text(
+        env.config.read_text().replace(
+            "max_attempts = 1", 'max_attempts = 1\ndefault_channels = ["hook", "down"]'
+        )
+    )
     env.fire_cost_alert()
     listed = json.loads(env.run("notify", "list", "--json")[1])
     assert listed["counts"]["pending"] == 2
@@ -102,8 +138,10 @@ def test_notify_flush_delivers_the_outbox(env: Env) -> None:
     assert request.json()["alerts"][0]["labels"]["alertname"] == "High monthly cost"
     [dead] = json.loads(env.run("notify", "list", "--json")[1])["notifications"]
     assert (dead["channel"], dead["state"]) == ("down", "dead")
-    assert env.run("notify", "retry", str(dead["id"]))[:2] == (0, "1 of 1 notifications "
-                                                                 "queued again\n")
+    assert env.run("notify", "retry", str(dead["id"]))[:2] == (
+        0,
+        "1 of 1 notifications queued again\n",
+    )
     code, _, err = env.run("notify", "retry", str(dead["id"]), "999")
     assert code == 1 and "only dead notifications are retried" in err
     assert json.loads(env.run("notify", "flush", "--json")[1])["dead"] == 1
@@ -119,14 +157,13 @@ def test_rules_test_sends_without_touching_alert_state(env: Env) -> None:
     code, out, err = env.run("rules", "test", "High monthly cost", "--json")
     assert (code, err) == (0, "")
     doc = json.loads(out)
-    assert doc["evaluations"] == [{"account": "acme", "bucket": "*", "value": 500.0,
-                                   "holds": True}]
-    assert doc["sends"] == [{"channel": "hook", "ok": True, "error": None,
-                             "describe": "webhook (config file)"}]
+    assert doc["evaluations"] == [{"account": "acme", "bucket": "*", "value": 500.0, "holds": True}]
+    assert doc["sends"] == [
+        {"channel": "hook", "ok": True, "error": None, "describe": "webhook (config file)"}
+    ]
     [request] = env.receiver.requests
     payload = request.json()
-    assert (payload["receiver"], payload["groupLabels"]) == ("hook",
-                                                              {"alertname": TEST_ALERTNAME})
+    assert (payload["receiver"], payload["groupLabels"]) == ("hook", {"alertname": TEST_ALERTNAME})
     assert env.rows("alert_instance") == [] and env.rows("notification") == []
     code, out, _ = env.run("rules", "test", "High monthly cost", "--no-send")
     assert code == 0 and "acme  account  500 USD  holds" in out
@@ -140,13 +177,22 @@ def test_rules_test_sends_without_touching_alert_state(env: Env) -> None:
 
 # --- read-only ----------------------------------------------------------------
 
-@pytest.mark.parametrize("args", [
-    ("rules", "add", *FULL), ("rules", "edit", "High error rate", "--threshold", "1"),
-    ("rules", "enable", "High error rate"), ("rules", "disable", "High error rate"),
-    ("rules", "delete", "High error rate"), ("rules", "import", "rules.toml"),
-    ("silences", "add", "bucket=a", "--duration", "1h", "--comment", "x"),
-    ("silences", "expire", "1"), ("notify", "flush"), ("notify", "retry", "1"),
-])
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("rules", "add", *FULL),
+        ("rules", "edit", "High error rate", "--threshold", "1"),
+        ("rules", "enable", "High error rate"),
+        ("rules", "disable", "High error rate"),
+        ("rules", "delete", "High error rate"),
+        ("rules", "import", "rules.toml"),
+        ("silences", "add", "bucket=a", "--duration", "1h", "--comment", "x"),
+        ("silences", "expire", "1"),
+        ("notify", "flush"),
+        ("notify", "retry", "1"),
+    ],
+)
 def test_read_only_refuses_every_change(env: Env, args: tuple[str, ...]) -> None:
     env.run("silences", "add", "bucket=b", "--duration", "1h", "--comment", "keep")
     before = (env.rules(), env.rows("silence"), env.rows("notification"))
@@ -161,8 +207,14 @@ def test_read_only_still_reads_evaluates_and_dry_runs(env: Env, tmp_path: Path) 
     path = tmp_path / "rules.toml"
     assert env.run("rules", "export", str(path))[0] == 0
     assert env.run("--read-only", "rules", "import", str(path), "--dry-run")[0] == 0
-    for args in (("rules", "list"), ("rules", "show", "High error rate"), ("alerts",),
-                 ("silences", "list"), ("notify", "list"), ("rules", "export")):
+    for args in (
+        ("rules", "list"),
+        ("rules", "show", "High error rate"),
+        ("alerts",),
+        ("silences", "list"),
+        ("notify", "list"),
+        ("rules", "export"),
+    ):
         assert env.run("--read-only", *args)[0] == 0
     assert env.run("rules", "edit", "High error rate", "--channel", "hook")[0] == 0
     code, out, err = env.run("--read-only", "rules", "test", "High error rate")
@@ -188,14 +240,38 @@ def test_notify_test_sends_to_each_channel(env: Env) -> None:
 
 def test_found_in_review_silence_dates_enable_checks_and_a_locked_store(env: Env) -> None:
     # A start past what dates can show is refused, and the list keeps working.
-    code, _, err = env.run("silences", "add", "rule=X", "--duration", "1h", "--comment", "c",
-                           "--start", "9999-06-01T00:00")
+    code, _, err = env.run(
+        "silences",
+        "add",
+        "rule=X",
+        "--duration",
+        "1h",
+        "--comment",
+        "c",
+        "--start",
+        "9999-06-01T00:00",
+    )
     assert code == 2 and "start" in err
     assert env.run("silences", "list")[0] == 0
     # Enabling goes through the same checks as an edit.
-    assert env.run("rules", "add", "--name", "Dang", "--metric", "total_bytes",
-                   "--comparison", ">", "--threshold", "1", "--channel", "hook",
-                   "--disabled")[0] == 0
+    assert (
+        env.run(
+            "rules",
+            "add",
+            "--name",
+            "Dang",
+            "--metric",
+            "total_bytes",
+            "--comparison",
+            ">",
+            "--threshold",
+            "1",
+            "--channel",
+            "hook",
+            "--disabled",
+        )[0]
+        == 0
+    )
     env.config.write_text(env.config.read_text().replace("[channels.hook]", "[channels.hook2]"))
     code, _, err = env.run("rules", "enable", "Dang")
     assert code == 2 and "no channel 'hook'" in err
@@ -207,8 +283,7 @@ def test_found_in_review_silence_dates_enable_checks_and_a_locked_store(env: Env
     holder.execute("PRAGMA busy_timeout = 0")
     holder.execute("BEGIN IMMEDIATE")
     try:
-        code, _, err = env.run("silences", "add", "rule=X", "--duration", "1h",
-                               "--comment", "c")
+        code, _, err = env.run("silences", "add", "rule=X", "--duration", "1h", "--comment", "c")
     finally:
         holder.execute("ROLLBACK")
         holder.close()

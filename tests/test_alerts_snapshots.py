@@ -23,10 +23,31 @@ def seed_alerts(store: Store) -> None:
     two buckets firing (backups silenced), the account pending, and the
     monthly bill fired two hours ago and resolved an hour later."""
     config = config_for()
-    saved.save_rule(store, Rule("Big bucket", "total_bytes", ">", 300 * GB, scope="[a-z]*",
-                                severity="medium", channels=("ops",)), now=NOW)
-    saved.save_rule(store, Rule("Storage past 700 GB", "total_bytes", ">", 700 * GB,
-                                for_seconds=6 * 3600, severity="low"), now=NOW)
+    saved.save_rule(
+        store,
+        Rule(
+            "Big bucket",
+            "total_bytes",
+            ">",
+            300 * GB,
+            scope="[a-z]*",
+            severity="medium",
+            channels=("ops",),
+        ),
+        now=NOW,
+    )
+    saved.save_rule(
+        store,
+        Rule(
+            "Storage past 700 GB",
+            "total_bytes",
+            ">",
+            700 * GB,
+            for_seconds=6 * 3600,
+            severity="low",
+        ),
+        now=NOW,
+    )
     writes.add_samples(store, ACCOUNT, [SampleRow("monthly_cost_usd", 500.0)], ts=NOW - 7300)
     check_alerts(store, config, ACCOUNT, now=NOW - 7200)
     writes.add_samples(store, ACCOUNT, [SampleRow("monthly_cost_usd", 50.0)], ts=NOW - 3700)
@@ -36,8 +57,10 @@ def seed_alerts(store: Store) -> None:
 
 
 async def tables_sized(pilot) -> None:  # type: ignore[no-untyped-def]
-    await wait_for(pilot, lambda: not any(
-        t._require_update_dimensions for t in pilot.app.screen.query(DataTable)))
+    await wait_for(
+        pilot,
+        lambda: not any(t._require_update_dimensions for t in pilot.app.screen.query(DataTable)),
+    )
     await pilot.pause(0.2)
 
 
@@ -69,10 +92,15 @@ def test_rule_form_with_a_validation_error(snap_compare, filled: Store) -> None:
         await settled(pilot)
         await open_rules(pilot)
         form = await open_form(pilot, "a")
-        await pilot.press(*"Too many files", "tab", "enter", *"total_f", "enter",
-                          "tab", "tab", *"lots")
-        await wait_for(pilot, lambda: bool(form.values)
-                       and "expected a number" in str(form.problems.get("threshold")))
+        await pilot.press(
+            *"Too many files", "tab", "enter", *"total_f", "enter", "tab", "tab", *"lots"
+        )
+        await wait_for(
+            pilot,
+            lambda: (
+                bool(form.values) and "expected a number" in str(form.problems.get("threshold"))
+            ),
+        )
         await wait_for(pilot, lambda: "waiting for a valid rule" in form.backtest_text)
         for box in form.query(Input):  # a blinking cursor would make the picture flaky
             box.cursor_blink = False

@@ -43,32 +43,62 @@ from r2tui.tui.widgets.table import FilterTable
 
 # ---- the form's fields, pure ------------------------------------------------------------
 def test_form_text_round_trips_a_rule() -> None:
-    rule = rule_from({"name": "Hot", "metric": "total_bytes", "comparison": ">=",
-                            "threshold": "2 GB", "scope": "logs-*", "for": "5m",
-                            "channels": ["ops"], "labels": {"team": "storage"},
-                            "repeat_interval": "1h30m"})
+    rule = rule_from(
+        {
+            "name": "Hot",
+            "metric": "total_bytes",
+            "comparison": ">=",
+            "threshold": "2 GB",
+            "scope": "logs-*",
+            "for": "5m",
+            "channels": ["ops"],
+            "labels": {"team": "storage"},
+            "repeat_interval": "1h30m",
+        }
+    )
     texts = form_texts(rule)
     assert texts["threshold"] == "2 GB" and texts["for"] == "5m"
     assert texts["repeat_interval"] == "1h30m" and texts["labels"] == "team=storage"
-    raw = {**texts, "metric": "total_bytes", "comparison": ">=", "severity": "medium",
-           "missing_data": "keep", "escalate_severity": NOTHING}
+    raw = {
+        **texts,
+        "metric": "total_bytes",
+        "comparison": ">=",
+        "severity": "medium",
+        "missing_data": "keep",
+        "escalate_severity": NOTHING,
+    }
     data, problems = form_data(raw, {})
     assert problems == []
     assert rule_from(data) == rule
-    assert form_texts(dataclasses.replace(rule, threshold=2_500_000_001.0))["threshold"] == \
-        "2500000001"
-    assert form_texts(dataclasses.replace(rule, metric="error_rate_pct", threshold=2.5)
-                      )["threshold"] == "2.5"
+    assert (
+        form_texts(dataclasses.replace(rule, threshold=2_500_000_001.0))["threshold"]
+        == "2500000001"
+    )
+    assert (
+        form_texts(dataclasses.replace(rule, metric="error_rate_pct", threshold=2.5))["threshold"]
+        == "2.5"
+    )
     _, problems = form_data({"labels": "team"}, {})
-    assert problems == [("labels", "expected name=value pairs separated by commas "
-                                   "(a comma in a value as \\,), got 'team'")]
+    assert problems == [
+        (
+            "labels",
+            "expected name=value pairs separated by commas (a comma in a value as \\,), got 'team'",
+        )
+    ]
     # Found in review: values with commas, and thresholds past 6 digits, came back changed.
-    noted = dataclasses.replace(rule, threshold=12345.67, annotations=(
-        ("note", "Slow, check the CDN"), ("runbook", "https://wiki/x?a=1,b=2\\c")))
+    noted = dataclasses.replace(
+        rule,
+        threshold=12345.67,
+        annotations=(("note", "Slow, check the CDN"), ("runbook", "https://wiki/x?a=1,b=2\\c")),
+    )
     data, problems = form_data({**raw, **form_texts(noted), "metric": "total_bytes"}, {})
     assert problems == [] and rule_from(data) == noted
-    values = {"*": {"total_bytes": 9.0}, "logs-a": {"total_bytes": 3.0},
-              "logs-b": {"total_bytes": 5.0}, "web": {"total_bytes": 7.0}}
+    values = {
+        "*": {"total_bytes": 9.0},
+        "logs-a": {"total_bytes": 3.0},
+        "logs-b": {"total_bytes": 5.0},
+        "web": {"total_bytes": 7.0},
+    }
     assert scoped_value(values, "total_bytes", "*") == (9.0, 1)
     assert scoped_value(values, "total_bytes", "logs-*") == (5.0, 2)
     assert scoped_value(values, "total_bytes", "nope") == (None, 1)
@@ -99,7 +129,8 @@ async def test_alerts_pane_empty_state_and_outbox_trouble(store: Store) -> None:
     with store.write():
         ids = enqueue([test_notice("ops", int(NOW))], int(NOW))
     Notification.update(state="dead", last_error="channel ops: HTTP 500 from the webhook").where(
-        Notification.id.in_(ids)).execute()
+        Notification.id.in_(ids)
+    ).execute()
     app = make_app(store)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: app.dashboard is not None)
@@ -145,8 +176,15 @@ async def test_rules_screen_lists_rules_with_state_filter_and_sort(store: Store)
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
         ids = {r[3] for r in app.screen.rows}
-        assert {"app.rules", "app.alert_history", "rules.add", "rules.silence",
-                "rule_form.save", "confirm.yes", "alert_history.search"} <= ids
+        assert {
+            "app.rules",
+            "app.alert_history",
+            "rules.add",
+            "rules.silence",
+            "rule_form.save",
+            "confirm.yes",
+            "alert_history.search",
+        } <= ids
         await pilot.press("escape", "escape")
         assert app.screen is app.default_screen
 
@@ -166,7 +204,11 @@ async def test_add_a_rule_with_the_keyboard_alone(store: Store) -> None:
         rule = saved.get_rule("Big bill")
         assert rule is not None
         assert (rule.metric, rule.comparison, rule.threshold, rule.scope) == (
-            "monthly_cost_usd", ">", 250.0, "media")
+            "monthly_cost_usd",
+            ">",
+            250.0,
+            "media",
+        )
         await wait_for(pilot, lambda: "Big bill" in (screen.states or {}))
 
 
@@ -178,8 +220,7 @@ async def test_invalid_input_shows_its_message_and_saves_nothing(store: Store) -
         # A new form does not shout "required" at fields nobody has touched yet.
         assert problem(form, "name") == "" and problem(form, "threshold") == ""
         await pilot.press(*"Bad one", "tab", "tab", "tab", *"lots")
-        await wait_for(pilot, lambda: "expected a number, got 'lots'" in problem(
-            form, "threshold"))
+        await wait_for(pilot, lambda: "expected a number, got 'lots'" in problem(form, "threshold"))
         assert problem(form, "metric") == ""  # untouched
         await pilot.press("f2")
         assert isinstance(app.screen, RuleForm)  # refused: still open
@@ -189,8 +230,9 @@ async def test_invalid_input_shows_its_message_and_saves_nothing(store: Store) -
         assert saved.get_rule("Bad one") is None
         # A taken name: the store refuses it, and the form says so under the name.
         form = await open_form(pilot, "a")
-        await pilot.press(*"high error rate", "tab", "enter", *"error_r", "enter",
-                          "tab", "tab", *"9", "f2")
+        await pilot.press(
+            *"high error rate", "tab", "enter", *"error_r", "enter", "tab", "tab", *"9", "f2"
+        )
         await wait_for(pilot, lambda: "is taken" in problem(form, "name"))
         assert isinstance(app.screen, RuleForm)
         assert saved.get_rule("High error rate").threshold == 5.0  # type: ignore[union-attr]
@@ -222,8 +264,9 @@ async def test_space_toggles_and_clone_copies(store: Store) -> None:
         await pilot.press("space")
         await settle(pilot, screen)
         assert saved.get_rule("Slow responses").enabled is False  # type: ignore[union-attr]
-        await wait_for(pilot, lambda: screen.current() is not None
-                       and screen.current().state == "disabled")  # type: ignore[union-attr]
+        await wait_for(
+            pilot, lambda: screen.current() is not None and screen.current().state == "disabled"
+        )  # type: ignore[union-attr]
         await pilot.press("space")
         await settle(pilot, screen)
         assert saved.get_rule("Slow responses").enabled is True  # type: ignore[union-attr]
@@ -282,9 +325,9 @@ async def test_d_deletes_only_after_confirming(store: Store) -> None:
 async def test_t_sends_a_test_to_each_channel(store: Store) -> None:
     with Receiver() as receiver:
         hook = ChannelConfig("hook", "webhook", url=Secret(receiver.url("/hook"), "test"))
-        dead = ChannelConfig("dead", "webhook",
-                             url=Secret(f"http://127.0.0.1:{closed_port()}/x", "test"),
-                             timeout=2)
+        dead = ChannelConfig(
+            "dead", "webhook", url=Secret(f"http://127.0.0.1:{closed_port()}/x", "test"), timeout=2
+        )
         config = config_for(channels={"hook": hook, "dead": dead}, default_channels=("hook",))
         app = make_app(store, config)
         async with app.run_test(size=SIZE) as pilot:
@@ -297,16 +340,21 @@ async def test_t_sends_a_test_to_each_channel(store: Store) -> None:
             assert "test sent to hook" in notes(app)
             # A rule naming both: one goes out, the other fails and says why.
             rule = saved.get_rule("High error rate")
-            saved.save_rule(store, dataclasses.replace(rule, channels=("hook", "dead")),  # type: ignore[arg-type]
-                            replacing="High error rate")
+            saved.save_rule(
+                store,
+                dataclasses.replace(rule, channels=("hook", "dead")),  # type: ignore[arg-type]
+                replacing="High error rate",
+            )
             await pilot.press("escape")  # clear the filter, then re-read the rules
             screen.reload()
             await choose(pilot, screen, "High error rate")
             await pilot.press("t")
             await settle(pilot, screen)
             assert len(receiver.requests) == 2
-            assert any(n.startswith("test to dead failed: channel dead: could not connect")
-                       for n in notes(app))
+            assert any(
+                n.startswith("test to dead failed: channel dead: could not connect")
+                for n in notes(app)
+            )
     app = make_app(store)  # no channels anywhere
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_rules(pilot)
@@ -325,10 +373,15 @@ async def test_x_evaluates_and_the_pane_follows(store: Store) -> None:
         await pilot.press("x")
         await settle(pilot, screen)
         assert any(n.startswith("evaluated: ") and "1 fired" in n for n in notes(app))
-        await wait_for(pilot, lambda: screen.states is not None
-                       and screen.states["High monthly cost"].state == "firing")
-        await wait_for(pilot, lambda: any("High monthly cost" in r[2]
-                                          for r in rows(app, "table-alerts")))
+        await wait_for(
+            pilot,
+            lambda: (
+                screen.states is not None and screen.states["High monthly cost"].state == "firing"
+            ),
+        )
+        await wait_for(
+            pilot, lambda: any("High monthly cost" in r[2] for r in rows(app, "table-alerts"))
+        )
 
 
 async def test_read_only_refuses_every_change(store: Store) -> None:

@@ -45,14 +45,23 @@ STORE = gq.STORAGE_DATASET
 
 # ---- malformed answers ---------------------------------------------------------------
 
-@pytest.mark.parametrize(("body", "reason"), [
-    (b"{not json", "not JSON"),
-    (b"[1, 2]", "the answer is a list, not an object"),
-    (b'{"data": null, "errors": null}', "answer.data is null, not an object"),
-    (b'{"data": {"viewer": {"accounts": {}}}}', "data.viewer.accounts is an object, not a list"),
-    (b'{"data": {"viewer": {"accounts": [{}]}}}',
-     "data.viewer.accounts[0].r2OperationsAdaptiveGroups missing"),
-])
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b"{not json", "not JSON"),
+        (b"[1, 2]", "the answer is a list, not an object"),
+        (b'{"data": null, "errors": null}', "answer.data is null, not an object"),
+        (
+            b'{"data": {"viewer": {"accounts": {}}}}',
+            "data.viewer.accounts is an object, not a list",
+        ),
+        (
+            b'{"data": {"viewer": {"accounts": [{}]}}}',
+            "data.viewer.accounts[0].r2OperationsAdaptiveGroups missing",
+        ),
+    ],
+)
 def test_malformed_answers(peer: GraphQLPeer, sleeps: Sleeps, body: bytes, reason: str) -> None:
     peer.push(200, body)
     with client_for(peer, sleeps) as client, pytest.raises(AnalyticsMalformed) as err:
@@ -72,20 +81,29 @@ def _break(row: dict[str, Any], path: str, value: Any) -> None:
         row[last] = value
 
 
-@pytest.mark.parametrize(("dataset", "path", "value", "reason"), [
-    (OPS, "sum.requests", KeyError, "r2OperationsAdaptiveGroups[3].sum.requests missing"),
-    (OPS, "sum.requests", "12", "[3].sum.requests is a string, not an integer"),
-    (OPS, "sum.requests", True, "[3].sum.requests is a boolean, not an integer"),
-    (OPS, "dimensions.datetimeHour", "yesterday", "[3].dimensions.datetimeHour is not an RFC"),
-    (OPS, "dimensions.datetimeHour", "2026-11-29T04:30:00Z", "is not on the hour"),
-    (OPS, "dimensions.actionType", None, "[3].dimensions.actionType is null, not a string"),
-    (OPS, "dimensions", KeyError, "r2OperationsAdaptiveGroups[3].dimensions missing"),
-    (STORE, "max.payloadSize", KeyError, "r2StorageAdaptiveGroups[3].max.payloadSize missing"),
-    (STORE, "max.objectCount", -1, "[3].max.objectCount is negative"),
-    (STORE, "dimensions.bucketName", 7, "[3].dimensions.bucketName is an integer, not a string"),
-])
-def test_a_bad_row_names_its_path(peer: GraphQLPeer, sleeps: Sleeps, dataset: str, path: str,
-                                  value: Any, reason: str) -> None:
+@pytest.mark.parametrize(
+    ("dataset", "path", "value", "reason"),
+    [
+        (OPS, "sum.requests", KeyError, "r2OperationsAdaptiveGroups[3].sum.requests missing"),
+        (OPS, "sum.requests", "12", "[3].sum.requests is a string, not an integer"),
+        (OPS, "sum.requests", True, "[3].sum.requests is a boolean, not an integer"),
+        (OPS, "dimensions.datetimeHour", "yesterday", "[3].dimensions.datetimeHour is not an RFC"),
+        (OPS, "dimensions.datetimeHour", "2026-11-29T04:30:00Z", "is not on the hour"),
+        (OPS, "dimensions.actionType", None, "[3].dimensions.actionType is null, not a string"),
+        (OPS, "dimensions", KeyError, "r2OperationsAdaptiveGroups[3].dimensions missing"),
+        (STORE, "max.payloadSize", KeyError, "r2StorageAdaptiveGroups[3].max.payloadSize missing"),
+        (STORE, "max.objectCount", -1, "[3].max.objectCount is negative"),
+        (
+            STORE,
+            "dimensions.bucketName",
+            7,
+            "[3].dimensions.bucketName is an integer, not a string",
+        ),
+    ],
+)
+def test_a_bad_row_names_its_path(
+    peer: GraphQLPeer, sleeps: Sleeps, dataset: str, path: str, value: Any, reason: str
+) -> None:
     if dataset == OPS:
         rows = [operation_row(g) for g in ops_rows(3)]
     else:
@@ -103,18 +121,23 @@ def test_a_bad_later_page_fails_the_whole_query(peer: GraphQLPeer, sleeps: Sleep
     del bad[0]["sum"]
     peer.push(200, answer(OPS, [operation_row(g) for g in peer.operations[:24]]))
     peer.push(200, answer(OPS, bad))
-    with client_for(peer, sleeps, max_window=86400) as client, \
-            pytest.raises(AnalyticsMalformed, match=r"\[0\]\.sum missing"):
+    with (
+        client_for(peer, sleeps, max_window=86400) as client,
+        pytest.raises(AnalyticsMalformed, match=r"\[0\]\.sum missing"),
+    ):
         client.operations(T0, T0 + 48 * H)
     assert len(peer.requests) == 2
 
 
 # ---- no answer, cancellation ---------------------------------------------------------
 
+
 def test_connection_refused(sleeps: Sleeps) -> None:
     url = f"http://127.0.0.1:{closed_port()}/client/v4/graphql"
-    with client_for(url, sleeps, max_attempts=3) as client, \
-            pytest.raises(AnalyticsUnavailable) as err:
+    with (
+        client_for(url, sleeps, max_attempts=3) as client,
+        pytest.raises(AnalyticsUnavailable) as err,
+    ):
         client.operations(T0, T0 + H)
     assert err.value.reason.startswith("Cloudflare analytics could not connect to 127.0.0.1 (")
     assert "Errno" not in err.value.reason
@@ -123,20 +146,25 @@ def test_connection_refused(sleeps: Sleeps) -> None:
 
 
 def test_bad_url_is_not_retried(sleeps: Sleeps) -> None:
-    with client_for("ftp://127.0.0.1/graphql", sleeps) as client, \
-            pytest.raises(AnalyticsError) as err:
+    with (
+        client_for("ftp://127.0.0.1/graphql", sleeps) as client,
+        pytest.raises(AnalyticsError) as err,
+    ):
         client.operations(T0, T0 + H)
     assert err.value.reason.startswith("cannot query Cloudflare analytics at ftp://127.0.0.1/")
     assert client.queries_sent == 1 and sleeps == []
 
 
 def test_read_timeout(sleeps: Sleeps) -> None:
-    with SilentServer() as silent, \
-            client_for(silent.endpoint, sleeps, max_attempts=1, timeout=0.3) as client, \
-            pytest.raises(AnalyticsUnavailable) as err:
+    with (
+        SilentServer() as silent,
+        client_for(silent.endpoint, sleeps, max_attempts=1, timeout=0.3) as client,
+        pytest.raises(AnalyticsUnavailable) as err,
+    ):
         client.operations(T0, T0 + H)
-    assert err.value.reason == ("Cloudflare analytics timed out waiting for 127.0.0.1 to answer "
-                                "once; will retry next run")
+    assert err.value.reason == (
+        "Cloudflare analytics timed out waiting for 127.0.0.1 to answer once; will retry next run"
+    )
 
 
 def test_stop_during_backoff_cancels(peer: GraphQLPeer) -> None:
@@ -167,8 +195,10 @@ def test_real_backoff_wait_is_interrupted(peer: GraphQLPeer) -> None:
 
     stopper = threading.Thread(target=stop_once_answered, daemon=True)
     stopper.start()
-    with AnalyticsClient(peer.url, Secret(TOKEN, "test"), ACCOUNT, stop=stop) as client, \
-            pytest.raises(Cancelled):
+    with (
+        AnalyticsClient(peer.url, Secret(TOKEN, "test"), ACCOUNT, stop=stop) as client,
+        pytest.raises(Cancelled),
+    ):
         client.operations(T0, T0 + H)
     stopper.join(5)
     assert time.monotonic() - stopped_at[0] < 5
@@ -184,6 +214,7 @@ def test_stop_already_set_sends_nothing(peer: GraphQLPeer, sleeps: Sleeps) -> No
 
 
 # ---- the token stays secret ----------------------------------------------------------
+
 
 def _failures(peer: GraphQLPeer) -> Iterator[tuple[str, dict[str, Any]]]:
     yield "refused", {"push": (403, {"errors": [{"message": f"bad token {TOKEN}"}]})}

@@ -65,14 +65,17 @@ def peer() -> Iterator[GraphQLPeer]:
 
 
 def config_for(peer: GraphQLPeer, token: str = TOKEN) -> Config:
-    acct = account_for(f"http://127.0.0.1:{closed_port()}", api_token=Secret(token, "test"),
-                       account_id=ACCOUNT_ID, graphql_url=peer.url)
+    acct = account_for(
+        f"http://127.0.0.1:{closed_port()}",
+        api_token=Secret(token, "test"),
+        account_id=ACCOUNT_ID,
+        graphql_url=peer.url,
+    )
     return make_config((acct,))
 
 
 def context(config: Config, store: Store, now: int = NOW) -> JobContext:
-    return JobContext(config=config, store=store, clock=lambda: float(now),
-                      analytics_backoff=0.001)
+    return JobContext(config=config, store=store, clock=lambda: float(now), analytics_backoff=0.001)
 
 
 def collect(peer: GraphQLPeer, store: Store, now: int = NOW, token: str = TOKEN):  # type: ignore[no-untyped-def]
@@ -85,9 +88,12 @@ def value(metric: str, bucket: str = ACCOUNT) -> float | None:
 
 
 def analytics_rows() -> list[tuple]:
-    return list(Sample.select(Sample.ts, Sample.bucket, Sample.metric, Sample.value)
-                .where(Sample.metric.in_(ANALYTICS_SERIES))
-                .order_by(Sample.ts, Sample.bucket, Sample.metric).tuples())
+    return list(
+        Sample.select(Sample.ts, Sample.bucket, Sample.metric, Sample.value)
+        .where(Sample.metric.in_(ANALYTICS_SERIES))
+        .order_by(Sample.ts, Sample.bucket, Sample.metric)
+        .tuples()
+    )
 
 
 def test_every_metric_is_computed_exactly(peer: GraphQLPeer, store: Store) -> None:
@@ -121,7 +127,8 @@ def test_every_metric_is_computed_exactly(peer: GraphQLPeer, store: Store) -> No
 
 
 def test_querying_an_overlapping_window_again_never_double_counts(
-        peer: GraphQLPeer, store: Store) -> None:
+    peer: GraphQLPeer, store: Store
+) -> None:
     collect(peer, store)
     first = analytics_rows()
     collect(peer, store, now=NOW + 600)  # re-queries the last hours
@@ -148,7 +155,8 @@ def test_first_run_backfills_31_days_a_day_at_a_time(peer: GraphQLPeer, store: S
 
 
 def test_later_runs_query_from_a_few_hours_before_the_last_end(
-        peer: GraphQLPeer, store: Store) -> None:
+    peer: GraphQLPeer, store: Store
+) -> None:
     collect(peer, store)
     end = state.get(state.analytics_key(ACC))
     assert end is not None
@@ -158,15 +166,19 @@ def test_later_runs_query_from_a_few_hours_before_the_last_end(
     assert starts[0] == end - end % 3600 - 3 * 3600
 
 
-@pytest.mark.parametrize(("status", "body", "needle"), [
-    (429, b"{}", "429"),
-    (503, b"upstream down", "503"),
-    (200, errors_answer("quota exceeded for this zone", code="limit"), "quota exceeded"),
-    (200, b"{not json", "malformed"),
-    (200, "missing", "requests"),
-])
+@pytest.mark.parametrize(
+    ("status", "body", "needle"),
+    [
+        (429, b"{}", "429"),
+        (503, b"upstream down", "503"),
+        (200, errors_answer("quota exceeded for this zone", code="limit"), "quota exceeded"),
+        (200, b"{not json", "malformed"),
+        (200, "missing", "requests"),
+    ],
+)
 def test_faults_store_nothing_and_name_the_reason(
-        peer: GraphQLPeer, store: Store, status: int, body: object, needle: str) -> None:
+    peer: GraphQLPeer, store: Store, status: int, body: object, needle: str
+) -> None:
     if body == "missing":
         row = operation_row(TRAFFIC[0])
         del row["sum"]["requests"]
@@ -192,7 +204,8 @@ def test_a_refused_token_says_which_permission_it_needs(peer: GraphQLPeer, store
 
 
 def test_the_token_never_reaches_logs_or_the_store(
-        peer: GraphQLPeer, store: Store, caplog: pytest.LogCaptureFixture) -> None:
+    peer: GraphQLPeer, store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     cfg = config_for(peer)
     run_job("collect_metrics", context(cfg, store))
@@ -200,8 +213,7 @@ def test_the_token_never_reaches_logs_or_the_store(
     run_job("collect_metrics", context(cfg, store, NOW + 600))
     assert peer.requests and peer.requests[0].headers["authorization"] == f"Bearer {TOKEN}"
     assert TOKEN not in caplog.text
-    dump = [str(row) for model in (Sample, Event, JobRun)
-            for row in model.select().tuples()]
+    dump = [str(row) for model in (Sample, Event, JobRun) for row in model.select().tuples()]
     assert not any(TOKEN in line for line in dump)
 
 
@@ -241,9 +253,12 @@ def test_only_watched_buckets_are_stored_and_summed(peer: GraphQLPeer, store: St
 
 
 def test_a_jurisdiction_account_reads_its_own_buckets_by_their_s3_names(
-        peer: GraphQLPeer, store: Store) -> None:
-    peer.operations[:] = [Op(H - 3600, "eu_media", "GetObject", "success", 200, 77),
-                          Op(H - 3600, "media", "GetObject", "success", 200, 5)]
+    peer: GraphQLPeer, store: Store
+) -> None:
+    peer.operations[:] = [
+        Op(H - 3600, "eu_media", "GetObject", "success", 200, 77),
+        Op(H - 3600, "media", "GetObject", "success", 200, 5),
+    ]
     peer.storage[:] = [Snap(H - 3600, "eu_media", 12, 0, 1200, 0)]
     cfg = config_for(peer)
     acct = replace(cfg.accounts[0], jurisdiction="eu")
@@ -263,8 +278,10 @@ def test_a_quiet_bucket_has_zeros_not_gaps(peer: GraphQLPeer, store: Store) -> N
 
 def test_the_account_total_drops_a_bucket_not_seen_for_a_day() -> None:
     unclassed = (None, None, None, None)  # stored before storage classes were asked
-    before = {"old": (H - 2 * DAY, (50.0, 5000.0, 0.0, *unclassed)),
-              "recent": (H - 7200, (1.0, 100.0, 0.0, *unclassed))}
+    before = {
+        "old": (H - 2 * DAY, (50.0, 5000.0, 0.0, *unclassed)),
+        "recent": (H - 7200, (1.0, 100.0, 0.0, *unclassed)),
+    }
     rows = fold_storage([Snap(H, "media", 10, 1, 1000, 10)], H, H + 600, before)
     account = {metric: v for ts, b, metric, v in rows if b == ACCOUNT and ts == H}
     # media 10 + recent 1; "old" was last seen two days ago and no longer counts.
@@ -272,7 +289,8 @@ def test_the_account_total_drops_a_bucket_not_seen_for_a_day() -> None:
 
 
 def test_a_token_with_a_line_break_is_refused_without_being_shown(
-        peer: GraphQLPeer, store: Store, caplog: pytest.LogCaptureFixture) -> None:
+    peer: GraphQLPeer, store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     out = collect(peer, store, token=TOKEN + "\r")
     assert peer.requests == []  # never sent
@@ -281,7 +299,8 @@ def test_a_token_with_a_line_break_is_refused_without_being_shown(
 
 
 def test_a_bucket_name_no_store_can_hold_is_kept_as_its_escape(
-        peer: GraphQLPeer, store: Store) -> None:
+    peer: GraphQLPeer, store: Store
+) -> None:
     # JSON can spell a lone surrogate; SQLite takes only valid UTF-8. Such a name
     # must not fail the whole read (it failed every run, losing every bucket).
     peer.operations.append(Op(H - 3600, "bad\ud800half", "GetObject", "success", 200, 9))

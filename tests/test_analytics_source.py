@@ -38,6 +38,7 @@ STORE = gq.STORAGE_DATASET
 
 # ---- parsing and windows -------------------------------------------------------------
 
+
 def test_operations_parsed_exactly(peer: GraphQLPeer, sleeps: Sleeps) -> None:
     peer.operations = ops_rows(5, per_hour=3)
     with client_for(peer, sleeps) as client:
@@ -49,8 +50,12 @@ def test_operations_parsed_exactly(peer: GraphQLPeer, sleeps: Sleeps) -> None:
     assert seen.body["query"] == gq.OPERATIONS_QUERY
     assert seen.headers["authorization"] == f"Bearer {TOKEN}"
     assert seen.headers["content-type"] == "application/json"
-    assert seen.variables == {"accountTag": ACCOUNT, "start": "2026-11-29T00:00:00Z",
-                              "end": "2026-11-29T05:00:00Z", "limit": gq.PAGE_LIMIT}
+    assert seen.variables == {
+        "accountTag": ACCOUNT,
+        "start": "2026-11-29T00:00:00Z",
+        "end": "2026-11-29T05:00:00Z",
+        "limit": gq.PAGE_LIMIT,
+    }
     assert sleeps == []
 
 
@@ -99,8 +104,11 @@ def test_long_window_is_cut_into_chunks(peer: GraphQLPeer, sleeps: Sleeps) -> No
         got = client.operations(T0, T0 + 72 * H)
         assert client.queries_sent == 3
     assert got == peer.operations
-    assert [s.window for s in peer.requests] == [(T0, T0 + 24 * H), (T0 + 24 * H, T0 + 48 * H),
-                                                 (T0 + 48 * H, T0 + 72 * H)]
+    assert [s.window for s in peer.requests] == [
+        (T0, T0 + 24 * H),
+        (T0 + 24 * H, T0 + 48 * H),
+        (T0 + 48 * H, T0 + 72 * H),
+    ]
 
 
 def test_chunks_of_an_unaligned_window_cut_on_hours(peer: GraphQLPeer, sleeps: Sleeps) -> None:
@@ -128,6 +136,7 @@ def test_full_page_splits_the_window(peer: GraphQLPeer, sleeps: Sleeps) -> None:
 
 # ---- retries -------------------------------------------------------------------------
 
+
 def test_429_then_success_backs_off_with_full_jitter(peer: GraphQLPeer, sleeps: Sleeps) -> None:
     peer.storage = storage_rows(2)
     peer.push(429, {"errors": [{"message": "rate limited"}]})
@@ -143,18 +152,21 @@ def test_429_then_success_backs_off_with_full_jitter(peer: GraphQLPeer, sleeps: 
 def test_jitter_stays_within_the_exponential_bound(peer: GraphQLPeer, sleeps: Sleeps) -> None:
     for _ in range(8):
         peer.push(503)
-    with client_for(peer, sleeps, rng=random.Random(), max_attempts=8, backoff=2.0) as client, \
-            pytest.raises(AnalyticsUnavailable):
+    with (
+        client_for(peer, sleeps, rng=random.Random(), max_attempts=8, backoff=2.0) as client,
+        pytest.raises(AnalyticsUnavailable),
+    ):
         client.operations(T0, T0 + H)
     assert len(sleeps) == 7
     for i, s in enumerate(sleeps):
-        assert 0 <= s <= min(60.0, 2.0 * 2 ** i)
+        assert 0 <= s <= min(60.0, 2.0 * 2**i)
     assert len(set(sleeps)) == 7  # jittered, not a fixed ladder
 
 
 @pytest.mark.parametrize(("header", "expected"), [("7", 7.0), ("3600", 60.0), ("0", 0.0)])
-def test_retry_after_is_honoured_and_capped(peer: GraphQLPeer, sleeps: Sleeps, header: str,
-                                            expected: float) -> None:
+def test_retry_after_is_honoured_and_capped(
+    peer: GraphQLPeer, sleeps: Sleeps, header: str, expected: float
+) -> None:
     peer.push(429, b"", {"Retry-After": header})
     with client_for(peer, sleeps) as client:
         assert client.operations(T0, T0 + H) == []
@@ -166,8 +178,10 @@ def test_429_every_time_gives_up_with_reason(peer: GraphQLPeer, sleeps: Sleeps) 
         peer.push(429)
     with client_for(peer, sleeps) as client, pytest.raises(AnalyticsRateLimited) as err:
         client.operations(T0, T0 + H)
-    assert err.value.reason == ("Cloudflare analytics rate-limited the token (HTTP 429) 3 times; "
-                                "backing off until the next run")
+    assert err.value.reason == (
+        "Cloudflare analytics rate-limited the token (HTTP 429) 3 times; "
+        "backing off until the next run"
+    )
     assert len(peer.requests) == 3 and len(sleeps) == 2
 
 
@@ -191,10 +205,14 @@ def test_other_4xx_is_not_retried(peer: GraphQLPeer, sleeps: Sleeps) -> None:
 
 # ---- refusals ------------------------------------------------------------------------
 
+
 def test_wrong_token_is_refused_at_once() -> None:
     sleeps = Sleeps()
-    with GraphQLPeer(token="the-right-one") as peer, client_for(peer, sleeps) as client, \
-            pytest.raises(AnalyticsAuthError) as err:
+    with (
+        GraphQLPeer(token="the-right-one") as peer,
+        client_for(peer, sleeps) as client,
+        pytest.raises(AnalyticsAuthError) as err,
+    ):
         client.operations(T0, T0 + H)
     assert len(peer.requests) == 1 and sleeps == []
     assert "HTTP 403" in err.value.reason
@@ -211,8 +229,11 @@ def test_401_is_an_auth_error(peer: GraphQLPeer, sleeps: Sleeps) -> None:
 
 
 def test_errors_answer_for_a_refused_token() -> None:
-    with GraphQLPeer(token="the-right-one", refuse="errors") as peer, \
-            client_for(peer, Sleeps()) as client, pytest.raises(AnalyticsAuthError) as err:
+    with (
+        GraphQLPeer(token="the-right-one", refuse="errors") as peer,
+        client_for(peer, Sleeps()) as client,
+        pytest.raises(AnalyticsAuthError) as err,
+    ):
         client.operations(T0, T0 + H)
     assert err.value.reason.startswith("Cloudflare analytics: not authorized for that account")
     assert "Account Analytics: Read" in err.value.reason
@@ -237,8 +258,10 @@ def test_rate_limit_in_errors_is_not_retried(peer: GraphQLPeer, sleeps: Sleeps) 
 
 
 def test_unknown_account_names_the_id(peer: GraphQLPeer, sleeps: Sleeps) -> None:
-    with client_for(peer, sleeps, account_id="ffff0000") as client, \
-            pytest.raises(AnalyticsUnknownAccount) as err:
+    with (
+        client_for(peer, sleeps, account_id="ffff0000") as client,
+        pytest.raises(AnalyticsUnknownAccount) as err,
+    ):
         client.storage(T0, T0 + H)
     assert "ffff0000" in err.value.reason and "wrong" in err.value.reason
     assert peer.requests[0].variables["accountTag"] == "ffff0000"

@@ -39,38 +39,88 @@ TOKEN_PATH = "/hook/SECRET123"
 T0 = 1_714_564_800  # 2024-05-01T12:00:00Z
 
 
-def alert(rule: str = "High error rate", bucket: str = "media", status: str = FIRING,
-          value: float | None = 7.5, n: int = 0, **extra: Any) -> AlertNotice:
-    labels = {"alertname": rule, "rule": rule, "account": "main", "bucket": bucket,
-              "metric": "error_rate_pct", "severity": "high", **extra.pop("labels", {})}
-    return AlertNotice(fingerprint=f"fp{n:04d}", rule=rule, account="main", bucket=bucket,
-                       metric="error_rate_pct", severity="high", status=status, value=value,
-                       threshold=5.0, comparison=">", unit="%", starts_at=T0 + n,
-                       ends_at=T0 + 600 if status == RESOLVED else None, labels=labels,
-                       **extra)
+def alert(
+    rule: str = "High error rate",
+    bucket: str = "media",
+    status: str = FIRING,
+    value: float | None = 7.5,
+    n: int = 0,
+    **extra: Any,
+) -> AlertNotice:
+    labels = {
+        "alertname": rule,
+        "rule": rule,
+        "account": "main",
+        "bucket": bucket,
+        "metric": "error_rate_pct",
+        "severity": "high",
+        **extra.pop("labels", {}),
+    }
+    return AlertNotice(
+        fingerprint=f"fp{n:04d}",
+        rule=rule,
+        account="main",
+        bucket=bucket,
+        metric="error_rate_pct",
+        severity="high",
+        status=status,
+        value=value,
+        threshold=5.0,
+        comparison=">",
+        unit="%",
+        starts_at=T0 + n,
+        ends_at=T0 + 600 if status == RESOLVED else None,
+        labels=labels,
+        **extra,
+    )
 
 
-def notice(*alerts: AlertNotice, title: str = "High error rate", channel: str = "ops",
-           kind: str = "alert") -> Notice:
+def notice(
+    *alerts: AlertNotice, title: str = "High error rate", channel: str = "ops", kind: str = "alert"
+) -> Notice:
     status = FIRING if any(a.status == FIRING for a in alerts) else RESOLVED
-    return Notice(channel=channel, kind=kind, status=status, group_key="{}:{rule=\"x\"}",
-                  title=title, alerts=alerts, created_at=T0 + 900)
+    return Notice(
+        channel=channel,
+        kind=kind,
+        status=status,
+        group_key='{}:{rule="x"}',
+        title=title,
+        alerts=alerts,
+        created_at=T0 + 900,
+    )
 
 
-def email_channel(port: int, security: str = "none", user: str | None = None,
-                  password: str = PASSWORD, timeout: float = 5.0) -> ChannelConfig:
-    return ChannelConfig(name="ops", type="email", host="127.0.0.1", port=port,
-                         security=security, username=user,
-                         password=Secret(password, "env SMTP_PASSWORD") if user else None,
-                         sender="r2tui@example.org", to=("oncall@example.org",),
-                         timeout=timeout)
+def email_channel(
+    port: int,
+    security: str = "none",
+    user: str | None = None,
+    password: str = PASSWORD,
+    timeout: float = 5.0,
+) -> ChannelConfig:
+    return ChannelConfig(
+        name="ops",
+        type="email",
+        host="127.0.0.1",
+        port=port,
+        security=security,
+        username=user,
+        password=Secret(password, "env SMTP_PASSWORD") if user else None,
+        sender="r2tui@example.org",
+        to=("oncall@example.org",),
+        timeout=timeout,
+    )
 
 
-def http_channel(url: str, type_: str = "webhook", name: str = "ops-hook",
-                 headers: tuple[tuple[str, str], ...] = (), timeout: float = 5.0
-                 ) -> ChannelConfig:
-    return ChannelConfig(name=name, type=type_, url=Secret(url, "env HOOK_URL"),
-                         headers=headers, timeout=timeout)
+def http_channel(
+    url: str,
+    type_: str = "webhook",
+    name: str = "ops-hook",
+    headers: tuple[tuple[str, str], ...] = (),
+    timeout: float = 5.0,
+) -> ChannelConfig:
+    return ChannelConfig(
+        name=name, type=type_, url=Secret(url, "env HOOK_URL"), headers=headers, timeout=timeout
+    )
 
 
 @pytest.fixture
@@ -91,6 +141,7 @@ def receiver() -> Iterator[Receiver]:
 
 # --- e-mail ---------------------------------------------------------------
 
+
 def _parts(msg: Any) -> tuple[str, str]:
     assert msg.get_content_type() == "multipart/alternative"
     parts = list(msg.iter_parts())
@@ -99,9 +150,11 @@ def _parts(msg: Any) -> tuple[str, str]:
 
 
 def test_email_over_plain_smtp_escapes_html_and_keeps_plain_raw() -> None:
-    n = notice(alert(bucket=HOSTILE, n=1), alert(bucket=HOSTILE, n=2),
-               alert(bucket="logs", status=RESOLVED, n=3,
-                     annotations={"runbook": "see <b>wiki</b> & co"}))
+    n = notice(
+        alert(bucket=HOSTILE, n=1),
+        alert(bucket=HOSTILE, n=2),
+        alert(bucket="logs", status=RESOLVED, n=3, annotations={"runbook": "see <b>wiki</b> & co"}),
+    )
     with SMTPPeer() as peer:
         deliver(email_channel(peer.port), n, external_url="https://r2tui.example/")
     [got] = peer.messages
@@ -128,8 +181,9 @@ def test_email_subject_cannot_inject_headers() -> None:
     [got] = peer.messages
     assert got.message["Bcc"] is None
     # On one line, the breaks shown by the one rule for text from outside.
-    assert got.message["Subject"] == ("[FIRING:1] Bad\\r\\nBcc: victim@evil.example\\n\\nbody "
-                                      "(bucket=media)")
+    assert got.message["Subject"] == (
+        "[FIRING:1] Bad\\r\\nBcc: victim@evil.example\\n\\nbody (bucket=media)"
+    )
     assert got.rcpt_tos == ["oncall@example.org"]
 
 
@@ -137,8 +191,16 @@ def test_email_for_a_test_and_a_summary_notice() -> None:
     plain, body = _parts(email_message(make_test_notice("ops", T0), "a@x.org", ["b@x.org"]))
     assert "test notification from r2tui to channel ops" in plain
     assert "<table" not in body
-    summary = Notice(channel="ops", kind="summary", status=FIRING, group_key="g",
-                     title="Disk <full>", alerts=(alert(),), held=7, created_at=T0)
+    summary = Notice(
+        channel="ops",
+        kind="summary",
+        status=FIRING,
+        group_key="g",
+        title="Disk <full>",
+        alerts=(alert(),),
+        held=7,
+        created_at=T0,
+    )
     msg = email_message(summary, "a@x.org", ["b@x.org"])
     assert msg["Subject"] == "[HELD:7] Disk <full>: notifications held back by the rate limit"
     plain, body = _parts(msg)
@@ -154,8 +216,10 @@ def test_email_login_accepted() -> None:
 
 
 def test_email_login_refused_is_permanent_and_hides_the_password() -> None:
-    with SMTPPeer(user="alerts", password="the-right-one") as peer, \
-            pytest.raises(DeliveryError) as caught:
+    with (
+        SMTPPeer(user="alerts", password="the-right-one") as peer,
+        pytest.raises(DeliveryError) as caught,
+    ):
         deliver(email_channel(peer.port, user="alerts"), notice(alert()))
     assert not caught.value.retryable
     assert "channel ops: SMTP login as alerts refused" in str(caught.value)
@@ -168,8 +232,7 @@ def test_email_login_refused_is_permanent_and_hides_the_password() -> None:
 
 def test_email_starttls_with_login(tls: TLSFiles) -> None:
     with SMTPPeer(user="alerts", password=PASSWORD, tls=tls) as peer:
-        deliver(email_channel(peer.port, security="starttls", user="alerts"),
-                notice(alert()))
+        deliver(email_channel(peer.port, security="starttls", user="alerts"), notice(alert()))
     assert [m.login for m in peer.messages] == ["alerts"]
 
 
@@ -179,8 +242,9 @@ def test_email_implicit_tls(tls: TLSFiles) -> None:
     assert len(peer.messages) == 1
 
 
-def test_email_untrusted_certificate_is_permanent(tls: TLSFiles, tmp_path: Path,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_email_untrusted_certificate_is_permanent(
+    tls: TLSFiles, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     other = make_tls(tmp_path / "other", name="someone else")
     monkeypatch.setenv("SSL_CERT_FILE", str(other.ca))
     with SMTPPeer(tls=tls) as peer, pytest.raises(DeliveryError) as caught:
@@ -195,8 +259,9 @@ def test_email_starttls_unsupported_is_permanent() -> None:
     assert not caught.value.retryable and "does not support STARTTLS" in str(caught.value)
 
 
-@pytest.mark.parametrize(("reply", "retryable"), [("550 5.1.1 no such user", False),
-                                                  ("451 4.3.0 try later", True)])
+@pytest.mark.parametrize(
+    ("reply", "retryable"), [("550 5.1.1 no such user", False), ("451 4.3.0 try later", True)]
+)
 def test_email_recipient_refused(reply: str, retryable: bool) -> None:
     with SMTPPeer(refuse_rcpt=reply) as peer, pytest.raises(DeliveryError) as caught:
         deliver(email_channel(peer.port), notice(alert()))
@@ -213,9 +278,12 @@ def test_email_connection_refused_is_retryable() -> None:
 
 # --- Alertmanager webhook -------------------------------------------------
 
+
 def test_webhook_payload(receiver: Receiver) -> None:
-    n = notice(alert(n=1, annotations={"runbook": "https://wiki/x"}),
-               alert(bucket="logs", status=RESOLVED, value=3, n=2))
+    n = notice(
+        alert(n=1, annotations={"runbook": "https://wiki/x"}),
+        alert(bucket="logs", status=RESOLVED, value=3, n=2),
+    )
     channel = http_channel(receiver.url(TOKEN_PATH), headers=(("Authorization", "Bearer t"),))
     deliver(channel, n, external_url="https://r2tui.example/")
     [req] = receiver.requests
@@ -232,9 +300,12 @@ def test_webhook_payload(receiver: Receiver) -> None:
     firing, resolved = body["alerts"]
     assert firing["status"] == "firing" and firing["fingerprint"] == "fp0001"
     assert firing["labels"] == n.alerts[0].labels
-    assert firing["annotations"] == {"runbook": "https://wiki/x", "value": "7.5",
-                                     "threshold": "5",
-                                     "summary": "error_rate_pct 7.5 % > 5 % (bucket media)"}
+    assert firing["annotations"] == {
+        "runbook": "https://wiki/x",
+        "value": "7.5",
+        "threshold": "5",
+        "summary": "error_rate_pct 7.5 % > 5 % (bucket media)",
+    }
     assert firing["startsAt"] == "2024-05-01T12:00:01Z" and firing["endsAt"] == ZERO_TIME
     assert firing["generatorURL"] == "https://r2tui.example/"
     assert resolved["status"] == "resolved" and resolved["endsAt"] == "2024-05-01T12:10:00Z"
@@ -257,9 +328,19 @@ def test_webhook_different_rules_have_no_group_alertname() -> None:
     assert body["groupLabels"] == {} and "alertname" not in body["commonLabels"]
 
 
-@pytest.mark.parametrize(("status", "retryable"),
-                         [(500, True), (503, True), (429, True), (408, True), (400, False),
-                          (401, False), (404, False), (302, False)])
+@pytest.mark.parametrize(
+    ("status", "retryable"),
+    [
+        (500, True),
+        (503, True),
+        (429, True),
+        (408, True),
+        (400, False),
+        (401, False),
+        (404, False),
+        (302, False),
+    ],
+)
 def test_webhook_http_errors(receiver: Receiver, status: int, retryable: bool) -> None:
     receiver.status = status
     # A reply that echoes the request must not carry the token into the error.
@@ -300,6 +381,7 @@ def test_webhook_bad_url_is_permanent() -> None:
 
 # --- Slack ----------------------------------------------------------------
 
+
 def _strings(value: Any) -> Iterator[str]:
     if isinstance(value, str):
         yield value
@@ -334,8 +416,7 @@ def test_slack_delivery_and_colors(receiver: Receiver) -> None:
     assert firing[0] == {"type": "header", "text": {"type": "plain_text", "text": "Firing (1)"}}
     assert "bucket media" in firing[1]["text"]["text"]
     assert "*Resolved:* 2024-05-01T12:10:00Z" in resolved[1]["text"]["text"]
-    assert slack_payload(notice(alert(status=RESOLVED)))["attachments"][0]["color"] \
-        == SLACK_GREEN
+    assert slack_payload(notice(alert(status=RESOLVED)))["attachments"][0]["color"] == SLACK_GREEN
     test = slack_payload(make_test_notice("ops", T0))
     assert [a["color"] for a in test["attachments"]] == [SLACK_GREY]
     assert test["text"] == "[TEST] r2tui test notification to ops"
@@ -343,9 +424,15 @@ def test_slack_delivery_and_colors(receiver: Receiver) -> None:
 
 def test_slack_escapes_data_everywhere() -> None:
     hostile = "<!channel> & <http://evil.example|click>"
-    n = notice(alert(rule=hostile, bucket=HOSTILE, labels={"team": "<@U123>"},
-                     annotations={"note": "a > b & c"}),
-               title=hostile)
+    n = notice(
+        alert(
+            rule=hostile,
+            bucket=HOSTILE,
+            labels={"team": "<@U123>"},
+            annotations={"note": "a > b & c"},
+        ),
+        title=hostile,
+    )
     payload = slack_payload(n)
     assert_slack_safe(payload)
     assert payload["text"].startswith("[FIRING:1] &lt;!channel&gt; &amp; &lt;http")
@@ -357,14 +444,16 @@ def test_slack_escapes_data_everywhere() -> None:
 def test_slack_error_reply_is_shown(receiver: Receiver) -> None:
     receiver.status, receiver.reply = 404, "no_service"
     with pytest.raises(DeliveryError) as caught:
-        deliver(http_channel(receiver.url(TOKEN_PATH), type_="slack", name="ops-slack"),
-                notice(alert()))
+        deliver(
+            http_channel(receiver.url(TOKEN_PATH), type_="slack", name="ops-slack"), notice(alert())
+        )
     assert str(caught.value) == "channel ops-slack: HTTP 404 from the webhook: no_service"
     assert not caught.value.retryable
 
 
-@pytest.mark.parametrize(("firing", "resolved"), [(200, 0), (0, 200), (200, 200), (45, 30),
-                                                  (49, 0), (48, 1)])
+@pytest.mark.parametrize(
+    ("firing", "resolved"), [(200, 0), (0, 200), (200, 200), (45, 30), (49, 0), (48, 1)]
+)
 def test_slack_stays_within_block_limits(firing: int, resolved: int) -> None:
     alerts = [alert(n=i) for i in range(firing)]
     alerts += [alert(status=RESOLVED, n=firing + i) for i in range(resolved)]
@@ -390,8 +479,7 @@ def test_slack_stays_within_block_limits(firing: int, resolved: int) -> None:
 
 
 def test_slack_long_values_are_cut_without_breaking_entities() -> None:
-    n = notice(alert(annotations={f"note{i}": "&<>" * 400 for i in range(20)}),
-               title="&" * 500)
+    n = notice(alert(annotations={f"note{i}": "&<>" * 400 for i in range(20)}), title="&" * 500)
     payload = slack_payload(n)
     assert_slack_safe(payload)
     for block in _blocks(payload):
@@ -400,32 +488,63 @@ def test_slack_long_values_are_cut_without_breaking_entities() -> None:
 
 
 def test_slack_summary_and_escalation_have_an_intro() -> None:
-    summary = Notice(channel="ops", kind="summary", status=FIRING, group_key="g",
-                     title="Disk <full>", held=3, created_at=T0)
+    summary = Notice(
+        channel="ops",
+        kind="summary",
+        status=FIRING,
+        group_key="g",
+        title="Disk <full>",
+        held=3,
+        created_at=T0,
+    )
     payload = slack_payload(summary)
-    assert payload["text"] == "[HELD:3] Disk &lt;full&gt;: notifications held back by the " \
-                              "rate limit"
+    assert (
+        payload["text"] == "[HELD:3] Disk &lt;full&gt;: notifications held back by the rate limit"
+    )
     assert "3 notifications for Disk &lt;full&gt;" in _blocks(payload)[1]["text"]["text"]
-    esc = Notice(channel="ops", kind="alert", status=FIRING, group_key="g", title="X",
-                 alerts=(alert(),), escalated=True)
+    esc = Notice(
+        channel="ops",
+        kind="alert",
+        status=FIRING,
+        group_key="g",
+        title="X",
+        alerts=(alert(),),
+        escalated=True,
+    )
     assert "escalated" in _blocks(slack_payload(esc))[1]["text"]["text"]
 
 
 # --- property: data never leaks markup ------------------------------------
 
-_OUR_TAGS = {"html", "head", "meta", "body", "p", "h2", "table", "tr", "th", "td", "ul", "li",
-             "code", "a"}
+_OUR_TAGS = {
+    "html",
+    "head",
+    "meta",
+    "body",
+    "p",
+    "h2",
+    "table",
+    "tr",
+    "th",
+    "td",
+    "ul",
+    "li",
+    "code",
+    "a",
+}
 # Markup-shaped data: starts a tag, an entity or a comment somewhere.
-_data = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")),
-                min_size=1, max_size=40).map(lambda s: "<" + s + "&amp;>")
+_data = st.text(
+    st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=40
+).map(lambda s: "<" + s + "&amp;>")
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rule=_data, bucket=_data, label=_data, note=_data)
-def test_rendered_data_never_becomes_markup(rule: str, bucket: str, label: str,
-                                            note: str) -> None:
-    n = notice(alert(rule=rule, bucket=bucket, labels={"team": label},
-                     annotations={"note": note}), title=rule)
+def test_rendered_data_never_becomes_markup(rule: str, bucket: str, label: str, note: str) -> None:
+    n = notice(
+        alert(rule=rule, bucket=bucket, labels={"team": label}, annotations={"note": note}),
+        title=rule,
+    )
     assert_slack_safe(slack_payload(n))
     body = email_message(n, "a@x.org", ["b@x.org"]).get_body(("html",))
     assert body is not None

@@ -26,12 +26,12 @@ SCRIPT = Path(sys.executable).with_name("r2tui")
 NOW = 1_760_000_000
 
 
-
 def _config(tmp_path: Path, endpoint: str, name: str = "r2tui.toml", extra: str = "") -> str:
     path = tmp_path / name
-    path.write_text(f"""
+    path.write_text(
+        f"""
 [store]
-url = "sqlite:///{tmp_path / 'cli.db'}"
+url = "sqlite:///{tmp_path / "cli.db"}"
 
 [s3]
 max_attempts = 1
@@ -43,7 +43,9 @@ endpoint_url = "{endpoint}"
 region = "us-east-1"
 access_key_id = "test-access-key"
 secret_access_key = "test-secret-key"
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     return str(path)
 
 
@@ -56,11 +58,13 @@ def _seed(backend: Any) -> dict[str, list[Obj]]:
 
 
 def _subprocess(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(list(args), capture_output=True, text=True, timeout=timeout,
-                          env=os.environ.copy())
+    return subprocess.run(
+        list(args), capture_output=True, text=True, timeout=timeout, env=os.environ.copy()
+    )
 
 
 # ---- entry points ---------------------------------------------------------------------
+
 
 def test_version_from_the_console_script() -> None:
     done = _subprocess(str(SCRIPT), "--version")
@@ -83,11 +87,13 @@ def test_help_lists_the_commands() -> None:
 
 # ---- collect --------------------------------------------------------------------------
 
+
 def test_collect_once_json(cli: Any, tmp_path: Path, s3_backend: Any, moto_endpoint: str) -> None:
     seeded = _seed(s3_backend)
     total = sum(len(v) for v in seeded.values())
-    code, out, err = cli("collect", "--once", "--json", "--config",
-                         _config(tmp_path, moto_endpoint))
+    code, out, err = cli(
+        "collect", "--once", "--json", "--config", _config(tmp_path, moto_endpoint)
+    )
     assert code == 0, err
     doc = json.loads(out)
     implemented = [n for n in JOBS if JOBS[n].implemented]
@@ -99,40 +105,55 @@ def test_collect_once_json(cli: Any, tmp_path: Path, s3_backend: Any, moto_endpo
     by_name = {j["job"]: j for j in doc["jobs"]}
     assert by_name["inventory"]["items"] == total
     assert by_name["inventory"]["summary"] == (
-        f"2 of 2 buckets listed, {total} objects, 3 Class A requests")
+        f"2 of 2 buckets listed, {total} objects, 3 Class A requests"
+    )
     assert by_name["collect_metrics"]["items"] == 1  # one endpoint check
 
 
-def test_collect_once_one_job_as_text(cli: Any, tmp_path: Path, s3_backend: Any,
-                                      moto_endpoint: str) -> None:
+def test_collect_once_one_job_as_text(
+    cli: Any, tmp_path: Path, s3_backend: Any, moto_endpoint: str
+) -> None:
     seeded = _seed(s3_backend)
     total = sum(len(v) for v in seeded.values())
-    code, out, _ = cli("collect", "--once", "--job", "inventory", "--config",
-                       _config(tmp_path, moto_endpoint))
+    code, out, _ = cli(
+        "collect", "--once", "--job", "inventory", "--config", _config(tmp_path, moto_endpoint)
+    )
     assert code == 0
     (line,) = out.splitlines()
     assert line.split()[:4] == ["inventory", "ok", f"{total:,}", "items"]
     assert "2 of 2 buckets listed" in line
 
 
-def test_options_before_the_command_are_kept(cli: Any, tmp_path: Path, s3_backend: Any,
-                                             moto_endpoint: str) -> None:
+def test_options_before_the_command_are_kept(
+    cli: Any, tmp_path: Path, s3_backend: Any, moto_endpoint: str
+) -> None:
     """`r2tui --config X collect` must read X (argparse subcommand defaults once
     overwrote it with None)."""
     _seed(s3_backend)
-    code, out, err = cli("--config", _config(tmp_path, moto_endpoint), "collect", "--once",
-                         "--json", "--job", "inventory")
+    code, out, err = cli(
+        "--config",
+        _config(tmp_path, moto_endpoint),
+        "collect",
+        "--once",
+        "--json",
+        "--job",
+        "inventory",
+    )
     assert code == 0, err
     assert json.loads(out)["jobs"][0]["ok"] is True
 
 
-def test_collect_from_environment_variables(cli: Any, tmp_path: Path, s3_backend: Any,
-                                            moto_endpoint: str,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_collect_from_environment_variables(
+    cli: Any, tmp_path: Path, s3_backend: Any, moto_endpoint: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     seeded = _seed(s3_backend)
-    for var, value in {"R2_ENDPOINT_URL": moto_endpoint, "R2_REGION": "us-east-1",
-                       "R2_ACCESS_KEY_ID": "k", "R2_SECRET_ACCESS_KEY": "s",
-                       "R2TUI_DB": f"sqlite:///{tmp_path / 'env.db'}"}.items():
+    for var, value in {
+        "R2_ENDPOINT_URL": moto_endpoint,
+        "R2_REGION": "us-east-1",
+        "R2_ACCESS_KEY_ID": "k",
+        "R2_SECRET_ACCESS_KEY": "s",
+        "R2TUI_DB": f"sqlite:///{tmp_path / 'env.db'}",
+    }.items():
         monkeypatch.setenv(var, value)
     code, out, err = cli("collect", "--once", "--json", "--job", "inventory")
     assert code == 0, err
@@ -143,25 +164,35 @@ def test_collect_from_environment_variables(cli: Any, tmp_path: Path, s3_backend
 
 def test_exit_1_when_a_job_fails(cli: Any, tmp_path: Path) -> None:
     port = closed_port()
-    code, out, _ = cli("collect", "--once", "--json", "--config",
-                       _config(tmp_path, f"http://127.0.0.1:{port}"))
+    code, out, _ = cli(
+        "collect", "--once", "--json", "--config", _config(tmp_path, f"http://127.0.0.1:{port}")
+    )
     assert code == 1
     inventory = next(j for j in json.loads(out)["jobs"] if j["job"] == "inventory")
     assert inventory["ok"] is False
     assert inventory["errors"] == [f"cannot reach 127.0.0.1:{port}: connection failed"]
-    code, out, _ = cli("collect", "--once", "--job", "inventory", "--config",
-                       _config(tmp_path, f"http://127.0.0.1:{port}"))
+    code, out, _ = cli(
+        "collect",
+        "--once",
+        "--job",
+        "inventory",
+        "--config",
+        _config(tmp_path, f"http://127.0.0.1:{port}"),
+    )
     assert code == 1 and "FAILED" in out and "cannot reach" in out
 
 
-@pytest.mark.parametrize(("argv", "says"), [
-    (["collect", "--json", "--config", "{good}"], "--json and --job need --once"),
-    (["collect", "--job", "inventory", "--config", "{good}"], "need --once"),
-    (["collect", "--once", "--config", "{tmp}/missing.toml"], "no such file"),
-    (["status", "--config", "{bad}"], "max_attempts"),
-    (["status", "--config", "{good}", "--account", "nope"], "no account named 'nope'"),
-    (["status", "--config", "{good}", "--db", "nosuch://x"], "unsupported database URL"),
-])
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["collect", "--json", "--config", "{good}"], "--json and --job need --once"),
+        (["collect", "--job", "inventory", "--config", "{good}"], "need --once"),
+        (["collect", "--once", "--config", "{tmp}/missing.toml"], "no such file"),
+        (["status", "--config", "{bad}"], "max_attempts"),
+        (["status", "--config", "{good}", "--account", "nope"], "no account named 'nope'"),
+        (["status", "--config", "{good}", "--db", "nosuch://x"], "unsupported database URL"),
+    ],
+)
 def test_exit_2_on_config_errors(cli: Any, tmp_path: Path, argv: list[str], says: str) -> None:
     bad = Path(_config(tmp_path, "http://127.0.0.1:9", "bad.toml"))
     bad.write_text(bad.read_text().replace("max_attempts = 1", "max_attempts = -1"))
@@ -174,6 +205,7 @@ def test_exit_2_on_config_errors(cli: Any, tmp_path: Path, argv: list[str], says
 
 # ---- status ---------------------------------------------------------------------------
 
+
 def _expected_bucket(name: str, objs: list[Obj]) -> dict[str, Any]:
     by_ext: dict[str, dict[str, int]] = defaultdict(lambda: {"objects": 0, "bytes": 0})
     by_cls: dict[str, dict[str, int]] = defaultdict(lambda: {"objects": 0, "bytes": 0})
@@ -182,13 +214,19 @@ def _expected_bucket(name: str, objs: list[Obj]) -> dict[str, Any]:
             table[key]["objects"] += 1
             table[key]["bytes"] += o.size
     largest = sorted(objs, key=lambda o: (o.size, o.key), reverse=True)[:20]
-    return {"name": name, "objects": len(objs), "bytes": sum(o.size for o in objs),
-            "by_extension": dict(by_ext), "by_storage_class": dict(by_cls),
-            "largest": [(o.key, o.size, o.storage_class) for o in largest]}
+    return {
+        "name": name,
+        "objects": len(objs),
+        "bytes": sum(o.size for o in objs),
+        "by_extension": dict(by_ext),
+        "by_storage_class": dict(by_cls),
+        "largest": [(o.key, o.size, o.storage_class) for o in largest],
+    }
 
 
-def test_status_json_matches_the_seed(cli: Any, tmp_path: Path, s3_backend: Any,
-                                      moto_endpoint: str) -> None:
+def test_status_json_matches_the_seed(
+    cli: Any, tmp_path: Path, s3_backend: Any, moto_endpoint: str
+) -> None:
     seeded = _seed(s3_backend)
     config = _config(tmp_path, moto_endpoint)
     assert cli("collect", "--once", "--config", config)[0] == 0
@@ -203,16 +241,22 @@ def test_status_json_matches_the_seed(cli: Any, tmp_path: Path, s3_backend: Any,
     assert storage["total_objects"] == len(everything)
     assert storage["total_bytes"] == sum(o.size for o in everything)
     assert storage["bucket_count"] == 2
-    got = {b["name"]: {"name": b["name"], "objects": b["objects"], "bytes": b["bytes"],
-                       "by_extension": b["by_extension"],
-                       "by_storage_class": b["by_storage_class"],
-                       "largest": [(o["key"], o["size"], o["storage_class"])
-                                   for o in b["largest"]]}
-           for b in storage["buckets"]}
+    got = {
+        b["name"]: {
+            "name": b["name"],
+            "objects": b["objects"],
+            "bytes": b["bytes"],
+            "by_extension": b["by_extension"],
+            "by_storage_class": b["by_storage_class"],
+            "largest": [(o["key"], o["size"], o["storage_class"]) for o in b["largest"]],
+        }
+        for b in storage["buckets"]
+    }
     assert got == {name: _expected_bucket(name, objs) for name, objs in seeded.items()}
     # Largest first, as the Storage pane shows them.
     assert [b["name"] for b in storage["buckets"]] == sorted(
-        seeded, key=lambda n: -sum(o.size for o in seeded[n]))
+        seeded, key=lambda n: -sum(o.size for o in seeded[n])
+    )
     assert storage["monitor_spend"]["class_a_requests"] >= 3
     assert doc["collector"]["state"] == "idle"
     messages = [a["message"] for a in doc["activity"]]
@@ -225,8 +269,9 @@ def test_status_json_matches_the_seed(cli: Any, tmp_path: Path, s3_backend: Any,
     ia_bytes = sum(o.size for o in everything if o.storage_class == "STANDARD_IA")
     assert 0 < ia_bytes / 1e9 / 30 <= 1
     assert costs["computed_at"] is not None and costs["month_to_date_usd"] == 0.01
-    assert {line["item"]: line["usd"] for line in costs["lines"]
-            if line["usd"]} == {"ia_storage": 0.01}
+    assert {line["item"]: line["usd"] for line in costs["lines"] if line["usd"]} == {
+        "ia_storage": 0.01
+    }
     assert costs["requests_known"] is False
     assert sorted(costs["buckets"]) == sorted(seeded)
     # The brief's seven default rules were evaluated by `collect --once`; nothing in this
@@ -238,8 +283,10 @@ def test_status_json_matches_the_seed(cli: Any, tmp_path: Path, s3_backend: Any,
     # (never 0) for what only Cloudflare's analytics can tell.
     m = doc["metrics"]
     assert m["endpoint"]["ok"] is True
-    assert (m["total_files"], m["total_bytes"]) == (len(everything),
-                                                    sum(o.size for o in everything))
+    assert (m["total_files"], m["total_bytes"]) == (
+        len(everything),
+        sum(o.size for o in everything),
+    )
     assert m["avg_response_ms"] == pytest.approx(m["endpoint"]["ms"], abs=0.001)
     for name in ("uploads_today", "downloads_today", "error_rate_pct", "failed_access"):
         assert m[name] is None, name
@@ -260,14 +307,23 @@ def test_status_on_an_empty_store(cli: Any, tmp_path: Path) -> None:
     # The default rules are installed, nothing is evaluated yet: empty, never invented.
     alerts = doc["alerts"]
     assert (alerts["firing"], alerts["pending"], alerts["recent"], alerts["rules"]) == (
-        [], [], [], 7)
+        [],
+        [],
+        [],
+        7,
+    )
     assert doc["costs"]["computed_at"] is None and doc["costs"]["month_to_date_usd"] is None
     m = doc["metrics"]
     assert m["buckets"] == {} and m["trends_pct"] == {}
     assert all(m[name] is None for name in ("total_files", "uploads_today", "error_rate_pct"))
     storage = doc["storage"]
-    assert (storage["total_objects"], storage["total_bytes"], storage["buckets"],
-            storage["largest"], storage["by_extension"]) == (0, 0, [], [], {})
+    assert (
+        storage["total_objects"],
+        storage["total_bytes"],
+        storage["buckets"],
+        storage["largest"],
+        storage["by_extension"],
+    ) == (0, 0, [], [], {})
     assert doc["collector"]["state"] == "never" and doc["data_age_s"] is None
     code, out, _ = cli("status", "--config", config)
     assert code == 0 and out.startswith("account test: 0 objects")
@@ -297,6 +353,7 @@ def test_status_text(cli: Any, tmp_path: Path, s3_backend: Any, moto_endpoint: s
 
 # ---- locate and config ----------------------------------------------------------------
 
+
 def test_locate(cli: Any, isolated: Path) -> None:
     code, out, _ = cli("locate", "--json")
     assert code == 0
@@ -316,16 +373,16 @@ def test_locate(cli: Any, isolated: Path) -> None:
 def test_locate_works_with_a_broken_config(cli: Any, tmp_path: Path) -> None:
     broken = tmp_path / "broken.toml"
     broken.write_text("this is = = not toml")
-    code, out, _ = cli("locate", "--json", "--config", str(broken), "--db",
-                       "postgresql://me:hunter2@db/r2")
+    code, out, _ = cli(
+        "locate", "--json", "--config", str(broken), "--db", "postgresql://me:hunter2@db/r2"
+    )
     assert code == 0
     where = json.loads(out)
     assert where["config"] == str(broken) and where["config_exists"] is True
     assert "hunter2" not in out and where["store"] == "postgresql://db/r2"
 
 
-def test_config_init_then_check(cli: Any, isolated: Path, monkeypatch: pytest.MonkeyPatch
-                                ) -> None:
+def test_config_init_then_check(cli: Any, isolated: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = isolated / "xdg_config_home" / "r2tui" / "config.toml"
     code, out, _ = cli("config", "init")
     assert code == 0 and str(path) in out
@@ -368,6 +425,7 @@ def test_config_init_writes_where_check_reads(cli: Any, tmp_path: Path) -> None:
 
 # ---- the demo -------------------------------------------------------------------------
 
+
 class _CountingBackend:
     """Stands in for moto's backend to learn what the demo seeds, key by key."""
 
@@ -400,8 +458,9 @@ def test_status_demo_json_on_a_fresh_store(isolated: Path) -> None:
     storage = doc["storage"]
     assert {b["name"]: b["objects"] for b in storage["buckets"]} == counts
     assert storage["total_objects"] == sum(counts.values())
-    assert storage["total_bytes"] == sum(k.contentsize for keys in expected.buckets.values()
-                                         for k in keys.values())
+    assert storage["total_bytes"] == sum(
+        k.contentsize for keys in expected.buckets.values() for k in keys.values()
+    )
     assert storage["quota_bytes"] and storage["usage_pct"] > 0
     jobs = {j["job"]: j for j in doc["collector"]["jobs"]}
     assert jobs["inventory"]["ok"] is True and jobs["collect_metrics"]["ok"] is True

@@ -10,15 +10,21 @@ from pathlib import Path
 
 
 def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "r2tui", *args], capture_output=True,
-                          text=True, env={**os.environ, **(env or {})}, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "r2tui", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=60,
+    )
 
 
 def _config(tmp_path: Path, keymap: str) -> Path:
     path = tmp_path / "keys.toml"
-    path.write_text(f"""
+    path.write_text(
+        f"""
 [store]
-url = "sqlite:///{tmp_path / 'never.db'}"
+url = "sqlite:///{tmp_path / "never.db"}"
 
 [keymap]
 {keymap}
@@ -27,12 +33,13 @@ url = "sqlite:///{tmp_path / 'never.db'}"
 endpoint_url = "http://127.0.0.1:9"
 access_key_id = "k"
 secret_access_key = "s"
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     return path
 
 
-def test_a_swallowed_key_in_the_keymap_is_refused_before_anything_starts(
-        tmp_path: Path) -> None:
+def test_a_swallowed_key_in_the_keymap_is_refused_before_anything_starts(tmp_path: Path) -> None:
     config = _config(tmp_path, '"app.refresh" = "ctrl+s"')
     for args in (["--config", str(config)], ["config", "check", "--config", str(config)]):
         out = _run(*args)
@@ -59,8 +66,12 @@ def test_a_bad_log_level_is_named(tmp_path: Path) -> None:
 def test_locate_names_r2tui_db_even_with_a_broken_config(tmp_path: Path) -> None:
     broken = tmp_path / "broken.toml"
     broken.write_text("this is [not toml", encoding="utf-8")
-    out = _run("locate", "--config", str(broken),
-               env={"R2TUI_DB": "postgresql://u:secret@db.example/r2tui"})
+    out = _run(
+        "locate",
+        "--config",
+        str(broken),
+        env={"R2TUI_DB": "postgresql://u:secret@db.example/r2tui"},
+    )
     assert out.returncode == 0, out.stderr
     assert "store    postgresql://db.example/r2tui" in out.stdout and "u:secret" not in out.stdout
     assert "secret" not in out.stdout

@@ -50,15 +50,22 @@ def test_untouched_starter_template_names_what_to_fill_in(tmp_path: Path) -> Non
     """Written by `config init`, it refuses to start until the account id and the
     credentials are real, rather than calling an example account."""
     err = fail(write(tmp_path, STARTER), env={})
-    assert {p.key for p in err.problems} == {"accounts.main.account_id",
-                                             "accounts.main.access_key_id_env",
-                                             "accounts.main.secret_access_key_env"}
+    assert {p.key for p in err.problems} == {
+        "accounts.main.account_id",
+        "accounts.main.access_key_id_env",
+        "accounts.main.secret_access_key_env",
+    }
     assert "32-character hexadecimal Cloudflare account id" in str(err)
 
 
 def test_env_only_account() -> None:
-    env = {**CREDS, "R2_ACCOUNT_ID": ACCOUNT_ID.upper(), "R2_REGION": "us-east-1",
-           "CLOUDFLARE_API_TOKEN": "cf-token", "CLOUDFLARE_GRAPHQL_URL": "http://127.0.0.1:9/gql/"}
+    env = {
+        **CREDS,
+        "R2_ACCOUNT_ID": ACCOUNT_ID.upper(),
+        "R2_REGION": "us-east-1",
+        "CLOUDFLARE_API_TOKEN": "cf-token",
+        "CLOUDFLARE_GRAPHQL_URL": "http://127.0.0.1:9/gql/",
+    }
     cfg = load_config(None, env=env)
     assert cfg.path is None
     (acc,) = cfg.accounts
@@ -94,7 +101,8 @@ def test_jurisdiction_endpoint(tmp_path: Path, jurisdiction: str) -> None:
     path = write(tmp_path, MAIN + f'jurisdiction = "{jurisdiction}"\n')
     (acc,) = load_config(str(path), env=CREDS).accounts
     assert acc.endpoint_url.reveal() == (
-        f"https://{ACCOUNT_ID}.{jurisdiction.lower()}.r2.cloudflarestorage.com")
+        f"https://{ACCOUNT_ID}.{jurisdiction.lower()}.r2.cloudflarestorage.com"
+    )
 
 
 def test_explicit_endpoint_url_wins_over_account_id(tmp_path: Path) -> None:
@@ -106,9 +114,14 @@ def test_explicit_endpoint_url_wins_over_account_id(tmp_path: Path) -> None:
 def test_secrets_from_files_env_and_inline(tmp_path: Path) -> None:
     key_file = write(tmp_path, f"  {KEY_ID}\n", "key-id")
     secret_file = write(tmp_path, f"{SECRET}\n", "secret")
-    path = write(tmp_path, MAIN + (
-        f'access_key_id_file = "{key_file}"\nsecret_access_key_file = "{secret_file}"\n'
-        'api_token_env = "MY_CF_TOKEN"\n'))
+    path = write(
+        tmp_path,
+        MAIN
+        + (
+            f'access_key_id_file = "{key_file}"\nsecret_access_key_file = "{secret_file}"\n'
+            'api_token_env = "MY_CF_TOKEN"\n'
+        ),
+    )
     (acc,) = load_config(str(path), env={"MY_CF_TOKEN": "tok"}).accounts
     assert acc.access_key_id is not None and acc.access_key_id.reveal() == KEY_ID
     assert acc.secret_access_key is not None and acc.secret_access_key.reveal() == SECRET
@@ -152,8 +165,16 @@ def test_secret_never_reveals_its_value(tmp_path: Path) -> None:
     acc = cfg.accounts[0]
     assert acc.secret_access_key is not None
     assert acc.secret_access_key.reveal() == SECRET
-    for shown in (repr(acc.secret_access_key), str(acc.secret_access_key), repr(acc), str(acc),
-                  repr(cfg), str(cfg), f"{acc.api_token}", repr([acc])):
+    for shown in (
+        repr(acc.secret_access_key),
+        str(acc.secret_access_key),
+        repr(acc),
+        str(acc),
+        repr(cfg),
+        str(cfg),
+        f"{acc.api_token}",
+        repr([acc]),
+    ):
         assert SECRET not in shown
         assert KEY_ID not in shown
     assert "config file" in repr(acc.secret_access_key)
@@ -188,8 +209,11 @@ def test_unknown_store_key_is_reported(tmp_path: Path) -> None:
 
 
 def test_demo_keeps_to_its_own_store_and_schedules(tmp_path: Path) -> None:
-    path = write(tmp_path, MAIN + '[store]\nurl = "sqlite:////from/file.db"\n'
-                 '[schedule]\ncollect_metrics = "1h"\ninventory = "1d"\n')
+    path = write(
+        tmp_path,
+        MAIN + '[store]\nurl = "sqlite:////from/file.db"\n'
+        '[schedule]\ncollect_metrics = "1h"\ninventory = "1d"\n',
+    )
     env = {"R2TUI_DB": "sqlite:////from/env.db"}  # no credentials: the demo needs none
     cfg = load_config(str(path), env=env, demo=True)
     assert cfg.demo is True and cfg.accounts == ()
@@ -204,7 +228,7 @@ def test_demo_keeps_to_its_own_store_and_schedules(tmp_path: Path) -> None:
 
 
 def test_demo_still_validates_the_file(tmp_path: Path) -> None:
-    err = fail(write(tmp_path, "[schedule]\ninventroy = \"1d\"\n"), env={}, demo=True)
+    err = fail(write(tmp_path, '[schedule]\ninventroy = "1d"\n'), env={}, demo=True)
     assert [p.key for p in err.problems] == ["schedule.inventroy"]
 
 
@@ -218,8 +242,9 @@ def test_r2tui_config_variable_picks_the_file(tmp_path: Path) -> None:
     assert cfg.path == flag and cfg.refresh_seconds == 7.0
 
 
-def test_default_path_follows_xdg_config_home(tmp_path: Path,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_default_path_follows_xdg_config_home(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     home = tmp_path / "custom-config-home"
     target = home / "r2tui" / "config.toml"
     target.parent.mkdir(parents=True)
@@ -234,15 +259,20 @@ def test_default_path_follows_xdg_config_home(tmp_path: Path,
 
 
 def test_settings_tables_are_read(tmp_path: Path) -> None:
-    path = write(tmp_path, 'timezone = "Europe/Berlin"\n' + MAIN + (
-        '[schedule]\ncollect_metrics = "1h30m"\ncheck_alerts = 45\n'
-        'daily_report = "30 6 * * 1-5"\n'
-        '[inventory]\ntop_n = 5\nnewest_n = 7\nlarge_object = "1.5 GiB"\nmax_extensions = 9\n'
-        'page_size = 250\nconcurrency = 4\n'
-        '[retention]\njob_runs_days = 3\nevents_days = 4\ninventories_kept = 2\n'
-        '[s3]\nconnect_timeout = 1\nread_timeout = 2.5\nmax_attempts = 1\n'
-        '[keymap]\nrefresh = "space,r"\n'
-    ))
+    path = write(
+        tmp_path,
+        'timezone = "Europe/Berlin"\n'
+        + MAIN
+        + (
+            '[schedule]\ncollect_metrics = "1h30m"\ncheck_alerts = 45\n'
+            'daily_report = "30 6 * * 1-5"\n'
+            '[inventory]\ntop_n = 5\nnewest_n = 7\nlarge_object = "1.5 GiB"\nmax_extensions = 9\n'
+            "page_size = 250\nconcurrency = 4\n"
+            "[retention]\njob_runs_days = 3\nevents_days = 4\ninventories_kept = 2\n"
+            "[s3]\nconnect_timeout = 1\nread_timeout = 2.5\nmax_attempts = 1\n"
+            '[keymap]\nrefresh = "space,r"\n'
+        ),
+    )
     cfg = load_config(str(path), env=CREDS)
     assert cfg.timezone == "Europe/Berlin"
     assert cfg.schedules["collect_metrics"].seconds == 5400
@@ -255,18 +285,25 @@ def test_settings_tables_are_read(tmp_path: Path) -> None:
     assert cfg.inventory.large_object_bytes == int(1.5 * 2**30)
     assert cfg.inventory.max_extensions == 9 and cfg.inventory.page_size == 250
     assert cfg.inventory.concurrency == 4
-    assert (cfg.retention.job_runs_days, cfg.retention.events_days,
-            cfg.retention.inventories_kept) == (3, 4, 2)
+    assert (
+        cfg.retention.job_runs_days,
+        cfg.retention.events_days,
+        cfg.retention.inventories_kept,
+    ) == (3, 4, 2)
     assert cfg.s3.connect_timeout == 1.0 and cfg.s3.read_timeout == 2.5
     assert cfg.s3.max_attempts == 1
     assert cfg.keymap == {"refresh": "space,r"}
 
 
 def test_several_accounts_keep_file_order(tmp_path: Path) -> None:
-    path = write(tmp_path, (
-        f'[accounts.zeta]\naccount_id = "{ACCOUNT_ID}"\n'
-        '[accounts.alpha]\nendpoint_url = "http://127.0.0.1:1"\nquota = "1 TB"\n'
-        'include = "media-*"\n'))
+    path = write(
+        tmp_path,
+        (
+            f'[accounts.zeta]\naccount_id = "{ACCOUNT_ID}"\n'
+            '[accounts.alpha]\nendpoint_url = "http://127.0.0.1:1"\nquota = "1 TB"\n'
+            'include = "media-*"\n'
+        ),
+    )
     cfg = load_config(str(path), env=CREDS)
     assert [a.name for a in cfg.accounts] == ["zeta", "alpha"]
     assert cfg.account().name == "zeta"
@@ -277,18 +314,42 @@ def test_several_accounts_keep_file_order(tmp_path: Path) -> None:
 
 
 def test_bucket_globs() -> None:
-    acc = AccountConfig(name="a", endpoint_url="http://x", include=("media-*", "logs"),
-                        exclude=("*-tmp", "media-private"))
-    wanted = {b: acc.wants_bucket(b) for b in (
-        "media-eu", "media-eu-tmp", "media-private", "logs", "logs-old", "other", "Media-eu")}
-    assert wanted == {"media-eu": True, "media-eu-tmp": False, "media-private": False,
-                      "logs": True, "logs-old": False, "other": False, "Media-eu": False}
+    acc = AccountConfig(
+        name="a",
+        endpoint_url="http://x",
+        include=("media-*", "logs"),
+        exclude=("*-tmp", "media-private"),
+    )
+    wanted = {
+        b: acc.wants_bucket(b)
+        for b in (
+            "media-eu",
+            "media-eu-tmp",
+            "media-private",
+            "logs",
+            "logs-old",
+            "other",
+            "Media-eu",
+        )
+    }
+    assert wanted == {
+        "media-eu": True,
+        "media-eu-tmp": False,
+        "media-private": False,
+        "logs": True,
+        "logs-old": False,
+        "other": False,
+        "Media-eu": False,
+    }
     assert AccountConfig(name="b", endpoint_url="http://x").wants_bucket("anything")
 
 
 def test_probe_globs(tmp_path: Path) -> None:
-    path = write(tmp_path, MAIN + '[accounts.main.probe]\nenabled = true\n'
-                 'buckets = ["canary-*"]\nprefix = "_probe/"\n')
+    path = write(
+        tmp_path,
+        MAIN + "[accounts.main.probe]\nenabled = true\n"
+        'buckets = ["canary-*"]\nprefix = "_probe/"\n',
+    )
     (acc,) = load_config(str(path), env=CREDS).accounts
     assert acc.probe.prefix == "_probe/"
     assert acc.probes_bucket("canary-1") and not acc.probes_bucket("media")

@@ -46,6 +46,7 @@ def problem(err: ConfigError, key: str) -> Problem:
 
 # --- good tables -------------------------------------------------------------------
 
+
 def test_without_a_pricing_table_the_public_list_applies(tmp_path: Path) -> None:
     assert load(write(tmp_path, MAIN)) is LIST_PRICES
     assert load(write(tmp_path, MAIN + "[pricing]\n")).source == LIST_SOURCE
@@ -53,8 +54,11 @@ def test_without_a_pricing_table_the_public_list_applies(tmp_path: Path) -> None
 
 
 def test_overrides_reach_the_bill_and_name_their_source(tmp_path: Path) -> None:
-    path = write(tmp_path, MAIN + "[pricing]\nstandard_storage_gb_month = 0.02\n"
-                                  "free_storage_gb_month = 0\nstandard_class_a_per_million = 4\n")
+    path = write(
+        tmp_path,
+        MAIN + "[pricing]\nstandard_storage_gb_month = 0.02\n"
+        "free_storage_gb_month = 0\nstandard_class_a_per_million = 4\n",
+    )
     prices = load(path)
     assert prices.source == f"{path} [pricing]"
     assert prices.standard_storage_gb_month == Decimal("0.02")
@@ -68,8 +72,13 @@ def test_overrides_reach_the_bill_and_name_their_source(tmp_path: Path) -> None:
 
 
 def test_whole_number_settings_stay_whole(tmp_path: Path) -> None:
-    prices = load(write(tmp_path, MAIN + "[pricing]\nbytes_per_gb = 1073741824\n"
-                                         "billing_period_days = 31\nia_minimum_days = 30.0\n"))
+    prices = load(
+        write(
+            tmp_path,
+            MAIN + "[pricing]\nbytes_per_gb = 1073741824\n"
+            "billing_period_days = 31\nia_minimum_days = 30.0\n",
+        )
+    )
     assert prices.bytes_per_gb == 2**30 and isinstance(prices.bytes_per_gb, int)
     assert prices.billing_period_days == 31
     assert prices.ia_minimum_days == 30 and isinstance(prices.ia_minimum_days, int)
@@ -77,8 +86,9 @@ def test_whole_number_settings_stay_whole(tmp_path: Path) -> None:
 
 def test_every_price_can_be_set_to_zero(tmp_path: Path) -> None:
     # Every price and free allowance; the whole-number settings must stay 1 or more.
-    table = "".join(f"{f.name} = 0\n" for f in fields(PriceList)
-                    if f.name != "source" and f.type != "int")
+    table = "".join(
+        f"{f.name} = 0\n" for f in fields(PriceList) if f.name != "source" and f.type != "int"
+    )
     assert table.count("\n") == 10  # 7 prices, 3 free allowances
     prices = load(write(tmp_path, MAIN + "[pricing]\n" + table))
     usage = Usage(standard_gb_month=Decimal(5), ia_class_a=7, ia_retrieval_gb=Decimal(3))
@@ -102,30 +112,62 @@ def test_the_starter_file_shows_every_price_at_its_default(tmp_path: Path) -> No
 # --- bad tables --------------------------------------------------------------------
 
 BAD = [
-    pytest.param("standard_class_a_per_million = -4.5", "pricing.standard_class_a_per_million",
-                 ["must be a number of 0 or more", "-4.5"], id="negative"),
-    pytest.param('ia_storage_gb_month = "0.02"', "pricing.ia_storage_gb_month",
-                 ["expected a number of 0 or more", "a string '0.02'"], id="string"),
-    pytest.param("free_class_a = true", "pricing.free_class_a",
-                 ["expected a number of 0 or more", "a boolean True"], id="boolean"),
-    pytest.param("ia_retrieval_per_gb = nan", "pricing.ia_retrieval_per_gb",
-                 ["must be a number of 0 or more", "nan"], id="nan"),
-    pytest.param("ia_retrieval_per_gb = inf", "pricing.ia_retrieval_per_gb",
-                 ["must be a number of 0 or more", "inf"], id="infinite"),
-    pytest.param("bytes_per_gb = 1.5", "pricing.bytes_per_gb",
-                 ["must be a whole number of 1 or more", "1.5"], id="fractional-bytes-per-gb"),
-    pytest.param("billing_period_days = 0", "pricing.billing_period_days",
-                 ["must be a whole number of 1 or more", "0"], id="zero-days"),
-    pytest.param("standard_storage = 0.015", "pricing.standard_storage",
-                 ["unknown key", "did you mean 'standard_storage_gb_month'?",
-                  "ia_retrieval_per_gb"], id="unknown-key"),
+    pytest.param(
+        "standard_class_a_per_million = -4.5",
+        "pricing.standard_class_a_per_million",
+        ["must be a number of 0 or more", "-4.5"],
+        id="negative",
+    ),
+    pytest.param(
+        'ia_storage_gb_month = "0.02"',
+        "pricing.ia_storage_gb_month",
+        ["expected a number of 0 or more", "a string '0.02'"],
+        id="string",
+    ),
+    pytest.param(
+        "free_class_a = true",
+        "pricing.free_class_a",
+        ["expected a number of 0 or more", "a boolean True"],
+        id="boolean",
+    ),
+    pytest.param(
+        "ia_retrieval_per_gb = nan",
+        "pricing.ia_retrieval_per_gb",
+        ["must be a number of 0 or more", "nan"],
+        id="nan",
+    ),
+    pytest.param(
+        "ia_retrieval_per_gb = inf",
+        "pricing.ia_retrieval_per_gb",
+        ["must be a number of 0 or more", "inf"],
+        id="infinite",
+    ),
+    pytest.param(
+        "bytes_per_gb = 1.5",
+        "pricing.bytes_per_gb",
+        ["must be a whole number of 1 or more", "1.5"],
+        id="fractional-bytes-per-gb",
+    ),
+    pytest.param(
+        "billing_period_days = 0",
+        "pricing.billing_period_days",
+        ["must be a whole number of 1 or more", "0"],
+        id="zero-days",
+    ),
+    pytest.param(
+        "standard_storage = 0.015",
+        "pricing.standard_storage",
+        ["unknown key", "did you mean 'standard_storage_gb_month'?", "ia_retrieval_per_gb"],
+        id="unknown-key",
+    ),
     pytest.param('source = "my contract"', "pricing.source", ["unknown key"], id="source"),
 ]
 
 
 @pytest.mark.parametrize(("line", "key", "parts"), BAD)
 def test_a_bad_price_names_the_file_the_key_and_what_is_valid(
-        tmp_path: Path, line: str, key: str, parts: list[str]) -> None:
+    tmp_path: Path, line: str, key: str, parts: list[str]
+) -> None:
     path = write(tmp_path, MAIN + f"[pricing]\n{line}\n")
     err = fail(path)
     p = problem(err, key)
@@ -140,8 +182,13 @@ def test_pricing_must_be_a_table(tmp_path: Path) -> None:
 
 
 def test_every_bad_price_is_reported_at_once(tmp_path: Path) -> None:
-    err = fail(write(tmp_path, MAIN + "[pricing]\nfree_class_a = -1\nfree_class_b = \"x\"\n"
-                                      "standard_class_b_per_million = 0.30\n"))
+    err = fail(
+        write(
+            tmp_path,
+            MAIN + '[pricing]\nfree_class_a = -1\nfree_class_b = "x"\n'
+            "standard_class_b_per_million = 0.30\n",
+        )
+    )
     assert sorted(p.key for p in err.problems) == ["pricing.free_class_a", "pricing.free_class_b"]
     assert err.render().startswith("2 configuration errors:")
 
@@ -152,6 +199,7 @@ def test_the_top_level_lists_pricing_as_a_valid_key(tmp_path: Path) -> None:
 
 
 # --- prices alone, as `r2tui estimate` reads them ----------------------------------
+
 
 def test_load_pricing_without_a_file_is_the_public_list(tmp_path: Path) -> None:
     assert load_pricing(env={}) is LIST_PRICES
@@ -181,6 +229,7 @@ def test_load_pricing_reports_bad_prices(tmp_path: Path) -> None:
 
 # --- [costs]: what counts as a spike ------------------------------------------------
 
+
 def test_costs_table_sets_the_spike_rule(tmp_path: Path) -> None:
     text = MAIN + "[costs]\nspike_baseline_days = 14\nspike_pct = 80\nspike_min_usd = 5\n"
     costs = load_config(str(write(tmp_path, text)), env=CREDS).costs
@@ -192,14 +241,17 @@ def test_costs_defaults(tmp_path: Path) -> None:
     assert (costs.spike_baseline_days, costs.spike_pct, costs.spike_min_usd) == (7, 50.0, 1.0)
 
 
-@pytest.mark.parametrize(("line", "key", "says"), [
-    ("spike_baseline_days = 0", "costs.spike_baseline_days", "whole number above 0"),
-    ("spike_pct = 0", "costs.spike_pct", "above 0"),
-    ("spike_pct = \"50\"", "costs.spike_pct", "percentage"),
-    ("spike_min_usd = -1", "costs.spike_min_usd", "0 or more"),
-    ("spike_min_usd = true", "costs.spike_min_usd", "dollar"),
-    ("spike = 3", "costs.spike", "spike_pct"),
-])
+@pytest.mark.parametrize(
+    ("line", "key", "says"),
+    [
+        ("spike_baseline_days = 0", "costs.spike_baseline_days", "whole number above 0"),
+        ("spike_pct = 0", "costs.spike_pct", "above 0"),
+        ('spike_pct = "50"', "costs.spike_pct", "percentage"),
+        ("spike_min_usd = -1", "costs.spike_min_usd", "0 or more"),
+        ("spike_min_usd = true", "costs.spike_min_usd", "dollar"),
+        ("spike = 3", "costs.spike", "spike_pct"),
+    ],
+)
 def test_bad_costs_values_name_the_key(tmp_path: Path, line: str, key: str, says: str) -> None:
     err = fail(write(tmp_path, MAIN + f"[costs]\n{line}\n"))
     assert says in problem(err, key).message

@@ -62,13 +62,19 @@ def test_by_default_no_report_is_mailed(tmp_path: Path) -> None:
     assert load_config(str(_path(tmp_path, "")), env={}).reports.channels == ()
 
 
-@pytest.mark.parametrize(("text", "says"), [
-    ('channels = ["nope"]', "no channel 'nope'; e-mail channels: archive, ops-mail"),
-    ('channels = ["hook"]', "channel 'hook' is a webhook channel: reports go by e-mail only; "
-                            "e-mail channels: archive, ops-mail"),
-    ('channels = "ops-mail"', "expected a list"),
-    ('channels = ["Ops Mail"]', "channel names"),
-])
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ('channels = ["nope"]', "no channel 'nope'; e-mail channels: archive, ops-mail"),
+        (
+            'channels = ["hook"]',
+            "channel 'hook' is a webhook channel: reports go by e-mail only; "
+            "e-mail channels: archive, ops-mail",
+        ),
+        ('channels = "ops-mail"', "expected a list"),
+        ('channels = ["Ops Mail"]', "channel names"),
+    ],
+)
 def test_a_wrong_channel_is_named(tmp_path: Path, text: str, says: str) -> None:
     problems = _problems(tmp_path, f"[reports]\n{text}\n")
     assert says in problems["reports.channels"], problems
@@ -90,17 +96,20 @@ def test_an_unknown_key_in_reports_is_named(tmp_path: Path) -> None:
     assert "did you mean 'channels'?" in problems["reports.chanels"]
 
 
-@pytest.mark.parametrize(("field", "value", "says"), [
-    ("from", '"Ops <ops@exa mple.com>"', "not a domain name"),
-    ("from", '"ops@example.com, x@example.com"', "local part"),
-    ("to", '["oncall@example.com", "nobody"]', "address 2 is not an e-mail address"),
-    ("to", '["a\\r\\nBcc: x@y.org"]', "control or invisible characters"),
-    ("to", "[]", "empty list"),
-])
-def test_a_bad_address_is_named_with_why(tmp_path: Path, field: str, value: str,
-                                         says: str) -> None:
-    text = ('[channels.x]\ntype = "email"\nhost = "h"\nfrom = "a@example.com"\n'
-            'to = ["b@example.com"]\n').replace(f"{field} = ", f"{field}_old = ")
+@pytest.mark.parametrize(
+    ("field", "value", "says"),
+    [
+        ("from", '"Ops <ops@exa mple.com>"', "not a domain name"),
+        ("from", '"ops@example.com, x@example.com"', "local part"),
+        ("to", '["oncall@example.com", "nobody"]', "address 2 is not an e-mail address"),
+        ("to", '["a\\r\\nBcc: x@y.org"]', "control or invisible characters"),
+        ("to", "[]", "empty list"),
+    ],
+)
+def test_a_bad_address_is_named_with_why(tmp_path: Path, field: str, value: str, says: str) -> None:
+    text = (
+        '[channels.x]\ntype = "email"\nhost = "h"\nfrom = "a@example.com"\nto = ["b@example.com"]\n'
+    ).replace(f"{field} = ", f"{field}_old = ")
     text = text.replace(f"{field}_old = ", "#") + f"{field} = {value}\n"
     problems = _problems(tmp_path, text)
     assert says in problems[f"channels.x.{field}"], problems

@@ -10,9 +10,20 @@ import pytest
 from r2tui.config.values import parse_cron, parse_duration, parse_schedule, parse_size
 
 
-@pytest.mark.parametrize(("text", "seconds"), [
-    ("30s", 30), ("5m", 300), ("6h", 21600), ("1d", 86400), ("1w", 604800),
-    ("1h30m", 5400), ("1h 30m", 5400), ("2M", 120), (90, 90)])
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [
+        ("30s", 30),
+        ("5m", 300),
+        ("6h", 21600),
+        ("1d", 86400),
+        ("1w", 604800),
+        ("1h30m", 5400),
+        ("1h 30m", 5400),
+        ("2M", 120),
+        (90, 90),
+    ],
+)
 def test_durations(text: object, seconds: int) -> None:
     assert parse_duration(text) == seconds
 
@@ -23,9 +34,18 @@ def test_bad_durations(text: object) -> None:
         parse_duration(text)
 
 
-@pytest.mark.parametrize(("text", "size"), [
-    (500, 500), ("500", 500), ("1 KB", 1000), ("2kib", 2048), ("1.5 TiB", int(1.5 * 2**40)),
-    ("3 GB", 3 * 10**9), (" 7 pb ", 7 * 10**15)])
+@pytest.mark.parametrize(
+    ("text", "size"),
+    [
+        (500, 500),
+        ("500", 500),
+        ("1 KB", 1000),
+        ("2kib", 2048),
+        ("1.5 TiB", int(1.5 * 2**40)),
+        ("3 GB", 3 * 10**9),
+        (" 7 pb ", 7 * 10**15),
+    ],
+)
 def test_sizes(text: object, size: int) -> None:
     assert parse_size(text) == size
 
@@ -36,19 +56,22 @@ def test_bad_sizes(text: object) -> None:
         parse_size(text)
 
 
-@pytest.mark.parametrize(("text", "cron"), [
-    ("0 3 * * *", "0 3 * * *"),
-    ("0  3 * *  *", "0 3 * * *"),
-    ("0 9 * * 1", "0 9 * * mon"),
-    ("0 9 * * 0", "0 9 * * sun"),
-    ("0 9 * * 7", "0 9 * * sun"),
-    ("0 9 * * 5-7", "0 9 * * sun,fri,sat"),
-    ("0 9 * * MON-fri", "0 9 * * mon,tue,wed,thu,fri"),
-    ("0 9 * * */2", "0 9 * * sun,tue,thu,sat"),
-    ("0 9 * * 1-5/2", "0 9 * * mon,wed,fri"),
-    ("0 9 * * 0-6", "0 9 * * *"),
-    ("0 9 * * sat,1", "0 9 * * mon,sat"),
-])
+@pytest.mark.parametrize(
+    ("text", "cron"),
+    [
+        ("0 3 * * *", "0 3 * * *"),
+        ("0  3 * *  *", "0 3 * * *"),
+        ("0 9 * * 1", "0 9 * * mon"),
+        ("0 9 * * 0", "0 9 * * sun"),
+        ("0 9 * * 7", "0 9 * * sun"),
+        ("0 9 * * 5-7", "0 9 * * sun,fri,sat"),
+        ("0 9 * * MON-fri", "0 9 * * mon,tue,wed,thu,fri"),
+        ("0 9 * * */2", "0 9 * * sun,tue,thu,sat"),
+        ("0 9 * * 1-5/2", "0 9 * * mon,wed,fri"),
+        ("0 9 * * 0-6", "0 9 * * *"),
+        ("0 9 * * sat,1", "0 9 * * mon,sat"),
+    ],
+)
 def test_cron_weekdays_follow_crontab(text: str, cron: str) -> None:
     assert parse_cron(text) == cron
     assert parse_schedule(text) == (None, cron)
@@ -66,8 +89,9 @@ def test_cron_weekday_runs_on_the_day_written() -> None:
     assert fire is not None and fire.strftime("%A %H:%M") == "Monday 09:00"
 
 
-@pytest.mark.parametrize("text", ["0 9 * * 8", "0 9 * * funday", "0 9 * * 5-2",
-                                  "0 9 * * 1/0", "0 9 * * 1-", "0 9 * * ,"])
+@pytest.mark.parametrize(
+    "text", ["0 9 * * 8", "0 9 * * funday", "0 9 * * 5-2", "0 9 * * 1/0", "0 9 * * 1-", "0 9 * * ,"]
+)
 def test_bad_cron_weekdays(text: str) -> None:
     with pytest.raises(ValueError, match="invalid cron schedule"):
         parse_cron(text)

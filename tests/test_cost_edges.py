@@ -48,8 +48,9 @@ def test_a_deleted_bucket_stops_costing() -> None:
 def test_a_new_bucket_has_a_sane_pace() -> None:
     # 1,000 Class A an hour from 10 Nov 12:00; now one second past 11 Nov 12:00.
     start = NOV1 + 9 * DAY + 12 * HOUR
-    u = BucketUsage(hourly={h: {"class_a_requests": 1000.0}
-                            for h in range(start, start + DAY + HOUR, HOUR)})
+    u = BucketUsage(
+        hourly={h: {"class_a_requests": 1000.0} for h in range(start, start + DAY + HOUR, HOUR)}
+    )
     mean, low, high = pace(u, "class_a_requests", start + DAY + 1)
     # The last complete hour ends at 12:00: one whole day of 24,000 requests.
     assert (mean, low, high) == (24_000, 24_000, 24_000)
@@ -58,8 +59,7 @@ def test_a_new_bucket_has_a_sane_pace() -> None:
 
 
 def test_huge_usage_does_not_break_the_arithmetic() -> None:
-    u = BucketUsage(hourly={NOV1 + h * HOUR: {"class_b_requests": 12e6}
-                            for h in range(24 * 10)})
+    u = BucketUsage(hourly={NOV1 + h * HOUR: {"class_b_requests": 12e6} for h in range(24 * 10)})
     c = run({"busy": u}, NOV1 + 10 * DAY + 1)
     # 12 M an hour, steady: no crash settling ~1e10 requests, and high = mid.
     assert c.forecast_high.total == c.forecast.total > c.bill.total > 0
@@ -76,8 +76,10 @@ def test_a_run_at_midnight_forecasts_like_a_run_a_second_later() -> None:
 def test_the_ia_minimum_reaches_back_into_last_month() -> None:
     # All IA: 100 GB, plus 900 GB added on 25 Oct and deleted on 2 Nov, 8 days old.
     u = BucketUsage(ia_byte_share=1.0, ia_object_share=1.0)
-    u.peak_bytes = {d: (1000 if OCT1 + 24 * DAY <= d < NOV1 + DAY else 100) * GB
-                    for d in range(OCT1 - 40 * DAY, NOV1 + 10 * DAY, DAY)}
+    u.peak_bytes = {
+        d: (1000 if OCT1 + 24 * DAY <= d < NOV1 + DAY else 100) * GB
+        for d in range(OCT1 - 40 * DAY, NOV1 + 10 * DAY, DAY)
+    }
     c = run({"b": u}, NOV1 + 10 * DAY)
     # November: 1 Nov at 1,000 GB + 9 days at 100 GB = 1,900 GB-days, and the 900 GB owe
     # 22 more days: 19,800 GB-days. 21,700 / 30 = 723.33 GB-month.
@@ -87,8 +89,10 @@ def test_the_ia_minimum_reaches_back_into_last_month() -> None:
 def test_last_month_starts_its_ledger_at_the_first_known_level() -> None:
     # A steady 1,000 GB of IA from long before October, dropping to 100 GB on 10 Oct.
     u = BucketUsage(ia_byte_share=1.0, ia_object_share=1.0)
-    u.peak_bytes = {d: (1000 if d < OCT1 + 9 * DAY else 100) * GB
-                    for d in range(OCT1 - 40 * DAY, NOV1 + 5 * DAY, DAY)}
+    u.peak_bytes = {
+        d: (1000 if d < OCT1 + 9 * DAY else 100) * GB
+        for d in range(OCT1 - 40 * DAY, NOV1 + 5 * DAY, DAY)
+    }
     c = run({"b": u}, NOV1 + 5 * DAY)
     # October: 9 days x 1,000 + 22 x 100 = 11,200 GB-days / 30 = 373.33 -> 374 x $0.01;
     # the 900 GB were old (stored since before the ledger began): no minimum owed.
@@ -112,8 +116,10 @@ def test_growth_is_measured_from_the_first_known_level() -> None:
 
 def test_no_ia_advice_when_the_object_size_is_unknown() -> None:
     u = steady(1000 * GB, NOV1, NOV1 + 10 * DAY)
-    u.hourly = {NOV1 + h * HOUR: {"download_requests": 2000.0, "class_b_requests": 2000.0}
-                for h in range(24 * 9)}
+    u.hourly = {
+        NOV1 + h * HOUR: {"download_requests": 2000.0, "class_b_requests": 2000.0}
+        for h in range(24 * 9)
+    }
     c = run({"hot": u}, NOV1 + 9 * DAY + HOUR)
     assert c.buckets["hot"].ia_saving is None  # no listing: GETs of unknown size
 

@@ -43,9 +43,11 @@ GB = 10**9
 FEB1 = int(datetime(2026, 2, 1, tzinfo=UTC).timestamp())
 MAR1 = int(datetime(2026, 3, 1, tzinfo=UTC).timestamp())
 # bucket → (stored GB, Class A, Class B, GETs) on an ordinary day.
-DAILY = {"media": (300.0, 15_000, 400_000, 30_000),
-         "backups": (421.0, 2_000, 500, 5),
-         "site": (0.0035, 100, 200_000, 200_000)}
+DAILY = {
+    "media": (300.0, 15_000, 400_000, 30_000),
+    "backups": (421.0, 2_000, 500, 5),
+    "site": (0.0035, 100, 200_000, 200_000),
+}
 RHYTHM = (1.0, 1.1, 0.9, 1.3, 0.8, 0.7, 1.2)  # by day of the month, so bars differ
 
 
@@ -69,30 +71,55 @@ def write_month(store: Store, requests: bool = True, classes: bool = False) -> N
             # Storage grows a little through the month: the high forecast sees it.
             level = round(stored * GB * (1 + day / 400))
             ia = round(level * IA_SHARE[bucket])
-            writes.add_samples(store, "test", [SampleRow("stored_bytes", level, bucket)] + (
-                [SampleRow("stored_standard_bytes", level - ia, bucket),
-                 SampleRow("stored_ia_bytes", ia, bucket)] if classes else []),
-                ts=t + 30 * 60)
+            writes.add_samples(
+                store,
+                "test",
+                [SampleRow("stored_bytes", level, bucket)]
+                + (
+                    [
+                        SampleRow("stored_standard_bytes", level - ia, bucket),
+                        SampleRow("stored_ia_bytes", ia, bucket),
+                    ]
+                    if classes
+                    else []
+                ),
+                ts=t + 30 * 60,
+            )
             if requests:
                 counts = (round(a * f), round(b * f), round(gets * f))
-                writes.add_samples(store, "test", [
-                    SampleRow("class_a_requests", counts[0], bucket),
-                    SampleRow("class_b_requests", counts[1], bucket),
-                    SampleRow("download_requests", counts[2], bucket)] + ([
-                        SampleRow("classified_requests", sum(counts), bucket),
-                        SampleRow("ia_class_a_requests", round(counts[0] * IA_SHARE[bucket]),
-                                  bucket),
-                        SampleRow("ia_class_b_requests", round(counts[1] * IA_SHARE[bucket]),
-                                  bucket),
-                        SampleRow("ia_retrieval_bytes",
-                                  round(counts[2] * IA_SHARE[bucket]) * 1_000_000, bucket)]
-                        if classes else []), ts=t + HOUR)
+                writes.add_samples(
+                    store,
+                    "test",
+                    [
+                        SampleRow("class_a_requests", counts[0], bucket),
+                        SampleRow("class_b_requests", counts[1], bucket),
+                        SampleRow("download_requests", counts[2], bucket),
+                    ]
+                    + (
+                        [
+                            SampleRow("classified_requests", sum(counts), bucket),
+                            SampleRow(
+                                "ia_class_a_requests", round(counts[0] * IA_SHARE[bucket]), bucket
+                            ),
+                            SampleRow(
+                                "ia_class_b_requests", round(counts[1] * IA_SHARE[bucket]), bucket
+                            ),
+                            SampleRow(
+                                "ia_retrieval_bytes",
+                                round(counts[2] * IA_SHARE[bucket]) * 1_000_000,
+                                bucket,
+                            ),
+                        ]
+                        if classes
+                        else []
+                    ),
+                    ts=t + HOUR,
+                )
 
 
 def calculate(store: Store) -> None:
     cfg = config()
-    out = calculate_costs(JobContext(config=cfg, store=store, clock=lambda: NOW),
-                          cfg.accounts[0])
+    out = calculate_costs(JobContext(config=cfg, store=store, clock=lambda: NOW), cfg.accounts[0])
     assert not out.errors
 
 
@@ -144,8 +171,11 @@ def laid_out(app: R2App) -> bool:
     summary, side = app.query_one("#cost-summary"), app.query_one("#cost-side")
     if not app.query_one("#cost-data").display:
         return True
-    return pane.has_class("-wide") == (pane.size.width >= WIDE) == (
-        summary.region.y == side.region.y and summary.region.x < side.region.x)
+    return (
+        pane.has_class("-wide")
+        == (pane.size.width >= WIDE)
+        == (summary.region.y == side.region.y and summary.region.x < side.region.x)
+    )
 
 
 async def _zoom_cost(pilot) -> None:  # type: ignore[no-untyped-def]
@@ -157,9 +187,15 @@ async def _zoom_cost(pilot) -> None:  # type: ignore[no-untyped-def]
     except AssertionError:
         app = pilot.app
         pane = app.query_one(CostPane)
-        print("DBG", pane.classes, pane.size, app.query_one("#cost-summary").region,
-              app.query_one("#cost-side").region, app.query_one("#cost-top").styles.layout,
-              app.query_one("#cost-top").region)
+        print(
+            "DBG",
+            pane.classes,
+            pane.size,
+            app.query_one("#cost-summary").region,
+            app.query_one("#cost-side").region,
+            app.query_one("#cost-top").styles.layout,
+            app.query_one("#cost-top").region,
+        )
         raise
     await settled(pilot)
 
@@ -184,16 +220,20 @@ async def test_the_month_reads_as_the_view_says(costed: Store) -> None:
         assert lines[0] == mtd and view.month_to_date_usd > 1
         assert lines[1] == f"{'Daily average':<{LABEL}}{usd(view.daily_average_usd)}"
         assert lines[2] == f"{'Forecast':<{LABEL}}{usd(view.forecast_month_usd)}"
-        assert lines[3] == (f"{'  range':<{LABEL}}{usd(view.forecast_low_usd)}–"
-                            f"{usd(view.forecast_high_usd)}")
+        assert lines[3] == (
+            f"{'  range':<{LABEL}}{usd(view.forecast_low_usd)}–{usd(view.forecast_high_usd)}"
+        )
         # February was seen from its first day: the change against it is shown.
         assert view.last_month_usd is not None and view.change_pct is not None
         vs = next(line for line in lines if line.startswith("vs last month"))
         assert f"{abs(view.change_pct):.1f}%" in vs and usd(view.last_month_usd) in vs
         # A store written before storage classes were asked: every IA share is the
         # listing's, so each charge is marked as estimated.
-        for label, amount in (("Storage", view.storage_usd), ("Requests", view.requests_usd),
-                              ("Retrieval", view.retrieval_usd)):
+        for label, amount in (
+            ("Storage", view.storage_usd),
+            ("Requests", view.requests_usd),
+            ("Retrieval", view.retrieval_usd),
+        ):
             line = next(x for x in lines if x.startswith(label))
             share = f"{100 * amount / view.month_to_date_usd:.0f} %"
             assert line == f"{label:<{LABEL}}~{usd(amount)}  {share}"
@@ -201,21 +241,29 @@ async def test_the_month_reads_as_the_view_says(costed: Store) -> None:
         assert footer[:3] == [
             "~ Storage estimated: split by the last listing's IA share of bytes",
             "~ Requests estimated: split by the last listing's IA share of objects",
-            "~ Retrieval estimated: GETs x the last listing's IA share x its mean object size"]
+            "~ Retrieval estimated: GETs x the last listing's IA share x its mean object size",
+        ]
         # The buckets, dearest first (the To date ▼ header), summing to the month.
         table = rows(app, "table-costs")
-        assert [r[0] for r in table] == [b.name for b in sorted(
-            view.buckets, key=lambda b: -b.month_to_date_usd)] == ["media", "backups", "site"]
+        assert (
+            [r[0] for r in table]
+            == [b.name for b in sorted(view.buckets, key=lambda b: -b.month_to_date_usd)]
+            == ["media", "backups", "site"]
+        )
         assert [r[1] for r in table] == [usd(b.month_to_date_usd) for b in view.buckets]
         assert sum(b.month_to_date_usd for b in view.buckets) == pytest.approx(
-            view.month_to_date_usd, abs=0.011)
+            view.month_to_date_usd, abs=0.011
+        )
         media = view.buckets[0]
-        assert table[0][2:7] == ["~" + usd(media.storage_usd), "~" + usd(media.requests_usd),
-                                 "~" + usd(media.retrieval_usd), usd(media.forecast_month_usd),
-                                 usd(media.today_usd or 0)]
+        assert table[0][2:7] == [
+            "~" + usd(media.storage_usd),
+            "~" + usd(media.requests_usd),
+            "~" + usd(media.retrieval_usd),
+            usd(media.forecast_month_usd),
+            usd(media.today_usd or 0),
+        ]
         # What each day added, oldest first: March 1 to 14.
-        assert app.query_one("#cost-daily Sparkline", Sparkline).data == [
-            v for _, v in view.daily]
+        assert app.query_one("#cost-daily Sparkline", Sparkline).data == [v for _, v in view.daily]
         assert [d for d, _ in view.daily] == [MAR1 + i * DAY for i in range(14)]
         axis = str(app.query_one("#cost-daily .chart-axis", DayAxis).render())
         assert axis.startswith("Mar 1") and axis.endswith("Mar 14")
@@ -232,9 +280,11 @@ async def test_free_tier_savings_and_footer(costed: Store) -> None:
         # 290 GB of Standard storage uses the 10 GB-month up on the first day;
         # ~600,000 Class B a day reach 10 million on the 17th; ~17,000 Class A a
         # day stay under a million.
-        assert status == {"standard_storage": "used up Mar 1",
-                          "standard_class_b": "runs out Mar 17",
-                          "standard_class_a": "lasts the month"}
+        assert status == {
+            "standard_storage": "used up Mar 1",
+            "standard_class_b": "runs out Mar 17",
+            "standard_class_a": "lasts the month",
+        }
         for g in view.free_tier:
             assert f"{short_amount(g.used)} of {short_amount(g.allowance)} {g.unit}" in shown
             assert f"{g.used_pct:,.0f} %" in shown and status[g.item] in shown
@@ -263,8 +313,9 @@ async def test_filter_and_sort_the_bucket_table(costed: Store) -> None:
         assert table.visible_keys == ["media", "backups", "site"]
         await pilot.press("s")  # by Storage now, dearest first
         view = costs(app)
-        assert table.visible_keys == [b.name for b in sorted(
-            view.buckets, key=lambda b: -b.storage_usd)]
+        assert table.visible_keys == [
+            b.name for b in sorted(view.buckets, key=lambda b: -b.storage_usd)
+        ]
 
 
 async def test_narrow_stacks_and_shortens_wide_sits_side_by_side(costed: Store) -> None:
@@ -342,7 +393,8 @@ async def test_storage_only_without_request_counts(storage_only: Store) -> None:
         assert f"{'Storage':<{LABEL}}~{usd(view.storage_usd)}  100 %" in lines
         # Only storage is an estimate: requests are not counted at all.
         assert text(app, "#cost-footer").splitlines()[0] == (
-            "~ Storage estimated: split by the last listing's IA share of bytes")
+            "~ Storage estimated: split by the last listing's IA share of bytes"
+        )
         for row in rows(app, "table-costs"):
             assert row[3] == row[4] == "–"  # requests and retrieval: unknown, not $0.00
         # Nor do the request allowances read "0 of 1 M": they are not counted.
@@ -368,7 +420,8 @@ async def test_measured_classes_carry_no_mark(measured: Store) -> None:
             assert "~" not in line, line
         assert all("~" not in cell for row in rows(app, "table-costs") for cell in row[1:])
         assert text(app, "#cost-footer").splitlines()[0] == (
-            "Measured by Cloudflare's analytics: storage per class, IA requests and retrieval.")
+            "Measured by Cloudflare's analytics: storage per class, IA requests and retrieval."
+        )
         # backups is all IA, site all Standard: the IA lines hold backups' and media's share.
         ia = {x.item: x.usage for x in view.lines}
         assert ia["ia_storage"] > ia["standard_storage"] > 0

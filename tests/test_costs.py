@@ -33,23 +33,36 @@ def _config() -> Config:
     return make_config((account_for("http://127.0.0.1:9", name="acme"),))
 
 
-def fill_month(store: Store, bucket: str = "media", scale: float = 1.0,
-               today_a: float = 60_000, today_b: float = 500_000) -> None:
+def fill_month(
+    store: Store,
+    bucket: str = "media",
+    scale: float = 1.0,
+    today_a: float = 60_000,
+    today_b: float = 500_000,
+) -> None:
     for day in range(11):  # 1..11 November
         t = NOV1 + day * DAY
         stored = (100 if day < 5 else 400) * GB * scale
-        writes.add_samples(store, "acme", [SampleRow("stored_bytes", stored, bucket)],
-                           ts=t + 30 * 60)
+        writes.add_samples(
+            store, "acme", [SampleRow("stored_bytes", stored, bucket)], ts=t + 30 * 60
+        )
         a, b = (100_000, 1_000_000) if day < 10 else (today_a, today_b)
-        writes.add_samples(store, "acme", [SampleRow("class_a_requests", a * scale, bucket),
-                                           SampleRow("class_b_requests", b * scale, bucket)],
-                           ts=t + HOUR)
+        writes.add_samples(
+            store,
+            "acme",
+            [
+                SampleRow("class_a_requests", a * scale, bucket),
+                SampleRow("class_b_requests", b * scale, bucket),
+            ],
+            ts=t + HOUR,
+        )
 
 
 def run(store: Store, config: Config | None = None, now: int = NOW) -> None:
     cfg = config or _config()
-    out = calculate_costs(JobContext(config=cfg, store=store, clock=lambda: float(now)),
-                          cfg.accounts[0])
+    out = calculate_costs(
+        JobContext(config=cfg, store=store, clock=lambda: float(now)), cfg.accounts[0]
+    )
     assert not out.errors
 
 
@@ -138,7 +151,8 @@ def test_a_spike_is_an_event_once_a_day(st: Store) -> None:
     assert len(events) == 1
     assert "+405 %" in events[0].message and "$4.88" in events[0].message
     assert costs_view("acme", NOW).increase_pct == pytest.approx(
-        100 * (4.88 - 6.77 / 7) / (6.77 / 7))
+        100 * (4.88 - 6.77 / 7) / (6.77 / 7)
+    )
 
 
 def test_cents_never_page_anyone(st: Store) -> None:
@@ -157,7 +171,8 @@ def test_bucket_shares_add_up_to_the_account(st: Store) -> None:
     assert sorted(b.name for b in view.buckets) == ["logs", "media"]
     # In cents that add up to the account's bill rounded to the cent.
     assert sum(b.month_to_date_usd for b in view.buckets) == pytest.approx(
-        round(view.month_to_date_usd + 1e-9, 2), abs=1e-9)
+        round(view.month_to_date_usd + 1e-9, 2), abs=1e-9
+    )
     media, logs = (next(b for b in view.buckets if b.name == n) for n in ("media", "logs"))
     # Every line is shared by usage, and media uses twice what logs does.
     # Shares are rounded to cents that add up to the account's: within a cent of it.
@@ -166,8 +181,9 @@ def test_bucket_shares_add_up_to_the_account(st: Store) -> None:
 
 def test_storage_only_without_request_counts(st: Store) -> None:
     for day in range(11):
-        writes.add_samples(st, "acme", [SampleRow("total_bytes", 50 * GB, "media")],
-                           ts=NOV1 + day * DAY + 3 * HOUR)
+        writes.add_samples(
+            st, "acme", [SampleRow("total_bytes", 50 * GB, "media")], ts=NOV1 + day * DAY + 3 * HOUR
+        )
     run(st)
     view = costs_view("acme", NOW)
     # 11 days x 50 GB = 550 GB-days / 30 = 18.33 GB-month → 8.33 over → 9 → $0.135.
@@ -187,9 +203,12 @@ def test_a_listing_stored_the_same_second_counts(st: Store) -> None:
 def test_configured_prices_apply(st: Store) -> None:
     fill_month(st)
     base = _config()
-    cfg = Config(**{**base.__dict__,
-                    "pricing": base.pricing.overridden({"standard_class_a_per_million": 3},
-                                                       "negotiated")})
+    cfg = Config(
+        **{
+            **base.__dict__,
+            "pricing": base.pricing.overridden({"standard_class_a_per_million": 3}, "negotiated"),
+        }
+    )
     run(st, cfg)
     # Class A now bills 1 M x $3.00 instead of $4.50: 6.165 - 1.50 = $4.665.
     assert costs_view("acme", NOW, cfg.pricing).month_to_date_usd == pytest.approx(4.665)
@@ -199,13 +218,15 @@ def test_a_rerun_replaces_the_daily_series(st: Store) -> None:
     fill_month(st)
     run(st)
     run(st, now=NOW + 60)
-    days = (Sample.select().where(Sample.metric == "daily_cost_usd", Sample.bucket == ACCOUNT)
-            .count())
+    days = (
+        Sample.select().where(Sample.metric == "daily_cost_usd", Sample.bucket == ACCOUNT).count()
+    )
     assert days == 11
 
 
-def _listed(store: Store, bucket: str, objects: int, ia_bytes: float, std_bytes: float = 0.0
-            ) -> None:
+def _listed(
+    store: Store, bucket: str, objects: int, ia_bytes: float, std_bytes: float = 0.0
+) -> None:
     """A listing that says how much of the bucket is Infrequent Access."""
     from r2tui.observations import BucketInventory, Tally
 
@@ -214,16 +235,31 @@ def _listed(store: Store, bucket: str, objects: int, ia_bytes: float, std_bytes:
         classes["STANDARD_IA"] = Tally(objects, int(ia_bytes))
     if std_bytes:
         classes["STANDARD"] = Tally(objects, int(std_bytes))
-    writes.save_inventory(store, "acme", BucketInventory(
-        bucket=bucket, started_at=NOV1, finished_at=NOV1 + 60, objects=objects,
-        bytes=int(ia_bytes + std_bytes), by_extension={}, by_storage_class=classes,
-        largest=[], newest=[], new_large=[], new_large_count=0, list_requests=1))
+    writes.save_inventory(
+        store,
+        "acme",
+        BucketInventory(
+            bucket=bucket,
+            started_at=NOV1,
+            finished_at=NOV1 + 60,
+            objects=objects,
+            bytes=int(ia_bytes + std_bytes),
+            by_extension={},
+            by_storage_class=classes,
+            largest=[],
+            newest=[],
+            new_large=[],
+            new_large_count=0,
+            list_requests=1,
+        ),
+    )
 
 
 def _stored(store: Store, bucket: str, per_day: list[float]) -> None:
     for day, value in enumerate(per_day):
-        writes.add_samples(store, "acme", [SampleRow("stored_bytes", value, bucket)],
-                           ts=NOV1 + day * DAY + 30 * 60)
+        writes.add_samples(
+            store, "acme", [SampleRow("stored_bytes", value, bucket)], ts=NOV1 + day * DAY + 30 * 60
+        )
 
 
 def test_cold_data_would_be_cheaper_in_infrequent_access(st: Store) -> None:
@@ -242,9 +278,15 @@ def test_busy_infrequent_access_data_would_be_cheaper_in_standard(st: Store) -> 
     _listed(st, "hot", 1000, ia_bytes=100 * GB)  # all IA, 100 MB an object
     _stored(st, "hot", [100 * GB] * 11)
     for day in range(11):
-        writes.add_samples(st, "acme", [SampleRow("class_b_requests", 100_000, "hot"),
-                                        SampleRow("download_requests", 100_000, "hot")],
-                           ts=NOV1 + day * DAY + HOUR)
+        writes.add_samples(
+            st,
+            "acme",
+            [
+                SampleRow("class_b_requests", 100_000, "hot"),
+                SampleRow("download_requests", 100_000, "hot"),
+            ],
+            ts=NOV1 + day * DAY + HOUR,
+        )
     run(st)
     view = costs_view("acme", NOW)
     # Month to date in IA: 100 GB x 11 days / 30 = 36.67 GB-month -> 37 x $0.01 = $0.37;
@@ -297,8 +339,9 @@ def test_a_rerun_rewrites_only_from_the_first_changed_day(st: Store) -> None:
     run(st, now=NOW + 60)  # nothing new: the past stays, the rollup is not sent back
     assert state.get(state.ROLLUP_FROM) == mark
     assert costs_view("acme", NOW + 60).month_to_date_usd == pytest.approx(6.165)
-    writes.add_samples(st, "acme", [SampleRow("class_a_requests", 1_000_000, "media")],
-                       ts=NOW - 5 * HOUR)
+    writes.add_samples(
+        st, "acme", [SampleRow("class_a_requests", 1_000_000, "media")], ts=NOW - 5 * HOUR
+    )
     run(st, now=NOW + 120)  # today changed: rewritten from today on
     assert state.get(state.ROLLUP_FROM) == NOV1 + 10 * DAY
     # 2,060,000 Class A now: a second billed million, $4.50 more, all of it today's.

@@ -76,17 +76,28 @@ def epoch(text: str) -> int:
     return int(datetime.fromisoformat(text).timestamp())
 
 
-def ask(http: httpx.Client, demo: DemoAccount, query: str, start: float, end: float,
-        limit: int = DEMO_PAGE_LIMIT, account: str = DEMO_ACCOUNT_ID,
-        token: str | None = DEMO_API_TOKEN) -> httpx.Response:
+def ask(
+    http: httpx.Client,
+    demo: DemoAccount,
+    query: str,
+    start: float,
+    end: float,
+    limit: int = DEMO_PAGE_LIMIT,
+    account: str = DEMO_ACCOUNT_ID,
+    token: str | None = DEMO_API_TOKEN,
+) -> httpx.Response:
     headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
     variables = {"accountTag": account, "start": iso(start), "end": iso(end), "limit": limit}
-    return http.post(demo.account().graphql_url.reveal(), headers=headers,
-                     json={"query": query, "variables": variables})
+    return http.post(
+        demo.account().graphql_url.reveal(),
+        headers=headers,
+        json={"query": query, "variables": variables},
+    )
 
 
-def page(http: httpx.Client, demo: DemoAccount, query: str, start: float, end: float,
-         **kw: Any) -> list[dict[str, Any]]:
+def page(
+    http: httpx.Client, demo: DemoAccount, query: str, start: float, end: float, **kw: Any
+) -> list[dict[str, Any]]:
     resp = ask(http, demo, query, start, end, **kw)
     assert resp.status_code == 200, resp.text
     doc = resp.json()
@@ -98,8 +109,9 @@ def page(http: httpx.Client, demo: DemoAccount, query: str, start: float, end: f
     return result
 
 
-def rows(http: httpx.Client, demo: DemoAccount, query: str, start: float,
-         end: float) -> list[dict[str, Any]]:
+def rows(
+    http: httpx.Client, demo: DemoAccount, query: str, start: float, end: float
+) -> list[dict[str, Any]]:
     """Every row of the window, asked a few hours at a time: no page comes back full."""
     out: list[dict[str, Any]] = []
     lo = start
@@ -129,8 +141,9 @@ def per_hour(found: list[dict[str, Any]], bucket: str) -> dict[int, Counter[int]
     for r in found:
         d = r["dimensions"]
         if d["bucketName"] == bucket:
-            out.setdefault(epoch(d["datetimeHour"]), Counter())[d["responseStatusCode"]] += (
-                r["sum"]["requests"])
+            out.setdefault(epoch(d["datetimeHour"]), Counter())[d["responseStatusCode"]] += r[
+                "sum"
+            ]["requests"]
     return out
 
 
@@ -145,8 +158,9 @@ def test_the_demo_account_points_at_its_own_endpoint(demo: DemoAccount) -> None:
     assert re.match(r"^http://127\.0\.0\.1:\d+/client/v4/graphql$", acc.graphql_url.reveal())
 
 
-def test_operations_rows_are_shaped_like_cloudflares(demo: DemoAccount, http: httpx.Client,
-                                                     capfd: pytest.CaptureFixture[str]) -> None:
+def test_operations_rows_are_shaped_like_cloudflares(
+    demo: DemoAccount, http: httpx.Client, capfd: pytest.CaptureFixture[str]
+) -> None:
     start = start_hour(demo) - 3 * HOUR
     found = rows(http, demo, OPERATIONS_QUERY, start, start + 3 * HOUR)
     assert found
@@ -158,8 +172,14 @@ def test_operations_rows_are_shaped_like_cloudflares(demo: DemoAccount, http: ht
         assert set(r["sum"]) == {"requests", "responseBytes", "responseObjectSize"}
         assert set(r["avg"]) == {"sampleInterval"}
         d = r["dimensions"]
-        assert set(d) == {"bucketName", "actionType", "actionStatus", "responseStatusCode",
-                          "datetimeHour", "storageClass"}
+        assert set(d) == {
+            "bucketName",
+            "actionType",
+            "actionStatus",
+            "responseStatusCode",
+            "datetimeHour",
+            "storageClass",
+        }
         assert HOUR_RE.match(d["datetimeHour"])
         assert d["bucketName"] in BUCKETS and is_known_action(d["actionType"])
         assert d["storageClass"] in (STANDARD, INFREQUENT_ACCESS)
@@ -168,9 +188,17 @@ def test_operations_rows_are_shaped_like_cloudflares(demo: DemoAccount, http: ht
         assert isinstance(r["avg"]["sampleInterval"], float)
         assert d["actionStatus"] == action_status(d["responseStatusCode"])
     actions = {r["dimensions"]["actionType"] for r in found}
-    assert {"GetObject", "PutObject", "HeadObject", "ListObjectsV2", "DeleteObject",
-            "CopyObject", "CreateMultipartUpload", "UploadPart",
-            "CompleteMultipartUpload"} <= actions
+    assert {
+        "GetObject",
+        "PutObject",
+        "HeadObject",
+        "ListObjectsV2",
+        "DeleteObject",
+        "CopyObject",
+        "CreateMultipartUpload",
+        "UploadPart",
+        "CompleteMultipartUpload",
+    } <= actions
     assert capfd.readouterr().err == ""  # the TUI owns the terminal: no access log
 
 
@@ -181,10 +209,19 @@ def test_storage_rows_are_shaped_like_cloudflares(demo: DemoAccount, http: httpx
     # objects hold both.
     mixed = mixed_buckets(demo)
     assert {"logs-archive", "media-assets"} <= mixed
-    assert [(r["dimensions"]["datetimeHour"], r["dimensions"]["bucketName"],
-             r["dimensions"]["storageClass"]) for r in found] == [
-        (iso(h), b, c) for h in (start, start + HOUR) for b in BUCKETS
-        for c in ((STANDARD, INFREQUENT_ACCESS) if b in mixed else (STANDARD,))]
+    assert [
+        (
+            r["dimensions"]["datetimeHour"],
+            r["dimensions"]["bucketName"],
+            r["dimensions"]["storageClass"],
+        )
+        for r in found
+    ] == [
+        (iso(h), b, c)
+        for h in (start, start + HOUR)
+        for b in BUCKETS
+        for c in ((STANDARD, INFREQUENT_ACCESS) if b in mixed else (STANDARD,))
+    ]
     for r in found:
         assert set(r) == {"max", "dimensions"}
         m = r["max"]
@@ -201,14 +238,23 @@ def test_storage_rows_are_shaped_like_cloudflares(demo: DemoAccount, http: httpx
         assert 0.97 * count <= last[bucket] <= count
 
 
-def test_storage_grows_over_the_month_up_to_the_seeded_totals(demo: DemoAccount,
-                                                              http: httpx.Client) -> None:
+def test_storage_grows_over_the_month_up_to_the_seeded_totals(
+    demo: DemoAccount, http: httpx.Client
+) -> None:
     now = time.time()
-    found = page(http, demo, STORAGE_QUERY, now - 30 * DAY, now + HOUR,
-                 limit=DEMO_PAGE_LIMIT)
+    found = page(http, demo, STORAGE_QUERY, now - 30 * DAY, now + HOUR, limit=DEMO_PAGE_LIMIT)
     assert len(found) == DEMO_PAGE_LIMIT  # a month is more than a page: ask a day at a time
-    found = [r for d in range(31) for r in page(http, demo, STORAGE_QUERY, now - 30 * DAY + d * DAY,
-                                                min(now + HOUR, now - 29 * DAY + d * DAY))]
+    found = [
+        r
+        for d in range(31)
+        for r in page(
+            http,
+            demo,
+            STORAGE_QUERY,
+            now - 30 * DAY + d * DAY,
+            min(now + HOUR, now - 29 * DAY + d * DAY),
+        )
+    ]
     logs: dict[str, Counter[str]] = {}
     for r in found:
         if r["dimensions"]["bucketName"] == "logs-archive":
@@ -238,14 +284,16 @@ def test_the_same_window_gives_the_same_rows(demo: DemoAccount, http: httpx.Clie
     assert fresh.storage(start, start + 12 * HOUR) == a.storage(start, start + 12 * HOUR)
 
 
-def test_thirty_days_of_history_and_nothing_older_than_31(demo: DemoAccount,
-                                                         http: httpx.Client) -> None:
+def test_thirty_days_of_history_and_nothing_older_than_31(
+    demo: DemoAccount, http: httpx.Client
+) -> None:
     now = time.time()
     old = now - 30 * DAY
     ops = rows(http, demo, OPERATIONS_QUERY, old, old + 6 * HOUR)
     storage = rows(http, demo, STORAGE_QUERY, old, old + 6 * HOUR)
     assert {(r["dimensions"]["datetimeHour"], r["dimensions"]["bucketName"]) for r in ops} == {
-        (r["dimensions"]["datetimeHour"], r["dimensions"]["bucketName"]) for r in storage}
+        (r["dimensions"]["datetimeHour"], r["dimensions"]["bucketName"]) for r in storage
+    }
     assert len(storage) == 6 * (len(BUCKETS) + len(mixed_buckets(demo)))
     for query in (OPERATIONS_QUERY, STORAGE_QUERY):
         assert rows(http, demo, query, now - 40 * DAY, now - 31 * DAY - 1) == []
@@ -259,12 +307,14 @@ def test_daytime_is_busier_than_the_night(demo: DemoAccount, http: httpx.Client)
     found = rows(http, demo, OPERATIONS_QUERY, now - 8 * DAY, now - DAY)
     by_hour: Counter[int] = Counter()
     for r in found:
-        by_hour[datetime.fromisoformat(r["dimensions"]["datetimeHour"]).hour] += (
-            r["sum"]["requests"])
+        by_hour[datetime.fromisoformat(r["dimensions"]["datetimeHour"]).hour] += r["sum"][
+            "requests"
+        ]
     assert by_hour[15] > 2 * by_hour[3]
     total = sum(r["sum"]["requests"] for r in found)
-    failed = sum(r["sum"]["requests"] for r in found
-                 if r["dimensions"]["actionStatus"] != "success")
+    failed = sum(
+        r["sum"]["requests"] for r in found if r["dimensions"]["actionStatus"] != "success"
+    )
     assert 0.005 < failed / total < 0.025  # the usual 1-2 %
 
 
@@ -275,13 +325,16 @@ def test_the_scripted_bursts_show_in_the_last_day(demo: DemoAccount, http: httpx
     access_hour = start_hour(demo) - ACCESS_BURST_OFFSET
 
     media = per_hour(found, ERROR_BURST_BUCKET)
-    rate = {h: sum(n for c, n in codes.items() if c >= 500) / sum(codes.values())
-            for h, codes in media.items()}
+    rate = {
+        h: sum(n for c, n in codes.items() if c >= 500) / sum(codes.values())
+        for h, codes in media.items()
+    }
     assert rate[error_hour] > 0.20
     assert max(r for h, r in rate.items() if h != error_hour) < 0.05
 
-    refused = {h: codes[401] + codes[403] for h, codes in per_hour(found, ACCESS_BURST_BUCKET)
-               .items()}
+    refused = {
+        h: codes[401] + codes[403] for h, codes in per_hour(found, ACCESS_BURST_BUCKET).items()
+    }
     assert 40 <= refused[access_hour] <= 80
     assert sum(refused.values()) == refused[access_hour]  # nothing refused elsewhere
     burst = [r for r in found if r["dimensions"]["responseStatusCode"] in (401, 403)]
@@ -299,8 +352,13 @@ def test_storage_classes_match_the_seeded_objects(demo: DemoAccount, http: httpx
     seeded = class_totals(demo.analytics.backend, BUCKETS)
     now = time.time()
     found = page(http, demo, STORAGE_QUERY, now - now % HOUR, now + HOUR)
-    got = {(r["dimensions"]["bucketName"], r["dimensions"]["storageClass"]):
-           (r["max"]["objectCount"], r["max"]["payloadSize"]) for r in found}
+    got = {
+        (r["dimensions"]["bucketName"], r["dimensions"]["storageClass"]): (
+            r["max"]["objectCount"],
+            r["max"]["payloadSize"],
+        )
+        for r in found
+    }
     assert got == {(b, c): t[:2] for b, per in seeded.items() for c, t in per.items()}
     assert got[("logs-archive", INFREQUENT_ACCESS)][1] > 0
 
@@ -327,8 +385,9 @@ def test_operations_carry_classes_and_byte_sums(demo: DemoAccount, http: httpx.C
     ranged = by[("media-assets", "GetObject", 206, STANDARD)]
     assert 0 < ranged["responseBytes"] < ranged["responseObjectSize"]
     missing = by[("media-assets", "GetObject", 404, STANDARD)]
-    assert missing["requests"] > 0 and missing["responseBytes"] == missing[
-        "responseObjectSize"] == 0
+    assert (
+        missing["requests"] > 0 and missing["responseBytes"] == missing["responseObjectSize"] == 0
+    )
 
 
 def test_the_busiest_hours_are_sampled(demo: DemoAccount, http: httpx.Client) -> None:
@@ -339,7 +398,10 @@ def test_the_busiest_hours_are_sampled(demo: DemoAccount, http: httpx.Client) ->
     for r in sampled:
         d = r["dimensions"]
         assert (d["bucketName"], d["actionType"], d["responseStatusCode"]) == (
-            SAMPLED_BUCKET, "GetObject", 200)
+            SAMPLED_BUCKET,
+            "GetObject",
+            200,
+        )
         assert datetime.fromisoformat(d["datetimeHour"]).hour in SAMPLED_HOURS
         assert r["sum"]["requests"] % 10 == 0  # an estimate, scaled up from the sample
 
@@ -353,8 +415,9 @@ def test_the_client_reads_on_past_the_small_page(demo: DemoAccount) -> None:
     assert acc.api_token is not None and acc.account_id is not None
     start = start_hour(demo) - 2 * DAY
     try:
-        with AnalyticsClient(acc.graphql_url, acc.api_token, acc.account_id,
-                             budget=QueryBudget()) as client:
+        with AnalyticsClient(
+            acc.graphql_url, acc.api_token, acc.account_id, budget=QueryBudget()
+        ) as client:
             got = client.operations(start, start + DAY)
             assert 4 <= client.queries_sent <= 10
             assert client.partial == [] and client.notes == [] and client.refused == {}
@@ -368,8 +431,9 @@ def test_the_client_reads_on_past_the_small_page(demo: DemoAccount) -> None:
 # ---- live traffic ----------------------------------------------------------------------
 
 
-def test_live_requests_land_in_the_current_hour(monkeypatch: pytest.MonkeyPatch,
-                                                http: httpx.Client) -> None:
+def test_live_requests_land_in_the_current_hour(
+    monkeypatch: pytest.MonkeyPatch, http: httpx.Client
+) -> None:
     """Drives TrafficGenerator.step() by hand (its thread stopped), so the
     requests are known; the clock is frozen so the background share of the
     current hour cannot grow between the two queries."""
@@ -386,16 +450,25 @@ def test_live_requests_land_in_the_current_hour(monkeypatch: pytest.MonkeyPatch,
             out: Counter[tuple[str, str, str, int]] = Counter()
             for r in rows(http, d, OPERATIONS_QUERY, *window):
                 dim = r["dimensions"]
-                out[(dim["datetimeHour"], dim["bucketName"], dim["actionType"],
-                     dim["responseStatusCode"])] += r["sum"]["requests"]
+                out[
+                    (
+                        dim["datetimeHour"],
+                        dim["bucketName"],
+                        dim["actionType"],
+                        dim["responseStatusCode"],
+                    )
+                ] += r["sum"]["requests"]
             return out
 
         before, already = tally(), len(d.traffic.log)
         for _ in range(40):
             d.traffic.step()
         after = tally()
-        made = Counter((iso(r.ts // HOUR * HOUR), r.bucket, r.action, r.status)
-                       for r in list(d.traffic.log)[already:] if r.bucket in d.counts)
+        made = Counter(
+            (iso(r.ts // HOUR * HOUR), r.bucket, r.action, r.status)
+            for r in list(d.traffic.log)[already:]
+            if r.bucket in d.counts
+        )
         assert sum(made.values()) >= 30  # at most the rare no-such-bucket listing is left out
         assert after - before == made and before - after == Counter()
 
@@ -407,8 +480,9 @@ def test_live_requests_land_in_the_current_hour(monkeypatch: pytest.MonkeyPatch,
         objects = Counter[str]()
         for r in now_rows:  # over both classes
             objects[r["dimensions"]["bucketName"]] += r["max"]["objectCount"]
-        puts = Counter(r.bucket for r in d.traffic.log if r.action == "PutObject" and r.status
-                       < 300)
+        puts = Counter(
+            r.bucket for r in d.traffic.log if r.action == "PutObject" and r.status < 300
+        )
         deletes = Counter(r.bucket for r in d.traffic.log if r.action == "DeleteObject")
         for bucket, count in d.counts.items():
             assert objects[bucket] == count + puts[bucket] - deletes[bucket]
@@ -419,8 +493,9 @@ def test_live_requests_land_in_the_current_hour(monkeypatch: pytest.MonkeyPatch,
 # ---- refusals --------------------------------------------------------------------------
 
 
-def test_a_wrong_or_missing_token_is_refused_with_403(demo: DemoAccount,
-                                                      http: httpx.Client) -> None:
+def test_a_wrong_or_missing_token_is_refused_with_403(
+    demo: DemoAccount, http: httpx.Client
+) -> None:
     start = start_hour(demo) - HOUR
     for token in ("not-the-token", None):
         resp = ask(http, demo, OPERATIONS_QUERY, start, start + HOUR, token=token)
@@ -445,8 +520,9 @@ def test_limit_truncates_the_ordered_rows(demo: DemoAccount, http: httpx.Client)
         assert page(http, demo, query, start, start + 3 * HOUR, limit=7) == full[:7]
 
 
-def test_bad_requests_get_an_errors_array(demo: DemoAccount, http: httpx.Client,
-                                          capfd: pytest.CaptureFixture[str]) -> None:
+def test_bad_requests_get_an_errors_array(
+    demo: DemoAccount, http: httpx.Client, capfd: pytest.CaptureFixture[str]
+) -> None:
     url = demo.account().graphql_url.reveal()
     auth = {"Authorization": f"Bearer {DEMO_API_TOKEN}"}
     resp = http.post(url, headers=auth, content=b"{not json")
@@ -457,13 +533,18 @@ def test_bad_requests_get_an_errors_array(demo: DemoAccount, http: httpx.Client,
     window = {"accountTag": DEMO_ACCOUNT_ID, "start": iso(start), "end": iso(start + HOUR)}
     unknown = OPERATIONS_QUERY.replace("responseBytes", "responseBodies")
     # Cloudflare's words and status for a query it cannot run (its errors page).
-    bad = [({"query": "{ viewer { zones { httpRequests1hGroups { count } } } }"}, "one of"),
-           ({"query": OPERATIONS_QUERY, "variables": {**window, "start": "yesterday",
-                                                      "limit": 5}}, "start"),
-           ({"query": OPERATIONS_QUERY, "variables": {**window, "limit": DEMO_PAGE_LIMIT + 1}},
-            f"limit must be positive number and not greater than {DEMO_PAGE_LIMIT}"),
-           ({"query": unknown, "variables": {**window, "limit": 5}},
-            'unknown field "responseBodies"')]
+    bad = [
+        ({"query": "{ viewer { zones { httpRequests1hGroups { count } } } }"}, "one of"),
+        (
+            {"query": OPERATIONS_QUERY, "variables": {**window, "start": "yesterday", "limit": 5}},
+            "start",
+        ),
+        (
+            {"query": OPERATIONS_QUERY, "variables": {**window, "limit": DEMO_PAGE_LIMIT + 1}},
+            f"limit must be positive number and not greater than {DEMO_PAGE_LIMIT}",
+        ),
+        ({"query": unknown, "variables": {**window, "limit": 5}}, 'unknown field "responseBodies"'),
+    ]
     for body, words in bad:
         resp = http.post(url, headers=auth, json=body)
         assert resp.status_code == 400
@@ -487,8 +568,9 @@ def test_stop_closes_the_endpoint_and_takes_analytics_off(http: httpx.Client) ->
     assert acc.api_token is None and acc.account_id is None  # never the token to Cloudflare
 
 
-def test_a_half_started_demo_stops_its_graphql_server(monkeypatch: pytest.MonkeyPatch,
-                                                      http: httpx.Client) -> None:
+def test_a_half_started_demo_stops_its_graphql_server(
+    monkeypatch: pytest.MonkeyPatch, http: httpx.Client
+) -> None:
     started: list[DemoGraphQLServer] = []
     original = DemoGraphQLServer.start
 

@@ -13,14 +13,41 @@ import pytest
 
 from r2tui.pricing import LIST_SOURCE
 
-STANDARD = ["--standard-gb-month", "1000", "--standard-class-a", "1000",
-            "--standard-class-b", "1000000"]
-IA = ["--ia-gb-month", "1000", "--ia-class-a", "1000", "--ia-class-b", "1000000",
-      "--ia-retrieval-gb", "1000"]
-ASSETS = ["--standard-gb-month", "10", "--standard-class-a", "100000",
-          "--standard-class-b", "300000000"]
-ITEMS = ["standard_storage", "standard_class_a", "standard_class_b", "ia_storage",
-         "ia_class_a", "ia_class_b", "ia_retrieval"]
+STANDARD = [
+    "--standard-gb-month",
+    "1000",
+    "--standard-class-a",
+    "1000",
+    "--standard-class-b",
+    "1000000",
+]
+IA = [
+    "--ia-gb-month",
+    "1000",
+    "--ia-class-a",
+    "1000",
+    "--ia-class-b",
+    "1000000",
+    "--ia-retrieval-gb",
+    "1000",
+]
+ASSETS = [
+    "--standard-gb-month",
+    "10",
+    "--standard-class-a",
+    "100000",
+    "--standard-class-b",
+    "300000000",
+]
+ITEMS = [
+    "standard_storage",
+    "standard_class_a",
+    "standard_class_b",
+    "ia_storage",
+    "ia_class_a",
+    "ia_class_b",
+    "ia_retrieval",
+]
 
 
 def estimate_json(cli: Any, *argv: str) -> dict[str, Any]:
@@ -42,14 +69,20 @@ def text_row(out: str, label: str) -> list[str]:
 
 # --- Cloudflare's worked examples --------------------------------------------------
 
+
 def test_standard_example_as_json(cli: Any) -> None:
     doc = estimate_json(cli, *STANDARD)
     by = lines(doc)
     assert [line["item"] for line in doc["lines"]] == ITEMS
     # 1,000 - 10 free = 990 GB-month x $0.015 = $14.85
-    assert by["standard_storage"] == {"item": "standard_storage", "unit": "GB-month",
-                                      "usage": 1000, "free": 10, "billable": 990,
-                                      "usd": 14.85}
+    assert by["standard_storage"] == {
+        "item": "standard_storage",
+        "unit": "GB-month",
+        "usage": 1000,
+        "free": 10,
+        "billable": 990,
+        "usd": 14.85,
+    }
     # 1,000 Class A inside 1M free; 1,000,000 Class B inside 10M free.
     assert (by["standard_class_a"]["free"], by["standard_class_a"]["billable"]) == (1000, 0)
     assert (by["standard_class_b"]["free"], by["standard_class_b"]["billable"]) == (1000000, 0)
@@ -61,9 +94,19 @@ def test_standard_example_as_text(cli: Any) -> None:
     code, out, err = cli("estimate", *STANDARD)
     assert code == 0, err
     assert text_row(out, "Standard storage") == [
-        "Standard storage", "1,000 GB-month", "10 GB-month", "990 GB-month", "$14.85"]
+        "Standard storage",
+        "1,000 GB-month",
+        "10 GB-month",
+        "990 GB-month",
+        "$14.85",
+    ]
     assert text_row(out, "Standard Class B") == [
-        "Standard Class B", "1,000,000 requests", "1,000,000 requests", "0 requests", "$0.00"]
+        "Standard Class B",
+        "1,000,000 requests",
+        "1,000,000 requests",
+        "0 requests",
+        "$0.00",
+    ]
     assert text_row(out, "total") == ["total", "$14.85"]
     assert out.rstrip().splitlines()[-1] == f"prices: {LIST_SOURCE}"
     # One line per item, a header, the total and the price source.
@@ -76,14 +119,20 @@ def test_infrequent_access_example(cli: Any) -> None:
     assert (by["ia_class_a"]["billable"], by["ia_class_a"]["usd"]) == (1000000, 9.0)
     assert by["ia_class_b"]["usd"] == 0.9  # 1,000,000 = 1 million x $0.90
     assert by["ia_retrieval"]["usd"] == 10.0  # 1,000 GB x $0.01
-    assert all(by[i]["free"] == 0 for i in ("ia_storage", "ia_class_a", "ia_class_b",
-                                           "ia_retrieval"))
+    assert all(
+        by[i]["free"] == 0 for i in ("ia_storage", "ia_class_a", "ia_class_b", "ia_retrieval")
+    )
     assert doc["total_usd"] == 29.9  # 10 + 9 + 0.90 + 10
     code, out, _ = cli("estimate", *IA)
     assert code == 0
     # 1,000 writes round up to one million.
     assert text_row(out, "IA Class A") == [
-        "IA Class A", "1,000 requests", "0 requests", "1,000,000 requests", "$9.00"]
+        "IA Class A",
+        "1,000 requests",
+        "0 requests",
+        "1,000,000 requests",
+        "$9.00",
+    ]
     assert text_row(out, "total") == ["total", "$29.90"]
 
 
@@ -100,22 +149,27 @@ def test_asset_hosting_example(cli: Any) -> None:
 
 # --- rounding -----------------------------------------------------------------------
 
-@pytest.mark.parametrize(("argv", "item", "billable", "usd"), [
-    # 1,000,001 - 1,000,000 free = 1 -> 1 million x $4.50
-    (["--standard-class-a", "1000001"], "standard_class_a", 1_000_000, 4.5),
-    # 2,000,001 - 1,000,000 = 1,000,001 -> 2 million x $4.50 = $9.00
-    (["--standard-class-a", "2000001"], "standard_class_a", 2_000_000, 9.0),
-    # 10,000,001 - 10,000,000 = 1 -> 1 million x $0.36
-    (["--standard-class-b", "10000001"], "standard_class_b", 1_000_000, 0.36),
-    # 11.1 - 10 = 1.1 -> 2 GB-month x $0.015 = $0.03
-    (["--standard-gb-month", "11.1"], "standard_storage", 2, 0.03),
-    # 1.1 GB retrieved -> 2 GB x $0.01
-    (["--ia-retrieval-gb", "1.1"], "ia_retrieval", 2, 0.02),
-    # One IA Class B request -> 1 million x $0.90; scientific notation is a number.
-    (["--ia-class-b", "1e0"], "ia_class_b", 1_000_000, 0.9),
-])
-def test_rounding_up_to_the_billing_unit(cli: Any, argv: list[str], item: str,
-                                         billable: int, usd: float) -> None:
+
+@pytest.mark.parametrize(
+    ("argv", "item", "billable", "usd"),
+    [
+        # 1,000,001 - 1,000,000 free = 1 -> 1 million x $4.50
+        (["--standard-class-a", "1000001"], "standard_class_a", 1_000_000, 4.5),
+        # 2,000,001 - 1,000,000 = 1,000,001 -> 2 million x $4.50 = $9.00
+        (["--standard-class-a", "2000001"], "standard_class_a", 2_000_000, 9.0),
+        # 10,000,001 - 10,000,000 = 1 -> 1 million x $0.36
+        (["--standard-class-b", "10000001"], "standard_class_b", 1_000_000, 0.36),
+        # 11.1 - 10 = 1.1 -> 2 GB-month x $0.015 = $0.03
+        (["--standard-gb-month", "11.1"], "standard_storage", 2, 0.03),
+        # 1.1 GB retrieved -> 2 GB x $0.01
+        (["--ia-retrieval-gb", "1.1"], "ia_retrieval", 2, 0.02),
+        # One IA Class B request -> 1 million x $0.90; scientific notation is a number.
+        (["--ia-class-b", "1e0"], "ia_class_b", 1_000_000, 0.9),
+    ],
+)
+def test_rounding_up_to_the_billing_unit(
+    cli: Any, argv: list[str], item: str, billable: int, usd: float
+) -> None:
     doc = estimate_json(cli, *argv)
     assert lines(doc)[item]["billable"] == billable
     assert lines(doc)[item]["usd"] == pytest.approx(usd)
@@ -139,18 +193,25 @@ def test_nothing_costs_nothing(cli: Any) -> None:
 
 # --- usage errors ------------------------------------------------------------------
 
-@pytest.mark.parametrize(("argv", "says"), [
-    (["--standard-class-a", "-1"], "argument --standard-class-a: expected a whole number"),
-    (["--standard-class-b", "1.5"], "argument --standard-class-b: expected a whole number"),
-    (["--ia-class-a", "many"], "argument --ia-class-a: expected a whole number"),
-    (["--standard-gb-month", "-0.5"], "argument --standard-gb-month: expected a number of 0"),
-    (["--ia-gb-month", "ten"], "argument --ia-gb-month: expected a number of 0 or more, "
-                               "got 'ten'"),
-    (["--ia-retrieval-gb", "nan"], "argument --ia-retrieval-gb: expected a number"),
-    (["--ia-retrieval-gb", "inf"], "argument --ia-retrieval-gb: expected a number"),
-])
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["--standard-class-a", "-1"], "argument --standard-class-a: expected a whole number"),
+        (["--standard-class-b", "1.5"], "argument --standard-class-b: expected a whole number"),
+        (["--ia-class-a", "many"], "argument --ia-class-a: expected a whole number"),
+        (["--standard-gb-month", "-0.5"], "argument --standard-gb-month: expected a number of 0"),
+        (
+            ["--ia-gb-month", "ten"],
+            "argument --ia-gb-month: expected a number of 0 or more, got 'ten'",
+        ),
+        (["--ia-retrieval-gb", "nan"], "argument --ia-retrieval-gb: expected a number"),
+        (["--ia-retrieval-gb", "inf"], "argument --ia-retrieval-gb: expected a number"),
+    ],
+)
 def test_a_bad_amount_is_a_usage_error_naming_the_option(
-        cli: Any, capsys: pytest.CaptureFixture[str], argv: list[str], says: str) -> None:
+    cli: Any, capsys: pytest.CaptureFixture[str], argv: list[str], says: str
+) -> None:
     with pytest.raises(SystemExit) as info:
         cli("estimate", *argv)
     assert info.value.code == 2
@@ -160,6 +221,7 @@ def test_a_bad_amount_is_a_usage_error_naming_the_option(
 
 # --- prices from the config --------------------------------------------------------
 
+
 def _write(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "r2tui.toml"
     path.write_text(text, encoding="utf-8")
@@ -167,8 +229,7 @@ def _write(tmp_path: Path, text: str) -> Path:
 
 
 def test_configured_prices_apply_and_are_named(cli: Any, tmp_path: Path) -> None:
-    config = _write(tmp_path, "[pricing]\nstandard_class_b_per_million = 0.5\n"
-                              "free_class_b = 0\n")
+    config = _write(tmp_path, "[pricing]\nstandard_class_b_per_million = 0.5\nfree_class_b = 0\n")
     doc = estimate_json(cli, "--config", str(config), "--standard-class-b", "3000000")
     # No free Class B: 3 million x $0.50 = $1.50
     assert doc["total_usd"] == 1.5
@@ -180,7 +241,8 @@ def test_configured_prices_apply_and_are_named(cli: Any, tmp_path: Path) -> None
 
 
 def test_the_config_variable_and_the_default_file_are_read(
-        cli: Any, tmp_path: Path, isolated: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cli: Any, tmp_path: Path, isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     default = isolated / "xdg_config_home" / "r2tui" / "config.toml"
     default.parent.mkdir(parents=True)
     default.write_text("[pricing]\nstandard_storage_gb_month = 0.02\n")
@@ -192,26 +254,36 @@ def test_the_config_variable_and_the_default_file_are_read(
     assert estimate_json(cli, "--standard-gb-month", "1000")["total_usd"] == 15.0
 
 
-def test_accounts_without_credentials_do_not_matter(cli: Any, tmp_path: Path,
-                                                    isolated: Path) -> None:
+def test_accounts_without_credentials_do_not_matter(
+    cli: Any, tmp_path: Path, isolated: Path
+) -> None:
     # An account whose keys live in variables unset in this shell: the app would
     # refuse to start, but an estimate needs no account.
-    config = _write(tmp_path, '[accounts.main]\naccount_id = "0123456789abcdef0123456789abcdef"\n'
-                              "[pricing]\nia_retrieval_per_gb = 0.02\n")
+    config = _write(
+        tmp_path,
+        '[accounts.main]\naccount_id = "0123456789abcdef0123456789abcdef"\n'
+        "[pricing]\nia_retrieval_per_gb = 0.02\n",
+    )
     doc = estimate_json(cli, "--config", str(config), "--ia-retrieval-gb", "10")
     assert doc["total_usd"] == 0.2  # 10 GB x $0.02
     # The store was never opened, so never created.
     assert not (isolated / "xdg_data_home" / "r2tui" / "r2tui.db").exists()
 
 
-@pytest.mark.parametrize(("text", "says"), [
-    ("[pricing]\nstandard_class_a_per_million = -1\n",
-     "pricing.standard_class_a_per_million: must be a number of 0 or more"),
-    ("[pricing]\negress_per_gb = 0\n", "pricing.egress_per_gb: unknown key"),
-    ("[pricing\n", "(syntax): not valid TOML"),
-])
-def test_a_bad_pricing_table_is_a_config_error(cli: Any, tmp_path: Path, text: str,
-                                               says: str) -> None:
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        (
+            "[pricing]\nstandard_class_a_per_million = -1\n",
+            "pricing.standard_class_a_per_million: must be a number of 0 or more",
+        ),
+        ("[pricing]\negress_per_gb = 0\n", "pricing.egress_per_gb: unknown key"),
+        ("[pricing\n", "(syntax): not valid TOML"),
+    ],
+)
+def test_a_bad_pricing_table_is_a_config_error(
+    cli: Any, tmp_path: Path, text: str, says: str
+) -> None:
     config = _write(tmp_path, text)
     code, out, err = cli("estimate", "--config", str(config), "--standard-class-a", "5")
     assert code == 2 and out == ""

@@ -51,14 +51,18 @@ def _store_text(path: Path) -> str:
     conn = sqlite3.connect(path)
     try:
         tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-        return "\n".join(repr(row) for t in tables
-                         for row in conn.execute(f'SELECT * FROM "{t}"'))
+        return "\n".join(repr(row) for t in tables for row in conn.execute(f'SELECT * FROM "{t}"'))
     finally:
         conn.close()
 
 
-def _assert_failed_cleanly(result: JobResult, reason: str, store_path: Path,
-                           caplog: pytest.LogCaptureFixture, job: str = "inventory") -> None:
+def _assert_failed_cleanly(
+    result: JobResult,
+    reason: str,
+    store_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    job: str = "inventory",
+) -> None:
     assert not result.ok
     assert result.error is not None and "\n" not in result.error
     assert reason in result.error
@@ -71,8 +75,9 @@ def _assert_failed_cleanly(result: JobResult, reason: str, store_path: Path,
     _assert_no_secret(result, store_path, caplog)
 
 
-def _assert_no_secret(result: JobResult, store_path: Path,
-                      caplog: pytest.LogCaptureFixture) -> None:
+def _assert_no_secret(
+    result: JobResult, store_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     assert SECRET not in f"{result!r} {result.error}"
     assert SECRET not in _store_text(store_path)
     assert caplog.records, "the fault left no log record at all"
@@ -96,8 +101,13 @@ def store_path(tmp_path: Path, store: Store) -> Path:
     return tmp_path / "store.db"
 
 
-def test_endpoint_down(store: Store, store_path: Path, s3_backend: Any, moto_endpoint: str,
-                       caplog: pytest.LogCaptureFixture) -> None:
+def test_endpoint_down(
+    store: Store,
+    store_path: Path,
+    s3_backend: Any,
+    moto_endpoint: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     port = closed_port()
     result = run_job("inventory", _ctx(store, f"http://127.0.0.1:{port}"))
     assert result.error == f"cannot reach 127.0.0.1:{port}: connection failed"
@@ -106,26 +116,39 @@ def test_endpoint_down(store: Store, store_path: Path, s3_backend: Any, moto_end
     _recovers(store, moto_endpoint, s3_backend)
 
 
-def test_endpoint_down_for_probes(store: Store, store_path: Path, s3_backend: Any,
-                                  moto_endpoint: str, caplog: pytest.LogCaptureFixture) -> None:
+def test_endpoint_down_for_probes(
+    store: Store,
+    store_path: Path,
+    s3_backend: Any,
+    moto_endpoint: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     port = closed_port()
     probe = ProbeSettings(enabled=True)
     result = run_job("collect_metrics", _ctx(store, f"http://127.0.0.1:{port}", probe=probe))
-    _assert_failed_cleanly(result, f"cannot reach 127.0.0.1:{port}", store_path, caplog,
-                           job="collect_metrics")
+    _assert_failed_cleanly(
+        result, f"cannot reach 127.0.0.1:{port}", store_path, caplog, job="collect_metrics"
+    )
     _seed(s3_backend)
     ok = _recovers(store, moto_endpoint, s3_backend, job="collect_metrics", probe=probe)
     assert ok.summary == "probed 1 bucket"
 
 
-def test_access_denied(store: Store, store_path: Path, s3_backend: Any, moto_endpoint: str,
-                       caplog: pytest.LogCaptureFixture) -> None:
+def test_access_denied(
+    store: Store,
+    store_path: Path,
+    s3_backend: Any,
+    moto_endpoint: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     """moto does not check credentials; this peer refuses every request like R2
     does for a wrong key."""
     with error_server(403, "AccessDenied", "Access Denied") as peer:
         result = run_job("inventory", _ctx(store, peer.endpoint))
-    assert result.error == ("access denied (403) on ListBuckets: check the access key, its "
-                            "secret and the token's permissions")
+    assert result.error == (
+        "access denied (403) on ListBuckets: check the access key, its "
+        "secret and the token's permissions"
+    )
     assert len(peer.requests) == 1  # refused requests are not retried
     _assert_failed_cleanly(result, "access denied", store_path, caplog)
     # R2 bills no refused request: the monitor's spend stays empty.
@@ -133,8 +156,13 @@ def test_access_denied(store: Store, store_path: Path, s3_backend: Any, moto_end
     _recovers(store, moto_endpoint, s3_backend)
 
 
-def test_bucket_deleted_mid_listing(store: Store, store_path: Path, s3_backend: Any,
-                                    moto_endpoint: str, caplog: pytest.LogCaptureFixture) -> None:
+def test_bucket_deleted_mid_listing(
+    store: Store,
+    store_path: Path,
+    s3_backend: Any,
+    moto_endpoint: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     _seed(s3_backend)
     seed_bucket(s3_backend, "doomed", [Obj(f"d{i:02d}", 1, T0 - 60) for i in range(30)])
     listing: list[str] = []  # the bucket of each list page asked for
@@ -155,11 +183,17 @@ def test_bucket_deleted_mid_listing(store: Store, store_path: Path, s3_backend: 
     ok = _recovers(store, moto_endpoint, s3_backend)
     assert ok.summary.startswith("1 of 1 buckets listed")
     assert "bucket doomed vanished (deleted or no longer visible)" in [
-        e.message for e in Event.select().where(Event.kind == "bucket")]
+        e.message for e in Event.select().where(Event.kind == "bucket")
+    ]
 
 
-def test_read_timeout(store: Store, store_path: Path, s3_backend: Any, moto_endpoint: str,
-                      caplog: pytest.LogCaptureFixture) -> None:
+def test_read_timeout(
+    store: Store,
+    store_path: Path,
+    s3_backend: Any,
+    moto_endpoint: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     fast = S3Settings(connect_timeout=1, read_timeout=0.3, max_attempts=1)
     with silent_server() as peer:
         result = run_job("inventory", _ctx(store, peer.endpoint, s3=fast))
@@ -172,8 +206,7 @@ def test_read_timeout(store: Store, store_path: Path, s3_backend: Any, moto_endp
 def locker(store_path: Path) -> Iterator[sqlite3.Connection]:
     """Another process's connection to the same file, free to hold a write lock."""
     # check_same_thread=False: the test proxy takes the lock from its own thread.
-    conn = sqlite3.connect(store_path, isolation_level=None, timeout=0.1,
-                           check_same_thread=False)
+    conn = sqlite3.connect(store_path, isolation_level=None, timeout=0.1, check_same_thread=False)
     try:
         yield conn
     finally:
@@ -187,9 +220,14 @@ def _short_busy_timeout(store: Store) -> None:
     store.db.execute_sql("PRAGMA busy_timeout = 200")
 
 
-def test_store_locked_before_the_job(store: Store, store_path: Path, s3_backend: Any,
-                                     moto_endpoint: str, locker: sqlite3.Connection,
-                                     caplog: pytest.LogCaptureFixture) -> None:
+def test_store_locked_before_the_job(
+    store: Store,
+    store_path: Path,
+    s3_backend: Any,
+    moto_endpoint: str,
+    locker: sqlite3.Connection,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     _seed(s3_backend)
     _short_busy_timeout(store)
     calls: list[str] = []
@@ -209,9 +247,14 @@ def test_store_locked_before_the_job(store: Store, store_path: Path, s3_backend:
     _assert_failed_cleanly(result, "database is locked", store_path, caplog)
 
 
-def test_store_locked_during_the_job(store: Store, store_path: Path, s3_backend: Any,
-                                     moto_endpoint: str, locker: sqlite3.Connection,
-                                     caplog: pytest.LogCaptureFixture) -> None:
+def test_store_locked_during_the_job(
+    store: Store,
+    store_path: Path,
+    s3_backend: Any,
+    moto_endpoint: str,
+    locker: sqlite3.Connection,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     _seed(s3_backend)
     _short_busy_timeout(store)
 
@@ -233,13 +276,20 @@ def test_store_locked_during_the_job(store: Store, store_path: Path, s3_backend:
         assert run_job("inventory", ctx).ok
     _assert_failed_cleanly(result, "database is locked", store_path, caplog)
     # The requests of the failed run were billed; their spend was kept for later.
-    assert [s.value for s in Sample.select().where(
-        Sample.metric == "monitor_class_a_ops").order_by(Sample.id)] == [2, 2]
+    assert [
+        s.value
+        for s in Sample.select().where(Sample.metric == "monitor_class_a_ops").order_by(Sample.id)
+    ] == [2, 2]
     assert [i.bucket for i in Inventory.select()] == ["steady"]
 
 
-def test_store_full(store: Store, store_path: Path, s3_backend: Any, moto_endpoint: str,
-                    caplog: pytest.LogCaptureFixture) -> None:
+def test_store_full(
+    store: Store,
+    store_path: Path,
+    s3_backend: Any,
+    moto_endpoint: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     """SQLITE_FULL for real: the store's connection may not grow the file."""
     # Many types make a breakdown that needs new pages; the run's own rows fit.
     seed_bucket(s3_backend, "steady", [Obj(f"f{i}.t{i}", i, T0 - 60) for i in range(400)])

@@ -21,39 +21,42 @@ from r2tui.sources.fold import (
 )
 
 
-@pytest.mark.parametrize(("key", "expected"), [
-    ("photo.jpg", "jpg"),
-    ("images/2026/01/IMG_0001.JPG", "jpg"),  # upper case folds to lower
-    ("Mixed.JpEg", "jpeg"),
-    ("a/b/c/", FOLDER_MARKER),  # a folder marker
-    ("u/abc/", FOLDER_MARKER),
-    ("README", NO_EXTENSION),
-    ("bin/Makefile", NO_EXTENSION),
-    (".env", NO_EXTENSION),  # a dotfile's name is not its type
-    ("config/.gitignore", NO_EXTENSION),
-    (".env.example", "example"),
-    ("backup.tar.gz", "tar.gz"),
-    ("db/2026-01-01/base.TAR.GZ", "tar.gz"),
-    ("dump.2026-01-01.tar.zst", "tar.zst"),
-    ("cdn/2026/part-000001.json.gz", "json.gz"),
-    ("export.csv.gz", "csv.gz"),
-    ("plain.gz", "gz"),
-    ("wal/000000010000000000000001", NO_EXTENSION),
-    ("archive.001", NO_EXTENSION),  # numbered volume, not a type
-    ("v1.2", NO_EXTENSION),
-    ("movie.mp4", "mp4"),  # digits inside a type are fine
-    ("trailing.", NO_EXTENSION),
-    ("a.b/c", NO_EXTENSION),  # a dot in a folder name is not the file's
-    ("what?.pdf", "pdf"),
-    ("Résumé 2026.pdf", "pdf"),
-    ("報告書.docx", "docx"),
-    ("фото отпуска.jpg", "jpg"),
-    ("emoji 🎉 party.png", "png"),
-    ("notes (final) v2.md", "md"),
-    ("weird.ext-with-dash", NO_EXTENSION),
-    ("long.abcdefghijklmnop", NO_EXTENSION),  # longer than any real type
-    ("tab\tname.txt", "txt"),
-])
+@pytest.mark.parametrize(
+    ("key", "expected"),
+    [
+        ("photo.jpg", "jpg"),
+        ("images/2026/01/IMG_0001.JPG", "jpg"),  # upper case folds to lower
+        ("Mixed.JpEg", "jpeg"),
+        ("a/b/c/", FOLDER_MARKER),  # a folder marker
+        ("u/abc/", FOLDER_MARKER),
+        ("README", NO_EXTENSION),
+        ("bin/Makefile", NO_EXTENSION),
+        (".env", NO_EXTENSION),  # a dotfile's name is not its type
+        ("config/.gitignore", NO_EXTENSION),
+        (".env.example", "example"),
+        ("backup.tar.gz", "tar.gz"),
+        ("db/2026-01-01/base.TAR.GZ", "tar.gz"),
+        ("dump.2026-01-01.tar.zst", "tar.zst"),
+        ("cdn/2026/part-000001.json.gz", "json.gz"),
+        ("export.csv.gz", "csv.gz"),
+        ("plain.gz", "gz"),
+        ("wal/000000010000000000000001", NO_EXTENSION),
+        ("archive.001", NO_EXTENSION),  # numbered volume, not a type
+        ("v1.2", NO_EXTENSION),
+        ("movie.mp4", "mp4"),  # digits inside a type are fine
+        ("trailing.", NO_EXTENSION),
+        ("a.b/c", NO_EXTENSION),  # a dot in a folder name is not the file's
+        ("what?.pdf", "pdf"),
+        ("Résumé 2026.pdf", "pdf"),
+        ("報告書.docx", "docx"),
+        ("фото отпуска.jpg", "jpg"),
+        ("emoji 🎉 party.png", "png"),
+        ("notes (final) v2.md", "md"),
+        ("weird.ext-with-dash", NO_EXTENSION),
+        ("long.abcdefghijklmnop", NO_EXTENSION),  # longer than any real type
+        ("tab\tname.txt", "txt"),
+    ],
+)
 def test_extension_of(key: str, expected: str) -> None:
     assert extension_of(key) == expected
 
@@ -81,8 +84,9 @@ def _fold(objects: list[tuple], **kwargs: object) -> InventoryFold:
 def test_fold_counts_bytes_and_breakdowns() -> None:
     objs = _objects(random.Random(1), 3000)
     since, threshold = 1_700_000_000.0 - 5_000_000, 400_000_000
-    inv = _fold(objs, top_n=7, newest_n=5, large_object_bytes=threshold,
-                since=since).result(10.0, 12.5, 3)
+    inv = _fold(objs, top_n=7, newest_n=5, large_object_bytes=threshold, since=since).result(
+        10.0, 12.5, 3
+    )
 
     assert (inv.bucket, inv.started_at, inv.finished_at, inv.list_requests) == ("b", 10, 12.5, 3)
     assert inv.objects == len(objs)
@@ -95,8 +99,16 @@ def test_fold_counts_bytes_and_breakdowns() -> None:
             table[k][1] += size
     assert {k: [v.objects, v.bytes] for k, v in inv.by_extension.items()} == by_ext
     assert {k: [v.objects, v.bytes] for k, v in inv.by_storage_class.items()} == by_cls
-    assert set(inv.by_extension) == {"jpg", "png", "tar.gz", "json.gz", NO_EXTENSION, "log",
-                                     "csv", "mp4"}
+    assert set(inv.by_extension) == {
+        "jpg",
+        "png",
+        "tar.gz",
+        "json.gz",
+        NO_EXTENSION,
+        "log",
+        "csv",
+        "mp4",
+    }
     assert not inv.other_extensions
 
     largest = sorted(objs, key=lambda o: (o[1], o[0]), reverse=True)[:7]
@@ -107,9 +119,12 @@ def test_fold_counts_bytes_and_breakdowns() -> None:
     new_large = [o for o in objs if o[2] > since and o[1] >= threshold]
     assert len(new_large) > NEW_LARGE_KEPT  # the seed exercises the cap
     assert inv.new_large_count == len(new_large)  # counted in full...
-    assert [e.key for e in inv.new_large] == [  # ...and the largest of them kept
-        o[0] for o in sorted(new_large, key=lambda o: (o[1], o[0]), reverse=True)
-    ][:NEW_LARGE_KEPT]
+    assert (
+        [e.key for e in inv.new_large]
+        == [  # ...and the largest of them kept
+            o[0] for o in sorted(new_large, key=lambda o: (o[1], o[0]), reverse=True)
+        ][:NEW_LARGE_KEPT]
+    )
 
 
 def test_new_large_needs_a_previous_inventory() -> None:
@@ -131,28 +146,48 @@ def test_new_large_boundaries() -> None:
 
 def test_empty_fold() -> None:
     inv = InventoryFold("empty").result(5, 6, 1)
-    assert (inv.objects, inv.bytes, inv.largest, inv.newest, inv.by_extension,
-            inv.by_storage_class) == (0, 0, [], [], {}, {})
+    assert (
+        inv.objects,
+        inv.bytes,
+        inv.largest,
+        inv.newest,
+        inv.by_extension,
+        inv.by_storage_class,
+    ) == (0, 0, [], [], {}, {})
 
 
 def _comparable(inv: BucketInventory) -> tuple:
-    return (inv.objects, inv.bytes, inv.by_extension, inv.by_storage_class, inv.largest,
-            inv.newest, inv.new_large, inv.new_large_count, inv.other_extensions)
+    return (
+        inv.objects,
+        inv.bytes,
+        inv.by_extension,
+        inv.by_storage_class,
+        inv.largest,
+        inv.newest,
+        inv.new_large,
+        inv.new_large_count,
+        inv.other_extensions,
+    )
 
 
 object_lists = st.lists(
-    st.tuples(st.integers(0, 10**6), st.sampled_from([0, 1, 5, 5, 10**9]),
-              st.sampled_from([1.0, 2.0, 2.0, 3.5, 9e8]),
-              st.sampled_from(["STANDARD", "STANDARD_IA"]),
-              st.sampled_from(["a.jpg", "b.tar.gz", "c", "d/", "e.PNG", "f.json.gz"])),
-    max_size=120, unique_by=lambda t: t[0],
+    st.tuples(
+        st.integers(0, 10**6),
+        st.sampled_from([0, 1, 5, 5, 10**9]),
+        st.sampled_from([1.0, 2.0, 2.0, 3.5, 9e8]),
+        st.sampled_from(["STANDARD", "STANDARD_IA"]),
+        st.sampled_from(["a.jpg", "b.tar.gz", "c", "d/", "e.PNG", "f.json.gz"]),
+    ),
+    max_size=120,
+    unique_by=lambda t: t[0],
 ).map(lambda rows: [(f"k{i}/{name}", size, t, cls) for i, size, t, cls, name in rows])
 
 
 @settings(max_examples=150, deadline=None)
 @given(objs=object_lists, seed=st.integers(0, 2**32 - 1), split=st.floats(0, 1))
-def test_order_and_split_do_not_change_the_result(objs: list[tuple], seed: int,
-                                                  split: float) -> None:
+def test_order_and_split_do_not_change_the_result(
+    objs: list[tuple], seed: int, split: float
+) -> None:
     kw = {"top_n": 4, "newest_n": 3, "large_object_bytes": 5, "since": 1.5}
     whole = _fold(objs, **kw).result(0, 1, 1)
 
@@ -176,8 +211,9 @@ def test_extension_cap_folds_the_rest_into_other() -> None:
     assert sum(t.objects for t in inv.by_extension.values()) == 240
     assert sum(t.bytes for t in inv.by_extension.values()) == sum(range(240))
     kept = Counter(f"t{i % 12}" for i in range(240))
-    assert inv.by_extension[OTHER].objects == sum(v for k, v in kept.items() if k not in
-                                                  inv.by_extension)
+    assert inv.by_extension[OTHER].objects == sum(
+        v for k, v in kept.items() if k not in inv.by_extension
+    )
 
 
 def test_extension_cap_holds_through_merge() -> None:
@@ -194,8 +230,9 @@ def test_extension_cap_holds_through_merge() -> None:
 
 def test_memory_stays_bounded_over_100k_objects() -> None:
     rng = random.Random(3)
-    fold = InventoryFold("big", top_n=20, newest_n=20, large_object_bytes=1, max_extensions=50,
-                         since=0.0)
+    fold = InventoryFold(
+        "big", top_n=20, newest_n=20, large_object_bytes=1, max_extensions=50, since=0.0
+    )
     expected_new_large = 0
     for i in range(100_000):
         size = rng.randrange(10**9)
@@ -217,8 +254,7 @@ def test_memory_stays_bounded_over_100k_objects() -> None:
 def test_top_lists_are_prefixes_of_one_order_even_with_ties() -> None:
     """Asking for fewer largest/newest objects gives the head of the longer list:
     ties on size or time are kept and shown by the same rule."""
-    objs = [(f"k{i}", 100 if i % 3 else 5, 50.0 if i % 2 else 60.0, "STANDARD")
-            for i in range(30)]
+    objs = [(f"k{i}", 100 if i % 3 else 5, 50.0 if i % 2 else 60.0, "STANDARD") for i in range(30)]
     short, long = (_fold(objs, top_n=n, newest_n=n).result(0, 1, 1) for n in (3, 8))
     assert [e.key for e in short.largest] == [e.key for e in long.largest][:3]
     assert [e.key for e in short.newest] == [e.key for e in long.newest][:3]

@@ -24,21 +24,28 @@ NOW = DAY0 + D + 12 * H + 30 * 60  # 2025-03-15 12:30 UTC
 HOUR_NOW = NOW - NOW % H
 
 
-
 def put(st: Store, ts: int, metric: str, value: float, bucket: str = "*") -> None:
     add_samples(st, "acc", [SampleRow(metric, value, bucket)], ts=ts)
 
 
-def pts(metric: str, range_: str = "24h", bucket: str = "*", now: int = NOW
-        ) -> list[tuple[int, float]]:
+def pts(
+    metric: str, range_: str = "24h", bucket: str = "*", now: int = NOW
+) -> list[tuple[int, float]]:
     return history.series("acc", metric, bucket, range_, now=now).points
 
 
 # ---- ranges and resolution -------------------------------------------------------------
 
+
 def test_resolution_per_range_and_fallback() -> None:
     assert {r: history.resolution_for(r) for r in history.RANGES} == {
-        "1h": "raw", "24h": "hour", "7d": "hour", "30d": "hour", "90d": "day", "1y": "day"}
+        "1h": "raw",
+        "24h": "hour",
+        "7d": "hour",
+        "30d": "hour",
+        "90d": "day",
+        "1y": "day",
+    }
     # Hourly rollups kept 20 days cannot draw 30 days: days instead.
     short = Retention(hourly_days=20)
     assert history.resolution_for("30d", short) == "day"
@@ -60,7 +67,12 @@ def test_series_frame_and_empty_periods_absent(st: Store) -> None:
     put(st, HOUR_NOW + 10, "requests", 6.0)
     s = history.series("acc", "requests_per_hour", "*", "24h", now=NOW)
     assert (s.metric, s.bucket, s.range, s.resolution, s.unit) == (
-        "requests_per_hour", "*", "24h", "hour", "requests")
+        "requests_per_hour",
+        "*",
+        "24h",
+        "hour",
+        "requests",
+    )
     assert (s.start, s.end) == (HOUR_NOW - 23 * H, NOW)
     # Two hours with data, no zeros invented for the 22 without.
     assert s.points == [(HOUR_NOW - 3 * H, 4.0), (HOUR_NOW, 6.0)]
@@ -72,6 +84,7 @@ def test_series_frame_and_empty_periods_absent(st: Store) -> None:
 
 # ---- calc kinds ------------------------------------------------------------------------
 
+
 def test_last_takes_analytics_when_the_period_has_it_else_the_newest(st: Store) -> None:
     # Raw: the inventory's total_bytes at 10:07 is newer than analytics' 10:00, but
     # analytics' figure is the one shown (as the cards and status choose it).
@@ -80,13 +93,19 @@ def test_last_takes_analytics_when_the_period_has_it_else_the_newest(st: Store) 
     put(st, HOUR_NOW - H, "stored_bytes", 520.0)
     put(st, HOUR_NOW - H + 1800, "stored_bytes", 530.0)
     put(st, HOUR_NOW - 3 * H + 60, "total_bytes", 490.0)  # a listing alone in its hour
-    assert pts("total_bytes") == [(HOUR_NOW - 3 * H, 490.0), (HOUR_NOW - 2 * H, 500.0),
-                                  (HOUR_NOW - H, 530.0)]
+    assert pts("total_bytes") == [
+        (HOUR_NOW - 3 * H, 490.0),
+        (HOUR_NOW - 2 * H, 500.0),
+        (HOUR_NOW - H, 530.0),
+    ]
     assert pts("total_bytes", "1h") == [(HOUR_NOW - H + 1800, 530.0)]
     rollups.roll_up(st, NOW)
     # Rolled up, the same choice.
-    assert pts("total_bytes") == [(HOUR_NOW - 3 * H, 490.0), (HOUR_NOW - 2 * H, 500.0),
-                                  (HOUR_NOW - H, 530.0)]
+    assert pts("total_bytes") == [
+        (HOUR_NOW - 3 * H, 490.0),
+        (HOUR_NOW - 2 * H, 500.0),
+        (HOUR_NOW - H, 530.0),
+    ]
     assert pts("total_bytes", "90d") == [(DAY0 + D, 530.0)]
 
 
@@ -106,8 +125,12 @@ def test_sum_and_today_add_the_period(st: Store) -> None:
 
 def test_ratio_per_period(st: Store) -> None:
     h1, h2, h3, h4 = (HOUR_NOW - k * H for k in (4, 3, 2, 1))
-    for ts, errors, requests in ((h1, 5.0, 200.0), (h2, 1.0, 0.0), (h3, None, 50.0),
-                                 (h4, 2.0, None)):
+    for ts, errors, requests in (
+        (h1, 5.0, 200.0),
+        (h2, 1.0, 0.0),
+        (h3, None, 50.0),
+        (h4, 2.0, None),
+    ):
         if errors is not None:
             put(st, ts, "error_requests", errors)
         if requests is not None:
@@ -133,8 +156,11 @@ def test_mean_spans_reads_and_for_the_account_every_bucket(st: Store) -> None:
     assert pts("avg_response_ms", bucket="b1") == [(h, 60.0)]
     # Raw points: each probe's steps at its own time.
     assert pts("avg_response_ms", "1h", bucket="b1", now=h + 600) == [(h + 60, 60.0)]
-    assert pts("avg_response_ms", "1h", now=h + 600) == [(h + 60, 60.0), (h + 360, 60.0),
-                                                         (h + 400, 40.0)]
+    assert pts("avg_response_ms", "1h", now=h + 600) == [
+        (h + 60, 60.0),
+        (h + 360, 60.0),
+        (h + 400, 40.0),
+    ]
     rollups.roll_up(st, NOW)
     assert pts("avg_response_ms") == [(h, 55.0)]
     assert pts("avg_response_ms", "7d", bucket="b2") == [(h, 60.0)]
@@ -161,6 +187,7 @@ def test_p95_is_nearest_rank_over_raw_values(st: Store) -> None:
 
 
 # ---- rollups and the raw tail ----------------------------------------------------------
+
 
 def test_rollups_and_raw_tail_merge_into_one_current_series(st: Store) -> None:
     """Hours before the watermark come from rollups; from it on, from raw
@@ -219,9 +246,12 @@ def _seeded_config(tmp_path: Path) -> str:
     finally:
         st.close()
     path = tmp_path / "r2tui.toml"
-    path.write_text(f'[store]\nurl = "{url}"\n\n[accounts.acc]\n'
-                    'endpoint_url = "http://127.0.0.1:9"\naccess_key_id = "k"\n'
-                    'secret_access_key = "s"\n', encoding="utf-8")
+    path.write_text(
+        f'[store]\nurl = "{url}"\n\n[accounts.acc]\n'
+        'endpoint_url = "http://127.0.0.1:9"\naccess_key_id = "k"\n'
+        'secret_access_key = "s"\n',
+        encoding="utf-8",
+    )
     return str(path)
 
 
@@ -232,36 +262,43 @@ def test_history_command_text(cli: Any, tmp_path: Path) -> None:
     lines = out.splitlines()
     assert lines[0] == "total_bytes (bytes)  account  range 24h  resolution hour  2 points"
     assert [line.split()[-2:] for line in lines[1:]] == [["1.5", "GB"], ["2.0", "GB"]]
-    code, out, _ = cli("history", "total_bytes", "--bucket", "photos", "--range", "1h",
-                       "--config", config)
+    code, out, _ = cli(
+        "history", "total_bytes", "--bucket", "photos", "--range", "1h", "--config", config
+    )
     assert code == 0
-    assert out.splitlines()[0].startswith("total_bytes (bytes)  photos  range 1h  "
-                                          "resolution raw")
+    assert out.splitlines()[0].startswith("total_bytes (bytes)  photos  range 1h  resolution raw")
     code, out, _ = cli("history", "total_bytes", "--bucket", "none", "--config", config)
     assert code == 0 and out.splitlines()[-1] == "no data in this range"
 
 
 def test_history_command_json(cli: Any, tmp_path: Path) -> None:
-    code, out, err = cli("history", "total_bytes", "--range", "7d", "--json",
-                         "--config", _seeded_config(tmp_path))
+    code, out, err = cli(
+        "history", "total_bytes", "--range", "7d", "--json", "--config", _seeded_config(tmp_path)
+    )
     assert code == 0, err
     doc = json.loads(out)
-    assert set(doc) == {"metric", "unit", "bucket", "range", "resolution", "start", "end",
-                        "points"}
+    assert set(doc) == {"metric", "unit", "bucket", "range", "resolution", "start", "end", "points"}
     assert (doc["metric"], doc["unit"], doc["bucket"], doc["range"], doc["resolution"]) == (
-        "total_bytes", "bytes", None, "7d", "hour")
+        "total_bytes",
+        "bytes",
+        None,
+        "7d",
+        "hour",
+    )
     assert [p["value"] for p in doc["points"]] == [1.5e9, 2e9]
     first = datetime.fromisoformat(doc["points"][0]["ts"].replace("Z", "+00:00"))
     assert first.minute == 0 and first.second == 0 and doc["points"][0]["ts"].endswith("Z")
     assert doc["start"] < doc["points"][0]["ts"] < doc["end"]
 
 
-@pytest.mark.parametrize(("argv", "says"), [
-    (["history", "bytes"], "unknown metric 'bytes'; valid: avg_response_ms, class_a_ops"),
-    (["history", "total_bytes", "--range", "2d"], "unknown range '2d'; valid: 1h, 24h"),
-])
-def test_history_command_usage_errors(cli: Any, tmp_path: Path, argv: list[str],
-                                      says: str) -> None:
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["history", "bytes"], "unknown metric 'bytes'; valid: avg_response_ms, class_a_ops"),
+        (["history", "total_bytes", "--range", "2d"], "unknown range '2d'; valid: 1h, 24h"),
+    ],
+)
+def test_history_command_usage_errors(cli: Any, tmp_path: Path, argv: list[str], says: str) -> None:
     code, out, err = cli(*argv, "--config", str(tmp_path / "absent.toml"))
     assert (code, out) == (2, "")
     assert says in err
@@ -278,9 +315,11 @@ def test_history_into_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
     finally:
         st.close()
     script = Path(sys.executable).with_name("r2tui")
-    proc = subprocess.Popen([str(script), "history", "total_bytes", "--range", "30d",
-                             "--config", config], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [str(script), "history", "total_bytes", "--range", "30d", "--config", config],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     assert proc.stdout is not None and proc.stderr is not None
     proc.stdout.close()  # before the program writes a byte
     err = proc.stderr.read().decode()

@@ -77,11 +77,13 @@ def w(tmp_path_factory: pytest.TempPathFactory, moto_endpoint: str) -> Iterator[
 def run(w: World, cli: Cli) -> Cli:
     """`r2tui ARGS --config W`: exit code, stdout, stderr, each checked for raw
     control characters and for the channels' secret URL."""
+
     def go(*args: str) -> tuple[int, str, str]:
         code, out, err = cli(*args, "--config", str(w.config))
         assert raw_controls(out) == [] and raw_controls(err) == [], (args, out, err)
         assert HOOK_TOKEN not in out + err
         return code, out, err
+
     return go
 
 
@@ -122,8 +124,16 @@ def parse_html(page: str) -> Elements:
 
 # ---- the CLI ---------------------------------------------------------------------------
 
-STATUS_LINES = ("account ", "collector: ", "quota: ", "  ", "metrics: ", "analytics: ",
-                "cost: ", "alerts: ")
+STATUS_LINES = (
+    "account ",
+    "collector: ",
+    "quota: ",
+    "  ",
+    "metrics: ",
+    "analytics: ",
+    "cost: ",
+    "alerts: ",
+)
 
 
 def test_status_shows_every_name_on_its_own_line(w: World, run: Cli) -> None:
@@ -200,14 +210,19 @@ def test_rules_list_show_test_and_export(w: World, run: Cli) -> None:
     code, out, _ = run("rules", "show", RULE_NAME)
     assert code == 0
     fields = dict(re.split(r"\s{2,}", line, maxsplit=1) for line in out.splitlines())
-    assert fields["labels"] == ", ".join(f"{visible(k)}={visible(v)}"
-                                         for k, v in sorted(LABELS.items()))
-    assert fields["annotations"] == ", ".join(f"{visible(k)}={visible(v)}"
-                                              for k, v in sorted(ANNOTATIONS.items()))
+    assert fields["labels"] == ", ".join(
+        f"{visible(k)}={visible(v)}" for k, v in sorted(LABELS.items())
+    )
+    assert fields["annotations"] == ", ".join(
+        f"{visible(k)}={visible(v)}" for k, v in sorted(ANNOTATIONS.items())
+    )
     code, out, _ = run("rules", "show", RULE_NAME, "--json")
     shown = json.loads(out)
     assert (shown["name"], shown["labels"], shown["annotations"]) == (
-        RULE_NAME, LABELS, ANNOTATIONS)
+        RULE_NAME,
+        LABELS,
+        ANNOTATIONS,
+    )
 
     code, out, _ = run("rules", "test", RULE_NAME, "--no-send")
     assert code == 0
@@ -219,10 +234,16 @@ def test_rules_list_show_test_and_export(w: World, run: Cli) -> None:
 
     code, text, _ = run("rules", "export")
     assert code == 0
-    [rule] = [r for r in read_rules(text, "export", ("hook", "slack", "mail", "down"), ())
-              if r.name == RULE_NAME]
+    [rule] = [
+        r
+        for r in read_rules(text, "export", ("hook", "slack", "mail", "down"), ())
+        if r.name == RULE_NAME
+    ]
     assert (rule.name, dict(rule.labels), dict(rule.annotations)) == (
-        RULE_NAME, LABELS, ANNOTATIONS)
+        RULE_NAME,
+        LABELS,
+        ANNOTATIONS,
+    )
 
     # An error that quotes what was typed, and the rules there are, stays one line.
     code, _, err = run("rules", "show", "no\nsuch\x1b[2J rule")
@@ -249,8 +270,7 @@ def test_silences_and_the_outbox(w: World, run: Cli) -> None:
     assert dead["subject"] == f"[FIRING:{len(buckets(w))}] {RULE_NAME}"
 
 
-def test_usage_errors_quote_what_was_typed_by_the_rule(
-        capsys: pytest.CaptureFixture[str]) -> None:
+def test_usage_errors_quote_what_was_typed_by_the_rule(capsys: pytest.CaptureFixture[str]) -> None:
     """argparse's message quotes unrecognized arguments as they are."""
     with pytest.raises(SystemExit) as done:
         main(["status", "\x1b[2J\u202ex"])
@@ -262,6 +282,7 @@ def test_usage_errors_quote_what_was_typed_by_the_rule(
 
 # ---- reports ---------------------------------------------------------------------------
 
+
 @pytest.fixture
 def report(w: World, run: Cli, monkeypatch: pytest.MonkeyPatch) -> Callable[[str], str]:
     """`r2tui report daily --date DAY --format FMT`, every list uncapped."""
@@ -272,6 +293,7 @@ def report(w: World, run: Cli, monkeypatch: pytest.MonkeyPatch) -> Callable[[str
         code, out, err = run("report", "daily", "--date", w.day, "--format", fmt)
         assert (code, err) == (0, "")
         return out
+
     return make
 
 
@@ -293,8 +315,12 @@ def test_report_csv_reads_back_row_by_row(w: World, report: Callable[[str], str]
     assert all(len(r) == 9 for r in rows)
     # Text cells (bucket, text; the report's own values): no formula. A number such
     # as -83 is a number to a spreadsheet too.
-    assert not [c for r in rows for c in (r[2], r[8], r[3] if r[0] == "report" else "")
-                if c.startswith(FORMULA)]
+    assert not [
+        c
+        for r in rows
+        for c in (r[2], r[8], r[3] if r[0] == "report" else "")
+        if c.startswith(FORMULA)
+    ]
     events = [r for r in rows if r[0] == "event"]
     assert [r[8] for r in events] == [as_cell(e["message"]) for e in doc["events"]]
     alerts = [r for r in rows if r[0] == "alert"]
@@ -302,15 +328,29 @@ def test_report_csv_reads_back_row_by_row(w: World, report: Callable[[str], str]
     assert {r[2] for r in rows if r[0] == "growth"} == {as_cell(n) for n in w.names}
 
 
-def test_report_html_holds_no_element_from_data(w: World,
-                                                report: Callable[[str], str]) -> None:
+def test_report_html_holds_no_element_from_data(w: World, report: Callable[[str], str]) -> None:
     page = parse_html(report("html"))
     doc = json.loads(report("json"))
-    assert page.elements <= {("html", ""), ("html", "lang"), ("head", ""), ("meta", ""),
-                             ("meta", "charset"), ("title", ""), ("style", ""), ("body", ""),
-                             ("h1", ""), ("h2", ""), ("p", ""), ("ul", ""), ("li", ""),
-                             ("table", ""), ("tr", ""), ("th", ""), ("td", ""),
-                             ("td", "class")}
+    assert page.elements <= {
+        ("html", ""),
+        ("html", "lang"),
+        ("head", ""),
+        ("meta", ""),
+        ("meta", "charset"),
+        ("title", ""),
+        ("style", ""),
+        ("body", ""),
+        ("h1", ""),
+        ("h2", ""),
+        ("p", ""),
+        ("ul", ""),
+        ("li", ""),
+        ("table", ""),
+        ("tr", ""),
+        ("th", ""),
+        ("td", ""),
+        ("td", "class"),
+    }
     shown = "".join(page.text)
     for e in doc["events"] + doc["alerts"]:
         assert visible(e["message"]) in shown
@@ -319,7 +359,8 @@ def test_report_html_holds_no_element_from_data(w: World,
 
 
 def test_report_markdown_renders_no_link_emphasis_or_html(
-        w: World, report: Callable[[str], str]) -> None:
+    w: World, report: Callable[[str], str]
+) -> None:
     text = report("md")
     doc = json.loads(report("json"))
     shown = plain_markdown(text)
@@ -339,17 +380,35 @@ def plain_markdown(text: str) -> str:
     back the text a reader sees."""
     tokens = MD.parse(text)
     kinds = {t.type for t in tokens} | {c.type for t in tokens for c in t.children or ()}
-    assert not kinds & {"link_open", "image", "html_inline", "html_block", "em_open",
-                        "strong_open", "code_inline", "code_block", "fence", "s_open",
-                        "blockquote_open", "ordered_list_open", "hr"}
+    assert not kinds & {
+        "link_open",
+        "image",
+        "html_inline",
+        "html_block",
+        "em_open",
+        "strong_open",
+        "code_inline",
+        "code_block",
+        "fence",
+        "s_open",
+        "blockquote_open",
+        "ordered_list_open",
+        "hr",
+    }
     headings = [tokens[i + 1].content for i, t in enumerate(tokens) if t.type == "heading_open"]
     assert headings[0].startswith("r2tui daily report: acme, ")
-    assert set(headings[1:]) <= {"Key numbers", "Costs", "Fastest-growing buckets",
-                                 "Alerts fired", "Notable events", "Recommendations", "Notes"}
+    assert set(headings[1:]) <= {
+        "Key numbers",
+        "Costs",
+        "Fastest-growing buckets",
+        "Alerts fired",
+        "Notable events",
+        "Recommendations",
+        "Notes",
+    }
     items = sum(t.type == "list_item_open" for t in tokens)
     assert items == sum(line.startswith("- ") for line in text.splitlines())
-    cells_per_row = [sum(u.type in ("td_open", "th_open") for u in row)
-                     for row in _rows(tokens)]
+    cells_per_row = [sum(u.type in ("td_open", "th_open") for u in row) for row in _rows(tokens)]
     assert set(cells_per_row) == {4}
     return "".join(parse_html(MD.render(text)).text)
 
@@ -366,6 +425,7 @@ def _rows(tokens: list[Any]) -> Iterator[list[Any]]:
 
 
 # ---- notices ---------------------------------------------------------------------------
+
 
 def test_webhook_carries_exact_values_in_inert_bytes(w: World) -> None:
     [sent] = w.webhooks(f"/hook/{HOOK_TOKEN}")
@@ -384,8 +444,7 @@ def test_slack_shows_every_name_escaped_and_visible(w: World) -> None:
     body = sent.body.decode("utf-8")
     assert raw_controls(body) == []
     doc = sent.json()
-    texts = [doc["text"]] + [b["text"]["text"] for a in doc["attachments"]
-                             for b in a["blocks"]]
+    texts = [doc["text"]] + [b["text"]["text"] for a in doc["attachments"] for b in a["blocks"]]
     joined = "\n".join(texts)
     # Slack reads "<...>" as links and mentions: none comes from data.
     assert "<" not in joined and ">" not in joined.replace("&gt;", "")
@@ -405,9 +464,21 @@ def test_email_plain_and_html_show_every_name(w: World) -> None:
     page = msg.get_body(("html",)).get_content().replace("\r\n", "\n")
     assert raw_controls(plain) == [] and raw_controls(page) == []
     html = parse_html(page)
-    assert {tag for tag, _ in html.elements} <= {"html", "head", "meta", "body", "p", "h2",
-                                                  "table", "tr", "th", "td", "ul", "li",
-                                                  "code"}
+    assert {tag for tag, _ in html.elements} <= {
+        "html",
+        "head",
+        "meta",
+        "body",
+        "p",
+        "h2",
+        "table",
+        "tr",
+        "th",
+        "td",
+        "ul",
+        "li",
+        "code",
+    }
     shown = "".join(html.text)
     for name in buckets(w):
         assert f"({visible('bucket ' + name)}): " in plain
@@ -418,8 +489,8 @@ def test_email_plain_and_html_show_every_name(w: World) -> None:
 
 # ---- the log ---------------------------------------------------------------------------
 
-def test_log_lines_show_control_characters_and_keep_tracebacks(
-        tmp_path: Path, cli: Cli) -> None:
+
+def test_log_lines_show_control_characters_and_keep_tracebacks(tmp_path: Path, cli: Cli) -> None:
     path = tmp_path / "r2tui.log"
     runtime._configured = False  # the cli fixture puts logging back afterwards
     runtime.setup_logging("INFO", path)
@@ -434,7 +505,8 @@ def test_log_lines_show_control_characters_and_keep_tracebacks(
     lines = path.read_text(encoding="utf-8").splitlines()
     assert raw_controls("\n".join(lines)) == []
     assert lines[0].endswith(
-        "WARNING r2tui.test: large upload ok\\n2026-01-01 00:00:00 INFO forged\\x1b[2J\\u202e")
+        "WARNING r2tui.test: large upload ok\\n2026-01-01 00:00:00 INFO forged\\x1b[2J\\u202e"
+    )
     assert lines[1].endswith("ERROR r2tui.test: listing a\\rb failed")
     assert lines[2] == "Traceback (most recent call last):"
     assert lines[-1] == "ValueError: boom"
@@ -442,17 +514,27 @@ def test_log_lines_show_control_characters_and_keep_tracebacks(
 
 # ---- the renderers with the whole corpus -----------------------------------------------
 
+
 def corpus_report() -> Report:
     """Every corpus text as a bucket name, an event and an alert."""
-    events = [EventLine(1_764_288_000 + i, "upload", "warning", h.text, h.text)
-              for i, h in enumerate(CORPUS)]
-    return Report(kind="daily", account="acme", period_start=1_764_288_000,
-                  period_end=1_764_374_400, generated_at=1_764_374_430,
-                  numbers=KeyNumbers(*(Figure(None) for _ in range(6))),
-                  costs=Costs(False, Figure(None)),
-                  growth=[BucketGrowth(h.text, 1.0, 2.0) for h in CORPUS],
-                  alerts=events, alerts_total=len(events), events=events,
-                  events_total=len(events))
+    events = [
+        EventLine(1_764_288_000 + i, "upload", "warning", h.text, h.text)
+        for i, h in enumerate(CORPUS)
+    ]
+    return Report(
+        kind="daily",
+        account="acme",
+        period_start=1_764_288_000,
+        period_end=1_764_374_400,
+        generated_at=1_764_374_430,
+        numbers=KeyNumbers(*(Figure(None) for _ in range(6))),
+        costs=Costs(False, Figure(None)),
+        growth=[BucketGrowth(h.text, 1.0, 2.0) for h in CORPUS],
+        alerts=events,
+        alerts_total=len(events),
+        events=events,
+        events_total=len(events),
+    )
 
 
 def test_csv_cell_with_a_cr_before_a_formula_starts_no_row() -> None:
@@ -473,7 +555,12 @@ def test_every_line_of_a_cell_is_defused_and_a_cell_with_a_break_is_quoted() -> 
     so they hold no line break): each line's formula defused, the cell quoted."""
     assert defused("ok\r=1\n+2\r\n@3\n\tx\rsafe-") == "ok\r'=1\n'+2\r\n'@3\n'\tx\rsafe-"
     assert [csv_cell(c) for c in ("a\rb", "a\nb", 'a"b', "a,b", "ab")] == [
-        '"a\rb"', '"a\nb"', '"a""b"', '"a,b"', "ab"]
+        '"a\rb"',
+        '"a\nb"',
+        '"a""b"',
+        '"a,b"',
+        "ab",
+    ]
     assert cell_text("ok\r=1") == "ok\\r=1" and cell_text("=1") == "'=1"
 
 
@@ -482,8 +569,22 @@ def test_html_and_markdown_show_the_whole_corpus_literally() -> None:
     page = to_html(r)
     assert raw_controls(page) == []
     assert {tag for tag, _ in parse_html(page).elements} <= {
-        "html", "head", "meta", "title", "style", "body", "h1", "h2", "p", "ul", "li",
-        "table", "tr", "th", "td"}
+        "html",
+        "head",
+        "meta",
+        "title",
+        "style",
+        "body",
+        "h1",
+        "h2",
+        "p",
+        "ul",
+        "li",
+        "table",
+        "tr",
+        "th",
+        "td",
+    }
     text = to_markdown(r)
     assert raw_controls(text) == []
     shown = plain_markdown(text)

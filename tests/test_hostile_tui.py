@@ -80,13 +80,18 @@ def app_for(store: Store, seeded: Seeded, moto_endpoint: str) -> R2App:
     """The app over the seeded store, collection off, on the seed's clock. Its
     endpoint carries a password and a token: the header must show neither."""
     host = moto_endpoint.split("://", 1)[1]
-    account = account_for(f"http://admin:{PASSWORD}@{host}/?token={QUERY_TOKEN}",
-                          name=seeded.account.name, api_token=seeded.account.api_token,
-                          account_id=ACCOUNT_ID, graphql_url=seeded.account.graphql_url)
+    account = account_for(
+        f"http://admin:{PASSWORD}@{host}/?token={QUERY_TOKEN}",
+        name=seeded.account.name,
+        api_token=seeded.account.api_token,
+        account_id=ACCOUNT_ID,
+        graphql_url=seeded.account.graphql_url,
+    )
     # No re-read of the store on a timer: the session is about what one read shows,
     # and a read every few seconds would cost this one-worker budget a second a time.
-    return build_app(make_config((account,), refresh_seconds=3600), store, clock=lambda: NOW,
-                     collect=False)
+    return build_app(
+        make_config((account,), refresh_seconds=3600), store, clock=lambda: NOW, collect=False
+    )
 
 
 # ---- what each step checks ------------------------------------------------------------------
@@ -135,8 +140,9 @@ async def modal(pilot, opened: type) -> object:  # type: ignore[no-untyped-def]
 
 
 # ---- the session ----------------------------------------------------------------------------
-async def test_hostile_text_shows_literally_everywhere(store: Store, seeded: Seeded,
-                                                       moto_endpoint: str) -> None:
+async def test_hostile_text_shows_literally_everywhere(
+    store: Store, seeded: Seeded, moto_endpoint: str
+) -> None:
     keys = {clip(h.text, KEY_CELLS): h.text for h in KEYS}  # as a Key cell shows each
     assert len(keys) == len(KEYS)
     names = seeded.names
@@ -144,8 +150,9 @@ async def test_hostile_text_shows_literally_everywhere(store: Store, seeded: See
     async with app.run_test(size=(80, 24)) as pilot:
         app.animation_level = "none"  # no tab underline gliding: a key press waits for it
         # -- start, at 80x24 and at 120x30: the header, the collector's failure
-        await wait_for(pilot, lambda: app.dashboard is not None and table(
-            app, "#table-activity").row_count > 0)
+        await wait_for(
+            pilot, lambda: app.dashboard is not None and table(app, "#table-activity").row_count > 0
+        )
         await pilot.pause()
         screen_is_inert(app, "the main screen at 80x24")
         await pilot.resize_terminal(*SIZE)
@@ -164,8 +171,9 @@ async def test_hostile_text_shows_literally_everywhere(store: Store, seeded: See
         await pilot.press("3")
         literal(column(await tab(pilot, "buckets"), 0)[0], BUCKET, BUCKET_CELLS)
         await pilot.press("enter")
-        await wait_for(pilot, lambda: app.query_one("#storage-tabs", TabbedContent).active
-                       == "types")
+        await wait_for(
+            pilot, lambda: app.query_one("#storage-tabs", TabbedContent).active == "types"
+        )
         assert f"showing {BUCKET}" in content(app, "#storage-summary")
         for name in ("types", "classes"):  # from keys and from the server
             for kind in column(await tab(pilot, name), 0):
@@ -226,7 +234,8 @@ async def test_hostile_text_shows_literally_everywhere(store: Store, seeded: See
         await pilot.press("1", "b")
         first = sorted(names)[0]
         assert content(app, "#metrics-scope").startswith(
-            f"Bucket: {clip(first, BUCKET_CELLS)} (b/B)")
+            f"Bucket: {clip(first, BUCKET_CELLS)} (b/B)"
+        )
         await pilot.press("h")
         await modal(pilot, HistoryScreen)
         assert f"bucket {visible(first)}" in content(app, "#history-title")
@@ -241,8 +250,11 @@ async def test_hostile_text_shows_literally_everywhere(store: Store, seeded: See
         # -- Alerts: the hostile rule fires for every hostile bucket
         alerts = {c.plain: c for c in column(table(app, "#table-alerts"), 2)}
         for name in names:
-            literal(alerts[clip(f"{RULE_NAME} · {name}", LINE_CELLS)],
-                    f"{RULE_NAME} · {name}", LINE_CELLS)
+            literal(
+                alerts[clip(f"{RULE_NAME} · {name}", LINE_CELLS)],
+                f"{RULE_NAME} · {name}",
+                LINE_CELLS,
+            )
 
         # -- Rules: the hostile rule (first by name: "[" sorts before letters), its form
         await pilot.press("r")
@@ -259,7 +271,8 @@ async def test_hostile_text_shows_literally_everywhere(store: Store, seeded: See
         # Inputs show the escapes; the form keeps the values themselves.
         assert form.query_one("#field-name", Input).value == visible(RULE_NAME)
         assert form.query_one("#field-annotations", Input).value == visible(
-            pairs_text((("summary", ANNOTATION),)))
+            pairs_text((("summary", ANNOTATION),))
+        )
         assert form.valid is not None and form.valid.name == RULE_NAME
         assert dict(form.valid.annotations) == {"summary": ANNOTATION}
         screen_is_inert(app, "the rule form")
@@ -303,8 +316,10 @@ def test_the_report_viewer_makes_no_element_and_no_bare_link() -> None:
     """The Reports screen's Markdown: a report escapes what it quotes; were a key
     to slip through, raw HTML stays text and a bare address no link (and no link
     opens a browser: open_links=False). Tables, the reports' own, still parse."""
-    text = ("<b>x</b> http://evil.example/ www.evil.example <img src=x onerror=alert(1)>\n\n"
-            "<script>alert(1)</script>\n\n| a | b |\n|---|---|\n| 1 | 2 |\n")
+    text = (
+        "<b>x</b> http://evil.example/ www.evil.example <img src=x onerror=alert(1)>\n\n"
+        "<script>alert(1)</script>\n\n| a | b |\n|---|---|\n| 1 | 2 |\n"
+    )
     tokens = report_parser().parse(text)
     kinds = {t.type for t in tokens} | {c.type for t in tokens for c in t.children or []}
     assert not kinds & {"html_inline", "html_block", "link_open"}

@@ -29,8 +29,9 @@ from r2tui.sources.fold import extension_of
 BIG = "inv-big"
 N_OBJECTS = 10_050  # not a multiple of the page size: the last page is partial
 PAGE = 1000
-SETTINGS = InventorySettings(top_n=25, newest_n=15, large_object_bytes=20_000_000,
-                             max_extensions=500, page_size=PAGE)
+SETTINGS = InventorySettings(
+    top_n=25, newest_n=15, large_object_bytes=20_000_000, max_extensions=500, page_size=PAGE
+)
 FAST = S3Settings(connect_timeout=2, read_timeout=10, max_attempts=1)
 
 
@@ -115,22 +116,26 @@ def test_largest_and_newest(listed: Listed) -> None:
     as_tuples = [(o.key, o.size, o.mtime, o.storage_class) for o in listed.seed]
     by_size = sorted(as_tuples, key=lambda o: (o[1], o[0]), reverse=True)
     by_time = sorted(as_tuples, key=lambda o: (o[2], o[0]), reverse=True)
-    assert _entries(listed.inventory.largest) == by_size[:SETTINGS.top_n]
-    assert _entries(listed.inventory.newest) == by_time[:SETTINGS.newest_n]
+    assert _entries(listed.inventory.largest) == by_size[: SETTINGS.top_n]
+    assert _entries(listed.inventory.newest) == by_time[: SETTINGS.newest_n]
 
 
 def test_new_large_only_after_since_and_above_threshold(listed: Listed) -> None:
-    expected = [o for o in listed.seed
-                if o.mtime > listed.since and o.size >= SETTINGS.large_object_bytes]
-    older_large = [o for o in listed.seed
-                   if o.mtime <= listed.since and o.size >= SETTINGS.large_object_bytes]
+    expected = [
+        o for o in listed.seed if o.mtime > listed.since and o.size >= SETTINGS.large_object_bytes
+    ]
+    older_large = [
+        o for o in listed.seed if o.mtime <= listed.since and o.size >= SETTINGS.large_object_bytes
+    ]
     assert expected and older_large  # the seed has both sides of the line
     inv = listed.inventory
     assert inv.new_large_count == len(expected)
     keep = sorted(expected, key=lambda o: (o.size, o.key), reverse=True)[:100]
     assert [e.key for e in inv.new_large] == [o.key for o in keep]
-    assert all(e.last_modified > listed.since and e.size >= SETTINGS.large_object_bytes
-               for e in inv.new_large)
+    assert all(
+        e.last_modified > listed.since and e.size >= SETTINGS.large_object_bytes
+        for e in inv.new_large
+    )
 
 
 def test_one_list_request_per_page(listed: Listed) -> None:
@@ -149,9 +154,9 @@ def test_request_tally_counts_every_attempt_by_class(listed: Listed) -> None:
 
 # ---- small buckets, function-scoped ---------------------------------------------------
 
+
 def _client(endpoint: str, tally: RequestTally | None = None, **s3_kw: object):  # type: ignore[no-untyped-def]
-    settings = S3Settings(**{"connect_timeout": 2, "read_timeout": 10, "max_attempts": 1,
-                             **s3_kw})  # type: ignore[arg-type]
+    settings = S3Settings(**{"connect_timeout": 2, "read_timeout": 10, "max_attempts": 1, **s3_kw})  # type: ignore[arg-type]
     return s3.make_client(account_for(endpoint), settings, tally)
 
 
@@ -165,8 +170,9 @@ def test_empty_bucket_costs_one_page(s3_backend, moto_endpoint: str) -> None:  #
 
 
 def test_small_pages(s3_backend, moto_endpoint: str) -> None:  # type: ignore[no-untyped-def]
-    objs = seed_bucket(s3_backend, "paged", [Obj(f"k{i:02d}.bin", i, 1_700_000_000 + i)
-                                             for i in range(25)])
+    objs = seed_bucket(
+        s3_backend, "paged", [Obj(f"k{i:02d}.bin", i, 1_700_000_000 + i) for i in range(25)]
+    )
     settings = InventorySettings(page_size=10, top_n=3, newest_n=2)
     inv = s3.inventory_bucket(_client(moto_endpoint), "paged", settings)
     assert inv.list_requests == 3
@@ -181,8 +187,9 @@ def test_stop_event_cancels_between_pages(s3_backend, moto_endpoint: str) -> Non
     stop.set()
     tally = RequestTally()
     with pytest.raises(Cancelled):
-        s3.inventory_bucket(_client(moto_endpoint, tally), "long",
-                            InventorySettings(page_size=10), stop=stop)
+        s3.inventory_bucket(
+            _client(moto_endpoint, tally), "long", InventorySettings(page_size=10), stop=stop
+        )
     assert tally.by_operation == {"ListObjectsV2": 1}  # stopped after the first page
 
 

@@ -32,15 +32,24 @@ class Clock:
         return self.t
 
 
-def _ctx(store: Store, endpoint: str, clock: Clock | None = None, config_kw: dict | None = None,
-         **account_kw: Any) -> JobContext:
+def _ctx(
+    store: Store,
+    endpoint: str,
+    clock: Clock | None = None,
+    config_kw: dict | None = None,
+    **account_kw: Any,
+) -> JobContext:
     config = make_config((account_for(endpoint, **account_kw),), **(config_kw or {}))
     return JobContext(config=config, store=store, clock=clock or Clock())
 
 
 def _samples(metric: str, bucket: str = "*") -> list[float]:
-    return [s.value for s in Sample.select().where(Sample.metric == metric, Sample.bucket == bucket)
-            .order_by(Sample.ts, Sample.id)]
+    return [
+        s.value
+        for s in Sample.select()
+        .where(Sample.metric == metric, Sample.bucket == bucket)
+        .order_by(Sample.ts, Sample.id)
+    ]
 
 
 def _events(kind: str | None = None) -> list[Event]:
@@ -57,8 +66,9 @@ def _seed_three(backend: Any) -> dict[str, list[Obj]]:
     }
 
 
-def test_first_inventory_writes_everything(s3_backend: Any, moto_endpoint: str,
-                                           store: Store) -> None:
+def test_first_inventory_writes_everything(
+    s3_backend: Any, moto_endpoint: str, store: Store
+) -> None:
     seeded = _seed_three(s3_backend)
     result = run_job("inventory", _ctx(store, moto_endpoint))
     total = sum(len(v) for v in seeded.values())
@@ -71,29 +81,47 @@ def test_first_inventory_writes_everything(s3_backend: Any, moto_endpoint: str,
     for name, objs in seeded.items():
         inv = Inventory.get(Inventory.bucket == name)
         assert (inv.objects, inv.bytes, inv.list_requests) == (
-            len(objs), sum(o.size for o in objs), 1)
-        classes = {r.key: (r.objects, r.bytes) for r in InventoryBreakdown.select().where(
-            InventoryBreakdown.inventory == inv, InventoryBreakdown.dimension == "storage_class")}
-        expected = {c: (sum(1 for o in objs if o.storage_class == c),
-                        sum(o.size for o in objs if o.storage_class == c))
-                    for c in {o.storage_class for o in objs}}
+            len(objs),
+            sum(o.size for o in objs),
+            1,
+        )
+        classes = {
+            r.key: (r.objects, r.bytes)
+            for r in InventoryBreakdown.select().where(
+                InventoryBreakdown.inventory == inv, InventoryBreakdown.dimension == "storage_class"
+            )
+        }
+        expected = {
+            c: (
+                sum(1 for o in objs if o.storage_class == c),
+                sum(o.size for o in objs if o.storage_class == c),
+            )
+            for c in {o.storage_class for o in objs}
+        }
         assert classes == expected
         assert _samples("total_files", name) == [len(objs)]
         assert _samples("total_bytes", name) == [sum(o.size for o in objs)]
         assert _samples("ia_bytes", name) == [
-            sum(o.size for o in objs if o.storage_class == "STANDARD_IA")]
+            sum(o.size for o in objs if o.storage_class == "STANDARD_IA")
+        ]
         assert _samples("ia_objects", name) == [
-            sum(1 for o in objs if o.storage_class == "STANDARD_IA")]
+            sum(1 for o in objs if o.storage_class == "STANDARD_IA")
+        ]
         assert _samples("standard_objects", name) == [
-            sum(1 for o in objs if o.storage_class == "STANDARD")]
+            sum(1 for o in objs if o.storage_class == "STANDARD")
+        ]
         assert _samples("new_large_objects", name) == [0]  # a first inventory has no "since"
     everything = [o for objs in seeded.values() for o in objs]
     assert _samples("total_files") == [total]
     assert _samples("total_bytes") == [sum(o.size for o in everything)]
     assert _samples("standard_bytes") == [
-        sum(o.size for o in everything if o.storage_class == "STANDARD")]
-    assert _samples("ia_objects") == [
-        sum(1 for o in everything if o.storage_class == "STANDARD_IA")] != [0]
+        sum(o.size for o in everything if o.storage_class == "STANDARD")
+    ]
+    assert (
+        _samples("ia_objects")
+        == [sum(1 for o in everything if o.storage_class == "STANDARD_IA")]
+        != [0]
+    )
     assert _samples("monitor_class_a_ops") == [class_a]
     assert _samples("monitor_class_b_ops") == [0]
     assert _samples("monitor_cost_usd") == [pytest.approx(request_cost_usd(class_a, 0))]
@@ -103,13 +131,15 @@ def test_first_inventory_writes_everything(s3_backend: Any, moto_endpoint: str,
     assert [(e.level, e.message) for e in job_events] == [("info", f"inventory: {result.summary}")]
     assert json.loads(job_events[0].data) == {"job": "inventory", "items": total}
     runs = list(JobRun.select())
-    assert [(r.job, r.account, r.ok, r.items, r.error, r.started_at, r.finished_at)
-            for r in runs] == [("inventory", "test", True, total, None, T0, T0)]
+    assert [
+        (r.job, r.account, r.ok, r.items, r.error, r.started_at, r.finished_at) for r in runs
+    ] == [("inventory", "test", True, total, None, T0, T0)]
     assert {b.name for b in Bucket.select()} == set(seeded)
 
 
-def test_later_inventory_reports_new_vanished_and_large(s3_backend: Any, moto_endpoint: str,
-                                                        store: Store) -> None:
+def test_later_inventory_reports_new_vanished_and_large(
+    s3_backend: Any, moto_endpoint: str, store: Store
+) -> None:
     _seed_three(s3_backend)
     clock = Clock()
     ctx = _ctx(store, moto_endpoint, clock)
@@ -131,22 +161,29 @@ def test_later_inventory_reports_new_vanished_and_large(s3_backend: Any, moto_en
 
     new = [(e.kind, e.level, e.bucket, e.message) for e in _events()[before:]]
     assert ("bucket", "warning", "delta", "new bucket delta") in new
-    assert ("bucket", "warning", "gamma",
-            "bucket gamma vanished (deleted or no longer visible)") in new
+    assert (
+        "bucket",
+        "warning",
+        "gamma",
+        "bucket gamma vanished (deleted or no longer visible)",
+    ) in new
     uploads = [m for kind, _, _, m in new if kind == "upload"]
     # The ten largest by name and size, then one line for the rest.
     expected = sorted(big, key=lambda o: o.size, reverse=True)
-    assert uploads[:10] == [f"large upload alpha/{o.key} ({o.size / GB:.1f} GB)"
-                            for o in expected[:10]]
+    assert uploads[:10] == [
+        f"large upload alpha/{o.key} ({o.size / GB:.1f} GB)" for o in expected[:10]
+    ]
     assert uploads[10:] == ["2 more uploads above 1.0 GB in alpha"]
     assert _samples("new_large_objects", "alpha") == [0, 12]
     assert _samples("new_large_objects", "beta") == [0, 0]
     assert Bucket.get(Bucket.name == "gamma").vanished_at == T0 + 100
     # Account totals now leave the vanished bucket out and count the new one.
-    alpha = Inventory.select().where(Inventory.bucket == "alpha").order_by(
-        Inventory.id.desc()).first()
-    beta = Inventory.select().where(Inventory.bucket == "beta").order_by(
-        Inventory.id.desc()).first()
+    alpha = (
+        Inventory.select().where(Inventory.bucket == "alpha").order_by(Inventory.id.desc()).first()
+    )
+    beta = (
+        Inventory.select().where(Inventory.bucket == "beta").order_by(Inventory.id.desc()).first()
+    )
     assert _samples("total_files")[-1] == alpha.objects + beta.objects + 1
 
 
@@ -165,17 +202,21 @@ def test_include_and_exclude_globs(s3_backend: Any, moto_endpoint: str, store: S
     assert sorted(i.bucket for i in Inventory.select()) == ["logs-2026", "media"]
     assert sorted(b.name for b in Bucket.select()) == ["logs-2026", "media"]
     assert [e.message for e in _events("bucket")] == [
-        "found 2 buckets: logs-2026, media (2 excluded by config)"]
+        "found 2 buckets: logs-2026, media (2 excluded by config)"
+    ]
     assert _samples("total_bytes") == [len("logs-2026") + len("media")]
 
-    narrower = dataclasses.replace(ctx.config, accounts=(dataclasses.replace(
-        ctx.config.accounts[0], exclude=("*-tmp", "media")),))
+    narrower = dataclasses.replace(
+        ctx.config,
+        accounts=(dataclasses.replace(ctx.config.accounts[0], exclude=("*-tmp", "media")),),
+    )
     assert run_job("inventory", dataclasses.replace(ctx, config=narrower)).ok
     assert "bucket media vanished (excluded by config)" in [e.message for e in _events("bucket")]
 
 
-def test_spend_is_recorded_when_the_inventory_fails(s3_backend: Any, moto_endpoint: str,
-                                                    store: Store) -> None:
+def test_spend_is_recorded_when_the_inventory_fails(
+    s3_backend: Any, moto_endpoint: str, store: Store
+) -> None:
     _seed_three(s3_backend)
 
     def vanish(_: int, path: str) -> None:  # before beta's first page is answered
@@ -193,11 +234,13 @@ def test_spend_is_recorded_when_the_inventory_fails(s3_backend: Any, moto_endpoi
     assert (run.ok, run.error) == (False, result.error)
     assert sorted(i.bucket for i in Inventory.select()) == ["alpha", "gamma"]
     assert [e.message for e in _events("job") if e.level == "error"] == [
-        f"inventory failed: {result.error}"]
+        f"inventory failed: {result.error}"
+    ]
 
 
 def test_collect_metrics_with_probes_off_checks_the_endpoint(
-        s3_backend: Any, moto_endpoint: str, store: Store) -> None:
+    s3_backend: Any, moto_endpoint: str, store: Store
+) -> None:
     """Without probes, one cheap request per run proves the endpoint answers:
     ListBuckets (Class A) before any inventory, HeadBucket (Class B) after."""
     _seed_three(s3_backend)
@@ -212,12 +255,16 @@ def test_collect_metrics_with_probes_off_checks_the_endpoint(
     assert result.summary.startswith("endpoint answered HeadBucket in ")
     assert _samples("monitor_class_b_ops")[-1] == 1
     assert [(r.job, r.ok) for r in JobRun.select().order_by(JobRun.id)] == [
-        ("collect_metrics", True), ("inventory", True), ("collect_metrics", True)]
+        ("collect_metrics", True),
+        ("inventory", True),
+        ("collect_metrics", True),
+    ]
     assert queries.endpoint_check("test") is not None
 
 
 def test_endpoint_check_failure_and_recovery_are_events(
-        s3_backend: Any, moto_endpoint: str, store: Store) -> None:
+    s3_backend: Any, moto_endpoint: str, store: Store
+) -> None:
     _seed_three(s3_backend)
     down = _ctx(store, "http://127.0.0.1:9")
     for _ in range(2):
@@ -230,12 +277,12 @@ def test_endpoint_check_failure_and_recovery_are_events(
     # One event when it starts failing, one when it recovers: not one per run.
     assert probe_events == [
         ("error", "endpoint check failed: cannot reach 127.0.0.1:9: connection failed"),
-        ("info", "endpoint answers again")]
+        ("info", "endpoint answers again"),
+    ]
     assert _samples("endpoint_ok") == [0.0, 0.0, 1.0]
 
 
-def test_collect_metrics_with_probes_on(s3_backend: Any, moto_endpoint: str,
-                                        store: Store) -> None:
+def test_collect_metrics_with_probes_on(s3_backend: Any, moto_endpoint: str, store: Store) -> None:
     for name in ("p-one", "p-two", "other"):
         seed_bucket(s3_backend, name, [Obj("keep", 1, T0 - 1)])
     ctx = _ctx(store, moto_endpoint, probe=ProbeSettings(enabled=True, buckets=("p-*",)))
@@ -270,7 +317,8 @@ def test_probe_failure_then_recovery(s3_backend: Any, moto_endpoint: str, store:
         result = run_job("collect_metrics", ctx)
         assert not result.ok
         assert result.error is not None and result.error.startswith(
-            "PutObject: bucket p-one: PutObject failed: NoSuchBucket")
+            "PutObject: bucket p-one: PutObject failed: NoSuchBucket"
+        )
     failed = [e for e in _events("probe")]
     assert [(e.level, e.bucket) for e in failed] == [("error", "p-one")]
     assert failed[0].message == f"probe failed: {result.error}"
@@ -301,23 +349,33 @@ def test_a_job_never_raises(name: str, store: Store) -> None:
     run = JobRun.get()
     assert (run.job, run.ok, run.error) == (name, False, "RuntimeError: boom")
     assert [(e.level, e.message) for e in _events("job")] == [
-        ("error", f"{name} failed: RuntimeError: boom")]
+        ("error", f"{name} failed: RuntimeError: boom")
+    ]
 
 
-def test_each_account_runs_and_fails_on_its_own(s3_backend: Any, moto_endpoint: str,
-                                               store: Store) -> None:
+def test_each_account_runs_and_fails_on_its_own(
+    s3_backend: Any, moto_endpoint: str, store: Store
+) -> None:
     seed_bucket(s3_backend, "solo", [Obj("a.bin", 10, T0 - 1), Obj("b.bin", 20, T0 - 1)])
     down = closed_port()
-    config = make_config((account_for(moto_endpoint, name="one"),
-                          account_for(f"http://127.0.0.1:{down}", name="two")))
+    config = make_config(
+        (
+            account_for(moto_endpoint, name="one"),
+            account_for(f"http://127.0.0.1:{down}", name="two"),
+        )
+    )
     result = run_job("inventory", JobContext(config=config, store=store, clock=Clock()))
     assert not result.ok and result.items == 2
     assert result.errors == (f"two: cannot reach 127.0.0.1:{down}: connection failed",)
     assert result.summary.startswith("one: 1 of 1 buckets listed, 2 objects")
     runs = {r.account: (r.ok, r.items) for r in JobRun.select()}
     assert runs == {"one": (True, 2), "two": (False, 0)}
-    assert [s.value for s in Sample.select().where(
-        Sample.account == "one", Sample.metric == "total_bytes", Sample.bucket == "*")] == [30]
+    assert [
+        s.value
+        for s in Sample.select().where(
+            Sample.account == "one", Sample.metric == "total_bytes", Sample.bucket == "*"
+        )
+    ] == [30]
 
 
 def test_old_inventories_are_dropped(s3_backend: Any, moto_endpoint: str, store: Store) -> None:
@@ -333,8 +391,9 @@ def test_old_inventories_are_dropped(s3_backend: Any, moto_endpoint: str, store:
     assert {b.inventory_id for b in InventoryBreakdown.select()} == {i.id for i in kept}
 
 
-def test_a_stop_request_cancels_and_closes_the_run(s3_backend: Any, moto_endpoint: str,
-                                                   store: Store) -> None:
+def test_a_stop_request_cancels_and_closes_the_run(
+    s3_backend: Any, moto_endpoint: str, store: Store
+) -> None:
     _seed_three(s3_backend)
     ctx = _ctx(store, moto_endpoint)
     ctx.stop.set()
@@ -350,7 +409,8 @@ def test_a_stop_request_cancels_and_closes_the_run(s3_backend: Any, moto_endpoin
 
 
 def test_an_upload_seen_during_the_previous_listing_is_reported_once(
-        s3_backend: Any, moto_endpoint: str, store: Store) -> None:
+    s3_backend: Any, moto_endpoint: str, store: Store
+) -> None:
     """`since` is the previous listing's start: an object written while that
     listing ran is newer than both listings' starts, yet was already reported."""
     seed_bucket(s3_backend, "alpha", [Obj("small", 10, T0 - 100)])

@@ -30,22 +30,39 @@ from r2tui.sources.listing.hints import Hints
 
 N = 800
 PAGE = 20  # 40 pages: room for the listing to be cut, quick on moto
-SETTINGS = InventorySettings(page_size=PAGE, top_n=N, newest_n=30, max_extensions=500,
-                             large_object_bytes=50_000, concurrency=8)
+SETTINGS = InventorySettings(
+    page_size=PAGE,
+    top_n=N,
+    newest_n=30,
+    max_extensions=500,
+    large_object_bytes=50_000,
+    concurrency=8,
+)
 FAST = S3Settings(connect_timeout=2, read_timeout=20, max_attempts=3)
 DELAY = 0.004  # per list request at the proxy: a short round trip, so requests overlap
 
 
 def _objects(keys: list[str], seed: int = 1) -> list[Obj]:
     rng = random.Random(seed)
-    return [Obj(k, rng.choice((0, 7, 7, rng.randrange(100_000))), 1_700_000_000 +
-                rng.randrange(10**6), rng.choice(("STANDARD", "STANDARD_IA"))) for k in keys]
+    return [
+        Obj(
+            k,
+            rng.choice((0, 7, 7, rng.randrange(100_000))),
+            1_700_000_000 + rng.randrange(10**6),
+            rng.choice(("STANDARD", "STANDARD_IA")),
+        )
+        for k in keys
+    ]
 
 
 def _fold() -> InventoryFold:
-    return InventoryFold("bkt", top_n=SETTINGS.top_n, newest_n=SETTINGS.newest_n,
-                         large_object_bytes=SETTINGS.large_object_bytes,
-                         max_extensions=SETTINGS.max_extensions)
+    return InventoryFold(
+        "bkt",
+        top_n=SETTINGS.top_n,
+        newest_n=SETTINGS.newest_n,
+        large_object_bytes=SETTINGS.large_object_bytes,
+        max_extensions=SETTINGS.max_extensions,
+    )
 
 
 def _paginated(client: Any) -> BucketInventory:
@@ -63,8 +80,17 @@ def _in_key_order(objects: list[Obj]) -> BucketInventory:
 
 
 def _same(got: BucketInventory, want: BucketInventory) -> None:
-    fields = ("objects", "bytes", "by_extension", "by_storage_class", "largest", "newest",
-              "new_large", "new_large_count", "other_extensions")
+    fields = (
+        "objects",
+        "bytes",
+        "by_extension",
+        "by_storage_class",
+        "largest",
+        "newest",
+        "new_large",
+        "new_large_count",
+        "other_extensions",
+    )
     for name in fields:
         assert getattr(got, name) == getattr(want, name), name
 
@@ -76,8 +102,9 @@ def proxy(moto_endpoint: str) -> Iterator[CountingProxy]:
 
 
 @pytest.mark.parametrize("layout", sorted(LAYOUTS))
-def test_each_layout_equals_a_sequential_listing(layout: str, s3_backend: Any,
-                                                 proxy: CountingProxy) -> None:
+def test_each_layout_equals_a_sequential_listing(
+    layout: str, s3_backend: Any, proxy: CountingProxy
+) -> None:
     keys = LAYOUTS[layout](N)
     objects = seed_bucket(s3_backend, "bkt", _objects(keys))
     tally = RequestTally()
@@ -103,16 +130,18 @@ def test_equal_to_boto3s_own_paginator(s3_backend: Any, proxy: CountingProxy) ->
     _same(inv, _in_key_order(objects))
 
 
-def test_the_next_listing_starts_from_the_last_cut_points(s3_backend: Any,
-                                                          proxy: CountingProxy) -> None:
+def test_the_next_listing_starts_from_the_last_cut_points(
+    s3_backend: Any, proxy: CountingProxy
+) -> None:
     keys = LAYOUTS["deep"](N)
     seed_bucket(s3_backend, "bkt", _objects(keys))
     client = s3.make_client(account_for(proxy.endpoint), FAST)
     first = s3.inventory_bucket(client, "bkt", SETTINGS)
     before = proxy.counts.pages + proxy.counts.probes
     proxy.starts.clear()
-    second = s3.inventory_bucket(client, "bkt", SETTINGS,
-                                 hints=Hints(first.objects, first.split_keys))
+    second = s3.inventory_bucket(
+        client, "bkt", SETTINGS, hints=Hints(first.objects, first.split_keys)
+    )
     spent = proxy.counts.pages + proxy.counts.probes - before
     _same(second, first)
     assert spent <= 1.1 * math.ceil(N / PAGE)
@@ -125,8 +154,7 @@ def test_the_next_listing_starts_from_the_last_cut_points(s3_backend: Any,
 
 def test_an_empty_bucket_costs_one_request(s3_backend: Any, proxy: CountingProxy) -> None:
     seed_bucket(s3_backend, "empty", [])
-    inv = s3.inventory_bucket(s3.make_client(account_for(proxy.endpoint), FAST), "empty",
-                              SETTINGS)
+    inv = s3.inventory_bucket(s3.make_client(account_for(proxy.endpoint), FAST), "empty", SETTINGS)
     assert (inv.objects, inv.list_requests, proxy.counts.pages) == (0, 1, 1)
     assert inv.split_keys == ()
 
@@ -150,8 +178,7 @@ def test_a_bucket_changing_during_the_listing(s3_backend: Any, moto_endpoint: st
 
     every = dataclasses.replace(SETTINGS, top_n=10 * N)  # the largest list: every key
     with CountingProxy(moto_endpoint, on_page=churn, delay=DELAY) as proxy:
-        inv = s3.inventory_bucket(s3.make_client(account_for(proxy.endpoint), FAST), "bkt",
-                                  every)
+        inv = s3.inventory_bucket(s3.make_client(account_for(proxy.endpoint), FAST), "bkt", every)
     assert done.is_set()
     listed = [e.key for e in inv.largest]
     assert len(listed) == len(set(listed)) == inv.objects  # nothing twice
@@ -164,8 +191,7 @@ def test_throttling_is_retried_and_counted(s3_backend: Any, moto_endpoint: str) 
     keys = LAYOUTS["hex"](N)
     seed_bucket(s3_backend, "bkt", _objects(keys))
     tally = RequestTally()
-    with CountingProxy(moto_endpoint, faults=[(503, "SlowDown"), (500, "InternalError")]
-                       ) as proxy:
+    with CountingProxy(moto_endpoint, faults=[(503, "SlowDown"), (500, "InternalError")]) as proxy:
         client = s3.make_client(account_for(proxy.endpoint), FAST, tally)
         inv = s3.inventory_bucket(client, "bkt", SETTINGS)
     assert inv.objects == N
@@ -174,8 +200,7 @@ def test_throttling_is_retried_and_counted(s3_backend: Any, moto_endpoint: str) 
     assert tally.class_a == tally.by_operation["ListObjectsV2"]
 
 
-def test_a_refused_listing_fails_with_a_clear_reason(s3_backend: Any,
-                                                     moto_endpoint: str) -> None:
+def test_a_refused_listing_fails_with_a_clear_reason(s3_backend: Any, moto_endpoint: str) -> None:
     seed_bucket(s3_backend, "bkt", _objects(LAYOUTS["flat"](100)))
     tally = RequestTally()
     with CountingProxy(moto_endpoint, faults=[(403, "AccessDenied")]) as proxy:
@@ -189,8 +214,7 @@ def test_a_refused_listing_fails_with_a_clear_reason(s3_backend: Any,
 
 def test_no_such_bucket(s3_backend: Any, proxy: CountingProxy) -> None:
     with pytest.raises(ClientError) as caught:
-        s3.inventory_bucket(s3.make_client(account_for(proxy.endpoint), FAST), "nope",
-                            SETTINGS)
+        s3.inventory_bucket(s3.make_client(account_for(proxy.endpoint), FAST), "nope", SETTINGS)
     assert caught.value.response["Error"]["Code"] == "NoSuchBucket"
     assert "no such bucket" in describe_error(caught.value, proxy.endpoint, "nope")
 
@@ -205,8 +229,9 @@ def test_sequential_when_concurrency_is_one(s3_backend: Any, proxy: CountingProx
     assert proxy.most_in_flight == 1 and proxy.counts.probes == 0
 
 
-def test_the_listing_gives_way_while_the_ui_runs_late(s3_backend: Any, proxy: CountingProxy,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_listing_gives_way_while_the_ui_runs_late(
+    s3_backend: Any, proxy: CountingProxy, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """With a UI loop that never answers (a layout that never ends, say) every
     step between pages sleeps pace.PAUSE_S, and the listing is still exact."""
     objects = seed_bucket(s3_backend, "bkt", _objects(LAYOUTS["flat"](N)))
@@ -215,8 +240,13 @@ def test_the_listing_gives_way_while_the_ui_runs_late(s3_backend: Any, proxy: Co
     pulse.attach(stuck)
     monkeypatch.setattr(pace, "UI", pulse)
     pauses: list[float] = []
-    monkeypatch.setattr(pace, "time", types.SimpleNamespace(
-        monotonic=time.monotonic, sleep=lambda s: (pauses.append(s), time.sleep(s))))
+    monkeypatch.setattr(
+        pace,
+        "time",
+        types.SimpleNamespace(
+            monotonic=time.monotonic, sleep=lambda s: (pauses.append(s), time.sleep(s))
+        ),
+    )
     try:
         client = s3.make_client(account_for(proxy.endpoint), FAST)
         inv = s3.inventory_bucket(client, "bkt", SETTINGS)

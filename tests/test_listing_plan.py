@@ -29,9 +29,13 @@ def layout(request: pytest.FixtureRequest) -> tuple[str, list[str]]:
 def _sequential_fold(keys: list[str]) -> InventoryFold:
     fold = InventoryFold("sim", top_n=5, newest_n=5)
     for i in range(0, len(keys), PAGE):
-        got = keys[i:i + PAGE]
-        fold.add_page(got, [len(k) for k in got], ["2024-01-01T00:00:00.000Z"] * len(got),
-                      ["STANDARD"] * len(got))
+        got = keys[i : i + PAGE]
+        fold.add_page(
+            got,
+            [len(k) for k in got],
+            ["2024-01-01T00:00:00.000Z"] * len(got),
+            ["STANDARD"] * len(got),
+        )
     return fold
 
 
@@ -65,8 +69,11 @@ def test_merged_result_is_the_sequential_one(layout: tuple[str, list[str]]) -> N
         merged.merge(rng.fold)
     seq = _sequential_fold(keys)
     got, want = merged.result(0, 0, 0), seq.result(0, 0, 0)
-    assert (got.objects, got.bytes, got.by_extension) == (want.objects, want.bytes,
-                                                          want.by_extension)
+    assert (got.objects, got.bytes, got.by_extension) == (
+        want.objects,
+        want.bytes,
+        want.by_extension,
+    )
     assert got.largest[:5] == want.largest[:5]
 
 
@@ -129,8 +136,7 @@ def test_throttling_halves_the_concurrency() -> None:
 
 # ---- key space ---------------------------------------------------------------------------
 
-keys_st = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1,
-                  max_size=12)
+keys_st = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=12)
 
 
 @given(st.lists(keys_st, min_size=2, max_size=40, unique=True), keys_st, keys_st)

@@ -32,27 +32,41 @@ def _unescape(shown: str) -> str:
         if m.group(4):
             return {"t": "\t", "n": "\n", "r": "\r"}[m.group(4)]
         return chr(int(next(g for g in m.groups() if g), 16))
+
     return _ESCAPE.sub(one, shown)
 
 
-@pytest.mark.parametrize(("text", "shown"), [
-    ("\x1b[2J", "\\x1b[2J"),
-    ("a\tb\nc\rd", "a\\tb\\nc\\rd"),
-    ("\x9b\x7f\x00", "\\x9b\\x7f\\x00"),
-    ("invoice\u202egpj.exe", "invoice\\u202egpj.exe"),
-    ("\u2066x\u2069", "\\u2066x\\u2069"),
-    ("ad\u200bmin", "ad\\u200bmin"),
-    ("bad\ud800", "bad\\ud800"),
-    ("tag\U000e0041", "tag\\U000e0041"),
-])
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("\x1b[2J", "\\x1b[2J"),
+        ("a\tb\nc\rd", "a\\tb\\nc\\rd"),
+        ("\x9b\x7f\x00", "\\x9b\\x7f\\x00"),
+        ("invoice\u202egpj.exe", "invoice\\u202egpj.exe"),
+        ("\u2066x\u2069", "\\u2066x\\u2069"),
+        ("ad\u200bmin", "ad\\u200bmin"),
+        ("bad\ud800", "bad\\ud800"),
+        ("tag\U000e0041", "tag\\U000e0041"),
+    ],
+)
 def test_visible_escapes(text: str, shown: str) -> None:
     assert visible(text) == shown
 
 
-@pytest.mark.parametrize("text", [
-    "plain", "café/naïve", "漢字", "👨\u200d👩\u200d👧", "e\u0301", "a b",
-    "[bold]x[/]", "<b>&amp;</b>", "C:\\path\\x1b",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "plain",
+        "café/naïve",
+        "漢字",
+        "👨\u200d👩\u200d👧",
+        "e\u0301",
+        "a b",
+        "[bold]x[/]",
+        "<b>&amp;</b>",
+        "C:\\path\\x1b",
+    ],
+)
 def test_visible_keeps_what_cannot_act(text: str) -> None:
     assert visible(text) is text or visible(text) == text
 
@@ -66,14 +80,17 @@ def test_visible_lines_keeps_our_breaks_only() -> None:
     assert visible_lines("one\x1b\ntwo\r") == "one\\x1b\ntwo\\r"
 
 
-@pytest.mark.parametrize(("text", "cells", "out"), [
-    ("abcdef", 6, "abcdef"),
-    ("abcdefg", 6, "abcde…"),
-    ("漢字漢字", 5, "漢字…"),
-    ("漢字漢字", 8, "漢字漢字"),
-    ("a\x1bb", 4, "a\\x…"),
-    ("abc", 0, ""),
-])
+@pytest.mark.parametrize(
+    ("text", "cells", "out"),
+    [
+        ("abcdef", 6, "abcdef"),
+        ("abcdefg", 6, "abcde…"),
+        ("漢字漢字", 5, "漢字…"),
+        ("漢字漢字", 8, "漢字漢字"),
+        ("a\x1bb", 4, "a\\x…"),
+        ("abc", 0, ""),
+    ],
+)
 def test_clip(text: str, cells: int, out: str) -> None:
     assert clip(text, cells) == out
     assert cell_len(clip(text, cells)) <= cells

@@ -35,21 +35,52 @@ PASSWORD = "hunter2-SECRETPW"
 
 
 def alert_notice(channel: str = "ops", created_at: int = T0, group_key: str = "g") -> Notice:
-    a = AlertNotice(fingerprint="fp1", rule="High error rate", account="main",
-                    bucket="media", metric="error_rate_pct", severity="high", status=FIRING,
-                    value=7.5, threshold=5.0, comparison=">", unit="%", starts_at=T0,
-                    labels={"alertname": "High error rate"})
-    return Notice(channel=channel, kind="alert", status=FIRING, group_key=group_key,
-                  title="High error rate", alerts=(a,), created_at=created_at)
+    a = AlertNotice(
+        fingerprint="fp1",
+        rule="High error rate",
+        account="main",
+        bucket="media",
+        metric="error_rate_pct",
+        severity="high",
+        status=FIRING,
+        value=7.5,
+        threshold=5.0,
+        comparison=">",
+        unit="%",
+        starts_at=T0,
+        labels={"alertname": "High error rate"},
+    )
+    return Notice(
+        channel=channel,
+        kind="alert",
+        status=FIRING,
+        group_key=group_key,
+        title="High error rate",
+        alerts=(a,),
+        created_at=created_at,
+    )
 
 
-def channel(port: int, sender: str = "Zoë Ops <ops@example.org>",
-            to: tuple[str, ...] = ("oncall@example.org",), user: str | None = None,
-            password: str = PASSWORD, timeout: float = 5.0) -> ChannelConfig:
-    return ChannelConfig(name="ops", type="email", host="127.0.0.1", port=port,
-                         security="none", username=user,
-                         password=Secret(password, "env SMTP_PASSWORD") if user else None,
-                         sender=sender, to=to, timeout=timeout)
+def channel(
+    port: int,
+    sender: str = "Zoë Ops <ops@example.org>",
+    to: tuple[str, ...] = ("oncall@example.org",),
+    user: str | None = None,
+    password: str = PASSWORD,
+    timeout: float = 5.0,
+) -> ChannelConfig:
+    return ChannelConfig(
+        name="ops",
+        type="email",
+        host="127.0.0.1",
+        port=port,
+        security="none",
+        username=user,
+        password=Secret(password, "env SMTP_PASSWORD") if user else None,
+        sender=sender,
+        to=to,
+        timeout=timeout,
+    )
 
 
 def parsed(raw: bytes) -> EmailMessage:
@@ -76,9 +107,12 @@ def peer() -> Iterator[SMTPPeer]:
 
 # --- what arrives ---------------------------------------------------------
 
+
 def test_a_message_parses_without_defects_and_has_date_and_message_id(peer: SMTPPeer) -> None:
-    deliver(channel(peer.port, to=("oncall@example.org", "Team Ünïcode <team@bücher.de>")),
-            alert_notice())
+    deliver(
+        channel(peer.port, to=("oncall@example.org", "Team Ünïcode <team@bücher.de>")),
+        alert_notice(),
+    )
     [got] = peer.messages
     msg = parsed(got.raw)
     assert defects(msg) == []
@@ -93,8 +127,10 @@ def test_a_message_parses_without_defects_and_has_date_and_message_id(peer: SMTP
     # A Unicode domain goes as IDNA, in the envelope and in the header alike.
     assert got.mail_from == "ops@example.org"
     assert got.rcpt_tos == ["oncall@example.org", "team@xn--bcher-kva.de"]
-    assert [a.addr_spec for a in msg["To"].addresses] == ["oncall@example.org",
-                                                          "team@xn--bcher-kva.de"]
+    assert [a.addr_spec for a in msg["To"].addresses] == [
+        "oncall@example.org",
+        "team@xn--bcher-kva.de",
+    ]
     assert msg["To"].addresses[1].display_name == "Team Ünïcode"
     assert "SMTPUTF8" not in got.mail_options
 
@@ -140,8 +176,7 @@ def test_smtputf8_when_the_server_offers_it() -> None:
 
 def test_no_smtputf8_is_a_clear_permanent_refusal(peer: SMTPPeer) -> None:
     with pytest.raises(DeliveryError) as caught:
-        deliver(channel(peer.port, to=("oncall@example.org", "jörg@example.org")),
-                alert_notice())
+        deliver(channel(peer.port, to=("oncall@example.org", "jörg@example.org")), alert_notice())
     text = str(caught.value)
     assert not caught.value.retryable
     assert "jörg@example.org" in text and "lacks SMTPUTF8" in text
@@ -151,11 +186,11 @@ def test_no_smtputf8_is_a_clear_permanent_refusal(peer: SMTPPeer) -> None:
 
 # --- the same Message-ID at every attempt of one row ----------------------
 
+
 def test_a_retry_of_one_row_sends_the_same_message(st: Store, peer: SMTPPeer) -> None:
     settings = AlertSettings(channels={"ops": channel(peer.port)})
     with st.write():
-        rid, _ = enqueue([alert_notice(group_key="g1"), alert_notice(group_key="g2")],
-                         now=T0)
+        rid, _ = enqueue([alert_notice(group_key="g1"), alert_notice(group_key="g2")], now=T0)
     peer.handler.refuse_data = "451 4.3.0 try again later"
 
     def send(ch: ChannelConfig, n: Notice) -> None:
@@ -179,19 +214,24 @@ def test_a_retry_of_one_row_sends_the_same_message(st: Store, peer: SMTPPeer) ->
 
 # --- refusals -------------------------------------------------------------
 
-@pytest.mark.parametrize(("step", "reply", "retryable", "says"), [
-    ("mail", "550 5.7.1 sender not allowed", False, "sender ops@example.org refused"),
-    ("mail", "530 5.7.0 Authentication required", False, "requires login"),
-    ("mail", "421 4.3.2 shutting down", True, "is not available now"),
-    ("rcpt", "550 5.1.1 no such user", False, "oncall@example.org (550 5.1.1 no such user)"),
-    ("rcpt", "553 5.1.3 bad address", False, "refused the address"),
-    ("rcpt", "451 4.3.0 try later", True, "oncall@example.org (451"),
-    ("data", "552 5.3.4 message too big", False, "size"),
-    ("data", "554 5.7.1 looks like spam", False, "spam or policy"),
-    ("data", "451 4.3.0 local error", True, "local error"),
-])
-def test_each_refusal_says_what_and_whether_to_retry(peer: SMTPPeer, step: str, reply: str,
-                                                     retryable: bool, says: str) -> None:
+
+@pytest.mark.parametrize(
+    ("step", "reply", "retryable", "says"),
+    [
+        ("mail", "550 5.7.1 sender not allowed", False, "sender ops@example.org refused"),
+        ("mail", "530 5.7.0 Authentication required", False, "requires login"),
+        ("mail", "421 4.3.2 shutting down", True, "is not available now"),
+        ("rcpt", "550 5.1.1 no such user", False, "oncall@example.org (550 5.1.1 no such user)"),
+        ("rcpt", "553 5.1.3 bad address", False, "refused the address"),
+        ("rcpt", "451 4.3.0 try later", True, "oncall@example.org (451"),
+        ("data", "552 5.3.4 message too big", False, "size"),
+        ("data", "554 5.7.1 looks like spam", False, "spam or policy"),
+        ("data", "451 4.3.0 local error", True, "local error"),
+    ],
+)
+def test_each_refusal_says_what_and_whether_to_retry(
+    peer: SMTPPeer, step: str, reply: str, retryable: bool, says: str
+) -> None:
     setattr(peer.handler, f"refuse_{step}", reply)
     with pytest.raises(DeliveryError) as caught:
         deliver(channel(peer.port), alert_notice())
@@ -210,22 +250,26 @@ def test_a_refused_address_is_shown_by_the_text_rule(peer: SMTPPeer) -> None:
     assert "\u202e" not in str(caught.value)
 
 
-def test_one_recipient_refused_the_others_get_it(peer: SMTPPeer,
-                                                 caplog: pytest.LogCaptureFixture) -> None:
+def test_one_recipient_refused_the_others_get_it(
+    peer: SMTPPeer, caplog: pytest.LogCaptureFixture
+) -> None:
     """A retry would send the others a second copy: it counts as sent, and the
     refusal is logged."""
     peer.handler.refuse_only = {"gone@example.org": "550 5.1.1 no such user"}
-    deliver(channel(peer.port, to=("gone@example.org", "oncall@example.org")),
-            alert_notice())
+    deliver(channel(peer.port, to=("gone@example.org", "oncall@example.org")), alert_notice())
     [got] = peer.messages
     assert got.rcpt_tos == ["oncall@example.org"]
-    assert "sent, but some recipients refused: gone@example.org (550 5.1.1 no such user)" \
+    assert (
+        "sent, but some recipients refused: gone@example.org (550 5.1.1 no such user)"
         in caplog.text
+    )
 
 
 def test_wrong_credentials_say_so_and_never_the_password() -> None:
-    with SMTPPeer(user="alerts", password="the-right-one") as p, \
-            pytest.raises(DeliveryError) as caught:
+    with (
+        SMTPPeer(user="alerts", password="the-right-one") as p,
+        pytest.raises(DeliveryError) as caught,
+    ):
         deliver(channel(p.port, user="alerts"), alert_notice())
     text = str(caught.value)
     assert not caught.value.retryable
@@ -269,14 +313,18 @@ def test_a_connection_closed_mid_way_is_retryable() -> None:
 
 # --- addresses ------------------------------------------------------------
 
-@pytest.mark.parametrize(("text", "box"), [
-    ("ops@example.org", Mailbox("", "ops", "example.org")),
-    ("Zoë Ops <ops@example.org>", Mailbox("Zoë Ops", "ops", "example.org")),
-    ('"Ops, Team" <ops@example.org>', Mailbox("Ops, Team", "ops", "example.org")),
-    ("jörg@bücher.de", Mailbox("", "jörg", "bücher.de")),
-    ("<a.b+tag@example.org>", Mailbox("", "a.b+tag", "example.org")),
-    ("ops@[192.0.2.1]", Mailbox("", "ops", "[192.0.2.1]")),
-])
+
+@pytest.mark.parametrize(
+    ("text", "box"),
+    [
+        ("ops@example.org", Mailbox("", "ops", "example.org")),
+        ("Zoë Ops <ops@example.org>", Mailbox("Zoë Ops", "ops", "example.org")),
+        ('"Ops, Team" <ops@example.org>', Mailbox("Ops, Team", "ops", "example.org")),
+        ("jörg@bücher.de", Mailbox("", "jörg", "bücher.de")),
+        ("<a.b+tag@example.org>", Mailbox("", "a.b+tag", "example.org")),
+        ("ops@[192.0.2.1]", Mailbox("", "ops", "[192.0.2.1]")),
+    ],
+)
 def test_addresses_accepted(text: str, box: Mailbox) -> None:
     assert parse_mailbox(text) == box
 
@@ -287,17 +335,20 @@ def test_an_address_as_the_server_sees_it() -> None:
     assert not parse_mailbox("ops@bücher.de").needs_smtputf8
 
 
-@pytest.mark.parametrize(("text", "says"), [
-    ("", "expected an e-mail address"),
-    ("ops", "local@domain"),
-    ("ops@", "local@domain"),
-    ("a..b@example.org", "local part"),
-    ("ops@exa mple.org", "not a domain"),
-    ("ops@-bad.org", "not a domain"),
-    ("ops@" + "ü" * 70 + ".de", "no IDNA form"),
-    ("Bad\r\nBcc: x@y.org <ops@example.org>", "control"),
-    ("a@b.org, c@d.org", "local part"),
-])
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("", "expected an e-mail address"),
+        ("ops", "local@domain"),
+        ("ops@", "local@domain"),
+        ("a..b@example.org", "local part"),
+        ("ops@exa mple.org", "not a domain"),
+        ("ops@-bad.org", "not a domain"),
+        ("ops@" + "ü" * 70 + ".de", "no IDNA form"),
+        ("Bad\r\nBcc: x@y.org <ops@example.org>", "control"),
+        ("a@b.org, c@d.org", "local part"),
+    ],
+)
 def test_addresses_refused_say_why(text: str, says: str) -> None:
     with pytest.raises(ValueError, match=says):
         parse_mailbox(text)

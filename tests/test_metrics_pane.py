@@ -30,7 +30,7 @@ from r2tui.tui.widgets.card import Card, metric_title, metric_value, trend_text
 
 
 def make_app(store: Store, token: bool = False) -> R2App:
-    extra = ({"api_token": Secret("tok", "test"), "account_id": "0" * 32} if token else {})
+    extra = {"api_token": Secret("tok", "test"), "account_id": "0" * 32} if token else {}
     config = make_config((account_for("http://127.0.0.1:9", quota_bytes=1000 * GB, **extra),))
     return build_app(config, store, clock=lambda: NOW, collect=False)
 
@@ -44,8 +44,7 @@ def card_text(app: R2App, metric: str) -> str:
 
 
 async def loaded(pilot, app: R2App) -> None:  # type: ignore[no-untyped-def]
-    await wait_for(pilot, lambda: app.dashboard is not None
-                   and app.dashboard.metrics is not None)
+    await wait_for(pilot, lambda: app.dashboard is not None and app.dashboard.metrics is not None)
     await pilot.pause()
 
 
@@ -69,8 +68,9 @@ def test_values_read_in_their_units() -> None:
 
 
 # ---- the cards --------------------------------------------------------------------------
-async def test_cards_show_values_trends_and_sparklines(filled: Store,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_cards_show_values_trends_and_sparklines(
+    filled: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
     fake_dashboard(monkeypatch)
     app = make_app(filled, token=True)
     async with app.run_test(size=SIZE) as pilot:
@@ -82,8 +82,14 @@ async def test_cards_show_values_trends_and_sparklines(filled: Store,
         assert card_text(app, "error_rate_pct") == "7.2 %  ▲262%"
         assert card_text(app, "avg_response_ms") == "180 ms  ▼10.0%"
         titles = [str(c.query_one(".card-title", Static).render()) for c in app.query(Card)]
-        assert titles == ["Total files", "Storage used", "Uploads today", "Downloads today",
-                          "Error rate", "Avg response"]
+        assert titles == [
+            "Total files",
+            "Storage used",
+            "Uploads today",
+            "Downloads today",
+            "Error rate",
+            "Avg response",
+        ]
         for i, c in enumerate(app.query(Card)):
             assert list(c.query_one(Sparkline).data or []) == spark(i)
         assert not app.query_one("#metrics-token").display
@@ -92,8 +98,9 @@ async def test_cards_show_values_trends_and_sparklines(filled: Store,
         assert app.query_one("#table-probes").table.row_count == 3
 
 
-async def test_a_sampled_figure_is_marked_as_an_estimate(filled: Store,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_sampled_figure_is_marked_as_an_estimate(
+    filled: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
     fake_dashboard(monkeypatch, sampled=frozenset({"downloads_today"}))
     app = make_app(filled, token=True)
     async with app.run_test(size=SIZE) as pilot:
@@ -103,8 +110,9 @@ async def test_a_sampled_figure_is_marked_as_an_estimate(filled: Store,
         assert card_text(app, "uploads_today") == "1,234  ▲23.4%"  # counted: no mark
 
 
-async def test_warning_class_follows_the_thresholds(filled: Store,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_warning_class_follows_the_thresholds(
+    filled: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
     fake = fake_dashboard(monkeypatch)
     app = make_app(filled, token=True)
     async with app.run_test(size=SIZE) as pilot:
@@ -114,8 +122,14 @@ async def test_warning_class_follows_the_thresholds(filled: Store,
         assert not card(app, "avg_response_ms").has_class("-warning")
         assert not card(app, "total_bytes").has_class("-warning")  # no threshold
         await pilot.press("1", "b", "b")  # media: 0.5 % errors, 2,450 ms
-        await wait_for(pilot, lambda: app.dashboard is not None and app.dashboard.metrics
-                       is not None and app.dashboard.metrics.bucket == "media")
+        await wait_for(
+            pilot,
+            lambda: (
+                app.dashboard is not None
+                and app.dashboard.metrics is not None
+                and app.dashboard.metrics.bucket == "media"
+            ),
+        )
         await pilot.pause()
         assert fake.buckets_read[-1] == "media"
         assert not card(app, "error_rate_pct").has_class("-warning")
@@ -123,8 +137,9 @@ async def test_warning_class_follows_the_thresholds(filled: Store,
         assert card_text(app, "avg_response_ms") == "2,450 ms  ▲172%"
 
 
-async def test_bucket_filter_reaches_the_read_at_once(filled: Store,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_bucket_filter_reaches_the_read_at_once(
+    filled: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
     fake = fake_dashboard(monkeypatch)
     app = make_app(filled, token=True)
     async with app.run_test(size=SIZE) as pilot:
@@ -147,20 +162,28 @@ async def test_bucket_filter_reaches_the_read_at_once(filled: Store,
         await pilot.press("B")  # backwards
         assert pane.bucket == "site"
         await wait_for(pilot, lambda: fake.buckets_read[-1] == "site", timeout=2)
-        await wait_for(pilot, lambda: app.dashboard is not None and app.dashboard.metrics
-                       is not None and app.dashboard.metrics.bucket == "site")
+        await wait_for(
+            pilot,
+            lambda: (
+                app.dashboard is not None
+                and app.dashboard.metrics is not None
+                and app.dashboard.metrics.bucket == "site"
+            ),
+        )
         # Later timed reads keep the chosen bucket.
         app.refresh_data()
-        await wait_for(pilot, lambda: len(fake.calls) >= 2 and fake.calls[-1][
-            "metrics_bucket"] == "site")
+        await wait_for(
+            pilot, lambda: len(fake.calls) >= 2 and fake.calls[-1]["metrics_bucket"] == "site"
+        )
         # "site" has no card data in the fixed view: no data says so, never 0.
         await pilot.pause()
         assert card_text(app, "total_files") == "no data yet"
         assert not card(app, "total_files").query_one(Sparkline).display
 
 
-async def test_no_token_says_what_it_would_add(filled: Store,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_no_token_says_what_it_would_add(
+    filled: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
     fake = fake_dashboard(monkeypatch)
     app = make_app(filled, token=False)
     async with app.run_test(size=SIZE) as pilot:
@@ -176,16 +199,24 @@ async def test_no_token_says_what_it_would_add(filled: Store,
         note = app.query_one("#metrics-token")
         assert note.display
         text = str(note.render())
-        for words in ("Uploads and downloads today", "error rate", "request counts",
-                      "failed access", "My Profile → API Tokens → Create Token",
-                      "Account · Account Analytics · Read", "CLOUDFLARE_API_TOKEN",
-                      "api_token_env", "S3 keys alone give inventory totals"):
+        for words in (
+            "Uploads and downloads today",
+            "error rate",
+            "request counts",
+            "failed access",
+            "My Profile → API Tokens → Create Token",
+            "Account · Account Analytics · Read",
+            "CLOUDFLARE_API_TOKEN",
+            "api_token_env",
+            "S3 keys alone give inventory totals",
+        ):
             assert words in text, words
         assert "3 cards need an API token" in str(app.query_one("#metrics-scope").render())
 
 
-async def test_no_metrics_part_waits_instead_of_zeros(filled: Store,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_no_metrics_part_waits_instead_of_zeros(
+    filled: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
     fake_dashboard(monkeypatch, metrics=False)
     app = make_app(filled)
     async with app.run_test(size=SIZE) as pilot:
@@ -200,16 +231,21 @@ async def test_no_metrics_part_waits_instead_of_zeros(filled: Store,
 
 
 # ---- the history screen -----------------------------------------------------------------
-async def open_history(pilot, app: R2App, loader: FakeLoader,  # type: ignore[no-untyped-def]
-                       **kwargs: object) -> HistoryScreen:
+async def open_history(
+    pilot,
+    app: R2App,
+    loader: FakeLoader,  # type: ignore[no-untyped-def]
+    **kwargs: object,
+) -> HistoryScreen:
     screen = HistoryScreen(loader, list(CATALOG), BUCKETS, **kwargs)  # type: ignore[arg-type]
     app.push_screen(screen)
     await wait_for(pilot, lambda: screen.is_mounted and not screen.loading)
     return screen
 
 
-async def test_history_keys_reload_with_new_arguments(filled: Store,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_history_keys_reload_with_new_arguments(
+    filled: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
     fake_dashboard(monkeypatch)
     app = make_app(filled)
     loader = FakeLoader()
@@ -252,8 +288,9 @@ async def test_history_keys_reload_with_new_arguments(filled: Store,
         await wait_for(pilot, lambda: not isinstance(app.screen, HistoryScreen))
 
 
-async def test_history_empty_series_and_failures(filled: Store,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_history_empty_series_and_failures(
+    filled: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
     fake_dashboard(monkeypatch)
     app = make_app(filled)
     async with app.run_test(size=SIZE) as pilot:
@@ -275,7 +312,8 @@ async def test_history_empty_series_and_failures(filled: Store,
 
 
 async def test_h_charts_the_focused_card_for_the_chosen_bucket(
-        filled: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    filled: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
     fake_dashboard(monkeypatch)
     app = make_app(filled, token=True)
     loader = FakeLoader()
@@ -308,8 +346,9 @@ async def test_h_charts_the_focused_card_for_the_chosen_bucket(
         await pilot.press("escape")
 
 
-async def test_history_with_the_store_loader(filled: Store,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_history_with_the_store_loader(
+    filled: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The app's own loader: r2tui.store.history over the filled store."""
     fake_dashboard(monkeypatch)
     app = make_app(filled)
@@ -329,8 +368,7 @@ async def test_history_with_the_store_loader(filled: Store,
         assert screen.query_one(PlotextPlot).display
 
 
-async def test_keys_in_help_and_palette(filled: Store,
-                                        monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_keys_in_help_and_palette(filled: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     fake_dashboard(monkeypatch)
     app = make_app(filled)
     loader = FakeLoader()
@@ -342,9 +380,15 @@ async def test_keys_in_help_and_palette(filled: Store,
         ids = {r[3]: r[0] for r in app.screen.rows}
         assert ids["app.history"] == "h"
         assert ids["metrics.next_bucket"] == "b" and ids["metrics.prev_bucket"] == "B"
-        for binding_id in ("history.next_metric", "history.prev_metric", "history.next_range",
-                           "history.prev_range", "history.next_bucket", "history.prev_bucket",
-                           "history.close"):
+        for binding_id in (
+            "history.next_metric",
+            "history.prev_metric",
+            "history.next_range",
+            "history.prev_range",
+            "history.next_bucket",
+            "history.prev_bucket",
+            "history.close",
+        ):
             assert binding_id in ids
         assert len(ids) == len(app.screen.rows)  # each id once
         await pilot.press("escape")

@@ -25,18 +25,22 @@ async def _zoom_metrics(pilot) -> None:  # type: ignore[no-untyped-def]
     await pilot.pause(0.2)
 
 
-def test_metrics_zoomed(snap_compare, filled: Store,  # type: ignore[no-untyped-def]
-                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_metrics_zoomed(
+    snap_compare,
+    filled: Store,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     fake_dashboard(monkeypatch)
-    assert snap_compare(make_app(filled, token=True), terminal_size=SIZE,
-                        run_before=_zoom_metrics)
+    assert snap_compare(make_app(filled, token=True), terminal_size=SIZE, run_before=_zoom_metrics)
 
 
-def test_metrics_zoomed_without_token(snap_compare, filled: Store,  # type: ignore[no-untyped-def]
-                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_metrics_zoomed_without_token(
+    snap_compare,
+    filled: Store,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     fake_dashboard(monkeypatch)
-    assert snap_compare(make_app(filled, token=False), terminal_size=SIZE,
-                        run_before=_zoom_metrics)
+    assert snap_compare(make_app(filled, token=False), terminal_size=SIZE, run_before=_zoom_metrics)
 
 
 def _history(range_: str):  # type: ignore[no-untyped-def]
@@ -46,16 +50,23 @@ def _history(range_: str):  # type: ignore[no-untyped-def]
         pilot.app.push_screen(screen)
         await wait_for(pilot, lambda: screen.is_mounted and not screen.loading)
         await pilot.pause(0.2)
+
     return run
 
 
-def test_history_screen(snap_compare, filled: Store,  # type: ignore[no-untyped-def]
-                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_history_screen(
+    snap_compare,
+    filled: Store,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     fake_dashboard(monkeypatch)
     assert snap_compare(make_app(filled), terminal_size=SIZE, run_before=_history("24h"))
 
 
-def test_history_screen_empty(snap_compare, filled: Store,  # type: ignore[no-untyped-def]
-                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_history_screen_empty(
+    snap_compare,
+    filled: Store,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     fake_dashboard(monkeypatch)
     assert snap_compare(make_app(filled), terminal_size=SIZE, run_before=_history("1h"))

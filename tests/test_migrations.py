@@ -51,8 +51,10 @@ def db(url: str) -> Iterator[Database]:
 
 
 def versions(db: Database) -> list[int]:
-    return [v for (v,) in db.execute_sql(
-        "SELECT version FROM schema_version ORDER BY version").fetchall()]
+    return [
+        v
+        for (v,) in db.execute_sql("SELECT version FROM schema_version ORDER BY version").fetchall()
+    ]
 
 
 def test_migrations_are_numbered_in_order() -> None:
@@ -83,13 +85,20 @@ def test_from_previous_version_keeps_rows(url: str, db: Database) -> None:
     assert current_version(db) == 1
     tables = set(db.get_tables())
     assert tables >= V1_TABLES and not (V2_TABLES & tables)
-    db.execute_sql("INSERT INTO sample (ts, account, bucket, metric, value) "
-                   "VALUES (100, 'acc', '*', 'total_bytes', 42.5)")
-    db.execute_sql("INSERT INTO event (ts, account, bucket, kind, level, message, data) "
-                   "VALUES (101, 'acc', NULL, 'job', 'info', 'inventory: done', '{}')")
-    db.execute_sql("INSERT INTO job_run (job, account, started_at, finished_at, ok, items, "
-                   "error, host, pid) VALUES ('inventory', 'acc', 90, 100, %s, 7, NULL, 'h', 1)"
-                   .replace("%s", "TRUE" if not url.startswith("sqlite") else "1"))
+    db.execute_sql(
+        "INSERT INTO sample (ts, account, bucket, metric, value) "
+        "VALUES (100, 'acc', '*', 'total_bytes', 42.5)"
+    )
+    db.execute_sql(
+        "INSERT INTO event (ts, account, bucket, kind, level, message, data) "
+        "VALUES (101, 'acc', NULL, 'job', 'info', 'inventory: done', '{}')"
+    )
+    db.execute_sql(
+        "INSERT INTO job_run (job, account, started_at, finished_at, ok, items, "
+        "error, host, pid) VALUES ('inventory', 'acc', 90, 100, %s, 7, NULL, 'h', 1)".replace(
+            "%s", "TRUE" if not url.startswith("sqlite") else "1"
+        )
+    )
     db.close()
 
     store = open_store(url)  # what the next r2tui does: migrate on open
@@ -98,17 +107,32 @@ def test_from_previous_version_keeps_rows(url: str, db: Database) -> None:
         assert versions(store.db) == list(range(1, LATEST + 1))
         s = Sample.get()
         assert (s.ts, s.account, s.bucket, s.metric, s.value) == (
-            100, "acc", "*", "total_bytes", 42.5)
+            100,
+            "acc",
+            "*",
+            "total_bytes",
+            42.5,
+        )
         e = Event.get()
         assert (e.ts, e.kind, e.message, e.data) == (101, "job", "inventory: done", "{}")
         assert store.db.execute_sql("SELECT items, ok FROM job_run").fetchone() in (
-            (7, True), (7, 1))
+            (7, True),
+            (7, 1),
+        )
         # The new tables work through the current models, foreign keys included.
         Bucket.create(account="acc", name="media", first_seen=1, last_seen=1)
-        inv = Inventory.create(account="acc", bucket="media", started_at=1, finished_at=2,
-                               objects=3, bytes=4, list_requests=1)
-        InventoryBreakdown.create(inventory=inv, dimension="extension", key=".jpg",
-                                  objects=3, bytes=4)
+        inv = Inventory.create(
+            account="acc",
+            bucket="media",
+            started_at=1,
+            finished_at=2,
+            objects=3,
+            bytes=4,
+            list_requests=1,
+        )
+        InventoryBreakdown.create(
+            inventory=inv, dimension="extension", key=".jpg", objects=3, bytes=4
+        )
         assert [b.key for b in Inventory.get().breakdowns] == [".jpg"]
     finally:
         store.close()
@@ -117,21 +141,35 @@ def test_from_previous_version_keeps_rows(url: str, db: Database) -> None:
 def test_from_v3_adds_the_report_table(url: str, db: Database) -> None:
     assert migrate(db, target=3) == [1, 2, 3]
     assert "report" not in db.get_tables()
-    db.execute_sql("INSERT INTO sample (ts, account, bucket, metric, value) "
-                   "VALUES (100, 'acc', '*', 'total_bytes', 42.5)")
+    db.execute_sql(
+        "INSERT INTO sample (ts, account, bucket, metric, value) "
+        "VALUES (100, 'acc', '*', 'total_bytes', 42.5)"
+    )
     db.close()
 
     store = open_store(url)
     try:
         assert versions(store.db) == list(range(1, LATEST + 1)) and LATEST >= 4
         assert Sample.get().value == 42.5
-        StoredReport.create(account="acc", kind="daily", period_start=0, period_end=86400,
-                            generated_at=86430, body="{}")
+        StoredReport.create(
+            account="acc",
+            kind="daily",
+            period_start=0,
+            period_end=86400,
+            generated_at=86430,
+            body="{}",
+        )
         assert StoredReport.get().format == "json"
         # One report per account, kind, period and format.
         with pytest.raises(IntegrityError):
-            StoredReport.create(account="acc", kind="daily", period_start=0,
-                                period_end=86400, generated_at=90000, body="{}")
+            StoredReport.create(
+                account="acc",
+                kind="daily",
+                period_start=0,
+                period_end=86400,
+                generated_at=90000,
+                body="{}",
+            )
     finally:
         store.close()
 
@@ -141,11 +179,17 @@ def test_from_v5_asks_the_analytics_again(url: str, db: Database) -> None:
     account goes, so the next run queries the 31 days again; other state and the
     samples stay (the bill estimates from them as before until they are replaced)."""
     assert migrate(db, target=5) == [1, 2, 3, 4, 5]
-    for key, value in (("analytics_to:acc", 1000), ("analytics_to:a_b", 2000),
-                       ("rollup_from", 3000), ("analytics_tonight", 4)):
+    for key, value in (
+        ("analytics_to:acc", 1000),
+        ("analytics_to:a_b", 2000),
+        ("rollup_from", 3000),
+        ("analytics_tonight", 4),
+    ):
         db.execute_sql(f"INSERT INTO store_state (key, value) VALUES ('{key}', {value})")
-    db.execute_sql("INSERT INTO sample (ts, account, bucket, metric, value) "
-                   "VALUES (3600, 'acc', 'media', 'stored_bytes', 42.0)")
+    db.execute_sql(
+        "INSERT INTO sample (ts, account, bucket, metric, value) "
+        "VALUES (3600, 'acc', 'media', 'stored_bytes', 42.0)"
+    )
     db.close()
 
     store = open_store(url)
@@ -162,11 +206,13 @@ def test_from_v5_asks_the_analytics_again(url: str, db: Database) -> None:
 def test_rerun_applies_nothing(db: Database) -> None:
     migrate(db)
     before = db.execute_sql(
-        "SELECT version, name, applied_at FROM schema_version ORDER BY version").fetchall()
+        "SELECT version, name, applied_at FROM schema_version ORDER BY version"
+    ).fetchall()
     assert migrate(db) == []
     assert migrate(db, target=1) == []
     after = db.execute_sql(
-        "SELECT version, name, applied_at FROM schema_version ORDER BY version").fetchall()
+        "SELECT version, name, applied_at FROM schema_version ORDER BY version"
+    ).fetchall()
     assert after == before
 
 

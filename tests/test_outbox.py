@@ -43,8 +43,9 @@ def row(row_id: int) -> Notification:
     return Notification.get_by_id(row_id)
 
 
-def put(*notices: Notice, now: int = T0, state: str = "pending", store: Store | None = None
-        ) -> list[int]:
+def put(
+    *notices: Notice, now: int = T0, state: str = "pending", store: Store | None = None
+) -> list[int]:
     """Enqueue as the engine does: inside a write transaction of its own."""
     assert store is not None
     with store.write():
@@ -63,7 +64,13 @@ def test_enqueue_writes_rows_in_the_callers_transaction(st: Store) -> None:
     (rid,) = put(n, store=st)
     r = row(rid)
     assert (r.channel, r.kind, r.status, r.group_key, r.rule, r.state) == (
-        "hook", "alert", "firing", "g1", "High error rate", "pending")
+        "hook",
+        "alert",
+        "firing",
+        "g1",
+        "High error rate",
+        "pending",
+    )
     assert (r.created_at, r.next_attempt_at, r.attempts, r.claimed_until) == (T0, T0, 0, None)
     assert Notice.from_json(r.body) == n
 
@@ -107,16 +114,20 @@ def test_receiver_down_then_up_delivers_exactly_once(st: Store) -> None:
         assert (r.state, r.sent_at, r.attempts, r.claimed_until) == ("sent", due, 2, None)
         for later in (due, due + 10_000):
             assert deliver_due(st, settings, http_sender, now=later) == DeliveryReport()
-            assert deliver_due(st, settings, http_sender, now=later,
-                               ignore_backoff=True) == DeliveryReport()
+            assert (
+                deliver_due(st, settings, http_sender, now=later, ignore_backoff=True)
+                == DeliveryReport()
+            )
         assert rec.keys == ["g1"]
 
 
 def test_backoff_grows_is_capped_then_dead_letters_with_an_event(
-        st: Store, receiver: NoticeReceiver) -> None:
+    st: Store, receiver: NoticeReceiver
+) -> None:
     receiver.status = 503
-    settings = settings_for(hook(receiver.url), max_attempts=5, backoff_seconds=10,
-                            backoff_max_seconds=25)
+    settings = settings_for(
+        hook(receiver.url), max_attempts=5, backoff_seconds=10, backoff_max_seconds=25
+    )
     (rid,) = put(make_notice("g1", account="prod"), store=st)
     now = T0
     for attempt, cap in ((1, 10), (2, 20), (3, 25), (4, 25)):
@@ -137,8 +148,10 @@ def test_backoff_grows_is_capped_then_dead_letters_with_an_event(
     assert "hook" in ev.message and "HTTP 503" in ev.message and "5 attempt" in ev.message
     assert json.loads(ev.data)["notification"] == rid
     # Dead stays dead: nothing more is sent, whatever the time.
-    assert deliver_due(st, settings, http_sender, now=now + 10**6,
-                       ignore_backoff=True) == DeliveryReport()
+    assert (
+        deliver_due(st, settings, http_sender, now=now + 10**6, ignore_backoff=True)
+        == DeliveryReport()
+    )
     assert len(receiver.keys) == 5
 
 
@@ -155,7 +168,16 @@ class Edge:
 def test_backoff_delay_doubles_caps_and_jitters_within_bounds() -> None:
     s = AlertSettings(backoff_seconds=30, backoff_max_seconds=3600)
     assert [backoff_delay(a, s, Edge(True)) for a in range(1, 10)] == [
-        30, 60, 120, 240, 480, 960, 1920, 3600, 3600]
+        30,
+        60,
+        120,
+        240,
+        480,
+        960,
+        1920,
+        3600,
+        3600,
+    ]
     assert [backoff_delay(a, s, Edge(False)) for a in range(1, 4)] == [15, 30, 60]
     assert backoff_delay(10_000, s, Edge(True)) == 3600  # no float overflow
     rng = random.Random(7)
@@ -198,6 +220,7 @@ def test_a_retry_after_stretches_the_backoff_up_to_its_cap(st: Store) -> None:
 
     settings = settings_for(hook("http://unused"), backoff_seconds=10, backoff_max_seconds=600)
     for retry_after, low, high in ((120, 120, 120), (10**6, 600, 600), (1, 5, 10)):
+
         def throttled(channel: ChannelConfig, notice: Notice, ra: float = retry_after) -> None:
             raise Throttled(ra)
 
@@ -208,7 +231,8 @@ def test_a_retry_after_stretches_the_backoff_up_to_its_cap(st: Store) -> None:
 
 
 def test_an_unknown_channel_dead_letters_and_retry_revives_it(
-        st: Store, receiver: NoticeReceiver) -> None:
+    st: Store, receiver: NoticeReceiver
+) -> None:
     (rid,) = put(make_notice("g1", channel="gone", account="prod"), store=st)
     settings = settings_for(hook(receiver.url), hook(receiver.url, name="b-hook"))
     rep = deliver_due(st, settings, http_sender, now=T0)
@@ -223,16 +247,20 @@ def test_an_unknown_channel_dead_letters_and_retry_revives_it(
     r = row(rid)
     assert (r.state, r.attempts, r.next_attempt_at) == ("pending", 0, T0 + 5)
     assert outbox.retry([rid]) == 0  # only dead rows move
-    rep = deliver_due(st, settings_for(hook(receiver.url, name="gone")), http_sender,
-                      now=T0 + 5)
+    rep = deliver_due(st, settings_for(hook(receiver.url, name="gone")), http_sender, now=T0 + 5)
     assert rep.sent == 1 and receiver.keys == ["g1"] and row(rid).state == "sent"
 
 
 def test_a_failing_channel_never_stops_the_others(st: Store, receiver: NoticeReceiver) -> None:
     down = hook(f"http://127.0.0.1:{closed_port()}/hook", name="down")
     settings = settings_for(down, hook(receiver.url))
-    ids = put(make_notice("a", channel="down"), make_notice("b"),
-              make_notice("c", channel="down"), make_notice("d"), store=st)
+    ids = put(
+        make_notice("a", channel="down"),
+        make_notice("b"),
+        make_notice("c", channel="down"),
+        make_notice("d"),
+        store=st,
+    )
     rep = deliver_due(st, settings, http_sender, now=T0)
     assert (rep.sent, rep.retried, rep.dead, len(rep.errors)) == (2, 2, 0, 2)
     assert receiver.keys == ["b", "d"]
@@ -249,7 +277,8 @@ def test_held_rows_are_not_delivered(st: Store, receiver: NoticeReceiver) -> Non
 
 
 def test_a_claim_is_a_lease_and_the_send_runs_outside_any_transaction(
-        st: Store, receiver: NoticeReceiver) -> None:
+    st: Store, receiver: NoticeReceiver
+) -> None:
     settings = settings_for(hook(receiver.url, timeout=7))
     (rid,) = put(make_notice("g1"), store=st)
     seen: list[tuple[int, bool]] = []
@@ -265,16 +294,19 @@ def test_a_claim_is_a_lease_and_the_send_runs_outside_any_transaction(
     # A row another process holds (a live lease) is left alone until it expires.
     (other,) = put(make_notice("g2"), store=st)
     Notification.update(claimed_until=T0 + 100, attempts=1).where(
-        Notification.id == other).execute()
+        Notification.id == other
+    ).execute()
     for now in (T0, T0 + 100):
-        assert deliver_due(st, settings, http_sender, now=now,
-                           ignore_backoff=True) == DeliveryReport()
+        assert (
+            deliver_due(st, settings, http_sender, now=now, ignore_backoff=True) == DeliveryReport()
+        )
     assert deliver_due(st, settings, http_sender, now=T0 + 101, lease_seconds=5).sent == 1
     assert receiver.keys == ["g1", "g2"] and row(other).attempts == 2
 
 
 def test_a_second_deliverer_during_a_send_skips_the_claimed_row(
-        st: Store, receiver: NoticeReceiver) -> None:
+    st: Store, receiver: NoticeReceiver
+) -> None:
     """Deterministic interleaving: while the first deliverer is inside its first
     send, a second one (another thread, its own connection) runs over the same
     rows. The first then finds the rest already taken and sends nothing twice."""
@@ -346,24 +378,33 @@ def test_flush_ignores_backoff_and_tries_each_row_once(st: Store, receiver: Noti
     rep = outbox.flush(st, settings, http_sender)  # the backoff lies in the future
     assert (rep.sent, rep.retried) == (110, 0)
     assert Counter(receiver.keys).most_common(1)[0][1] == 2
-    assert outbox.counts() == {"pending": 0, "sent": 110, "dead": 0, "held": 0,
-                               "summarised": 0}
+    assert outbox.counts() == {"pending": 0, "sent": 110, "dead": 0, "held": 0, "summarised": 0}
 
 
 def test_pending_view_and_counts(st: Store, receiver: NoticeReceiver) -> None:
     settings = settings_for(hook(receiver.url))
-    sent_id, = put(make_notice("sent"), now=T0, store=st)
+    (sent_id,) = put(make_notice("sent"), now=T0, store=st)
     deliver_due(st, settings, http_sender, now=T0)
-    dead_id, = put(make_notice("dead", channel="gone"), now=T0 + 1, store=st)
+    (dead_id,) = put(make_notice("dead", channel="gone"), now=T0 + 1, store=st)
     deliver_due(st, settings, http_sender, now=T0 + 1)
-    pend_id, = put(make_notice("pend"), now=T0 + 2, store=st)
+    (pend_id,) = put(make_notice("pend"), now=T0 + 2, store=st)
     put(make_notice("held"), now=T0 + 3, state="held", store=st)
-    Notification.insert(created_at=T0 + 4, channel="hook", kind="alert", group_key="bad",
-                        status="firing", body="{not json", state="pending",
-                        next_attempt_at=T0 + 4).execute()
+    Notification.insert(
+        created_at=T0 + 4,
+        channel="hook",
+        kind="alert",
+        group_key="bad",
+        status="firing",
+        body="{not json",
+        state="pending",
+        next_attempt_at=T0 + 4,
+    ).execute()
     view = outbox.pending_view()
     assert [(v.state, v.channel) for v in view] == [
-        ("pending", "hook"), ("pending", "hook"), ("dead", "gone")]
+        ("pending", "hook"),
+        ("pending", "hook"),
+        ("dead", "gone"),
+    ]
     bad, pend, dead = view
     assert bad.subject == "(unreadable notice)"
     assert pend.id == pend_id and pend.subject == "[FIRING:1] High error rate (bucket=media)"
@@ -381,8 +422,13 @@ def test_pending_view_and_counts(st: Store, receiver: NoticeReceiver) -> None:
 
 
 def _child(*args: str, **kwargs: object) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, str(CHILD), *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, **kwargs)  # type: ignore[call-overload]
+    return subprocess.Popen(
+        [sys.executable, str(CHILD), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kwargs,
+    )  # type: ignore[call-overload]
 
 
 def _kill(proc: subprocess.Popen[str]) -> None:
@@ -392,7 +438,8 @@ def _kill(proc: subprocess.Popen[str]) -> None:
 
 
 def test_killed_mid_send_the_next_deliverer_sends_after_the_lease(
-        store: Store, sqlite_url: str, receiver: NoticeReceiver) -> None:
+    store: Store, sqlite_url: str, receiver: NoticeReceiver
+) -> None:
     receiver.hang = True
     (rid,) = put(make_notice("g1"), now=T0, store=store)
     proc = _child("deliver", sqlite_url, receiver.url, "60")
@@ -418,7 +465,8 @@ def test_killed_mid_send_the_next_deliverer_sends_after_the_lease(
 
 
 def test_killed_after_enqueue_the_next_process_delivers(
-        store: Store, sqlite_url: str, receiver: NoticeReceiver) -> None:
+    store: Store, sqlite_url: str, receiver: NoticeReceiver
+) -> None:
     proc = _child("enqueue", sqlite_url, receiver.url)
     try:
         line = proc.stdout.readline() if proc.stdout else ""
@@ -428,8 +476,13 @@ def test_killed_after_enqueue_the_next_process_delivers(
     rid = int(line.split()[1])
     assert row(rid).state == "pending" and receiver.keys == []
 
-    done = subprocess.run([sys.executable, str(CHILD), "deliver", sqlite_url, receiver.url],
-                          capture_output=True, text=True, timeout=60, check=False)
+    done = subprocess.run(
+        [sys.executable, str(CHILD), "deliver", sqlite_url, receiver.url],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["sent"] == 1
     assert receiver.keys == ["from-child"]

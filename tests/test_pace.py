@@ -73,7 +73,8 @@ def test_a_loop_closed_with_a_question_pending_is_let_go() -> None:
 
 
 def test_a_busy_loop_is_late_and_work_pauses_until_it_answers(
-        loop: asyncio.AbstractEventLoop) -> None:
+    loop: asyncio.AbstractEventLoop,
+) -> None:
     pulse = pace.Pulse()
     pulse.attach(loop)
     busy = threading.Event()

@@ -49,53 +49,66 @@ def line_usd(usage: Usage, item: str, free_tier: bool = True) -> Decimal:
 
 # --- rounding at and around each billing unit ----------------------------------------
 
-@pytest.mark.parametrize(("requests", "units", "usd"), [
-    # 1,000,000 - 1,000,000 free = 0 -> nothing to bill
-    (1_000_000, 0, D("0")),
-    # 1,000,001 - 1,000,000 = 1 -> rounds up to 1 million -> 1 x $4.50
-    (1_000_001, 1, D("4.50")),
-    # 2,000,000 - 1,000,000 = 1,000,000 -> exactly 1 million -> 1 x $4.50
-    (2_000_000, 1, D("4.50")),
-    # 2,000,001 - 1,000,000 = 1,000,001 -> rounds up to 2 million -> 2 x $4.50 = $9.00
-    (2_000_001, 2, D("9.00")),
-])
+
+@pytest.mark.parametrize(
+    ("requests", "units", "usd"),
+    [
+        # 1,000,000 - 1,000,000 free = 0 -> nothing to bill
+        (1_000_000, 0, D("0")),
+        # 1,000,001 - 1,000,000 = 1 -> rounds up to 1 million -> 1 x $4.50
+        (1_000_001, 1, D("4.50")),
+        # 2,000,000 - 1,000,000 = 1,000,000 -> exactly 1 million -> 1 x $4.50
+        (2_000_000, 1, D("4.50")),
+        # 2,000,001 - 1,000,000 = 1,000,001 -> rounds up to 2 million -> 2 x $4.50 = $9.00
+        (2_000_001, 2, D("9.00")),
+    ],
+)
 def test_class_a_rounds_up_to_the_million_after_the_free_tier(
-        requests: int, units: int, usd: Decimal) -> None:
+    requests: int, units: int, usd: Decimal
+) -> None:
     line = bill(Usage(standard_class_a=requests)).line("standard_class_a")
     assert line.billable == units * MILLION
     assert line.usd == usd
     assert line.free == 1_000_000
 
 
-@pytest.mark.parametrize(("requests", "units", "usd"), [
-    # 10,000,000 - 10,000,000 free = 0
-    (10_000_000, 0, D("0")),
-    # 10,000,001 - 10,000,000 = 1 -> 1 million -> 1 x $0.36
-    (10_000_001, 1, D("0.36")),
-    # 11,000,000 - 10,000,000 = 1,000,000 -> 1 million -> $0.36
-    (11_000_000, 1, D("0.36")),
-    # 11,000,001 - 10,000,000 = 1,000,001 -> 2 million -> 2 x $0.36 = $0.72
-    (11_000_001, 2, D("0.72")),
-])
+@pytest.mark.parametrize(
+    ("requests", "units", "usd"),
+    [
+        # 10,000,000 - 10,000,000 free = 0
+        (10_000_000, 0, D("0")),
+        # 10,000,001 - 10,000,000 = 1 -> 1 million -> 1 x $0.36
+        (10_000_001, 1, D("0.36")),
+        # 11,000,000 - 10,000,000 = 1,000,000 -> 1 million -> $0.36
+        (11_000_000, 1, D("0.36")),
+        # 11,000,001 - 10,000,000 = 1,000,001 -> 2 million -> 2 x $0.36 = $0.72
+        (11_000_001, 2, D("0.72")),
+    ],
+)
 def test_class_b_rounds_up_to_the_million_after_the_free_tier(
-        requests: int, units: int, usd: Decimal) -> None:
+    requests: int, units: int, usd: Decimal
+) -> None:
     line = bill(Usage(standard_class_b=requests)).line("standard_class_b")
     assert line.billable == units * MILLION
     assert line.usd == usd
 
 
-@pytest.mark.parametrize(("gb_months", "units", "usd"), [
-    # 10 - 10 free = 0
-    (D("10"), 0, D("0")),
-    # 10.000001 - 10 = 0.000001 -> rounds up to 1 GB-month -> $0.015
-    (D("10.000001"), 1, D("0.015")),
-    # 11 - 10 = 1 -> 1 GB-month -> $0.015
-    (D("11"), 1, D("0.015")),
-    # 11.1 - 10 = 1.1 -> 2 GB-month -> 2 x $0.015 = $0.030
-    (D("11.1"), 2, D("0.030")),
-])
-def test_standard_storage_rounds_up_to_the_gb_month(gb_months: Decimal, units: int,
-                                                    usd: Decimal) -> None:
+@pytest.mark.parametrize(
+    ("gb_months", "units", "usd"),
+    [
+        # 10 - 10 free = 0
+        (D("10"), 0, D("0")),
+        # 10.000001 - 10 = 0.000001 -> rounds up to 1 GB-month -> $0.015
+        (D("10.000001"), 1, D("0.015")),
+        # 11 - 10 = 1 -> 1 GB-month -> $0.015
+        (D("11"), 1, D("0.015")),
+        # 11.1 - 10 = 1.1 -> 2 GB-month -> 2 x $0.015 = $0.030
+        (D("11.1"), 2, D("0.030")),
+    ],
+)
+def test_standard_storage_rounds_up_to_the_gb_month(
+    gb_months: Decimal, units: int, usd: Decimal
+) -> None:
     line = bill(Usage(standard_gb_month=gb_months)).line("standard_storage")
     assert line.billable == units
     assert line.usd == usd
@@ -117,6 +130,7 @@ def test_billable_units_directly() -> None:
 
 # --- free tier ----------------------------------------------------------------------
 
+
 def test_infrequent_access_has_no_free_tier() -> None:
     usage = Usage(ia_gb_month=D(1), ia_class_a=1, ia_class_b=1, ia_retrieval_gb=D(1))
     b = bill(usage)
@@ -125,15 +139,17 @@ def test_infrequent_access_has_no_free_tier() -> None:
     assert b.line("ia_class_a").usd == D("9.00")  # 1 request -> 1 million x $9.00
     assert b.line("ia_class_b").usd == D("0.90")  # 1 request -> 1 million x $0.90
     assert b.line("ia_retrieval").usd == D("0.01")  # 1 GB x $0.01
-    assert all(b.line(i).free == 0 for i in ("ia_storage", "ia_class_a", "ia_class_b",
-                                             "ia_retrieval"))
+    assert all(
+        b.line(i).free == 0 for i in ("ia_storage", "ia_class_a", "ia_class_b", "ia_retrieval")
+    )
     # $0.01 + $9.00 + $0.90 + $0.01 = $9.92
     assert b.total == D("9.92")
 
 
 def test_standard_usage_inside_the_free_tier_costs_nothing() -> None:
-    b = bill(Usage(standard_gb_month=D(10), standard_class_a=1_000_000,
-                   standard_class_b=10_000_000))
+    b = bill(
+        Usage(standard_gb_month=D(10), standard_class_a=1_000_000, standard_class_b=10_000_000)
+    )
     assert b.total == 0
     # The free allowance used is the usage itself, never more.
     small = bill(Usage(standard_gb_month=D(3))).line("standard_storage")
@@ -141,8 +157,7 @@ def test_standard_usage_inside_the_free_tier_costs_nothing() -> None:
 
 
 def test_without_the_free_tier_everything_is_billed() -> None:
-    usage = Usage(standard_gb_month=D(10), standard_class_a=1_000_000,
-                  standard_class_b=10_000_000)
+    usage = Usage(standard_gb_month=D(10), standard_class_a=1_000_000, standard_class_b=10_000_000)
     b = bill(usage, free_tier=False)
     # 10 x $0.015 = $0.15; 1 million x $4.50; 10 million x $0.36 = $3.60
     assert b.line("standard_storage").usd == D("0.15")
@@ -153,6 +168,7 @@ def test_without_the_free_tier_everything_is_billed() -> None:
 
 
 # --- the IA 30-day minimum ---------------------------------------------------------
+
 
 def test_bytes_gone_on_day_five_are_charged_twenty_five_more_days() -> None:
     # 1 GB appears on day 1 and is gone on day 6: stored days 1-5, age 5 when it
@@ -195,6 +211,7 @@ def test_growth_never_charges() -> None:
 
 # --- GB-month --------------------------------------------------------------------
 
+
 def test_gb_month_is_the_average_of_daily_peaks() -> None:
     # REFERENCE: 1 GB x 5 days + 3 GB x 25 days = (5 + 75) / 30 = 8/3 GB-month.
     months = gb_month([GB] * 5 + [3 * GB] * 25)
@@ -211,11 +228,13 @@ def test_gb_month_is_exact_for_whole_gigabytes() -> None:
     assert gb_month([10 * GB] * 30) == 10
     assert bill(Usage(standard_gb_month=gb_month([10 * GB] * 30))).total == 0
     # One more byte on one day: 10 + 1/(1e9 x 30) > 10 -> 1 GB-month -> $0.015
-    assert bill(Usage(standard_gb_month=gb_month([10 * GB + 1] + [10 * GB] * 29))
-                ).total == D("0.015")
+    assert bill(Usage(standard_gb_month=gb_month([10 * GB + 1] + [10 * GB] * 29))).total == D(
+        "0.015"
+    )
 
 
 # --- operations ---------------------------------------------------------------------
+
 
 def test_unknown_actions_are_class_a_and_flagged() -> None:
     assert operation_class("PutBucketWebsite") == "A"
@@ -225,12 +244,19 @@ def test_unknown_actions_are_class_a_and_flagged() -> None:
     assert all(operation_class(a) == "free" and is_known_action(a) for a in FREE_ACTIONS)
 
 
-@pytest.mark.parametrize(("status", "billed"), [
-    (200, True), (401, False), (403, False), (400, True), (404, True), (412, True),
-    (500, True),
-])
-def test_only_authentication_and_authorization_failures_are_free(status: int,
-                                                                 billed: bool) -> None:
+@pytest.mark.parametrize(
+    ("status", "billed"),
+    [
+        (200, True),
+        (401, False),
+        (403, False),
+        (400, True),
+        (404, True),
+        (412, True),
+        (500, True),
+    ],
+)
+def test_only_authentication_and_authorization_failures_are_free(status: int, billed: bool) -> None:
     assert is_billed(status) is billed
 
 
@@ -241,9 +267,15 @@ def test_request_cost_is_list_price_before_the_free_tier() -> None:
 
 
 def test_mixed_classes_in_one_bill() -> None:
-    usage = Usage(standard_gb_month=D(25), standard_class_a=3_500_000,
-                  standard_class_b=12_000_000, ia_gb_month=D("40.5"), ia_class_a=10,
-                  ia_class_b=2_000_001, ia_retrieval_gb=D(3))
+    usage = Usage(
+        standard_gb_month=D(25),
+        standard_class_a=3_500_000,
+        standard_class_b=12_000_000,
+        ia_gb_month=D("40.5"),
+        ia_class_a=10,
+        ia_class_b=2_000_001,
+        ia_retrieval_gb=D(3),
+    )
     b = bill(usage)
     expected = {
         "standard_storage": D("0.225"),  # 25 - 10 = 15 x $0.015
@@ -267,17 +299,23 @@ def test_usage_adds_up_and_moves_to_ia() -> None:
     a = Usage(standard_gb_month=D(1), standard_class_a=2, ia_retrieval_gb=D(1))
     b = Usage(standard_gb_month=D(2), ia_gb_month=D(3), standard_class_b=5)
     total = total_usage([a, b])
-    assert total == Usage(standard_gb_month=D(3), standard_class_a=2, standard_class_b=5,
-                          ia_gb_month=D(3), ia_retrieval_gb=D(1))
-    assert total.as_ia() == Usage(ia_gb_month=D(6), ia_class_a=2, ia_class_b=5,
-                                  ia_retrieval_gb=D(1))
+    assert total == Usage(
+        standard_gb_month=D(3),
+        standard_class_a=2,
+        standard_class_b=5,
+        ia_gb_month=D(3),
+        ia_retrieval_gb=D(1),
+    )
+    assert total.as_ia() == Usage(
+        ia_gb_month=D(6), ia_class_a=2, ia_class_b=5, ia_retrieval_gb=D(1)
+    )
 
 
 # --- Cloudflare's worked examples (developers.cloudflare.com/r2/pricing) -----------
 
+
 def test_cloudflare_example_standard() -> None:
-    b = bill(Usage(standard_gb_month=D(1000), standard_class_a=1000,
-                   standard_class_b=1_000_000))
+    b = bill(Usage(standard_gb_month=D(1000), standard_class_a=1000, standard_class_b=1_000_000))
     # 1,000 - 10 free = 990 GB-month x $0.015 = $14.85
     assert b.line("standard_storage").billable == 990
     assert b.line("standard_storage").usd == D("14.85")
@@ -294,8 +332,9 @@ def test_cloudflare_example_infrequent_access() -> None:
     assert sum(extra) == 25 * 1000 * GB
     months = gb_month([s + e for s, e in zip(series, extra, strict=True)])
     assert months == 1000  # 1,000 GB x 30 days / 30
-    b = bill(Usage(ia_gb_month=months, ia_class_a=1000, ia_class_b=1_000_000,
-                   ia_retrieval_gb=D(1000)))
+    b = bill(
+        Usage(ia_gb_month=months, ia_class_a=1000, ia_class_b=1_000_000, ia_retrieval_gb=D(1000))
+    )
     assert b.line("ia_storage").usd == D("10.00")  # 1,000 x $0.01
     assert b.line("ia_class_a").usd == D("9.00")  # 1,000 -> 1 million x $9.00
     assert b.line("ia_class_b").usd == D("0.90")  # 1,000,000 = 1 million x $0.90
@@ -307,8 +346,9 @@ def test_cloudflare_example_asset_hosting() -> None:
     # 100,000 objects x 100 KB = 1e10 bytes = 10 GB, all month: 10 GB-month, free.
     months = gb_month([100_000 * 100_000] * 30)
     assert months == 10
-    b = bill(Usage(standard_gb_month=months, standard_class_a=100_000,
-                   standard_class_b=300_000_000))
+    b = bill(
+        Usage(standard_gb_month=months, standard_class_a=100_000, standard_class_b=300_000_000)
+    )
     assert b.line("standard_storage").usd == 0
     assert b.line("standard_class_a").usd == 0  # 100,000 < 1M free
     # 300,000,000 - 10,000,000 = 290,000,000 -> 290 x $0.36 = $104.40
@@ -318,9 +358,11 @@ def test_cloudflare_example_asset_hosting() -> None:
 
 # --- price overrides ---------------------------------------------------------------
 
+
 def test_an_override_changes_the_bill_and_names_its_source() -> None:
-    prices = LIST_PRICES.overridden({"standard_class_b_per_million": 0.5,
-                                     "free_class_b": 0}, "contract 2025")
+    prices = LIST_PRICES.overridden(
+        {"standard_class_b_per_million": 0.5, "free_class_b": 0}, "contract 2025"
+    )
     assert prices.source == "contract 2025"
     assert prices.standard_class_b_per_million == D("0.5")
     assert LIST_PRICES.source == LIST_SOURCE  # the list itself is untouched
@@ -339,19 +381,22 @@ def test_overriding_the_gigabyte_changes_gb_month() -> None:
     assert LIST_PRICES.overridden({"bytes_per_gb": 1e9}, "x").bytes_per_gb == GB
 
 
-@pytest.mark.parametrize(("values", "says"), [
-    ({"standard_storage": 1}, "unknown price 'standard_storage'"),
-    ({"source": "x"}, "unknown price 'source'"),
-    ({"ia_storage_gb_month": -0.01}, "ia_storage_gb_month must be a number of 0 or more"),
-    ({"free_class_a": "lots"}, "free_class_a must be a number"),
-    ({"free_class_a": None}, "free_class_a must be a number"),
-    ({"standard_class_a_per_million": True}, "standard_class_a_per_million"),
-    ({"standard_class_a_per_million": float("nan")}, "standard_class_a_per_million must be"),
-    ({"standard_class_a_per_million": float("inf")}, "standard_class_a_per_million must be"),
-    ({"bytes_per_gb": 1.5}, "bytes_per_gb must be a whole number of 1 or more"),
-    ({"bytes_per_gb": 0}, "bytes_per_gb must be a whole number of 1 or more"),
-    ({"billing_period_days": False}, "billing_period_days"),
-])
+@pytest.mark.parametrize(
+    ("values", "says"),
+    [
+        ({"standard_storage": 1}, "unknown price 'standard_storage'"),
+        ({"source": "x"}, "unknown price 'source'"),
+        ({"ia_storage_gb_month": -0.01}, "ia_storage_gb_month must be a number of 0 or more"),
+        ({"free_class_a": "lots"}, "free_class_a must be a number"),
+        ({"free_class_a": None}, "free_class_a must be a number"),
+        ({"standard_class_a_per_million": True}, "standard_class_a_per_million"),
+        ({"standard_class_a_per_million": float("nan")}, "standard_class_a_per_million must be"),
+        ({"standard_class_a_per_million": float("inf")}, "standard_class_a_per_million must be"),
+        ({"bytes_per_gb": 1.5}, "bytes_per_gb must be a whole number of 1 or more"),
+        ({"bytes_per_gb": 0}, "bytes_per_gb must be a whole number of 1 or more"),
+        ({"billing_period_days": False}, "billing_period_days"),
+    ],
+)
 def test_a_bad_override_names_the_field(values: dict[str, object], says: str) -> None:
     with pytest.raises(ValueError, match=says):
         LIST_PRICES.overridden(values, "test")
@@ -366,28 +411,48 @@ def test_unknown_price_lists_the_valid_names() -> None:
 
 # --- properties --------------------------------------------------------------------
 
-gb_values = st.decimals(min_value=0, max_value=10**7, places=6, allow_nan=False,
-                        allow_infinity=False)
+gb_values = st.decimals(
+    min_value=0, max_value=10**7, places=6, allow_nan=False, allow_infinity=False
+)
 counts = st.integers(min_value=0, max_value=10**11)
-usages = st.builds(Usage, standard_gb_month=gb_values, standard_class_a=counts,
-                   standard_class_b=counts, ia_gb_month=gb_values, ia_class_a=counts,
-                   ia_class_b=counts, ia_retrieval_gb=gb_values)
-money = st.decimals(min_value=0, max_value=100, places=4, allow_nan=False,
-                    allow_infinity=False)
+usages = st.builds(
+    Usage,
+    standard_gb_month=gb_values,
+    standard_class_a=counts,
+    standard_class_b=counts,
+    ia_gb_month=gb_values,
+    ia_class_a=counts,
+    ia_class_b=counts,
+    ia_retrieval_gb=gb_values,
+)
+money = st.decimals(min_value=0, max_value=100, places=4, allow_nan=False, allow_infinity=False)
 price_lists = st.builds(
-    PriceList, standard_storage_gb_month=money, standard_class_a_per_million=money,
-    standard_class_b_per_million=money, ia_storage_gb_month=money,
-    ia_class_a_per_million=money, ia_class_b_per_million=money, ia_retrieval_per_gb=money,
-    free_storage_gb_month=gb_values, free_class_a=counts.map(Decimal),
-    free_class_b=counts.map(Decimal))
+    PriceList,
+    standard_storage_gb_month=money,
+    standard_class_a_per_million=money,
+    standard_class_b_per_million=money,
+    ia_storage_gb_month=money,
+    ia_class_a_per_million=money,
+    ia_class_b_per_million=money,
+    ia_retrieval_per_gb=money,
+    free_storage_gb_month=gb_values,
+    free_class_a=counts.map(Decimal),
+    free_class_b=counts.map(Decimal),
+)
 USAGE_FIELDS = [f.name for f in fields(Usage)]
 
 
 @settings(max_examples=200, deadline=None)
-@given(usage=usages, prices=price_lists, free_tier=st.booleans(),
-       name=st.sampled_from(USAGE_FIELDS), more=st.integers(min_value=0, max_value=10**9))
-def test_the_bill_is_non_negative_and_monotone(usage: Usage, prices: PriceList,
-                                               free_tier: bool, name: str, more: int) -> None:
+@given(
+    usage=usages,
+    prices=price_lists,
+    free_tier=st.booleans(),
+    name=st.sampled_from(USAGE_FIELDS),
+    more=st.integers(min_value=0, max_value=10**9),
+)
+def test_the_bill_is_non_negative_and_monotone(
+    usage: Usage, prices: PriceList, free_tier: bool, name: str, more: int
+) -> None:
     before = bill(usage, prices, free_tier)
     grown = replace(usage, **{name: getattr(usage, name) + more})
     assert before.total >= 0
@@ -397,7 +462,8 @@ def test_the_bill_is_non_negative_and_monotone(usage: Usage, prices: PriceList,
 @settings(max_examples=200, deadline=None)
 @given(usage=usages, prices=price_lists, free_tier=st.booleans())
 def test_billable_is_usage_after_free_rounded_up_to_one_unit(
-        usage: Usage, prices: PriceList, free_tier: bool) -> None:
+    usage: Usage, prices: PriceList, free_tier: bool
+) -> None:
     b = bill(usage, prices, free_tier)
     for item, line in zip(ITEMS, b.lines, strict=True):
         free = D(getattr(prices, item.free)) if free_tier and item.free else D(0)
@@ -410,7 +476,8 @@ def test_billable_is_usage_after_free_rounded_up_to_one_unit(
 @settings(max_examples=200, deadline=None)
 @given(usage=usages, prices=price_lists, free_tier=st.booleans())
 def test_the_total_is_the_sum_of_lines_and_rounds_to_the_nearest_cent(
-        usage: Usage, prices: PriceList, free_tier: bool) -> None:
+    usage: Usage, prices: PriceList, free_tier: bool
+) -> None:
     b = bill(usage, prices, free_tier)
     assert b.total == sum(line.usd for line in b.lines)
     assert b.total == sum(b.by_kind(k) for k in ("storage", "requests", "retrieval"))
@@ -421,7 +488,8 @@ def test_the_total_is_the_sum_of_lines_and_rounds_to_the_nearest_cent(
 @settings(max_examples=200, deadline=None)
 @given(usage=usages, prices=price_lists)
 def test_the_monthly_bill_without_free_tier_is_at_least_list_cost(
-        usage: Usage, prices: PriceList) -> None:
+    usage: Usage, prices: PriceList
+) -> None:
     assert bill(usage, prices, free_tier=False).total >= list_cost(usage, prices)
 
 
@@ -431,7 +499,8 @@ levels = st.lists(st.integers(min_value=0, max_value=10**15), min_size=1, max_si
 @settings(max_examples=300, deadline=None)
 @given(series=levels, minimum=st.integers(min_value=1, max_value=90))
 def test_the_ia_minimum_charges_only_removals_younger_than_the_minimum(
-        series: list[int], minimum: int) -> None:
+    series: list[int], minimum: int
+) -> None:
     extra = ia_minimum_byte_days(series, minimum)
     assert len(extra) == len(series) and extra[0] == 0
     for day in range(1, len(series)):
@@ -441,10 +510,15 @@ def test_the_ia_minimum_charges_only_removals_younger_than_the_minimum(
 
 
 @settings(max_examples=300, deadline=None)
-@given(size=st.integers(min_value=1, max_value=10**15), start=st.integers(1, 40),
-       days=st.integers(1, 60), minimum=st.integers(1, 60))
-def test_an_object_is_charged_for_at_least_the_minimum(size: int, start: int, days: int,
-                                                       minimum: int) -> None:
+@given(
+    size=st.integers(min_value=1, max_value=10**15),
+    start=st.integers(1, 40),
+    days=st.integers(1, 60),
+    minimum=st.integers(1, 60),
+)
+def test_an_object_is_charged_for_at_least_the_minimum(
+    size: int, start: int, days: int, minimum: int
+) -> None:
     # One object from day `start`, gone after `days` days: stored days plus
     # extra equals max(days, minimum) x size.
     series = [0] * start + [size] * days + [0]

@@ -25,8 +25,7 @@ def _client(endpoint: str, tally: RequestTally | None = None, **kw: Any) -> Any:
 def test_probe_success_records_four_timed_steps(s3_backend: Any, moto_endpoint: str) -> None:
     seed_bucket(s3_backend, "canary", [Obj("keep.txt", 5, 1_700_000_000)])
     tally = RequestTally()
-    result = s3.probe_bucket(_client(moto_endpoint, tally), "canary", PREFIX,
-                             clock=lambda: 1234.5)
+    result = s3.probe_bucket(_client(moto_endpoint, tally), "canary", PREFIX, clock=lambda: 1234.5)
     assert result.bucket == "canary" and result.at == 1234.5
     assert [s.operation for s in result.steps] == STEPS
     assert result.ok and result.error is None
@@ -43,8 +42,8 @@ def test_probe_keys_live_under_the_prefix(s3_backend: Any, moto_endpoint: str) -
     client = _client(moto_endpoint)
     written: list[str] = []
     client.meta.events.register(
-        "before-parameter-build.s3.PutObject",
-        lambda params, **_: written.append(params["Key"]))
+        "before-parameter-build.s3.PutObject", lambda params, **_: written.append(params["Key"])
+    )
     first = s3.probe_bucket(client, "canary", "probes/x-")
     second = s3.probe_bucket(client, "canary", "probes/x-")
     assert first.ok and second.ok
@@ -52,8 +51,9 @@ def test_probe_keys_live_under_the_prefix(s3_backend: Any, moto_endpoint: str) -
     assert all(k.startswith("probes/x-") for k in written)
 
 
-def test_missing_bucket_is_a_failed_step_not_an_exception(s3_backend: Any,
-                                                          moto_endpoint: str) -> None:
+def test_missing_bucket_is_a_failed_step_not_an_exception(
+    s3_backend: Any, moto_endpoint: str
+) -> None:
     result = s3.probe_bucket(_client(moto_endpoint), "no-such-bucket", PREFIX)
     assert not result.ok
     assert [s.operation for s in result.steps] == ["PutObject"]  # nothing after a failed PUT
@@ -67,8 +67,10 @@ def test_endpoint_down_is_recorded_with_its_reason() -> None:
     port = closed_port()
     result = s3.probe_bucket(_client(f"http://127.0.0.1:{port}"), "canary", PREFIX)
     assert not result.ok and len(result.steps) == 1
-    assert result.error == f"PutObject: bucket canary: cannot reach 127.0.0.1:{port}: " \
-                           "connection failed"
+    assert (
+        result.error == f"PutObject: bucket canary: cannot reach 127.0.0.1:{port}: "
+        "connection failed"
+    )
 
 
 def test_access_denied_is_recorded_with_its_reason() -> None:
@@ -83,20 +85,24 @@ def test_read_timeout_is_recorded_with_its_reason() -> None:
     with silent_server() as peer:
         result = s3.probe_bucket(_client(peer.endpoint, read_timeout=0.3), "canary", PREFIX)
     assert not result.ok
-    assert result.error == f"PutObject: bucket canary: timed out waiting for " \
-                           f"127.0.0.1:{peer.port} to answer"
+    assert (
+        result.error == f"PutObject: bucket canary: timed out waiting for "
+        f"127.0.0.1:{peer.port} to answer"
+    )
 
 
-def test_corrupted_read_back_fails_get_and_still_cleans_up(s3_backend: Any,
-                                                           moto_endpoint: str) -> None:
+def test_corrupted_read_back_fails_get_and_still_cleans_up(
+    s3_backend: Any, moto_endpoint: str
+) -> None:
     """Something altered the object between PUT and GET: the GET step fails with a
     reason, HEAD and DELETE still run, so no canary is left behind."""
     seed_bucket(s3_backend, "canary", [])
     client = _client(moto_endpoint)
 
     keys: list[str] = []
-    client.meta.events.register("before-parameter-build.s3.PutObject",
-                                lambda params, **_: keys.append(params["Key"]))
+    client.meta.events.register(
+        "before-parameter-build.s3.PutObject", lambda params, **_: keys.append(params["Key"])
+    )
 
     def tamper(**_: Any) -> None:
         s3_backend.get_object("canary", keys[-1]).value = b"tampered"
@@ -104,14 +110,19 @@ def test_corrupted_read_back_fails_get_and_still_cleans_up(s3_backend: Any,
     client.meta.events.register("before-call.s3.GetObject", tamper)
     result = s3.probe_bucket(client, "canary", PREFIX)
     assert [(s.operation, s.ok) for s in result.steps] == [
-        ("PutObject", True), ("GetObject", False), ("HeadObject", True), ("DeleteObject", True)]
+        ("PutObject", True),
+        ("GetObject", False),
+        ("HeadObject", True),
+        ("DeleteObject", True),
+    ]
     assert "differ" in (result.steps[1].error or "")
     assert list(s3_backend.get_bucket("canary").keys) == []
 
 
 @pytest.mark.parametrize("failing", ["HeadObject", "DeleteObject"])
-def test_a_late_step_failing_is_reported_by_name(s3_backend: Any, moto_endpoint: str,
-                                                 failing: str) -> None:
+def test_a_late_step_failing_is_reported_by_name(
+    s3_backend: Any, moto_endpoint: str, failing: str
+) -> None:
     seed_bucket(s3_backend, "canary", [])
     client = _client(moto_endpoint)
 

@@ -44,28 +44,46 @@ def obj(key: str, size: int, modified: float = 1000.0, cls: str = "STANDARD") ->
     return ObjectEntry(key=key, size=size, last_modified=modified, storage_class=cls)
 
 
-def inventory(bucket: str, finished: float, *, ext: dict[str, tuple[int, int]] | None = None,
-              classes: dict[str, tuple[int, int]] | None = None,
-              largest: list[ObjectEntry] | None = None, newest: list[ObjectEntry] | None = None,
-              new_large: list[ObjectEntry] | None = None, took: float = 5.0,
-              list_requests: int = 1) -> BucketInventory:
+def inventory(
+    bucket: str,
+    finished: float,
+    *,
+    ext: dict[str, tuple[int, int]] | None = None,
+    classes: dict[str, tuple[int, int]] | None = None,
+    largest: list[ObjectEntry] | None = None,
+    newest: list[ObjectEntry] | None = None,
+    new_large: list[ObjectEntry] | None = None,
+    took: float = 5.0,
+    list_requests: int = 1,
+) -> BucketInventory:
     """An inventory whose totals follow from its extension breakdown."""
     ext = ext if ext is not None else {".bin": (1, 10)}
-    classes = classes if classes is not None else {
-        "STANDARD": (sum(n for n, _ in ext.values()), sum(b for _, b in ext.values()))}
+    classes = (
+        classes
+        if classes is not None
+        else {"STANDARD": (sum(n for n, _ in ext.values()), sum(b for _, b in ext.values()))}
+    )
     return BucketInventory(
-        bucket=bucket, started_at=finished - took, finished_at=finished,
-        objects=sum(n for n, _ in ext.values()), bytes=sum(b for _, b in ext.values()),
+        bucket=bucket,
+        started_at=finished - took,
+        finished_at=finished,
+        objects=sum(n for n, _ in ext.values()),
+        bytes=sum(b for _, b in ext.values()),
         by_extension={k: Tally(n, b) for k, (n, b) in ext.items()},
         by_storage_class={k: Tally(n, b) for k, (n, b) in classes.items()},
-        largest=largest or [], newest=newest or [], new_large=new_large or [],
-        new_large_count=len(new_large or []), list_requests=list_requests,
+        largest=largest or [],
+        newest=newest or [],
+        new_large=new_large or [],
+        new_large_count=len(new_large or []),
+        list_requests=list_requests,
     )
 
 
 def counts() -> dict[str, int]:
-    return {m.__name__: m.select().count() for m in (
-        Inventory, InventoryBreakdown, InventoryObject, Sample, Event)}
+    return {
+        m.__name__: m.select().count()
+        for m in (Inventory, InventoryBreakdown, InventoryObject, Sample, Event)
+    }
 
 
 # --- save_inventory ----------------------------------------------------------------------
@@ -73,28 +91,54 @@ def counts() -> dict[str, int]:
 
 def test_save_inventory_writes_everything(st: Store) -> None:
     inv = inventory(
-        "media", 1000, ext={".jpg": (2, 300), ".txt": (1, 10)},
+        "media",
+        1000,
+        ext={".jpg": (2, 300), ".txt": (1, 10)},
         classes={"STANDARD": (2, 210), "STANDARD_IA": (1, 100)},
         largest=[obj("a.jpg", 200), obj("b.jpg", 100, cls="STANDARD_IA")],
-        newest=[obj("c.txt", 10, 990)], new_large=[obj("a.jpg", 200)], list_requests=3)
+        newest=[obj("c.txt", 10, 990)],
+        new_large=[obj("a.jpg", 200)],
+        list_requests=3,
+    )
     inv_id = writes.save_inventory(
-        st, ACC, inv, [SampleRow("total_bytes", 310, "media")],
-        [EventRow("upload", "info", "a.jpg uploaded", "media", {"key": "a.jpg"})])
+        st,
+        ACC,
+        inv,
+        [SampleRow("total_bytes", 310, "media")],
+        [EventRow("upload", "info", "a.jpg uploaded", "media", {"key": "a.jpg"})],
+    )
     row = Inventory.get_by_id(inv_id)
-    assert (row.account, row.bucket, row.started_at, row.finished_at, row.objects, row.bytes,
-            row.list_requests) == (ACC, "media", 995, 1000, 3, 310, 3)
+    assert (
+        row.account,
+        row.bucket,
+        row.started_at,
+        row.finished_at,
+        row.objects,
+        row.bytes,
+        row.list_requests,
+    ) == (ACC, "media", 995, 1000, 3, 310, 3)
     tallies = {(b.dimension, b.key): (b.objects, b.bytes) for b in row.breakdowns}
-    assert tallies == {("extension", ".jpg"): (2, 300), ("extension", ".txt"): (1, 10),
-                       ("storage_class", "STANDARD"): (2, 210),
-                       ("storage_class", "STANDARD_IA"): (1, 100)}
+    assert tallies == {
+        ("extension", ".jpg"): (2, 300),
+        ("extension", ".txt"): (1, 10),
+        ("storage_class", "STANDARD"): (2, 210),
+        ("storage_class", "STANDARD_IA"): (1, 100),
+    }
     kept = sorted((o.kind, o.rank, o.key, o.size, o.storage_class) for o in row.objects_kept)
-    assert kept == [("largest", 0, "a.jpg", 200, "STANDARD"),
-                    ("largest", 1, "b.jpg", 100, "STANDARD_IA"),
-                    ("new_large", 0, "a.jpg", 200, "STANDARD"),
-                    ("newest", 0, "c.txt", 10, "STANDARD")]
+    assert kept == [
+        ("largest", 0, "a.jpg", 200, "STANDARD"),
+        ("largest", 1, "b.jpg", 100, "STANDARD_IA"),
+        ("new_large", 0, "a.jpg", 200, "STANDARD"),
+        ("newest", 0, "c.txt", 10, "STANDARD"),
+    ]
     s = Sample.get()
-    assert (s.ts, s.account, s.bucket, s.metric, s.value) == (1000, ACC, "media",
-                                                              "total_bytes", 310.0)
+    assert (s.ts, s.account, s.bucket, s.metric, s.value) == (
+        1000,
+        ACC,
+        "media",
+        "total_bytes",
+        310.0,
+    )
     e = Event.get()
     assert (e.ts, e.kind, e.bucket, e.message) == (1000, "upload", "media", "a.jpg uploaded")
     assert json.loads(e.data) == {"key": "a.jpg"}
@@ -105,11 +149,19 @@ def test_save_inventory_writes_everything(st: Store) -> None:
 def test_the_last_inventorys_cut_points_are_the_next_listings_hints(st: Store) -> None:
     assert queries.listing_hints(ACC, "media") is None  # never listed: a cold start
     cuts = ("a/é 1", "m/&<2>", "z/3")
-    writes.save_inventory(st, ACC, dataclasses.replace(
-        inventory("media", 1000, ext={".jpg": (9, 90)}), split_keys=("old",)))
-    writes.save_inventory(st, ACC, dataclasses.replace(
-        inventory("media", 2000, ext={".jpg": (7, 70)}, largest=[obj("a.jpg", 20)]),
-        split_keys=cuts))
+    writes.save_inventory(
+        st,
+        ACC,
+        dataclasses.replace(inventory("media", 1000, ext={".jpg": (9, 90)}), split_keys=("old",)),
+    )
+    writes.save_inventory(
+        st,
+        ACC,
+        dataclasses.replace(
+            inventory("media", 2000, ext={".jpg": (7, 70)}, largest=[obj("a.jpg", 20)]),
+            split_keys=cuts,
+        ),
+    )
     assert queries.listing_hints(ACC, "media") == (7, cuts)
     assert queries.listing_hints(ACC, "other") is None
     # The cut points are no kept objects: the storage view shows only the largest.
@@ -129,16 +181,32 @@ def _event_the_database_refuses() -> list[EventRow]:
 
 
 @pytest.mark.parametrize("bad_events", [_unserialisable_event, _event_the_database_refuses])
-def test_save_inventory_is_all_or_nothing(st: Store,
-                                          bad_events: Callable[[], list[EventRow]]) -> None:
-    first = writes.save_inventory(st, ACC, inventory("media", 100, largest=[obj("k", 1)]),
-                                  [SampleRow("total_bytes", 10, "media")], keep=1)
+def test_save_inventory_is_all_or_nothing(
+    st: Store, bad_events: Callable[[], list[EventRow]]
+) -> None:
+    first = writes.save_inventory(
+        st,
+        ACC,
+        inventory("media", 100, largest=[obj("k", 1)]),
+        [SampleRow("total_bytes", 10, "media")],
+        keep=1,
+    )
     before = counts()
     with pytest.raises(Exception):  # noqa: B017 - which error depends on the back-end
         writes.save_inventory(
-            st, ACC, inventory("media", 200, ext={".a": (1, 1), ".b": (2, 2)},
-                               largest=[obj("big", 9)], newest=[obj("new", 1)]),
-            [SampleRow("total_bytes", 3, "media")], bad_events(), keep=1)
+            st,
+            ACC,
+            inventory(
+                "media",
+                200,
+                ext={".a": (1, 1), ".b": (2, 2)},
+                largest=[obj("big", 9)],
+                newest=[obj("new", 1)],
+            ),
+            [SampleRow("total_bytes", 3, "media")],
+            bad_events(),
+            keep=1,
+        )
     # Nothing of the failed save remains, and keep=1 did not drop the earlier one.
     assert counts() == before
     assert [i.id for i in Inventory.select()] == [first]
@@ -148,26 +216,38 @@ def test_save_inventory_is_all_or_nothing(st: Store,
 
 
 def test_save_inventory_rolls_back_when_add_events_raises(
-        st: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    st: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def boom(*args: object, **kwargs: object) -> None:
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(writes, "add_events", boom)
     with pytest.raises(RuntimeError, match="disk full"):
-        writes.save_inventory(st, ACC, inventory("media", 100, largest=[obj("k", 1)]),
-                              [SampleRow("total_bytes", 10, "media")],
-                              [EventRow("upload", "info", "x")])
+        writes.save_inventory(
+            st,
+            ACC,
+            inventory("media", 100, largest=[obj("k", 1)]),
+            [SampleRow("total_bytes", 10, "media")],
+            [EventRow("upload", "info", "x")],
+        )
     assert counts() == dict.fromkeys(counts(), 0)
 
 
 def test_retention_keeps_the_newest_inventories_and_their_children(st: Store) -> None:
-    ids = [writes.save_inventory(st, ACC, inventory(
-        "media", t, ext={".x": (1, t)}, largest=[obj(f"k{t}", t)]), keep=3)
-        for t in (100, 200, 300, 400, 500)]
+    ids = [
+        writes.save_inventory(
+            st, ACC, inventory("media", t, ext={".x": (1, t)}, largest=[obj(f"k{t}", t)]), keep=3
+        )
+        for t in (100, 200, 300, 400, 500)
+    ]
     other = writes.save_inventory(st, ACC, inventory("logs", 50), keep=3)
     elsewhere = writes.save_inventory(st, "other-account", inventory("media", 10), keep=3)
-    kept = [i.finished_at for i in Inventory.select().where(
-        Inventory.account == ACC, Inventory.bucket == "media").order_by(Inventory.finished_at)]
+    kept = [
+        i.finished_at
+        for i in Inventory.select()
+        .where(Inventory.account == ACC, Inventory.bucket == "media")
+        .order_by(Inventory.finished_at)
+    ]
     assert kept == [300, 400, 500]
     alive = set(ids[2:]) | {other, elsewhere}
     assert {i.id for i in Inventory.select()} == alive
@@ -236,20 +316,37 @@ def test_sync_buckets_with_nothing_seen_vanishes_all(st: Store) -> None:
 
 def _storage_fixture(st: Store) -> None:
     writes.sync_buckets(st, ACC, ["alpha", "beta", "gamma", "old"], ts=1)
-    writes.save_inventory(st, ACC, inventory("old", 50, ext={".jpg": (100, 10**9)},
-                                             largest=[obj("huge", 10**9)]))
+    writes.save_inventory(
+        st, ACC, inventory("old", 50, ext={".jpg": (100, 10**9)}, largest=[obj("huge", 10**9)])
+    )
     writes.sync_buckets(st, ACC, ["alpha", "beta", "gamma"], ts=2)  # "old" vanishes
     # An earlier alpha inventory that the later one replaces.
-    writes.save_inventory(st, ACC, inventory("alpha", 100, ext={".jpg": (1, 1)},
-                                             largest=[obj("stale", 5000)]))
-    writes.save_inventory(st, ACC, inventory(
-        "alpha", 300, ext={".jpg": (10, 1000), ".txt": (5, 50)},
-        classes={"STANDARD": (12, 1040), "STANDARD_IA": (3, 10)},
-        largest=[obj("a1.jpg", 900), obj("a2.jpg", 100)], newest=[obj("a3.txt", 10, 299)],
-        took=20))
-    writes.save_inventory(st, ACC, inventory(
-        "beta", 250, ext={".jpg": (1, 500), ".csv": (2, 2000)},
-        largest=[obj("b1.csv", 1500), obj("b2.jpg", 500)]))
+    writes.save_inventory(
+        st, ACC, inventory("alpha", 100, ext={".jpg": (1, 1)}, largest=[obj("stale", 5000)])
+    )
+    writes.save_inventory(
+        st,
+        ACC,
+        inventory(
+            "alpha",
+            300,
+            ext={".jpg": (10, 1000), ".txt": (5, 50)},
+            classes={"STANDARD": (12, 1040), "STANDARD_IA": (3, 10)},
+            largest=[obj("a1.jpg", 900), obj("a2.jpg", 100)],
+            newest=[obj("a3.txt", 10, 299)],
+            took=20,
+        ),
+    )
+    writes.save_inventory(
+        st,
+        ACC,
+        inventory(
+            "beta",
+            250,
+            ext={".jpg": (1, 500), ".csv": (2, 2000)},
+            largest=[obj("b1.csv", 1500), obj("b2.jpg", 500)],
+        ),
+    )
     # Another account's inventory of a bucket with the same name stays out.
     writes.save_inventory(st, "other", inventory("alpha", 400, ext={".jpg": (7, 7000)}))
     writes.sync_buckets(st, "other", ["alpha"], ts=3)
@@ -261,19 +358,29 @@ def test_storage_view_merges_the_latest_inventory_of_each_current_bucket(st: Sto
     assert [b.name for b in view.buckets] == ["beta", "alpha"]  # by bytes, largest first
     alpha = view.buckets[1]
     assert (alpha.objects, alpha.bytes, alpha.inventoried_at, alpha.duration_s) == (
-        15, 1050, 300, 20.0)
+        15,
+        1050,
+        300,
+        20.0,
+    )
     assert alpha.by_extension == [TallyRow(".jpg", 10, 1000), TallyRow(".txt", 5, 50)]
-    assert alpha.by_storage_class == [TallyRow("STANDARD", 12, 1040),
-                                      TallyRow("STANDARD_IA", 3, 10)]
+    assert alpha.by_storage_class == [
+        TallyRow("STANDARD", 12, 1040),
+        TallyRow("STANDARD_IA", 3, 10),
+    ]
     assert [o.key for o in alpha.largest] == ["a1.jpg", "a2.jpg"]
     assert alpha.newest == [ObjectRow("alpha", "a3.txt", 10, 299, "STANDARD")]
     assert (view.total_objects, view.total_bytes) == (15 + 3, 1050 + 2500)
-    assert view.by_extension == [TallyRow(".csv", 2, 2000), TallyRow(".jpg", 11, 1500),
-                                 TallyRow(".txt", 5, 50)]
-    assert view.by_storage_class == [TallyRow("STANDARD", 15, 3540),
-                                     TallyRow("STANDARD_IA", 3, 10)]
-    assert view.largest == [ObjectRow("beta", "b1.csv", 1500, 1000, "STANDARD"),
-                            ObjectRow("alpha", "a1.jpg", 900, 1000, "STANDARD")]
+    assert view.by_extension == [
+        TallyRow(".csv", 2, 2000),
+        TallyRow(".jpg", 11, 1500),
+        TallyRow(".txt", 5, 50),
+    ]
+    assert view.by_storage_class == [TallyRow("STANDARD", 15, 3540), TallyRow("STANDARD_IA", 3, 10)]
+    assert view.largest == [
+        ObjectRow("beta", "b1.csv", 1500, 1000, "STANDARD"),
+        ObjectRow("alpha", "a1.jpg", 900, 1000, "STANDARD"),
+    ]
     assert view.not_inventoried == ["gamma"]
     assert view.oldest_inventory_at == 250
     assert view.usage_pct == pytest.approx(100.0 * 3550 / 10_000)
@@ -302,18 +409,31 @@ def test_month_start() -> None:
 
 def test_monitor_spend_prices_this_months_requests(st: Store) -> None:
     start = queries.month_start(NOW)
-    for ts, a, b, free in ((start, 1_500_000, 4_000_000, 3),
-                           (NOW - 60, 500_000, 6_000_000, 4),
-                           (start - 1, 9_000_000, 9_000_000, 9)):  # last month: left out
-        writes.add_samples(st, ACC, [SampleRow("monitor_class_a_ops", a),
-                                     SampleRow("monitor_class_b_ops", b),
-                                     SampleRow("monitor_free_ops", free),
-                                     SampleRow("monitor_cost_usd", 99.0)], ts=ts)
+    for ts, a, b, free in (
+        (start, 1_500_000, 4_000_000, 3),
+        (NOW - 60, 500_000, 6_000_000, 4),
+        (start - 1, 9_000_000, 9_000_000, 9),
+    ):  # last month: left out
+        writes.add_samples(
+            st,
+            ACC,
+            [
+                SampleRow("monitor_class_a_ops", a),
+                SampleRow("monitor_class_b_ops", b),
+                SampleRow("monitor_free_ops", free),
+                SampleRow("monitor_cost_usd", 99.0),
+            ],
+            ts=ts,
+        )
     writes.add_samples(st, "other", [SampleRow("monitor_class_a_ops", 5_000_000)], ts=NOW)
     writes.add_samples(st, ACC, [SampleRow("monitor_class_a_ops", 7, "media")], ts=NOW)
     spend = queries.monitor_spend(ACC, start)
     assert (spend.since, spend.class_a, spend.class_b, spend.free) == (
-        start, 2_000_000, 10_000_000, 7)
+        start,
+        2_000_000,
+        10_000_000,
+        7,
+    )
     assert spend.usd == pytest.approx(2 * CLASS_A_PER_M + 10 * CLASS_B_PER_M)
     assert queries.storage_view(ACC, now=NOW).spend == spend
     assert queries.monitor_spend("nobody", start).usd == 0.0
@@ -330,23 +450,34 @@ def test_activity_newest_first(st: Store) -> None:
     writes.add_events(st, ACCOUNT, [EventRow("job", "info", "account-wide at 250")], ts=250)
     writes.add_events(st, "other", [EventRow("job", "info", "not ours")], ts=400)
     rows = queries.activity(ACC)
-    assert [r.message for r in rows] == ["at 300", "account-wide at 250", "at 200",
-                                         "second at 100", "first at 100"]
+    assert [r.message for r in rows] == [
+        "at 300",
+        "account-wide at 250",
+        "at 200",
+        "second at 100",
+        "first at 100",
+    ]
     assert (rows[0].kind, rows[0].level, rows[0].bucket, rows[0].ts) == (
-        "bucket", "warning", "media", 300)
-    assert [r.message for r in queries.activity(ACC, limit=2)] == ["at 300",
-                                                                   "account-wide at 250"]
+        "bucket",
+        "warning",
+        "media",
+        300,
+    )
+    assert [r.message for r in queries.activity(ACC, limit=2)] == ["at 300", "account-wide at 250"]
     assert [r.message for r in queries.activity(ACC, kinds=["error", "bucket"])] == [
-        "at 300", "at 200"]
+        "at 300",
+        "at 200",
+    ]
 
 
 def test_probes_show_the_last_probe_of_each_bucket(st: Store) -> None:
-    def probe(bucket: str, ts: float, ok: bool, ms: dict[str, float],
-              ok_first: bool = False) -> None:
+    def probe(
+        bucket: str, ts: float, ok: bool, ms: dict[str, float], ok_first: bool = False
+    ) -> None:
         timing = [SampleRow(f"probe_{k}_ms", v, bucket) for k, v in ms.items()]
         verdict = [SampleRow("probe_ok", 1.0 if ok else 0.0, bucket)]
         # The order of the rows within one probe must not matter.
-        for rows in ((verdict, timing) if ok_first else (timing, verdict)):
+        for rows in (verdict, timing) if ok_first else (timing, verdict):
             writes.add_samples(st, ACC, rows, ts=ts)
 
     probe("alpha", NOW - 100, True, {"put": 50, "get": 40, "head": 30, "delete": 20})
@@ -383,17 +514,30 @@ def test_purge_by_retention(st: Store) -> None:
     writes.add_events(st, ACC, [EventRow("job", "info", "recent")], ts=NOW - 10 * day)
     # Old notifications: sent ones go with the events; a dead one waits for someone.
     for state in ("sent", "dead"):
-        Notification.insert(created_at=NOW - 100 * day, channel="ops", kind="alert",
-                            group_key="g", status="firing", body="{}", state=state,
-                            next_attempt_at=0).execute()
+        Notification.insert(
+            created_at=NOW - 100 * day,
+            channel="ops",
+            kind="alert",
+            group_key="g",
+            status="firing",
+            body="{}",
+            state=state,
+            next_attempt_at=0,
+        ).execute()
     assert writes.purge(st, job_runs_days=30, events_days=90, now=NOW) == {
-        "job_runs": 1, "events": 1, "notifications": 1}
+        "job_runs": 1,
+        "events": 1,
+        "notifications": 1,
+    }
     assert [n.state for n in Notification.select()] == ["dead"]
     assert {r.id for r in JobRun.select()} == {recent_run, open_run}
     assert old_run not in {r.id for r in JobRun.select()}
     assert [e.message for e in Event.select()] == ["recent"]
     assert writes.purge(st, job_runs_days=30, events_days=90, now=NOW) == {
-        "job_runs": 0, "events": 0, "notifications": 0}
+        "job_runs": 0,
+        "events": 0,
+        "notifications": 0,
+    }
 
 
 def test_dashboard_composes_the_views(st: Store) -> None:
@@ -445,8 +589,9 @@ def test_read_then_write_from_threads_never_locks(st: Store) -> None:
         for _ in range(rounds):
             with st.write():
                 seen = Sample.select().count()
-                Sample.insert(ts=seen, account=ACC, bucket=f"t{i}", metric="counter",
-                              value=float(seen)).execute()
+                Sample.insert(
+                    ts=seen, account=ACC, bucket=f"t{i}", metric="counter", value=float(seen)
+                ).execute()
 
     assert _in_threads(threads, work, st) == []
     values = sorted(int(s.value) for s in Sample.select())
@@ -459,9 +604,14 @@ def test_concurrent_writers_through_the_write_api(st: Store) -> None:
         for r in range(5):
             # Every thread sees "fresh-{r}" first: each must not insert it again.
             writes.sync_buckets(st, ACC, [f"b{i}", "shared", f"fresh-{r}"], ts=r)
-            writes.save_inventory(st, ACC, inventory(f"b{i}", 100 + r, largest=[obj("k", 1)]),
-                                  [SampleRow("total_bytes", r, f"b{i}")],
-                                  [EventRow("job", "info", f"{i}/{r}")], keep=2)
+            writes.save_inventory(
+                st,
+                ACC,
+                inventory(f"b{i}", 100 + r, largest=[obj("k", 1)]),
+                [SampleRow("total_bytes", r, f"b{i}")],
+                [EventRow("job", "info", f"{i}/{r}")],
+                keep=2,
+            )
             writes.add_events(st, ACC, [EventRow("job", "info", "tick")], ts=r)
 
     assert _in_threads(5, work, st) == []

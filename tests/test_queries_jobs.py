@@ -36,8 +36,10 @@ def test_collector_idle_running_failing(st: Store) -> None:
     run(st, "inventory", NOW - 30)  # open and recent: running beats failing
     view = queries.collector(ACC, NOW)
     assert (view.state, view.detail) == ("running", "inventory")
-    assert {j.job: j.finished_at for j in view.jobs} == {"collect_metrics": NOW - 90,
-                                                        "inventory": None}
+    assert {j.job: j.finished_at for j in view.jobs} == {
+        "collect_metrics": NOW - 90,
+        "inventory": None,
+    }
     assert all(j.host == HOST for j in view.jobs)
 
 
@@ -82,10 +84,12 @@ def live_pid() -> Iterator[int]:
 
 
 def test_abandon_stale_runs_closes_runs_of_dead_processes_here(
-        st: Store, dead_pid: int, live_pid: int) -> None:
+    st: Store, dead_pid: int, live_pid: int
+) -> None:
     def open_run(job: str, pid: int, host: str = HOST) -> int:
-        return JobRun.insert(job=job, account=ACC, started_at=int(NOW), host=host,
-                             pid=pid).execute()
+        return JobRun.insert(
+            job=job, account=ACC, started_at=int(NOW), host=host, pid=pid
+        ).execute()
 
     dead = open_run("inventory", dead_pid)
     mine = open_run("collect_metrics", os.getpid())
@@ -107,9 +111,17 @@ def test_abandon_stale_runs_closes_runs_of_dead_processes_here(
 def test_job_run_records_host_pid_and_outcome(st: Store) -> None:
     rid = run(st, "inventory", 100, 160, ok=False, error="timeout")
     row = JobRun.get_by_id(rid)
-    assert (row.job, row.account, row.started_at, row.finished_at, row.ok, row.items,
-            row.error, row.host, row.pid) == ("inventory", ACC, 100, 160, False, 1, "timeout",
-                                              HOST, os.getpid())
+    assert (
+        row.job,
+        row.account,
+        row.started_at,
+        row.finished_at,
+        row.ok,
+        row.items,
+        row.error,
+        row.host,
+        row.pid,
+    ) == ("inventory", ACC, 100, 160, False, 1, "timeout", HOST, os.getpid())
 
 
 def test_last_success(st: Store) -> None:

@@ -28,8 +28,7 @@ def test_every_metric_has_a_unit_help_and_a_known_calc() -> None:
             assert len(m.reads) == 2, m.name
 
 
-def test_last_takes_the_newest_of_either_source_and_compares_with_a_day_ago(
-        store: Store) -> None:
+def test_last_takes_the_newest_of_either_source_and_compares_with_a_day_ago(store: Store) -> None:
     put(store, H - DAY - 100, "total_files", 900)  # the inventory, a day and more ago
     put(store, H - 3600, "stored_objects", 1000)  # analytics, an hour ago
     put(store, H - 7200, "total_files", 950)  # an older inventory than the analytics
@@ -125,10 +124,8 @@ def test_storage_figures_come_from_analytics_when_there_are_any(store: Store) ->
     put(store, H - 1800, "total_files", 6, "a")  # a listing, later
     put(store, H - 1800, "total_files", 9, "b")  # listed only
     got = readings.readings(ACC, ["total_files"], NOW)
-    assert (got["a"]["total_files"].value, got["a"]["total_files"].series) == (
-        5, "stored_objects")
-    assert (got["b"]["total_files"].value, got["b"]["total_files"].series) == (
-        9, "total_files")
+    assert (got["a"]["total_files"].value, got["a"]["total_files"].series) == (5, "stored_objects")
+    assert (got["b"]["total_files"].value, got["b"]["total_files"].series) == (9, "total_files")
 
 
 def test_last_finds_a_bucket_whose_newest_sample_is_days_old(store: Store) -> None:
@@ -164,12 +161,20 @@ def test_hourly_sums_wait_for_the_analytics_to_cover_the_hour(store: Store) -> N
     for hour, value in ((H - 3 * 3600, 1), (H - 2 * 3600, 2), (H - 3600, 3)):
         put(store, hour, "denied_requests", value)
     # Stored to 14:30 (a failing source, say): 14:00 is not complete; 13:00 is.
-    writes.replace_series(store, ACC, ("requests",), H - 3600, H - 1800, [],
-                          marks={state.analytics_key(ACC): H - 1800})
+    writes.replace_series(
+        store,
+        ACC,
+        ("requests",),
+        H - 3600,
+        H - 1800,
+        [],
+        marks={state.analytics_key(ACC): H - 1800},
+    )
     r = readings.reading(ACC, "failed_access", ACCOUNT, NOW)
     assert (r.value, r.previous) == (2, 1)
-    writes.replace_series(store, ACC, ("requests",), H, H + 60, [],
-                          marks={state.analytics_key(ACC): H + 60})
+    writes.replace_series(
+        store, ACC, ("requests",), H, H + 60, [], marks={state.analytics_key(ACC): H + 60}
+    )
     assert readings.reading(ACC, "failed_access", ACCOUNT, NOW).value == 3
 
 

@@ -39,9 +39,12 @@ DOWN = SourceReport(SourceState.DOWN, "cannot reach 127.0.0.1:9: connection fail
 
 
 def source_events(account: str) -> list[str]:
-    return [e.message for e in Event.select().where(Event.account == account,
-                                                    Event.kind == health.EVENT_KIND)
-            .order_by(Event.id)]
+    return [
+        e.message
+        for e in Event.select()
+        .where(Event.account == account, Event.kind == health.EVENT_KIND)
+        .order_by(Event.id)
+    ]
 
 
 # ---- the model --------------------------------------------------------------------------
@@ -59,8 +62,9 @@ def test_a_failure_keeps_its_start_across_kinds_and_writes_only_changes(store: S
     s3 = health.read("a").get(S3)
     # Failing since the first failure, whatever its kind; the last success kept.
     assert (s3.state, s3.since, s3.ok_at, s3.stale_since) == (SourceState.REFUSED, 200, 100, 200)
-    assert s3.headline == ("S3 keys refused (check the access key and secret): "
-                           "access denied (403) on HeadBucket")
+    assert s3.headline == (
+        "S3 keys refused (check the access key and secret): access denied (403) on HeadBucket"
+    )
     assert health.read("b").sources == {}  # another account knows nothing of it
     rec(500, s3=SourceReport(SourceState.OK))
     s3 = health.read("a").get(S3)
@@ -69,7 +73,8 @@ def test_a_failure_keeps_its_start_across_kinds_and_writes_only_changes(store: S
         "S3 endpoint: S3 unreachable: cannot reach 127.0.0.1:9: connection failed",
         "S3 endpoint: S3 keys refused (check the access key and secret): "
         "access denied (403) on HeadBucket",
-        "S3 endpoint works again"]
+        "S3 endpoint works again",
+    ]
 
 
 def test_a_lasting_failure_is_written_again_before_retention_drops_it(store: Store) -> None:
@@ -88,15 +93,29 @@ def test_a_lasting_failure_is_written_again_before_retention_drops_it(store: Sto
 
 def test_status_says_which_sources_fail_and_since_when(store: Store) -> None:
     with store.write():
-        health.record("a", {S3: SourceReport(SourceState.OK),
-                            ANALYTICS: SourceReport(SourceState.REFUSED, "HTTP 403")}, 7200)
+        health.record(
+            "a",
+            {
+                S3: SourceReport(SourceState.OK),
+                ANALYTICS: SourceReport(SourceState.REFUSED, "HTTP 403"),
+            },
+            7200,
+        )
     doc = health.sources_doc(health.read("a"), lambda t: None if t is None else f"t{t}")
-    assert doc[S3] == {"state": "ok", "summary": "", "needs": "", "reason": "",
-                       "since": None, "last_ok": "t7200", "stale_since": None}
+    assert doc[S3] == {
+        "state": "ok",
+        "summary": "",
+        "needs": "",
+        "reason": "",
+        "since": None,
+        "last_ok": "t7200",
+        "stale_since": None,
+    }
     assert doc[ANALYTICS]["stale_since"] == "t7200" and LISTING not in doc
     assert sources_lines(doc) == [
         "analytics: token refused since t7200 (needs Account Analytics: Read): HTTP 403; "
-        "figures built on it are stale"]
+        "figures built on it are stale"
+    ]
 
 
 # ---- what the jobs record ---------------------------------------------------------------
@@ -111,14 +130,20 @@ def run(store: Store, accounts: tuple[AccountConfig, ...], *jobs: str) -> list[J
     return [run_job(job, ctx) for job in jobs]
 
 
-def test_jobs_record_each_accounts_sources(store: Store, s3_backend,  # type: ignore[no-untyped-def]
-                                           moto_endpoint: str) -> None:
+def test_jobs_record_each_accounts_sources(
+    store: Store,
+    s3_backend,  # type: ignore[no-untyped-def]
+    moto_endpoint: str,
+) -> None:
     s3_backend.create_bucket("alpha", region_name="us-east-1")
     accounts = two_accounts(moto_endpoint, endpoint=f"http://127.0.0.1:{closed_port()}")
     inventory, check = run(store, accounts, "inventory", "collect_metrics")
     good, bad = health.read("good"), health.read("bad")
     assert {s: good.get(s).state for s in (S3, LISTING, ANALYTICS)} == {
-        S3: SourceState.OK, LISTING: SourceState.OK, ANALYTICS: SourceState.MISSING}
+        S3: SourceState.OK,
+        LISTING: SourceState.OK,
+        ANALYTICS: SourceState.MISSING,
+    }
     assert good.get(ANALYTICS).reason == "no API token configured"
     assert not good.failed
     assert [h.source for h in bad.failed] == [S3, LISTING]
@@ -133,32 +158,45 @@ def test_jobs_record_each_accounts_sources(store: Store, s3_backend,  # type: ig
     assert bad_doc[S3]["reason"].startswith("cannot reach 127.0.0.1:")
     good_doc = dashboard_doc(snapshot.dashboard("good"))["sources"]
     assert {s: d["state"] for s, d in good_doc.items()} == {
-        S3: "ok", LISTING: "ok", ANALYTICS: "missing"}
+        S3: "ok",
+        LISTING: "ok",
+        ANALYTICS: "missing",
+    }
     now = time.time()
     notes = build("bad", "daily", default_period("daily", now + DAY), now).notes
-    assert any(n.startswith("listed storage may be stale: S3 unreachable: cannot reach")
-               for n in notes), notes
-    assert not any("stale" in n for n in build(
-        "good", "daily", default_period("daily", now + DAY), now).notes)
+    assert any(
+        n.startswith("listed storage may be stale: S3 unreachable: cannot reach") for n in notes
+    ), notes
+    assert not any(
+        "stale" in n for n in build("good", "daily", default_period("daily", now + DAY), now).notes
+    )
     before = len(source_events("bad"))
     run(store, accounts, "collect_metrics")
     assert len(source_events("bad")) == before  # failing as before: nothing new
 
 
-def test_a_refused_token_is_a_failing_analytics_source(store: Store, s3_backend,  # type: ignore[no-untyped-def]
-                                                      moto_endpoint: str,
-                                                      peer: GraphQLPeer) -> None:
-    accounts = two_accounts(moto_endpoint, api_token=Secret("wrong-token", "test"),
-                            account_id=peer.account_id, graphql_url=peer.url)
+def test_a_refused_token_is_a_failing_analytics_source(
+    store: Store,
+    s3_backend,  # type: ignore[no-untyped-def]
+    moto_endpoint: str,
+    peer: GraphQLPeer,
+) -> None:
+    accounts = two_accounts(
+        moto_endpoint,
+        api_token=Secret("wrong-token", "test"),
+        account_id=peer.account_id,
+        graphql_url=peer.url,
+    )
     (result,) = run(store, accounts, "collect_metrics")
     bad = health.read("bad").get(ANALYTICS)
     assert bad.state is SourceState.REFUSED and "refused the API token" in bad.reason
     # A report on the account says why it has no request counts.
     now = time.time()
     notes = build("bad", "daily", default_period("daily", now + DAY), now).notes
-    assert ("no request counts for the period: Cloudflare's analytics: token refused "
-            "(needs Account Analytics: Read): Cloudflare analytics refused the API token"
-            ) in " | ".join(notes)
+    assert (
+        "no request counts for the period: Cloudflare's analytics: token refused "
+        "(needs Account Analytics: Read): Cloudflare analytics refused the API token"
+    ) in " | ".join(notes)
     assert not any("need an API token" in n for n in notes)
     assert "wrong-token" not in bad.reason
     assert result.errors_for("good") == []
@@ -166,7 +204,8 @@ def test_a_refused_token_is_a_failing_analytics_source(store: Store, s3_backend,
 
 
 def test_one_bucket_refusing_a_probe_is_not_the_endpoints_failure(
-        store: Store, s3_backend, moto_endpoint: str) -> None:  # type: ignore[no-untyped-def]
+    store: Store, s3_backend, moto_endpoint: str
+) -> None:  # type: ignore[no-untyped-def]
     """A probe that fails for one bucket (gone since the listing, or a key that may
     not write there) is that probe's error; the endpoint and the keys work, and
     the listing's figures are not stale for it."""
@@ -192,8 +231,10 @@ def header_text(app: R2App) -> str:
 
 def card_lines(app: R2App, metric: str) -> tuple[str, str]:
     card = app.query_one(f"#card-{metric}", Card)
-    return (str(card.query_one(".card-value", Static).render()),
-            str(card.query_one(".card-why", Static).render()))
+    return (
+        str(card.query_one(".card-value", Static).render()),
+        str(card.query_one(".card-why", Static).render()),
+    )
 
 
 async def shown(app: R2App, pilot, results: list[JobResult]) -> None:  # type: ignore[no-untyped-def]
@@ -208,8 +249,11 @@ async def shown(app: R2App, pilot, results: list[JobResult]) -> None:  # type: i
     await pilot.pause()
 
 
-async def test_a_dead_endpoint_shows_on_its_account_only(store: Store, s3_backend,  # type: ignore[no-untyped-def]
-                                                         moto_endpoint: str) -> None:
+async def test_a_dead_endpoint_shows_on_its_account_only(
+    store: Store,
+    s3_backend,  # type: ignore[no-untyped-def]
+    moto_endpoint: str,
+) -> None:
     s3_backend.create_bucket("alpha", region_name="us-east-1")
     s3_backend.put_object("alpha", "a.txt", b"x" * 10)
     accounts = two_accounts(moto_endpoint, endpoint=f"http://127.0.0.1:{closed_port()}")
@@ -245,7 +289,8 @@ async def test_a_dead_endpoint_shows_on_its_account_only(store: Store, s3_backen
 
 
 async def test_figures_on_a_source_that_went_down_are_marked_stale(
-        store: Store, s3_backend, moto_endpoint: str) -> None:  # type: ignore[no-untyped-def]
+    store: Store, s3_backend, moto_endpoint: str
+) -> None:  # type: ignore[no-untyped-def]
     s3_backend.create_bucket("alpha", region_name="us-east-1")
     for i in range(3):
         s3_backend.put_object("alpha", f"k{i}", b"x")
@@ -267,18 +312,28 @@ async def test_figures_on_a_source_that_went_down_are_marked_stale(
         assert f"; S3 unreachable since {since}: bucket alpha: cannot reach" in note
         # The Storage and Cost panes say their figures are the last listing's.
         summary = str(app.query_one("#storage-summary", Static).render())
-        assert summary.startswith("3 objects") and f"\nstale: S3 unreachable since {since}" \
-            in summary
+        assert (
+            summary.startswith("3 objects") and f"\nstale: S3 unreachable since {since}" in summary
+        )
         costs = str(app.query_one("#cost-storage-only", Static).render())
-        assert ("Stale: storage classes and listed sizes are the last listing's; "
-                f"S3 unreachable since {since}: bucket alpha: cannot reach") in costs
+        assert (
+            "Stale: storage classes and listed sizes are the last listing's; "
+            f"S3 unreachable since {since}: bucket alpha: cannot reach"
+        ) in costs
 
 
-async def test_a_refused_token_says_so_on_its_account(store: Store, s3_backend,  # type: ignore[no-untyped-def]
-                                                     moto_endpoint: str,
-                                                     peer: GraphQLPeer) -> None:
-    accounts = two_accounts(moto_endpoint, api_token=Secret("wrong-token", "test"),
-                            account_id=peer.account_id, graphql_url=peer.url)
+async def test_a_refused_token_says_so_on_its_account(
+    store: Store,
+    s3_backend,  # type: ignore[no-untyped-def]
+    moto_endpoint: str,
+    peer: GraphQLPeer,
+) -> None:
+    accounts = two_accounts(
+        moto_endpoint,
+        api_token=Secret("wrong-token", "test"),
+        account_id=peer.account_id,
+        graphql_url=peer.url,
+    )
     results = run(store, accounts, "collect_metrics")
     good = app_for(store, accounts, "good")
     async with good.run_test(size=SIZE) as pilot:
@@ -296,11 +351,18 @@ async def test_a_refused_token_says_so_on_its_account(store: Store, s3_backend, 
         assert "wrong-token" not in header_text(bad)
 
 
-async def test_a_refused_token_names_the_permission(store: Store, s3_backend,  # type: ignore[no-untyped-def]
-                                                    moto_endpoint: str,
-                                                    peer: GraphQLPeer) -> None:
-    accounts = two_accounts(moto_endpoint, api_token=Secret("wrong-token", "test"),
-                            account_id=peer.account_id, graphql_url=peer.url)
+async def test_a_refused_token_names_the_permission(
+    store: Store,
+    s3_backend,  # type: ignore[no-untyped-def]
+    moto_endpoint: str,
+    peer: GraphQLPeer,
+) -> None:
+    accounts = two_accounts(
+        moto_endpoint,
+        api_token=Secret("wrong-token", "test"),
+        account_id=peer.account_id,
+        graphql_url=peer.url,
+    )
     s3_backend.create_bucket("alpha", region_name="us-east-1")
     s3_backend.put_object("alpha", "a.txt", b"x" * 10)
     results = run(store, accounts, "inventory", "collect_metrics", "calculate_costs")
@@ -308,11 +370,12 @@ async def test_a_refused_token_names_the_permission(store: Store, s3_backend,  #
     bad = app_for(store, accounts, "bad")
     async with bad.run_test(size=SIZE) as pilot:
         await shown(bad, pilot, results)
-        assert bad.header_state().detail.startswith(
-            "analytics token refused since ")
+        assert bad.header_state().detail.startswith("analytics token refused since ")
         assert "(needs Account Analytics: Read)" in bad.header_state().detail
-        assert card_lines(bad, "uploads_today") == ("token refused",
-                                                     "needs Account Analytics: Read")
+        assert card_lines(bad, "uploads_today") == (
+            "token refused",
+            "needs Account Analytics: Read",
+        )
         # The Cost pane: storage only, for the true reason (not "needs an API token").
         costs = str(bad.query_one("#cost-storage-only", Static).render())
         assert costs.startswith("Storage only: ") and "needs an API token" not in costs
@@ -325,8 +388,14 @@ async def test_a_servers_reason_in_a_tooltip_is_data(store: Store, moto_endpoint
     never read as markup (which could raise, or become a live action)."""
     hostile = "cannot reach [/x] [@click=app.quit]q[/] \x1b[2J"
     with store.write():
-        health.record("bad", {S3: SourceReport(SourceState.DOWN, hostile),
-                              LISTING: SourceReport(SourceState.DOWN, hostile)}, time.time())
+        health.record(
+            "bad",
+            {
+                S3: SourceReport(SourceState.DOWN, hostile),
+                LISTING: SourceReport(SourceState.DOWN, hostile),
+            },
+            time.time(),
+        )
     accounts = two_accounts(moto_endpoint)
     app = app_for(store, accounts, "bad")
     async with app.run_test(size=SIZE) as pilot:

@@ -32,13 +32,16 @@ def report(rs: Store, tmp_path: Path, cli: Run, monkeypatch: pytest.MonkeyPatch)
     """`r2tui report …` against the filled store, at the time the golden files were made."""
     monkeypatch.setattr(report_cli, "clock", lambda: float(d.REPORT_NOW))
     config = tmp_path / "r2tui.toml"
-    config.write_text(f"""
+    config.write_text(
+        f"""
 [accounts.{d.ACCOUNT}]
 endpoint_url = "http://127.0.0.1:9"
 region = "us-east-1"
 access_key_id = "cli-access-key"
 secret_access_key = "{SECRET}"
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     db = f"sqlite:///{tmp_path / 'reports.db'}"
 
     def run(*args: str) -> tuple[int, str, str]:
@@ -68,7 +71,8 @@ def test_output_file_takes_its_format_from_the_name(report: Run, tmp_path: Path)
     assert (code, out) == (0, "")
     assert err.strip() == f"wrote {target}"
     assert target.read_text(encoding="utf-8") == (GOLDEN / "monthly.html").read_text(
-        encoding="utf-8")
+        encoding="utf-8"
+    )
     # --format wins over the extension.
     code, _, _ = report("monthly", "--format", "json", "--output", str(target))
     assert code == 0 and target.read_text(encoding="utf-8").startswith("{")
@@ -82,10 +86,16 @@ def test_unwritable_output_fails_with_the_path(report: Run, tmp_path: Path) -> N
     assert f"cannot write {target}" in err
 
 
-@pytest.mark.parametrize(("kind", "date", "form"), [
-    ("daily", "2026-11", "YYYY-MM-DD"), ("daily", "yesterday", "YYYY-MM-DD"),
-    ("daily", "2026-02-30", "YYYY-MM-DD"), ("monthly", "2026-11-28", "YYYY-MM"),
-    ("monthly", "2026-13", "YYYY-MM")])
+@pytest.mark.parametrize(
+    ("kind", "date", "form"),
+    [
+        ("daily", "2026-11", "YYYY-MM-DD"),
+        ("daily", "yesterday", "YYYY-MM-DD"),
+        ("daily", "2026-02-30", "YYYY-MM-DD"),
+        ("monthly", "2026-11-28", "YYYY-MM"),
+        ("monthly", "2026-13", "YYYY-MM"),
+    ],
+)
 def test_bad_date_is_a_usage_error(report: Run, kind: str, date: str, form: str) -> None:
     code, out, err = report(kind, "--date", date)
     assert (code, out) == (2, "")
@@ -111,8 +121,9 @@ def test_unknown_kind_format_or_account(report: Run) -> None:
 
 def test_built_from_the_store_not_the_stored_copy(report: Run, rs: Store) -> None:
     stored.save(rs, build(d.ACCOUNT, "daily", d.NOV28, d.REPORT_NOW))
-    writes.add_events(rs, d.ACCOUNT, [EventRow("upload", "warning", "a late upload")],
-                      ts=d.NOV28 + 20 * 3600)
+    writes.add_events(
+        rs, d.ACCOUNT, [EventRow("upload", "warning", "a late upload")], ts=d.NOV28 + 20 * 3600
+    )
     out = report("daily")[1]
     assert "a late upload" in out and "5 events." in out
     kept = stored.find(d.ACCOUNT, "daily", d.NOV28)

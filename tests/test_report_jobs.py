@@ -41,16 +41,23 @@ def test_registered() -> None:
     assert JOBS["monthly_report"].implemented
 
 
-@pytest.mark.parametrize(("job", "stem", "kind", "start"), [
-    ("daily_report", "daily-test-2026-11-28", "daily", d.NOV28),
-    ("monthly_report", "monthly-test-2026-10", "monthly", d.OCT1)])
-def test_writes_every_format_and_the_store(rs: Store, job: str, stem: str, kind: str,
-                                          start: int) -> None:
+@pytest.mark.parametrize(
+    ("job", "stem", "kind", "start"),
+    [
+        ("daily_report", "daily-test-2026-11-28", "daily", d.NOV28),
+        ("monthly_report", "monthly-test-2026-10", "monthly", d.OCT1),
+    ],
+)
+def test_writes_every_format_and_the_store(
+    rs: Store, job: str, stem: str, kind: str, start: int
+) -> None:
     result = run_job(job, _ctx(rs))
     folder = paths.reports_dir()
     assert result.ok, result.error
-    assert result.summary == (f"{kind} report for {stem.rsplit('-test-', 1)[1]} written to "
-                              f"{folder} (md, json, csv, html) and the store")
+    assert result.summary == (
+        f"{kind} report for {stem.rsplit('-test-', 1)[1]} written to "
+        f"{folder} (md, json, csv, html) and the store"
+    )
     # Every format, nothing else: no temporary file left behind.
     assert _files(folder) == sorted(f"{stem}.{ext}" for ext in ("md", "json", "csv", "html"))
     kept = stored.find(d.ACCOUNT, kind, start)
@@ -59,8 +66,7 @@ def test_writes_every_format_and_the_store(rs: Store, job: str, stem: str, kind:
         assert (folder / f"{stem}.{fmt}").read_text(encoding="utf-8") == render(kept, fmt)
     # The golden files are the same report: the job adds nothing of its own.
     golden = Path(__file__).parent / "golden" / "reports" / f"{kind}.md"
-    assert (folder / f"{stem}.md").read_text(encoding="utf-8") == golden.read_text(
-        encoding="utf-8")
+    assert (folder / f"{stem}.md").read_text(encoding="utf-8") == golden.read_text(encoding="utf-8")
     # No [reports] channels: nothing is queued for e-mail (test_report_mail has the rest).
     assert Notification.select().count() == 0
 
@@ -75,8 +81,7 @@ def test_rerun_replaces_files_and_store_copy(rs: Store) -> None:
     later = d.REPORT_NOW + 3600
     assert run_job("daily_report", _ctx(rs, at=later)).ok
     rows = stored.listing(d.ACCOUNT)
-    assert [(r.kind, r.period_start, r.generated_at) for r in rows] == [
-        ("daily", d.NOV28, later)]
+    assert [(r.kind, r.period_start, r.generated_at) for r in rows] == [("daily", d.NOV28, later)]
     text = (paths.reports_dir() / "daily-test-2026-11-28.json").read_text(encoding="utf-8")
     assert '"generated_at_utc": "2026-11-29T01:00:30Z"' in text
     assert len(_files(paths.reports_dir())) == 4
@@ -99,9 +104,9 @@ def test_unwritable_folder_keeps_the_store_copy(rs: Store) -> None:
     assert feed[0].level == "error" and str(folder) in feed[0].message
 
 
-def test_failed_write_leaves_the_old_file_and_no_temporary(tmp_path: Path,
-                                                           monkeypatch: pytest.MonkeyPatch
-                                                           ) -> None:
+def test_failed_write_leaves_the_old_file_and_no_temporary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     folder = tmp_path / "out"
     folder.mkdir()
     target = folder / "daily-test-2026-11-28.md"

@@ -38,20 +38,27 @@ def rs(tmp_path: Path) -> Iterator[Store]:
 
 
 def mail_channel(port: int, name: str = "ops-mail") -> ChannelConfig:
-    return ChannelConfig(name=name, type="email", host="127.0.0.1", port=port,
-                         security="none", sender="Zoë Ops <r2tui@example.org>",
-                         to=("oncall@example.org",), timeout=5.0)
+    return ChannelConfig(
+        name=name,
+        type="email",
+        host="127.0.0.1",
+        port=port,
+        security="none",
+        sender="Zoë Ops <r2tui@example.org>",
+        to=("oncall@example.org",),
+        timeout=5.0,
+    )
 
 
 def config_for(*channels: ChannelConfig) -> Config:
-    return make_config((account_for("http://127.0.0.1:9", name=d.ACCOUNT),),
-                       alerts=AlertSettings(channels={c.name: c for c in channels}),
-                       reports=ReportSettings(tuple(c.name for c in channels
-                                                    if c.type == "email")))
+    return make_config(
+        (account_for("http://127.0.0.1:9", name=d.ACCOUNT),),
+        alerts=AlertSettings(channels={c.name: c for c in channels}),
+        reports=ReportSettings(tuple(c.name for c in channels if c.type == "email")),
+    )
 
 
-def run(store: Store, config: Config, job: str = "daily_report",
-        at: float = d.REPORT_NOW) -> str:
+def run(store: Store, config: Config, job: str = "daily_report", at: float = d.REPORT_NOW) -> str:
     result = run_job(job, JobContext(config=config, store=store, clock=lambda: float(at)))
     assert result.ok, result.error
     return result.summary or ""
@@ -76,18 +83,27 @@ def text_of(part: EmailMessage) -> str:
     return content.replace("\r\n", "\n")
 
 
-@pytest.mark.parametrize(("job", "kind", "start", "subject"), [
-    ("daily_report", "daily", d.NOV28, "r2tui daily report: test, 2026-11-28"),
-    ("monthly_report", "monthly", d.OCT1, "r2tui monthly report: test, 2026-10")])
-def test_a_report_arrives_as_html_and_text(rs: Store, job: str, kind: str, start: int,
-                                           subject: str) -> None:
+@pytest.mark.parametrize(
+    ("job", "kind", "start", "subject"),
+    [
+        ("daily_report", "daily", d.NOV28, "r2tui daily report: test, 2026-11-28"),
+        ("monthly_report", "monthly", d.OCT1, "r2tui monthly report: test, 2026-10"),
+    ],
+)
+def test_a_report_arrives_as_html_and_text(
+    rs: Store, job: str, kind: str, start: int, subject: str
+) -> None:
     with SMTPPeer() as peer:
         config = config_for(mail_channel(peer.port))
         summary = run(rs, config, job)
         assert summary.endswith("and the store; queued for e-mail to ops-mail")
         [row] = Notification.select()
-        assert (row.kind, row.channel, row.state, row.rule) == ("report", "ops-mail",
-                                                                "pending", None)
+        assert (row.kind, row.channel, row.state, row.rule) == (
+            "report",
+            "ops-mail",
+            "pending",
+            None,
+        )
         assert peer.messages == []  # queued, not sent: the outbox sends it
         report = deliver_due(rs, config.alerts, deliver, now=d.REPORT_NOW)
         assert (report.sent, report.errors) == (1, [])
@@ -108,8 +124,7 @@ def test_a_report_arrives_as_html_and_text(rs: Store, job: str, kind: str, start
     assert Notification.get_by_id(row.id).state == "sent"
 
 
-def test_a_failed_delivery_is_retried_and_survives_a_restart(rs: Store, tmp_path: Path
-                                                             ) -> None:
+def test_a_failed_delivery_is_retried_and_survives_a_restart(rs: Store, tmp_path: Path) -> None:
     port = closed_port()  # nobody listens yet
     config = config_for(mail_channel(port))
     run(rs, config)
@@ -148,8 +163,7 @@ def test_a_dead_report_never_holds_back_the_next(rs: Store) -> None:
         run(rs, config, at=d.REPORT_NOW + 60)  # the same day's report, made again
         second = deliver_due(rs, config.alerts, deliver, now=d.REPORT_NOW + 60)
         assert second.sent == 1
-    assert [r.state for r in Notification.select().order_by(Notification.id)] == [
-        "dead", "sent"]
+    assert [r.state for r in Notification.select().order_by(Notification.id)] == ["dead", "sent"]
     assert len(peer.messages) == 1
 
 
@@ -177,8 +191,15 @@ def test_a_period_is_mailed_once_however_often_its_report_is_made(rs: Store) -> 
 
 def test_a_report_on_a_channel_that_became_a_webhook_is_refused_for_good() -> None:
     hook = ChannelConfig(name="ops-mail", type="webhook")
-    report = Notice(channel="ops-mail", kind="report", status="none", group_key="r",
-                    title="r2tui daily report: test, 2026-11-28", text="t", html="<p>t</p>")
+    report = Notice(
+        channel="ops-mail",
+        kind="report",
+        status="none",
+        group_key="r",
+        title="r2tui daily report: test, 2026-11-28",
+        text="t",
+        html="<p>t</p>",
+    )
     with pytest.raises(DeliveryError) as caught:
         deliver(hook, report)
     assert not caught.value.retryable and "by e-mail only" in str(caught.value)

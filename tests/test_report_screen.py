@@ -59,9 +59,11 @@ async def test_open_list_show_and_close(with_reports: Store) -> None:
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_reports(pilot)
         # The latest period first; only this account's reports.
-        assert list_rows(screen) == [["daily", "2026-11-28", "2026-11-29 00:00"],
-                                     ["daily", "2026-11-27", "2026-11-28 00:00"],
-                                     ["monthly", "2026-10", "2026-11-29 00:00"]]
+        assert list_rows(screen) == [
+            ["daily", "2026-11-28", "2026-11-29 00:00"],
+            ["daily", "2026-11-27", "2026-11-28 00:00"],
+            ["monthly", "2026-10", "2026-11-29 00:00"],
+        ]
         daily = stored.find(d.ACCOUNT, "daily", d.NOV28)
         assert daily is not None
         await wait_for(pilot, lambda: screen.shown_id is not None)
@@ -140,8 +142,9 @@ def test_reports_screen(snap_compare, with_reports: Store) -> None:  # type: ign
     async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
         screen = await open_reports(pilot)
         await wait_for(pilot, lambda: screen.shown_id is not None)
-        await wait_for(pilot, lambda: not any(
-            t._require_update_dimensions for t in screen.query(DataTable)))
+        await wait_for(
+            pilot, lambda: not any(t._require_update_dimensions for t in screen.query(DataTable))
+        )
         await pilot.pause(0.2)
 
     app: R2App = quiet_app(with_reports)

@@ -76,8 +76,7 @@ def test_golden(rs: Store, kind: str) -> None:
 # ---- the numbers, by hand --------------------------------------------------------------
 def test_daily_numbers_by_hand(rs: Store) -> None:
     r = daily()
-    assert (r.kind, r.account, r.period_start, r.period_end) == ("daily", "test", d.NOV28,
-                                                                  d.NOV29)
+    assert (r.kind, r.account, r.period_start, r.period_end) == ("daily", "test", d.NOV28, d.NOV29)
     assert r.period_label == "2026-11-28" and r.file_stem() == "daily-test-2026-11-28"
     n = r.numbers
     # Nov 28 (day 88): 3,690 + 180 * 88 + 30 (fresh) = 19,560 GB; Nov 27: 19,350 GB.
@@ -115,12 +114,16 @@ def test_daily_numbers_by_hand(rs: Store) -> None:
     growth = Decimal(19_530 - 18_270) / 7
     high = through_28 + (2 * 19_560 + growth * 3) / 30
     assert c.forecast_high_usd == pytest.approx(
-        float(bill(int(high.to_integral_value(rounding="ROUND_CEILING")))))
+        float(bill(int(high.to_integral_value(rounding="ROUND_CEILING"))))
+    )
     assert usd(c.forecast_high_usd) == "$259.10"  # $259.095, half up
 
     # Growth: fresh is new (no level before), site and backups did not grow.
     assert [(g.name, g.bytes_start / d.GB, g.bytes_end / d.GB) for g in r.growth] == [
-        (d.HOSTILE_BUCKET, 8_430, 8_520), ("media", 6_120, 6_180), ("logs", 2_670, 2_700)]
+        (d.HOSTILE_BUCKET, 8_430, 8_520),
+        ("media", 6_120, 6_180),
+        ("logs", 2_670, 2_700),
+    ]
     assert r.growth[0].pct == pytest.approx(100 * 90 / 8_430)
     assert any("1 bucket has no size recorded" in note for note in r.notes)
 
@@ -130,7 +133,11 @@ def test_daily_numbers_by_hand(rs: Store) -> None:
     # the routine job run, not the alert.
     assert r.events_total == 4
     assert [(e.kind, e.level) for e in r.events] == [
-        ("bucket", "info"), ("upload", "warning"), ("upload", "warning"), ("job", "error")]
+        ("bucket", "info"),
+        ("upload", "warning"),
+        ("upload", "warning"),
+        ("job", "error"),
+    ]
     view = costs_view(d.ACCOUNT, d.NOV29 - 1)
     assert [x.text for x in r.recommendations] == [x.text for x in view.recommendations]
     assert r.recommendations and r.recommendations[0].bucket == d.HOSTILE_BUCKET
@@ -139,7 +146,11 @@ def test_daily_numbers_by_hand(rs: Store) -> None:
 def test_monthly_numbers_by_hand(rs: Store) -> None:
     r = monthly()
     assert (r.kind, r.period_start, r.period_end, r.period_label) == (
-        "monthly", d.OCT1, d.NOV1, "2026-10")
+        "monthly",
+        d.OCT1,
+        d.NOV1,
+        "2026-10",
+    )
     n = r.numbers
     # Oct 31 is day 60: 3,690 + 10,800 = 14,490 GB; Sep 30, day 29: 8,910 GB.
     assert (n.bytes.value, n.bytes.previous) == (14_490 * d.GB, 8_910 * d.GB)
@@ -156,7 +167,10 @@ def test_monthly_numbers_by_hand(rs: Store) -> None:
     assert usd(r.costs.period_usd.value) == "$182.60"
     assert r.costs.month_to_date_usd is None and r.costs.forecast_month_usd is None
     assert [(g.name, g.added / d.GB) for g in r.growth] == [
-        (d.HOSTILE_BUCKET, 2_790), ("media", 1_860), ("logs", 930)]
+        (d.HOSTILE_BUCKET, 2_790),
+        ("media", 1_860),
+        ("logs", 930),
+    ]
     assert r.growth[2].pct == pytest.approx(100.0)
     assert r.alerts_total == 0 and r.alerts == []
     assert "No alerts fired." in to_markdown(r)
@@ -172,8 +186,23 @@ def test_html_escapes_every_value(rs: Store, kind: str) -> None:
     parser = HtmlText()
     parser.feed(page)
     # Only the page's own tags: nothing from a name or message became markup.
-    assert parser.tags <= {"html", "head", "meta", "title", "style", "body", "h1", "h2",
-                           "p", "ul", "li", "table", "tr", "th", "td"}
+    assert parser.tags <= {
+        "html",
+        "head",
+        "meta",
+        "title",
+        "style",
+        "body",
+        "h1",
+        "h2",
+        "p",
+        "ul",
+        "li",
+        "table",
+        "tr",
+        "th",
+        "td",
+    }
     assert "<script" not in page and "<img" not in page
     assert "o&#x27;brien&quot;s,bucket" in page
     assert d.HOSTILE_BUCKET not in page  # the raw quotes appear nowhere
@@ -193,12 +222,16 @@ def test_csv_round_trips_hostile_text(rs: Store) -> None:
     assert header[:4] == ["section", "name", "bucket", "value"]
     growth = [row for row in body if row[0] == "growth"]
     assert [row[2] for row in growth] == [d.HOSTILE_BUCKET, "media", "logs"]
-    assert growth[0][3:7] == [str(8_520 * d.GB), str(8_430 * d.GB), str(90 * d.GB),
-                              repr(round(100 * 90 / 8_430, 6))]
+    assert growth[0][3:7] == [
+        str(8_520 * d.GB),
+        str(8_430 * d.GB),
+        str(90 * d.GB),
+        repr(round(100 * 90 / 8_430, 6)),
+    ]
     uploads = [row for row in body if row[0] == "event" and row[1] == "upload"]
     # Commas and quotes survive, a newline is shown as "\n" (the one rule for text
     # from outside: a cell never breaks a row); a formula gets a quote in front.
-    assert uploads[1][8] == (f"large upload {d.FORMULA_KEY}, \"quoted\"\\nsecond line (2.0 GB)")
+    assert uploads[1][8] == (f'large upload {d.FORMULA_KEY}, "quoted"\\nsecond line (2.0 GB)')
     assert uploads[0][8] == f"large upload {d.UPLOAD_KEY} (9.0 GB)"
     alert = next(row for row in body if row[0] == "alert")
     assert alert[2] == d.HOSTILE_BUCKET and d.SCRIPT in alert[8]
@@ -246,16 +279,21 @@ def test_json_is_utf8_with_derived_values(rs: Store) -> None:
     doc = json.loads(render(daily(), "json"))
     assert doc["schema"] == 1 and doc["period"] == "2026-11-28"
     assert doc["period_start_utc"] == "2026-11-28T00:00:00Z"
-    assert doc["numbers"]["objects"] == {"value": 39_120, "previous": 38_700, "change": 420,
-                                         "change_pct": 1.09}
+    assert doc["numbers"]["objects"] == {
+        "value": 39_120,
+        "previous": 38_700,
+        "change": 420,
+        "change_pct": 1.09,
+    }
     assert doc["alerts"][0]["at"] == "2026-11-28T03:00:00Z"
     assert '"o\'brien\\"s,bucket"' in render(daily(), "json")  # not \u-escaped
     with pytest.raises(ValueError, match="schema"):
         Report.from_dict({**doc, "schema": 99})
 
 
-@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgresql",
-                                                              marks=pytest.mark.postgres)])
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
 def test_stored_copy_renders_as_made(request: pytest.FixtureRequest, backend: str) -> None:
     """On each back-end: the same figures, and the stored JSON gives back the report."""
     url = request.getfixturevalue("sqlite_url" if backend == "sqlite" else "pg_url")
@@ -271,8 +309,7 @@ def test_stored_copy_renders_as_made(request: pytest.FixtureRequest, backend: st
                 assert render(again, fmt) == render(report, fmt)
         assert (GOLDEN / "daily.md").read_text(encoding="utf-8") == to_markdown(made[0])
         rows = stored.listing(d.ACCOUNT)
-        assert [(r.kind, r.period_start) for r in rows] == [("daily", d.NOV28),
-                                                            ("monthly", d.OCT1)]
+        assert [(r.kind, r.period_start) for r in rows] == [("daily", d.NOV28), ("monthly", d.OCT1)]
         # A second report for the same period replaces the first.
         later = build(d.ACCOUNT, "daily", d.NOV28, d.REPORT_NOW + 3600)
         new_id = stored.save(s, later)
@@ -295,21 +332,27 @@ def test_monthly_report_outlives_the_raw_samples(rs: Store) -> None:
     # Every figure comes from the daily rollups; only the recommendations and the
     # charges' basis, read from the cost run's raw samples, are gone, and the report says so.
     assert (after.numbers, replace(after.costs, basis=before.costs.basis), after.growth) == (
-        before.numbers, before.costs, before.growth)
+        before.numbers,
+        before.costs,
+        before.growth,
+    )
     assert after.recommendations == [] and before.recommendations
     assert after.costs.basis == [] and before.costs.basis
-    assert any("no recommendations, nor which charges were measured" in note
-               for note in after.notes)
+    assert any(
+        "no recommendations, nor which charges were measured" in note for note in after.notes
+    )
 
 
 # ---- periods and edges -----------------------------------------------------------------
 def test_periods() -> None:
     assert parse_period("daily", "2026-11-28") == d.NOV28
     assert parse_period("monthly", "2026-10") == d.OCT1
-    for kind, text, form in (("daily", "2026-11", "YYYY-MM-DD"),
-                             ("daily", "28/11/2026", "YYYY-MM-DD"),
-                             ("monthly", "2026-11-28", "YYYY-MM"),
-                             ("monthly", "2026-13", "YYYY-MM")):
+    for kind, text, form in (
+        ("daily", "2026-11", "YYYY-MM-DD"),
+        ("daily", "28/11/2026", "YYYY-MM-DD"),
+        ("monthly", "2026-11-28", "YYYY-MM"),
+        ("monthly", "2026-13", "YYYY-MM"),
+    ):
         with pytest.raises(ValueError, match=form):
             parse_period(kind, text)
     assert default_period("daily", d.REPORT_NOW) == d.NOV28
@@ -318,7 +361,9 @@ def test_periods() -> None:
     january = parse_period("daily", "2027-01-15") + 5
     assert default_period("monthly", january) == parse_period("monthly", "2026-12")
     assert period_bounds("monthly", parse_period("monthly", "2026-12")) == (
-        parse_period("monthly", "2026-12"), parse_period("monthly", "2027-01"))
+        parse_period("monthly", "2026-12"),
+        parse_period("monthly", "2027-01"),
+    )
     feb = parse_period("monthly", "2028-02")
     assert period_bounds("monthly", feb)[1] - feb == 29 * DAY
     assert period_bounds("daily", d.NOV28 + 5000) == (d.NOV28, d.NOV29)

@@ -18,14 +18,20 @@ from r2tui.alerts.responses import run_response
 from r2tui.config.alert_model import ResponseConfig
 from r2tui.config.model import Secret
 
-ALERT = {"rule": "High error rate", "bucket": "<script>$(touch pwned)</script>",
-         "status": "firing", "value": 7.5, "labels": {"team": "ops; rm -rf /"}}
+ALERT = {
+    "rule": "High error rate",
+    "bucket": "<script>$(touch pwned)</script>",
+    "status": "firing",
+    "value": 7.5,
+    "labels": {"team": "ops; rm -rf /"},
+}
 TOKEN_PATH = "/respond/SECRET123"
 
 
 def py(script: str, *args: str, timeout: float = 10.0) -> ResponseConfig:
-    return ResponseConfig(name="fix", command=(sys.executable, "-c", script, *args),
-                          timeout=timeout)
+    return ResponseConfig(
+        name="fix", command=(sys.executable, "-c", script, *args), timeout=timeout
+    )
 
 
 @pytest.fixture
@@ -36,8 +42,10 @@ def receiver() -> Iterator[Receiver]:
 
 def test_command_gets_the_alert_as_json_on_stdin(tmp_path: Path) -> None:
     out = tmp_path / "alert.json"
-    script = ("import sys, pathlib; pathlib.Path(sys.argv[1]).write_text(sys.stdin.read());"
-              "print('restarted the worker'); print('second line')")
+    script = (
+        "import sys, pathlib; pathlib.Path(sys.argv[1]).write_text(sys.stdin.read());"
+        "print('restarted the worker'); print('second line')"
+    )
     ok, outcome = run_response(py(script, str(out)), ALERT)
     assert ok
     assert outcome == f"{sys.executable} exited with 0: restarted the worker"
@@ -53,8 +61,10 @@ def test_arguments_are_never_shell_syntax(tmp_path: Path) -> None:
 
 
 def test_failing_command_reports_exit_code_and_stderr() -> None:
-    script = ("import sys; print('stdout text'); print('\\n  boom: \\x1b[31mdisk\\x1b[0m full',"
-              " file=sys.stderr); print('more', file=sys.stderr); sys.exit(3)")
+    script = (
+        "import sys; print('stdout text'); print('\\n  boom: \\x1b[31mdisk\\x1b[0m full',"
+        " file=sys.stderr); print('more', file=sys.stderr); sys.exit(3)"
+    )
     ok, outcome = run_response(py(script), ALERT)
     assert not ok
     assert outcome == f"{sys.executable} exited with 3: boom: disk full"
@@ -90,14 +100,14 @@ def test_timeout_kills_the_command() -> None:
 
 
 def test_killed_by_a_signal() -> None:
-    ok, outcome = run_response(py("import os, signal; os.kill(os.getpid(), signal.SIGTERM)"),
-                               ALERT)
+    ok, outcome = run_response(py("import os, signal; os.kill(os.getpid(), signal.SIGTERM)"), ALERT)
     assert not ok and outcome == f"{sys.executable} killed by signal 15"
 
 
 def test_url_response_posts_the_alert(receiver: Receiver) -> None:
-    resp = ResponseConfig(name="hook", url=Secret(receiver.url(TOKEN_PATH), "env FIX_URL"),
-                          timeout=5)
+    resp = ResponseConfig(
+        name="hook", url=Secret(receiver.url(TOKEN_PATH), "env FIX_URL"), timeout=5
+    )
     assert run_response(resp, ALERT) == (True, "POST answered HTTP 200")
     [req] = receiver.requests
     assert req.path == TOKEN_PATH and req.headers["content-type"] == "application/json"
@@ -108,8 +118,9 @@ def test_url_response_failure_never_shows_the_url(receiver: Receiver) -> None:
     receiver.status, receiver.reply = 500, f"broken at {TOKEN_PATH}"
     resp = ResponseConfig(name="hook", url=Secret(receiver.url(TOKEN_PATH), "env FIX_URL"))
     assert run_response(resp, ALERT) == (False, "POST answered HTTP 500")
-    refused = ResponseConfig(name="hook", url=Secret(
-        f"http://127.0.0.1:{closed_port()}{TOKEN_PATH}", "env FIX_URL"))
+    refused = ResponseConfig(
+        name="hook", url=Secret(f"http://127.0.0.1:{closed_port()}{TOKEN_PATH}", "env FIX_URL")
+    )
     ok, outcome = run_response(refused, ALERT)
     assert not ok and outcome == "POST failed: could not connect"
 

@@ -18,24 +18,41 @@ DAY0 = int(datetime(2025, 3, 14, tzinfo=UTC).timestamp())  # a UTC midnight
 NOW = DAY0 + D + 12 * H + 30 * 60  # 2025-03-15 12:30 UTC
 
 
-def put(st: Store, ts: int, metric: str, value: float, bucket: str = "*",
-        account: str = "acc") -> None:
+def put(
+    st: Store, ts: int, metric: str, value: float, bucket: str = "*", account: str = "acc"
+) -> None:
     add_samples(st, account, [SampleRow(metric, value, bucket)], ts=ts)
 
 
 def hourly(metric: str | None = None) -> list[tuple]:
-    q = SampleHourly.select(SampleHourly.account, SampleHourly.bucket, SampleHourly.metric,
-                            SampleHourly.ts, SampleHourly.count, SampleHourly.sum,
-                            SampleHourly.min, SampleHourly.max, SampleHourly.last)
+    q = SampleHourly.select(
+        SampleHourly.account,
+        SampleHourly.bucket,
+        SampleHourly.metric,
+        SampleHourly.ts,
+        SampleHourly.count,
+        SampleHourly.sum,
+        SampleHourly.min,
+        SampleHourly.max,
+        SampleHourly.last,
+    )
     if metric:
         q = q.where(SampleHourly.metric == metric)
     return sorted(q.tuples())
 
 
 def daily(metric: str | None = None) -> list[tuple]:
-    q = SampleDaily.select(SampleDaily.account, SampleDaily.bucket, SampleDaily.metric,
-                           SampleDaily.ts, SampleDaily.count, SampleDaily.sum,
-                           SampleDaily.min, SampleDaily.max, SampleDaily.last)
+    q = SampleDaily.select(
+        SampleDaily.account,
+        SampleDaily.bucket,
+        SampleDaily.metric,
+        SampleDaily.ts,
+        SampleDaily.count,
+        SampleDaily.sum,
+        SampleDaily.min,
+        SampleDaily.max,
+        SampleDaily.last,
+    )
     if metric:
         q = q.where(SampleDaily.metric == metric)
     return sorted(q.tuples())
@@ -85,8 +102,10 @@ def test_next_run_recomputes_only_the_current_hour(st: Store) -> None:
     put(st, NOW + 60, "requests", 7.0)
     again = rollups.roll_up(st, NOW + 120)
     assert (again.start, again.hours) == (DAY0 + D + 12 * H, 1)
-    assert [r[3:6] for r in hourly()] == [(NOW - 5 * H - 1800, 1, 10.0),
-                                          (DAY0 + D + 12 * H, 1, 7.0)]
+    assert [r[3:6] for r in hourly()] == [
+        (NOW - 5 * H - 1800, 1, 10.0),
+        (DAY0 + D + 12 * H, 1, 7.0),
+    ]
     assert [r[3:6] for r in daily()] == [(DAY0 + D, 2, 17.0)]
 
 
@@ -110,19 +129,23 @@ def test_replace_series_in_the_past_is_recomputed(st: Store) -> None:
     put(st, DAY0 + 5 * H + 10, "probe_ok", 1.0, "b1")
     rollups.roll_up(st, NOW)
     assert state.get(state.ROLLUP_FROM) == DAY0 + D + 12 * H
-    assert daily("requests") == [("acc", "*", "requests", DAY0, 24, 2400.0, 100.0, 100.0,
-                                  100.0)]
+    assert daily("requests") == [("acc", "*", "requests", DAY0, 24, 2400.0, 100.0, 100.0, 100.0)]
     # Hours 4 and 5 again: one grows, one disappears (Cloudflare had late data).
-    replace_series(st, "acc", ["requests"], DAY0 + 4 * H, DAY0 + 6 * H,
-                   [(DAY0 + 4 * H, "*", "requests", 130.0)])
+    replace_series(
+        st,
+        "acc",
+        ["requests"],
+        DAY0 + 4 * H,
+        DAY0 + 6 * H,
+        [(DAY0 + 4 * H, "*", "requests", 130.0)],
+    )
     assert state.get(state.ROLLUP_FROM) == DAY0 + 4 * H
     again = rollups.roll_up(st, NOW)
     assert again.start == DAY0 + 4 * H and again.hours == 20 + 13
     got = {r[3]: r[5] for r in hourly("requests")}
     assert len(got) == 23 and DAY0 + 5 * H not in got
     assert got[DAY0 + 4 * H] == 130.0 and got[DAY0 + 3 * H] == 100.0
-    assert daily("requests") == [("acc", "*", "requests", DAY0, 23, 2330.0, 100.0, 130.0,
-                                  100.0)]
+    assert daily("requests") == [("acc", "*", "requests", DAY0, 23, 2330.0, 100.0, 130.0, 100.0)]
     # The probe sample in a recomputed hour is still there, once.
     assert [r[3:6] for r in hourly("probe_ok")] == [(DAY0 + 5 * H, 1, 1.0)]
 
@@ -134,7 +157,8 @@ def test_a_long_backlog_is_rolled_up_a_day_at_a_time(st: Store) -> None:
     assert result.start == DAY0 - 3 * D + 7 * H
     assert result.hours == (NOW - NOW % H + H - result.start) // H
     assert [(r[3], r[8]) for r in daily()] == [
-        (DAY0 - 3 * D + day * D, 1000.0 + day) for day in range(4)]
+        (DAY0 - 3 * D + day * D, 1000.0 + day) for day in range(4)
+    ]
     assert len(hourly()) == 4
 
 
@@ -150,8 +174,14 @@ def test_purge_never_drops_what_is_not_rolled_up(st: Store) -> None:
     assert [s.value for s in Sample.select()] == [2.0]
     assert state.get(rollups.RAW_KEPT_FROM) == NOW - NOW % H - 14 * D
     # A backfill 20 days back lowers the watermark: its samples wait for a roll-up.
-    replace_series(st, "acc", ["requests"], old - old % H, old - old % H + H,
-                   [(old - old % H, "*", "requests", 9.0)])
+    replace_series(
+        st,
+        "acc",
+        ["requests"],
+        old - old % H,
+        old - old % H + H,
+        [(old - old % H, "*", "requests", 9.0)],
+    )
     assert rollups.purge(st, Retention(), NOW).samples == 0
     rollups.roll_up(st, NOW)
     assert rollups.purge(st, Retention(), NOW).samples == 1
@@ -168,11 +198,15 @@ def test_a_backfill_below_the_raw_horizon_keeps_other_series(st: Store) -> None:
     replace_series(st, "acc", ["requests"], hour, hour + H, [(hour, "*", "requests", 5.0)])
     rollups.roll_up(st, NOW)
     # Sorted by bucket: the account's requests, then b1's probe.
-    assert [(r[2], r[3], r[5]) for r in hourly()] == [("requests", hour, 5.0),
-                                                      ("probe_get_ms", hour, 80.0)]
+    assert [(r[2], r[3], r[5]) for r in hourly()] == [
+        ("requests", hour, 5.0),
+        ("probe_get_ms", hour, 80.0),
+    ]
     day = hour - hour % D
-    assert [(r[2], r[3], r[5]) for r in daily()] == [("requests", day, 5.0),
-                                                     ("probe_get_ms", day, 80.0)]
+    assert [(r[2], r[3], r[5]) for r in daily()] == [
+        ("requests", day, 5.0),
+        ("probe_get_ms", day, 80.0),
+    ]
 
 
 def test_purge_rollups_by_age(st: Store) -> None:
@@ -200,7 +234,9 @@ def test_rollup_job_runs_and_reports(store: Store) -> None:
     again = run_job("rollup", ctx)
     assert again.summary == "rolled up 1 hour, purged 0 raw samples"
     assert [(r.job, r.ok) for r in JobRun.select().order_by(JobRun.id)] == [
-        ("rollup", True), ("rollup", True)]
+        ("rollup", True),
+        ("rollup", True),
+    ]
 
 
 def test_a_sample_stored_late_still_reaches_the_rollups(st: Store) -> None:

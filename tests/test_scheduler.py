@@ -40,6 +40,7 @@ def _ts(text: str) -> float:
 
 # ---- is_due ---------------------------------------------------------------------------
 
+
 def test_is_due_interval() -> None:
     every5 = _schedule("collect_metrics", "5m")
     assert is_due(every5, "UTC", None, 0)  # never ran: due at once
@@ -48,15 +49,18 @@ def test_is_due_interval() -> None:
     assert is_due(every5, "UTC", 1000, 1000 + 86400)
 
 
-@pytest.mark.parametrize(("last", "now", "due"), [
-    # A run that finished within the very second of its fire time is that run.
-    ("2026-01-10T03:00:00", "2026-01-10T12:00:00", False),
-    ("2026-01-10T02:59:59", "2026-01-10T02:59:59.500", False),
-    ("2026-01-10T02:59:59", "2026-01-10T03:00:00", True),
-    ("2026-01-10T03:00:05", "2026-01-11T02:59:59", False),
-    ("2026-01-10T03:00:05", "2026-01-11T03:00:00", True),
-    ("2026-01-01T03:00:05", "2026-01-09T00:00:00", True),  # missed days: due now
-])
+@pytest.mark.parametrize(
+    ("last", "now", "due"),
+    [
+        # A run that finished within the very second of its fire time is that run.
+        ("2026-01-10T03:00:00", "2026-01-10T12:00:00", False),
+        ("2026-01-10T02:59:59", "2026-01-10T02:59:59.500", False),
+        ("2026-01-10T02:59:59", "2026-01-10T03:00:00", True),
+        ("2026-01-10T03:00:05", "2026-01-11T02:59:59", False),
+        ("2026-01-10T03:00:05", "2026-01-11T03:00:00", True),
+        ("2026-01-01T03:00:05", "2026-01-09T00:00:00", True),  # missed days: due now
+    ],
+)
 def test_is_due_cron_utc(last: str, now: str, due: bool) -> None:
     daily = _schedule("inventory", "0 3 * * *")
     assert is_due(daily, "UTC", _ts(last), _ts(now)) is due
@@ -66,8 +70,9 @@ def test_is_due_cron_utc(last: str, now: str, due: bool) -> None:
 def test_is_due_cron_in_a_time_zone() -> None:
     """03:00 in Berlin is 02:00 UTC in winter and 01:00 UTC in summer."""
     daily = _schedule("inventory", "0 3 * * *")
-    assert not is_due(daily, "Europe/Berlin", _ts("2026-01-10T01:00:00"),
-                      _ts("2026-01-10T01:59:59"))
+    assert not is_due(
+        daily, "Europe/Berlin", _ts("2026-01-10T01:00:00"), _ts("2026-01-10T01:59:59")
+    )
     assert is_due(daily, "Europe/Berlin", _ts("2026-01-10T01:00:00"), _ts("2026-01-10T02:00:00"))
     assert is_due(daily, "Europe/Berlin", _ts("2026-07-10T00:30:00"), _ts("2026-07-10T01:00:00"))
 
@@ -81,6 +86,7 @@ def test_is_due_cron_weekday_names() -> None:
 
 
 # ---- Collector.run --------------------------------------------------------------------
+
 
 class Gate:
     """A client factory that holds the first job to ask until released (a slow
@@ -97,22 +103,25 @@ class Gate:
         return s3.make_client(*args)
 
 
-def _collector(store: Store, endpoint: str, schedules: dict[str, str] | None = None,
-               **kw: Any) -> Collector:
+def _collector(
+    store: Store, endpoint: str, schedules: dict[str, str] | None = None, **kw: Any
+) -> Collector:
     config = make_config((account_for(endpoint),))
     if schedules is not None:
-        config = make_config((account_for(endpoint),), schedules={
-            job: _schedule(job, text) for job, text in schedules.items()})
+        config = make_config(
+            (account_for(endpoint),),
+            schedules={job: _schedule(job, text) for job, text in schedules.items()},
+        )
     return Collector(JobContext(config=config, store=store), **kw)
 
 
-def test_the_same_job_never_runs_twice_at_once(s3_backend: Any, moto_endpoint: str,
-                                               store: Store) -> None:
+def test_the_same_job_never_runs_twice_at_once(
+    s3_backend: Any, moto_endpoint: str, store: Store
+) -> None:
     seed_bucket(s3_backend, "solo", [Obj("a", 1, 1_700_000_000)])
     started: list[str] = []
     results: list[JobResult] = []
-    collector = _collector(store, moto_endpoint, on_start=started.append,
-                           on_result=results.append)
+    collector = _collector(store, moto_endpoint, on_start=started.append, on_result=results.append)
     gate = Gate()
     collector.ctx.client_factory = gate
     first: list[JobResult | None] = []
@@ -134,8 +143,9 @@ def test_the_same_job_never_runs_twice_at_once(s3_backend: Any, moto_endpoint: s
     assert again is not None and again.ok
 
 
-def test_a_failing_result_callback_does_not_lose_the_result(store: Store,
-                                                            moto_endpoint: str) -> None:
+def test_a_failing_result_callback_does_not_lose_the_result(
+    store: Store, moto_endpoint: str
+) -> None:
     def explode(_: JobResult) -> None:
         raise RuntimeError("callback broke")
 
@@ -147,8 +157,10 @@ def test_a_failing_result_callback_does_not_lose_the_result(store: Store,
 
 # ---- stop -----------------------------------------------------------------------------
 
-def test_stop_waits_for_the_job_in_flight(s3_backend: Any, moto_endpoint: str,
-                                          store: Store) -> None:
+
+def test_stop_waits_for_the_job_in_flight(
+    s3_backend: Any, moto_endpoint: str, store: Store
+) -> None:
     seed_bucket(s3_backend, "solo", [Obj("a", 1, 1_700_000_000)])
     collector = _collector(store, moto_endpoint)
     gate = Gate()
@@ -171,8 +183,7 @@ def test_stop_waits_for_the_job_in_flight(s3_backend: Any, moto_endpoint: str,
     assert collector.run("collect_metrics") is None  # a stopped collector starts nothing
 
 
-def test_stop_gives_up_after_its_timeout(s3_backend: Any, moto_endpoint: str,
-                                         store: Store) -> None:
+def test_stop_gives_up_after_its_timeout(s3_backend: Any, moto_endpoint: str, store: Store) -> None:
     collector = _collector(store, moto_endpoint)
     gate = Gate()
     collector.ctx.client_factory = gate
@@ -189,6 +200,7 @@ def test_stop_gives_up_after_its_timeout(s3_backend: Any, moto_endpoint: str,
 
 # ---- the embedded scheduler -----------------------------------------------------------
 
+
 async def _until(predicate: Any, timeout: float = 20.0) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
@@ -196,36 +208,47 @@ async def _until(predicate: Any, timeout: float = 20.0) -> None:
         await asyncio.sleep(0.05)
 
 
-async def test_start_embedded_runs_due_jobs_off_the_loop(s3_backend: Any, moto_endpoint: str,
-                                                         store: Store) -> None:
+async def test_start_embedded_runs_due_jobs_off_the_loop(
+    s3_backend: Any, moto_endpoint: str, store: Store
+) -> None:
     seed_bucket(s3_backend, "solo", [Obj("a.txt", 7, 1_700_000_000)])
     threads: list[str] = []
     results: list[JobResult] = []
     collector = _collector(
-        store, moto_endpoint, {"collect_metrics": "5m", "inventory": "0 3 * * *"},
+        store,
+        moto_endpoint,
+        {"collect_metrics": "5m", "inventory": "0 3 * * *"},
         on_start=lambda _: threads.append(threading.current_thread().name),
-        on_result=results.append)
+        on_result=results.append,
+    )
     loop_thread = threading.current_thread().name
     collector.start_embedded()
     try:
         assert collector.scheduler is not None and collector.scheduler.running
         assert sorted(j.id for j in collector.scheduler.get_jobs()) == [
-            "collect_metrics", "inventory"]
+            "collect_metrics",
+            "inventory",
+        ]
         await _until(lambda: len(results) == 2)
     finally:
         assert collector.stop(timeout=10)
         await asyncio.sleep(0)  # AsyncIOScheduler shuts down on the loop's next turn
-    assert sorted((r.job, r.ok) for r in results) == [("collect_metrics", True),
-                                                      ("inventory", True)]
+    assert sorted((r.job, r.ok) for r in results) == [
+        ("collect_metrics", True),
+        ("inventory", True),
+    ]
     assert loop_thread not in threads  # the loop never waited on a job
     # collect_metrics checked the endpoint once (probes are off): one item.
     assert sorted((r.job, r.ok, r.items) for r in JobRun.select()) == [
-        ("collect_metrics", True, 1), ("inventory", True, 1)]
+        ("collect_metrics", True, 1),
+        ("inventory", True, 1),
+    ]
     assert collector.ctx.stop.is_set() and not collector.scheduler.running
 
 
-async def test_jobs_not_due_wait_for_their_time(s3_backend: Any, moto_endpoint: str,
-                                                store: Store) -> None:
+async def test_jobs_not_due_wait_for_their_time(
+    s3_backend: Any, moto_endpoint: str, store: Store
+) -> None:
     collector = _collector(store, moto_endpoint, {"collect_metrics": "1h"})
     assert collector.run("collect_metrics") is not None  # just succeeded
     collector.ctx.stop.clear()
@@ -243,8 +266,9 @@ async def test_jobs_not_due_wait_for_their_time(s3_backend: Any, moto_endpoint: 
 
 async def test_pause_and_resume(store: Store, moto_endpoint: str) -> None:
     results: list[JobResult] = []
-    collector = _collector(store, moto_endpoint, {"collect_metrics": "1s"},
-                           on_result=results.append)
+    collector = _collector(
+        store, moto_endpoint, {"collect_metrics": "1s"}, on_result=results.append
+    )
     collector.start_embedded()
     try:
         await _until(lambda: len(results) >= 2, timeout=10)
@@ -264,9 +288,11 @@ async def test_pause_and_resume(store: Store, moto_endpoint: str) -> None:
 
 # ---- headless `r2tui collect` -----------------------------------------------------------
 
+
 def _headless_config(tmp_path: Path, endpoint: str, db: Path) -> Path:
-    return collector_config(tmp_path, endpoint, db, inventory="page_size = 10",
-                            s3="max_attempts = 1")
+    return collector_config(
+        tmp_path, endpoint, db, inventory="page_size = 10", s3="max_attempts = 1"
+    )
 
 
 def _rows(db: Path, sql: str) -> list[tuple]:
@@ -282,15 +308,20 @@ def _rows(db: Path, sql: str) -> list[tuple]:
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
-def test_headless_collect_stops_cleanly(signum: int, tmp_path: Path, s3_backend: Any,
-                                        moto_endpoint: str) -> None:
+def test_headless_collect_stops_cleanly(
+    signum: int, tmp_path: Path, s3_backend: Any, moto_endpoint: str
+) -> None:
     # 60 pages of 10 keys: the inventory is still listing when the signal comes.
     seed_bucket(s3_backend, "slow", [Obj(f"k{i:04d}", i, 1_700_000_000) for i in range(600)])
     db = tmp_path / "headless.db"
     config = _headless_config(tmp_path, moto_endpoint, db)
-    proc = subprocess.Popen([sys.executable, "-m", "r2tui", "collect", "--config", str(config)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=os.environ.copy())
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "r2tui", "collect", "--config", str(config)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=os.environ.copy(),
+    )
     try:
         deadline = time.monotonic() + 30
         while not _rows(db, "SELECT id FROM job_run WHERE job = 'inventory'"):
@@ -321,8 +352,9 @@ def test_plan_keeps_an_interval_cadence_across_restarts(store: Store) -> None:
     now = time.time()
     run = writes.start_job_run(store, "collect_metrics", "test", ts=now - 110)
     writes.finish_job_run(store, run, True, 1, None, ts=now - 100)
-    collector = _collector(store, "http://127.0.0.1:9",
-                           schedules={"collect_metrics": "5m", "inventory": "1d"})
+    collector = _collector(
+        store, "http://127.0.0.1:9", schedules={"collect_metrics": "5m", "inventory": "1d"}
+    )
     plan = collector.plan()
     wall = datetime.now(UTC).timestamp()
     assert plan["collect_metrics"] is not None
@@ -332,7 +364,8 @@ def test_plan_keeps_an_interval_cadence_across_restarts(store: Store) -> None:
 
 
 def test_costs_follow_the_first_collection_while_scheduling(
-        s3_backend: Any, moto_endpoint: str, store: Store) -> None:
+    s3_backend: Any, moto_endpoint: str, store: Store
+) -> None:
     """At start-up every due job starts at once; costs computed beside the first
     collection would miss what it brings, so its first success runs them again.
     Only while scheduling: `collect --once` runs each job exactly once."""
@@ -345,8 +378,12 @@ def test_costs_follow_the_first_collection_while_scheduling(
         if r.job == "calculate_costs":
             done.set()
 
-    collector = _collector(store, moto_endpoint, on_result=seen,
-                           schedules={"collect_metrics": "5m", "calculate_costs": "6h"})
+    collector = _collector(
+        store,
+        moto_endpoint,
+        on_result=seen,
+        schedules={"collect_metrics": "5m", "calculate_costs": "6h"},
+    )
     collector.run("collect_metrics")
     assert not done.wait(0.5)  # not scheduling: no follower
     collector.follow = True
@@ -372,18 +409,28 @@ def test_report_crons_are_read_in_utc() -> None:
 
 
 def test_collect_now_refreshes_the_costs_and_a_start_cascades_to_reports(
-        s3_backend: Any, moto_endpoint: str, store: Store) -> None:
+    s3_backend: Any, moto_endpoint: str, store: Store
+) -> None:
     seed_bucket(s3_backend, "solo", [Obj("a", 1, 1_700_000_000)])
     seen: list[str] = []
     costs, reports = threading.Event(), threading.Event()
 
     def record(r: JobResult) -> None:
         seen.append(r.job)
-        (costs if r.job == "calculate_costs" else reports if r.job == "daily_report"
-         else threading.Event()).set()
+        (
+            costs
+            if r.job == "calculate_costs"
+            else reports
+            if r.job == "daily_report"
+            else threading.Event()
+        ).set()
 
-    collector = _collector(store, moto_endpoint, on_result=record, schedules={
-        "collect_metrics": "5m", "calculate_costs": "6h", "daily_report": "0 0 * * *"})
+    collector = _collector(
+        store,
+        moto_endpoint,
+        on_result=record,
+        schedules={"collect_metrics": "5m", "calculate_costs": "6h", "daily_report": "0 0 * * *"},
+    )
     collector.run("collect_metrics", chain=True)  # the user's "collect now"
     assert costs.wait(10)
     assert not reports.wait(0.5), seen  # a user's refresh does not remake the reports

@@ -24,8 +24,10 @@ needs_fifo = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here
 
 
 def _account(secret_line: str) -> str:
-    return ('[accounts.main]\nendpoint_url = "http://127.0.0.1:9"\n'
-            f'secret_access_key = "s"\n{secret_line}\n')
+    return (
+        '[accounts.main]\nendpoint_url = "http://127.0.0.1:9"\n'
+        f'secret_access_key = "s"\n{secret_line}\n'
+    )
 
 
 def _write(tmp_path: Path, text: str) -> str:
@@ -74,11 +76,15 @@ def _refused(config: str, key: str, guard: Path | None = None) -> str:
 
 # ---- what works -----------------------------------------------------------------------
 
-@pytest.mark.parametrize("written", [
-    pytest.param(b"AKID-from-file\r\n", id="crlf"),
-    pytest.param(b"  AKID-from-file \n\n", id="spaces-and-lines"),
-    pytest.param(b"\xef\xbb\xbfAKID-from-file\r\n", id="byte-order-mark"),
-])
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        pytest.param(b"AKID-from-file\r\n", id="crlf"),
+        pytest.param(b"  AKID-from-file \n\n", id="spaces-and-lines"),
+        pytest.param(b"\xef\xbb\xbfAKID-from-file\r\n", id="byte-order-mark"),
+    ],
+)
 def test_a_regular_file_is_read_and_stripped(tmp_path: Path, written: bytes) -> None:
     secret = tmp_path / "key"
     secret.write_bytes(written)
@@ -107,6 +113,7 @@ def test_exactly_64_kib_is_accepted(tmp_path: Path) -> None:
 
 
 # ---- what is refused ------------------------------------------------------------------
+
 
 def _fifo(tmp_path: Path) -> Path:
     path = tmp_path / "fifo"
@@ -138,11 +145,15 @@ def _dev_zero(_: Path) -> Path:
 
 
 REFUSED: list[Any] = [
-    pytest.param(_fifo, "it is a FIFO (named pipe), not a regular file", marks=needs_fifo,
-                 id="fifo"),
-    pytest.param(_dev_zero, "it is a character device, not a regular file",
-                 marks=pytest.mark.skipif(not Path("/dev/zero").exists(), reason="no /dev/zero"),
-                 id="dev-zero"),
+    pytest.param(
+        _fifo, "it is a FIFO (named pipe), not a regular file", marks=needs_fifo, id="fifo"
+    ),
+    pytest.param(
+        _dev_zero,
+        "it is a character device, not a regular file",
+        marks=pytest.mark.skipif(not Path("/dev/zero").exists(), reason="no /dev/zero"),
+        id="dev-zero",
+    ),
     pytest.param(_folder, "it is a folder, not a regular file", id="folder"),
     pytest.param(_too_large, "it is larger than 64 KiB", id="over-64-kib"),
     pytest.param(_not_utf8, "it is not UTF-8 text", id="not-utf8"),
@@ -151,7 +162,8 @@ REFUSED: list[Any] = [
 
 @pytest.mark.parametrize(("make", "why"), REFUSED)
 def test_an_unusable_secret_file_is_refused_by_name(
-        tmp_path: Path, make: Callable[[Path], Path], why: str) -> None:
+    tmp_path: Path, make: Callable[[Path], Path], why: str
+) -> None:
     path = make(tmp_path)
     config = _write(tmp_path, _account(f"access_key_id_file = '{path}'"))
     message = _refused(config, "accounts.main.access_key_id_file", guard=path)
@@ -164,7 +176,10 @@ def test_every_file_setting_shares_the_rules(tmp_path: Path) -> None:
     reader for all of them, so a FIFO blocks none."""
     fifo = _fifo(tmp_path)
     folder = _folder(tmp_path)
-    config = _write(tmp_path, _account('access_key_id = "k"') + f"""
+    config = _write(
+        tmp_path,
+        _account('access_key_id = "k"')
+        + f"""
 api_token_file = '{fifo}'
 account_id = "0123456789abcdef0123456789abcdef"
 
@@ -186,7 +201,8 @@ url_file = '/dev/zero'
 
 [responses.pager]
 url_file = '{folder}'
-""")
+""",
+    )
     err = _load(config, guard=fifo)
     assert isinstance(err, ConfigError), f"accepted: {err}"
     assert CONTENT not in str(err)

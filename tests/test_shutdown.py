@@ -58,9 +58,13 @@ def _ctrl_c_reaches_children() -> Iterator[None]:
 
 def _start(args: list[str], db: Path) -> subprocess.Popen[str]:
     with _ctrl_c_reaches_children():
-        proc = subprocess.Popen([sys.executable, "-m", "r2tui", *args],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                env=os.environ.copy())
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "r2tui", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=os.environ.copy(),
+        )
     deadline = time.monotonic() + 30
     while not _rows(db, "SELECT id FROM job_run"):
         assert proc.poll() is None, proc.communicate()
@@ -103,14 +107,17 @@ def test_collect_once_interrupted_closes_its_run(tmp_path: Path) -> None:
     assert "Traceback" not in err and "interrupted" in err
     runs = _rows(db, "SELECT job, finished_at, ok, error FROM job_run")
     assert [(job, ok, error) for job, _, ok, error in runs] == [
-        ("inventory", None, "cancelled: r2tui was stopping")]
+        ("inventory", None, "cancelled: r2tui was stopping")
+    ]
     assert runs[0][1] is not None  # closed: no viewer shows it "running" for hours
 
 
 async def test_tui_quits_promptly_while_a_job_hangs(store: Store) -> None:
     with SilentServer() as server:
-        config = make_config((account_for(server.endpoint),),
-                             s3=S3Settings(connect_timeout=2, read_timeout=60, max_attempts=1))
+        config = make_config(
+            (account_for(server.endpoint),),
+            s3=S3Settings(connect_timeout=2, read_timeout=60, max_attempts=1),
+        )
         app = build_app(config, store)
         async with app.run_test(size=SIZE) as pilot:
             await wait_for(pilot, lambda: "inventory" in app.local_running, timeout=15)
@@ -129,8 +136,9 @@ async def test_tui_quits_promptly_while_a_job_hangs(store: Store) -> None:
     assert waited < 8, f"quit took {waited:.1f} s"
 
 
-def test_collect_once_interrupted_mid_listing_exits_promptly(tmp_path: Path, s3_backend: Any,
-                                                            moto_endpoint: str) -> None:
+def test_collect_once_interrupted_mid_listing_exits_promptly(
+    tmp_path: Path, s3_backend: Any, moto_endpoint: str
+) -> None:
     """The listing's own request threads are daemons too: with a page request
     hanging, Ctrl-C ends the process at once, not after the read timeout."""
     seed_bucket(s3_backend, "steady", [Obj(f"k{i}", 1, 1_700_000_000) for i in range(50)])
@@ -164,14 +172,16 @@ def test_a_signal_another_thread_takes_still_stops_collect(store: Store) -> None
     from r2tui.scheduler import Collector
 
     # A dead endpoint: the jobs due at start fail at once; the next is a minute off.
-    collector = Collector(JobContext(config=make_config((account_for("http://127.0.0.1:9"),)),
-                                     store=store))
+    collector = Collector(
+        JobContext(config=make_config((account_for("http://127.0.0.1:9"),)), store=store)
+    )
     sent: list[float] = []
 
     def signal_from_this_thread() -> None:
         deadline = time.monotonic() + 30
-        while (collector.scheduler is None or not collector.scheduler.running
-               or collector.running_jobs) and time.monotonic() < deadline:
+        while (
+            collector.scheduler is None or not collector.scheduler.running or collector.running_jobs
+        ) and time.monotonic() < deadline:
             time.sleep(0.05)
         time.sleep(0.5)  # the main thread back in its wait
         sent.append(time.monotonic())

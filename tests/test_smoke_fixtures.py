@@ -21,6 +21,11 @@ def test_moto_backend_seeds(s3_backend, moto_endpoint):
 
     s3_backend.create_bucket("seeded", region_name="us-east-1")
     s3_backend.put_object("seeded", "a.txt", b"x")
-    c = boto3.client("s3", endpoint_url=moto_endpoint, region_name="us-east-1",
-                     aws_access_key_id="a", aws_secret_access_key="b")
+    c = boto3.client(
+        "s3",
+        endpoint_url=moto_endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="a",
+        aws_secret_access_key="b",
+    )
     assert [o["Key"] for o in c.list_objects_v2(Bucket="seeded")["Contents"]] == ["a.txt"]

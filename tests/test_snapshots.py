@@ -32,8 +32,9 @@ def test_help_screen(snap_compare, filled: Store) -> None:  # type: ignore[no-un
 def test_storage_zoomed_on_largest(snap_compare, filled: Store) -> None:  # type: ignore[no-untyped-def]
     async def zoom(pilot) -> None:  # type: ignore[no-untyped-def]
         await _loaded(pilot)
-        await pilot.press("3", "z", "right_square_bracket", "right_square_bracket",
-                          "right_square_bracket")
+        await pilot.press(
+            "3", "z", "right_square_bracket", "right_square_bracket", "right_square_bracket"
+        )
         await pilot.pause(0.2)
 
     assert snap_compare(quiet_app(filled), terminal_size=SIZE, run_before=zoom)

@@ -56,41 +56,62 @@ def config() -> Config:
 
 
 # ---- the fold ---------------------------------------------------------------------------
-MIXED = [Snap(H, "media", 300, 2, 100 * GB, 1_000, STD),
-         Snap(H, "media", 100, 1, 50 * GB, 500, IA),
-         Snap(H, "site", 7, 0, 700, 0, STD)]
+MIXED = [
+    Snap(H, "media", 300, 2, 100 * GB, 1_000, STD),
+    Snap(H, "media", 100, 1, 50 * GB, 500, IA),
+    Snap(H, "site", 7, 0, 700, 0, STD),
+]
 
 
-def rows_at(rows: list[tuple[int, str, str, float]], bucket: str, ts: int = H
-            ) -> dict[str, float]:
+def rows_at(rows: list[tuple[int, str, str, float]], bucket: str, ts: int = H) -> dict[str, float]:
     return {m: v for t, b, m, v in rows if b == bucket and t == ts}
 
 
 def test_a_mixed_bucket_stores_the_sum_of_its_classes() -> None:
     rows = fold_storage(MIXED, H, H + HOUR, {})
     assert rows_at(rows, "media") == {
-        "stored_objects": 400, "stored_bytes": 150 * GB + 1_500, "pending_uploads": 3,
-        "stored_standard_objects": 300, "stored_standard_bytes": 100 * GB + 1_000,
-        "stored_ia_objects": 100, "stored_ia_bytes": 50 * GB + 500}
+        "stored_objects": 400,
+        "stored_bytes": 150 * GB + 1_500,
+        "pending_uploads": 3,
+        "stored_standard_objects": 300,
+        "stored_standard_bytes": 100 * GB + 1_000,
+        "stored_ia_objects": 100,
+        "stored_ia_bytes": 50 * GB + 500,
+    }
     # A bucket with one class: the other is a measured zero.
     assert rows_at(rows, "site")["stored_ia_bytes"] == 0
     assert rows_at(rows, "site")["stored_standard_objects"] == 7
     assert rows_at(rows, ACCOUNT) == {
-        "stored_objects": 407, "stored_bytes": 150 * GB + 2_200, "pending_uploads": 3,
-        "stored_standard_objects": 307, "stored_standard_bytes": 100 * GB + 1_700,
-        "stored_ia_objects": 100, "stored_ia_bytes": 50 * GB + 500}
+        "stored_objects": 407,
+        "stored_bytes": 150 * GB + 2_200,
+        "pending_uploads": 3,
+        "stored_standard_objects": 307,
+        "stored_standard_bytes": 100 * GB + 1_700,
+        "stored_ia_objects": 100,
+        "stored_ia_bytes": 50 * GB + 500,
+    }
 
 
 def test_without_classes_no_per_class_gauge_and_no_partial_account_sum() -> None:
     """The API refused storageClass (rows say ""), or a bucket's level was stored
     before classes were asked: its totals stand, no class is made up, and the
     account's per-class sums are left out rather than understated."""
-    rows = fold_storage([Snap(H, "media", 400, 0, 150 * GB, 0)], H, H + HOUR,
-                        {"site": (H - HOUR, (7.0, 700.0, 0.0, 7.0, 700.0, 0.0, 0.0))})
-    assert rows_at(rows, "media") == {"stored_objects": 400, "stored_bytes": 150 * GB,
-                                      "pending_uploads": 0}
-    assert rows_at(rows, ACCOUNT) == {"stored_objects": 407, "stored_bytes": 150 * GB + 700,
-                                      "pending_uploads": 0}
+    rows = fold_storage(
+        [Snap(H, "media", 400, 0, 150 * GB, 0)],
+        H,
+        H + HOUR,
+        {"site": (H - HOUR, (7.0, 700.0, 0.0, 7.0, 700.0, 0.0, 0.0))},
+    )
+    assert rows_at(rows, "media") == {
+        "stored_objects": 400,
+        "stored_bytes": 150 * GB,
+        "pending_uploads": 0,
+    }
+    assert rows_at(rows, ACCOUNT) == {
+        "stored_objects": 407,
+        "stored_bytes": 150 * GB + 700,
+        "pending_uploads": 0,
+    }
 
 
 TRAFFIC = [
@@ -158,8 +179,9 @@ def test_without_byte_sums_no_byte_figure_at_all() -> None:
 def store_window(store: Store) -> None:
     """What the analytics job writes for the day so far: the fold's rows."""
     start, end = NOV1 + 10 * DAY, NOW
-    rows = (fold_operations(TRAFFIC, start, end, ["media", "site"])
-            + fold_storage(MIXED, start, end, {}))
+    rows = fold_operations(TRAFFIC, start, end, ["media", "site"]) + fold_storage(
+        MIXED, start, end, {}
+    )
     writes.replace_series(store, ACC, ANALYTICS_SERIES, start, end, rows)
 
 
@@ -169,14 +191,32 @@ def listed(store: Store, bucket: str, classes: dict[str, tuple[int, int]], at: i
     objects = sum(t.objects for t in tallies.values())
     size = sum(t.bytes for t in tallies.values())
     std, ia = tallies.get("STANDARD", Tally(0, 0)), tallies.get("STANDARD_IA", Tally(0, 0))
-    writes.save_inventory(store, ACC, BucketInventory(
-        bucket=bucket, started_at=at - 60, finished_at=at, objects=objects, bytes=size,
-        by_extension={}, by_storage_class=tallies, largest=[], newest=[], new_large=[],
-        new_large_count=0, list_requests=1), [
-        SampleRow("total_files", objects, bucket), SampleRow("total_bytes", size, bucket),
-        SampleRow("standard_bytes", std.bytes, bucket), SampleRow("ia_bytes", ia.bytes, bucket),
-        SampleRow("standard_objects", std.objects, bucket),
-        SampleRow("ia_objects", ia.objects, bucket)])
+    writes.save_inventory(
+        store,
+        ACC,
+        BucketInventory(
+            bucket=bucket,
+            started_at=at - 60,
+            finished_at=at,
+            objects=objects,
+            bytes=size,
+            by_extension={},
+            by_storage_class=tallies,
+            largest=[],
+            newest=[],
+            new_large=[],
+            new_large_count=0,
+            list_requests=1,
+        ),
+        [
+            SampleRow("total_files", objects, bucket),
+            SampleRow("total_bytes", size, bucket),
+            SampleRow("standard_bytes", std.bytes, bucket),
+            SampleRow("ia_bytes", ia.bytes, bucket),
+            SampleRow("standard_objects", std.objects, bucket),
+            SampleRow("ia_objects", ia.objects, bucket),
+        ],
+    )
 
 
 def metrics(now: int = NOW) -> dict:  # type: ignore[type-arg]
@@ -198,8 +238,16 @@ def test_status_totals_are_the_sums_over_classes_and_say_their_source(st: Store)
     assert media["total_bytes"] == 150 * GB + 1_500 == media["standard_bytes"] + media["ia_bytes"]
     assert media["ia_bytes"] == 50 * GB + 500 and media["ia_objects"] == 100
     assert media["sources"] == dict.fromkeys(
-        ("total_files", "total_bytes", "standard_bytes", "ia_bytes", "standard_objects",
-         "ia_objects"), "analytics")
+        (
+            "total_files",
+            "total_bytes",
+            "standard_bytes",
+            "ia_bytes",
+            "standard_objects",
+            "ia_objects",
+        ),
+        "analytics",
+    )
     archive = doc["buckets"]["archive"]
     assert archive["total_files"] == 12 == archive["ia_objects"]
     assert archive["standard_bytes"] == 0 and archive["ia_bytes"] == 5 * GB
@@ -219,14 +267,17 @@ def test_a_sampled_hour_marks_the_figures_built_on_it(store: Store) -> None:
     doc = metrics(H + HOUR + 600)  # 11:10: the last full hour is 10:00
     site, media = doc["buckets"]["site"], doc["buckets"]["media"]
     assert site["requests_per_hour"] == 5_000
-    assert {"requests_per_hour", "class_b_ops", "downloads_today",
-            "downloaded_bytes_today"} <= set(site["sampled"])
+    assert {"requests_per_hour", "class_b_ops", "downloads_today", "downloaded_bytes_today"} <= set(
+        site["sampled"]
+    )
     assert "total_files" not in site["sampled"]  # storage snapshots are not sampled
     assert media["sampled"] == []
     assert "requests_per_hour" in doc["sampled"]  # the account holds site's sample
     reading = readings.reading(ACC, "requests_per_hour", "site", H + HOUR + 600)
-    assert reading.sampled and not readings.reading(
-        ACC, "requests_per_hour", "media", H + HOUR + 600).sampled
+    assert (
+        reading.sampled
+        and not readings.reading(ACC, "requests_per_hour", "media", H + HOUR + 600).sampled
+    )
 
 
 # ---- the bill -----------------------------------------------------------------------------
@@ -236,37 +287,58 @@ def test_a_sampled_hour_marks_the_figures_built_on_it(store: Store) -> None:
 DAYS = 11
 
 
-def month(store: Store, classes: bool = True, classified_from: int = 0,
-          summed: bool = True) -> None:
+def month(
+    store: Store, classes: bool = True, classified_from: int = 0, summed: bool = True
+) -> None:
     """The samples as the analytics job stores them, for media and (the same
     figures) the account, which the bill leaves out and reports read."""
     for day in range(DAYS):
         t = NOV1 + day * DAY
         measured = classes and day >= classified_from
         for where in ("media", ACCOUNT):
-            writes.add_samples(store, ACC, [SampleRow("stored_bytes", 150 * GB, where)] + (
-                [SampleRow("stored_standard_bytes", 100 * GB, where),
-                 SampleRow("stored_ia_bytes", 50 * GB, where)] if measured else []),
-                ts=t + 30 * 60)
-            writes.add_samples(store, ACC, [
-                SampleRow("class_a_requests", 1_000, where),
-                SampleRow("class_b_requests", 10_000, where),
-                SampleRow("download_requests", 5_000, where)] + ([
-                    SampleRow("classified_requests", 11_000, where),
-                    SampleRow("ia_class_a_requests", 400, where),
-                    SampleRow("ia_class_b_requests", 3_000, where)] if measured else []) + (
-                    [SampleRow("ia_retrieval_bytes", 2 * GB, where)] if measured and summed
-                    else []),
-                ts=t + HOUR)
+            writes.add_samples(
+                store,
+                ACC,
+                [SampleRow("stored_bytes", 150 * GB, where)]
+                + (
+                    [
+                        SampleRow("stored_standard_bytes", 100 * GB, where),
+                        SampleRow("stored_ia_bytes", 50 * GB, where),
+                    ]
+                    if measured
+                    else []
+                ),
+                ts=t + 30 * 60,
+            )
+            writes.add_samples(
+                store,
+                ACC,
+                [
+                    SampleRow("class_a_requests", 1_000, where),
+                    SampleRow("class_b_requests", 10_000, where),
+                    SampleRow("download_requests", 5_000, where),
+                ]
+                + (
+                    [
+                        SampleRow("classified_requests", 11_000, where),
+                        SampleRow("ia_class_a_requests", 400, where),
+                        SampleRow("ia_class_b_requests", 3_000, where),
+                    ]
+                    if measured
+                    else []
+                )
+                + ([SampleRow("ia_retrieval_bytes", 2 * GB, where)] if measured and summed else []),
+                ts=t + HOUR,
+            )
     # The last listing: a third of the bytes and of the objects in IA; 0.5 GB an object.
-    listed(store, "media", {"STANDARD": (200, 100 * GB), "STANDARD_IA": (100, 50 * GB)},
-           NOV1 + 60)
+    listed(store, "media", {"STANDARD": (200, 100 * GB), "STANDARD_IA": (100, 50 * GB)}, NOV1 + 60)
 
 
 def calculate(store: Store) -> None:
     cfg = config()
-    out = calculate_costs(JobContext(config=cfg, store=store, clock=lambda: float(NOW)),
-                          cfg.accounts[0])
+    out = calculate_costs(
+        JobContext(config=cfg, store=store, clock=lambda: float(NOW)), cfg.accounts[0]
+    )
     assert not out.errors
 
 
@@ -282,16 +354,23 @@ def test_measured_classes_bill_each_class_from_the_analytics(st: Store) -> None:
     assert lines["standard_class_a"].usage == 6_600 and lines["ia_class_a"].usage == 4_400
     assert lines["standard_class_b"].usage == 77_000 and lines["ia_class_b"].usage == 33_000
     assert lines["ia_retrieval"].usage == pytest.approx(22.0)
-    expected = bill(Usage(standard_gb_month=Decimal(1_100) / 30, ia_gb_month=Decimal(550) / 30,
-                          standard_class_a=6_600, standard_class_b=77_000, ia_class_a=4_400,
-                          ia_class_b=33_000, ia_retrieval_gb=Decimal(22)))
+    expected = bill(
+        Usage(
+            standard_gb_month=Decimal(1_100) / 30,
+            ia_gb_month=Decimal(550) / 30,
+            standard_class_a=6_600,
+            standard_class_b=77_000,
+            ia_class_a=4_400,
+            ia_class_b=33_000,
+            ia_retrieval_gb=Decimal(22),
+        )
+    )
     assert view.month_to_date_usd == pytest.approx(float(expected.total), abs=1e-6)
     # The bill is the sum of its class lines, and the one bucket holds all of it.
     assert view.month_to_date_usd == pytest.approx(sum(x.usd for x in view.lines), abs=1e-6)
     assert view.buckets[0].month_to_date_usd == pytest.approx(view.month_to_date_usd, abs=0.01)
     assert {x.basis for x in view.lines} == {"measured"}
-    assert view.buckets[0].basis == dict.fromkeys(("storage", "requests", "retrieval"),
-                                                  "measured")
+    assert view.buckets[0].basis == dict.fromkeys(("storage", "requests", "retrieval"), "measured")
     costs = dashboard_doc(snapshot.dashboard(ACC, now=NOW))["costs"]
     assert {x["item"]: x["basis"] for x in costs["lines"]}["ia_class_a"] == "measured"
     assert costs["lines"][0]["reason"] == "per-class bytes from Cloudflare's analytics"
@@ -328,8 +407,7 @@ def test_classes_without_byte_sums_estimate_the_retrieval_whole(st: Store) -> No
 
 
 def test_without_request_counts_no_bucket_says_requests_measured(st: Store) -> None:
-    listed(st, "media", {"STANDARD": (200, 100 * GB), "STANDARD_IA": (100, 50 * GB)},
-           NOV1 + 60)
+    listed(st, "media", {"STANDARD": (200, 100 * GB), "STANDARD_IA": (100, 50 * GB)}, NOV1 + 60)
     calculate(st)
     view = costs_view(ACC, NOW)
     assert not view.requests_known
@@ -358,7 +436,10 @@ def test_a_report_says_the_classes_and_the_basis(st: Store) -> None:
     assert n.bytes.value == 150 * GB
     assert n.standard_bytes.value == 100 * GB and n.ia_bytes.value == 50 * GB
     assert [(b.kind, b.basis) for b in report.costs.basis] == [
-        ("storage", "measured"), ("requests", "measured"), ("retrieval", "measured")]
+        ("storage", "measured"),
+        ("requests", "measured"),
+        ("retrieval", "measured"),
+    ]
     md = render(report, "md")
     assert "Infrequent Access" in md and "Retrieval: measured, bytes read from IA" in md
     csv = render(report, "csv")
@@ -367,15 +448,25 @@ def test_a_report_says_the_classes_and_the_basis(st: Store) -> None:
 
 # ---- end to end: the analytics job against the loopback GraphQL peer ----------------------
 def peer_config(peer: GraphQLPeer) -> Config:
-    return make_config((account_for(
-        f"http://127.0.0.1:{closed_port()}", name=ACC, api_token=Secret(TOKEN, "test"),
-        account_id=PEER_ACCOUNT, graphql_url=peer.url),))
+    return make_config(
+        (
+            account_for(
+                f"http://127.0.0.1:{closed_port()}",
+                name=ACC,
+                api_token=Secret(TOKEN, "test"),
+                account_id=PEER_ACCOUNT,
+                graphql_url=peer.url,
+            ),
+        )
+    )
 
 
 def collect(peer: GraphQLPeer, store: Store, now: int = NOW) -> None:
     cfg = peer_config(peer)
-    out = collect_analytics(JobContext(config=cfg, store=store, clock=lambda: float(now),
-                                       analytics_backoff=0.001), cfg.accounts[0])
+    out = collect_analytics(
+        JobContext(config=cfg, store=store, clock=lambda: float(now), analytics_backoff=0.001),
+        cfg.accounts[0],
+    )
     assert out.errors == []
 
 
@@ -399,9 +490,9 @@ def test_collect_stores_classes_and_bytes_and_the_bill_counts_them(store: Store)
 
 
 def test_a_field_the_api_refuses_is_said_once_and_classes_come_from_the_listing(
-        store: Store) -> None:
-    listed(store, "media", {"STANDARD": (300, 100 * GB), "STANDARD_IA": (100, 50 * GB)},
-           H + 1)
+    store: Store,
+) -> None:
+    listed(store, "media", {"STANDARD": (300, 100 * GB), "STANDARD_IA": (100, 50 * GB)}, H + 1)
     with GraphQLPeer(TRAFFIC, MIXED, unknown_fields={"storageClass", "responseBytes"}) as peer:
         collect(peer, store)
         forget_learned()  # as a new process would: it meets the refusals again
@@ -424,8 +515,10 @@ def test_an_old_store_is_queried_again_and_its_window_replaced(sqlite_url: str) 
     migration the next run queries the 31 days again and stores the sums."""
     db = connect(sqlite_url)
     migrate(db, target=5)
-    db.execute_sql("INSERT INTO sample (ts, account, bucket, metric, value) "
-                   f"VALUES ({H}, '{ACC}', 'media', 'stored_bytes', {100 * GB + 1_000})")
+    db.execute_sql(
+        "INSERT INTO sample (ts, account, bucket, metric, value) "
+        f"VALUES ({H}, '{ACC}', 'media', 'stored_bytes', {100 * GB + 1_000})"
+    )
     db.execute_sql(f"INSERT INTO store_state (key, value) VALUES ('analytics_to:{ACC}', {NOW})")
     db.close()
     store = open_store(sqlite_url)
@@ -434,8 +527,12 @@ def test_an_old_store_is_queried_again_and_its_window_replaced(sqlite_url: str) 
             collect(peer, store)
             queried = len(peer.requests)
         assert queried >= 2 * 31  # both datasets, a day at a time, from 31 days back
-        values = [s.value for s in Sample.select().where(
-            Sample.bucket == "media", Sample.metric == "stored_bytes", Sample.ts == H)]
+        values = [
+            s.value
+            for s in Sample.select().where(
+                Sample.bucket == "media", Sample.metric == "stored_bytes", Sample.ts == H
+            )
+        ]
         assert values == [150 * GB + 1_500]
     finally:
         store.close()
@@ -452,8 +549,9 @@ def test_a_bucket_hour_that_fills_a_page_alone_is_said_once(store: Store) -> Non
         collect(peer, store)
     said = [e for e in Event.select().where(Event.kind == "analytics")]
     assert [e.message for e in said] == first and len(first) >= 1
-    assert all(e.level == "warning" and "bucket media alone fills a page" in e.message
-               for e in said)
+    assert all(
+        e.level == "warning" and "bucket media alone fills a page" in e.message for e in said
+    )
 
 
 def test_bytes_of_a_class_neither_standard_nor_ia_are_billed_as_standard() -> None:

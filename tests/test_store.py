@@ -47,8 +47,12 @@ def test_pragmas_hold_on_every_thread_connection(sqlite_url: str, opened: list[S
 
     def read() -> None:
         try:
-            seen.append((store.db.execute_sql("PRAGMA busy_timeout").fetchone()[0],
-                         store.db.execute_sql("PRAGMA foreign_keys").fetchone()[0]))
+            seen.append(
+                (
+                    store.db.execute_sql("PRAGMA busy_timeout").fetchone()[0],
+                    store.db.execute_sql("PRAGMA foreign_keys").fetchone()[0],
+                )
+            )
         finally:
             store.db.close()
 
@@ -58,8 +62,7 @@ def test_pragmas_hold_on_every_thread_connection(sqlite_url: str, opened: list[S
     assert seen == [(5000, 1)]
 
 
-def test_open_creates_the_folder_and_binds_the_models(tmp_path: Path,
-                                                      opened: list[Store]) -> None:
+def test_open_creates_the_folder_and_binds_the_models(tmp_path: Path, opened: list[Store]) -> None:
     path = tmp_path / "deep" / "er" / "r2tui.db"
     store = open_store(f"sqlite:///{path}")
     opened.append(store)
@@ -79,8 +82,9 @@ def test_unopenable_folder_says_which(tmp_path: Path) -> None:
     assert str(blocker) in str(info.value)
 
 
-@pytest.mark.parametrize("url", ["r2tui.db", "/var/lib/r2tui.db", "http://host/db",
-                                 "mongodb://u:hunter2@host/db"])
+@pytest.mark.parametrize(
+    "url", ["r2tui.db", "/var/lib/r2tui.db", "http://host/db", "mongodb://u:hunter2@host/db"]
+)
 def test_unsupported_scheme_names_source_and_valid_forms(url: str) -> None:
     with pytest.raises(StoreError) as info:
         open_store(url, "/etc/r2tui.toml: store.url")
@@ -91,9 +95,12 @@ def test_unsupported_scheme_names_source_and_valid_forms(url: str) -> None:
     assert "hunter2" not in msg
 
 
-@pytest.mark.parametrize(("url", "package"), [
-    ("mysql://u@127.0.0.1:1/x", "pymysql"),
-])
+@pytest.mark.parametrize(
+    ("url", "package"),
+    [
+        ("mysql://u@127.0.0.1:1/x", "pymysql"),
+    ],
+)
 def test_missing_driver_says_what_to_install(url: str, package: str) -> None:
     try:
         __import__(package)
@@ -130,16 +137,19 @@ def test_unreachable_server_names_source_and_hides_password() -> None:
 
 
 # Shown as scheme, host, port and path only (issue 14): no userinfo, query or fragment.
-@pytest.mark.parametrize(("url", "shown"), [
-    ("postgresql://r2:hunter2@db:5432/r2tui", "postgresql://db:5432/r2tui"),
-    ("postgresql://r2:hun%40ter2@db/r2tui", "postgresql://db/r2tui"),
-    ("postgresql://hunter2:hunter2@db/r2tui", "postgresql://db/r2tui"),
-    ("postgresql://r2@db/r2tui?password=hunter2&sslmode=require", "postgresql://db/r2tui"),
-    ("postgresql://r2:hunter2@db/x?PASSWORD=hunter2", "postgresql://db/x"),
-    ("postgresql://r2@db/r2tui", "postgresql://db/r2tui"),
-    ("sqlite:////var/lib/r2tui.db", "sqlite:////var/lib/r2tui.db"),
-    ("sqlite:///:memory:", "sqlite:///:memory:"),
-])
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("postgresql://r2:hunter2@db:5432/r2tui", "postgresql://db:5432/r2tui"),
+        ("postgresql://r2:hun%40ter2@db/r2tui", "postgresql://db/r2tui"),
+        ("postgresql://hunter2:hunter2@db/r2tui", "postgresql://db/r2tui"),
+        ("postgresql://r2@db/r2tui?password=hunter2&sslmode=require", "postgresql://db/r2tui"),
+        ("postgresql://r2:hunter2@db/x?PASSWORD=hunter2", "postgresql://db/x"),
+        ("postgresql://r2@db/r2tui", "postgresql://db/r2tui"),
+        ("sqlite:////var/lib/r2tui.db", "sqlite:////var/lib/r2tui.db"),
+        ("sqlite:///:memory:", "sqlite:///:memory:"),
+    ],
+)
 def test_a_store_url_is_shown_without_credentials(url: str, shown: str) -> None:
     assert shown_url(url) == shown
     assert "hunter2" not in shown_url(url)
@@ -157,7 +167,8 @@ def _too_new(url: str) -> None:
     store = open_store(url)
     try:
         store.db.execute_sql(
-            "INSERT INTO schema_version (version, name, applied_at) VALUES (99, 'future', 0)")
+            "INSERT INTO schema_version (version, name, applied_at) VALUES (99, 'future', 0)"
+        )
     finally:
         store.close()
 
@@ -183,7 +194,8 @@ def test_migrate_raises_store_too_new(sqlite_url: str) -> None:
 
 
 def test_failed_open_leaves_no_connection_and_keeps_the_open_store(
-        sqlite_url: str, tmp_path: Path, opened: list[Store]) -> None:
+    sqlite_url: str, tmp_path: Path, opened: list[Store]
+) -> None:
     good = open_store(f"sqlite:///{tmp_path / 'good.db'}")
     opened.append(good)
     _too_new(sqlite_url)
@@ -207,7 +219,7 @@ def test_write_is_immediate_on_sqlite(sqlite_url: str, opened: list[Store]) -> N
     before the first statement: that is what makes read-then-write safe."""
     store = open_store(sqlite_url)
     opened.append(store)
-    path = sqlite_url[len("sqlite:///"):]
+    path = sqlite_url[len("sqlite:///") :]
     other = sqlite3.connect(path, timeout=0)
     try:
         with store.write(), pytest.raises(sqlite3.OperationalError, match="locked"):

@@ -48,8 +48,9 @@ async def settled(pilot) -> None:  # type: ignore[no-untyped-def]
     # Twice: the panes fill their tables just after the dashboard arrives, so the
     # first look can come before any table has rows to measure.
     for _ in range(2):
-        await wait_for(pilot, lambda: not any(
-            t._require_update_dimensions for t in pilot.app.query(DataTable)))
+        await wait_for(
+            pilot, lambda: not any(t._require_update_dimensions for t in pilot.app.query(DataTable))
+        )
         await pilot.pause(0.2)
 
 
@@ -67,8 +68,7 @@ def closed_port() -> int:
 
 
 def quiet_app(store: Store, **kwargs: object) -> R2App:
-    config = make_config((account_for("http://127.0.0.1:9", quota_bytes=1000 * 10**9),),
-                         **kwargs)  # type: ignore[arg-type]
+    config = make_config((account_for("http://127.0.0.1:9", quota_bytes=1000 * 10**9),), **kwargs)  # type: ignore[arg-type]
     return build_app(config, store, clock=lambda: NOW, collect=False)
 
 
@@ -107,7 +107,8 @@ async def test_panes_render_store_data(filled: Store) -> None:
 
 
 async def test_the_first_painted_snapshot_is_kept_from_the_collector(
-        filled: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    filled: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """What the first snapshot's paint builds (the panes' render caches) lives as
     long as the app: left to the collector, a full collection walked it during a
     1,000,000-object inventory and held a frame 22 to 44 ms. Later snapshots
@@ -116,8 +117,9 @@ async def test_the_first_painted_snapshot_is_kept_from_the_collector(
     frozen: list[tuple[bool, int]] = []  # (a snapshot was shown, tables holding rows)
 
     def freeze() -> None:
-        frozen.append((app.dashboard is not None, sum(
-            1 for t in app.query(FilterTable) if t.table.row_count)))
+        frozen.append(
+            (app.dashboard is not None, sum(1 for t in app.query(FilterTable) if t.table.row_count))
+        )
         gc.freeze()
 
     monkeypatch.setattr(tui_app, "freeze_long_lived", freeze)
@@ -150,12 +152,18 @@ async def test_header_shows_failing_collector_when_endpoint_is_down(store: Store
         assert "cannot reach 127.0.0.1" in header.detail
         assert header.data_at is None  # runs happened; nothing was observed
         # The Storage pane says why there is no listing: the source's true reason.
-        await wait_for(pilot, lambda: "cannot reach 127.0.0.1" in str(
-            app.query_one("#storage-summary").render()))
+        await wait_for(
+            pilot,
+            lambda: "cannot reach 127.0.0.1" in str(app.query_one("#storage-summary").render()),
+        )
         summary = str(app.query_one("#storage-summary").render())
         assert summary.startswith("no inventory yet: ") and " since " in summary
-        await wait_for(pilot, lambda: any(
-            a.level == "error" for a in (app.dashboard.activity if app.dashboard else [])))
+        await wait_for(
+            pilot,
+            lambda: any(
+                a.level == "error" for a in (app.dashboard.activity if app.dashboard else [])
+            ),
+        )
         assert any("cannot reach" in r[1] for r in rows(app, "table-activity"))
         # Still alive and answering keys.
         await pilot.press("plus")
@@ -200,8 +208,11 @@ async def test_ui_answers_while_a_job_hangs(store: Store) -> None:
         time.sleep(0.05)
 
 
-async def test_space_runs_collection_against_moto(store: Store, s3_backend,  # type: ignore[no-untyped-def]
-                                                  moto_endpoint: str) -> None:
+async def test_space_runs_collection_against_moto(
+    store: Store,
+    s3_backend,  # type: ignore[no-untyped-def]
+    moto_endpoint: str,
+) -> None:
     s3_backend.create_bucket("alpha", region_name="us-east-1")
     for i in range(25):
         s3_backend.put_object("alpha", f"k/{i}.txt", b"x" * i)
@@ -209,23 +220,35 @@ async def test_space_runs_collection_against_moto(store: Store, s3_backend,  # t
     app = build_app(config, store)
     async with app.run_test(size=SIZE) as pilot:
         # Both jobs are due on a new store; wait for the scheduler's first round.
-        await wait_for(pilot, lambda: app.dashboard is not None
-                       and app.dashboard.storage.total_objects == 25, timeout=30)
+        await wait_for(
+            pilot,
+            lambda: app.dashboard is not None and app.dashboard.storage.total_objects == 25,
+            timeout=30,
+        )
         # The pane shows the listing's counts as soon as they are stored, while the
         # job still writes its totals; space then (rightly) finds it running.
-        await wait_for(pilot, lambda: app.collector is not None
-                       and "inventory" not in app.collector.running_jobs, timeout=30)
+        await wait_for(
+            pilot,
+            lambda: app.collector is not None and "inventory" not in app.collector.running_jobs,
+            timeout=30,
+        )
         before = len(queries.collector("test").jobs)
         s3_backend.put_object("alpha", "k/new.txt", b"fresh")
         await pilot.press("space")
-        await wait_for(pilot, lambda: app.dashboard is not None
-                       and app.dashboard.storage.total_objects == 26, timeout=30)
+        await wait_for(
+            pilot,
+            lambda: app.dashboard is not None and app.dashboard.storage.total_objects == 26,
+            timeout=30,
+        )
         assert before >= 1
         assert rows(app, "table-buckets")[0][:2] == ["alpha", "26"]
 
 
-async def test_pause_resume_and_refresh_interval(store: Store, s3_backend,  # type: ignore[no-untyped-def]
-                                                 moto_endpoint: str) -> None:
+async def test_pause_resume_and_refresh_interval(
+    store: Store,
+    s3_backend,  # type: ignore[no-untyped-def]
+    moto_endpoint: str,
+) -> None:
     app = build_app(make_config((account_for(moto_endpoint),)), store)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: app.collector is not None)
@@ -293,8 +316,9 @@ async def test_zoom_focus_keys_help_palette_and_activity_detail(filled: Store) -
     app = quiet_app(filled)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: app.dashboard is not None)
-        for key, pane in zip("12345", ("metrics", "cost", "storage", "activity", "alerts"),
-                             strict=True):
+        for key, pane in zip(
+            "12345", ("metrics", "cost", "storage", "activity", "alerts"), strict=True
+        ):
             await pilot.press(key)
             assert app.focused is not None
             assert pane in [a.id for a in app.focused.ancestors_with_self]
@@ -309,8 +333,15 @@ async def test_zoom_focus_keys_help_palette_and_activity_detail(filled: Store) -
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
         help_rows = [r[3] for r in app.screen.rows]
-        for binding_id in ("app.refresh", "app.pause", "app.faster", "app.slower",
-                           "app.quit", "table.filter", "storage.all_buckets"):
+        for binding_id in (
+            "app.refresh",
+            "app.pause",
+            "app.faster",
+            "app.slower",
+            "app.quit",
+            "table.filter",
+            "storage.all_buckets",
+        ):
             assert binding_id in help_rows
         await pilot.press("escape")
         await pilot.press("ctrl+p")
@@ -338,8 +369,7 @@ async def test_keymap_rebinds_and_rejects_bad_keys(filled: Store) -> None:
         quiet_app(filled, keymap={"app.refresh": "ctrl+s"})
 
 
-async def test_broken_store_shows_reason_and_keeps_running(filled: Store, sqlite_url: str
-                                                           ) -> None:
+async def test_broken_store_shows_reason_and_keeps_running(filled: Store, sqlite_url: str) -> None:
     app = quiet_app(filled)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: app.dashboard is not None)
@@ -358,11 +388,12 @@ def test_core_never_imports_textual() -> None:
     import subprocess
     import sys
 
-    code = ("import sys; import r2tui.cli, r2tui.jobs, r2tui.scheduler, r2tui.status, "
-            "r2tui.store.queries, r2tui.sources.s3; "
-            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'textual'))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
+    code = (
+        "import sys; import r2tui.cli, r2tui.jobs, r2tui.scheduler, r2tui.status, "
+        "r2tui.store.queries, r2tui.sources.s3; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'textual'))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 
 
@@ -385,11 +416,11 @@ def test_tui_never_imports_a_source_client() -> None:
         assert spec is not None and spec.origin
         tree = ast.parse(Path(spec.origin).read_text(encoding="utf-8"))
         imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)} | {
-            a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+            a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names
+        }
         bad = {m for m in imported if m and m.split(".")[0] in ("boto3", "botocore", "httpx")}
         bad |= {m for m in imported if m and m.startswith("r2tui.sources.s3")}
         assert not bad, f"{name} imports {bad}"
-
 
 
 async def test_a_snapshot_that_arrives_while_the_app_closes_is_dropped(filled: Store) -> None:

@@ -65,11 +65,11 @@ async def test_only_a_widget_whose_size_text_can_change_is_laid_out() -> None:
         # A set height in a vertical container (its width is the container's), or
         # a set height and width anywhere; not an auto height, nor a width a
         # horizontal row would size from the text.
-        assert fixed == {"one-line": True, "auto": False, "in-row": False,
-                         "in-row-wide": True}
+        assert fixed == {"one-line": True, "auto": False, "in-row": False, "in-row-wide": True}
         for widget in app.query(Static):
-            what = asked(widget, lambda w=widget: set_text(w, Text("a longer text\non two lines",
-                                                                    "bold")))
+            what = asked(
+                widget, lambda w=widget: set_text(w, Text("a longer text\non two lines", "bold"))
+            )
             assert what == ("repaint" if fixed[widget.id] else "layout"), widget.id
             assert str(widget.content) == "a longer text\non two lines"
 
@@ -82,8 +82,10 @@ async def test_a_text_as_tall_as_the_last_needs_no_layout() -> None:
         widget = app.query_one("#auto", Static)
         await pilot.pause()
         assert widget.size == (40, 1)
-        assert asked(widget, lambda: set_text(widget, Text("12,345 objects · 1.2 TB", "bold"))
-                     ) == "repaint"
+        assert (
+            asked(widget, lambda: set_text(widget, Text("12,345 objects · 1.2 TB", "bold")))
+            == "repaint"
+        )
         await pilot.pause()
         # Wraps onto a second line at 40 columns.
         assert asked(widget, lambda: set_text(widget, "x" * 41)) == "layout"
@@ -137,8 +139,9 @@ async def test_a_str_cell_is_plain_text_never_markup() -> None:
     app = OneTable()
     async with app.run_test(size=(60, 10)) as pilot:
         table = app.query_one(FilterTable)
-        table.set_rows([Row("a", ("[/]unbalanced[",), ("a",)),
-                        Row("b", ("[bold]x[/] \x1b[2J",), ("b",))])
+        table.set_rows(
+            [Row("a", ("[/]unbalanced[",), ("a",)), Row("b", ("[bold]x[/] \x1b[2J",), ("b",))]
+        )
         await pilot.pause()
         cells = [table.table.get_row_at(i)[0] for i in range(2)]
         assert [c.plain for c in cells] == ["[/]unbalanced[", "[bold]x[/] \\x1b[2J"]

@@ -41,14 +41,14 @@ def _leaks(text: str | bytes) -> list[str]:
 
 
 def _graphql_url(peer: GraphQLPeer) -> str:
-    return (f"http://gql:{GQL_PASS}@127.0.0.1:{peer.port}/client/v4/graphql"
-            f"?token={GQL_TOKEN}")
+    return f"http://gql:{GQL_PASS}@127.0.0.1:{peer.port}/client/v4/graphql?token={GQL_TOKEN}"
 
 
 def _config(tmp_path: Path, endpoint: str, graphql: str, store: str | None = None) -> str:
     path = tmp_path / "r2tui.toml"
     store_table = f'[store]\nurl = "{store}"\n' if store else ""
-    path.write_text(f"""{store_table}
+    path.write_text(
+        f"""{store_table}
 [s3]
 max_attempts = 1
 connect_timeout = 2
@@ -62,15 +62,22 @@ secret_access_key = "test-secret-key"
 account_id = "{ACCOUNT}"
 api_token = "{TOKEN}"
 graphql_url = "{graphql}"
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     return str(path)
 
 
 def _surfaces(cli: Any, config: str, *db: str) -> dict[str, str]:
     """What every read-only command prints, by command."""
     out: dict[str, str] = {}
-    for argv in (["status"], ["status", "--json"], ["config", "check"], ["locate"],
-                 ["locate", "--json"]):
+    for argv in (
+        ["status"],
+        ["status", "--json"],
+        ["config", "check"],
+        ["locate"],
+        ["locate", "--json"],
+    ):
         code, stdout, stderr = cli(*argv, "--config", config, *db)
         assert code == 0, (argv, stderr)
         out[" ".join(argv)] = stdout + stderr
@@ -93,12 +100,16 @@ def _log() -> str:
 
 # ---- the URLs themselves ---------------------------------------------------------------
 
-@pytest.mark.parametrize(("url", "shown"), [
-    ("http://u:p4ss@127.0.0.1:9", "http://127.0.0.1:9"),
-    ("https://proxy.example/gql?token=abc#frag", "https://proxy.example/gql"),
-    ("postgresql://r2:pw@db:5432/r2tui?password=pw2", "postgresql://db:5432/r2tui"),
-    ("sqlite:////var/lib/r2tui.db", "sqlite:////var/lib/r2tui.db"),
-])
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("http://u:p4ss@127.0.0.1:9", "http://127.0.0.1:9"),
+        ("https://proxy.example/gql?token=abc#frag", "https://proxy.example/gql"),
+        ("postgresql://r2:pw@db:5432/r2tui?password=pw2", "postgresql://db:5432/r2tui"),
+        ("sqlite:////var/lib/r2tui.db", "sqlite:////var/lib/r2tui.db"),
+    ],
+)
 def test_settings_hold_urls_that_show_without_credentials(url: str, shown: str) -> None:
     account = AccountConfig(name="a", endpoint_url=url, graphql_url=url)
     config = Config(accounts=(account,), store_url=url, store_url_source="test")
@@ -110,21 +121,26 @@ def test_settings_hold_urls_that_show_without_credentials(url: str, shown: str) 
 
 def test_scrub_rewrites_urls_a_library_quoted() -> None:
     url = f"http://gql:{GQL_PASS}@127.0.0.1:1/graphql?token={GQL_TOKEN}"
-    text = (f'Could not connect to the endpoint URL: "{url}"; '
-            f"request to '{url}' failed; token={GQL_TOKEN} password={PG_PASS}")
+    text = (
+        f'Could not connect to the endpoint URL: "{url}"; '
+        f"request to '{url}' failed; token={GQL_TOKEN} password={PG_PASS}"
+    )
     scrubbed = scrub(text, url)
     assert _leaks(scrubbed) == []
     assert '"http://127.0.0.1:1/graphql"' in scrubbed and "'http://127.0.0.1:1/graphql'" in scrubbed
     assert "token=***" in scrubbed and "password=***" in scrubbed
 
 
-def test_a_refused_url_is_quoted_without_its_credentials(cli: Any, tmp_path: Path,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_refused_url_is_quoted_without_its_credentials(
+    cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = tmp_path / "r2tui.toml"
-    path.write_text(f'[accounts.a]\nendpoint_url = "ftp://s3:{S3_PASS}@files.example/x"\n'
-                    'access_key_id = "k"\nsecret_access_key = "s"\n'
-                    f'graphql_url = "gopher://gql:{GQL_PASS}@g.example/?token={GQL_TOKEN}"\n',
-                    encoding="utf-8")
+    path.write_text(
+        f'[accounts.a]\nendpoint_url = "ftp://s3:{S3_PASS}@files.example/x"\n'
+        'access_key_id = "k"\nsecret_access_key = "s"\n'
+        f'graphql_url = "gopher://gql:{GQL_PASS}@g.example/?token={GQL_TOKEN}"\n',
+        encoding="utf-8",
+    )
     code, out, err = cli("config", "check", "--config", str(path))
     assert code == 2
     assert "accounts.a.endpoint_url" in err and "'ftp://files.example/x'" in err
@@ -141,8 +157,8 @@ def test_a_refused_url_is_quoted_without_its_credentials(cli: Any, tmp_path: Pat
 
 # ---- every surface, with endpoints that fail ------------------------------------------
 
-def test_failing_urls_are_named_without_credentials_everywhere(
-        cli: Any, tmp_path: Path) -> None:
+
+def test_failing_urls_are_named_without_credentials_everywhere(cli: Any, tmp_path: Path) -> None:
     """A dead S3 endpoint (botocore quotes its URL whole) and a GraphQL answer httpx
     cannot decode (the old reason quoted the URL with its userinfo and token)."""
     dead = closed_port()
@@ -150,17 +166,28 @@ def test_failing_urls_are_named_without_credentials_everywhere(
     with GraphQLPeer() as peer:
         # Announced as gzip, not gzip: httpx fails reading it, a library error.
         peer.push(200, b"not gzip at all", {"Content-Encoding": "gzip"})
-        config = _config(tmp_path, f"http://s3:{S3_PASS}@127.0.0.1:{dead}",
-                         _graphql_url(peer), f"sqlite:///{db}")
-        code, out, err = cli("collect", "--once", "--job", "inventory", "--job",
-                             "collect_metrics", "--json", "--config", config)
+        config = _config(
+            tmp_path, f"http://s3:{S3_PASS}@127.0.0.1:{dead}", _graphql_url(peer), f"sqlite:///{db}"
+        )
+        code, out, err = cli(
+            "collect",
+            "--once",
+            "--job",
+            "inventory",
+            "--job",
+            "collect_metrics",
+            "--json",
+            "--config",
+            config,
+        )
     assert code == 1
     jobs = {j["job"]: j for j in json.loads(out)["jobs"]}
     errors = " ".join(e for j in jobs.values() for e in j["errors"])
     # The surfaces do carry the endpoints, so their absence of credentials means something.
     assert f"cannot reach 127.0.0.1:{dead}" in errors
-    assert (f"cannot query Cloudflare analytics at "
-            f"http://127.0.0.1:{peer.port}/client/v4/graphql:") in errors
+    assert (
+        f"cannot query Cloudflare analytics at http://127.0.0.1:{peer.port}/client/v4/graphql:"
+    ) in errors
     shown = {"collect --once": out + err, **_surfaces(cli, config)}
     shown["log"] = _log()
     assert "Traceback" in shown["log"] and f"127.0.0.1:{dead}" in shown["log"]
@@ -179,16 +206,28 @@ def test_failing_urls_are_named_without_credentials_everywhere(
 
 # ---- the URLs still work ----------------------------------------------------------------
 
-def test_userinfo_and_token_urls_still_connect(cli: Any, tmp_path: Path, s3_backend: Any,
-                                               moto_endpoint: str) -> None:
-    seed_bucket(s3_backend, "photos", [Obj(f"k{i}.jpg", 100 + i, NOW, "STANDARD")
-                                       for i in range(5)])
+
+def test_userinfo_and_token_urls_still_connect(
+    cli: Any, tmp_path: Path, s3_backend: Any, moto_endpoint: str
+) -> None:
+    seed_bucket(
+        s3_backend, "photos", [Obj(f"k{i}.jpg", 100 + i, NOW, "STANDARD") for i in range(5)]
+    )
     db = tmp_path / "store.db"
     endpoint = moto_endpoint.replace("http://", f"http://s3:{S3_PASS}@", 1)
     with GraphQLPeer() as peer:
         config = _config(tmp_path, endpoint, _graphql_url(peer), f"sqlite:///{db}")
-        code, out, err = cli("collect", "--once", "--job", "inventory", "--job",
-                             "collect_metrics", "--json", "--config", config)
+        code, out, err = cli(
+            "collect",
+            "--once",
+            "--job",
+            "inventory",
+            "--job",
+            "collect_metrics",
+            "--json",
+            "--config",
+            config,
+        )
         assert code == 0, out + err
         jobs = {j["job"]: j for j in json.loads(out)["jobs"]}
         assert jobs["inventory"]["items"] == 5
@@ -200,26 +239,30 @@ def test_userinfo_and_token_urls_still_connect(cli: Any, tmp_path: Path, s3_back
             assert seen.path == f"/client/v4/graphql?token={GQL_TOKEN}"
             assert seen.headers["authorization"] == f"Bearer {TOKEN}"
             assert seen.headers["host"] == f"127.0.0.1:{peer.port}"
-    shown = {"collect --once": out + err, **_surfaces(cli, config), "log": _log(),
-             "store rows": _sqlite_rows(db)}
+    shown = {
+        "collect --once": out + err,
+        **_surfaces(cli, config),
+        "log": _log(),
+        "store rows": _sqlite_rows(db),
+    }
     for surface, text in shown.items():
         assert _leaks(text) == [], surface
     assert _leaks(_raw_bytes(db)) == [], "the SQLite file"
 
 
 @pytest.mark.postgres
-def test_a_postgresql_password_connects_and_never_shows(cli: Any, tmp_path: Path,
-                                                        pg_url: str) -> None:
+def test_a_postgresql_password_connects_and_never_shows(
+    cli: Any, tmp_path: Path, pg_url: str
+) -> None:
     import psycopg2
 
-    url = (pg_url.replace("postgres@", f"postgres:{PG_PASS}@", 1)
-           + f"&password={PG_QUERY_PASS}")
+    url = pg_url.replace("postgres@", f"postgres:{PG_PASS}@", 1) + f"&password={PG_QUERY_PASS}"
     assert "postgres:" in url and "&password=" in url
     dead = closed_port()
-    config = _config(tmp_path, f"http://s3:{S3_PASS}@127.0.0.1:{dead}",
-                     f"http://127.0.0.1:{dead}/graphql")
-    code, out, err = cli("collect", "--once", "--job", "inventory", "--config", config,
-                         "--db", url)
+    config = _config(
+        tmp_path, f"http://s3:{S3_PASS}@127.0.0.1:{dead}", f"http://127.0.0.1:{dead}/graphql"
+    )
+    code, out, err = cli("collect", "--once", "--job", "inventory", "--config", config, "--db", url)
     assert code == 1, out + err
     shown = {"collect --once": out + err, **_surfaces(cli, config, "--db", url), "log": _log()}
     assert "postgresql://127.0.0.1:5432/test" in shown["config check"]

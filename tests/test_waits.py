@@ -78,8 +78,7 @@ def test_a_hung_listing_page_is_named_too(silent: int) -> None:
     while waits.longest() is None and time.monotonic() < deadline:
         time.sleep(0.01)
     wait = waits.longest()
-    assert wait is not None and (wait.host, wait.what) == (f"127.0.0.1:{silent}",
-                                                            "ListObjectsV2")
+    assert wait is not None and (wait.host, wait.what) == (f"127.0.0.1:{silent}", "ListObjectsV2")
     thread.join(10)
     assert not thread.is_alive() and waits.longest() is None
 
@@ -118,8 +117,10 @@ def test_every_attempt_ends_its_wait(moto_endpoint: str, s3_backend) -> None:  #
     with pytest.raises(Exception, match="404"):
         answered.head_bucket(Bucket="missing")
     # Refused at once, on each of three attempts.
-    refused = s3.make_client(account_for(f"http://127.0.0.1:{closed_port()}"),
-                             S3Settings(connect_timeout=1, read_timeout=1, max_attempts=3))
+    refused = s3.make_client(
+        account_for(f"http://127.0.0.1:{closed_port()}"),
+        S3Settings(connect_timeout=1, read_timeout=1, max_attempts=3),
+    )
     s3.report_waits(refused, waits)
     refused.meta.events.register("before-send.s3", lambda **_: seen.append("retry"))
     with pytest.raises(Exception, match="Could not connect"):
@@ -128,27 +129,37 @@ def test_every_attempt_ends_its_wait(moto_endpoint: str, s3_backend) -> None:  #
     assert waits.longest() is None
 
 
-async def test_the_header_names_a_hung_endpoint_then_the_reason(store: Store,
-                                                                silent: int) -> None:
+async def test_the_header_names_a_hung_endpoint_then_the_reason(store: Store, silent: int) -> None:
     shift = [0.0]  # the app's clock, moved on instead of waiting
 
     def clock() -> float:
         return time.time() + shift[0]
 
-    config = make_config((account_for(f"http://127.0.0.1:{silent}", name="hung"),),
-                         s3=S3Settings(connect_timeout=1, read_timeout=5, max_attempts=1))
+    config = make_config(
+        (account_for(f"http://127.0.0.1:{silent}", name="hung"),),
+        s3=S3Settings(connect_timeout=1, read_timeout=5, max_attempts=1),
+    )
     app = build_app(config, store, clock=clock)
     header = ""
     try:
         async with app.run_test(size=SIZE) as pilot:
-            await wait_for(pilot, lambda: app.collector is not None
-                           and app.collector.ctx.waits.longest() is not None, timeout=10)
+            await wait_for(
+                pilot,
+                lambda: app.collector is not None and app.collector.ctx.waits.longest() is not None,
+                timeout=10,
+            )
             assert app.header_state().state == "running"
             assert "waiting" not in app.header_state().detail  # not yet a while
             shift[0] = 12.0
             # The header's own once-a-second update shows it, no key pressed.
-            await wait_for(pilot, lambda: f"waiting 12 s for 127.0.0.1:{silent}" in str(
-                app.query_one(StatusHeader).render()), timeout=3)
+            await wait_for(
+                pilot,
+                lambda: (
+                    f"waiting 12 s for 127.0.0.1:{silent}"
+                    in str(app.query_one(StatusHeader).render())
+                ),
+                timeout=3,
+            )
             await wait_for(pilot, lambda: app.header_state().state == "failing", timeout=10)
             header = app.header_state().detail
     finally:

@@ -13,7 +13,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 
-HEADLESS = r'''
+HEADLESS = r"""
 import asyncio, json, os, sys
 os.chdir(os.path.expanduser("~"))  # nowhere near the checkout
 from r2tui.config import load_config
@@ -45,14 +45,18 @@ async def main():
     }))
 
 asyncio.run(main())
-'''
+"""
 
 
 @pytest.mark.slow
 def test_wheel_installs_and_starts_headless(tmp_path: Path) -> None:
     dist = tmp_path / "dist"
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist),
-                    str(REPO)], check=True, capture_output=True, cwd=tmp_path)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist), str(REPO)],
+        check=True,
+        capture_output=True,
+        cwd=tmp_path,
+    )
     wheels = list(dist.glob("r2tui-*.whl"))
     assert len(wheels) == 1
     import zipfile
@@ -62,13 +66,23 @@ def test_wheel_installs_and_starts_headless(tmp_path: Path) -> None:
     env_dir = tmp_path / "venv"
     venv.EnvBuilder(with_pip=True).create(env_dir)
     py = env_dir / "bin" / "python"
-    subprocess.run([str(py), "-m", "pip", "install", "-q", str(wheels[0])], check=True,
-                   capture_output=True, cwd=tmp_path)
-    version = subprocess.run([str(env_dir / "bin" / "r2tui"), "--version"], check=True,
-                             capture_output=True, text=True, cwd=tmp_path)
+    subprocess.run(
+        [str(py), "-m", "pip", "install", "-q", str(wheels[0])],
+        check=True,
+        capture_output=True,
+        cwd=tmp_path,
+    )
+    version = subprocess.run(
+        [str(env_dir / "bin" / "r2tui"), "--version"],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     assert version.stdout.startswith("r2tui ")
-    out = subprocess.run([str(py), "-c", HEADLESS], capture_output=True, text=True,
-                         cwd=tmp_path, timeout=300)
+    out = subprocess.run(
+        [str(py), "-c", HEADLESS], capture_output=True, text=True, cwd=tmp_path, timeout=300
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["painted"]

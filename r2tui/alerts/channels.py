@@ -48,8 +48,14 @@ class DeliveryError(Exception):
 
 def test_notice(channel: str, now: int) -> Notice:
     """What the per-channel "send a test" action sends."""
-    return Notice(channel=channel, kind="test", status=FIRING, group_key=f"test:{channel}",
-                  title="r2tui test notification", created_at=now)
+    return Notice(
+        channel=channel,
+        kind="test",
+        status=FIRING,
+        group_key=f"test:{channel}",
+        title="r2tui test notification",
+        created_at=now,
+    )
 
 
 test_notice.__test__ = False  # type: ignore[attr-defined]  # not a test for pytest to collect
@@ -59,13 +65,17 @@ def deliver(channel: ChannelConfig, notice: Notice, external_url: str = "") -> N
     """Send `notice` through `channel`; return on success, raise DeliveryError."""
     if notice.kind == REPORT and channel.type != "email":
         # [reports] channels accepts e-mail channels only; the channel changed since.
-        raise DeliveryError(f"channel {channel.name}: a report goes by e-mail only, and "
-                            f"this is a {channel.type} channel", False)
+        raise DeliveryError(
+            f"channel {channel.name}: a report goes by e-mail only, and "
+            f"this is a {channel.type} channel",
+            False,
+        )
     if channel.type == "email":
         _send_email(channel, notice, external_url)
     elif channel.type == "webhook":
-        _post(channel, alertmanager_payload(notice, channel.name, external_url),
-              dict(channel.headers))
+        _post(
+            channel, alertmanager_payload(notice, channel.name, external_url), dict(channel.headers)
+        )
     elif channel.type == "slack":
         _post(channel, slack_payload(notice), {})
     else:
@@ -82,6 +92,7 @@ def _scrub(text: str, secrets: Iterable[str]) -> str:
 
 
 # --- HTTP -----------------------------------------------------------------
+
 
 def _url_secrets(url: str) -> list[str]:
     parsed = httpx.URL(url)
@@ -105,20 +116,25 @@ def _post(channel: ChannelConfig, payload: dict[str, Any], headers: dict[str, st
     # characters escaped: the same values for any JSON reader.
     body = json_text(payload, separators=(",", ":"), allow_nan=False).encode("utf-8")
     try:
-        response = httpx.post(url, content=body, timeout=channel.timeout,
-                              headers={"User-Agent": USER_AGENT,
-                                       "Content-Type": "application/json", **headers},
-                              follow_redirects=False)
+        response = httpx.post(
+            url,
+            content=body,
+            timeout=channel.timeout,
+            headers={"User-Agent": USER_AGENT, "Content-Type": "application/json", **headers},
+            follow_redirects=False,
+        )
     except httpx.TimeoutException:
-        raise DeliveryError(f"channel {name}: the webhook did not answer within "
-                            f"{channel.timeout:g}s", True) from None
+        raise DeliveryError(
+            f"channel {name}: the webhook did not answer within {channel.timeout:g}s", True
+        ) from None
     except httpx.UnsupportedProtocol:
         raise DeliveryError(f"channel {name}: the webhook URL is not http(s)", False) from None
     except httpx.ConnectError:
         raise DeliveryError(f"channel {name}: could not connect to the webhook", True) from None
     except httpx.TransportError as exc:
-        raise DeliveryError(f"channel {name}: network error talking to the webhook "
-                            f"({type(exc).__name__})", True) from None
+        raise DeliveryError(
+            f"channel {name}: network error talking to the webhook ({type(exc).__name__})", True
+        ) from None
     except httpx.InvalidURL:
         raise DeliveryError(f"channel {name}: the webhook URL is not valid", False) from None
     status = response.status_code
@@ -129,11 +145,14 @@ def _post(channel: ChannelConfig, payload: dict[str, Any], headers: dict[str, st
     if 300 <= status < 400:
         # Following a redirect would hand the payload (and headers) to a host
         # nobody configured.
-        raise DeliveryError(f"channel {name}: HTTP {status} redirect from the webhook "
-                            "(redirects are not followed)", False)
+        raise DeliveryError(
+            f"channel {name}: HTTP {status} redirect from the webhook (redirects are not followed)",
+            False,
+        )
     retryable = status >= 500 or status in (408, 429)
-    raise DeliveryError(f"channel {name}: HTTP {status} from the webhook{detail}", retryable,
-                        _retry_after(response))
+    raise DeliveryError(
+        f"channel {name}: HTTP {status} from the webhook{detail}", retryable, _retry_after(response)
+    )
 
 
 # --- e-mail ---------------------------------------------------------------
@@ -179,34 +198,45 @@ def _reply(reply: bytes | str, secrets: list[str]) -> str:
     return _scrub(text, secrets)
 
 
-def _smtp_error(name: str, what: str, code: int, reply: bytes | str,
-                secrets: list[str]) -> DeliveryError:
+def _smtp_error(
+    name: str, what: str, code: int, reply: bytes | str, secrets: list[str]
+) -> DeliveryError:
     """`what` failed with `code`: its meaning, then the server's own words."""
     text = _reply(reply, secrets)
     detail = f"{code} {text}".rstrip()
-    return DeliveryError(f"channel {name}: {what}: the server {_meaning(code)} ({detail})",
-                         400 <= code < 500)
+    return DeliveryError(
+        f"channel {name}: {what}: the server {_meaning(code)} ({detail})", 400 <= code < 500
+    )
 
 
 def _refused_list(refused: dict[str, tuple[int, bytes]], secrets: list[str]) -> str:
     """`a@x.org (550 5.1.1 no such user), ...`: each address by the text rule."""
-    return ", ".join(f"{visible(addr)} ({code} {_reply(reply, secrets)})".rstrip()
-                     for addr, (code, reply) in sorted(refused.items()))
+    return ", ".join(
+        f"{visible(addr)} ({code} {_reply(reply, secrets)})".rstrip()
+        for addr, (code, reply) in sorted(refused.items())
+    )
 
 
-def _refused_recipients(name: str, refused: dict[str, tuple[int, bytes]],
-                        secrets: list[str]) -> DeliveryError:
+def _refused_recipients(
+    name: str, refused: dict[str, tuple[int, bytes]], secrets: list[str]
+) -> DeliveryError:
     codes = [code for code, _ in refused.values()]
     meaning = "; ".join(sorted({_meaning(c) for c in codes}))
-    return DeliveryError(f"channel {name}: every recipient refused: "
-                         f"{_refused_list(refused, secrets)}: the server {meaning}",
-                         all(400 <= c < 500 for c in codes))
+    return DeliveryError(
+        f"channel {name}: every recipient refused: "
+        f"{_refused_list(refused, secrets)}: the server {meaning}",
+        all(400 <= c < 500 for c in codes),
+    )
 
 
 def _connect(channel: ChannelConfig) -> smtplib.SMTP:
     if channel.security == "tls":
-        return smtplib.SMTP_SSL(channel.host, channel.port, timeout=channel.timeout,
-                                context=ssl.create_default_context())
+        return smtplib.SMTP_SSL(
+            channel.host,
+            channel.port,
+            timeout=channel.timeout,
+            context=ssl.create_default_context(),
+        )
     return smtplib.SMTP(channel.host, channel.port, timeout=channel.timeout)
 
 
@@ -219,8 +249,9 @@ def _mailboxes(channel: ChannelConfig) -> tuple[Mailbox, list[Mailbox]]:
         raise DeliveryError(f"channel {channel.name}: {exc}", False) from None
 
 
-def _check_smtputf8(smtp: smtplib.SMTP, channel: ChannelConfig, where: str,
-                    boxes: list[Mailbox]) -> None:
+def _check_smtputf8(
+    smtp: smtplib.SMTP, channel: ChannelConfig, where: str, boxes: list[Mailbox]
+) -> None:
     """A non-ASCII local part has no ASCII form: refuse before MAIL FROM rather
     than let the server mangle it or smtplib say something vaguer."""
     wide = [b for b in boxes if b.needs_smtputf8]
@@ -232,7 +263,9 @@ def _check_smtputf8(smtp: smtplib.SMTP, channel: ChannelConfig, where: str,
         raise DeliveryError(
             f"channel {channel.name}: {names} has a non-ASCII local part, which needs "
             f"SMTPUTF8, and {where} lacks SMTPUTF8 (use an ASCII address or a server "
-            "that offers SMTPUTF8)", False)
+            "that offers SMTPUTF8)",
+            False,
+        )
 
 
 def _send_email(channel: ChannelConfig, notice: Notice, external_url: str) -> None:
@@ -255,8 +288,9 @@ def _send_email(channel: ChannelConfig, notice: Notice, external_url: str) -> No
             _check_smtputf8(smtp, channel, where, [sender, *rcpts])
             # send_message asks for SMTPUTF8 (and BODY=8BITMIME) itself when an
             # envelope address is not ASCII, and serialises the message as UTF-8.
-            refused = smtp.send_message(message, from_addr=sender.envelope,
-                                        to_addrs=[r.envelope for r in rcpts])
+            refused = smtp.send_message(
+                message, from_addr=sender.envelope, to_addrs=[r.envelope for r in rcpts]
+            )
         finally:
             try:
                 smtp.quit()
@@ -268,70 +302,101 @@ def _send_email(channel: ChannelConfig, notice: Notice, external_url: str) -> No
         raise _email_failure(exc, channel, step.now, where, sender, secrets) from None
     if refused:
         # Delivered to the others: a retry would send them a second copy.
-        log.warning("channel %s: sent, but some recipients refused: %s", visible(name),
-                    visible(_refused_list(refused, secrets)))
+        log.warning(
+            "channel %s: sent, but some recipients refused: %s",
+            visible(name),
+            visible(_refused_list(refused, secrets)),
+        )
 
 
-def _email_failure(exc: smtplib.SMTPException | OSError | UnicodeError,
-                   channel: ChannelConfig, step: str, where: str, sender: Mailbox,
-                   secrets: list[str]) -> DeliveryError:
+def _email_failure(
+    exc: smtplib.SMTPException | OSError | UnicodeError,
+    channel: ChannelConfig,
+    step: str,
+    where: str,
+    sender: Mailbox,
+    secrets: list[str],
+) -> DeliveryError:
     """`exc`, raised while at `step`, as a DeliveryError that says what failed,
     whether trying again can help, and never the password."""
     name = channel.name
     if isinstance(exc, smtplib.SMTPAuthenticationError):
         user = visible(channel.username or "")
-        return _smtp_error(name, f"SMTP login as {user} refused", exc.smtp_code,
-                           exc.smtp_error, secrets)
+        return _smtp_error(
+            name, f"SMTP login as {user} refused", exc.smtp_code, exc.smtp_error, secrets
+        )
     if isinstance(exc, smtplib.SMTPNotSupportedError):
         what = {"starttls": "STARTTLS", "login": "login (AUTH)"}.get(step, "what was asked")
         return DeliveryError(f"channel {name}: {where} does not support {what}", False)
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         return _refused_recipients(name, exc.recipients, secrets)
     if isinstance(exc, smtplib.SMTPSenderRefused):
-        what = ("the message" if exc.smtp_code == 552
-                else f"sender {visible(str(sender))}")
-        return _smtp_error(name, f"{what} refused at MAIL FROM", exc.smtp_code,
-                           exc.smtp_error, secrets)
+        what = "the message" if exc.smtp_code == 552 else f"sender {visible(str(sender))}"
+        return _smtp_error(
+            name, f"{what} refused at MAIL FROM", exc.smtp_code, exc.smtp_error, secrets
+        )
     if isinstance(exc, smtplib.SMTPDataError):
-        return _smtp_error(name, "the message refused after DATA", exc.smtp_code,
-                           exc.smtp_error, secrets)
+        return _smtp_error(
+            name, "the message refused after DATA", exc.smtp_code, exc.smtp_error, secrets
+        )
     if isinstance(exc, smtplib.SMTPConnectError):
-        return _smtp_error(name, f"{where} refused the connection", exc.smtp_code,
-                           exc.smtp_error, secrets)
+        return _smtp_error(
+            name, f"{where} refused the connection", exc.smtp_code, exc.smtp_error, secrets
+        )
     if isinstance(exc, smtplib.SMTPHeloError):
-        return _smtp_error(name, f"{where} refused our greeting (EHLO/HELO)", exc.smtp_code,
-                           exc.smtp_error, secrets)
+        return _smtp_error(
+            name,
+            f"{where} refused our greeting (EHLO/HELO)",
+            exc.smtp_code,
+            exc.smtp_error,
+            secrets,
+        )
     if isinstance(exc, smtplib.SMTPResponseException):
-        return _smtp_error(name, f"SMTP error from {where} at {step}", exc.smtp_code,
-                           exc.smtp_error, secrets)
-    if isinstance(exc, smtplib.SMTPServerDisconnected) and isinstance(exc.__context__,
-                                                                       TimeoutError):
+        return _smtp_error(
+            name, f"SMTP error from {where} at {step}", exc.smtp_code, exc.smtp_error, secrets
+        )
+    if isinstance(exc, smtplib.SMTPServerDisconnected) and isinstance(
+        exc.__context__, TimeoutError
+    ):
         exc = exc.__context__  # smtplib turns a read that timed out into a disconnect
     if isinstance(exc, smtplib.SMTPServerDisconnected):
-        return DeliveryError(f"channel {name}: {where} closed the connection unexpectedly "
-                             f"(at {step})", True)
+        return DeliveryError(
+            f"channel {name}: {where} closed the connection unexpectedly (at {step})", True
+        )
     if isinstance(exc, smtplib.SMTPException):
         # smtplib's own complaints, e.g. no AUTH method it can use.
         what = "login" if step == "login" else step
-        return DeliveryError(f"channel {name}: {what} with {where} failed: "
-                             f"{_scrub(str(exc), secrets)}", False)
+        return DeliveryError(
+            f"channel {name}: {what} with {where} failed: {_scrub(str(exc), secrets)}", False
+        )
     if isinstance(exc, UnicodeError) and step == "login":
         # smtplib's AUTH encodes as ASCII; its error would quote the password.
-        return DeliveryError(f"channel {name}: the username or password holds characters "
-                             "SMTP login cannot send (only ASCII)", False)
+        return DeliveryError(
+            f"channel {name}: the username or password holds characters "
+            "SMTP login cannot send (only ASCII)",
+            False,
+        )
     if isinstance(exc, UnicodeError):
-        return DeliveryError(f"channel {name}: the message could not be encoded for SMTP "
-                             f"at {step} ({type(exc).__name__})", False)
+        return DeliveryError(
+            f"channel {name}: the message could not be encoded for SMTP "
+            f"at {step} ({type(exc).__name__})",
+            False,
+        )
     if isinstance(exc, ssl.SSLCertVerificationError):
-        return DeliveryError(f"channel {name}: the TLS certificate of {where} is not trusted "
-                             f"({exc.verify_message})", False)
+        return DeliveryError(
+            f"channel {name}: the TLS certificate of {where} is not trusted ({exc.verify_message})",
+            False,
+        )
     if isinstance(exc, ssl.SSLError):
         return DeliveryError(f"channel {name}: TLS failed with {where} ({exc.reason})", True)
     if isinstance(exc, TimeoutError):
-        return DeliveryError(f"channel {name}: {where} did not answer within "
-                             f"{channel.timeout:g}s (at {step})", True)
+        return DeliveryError(
+            f"channel {name}: {where} did not answer within {channel.timeout:g}s (at {step})", True
+        )
     # OSError: refused, unreachable, unknown host; or the network failed mid-way.
-    what = f"could not connect to {where}" if step == "connect" else \
-        f"network error with {where} at {step}"
-    return DeliveryError(f"channel {name}: {what} ({exc.strerror or type(exc).__name__})",
-                         True)
+    what = (
+        f"could not connect to {where}"
+        if step == "connect"
+        else f"network error with {where} at {step}"
+    )
+    return DeliveryError(f"channel {name}: {what} ({exc.strerror or type(exc).__name__})", True)

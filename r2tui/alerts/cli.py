@@ -34,37 +34,51 @@ ACTION = "alert_action"  # the sub-subcommand's dest, shared by rules, silences,
 # (command, action) pairs that change the store or send something. `rules test`
 # and `rules import --dry-run` are decided where they run: part of them is harmless.
 CHANGES = {("rules", a) for a in ("add", "edit", "enable", "disable", "delete")} | {
-    ("silences", "add"), ("silences", "expire"), ("notify", "flush"), ("notify", "retry"),
-    ("notify", "test")}
+    ("silences", "add"),
+    ("silences", "expire"),
+    ("notify", "flush"),
+    ("notify", "retry"),
+    ("notify", "test"),
+}
+
 
 def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     _rules(sub, common)
     _silences(sub, common)
-    alerts = sub.add_parser("alerts", parents=[common],
-                            help="print alerts firing, pending and recently resolved")
+    alerts = sub.add_parser(
+        "alerts", parents=[common], help="print alerts firing, pending and recently resolved"
+    )
     alerts.add_argument("--json", action="store_true", help="as one JSON document")
     alerts.add_argument("--history", action="store_true", help="alert state changes instead")
-    alerts.add_argument("--search", metavar="TEXT", default="",
-                        help="only alerts whose rule, bucket or message contains TEXT")
+    alerts.add_argument(
+        "--search",
+        metavar="TEXT",
+        default="",
+        help="only alerts whose rule, bucket or message contains TEXT",
+    )
     notify = sub.add_parser("notify", parents=[common], help="the notification outbox")
     nsub = notify.add_subparsers(dest=ACTION, metavar="ACTION", required=True)
-    flush = nsub.add_parser("flush", parents=[common],
-                            help="deliver every pending notification now, ignoring backoff")
+    flush = nsub.add_parser(
+        "flush", parents=[common], help="deliver every pending notification now, ignoring backoff"
+    )
     flush.add_argument("--json", action="store_true")
     listing = nsub.add_parser("list", parents=[common], help="pending and dead notifications")
     listing.add_argument("--json", action="store_true")
-    test = nsub.add_parser("test", parents=[common],
-                           help="send a test notification to channels (default: every one)")
+    test = nsub.add_parser(
+        "test", parents=[common], help="send a test notification to channels (default: every one)"
+    )
     test.add_argument("channels", metavar="CHANNEL", nargs="*")
     test.add_argument("--json", action="store_true")
-    retry = nsub.add_parser("retry", parents=[common],
-                            help="give dead notifications a fresh set of attempts")
+    retry = nsub.add_parser(
+        "retry", parents=[common], help="give dead notifications a fresh set of attempts"
+    )
     retry.add_argument("ids", metavar="ID", type=int, nargs="+")
 
 
 def _rules(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    rules = sub.add_parser("rules", parents=[common], help="list, change, test, export and "
-                           "import alert rules")
+    rules = sub.add_parser(
+        "rules", parents=[common], help="list, change, test, export and import alert rules"
+    )
     rsub = rules.add_subparsers(dest=ACTION, metavar="ACTION", required=True)
     for name, text in (("list", "every rule with its state"), ("show", "one rule")):
         p = rsub.add_parser(name, parents=[common], help=text)
@@ -76,43 +90,72 @@ def _rules(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> 
     edit = rsub.add_parser("edit", parents=[common], help="change the given fields of a rule")
     edit.add_argument("name", metavar="NAME")
     _rule_options(edit)
-    edit.add_argument("--clear", metavar="FIELD", action="append", choices=CLEARABLE,
-                      default=[], help=f"back to the default: {', '.join(CLEARABLE)}")
-    for name, text in (("enable", "enable a rule"), ("disable", "disable a rule"),
-                       ("delete", "delete a rule and its alerts")):
+    edit.add_argument(
+        "--clear",
+        metavar="FIELD",
+        action="append",
+        choices=CLEARABLE,
+        default=[],
+        help=f"back to the default: {', '.join(CLEARABLE)}",
+    )
+    for name, text in (
+        ("enable", "enable a rule"),
+        ("disable", "disable a rule"),
+        ("delete", "delete a rule and its alerts"),
+    ):
         rsub.add_parser(name, parents=[common], help=text).add_argument("name", metavar="NAME")
-    test = rsub.add_parser("test", parents=[common], help="evaluate a rule now and send a "
-                           "test notification to its channels (changes no alert)")
+    test = rsub.add_parser(
+        "test",
+        parents=[common],
+        help="evaluate a rule now and send a test notification to its channels (changes no alert)",
+    )
     test.add_argument("name", metavar="NAME")
     test.add_argument("--no-send", action="store_true", help="only evaluate")
     test.add_argument("--json", action="store_true")
     export = rsub.add_parser("export", parents=[common], help="write every rule as TOML")
-    export.add_argument("file", metavar="FILE", nargs="?", default="-",
-                        help="where (default -: stdout)")
-    imp = rsub.add_parser("import", parents=[common], help="add or update rules from a TOML "
-                          "file: every rule is checked before anything changes")
+    export.add_argument(
+        "file", metavar="FILE", nargs="?", default="-", help="where (default -: stdout)"
+    )
+    imp = rsub.add_parser(
+        "import",
+        parents=[common],
+        help="add or update rules from a TOML file: every rule is checked before anything changes",
+    )
     imp.add_argument("file", metavar="FILE", help="a file from `rules export`, or - for stdin")
-    imp.add_argument("--replace", action="store_true",
-                     help="also delete the rules the file does not name")
-    imp.add_argument("--dry-run", action="store_true", help="say what would change, change "
-                     "nothing")
+    imp.add_argument(
+        "--replace", action="store_true", help="also delete the rules the file does not name"
+    )
+    imp.add_argument("--dry-run", action="store_true", help="say what would change, change nothing")
     imp.add_argument("--json", action="store_true")
 
 
 def _rule_options(p: argparse.ArgumentParser) -> None:
     for flag, field, kind, text in RULE_OPTIONS:
         many = kind in ("list", "pairs")
-        metavar = {"number": "N", "count": "N", "duration": "DURATION", "list": "NAME",
-                   "pairs": "KEY=VALUE"}.get(kind, field.upper())
+        metavar = {
+            "number": "N",
+            "count": "N",
+            "duration": "DURATION",
+            "list": "NAME",
+            "pairs": "KEY=VALUE",
+        }.get(kind, field.upper())
         if many:
             text += "; edit: replaces them all"
-        p.add_argument(flag, dest=f"opt_{field}", metavar=metavar,
-                       action="append" if many else "store", help=text)
+        p.add_argument(
+            flag,
+            dest=f"opt_{field}",
+            metavar=metavar,
+            action="append" if many else "store",
+            help=text,
+        )
     state = p.add_mutually_exclusive_group()
     state.add_argument("--enabled", dest="opt_enabled", action="store_const", const=True)
     state.add_argument("--disabled", dest="opt_enabled", action="store_const", const=False)
-    p.add_argument("--from-json", metavar="FILE", help="the rule's fields as a JSON object "
-                   "(- for stdin); options given as well win over it")
+    p.add_argument(
+        "--from-json",
+        metavar="FILE",
+        help="the rule's fields as a JSON object (- for stdin); options given as well win over it",
+    )
 
 
 def _silences(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -121,17 +164,28 @@ def _silences(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) 
     listing = ssub.add_parser("list", parents=[common], help="active and future silences")
     listing.add_argument("--json", action="store_true")
     listing.add_argument("--all", action="store_true", help="ended silences too")
-    add = ssub.add_parser("add", parents=[common], help="silence the alerts matching every "
-                          "MATCHER", epilog='matchers: label=value, label!=value, '
-                          'label=~regex, label!~regex; labels: rule, bucket, account, '
-                          'metric, severity and the rule\'s own')
+    add = ssub.add_parser(
+        "add",
+        parents=[common],
+        help="silence the alerts matching every MATCHER",
+        epilog="matchers: label=value, label!=value, "
+        "label=~regex, label!~regex; labels: rule, bucket, account, "
+        "metric, severity and the rule's own",
+    )
     add.add_argument("matchers", metavar="MATCHER", nargs="+")
     add.add_argument("--duration", required=True, help="how long, e.g. 2h")
     add.add_argument("--comment", required=True, help="why, for the next person")
-    add.add_argument("--expire-on-resolve", action="store_true",
-                     help="end it once the alerts it holds have resolved")
-    add.add_argument("--start", metavar="ISO", help="when it starts (default: now), e.g. "
-                     "2026-11-11T22:00 (local time) or 2026-11-11T21:00Z")
+    add.add_argument(
+        "--expire-on-resolve",
+        action="store_true",
+        help="end it once the alerts it holds have resolved",
+    )
+    add.add_argument(
+        "--start",
+        metavar="ISO",
+        help="when it starts (default: now), e.g. "
+        "2026-11-11T22:00 (local time) or 2026-11-11T21:00Z",
+    )
     expire = ssub.add_parser("expire", parents=[common], help="end a silence now")
     expire.add_argument("id", metavar="ID", type=int)
 

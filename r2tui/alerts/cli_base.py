@@ -32,24 +32,47 @@ RULE_OPTIONS: tuple[tuple[str, str, str, str], ...] = (
     ("--threshold", "threshold", "number", 'in the metric\'s unit; sizes such as "1 GB" too'),
     ("--scope", "scope", "text", '"*" the account (default), a bucket or a glob "logs-*"'),
     ("--for", "for", "duration", "how long the condition holds before firing, e.g. 5m"),
-    ("--keep-firing-for", "keep_firing_for", "duration",
-     "how long it keeps firing after the condition stops holding"),
+    (
+        "--keep-firing-for",
+        "keep_firing_for",
+        "duration",
+        "how long it keeps firing after the condition stops holding",
+    ),
     ("--severity", "severity", "text", "low, medium (default), high or critical"),
-    ("--channel", "channels", "list", "a configured channel (repeatable; default: "
-     "[alerts] default_channels)"),
+    (
+        "--channel",
+        "channels",
+        "list",
+        "a configured channel (repeatable; default: [alerts] default_channels)",
+    ),
     ("--label", "labels", "pairs", "KEY=VALUE label (repeatable)"),
     ("--annotation", "annotations", "pairs", "KEY=VALUE annotation (repeatable)"),
     ("--missing-data", "missing_data", "text", "keep (default), alert or resolve"),
-    ("--repeat-interval", "repeat_interval", "duration",
-     "resend a still-firing alert this often (default: [alerts] repeat_interval)"),
+    (
+        "--repeat-interval",
+        "repeat_interval",
+        "duration",
+        "resend a still-firing alert this often (default: [alerts] repeat_interval)",
+    ),
     ("--max-per-hour", "max_per_hour", "count", "notifications an hour before holding back"),
     ("--escalate-after", "escalate_after", "duration", "still firing this long: escalate"),
     ("--escalate-to", "escalate_to", "list", "channel to add on escalation (repeatable)"),
     ("--escalate-severity", "escalate_severity", "text", "severity on escalation"),
     ("--response", "responses", "list", "a configured [responses.NAME] (repeatable)"),
 )
-CLEARABLE = ("for", "keep_firing_for", "channels", "labels", "annotations", "repeat_interval",
-             "max_per_hour", "escalate_after", "escalate_to", "escalate_severity", "responses")
+CLEARABLE = (
+    "for",
+    "keep_firing_for",
+    "channels",
+    "labels",
+    "annotations",
+    "repeat_interval",
+    "max_per_hour",
+    "escalate_after",
+    "escalate_to",
+    "escalate_severity",
+    "responses",
+)
 
 
 def fail(where: str, message: str, code: int = EXIT_USAGE) -> int:
@@ -60,8 +83,9 @@ def fail(where: str, message: str, code: int = EXIT_USAGE) -> int:
 
 
 def read_only(what: str) -> int:
-    return fail("read-only", f"{what} would change the store or send; run without "
-                "--read-only to do it")
+    return fail(
+        "read-only", f"{what} would change the store or send; run without --read-only to do it"
+    )
 
 
 def account_name(args: argparse.Namespace, config: Config) -> str:
@@ -85,6 +109,7 @@ def table(rows: list[tuple[str, ...]]) -> str:
     """Columns padded to the terminal cells their text takes (a wide character
     takes two). The cells must already be `visible`: one line each."""
     widths = [max(cell_len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    return "\n".join("  ".join(c + " " * (w - cell_len(c))
-                               for c, w in zip(r, widths, strict=True)).rstrip()
-                     for r in rows)
+    return "\n".join(
+        "  ".join(c + " " * (w - cell_len(c)) for c, w in zip(r, widths, strict=True)).rstrip()
+        for r in rows
+    )

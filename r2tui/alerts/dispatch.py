@@ -46,8 +46,9 @@ class Plan:
     escalations: list[tuple[Tracked, str, dict]] = field(default_factory=list)
 
 
-def muted_by(item: Tracked, silences: list[SilenceRow], windows: list[MaintenanceWindow],
-             now: int) -> str | None:
+def muted_by(
+    item: Tracked, silences: list[SilenceRow], windows: list[MaintenanceWindow], now: int
+) -> str | None:
     """What keeps `item` quiet now: a silence or a maintenance window, named."""
     labels = item.labels()
     s = silencing(silences, labels, now)
@@ -57,8 +58,12 @@ def muted_by(item: Tracked, silences: list[SilenceRow], windows: list[Maintenanc
     return None if w is None else f"maintenance window {w.name!r}"
 
 
-def plan(tracked: list[Tracked], settings: AlertSettings,
-         muted: tuple[list[SilenceRow], list[MaintenanceWindow]], now: int) -> Plan:
+def plan(
+    tracked: list[Tracked],
+    settings: AlertSettings,
+    muted: tuple[list[SilenceRow], list[MaintenanceWindow]],
+    now: int,
+) -> Plan:
     out = Plan()
     groups: dict[tuple[str, str], list[AlertNotice]] = defaultdict(list)
     escalated_groups: set[tuple[str, str]] = set()
@@ -70,20 +75,31 @@ def plan(tracked: list[Tracked], settings: AlertSettings,
         channels = list(rule.channels or settings.default_channels)
         if s.state == FIRING:
             # Escalation is a notification: while muted it waits, never half-done.
-            escalate = (quiet is None and rule.escalate_after > 0 and not item.escalated
-                        and now - (s.firing_since or now) >= rule.escalate_after)
+            escalate = (
+                quiet is None
+                and rule.escalate_after > 0
+                and not item.escalated
+                and now - (s.firing_since or now) >= rule.escalate_after
+            )
             if escalate:
                 item.escalated = True
                 item.severity = rule.escalate_severity or item.severity
-                out.escalations.append((item, f"{rule.name} escalated: still firing after "
-                                        f"{rule.escalate_after // 60} min ({item.bucket})",
-                                        {"rule": rule.name, "bucket": item.bucket,
-                                         "severity": item.severity}))
+                out.escalations.append(
+                    (
+                        item,
+                        f"{rule.name} escalated: still firing after "
+                        f"{rule.escalate_after // 60} min ({item.bucket})",
+                        {"rule": rule.name, "bucket": item.bucket, "severity": item.severity},
+                    )
+                )
             if item.before.state != FIRING and quiet is None:
                 out.fired.append((rule, item.notice(FIRING)))
-            due = (not item.firing_notified or escalate
-                   or now - (item.notified_at or 0) >= (rule.repeat_interval
-                                                        or settings.repeat_interval))
+            due = (
+                not item.firing_notified
+                or escalate
+                or now - (item.notified_at or 0)
+                >= (rule.repeat_interval or settings.repeat_interval)
+            )
             if quiet is None and due:
                 targets = channels + (list(rule.escalate_to) if item.escalated else [])
                 for ch in dict.fromkeys(targets):
@@ -115,11 +131,20 @@ def plan(tracked: list[Tracked], settings: AlertSettings,
     return out
 
 
-def _notice(channel: str, rule: str, alerts: list[AlertNotice], escalated: bool, now: int
-            ) -> Notice:
+def _notice(
+    channel: str, rule: str, alerts: list[AlertNotice], escalated: bool, now: int
+) -> Notice:
     status = FIRING if any(a.status == FIRING for a in alerts) else RESOLVED
-    return Notice(channel=channel, kind="alert", status=status, group_key=group_key(rule),
-                  title=rule, alerts=tuple(alerts), escalated=escalated, created_at=now)
+    return Notice(
+        channel=channel,
+        kind="alert",
+        status=status,
+        group_key=group_key(rule),
+        title=rule,
+        alerts=tuple(alerts),
+        escalated=escalated,
+        created_at=now,
+    )
 
 
 def group_key(rule: str) -> str:
@@ -128,33 +153,48 @@ def group_key(rule: str) -> str:
 
 
 def _sent_last_hour(channel: str, rule: str, now: int) -> int:
-    return (Notification.select().where(
-        Notification.channel == channel, Notification.rule == rule,
-        Notification.kind.in_(("alert", "summary")),
-        Notification.state.not_in((HELD, SUMMARISED)),
-        # Not rows from "the future": a clock set back must not stall the limit.
-        Notification.created_at > now - HOUR, Notification.created_at <= now).count())
+    return (
+        Notification.select()
+        .where(
+            Notification.channel == channel,
+            Notification.rule == rule,
+            Notification.kind.in_(("alert", "summary")),
+            Notification.state.not_in((HELD, SUMMARISED)),
+            # Not rows from "the future": a clock set back must not stall the limit.
+            Notification.created_at > now - HOUR,
+            Notification.created_at <= now,
+        )
+        .count()
+    )
 
 
 def _held(channel: str, rule: str) -> bool:
-    return Notification.select().where(
-        Notification.channel == channel, Notification.rule == rule,
-        Notification.state == HELD).exists()
+    return (
+        Notification.select()
+        .where(
+            Notification.channel == channel, Notification.rule == rule, Notification.state == HELD
+        )
+        .exists()
+    )
 
 
 def _summaries(settings: AlertSettings, rules: dict[str, Rule], now: int) -> int:
     """Held notifications of a rule and channel become one summary once the hour
     has room for it: each alert in it at its latest state."""
     made = 0
-    held = (Notification.select(Notification.id, Notification.channel, Notification.rule,
-                                Notification.body)
-            .where(Notification.state == HELD).order_by(Notification.id))
+    held = (
+        Notification.select(
+            Notification.id, Notification.channel, Notification.rule, Notification.body
+        )
+        .where(Notification.state == HELD)
+        .order_by(Notification.id)
+    )
     by_group: dict[tuple[str, str], list[tuple[int, str]]] = defaultdict(list)
     for n in held:
         by_group[(n.channel, n.rule or "")].append((n.id, n.body))
     for (ch, name), rows in by_group.items():
         rule = rules.get(name)
-        limit = (rule.max_per_hour if rule and rule.max_per_hour else settings.max_per_hour)
+        limit = rule.max_per_hour if rule and rule.max_per_hour else settings.max_per_hour
         if _sent_last_hour(ch, name, now) >= limit:
             continue
         latest: dict[str, AlertNotice] = {}
@@ -167,17 +207,37 @@ def _summaries(settings: AlertSettings, rules: dict[str, Rule], now: int) -> int
         # An alert that fired and resolved while held arrives as resolved: say so,
         # so a receiver that never saw it fire knows why.
         alerts = tuple(
-            replace(a, annotations={**a.annotations,
-                                    "held_back": "fired and resolved while held back by "
-                                                 "the rate limit"})
-            if a.status == RESOLVED and a.fingerprint in fired_held else a
-            for a in latest.values())
+            replace(
+                a,
+                annotations={
+                    **a.annotations,
+                    "held_back": "fired and resolved while held back by the rate limit",
+                },
+            )
+            if a.status == RESOLVED and a.fingerprint in fired_held
+            else a
+            for a in latest.values()
+        )
         status = FIRING if any(a.status == FIRING for a in alerts) else RESOLVED
-        outbox.enqueue([Notice(channel=ch, kind="summary", status=status,
-                               group_key=group_key(name), title=name, alerts=alerts,
-                               held=len(rows), created_at=now)], now, rule=name)
+        outbox.enqueue(
+            [
+                Notice(
+                    channel=ch,
+                    kind="summary",
+                    status=status,
+                    group_key=group_key(name),
+                    title=name,
+                    alerts=alerts,
+                    held=len(rows),
+                    created_at=now,
+                )
+            ],
+            now,
+            rule=name,
+        )
         Notification.update(state=SUMMARISED).where(
-            Notification.id.in_([i for i, _ in rows])).execute()
+            Notification.id.in_([i for i, _ in rows])
+        ).execute()
         made += 1
     return made
 
@@ -191,13 +251,25 @@ def retire(rule: Rule, rows: list[AlertInstance], now: int) -> int:
         if row.state != FIRING or not row.firing_notified:
             continue
         notice = AlertNotice(
-            fingerprint=row.fingerprint, rule=rule.name, account=row.account,
-            bucket=row.bucket, metric=rule.metric, severity=row.severity, status=RESOLVED,
-            value=row.value, threshold=row.threshold, comparison=rule.comparison,
-            unit=rule.unit, starts_at=row.firing_since or 0, ends_at=now,
+            fingerprint=row.fingerprint,
+            rule=rule.name,
+            account=row.account,
+            bucket=row.bucket,
+            metric=rule.metric,
+            severity=row.severity,
+            status=RESOLVED,
+            value=row.value,
+            threshold=row.threshold,
+            comparison=rule.comparison,
+            unit=rule.unit,
+            starts_at=row.firing_since or 0,
+            ends_at=now,
             labels=alert_labels(rule, row.account, row.bucket, row.severity),
-            annotations={**dict(rule.annotations),
-                         "resolved_because": "the rule was deleted or renamed"})
+            annotations={
+                **dict(rule.annotations),
+                "resolved_because": "the rule was deleted or renamed",
+            },
+        )
         for ch in json.loads(row.channels or "[]"):
             groups[ch].append(notice)
     for ch, alerts in sorted(groups.items()):

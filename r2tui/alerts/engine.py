@@ -51,8 +51,10 @@ class CheckResult:
     def summary(self) -> str:
         firing = sum(t.after == FIRING for t in self.transitions)
         resolved = sum(t.after == RESOLVED for t in self.transitions)
-        text = (f"{self.evaluated} alerts evaluated, {firing} fired, {resolved} resolved, "
-                f"{self.queued} notifications queued")
+        text = (
+            f"{self.evaluated} alerts evaluated, {firing} fired, {resolved} resolved, "
+            f"{self.queued} notifications queued"
+        )
         return text + (f", {self.held} held back by rate limits" if self.held else "")
 
 
@@ -81,13 +83,22 @@ class Tracked:
     def notice(self, status: str) -> AlertNotice:
         s = self.after
         return AlertNotice(
-            fingerprint=self.fingerprint, rule=self.rule.name, account=self.account,
-            bucket=self.bucket, metric=self.rule.metric, severity=self.severity,
-            status=status, value=s.value, threshold=self.rule.threshold,
-            comparison=self.rule.comparison, unit=self.rule.unit,
+            fingerprint=self.fingerprint,
+            rule=self.rule.name,
+            account=self.account,
+            bucket=self.bucket,
+            metric=self.rule.metric,
+            severity=self.severity,
+            status=status,
+            value=s.value,
+            threshold=self.rule.threshold,
+            comparison=self.rule.comparison,
+            unit=self.rule.unit,
             starts_at=s.firing_since or s.pending_since or 0,
             ends_at=s.resolved_at if status == RESOLVED else None,
-            labels=self.labels(), annotations=dict(self.rule.annotations))
+            labels=self.labels(),
+            annotations=dict(self.rule.annotations),
+        )
 
 
 def targets(rule: Rule, buckets: Iterable[str]) -> list[str]:
@@ -98,15 +109,21 @@ def targets(rule: Rule, buckets: Iterable[str]) -> list[str]:
     return sorted(b for b in buckets if b != ACCOUNT and fnmatch.fnmatchcase(b, rule.scope))
 
 
-def check_alerts(store: Store, config: Config, account: str, now: float | None = None,
-                 rules: list[Rule] | None = None) -> CheckResult:
+def check_alerts(
+    store: Store,
+    config: Config,
+    account: str,
+    now: float | None = None,
+    rules: list[Rule] | None = None,
+) -> CheckResult:
     """Evaluate `rules` (default: every enabled rule in the store) for `account`."""
     t = int(time.time() if now is None else now)
     wanted = [r for r in (saved.list_rules() if rules is None else rules) if r.enabled]
     values = readings(account, sorted({r.metric for r in wanted}), t, config.timezone)
     # A bucket deleted from R2 keeps its last samples: it must not stay in scope.
     gone = set(queries.bucket_names(account, include_vanished=True)) - set(
-        queries.bucket_names(account))
+        queries.bucket_names(account)
+    )
     buckets = (set(queries.bucket_names(account)) | set(values)) - gone
     # State is read, stepped and written in one write transaction: a TUI and a
     # headless collector evaluating the same account queue here, and the second
@@ -114,9 +131,15 @@ def check_alerts(store: Store, config: Config, account: str, now: float | None =
     with store.write():
         # The rules again, under the lock: one renamed or deleted meanwhile must not
         # leave an alert behind that nothing evaluates.
-        active_rules = wanted if rules is not None else [
-            r for r in saved.list_rules() if r.enabled and r.metric in
-            {w.metric for w in wanted}]
+        active_rules = (
+            wanted
+            if rules is not None
+            else [
+                r
+                for r in saved.list_rules()
+                if r.enabled and r.metric in {w.metric for w in wanted}
+            ]
+        )
         tracked = _step_all(account, active_rules, values, buckets, t)
         result = CheckResult(evaluated=len(tracked))
         muted = _mutes(config, t)
@@ -126,20 +149,27 @@ def check_alerts(store: Store, config: Config, account: str, now: float | None =
         result.fired = plan.fired
         _save(tracked, t)
         changed = [item for item in tracked if item.after.state != item.before.state]
-        result.transitions = [Transition(i.rule.name, i.bucket, i.before.state, i.after.state,
-                                         i.after.value) for i in changed]
+        result.transitions = [
+            Transition(i.rule.name, i.bucket, i.before.state, i.after.state, i.after.value)
+            for i in changed
+        ]
         events = [_event(item) for item in changed]
-        events += [EventRow(STATE_KIND, "info", text, item.bucket, data)
-                   for item, text, data in plan.escalations]
+        events += [
+            EventRow(STATE_KIND, "info", text, item.bucket, data)
+            for item, text, data in plan.escalations
+        ]
         add_events(store, account, events, ts=t)
         _expire_resolved_silences(tracked, muted[0], t, account)
     return result
 
 
-def _step_all(account: str, active_rules: list[Rule], values: dict, buckets: set[str],
-              t: int) -> list[Tracked]:
-    rows = {row.fingerprint: row for row in AlertInstance.select().where(
-        AlertInstance.account == account)}
+def _step_all(
+    account: str, active_rules: list[Rule], values: dict, buckets: set[str], t: int
+) -> list[Tracked]:
+    rows = {
+        row.fingerprint: row
+        for row in AlertInstance.select().where(AlertInstance.account == account)
+    }
     tracked: list[Tracked] = []
     seen: set[str] = set()
     for rule in active_rules:
@@ -168,8 +198,11 @@ def _step_all(account: str, active_rules: list[Rule], values: dict, buckets: set
             continue
         item = _tracked(rule, account, row.bucket, row)
         b = item.before
-        item.after = (AlertState(INACTIVE, b.value) if b.state == PENDING else
-                      replace(b, state=RESOLVED, resolved_at=t, pending_since=None))
+        item.after = (
+            AlertState(INACTIVE, b.value)
+            if b.state == PENDING
+            else replace(b, state=RESOLVED, resolved_at=t, pending_since=None)
+        )
         tracked.append(item)
     return tracked
 
@@ -178,11 +211,21 @@ def _tracked(rule: Rule, account: str, bucket: str, row: AlertInstance | None) -
     if row is None:
         before = AlertState()
         return Tracked(rule, account, bucket, before, before, rule.severity, None, False, False)
-    before = AlertState(row.state, row.value, row.pending_since, row.firing_since,
-                        row.resolved_at, row.last_true_at)
-    return Tracked(rule, account, bucket, before, before, row.severity, row.notified_at,
-                   bool(row.firing_notified), bool(row.escalated),
-                   json.loads(row.channels or "[]"))
+    before = AlertState(
+        row.state, row.value, row.pending_since, row.firing_since, row.resolved_at, row.last_true_at
+    )
+    return Tracked(
+        rule,
+        account,
+        bucket,
+        before,
+        before,
+        row.severity,
+        row.notified_at,
+        bool(row.firing_notified),
+        bool(row.escalated),
+        json.loads(row.channels or "[]"),
+    )
 
 
 def _mutes(config: Config, now: int) -> tuple[list[SilenceRow], list]:
@@ -196,53 +239,90 @@ def _save(tracked: list[Tracked], now: int) -> None:
             # At rest, a next episode starts afresh: escalation undone, and the
             # rule's severity as it is now (it may have been edited).
             item.escalated, item.severity = False, item.rule.severity
-        data = dict(rule=item.rule.name, account=item.account, bucket=item.bucket,
-                    state=s.state, severity=item.severity, value=s.value,
-                    threshold=item.rule.threshold, pending_since=s.pending_since,
-                    firing_since=s.firing_since, resolved_at=s.resolved_at,
-                    last_eval_at=now, last_true_at=s.last_true_at,
-                    notified_at=item.notified_at, firing_notified=item.firing_notified,
-                    escalated=item.escalated, channels=json.dumps(item.sent_to))
+        data = dict(
+            rule=item.rule.name,
+            account=item.account,
+            bucket=item.bucket,
+            state=s.state,
+            severity=item.severity,
+            value=s.value,
+            threshold=item.rule.threshold,
+            pending_since=s.pending_since,
+            firing_since=s.firing_since,
+            resolved_at=s.resolved_at,
+            last_eval_at=now,
+            last_true_at=s.last_true_at,
+            notified_at=item.notified_at,
+            firing_notified=item.firing_notified,
+            escalated=item.escalated,
+            channels=json.dumps(item.sent_to),
+        )
         AlertInstance.insert(fingerprint=item.fingerprint, **data).on_conflict(
-            conflict_target=[AlertInstance.fingerprint], update=data).execute()
+            conflict_target=[AlertInstance.fingerprint], update=data
+        ).execute()
 
 
 def _event(item: Tracked) -> EventRow:
     before, after = item.before.state, item.after.state
     notice = item.notice(after)
-    text = {FIRING: "firing", RESOLVED: "resolved", PENDING: "pending",
-            INACTIVE: "back to normal"}[after]
-    level = ("error" if item.severity in ("high", "critical") else "warning"
-             ) if after == FIRING else "info"
-    data = {"fingerprint": item.fingerprint, "rule": item.rule.name, "bucket": item.bucket,
-            "from": before, "to": after, "value": item.after.value,
-            "threshold": item.rule.threshold, "severity": item.severity}
-    return EventRow(FIRED_KIND if after == FIRING else STATE_KIND, level,
-                    f"{item.rule.name} {text}: {notice.summary()}", item.bucket, data)
+    text = {FIRING: "firing", RESOLVED: "resolved", PENDING: "pending", INACTIVE: "back to normal"}[
+        after
+    ]
+    level = (
+        ("error" if item.severity in ("high", "critical") else "warning")
+        if after == FIRING
+        else "info"
+    )
+    data = {
+        "fingerprint": item.fingerprint,
+        "rule": item.rule.name,
+        "bucket": item.bucket,
+        "from": before,
+        "to": after,
+        "value": item.after.value,
+        "threshold": item.rule.threshold,
+        "severity": item.severity,
+    }
+    return EventRow(
+        FIRED_KIND if after == FIRING else STATE_KIND,
+        level,
+        f"{item.rule.name} {text}: {notice.summary()}",
+        item.bucket,
+        data,
+    )
 
 
-def _expire_resolved_silences(tracked: list[Tracked], rows: list[SilenceRow], now: int,
-                              account: str) -> None:
+def _expire_resolved_silences(
+    tracked: list[Tracked], rows: list[SilenceRow], now: int, account: str
+) -> None:
     """A silence set to expire on resolve ends once every alert it held has
     resolved (and at least one did), on every account: silences are store-wide."""
     candidates = [s for s in rows if s.expire_on_resolve and s.active(now)]
     if not candidates:
         return
-    held_elsewhere = [alert_labels(rule, a.account, a.bucket, a.severity)
-                      for a, rule in _active_elsewhere(account)]
+    held_elsewhere = [
+        alert_labels(rule, a.account, a.bucket, a.severity)
+        for a, rule in _active_elsewhere(account)
+    ]
     for s in candidates:
         held = [i for i in tracked if s.holds(i.labels())]
-        if any(i.after.state == RESOLVED and i.before.state == FIRING for i in held) and \
-                not any(i.after.state in (PENDING, FIRING) for i in held) and \
-                not any(s.holds(labels) for labels in held_elsewhere):
+        if (
+            any(i.after.state == RESOLVED and i.before.state == FIRING for i in held)
+            and not any(i.after.state in (PENDING, FIRING) for i in held)
+            and not any(s.holds(labels) for labels in held_elsewhere)
+        ):
             Silence.update(ends_at=now).where(Silence.id == s.id).execute()
 
 
 def _active_elsewhere(account: str) -> list[tuple[AlertInstance, Rule]]:
     rules = {r.name: r for r in saved.list_rules()}
-    return [(a, rules[a.rule]) for a in AlertInstance.select().where(
-        AlertInstance.account != account, AlertInstance.state.in_((PENDING, FIRING)))
-        if a.rule in rules]
+    return [
+        (a, rules[a.rule])
+        for a in AlertInstance.select().where(
+            AlertInstance.account != account, AlertInstance.state.in_((PENDING, FIRING))
+        )
+        if a.rule in rules
+    ]
 
 
 def history(account: str | None = None, search: str = "", limit: int = 500) -> list[dict]:
@@ -254,6 +334,14 @@ def history(account: str | None = None, search: str = "", limit: int = 500) -> l
         q = q.where(Event.account == account)
     if search:
         q = q.where(Event.message.contains(search))
-    return [{"ts": e.ts, "account": e.account, "bucket": e.bucket, "level": e.level,
-             "message": e.message, **(json.loads(e.data) if e.data else {})}
-            for e in q.order_by(Event.ts.desc(), Event.id.desc()).limit(limit)]
+    return [
+        {
+            "ts": e.ts,
+            "account": e.account,
+            "bucket": e.bucket,
+            "level": e.level,
+            "message": e.message,
+            **(json.loads(e.data) if e.data else {}),
+        }
+        for e in q.order_by(Event.ts.desc(), Event.id.desc()).limit(limit)
+    ]

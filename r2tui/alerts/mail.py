@@ -35,8 +35,10 @@ _LOCAL_RE = re.compile(rf"{_ATOM}(?:\.{_ATOM})*")
 _ASCII_LABEL_RE = re.compile(r"(?!-)[A-Za-z0-9_-]{1,63}(?<!-)")
 _LITERAL_RE = re.compile(r"\[(?:IPv6:)?[0-9A-Fa-f:.]+\]")  # [192.0.2.1], [IPv6:2001:db8::1]
 _ANGLE_RE = re.compile(r"(?P<name>[^<>]*?)\s*<(?P<addr>[^<>]*)>", re.S)
-_HOST_RE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-                      r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*")
+_HOST_RE = re.compile(
+    r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*"
+)
 
 
 @dataclass(frozen=True)
@@ -83,8 +85,9 @@ def ascii_domain(domain: str) -> str:
     except (idna.IDNAError, UnicodeError) as exc:
         raise ValueError(f"the domain {quoted(domain)} has no IDNA form ({exc})") from None
     if len(out) > DOMAIN_MAX:
-        raise ValueError(f"the domain {quoted(domain)} is longer than {DOMAIN_MAX} characters "
-                         "as IDNA")
+        raise ValueError(
+            f"the domain {quoted(domain)} is longer than {DOMAIN_MAX} characters as IDNA"
+        )
     return out
 
 
@@ -100,20 +103,25 @@ def parse_mailbox(text: object) -> Mailbox:
     saying what is wrong. Stricter than a mail reader: no comments, groups or
     quoted local parts, which no relay needs and many mangle."""
     if not isinstance(text, str) or not text.strip():
-        raise ValueError("expected an e-mail address such as \"r2tui@example.com\" or "
-                         f"\"r2tui <r2tui@example.com>\", got {quoted(text)}")
+        raise ValueError(
+            'expected an e-mail address such as "r2tui@example.com" or '
+            f'"r2tui <r2tui@example.com>", got {quoted(text)}'
+        )
     if visible(text) != text:
         raise ValueError(f"{quoted(text)} holds control or invisible characters")
     match = _ANGLE_RE.fullmatch(text.strip())
-    name, addr = (_display_name(match["name"]), match["addr"].strip()) if match \
-        else ("", text.strip())
+    name, addr = (
+        (_display_name(match["name"]), match["addr"].strip()) if match else ("", text.strip())
+    )
     local, at, domain = addr.rpartition("@")
     if not at or not local or not domain:
         raise ValueError(f"{quoted(addr)} is not an address of the form local@domain")
     if not _LOCAL_RE.fullmatch(local) or len(local.encode("utf-8")) > LOCAL_MAX:
-        raise ValueError(f"the local part {quoted(local)} is not one a relay takes (letters, "
-                         "digits, dots between them and !#$%&'*+/=?^_`{|}~-, at most "
-                         f"{LOCAL_MAX} bytes)")
+        raise ValueError(
+            f"the local part {quoted(local)} is not one a relay takes (letters, "
+            "digits, dots between them and !#$%&'*+/=?^_`{|}~-, at most "
+            f"{LOCAL_MAX} bytes)"
+        )
     ascii_domain(domain)
     box = Mailbox(name, local, domain)
     try:

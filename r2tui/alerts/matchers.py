@@ -30,8 +30,9 @@ Matcher = tuple[str, str, str]  # (label, op, value)
 def parse_matcher(text: object) -> Matcher:
     """`label op value`; ValueError saying what a valid one looks like."""
     if isinstance(text, str) and len(text) > _TEXT_MAX:
-        raise ValueError(f"a matcher is at most {VALUE_MAX:,} characters of value, got "
-                         f"{quoted(text)}")
+        raise ValueError(
+            f"a matcher is at most {VALUE_MAX:,} characters of value, got {quoted(text)}"
+        )
     if isinstance(text, str):
         for op in OPS:
             label, sep, value = text.partition(op)
@@ -41,20 +42,26 @@ def parse_matcher(text: object) -> Matcher:
                 if not _LABEL.fullmatch(label):
                     break
                 if len(value) > VALUE_MAX:
-                    raise ValueError(f"a matcher's value is at most {VALUE_MAX:,} characters, "
-                                     f"got {quoted(text)}")
+                    raise ValueError(
+                        f"a matcher's value is at most {VALUE_MAX:,} characters, got {quoted(text)}"
+                    )
                 if op in ("=~", "!~"):
                     try:
                         _regex(value)
                     except re2.error as exc:
-                        raise ValueError(f"{quoted(text)}: not a valid regular expression: "
-                                         f"{_reason(exc)}") from None
+                        raise ValueError(
+                            f"{quoted(text)}: not a valid regular expression: {_reason(exc)}"
+                        ) from None
                     except UnicodeEncodeError:  # a lone surrogate: no text RE2 can take
-                        raise ValueError(f"{quoted(text)}: not a valid regular expression: "
-                                         "it holds a lone surrogate") from None
+                        raise ValueError(
+                            f"{quoted(text)}: not a valid regular expression: "
+                            "it holds a lone surrogate"
+                        ) from None
                 return (label, op, value)
-    raise ValueError(f"expected a matcher such as \"bucket=media\", \"severity!=low\" or "
-                     f"\"bucket=~logs-.*\", got {quoted(text)}")
+    raise ValueError(
+        f'expected a matcher such as "bucket=media", "severity!=low" or '
+        f'"bucket=~logs-.*", got {quoted(text)}'
+    )
 
 
 def matcher_text(m: Matcher) -> str:

@@ -26,13 +26,20 @@ KINDS = ("alert", "test", "summary", "response", REPORT)
 _OMITTED_WHEN_EMPTY = ("account", "text", "html")
 
 
-def alert_labels(rule: Rule, account: str, bucket: str, severity: str | None = None
-                 ) -> dict[str, str]:
+def alert_labels(
+    rule: Rule, account: str, bucket: str, severity: str | None = None
+) -> dict[str, str]:
     """The labels silences, windows and receivers match on. The rule's own labels
     come first so that they cannot overwrite the ones r2tui sets."""
-    return {**dict(rule.labels), "alertname": rule.name, "rule": rule.name,
-            "account": account, "bucket": bucket, "metric": rule.metric,
-            "severity": severity or rule.severity}
+    return {
+        **dict(rule.labels),
+        "alertname": rule.name,
+        "rule": rule.name,
+        "account": account,
+        "bucket": bucket,
+        "metric": rule.metric,
+        "severity": severity or rule.severity,
+    }
 
 
 def fingerprint(rule_name: str, account: str, bucket: str) -> str:
@@ -68,6 +75,7 @@ class AlertNotice:
 
     def summary(self) -> str:
         """`error_rate_pct 7.5 % > 5 % (bucket media)`: raw text, unescaped."""
+
         def show(v: float) -> str:
             if self.unit == "bytes":
                 return human_bytes(v)

@@ -54,11 +54,19 @@ def local(ts: float | None) -> str:
 
 # --- silences ---------------------------------------------------------------
 
+
 def _silence_doc(s: SilenceRow, now: float) -> dict[str, Any]:
-    return {"id": s.id, "matchers": s.describe().split(", "), "starts_at": iso(s.starts_at),
-            "ends_at": iso(s.ends_at), "comment": s.comment, "created_by": s.created_by,
-            "created_at": iso(s.created_at), "expire_on_resolve": s.expire_on_resolve,
-            "state": _silence_state(s, now)}
+    return {
+        "id": s.id,
+        "matchers": s.describe().split(", "),
+        "starts_at": iso(s.starts_at),
+        "ends_at": iso(s.ends_at),
+        "comment": s.comment,
+        "created_by": s.created_by,
+        "created_at": iso(s.created_at),
+        "expire_on_resolve": s.expire_on_resolve,
+        "state": _silence_state(s, now),
+    }
 
 
 def _silence_state(s: SilenceRow, now: float) -> str:
@@ -77,9 +85,18 @@ def _silences(args: argparse.Namespace, store: Store) -> int:
         say("no silences" if args.all else "no active or future silences")
         return EXIT_OK
     lines = [("ID", "STATE", "MATCHERS", "STARTS", "ENDS", "BY", "COMMENT")]
-    lines += [(str(s.id), _silence_state(s, now) + (" (until resolved)" if
-               s.expire_on_resolve else ""), visible(s.describe()), local(s.starts_at),
-               local(s.ends_at), visible(s.created_by), visible(s.comment)) for s in rows]
+    lines += [
+        (
+            str(s.id),
+            _silence_state(s, now) + (" (until resolved)" if s.expire_on_resolve else ""),
+            visible(s.describe()),
+            local(s.starts_at),
+            local(s.ends_at),
+            visible(s.created_by),
+            visible(s.comment),
+        )
+        for s in rows
+    ]
     say(table(lines))
     return EXIT_OK
 
@@ -97,24 +114,37 @@ def _silence_add(args: argparse.Namespace, store: Store) -> int:
     try:
         duration = parse_duration(args.duration)  # at most ten years, as a silence
     except ValueError as exc:
-        return fail(where, f"--duration: {exc}; for a lasting quiet, disable the rule or add "
-                    "a maintenance window")
+        return fail(
+            where,
+            f"--duration: {exc}; for a lasting quiet, disable the rule or add a maintenance window",
+        )
     start = None
     if args.start:
         try:
             # A time without a zone is the user's local time, as everywhere in the UI.
             start = datetime.fromisoformat(args.start).astimezone().timestamp()
         except ValueError:
-            return fail(where, f"--start: expected an ISO time such as 2026-11-11T22:00 or "
-                        f"2026-11-11T21:00Z, got {args.start!r}")
+            return fail(
+                where,
+                f"--start: expected an ISO time such as 2026-11-11T22:00 or "
+                f"2026-11-11T21:00Z, got {args.start!r}",
+            )
     try:
-        sid = add_silence(store, matchers, duration, args.comment, starts_at=start,
-                          expire_on_resolve=args.expire_on_resolve)
+        sid = add_silence(
+            store,
+            matchers,
+            duration,
+            args.comment,
+            starts_at=start,
+            expire_on_resolve=args.expire_on_resolve,
+        )
     except ValueError as exc:  # already "field: what is wrong"
         return fail(where, str(exc))
     begins = start if start is not None else time.time()
-    say(f"silence {sid}: {visible(', '.join(a + o + v for a, o, v in matchers))} from "
-        f"{local(begins)} until {local(int(begins) + duration)}")
+    say(
+        f"silence {sid}: {visible(', '.join(a + o + v for a, o, v in matchers))} from "
+        f"{local(begins)} until {local(int(begins) + duration)}"
+    )
     return EXIT_OK
 
 
@@ -122,13 +152,17 @@ def _expire(args: argparse.Namespace, store: Store) -> int:
     from r2tui.alerts.silences import expire
 
     if not expire(store, args.id):
-        return fail("silences expire", f"no active or future silence {args.id} "
-                    "(`r2tui silences list --all` shows them all)", EXIT_FAILED)
+        return fail(
+            "silences expire",
+            f"no active or future silence {args.id} (`r2tui silences list --all` shows them all)",
+            EXIT_FAILED,
+        )
     say(f"expired silence {args.id}")
     return EXIT_OK
 
 
 # --- alerts -----------------------------------------------------------------
+
 
 def _alerts(args: argparse.Namespace, config: Config) -> int:
     from r2tui.alerts.views import alerts_view
@@ -143,25 +177,48 @@ def _alerts(args: argparse.Namespace, config: Config) -> int:
             return [r for r in rows if text in f"{r.rule}\n{r.bucket}\n{r.severity}".casefold()]
 
         view.firing[:], view.pending[:], view.recent[:] = (
-            keep(view.firing), keep(view.pending), keep(view.recent))
+            keep(view.firing),
+            keep(view.pending),
+            keep(view.recent),
+        )
     if args.json:
         say_json({"account": account, **alerts_doc(view)})
         return EXIT_OK
-    say(f"account {visible(account)}: {len(view.firing)} firing, {len(view.pending)} pending, "
-        f"{len(view.recent)} resolved in the last 24 h ({view.rules} rules)")
-    for title, rows in (("FIRING", view.firing), ("PENDING", view.pending),
-                        ("RESOLVED", view.recent)):
+    say(
+        f"account {visible(account)}: {len(view.firing)} firing, {len(view.pending)} pending, "
+        f"{len(view.recent)} resolved in the last 24 h ({view.rules} rules)"
+    )
+    for title, rows in (
+        ("FIRING", view.firing),
+        ("PENDING", view.pending),
+        ("RESOLVED", view.recent),
+    ):
         if rows:
             say(f"\n{title}")
-            say(table([("SEVERITY", "RULE", "SCOPE", "VALUE", "THRESHOLD", "SINCE", "QUIET")]
-                      + [(r.severity, visible(r.rule), scope_text(r.bucket),
-                          value_text(r.value, r.unit), f"{r.comparison} "
-                          f"{value_text(r.threshold, r.unit)}", local(r.since),
-                          visible(r.silenced or "")) for r in rows]))
+            say(
+                table(
+                    [("SEVERITY", "RULE", "SCOPE", "VALUE", "THRESHOLD", "SINCE", "QUIET")]
+                    + [
+                        (
+                            r.severity,
+                            visible(r.rule),
+                            scope_text(r.bucket),
+                            value_text(r.value, r.unit),
+                            f"{r.comparison} {value_text(r.threshold, r.unit)}",
+                            local(r.since),
+                            visible(r.silenced or ""),
+                        )
+                        for r in rows
+                    ]
+                )
+            )
     trouble = {k: v for k, v in view.outbox.items() if k in ("pending", "dead") and v}
     if trouble:
-        say("\noutbox: " + ", ".join(f"{n} {k}" for k, n in sorted(trouble.items()))
-            + (f"; last error: {visible(view.last_error)}" if view.last_error else ""))
+        say(
+            "\noutbox: "
+            + ", ".join(f"{n} {k}" for k, n in sorted(trouble.items()))
+            + (f"; last error: {visible(view.last_error)}" if view.last_error else "")
+        )
     return EXIT_OK
 
 
@@ -180,6 +237,7 @@ def _history(args: argparse.Namespace, config: Config) -> int:
 
 
 # --- notify -----------------------------------------------------------------
+
 
 def _flush(args: argparse.Namespace, config: Config, store: Store) -> int:
     from r2tui.alerts import outbox
@@ -209,9 +267,11 @@ def _test(args: argparse.Namespace, config: Config) -> int:
         say_json(results)
     else:
         for r in results:
-            say(f"{visible(r['channel']):<16} {'ok' if r['ok'] else 'FAILED':<7} "
+            say(
+                f"{visible(r['channel']):<16} {'ok' if r['ok'] else 'FAILED':<7} "
                 f"{visible(r['describe'] or '')}"
-                f"{'' if r['ok'] else '  ' + visible(r['error'])}")
+                f"{'' if r['ok'] else '  ' + visible(r['error'])}"
+            )
     return EXIT_OK if all(r["ok"] for r in results) else EXIT_FAILED
 
 
@@ -220,19 +280,36 @@ def _outbox(args: argparse.Namespace) -> int:
 
     rows = outbox.pending_view()
     if args.json:
-        say_json({"counts": outbox.counts(), "notifications": [
-            {**asdict(r), "created_at": iso(r.created_at),
-             "next_attempt_at": iso(r.next_attempt_at)} for r in rows]})
+        say_json(
+            {
+                "counts": outbox.counts(),
+                "notifications": [
+                    {
+                        **asdict(r),
+                        "created_at": iso(r.created_at),
+                        "next_attempt_at": iso(r.next_attempt_at),
+                    }
+                    for r in rows
+                ],
+            }
+        )
         return EXIT_OK
     if not rows:
         say("outbox: nothing pending or dead")
         return EXIT_OK
     lines = [("ID", "STATE", "CHANNEL", "TRIES", "CREATED", "NEXT", "SUBJECT")]
     for r in rows:
-        lines.append((str(r.id), r.state, visible(r.channel), str(r.attempts),
-                      local(r.created_at),
-                      local(r.next_attempt_at) if r.state == "pending" else "-",
-                      visible(r.subject)))
+        lines.append(
+            (
+                str(r.id),
+                r.state,
+                visible(r.channel),
+                str(r.attempts),
+                local(r.created_at),
+                local(r.next_attempt_at) if r.state == "pending" else "-",
+                visible(r.subject),
+            )
+        )
     say(table(lines))
     for r in rows:
         if r.last_error:
@@ -248,6 +325,9 @@ def _retry(args: argparse.Namespace, store: Store) -> int:
         n = outbox.retry(wanted)
     say(f"{n} of {len(wanted)} notifications queued again")
     if n < len(wanted):
-        return fail("notify retry", "only dead notifications are retried (`r2tui notify list`"
-                    " shows them)", EXIT_FAILED if n == 0 else EXIT_OK)
+        return fail(
+            "notify retry",
+            "only dead notifications are retried (`r2tui notify list` shows them)",
+            EXIT_FAILED if n == 0 else EXIT_OK,
+        )
     return EXIT_OK

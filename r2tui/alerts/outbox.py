@@ -76,8 +76,9 @@ class OutboxRow:
     subject: str
 
 
-def enqueue(notices: Iterable[Notice], now: int, rule: str | None = None,
-            state: str = PENDING) -> list[int]:
+def enqueue(
+    notices: Iterable[Notice], now: int, rule: str | None = None, state: str = PENDING
+) -> list[int]:
     """Write notices to the outbox; their ids. Only a savepoint of its own: the
     engine calls this inside its `store.write()`, so the alert state and the
     rows saying it will be notified commit together or not at all."""
@@ -88,10 +89,20 @@ def enqueue(notices: Iterable[Notice], now: int, rule: str | None = None,
     with database.atomic():
         for n in notices:
             # One INSERT a row, not insert_many: SQLite returns only the last id.
-            ids.append(Notification.insert(
-                created_at=t, channel=n.channel, kind=n.kind, rule=rule,
-                group_key=n.group_key, status=n.status, body=n.to_json(), state=state,
-                attempts=0, next_attempt_at=t).execute())
+            ids.append(
+                Notification.insert(
+                    created_at=t,
+                    channel=n.channel,
+                    kind=n.kind,
+                    rule=rule,
+                    group_key=n.group_key,
+                    status=n.status,
+                    body=n.to_json(),
+                    state=state,
+                    attempts=0,
+                    next_attempt_at=t,
+                ).execute()
+            )
     return ids
 
 
@@ -136,9 +147,15 @@ def _free(now: float) -> Any:
     return Notification.claimed_until.is_null() | (Notification.claimed_until < now)
 
 
-def deliver_due(store: Store, settings: AlertSettings, send: Sender, now: float | None = None,
-                ignore_backoff: bool = False, lease_seconds: float | None = None,
-                limit: int = 100) -> DeliveryReport:
+def deliver_due(
+    store: Store,
+    settings: AlertSettings,
+    send: Sender,
+    now: float | None = None,
+    ignore_backoff: bool = False,
+    lease_seconds: float | None = None,
+    limit: int = 100,
+) -> DeliveryReport:
     """Send the pending notifications that are due (all pending ones with
     `ignore_backoff`), oldest first, one at a time."""
     report, _ = _deliver(store, settings, send, now, ignore_backoff, lease_seconds, limit, 0)
@@ -159,32 +176,52 @@ def flush(store: Store, settings: AlertSettings, send: Sender) -> DeliveryReport
         after = after_next
 
 
-def _deliver(store: Store, settings: AlertSettings, send: Sender, now: float | None,
-             ignore_backoff: bool, lease_seconds: float | None, limit: int, after: int
-             ) -> tuple[DeliveryReport, int]:
+def _deliver(
+    store: Store,
+    settings: AlertSettings,
+    send: Sender,
+    now: float | None,
+    ignore_backoff: bool,
+    lease_seconds: float | None,
+    limit: int,
+    after: int,
+) -> tuple[DeliveryReport, int]:
     t = time.time() if now is None else now
     report = DeliveryReport()
     due = (Notification.state == PENDING) & _free(t) & (Notification.id > after)
     if not ignore_backoff:
         due &= Notification.next_attempt_at <= t
-    candidates = [r for r, in Notification.select(Notification.id).where(due)
-                  .order_by(Notification.id).limit(limit).tuples()]
+    candidates = [
+        r
+        for (r,) in Notification.select(Notification.id)
+        .where(due)
+        .order_by(Notification.id)
+        .limit(limit)
+        .tuples()
+    ]
     started = time.monotonic()
     for row_id in candidates:
         # A lease runs from the claim, not from the batch's start: after many
         # slow sends a lease from `t` could already be over when it is taken.
         lease_from = t + time.monotonic() - started
         try:
-            _deliver_one(store, settings, send, t, lease_from, row_id, due, lease_seconds,
-                         report)
+            _deliver_one(store, settings, send, t, lease_from, row_id, due, lease_seconds, report)
         except PeeweeException as exc:  # the store, not the channel: the next run retries
             report.errors.append(f"notification {row_id}: store error: {exc}")
     return report, (candidates[-1] if candidates else after)
 
 
-def _deliver_one(store: Store, settings: AlertSettings, send: Sender, t: float,
-                 lease_from: float, row_id: int, due: Any, lease_seconds: float | None,
-                 report: DeliveryReport) -> None:
+def _deliver_one(
+    store: Store,
+    settings: AlertSettings,
+    send: Sender,
+    t: float,
+    lease_from: float,
+    row_id: int,
+    due: Any,
+    lease_seconds: float | None,
+    report: DeliveryReport,
+) -> None:
     with store.write():
         row = Notification.get_or_none(Notification.id == row_id)
         if row is None:
@@ -195,9 +232,14 @@ def _deliver_one(store: Store, settings: AlertSettings, send: Sender, t: float,
         # The claim: only one deliverer's UPDATE matches (state and lease are
         # re-checked under the write lock), and only the winner sends.
         claimed_until = math.ceil(lease_from + _lease(channel, lease_seconds))
-        won = Notification.update(
-            claimed_until=claimed_until, attempts=Notification.attempts + 1,
-        ).where(due, Notification.id == row_id).execute()
+        won = (
+            Notification.update(
+                claimed_until=claimed_until,
+                attempts=Notification.attempts + 1,
+            )
+            .where(due, Notification.id == row_id)
+            .execute()
+        )
         if won != 1:
             return
     attempts = row.attempts + 1
@@ -205,21 +247,37 @@ def _deliver_one(store: Store, settings: AlertSettings, send: Sender, t: float,
     try:
         notice = replace(Notice.from_json(row.body), message_id=message_token(row))
     except Exception as exc:  # a row no version of r2tui could read: never sendable
-        _fail(store, settings, row, attempts, t, f"unreadable notice: {exc}", False, None,
-              report)
+        _fail(store, settings, row, attempts, t, f"unreadable notice: {exc}", False, None, report)
         return
     if channel is None:
         names = ", ".join(sorted(settings.channels)) or "none"
-        _fail(store, settings, row, attempts, t,
-              f"channel {row.channel} is not configured (configured: {names})", False,
-              notice, report)
+        _fail(
+            store,
+            settings,
+            row,
+            attempts,
+            t,
+            f"channel {row.channel} is not configured (configured: {names})",
+            False,
+            notice,
+            report,
+        )
         return
     try:
         send(channel, notice)  # outside any transaction: never hold the lock on I/O
     except Exception as exc:
-        _fail(store, settings, row, attempts, t, str(exc) or type(exc).__name__,
-              bool(getattr(exc, "retryable", True)), notice, report,
-              getattr(exc, "retry_after", None))
+        _fail(
+            store,
+            settings,
+            row,
+            attempts,
+            t,
+            str(exc) or type(exc).__name__,
+            bool(getattr(exc, "retryable", True)),
+            notice,
+            report,
+            getattr(exc, "retry_after", None),
+        )
         return
     # Delivered: mark it sent even if our lease ran out and another deliverer
     # took the row meanwhile, since the receiver has it either way. A store
@@ -229,7 +287,8 @@ def _deliver_one(store: Store, settings: AlertSettings, send: Sender, t: float,
         try:
             with store.write():
                 Notification.update(state=SENT, sent_at=int(t), claimed_until=None).where(
-                    Notification.id == row_id, Notification.state != SENT).execute()
+                    Notification.id == row_id, Notification.state != SENT
+                ).execute()
             break
         except PeeweeException:
             if wait is None:
@@ -245,57 +304,122 @@ def _behind(row: Notification) -> bool:
     order to keep: one that could not go never holds back the next."""
     if row.kind == REPORT:
         return False
-    return Notification.select().where(
-        Notification.channel == row.channel, Notification.group_key == row.group_key,
-        Notification.id < row.id, Notification.state.in_((PENDING, DEAD))).exists()
+    return (
+        Notification.select()
+        .where(
+            Notification.channel == row.channel,
+            Notification.group_key == row.group_key,
+            Notification.id < row.id,
+            Notification.state.in_((PENDING, DEAD)),
+        )
+        .exists()
+    )
 
 
-def _fail(store: Store, settings: AlertSettings, row: Notification, attempts: int, t: float,
-          error: str, retryable: bool, notice: Notice | None, report: DeliveryReport,
-          retry_after: float | None = None) -> None:
+def _fail(
+    store: Store,
+    settings: AlertSettings,
+    row: Notification,
+    attempts: int,
+    t: float,
+    error: str,
+    retryable: bool,
+    notice: Notice | None,
+    report: DeliveryReport,
+    retry_after: float | None = None,
+) -> None:
     error = error[:ERROR_CAP]
     report.errors.append(f"notification {row.id} to {row.channel}: {error}")
     dead = not retryable or attempts >= settings.max_attempts
     # Only while the row is still ours (nobody claimed it again after our lease
     # ran out): a later attempt's outcome must not be overwritten by ours.
-    mine = ((Notification.id == row.id) & (Notification.state == PENDING)
-            & (Notification.attempts == attempts))
+    mine = (
+        (Notification.id == row.id)
+        & (Notification.state == PENDING)
+        & (Notification.attempts == attempts)
+    )
     with store.write():
         if dead:
-            changed = Notification.update(state=DEAD, last_error=error, claimed_until=None
-                                          ).where(mine).execute()
+            changed = (
+                Notification.update(state=DEAD, last_error=error, claimed_until=None)
+                .where(mine)
+                .execute()
+            )
             if changed:
                 why = "" if retryable else " (not retryable)"
-                add_events(store, _account(notice), [EventRow(
-                    kind=NOTIFY_KIND, level="error",
-                    message=(f"notification to channel {row.channel} dead after "
-                             f"{attempts} attempt(s){why}: {error}"),
-                    data={"notification": row.id, "channel": row.channel,
-                          "attempts": attempts})], ts=t)
+                add_events(
+                    store,
+                    _account(notice),
+                    [
+                        EventRow(
+                            kind=NOTIFY_KIND,
+                            level="error",
+                            message=(
+                                f"notification to channel {row.channel} dead after "
+                                f"{attempts} attempt(s){why}: {error}"
+                            ),
+                            data={
+                                "notification": row.id,
+                                "channel": row.channel,
+                                "attempts": attempts,
+                            },
+                        )
+                    ],
+                    ts=t,
+                )
         else:
             delay = backoff_delay(attempts, settings)
             if retry_after:
                 # The server said when (429 Retry-After): trying sooner only burns
                 # an attempt. Capped, so a server cannot park a row for days.
                 delay = max(delay, min(float(retry_after), settings.backoff_max_seconds))
-            changed = Notification.update(
-                last_error=error, claimed_until=None, next_attempt_at=math.ceil(t + delay),
-            ).where(mine).execute()
+            changed = (
+                Notification.update(
+                    last_error=error,
+                    claimed_until=None,
+                    next_attempt_at=math.ceil(t + delay),
+                )
+                .where(mine)
+                .execute()
+            )
     if changed:
         if dead:
             report.dead += 1
         else:
             report.retried += 1
-    log.warning("notification %s to %s failed (attempt %s%s): %s", row.id, row.channel,
-                attempts, ", dead" if dead else "", error)
+    log.warning(
+        "notification %s to %s failed (attempt %s%s): %s",
+        row.id,
+        row.channel,
+        attempts,
+        ", dead" if dead else "",
+        error,
+    )
 
 
 def pending_view(limit: int = 50) -> list[OutboxRow]:
     """Pending and dead notifications, newest first."""
-    rows = (Notification.select().where(Notification.state.in_([PENDING, DEAD]))
-            .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit))
-    return [OutboxRow(r.id, r.created_at, r.channel, r.kind, r.status, r.state, r.attempts,
-                      r.next_attempt_at, r.last_error, _subject(r.body)) for r in rows]
+    rows = (
+        Notification.select()
+        .where(Notification.state.in_([PENDING, DEAD]))
+        .order_by(Notification.created_at.desc(), Notification.id.desc())
+        .limit(limit)
+    )
+    return [
+        OutboxRow(
+            r.id,
+            r.created_at,
+            r.channel,
+            r.kind,
+            r.status,
+            r.state,
+            r.attempts,
+            r.next_attempt_at,
+            r.last_error,
+            _subject(r.body),
+        )
+        for r in rows
+    ]
 
 
 def _subject(body: str) -> str:
@@ -311,13 +435,18 @@ def retry(ids: Iterable[int], now: float | None = None) -> int:
     if not wanted:
         return 0
     t = int(time.time() if now is None else now)
-    return Notification.update(state=PENDING, attempts=0, next_attempt_at=t,
-                               claimed_until=None).where(
-        Notification.id.in_(wanted), Notification.state == DEAD).execute()
+    return (
+        Notification.update(state=PENDING, attempts=0, next_attempt_at=t, claimed_until=None)
+        .where(Notification.id.in_(wanted), Notification.state == DEAD)
+        .execute()
+    )
 
 
 def counts() -> dict[str, int]:
     """Notifications per state, every state present (0 when none)."""
-    found = dict(Notification.select(Notification.state, fn.COUNT(Notification.id))
-                 .group_by(Notification.state).tuples())
+    found = dict(
+        Notification.select(Notification.state, fn.COUNT(Notification.id))
+        .group_by(Notification.state)
+        .tuples()
+    )
     return {s: int(found.get(s, 0)) for s in STATES}

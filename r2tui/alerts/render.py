@@ -72,37 +72,57 @@ def _synthetic(notice: Notice) -> AlertNotice:
     else:
         summary = notice.title
     digest = hashlib.sha256(f"{notice.kind}:{notice.channel}:{name}".encode()).hexdigest()
-    return AlertNotice(fingerprint=digest[:16], rule=name, account="", bucket="",
-                       metric="", severity="none", status=notice.status, value=None,
-                       threshold=0.0, comparison="", unit="", starts_at=notice.created_at,
-                       labels=labels, annotations={"summary": summary})
+    return AlertNotice(
+        fingerprint=digest[:16],
+        rule=name,
+        account="",
+        bucket="",
+        metric="",
+        severity="none",
+        status=notice.status,
+        value=None,
+        threshold=0.0,
+        comparison="",
+        unit="",
+        starts_at=notice.created_at,
+        labels=labels,
+        annotations={"summary": summary},
+    )
 
 
 # --- e-mail ---------------------------------------------------------------
 
+
 def _plain_alert(a: AlertNotice) -> list[str]:
     v = visible
-    lines = [f"- {v(a.rule)} ({v(a.where)}): {v(a.summary())}",
-             f"  value: {_with_unit(a, a.value)}  threshold: {a.comparison} "
-             f"{_with_unit(a, a.threshold)}  severity: {v(a.severity)}",
-             f"  since: {iso_utc(a.starts_at)}"]
+    lines = [
+        f"- {v(a.rule)} ({v(a.where)}): {v(a.summary())}",
+        f"  value: {_with_unit(a, a.value)}  threshold: {a.comparison} "
+        f"{_with_unit(a, a.threshold)}  severity: {v(a.severity)}",
+        f"  since: {iso_utc(a.starts_at)}",
+    ]
     if a.status == RESOLVED and a.ends_at is not None:
         lines.append(f"  resolved: {iso_utc(a.ends_at)}")
     if a.labels:
-        lines.append("  labels: " + ", ".join(f"{v(k)}={v(x)}"
-                                              for k, x in sorted(a.labels.items())))
+        lines.append(
+            "  labels: " + ", ".join(f"{v(k)}={v(x)}" for k, x in sorted(a.labels.items()))
+        )
     lines.extend(f"  {v(k)}: {v(x)}" for k, x in sorted(a.annotations.items()))
     return lines
 
 
 def _intro(notice: Notice) -> str:
     if notice.kind == "test":
-        return (f"This is a test notification from r2tui to channel {notice.channel}. "
-                "If you can read it, the channel works.")
+        return (
+            f"This is a test notification from r2tui to channel {notice.channel}. "
+            "If you can read it, the channel works."
+        )
     if notice.kind == "summary":
-        return (f"{notice.held} notifications for {notice.title} were held back by the "
-                "rate limit (max per hour)." + (" The alerts are listed below."
-                                                if notice.alerts else ""))
+        return (
+            f"{notice.held} notifications for {notice.title} were held back by the "
+            "rate limit (max per hour)."
+            + (" The alerts are listed below." if notice.alerts else "")
+        )
     if notice.escalated:
         return f"{notice.title}: escalated, still firing."
     return notice.title
@@ -133,8 +153,10 @@ def _html_pairs(pairs: dict[str, str]) -> str:
 
 
 def _html_table(heading: str, alerts: list[AlertNotice], color: str) -> str:
-    head = ("<tr><th>Rule</th><th>Where</th><th>Value</th><th>Threshold</th><th>Severity</th>"
-            "<th>Since (UTC)</th><th>Labels</th><th>Annotations</th></tr>")
+    head = (
+        "<tr><th>Rule</th><th>Where</th><th>Value</th><th>Threshold</th><th>Severity</th>"
+        "<th>Since (UTC)</th><th>Labels</th><th>Annotations</th></tr>"
+    )
     rows = []
     for a in alerts:
         since = iso_utc(a.starts_at)
@@ -144,9 +166,12 @@ def _html_table(heading: str, alerts: list[AlertNotice], color: str) -> str:
             f"<tr><td>{_e(a.rule)}</td><td>{_e(a.where)}</td><td>{_e(_with_unit(a, a.value))}"
             f"</td><td>{_e(a.comparison)} {_e(_with_unit(a, a.threshold))}</td>"
             f"<td>{_e(a.severity)}</td><td>{_e(since)}</td><td>{_html_pairs(a.labels)}</td>"
-            f"<td>{_html_pairs(a.annotations)}</td></tr>")
-    return (f'<h2 style="color:{color}">{_e(heading)} ({len(alerts)})</h2>'
-            f'<table border="1" cellpadding="4" cellspacing="0">{head}{"".join(rows)}</table>')
+            f"<td>{_html_pairs(a.annotations)}</td></tr>"
+        )
+    return (
+        f'<h2 style="color:{color}">{_e(heading)} ({len(alerts)})</h2>'
+        f'<table border="1" cellpadding="4" cellspacing="0">{head}{"".join(rows)}</table>'
+    )
 
 
 def _html(notice: Notice, external_url: str) -> str:
@@ -157,16 +182,24 @@ def _html(notice: Notice, external_url: str) -> str:
         parts.append(_html_table("Resolved", notice.resolved, SLACK_GREEN))
     if external_url:
         parts.append(f'<p><a href="{_e(external_url)}">Open r2tui</a></p>')
-    return ('<!DOCTYPE html><html><head><meta charset="utf-8"></head><body>'
-            + "".join(parts) + "</body></html>\n")
+    return (
+        '<!DOCTYPE html><html><head><meta charset="utf-8"></head><body>'
+        + "".join(parts)
+        + "</body></html>\n"
+    )
 
 
 def _mailbox(address: Mailbox | str) -> Mailbox:
     return address if isinstance(address, Mailbox) else parse_mailbox(address)
 
 
-def email_message(notice: Notice, sender: Mailbox | str, to: Sequence[Mailbox | str],
-                  external_url: str = "", now: float | None = None) -> EmailMessage:
+def email_message(
+    notice: Notice,
+    sender: Mailbox | str,
+    to: Sequence[Mailbox | str],
+    external_url: str = "",
+    now: float | None = None,
+) -> EmailMessage:
     """multipart/alternative: plain text first, HTML last (the part mail
     readers prefer). A report carries its own renderings; an alert's are made
     here.
@@ -195,6 +228,7 @@ def email_message(notice: Notice, sender: Mailbox | str, to: Sequence[Mailbox | 
 
 # --- Alertmanager webhook -------------------------------------------------
 
+
 def _am_alert(a: AlertNotice, notice: Notice, external_url: str) -> dict[str, Any]:
     annotations = dict(a.annotations)
     if a.metric:  # a synthetic alert has no metric, value or threshold
@@ -205,9 +239,15 @@ def _am_alert(a: AlertNotice, notice: Notice, external_url: str) -> dict[str, An
         ends = ZERO_TIME
     else:
         ends = iso_utc(a.ends_at if a.ends_at is not None else notice.created_at)
-    return {"status": a.status, "labels": dict(a.labels), "annotations": annotations,
-            "startsAt": iso_utc(a.starts_at), "endsAt": ends,
-            "generatorURL": external_url, "fingerprint": a.fingerprint}
+    return {
+        "status": a.status,
+        "labels": dict(a.labels),
+        "annotations": annotations,
+        "startsAt": iso_utc(a.starts_at),
+        "endsAt": ends,
+        "generatorURL": external_url,
+        "fingerprint": a.fingerprint,
+    }
 
 
 def _common(maps: Iterable[dict[str, str]]) -> dict[str, str]:
@@ -240,6 +280,7 @@ def alertmanager_payload(notice: Notice, receiver: str, external_url: str = "") 
 
 # --- Slack ----------------------------------------------------------------
 
+
 def slack_escape(text: str) -> str:
     """Slack reads `<...>` as links and mentions (`<!channel>`) and `&` as the
     start of an entity: data must never be able to do either."""
@@ -250,7 +291,7 @@ def _fit(text: str, limit: int) -> str:
     """Cut escaped text to `limit` characters without splitting an entity."""
     if len(text) <= limit:
         return text
-    cut = text[:limit - 1]
+    cut = text[: limit - 1]
     amp = cut.rfind("&", max(0, len(cut) - 5))
     if amp != -1 and ";" not in cut[amp:]:
         cut = cut[:amp]
@@ -264,28 +305,34 @@ def _slack_text(text: str) -> str:
 
 
 def _header(text: str) -> dict[str, Any]:
-    return {"type": "header",
-            "text": {"type": "plain_text", "text": _fit(slack_escape(_one_line(text)),
-                                                        SLACK_HEADER_MAX)}}
+    return {
+        "type": "header",
+        "text": {
+            "type": "plain_text",
+            "text": _fit(slack_escape(_one_line(text)), SLACK_HEADER_MAX),
+        },
+    }
 
 
 def _section(mrkdwn: str) -> dict[str, Any]:
-    return {"type": "section",
-            "text": {"type": "mrkdwn", "text": _fit(mrkdwn, SLACK_SECTION_MAX)}}
+    return {"type": "section", "text": {"type": "mrkdwn", "text": _fit(mrkdwn, SLACK_SECTION_MAX)}}
 
 
 def _slack_alert(a: AlertNotice) -> dict[str, Any]:
     s = _slack_text
-    lines = [f"*{s(a.rule)}* ({s(a.where)})",
-             f"{s(a.summary())}",
-             f"*Value:* {s(_with_unit(a, a.value))}  *Threshold:* {s(a.comparison)} "
-             f"{s(_with_unit(a, a.threshold))}  *Severity:* {s(a.severity)}",
-             f"*Since:* {iso_utc(a.starts_at)}"]
+    lines = [
+        f"*{s(a.rule)}* ({s(a.where)})",
+        f"{s(a.summary())}",
+        f"*Value:* {s(_with_unit(a, a.value))}  *Threshold:* {s(a.comparison)} "
+        f"{s(_with_unit(a, a.threshold))}  *Severity:* {s(a.severity)}",
+        f"*Since:* {iso_utc(a.starts_at)}",
+    ]
     if a.status == RESOLVED and a.ends_at is not None:
         lines[-1] += f"  *Resolved:* {iso_utc(a.ends_at)}"
     if a.labels:
-        lines.append("*Labels:* " + ", ".join(
-            f"{s(k)}={s(v)}" for k, v in sorted(a.labels.items())))
+        lines.append(
+            "*Labels:* " + ", ".join(f"{s(k)}={s(v)}" for k, v in sorted(a.labels.items()))
+        )
     lines.extend(f"*{s(k)}:* {s(v)}" for k, v in sorted(a.annotations.items()))
     return _section("\n".join(lines))
 
@@ -295,7 +342,7 @@ def _slack_group(heading: str, alerts: list[AlertNotice], budget: int) -> list[d
     does not fit is counted in a last section."""
     blocks = [_header(f"{heading} ({len(alerts)})")]
     room = budget - 1
-    shown = alerts if len(alerts) <= room else alerts[:room - 1]
+    shown = alerts if len(alerts) <= room else alerts[: room - 1]
     blocks.extend(_slack_alert(a) for a in shown)
     if len(shown) < len(alerts):
         blocks.append(_section(f"… and {len(alerts) - len(shown)} more"))
@@ -326,12 +373,13 @@ def slack_payload(notice: Notice) -> dict[str, Any]:
         color = SLACK_RED if notice.kind != "test" and notice.firing else SLACK_GREY
         attachments.append({"color": color, "fallback": text, "blocks": intro})
     used = sum(len(a["blocks"]) for a in attachments)
-    budget_f, budget_r = _budgets(len(notice.firing), len(notice.resolved),
-                                  SLACK_MAX_BLOCKS - used)
+    budget_f, budget_r = _budgets(len(notice.firing), len(notice.resolved), SLACK_MAX_BLOCKS - used)
     for heading, alerts, color, budget in (
-            ("Firing", notice.firing, SLACK_RED, budget_f),
-            ("Resolved", notice.resolved, SLACK_GREEN, budget_r)):
+        ("Firing", notice.firing, SLACK_RED, budget_f),
+        ("Resolved", notice.resolved, SLACK_GREEN, budget_r),
+    ):
         if alerts:
-            attachments.append({"color": color, "fallback": text,
-                                "blocks": _slack_group(heading, alerts, budget)})
+            attachments.append(
+                {"color": color, "fallback": text, "blocks": _slack_group(heading, alerts, budget)}
+            )
     return {"text": text, "attachments": attachments}

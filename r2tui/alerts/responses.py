@@ -26,7 +26,7 @@ def _first_line(text: str) -> str:
     for line in text.splitlines():
         line = _CONTROL.sub("", line).strip()
         if line:
-            return line if len(line) <= OUTPUT_MAX else line[:OUTPUT_MAX - 1] + "…"
+            return line if len(line) <= OUTPUT_MAX else line[: OUTPUT_MAX - 1] + "…"
     return ""
 
 
@@ -43,9 +43,16 @@ def run_response(resp: ResponseConfig, alert: dict[str, Any]) -> tuple[bool, str
 def _run_command(resp: ResponseConfig, alert: dict[str, Any]) -> tuple[bool, str]:
     program = resp.command[0]
     try:
-        done = subprocess.run(list(resp.command), input=json.dumps(alert, default=str),
-                              shell=False, timeout=resp.timeout, capture_output=True,
-                              text=True, errors="replace", check=False)
+        done = subprocess.run(
+            list(resp.command),
+            input=json.dumps(alert, default=str),
+            shell=False,
+            timeout=resp.timeout,
+            capture_output=True,
+            text=True,
+            errors="replace",
+            check=False,
+        )
     except FileNotFoundError:
         return False, f"program not found: {program}"
     except PermissionError:
@@ -68,9 +75,13 @@ def _run_command(resp: ResponseConfig, alert: dict[str, Any]) -> tuple[bool, str
 def _post(resp: ResponseConfig, url: str, alert: dict[str, Any]) -> tuple[bool, str]:
     body = json.dumps(alert, default=str)
     try:
-        response = httpx.post(url, content=body, timeout=resp.timeout,
-                              headers={"Content-Type": "application/json"},
-                              follow_redirects=False)
+        response = httpx.post(
+            url,
+            content=body,
+            timeout=resp.timeout,
+            headers={"Content-Type": "application/json"},
+            follow_redirects=False,
+        )
     except httpx.TimeoutException:
         return False, f"POST timed out after {resp.timeout:g}s"
     except httpx.ConnectError:

@@ -23,14 +23,35 @@ from r2tui.units import human_bytes
 
 SEVERITIES = ("low", "medium", "high", "critical")
 COMPARISONS: dict[str, Callable[[float, float], bool]] = {
-    ">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le,
-    "==": operator.eq, "!=": operator.ne,
+    ">": operator.gt,
+    ">=": operator.ge,
+    "<": operator.lt,
+    "<=": operator.le,
+    "==": operator.eq,
+    "!=": operator.ne,
 }
 MISSING_DATA = ("keep", "alert", "resolve")  # when the metric has no value
-FIELDS = ("name", "metric", "comparison", "threshold", "scope", "for", "keep_firing_for",
-          "severity", "channels", "labels", "annotations", "missing_data", "enabled",
-          "repeat_interval", "max_per_hour", "escalate_after", "escalate_to",
-          "escalate_severity", "responses")
+FIELDS = (
+    "name",
+    "metric",
+    "comparison",
+    "threshold",
+    "scope",
+    "for",
+    "keep_firing_for",
+    "severity",
+    "channels",
+    "labels",
+    "annotations",
+    "missing_data",
+    "enabled",
+    "repeat_interval",
+    "max_per_hour",
+    "escalate_after",
+    "escalate_to",
+    "escalate_severity",
+    "responses",
+)
 REQUIRED = ("name", "metric", "comparison", "threshold")
 NAME_MAX = 80
 _NAME_RE = re.compile(r"[^\x00-\x1f\x7f\ud800-\udfff]+")  # printable, valid Unicode
@@ -134,7 +155,9 @@ def rule_from(data: Mapping[str, object]) -> Rule:
     comparison = check("comparison", _comparison, ">")
     threshold = check("threshold", lambda v: _threshold(v, str(metric)), 0.0)
     rule = Rule(
-        name=str(name), metric=str(metric), comparison=str(comparison),
+        name=str(name),
+        metric=str(metric),
+        comparison=str(comparison),
         threshold=float(threshold),  # type: ignore[arg-type]
         scope=str(check("scope", _scope, ACCOUNT)),
         for_seconds=int(check("for", _duration, 0)),  # type: ignore[call-overload]
@@ -149,16 +172,21 @@ def rule_from(data: Mapping[str, object]) -> Rule:
         max_per_hour=check("max_per_hour", _optional(_count), None),  # type: ignore[arg-type]
         escalate_after=int(check("escalate_after", _duration, 0)),  # type: ignore[call-overload]
         escalate_to=check("escalate_to", _channels, ()),  # type: ignore[arg-type]
-        escalate_severity=check("escalate_severity", _optional(_choice(SEVERITIES)),
-                                None),  # type: ignore[arg-type]
+        escalate_severity=check("escalate_severity", _optional(_choice(SEVERITIES)), None),  # type: ignore[arg-type]
         responses=check("responses", _channels, ()),  # type: ignore[arg-type]
     )
     if rule.escalate_after and not (rule.escalate_to or rule.escalate_severity):
-        problems.append(("escalate_after", "escalating needs escalate_to (channels) or "
-                         "escalate_severity"))
+        problems.append(
+            ("escalate_after", "escalating needs escalate_to (channels) or escalate_severity")
+        )
     if (rule.escalate_to or rule.escalate_severity) and not rule.escalate_after:
-        problems.append(("escalate_after", "required with escalate_to or escalate_severity: "
-                         "how long the alert fires first, such as \"30m\""))
+        problems.append(
+            (
+                "escalate_after",
+                "required with escalate_to or escalate_severity: "
+                'how long the alert fires first, such as "30m"',
+            )
+        )
     if problems:
         raise RuleError(problems, str(name) or None)
     return rule
@@ -167,14 +195,24 @@ def rule_from(data: Mapping[str, object]) -> Rule:
 def rule_to_dict(rule: Rule) -> dict[str, object]:
     """Plain data `rule_from` reads back into the same rule (export, the form)."""
     return {
-        "name": rule.name, "metric": rule.metric, "comparison": rule.comparison,
-        "threshold": rule.threshold, "scope": rule.scope, "for": rule.for_seconds,
-        "keep_firing_for": rule.keep_firing_seconds, "severity": rule.severity,
-        "channels": list(rule.channels), "labels": dict(rule.labels),
-        "annotations": dict(rule.annotations), "missing_data": rule.missing_data,
-        "enabled": rule.enabled, "repeat_interval": rule.repeat_interval,
-        "max_per_hour": rule.max_per_hour, "escalate_after": rule.escalate_after,
-        "escalate_to": list(rule.escalate_to), "escalate_severity": rule.escalate_severity,
+        "name": rule.name,
+        "metric": rule.metric,
+        "comparison": rule.comparison,
+        "threshold": rule.threshold,
+        "scope": rule.scope,
+        "for": rule.for_seconds,
+        "keep_firing_for": rule.keep_firing_seconds,
+        "severity": rule.severity,
+        "channels": list(rule.channels),
+        "labels": dict(rule.labels),
+        "annotations": dict(rule.annotations),
+        "missing_data": rule.missing_data,
+        "enabled": rule.enabled,
+        "repeat_interval": rule.repeat_interval,
+        "max_per_hour": rule.max_per_hour,
+        "escalate_after": rule.escalate_after,
+        "escalate_to": list(rule.escalate_to),
+        "escalate_severity": rule.escalate_severity,
         "responses": list(rule.responses),
     }
 
@@ -228,8 +266,9 @@ def _threshold(value: object, metric: str) -> float:
     if not math.isfinite(number):
         raise ValueError(f"expected a finite number, got {quoted(value)}")
     if abs(number) > THRESHOLD_MAX:
-        raise ValueError(f"expected a number from -{THRESHOLD_MAX:g} to {THRESHOLD_MAX:g}, got "
-                         f"{quoted(value)}")
+        raise ValueError(
+            f"expected a number from -{THRESHOLD_MAX:g} to {THRESHOLD_MAX:g}, got {quoted(value)}"
+        )
     return number + 0.0  # -0.0 is 0
 
 
@@ -237,8 +276,10 @@ def _scope(value: object) -> str:
     if value == ACCOUNT:
         return ACCOUNT
     if not isinstance(value, str) or not _SCOPE_RE.fullmatch(value):
-        raise ValueError('expected "*" for the account, a bucket name or a bucket glob '
-                         f'such as "logs-*", got {quoted(value)}')
+        raise ValueError(
+            'expected "*" for the account, a bucket name or a bucket glob '
+            f'such as "logs-*", got {quoted(value)}'
+        )
     return value
 
 
@@ -246,8 +287,10 @@ def _duration(value: object) -> int:
     """Whole seconds (or "5m") from 0 to ten years. Never a boolean (False == 0 in
     Python) nor a float: -0.0 and 0.5 are no durations a rule can wait."""
     if isinstance(value, bool | float):
-        raise ValueError(f"expected a duration such as \"5m\" or whole seconds from 0 to "
-                         f"{span_text(MAX_DURATION)}, got {quoted(value)}")
+        raise ValueError(
+            f'expected a duration such as "5m" or whole seconds from 0 to '
+            f"{span_text(MAX_DURATION)}, got {quoted(value)}"
+        )
     if value == 0 or (isinstance(value, str) and value.strip() in ("0", "0s")):
         return 0
     return parse_duration(value)
@@ -258,6 +301,7 @@ def _choice(options: tuple[str, ...]) -> Callable[[object], str]:
         if not isinstance(value, str) or value.strip().lower() not in options:
             raise ValueError(f"expected one of {', '.join(options)}, got {quoted(value)}")
         return value.strip().lower()
+
     return parse
 
 
@@ -269,8 +313,7 @@ def _channels(value: object) -> tuple[str, ...]:
         raise ValueError(f"expected at most {NAMES_MAX} names, got {len(items):,}")
     bad = [c for c in items if not _CHANNEL_RE.fullmatch(c)]
     if bad:
-        raise ValueError(f"channel names are 1 to 40 of a-z, 0-9, _ and -, got "
-                         f"{quoted(bad[0])}")
+        raise ValueError(f"channel names are 1 to 40 of a-z, 0-9, _ and -, got {quoted(bad[0])}")
     return tuple(dict.fromkeys(items))
 
 
@@ -283,22 +326,30 @@ def _pairs(label_keys: bool) -> Callable[[object], tuple[tuple[str, str], ...]]:
         out = []
         for k, v in value.items():
             if not isinstance(k, str) or (label_keys and not _LABEL_RE.fullmatch(k)) or not k:
-                raise ValueError(f"{quoted(k)} is not a valid name (letters, digits and _, not "
-                                 "starting with a digit)")
+                raise ValueError(
+                    f"{quoted(k)} is not a valid name (letters, digits and _, not "
+                    "starting with a digit)"
+                )
             if len(k) > ANNOTATION_KEY_MAX:
-                raise ValueError(f"a name is at most {ANNOTATION_KEY_MAX} characters, got "
-                                 f"{quoted(k)}")
+                raise ValueError(
+                    f"a name is at most {ANNOTATION_KEY_MAX} characters, got {quoted(k)}"
+                )
             if not isinstance(v, str):
                 raise ValueError(f"{quoted(k)}: expected text, got {quoted(v)}")
             if label_keys and len(v) > LABEL_VALUE_MAX:
-                raise ValueError(f"{quoted(k)}: expected text of at most {LABEL_VALUE_MAX:,} "
-                                 f"characters, got {len(v):,}")
+                raise ValueError(
+                    f"{quoted(k)}: expected text of at most {LABEL_VALUE_MAX:,} "
+                    f"characters, got {len(v):,}"
+                )
             size = len(v.encode("utf-8", "surrogatepass"))
             if not label_keys and size > ANNOTATION_MAX:
-                raise ValueError(f"{quoted(k)}: expected text of at most 4 KiB "
-                                 f"({ANNOTATION_MAX:,} bytes of UTF-8), got {size:,} bytes")
+                raise ValueError(
+                    f"{quoted(k)}: expected text of at most 4 KiB "
+                    f"({ANNOTATION_MAX:,} bytes of UTF-8), got {size:,} bytes"
+                )
             out.append((k, v))
         return tuple(sorted(out))
+
     return parse
 
 
@@ -311,8 +362,10 @@ def _count(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise ValueError(f"expected a whole number above 0, got {quoted(value)}")
     if value > MAX_PER_HOUR:
-        raise ValueError(f"expected a whole number above 0 and at most {MAX_PER_HOUR:,} "
-                         f"(one a second), got {quoted(value)}")
+        raise ValueError(
+            f"expected a whole number above 0 and at most {MAX_PER_HOUR:,} "
+            f"(one a second), got {quoted(value)}"
+        )
     return value
 
 

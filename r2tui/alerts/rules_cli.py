@@ -35,8 +35,9 @@ if TYPE_CHECKING:
     from r2tui.store import Store
 
 # What `--clear FIELD` sets: the default of a new rule.
-_DEFAULTS: dict[str, object] = {k: v for k, v in rule_to_dict(
-    Rule("-", "monthly_cost_usd", ">", 0.0)).items() if k in CLEARABLE}
+_DEFAULTS: dict[str, object] = {
+    k: v for k, v in rule_to_dict(Rule("-", "monthly_cost_usd", ">", 0.0)).items() if k in CLEARABLE
+}
 
 
 def run(args: argparse.Namespace, config: Config, store: Store) -> int:
@@ -65,8 +66,14 @@ def run(args: argparse.Namespace, config: Config, store: Store) -> int:
     enabled = action == "enable"
     # Through the same checks as an edit: enabling a rule whose channel the config
     # lost would make it look fine and notify no one.
-    done = _save(f"rules {action}", {**rule_to_dict(rule), "enabled": enabled}, [], config,
-                 store, replacing=rule.name)
+    done = _save(
+        f"rules {action}",
+        {**rule_to_dict(rule), "enabled": enabled},
+        [],
+        config,
+        store,
+        replacing=rule.name,
+    )
     if isinstance(done, int):
         return done
     say(f"{'enabled' if enabled else 'disabled'} rule {rule.name!r}")
@@ -101,9 +108,15 @@ def _unknown(where: str, name: str) -> int:
 
 # --- reading ----------------------------------------------------------------
 
+
 def _doc(s: RuleState) -> dict[str, Any]:
-    return {**rule_to_dict(s.rule), "condition": s.rule.condition(), "state": s.state,
-            "firing": s.firing, "pending": s.pending}
+    return {
+        **rule_to_dict(s.rule),
+        "condition": s.rule.condition(),
+        "state": s.state,
+        "firing": s.firing,
+        "pending": s.pending,
+    }
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -112,9 +125,18 @@ def _list(args: argparse.Namespace) -> int:
         say_json([_doc(s) for s in states])
         return EXIT_OK
     rows = [("NAME", "STATE", "CONDITION", "SCOPE", "FOR", "SEVERITY", "CHANNELS")]
-    rows += [(visible(s.rule.name), s.state, visible(s.rule.condition()),
-              scope_text(s.rule.scope), _duration(s.rule.for_seconds), s.rule.severity,
-              ", ".join(map(visible, s.rule.channels)) or "(default)") for s in states]
+    rows += [
+        (
+            visible(s.rule.name),
+            s.state,
+            visible(s.rule.condition()),
+            scope_text(s.rule.scope),
+            _duration(s.rule.for_seconds),
+            s.rule.severity,
+            ", ".join(map(visible, s.rule.channels)) or "(default)",
+        )
+        for s in states
+    ]
     say(table(rows))
     for problem in saved.unreadable_rules():
         say(f"r2tui: rules list: skipped: {visible(problem)}", err=True)
@@ -127,8 +149,10 @@ def _show(args: argparse.Namespace, rule: Rule) -> int:
     if args.json:
         say_json(doc)
         return EXIT_OK
-    lines = [("state", f"{state.state} ({state.firing} firing, {state.pending} pending)"),
-             ("condition", visible(rule.condition()))]
+    lines = [
+        ("state", f"{state.state} ({state.firing} firing, {state.pending} pending)"),
+        ("condition", visible(rule.condition())),
+    ]
     for key, value in rule_to_dict(rule).items():
         lines.append((key, _field_text(key, value)))
     width = max(len(k) for k, _ in lines)
@@ -156,6 +180,7 @@ def _duration(seconds: int) -> str:
 
 
 # --- add and edit -------------------------------------------------------------
+
 
 def option_data(args: argparse.Namespace) -> tuple[dict[str, object], list[tuple[str, str]]]:
     """The rule fields given as options, as `rule_from` reads them, and what could
@@ -213,8 +238,14 @@ def _from_json(where: str, source: str | None) -> dict[str, object] | int:
     return data
 
 
-def _save(where: str, data: Mapping[str, object], problems: list[tuple[str, str]],
-          config: Config, store: Store, replacing: str | None = None) -> Rule | int:
+def _save(
+    where: str,
+    data: Mapping[str, object],
+    problems: list[tuple[str, str]],
+    config: Config,
+    store: Store,
+    replacing: str | None = None,
+) -> Rule | int:
     alerts = config.alerts
     rule = None
     try:

@@ -66,15 +66,16 @@ def _export(args: argparse.Namespace) -> int:
     try:
         write_atomic(path, text)
     except OSError as exc:
-        return fail("rules export", f"cannot write {visible(path)}: {exc.strerror or exc}",
-                    EXIT_FAILED)
+        return fail(
+            "rules export", f"cannot write {visible(path)}: {exc.strerror or exc}", EXIT_FAILED
+        )
     say(f"wrote {len(rules)} rules to {visible(path)}", err=True)
     return EXIT_OK
 
 
 def plan(rules: Sequence[Rule], replace_all: bool) -> Plan:
     """What `saved.import_rules(rules, replace_all)` would do, without doing it."""
-    rows = {name.casefold(): name for name, in AlertRule.select(AlertRule.name).tuples()}
+    rows = {name.casefold(): name for (name,) in AlertRule.select(AlertRule.name).tuples()}
     readable = {r.name.casefold(): r for r in saved.list_rules()}
     out = Plan()
     for rule in rules:
@@ -122,18 +123,27 @@ def _import(args: argparse.Namespace, config: Config, store: Store) -> int:
     else:
         counts = (len(p.added), len(p.updated), len(p.deleted))
     if args.json:
-        say_json({"file": "stdin" if args.file == "-" else args.file, "dry_run": args.dry_run,
-                  "added": counts[0], "updated": counts[1], "deleted": counts[2],
-                  "unchanged": len(p.unchanged),
-                  "rules": {"added": p.added, "updated": p.updated, "deleted": p.deleted}})
+        say_json(
+            {
+                "file": "stdin" if args.file == "-" else args.file,
+                "dry_run": args.dry_run,
+                "added": counts[0],
+                "updated": counts[1],
+                "deleted": counts[2],
+                "unchanged": len(p.unchanged),
+                "rules": {"added": p.added, "updated": p.updated, "deleted": p.deleted},
+            }
+        )
         return EXIT_OK
     for verb, names in (("add", p.added), ("update", p.updated), ("delete", p.deleted)):
         for name in names:
             say(f"  {verb:<7} {visible(name)}")
     a, u, d = counts
     if args.dry_run:
-        say(f"{source}: dry run: would add {a}, update {u}, delete {d} "
-            f"({len(p.unchanged)} unchanged); nothing changed")
+        say(
+            f"{source}: dry run: would add {a}, update {u}, delete {d} "
+            f"({len(p.unchanged)} unchanged); nothing changed"
+        )
     else:
         say(f"{source}: {a} added, {u} updated, {d} deleted, {len(p.unchanged)} unchanged")
     return EXIT_OK

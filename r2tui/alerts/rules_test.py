@@ -47,8 +47,14 @@ def evaluate(rule: Rule, config: Config, accounts: list[str], now: int) -> list[
         for bucket in targets(rule, buckets):
             reading = values.get(bucket, {}).get(rule.metric)
             value = reading.value if reading is not None else None
-            out.append({"account": account, "bucket": bucket, "value": value,
-                        "holds": condition(rule, value)})
+            out.append(
+                {
+                    "account": account,
+                    "bucket": bucket,
+                    "value": value,
+                    "holds": condition(rule, value),
+                }
+            )
     return out
 
 
@@ -61,8 +67,10 @@ def send_tests(title: str, config: Config, names: list[str], now: int) -> list[d
         channel = configured.get(name)
         error = None
         if channel is None:
-            error = (f"channel {name} is not configured (configured: "
-                     f"{', '.join(sorted(configured)) or 'none'})")
+            error = (
+                f"channel {name} is not configured (configured: "
+                f"{', '.join(sorted(configured)) or 'none'})"
+            )
         else:
             notice = replace(test_notice(name, now), title=title)
             try:
@@ -72,32 +80,55 @@ def send_tests(title: str, config: Config, names: list[str], now: int) -> list[d
             except Exception as exc:
                 # Not a failure channels.py knows: its text could quote the URL.
                 error = f"channel {name}: unexpected {type(exc).__name__}"
-        results.append({"channel": name, "ok": error is None, "error": error,
-                        "describe": channel.describe() if channel else None})
+        results.append(
+            {
+                "channel": name,
+                "ok": error is None,
+                "error": error,
+                "describe": channel.describe() if channel else None,
+            }
+        )
     return results
 
 
 def run_test(args: argparse.Namespace, config: Config, store: Store, rule: Rule) -> int:
     del store  # read through the bound models; nothing is written
     now = int(time.time())
-    accounts = ([account_name(args, config)] if config.demo or args.account
-                else [a.name for a in config.accounts])
+    accounts = (
+        [account_name(args, config)]
+        if config.demo or args.account
+        else [a.name for a in config.accounts]
+    )
     evaluations = evaluate(rule, config, accounts, now)
     names = list(rule.channels or config.alerts.default_channels)
     wants_send = not args.no_send
-    sends = send_tests(f"r2tui test of rule {rule.name}", config, names,
-                                now) if wants_send and not config.read_only else []
+    sends = (
+        send_tests(f"r2tui test of rule {rule.name}", config, names, now)
+        if wants_send and not config.read_only
+        else []
+    )
     if args.json:
-        say_json({"rule": rule.name, "condition": rule.condition(), "scope": rule.scope,
-                  "enabled": rule.enabled, "evaluations": evaluations, "channels": names,
-                  "sends": sends})
+        say_json(
+            {
+                "rule": rule.name,
+                "condition": rule.condition(),
+                "scope": rule.scope,
+                "enabled": rule.enabled,
+                "evaluations": evaluations,
+                "channels": names,
+                "sends": sends,
+            }
+        )
     else:
         _print(rule, evaluations, sends)
     if wants_send and config.read_only:
         return read_only("rules test (sending test notifications; --no-send only evaluates)")
     if wants_send and not names:
-        return fail("rules test", "nothing sent: the rule names no channels and [alerts] "
-                    "default_channels is empty", EXIT_FAILED)
+        return fail(
+            "rules test",
+            "nothing sent: the rule names no channels and [alerts] default_channels is empty",
+            EXIT_FAILED,
+        )
     return EXIT_FAILED if any(not s["ok"] for s in sends) else EXIT_OK
 
 
@@ -107,13 +138,20 @@ def _print(rule: Rule, evaluations: list[dict[str, Any]], sends: list[dict[str, 
     if not evaluations:
         say(f"  no bucket matches {rule.scope!r} yet")
     for e in evaluations:
-        holds = {True: "holds", False: "does not hold",
-                 None: f"no data (missing_data {rule.missing_data}: state kept)"}[e["holds"]]
-        say(f"  {visible(e['account'])}  {scope_text(e['bucket'])}  "
-            f"{value_text(e['value'], rule.unit)}  {holds}")
+        holds = {
+            True: "holds",
+            False: "does not hold",
+            None: f"no data (missing_data {rule.missing_data}: state kept)",
+        }[e["holds"]]
+        say(
+            f"  {visible(e['account'])}  {scope_text(e['bucket'])}  "
+            f"{value_text(e['value'], rule.unit)}  {holds}"
+        )
     for s in sends:
         if s["ok"]:
-            say(f"channel {visible(s['channel'])}: test notification sent "
-                f"({visible(s['describe'])})")
+            say(
+                f"channel {visible(s['channel'])}: test notification sent "
+                f"({visible(s['describe'])})"
+            )
         else:
             say(f"channel {visible(s['channel'])}: FAILED: {visible(s['error'])}")

@@ -41,8 +41,9 @@ def _retire(name: str, body: str, now: int) -> None:
 def list_rules() -> list[Rule]:
     """Every rule, by name. One unreadable row does not hide the others."""
     out = []
-    for name, body in AlertRule.select(AlertRule.name, AlertRule.body).order_by(
-            AlertRule.name_key).tuples():
+    for name, body in (
+        AlertRule.select(AlertRule.name, AlertRule.body).order_by(AlertRule.name_key).tuples()
+    ):
         try:
             out.append(_load(name, body))
         except RuleError:
@@ -65,8 +66,9 @@ def get_rule(name: str) -> Rule | None:
     return None if row is None else _load(row.name, row.body)
 
 
-def save_rule(store: Store, rule: Rule, replacing: str | None = None,
-              now: float | None = None) -> None:
+def save_rule(
+    store: Store, rule: Rule, replacing: str | None = None, now: float | None = None
+) -> None:
     """Add `rule`, or replace the rule named `replacing` with it (a rename keeps
     nothing of the old name's alerts: their fingerprints name the rule)."""
     t = int(time.time() if now is None else now)
@@ -78,14 +80,19 @@ def save_rule(store: Store, rule: Rule, replacing: str | None = None,
             if old is None:
                 raise RuleError([("name", f"no rule named {replacing!r}")], replacing)
         if taken is not None and (old is None or taken.id != old.id):
-            raise RuleError([("name", f"{rule.name!r} is taken (by {taken.name!r})")],
-                            rule.name)
+            raise RuleError([("name", f"{rule.name!r} is taken (by {taken.name!r})")], rule.name)
         if old is None:
-            AlertRule.create(name=rule.name, name_key=rule.name.casefold(), body=_body(rule),
-                             created_at=t, updated_at=t)
+            AlertRule.create(
+                name=rule.name,
+                name_key=rule.name.casefold(),
+                body=_body(rule),
+                created_at=t,
+                updated_at=t,
+            )
             return
-        AlertRule.update(name=rule.name, name_key=rule.name.casefold(), body=_body(rule),
-                         updated_at=t).where(AlertRule.id == old.id).execute()
+        AlertRule.update(
+            name=rule.name, name_key=rule.name.casefold(), body=_body(rule), updated_at=t
+        ).where(AlertRule.id == old.id).execute()
         if old.name != rule.name:
             _retire(old.name, old.body, t)
 
@@ -120,8 +127,9 @@ def clone_name(name: str, taken: Iterable[str]) -> str:
     return candidate
 
 
-def import_rules(store: Store, rules: Sequence[Rule], replace_all: bool = False,
-                 now: float | None = None) -> tuple[int, int, int]:
+def import_rules(
+    store: Store, rules: Sequence[Rule], replace_all: bool = False, now: float | None = None
+) -> tuple[int, int, int]:
     """Add or update `rules` by name (and with `replace_all` delete the rest), in one
     transaction: (added, updated, deleted). Checked before anything changes."""
     check_unique(rules)
@@ -132,12 +140,18 @@ def import_rules(store: Store, rules: Sequence[Rule], replace_all: bool = False,
         for rule in rules:
             row = existing.pop(rule.name.casefold(), None)
             if row is None:
-                AlertRule.create(name=rule.name, name_key=rule.name.casefold(),
-                                 body=_body(rule), created_at=t, updated_at=t)
+                AlertRule.create(
+                    name=rule.name,
+                    name_key=rule.name.casefold(),
+                    body=_body(rule),
+                    created_at=t,
+                    updated_at=t,
+                )
                 added += 1
             elif row.body != _body(rule) or row.name != rule.name:
                 AlertRule.update(name=rule.name, body=_body(rule), updated_at=t).where(
-                    AlertRule.id == row.id).execute()
+                    AlertRule.id == row.id
+                ).execute()
                 updated += 1
         if replace_all:
             for row in existing.values():

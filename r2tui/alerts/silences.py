@@ -42,48 +42,76 @@ class SilenceRow:
 
 
 def _row(s: Silence) -> SilenceRow:
-    return SilenceRow(int(s.id), tuple(tuple(m) for m in json.loads(s.matchers)),  # type: ignore[misc]
-                      int(s.starts_at), int(s.ends_at), s.comment, s.created_by,
-                      int(s.created_at), bool(s.expire_on_resolve))
+    return SilenceRow(
+        int(s.id),
+        tuple(tuple(m) for m in json.loads(s.matchers)),  # type: ignore[misc]
+        int(s.starts_at),
+        int(s.ends_at),
+        s.comment,
+        s.created_by,
+        int(s.created_at),
+        bool(s.expire_on_resolve),
+    )
 
 
-def add_silence(store: Store, matchers: Sequence[str | Matcher], duration: int,
-                comment: str, starts_at: float | None = None, created_by: str | None = None,
-                expire_on_resolve: bool = False, now: float | None = None) -> int:
+def add_silence(
+    store: Store,
+    matchers: Sequence[str | Matcher],
+    duration: int,
+    comment: str,
+    starts_at: float | None = None,
+    created_by: str | None = None,
+    expire_on_resolve: bool = False,
+    now: float | None = None,
+) -> int:
     """A silence from now (or `starts_at`) for `duration` seconds. Matchers as
     text ("bucket=media") or parsed; ValueError naming what is wrong."""
     parsed = [m if isinstance(m, tuple) else parse_matcher(m) for m in matchers]
     if not parsed:
-        raise ValueError("matchers: at least one, such as \"rule=High error rate\" or "
-                         "\"bucket=media\"; a silence of everything is a maintenance window")
+        raise ValueError(
+            'matchers: at least one, such as "rule=High error rate" or '
+            '"bucket=media"; a silence of everything is a maintenance window'
+        )
     if len(parsed) > MAX_MATCHERS:
         raise ValueError(f"matchers: at most {MAX_MATCHERS}, got {len(parsed):,}")
     if duration <= 0 or duration > MAX_DURATION:
-        raise ValueError(f"duration: expected a positive duration of at most "
-                         f"{span_text(MAX_DURATION)}, got {duration} s")
+        raise ValueError(
+            f"duration: expected a positive duration of at most "
+            f"{span_text(MAX_DURATION)}, got {duration} s"
+        )
     if not comment.strip():
         raise ValueError("comment: required, so the next person knows why")
     if len(comment.strip()) > COMMENT_MAX:
-        raise ValueError(f"comment: at most {COMMENT_MAX:,} characters, got "
-                         f"{len(comment.strip()):,}")
+        raise ValueError(
+            f"comment: at most {COMMENT_MAX:,} characters, got {len(comment.strip()):,}"
+        )
     t = int(time.time() if now is None else now)
     start = int(starts_at) if starts_at is not None else t
     if not 0 <= start <= LATEST_START:
         # Dates beyond these cannot be shown (datetime stops at year 9999).
         raise ValueError("start: expected a time between 1970 and 9000")
     with store.write():
-        return int(Silence.insert(
-            matchers=json.dumps(parsed), starts_at=start, ends_at=start + duration,
-            comment=comment.strip(), created_by=created_by or _user(), created_at=t,
-            expire_on_resolve=expire_on_resolve).execute())
+        return int(
+            Silence.insert(
+                matchers=json.dumps(parsed),
+                starts_at=start,
+                ends_at=start + duration,
+                comment=comment.strip(),
+                created_by=created_by or _user(),
+                created_at=t,
+                expire_on_resolve=expire_on_resolve,
+            ).execute()
+        )
 
 
 def expire(store: Store, silence_id: int, now: float | None = None) -> bool:
     """End a silence now; False when there is no such silence or it has ended."""
     t = int(time.time() if now is None else now)
     with store.write():
-        return Silence.update(ends_at=t).where(
-            Silence.id == silence_id, Silence.ends_at > t).execute() > 0
+        return (
+            Silence.update(ends_at=t).where(Silence.id == silence_id, Silence.ends_at > t).execute()
+            > 0
+        )
 
 
 def silences(now: float | None = None, include_ended: bool = False) -> list[SilenceRow]:
@@ -95,8 +123,9 @@ def silences(now: float | None = None, include_ended: bool = False) -> list[Sile
     return [_row(s) for s in q]
 
 
-def silencing(rows: Sequence[SilenceRow], labels: Mapping[str, str], now: float
-              ) -> SilenceRow | None:
+def silencing(
+    rows: Sequence[SilenceRow], labels: Mapping[str, str], now: float
+) -> SilenceRow | None:
     """The active silence holding an alert with `labels`, if any."""
     return next((s for s in rows if s.active(now) and s.holds(labels)), None)
 

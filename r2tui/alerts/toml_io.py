@@ -30,11 +30,20 @@ from r2tui.config.tomlfile import TomlFileError, parse
 from r2tui.literal import UNSAFE, clip, quoted
 
 DURATION_FIELDS = ("for", "keep_firing_for", "repeat_interval", "escalate_after")
-HEADER = ("# r2tui alert rules. `r2tui rules import FILE` reads this back; "
-          "with --replace it also\n# deletes the rules the file does not name.\n")
+HEADER = (
+    "# r2tui alert rules. `r2tui rules import FILE` reads this back; "
+    "with --replace it also\n# deletes the rules the file does not name.\n"
+)
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")  # with fullmatch: "$" would let "a\n" by
-_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f",
-            "\r": "\\r"}
+_ESCAPES = {
+    '"': '\\"',
+    "\\": "\\\\",
+    "\b": "\\b",
+    "\t": "\\t",
+    "\n": "\\n",
+    "\f": "\\f",
+    "\r": "\\r",
+}
 _UNITS = (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
 PROBLEMS_SHOWN = 100  # a file with more needs fixing from the top anyway
 MAX_RULES = 10_000  # in one file: far more than anyone watches, still checked in 0.2 s
@@ -47,13 +56,16 @@ class RulesFileError(ValueError):
     def __init__(self, problems: list[str]) -> None:
         self.total = len(problems)
         if self.total > PROBLEMS_SHOWN:
-            problems = [*problems[:PROBLEMS_SHOWN],
-                        f"… and {self.total - PROBLEMS_SHOWN:,} more problems"]
+            problems = [
+                *problems[:PROBLEMS_SHOWN],
+                f"… and {self.total - PROBLEMS_SHOWN:,} more problems",
+            ]
         self.problems = problems
         super().__init__("; ".join(problems))
 
 
 # --- writing ----------------------------------------------------------------
+
 
 def dump_rules(rules: Sequence[Rule]) -> str:
     """The rules as a TOML document, by name (case-insensitively), deterministic."""
@@ -134,8 +146,9 @@ def _value(value: object) -> str:
 REFERENCES = (("channels", "channel"), ("escalate_to", "channel"), ("responses", "response"))
 
 
-def reference_problems(data: Mapping[str, object], channels: Collection[str],
-                       responses: Collection[str]) -> list[tuple[str, str]]:
+def reference_problems(
+    data: Mapping[str, object], channels: Collection[str], responses: Collection[str]
+) -> list[tuple[str, str]]:
     """Channels and responses a rule's data names that the config does not
     define. A rule naming one that is missing would look fine and never notify
     anyone (or never run the response)."""
@@ -151,8 +164,9 @@ def reference_problems(data: Mapping[str, object], channels: Collection[str],
     return problems
 
 
-def checked_rule(data: Mapping[str, object], channels: Collection[str],
-                 responses: Collection[str]) -> Rule:
+def checked_rule(
+    data: Mapping[str, object], channels: Collection[str], responses: Collection[str]
+) -> Rule:
     """`rule_from` plus the config's channels and responses; RuleError naming every
     problem."""
     problems: list[tuple[str, str]] = []
@@ -169,8 +183,9 @@ def checked_rule(data: Mapping[str, object], channels: Collection[str],
     return rule
 
 
-def read_rules(text: str, source: str, channels: Collection[str],
-               responses: Collection[str]) -> list[Rule]:
+def read_rules(
+    text: str, source: str, channels: Collection[str], responses: Collection[str]
+) -> list[Rule]:
     """Every rule of a TOML rules file, or RulesFileError with every problem,
     each prefixed `rules[3] (name): ` (counting [[rules]] tables from 1). A file
     above 1 MiB or nested deeper than 100 levels is refused whole (see
@@ -181,29 +196,43 @@ def read_rules(text: str, source: str, channels: Collection[str],
         doc = parse(text)
     except TomlFileError as exc:
         raise RulesFileError([f"{source}: {exc}"]) from None
-    problems = [f"{source}: {key}: unknown top-level key; a rules file holds [[rules]] tables"
-                for key in sorted(doc) if key != "rules"]
+    problems = [
+        f"{source}: {key}: unknown top-level key; a rules file holds [[rules]] tables"
+        for key in sorted(doc)
+        if key != "rules"
+    ]
     tables = doc.get("rules")
     if tables is None:
-        raise RulesFileError([*problems, f"{source}: no [[rules]] tables (an empty list is "
-                                         "`rules = []`)"])
+        raise RulesFileError(
+            [*problems, f"{source}: no [[rules]] tables (an empty list is `rules = []`)"]
+        )
     if not isinstance(tables, list):
-        raise RulesFileError([*problems, f"{source}: rules: expected [[rules]] tables, got "
-                                         f"{type(tables).__name__}"])
+        raise RulesFileError(
+            [*problems, f"{source}: rules: expected [[rules]] tables, got {type(tables).__name__}"]
+        )
     if len(tables) > MAX_RULES:
-        raise RulesFileError([*problems, f"{source}: rules: at most {MAX_RULES:,} rules in a "
-                                         f"file, got {len(tables):,}"])
+        raise RulesFileError(
+            [
+                *problems,
+                f"{source}: rules: at most {MAX_RULES:,} rules in a file, got {len(tables):,}",
+            ]
+        )
     rules: list[Rule] = []
     first: dict[str, int] = {}  # casefolded name → the table that has it
     for i, table in enumerate(tables, start=1):
         if not isinstance(table, dict):
-            problems.append(f"rules[{i}]: expected a table of {', '.join(FIELDS[:4])}…, got "
-                            f"{type(table).__name__}")
+            problems.append(
+                f"rules[{i}]: expected a table of {', '.join(FIELDS[:4])}…, got "
+                f"{type(table).__name__}"
+            )
             continue
         name = table.get("name")
         # A name may be anything here: it is shown cut, and its field says what is wrong.
-        where = f"rules[{i}] ({clip(name.strip(), NAME_MAX + 1)})" \
-            if isinstance(name, str) and name.strip() else f"rules[{i}]"
+        where = (
+            f"rules[{i}] ({clip(name.strip(), NAME_MAX + 1)})"
+            if isinstance(name, str) and name.strip()
+            else f"rules[{i}]"
+        )
         try:
             rule = checked_rule(table, channels, responses)
         except RuleError as exc:
@@ -211,8 +240,10 @@ def read_rules(text: str, source: str, channels: Collection[str],
             continue
         key = rule.name.casefold()
         if key in first:
-            problems.append(f"{where}: name: {quoted(rule.name)} is taken "
-                            f"(by rules[{first[key]}]); names are unique whatever their case")
+            problems.append(
+                f"{where}: name: {quoted(rule.name)} is taken "
+                f"(by rules[{first[key]}]); names are unique whatever their case"
+            )
             continue
         first[key] = i
         rules.append(rule)

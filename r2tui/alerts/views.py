@@ -65,8 +65,9 @@ class AlertsView:
 _SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
 
 
-def alerts_view(account: str, now: float | None = None,
-                windows: tuple[MaintenanceWindow, ...] = ()) -> AlertsView:
+def alerts_view(
+    account: str, now: float | None = None, windows: tuple[MaintenanceWindow, ...] = ()
+) -> AlertsView:
     t = time.time() if now is None else now
     rules = {r.name: r for r in saved.list_rules()}
     quiet = silences(t)
@@ -75,7 +76,8 @@ def alerts_view(account: str, now: float | None = None,
     q = AlertInstance.select().where(
         AlertInstance.account == account,
         AlertInstance.state.in_((FIRING, PENDING))
-        | ((AlertInstance.state == RESOLVED) & (AlertInstance.resolved_at > t - RECENT_SECONDS)))
+        | ((AlertInstance.state == RESOLVED) & (AlertInstance.resolved_at > t - RECENT_SECONDS)),
+    )
     for a in q:
         rule = rules.get(a.rule)
         if rule is None:
@@ -84,20 +86,46 @@ def alerts_view(account: str, now: float | None = None,
         s = silencing(quiet, labels, t)
         w = next((w for w in active if matches(w.matchers, labels)), None)
         since = {FIRING: a.firing_since, PENDING: a.pending_since}.get(a.state, a.resolved_at)
-        out[a.state].append(AlertRow(
-            a.rule, a.account, a.bucket, a.state, a.severity, a.value, a.threshold,
-            rule.comparison, rule.unit, int(since or 0),
-            f"silence {s.id}" if s else f"window {w.name}" if w else None))
+        out[a.state].append(
+            AlertRow(
+                a.rule,
+                a.account,
+                a.bucket,
+                a.state,
+                a.severity,
+                a.value,
+                a.threshold,
+                rule.comparison,
+                rule.unit,
+                int(since or 0),
+                f"silence {s.id}" if s else f"window {w.name}" if w else None,
+            )
+        )
     for rows in out.values():
         rows.sort(key=lambda r: (_SEVERITY_ORDER.get(r.severity, 9), -r.since, r.rule, r.bucket))
     out[RESOLVED].sort(key=lambda r: -r.since)
-    counts = {state: n for state, n in fetch(
-        Notification.select(Notification.state, fn.COUNT(Notification.id))
-        .group_by(Notification.state))}
-    dead = (Notification.select(Notification.last_error).where(Notification.state == "dead")
-            .order_by(Notification.id.desc()).first())
-    return AlertsView(out[FIRING], out[PENDING], out[RESOLVED], len(rules), counts,
-                      dead.last_error if dead else None)
+    counts = {
+        state: n
+        for state, n in fetch(
+            Notification.select(Notification.state, fn.COUNT(Notification.id)).group_by(
+                Notification.state
+            )
+        )
+    }
+    dead = (
+        Notification.select(Notification.last_error)
+        .where(Notification.state == "dead")
+        .order_by(Notification.id.desc())
+        .first()
+    )
+    return AlertsView(
+        out[FIRING],
+        out[PENDING],
+        out[RESOLVED],
+        len(rules),
+        counts,
+        dead.last_error if dead else None,
+    )
 
 
 def rule_states(now: float | None = None) -> list[RuleState]:
@@ -106,12 +134,21 @@ def rule_states(now: float | None = None) -> list[RuleState]:
     counts: dict[str, dict[str, int]] = {}
     changed: dict[str, int] = {}
     for rule, state, n, last in fetch(
-            AlertInstance.select(AlertInstance.rule, AlertInstance.state,
-                                 fn.COUNT(AlertInstance.fingerprint),
-                                 fn.MAX(AlertInstance.last_eval_at))
-            .group_by(AlertInstance.rule, AlertInstance.state)):
+        AlertInstance.select(
+            AlertInstance.rule,
+            AlertInstance.state,
+            fn.COUNT(AlertInstance.fingerprint),
+            fn.MAX(AlertInstance.last_eval_at),
+        ).group_by(AlertInstance.rule, AlertInstance.state)
+    ):
         counts.setdefault(rule, {})[state] = int(n)
         changed[rule] = max(changed.get(rule, 0), int(last or 0))
-    return [RuleState(r, counts.get(r.name, {}).get(FIRING, 0),
-                      counts.get(r.name, {}).get(PENDING, 0), changed.get(r.name))
-            for r in saved.list_rules()]
+    return [
+        RuleState(
+            r,
+            counts.get(r.name, {}).get(FIRING, 0),
+            counts.get(r.name, {}).get(PENDING, 0),
+            changed.get(r.name),
+        )
+        for r in saved.list_rules()
+    ]

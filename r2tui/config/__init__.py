@@ -17,7 +17,19 @@ from r2tui.config.model import (
 )
 
 __all__ = [
-    "DEFAULT_GRAPHQL_URL", "DEFAULT_SCHEDULES", "JOB_NAMES", "AccountConfig", "Config",
-    "ConfigError", "InventorySettings", "ProbeSettings", "Problem", "Retention", "S3Settings",
-    "Schedule", "Secret", "load_config", "resolve_config_path",
+    "DEFAULT_GRAPHQL_URL",
+    "DEFAULT_SCHEDULES",
+    "JOB_NAMES",
+    "AccountConfig",
+    "Config",
+    "ConfigError",
+    "InventorySettings",
+    "ProbeSettings",
+    "Problem",
+    "Retention",
+    "S3Settings",
+    "Schedule",
+    "Secret",
+    "load_config",
+    "resolve_config_path",
 ]

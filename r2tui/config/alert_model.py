@@ -76,8 +76,9 @@ class MaintenanceWindow:
         if self.start < self.end:
             return today in self.weekdays and self.start <= minute < self.end
         # Past midnight: the part after midnight belongs to the day before.
-        return ((today in self.weekdays and minute >= self.start)
-                or ((today - 1) % 7 in self.weekdays and minute < self.end))
+        return (today in self.weekdays and minute >= self.start) or (
+            (today - 1) % 7 in self.weekdays and minute < self.end
+        )
 
 
 @dataclass(frozen=True)

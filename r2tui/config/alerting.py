@@ -41,17 +41,35 @@ from r2tui.config.secrets import read_secret  # the accounts' secret rules, shar
 from r2tui.config.values import DAY, HOUR, MAX_NAME, parse_duration, parse_url
 from r2tui.literal import quoted
 
-ALERT_KEYS = {"repeat_interval", "max_per_hour", "default_channels", "max_attempts",
-              "backoff", "backoff_max", "maintenance"}
+ALERT_KEYS = {
+    "repeat_interval",
+    "max_per_hour",
+    "default_channels",
+    "max_attempts",
+    "backoff",
+    "backoff_max",
+    "maintenance",
+}
 _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")  # as rules name channels
 _ADDRESS_MAX = 254  # characters of an e-mail address (RFC 5321's path limit)
-_ADDRESS_EXAMPLE = "\"r2tui@example.com\" or \"r2tui <r2tui@example.com>\""
+_ADDRESS_EXAMPLE = '"r2tui@example.com" or "r2tui <r2tui@example.com>"'
 _MOST_ITEMS = 100  # addresses, headers, arguments, windows, matchers
 _TEXT_MAX = 4096  # characters of a header value or a command argument
 _TIME_RE = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 _KEYS = {
-    "email": {"type", "host", "port", "security", "username", "password", "password_env",
-              "password_file", "from", "to", "timeout"},
+    "email": {
+        "type",
+        "host",
+        "port",
+        "security",
+        "username",
+        "password",
+        "password_env",
+        "password_file",
+        "from",
+        "to",
+        "timeout",
+    },
     "webhook": {"type", "url", "url_env", "url_file", "headers", "timeout"},
     "slack": {"type", "url", "url_env", "url_file", "timeout"},
 }
@@ -66,19 +84,26 @@ def alerting(root: Reader, env: Mapping[str, str]) -> AlertSettings:
     defaults = r.parse("default_channels", channel_names, ())
     for name in defaults:
         if name not in channels:
-            r.fail("default_channels", f"no channel {name!r}; configured: "
-                   f"{', '.join(channels) or 'none (add a [channels.NAME] table)'}")
+            r.fail(
+                "default_channels",
+                f"no channel {name!r}; configured: "
+                f"{', '.join(channels) or 'none (add a [channels.NAME] table)'}",
+            )
     return AlertSettings(
         repeat_interval=r.parse("repeat_interval", parse_duration, d.repeat_interval),
-        max_per_hour=r.positive_int("max_per_hour", d.max_per_hour, most=HOUR,
-                                    unit=" (one a second)"),
+        max_per_hour=r.positive_int(
+            "max_per_hour", d.max_per_hour, most=HOUR, unit=" (one a second)"
+        ),
         default_channels=defaults,
         max_attempts=r.positive_int("max_attempts", d.max_attempts, most=100),
-        backoff_seconds=float(r.parse("backoff", lambda v: parse_duration(v, most=DAY),
-                                      int(d.backoff_seconds))),
-        backoff_max_seconds=float(r.parse("backoff_max",
-                                          lambda v: parse_duration(v, most=7 * DAY),
-                                          int(d.backoff_max_seconds))),
+        backoff_seconds=float(
+            r.parse("backoff", lambda v: parse_duration(v, most=DAY), int(d.backoff_seconds))
+        ),
+        backoff_max_seconds=float(
+            r.parse(
+                "backoff_max", lambda v: parse_duration(v, most=7 * DAY), int(d.backoff_max_seconds)
+            )
+        ),
         maintenance=_windows(r),
         channels=channels,
         responses=responses,
@@ -116,8 +141,9 @@ def _channel(name: str, r: Reader, env: Mapping[str, str]) -> ChannelConfig | No
             r.fail("host", "required: the SMTP server's host name")
         security = r.get("security", str, "starttls", f"one of {', '.join(SMTP_SECURITY)}")
         if security not in SMTP_SECURITY:
-            r.fail("security",
-                   f"expected one of {', '.join(SMTP_SECURITY)}, got {quoted(security)}")
+            r.fail(
+                "security", f"expected one of {', '.join(SMTP_SECURITY)}, got {quoted(security)}"
+            )
             security = "starttls"
         port = r.get("port", int, 465 if security == "tls" else 587, "a port number")
         if not 0 < port < 65536:
@@ -134,9 +160,18 @@ def _channel(name: str, r: Reader, env: Mapping[str, str]) -> ChannelConfig | No
         password = read_secret(r, "password", env, None)
         if password is not None and username is None:
             r.fail("password", "a password needs a username")
-        return ChannelConfig(name, kind, host=host, port=port, security=security,
-                             username=username, password=password, sender=sender, to=to,
-                             timeout=timeout)
+        return ChannelConfig(
+            name,
+            kind,
+            host=host,
+            port=port,
+            security=security,
+            username=username,
+            password=password,
+            sender=sender,
+            to=to,
+            timeout=timeout,
+        )
     url = _url_secret(r, env)
     headers = r.parse("headers", _headers, ()) if kind == "webhook" else ()
     return ChannelConfig(name, kind, url=url, headers=headers, timeout=timeout)
@@ -149,18 +184,21 @@ def _response(name: str, r: Reader, env: Mapping[str, str]) -> ResponseConfig | 
     if url is not None:
         _check_url(r, url)
     if bool(command) == (url is not None):
-        r.fail("command", "give exactly one of command = [\"program\", \"arg\", ...] or url")
+        r.fail("command", 'give exactly one of command = ["program", "arg", ...] or url')
         return None
-    return ResponseConfig(name, command=command, url=url,
-                          timeout=r.positive_float("timeout", 30.0, most=HOUR,
-                                                   unit=" s (1 hour)"))
+    return ResponseConfig(
+        name,
+        command=command,
+        url=url,
+        timeout=r.positive_float("timeout", 30.0, most=HOUR, unit=" s (1 hour)"),
+    )
 
 
 def _url_secret(r: Reader, env: Mapping[str, str]) -> Secret | None:
     url = read_secret(r, "url", env, None)
     if url is None:
         if not any(r.has(k) for k in ("url", "url_env", "url_file")):
-            r.fail("url", "required: the webhook URL (url, url_env = \"VAR\" or url_file)")
+            r.fail("url", 'required: the webhook URL (url, url_env = "VAR" or url_file)')
         return None
     return url if _check_url(r, url) else None
 
@@ -191,13 +229,19 @@ def _windows(r: Reader) -> tuple[MaintenanceWindow, ...]:
         start, end = w.parse("start", _clock, None), w.parse("end", _clock, None)
         for key, value in (("start", start), ("end", end)):
             if value is None and not w.has(key):
-                w.fail(key, "required: a local time such as \"22:00\"")
-        out.append(MaintenanceWindow(
-            name=w.text("name", f"window {i + 1}", "a name"),
-            weekdays=w.parse("weekdays", _weekdays, tuple(range(7))),
-            start=start or 0, end=end or 0, timezone=tz,
-            matchers=w.parse("matchers", lambda v: tuple(parse_matcher(m) for m in _list(v)),
-                             ())))
+                w.fail(key, 'required: a local time such as "22:00"')
+        out.append(
+            MaintenanceWindow(
+                name=w.text("name", f"window {i + 1}", "a name"),
+                weekdays=w.parse("weekdays", _weekdays, tuple(range(7))),
+                start=start or 0,
+                end=end or 0,
+                timezone=tz,
+                matchers=w.parse(
+                    "matchers", lambda v: tuple(parse_matcher(m) for m in _list(v)), ()
+                ),
+            )
+        )
     return tuple(out)
 
 
@@ -220,46 +264,54 @@ def channel_names(value: object) -> tuple[str, ...]:
 def _addresses(value: object) -> tuple[str, ...]:
     items = _list(value)
     if not items:
-        raise ValueError(f"expected a list of e-mail addresses such as {_ADDRESS_EXAMPLE}, "
-                         "got an empty list")
+        raise ValueError(
+            f"expected a list of e-mail addresses such as {_ADDRESS_EXAMPLE}, got an empty list"
+        )
     for i, item in enumerate(items):
         if isinstance(item, str) and len(item) > _ADDRESS_MAX:
             raise ValueError(f"address {i + 1} is longer than {_ADDRESS_MAX} characters")
         try:
             parse_mailbox(item)
         except ValueError as exc:
-            raise ValueError(f"address {i + 1} is not an e-mail address such as "
-                             f"{_ADDRESS_EXAMPLE}: {exc}") from None
+            raise ValueError(
+                f"address {i + 1} is not an e-mail address such as {_ADDRESS_EXAMPLE}: {exc}"
+            ) from None
     return tuple(items)
 
 
 def _headers(value: object) -> tuple[tuple[str, str], ...]:
     if not isinstance(value, Mapping) or not all(
-            isinstance(k, str) and isinstance(v, str) and "\n" not in k + v
-            for k, v in value.items()):
+        isinstance(k, str) and isinstance(v, str) and "\n" not in k + v for k, v in value.items()
+    ):
         raise ValueError("expected a table of header names to text values")
-    if len(value) > _MOST_ITEMS or any(len(k) > MAX_NAME or len(v) > _TEXT_MAX
-                                       for k, v in value.items()):
-        raise ValueError(f"expected at most {_MOST_ITEMS} headers, names of at most {MAX_NAME} "
-                         f"characters and values of at most {_TEXT_MAX:,}")
+    if len(value) > _MOST_ITEMS or any(
+        len(k) > MAX_NAME or len(v) > _TEXT_MAX for k, v in value.items()
+    ):
+        raise ValueError(
+            f"expected at most {_MOST_ITEMS} headers, names of at most {MAX_NAME} "
+            f"characters and values of at most {_TEXT_MAX:,}"
+        )
     return tuple(sorted(value.items()))
 
 
 def _command(value: object) -> tuple[str, ...]:
     items = value if isinstance(value, list) else []
     if not items or not all(isinstance(v, str) and v for v in items):
-        raise ValueError("expected an argument list such as [\"/usr/local/bin/page\", "
-                         "\"--team\", \"storage\"] (never a shell string)")
+        raise ValueError(
+            'expected an argument list such as ["/usr/local/bin/page", '
+            '"--team", "storage"] (never a shell string)'
+        )
     if len(items) > _MOST_ITEMS or any(len(v) > _TEXT_MAX for v in items):
-        raise ValueError(f"expected at most {_MOST_ITEMS} arguments of at most {_TEXT_MAX:,} "
-                         "characters each")
+        raise ValueError(
+            f"expected at most {_MOST_ITEMS} arguments of at most {_TEXT_MAX:,} characters each"
+        )
     return tuple(items)
 
 
 def _clock(value: object) -> int:
     m = _TIME_RE.fullmatch(value) if isinstance(value, str) else None
     if not m:
-        raise ValueError(f"expected a local time such as \"22:00\", got {quoted(value)}")
+        raise ValueError(f'expected a local time such as "22:00", got {quoted(value)}')
     return int(m.group(1)) * 60 + int(m.group(2))
 
 

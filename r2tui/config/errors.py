@@ -30,8 +30,10 @@ class ConfigError(Exception):
         super().__init__(self.render())
 
     def render(self) -> str:
-        head = "configuration error" if len(self.problems) == 1 else (
-            f"{len(self.problems):,} configuration errors"
+        head = (
+            "configuration error"
+            if len(self.problems) == 1
+            else (f"{len(self.problems):,} configuration errors")
         )
         lines = [f"{head}:"] + [f"  {p}" for p in self.problems[:SHOWN]]
         if len(self.problems) > SHOWN:

@@ -46,10 +46,25 @@ from r2tui.config.values import (
 from r2tui.literal import quoted
 from r2tui.pricing import PriceList
 
-TOP_KEYS = frozenset({
-    "timezone", "refresh_seconds", "store", "schedule", "retention", "inventory", "s3",
-    "accounts", "keymap", "pricing", "costs", "alerts", "channels", "responses", "reports",
-})
+TOP_KEYS = frozenset(
+    {
+        "timezone",
+        "refresh_seconds",
+        "store",
+        "schedule",
+        "retention",
+        "inventory",
+        "s3",
+        "accounts",
+        "keymap",
+        "pricing",
+        "costs",
+        "alerts",
+        "channels",
+        "responses",
+        "reports",
+    }
+)
 SECRET_FIELDS = ("access_key_id", "secret_access_key", "api_token")
 # When an account names no source for a secret, these environment variables are read.
 SECRET_ENV_DEFAULTS = {
@@ -66,8 +81,18 @@ _REGION_RE = re.compile(r"(?![0-9]+$)(?!-)[a-zA-Z0-9-]{1,63}(?<!-)")
 # R2's jurisdictional endpoints: https://ACCOUNT_ID.JURISDICTION.r2.cloudflarestorage.com
 JURISDICTIONS = ("eu", "fedramp")
 ACCOUNT_KEYS = frozenset(
-    {"account_id", "endpoint_url", "jurisdiction", "region", "profile", "graphql_url",
-     "include", "exclude", "quota", "probe"}
+    {
+        "account_id",
+        "endpoint_url",
+        "jurisdiction",
+        "region",
+        "profile",
+        "graphql_url",
+        "include",
+        "exclude",
+        "quota",
+        "probe",
+    }
     | {f"{f}{suffix}" for f in SECRET_FIELDS for suffix in ("", "_env", "_file")}
 )
 
@@ -81,9 +106,13 @@ def resolve_config_path(explicit: str | None, env: Mapping[str, str]) -> tuple[P
     return paths.config_file(), False
 
 
-def load_config(config_path: str | None = None, db_url: str | None = None,
-                demo: bool = False, env: Mapping[str, str] | None = None,
-                require_accounts: bool = True) -> Config:
+def load_config(
+    config_path: str | None = None,
+    db_url: str | None = None,
+    demo: bool = False,
+    env: Mapping[str, str] | None = None,
+    require_accounts: bool = True,
+) -> Config:
     env = os.environ if env is None else env
     path, named = resolve_config_path(config_path, env)
     problems: list[Problem] = []
@@ -96,12 +125,15 @@ def load_config(config_path: str | None = None, db_url: str | None = None,
 
     accounts = [] if demo else _accounts(root, env, file_path)
     if require_accounts and not demo and not accounts and not problems:
-        problems.append(Problem(
-            str(file_path) if file_path else f"{path} (no such file)", "accounts",
-            "no account configured: add an [accounts.NAME] table "
-            "(`r2tui config init` writes a starter file), or set R2_ACCOUNT_ID, "
-            "R2_ACCESS_KEY_ID and R2_SECRET_ACCESS_KEY; or try `r2tui --demo`",
-        ))
+        problems.append(
+            Problem(
+                str(file_path) if file_path else f"{path} (no such file)",
+                "accounts",
+                "no account configured: add an [accounts.NAME] table "
+                "(`r2tui config init` writes a starter file), or set R2_ACCOUNT_ID, "
+                "R2_ACCESS_KEY_ID and R2_SECRET_ACCESS_KEY; or try `r2tui --demo`",
+            )
+        )
     store_url, store_source = _store_url(root, env, db_url, demo, file_path)
     alerts = alerting(root, env)
     config = Config(
@@ -110,10 +142,12 @@ def load_config(config_path: str | None = None, db_url: str | None = None,
         store_url_source=store_source,
         path=file_path,
         timezone=tz,
-        refresh_seconds=root.positive_float("refresh_seconds", 5.0, most=HOUR, least=0.5,
-                                            unit=" s"),
-        schedules=_schedules(root.sub("schedule"), DEMO_SCHEDULES if demo else DEFAULT_SCHEDULES,
-                             tz),
+        refresh_seconds=root.positive_float(
+            "refresh_seconds", 5.0, most=HOUR, least=0.5, unit=" s"
+        ),
+        schedules=_schedules(
+            root.sub("schedule"), DEMO_SCHEDULES if demo else DEFAULT_SCHEDULES, tz
+        ),
         inventory=_inventory(root.sub("inventory")),
         retention=_retention(root.sub("retention")),
         s3=_s3(root.sub("s3")),
@@ -129,8 +163,7 @@ def load_config(config_path: str | None = None, db_url: str | None = None,
     return config
 
 
-def load_pricing(config_path: str | None = None, env: Mapping[str, str] | None = None
-                 ) -> PriceList:
+def load_pricing(config_path: str | None = None, env: Mapping[str, str] | None = None) -> PriceList:
     """The config file's prices alone: a price estimate needs no account, so
     credentials unset in this shell must not stand in its way."""
     path, named = resolve_config_path(config_path, os.environ if env is None else env)
@@ -152,25 +185,32 @@ def _read(path: Path, named: bool) -> dict:
         except TomlFileError as exc:
             raise ConfigError([Problem(str(path), "(file)", f"cannot read: {exc}")]) from None
         except UnicodeDecodeError as exc:
-            raise ConfigError([Problem(str(path), "(file)",
-                                       f"not UTF-8 text (byte {exc.start})")]) from None
+            raise ConfigError(
+                [Problem(str(path), "(file)", f"not UTF-8 text (byte {exc.start})")]
+            ) from None
         try:
             return parse_toml(text)
         except TomlFileError as exc:
             raise ConfigError([Problem(str(path), "(syntax)", str(exc))]) from None
     if named:
-        raise ConfigError([Problem(
-            str(path), "(file)",
-            "no such file; create one with `r2tui config init --path PATH`",
-        )])
+        raise ConfigError(
+            [
+                Problem(
+                    str(path),
+                    "(file)",
+                    "no such file; create one with `r2tui config init --path PATH`",
+                )
+            ]
+        )
     return {}
 
 
-def _store_url(root: Reader, env: Mapping[str, str], db_url: str | None, demo: bool,
-               file_path: Path | None) -> tuple[str, str]:
+def _store_url(
+    root: Reader, env: Mapping[str, str], db_url: str | None, demo: bool, file_path: Path | None
+) -> tuple[str, str]:
     store = root.sub("store")
     store.check_known({"url"})
-    file_url = store.get("url", str, "", "a database URL such as \"sqlite:////path/r2tui.db\"")
+    file_url = store.get("url", str, "", 'a database URL such as "sqlite:////path/r2tui.db"')
     if db_url:
         return db_url, "--db"
     if demo:
@@ -204,14 +244,20 @@ def _accounts(root: Reader, env: Mapping[str, str], file_path: Path | None) -> l
 
 # An env-only account's keys and the variables that set them (the secrets are
 # read through SECRET_ENV_DEFAULTS; they are here so problems name the variable).
-_ENV_KEYS = {"account_id": "R2_ACCOUNT_ID", "endpoint_url": "R2_ENDPOINT_URL",
-             "region": "R2_REGION", "graphql_url": "CLOUDFLARE_GRAPHQL_URL",
-             "access_key_id": "R2_ACCESS_KEY_ID", "secret_access_key": "R2_SECRET_ACCESS_KEY"}
+_ENV_KEYS = {
+    "account_id": "R2_ACCOUNT_ID",
+    "endpoint_url": "R2_ENDPOINT_URL",
+    "region": "R2_REGION",
+    "graphql_url": "CLOUDFLARE_GRAPHQL_URL",
+    "access_key_id": "R2_ACCESS_KEY_ID",
+    "secret_access_key": "R2_SECRET_ACCESS_KEY",
+}
 
 
 def _env_account(env: Mapping[str, str], problems: list[Problem]) -> AccountConfig:
-    data: dict[str, object] = {key: env[var] for key, var in _ENV_KEYS.items()
-                               if key not in SECRET_FIELDS and env.get(var)}
+    data: dict[str, object] = {
+        key: env[var] for key, var in _ENV_KEYS.items() if key not in SECRET_FIELDS and env.get(var)
+    }
     reader = _EnvReader("environment", data, "", problems)
     return _account("default", reader, env)
 
@@ -227,20 +273,26 @@ def _account(name: str, r: Reader, env: Mapping[str, str]) -> AccountConfig:
     r.check_known(ACCOUNT_KEYS)
     account_id = r.parse("account_id", parse_account_id, None)
     endpoint = r.parse("endpoint_url", parse_url, None)
-    jurisdiction = r.text("jurisdiction", "", "a jurisdiction such as \"eu\" or \"fedramp\"")
+    jurisdiction = r.text("jurisdiction", "", 'a jurisdiction such as "eu" or "fedramp"')
     jurisdiction = jurisdiction.strip().lower()
     if jurisdiction and jurisdiction not in JURISDICTIONS:
         # A typo would otherwise become an endpoint host that fails later, at DNS.
         names = " or ".join(f'"{j}"' for j in JURISDICTIONS)
-        r.fail("jurisdiction", f"unknown jurisdiction {quoted(jurisdiction)}; use {names}, "
-               "or endpoint_url for any other endpoint")
+        r.fail(
+            "jurisdiction",
+            f"unknown jurisdiction {quoted(jurisdiction)}; use {names}, "
+            "or endpoint_url for any other endpoint",
+        )
         jurisdiction = ""
     if endpoint is None and account_id:
         host = f"{account_id}.{jurisdiction}." if jurisdiction else f"{account_id}."
         endpoint = f"https://{host}r2.cloudflarestorage.com"
     if endpoint is None and not r.has("account_id") and not r.has("endpoint_url"):
-        r.fail("account_id", "required: the 32-character Cloudflare account id, "
-               "or endpoint_url for another S3-compatible endpoint")
+        r.fail(
+            "account_id",
+            "required: the 32-character Cloudflare account id, "
+            "or endpoint_url for another S3-compatible endpoint",
+        )
     graphql = r.parse("graphql_url", parse_url, None)
     if graphql is None and not r.has("graphql_url"):
         graphql = _env_url(env, "CLOUDFLARE_GRAPHQL_URL", r.problems)
@@ -253,26 +305,31 @@ def _account(name: str, r: Reader, env: Mapping[str, str]) -> AccountConfig:
     if profile is None:
         for f in ("access_key_id", "secret_access_key"):
             if secrets[f] is None and not any(r.has(f + s) for s in ("", "_env", "_file")):
-                r.fail(f, f"no S3 credential: give {f} inline, {f}_env = \"VAR\" or "
-                       f"{f}_file = \"PATH\", set {SECRET_ENV_DEFAULTS[f]}, or name an "
-                       "AWS profile with profile = \"NAME\"")
+                r.fail(
+                    f,
+                    f'no S3 credential: give {f} inline, {f}_env = "VAR" or '
+                    f'{f}_file = "PATH", set {SECRET_ENV_DEFAULTS[f]}, or name an '
+                    'AWS profile with profile = "NAME"',
+                )
     include = r.parse("include", parse_globs, ("*",))
     if not include:
         # An empty list would watch nothing, silently.
-        r.fail("include", "must list at least one bucket name glob; use [\"*\"] for every bucket")
+        r.fail("include", 'must list at least one bucket name glob; use ["*"] for every bucket')
         include = ("*",)
     quota = r.parse("quota", parse_size, None)
-    region = r.text("region", "auto", "a region name such as \"auto\"")
+    region = r.text("region", "auto", 'a region name such as "auto"')
     if not _REGION_RE.fullmatch(region):
         # boto3 refuses it when the collector builds its client: say so now.
-        r.fail("region", f"expected a region name such as \"auto\" or \"us-east-1\" (letters, "
-               f"digits and -, at most 63), got {quoted(region)}")
+        r.fail(
+            "region",
+            f'expected a region name such as "auto" or "us-east-1" (letters, '
+            f"digits and -, at most 63), got {quoted(region)}",
+        )
         region = "auto"
     probe = r.sub("probe")
     probe.check_known({"enabled", "buckets", "prefix"})
     # An S3 key is at most 1,024 bytes: the prefix leaves room for the probe's name.
-    prefix = probe.text("prefix", ".r2tui-probe/", "a key prefix such as \".r2tui-probe/\"",
-                        most=512)
+    prefix = probe.text("prefix", ".r2tui-probe/", 'a key prefix such as ".r2tui-probe/"', most=512)
     if not prefix:
         probe.fail("prefix", "must not be empty: probes write and delete objects under it")
         prefix = ".r2tui-probe/"
@@ -311,8 +368,10 @@ def _missing_profile(profile: str) -> str | None:
         return f"cannot read the AWS config files for profile {quoted(profile)}: {exc}"
     if profile in known:
         return None
-    return (f"no AWS profile {quoted(profile)} in ~/.aws/config or ~/.aws/credentials; "
-            f"known: {', '.join(sorted(map(quoted, known))) or 'none'}")
+    return (
+        f"no AWS profile {quoted(profile)} in ~/.aws/config or ~/.aws/credentials; "
+        f"known: {', '.join(sorted(map(quoted, known))) or 'none'}"
+    )
 
 
 def _env_url(env: Mapping[str, str], var: str, problems: list[Problem]) -> str | None:
@@ -331,8 +390,11 @@ def _secret(r: Reader, field: str, env: Mapping[str, str]) -> Secret | None:
     if secret is not None and not _token_like(secret.reveal()):
         # Never echo it: a key with a stray space or line break (a CRLF file, a
         # paste) would otherwise end up in an HTTP library's error message.
-        r.fail(field, f"the value from {secret.source} contains spaces, line breaks or "
-               "other characters no key or token has; check how it is set")
+        r.fail(
+            field,
+            f"the value from {secret.source} contains spaces, line breaks or "
+            "other characters no key or token has; check how it is set",
+        )
         return None
     return secret
 
@@ -367,26 +429,38 @@ def _schedules(r: Reader, defaults: dict[str, str], tz: str) -> dict[str, Schedu
 
 
 def _inventory(r: Reader) -> InventorySettings:
-    r.check_known({"top_n", "newest_n", "large_object", "max_extensions", "page_size",
-                   "concurrency"})
+    r.check_known(
+        {"top_n", "newest_n", "large_object", "max_extensions", "page_size", "concurrency"}
+    )
     d = InventorySettings()
     return InventorySettings(
         top_n=r.positive_int("top_n", d.top_n, most=1000, unit=" objects"),
         newest_n=r.positive_int("newest_n", d.newest_n, most=1000, unit=" objects"),
         # R2's largest object: a threshold above it would never report anything.
-        large_object_bytes=r.parse("large_object", lambda v: parse_size(v, most=5 * 2**40),
-                                   d.large_object_bytes),
+        large_object_bytes=r.parse(
+            "large_object", lambda v: parse_size(v, most=5 * 2**40), d.large_object_bytes
+        ),
         max_extensions=r.positive_int("max_extensions", d.max_extensions, most=100_000),
-        page_size=r.positive_int("page_size", d.page_size, most=1000,
-                                 unit=" keys (R2 returns at most 1,000 keys a page)"),
-        concurrency=r.positive_int("concurrency", d.concurrency, most=MAX_LIST_CONCURRENCY,
-                                   unit=" list requests at once"),
+        page_size=r.positive_int(
+            "page_size", d.page_size, most=1000, unit=" keys (R2 returns at most 1,000 keys a page)"
+        ),
+        concurrency=r.positive_int(
+            "concurrency", d.concurrency, most=MAX_LIST_CONCURRENCY, unit=" list requests at once"
+        ),
     )
 
 
 def _retention(r: Reader) -> Retention:
-    r.check_known({"job_runs_days", "events_days", "inventories_kept", "samples_days",
-                   "hourly_days", "daily_days"})
+    r.check_known(
+        {
+            "job_runs_days",
+            "events_days",
+            "inventories_kept",
+            "samples_days",
+            "hourly_days",
+            "daily_days",
+        }
+    )
     d = Retention()
 
     def days(name: str, default: int) -> int:
@@ -406,10 +480,12 @@ def _s3(r: Reader) -> S3Settings:
     r.check_known({"connect_timeout", "read_timeout", "max_attempts"})
     d = S3Settings()
     return S3Settings(
-        connect_timeout=r.positive_float("connect_timeout", d.connect_timeout, most=HOUR,
-                                         unit=" s (1 hour)"),
-        read_timeout=r.positive_float("read_timeout", d.read_timeout, most=HOUR,
-                                      unit=" s (1 hour)"),
+        connect_timeout=r.positive_float(
+            "connect_timeout", d.connect_timeout, most=HOUR, unit=" s (1 hour)"
+        ),
+        read_timeout=r.positive_float(
+            "read_timeout", d.read_timeout, most=HOUR, unit=" s (1 hour)"
+        ),
         max_attempts=r.positive_int("max_attempts", d.max_attempts, most=50),
     )
 
@@ -418,17 +494,22 @@ def _reports(r: Reader, alerts: AlertSettings) -> ReportSettings:
     r.check_known({"channels"})
     names = r.parse("channels", channel_names, ())
     mail = sorted(n for n, c in alerts.channels.items() if c.type == "email")
-    valid = (f"e-mail channels: {', '.join(mail)}" if mail else
-             "no e-mail channel is configured (add a [channels.NAME] table with "
-             "type = \"email\")")
+    valid = (
+        f"e-mail channels: {', '.join(mail)}"
+        if mail
+        else 'no e-mail channel is configured (add a [channels.NAME] table with type = "email")'
+    )
     kept = []
     for name in names:
         channel = alerts.channels.get(name)
         if channel is None:
             r.fail("channels", f"no channel {quoted(name)}; {valid}")
         elif channel.type != "email":
-            r.fail("channels", f"channel {quoted(name)} is a {channel.type} channel: reports "
-                   f"go by e-mail only; {valid}")
+            r.fail(
+                "channels",
+                f"channel {quoted(name)} is a {channel.type} channel: reports "
+                f"go by e-mail only; {valid}",
+            )
         else:
             kept.append(name)
     return ReportSettings(channels=tuple(dict.fromkeys(kept)))
@@ -443,6 +524,9 @@ def _keymap(r: Reader) -> dict[str, str]:
         if isinstance(value, str) and value.strip() and len(value) <= MAX_NAME:
             out[name] = value
         else:
-            r.fail(name, f"expected keys such as \"r\" or \"ctrl+r,f5\" (at most {MAX_NAME} "
-                   f"characters), got {quoted(value)}")
+            r.fail(
+                name,
+                f'expected keys such as "r" or "ctrl+r,f5" (at most {MAX_NAME} '
+                f"characters), got {quoted(value)}",
+            )
     return out

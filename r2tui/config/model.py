@@ -29,8 +29,13 @@ DEFAULT_SCHEDULES: dict[str, str] = {
 }
 JOB_NAMES: tuple[str, ...] = tuple(DEFAULT_SCHEDULES)
 # The demo lists a few thousand objects on loopback: it can afford to be lively.
-DEMO_SCHEDULES: dict[str, str] = {**DEFAULT_SCHEDULES, "collect_metrics": "30s",
-                                  "inventory": "2m", "rollup": "1m", "calculate_costs": "2m"}
+DEMO_SCHEDULES: dict[str, str] = {
+    **DEFAULT_SCHEDULES,
+    "collect_metrics": "30s",
+    "inventory": "2m",
+    "rollup": "1m",
+    "calculate_costs": "2m",
+}
 
 
 @dataclass(frozen=True)

@@ -64,13 +64,17 @@ def costs(r: Reader) -> CostSettings:
     pct = r.get("spike_pct", (int, float), d.spike_pct, "a percentage above 0")
     # nan compares false with everything: it would never flag a spike, silently.
     if not math.isfinite(as_float(pct)) or pct <= 0 or pct > MAX_SPIKE_PCT:
-        r.fail("spike_pct", f"expected a percentage above 0 and at most "
-               f"{number(MAX_SPIKE_PCT)}, got {quoted(pct)}")
+        r.fail(
+            "spike_pct",
+            f"expected a percentage above 0 and at most {number(MAX_SPIKE_PCT)}, got {quoted(pct)}",
+        )
         pct = d.spike_pct
     least = r.get("spike_min_usd", (int, float), d.spike_min_usd, "a dollar amount of 0 or more")
     if not math.isfinite(as_float(least)) or least < 0 or least > MAX_PRICE:
-        r.fail("spike_min_usd", f"expected a dollar amount of 0 or more and at most "
-               f"{number(MAX_PRICE)}, got {quoted(least)}")
+        r.fail(
+            "spike_min_usd",
+            f"expected a dollar amount of 0 or more and at most "
+            f"{number(MAX_PRICE)}, got {quoted(least)}",
+        )
         least = d.spike_min_usd
-    return CostSettings(spike_baseline_days=days, spike_pct=float(pct),
-                        spike_min_usd=float(least))
+    return CostSettings(spike_baseline_days=days, spike_pct=float(pct), spike_min_usd=float(least))

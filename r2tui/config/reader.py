@@ -20,8 +20,9 @@ _UNKNOWN_SHOWN = 20  # unknown keys of one table named one by one
 
 
 class Reader:
-    def __init__(self, source: str, table: Mapping[str, Any], prefix: str,
-                 problems: list[Problem]) -> None:
+    def __init__(
+        self, source: str, table: Mapping[str, Any], prefix: str, problems: list[Problem]
+    ) -> None:
         self.source = source
         self.table = table
         self.prefix = prefix
@@ -49,8 +50,7 @@ class Reader:
             value = {}
         return Reader(self.source, value, self.key(name), self.problems)
 
-    def get(self, name: str, kind: type[T] | tuple[type, ...], default: T,
-            describe: str) -> T:
+    def get(self, name: str, kind: type[T] | tuple[type, ...], default: T, describe: str) -> T:
         value = self.table.get(name, _MISSING)
         if value is _MISSING:
             return default
@@ -66,8 +66,9 @@ class Reader:
         """A string of at most `most` characters (`default` when absent or wrong)."""
         value = self.get(name, str, default, describe)
         if isinstance(value, str) and len(value) > most:
-            self.fail(name, f"expected {describe} of at most {most:,} characters, got "
-                      f"{quoted(value)}")
+            self.fail(
+                name, f"expected {describe} of at most {most:,} characters, got {quoted(value)}"
+            )
             return default
         return value
 
@@ -89,31 +90,34 @@ class Reader:
             self.fail(name, f"must be a whole number above 0, got {quoted(value)}")
             return default
         if value > most:
-            self.fail(name, f"must be a whole number above 0 and at most {number(most)}{unit}, "
-                      f"got {quoted(value)}")
+            self.fail(
+                name,
+                f"must be a whole number above 0 and at most {number(most)}{unit}, "
+                f"got {quoted(value)}",
+            )
             return default
         return value
 
-    def positive_float(self, name: str, default: float, most: float, least: float = 0.0,
-                       unit: str = "") -> float:
+    def positive_float(
+        self, name: str, default: float, most: float, least: float = 0.0, unit: str = ""
+    ) -> float:
         """A finite number above `least` (or at least it, when `least` > 0) and at
         most `most`."""
         value = self.get(name, (int, float), default, "a number")
         # TOML has nan and inf; neither is a usable timeout or refresh period.
         span = f"from {number(least)} to" if least > 0 else "above 0 and at most"
         if not math.isfinite(as_float(value)) or value <= 0 or value < least or value > most:
-            self.fail(name, f"must be a number {span} {number(most)}{unit}, "
-                      f"got {quoted(value)}")
+            self.fail(name, f"must be a number {span} {number(most)}{unit}, got {quoted(value)}")
             return default
         return float(value)
 
     def timezone(self, name: str = "timezone") -> str:
         """An IANA time zone name, "UTC" when absent (or wrong, with the problem noted)."""
-        tz = self.text(name, "UTC", "an IANA time zone such as \"UTC\" or \"Europe/Berlin\"")
+        tz = self.text(name, "UTC", 'an IANA time zone such as "UTC" or "Europe/Berlin"')
         try:
             zoneinfo.ZoneInfo(tz)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
-            self.fail(name, f"unknown time zone {quoted(tz)}; use an IANA name such as \"UTC\"")
+            self.fail(name, f'unknown time zone {quoted(tz)}; use an IANA name such as "UTC"')
             return "UTC"
         return tz
 
@@ -121,14 +125,20 @@ class Reader:
         unknown = [name for name in self.table if name not in known]
         for name in unknown[:_UNKNOWN_SHOWN]:
             # A long name is no typo of a short one (and difflib is quadratic).
-            near = difflib.get_close_matches(name, sorted(known), n=1) \
-                if len(name) <= _KEY_SHOWN else []
+            near = (
+                difflib.get_close_matches(name, sorted(known), n=1)
+                if len(name) <= _KEY_SHOWN
+                else []
+            )
             hint = f"; did you mean {near[0]!r}?" if near else ""
             self.fail(name, f"unknown key (valid: {', '.join(sorted(known))}){hint}")
         if len(unknown) > _UNKNOWN_SHOWN:
             # A file of 100,000 stray keys needs one line, not 100,000.
-            self.fail(unknown[_UNKNOWN_SHOWN], f"and {len(unknown) - _UNKNOWN_SHOWN:,} more "
-                      f"unknown keys after it (valid: {', '.join(sorted(known))})")
+            self.fail(
+                unknown[_UNKNOWN_SHOWN],
+                f"and {len(unknown) - _UNKNOWN_SHOWN:,} more "
+                f"unknown keys after it (valid: {', '.join(sorted(known))})",
+            )
 
 
 def as_float(value: float) -> float:
@@ -149,6 +159,10 @@ def number(value: float) -> str:
 
 def _kind(value: object) -> str:
     return {
-        bool: "a boolean", int: "a number", float: "a number", str: "a string",
-        list: "a list", dict: "a table",
+        bool: "a boolean",
+        int: "a number",
+        float: "a number",
+        str: "a string",
+        list: "a list",
+        dict: "a table",
     }.get(type(value), type(value).__name__)

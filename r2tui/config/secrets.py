@@ -24,9 +24,20 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from r2tui.config.reader import Reader
 from r2tui.config.userfile import FileRefused, FileTooLarge, read_regular
 
-__all__ = ["MAX_SECRET_FILE_BYTES", "ScrubbingFormatter", "Secret", "SecretFileError",
-           "SecretUrl", "read_secret", "read_secret_file", "revealed", "scrub", "secret_url",
-           "shown_host", "shown_url"]
+__all__ = [
+    "MAX_SECRET_FILE_BYTES",
+    "ScrubbingFormatter",
+    "Secret",
+    "SecretFileError",
+    "SecretUrl",
+    "read_secret",
+    "read_secret_file",
+    "revealed",
+    "scrub",
+    "secret_url",
+    "shown_host",
+    "shown_url",
+]
 
 
 class Secret:
@@ -117,10 +128,10 @@ _URL_IN_TEXT = re.compile(r"""[A-Za-z][A-Za-z0-9+.\-]*://[^\s"'<>`]+""")
 # key=value credentials outside a URL: a libpq connection string, a query quoted alone.
 _KEY_VALUE = re.compile(
     r"(?i)\b(password|passwd|pwd|token|access_token|api_key|apikey|secret)(\s*=\s*)"
-    r"""([^\s&;,"']+)""")
+    r"""([^\s&;,"']+)"""
+)
 # Query parameters of a known URL whose values are replaced wherever they appear.
-_CREDENTIAL_PARAM = re.compile(
-    r"(?i)pass|pwd|token|secret|key|sig|auth|credential|session|access")
+_CREDENTIAL_PARAM = re.compile(r"(?i)pass|pwd|token|secret|key|sig|auth|credential|session|access")
 # Shorter values are not replaced as bare text (an "ab" would garble every word
 # holding it); a URL that quotes them is still shown without them.
 _MIN_BARE = 4
@@ -192,8 +203,9 @@ def read_secret_file(path: Path, limit: int = MAX_SECRET_FILE_BYTES) -> str:
     try:
         data = read_regular(path, limit)
     except FileTooLarge:
-        raise SecretFileError(f"it is larger than {limit // 1024} KiB; a key, token, password "
-                              "or URL is far shorter") from None
+        raise SecretFileError(
+            f"it is larger than {limit // 1024} KiB; a key, token, password or URL is far shorter"
+        ) from None
     except FileRefused as exc:
         raise SecretFileError(str(exc)) from None
     try:
@@ -216,8 +228,9 @@ def _kind(value: object) -> str:
     return f"a {type(value).__name__}"
 
 
-def read_secret(r: Reader, field: str, env: Mapping[str, str], default_var: str | None
-                ) -> Secret | None:
+def read_secret(
+    r: Reader, field: str, env: Mapping[str, str], default_var: str | None
+) -> Secret | None:
     """`field` inline, `field_env = "VAR"` or `field_file = "PATH"`; else the
     variable `default_var` when set; else None. A problem names the key (and the
     variable or file), never the value."""
@@ -234,8 +247,13 @@ def read_secret(r: Reader, field: str, env: Mapping[str, str], default_var: str 
     value = r.table[key]
     if not isinstance(value, str) or not value.strip():
         # An inline value is a credential, however mistyped: name its type only.
-        shown = (repr(value) if key.endswith(("_env", "_file")) else
-                 "an empty string" if isinstance(value, str) else _kind(value))
+        shown = (
+            repr(value)
+            if key.endswith(("_env", "_file"))
+            else "an empty string"
+            if isinstance(value, str)
+            else _kind(value)
+        )
         r.fail(key, f"expected a non-empty string, got {shown}")
         return None
     if key == field:

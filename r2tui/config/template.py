@@ -1,6 +1,6 @@
 """The commented starter file that `r2tui config init` writes."""
 
-STARTER = '''\
+STARTER = """\
 # r2tui configuration. Every key is optional unless marked; the values shown
 # are the defaults. Secrets never need to live in this file: name an
 # environment variable (NAME_env) or a file (NAME_file) instead. Every number
@@ -137,4 +137,4 @@ prefix = ".r2tui-probe/"
 [keymap]
 # Rebind any key by its binding id (see `?` in the app), e.g.:
 # refresh = "space,r"
-'''
+"""

@@ -22,8 +22,17 @@ from typing import Any, BinaryIO
 
 from r2tui.config.userfile import FileRefused, FileTooLarge, read_regular
 
-__all__ = ["MAX_DEPTH", "MAX_FILE_BYTES", "MAX_KEY_PARTS", "TomlFileError", "depth", "parse",
-           "read_capped", "read_path", "text_depth"]
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_FILE_BYTES",
+    "MAX_KEY_PARTS",
+    "TomlFileError",
+    "depth",
+    "parse",
+    "read_capped",
+    "read_path",
+    "text_depth",
+]
 
 MAX_FILE_BYTES = 1 << 20  # 1 MiB: a config or rules file is a few KiB
 MAX_DEPTH = 100  # arrays and tables inside each other
@@ -70,8 +79,9 @@ def read_path(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
 
 
 def _too_large(limit: int) -> TomlFileError:
-    return TomlFileError(f"larger than {limit // 1024:,} KiB ({_mib(limit)}); a config or "
-                         "rules file is a few KiB")
+    return TomlFileError(
+        f"larger than {limit // 1024:,} KiB ({_mib(limit)}); a config or rules file is a few KiB"
+    )
 
 
 def _mib(limit: int) -> str:
@@ -155,17 +165,23 @@ def parse(text: str) -> dict[str, Any]:
     MAX_FILE_BYTES of UTF-8 (text that was not read from a capped file), is not
     TOML, nests deeper than MAX_DEPTH or has a dotted key of more than
     MAX_KEY_PARTS parts."""
-    if len(text) > MAX_FILE_BYTES // 4 and \
-            len(text.encode("utf-8", "surrogatepass")) > MAX_FILE_BYTES:
+    if (
+        len(text) > MAX_FILE_BYTES // 4
+        and len(text.encode("utf-8", "surrogatepass")) > MAX_FILE_BYTES
+    ):
         raise _too_large(MAX_FILE_BYTES)
-    too_deep = (f"nested deeper than {MAX_DEPTH} levels of arrays or tables; a config or "
-                "rules file needs a few")
+    too_deep = (
+        f"nested deeper than {MAX_DEPTH} levels of arrays or tables; a config or "
+        "rules file needs a few"
+    )
     levels, parts = text_depth(text)
     if levels > MAX_DEPTH:
         raise TomlFileError(too_deep)
     if parts > MAX_KEY_PARTS:
-        raise TomlFileError(f"a dotted key of more than {MAX_KEY_PARTS} parts (such as a.b.c); "
-                            "a config or rules file needs a few")
+        raise TomlFileError(
+            f"a dotted key of more than {MAX_KEY_PARTS} parts (such as a.b.c); "
+            "a config or rules file needs a few"
+        )
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -13,9 +13,18 @@ from r2tui.config.secrets import shown_url
 from r2tui.literal import quoted
 
 _SIZE_UNITS = {
-    "": 1, "b": 1,
-    "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12, "pb": 10**15,
-    "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40, "pib": 2**50,
+    "": 1,
+    "b": 1,
+    "kb": 10**3,
+    "mb": 10**6,
+    "gb": 10**9,
+    "tb": 10**12,
+    "pb": 10**15,
+    "kib": 2**10,
+    "mib": 2**20,
+    "gib": 2**30,
+    "tib": 2**40,
+    "pib": 2**50,
 }
 _SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$")
 _DURATION_RE = re.compile(r"(\d+)\s*([smhdw])")
@@ -48,8 +57,14 @@ def span_text(seconds: float) -> str:
 def size_text(size: int) -> str:
     """A size bound as people say it: "5 TiB", "1 EiB"."""
     for unit in ("EiB", "PiB", "TiB", "GiB", "MiB", "KiB"):
-        scale = {"KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40, "PiB": 2**50,
-                 "EiB": 2**60}[unit]
+        scale = {
+            "KiB": 2**10,
+            "MiB": 2**20,
+            "GiB": 2**30,
+            "TiB": 2**40,
+            "PiB": 2**50,
+            "EiB": 2**60,
+        }[unit]
         if size >= scale and size % scale == 0:
             return f"{size // scale:,} {unit}"
     return f"{size:,} bytes"
@@ -58,8 +73,7 @@ def size_text(size: int) -> str:
 def parse_size(value: object, most: int = MAX_SIZE) -> int:
     """Bytes from an int or a string such as '500 GB' or '1.5 TiB', at most `most`."""
     if isinstance(value, bool):
-        raise ValueError(f"expected a size such as 500000000000 or \"500 GB\", "
-                         f"got {quoted(value)}")
+        raise ValueError(f'expected a size such as 500000000000 or "500 GB", got {quoted(value)}')
     if isinstance(value, int):
         if value <= 0:
             raise ValueError(f"must be a positive number of bytes, got {quoted(value)}")
@@ -75,8 +89,7 @@ def parse_size(value: object, most: int = MAX_SIZE) -> int:
             if math.isfinite(scaled) and scaled >= 1:
                 return int(scaled)
     raise ValueError(
-        f"expected a size such as \"500 GB\", \"1.5 TiB\" or a number of bytes, "
-        f"got {quoted(value)}"
+        f'expected a size such as "500 GB", "1.5 TiB" or a number of bytes, got {quoted(value)}'
     )
 
 
@@ -96,8 +109,7 @@ def parse_duration(value: object, most: int = MAX_DURATION) -> int:
     if seconds > 0:
         return seconds
     raise ValueError(
-        f"expected a duration such as \"30s\", \"5m\", \"6h\", \"1d\" or seconds, "
-        f"got {quoted(value)}"
+        f'expected a duration such as "30s", "5m", "6h", "1d" or seconds, got {quoted(value)}'
     )
 
 
@@ -111,8 +123,7 @@ def parse_cron(value: str) -> str:
     from apscheduler.triggers.cron import CronTrigger
 
     if len(value) > MAX_NAME:
-        raise ValueError(f"a cron schedule is at most {MAX_NAME} characters, got "
-                         f"{quoted(value)}")
+        raise ValueError(f"a cron schedule is at most {MAX_NAME} characters, got {quoted(value)}")
     fields = value.split()
     if len(fields) != 5:
         raise ValueError(
@@ -124,14 +135,22 @@ def parse_cron(value: str) -> str:
         fields[4] = _crontab_weekdays(fields[4])
         # The end date bounds APScheduler's search: without one, a line that never
         # fires is searched to the year 9999 (0.1 s) each time a plan is made.
-        trigger = CronTrigger(minute=fields[0], hour=fields[1], day=fields[2],
-                              month=fields[3], day_of_week=fields[4], timezone="UTC",
-                              end_date=now + timedelta(days=CRON_HORIZON_YEARS * 366))
+        trigger = CronTrigger(
+            minute=fields[0],
+            hour=fields[1],
+            day=fields[2],
+            month=fields[3],
+            day_of_week=fields[4],
+            timezone="UTC",
+            end_date=now + timedelta(days=CRON_HORIZON_YEARS * 366),
+        )
     except ValueError as exc:
         raise ValueError(f"invalid cron schedule {quoted(value)}: {exc}") from None
     if trigger.get_next_fire_time(None, now) is None:
-        raise ValueError(f"cron schedule {quoted(value)} never fires: no date matches its "
-                         "day, month and weekday together (such as 31 February)")
+        raise ValueError(
+            f"cron schedule {quoted(value)} never fires: no date matches its "
+            "day, month and weekday together (such as 31 February)"
+        )
     return " ".join(fields)
 
 
@@ -185,8 +204,8 @@ def parse_schedule(value: object) -> tuple[int | None, str | None]:
         if str(exc).startswith("must be at most"):
             raise
         raise ValueError(
-            f"expected an interval such as \"5m\" or \"6h\", or a cron line such as "
-            f"\"0 */6 * * *\", got {quoted(value)}"
+            f'expected an interval such as "5m" or "6h", or a cron line such as '
+            f'"0 */6 * * *", got {quoted(value)}'
         ) from None
 
 
@@ -194,8 +213,12 @@ def parse_url(value: object) -> str:
     # urlsplit drops tabs and line breaks where it finds them: refuse them instead.
     if isinstance(value, str) and not any(c.isspace() or not c.isprintable() for c in value):
         u = urlparse(value)
-        if u.scheme in ("http", "https") and u.hostname and _valid_host(u.hostname) \
-                and _valid_port(u):
+        if (
+            u.scheme in ("http", "https")
+            and u.hostname
+            and _valid_host(u.hostname)
+            and _valid_port(u)
+        ):
             return value.rstrip("/")
     shown = shown_url(value) if isinstance(value, str) else value  # never its credentials
     raise ValueError(f"expected an http:// or https:// URL with a host, got {quoted(shown)}")
@@ -229,8 +252,7 @@ def parse_account_id(value: object) -> str:
     if isinstance(value, str) and ACCOUNT_ID_RE.match(value.strip().lower()):
         return value.strip().lower()
     raise ValueError(
-        "expected the 32-character hexadecimal Cloudflare account id "
-        "(dashboard → R2 → Account ID)"
+        "expected the 32-character hexadecimal Cloudflare account id (dashboard → R2 → Account ID)"
     )
 
 
@@ -244,5 +266,6 @@ def parse_globs(value: object) -> tuple[str, ...]:
         if long is not None:
             raise ValueError(f"a glob is at most {MAX_NAME} characters, got {quoted(long)}")
         return tuple(value)
-    raise ValueError(f"expected a list of bucket name globs such as [\"media-*\"], "
-                     f"got {quoted(value)}")
+    raise ValueError(
+        f'expected a list of bucket name globs such as ["media-*"], got {quoted(value)}'
+    )

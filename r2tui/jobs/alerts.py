@@ -40,7 +40,16 @@ def _respond(ctx: JobContext, account: str, fired: list, errors: list[str]) -> N
                 errors.append(f"rule {rule.name!r}: response {name!r} is not configured")
                 continue
             ok, outcome = run_response(resp, asdict(notice))
-            add_events(ctx.store, account, [EventRow(
-                STATE_KIND, "info" if ok else "error",
-                f"{rule.name}: response {name} {'ran' if ok else 'failed'}: {outcome}",
-                notice.bucket, {"rule": rule.name, "response": name, "ok": ok})])
+            add_events(
+                ctx.store,
+                account,
+                [
+                    EventRow(
+                        STATE_KIND,
+                        "info" if ok else "error",
+                        f"{rule.name}: response {name} {'ran' if ok else 'failed'}: {outcome}",
+                        notice.bucket,
+                        {"rule": rule.name, "response": name, "ok": ok},
+                    )
+                ],
+            )

@@ -68,9 +68,14 @@ def collect_analytics(ctx: JobContext, account: AccountConfig) -> Outcome:
     listed = queries.bucket_names(account.name)
     # The watched buckets as the API spells them: a busy hour is split by them.
     hints = [_api_name(account, b) for b in listed]
-    with AnalyticsClient(account.graphql_url, account.api_token, account.account_id,
-                         stop=ctx.stop, backoff=ctx.analytics_backoff,
-                         waits=ctx.waits) as client:
+    with AnalyticsClient(
+        account.graphql_url,
+        account.api_token,
+        account.account_id,
+        stop=ctx.stop,
+        backoff=ctx.analytics_backoff,
+        waits=ctx.waits,
+    ) as client:
         for lo in range(start, end, DAY):
             hi = min(lo + DAY, end)
             try:
@@ -85,9 +90,17 @@ def collect_analytics(ctx: JobContext, account: AccountConfig) -> Outcome:
             # Every watched bucket gets its hourly zeros: a quiet hour is data.
             quiet = set(listed) | {g.bucket for g in ops} | {s.bucket for s in snaps}
             rows = fold_operations(ops, lo, hi, quiet) + fold_storage(
-                snaps, lo, hi, _last_snapshots(account.name, lo))
-            writes.replace_series(ctx.store, account.name, ANALYTICS_SERIES, lo, hi, rows,
-                                  marks={state.analytics_key(account.name): hi})
+                snaps, lo, hi, _last_snapshots(account.name, lo)
+            )
+            writes.replace_series(
+                ctx.store,
+                account.name,
+                ANALYTICS_SERIES,
+                lo,
+                hi,
+                rows,
+                marks={state.analytics_key(account.name): hi},
+            )
             _burst_events(ctx, account.name, ops, now)
             _unknown_actions(ctx, account.name, ops, now)
             out.items += len(rows)
@@ -114,23 +127,32 @@ def _say_once(ctx: JobContext, account: str, client: AnalyticsClient, now: int) 
     filled a page on its own: rows may be missing) once per bucket-hour. Each is
     an activity entry, keyed by its text so a run that meets it again is quiet."""
     said = [("note", line) for line in client.notes] + [
-        ("partial", line) for line in client.partial]
+        ("partial", line) for line in client.partial
+    ]
     client.notes.clear()
     client.partial.clear()
     for what, line in said:
         key = hashlib.sha256(f"{what}:{line}".encode()).hexdigest()[:24]
-        _once(ctx, account, f'"said": "{key}"', EventRow(
-            "analytics", "warning", f"analytics: {line}", data={"said": key, "what": what}),
-            now)
+        _once(
+            ctx,
+            account,
+            f'"said": "{key}"',
+            EventRow(
+                "analytics", "warning", f"analytics: {line}", data={"said": key, "what": what}
+            ),
+            now,
+        )
 
 
 def _once(ctx: JobContext, account: str, marker: str, event: EventRow, now: int) -> None:
     """Write `event` unless one of its kind whose data holds `marker` exists;
     checked and written together: a TUI and a collector may share the store."""
     with ctx.store.write():
-        seen = (Event.select(Event.id)
-                .where(Event.account == account, Event.kind == event.kind,
-                       Event.data.contains(marker)).exists())
+        seen = (
+            Event.select(Event.id)
+            .where(Event.account == account, Event.kind == event.kind, Event.data.contains(marker))
+            .exists()
+        )
         if not seen:
             writes.add_events(ctx.store, account, [event], ts=now)
 
@@ -155,8 +177,9 @@ def _watched(account: AccountConfig, rows: list[R]) -> list[R]:
     return out
 
 
-def fold_operations(groups: Iterable[OperationGroup], start: int, end: int,
-                    buckets: Iterable[str] = ()) -> list[Row]:
+def fold_operations(
+    groups: Iterable[OperationGroup], start: int, end: int, buckets: Iterable[str] = ()
+) -> list[Row]:
     """Hourly counters per bucket. The account and each of `buckets` get every
     hour of the window, zeros included: an hour with no row is one not queried
     (or a bucket not known then), never a quiet one. A byte counter is left out
@@ -164,7 +187,8 @@ def fold_operations(groups: Iterable[OperationGroup], start: int, end: int,
     field): a byte figure is measured or absent, never a made-up zero, and a
     quiet hour's zero is no measurement then."""
     per: dict[tuple[int, str], dict[str, float]] = defaultdict(
-        lambda: dict.fromkeys(ANALYTICS_COUNTERS, 0.0))
+        lambda: dict.fromkeys(ANALYTICS_COUNTERS, 0.0)
+    )
     for h in range(_hour(start), end, HOUR):
         for where in (ACCOUNT, *buckets):
             per[(h, where)]  # creates the zero row
@@ -185,15 +209,23 @@ def fold_operations(groups: Iterable[OperationGroup], start: int, end: int,
         # No row said its class (the API refused the field): the IA counters are
         # not known, which a stored 0 would claim they are.
         dropped |= set(IA_COUNTERS)
-    return [(h, b, metric, value) for (h, b), counters in sorted(per.items())
-            for metric, value in counters.items() if metric not in dropped]
+    return [
+        (h, b, metric, value)
+        for (h, b), counters in sorted(per.items())
+        for metric, value in counters.items()
+        if metric not in dropped
+    ]
 
 
 # The counters only rows that say their storage class can fill.
 IA_COUNTERS = ("ia_class_a_requests", "ia_class_b_requests", "ia_retrieval_bytes")
 # The byte sum each byte counter is made of: responseBytes or responseObjectSize.
-_BYTE_SUM = {"download_bytes": "response", "response_bytes": "response",
-             "ia_retrieval_bytes": "response", "upload_bytes": "object"}
+_BYTE_SUM = {
+    "download_bytes": "response",
+    "response_bytes": "response",
+    "ia_retrieval_bytes": "response",
+    "upload_bytes": "object",
+}
 
 
 def _count(c: dict[str, float], g: OperationGroup) -> None:
@@ -247,14 +279,22 @@ def _level(rows: list[StorageSnapshot]) -> Level:
         if kept is None or _bytes(s) > _bytes(kept):
             by_class[s.storage_class] = s
     snaps = list(by_class.values())
-    totals: Level = (float(sum(s.objects for s in snaps)), float(sum(_bytes(s) for s in snaps)),
-                     float(sum(s.pending_uploads for s in snaps)))
+    totals: Level = (
+        float(sum(s.objects for s in snaps)),
+        float(sum(_bytes(s) for s in snaps)),
+        float(sum(s.pending_uploads for s in snaps)),
+    )
     if not any(s.storage_class for s in snaps):
         return totals + (None,) * len(STORAGE_BY_CLASS)
     std = by_class.get(STANDARD)
     ia = by_class.get(INFREQUENT_ACCESS)
-    return (*totals, float(std.objects if std else 0), float(_bytes(std) if std else 0),
-            float(ia.objects if ia else 0), float(_bytes(ia) if ia else 0))
+    return (
+        *totals,
+        float(std.objects if std else 0),
+        float(_bytes(std) if std else 0),
+        float(ia.objects if ia else 0),
+        float(_bytes(ia) if ia else 0),
+    )
 
 
 def _bytes(s: StorageSnapshot) -> int:
@@ -262,8 +302,9 @@ def _bytes(s: StorageSnapshot) -> int:
     return s.payload_bytes + s.metadata_bytes
 
 
-def fold_storage(snaps: Iterable[StorageSnapshot], start: int, end: int,
-                 before: dict[str, tuple[int, Level]]) -> list[Row]:
+def fold_storage(
+    snaps: Iterable[StorageSnapshot], start: int, end: int, before: dict[str, tuple[int, Level]]
+) -> list[Row]:
     """Gauges per bucket at each snapshot's hour (sums over its storage classes);
     for the account, the sum of each bucket's newest level not older than CARRY,
     at every hour some bucket has one. The account's per-class gauges only when
@@ -279,8 +320,11 @@ def fold_storage(snaps: Iterable[StorageSnapshot], start: int, end: int,
         for bucket, found in sorted(here.items()):
             level = _level(found)
             latest[bucket] = (h, level)
-            rows += [(h, bucket, m, v) for m, v in zip(ANALYTICS_GAUGES, level, strict=True)
-                     if v is not None]
+            rows += [
+                (h, bucket, m, v)
+                for m, v in zip(ANALYTICS_GAUGES, level, strict=True)
+                if v is not None
+            ]
         live = [v for at, v in latest.values() if h - at < CARRY]
         if here and live:
             for i, m in enumerate(ANALYTICS_GAUGES):
@@ -293,19 +337,31 @@ def fold_storage(snaps: Iterable[StorageSnapshot], start: int, end: int,
 def _last_snapshots(account: str, before: int) -> dict[str, tuple[int, Level]]:
     """Each bucket's storage gauges at its newest hour in the CARRY before `before`
     (None for a per-class gauge that hour lacks: stored before classes were asked)."""
-    rows = (Sample.select(Sample.bucket, Sample.metric, Sample.ts, Sample.value)
-            .where(Sample.account == account, Sample.metric.in_(ANALYTICS_GAUGES),
-                   Sample.bucket != ACCOUNT, Sample.ts >= before - CARRY, Sample.ts < before)
-            .order_by(Sample.ts).tuples())
+    rows = (
+        Sample.select(Sample.bucket, Sample.metric, Sample.ts, Sample.value)
+        .where(
+            Sample.account == account,
+            Sample.metric.in_(ANALYTICS_GAUGES),
+            Sample.bucket != ACCOUNT,
+            Sample.ts >= before - CARRY,
+            Sample.ts < before,
+        )
+        .order_by(Sample.ts)
+        .tuples()
+    )
     newest: dict[str, int] = {}
     values: dict[str, dict[str, float]] = defaultdict(dict)
     for bucket, metric, ts, value in rows:
         if ts > newest.get(bucket, -1):
             newest[bucket], values[bucket] = ts, {}
         values[bucket][metric] = value
-    return {b: (newest[b], tuple(values[b].get(m, 0.0 if m in STORAGE_TOTALS else None)
-                                 for m in ANALYTICS_GAUGES))
-            for b in newest}
+    return {
+        b: (
+            newest[b],
+            tuple(values[b].get(m, 0.0 if m in STORAGE_TOTALS else None) for m in ANALYTICS_GAUGES),
+        )
+        for b in newest
+    }
 
 
 def _burst_events(ctx: JobContext, account: str, ops: list[OperationGroup], now: int) -> None:
@@ -321,19 +377,39 @@ def _burst_events(ctx: JobContext, account: str, ops: list[OperationGroup], now:
     for (h, bucket), (total, errors, denied) in sorted(hourly.items()):
         span = f"{_clock(h)[:5]}–{_clock(h + HOUR)}"
         if denied >= FAILED_ACCESS_BURST:
-            found.append((h, EventRow(
-                "access", "warning",
-                f"failed-access burst on {bucket}: {denied:,} requests refused (401/403) "
-                f"{span}", bucket=bucket, data={"hour": h, "denied": denied})))
+            found.append(
+                (
+                    h,
+                    EventRow(
+                        "access",
+                        "warning",
+                        f"failed-access burst on {bucket}: {denied:,} requests refused (401/403) "
+                        f"{span}",
+                        bucket=bucket,
+                        data={"hour": h, "denied": denied},
+                    ),
+                )
+            )
         # Refused requests have their own event: an error burst is the other failures.
         errors -= denied
-        if (total >= ERROR_BURST_MIN_REQUESTS and errors >= ERROR_BURST_MIN_ERRORS
-                and 100.0 * errors / total > ERROR_BURST_PCT):
-            found.append((h, EventRow(
-                "errors", "warning",
-                f"error burst on {bucket}: {errors:,} of {total:,} requests failed "
-                f"({100.0 * errors / total:.1f} %) {span}", bucket=bucket,
-                data={"hour": h, "errors": errors, "requests": total})))
+        if (
+            total >= ERROR_BURST_MIN_REQUESTS
+            and errors >= ERROR_BURST_MIN_ERRORS
+            and 100.0 * errors / total > ERROR_BURST_PCT
+        ):
+            found.append(
+                (
+                    h,
+                    EventRow(
+                        "errors",
+                        "warning",
+                        f"error burst on {bucket}: {errors:,} of {total:,} requests failed "
+                        f"({100.0 * errors / total:.1f} %) {span}",
+                        bucket=bucket,
+                        data={"hour": h, "errors": errors, "requests": total},
+                    ),
+                )
+            )
     for h, event in found:
         # Checked and written together: a TUI and a collector may share the store.
         with ctx.store.write():
@@ -345,17 +421,32 @@ def _unknown_actions(ctx: JobContext, account: str, ops: list[OperationGroup], n
     """An operation name the price list does not know is costed as Class A (so
     it never hides cost) and said once in the activity feed."""
     for action in sorted({g.action for g in ops if not is_known_action(g.action)}):
-        _once(ctx, account, f'"action": "{action}"', EventRow(
-            "pricing", "warning",
-            f"unknown R2 operation {action!r} in the analytics: costed as Class A",
-            data={"action": action}), now)
+        _once(
+            ctx,
+            account,
+            f'"action": "{action}"',
+            EventRow(
+                "pricing",
+                "warning",
+                f"unknown R2 operation {action!r} in the analytics: costed as Class A",
+                data={"action": action},
+            ),
+            now,
+        )
 
 
 def _reported(account: str, kind: str, bucket: str | None, hour: int) -> bool:
     """Whether this hour's burst already has its event: a window queried again
     must not report it twice."""
-    return (Event.select(Event.id)
-            .where(Event.account == account, Event.kind == kind, Event.bucket == bucket,
-                   Event.ts >= hour, Event.ts <= hour + HOUR,
-                   Event.data.contains(f'"hour": {hour}'))
-            .exists())
+    return (
+        Event.select(Event.id)
+        .where(
+            Event.account == account,
+            Event.kind == kind,
+            Event.bucket == bucket,
+            Event.ts >= hour,
+            Event.ts <= hour + HOUR,
+            Event.data.contains(f'"hour": {hour}'),
+        )
+        .exists()
+    )

@@ -76,10 +76,12 @@ class Outcome:
 
     def merge(self, other: Outcome) -> Outcome:
         """Both runs' items, summaries, errors and sources (other's win)."""
-        return Outcome(items=self.items + other.items,
-                       summary="; ".join(s for s in (self.summary, other.summary) if s),
-                       errors=self.errors + other.errors,
-                       sources={**self.sources, **other.sources})
+        return Outcome(
+            items=self.items + other.items,
+            summary="; ".join(s for s in (self.summary, other.summary) if s),
+            errors=self.errors + other.errors,
+            sources={**self.sources, **other.sources},
+        )
 
 
 @dataclass(frozen=True)
@@ -172,8 +174,11 @@ def flush_deferred(ctx: JobContext) -> None:
             with ctx.store.write():
                 write()
         except Exception as exc:
-            log.warning("the store still refuses %d deferred records: %s",
-                        len(ctx.deferred), reason_for(exc))
+            log.warning(
+                "the store still refuses %d deferred records: %s",
+                len(ctx.deferred),
+                reason_for(exc),
+            )
             return
         with ctx.deferred_lock:
             if ctx.deferred and ctx.deferred[0] is write:

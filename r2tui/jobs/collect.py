@@ -23,8 +23,12 @@ from r2tui.store import queries, writes
 from r2tui.store.health import ANALYTICS, S3, SourceState
 from r2tui.store.writes import EventRow, SampleRow
 
-_STEP_METRIC = {"PutObject": "put", "GetObject": "get", "HeadObject": "head",
-                "DeleteObject": "delete"}
+_STEP_METRIC = {
+    "PutObject": "put",
+    "GetObject": "get",
+    "HeadObject": "head",
+    "DeleteObject": "delete",
+}
 
 
 def collect_metrics(ctx: JobContext, account: AccountConfig) -> Outcome:
@@ -45,8 +49,11 @@ def collect_metrics(ctx: JobContext, account: AccountConfig) -> Outcome:
     finally:
         record_spend(ctx, account, tally)
     if not account.has_analytics:
-        why = ("no API token configured" if account.api_token is None
-               else "the API token needs the account_id set too")
+        why = (
+            "no API token configured"
+            if account.api_token is None
+            else "the API token needs the account_id set too"
+        )
         out.source_failed(ANALYTICS, SourceState.MISSING, why)
         if account.api_token is not None:
             out.summary += "; analytics off: the API token needs the account_id set too"
@@ -56,8 +63,9 @@ def collect_metrics(ctx: JobContext, account: AccountConfig) -> Outcome:
         # Said by the analytics job when it knows the kind (a refused token, an
         # endpoint down); else its errors decide.
         if more.errors:
-            more.source_failed(ANALYTICS, SourceState.FAILING,
-                               more.errors[0].removeprefix("analytics: "))
+            more.source_failed(
+                ANALYTICS, SourceState.FAILING, more.errors[0].removeprefix("analytics: ")
+            )
         else:
             more.source_ok(ANALYTICS)
     return out.merge(more)
@@ -76,8 +84,16 @@ def _check_endpoint(ctx: JobContext, account: AccountConfig, tally: RequestTally
     if step.ok:
         rows.append(SampleRow("endpoint_ms", step.ms))
     writes.add_samples(ctx.store, account.name, rows, at)
-    _transition(ctx, account, ACCOUNT, step.ok, was_ok,
-                f"endpoint check failed: {step.error}", "endpoint answers again", at)
+    _transition(
+        ctx,
+        account,
+        ACCOUNT,
+        step.ok,
+        was_ok,
+        f"endpoint check failed: {step.error}",
+        "endpoint answers again",
+        at,
+    )
     out = Outcome(items=1, summary=f"endpoint answered {step.operation} in {step.ms:,.0f} ms")
     if not step.ok:
         out = Outcome(summary="endpoint check failed", errors=[step.error or "failed"])
@@ -99,20 +115,31 @@ def _probes(ctx: JobContext, account: AccountConfig, tally: RequestTally) -> Out
             raise Cancelled()
         result = s3.probe_bucket(client, bucket, account.probe.prefix, ctx.clock)
         was_ok = queries.last_value(account.name, "probe_ok", bucket)
-        rows = [SampleRow(f"probe_{_STEP_METRIC[s.operation]}_ms", s.ms, bucket)
-                for s in result.steps if s.ok]
+        rows = [
+            SampleRow(f"probe_{_STEP_METRIC[s.operation]}_ms", s.ms, bucket)
+            for s in result.steps
+            if s.ok
+        ]
         rows.append(SampleRow("probe_ok", 1.0 if result.ok else 0.0, bucket))
         writes.add_samples(ctx.store, account.name, rows, result.at)
-        _transition(ctx, account, bucket, result.ok, was_ok, f"probe failed: {result.error}",
-                    f"probe of {bucket} recovered", result.at)
+        _transition(
+            ctx,
+            account,
+            bucket,
+            result.ok,
+            was_ok,
+            f"probe failed: {result.error}",
+            f"probe of {bucket} recovered",
+            result.at,
+        )
         if not result.ok:
             out.errors.append(result.error or f"probe of {bucket} failed")
-            kind = next((s3.step_kind(s) for s in result.steps if not s.ok),
-                        SourceState.FAILING)
+            kind = next((s3.step_kind(s) for s in result.steps if not s.ok), SourceState.FAILING)
             failures.append((SourceState(kind), result.error or f"probe of {bucket} failed"))
         out.items += 1
-    out.summary = (f"probed {plural(out.items, 'bucket')}" if out.items
-                   else "no bucket matches probe.buckets")
+    out.summary = (
+        f"probed {plural(out.items, 'bucket')}" if out.items else "no bucket matches probe.buckets"
+    )
     _probe_health(out, failures, out.items or not known)
     return out
 
@@ -125,20 +152,33 @@ def _probe_health(out: Outcome, failures: list[tuple[SourceState, str]], tried: 
     down = next((f for f in failures if f[0] is SourceState.DOWN), None)
     if down is not None:
         out.source_failed(S3, *down)
-    elif failures and len(failures) == out.items and all(
-            kind is SourceState.REFUSED for kind, _ in failures):
+    elif (
+        failures
+        and len(failures) == out.items
+        and all(kind is SourceState.REFUSED for kind, _ in failures)
+    ):
         out.source_failed(S3, *failures[0])
     elif tried:
         out.source_ok(S3)  # the bucket list or some probe answered
 
 
-def _transition(ctx: JobContext, account: AccountConfig, bucket: str, ok: bool,
-                was_ok: float | None, failed: str, recovered: str, at: float) -> None:
+def _transition(
+    ctx: JobContext,
+    account: AccountConfig,
+    bucket: str,
+    ok: bool,
+    was_ok: float | None,
+    failed: str,
+    recovered: str,
+    at: float,
+) -> None:
     """An event when a check starts failing or recovers, not on every run."""
     where = None if bucket == ACCOUNT else bucket
     if not ok and was_ok != 0.0:
-        writes.add_events(ctx.store, account.name, [EventRow(
-            "probe", "error", failed, bucket=where)], at)
+        writes.add_events(
+            ctx.store, account.name, [EventRow("probe", "error", failed, bucket=where)], at
+        )
     elif ok and was_ok == 0.0:
-        writes.add_events(ctx.store, account.name, [EventRow(
-            "probe", "info", recovered, bucket=where)], at)
+        writes.add_events(
+            ctx.store, account.name, [EventRow("probe", "info", recovered, bucket=where)], at
+        )

@@ -165,8 +165,12 @@ def increase_pct(today: Decimal, baseline: Decimal | None) -> float | None:
 
 def is_spike(today: Decimal, baseline: Decimal | None, s: CostSettings) -> bool:
     pct = increase_pct(today, baseline)
-    return (pct is not None and baseline is not None and pct >= s.spike_pct
-            and float(today - baseline) >= s.spike_min_usd)
+    return (
+        pct is not None
+        and baseline is not None
+        and pct >= s.spike_pct
+        and float(today - baseline) >= s.spike_min_usd
+    )
 
 
 def _days(start: int, end: int) -> range:
@@ -230,8 +234,7 @@ def stored_gb_month(u: BucketUsage, level: Level, prices: PriceList) -> tuple[De
     return stored * (1 - ia), stored * ia
 
 
-def split_requests(u: BucketUsage, series: str, start: int, end: int
-                   ) -> tuple[Decimal, Decimal]:
+def split_requests(u: BucketUsage, series: str, start: int, end: int) -> tuple[Decimal, Decimal]:
     """(Standard, IA) billed requests of `series` over [start, end): counted per
     class where the requests said it, split by the listing's IA share of
     objects where they did not."""
@@ -256,17 +259,23 @@ def estimated_read_bytes(u: BucketUsage, gets: Decimal) -> Decimal:
     return gets * share(u.ia_byte_share) * share(u.mean_object_bytes)
 
 
-def day_usage(u: BucketUsage, day: int, end: int, level: Level, ia_extra_byte_days: int,
-              prices: PriceList) -> Usage:
+def day_usage(
+    u: BucketUsage, day: int, end: int, level: Level, ia_extra_byte_days: int, prices: PriceList
+) -> Usage:
     """A bucket's usage over [day, end) with `level` stored that day."""
     per_gb_month = Decimal(prices.bytes_per_gb) * prices.billing_period_days
     std_a, ia_a = split_requests(u, "class_a_requests", day, end)
     std_b, ia_b = split_requests(u, "class_b_requests", day, end)
     std_gb, ia_gb = stored_gb_month(u, level, prices)
     return Usage(
-        standard_gb_month=std_gb, standard_class_a=std_a, standard_class_b=std_b,
+        standard_gb_month=std_gb,
+        standard_class_a=std_a,
+        standard_class_b=std_b,
         ia_gb_month=ia_gb + Decimal(ia_extra_byte_days) / per_gb_month,
-        ia_class_a=ia_a, ia_class_b=ia_b, ia_retrieval_gb=retrieval_gb(u, day, end, prices))
+        ia_class_a=ia_a,
+        ia_class_b=ia_b,
+        ia_retrieval_gb=retrieval_gb(u, day, end, prices),
+    )
 
 
 def month_basis(u: BucketUsage, start: int, end: int, days: list[Level]) -> Basis:
@@ -283,13 +292,17 @@ def month_basis(u: BucketUsage, start: int, end: int, days: list[Level]) -> Basi
     # read are measured, a zero included.
     unmeasured = u.requests(UNMEASURED_GETS, start, end)
     measured_gets = u.requests("download_requests", start, end) - unmeasured
-    b.add("retrieval", u.requests(MEASURED_RETRIEVAL, start, end) > 0 or measured_gets > 0,
-          unmeasured > 0)
+    b.add(
+        "retrieval",
+        u.requests(MEASURED_RETRIEVAL, start, end) > 0 or measured_gets > 0,
+        unmeasured > 0,
+    )
     return b
 
 
-def month_usage(u: BucketUsage, start: int, end: int, prices: PriceList
-                ) -> tuple[Usage, dict[int, Usage]]:
+def month_usage(
+    u: BucketUsage, start: int, end: int, prices: PriceList
+) -> tuple[Usage, dict[int, Usage]]:
     """A bucket's usage from `start` (a day start) to `end`, in total and per day.
     The IA minimum's ledger starts `ia_minimum_days` earlier, so bytes added late
     last month and deleted early in this one are still charged; or at the first
@@ -301,11 +314,16 @@ def month_usage(u: BucketUsage, start: int, end: int, prices: PriceList
     if first is not None:
         lo = max(lo, first)
     ledger = range(lo, end, DAY)
-    extras = ia_minimum_byte_days([p.ia(u) for p in class_levels(u, ledger)],
-                                  prices.ia_minimum_days) if len(ledger) else []
+    extras = (
+        ia_minimum_byte_days([p.ia(u) for p in class_levels(u, ledger)], prices.ia_minimum_days)
+        if len(ledger)
+        else []
+    )
     extra = {d: x for d, x in zip(ledger, extras, strict=True)}
-    per_day = {d: day_usage(u, d, min(d + DAY, end), peaks[i], extra.get(d, 0), prices)
-               for i, d in enumerate(days)}
+    per_day = {
+        d: day_usage(u, d, min(d + DAY, end), peaks[i], extra.get(d, 0), prices)
+        for i, d in enumerate(days)
+    }
     return total_usage(per_day.values()), per_day
 
 
@@ -323,7 +341,7 @@ def split_cents(total: Decimal, parts: Mapping[str, Decimal]) -> dict[str, Decim
     floors = {k: v.quantize(Decimal("0.01"), rounding="ROUND_FLOOR") for k, v in parts.items()}
     left = int((to_cents(total) - sum(floors.values(), ZERO)) * 100)
     order = sorted(parts, key=lambda k: (floors[k] - parts[k], k))
-    for k in order[:max(0, left)]:
+    for k in order[: max(0, left)]:
         floors[k] += Decimal("0.01")
     return floors
 
@@ -331,8 +349,9 @@ def split_cents(total: Decimal, parts: Mapping[str, Decimal]) -> dict[str, Decim
 def bucket_shares(b: Bill, usages: Mapping[str, Usage]) -> dict[str, dict[str, Decimal]]:
     """Each bucket's share of each kind of charge, by its share of the usage
     each line bills."""
-    out: dict[str, dict[str, Decimal]] = {k: {"storage": ZERO, "requests": ZERO,
-                                              "retrieval": ZERO} for k in usages}
+    out: dict[str, dict[str, Decimal]] = {
+        k: {"storage": ZERO, "requests": ZERO, "retrieval": ZERO} for k in usages
+    }
     for line in b.lines:
         weights = {k: Decimal(getattr(u, USAGE_FIELD[line.item])) for k, u in usages.items()}
         for k, part in allocate(line.usd, weights).items():
@@ -340,8 +359,9 @@ def bucket_shares(b: Bill, usages: Mapping[str, Usage]) -> dict[str, dict[str, D
     return out
 
 
-def pace(u: BucketUsage, series: str, now: int, days: int = TRAILING_DAYS
-         ) -> tuple[Decimal, Decimal, Decimal]:
+def pace(
+    u: BucketUsage, series: str, now: int, days: int = TRAILING_DAYS
+) -> tuple[Decimal, Decimal, Decimal]:
     """Requests per day over the trailing days with data: mean, quietest, busiest.
     Windows end at the last complete hour, and one cut short by the first data
     is scaled by whole hours: an hour's requests never stand for a second's."""
@@ -359,8 +379,9 @@ def pace(u: BucketUsage, series: str, now: int, days: int = TRAILING_DAYS
     return sum(per_day, ZERO) / len(per_day), min(per_day), max(per_day)
 
 
-def project(u: BucketUsage, mtd: Usage, today: int, now: int, month_end: int,
-            prices: PriceList, case: str) -> Usage:
+def project(
+    u: BucketUsage, mtd: Usage, today: int, now: int, month_end: int, prices: PriceList, case: str
+) -> Usage:
     """The usage the month reaches: `case` is "mid", "low" or "high"."""
     pick = {"mid": 0, "low": 1, "high": 2}[case]
     remaining = Decimal(max(0, month_end - now)) / DAY
@@ -382,16 +403,28 @@ def project(u: BucketUsage, mtd: Usage, today: int, now: int, month_end: int,
     std_gb, ia_gb = _ahead_gb_month(u, level, then, full_days, per_gb_month)
     a_std, a_ia = paced_split(u, "class_a_requests", now, pick, remaining)
     b_std, b_ia = paced_split(u, "class_b_requests", now, pick, remaining)
-    read = (pace(u, MEASURED_RETRIEVAL, now)[pick] * remaining
-            + estimated_read_bytes(u, pace(u, UNMEASURED_GETS, now)[pick] * remaining))
-    ahead = Usage(standard_gb_month=std_gb, ia_gb_month=ia_gb,
-                  standard_class_a=a_std, standard_class_b=b_std, ia_class_a=a_ia,
-                  ia_class_b=b_ia, ia_retrieval_gb=read / prices.bytes_per_gb)
+    read = pace(u, MEASURED_RETRIEVAL, now)[pick] * remaining + estimated_read_bytes(
+        u, pace(u, UNMEASURED_GETS, now)[pick] * remaining
+    )
+    ahead = Usage(
+        standard_gb_month=std_gb,
+        ia_gb_month=ia_gb,
+        standard_class_a=a_std,
+        standard_class_b=b_std,
+        ia_class_a=a_ia,
+        ia_class_b=b_ia,
+        ia_retrieval_gb=read / prices.bytes_per_gb,
+    )
     return mtd + ahead
 
 
-def _ahead_gb_month(u: BucketUsage, level: Level, then: tuple[Level, int] | None,
-                    full_days: int, per_gb_month: Decimal) -> tuple[Decimal, Decimal]:
+def _ahead_gb_month(
+    u: BucketUsage,
+    level: Level,
+    then: tuple[Level, int] | None,
+    full_days: int,
+    per_gb_month: Decimal,
+) -> tuple[Decimal, Decimal]:
     """(Standard, IA) GB-month of the days ahead: stored at today's level of each
     class, growing by its growth a day since `then` (the high case) if it grew.
     Levels split by the listing are split after the sum, as the bill's days are."""
@@ -413,8 +446,9 @@ def _ahead_gb_month(u: BucketUsage, level: Level, then: tuple[Level, int] | None
     return out[0], out[1]
 
 
-def paced_split(u: BucketUsage, series: str, now: int, pick: int, remaining: Decimal
-                 ) -> tuple[Decimal, Decimal]:
+def paced_split(
+    u: BucketUsage, series: str, now: int, pick: int, remaining: Decimal
+) -> tuple[Decimal, Decimal]:
     """(Standard, IA) requests of `series` ahead at the trailing pace: the IA part
     counted where the requests said their class, else the listing's share."""
     counted = pace(u, CLASSIFIED + series, now)[pick] * remaining

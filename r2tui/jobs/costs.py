@@ -29,9 +29,11 @@ from r2tui.store.models import Event, Sample, fetch
 from r2tui.store.rollups import RAW_KEPT_FROM
 from r2tui.store.writes import EventRow, SampleRow
 
-RUNS_OUT = {"standard_storage": "free_storage_runs_out_at",
-            "standard_class_a": "free_class_a_runs_out_at",
-            "standard_class_b": "free_class_b_runs_out_at"}
+RUNS_OUT = {
+    "standard_storage": "free_storage_runs_out_at",
+    "standard_class_a": "free_class_a_runs_out_at",
+    "standard_class_b": "free_class_b_runs_out_at",
+}
 
 
 def month_bounds(now: float) -> tuple[int, int, int]:
@@ -53,32 +55,41 @@ def calculate_costs(ctx: JobContext, account: AccountConfig) -> Outcome:
     # baseline look at.
     hours_for = max(TRAILING_DAYS, settings.spike_baseline_days + 1) + 1
     # Through `now` itself: a listing stamped this very second counts.
-    found = usage.read(account.name, before - prices.ia_minimum_days * DAY, now + 1,
-                       hourly_from=now - now % DAY - hours_for * DAY)
+    found = usage.read(
+        account.name,
+        before - prices.ia_minimum_days * DAY,
+        now + 1,
+        hourly_from=now - now % DAY - hours_for * DAY,
+    )
     found.pop(ACCOUNT, None)
     # A bucket gone before last month began has nothing left to bill.
     found = {n: u for n, u in found.items() if u.gone_from is None or u.gone_from > before}
     costs = compute(found, start, end, now, prices, settings, before)
     rows = _gauges(costs)
-    daily = [(d, ACCOUNT, "daily_cost_usd", round_usd(v))
-             for d, v in {**costs.last_daily, **costs.daily}.items()]
+    daily = [
+        (d, ACCOUNT, "daily_cost_usd", round_usd(v))
+        for d, v in {**costs.last_daily, **costs.daily}.items()
+    ]
     for name, c in costs.buckets.items():
-        daily += [(d, name, "daily_cost_usd", round_usd(v)) for d, v in c.daily.items()
-                  if d >= start]
+        daily += [
+            (d, name, "daily_cost_usd", round_usd(v)) for d, v in c.daily.items() if d >= start
+        ]
     with ctx.store.write():
         writes.add_samples(ctx.store, account.name, rows, ts=now)
-    _replace_changed_days(ctx, account.name, before if costs.last_daily else start, now,
-                          daily)
+    _replace_changed_days(ctx, account.name, before if costs.last_daily else start, now, daily)
     _spike_events(ctx, account.name, costs)
-    summary = (f"month to date ${costs.bill.total_usd:,.2f}, forecast "
-               f"${round_usd(costs.forecast.total):,.2f} ({plural(len(found), 'bucket')})")
+    summary = (
+        f"month to date ${costs.bill.total_usd:,.2f}, forecast "
+        f"${round_usd(costs.forecast.total):,.2f} ({plural(len(found), 'bucket')})"
+    )
     if not costs.has_requests:
         summary += "; storage only: no request counts (analytics needs an API token)"
     return Outcome(items=len(rows) + len(daily), summary=summary)
 
 
-def _replace_changed_days(ctx: JobContext, account: str, start: int, now: int,
-                          rows: list[tuple[int, str, str, float]]) -> None:
+def _replace_changed_days(
+    ctx: JobContext, account: str, start: int, now: int, rows: list[tuple[int, str, str, float]]
+) -> None:
     """Rewrite the daily series from the first day whose value changed (usually
     today): rewriting the past sends the store-wide rollup back to it. Days the
     raw purge has passed live on in the rollups and are left alone, or every
@@ -87,18 +98,26 @@ def _replace_changed_days(ctx: JobContext, account: str, start: int, now: int,
     if kept is not None:
         start = max(start, kept + (-kept) % DAY)
         rows = [r for r in rows if r[0] >= start]
-    stored = {(int(ts), b): float(v) for ts, b, v in fetch(
-        Sample.select(Sample.ts, Sample.bucket, Sample.value).where(
-            Sample.account == account, Sample.metric == "daily_cost_usd",
-            Sample.ts >= start, Sample.ts <= now))}
+    stored = {
+        (int(ts), b): float(v)
+        for ts, b, v in fetch(
+            Sample.select(Sample.ts, Sample.bucket, Sample.value).where(
+                Sample.account == account,
+                Sample.metric == "daily_cost_usd",
+                Sample.ts >= start,
+                Sample.ts <= now,
+            )
+        )
+    }
     fresh = {(ts, b): v for ts, b, _, v in rows}
     changed = [ts for (ts, b), v in fresh.items() if stored.get((ts, b)) != v]
     changed += [ts for key in stored.keys() - fresh.keys() for ts in (key[0],)]
     if not changed:
         return
     lo = min(changed)
-    writes.replace_series(ctx.store, account, ["daily_cost_usd"], lo, now + 1,
-                          [r for r in rows if r[0] >= lo])
+    writes.replace_series(
+        ctx.store, account, ["daily_cost_usd"], lo, now + 1, [r for r in rows if r[0] >= lo]
+    )
 
 
 def _gauges(c: MonthCosts) -> list[SampleRow]:
@@ -151,8 +170,9 @@ def _basis_rows(bucket: str, basis: Basis) -> list[SampleRow]:
 
 
 def _usage_rows(bucket: str, lines: tuple[Line, ...]) -> list[SampleRow]:
-    return [SampleRow(f"usage_{USAGE_FIELD[line.item]}", float(line.usage), bucket)
-            for line in lines]
+    return [
+        SampleRow(f"usage_{USAGE_FIELD[line.item]}", float(line.usage), bucket) for line in lines
+    ]
 
 
 def _spike_events(ctx: JobContext, account: str, c: MonthCosts) -> None:
@@ -163,14 +183,27 @@ def _spike_events(ctx: JobContext, account: str, c: MonthCosts) -> None:
         return
     day = c.now - c.now % DAY
     with ctx.store.write():
-        seen = (Event.select(Event.id)
-                .where(Event.account == account, Event.kind == "cost", Event.ts >= day)
-                .exists())
+        seen = (
+            Event.select(Event.id)
+            .where(Event.account == account, Event.kind == "cost", Event.ts >= day)
+            .exists()
+        )
         if not seen:
-            writes.add_events(ctx.store, account, [EventRow(
-                "cost", "warning",
-                f"cost spike: ${round_usd(c.today):,.2f} in the last 24 hours against "
-                f"${round_usd(c.baseline or 0):,.2f} a day over the {spike.spike_baseline_days} "
-                f"days before (+{c.increase_pct:.0f} %)",
-                data={"today_usd": round_usd(c.today),
-                      "baseline_usd": round_usd(c.baseline or 0)})], ts=c.now)
+            writes.add_events(
+                ctx.store,
+                account,
+                [
+                    EventRow(
+                        "cost",
+                        "warning",
+                        f"cost spike: ${round_usd(c.today):,.2f} in the last 24 hours against "
+                        f"${round_usd(c.baseline or 0):,.2f} a day over the "
+                        f"{spike.spike_baseline_days} days before (+{c.increase_pct:.0f} %)",
+                        data={
+                            "today_usd": round_usd(c.today),
+                            "baseline_usd": round_usd(c.baseline or 0),
+                        },
+                    )
+                ],
+                ts=c.now,
+            )

@@ -38,8 +38,9 @@ def _inventory(ctx: JobContext, account: AccountConfig, tally: RequestTally) -> 
     except Exception as exc:
         # Nothing is listed: every figure built on the listings is from before now.
         reason = describe_error(exc, account.endpoint_url)
-        log.warning("inventory of %s: the bucket list failed: %s", account.name, reason,
-                    exc_info=True)
+        log.warning(
+            "inventory of %s: the bucket list failed: %s", account.name, reason, exc_info=True
+        )
         out = Outcome(summary="the bucket list failed", errors=[reason])
         out.source_failed(S3, failure_kind(exc), reason)
         out.source_failed(LISTING, failure_kind(exc), reason)
@@ -59,8 +60,15 @@ def _inventory(ctx: JobContext, account: AccountConfig, tally: RequestTally) -> 
         since = writes.previous_inventory_start(ctx.store, account.name, bucket)
         last = queries.listing_hints(account.name, bucket)
         try:
-            inv = s3.inventory_bucket(client, bucket, ctx.config.inventory, since, ctx.stop,
-                                      ctx.clock, hints=Hints(*last) if last else None)
+            inv = s3.inventory_bucket(
+                client,
+                bucket,
+                ctx.config.inventory,
+                since,
+                ctx.stop,
+                ctx.clock,
+                hints=Hints(*last) if last else None,
+            )
         except Cancelled:
             raise
         except Exception as exc:
@@ -69,9 +77,14 @@ def _inventory(ctx: JobContext, account: AccountConfig, tally: RequestTally) -> 
             out.source_failed(LISTING, failure_kind(exc), reason)
             continue
         inv = _without_repeats(inv, queries.last_new_large(account.name, bucket))
-        writes.save_inventory(ctx.store, account.name, inv, _bucket_samples(inv),
-                              _upload_events(inv, ctx.config.inventory.large_object_bytes),
-                              keep=ctx.config.retention.inventories_kept)
+        writes.save_inventory(
+            ctx.store,
+            account.name,
+            inv,
+            _bucket_samples(inv),
+            _upload_events(inv, ctx.config.inventory.large_object_bytes),
+            keep=ctx.config.retention.inventories_kept,
+        )
         out.items += inv.objects
         new_large += inv.new_large_count
     view = queries.storage_view(account.name, account.quota_bytes)
@@ -93,8 +106,10 @@ def _inventory(ctx: JobContext, account: AccountConfig, tally: RequestTally) -> 
     if LISTING not in out.sources:
         out.source_ok(LISTING)
     done = len(wanted) - len(out.errors)
-    out.summary = (f"{done} of {len(wanted)} buckets listed, {out.items:,} objects, "
-                   f"{tally.class_a:,} Class A requests")
+    out.summary = (
+        f"{done} of {len(wanted)} buckets listed, {out.items:,} objects, "
+        f"{tally.class_a:,} Class A requests"
+    )
     return out
 
 
@@ -105,17 +120,22 @@ def _without_repeats(inv: BucketInventory, reported: set[tuple[str, int]]) -> Bu
     repeats = len(inv.new_large) - len(fresh)
     if not repeats:
         return inv
-    return dataclasses.replace(inv, new_large=fresh,
-                               new_large_count=inv.new_large_count - repeats)
+    return dataclasses.replace(inv, new_large=fresh, new_large_count=inv.new_large_count - repeats)
 
 
-def _bucket_events(changes: writes.BucketChanges, listed: list[str], wanted: list[str],
-                   first_time: bool) -> list[EventRow]:
+def _bucket_events(
+    changes: writes.BucketChanges, listed: list[str], wanted: list[str], first_time: bool
+) -> list[EventRow]:
     if first_time:
         skipped = len(listed) - len(wanted)
         note = f" ({skipped} excluded by config)" if skipped else ""
-        return [EventRow("bucket", "info", f"found {plural(len(wanted), 'bucket')}: "
-                         f"{', '.join(wanted) or 'none'}{note}")]
+        return [
+            EventRow(
+                "bucket",
+                "info",
+                f"found {plural(len(wanted), 'bucket')}: {', '.join(wanted) or 'none'}{note}",
+            )
+        ]
     events = [EventRow("bucket", "warning", f"new bucket {b}", bucket=b) for b in changes.new]
     for b in changes.vanished:
         why = "excluded by config" if b in listed else "deleted or no longer visible"
@@ -139,15 +159,23 @@ def _bucket_samples(inv: BucketInventory) -> list[SampleRow]:
 
 def _upload_events(inv: BucketInventory, threshold: int) -> list[EventRow]:
     events = [
-        EventRow("upload", "warning",
-                 f"large upload {inv.bucket}/{o.key} ({human_bytes(o.size)})",
-                 bucket=inv.bucket, data={"key": o.key, "size": o.size})
+        EventRow(
+            "upload",
+            "warning",
+            f"large upload {inv.bucket}/{o.key} ({human_bytes(o.size)})",
+            bucket=inv.bucket,
+            data={"key": o.key, "size": o.size},
+        )
         for o in inv.new_large[:UPLOAD_EVENTS_MAX]
     ]
     more = inv.new_large_count - len(events)
     if more > 0:
-        events.append(EventRow(
-            "upload", "warning",
-            f"{more} more uploads above {human_bytes(threshold)} in {inv.bucket}",
-            bucket=inv.bucket))
+        events.append(
+            EventRow(
+                "upload",
+                "warning",
+                f"{more} more uploads above {human_bytes(threshold)} in {inv.bucket}",
+                bucket=inv.bucket,
+            )
+        )
     return events

@@ -43,9 +43,20 @@ def report_notices(report: Report, channels: tuple[str, ...], now: int) -> list[
         return []
     text, html = to_markdown(report), to_html(report)
     key = f"report:{report.kind}:{report.period_label}:{report.account}"
-    return [Notice(channel=ch, kind=REPORT, status=NO_ALERT, group_key=key,
-                   title=report.title, created_at=now, account=report.account,
-                   text=text, html=html) for ch in channels]
+    return [
+        Notice(
+            channel=ch,
+            kind=REPORT,
+            status=NO_ALERT,
+            group_key=key,
+            title=report.title,
+            created_at=now,
+            account=report.account,
+            text=text,
+            html=html,
+        )
+        for ch in channels
+    ]
 
 
 def _not_queued(notices: list[Notice]) -> list[Notice]:
@@ -56,10 +67,16 @@ def _not_queued(notices: list[Notice]) -> list[Notice]:
     enqueues."""
     if not notices:
         return []
-    queued = {(channel, key) for channel, key in Notification.select(
-        Notification.channel, Notification.group_key).where(
-        Notification.kind == REPORT, Notification.state != "dead",
-        Notification.group_key.in_(sorted({n.group_key for n in notices}))).tuples()}
+    queued = {
+        (channel, key)
+        for channel, key in Notification.select(Notification.channel, Notification.group_key)
+        .where(
+            Notification.kind == REPORT,
+            Notification.state != "dead",
+            Notification.group_key.in_(sorted({n.group_key for n in notices})),
+        )
+        .tuples()
+    }
     return [n for n in notices if (n.channel, n.group_key) not in queued]
 
 
@@ -77,8 +94,14 @@ def _report(ctx: JobContext, account: AccountConfig, kind: str) -> Outcome:
         write_all(report, folder)
     except OSError as exc:
         where = exc.filename or folder
-        return Outcome(items=1, summary=f"{what} kept in the store only{mailed}", errors=[
-            f"cannot write the {what} to {where}: {exc.strerror or exc}; "
-            "it is kept in the store (the report screen, R in the app, shows it)"])
-    return Outcome(items=1, summary=f"{what} written to {folder} "
-                                    f"({', '.join(FORMATS)}) and the store{mailed}")
+        return Outcome(
+            items=1,
+            summary=f"{what} kept in the store only{mailed}",
+            errors=[
+                f"cannot write the {what} to {where}: {exc.strerror or exc}; "
+                "it is kept in the store (the report screen, R in the app, shows it)"
+            ],
+        )
+    return Outcome(
+        items=1, summary=f"{what} written to {folder} ({', '.join(FORMATS)}) and the store{mailed}"
+    )

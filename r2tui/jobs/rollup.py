@@ -18,10 +18,12 @@ def rollup(ctx: JobContext, account: AccountConfig) -> Outcome:
     now = ctx.clock()
     done = rollups.roll_up(ctx.store, now)
     purged = rollups.purge(ctx.store, ctx.config.retention, now)
-    parts = [f"rolled up {plural(done.hours, 'hour')}" if done.hours
-             else "no samples to roll up yet",
-             f"purged {plural(purged.samples, 'raw sample')}"]
+    parts = [
+        f"rolled up {plural(done.hours, 'hour')}" if done.hours else "no samples to roll up yet",
+        f"purged {plural(purged.samples, 'raw sample')}",
+    ]
     if purged.hourly or purged.daily:
-        parts.append(f"{plural(purged.hourly, 'hourly row')} and "
-                     f"{plural(purged.daily, 'daily row')}")
+        parts.append(
+            f"{plural(purged.hourly, 'hourly row')} and {plural(purged.daily, 'daily row')}"
+        )
     return Outcome(items=done.hours, summary=", ".join(parts))

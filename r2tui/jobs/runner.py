@@ -29,8 +29,9 @@ def run_job(name: str, ctx: JobContext) -> JobResult:
     spec = JOBS[name]
     started = ctx.clock()
     if spec.run is None:
-        return JobResult(name, True, 0, started, ctx.clock(),
-                         "not built yet: arrives in a later version")
+        return JobResult(
+            name, True, 0, started, ctx.clock(), "not built yet: arrives in a later version"
+        )
     items, summaries, errors = 0, [], []
     by_account: list[tuple[str, str]] = []
     for account in ctx.config.accounts:
@@ -41,8 +42,16 @@ def run_job(name: str, ctx: JobContext) -> JobResult:
         errors.extend(prefix + e for e in outcome.errors)
         by_account.extend((account.name, e) for e in outcome.errors)
     _maybe_purge(ctx)
-    return JobResult(name, not errors, items, started, ctx.clock(), "; ".join(summaries),
-                     tuple(errors), tuple(by_account))
+    return JobResult(
+        name,
+        not errors,
+        items,
+        started,
+        ctx.clock(),
+        "; ".join(summaries),
+        tuple(errors),
+        tuple(by_account),
+    )
 
 
 def _run_for_account(spec: JobSpec, ctx: JobContext, account: AccountConfig) -> Outcome:
@@ -71,8 +80,13 @@ def _run_for_account(spec: JobSpec, ctx: JobContext, account: AccountConfig) -> 
     except KeyboardInterrupt:
         # Ctrl-C in `collect --once`: close the run, or other viewers would show it
         # "running" for hours, then let the interrupt end the program.
-        _close(ctx, spec, account, run_id,
-               Outcome(summary="cancelled", errors=[CANCELLED], cancelled=True))
+        _close(
+            ctx,
+            spec,
+            account,
+            run_id,
+            Outcome(summary="cancelled", errors=[CANCELLED], cancelled=True),
+        )
         raise
     except Exception as exc:
         log.exception("job %s failed for %s", spec.name, account.name)
@@ -81,8 +95,9 @@ def _run_for_account(spec: JobSpec, ctx: JobContext, account: AccountConfig) -> 
     return outcome
 
 
-def _close(ctx: JobContext, spec: JobSpec, account: AccountConfig, run_id: int,
-           outcome: Outcome) -> None:
+def _close(
+    ctx: JobContext, spec: JobSpec, account: AccountConfig, run_id: int, outcome: Outcome
+) -> None:
     finished = ctx.clock()
     try:
         _finish(ctx, spec.name, account.name, run_id, outcome, finished)
@@ -96,8 +111,9 @@ def _close(ctx: JobContext, spec: JobSpec, account: AccountConfig, run_id: int,
         defer(ctx, lambda: _finish(ctx, spec.name, account.name, run_id, outcome, finished))
 
 
-def _finish(ctx: JobContext, job: str, account: str, run_id: int, outcome: Outcome,
-            ts: float) -> None:
+def _finish(
+    ctx: JobContext, job: str, account: str, run_id: int, outcome: Outcome, ts: float
+) -> None:
     """Close a run and add its activity line, together or not at all."""
     ok: bool | None = not outcome.errors
     level = "info" if ok else "error"
@@ -106,16 +122,25 @@ def _finish(ctx: JobContext, job: str, account: str, run_id: int, outcome: Outco
         # Recorded as neither: a quit in the middle of a listing is not a fault.
         ok, level, message = None, "warning", f"{job} cancelled: r2tui was stopping"
     with ctx.store.write():
-        writes.finish_job_run(ctx.store, run_id, ok, outcome.items,
-                              "; ".join(outcome.errors) or None, ts)
-        writes.add_events(ctx.store, account, [EventRow(
-            "job", level, message, data={"job": job, "items": outcome.items})], ts=ts)
+        writes.finish_job_run(
+            ctx.store, run_id, ok, outcome.items, "; ".join(outcome.errors) or None, ts
+        )
+        writes.add_events(
+            ctx.store,
+            account,
+            [EventRow("job", level, message, data={"job": job, "items": outcome.items})],
+            ts=ts,
+        )
         if not outcome.cancelled:
             # In the run's own transaction: one write per run, none more when the
             # sources fare as before. Refreshed at half the events' retention so a
             # lasting failure keeps its record.
-            health.record(account, outcome.sources, ts,
-                          refresh_after=ctx.config.retention.events_days * 86400 // 2)
+            health.record(
+                account,
+                outcome.sources,
+                ts,
+                refresh_after=ctx.config.retention.events_days * 86400 // 2,
+            )
 
 
 def _maybe_purge(ctx: JobContext) -> None:
@@ -126,7 +151,8 @@ def _maybe_purge(ctx: JobContext) -> None:
         return
     ctx.last_purge = now
     try:
-        writes.purge(ctx.store, ctx.config.retention.job_runs_days,
-                     ctx.config.retention.events_days, now)
+        writes.purge(
+            ctx.store, ctx.config.retention.job_runs_days, ctx.config.retention.events_days, now
+        )
     except Exception as exc:
         log.warning("cannot apply the retention policy now: %s", reason_for(exc))

@@ -73,8 +73,10 @@ def parse_period(kind: str, text: str) -> int:
     try:
         d = datetime.strptime(text, fmt).replace(tzinfo=UTC)
     except ValueError:
-        raise ValueError(f"--date {text!r} is not a {'day' if kind == 'daily' else 'month'}; "
-                         f"use {form} for a {kind} report") from None
+        raise ValueError(
+            f"--date {text!r} is not a {'day' if kind == 'daily' else 'month'}; "
+            f"use {form} for a {kind} report"
+        ) from None
     return int(d.timestamp())
 
 
@@ -104,8 +106,9 @@ def _next_month(ts: float) -> int:
     return month_start(month_start(ts) + 32 * DAY)
 
 
-def build(account: str, kind: str, period_start: int, now: float,
-          prices: PriceList = LIST_PRICES) -> Report:
+def build(
+    account: str, kind: str, period_start: int, now: float, prices: PriceList = LIST_PRICES
+) -> Report:
     start, end = period_bounds(kind, period_start)
     before = previous_period(kind, start)
     notes: list[str] = []
@@ -113,26 +116,36 @@ def build(account: str, kind: str, period_start: int, now: float,
         notes.append("the period is not over yet: figures are as of the time generated")
     growth, unknown = _growth(account, start, end)
     if unknown:
-        notes.append(f"{unknown} bucket{'s have' if unknown > 1 else ' has'} no size "
-                     "recorded before the period: growth not known")
+        notes.append(
+            f"{unknown} bucket{'s have' if unknown > 1 else ' has'} no size "
+            "recorded before the period: growth not known"
+        )
     numbers = KeyNumbers(
         objects=_level(account, CATALOG["total_files"], ACCOUNT, start, end),
         bytes=_level(account, CATALOG["total_bytes"], ACCOUNT, start, end),
         requests=_total(account, ("requests",), before, start, end),
         uploads=_total(account, ("upload_requests",), before, start, end),
         downloads=_total(account, ("download_requests",), before, start, end),
-        error_rate_pct=Figure(_error_rate(account, start, end),
-                              _error_rate(account, before, start)),
-        **{name: _level(account, CATALOG[name], ACCOUNT, start, end)
-           for name in ("standard_objects", "standard_bytes", "ia_objects", "ia_bytes")})
+        error_rate_pct=Figure(
+            _error_rate(account, start, end), _error_rate(account, before, start)
+        ),
+        **{
+            name: _level(account, CATALOG[name], ACCOUNT, start, end)
+            for name in ("standard_objects", "standard_bytes", "ia_objects", "ia_bytes")
+        },
+    )
     sources = health.read(account)
     analytics = sources.get(ANALYTICS)
     if numbers.requests.value is None:
-        notes.append("no request counts for the period: " + (
-            f"Cloudflare's analytics: {analytics.headline}" if analytics.failed else
-            "they come from Cloudflare's analytics, which need an API token"))
-    notes += _stale_notes(sources, end, skip=ANALYTICS if numbers.requests.value is None
-                          else None)
+        notes.append(
+            "no request counts for the period: "
+            + (
+                f"Cloudflare's analytics: {analytics.headline}"
+                if analytics.failed
+                else "they come from Cloudflare's analytics, which need an API token"
+            )
+        )
+    notes += _stale_notes(sources, end, skip=ANALYTICS if numbers.requests.value is None else None)
     costs = _daily_costs(account, start) if kind == "daily" else _monthly_costs(account, start)
     if not costs.known:
         notes.append("no cost figures for the period: the calculate_costs job had not run")
@@ -142,20 +155,35 @@ def build(account: str, kind: str, period_start: int, now: float,
     costs = replace(costs, basis=_basis(view))
     if costs.known and not view.has_data:
         # The view reads the cost run's raw samples, which retention purges first.
-        notes.append("no recommendations, nor which charges were measured or estimated: "
-                     "the cost run behind them is no longer kept in "
-                     "detail (raw samples are purged after retention.samples_days)")
+        notes.append(
+            "no recommendations, nor which charges were measured or estimated: "
+            "the cost run behind them is no longer kept in "
+            "detail (raw samples are purged after retention.samples_days)"
+        )
     return Report(
-        kind=kind, account=account, period_start=start, period_end=end,
-        generated_at=int(now), numbers=numbers, costs=costs, growth=growth,
-        alerts=alerts, alerts_total=alerts_total, events=events, events_total=events_total,
+        kind=kind,
+        account=account,
+        period_start=start,
+        period_end=end,
+        generated_at=int(now),
+        numbers=numbers,
+        costs=costs,
+        growth=growth,
+        alerts=alerts,
+        alerts_total=alerts_total,
+        events=events,
+        events_total=events_total,
         recommendations=list(view.recommendations),
-        notes=notes)
+        notes=notes,
+    )
 
 
 KIND_OF = {item.name: item.kind for item in ITEMS}
-WHAT = {ANALYTICS: "requests and analytics storage", S3: "listed storage",
-        LISTING: "listed storage"}
+WHAT = {
+    ANALYTICS: "requests and analytics storage",
+    S3: "listed storage",
+    LISTING: "listed storage",
+}
 
 
 def _stale_notes(sources: HealthView, end: int, skip: str | None) -> list[str]:
@@ -198,8 +226,7 @@ def _level(account: str, m: Metric, bucket: str, start: int, end: int) -> Figure
     return Figure(inside[-1] if inside else None, earlier[-1] if earlier else None)
 
 
-def _total(account: str, series: tuple[str, ...], before: int, start: int, end: int
-           ) -> Figure:
+def _total(account: str, series: tuple[str, ...], before: int, start: int, end: int) -> Figure:
     m = _sum(*series)
     days = _days(account, m, ACCOUNT, before, end)
     now = [v for d, v in days.items() if d >= start]
@@ -245,12 +272,14 @@ def _daily_costs(account: str, day: int) -> Costs:
         return _days(account, _series(name), ACCOUNT, day, day + DAY).get(day)
 
     return Costs(
-        known=True, period_usd=Figure(daily[day], daily.get(day - DAY)),
+        known=True,
+        period_usd=Figure(daily[day], daily.get(day - DAY)),
         # To the millionth, as the cost job stores each day: no float noise from the sum.
         month_to_date_usd=round(sum(v for d, v in daily.items() if month <= d <= day), 6),
         forecast_month_usd=that_day("forecast_month_usd"),
         forecast_low_usd=that_day("forecast_low_usd"),
-        forecast_high_usd=that_day("forecast_high_usd"))
+        forecast_high_usd=that_day("forecast_high_usd"),
+    )
 
 
 def _month_bill(account: str, month: int) -> float | None:
@@ -264,12 +293,15 @@ def _month_bill(account: str, month: int) -> float | None:
 
 def _monthly_costs(account: str, month: int) -> Costs:
     bill = _month_bill(account, month)
-    return Costs(known=bill is not None,
-                 period_usd=Figure(bill, _month_bill(account, month_start(month - 1))))
+    return Costs(
+        known=bill is not None,
+        period_usd=Figure(bill, _month_bill(account, month_start(month - 1))),
+    )
 
 
-def _events(account: str, start: int, end: int, kinds: list[str] | None, limit: int
-            ) -> tuple[list[EventLine], int]:
+def _events(
+    account: str, start: int, end: int, kinds: list[str] | None, limit: int
+) -> tuple[list[EventLine], int]:
     """Events of `kinds` in the period (None: the notable ones: all but routine
     job runs, and alerts, which have their own section), oldest first; at most
     `limit`, the newest kept, and how many there were in all."""
@@ -277,12 +309,20 @@ def _events(account: str, start: int, end: int, kinds: list[str] | None, limit: 
     if kinds is not None:
         where.append(Event.kind.in_(kinds))
     else:
-        where.append(Event.kind.not_in(QUIET_KINDS) | (
-            (Event.kind == "job") & (Event.level == "error")))
+        where.append(
+            Event.kind.not_in(QUIET_KINDS) | ((Event.kind == "job") & (Event.level == "error"))
+        )
     total = Event.select(fn.COUNT(Event.id)).where(*where).scalar() or 0
-    rows = (Event.select(Event.ts, Event.kind, Event.level, Event.bucket, Event.message)
-            .where(*where).order_by(Event.ts.desc(), Event.id.desc()).limit(limit).tuples())
-    lines = [EventLine(int(ts), kind, level, bucket, message)
-             for ts, kind, level, bucket, message in rows]
+    rows = (
+        Event.select(Event.ts, Event.kind, Event.level, Event.bucket, Event.message)
+        .where(*where)
+        .order_by(Event.ts.desc(), Event.id.desc())
+        .limit(limit)
+        .tuples()
+    )
+    lines = [
+        EventLine(int(ts), kind, level, bucket, message)
+        for ts, kind, level, bucket, message in rows
+    ]
     lines.reverse()
     return lines, int(total)

@@ -22,16 +22,25 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser(
-        "report", parents=[common], help="make a daily or monthly report from the store",
+        "report",
+        parents=[common],
+        help="make a daily or monthly report from the store",
         description="Build a report from the store. Periods are UTC days and months; the "
-                    "scheduled jobs write the same reports to the reports folder "
-                    "(`r2tui locate`).")
+        "scheduled jobs write the same reports to the reports folder "
+        "(`r2tui locate`).",
+    )
     p.add_argument("kind", choices=KINDS, help="daily or monthly")
-    p.add_argument("--date", metavar="D",
-                   help="the day (YYYY-MM-DD) or month (YYYY-MM); default: yesterday or "
-                        "last month")
-    p.add_argument("--format", choices=FORMATS, dest="report_format",
-                   help="md, json, csv or html (default: from --output's extension, else md)")
+    p.add_argument(
+        "--date",
+        metavar="D",
+        help="the day (YYYY-MM-DD) or month (YYYY-MM); default: yesterday or last month",
+    )
+    p.add_argument(
+        "--format",
+        choices=FORMATS,
+        dest="report_format",
+        help="md, json, csv or html (default: from --output's extension, else md)",
+    )
     p.add_argument("--output", metavar="PATH", help="write the report here instead of stdout")
 
 
@@ -55,8 +64,7 @@ def run(args: argparse.Namespace, config: Config, store: Store) -> int:
 
     now = clock()
     try:
-        start = (parse_period(args.kind, args.date) if args.date
-                 else default_period(args.kind, now))
+        start = parse_period(args.kind, args.date) if args.date else default_period(args.kind, now)
     except ValueError as exc:
         say(f"r2tui: report: {exc}", err=True)
         return EXIT_USAGE

@@ -100,8 +100,6 @@ class EventLine:
     message: str
 
 
-
-
 @dataclass(frozen=True)
 class Report:
     kind: str  # "daily" | "monthly"
@@ -136,26 +134,39 @@ class Report:
     def to_dict(self) -> dict[str, Any]:
         """The JSON form: the fields, plus derived values (changes, ISO times) for
         whoever reads the file; `from_dict` reads the fields alone."""
+
         def figure(f: Figure) -> dict[str, Any]:
-            return {"value": f.value, "previous": f.previous,
-                    "change": _round(f.change, 6), "change_pct": _round(f.change_pct)}
+            return {
+                "value": f.value,
+                "previous": f.previous,
+                "change": _round(f.change, 6),
+                "change_pct": _round(f.change_pct),
+            }
 
         def event(e: EventLine) -> dict[str, Any]:
             return {**asdict(e), "at": iso(e.ts)}
 
         return {
-            "schema": SCHEMA, "kind": self.kind, "account": self.account,
+            "schema": SCHEMA,
+            "kind": self.kind,
+            "account": self.account,
             "period": self.period_label,
-            "period_start": self.period_start, "period_end": self.period_end,
-            "period_start_utc": iso(self.period_start), "period_end_utc": iso(self.period_end),
-            "generated_at": self.generated_at, "generated_at_utc": iso(self.generated_at),
-            "numbers": {name: figure(getattr(self.numbers, name))
-                        for name in KeyNumbers.__dataclass_fields__},
+            "period_start": self.period_start,
+            "period_end": self.period_end,
+            "period_start_utc": iso(self.period_start),
+            "period_end_utc": iso(self.period_end),
+            "generated_at": self.generated_at,
+            "generated_at_utc": iso(self.generated_at),
+            "numbers": {
+                name: figure(getattr(self.numbers, name))
+                for name in KeyNumbers.__dataclass_fields__
+            },
             "costs": {**asdict(self.costs), "period_usd": figure(self.costs.period_usd)},
-            "growth": [{**asdict(g), "added": g.added, "pct": _round(g.pct)}
-                       for g in self.growth],
-            "alerts": [event(e) for e in self.alerts], "alerts_total": self.alerts_total,
-            "events": [event(e) for e in self.events], "events_total": self.events_total,
+            "growth": [{**asdict(g), "added": g.added, "pct": _round(g.pct)} for g in self.growth],
+            "alerts": [event(e) for e in self.alerts],
+            "alerts_total": self.alerts_total,
+            "events": [event(e) for e in self.events],
+            "events_total": self.events_total,
             "recommendations": [asdict(r) for r in self.recommendations],
             "notes": list(self.notes),
         }
@@ -163,8 +174,10 @@ class Report:
     @classmethod
     def from_dict(cls, doc: dict[str, Any]) -> Report:
         if doc.get("schema") != SCHEMA:
-            raise ValueError(f"report schema {doc.get('schema')!r} is not {SCHEMA}: "
-                             "made by another r2tui version")
+            raise ValueError(
+                f"report schema {doc.get('schema')!r} is not {SCHEMA}: "
+                "made by another r2tui version"
+            )
 
         def figure(d: dict[str, Any]) -> Figure:
             return Figure(d["value"], d["previous"])
@@ -175,18 +188,31 @@ class Report:
         n, c = doc["numbers"], doc["costs"]
         # Reports stored before the storage classes and the bill's basis lack them.
         return cls(
-            kind=doc["kind"], account=doc["account"], period_start=doc["period_start"],
-            period_end=doc["period_end"], generated_at=doc["generated_at"],
-            numbers=KeyNumbers(**{k: figure(n[k]) for k in KeyNumbers.__dataclass_fields__
-                                  if k in n}),
-            costs=Costs(**{**c, "period_usd": figure(c["period_usd"]),
-                           "basis": [Basis(**b) for b in c.get("basis", [])]}),
-            growth=[BucketGrowth(g["name"], g["bytes_start"], g["bytes_end"])
-                    for g in doc["growth"]],
-            alerts=[event(e) for e in doc["alerts"]], alerts_total=doc["alerts_total"],
-            events=[event(e) for e in doc["events"]], events_total=doc["events_total"],
+            kind=doc["kind"],
+            account=doc["account"],
+            period_start=doc["period_start"],
+            period_end=doc["period_end"],
+            generated_at=doc["generated_at"],
+            numbers=KeyNumbers(
+                **{k: figure(n[k]) for k in KeyNumbers.__dataclass_fields__ if k in n}
+            ),
+            costs=Costs(
+                **{
+                    **c,
+                    "period_usd": figure(c["period_usd"]),
+                    "basis": [Basis(**b) for b in c.get("basis", [])],
+                }
+            ),
+            growth=[
+                BucketGrowth(g["name"], g["bytes_start"], g["bytes_end"]) for g in doc["growth"]
+            ],
+            alerts=[event(e) for e in doc["alerts"]],
+            alerts_total=doc["alerts_total"],
+            events=[event(e) for e in doc["events"]],
+            events_total=doc["events_total"],
             recommendations=[Recommendation(**r) for r in doc["recommendations"]],
-            notes=list(doc["notes"]))
+            notes=list(doc["notes"]),
+        )
 
 
 def period_label(kind: str, start: int) -> str:

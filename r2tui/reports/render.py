@@ -111,9 +111,14 @@ def change(f: Figure, shown: Callable[[float], str]) -> str:
 def blocks(r: Report) -> list[Block]:
     daily = r.kind == "daily"
     unit = "day" if daily else "month"
-    out = [Block("h1", r.title),
-           Block("p", f"Period {when(r.period_start)} to {when(r.period_end)}; "
-                      f"generated {when(r.generated_at)}.")]
+    out = [
+        Block("h1", r.title),
+        Block(
+            "p",
+            f"Period {when(r.period_start)} to {when(r.period_end)}; "
+            f"generated {when(r.generated_at)}.",
+        ),
+    ]
     n = r.numbers
 
     def objects(label: str, f: Figure) -> tuple[str, str, str, str]:
@@ -124,42 +129,79 @@ def blocks(r: Report) -> list[Block]:
 
     # Each total, then its storage classes (when known), which sum to it.
     rows = [objects("Objects", n.objects)]
-    rows += [objects(f"  {label}", f) for label, f in (("Standard", n.standard_objects),
-                                                       ("Infrequent Access", n.ia_objects))
-             if f.value is not None]
+    rows += [
+        objects(f"  {label}", f)
+        for label, f in (("Standard", n.standard_objects), ("Infrequent Access", n.ia_objects))
+        if f.value is not None
+    ]
     rows.append(stored("Stored", n.bytes))
-    rows += [stored(f"  {label}", f) for label, f in (("Standard", n.standard_bytes),
-                                                      ("Infrequent Access", n.ia_bytes))
-             if f.value is not None]
-    for label, f in (("Requests", n.requests), ("Uploads", n.uploads),
-                     ("Downloads", n.downloads)):
+    rows += [
+        stored(f"  {label}", f)
+        for label, f in (("Standard", n.standard_bytes), ("Infrequent Access", n.ia_bytes))
+        if f.value is not None
+    ]
+    for label, f in (("Requests", n.requests), ("Uploads", n.uploads), ("Downloads", n.downloads)):
         rows.append((label, count(f.value), count(f.previous), change(f, lambda v: f"{v:,.0f}")))
     e = n.error_rate_pct
-    rows.append(("Error rate", pct(e.value, False), pct(e.previous, False),
-                 NONE if e.change is None else f"{e.change:+.2f} points"))
-    out += [Block("h2", "Key numbers"),
-            Block("table", headers=("", "This " + unit, "Before", "Change"), rows=tuple(rows),
-                  numeric=(False, True, True, True)),
-            Block("p", "Objects and bytes: at the period's end, against the level before "
-                       f"it. Requests: in the {unit}, against the {unit} before.")]
+    rows.append(
+        (
+            "Error rate",
+            pct(e.value, False),
+            pct(e.previous, False),
+            NONE if e.change is None else f"{e.change:+.2f} points",
+        )
+    )
+    out += [
+        Block("h2", "Key numbers"),
+        Block(
+            "table",
+            headers=("", "This " + unit, "Before", "Change"),
+            rows=tuple(rows),
+            numeric=(False, True, True, True),
+        ),
+        Block(
+            "p",
+            "Objects and bytes: at the period's end, against the level before "
+            f"it. Requests: in the {unit}, against the {unit} before.",
+        ),
+    ]
     out += [Block("h2", "Costs"), *_costs(r, unit)]
     out.append(Block("h2", "Fastest-growing buckets"))
     if r.growth:
-        out.append(Block("table", headers=("Bucket", "Added", "Growth", "At the end"),
-                         rows=tuple((g.name, signed(g.added, size), pct(g.pct), size(g.bytes_end))
-                                    for g in r.growth),
-                         numeric=(False, True, True, True)))
+        out.append(
+            Block(
+                "table",
+                headers=("Bucket", "Added", "Growth", "At the end"),
+                rows=tuple(
+                    (g.name, signed(g.added, size), pct(g.pct), size(g.bytes_end)) for g in r.growth
+                ),
+                numeric=(False, True, True, True),
+            )
+        )
     else:
         out.append(Block("p", f"No bucket grew this {unit}."))
-    out += _event_list("Alerts fired", "alert", " fired", r.alerts, r.alerts_total,
-                       "No alerts fired.")
-    out += _event_list("Notable events", "event", "", r.events, r.events_total,
-                       "None: no upload, bucket, cost or failure events.")
+    out += _event_list(
+        "Alerts fired", "alert", " fired", r.alerts, r.alerts_total, "No alerts fired."
+    )
+    out += _event_list(
+        "Notable events",
+        "event",
+        "",
+        r.events,
+        r.events_total,
+        "None: no upload, bucket, cost or failure events.",
+    )
     out.append(Block("h2", "Recommendations"))
     if r.recommendations:
-        out.append(Block("ul", items=tuple(
-            (f"${x.saving_usd:,.2f} a month: " if x.saving_usd is not None else "") + x.text
-            for x in r.recommendations)))
+        out.append(
+            Block(
+                "ul",
+                items=tuple(
+                    (f"${x.saving_usd:,.2f} a month: " if x.saving_usd is not None else "") + x.text
+                    for x in r.recommendations
+                ),
+            )
+        )
     else:
         out.append(Block("p", "None."))
     if r.notes:
@@ -167,15 +209,19 @@ def blocks(r: Report) -> list[Block]:
     return out
 
 
-def _event_list(title: str, noun: str, verb: str, shown: list[EventLine], total: int,
-                none: str) -> list[Block]:
+def _event_list(
+    title: str, noun: str, verb: str, shown: list[EventLine], total: int, none: str
+) -> list[Block]:
     """A count, then the events listed (capped), or `none`."""
     if not total:
         return [Block("h2", title), Block("p", none)]
-    return [Block("h2", title),
-            Block("p", f"{total:,} {noun}{'s' if total != 1 else ''}{verb}"
-                       f"{_shown(len(shown), total)}."),
-            Block("ul", items=tuple(_event(e) for e in shown))]
+    return [
+        Block("h2", title),
+        Block(
+            "p", f"{total:,} {noun}{'s' if total != 1 else ''}{verb}{_shown(len(shown), total)}."
+        ),
+        Block("ul", items=tuple(_event(e) for e in shown)),
+    ]
 
 
 def _costs(r: Report, unit: str) -> list[Block]:
@@ -183,14 +229,21 @@ def _costs(r: Report, unit: str) -> list[Block]:
     if not c.known:
         return [Block("p", "No cost figures for this period.")]
     p = c.period_usd
-    against = (f": {change(p, usd)} against the {unit} before ({usd(p.previous)})"
-               if p.change is not None else f"; nothing recorded for the {unit} before")
+    against = (
+        f": {change(p, usd)} against the {unit} before ({usd(p.previous)})"
+        if p.change is not None
+        else f"; nothing recorded for the {unit} before"
+    )
     if r.kind == "daily":
-        items = [f"The day added {usd(p.value)} to the month's bill{against}.",
-                 f"Month to date at the day's end: {usd(c.month_to_date_usd)}."]
+        items = [
+            f"The day added {usd(p.value)} to the month's bill{against}.",
+            f"Month to date at the day's end: {usd(c.month_to_date_usd)}.",
+        ]
         if c.forecast_month_usd is not None:
-            items.append(f"Forecast for the month, made that day: {usd(c.forecast_month_usd)} "
-                         f"(range {usd(c.forecast_low_usd)} to {usd(c.forecast_high_usd)}).")
+            items.append(
+                f"Forecast for the month, made that day: {usd(c.forecast_month_usd)} "
+                f"(range {usd(c.forecast_low_usd)} to {usd(c.forecast_high_usd)})."
+            )
     else:
         items = [f"The month's bill was {usd(p.value)}{against}."]
     # Which charges were measured by Cloudflare's analytics and which estimated.
@@ -243,10 +296,12 @@ def to_markdown(r: Report) -> str:
 
 
 # ---- HTML ------------------------------------------------------------------------------
-_CSS = ("body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;"
-        "padding:0 1rem;color:#222}table{border-collapse:collapse}"
-        "th,td{border:1px solid #ccc;padding:.25rem .6rem}td.n{text-align:right}"
-        "h2{margin-top:1.6rem}")
+_CSS = (
+    "body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;"
+    "padding:0 1rem;color:#222}table{border-collapse:collapse}"
+    "th,td{border:1px solid #ccc;padding:.25rem .6rem}td.n{text-align:right}"
+    "h2{margin-top:1.6rem}"
+)
 
 
 def _html_text(text: str) -> str:
@@ -257,8 +312,16 @@ def _html_text(text: str) -> str:
 
 def to_html(r: Report) -> str:
     e = _html_text
-    parts = ["<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
-             f"<title>{e(r.title)}</title>", f"<style>{_CSS}</style>", "</head>", "<body>"]
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en">',
+        "<head>",
+        '<meta charset="utf-8">',
+        f"<title>{e(r.title)}</title>",
+        f"<style>{_CSS}</style>",
+        "</head>",
+        "<body>",
+    ]
     for b in blocks(r):
         if b.kind in ("h1", "h2", "p"):
             parts.append(f"<{b.kind}>{e(b.text)}</{b.kind}>")
@@ -268,8 +331,10 @@ def to_html(r: Report) -> str:
             parts.append("<table>")
             parts.append("<tr>" + "".join(f"<th>{e(h)}</th>" for h in b.headers) + "</tr>")
             for row in b.rows:
-                cells = "".join(f'<td class="n">{e(c)}</td>' if n else f"<td>{e(c)}</td>"
-                                for c, n in zip(row, b.numeric, strict=True))
+                cells = "".join(
+                    f'<td class="n">{e(c)}</td>' if n else f"<td>{e(c)}</td>"
+                    for c, n in zip(row, b.numeric, strict=True)
+                )
                 parts.append(f"<tr>{cells}</tr>")
             parts.append("</table>")
     parts += ["</body>", "</html>"]
@@ -282,8 +347,17 @@ def to_json(r: Report) -> str:
     return json_text(r.to_dict(), indent=2) + "\n"
 
 
-CSV_HEADER = ("section", "name", "bucket", "value", "previous", "change", "change_pct",
-              "level", "text")
+CSV_HEADER = (
+    "section",
+    "name",
+    "bucket",
+    "value",
+    "previous",
+    "change",
+    "change_pct",
+    "level",
+    "text",
+)
 
 
 def defused(text: str) -> str:
@@ -291,8 +365,9 @@ def defused(text: str) -> str:
     formula, at its start and at the start of every line in it (the OWASP
     advice): "=HYPERLINK(...)" stays text, on any line of a cell."""
     parts = _LINE_BREAK.split(text)  # lines, and the breaks between them
-    return "".join(p if i % 2 or not p.startswith(_FORMULA_START) else "'" + p
-                   for i, p in enumerate(parts))
+    return "".join(
+        p if i % 2 or not p.startswith(_FORMULA_START) else "'" + p for i, p in enumerate(parts)
+    )
 
 
 def cell_text(text: str | None) -> str:
@@ -332,37 +407,89 @@ def to_csv(r: Report) -> str:
 
     line(CSV_HEADER)
 
-    def row(section: str, name: str = "", bucket: str | None = None, value: str = "",
-            previous: str = "", change: str = "", change_pct: str = "", level: str = "",
-            text: str | None = None) -> None:
-        line((section, name, cell_text(bucket), value, previous, change, change_pct,
-              level, cell_text(text)))
+    def row(
+        section: str,
+        name: str = "",
+        bucket: str | None = None,
+        value: str = "",
+        previous: str = "",
+        change: str = "",
+        change_pct: str = "",
+        level: str = "",
+        text: str | None = None,
+    ) -> None:
+        line(
+            (
+                section,
+                name,
+                cell_text(bucket),
+                value,
+                previous,
+                change,
+                change_pct,
+                level,
+                cell_text(text),
+            )
+        )
 
-    for name, value in (("kind", r.kind), ("account", r.account), ("period", r.period_label),
-                        ("period_start", iso(r.period_start)),
-                        ("period_end", iso(r.period_end)),
-                        ("generated_at", iso(r.generated_at))):
+    for name, value in (
+        ("kind", r.kind),
+        ("account", r.account),
+        ("period", r.period_label),
+        ("period_start", iso(r.period_start)),
+        ("period_end", iso(r.period_end)),
+        ("generated_at", iso(r.generated_at)),
+    ):
         row("report", name, value=cell_text(value))
 
     def figure(section: str, name: str, f: Figure) -> None:
-        row(section, name, value=_num(f.value), previous=_num(f.previous),
-            change=_num(f.change), change_pct=_num(f.change_pct))
+        row(
+            section,
+            name,
+            value=_num(f.value),
+            previous=_num(f.previous),
+            change=_num(f.change),
+            change_pct=_num(f.change_pct),
+        )
 
-    for name in ("objects", "bytes", "requests", "uploads", "downloads", "error_rate_pct",
-                 "standard_objects", "standard_bytes", "ia_objects", "ia_bytes"):
+    for name in (
+        "objects",
+        "bytes",
+        "requests",
+        "uploads",
+        "downloads",
+        "error_rate_pct",
+        "standard_objects",
+        "standard_bytes",
+        "ia_objects",
+        "ia_bytes",
+    ):
         figure("numbers", name, getattr(r.numbers, name))
     c = r.costs
     figure("costs", "period_usd", c.period_usd)
-    for name in ("month_to_date_usd", "forecast_month_usd", "forecast_low_usd",
-                 "forecast_high_usd"):
+    for name in (
+        "month_to_date_usd",
+        "forecast_month_usd",
+        "forecast_low_usd",
+        "forecast_high_usd",
+    ):
         row("costs", name, value=_num(getattr(c, name)))
     for b in c.basis:
         row("costs", f"basis_{b.kind}", value=b.basis, text=b.reason)
     for g in r.growth:
-        row("growth", "bytes", g.name, _num(g.bytes_end), _num(g.bytes_start), _num(g.added),
-            _num(g.pct))
-    for section, lines, total in (("alert", r.alerts, r.alerts_total),
-                                  ("event", r.events, r.events_total)):
+        row(
+            "growth",
+            "bytes",
+            g.name,
+            _num(g.bytes_end),
+            _num(g.bytes_start),
+            _num(g.added),
+            _num(g.pct),
+        )
+    for section, lines, total in (
+        ("alert", r.alerts, r.alerts_total),
+        ("event", r.events, r.events_total),
+    ):
         row(f"{section}s", "total", value=str(total))
         for ev in lines:
             row(section, ev.kind, ev.bucket, iso(ev.ts), level=ev.level, text=ev.message)
@@ -374,7 +501,11 @@ def to_csv(r: Report) -> str:
 
 
 RENDERERS: dict[str, Callable[[Report], str]] = {
-    "md": to_markdown, "json": to_json, "csv": to_csv, "html": to_html}
+    "md": to_markdown,
+    "json": to_json,
+    "csv": to_csv,
+    "html": to_html,
+}
 
 
 def render(r: Report, fmt: str) -> str:

@@ -28,24 +28,41 @@ def save(store: Store, report: Report) -> int:
     period (a re-run, or a report made again with later data)."""
     with store.write():
         StoredReport.delete().where(
-            StoredReport.account == report.account, StoredReport.kind == report.kind,
+            StoredReport.account == report.account,
+            StoredReport.kind == report.kind,
             StoredReport.period_start == report.period_start,
-            StoredReport.format == "json").execute()
-        return int(StoredReport.insert(
-            account=report.account, kind=report.kind, period_start=report.period_start,
-            period_end=report.period_end, generated_at=report.generated_at, format="json",
-            body=to_json(report)).execute())
+            StoredReport.format == "json",
+        ).execute()
+        return int(
+            StoredReport.insert(
+                account=report.account,
+                kind=report.kind,
+                period_start=report.period_start,
+                period_end=report.period_end,
+                generated_at=report.generated_at,
+                format="json",
+                body=to_json(report),
+            ).execute()
+        )
 
 
 def listing(account: str, limit: int = 500) -> list[StoredRow]:
     """The account's reports, the latest period first (daily before monthly on
     the same start)."""
-    q = (StoredReport.select(StoredReport.id, StoredReport.account, StoredReport.kind,
-                             StoredReport.period_start, StoredReport.period_end,
-                             StoredReport.generated_at)
-         .where(StoredReport.account == account, StoredReport.format == "json")
-         .order_by(StoredReport.period_start.desc(), StoredReport.kind, StoredReport.id.desc())
-         .limit(limit).tuples())
+    q = (
+        StoredReport.select(
+            StoredReport.id,
+            StoredReport.account,
+            StoredReport.kind,
+            StoredReport.period_start,
+            StoredReport.period_end,
+            StoredReport.generated_at,
+        )
+        .where(StoredReport.account == account, StoredReport.format == "json")
+        .order_by(StoredReport.period_start.desc(), StoredReport.kind, StoredReport.id.desc())
+        .limit(limit)
+        .tuples()
+    )
     return [StoredRow(int(i), a, k, int(s), int(e), int(g)) for i, a, k, s, e, g in q]
 
 
@@ -56,6 +73,9 @@ def load(report_id: int) -> Report | None:
 
 def find(account: str, kind: str, period_start: int) -> Report | None:
     row = StoredReport.get_or_none(
-        StoredReport.account == account, StoredReport.kind == kind,
-        StoredReport.period_start == period_start, StoredReport.format == "json")
+        StoredReport.account == account,
+        StoredReport.kind == kind,
+        StoredReport.period_start == period_start,
+        StoredReport.format == "json",
+    )
     return None if row is None else Report.from_dict(json.loads(row.body))

@@ -65,9 +65,17 @@ from r2tui.sources.graphql_queries import BucketFilter, Selection, rfc3339
 from r2tui.sources.query_budget import QueryBudget, budget_for
 from r2tui.waits import QUERY_BUDGET, Waits
 
-__all__ = ["AnalyticsAuthError", "AnalyticsClient", "AnalyticsError", "AnalyticsMalformed",
-           "AnalyticsRateLimited", "AnalyticsUnavailable", "AnalyticsUnknownAccount",
-           "forget_learned", "rfc3339"]
+__all__ = [
+    "AnalyticsAuthError",
+    "AnalyticsClient",
+    "AnalyticsError",
+    "AnalyticsMalformed",
+    "AnalyticsRateLimited",
+    "AnalyticsUnavailable",
+    "AnalyticsUnknownAccount",
+    "forget_learned",
+    "rfc3339",
+]
 log = logging.getLogger("r2tui.analytics")
 R = TypeVar("R", OperationGroup, StorageSnapshot)
 Parse = Callable[[dict[str, Any], str, frozenset[str]], R]
@@ -84,8 +92,14 @@ MAX_ATTEMPTS = 3
 WAIT_QUERY = "Cloudflare analytics"
 WAIT_BUDGET = QUERY_BUDGET
 PERMISSION = '"Account Analytics: Read"'
-_AUTH_WORDS = ("not authorized", "unauthorized", "authentication", "forbidden", "permission",
-               "access denied")
+_AUTH_WORDS = (
+    "not authorized",
+    "unauthorized",
+    "authentication",
+    "forbidden",
+    "permission",
+    "access denied",
+)
 _AUTH_CODES = {"authz", "authn", "unauthorized", "unauthenticated", "forbidden"}
 _RATE_WORDS = ("rate limit", "rate-limit", "budget", "too many requests")
 # What an endpoint refused, per (shown URL, dataset), for the whole process: a later
@@ -95,11 +109,15 @@ _refused_fields: dict[tuple[str, str], set[str]] = {}
 _page_sizes: dict[tuple[str, str], int] = {}
 _NOTES = {
     (gq.STORAGE_DATASET, "storageClass"): "storage classes come from listings",
-    (gq.OPERATIONS_DATASET, "storageClass"):
-        "Infrequent Access requests are estimated from listings",
+    (
+        gq.OPERATIONS_DATASET,
+        "storageClass",
+    ): "Infrequent Access requests are estimated from listings",
     (gq.OPERATIONS_DATASET, "responseBytes"): "bytes sent are not measured",
-    (gq.OPERATIONS_DATASET, "responseObjectSize"):
-        "object sizes are not measured: Infrequent Access retrieval is estimated",
+    (
+        gq.OPERATIONS_DATASET,
+        "responseObjectSize",
+    ): "object sizes are not measured: Infrequent Access retrieval is estimated",
     (gq.OPERATIONS_DATASET, "sampleInterval"): "figures are taken as not sampled",
 }
 
@@ -137,13 +155,25 @@ class AnalyticsClient:
     - ``queries_sent``: HTTP attempts, retries and re-sends included.
     """
 
-    def __init__(self, url: str | SecretUrl, token: Secret, account_id: str, *,
-                 transport: httpx.BaseTransport | None = None, timeout: float = TIMEOUT,
-                 connect_timeout: float = CONNECT_TIMEOUT, max_attempts: int = MAX_ATTEMPTS,
-                 backoff: float = 1.0, sleep: Callable[[float], None] = time.sleep,
-                 stop: threading.Event | None = None, rng: random.Random | None = None,
-                 page_limit: int = gq.PAGE_LIMIT, max_window: int = 86400,
-                 waits: Waits | None = None, budget: QueryBudget | None = None) -> None:
+    def __init__(
+        self,
+        url: str | SecretUrl,
+        token: Secret,
+        account_id: str,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        timeout: float = TIMEOUT,
+        connect_timeout: float = CONNECT_TIMEOUT,
+        max_attempts: int = MAX_ATTEMPTS,
+        backoff: float = 1.0,
+        sleep: Callable[[float], None] = time.sleep,
+        stop: threading.Event | None = None,
+        rng: random.Random | None = None,
+        page_limit: int = gq.PAGE_LIMIT,
+        max_window: int = 86400,
+        waits: Waits | None = None,
+        budget: QueryBudget | None = None,
+    ) -> None:
         if max_attempts < 1 or page_limit < 1 or max_window < HOUR:
             raise ValueError("max_attempts and page_limit must be >= 1, max_window >= 1 hour")
         # Posted to whole (a proxy's `?token=` must arrive); shown as `self.url`,
@@ -160,18 +190,22 @@ class AnalyticsClient:
         self.partial: list[str] = []
         with _learned_lock:
             self.refused: dict[str, set[str]] = {
-                ds: set(names) for (url_, ds), names in _refused_fields.items()
-                if url_ == self.url}
-            self._page_limits = {ds: size for (url_, ds), size in _page_sizes.items()
-                                 if url_ == self.url}
+                ds: set(names) for (url_, ds), names in _refused_fields.items() if url_ == self.url
+            }
+            self._page_limits = {
+                ds: size for (url_, ds), size in _page_sizes.items() if url_ == self.url
+            }
         self._token = token
         self._sleep = sleep
         self._stop = stop
         self._rng = rng or random.Random()
         self._waits = waits
         self._host = urlparse(self._url.reveal()).hostname or self.url
-        self._budget = budget if budget is not None else budget_for(
-            token.reveal(), _endpoint(self._url.reveal(), self._host))
+        self._budget = (
+            budget
+            if budget is not None
+            else budget_for(token.reveal(), _endpoint(self._url.reveal(), self._host))
+        )
         self._http = httpx.Client(
             # Our own Authorization header as given: without an `auth`, httpx turns a
             # URL's userinfo into Basic auth, which would replace the Bearer token.
@@ -195,23 +229,26 @@ class AnalyticsClient:
 
     # ---- public queries ------------------------------------------------------------
 
-    def operations(self, start: int, end: int, *,
-                   buckets: Iterable[str] = ()) -> list[OperationGroup]:
+    def operations(
+        self, start: int, end: int, *, buckets: Iterable[str] = ()
+    ) -> list[OperationGroup]:
         """Requests per hour, bucket, action, status and storage class for
         [start, end). `buckets`: names the account is known to have, as the API
         spells them; they only make a busy hour's split cheaper, rows of other
         buckets come back too."""
         return self._fetch(gq.OPERATIONS_DATASET, _operation, start, end, buckets)
 
-    def storage(self, start: int, end: int, *,
-                buckets: Iterable[str] = ()) -> list[StorageSnapshot]:
+    def storage(
+        self, start: int, end: int, *, buckets: Iterable[str] = ()
+    ) -> list[StorageSnapshot]:
         """Hourly storage snapshots per bucket and storage class for [start, end)."""
         return self._fetch(gq.STORAGE_DATASET, _snapshot, start, end, buckets)
 
     # ---- windows -------------------------------------------------------------------
 
-    def _fetch(self, dataset: str, parse: Parse[R], start: int, end: int,
-               buckets: Iterable[str]) -> list[R]:
+    def _fetch(
+        self, dataset: str, parse: Parse[R], start: int, end: int, buckets: Iterable[str]
+    ) -> list[R]:
         start, end = int(start), int(end)
         hints = frozenset(buckets)
         rows: list[R] = []
@@ -219,12 +256,14 @@ class AnalyticsClient:
             rows.extend(self._window(dataset, parse, lo, hi, hints))
         # Stable: rows of one hour keep the API's order.
         rows.sort(key=lambda r: r.hour)
-        log.debug("analytics %s %s..%s: %d rows in all", dataset, rfc3339(start), rfc3339(end),
-                  len(rows))
+        log.debug(
+            "analytics %s %s..%s: %d rows in all", dataset, rfc3339(start), rfc3339(end), len(rows)
+        )
         return rows
 
-    def _window(self, dataset: str, parse: Parse[R], start: int, end: int,
-                hints: frozenset[str]) -> list[R]:
+    def _window(
+        self, dataset: str, parse: Parse[R], start: int, end: int, hints: frozenset[str]
+    ) -> list[R]:
         rows: list[R] = []
         lo = start
         while lo < end:
@@ -237,11 +276,13 @@ class AnalyticsClient:
             if any(a > b for a, b in itertools.pairwise(hours)):
                 raise AnalyticsMalformed(
                     f"malformed answer from Cloudflare analytics: a full page of {dataset} "
-                    "is not ordered by datetimeHour")
+                    "is not ordered by datetimeHour"
+                )
             if hours[0] < lo - lo % HOUR or hours[-1] >= end:
                 raise AnalyticsMalformed(
                     f"malformed answer from Cloudflare analytics: a full page of {dataset} "
-                    f"holds hours outside {rfc3339(lo)}..{rfc3339(end)}")
+                    f"holds hours outside {rfc3339(lo)}..{rfc3339(end)}"
+                )
             last = hours[-1]
             if last > hours[0]:
                 # Every hour before the last is whole; the last may be cut: ask again from it.
@@ -253,8 +294,15 @@ class AnalyticsClient:
                 lo = hi
         return rows
 
-    def _by_bucket(self, dataset: str, parse: Parse[R], start: int, end: int,
-                   hints: frozenset[str], page: list[R]) -> list[R]:
+    def _by_bucket(
+        self,
+        dataset: str,
+        parse: Parse[R],
+        start: int,
+        end: int,
+        hints: frozenset[str],
+        page: list[R],
+    ) -> list[R]:
         """One hour's rows, asked in batches of buckets: the names known (hints and
         the full page's), then the buckets not named yet, until an answer fits."""
         rows: list[R] = []
@@ -271,10 +319,18 @@ class AnalyticsClient:
             if not todo:
                 raise AnalyticsMalformed(
                     f"malformed answer from Cloudflare analytics: {dataset} answered buckets "
-                    "that bucketName_notin left out")
+                    "that bucketName_notin left out"
+                )
 
-    def _batch(self, dataset: str, parse: Parse[R], start: int, end: int, names: list[str],
-               known_full: list[R] | None = None) -> list[R]:
+    def _batch(
+        self,
+        dataset: str,
+        parse: Parse[R],
+        start: int,
+        end: int,
+        names: list[str],
+        known_full: list[R] | None = None,
+    ) -> list[R]:
         if not names:
             return []
         if known_full is None:
@@ -288,21 +344,33 @@ class AnalyticsClient:
                 # The rows' hour, not the window's start: the same bucket-hour reads
                 # the same whichever window found it (the job says it once).
                 f"in the hour from {rfc3339(min(r.hour for r in known_full))}; only those "
-                "rows are counted")
+                "rows are counted"
+            )
             log.warning("analytics: %s", self.partial[-1])
             return known_full
         mid = len(names) // 2
-        return (self._batch(dataset, parse, start, end, names[:mid])
-                + self._batch(dataset, parse, start, end, names[mid:]))
+        return self._batch(dataset, parse, start, end, names[:mid]) + self._batch(
+            dataset, parse, start, end, names[mid:]
+        )
 
-    def _page(self, dataset: str, parse: Parse[R], start: int, end: int,
-              buckets: tuple[str, list[str]] | None = None) -> tuple[list[R], bool]:
+    def _page(
+        self,
+        dataset: str,
+        parse: Parse[R],
+        start: int,
+        end: int,
+        buckets: tuple[str, list[str]] | None = None,
+    ) -> tuple[list[R], bool]:
         """One query's rows, and whether the page was full (rows may be missing)."""
         while True:
             selection = gq.SELECTIONS[dataset].without(self.refused.get(dataset, ()))
             limit = self._page_limits.get(dataset, self.page_limit)
-            variables: dict[str, Any] = {"accountTag": self.account_id, "start": rfc3339(start),
-                                         "end": rfc3339(end), "limit": limit}
+            variables: dict[str, Any] = {
+                "accountTag": self.account_id,
+                "start": rfc3339(start),
+                "end": rfc3339(end),
+                "limit": limit,
+            }
             op: BucketFilter = None
             if buckets is not None:
                 op, variables["buckets"] = buckets[0], buckets[1]  # type: ignore[assignment]
@@ -316,13 +384,17 @@ class AnalyticsClient:
             # Every row is checked before any is kept: one bad row fails the whole query.
             asked = selection.names()
             rows = [parse(row, f"{dataset}[{i}]", asked) for i, row in enumerate(raw)]
-            log.debug("analytics %s page %s..%s%s: %d rows", dataset, rfc3339(start),
-                      rfc3339(end), f" ({op} {len(buckets[1])} buckets)" if buckets else "",
-                      len(rows))
+            log.debug(
+                "analytics %s page %s..%s%s: %d rows",
+                dataset,
+                rfc3339(start),
+                rfc3339(end),
+                f" ({op} {len(buckets[1])} buckets)" if buckets else "",
+                len(rows),
+            )
             return rows, len(rows) >= limit
 
-    def _learn(self, dataset: str, selection: Selection, limit: int,
-               messages: list[str]) -> bool:
+    def _learn(self, dataset: str, selection: Selection, limit: int, messages: list[str]) -> bool:
         """Takes what a refusal says to change; False when it says nothing we can."""
         fields = refused_fields(messages, selection.names() & gq.OPTIONAL_FIELDS)
         if fields:
@@ -330,8 +402,10 @@ class AnalyticsClient:
             with _learned_lock:
                 _refused_fields.setdefault((self.url, dataset), set()).update(fields)
             for name in sorted(fields):
-                self.notes.append(f"Cloudflare analytics does not offer {name} on {dataset}: "
-                                  f"{_NOTES.get((dataset, name), 'left out')}")
+                self.notes.append(
+                    f"Cloudflare analytics does not offer {name} on {dataset}: "
+                    f"{_NOTES.get((dataset, name), 'left out')}"
+                )
                 log.info("analytics: %s", self.notes[-1])
             return True
         size = max_page_size(messages)
@@ -339,8 +413,7 @@ class AnalyticsClient:
             self._page_limits[dataset] = size
             with _learned_lock:
                 _page_sizes[(self.url, dataset)] = size
-            log.info("analytics: %s answers at most %d rows of %s a page", self.url, size,
-                     dataset)
+            log.info("analytics: %s answers at most %d rows of %s a page", self.url, size, dataset)
             return True
         return False
 
@@ -357,15 +430,19 @@ class AnalyticsClient:
             self.queries_sent += 1
             try:
                 with self._waiting(WAIT_QUERY):
-                    resp = self._http.post(self._url.reveal(),
-                                           json={"query": query, "variables": variables},
-                                           headers={"Authorization": self._bearer()})
+                    resp = self._http.post(
+                        self._url.reveal(),
+                        json={"query": query, "variables": variables},
+                        headers={"Authorization": self._bearer()},
+                    )
             except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
                 kind, failure = AnalyticsUnavailable, self._transport_reason(exc)
             except (httpx.HTTPError, httpx.InvalidURL) as exc:  # bad URL: retrying won't help
                 # The library's message may quote the request's headers: scrub it.
-                raise AnalyticsError(f"cannot query Cloudflare analytics at {self.url}: "
-                                     f"{_one_line(self._scrub(str(exc)))}") from None
+                raise AnalyticsError(
+                    f"cannot query Cloudflare analytics at {self.url}: "
+                    f"{_one_line(self._scrub(str(exc)))}"
+                ) from None
             else:
                 status = resp.status_code
                 if status == 200:
@@ -373,7 +450,8 @@ class AnalyticsClient:
                 if status in (401, 403):
                     raise AnalyticsAuthError(
                         f"Cloudflare analytics refused the API token (HTTP {status}); it needs "
-                        f"the {PERMISSION} permission for account {self.account_id}")
+                        f"the {PERMISSION} permission for account {self.account_id}"
+                    )
                 if status == 429:
                     kind = AnalyticsRateLimited
                     failure = "rate-limited the token (HTTP 429)"
@@ -384,15 +462,21 @@ class AnalyticsClient:
                     # limit above the page size) with HTTP 400 and its errors.
                     messages = _cloudflare_messages(resp)
                     detail = self._scrub(_one_line(messages[0], 160)) if messages else ""
-                    raise _Refused(AnalyticsError(f"Cloudflare analytics answered HTTP {status}"
-                                                  + (f": {detail}" if detail else "")), messages)
+                    raise _Refused(
+                        AnalyticsError(
+                            f"Cloudflare analytics answered HTTP {status}"
+                            + (f": {detail}" if detail else "")
+                        ),
+                        messages,
+                    )
                 retry_after = _retry_after(resp.headers.get("Retry-After"))
             if attempt < self.max_attempts:
                 self._wait(attempt, retry_after)
         times = f"{self.max_attempts} times" if self.max_attempts > 1 else "once"
         if kind is AnalyticsRateLimited:
-            raise AnalyticsRateLimited(f"Cloudflare analytics {failure} {times}; "
-                                       "backing off until the next run")
+            raise AnalyticsRateLimited(
+                f"Cloudflare analytics {failure} {times}; backing off until the next run"
+            )
         raise kind(f"Cloudflare analytics {failure} {times}; will retry next run")
 
     def _waiting(self, what: str) -> contextlib.AbstractContextManager[None]:
@@ -406,8 +490,13 @@ class AnalyticsClient:
     def _spend_budget(self) -> None:
         """One query of the token's budget; waits (cancellably) while it is spent."""
         while (delay := self._budget.take()) > 0:
-            log.info("analytics: %d queries in %.0f s spent; waiting %.0f s for Cloudflare's "
-                     "query budget", self._budget.limit, self._budget.window, delay)
+            log.info(
+                "analytics: %d queries in %.0f s spent; waiting %.0f s for Cloudflare's "
+                "query budget",
+                self._budget.limit,
+                self._budget.window,
+                delay,
+            )
             with self._waiting(WAIT_BUDGET):
                 self._pause(delay)
 
@@ -416,7 +505,8 @@ class AnalyticsClient:
         if not token or not all(33 <= ord(c) <= 126 for c in token):
             raise AnalyticsAuthError(
                 f"the API token (from {self._token.source}) contains spaces, line breaks or "
-                "other characters no token has; check how it is set")
+                "other characters no token has; check how it is set"
+            )
         return f"Bearer {token}"
 
     def _scrub(self, text: str) -> str:
@@ -443,8 +533,12 @@ class AnalyticsClient:
         else:
             # Full jitter: clients that failed together do not come back together.
             delay = self._rng.uniform(0.0, min(MAX_DELAY, self.backoff * 2 ** (attempt - 1)))
-        log.debug("analytics: retrying in %.2f s (attempt %d of %d)", delay, attempt + 1,
-                  self.max_attempts)
+        log.debug(
+            "analytics: retrying in %.2f s (attempt %d of %d)",
+            delay,
+            attempt + 1,
+            self.max_attempts,
+        )
         self._pause(delay)
 
     def _pause(self, delay: float) -> None:
@@ -461,8 +555,9 @@ class AnalyticsClient:
         try:
             answer = resp.json()
         except (json.JSONDecodeError, UnicodeDecodeError):
-            raise AnalyticsMalformed("malformed answer from Cloudflare analytics: not JSON "
-                                     f"({len(resp.content)} bytes)") from None
+            raise AnalyticsMalformed(
+                f"malformed answer from Cloudflare analytics: not JSON ({len(resp.content)} bytes)"
+            ) from None
         if not isinstance(answer, dict):
             raise _malformed("the answer", "is", answer, "an object")
         errors = answer.get("errors")
@@ -478,16 +573,20 @@ class AnalyticsClient:
         code = str(ext.get("code", "")).lower() if isinstance(ext, dict) else ""
         lowered = text.lower()
         if code in _AUTH_CODES or any(w in lowered for w in _AUTH_WORDS):
-            raise AnalyticsAuthError(f"Cloudflare analytics: {text} (the token needs "
-                                     f"{PERMISSION} for account {self.account_id})")
+            raise AnalyticsAuthError(
+                f"Cloudflare analytics: {text} (the token needs "
+                f"{PERMISSION} for account {self.account_id})"
+            )
         # The budget is per 5 minutes: waiting seconds here would not help.
         if "rate" in code or any(w in lowered for w in _RATE_WORDS):
-            raise AnalyticsRateLimited(f"Cloudflare analytics: {text}; backing off until the "
-                                       "next run")
+            raise AnalyticsRateLimited(
+                f"Cloudflare analytics: {text}; backing off until the next run"
+            )
         raise _Refused(AnalyticsError(f"Cloudflare analytics: {text}"), messages)
 
 
 # ---- windows -------------------------------------------------------------------------
+
 
 def _chunks(start: int, end: int, size: int) -> list[tuple[int, int]]:
     """Consecutive windows of at most `size` seconds, cut on hour boundaries so that
@@ -505,6 +604,7 @@ def _chunks(start: int, end: int, size: int) -> list[tuple[int, int]]:
 
 
 # ---- small helpers -------------------------------------------------------------------
+
 
 def _as_given(request: httpx.Request) -> httpx.Request:
     return request

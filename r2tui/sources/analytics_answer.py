@@ -80,8 +80,11 @@ def refused_fields(messages: Iterable[str], candidates: Iterable[str]) -> set[st
     found: set[str] = set()
     for message in messages:
         if _UNKNOWN_FIELD.search(message):
-            found |= {f for f in candidates
-                      if re.search(rf"(?<![A-Za-z0-9_]){re.escape(f)}(?![A-Za-z0-9_])", message)}
+            found |= {
+                f
+                for f in candidates
+                if re.search(rf"(?<![A-Za-z0-9_]){re.escape(f)}(?![A-Za-z0-9_])", message)
+            }
     return found
 
 
@@ -94,23 +97,32 @@ def max_page_size(messages: Iterable[str]) -> int | None:
     return None
 
 
-
 def _type_name(value: object) -> str:
-    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean",
-            int: "an integer", float: "a number", type(None): "null"}.get(type(value),
-                                                                           type(value).__name__)
+    return {
+        dict: "an object",
+        list: "a list",
+        str: "a string",
+        bool: "a boolean",
+        int: "an integer",
+        float: "a number",
+        type(None): "null",
+    }.get(type(value), type(value).__name__)
 
 
 def _malformed(path: str, verb: str, value: object, wanted: str) -> AnalyticsMalformed:
-    return AnalyticsMalformed(f"malformed answer from Cloudflare analytics: {path} {verb} "
-                              f"{_type_name(value)}, not {wanted}")
+    return AnalyticsMalformed(
+        f"malformed answer from Cloudflare analytics: {path} {verb} "
+        f"{_type_name(value)}, not {wanted}"
+    )
 
 
-def _get(obj: dict[str, Any], key: str, path: str, kind: type | tuple[type, ...],
-         wanted: str) -> Any:
+def _get(
+    obj: dict[str, Any], key: str, path: str, kind: type | tuple[type, ...], wanted: str
+) -> Any:
     if key not in obj:
-        raise AnalyticsMalformed(f"malformed answer from Cloudflare analytics: {path}.{key} "
-                                 "missing")
+        raise AnalyticsMalformed(
+            f"malformed answer from Cloudflare analytics: {path}.{key} missing"
+        )
     value = obj[key]
     if not isinstance(value, kind) or (kind is not str and isinstance(value, bool)):
         raise _malformed(f"{path}.{key}", "is", value, wanted)
@@ -127,7 +139,8 @@ def _rows(answer: dict[str, Any], dataset: str, account_id: str) -> list[Any]:
     if not accounts:
         raise AnalyticsUnknownAccount(
             f"Cloudflare analytics knows no account {account_id}: the account id is wrong "
-            "or the API token cannot see it")
+            "or the API token cannot see it"
+        )
     if not isinstance(accounts[0], dict):
         raise _malformed("data.viewer.accounts[0]", "is", accounts[0], "an object")
     return _get(accounts[0], dataset, "data.viewer.accounts[0]", list, "a list")
@@ -156,19 +169,24 @@ def _hour_of(text: str) -> int | None:
 def _hour(text: str, path: str) -> int:
     epoch = _hour_of(text)
     if epoch is None:
-        raise AnalyticsMalformed(f"malformed answer from Cloudflare analytics: {path} is not "
-                                 f"an RFC 3339 time ({_one_line(repr(text), 60)})")
+        raise AnalyticsMalformed(
+            f"malformed answer from Cloudflare analytics: {path} is not "
+            f"an RFC 3339 time ({_one_line(repr(text), 60)})"
+        )
     if epoch % HOUR:
-        raise AnalyticsMalformed(f"malformed answer from Cloudflare analytics: {path} is not "
-                                 f"on the hour ({_one_line(text, 60)})")
+        raise AnalyticsMalformed(
+            f"malformed answer from Cloudflare analytics: {path} is not "
+            f"on the hour ({_one_line(text, 60)})"
+        )
     return epoch
 
 
 def _count(obj: dict[str, Any], key: str, path: str) -> int:
     value = _get(obj, key, path, int, "an integer")
     if value < 0:
-        raise AnalyticsMalformed(f"malformed answer from Cloudflare analytics: {path}.{key} "
-                                 f"is negative ({value})")
+        raise AnalyticsMalformed(
+            f"malformed answer from Cloudflare analytics: {path}.{key} is negative ({value})"
+        )
     return value
 
 
@@ -177,8 +195,10 @@ def _interval(obj: dict[str, Any], key: str, path: str) -> float:
     writes it as a number (1.0 or 1); below 1 it would mean more than every event."""
     value = _get(obj, key, path, (int, float), "a number")
     if isinstance(value, bool) or not math.isfinite(value) or value < 1:
-        raise AnalyticsMalformed(f"malformed answer from Cloudflare analytics: {path}.{key} "
-                                 f"is {_one_line(repr(value), 40)}, not a number >= 1")
+        raise AnalyticsMalformed(
+            f"malformed answer from Cloudflare analytics: {path}.{key} "
+            f"is {_one_line(repr(value), 40)}, not a number >= 1"
+        )
     return float(value)
 
 
@@ -200,20 +220,25 @@ def _operation(row: dict[str, Any], path: str, asked: frozenset[str]) -> Operati
     total = _get(row, "sum", path, dict, "an object")
     interval = 1.0
     if "sampleInterval" in asked:
-        interval = _interval(_get(row, "avg", path, dict, "an object"), "sampleInterval",
-                             f"{path}.avg")
+        interval = _interval(
+            _get(row, "avg", path, dict, "an object"), "sampleInterval", f"{path}.avg"
+        )
     return OperationGroup(
-        hour=hour, bucket=bucket,
+        hour=hour,
+        bucket=bucket,
         action=_get(dims, "actionType", dpath, str, "a string"),
         status=_get(dims, "actionStatus", dpath, str, "a string"),
         code=_count(dims, "responseStatusCode", dpath),
         requests=_count(total, "requests", spath),
         storage_class=_storage_class(dims, dpath, asked),
-        response_bytes=(_count(total, "responseBytes", spath)
-                        if "responseBytes" in asked else None),
-        object_bytes=(_count(total, "responseObjectSize", spath)
-                      if "responseObjectSize" in asked else None),
-        sample_interval=interval)
+        response_bytes=(
+            _count(total, "responseBytes", spath) if "responseBytes" in asked else None
+        ),
+        object_bytes=(
+            _count(total, "responseObjectSize", spath) if "responseObjectSize" in asked else None
+        ),
+        sample_interval=interval,
+    )
 
 
 def _snapshot(row: dict[str, Any], path: str, asked: frozenset[str]) -> StorageSnapshot:
@@ -222,9 +247,11 @@ def _snapshot(row: dict[str, Any], path: str, asked: frozenset[str]) -> StorageS
     mpath = f"{path}.max"
     top = _get(row, "max", path, dict, "an object")
     return StorageSnapshot(
-        hour=hour, bucket=bucket,
+        hour=hour,
+        bucket=bucket,
         objects=_count(top, "objectCount", mpath),
         pending_uploads=_count(top, "uploadCount", mpath),
         payload_bytes=_count(top, "payloadSize", mpath),
         metadata_bytes=_count(top, "metadataSize", mpath),
-        storage_class=_storage_class(dims, f"{path}.dimensions", asked))
+        storage_class=_storage_class(dims, f"{path}.dimensions", asked),
+    )

@@ -19,8 +19,16 @@ from botocore.exceptions import (
 
 from r2tui.config.secrets import Secret, scrub, shown_host
 
-_AUTH_CODES = {"InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "Unauthorized",
-               "InvalidToken", "ExpiredToken", "403", "401"}
+_AUTH_CODES = {
+    "InvalidAccessKeyId",
+    "SignatureDoesNotMatch",
+    "AccessDenied",
+    "Unauthorized",
+    "InvalidToken",
+    "ExpiredToken",
+    "403",
+    "401",
+}
 
 
 class Cancelled(Exception):
@@ -31,8 +39,12 @@ class Cancelled(Exception):
 # refused (the keys), down (no answer, or busy on every attempt), missing (no keys
 # at all) or failing (anything else). Plain strings: sources know nothing of the store.
 REFUSED, DOWN, MISSING, FAILING = "refused", "down", "missing", "failing"
-_DOWN_ERRORS = (EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError,
-                ConnectionClosedError)
+_DOWN_ERRORS = (
+    EndpointConnectionError,
+    ConnectTimeoutError,
+    ReadTimeoutError,
+    ConnectionClosedError,
+)
 
 
 def failure_kind(exc: BaseException) -> str:
@@ -55,8 +67,9 @@ def failure_kind(exc: BaseException) -> str:
     return FAILING
 
 
-def describe_error(exc: BaseException, endpoint: str | Secret = "",
-                   bucket: str | None = None) -> str:
+def describe_error(
+    exc: BaseException, endpoint: str | Secret = "", bucket: str | None = None
+) -> str:
     """One line for `exc`; `endpoint` (the URL whole, or held as a SecretUrl) is
     named by its host and port only."""
     host = shown_host(endpoint) or "the endpoint"
@@ -69,8 +82,10 @@ def describe_error(exc: BaseException, endpoint: str | Secret = "",
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
         op = exc.operation_name
         if code in _AUTH_CODES or status in (401, 403):
-            return (f"{where}access denied ({status or code}) on {op}: check the access key, "
-                    "its secret and the token's permissions")
+            return (
+                f"{where}access denied ({status or code}) on {op}: check the access key, "
+                "its secret and the token's permissions"
+            )
         if code in ("NoSuchBucket", "404") and op.startswith("List"):
             return f"{where}no such bucket (deleted while r2tui was listing it?)"
         if code in ("SlowDown", "503", "TooManyRequests") or status == 429:

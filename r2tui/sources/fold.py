@@ -20,8 +20,18 @@ NO_EXTENSION = "(none)"
 FOLDER_MARKER = "(folder)"
 OTHER = "(other)"
 NEW_LARGE_KEPT = 100
-_COMPOUND = ("tar.gz", "tar.bz2", "tar.xz", "tar.zst", "json.gz", "csv.gz", "sql.gz",
-             "log.gz", "ndjson.gz", "parquet.gz")
+_COMPOUND = (
+    "tar.gz",
+    "tar.bz2",
+    "tar.xz",
+    "tar.zst",
+    "json.gz",
+    "csv.gz",
+    "sql.gz",
+    "log.gz",
+    "ndjson.gz",
+    "parquet.gz",
+)
 _COMPOUND_LAST = {c.rsplit(".", 1)[1] for c in _COMPOUND}  # a type that needs the part before
 TRACKED_EXTENSIONS_MIN = 256
 _SUFFIX_CACHE = 4096  # distinct suffixes remembered; keys ending in serials would grow it
@@ -39,7 +49,7 @@ def extension_of(key: str) -> str:
     dot = lower.rfind(".")
     if dot <= 0:
         return NO_EXTENSION
-    ext = lower[dot + 1:]
+    ext = lower[dot + 1 :]
     if not ext or len(ext) > 10 or not ext.isalnum() or ext.isdigit():
         return NO_EXTENSION
     return ext
@@ -52,9 +62,16 @@ class _Counter:
 
 
 class InventoryFold:
-    def __init__(self, bucket: str, *, top_n: int = 20, newest_n: int = 20,
-                 large_object_bytes: int = 1_000_000_000, max_extensions: int = 500,
-                 since: float | None = None) -> None:
+    def __init__(
+        self,
+        bucket: str,
+        *,
+        top_n: int = 20,
+        newest_n: int = 20,
+        large_object_bytes: int = 1_000_000_000,
+        max_extensions: int = 500,
+        since: float | None = None,
+    ) -> None:
         self.bucket = bucket
         self.top_n = top_n
         self.newest_n = newest_n
@@ -99,13 +116,17 @@ class InventoryFold:
         cls.bytes += size
         _push(self._largest, self.top_n, (size, key, last_modified, storage_class))
         _push(self._newest, self.newest_n, (last_modified, key, size, storage_class))
-        if (self.since is not None and last_modified > self.since
-                and size >= self.large_object_bytes):
+        if (
+            self.since is not None
+            and last_modified > self.since
+            and size >= self.large_object_bytes
+        ):
             self.new_large_count += 1
             _push(self._new_large, NEW_LARGE_KEPT, (size, key, last_modified, storage_class))
 
-    def add_page(self, keys: list[str], sizes: list[int], dates: list[str],
-                 classes: list[str]) -> None:
+    def add_page(
+        self, keys: list[str], sizes: list[int], dates: list[str], classes: list[str]
+    ) -> None:
         """Fold one listed page at once, exactly as `add` would one object at a time.
 
         `dates` are canonical strings (listing.page), whose order is time order:
@@ -158,23 +179,24 @@ class InventoryFold:
         for key in keys:
             dot = key.rfind(".")
             if dot > 0 and key[dot - 1] != "/" and key.find("/", dot) < 0:
-                exts.append(cache.get(key[dot + 1:]) or self._extension(key, dot))
+                exts.append(cache.get(key[dot + 1 :]) or self._extension(key, dot))
             else:
                 exts.append(FOLDER_MARKER if key.endswith("/") else NO_EXTENSION)
-        self._merge_extensions((ext, count, total)
-                               for ext, (count, total) in _tally(exts, sizes).items())
+        self._merge_extensions(
+            (ext, count, total) for ext, (count, total) in _tally(exts, sizes).items()
+        )
 
     def _extension(self, key: str, dot: int) -> str:
         """extension_of(key) for a name with a dot, remembered by what decides it: the
         last suffix, or the last two for a possible compound type such as log.gz."""
-        suffix = key[dot + 1:]
+        suffix = key[dot + 1 :]
         cache = self._suffix_ext
         if suffix.lower() in _COMPOUND_LAST:
             slash = key.rfind("/", 0, dot)
             dot2 = key.rfind(".", slash + 1, dot)
             if dot2 <= slash + 1:  # one dot only, or a name starting with its dot
                 return extension_of(key)
-            suffix = key[dot2 + 1:]
+            suffix = key[dot2 + 1 :]
             cache = self._pair_ext
         ext = cache.get(suffix)
         if ext is None:
@@ -213,14 +235,14 @@ class InventoryFold:
             _push(self._new_large, NEW_LARGE_KEPT, item)
         self.new_large_count += other.new_large_count
 
-    def result(self, started_at: float, finished_at: float, list_requests: int
-               ) -> BucketInventory:
+    def result(self, started_at: float, finished_at: float, list_requests: int) -> BucketInventory:
         # Shown in the very order the heaps keep by, (value, key) descending, so each
         # list is exactly the first N of the whole bucket in that order, ties included.
         largest = [ObjectEntry(k, s, t, c) for s, k, t, c in sorted(self._largest, reverse=True)]
         newest = [ObjectEntry(k, s, t, c) for t, k, s, c in sorted(self._newest, reverse=True)]
-        new_large = [ObjectEntry(k, s, t, c) for s, k, t, c in
-                     sorted(self._new_large, reverse=True)]
+        new_large = [
+            ObjectEntry(k, s, t, c) for s, k, t, c in sorted(self._new_large, reverse=True)
+        ]
         by_extension: dict[str, Tally] = {}
         other = [0, 0]
         for ext, c in self.by_extension.items():  # first seen first: the cut is theirs
@@ -232,12 +254,18 @@ class InventoryFold:
         if other[0]:
             by_extension[OTHER] = Tally(other[0], other[1])
         return BucketInventory(
-            bucket=self.bucket, started_at=started_at, finished_at=finished_at,
-            objects=self.objects, bytes=self.bytes,
+            bucket=self.bucket,
+            started_at=started_at,
+            finished_at=finished_at,
+            objects=self.objects,
+            bytes=self.bytes,
             by_extension=by_extension,
             by_storage_class={k: Tally(v.objects, v.bytes) for k, v in self.by_class.items()},
-            largest=largest, newest=newest, new_large=new_large,
-            new_large_count=self.new_large_count, list_requests=list_requests,
+            largest=largest,
+            newest=newest,
+            new_large=new_large,
+            new_large_count=self.new_large_count,
+            list_requests=list_requests,
             other_extensions=self.other_extensions or OTHER in by_extension,
         )
 

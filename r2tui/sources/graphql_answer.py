@@ -80,27 +80,39 @@ def parse_time(value: object) -> float:
     return t.timestamp()
 
 
-def answer(query: str, variables: object, rows: Rows, *, account_id: str,
-           page_limit: int = PAGE_LIMIT,
-           unknown_fields: Iterable[str] = ()) -> tuple[int, dict[str, Any]]:
+def answer(
+    query: str,
+    variables: object,
+    rows: Rows,
+    *,
+    account_id: str,
+    page_limit: int = PAGE_LIMIT,
+    unknown_fields: Iterable[str] = (),
+) -> tuple[int, dict[str, Any]]:
     """(HTTP status, JSON document) for one query; authentication is the caller's."""
     try:
-        return 200, _run(query, variables, rows, account_id, page_limit,
-                         frozenset(unknown_fields))
+        return 200, _run(query, variables, rows, account_id, page_limit, frozenset(unknown_fields))
     except GraphQLRefusal as exc:
         return exc.status, errors_document(str(exc))
 
 
-def _run(query: str, variables: object, rows: Rows, account_id: str, page_limit: int,
-         unknown: frozenset[str]) -> dict[str, Any]:
+def _run(
+    query: str,
+    variables: object,
+    rows: Rows,
+    account_id: str,
+    page_limit: int,
+    unknown: frozenset[str],
+) -> dict[str, Any]:
     if not isinstance(variables, dict):
         raise GraphQLRefusal("variables must be a JSON object")
     found = _DATASET.findall(query)
     if len(found) != 1:
-        raise GraphQLRefusal(f"this endpoint answers one of {OPERATIONS_DATASET} or "
-                             f"{STORAGE_DATASET} per query")
+        raise GraphQLRefusal(
+            f"this endpoint answers one of {OPERATIONS_DATASET} or {STORAGE_DATASET} per query"
+        )
     dataset = found[0]
-    body = query[query.index(dataset):]  # the dataset's arguments and fields
+    body = query[query.index(dataset) :]  # the dataset's arguments and fields
     selection = _selection(dataset, body, unknown)
     window, buckets = _filter(body, variables)
     limit = _limit(body, variables, page_limit)
@@ -114,12 +126,14 @@ def _run(query: str, variables: object, rows: Rows, account_id: str, page_limit:
         if len(groups) >= limit:
             break  # grouped by hour, ordered by hour: later hours come after the cut
     shape: Callable[[Any, Selection], dict[str, Any]] = (
-        operation_row if dataset == OPERATIONS_DATASET else storage_row)
+        operation_row if dataset == OPERATIONS_DATASET else storage_row
+    )
     shaped = [shape(g, selection) for g in groups[:limit]]
     return {"data": {"viewer": {"accounts": [{dataset: shaped}]}}, "errors": None}
 
 
 # ---- reading the query ----------------------------------------------------------------
+
 
 def _selection(dataset: str, body: str, unknown: frozenset[str]) -> Selection:
     offered = SELECTIONS[dataset]
@@ -137,8 +151,9 @@ def _selection(dataset: str, body: str, unknown: frozenset[str]) -> Selection:
     return Selection(**asked)
 
 
-def _filter(body: str, variables: dict[str, Any]) -> tuple[
-        tuple[float, float], Callable[[str], bool]]:
+def _filter(
+    body: str, variables: dict[str, Any]
+) -> tuple[tuple[float, float], Callable[[str], bool]]:
     where = _FILTER.findall(body)
     if len(where) != 1:
         raise GraphQLRefusal("filter is required")
@@ -158,8 +173,7 @@ def _filter(body: str, variables: dict[str, Any]) -> tuple[
         if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
             raise GraphQLRefusal(f"error parsing args: ${var} must be a list of strings")
         chosen = frozenset(names)
-        return (start, end), (chosen.__contains__ if op == "in"
-                              else lambda b, c=chosen: b not in c)
+        return (start, end), (chosen.__contains__ if op == "in" else lambda b, c=chosen: b not in c)
     return (start, end), lambda _: True
 
 
@@ -183,11 +197,19 @@ def _pieces(start: float, end: float, by_hour: bool) -> list[tuple[float, float]
 
 # ---- grouping, as the API's GROUP BY does ---------------------------------------------
 
-_OP_DIMENSIONS = {"bucketName": "bucket", "actionType": "action", "actionStatus": "status",
-                  "responseStatusCode": "code", "datetimeHour": "hour",
-                  "storageClass": "storage_class"}
-_STORE_DIMENSIONS = {"bucketName": "bucket", "datetimeHour": "hour",
-                     "storageClass": "storage_class"}
+_OP_DIMENSIONS = {
+    "bucketName": "bucket",
+    "actionType": "action",
+    "actionStatus": "status",
+    "responseStatusCode": "code",
+    "datetimeHour": "hour",
+    "storageClass": "storage_class",
+}
+_STORE_DIMENSIONS = {
+    "bucketName": "bucket",
+    "datetimeHour": "hour",
+    "storageClass": "storage_class",
+}
 
 
 def _key(selection: Selection, names: dict[str, str]) -> Callable[[Any], tuple[Any, ...]]:
@@ -220,10 +242,13 @@ def _sum(same: list[OperationGroup]) -> OperationGroup:
     # a row of N requests at interval k stands for N / k of them.
     kept = sum(g.requests / max(1.0, g.sample_interval) for g in same)
     interval = requests / kept if kept else 1.0
-    return replace(same[0], requests=requests,
-                   response_bytes=sum(g.response_bytes or 0 for g in same),
-                   object_bytes=sum(g.object_bytes or 0 for g in same),
-                   sample_interval=interval if math.isfinite(interval) and interval >= 1 else 1.0)
+    return replace(
+        same[0],
+        requests=requests,
+        response_bytes=sum(g.response_bytes or 0 for g in same),
+        object_bytes=sum(g.object_bytes or 0 for g in same),
+        sample_interval=interval if math.isfinite(interval) and interval >= 1 else 1.0,
+    )
 
 
 def _group_storage(rows: list[Any], selection: Selection) -> list[StorageSnapshot]:
@@ -233,9 +258,15 @@ def _group_storage(rows: list[Any], selection: Selection) -> list[StorageSnapsho
         key = key_of(s)
         seen = merged.get(key)
         # max { ... } is taken field by field over the merged rows.
-        merged[key] = s if seen is None else replace(
-            seen, objects=max(seen.objects, s.objects),
-            pending_uploads=max(seen.pending_uploads, s.pending_uploads),
-            payload_bytes=max(seen.payload_bytes, s.payload_bytes),
-            metadata_bytes=max(seen.metadata_bytes, s.metadata_bytes))
+        merged[key] = (
+            s
+            if seen is None
+            else replace(
+                seen,
+                objects=max(seen.objects, s.objects),
+                pending_uploads=max(seen.pending_uploads, s.pending_uploads),
+                payload_bytes=max(seen.payload_bytes, s.payload_bytes),
+                metadata_bytes=max(seen.metadata_bytes, s.metadata_bytes),
+            )
+        )
     return _in_hour_order(list(merged.values()))

@@ -82,27 +82,36 @@ class Selection:
 
     def without(self, names: Iterable[str]) -> Selection:
         gone = frozenset(names)
-        return Selection(*(tuple(n for n in getattr(self, f.name) if n not in gone)
-                           for f in fields(self)))
+        return Selection(
+            *(tuple(n for n in getattr(self, f.name) if n not in gone) for f in fields(self))
+        )
 
 
 OPERATIONS = Selection(
-    dimensions=("bucketName", "actionType", "actionStatus", "responseStatusCode",
-                "datetimeHour", "storageClass"),
+    dimensions=(
+        "bucketName",
+        "actionType",
+        "actionStatus",
+        "responseStatusCode",
+        "datetimeHour",
+        "storageClass",
+    ),
     sum=("requests", "responseBytes", "responseObjectSize"),
-    avg=("sampleInterval",))
+    avg=("sampleInterval",),
+)
 STORAGE = Selection(
     dimensions=("bucketName", "datetimeHour", "storageClass"),
-    max=("objectCount", "uploadCount", "payloadSize", "metadataSize"))
+    max=("objectCount", "uploadCount", "payloadSize", "metadataSize"),
+)
 SELECTIONS = {OPERATIONS_DATASET: OPERATIONS, STORAGE_DATASET: STORAGE}
 # Asked when the API offers them, left out (and the rows' defaults used) when it
 # answers that it does not know them.
-OPTIONAL_FIELDS = frozenset({"storageClass", "responseBytes", "responseObjectSize",
-                             "sampleInterval"})
+OPTIONAL_FIELDS = frozenset(
+    {"storageClass", "responseBytes", "responseObjectSize", "sampleInterval"}
+)
 
 
-def query(dataset: str, selection: Selection | None = None,
-          buckets: BucketFilter = None) -> str:
+def query(dataset: str, selection: Selection | None = None, buckets: BucketFilter = None) -> str:
     """The query text for `dataset` asking `selection` (all fields by default),
     optionally limited to (``in``) or leaving out (``notin``) the ``$buckets``."""
     sel = SELECTIONS[dataset] if selection is None else selection
@@ -146,18 +155,34 @@ def _shape(selection: Selection, values: dict[str, Any]) -> dict[str, Any]:
 def operation_row(g: OperationGroup, selection: Selection = OPERATIONS) -> dict[str, Any]:
     """One operations row as the API answers it, with the asked fields only. A
     byte sum the row does not know is answered 0, as the API sums no bytes."""
-    return _shape(selection, {
-        "requests": g.requests, "responseBytes": g.response_bytes or 0,
-        "responseObjectSize": g.object_bytes or 0, "sampleInterval": float(g.sample_interval),
-        "bucketName": g.bucket, "actionType": g.action, "actionStatus": g.status,
-        "responseStatusCode": g.code, "datetimeHour": rfc3339(g.hour),
-        "storageClass": g.storage_class})
+    return _shape(
+        selection,
+        {
+            "requests": g.requests,
+            "responseBytes": g.response_bytes or 0,
+            "responseObjectSize": g.object_bytes or 0,
+            "sampleInterval": float(g.sample_interval),
+            "bucketName": g.bucket,
+            "actionType": g.action,
+            "actionStatus": g.status,
+            "responseStatusCode": g.code,
+            "datetimeHour": rfc3339(g.hour),
+            "storageClass": g.storage_class,
+        },
+    )
 
 
 def storage_row(s: StorageSnapshot, selection: Selection = STORAGE) -> dict[str, Any]:
     """One storage row as the API answers it, with the asked fields only."""
-    return _shape(selection, {
-        "objectCount": s.objects, "uploadCount": s.pending_uploads,
-        "payloadSize": s.payload_bytes, "metadataSize": s.metadata_bytes,
-        "bucketName": s.bucket, "datetimeHour": rfc3339(s.hour),
-        "storageClass": s.storage_class})
+    return _shape(
+        selection,
+        {
+            "objectCount": s.objects,
+            "uploadCount": s.pending_uploads,
+            "payloadSize": s.payload_bytes,
+            "metadataSize": s.metadata_bytes,
+            "bucketName": s.bucket,
+            "datetimeHour": rfc3339(s.hour),
+            "storageClass": s.storage_class,
+        },
+    )

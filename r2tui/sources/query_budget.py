@@ -43,8 +43,12 @@ _budgets: dict[str, QueryBudget] = {}
 class QueryBudget:
     """A sliding window: at most `limit` queries in any `window` seconds."""
 
-    def __init__(self, limit: int = QUERIES_PER_WINDOW, window: float = WINDOW,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        limit: int = QUERIES_PER_WINDOW,
+        window: float = WINDOW,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         if limit < 1 or window <= 0:
             raise ValueError("a query budget needs limit >= 1 and window > 0")
         self.limit = limit
@@ -74,8 +78,7 @@ class QueryBudget:
 
 def budget_for(token: str, endpoint: str = "api.cloudflare.com") -> QueryBudget:
     """The process-wide budget of one API token at one endpoint (host and port)."""
-    key = hashlib.blake2b(f"{endpoint}\0{token}".encode(), key=_SALT,
-                          digest_size=16).hexdigest()
+    key = hashlib.blake2b(f"{endpoint}\0{token}".encode(), key=_SALT, digest_size=16).hexdigest()
     with _lock:
         budget = _budgets.get(key)
         if budget is None:

@@ -33,8 +33,9 @@ _LOADER = botocore.loaders.create_loader()
 _LOADER_LOCK = threading.Lock()
 
 
-def make_client(account: AccountConfig, settings: S3Settings,
-                tally: RequestTally | None = None) -> Any:
+def make_client(
+    account: AccountConfig, settings: S3Settings, tally: RequestTally | None = None
+) -> Any:
     """A boto3 S3 client for the account; every HTTP attempt it sends is tallied."""
     core = botocore.session.get_session()
     # One model loader for every client: the S3 model is a large JSON file, and a
@@ -134,48 +135,70 @@ def list_buckets(client: Any) -> list[str]:
     return sorted(b["Name"] for b in client.list_buckets().get("Buckets", []))
 
 
-def inventory_bucket(client: Any, bucket: str, settings: InventorySettings,
-                     since: float | None = None, stop: threading.Event | None = None,
-                     clock: Callable[[], float] = time.time,
-                     hints: Hints | None = None) -> BucketInventory:
+def inventory_bucket(
+    client: Any,
+    bucket: str,
+    settings: InventorySettings,
+    since: float | None = None,
+    stop: threading.Event | None = None,
+    clock: Callable[[], float] = time.time,
+    hints: Hints | None = None,
+) -> BucketInventory:
     """List every object of `bucket` and fold it; raises on failure so that
     nothing partial is ever kept. Key ranges are listed concurrently (up to
     settings.concurrency) with our own page parser (sources.listing); `hints`
     from the last inventory let the ranges start at once."""
+
     def make_fold() -> InventoryFold:
-        return InventoryFold(bucket, top_n=settings.top_n, newest_n=settings.newest_n,
-                             large_object_bytes=settings.large_object_bytes,
-                             max_extensions=settings.max_extensions, since=since)
+        return InventoryFold(
+            bucket,
+            top_n=settings.top_n,
+            newest_n=settings.newest_n,
+            large_object_bytes=settings.large_object_bytes,
+            max_extensions=settings.max_extensions,
+            since=since,
+        )
 
     started = clock()
     cuts: list[str] = []
     if can_fetch(client):
-        fold, pages, cuts = list_ranges(client, bucket, make_fold,
-                                        page_size=settings.page_size,
-                                        concurrency=settings.concurrency, stop=stop,
-                                        hints=hints)
+        fold, pages, cuts = list_ranges(
+            client,
+            bucket,
+            make_fold,
+            page_size=settings.page_size,
+            concurrency=settings.concurrency,
+            stop=stop,
+            hints=hints,
+        )
     else:
         fold, pages = _paginated(client, bucket, make_fold(), settings.page_size, stop)
     return dataclasses.replace(fold.result(started, clock(), pages), split_keys=tuple(cuts))
 
 
-def _paginated(client: Any, bucket: str, fold: InventoryFold, page_size: int,
-               stop: threading.Event | None) -> tuple[InventoryFold, int]:
+def _paginated(
+    client: Any, bucket: str, fold: InventoryFold, page_size: int, stop: threading.Event | None
+) -> tuple[InventoryFold, int]:
     """boto3's own paginator, for a client that is not botocore's (a test double)."""
     pages = 0
     paginator = client.get_paginator("list_objects_v2")
     for page in paginator.paginate(Bucket=bucket, PaginationConfig={"PageSize": page_size}):
         pages += 1
         for obj in page.get("Contents", ()):
-            fold.add(obj["Key"], obj["Size"], obj["LastModified"].timestamp(),
-                     obj.get("StorageClass") or "STANDARD")
+            fold.add(
+                obj["Key"],
+                obj["Size"],
+                obj["LastModified"].timestamp(),
+                obj.get("StorageClass") or "STANDARD",
+            )
         if stop is not None and stop.is_set():
             raise Cancelled()
     return fold, pages
 
 
-def probe_bucket(client: Any, bucket: str, prefix: str,
-                 clock: Callable[[], float] = time.time) -> ProbeResult:
+def probe_bucket(
+    client: Any, bucket: str, prefix: str, clock: Callable[[], float] = time.time
+) -> ProbeResult:
     """PUT, GET, HEAD and DELETE a tiny object; latency and outcome per step.
     Failures are recorded with their reason, never raised."""
     key = f"{prefix}{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:12]}"
@@ -189,8 +212,11 @@ def probe_bucket(client: Any, bucket: str, prefix: str,
             call()
         except Exception as exc:  # a probe reports every failure, whatever its kind
             ms = (time.perf_counter() - t0) * 1000
-            steps.append(FailedStep(operation, False, ms, describe_error(exc, endpoint, bucket),
-                                    failure_kind(exc)))
+            steps.append(
+                FailedStep(
+                    operation, False, ms, describe_error(exc, endpoint, bucket), failure_kind(exc)
+                )
+            )
             return False
         steps.append(ProbeStep(operation, True, (time.perf_counter() - t0) * 1000))
         return True
@@ -218,7 +244,11 @@ def check_endpoint(client: Any, bucket: str | None) -> ProbeStep:
         else:
             client.list_buckets()
     except Exception as exc:  # the check reports every failure, whatever its kind
-        return FailedStep(operation, False, (time.perf_counter() - t0) * 1000,
-                          describe_error(exc, client.meta.endpoint_url, bucket),
-                          failure_kind(exc))
+        return FailedStep(
+            operation,
+            False,
+            (time.perf_counter() - t0) * 1000,
+            describe_error(exc, client.meta.endpoint_url, bucket),
+            failure_kind(exc),
+        )
     return ProbeStep(operation, True, (time.perf_counter() - t0) * 1000)

@@ -21,9 +21,11 @@ from r2tui.store.views import (
     Recommendation,
 )
 
-FREE_TIER = (("standard_storage", "free_storage_runs_out_at"),
-             ("standard_class_a", "free_class_a_runs_out_at"),
-             ("standard_class_b", "free_class_b_runs_out_at"))
+FREE_TIER = (
+    ("standard_storage", "free_storage_runs_out_at"),
+    ("standard_class_a", "free_class_a_runs_out_at"),
+    ("standard_class_b", "free_class_b_runs_out_at"),
+)
 # Advice about r2tui's own requests once they are this share of the bill.
 MONITOR_SHARE_PCT = 5.0
 MIN_SAVING_USD = 0.01
@@ -35,69 +37,106 @@ REASONS: dict[str, dict[float, str]] = {
         1.0: "per-class bytes from Cloudflare's analytics",
         0.0: "split by the last listing's IA share of bytes",
         0.5: "partly split by the last listing's IA share (days or buckets without "
-             "per-class analytics)"},
+        "per-class analytics)",
+    },
     "requests": {
         1.0: "counted per storage class by Cloudflare's analytics",
         0.0: "split by the last listing's IA share of objects",
-        0.5: "partly counted; the rest split by the last listing's IA share of objects"},
+        0.5: "partly counted; the rest split by the last listing's IA share of objects",
+    },
     "retrieval": {
         1.0: "bytes read from IA, summed by Cloudflare's analytics",
         0.0: "GETs x the last listing's IA share x its mean object size",
-        0.5: "partly summed; the rest GETs x the listing's IA share x mean object size"},
+        0.5: "partly summed; the rest GETs x the listing's IA share x mean object size",
+    },
 }
 NOT_COUNTED = "no request counts stored"
 
 
-def costs_view(account: str, now: float | None = None, prices: PriceList = LIST_PRICES,
-               monitor_usd: float | None = None) -> CostsView:
+def costs_view(
+    account: str,
+    now: float | None = None,
+    prices: PriceList = LIST_PRICES,
+    monitor_usd: float | None = None,
+) -> CostsView:
     """`monitor_usd`: r2tui's own spend this month when the caller has read it
     already (the dashboard's storage view has)."""
     now = time.time() if now is None else now
     start = queries.month_start(now)
-    at = fetch(Sample.select(Sample.ts).where(
-        Sample.account == account, Sample.metric == "monthly_cost_usd",
-        Sample.bucket == ACCOUNT, Sample.ts >= start, Sample.ts <= now)
-        .order_by(Sample.ts.desc()).limit(1))
+    at = fetch(
+        Sample.select(Sample.ts)
+        .where(
+            Sample.account == account,
+            Sample.metric == "monthly_cost_usd",
+            Sample.bucket == ACCOUNT,
+            Sample.ts >= start,
+            Sample.ts <= now,
+        )
+        .order_by(Sample.ts.desc())
+        .limit(1)
+    )
     computed_at = int(at[0][0]) if at else None
     values: dict[str, dict[str, float]] = {}
     if computed_at is not None:
         for bucket, metric, value in fetch(
-                Sample.select(Sample.bucket, Sample.metric, Sample.value)
-                .where(Sample.account == account, Sample.ts == computed_at,
-                       Sample.metric.in_(COST_GAUGES + USAGE_SERIES))):
+            Sample.select(Sample.bucket, Sample.metric, Sample.value).where(
+                Sample.account == account,
+                Sample.ts == computed_at,
+                Sample.metric.in_(COST_GAUGES + USAGE_SERIES),
+            )
+        ):
             values.setdefault(bucket, {})[metric] = float(value)
     mine = values.get(ACCOUNT, {})
-    usage = Usage(**{field: Decimal(str(mine.get(f"usage_{field}", 0.0)))
-                     for field in USAGE_FIELD.values()})
+    usage = Usage(
+        **{field: Decimal(str(mine.get(f"usage_{field}", 0.0))) for field in USAGE_FIELD.values()}
+    )
     known = bool(mine.get("has_request_counts"))
-    lines = [CostLine(item=line.item, label=line.label, unit=line.unit,
-                      usage=float(line.usage), free=float(line.free),
-                      billable=float(line.billable), usd=float(line.usd),
-                      **_basis(line.kind, mine.get(f"basis_{line.kind}"), known))
-             for line in bill(usage, prices).lines]
-    buckets = sorted((_bucket(name, v, known) for name, v in values.items()
-                      if name != ACCOUNT),
-                     key=lambda b: (-b.month_to_date_usd, b.name))
+    lines = [
+        CostLine(
+            item=line.item,
+            label=line.label,
+            unit=line.unit,
+            usage=float(line.usage),
+            free=float(line.free),
+            billable=float(line.billable),
+            usd=float(line.usd),
+            **_basis(line.kind, mine.get(f"basis_{line.kind}"), known),
+        )
+        for line in bill(usage, prices).lines
+    ]
+    buckets = sorted(
+        (_bucket(name, v, known) for name, v in values.items() if name != ACCOUNT),
+        key=lambda b: (-b.month_to_date_usd, b.name),
+    )
     gauges = [_gauge(item, usage, prices, mine.get(key)) for item, key in FREE_TIER]
     mtd = mine.get("monthly_cost_usd", 0.0)
-    monitor = (queries.monitor_spend(account, start).usd if monitor_usd is None
-               else monitor_usd)
+    monitor = queries.monitor_spend(account, start).usd if monitor_usd is None else monitor_usd
     # Through the rollups: the raw purge drops a month's first days.
     daily = history.points(account, CATALOG["daily_cost_usd"], ACCOUNT, "day", start, int(now))
     return CostsView(
-        account=account, computed_at=computed_at, month_start=start,
-        month_to_date_usd=mtd, daily_average_usd=mine.get("daily_average_usd", 0.0),
+        account=account,
+        computed_at=computed_at,
+        month_start=start,
+        month_to_date_usd=mtd,
+        daily_average_usd=mine.get("daily_average_usd", 0.0),
         forecast_month_usd=mine.get("forecast_month_usd", 0.0),
         forecast_low_usd=mine.get("forecast_low_usd", 0.0),
         forecast_high_usd=mine.get("forecast_high_usd", 0.0),
         storage_usd=mine.get("cost_storage_usd", 0.0),
         requests_usd=mine.get("cost_requests_usd", 0.0),
         retrieval_usd=mine.get("cost_retrieval_usd", 0.0),
-        last_month_usd=mine.get("last_month_usd"), today_usd=mine.get("today_cost_usd"),
-        increase_pct=mine.get("daily_cost_increase_pct"), monitor_month_usd=monitor,
-        lines=lines, buckets=buckets, daily=daily, free_tier=gauges,
+        last_month_usd=mine.get("last_month_usd"),
+        today_usd=mine.get("today_cost_usd"),
+        increase_pct=mine.get("daily_cost_increase_pct"),
+        monitor_month_usd=monitor,
+        lines=lines,
+        buckets=buckets,
+        daily=daily,
+        free_tier=gauges,
         recommendations=recommendations(account, buckets, mtd, monitor, now),
-        prices_source=prices.source, requests_known=known)
+        prices_source=prices.source,
+        requests_known=known,
+    )
 
 
 def _basis(kind: str, value: float | None, requests_known: bool) -> dict[str, str]:
@@ -111,28 +150,37 @@ def _basis(kind: str, value: float | None, requests_known: bool) -> dict[str, st
 
 def _bucket(name: str, v: dict[str, float], requests_known: bool) -> BucketCost:
     return BucketCost(
-        name=name, month_to_date_usd=v.get("monthly_cost_usd", 0.0),
+        name=name,
+        month_to_date_usd=v.get("monthly_cost_usd", 0.0),
         storage_usd=v.get("cost_storage_usd", 0.0),
         requests_usd=v.get("cost_requests_usd", 0.0),
         retrieval_usd=v.get("cost_retrieval_usd", 0.0),
-        forecast_month_usd=v.get("forecast_month_usd"), today_usd=v.get("today_cost_usd"),
-        increase_pct=v.get("daily_cost_increase_pct"), ia_saving_usd=v.get("ia_saving_usd"),
+        forecast_month_usd=v.get("forecast_month_usd"),
+        today_usd=v.get("today_cost_usd"),
+        increase_pct=v.get("daily_cost_increase_pct"),
+        ia_saving_usd=v.get("ia_saving_usd"),
         standard_saving_usd=v.get("standard_saving_usd"),
         # Without request counts, requests and retrieval are not measured: not counted.
-        basis={kind: MEASURED if v.get(f"basis_{kind}", 0.0) == 1.0
-               and (kind == "storage" or requests_known) else ESTIMATED
-               for kind in REASONS})
+        basis={
+            kind: MEASURED
+            if v.get(f"basis_{kind}", 0.0) == 1.0 and (kind == "storage" or requests_known)
+            else ESTIMATED
+            for kind in REASONS
+        },
+    )
 
 
-def _gauge(item: str, usage: Usage, prices: PriceList, runs_out: float | None
-           ) -> FreeTierGauge:
+def _gauge(item: str, usage: Usage, prices: PriceList, runs_out: float | None) -> FreeTierGauge:
     spec = next(i for i in ITEMS if i.name == item)
     assert spec.free is not None
     return FreeTierGauge(
-        item=item, label=spec.label, unit=spec.unit,
+        item=item,
+        label=spec.label,
+        unit=spec.unit,
         used=float(getattr(usage, USAGE_FIELD[item])),
         allowance=float(getattr(prices, spec.free)),
-        runs_out_at=int(runs_out) if runs_out else None)
+        runs_out_at=int(runs_out) if runs_out else None,
+    )
 
 
 def _pending_uploads(account: str, now: float) -> dict[str, float]:
@@ -140,43 +188,67 @@ def _pending_uploads(account: str, now: float) -> dict[str, float]:
     days (analytics' storage snapshots), in one query whatever the buckets."""
     newest: dict[str, float] = {}
     for bucket, value in fetch(
-            Sample.select(Sample.bucket, Sample.value)
-            .where(Sample.account == account, Sample.metric == "pending_uploads",
-                   Sample.bucket != ACCOUNT, Sample.ts >= now - PENDING_FRESH, Sample.ts <= now)
-            .order_by(Sample.ts)):
+        Sample.select(Sample.bucket, Sample.value)
+        .where(
+            Sample.account == account,
+            Sample.metric == "pending_uploads",
+            Sample.bucket != ACCOUNT,
+            Sample.ts >= now - PENDING_FRESH,
+            Sample.ts <= now,
+        )
+        .order_by(Sample.ts)
+    ):
         newest[bucket] = float(value)
     return newest
 
 
-def recommendations(account: str, buckets: list[BucketCost], month_to_date: float,
-                    monitor_usd: float, now: float) -> list[Recommendation]:
+def recommendations(
+    account: str, buckets: list[BucketCost], month_to_date: float, monitor_usd: float, now: float
+) -> list[Recommendation]:
     """The biggest saving first."""
-    out = [Recommendation(
-        "infrequent_access", b.name,
-        f"Move {b.name} to Infrequent Access: cheaper even with its reads, the retrieval "
-        "fee and the 30-day minimum counted",
-        saving_usd=b.ia_saving_usd)
-        for b in buckets if b.ia_saving_usd is not None and b.ia_saving_usd >= MIN_SAVING_USD]
-    out += [Recommendation(
-        "standard", b.name,
-        f"Move the Infrequent Access data of {b.name} back to Standard: its reads cost "
-        "more in IA (retrieval fee, dearer requests) than the storage saves",
-        saving_usd=b.standard_saving_usd)
+    out = [
+        Recommendation(
+            "infrequent_access",
+            b.name,
+            f"Move {b.name} to Infrequent Access: cheaper even with its reads, the retrieval "
+            "fee and the 30-day minimum counted",
+            saving_usd=b.ia_saving_usd,
+        )
         for b in buckets
-        if b.standard_saving_usd is not None and b.standard_saving_usd >= MIN_SAVING_USD]
+        if b.ia_saving_usd is not None and b.ia_saving_usd >= MIN_SAVING_USD
+    ]
+    out += [
+        Recommendation(
+            "standard",
+            b.name,
+            f"Move the Infrequent Access data of {b.name} back to Standard: its reads cost "
+            "more in IA (retrieval fee, dearer requests) than the storage saves",
+            saving_usd=b.standard_saving_usd,
+        )
+        for b in buckets
+        if b.standard_saving_usd is not None and b.standard_saving_usd >= MIN_SAVING_USD
+    ]
     out.sort(key=lambda r: -(r.saving_usd or 0.0))
     pending_by = _pending_uploads(account, now)
     for b in buckets:
         pending = pending_by.get(b.name)
         if pending:
-            out.append(Recommendation(
-                "pending_uploads", b.name,
-                f"{b.name} has {int(pending):,} unfinished multipart uploads: their parts are "
-                "stored and billed; abort them, or add a lifecycle rule that does"))
+            out.append(
+                Recommendation(
+                    "pending_uploads",
+                    b.name,
+                    f"{b.name} has {int(pending):,} unfinished multipart uploads: their parts are "
+                    "stored and billed; abort them, or add a lifecycle rule that does",
+                )
+            )
     if month_to_date > 0 and 100.0 * monitor_usd / month_to_date >= MONITOR_SHARE_PCT:
-        out.append(Recommendation(
-            "monitor", None,
-            f"r2tui's own requests cost ${monitor_usd:,.2f} this month "
-            f"({100.0 * monitor_usd / month_to_date:.0f} % of the bill): list less often "
-            "(schedule.inventory), or set an API token so totals come from free analytics"))
+        out.append(
+            Recommendation(
+                "monitor",
+                None,
+                f"r2tui's own requests cost ${monitor_usd:,.2f} this month "
+                f"({100.0 * monitor_usd / month_to_date:.0f} % of the bill): list less often "
+                "(schedule.inventory), or set an API token so totals come from free analytics",
+            )
+        )
     return out

@@ -76,8 +76,9 @@ class Store:
             self.db.close()
 
 
-def open_store(given: str | SecretUrl, source: str = "store URL",
-               migrate_now: bool = True) -> Store:
+def open_store(
+    given: str | SecretUrl, source: str = "store URL", migrate_now: bool = True
+) -> Store:
     """The store at `given`, migrated. The URL is used whole (a password in it or
     in its query connects); every message shows it without them."""
     url = revealed(given)
@@ -85,7 +86,8 @@ def open_store(given: str | SecretUrl, source: str = "store URL",
     if scheme not in schemes:
         raise StoreError(
             f"{source}: unsupported database URL scheme {scheme!r} in {shown_url(url)!r}; "
-            "use sqlite:////absolute/path.db or postgresql://user@host:5432/dbname")
+            "use sqlite:////absolute/path.db or postgresql://user@host:5432/dbname"
+        )
     if scheme.startswith("sqlite"):
         path = urlparse(url).path[1:]
         if path and path != ":memory:":

@@ -125,9 +125,13 @@ class HealthView:
     @property
     def failed(self) -> list[SourceHealth]:
         """The failing sources, the longest failing first."""
-        return sorted((h for h in self.sources.values() if h.failed),
-                      key=lambda h: (h.since or 0, SOURCES.index(h.source)
-                                     if h.source in SOURCES else len(SOURCES)))
+        return sorted(
+            (h for h in self.sources.values() if h.failed),
+            key=lambda h: (
+                h.since or 0,
+                SOURCES.index(h.source) if h.source in SOURCES else len(SOURCES),
+            ),
+        )
 
     def stale_since(self, *sources: str) -> int | None:
         """When figures built on any of `sources` went stale, if they are."""
@@ -135,14 +139,24 @@ class HealthView:
         return min(times, default=None)
 
 
-def sources_doc(view: HealthView, iso: Callable[[int | None], str | None]
-                ) -> dict[str, dict[str, object]]:
+def sources_doc(
+    view: HealthView, iso: Callable[[int | None], str | None]
+) -> dict[str, dict[str, object]]:
     """`status --json`'s "sources": each source's state, words, reason and times
     (through `iso`), "stale_since" set while figures built on it are stale."""
-    return {s: {"state": h.state.value, "summary": h.short, "needs": h.needs,
-                "reason": h.reason, "since": iso(h.since), "last_ok": iso(h.ok_at),
-                "stale_since": iso(h.stale_since)}
-            for s in SOURCES if (h := view.get(s)).state is not SourceState.UNKNOWN}
+    return {
+        s: {
+            "state": h.state.value,
+            "summary": h.short,
+            "needs": h.needs,
+            "reason": h.reason,
+            "since": iso(h.since),
+            "last_ok": iso(h.ok_at),
+            "stale_since": iso(h.stale_since),
+        }
+        for s in SOURCES
+        if (h := view.get(s)).state is not SourceState.UNKNOWN
+    }
 
 
 def listing_failure(view: HealthView) -> SourceHealth | None:
@@ -175,16 +189,28 @@ def _ok_key(source: str, account: str) -> str:
 
 def read(account: str) -> HealthView:
     """Every source's record for `account`: two small queries."""
-    keys = {k: (s, kind) for s in SOURCES for kind, k in
-            (("event", _event_key(s, account)), ("ok", _ok_key(s, account)))}
+    keys = {
+        k: (s, kind)
+        for s in SOURCES
+        for kind, k in (("event", _event_key(s, account)), ("ok", _ok_key(s, account)))
+    }
     held: dict[tuple[str, str], int] = {
-        keys[k]: int(v) for k, v in
-        StoreState.select(StoreState.key, StoreState.value)
-        .where(StoreState.key.in_(list(keys))).tuples()}
+        keys[k]: int(v)
+        for k, v in StoreState.select(StoreState.key, StoreState.value)
+        .where(StoreState.key.in_(list(keys)))
+        .tuples()
+    }
     ids = [v for (_, kind), v in held.items() if kind == "event" and v]
-    events = {i: (ts, data) for i, ts, data in
-              Event.select(Event.id, Event.ts, Event.data).where(Event.id.in_(ids)).tuples()
-              } if ids else {}
+    events = (
+        {
+            i: (ts, data)
+            for i, ts, data in Event.select(Event.id, Event.ts, Event.data)
+            .where(Event.id.in_(ids))
+            .tuples()
+        }
+        if ids
+        else {}
+    )
     sources: dict[str, SourceHealth] = {}
     for s in SOURCES:
         ok_at = held.get((s, "ok"))
@@ -194,8 +220,9 @@ def read(account: str) -> HealthView:
         found = events.get(event_id or 0)
         if found is None:
             # Working since before anything was recorded, or its event was purged.
-            sources[s] = SourceHealth(s, SourceState.OK if ok_at else SourceState.UNKNOWN,
-                                      ok_at=ok_at)
+            sources[s] = SourceHealth(
+                s, SourceState.OK if ok_at else SourceState.UNKNOWN, ok_at=ok_at
+            )
             continue
         ts, data = found
         sources[s] = _from_event(s, ts, data, ok_at)
@@ -214,8 +241,9 @@ def _from_event(source: str, ts: int, data: str | None, ok_at: int | None) -> So
     return SourceHealth(source, state, reason, since, ok_at, ts)
 
 
-def record(account: str, reports: Mapping[str, SourceReport], at: float,
-           refresh_after: int | None = None) -> bool:
+def record(
+    account: str, reports: Mapping[str, SourceReport], at: float, refresh_after: int | None = None
+) -> bool:
     """Store what a job run saw; call inside `store.write()` (this reads, then
     writes). Writes only what changed: an event and its pointer when the state
     or the reason moves, the last success when a source worked. A record older
@@ -231,20 +259,36 @@ def record(account: str, reports: Mapping[str, SourceReport], at: float,
         if report.state is SourceState.OK:
             _put(_ok_key(source, account), now)
             wrote = True
-        aged = (refresh_after is not None and was.at is not None
-                and now - was.at >= refresh_after and was.state is not SourceState.OK)
+        aged = (
+            refresh_after is not None
+            and was.at is not None
+            and now - was.at >= refresh_after
+            and was.state is not SourceState.OK
+        )
         if (report.state, report.reason) == (was.state, was.reason) and not aged:
             continue
-        if report.state is SourceState.OK and was.state in (SourceState.UNKNOWN,
-                                                             SourceState.OK):
+        if report.state is SourceState.OK and was.state in (SourceState.UNKNOWN, SourceState.OK):
             continue  # working from the start: nothing to tell
-        since = was.since if (report.state in FAILED and was.failed) or (
-            report.state is was.state) else now
+        since = (
+            was.since
+            if (report.state in FAILED and was.failed) or (report.state is was.state)
+            else now
+        )
         event_id = Event.insert(
-            ts=now, account=account, bucket=None, kind=EVENT_KIND,
-            level=_level(report.state), message=_message(source, report, was),
-            data=json.dumps({"source": source, "state": report.state.value,
-                             "reason": report.reason, "since": since or now}),
+            ts=now,
+            account=account,
+            bucket=None,
+            kind=EVENT_KIND,
+            level=_level(report.state),
+            message=_message(source, report, was),
+            data=json.dumps(
+                {
+                    "source": source,
+                    "state": report.state.value,
+                    "reason": report.reason,
+                    "since": since or now,
+                }
+            ),
         ).execute()
         _put(_event_key(source, account), int(event_id))
         wrote = True
@@ -252,9 +296,11 @@ def record(account: str, reports: Mapping[str, SourceReport], at: float,
 
 
 def _put(key: str, value: int) -> None:
-    (StoreState.insert(key=key, value=value)
-     .on_conflict(conflict_target=[StoreState.key], update={StoreState.value: value})
-     .execute())
+    (
+        StoreState.insert(key=key, value=value)
+        .on_conflict(conflict_target=[StoreState.key], update={StoreState.value: value})
+        .execute()
+    )
 
 
 def _level(state: SourceState) -> str:

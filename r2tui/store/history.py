@@ -44,8 +44,14 @@ from r2tui.store.readings import p95, series_buckets
 from r2tui.store.rollups import RAW_KEPT_FROM, floor
 from r2tui.store.views import Series
 
-PREFERRED: dict[str, str] = {"1h": "raw", "24h": "hour", "7d": "hour", "30d": "hour",
-                             "90d": "day", "1y": "day"}
+PREFERRED: dict[str, str] = {
+    "1h": "raw",
+    "24h": "hour",
+    "7d": "hour",
+    "30d": "hour",
+    "90d": "day",
+    "1y": "day",
+}
 RESOLUTIONS = ("raw", "hour", "day")  # finest first
 PERIOD = {"hour": HOUR, "day": DAY}
 
@@ -75,16 +81,21 @@ def check(metric: str, range_: str = "24h") -> Metric:
 def resolution_for(range_: str, retention: Retention | None = None) -> str:
     """The range's resolution, coarser when the finer's retention is too short."""
     r = retention or Retention()
-    kept = {"raw": r.samples_days * DAY, "hour": r.hourly_days * DAY,
-            "day": r.daily_days * DAY}
+    kept = {"raw": r.samples_days * DAY, "hour": r.hourly_days * DAY, "day": r.daily_days * DAY}
     i = RESOLUTIONS.index(PREFERRED[range_])
     while i < len(RESOLUTIONS) - 1 and kept[RESOLUTIONS[i]] < RANGES[range_]:
         i += 1
     return RESOLUTIONS[i]
 
 
-def series(account: str, metric: str, bucket: str = ACCOUNT, range_: str = "24h",
-           now: float | None = None, retention: Retention | None = None) -> Series:
+def series(
+    account: str,
+    metric: str,
+    bucket: str = ACCOUNT,
+    range_: str = "24h",
+    now: float | None = None,
+    retention: Retention | None = None,
+) -> Series:
     """`metric` for `bucket` ("*": the account) over the `range_` ending `now`.
     Points are (period start, value), oldest first; hour and day ranges start
     at a whole period, so "24h" is 24 hourly points, the last one partial."""
@@ -96,13 +107,21 @@ def series(account: str, metric: str, bucket: str = ACCOUNT, range_: str = "24h"
     else:
         size = PERIOD[resolution]
         start = floor(end, size) - (RANGES[range_] // size - 1) * size
-    return Series(metric=metric, bucket=bucket, range=range_, resolution=resolution,
-                  unit=m.unit, start=start, end=end,
-                  points=points(account, m, bucket, resolution, start, end))
+    return Series(
+        metric=metric,
+        bucket=bucket,
+        range=range_,
+        resolution=resolution,
+        unit=m.unit,
+        start=start,
+        end=end,
+        points=points(account, m, bucket, resolution, start, end),
+    )
 
 
-def sparkline(account: str, metric: str, bucket: str = ACCOUNT, now: float | None = None
-              ) -> list[float]:
+def sparkline(
+    account: str, metric: str, bucket: str = ACCOUNT, now: float | None = None
+) -> list[float]:
     """The hourly values of the last 24 hours, oldest first, hours without data
     left out: the Metrics pane's cards. A few indexed queries."""
     m = check(metric)
@@ -111,8 +130,9 @@ def sparkline(account: str, metric: str, bucket: str = ACCOUNT, now: float | Non
     return [v for _, v in points(account, m, bucket, "hour", start, end)]
 
 
-def points(account: str, m: Metric, bucket: str, resolution: str, start: int, end: int
-           ) -> list[tuple[int, float]]:
+def points(
+    account: str, m: Metric, bucket: str, resolution: str, start: int, end: int
+) -> list[tuple[int, float]]:
     """(period start, value) for periods starting in [start, end], at `resolution`."""
     buckets = _scope(account, m, bucket)
     if m.calc == "p95":
@@ -148,10 +168,21 @@ def _scope(account: str, m: Metric, bucket: str) -> list[str]:
     return series_buckets(account, m.reads)
 
 
-def _where(model: type, account: str, m: Metric, buckets: list[str] | None,
-           lo: int, hi: int, closed: bool = False) -> list:
-    cond = [model.account == account, model.metric.in_(list(m.reads)), model.ts >= lo,
-            model.ts <= hi if closed else model.ts < hi]
+def _where(
+    model: type,
+    account: str,
+    m: Metric,
+    buckets: list[str] | None,
+    lo: int,
+    hi: int,
+    closed: bool = False,
+) -> list:
+    cond = [
+        model.account == account,
+        model.metric.in_(list(m.reads)),
+        model.ts >= lo,
+        model.ts <= hi if closed else model.ts < hi,
+    ]
     if buckets is not None:
         cond.append(model.bucket == buckets[0] if len(buckets) == 1 else model.bucket.in_(buckets))
     return cond
@@ -161,8 +192,16 @@ def _period_of(ts: int, size: int) -> int:
     return ts if size == 0 else ts - ts % size
 
 
-def _rollups(periods: Periods, model: type, account: str, m: Metric,
-             buckets: list[str] | None, lo: int, hi: int, size: int) -> None:
+def _rollups(
+    periods: Periods,
+    model: type,
+    account: str,
+    m: Metric,
+    buckets: list[str] | None,
+    lo: int,
+    hi: int,
+    size: int,
+) -> None:
     if lo >= hi:
         return
     where = _where(model, account, m, buckets, lo, hi)
@@ -173,14 +212,25 @@ def _rollups(periods: Periods, model: type, account: str, m: Metric,
         return
     # Sums and counts add across buckets and, for days, across hours.
     p = (model.ts / size) * size
-    rows = (model.select(p, model.metric, fn.SUM(model.sum), fn.SUM(model.count))
-            .where(*where).group_by(p, model.metric).tuples())
+    rows = (
+        model.select(p, model.metric, fn.SUM(model.sum), fn.SUM(model.count))
+        .where(*where)
+        .group_by(p, model.metric)
+        .tuples()
+    )
     for period, metric, total, count in rows:
         _add(periods, int(period), metric, float(total or 0.0), int(count or 0))
 
 
-def _raw(periods: Periods, account: str, m: Metric, buckets: list[str] | None, lo: int,
-         hi: int, size: int) -> None:
+def _raw(
+    periods: Periods,
+    account: str,
+    m: Metric,
+    buckets: list[str] | None,
+    lo: int,
+    hi: int,
+    size: int,
+) -> None:
     if lo > hi:
         return
     where = _where(Sample, account, m, buckets, lo, hi, closed=True)
@@ -190,8 +240,12 @@ def _raw(periods: Periods, account: str, m: Metric, buckets: list[str] | None, l
             _newest(periods, _period_of(ts, size), metric, float(value), (ts, sid))
         return
     p = Sample.ts if size == 0 else (Sample.ts / size) * size
-    rows = (Sample.select(p, Sample.metric, fn.SUM(Sample.value), fn.COUNT(SQL("*")))
-            .where(*where).group_by(p, Sample.metric).tuples())
+    rows = (
+        Sample.select(p, Sample.metric, fn.SUM(Sample.value), fn.COUNT(SQL("*")))
+        .where(*where)
+        .group_by(p, Sample.metric)
+        .tuples()
+    )
     for period, metric, total, count in rows:
         _add(periods, int(period), metric, float(total or 0.0), int(count))
 
@@ -202,8 +256,7 @@ def _add(periods: Periods, period: int, metric: str, total: float, count: int) -
     agg.count += count
 
 
-def _newest(periods: Periods, period: int, metric: str, value: float, at: tuple[int, int]
-            ) -> None:
+def _newest(periods: Periods, period: int, metric: str, value: float, at: tuple[int, int]) -> None:
     agg = periods[period].setdefault(metric, _Agg())
     agg.count += 1
     if at > agg.last_at:
@@ -218,8 +271,10 @@ def _value(m: Metric, aggs: dict[str, _Agg]) -> float | None:
         # Analytics' series when the period holds one (as readings choose: per
         # storage class, as billed), else the newest; a tie (same rollup period)
         # goes to the series later in reads.
-        name = max(present, key=lambda n: (series_source(n) == "analytics",
-                                           present[n].last_at, m.reads.index(n)))
+        name = max(
+            present,
+            key=lambda n: (series_source(n) == "analytics", present[n].last_at, m.reads.index(n)),
+        )
         return present[name].last
     if m.calc in ("sum", "today"):
         return sum(a.sum for a in present.values())
@@ -233,14 +288,18 @@ def _value(m: Metric, aggs: dict[str, _Agg]) -> float | None:
     raise ValueError(f"metric {m.name}: unknown calc {m.calc!r}")
 
 
-def _percentiles(account: str, m: Metric, buckets: list[str] | None, resolution: str,
-                 start: int, end: int) -> list[tuple[int, float]]:
+def _percentiles(
+    account: str, m: Metric, buckets: list[str] | None, resolution: str, start: int, end: int
+) -> list[tuple[int, float]]:
     size = PERIOD.get(resolution, 0)
     kept = state.get(RAW_KEPT_FROM)
     lo = start if kept is None else max(start, kept)
     values: dict[int, list[float]] = defaultdict(list)
-    rows = Sample.select(Sample.ts, Sample.value).where(
-        *_where(Sample, account, m, buckets, lo, end, closed=True)).tuples()
+    rows = (
+        Sample.select(Sample.ts, Sample.value)
+        .where(*_where(Sample, account, m, buckets, lo, end, closed=True))
+        .tuples()
+    )
     for ts, value in rows:
         values[_period_of(ts, size)].append(float(value))
     # A period that began before the raw horizon lost some of its samples.

@@ -173,11 +173,15 @@ def _v3_rollups(db: Database) -> None:
     # Rolling up and purging by age alone scan the table without this.
     db.execute_sql("CREATE INDEX IF NOT EXISTS sample_ts ON sample (ts)")
     # The series index gains the value: readings then never visit the table itself.
-    db.execute_sql("CREATE INDEX IF NOT EXISTS sample_account_metric_bucket_ts_value "
-                   "ON sample (account, metric, bucket, ts, value)")
+    db.execute_sql(
+        "CREATE INDEX IF NOT EXISTS sample_account_metric_bucket_ts_value "
+        "ON sample (account, metric, bucket, ts, value)"
+    )
     db.execute_sql("DROP INDEX IF EXISTS sample_account_metric_bucket_ts")
-    db.execute_sql("INSERT INTO series_key (account, metric, bucket) "
-                   "SELECT DISTINCT account, metric, bucket FROM sample")
+    db.execute_sql(
+        "INSERT INTO series_key (account, metric, bucket) "
+        "SELECT DISTINCT account, metric, bucket FROM sample"
+    )
 
 
 def _v4_reports(db: Database) -> None:
@@ -264,10 +268,18 @@ def _v5_alerts(db: Database) -> None:
     # The default rules, once: a user who deletes them keeps them deleted.
     now = int(time.time())
     with db.bind_ctx(tables):
-        AlertRule.insert_many([
-            {"name": r.name, "name_key": r.name.casefold(),
-             "body": json.dumps(rule_to_dict(r), sort_keys=True),
-             "created_at": now, "updated_at": now} for r in DEFAULT_RULES]).execute()
+        AlertRule.insert_many(
+            [
+                {
+                    "name": r.name,
+                    "name_key": r.name.casefold(),
+                    "body": json.dumps(rule_to_dict(r), sort_keys=True),
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for r in DEFAULT_RULES
+            ]
+        ).execute()
 
 
 def _v6_storage_classes(db: Database) -> None:
@@ -277,14 +289,18 @@ def _v6_storage_classes(db: Database) -> None:
     run query Cloudflare's 31 days again, whose windows then replace those rows
     (the older rows stay as they were, and the bill estimates their IA shares
     from the listings as before)."""
+
     class StoreState(_Frozen):
         key = CharField(primary_key=True)
         value = BigIntegerField()
 
     with db.bind_ctx([StoreState]):
         # Matched here, not by LIKE: "_" is a wildcard there, and account names are text.
-        keys = [k for (k,) in StoreState.select(StoreState.key).tuples()
-                if k.startswith("analytics_to:")]
+        keys = [
+            k
+            for (k,) in StoreState.select(StoreState.key).tuples()
+            if k.startswith("analytics_to:")
+        ]
         if keys:
             StoreState.delete().where(StoreState.key.in_(keys)).execute()
 
@@ -295,8 +311,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(3, "hourly and daily rollups, store state", _v3_rollups),
     Migration(4, "reports", _v4_reports),
     Migration(5, "alert rules, alerts, silences, the notification outbox", _v5_alerts),
-    Migration(6, "analytics queried again with storage classes and byte sums",
-              _v6_storage_classes),
+    Migration(6, "analytics queried again with storage classes and byte sums", _v6_storage_classes),
 )
 LATEST = MIGRATIONS[-1].version
 _PG_LOCK_KEY = 0x72327475  # "r2tu": one advisory lock for r2tui's migrations
@@ -331,7 +346,8 @@ def _refuse_newer(version: int) -> None:
     if version > LATEST:
         raise StoreTooNew(
             f"the store is at schema version {version}, newer than this r2tui "
-            f"knows ({LATEST}); upgrade r2tui or point it at another store")
+            f"knows ({LATEST}); upgrade r2tui or point it at another store"
+        )
 
 
 def current_version(db: Database) -> int:

@@ -258,6 +258,21 @@ class Notification(BaseModel):
     sent_at = BigIntegerField(null=True)
 
 
-MODELS = (Sample, Event, JobRun, Bucket, Inventory, InventoryBreakdown,
-          InventoryObject, SampleHourly, SampleDaily, SeriesKey, StoreState, StoredReport,
-          AlertRule, AlertInstance, Silence, Notification)
+MODELS = (
+    Sample,
+    Event,
+    JobRun,
+    Bucket,
+    Inventory,
+    InventoryBreakdown,
+    InventoryObject,
+    SampleHourly,
+    SampleDaily,
+    SeriesKey,
+    StoreState,
+    StoredReport,
+    AlertRule,
+    AlertInstance,
+    Silence,
+    Notification,
+)

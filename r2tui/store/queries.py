@@ -50,50 +50,80 @@ def month_start(now: float) -> int:
 
 
 def monitor_spend(account: str, since: int) -> MonitorSpend:
-    rows = (Sample.select(Sample.metric, fn.SUM(Sample.value))
-            .where(Sample.account == account, Sample.bucket == ACCOUNT, Sample.ts >= since,
-                   Sample.metric.in_(["monitor_class_a_ops", "monitor_class_b_ops",
-                                      "monitor_free_ops"]))
-            .group_by(Sample.metric).tuples())
+    rows = (
+        Sample.select(Sample.metric, fn.SUM(Sample.value))
+        .where(
+            Sample.account == account,
+            Sample.bucket == ACCOUNT,
+            Sample.ts >= since,
+            Sample.metric.in_(["monitor_class_a_ops", "monitor_class_b_ops", "monitor_free_ops"]),
+        )
+        .group_by(Sample.metric)
+        .tuples()
+    )
     sums = {metric: int(total or 0) for metric, total in rows}
     a, b = sums.get("monitor_class_a_ops", 0), sums.get("monitor_class_b_ops", 0)
-    return MonitorSpend(since=since, class_a=a, class_b=b, free=sums.get("monitor_free_ops", 0),
-                        usd=request_cost_usd(a, b))
+    return MonitorSpend(
+        since=since,
+        class_a=a,
+        class_b=b,
+        free=sums.get("monitor_free_ops", 0),
+        usd=request_cost_usd(a, b),
+    )
 
 
-def storage_view(account: str, quota_bytes: int | None = None, top_n: int = 20,
-                 now: float | None = None) -> StorageView:
+def storage_view(
+    account: str, quota_bytes: int | None = None, top_n: int = 20, now: float | None = None
+) -> StorageView:
     now = time.time() if now is None else now
-    current = [b.name for b in Bucket.select(Bucket.name).where(
-        Bucket.account == account, Bucket.vanished_at.is_null()).order_by(Bucket.name)]
-    latest = (Inventory.select(Inventory.bucket, fn.MAX(Inventory.id).alias("last_id"))
-              .where(Inventory.account == account, Inventory.bucket.in_(current))
-              .group_by(Inventory.bucket))
+    current = [
+        b.name
+        for b in Bucket.select(Bucket.name)
+        .where(Bucket.account == account, Bucket.vanished_at.is_null())
+        .order_by(Bucket.name)
+    ]
+    latest = (
+        Inventory.select(Inventory.bucket, fn.MAX(Inventory.id).alias("last_id"))
+        .where(Inventory.account == account, Inventory.bucket.in_(current))
+        .group_by(Inventory.bucket)
+    )
     invs = list(Inventory.select().where(Inventory.id.in_([r.last_id for r in latest])))
     ids = [i.id for i in invs]
     breakdowns: dict[int, dict[str, list[TallyRow]]] = defaultdict(lambda: defaultdict(list))
     # Tuples, not model instances: a pane refresh reads thousands of these rows.
     b = InventoryBreakdown
     for inv_id, dimension, key, objects, size in fetch(
-            b.select(b.inventory, b.dimension, b.key, b.objects, b.bytes)
-            .where(b.inventory.in_(ids))):
+        b.select(b.inventory, b.dimension, b.key, b.objects, b.bytes).where(b.inventory.in_(ids))
+    ):
         breakdowns[inv_id][dimension].append(TallyRow(key, objects, size))
     kept: dict[int, dict[str, list[ObjectRow]]] = defaultdict(lambda: defaultdict(list))
     by_id = {i.id: i for i in invs}
     o = InventoryObject
     for inv_id, kind, key, size, modified, klass in fetch(
-            o.select(o.inventory, o.kind, o.key, o.size, o.last_modified, o.storage_class)
-            .where(o.inventory.in_(ids)).order_by(o.rank)):
+        o.select(o.inventory, o.kind, o.key, o.size, o.last_modified, o.storage_class)
+        .where(o.inventory.in_(ids))
+        .order_by(o.rank)
+    ):
         kept[inv_id][kind].append(ObjectRow(by_id[inv_id].bucket, key, size, modified, klass))
-    buckets = sorted((
-        BucketStorage(
-            name=i.bucket, objects=i.objects, bytes=i.bytes, inventoried_at=i.finished_at,
-            list_requests=i.list_requests, duration_s=float(i.finished_at - i.started_at),
-            by_extension=_by_bytes(breakdowns[i.id]["extension"]),
-            by_storage_class=_by_bytes(breakdowns[i.id]["storage_class"]),
-            largest=kept[i.id]["largest"], newest=kept[i.id]["newest"],
-            other_extensions=i.other_extensions,
-        ) for i in invs), key=lambda b: (-b.bytes, b.name))
+    buckets = sorted(
+        (
+            BucketStorage(
+                name=i.bucket,
+                objects=i.objects,
+                bytes=i.bytes,
+                inventoried_at=i.finished_at,
+                list_requests=i.list_requests,
+                duration_s=float(i.finished_at - i.started_at),
+                by_extension=_by_bytes(breakdowns[i.id]["extension"]),
+                by_storage_class=_by_bytes(breakdowns[i.id]["storage_class"]),
+                largest=kept[i.id]["largest"],
+                newest=kept[i.id]["newest"],
+                other_extensions=i.other_extensions,
+            )
+            for i in invs
+        ),
+        key=lambda b: (-b.bytes, b.name),
+    )
     listed = {b.name for b in buckets}
     return StorageView(
         account=account,
@@ -102,8 +132,9 @@ def storage_view(account: str, quota_bytes: int | None = None, top_n: int = 20,
         buckets=buckets,
         by_extension=_merge([b.by_extension for b in buckets]),
         by_storage_class=_merge([b.by_storage_class for b in buckets]),
-        largest=sorted((o for b in buckets for o in b.largest),
-                       key=lambda o: (-o.size, o.bucket, o.key))[:top_n],
+        largest=sorted(
+            (o for b in buckets for o in b.largest), key=lambda o: (-o.size, o.bucket, o.key)
+        )[:top_n],
         spend=monitor_spend(account, month_start(now)),
         not_inventoried=[name for name in current if name not in listed],
         quota_bytes=quota_bytes,
@@ -135,33 +166,48 @@ def bucket_names(account: str, include_vanished: bool = False) -> list[str]:
 def last_new_large(account: str, bucket: str) -> set[tuple[str, int]]:
     """(key, modified) of the large new objects the bucket's latest inventory
     reported: an upload seen during that listing must not be reported twice."""
-    last = (Inventory.select(fn.MAX(Inventory.id))
-            .where(Inventory.account == account, Inventory.bucket == bucket).scalar())
+    last = (
+        Inventory.select(fn.MAX(Inventory.id))
+        .where(Inventory.account == account, Inventory.bucket == bucket)
+        .scalar()
+    )
     if last is None:
         return set()
-    return {(o.key, o.last_modified) for o in InventoryObject.select(
-        InventoryObject.key, InventoryObject.last_modified).where(
-        InventoryObject.inventory == last, InventoryObject.kind == "new_large")}
+    return {
+        (o.key, o.last_modified)
+        for o in InventoryObject.select(InventoryObject.key, InventoryObject.last_modified).where(
+            InventoryObject.inventory == last, InventoryObject.kind == "new_large"
+        )
+    }
 
 
 def listing_hints(account: str, bucket: str) -> tuple[int, tuple[str, ...]] | None:
     """The object count of the bucket's latest inventory and the keys that cut it
     into equal parts (see sources.listing.hints), or None before the first."""
-    last = (Inventory.select(Inventory.id, Inventory.objects)
-            .where(Inventory.account == account, Inventory.bucket == bucket)
-            .order_by(Inventory.id.desc()).first())
+    last = (
+        Inventory.select(Inventory.id, Inventory.objects)
+        .where(Inventory.account == account, Inventory.bucket == bucket)
+        .order_by(Inventory.id.desc())
+        .first()
+    )
     if last is None:
         return None
-    keys = tuple(o.key for o in InventoryObject.select(InventoryObject.key).where(
-        InventoryObject.inventory == last.id, InventoryObject.kind == "split")
-        .order_by(InventoryObject.rank))
+    keys = tuple(
+        o.key
+        for o in InventoryObject.select(InventoryObject.key)
+        .where(InventoryObject.inventory == last.id, InventoryObject.kind == "split")
+        .order_by(InventoryObject.rank)
+    )
     return last.objects, keys
 
 
 def last_value(account: str, metric: str, bucket: str = ACCOUNT) -> float | None:
-    row = (Sample.select(Sample.value)
-           .where(Sample.account == account, Sample.metric == metric, Sample.bucket == bucket)
-           .order_by(Sample.ts.desc(), Sample.id.desc()).first())
+    row = (
+        Sample.select(Sample.value)
+        .where(Sample.account == account, Sample.metric == metric, Sample.bucket == bucket)
+        .order_by(Sample.ts.desc(), Sample.id.desc())
+        .first()
+    )
     return row.value if row else None
 
 
@@ -170,10 +216,16 @@ def last_success(job: str, accounts: list[str]) -> float | None:
     None when one of them never succeeded, or no account is given."""
     if not accounts:
         return None
-    rows = dict(JobRun.select(JobRun.account, fn.MAX(JobRun.finished_at))
-                .where(JobRun.job == job, JobRun.ok == True,  # noqa: E712
-                       JobRun.account.in_(accounts))
-                .group_by(JobRun.account).tuples())
+    rows = dict(
+        JobRun.select(JobRun.account, fn.MAX(JobRun.finished_at))
+        .where(
+            JobRun.job == job,
+            JobRun.ok == True,  # noqa: E712
+            JobRun.account.in_(accounts),
+        )
+        .group_by(JobRun.account)
+        .tuples()
+    )
     if any(rows.get(a) is None for a in accounts):
         return None
     return float(min(rows[a] for a in accounts))
@@ -183,21 +235,30 @@ def activity(account: str, limit: int = 200, kinds: list[str] | None = None) -> 
     q = Event.select().where(Event.account.in_([account, ACCOUNT]))
     if kinds:
         q = q.where(Event.kind.in_(kinds))
-    return [ActivityRow(e.id, e.ts, e.kind, e.level, e.bucket, e.message)
-            for e in q.order_by(Event.ts.desc(), Event.id.desc()).limit(limit)]
+    return [
+        ActivityRow(e.id, e.ts, e.kind, e.level, e.bucket, e.message)
+        for e in q.order_by(Event.ts.desc(), Event.id.desc()).limit(limit)
+    ]
 
 
 def collector(account: str, now: float | None = None) -> CollectorView:
     now = time.time() if now is None else now
-    last = (JobRun.select(JobRun.job, fn.MAX(JobRun.id).alias("last_id"))
-            .where(JobRun.account.in_([account, ACCOUNT])).group_by(JobRun.job))
-    runs = list(JobRun.select().where(JobRun.id.in_([r.last_id for r in last]))
-                .order_by(JobRun.job))
-    jobs = [JobStatus(r.job, r.started_at, r.finished_at, r.ok, r.items, r.error, r.host)
-            for r in runs]
-    last_ok = (JobRun.select(fn.MAX(JobRun.finished_at))
-               .where(JobRun.account.in_([account, ACCOUNT]), JobRun.ok == True)  # noqa: E712
-               .scalar())
+    last = (
+        JobRun.select(JobRun.job, fn.MAX(JobRun.id).alias("last_id"))
+        .where(JobRun.account.in_([account, ACCOUNT]))
+        .group_by(JobRun.job)
+    )
+    runs = list(
+        JobRun.select().where(JobRun.id.in_([r.last_id for r in last])).order_by(JobRun.job)
+    )
+    jobs = [
+        JobStatus(r.job, r.started_at, r.finished_at, r.ok, r.items, r.error, r.host) for r in runs
+    ]
+    last_ok = (
+        JobRun.select(fn.MAX(JobRun.finished_at))
+        .where(JobRun.account.in_([account, ACCOUNT]), JobRun.ok == True)  # noqa: E712
+        .scalar()
+    )
     running = [j for j in jobs if j.finished_at is None and now - j.started_at < STALE_RUN_SECONDS]
     failing = [j for j in jobs if j.finished_at is not None and j.ok is False]
     if running:
@@ -209,8 +270,12 @@ def collector(account: str, now: float | None = None) -> CollectorView:
         state, detail = "idle", ""
     else:
         state, detail = "never", "no collection has run yet"
-    return CollectorView(state=state, detail=detail, jobs=jobs,
-                         last_success_at=int(last_ok) if last_ok is not None else None)
+    return CollectorView(
+        state=state,
+        detail=detail,
+        jobs=jobs,
+        last_success_at=int(last_ok) if last_ok is not None else None,
+    )
 
 
 PROBE_STEPS = ("put", "get", "head", "delete")
@@ -219,17 +284,26 @@ PROBE_STEPS = ("put", "get", "head", "delete")
 def probes(account: str, now: float, window: int = 86400) -> list[ProbeRow]:
     """The last probe of each bucket in the window: two small queries, however
     many probes the window holds."""
-    latest = dict(fetch(Sample.select(Sample.bucket, fn.MAX(Sample.ts))
-                        .where(readings.series_filter(account, ("probe_ok",)),
-                               Sample.ts >= int(now) - window)
-                        .group_by(Sample.bucket)))
+    latest = dict(
+        fetch(
+            Sample.select(Sample.bucket, fn.MAX(Sample.ts))
+            .where(readings.series_filter(account, ("probe_ok",)), Sample.ts >= int(now) - window)
+            .group_by(Sample.bucket)
+        )
+    )
     if not latest:
         return []
     names = ["probe_ok"] + [f"probe_{s}_ms" for s in PROBE_STEPS]
-    rows = fetch(Sample.select(Sample.bucket, Sample.metric, Sample.value, Sample.ts)
-                 .where(Sample.account == account, Sample.metric.in_(names),
-                        Sample.bucket.in_(list(latest)), Sample.ts >= min(latest.values()))
-                 .order_by(Sample.id.desc()))
+    rows = fetch(
+        Sample.select(Sample.bucket, Sample.metric, Sample.value, Sample.ts)
+        .where(
+            Sample.account == account,
+            Sample.metric.in_(names),
+            Sample.bucket.in_(list(latest)),
+            Sample.ts >= min(latest.values()),
+        )
+        .order_by(Sample.id.desc())
+    )
     ok: dict[str, bool] = {}
     ms: dict[str, dict[str, float]] = defaultdict(dict)
     for bucket, metric, value, ts in rows:
@@ -238,50 +312,91 @@ def probes(account: str, now: float, window: int = 86400) -> list[ProbeRow]:
         if metric == "probe_ok":
             ok.setdefault(bucket, value >= 1.0)
         else:
-            ms[bucket].setdefault(metric[len("probe_"):-len("_ms")], value)
+            ms[bucket].setdefault(metric[len("probe_") : -len("_ms")], value)
     return [ProbeRow(b, latest[b], ok[b], dict(ms[b])) for b in sorted(latest) if b in ok]
 
 
 def endpoint_check(account: str) -> EndpointRow | None:
     """The last check that the endpoint answers (made when probes are off)."""
-    last = (Sample.select(Sample.ts, Sample.value)
-            .where(Sample.account == account, Sample.metric == "endpoint_ok",
-                   Sample.bucket == ACCOUNT)
-            .order_by(Sample.ts.desc(), Sample.id.desc()).first())
+    last = (
+        Sample.select(Sample.ts, Sample.value)
+        .where(Sample.account == account, Sample.metric == "endpoint_ok", Sample.bucket == ACCOUNT)
+        .order_by(Sample.ts.desc(), Sample.id.desc())
+        .first()
+    )
     if last is None:
         return None
-    ms = (Sample.select(Sample.value)
-          .where(Sample.account == account, Sample.metric == "endpoint_ms",
-                 Sample.bucket == ACCOUNT, Sample.ts == last.ts).scalar())
+    ms = (
+        Sample.select(Sample.value)
+        .where(
+            Sample.account == account,
+            Sample.metric == "endpoint_ms",
+            Sample.bucket == ACCOUNT,
+            Sample.ts == last.ts,
+        )
+        .scalar()
+    )
     return EndpointRow(at=last.ts, ok=last.value >= 1.0, ms=ms)
 
 
 # The dashboard's cards, in order.
-CARDS = (("total_files", "Total files"), ("total_bytes", "Storage used"),
-         ("uploads_today", "Uploads today"), ("downloads_today", "Downloads today"),
-         ("error_rate_pct", "Error rate"), ("avg_response_ms", "Avg response"))
+CARDS = (
+    ("total_files", "Total files"),
+    ("total_bytes", "Storage used"),
+    ("uploads_today", "Uploads today"),
+    ("downloads_today", "Downloads today"),
+    ("error_rate_pct", "Error rate"),
+    ("avg_response_ms", "Avg response"),
+)
 # What `status --json` and the alert rules see for the account and each bucket.
-REPORTED = ("total_files", "total_bytes", "uploads_today", "downloads_today", "error_rate_pct",
-            "avg_response_ms", "p95_response_ms", "failed_access", "class_a_ops",
-            "class_b_ops", "requests_per_hour", "pending_uploads", "monthly_cost_usd",
-            "forecast_month_usd", "daily_cost_increase_pct", *CLASS_METRICS, *BYTES_METRICS)
+REPORTED = (
+    "total_files",
+    "total_bytes",
+    "uploads_today",
+    "downloads_today",
+    "error_rate_pct",
+    "avg_response_ms",
+    "p95_response_ms",
+    "failed_access",
+    "class_a_ops",
+    "class_b_ops",
+    "requests_per_hour",
+    "pending_uploads",
+    "monthly_cost_usd",
+    "forecast_month_usd",
+    "daily_cost_increase_pct",
+    *CLASS_METRICS,
+    *BYTES_METRICS,
+)
 
 
-def metrics_view(account: str, now: float, analytics: bool, bucket: str = ACCOUNT,
-                 tz: str = "UTC") -> MetricsView:
+def metrics_view(
+    account: str, now: float, analytics: bool, bucket: str = ACCOUNT, tz: str = "UTC"
+) -> MetricsView:
     from r2tui.store import history  # history reads the catalog's rollups; import late
 
     values = readings.readings(account, list(REPORTED), now, tz)
     cards = []
     for name, title in CARDS:
         m = describe(name)
-        cards.append(MetricCard(
-            metric=name, title=title, unit=m.unit,
-            reading=values.get(bucket, {}).get(name, Reading(name, None)),
-            spark=history.sparkline(account, name, bucket, now),
-            warn_above=m.warn_above, needs_token=m.needs_token))
+        cards.append(
+            MetricCard(
+                metric=name,
+                title=title,
+                unit=m.unit,
+                reading=values.get(bucket, {}).get(name, Reading(name, None)),
+                spark=history.sparkline(account, name, bucket, now),
+                warn_above=m.warn_above,
+                needs_token=m.needs_token,
+            )
+        )
     known = set(bucket_names(account)) | {b for b in values if b != ACCOUNT}
     return MetricsView(
-        account=account, bucket=bucket, analytics=analytics,
-        analytics_at=state.get(state.analytics_key(account)), cards=cards, values=values,
-        buckets=sorted(known))
+        account=account,
+        bucket=bucket,
+        analytics=analytics,
+        analytics_at=state.get(state.analytics_key(account)),
+        cards=cards,
+        values=values,
+        buckets=sorted(known),
+    )

@@ -54,8 +54,9 @@ def previous_day_start(now: float, tz: str = "UTC") -> int:
     return midnight - midnight % HOUR
 
 
-def readings(account: str, metrics: list[str], now: float, tz: str = "UTC"
-             ) -> dict[str, dict[str, Reading]]:
+def readings(
+    account: str, metrics: list[str], now: float, tz: str = "UTC"
+) -> dict[str, dict[str, Reading]]:
     """bucket ("*" for the account) → metric → reading, for every bucket with data."""
     out: dict[str, dict[str, Reading]] = defaultdict(dict)
     cache: dict[tuple, tuple] = {}  # mean and p95 read the same probe samples
@@ -66,9 +67,14 @@ def readings(account: str, metrics: list[str], now: float, tz: str = "UTC"
         found = _evaluate(account, metric, now, tz, cache, known, stored_to)
         current, previous, at = found.values, found.previous, found.at
         for bucket, value in current.items():
-            out[bucket][name] = Reading(name, value, previous.get(bucket), at.get(bucket),
-                                        series=found.series.get(bucket),
-                                        sampled=bucket in found.sampled)
+            out[bucket][name] = Reading(
+                name,
+                value,
+                previous.get(bucket),
+                at.get(bucket),
+                series=found.series.get(bucket),
+                sampled=bucket in found.sampled,
+            )
     return dict(out)
 
 
@@ -82,26 +88,34 @@ class _Found:
 
 
 def reading(account: str, metric: str, bucket: str, now: float, tz: str = "UTC") -> Reading:
-    return readings(account, [metric], now, tz).get(bucket, {}).get(
-        metric, Reading(metric, None))
+    return readings(account, [metric], now, tz).get(bucket, {}).get(metric, Reading(metric, None))
 
 
-def _evaluate(account: str, m: Metric, now: float, tz: str, cache: dict[tuple, tuple],
-              known: dict[str, set[str]], stored_to: int | None) -> _Found:
+def _evaluate(
+    account: str,
+    m: Metric,
+    now: float,
+    tz: str,
+    cache: dict[tuple, tuple],
+    known: dict[str, set[str]],
+    stored_to: int | None,
+) -> _Found:
     t = int(now)
     hour = t - t % HOUR
     buckets = sorted(set().union(*(known.get(s, set()) for s in m.reads)))
     if not buckets:
         return _Found({}, {}, {})
-    where = ((Sample.account == account) & Sample.metric.in_(m.reads)
-             & Sample.bucket.in_(buckets))
+    where = (Sample.account == account) & Sample.metric.in_(m.reads) & Sample.bucket.in_(buckets)
     if m.calc == "last":
         cur, at, series = _last(where, buckets, t)
         prev, _, _ = _last(where, buckets, t - DAY)
         return _Found(cur, prev, at, series if len(m.reads) > 1 else {})
     # Analytics hours are complete once the stored windows reach their end.
-    done = hour if m.source != "analytics" or stored_to is None else min(
-        hour, stored_to - stored_to % HOUR)
+    done = (
+        hour
+        if m.source != "analytics" or stored_to is None
+        else min(hour, stored_to - stored_to % HOUR)
+    )
     if m.calc in ("sum", "ratio"):
         if m.calc == "sum":
             cur, at = _sums(where, done - HOUR, done)
@@ -112,8 +126,9 @@ def _evaluate(account: str, m: Metric, now: float, tz: str, cache: dict[tuple, t
         return _Found(cur, prev, at, sampled=_sampled(account, m, buckets, done - HOUR, done))
     if m.calc == "today":
         cur, prev, at = _today(where, now, tz, hour, stored_to)
-        return _Found(cur, prev, at,
-                      sampled=_sampled(account, m, buckets, day_start(now, tz), t + 1))
+        return _Found(
+            cur, prev, at, sampled=_sampled(account, m, buckets, day_start(now, tz), t + 1)
+        )
     if m.calc in ("mean", "p95"):
         cur, at = _spread(where, m.reads, t - HOUR, t + 1, m.calc, cache)
         prev, _ = _spread(where, m.reads, t - 2 * HOUR, t - HOUR + 1, m.calc, cache)
@@ -127,14 +142,14 @@ def _sampled(account: str, m: Metric, buckets: list[str], start: int, end: int) 
     series = m.sampled_series
     if series is None:
         return set()
-    where = ((Sample.account == account) & (Sample.metric == series)
-             & Sample.bucket.in_(buckets))
+    where = (Sample.account == account) & (Sample.metric == series) & Sample.bucket.in_(buckets)
     values, _ = _sums(where, start, end)
     return {b for b, v in values.items() if v > 0}
 
 
-def _today(where: Expression, now: float, tz: str, hour: int, stored_to: int | None
-           ) -> tuple[Values, Values, dict[str, int]]:
+def _today(
+    where: Expression, now: float, tz: str, hour: int, stored_to: int | None
+) -> tuple[Values, Values, dict[str, int]]:
     """Today so far against yesterday up to the same time. Counts are hourly:
     today's current hour is partial, so yesterday's matching hour counts for
     the share of it that today's data covers."""
@@ -152,25 +167,35 @@ def _today(where: Expression, now: float, tz: str, hour: int, stored_to: int | N
 def _series_keys(account: str) -> dict[str, set[str]]:
     """metric → the buckets that have samples of it."""
     out: dict[str, set[str]] = defaultdict(set)
-    for metric, bucket in fetch(SeriesKey.select(SeriesKey.metric, SeriesKey.bucket)
-                                .where(SeriesKey.account == account)):
+    for metric, bucket in fetch(
+        SeriesKey.select(SeriesKey.metric, SeriesKey.bucket).where(SeriesKey.account == account)
+    ):
         out[metric].add(bucket)
     return out
 
 
 def series_buckets(account: str, series: tuple[str, ...]) -> list[str]:
     """The buckets (\"*\" included) that have samples of any of `series`."""
-    return [b for (b,) in fetch(SeriesKey.select(SeriesKey.bucket).distinct()
-                                .where(SeriesKey.account == account,
-                                       SeriesKey.metric.in_(series)).order_by(SeriesKey.bucket))]
+    return [
+        b
+        for (b,) in fetch(
+            SeriesKey.select(SeriesKey.bucket)
+            .distinct()
+            .where(SeriesKey.account == account, SeriesKey.metric.in_(series))
+            .order_by(SeriesKey.bucket)
+        )
+    ]
 
 
 def series_filter(account: str, series: tuple[str, ...]) -> Expression:
     """Samples of `series` in the account, with their buckets spelled out: the
     index (account, metric, bucket, ts) then seeks each series' time range
     instead of walking all its samples."""
-    return ((Sample.account == account) & Sample.metric.in_(series)
-            & Sample.bucket.in_(series_buckets(account, series)))
+    return (
+        (Sample.account == account)
+        & Sample.metric.in_(series)
+        & Sample.bucket.in_(series_buckets(account, series))
+    )
 
 
 # Where the newest sample is looked for first: gauges are written hourly
@@ -186,8 +211,11 @@ def _last(where: Expression, buckets: list[str], until: int) -> Newest:
     Gauges are written at least daily, so the last day and a bit usually holds
     every bucket's newest sample: read it whole, which is cheaper than asking
     the store for each maximum. Buckets without a recent sample are looked up."""
-    rows = fetch(Sample.select(Sample.bucket, Sample.ts, Sample.id, Sample.value, Sample.metric)
-                 .where(where, Sample.ts <= until, Sample.ts > until - RECENT))
+    rows = fetch(
+        Sample.select(Sample.bucket, Sample.ts, Sample.id, Sample.value, Sample.metric).where(
+            where, Sample.ts <= until, Sample.ts > until - RECENT
+        )
+    )
     values, at, series = _newest(rows, prefer_analytics=True)
     missing = sorted(set(buckets) - set(values))
     if missing:
@@ -209,40 +237,52 @@ def _newest(rows: list[tuple], prefer_analytics: bool = False) -> Newest:
         rank = int(prefer_analytics and series_source(metric) == "analytics")
         if bucket not in best or (rank, ts, sid) > best[bucket][:3]:
             best[bucket] = (rank, ts, sid, value, metric)
-    return ({b: v[3] for b, v in best.items()}, {b: v[1] for b, v in best.items()},
-            {b: v[4] for b, v in best.items()})
+    return (
+        {b: v[3] for b, v in best.items()},
+        {b: v[1] for b, v in best.items()},
+        {b: v[4] for b, v in best.items()},
+    )
 
 
 def _last_since(where: Expression, until: int, buckets: list[str]) -> Newest:
     where = where & Sample.bucket.in_(buckets) & (Sample.ts <= until)
-    newest = {(b, m): ts for b, m, ts in fetch(
-        Sample.select(Sample.bucket, Sample.metric, fn.MAX(Sample.ts))
-        .where(where).group_by(Sample.bucket, Sample.metric))}
+    newest = {
+        (b, m): ts
+        for b, m, ts in fetch(
+            Sample.select(Sample.bucket, Sample.metric, fn.MAX(Sample.ts))
+            .where(where)
+            .group_by(Sample.bucket, Sample.metric)
+        )
+    }
     if not newest:
         return {}, {}, {}
     # Two plain lookups: SQLite plans a join on the grouped subquery as a scan.
-    rows = fetch(Sample.select(Sample.bucket, Sample.metric, Sample.ts, Sample.id, Sample.value)
-                 .where(where, Sample.ts.in_(sorted(set(newest.values())))))
-    return _newest([(b, ts, sid, v, m) for b, m, ts, sid, v in rows
-                    if newest.get((b, m)) == ts])
+    rows = fetch(
+        Sample.select(Sample.bucket, Sample.metric, Sample.ts, Sample.id, Sample.value).where(
+            where, Sample.ts.in_(sorted(set(newest.values())))
+        )
+    )
+    return _newest([(b, ts, sid, v, m) for b, m, ts, sid, v in rows if newest.get((b, m)) == ts])
 
 
 def _sums(where: Expression, start: int, end: int) -> tuple[Values, dict[str, int]]:
-    rows = fetch(Sample.select(Sample.bucket, fn.SUM(Sample.value), fn.MAX(Sample.ts))
-                 .where(where, Sample.ts >= start, Sample.ts < end)
-                 .group_by(Sample.bucket))
+    rows = fetch(
+        Sample.select(Sample.bucket, fn.SUM(Sample.value), fn.MAX(Sample.ts))
+        .where(where, Sample.ts >= start, Sample.ts < end)
+        .group_by(Sample.bucket)
+    )
     values, at = {}, {}
     for bucket, total, ts in rows:
         values[bucket], at[bucket] = float(total or 0.0), int(ts)
     return values, at
 
 
-def _ratio(where: Expression, num_name: str, start: int, end: int
-           ) -> tuple[Values, dict[str, int]]:
-    rows = fetch(Sample.select(Sample.bucket, Sample.metric, fn.SUM(Sample.value),
-                               fn.MAX(Sample.ts))
-                 .where(where, Sample.ts >= start, Sample.ts < end)
-                 .group_by(Sample.bucket, Sample.metric))
+def _ratio(where: Expression, num_name: str, start: int, end: int) -> tuple[Values, dict[str, int]]:
+    rows = fetch(
+        Sample.select(Sample.bucket, Sample.metric, fn.SUM(Sample.value), fn.MAX(Sample.ts))
+        .where(where, Sample.ts >= start, Sample.ts < end)
+        .group_by(Sample.bucket, Sample.metric)
+    )
     num: Values = defaultdict(float)
     den: Values = {}
     at: dict[str, int] = {}
@@ -257,15 +297,23 @@ def _ratio(where: Expression, num_name: str, start: int, end: int
     return values, {b: at[b] for b in values}
 
 
-def _spread(where: Expression, series: tuple[str, ...], start: int, end: int, calc: str,
-            cache: dict[tuple, tuple[dict[str, list[float]], dict[str, int]]]
-            ) -> tuple[Values, dict[str, int]]:
+def _spread(
+    where: Expression,
+    series: tuple[str, ...],
+    start: int,
+    end: int,
+    calc: str,
+    cache: dict[tuple, tuple[dict[str, list[float]], dict[str, int]]],
+) -> tuple[Values, dict[str, int]]:
     key = (series, start, end)
     if key not in cache:
         by_bucket: dict[str, list[float]] = defaultdict(list)
         at: dict[str, int] = {}
-        for bucket, value, ts in fetch(Sample.select(Sample.bucket, Sample.value, Sample.ts)
-                                       .where(where, Sample.ts >= start, Sample.ts < end)):
+        for bucket, value, ts in fetch(
+            Sample.select(Sample.bucket, Sample.value, Sample.ts).where(
+                where, Sample.ts >= start, Sample.ts < end
+            )
+        ):
             by_bucket[bucket].append(value)
             if ts > at.get(bucket, 0):
                 at[bucket] = ts

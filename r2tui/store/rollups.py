@@ -122,19 +122,27 @@ def _chunk_end(start: int, end: int) -> int:
 def _hours(start: int, stop: int) -> int:
     kept = state.get(RAW_KEPT_FROM)
     split = start if kept is None else min(max(kept, start), stop)
-    return (_replace(SampleHourly, Sample, start, split, HOUR, complete=False)
-            + _replace(SampleHourly, Sample, split, stop, HOUR, complete=True))
+    return _replace(SampleHourly, Sample, start, split, HOUR, complete=False) + _replace(
+        SampleHourly, Sample, split, stop, HOUR, complete=True
+    )
 
 
 def _days(day: int, stop: int) -> int:
     kept = state.get(HOURLY_KEPT_FROM)
     split = day if kept is None else min(max(kept, day), stop)
-    return (_replace(SampleDaily, SampleHourly, day, split, DAY, complete=False)
-            + _replace(SampleDaily, SampleHourly, split, stop, DAY, complete=True))
+    return _replace(SampleDaily, SampleHourly, day, split, DAY, complete=False) + _replace(
+        SampleDaily, SampleHourly, split, stop, DAY, complete=True
+    )
 
 
-def _replace(dst: type[SampleHourly] | type[SampleDaily], src: type, start: int, stop: int,
-             period: int, complete: bool) -> int:
+def _replace(
+    dst: type[SampleHourly] | type[SampleDaily],
+    src: type,
+    start: int,
+    stop: int,
+    period: int,
+    complete: bool,
+) -> int:
     """Replace `dst`'s rows for periods in [start, stop) by the aggregate of
     `src`. With `complete` False, `src` may lack purged data: only the series
     that `src` holds in a period are replaced there."""
@@ -144,13 +152,18 @@ def _replace(dst: type[SampleHourly] | type[SampleDaily], src: type, start: int,
     if complete:
         dst.delete().where(in_range).execute()
     else:
-        present = (src.select(src.account, src.bucket, src.metric, _period(src, period))
-                   .where(src.ts >= start, src.ts < stop).distinct())
-        dst.delete().where(in_range & Tuple(dst.account, dst.bucket, dst.metric, dst.ts)
-                           .in_(present)).execute()
+        present = (
+            src.select(src.account, src.bucket, src.metric, _period(src, period))
+            .where(src.ts >= start, src.ts < stop)
+            .distinct()
+        )
+        dst.delete().where(
+            in_range & Tuple(dst.account, dst.bucket, dst.metric, dst.ts).in_(present)
+        ).execute()
     fields = [getattr(dst, name) for name in _FIELDS]
-    return int(dst.insert_from(_aggregate(src, start, stop, period), fields)
-               .as_rowcount().execute())
+    return int(
+        dst.insert_from(_aggregate(src, start, stop, period), fields).as_rowcount().execute()
+    )
 
 
 def _period(src: type, period: int) -> Expression:
@@ -163,23 +176,51 @@ def _aggregate(src: type, start: int, stop: int, period: int) -> Select:
     window function (SQLite 3.25+ and PostgreSQL both have ROW_NUMBER)."""
     p = _period(src, period)
     if src is Sample:
-        count, total, low, high, last = (SQL("1"), Sample.value, Sample.value, Sample.value,
-                                         Sample.value)
+        count, total, low, high, last = (
+            SQL("1"),
+            Sample.value,
+            Sample.value,
+            Sample.value,
+            Sample.value,
+        )
         newest = [Sample.ts.desc(), Sample.id.desc()]
     else:
         count, total, low, high, last = src.count, src.sum, src.min, src.max, src.last
         newest = [src.ts.desc()]
-    rank = fn.ROW_NUMBER().over(partition_by=[src.account, src.bucket, src.metric, p],
-                                order_by=newest)
-    inner = (src.select(src.account, src.bucket, src.metric, p.alias("p"), count.alias("n"),
-                        total.alias("total"), low.alias("low"), high.alias("high"),
-                        last.alias("last"), rank.alias("rank"))
-             .where(src.ts >= start, src.ts < stop).alias("s"))
+    rank = fn.ROW_NUMBER().over(
+        partition_by=[src.account, src.bucket, src.metric, p], order_by=newest
+    )
+    inner = (
+        src.select(
+            src.account,
+            src.bucket,
+            src.metric,
+            p.alias("p"),
+            count.alias("n"),
+            total.alias("total"),
+            low.alias("low"),
+            high.alias("high"),
+            last.alias("last"),
+            rank.alias("rank"),
+        )
+        .where(src.ts >= start, src.ts < stop)
+        .alias("s")
+    )
     c = inner.c
-    return Select([inner], [
-        c.account, c.bucket, c.metric, c.p, fn.SUM(c.n), fn.SUM(c.total), fn.MIN(c.low),
-        fn.MAX(c.high), fn.MAX(Case(None, [(c.rank == 1, c.last)])),
-    ]).group_by(c.account, c.bucket, c.metric, c.p)
+    return Select(
+        [inner],
+        [
+            c.account,
+            c.bucket,
+            c.metric,
+            c.p,
+            fn.SUM(c.n),
+            fn.SUM(c.total),
+            fn.MIN(c.low),
+            fn.MAX(c.high),
+            fn.MAX(Case(None, [(c.rank == 1, c.last)])),
+        ],
+    ).group_by(c.account, c.bucket, c.metric, c.p)
 
 
 def purge(store: Store, retention: Retention, now: float | None = None) -> PurgeResult:

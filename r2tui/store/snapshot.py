@@ -16,11 +16,18 @@ from r2tui.store.cost_view import costs_view
 from r2tui.store.views import Dashboard
 
 
-def dashboard(account: str, quota_bytes: int | None = None, activity_limit: int = 200,
-              now: float | None = None, *, analytics: bool = False,
-              metrics_bucket: str = ACCOUNT, tz: str = "UTC",
-              prices: PriceList = LIST_PRICES,
-              alert_windows: tuple[MaintenanceWindow, ...] = ()) -> Dashboard:
+def dashboard(
+    account: str,
+    quota_bytes: int | None = None,
+    activity_limit: int = 200,
+    now: float | None = None,
+    *,
+    analytics: bool = False,
+    metrics_bucket: str = ACCOUNT,
+    tz: str = "UTC",
+    prices: PriceList = LIST_PRICES,
+    alert_windows: tuple[MaintenanceWindow, ...] = (),
+) -> Dashboard:
     now = time.time() if now is None else now
     storage = queries.storage_view(account, quota_bytes, now=now)
     return Dashboard(

@@ -20,9 +20,11 @@ def get(key: str) -> int | None:
 
 
 def put(key: str, value: int) -> None:
-    (StoreState.insert(key=key, value=int(value))
-     .on_conflict(conflict_target=[StoreState.key], update={StoreState.value: int(value)})
-     .execute())
+    (
+        StoreState.insert(key=key, value=int(value))
+        .on_conflict(conflict_target=[StoreState.key], update={StoreState.value: int(value)})
+        .execute()
+    )
 
 
 def lower(key: str, value: int) -> None:

@@ -30,9 +30,15 @@ from r2tui.store.models import (
 )
 
 # Counters the bill needs, as the analytics job stores them per bucket and hour.
-COUNTERS = ("class_a_requests", "class_b_requests", "download_requests",
-            "ia_class_a_requests", "ia_class_b_requests", "classified_requests",
-            "ia_retrieval_bytes")
+COUNTERS = (
+    "class_a_requests",
+    "class_b_requests",
+    "download_requests",
+    "ia_class_a_requests",
+    "ia_class_b_requests",
+    "classified_requests",
+    "ia_retrieval_bytes",
+)
 IA_CLASS = "STANDARD_IA"
 # Analytics' per-class stored bytes, each UTC day's peak: Standard, then IA.
 CLASS_BYTES = ("stored_standard_bytes", "stored_ia_bytes")
@@ -93,9 +99,9 @@ def period_value(values: dict[str, float], series: str) -> float:
     """One period's `series`, derived ones included."""
     classified = values.get("classified_requests", 0.0) > 0
     if series.startswith(CLASSIFIED):
-        return values.get(series[len(CLASSIFIED):], 0.0) if classified else 0.0
+        return values.get(series[len(CLASSIFIED) :], 0.0) if classified else 0.0
     if series.startswith(UNCLASSIFIED):
-        return 0.0 if classified else values.get(series[len(UNCLASSIFIED):], 0.0)
+        return 0.0 if classified else values.get(series[len(UNCLASSIFIED) :], 0.0)
     # IA bytes read are measured where the class was said and the bytes were
     # summed (the analytics job stores no byte counter for an hour without them).
     retrieval = classified and "ia_retrieval_bytes" in values
@@ -106,8 +112,9 @@ def period_value(values: dict[str, float], series: str) -> float:
     return values.get(series, 0.0)
 
 
-def aggregate(account: str, series: Iterable[str], start: int, end: int, period: int,
-              how: str) -> dict[Key, float]:
+def aggregate(
+    account: str, series: Iterable[str], start: int, end: int, period: int, how: str
+) -> dict[Key, float]:
     """Each series per bucket and `period` ("sum" or "max") over [start, end)."""
     names = list(series)
     mark = state.get(state.ROLLUP_FROM)
@@ -127,16 +134,23 @@ def aggregate(account: str, series: Iterable[str], start: int, end: int, period:
     col = fn.SUM(h.sum) if how == "sum" else fn.MAX(h.max)
     hp = (h.ts / period) * period
     if start < raw_from:
-        fold(fetch(h.select(hp, h.bucket, h.metric, col)
-                   .where(h.account == account, h.metric.in_(names), h.ts >= start,
-                          h.ts < raw_from)
-                   .group_by(hp, h.bucket, h.metric)))
+        fold(
+            fetch(
+                h.select(hp, h.bucket, h.metric, col)
+                .where(h.account == account, h.metric.in_(names), h.ts >= start, h.ts < raw_from)
+                .group_by(hp, h.bucket, h.metric)
+            )
+        )
     s = Sample
     sp = (s.ts / period) * period
     scol = fn.SUM(s.value) if how == "sum" else fn.MAX(s.value)
-    fold(fetch(s.select(sp, s.bucket, s.metric, scol)
-               .where(s.account == account, s.metric.in_(names), s.ts >= raw_from, s.ts < end)
-               .group_by(sp, s.bucket, s.metric)))
+    fold(
+        fetch(
+            s.select(sp, s.bucket, s.metric, scol)
+            .where(s.account == account, s.metric.in_(names), s.ts >= raw_from, s.ts < end)
+            .group_by(sp, s.bucket, s.metric)
+        )
+    )
     return out
 
 
@@ -159,11 +173,15 @@ def read(account: str, start: int, end: int, hourly_from: int) -> dict[str, Buck
     hourly_from = max(start, min(hourly_from, end))
     for lo, hi, period in ((start, hourly_from, DAY), (hourly_from, end, HOUR)):
         if lo < hi:
-            for (ts, bucket, metric), value in aggregate(account, COUNTERS, lo, hi, period,
-                                                         "sum").items():
+            for (ts, bucket, metric), value in aggregate(
+                account, COUNTERS, lo, hi, period, "sum"
+            ).items():
                 out[bucket].hourly.setdefault(ts, {})[metric] = value
-    for bucket, vanished in fetch(Bucket.select(Bucket.name, Bucket.vanished_at).where(
-            Bucket.account == account, Bucket.vanished_at.is_null(False))):
+    for bucket, vanished in fetch(
+        Bucket.select(Bucket.name, Bucket.vanished_at).where(
+            Bucket.account == account, Bucket.vanished_at.is_null(False)
+        )
+    ):
         out[bucket].gone_from = int(vanished) - int(vanished) % DAY + DAY
     for bucket, (ia_bytes, ia_objects, total_bytes, objects) in _storage_classes(account).items():
         u = out[bucket]
@@ -175,21 +193,35 @@ def read(account: str, start: int, end: int, hourly_from: int) -> dict[str, Buck
 
 def _storage_classes(account: str) -> dict[str, tuple[int, int, int, int]]:
     """Per bucket at its newest listing: IA bytes, IA objects, bytes, objects."""
-    newest = (Inventory.select(Inventory.bucket, fn.MAX(Inventory.id).alias("id"))
-              .where(Inventory.account == account).group_by(Inventory.bucket))
+    newest = (
+        Inventory.select(Inventory.bucket, fn.MAX(Inventory.id).alias("id"))
+        .where(Inventory.account == account)
+        .group_by(Inventory.bucket)
+    )
     ids = {inv_id: bucket for bucket, inv_id in fetch(newest)}
     if not ids:
         return {}
-    totals = {i: (int(o), int(b)) for i, o, b in fetch(
-        Inventory.select(Inventory.id, Inventory.objects, Inventory.bytes)
-        .where(Inventory.id.in_(list(ids))))}
+    totals = {
+        i: (int(o), int(b))
+        for i, o, b in fetch(
+            Inventory.select(Inventory.id, Inventory.objects, Inventory.bytes).where(
+                Inventory.id.in_(list(ids))
+            )
+        )
+    }
     ia: dict[int, tuple[int, int]] = {}
     for inv_id, objects, size in fetch(
-            InventoryBreakdown.select(InventoryBreakdown.inventory, InventoryBreakdown.objects,
-                                      InventoryBreakdown.bytes)
-            .where(InventoryBreakdown.inventory.in_(list(ids)),
-                   InventoryBreakdown.dimension == "storage_class",
-                   InventoryBreakdown.key == IA_CLASS)):
+        InventoryBreakdown.select(
+            InventoryBreakdown.inventory, InventoryBreakdown.objects, InventoryBreakdown.bytes
+        ).where(
+            InventoryBreakdown.inventory.in_(list(ids)),
+            InventoryBreakdown.dimension == "storage_class",
+            InventoryBreakdown.key == IA_CLASS,
+        )
+    ):
         ia[int(inv_id)] = (int(size), int(objects))
-    return {ids[i]: (ia.get(i, (0, 0))[0], ia.get(i, (0, 0))[1], totals[i][1], totals[i][0])
-            for i in ids if i in totals}
+    return {
+        ids[i]: (ia.get(i, (0, 0))[0], ia.get(i, (0, 0))[1], totals[i][1], totals[i][0])
+        for i in ids
+        if i in totals
+    }

@@ -54,8 +54,9 @@ def _now() -> int:
     return int(time.time())
 
 
-def add_samples(store: Store, account: str, rows: Iterable[SampleRow], ts: float | None = None
-                ) -> int:
+def add_samples(
+    store: Store, account: str, rows: Iterable[SampleRow], ts: float | None = None
+) -> int:
     t = int(ts if ts is not None else time.time())
     data = [(t, account, r.bucket, r.metric, float(r.value)) for r in rows]
     if data:
@@ -70,12 +71,15 @@ def _insert_samples(store: Store, data: list[tuple[int, str, str, str, float]]) 
     if not data:
         return
     p = store.db.param
-    sql = (f"INSERT INTO {Sample._meta.table_name} (ts, account, bucket, metric, value) "
-           f"VALUES ({p}, {p}, {p}, {p}, {p})")
+    sql = (
+        f"INSERT INTO {Sample._meta.table_name} (ts, account, bucket, metric, value) "
+        f"VALUES ({p}, {p}, {p}, {p}, {p})"
+    )
     store.db.cursor().executemany(sql, data)
     keys = sorted({(account, metric, bucket) for _, account, bucket, metric, _ in data})
-    SeriesKey.insert_many(keys, fields=[SeriesKey.account, SeriesKey.metric, SeriesKey.bucket]
-                          ).on_conflict_ignore().execute()
+    SeriesKey.insert_many(
+        keys, fields=[SeriesKey.account, SeriesKey.metric, SeriesKey.bucket]
+    ).on_conflict_ignore().execute()
     # A sample stamped before the rolled-up hours (a write the store refused and
     # took later) must still reach the rollups.
     oldest = min(row[0] for row in data)
@@ -84,9 +88,15 @@ def _insert_samples(store: Store, data: list[tuple[int, str, str, str, float]]) 
         state.put(state.ROLLUP_FROM, oldest - oldest % 3600)
 
 
-def replace_series(store: Store, account: str, metrics: Sequence[str], start: int, end: int,
-                   rows: Iterable[tuple[int, str, str, float]],
-                   marks: dict[str, int] | None = None) -> int:
+def replace_series(
+    store: Store,
+    account: str,
+    metrics: Sequence[str],
+    start: int,
+    end: int,
+    rows: Iterable[tuple[int, str, str, float]],
+    marks: dict[str, int] | None = None,
+) -> int:
     """Replace every sample of `metrics` with start <= ts < end by `rows`
     (ts, bucket, metric, value), in one transaction: a window queried again
     overwrites what the first query stored instead of adding to it. `marks`
@@ -96,8 +106,12 @@ def replace_series(store: Store, account: str, metrics: Sequence[str], start: in
     if outside:
         raise ValueError(f"row outside the replaced window or metrics: {outside[0]}")
     with store.write():
-        Sample.delete().where(Sample.account == account, Sample.metric.in_(list(metrics)),
-                              Sample.ts >= start, Sample.ts < end).execute()
+        Sample.delete().where(
+            Sample.account == account,
+            Sample.metric.in_(list(metrics)),
+            Sample.ts >= start,
+            Sample.ts < end,
+        ).execute()
         _insert_samples(store, data)
         state.lower(state.ROLLUP_FROM, start - start % 3600)
         for key, value in (marks or {}).items():
@@ -105,43 +119,60 @@ def replace_series(store: Store, account: str, metrics: Sequence[str], start: in
     return len(data)
 
 
-def add_events(store: Store, account: str, rows: Iterable[EventRow], ts: float | None = None
-               ) -> None:
+def add_events(
+    store: Store, account: str, rows: Iterable[EventRow], ts: float | None = None
+) -> None:
     t = int(ts if ts is not None else time.time())
     data = [
-        {"ts": t, "account": account, "bucket": r.bucket, "kind": r.kind, "level": r.level,
-         "message": r.message, "data": json.dumps(r.data) if r.data is not None else None}
+        {
+            "ts": t,
+            "account": account,
+            "bucket": r.bucket,
+            "kind": r.kind,
+            "level": r.level,
+            "message": r.message,
+            "data": json.dumps(r.data) if r.data is not None else None,
+        }
         for r in rows
     ]
     if data:
         with store.db.atomic():
             for i in range(0, len(data), CHUNK):
-                Event.insert_many(data[i:i + CHUNK]).execute()
+                Event.insert_many(data[i : i + CHUNK]).execute()
 
 
 def start_job_run(store: Store, job: str, account: str, ts: float | None = None) -> int:
     started = int(ts if ts is not None else time.time())
-    return JobRun.insert(job=job, account=account, started_at=started, host=HOST,
-                         pid=os.getpid()).execute()
+    return JobRun.insert(
+        job=job, account=account, started_at=started, host=HOST, pid=os.getpid()
+    ).execute()
 
 
-def finish_job_run(store: Store, run_id: int, ok: bool | None, items: int, error: str | None,
-                   ts: float | None = None) -> None:
+def finish_job_run(
+    store: Store,
+    run_id: int,
+    ok: bool | None,
+    items: int,
+    error: str | None,
+    ts: float | None = None,
+) -> None:
     """ok is None for a run cancelled on request: finished, neither good nor bad."""
     finished = int(ts if ts is not None else time.time())
     JobRun.update(finished_at=finished, ok=ok, items=items, error=error).where(
-        JobRun.id == run_id).execute()
+        JobRun.id == run_id
+    ).execute()
 
 
 def abandon_stale_runs(store: Store) -> int:
     """Close runs this host left open when a process died (kill -9, power loss)."""
     open_runs = JobRun.select(JobRun.id, JobRun.pid).where(
-        JobRun.finished_at.is_null(), JobRun.host == HOST)
+        JobRun.finished_at.is_null(), JobRun.host == HOST
+    )
     dead = [r.id for r in open_runs if r.pid != os.getpid() and not _pid_alive(r.pid)]
     if dead:
-        JobRun.update(finished_at=_now(), ok=False,
-                      error="abandoned: the process running it ended").where(
-            JobRun.id.in_(dead)).execute()
+        JobRun.update(
+            finished_at=_now(), ok=False, error="abandoned: the process running it ended"
+        ).where(JobRun.id.in_(dead)).execute()
     return len(dead)
 
 
@@ -161,8 +192,9 @@ class BucketChanges:
     vanished: list[str]
 
 
-def sync_buckets(store: Store, account: str, seen: Sequence[str], ts: float | None = None
-                 ) -> BucketChanges:
+def sync_buckets(
+    store: Store, account: str, seen: Sequence[str], ts: float | None = None
+) -> BucketChanges:
     """Record the account's current bucket set; report new and vanished buckets."""
     t = int(ts if ts is not None else time.time())
     # A name listed twice would be inserted twice and break the unique index.
@@ -174,24 +206,34 @@ def sync_buckets(store: Store, account: str, seen: Sequence[str], ts: float | No
         for name in seen:
             if name in rows:
                 Bucket.update(last_seen=t, vanished_at=None).where(
-                    Bucket.id == rows[name].id).execute()
+                    Bucket.id == rows[name].id
+                ).execute()
             else:
                 Bucket.insert(account=account, name=name, first_seen=t, last_seen=t).execute()
         if vanished:
             Bucket.update(vanished_at=t).where(
-                Bucket.account == account, Bucket.name.in_(vanished)).execute()
+                Bucket.account == account, Bucket.name.in_(vanished)
+            ).execute()
     return BucketChanges(new=new, vanished=vanished)
 
 
 def previous_inventory_start(store: Store, account: str, bucket: str) -> float | None:
-    row = (Inventory.select(fn.MAX(Inventory.started_at))
-           .where(Inventory.account == account, Inventory.bucket == bucket).scalar())
+    row = (
+        Inventory.select(fn.MAX(Inventory.started_at))
+        .where(Inventory.account == account, Inventory.bucket == bucket)
+        .scalar()
+    )
     return float(row) if row is not None else None
 
 
-def save_inventory(store: Store, account: str, inv: BucketInventory,
-                   samples: Iterable[SampleRow] = (), events: Iterable[EventRow] = (),
-                   keep: int = 14) -> int:
+def save_inventory(
+    store: Store,
+    account: str,
+    inv: BucketInventory,
+    samples: Iterable[SampleRow] = (),
+    events: Iterable[EventRow] = (),
+    keep: int = 14,
+) -> int:
     """Write one bucket's inventory with its samples and events, all or nothing,
     and drop the oldest detailed inventories beyond `keep`."""
     t = int(inv.finished_at)
@@ -199,34 +241,63 @@ def save_inventory(store: Store, account: str, inv: BucketInventory,
     keep = max(keep, 1)
     with store.write():
         inv_id = Inventory.insert(
-            account=account, bucket=inv.bucket, started_at=int(inv.started_at),
-            finished_at=t, objects=inv.objects, bytes=inv.bytes,
-            list_requests=inv.list_requests, other_extensions=inv.other_extensions,
+            account=account,
+            bucket=inv.bucket,
+            started_at=int(inv.started_at),
+            finished_at=t,
+            objects=inv.objects,
+            bytes=inv.bytes,
+            list_requests=inv.list_requests,
+            other_extensions=inv.other_extensions,
         ).execute()
         breakdown = [
             (inv_id, dim, key, tally.objects, tally.bytes)
-            for dim, table in (("extension", inv.by_extension),
-                               ("storage_class", inv.by_storage_class))
+            for dim, table in (
+                ("extension", inv.by_extension),
+                ("storage_class", inv.by_storage_class),
+            )
             for key, tally in table.items()
         ]
         for i in range(0, len(breakdown), CHUNK):
-            InventoryBreakdown.insert_many(breakdown[i:i + CHUNK], fields=[
-                InventoryBreakdown.inventory, InventoryBreakdown.dimension,
-                InventoryBreakdown.key, InventoryBreakdown.objects, InventoryBreakdown.bytes,
-            ]).execute()
-        kept = _object_rows(inv_id, "largest", inv.largest) + _object_rows(
-            inv_id, "newest", inv.newest) + _object_rows(inv_id, "new_large", inv.new_large)
+            InventoryBreakdown.insert_many(
+                breakdown[i : i + CHUNK],
+                fields=[
+                    InventoryBreakdown.inventory,
+                    InventoryBreakdown.dimension,
+                    InventoryBreakdown.key,
+                    InventoryBreakdown.objects,
+                    InventoryBreakdown.bytes,
+                ],
+            ).execute()
+        kept = (
+            _object_rows(inv_id, "largest", inv.largest)
+            + _object_rows(inv_id, "newest", inv.newest)
+            + _object_rows(inv_id, "new_large", inv.new_large)
+        )
         # The listing's cut points ride along as kept "objects" of kind "split".
-        kept += [{"inventory": inv_id, "kind": "split", "rank": i, "key": key, "size": 0,
-                  "last_modified": 0, "storage_class": ""}
-                 for i, key in enumerate(inv.split_keys)]
+        kept += [
+            {
+                "inventory": inv_id,
+                "kind": "split",
+                "rank": i,
+                "key": key,
+                "size": 0,
+                "last_modified": 0,
+                "storage_class": "",
+            }
+            for i, key in enumerate(inv.split_keys)
+        ]
         for i in range(0, len(kept), CHUNK):
-            InventoryObject.insert_many(kept[i:i + CHUNK]).execute()
+            InventoryObject.insert_many(kept[i : i + CHUNK]).execute()
         add_samples(store, account, samples, ts=t)
         add_events(store, account, events, ts=t)
-        old = [r.id for r in Inventory.select(Inventory.id)
-               .where(Inventory.account == account, Inventory.bucket == inv.bucket)
-               .order_by(Inventory.finished_at.desc(), Inventory.id.desc()).offset(keep)]
+        old = [
+            r.id
+            for r in Inventory.select(Inventory.id)
+            .where(Inventory.account == account, Inventory.bucket == inv.bucket)
+            .order_by(Inventory.finished_at.desc(), Inventory.id.desc())
+            .offset(keep)
+        ]
         if old:
             # Children first: a PostgreSQL store made elsewhere may lack ON DELETE CASCADE.
             InventoryBreakdown.delete().where(InventoryBreakdown.inventory.in_(old)).execute()
@@ -237,23 +308,40 @@ def save_inventory(store: Store, account: str, inv: BucketInventory,
 
 def _object_rows(inv_id: int, kind: str, entries: list[ObjectEntry]) -> list[dict]:
     return [
-        {"inventory": inv_id, "kind": kind, "rank": i, "key": e.key, "size": e.size,
-         "last_modified": int(e.last_modified), "storage_class": e.storage_class}
+        {
+            "inventory": inv_id,
+            "kind": kind,
+            "rank": i,
+            "key": e.key,
+            "size": e.size,
+            "last_modified": int(e.last_modified),
+            "storage_class": e.storage_class,
+        }
         for i, e in enumerate(entries)
     ]
 
 
-def purge(store: Store, job_runs_days: int, events_days: int, now: float | None = None
-          ) -> dict[str, int]:
+def purge(
+    store: Store, job_runs_days: int, events_days: int, now: float | None = None
+) -> dict[str, int]:
     t = int(now if now is not None else time.time())
     with store.db.atomic():
-        runs = JobRun.delete().where(
-            JobRun.finished_at.is_null(False),
-            JobRun.finished_at < t - job_runs_days * 86400).execute()
+        runs = (
+            JobRun.delete()
+            .where(
+                JobRun.finished_at.is_null(False), JobRun.finished_at < t - job_runs_days * 86400
+            )
+            .execute()
+        )
         events = Event.delete().where(Event.ts < t - events_days * 86400).execute()
         # Delivered notifications are history like events; pending, held and dead
         # ones are work still to do, or to look at, and stay.
-        sent = Notification.delete().where(
-            Notification.state.in_(("sent", "summarised")),
-            Notification.created_at < t - events_days * 86400).execute()
+        sent = (
+            Notification.delete()
+            .where(
+                Notification.state.in_(("sent", "summarised")),
+                Notification.created_at < t - events_days * 86400,
+            )
+            .execute()
+        )
     return {"job_runs": runs, "events": events, "notifications": sent}

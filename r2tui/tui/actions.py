@@ -47,6 +47,7 @@ class KeyActions:
         screen: Screen
         focused: Widget | None
         _keymap: dict[str, str]
+
         def _show_header(self) -> None: ...
         def refresh_data(self) -> None: ...
         def notify(self, message: str, **kwargs: Any) -> None: ...
@@ -85,10 +86,14 @@ class KeyActions:
         busy = [j for j in COLLECT_NOW if j in self.collector.running_jobs]
         todo = [j for j in COLLECT_NOW if j not in busy]
         note = f" ({', '.join(busy)} already running)" if busy else ""
-        pages = sum(b.list_requests for b in self.dashboard.storage.buckets) if (
-            self.dashboard) else 0
-        cost = f"; the listing is about {pages:,} Class A requests" if (
-            pages and "inventory" in todo) else ""
+        pages = (
+            sum(b.list_requests for b in self.dashboard.storage.buckets) if (self.dashboard) else 0
+        )
+        cost = (
+            f"; the listing is about {pages:,} Class A requests"
+            if (pages and "inventory" in todo)
+            else ""
+        )
         self.notify(f"collecting now: {', '.join(todo) or 'nothing new'}{note}{cost}")
         for job in todo:
             self.collector.launch(job, chain=True)  # then the costs, from what it brought
@@ -106,12 +111,14 @@ class KeyActions:
         self._show_header()
 
     def action_faster(self) -> None:
-        self._set_refresh(max((s for s in REFRESH_STEPS if s < self.refresh_seconds),
-                              default=REFRESH_STEPS[0]))
+        self._set_refresh(
+            max((s for s in REFRESH_STEPS if s < self.refresh_seconds), default=REFRESH_STEPS[0])
+        )
 
     def action_slower(self) -> None:
-        self._set_refresh(min((s for s in REFRESH_STEPS if s > self.refresh_seconds),
-                              default=REFRESH_STEPS[-1]))
+        self._set_refresh(
+            min((s for s in REFRESH_STEPS if s > self.refresh_seconds), default=REFRESH_STEPS[-1])
+        )
 
     def _set_refresh(self, seconds: float) -> None:
         self.refresh_seconds = seconds
@@ -125,8 +132,11 @@ class KeyActions:
             self.screen.minimize()
             return
         focused = self.focused
-        pane = next((a for a in focused.ancestors_with_self if isinstance(a, Pane)),
-                    None) if focused else None
+        pane = (
+            next((a for a in focused.ancestors_with_self if isinstance(a, Pane)), None)
+            if focused
+            else None
+        )
         if pane is None:
             self.notify("focus a pane first (1–5 or tab)", severity="warning")
             return
@@ -137,8 +147,9 @@ class KeyActions:
         # A visible table first (not the tab strip above it), then anything focusable;
         # the focus chain leaves out what is hidden (an empty Alerts pane's table).
         focusable = [w for w in self.screen.focus_chain if pane in w.ancestors]
-        target = next((w for w in focusable if isinstance(w, DataTable)),
-                      focusable[0] if focusable else None)
+        target = next(
+            (w for w in focusable if isinstance(w, DataTable)), focusable[0] if focusable else None
+        )
         if target is not None:
             target.focus()
 
@@ -154,10 +165,16 @@ class KeyActions:
             return  # help or a message is open: leave it be
         pane = self.query_one("#metrics", MetricsPane)
         view = self.dashboard.metrics if self.dashboard else None
-        self.push_screen(HistoryScreen(
-            self.load_history, list(CATALOG), pane.buckets,
-            metric=pane.focused_metric() or "total_bytes", bucket=pane.bucket,
-            titles={c.metric: c.title for c in view.cards} if view else None))
+        self.push_screen(
+            HistoryScreen(
+                self.load_history,
+                list(CATALOG),
+                pane.buckets,
+                metric=pane.focused_metric() or "total_bytes",
+                bucket=pane.bucket,
+                titles={c.metric: c.title for c in view.cards} if view else None,
+            )
+        )
 
     def load_history(self, metric: str, bucket: str, range_: str) -> Series:
         """The history screen's loader; runs on its worker thread."""
@@ -165,8 +182,14 @@ class KeyActions:
         from r2tui.store import history
 
         try:
-            return history.series(self.account_name, metric, bucket, range_,
-                                  now=self.clock(), retention=self.config.retention)
+            return history.series(
+                self.account_name,
+                metric,
+                bucket,
+                range_,
+                now=self.clock(),
+                retention=self.config.retention,
+            )
         finally:
             self.store.db.close()  # this worker thread ends; give its connection back
 
@@ -200,15 +223,17 @@ class KeyActions:
                 continue
             if where in screens:
                 if isinstance(screen, screens[where]):
-                    yield SystemCommand(b.description, f"{b.tooltip or b.description} ({where})",
-                                        partial(self.run_action, b.action, screen))
+                    yield SystemCommand(
+                        b.description,
+                        f"{b.tooltip or b.description} ({where})",
+                        partial(self.run_action, b.action, screen),
+                    )
                 continue
             if b.id.startswith("app."):
                 callback = partial(self.run_action, b.action)
             else:
                 callback = partial(self._act_on, where, b.action)
-            yield SystemCommand(b.description, f"{b.tooltip or b.description} ({where})",
-                                callback)
+            yield SystemCommand(b.description, f"{b.tooltip or b.description} ({where})", callback)
 
     async def _act_on(self, where: str, action: str) -> None:
         from r2tui.tui.panes.storage import StoragePane
@@ -220,7 +245,10 @@ class KeyActions:
             target = self.query_one("#metrics", MetricsPane)
         else:
             focused = self.focused
-            owner = next((a for a in focused.ancestors_with_self if isinstance(a, FilterTable)),
-                         None) if focused else None
+            owner = (
+                next((a for a in focused.ancestors_with_self if isinstance(a, FilterTable)), None)
+                if focused
+                else None
+            )
             target = owner or self.query_one("#table-buckets", FilterTable)
         await self.run_action(action, target)

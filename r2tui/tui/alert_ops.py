@@ -54,12 +54,14 @@ class Backtest:
 
 def _closing(method: Callable[P, T]) -> Callable[P, T]:
     """Give the worker thread's connection back however the call ends."""
+
     @functools.wraps(method)
     def run(*args: P.args, **kwargs: P.kwargs) -> T:
         try:
             return method(*args, **kwargs)
         finally:
             args[0].host.store.db.close()  # type: ignore[attr-defined]
+
     return run
 
 
@@ -103,15 +105,17 @@ class AlertOps:
         from r2tui.alerts.silences import add_silence
 
         # A parsed matcher, not "rule=NAME" text: a name may itself hold "=" or "~".
-        return add_silence(self.host.store, [("rule", "=", name)], seconds, comment,
-                           now=self.host.clock())
+        return add_silence(
+            self.host.store, [("rule", "=", name)], seconds, comment, now=self.host.clock()
+        )
 
     @_closing
     def check_now(self) -> str:
         from r2tui.alerts.engine import check_alerts
 
-        result = check_alerts(self.host.store, self.host.config, self.host.account_name,
-                              now=self.host.clock())
+        result = check_alerts(
+            self.host.store, self.host.config, self.host.account_name, now=self.host.clock()
+        )
         problems = f"; {'; '.join(result.problems)}" if result.problems else ""
         return result.summary() + problems
 
@@ -122,8 +126,9 @@ class AlertOps:
         from r2tui.alerts.rules_test import send_tests
 
         names = list(rule.channels or self.host.config.alerts.default_channels)
-        results = send_tests(f"r2tui test of rule {rule.name}", self.host.config, names,
-                             int(self.host.clock()))
+        results = send_tests(
+            f"r2tui test of rule {rule.name}", self.host.config, names, int(self.host.clock())
+        )
         return [(r["channel"], r["error"]) for r in results]
 
     # ---- what the form shows --------------------------------------------------------------
@@ -132,8 +137,9 @@ class AlertOps:
         """bucket ("*": the account) → metric → its value now."""
         from r2tui.store.readings import readings
 
-        got = readings(self.host.account_name, list(CATALOG), self.host.clock(),
-                       self.host.config.timezone)
+        got = readings(
+            self.host.account_name, list(CATALOG), self.host.clock(), self.host.config.timezone
+        )
         return {bucket: {m: r.value for m, r in values.items()} for bucket, values in got.items()}
 
     @_closing
@@ -145,12 +151,19 @@ class AlertOps:
         from r2tui.store import history, queries
 
         account = self.host.account_name
-        buckets = targets(rule, queries.bucket_names(account)) if rule.scope != ACCOUNT else [
-            ACCOUNT]
+        buckets = (
+            targets(rule, queries.bucket_names(account)) if rule.scope != ACCOUNT else [ACCOUNT]
+        )
         fired = seconds = points = 0
         for bucket in buckets:
-            s = history.series(account, rule.metric, bucket, BACKTEST_RANGE,
-                               now=self.host.clock(), retention=self.host.config.retention)
+            s = history.series(
+                account,
+                rule.metric,
+                bucket,
+                BACKTEST_RANGE,
+                now=self.host.clock(),
+                retention=self.host.config.retention,
+            )
             n, secs = backtest(rule, list(s.points))
             fired, seconds, points = fired + n, seconds + secs, points + len(s.points)
         return Backtest(fired, seconds, len(buckets), points)
@@ -163,5 +176,7 @@ class AlertOps:
         from r2tui.alerts.engine import history
 
         units = {r.name: r.unit for r in saved.list_rules()}
-        return [{**row, "unit": units.get(str(row.get("rule")), "")}
-                for row in history(self.host.account_name, search, limit)]
+        return [
+            {**row, "unit": units.get(str(row.get("rule")), "")}
+            for row in history(self.host.account_name, search, limit)
+        ]

@@ -11,12 +11,24 @@ from r2tui.tui.widgets.card import metric_value
 
 SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan"}
 SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
-STATE_STYLE = {"firing": "bold red", "pending": "yellow", "ok": "green",
-               "disabled": "dim", "resolved": "dim green", "inactive": "dim"}
+STATE_STYLE = {
+    "firing": "bold red",
+    "pending": "yellow",
+    "ok": "green",
+    "disabled": "dim",
+    "resolved": "dim green",
+    "inactive": "dim",
+}
 STATE_ORDER = {"firing": 0, "pending": 1, "ok": 2, "resolved": 3, "inactive": 4, "disabled": 5}
 # The state's mark: shape and colour both, so the state reads without colour too.
-STATE_MARK = {"firing": "●", "pending": "◐", "resolved": "✓", "ok": "·", "disabled": "○",
-              "inactive": "·"}
+STATE_MARK = {
+    "firing": "●",
+    "pending": "◐",
+    "resolved": "✓",
+    "ok": "·",
+    "disabled": "○",
+    "inactive": "·",
+}
 
 
 def severity_text(severity: str) -> Text:

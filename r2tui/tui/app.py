@@ -55,8 +55,14 @@ class R2App(CollectorHost, KeyActions, App[int]):
     TITLE = "r2tui"
     BINDINGS = APP_BINDINGS
 
-    def __init__(self, config: Config, store: Store, account: str | None = None,
-                 clock: Callable[[], float] = time.time, collect: bool = True) -> None:
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        account: str | None = None,
+        clock: Callable[[], float] = time.time,
+        collect: bool = True,
+    ) -> None:
         super().__init__()
         self.config = config
         self.store = store
@@ -109,18 +115,27 @@ class R2App(CollectorHost, KeyActions, App[int]):
         """Re-read the store on a worker; each read is numbered so that a slow one
         finishing late never overwrites a newer one."""
         account = self._account_config()
-        self._read_store(next(self._reads), account.quota_bytes if account else None,
-                         account is not None and account.has_analytics,
-                         self.metrics_bucket)
+        self._read_store(
+            next(self._reads),
+            account.quota_bytes if account else None,
+            account is not None and account.has_analytics,
+            self.metrics_bucket,
+        )
 
     @work(thread=True, exclusive=True, group="refresh", exit_on_error=False)
     def _read_store(self, seq: int, quota: int | None, analytics: bool, bucket: str) -> None:
         t0 = time.perf_counter()
         try:
-            dash = snapshot.dashboard(self.account_name, quota, now=self.clock(),
-                                     analytics=analytics, metrics_bucket=bucket,
-                                     tz=self.config.timezone, prices=self.config.pricing,
-                                     alert_windows=self.config.alerts.maintenance)
+            dash = snapshot.dashboard(
+                self.account_name,
+                quota,
+                now=self.clock(),
+                analytics=analytics,
+                metrics_bucket=bucket,
+                tz=self.config.timezone,
+                prices=self.config.pricing,
+                alert_windows=self.config.alerts.maintenance,
+            )
         except Exception as exc:  # a locked or unreachable store: say so and keep going
             self.post_message(msg.StoreFailed(reason(exc)))
             return
@@ -170,7 +185,8 @@ class R2App(CollectorHost, KeyActions, App[int]):
         dash = self.dashboard
         stored = dash.collector if dash else None
         running = sorted(self.local_running) or (
-            stored.detail.split(", ") if stored and stored.state == "running" else [])
+            stored.detail.split(", ") if stored and stored.state == "running" else []
+        )
         # The shown account's sources first: "token refused", not a job's last words.
         sources = self._source_failures(now)
         failure = self.store_failure or sources or next(iter(self.failures.values()), None)
@@ -194,9 +210,16 @@ class R2App(CollectorHost, KeyActions, App[int]):
         # Host, port and path: never a password or a token the URL holds.
         endpoint = account.endpoint_url.shown.split("://", 1)[-1] if account else ""
         return HeaderState(
-            account=self.account_name, endpoint=endpoint, demo=self.config.demo, state=state,
-            detail=detail, data_at=dash.data_at if dash else None, now=now,
-            refresh_seconds=self.refresh_seconds, next_run=self._next_run())
+            account=self.account_name,
+            endpoint=endpoint,
+            demo=self.config.demo,
+            state=state,
+            detail=detail,
+            data_at=dash.data_at if dash else None,
+            now=now,
+            refresh_seconds=self.refresh_seconds,
+            next_run=self._next_run(),
+        )
 
     def _source_failures(self, now: float) -> str:
         """The shown account's failing sources, as the store has them."""
@@ -211,13 +234,15 @@ class R2App(CollectorHost, KeyActions, App[int]):
             said.add((h.short, h.reason))
             # "token refused" alone would not say whose token.
             name = "analytics " if h.source == ANALYTICS and "analytics" not in h.short else ""
-            lines.append(f"{name}{h.short} since {clock_time(h.since, now)}"
-                         + (f" ({h.needs})" if h.needs else "")
-                         + (f": {h.reason}" if h.reason else ""))
+            lines.append(
+                f"{name}{h.short} since {clock_time(h.since, now)}"
+                + (f" ({h.needs})" if h.needs else "")
+                + (f": {h.reason}" if h.reason else "")
+            )
         return "; ".join(lines)
 
     def _waiting(self) -> str:
-        """"waiting 12 s for HOST" while a request of the shown account has been in
+        """ "waiting 12 s for HOST" while a request of the shown account has been in
         flight a while; from memory (the jobs' Waits), never a store read."""
         if self.collector is None:
             return ""
@@ -245,25 +270,33 @@ class R2App(CollectorHost, KeyActions, App[int]):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR and event.worker.error is not None:
-            log.error("background task %s failed", event.worker.name,
-                      exc_info=event.worker.error)
-            self.push_screen(MessageScreen(f"{event.worker.name} failed",
-                                           visible(reason(event.worker.error)), error=True))
+            log.error("background task %s failed", event.worker.name, exc_info=event.worker.error)
+            self.push_screen(
+                MessageScreen(
+                    f"{event.worker.name} failed", visible(reason(event.worker.error)), error=True
+                )
+            )
 
     def action_reports(self) -> None:
         from r2tui.tui.screens.reports import ReportsScreen, StoreReports
 
         if self.screen is self.default_screen:  # not over help, history or a message
-            self.push_screen(ReportsScreen(StoreReports(self.account_name, self.store),
-                                           self.account_name))
+            self.push_screen(
+                ReportsScreen(StoreReports(self.account_name, self.store), self.account_name)
+            )
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         yield from self.palette_commands(screen)
 
 
-def build_app(config: Config, store: Store, account: str | None = None,
-              clock: Callable[[], float] = time.time, collect: bool = True) -> R2App:
+def build_app(
+    config: Config,
+    store: Store,
+    account: str | None = None,
+    clock: Callable[[], float] = time.time,
+    collect: bool = True,
+) -> R2App:
     """The one way to make the app: the CLI and the tests both call this."""
     check_keymap(config.keymap, config.path)
     return R2App(config, store, account=account, clock=clock, collect=collect)

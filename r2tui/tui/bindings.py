@@ -10,28 +10,68 @@ PANES = ("metrics", "cost", "storage", "activity", "alerts")
 APP_BINDINGS: list[BindingType] = [
     Binding("question_mark", "help", "Help", id="app.help", tooltip="List every key"),
     Binding("q", "quit", "Quit", id="app.quit", tooltip="Stop the collector and quit"),
-    Binding("space", "refresh_now", "Refresh", id="app.refresh",
-            tooltip="Collect now (probes and a full listing), then re-read the store"),
-    Binding("p", "toggle_pause", "Pause", id="app.pause",
-            tooltip="Pause or resume the scheduled collection"),
-    Binding("plus", "faster", "Faster", id="app.faster",
-            tooltip="Re-read the store more often"),
-    Binding("minus", "slower", "Slower", id="app.slower",
-            tooltip="Re-read the store less often"),
-    Binding("z", "zoom", "Zoom", id="app.zoom",
-            tooltip="Fill the screen with the focused pane (again to restore)"),
-    Binding("h", "history", "History", id="app.history",
-            tooltip="Chart the focused metric card (else storage used) over time; "
-                    "h or escape closes"),
-    Binding("R", "reports", "Reports", id="app.reports",
-            tooltip="List the daily and monthly reports and read one; escape closes"),
-    Binding("r", "rules", "Rules", id="app.rules",
-            tooltip="The alert rules with their live state: add, edit, enable, delete, "
-                    "clone, test, silence, evaluate; escape closes"),
-    Binding("A", "alert_history", "Alerts", id="app.alert_history",
-            tooltip="The alert history: every alert state change, newest first, "
-                    "searchable; A or escape closes"),
-    *(Binding(str(i + 1), f"focus_pane('{name}')", name.title(), show=False,
-              id=f"app.focus_{name}", tooltip=f"Focus the {name.title()} pane")
-      for i, name in enumerate(PANES)),
+    Binding(
+        "space",
+        "refresh_now",
+        "Refresh",
+        id="app.refresh",
+        tooltip="Collect now (probes and a full listing), then re-read the store",
+    ),
+    Binding(
+        "p",
+        "toggle_pause",
+        "Pause",
+        id="app.pause",
+        tooltip="Pause or resume the scheduled collection",
+    ),
+    Binding("plus", "faster", "Faster", id="app.faster", tooltip="Re-read the store more often"),
+    Binding("minus", "slower", "Slower", id="app.slower", tooltip="Re-read the store less often"),
+    Binding(
+        "z",
+        "zoom",
+        "Zoom",
+        id="app.zoom",
+        tooltip="Fill the screen with the focused pane (again to restore)",
+    ),
+    Binding(
+        "h",
+        "history",
+        "History",
+        id="app.history",
+        tooltip="Chart the focused metric card (else storage used) over time; h or escape closes",
+    ),
+    Binding(
+        "R",
+        "reports",
+        "Reports",
+        id="app.reports",
+        tooltip="List the daily and monthly reports and read one; escape closes",
+    ),
+    Binding(
+        "r",
+        "rules",
+        "Rules",
+        id="app.rules",
+        tooltip="The alert rules with their live state: add, edit, enable, delete, "
+        "clone, test, silence, evaluate; escape closes",
+    ),
+    Binding(
+        "A",
+        "alert_history",
+        "Alerts",
+        id="app.alert_history",
+        tooltip="The alert history: every alert state change, newest first, "
+        "searchable; A or escape closes",
+    ),
+    *(
+        Binding(
+            str(i + 1),
+            f"focus_pane('{name}')",
+            name.title(),
+            show=False,
+            id=f"app.focus_{name}",
+            tooltip=f"Focus the {name.title()} pane",
+        )
+        for i, name in enumerate(PANES)
+    ),
 ]

@@ -12,8 +12,21 @@ from r2tui.literal import clip, visible
 from r2tui.pricing import to_cents
 from r2tui.units import human_bytes
 
-__all__ = ["BUCKET_CELLS", "KEY_CELLS", "LINE_CELLS", "age", "cell", "count", "data", "duration",
-           "human_bytes", "local_time", "pct", "usd", "visible"]
+__all__ = [
+    "BUCKET_CELLS",
+    "KEY_CELLS",
+    "LINE_CELLS",
+    "age",
+    "cell",
+    "count",
+    "data",
+    "duration",
+    "human_bytes",
+    "local_time",
+    "pct",
+    "usd",
+    "visible",
+]
 
 # How much of a long value a layout shows (the whole value is a keystroke away:
 # enter on a row, the Activity entry screen, the rule form). Chosen at 120x30

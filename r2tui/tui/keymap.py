@@ -9,9 +9,15 @@ from textual.binding import Binding
 from r2tui.config import ConfigError, Problem
 
 # Terminals and tmux take these before an app sees them (XOFF, newline, ...).
-SWALLOWED = {"ctrl+s": "XOFF flow control",
-             "ctrl+j": "a newline in most terminals", "ctrl+enter": "plain enter in most terminals",
-             "ctrl+m": "enter", "ctrl+i": "tab", "ctrl+z": "suspend", "ctrl+b": "tmux's prefix"}
+SWALLOWED = {
+    "ctrl+s": "XOFF flow control",
+    "ctrl+j": "a newline in most terminals",
+    "ctrl+enter": "plain enter in most terminals",
+    "ctrl+m": "enter",
+    "ctrl+i": "tab",
+    "ctrl+z": "suspend",
+    "ctrl+b": "tmux's prefix",
+}
 
 
 # Where a modal's keys work: the help lists them, the palette cannot reach them.
@@ -24,8 +30,11 @@ def screen_classes() -> dict[str, type]:
     from r2tui.tui.screens.history import HistoryScreen
     from r2tui.tui.screens.rules import RulesScreen
 
-    return {"history screen": HistoryScreen, "rules screen": RulesScreen,
-            "alert history": AlertHistoryScreen}
+    return {
+        "history screen": HistoryScreen,
+        "rules screen": RulesScreen,
+        "alert history": AlertHistoryScreen,
+    }
 
 
 def all_bindings() -> list[tuple[str, Binding]]:
@@ -42,11 +51,17 @@ def all_bindings() -> list[tuple[str, Binding]]:
 
     out: list[tuple[str, Binding]] = []
     for where, bindings in (
-            ("everywhere", APP_BINDINGS), ("metrics pane", MetricsPane.BINDINGS),
-            ("storage pane", StoragePane.BINDINGS), ("history screen", HistoryScreen.BINDINGS),
-            ("any table", FilterTable.BINDINGS), ("rules screen", RulesScreen.BINDINGS),
-            ("alert history", AlertHistoryScreen.BINDINGS), ("rule form", RuleForm.BINDINGS),
-            ("silence dialog", SilenceScreen.BINDINGS), ("confirmation", ConfirmScreen.BINDINGS)):
+        ("everywhere", APP_BINDINGS),
+        ("metrics pane", MetricsPane.BINDINGS),
+        ("storage pane", StoragePane.BINDINGS),
+        ("history screen", HistoryScreen.BINDINGS),
+        ("any table", FilterTable.BINDINGS),
+        ("rules screen", RulesScreen.BINDINGS),
+        ("alert history", AlertHistoryScreen.BINDINGS),
+        ("rule form", RuleForm.BINDINGS),
+        ("silence dialog", SilenceScreen.BINDINGS),
+        ("confirmation", ConfirmScreen.BINDINGS),
+    ):
         for b in bindings:
             if isinstance(b, Binding) and b.id:
                 out.append((where, b))
@@ -59,12 +74,22 @@ def check_keymap(keymap: dict[str, str], source: Path | None) -> None:
     where = str(source) if source else "config"
     for binding_id, keys in keymap.items():
         if binding_id not in known:
-            problems.append(Problem(where, f"keymap.{binding_id}",
-                                    f"unknown binding id; valid: {', '.join(sorted(known))}"))
+            problems.append(
+                Problem(
+                    where,
+                    f"keymap.{binding_id}",
+                    f"unknown binding id; valid: {', '.join(sorted(known))}",
+                )
+            )
             continue
         for key in (k.strip() for k in keys.split(",")):
             if key in SWALLOWED:
-                problems.append(Problem(where, f"keymap.{binding_id}",
-                                        f"{key} is {SWALLOWED[key]}: pick another key"))
+                problems.append(
+                    Problem(
+                        where,
+                        f"keymap.{binding_id}",
+                        f"{key} is {SWALLOWED[key]}: pick another key",
+                    )
+                )
     if problems:
         raise ConfigError(problems)

@@ -42,6 +42,7 @@ class CollectorHost:
     account_name: str  # the account on screen
 
     if TYPE_CHECKING:  # provided by the app; declared here for the type checker only
+
         def _show_header(self) -> None: ...
         def refresh_data(self) -> None: ...
         def post_message(self, message: Any) -> bool: ...
@@ -95,8 +96,12 @@ class CollectorHost:
 
         clock = self.clock  # type: ignore[attr-defined]
         # Waits on the app's clock: the header's "waiting 12 s" counts on it.
-        ctx = JobContext(config=config, store=self.store,  # type: ignore[attr-defined]
-                         clock=clock, waits=Waits(clock))
+        ctx = JobContext(
+            config=config,
+            store=self.store,  # type: ignore[attr-defined]
+            clock=clock,
+            waits=Waits(clock),
+        )
         collector = Collector(
             ctx,
             on_result=lambda r: self.post_message(msg.JobFinished(r)),

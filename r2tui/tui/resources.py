@@ -14,7 +14,8 @@ def styles_dir() -> Path:
     if checkout.is_dir():
         return checkout
     raise FileNotFoundError(
-        f"r2tui's styles are missing (looked in {packaged} and {checkout}); reinstall r2tui")
+        f"r2tui's styles are missing (looked in {packaged} and {checkout}); reinstall r2tui"
+    )
 
 
 def style(name: str) -> Path:

@@ -33,7 +33,9 @@ FIELDS: tuple[tuple[str, str, str], ...] = (
     ("escalate_severity", "Escalate severity", ""),
 )
 SELECTS: dict[str, tuple[str, ...]] = {
-    "comparison": tuple(COMPARISONS), "severity": SEVERITIES, "missing_data": MISSING_DATA,
+    "comparison": tuple(COMPARISONS),
+    "severity": SEVERITIES,
+    "missing_data": MISSING_DATA,
     "escalate_severity": SEVERITIES,
 }
 DURATIONS = ("for", "keep_firing_for", "repeat_interval", "escalate_after")
@@ -67,8 +69,10 @@ def threshold_input(value: float, unit: str) -> str:
 def pairs_text(pairs: tuple[tuple[str, str], ...]) -> str:
     """`a=1, runbook=https://x?a=1\\,b=2`: a comma inside a value is escaped, so
     that the form reads back exactly what it showed."""
+
     def esc(v: str) -> str:
         return v.replace("\\", "\\\\").replace(",", "\\,")
+
     return ", ".join(f"{k}={esc(v)}" for k, v in pairs)
 
 
@@ -92,11 +96,13 @@ def form_texts(rule: Rule | None) -> dict[str, str]:
     if rule is None:
         return {"scope": ACCOUNT, "for": "0", "keep_firing_for": "0"}
     return {
-        "name": rule.name, "threshold": threshold_input(rule.threshold, rule.unit),
+        "name": rule.name,
+        "threshold": threshold_input(rule.threshold, rule.unit),
         "scope": rule.scope,
         "for": duration_text(rule.for_seconds),
         "keep_firing_for": duration_text(rule.keep_firing_seconds),
-        "channels": ", ".join(rule.channels), "escalate_to": ", ".join(rule.escalate_to),
+        "channels": ", ".join(rule.channels),
+        "escalate_to": ", ".join(rule.escalate_to),
         "labels": pairs_text(rule.labels),
         "annotations": pairs_text(rule.annotations),
         "repeat_interval": duration_text(rule.repeat_interval),
@@ -104,8 +110,9 @@ def form_texts(rule: Rule | None) -> dict[str, str]:
     }
 
 
-def form_data(raw: Mapping[str, Any], base: Mapping[str, object]
-              ) -> tuple[dict[str, object], list[tuple[str, str]]]:
+def form_data(
+    raw: Mapping[str, Any], base: Mapping[str, object]
+) -> tuple[dict[str, object], list[tuple[str, str]]]:
     """The form's text as rule data, over `base` (what the form does not show,
     such as enabled and responses, stays as it was); plus the problems found
     before rule_from sees it (a pair without "=")."""
@@ -125,8 +132,13 @@ def form_data(raw: Mapping[str, Any], base: Mapping[str, object]
             for item in (i.strip() for i in split_pairs(text) if i.strip()):
                 key, sep, val = item.partition("=")
                 if not sep:
-                    problems.append((field, f"expected name=value pairs separated by commas "
-                                            f"(a comma in a value as \\,), got {item!r}"))
+                    problems.append(
+                        (
+                            field,
+                            f"expected name=value pairs separated by commas "
+                            f"(a comma in a value as \\,), got {item!r}",
+                        )
+                    )
                     break
                 pairs[key.strip()] = val.strip()
             data[field] = pairs
@@ -146,12 +158,17 @@ def _number(text: str) -> object:
         return text  # "1 GB" for a byte metric; else rule_from says what it wanted
 
 
-def scoped_value(values: Mapping[str, Mapping[str, float | None]], metric: str,
-                 scope: str) -> tuple[float | None, int]:
+def scoped_value(
+    values: Mapping[str, Mapping[str, float | None]], metric: str, scope: str
+) -> tuple[float | None, int]:
     """The metric's value now for `scope`: a glob gives the highest of its
     buckets' values, and how many buckets that was."""
     if scope == ACCOUNT or not any(c in scope for c in "*?["):
         return values.get(scope, {}).get(metric), 1
-    found = [v for b, by in values.items() if b != ACCOUNT and fnmatch.fnmatchcase(b, scope)
-             if (v := by.get(metric)) is not None]
+    found = [
+        v
+        for b, by in values.items()
+        if b != ACCOUNT and fnmatch.fnmatchcase(b, scope)
+        if (v := by.get(metric)) is not None
+    ]
     return (max(found) if found else None), len(found)

@@ -59,8 +59,9 @@ class DemoAccount:
 
                 client = make_client(self.account(probes=False), S3Settings(max_attempts=1))
                 traffic = TrafficGenerator(client, backend, sorted(self.counts))
-            self.analytics = DemoAnalytics(self.counts, sizes, traffic, started_at,
-                                           self.seed_value, backend=backend)
+            self.analytics = DemoAnalytics(
+                self.counts, sizes, traffic, started_at, self.seed_value, backend=backend
+            )
             graphql = DemoGraphQLServer(self.analytics, DEMO_API_TOKEN, DEMO_ACCOUNT_ID)
             graphql.start()
             self.graphql = graphql
@@ -77,8 +78,11 @@ class DemoAccount:
         if self.graphql is not None:
             # Without the demo's own server, no analytics: the demo token must
             # never travel to Cloudflare's real endpoint.
-            analytics = {"api_token": Secret(DEMO_API_TOKEN, "demo"),
-                         "account_id": DEMO_ACCOUNT_ID, "graphql_url": self.graphql.url}
+            analytics = {
+                "api_token": Secret(DEMO_API_TOKEN, "demo"),
+                "account_id": DEMO_ACCOUNT_ID,
+                "graphql_url": self.graphql.url,
+            }
         return AccountConfig(
             name="demo",
             endpoint_url=self.endpoint,

@@ -28,8 +28,16 @@ from r2tui.sources.graphql_answer import answer as answer_query
 from r2tui.sources.graphql_answer import errors_document, parse_time
 from r2tui.sources.graphql_queries import OPERATIONS_DATASET
 
-__all__ = ["ACCESS_BURST_BUCKET", "DEMO_PAGE_LIMIT", "ERROR_BURST_BUCKET", "GRAPHQL_PATH",
-           "DemoAnalytics", "DemoGraphQLServer", "bucket_totals", "parse_time"]
+__all__ = [
+    "ACCESS_BURST_BUCKET",
+    "DEMO_PAGE_LIMIT",
+    "ERROR_BURST_BUCKET",
+    "GRAPHQL_PATH",
+    "DemoAnalytics",
+    "DemoGraphQLServer",
+    "bucket_totals",
+    "parse_time",
+]
 
 log = logging.getLogger(__name__)
 GRAPHQL_PATH = "/client/v4/graphql"
@@ -42,9 +50,15 @@ class DemoGraphQLServer:
     """Cloudflare's GraphQL analytics endpoint for the demo account, on
     127.0.0.1 and a free port, served from a daemon thread."""
 
-    def __init__(self, analytics: DemoAnalytics, token: str, account_id: str,
-                 host: str = "127.0.0.1", port: int = 0,
-                 page_limit: int = DEMO_PAGE_LIMIT) -> None:
+    def __init__(
+        self,
+        analytics: DemoAnalytics,
+        token: str,
+        account_id: str,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        page_limit: int = DEMO_PAGE_LIMIT,
+    ) -> None:
         self.analytics = analytics
         self.token = token
         self.account_id = account_id
@@ -66,8 +80,12 @@ class DemoGraphQLServer:
             return
         self._httpd = _Server((self._host, self._port), _Handler)
         self._httpd.app = self
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={
-            "poll_interval": 0.2}, name="demo-graphql", daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever,
+            kwargs={"poll_interval": 0.2},
+            name="demo-graphql",
+            daemon=True,
+        )
         self._thread.start()
 
     def stop(self) -> None:
@@ -93,19 +111,27 @@ class DemoGraphQLServer:
         """(HTTP status, JSON document) for one POST."""
         if auth != f"Bearer {self.token}":
             # Cloudflare refuses a bad or missing token before reading the query.
-            return 403, _errors("Authentication error: the API token is invalid or lacks "
-                                "Account Analytics: Read", code=10000)
+            return 403, _errors(
+                "Authentication error: the API token is invalid or lacks Account Analytics: Read",
+                code=10000,
+            )
         try:
             doc = json.loads(body or b"null")
         except (ValueError, UnicodeDecodeError) as exc:
             return 400, _errors(f"the request body is not JSON: {exc}")
         if not isinstance(doc, dict) or not isinstance(doc.get("query"), str):
-            return 400, _errors("the request body must be a JSON object with a \"query\" string")
-        return answer_query(doc["query"], doc.get("variables") or {}, self._rows,
-                            account_id=self.account_id, page_limit=self.page_limit)
+            return 400, _errors('the request body must be a JSON object with a "query" string')
+        return answer_query(
+            doc["query"],
+            doc.get("variables") or {},
+            self._rows,
+            account_id=self.account_id,
+            page_limit=self.page_limit,
+        )
 
-    def _rows(self, dataset: str, start: float,
-              end: float) -> list[OperationGroup] | list[StorageSnapshot]:
+    def _rows(
+        self, dataset: str, start: float, end: float
+    ) -> list[OperationGroup] | list[StorageSnapshot]:
         if dataset == OPERATIONS_DATASET:
             return self.analytics.operations(start, end)
         return self.analytics.storage(start, end)

@@ -88,45 +88,131 @@ class Profile:
 
 PROFILES: dict[str, Profile] = {
     "media-assets": Profile(
-        9_000, 0.25,
-        {"GetObject": 0.68, "HeadObject": 0.12, "ListObjectsV2": 0.03, "PutObject": 0.08,
-         "CopyObject": 0.01, "CreateMultipartUpload": 0.01, "UploadPart": 0.05,
-         "CompleteMultipartUpload": 0.01, "DeleteObject": 0.01},
-        0.012, 0.06, 320, 3, {"GetObject": (206, 0.15)},  # video range requests
-        read_size=700 * KB, write_size=1200 * KB, ia_reads=0.04),  # old images are IA
+        9_000,
+        0.25,
+        {
+            "GetObject": 0.68,
+            "HeadObject": 0.12,
+            "ListObjectsV2": 0.03,
+            "PutObject": 0.08,
+            "CopyObject": 0.01,
+            "CreateMultipartUpload": 0.01,
+            "UploadPart": 0.05,
+            "CompleteMultipartUpload": 0.01,
+            "DeleteObject": 0.01,
+        },
+        0.012,
+        0.06,
+        320,
+        3,
+        {"GetObject": (206, 0.15)},  # video range requests
+        read_size=700 * KB,
+        write_size=1200 * KB,
+        ia_reads=0.04,
+    ),  # old images are IA
     "static-site": Profile(
-        6_000, 0.30,
-        {"GetObject": 0.86, "HeadObject": 0.12, "ListObjectsV2": 0.01, "PutObject": 0.005,
-         "DeleteObject": 0.005},
-        0.015, 0.01, 220, 0, {"GetObject": (304, 0.10)},  # conditional GETs from caches
-        read_size=35 * KB, write_size=40 * KB),
+        6_000,
+        0.30,
+        {
+            "GetObject": 0.86,
+            "HeadObject": 0.12,
+            "ListObjectsV2": 0.01,
+            "PutObject": 0.005,
+            "DeleteObject": 0.005,
+        },
+        0.015,
+        0.01,
+        220,
+        0,
+        {"GetObject": (304, 0.10)},  # conditional GETs from caches
+        read_size=35 * KB,
+        write_size=40 * KB,
+    ),
     "logs-archive": Profile(
-        2_400, 0.70,  # machines write logs day and night
-        {"PutObject": 0.80, "ListObjectsV2": 0.08, "GetObject": 0.08, "HeadObject": 0.02,
-         "DeleteObject": 0.02},
-        0.005, 0.22, 180, 1, {},
-        read_size=2 * MB, write_size=1500 * KB, ia_reads=0.15),  # logs past 60 days are IA
+        2_400,
+        0.70,  # machines write logs day and night
+        {
+            "PutObject": 0.80,
+            "ListObjectsV2": 0.08,
+            "GetObject": 0.08,
+            "HeadObject": 0.02,
+            "DeleteObject": 0.02,
+        },
+        0.005,
+        0.22,
+        180,
+        1,
+        {},
+        read_size=2 * MB,
+        write_size=1500 * KB,
+        ia_reads=0.15,
+    ),  # logs past 60 days are IA
     "user-uploads": Profile(
-        3_000, 0.15,
-        {"GetObject": 0.40, "HeadObject": 0.15, "PutObject": 0.25, "CreateMultipartUpload": 0.02,
-         "UploadPart": 0.10, "CompleteMultipartUpload": 0.02, "ListObjectsV2": 0.03,
-         "CopyObject": 0.01, "DeleteObject": 0.02},
-        0.015, 0.10, 420, 5, {}, read_size=1500 * KB, write_size=1500 * KB),
+        3_000,
+        0.15,
+        {
+            "GetObject": 0.40,
+            "HeadObject": 0.15,
+            "PutObject": 0.25,
+            "CreateMultipartUpload": 0.02,
+            "UploadPart": 0.10,
+            "CompleteMultipartUpload": 0.02,
+            "ListObjectsV2": 0.03,
+            "CopyObject": 0.01,
+            "DeleteObject": 0.02,
+        },
+        0.015,
+        0.10,
+        420,
+        5,
+        {},
+        read_size=1500 * KB,
+        write_size=1500 * KB,
+    ),
     "app-backups": Profile(
-        40, 1.0,  # a few checks an hour; the nightly backup is added separately
-        {"ListObjectsV2": 0.4, "HeadObject": 0.3, "GetObject": 0.1, "PutObject": 0.1,
-         "DeleteObject": 0.1},
-        0.0, 0.02, 260, 0, {},
-        read_size=40 * MB, write_size=16 * MB, ia_reads=0.3),  # dumps past a week are IA
+        40,
+        1.0,  # a few checks an hour; the nightly backup is added separately
+        {
+            "ListObjectsV2": 0.4,
+            "HeadObject": 0.3,
+            "GetObject": 0.1,
+            "PutObject": 0.1,
+            "DeleteObject": 0.1,
+        },
+        0.0,
+        0.02,
+        260,
+        0,
+        {},
+        read_size=40 * MB,
+        write_size=16 * MB,
+        ia_reads=0.3,
+    ),  # dumps past a week are IA
 }
 DEFAULT_PROFILE = Profile(
-    500, 0.4,
-    {"GetObject": 0.6, "HeadObject": 0.1, "PutObject": 0.2, "ListObjectsV2": 0.05,
-     "DeleteObject": 0.05},
-    0.01, 0.05, 300, 1, {})
+    500,
+    0.4,
+    {
+        "GetObject": 0.6,
+        "HeadObject": 0.1,
+        "PutObject": 0.2,
+        "ListObjectsV2": 0.05,
+        "DeleteObject": 0.05,
+    },
+    0.01,
+    0.05,
+    300,
+    1,
+    {},
+)
 BACKUP_HOUR = 2  # UTC: app-backups uploads the night's dumps in multipart
-BACKUP_BATCH = {"CreateMultipartUpload": 3, "UploadPart": 180, "CompleteMultipartUpload": 3,
-                "PutObject": 8, "DeleteObject": 11}
+BACKUP_BATCH = {
+    "CreateMultipartUpload": 3,
+    "UploadPart": 180,
+    "CompleteMultipartUpload": 3,
+    "PutObject": 8,
+    "DeleteObject": 11,
+}
 
 
 def action_status(code: int) -> str:
@@ -159,8 +245,10 @@ def class_totals(backend: Any, buckets: list[str] | None = None) -> dict[str, By
                 tally = per.setdefault(INFREQUENT_ACCESS if ia else STANDARD, [0, 0])
                 tally[0] += 1
                 tally[1] += int(size)
-        totals[name] = {cls: (objects, payload, len(bucket.multiparts) if cls == STANDARD else 0)
-                        for cls, (objects, payload) in per.items()}
+        totals[name] = {
+            cls: (objects, payload, len(bucket.multiparts) if cls == STANDARD else 0)
+            for cls, (objects, payload) in per.items()
+        }
     return totals
 
 
@@ -170,8 +258,11 @@ def bucket_totals(backend: Any, buckets: list[str] | None = None) -> dict[str, T
 
 
 def _summed(per: ByClass) -> Totals:
-    return (sum(t[0] for t in per.values()), sum(t[1] for t in per.values()),
-            sum(t[2] for t in per.values()))
+    return (
+        sum(t[0] for t in per.values()),
+        sum(t[1] for t in per.values()),
+        sum(t[2] for t in per.values()),
+    )
 
 
 def _hour(t: float) -> int:
@@ -187,9 +278,17 @@ class DemoAnalytics:
     """Operations and storage per hour, as Cloudflare's datasets would report
     them for the demo account."""
 
-    def __init__(self, counts: dict[str, int], sizes: dict[str, int],
-                 traffic: TrafficGenerator | None, started_at: float, seed: int, *,
-                 backend: Any = None, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        counts: dict[str, int],
+        sizes: dict[str, int],
+        traffic: TrafficGenerator | None,
+        started_at: float,
+        seed: int,
+        *,
+        backend: Any = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.counts = dict(counts)
         self.sizes = dict(sizes)
         self.traffic = traffic
@@ -214,8 +313,10 @@ class DemoAnalytics:
             for bucket, per in class_totals(backend, sorted(self.counts)).items():
                 objects, payload, _ = _summed(per)
                 ia = per.get(INFREQUENT_ACCESS, (0, 0, 0))
-                self.ia_shares[bucket] = (ia[0] / objects if objects else 0.0,
-                                          ia[1] / payload if payload else 0.0)
+                self.ia_shares[bucket] = (
+                    ia[0] / objects if objects else 0.0,
+                    ia[1] / payload if payload else 0.0,
+                )
 
     # ---- the public queries ------------------------------------------------------
 
@@ -256,11 +357,25 @@ class DemoAnalytics:
                         _add(merged, scaled)
                 for action, code, n in live.get((hour, bucket), []):
                     status = action_status(code)
-                    _add(merged, Row(action, status, code, STANDARD, n,
-                                     *_bytes(p, action, status, code, n)))
-                out.extend(OperationGroup(hour, bucket, r.action, r.status, r.code, r.requests,
-                                          r.storage_class, r.sent, r.size, r.interval)
-                           for _, r in sorted(merged.items()))
+                    _add(
+                        merged,
+                        Row(action, status, code, STANDARD, n, *_bytes(p, action, status, code, n)),
+                    )
+                out.extend(
+                    OperationGroup(
+                        hour,
+                        bucket,
+                        r.action,
+                        r.status,
+                        r.code,
+                        r.requests,
+                        r.storage_class,
+                        r.sent,
+                        r.size,
+                        r.interval,
+                    )
+                    for _, r in sorted(merged.items())
+                )
         return out
 
     def storage(self, start: float, end: float) -> list[StorageSnapshot]:
@@ -278,8 +393,11 @@ class DemoAnalytics:
                 for cls in (STANDARD, INFREQUENT_ACCESS):
                     objects, payload, pending = per.get(cls, (0, 0, 0))
                     if cls == STANDARD or objects or payload:
-                        out.append(StorageSnapshot(hour, bucket, objects, pending, payload,
-                                                   objects * meta, cls))
+                        out.append(
+                            StorageSnapshot(
+                                hour, bucket, objects, pending, payload, objects * meta, cls
+                            )
+                        )
         return out
 
     # ---- synthetic history -------------------------------------------------------
@@ -314,17 +432,22 @@ class DemoAnalytics:
                 if count <= 0:
                     continue
                 interval = 1.0
-                if (bucket == SAMPLED_BUCKET and when.hour in SAMPLED_HOURS
-                        and action == "GetObject" and code == 200 and count >= 100):
+                if (
+                    bucket == SAMPLED_BUCKET
+                    and when.hour in SAMPLED_HOURS
+                    and action == "GetObject"
+                    and code == 200
+                    and count >= 100
+                ):
                     # Sampled: Cloudflare reports the estimate, a count in tens.
                     count, interval = round(count / 10) * 10, 10.0
-                sent, size = _bytes(p, action, status, code, count,
-                                    rng.lognormvariate(0, 0.1))
+                sent, size = _bytes(p, action, status, code, count, rng.lognormvariate(0, 0.1))
                 rows.append(Row(action, status, code, cls, count, sent, size, interval))
         return rows
 
-    def _base_rows(self, bucket: str, hour: int, p: Profile, rng: random.Random,
-                   when: datetime) -> list[Base]:
+    def _base_rows(
+        self, bucket: str, hour: int, p: Profile, rng: random.Random, when: datetime
+    ) -> list[Base]:
         """Requests by action and status code, whatever their class."""
         # Busiest mid-afternoon UTC, quietest before dawn; weekends a little calmer.
         day = 0.5 - 0.5 * math.cos(2 * math.pi * (when.hour - 3) / 24)
@@ -351,10 +474,12 @@ class DemoAnalytics:
             other_code, other_share = p.ok_codes.get(action, (200, 0.0))
             other = _round(rng, ok * other_share)
             main_code = 204 if action == "DeleteObject" else 200
-            rows += [(action, "success", main_code, ok - other),
-                     (action, "success", other_code, other),
-                     (action, "userError", 404 if action in READS else 400, failed_4xx),
-                     (action, "internalError", 500, failed_5xx)]
+            rows += [
+                (action, "success", main_code, ok - other),
+                (action, "success", other_code, other),
+                (action, "userError", 404 if action in READS else 400, failed_4xx),
+                (action, "internalError", 500, failed_5xx),
+            ]
         if bucket == ACCESS_BURST_BUCKET and hour == self.access_burst_hour:
             rows += self._access_burst(rng)
         return [r for r in rows if r[3] > 0]
@@ -366,9 +491,11 @@ class DemoAnalytics:
         total = rng.randint(55, 78)
         listing = rng.randint(15, 22)
         reads = rng.randint(18, 26)
-        return [("ListObjectsV2", "userError", 403, listing),
-                ("GetObject", "userError", 403, reads),
-                ("PutObject", "userError", 401, total - listing - reads)]
+        return [
+            ("ListObjectsV2", "userError", 403, listing),
+            ("GetObject", "userError", 403, reads),
+            ("PutObject", "userError", 401, total - listing - reads),
+        ]
 
     def _past_storage(self, bucket: str, hour: int) -> Totals:
         """Storage grows towards the seeded totals at the start hour."""
@@ -391,8 +518,10 @@ class DemoAnalytics:
         objects, payload, pending = totals
         share_objects, share_bytes = self.ia_shares.get(bucket, (0.0, 0.0))
         ia_objects, ia_bytes = round(objects * share_objects), round(payload * share_bytes)
-        return {STANDARD: (objects - ia_objects, payload - ia_bytes, pending),
-                INFREQUENT_ACCESS: (ia_objects, ia_bytes, 0)}
+        return {
+            STANDARD: (objects - ia_objects, payload - ia_bytes, pending),
+            INFREQUENT_ACCESS: (ia_objects, ia_bytes, 0),
+        }
 
     # ---- live ---------------------------------------------------------------------
 
@@ -425,12 +554,18 @@ class DemoAnalytics:
             seen = self._storage.setdefault(hour, {})
             if hour == current and (totals := self._read_backend()) and bucket in totals:
                 old = seen.get(bucket, {})
-                seen[bucket] = {cls: _max(old.get(cls, (0, 0, 0)), now)
-                                for cls, now in totals[bucket].items()}
+                seen[bucket] = {
+                    cls: _max(old.get(cls, (0, 0, 0)), now) for cls, now in totals[bucket].items()
+                }
             if bucket not in seen:
                 earlier = [h for h in self._storage if h < hour and bucket in self._storage[h]]
-                seen[bucket] = (self._storage[max(earlier)][bucket] if earlier else self._split(
-                    bucket, (self.counts.get(bucket, 0), self.sizes.get(bucket, 0), 0)))
+                seen[bucket] = (
+                    self._storage[max(earlier)][bucket]
+                    if earlier
+                    else self._split(
+                        bucket, (self.counts.get(bucket, 0), self.sizes.get(bucket, 0), 0)
+                    )
+                )
             per = dict(seen[bucket])
         # The generator never leaves an upload half done: add the usual few.
         objects, payload, uploads = per.get(STANDARD, (0, 0, 0))
@@ -457,20 +592,28 @@ def _max(a: Totals, b: Totals) -> Totals:
 
 def _scaled(row: Row, share: float) -> Row:
     """The part of an hour's row seen so far."""
-    return row._replace(requests=int(row.requests * share), sent=int(row.sent * share),
-                        size=int(row.size * share))
+    return row._replace(
+        requests=int(row.requests * share), sent=int(row.sent * share), size=int(row.size * share)
+    )
 
 
 def _add(merged: dict[tuple[str, str, int, str], Row], row: Row) -> None:
     key = (row.action, row.status, row.code, row.storage_class)
     seen = merged.get(key)
-    merged[key] = row if seen is None else seen._replace(
-        requests=seen.requests + row.requests, sent=seen.sent + row.sent,
-        size=seen.size + row.size)
+    merged[key] = (
+        row
+        if seen is None
+        else seen._replace(
+            requests=seen.requests + row.requests,
+            sent=seen.sent + row.sent,
+            size=seen.size + row.size,
+        )
+    )
 
 
-def _bytes(p: Profile, action: str, status: str, code: int, n: int,
-           jitter: float = 1.0) -> tuple[int, int]:
+def _bytes(
+    p: Profile, action: str, status: str, code: int, n: int, jitter: float = 1.0
+) -> tuple[int, int]:
     """(responseBytes, responseObjectSize) of n requests, as R2 reports them: a
     PutObject sends no body but concerns the object uploaded; a GetObject sends
     the object (a range read only the range, a 304 nothing); refused and failed

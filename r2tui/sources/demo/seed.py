@@ -17,9 +17,21 @@ from typing import Any
 DAY = 86400.0
 KB, MB, GB = 1000, 1000**2, 1000**3
 UNICODE_NAMES = (
-    "Résumé 2026.pdf", "報告書.docx", "фото отпуска.jpg", "notes (final) v2.md",
-    "data#1.csv", "emoji 🎉 party.png", "Ångström ÿ.txt", "a+b=c.xlsx", "space  double.zip",
-    "what?.pdf", "100% done.png", "tab\tname.txt", "README", "Makefile", ".env.example",
+    "Résumé 2026.pdf",
+    "報告書.docx",
+    "фото отпуска.jpg",
+    "notes (final) v2.md",
+    "data#1.csv",
+    "emoji 🎉 party.png",
+    "Ångström ÿ.txt",
+    "a+b=c.xlsx",
+    "space  double.zip",
+    "what?.pdf",
+    "100% done.png",
+    "tab\tname.txt",
+    "README",
+    "Makefile",
+    ".env.example",
     "quote's.json",
 )
 
@@ -43,8 +55,9 @@ def media(rng: random.Random, n: int, now: float) -> Iterator[tuple[str, int, fl
         d = datetime.fromtimestamp(now - age, UTC)
         roll = rng.random()
         if roll < 0.62:
-            ext = rng.choices(["jpg", "jpeg", "png", "webp", "heic", "gif"],
-                              [40, 5, 20, 20, 10, 5])[0]
+            ext = rng.choices(
+                ["jpg", "jpeg", "png", "webp", "heic", "gif"], [40, 5, 20, 20, 10, 5]
+            )[0]
             key = f"images/{d:%Y/%m/%d}/IMG_{i:05d}.{ext}"
             size = _size(rng, 900 * KB, 0.9)
         elif roll < 0.92:
@@ -67,8 +80,12 @@ def backups(rng: random.Random, days: int, now: float) -> Iterator[tuple[str, in
         yield f"postgres/{d:%Y-%m-%d}/globals.sql.gz", _size(rng, 40 * KB, 0.3), t, cls
         yield f"redis/{d:%Y-%m-%d}/dump.rdb", _size(rng, 600 * MB, 0.2), t, cls
         for h in range(0, 24, 6):
-            yield (f"postgres/{d:%Y-%m-%d}/wal/{_hex(rng, 24).upper()}", _size(rng, 16 * MB, 0.05),
-                   t + h * 3600, cls)
+            yield (
+                f"postgres/{d:%Y-%m-%d}/wal/{_hex(rng, 24).upper()}",
+                _size(rng, 16 * MB, 0.05),
+                t + h * 3600,
+                cls,
+            )
 
 
 def logs(rng: random.Random, n: int, now: float) -> Iterator[tuple[str, int, float, str]]:
@@ -91,33 +108,63 @@ def logs(rng: random.Random, n: int, now: float) -> Iterator[tuple[str, int, flo
 
 
 def static_site(rng: random.Random, now: float) -> Iterator[tuple[str, int, float, str]]:
-    fixed = [("index.html", 18 * KB), ("robots.txt", 200), ("sitemap.xml", 40 * KB),
-             ("favicon.ico", 15 * KB), ("404.html", 6 * KB)]
+    fixed = [
+        ("index.html", 18 * KB),
+        ("robots.txt", 200),
+        ("sitemap.xml", 40 * KB),
+        ("favicon.ico", 15 * KB),
+        ("404.html", 6 * KB),
+    ]
     for key, size in fixed:
         yield key, size, now - _age(rng, 30), "STANDARD"
     for section in ("guide", "api", "blog", "changelog"):
         for p in range(30):
-            yield f"docs/{section}/{section}-{p:03d}.html", _size(rng, 30 * KB, 0.5), (
-                now - _age(rng, 200)), "STANDARD"
+            yield (
+                f"docs/{section}/{section}-{p:03d}.html",
+                _size(rng, 30 * KB, 0.5),
+                (now - _age(rng, 200)),
+                "STANDARD",
+            )
     for name in ("app", "vendor", "charts", "editor", "search"):
         for _ in range(4):
             h = _hex(rng, 8)
-            yield f"assets/js/{name}.{h}.js", _size(rng, 120 * KB, 0.8), now - _age(rng, 90), (
-                "STANDARD")
-            yield f"assets/css/{name}.{h}.css", _size(rng, 20 * KB, 0.6), now - _age(rng, 90), (
-                "STANDARD")
+            yield (
+                f"assets/js/{name}.{h}.js",
+                _size(rng, 120 * KB, 0.8),
+                now - _age(rng, 90),
+                ("STANDARD"),
+            )
+            yield (
+                f"assets/css/{name}.{h}.css",
+                _size(rng, 20 * KB, 0.6),
+                now - _age(rng, 90),
+                ("STANDARD"),
+            )
     for i in range(12):
         yield f"assets/fonts/inter-{i}.woff2", _size(rng, 90 * KB, 0.2), now - 300 * DAY, "STANDARD"
     for i in range(40):
         ext = rng.choice(["svg", "png", "webp"])
-        yield f"assets/img/illustration-{i:03d}.{ext}", _size(rng, 60 * KB, 1.0), (
-            now - _age(rng, 300)), "STANDARD"
+        yield (
+            f"assets/img/illustration-{i:03d}.{ext}",
+            _size(rng, 60 * KB, 1.0),
+            (now - _age(rng, 300)),
+            "STANDARD",
+        )
 
 
 def uploads(rng: random.Random, n: int, now: float) -> Iterator[tuple[str, int, float, str]]:
-    kinds = [("pdf", 1.5 * MB), ("docx", 300 * KB), ("xlsx", 200 * KB), ("zip", 30 * MB),
-             ("png", 1.2 * MB), ("jpg", 2.5 * MB), ("mp3", 6 * MB), ("txt", 4 * KB),
-             ("csv", 800 * KB), ("heic", 2 * MB)]
+    kinds = [
+        ("pdf", 1.5 * MB),
+        ("docx", 300 * KB),
+        ("xlsx", 200 * KB),
+        ("zip", 30 * MB),
+        ("png", 1.2 * MB),
+        ("jpg", 2.5 * MB),
+        ("mp3", 6 * MB),
+        ("txt", 4 * KB),
+        ("csv", 800 * KB),
+        ("heic", 2 * MB),
+    ]
     users = [_hex(rng, 8) for _ in range(max(1, n // 15))]
     for user in users:
         yield f"u/{user}/", 0, now - _age(rng, 400), "STANDARD"  # a folder marker
@@ -147,8 +194,9 @@ def layout(scale: float) -> dict[str, Any]:
     }
 
 
-def seed(backend: Any, scale: float = 1.0, seed_value: int = 2026,
-         now: float | None = None) -> dict[str, int]:
+def seed(
+    backend: Any, scale: float = 1.0, seed_value: int = 2026, now: float | None = None
+) -> dict[str, int]:
     """Create the demo buckets in `backend`; returns objects per bucket."""
     rng = random.Random(seed_value)
     now = datetime.now(UTC).timestamp() if now is None else now

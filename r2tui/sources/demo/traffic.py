@@ -30,8 +30,15 @@ class Request:
 
 
 class TrafficGenerator:
-    def __init__(self, client: Any, backend: Any, buckets: list[str], seed: int = 7,
-                 mean_interval: float = 0.5, large_every: int = 400) -> None:
+    def __init__(
+        self,
+        client: Any,
+        backend: Any,
+        buckets: list[str],
+        seed: int = 7,
+        mean_interval: float = 0.5,
+        large_every: int = 400,
+    ) -> None:
         self.client = client
         self.backend = backend
         self.buckets = buckets
@@ -67,16 +74,23 @@ class TrafficGenerator:
             self._upload()
         elif roll < 0.72:
             bucket, key = self.rng.choice(self._mine)
-            self._call(bucket, "GetObject",
-                       lambda: self.client.get_object(Bucket=bucket, Key=key)["Body"].read())
+            self._call(
+                bucket,
+                "GetObject",
+                lambda: self.client.get_object(Bucket=bucket, Key=key)["Body"].read(),
+            )
         elif roll < 0.82:
             bucket, key = self._mine.pop(self.rng.randrange(len(self._mine)))
-            self._call(bucket, "DeleteObject",
-                       lambda: self.client.delete_object(Bucket=bucket, Key=key))
+            self._call(
+                bucket, "DeleteObject", lambda: self.client.delete_object(Bucket=bucket, Key=key)
+            )
         elif roll < 0.97:
             bucket = self.rng.choice(self.buckets)
-            self._call(bucket, "ListObjectsV2",
-                       lambda: self.client.list_objects_v2(Bucket=bucket, MaxKeys=50))
+            self._call(
+                bucket,
+                "ListObjectsV2",
+                lambda: self.client.list_objects_v2(Bucket=bucket, MaxKeys=50),
+            )
         elif roll < 0.995:
             # About 3 % of requests fail (these 2.5 % and the missing bucket's
             # 0.5 %): below the 5 % warning. Bursts come from the analytics script.
@@ -84,16 +98,20 @@ class TrafficGenerator:
             key = f"missing/{self.rng.randrange(10**6)}.bin"
             self._call(bucket, "GetObject", lambda: self.client.get_object(Bucket=bucket, Key=key))
         else:
-            self._call("no-such-bucket", "ListObjectsV2",
-                       lambda: self.client.list_objects_v2(Bucket="no-such-bucket"))
+            self._call(
+                "no-such-bucket",
+                "ListObjectsV2",
+                lambda: self.client.list_objects_v2(Bucket="no-such-bucket"),
+            )
 
     def _upload(self) -> None:
         bucket = self.rng.choice(["user-uploads", "media-assets", "logs-archive"])
         stamp = datetime.now(UTC).strftime("%Y/%m/%d")
         key = f"incoming/{stamp}/upload-{self._n:06d}.{self.rng.choice(['jpg', 'pdf', 'json'])}"
         body = self.rng.randbytes(self.rng.randint(100, 32_000))
-        if self._call(bucket, "PutObject",
-                      lambda: self.client.put_object(Bucket=bucket, Key=key, Body=body)):
+        if self._call(
+            bucket, "PutObject", lambda: self.client.put_object(Bucket=bucket, Key=key, Body=body)
+        ):
             self._mine.append((bucket, key))
             if self._n % self.large_every == 0:
                 # A large upload, simulated: only its listed size is large.

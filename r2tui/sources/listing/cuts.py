@@ -93,8 +93,10 @@ def _cut_point(planner: Planner, rng: Range, keys: float) -> str | None:
         return None
     tries = [(sample, keys / 2)]
     if _open_ended(planner, rng):  # far out at the range's overall density, or nearer
-        tries = [(Sample(rng.first, rng.cursor, rng.folded, planner.alphabet), keys),
-                 (sample, keys)]
+        tries = [
+            (Sample(rng.first, rng.cursor, rng.folded, planner.alphabet), keys),
+            (sample, keys),
+        ]
     for measure, wanted in tries:
         while wanted >= 1.5 * ps:  # the page on its way covers the next page anyway
             at = measure.cut_after(rng.cursor, wanted, rng.upto)
@@ -112,9 +114,14 @@ def _marks(rng: Range) -> list[str]:
 
 def _split(planner: Planner, rng: Range, at: str) -> Range:
     """Cut `rng` at key `at`: it keeps the keys <= at, a new range takes the rest."""
-    made = Range(at, rng.upto, planner.make_fold(), marks=[m for m in rng.marks if m[:-1] > at],
-                 probed_depth=rng.probed_depth,  # it knows the folders its parent knew
-                 known_keys=any(m[:-1] == at for m in rng.marks))
+    made = Range(
+        at,
+        rng.upto,
+        planner.make_fold(),
+        marks=[m for m in rng.marks if m[:-1] > at],
+        probed_depth=rng.probed_depth,  # it knows the folders its parent knew
+        known_keys=any(m[:-1] == at for m in rng.marks),
+    )
     rng.upto = at
     rng.marks = [m for m in rng.marks if m[:-1] < at]
     rng.run = 0
@@ -129,7 +136,7 @@ def _probe(rng: Range) -> Probe | None:
     its last page part (past that a folder holds more than a page: no use)."""
     cursor = rng.cursor
     if rng.probed_depth < 0:
-        shared = "" if rng.upto is None else cursor[:common_prefix(cursor, rng.upto)]
+        shared = "" if rng.upto is None else cursor[: common_prefix(cursor, rng.upto)]
         depth = shared.count(DELIMITER)
     else:
         depth = rng.probed_depth + 1
@@ -147,6 +154,6 @@ def _parting_depth(sample: Sample | None) -> int | None:
     they part in the file name, or there is no page."""
     if sample is None:
         return None
-    shared = sample.first[:common_prefix(sample.first, sample.last)]
+    shared = sample.first[: common_prefix(sample.first, sample.last)]
     depth = shared.count(DELIMITER)
     return depth if sample.last.count(DELIMITER) > depth else None

@@ -31,8 +31,12 @@ from r2tui.sources.errors import Cancelled
 OPERATION = "ListObjectsV2"
 _RETRY_STATUS = {429, 500, 502, 503, 504}
 _THROTTLE = {429, 503}
-_RETRY_ERRORS = (ConnectionClosedError, ConnectTimeoutError, EndpointConnectionError,
-                 ReadTimeoutError)
+_RETRY_ERRORS = (
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
 _CODE = re.compile(rb"<Code>([^<]{1,100})</Code>")
 _MESSAGE = re.compile(rb"<Message>([^<]{1,300})</Message>")
 MAX_BACKOFF = 20.0  # seconds, as botocore's standard retry mode
@@ -50,8 +54,9 @@ def can_fetch(client: Any) -> bool:
 
 
 class Fetcher:
-    def __init__(self, client: Any, bucket: str, page_size: int,
-                 stop: threading.Event | None = None) -> None:
+    def __init__(
+        self, client: Any, bucket: str, page_size: int, stop: threading.Event | None = None
+    ) -> None:
         self.client = client
         self.bucket = bucket
         self.page_size = page_size
@@ -60,8 +65,9 @@ class Fetcher:
         self._signer = client._request_signer
         self._http = client._endpoint.http_session
         retries = client.meta.config.retries or {}
-        self.attempts = max(1, int(retries.get("total_max_attempts")
-                                   or retries.get("max_attempts", 4) + 1))
+        self.attempts = max(
+            1, int(retries.get("total_max_attempts") or retries.get("max_attempts", 4) + 1)
+        )
         self._base = f"{client.meta.endpoint_url.rstrip('/')}/{quote(bucket, safe='')}"
 
     def url(self, start_after: str, token: str | None, prefix: str | None = None) -> str:
@@ -110,8 +116,9 @@ class Fetcher:
 
     def _announce(self, status: int | None) -> None:
         response = {"status_code": status} if status is not None else None
-        self.client.meta.events.emit(f"response-received.s3.{OPERATION}",
-                                     response_dict=response, exception=None, context={})
+        self.client.meta.events.emit(
+            f"response-received.s3.{OPERATION}", response_dict=response, exception=None, context={}
+        )
 
     def _back_off(self, attempt: int, retry_after: str | None = None) -> None:
         delay = random.uniform(0, min(MAX_BACKOFF, 2.0 ** (attempt - 1)))
@@ -124,7 +131,8 @@ class Fetcher:
 def _client_error(status: int, body: bytes) -> ClientError:
     code = _CODE.search(body)
     message = _MESSAGE.search(body)
-    error = {"Code": code.group(1).decode("utf-8", "replace") if code else str(status),
-             "Message": message.group(1).decode("utf-8", "replace") if message else ""}
-    return ClientError({"Error": error, "ResponseMetadata": {"HTTPStatusCode": status}},
-                       OPERATION)
+    error = {
+        "Code": code.group(1).decode("utf-8", "replace") if code else str(status),
+        "Message": message.group(1).decode("utf-8", "replace") if message else "",
+    }
+    return ClientError({"Error": error, "ResponseMetadata": {"HTTPStatusCode": status}}, OPERATION)

@@ -49,6 +49,5 @@ def evenly(keys: Sequence[str], parts: int) -> list[str]:
     """parts - 1 of `keys`, spaced evenly: the cuts for `parts` ranges."""
     if parts < 2 or not keys:
         return []
-    picked = [keys[min(len(keys) - 1, round(j * len(keys) / parts) - 1)]
-              for j in range(1, parts)]
+    picked = [keys[min(len(keys) - 1, round(j * len(keys) / parts) - 1)] for j in range(1, parts)]
     return sorted(set(picked))

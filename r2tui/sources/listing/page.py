@@ -90,19 +90,20 @@ def parse_page(body: bytes) -> Page:
     except UnicodeDecodeError as exc:
         raise PageError(f"the answer is not UTF-8 ({exc.reason} at byte {exc.start})") from None
     if "<ListBucketResult" not in text[:2000]:
-        raise PageError("the answer is not a ListBucketResult: "
-                        f"{text[:120].strip()!r}{'...' if len(text) > 120 else ''}")
+        raise PageError(
+            "the answer is not a ListBucketResult: "
+            f"{text[:120].strip()!r}{'...' if len(text) > 120 else ''}"
+        )
     count = text.count("<Contents>")
     keys = _KEY.findall(text)
     sizes = _SIZE.findall(text)
     dates = _DATE.findall(text)
     classes = _CLASS.findall(text)
-    if not (len(keys) == len(sizes) == len(dates) == count) or (
-            classes and len(classes) != count):
+    if not (len(keys) == len(sizes) == len(dates) == count) or (classes and len(classes) != count):
         return _parse_tree(text)
     dates = _canonical_dates(dates)
     # The page's own fields sit before the first object or after the last one.
-    outside = text[:text.find("<Contents>")] + text[text.rfind("</Contents>"):] if count else text
+    outside = text[: text.find("<Contents>")] + text[text.rfind("</Contents>") :] if count else text
     blob = "\n".join(keys)  # one C-level scan for escapes instead of one per key
     if "&" in blob:
         keys = [_unescape(k) if "&" in k else k for k in keys]

@@ -28,14 +28,22 @@ from r2tui.sources.listing.workers import DaemonPool
 POLL_SECONDS = 0.25  # how soon a stop request is noticed while pages are on their way
 
 
-def list_ranges(client: Any, bucket: str, make_fold: Callable[[], InventoryFold], *,
-                page_size: int, concurrency: int, stop: threading.Event | None = None,
-                hints: Hints | None = None) -> tuple[InventoryFold, int, list[str]]:
+def list_ranges(
+    client: Any,
+    bucket: str,
+    make_fold: Callable[[], InventoryFold],
+    *,
+    page_size: int,
+    concurrency: int,
+    stop: threading.Event | None = None,
+    hints: Hints | None = None,
+) -> tuple[InventoryFold, int, list[str]]:
     """The merged fold of every object in `bucket`, the list requests made, and
     the keys that cut the bucket into parts of equal count (for the next time)."""
     stop = stop or threading.Event()
-    planner = Planner(make_fold, page_size=page_size, max_concurrency=max(1, concurrency),
-                      hints=hints)
+    planner = Planner(
+        make_fold, page_size=page_size, max_concurrency=max(1, concurrency), hints=hints
+    )
     fetcher = Fetcher(client, bucket, page_size, stop)
     pool = DaemonPool(planner.max_concurrency, f"r2tui-list-{bucket}")
     pending: dict[Future[Answer], Range | Probe] = {}

@@ -70,8 +70,9 @@ class Planner:
         else:
             sizes, dates, classes = page.sizes, page.dates, page.classes
         if keys and keys[0] <= rng.cursor:
-            raise ValueError(f"the server answered keys out of order ({keys[0]!r} after "
-                             f"{rng.cursor!r})")
+            raise ValueError(
+                f"the server answered keys out of order ({keys[0]!r} after {rng.cursor!r})"
+            )
         rng.fold.add_page(keys, sizes, dates, classes)
         self.folded += len(keys)
         rng.folded += len(keys)
@@ -86,8 +87,9 @@ class Planner:
         rng.token = page.token  # None from a server without tokens: start() goes by key
         # Done when the page passed the range's end, or reached it exactly (its end
         # is a key the last listing gave: nothing can lie between), or the bucket's.
-        rng.done = (end < len(page.keys) or not page.truncated or not page.keys
-                    or keys[-1] == rng.upto)
+        rng.done = (
+            end < len(page.keys) or not page.truncated or not page.keys or keys[-1] == rng.upto
+        )
         self._good_pages += 1
         if self._good_pages % 8 == 0 and self.limit < self.max_concurrency:
             self.limit += 1  # additive increase after a throttle
@@ -163,8 +165,7 @@ class Planner:
         if not keys:
             return []
         parts = 1
-        while (parts < min(self.limit - in_flight + 1, len(keys) + 1)
-               and self.budget() - parts >= 0):
+        while parts < min(self.limit - in_flight + 1, len(keys) + 1) and self.budget() - parts >= 0:
             parts += 1
         made = []
         root = self.ranges[0]
@@ -184,6 +185,4 @@ class Planner:
         rng.probed_depth = probe.depth
         lo, hi = rng.cursor, rng.upto
         self.alphabet.learn(prefixes)
-        rng.marks = [m for m in prefixes
-                     if m[:-1] > lo and (hi is None or m[:-1] < hi)]
-
+        rng.marks = [m for m in prefixes if m[:-1] > lo and (hi is None or m[:-1] < hi)]

@@ -21,10 +21,16 @@ class ActivityPane(Pane):
     TITLE = "Activity"
 
     def compose(self) -> ComposeResult:
-        yield FilterTable([
-            Column("time", "Time", width=8, numeric=True), Column("event", "Event", flex=True),
-        ], empty="nothing has happened yet", sort_column=0, descending=True,
-            id="table-activity")
+        yield FilterTable(
+            [
+                Column("time", "Time", width=8, numeric=True),
+                Column("event", "Event", flex=True),
+            ],
+            empty="nothing has happened yet",
+            sort_column=0,
+            descending=True,
+            id="table-activity",
+        )
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
@@ -32,12 +38,17 @@ class ActivityPane(Pane):
 
     def show(self, dash: Dashboard, now: float) -> None:
         self.rows = {str(a.id): a for a in dash.activity}
-        self.query_one(FilterTable).set_rows([
-            Row(str(a.id), (local_time(a.ts, now), _event_text(a)),
-                (a.ts * 1_000_000 + a.id, (a.level, a.kind, a.message)),
-                (visible(a.message),))
-            for a in dash.activity
-        ])
+        self.query_one(FilterTable).set_rows(
+            [
+                Row(
+                    str(a.id),
+                    (local_time(a.ts, now), _event_text(a)),
+                    (a.ts * 1_000_000 + a.id, (a.level, a.kind, a.message)),
+                    (visible(a.message),),
+                )
+                for a in dash.activity
+            ]
+        )
 
     @on(DataTable.RowSelected)
     def _open(self, event: DataTable.RowSelected) -> None:
@@ -46,13 +57,22 @@ class ActivityPane(Pane):
         row = self.rows.get(str(event.row_key.value))
         if row is not None:
             where = f" · {row.bucket}" if row.bucket else ""
-            self.app.push_screen(MessageScreen(
-                f"{local_time(row.ts)} · {row.level} · {row.kind}{where}", visible(row.message),
-                error=row.level == "error"))
+            self.app.push_screen(
+                MessageScreen(
+                    f"{local_time(row.ts)} · {row.level} · {row.kind}{where}",
+                    visible(row.message),
+                    error=row.level == "error",
+                )
+            )
 
 
 def _event_text(a: ActivityRow) -> Text:
     style = LEVEL_STYLE.get(a.level, "")
     # The column's width cuts it, with an ellipsis; enter shows it whole.
-    return Text.assemble((f"{LEVEL_MARK.get(a.level, '·')} ", style), (f"{a.kind} ", "dim"),
-                         data(a.message, style, LINE_CELLS), no_wrap=True, overflow="ellipsis")
+    return Text.assemble(
+        (f"{LEVEL_MARK.get(a.level, '·')} ", style),
+        (f"{a.kind} ", "dim"),
+        data(a.message, style, LINE_CELLS),
+        no_wrap=True,
+        overflow="ellipsis",
+    )

@@ -31,9 +31,12 @@ from r2tui.tui.widgets.text import set_text
 # The value before the name: in the pane's narrow third of the row, the mark,
 # the value and most of the rule's name are what shows; zoom (z) shows the rest.
 COLUMNS = [
-    Column("mark", " ", width=1), Column("value", "Value", numeric=True),
-    Column("alert", "Alert", flex=True, min_width=14), Column("threshold", "Threshold"),
-    Column("since", "Since", numeric=True), Column("severity", "Severity"),
+    Column("mark", " ", width=1),
+    Column("value", "Value", numeric=True),
+    Column("alert", "Alert", flex=True, min_width=14),
+    Column("threshold", "Threshold"),
+    Column("since", "Since", numeric=True),
+    Column("severity", "Severity"),
     Column("quiet", "Quiet"),
 ]
 
@@ -54,8 +57,7 @@ class AlertsPane(Pane):
         # A Note, so that the pane takes focus (key 5) while the table is hidden.
         yield Note("reading the alerts…", id="alerts-summary")
         yield Static("", id="alerts-outbox")
-        yield FilterTable(COLUMNS, empty="nothing fired in the last 24 hours",
-                          id="table-alerts")
+        yield FilterTable(COLUMNS, empty="nothing fired in the last 24 hours", id="table-alerts")
 
     def show(self, dash: Dashboard, now: float) -> None:
         view = dash.alerts
@@ -66,8 +68,11 @@ class AlertsPane(Pane):
         text = summary(view)
         if not alerts:  # no table then: its header and scrollbar would say nothing
             rules, log = self._key("app.rules", "r"), self._key("app.alert_history", "A")
-            text.append(f"\n\nNothing fired in the last 24 hours. {rules}: the rules · "
-                        f"{log}: the alert history", "dim")
+            text.append(
+                f"\n\nNothing fired in the last 24 hours. {rules}: the rules · "
+                f"{log}: the alert history",
+                "dim",
+            )
         set_text(self.query_one("#alerts-summary", Note), text)
         outbox = self.query_one("#alerts-outbox", Static)
         trouble = outbox_trouble(view)
@@ -88,28 +93,50 @@ class AlertsPane(Pane):
         dim = "dim" if resolved else ""
         mark_style = "dim green" if resolved else SEVERITY_STYLE.get(a.severity, "")
         name = a.rule if a.bucket == "*" else f"{a.rule} · {a.bucket}"
-        since = (local_time(a.since, self.now) if resolved
-                 else duration(self.now - a.since) if a.since else "–")
+        since = (
+            local_time(a.since, self.now)
+            if resolved
+            else duration(self.now - a.since)
+            if a.since
+            else "–"
+        )
         cells = (
-            Text(STATE_MARK.get(a.state, "·"), mark_style), Text(value_text(a.value, a.unit), dim),
+            Text(STATE_MARK.get(a.state, "·"), mark_style),
+            Text(value_text(a.value, a.unit), dim),
             cell(name, style=dim),  # the rule's and the bucket's names: from outside
             Text(threshold_text(a.comparison, a.threshold, a.unit), dim),
-            Text(since, dim), Text(a.severity, "dim") if resolved else severity_text(a.severity),
+            Text(since, dim),
+            Text(a.severity, "dim") if resolved else severity_text(a.severity),
             cell(a.silenced or "", 24, "dim italic"),  # a maintenance window's name
         )
         # Firing, then pending, then resolved; the worst and newest first in each.
         order = (STATE_ORDER.get(a.state, 9), SEVERITY_ORDER.get(a.severity, 9), -a.since)
-        return Row(_key(a), cells, (order, a.value, name.casefold(), a.threshold, a.since,
-                                    SEVERITY_ORDER.get(a.severity, 9), a.silenced or ""))
+        return Row(
+            _key(a),
+            cells,
+            (
+                order,
+                a.value,
+                name.casefold(),
+                a.threshold,
+                a.since,
+                SEVERITY_ORDER.get(a.severity, 9),
+                a.silenced or "",
+            ),
+        )
 
     @on(DataTable.RowSelected)
     def _open(self, event: DataTable.RowSelected) -> None:
         """Enter: the alert in full, whatever the pane's width cuts off."""
         a = self.rows.get(str(event.row_key.value))
         if a is not None:
-            self.app.push_screen(MessageScreen(
-                f"{a.state.upper()} · {a.rule} · {bucket_text(a.bucket)}", detail(a),
-                error=a.state == "firing"))
+            self.app.push_screen(
+                MessageScreen(
+                    f"{a.state.upper()} · {a.rule} · {bucket_text(a.bucket)}",
+                    detail(a),
+                    error=a.state == "firing",
+                )
+            )
 
 
 def _key(a: AlertRow) -> str:
@@ -117,7 +144,7 @@ def _key(a: AlertRow) -> str:
 
 
 def summary(view: AlertsView) -> Text:
-    """"7 rules watching, nothing firing"; or "● 1 firing ◐ 2 pending · 7 rules",
+    """ "7 rules watching, nothing firing"; or "● 1 firing ◐ 2 pending · 7 rules",
     short enough for the pane's narrow third of the row."""
     if not view.firing and not view.pending:
         if not view.rules:
@@ -136,8 +163,9 @@ def outbox_trouble(view: AlertsView) -> Text | None:
     dead = view.outbox.get("dead", 0)
     if not dead:
         return None
-    text = Text(f"✖ {dead} dead letter{'s' if dead != 1 else ''} (notifications not "
-                "delivered)", "bold red")
+    text = Text(
+        f"✖ {dead} dead letter{'s' if dead != 1 else ''} (notifications not delivered)", "bold red"
+    )
     if view.last_error:  # a server's answer: a few lines of the pane at most
         text.append_text(data(f": {view.last_error}", "bold red", LINE_CELLS))
     return text

@@ -33,8 +33,10 @@ WIDE = 90
 MAX_ADVICE = 5
 WAITING = "waiting for the first read of the store…"
 RUN_NOW = "r2tui collect --once --job calculate_costs"
-STALE_WHAT = {ANALYTICS: "requests and analytics storage stop at the last read; ",
-              LISTING: "storage classes and listed sizes are the last listing's; "}
+STALE_WHAT = {
+    ANALYTICS: "requests and analytics storage stop at the last read; ",
+    LISTING: "storage classes and listed sizes are the last listing's; ",
+}
 STORAGE_ONLY = Text.assemble(
     ("Storage only: ", "bold"),
     "no request counts are stored, so Class A/B requests and Infrequent Access "
@@ -42,15 +44,21 @@ STORAGE_ONLY = Text.assemble(
     "which needs an API token (see the Metrics pane).",
 )
 
-SUMMARY_TIP = ("Month to date: the bill so far (free tier used, units rounded up). "
-               "Forecast: requests at the last 7 days' pace, storage as it is; the range "
-               "takes the quietest and the busiest of those days. Last 24 h: at list price, "
-               "no free tier; the change is against the 7 days before.")
-FREE_TIP = ("The free tier covers Standard storage and requests only. A date ahead is "
-            "when it runs out at the last 7 days' pace.")
-TABLE_TIP = ("Each bucket's share of the month's bill; Last 24 h at list price, and its "
-             "change against the 7 days before. ~ marks an estimated figure. / filters, "
-             "s sorts.")
+SUMMARY_TIP = (
+    "Month to date: the bill so far (free tier used, units rounded up). "
+    "Forecast: requests at the last 7 days' pace, storage as it is; the range "
+    "takes the quietest and the busiest of those days. Last 24 h: at list price, "
+    "no free tier; the change is against the 7 days before."
+)
+FREE_TIP = (
+    "The free tier covers Standard storage and requests only. A date ahead is "
+    "when it runs out at the last 7 days' pace."
+)
+TABLE_TIP = (
+    "Each bucket's share of the month's bill; Last 24 h at list price, and its "
+    "change against the 7 days before. ~ marks an estimated figure. / filters, "
+    "s sorts."
+)
 # Marks a figure whose usage was estimated (from the last listing's storage class
 # shares) rather than measured by Cloudflare's analytics; the legend says why.
 ESTIMATE_MARK = "~"
@@ -67,20 +75,30 @@ def sources_text(dash: Dashboard, now: float, requests_known: bool) -> Text:
     lines: list[Text] = []
     if not requests_known:
         if analytics.failed:
-            lines.append(Text.assemble(
-                ("Storage only: ", "bold"),
-                "no request counts are stored, so Class A/B requests and IA retrieval are "
-                "not in these figures. Cloudflare's analytics: ", source_reason(analytics, now)))
+            lines.append(
+                Text.assemble(
+                    ("Storage only: ", "bold"),
+                    "no request counts are stored, so Class A/B requests and IA retrieval are "
+                    "not in these figures. Cloudflare's analytics: ",
+                    source_reason(analytics, now),
+                )
+            )
         else:
             lines.append(STORAGE_ONLY)
     # Figures built on a failing source are the last good ones: say since when.
     if analytics.failed and requests_known:
-        lines.append(Text.assemble(("Stale: ", "bold yellow"), STALE_WHAT[ANALYTICS],
-                                   source_reason(analytics, now)))
+        lines.append(
+            Text.assemble(
+                ("Stale: ", "bold yellow"), STALE_WHAT[ANALYTICS], source_reason(analytics, now)
+            )
+        )
     listing = listing_failure(sources)
     if listing is not None:
-        lines.append(Text.assemble(("Stale: ", "bold yellow"), STALE_WHAT[LISTING],
-                                   source_reason(listing, now)))
+        lines.append(
+            Text.assemble(
+                ("Stale: ", "bold yellow"), STALE_WHAT[LISTING], source_reason(listing, now)
+            )
+        )
     return Text("\n").join(lines)
 
 
@@ -88,9 +106,14 @@ def why_no_usage(dash: Dashboard, now: float) -> Text:
     """What keeps the first listing or analytics read from coming: each source
     the costs read that fails, one line each ("" when none does)."""
     sources = health.of(dash)
-    failing = [(label, h) for label, h in (("Listing: ", listing_failure(sources)),
-                                           ("Cloudflare's analytics: ", sources.get(ANALYTICS)))
-               if h is not None and h.failed]
+    failing = [
+        (label, h)
+        for label, h in (
+            ("Listing: ", listing_failure(sources)),
+            ("Cloudflare's analytics: ", sources.get(ANALYTICS)),
+        )
+        if h is not None and h.failed
+    ]
     text = Text()
     for label, h in failing:
         text.append(label, "bold")
@@ -115,16 +138,22 @@ class CostPane(Pane):
                 with Vertical(id="cost-side"):
                     yield DailyChart(id="cost-daily")
                     yield FreeTierGauges(id="cost-free")
-            yield FilterTable([
-                Column("bucket", "Bucket"), Column("mtd", "To date", numeric=True),
-                Column("storage", "Storage", numeric=True),
-                Column("requests", "Requests", numeric=True),
-                Column("retrieval", "Retrieval", numeric=True),
-                Column("forecast", "Forecast", numeric=True),
-                Column("today", "Last 24 h", numeric=True),
-                Column("change", "Change", numeric=True),
-            ], empty="no bucket has costs yet", sort_column=1, descending=True,
-                id="table-costs")
+            yield FilterTable(
+                [
+                    Column("bucket", "Bucket"),
+                    Column("mtd", "To date", numeric=True),
+                    Column("storage", "Storage", numeric=True),
+                    Column("requests", "Requests", numeric=True),
+                    Column("retrieval", "Retrieval", numeric=True),
+                    Column("forecast", "Forecast", numeric=True),
+                    Column("today", "Last 24 h", numeric=True),
+                    Column("change", "Change", numeric=True),
+                ],
+                empty="no bucket has costs yet",
+                sort_column=1,
+                descending=True,
+                id="table-costs",
+            )
             yield Static("", id="cost-advice")
             yield Static("", id="cost-footer")
 
@@ -136,8 +165,9 @@ class CostPane(Pane):
         self.query_one("#cost-free").tooltip = FREE_TIP
         # A zoom does not always bring this pane a Resize event (Textual 8 can
         # resize it in a scroll-only reflow): check the width once it is laid out.
-        self.watch(self.screen, "maximized",
-                   lambda _: self.call_after_refresh(self._fit_width), init=False)
+        self.watch(
+            self.screen, "maximized", lambda _: self.call_after_refresh(self._fit_width), init=False
+        )
 
     def on_resize(self, event: Resize) -> None:
         self._fit_width()
@@ -154,8 +184,10 @@ class CostPane(Pane):
         has_data = view is not None and view.has_data and bool(view.daily)
         self._show_data(has_data)
         if view is None or not has_data:
-            set_text(self.query_one("#cost-note", Note),
-                     self._no_data_text(dash, now) if view is not None else WAITING)
+            set_text(
+                self.query_one("#cost-note", Note),
+                self._no_data_text(dash, now) if view is not None else WAITING,
+            )
             return
         sources = sources_text(dash, now, view.requests_known)
         self.query_one("#cost-storage-only").display = bool(sources)
@@ -164,10 +196,10 @@ class CostPane(Pane):
         self.query_one(DailyChart).show(view.daily)
         self.query_one(FreeTierGauges).show(view.free_tier, now, view.requests_known)
         self.query_one(FilterTable).set_rows(
-            [bucket_row(b, view.requests_known) for b in view.buckets])
+            [bucket_row(b, view.requests_known) for b in view.buckets]
+        )
         set_text(self.query_one("#cost-advice", Static), advice_text(view))
-        set_text(self.query_one("#cost-footer", Static),
-                 footer_text(view, dash.storage.spend, now))
+        set_text(self.query_one("#cost-footer", Static), footer_text(view, dash.storage.spend, now))
 
     def _show_data(self, shown: bool) -> None:
         self.query_one("#cost-note").display = not shown
@@ -182,10 +214,14 @@ class CostPane(Pane):
     def _no_data_text(self, dash: Dashboard, now: float) -> Text:
         view = dash.costs
         if view is not None and view.computed_at is not None:
-            text = Text.assemble(("No usage stored this month yet: ", "bold"), (
-                f"the calculation at {local_time(view.computed_at, now)} found no stored "
-                "bytes or requests to bill. Costs follow the first listing or analytics "
-                "read.\n"))
+            text = Text.assemble(
+                ("No usage stored this month yet: ", "bold"),
+                (
+                    f"the calculation at {local_time(view.computed_at, now)} found no stored "
+                    "bytes or requests to bill. Costs follow the first listing or analytics "
+                    "read.\n"
+                ),
+            )
             text.append_text(why_no_usage(dash, now))
             text.append_text(own_spend(dash.storage.spend))
             return text
@@ -198,10 +234,15 @@ class CostPane(Pane):
             text.append_text(data(run.error or "no reason given", "red", LINE_CELLS))
             text.append("\n")
         schedule = self._schedule()
-        when = "every 6 hours" if schedule == DEFAULT_SCHEDULES["calculate_costs"] else (
-            f"on the schedule “{schedule}”")
-        text.append(f"Costs are calculated {when} from the stored usage (no request to "
-                    f"R2); to calculate now run ")
+        when = (
+            "every 6 hours"
+            if schedule == DEFAULT_SCHEDULES["calculate_costs"]
+            else (f"on the schedule “{schedule}”")
+        )
+        text.append(
+            f"Costs are calculated {when} from the stored usage (no request to "
+            f"R2); to calculate now run "
+        )
         text.append(RUN_NOW, "bold")
         text.append(".\n")
         text.append_text(own_spend(dash.storage.spend))
@@ -220,22 +261,36 @@ def summary_rows(v: CostsView) -> list[Figure]:
         Figure("Month to date", "To date", (Text(usd(v.month_to_date_usd), "bold"),)),
         Figure("Daily average", "Daily avg", (Text(usd(v.daily_average_usd)),)),
         Figure("Forecast", "Forecast", (Text(usd(v.forecast_month_usd), "bold"),)),
-        Figure("  range", " range", (Text(f"{usd(v.forecast_low_usd)}–"
-                                          f"{usd(v.forecast_high_usd)}"),)),
+        Figure(
+            "  range", " range", (Text(f"{usd(v.forecast_low_usd)}–{usd(v.forecast_high_usd)}"),)
+        ),
     ]
     change = v.change_pct
     if change is not None and v.last_month_usd is not None:
         month = datetime.fromtimestamp(v.month_start - 1, UTC)
-        rows.append(Figure("vs last month", f"vs {month:%b}", (
-            trend_text(change, lower_is_better=True),
-            Text(f"(last month {usd(v.last_month_usd)})", "dim"))))
+        rows.append(
+            Figure(
+                "vs last month",
+                f"vs {month:%b}",
+                (
+                    trend_text(change, lower_is_better=True),
+                    Text(f"(last month {usd(v.last_month_usd)})", "dim"),
+                ),
+            )
+        )
     if v.today_usd is not None:
-        rows.append(Figure("Last 24 h", "Last 24 h", (
-            Text(usd(v.today_usd)), trend_text(v.increase_pct, lower_is_better=True))))
+        rows.append(
+            Figure(
+                "Last 24 h",
+                "Last 24 h",
+                (Text(usd(v.today_usd)), trend_text(v.increase_pct, lower_is_better=True)),
+            )
+        )
     total = v.month_to_date_usd
     estimated = estimated_kinds(v)
-    for (kind, label), amount in zip(KIND_LABELS, (v.storage_usd, v.requests_usd,
-                                                   v.retrieval_usd), strict=True):
+    for (kind, label), amount in zip(
+        KIND_LABELS, (v.storage_usd, v.requests_usd, v.retrieval_usd), strict=True
+    ):
         if kind != "storage" and not v.requests_known:
             rows.append(Figure(label, label, (Text("– not counted", "dim"),)))
             continue
@@ -263,8 +318,7 @@ def basis_text(v: CostsView) -> Text:
     """The legend of the estimate marks: which charges are estimated and why."""
     estimated = estimated_kinds(v)
     if not estimated:
-        counted = "storage per class" + (", IA requests and retrieval" if v.requests_known
-                                         else "")
+        counted = "storage per class" + (", IA requests and retrieval" if v.requests_known else "")
         return Text(f"Measured by Cloudflare's analytics: {counted}.", "dim")
     text = Text()
     for kind, label in KIND_LABELS:
@@ -284,23 +338,36 @@ def bucket_row(b: BucketCost, requests_known: bool) -> Row:
         return (ESTIMATE_MARK if b.basis.get(kind) == ESTIMATED else "") + usd(v)
 
     change = trend_text(b.increase_pct, lower_is_better=True)
-    return Row(b.name, (
-        cell(b.name, BUCKET_CELLS), money(b.month_to_date_usd),
-        money(b.storage_usd, kind="storage"),
-        money(b.requests_usd, requests_known, "requests"),
-        money(b.retrieval_usd, requests_known, "retrieval"),
-        money(b.forecast_month_usd), money(b.today_usd), change,
-    ), (b.name, b.month_to_date_usd, b.storage_usd,
-        b.requests_usd if requests_known else None,
-        b.retrieval_usd if requests_known else None,
-        b.forecast_month_usd, b.today_usd, b.increase_pct), (visible(b.name),))
+    return Row(
+        b.name,
+        (
+            cell(b.name, BUCKET_CELLS),
+            money(b.month_to_date_usd),
+            money(b.storage_usd, kind="storage"),
+            money(b.requests_usd, requests_known, "requests"),
+            money(b.retrieval_usd, requests_known, "retrieval"),
+            money(b.forecast_month_usd),
+            money(b.today_usd),
+            change,
+        ),
+        (
+            b.name,
+            b.month_to_date_usd,
+            b.storage_usd,
+            b.requests_usd if requests_known else None,
+            b.retrieval_usd if requests_known else None,
+            b.forecast_month_usd,
+            b.today_usd,
+            b.increase_pct,
+        ),
+        (visible(b.name),),
+    )
 
 
 def advice_text(v: CostsView) -> Text:
     text = Text.assemble(("Savings", "bold"))
     if not v.recommendations:
-        text.append("\nnothing to change: the storage classes fit how the buckets are read",
-                    "dim")
+        text.append("\nnothing to change: the storage classes fit how the buckets are read", "dim")
         return text
     for r in v.recommendations[:MAX_ADVICE]:
         text.append("\n• ")
@@ -309,8 +376,10 @@ def advice_text(v: CostsView) -> Text:
         text.append_text(data(r.text))  # it names buckets
         if r.kind == "infrequent_access" and not v.requests_known:
             # Without request counts the saving assumes no reads at all: say so.
-            text.append(" (reads unknown without request counts: IA's retrieval fee "
-                        "could undo it)", "yellow")
+            text.append(
+                " (reads unknown without request counts: IA's retrieval fee could undo it)",
+                "yellow",
+            )
     more = len(v.recommendations) - MAX_ADVICE
     if more > 0:
         text.append(f"\n… and {more} more (r2tui status --json)", "dim")
@@ -321,7 +390,9 @@ def own_spend(s: MonitorSpend, month_usd: float | None = None) -> Text:
     return Text.assemble(
         ("r2tui's own requests this month: ", "dim"),
         f"{s.class_a:,} Class A, {s.class_b:,} Class B: ",
-        (usd(s.usd if month_usd is None else month_usd), "bold"), (" at list price", "dim"))
+        (usd(s.usd if month_usd is None else month_usd), "bold"),
+        (" at list price", "dim"),
+    )
 
 
 def footer_text(v: CostsView, spend: MonitorSpend, now: float) -> Text:
@@ -331,6 +402,7 @@ def footer_text(v: CostsView, spend: MonitorSpend, now: float) -> Text:
     text.append("\nPrices: ", "dim")
     text.append_text(data(v.prices_source, cells=LINE_CELLS))  # a file's path, a URL
     if v.computed_at is not None:
-        text.append(f"\nCalculated {local_time(v.computed_at, now)} "
-                    f"({age(v.computed_at, now)})", "dim")
+        text.append(
+            f"\nCalculated {local_time(v.computed_at, now)} ({age(v.computed_at, now)})", "dim"
+        )
     return text

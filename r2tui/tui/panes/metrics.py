@@ -46,10 +46,21 @@ def bucket_label(bucket: str) -> str:
 class MetricsPane(Pane):
     TITLE = "Metrics"
     BINDINGS = [
-        Binding("b", "next_bucket", "Bucket", id="metrics.next_bucket",
-                tooltip="Show the cards for the next bucket (All buckets comes first)"),
-        Binding("B", "prev_bucket", "Prev bucket", id="metrics.prev_bucket", show=False,
-                tooltip="Show the cards for the previous bucket"),
+        Binding(
+            "b",
+            "next_bucket",
+            "Bucket",
+            id="metrics.next_bucket",
+            tooltip="Show the cards for the next bucket (All buckets comes first)",
+        ),
+        Binding(
+            "B",
+            "prev_bucket",
+            "Prev bucket",
+            id="metrics.prev_bucket",
+            show=False,
+            tooltip="Show the cards for the previous bucket",
+        ),
     ]
 
     class BucketChosen(Message):
@@ -74,14 +85,20 @@ class MetricsPane(Pane):
                 self.cards[metric] = Card(metric, title, id=f"card-{metric}")
                 yield self.cards[metric]
         yield Note("", id="metrics-sources")
-        yield Static(Text("Canary probes (PUT/GET/HEAD/DELETE, ms):", "dim"),
-                     id="probes-label")
-        yield FilterTable([
-            Column("bucket", "Bucket"), Column("ok", "OK"),
-            Column("put", "PUT", numeric=True), Column("get", "GET", numeric=True),
-            Column("head", "HEAD", numeric=True), Column("delete", "DEL", numeric=True),
-            Column("at", "When", numeric=True),
-        ], empty="probes are off (accounts.NAME.probe.enabled)", id="table-probes")
+        yield Static(Text("Canary probes (PUT/GET/HEAD/DELETE, ms):", "dim"), id="probes-label")
+        yield FilterTable(
+            [
+                Column("bucket", "Bucket"),
+                Column("ok", "OK"),
+                Column("put", "PUT", numeric=True),
+                Column("get", "GET", numeric=True),
+                Column("head", "HEAD", numeric=True),
+                Column("delete", "DEL", numeric=True),
+                Column("at", "When", numeric=True),
+            ],
+            empty="probes are off (accounts.NAME.probe.enabled)",
+            id="table-probes",
+        )
         yield Note(TOKEN_NOTE, id="metrics-token")
 
     def on_mount(self) -> None:
@@ -94,8 +111,9 @@ class MetricsPane(Pane):
     def show(self, dash: Dashboard, now: float) -> None:
         view = dash.metrics
         self.view = view
-        self.buckets = list(view.buckets) if view is not None else [
-            b.name for b in dash.storage.buckets]
+        self.buckets = (
+            list(view.buckets) if view is not None else [b.name for b in dash.storage.buckets]
+        )
         self.query_one("#metrics-waiting").display = view is None
         self.query_one("#metrics-cards").display = view is not None
         self.query_one("#metrics-token").display = view is not None and not view.analytics
@@ -104,17 +122,22 @@ class MetricsPane(Pane):
             for card in view.cards:
                 widget = self.cards.get(card.metric)
                 if widget is not None:
-                    widget.show(card, view.analytics,
-                                card_why(card.metric, sources, view.analytics, now))
+                    widget.show(
+                        card, view.analytics, card_why(card.metric, sources, view.analytics, now)
+                    )
         self._show_sources(dash, sources, view is not None and view.analytics, now)
         set_text(self.query_one("#metrics-scope", Static), self._scope_text())
         self._show_probes(dash, now)
 
     def _scope_text(self) -> Text:
         # A bucket the analytics name may be anything: its name is data.
-        text = Text.assemble(("Bucket: ", "dim"),
-                             cell(bucket_label(self.bucket), BUCKET_CELLS, "bold cyan"),
-                             (" (b/B)", "dim"), no_wrap=True, overflow="ellipsis")
+        text = Text.assemble(
+            ("Bucket: ", "dim"),
+            cell(bucket_label(self.bucket), BUCKET_CELLS, "bold cyan"),
+            (" (b/B)", "dim"),
+            no_wrap=True,
+            overflow="ellipsis",
+        )
         view = self.view
         if view is not None and view.bucket != self.bucket:
             text.append(" reading…", "italic")
@@ -123,8 +146,9 @@ class MetricsPane(Pane):
             text.append(f"  · {locked} cards need an API token (note below)", "yellow")
         return text
 
-    def _show_sources(self, dash: Dashboard, sources: HealthView, analytics: bool,
-                      now: float) -> None:
+    def _show_sources(
+        self, dash: Dashboard, sources: HealthView, analytics: bool, now: float
+    ) -> None:
         """Under the cards, each failing source in full: since when, what would fix
         it, the reason; and how old the listing the storage figures come from is."""
         note = self.query_one("#metrics-sources", Note)
@@ -153,22 +177,38 @@ class MetricsPane(Pane):
         table = self.query_one(FilterTable)
         check = dash.endpoint
         if check is not None:
-            verdict = f"answers in {check.ms:,.0f} ms" if check.ok and check.ms is not None else (
-                "does NOT answer" if not check.ok else "answers")
-            table.empty = (f"probes are off (accounts.NAME.probe.enabled); endpoint check: "
-                           f"{verdict}, {age(check.at, now)}")
+            verdict = (
+                f"answers in {check.ms:,.0f} ms"
+                if check.ok and check.ms is not None
+                else ("does NOT answer" if not check.ok else "answers")
+            )
+            table.empty = (
+                f"probes are off (accounts.NAME.probe.enabled); endpoint check: "
+                f"{verdict}, {age(check.at, now)}"
+            )
         # No header over an empty table: the note says why there are no probes.
         self.set_class(not dash.probes, "-no-probes")
-        table.set_rows([
-            Row(p.bucket, (
-                cell(p.bucket, BUCKET_CELLS),
-                Text("yes", "green") if p.ok else Text("FAIL", "bold red"),
-                *(_ms(p.ms.get(s)) for s in ("put", "get", "head", "delete")),
-                age(p.at, now),
-            ), (p.bucket, p.ok, *(p.ms.get(s) for s in ("put", "get", "head", "delete")),
-                -p.at), (visible(p.bucket),))
-            for p in dash.probes
-        ])
+        table.set_rows(
+            [
+                Row(
+                    p.bucket,
+                    (
+                        cell(p.bucket, BUCKET_CELLS),
+                        Text("yes", "green") if p.ok else Text("FAIL", "bold red"),
+                        *(_ms(p.ms.get(s)) for s in ("put", "get", "head", "delete")),
+                        age(p.at, now),
+                    ),
+                    (
+                        p.bucket,
+                        p.ok,
+                        *(p.ms.get(s) for s in ("put", "get", "head", "delete")),
+                        -p.at,
+                    ),
+                    (visible(p.bucket),),
+                )
+                for p in dash.probes
+            ]
+        )
 
     # ---- the bucket filter --------------------------------------------------------------
     def action_next_bucket(self) -> None:
@@ -192,8 +232,11 @@ class MetricsPane(Pane):
     def focused_metric(self) -> str | None:
         """The metric of the card with focus, if any (for `h`)."""
         focused = self.app.focused
-        card = next((a for a in focused.ancestors_with_self if isinstance(a, Card)),
-                    None) if focused else None
+        card = (
+            next((a for a in focused.ancestors_with_self if isinstance(a, Card)), None)
+            if focused
+            else None
+        )
         return card.metric if card is not None else None
 
 

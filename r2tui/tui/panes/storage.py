@@ -44,12 +44,28 @@ TABS = ("buckets", "types", "classes", "largest", "newest")
 class StoragePane(Pane):
     TITLE = "Storage"
     BINDINGS = [
-        Binding("right_square_bracket", "next_tab", "Next tab", id="storage.next_tab",
-                tooltip="Show the next storage table"),
-        Binding("left_square_bracket", "prev_tab", "Prev tab", id="storage.prev_tab",
-                show=False, tooltip="Show the previous storage table"),
-        Binding("backspace", "all_buckets", "All buckets", id="storage.all_buckets",
-                tooltip="Leave the bucket chosen with enter and show all buckets again"),
+        Binding(
+            "right_square_bracket",
+            "next_tab",
+            "Next tab",
+            id="storage.next_tab",
+            tooltip="Show the next storage table",
+        ),
+        Binding(
+            "left_square_bracket",
+            "prev_tab",
+            "Prev tab",
+            id="storage.prev_tab",
+            show=False,
+            tooltip="Show the previous storage table",
+        ),
+        Binding(
+            "backspace",
+            "all_buckets",
+            "All buckets",
+            id="storage.all_buckets",
+            tooltip="Leave the bucket chosen with enter and show all buckets again",
+        ),
     ]
 
     def __init__(self, **kwargs: object) -> None:
@@ -62,33 +78,61 @@ class StoragePane(Pane):
         self.objects: dict[str, ObjectRow] = {}  # the object tables' rows, by row key
 
     def compose(self) -> ComposeResult:
-        yield Static("no inventory yet: the first listing runs when the collector starts",
-                     id="storage-summary")
+        yield Static(
+            "no inventory yet: the first listing runs when the collector starts",
+            id="storage-summary",
+        )
         with Horizontal(id="storage-quota-row"):
             yield Static("", id="storage-quota-label")
-            yield ProgressBar(total=100, show_eta=False, show_percentage=True,
-                              id="storage-quota")
+            yield ProgressBar(total=100, show_eta=False, show_percentage=True, id="storage-quota")
         yield Static("", id="storage-spend")
         with TabbedContent(id="storage-tabs"):
             with TabPane("Buckets", id="buckets"):
-                yield FilterTable([
-                    Column("name", "Bucket"), Column("objects", "Objects", numeric=True),
-                    Column("bytes", "Size", numeric=True), Column("share", "Share", numeric=True),
-                    Column("listed", "Listed", numeric=True),
-                ], empty="no bucket listed yet", sort_column=2, descending=True,
-                    id="table-buckets")
+                yield FilterTable(
+                    [
+                        Column("name", "Bucket"),
+                        Column("objects", "Objects", numeric=True),
+                        Column("bytes", "Size", numeric=True),
+                        Column("share", "Share", numeric=True),
+                        Column("listed", "Listed", numeric=True),
+                    ],
+                    empty="no bucket listed yet",
+                    sort_column=2,
+                    descending=True,
+                    id="table-buckets",
+                )
             with TabPane("Types", id="types"):
-                yield FilterTable(_tally_columns("Type"), empty="no objects",
-                                  sort_column=2, descending=True, id="table-types")
+                yield FilterTable(
+                    _tally_columns("Type"),
+                    empty="no objects",
+                    sort_column=2,
+                    descending=True,
+                    id="table-types",
+                )
             with TabPane("Classes", id="classes"):
-                yield FilterTable(_tally_columns("Storage class"), empty="no objects",
-                                  sort_column=2, descending=True, id="table-classes")
+                yield FilterTable(
+                    _tally_columns("Storage class"),
+                    empty="no objects",
+                    sort_column=2,
+                    descending=True,
+                    id="table-classes",
+                )
             with TabPane("Largest", id="largest"):
-                yield FilterTable(_object_columns(), empty="no objects", sort_column=2,
-                                  descending=True, id="table-largest")
+                yield FilterTable(
+                    _object_columns(),
+                    empty="no objects",
+                    sort_column=2,
+                    descending=True,
+                    id="table-largest",
+                )
             with TabPane("Newest", id="newest"):
-                yield FilterTable(_object_columns(), empty="no objects", sort_column=4,
-                                  descending=True, id="table-newest")
+                yield FilterTable(
+                    _object_columns(),
+                    empty="no objects",
+                    sort_column=4,
+                    descending=True,
+                    id="table-newest",
+                )
 
     def show(self, dash: Dashboard, now: float) -> None:
         self.view = dash.storage
@@ -106,12 +150,23 @@ class StoragePane(Pane):
         scoped = next((b for b in view.buckets if b.name == self.scope), None)
         self._summary(view, scoped)
         total = view.total_bytes or 1
-        self.query_one("#table-buckets", FilterTable).set_rows([
-            Row(b.name, (cell(b.name, BUCKET_CELLS), count(b.objects), human_bytes(b.bytes),
-                         pct(b.bytes, total), age(b.inventoried_at, self.now)),
-                (b.name, b.objects, b.bytes, b.bytes, -b.inventoried_at), (visible(b.name),))
-            for b in view.buckets
-        ])
+        self.query_one("#table-buckets", FilterTable).set_rows(
+            [
+                Row(
+                    b.name,
+                    (
+                        cell(b.name, BUCKET_CELLS),
+                        count(b.objects),
+                        human_bytes(b.bytes),
+                        pct(b.bytes, total),
+                        age(b.inventoried_at, self.now),
+                    ),
+                    (b.name, b.objects, b.bytes, b.bytes, -b.inventoried_at),
+                    (visible(b.name),),
+                )
+                for b in view.buckets
+            ]
+        )
         types = scoped.by_extension if scoped else view.by_extension
         classes = scoped.by_storage_class if scoped else view.by_storage_class
         scope_bytes = scoped.bytes if scoped else view.total_bytes
@@ -131,8 +186,10 @@ class StoragePane(Pane):
             set_text(summary, self._no_data_text(view))
         else:
             text = Text.assemble(
-                (count(view.total_objects), "bold"), " objects · ",
-                (human_bytes(view.total_bytes), "bold"), f" in {len(view.buckets)} buckets",
+                (count(view.total_objects), "bold"),
+                " objects · ",
+                (human_bytes(view.total_bytes), "bold"),
+                f" in {len(view.buckets)} buckets",
                 f" · oldest listing {age(view.oldest_inventory_at, self.now)}",
             )
             if view.not_inventoried:
@@ -145,51 +202,74 @@ class StoragePane(Pane):
             if scoped:
                 text.append("\nshowing ", "dim")
                 text.append_text(data(scoped.name, "bold cyan"))
-                text.append(f": {count(scoped.objects)} objects, {human_bytes(scoped.bytes)}"
-                            " (backspace: all buckets)", "dim")
+                text.append(
+                    f": {count(scoped.objects)} objects, {human_bytes(scoped.bytes)}"
+                    " (backspace: all buckets)",
+                    "dim",
+                )
             set_text(summary, text)
         quota_row.display = view.quota_bytes is not None and view.has_data
         if view.usage_pct is not None:
             quota.update(progress=min(100.0, view.usage_pct))
-            set_text(self.query_one("#storage-quota-label", Static),
-                     f"{human_bytes(view.total_bytes)} of {human_bytes(view.quota_bytes)} quota ")
+            set_text(
+                self.query_one("#storage-quota-label", Static),
+                f"{human_bytes(view.total_bytes)} of {human_bytes(view.quota_bytes)} quota ",
+            )
             quota_row.set_class(view.usage_pct >= 80, "-warning")
         s = view.spend
-        set_text(self.query_one("#storage-spend", Static), Text.assemble(
-            ("r2tui's own requests this month: ", "dim"),
-            f"{count(s.class_a)} Class A, {count(s.class_b)} Class B",
-            (f" ≈ {usd(s.usd)}", "dim"),
-        ))
+        set_text(
+            self.query_one("#storage-spend", Static),
+            Text.assemble(
+                ("r2tui's own requests this month: ", "dim"),
+                f"{count(s.class_a)} Class A, {count(s.class_b)} Class B",
+                (f" ≈ {usd(s.usd)}", "dim"),
+            ),
+        )
 
     def _failing(self) -> SourceHealth | None:
         """Why the listing cannot refresh, if it cannot."""
         return None if self.sources is None else listing_failure(self.sources)
 
     def _no_data_text(self, view: StorageView) -> Text:
-        pending = f" ({len(view.not_inventoried)} buckets waiting)" if (
-            view.not_inventoried) else ""
+        pending = (
+            f" ({len(view.not_inventoried)} buckets waiting)" if (view.not_inventoried) else ""
+        )
         failing = self._failing()
         if failing is not None:
             return Text.assemble("no inventory yet: ", source_reason(failing, self.now))
-        inventory = next((j for j in self.collector.jobs if j.job == "inventory"),
-                         None) if self.collector else None
+        inventory = (
+            next((j for j in self.collector.jobs if j.job == "inventory"), None)
+            if self.collector
+            else None
+        )
         if inventory is None:
-            return Text(f"no inventory yet: the first listing runs when a collector "
-                        f"starts{pending}")
+            return Text(
+                f"no inventory yet: the first listing runs when a collector starts{pending}"
+            )
         if inventory.finished_at is None:
             return Text(f"no inventory yet: the first listing is running{pending}")
         if inventory.ok is False:
-            return Text.assemble("no inventory yet: the last listing failed: ",
-                                 data(inventory.error or "", "red"))
+            return Text.assemble(
+                "no inventory yet: the last listing failed: ", data(inventory.error or "", "red")
+            )
         return Text(f"no inventory yet{pending}")
 
     def _object_rows(self, objs: list[ObjectRow]) -> list[Row]:
-        return [Row(_object_key(o),
-                    (cell(o.bucket, BUCKET_CELLS), cell(o.key, KEY_CELLS), human_bytes(o.size),
-                     cell(o.storage_class), local_time(o.last_modified, self.now)),
-                    (o.bucket, o.key, o.size, o.storage_class, o.last_modified),
-                    (visible(o.bucket), visible(o.key)))
-                for o in objs]
+        return [
+            Row(
+                _object_key(o),
+                (
+                    cell(o.bucket, BUCKET_CELLS),
+                    cell(o.key, KEY_CELLS),
+                    human_bytes(o.size),
+                    cell(o.storage_class),
+                    local_time(o.last_modified, self.now),
+                ),
+                (o.bucket, o.key, o.size, o.storage_class, o.last_modified),
+                (visible(o.bucket), visible(o.key)),
+            )
+            for o in objs
+        ]
 
     @on(DataTable.RowSelected, "#table-largest DataTable, #table-newest DataTable")
     def _open_object(self, event: DataTable.RowSelected) -> None:
@@ -197,11 +277,20 @@ class StoragePane(Pane):
         One line each: a line break inside a key shows as \\n."""
         o = self.objects.get(str(event.row_key.value))
         if o is not None:
-            self.app.push_screen(MessageScreen("object", "\n".join((
-                f"bucket: {visible(o.bucket)}", f"key: {visible(o.key)}",
-                f"size: {human_bytes(o.size)} ({o.size:,} bytes)",
-                f"storage class: {visible(o.storage_class)}",
-                f"last modified: {local_time(o.last_modified)}"))))
+            self.app.push_screen(
+                MessageScreen(
+                    "object",
+                    "\n".join(
+                        (
+                            f"bucket: {visible(o.bucket)}",
+                            f"key: {visible(o.key)}",
+                            f"size: {human_bytes(o.size)} ({o.size:,} bytes)",
+                            f"storage class: {visible(o.storage_class)}",
+                            f"last modified: {local_time(o.last_modified)}",
+                        )
+                    ),
+                )
+            )
 
     @on(DataTable.RowSelected, "#table-buckets DataTable")
     def _choose_bucket(self, event: DataTable.RowSelected) -> None:
@@ -228,14 +317,22 @@ class StoragePane(Pane):
 
 
 def _tally_columns(label: str) -> list[Column]:
-    return [Column("key", label), Column("objects", "Objects", numeric=True),
-            Column("bytes", "Size", numeric=True), Column("share", "Share", numeric=True)]
+    return [
+        Column("key", label),
+        Column("objects", "Objects", numeric=True),
+        Column("bytes", "Size", numeric=True),
+        Column("share", "Share", numeric=True),
+    ]
 
 
 def _object_columns() -> list[Column]:
-    return [Column("bucket", "Bucket"), Column("key", "Key"),
-            Column("size", "Size", numeric=True), Column("class", "Class"),
-            Column("modified", "Modified", numeric=True)]
+    return [
+        Column("bucket", "Bucket"),
+        Column("key", "Key"),
+        Column("size", "Size", numeric=True),
+        Column("class", "Class"),
+        Column("modified", "Modified", numeric=True),
+    ]
 
 
 def _object_key(o: ObjectRow) -> str:
@@ -244,13 +341,21 @@ def _object_key(o: ObjectRow) -> str:
 
 def _tally_rows(rows: list[TallyRow], total: int) -> list[Row]:
     # A type comes from keys and a class from the server: text from outside too.
-    return [Row(r.key, (cell(r.key, BUCKET_CELLS), count(r.objects), human_bytes(r.bytes),
-                        pct(r.bytes, total)),
-                (r.key, r.objects, r.bytes, r.bytes)) for r in rows]
+    return [
+        Row(
+            r.key,
+            (
+                cell(r.key, BUCKET_CELLS),
+                count(r.objects),
+                human_bytes(r.bytes),
+                pct(r.bytes, total),
+            ),
+            (r.key, r.objects, r.bytes, r.bytes),
+        )
+        for r in rows
+    ]
 
 
 def _newest(buckets: list[BucketStorage], n: int = 20) -> list[ObjectRow]:
     merged = [o for b in buckets for o in b.newest]
     return sorted(merged, key=lambda o: (-o.last_modified, o.bucket, o.key))[:n]
-
-

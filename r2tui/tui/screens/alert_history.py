@@ -26,8 +26,10 @@ from r2tui.tui.widgets.table import Column, FilterTable, Row
 SEARCH_DELAY = 0.3  # seconds of quiet typing before the store is searched
 LIMIT = 500
 COLUMNS = [
-    Column("time", "Time", width=16, numeric=True), Column("rule", "Rule", flex=True),
-    Column("bucket", "Bucket", width=12), Column("change", "From → to", width=21),
+    Column("time", "Time", width=16, numeric=True),
+    Column("rule", "Rule", flex=True),
+    Column("bucket", "Bucket", width=12),
+    Column("change", "From → to", width=21),
     Column("value", "Value", width=12, numeric=True),
 ]
 
@@ -43,15 +45,27 @@ class HistoryTable(FilterTable):
 class AlertHistoryScreen(Screen[None]):
     CSS_PATH = [style("alerts.tcss")]
     BINDINGS = [
-        Binding("escape", "close", "Close", id="alert_history.close", priority=True,
-                tooltip="Clear the search, else close the alert history"),
-        Binding("slash", "search", "Search", id="alert_history.search",
-                tooltip="Search the alert history (rule, bucket, message)"),
+        Binding(
+            "escape",
+            "close",
+            "Close",
+            id="alert_history.close",
+            priority=True,
+            tooltip="Clear the search, else close the alert history",
+        ),
+        Binding(
+            "slash",
+            "search",
+            "Search",
+            id="alert_history.search",
+            tooltip="Search the alert history (rule, bucket, message)",
+        ),
     ]
 
     class Found(Message):
-        def __init__(self, search: str, rows: list[dict[str, Any]] | None,
-                     error: str | None = None) -> None:
+        def __init__(
+            self, search: str, rows: list[dict[str, Any]] | None, error: str | None = None
+        ) -> None:
             super().__init__()
             self.search, self.rows, self.error = search, rows, error
 
@@ -66,10 +80,17 @@ class AlertHistoryScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="alert-history-title")
-        yield Input(placeholder="search: a rule, a bucket, a word of the message…",
-                    id="alert-history-search")
-        yield HistoryTable(COLUMNS, empty="no alert has changed state yet", sort_column=0,
-                           descending=True, id="alert-history-table")
+        yield Input(
+            placeholder="search: a rule, a bucket, a word of the message…",
+            id="alert-history-search",
+        )
+        yield HistoryTable(
+            COLUMNS,
+            empty="no alert has changed state yet",
+            sort_column=0,
+            descending=True,
+            id="alert-history-table",
+        )
         yield Footer(compact=True)  # many keys: the compact style fits them
 
     def on_mount(self) -> None:
@@ -122,8 +143,11 @@ class AlertHistoryScreen(Screen[None]):
         found = event.rows or []
         self.rows = {str(i): r for i, r in enumerate(found)}
         table = self.query_one(HistoryTable)
-        table.empty = (f"nothing matches “{event.search}”" if event.search
-                       else "no alert has changed state yet")
+        table.empty = (
+            f"nothing matches “{event.search}”"
+            if event.search
+            else "no alert has changed state yet"
+        )
         table.set_rows([_row(str(i), r) for i, r in enumerate(found)])
         n = len(found)
         more = f" (the newest {LIMIT})" if n >= LIMIT else ""
@@ -135,17 +159,26 @@ class AlertHistoryScreen(Screen[None]):
     def _open(self, event: DataTable.RowSelected) -> None:
         r = self.rows.get(str(event.row_key.value))
         if r is not None:
-            self.app.push_screen(MessageScreen(
-                f"{_when(r['ts'])} · {r.get('rule', '')} · {bucket_text(str(r.get('bucket')))}",
-                visible(str(r.get("message", ""))), error=r.get("to") == "firing"))
+            self.app.push_screen(
+                MessageScreen(
+                    f"{_when(r['ts'])} · {r.get('rule', '')} · {bucket_text(str(r.get('bucket')))}",
+                    visible(str(r.get("message", ""))),
+                    error=r.get("to") == "firing",
+                )
+            )
 
     def _show_title(self, detail: str, error: bool = False) -> None:
         who = f" · {self.account}" if self.account else ""
         # What was searched for, the account's name and a store's error: from outside.
-        self.query_one("#alert-history-title", Static).update(Text.assemble(
-            ("Alert history", "bold"), data(who, "bold cyan", LINE_CELLS), (" · ", "dim"),
-            data(detail, "red" if error else "dim", LINE_CELLS),
-            (" · / searches, enter opens, escape closes", "dim")))
+        self.query_one("#alert-history-title", Static).update(
+            Text.assemble(
+                ("Alert history", "bold"),
+                data(who, "bold cyan", LINE_CELLS),
+                (" · ", "dim"),
+                data(detail, "red" if error else "dim", LINE_CELLS),
+                (" · / searches, enter opens, escape closes", "dim"),
+            )
+        )
 
 
 def _when(ts: float) -> str:
@@ -154,16 +187,34 @@ def _when(ts: float) -> str:
 
 def _row(key: str, r: dict[str, Any]) -> Row:
     before, after = str(r.get("from") or ""), str(r.get("to") or "")
-    change = (Text.assemble((before, STATE_STYLE.get(before, "")), " → ",
-                            (after, STATE_STYLE.get(after, "")))
-              if before or after else cell(str(r.get("message", "")), style="dim"))
+    change = (
+        Text.assemble(
+            (before, STATE_STYLE.get(before, "")), " → ", (after, STATE_STYLE.get(after, ""))
+        )
+        if before or after
+        else cell(str(r.get("message", "")), style="dim")
+    )
     value = r.get("value")
-    value_cell = value_text(value, str(r.get("unit", ""))) if isinstance(value, int | float) \
-        else "–"
+    value_cell = (
+        value_text(value, str(r.get("unit", ""))) if isinstance(value, int | float) else "–"
+    )
     bucket = r.get("bucket") or "*"
     # Text, not str: a str cell is markup, and "[a-z]*" would vanish.
-    return Row(key, (Text(_when(r["ts"])), cell(str(r.get("rule", ""))),
-                     cell(bucket_text(bucket), BUCKET_CELLS), change, Text(value_cell)),
-               (r["ts"], str(r.get("rule", "")).casefold(), bucket, change.plain,
-                value if isinstance(value, int | float) else None),
-               (visible(bucket_text(bucket)),))
+    return Row(
+        key,
+        (
+            Text(_when(r["ts"])),
+            cell(str(r.get("rule", ""))),
+            cell(bucket_text(bucket), BUCKET_CELLS),
+            change,
+            Text(value_cell),
+        ),
+        (
+            r["ts"],
+            str(r.get("rule", "")).casefold(),
+            bucket,
+            change.plain,
+            value if isinstance(value, int | float) else None,
+        ),
+        (visible(bucket_text(bucket)),),
+    )

@@ -27,8 +27,9 @@ class ConfirmScreen(ModalScreen[bool]):
     AUTO_FOCUS = None
     BINDINGS = [
         Binding("y,enter", "answer(True)", "Yes", id="confirm.yes", tooltip="Go ahead"),
-        Binding("n,escape", "answer(False)", "No", id="confirm.no",
-                tooltip="Cancel: change nothing"),
+        Binding(
+            "n,escape", "answer(False)", "No", id="confirm.no", tooltip="Cancel: change nothing"
+        ),
     ]
 
     def __init__(self, question: str, detail: str = "") -> None:
@@ -60,10 +61,20 @@ class SilenceScreen(ModalScreen[tuple[int, str] | None]):
     CSS_PATH = [style("alerts.tcss")]
 
     BINDINGS = [
-        Binding("f2", "save", "Silence", id="silence.save",
-                tooltip="Create the silence (enter in the comment does too)"),
-        Binding("escape", "cancel", "Cancel", id="silence.cancel",
-                tooltip="Close without silencing anything"),
+        Binding(
+            "f2",
+            "save",
+            "Silence",
+            id="silence.save",
+            tooltip="Create the silence (enter in the comment does too)",
+        ),
+        Binding(
+            "escape",
+            "cancel",
+            "Cancel",
+            id="silence.cancel",
+            tooltip="Close without silencing anything",
+        ),
     ]
 
     def __init__(self, rule: str) -> None:
@@ -72,21 +83,33 @@ class SilenceScreen(ModalScreen[tuple[int, str] | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="silence-box", classes="dialog"):
-            yield Static(Text.assemble(("Silence ", "bold"),
-                                       data(self.rule, "bold cyan", LINE_CELLS)),
-                         classes="dialog-title")
-            yield Static("Its alerts still change state and show as silenced; no new "
-                         "notices go out until the silence ends.", classes="dialog-detail")
-            yield OptionList(*(Option(label, id=key) for key, label in PRESETS),
-                             id="silence-presets")
+            yield Static(
+                Text.assemble(("Silence ", "bold"), data(self.rule, "bold cyan", LINE_CELLS)),
+                classes="dialog-title",
+            )
+            yield Static(
+                "Its alerts still change state and show as silenced; no new "
+                "notices go out until the silence ends.",
+                classes="dialog-detail",
+            )
+            yield OptionList(
+                *(Option(label, id=key) for key, label in PRESETS), id="silence-presets"
+            )
             with Horizontal(classes="form-row"):
                 yield Static("For", classes="form-label")
-                yield Input("1h", placeholder="15m, 1h, 4h, 1d or e.g. 2h30m",
-                            id="silence-duration", compact=True)
+                yield Input(
+                    "1h",
+                    placeholder="15m, 1h, 4h, 1d or e.g. 2h30m",
+                    id="silence-duration",
+                    compact=True,
+                )
             with Horizontal(classes="form-row"):
                 yield Static("Comment", classes="form-label")
-                yield Input(placeholder="why, for the next person (required)",
-                            id="silence-comment", compact=True)
+                yield Input(
+                    placeholder="why, for the next person (required)",
+                    id="silence-comment",
+                    compact=True,
+                )
             yield Static("", id="silence-problem", classes="form-problem")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Silence (f2)", variant="warning", id="silence-ok", compact=True)

@@ -18,8 +18,9 @@ INTRO = (
 
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [
-        Binding("escape,question_mark,q", "dismiss", "Close", id="help.close",
-                tooltip="Close help"),
+        Binding(
+            "escape,question_mark,q", "dismiss", "Close", id="help.close", tooltip="Close help"
+        ),
     ]
 
     def __init__(self, rows: list[tuple[str, str, str, str]]) -> None:
@@ -30,8 +31,9 @@ class HelpScreen(ModalScreen[None]):
         with Vertical(id="help-box"):
             yield Static(Text("Keys", "bold"), id="help-title")
             yield Static(Text(INTRO), id="help-intro")
-            table: DataTable[Text] = DataTable(cursor_type="row", zebra_stripes=True,
-                                               id="help-table")
+            table: DataTable[Text] = DataTable(
+                cursor_type="row", zebra_stripes=True, id="help-table"
+            )
             table.add_columns("Key", "Id", "Where", "Action")
             # Text, not markup: keys come from the user's keymap ("[" is a key), and
             # descriptions name config tables ("[alerts]").

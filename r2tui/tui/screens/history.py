@@ -59,34 +59,74 @@ def local(ts: float, fmt: str) -> str:
 
 class HistoryScreen(Screen[None]):
     BINDINGS = [
-        Binding("escape", "close", "Close", id="history.close",
-                tooltip="Close the history chart and return to the panes"),
-        Binding("m", "metric(1)", "Metric", id="history.next_metric",
-                tooltip="Chart the next metric of the catalog"),
-        Binding("M", "metric(-1)", "Prev metric", id="history.prev_metric",
-                tooltip="Chart the previous metric of the catalog"),
-        Binding("r", "range(1)", "Range", id="history.next_range",
-                tooltip="Chart a longer range (1h, 24h, 7d, 30d, 90d, 1y)"),
-        Binding("R", "range(-1)", "Prev range", id="history.prev_range",
-                tooltip="Chart a shorter range"),
-        Binding("b", "bucket(1)", "Bucket", id="history.next_bucket",
-                tooltip="Chart the next bucket (All buckets comes first)"),
-        Binding("B", "bucket(-1)", "Prev bucket", id="history.prev_bucket",
-                tooltip="Chart the previous bucket"),
+        Binding(
+            "escape",
+            "close",
+            "Close",
+            id="history.close",
+            tooltip="Close the history chart and return to the panes",
+        ),
+        Binding(
+            "m",
+            "metric(1)",
+            "Metric",
+            id="history.next_metric",
+            tooltip="Chart the next metric of the catalog",
+        ),
+        Binding(
+            "M",
+            "metric(-1)",
+            "Prev metric",
+            id="history.prev_metric",
+            tooltip="Chart the previous metric of the catalog",
+        ),
+        Binding(
+            "r",
+            "range(1)",
+            "Range",
+            id="history.next_range",
+            tooltip="Chart a longer range (1h, 24h, 7d, 30d, 90d, 1y)",
+        ),
+        Binding(
+            "R", "range(-1)", "Prev range", id="history.prev_range", tooltip="Chart a shorter range"
+        ),
+        Binding(
+            "b",
+            "bucket(1)",
+            "Bucket",
+            id="history.next_bucket",
+            tooltip="Chart the next bucket (All buckets comes first)",
+        ),
+        Binding(
+            "B",
+            "bucket(-1)",
+            "Prev bucket",
+            id="history.prev_bucket",
+            tooltip="Chart the previous bucket",
+        ),
     ]
 
     class Loaded(Message):
-        def __init__(self, request: tuple[str, str, str], series: Series | None,
-                     error: str | None = None) -> None:
+        def __init__(
+            self, request: tuple[str, str, str], series: Series | None, error: str | None = None
+        ) -> None:
             super().__init__()
             self.request = request
             self.series = series
             self.error = error
 
-    def __init__(self, load: Loader, metrics: Sequence[str], buckets: Sequence[str],
-                 metric: str = "total_bytes", bucket: str = ACCOUNT, range_: str = "24h",
-                 *, ranges: Sequence[str] = RANGES, titles: dict[str, str] | None = None
-                 ) -> None:
+    def __init__(
+        self,
+        load: Loader,
+        metrics: Sequence[str],
+        buckets: Sequence[str],
+        metric: str = "total_bytes",
+        bucket: str = ACCOUNT,
+        range_: str = "24h",
+        *,
+        ranges: Sequence[str] = RANGES,
+        titles: dict[str, str] | None = None,
+    ) -> None:
         super().__init__()
         self.load = load
         self.metrics = list(metrics) or [metric]
@@ -167,15 +207,24 @@ class HistoryScreen(Screen[None]):
         entry = CATALOG.get(self.metric)
         unit = entry.unit if entry else ""
         # A bucket the analytics name may be anything: its name is data.
-        where = (Text("All buckets", "bold cyan") if self.bucket == ACCOUNT
-                 else data(f"bucket {self.bucket}", "bold cyan", BUCKET_CELLS + 7))
-        self.query_one("#history-title", Static).update(Text.assemble(
-            (self._title(self.metric), "bold"), (f" ({unit})" if unit else "", "dim"),
-            (" · ", "dim"), where, (" · ", "dim"),
-            (f"last {self.range_}", "bold"),
-        ))
+        where = (
+            Text("All buckets", "bold cyan")
+            if self.bucket == ACCOUNT
+            else data(f"bucket {self.bucket}", "bold cyan", BUCKET_CELLS + 7)
+        )
+        self.query_one("#history-title", Static).update(
+            Text.assemble(
+                (self._title(self.metric), "bold"),
+                (f" ({unit})" if unit else "", "dim"),
+                (" · ", "dim"),
+                where,
+                (" · ", "dim"),
+                (f"last {self.range_}", "bold"),
+            )
+        )
         self.query_one("#history-help", Static).update(
-            Text(entry.help) if entry else data(f"{self.metric} is not in the catalog"))
+            Text(entry.help) if entry else data(f"{self.metric} is not in the catalog")
+        )
         meta = self.query_one("#history-meta", Static)
         if self.loading:
             meta.update(Text("loading…", "italic"))
@@ -189,15 +238,22 @@ class HistoryScreen(Screen[None]):
         fmt = "%Y-%m-%d %H:%M"
         count = f"{len(s.points):,} point" + ("" if len(s.points) == 1 else "s")
         text = Text.assemble(
-            ("resolution ", "dim"), resolution, (" · ", "dim"), count,
-            (" · ", "dim"), f"{local(s.start, fmt)} → {local(s.end, fmt)}",
-            (" local time", "dim"))
+            ("resolution ", "dim"),
+            resolution,
+            (" · ", "dim"),
+            count,
+            (" · ", "dim"),
+            f"{local(s.start, fmt)} → {local(s.end, fmt)}",
+            (" local time", "dim"),
+        )
         if s.points:
             values = [v for _, v in s.points]
             text.append(" · ", "dim")
-            text.append(f"last {metric_value(values[-1], s.unit)}, min "
-                        f"{metric_value(min(values), s.unit)}, max "
-                        f"{metric_value(max(values), s.unit)}")
+            text.append(
+                f"last {metric_value(values[-1], s.unit)}, min "
+                f"{metric_value(min(values), s.unit)}, max "
+                f"{metric_value(max(values), s.unit)}"
+            )
         return text
 
     def _draw(self) -> None:

@@ -14,8 +14,11 @@ from r2tui.tui.format import cell
 
 
 class MessageScreen(ModalScreen[None]):
-    BINDINGS = [Binding("escape,enter,q", "dismiss", "Close", id="message.close",
-                        tooltip="Close this message")]
+    BINDINGS = [
+        Binding(
+            "escape,enter,q", "dismiss", "Close", id="message.close", tooltip="Close this message"
+        )
+    ]
 
     def __init__(self, title: str, message: str, error: bool = False) -> None:
         """`title` is one line (cut to fit); `message` is shown whole, its line

@@ -29,10 +29,15 @@ from r2tui.tui.format import LINE_CELLS, data
 from r2tui.tui.resources import style
 from r2tui.tui.widgets.table import Column, FilterTable, Row
 
-EMPTY = ("No reports yet. The daily_report and monthly_report jobs keep one here after "
-         "each UTC day and month; `r2tui report daily` prints one now.")
-COLUMNS = [Column("kind", "Kind", 8), Column("period", "Period", 11),
-           Column("generated", "Generated", 17)]
+EMPTY = (
+    "No reports yet. The daily_report and monthly_report jobs keep one here after "
+    "each UTC day and month; `r2tui report daily` prints one now."
+)
+COLUMNS = [
+    Column("kind", "Kind", 8),
+    Column("period", "Period", 11),
+    Column("generated", "Generated", 17),
+]
 
 
 def report_parser() -> MarkdownIt:
@@ -78,8 +83,14 @@ class ReportsScreen(Screen[None]):
     CSS_PATH = [style("reports.tcss")]
     BINDINGS = [
         # Priority: the list's table would otherwise take escape (it clears a filter).
-        Binding("escape", "close", "Close", id="reports.close", priority=True,
-                tooltip="Clear the list's filter, else close the reports"),
+        Binding(
+            "escape",
+            "close",
+            "Close",
+            id="reports.close",
+            priority=True,
+            tooltip="Clear the list's filter, else close the reports",
+        ),
     ]
 
     class Listed(Message):
@@ -107,11 +118,13 @@ class ReportsScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Static("", id="reports-title")
         with Horizontal(id="reports-body"):
-            yield FilterTable(COLUMNS, empty=EMPTY, sort_column=1, descending=True,
-                              id="reports-list")
+            yield FilterTable(
+                COLUMNS, empty=EMPTY, sort_column=1, descending=True, id="reports-list"
+            )
             with VerticalScroll(id="reports-view"):
-                yield Markdown("", id="reports-markdown", parser_factory=report_parser,
-                               open_links=False)
+                yield Markdown(
+                    "", id="reports-markdown", parser_factory=report_parser, open_links=False
+                )
         yield Footer()
 
     def on_mount(self) -> None:
@@ -152,9 +165,16 @@ class ReportsScreen(Screen[None]):
         self.rows = event.rows or []
         self.error = event.error
         table = self.query_one(FilterTable)
-        table.set_rows([Row(str(r.id), (r.kind, period_label(r.kind, r.period_start),
-                                        local(r.generated_at)),
-                            (r.kind, r.period_start, r.generated_at)) for r in self.rows])
+        table.set_rows(
+            [
+                Row(
+                    str(r.id),
+                    (r.kind, period_label(r.kind, r.period_start), local(r.generated_at)),
+                    (r.kind, r.period_start, r.generated_at),
+                )
+                for r in self.rows
+            ]
+        )
         if event.error:
             self._show_title(f"could not read the reports: {event.error}", error=True)
         else:
@@ -198,7 +218,12 @@ class ReportsScreen(Screen[None]):
     def _show_title(self, detail: str, error: bool = False) -> None:
         who = f" · {self.account}" if self.account else ""
         # The account's name and a store's error are text from outside.
-        self.query_one("#reports-title", Static).update(Text.assemble(
-            ("Reports", "bold"), data(who, "bold cyan", LINE_CELLS), (" · ", "dim"),
-            data(detail, "red" if error else "dim", LINE_CELLS),
-            (" · ↑↓ choose, enter reads, / filters, escape closes", "dim")))
+        self.query_one("#reports-title", Static).update(
+            Text.assemble(
+                ("Reports", "bold"),
+                data(who, "bold cyan", LINE_CELLS),
+                (" · ", "dim"),
+                data(detail, "red" if error else "dim", LINE_CELLS),
+                (" · ↑↓ choose, enter reads, / filters, escape closes", "dim"),
+            )
+        )

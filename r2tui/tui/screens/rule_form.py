@@ -38,11 +38,20 @@ BACKTEST_DELAY = 0.3  # seconds of quiet typing before the backtest reruns
 class RuleForm(ModalScreen[Rule | None]):
     CSS_PATH = [style("alerts.tcss")]
     BINDINGS = [
-        Binding("f2", "save", "Save", id="rule_form.save",
-                tooltip="Save the rule; refused while a field is wrong (ctrl+s is a "
-                        "terminal's XOFF)"),
-        Binding("escape", "cancel", "Cancel", id="rule_form.cancel",
-                tooltip="Close the form and save nothing"),
+        Binding(
+            "f2",
+            "save",
+            "Save",
+            id="rule_form.save",
+            tooltip="Save the rule; refused while a field is wrong (ctrl+s is a terminal's XOFF)",
+        ),
+        Binding(
+            "escape",
+            "cancel",
+            "Cancel",
+            id="rule_form.cancel",
+            tooltip="Close the form and save nothing",
+        ),
     ]
 
     class Checked(Message):
@@ -65,14 +74,20 @@ class RuleForm(ModalScreen[Rule | None]):
             super().__init__()
             self.problems, self.error = problems, error
 
-    def __init__(self, ops: AlertOps, rule: Rule | None = None,
-                 replacing: str | None = None, title: str | None = None) -> None:
+    def __init__(
+        self,
+        ops: AlertOps,
+        rule: Rule | None = None,
+        replacing: str | None = None,
+        title: str | None = None,
+    ) -> None:
         super().__init__()
         self.ops = ops
         self.rule = rule
         self.replacing = replacing
-        self.title_text = title or (f"Edit rule {rule.name}" if replacing and rule
-                                    else "Add a rule")
+        self.title_text = title or (
+            f"Edit rule {rule.name}" if replacing and rule else "Add a rule"
+        )
         self.base = rule_to_dict(rule) if rule else {}
         self.values: dict[str, dict[str, float | None]] = {}
         self.problems: dict[str, list[str]] = {}
@@ -91,11 +106,13 @@ class RuleForm(ModalScreen[Rule | None]):
     # ---- layout -------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         d = self.rule
-        chosen = {"metric": d.metric if d else Select.NULL,
-                  "comparison": d.comparison if d else ">",
-                  "severity": d.severity if d else "medium",
-                  "missing_data": d.missing_data if d else "keep",
-                  "escalate_severity": (d.escalate_severity or Select.NULL) if d else Select.NULL}
+        chosen = {
+            "metric": d.metric if d else Select.NULL,
+            "comparison": d.comparison if d else ">",
+            "severity": d.severity if d else "medium",
+            "missing_data": d.missing_data if d else "keep",
+            "escalate_severity": (d.escalate_severity or Select.NULL) if d else Select.NULL,
+        }
         with Vertical(id="rule-box"):
             yield Static(self._title(), id="rule-title")
             fields = VerticalScroll(id="rule-fields")
@@ -117,28 +134,44 @@ class RuleForm(ModalScreen[Rule | None]):
                 yield Static("", id="problem-other", classes="form-problem")
             yield Static("backtest: …", id="rule-backtest")
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Save (f2)", variant="primary", id="rule-save", compact=True,
-                             disabled=self.ops.read_only)
+                yield Button(
+                    "Save (f2)",
+                    variant="primary",
+                    id="rule-save",
+                    compact=True,
+                    disabled=self.ops.read_only,
+                )
                 yield Button("Cancel (esc)", id="rule-cancel", compact=True)
         yield Footer(compact=True)  # many keys: the compact style fits them
 
     def _widget(self, field: str, texts: dict[str, str], chosen: dict[str, Any]) -> Widget:
         wid = f"field-{field}"
         if field == "metric":
-            return Select(self._metric_options(), prompt="choose a metric",
-                          value=chosen["metric"], id=wid, compact=True)
+            return Select(
+                self._metric_options(),
+                prompt="choose a metric",
+                value=chosen["metric"],
+                id=wid,
+                compact=True,
+            )
         if field in SELECTS:
             blank = field == "escalate_severity"
-            return Select([(o, o) for o in SELECTS[field]], value=chosen[field],
-                          allow_blank=blank, prompt="none" if blank else "Select",
-                          id=wid, compact=True)
+            return Select(
+                [(o, o) for o in SELECTS[field]],
+                value=chosen[field],
+                allow_blank=blank,
+                prompt="none" if blank else "Select",
+                id=wid,
+                compact=True,
+            )
         return Input(texts.get(field, ""), id=wid, compact=True)
 
     def _title(self) -> Text:
         ro = ("  read-only: viewing, Save is off", "bold yellow") if self.ops.read_only else ""
         # The title names the rule: one line, cut with an ellipsis when too long.
-        return Text.assemble(cell(self.title_text, LINE_CELLS, "bold"), ro, no_wrap=True,
-                             overflow="ellipsis")
+        return Text.assemble(
+            cell(self.title_text, LINE_CELLS, "bold"), ro, no_wrap=True, overflow="ellipsis"
+        )
 
     def _channels_hint(self) -> str:
         names = self.ops.channel_names
@@ -213,8 +246,17 @@ class RuleForm(ModalScreen[Rule | None]):
         for name, m in CATALOG.items():
             value, _ = scoped_value(self.values, name, scope)
             now = metric_value(value, m.unit) if self.values else "…"
-            options.append((Text.assemble((name, "bold"), f"  {m.unit}", (f"  now {now}", "cyan"),
-                                          (f"  {m.help}", "dim")), name))
+            options.append(
+                (
+                    Text.assemble(
+                        (name, "bold"),
+                        f"  {m.unit}",
+                        (f"  now {now}", "cyan"),
+                        (f"  {m.help}", "dim"),
+                    ),
+                    name,
+                )
+            )
         return options
 
     def _show_metric(self, raw: dict[str, Any]) -> None:
@@ -223,19 +265,30 @@ class RuleForm(ModalScreen[Rule | None]):
         help_box = self.query_one("#metric-help", Static)
         unit_box = self.query_one("#threshold-unit", Static)
         if not isinstance(metric, str) or metric not in CATALOG:
-            help_box.update(Text("each metric shows its unit, its value now and what it "
-                                 "counts; type to search the list", "dim"))
+            help_box.update(
+                Text(
+                    "each metric shows its unit, its value now and what it "
+                    "counts; type to search the list",
+                    "dim",
+                )
+            )
             unit_box.update("")
             return
         m = CATALOG[metric]
-        unit_box.update(Text(m.unit + ("  (or a size: 1 GB)" if m.unit == "bytes" else ""),
-                             "bold"))
+        unit_box.update(Text(m.unit + ("  (or a size: 1 GB)" if m.unit == "bytes" else ""), "bold"))
         value, n = scoped_value(self.values, metric, scope)
-        where = "the account" if scope == ACCOUNT else (
-            f"the highest of {n} matching buckets" if n > 1 else scope)
-        now = ("reading…" if not self.values else
-               f"now {metric_value(value, m.unit)} for {where}" if value is not None
-               else f"no value now for {where}")
+        where = (
+            "the account"
+            if scope == ACCOUNT
+            else (f"the highest of {n} matching buckets" if n > 1 else scope)
+        )
+        now = (
+            "reading…"
+            if not self.values
+            else f"now {metric_value(value, m.unit)} for {where}"
+            if value is not None
+            else f"no value now for {where}"
+        )
         # `now` names the scope as typed.
         help_box.update(Text.assemble((m.help, ""), data(f"  {now}", "cyan", LINE_CELLS)))
 
@@ -342,8 +395,11 @@ class RuleForm(ModalScreen[Rule | None]):
         for field, message in event.problems:
             self.problems.setdefault(field, []).append(message)
         self._show_problems(self._raw())
-        self.notify(visible("not saved: " + "; ".join(f"{f}: {m}" for f, m in event.problems)),
-                    severity="error", markup=False)
+        self.notify(
+            visible("not saved: " + "; ".join(f"{f}: {m}" for f, m in event.problems)),
+            severity="error",
+            markup=False,
+        )
 
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:

@@ -38,9 +38,12 @@ from r2tui.tui.screens.rule_form import RuleForm
 from r2tui.tui.widgets.table import Column, FilterTable, Row
 
 COLUMNS = [
-    Column("state", "State", width=10), Column("name", "Name", flex=True),
-    Column("condition", "Condition", width=34), Column("scope", "Scope", width=12),
-    Column("for", "For", width=6, numeric=True), Column("severity", "Severity", width=8),
+    Column("state", "State", width=10),
+    Column("name", "Name", flex=True),
+    Column("condition", "Condition", width=34),
+    Column("scope", "Scope", width=12),
+    Column("for", "For", width=6, numeric=True),
+    Column("severity", "Severity", width=8),
     Column("channels", "Channels", width=16),
 ]
 Note = tuple[str, str]  # (text, severity for notify)
@@ -59,27 +62,77 @@ class RulesScreen(Screen[None]):
     CSS_PATH = [style("alerts.tcss")]
     BINDINGS = [
         # Not in the footer: the title says it, and the footer is full.
-        Binding("escape", "close", "Close", id="rules.close", priority=True, show=False,
-                tooltip="Clear the filter, else close the rules"),
+        Binding(
+            "escape",
+            "close",
+            "Close",
+            id="rules.close",
+            priority=True,
+            show=False,
+            tooltip="Clear the filter, else close the rules",
+        ),
         Binding("a", "add", "Add", id="rules.add", tooltip="Add a rule"),
-        Binding("e", "edit", "Edit", id="rules.edit",
-                tooltip="Edit the highlighted rule (enter does too)"),
-        Binding("space", "toggle", "On/off", id="rules.toggle",
-                tooltip="Enable or disable the highlighted rule"),
-        Binding("d", "delete", "Delete", id="rules.delete",
-                tooltip="Delete the highlighted rule, after a confirmation"),
-        Binding("c", "clone", "Clone", id="rules.clone",
-                tooltip="Copy the highlighted rule and edit the copy"),
-        Binding("t", "test", "Test", id="rules.test",
-                tooltip="Send a test notification to each of the rule's channels"),
-        Binding("s", "silence", "Silence", id="rules.silence",
-                tooltip="Silence the highlighted rule's alerts for a while"),
-        Binding("x", "evaluate", "Evaluate", id="rules.evaluate",
-                tooltip="Evaluate every rule now"),
-        Binding("o", "order", "Sort", id="rules.sort", show=False,
-                tooltip="Sort the rules by the next column (s silences here)"),
-        Binding("O", "order_reverse", "Reverse", id="rules.reverse", show=False,
-                tooltip="Reverse the rules' sort order"),
+        Binding(
+            "e",
+            "edit",
+            "Edit",
+            id="rules.edit",
+            tooltip="Edit the highlighted rule (enter does too)",
+        ),
+        Binding(
+            "space",
+            "toggle",
+            "On/off",
+            id="rules.toggle",
+            tooltip="Enable or disable the highlighted rule",
+        ),
+        Binding(
+            "d",
+            "delete",
+            "Delete",
+            id="rules.delete",
+            tooltip="Delete the highlighted rule, after a confirmation",
+        ),
+        Binding(
+            "c",
+            "clone",
+            "Clone",
+            id="rules.clone",
+            tooltip="Copy the highlighted rule and edit the copy",
+        ),
+        Binding(
+            "t",
+            "test",
+            "Test",
+            id="rules.test",
+            tooltip="Send a test notification to each of the rule's channels",
+        ),
+        Binding(
+            "s",
+            "silence",
+            "Silence",
+            id="rules.silence",
+            tooltip="Silence the highlighted rule's alerts for a while",
+        ),
+        Binding(
+            "x", "evaluate", "Evaluate", id="rules.evaluate", tooltip="Evaluate every rule now"
+        ),
+        Binding(
+            "o",
+            "order",
+            "Sort",
+            id="rules.sort",
+            show=False,
+            tooltip="Sort the rules by the next column (s silences here)",
+        ),
+        Binding(
+            "O",
+            "order_reverse",
+            "Reverse",
+            id="rules.reverse",
+            show=False,
+            tooltip="Reverse the rules' sort order",
+        ),
     ]
 
     class Loaded(Message):
@@ -145,8 +198,9 @@ class RulesScreen(Screen[None]):
         table.set_rows([_row(s) for s in self.states.values()])
         firing = sum(s.state == "firing" for s in self.states.values())
         n = len(self.states)
-        self._show_title(f"{n} rule{'s' if n != 1 else ''}"
-                         + (f", {firing} firing" if firing else ""))
+        self._show_title(
+            f"{n} rule{'s' if n != 1 else ''}" + (f", {firing} firing" if firing else "")
+        )
         if self.focused is None:
             table.table.focus()
 
@@ -166,8 +220,9 @@ class RulesScreen(Screen[None]):
 
     def _refused(self, what: str) -> bool:
         if self.ops.read_only:
-            self.notify(f"read-only: {what} is off in this session",
-                        severity="warning", markup=False)
+            self.notify(
+                f"read-only: {what} is off in this session", severity="warning", markup=False
+            )
         return self.ops.read_only
 
     # ---- changing, on workers ---------------------------------------------------------------
@@ -187,16 +242,21 @@ class RulesScreen(Screen[None]):
         """One change at a time: a second space before the first lands would
         toggle from the same stale state and undo nothing."""
         if self.busy:
-            self.notify("still busy with the last change: a moment", severity="warning",
-                        markup=False)
+            self.notify(
+                "still busy with the last change: a moment", severity="warning", markup=False
+            )
         return bool(self.busy)
 
     @on(Done)
     def _done(self, event: Done) -> None:
         self.busy -= 1
         for text, severity in event.notes:
-            self.notify(visible(text), severity=severity,  # type: ignore[arg-type]
-                        timeout=8 if severity == "error" else 4, markup=False)
+            self.notify(
+                visible(text),
+                severity=severity,  # type: ignore[arg-type]
+                timeout=8 if severity == "error" else 4,
+                markup=False,
+            )
         self.reload()
         if event.alerts_changed:
             self.app.refresh_data()  # type: ignore[attr-defined]  # the Alerts pane too
@@ -223,8 +283,9 @@ class RulesScreen(Screen[None]):
         state = self._chosen()
         if state is not None:
             # Read-only: the form opens to look at, with Save off.
-            self.app.push_screen(RuleForm(self.ops, state.rule, replacing=state.rule.name),
-                                 self._form_closed)
+            self.app.push_screen(
+                RuleForm(self.ops, state.rule, replacing=state.rule.name), self._form_closed
+            )
 
     @on(DataTable.RowSelected)
     def _selected(self, event: DataTable.RowSelected) -> None:
@@ -245,6 +306,7 @@ class RulesScreen(Screen[None]):
         def task() -> list[Note]:
             self.ops.set_enabled(name, on_)
             return [(f"{name}: {'enabled' if on_ else 'disabled'}", "information")]
+
         self._start(task, f"could not change {name}", alerts=True)
 
     def action_delete(self) -> None:
@@ -260,14 +322,18 @@ class RulesScreen(Screen[None]):
 
             def task() -> list[Note]:
                 gone = self.ops.delete(name)
-                return [(f"deleted {name}" if gone else f"{name} was already gone",
-                         "information")]
+                return [(f"deleted {name}" if gone else f"{name} was already gone", "information")]
+
             self._start(task, f"could not delete {name}", alerts=True)
 
-        self.app.push_screen(ConfirmScreen(
-            f"Delete the rule {name}?",
-            f"{condition_text(state.rule)} · its alerts and their history of state go with it. "
-            "y or enter deletes, n or escape keeps it."), answered)
+        self.app.push_screen(
+            ConfirmScreen(
+                f"Delete the rule {name}?",
+                f"{condition_text(state.rule)} · its alerts and their history of state go with it. "
+                "y or enter deletes, n or escape keeps it.",
+            ),
+            answered,
+        )
 
     def action_clone(self) -> None:
         state = self._chosen()
@@ -290,11 +356,14 @@ class RulesScreen(Screen[None]):
     def _cloned(self, event: Cloned) -> None:
         self.busy -= 1
         name = event.rule.name
-        self.notify(f"cloned as {visible(name)}: edit the copy, or escape to keep it as it is",
-                    markup=False)
+        self.notify(
+            f"cloned as {visible(name)}: edit the copy, or escape to keep it as it is", markup=False
+        )
         self.reload()
-        self.app.push_screen(RuleForm(self.ops, event.rule, replacing=name,
-                                      title=f"Edit the copy {name}"), self._form_closed)
+        self.app.push_screen(
+            RuleForm(self.ops, event.rule, replacing=name, title=f"Edit the copy {name}"),
+            self._form_closed,
+        )
 
     def action_test(self) -> None:
         state = self._chosen()
@@ -305,10 +374,20 @@ class RulesScreen(Screen[None]):
         def task() -> list[Note]:
             results = self.ops.test_channels(rule)
             if not results:
-                return [(f"{rule.name}: no channels configured (name some on the rule or in "
-                         "[alerts] default_channels)", "warning")]
-            return [(f"test sent to {ch}", "information") if error is None
-                    else (f"test to {ch} failed: {error}", "error") for ch, error in results]
+                return [
+                    (
+                        f"{rule.name}: no channels configured (name some on the rule or in "
+                        "[alerts] default_channels)",
+                        "warning",
+                    )
+                ]
+            return [
+                (f"test sent to {ch}", "information")
+                if error is None
+                else (f"test to {ch} failed: {error}", "error")
+                for ch, error in results
+            ]
+
         self.notify(f"sending a test notification for {visible(rule.name)}…", markup=False)
         self._start(task, "could not send the test")
 
@@ -325,8 +404,8 @@ class RulesScreen(Screen[None]):
 
             def task() -> list[Note]:
                 sid = self.ops.silence(name, seconds, comment)
-                return [(f"silenced {name} for {duration(seconds)} (silence {sid})",
-                         "information")]
+                return [(f"silenced {name} for {duration(seconds)} (silence {sid})", "information")]
+
             self._start(task, f"could not silence {name}", alerts=True)
 
         self.app.push_screen(SilenceScreen(name), chosen)
@@ -337,6 +416,7 @@ class RulesScreen(Screen[None]):
 
         def task() -> list[Note]:
             return [(f"evaluated: {self.ops.check_now()}", "information")]
+
         self.notify("evaluating every rule…")
         self._start(task, "could not evaluate", alerts=True)
 
@@ -345,10 +425,16 @@ class RulesScreen(Screen[None]):
         who = f" · {self.account}" if self.account else ""
         ro = ("  read-only", "bold yellow") if self.ops.read_only else ""
         # The account's name and a store's error are text from outside.
-        self.query_one("#rules-title", Static).update(Text.assemble(
-            ("Alert rules", "bold"), data(who, "bold cyan", LINE_CELLS), ro, (" · ", "dim"),
-            data(detail, "red" if error else "dim", LINE_CELLS),
-            (" · / filters, o sorts, escape closes", "dim")))
+        self.query_one("#rules-title", Static).update(
+            Text.assemble(
+                ("Alert rules", "bold"),
+                data(who, "bold cyan", LINE_CELLS),
+                ro,
+                (" · ", "dim"),
+                data(detail, "red" if error else "dim", LINE_CELLS),
+                (" · / filters, o sorts, escape closes", "dim"),
+            )
+        )
 
 
 def _row(s: RuleState) -> Row:
@@ -357,10 +443,26 @@ def _row(s: RuleState) -> Row:
     channels = ", ".join(r.channels) or "default"
     scope = "account" if r.scope == "*" else r.scope
     # Text, never markup: a name is whatever its author typed, a scope "[a-z]*".
-    cells = (state_text(state, s.firing), cell(r.name, style="dim" if not r.enabled else ""),
-             cell(condition_text(r)), cell(scope, BUCKET_CELLS),
-             Text(duration_text(r.for_seconds) if r.for_seconds else "–"),
-             severity_text(r.severity), cell(channels, style="dim" if not r.channels else ""))
-    return Row(r.name, cells, (STATE_ORDER.get(state, 9), r.name.casefold(), condition_text(r),
-                               r.scope, r.for_seconds, SEVERITY_ORDER.get(r.severity, 9),
-                               channels), (visible(r.name),))
+    cells = (
+        state_text(state, s.firing),
+        cell(r.name, style="dim" if not r.enabled else ""),
+        cell(condition_text(r)),
+        cell(scope, BUCKET_CELLS),
+        Text(duration_text(r.for_seconds) if r.for_seconds else "–"),
+        severity_text(r.severity),
+        cell(channels, style="dim" if not r.channels else ""),
+    )
+    return Row(
+        r.name,
+        cells,
+        (
+            STATE_ORDER.get(state, 9),
+            r.name.casefold(),
+            condition_text(r),
+            r.scope,
+            r.for_seconds,
+            SEVERITY_ORDER.get(r.severity, 9),
+            channels,
+        ),
+        (visible(r.name),),
+    )

@@ -23,11 +23,23 @@ from r2tui.tui.widgets.text import set_text
 NEEDS_TOKEN = "needs API token"
 NO_DATA = "no data yet"
 # The dashboard's card titles; other catalog metrics are titled from their names.
-TITLES = {"total_files": "Total files", "total_bytes": "Storage used",
-          "uploads_today": "Uploads today", "downloads_today": "Downloads today",
-          "error_rate_pct": "Error rate", "avg_response_ms": "Avg response"}
-_WORDS = {"pct": "%", "ms": "(ms)", "usd": "(USD)", "ops": "requests", "a": "A", "b": "B",
-          "ia": "IA"}
+TITLES = {
+    "total_files": "Total files",
+    "total_bytes": "Storage used",
+    "uploads_today": "Uploads today",
+    "downloads_today": "Downloads today",
+    "error_rate_pct": "Error rate",
+    "avg_response_ms": "Avg response",
+}
+_WORDS = {
+    "pct": "%",
+    "ms": "(ms)",
+    "usd": "(USD)",
+    "ops": "requests",
+    "a": "A",
+    "b": "B",
+    "ia": "IA",
+}
 
 
 @dataclass(frozen=True)
@@ -39,9 +51,11 @@ class CardWhy:
 
     @property
     def full(self) -> str:
-        return f"{self.source.short} since {self.since}" + (
-            f" ({self.source.needs})" if self.source.needs else "") + (
-            f": {self.source.reason}" if self.source.reason else "")
+        return (
+            f"{self.source.short} since {self.since}"
+            + (f" ({self.source.needs})" if self.source.needs else "")
+            + (f": {self.source.reason}" if self.source.reason else "")
+        )
 
 
 def card_sources(metric: str, analytics: bool) -> tuple[str, ...]:
@@ -204,15 +218,21 @@ class Card(Vertical, can_focus=True):
             spark.data = data
         # One hour alone would fill the line as a solid bar: a trend needs two.
         spark.display = len(spark.data) >= 2
-        limit = (f"; warns above {metric_value(card.warn_above, card.unit)}"
-                 if card.warn_above is not None else "")
-        sampled = ("; ≈ Cloudflare sampled these requests: the figure is its estimate"
-                   if reading.sampled else "")
-        self.tooltip = (f"{card.title} (last 24 h in the sparkline{limit}){sampled}; "
-                        "h charts it")
+        limit = (
+            f"; warns above {metric_value(card.warn_above, card.unit)}"
+            if card.warn_above is not None
+            else ""
+        )
+        sampled = (
+            "; ≈ Cloudflare sampled these requests: the figure is its estimate"
+            if reading.sampled
+            else ""
+        )
+        self.tooltip = f"{card.title} (last 24 h in the sparkline{limit}){sampled}; h charts it"
 
-    def _show_why(self, card: MetricCard, why: CardWhy, value: Static, spark: Sparkline,
-                  line: Static) -> None:
+    def _show_why(
+        self, card: MetricCard, why: CardWhy, value: Static, spark: Sparkline, line: Static
+    ) -> None:
         """A failing source: the value marked stale, or, without one, the reason in
         its place ("token refused", "S3 unreachable"); the line below says since
         when, or what would fix it."""

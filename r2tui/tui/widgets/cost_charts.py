@@ -125,8 +125,10 @@ class DailyChart(Vertical):
         text = Text("Daily cost", "bold")
         if enough:
             # Bars run from the lowest day to the highest, not from zero: say so.
-            text.append(f"  high {usd(values[top])} {day_label(daily[top][0])} · "
-                        f"low {usd(min(values))}", "dim")
+            text.append(
+                f"  high {usd(values[top])} {day_label(daily[top][0])} · low {usd(min(values))}",
+                "dim",
+            )
         else:
             text.append(f"  {day_label(daily[0][0])} (UTC): {usd(values[0])}", "dim")
         set_text(caption, text)
@@ -153,8 +155,11 @@ class DayAxis(Widget):
         if room < len(middle) + 2:
             middle = ""  # the dates matter more than the note between them
         left = (room - len(middle)) // 2
-        return Text(first + " " * left + middle + " " * (room - left - len(middle)) + last,
-                    no_wrap=True, overflow="crop")
+        return Text(
+            first + " " * left + middle + " " * (room - left - len(middle)) + last,
+            no_wrap=True,
+            overflow="crop",
+        )
 
 
 class FreeTierGauges(Widget):
@@ -162,8 +167,13 @@ class FreeTierGauges(Widget):
     a bar with the day it ran out, will run out, or that it lasts the month.
     Wide, the first two share a line."""
 
-    COMPONENT_CLASSES = {"gauge--title", "gauge--bar", "gauge--over", "gauge--empty",
-                         "gauge--muted"}
+    COMPONENT_CLASSES = {
+        "gauge--title",
+        "gauge--bar",
+        "gauge--over",
+        "gauge--empty",
+        "gauge--muted",
+    }
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -194,13 +204,22 @@ class FreeTierGauges(Widget):
     def lines(self, width: int) -> list[Text]:
         width = max(20, width)
         muted = self.get_component_rich_style("gauge--muted")
-        out = [Text("Free tier this month", self.get_component_rich_style("gauge--title"),
-                    no_wrap=True, overflow="ellipsis")]
+        out = [
+            Text(
+                "Free tier this month",
+                self.get_component_rich_style("gauge--title"),
+                no_wrap=True,
+                overflow="ellipsis",
+            )
+        ]
         for g in self.gauges:
             if g.unit == "requests" and not self.requests_known:
                 # No request counts is not zero requests: no bar, no 0 %.
-                out.append(Text.assemble(g.label, ("  not counted", muted), no_wrap=True,
-                                         overflow="ellipsis"))
+                out.append(
+                    Text.assemble(
+                        g.label, ("  not counted", muted), no_wrap=True, overflow="ellipsis"
+                    )
+                )
                 continue
             pct = f"{g.used_pct:,.0f} %"
             amounts = f"{short_amount(g.used)} of {short_amount(g.allowance)} {g.unit}"
@@ -219,8 +238,9 @@ class FreeTierGauges(Widget):
             filled = round(cells * min(1.0, g.used / g.allowance)) if g.allowance else 0
             # Ran out or will this month: from then on it is charged.
             over = g.runs_out_at is not None
-            bar = Text("━" * filled, self.get_component_rich_style(
-                "gauge--over" if over else "gauge--bar"))
+            bar = Text(
+                "━" * filled, self.get_component_rich_style("gauge--over" if over else "gauge--bar")
+            )
             bar.append("━" * (cells - filled), self.get_component_rich_style("gauge--empty"))
             bar.append(" " + status, "bold" if over else muted)
             bar.truncate(width, overflow="crop")

@@ -22,8 +22,13 @@ DETAIL_CELLS = 80
 WAIT_SHOWN_SECONDS = 3.0
 
 STATE_STYLE = {
-    "starting": "yellow", "idle": "green", "running": "bold cyan", "paused": "bold yellow",
-    "failing": "bold red", "never": "yellow", "stopping": "yellow",
+    "starting": "yellow",
+    "idle": "green",
+    "running": "bold cyan",
+    "paused": "bold yellow",
+    "failing": "bold red",
+    "never": "yellow",
+    "stopping": "yellow",
 }
 
 
@@ -57,8 +62,7 @@ def render_header(h: HeaderState) -> Text:
     text.append("  │  collector ")
     text.append(h.state, STATE_STYLE.get(h.state, ""))
     if h.detail:
-        text.append_text(data(f": {h.detail}", "red" if h.state == "failing" else "",
-                              DETAIL_CELLS))
+        text.append_text(data(f": {h.detail}", "red" if h.state == "failing" else "", DETAIL_CELLS))
     if h.next_run and h.state in ("idle", "never"):
         text.append(f"  (next: {h.next_run})", "dim")
     text.append(f"  │  refresh {h.refresh_seconds:g}s", "dim")
@@ -72,7 +76,7 @@ class StatusHeader(Static):
 
 
 def waiting_text(waits: Iterable[Wait], hosts: set[str], now: float) -> str:
-    """"waiting 12 s for HOST" for the longest wait on one of `hosts` (the shown
+    """ "waiting 12 s for HOST" for the longest wait on one of `hosts` (the shown
     account's endpoints: another account's wait must not show, nor hide it) once
     it has lasted a while; the query budget is named as such, not as a slow host."""
     wait = next((w for w in waits if w.host in hosts), None)

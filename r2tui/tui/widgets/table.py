@@ -63,18 +63,42 @@ class MeasuredTable(DataTable[str | Text]):
 
 class FilterTable(Vertical):
     BINDINGS = [
-        Binding("slash", "filter", "Filter", id="table.filter",
-                tooltip="Show only rows containing some text"),
+        Binding(
+            "slash",
+            "filter",
+            "Filter",
+            id="table.filter",
+            tooltip="Show only rows containing some text",
+        ),
         Binding("s", "sort_next", "Sort", id="table.sort", tooltip="Sort by the next column"),
-        Binding("S", "sort_reverse", "Reverse", id="table.reverse", show=False,
-                tooltip="Reverse the sort order"),
-        Binding("escape", "clear_filter", "Clear filter", id="table.clear", show=False,
-                tooltip="Clear the filter"),
+        Binding(
+            "S",
+            "sort_reverse",
+            "Reverse",
+            id="table.reverse",
+            show=False,
+            tooltip="Reverse the sort order",
+        ),
+        Binding(
+            "escape",
+            "clear_filter",
+            "Clear filter",
+            id="table.clear",
+            show=False,
+            tooltip="Clear the filter",
+        ),
     ]
 
-    def __init__(self, columns: list[Column], empty: str = "nothing yet",
-                 sort_column: int = 0, descending: bool = False, *, id: str | None = None,
-                 classes: str | None = None) -> None:
+    def __init__(
+        self,
+        columns: list[Column],
+        empty: str = "nothing yet",
+        sort_column: int = 0,
+        descending: bool = False,
+        *,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
         super().__init__(id=id, classes=classes)
         self.columns = columns
         self.empty = empty
@@ -110,8 +134,11 @@ class FilterTable(Vertical):
         if table.row_count and 0 <= table.cursor_row < table.row_count:
             current = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
         needle = self.filter_text.lower()
-        rows = [r for r in self._rows
-                if not needle or any(needle in str(c).lower() for c in (*r.cells, *r.match))]
+        rows = [
+            r
+            for r in self._rows
+            if not needle or any(needle in str(c).lower() for c in (*r.cells, *r.match))
+        ]
         rows.sort(key=lambda r: _sortable(r.sort[self.sort_column]), reverse=self.descending)
         # The sort is part of it: clearing is also what redraws the header's labels.
         shown = (self.sort_column, self.descending, [(r.key, tuple(r.cells)) for r in rows])
@@ -121,16 +148,20 @@ class FilterTable(Vertical):
             self._shown = shown
             table.clear()
             for r in rows:
-                table.add_row(*(data(c) if isinstance(c, str) else c for c in r.cells),
-                              key=r.key)
+                table.add_row(*(data(c) if isinstance(c, str) else c for c in r.cells), key=r.key)
             if current is not None and current in {r.key for r in rows}:
                 table.move_cursor(row=table.get_row_index(current), animate=False)
         empty = self.query_one(".table-empty", Static)
         empty.display = not rows
         if not rows:
             # Text, not markup: what was typed ("[/]") must show, never be parsed.
-            set_text(empty, data(f"no row matches “{self.filter_text}”" if self._rows
-                                 else str(self.empty), cells=LINE_CELLS))
+            set_text(
+                empty,
+                data(
+                    f"no row matches “{self.filter_text}”" if self._rows else str(self.empty),
+                    cells=LINE_CELLS,
+                ),
+            )
         self._label_sorted_column()
 
     def _label_sorted_column(self) -> None:
@@ -174,8 +205,11 @@ class FilterTable(Vertical):
         if not flex:
             return
         table = self.table
-        fixed = sum(table.columns[c.key].get_render_width(table)  # type: ignore[index]
-                    for c in self.columns if not c.flex)
+        fixed = sum(
+            table.columns[c.key].get_render_width(table)  # type: ignore[index]
+            for c in self.columns
+            if not c.flex
+        )
         spare = self.size.width - fixed - 2 * len(flex) - 1
         for c in flex:
             column = table.columns[c.key]  # type: ignore[index]

@@ -39,9 +39,13 @@ def _same(shown: object, new: str | Text) -> bool:
     if isinstance(new, str):
         return type(shown) is str and shown == new
     # Text's == compares the characters and spans only, not the base style.
-    return (isinstance(shown, Text) and shown.plain == new.plain and shown.spans == new.spans
-            and (shown.style, shown.justify, shown.overflow, shown.no_wrap, shown.end)
-            == (new.style, new.justify, new.overflow, new.no_wrap, new.end))
+    return (
+        isinstance(shown, Text)
+        and shown.plain == new.plain
+        and shown.spans == new.spans
+        and (shown.style, shown.justify, shown.overflow, shown.no_wrap, shown.end)
+        == (new.style, new.justify, new.overflow, new.no_wrap, new.end)
+    )
 
 
 def fixed_size(widget: Static) -> bool:
