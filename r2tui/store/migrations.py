@@ -202,10 +202,53 @@ def _v4_reports(db: Database) -> None:
     _create(db, [Report])
 
 
+# The default rules as version 5 installs them, as literals: what a migration
+# writes must not change when the code's defaults do (the store layer knows
+# nothing of the alerts' code either).
+_V5_RULE = {
+    "scope": "*",
+    "for": 0,
+    "keep_firing_for": 0,
+    "channels": [],
+    "labels": {},
+    "annotations": {},
+    "missing_data": "keep",
+    "enabled": True,
+    "repeat_interval": None,
+    "max_per_hour": None,
+    "escalate_after": 0,
+    "escalate_to": [],
+    "escalate_severity": None,
+    "responses": [],
+}
+_V5_RULES = (  # name, metric, "> threshold", severity
+    ("High monthly cost", "monthly_cost_usd", 100.0, "high"),
+    ("Daily cost spike", "daily_cost_increase_pct", 50.0, "medium"),
+    ("High error rate", "error_rate_pct", 5.0, "high"),
+    ("Slow responses", "avg_response_ms", 2000.0, "medium"),
+    ("Quota nearly used", "quota_usage_pct", 80.0, "medium"),
+    ("Large upload", "new_large_objects", 0.0, "low"),
+    ("Failed access", "failed_access", 10.0, "high"),
+)
+
+
+def v5_rule_bodies() -> list[dict[str, object]]:
+    """The bodies of the default rules migration 5 installs."""
+    return [
+        {
+            **_V5_RULE,
+            "name": name,
+            "metric": metric,
+            "comparison": ">",
+            "threshold": threshold,
+            "severity": severity,
+        }
+        for name, metric, threshold, severity in _V5_RULES
+    ]
+
+
 def _v5_alerts(db: Database) -> None:
     import json
-
-    from r2tui.alerts.rules import DEFAULT_RULES, rule_to_dict
 
     class AlertRule(_Frozen):
         id = AutoField()
@@ -271,13 +314,13 @@ def _v5_alerts(db: Database) -> None:
         AlertRule.insert_many(
             [
                 {
-                    "name": r.name,
-                    "name_key": r.name.casefold(),
-                    "body": json.dumps(rule_to_dict(r), sort_keys=True),
+                    "name": body["name"],
+                    "name_key": str(body["name"]).casefold(),
+                    "body": json.dumps(body, sort_keys=True),
                     "created_at": now,
                     "updated_at": now,
                 }
-                for r in DEFAULT_RULES
+                for body in v5_rule_bodies()
             ]
         ).execute()
 
