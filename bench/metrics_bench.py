@@ -18,7 +18,7 @@ Prints figures; it is not a test and asserts nothing about speed. What it does:
 2. Times the steady state: four 15-minute steps, each adding that quarter's
    samples and running `roll_up`, as the `rollup` job would.
 3. Times, --runs times each after one warm-up, the dashboard snapshot
-   `snapshot.dashboard(account, now=..., analytics=True)` and the 30-day chart
+   `r2tui.dashboard.read(account, now=..., analytics=True)` and the 30-day chart
    `history.series(account, "total_bytes", "*", "30d")`, for the account and for
    one bucket, plus a few other charts for reference. Prints median and p95 ms,
    the store's size on disk and the rows per table.
@@ -40,10 +40,11 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from r2tui import dashboard
 from r2tui.config import Retention
 from r2tui.metrics import ANALYTICS_COUNTERS, ANALYTICS_GAUGES
 from r2tui.observations import BucketInventory, ObjectEntry, Tally
-from r2tui.store import Store, open_store, queries, readings, rollups, snapshot, writes
+from r2tui.store import Store, open_store, queries, readings, rollups, writes
 from r2tui.store import history as hist
 from r2tui.store.cost_view import costs_view
 from r2tui.store.models import MODELS
@@ -356,14 +357,14 @@ def report(path: Path, buckets: int, runs: int, now: int) -> None:
         costed = _costs(store, now)
         dash_kw = (
             {"analytics": True}
-            if "analytics" in inspect.signature(snapshot.dashboard).parameters
+            if "analytics" in inspect.signature(dashboard.read).parameters
             else {}
         )
         one = f"bucket-{buckets // 2:02d}"
         cases: list[tuple[str, Callable[[], object]]] = [
             (
                 "dashboard(analytics=True)" if dash_kw else "dashboard() [no analytics kw yet]",
-                lambda: snapshot.dashboard(ACCOUNT, now=now, **dash_kw),
+                lambda: dashboard.read(ACCOUNT, now=now, **dash_kw),
             ),
             (
                 'series total_bytes "*" 30d',

@@ -290,8 +290,9 @@ def _collect(args: argparse.Namespace, config: Config, store: Store) -> int:
 
 
 def _status(args: argparse.Namespace, config: Config, store: Store) -> int:
+    from r2tui import dashboard
     from r2tui.status import dashboard_doc
-    from r2tui.store import queries, snapshot
+    from r2tui.store import queries
 
     if config.demo and not queries.bucket_names("demo"):
         # A first `status --demo` has nothing to show: fill the demo store once.
@@ -315,7 +316,7 @@ def _status(args: argparse.Namespace, config: Config, store: Store) -> int:
         quota = DEMO_QUOTA
     analytics = config.demo or (not isinstance(account, str) and account.has_analytics)
     doc = dashboard_doc(
-        snapshot.dashboard(
+        dashboard.read(
             name,
             quota,
             analytics=analytics,

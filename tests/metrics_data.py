@@ -14,9 +14,10 @@ from typing import Any
 import pytest
 from tui_data import NOW
 
+from r2tui import dashboard
 from r2tui.metrics import ACCOUNT, CATALOG
 from r2tui.pricing import LIST_PRICES, PriceList
-from r2tui.store import queries, snapshot
+from r2tui.store import queries
 from r2tui.store.views import Dashboard, MetricCard, MetricsView, Reading, Series
 
 GB = 10**9
@@ -92,7 +93,7 @@ def metrics_view(
 
 
 class FakeDashboard:
-    """Stands in for snapshot.dashboard: the real panes' parts from the store,
+    """Stands in for r2tui.dashboard.read: the real panes' parts from the store,
     with fixed metric cards, recording the keywords the app read with."""
 
     def __init__(
@@ -148,7 +149,7 @@ class FakeDashboard:
 
 def fake_dashboard(monkeypatch: pytest.MonkeyPatch, **kwargs: Any) -> FakeDashboard:
     fake = FakeDashboard(**kwargs)
-    monkeypatch.setattr(snapshot, "dashboard", fake)
+    monkeypatch.setattr(dashboard, "read", fake)
     return fake
 
 

@@ -1,7 +1,7 @@
 """Pilot tests of the Metrics pane (cards, warnings, bucket filter, no-token
 note) and the history screen (keys, loader arguments, empty series).
 
-Most tests replace snapshot.dashboard with metrics_data.FakeDashboard: the
+Most tests replace r2tui.dashboard.read with metrics_data.FakeDashboard: the
 panes still get the store's real storage, activity and probes, but the cards
 come from fixed MetricsViews, so every case (a warning, a missing trend, a
 locked card) is pinned exactly, and the keywords the app reads with are

@@ -13,9 +13,10 @@ from datetime import UTC, datetime
 import pytest
 from store_data import ACC, NOW, run
 
+from r2tui import dashboard
 from r2tui.metrics import ACCOUNT
 from r2tui.observations import BucketInventory, ObjectEntry, Tally
-from r2tui.store import Store, queries, snapshot, writes
+from r2tui.store import Store, queries, writes
 from r2tui.store.models import (
     Bucket,
     Event,
@@ -544,7 +545,7 @@ def test_dashboard_composes_the_views(st: Store) -> None:
     _storage_fixture(st)
     run(st, "inventory", NOW - 70, NOW - 60)
     writes.add_events(st, ACC, [EventRow("job", "info", "done")], ts=NOW - 60)
-    board = snapshot.dashboard(ACC, quota_bytes=10_000, now=NOW)
+    board = dashboard.read(ACC, quota_bytes=10_000, now=NOW)
     assert board.generated_at == int(NOW)
     # The age of the newest observation (a listing), not of the last job run.
     newest = max(b.inventoried_at for b in board.storage.buckets)

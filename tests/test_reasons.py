@@ -14,13 +14,14 @@ from rich.text import Text
 from test_tui import SIZE, wait_for
 from textual.widgets import Static
 
+from r2tui import dashboard
 from r2tui.config import AccountConfig, ProbeSettings, Secret
 from r2tui.jobs import JobContext, JobResult, run_job
 from r2tui.metrics import DAY
 from r2tui.reports.build import build, default_period
 from r2tui.status import dashboard_doc
 from r2tui.status_text import sources_lines
-from r2tui.store import Store, health, snapshot
+from r2tui.store import Store, health
 from r2tui.store.health import (
     ANALYTICS,
     LISTING,
@@ -153,10 +154,10 @@ def test_jobs_record_each_accounts_sources(
     assert inventory.errors_for("good") == [] and check.errors_for("good") == []
     assert check.errors_for("bad") and "cannot reach" in check.errors_for("bad")[0]
     # status --json says it per account.
-    bad_doc = dashboard_doc(snapshot.dashboard("bad"))["sources"]
+    bad_doc = dashboard_doc(dashboard.read("bad"))["sources"]
     assert bad_doc[S3]["state"] == "down" and bad_doc[S3]["stale_since"] is not None
     assert bad_doc[S3]["reason"].startswith("cannot reach 127.0.0.1:")
-    good_doc = dashboard_doc(snapshot.dashboard("good"))["sources"]
+    good_doc = dashboard_doc(dashboard.read("good"))["sources"]
     assert {s: d["state"] for s, d in good_doc.items()} == {
         S3: "ok",
         LISTING: "ok",

@@ -21,6 +21,7 @@ from graphql_peer import TOKEN, GraphQLPeer
 from peers import closed_port
 from playhouse.db_url import connect
 
+from r2tui import dashboard
 from r2tui.config import Config, Secret
 from r2tui.jobs.analytics import collect_analytics, fold_operations, fold_storage
 from r2tui.jobs.base import JobContext
@@ -37,7 +38,7 @@ from r2tui.reports.build import build
 from r2tui.reports.render import render
 from r2tui.sources.analytics import forget_learned
 from r2tui.status import NAMES, dashboard_doc
-from r2tui.store import Store, open_store, readings, snapshot, state, writes
+from r2tui.store import Store, open_store, readings, state, writes
 from r2tui.store.cost_view import costs_view
 from r2tui.store.migrations import migrate
 from r2tui.store.models import Event, Sample
@@ -221,7 +222,7 @@ def listed(store: Store, bucket: str, classes: dict[str, tuple[int, int]], at: i
 
 def metrics(now: int = NOW) -> dict:  # type: ignore[type-arg]
     """`status --json`'s metrics, with every metric the document reports read."""
-    d = snapshot.dashboard(ACC, now=now, analytics=True)
+    d = dashboard.read(ACC, now=now, analytics=True)
     assert d.metrics is not None
     d = replace(d, metrics=replace(d.metrics, values=readings.readings(ACC, list(NAMES), now)))
     return dashboard_doc(d)["metrics"]
@@ -371,7 +372,7 @@ def test_measured_classes_bill_each_class_from_the_analytics(st: Store) -> None:
     assert view.buckets[0].month_to_date_usd == pytest.approx(view.month_to_date_usd, abs=0.01)
     assert {x.basis for x in view.lines} == {"measured"}
     assert view.buckets[0].basis == dict.fromkeys(("storage", "requests", "retrieval"), "measured")
-    costs = dashboard_doc(snapshot.dashboard(ACC, now=NOW))["costs"]
+    costs = dashboard_doc(dashboard.read(ACC, now=NOW))["costs"]
     assert {x["item"]: x["basis"] for x in costs["lines"]}["ia_class_a"] == "measured"
     assert costs["lines"][0]["reason"] == "per-class bytes from Cloudflare's analytics"
     assert costs["buckets"]["media"]["basis"]["retrieval"] == "measured"
@@ -413,7 +414,7 @@ def test_without_request_counts_no_bucket_says_requests_measured(st: Store) -> N
     assert not view.requests_known
     basis = view.buckets[0].basis
     assert basis["requests"] == basis["retrieval"] == "estimated"
-    costs = dashboard_doc(snapshot.dashboard(ACC, now=NOW))["costs"]
+    costs = dashboard_doc(dashboard.read(ACC, now=NOW))["costs"]
     assert costs["buckets"]["media"]["basis"]["requests"] == "estimated"
 
 

@@ -170,7 +170,7 @@ def listing_failure(view: HealthView) -> SourceHealth | None:
 
 
 def of(dash: object) -> HealthView:
-    """The health a dashboard carries (`snapshot.dashboard` reads it), or an empty
+    """The health a dashboard carries (`r2tui.dashboard.read` reads it), or an empty
     view for one made without it (tests' fixed dashboards)."""
     view = getattr(dash, "health", None)
     if isinstance(view, HealthView):

@@ -17,12 +17,12 @@ from textual.timer import Timer
 from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
-from r2tui import pace
+from r2tui import dashboard, pace
 from r2tui.config import AccountConfig, Config
 from r2tui.config.secrets import shown_host
 from r2tui.literal import visible
 from r2tui.metrics import ACCOUNT
-from r2tui.store import Store, health, snapshot
+from r2tui.store import Store, health
 from r2tui.store.health import ANALYTICS
 from r2tui.store.views import Dashboard
 from r2tui.tui import messages as msg
@@ -126,7 +126,7 @@ class R2App(CollectorHost, KeyActions, App[int]):
     def _read_store(self, seq: int, quota: int | None, analytics: bool, bucket: str) -> None:
         t0 = time.perf_counter()
         try:
-            dash = snapshot.dashboard(
+            dash = dashboard.read(
                 self.account_name,
                 quota,
                 now=self.clock(),

@@ -1,7 +1,7 @@
 """The dashboard: every pane's data in one read of the store (the TUI's refresh,
-`r2tui status`). It composes the views of `queries`, `cost_view` and the
-alerts, so it sits beside them rather than in `queries`, which `cost_view`
-reads through."""
+`r2tui status`). It composes the store's views (`queries`, `cost_view`,
+`health`) with the alerts' view, so it sits above both layers, not in the
+store."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from r2tui.store.cost_view import costs_view
 from r2tui.store.views import Dashboard
 
 
-def dashboard(
+def read(
     account: str,
     quota_bytes: int | None = None,
     activity_limit: int = 200,
