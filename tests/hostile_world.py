@@ -40,11 +40,11 @@ from peers import Obj, closed_port, seed_bucket
 from receivers import Receiver, SMTPPeer
 
 from r2tui.alerts import saved
-from r2tui.alerts.matchers import parse_matcher
 from r2tui.alerts.rules import rule_from
 from r2tui.alerts.silences import add_silence
 from r2tui.config import load_config
 from r2tui.jobs import JobContext
+from r2tui.matchers import parse_matcher
 from r2tui.metrics import DAY
 from r2tui.observations import OperationGroup, StorageSnapshot
 from r2tui.scheduler import Collector

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from r2tui.alerts.matchers import matches, parse_matcher
 from r2tui.config import ConfigError, load_config
+from r2tui.matchers import matches, parse_matcher
 
 ALERTS_DOC = Path(__file__).resolve().parents[1] / "docs" / "alerts.md"
 ACCOUNT = """

@@ -21,12 +21,12 @@ from peers import SilentServer
 from receivers import SMTPPeer
 
 from r2tui.alerts.channels import DeliveryError, deliver
-from r2tui.alerts.mail import Mailbox, local_host, parse_mailbox
 from r2tui.alerts.notice import FIRING, AlertNotice, Notice
 from r2tui.alerts.outbox import deliver_due, enqueue
 from r2tui.alerts.render import email_message
 from r2tui.config.alert_model import AlertSettings, ChannelConfig
 from r2tui.config.model import Secret
+from r2tui.mail import Mailbox, local_host, parse_mailbox
 from r2tui.store import Store
 from r2tui.store.models import Notification
 

@@ -23,11 +23,11 @@ from typing import Any
 import httpx
 
 from r2tui import __version__
-from r2tui.alerts.mail import Mailbox, parse_mailbox
 from r2tui.alerts.notice import FIRING, REPORT, Notice
 from r2tui.alerts.render import alertmanager_payload, email_message, slack_payload
 from r2tui.config.alert_model import ChannelConfig
 from r2tui.literal import clip, json_text, visible
+from r2tui.mail import Mailbox, parse_mailbox
 
 log = logging.getLogger(__name__)
 

@@ -23,11 +23,11 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from r2tui.alerts import outbox
-from r2tui.alerts.matchers import matches
 from r2tui.alerts.notice import FIRING, RESOLVED, AlertNotice, Notice, alert_labels
 from r2tui.alerts.rules import Rule
 from r2tui.alerts.silences import SilenceRow, silencing
 from r2tui.config.alert_model import AlertSettings, MaintenanceWindow
+from r2tui.matchers import matches
 from r2tui.store.models import AlertInstance, Notification
 
 if TYPE_CHECKING:

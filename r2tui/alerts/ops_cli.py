@@ -102,9 +102,9 @@ def _silences(args: argparse.Namespace, store: Store) -> int:
 
 
 def _silence_add(args: argparse.Namespace, store: Store) -> int:
-    from r2tui.alerts.matchers import parse_matcher
     from r2tui.alerts.silences import add_silence
     from r2tui.config.values import parse_duration
+    from r2tui.matchers import parse_matcher
 
     where = "silences add"
     try:

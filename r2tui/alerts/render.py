@@ -18,9 +18,9 @@ from email import policy
 from email.message import EmailMessage
 from typing import Any
 
-from r2tui.alerts.mail import Mailbox, date_header, message_id, parse_mailbox
 from r2tui.alerts.notice import FIRING, REPORT, RESOLVED, AlertNotice, Notice
 from r2tui.literal import clip, visible
+from r2tui.mail import Mailbox, date_header, message_id, parse_mailbox
 
 ZERO_TIME = "0001-01-01T00:00:00Z"  # Alertmanager's "not ended yet"
 TEST_ALERTNAME = "r2tui test"

@@ -10,8 +10,8 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from r2tui.alerts.matchers import Matcher, matcher_text, matches, parse_matcher
 from r2tui.config.values import MAX_DURATION, span_text
+from r2tui.matchers import Matcher, matcher_text, matches, parse_matcher
 from r2tui.store.db import Store
 from r2tui.store.models import Silence
 

@@ -10,12 +10,12 @@ from dataclasses import dataclass, field
 from peewee import fn
 
 from r2tui.alerts import saved
-from r2tui.alerts.matchers import matches
 from r2tui.alerts.notice import alert_labels
 from r2tui.alerts.rules import Rule
 from r2tui.alerts.silences import silences, silencing
 from r2tui.alerts.states import FIRING, PENDING, RESOLVED
 from r2tui.config.alert_model import MaintenanceWindow
+from r2tui.matchers import matches
 from r2tui.store.models import AlertInstance, Notification, fetch
 
 RECENT_SECONDS = 24 * 3600  # resolutions this recent are listed

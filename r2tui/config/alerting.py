@@ -24,8 +24,6 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from r2tui.alerts.mail import parse_mailbox
-from r2tui.alerts.matchers import parse_matcher
 from r2tui.config.alert_model import (
     CHANNEL_TYPES,
     SMTP_SECURITY,
@@ -40,6 +38,8 @@ from r2tui.config.reader import Reader
 from r2tui.config.secrets import read_secret  # the accounts' secret rules, shared
 from r2tui.config.values import DAY, HOUR, MAX_NAME, parse_duration, parse_url
 from r2tui.literal import quoted
+from r2tui.mail import parse_mailbox
+from r2tui.matchers import parse_matcher
 
 ALERT_KEYS = {
     "repeat_interval",
