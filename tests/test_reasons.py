@@ -126,6 +126,16 @@ def two_accounts(moto_endpoint: str, **b: object) -> tuple[AccountConfig, Accoun
     return good, bad
 
 
+def refused_token(moto_endpoint: str, peer: GraphQLPeer) -> tuple[AccountConfig, AccountConfig]:
+    """ "good" with no token, "bad" with a token the GraphQL peer refuses."""
+    return two_accounts(
+        moto_endpoint,
+        api_token=Secret("wrong-token", "test"),
+        account_id=peer.account_id,
+        graphql_url=peer.url,
+    )
+
+
 def run(store: Store, accounts: tuple[AccountConfig, ...], *jobs: str) -> list[JobResult]:
     ctx = JobContext(config=make_config(accounts), store=store)
     return [run_job(job, ctx) for job in jobs]
@@ -182,12 +192,7 @@ def test_a_refused_token_is_a_failing_analytics_source(
     moto_endpoint: str,
     peer: GraphQLPeer,
 ) -> None:
-    accounts = two_accounts(
-        moto_endpoint,
-        api_token=Secret("wrong-token", "test"),
-        account_id=peer.account_id,
-        graphql_url=peer.url,
-    )
+    accounts = refused_token(moto_endpoint, peer)
     (result,) = run(store, accounts, "collect_metrics")
     bad = health.read("bad").get(ANALYTICS)
     assert bad.state is SourceState.REFUSED and "refused the API token" in bad.reason
@@ -329,12 +334,7 @@ async def test_a_refused_token_says_so_on_its_account(
     moto_endpoint: str,
     peer: GraphQLPeer,
 ) -> None:
-    accounts = two_accounts(
-        moto_endpoint,
-        api_token=Secret("wrong-token", "test"),
-        account_id=peer.account_id,
-        graphql_url=peer.url,
-    )
+    accounts = refused_token(moto_endpoint, peer)
     results = run(store, accounts, "collect_metrics")
     good = app_for(store, accounts, "good")
     async with good.run_test(size=SIZE) as pilot:
@@ -358,12 +358,7 @@ async def test_a_refused_token_names_the_permission(
     moto_endpoint: str,
     peer: GraphQLPeer,
 ) -> None:
-    accounts = two_accounts(
-        moto_endpoint,
-        api_token=Secret("wrong-token", "test"),
-        account_id=peer.account_id,
-        graphql_url=peer.url,
-    )
+    accounts = refused_token(moto_endpoint, peer)
     s3_backend.create_bucket("alpha", region_name="us-east-1")
     s3_backend.put_object("alpha", "a.txt", b"x" * 10)
     results = run(store, accounts, "inventory", "collect_metrics", "calculate_costs")
