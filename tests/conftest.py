@@ -12,26 +12,14 @@ from pathlib import Path
 
 import httpx
 import pytest
-from graphql_peer import GraphQLPeer, Sleeps
-from tui_data import fill
 
 from r2tui import runtime
 from r2tui.cli import main
-from r2tui.config import (
-    AccountConfig,
-    Config,
-    InventorySettings,
-    ProbeSettings,
-    Retention,
-    S3Settings,
-    Schedule,
-    Secret,
-)
-from r2tui.config.model import DEFAULT_SCHEDULES
-from r2tui.config.values import parse_schedule
 from r2tui.sources.analytics import forget_learned
 from r2tui.sources.query_budget import forget_budgets
 from r2tui.store import Store, open_store
+from tests.support.graphql_peer import GraphQLPeer, Sleeps
+from tests.support.tui_data import fill
 
 PG_BASE = os.environ.get("R2TUI_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -93,40 +81,6 @@ def s3_backend(moto_endpoint: str):  # type: ignore[no-untyped-def]
 
     httpx.post(f"{moto_endpoint}/moto-api/reset", timeout=10).raise_for_status()
     return s3_backends[DEFAULT_ACCOUNT_ID]["aws"]
-
-
-def account_for(endpoint: str, name: str = "test", **kwargs: object) -> AccountConfig:
-    base: dict[str, object] = {
-        "name": name,
-        "endpoint_url": endpoint,
-        "region": "us-east-1",
-        "access_key_id": Secret("test-access-key", "test"),
-        "secret_access_key": Secret("test-secret-key", "test"),
-        "probe": ProbeSettings(enabled=False),
-    }
-    base.update(kwargs)
-    return AccountConfig(**base)  # type: ignore[arg-type]
-
-
-def make_config(
-    accounts: tuple[AccountConfig, ...], store_url: str = "sqlite:///:memory:", **kwargs: object
-) -> Config:
-    schedules = {}
-    for job, text in DEFAULT_SCHEDULES.items():
-        seconds, cron = parse_schedule(text)
-        schedules[job] = Schedule(job, text, seconds, cron)
-    base: dict[str, object] = {
-        "accounts": accounts,
-        "store_url": store_url,
-        "store_url_source": "test",
-        "schedules": schedules,
-        "inventory": InventorySettings(),
-        "retention": Retention(),
-        # Fast failure in tests: one attempt, short timeouts.
-        "s3": S3Settings(connect_timeout=2, read_timeout=10, max_attempts=1),
-    }
-    base.update(kwargs)
-    return Config(**base)  # type: ignore[arg-type]
 
 
 @pytest.fixture

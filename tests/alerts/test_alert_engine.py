@@ -11,7 +11,6 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
-from conftest import account_for, make_config
 
 from r2tui.alerts import saved
 from r2tui.alerts.engine import check_alerts, history
@@ -23,6 +22,7 @@ from r2tui.config.alert_model import AlertSettings, ChannelConfig, MaintenanceWi
 from r2tui.store import Store, writes
 from r2tui.store.models import AlertInstance, Event, Notification
 from r2tui.store.writes import SampleRow
+from tests.support.configs import account_for, make_config
 
 ACC = "acme"
 # A Wednesday, 12:00 UTC.

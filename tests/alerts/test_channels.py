@@ -14,8 +14,6 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from peers import HtmlText, SilentServer, closed_port
-from receivers import Receiver, SMTPPeer, TLSFiles, make_tls
 
 from r2tui.alerts.channels import DeliveryError, deliver
 from r2tui.alerts.channels import test_notice as make_test_notice
@@ -32,6 +30,8 @@ from r2tui.alerts.render import (
 from r2tui.config.alert_model import ChannelConfig
 from r2tui.config.model import Secret
 from r2tui.literal import visible
+from tests.support.peers import HtmlText, SilentServer, closed_port
+from tests.support.receivers import Receiver, SMTPPeer, TLSFiles, make_tls
 
 HOSTILE = "<script>alert(1)</script>"
 PASSWORD = "hunter2-SECRETPW"

@@ -17,8 +17,6 @@ from email.message import EmailMessage
 from email.utils import parsedate_to_datetime
 
 import pytest
-from peers import SilentServer
-from receivers import SMTPPeer
 
 from r2tui.alerts.channels import DeliveryError, deliver
 from r2tui.alerts.notice import FIRING, AlertNotice, Notice
@@ -29,6 +27,8 @@ from r2tui.config.model import Secret
 from r2tui.mail import Mailbox, local_host, parse_mailbox
 from r2tui.store import Store
 from r2tui.store.models import Notification
+from tests.support.peers import SilentServer
+from tests.support.receivers import SMTPPeer
 
 T0 = 1_714_564_800  # 2024-05-01T12:00:00Z
 PASSWORD = "hunter2-SECRETPW"

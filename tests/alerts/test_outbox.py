@@ -18,9 +18,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from outbox_child import hook, http_sender, make_notice, settings_for
-from peers import closed_port
-from receivers import NoticeReceiver
 
 from r2tui.alerts import outbox
 from r2tui.alerts.notice import Notice
@@ -28,9 +25,12 @@ from r2tui.alerts.outbox import DeliveryReport, backoff_delay, deliver_due, enqu
 from r2tui.config.alert_model import AlertSettings, ChannelConfig
 from r2tui.store import Store
 from r2tui.store.models import Event, Notification
+from tests.support.outbox_child import hook, http_sender, make_notice, settings_for
+from tests.support.peers import closed_port
+from tests.support.receivers import NoticeReceiver
 
 T0 = 1_700_000_000
-CHILD = Path(__file__).with_name("outbox_child.py")
+CHILD = Path(__file__).parents[1] / "support" / "outbox_child.py"
 
 
 @pytest.fixture

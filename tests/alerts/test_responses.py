@@ -11,12 +11,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from peers import closed_port
-from receivers import Receiver
 
 from r2tui.alerts.responses import run_response
 from r2tui.config.alert_model import ResponseConfig
 from r2tui.config.model import Secret
+from tests.support.peers import closed_port
+from tests.support.receivers import Receiver
 
 ALERT = {
     "rule": "High error rate",

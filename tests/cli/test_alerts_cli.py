@@ -16,10 +16,10 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
-from alerts_cli_env import FULL, Env, Run, errors, open_env, show
 
 from r2tui.alerts.rules import DEFAULT_RULES
 from r2tui.literal import quoted
+from tests.support.alerts_cli_env import FULL, Env, Run, errors, open_env, show
 
 
 @pytest.fixture

@@ -10,11 +10,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from alerts_cli_env import FULL, TOKEN, Env, Run, open_env, show
 
 from r2tui.alerts.render import TEST_ALERTNAME
 from r2tui.store import open_store, writes
 from r2tui.store.writes import SampleRow
+from tests.support.alerts_cli_env import FULL, TOKEN, Env, Run, open_env, show
 
 
 @pytest.fixture

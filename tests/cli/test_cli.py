@@ -14,13 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from peers import Obj, closed_port, random_objects, seed_bucket
 
 import r2tui
 from r2tui.jobs import JOBS
 from r2tui.sources.fold import extension_of
 from r2tui.store import open_store, writes
 from r2tui.store.writes import SampleRow
+from tests.support.peers import Obj, closed_port, random_objects, seed_bucket
 
 SCRIPT = Path(sys.executable).with_name("r2tui")
 NOW = 1_760_000_000

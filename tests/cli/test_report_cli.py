@@ -8,8 +8,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-import report_data as d
 
+import tests.support.report_data as d
 from r2tui.reports import cli as report_cli
 from r2tui.reports import stored
 from r2tui.reports.build import build
@@ -17,7 +17,6 @@ from r2tui.reports.render import FORMATS
 from r2tui.store import Store, writes
 from r2tui.store.writes import EventRow
 
-GOLDEN = Path(__file__).parent / "golden" / "reports"
 Run = Callable[..., tuple[int, str, str]]
 SECRET = "cli-secret-key-never-shown"
 
@@ -54,14 +53,14 @@ secret_access_key = "{SECRET}"
 def test_every_format_to_stdout(report: Run, fmt: str) -> None:
     code, out, err = report("daily", "--date", "2026-11-28", "--format", fmt)
     assert (code, err) == (0, "")
-    assert out == (GOLDEN / f"daily.{fmt}").read_text(encoding="utf-8")
+    assert out == (d.GOLDEN / f"daily.{fmt}").read_text(encoding="utf-8")
     assert SECRET not in out and "cli-access-key" not in out
 
 
 def test_defaults_are_yesterday_and_last_month(report: Run) -> None:
-    assert report("daily")[1] == (GOLDEN / "daily.md").read_text(encoding="utf-8")
+    assert report("daily")[1] == (d.GOLDEN / "daily.md").read_text(encoding="utf-8")
     code, out, _ = report("monthly", "--format", "csv")
-    assert code == 0 and out == (GOLDEN / "monthly.csv").read_text(encoding="utf-8")
+    assert code == 0 and out == (d.GOLDEN / "monthly.csv").read_text(encoding="utf-8")
 
 
 def test_output_file_takes_its_format_from_the_name(report: Run, tmp_path: Path) -> None:
@@ -70,7 +69,7 @@ def test_output_file_takes_its_format_from_the_name(report: Run, tmp_path: Path)
     code, out, err = report("monthly", "--date", "2026-10", "--output", str(target))
     assert (code, out) == (0, "")
     assert err.strip() == f"wrote {target}"
-    assert target.read_text(encoding="utf-8") == (GOLDEN / "monthly.html").read_text(
+    assert target.read_text(encoding="utf-8") == (d.GOLDEN / "monthly.html").read_text(
         encoding="utf-8"
     )
     # --format wins over the extension.

@@ -18,13 +18,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from graphql_peer import ACCOUNT, TOKEN, GraphQLPeer
-from peers import Obj, closed_port, seed_bucket
 
 from r2tui import paths
 from r2tui.config.model import AccountConfig, Config
 from r2tui.config.secrets import SecretUrl, scrub, shown_url
 from r2tui.store import open_store
+from tests.support.graphql_peer import ACCOUNT, TOKEN, GraphQLPeer
+from tests.support.peers import Obj, closed_port, seed_bucket
 
 S3_PASS = "s3pass-d41d8cd9"
 GQL_PASS = "gqlpass-8f00b204"

@@ -7,7 +7,6 @@ import os
 from pathlib import Path
 
 import pytest
-from config_data import ACCOUNT_ID, CREDS, KEY_ID, MAIN, SECRET, fail, problem, write
 
 from r2tui.config import (
     DEFAULT_GRAPHQL_URL,
@@ -18,6 +17,7 @@ from r2tui.config import (
 )
 from r2tui.config.model import DEMO_SCHEDULES
 from r2tui.config.template import STARTER
+from tests.support.config_data import ACCOUNT_ID, CREDS, KEY_ID, MAIN, SECRET, fail, problem, write
 
 
 def test_starter_template_loads_with_env_credentials(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from r2tui.config import ConfigError, load_config
 from r2tui.matchers import matches, parse_matcher
 
-ALERTS_DOC = Path(__file__).resolve().parents[1] / "docs" / "alerts.md"
+ALERTS_DOC = Path(__file__).resolve().parents[2] / "docs" / "alerts.md"
 ACCOUNT = """
 [accounts.main]
 endpoint_url = "http://127.0.0.1:9"

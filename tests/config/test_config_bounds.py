@@ -14,11 +14,11 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from config_data import CREDS, MAIN, fail, problem, write
 
 from r2tui.config import ConfigError, load_config
 from r2tui.literal import quoted
 from r2tui.pricing import Usage, bill
+from tests.support.config_data import CREDS, MAIN, fail, problem, write
 
 CliRun = Callable[..., tuple[int, str, str]]
 MIB = 1 << 20

@@ -6,11 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from config_data import ACCOUNT_ID, CREDS, MAIN, fail, problem, write
 
 from r2tui.config import (
     load_config,
 )
+from tests.support.config_data import ACCOUNT_ID, CREDS, MAIN, fail, problem, write
 
 # (file text, problem key, parts the message must hold: what is wrong and what is valid)
 BAD_FILES = [

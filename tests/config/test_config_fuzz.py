@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fuzz_config import cli_environment, run
+from tests.support.fuzz_config import cli_environment, run
 
 INPUTS = 200
 SEED = 14  # the number: any seed passes, this one is the suite's

@@ -11,11 +11,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from receivers import Receiver
-
 from r2tui.store import open_store, writes
 from r2tui.store.models import Event, Notification
 from r2tui.store.writes import SampleRow
+from tests.support.receivers import Receiver
 
 
 def _config(tmp_path: Path, db: Path, hook: Receiver, slack: Receiver, out: Path) -> Path:

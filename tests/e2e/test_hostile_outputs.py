@@ -27,17 +27,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hostile import CORPUS, raw_controls
-from hostile_world import (
-    ANNOTATIONS,
-    HOOK_TOKEN,
-    KEY_BUCKETS,
-    LABELS,
-    RULE_NAME,
-    SILENCE_COMMENT,
-    World,
-    world,
-)
 from markdown_it import MarkdownIt
 
 from r2tui import runtime
@@ -61,6 +50,17 @@ from r2tui.reports.render import (
     to_csv,
     to_html,
     to_markdown,
+)
+from tests.support.hostile import CORPUS, raw_controls
+from tests.support.hostile_world import (
+    ANNOTATIONS,
+    HOOK_TOKEN,
+    KEY_BUCKETS,
+    LABELS,
+    RULE_NAME,
+    SILENCE_COMMENT,
+    World,
+    world,
 )
 
 Cli = Callable[..., tuple[int, str, str]]

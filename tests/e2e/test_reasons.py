@@ -7,11 +7,7 @@ from __future__ import annotations
 
 import time
 
-from conftest import account_for, make_config
-from graphql_peer import GraphQLPeer
-from peers import closed_port
 from rich.text import Text
-from test_tui import SIZE, wait_for
 from textual.widgets import Static
 
 from r2tui import dashboard
@@ -35,6 +31,10 @@ from r2tui.tui import messages as msg
 from r2tui.tui.app import R2App, build_app
 from r2tui.tui.widgets.card import Card, clock_time
 from r2tui.tui.widgets.header import StatusHeader
+from tests.support.configs import account_for, make_config
+from tests.support.graphql_peer import GraphQLPeer
+from tests.support.peers import closed_port
+from tests.support.tui import SIZE, wait_for
 
 DOWN = SourceReport(SourceState.DOWN, "cannot reach 127.0.0.1:9: connection failed")
 

@@ -15,11 +15,8 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 import pytest
-import report_data as d
-from conftest import account_for, make_config
-from peers import closed_port
-from receivers import SMTPPeer
 
+import tests.support.report_data as d
 from r2tui.alerts.channels import DeliveryError, deliver
 from r2tui.alerts.notice import Notice
 from r2tui.alerts.outbox import deliver_due
@@ -30,6 +27,9 @@ from r2tui.reports import stored
 from r2tui.reports.render import to_html, to_markdown
 from r2tui.store import Store, open_store
 from r2tui.store.models import Notification
+from tests.support.configs import account_for, make_config
+from tests.support.peers import closed_port
+from tests.support.receivers import SMTPPeer
 
 
 @pytest.fixture

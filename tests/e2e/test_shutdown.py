@@ -15,14 +15,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from conftest import account_for, make_config
-from listing_peers import CountingProxy
-from peers import Obj, SilentServer, collector_config, seed_bucket
-from test_tui import SIZE, wait_for
-
 from r2tui.config import S3Settings
 from r2tui.store import Store
 from r2tui.tui.app import build_app
+from tests.support.configs import account_for, make_config
+from tests.support.listing_peers import CountingProxy
+from tests.support.peers import Obj, SilentServer, collector_config, seed_bucket
+from tests.support.tui import SIZE, wait_for
 
 
 def _config(tmp_path: Path, endpoint: str, db: Path) -> Path:

@@ -12,9 +12,6 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from conftest import account_for, make_config
-from peers import closed_port
-from test_tui import SIZE, wait_for
 
 from r2tui.config import S3Settings
 from r2tui.sources import s3
@@ -24,6 +21,9 @@ from r2tui.store.health import S3, SourceState
 from r2tui.tui.app import build_app
 from r2tui.tui.widgets.header import StatusHeader, waiting_text
 from r2tui.waits import QUERY_BUDGET, Wait, Waits
+from tests.support.configs import account_for, make_config
+from tests.support.peers import closed_port
+from tests.support.tui import SIZE, wait_for
 
 QUICK = S3Settings(connect_timeout=1, read_timeout=0.5, max_attempts=1)
 

@@ -10,10 +10,6 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
-from conftest import account_for, make_config
-from graphql_peer import ACCOUNT as ACCOUNT_ID
-from graphql_peer import TOKEN, GraphQLPeer, answer, errors_answer, operation_row
-from peers import closed_port
 
 from r2tui.config import Config, Secret
 from r2tui.jobs.analytics import RETENTION, collect_analytics, fold_storage
@@ -25,6 +21,10 @@ from r2tui.observations import StorageSnapshot as Snap
 from r2tui.sources.graphql_queries import OPERATIONS_DATASET
 from r2tui.store import Store, readings, state
 from r2tui.store.models import Event, JobRun, Sample
+from tests.support.configs import account_for, make_config
+from tests.support.graphql_peer import ACCOUNT as ACCOUNT_ID
+from tests.support.graphql_peer import TOKEN, GraphQLPeer, answer, errors_answer, operation_row
+from tests.support.peers import closed_port
 
 ACC = "test"
 NOW = 1773501600  # 2026-03-14 15:20 UTC

@@ -13,7 +13,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from conftest import account_for, make_config
 
 from r2tui.config import Config
 from r2tui.jobs.base import JobContext
@@ -23,6 +22,7 @@ from r2tui.store import Store, writes
 from r2tui.store.cost_view import costs_view
 from r2tui.store.models import Event, Sample
 from r2tui.store.writes import SampleRow
+from tests.support.configs import account_for, make_config
 
 GB = 1_000_000_000
 NOV1 = int(datetime(2026, 11, 1, tzinfo=UTC).timestamp())

@@ -13,15 +13,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import account_for, make_config
-from listing_peers import CountingProxy
-from peers import Obj, closed_port, delete_bucket, error_server, seed_bucket, silent_server
 
 from r2tui.config import InventorySettings, ProbeSettings, S3Settings
 from r2tui.jobs import JobContext, JobResult, run_job
 from r2tui.sources import s3
 from r2tui.store import Store
 from r2tui.store.models import Event, Inventory, JobRun, Sample
+from tests.support.configs import account_for, make_config
+from tests.support.listing_peers import CountingProxy
+from tests.support.peers import (
+    Obj,
+    closed_port,
+    delete_bucket,
+    error_server,
+    seed_bucket,
+    silent_server,
+)
 
 SECRET = "test-secret-key"  # what account_for() configures as the secret access key
 T0 = 1_760_000_000

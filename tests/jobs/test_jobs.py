@@ -9,9 +9,6 @@ import random
 from typing import Any
 
 import pytest
-from conftest import account_for, make_config
-from listing_peers import CountingProxy
-from peers import Obj, closed_port, delete_bucket, random_objects, seed_bucket
 
 from r2tui.config import ProbeSettings, Retention
 from r2tui.config.model import DEFAULT_SCHEDULES
@@ -19,6 +16,9 @@ from r2tui.jobs import JOBS, JobContext, JobResult, run_job
 from r2tui.pricing import request_cost_usd
 from r2tui.store import Store, queries
 from r2tui.store.models import Bucket, Event, Inventory, InventoryBreakdown, JobRun, Sample
+from tests.support.configs import account_for, make_config
+from tests.support.listing_peers import CountingProxy
+from tests.support.peers import Obj, closed_port, delete_bucket, random_objects, seed_bucket
 
 T0 = 1_760_000_000  # the jobs' clock; seeded objects are older
 GB = 10**9

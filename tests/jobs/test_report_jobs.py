@@ -10,9 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import report_data as d
-from conftest import account_for, make_config
 
+import tests.support.report_data as d
 from r2tui import paths
 from r2tui.jobs import JOBS, JobContext, run_job
 from r2tui.jobs.reports import daily_report
@@ -20,6 +19,7 @@ from r2tui.reports import files, stored
 from r2tui.reports.render import FORMATS, render
 from r2tui.store import Store, queries
 from r2tui.store.models import JobRun, Notification
+from tests.support.configs import account_for, make_config
 
 
 @pytest.fixture
@@ -65,7 +65,7 @@ def test_writes_every_format_and_the_store(
     for fmt in FORMATS:
         assert (folder / f"{stem}.{fmt}").read_text(encoding="utf-8") == render(kept, fmt)
     # The golden files are the same report: the job adds nothing of its own.
-    golden = Path(__file__).parent / "golden" / "reports" / f"{kind}.md"
+    golden = d.GOLDEN / f"{kind}.md"
     assert (folder / f"{stem}.md").read_text(encoding="utf-8") == golden.read_text(encoding="utf-8")
     # No [reports] channels: nothing is queued for e-mail (test_report_mail has the rest).
     assert Notification.select().count() == 0

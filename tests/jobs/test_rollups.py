@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from conftest import account_for, make_config
-
 from r2tui.config import Retention
 from r2tui.jobs import JobContext, run_job
 from r2tui.store import Store, rollups, state
 from r2tui.store.models import JobRun, Sample, SampleDaily, SampleHourly
 from r2tui.store.writes import SampleRow, add_samples, replace_series
+from tests.support.configs import account_for, make_config
 
 H, D = 3600, 86400
 DAY0 = int(datetime(2025, 3, 14, tzinfo=UTC).timestamp())  # a UTC midnight

@@ -17,8 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import account_for, make_config
-from peers import Obj, collector_config, seed_bucket
 
 from r2tui.config import Schedule
 from r2tui.config.values import parse_schedule
@@ -27,6 +25,8 @@ from r2tui.scheduler import Collector, is_due, trigger_for
 from r2tui.sources import s3
 from r2tui.store import Store
 from r2tui.store.models import JobRun
+from tests.support.configs import account_for, make_config
+from tests.support.peers import Obj, collector_config, seed_bucket
 
 
 def _schedule(job: str, text: str) -> Schedule:

@@ -15,10 +15,6 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-from conftest import account_for, make_config
-from graphql_peer import ACCOUNT as PEER_ACCOUNT
-from graphql_peer import TOKEN, GraphQLPeer
-from peers import closed_port
 from playhouse.db_url import connect
 
 from r2tui import dashboard
@@ -44,6 +40,10 @@ from r2tui.store.migrations import migrate
 from r2tui.store.models import Event, Sample
 from r2tui.store.usage import BucketUsage
 from r2tui.store.writes import SampleRow
+from tests.support.configs import account_for, make_config
+from tests.support.graphql_peer import ACCOUNT as PEER_ACCOUNT
+from tests.support.graphql_peer import TOKEN, GraphQLPeer
+from tests.support.peers import closed_port
 
 ACC = "acme"
 GB = 1_000_000_000

@@ -3,7 +3,7 @@ files and against numbers worked out by hand from the inputs; hostile names
 escaped in every format; the stored JSON renders as the report did.
 
 Re-record the golden files after an intended change with
-`R2TUI_UPDATE_GOLDEN=1 pytest tests/test_reports.py`, then read the diff."""
+`R2TUI_UPDATE_GOLDEN=1 pytest tests/reports/test_reports.py`, then read the diff."""
 
 from __future__ import annotations
 
@@ -17,10 +17,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pytest
-import report_data as d
 from markdown_it import MarkdownIt
-from peers import HtmlText
 
+import tests.support.report_data as d
 from r2tui.config import Retention
 from r2tui.metrics import DAY
 from r2tui.reports import build as build_mod
@@ -30,8 +29,8 @@ from r2tui.reports.model import Report
 from r2tui.reports.render import FORMATS, md_text, render, to_csv, to_html, to_markdown, usd
 from r2tui.store import Store, open_store, rollups
 from r2tui.store.cost_view import costs_view
+from tests.support.peers import HtmlText
 
-GOLDEN = Path(__file__).parent / "golden" / "reports"
 UPDATE = bool(os.environ.get("R2TUI_UPDATE_GOLDEN"))
 PRICE = Decimal("0.015")  # Standard storage, USD per GB-month
 FREE = 10  # GB-months a month
@@ -65,7 +64,7 @@ def cents(v: Decimal) -> float:
 def test_golden(rs: Store, kind: str) -> None:
     report = daily() if kind == "daily" else monthly()
     for fmt in FORMATS:
-        path = GOLDEN / f"{kind}.{fmt}"
+        path = d.GOLDEN / f"{kind}.{fmt}"
         text = render(report, fmt)
         if UPDATE:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -307,7 +306,7 @@ def test_stored_copy_renders_as_made(request: pytest.FixtureRequest, backend: st
             assert again is not None
             for fmt in FORMATS:
                 assert render(again, fmt) == render(report, fmt)
-        assert (GOLDEN / "daily.md").read_text(encoding="utf-8") == to_markdown(made[0])
+        assert (d.GOLDEN / "daily.md").read_text(encoding="utf-8") == to_markdown(made[0])
         rows = stored.listing(d.ACCOUNT)
         assert [(r.kind, r.period_start) for r in rows] == [("daily", d.NOV28), ("monthly", d.OCT1)]
         # A second report for the same period replaces the first.

@@ -12,7 +12,17 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from graphql_peer import (
+
+from r2tui.config.model import Secret
+from r2tui.sources import graphql_queries as gq
+from r2tui.sources.analytics import (
+    AnalyticsClient,
+    AnalyticsError,
+    AnalyticsMalformed,
+    AnalyticsUnavailable,
+)
+from r2tui.sources.errors import Cancelled
+from tests.support.graphql_peer import (
     ACCOUNT,
     T0,
     TOKEN,
@@ -27,17 +37,7 @@ from graphql_peer import (
     storage_row,
     storage_rows,
 )
-from peers import SilentServer, closed_port
-
-from r2tui.config.model import Secret
-from r2tui.sources import graphql_queries as gq
-from r2tui.sources.analytics import (
-    AnalyticsClient,
-    AnalyticsError,
-    AnalyticsMalformed,
-    AnalyticsUnavailable,
-)
-from r2tui.sources.errors import Cancelled
+from tests.support.peers import SilentServer, closed_port
 
 OPS = gq.OPERATIONS_DATASET
 STORE = gq.STORAGE_DATASET

@@ -8,7 +8,16 @@ import itertools
 import random
 
 import pytest
-from graphql_peer import (
+
+from r2tui.sources import graphql_queries as gq
+from r2tui.sources.analytics import (
+    AnalyticsAuthError,
+    AnalyticsError,
+    AnalyticsRateLimited,
+    AnalyticsUnavailable,
+    AnalyticsUnknownAccount,
+)
+from tests.support.graphql_peer import (
     ACCOUNT,
     T0,
     TOKEN,
@@ -21,15 +30,6 @@ from graphql_peer import (
     operation_row,
     ops_rows,
     storage_rows,
-)
-
-from r2tui.sources import graphql_queries as gq
-from r2tui.sources.analytics import (
-    AnalyticsAuthError,
-    AnalyticsError,
-    AnalyticsRateLimited,
-    AnalyticsUnavailable,
-    AnalyticsUnknownAccount,
 )
 
 OPS = gq.OPERATIONS_DATASET

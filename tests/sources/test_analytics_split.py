@@ -14,19 +14,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from graphql_peer import (
-    T0,
-    GraphQLPeer,
-    H,
-    Sleeps,
-    answer,
-    client_for,
-    errors_answer,
-    operation_row,
-    ops_rows,
-    storage_rows,
-)
-from peers import SilentServer
 
 from r2tui.observations import INFREQUENT_ACCESS, STANDARD, OperationGroup, StorageSnapshot
 from r2tui.sources import graphql_queries as gq
@@ -41,6 +28,19 @@ from r2tui.sources.analytics import (
 from r2tui.sources.errors import Cancelled
 from r2tui.sources.query_budget import QUERIES_PER_WINDOW, WINDOW, QueryBudget, budget_for
 from r2tui.waits import Waits
+from tests.support.graphql_peer import (
+    T0,
+    GraphQLPeer,
+    H,
+    Sleeps,
+    answer,
+    client_for,
+    errors_answer,
+    operation_row,
+    ops_rows,
+    storage_rows,
+)
+from tests.support.peers import SilentServer
 
 OPS = gq.OPERATIONS_DATASET
 STORE = gq.STORAGE_DATASET

@@ -16,15 +16,15 @@ from pathlib import Path
 import httpx
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
-from conftest import account_for
-from listing_peers import CountingProxy
-from peers import Obj, closed_port, error_server, random_objects, seed_bucket
 
 from r2tui.config import InventorySettings, S3Settings
 from r2tui.observations import BucketInventory, RequestTally
 from r2tui.sources import s3
 from r2tui.sources.errors import Cancelled
 from r2tui.sources.fold import extension_of
+from tests.support.configs import account_for
+from tests.support.listing_peers import CountingProxy
+from tests.support.peers import Obj, closed_port, error_server, random_objects, seed_bucket
 
 BIG = "inv-big"
 N_OBJECTS = 10_050  # not a multiple of the page size: the last page is partial

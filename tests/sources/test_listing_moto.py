@@ -16,9 +16,6 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from conftest import account_for
-from listing_peers import LAYOUTS, CountingProxy
-from peers import Obj, seed_bucket
 
 from r2tui import pace
 from r2tui.config import InventorySettings, S3Settings
@@ -27,6 +24,9 @@ from r2tui.sources import s3
 from r2tui.sources.errors import describe_error
 from r2tui.sources.fold import InventoryFold
 from r2tui.sources.listing.hints import Hints
+from tests.support.configs import account_for
+from tests.support.listing_peers import LAYOUTS, CountingProxy
+from tests.support.peers import Obj, seed_bucket
 
 N = 800
 PAGE = 20  # 40 pages: room for the listing to be cut, quick on moto

@@ -11,11 +11,11 @@ import math
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from listing_peers import LAYOUTS, Run, simulate, warm_hints
 
 from r2tui.sources.fold import InventoryFold
 from r2tui.sources.listing.hints import Hints, evenly, split_keys
 from r2tui.sources.listing.keyspace import Alphabet, Sample, shortest_between
+from tests.support.listing_peers import LAYOUTS, Run, simulate, warm_hints
 
 N = 20_000
 PAGE = 100  # small pages: 200 of them, so ranges have room to be cut

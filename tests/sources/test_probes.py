@@ -6,12 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import account_for
-from peers import Obj, closed_port, error_server, seed_bucket, silent_server
 
 from r2tui.config import S3Settings
 from r2tui.observations import RequestTally
 from r2tui.sources import s3
+from tests.support.configs import account_for
+from tests.support.peers import Obj, closed_port, error_server, seed_bucket, silent_server
 
 STEPS = ["PutObject", "GetObject", "HeadObject", "DeleteObject"]
 PREFIX = ".r2tui-probe/"

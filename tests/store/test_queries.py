@@ -11,7 +11,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
-from store_data import ACC, NOW, run
 
 from r2tui import dashboard
 from r2tui.metrics import ACCOUNT
@@ -29,6 +28,7 @@ from r2tui.store.models import (
 )
 from r2tui.store.queries import ObjectRow, ProbeRow, TallyRow
 from r2tui.store.writes import EventRow, SampleRow
+from tests.support.store_data import ACC, NOW, run
 
 # Class A and Class B requests at R2's list price, in USD per million.
 CLASS_A_PER_M = 4.50

@@ -9,13 +9,13 @@ import sys
 from collections.abc import Iterator
 
 import pytest
-from store_data import ACC, NOW, run
 
 from r2tui.metrics import ACCOUNT
 from r2tui.store import Store, queries, writes
 from r2tui.store.models import JobRun
 from r2tui.store.queries import STALE_RUN_SECONDS
 from r2tui.store.writes import HOST
+from tests.support.store_data import ACC, NOW, run
 
 
 def test_collector_never(st: Store) -> None:

@@ -11,13 +11,12 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from peers import closed_port
-from receivers import Receiver
-
 from r2tui.alerts.engine import check_alerts
 from r2tui.config import load_config
 from r2tui.store import open_store, writes
 from r2tui.store.writes import SampleRow
+from tests.support.peers import closed_port
+from tests.support.receivers import Receiver
 
 Run = Callable[..., tuple[int, str, str]]
 

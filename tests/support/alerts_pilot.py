@@ -6,10 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import account_for, make_config
-from test_tui import wait_for
 from textual.widgets import Static
-from tui_data import NOW
 
 from r2tui.alerts.engine import check_alerts
 from r2tui.config import Config
@@ -20,6 +17,9 @@ from r2tui.tui.app import R2App, build_app
 from r2tui.tui.screens.rule_form import RuleForm
 from r2tui.tui.screens.rules import RulesScreen
 from r2tui.tui.widgets.table import FilterTable
+from tests.support.configs import account_for, make_config
+from tests.support.tui import wait_for
+from tests.support.tui_data import NOW
 
 ACCOUNT = "test"
 
@@ -67,13 +67,6 @@ async def choose(pilot, screen: RulesScreen, name: str) -> None:  # type: ignore
     await wait_for(
         pilot, lambda: screen.current() is not None and screen.current().rule.name == name
     )  # type: ignore[union-attr]
-
-
-async def settle(pilot, screen: RulesScreen) -> None:  # type: ignore[no-untyped-def]
-    """Every change finished and the table re-read."""
-    await wait_for(
-        pilot, lambda: screen.busy == 0 and not any(w.is_running for w in screen.workers)
-    )
 
 
 async def open_form(pilot, key: str) -> RuleForm:  # type: ignore[no-untyped-def]

@@ -22,10 +22,10 @@ What is checked: no exception but the refusals (a `config check` exit code 2,
 a `rules import` exit code 2 naming the file), no input over 5 s, and the
 process's peak memory.
 
-    .venv/bin/python tests/fuzz_config.py --inputs 10000 --seed 1
+    .venv/bin/python -m tests.support.fuzz_config --inputs 10000 --seed 1
 
 prints the figures (docs/security.md quotes a run) and writes every input that
-failed to tests/fuzz-failures/ (or --out). `tests/test_config_fuzz.py` runs a
+failed to tests/fuzz-failures/ (or --out). `tests/config/test_config_fuzz.py` runs a
 seeded few hundred in the suite.
 """
 
@@ -51,8 +51,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from hostile import CORPUS
-
 from r2tui import runtime
 from r2tui.alerts import rules_files, saved
 from r2tui.alerts.rules import COMPARISONS, MISSING_DATA, SEVERITIES, rule_from
@@ -67,6 +65,7 @@ from r2tui.scheduler import Collector
 from r2tui.sources import s3
 from r2tui.store import Store, open_store, rollups, writes
 from r2tui.store.models import AlertRule
+from tests.support.hostile import CORPUS
 
 SLOW_SECONDS = 5.0
 ACCOUNT_ID = "0123456789abcdef0123456789abcdef"
@@ -959,7 +958,7 @@ def main_script(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--inputs", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "fuzz-failures")
+    parser.add_argument("--out", type=Path, default=Path(__file__).parents[1] / "fuzz-failures")
     parser.add_argument(
         "--light",
         action="store_true",

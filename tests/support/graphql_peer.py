@@ -27,8 +27,6 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from peers import LoopbackHTTP
-
 from r2tui.config.model import Secret
 from r2tui.observations import INFREQUENT_ACCESS, STANDARD, OperationGroup, StorageSnapshot
 from r2tui.sources.analytics import AnalyticsClient
@@ -45,6 +43,7 @@ from r2tui.sources.graphql_queries import (
     storage_row as storage_row,  # re-exported, as operation_row
 )
 from r2tui.sources.query_budget import QueryBudget
+from tests.support.peers import LoopbackHTTP
 
 TOKEN = "peer-token-5ecret-do-not-print"
 ACCOUNT = "0123456789abcdef0123456789abcdef"

@@ -7,7 +7,7 @@ Every output path is tried with all of it: each must show the text literally
 never crash, never let a control byte reach a terminal, and never turn the
 text into markup, a link, a formula, a header or an element.
 
-    from hostile import CORPUS, KEYS, NAMES, raw_controls
+    from tests.support.hostile import CORPUS, KEYS, NAMES, raw_controls
 """
 
 from __future__ import annotations

@@ -23,12 +23,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from conftest import account_for, make_config
-from graphql_peer import ACCOUNT as ACCOUNT_ID
-from graphql_peer import TOKEN, GraphQLPeer, errors_answer
-from hostile import KEYS, NAMES
-from tui_data import NOW
-
 from r2tui.alerts import saved
 from r2tui.alerts.rules import Rule
 from r2tui.alerts.silences import add_silence
@@ -37,6 +31,11 @@ from r2tui.jobs.base import JobContext
 from r2tui.jobs.runner import run_job
 from r2tui.observations import OperationGroup, StorageSnapshot
 from r2tui.store import Store, state
+from tests.support.configs import account_for, make_config
+from tests.support.graphql_peer import ACCOUNT as ACCOUNT_ID
+from tests.support.graphql_peer import TOKEN, GraphQLPeer, errors_answer
+from tests.support.hostile import KEYS, NAMES
+from tests.support.tui_data import NOW
 
 BUCKET = "hostile-keys"
 # The account's name comes from the user's config: shown in the header and the

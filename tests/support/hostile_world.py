@@ -32,12 +32,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from graphql_peer import ACCOUNT as CF_ACCOUNT
-from graphql_peer import TOKEN as CF_TOKEN
-from graphql_peer import GraphQLPeer
-from hostile import KEYS, NAMES
-from peers import Obj, closed_port, seed_bucket
-from receivers import Receiver, SMTPPeer
 
 from r2tui.alerts import saved
 from r2tui.alerts.rules import rule_from
@@ -49,6 +43,12 @@ from r2tui.metrics import DAY
 from r2tui.observations import OperationGroup, StorageSnapshot
 from r2tui.scheduler import Collector
 from r2tui.store import open_store, state
+from tests.support.graphql_peer import ACCOUNT as CF_ACCOUNT
+from tests.support.graphql_peer import TOKEN as CF_TOKEN
+from tests.support.graphql_peer import GraphQLPeer
+from tests.support.hostile import KEYS, NAMES
+from tests.support.peers import Obj, closed_port, seed_bucket
+from tests.support.receivers import Receiver, SMTPPeer
 
 GB = 10**9
 KEY_BUCKETS = tuple(f"hostile-keys-{i}" for i in range(5))  # at most 10 upload events each

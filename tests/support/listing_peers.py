@@ -16,13 +16,12 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
-from peers import LoopbackHTTP, _error_xml
-
 from r2tui.sources.fold import InventoryFold
 from r2tui.sources.listing.hints import Hints, split_keys
 from r2tui.sources.listing.page import Page
 from r2tui.sources.listing.planner import Planner
 from r2tui.sources.listing.ranges import Probe
+from tests.support.peers import LoopbackHTTP, _error_xml
 
 # ---- layouts ----------------------------------------------------------------------------
 

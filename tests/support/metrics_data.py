@@ -12,13 +12,16 @@ import dataclasses
 from typing import Any
 
 import pytest
-from tui_data import NOW
 
 from r2tui import dashboard
+from r2tui.config import Secret
 from r2tui.metrics import ACCOUNT, CATALOG
 from r2tui.pricing import LIST_PRICES, PriceList
-from r2tui.store import queries
+from r2tui.store import Store, queries
 from r2tui.store.views import Dashboard, MetricCard, MetricsView, Reading, Series
+from r2tui.tui.app import R2App, build_app
+from tests.support.configs import account_for, make_config
+from tests.support.tui_data import NOW
 
 GB = 10**9
 BUCKETS = ["backups", "media", "site"]
@@ -185,3 +188,9 @@ class FakeLoader:
     def __call__(self, metric: str, bucket: str, range_: str) -> Series:
         self.calls.append((metric, bucket, range_))
         return series(metric, bucket, range_)
+
+
+def make_app(store: Store, token: bool = False) -> R2App:
+    extra = {"api_token": Secret("tok", "test"), "account_id": "0" * 32} if token else {}
+    config = make_config((account_for("http://127.0.0.1:9", quota_bytes=1000 * GB, **extra),))
+    return build_app(config, store, clock=lambda: NOW, collect=False)

@@ -20,7 +20,8 @@ from typing import Any, Self
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
-from peers import LoopbackHTTP, closed_port
+
+from tests.support.peers import LoopbackHTTP, closed_port
 
 # --- HTTP -----------------------------------------------------------------
 

@@ -31,15 +31,16 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-from conftest import account_for, make_config
-
 from r2tui.jobs.base import JobContext
 from r2tui.jobs.costs import calculate_costs
 from r2tui.metrics import DAY, HOUR
 from r2tui.store import Store, open_store, rollups, writes
 from r2tui.store.writes import EventRow, SampleRow
+from tests.support.configs import account_for, make_config
 
 GB = 10**9
+# The reports these inputs make, as recorded (R2TUI_UPDATE_GOLDEN=1 re-records them).
+GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "reports"
 SEP1 = int(datetime(2026, 9, 1, tzinfo=UTC).timestamp())
 OCT1 = int(datetime(2026, 10, 1, tzinfo=UTC).timestamp())
 NOV1 = int(datetime(2026, 11, 1, tzinfo=UTC).timestamp())

@@ -6,18 +6,6 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from alerts_pilot import (
-    ACCOUNT,
-    choose,
-    config_for,
-    make_app,
-    open_form,
-    open_rules,
-    rows_of,
-    seed_firing,
-)
-from test_tui import SIZE, wait_for
-from tui_data import NOW
 
 from r2tui.alerts.engine import check_alerts
 from r2tui.config import ConfigError
@@ -29,6 +17,18 @@ from r2tui.tui.screens.message import MessageScreen
 from r2tui.tui.screens.rule_form import RuleForm
 from r2tui.tui.screens.rules import RulesScreen
 from r2tui.tui.widgets.table import FilterTable
+from tests.support.alerts_pilot import (
+    ACCOUNT,
+    choose,
+    config_for,
+    make_app,
+    open_form,
+    open_rules,
+    rows_of,
+    seed_firing,
+)
+from tests.support.tui import SIZE, wait_for
+from tests.support.tui_data import NOW
 
 
 # ---- the backtest -------------------------------------------------------------------------

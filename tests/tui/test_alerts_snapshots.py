@@ -5,10 +5,7 @@ re-record with --snapshot-update."""
 
 from __future__ import annotations
 
-from test_alerts_tui import ACCOUNT, config_for, make_app, open_form, open_rules
-from test_tui import SIZE, settled, wait_for
 from textual.widgets import DataTable, Input
-from tui_data import GB, NOW
 
 from r2tui.alerts import saved
 from r2tui.alerts.engine import check_alerts
@@ -16,6 +13,9 @@ from r2tui.alerts.rules import Rule
 from r2tui.alerts.silences import add_silence
 from r2tui.store import Store, writes
 from r2tui.store.writes import SampleRow
+from tests.support.alerts_pilot import ACCOUNT, config_for, make_app, open_form, open_rules
+from tests.support.tui import SIZE, settle, wait_for
+from tests.support.tui_data import GB, NOW
 
 
 def seed_alerts(store: Store) -> None:
@@ -68,7 +68,7 @@ def test_alerts_pane_zoomed(snap_compare, filled: Store) -> None:  # type: ignor
     seed_alerts(filled)
 
     async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
-        await settled(pilot)
+        await settle(pilot)
         await wait_for(pilot, lambda: len(pilot.app.dashboard.alerts.firing) == 2)
         await pilot.press("5", "z")
         await tables_sized(pilot)
@@ -80,7 +80,7 @@ def test_rules_screen(snap_compare, filled: Store) -> None:  # type: ignore[no-u
     seed_alerts(filled)
 
     async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
-        await settled(pilot)
+        await settle(pilot)
         await open_rules(pilot)
         await tables_sized(pilot)
 
@@ -89,7 +89,7 @@ def test_rules_screen(snap_compare, filled: Store) -> None:  # type: ignore[no-u
 
 def test_rule_form_with_a_validation_error(snap_compare, filled: Store) -> None:  # type: ignore[no-untyped-def]
     async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
-        await settled(pilot)
+        await settle(pilot)
         await open_rules(pilot)
         form = await open_form(pilot, "a")
         await pilot.press(

@@ -6,23 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from alerts_pilot import (
-    ACCOUNT,
-    choose,
-    config_for,
-    make_app,
-    notes,
-    open_form,
-    open_rules,
-    problem,
-    rows_of,
-    seed_firing,
-    settle,
-)
-from receivers import Receiver
-from test_tui import SIZE, closed_port, rows, wait_for
 from textual.widgets import Input
-from tui_data import NOW
 
 from r2tui.alerts import saved
 from r2tui.alerts.rules import rule_from
@@ -39,6 +23,22 @@ from r2tui.tui.screens.message import MessageScreen
 from r2tui.tui.screens.rule_form import RuleForm
 from r2tui.tui.screens.rules import RulesScreen
 from r2tui.tui.widgets.table import FilterTable
+from tests.support.alerts_pilot import (
+    ACCOUNT,
+    choose,
+    config_for,
+    make_app,
+    notes,
+    open_form,
+    open_rules,
+    problem,
+    rows_of,
+    seed_firing,
+)
+from tests.support.peers import closed_port
+from tests.support.receivers import Receiver
+from tests.support.tui import SIZE, rows, settle, wait_for
+from tests.support.tui_data import NOW
 
 
 # ---- the form's fields, pure ------------------------------------------------------------
@@ -262,13 +262,13 @@ async def test_space_toggles_and_clone_copies(store: Store) -> None:
         screen = await open_rules(pilot)
         await choose(pilot, screen, "Slow responses")
         await pilot.press("space")
-        await settle(pilot, screen)
+        await settle(pilot)
         assert saved.get_rule("Slow responses").enabled is False  # type: ignore[union-attr]
         await wait_for(
             pilot, lambda: screen.current() is not None and screen.current().state == "disabled"
         )  # type: ignore[union-attr]
         await pilot.press("space")
-        await settle(pilot, screen)
+        await settle(pilot)
         assert saved.get_rule("Slow responses").enabled is True  # type: ignore[union-attr]
         form = await open_form(pilot, "c")
         assert form.query_one("#field-name", Input).value == "Slow responses (copy)"
@@ -293,7 +293,7 @@ async def test_s_silences_for_the_chosen_duration(store: Store) -> None:
         assert "comment: required" in str(app.screen.query_one("#silence-problem").render())
         await pilot.press("shift+tab", "shift+tab")  # back to the presets
         await pilot.press("down", "enter", *"deploying", "enter")  # 4 hours
-        await settle(pilot, screen)
+        await settle(pilot)
         [s] = silences(NOW)
         assert s.matchers == (("rule", "=", "High error rate"),)
         assert s.ends_at - s.starts_at == 4 * 3600 and s.comment == "deploying"
@@ -312,12 +312,12 @@ async def test_d_deletes_only_after_confirming(store: Store) -> None:
         await pilot.press("d")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.press("escape")
-        await settle(pilot, screen)
+        await settle(pilot)
         assert saved.get_rule("Large upload") is not None
         await pilot.press("d")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.press("enter")
-        await settle(pilot, screen)
+        await settle(pilot)
         assert saved.get_rule("Large upload") is None
         await wait_for(pilot, lambda: "Large upload" not in (screen.states or {}))
 
@@ -334,7 +334,7 @@ async def test_t_sends_a_test_to_each_channel(store: Store) -> None:
             screen = await open_rules(pilot)
             await choose(pilot, screen, "High error rate")  # no channels: the default
             await pilot.press("t")
-            await settle(pilot, screen)
+            await settle(pilot)
             assert [r.path for r in receiver.requests] == ["/hook"]
             assert receiver.requests[0].json()["groupKey"] == "test:hook"
             assert "test sent to hook" in notes(app)
@@ -349,7 +349,7 @@ async def test_t_sends_a_test_to_each_channel(store: Store) -> None:
             screen.reload()
             await choose(pilot, screen, "High error rate")
             await pilot.press("t")
-            await settle(pilot, screen)
+            await settle(pilot)
             assert len(receiver.requests) == 2
             assert any(
                 n.startswith("test to dead failed: channel dead: could not connect")
@@ -360,7 +360,7 @@ async def test_t_sends_a_test_to_each_channel(store: Store) -> None:
         screen = await open_rules(pilot)
         await choose(pilot, screen, "Slow responses")
         await pilot.press("t")
-        await settle(pilot, screen)
+        await settle(pilot)
         assert any("no channels configured" in n for n in notes(app))
 
 
@@ -371,7 +371,7 @@ async def test_x_evaluates_and_the_pane_follows(store: Store) -> None:
         screen = await open_rules(pilot)
         assert screen.states["High monthly cost"].state == "ok"  # type: ignore[index]
         await pilot.press("x")
-        await settle(pilot, screen)
+        await settle(pilot)
         assert any(n.startswith("evaluated: ") and "1 fired" in n for n in notes(app))
         await wait_for(
             pilot,

@@ -14,10 +14,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from conftest import account_for, make_config
-from test_tui import SIZE, rows, settled, wait_for
 from textual.widgets import DataTable, Input, Sparkline, Static
-from tui_data import NOW
 
 from r2tui.config import Config
 from r2tui.jobs.base import JobContext
@@ -38,6 +35,9 @@ from r2tui.tui.widgets.cost_charts import (
     short_amount,
 )
 from r2tui.tui.widgets.table import FilterTable
+from tests.support.configs import account_for, make_config
+from tests.support.tui import SIZE, rows, settle, wait_for
+from tests.support.tui_data import NOW
 
 GB = 10**9
 FEB1 = int(datetime(2026, 2, 1, tzinfo=UTC).timestamp())
@@ -179,7 +179,7 @@ def laid_out(app: R2App) -> bool:
 
 
 async def _zoom_cost(pilot) -> None:  # type: ignore[no-untyped-def]
-    await settled(pilot)
+    await settle(pilot)
     await pilot.press("2", "z")
     await wait_for(pilot, lambda: pilot.app.screen.maximized is not None)
     try:
@@ -197,13 +197,13 @@ async def _zoom_cost(pilot) -> None:  # type: ignore[no-untyped-def]
             app.query_one("#cost-top").region,
         )
         raise
-    await settled(pilot)
+    await settle(pilot)
 
 
 async def _main_screen(pilot) -> None:  # type: ignore[no-untyped-def]
-    await settled(pilot)
+    await settle(pilot)
     await wait_for(pilot, lambda: laid_out(pilot.app))
-    await settled(pilot)  # every table sized again after the pane's layout settled
+    await settle(pilot)  # every table sized again after the pane's layout settled
 
 
 # ---- with a calculated month ----------------------------------------------------------
@@ -272,7 +272,7 @@ async def test_the_month_reads_as_the_view_says(costed: Store) -> None:
 async def test_free_tier_savings_and_footer(costed: Store) -> None:
     app = make_app(costed)
     async with app.run_test(size=SIZE) as pilot:
-        await settled(pilot)
+        await settle(pilot)
         view = costs(app)
         gauges = app.query_one(FreeTierGauges)
         shown = str(gauges.render())
@@ -300,7 +300,7 @@ async def test_free_tier_savings_and_footer(costed: Store) -> None:
 async def test_filter_and_sort_the_bucket_table(costed: Store) -> None:
     app = make_app(costed)
     async with app.run_test(size=SIZE) as pilot:
-        await settled(pilot)
+        await settle(pilot)
         await pilot.press("2")
         table = app.query_one("#table-costs", FilterTable)
         assert app.focused is table.table
@@ -321,7 +321,7 @@ async def test_filter_and_sort_the_bucket_table(costed: Store) -> None:
 async def test_narrow_stacks_and_shortens_wide_sits_side_by_side(costed: Store) -> None:
     app = make_app(costed)
     async with app.run_test(size=SIZE) as pilot:
-        await settled(pilot)
+        await settle(pilot)
         view = costs(app)
         pane = app.query_one(CostPane)
         assert not pane.has_class("-wide")  # a third of the top row: everything stacks
@@ -344,7 +344,7 @@ async def test_narrow_stacks_and_shortens_wide_sits_side_by_side(costed: Store) 
 async def test_before_any_calculation_a_note_and_no_figures(filled: Store) -> None:
     app = make_app(filled)
     async with app.run_test(size=SIZE) as pilot:
-        await settled(pilot)
+        await settle(pilot)
         assert not costs(app).has_data
         note = text(app, "#cost-note")
         assert "No costs calculated this month yet" in note
@@ -361,7 +361,7 @@ async def test_a_run_that_found_no_usage_is_not_a_free_month(store: Store) -> No
     calculate(store)  # an empty store: the run stores zeros and no day
     app = make_app(store)
     async with app.run_test(size=SIZE) as pilot:
-        await settled(pilot)
+        await settle(pilot)
         view = costs(app)
         assert view.has_data and view.month_to_date_usd == 0 and view.daily == []
         assert not app.query_one("#cost-data").display
@@ -374,14 +374,14 @@ async def test_a_failed_calculation_says_why(filled: Store) -> None:
     writes.finish_job_run(filled, run, False, 0, "database is locked", ts=NOW - 59)
     app = make_app(filled)
     async with app.run_test(size=SIZE) as pilot:
-        await settled(pilot)
+        await settle(pilot)
         assert "The last calculation failed: database is locked" in text(app, "#cost-note")
 
 
 async def test_storage_only_without_request_counts(storage_only: Store) -> None:
     app = make_app(storage_only)
     async with app.run_test(size=SIZE) as pilot:
-        await settled(pilot)
+        await settle(pilot)
         view = costs(app)
         assert view.has_data and not view.requests_known
         assert app.query_one("#cost-storage-only").display

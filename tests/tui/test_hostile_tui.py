@@ -31,25 +31,8 @@ import html
 from collections.abc import Iterator
 
 import pytest
-from conftest import account_for, make_config
-from graphql_peer import ACCOUNT as ACCOUNT_ID
-from graphql_peer import GraphQLPeer
-from hostile import KEYS, raw_controls
-from hostile_tui_data import (
-    ACCOUNT_NAME,
-    ANNOTATION,
-    BUCKET,
-    LF_KEY,
-    LONG_KEY,
-    RULE_NAME,
-    SERVER_ERROR,
-    Seeded,
-    seed,
-)
 from rich.text import Text
-from test_tui import wait_for
 from textual.widgets import DataTable, Input, Static, TabbedContent
-from tui_data import NOW
 
 from r2tui.literal import clip, visible
 from r2tui.store import Store
@@ -64,6 +47,23 @@ from r2tui.tui.screens.rule_form import RuleForm
 from r2tui.tui.screens.rules import RulesScreen
 from r2tui.tui.widgets.header import DETAIL_CELLS
 from r2tui.tui.widgets.table import FilterTable
+from tests.support.configs import account_for, make_config
+from tests.support.graphql_peer import ACCOUNT as ACCOUNT_ID
+from tests.support.graphql_peer import GraphQLPeer
+from tests.support.hostile import KEYS, raw_controls
+from tests.support.hostile_tui_data import (
+    ACCOUNT_NAME,
+    ANNOTATION,
+    BUCKET,
+    LF_KEY,
+    LONG_KEY,
+    RULE_NAME,
+    SERVER_ERROR,
+    Seeded,
+    seed,
+)
+from tests.support.tui import wait_for
+from tests.support.tui_data import NOW
 
 SIZE = (120, 30)
 PASSWORD = "hunter2-in-the-url"

@@ -10,29 +10,29 @@ recorded."""
 from __future__ import annotations
 
 import pytest
-from conftest import account_for, make_config
-from metrics_data import BUCKETS, GB, FakeLoader, fake_dashboard, metrics_view, series, spark
-from test_tui import SIZE, wait_for
 from textual.command import CommandPalette
 from textual.widgets import Sparkline, Static
 from textual_plotext import PlotextPlot
-from tui_data import NOW
 
-from r2tui.config import Secret
 from r2tui.metrics import ACCOUNT, CATALOG
 from r2tui.store import Store
 from r2tui.store.views import Series
-from r2tui.tui.app import R2App, build_app
+from r2tui.tui.app import R2App
 from r2tui.tui.panes.metrics import MetricsPane
 from r2tui.tui.screens.help import HelpScreen
 from r2tui.tui.screens.history import HistoryScreen, byte_scale
 from r2tui.tui.widgets.card import Card, metric_title, metric_value, trend_text
-
-
-def make_app(store: Store, token: bool = False) -> R2App:
-    extra = {"api_token": Secret("tok", "test"), "account_id": "0" * 32} if token else {}
-    config = make_config((account_for("http://127.0.0.1:9", quota_bytes=1000 * GB, **extra),))
-    return build_app(config, store, clock=lambda: NOW, collect=False)
+from tests.support.metrics_data import (
+    BUCKETS,
+    GB,
+    FakeLoader,
+    fake_dashboard,
+    make_app,
+    metrics_view,
+    series,
+    spark,
+)
+from tests.support.tui import SIZE, settle, wait_for
 
 
 def card(app: R2App, metric: str) -> Card:
@@ -44,8 +44,8 @@ def card_text(app: R2App, metric: str) -> str:
 
 
 async def loaded(pilot, app: R2App) -> None:  # type: ignore[no-untyped-def]
-    await wait_for(pilot, lambda: app.dashboard is not None and app.dashboard.metrics is not None)
-    await pilot.pause()
+    await settle(pilot)
+    assert app.dashboard is not None and app.dashboard.metrics is not None
 
 
 # ---- formatting -------------------------------------------------------------------------

@@ -6,17 +6,16 @@ diff in snapshot_report.html and re-record with --snapshot-update."""
 from __future__ import annotations
 
 import pytest
-from metrics_data import BUCKETS, FakeLoader, fake_dashboard
-from test_metrics_pane import make_app
-from test_tui import SIZE, settled, wait_for
 
 from r2tui.metrics import CATALOG
 from r2tui.store import Store
 from r2tui.tui.screens.history import HistoryScreen
+from tests.support.metrics_data import BUCKETS, FakeLoader, fake_dashboard, make_app
+from tests.support.tui import SIZE, settle, wait_for
 
 
 async def _loaded(pilot) -> None:  # type: ignore[no-untyped-def]
-    await settled(pilot)
+    await settle(pilot)
 
 
 async def _zoom_metrics(pilot) -> None:  # type: ignore[no-untyped-def]

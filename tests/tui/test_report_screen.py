@@ -8,10 +8,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import report_data as d
-from test_tui import SIZE, quiet_app, settled, wait_for
 from textual.widgets import DataTable, Input, Markdown, Static
 
+import tests.support.report_data as d
 from r2tui.reports import stored
 from r2tui.reports.build import build
 from r2tui.reports.render import to_markdown
@@ -20,6 +19,7 @@ from r2tui.tui.app import R2App
 from r2tui.tui.screens.help import HelpScreen
 from r2tui.tui.screens.reports import EMPTY, ReportsScreen
 from r2tui.tui.widgets.table import FilterTable
+from tests.support.tui import SIZE, quiet_app, settle, wait_for
 
 
 @pytest.fixture
@@ -46,7 +46,7 @@ def source(screen: ReportsScreen) -> str:
 
 
 async def open_reports(pilot) -> ReportsScreen:  # type: ignore[no-untyped-def]
-    await settled(pilot)
+    await settle(pilot)
     await pilot.press("R")
     await wait_for(pilot, lambda: isinstance(pilot.app.screen, ReportsScreen))
     screen = pilot.app.screen
@@ -113,7 +113,7 @@ async def test_a_failing_store_is_said_on_screen(with_reports: Store) -> None:
 
     app = quiet_app(with_reports)
     async with app.run_test(size=SIZE) as pilot:
-        await settled(pilot)
+        await settle(pilot)
         screen = ReportsScreen(Broken(), "test")
         app.push_screen(screen)
         await wait_for(pilot, lambda: screen.rows is not None)
@@ -125,7 +125,7 @@ async def test_a_failing_store_is_said_on_screen(with_reports: Store) -> None:
 async def test_key_only_from_the_main_screen_and_in_the_palette(with_reports: Store) -> None:
     app = quiet_app(with_reports)
     async with app.run_test(size=SIZE) as pilot:
-        await settled(pilot)
+        await settle(pilot)
         await pilot.press("question_mark")
         await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
         help_rows = app.screen.query_one(DataTable)

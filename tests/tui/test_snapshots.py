@@ -3,13 +3,12 @@ review the diff in snapshot_report.html and re-record with --snapshot-update."""
 
 from __future__ import annotations
 
-from test_tui import SIZE, quiet_app, settled
-
 from r2tui.store import Store
+from tests.support.tui import SIZE, quiet_app, settle
 
 
 async def _loaded(pilot) -> None:  # type: ignore[no-untyped-def]
-    await settled(pilot)
+    await settle(pilot)
 
 
 def test_main_screen(snap_compare, filled: Store) -> None:  # type: ignore[no-untyped-def]

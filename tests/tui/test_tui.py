@@ -11,65 +11,22 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import account_for, make_config
 from textual.command import CommandPalette
 from textual.widgets import Input, TabbedContent
-from tui_data import BUCKETS, NOW, TOTAL_OBJECTS
 
 import r2tui.tui.app as tui_app
 from r2tui.config import ConfigError
 from r2tui.store import Store, queries
 from r2tui.tui import messages as msg
-from r2tui.tui.app import R2App, build_app
+from r2tui.tui.app import build_app
 from r2tui.tui.panes.metrics import MetricsPane
 from r2tui.tui.screens.help import HelpScreen
 from r2tui.tui.screens.message import MessageScreen
 from r2tui.tui.widgets.table import FilterTable
-
-SIZE = (120, 40)
-
-
-async def wait_for(pilot, condition, timeout: float = 15.0) -> None:  # type: ignore[no-untyped-def]
-    loops = int(timeout / 0.05)
-    for _ in range(loops):
-        if condition():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError("condition not reached in time")
-
-
-async def settled(pilot) -> None:  # type: ignore[no-untyped-def]
-    """The first store read shown and every table sized. A DataTable measures its
-    columns on an idle moment after rows arrive; a snapshot taken before that, on
-    a busy machine, catches columns still at their headers' width."""
-    from textual.widgets import DataTable
-
-    await wait_for(pilot, lambda: pilot.app.dashboard is not None)
-    # Twice: the panes fill their tables just after the dashboard arrives, so the
-    # first look can come before any table has rows to measure.
-    for _ in range(2):
-        await wait_for(
-            pilot, lambda: not any(t._require_update_dimensions for t in pilot.app.query(DataTable))
-        )
-        await pilot.pause(0.2)
-
-
-def rows(app: R2App, table_id: str) -> list[list[str]]:
-    table = app.query_one(f"#{table_id}", FilterTable).table
-    return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
-
-
-def closed_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def quiet_app(store: Store, **kwargs: object) -> R2App:
-    config = make_config((account_for("http://127.0.0.1:9", quota_bytes=1000 * 10**9),), **kwargs)  # type: ignore[arg-type]
-    return build_app(config, store, clock=lambda: NOW, collect=False)
+from tests.support.configs import account_for, make_config
+from tests.support.peers import closed_port
+from tests.support.tui import SIZE, quiet_app, rows, wait_for
+from tests.support.tui_data import BUCKETS, NOW, TOTAL_OBJECTS
 
 
 async def test_panes_render_store_data(filled: Store) -> None:

@@ -5,21 +5,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from conftest import account_for, make_config
 from rich.text import Text
-from test_tui import SIZE, wait_for
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal
 from textual.geometry import Region
 from textual.widget import Widget
 from textual.widgets import Static
-from tui_data import NOW
 
 from r2tui.store import Store
 from r2tui.tui.app import build_app
 from r2tui.tui.widgets.header import StatusHeader
 from r2tui.tui.widgets.table import Column, FilterTable, Row
 from r2tui.tui.widgets.text import fixed_size, set_text
+from tests.support.configs import account_for, make_config
+from tests.support.tui import SIZE, wait_for
+from tests.support.tui_data import NOW
 
 
 def asked(widget: Static, action: Callable[[], object]) -> str:

@@ -6,10 +6,10 @@ import json
 import re
 
 import pytest
-from hostile import CORPUS, raw_controls
 from rich.cells import cell_len
 
 from r2tui.literal import ELLIPSIS, clip, json_text, quoted, visible, visible_lines
+from tests.support.hostile import CORPUS, raw_controls
 
 
 @pytest.mark.parametrize("h", CORPUS, ids=lambda h: h.id)

@@ -9,11 +9,11 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from conftest import account_for, make_config
 
 from r2tui import pace
 from r2tui.store import Store
 from r2tui.tui.app import build_app
+from tests.support.configs import account_for, make_config
 
 
 @pytest.fixture
