@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from apscheduler.events import EVENT_JOB_SUBMITTED
 
 from r2tui.config import Schedule
 from r2tui.config.values import parse_schedule
@@ -246,18 +247,37 @@ async def test_start_embedded_runs_due_jobs_off_the_loop(
     assert collector.ctx.stop.is_set() and not collector.scheduler.running
 
 
+async def _scheduler_looked(scheduler: Any) -> None:
+    """The scheduler has looked at its jobs once more: wakeup() runs on the loop
+    through call_soon_threadsafe, in call order, so a marker queued after it is
+    done once that look (and every job it found due submitted) is over."""
+    scheduler.wakeup()
+    looked = asyncio.get_running_loop().create_future()
+    asyncio.get_running_loop().call_soon_threadsafe(looked.set_result, None)
+    await looked
+
+
+def _record_submissions(scheduler: Any) -> list[str]:
+    """The job ids the scheduler hands to its executor, as it hands them."""
+    submitted: list[str] = []
+    scheduler.add_listener(lambda event: submitted.append(event.job_id), EVENT_JOB_SUBMITTED)
+    return submitted
+
+
 async def test_jobs_not_due_wait_for_their_time(
     s3_backend: Any, moto_endpoint: str, store: Store
 ) -> None:
     collector = _collector(store, moto_endpoint, {"collect_metrics": "1h"})
     assert collector.run("collect_metrics") is not None  # just succeeded
     collector.ctx.stop.clear()
-    results: list[JobResult] = []
-    collector.on_result = results.append
+    started: list[str] = []
+    collector.on_start = started.append
     collector.start_embedded()
     try:
-        await asyncio.sleep(0.5)
-        assert results == []
+        # Before the scheduler's first look (it runs on the loop's next turn).
+        submitted = _record_submissions(collector.scheduler)
+        await _scheduler_looked(collector.scheduler)
+        assert submitted == [] and started == []  # looked, and found nothing due
         job = collector.scheduler.get_job("collect_metrics")  # type: ignore[union-attr]
         assert job.next_run_time.timestamp() > time.time() + 3500
     finally:
@@ -270,17 +290,25 @@ async def test_pause_and_resume(store: Store, moto_endpoint: str) -> None:
         store, moto_endpoint, {"collect_metrics": "1s"}, on_result=results.append
     )
     collector.start_embedded()
+    scheduler = collector.scheduler
+    assert scheduler is not None
     try:
         await _until(lambda: len(results) >= 2, timeout=10)
         collector.pause()
         assert collector.paused
-        await asyncio.sleep(0.3)  # a run already under way may still land
-        seen = len(results)
-        await asyncio.sleep(1.8)
-        assert len(results) == seen, "a paused collector kept running jobs"
+        # Submissions, not results: a run already under way may still land.
+        submitted = _record_submissions(scheduler)
+        # Due now, and the scheduler made to look: paused, it hands nothing out.
+        scheduler.modify_job("collect_metrics", next_run_time=datetime.now(UTC))
+        await _scheduler_looked(scheduler)
+        assert submitted == [], "a paused collector kept running jobs"
+        resumed = asyncio.Event()
+        scheduler.add_listener(lambda _: resumed.set(), EVENT_JOB_SUBMITTED)
         collector.resume()
         assert not collector.paused
-        await _until(lambda: len(results) > seen, timeout=5)
+        await asyncio.wait_for(resumed.wait(), timeout=5)  # the due job, at once
+        assert submitted == ["collect_metrics"]
+        await _until(lambda: collector.running_jobs == [], timeout=10)
     finally:
         collector.stop()
     assert all(r.ok for r in results)
