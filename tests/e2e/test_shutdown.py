@@ -55,7 +55,9 @@ def _ctrl_c_reaches_children() -> Iterator[None]:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _start(args: list[str], db: Path) -> subprocess.Popen[str]:
+def _start(args: list[str], db: Path, asked: threading.Event) -> subprocess.Popen[str]:
+    """The process started, its run recorded and its request `asked` of the peer,
+    which holds it unanswered."""
     with _ctrl_c_reaches_children():
         proc = subprocess.Popen(
             [sys.executable, "-m", "r2tui", *args],
@@ -69,7 +71,7 @@ def _start(args: list[str], db: Path) -> subprocess.Popen[str]:
         assert proc.poll() is None, proc.communicate()
         assert time.monotonic() < deadline, "no job started"
         time.sleep(0.05)
-    time.sleep(0.3)  # the request is on the wire, unanswered
+    assert asked.wait(30), "no request reached the peer"
     return proc
 
 
@@ -86,7 +88,8 @@ def _interrupt(proc: subprocess.Popen[str]) -> str:
 def test_headless_collect_exits_promptly_while_a_request_hangs(tmp_path: Path) -> None:
     db = tmp_path / "hang.db"
     with SilentServer() as server:
-        proc = _start(["collect", "--config", str(_config(tmp_path, server.endpoint, db))], db)
+        config = _config(tmp_path, server.endpoint, db)
+        proc = _start(["collect", "--config", str(config)], db, server.connected)
         t0 = time.monotonic()
         err = _interrupt(proc)
         waited = time.monotonic() - t0
@@ -100,7 +103,11 @@ def test_collect_once_interrupted_closes_its_run(tmp_path: Path) -> None:
     db = tmp_path / "once.db"
     with SilentServer() as server:
         config = _config(tmp_path, server.endpoint, db)
-        proc = _start(["collect", "--once", "--job", "inventory", "--config", str(config)], db)
+        proc = _start(
+            ["collect", "--once", "--job", "inventory", "--config", str(config)],
+            db,
+            server.connected,
+        )
         err = _interrupt(proc)
     assert proc.returncode == 130, err
     assert "Traceback" not in err and "interrupted" in err
@@ -151,8 +158,9 @@ def test_collect_once_interrupted_mid_listing_exits_promptly(
 
     with CountingProxy(moto_endpoint, on_page=hang) as proxy:
         config = _config(tmp_path, proxy.endpoint, db)
-        proc = _start(["collect", "--once", "--job", "inventory", "--config", str(config)], db)
-        assert asked.wait(30), "no page was asked for"
+        proc = _start(
+            ["collect", "--once", "--job", "inventory", "--config", str(config)], db, asked
+        )
         t0 = time.monotonic()
         err = _interrupt(proc)
         waited = time.monotonic() - t0

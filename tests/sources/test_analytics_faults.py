@@ -179,21 +179,31 @@ def test_stop_during_backoff_cancels(peer: GraphQLPeer) -> None:
     assert len(peer.requests) == 1
 
 
+class WatchedStop(threading.Event):
+    """A stop event that tells when someone starts waiting on it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.waiting = threading.Event()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self.waiting.set()
+        return super().wait(timeout)
+
+
 def test_real_backoff_wait_is_interrupted(peer: GraphQLPeer) -> None:
-    stop = threading.Event()
+    stop = WatchedStop()
     peer.push(429, b"", {"Retry-After": "30"})
     stopped_at: list[float] = []
 
-    def stop_once_answered() -> None:
-        # After the 429, not on a timer: a slow start must not cancel the request.
-        deadline = time.monotonic() + 30
-        while not peer.requests and time.monotonic() < deadline:
-            time.sleep(0.01)
-        time.sleep(0.2)  # the client into its 30 s wait
+    def stop_once_waiting() -> None:
+        # Once the client is in its 30 s wait after the 429, not on a timer: set
+        # any earlier, the stop would be seen before the wait and test nothing.
+        assert stop.waiting.wait(30), "the client never waited"
         stopped_at.append(time.monotonic())
         stop.set()
 
-    stopper = threading.Thread(target=stop_once_answered, daemon=True)
+    stopper = threading.Thread(target=stop_once_waiting, daemon=True)
     stopper.start()
     with (
         AnalyticsClient(peer.url, Secret(TOKEN, "test"), ACCOUNT, stop=stop) as client,

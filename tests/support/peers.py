@@ -35,6 +35,8 @@ class SilentServer:
         self.sock.settimeout(0.1)
         self.port = self.sock.getsockname()[1]
         self.connections: list[socket.socket] = []
+        # Set once a client has connected: its request is on the wire, unanswered.
+        self.connected = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="silent-peer", daemon=True)
 
@@ -51,6 +53,7 @@ class SilentServer:
             except OSError:
                 return
             self.connections.append(conn)  # held open, unanswered
+            self.connected.set()
 
     def __enter__(self) -> SilentServer:
         self._thread.start()
