@@ -18,7 +18,7 @@ from r2tui.cli import main
 from r2tui.sources.analytics import forget_learned
 from r2tui.sources.query_budget import forget_budgets
 from r2tui.store import Store, open_store
-from tests.support.graphql_peer import GraphQLPeer, Sleeps
+from tests.support.graphql_peer import GraphQLPeer
 from tests.support.tui_data import fill
 
 PG_BASE = os.environ.get("R2TUI_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
@@ -181,11 +181,6 @@ def cli(capsys: pytest.CaptureFixture[str]) -> Iterator[Callable[..., tuple[int,
     for name, lvl in quieted.items():
         logging.getLogger(name).setLevel(lvl)
     runtime._configured = configured
-
-
-@pytest.fixture
-def sleeps() -> Sleeps:
-    return Sleeps()
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ re-record with --snapshot-update."""
 
 from __future__ import annotations
 
-from textual.widgets import DataTable, Input
+from textual.widgets import Input
 
 from r2tui.alerts import saved
 from r2tui.alerts.engine import check_alerts
@@ -56,14 +56,6 @@ def seed_alerts(store: Store) -> None:
     check_alerts(store, config, ACCOUNT, now=NOW - 300)
 
 
-async def tables_sized(pilot) -> None:  # type: ignore[no-untyped-def]
-    await wait_for(
-        pilot,
-        lambda: not any(t._require_update_dimensions for t in pilot.app.screen.query(DataTable)),
-    )
-    await pilot.pause(0.2)
-
-
 def test_alerts_pane_zoomed(snap_compare, filled: Store) -> None:  # type: ignore[no-untyped-def]
     seed_alerts(filled)
 
@@ -71,7 +63,7 @@ def test_alerts_pane_zoomed(snap_compare, filled: Store) -> None:  # type: ignor
         await settle(pilot)
         await wait_for(pilot, lambda: len(pilot.app.dashboard.alerts.firing) == 2)
         await pilot.press("5", "z")
-        await tables_sized(pilot)
+        await settle(pilot)
 
     assert snap_compare(make_app(filled), terminal_size=SIZE, run_before=run_before)
 
@@ -82,7 +74,7 @@ def test_rules_screen(snap_compare, filled: Store) -> None:  # type: ignore[no-u
     async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
         await settle(pilot)
         await open_rules(pilot)
-        await tables_sized(pilot)
+        await settle(pilot)
 
     assert snap_compare(make_app(filled), terminal_size=SIZE, run_before=run_before)
 
@@ -104,6 +96,6 @@ def test_rule_form_with_a_validation_error(snap_compare, filled: Store) -> None:
         await wait_for(pilot, lambda: "waiting for a valid rule" in form.backtest_text)
         for box in form.query(Input):  # a blinking cursor would make the picture flaky
             box.cursor_blink = False
-        await pilot.pause(0.2)
+        await settle(pilot)
 
     assert snap_compare(make_app(filled), terminal_size=SIZE, run_before=run_before)

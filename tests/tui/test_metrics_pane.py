@@ -280,7 +280,7 @@ async def test_history_keys_reload_with_new_arguments(
         # The screen's keys are in the palette while it is open.
         await pilot.press("ctrl+p")
         await pilot.press(*"Range")
-        await pilot.pause(0.3)
+        await settle(pilot)  # the palette's search runs on a worker
         await pilot.press("enter")
         await wait_for(pilot, lambda: loader.calls[-1] == ("total_bytes", "site", "7d"))
         await wait_for(pilot, lambda: app.screen is screen and not screen.loading)
@@ -395,12 +395,12 @@ async def test_keys_in_help_and_palette(filled: Store, monkeypatch: pytest.Monke
         await pilot.press("ctrl+p")
         assert isinstance(app.screen, CommandPalette)
         await pilot.press(*"Bucket")
-        await pilot.pause(0.3)
+        await settle(pilot)  # the palette's search runs on a worker
         await pilot.press("enter")  # the Metrics pane's filter, from the palette
         await wait_for(pilot, lambda: app.metrics_bucket == "backups")
         await pilot.press("ctrl+p")
         await pilot.press(*"History")
-        await pilot.pause(0.3)
+        await settle(pilot)  # the palette's search runs on a worker
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, HistoryScreen))
         await wait_for(pilot, lambda: bool(loader.calls))

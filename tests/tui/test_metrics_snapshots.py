@@ -21,7 +21,7 @@ async def _loaded(pilot) -> None:  # type: ignore[no-untyped-def]
 async def _zoom_metrics(pilot) -> None:  # type: ignore[no-untyped-def]
     await _loaded(pilot)
     await pilot.press("1", "z")
-    await pilot.pause(0.2)
+    await settle(pilot)
 
 
 def test_metrics_zoomed(
@@ -48,7 +48,7 @@ def _history(range_: str):  # type: ignore[no-untyped-def]
         screen = HistoryScreen(FakeLoader(), list(CATALOG), BUCKETS, range_=range_)
         pilot.app.push_screen(screen)
         await wait_for(pilot, lambda: screen.is_mounted and not screen.loading)
-        await pilot.pause(0.2)
+        await settle(pilot)
 
     return run
 

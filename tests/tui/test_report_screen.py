@@ -142,10 +142,7 @@ def test_reports_screen(snap_compare, with_reports: Store) -> None:  # type: ign
     async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
         screen = await open_reports(pilot)
         await wait_for(pilot, lambda: screen.shown_id is not None)
-        await wait_for(
-            pilot, lambda: not any(t._require_update_dimensions for t in screen.query(DataTable))
-        )
-        await pilot.pause(0.2)
+        await settle(pilot)
 
     app: R2App = quiet_app(with_reports)
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

@@ -23,7 +23,7 @@ def test_help_screen(snap_compare, filled: Store) -> None:  # type: ignore[no-un
     async def open_help(pilot) -> None:  # type: ignore[no-untyped-def]
         await _loaded(pilot)
         await pilot.press("question_mark")
-        await pilot.pause(0.2)
+        await settle(pilot)
 
     assert snap_compare(quiet_app(filled), terminal_size=SIZE, run_before=open_help)
 
@@ -34,6 +34,6 @@ def test_storage_zoomed_on_largest(snap_compare, filled: Store) -> None:  # type
         await pilot.press(
             "3", "z", "right_square_bracket", "right_square_bracket", "right_square_bracket"
         )
-        await pilot.pause(0.2)
+        await settle(pilot)
 
     assert snap_compare(quiet_app(filled), terminal_size=SIZE, run_before=zoom)

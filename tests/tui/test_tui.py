@@ -25,7 +25,7 @@ from r2tui.tui.screens.message import MessageScreen
 from r2tui.tui.widgets.table import FilterTable
 from tests.support.configs import account_for, make_config
 from tests.support.peers import closed_port
-from tests.support.tui import SIZE, quiet_app, rows, wait_for
+from tests.support.tui import SIZE, quiet_app, rows, settle, wait_for
 from tests.support.tui_data import BUCKETS, NOW, TOTAL_OBJECTS
 
 
@@ -304,7 +304,7 @@ async def test_zoom_focus_keys_help_palette_and_activity_detail(filled: Store) -
         await pilot.press("ctrl+p")
         assert isinstance(app.screen, CommandPalette)
         await pilot.press(*"Filter")
-        await pilot.pause(0.3)
+        await settle(pilot)  # the palette's search runs on a worker
         await pilot.press("enter")  # a table action, from the palette
         await wait_for(pilot, lambda: isinstance(app.focused, Input))
         await pilot.press("escape")
