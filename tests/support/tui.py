@@ -90,5 +90,5 @@ def rows(app: R2App, table_id: str) -> list[list[str]]:
 
 
 def quiet_app(store: Store, **kwargs: object) -> R2App:
-    config = make_config((account_for("http://127.0.0.1:9", quota_bytes=1000 * 10**9),), **kwargs)
+    config = make_config((account_for("http://127.0.0.1:9", quota_bytes=1000 * 10**9),), **kwargs)  # type: ignore[arg-type]
     return build_app(config, store, clock=lambda: NOW, collect=False)
