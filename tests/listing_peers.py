@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from peers import LoopbackHTTP, _error_xml
 
-from r2tui.sources.fold import InventoryFold
+from r2tui.sources.listing.fold import InventoryFold
 from r2tui.sources.listing.hints import Hints, split_keys
 from r2tui.sources.listing.page import Page
 from r2tui.sources.listing.planner import Planner

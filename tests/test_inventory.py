@@ -24,7 +24,7 @@ from r2tui.config import InventorySettings, S3Settings
 from r2tui.observations import BucketInventory, RequestTally
 from r2tui.sources import s3
 from r2tui.sources.errors import Cancelled
-from r2tui.sources.fold import extension_of
+from r2tui.sources.listing.fold import extension_of
 
 BIG = "inv-big"
 N_OBJECTS = 10_050  # not a multiple of the page size: the last page is partial

@@ -17,7 +17,7 @@ from typing import Any
 
 from r2tui import pace
 from r2tui.sources.errors import Cancelled
-from r2tui.sources.fold import InventoryFold
+from r2tui.sources.listing.fold import InventoryFold
 from r2tui.sources.listing.fetch import Answer, Fetcher
 from r2tui.sources.listing.hints import Hints, split_keys
 from r2tui.sources.listing.page import parse_page, parse_prefixes
