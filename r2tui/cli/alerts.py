@@ -8,16 +8,14 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from r2tui.alerts.engine import history
-from r2tui.alerts.views import AlertRow, alerts_view
 from r2tui.cli.args import account_name
 from r2tui.cli.exits import EXIT_OK
 from r2tui.cli.text import local, scope_text, table, value_text
 from r2tui.literal import visible
 from r2tui.output import say, say_json
-from r2tui.status import alerts_doc, iso
 
 if TYPE_CHECKING:
+    from r2tui.alerts.views import AlertRow
     from r2tui.cli.args import Parser, Subcommands
     from r2tui.config import Config
     from r2tui.store import Store
@@ -45,6 +43,10 @@ def run(args: argparse.Namespace, config: Config, store: Store) -> int:
 
 
 def _alerts(args: argparse.Namespace, config: Config) -> int:
+    # Start-up: the alerts' views load only when this command runs, not for `r2tui --help`.
+    from r2tui.alerts.views import alerts_view
+    from r2tui.status import alerts_doc
+
     account = account_name(args, config)
     view = alerts_view(account, windows=config.alerts.maintenance)
     if args.search:
@@ -100,6 +102,11 @@ def _alerts(args: argparse.Namespace, config: Config) -> int:
 
 
 def _history(args: argparse.Namespace, config: Config) -> int:
+    # Start-up: the engine and the status document load only when this command
+    # runs, not for `r2tui --help`.
+    from r2tui.alerts.engine import history
+    from r2tui.status import iso
+
     rows = history(account_name(args, config), search=args.search)
     if args.json:
         say_json([{**r, "ts": iso(r["ts"])} for r in rows])

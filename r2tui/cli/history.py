@@ -13,7 +13,6 @@ from r2tui.cli.status import human
 from r2tui.literal import visible
 from r2tui.metrics import ACCOUNT, CATALOG
 from r2tui.output import say, say_json
-from r2tui.status import iso
 
 if TYPE_CHECKING:
     from r2tui.cli.args import Parser, Subcommands
@@ -56,7 +55,8 @@ def check(args: argparse.Namespace) -> int | None:
 
 def run(args: argparse.Namespace, config: Config, store: Store) -> int:
     """`store` is open (its models bound)."""
-    # Start-up: the store's history module loads only for this command.
+    # Start-up: the store's reads load only when this command runs, not for `r2tui --help`.
+    from r2tui.status import iso
     from r2tui.store.history import series
 
     s = series(

@@ -9,13 +9,11 @@ import time
 from dataclasses import asdict
 from typing import TYPE_CHECKING
 
-from r2tui.alerts import outbox
 from r2tui.cli.args import ACTION
 from r2tui.cli.exits import EXIT_FAILED, EXIT_OK, fail
 from r2tui.cli.text import local, table
 from r2tui.literal import visible
 from r2tui.output import say, say_json
-from r2tui.status import iso
 
 if TYPE_CHECKING:
     from r2tui.cli.args import Parser, Subcommands
@@ -58,7 +56,9 @@ def run(args: argparse.Namespace, config: Config, store: Store) -> int:
 
 
 def _flush(args: argparse.Namespace, config: Config, store: Store) -> int:
-    # Start-up: the channels' senders (httpx, smtplib) load only when something is sent.
+    # Start-up: the outbox and the channels' senders (httpx, smtplib) load only
+    # when something is sent.
+    from r2tui.alerts import outbox
     from r2tui.alerts.channels import deliver
 
     report = outbox.flush(store, config.alerts, deliver)
@@ -95,6 +95,11 @@ def _test(args: argparse.Namespace, config: Config) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
+    # Start-up: the outbox and the status document load only when this command
+    # runs, not for `r2tui --help`.
+    from r2tui.alerts import outbox
+    from r2tui.status import iso
+
     rows = outbox.pending_view()
     if args.json:
         say_json(
@@ -135,6 +140,9 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _retry(args: argparse.Namespace, store: Store) -> int:
+    # Start-up: the outbox loads only when this command runs, not for `r2tui --help`.
+    from r2tui.alerts import outbox
+
     wanted = list(dict.fromkeys(args.ids))
     with store.write():
         n = outbox.retry(wanted)

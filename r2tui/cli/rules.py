@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 from r2tui.alerts import saved
 from r2tui.alerts.rules import Rule, RuleError, rule_to_dict
 from r2tui.alerts.toml_io import DURATION_FIELDS, checked_rule, duration_text
-from r2tui.alerts.views import RuleState, rule_states
 from r2tui.cli import rules_files
 from r2tui.cli.args import ACTION, account_name
 from r2tui.cli.exits import EXIT_FAILED, EXIT_OK, EXIT_USAGE, fail, read_only
@@ -28,6 +27,7 @@ from r2tui.output import say, say_json
 from r2tui.store.models import AlertRule
 
 if TYPE_CHECKING:
+    from r2tui.alerts.views import RuleState
     from r2tui.cli.args import Parser, Subcommands
     from r2tui.config import Config
     from r2tui.store import Store
@@ -253,6 +253,9 @@ def _doc(s: RuleState) -> dict[str, Any]:
 
 
 def _list(args: argparse.Namespace) -> int:
+    # Start-up: the alerts' views load only when this command runs, not for `r2tui --help`.
+    from r2tui.alerts.views import rule_states
+
     states = rule_states()
     if args.json:
         say_json([_doc(s) for s in states])
@@ -277,6 +280,9 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _show(args: argparse.Namespace, rule: Rule) -> int:
+    # Start-up: the alerts' views load only when this command runs, not for `r2tui --help`.
+    from r2tui.alerts.views import RuleState, rule_states
+
     state = next((s for s in rule_states() if s.rule.name == rule.name), RuleState(rule))
     doc = _doc(state)
     if args.json:

@@ -9,7 +9,6 @@ import time
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from r2tui.alerts.silences import SilenceRow, add_silence, expire, silences
 from r2tui.cli.args import ACTION
 from r2tui.cli.exits import EXIT_FAILED, EXIT_OK, fail
 from r2tui.cli.text import local, table
@@ -17,9 +16,9 @@ from r2tui.config.values import parse_duration
 from r2tui.literal import visible
 from r2tui.matchers import parse_matcher
 from r2tui.output import say, say_json
-from r2tui.status import iso
 
 if TYPE_CHECKING:
+    from r2tui.alerts.silences import SilenceRow
     from r2tui.cli.args import Parser, Subcommands
     from r2tui.config import Config
     from r2tui.store import Store
@@ -66,6 +65,10 @@ def run(args: argparse.Namespace, config: Config, store: Store) -> int:
 
 
 def _doc(s: SilenceRow, now: float) -> dict[str, Any]:
+    # Start-up: the status document's modules load only when this command
+    # runs, not for `r2tui --help`.
+    from r2tui.status import iso
+
     return {
         "id": s.id,
         "matchers": s.describe().split(", "),
@@ -84,6 +87,9 @@ def _state(s: SilenceRow, now: float) -> str:
 
 
 def _list(args: argparse.Namespace, store: Store) -> int:
+    # Start-up: the alerts' modules load only when this command runs, not for `r2tui --help`.
+    from r2tui.alerts.silences import silences
+
     now = time.time()
     rows = silences(now, include_ended=args.all)
     if args.json:
@@ -110,6 +116,9 @@ def _list(args: argparse.Namespace, store: Store) -> int:
 
 
 def _add(args: argparse.Namespace, store: Store) -> int:
+    # Start-up: the alerts' modules load only when this command runs, not for `r2tui --help`.
+    from r2tui.alerts.silences import add_silence
+
     where = "silences add"
     try:
         matchers = [parse_matcher(m) for m in args.matchers]
@@ -153,6 +162,9 @@ def _add(args: argparse.Namespace, store: Store) -> int:
 
 
 def _expire(args: argparse.Namespace, store: Store) -> int:
+    # Start-up: the alerts' modules load only when this command runs, not for `r2tui --help`.
+    from r2tui.alerts.silences import expire
+
     if not expire(store, args.id):
         return fail(
             "silences expire",

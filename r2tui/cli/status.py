@@ -9,13 +9,10 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from r2tui import dashboard
 from r2tui.cli.exits import EXIT_OK
 from r2tui.literal import visible as v
 from r2tui.output import say, say_json
 from r2tui.runtime import with_demo_account
-from r2tui.status import dashboard_doc
-from r2tui.store import queries
 from r2tui.units import human_bytes
 
 if TYPE_CHECKING:
@@ -31,6 +28,11 @@ def add_parser(sub: Subcommands, common: Parser) -> None:
 
 def run(args: argparse.Namespace, config: Config, store: Store) -> int:
     """`store` is open (its models bound)."""
+    # Start-up: the dashboard's reads load only when this command runs, not for `r2tui --help`.
+    from r2tui import dashboard
+    from r2tui.status import dashboard_doc
+    from r2tui.store import queries
+
     if config.demo and not queries.bucket_names("demo"):
         # A first `status --demo` has nothing to show: fill the demo store once.
         # Start-up: the jobs and APScheduler load only when something is collected.
