@@ -54,9 +54,9 @@ from typing import Any
 from hostile import CORPUS
 
 from r2tui import runtime
-from r2tui.alerts import rules_files, saved
+from r2tui.alerts import saved
 from r2tui.alerts.rules import COMPARISONS, MISSING_DATA, SEVERITIES, rule_from
-from r2tui.cli import main
+from r2tui.cli import main, rules_files
 from r2tui.config import Config, load_config
 from r2tui.config.model import JOB_NAMES
 from r2tui.config.triggers import trigger_for, zone_for
