@@ -9,10 +9,10 @@ import time
 
 from r2tui.alerts.views import alerts_view
 from r2tui.config.alert_model import MaintenanceWindow
+from r2tui.costs.view import costs_view
 from r2tui.metrics import ACCOUNT
 from r2tui.pricing import LIST_PRICES, PriceList
 from r2tui.store import health, queries
-from r2tui.store.cost_view import costs_view
 from r2tui.store.views import Dashboard
 
 

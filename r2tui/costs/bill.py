@@ -1,6 +1,7 @@
-"""The R2 price model: pure functions, no I/O, exact in decimal.
+"""The bill: a month's usage priced by R2's rules. Pure functions, no I/O,
+exact in decimal; the prices themselves are `r2tui.pricing.PriceList`.
 
-The rules, from Cloudflare's public price list (../shared/REFERENCE.md):
+The rules, from Cloudflare's public price list (developers.cloudflare.com/r2/pricing):
 
 - Standard and Infrequent Access (IA) storage by the GB-month, Class A and
   Class B operations by the million, IA data retrieval by the GB.
@@ -19,46 +20,12 @@ line is exact and the total is rounded half-up to the cent once, at the end.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, fields, replace
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, fields
 from decimal import ROUND_CEILING, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, localcontext
 
-CLASS_A_ACTIONS = frozenset(
-    {
-        "ListBuckets",
-        "PutBucket",
-        "CreateBucket",
-        "ListObjects",
-        "ListObjectsV2",
-        "PutObject",
-        "CopyObject",
-        "CompleteMultipartUpload",
-        "CreateMultipartUpload",
-        "LifecycleStorageTierTransition",
-        "ListMultipartUploads",
-        "UploadPart",
-        "UploadPartCopy",
-        "ListParts",
-        "PutBucketEncryption",
-        "PutBucketCors",
-        "PutBucketLifecycleConfiguration",
-    }
-)
-CLASS_B_ACTIONS = frozenset(
-    {
-        "HeadBucket",
-        "HeadObject",
-        "GetObject",
-        "UsageSummary",
-        "GetBucketEncryption",
-        "GetBucketLocation",
-        "GetBucketCors",
-        "GetBucketLifecycleConfiguration",
-    }
-)
-FREE_ACTIONS = frozenset({"DeleteObject", "DeleteBucket", "AbortMultipartUpload"})
+from r2tui.pricing import LIST_PRICES, MILLION, PriceList
 
-MILLION = 1_000_000
 CENT = Decimal("0.01")
 # Usage is settled to this before rounding up: far below one byte-day (3.3e-11
 # GB-month), far above the error of summing a month of repeating decimals. Requests
@@ -70,67 +37,20 @@ REQUEST_RESOLUTION = Decimal("1e-6")
 # default 28.
 PRECISION = 60
 ZERO = Decimal(0)
-LIST_SOURCE = "Cloudflare R2 public price list (developers.cloudflare.com/r2/pricing)"
-
-
-@dataclass(frozen=True)
-class PriceList:
-    """Prices in USD and the monthly free tier; each can be overridden in the
-    config (a price change, a negotiated rate), and `source` says where they
-    came from."""
-
-    standard_storage_gb_month: Decimal = Decimal("0.015")
-    standard_class_a_per_million: Decimal = Decimal("4.50")
-    standard_class_b_per_million: Decimal = Decimal("0.36")
-    ia_storage_gb_month: Decimal = Decimal("0.01")
-    ia_class_a_per_million: Decimal = Decimal("9.00")
-    ia_class_b_per_million: Decimal = Decimal("0.90")
-    ia_retrieval_per_gb: Decimal = Decimal("0.01")
-    free_storage_gb_month: Decimal = Decimal(10)
-    free_class_a: Decimal = Decimal(1_000_000)
-    free_class_b: Decimal = Decimal(10_000_000)
-    # R2 counts decimal gigabytes, as its dashboard does.
-    bytes_per_gb: int = 1_000_000_000
-    billing_period_days: int = 30
-    ia_minimum_days: int = 30
-    source: str = LIST_SOURCE
-
-    def overridden(self, values: Mapping[str, object], source: str) -> PriceList:
-        """A copy with `values` (field name → number) in place; ValueError naming
-        the field and what is valid otherwise."""
-        known = {f.name: f for f in fields(self) if f.name != "source"}
-        changes: dict[str, object] = {}
-        for name, raw in values.items():
-            if name not in known:
-                raise ValueError(f"unknown price {name!r}; valid: {', '.join(known)}")
-            try:
-                value = Decimal(str(raw))
-            except ArithmeticError:
-                raise ValueError(f"{name} must be a number, not {raw!r}") from None
-            if isinstance(raw, bool) or not value.is_finite() or value < 0:
-                raise ValueError(f"{name} must be a number of 0 or more, not {raw!r}")
-            if known[name].type == "int":
-                if value != value.to_integral_value() or value < 1:
-                    raise ValueError(f"{name} must be a whole number of 1 or more, not {raw!r}")
-                changes[name] = int(value)
-            else:
-                changes[name] = value
-        return replace(self, **changes, source=source)  # type: ignore[arg-type]
-
-
-LIST_PRICES = PriceList()
 
 
 @dataclass(frozen=True)
 class Usage:
     """One month's billable usage of an account, or of part of it."""
 
+    # Requests are whole counts, or decimals where a bucket's requests are split
+    # between the classes by its listing's IA share (see `settle`).
     standard_gb_month: Decimal = ZERO
-    standard_class_a: int = 0
-    standard_class_b: int = 0
+    standard_class_a: Decimal | int = 0
+    standard_class_b: Decimal | int = 0
     ia_gb_month: Decimal = ZERO
-    ia_class_a: int = 0
-    ia_class_b: int = 0
+    ia_class_a: Decimal | int = 0
+    ia_class_b: Decimal | int = 0
     ia_retrieval_gb: Decimal = ZERO
 
     def __add__(self, other: Usage) -> Usage:
@@ -256,6 +176,11 @@ def to_cents(usd: Decimal) -> Decimal:
     return usd.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+def round_usd(value: Decimal) -> float:
+    """A figure as a stored sample: to the millionth of a dollar."""
+    return float(value.quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP))
+
+
 def settle(quantity: Decimal, resolution: Decimal = RESOLUTION) -> Decimal:
     """`quantity` settled to RESOLUTION: a month of daily GB-months (each a
     repeating decimal, 100 GB a day is 3.333… GB-month) sums to 9.999…9 where
@@ -343,27 +268,3 @@ def ia_minimum_byte_days(
                     lots.pop()
         previous = level
     return extra
-
-
-def operation_class(action: str) -> str:
-    """'A', 'B' or 'free'. Unknown actions count as Class A so that a new
-    operation name never hides cost; `is_known_action` tells them apart."""
-    if action in CLASS_B_ACTIONS:
-        return "B"
-    if action in FREE_ACTIONS:
-        return "free"
-    return "A"
-
-
-def is_known_action(action: str) -> bool:
-    return action in CLASS_A_ACTIONS or action in CLASS_B_ACTIONS or action in FREE_ACTIONS
-
-
-def is_billed(status_code: int) -> bool:
-    """Requests refused for authentication or authorization (401, 403) are not billed."""
-    return status_code not in (401, 403)
-
-
-def request_cost_usd(class_a: int, class_b: int, prices: PriceList = LIST_PRICES) -> float:
-    """Standard-class request cost at list price, before any free tier."""
-    return float(list_cost(Usage(standard_class_a=class_a, standard_class_b=class_b), prices))
