@@ -1,7 +1,7 @@
 """The dashboard: every pane's data in one read of the store (the TUI's refresh,
-`r2tui status`). It composes the store's views (`queries`, `cost_view`,
-`health`) with the alerts' view, so it sits above both layers, not in the
-store."""
+`r2tui status`). It composes the store's views (`queries`, `health`), the
+cost view (`costs.view`) and the alerts' view, so it sits above those layers,
+not in the store."""
 
 from __future__ import annotations
 

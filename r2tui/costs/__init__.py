@@ -1,8 +1,8 @@
 """R2's costs: a month of usage turned into money. Month to date, each day's
 share, the forecast and its range, the free tier's burn-down, spikes, savings,
 and the view the Cost pane, the reports and `status --json` read. Pure but for
-`usage` (what the store holds, as the bill counts it), `view` (what the
-calculate_costs job stored) and `samples` (what it stores).
+the two reads of the store: `usage` (the month's raw usage, as the bill counts
+it) and `view` (what the calculate_costs job stored, as `samples` made it).
 
 The modules, from the bottom: `bill` (the price model: usage priced by R2's
 rules, exact in decimal; the prices are `r2tui.pricing`), `usage`, `levels`
