@@ -3,8 +3,9 @@ monthly free tier, and which operation is billed as Class A, Class B or not at
 all (developers.cloudflare.com/r2/pricing). Prices are `Decimal`; the config's
 [pricing] table overrides them (`PriceList.overridden` checks each value).
 
-Data only, at the bottom of the layers: the config, the sources (which
-operation a request is) and the store (what r2tui's own requests cost) read it.
+The list and lookups in it, imported by nothing of ours, so it sits at the
+bottom of the layers: the config (the [pricing] table), the sources (which
+class a request is) and the store (what r2tui's own requests cost) read it.
 The bill built on it, free tier and rounding up included, is `r2tui.costs.bill`.
 """
 
