@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from r2tui.costs.bill import to_cents
 from r2tui.metrics import ACCOUNT, BYTES_METRICS, CLASS_METRICS, describe, series_source
-from r2tui.pricing import to_cents
 from r2tui.store import health
 from r2tui.store.queries import REPORTED
 from r2tui.store.views import (

@@ -17,8 +17,8 @@ import pytest
 from config_data import CREDS, MAIN, fail, problem, write
 
 from r2tui.config import ConfigError, load_config
+from r2tui.costs.bill import Usage, bill
 from r2tui.literal import quoted
-from r2tui.pricing import Usage, bill
 
 CliRun = Callable[..., tuple[int, str, str]]
 MIB = 1 << 20

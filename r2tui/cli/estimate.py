@@ -13,9 +13,10 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from r2tui.cli.exits import EXIT_OK
+from r2tui.costs.bill import ITEMS, USAGE_FIELD, Bill, Usage, bill, to_cents
 from r2tui.literal import visible
 from r2tui.output import say, say_json
-from r2tui.pricing import Bill, PriceList, Usage, bill, to_cents
+from r2tui.pricing import PriceList
 
 if TYPE_CHECKING:
     from r2tui.cli.args import Parser, Subcommands
@@ -31,7 +32,8 @@ OPTIONS: dict[str, tuple[str, str]] = {
     "ia_class_b": ("--ia-class-b", "Infrequent Access Class B requests"),
     "ia_retrieval_gb": ("--ia-retrieval-gb", "Infrequent Access data retrieved, GB"),
 }
-_WHOLE = {f.name for f in fields(Usage) if f.type == "int"}
+# Requests are counted in whole numbers; storage and bytes read need not be.
+_WHOLE = {USAGE_FIELD[item.name] for item in ITEMS if item.unit == "requests"}
 
 
 def _amount(whole: bool) -> Callable[[str], Decimal | int]:

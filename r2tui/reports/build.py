@@ -28,8 +28,10 @@ from datetime import UTC, datetime
 
 from peewee import fn
 
+from r2tui.costs.bill import ITEMS
+from r2tui.costs.view import costs_view
 from r2tui.metrics import ACCOUNT, CATALOG, DAY, Metric
-from r2tui.pricing import ITEMS, LIST_PRICES, PriceList
+from r2tui.pricing import LIST_PRICES, PriceList
 from r2tui.reports.model import (
     KINDS,
     Basis,
@@ -41,7 +43,6 @@ from r2tui.reports.model import (
     Report,
 )
 from r2tui.store import health, history
-from r2tui.store.cost_view import costs_view
 from r2tui.store.health import ANALYTICS, LISTING, S3, SOURCES, HealthView
 from r2tui.store.models import Event
 from r2tui.store.queries import month_start

@@ -22,8 +22,8 @@ from r2tui.config.secrets import shown_host
 from r2tui.observations import BucketInventory, ProbeResult, ProbeStep, RequestTally
 from r2tui.pricing import operation_class
 from r2tui.sources.errors import FAILING, Cancelled, describe_error, failure_kind
-from r2tui.sources.listing.fold import InventoryFold
 from r2tui.sources.listing.fetch import can_fetch
+from r2tui.sources.listing.fold import InventoryFold
 from r2tui.sources.listing.hints import Hints
 from r2tui.sources.listing.parallel import list_ranges
 from r2tui.waits import Waits
