@@ -40,8 +40,7 @@ from urllib.parse import urlparse
 import httpx
 
 from r2tui import __version__
-from r2tui.config.model import Secret
-from r2tui.config.secrets import SecretUrl, scrub, secret_url, shown_host
+from r2tui.config.secrets import Secret, SecretUrl, scrub, secret_url, shown_host
 from r2tui.observations import OperationGroup, StorageSnapshot
 from r2tui.sources import graphql_queries as gq
 from r2tui.sources.analytics_answer import (
