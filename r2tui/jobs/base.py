@@ -45,7 +45,7 @@ class JobContext:
     clock: Callable[[], float] = time.time
     client_factory: ClientFactory = s3.make_client
     # Writes a locked or full store refused, retried before the next run.
-    deferred: list[Callable[[], None]] = field(default_factory=list)
+    deferred: list[Callable[[], object]] = field(default_factory=list)  # results unused
     deferred_lock: threading.Lock = field(default_factory=threading.Lock)
     last_purge: float = 0.0
     analytics_backoff: float = 1.0  # first retry delay (s) after a 429 or 5xx
@@ -156,7 +156,7 @@ def reason_for(exc: BaseException, endpoint: str | Secret = "") -> str:
     return describe_error(exc, endpoint)
 
 
-def defer(ctx: JobContext, write: Callable[[], None]) -> None:
+def defer(ctx: JobContext, write: Callable[[], object]) -> None:
     with ctx.deferred_lock:
         ctx.deferred.append(write)
         del ctx.deferred[:-DEFERRED_MAX]
