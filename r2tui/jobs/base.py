@@ -14,7 +14,7 @@ from typing import Any
 from peewee import PeeweeException
 
 from r2tui.config import AccountConfig, Config, S3Settings
-from r2tui.config.secrets import Secret, scrub
+from r2tui.config.secrets import SecretUrl, scrub
 from r2tui.observations import RequestTally
 from r2tui.pricing import request_cost_usd
 from r2tui.sources import s3
@@ -142,7 +142,7 @@ def is_store_error(exc: BaseException) -> bool:
     return isinstance(exc, PeeweeException | sqlite3.Error)
 
 
-def reason_for(exc: BaseException, endpoint: str | Secret = "") -> str:
+def reason_for(exc: BaseException, endpoint: str | SecretUrl = "") -> str:
     """One line for a failure: the store's own words for a store error, else the
     source's; never a credential (a URL a library quotes is shown without its
     userinfo and query)."""
