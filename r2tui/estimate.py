@@ -10,11 +10,13 @@ import argparse
 from collections.abc import Callable
 from dataclasses import fields
 from decimal import Decimal, InvalidOperation
+from typing import TypeVar
 
 from r2tui.literal import visible
 from r2tui.output import say, say_json
 from r2tui.pricing import Bill, PriceList, Usage, bill, to_cents
 
+_Parser = TypeVar("_Parser", bound=argparse.ArgumentParser)  # the CLI's own parser class
 EXIT_OK = 0
 
 # Usage field -> (option, help). Storage and retrieval take fractions; request
@@ -48,7 +50,8 @@ def _amount(whole: bool) -> Callable[[str], Decimal | int]:
     return parse
 
 
-def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+# argparse names the type add_subparsers() returns only privately.
+def add_parser(sub: argparse._SubParsersAction[_Parser], common: _Parser) -> None:
     p = sub.add_parser(
         "estimate",
         parents=[common],
@@ -83,7 +86,7 @@ def _number(value: Decimal) -> int | float:
     return int(value) if value == value.to_integral_value() else float(value)
 
 
-def as_doc(b: Bill) -> dict:
+def as_doc(b: Bill) -> dict[str, object]:
     """Line amounts are exact; the total is rounded to the cent, as invoiced."""
     prices: dict[str, object] = {"source": b.prices.source}
     prices.update(
