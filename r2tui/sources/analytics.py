@@ -60,7 +60,7 @@ from r2tui.sources.analytics_answer import (
     refused_fields,
 )
 from r2tui.sources.errors import Cancelled
-from r2tui.sources.graphql_queries import BucketFilter, Selection, rfc3339
+from r2tui.sources.graphql_queries import BucketFilter, BucketOp, Selection, rfc3339
 from r2tui.sources.query_budget import QueryBudget, budget_for
 from r2tui.waits import QUERY_BUDGET, Waits
 
@@ -358,7 +358,7 @@ class AnalyticsClient:
         parse: Parse[R],
         start: int,
         end: int,
-        buckets: tuple[str, list[str]] | None = None,
+        buckets: tuple[BucketOp, list[str]] | None = None,
     ) -> tuple[list[R], bool]:
         """One query's rows, and whether the page was full (rows may be missing)."""
         while True:
@@ -372,7 +372,7 @@ class AnalyticsClient:
             }
             op: BucketFilter = None
             if buckets is not None:
-                op, variables["buckets"] = buckets[0], buckets[1]  # type: ignore[assignment]
+                op, variables["buckets"] = buckets[0], buckets[1]
             try:
                 answer = self._post(gq.query(dataset, selection, op), variables)
             except _Refused as refusal:
