@@ -23,8 +23,10 @@ daily rollups after the raw samples are purged. What a period means:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import cast
 
 from peewee import fn
 
@@ -314,12 +316,14 @@ def _events(
             Event.kind.not_in(QUIET_KINDS) | ((Event.kind == "job") & (Event.level == "error"))
         )
     total = Event.select(fn.COUNT(Event.id)).where(*where).scalar() or 0
-    rows = (
+    # peewee's stubs type a `.tuples()` query's rows as models.
+    rows = cast(
+        "Iterable[tuple[int, str, str, str | None, str]]",
         Event.select(Event.ts, Event.kind, Event.level, Event.bucket, Event.message)
         .where(*where)
         .order_by(Event.ts.desc(), Event.id.desc())
         .limit(limit)
-        .tuples()
+        .tuples(),
     )
     lines = [
         EventLine(int(ts), kind, level, bucket, message)

@@ -73,7 +73,7 @@ def make_client(
     if tally is not None:
         lock = threading.Lock()
 
-        def count(event_name: str, response_dict: dict | None = None, **_: Any) -> None:
+        def count(event_name: str, response_dict: dict[str, Any] | None = None, **_: Any) -> None:
             operation = event_name.rsplit(".", 1)[-1]
             status = response_dict.get("status_code") if response_dict else None
             with lock:
