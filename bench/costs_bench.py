@@ -12,11 +12,10 @@ import random
 import statistics
 import time
 
-from r2tui.jobs.cost_month import compute
-from r2tui.jobs.costs import month_bounds
+from r2tui.costs.month import compute, month_bounds
+from r2tui.costs.usage import BucketUsage
 from r2tui.metrics import DAY, HOUR
 from r2tui.pricing import LIST_PRICES
-from r2tui.store.usage import BucketUsage
 
 NOW = 1_795_910_400 + 12 * HOUR  # 2026-11-29 12:00 UTC
 

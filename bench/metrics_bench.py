@@ -42,11 +42,11 @@ from pathlib import Path
 
 from r2tui import dashboard
 from r2tui.config import Retention
+from r2tui.costs.view import costs_view
 from r2tui.metrics import ANALYTICS_COUNTERS, ANALYTICS_GAUGES
 from r2tui.observations import BucketInventory, ObjectEntry, Tally
 from r2tui.store import Store, open_store, queries, readings, rollups, writes
 from r2tui.store import history as hist
-from r2tui.store.cost_view import costs_view
 from r2tui.store.models import MODELS
 
 H, D = 3600, 86400

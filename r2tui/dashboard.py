@@ -1,7 +1,7 @@
 """The dashboard: every pane's data in one read of the store (the TUI's refresh,
-`r2tui status`). It composes the store's views (`queries`, `cost_view`,
-`health`) with the alerts' view, so it sits above both layers, not in the
-store."""
+`r2tui status`). It composes the store's views (`queries`, `health`), the
+cost view (`costs.view`) and the alerts' view, so it sits above those layers,
+not in the store."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ import time
 
 from r2tui.alerts.views import alerts_view
 from r2tui.config.alert_model import MaintenanceWindow
+from r2tui.costs.view import costs_view
 from r2tui.metrics import ACCOUNT
 from r2tui.pricing import LIST_PRICES, PriceList
 from r2tui.store import health, queries
-from r2tui.store.cost_view import costs_view
 from r2tui.store.views import Dashboard
 
 

@@ -114,10 +114,24 @@ def _json_escape(match: re.Match[str]) -> str:
     return f"\\u{code:04x}"
 
 
-def json_text(document: object, **kwargs: object) -> str:
-    """`json.dumps(document, ensure_ascii=False, **kwargs)` with the characters
+def json_text(
+    document: object,
+    *,
+    indent: int | None = None,
+    sort_keys: bool = False,
+    separators: tuple[str, str] | None = None,
+    allow_nan: bool = True,
+) -> str:
+    """`json.dumps(document, ensure_ascii=False, ...)` with the characters
     `visible` escapes written as JSON escapes (inside strings: outside them
     JSON has none of these characters). The values are exact: a reader gets
     the same strings back."""
-    text = json.dumps(document, ensure_ascii=False, **kwargs)  # type: ignore[arg-type]
+    text = json.dumps(
+        document,
+        ensure_ascii=False,
+        indent=indent,
+        sort_keys=sort_keys,
+        separators=separators,
+        allow_nan=allow_nan,
+    )
     return _JSON_UNSAFE.sub(_json_escape, text)

@@ -157,8 +157,7 @@ class Metric:
         return "gauge" if self.calc in ("last", "mean", "p95") else "counter"
 
 
-def _m(*args: object, **kw: object) -> Metric:
-    return Metric(*args, **kw)  # type: ignore[arg-type]
+_m = Metric  # the catalog's entries, shorter
 
 
 CATALOG: dict[str, Metric] = {

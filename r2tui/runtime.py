@@ -6,11 +6,15 @@ import dataclasses
 import logging
 import logging.handlers
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from r2tui import paths
 from r2tui.config import Config
 from r2tui.config.secrets import ScrubbingFormatter
 from r2tui.literal import visible
+
+if TYPE_CHECKING:
+    from r2tui.sources.demo import DemoAccount
 
 _configured = False
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -50,9 +54,11 @@ def setup_logging(level: str = "INFO", path: Path | None = None) -> Path | None:
     return path
 
 
-def with_demo_account(config: Config, scale: float = 1.0, traffic: bool = True):  # type: ignore[no-untyped-def]
+def with_demo_account(
+    config: Config, scale: float = 1.0, traffic: bool = True
+) -> tuple[Config, DemoAccount]:
     """Start the demo account; returns (config pointing at it, the running demo)."""
-    from r2tui.sources.demo import DemoAccount
+    from r2tui.sources.demo import DemoAccount  # moto is heavy: loaded for the demo only
 
     demo = DemoAccount(scale=scale, traffic=traffic)
     account = demo.start()

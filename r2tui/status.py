@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from r2tui.alerts.views import AlertRow, AlertsView
+from r2tui.costs.bill import to_cents
 from r2tui.metrics import ACCOUNT, BYTES_METRICS, CLASS_METRICS, describe, series_source
-from r2tui.pricing import to_cents
 from r2tui.store import health
 from r2tui.store.queries import REPORTED
 from r2tui.store.views import (
@@ -22,6 +21,9 @@ from r2tui.store.views import (
     StorageView,
     TallyRow,
 )
+
+if TYPE_CHECKING:
+    from r2tui.alerts.views import AlertRow, AlertsView
 
 
 def iso(ts: float | None) -> str | None:

@@ -46,7 +46,7 @@ class DeliveryError(Exception):
         self.retry_after = retry_after
 
 
-def test_notice(channel: str, now: int) -> Notice:
+def trial_notice(channel: str, now: int) -> Notice:
     """What the per-channel "send a test" action sends."""
     return Notice(
         channel=channel,
@@ -56,9 +56,6 @@ def test_notice(channel: str, now: int) -> Notice:
         title="r2tui test notification",
         created_at=now,
     )
-
-
-test_notice.__test__ = False  # type: ignore[attr-defined]  # not a test for pytest to collect
 
 
 def deliver(channel: ChannelConfig, notice: Notice, external_url: str = "") -> None:

@@ -43,7 +43,8 @@ class Plan:
     held: int = 0
     problems: list[str] = field(default_factory=list)
     fired: list[tuple[Rule, AlertNotice]] = field(default_factory=list)
-    escalations: list[tuple[Tracked, str, dict]] = field(default_factory=list)
+    # The escalated alert, the event's message and its data.
+    escalations: list[tuple[Tracked, str, dict[str, str]]] = field(default_factory=list)
 
 
 def muted_by(

@@ -11,18 +11,21 @@ import json
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from r2tui.alerts import dispatch, saved
 from r2tui.alerts.notice import AlertNotice, alert_labels, fingerprint
 from r2tui.alerts.rules import Rule, RuleError
 from r2tui.alerts.silences import SilenceRow, silences
 from r2tui.alerts.states import FIRING, INACTIVE, PENDING, RESOLVED, AlertState, step
+from r2tui.config.alert_model import MaintenanceWindow
 from r2tui.config.model import Config
 from r2tui.metrics import ACCOUNT
 from r2tui.store import queries
 from r2tui.store.db import Store
 from r2tui.store.models import AlertInstance, Silence
 from r2tui.store.readings import readings
+from r2tui.store.views import Reading
 from r2tui.store.writes import EventRow, add_events
 
 FIRED_KIND = "alert"  # a firing transition: what reports count as an alert fired
@@ -164,7 +167,11 @@ def check_alerts(
 
 
 def _step_all(
-    account: str, active_rules: list[Rule], values: dict, buckets: set[str], t: int
+    account: str,
+    active_rules: list[Rule],
+    values: dict[str, dict[str, Reading]],
+    buckets: set[str],
+    t: int,
 ) -> list[Tracked]:
     rows = {
         row.fingerprint: row
@@ -191,12 +198,12 @@ def _step_all(
         if fp in seen or row.state not in (PENDING, FIRING):
             continue
         try:
-            rule = by_rule.get(row.rule) or saved.get_rule(row.rule)
+            owner = by_rule.get(row.rule) or saved.get_rule(row.rule)
         except RuleError:  # written by a newer r2tui sharing the store: leave it be
             continue
-        if rule is None:
+        if owner is None:
             continue
-        item = _tracked(rule, account, row.bucket, row)
+        item = _tracked(owner, account, row.bucket, row)
         b = item.before
         item.after = (
             AlertState(INACTIVE, b.value)
@@ -228,7 +235,7 @@ def _tracked(rule: Rule, account: str, bucket: str, row: AlertInstance | None) -
     )
 
 
-def _mutes(config: Config, now: int) -> tuple[list[SilenceRow], list]:
+def _mutes(config: Config, now: int) -> tuple[list[SilenceRow], list[MaintenanceWindow]]:
     return silences(now), [w for w in config.alerts.maintenance if w.active(now)]
 
 
@@ -325,8 +332,9 @@ def _active_elsewhere(account: str) -> list[tuple[AlertInstance, Rule]]:
     ]
 
 
-def history(account: str | None = None, search: str = "", limit: int = 500) -> list[dict]:
-    """Alert transitions, newest first, whose message contains `search`."""
+def history(account: str | None = None, search: str = "", limit: int = 500) -> list[dict[str, Any]]:
+    """Alert transitions, newest first, whose message contains `search`: each
+    an event's columns with its JSON data."""
     from r2tui.store.models import Event
 
     q = Event.select().where(Event.kind.in_(HISTORY_KINDS))

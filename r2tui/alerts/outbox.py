@@ -19,7 +19,7 @@ import random
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, cast
 
 from peewee import PeeweeException, fn
 
@@ -191,14 +191,16 @@ def _deliver(
     due = (Notification.state == PENDING) & _free(t) & (Notification.id > after)
     if not ignore_backoff:
         due &= Notification.next_attempt_at <= t
-    candidates = [
-        r
-        for (r,) in Notification.select(Notification.id)
+    # peewee's stubs type a `.tuples()` query's rows as models.
+    rows = cast(
+        "Iterable[tuple[int]]",
+        Notification.select(Notification.id)
         .where(due)
         .order_by(Notification.id)
         .limit(limit)
-        .tuples()
-    ]
+        .tuples(),
+    )
+    candidates = [r for (r,) in rows]
     started = time.monotonic()
     for row_id in candidates:
         # A lease runs from the claim, not from the batch's start: after many
@@ -435,18 +437,22 @@ def retry(ids: Iterable[int], now: float | None = None) -> int:
     if not wanted:
         return 0
     t = int(time.time() if now is None else now)
-    return (
+    retried: int = (
         Notification.update(state=PENDING, attempts=0, next_attempt_at=t, claimed_until=None)
         .where(Notification.id.in_(wanted), Notification.state == DEAD)
         .execute()
     )
+    return retried
 
 
 def counts() -> dict[str, int]:
     """Notifications per state, every state present (0 when none)."""
     found = dict(
-        Notification.select(Notification.state, fn.COUNT(Notification.id))
-        .group_by(Notification.state)
-        .tuples()
+        cast(
+            "Iterable[tuple[str, int]]",
+            Notification.select(Notification.state, fn.COUNT(Notification.id))
+            .group_by(Notification.state)
+            .tuples(),
+        )
     )
     return {s: int(found.get(s, 0)) for s in STATES}

@@ -15,11 +15,15 @@ import operator
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 from r2tui.config.values import MAX_DURATION, parse_duration, parse_size, span_text
 from r2tui.literal import quoted
 from r2tui.metrics import ACCOUNT, CATALOG
 from r2tui.units import human_bytes
+
+T = TypeVar("T")
+D = TypeVar("D")  # a default, which may be of another type (None, an empty tuple)
 
 SEVERITIES = ("low", "medium", "high", "critical")
 COMPARISONS: dict[str, Callable[[float, float], bool]] = {
@@ -141,7 +145,7 @@ def rule_from(data: Mapping[str, object]) -> Rule:
         if data.get(field) in (None, ""):
             problems.append((field, "required"))
 
-    def check(field: str, parse: Callable[[object], object], default: object) -> object:
+    def check(field: str, parse: Callable[[object], T], default: D) -> T | D:
         if field not in data or data[field] is None:
             return default
         try:
@@ -158,22 +162,22 @@ def rule_from(data: Mapping[str, object]) -> Rule:
         name=str(name),
         metric=str(metric),
         comparison=str(comparison),
-        threshold=float(threshold),  # type: ignore[arg-type]
+        threshold=float(threshold),
         scope=str(check("scope", _scope, ACCOUNT)),
-        for_seconds=int(check("for", _duration, 0)),  # type: ignore[call-overload]
-        keep_firing_seconds=int(check("keep_firing_for", _duration, 0)),  # type: ignore[call-overload]
+        for_seconds=int(check("for", _duration, 0)),
+        keep_firing_seconds=int(check("keep_firing_for", _duration, 0)),
         severity=str(check("severity", _choice(SEVERITIES), "medium")),
-        channels=check("channels", _channels, ()),  # type: ignore[arg-type]
-        labels=check("labels", _pairs(label_keys=True), ()),  # type: ignore[arg-type]
-        annotations=check("annotations", _pairs(label_keys=False), ()),  # type: ignore[arg-type]
+        channels=check("channels", _channels, ()),
+        labels=check("labels", _pairs(label_keys=True), ()),
+        annotations=check("annotations", _pairs(label_keys=False), ()),
         missing_data=str(check("missing_data", _choice(MISSING_DATA), "keep")),
         enabled=bool(check("enabled", _bool, True)),
-        repeat_interval=check("repeat_interval", _optional(_duration), None),  # type: ignore[arg-type]
-        max_per_hour=check("max_per_hour", _optional(_count), None),  # type: ignore[arg-type]
-        escalate_after=int(check("escalate_after", _duration, 0)),  # type: ignore[call-overload]
-        escalate_to=check("escalate_to", _channels, ()),  # type: ignore[arg-type]
-        escalate_severity=check("escalate_severity", _optional(_choice(SEVERITIES)), None),  # type: ignore[arg-type]
-        responses=check("responses", _channels, ()),  # type: ignore[arg-type]
+        repeat_interval=check("repeat_interval", _optional(_duration), None),
+        max_per_hour=check("max_per_hour", _optional(_count), None),
+        escalate_after=int(check("escalate_after", _duration, 0)),
+        escalate_to=check("escalate_to", _channels, ()),
+        escalate_severity=check("escalate_severity", _optional(_choice(SEVERITIES)), None),
+        responses=check("responses", _channels, ()),
     )
     if rule.escalate_after and not (rule.escalate_to or rule.escalate_severity):
         problems.append(
@@ -353,7 +357,7 @@ def _pairs(label_keys: bool) -> Callable[[object], tuple[tuple[str, str], ...]]:
     return parse
 
 
-def _optional(parse: Callable[[object], object]) -> Callable[[object], object]:
+def _optional(parse: Callable[[object], T]) -> Callable[[object], T | None]:
     """`parse`, or None for "" (a form's empty field: use the default)."""
     return lambda value: None if value == "" else parse(value)
 

@@ -8,6 +8,7 @@ import contextlib
 import json
 import time
 from collections.abc import Iterable, Sequence
+from typing import cast
 
 from r2tui.alerts.rules import Rule, RuleError, check_unique, rule_from, rule_to_dict
 from r2tui.store.db import Store
@@ -16,6 +17,10 @@ from r2tui.store.models import AlertInstance, AlertRule
 
 def _body(rule: Rule) -> str:
     return json.dumps(rule_to_dict(rule), sort_keys=True)
+
+
+# The casts below type the rows of `.tuples()` queries, which peewee's stubs
+# type as model instances.
 
 
 def _load(name: str, body: str) -> Rule:
@@ -41,9 +46,11 @@ def _retire(name: str, body: str, now: int) -> None:
 def list_rules() -> list[Rule]:
     """Every rule, by name. One unreadable row does not hide the others."""
     out = []
-    for name, body in (
-        AlertRule.select(AlertRule.name, AlertRule.body).order_by(AlertRule.name_key).tuples()
-    ):
+    rows = cast(
+        "Iterable[tuple[str, str]]",
+        AlertRule.select(AlertRule.name, AlertRule.body).order_by(AlertRule.name_key).tuples(),
+    )
+    for name, body in rows:
         try:
             out.append(_load(name, body))
         except RuleError:
@@ -53,7 +60,10 @@ def list_rules() -> list[Rule]:
 
 def unreadable_rules() -> list[str]:
     bad = []
-    for name, body in AlertRule.select(AlertRule.name, AlertRule.body).tuples():
+    rows = cast(
+        "Iterable[tuple[str, str]]", AlertRule.select(AlertRule.name, AlertRule.body).tuples()
+    )
+    for name, body in rows:
         try:
             _load(name, body)
         except RuleError as exc:

@@ -9,6 +9,7 @@ import json
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 from r2tui.config.values import MAX_DURATION, span_text
 from r2tui.matchers import Matcher, matcher_text, matches, parse_matcher
@@ -44,7 +45,8 @@ class SilenceRow:
 def _row(s: Silence) -> SilenceRow:
     return SilenceRow(
         int(s.id),
-        tuple(tuple(m) for m in json.loads(s.matchers)),  # type: ignore[misc]
+        # Stored by add_silence: JSON lists of a Matcher's three strings.
+        tuple(cast("Matcher", tuple(m)) for m in json.loads(s.matchers)),
         int(s.starts_at),
         int(s.ends_at),
         s.comment,
@@ -108,10 +110,10 @@ def expire(store: Store, silence_id: int, now: float | None = None) -> bool:
     """End a silence now; False when there is no such silence or it has ended."""
     t = int(time.time() if now is None else now)
     with store.write():
-        return (
+        changed: int = (
             Silence.update(ends_at=t).where(Silence.id == silence_id, Silence.ends_at > t).execute()
-            > 0
         )
+    return changed > 0
 
 
 def silences(now: float | None = None, include_ended: bool = False) -> list[SilenceRow]:

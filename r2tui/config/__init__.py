@@ -13,8 +13,8 @@ from r2tui.config.model import (
     Retention,
     S3Settings,
     Schedule,
-    Secret,
 )
+from r2tui.config.secrets import Secret
 
 __all__ = [
     "DEFAULT_GRAPHQL_URL",

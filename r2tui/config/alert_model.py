@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:
-    from r2tui.config.model import Secret
+    from r2tui.config.secrets import Secret
 
 CHANNEL_TYPES = ("email", "webhook", "slack")
 SMTP_SECURITY = ("starttls", "tls", "none")

@@ -22,7 +22,8 @@ field checked and named.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import TypeVar
 
 from r2tui.config.alert_model import (
     CHANNEL_TYPES,
@@ -33,14 +34,14 @@ from r2tui.config.alert_model import (
     MaintenanceWindow,
     ResponseConfig,
 )
-from r2tui.config.model import Secret
 from r2tui.config.reader import Reader
-from r2tui.config.secrets import read_secret  # the accounts' secret rules, shared
+from r2tui.config.secrets import Secret, read_secret  # the accounts' secret rules, shared
 from r2tui.config.values import DAY, HOUR, MAX_NAME, parse_duration, parse_url
 from r2tui.literal import quoted
 from r2tui.mail import parse_mailbox
 from r2tui.matchers import parse_matcher
 
+T = TypeVar("T")
 ALERT_KEYS = {
     "repeat_interval",
     "max_per_hour",
@@ -110,8 +111,8 @@ def alerting(root: Reader, env: Mapping[str, str]) -> AlertSettings:
     )
 
 
-def _named(table: Reader, make):  # type: ignore[no-untyped-def]
-    out = {}
+def _named(table: Reader, make: Callable[[str, Reader], T | None]) -> dict[str, T]:
+    out: dict[str, T] = {}
     if len(table.table) > _MOST_ITEMS:
         table.fail_table(f"at most {_MOST_ITEMS} tables, got {len(table.table):,}")
         return out
@@ -245,7 +246,7 @@ def _windows(r: Reader) -> tuple[MaintenanceWindow, ...]:
     return tuple(out)
 
 
-def _list(value: object) -> list:
+def _list(value: object) -> list[object]:
     if not isinstance(value, list):
         raise ValueError(f"expected a list, got {quoted(value)}")
     if len(value) > _MOST_ITEMS:
@@ -256,9 +257,10 @@ def _list(value: object) -> list:
 def channel_names(value: object) -> tuple[str, ...]:
     """A list of channel names, as rules and [reports] name them."""
     items = _list(value)
-    if not all(isinstance(v, str) and _NAME_RE.fullmatch(v) for v in items):
+    names = [v for v in items if isinstance(v, str) and _NAME_RE.fullmatch(v)]
+    if len(names) < len(items):
         raise ValueError(f"expected a list of channel names, got {quoted(value)}")
-    return tuple(items)
+    return tuple(names)
 
 
 def _addresses(value: object) -> tuple[str, ...]:
@@ -267,6 +269,7 @@ def _addresses(value: object) -> tuple[str, ...]:
         raise ValueError(
             f"expected a list of e-mail addresses such as {_ADDRESS_EXAMPLE}, got an empty list"
         )
+    addresses: list[str] = []
     for i, item in enumerate(items):
         if isinstance(item, str) and len(item) > _ADDRESS_MAX:
             raise ValueError(f"address {i + 1} is longer than {_ADDRESS_MAX} characters")
@@ -276,7 +279,8 @@ def _addresses(value: object) -> tuple[str, ...]:
             raise ValueError(
                 f"address {i + 1} is not an e-mail address such as {_ADDRESS_EXAMPLE}: {exc}"
             ) from None
-    return tuple(items)
+        addresses.append(str(item))  # a str: parse_mailbox refuses anything else
+    return tuple(addresses)
 
 
 def _headers(value: object) -> tuple[tuple[str, str], ...]:

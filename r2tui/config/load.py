@@ -7,6 +7,7 @@ import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from r2tui import paths
 from r2tui.config.alert_model import AlertSettings
@@ -26,11 +27,10 @@ from r2tui.config.model import (
     Retention,
     S3Settings,
     Schedule,
-    Secret,
 )
 from r2tui.config.money import costs, pricing
 from r2tui.config.reader import Reader
-from r2tui.config.secrets import read_secret
+from r2tui.config.secrets import Secret, read_secret, secret_url
 from r2tui.config.tomlfile import TomlFileError, read_path
 from r2tui.config.tomlfile import parse as parse_toml
 from r2tui.config.triggers import first_fire
@@ -138,7 +138,7 @@ def load_config(
     alerts = alerting(root, env)
     config = Config(
         accounts=tuple(accounts),
-        store_url=store_url,
+        store_url=secret_url(store_url, store_source),
         store_url_source=store_source,
         path=file_path,
         timezone=tz,
@@ -176,7 +176,7 @@ def load_pricing(config_path: str | None = None, env: Mapping[str, str] | None =
     return prices
 
 
-def _read(path: Path, named: bool) -> dict:
+def _read(path: Path, named: bool) -> dict[str, Any]:
     """The file's TOML; nothing when it does not exist and the user did not name it."""
     if path.exists():
         try:
@@ -335,14 +335,14 @@ def _account(name: str, r: Reader, env: Mapping[str, str]) -> AccountConfig:
         prefix = ".r2tui-probe/"
     return AccountConfig(
         name=name,
-        endpoint_url=endpoint or "",
+        endpoint_url=secret_url(endpoint or "", "endpoint_url"),
         account_id=account_id,
         region=region,
         access_key_id=secrets["access_key_id"],
         secret_access_key=secrets["secret_access_key"],
         profile=profile,
         api_token=secrets["api_token"],
-        graphql_url=graphql,
+        graphql_url=secret_url(graphql, "graphql_url"),
         jurisdiction=jurisdiction,
         include=include,
         exclude=r.parse("exclude", parse_globs, ()),

@@ -15,6 +15,8 @@ from r2tui.config.secrets import (  # re-exported: the settings hold them
 from r2tui.pricing import LIST_PRICES, PriceList
 
 DEFAULT_GRAPHQL_URL = "https://api.cloudflare.com/client/v4/graphql"
+# The default graphql_url, built once: a SecretUrl never changes, so accounts share it.
+_DEFAULT_GRAPHQL = SecretUrl(DEFAULT_GRAPHQL_URL, "graphql_url")
 
 # The default cadence: metrics every 5 minutes, costs every 6 hours,
 # alerts every minute, reports at midnight; the costly inventory once a day.
@@ -73,8 +75,7 @@ class AccountConfig:
     secret_access_key: Secret | None = None
     profile: str | None = None
     api_token: Secret | None = None
-    # A str default (RUF009: no call in a default), wrapped by __post_init__.
-    graphql_url: SecretUrl = DEFAULT_GRAPHQL_URL  # type: ignore[assignment]
+    graphql_url: SecretUrl = _DEFAULT_GRAPHQL
     jurisdiction: str = ""  # "" for the default one, else e.g. "eu"
     include: tuple[str, ...] = ("*",)
     exclude: tuple[str, ...] = ()

@@ -13,6 +13,7 @@ from r2tui.config.errors import Problem
 from r2tui.literal import quoted
 
 T = TypeVar("T")
+D = TypeVar("D")  # a default, which may be of another type (None, an empty tuple)
 _MISSING = object()
 # A key longer than this is named by a cut repr in problems, not printed whole.
 _KEY_SHOWN = 100
@@ -50,7 +51,9 @@ class Reader:
             value = {}
         return Reader(self.source, value, self.key(name), self.problems)
 
-    def get(self, name: str, kind: type[T] | tuple[type, ...], default: T, describe: str) -> T:
+    def get(
+        self, name: str, kind: type[T] | tuple[type[T], ...], default: D, describe: str
+    ) -> T | D:
         value = self.table.get(name, _MISSING)
         if value is _MISSING:
             return default
@@ -60,9 +63,9 @@ class Reader:
         if is_bool_mismatch or not isinstance(value, kinds):
             self.fail(name, f"expected {describe}, got {_kind(value)} {quoted(value)}")
             return default
-        return value  # type: ignore[return-value]
+        return value
 
-    def text(self, name: str, default: T, describe: str, most: int = 200) -> str | T:
+    def text(self, name: str, default: D, describe: str, most: int = 200) -> str | D:
         """A string of at most `most` characters (`default` when absent or wrong)."""
         value = self.get(name, str, default, describe)
         if isinstance(value, str) and len(value) > most:
@@ -72,7 +75,7 @@ class Reader:
             return default
         return value
 
-    def parse(self, name: str, parser: Callable[[Any], T], default: T) -> T:
+    def parse(self, name: str, parser: Callable[[Any], T], default: D) -> T | D:
         value = self.table.get(name, _MISSING)
         if value is _MISSING:
             return default

@@ -33,7 +33,9 @@ def trigger_for(schedule: Schedule, tz: str) -> IntervalTrigger | CronTrigger:
 def first_fire(schedule: Schedule, tz: str, now: datetime) -> datetime:
     """When the job's trigger, as the collector builds it, first fires after
     `now`; ValueError (or OverflowError) when it cannot be built or never fires."""
-    following = trigger_for(schedule, zone_for(schedule.job, tz)).get_next_fire_time(None, now)
+    # APScheduler is untyped: its answer is typed here.
+    trigger = trigger_for(schedule, zone_for(schedule.job, tz))
+    following: datetime | None = trigger.get_next_fire_time(None, now)
     if following is None:
         raise ValueError(f"{quoted(schedule.text)} never fires")
     return following

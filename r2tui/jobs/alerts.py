@@ -8,6 +8,8 @@ from dataclasses import asdict
 from r2tui.alerts import outbox
 from r2tui.alerts.engine import STATE_KIND
 from r2tui.alerts.engine import check_alerts as evaluate
+from r2tui.alerts.notice import AlertNotice
+from r2tui.alerts.rules import Rule
 from r2tui.config import AccountConfig
 from r2tui.jobs.base import JobContext, Outcome
 from r2tui.store.writes import EventRow, add_events
@@ -27,7 +29,9 @@ def check_alerts(ctx: JobContext, account: AccountConfig) -> Outcome:
     return Outcome(items=result.evaluated, summary=summary, errors=errors)
 
 
-def _respond(ctx: JobContext, account: str, fired: list, errors: list[str]) -> None:
+def _respond(
+    ctx: JobContext, account: str, fired: list[tuple[Rule, AlertNotice]], errors: list[str]
+) -> None:
     """Each fired alert's configured responses, their outcome an event. A
     response the config no longer defines is reported, never guessed."""
     from r2tui.alerts.responses import run_response

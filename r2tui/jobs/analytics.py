@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from r2tui.config import AccountConfig
 from r2tui.jobs.base import JobContext, Outcome, analytics_kind, plural
@@ -337,7 +337,9 @@ def fold_storage(
 def _last_snapshots(account: str, before: int) -> dict[str, tuple[int, Level]]:
     """Each bucket's storage gauges at its newest hour in the CARRY before `before`
     (None for a per-class gauge that hour lacks: stored before classes were asked)."""
-    rows = (
+    # peewee's stubs type a `.tuples()` query's rows as models.
+    rows = cast(
+        "Iterable[tuple[str, str, int, float]]",
         Sample.select(Sample.bucket, Sample.metric, Sample.ts, Sample.value)
         .where(
             Sample.account == account,
@@ -347,7 +349,7 @@ def _last_snapshots(account: str, before: int) -> dict[str, tuple[int, Level]]:
             Sample.ts < before,
         )
         .order_by(Sample.ts)
-        .tuples()
+        .tuples(),
     )
     newest: dict[str, int] = {}
     values: dict[str, dict[str, float]] = defaultdict(dict)

@@ -14,7 +14,7 @@ from typing import Any
 from peewee import PeeweeException
 
 from r2tui.config import AccountConfig, Config, S3Settings
-from r2tui.config.secrets import Secret, scrub
+from r2tui.config.secrets import SecretUrl, scrub
 from r2tui.observations import RequestTally
 from r2tui.pricing import request_cost_usd
 from r2tui.sources import s3
@@ -45,7 +45,7 @@ class JobContext:
     clock: Callable[[], float] = time.time
     client_factory: ClientFactory = s3.make_client
     # Writes a locked or full store refused, retried before the next run.
-    deferred: list[Callable[[], None]] = field(default_factory=list)
+    deferred: list[Callable[[], object]] = field(default_factory=list)  # results unused
     deferred_lock: threading.Lock = field(default_factory=threading.Lock)
     last_purge: float = 0.0
     analytics_backoff: float = 1.0  # first retry delay (s) after a 429 or 5xx
@@ -142,7 +142,7 @@ def is_store_error(exc: BaseException) -> bool:
     return isinstance(exc, PeeweeException | sqlite3.Error)
 
 
-def reason_for(exc: BaseException, endpoint: str | Secret = "") -> str:
+def reason_for(exc: BaseException, endpoint: str | SecretUrl = "") -> str:
     """One line for a failure: the store's own words for a store error, else the
     source's; never a credential (a URL a library quotes is shown without its
     userinfo and query)."""
@@ -156,7 +156,7 @@ def reason_for(exc: BaseException, endpoint: str | Secret = "") -> str:
     return describe_error(exc, endpoint)
 
 
-def defer(ctx: JobContext, write: Callable[[], None]) -> None:
+def defer(ctx: JobContext, write: Callable[[], object]) -> None:
     with ctx.deferred_lock:
         ctx.deferred.append(write)
         del ctx.deferred[:-DEFERRED_MAX]

@@ -140,7 +140,7 @@ def _probes(ctx: JobContext, account: AccountConfig, tally: RequestTally) -> Out
     out.summary = (
         f"probed {plural(out.items, 'bucket')}" if out.items else "no bucket matches probe.buckets"
     )
-    _probe_health(out, failures, out.items or not known)
+    _probe_health(out, failures, out.items > 0 or not known)
     return out
 
 

@@ -14,6 +14,9 @@ alert: no rate limit, grouping, silence or maintenance window applies."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import cast
+
 from r2tui import paths
 from r2tui.alerts.notice import NO_ALERT, REPORT, Notice
 from r2tui.alerts.outbox import enqueue
@@ -67,16 +70,18 @@ def _not_queued(notices: list[Notice]) -> list[Notice]:
     enqueues."""
     if not notices:
         return []
-    queued = {
-        (channel, key)
-        for channel, key in Notification.select(Notification.channel, Notification.group_key)
+    # peewee's stubs type a `.tuples()` query's rows as models.
+    rows = cast(
+        "Iterable[tuple[str, str]]",
+        Notification.select(Notification.channel, Notification.group_key)
         .where(
             Notification.kind == REPORT,
             Notification.state != "dead",
             Notification.group_key.in_(sorted({n.group_key for n in notices})),
         )
-        .tuples()
-    }
+        .tuples(),
+    )
+    queued = set(rows)
     return [n for n in notices if (n.channel, n.group_key) not in queued]
 
 

@@ -32,7 +32,9 @@ def run_job(name: str, ctx: JobContext) -> JobResult:
         return JobResult(
             name, True, 0, started, ctx.clock(), "not built yet: arrives in a later version"
         )
-    items, summaries, errors = 0, [], []
+    items = 0
+    summaries: list[str] = []
+    errors: list[str] = []
     by_account: list[tuple[str, str]] = []
     for account in ctx.config.accounts:
         outcome = _run_for_account(spec, ctx, account)

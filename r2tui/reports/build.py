@@ -23,13 +23,17 @@ daily rollups after the raw samples are purged. What a period means:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import cast
 
 from peewee import fn
 
+from r2tui.costs.bill import ITEMS
+from r2tui.costs.view import costs_view
 from r2tui.metrics import ACCOUNT, CATALOG, DAY, Metric
-from r2tui.pricing import ITEMS, LIST_PRICES, PriceList
+from r2tui.pricing import LIST_PRICES, PriceList
 from r2tui.reports.model import (
     KINDS,
     Basis,
@@ -41,7 +45,6 @@ from r2tui.reports.model import (
     Report,
 )
 from r2tui.store import health, history
-from r2tui.store.cost_view import costs_view
 from r2tui.store.health import ANALYTICS, LISTING, S3, SOURCES, HealthView
 from r2tui.store.models import Event
 from r2tui.store.queries import month_start
@@ -313,12 +316,14 @@ def _events(
             Event.kind.not_in(QUIET_KINDS) | ((Event.kind == "job") & (Event.level == "error"))
         )
     total = Event.select(fn.COUNT(Event.id)).where(*where).scalar() or 0
-    rows = (
+    # peewee's stubs type a `.tuples()` query's rows as models.
+    rows = cast(
+        "Iterable[tuple[int, str, str, str | None, str]]",
         Event.select(Event.ts, Event.kind, Event.level, Event.bucket, Event.message)
         .where(*where)
         .order_by(Event.ts.desc(), Event.id.desc())
         .limit(limit)
-        .tuples()
+        .tuples(),
     )
     lines = [
         EventLine(int(ts), kind, level, bucket, message)

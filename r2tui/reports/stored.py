@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import cast
 
 from r2tui.reports.model import Report
 from r2tui.reports.render import to_json
@@ -49,7 +51,9 @@ def save(store: Store, report: Report) -> int:
 def listing(account: str, limit: int = 500) -> list[StoredRow]:
     """The account's reports, the latest period first (daily before monthly on
     the same start)."""
-    q = (
+    # peewee's stubs type a `.tuples()` query's rows as models.
+    q = cast(
+        "Iterable[tuple[int, str, str, int, int, int]]",
         StoredReport.select(
             StoredReport.id,
             StoredReport.account,
@@ -61,7 +65,7 @@ def listing(account: str, limit: int = 500) -> list[StoredRow]:
         .where(StoredReport.account == account, StoredReport.format == "json")
         .order_by(StoredReport.period_start.desc(), StoredReport.kind, StoredReport.id.desc())
         .limit(limit)
-        .tuples()
+        .tuples(),
     )
     return [StoredRow(int(i), a, k, int(s), int(e), int(g)) for i, a, k, s, e, g in q]
 

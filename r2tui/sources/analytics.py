@@ -40,8 +40,7 @@ from urllib.parse import urlparse
 import httpx
 
 from r2tui import __version__
-from r2tui.config.model import Secret
-from r2tui.config.secrets import SecretUrl, scrub, secret_url, shown_host
+from r2tui.config.secrets import Secret, SecretUrl, scrub, secret_url, shown_host
 from r2tui.observations import OperationGroup, StorageSnapshot
 from r2tui.sources import graphql_queries as gq
 from r2tui.sources.analytics_answer import (
@@ -61,7 +60,7 @@ from r2tui.sources.analytics_answer import (
     refused_fields,
 )
 from r2tui.sources.errors import Cancelled
-from r2tui.sources.graphql_queries import BucketFilter, Selection, rfc3339
+from r2tui.sources.graphql_queries import BucketFilter, BucketOp, Selection, rfc3339
 from r2tui.sources.query_budget import QueryBudget, budget_for
 from r2tui.waits import QUERY_BUDGET, Waits
 
@@ -359,7 +358,7 @@ class AnalyticsClient:
         parse: Parse[R],
         start: int,
         end: int,
-        buckets: tuple[str, list[str]] | None = None,
+        buckets: tuple[BucketOp, list[str]] | None = None,
     ) -> tuple[list[R], bool]:
         """One query's rows, and whether the page was full (rows may be missing)."""
         while True:
@@ -373,7 +372,7 @@ class AnalyticsClient:
             }
             op: BucketFilter = None
             if buckets is not None:
-                op, variables["buckets"] = buckets[0], buckets[1]  # type: ignore[assignment]
+                op, variables["buckets"] = buckets[0], buckets[1]
             try:
                 answer = self._post(gq.query(dataset, selection, op), variables)
             except _Refused as refusal:

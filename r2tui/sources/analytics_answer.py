@@ -10,11 +10,12 @@ import math
 import re
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from r2tui.observations import OperationGroup, StorageSnapshot
 
 HOUR = 3600
+T = TypeVar("T")
 # JSON can spell a lone surrogate ("\\ud800"), which is no Unicode text: no store
 # can hold it, and one such bucket name would fail every read of the analytics.
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -117,8 +118,8 @@ def _malformed(path: str, verb: str, value: object, wanted: str) -> AnalyticsMal
 
 
 def _get(
-    obj: dict[str, Any], key: str, path: str, kind: type | tuple[type, ...], wanted: str
-) -> Any:
+    obj: dict[str, Any], key: str, path: str, kind: type[T] | tuple[type[T], ...], wanted: str
+) -> T:
     if key not in obj:
         raise AnalyticsMalformed(
             f"malformed answer from Cloudflare analytics: {path}.{key} missing"
@@ -126,7 +127,12 @@ def _get(
     value = obj[key]
     if not isinstance(value, kind) or (kind is not str and isinstance(value, bool)):
         raise _malformed(f"{path}.{key}", "is", value, wanted)
-    if kind is str and not value.isascii() and _SURROGATE.search(value):
+    return value
+
+
+def _text(obj: dict[str, Any], key: str, path: str) -> str:
+    value = _get(obj, key, path, str, "a string")
+    if not value.isascii() and _SURROGATE.search(value):
         # Kept as the escape r2tui.literal shows it as: one stable name, stored.
         return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", value)
     return value
@@ -151,8 +157,8 @@ def _dimensions(row: object, path: str) -> tuple[dict[str, Any], int, str]:
         raise _malformed(path, "is", row, "an object")
     dims = _get(row, "dimensions", path, dict, "an object")
     dpath = f"{path}.dimensions"
-    hour = _hour(_get(dims, "datetimeHour", dpath, str, "a string"), f"{dpath}.datetimeHour")
-    return dims, hour, _get(dims, "bucketName", dpath, str, "a string")
+    hour = _hour(_text(dims, "datetimeHour", dpath), f"{dpath}.datetimeHour")
+    return dims, hour, _text(dims, "bucketName", dpath)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -210,7 +216,7 @@ def _storage_class(dims: dict[str, Any], path: str, asked: frozenset[str]) -> st
     # null: a row about no object (a bucket-level operation) has no class.
     if dims.get("storageClass", "") is None:
         return ""
-    return str(_get(dims, "storageClass", path, str, "a string"))
+    return _text(dims, "storageClass", path)
 
 
 def _operation(row: dict[str, Any], path: str, asked: frozenset[str]) -> OperationGroup:
@@ -226,8 +232,8 @@ def _operation(row: dict[str, Any], path: str, asked: frozenset[str]) -> Operati
     return OperationGroup(
         hour=hour,
         bucket=bucket,
-        action=_get(dims, "actionType", dpath, str, "a string"),
-        status=_get(dims, "actionStatus", dpath, str, "a string"),
+        action=_text(dims, "actionType", dpath),
+        status=_text(dims, "actionStatus", dpath),
         code=_count(dims, "responseStatusCode", dpath),
         requests=_count(total, "requests", spath),
         storage_class=_storage_class(dims, dpath, asked),

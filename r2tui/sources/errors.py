@@ -17,7 +17,7 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from r2tui.config.secrets import Secret, scrub, shown_host
+from r2tui.config.secrets import SecretUrl, scrub, shown_host
 
 _AUTH_CODES = {
     "InvalidAccessKeyId",
@@ -68,7 +68,7 @@ def failure_kind(exc: BaseException) -> str:
 
 
 def describe_error(
-    exc: BaseException, endpoint: str | Secret = "", bucket: str | None = None
+    exc: BaseException, endpoint: str | SecretUrl = "", bucket: str | None = None
 ) -> str:
     """One line for `exc`; `endpoint` (the URL whole, or held as a SecretUrl) is
     named by its host and port only."""

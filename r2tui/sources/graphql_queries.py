@@ -56,7 +56,8 @@ PAGE_LIMIT = 10_000
 # data older than 2678400s").
 NOT_OLDER_THAN = 31 * 86400
 
-BucketFilter = Literal["in", "notin"] | None
+BucketOp = Literal["in", "notin"]
+BucketFilter = BucketOp | None
 
 
 @dataclass(frozen=True)

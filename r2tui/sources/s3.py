@@ -22,8 +22,8 @@ from r2tui.config.secrets import shown_host
 from r2tui.observations import BucketInventory, ProbeResult, ProbeStep, RequestTally
 from r2tui.pricing import operation_class
 from r2tui.sources.errors import FAILING, Cancelled, describe_error, failure_kind
-from r2tui.sources.fold import InventoryFold
 from r2tui.sources.listing.fetch import can_fetch
+from r2tui.sources.listing.fold import InventoryFold
 from r2tui.sources.listing.hints import Hints
 from r2tui.sources.listing.parallel import list_ranges
 from r2tui.waits import Waits
@@ -73,7 +73,7 @@ def make_client(
     if tally is not None:
         lock = threading.Lock()
 
-        def count(event_name: str, response_dict: dict | None = None, **_: Any) -> None:
+        def count(event_name: str, response_dict: dict[str, Any] | None = None, **_: Any) -> None:
             operation = event_name.rsplit(".", 1)[-1]
             status = response_dict.get("status_code") if response_dict else None
             with lock:

@@ -17,9 +17,10 @@ report changes nothing but the last success.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import cast
 
 from r2tui.store.models import Event, StoreState
 
@@ -194,23 +195,22 @@ def read(account: str) -> HealthView:
         for s in SOURCES
         for kind, k in (("event", _event_key(s, account)), ("ok", _ok_key(s, account)))
     }
-    held: dict[tuple[str, str], int] = {
-        keys[k]: int(v)
-        for k, v in StoreState.select(StoreState.key, StoreState.value)
+    # peewee's stubs type a `.tuples()` query's rows as models.
+    marks = cast(
+        "Iterable[tuple[str, int]]",
+        StoreState.select(StoreState.key, StoreState.value)
         .where(StoreState.key.in_(list(keys)))
-        .tuples()
-    }
-    ids = [v for (_, kind), v in held.items() if kind == "event" and v]
-    events = (
-        {
-            i: (ts, data)
-            for i, ts, data in Event.select(Event.id, Event.ts, Event.data)
-            .where(Event.id.in_(ids))
-            .tuples()
-        }
-        if ids
-        else {}
+        .tuples(),
     )
+    held: dict[tuple[str, str], int] = {keys[k]: int(v) for k, v in marks}
+    ids = [v for (_, kind), v in held.items() if kind == "event" and v]
+    events: dict[int, tuple[int, str | None]] = {}
+    if ids:
+        rows = cast(
+            "Iterable[tuple[int, int, str | None]]",
+            Event.select(Event.id, Event.ts, Event.data).where(Event.id.in_(ids)).tuples(),
+        )
+        events = {i: (ts, data) for i, ts, data in rows}
     sources: dict[str, SourceHealth] = {}
     for s in SOURCES:
         ok_at = held.get((s, "ok"))

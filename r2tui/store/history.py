@@ -32,9 +32,11 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import cast
 
-from peewee import SQL, fn
+from peewee import SQL, Expression, fn
 
 from r2tui.config.model import Retention
 from r2tui.metrics import ACCOUNT, CATALOG, DAY, HOUR, RANGES, Metric, series_source
@@ -67,6 +69,8 @@ class _Agg:
 
 
 Periods = dict[int, dict[str, _Agg]]  # period start → series → aggregate
+# The casts below type the rows of `.tuples()` queries, which peewee's stubs
+# type as model instances.
 
 
 def check(metric: str, range_: str = "24h") -> Metric:
@@ -169,14 +173,14 @@ def _scope(account: str, m: Metric, bucket: str) -> list[str]:
 
 
 def _where(
-    model: type,
+    model: type[Sample] | type[SampleHourly] | type[SampleDaily],
     account: str,
     m: Metric,
     buckets: list[str] | None,
     lo: int,
     hi: int,
     closed: bool = False,
-) -> list:
+) -> list[Expression]:
     cond = [
         model.account == account,
         model.metric.in_(list(m.reads)),
@@ -194,7 +198,7 @@ def _period_of(ts: int, size: int) -> int:
 
 def _rollups(
     periods: Periods,
-    model: type,
+    model: type[SampleHourly] | type[SampleDaily],
     account: str,
     m: Metric,
     buckets: list[str] | None,
@@ -206,17 +210,21 @@ def _rollups(
         return
     where = _where(model, account, m, buckets, lo, hi)
     if m.calc == "last":
-        rows = model.select(model.ts, model.metric, model.last).where(*where).tuples()
-        for ts, metric, last in rows:
+        newest = cast(
+            "Iterable[tuple[int, str, float]]",
+            model.select(model.ts, model.metric, model.last).where(*where).tuples(),
+        )
+        for ts, metric, last in newest:
             _newest(periods, _period_of(ts, size), metric, float(last), (ts, 0))
         return
     # Sums and counts add across buckets and, for days, across hours.
     p = (model.ts / size) * size
-    rows = (
+    rows = cast(
+        "Iterable[tuple[int, str, float | None, int | None]]",
         model.select(p, model.metric, fn.SUM(model.sum), fn.SUM(model.count))
         .where(*where)
         .group_by(p, model.metric)
-        .tuples()
+        .tuples(),
     )
     for period, metric, total, count in rows:
         _add(periods, int(period), metric, float(total or 0.0), int(count or 0))
@@ -235,16 +243,20 @@ def _raw(
         return
     where = _where(Sample, account, m, buckets, lo, hi, closed=True)
     if m.calc == "last":
-        rows = Sample.select(Sample.ts, Sample.id, Sample.metric, Sample.value).where(*where)
-        for ts, sid, metric, value in rows.tuples():
+        newest = cast(
+            "Iterable[tuple[int, int, str, float]]",
+            Sample.select(Sample.ts, Sample.id, Sample.metric, Sample.value).where(*where).tuples(),
+        )
+        for ts, sid, metric, value in newest:
             _newest(periods, _period_of(ts, size), metric, float(value), (ts, sid))
         return
     p = Sample.ts if size == 0 else (Sample.ts / size) * size
-    rows = (
+    rows = cast(
+        "Iterable[tuple[int, str, float | None, int]]",
         Sample.select(p, Sample.metric, fn.SUM(Sample.value), fn.COUNT(SQL("*")))
         .where(*where)
         .group_by(p, Sample.metric)
-        .tuples()
+        .tuples(),
     )
     for period, metric, total, count in rows:
         _add(periods, int(period), metric, float(total or 0.0), int(count))
@@ -295,10 +307,11 @@ def _percentiles(
     kept = state.get(RAW_KEPT_FROM)
     lo = start if kept is None else max(start, kept)
     values: dict[int, list[float]] = defaultdict(list)
-    rows = (
+    rows = cast(
+        "Iterable[tuple[int, float]]",
         Sample.select(Sample.ts, Sample.value)
         .where(*_where(Sample, account, m, buckets, lo, end, closed=True))
-        .tuples()
+        .tuples(),
     )
     for ts, value in rows:
         values[_period_of(ts, size)].append(float(value))

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import cast
 
 from peewee import (
     AutoField,
@@ -48,7 +49,7 @@ class _Frozen(Model):
         legacy_table_names = False
 
 
-def _create(db: Database, models: list[type[Model]]) -> None:
+def _create(db: Database, models: Sequence[type[Model]]) -> None:
     with db.bind_ctx(models):
         db.create_tables(models)
 
@@ -339,11 +340,9 @@ def _v6_storage_classes(db: Database) -> None:
 
     with db.bind_ctx([StoreState]):
         # Matched here, not by LIKE: "_" is a wildcard there, and account names are text.
-        keys = [
-            k
-            for (k,) in StoreState.select(StoreState.key).tuples()
-            if k.startswith("analytics_to:")
-        ]
+        # peewee's stubs type a `.tuples()` query's rows as models.
+        rows = cast("Iterable[tuple[str]]", StoreState.select(StoreState.key).tuples())
+        keys = [k for (k,) in rows if k.startswith("analytics_to:")]
         if keys:
             StoreState.delete().where(StoreState.key.in_(keys)).execute()
 
@@ -358,30 +357,35 @@ MIGRATIONS: tuple[Migration, ...] = (
 )
 LATEST = MIGRATIONS[-1].version
 _PG_LOCK_KEY = 0x72327475  # "r2tu": one advisory lock for r2tui's migrations
+_VERSION_TABLE = "schema_version"
 
 
-def _version_table(db: Database) -> type[Model]:
+class _SchemaVersion(Model):
+    """The version table's columns; `_version_table` binds a subclass to a database."""
+
+    version = IntegerField(primary_key=True)
+    name = CharField()
+    applied_at = BigIntegerField()
+
+
+def _version_table(db: Database) -> type[_SchemaVersion]:
     """The version table, bound to `db` alone. A fresh class per call on purpose:
     `bind_ctx` on one shared class rebinds it for every thread, so two threads
     migrating through two connections would write through each other's connection
     (and wait on their own lock until "database is locked")."""
 
-    class SchemaVersion(Model):
-        version = IntegerField(primary_key=True)
-        name = CharField()
-        applied_at = BigIntegerField()
-
+    class SchemaVersion(_SchemaVersion):
         class Meta:
             database = db
-            table_name = "schema_version"
+            table_name = _VERSION_TABLE
 
     return SchemaVersion
 
 
-def _read_version(table: type[Model]) -> int:
-    if not table.table_exists():
+def _read_version(db: Database, table: type[_SchemaVersion]) -> int:
+    if not db.table_exists(_VERSION_TABLE):
         return 0
-    row = table.select(table.version).order_by(table.version.desc()).first()
+    row: _SchemaVersion | None = table.select(table.version).order_by(table.version.desc()).first()
     return row.version if row else 0
 
 
@@ -394,7 +398,7 @@ def _refuse_newer(version: int) -> None:
 
 
 def current_version(db: Database) -> int:
-    return _read_version(_version_table(db))
+    return _read_version(db, _version_table(db))
 
 
 def migrate(db: Database, target: int = LATEST) -> list[int]:
@@ -404,14 +408,14 @@ def migrate(db: Database, target: int = LATEST) -> list[int]:
         # Under the lock: on PostgreSQL two concurrent CREATE TABLE IF NOT EXISTS
         # can both try to create the table and one fails on a unique index.
         db.create_tables([table], safe=True)
-        _refuse_newer(_read_version(table))
+        _refuse_newer(_read_version(db, table))
     applied: list[int] = []
     for step in MIGRATIONS:
         if step.version > target:
             break
         with _locked(db):
             # Read again under the lock: another process may have migrated meanwhile.
-            version = _read_version(table)
+            version = _read_version(db, table)
             _refuse_newer(version)
             if version >= step.version:
                 continue

@@ -7,7 +7,7 @@ and indexable the same way on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from peewee import (
     AutoField,
@@ -26,11 +26,12 @@ from peewee import (
 database = DatabaseProxy()
 
 
-def fetch(query: Any) -> list[tuple]:
+def fetch(query: Any) -> list[tuple[Any, ...]]:
     """All rows of a select as plain tuples, straight from the cursor: peewee's
     row wrappers cost more than SQLite's work for the thousands of rows a pane
     refresh reads."""
-    return database.execute(query).fetchall()
+    # A DB-API cursor: its rows are untyped.
+    return cast("list[tuple[Any, ...]]", database.execute(query).fetchall())
 
 
 class BaseModel(Model):

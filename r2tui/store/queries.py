@@ -3,13 +3,18 @@ reports and `status --json`.
 
 Every function is a handful of queries whatever the number of buckets, so a
 pane refresh stays cheap on a busy store.
+
+The casts type the rows of `.tuples()` queries, which peewee's stubs type as
+model instances.
 """
 
 from __future__ import annotations
 
 import time
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import cast
 
 from peewee import fn
 
@@ -50,7 +55,8 @@ def month_start(now: float) -> int:
 
 
 def monitor_spend(account: str, since: int) -> MonitorSpend:
-    rows = (
+    rows = cast(
+        "Iterable[tuple[str, float | None]]",
         Sample.select(Sample.metric, fn.SUM(Sample.value))
         .where(
             Sample.account == account,
@@ -59,7 +65,7 @@ def monitor_spend(account: str, since: int) -> MonitorSpend:
             Sample.metric.in_(["monitor_class_a_ops", "monitor_class_b_ops", "monitor_free_ops"]),
         )
         .group_by(Sample.metric)
-        .tuples()
+        .tuples(),
     )
     sums = {metric: int(total or 0) for metric, total in rows}
     a, b = sums.get("monitor_class_a_ops", 0), sums.get("monitor_class_b_ops", 0)
@@ -82,12 +88,14 @@ def storage_view(
         .where(Bucket.account == account, Bucket.vanished_at.is_null())
         .order_by(Bucket.name)
     ]
-    latest = (
-        Inventory.select(Inventory.bucket, fn.MAX(Inventory.id).alias("last_id"))
+    latest = cast(
+        "Iterable[tuple[str, int]]",
+        Inventory.select(Inventory.bucket, fn.MAX(Inventory.id))
         .where(Inventory.account == account, Inventory.bucket.in_(current))
         .group_by(Inventory.bucket)
+        .tuples(),
     )
-    invs = list(Inventory.select().where(Inventory.id.in_([r.last_id for r in latest])))
+    invs = list(Inventory.select().where(Inventory.id.in_([last for _, last in latest])))
     ids = [i.id for i in invs]
     breakdowns: dict[int, dict[str, list[TallyRow]]] = defaultdict(lambda: defaultdict(list))
     # Tuples, not model instances: a pane refresh reads thousands of these rows.
@@ -217,18 +225,22 @@ def last_success(job: str, accounts: list[str]) -> float | None:
     if not accounts:
         return None
     rows = dict(
-        JobRun.select(JobRun.account, fn.MAX(JobRun.finished_at))
-        .where(
-            JobRun.job == job,
-            JobRun.ok == True,  # noqa: E712
-            JobRun.account.in_(accounts),
+        cast(
+            "Iterable[tuple[str, int | None]]",
+            JobRun.select(JobRun.account, fn.MAX(JobRun.finished_at))
+            .where(
+                JobRun.job == job,
+                JobRun.ok == True,  # noqa: E712
+                JobRun.account.in_(accounts),
+            )
+            .group_by(JobRun.account)
+            .tuples(),
         )
-        .group_by(JobRun.account)
-        .tuples()
     )
-    if any(rows.get(a) is None for a in accounts):
+    times = [t for a in accounts if (t := rows.get(a)) is not None]
+    if len(times) < len(accounts):
         return None
-    return float(min(rows[a] for a in accounts))
+    return float(min(times))
 
 
 def activity(account: str, limit: int = 200, kinds: list[str] | None = None) -> list[ActivityRow]:
@@ -243,14 +255,14 @@ def activity(account: str, limit: int = 200, kinds: list[str] | None = None) -> 
 
 def collector(account: str, now: float | None = None) -> CollectorView:
     now = time.time() if now is None else now
-    last = (
-        JobRun.select(JobRun.job, fn.MAX(JobRun.id).alias("last_id"))
+    last = cast(
+        "Iterable[tuple[str, int]]",
+        JobRun.select(JobRun.job, fn.MAX(JobRun.id))
         .where(JobRun.account.in_([account, ACCOUNT]))
         .group_by(JobRun.job)
+        .tuples(),
     )
-    runs = list(
-        JobRun.select().where(JobRun.id.in_([r.last_id for r in last])).order_by(JobRun.job)
-    )
+    runs = list(JobRun.select().where(JobRun.id.in_([i for _, i in last])).order_by(JobRun.job))
     jobs = [
         JobStatus(r.job, r.started_at, r.finished_at, r.ok, r.items, r.error, r.host) for r in runs
     ]

@@ -35,6 +35,10 @@ from r2tui.store.models import Sample, SeriesKey, fetch
 from r2tui.store.views import Reading
 
 Values = dict[str, float]  # bucket → value
+# The probe samples of a window, by bucket, and each bucket's newest time;
+# cached by (series, start, end): mean and p95 read the same samples.
+Spread = tuple[dict[str, list[float]], dict[str, int]]
+SpreadCache = dict[tuple[tuple[str, ...], int, int], Spread]
 
 
 def day_start(now: float, tz: str = "UTC") -> int:
@@ -59,7 +63,7 @@ def readings(
 ) -> dict[str, dict[str, Reading]]:
     """bucket ("*" for the account) → metric → reading, for every bucket with data."""
     out: dict[str, dict[str, Reading]] = defaultdict(dict)
-    cache: dict[tuple, tuple] = {}  # mean and p95 read the same probe samples
+    cache: SpreadCache = {}  # mean and p95 read the same probe samples
     known = _series_keys(account)
     stored_to = state.get(state.analytics_key(account))
     for name in metrics:
@@ -96,7 +100,7 @@ def _evaluate(
     m: Metric,
     now: float,
     tz: str,
-    cache: dict[tuple, tuple],
+    cache: SpreadCache,
     known: dict[str, set[str]],
     stored_to: int | None,
 ) -> _Found:
@@ -226,7 +230,7 @@ def _last(where: Expression, buckets: list[str], until: int) -> Newest:
     return values, at, series
 
 
-def _newest(rows: list[tuple], prefer_analytics: bool = False) -> Newest:
+def _newest(rows: list[tuple[str, int, int, float, str]], prefer_analytics: bool = False) -> Newest:
     """Each bucket's newest sample among the series. With `prefer_analytics`, a
     storage metric read from both the listing and Cloudflare's analytics takes
     analytics' newest (hourly, per storage class, billed as such) whenever the
@@ -303,7 +307,7 @@ def _spread(
     start: int,
     end: int,
     calc: str,
-    cache: dict[tuple, tuple[dict[str, list[float]], dict[str, int]]],
+    cache: SpreadCache,
 ) -> tuple[Values, dict[str, int]]:
     key = (series, start, end)
     if key not in cache:

@@ -27,7 +27,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from peewee import SQL, Case, Expression, Select, Tuple, fn
+from peewee import SQL, Case, ColumnBase, Expression, Select, Tuple, fn
 
 from r2tui.config.model import Retention
 from r2tui.metrics import DAY, HOUR
@@ -137,7 +137,7 @@ def _days(day: int, stop: int) -> int:
 
 def _replace(
     dst: type[SampleHourly] | type[SampleDaily],
-    src: type,
+    src: type[Sample] | type[SampleHourly],
     start: int,
     stop: int,
     period: int,
@@ -166,16 +166,22 @@ def _replace(
     )
 
 
-def _period(src: type, period: int) -> Expression:
+def _period(src: type[Sample] | type[SampleHourly], period: int) -> Expression:
     # Integer division on both back-ends; peewee renders `%` as LIKE.
     return (src.ts / period) * period
 
 
-def _aggregate(src: type, start: int, stop: int, period: int) -> Select:
+def _aggregate(
+    src: type[Sample] | type[SampleHourly], start: int, stop: int, period: int
+) -> Select:
     """One row per series and period, in `_FIELDS` order. `last` comes from a
     window function (SQLite 3.25+ and PostgreSQL both have ROW_NUMBER)."""
     p = _period(src, period)
-    if src is Sample:
+    count: ColumnBase
+    if issubclass(src, SampleHourly):
+        count, total, low, high, last = src.count, src.sum, src.min, src.max, src.last
+        newest = [src.ts.desc()]
+    else:
         count, total, low, high, last = (
             SQL("1"),
             Sample.value,
@@ -184,9 +190,6 @@ def _aggregate(src: type, start: int, stop: int, period: int) -> Select:
             Sample.value,
         )
         newest = [Sample.ts.desc(), Sample.id.desc()]
-    else:
-        count, total, low, high, last = src.count, src.sum, src.min, src.max, src.last
-        newest = [src.ts.desc()]
     rank = fn.ROW_NUMBER().over(
         partition_by=[src.account, src.bucket, src.metric, p], order_by=newest
     )

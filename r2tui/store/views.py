@@ -198,7 +198,7 @@ ESTIMATED = "estimated"
 
 @dataclass(frozen=True)
 class CostLine:
-    """One line of the month-to-date bill, as `pricing.Line`, in floats."""
+    """One line of the month-to-date bill, as `costs.bill.Line`, in floats."""
 
     item: str
     label: str

@@ -6,7 +6,7 @@ import json
 import os
 import socket
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from peewee import fn
@@ -47,7 +47,7 @@ class EventRow:
     level: str
     message: str
     bucket: str | None = None
-    data: dict | None = None
+    data: Mapping[str, object] | None = None  # JSON
 
 
 def _now() -> int:
@@ -143,9 +143,10 @@ def add_events(
 
 def start_job_run(store: Store, job: str, account: str, ts: float | None = None) -> int:
     started = int(ts if ts is not None else time.time())
-    return JobRun.insert(
+    run_id: int = JobRun.insert(
         job=job, account=account, started_at=started, host=HOST, pid=os.getpid()
     ).execute()
+    return run_id
 
 
 def finish_job_run(
@@ -240,7 +241,7 @@ def save_inventory(
     # The inventory just written always stays, whatever `keep` says.
     keep = max(keep, 1)
     with store.write():
-        inv_id = Inventory.insert(
+        inv_id: int = Inventory.insert(
             account=account,
             bucket=inv.bucket,
             started_at=int(inv.started_at),
@@ -306,7 +307,7 @@ def save_inventory(
     return inv_id
 
 
-def _object_rows(inv_id: int, kind: str, entries: list[ObjectEntry]) -> list[dict]:
+def _object_rows(inv_id: int, kind: str, entries: list[ObjectEntry]) -> list[dict[str, str | int]]:
     return [
         {
             "inventory": inv_id,

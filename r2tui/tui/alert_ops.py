@@ -123,7 +123,7 @@ class AlertOps:
         """(channel, None when sent else why not) for each channel the rule
         notifies; [] when neither the rule nor [alerts] names any. The CLI's
         `rules test` sends the same way: one failing channel never stops the rest."""
-        from r2tui.alerts.rules_test import send_tests
+        from r2tui.alerts.trial import send_tests
 
         names = list(rule.channels or self.host.config.alerts.default_channels)
         results = send_tests(

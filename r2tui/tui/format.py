@@ -8,8 +8,8 @@ from decimal import Decimal
 
 from rich.text import Text
 
+from r2tui.costs.bill import to_cents
 from r2tui.literal import clip, visible
-from r2tui.pricing import to_cents
 from r2tui.units import human_bytes
 
 __all__ = [

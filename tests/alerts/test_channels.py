@@ -15,8 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from r2tui.alerts.channels import DeliveryError, deliver
-from r2tui.alerts.channels import test_notice as make_test_notice
+from r2tui.alerts.channels import DeliveryError, deliver, trial_notice
 from r2tui.alerts.notice import FIRING, RESOLVED, AlertNotice, Notice
 from r2tui.alerts.render import (
     SLACK_GREEN,
@@ -188,7 +187,7 @@ def test_email_subject_cannot_inject_headers() -> None:
 
 
 def test_email_for_a_test_and_a_summary_notice() -> None:
-    plain, body = _parts(email_message(make_test_notice("ops", T0), "a@x.org", ["b@x.org"]))
+    plain, body = _parts(email_message(trial_notice("ops", T0), "a@x.org", ["b@x.org"]))
     assert "test notification from r2tui to channel ops" in plain
     assert "<table" not in body
     summary = Notice(
@@ -314,7 +313,7 @@ def test_webhook_payload(receiver: Receiver) -> None:
 def test_webhook_payload_all_resolved_and_a_test() -> None:
     body = alertmanager_payload(notice(alert(status=RESOLVED)), "r")
     assert body["status"] == "resolved" and body["alerts"][0]["generatorURL"] == ""
-    body = alertmanager_payload(make_test_notice("ops", T0), "ops")
+    body = alertmanager_payload(trial_notice("ops", T0), "ops")
     [only] = body["alerts"]
     assert only["labels"] == {"alertname": "r2tui test"}
     assert body["groupLabels"] == {"alertname": "r2tui test"}
@@ -417,7 +416,7 @@ def test_slack_delivery_and_colors(receiver: Receiver) -> None:
     assert "bucket media" in firing[1]["text"]["text"]
     assert "*Resolved:* 2024-05-01T12:10:00Z" in resolved[1]["text"]["text"]
     assert slack_payload(notice(alert(status=RESOLVED)))["attachments"][0]["color"] == SLACK_GREEN
-    test = slack_payload(make_test_notice("ops", T0))
+    test = slack_payload(trial_notice("ops", T0))
     assert [a["color"] for a in test["attachments"]] == [SLACK_GREY]
     assert test["text"] == "[TEST] r2tui test notification to ops"
 

@@ -17,7 +17,7 @@ import pytest
 
 import r2tui
 from r2tui.jobs import JOBS
-from r2tui.sources.fold import extension_of
+from r2tui.sources.listing.fold import extension_of
 from r2tui.store import open_store, writes
 from r2tui.store.writes import SampleRow
 from tests.support.peers import Obj, closed_port, random_objects, seed_bucket

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import tests.support.report_data as d
-from r2tui.reports import cli as report_cli
+from r2tui.cli import report as report_cli
 from r2tui.reports import stored
 from r2tui.reports.build import build
 from r2tui.reports.render import FORMATS

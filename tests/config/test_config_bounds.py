@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from r2tui.config import ConfigError, load_config
+from r2tui.costs.bill import Usage, bill
 from r2tui.literal import quoted
-from r2tui.pricing import Usage, bill
 from tests.support.config_data import CREDS, MAIN, fail, problem, write
 
 CliRun = Callable[..., tuple[int, str, str]]

@@ -14,7 +14,8 @@ import pytest
 from r2tui.config import ConfigError, Problem, load_config
 from r2tui.config.load import load_pricing
 from r2tui.config.template import STARTER
-from r2tui.pricing import LIST_PRICES, LIST_SOURCE, PriceList, Usage, bill
+from r2tui.costs.bill import Usage, bill
+from r2tui.pricing import LIST_PRICES, LIST_SOURCE, PriceList
 
 ACCOUNT_ID = "0123456789abcdef0123456789abcdef"
 CREDS = {"R2_ACCESS_KEY_ID": "AKID-from-env-1234", "R2_SECRET_ACCESS_KEY": "s3cr3t-value"}

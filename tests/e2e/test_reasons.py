@@ -11,12 +11,12 @@ from rich.text import Text
 from textual.widgets import Static
 
 from r2tui import dashboard
+from r2tui.cli.status import sources_lines
 from r2tui.config import AccountConfig, ProbeSettings, Secret
 from r2tui.jobs import JobContext, JobResult, run_job
 from r2tui.metrics import DAY
 from r2tui.reports.build import build, default_period
 from r2tui.status import dashboard_doc
-from r2tui.status_text import sources_lines
 from r2tui.store import Store, health
 from r2tui.store.health import (
     ANALYTICS,

@@ -1,5 +1,6 @@
-"""The built wheel, installed alone into a fresh virtualenv, starts the app:
-styles ship inside it and the embedded demo account works without the repo."""
+"""r2tui installed each way finds its styles (the top-level `styles/`): from a
+checkout, from an editable install, and from the built wheel, which, installed
+alone into a fresh virtualenv, starts the app with the embedded demo account."""
 
 from __future__ import annotations
 
@@ -12,6 +13,64 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
+
+# Where the imported r2tui and its styles are, as one JSON line.
+PROBE = r"""
+import json, r2tui
+from r2tui.tui.resources import styles_dir
+print(json.dumps({"module": r2tui.__file__, "styles": str(styles_dir())}))
+"""
+
+
+def probe(python: Path | str, *, prefix: str = "", cwd: Path) -> dict[str, str]:
+    """Run PROBE isolated (-I: no PYTHONPATH, no user site, not the current folder)."""
+    out = subprocess.run(
+        [str(python), "-I", "-c", prefix + PROBE],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+    )
+    result: dict[str, str] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+def test_checkout_reads_the_top_level_styles(tmp_path: Path) -> None:
+    result = probe(
+        sys.executable, prefix=f"import sys; sys.path.insert(0, {str(REPO)!r})", cwd=tmp_path
+    )
+    assert Path(result["module"]) == REPO / "r2tui" / "__init__.py"
+    assert Path(result["styles"]) == REPO / "styles"
+
+
+@pytest.mark.slow
+def test_editable_install_reads_the_checkouts_styles(tmp_path: Path) -> None:
+    env_dir = tmp_path / "venv"
+    venv.EnvBuilder(with_pip=False).create(env_dir)
+    py = env_dir / "bin" / "python"
+    # This interpreter's pip installs into the new venv: no pip of its own to bootstrap.
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(py),
+            "install",
+            "-q",
+            "--no-deps",
+            "-e",
+            str(REPO),
+        ],
+        check=True,
+        capture_output=True,
+        cwd=tmp_path,
+    )
+    result = probe(py, cwd=tmp_path)
+    assert Path(result["module"]) == REPO / "r2tui" / "__init__.py"
+    # The checkout's own files, so an edit to a .tcss shows on the next start.
+    assert Path(result["styles"]) == REPO / "styles"
+
 
 HEADLESS = r"""
 import asyncio, json, os, sys
@@ -80,12 +139,14 @@ def test_wheel_installs_and_starts_headless(tmp_path: Path) -> None:
         cwd=tmp_path,
     )
     assert version.stdout.startswith("r2tui ")
+    # -I: the wheel's r2tui, even when PYTHONPATH names a checkout.
     out = subprocess.run(
-        [str(py), "-c", HEADLESS], capture_output=True, text=True, cwd=tmp_path, timeout=300
+        [str(py), "-I", "-c", HEADLESS], capture_output=True, text=True, cwd=tmp_path, timeout=300
     )
     assert out.returncode == 0, out.stderr[-3000:]
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["painted"]
     assert result["styles"].startswith(str(env_dir))
+    assert Path(result["styles"]) == Path(result["module"]).parent / "styles"
     assert result["module"].startswith(str(env_dir))
     assert result["buckets"] == 5 and result["objects"] > 10_000

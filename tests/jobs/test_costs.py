@@ -15,11 +15,12 @@ from datetime import UTC, datetime
 import pytest
 
 from r2tui.config import Config
+from r2tui.costs.month import month_bounds
+from r2tui.costs.view import costs_view
 from r2tui.jobs.base import JobContext
-from r2tui.jobs.costs import calculate_costs, month_bounds
+from r2tui.jobs.costs import calculate_costs
 from r2tui.metrics import ACCOUNT, DAY, HOUR
 from r2tui.store import Store, writes
-from r2tui.store.cost_view import costs_view
 from r2tui.store.models import Event, Sample
 from r2tui.store.writes import SampleRow
 from tests.support.configs import account_for, make_config

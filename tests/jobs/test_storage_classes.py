@@ -19,9 +19,12 @@ from playhouse.db_url import connect
 
 from r2tui import dashboard
 from r2tui.config import Config, Secret
+from r2tui.costs.bill import Usage, bill
+from r2tui.costs.levels import class_levels
+from r2tui.costs.usage import BucketUsage
+from r2tui.costs.view import costs_view
 from r2tui.jobs.analytics import collect_analytics, fold_operations, fold_storage
 from r2tui.jobs.base import JobContext
-from r2tui.jobs.cost_model import class_levels
 from r2tui.jobs.costs import calculate_costs
 from r2tui.metrics import ACCOUNT, ANALYTICS_SERIES, DAY, HOUR
 from r2tui.observations import INFREQUENT_ACCESS as IA
@@ -29,16 +32,13 @@ from r2tui.observations import STANDARD as STD
 from r2tui.observations import BucketInventory, Tally
 from r2tui.observations import OperationGroup as Op
 from r2tui.observations import StorageSnapshot as Snap
-from r2tui.pricing import Usage, bill
 from r2tui.reports.build import build
 from r2tui.reports.render import render
 from r2tui.sources.analytics import forget_learned
 from r2tui.status import NAMES, dashboard_doc
 from r2tui.store import Store, open_store, readings, state, writes
-from r2tui.store.cost_view import costs_view
 from r2tui.store.migrations import migrate
 from r2tui.store.models import Event, Sample
-from r2tui.store.usage import BucketUsage
 from r2tui.store.writes import SampleRow
 from tests.support.configs import account_for, make_config
 from tests.support.graphql_peer import ACCOUNT as PEER_ACCOUNT

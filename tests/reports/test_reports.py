@@ -21,6 +21,7 @@ from markdown_it import MarkdownIt
 
 import tests.support.report_data as d
 from r2tui.config import Retention
+from r2tui.costs.view import costs_view
 from r2tui.metrics import DAY
 from r2tui.reports import build as build_mod
 from r2tui.reports import stored
@@ -28,7 +29,6 @@ from r2tui.reports.build import build, default_period, parse_period, period_boun
 from r2tui.reports.model import Report
 from r2tui.reports.render import FORMATS, md_text, render, to_csv, to_html, to_markdown, usd
 from r2tui.store import Store, open_store, rollups
-from r2tui.store.cost_view import costs_view
 from tests.support.peers import HtmlText
 
 UPDATE = bool(os.environ.get("R2TUI_UPDATE_GOLDEN"))

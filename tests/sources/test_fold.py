@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from r2tui.observations import BucketInventory
-from r2tui.sources.fold import (
+from r2tui.sources.listing.fold import (
     FOLDER_MARKER,
     NEW_LARGE_KEPT,
     NO_EXTENSION,

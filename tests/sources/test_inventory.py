@@ -21,7 +21,7 @@ from r2tui.config import InventorySettings, S3Settings
 from r2tui.observations import BucketInventory, RequestTally
 from r2tui.sources import s3
 from r2tui.sources.errors import Cancelled
-from r2tui.sources.fold import extension_of
+from r2tui.sources.listing.fold import extension_of
 from tests.support.configs import account_for
 from tests.support.listing_peers import CountingProxy
 from tests.support.peers import Obj, closed_port, error_server, random_objects, seed_bucket

@@ -22,7 +22,7 @@ from r2tui.config import InventorySettings, S3Settings
 from r2tui.observations import BucketInventory, RequestTally
 from r2tui.sources import s3
 from r2tui.sources.errors import describe_error
-from r2tui.sources.fold import InventoryFold
+from r2tui.sources.listing.fold import InventoryFold
 from r2tui.sources.listing.hints import Hints
 from tests.support.configs import account_for
 from tests.support.listing_peers import LAYOUTS, CountingProxy

@@ -12,7 +12,7 @@ from botocore.utils import parse_timestamp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from r2tui.sources.fold import InventoryFold
+from r2tui.sources.listing.fold import InventoryFold
 from r2tui.sources.listing.page import (
     PageError,
     canonical_date,

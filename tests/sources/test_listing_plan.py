@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from r2tui.sources.fold import InventoryFold
+from r2tui.sources.listing.fold import InventoryFold
 from r2tui.sources.listing.hints import Hints, evenly, split_keys
 from r2tui.sources.listing.keyspace import Alphabet, Sample, shortest_between
 from tests.support.listing_peers import LAYOUTS, Run, simulate, warm_hints

@@ -52,15 +52,15 @@ from pathlib import Path
 from typing import Any
 
 from r2tui import runtime
-from r2tui.alerts import rules_files, saved
+from r2tui.alerts import saved
 from r2tui.alerts.rules import COMPARISONS, MISSING_DATA, SEVERITIES, rule_from
-from r2tui.cli import main
+from r2tui.cli import main, rules_files
 from r2tui.config import Config, load_config
 from r2tui.config.model import JOB_NAMES
 from r2tui.config.triggers import trigger_for, zone_for
+from r2tui.costs.bill import Usage, bill
 from r2tui.jobs import JobContext
 from r2tui.metrics import CATALOG
-from r2tui.pricing import Usage, bill
 from r2tui.scheduler import Collector
 from r2tui.sources import s3
 from r2tui.store import Store, open_store, rollups, writes

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
-from r2tui.sources.fold import InventoryFold
+from r2tui.sources.listing.fold import InventoryFold
 from r2tui.sources.listing.hints import Hints, split_keys
 from r2tui.sources.listing.page import Page
 from r2tui.sources.listing.planner import Planner

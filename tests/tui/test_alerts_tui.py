@@ -123,11 +123,11 @@ async def test_alerts_pane_shows_a_firing_alert_and_its_detail(store: Store) -> 
 
 
 async def test_alerts_pane_empty_state_and_outbox_trouble(store: Store) -> None:
-    from r2tui.alerts.channels import test_notice
+    from r2tui.alerts.channels import trial_notice
     from r2tui.alerts.outbox import enqueue
 
     with store.write():
-        ids = enqueue([test_notice("ops", int(NOW))], int(NOW))
+        ids = enqueue([trial_notice("ops", int(NOW))], int(NOW))
     Notification.update(state="dead", last_error="channel ops: HTTP 500 from the webhook").where(
         Notification.id.in_(ids)
     ).execute()

@@ -10,13 +10,12 @@ from decimal import Decimal
 
 import pytest
 
-from r2tui.jobs.cost_model import pace
-from r2tui.jobs.cost_month import compute
-from r2tui.jobs.costs import month_bounds
+from r2tui.costs.forecast import pace
+from r2tui.costs.month import compute, month_bounds
+from r2tui.costs.usage import BucketUsage
 from r2tui.metrics import DAY, HOUR
 from r2tui.pricing import LIST_PRICES
 from r2tui.status import _usd
-from r2tui.store.usage import BucketUsage
 from r2tui.tui.format import usd
 
 GB = 1_000_000_000

@@ -16,26 +16,28 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from r2tui.pricing import (
-    CLASS_A_ACTIONS,
-    CLASS_B_ACTIONS,
-    FREE_ACTIONS,
+from r2tui.costs.bill import (
     ITEMS,
-    LIST_PRICES,
-    LIST_SOURCE,
-    PriceList,
     Usage,
     bill,
     billable_units,
     gb_month,
     ia_minimum_byte_days,
-    is_billed,
-    is_known_action,
     list_cost,
-    operation_class,
-    request_cost_usd,
     to_cents,
     total_usage,
+)
+from r2tui.pricing import (
+    CLASS_A_ACTIONS,
+    CLASS_B_ACTIONS,
+    FREE_ACTIONS,
+    LIST_PRICES,
+    LIST_SOURCE,
+    PriceList,
+    is_billed,
+    is_known_action,
+    operation_class,
+    request_cost_usd,
 )
 
 D = Decimal

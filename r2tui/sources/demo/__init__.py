@@ -9,6 +9,7 @@ import time
 from typing import Any
 
 from r2tui.config import AccountConfig, ProbeSettings, S3Settings, Secret
+from r2tui.config.secrets import secret_url
 from r2tui.sources.demo.analytics import DemoAnalytics, DemoGraphQLServer, bucket_totals
 from r2tui.sources.demo.seed import seed
 from r2tui.sources.demo.traffic import TrafficGenerator
@@ -37,7 +38,7 @@ class DemoAccount:
 
     def start(self) -> AccountConfig:
         # Imported here: moto is heavy, and only the demo needs it.
-        from moto.core import DEFAULT_ACCOUNT_ID
+        from moto.core.models import DEFAULT_ACCOUNT_ID
         from moto.s3.models import s3_backends
         from moto.server import ThreadedMotoServer
 
@@ -85,7 +86,7 @@ class DemoAccount:
             }
         return AccountConfig(
             name="demo",
-            endpoint_url=self.endpoint,
+            endpoint_url=secret_url(self.endpoint, "endpoint_url"),
             region="us-east-1",  # moto refuses R2's "auto" for some calls
             access_key_id=Secret(DEMO_KEY, "demo"),
             secret_access_key=Secret(DEMO_SECRET, "demo"),

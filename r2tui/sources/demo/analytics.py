@@ -15,7 +15,7 @@ import json
 import logging
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, cast
 
 from r2tui.observations import OperationGroup, StorageSnapshot
 from r2tui.sources.demo.history import (
@@ -72,7 +72,8 @@ class DemoGraphQLServer:
     def url(self) -> str:
         if self._httpd is None:
             raise RuntimeError("the demo GraphQL server is not running")
-        host, port = self._httpd.server_address[:2]
+        # An AF_INET server's address: typeshed allows bytes for any family's host.
+        host, port = cast("tuple[str, int]", self._httpd.server_address[:2])
         return f"http://{host}:{port}{GRAPHQL_PATH}"
 
     def start(self) -> None:

@@ -17,8 +17,8 @@ from typing import Any
 
 from r2tui import pace
 from r2tui.sources.errors import Cancelled
-from r2tui.sources.fold import InventoryFold
 from r2tui.sources.listing.fetch import Answer, Fetcher
+from r2tui.sources.listing.fold import InventoryFold
 from r2tui.sources.listing.hints import Hints, split_keys
 from r2tui.sources.listing.page import parse_page, parse_prefixes
 from r2tui.sources.listing.planner import Planner

@@ -20,8 +20,8 @@ from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from r2tui.sources.fold import InventoryFold
 from r2tui.sources.listing.cuts import next_step
+from r2tui.sources.listing.fold import InventoryFold
 from r2tui.sources.listing.hints import Hints, evenly
 from r2tui.sources.listing.keyspace import Alphabet, Sample
 from r2tui.sources.listing.page import Page

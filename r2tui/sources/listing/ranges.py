@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from r2tui.sources.fold import InventoryFold
+from r2tui.sources.listing.fold import InventoryFold
 from r2tui.sources.listing.keyspace import Sample
 
 

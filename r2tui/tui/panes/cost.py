@@ -16,7 +16,7 @@ from textual.events import Resize
 from textual.widgets import Static
 
 from r2tui.config.model import DEFAULT_SCHEDULES
-from r2tui.pricing import ITEMS
+from r2tui.costs.bill import ITEMS
 from r2tui.store import health
 from r2tui.store.health import ANALYTICS, LISTING, listing_failure
 from r2tui.store.views import ESTIMATED, BucketCost, CostsView, Dashboard, MonitorSpend

@@ -12,6 +12,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from r2tui.observations import BucketInventory, ObjectEntry, Tally
 from r2tui.sources.listing.page import timestamp
@@ -283,7 +284,11 @@ def _tally(labels: list[str], sizes: list[int]) -> dict[str, list[int]]:
     return tallies
 
 
-def _push(heap: list, limit: int, item: tuple) -> None:
+# A kept object: (the value it is ranked by, key, the other of size and time, class).
+_Kept = TypeVar("_Kept", bound=tuple[float, str, float, str])
+
+
+def _push(heap: list[_Kept], limit: int, item: _Kept) -> None:
     """Keep the `limit` greatest items under tuple order (value, then key)."""
     if len(heap) < limit:
         heapq.heappush(heap, item)

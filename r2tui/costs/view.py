@@ -7,8 +7,9 @@ from __future__ import annotations
 import time
 from decimal import Decimal
 
+from r2tui.costs.bill import ITEMS, USAGE_FIELD, Usage, bill
 from r2tui.metrics import ACCOUNT, CATALOG, COST_GAUGES, DAY, USAGE_SERIES
-from r2tui.pricing import ITEMS, LIST_PRICES, USAGE_FIELD, PriceList, Usage, bill
+from r2tui.pricing import LIST_PRICES, PriceList
 from r2tui.store import history, queries
 from r2tui.store.models import Sample, fetch
 from r2tui.store.views import (

@@ -14,44 +14,32 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from r2tui.alerts import saved
-from r2tui.alerts.cli_base import EXIT_FAILED, EXIT_OK, EXIT_USAGE, fail, read_only
-from r2tui.alerts.rules import Rule
+from r2tui.alerts.import_plan import plan
 from r2tui.alerts.toml_io import RulesFileError, dump_rules, read_rules
+from r2tui.cli.args import ACTION
+from r2tui.cli.exits import EXIT_FAILED, EXIT_OK, EXIT_USAGE, fail, read_only
 from r2tui.config.tomlfile import TomlFileError, read_capped, read_path
 from r2tui.literal import visible
 from r2tui.output import say, say_json, write
-from r2tui.store.models import AlertRule
+from r2tui.reports.files import write_atomic
 
 if TYPE_CHECKING:
     from r2tui.config import Config
     from r2tui.store import Store
 
 
-@dataclass
-class Plan:
-    """What an import changes, by rule name."""
-
-    added: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    deleted: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-
-
 def run(args: argparse.Namespace, config: Config, store: Store) -> int:
-    if args.alert_action == "export":
+    """`rules export` or `rules import`; `store` is open (its models bound)."""
+    if getattr(args, ACTION) == "export":
         return _export(args)
     return _import(args, config, store)
 
 
 def _export(args: argparse.Namespace) -> int:
-    from r2tui.reports.files import write_atomic
-
     rules = saved.list_rules()
     try:
         text = dump_rules(rules)
@@ -71,25 +59,6 @@ def _export(args: argparse.Namespace) -> int:
         )
     say(f"wrote {len(rules)} rules to {visible(path)}", err=True)
     return EXIT_OK
-
-
-def plan(rules: Sequence[Rule], replace_all: bool) -> Plan:
-    """What `saved.import_rules(rules, replace_all)` would do, without doing it."""
-    rows = {name.casefold(): name for (name,) in AlertRule.select(AlertRule.name).tuples()}
-    readable = {r.name.casefold(): r for r in saved.list_rules()}
-    out = Plan()
-    for rule in rules:
-        key = rule.name.casefold()
-        if key not in rows:
-            out.added.append(rule.name)
-        elif readable.get(key) != rule:  # an unreadable stored rule is overwritten too
-            out.updated.append(rule.name)
-        else:
-            out.unchanged.append(rule.name)
-        rows.pop(key, None)
-    if replace_all:
-        out.deleted = sorted(rows.values(), key=str.casefold)
-    return out
 
 
 def _import(args: argparse.Namespace, config: Config, store: Store) -> int:

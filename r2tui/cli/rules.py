@@ -1,38 +1,91 @@
 """`r2tui rules …`: list, show, add, edit, enable, disable, delete, test, export
 and import alert rules. Every change goes through `r2tui.alerts.saved` (one
 transaction each) and every rule through `rule_from`, so the CLI accepts and
-refuses exactly what the Rules screen does."""
+refuses exactly what the Rules screen does. Export and import are in
+`r2tui.cli.rules_files`. Names, labels, comments and messages go into their
+lines through `r2tui.literal.visible`."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from r2tui.alerts import saved
-from r2tui.alerts.cli_base import (
-    CLEARABLE,
-    EXIT_FAILED,
-    EXIT_OK,
-    EXIT_USAGE,
-    RULE_OPTIONS,
-    fail,
-    scope_text,
-    table,
-)
 from r2tui.alerts.rules import Rule, RuleError, rule_to_dict
 from r2tui.alerts.toml_io import DURATION_FIELDS, checked_rule, duration_text
-from r2tui.alerts.views import RuleState, rule_states
+from r2tui.cli import rules_files
+from r2tui.cli.args import ACTION, account_name
+from r2tui.cli.exits import EXIT_FAILED, EXIT_OK, EXIT_USAGE, fail, read_only
+from r2tui.cli.text import scope_text, table, value_text
 from r2tui.literal import visible
 from r2tui.output import say, say_json
 from r2tui.store.models import AlertRule
 
 if TYPE_CHECKING:
+    from r2tui.alerts.views import RuleState
+    from r2tui.cli.args import Parser, Subcommands
     from r2tui.config import Config
     from r2tui.store import Store
+
+# Actions refused with --read-only. `rules test` and `rules import --dry-run`
+# are decided where they run: part of them is harmless.
+CHANGES = frozenset({"add", "edit", "enable", "disable", "delete"})
+
+# Rule options: (flag, field, kind, help). The kinds turn command-line text into
+# what `rule_from` reads (see option_data); validation stays there.
+RULE_OPTIONS: tuple[tuple[str, str, str, str], ...] = (
+    ("--name", "name", "text", "the rule's name (edit: renames it)"),
+    ("--metric", "metric", "text", "a catalog metric, e.g. error_rate_pct"),
+    ("--comparison", "comparison", "text", "one of > >= < <= == !="),
+    ("--threshold", "threshold", "number", 'in the metric\'s unit; sizes such as "1 GB" too'),
+    ("--scope", "scope", "text", '"*" the account (default), a bucket or a glob "logs-*"'),
+    ("--for", "for", "duration", "how long the condition holds before firing, e.g. 5m"),
+    (
+        "--keep-firing-for",
+        "keep_firing_for",
+        "duration",
+        "how long it keeps firing after the condition stops holding",
+    ),
+    ("--severity", "severity", "text", "low, medium (default), high or critical"),
+    (
+        "--channel",
+        "channels",
+        "list",
+        "a configured channel (repeatable; default: [alerts] default_channels)",
+    ),
+    ("--label", "labels", "pairs", "KEY=VALUE label (repeatable)"),
+    ("--annotation", "annotations", "pairs", "KEY=VALUE annotation (repeatable)"),
+    ("--missing-data", "missing_data", "text", "keep (default), alert or resolve"),
+    (
+        "--repeat-interval",
+        "repeat_interval",
+        "duration",
+        "resend a still-firing alert this often (default: [alerts] repeat_interval)",
+    ),
+    ("--max-per-hour", "max_per_hour", "count", "notifications an hour before holding back"),
+    ("--escalate-after", "escalate_after", "duration", "still firing this long: escalate"),
+    ("--escalate-to", "escalate_to", "list", "channel to add on escalation (repeatable)"),
+    ("--escalate-severity", "escalate_severity", "text", "severity on escalation"),
+    ("--response", "responses", "list", "a configured [responses.NAME] (repeatable)"),
+)
+CLEARABLE = (
+    "for",
+    "keep_firing_for",
+    "channels",
+    "labels",
+    "annotations",
+    "repeat_interval",
+    "max_per_hour",
+    "escalate_after",
+    "escalate_to",
+    "escalate_severity",
+    "responses",
+)
 
 # What `--clear FIELD` sets: the default of a new rule.
 _DEFAULTS: dict[str, object] = {
@@ -40,13 +93,95 @@ _DEFAULTS: dict[str, object] = {
 }
 
 
+def add_parser(sub: Subcommands, common: Parser) -> None:
+    rules = sub.add_parser(
+        "rules", parents=[common], help="list, change, test, export and import alert rules"
+    )
+    rsub = rules.add_subparsers(dest=ACTION, metavar="ACTION", required=True)
+    for name, text in (("list", "every rule with its state"), ("show", "one rule")):
+        p = rsub.add_parser(name, parents=[common], help=text)
+        if name == "show":
+            p.add_argument("name", metavar="NAME")
+        p.add_argument("--json", action="store_true", help="as JSON")
+    add = rsub.add_parser("add", parents=[common], help="add a rule")
+    _rule_options(add)
+    edit = rsub.add_parser("edit", parents=[common], help="change the given fields of a rule")
+    edit.add_argument("name", metavar="NAME")
+    _rule_options(edit)
+    edit.add_argument(
+        "--clear",
+        metavar="FIELD",
+        action="append",
+        choices=CLEARABLE,
+        default=[],
+        help=f"back to the default: {', '.join(CLEARABLE)}",
+    )
+    for name, text in (
+        ("enable", "enable a rule"),
+        ("disable", "disable a rule"),
+        ("delete", "delete a rule and its alerts"),
+    ):
+        rsub.add_parser(name, parents=[common], help=text).add_argument("name", metavar="NAME")
+    test = rsub.add_parser(
+        "test",
+        parents=[common],
+        help="evaluate a rule now and send a test notification to its channels (changes no alert)",
+    )
+    test.add_argument("name", metavar="NAME")
+    test.add_argument("--no-send", action="store_true", help="only evaluate")
+    test.add_argument("--json", action="store_true")
+    export = rsub.add_parser("export", parents=[common], help="write every rule as TOML")
+    export.add_argument(
+        "file", metavar="FILE", nargs="?", default="-", help="where (default -: stdout)"
+    )
+    imp = rsub.add_parser(
+        "import",
+        parents=[common],
+        help="add or update rules from a TOML file: every rule is checked before anything changes",
+    )
+    imp.add_argument("file", metavar="FILE", help="a file from `rules export`, or - for stdin")
+    imp.add_argument(
+        "--replace", action="store_true", help="also delete the rules the file does not name"
+    )
+    imp.add_argument("--dry-run", action="store_true", help="say what would change, change nothing")
+    imp.add_argument("--json", action="store_true")
+
+
+def _rule_options(p: argparse.ArgumentParser) -> None:
+    for flag, field, kind, text in RULE_OPTIONS:
+        many = kind in ("list", "pairs")
+        metavar = {
+            "number": "N",
+            "count": "N",
+            "duration": "DURATION",
+            "list": "NAME",
+            "pairs": "KEY=VALUE",
+        }.get(kind, field.upper())
+        if many:
+            text += "; edit: replaces them all"
+        p.add_argument(
+            flag,
+            dest=f"opt_{field}",
+            metavar=metavar,
+            action="append" if many else "store",
+            help=text,
+        )
+    state = p.add_mutually_exclusive_group()
+    state.add_argument("--enabled", dest="opt_enabled", action="store_const", const=True)
+    state.add_argument("--disabled", dest="opt_enabled", action="store_const", const=False)
+    p.add_argument(
+        "--from-json",
+        metavar="FILE",
+        help="the rule's fields as a JSON object (- for stdin); options given as well win over it",
+    )
+
+
 def run(args: argparse.Namespace, config: Config, store: Store) -> int:
-    action = args.alert_action
+    """`store` is open (its models bound)."""
+    action = getattr(args, ACTION)
     if action == "list":
         return _list(args)
     if action in ("export", "import"):
-        from r2tui.alerts import rules_files
-
         return rules_files.run(args, config, store)
     if action == "add":
         return _add(args, config, store)
@@ -60,9 +195,7 @@ def run(args: argparse.Namespace, config: Config, store: Store) -> int:
     if action == "edit":
         return _edit(args, config, store, rule)
     if action == "test":
-        from r2tui.alerts.rules_test import run_test
-
-        return run_test(args, config, store, rule)
+        return _test(args, config, rule)
     enabled = action == "enable"
     # Through the same checks as an edit: enabling a rule whose channel the config
     # lost would make it look fine and notify no one.
@@ -120,6 +253,9 @@ def _doc(s: RuleState) -> dict[str, Any]:
 
 
 def _list(args: argparse.Namespace) -> int:
+    # Start-up: the alerts' views load only when this command runs, not for `r2tui --help`.
+    from r2tui.alerts.views import rule_states
+
     states = rule_states()
     if args.json:
         say_json([_doc(s) for s in states])
@@ -144,6 +280,9 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _show(args: argparse.Namespace, rule: Rule) -> int:
+    # Start-up: the alerts' views load only when this command runs, not for `r2tui --help`.
+    from r2tui.alerts.views import RuleState, rule_states
+
     state = next((s for s in rule_states() if s.rule.name == rule.name), RuleState(rule))
     doc = _doc(state)
     if args.json:
@@ -177,6 +316,79 @@ def _field_text(key: str, value: object) -> str:
 
 def _duration(seconds: int) -> str:
     return duration_text(seconds) if seconds else "-"
+
+
+# --- test -------------------------------------------------------------------
+
+
+def _test(args: argparse.Namespace, config: Config, rule: Rule) -> int:
+    """What the rule says about the data now, and a test notification to each of
+    its channels (`alerts.trial`: never through the engine, so no alert changes)."""
+    # Start-up: the channels' senders (httpx, smtplib) load only when something is sent.
+    from r2tui.alerts.trial import evaluate, send_tests
+
+    now = int(time.time())
+    accounts = (
+        [account_name(args, config)]
+        if config.demo or args.account
+        else [a.name for a in config.accounts]
+    )
+    evaluations = evaluate(rule, config, accounts, now)
+    names = list(rule.channels or config.alerts.default_channels)
+    wants_send = not args.no_send
+    sends = (
+        send_tests(f"r2tui test of rule {rule.name}", config, names, now)
+        if wants_send and not config.read_only
+        else []
+    )
+    if args.json:
+        say_json(
+            {
+                "rule": rule.name,
+                "condition": rule.condition(),
+                "scope": rule.scope,
+                "enabled": rule.enabled,
+                "evaluations": evaluations,
+                "channels": names,
+                "sends": sends,
+            }
+        )
+    else:
+        _say_test(rule, evaluations, sends)
+    if wants_send and config.read_only:
+        return read_only("rules test (sending test notifications; --no-send only evaluates)")
+    if wants_send and not names:
+        return fail(
+            "rules test",
+            "nothing sent: the rule names no channels and [alerts] default_channels is empty",
+            EXIT_FAILED,
+        )
+    return EXIT_FAILED if any(not s["ok"] for s in sends) else EXIT_OK
+
+
+def _say_test(rule: Rule, evaluations: list[dict[str, Any]], sends: list[dict[str, Any]]) -> None:
+    state = "" if rule.enabled else " (disabled)"
+    say(f"rule {rule.name!r}{state}: {rule.condition()} on {scope_text(rule.scope)}")
+    if not evaluations:
+        say(f"  no bucket matches {rule.scope!r} yet")
+    for e in evaluations:
+        holds = {
+            True: "holds",
+            False: "does not hold",
+            None: f"no data (missing_data {rule.missing_data}: state kept)",
+        }[e["holds"]]
+        say(
+            f"  {visible(e['account'])}  {scope_text(e['bucket'])}  "
+            f"{value_text(e['value'], rule.unit)}  {holds}"
+        )
+    for s in sends:
+        if s["ok"]:
+            say(
+                f"channel {visible(s['channel'])}: test notification sent "
+                f"({visible(s['describe'])})"
+            )
+        else:
+            say(f"channel {visible(s['channel'])}: FAILED: {visible(s['error'])}")
 
 
 # --- add and edit -------------------------------------------------------------

@@ -1,15 +1,77 @@
-"""`r2tui status` and `r2tui history` as text: the JSON document a line at a time,
-for people (scripts read `--json`). Names, details and messages come from
-outside (bucket names from the analytics API, errors from servers): each goes
-into its line through `visible`, so none can break the line or act on the
-terminal."""
+"""`r2tui status [--json]`: the dashboard snapshot from the store, as one JSON
+document (`r2tui.status`) or a line at a time for people (scripts read
+`--json`). Names, details and messages come from outside (bucket names from
+the analytics API, errors from servers): each goes into its line through
+`visible`, so none can break the line or act on the terminal."""
 
 from __future__ import annotations
 
-from typing import Any
+import argparse
+from typing import TYPE_CHECKING, Any
 
+from r2tui.cli.exits import EXIT_OK
 from r2tui.literal import visible as v
+from r2tui.output import say, say_json
+from r2tui.runtime import with_demo_account
 from r2tui.units import human_bytes
+
+if TYPE_CHECKING:
+    from r2tui.cli.args import Parser, Subcommands
+    from r2tui.config import Config
+    from r2tui.store import Store
+
+
+def add_parser(sub: Subcommands, common: Parser) -> None:
+    status = sub.add_parser("status", parents=[common], help="print the dashboard snapshot")
+    status.add_argument("--json", action="store_true", help="as one JSON document")
+
+
+def run(args: argparse.Namespace, config: Config, store: Store) -> int:
+    """`store` is open (its models bound)."""
+    # Start-up: the dashboard's reads load only when this command runs, not for `r2tui --help`.
+    from r2tui import dashboard
+    from r2tui.status import dashboard_doc
+    from r2tui.store import queries
+
+    if config.demo and not queries.bucket_names("demo"):
+        # A first `status --demo` has nothing to show: fill the demo store once.
+        # Start-up: the jobs and APScheduler load only when something is collected.
+        from r2tui.jobs import JobContext
+        from r2tui.scheduler import Collector
+
+        say("r2tui: demo store is empty; collecting once from the demo account…", err=True)
+        demo_config, demo = with_demo_account(config, traffic=False)
+        try:
+            collector = Collector(JobContext(config=demo_config, store=store))
+            for job in ("inventory", "collect_metrics"):
+                collector.run(job)
+        finally:
+            demo.stop()
+    account = "demo" if config.demo else config.account(args.account)
+    name = account if isinstance(account, str) else account.name
+    quota = None if isinstance(account, str) else account.quota_bytes
+    if config.demo:
+        # Start-up: the demo account's package loads only with --demo.
+        from r2tui.sources.demo import DEMO_QUOTA
+
+        quota = DEMO_QUOTA
+    analytics = config.demo or (not isinstance(account, str) and account.has_analytics)
+    doc = dashboard_doc(
+        dashboard.read(
+            name,
+            quota,
+            analytics=analytics,
+            tz=config.timezone,
+            prices=config.pricing,
+            alert_windows=config.alerts.maintenance,
+        ),
+        demo=config.demo,
+    )
+    if args.json:
+        say_json(doc)
+    else:
+        say(status_text(doc))
+    return EXIT_OK
 
 
 def human(value: float, unit: str) -> str:

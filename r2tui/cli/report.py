@@ -8,19 +8,21 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from r2tui.cli.args import account_name
+from r2tui.cli.exits import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from r2tui.literal import visible
 from r2tui.output import say, write
+from r2tui.reports.files import write_atomic
 from r2tui.reports.model import KINDS
-from r2tui.reports.render import EXTENSIONS, FORMATS
+from r2tui.reports.render import EXTENSIONS, FORMATS, render
 
 if TYPE_CHECKING:
+    from r2tui.cli.args import Parser, Subcommands
     from r2tui.config import Config
     from r2tui.store import Store
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
-
-def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def add_parser(sub: Subcommands, common: Parser) -> None:
     p = sub.add_parser(
         "report",
         parents=[common],
@@ -57,10 +59,8 @@ def _format(args: argparse.Namespace) -> str:
 
 def run(args: argparse.Namespace, config: Config, store: Store) -> int:
     """`store` is open (its models bound): the report reads through them."""
-    # Here, not at the top: `r2tui --help` need not load the store's read side.
+    # Start-up: `r2tui --help` need not load the store's read side.
     from r2tui.reports.build import build, default_period, parse_period, period_bounds
-    from r2tui.reports.files import write_atomic
-    from r2tui.reports.render import render
 
     now = clock()
     try:
@@ -71,8 +71,7 @@ def run(args: argparse.Namespace, config: Config, store: Store) -> int:
     if period_bounds(args.kind, start)[0] > now:
         say(f"r2tui: report: --date {args.date} is in the future", err=True)
         return EXIT_USAGE
-    account = "demo" if config.demo else config.account(args.account).name
-    report = build(account, args.kind, start, now, config.pricing)
+    report = build(account_name(args, config), args.kind, start, now, config.pricing)
     text = render(report, _format(args))
     if not args.output:
         write(text)  # already shown by the rule: the guard changes nothing in it

@@ -15,6 +15,7 @@ from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from peewee import fn
 
@@ -121,7 +122,7 @@ def aggregate(
     raw_from = start if mark is None else max(start, min(int(mark), end))
     out: dict[Key, float] = {}
 
-    def fold(rows: Iterable[tuple]) -> None:
+    def fold(rows: Iterable[tuple[Any, ...]]) -> None:
         for p, bucket, metric, value in rows:
             key = (int(p) - int(p) % period, bucket, metric)
             v = float(value or 0.0)

@@ -10,12 +10,16 @@ import argparse
 from collections.abc import Callable
 from dataclasses import fields
 from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
 
+from r2tui.cli.exits import EXIT_OK
+from r2tui.costs.bill import ITEMS, USAGE_FIELD, Bill, Usage, bill, to_cents
 from r2tui.literal import visible
 from r2tui.output import say, say_json
-from r2tui.pricing import Bill, PriceList, Usage, bill, to_cents
+from r2tui.pricing import PriceList
 
-EXIT_OK = 0
+if TYPE_CHECKING:
+    from r2tui.cli.args import Parser, Subcommands
 
 # Usage field -> (option, help). Storage and retrieval take fractions; request
 # counts are whole numbers.
@@ -28,7 +32,8 @@ OPTIONS: dict[str, tuple[str, str]] = {
     "ia_class_b": ("--ia-class-b", "Infrequent Access Class B requests"),
     "ia_retrieval_gb": ("--ia-retrieval-gb", "Infrequent Access data retrieved, GB"),
 }
-_WHOLE = {f.name for f in fields(Usage) if f.type == "int"}
+# Requests are counted in whole numbers; storage and bytes read need not be.
+_WHOLE = {USAGE_FIELD[item.name] for item in ITEMS if item.unit == "requests"}
 
 
 def _amount(whole: bool) -> Callable[[str], Decimal | int]:
@@ -48,7 +53,7 @@ def _amount(whole: bool) -> Callable[[str], Decimal | int]:
     return parse
 
 
-def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def add_parser(sub: Subcommands, common: Parser) -> None:
     p = sub.add_parser(
         "estimate",
         parents=[common],
@@ -83,7 +88,7 @@ def _number(value: Decimal) -> int | float:
     return int(value) if value == value.to_integral_value() else float(value)
 
 
-def as_doc(b: Bill) -> dict:
+def as_doc(b: Bill) -> dict[str, Any]:
     """Line amounts are exact; the total is rounded to the cent, as invoiced."""
     prices: dict[str, object] = {"source": b.prices.source}
     prices.update(
