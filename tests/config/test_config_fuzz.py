@@ -1,4 +1,4 @@
-"""A seeded few hundred generated config and rules files (tests/fuzz_config.py)
+"""A seeded few hundred generated config and rules files (tests/support/fuzz_config.py)
 thrown at `r2tui config check` and `rules import`: no traceback, no input
 over 5 s, a refused import never changes the store, and every accepted config
 builds what `r2tui collect` builds. The full run (10,000 and more) is the

@@ -1,4 +1,4 @@
-"""The hostile corpus (tests/hostile.py) through the real paths to every text
+"""The hostile corpus (tests/support/hostile.py) through the real paths to every text
 output but the TUI's: keys seeded into moto and listed by the inventory job,
 bucket names from the loopback GraphQL peer read by the collect_metrics job,
 a rule with a hostile name, labels and annotations fired by the check_alerts

@@ -1,5 +1,5 @@
 """The analytics half of collect_metrics against a local HTTP server answering
-the GraphQL endpoint as Cloudflare does (tests/graphql_peer.py): every metric
+the GraphQL endpoint as Cloudflare does (tests/support/graphql_peer.py): every metric
 computed exactly, windows replaced and never double counted, faults that store
 nothing, and a token that never reaches a log or the store."""
 

@@ -1,5 +1,5 @@
 """The TUI shows every text from outside literally (issue 14): the whole hostile
-corpus, carried by the real jobs (hostile_tui_data.py), in ONE Pilot session.
+corpus, carried by the real jobs (support/hostile_tui_data.py), in ONE Pilot session.
 
 The main screen at 80x24, then at 120x30: the header (a hostile account name,
 an endpoint with a password and a token, a server's error as the collector's
