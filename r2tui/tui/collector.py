@@ -1,115 +1,134 @@
-"""The embedded collector's life in the app: the demo account, the scheduler,
-job results, and a quit that never waits on a dead network."""
+"""The embedded collector as the app drives it: the demo account, the scheduler,
+job results, and a stop that never waits on a dead network.
+
+The app owns one `EmbeddedCollector` and calls it; what its worker threads
+learn comes back to the app as messages (`tui/messages.py`), which the app
+hands back here by plain calls. It holds no widget and draws nothing: the app
+shows its state in the header."""
 
 from __future__ import annotations
 
-import asyncio
-import gc
 import threading
+import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from textual import work
-
-from r2tui import pace
-from r2tui.config import Config
+from r2tui.config import AccountConfig, Config
+from r2tui.config.secrets import shown_host
+from r2tui.store import Store
 from r2tui.tui import messages as msg
+from r2tui.tui.failures import reason
+from r2tui.tui.format import duration
+from r2tui.tui.memory import freeze_long_lived
+from r2tui.tui.widgets.header import waiting_text
 
 if TYPE_CHECKING:
+    from textual.app import App
+
+    from r2tui.jobs import JobResult
     from r2tui.scheduler import Collector
-
-
-def freeze_long_lived() -> None:
-    """Move what exists now (modules, widgets, botocore's models) out of the
-    garbage collector's reach. A full collection otherwise walks all of it
-    again and again while an inventory allocates pages: a pause of 150 ms on
-    the UI thread, measured during a 1,000,000-object listing. (No collection
-    first: that would be the very pause this avoids.)"""
-    gc.freeze()
-
+    from r2tui.sources.demo import DemoAccount
 
 STOP_WAIT_SECONDS = 5.0
+COLLECT_NOW = ("collect_metrics", "inventory")
 
 
-class CollectorHost:
-    """Mixed into the app: owns the collector and the demo account."""
+class EmbeddedCollector:
+    """The collector the TUI runs itself, and the demo account when there is one."""
 
-    collector: Collector | None
-    demo: Any
-    local_state: str
-    local_running: set[str]
-    failures: dict[str, str]  # source ("demo", "scheduler", a job) → its last failure
-    config: Config
-    account_name: str  # the account on screen
-
-    if TYPE_CHECKING:  # provided by the app; declared here for the type checker only
-
-        def _show_header(self) -> None: ...
-        def refresh_data(self) -> None: ...
-        def post_message(self, message: Any) -> bool: ...
-        def exit(self, result: Any = None) -> None: ...
+    def __init__(
+        self,
+        app: App[Any],
+        store: Store,
+        clock: Callable[[], float],
+        account_name: str,
+        starting: bool,
+    ) -> None:
+        self.app = app  # where workers run and messages go
+        self.store = store
+        self.clock = clock
+        self.account_name = account_name  # the account on screen
+        self.collector: Collector | None = None
+        self.demo: DemoAccount | None = None
+        self.state = "starting" if starting else "idle"  # or "stopping"
+        self.running: set[str] = set()  # the jobs running now
+        self.failures: dict[str, str] = {}  # source ("demo", "scheduler", a job) → last failure
 
     @property
     def stopping(self) -> bool:
-        return self.local_state == "stopping"
+        return self.state == "stopping"
 
-    def start_collecting(self) -> None:
-        if self.config.demo:
-            self._start_demo()
+    # ---- starting -------------------------------------------------------------------------
+    def start(self, config: Config) -> None:
+        if config.demo:
+            self.app.run_worker(
+                lambda: self._start_demo(config),
+                name="_start_demo",
+                group="demo",
+                thread=True,
+                exclusive=True,
+                exit_on_error=False,
+            )
         else:
-            self._plan_collector(self.config)
+            self._plan(config)
 
-    @work(thread=True, exclusive=True, group="demo", exit_on_error=False)
-    def _start_demo(self) -> None:
+    def _start_demo(self, config: Config) -> None:
+        # Deferred for start-up time: the demo brings moto and boto3 with it.
         from r2tui.runtime import with_demo_account
 
         try:
-            config, demo = with_demo_account(self.config)
+            config, demo = with_demo_account(config)
         except Exception as exc:
-            self.post_message(msg.DemoFailed(reason(exc)))
+            self.app.post_message(msg.DemoFailed(reason(exc)))
             return
         if self.stopping:  # `q` pressed while the demo was starting
             demo.stop()
             return
-        self.post_message(msg.DemoReady(config, demo))
+        self.app.post_message(msg.DemoReady(config, demo))
 
-    def on_demo_ready(self, event: msg.DemoReady) -> None:
-        self.demo = event.demo
+    def demo_ready(self, config: Config, demo: DemoAccount) -> bool:
+        """The demo account is up: plan the collector on its config. False when the
+        app is stopping (the demo is stopped again, in the background)."""
+        self.demo = demo
         if self.stopping:
-            _in_background(event.demo.stop)
-            return
-        self.config = event.config
-        self._plan_collector(event.config)
-        self.refresh_data()  # the quota and endpoint are known only now
+            in_background(demo.stop)
+            return False
+        self._plan(config)
+        return True
 
-    def on_demo_failed(self, event: msg.DemoFailed) -> None:
-        self.local_state = "idle"
-        self.failures["demo"] = f"demo account: {event.reason}"
-        self._show_header()
+    def demo_failed(self, why: str) -> None:
+        self.state = "idle"
+        self.failures["demo"] = f"demo account: {why}"
 
-    @work(thread=True, exclusive=True, group="plan", exit_on_error=False)
+    def _plan(self, config: Config) -> None:
+        self.app.run_worker(
+            lambda: self._plan_collector(config),
+            name="_plan_collector",
+            group="plan",
+            thread=True,
+            exclusive=True,
+            exit_on_error=False,
+        )
+
     def _plan_collector(self, config: Config) -> None:
         """Build the collector off the loop: boto3 and APScheduler take about half a
         second to import, and the first run of each job depends on the store."""
+        # Deferred for start-up time: these import boto3 and APScheduler.
         from r2tui.jobs import JobContext
         from r2tui.scheduler import Collector
         from r2tui.waits import Waits
 
-        clock = self.clock  # type: ignore[attr-defined]
         # Waits on the app's clock: the header's "waiting 12 s" counts on it.
-        ctx = JobContext(
-            config=config,
-            store=self.store,  # type: ignore[attr-defined]
-            clock=clock,
-            waits=Waits(clock),
-        )
+        ctx = JobContext(config=config, store=self.store, clock=self.clock, waits=Waits(self.clock))
+        post = self.app.post_message
         collector = Collector(
             ctx,
-            on_result=lambda r: self.post_message(msg.JobFinished(r)),
-            on_start=lambda name: self.post_message(msg.JobStarted(name)),
+            on_result=lambda r: _drop(post(msg.JobFinished(r))),
+            on_start=lambda name: _drop(post(msg.JobStarted(name))),
         )
-        self.post_message(msg.CollectorPlanned(collector, collector.plan()))
+        post(msg.CollectorPlanned(collector, collector.plan()))
 
-    def on_collector_planned(self, event: msg.CollectorPlanned) -> None:
+    def planned(self, event: msg.CollectorPlanned) -> None:
         if self.stopping:
             return
         self.collector = event.collector
@@ -118,32 +137,77 @@ class CollectorHost:
             event.collector.start_embedded(event.plan)
         except Exception as exc:
             self.failures["scheduler"] = f"scheduler: {reason(exc)}"
-        self.local_state = "idle"
-        self._show_header()
+        self.state = "idle"
 
-    def on_job_started(self, event: msg.JobStarted) -> None:
-        self.local_running.add(event.job)
-        self._show_header()
+    # ---- jobs -----------------------------------------------------------------------------
+    def job_started(self, job: str) -> None:
+        self.running.add(job)
 
-    def on_job_finished(self, event: msg.JobFinished) -> None:
-        result = event.result
-        self.local_running.discard(result.job)
+    def job_finished(self, result: JobResult) -> None:
+        self.running.discard(result.job)
         # Only the shown account's: another account's failure is not this one's news.
         mine = result.errors_for(self.account_name)
         if mine:
             self.failures[result.job] = f"{result.job}: {'; '.join(mine)}"
         else:
             self.failures.pop(result.job, None)
-        self.refresh_data()
 
-    async def action_quit(self) -> None:
-        if self.stopping:
-            return
-        self.local_state = "stopping"
-        self._show_header()
-        # A plain thread, not a worker: workers run on the loop's executor, which
-        # the interpreter joins at exit.
-        _in_background(self._stop_everything)
+    def collect_now(self, listing_pages: int) -> str:
+        """Launch the probes and a full listing now, each unless it is running
+        already; what was launched, for a notification. Needs `collector`."""
+        assert self.collector is not None
+        busy = [j for j in COLLECT_NOW if j in self.collector.running_jobs]
+        todo = [j for j in COLLECT_NOW if j not in busy]
+        note = f" ({', '.join(busy)} already running)" if busy else ""
+        cost = (
+            f"; the listing is about {listing_pages:,} Class A requests"
+            if (listing_pages and "inventory" in todo)
+            else ""
+        )
+        for job in todo:
+            self.collector.launch(job, chain=True)  # then the costs, from what it brought
+        return f"collecting now: {', '.join(todo) or 'nothing new'}{note}{cost}"
+
+    def toggle_pause(self) -> bool:
+        """Pause or resume the schedule; whether it is paused now. Needs `collector`."""
+        assert self.collector is not None
+        if self.collector.paused:
+            self.collector.resume()
+        else:
+            self.collector.pause()
+        return self.collector.paused
+
+    @property
+    def paused(self) -> bool:
+        return self.collector is not None and self.collector.paused
+
+    # ---- what the header says ---------------------------------------------------------------
+    def waiting(self, account: AccountConfig | None) -> str:
+        """ "waiting 12 s for HOST" while a request of the shown account has been in
+        flight a while; from memory (the jobs' Waits), never a store read."""
+        if self.collector is None or account is None:
+            return ""
+        waits = self.collector.ctx.waits
+        hosts = {shown_host(account.endpoint_url), shown_host(account.graphql_url)}
+        return waiting_text(waits.open(), hosts, waits.now())
+
+    def next_run(self) -> str:
+        sched = self.collector.scheduler if self.collector else None
+        if sched is None or not sched.running:
+            return ""
+        jobs = [(j.next_run_time.timestamp(), j.id) for j in sched.get_jobs() if j.next_run_time]
+        if not jobs:
+            return ""
+        at, name = min(jobs)
+        return f"{name} in {duration(at - time.time())}"
+
+    # ---- stopping -------------------------------------------------------------------------
+    def stop(self) -> None:
+        """Stop the jobs and the demo on a plain thread, then post `Stopped`. A plain
+        thread, not a worker: workers run on the loop's executor, which the
+        interpreter joins at exit."""
+        self.state = "stopping"
+        in_background(self._stop_everything)
 
     def _stop_everything(self) -> None:
         """Ask jobs to stop and wait a little: a listing stops at its next page.
@@ -153,27 +217,20 @@ class CollectorHost:
         if self.demo is not None:
             self.demo.stop()
             self.demo = None
-        self.post_message(msg.Stopped())
+        self.app.post_message(msg.Stopped())
 
-    def on_stopped(self) -> None:
-        self.exit(0)
-
-    def on_unmount(self) -> None:
-        pace.UI.detach(asyncio.get_running_loop())
-        # Reached without `q` too (ctrl+c, a crash): stop everything, wait for nothing.
+    def abandon(self) -> None:
+        """The app is going without `q` (ctrl+c, a crash): stop everything, wait for nothing."""
         if self.collector is not None and not self.collector.ctx.stop.is_set():
             self.collector.stop(timeout=0)
         if self.demo is not None:
             demo, self.demo = self.demo, None
-            _in_background(demo.stop)
+            in_background(demo.stop)
 
 
-def _in_background(fn: Any) -> None:
+def in_background(fn: Callable[[], object]) -> None:
     threading.Thread(target=fn, daemon=True, name="r2tui-stop").start()
 
 
-def reason(exc: BaseException) -> str:
-    """One line for a failure, in the sources' words (imported late: botocore is heavy)."""
-    from r2tui.sources.errors import describe_error
-
-    return describe_error(exc)
+def _drop(_: object) -> None:
+    """The collector's callbacks return nothing; post_message's answer is not needed."""

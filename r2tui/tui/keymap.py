@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
 
 from textual.binding import Binding
+from textual.keys import ASCII_KEY_NAMES, KEY_NAME_REPLACEMENTS
 
 from r2tui.config import ConfigError, Problem
 
@@ -69,7 +71,7 @@ def all_bindings() -> list[tuple[str, Binding]]:
 
 
 def check_keymap(keymap: dict[str, str], source: Path | None) -> None:
-    known = {b.id for _, b in all_bindings()}
+    known = {b.id for _, b in all_bindings() if b.id}
     problems = []
     where = str(source) if source else "config"
     for binding_id, keys in keymap.items():
@@ -93,3 +95,26 @@ def check_keymap(keymap: dict[str, str], source: Path | None) -> None:
                 )
     if problems:
         raise ConfigError(problems)
+
+
+def bound_keymap(keymap: dict[str, str]) -> dict[str, str]:
+    """The keymap as Textual binds it: a one-character key by its name ("?" is
+    "question_mark"), each key of a list stripped. Textual normalizes a keymap
+    this way in `App.set_keymap` but keeps the result private (`App._keymap`,
+    `keys._normalize_key_list`) and has no public getter: this follows its rule,
+    so that what the app says of its keys is what it binds."""
+    return {
+        binding_id: ",".join(_key_name(k.strip()) for k in keys.split(","))
+        for binding_id, keys in keymap.items()
+    }
+
+
+def _key_name(key: str) -> str:
+    if len(key) != 1:
+        return key
+    if not key.isalnum():
+        try:
+            key = unicodedata.name(key).lower().replace("-", "_").replace(" ", "_")
+        except ValueError:
+            key = ASCII_KEY_NAMES.get(key, key)
+    return KEY_NAME_REPLACEMENTS.get(key, key)

@@ -15,7 +15,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, Input, Static
-from textual.widgets.data_table import RowKey
+from textual.widgets.data_table import ColumnKey, RowKey
 
 from r2tui.tui.format import LINE_CELLS, data
 from r2tui.tui.widgets.text import set_text
@@ -167,7 +167,7 @@ class FilterTable(Vertical):
     def _label_sorted_column(self) -> None:
         for i, col in enumerate(self.columns):
             mark = (" ▼" if self.descending else " ▲") if i == self.sort_column else ""
-            self.table.columns[col.key].label = Text(col.label + mark)  # type: ignore[index]
+            self.table.columns[ColumnKey(col.key)].label = Text(col.label + mark)
         self.table.refresh()
 
     def action_filter(self) -> None:
@@ -206,13 +206,13 @@ class FilterTable(Vertical):
             return
         table = self.table
         fixed = sum(
-            table.columns[c.key].get_render_width(table)  # type: ignore[index]
+            table.columns[ColumnKey(c.key)].get_render_width(table)
             for c in self.columns
             if not c.flex
         )
         spare = self.size.width - fixed - 2 * len(flex) - 1
         for c in flex:
-            column = table.columns[c.key]  # type: ignore[index]
+            column = table.columns[ColumnKey(c.key)]
             column.auto_width = False
             column.width = max(c.min_width, spare // len(flex))
         table.refresh()
