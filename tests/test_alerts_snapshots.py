@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from test_alerts_tui import ACCOUNT, config_for, make_app, open_form, open_rules
 from test_tui import SIZE, settled, wait_for
-from textual.widgets import DataTable, Input
+from textual.widgets import Input
 from tui_data import GB, NOW
 
 from r2tui.alerts import saved
@@ -16,6 +16,7 @@ from r2tui.alerts.rules import Rule
 from r2tui.alerts.silences import add_silence
 from r2tui.store import Store, writes
 from r2tui.store.writes import SampleRow
+from r2tui.tui.widgets.table import MeasuredTable
 
 
 def seed_alerts(store: Store) -> None:
@@ -59,7 +60,7 @@ def seed_alerts(store: Store) -> None:
 async def tables_sized(pilot) -> None:  # type: ignore[no-untyped-def]
     await wait_for(
         pilot,
-        lambda: not any(t._require_update_dimensions for t in pilot.app.screen.query(DataTable)),
+        lambda: not any(t.measuring for t in pilot.app.screen.query(MeasuredTable)),
     )
     await pilot.pause(0.2)
 

@@ -24,7 +24,7 @@ from r2tui.tui.app import R2App, build_app
 from r2tui.tui.panes.metrics import MetricsPane
 from r2tui.tui.screens.help import HelpScreen
 from r2tui.tui.screens.message import MessageScreen
-from r2tui.tui.widgets.table import FilterTable
+from r2tui.tui.widgets.table import FilterTable, MeasuredTable
 
 SIZE = (120, 40)
 
@@ -42,15 +42,11 @@ async def settled(pilot) -> None:  # type: ignore[no-untyped-def]
     """The first store read shown and every table sized. A DataTable measures its
     columns on an idle moment after rows arrive; a snapshot taken before that, on
     a busy machine, catches columns still at their headers' width."""
-    from textual.widgets import DataTable
-
     await wait_for(pilot, lambda: pilot.app.dashboard is not None)
     # Twice: the panes fill their tables just after the dashboard arrives, so the
     # first look can come before any table has rows to measure.
     for _ in range(2):
-        await wait_for(
-            pilot, lambda: not any(t._require_update_dimensions for t in pilot.app.query(DataTable))
-        )
+        await wait_for(pilot, lambda: not any(t.measuring for t in pilot.app.query(MeasuredTable)))
         await pilot.pause(0.2)
 
 

@@ -53,12 +53,25 @@ class MeasuredTable(DataTable[str | Text]):
     failures in 10 runs before this, none in 18 after). Its line caches are
     keyed by a count of data changes, not by column widths, which is the likely
     cause (a direct test of it did not reproduce the stale paint). Clearing
-    them and repainting once the columns are measured ended it."""
+    them and repainting once the columns are measured ended it.
+
+    Private Textual, for want of a public way: DataTable measures in its private
+    `_on_idle` → `_update_dimensions`, says to no one when it is done (no message,
+    no public flag), and clears its line caches only in the private
+    `_clear_caches`; an `on_idle` handler of ours would run before its own, not
+    after. Checked against Textual 8.2.8."""
 
     def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
         super()._update_dimensions(new_rows)
         self._clear_caches()
         self.refresh()
+
+    @property
+    def measuring(self) -> bool:
+        """Whether new rows wait to be measured, at the table's next idle (tests
+        wait for this before a snapshot). Textual keeps it in a private flag only,
+        as above."""
+        return self._require_update_dimensions
 
 
 class FilterTable(Vertical):
