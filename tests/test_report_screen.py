@@ -19,7 +19,7 @@ from r2tui.store import Store
 from r2tui.tui.app import R2App
 from r2tui.tui.screens.help import HelpScreen
 from r2tui.tui.screens.reports import EMPTY, ReportsScreen
-from r2tui.tui.widgets.table import FilterTable
+from r2tui.tui.widgets.table import FilterTable, MeasuredTable
 
 
 @pytest.fixture
@@ -142,9 +142,7 @@ def test_reports_screen(snap_compare, with_reports: Store) -> None:  # type: ign
     async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
         screen = await open_reports(pilot)
         await wait_for(pilot, lambda: screen.shown_id is not None)
-        await wait_for(
-            pilot, lambda: not any(t._require_update_dimensions for t in screen.query(DataTable))
-        )
+        await wait_for(pilot, lambda: not any(t.measuring for t in screen.query(MeasuredTable)))
         await pilot.pause(0.2)
 
     app: R2App = quiet_app(with_reports)

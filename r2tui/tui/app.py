@@ -38,6 +38,7 @@ from r2tui.tui.keymap import all_bindings, bound_keymap, check_keymap
 from r2tui.tui.memory import freeze_long_lived
 from r2tui.tui.panes.metrics import MetricsPane
 from r2tui.tui.resources import style
+from r2tui.tui.screens.alert_history import AlertHistoryScreen
 from r2tui.tui.screens.help import HelpScreen
 from r2tui.tui.screens.history import HistoryScreen
 from r2tui.tui.screens.main import MainScreen
@@ -291,9 +292,6 @@ class R2App(App[int]):
         """Keys that only act on the panes are off (and out of the footer) over
         another screen, except the key that closes the screen it opened."""
         if action in MAIN_SCREEN_ONLY and self.screen is not self.main:
-            # Deferred for start-up time: the alert screens load on first use.
-            from r2tui.tui.screens.alert_history import AlertHistoryScreen
-
             closes = {"history": HistoryScreen, "alert_history": AlertHistoryScreen}.get(action)
             return closes is not None and isinstance(self.screen, closes)
         return True
@@ -363,9 +361,6 @@ class R2App(App[int]):
 
     def action_alert_history(self) -> None:
         """`A` opens the alert history over the panes, and closes it again."""
-        # Deferred for start-up time: the alert screens load on first use.
-        from r2tui.tui.screens.alert_history import AlertHistoryScreen
-
         if isinstance(self.screen, AlertHistoryScreen):
             self.screen.dismiss(None)
         elif self.screen is self.main:

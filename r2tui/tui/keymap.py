@@ -9,6 +9,15 @@ from textual.binding import Binding
 from textual.keys import ASCII_KEY_NAMES, KEY_NAME_REPLACEMENTS
 
 from r2tui.config import ConfigError, Problem
+from r2tui.tui.bindings import APP_BINDINGS  # the app's, apart from the app: it imports this
+from r2tui.tui.panes.metrics import MetricsPane
+from r2tui.tui.panes.storage import StoragePane
+from r2tui.tui.screens.alert_history import AlertHistoryScreen
+from r2tui.tui.screens.dialogs import ConfirmScreen, SilenceScreen
+from r2tui.tui.screens.history import HistoryScreen
+from r2tui.tui.screens.rule_form import RuleForm
+from r2tui.tui.screens.rules import RulesScreen
+from r2tui.tui.widgets.table import FilterTable
 
 # Terminals and tmux take these before an app sees them (XOFF, newline, ...).
 SWALLOWED = {
@@ -28,10 +37,6 @@ MODALS = ("rule form", "silence dialog", "confirmation")
 
 def screen_classes() -> dict[str, type]:
     """Screens whose keys work only while they are open, by their help "where"."""
-    from r2tui.tui.screens.alert_history import AlertHistoryScreen
-    from r2tui.tui.screens.history import HistoryScreen
-    from r2tui.tui.screens.rules import RulesScreen
-
     return {
         "history screen": HistoryScreen,
         "rules screen": RulesScreen,
@@ -41,16 +46,6 @@ def screen_classes() -> dict[str, type]:
 
 def all_bindings() -> list[tuple[str, Binding]]:
     """(where, binding) for every binding with an id, in help order."""
-    from r2tui.tui.bindings import APP_BINDINGS  # not the app: it imports this module
-    from r2tui.tui.panes.metrics import MetricsPane
-    from r2tui.tui.panes.storage import StoragePane
-    from r2tui.tui.screens.alert_history import AlertHistoryScreen
-    from r2tui.tui.screens.dialogs import ConfirmScreen, SilenceScreen
-    from r2tui.tui.screens.history import HistoryScreen
-    from r2tui.tui.screens.rule_form import RuleForm
-    from r2tui.tui.screens.rules import RulesScreen
-    from r2tui.tui.widgets.table import FilterTable
-
     out: list[tuple[str, Binding]] = []
     for where, bindings in (
         ("everywhere", APP_BINDINGS),

@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Footer
 
 from r2tui.config.model import Schedule
 from r2tui.metrics import CATALOG
+from r2tui.store import history
 from r2tui.store.views import Dashboard, Series
 from r2tui.tui.alert_ops import AlertOps, Host
 from r2tui.tui.panes.activity import ActivityPane
@@ -29,7 +30,9 @@ from r2tui.tui.panes.views import (
     MetricsPaneView,
     StoragePaneView,
 )
+from r2tui.tui.screens.alert_history import AlertHistoryScreen
 from r2tui.tui.screens.history import HistoryScreen
+from r2tui.tui.screens.rules import RulesScreen
 from r2tui.tui.widgets.header import HeaderState, StatusHeader
 
 
@@ -120,9 +123,6 @@ class MainScreen(Screen[None]):
 
     def load_history(self, metric: str, bucket: str, range_: str) -> Series:
         """The history screen's loader; runs on its worker thread."""
-        # Deferred for start-up time: only the chart needs it, and the app paints first.
-        from r2tui.store import history
-
         host = self.host
         try:
             return history.series(
@@ -137,19 +137,13 @@ class MainScreen(Screen[None]):
             host.store.db.close()  # this worker thread ends; give its connection back
 
     def open_rules(self) -> None:
-        # Deferred for start-up time: the rules' screens and the alert engine load on first use.
-        from r2tui.tui.screens.rules import RulesScreen
-
         self.app.push_screen(RulesScreen(AlertOps(self.host), self.host.account_name))
 
     def open_alert_history(self) -> None:
-        # Deferred for start-up time, as the rules.
-        from r2tui.tui.screens.alert_history import AlertHistoryScreen
-
         self.app.push_screen(AlertHistoryScreen(AlertOps(self.host), self.host.account_name))
 
     def open_reports(self) -> None:
-        # Deferred for start-up time: the reports load on first use.
+        # Deferred for start-up time: the reports' screen and model load on first use.
         from r2tui.tui.screens.reports import ReportsScreen, StoreReports
 
         account = self.host.account_name
