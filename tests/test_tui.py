@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from conftest import account_for, make_config
+from textual.app import App, ComposeResult
 from textual.command import CommandPalette
 from textual.widgets import Input, TabbedContent
 from tui_data import BUCKETS, NOW, TOTAL_OBJECTS
@@ -19,9 +20,12 @@ from tui_data import BUCKETS, NOW, TOTAL_OBJECTS
 import r2tui.tui.app as tui_app
 from r2tui.config import ConfigError
 from r2tui.store import Store, queries
+from r2tui.store.views import ActivityRow
 from r2tui.tui import messages as msg
 from r2tui.tui.app import R2App, build_app
+from r2tui.tui.panes.activity import ActivityPane
 from r2tui.tui.panes.metrics import MetricsPane
+from r2tui.tui.panes.views import ActivityPaneView
 from r2tui.tui.screens.help import HelpScreen
 from r2tui.tui.screens.message import MessageScreen
 from r2tui.tui.widgets.table import FilterTable, MeasuredTable
@@ -433,3 +437,23 @@ async def test_a_snapshot_that_arrives_while_the_app_closes_is_dropped(filled: S
         app.exit()
         app.post_message(msg.SnapshotReady(dash, 1.0, 10**6))
     assert app.return_code == 0 and app.applied_read < 10**6
+
+
+async def test_a_pane_shows_its_own_view_made_by_hand() -> None:
+    """A pane sees its view (tui/panes/views.py), never the whole dashboard: one
+    made by hand, with no store and no app of ours, is enough to show it."""
+
+    class OnePane(App[None]):
+        def compose(self) -> ComposeResult:
+            yield ActivityPane(id="activity")
+
+    rows = (
+        ActivityRow(2, int(NOW), "job", "error", "media", "inventory failed"),
+        ActivityRow(1, int(NOW) - 60, "bucket", "info", None, "found 1 bucket"),
+    )
+    app = OnePane()
+    async with app.run_test(size=SIZE) as pilot:
+        app.query_one(ActivityPane).show(ActivityPaneView(rows), NOW)
+        await pilot.pause()
+        table = app.query_one("#table-activity", FilterTable)
+        assert table.visible_keys == ["2", "1"]  # newest first
