@@ -10,16 +10,18 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ParamSpec, Protocol, TypeVar
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 from r2tui.alerts import saved
 from r2tui.alerts.rules import Rule
+from r2tui.alerts.silences import add_silence
+from r2tui.alerts.states import backtest
+from r2tui.alerts.views import RuleState, rule_states
+from r2tui.config import Config
 from r2tui.metrics import ACCOUNT, CATALOG
-
-if TYPE_CHECKING:
-    from r2tui.alerts.views import RuleState
-    from r2tui.config import Config
-    from r2tui.store import Store
+from r2tui.store import Store, queries
+from r2tui.store.history import series
+from r2tui.store.readings import readings
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -52,15 +54,17 @@ class Backtest:
         return f"over the last 7 days{over} this rule would have fired {times}{hours}"
 
 
-def _closing(method: Callable[P, T]) -> Callable[P, T]:
+def _closing(
+    method: Callable[Concatenate[AlertOps, P], T],
+) -> Callable[Concatenate[AlertOps, P], T]:
     """Give the worker thread's connection back however the call ends."""
 
     @functools.wraps(method)
-    def run(*args: P.args, **kwargs: P.kwargs) -> T:
+    def run(ops: AlertOps, /, *args: P.args, **kwargs: P.kwargs) -> T:
         try:
-            return method(*args, **kwargs)
+            return method(ops, *args, **kwargs)
         finally:
-            args[0].host.store.db.close()  # type: ignore[attr-defined]
+            ops.host.store.db.close()
 
     return run
 
@@ -71,7 +75,7 @@ class AlertOps:
 
     @property
     def read_only(self) -> bool:
-        return bool(getattr(self.host.config, "read_only", False))
+        return self.host.config.read_only
 
     @property
     def channel_names(self) -> list[str]:
@@ -84,8 +88,6 @@ class AlertOps:
     # ---- rules ----------------------------------------------------------------------------
     @_closing
     def rule_states(self) -> list[RuleState]:
-        from r2tui.alerts.views import rule_states
-
         return rule_states(self.host.clock())
 
     @_closing
@@ -102,8 +104,6 @@ class AlertOps:
 
     @_closing
     def silence(self, name: str, seconds: int, comment: str) -> int:
-        from r2tui.alerts.silences import add_silence
-
         # A parsed matcher, not "rule=NAME" text: a name may itself hold "=" or "~".
         return add_silence(
             self.host.store, [("rule", "=", name)], seconds, comment, now=self.host.clock()
@@ -111,6 +111,8 @@ class AlertOps:
 
     @_closing
     def check_now(self) -> str:
+        # Deferred for start-up time (here and below): the engine and the channels
+        # (httpx, e-mail) load on first use, not before the first paint.
         from r2tui.alerts.engine import check_alerts
 
         result = check_alerts(
@@ -135,8 +137,6 @@ class AlertOps:
     @_closing
     def current_values(self) -> dict[str, dict[str, float | None]]:
         """bucket ("*": the account) → metric → its value now."""
-        from r2tui.store.readings import readings
-
         got = readings(
             self.host.account_name, list(CATALOG), self.host.clock(), self.host.config.timezone
         )
@@ -147,8 +147,6 @@ class AlertOps:
         """How often `rule` would have fired over the stored last 7 days; a glob
         scope adds up its matching buckets."""
         from r2tui.alerts.engine import targets
-        from r2tui.alerts.states import backtest
-        from r2tui.store import history, queries
 
         account = self.host.account_name
         buckets = (
@@ -156,7 +154,7 @@ class AlertOps:
         )
         fired = seconds = points = 0
         for bucket in buckets:
-            s = history.series(
+            s = series(
                 account,
                 rule.metric,
                 bucket,

@@ -1,4 +1,9 @@
-"""The r2tui application: five panes over the store, the collector embedded."""
+"""The r2tui application: five panes over the store, the collector embedded.
+
+The app composes three things: the main screen (the panes and what their keys
+do), the embedded collector (`tui/collector.py`), and its own reads of the
+store, which it shows on the main screen and announces to every other screen
+with a `StoreChanged` message."""
 
 from __future__ import annotations
 
@@ -6,51 +11,50 @@ import asyncio
 import itertools
 import logging
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
 
 from textual import on, work
-from textual.app import App, ComposeResult, SystemCommand
-from textual.containers import Horizontal
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.notifications import Notify
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
 from r2tui import dashboard, pace
 from r2tui.config import AccountConfig, Config
-from r2tui.config.secrets import shown_host
 from r2tui.literal import visible
 from r2tui.metrics import ACCOUNT
 from r2tui.store import Store, health
 from r2tui.store.health import ANALYTICS
 from r2tui.store.views import Dashboard
 from r2tui.tui import messages as msg
-from r2tui.tui.actions import KeyActions
+from r2tui.tui import palette
 from r2tui.tui.bindings import APP_BINDINGS
-from r2tui.tui.format import duration
-from r2tui.tui.keymap import check_keymap
-from r2tui.tui.lifecycle import CollectorHost, freeze_long_lived, reason
-from r2tui.tui.panes.activity import ActivityPane
-from r2tui.tui.panes.alerts import AlertsPane
-from r2tui.tui.panes.base import Pane
-from r2tui.tui.panes.cost import CostPane
+from r2tui.tui.collector import EmbeddedCollector
+from r2tui.tui.failures import reason
+from r2tui.tui.keymap import all_bindings, bound_keymap, check_keymap
+from r2tui.tui.memory import freeze_long_lived
 from r2tui.tui.panes.metrics import MetricsPane
-from r2tui.tui.panes.storage import StoragePane
 from r2tui.tui.resources import style
+from r2tui.tui.screens.alert_history import AlertHistoryScreen
+from r2tui.tui.screens.help import HelpScreen
+from r2tui.tui.screens.history import HistoryScreen
+from r2tui.tui.screens.main import MainScreen
 from r2tui.tui.screens.message import MessageScreen
 from r2tui.tui.widgets.card import clock_time
-from r2tui.tui.widgets.header import HeaderState, StatusHeader, waiting_text
-
-if TYPE_CHECKING:
-    from r2tui.scheduler import Collector
+from r2tui.tui.widgets.header import HeaderState
 
 log = logging.getLogger(__name__)
-# A request in flight longer than this shows in the header, by host: a healthy
-# endpoint answers well within it, a hung one is named at once.
+
+REFRESH_STEPS = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 300.0)
+# Keys that act on the panes: off (and out of the footer) over another screen.
+MAIN_SCREEN_ONLY = ("zoom", "history", "reports", "rules", "alert_history", "focus_pane")
+NOTICES_KEPT = 100
 
 
-class R2App(CollectorHost, KeyActions, App[int]):
+class R2App(App[int]):
     CSS_PATH = [style("app.tcss")]
     TITLE = "r2tui"
     BINDINGS = APP_BINDINGS
@@ -64,35 +68,29 @@ class R2App(CollectorHost, KeyActions, App[int]):
         collect: bool = True,
     ) -> None:
         super().__init__()
-        self.config = config
+        self.config = config  # the demo account's replaces it once the demo has started
         self.store = store
         self.clock = clock
         self.collect = collect
         self.account_name = "demo" if config.demo else config.account(account).name
+        # The keymap as bound: what the help and the Alerts pane say of the keys.
+        self.keymap = bound_keymap(config.keymap)
         self.refresh_seconds = config.refresh_seconds
-        self.collector: Collector | None = None
-        self.demo: Any = None
+        self.embedded = EmbeddedCollector(
+            self, store, clock, self.account_name, starting=config.demo and collect
+        )
+        self.main = MainScreen(self)
         self.dashboard: Dashboard | None = None
-        self.local_state = "starting" if (config.demo and collect) else "idle"
-        self.local_running: set[str] = set()
-        self.failures: dict[str, str] = {}
         self.store_failure: str | None = None
         self.first_paint_at: float | None = None
+        self.metrics_bucket = ACCOUNT  # the Metrics pane's bucket filter, for the next read
+        self.applied_read = 0  # the number of the store read the panes show
+        self.notices: deque[str] = deque(maxlen=NOTICES_KEPT)  # notifications shown, newest last
         self._refresh_timer: Timer | None = None
         self._reads = itertools.count(1)
-        self.metrics_bucket = ACCOUNT  # the Metrics pane's bucket filter, for the next read
-        self._applied_read = 0
 
-    def compose(self) -> ComposeResult:
-        yield StatusHeader(id="header")
-        with Horizontal(id="top-row"):
-            yield MetricsPane(id="metrics")
-            yield CostPane(id="cost")
-            yield AlertsPane(id="alerts")
-        with Horizontal(id="bottom-row"):
-            yield StoragePane(id="storage")
-            yield ActivityPane(id="activity")
-        yield Footer(compact=True)  # every key of the main screen fits in 120 columns
+    def get_default_screen(self) -> Screen[None]:
+        return self.main
 
     def on_mount(self) -> None:
         pace.UI.attach(asyncio.get_running_loop())  # jobs here give way when it runs late
@@ -108,7 +106,17 @@ class R2App(CollectorHost, KeyActions, App[int]):
         freeze_long_lived()
         self.refresh_data()
         if self.collect:
-            self.start_collecting()
+            self.embedded.start(self.config)
+
+    def on_unmount(self) -> None:
+        pace.UI.detach(asyncio.get_running_loop())
+        # Reached without `q` too (ctrl+c, a crash): stop everything, wait for nothing.
+        self.embedded.abandon()
+
+    @on(Notify)
+    def _noted(self, event: Notify) -> None:
+        """Keep what was notified; Textual shows it and drops it as it times out."""
+        self.notices.append(event.notification.message)
 
     # ---- reading the store --------------------------------------------------------------
     def refresh_data(self) -> None:
@@ -151,20 +159,16 @@ class R2App(CollectorHost, KeyActions, App[int]):
     @on(msg.SnapshotReady)
     def _apply(self, event: msg.SnapshotReady) -> None:
         # A read that ends while the app closes: its panes' widgets may be gone already.
-        if event.seq < self._applied_read or not self.is_running:
+        if event.seq < self.applied_read or not self.is_running:
             return
         first = self.dashboard is None
-        self._applied_read = event.seq
+        self.applied_read = event.seq
         self.dashboard = event.dashboard
         self.store_failure = None
-        now = self.clock()
-        for pane in self.query(Pane):
-            pane.show(event.dashboard, now)
+        self.main.show(event.dashboard, self.clock(), self.keymap, self.config.schedules)
         # A screen over the panes that shows live state (the Rules screen) reads again too.
         for screen in self.screen_stack:
-            follow = getattr(screen, "store_changed", None)
-            if callable(follow):
-                follow()
+            screen.post_message(msg.StoreChanged())
         self._show_header()
         if first:  # the panes' render caches, made by this first paint, live on
             self.call_after_refresh(freeze_long_lived)
@@ -174,30 +178,61 @@ class R2App(CollectorHost, KeyActions, App[int]):
         self.metrics_bucket = event.bucket
         self.refresh_data()  # at once, not at the next tick
 
+    @on(msg.ReadStore)
+    def _read_again(self, event: msg.ReadStore) -> None:
+        self.refresh_data()
+
     @on(msg.StoreFailed)
     def _store_failed(self, event: msg.StoreFailed) -> None:
         self.store_failure = f"store: {event.reason}"
         self._show_header()
 
+    # ---- the embedded collector's news --------------------------------------------------
+    def on_demo_ready(self, event: msg.DemoReady) -> None:
+        if self.embedded.demo_ready(event.config, event.demo):
+            self.config = event.config
+            self.refresh_data()  # the quota and endpoint are known only now
+
+    def on_demo_failed(self, event: msg.DemoFailed) -> None:
+        self.embedded.demo_failed(event.reason)
+        self._show_header()
+
+    def on_collector_planned(self, event: msg.CollectorPlanned) -> None:
+        self.embedded.planned(event)
+        self._show_header()
+
+    def on_job_started(self, event: msg.JobStarted) -> None:
+        self.embedded.job_started(event.job)
+        self._show_header()
+
+    def on_job_finished(self, event: msg.JobFinished) -> None:
+        self.embedded.job_finished(event.result)
+        self.refresh_data()
+
+    def on_stopped(self) -> None:
+        self.exit(0)
+
     # ---- the header ---------------------------------------------------------------------
     def header_state(self) -> HeaderState:
         now = self.clock()
         dash = self.dashboard
+        embedded = self.embedded
         stored = dash.collector if dash else None
-        running = sorted(self.local_running) or (
+        running = sorted(embedded.running) or (
             stored.detail.split(", ") if stored and stored.state == "running" else []
         )
         # The shown account's sources first: "token refused", not a job's last words.
         sources = self._source_failures(now)
-        failure = self.store_failure or sources or next(iter(self.failures.values()), None)
-        if self.local_state in ("starting", "stopping"):
-            state = self.local_state
+        failure = self.store_failure or sources or next(iter(embedded.failures.values()), None)
+        account = self._account_config()
+        if embedded.state in ("starting", "stopping"):
+            state = embedded.state
             detail = "demo account" if state == "starting" else "waiting for jobs to end"
-        elif self.collector is not None and self.collector.paused:
+        elif embedded.paused:
             state, detail = "paused", "p resumes"
         elif running:
             state, detail = "running", ", ".join(running)
-            waiting = self._waiting()
+            waiting = embedded.waiting(account)
             if waiting:
                 detail = f"{waiting} ({detail})"
         elif failure:
@@ -206,7 +241,6 @@ class R2App(CollectorHost, KeyActions, App[int]):
             state, detail = stored.state, stored.detail
         else:
             state, detail = "idle", ""
-        account = self._account_config()
         # Host, port and path: never a password or a token the URL holds.
         endpoint = account.endpoint_url.shown.split("://", 1)[-1] if account else ""
         return HeaderState(
@@ -218,7 +252,7 @@ class R2App(CollectorHost, KeyActions, App[int]):
             data_at=dash.data_at if dash else None,
             now=now,
             refresh_seconds=self.refresh_seconds,
-            next_run=self._next_run(),
+            next_run=embedded.next_run(),
         )
 
     def _source_failures(self, now: float) -> str:
@@ -241,32 +275,8 @@ class R2App(CollectorHost, KeyActions, App[int]):
             )
         return "; ".join(lines)
 
-    def _waiting(self) -> str:
-        """ "waiting 12 s for HOST" while a request of the shown account has been in
-        flight a while; from memory (the jobs' Waits), never a store read."""
-        if self.collector is None:
-            return ""
-        waits = self.collector.ctx.waits
-        account = self._account_config()
-        if account is None:
-            return ""
-        hosts = {shown_host(account.endpoint_url), shown_host(account.graphql_url)}
-        return waiting_text(waits.open(), hosts, waits.now())
-
-    def _next_run(self) -> str:
-        sched = self.collector.scheduler if self.collector else None
-        if sched is None or not sched.running:
-            return ""
-        jobs = [(j.next_run_time.timestamp(), j.id) for j in sched.get_jobs() if j.next_run_time]
-        if not jobs:
-            return ""
-        at, name = min(jobs)
-        return f"{name} in {duration(at - time.time())}"
-
     def _show_header(self) -> None:
-        # Timers and late messages can arrive while the app is closing.
-        for header in self.query(StatusHeader):
-            header.show(self.header_state())
+        self.main.show_header(self.header_state())
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR and event.worker.error is not None:
@@ -277,17 +287,99 @@ class R2App(CollectorHost, KeyActions, App[int]):
                 )
             )
 
+    # ---- keys for every screen ----------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Keys that only act on the panes are off (and out of the footer) over
+        another screen, except the key that closes the screen it opened."""
+        if action in MAIN_SCREEN_ONLY and self.screen is not self.main:
+            closes = {"history": HistoryScreen, "alert_history": AlertHistoryScreen}.get(action)
+            return closes is not None and isinstance(self.screen, closes)
+        return True
+
+    def action_help(self) -> None:
+        rows = []
+        for where, b in all_bindings():
+            keys = self.keymap.get(b.id or "", b.key)
+            shown = ", ".join(self.get_key_display(Binding(k.strip(), "")) for k in keys.split(","))
+            desc = b.description + (f": {b.tooltip}" if b.tooltip else "")
+            rows.append((shown, desc, where, b.id or ""))
+        rows.append(("ctrl+p", "Command palette: every action by name", "everywhere", "-"))
+        self.push_screen(HelpScreen(rows))
+
+    async def action_quit(self) -> None:
+        if self.embedded.stopping:
+            return
+        self.embedded.stop()  # posts Stopped once the jobs and the demo have stopped
+        self._show_header()
+
+    def action_refresh_now(self) -> None:
+        if self.embedded.collector is None:
+            self.notify("the collector is still starting", severity="warning")
+            return
+        dash = self.dashboard
+        pages = sum(b.list_requests for b in dash.storage.buckets) if dash else 0
+        self.notify(self.embedded.collect_now(pages))
+
+    def action_toggle_pause(self) -> None:
+        if self.embedded.collector is None:
+            self.notify("the collector is still starting", severity="warning")
+            return
+        paused = self.embedded.toggle_pause()
+        self.notify("collection paused: p resumes" if paused else "collection resumed")
+        self._show_header()
+
+    def action_faster(self) -> None:
+        self._set_refresh(
+            max((s for s in REFRESH_STEPS if s < self.refresh_seconds), default=REFRESH_STEPS[0])
+        )
+
+    def action_slower(self) -> None:
+        self._set_refresh(
+            min((s for s in REFRESH_STEPS if s > self.refresh_seconds), default=REFRESH_STEPS[-1])
+        )
+
+    def _set_refresh(self, seconds: float) -> None:
+        self.refresh_seconds = seconds
+        if self._refresh_timer is not None:
+            self._refresh_timer.stop()
+        self._refresh_timer = self.set_interval(seconds, self.refresh_data)
+        self._show_header()
+
+    # ---- keys for the panes: bound here (every footer shows them), done by the main screen
+    def action_zoom(self) -> None:
+        self.main.zoom()
+
+    def action_focus_pane(self, name: str) -> None:
+        self.main.focus_pane(name)
+
+    def action_history(self) -> None:
+        """`h` opens the chart over the panes, and closes it again."""
+        if isinstance(self.screen, HistoryScreen):
+            self.screen.dismiss(None)
+        elif self.screen is self.main:  # not over help or a message
+            self.main.open_history()
+
+    def action_alert_history(self) -> None:
+        """`A` opens the alert history over the panes, and closes it again."""
+        if isinstance(self.screen, AlertHistoryScreen):
+            self.screen.dismiss(None)
+        elif self.screen is self.main:
+            self.main.open_alert_history()
+
+    def action_rules(self) -> None:
+        if self.screen is self.main:  # not over help, history or a message
+            self.main.open_rules()
+
     def action_reports(self) -> None:
-        from r2tui.tui.screens.reports import ReportsScreen, StoreReports
+        if self.screen is self.main:
+            self.main.open_reports()
 
-        if self.screen is self.default_screen:  # not over help, history or a message
-            self.push_screen(
-                ReportsScreen(StoreReports(self.account_name, self.store), self.account_name)
-            )
-
-    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         yield from self.palette_commands(screen)
+
+    def palette_commands(self, screen: Screen[object] | None = None) -> Iterable[SystemCommand]:
+        return palette.commands(self, screen)
 
 
 def build_app(

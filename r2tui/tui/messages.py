@@ -1,4 +1,5 @@
-"""Messages that carry results from worker threads to the event loop."""
+"""Messages: results from worker threads to the event loop, and news between the
+app and its screens."""
 
 from __future__ import annotations
 
@@ -64,3 +65,15 @@ class DemoFailed(Message):
 
 class Stopped(Message):
     """The collector and the demo have stopped; the app may exit."""
+
+
+class StoreChanged(Message):
+    """The app has read the store again (its refresh tick, a job done): a screen
+    that shows live state reads its own part again. Posted to each screen."""
+
+    bubble = False
+
+
+class ReadStore(Message):
+    """A screen changed the store (a rule saved, an alert silenced): the app
+    should read it again now, not at its next tick. Bubbles up to the app."""

@@ -249,9 +249,9 @@ async def shown(app: R2App, pilot, results: list[JobResult]) -> None:  # type: i
     for r in results:
         app.post_message(msg.JobFinished(r))
     await pilot.pause()
-    seq = app._applied_read
+    seq = app.applied_read
     app.refresh_data()
-    await wait_for(pilot, lambda: app._applied_read > seq)
+    await wait_for(pilot, lambda: app.applied_read > seq)
     await pilot.pause()
 
 

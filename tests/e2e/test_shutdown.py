@@ -126,13 +126,13 @@ async def test_tui_quits_promptly_while_a_job_hangs(store: Store) -> None:
         )
         app = build_app(config, store)
         async with app.run_test(size=SIZE) as pilot:
-            await wait_for(pilot, lambda: "inventory" in app.local_running, timeout=15)
+            await wait_for(pilot, lambda: "inventory" in app.embedded.running, timeout=15)
             t0 = time.monotonic()
             await pilot.press("q")
             assert app.header_state().state == "stopping"
             await wait_for(pilot, lambda: not app.is_running, timeout=12)
             waited = time.monotonic() - t0
-        collector = app.collector
+        collector = app.embedded.collector
     # The server is gone: the stuck request fails at once and its thread ends.
     assert collector is not None
     deadline = time.monotonic() + 10

@@ -145,7 +145,10 @@ async def test_the_header_names_a_hung_endpoint_then_the_reason(store: Store, si
         async with app.run_test(size=SIZE) as pilot:
             await wait_for(
                 pilot,
-                lambda: app.collector is not None and app.collector.ctx.waits.longest() is not None,
+                lambda: (
+                    app.embedded.collector is not None
+                    and app.embedded.collector.ctx.waits.longest() is not None
+                ),
                 timeout=10,
             )
             assert app.header_state().state == "running"
@@ -163,7 +166,7 @@ async def test_the_header_names_a_hung_endpoint_then_the_reason(store: Store, si
             await wait_for(pilot, lambda: app.header_state().state == "failing", timeout=10)
             header = app.header_state().detail
     finally:
-        collector = app.collector
+        collector = app.embedded.collector
         deadline = time.monotonic() + 10
         while collector is not None and collector.running_jobs and time.monotonic() < deadline:
             time.sleep(0.05)

@@ -228,5 +228,6 @@ def test_clients_share_one_model_loader_without_growing_it(moto_endpoint: str) -
     for _ in range(5):
         client = _client(moto_endpoint)
     assert s3._LOADER.search_paths == paths
+    # botocore's private `_loader`: no public attribute says which loader a client uses.
     assert client._loader is first._loader is s3._LOADER
     assert s3.list_buckets(client) == s3.list_buckets(first)

@@ -44,7 +44,7 @@ def seed_firing(store: Store, config: Config, value: float = 500.0) -> None:
 
 
 def notes(app: R2App) -> list[str]:
-    return [n.message for n in app._notifications]
+    return list(app.notices)
 
 
 def problem(form: RuleForm, field: str) -> str:

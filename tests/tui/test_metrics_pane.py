@@ -319,7 +319,7 @@ async def test_h_charts_the_focused_card_for_the_chosen_bucket(
     loader = FakeLoader()
     # The app's own loader reads r2tui.store.history; here the screen's keys and
     # arguments are under test, so a fixed loader stands in.
-    monkeypatch.setattr(app, "load_history", loader)
+    monkeypatch.setattr(app.main, "load_history", loader)
     async with app.run_test(size=SIZE) as pilot:
         await loaded(pilot, app)
         # The first card has focus at start: h charts it.
@@ -372,7 +372,7 @@ async def test_keys_in_help_and_palette(filled: Store, monkeypatch: pytest.Monke
     fake_dashboard(monkeypatch)
     app = make_app(filled)
     loader = FakeLoader()
-    monkeypatch.setattr(app, "load_history", loader)
+    monkeypatch.setattr(app.main, "load_history", loader)
     async with app.run_test(size=SIZE) as pilot:
         await loaded(pilot, app)
         await pilot.press("question_mark")

@@ -11,15 +11,19 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from textual.app import App, ComposeResult
 from textual.command import CommandPalette
 from textual.widgets import Input, TabbedContent
 
 import r2tui.tui.app as tui_app
 from r2tui.config import ConfigError
 from r2tui.store import Store, queries
+from r2tui.store.views import ActivityRow
 from r2tui.tui import messages as msg
 from r2tui.tui.app import build_app
+from r2tui.tui.panes.activity import ActivityPane
 from r2tui.tui.panes.metrics import MetricsPane
+from r2tui.tui.panes.views import ActivityPaneView
 from r2tui.tui.screens.help import HelpScreen
 from r2tui.tui.screens.message import MessageScreen
 from r2tui.tui.widgets.table import FilterTable
@@ -85,7 +89,7 @@ async def test_the_first_painted_snapshot_is_kept_from_the_collector(
         assert frozen[0] == (False, 0)  # the first paint: widgets, modules
         assert frozen[1][0] and frozen[1][1] >= 4  # after the snapshot filled the tables
         app.refresh_data()
-        await wait_for(pilot, lambda: app._applied_read >= 2)
+        await wait_for(pilot, lambda: app.applied_read >= 2)
         await pilot.pause(0.2)
         assert len(frozen) == 2
 
@@ -139,7 +143,7 @@ async def test_ui_answers_while_a_job_hangs(store: Store) -> None:
     app = build_app(config, store)
     try:
         async with app.run_test(size=SIZE) as pilot:
-            await wait_for(pilot, lambda: "inventory" in app.local_running, timeout=10)
+            await wait_for(pilot, lambda: "inventory" in app.embedded.running, timeout=10)
             assert app.first_paint_at is not None
             t0 = time.perf_counter()
             await pilot.press("minus")
@@ -152,14 +156,14 @@ async def test_ui_answers_while_a_job_hangs(store: Store) -> None:
             # the bound is well below it; the wall time of three presses on a busy
             # 2-core machine (collector start-up importing on worker threads) is
             # about 1 s alone and has reached 2.2 s in a full run.
-            assert "inventory" in app.local_running
+            assert "inventory" in app.embedded.running
             assert time.perf_counter() - t0 < 5.0
             assert app.header_state().state == "running"
     finally:
         server.close()
     # The listener is gone: the stuck request fails and its thread ends before
     # the next test binds the store models elsewhere.
-    collector = app.collector
+    collector = app.embedded.collector
     deadline = time.monotonic() + 15
     while collector is not None and collector.running_jobs and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -186,7 +190,10 @@ async def test_space_runs_collection_against_moto(
         # job still writes its totals; space then (rightly) finds it running.
         await wait_for(
             pilot,
-            lambda: app.collector is not None and "inventory" not in app.collector.running_jobs,
+            lambda: (
+                app.embedded.collector is not None
+                and "inventory" not in app.embedded.collector.running_jobs
+            ),
             timeout=30,
         )
         before = len(queries.collector("test").jobs)
@@ -208,12 +215,12 @@ async def test_pause_resume_and_refresh_interval(
 ) -> None:
     app = build_app(make_config((account_for(moto_endpoint),)), store)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.collector is not None)
+        await wait_for(pilot, lambda: app.embedded.collector is not None)
         await pilot.press("p")
-        assert app.collector is not None and app.collector.paused
+        assert app.embedded.collector is not None and app.embedded.collector.paused
         assert app.header_state().state == "paused"
         await pilot.press("p")
-        assert not app.collector.paused
+        assert not app.embedded.collector.paused
         start = app.refresh_seconds
         await pilot.press("plus", "plus")
         assert app.refresh_seconds < start
@@ -390,4 +397,24 @@ async def test_a_snapshot_that_arrives_while_the_app_closes_is_dropped(filled: S
         app.query_one(MetricsPane).query_one("#metrics-waiting").remove()
         app.exit()
         app.post_message(msg.SnapshotReady(dash, 1.0, 10**6))
-    assert app.return_code == 0 and app._applied_read < 10**6
+    assert app.return_code == 0 and app.applied_read < 10**6
+
+
+async def test_a_pane_shows_its_own_view_made_by_hand() -> None:
+    """A pane sees its view (tui/panes/views.py), never the whole dashboard: one
+    made by hand, with no store and no app of ours, is enough to show it."""
+
+    class OnePane(App[None]):
+        def compose(self) -> ComposeResult:
+            yield ActivityPane(id="activity")
+
+    rows = (
+        ActivityRow(2, int(NOW), "job", "error", "media", "inventory failed"),
+        ActivityRow(1, int(NOW) - 60, "bucket", "info", None, "found 1 bucket"),
+    )
+    app = OnePane()
+    async with app.run_test(size=SIZE) as pilot:
+        app.query_one(ActivityPane).show(ActivityPaneView(rows), NOW)
+        await pilot.pause()
+        table = app.query_one("#table-activity", FilterTable)
+        assert table.visible_keys == ["2", "1"]  # newest first

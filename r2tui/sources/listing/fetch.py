@@ -49,7 +49,8 @@ class Answer:
 
 
 def can_fetch(client: Any) -> bool:
-    """Whether `client` is a botocore client whose signer and HTTP session we can use."""
+    """Whether `client` is a botocore client whose signer and HTTP session we can use
+    (private attributes, for want of a public way: see `Fetcher`)."""
     return hasattr(client, "_request_signer") and hasattr(client, "_endpoint")
 
 
@@ -61,7 +62,12 @@ class Fetcher:
         self.bucket = bucket
         self.page_size = page_size
         self.stop = stop or threading.Event()
-        # Private, stable since botocore 1.0: the client's signer and HTTP session.
+        # Private botocore, stable since 1.0: the client's signer and HTTP session.
+        # No public way gives them: `client.meta` has the endpoint's URL, config and
+        # events but neither. A signer and a session of our own would not be the
+        # client's (its credentials' refresh, its pool, its proxies and timeouts),
+        # and `client.list_objects_v2` parses every page in botocore, which is what
+        # our own page parser is here to avoid.
         self._signer = client._request_signer
         self._http = client._endpoint.http_session
         retries = client.meta.config.retries or {}

@@ -7,9 +7,10 @@ from textual import on
 from textual.app import ComposeResult
 from textual.widgets import DataTable
 
-from r2tui.store.views import ActivityRow, Dashboard
+from r2tui.store.views import ActivityRow
 from r2tui.tui.format import LINE_CELLS, data, local_time, visible
 from r2tui.tui.panes.base import Pane
+from r2tui.tui.panes.views import ActivityPaneView
 from r2tui.tui.screens.message import MessageScreen
 from r2tui.tui.widgets.table import Column, FilterTable, Row
 
@@ -17,7 +18,7 @@ LEVEL_STYLE = {"info": "", "warning": "yellow", "error": "red"}
 LEVEL_MARK = {"info": "·", "warning": "▲", "error": "✖"}
 
 
-class ActivityPane(Pane):
+class ActivityPane(Pane[ActivityPaneView]):
     TITLE = "Activity"
 
     def compose(self) -> ComposeResult:
@@ -36,8 +37,8 @@ class ActivityPane(Pane):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.rows: dict[str, ActivityRow] = {}
 
-    def show(self, dash: Dashboard, now: float) -> None:
-        self.rows = {str(a.id): a for a in dash.activity}
+    def show(self, view: ActivityPaneView, now: float) -> None:
+        self.rows = {str(a.id): a for a in view.activity}
         self.query_one(FilterTable).set_rows(
             [
                 Row(
@@ -46,7 +47,7 @@ class ActivityPane(Pane):
                     (a.ts * 1_000_000 + a.id, (a.level, a.kind, a.message)),
                     (visible(a.message),),
                 )
-                for a in dash.activity
+                for a in view.activity
             ]
         )
 

@@ -11,7 +11,6 @@ from textual.app import ComposeResult
 from textual.widgets import DataTable, Static
 
 from r2tui.alerts.views import AlertRow, AlertsView
-from r2tui.store.views import Dashboard
 from r2tui.tui.alert_style import (
     SEVERITY_ORDER,
     SEVERITY_STYLE,
@@ -24,6 +23,7 @@ from r2tui.tui.alert_style import (
 )
 from r2tui.tui.format import LINE_CELLS, cell, data, duration, local_time, visible
 from r2tui.tui.panes.base import Note, Pane
+from r2tui.tui.panes.views import AlertsPaneView
 from r2tui.tui.screens.message import MessageScreen
 from r2tui.tui.widgets.table import Column, FilterTable, Row
 from r2tui.tui.widgets.text import set_text
@@ -45,7 +45,7 @@ def rules_watching(n: int) -> str:
     return f"{n} rule{'s' if n != 1 else ''} watching"
 
 
-class AlertsPane(Pane):
+class AlertsPane(Pane[AlertsPaneView]):
     TITLE = "Alerts"
 
     def __init__(self, **kwargs: object) -> None:
@@ -59,15 +59,15 @@ class AlertsPane(Pane):
         yield Static("", id="alerts-outbox")
         yield FilterTable(COLUMNS, empty="nothing fired in the last 24 hours", id="table-alerts")
 
-    def show(self, dash: Dashboard, now: float) -> None:
-        view = dash.alerts
+    def show(self, shown: AlertsPaneView, now: float) -> None:
+        view = shown.alerts
         if view is None:
             return
         self.now = now
         alerts = [*view.firing, *view.pending, *view.recent]
         text = summary(view)
         if not alerts:  # no table then: its header and scrollbar would say nothing
-            rules, log = self._key("app.rules", "r"), self._key("app.alert_history", "A")
+            rules, log = shown.rules_key, shown.history_key
             text.append(
                 f"\n\nNothing fired in the last 24 hours. {rules}: the rules · "
                 f"{log}: the alert history",
@@ -82,11 +82,6 @@ class AlertsPane(Pane):
         table = self.query_one(FilterTable)
         table.display = bool(alerts)
         table.set_rows([self._row(a) for a in alerts])
-
-    def _key(self, binding_id: str, default: str) -> str:
-        """The key as the user's keymap has it, not as it ships."""
-        keys = getattr(self.app, "_keymap", {}).get(binding_id, default)
-        return keys.split(",")[0].strip()
 
     def _row(self, a: AlertRow) -> Row:
         resolved = a.state == "resolved"

@@ -1,22 +1,26 @@
-"""What every pane shares: a border title, maximizing, a render from a snapshot."""
+"""What every pane shares: a border title, maximizing, a render from its view."""
 
 from __future__ import annotations
+
+from typing import Generic, TypeVar
 
 from textual.containers import Vertical
 from textual.widgets import Static
 
-from r2tui.store.views import Dashboard
+V = TypeVar("V")
 
 
-class Pane(Vertical):
+class Pane(Vertical, Generic[V]):
+    """A pane shows one view (`panes/views.py`), made for it from the dashboard."""
+
     ALLOW_MAXIMIZE = True
     TITLE = ""
 
     def on_mount(self) -> None:
         self.border_title = self.TITLE
 
-    def show(self, dash: Dashboard, now: float) -> None:
-        """Render the dashboard; called on the event loop with data already read."""
+    def show(self, view: V, now: float) -> None:
+        """Render the view; called on the event loop with data already read."""
 
 
 class Note(Static, can_focus=True):

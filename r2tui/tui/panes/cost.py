@@ -17,11 +17,11 @@ from textual.widgets import Static
 
 from r2tui.config.model import DEFAULT_SCHEDULES
 from r2tui.costs.bill import ITEMS
-from r2tui.store import health
-from r2tui.store.health import ANALYTICS, LISTING, listing_failure
-from r2tui.store.views import ESTIMATED, BucketCost, CostsView, Dashboard, MonitorSpend
+from r2tui.store.health import ANALYTICS, LISTING, HealthView, listing_failure
+from r2tui.store.views import ESTIMATED, BucketCost, CostsView, MonitorSpend
 from r2tui.tui.format import BUCKET_CELLS, LINE_CELLS, age, cell, data, local_time, usd, visible
 from r2tui.tui.panes.base import Note, Pane
+from r2tui.tui.panes.views import CostPaneView
 from r2tui.tui.widgets.card import source_reason, trend_text
 from r2tui.tui.widgets.cost_charts import DailyChart, Figure, Figures, FreeTierGauges
 from r2tui.tui.widgets.table import Column, FilterTable, Row
@@ -66,11 +66,10 @@ ITEM_KINDS = {item.name: item.kind for item in ITEMS}
 KIND_LABELS = (("storage", "Storage"), ("requests", "Requests"), ("retrieval", "Retrieval"))
 
 
-def sources_text(dash: Dashboard, now: float, requests_known: bool) -> Text:
+def sources_text(sources: HealthView, now: float, requests_known: bool) -> Text:
     """Why figures are missing or stale, for the account shown: storage only
     without request counts (and the true reason: no token, a refused token, an
     unreachable API), and each source the costs read that has been failing."""
-    sources = health.of(dash)
     analytics = sources.get(ANALYTICS)
     lines: list[Text] = []
     if not requests_known:
@@ -102,10 +101,9 @@ def sources_text(dash: Dashboard, now: float, requests_known: bool) -> Text:
     return Text("\n").join(lines)
 
 
-def why_no_usage(dash: Dashboard, now: float) -> Text:
+def why_no_usage(sources: HealthView, now: float) -> Text:
     """What keeps the first listing or analytics read from coming: each source
     the costs read that fails, one line each ("" when none does)."""
-    sources = health.of(dash)
     failing = [
         (label, h)
         for label, h in (
@@ -122,7 +120,7 @@ def why_no_usage(dash: Dashboard, now: float) -> Text:
     return text
 
 
-class CostPane(Pane):
+class CostPane(Pane[CostPaneView]):
     TITLE = "Cost"
 
     def __init__(self, **kwargs: object) -> None:
@@ -165,9 +163,10 @@ class CostPane(Pane):
         self.query_one("#cost-free").tooltip = FREE_TIP
         # A zoom does not always bring this pane a Resize event (Textual 8 can
         # resize it in a scroll-only reflow): check the width once it is laid out.
-        self.watch(
-            self.screen, "maximized", lambda _: self.call_after_refresh(self._fit_width), init=False
-        )
+        self.watch(self.screen, "maximized", self._zoomed, init=False)
+
+    def _zoomed(self) -> None:
+        self.call_after_refresh(self._fit_width)
 
     def on_resize(self, event: Resize) -> None:
         self._fit_width()
@@ -177,8 +176,8 @@ class CostPane(Pane):
         self.set_class(self.size.width >= WIDE, "-wide")
 
     # ---- rendering ----------------------------------------------------------------------
-    def show(self, dash: Dashboard, now: float) -> None:
-        view = self.view = dash.costs
+    def show(self, shown: CostPaneView, now: float) -> None:
+        view = self.view = shown.costs
         self._fit_width()  # and at every read, should a resize have gone unseen
         # A run that found no usage at all stores no day: its zeros are not a bill.
         has_data = view is not None and view.has_data and bool(view.daily)
@@ -186,10 +185,10 @@ class CostPane(Pane):
         if view is None or not has_data:
             set_text(
                 self.query_one("#cost-note", Note),
-                self._no_data_text(dash, now) if view is not None else WAITING,
+                self._no_data_text(shown, now) if view is not None else WAITING,
             )
             return
-        sources = sources_text(dash, now, view.requests_known)
+        sources = sources_text(shown.health, now, view.requests_known)
         self.query_one("#cost-storage-only").display = bool(sources)
         set_text(self.query_one("#cost-storage-only", Static), sources)
         self.query_one(Figures).show(summary_rows(view))
@@ -199,7 +198,7 @@ class CostPane(Pane):
             [bucket_row(b, view.requests_known) for b in view.buckets]
         )
         set_text(self.query_one("#cost-advice", Static), advice_text(view))
-        set_text(self.query_one("#cost-footer", Static), footer_text(view, dash.storage.spend, now))
+        set_text(self.query_one("#cost-footer", Static), footer_text(view, shown.spend, now))
 
     def _show_data(self, shown: bool) -> None:
         self.query_one("#cost-note").display = not shown
@@ -211,8 +210,8 @@ class CostPane(Pane):
         # the focus (keys 1–5 give it to the note instead).
         data.disabled = not shown
 
-    def _no_data_text(self, dash: Dashboard, now: float) -> Text:
-        view = dash.costs
+    def _no_data_text(self, shown: CostPaneView, now: float) -> Text:
+        view = shown.costs
         if view is not None and view.computed_at is not None:
             text = Text.assemble(
                 ("No usage stored this month yet: ", "bold"),
@@ -222,18 +221,18 @@ class CostPane(Pane):
                     "read.\n"
                 ),
             )
-            text.append_text(why_no_usage(dash, now))
-            text.append_text(own_spend(dash.storage.spend))
+            text.append_text(why_no_usage(shown.health, now))
+            text.append_text(own_spend(shown.spend))
             return text
         text = Text.assemble(("No costs calculated this month yet. ", "bold"))
-        run = next((j for j in dash.collector.jobs if j.job == "calculate_costs"), None)
+        run = shown.last_run
         if run is not None and run.running:
             text.append("The calculation is running now.\n")
         elif run is not None and run.ok is False:
             text.append("The last calculation failed: ")
             text.append_text(data(run.error or "no reason given", "red", LINE_CELLS))
             text.append("\n")
-        schedule = self._schedule()
+        schedule = shown.schedule
         when = (
             "every 6 hours"
             if schedule == DEFAULT_SCHEDULES["calculate_costs"]
@@ -245,13 +244,8 @@ class CostPane(Pane):
         )
         text.append(RUN_NOW, "bold")
         text.append(".\n")
-        text.append_text(own_spend(dash.storage.spend))
+        text.append_text(own_spend(shown.spend))
         return text
-
-    def _schedule(self) -> str:
-        config = getattr(self.app, "config", None)
-        schedule = config.schedules.get("calculate_costs") if config is not None else None
-        return schedule.text if schedule is not None else DEFAULT_SCHEDULES["calculate_costs"]
 
 
 def summary_rows(v: CostsView) -> list[Figure]:

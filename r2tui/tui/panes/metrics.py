@@ -12,11 +12,11 @@ from textual.message import Message
 from textual.widgets import Static
 
 from r2tui.metrics import ACCOUNT
-from r2tui.store import health
-from r2tui.store.health import ANALYTICS, HealthView
-from r2tui.store.views import Dashboard, MetricsView
+from r2tui.store.health import ANALYTICS, SourceHealth
+from r2tui.store.views import MetricsView
 from r2tui.tui.format import BUCKET_CELLS, age, cell, visible
 from r2tui.tui.panes.base import Note, Pane
+from r2tui.tui.panes.views import MetricsPaneView
 from r2tui.tui.widgets.card import TITLES, Card, card_why, clock_time, source_reason
 from r2tui.tui.widgets.table import Column, FilterTable, Row
 from r2tui.tui.widgets.text import set_text
@@ -43,7 +43,7 @@ def bucket_label(bucket: str) -> str:
     return ALL_BUCKETS if bucket == ACCOUNT else bucket
 
 
-class MetricsPane(Pane):
+class MetricsPane(Pane[MetricsPaneView]):
     TITLE = "Metrics"
     BINDINGS = [
         Binding(
@@ -108,16 +108,14 @@ class MetricsPane(Pane):
         self.query_one("#metrics-sources").display = False
 
     # ---- rendering ----------------------------------------------------------------------
-    def show(self, dash: Dashboard, now: float) -> None:
-        view = dash.metrics
+    def show(self, shown: MetricsPaneView, now: float) -> None:
+        view = shown.metrics
         self.view = view
-        self.buckets = (
-            list(view.buckets) if view is not None else [b.name for b in dash.storage.buckets]
-        )
+        self.buckets = list(view.buckets) if view is not None else list(shown.listed_buckets)
         self.query_one("#metrics-waiting").display = view is None
         self.query_one("#metrics-cards").display = view is not None
         self.query_one("#metrics-token").display = view is not None and not view.analytics
-        sources = health.of(dash)
+        sources = shown.health
         if view is not None:
             for card in view.cards:
                 widget = self.cards.get(card.metric)
@@ -125,9 +123,9 @@ class MetricsPane(Pane):
                     widget.show(
                         card, view.analytics, card_why(card.metric, sources, view.analytics, now)
                     )
-        self._show_sources(dash, sources, view is not None and view.analytics, now)
+        self._show_sources(shown, view is not None and view.analytics, now)
         set_text(self.query_one("#metrics-scope", Static), self._scope_text())
-        self._show_probes(dash, now)
+        self._show_probes(shown, now)
 
     def _scope_text(self) -> Text:
         # A bucket the analytics name may be anything: its name is data.
@@ -146,36 +144,34 @@ class MetricsPane(Pane):
             text.append(f"  · {locked} cards need an API token (note below)", "yellow")
         return text
 
-    def _show_sources(
-        self, dash: Dashboard, sources: HealthView, analytics: bool, now: float
-    ) -> None:
+    def _show_sources(self, shown: MetricsPaneView, analytics: bool, now: float) -> None:
         """Under the cards, each failing source in full: since when, what would fix
         it, the reason; and how old the listing the storage figures come from is."""
         note = self.query_one("#metrics-sources", Note)
-        shown, said = [], set()
-        for h in sources.failed:
+        failing: list[SourceHealth] = []
+        said = set()
+        for h in shown.health.failed:
             # The endpoint and the listings often fail alike: one line says it.
             if (h.source != ANALYTICS or analytics) and (h.short, h.reason) not in said:
                 said.add((h.short, h.reason))
-                shown.append(h)
-        note.display = bool(shown)
-        if not shown:
+                failing.append(h)
+        note.display = bool(failing)
+        if not failing:
             return
         text = Text()
-        for h in shown:
+        for h in failing:
             if text:
                 text.append("\n")
             if h.source == ANALYTICS:
                 text.append("Analytics: ", "bold")
-            elif dash.storage.buckets:
-                listed = max(b.inventoried_at for b in dash.storage.buckets)
-                text.append(f"Listing from {clock_time(listed, now)}; ", "bold")
+            elif shown.listed_at is not None:
+                text.append(f"Listing from {clock_time(shown.listed_at, now)}; ", "bold")
             text.append_text(source_reason(h, now))
         set_text(note, text)
 
-    def _show_probes(self, dash: Dashboard, now: float) -> None:
+    def _show_probes(self, shown: MetricsPaneView, now: float) -> None:
         table = self.query_one(FilterTable)
-        check = dash.endpoint
+        check = shown.endpoint
         if check is not None:
             verdict = (
                 f"answers in {check.ms:,.0f} ms"
@@ -187,7 +183,7 @@ class MetricsPane(Pane):
                 f"{verdict}, {age(check.at, now)}"
             )
         # No header over an empty table: the note says why there are no probes.
-        self.set_class(not dash.probes, "-no-probes")
+        self.set_class(not shown.probes, "-no-probes")
         table.set_rows(
             [
                 Row(
@@ -206,7 +202,7 @@ class MetricsPane(Pane):
                     ),
                     (visible(p.bucket),),
                 )
-                for p in dash.probes
+                for p in shown.probes
             ]
         )
 

@@ -9,16 +9,8 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import DataTable, ProgressBar, Static, TabbedContent, TabPane
 
-from r2tui.store import health
 from r2tui.store.health import HealthView, SourceHealth, listing_failure
-from r2tui.store.views import (
-    BucketStorage,
-    CollectorView,
-    Dashboard,
-    ObjectRow,
-    StorageView,
-    TallyRow,
-)
+from r2tui.store.views import BucketStorage, JobStatus, ObjectRow, StorageView, TallyRow
 from r2tui.tui.format import (
     BUCKET_CELLS,
     KEY_CELLS,
@@ -33,6 +25,7 @@ from r2tui.tui.format import (
     visible,
 )
 from r2tui.tui.panes.base import Pane
+from r2tui.tui.panes.views import StoragePaneView
 from r2tui.tui.screens.message import MessageScreen
 from r2tui.tui.widgets.card import source_reason
 from r2tui.tui.widgets.table import Column, FilterTable, Row
@@ -41,7 +34,7 @@ from r2tui.tui.widgets.text import set_text
 TABS = ("buckets", "types", "classes", "largest", "newest")
 
 
-class StoragePane(Pane):
+class StoragePane(Pane[StoragePaneView]):
     TITLE = "Storage"
     BINDINGS = [
         Binding(
@@ -72,7 +65,7 @@ class StoragePane(Pane):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.scope: str | None = None
         self.view: StorageView | None = None
-        self.collector: CollectorView | None = None
+        self.last_inventory: JobStatus | None = None
         self.sources: HealthView | None = None
         self.now = 0.0
         self.objects: dict[str, ObjectRow] = {}  # the object tables' rows, by row key
@@ -134,10 +127,10 @@ class StoragePane(Pane):
                     id="table-newest",
                 )
 
-    def show(self, dash: Dashboard, now: float) -> None:
-        self.view = dash.storage
-        self.sources = health.of(dash)
-        self.collector = dash.collector
+    def show(self, shown: StoragePaneView, now: float) -> None:
+        self.view = shown.storage
+        self.sources = shown.health
+        self.last_inventory = shown.last_inventory
         self.now = now
         if self.scope and self.scope not in {b.name for b in self.view.buckets}:
             self.scope = None
@@ -237,11 +230,7 @@ class StoragePane(Pane):
         failing = self._failing()
         if failing is not None:
             return Text.assemble("no inventory yet: ", source_reason(failing, self.now))
-        inventory = (
-            next((j for j in self.collector.jobs if j.job == "inventory"), None)
-            if self.collector
-            else None
-        )
+        inventory = self.last_inventory
         if inventory is None:
             return Text(
                 f"no inventory yet: the first listing runs when a collector starts{pending}"

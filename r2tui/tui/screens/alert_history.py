@@ -17,8 +17,8 @@ from textual.widgets import DataTable, Footer, Input, Static
 
 from r2tui.tui.alert_ops import AlertOps
 from r2tui.tui.alert_style import STATE_STYLE, bucket_text, value_text
+from r2tui.tui.failures import reason
 from r2tui.tui.format import BUCKET_CELLS, LINE_CELLS, cell, data, visible
-from r2tui.tui.lifecycle import reason
 from r2tui.tui.resources import style
 from r2tui.tui.screens.message import MessageScreen
 from r2tui.tui.widgets.table import Column, FilterTable, Row

@@ -26,8 +26,8 @@ from r2tui.alerts.rules import Rule, RuleError, rule_to_dict
 from r2tui.alerts.toml_io import checked_rule
 from r2tui.metrics import ACCOUNT, CATALOG
 from r2tui.tui.alert_ops import AlertOps, Backtest
+from r2tui.tui.failures import reason
 from r2tui.tui.format import LINE_CELLS, cell, data, visible
-from r2tui.tui.lifecycle import reason
 from r2tui.tui.resources import style
 from r2tui.tui.rule_fields import FIELDS, NOTHING, SELECTS, form_data, form_texts, scoped_value
 from r2tui.tui.widgets.card import metric_value

@@ -21,6 +21,7 @@ from textual.worker import get_current_worker
 from r2tui.alerts.rules import Rule
 from r2tui.alerts.saved import clone_name
 from r2tui.alerts.views import RuleState
+from r2tui.tui import messages as msg
 from r2tui.tui.alert_ops import AlertOps
 from r2tui.tui.alert_style import (
     SEVERITY_ORDER,
@@ -29,8 +30,8 @@ from r2tui.tui.alert_style import (
     severity_text,
     state_text,
 )
+from r2tui.tui.failures import reason
 from r2tui.tui.format import BUCKET_CELLS, LINE_CELLS, cell, data, duration, visible
-from r2tui.tui.lifecycle import reason
 from r2tui.tui.resources import style
 from r2tui.tui.rule_fields import duration_text
 from r2tui.tui.screens.dialogs import ConfirmScreen, SilenceScreen
@@ -81,7 +82,7 @@ class RulesScreen(Screen[None]):
         ),
         Binding(
             "space",
-            "toggle",
+            "toggle_rule",
             "On/off",
             id="rules.toggle",
             tooltip="Enable or disable the highlighted rule",
@@ -172,7 +173,8 @@ class RulesScreen(Screen[None]):
     def reload(self) -> None:
         self._load()
 
-    def store_changed(self) -> None:
+    @on(msg.StoreChanged)
+    def _store_changed(self, event: msg.StoreChanged) -> None:
         """The app read the store again (its refresh tick, a job done): so do we,
         for the rules' live state, unless a change of ours is about to."""
         if not self.busy:
@@ -259,7 +261,7 @@ class RulesScreen(Screen[None]):
             )
         self.reload()
         if event.alerts_changed:
-            self.app.refresh_data()  # type: ignore[attr-defined]  # the Alerts pane too
+            self.app.post_message(msg.ReadStore())  # the Alerts pane too
 
     # ---- keys -----------------------------------------------------------------------------
     def action_close(self) -> None:
@@ -295,9 +297,9 @@ class RulesScreen(Screen[None]):
         if rule is not None:
             self.notify(f"saved rule {visible(rule.name)}", markup=False)
             self.reload()
-            self.app.refresh_data()  # type: ignore[attr-defined]
+            self.app.post_message(msg.ReadStore())
 
-    def action_toggle(self) -> None:
+    def action_toggle_rule(self) -> None:
         state = self._chosen()
         if state is None or self._still_busy() or self._refused("enabling and disabling rules"):
             return

@@ -1,0 +1,115 @@
+"""What each pane shows: one small view per pane, made from the dashboard read.
+
+A pane sees only its view, never the whole `Dashboard`: what it draws from is
+written down here, and a pane can be shown data made by hand."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from r2tui.alerts.views import AlertsView
+from r2tui.config.model import DEFAULT_SCHEDULES, Schedule
+from r2tui.store import health
+from r2tui.store.health import HealthView
+from r2tui.store.views import (
+    ActivityRow,
+    CollectorView,
+    CostsView,
+    Dashboard,
+    EndpointRow,
+    JobStatus,
+    MetricsView,
+    MonitorSpend,
+    ProbeRow,
+    StorageView,
+)
+
+
+@dataclass(frozen=True)
+class MetricsPaneView:
+    metrics: MetricsView | None  # None: not read yet
+    listed_buckets: tuple[str, ...]  # the buckets the listings found
+    listed_at: float | None  # when the newest listing was taken
+    health: HealthView
+    endpoint: EndpointRow | None
+    probes: tuple[ProbeRow, ...]
+
+    @classmethod
+    def of(cls, dash: Dashboard) -> MetricsPaneView:
+        buckets = dash.storage.buckets
+        return cls(
+            metrics=dash.metrics,
+            listed_buckets=tuple(b.name for b in buckets),
+            listed_at=max(b.inventoried_at for b in buckets) if buckets else None,
+            health=health.of(dash),
+            endpoint=dash.endpoint,
+            probes=tuple(dash.probes),
+        )
+
+
+@dataclass(frozen=True)
+class CostPaneView:
+    costs: CostsView | None  # None: not read yet
+    spend: MonitorSpend  # r2tui's own requests this month
+    health: HealthView
+    last_run: JobStatus | None  # the calculate_costs job's last run
+    schedule: str  # when calculate_costs runs, as configured
+
+    @classmethod
+    def of(cls, dash: Dashboard, schedules: Mapping[str, Schedule]) -> CostPaneView:
+        configured = schedules.get("calculate_costs")
+        return cls(
+            costs=dash.costs,
+            spend=dash.storage.spend,
+            health=health.of(dash),
+            last_run=_job(dash.collector, "calculate_costs"),
+            schedule=configured.text if configured else DEFAULT_SCHEDULES["calculate_costs"],
+        )
+
+
+@dataclass(frozen=True)
+class StoragePaneView:
+    storage: StorageView
+    health: HealthView
+    last_inventory: JobStatus | None  # the inventory job's last run
+
+    @classmethod
+    def of(cls, dash: Dashboard) -> StoragePaneView:
+        return cls(
+            storage=dash.storage,
+            health=health.of(dash),
+            last_inventory=_job(dash.collector, "inventory"),
+        )
+
+
+@dataclass(frozen=True)
+class ActivityPaneView:
+    activity: tuple[ActivityRow, ...]  # newest first
+
+    @classmethod
+    def of(cls, dash: Dashboard) -> ActivityPaneView:
+        return cls(tuple(dash.activity))
+
+
+@dataclass(frozen=True)
+class AlertsPaneView:
+    alerts: AlertsView | None  # None: not read yet
+    rules_key: str  # the keys that open the rules and the alert history,
+    history_key: str  # as the user's keymap has them
+
+    @classmethod
+    def of(cls, dash: Dashboard, keymap: Mapping[str, str]) -> AlertsPaneView:
+        return cls(
+            alerts=dash.alerts,
+            rules_key=_first_key(keymap.get("app.rules", "r")),
+            history_key=_first_key(keymap.get("app.alert_history", "A")),
+        )
+
+
+def _job(collector: CollectorView, name: str) -> JobStatus | None:
+    return next((j for j in collector.jobs if j.job == name), None)
+
+
+def _first_key(keys: str) -> str:
+    return keys.split(",")[0].strip()
