@@ -77,3 +77,14 @@ class StoreChanged(Message):
 class ReadStore(Message):
     """A screen changed the store (a rule saved, an alert silenced): the app
     should read it again now, not at its next tick. Bubbles up to the app."""
+
+
+class ShowDetail(Message):
+    """A pane asks for one entry in full (an object, an event, an alert): the main
+    screen shows it in a message screen. Panes do not import screens."""
+
+    def __init__(self, title: str, message: str, error: bool = False) -> None:
+        super().__init__()
+        self.title = title
+        self.message = message
+        self.error = error

@@ -8,10 +8,10 @@ from textual.app import ComposeResult
 from textual.widgets import DataTable
 
 from r2tui.store.views import ActivityRow
+from r2tui.tui import messages as msg
 from r2tui.tui.format import LINE_CELLS, data, local_time, visible
 from r2tui.tui.panes.base import Pane
 from r2tui.tui.panes.views import ActivityPaneView
-from r2tui.tui.screens.message import MessageScreen
 from r2tui.tui.widgets.table import Column, FilterTable, Row
 
 LEVEL_STYLE = {"info": "", "warning": "yellow", "error": "red"}
@@ -58,8 +58,8 @@ class ActivityPane(Pane[ActivityPaneView]):
         row = self.rows.get(str(event.row_key.value))
         if row is not None:
             where = f" · {row.bucket}" if row.bucket else ""
-            self.app.push_screen(
-                MessageScreen(
+            self.post_message(
+                msg.ShowDetail(
                     f"{local_time(row.ts)} · {row.level} · {row.kind}{where}",
                     visible(row.message),
                     error=row.level == "error",

@@ -11,6 +11,7 @@ from textual.app import ComposeResult
 from textual.widgets import DataTable, Static
 
 from r2tui.alerts.views import AlertRow, AlertsView
+from r2tui.tui import messages as msg
 from r2tui.tui.alert_style import (
     SEVERITY_ORDER,
     SEVERITY_STYLE,
@@ -24,7 +25,6 @@ from r2tui.tui.alert_style import (
 from r2tui.tui.format import LINE_CELLS, cell, data, duration, local_time, visible
 from r2tui.tui.panes.base import Note, Pane
 from r2tui.tui.panes.views import AlertsPaneView
-from r2tui.tui.screens.message import MessageScreen
 from r2tui.tui.widgets.table import Column, FilterTable, Row
 from r2tui.tui.widgets.text import set_text
 
@@ -125,8 +125,8 @@ class AlertsPane(Pane[AlertsPaneView]):
         """Enter: the alert in full, whatever the pane's width cuts off."""
         a = self.rows.get(str(event.row_key.value))
         if a is not None:
-            self.app.push_screen(
-                MessageScreen(
+            self.post_message(
+                msg.ShowDetail(
                     f"{a.state.upper()} · {a.rule} · {bucket_text(a.bucket)}",
                     detail(a),
                     error=a.state == "firing",

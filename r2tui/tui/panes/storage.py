@@ -11,6 +11,7 @@ from textual.widgets import DataTable, ProgressBar, Static, TabbedContent, TabPa
 
 from r2tui.store.health import HealthView, SourceHealth, listing_failure
 from r2tui.store.views import BucketStorage, JobStatus, ObjectRow, StorageView, TallyRow
+from r2tui.tui import messages as msg
 from r2tui.tui.format import (
     BUCKET_CELLS,
     KEY_CELLS,
@@ -26,7 +27,6 @@ from r2tui.tui.format import (
 )
 from r2tui.tui.panes.base import Pane
 from r2tui.tui.panes.views import StoragePaneView
-from r2tui.tui.screens.message import MessageScreen
 from r2tui.tui.widgets.card import source_reason
 from r2tui.tui.widgets.table import Column, FilterTable, Row
 from r2tui.tui.widgets.text import set_text
@@ -266,8 +266,8 @@ class StoragePane(Pane[StoragePaneView]):
         One line each: a line break inside a key shows as \\n."""
         o = self.objects.get(str(event.row_key.value))
         if o is not None:
-            self.app.push_screen(
-                MessageScreen(
+            self.post_message(
+                msg.ShowDetail(
                     "object",
                     "\n".join(
                         (

@@ -7,6 +7,7 @@ this screen while it is the one on top."""
 
 from __future__ import annotations
 
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.screen import Screen
@@ -16,6 +17,7 @@ from r2tui.config.model import Schedule
 from r2tui.metrics import CATALOG
 from r2tui.store import history
 from r2tui.store.views import Dashboard, Series
+from r2tui.tui import messages as msg
 from r2tui.tui.alert_ops import AlertOps, Host
 from r2tui.tui.panes.activity import ActivityPane
 from r2tui.tui.panes.alerts import AlertsPane
@@ -32,6 +34,7 @@ from r2tui.tui.panes.views import (
 )
 from r2tui.tui.screens.alert_history import AlertHistoryScreen
 from r2tui.tui.screens.history import HistoryScreen
+from r2tui.tui.screens.message import MessageScreen
 from r2tui.tui.screens.rules import RulesScreen
 from r2tui.tui.widgets.header import HeaderState, StatusHeader
 
@@ -51,6 +54,11 @@ class MainScreen(Screen[None]):
             yield StoragePane(id="storage")
             yield ActivityPane(id="activity")
         yield Footer(compact=True)  # every key of the main screen fits in 120 columns
+
+    @on(msg.ShowDetail)
+    def _show_detail(self, event: msg.ShowDetail) -> None:
+        event.stop()
+        self.app.push_screen(MessageScreen(event.title, event.message, error=event.error))
 
     # ---- showing ------------------------------------------------------------------------
     def show(
