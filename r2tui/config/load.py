@@ -359,6 +359,7 @@ def _missing_profile(profile: str) -> str | None:
     """Why boto3 could not use the AWS profile `profile`, or None when it can:
     the profiles of ~/.aws/config and ~/.aws/credentials (or the files that
     AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE name), read as boto3 reads them."""
+    # Start-up: botocore loads here only when a config names an AWS profile.
     import botocore.exceptions
     import botocore.session
 

@@ -120,6 +120,7 @@ def parse_cron(value: str) -> str:
     reads weekday numbers with 0 = Monday where crontab has 0 (and 7) = Sunday,
     so "0 9 * * 1" would otherwise run on Tuesdays and "* * * * 7" be refused.
     Names mean the same day to both, so the scheduler can use the result as is."""
+    # Start-up: APScheduler loads only when a config has a cron schedule.
     from apscheduler.triggers.cron import CronTrigger
 
     if len(value) > MAX_NAME:

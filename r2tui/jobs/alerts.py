@@ -34,7 +34,7 @@ def _respond(
 ) -> None:
     """Each fired alert's configured responses, their outcome an event. A
     response the config no longer defines is reported, never guessed."""
-    from r2tui.alerts.responses import run_response
+    from r2tui.alerts.responses import run_response  # httpx: only when alerting
 
     responses = ctx.config.alerts.responses
     for rule, notice in fired:

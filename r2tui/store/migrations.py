@@ -8,6 +8,7 @@ lock, so a TUI and a collector starting together never both migrate.
 from __future__ import annotations
 
 import contextlib
+import json
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -249,8 +250,6 @@ def v5_rule_bodies() -> list[dict[str, object]]:
 
 
 def _v5_alerts(db: Database) -> None:
-    import json
-
     class AlertRule(_Frozen):
         id = AutoField()
         name = CharField()

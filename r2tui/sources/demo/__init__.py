@@ -13,6 +13,7 @@ from r2tui.config.secrets import secret_url
 from r2tui.sources.demo.analytics import DemoAnalytics, DemoGraphQLServer, bucket_totals
 from r2tui.sources.demo.seed import seed
 from r2tui.sources.demo.traffic import TrafficGenerator
+from r2tui.sources.s3 import make_client
 
 # moto accepts any credentials; these name themselves so nobody mistakes them.
 DEMO_KEY = "demo-access-key"
@@ -56,8 +57,6 @@ class DemoAccount:
             started_at = time.time()
             traffic = None
             if self.with_traffic:
-                from r2tui.sources.s3 import make_client
-
                 client = make_client(self.account(probes=False), S3Settings(max_attempts=1))
                 traffic = TrafficGenerator(client, backend, sorted(self.counts))
             self.analytics = DemoAnalytics(
