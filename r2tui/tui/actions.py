@@ -183,6 +183,7 @@ class KeyActions:
 
         try:
             return history.series(
+                self.store,
                 self.account_name,
                 metric,
                 bucket,
@@ -191,7 +192,7 @@ class KeyActions:
                 retention=self.config.retention,
             )
         finally:
-            self.store.db.close()  # this worker thread ends; give its connection back
+            self.store.thread_done()  # this worker thread ends; give its connection back
 
     # ---- alerts -------------------------------------------------------------------------
     def action_rules(self) -> None:

@@ -60,7 +60,7 @@ def _closing(method: Callable[P, T]) -> Callable[P, T]:
         try:
             return method(*args, **kwargs)
         finally:
-            args[0].host.store.db.close()  # type: ignore[attr-defined]
+            args[0].host.store.thread_done()  # type: ignore[attr-defined]
 
     return run
 
@@ -86,7 +86,7 @@ class AlertOps:
     def rule_states(self) -> list[RuleState]:
         from r2tui.alerts.views import rule_states
 
-        return rule_states(self.host.clock())
+        return rule_states(self.host.store, self.host.clock())
 
     @_closing
     def save(self, rule: Rule, replacing: str | None = None) -> None:
@@ -138,7 +138,11 @@ class AlertOps:
         from r2tui.store.readings import readings
 
         got = readings(
-            self.host.account_name, list(CATALOG), self.host.clock(), self.host.config.timezone
+            self.host.store,
+            self.host.account_name,
+            list(CATALOG),
+            self.host.clock(),
+            self.host.config.timezone,
         )
         return {bucket: {m: r.value for m, r in values.items()} for bucket, values in got.items()}
 
@@ -152,11 +156,14 @@ class AlertOps:
 
         account = self.host.account_name
         buckets = (
-            targets(rule, queries.bucket_names(account)) if rule.scope != ACCOUNT else [ACCOUNT]
+            targets(rule, queries.bucket_names(self.host.store, account))
+            if rule.scope != ACCOUNT
+            else [ACCOUNT]
         )
         fired = seconds = points = 0
         for bucket in buckets:
             s = history.series(
+                self.host.store,
                 account,
                 rule.metric,
                 bucket,
@@ -175,8 +182,8 @@ class AlertOps:
         rule still exists (a value reads "$500.00", not "500")."""
         from r2tui.alerts.engine import history
 
-        units = {r.name: r.unit for r in saved.list_rules()}
+        units = {r.name: r.unit for r in saved.list_rules(self.host.store)}
         return [
             {**row, "unit": units.get(str(row.get("rule")), "")}
-            for row in history(self.host.account_name, search, limit)
+            for row in history(self.host.store, self.host.account_name, search, limit)
         ]
