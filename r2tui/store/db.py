@@ -1,18 +1,20 @@
 """Open a store from a URL: SQLite by default, any Peewee URL (PostgreSQL) for a team.
 
 Every read and write takes the `Store` it works on (its first parameter,
-`store`). Raw SQL goes through `store.db`. Peewee's models (`models.py`) are
+`store`). Raw SQL goes through `store.db`, a select's rows as tuples through
+`store.fetch`. Peewee's models (`models.py`) are
 bound to one `DatabaseProxy`, `models.database`, for the whole process, not to
 a store: peewee binds a model class, not a query, and rebinding a class per
 call would race between threads. So `open_store` points that proxy at the
 store it opens, there is one open store per process, and a read or write that
-queries models first calls `store.bound()`, which checks that the proxy points
+queries models first calls `store.bound()` (`store.write()` and
+`store.atomic()` do), which checks that the proxy points
 at this store's database and raises `StoreError` otherwise (a store opened
 since took the models over): a read never silently answers from another store.
 
 Peewee keeps one connection per thread. A worker thread that used the store
-gives its connection back when it ends, through `store.thread_done()` or
-`with store.connection():`; nothing outside the store closes `store.db`.
+gives its connection back when it ends, through `store.thread_done()`;
+nothing outside the store closes `store.db`.
 
 `store.clock` is the time stored timestamps come from (`time.time` unless
 given): writes and reads that need "now" and are not given one ask it, so a
@@ -24,7 +26,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, cast
 from urllib.parse import urlparse
@@ -128,15 +130,6 @@ class Store:
         """This thread is done with the store: give its connection back (peewee
         keeps one per thread; a worker thread that ends must not hold one)."""
         self.db.close()
-
-    @contextlib.contextmanager
-    def connection(self) -> Iterator[Store]:
-        """The store for one piece of work on a worker thread; the thread's
-        connection is given back however the work ends."""
-        try:
-            yield self
-        finally:
-            self.thread_done()
 
 
 def open_store(

@@ -84,7 +84,7 @@ def collect(peer: GraphQLPeer, store: Store, now: int = NOW, token: str = TOKEN)
 
 
 def value(metric: str, bucket: str = ACCOUNT) -> float | None:
-    return readings.reading(ACC, metric, bucket, NOW).value
+    return readings.reading(store, ACC, metric, bucket, NOW).value
 
 
 def analytics_rows() -> list[tuple]:
@@ -123,7 +123,7 @@ def test_every_metric_is_computed_exactly(peer: GraphQLPeer, store: Store) -> No
     assert value("pending_uploads") == 1
     # Trends: 14:00 against 13:00, when nothing happened, and every hour of the window
     # has an account row, so "no requests" is a stored zero, not a gap.
-    assert readings.reading(ACC, "requests_per_hour", ACCOUNT, NOW).previous == 0
+    assert readings.reading(store, ACC, "requests_per_hour", ACCOUNT, NOW).previous == 0
 
 
 def test_querying_an_overlapping_window_again_never_double_counts(
@@ -147,7 +147,7 @@ def test_first_run_backfills_31_days_a_day_at_a_time(peer: GraphQLPeer, store: S
     assert all(hi - lo <= DAY for lo, hi in windows)
     assert windows[-1][1] <= NOW - 60 and windows[-1][1] >= NOW - 600  # a few minutes ago
     assert all(lo == prev_hi for (lo, _), (_, prev_hi) in zip(windows[1:], windows, strict=False))
-    assert state.get(state.analytics_key(ACC)) == windows[-1][1]
+    assert state.get(store, state.analytics_key(ACC)) == windows[-1][1]
     assert "backfilled" in out.summary
     # Every hour of the 31 days has its account row: the charts have no false gaps.
     hours = Sample.select().where(Sample.metric == "requests", Sample.bucket == ACCOUNT).count()
@@ -158,7 +158,7 @@ def test_later_runs_query_from_a_few_hours_before_the_last_end(
     peer: GraphQLPeer, store: Store
 ) -> None:
     collect(peer, store)
-    end = state.get(state.analytics_key(ACC))
+    end = state.get(store, state.analytics_key(ACC))
     assert end is not None
     peer.requests.clear()
     collect(peer, store, now=NOW + 2 * DAY)  # after a two-day gap
@@ -191,7 +191,7 @@ def test_faults_store_nothing_and_name_the_reason(
     assert not result.ok
     assert needle in (result.error or "")
     assert analytics_rows() == []
-    assert state.get(state.analytics_key(ACC)) is None
+    assert state.get(store, state.analytics_key(ACC)) is None
     event = Event.select().where(Event.kind == "job").order_by(Event.id.desc()).first()
     assert event.level == "error" and needle in event.message
 

@@ -43,11 +43,11 @@ def rs(tmp_path: Path) -> Iterator[Store]:
 
 
 def daily() -> Report:
-    return build(d.ACCOUNT, "daily", default_period("daily", d.REPORT_NOW), d.REPORT_NOW)
+    return build(store, d.ACCOUNT, "daily", default_period("daily", d.REPORT_NOW), d.REPORT_NOW)
 
 
 def monthly() -> Report:
-    return build(d.ACCOUNT, "monthly", default_period("monthly", d.REPORT_NOW), d.REPORT_NOW)
+    return build(store, d.ACCOUNT, "monthly", default_period("monthly", d.REPORT_NOW), d.REPORT_NOW)
 
 
 def bill(gb_months: int) -> Decimal:
@@ -137,7 +137,7 @@ def test_daily_numbers_by_hand(rs: Store) -> None:
         ("upload", "warning"),
         ("job", "error"),
     ]
-    view = costs_view(d.ACCOUNT, d.NOV29 - 1)
+    view = costs_view(store, d.ACCOUNT, d.NOV29 - 1)
     assert [x.text for x in r.recommendations] == [x.text for x in view.recommendations]
     assert r.recommendations and r.recommendations[0].bucket == d.HOSTILE_BUCKET
 
@@ -302,22 +302,22 @@ def test_stored_copy_renders_as_made(request: pytest.FixtureRequest, backend: st
         made = [daily(), monthly()]
         ids = [stored.save(s, r) for r in made]
         for report_id, report in zip(ids, made, strict=True):
-            again = stored.load(report_id)
+            again = stored.load(store, report_id)
             assert again is not None
             for fmt in FORMATS:
                 assert render(again, fmt) == render(report, fmt)
         assert (d.GOLDEN / "daily.md").read_text(encoding="utf-8") == to_markdown(made[0])
-        rows = stored.listing(d.ACCOUNT)
+        rows = stored.listing(store, d.ACCOUNT)
         assert [(r.kind, r.period_start) for r in rows] == [("daily", d.NOV28), ("monthly", d.OCT1)]
         # A second report for the same period replaces the first.
-        later = build(d.ACCOUNT, "daily", d.NOV28, d.REPORT_NOW + 3600)
+        later = build(store, d.ACCOUNT, "daily", d.NOV28, d.REPORT_NOW + 3600)
         new_id = stored.save(s, later)
-        assert len(stored.listing(d.ACCOUNT)) == 2
-        assert stored.load(ids[0]) is None
-        found = stored.find(d.ACCOUNT, "daily", d.NOV28)
+        assert len(stored.listing(store, d.ACCOUNT)) == 2
+        assert stored.load(store, ids[0]) is None
+        found = stored.find(store, d.ACCOUNT, "daily", d.NOV28)
         assert found is not None and found.generated_at == d.REPORT_NOW + 3600
-        assert stored.load(new_id) == found
-        assert stored.listing("another") == []
+        assert stored.load(store, new_id) == found
+        assert stored.listing(store, "another") == []
     finally:
         s.close()
 
@@ -371,7 +371,7 @@ def test_periods() -> None:
 
 
 def test_empty_store_says_what_is_missing(store: Store) -> None:
-    r = build("nobody", "daily", d.NOV28, d.REPORT_NOW)
+    r = build(store, "nobody", "daily", d.NOV28, d.REPORT_NOW)
     assert r.numbers.objects.value is None and not r.costs.known and r.growth == []
     text = to_markdown(r)
     assert "No alerts fired." in text and "No cost figures for this period." in text
@@ -382,7 +382,7 @@ def test_empty_store_says_what_is_missing(store: Store) -> None:
 
 
 def test_unfinished_period_is_noted(rs: Store) -> None:
-    r = build(d.ACCOUNT, "monthly", d.NOV1, d.REPORT_NOW)
+    r = build(store, d.ACCOUNT, "monthly", d.NOV1, d.REPORT_NOW)
     assert any("not over yet" in note for note in r.notes)
 
 

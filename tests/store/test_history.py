@@ -31,7 +31,7 @@ def put(st: Store, ts: int, metric: str, value: float, bucket: str = "*") -> Non
 def pts(
     metric: str, range_: str = "24h", bucket: str = "*", now: int = NOW
 ) -> list[tuple[int, float]]:
-    return history.series("acc", metric, bucket, range_, now=now).points
+    return history.series(store, "acc", metric, bucket, range_, now=now).points
 
 
 # ---- ranges and resolution -------------------------------------------------------------
@@ -55,17 +55,17 @@ def test_resolution_per_range_and_fallback() -> None:
 
 def test_unknown_metric_or_range_names_the_valid_values(st: Store) -> None:
     with pytest.raises(ValueError, match="unknown metric 'bytes'; valid: avg_response_ms,"):
-        history.series("acc", "bytes")
+        history.series(store, "acc", "bytes")
     with pytest.raises(ValueError, match=r"unknown range '2d'; valid: 1h, 24h, 7d, 30d, 90d, 1y"):
-        history.series("acc", "total_bytes", range_="2d")
+        history.series(store, "acc", "total_bytes", range_="2d")
     with pytest.raises(ValueError, match="unknown metric"):
-        history.sparkline("acc", "nope", "*", NOW)
+        history.sparkline(store, "acc", "nope", "*", NOW)
 
 
 def test_series_frame_and_empty_periods_absent(st: Store) -> None:
     put(st, HOUR_NOW - 3 * H + 10, "requests", 4.0)
     put(st, HOUR_NOW + 10, "requests", 6.0)
-    s = history.series("acc", "requests_per_hour", "*", "24h", now=NOW)
+    s = history.series(store, "acc", "requests_per_hour", "*", "24h", now=NOW)
     assert (s.metric, s.bucket, s.range, s.resolution, s.unit) == (
         "requests_per_hour",
         "*",
@@ -76,10 +76,10 @@ def test_series_frame_and_empty_periods_absent(st: Store) -> None:
     assert (s.start, s.end) == (HOUR_NOW - 23 * H, NOW)
     # Two hours with data, no zeros invented for the 22 without.
     assert s.points == [(HOUR_NOW - 3 * H, 4.0), (HOUR_NOW, 6.0)]
-    week = history.series("acc", "requests_per_hour", "*", "90d", now=NOW)
+    week = history.series(store, "acc", "requests_per_hour", "*", "90d", now=NOW)
     assert (week.resolution, week.start) == ("day", DAY0 + D - 89 * D)
     assert week.points == [(DAY0 + D, 10.0)]
-    assert history.series("acc", "requests_per_hour", "nosuch", "24h", now=NOW).points == []
+    assert history.series(store, "acc", "requests_per_hour", "nosuch", "24h", now=NOW).points == []
 
 
 # ---- calc kinds ------------------------------------------------------------------------
@@ -200,7 +200,7 @@ def test_rollups_and_raw_tail_merge_into_one_current_series(st: Store) -> None:
     # Stored after the roll-up, not rolled up yet.
     put(st, HOUR_NOW + 100, "requests", 1.0)
     put(st, NOW + 60, "requests", 99.0)  # after `now`: not in a chart that ends now
-    assert state.get(state.ROLLUP_FROM) == HOUR_NOW
+    assert state.get(store, state.ROLLUP_FROM) == HOUR_NOW
     assert pts("requests_per_hour") == [(HOUR_NOW - 2 * H, 7.0), (HOUR_NOW, 1.0)]
     by_day = [(DAY0 - 2 * D, 10.0), (DAY0 - D, 20.0), (DAY0, 30.0), (DAY0 + D, 8.0)]
     assert pts("requests_per_hour", "1y") == by_day
@@ -216,7 +216,7 @@ def test_rollups_and_raw_tail_merge_into_one_current_series(st: Store) -> None:
 def test_unrolled_store_reads_raw_everywhere(st: Store) -> None:
     put(st, DAY0 - 40 * D, "total_files", 5.0)
     put(st, HOUR_NOW - H, "stored_objects", 9.0)
-    assert state.get(state.ROLLUP_FROM) is None
+    assert state.get(store, state.ROLLUP_FROM) is None
     assert pts("total_files", "1y") == [(DAY0 - 40 * D, 5.0), (DAY0 + D, 9.0)]
     assert pts("total_files", "30d") == [(HOUR_NOW - H, 9.0)]
 
@@ -227,8 +227,8 @@ def test_sparkline_is_the_last_24_hourly_values(st: Store) -> None:
     put(st, HOUR_NOW - 5 * H, "requests", 3.0)
     rollups.roll_up(st, HOUR_NOW - H)
     put(st, HOUR_NOW + 5, "requests", 4.0)
-    assert history.sparkline("acc", "requests_per_hour", "*", NOW) == [2.0, 3.0, 4.0]
-    assert history.sparkline("acc", "downloads_today", "*", NOW) == []
+    assert history.sparkline(store, "acc", "requests_per_hour", "*", NOW) == [2.0, 3.0, 4.0]
+    assert history.sparkline(store, "acc", "downloads_today", "*", NOW) == []
 
 
 # ---- the command -----------------------------------------------------------------------

@@ -128,11 +128,11 @@ class FakeDashboard:
         dash = Dashboard(
             account=account,
             generated_at=int(now),
-            storage=queries.storage_view(account, quota_bytes, now=now),
-            activity=queries.activity(account, activity_limit),
-            collector=queries.collector(account, now),
-            probes=queries.probes(account, now),
-            endpoint=queries.endpoint_check(account),
+            storage=queries.storage_view(store, account, quota_bytes, now=now),
+            activity=queries.activity(store, account, activity_limit),
+            collector=queries.collector(store, account, now),
+            probes=queries.probes(store, account, now),
+            endpoint=queries.endpoint_check(store, account),
         )
         view = (
             metrics_view(

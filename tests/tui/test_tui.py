@@ -189,7 +189,7 @@ async def test_space_runs_collection_against_moto(
             lambda: app.collector is not None and "inventory" not in app.collector.running_jobs,
             timeout=30,
         )
-        before = len(queries.collector("test").jobs)
+        before = len(queries.collector(store, "test").jobs)
         s3_backend.put_object("alpha", "k/new.txt", b"fresh")
         await pilot.press("space")
         await wait_for(
