@@ -119,11 +119,11 @@ def test_unknown_kind_format_or_account(report: Run) -> None:
 
 
 def test_built_from_the_store_not_the_stored_copy(report: Run, rs: Store) -> None:
-    stored.save(rs, build(store, d.ACCOUNT, "daily", d.NOV28, d.REPORT_NOW))
+    stored.save(rs, build(rs, d.ACCOUNT, "daily", d.NOV28, d.REPORT_NOW))
     writes.add_events(
         rs, d.ACCOUNT, [EventRow("upload", "warning", "a late upload")], ts=d.NOV28 + 20 * 3600
     )
     out = report("daily")[1]
     assert "a late upload" in out and "5 events." in out
-    kept = stored.find(store, d.ACCOUNT, "daily", d.NOV28)
+    kept = stored.find(rs, d.ACCOUNT, "daily", d.NOV28)
     assert kept is not None and kept.events_total == 4

@@ -94,7 +94,8 @@ def test_a_lasting_failure_is_written_again_before_retention_drops_it(store: Sto
 
 def test_status_says_which_sources_fail_and_since_when(store: Store) -> None:
     with store.write():
-        health.record(store,
+        health.record(
+            store,
             "a",
             {
                 S3: SourceReport(SourceState.OK),
@@ -179,7 +180,8 @@ def test_jobs_record_each_accounts_sources(
         n.startswith("listed storage may be stale: S3 unreachable: cannot reach") for n in notes
     ), notes
     assert not any(
-        "stale" in n for n in build(store, "good", "daily", default_period("daily", now + DAY), now).notes
+        "stale" in n
+        for n in build(store, "good", "daily", default_period("daily", now + DAY), now).notes
     )
     before = len(source_events("bad"))
     run(store, accounts, "collect_metrics")
@@ -384,7 +386,8 @@ async def test_a_servers_reason_in_a_tooltip_is_data(store: Store, moto_endpoint
     never read as markup (which could raise, or become a live action)."""
     hostile = "cannot reach [/x] [@click=app.quit]q[/] \x1b[2J"
     with store.write():
-        health.record(store,
+        health.record(
+            store,
             "bad",
             {
                 S3: SourceReport(SourceState.DOWN, hostile),

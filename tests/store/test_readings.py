@@ -109,7 +109,7 @@ def test_grouped_queries_on_postgresql(pg_url: str) -> None:
         put(st, H - 3600, "error_requests", 1, "a")
         put(st, H - 3600, "stored_objects", 5, "a")
         put(st, H - 1800, "total_files", 6, "a")
-        got = readings.readings(store, ACC, ["error_rate_pct", "total_files"], NOW)
+        got = readings.readings(st, ACC, ["error_rate_pct", "total_files"], NOW)
         assert got["a"]["error_rate_pct"].value == pytest.approx(10.0)
         # Analytics' hourly figure, though a listing came after it.
         assert got["a"]["total_files"].value == 5

@@ -112,6 +112,7 @@ class FakeDashboard:
 
     def __call__(
         self,
+        store: Store,
         account: str,
         quota_bytes: int | None = None,
         activity_limit: int = 200,
