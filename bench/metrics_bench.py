@@ -18,8 +18,8 @@ Prints figures; it is not a test and asserts nothing about speed. What it does:
 2. Times the steady state: four 15-minute steps, each adding that quarter's
    samples and running `roll_up`, as the `rollup` job would.
 3. Times, --runs times each after one warm-up, the dashboard snapshot
-   `r2tui.dashboard.read(account, now=..., analytics=True)` and the 30-day chart
-   `history.series(account, "total_bytes", "*", "30d")`, for the account and for
+   `r2tui.dashboard.read(store, account, now=..., analytics=True)` and the 30-day chart
+   `history.series(store, account, "total_bytes", "*", "30d")`, for the account and for
    one bucket, plus a few other charts for reference. Prints median and p95 ms,
    the store's size on disk and the rows per table.
 """
