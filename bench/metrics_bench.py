@@ -18,8 +18,8 @@ Prints figures; it is not a test and asserts nothing about speed. What it does:
 2. Times the steady state: four 15-minute steps, each adding that quarter's
    samples and running `roll_up`, as the `rollup` job would.
 3. Times, --runs times each after one warm-up, the dashboard snapshot
-   `r2tui.dashboard.read(account, now=..., analytics=True)` and the 30-day chart
-   `history.series(account, "total_bytes", "*", "30d")`, for the account and for
+   `r2tui.dashboard.read(store, account, now=..., analytics=True)` and the 30-day chart
+   `history.series(store, account, "total_bytes", "*", "30d")`, for the account and for
    one bucket, plus a few other charts for reference. Prints median and p95 ms,
    the store's size on disk and the rows per table.
 """
@@ -364,37 +364,37 @@ def report(path: Path, buckets: int, runs: int, now: int) -> None:
         cases: list[tuple[str, Callable[[], object]]] = [
             (
                 "dashboard(analytics=True)" if dash_kw else "dashboard() [no analytics kw yet]",
-                lambda: dashboard.read(ACCOUNT, now=now, **dash_kw),
+                lambda: dashboard.read(store, ACCOUNT, now=now, **dash_kw),
             ),
             (
                 'series total_bytes "*" 30d',
-                lambda: hist.series(ACCOUNT, "total_bytes", "*", "30d", now=now),
+                lambda: hist.series(store, ACCOUNT, "total_bytes", "*", "30d", now=now),
             ),
             (
                 f"series total_bytes {one} 30d",
-                lambda: hist.series(ACCOUNT, "total_bytes", one, "30d", now=now),
+                lambda: hist.series(store, ACCOUNT, "total_bytes", one, "30d", now=now),
             ),
             ("  for reference:", lambda: None),
-            ("costs_view (in the dashboard)" + costed, lambda: costs_view(ACCOUNT, now)),
+            ("costs_view (in the dashboard)" + costed, lambda: costs_view(store, ACCOUNT, now)),
             (
                 "readings(REPORTED) (in the dashboard)",
-                lambda: readings.readings(ACCOUNT, list(queries.REPORTED), now),
+                lambda: readings.readings(store, ACCOUNT, list(queries.REPORTED), now),
             ),
             (
                 "sparkline x6, the cards (in the dashboard)",
-                lambda: [hist.sparkline(ACCOUNT, m, "*", now) for m, _ in queries.CARDS],
+                lambda: [hist.sparkline(store, ACCOUNT, m, "*", now) for m, _ in queries.CARDS],
             ),
             (
                 'series total_bytes "*" 1y',
-                lambda: hist.series(ACCOUNT, "total_bytes", "*", "1y", now=now),
+                lambda: hist.series(store, ACCOUNT, "total_bytes", "*", "1y", now=now),
             ),
             (
                 'series avg_response_ms "*" 30d',
-                lambda: hist.series(ACCOUNT, "avg_response_ms", "*", "30d", now=now),
+                lambda: hist.series(store, ACCOUNT, "avg_response_ms", "*", "30d", now=now),
             ),
             (
                 f"series p95_response_ms {one} 7d",
-                lambda: hist.series(ACCOUNT, "p95_response_ms", one, "7d", now=now),
+                lambda: hist.series(store, ACCOUNT, "p95_response_ms", one, "7d", now=now),
             ),
         ]
         print(f"\nquery timings over {runs} runs after a warm-up, ms    median      p95     max")
@@ -404,7 +404,7 @@ def report(path: Path, buckets: int, runs: int, now: int) -> None:
                 continue
             ms = timed(fn, runs)
             print(f"  {label:<44} {statistics.median(ms):8.1f} {p95(ms):8.1f} {max(ms):7.1f}")
-        points = hist.series(ACCOUNT, "total_bytes", "*", "30d", now=now).points
+        points = hist.series(store, ACCOUNT, "total_bytes", "*", "30d", now=now).points
         print(f"  (the 30-day chart has {len(points)} hourly points)")
     finally:
         store.close()

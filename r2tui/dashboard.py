@@ -5,18 +5,17 @@ not in the store."""
 
 from __future__ import annotations
 
-import time
-
 from r2tui.alerts.views import alerts_view
 from r2tui.config.alert_model import MaintenanceWindow
 from r2tui.costs.view import costs_view
 from r2tui.metrics import ACCOUNT
 from r2tui.pricing import LIST_PRICES, PriceList
-from r2tui.store import health, queries
+from r2tui.store import Store, health, queries
 from r2tui.store.views import Dashboard
 
 
 def read(
+    store: Store,
     account: str,
     quota_bytes: int | None = None,
     activity_limit: int = 200,
@@ -28,18 +27,18 @@ def read(
     prices: PriceList = LIST_PRICES,
     alert_windows: tuple[MaintenanceWindow, ...] = (),
 ) -> Dashboard:
-    now = time.time() if now is None else now
-    storage = queries.storage_view(account, quota_bytes, now=now)
+    now = store.clock() if now is None else now
+    storage = queries.storage_view(store, account, quota_bytes, now=now)
     return Dashboard(
-        costs=costs_view(account, now, prices, monitor_usd=storage.spend.usd),
-        metrics=queries.metrics_view(account, now, analytics, metrics_bucket, tz),
+        costs=costs_view(store, account, now, prices, monitor_usd=storage.spend.usd),
+        metrics=queries.metrics_view(store, account, now, analytics, metrics_bucket, tz),
         account=account,
         generated_at=int(now),
         storage=storage,
-        activity=queries.activity(account, activity_limit),
-        collector=queries.collector(account, now),
-        probes=queries.probes(account, now),
-        endpoint=queries.endpoint_check(account),
-        alerts=alerts_view(account, now, alert_windows),
-        health=health.read(account),
+        activity=queries.activity(store, account, activity_limit),
+        collector=queries.collector(store, account, now),
+        probes=queries.probes(store, account, now),
+        endpoint=queries.endpoint_check(store, account),
+        alerts=alerts_view(store, account, now, alert_windows),
+        health=health.read(store, account),
     )

@@ -104,7 +104,7 @@ class Collector:
                 self._state_lock.notify_all()
             lock.release()
             # Worker threads come and go; each must hand its store connection back.
-            self.ctx.store.db.close()
+            self.ctx.store.thread_done()
         if self.on_result:
             try:
                 self.on_result(result)
@@ -144,7 +144,7 @@ class Collector:
                 first[name] = datetime.now(UTC) + timedelta(seconds=last + schedule.seconds - now)
             else:
                 first[name] = None
-        self.ctx.store.db.close()
+        self.ctx.store.thread_done()
         return first
 
     def _configure(
@@ -168,7 +168,9 @@ class Collector:
 
     def _last_success(self, name: str) -> float | None:
         try:
-            return queries.last_success(name, [a.name for a in self.ctx.config.accounts])
+            return queries.last_success(
+                self.ctx.store, name, [a.name for a in self.ctx.config.accounts]
+            )
         except Exception as exc:
             log.warning("cannot read the last run of %s: %s", name, exc)
             return None

@@ -28,6 +28,7 @@ from r2tui.alerts.rules import Rule
 from r2tui.alerts.silences import SilenceRow, silencing
 from r2tui.config.alert_model import AlertSettings, MaintenanceWindow
 from r2tui.matchers import matches
+from r2tui.store import Store
 from r2tui.store.models import AlertInstance, Notification
 
 if TYPE_CHECKING:
@@ -60,6 +61,7 @@ def muted_by(
 
 
 def plan(
+    store: Store,
     tracked: list[Tracked],
     settings: AlertSettings,
     muted: tuple[list[SilenceRow], list[MaintenanceWindow]],
@@ -122,13 +124,13 @@ def plan(
             continue
         notice = _notice(ch, name, alerts, (ch, name) in escalated_groups, now)
         limit = rules[name].max_per_hour or settings.max_per_hour
-        if _held(ch, name) or _sent_last_hour(ch, name, now) >= limit:
-            outbox.enqueue([notice], now, rule=name, state=HELD)
+        if _held(store, ch, name) or _sent_last_hour(store, ch, name, now) >= limit:
+            outbox.enqueue(store, [notice], now, rule=name, state=HELD)
             out.held += 1
         else:
-            outbox.enqueue([notice], now, rule=name)
+            outbox.enqueue(store, [notice], now, rule=name)
             out.queued += 1
-    out.queued += _summaries(settings, rules, now)
+    out.queued += _summaries(store, settings, rules, now)
     return out
 
 
@@ -153,7 +155,7 @@ def group_key(rule: str) -> str:
     return '{}:{alertname="' + rule.replace("\\", "\\\\").replace('"', '\\"') + '"}'
 
 
-def _sent_last_hour(channel: str, rule: str, now: int) -> int:
+def _sent_last_hour(store: Store, channel: str, rule: str, now: int) -> int:
     return (
         Notification.select()
         .where(
@@ -169,7 +171,7 @@ def _sent_last_hour(channel: str, rule: str, now: int) -> int:
     )
 
 
-def _held(channel: str, rule: str) -> bool:
+def _held(store: Store, channel: str, rule: str) -> bool:
     return (
         Notification.select()
         .where(
@@ -179,7 +181,7 @@ def _held(channel: str, rule: str) -> bool:
     )
 
 
-def _summaries(settings: AlertSettings, rules: dict[str, Rule], now: int) -> int:
+def _summaries(store: Store, settings: AlertSettings, rules: dict[str, Rule], now: int) -> int:
     """Held notifications of a rule and channel become one summary once the hour
     has room for it: each alert in it at its latest state."""
     made = 0
@@ -196,7 +198,7 @@ def _summaries(settings: AlertSettings, rules: dict[str, Rule], now: int) -> int
     for (ch, name), rows in by_group.items():
         rule = rules.get(name)
         limit = rule.max_per_hour if rule and rule.max_per_hour else settings.max_per_hour
-        if _sent_last_hour(ch, name, now) >= limit:
+        if _sent_last_hour(store, ch, name, now) >= limit:
             continue
         latest: dict[str, AlertNotice] = {}
         fired_held: set[str] = set()
@@ -221,6 +223,7 @@ def _summaries(settings: AlertSettings, rules: dict[str, Rule], now: int) -> int
         )
         status = FIRING if any(a.status == FIRING for a in alerts) else RESOLVED
         outbox.enqueue(
+            store,
             [
                 Notice(
                     channel=ch,
@@ -243,10 +246,11 @@ def _summaries(settings: AlertSettings, rules: dict[str, Rule], now: int) -> int
     return made
 
 
-def retire(rule: Rule, rows: list[AlertInstance], now: int) -> int:
+def retire(store: Store, rule: Rule, rows: list[AlertInstance], now: int) -> int:
     """A rule deleted or renamed while its alerts fire: each firing that was
     notified gets its resolved notice, so no receiver is left with an alert open
     for ever. Returns the notifications queued."""
+    store.bound()
     groups: dict[str, list[AlertNotice]] = defaultdict(list)
     for row in rows:
         if row.state != FIRING or not row.firing_notified:
@@ -274,5 +278,5 @@ def retire(rule: Rule, rows: list[AlertInstance], now: int) -> int:
         for ch in json.loads(row.channels or "[]"):
             groups[ch].append(notice)
     for ch, alerts in sorted(groups.items()):
-        outbox.enqueue([_notice(ch, rule.name, alerts, False, now)], now, rule=rule.name)
+        outbox.enqueue(store, [_notice(ch, rule.name, alerts, False, now)], now, rule=rule.name)
     return len(groups)

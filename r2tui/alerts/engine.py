@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import fnmatch
 import json
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -120,14 +119,14 @@ def check_alerts(
     rules: list[Rule] | None = None,
 ) -> CheckResult:
     """Evaluate `rules` (default: every enabled rule in the store) for `account`."""
-    t = int(time.time() if now is None else now)
-    wanted = [r for r in (saved.list_rules() if rules is None else rules) if r.enabled]
-    values = readings(account, sorted({r.metric for r in wanted}), t, config.timezone)
+    t = int(store.clock() if now is None else now)
+    wanted = [r for r in (saved.list_rules(store) if rules is None else rules) if r.enabled]
+    values = readings(store, account, sorted({r.metric for r in wanted}), t, config.timezone)
     # A bucket deleted from R2 keeps its last samples: it must not stay in scope.
-    gone = set(queries.bucket_names(account, include_vanished=True)) - set(
-        queries.bucket_names(account)
+    gone = set(queries.bucket_names(store, account, include_vanished=True)) - set(
+        queries.bucket_names(store, account)
     )
-    buckets = (set(queries.bucket_names(account)) | set(values)) - gone
+    buckets = (set(queries.bucket_names(store, account)) | set(values)) - gone
     # State is read, stepped and written in one write transaction: a TUI and a
     # headless collector evaluating the same account queue here, and the second
     # sees what the first decided (never the same firing notified twice).
@@ -139,18 +138,18 @@ def check_alerts(
             if rules is not None
             else [
                 r
-                for r in saved.list_rules()
+                for r in saved.list_rules(store)
                 if r.enabled and r.metric in {w.metric for w in wanted}
             ]
         )
-        tracked = _step_all(account, active_rules, values, buckets, t)
+        tracked = _step_all(store, account, active_rules, values, buckets, t)
         result = CheckResult(evaluated=len(tracked))
-        muted = _mutes(config, t)
-        plan = dispatch.plan(tracked, config.alerts, muted, t)
+        muted = _mutes(store, config, t)
+        plan = dispatch.plan(store, tracked, config.alerts, muted, t)
         result.queued, result.held = plan.queued, plan.held
         result.problems += plan.problems
         result.fired = plan.fired
-        _save(tracked, t)
+        _save(store, tracked, t)
         changed = [item for item in tracked if item.after.state != item.before.state]
         result.transitions = [
             Transition(i.rule.name, i.bucket, i.before.state, i.after.state, i.after.value)
@@ -162,11 +161,12 @@ def check_alerts(
             for item, text, data in plan.escalations
         ]
         add_events(store, account, events, ts=t)
-        _expire_resolved_silences(tracked, muted[0], t, account)
+        _expire_resolved_silences(store, tracked, muted[0], t, account)
     return result
 
 
 def _step_all(
+    store: Store,
     account: str,
     active_rules: list[Rule],
     values: dict[str, dict[str, Reading]],
@@ -198,7 +198,7 @@ def _step_all(
         if fp in seen or row.state not in (PENDING, FIRING):
             continue
         try:
-            owner = by_rule.get(row.rule) or saved.get_rule(row.rule)
+            owner = by_rule.get(row.rule) or saved.get_rule(store, row.rule)
         except RuleError:  # written by a newer r2tui sharing the store: leave it be
             continue
         if owner is None:
@@ -235,11 +235,13 @@ def _tracked(rule: Rule, account: str, bucket: str, row: AlertInstance | None) -
     )
 
 
-def _mutes(config: Config, now: int) -> tuple[list[SilenceRow], list[MaintenanceWindow]]:
-    return silences(now), [w for w in config.alerts.maintenance if w.active(now)]
+def _mutes(
+    store: Store, config: Config, now: int
+) -> tuple[list[SilenceRow], list[MaintenanceWindow]]:
+    return silences(store, now), [w for w in config.alerts.maintenance if w.active(now)]
 
 
-def _save(tracked: list[Tracked], now: int) -> None:
+def _save(store: Store, tracked: list[Tracked], now: int) -> None:
     for item in tracked:
         s = item.after
         if s.state in (INACTIVE, RESOLVED) or not item.escalated:
@@ -300,7 +302,7 @@ def _event(item: Tracked) -> EventRow:
 
 
 def _expire_resolved_silences(
-    tracked: list[Tracked], rows: list[SilenceRow], now: int, account: str
+    store: Store, tracked: list[Tracked], rows: list[SilenceRow], now: int, account: str
 ) -> None:
     """A silence set to expire on resolve ends once every alert it held has
     resolved (and at least one did), on every account: silences are store-wide."""
@@ -309,7 +311,7 @@ def _expire_resolved_silences(
         return
     held_elsewhere = [
         alert_labels(rule, a.account, a.bucket, a.severity)
-        for a, rule in _active_elsewhere(account)
+        for a, rule in _active_elsewhere(store, account)
     ]
     for s in candidates:
         held = [i for i in tracked if s.holds(i.labels())]
@@ -321,8 +323,8 @@ def _expire_resolved_silences(
             Silence.update(ends_at=now).where(Silence.id == s.id).execute()
 
 
-def _active_elsewhere(account: str) -> list[tuple[AlertInstance, Rule]]:
-    rules = {r.name: r for r in saved.list_rules()}
+def _active_elsewhere(store: Store, account: str) -> list[tuple[AlertInstance, Rule]]:
+    rules = {r.name: r for r in saved.list_rules(store)}
     return [
         (a, rules[a.rule])
         for a in AlertInstance.select().where(
@@ -332,9 +334,12 @@ def _active_elsewhere(account: str) -> list[tuple[AlertInstance, Rule]]:
     ]
 
 
-def history(account: str | None = None, search: str = "", limit: int = 500) -> list[dict[str, Any]]:
+def history(
+    store: Store, account: str | None = None, search: str = "", limit: int = 500
+) -> list[dict[str, Any]]:
     """Alert transitions, newest first, whose message contains `search`: each
     an event's columns with its JSON data."""
+    store.bound()
     from r2tui.store.models import Event
 
     q = Event.select().where(Event.kind.in_(HISTORY_KINDS))

@@ -9,6 +9,7 @@ from typing import cast
 
 from r2tui.alerts import saved
 from r2tui.alerts.rules import Rule
+from r2tui.store import Store
 from r2tui.store.models import AlertRule
 
 
@@ -22,12 +23,13 @@ class Plan:
     unchanged: list[str] = field(default_factory=list)
 
 
-def plan(rules: Sequence[Rule], replace_all: bool) -> Plan:
+def plan(store: Store, rules: Sequence[Rule], replace_all: bool) -> Plan:
     """What `saved.import_rules(rules, replace_all)` would do, without doing it."""
+    store.bound()
     # peewee's stubs type a `.tuples()` query's rows as models.
     names = cast("Iterable[tuple[str]]", AlertRule.select(AlertRule.name).tuples())
     rows = {name.casefold(): name for (name,) in names}
-    readable = {r.name.casefold(): r for r in saved.list_rules()}
+    readable = {r.name.casefold(): r for r in saved.list_rules(store)}
     out = Plan()
     for rule in rules:
         key = rule.name.casefold()

@@ -27,7 +27,7 @@ from r2tui.alerts.notice import REPORT, Notice
 from r2tui.config.alert_model import AlertSettings, ChannelConfig
 from r2tui.metrics import ACCOUNT
 from r2tui.store.db import Store
-from r2tui.store.models import Notification, database
+from r2tui.store.models import Notification
 from r2tui.store.writes import EventRow, add_events
 
 log = logging.getLogger(__name__)
@@ -77,16 +77,17 @@ class OutboxRow:
 
 
 def enqueue(
-    notices: Iterable[Notice], now: int, rule: str | None = None, state: str = PENDING
+    store: Store, notices: Iterable[Notice], now: int, rule: str | None = None, state: str = PENDING
 ) -> list[int]:
     """Write notices to the outbox; their ids. Only a savepoint of its own: the
     engine calls this inside its `store.write()`, so the alert state and the
     rows saying it will be notified commit together or not at all."""
+    store.bound()
     if state not in (PENDING, HELD):
         raise ValueError(f"a notification is enqueued pending or held, not {state!r}")
     t = int(now)
     ids = []
-    with database.atomic():
+    with store.atomic():
         for n in notices:
             # One INSERT a row, not insert_many: SQLite returns only the last id.
             ids.append(
@@ -186,7 +187,8 @@ def _deliver(
     limit: int,
     after: int,
 ) -> tuple[DeliveryReport, int]:
-    t = time.time() if now is None else now
+    store.bound()
+    t = store.clock() if now is None else now
     report = DeliveryReport()
     due = (Notification.state == PENDING) & _free(t) & (Notification.id > after)
     if not ignore_backoff:
@@ -399,8 +401,9 @@ def _fail(
     )
 
 
-def pending_view(limit: int = 50) -> list[OutboxRow]:
+def pending_view(store: Store, limit: int = 50) -> list[OutboxRow]:
     """Pending and dead notifications, newest first."""
+    store.bound()
     rows = (
         Notification.select()
         .where(Notification.state.in_([PENDING, DEAD]))
@@ -431,12 +434,13 @@ def _subject(body: str) -> str:
         return "(unreadable notice)"
 
 
-def retry(ids: Iterable[int], now: float | None = None) -> int:
+def retry(store: Store, ids: Iterable[int], now: float | None = None) -> int:
     """Give dead notifications a fresh set of attempts, due now; how many."""
+    store.bound()
     wanted = [int(i) for i in ids]
     if not wanted:
         return 0
-    t = int(time.time() if now is None else now)
+    t = int(store.clock() if now is None else now)
     retried: int = (
         Notification.update(state=PENDING, attempts=0, next_attempt_at=t, claimed_until=None)
         .where(Notification.id.in_(wanted), Notification.state == DEAD)
@@ -445,8 +449,9 @@ def retry(ids: Iterable[int], now: float | None = None) -> int:
     return retried
 
 
-def counts() -> dict[str, int]:
+def counts(store: Store) -> dict[str, int]:
     """Notifications per state, every state present (0 when none)."""
+    store.bound()
     found = dict(
         cast(
             "Iterable[tuple[str, int]]",

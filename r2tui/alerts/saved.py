@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import time
 from collections.abc import Iterable, Sequence
 from typing import cast
 
@@ -31,7 +30,7 @@ def _load(name: str, body: str) -> Rule:
         raise RuleError([("body", f"stored rule cannot be read: {exc}")], name) from None
 
 
-def _retire(name: str, body: str, now: int) -> None:
+def _retire(store: Store, name: str, body: str, now: int) -> None:
     """Resolve the alerts of a rule that goes (deleted, or renamed: its
     fingerprints name it), then forget them."""
     from r2tui.alerts.dispatch import retire  # dispatch reads the outbox; load it late
@@ -39,12 +38,13 @@ def _retire(name: str, body: str, now: int) -> None:
     rows = list(AlertInstance.select().where(AlertInstance.rule == name))
     # An unreadable rule leaves nothing to describe the resolution with.
     with contextlib.suppress(RuleError):
-        retire(_load(name, body), rows, now)
+        retire(store, _load(name, body), rows, now)
     AlertInstance.delete().where(AlertInstance.rule == name).execute()
 
 
-def list_rules() -> list[Rule]:
+def list_rules(store: Store) -> list[Rule]:
     """Every rule, by name. One unreadable row does not hide the others."""
+    store.bound()
     out = []
     rows = cast(
         "Iterable[tuple[str, str]]",
@@ -58,7 +58,8 @@ def list_rules() -> list[Rule]:
     return out
 
 
-def unreadable_rules() -> list[str]:
+def unreadable_rules(store: Store) -> list[str]:
+    store.bound()
     bad = []
     rows = cast(
         "Iterable[tuple[str, str]]", AlertRule.select(AlertRule.name, AlertRule.body).tuples()
@@ -71,7 +72,8 @@ def unreadable_rules() -> list[str]:
     return bad
 
 
-def get_rule(name: str) -> Rule | None:
+def get_rule(store: Store, name: str) -> Rule | None:
+    store.bound()
     row = AlertRule.get_or_none(AlertRule.name_key == name.casefold())
     return None if row is None else _load(row.name, row.body)
 
@@ -81,7 +83,7 @@ def save_rule(
 ) -> None:
     """Add `rule`, or replace the rule named `replacing` with it (a rename keeps
     nothing of the old name's alerts: their fingerprints name the rule)."""
-    t = int(time.time() if now is None else now)
+    t = int(store.clock() if now is None else now)
     with store.write():
         taken = AlertRule.get_or_none(AlertRule.name_key == rule.name.casefold())
         old = None
@@ -104,11 +106,11 @@ def save_rule(
             name=rule.name, name_key=rule.name.casefold(), body=_body(rule), updated_at=t
         ).where(AlertRule.id == old.id).execute()
         if old.name != rule.name:
-            _retire(old.name, old.body, t)
+            _retire(store, old.name, old.body, t)
 
 
 def set_enabled(store: Store, name: str, enabled: bool) -> Rule:
-    rule = get_rule(name)
+    rule = get_rule(store, name)
     if rule is None:
         raise RuleError([("name", f"no rule named {name!r}")], name)
     data = {**rule_to_dict(rule), "enabled": enabled}
@@ -118,13 +120,13 @@ def set_enabled(store: Store, name: str, enabled: bool) -> Rule:
 
 
 def delete_rule(store: Store, name: str, now: float | None = None) -> bool:
-    t = int(time.time() if now is None else now)
+    t = int(store.clock() if now is None else now)
     with store.write():
         row = AlertRule.get_or_none(AlertRule.name_key == name.casefold())
         if row is None:
             return False
         AlertRule.delete().where(AlertRule.id == row.id).execute()
-        _retire(row.name, row.body, t)
+        _retire(store, row.name, row.body, t)
     return True
 
 
@@ -143,7 +145,7 @@ def import_rules(
     """Add or update `rules` by name (and with `replace_all` delete the rest), in one
     transaction: (added, updated, deleted). Checked before anything changes."""
     check_unique(rules)
-    t = int(time.time() if now is None else now)
+    t = int(store.clock() if now is None else now)
     added = updated = deleted = 0
     with store.write():
         existing = {row.name_key: row for row in AlertRule.select()}
@@ -166,6 +168,6 @@ def import_rules(
         if replace_all:
             for row in existing.values():
                 AlertRule.delete().where(AlertRule.id == row.id).execute()
-                _retire(row.name, row.body, t)
+                _retire(store, row.name, row.body, t)
                 deleted += 1
     return added, updated, deleted

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import getpass
 import json
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import cast
@@ -87,7 +86,7 @@ def add_silence(
         raise ValueError(
             f"comment: at most {COMMENT_MAX:,} characters, got {len(comment.strip()):,}"
         )
-    t = int(time.time() if now is None else now)
+    t = int(store.clock() if now is None else now)
     start = int(starts_at) if starts_at is not None else t
     if not 0 <= start <= LATEST_START:
         # Dates beyond these cannot be shown (datetime stops at year 9999).
@@ -108,7 +107,7 @@ def add_silence(
 
 def expire(store: Store, silence_id: int, now: float | None = None) -> bool:
     """End a silence now; False when there is no such silence or it has ended."""
-    t = int(time.time() if now is None else now)
+    t = int(store.clock() if now is None else now)
     with store.write():
         changed: int = (
             Silence.update(ends_at=t).where(Silence.id == silence_id, Silence.ends_at > t).execute()
@@ -116,9 +115,12 @@ def expire(store: Store, silence_id: int, now: float | None = None) -> bool:
     return changed > 0
 
 
-def silences(now: float | None = None, include_ended: bool = False) -> list[SilenceRow]:
+def silences(
+    store: Store, now: float | None = None, include_ended: bool = False
+) -> list[SilenceRow]:
     """Active and future silences (and ended ones too with `include_ended`)."""
-    t = int(time.time() if now is None else now)
+    store.bound()
+    t = int(store.clock() if now is None else now)
     q = Silence.select().order_by(Silence.ends_at.desc())
     if not include_ended:
         q = q.where(Silence.ends_at > t)

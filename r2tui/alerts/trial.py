@@ -17,20 +17,22 @@ from r2tui.alerts.channels import DeliveryError, deliver, trial_notice
 from r2tui.alerts.engine import targets
 from r2tui.alerts.rules import Rule
 from r2tui.alerts.states import condition
-from r2tui.store import queries
+from r2tui.store import Store, queries
 from r2tui.store.readings import readings
 
 if TYPE_CHECKING:
     from r2tui.config import Config
 
 
-def evaluate(rule: Rule, config: Config, accounts: list[str], now: int) -> list[dict[str, Any]]:
+def evaluate(
+    store: Store, rule: Rule, config: Config, accounts: list[str], now: int
+) -> list[dict[str, Any]]:
     """The rule's condition on every bucket it watches, per account: no state,
     no `for` wait; just whether the condition holds on the current value."""
     out = []
     for account in accounts:
-        values = readings(account, [rule.metric], now, config.timezone)
-        buckets = set(queries.bucket_names(account)) | set(values)
+        values = readings(store, account, [rule.metric], now, config.timezone)
+        buckets = set(queries.bucket_names(store, account)) | set(values)
         for bucket in targets(rule, buckets):
             reading = values.get(bucket, {}).get(rule.metric)
             value = reading.value if reading is not None else None

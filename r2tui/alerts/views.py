@@ -4,7 +4,6 @@ outbox's trouble. Plain data read from the store."""
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 
 from peewee import fn
@@ -16,7 +15,8 @@ from r2tui.alerts.silences import silences, silencing
 from r2tui.alerts.states import FIRING, PENDING, RESOLVED
 from r2tui.config.alert_model import MaintenanceWindow
 from r2tui.matchers import matches
-from r2tui.store.models import AlertInstance, Notification, fetch
+from r2tui.store import Store
+from r2tui.store.models import AlertInstance, Notification
 
 RECENT_SECONDS = 24 * 3600  # resolutions this recent are listed
 
@@ -66,11 +66,15 @@ _SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
 
 
 def alerts_view(
-    account: str, now: float | None = None, windows: tuple[MaintenanceWindow, ...] = ()
+    store: Store,
+    account: str,
+    now: float | None = None,
+    windows: tuple[MaintenanceWindow, ...] = (),
 ) -> AlertsView:
-    t = time.time() if now is None else now
-    rules = {r.name: r for r in saved.list_rules()}
-    quiet = silences(t)
+    store.bound()
+    t = store.clock() if now is None else now
+    rules = {r.name: r for r in saved.list_rules(store)}
+    quiet = silences(store, t)
     active = [w for w in windows if w.active(t)]
     out: dict[str, list[AlertRow]] = {FIRING: [], PENDING: [], RESOLVED: []}
     q = AlertInstance.select().where(
@@ -106,7 +110,7 @@ def alerts_view(
     out[RESOLVED].sort(key=lambda r: -r.since)
     counts = {
         state: n
-        for state, n in fetch(
+        for state, n in store.fetch(
             Notification.select(Notification.state, fn.COUNT(Notification.id)).group_by(
                 Notification.state
             )
@@ -128,12 +132,13 @@ def alerts_view(
     )
 
 
-def rule_states(now: float | None = None) -> list[RuleState]:
+def rule_states(store: Store, now: float | None = None) -> list[RuleState]:
     """Every rule with how many of its alerts fire or wait, on every account."""
+    store.bound()
     del now
     counts: dict[str, dict[str, int]] = {}
     changed: dict[str, int] = {}
-    for rule, state, n, last in fetch(
+    for rule, state, n, last in store.fetch(
         AlertInstance.select(
             AlertInstance.rule,
             AlertInstance.state,
@@ -150,5 +155,5 @@ def rule_states(now: float | None = None) -> list[RuleState]:
             counts.get(r.name, {}).get(PENDING, 0),
             changed.get(r.name),
         )
-        for r in saved.list_rules()
+        for r in saved.list_rules(store)
     ]

@@ -39,16 +39,16 @@ def add_parser(sub: Subcommands, common: Parser) -> None:
 
 def run(args: argparse.Namespace, config: Config, store: Store) -> int:
     """`store` is open (its models bound)."""
-    return _history(args, config) if args.history else _alerts(args, config)
+    return _history(args, config, store) if args.history else _alerts(args, config, store)
 
 
-def _alerts(args: argparse.Namespace, config: Config) -> int:
+def _alerts(args: argparse.Namespace, config: Config, store: Store) -> int:
     # Start-up: the alerts' views load only when this command runs, not for `r2tui --help`.
     from r2tui.alerts.views import alerts_view
     from r2tui.status import alerts_doc
 
     account = account_name(args, config)
-    view = alerts_view(account, windows=config.alerts.maintenance)
+    view = alerts_view(store, account, windows=config.alerts.maintenance)
     if args.search:
         text = args.search.casefold()
 
@@ -101,13 +101,13 @@ def _alerts(args: argparse.Namespace, config: Config) -> int:
     return EXIT_OK
 
 
-def _history(args: argparse.Namespace, config: Config) -> int:
+def _history(args: argparse.Namespace, config: Config, store: Store) -> int:
     # Start-up: the engine and the status document load only when this command
     # runs, not for `r2tui --help`.
     from r2tui.alerts.engine import history
     from r2tui.status import iso
 
-    rows = history(account_name(args, config), search=args.search)
+    rows = history(store, account_name(args, config), search=args.search)
     if args.json:
         say_json([{**r, "ts": iso(r["ts"])} for r in rows])
         return EXIT_OK

@@ -60,6 +60,7 @@ def run(args: argparse.Namespace, config: Config, store: Store) -> int:
     from r2tui.store.history import series
 
     s = series(
+        store,
         account_name(args, config),
         args.metric,
         args.bucket or ACCOUNT,

@@ -5,7 +5,6 @@ and cron. Channels, subjects and server errors go into their lines through
 from __future__ import annotations
 
 import argparse
-import time
 from dataclasses import asdict
 from typing import TYPE_CHECKING
 
@@ -49,9 +48,9 @@ def run(args: argparse.Namespace, config: Config, store: Store) -> int:
     if action == "flush":
         return _flush(args, config, store)
     if action == "list":
-        return _list(args)
+        return _list(args, store)
     if action == "test":
-        return _test(args, config)
+        return _test(args, config, store)
     return _retry(args, store)
 
 
@@ -71,7 +70,7 @@ def _flush(args: argparse.Namespace, config: Config, store: Store) -> int:
     return EXIT_FAILED if report.errors else EXIT_OK
 
 
-def _test(args: argparse.Namespace, config: Config) -> int:
+def _test(args: argparse.Namespace, config: Config, store: Store) -> int:
     """A test notification straight to each channel (not through the outbox: the
     point is to see now whether the channel works)."""
     # Start-up: the channels' senders (httpx, smtplib) load only when something is sent.
@@ -81,7 +80,7 @@ def _test(args: argparse.Namespace, config: Config) -> int:
     if not names:
         say("no channels configured: add a [channels.NAME] table", err=True)
         return EXIT_FAILED
-    results = send_tests("r2tui test notification", config, names, int(time.time()))
+    results = send_tests("r2tui test notification", config, names, store.now())
     if args.json:
         say_json(results)
     else:
@@ -94,17 +93,17 @@ def _test(args: argparse.Namespace, config: Config) -> int:
     return EXIT_OK if all(r["ok"] for r in results) else EXIT_FAILED
 
 
-def _list(args: argparse.Namespace) -> int:
+def _list(args: argparse.Namespace, store: Store) -> int:
     # Start-up: the outbox and the status document load only when this command
     # runs, not for `r2tui --help`.
     from r2tui.alerts import outbox
     from r2tui.status import iso
 
-    rows = outbox.pending_view()
+    rows = outbox.pending_view(store)
     if args.json:
         say_json(
             {
-                "counts": outbox.counts(),
+                "counts": outbox.counts(store),
                 "notifications": [
                     {
                         **asdict(r),
@@ -145,7 +144,7 @@ def _retry(args: argparse.Namespace, store: Store) -> int:
 
     wanted = list(dict.fromkeys(args.ids))
     with store.write():
-        n = outbox.retry(wanted)
+        n = outbox.retry(store, wanted)
     say(f"{n} of {len(wanted)} notifications queued again")
     if n < len(wanted):
         return fail(

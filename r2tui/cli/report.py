@@ -71,7 +71,7 @@ def run(args: argparse.Namespace, config: Config, store: Store) -> int:
     if period_bounds(args.kind, start)[0] > now:
         say(f"r2tui: report: --date {args.date} is in the future", err=True)
         return EXIT_USAGE
-    report = build(account_name(args, config), args.kind, start, now, config.pricing)
+    report = build(store, account_name(args, config), args.kind, start, now, config.pricing)
     text = render(report, _format(args))
     if not args.output:
         write(text)  # already shown by the rule: the guard changes nothing in it

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -180,22 +179,22 @@ def run(args: argparse.Namespace, config: Config, store: Store) -> int:
     """`store` is open (its models bound)."""
     action = getattr(args, ACTION)
     if action == "list":
-        return _list(args)
+        return _list(args, store)
     if action in ("export", "import"):
         return rules_files.run(args, config, store)
     if action == "add":
         return _add(args, config, store)
     if action == "delete":
         return _delete(store, args.name)
-    rule = _find(f"rules {action}", args.name)
+    rule = _find(store, f"rules {action}", args.name)
     if rule is None:
         return EXIT_FAILED
     if action == "show":
-        return _show(args, rule)
+        return _show(args, store, rule)
     if action == "edit":
         return _edit(args, config, store, rule)
     if action == "test":
-        return _test(args, config, rule)
+        return _test(args, config, store, rule)
     enabled = action == "enable"
     # Through the same checks as an edit: enabling a rule whose channel the config
     # lost would make it look fine and notify no one.
@@ -214,28 +213,29 @@ def run(args: argparse.Namespace, config: Config, store: Store) -> int:
 
 
 def _delete(store: Store, name: str) -> int:
+    store.bound()
     # By name, without reading the rule: a stored rule no version of r2tui can
     # read any more must still be deletable.
     row = AlertRule.get_or_none(AlertRule.name_key == name.casefold())
     if row is None or not saved.delete_rule(store, name):
-        return _unknown("rules delete", name)
+        return _unknown(store, "rules delete", name)
     say(f"deleted rule {row.name!r} and its alerts")
     return EXIT_OK
 
 
-def _find(where: str, name: str) -> Rule | None:
+def _find(store: Store, where: str, name: str) -> Rule | None:
     try:
-        rule = saved.get_rule(name)
+        rule = saved.get_rule(store, name)
     except RuleError as exc:  # stored by a newer r2tui, or edited by hand
         fail(where, str(exc), EXIT_FAILED)
         return None
     if rule is None:
-        _unknown(where, name)
+        _unknown(store, where, name)
     return rule
 
 
-def _unknown(where: str, name: str) -> int:
-    names = ", ".join(repr(r.name) for r in saved.list_rules()) or "none"
+def _unknown(store: Store, where: str, name: str) -> int:
+    names = ", ".join(repr(r.name) for r in saved.list_rules(store)) or "none"
     return fail(where, f"no rule named {name!r}; rules: {names}", EXIT_FAILED)
 
 
@@ -252,11 +252,11 @@ def _doc(s: RuleState) -> dict[str, Any]:
     }
 
 
-def _list(args: argparse.Namespace) -> int:
+def _list(args: argparse.Namespace, store: Store) -> int:
     # Start-up: the alerts' views load only when this command runs, not for `r2tui --help`.
     from r2tui.alerts.views import rule_states
 
-    states = rule_states()
+    states = rule_states(store)
     if args.json:
         say_json([_doc(s) for s in states])
         return EXIT_OK
@@ -274,16 +274,16 @@ def _list(args: argparse.Namespace) -> int:
         for s in states
     ]
     say(table(rows))
-    for problem in saved.unreadable_rules():
+    for problem in saved.unreadable_rules(store):
         say(f"r2tui: rules list: skipped: {visible(problem)}", err=True)
     return EXIT_OK
 
 
-def _show(args: argparse.Namespace, rule: Rule) -> int:
+def _show(args: argparse.Namespace, store: Store, rule: Rule) -> int:
     # Start-up: the alerts' views load only when this command runs, not for `r2tui --help`.
     from r2tui.alerts.views import RuleState, rule_states
 
-    state = next((s for s in rule_states() if s.rule.name == rule.name), RuleState(rule))
+    state = next((s for s in rule_states(store) if s.rule.name == rule.name), RuleState(rule))
     doc = _doc(state)
     if args.json:
         say_json(doc)
@@ -321,19 +321,19 @@ def _duration(seconds: int) -> str:
 # --- test -------------------------------------------------------------------
 
 
-def _test(args: argparse.Namespace, config: Config, rule: Rule) -> int:
+def _test(args: argparse.Namespace, config: Config, store: Store, rule: Rule) -> int:
     """What the rule says about the data now, and a test notification to each of
     its channels (`alerts.trial`: never through the engine, so no alert changes)."""
     # Start-up: the channels' senders (httpx, smtplib) load only when something is sent.
     from r2tui.alerts.trial import evaluate, send_tests
 
-    now = int(time.time())
+    now = store.now()
     accounts = (
         [account_name(args, config)]
         if config.demo or args.account
         else [a.name for a in config.accounts]
     )
-    evaluations = evaluate(rule, config, accounts, now)
+    evaluations = evaluate(store, rule, config, accounts, now)
     names = list(rule.channels or config.alerts.default_channels)
     wants_send = not args.no_send
     sends = (

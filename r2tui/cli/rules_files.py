@@ -35,17 +35,17 @@ if TYPE_CHECKING:
 def run(args: argparse.Namespace, config: Config, store: Store) -> int:
     """`rules export` or `rules import`; `store` is open (its models bound)."""
     if getattr(args, ACTION) == "export":
-        return _export(args)
+        return _export(args, store)
     return _import(args, config, store)
 
 
-def _export(args: argparse.Namespace) -> int:
-    rules = saved.list_rules()
+def _export(args: argparse.Namespace, store: Store) -> int:
+    rules = saved.list_rules(store)
     try:
         text = dump_rules(rules)
     except ValueError as exc:  # a name TOML cannot hold (a lone surrogate from JSON)
         return fail("rules export", str(exc), EXIT_FAILED)
-    for problem in saved.unreadable_rules():
+    for problem in saved.unreadable_rules(store):
         say(f"r2tui: rules export: skipped: {visible(problem)}", err=True)
     if args.file == "-":
         write(text)
@@ -85,7 +85,7 @@ def _import(args: argparse.Namespace, config: Config, store: Store) -> int:
             fail(where, visible(problem))
         fail(where, f"nothing imported: {exc.total} problem(s) in {source}")
         return EXIT_USAGE
-    p = plan(rules, args.replace)
+    p = plan(store, rules, args.replace)
     if not args.dry_run:
         # import_rules decides again under the write lock; its counts are the truth.
         counts = saved.import_rules(store, rules, replace_all=args.replace)

@@ -5,7 +5,6 @@ comments and names go into their lines through `visible`; JSON through
 from __future__ import annotations
 
 import argparse
-import time
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -90,8 +89,8 @@ def _list(args: argparse.Namespace, store: Store) -> int:
     # Start-up: the alerts' modules load only when this command runs, not for `r2tui --help`.
     from r2tui.alerts.silences import silences
 
-    now = time.time()
-    rows = silences(now, include_ended=args.all)
+    now = store.clock()
+    rows = silences(store, now, include_ended=args.all)
     if args.json:
         say_json([_doc(s, now) for s in rows])
         return EXIT_OK
@@ -153,7 +152,7 @@ def _add(args: argparse.Namespace, store: Store) -> int:
         )
     except ValueError as exc:  # already "field: what is wrong"
         return fail(where, str(exc))
-    begins = start if start is not None else time.time()
+    begins = start if start is not None else store.clock()
     say(
         f"silence {sid}: {visible(', '.join(a + o + v for a, o, v in matchers))} from "
         f"{local(begins)} until {local(int(begins) + duration)}"

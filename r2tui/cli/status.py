@@ -33,7 +33,7 @@ def run(args: argparse.Namespace, config: Config, store: Store) -> int:
     from r2tui.status import dashboard_doc
     from r2tui.store import queries
 
-    if config.demo and not queries.bucket_names("demo"):
+    if config.demo and not queries.bucket_names(store, "demo"):
         # A first `status --demo` has nothing to show: fill the demo store once.
         # Start-up: the jobs and APScheduler load only when something is collected.
         from r2tui.jobs import JobContext
@@ -58,6 +58,7 @@ def run(args: argparse.Namespace, config: Config, store: Store) -> int:
     analytics = config.demo or (not isinstance(account, str) and account.has_analytics)
     doc = dashboard_doc(
         dashboard.read(
+            store,
             name,
             quota,
             analytics=analytics,

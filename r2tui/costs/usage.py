@@ -20,14 +20,13 @@ from typing import Any
 from peewee import fn
 
 from r2tui.metrics import DAY, HOUR
-from r2tui.store import state
+from r2tui.store import Store, state
 from r2tui.store.models import (
     Bucket,
     Inventory,
     InventoryBreakdown,
     Sample,
     SampleHourly,
-    fetch,
 )
 
 # Counters the bill needs, as the analytics job stores them per bucket and hour.
@@ -114,11 +113,12 @@ def period_value(values: dict[str, float], series: str) -> float:
 
 
 def aggregate(
-    account: str, series: Iterable[str], start: int, end: int, period: int, how: str
+    store: Store, account: str, series: Iterable[str], start: int, end: int, period: int, how: str
 ) -> dict[Key, float]:
     """Each series per bucket and `period` ("sum" or "max") over [start, end)."""
+    store.bound()
     names = list(series)
-    mark = state.get(state.ROLLUP_FROM)
+    mark = state.get(store, state.ROLLUP_FROM)
     raw_from = start if mark is None else max(start, min(int(mark), end))
     out: dict[Key, float] = {}
 
@@ -136,7 +136,7 @@ def aggregate(
     hp = (h.ts / period) * period
     if start < raw_from:
         fold(
-            fetch(
+            store.fetch(
                 h.select(hp, h.bucket, h.metric, col)
                 .where(h.account == account, h.metric.in_(names), h.ts >= start, h.ts < raw_from)
                 .group_by(hp, h.bucket, h.metric)
@@ -146,7 +146,7 @@ def aggregate(
     sp = (s.ts / period) * period
     scol = fn.SUM(s.value) if how == "sum" else fn.MAX(s.value)
     fold(
-        fetch(
+        store.fetch(
             s.select(sp, s.bucket, s.metric, scol)
             .where(s.account == account, s.metric.in_(names), s.ts >= raw_from, s.ts < end)
             .group_by(sp, s.bucket, s.metric)
@@ -155,18 +155,21 @@ def aggregate(
     return out
 
 
-def read(account: str, start: int, end: int, hourly_from: int) -> dict[str, BucketUsage]:
+def read(
+    store: Store, account: str, start: int, end: int, hourly_from: int
+) -> dict[str, BucketUsage]:
     """Every bucket's usage over [start, end) (the account's own series, bucket
     "*", included), keyed by bucket. Requests come by the hour from `hourly_from`
     (a day start) on and by the UTC day before it: a month of hours for
     thousands of buckets is more memory than the bill needs."""
+    store.bound()
     out: dict[str, BucketUsage] = defaultdict(BucketUsage)
-    peaks = aggregate(account, ("stored_bytes", "total_bytes"), start, end, DAY, "max")
+    peaks = aggregate(store, account, ("stored_bytes", "total_bytes"), start, end, DAY, "max")
     analytics_days = {(d, b) for (d, b, m) in peaks if m == "stored_bytes"}
     for (day, bucket, metric), value in peaks.items():
         if metric == "stored_bytes" or (day, bucket) not in analytics_days:
             out[bucket].peak_bytes[day] = value
-    classes = aggregate(account, CLASS_BYTES, start, end, DAY, "max")
+    classes = aggregate(store, account, CLASS_BYTES, start, end, DAY, "max")
     for (day, bucket, metric), value in classes.items():
         ia = classes.get((day, bucket, CLASS_BYTES[1]))
         if metric == CLASS_BYTES[0] and ia is not None:
@@ -175,16 +178,18 @@ def read(account: str, start: int, end: int, hourly_from: int) -> dict[str, Buck
     for lo, hi, period in ((start, hourly_from, DAY), (hourly_from, end, HOUR)):
         if lo < hi:
             for (ts, bucket, metric), value in aggregate(
-                account, COUNTERS, lo, hi, period, "sum"
+                store, account, COUNTERS, lo, hi, period, "sum"
             ).items():
                 out[bucket].hourly.setdefault(ts, {})[metric] = value
-    for bucket, vanished in fetch(
+    for bucket, vanished in store.fetch(
         Bucket.select(Bucket.name, Bucket.vanished_at).where(
             Bucket.account == account, Bucket.vanished_at.is_null(False)
         )
     ):
         out[bucket].gone_from = int(vanished) - int(vanished) % DAY + DAY
-    for bucket, (ia_bytes, ia_objects, total_bytes, objects) in _storage_classes(account).items():
+    for bucket, (ia_bytes, ia_objects, total_bytes, objects) in _storage_classes(
+        store, account
+    ).items():
         u = out[bucket]
         u.ia_byte_share = ia_bytes / total_bytes if total_bytes else 0.0
         u.ia_object_share = ia_objects / objects if objects else 0.0
@@ -192,26 +197,26 @@ def read(account: str, start: int, end: int, hourly_from: int) -> dict[str, Buck
     return dict(out)
 
 
-def _storage_classes(account: str) -> dict[str, tuple[int, int, int, int]]:
+def _storage_classes(store: Store, account: str) -> dict[str, tuple[int, int, int, int]]:
     """Per bucket at its newest listing: IA bytes, IA objects, bytes, objects."""
     newest = (
         Inventory.select(Inventory.bucket, fn.MAX(Inventory.id).alias("id"))
         .where(Inventory.account == account)
         .group_by(Inventory.bucket)
     )
-    ids = {inv_id: bucket for bucket, inv_id in fetch(newest)}
+    ids = {inv_id: bucket for bucket, inv_id in store.fetch(newest)}
     if not ids:
         return {}
     totals = {
         i: (int(o), int(b))
-        for i, o, b in fetch(
+        for i, o, b in store.fetch(
             Inventory.select(Inventory.id, Inventory.objects, Inventory.bytes).where(
                 Inventory.id.in_(list(ids))
             )
         )
     }
     ia: dict[int, tuple[int, int]] = {}
-    for inv_id, objects, size in fetch(
+    for inv_id, objects, size in store.fetch(
         InventoryBreakdown.select(
             InventoryBreakdown.inventory, InventoryBreakdown.objects, InventoryBreakdown.bytes
         ).where(

@@ -4,14 +4,13 @@ from it."""
 
 from __future__ import annotations
 
-import time
 from decimal import Decimal
 
 from r2tui.costs.bill import ITEMS, USAGE_FIELD, Usage, bill
 from r2tui.metrics import ACCOUNT, CATALOG, COST_GAUGES, DAY, USAGE_SERIES
 from r2tui.pricing import LIST_PRICES, PriceList
-from r2tui.store import history, queries
-from r2tui.store.models import Sample, fetch
+from r2tui.store import Store, history, queries
+from r2tui.store.models import Sample
 from r2tui.store.views import (
     ESTIMATED,
     MEASURED,
@@ -55,6 +54,7 @@ NOT_COUNTED = "no request counts stored"
 
 
 def costs_view(
+    store: Store,
     account: str,
     now: float | None = None,
     prices: PriceList = LIST_PRICES,
@@ -62,9 +62,10 @@ def costs_view(
 ) -> CostsView:
     """`monitor_usd`: r2tui's own spend this month when the caller has read it
     already (the dashboard's storage view has)."""
-    now = time.time() if now is None else now
+    store.bound()
+    now = store.clock() if now is None else now
     start = queries.month_start(now)
-    at = fetch(
+    at = store.fetch(
         Sample.select(Sample.ts)
         .where(
             Sample.account == account,
@@ -79,7 +80,7 @@ def costs_view(
     computed_at = int(at[0][0]) if at else None
     values: dict[str, dict[str, float]] = {}
     if computed_at is not None:
-        for bucket, metric, value in fetch(
+        for bucket, metric, value in store.fetch(
             Sample.select(Sample.bucket, Sample.metric, Sample.value).where(
                 Sample.account == account,
                 Sample.ts == computed_at,
@@ -111,9 +112,13 @@ def costs_view(
     )
     gauges = [_gauge(item, usage, prices, mine.get(key)) for item, key in FREE_TIER]
     mtd = mine.get("monthly_cost_usd", 0.0)
-    monitor = queries.monitor_spend(account, start).usd if monitor_usd is None else monitor_usd
+    monitor = (
+        queries.monitor_spend(store, account, start).usd if monitor_usd is None else monitor_usd
+    )
     # Through the rollups: the raw purge drops a month's first days.
-    daily = history.points(account, CATALOG["daily_cost_usd"], ACCOUNT, "day", start, int(now))
+    daily = history.points(
+        store, account, CATALOG["daily_cost_usd"], ACCOUNT, "day", start, int(now)
+    )
     return CostsView(
         account=account,
         computed_at=computed_at,
@@ -134,7 +139,7 @@ def costs_view(
         buckets=buckets,
         daily=daily,
         free_tier=gauges,
-        recommendations=recommendations(account, buckets, mtd, monitor, now),
+        recommendations=recommendations(store, account, buckets, mtd, monitor, now),
         prices_source=prices.source,
         requests_known=known,
     )
@@ -184,11 +189,11 @@ def _gauge(item: str, usage: Usage, prices: PriceList, runs_out: float | None) -
     )
 
 
-def _pending_uploads(account: str, now: float) -> dict[str, float]:
+def _pending_uploads(store: Store, account: str, now: float) -> dict[str, float]:
     """Each bucket's newest count of unfinished multipart uploads in the last two
     days (analytics' storage snapshots), in one query whatever the buckets."""
     newest: dict[str, float] = {}
-    for bucket, value in fetch(
+    for bucket, value in store.fetch(
         Sample.select(Sample.bucket, Sample.value)
         .where(
             Sample.account == account,
@@ -204,7 +209,12 @@ def _pending_uploads(account: str, now: float) -> dict[str, float]:
 
 
 def recommendations(
-    account: str, buckets: list[BucketCost], month_to_date: float, monitor_usd: float, now: float
+    store: Store,
+    account: str,
+    buckets: list[BucketCost],
+    month_to_date: float,
+    monitor_usd: float,
+    now: float,
 ) -> list[Recommendation]:
     """The biggest saving first."""
     out = [
@@ -230,7 +240,7 @@ def recommendations(
         if b.standard_saving_usd is not None and b.standard_saving_usd >= MIN_SAVING_USD
     ]
     out.sort(key=lambda r: -(r.saving_usd or 0.0))
-    pending_by = _pending_uploads(account, now)
+    pending_by = _pending_uploads(store, account, now)
     for b in buckets:
         pending = pending_by.get(b.name)
         if pending:

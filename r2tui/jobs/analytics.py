@@ -61,11 +61,11 @@ def collect_analytics(ctx: JobContext, account: AccountConfig) -> Outcome:
     now = int(ctx.clock())
     end = now - LAG
     oldest = _hour(now - RETENTION) + HOUR
-    covered = state.get(state.analytics_key(account.name))
+    covered = state.get(ctx.store, state.analytics_key(account.name))
     start = oldest if covered is None else max(oldest, _hour(covered) - RELOOK)
     out = Outcome()
     hours = 0
-    listed = queries.bucket_names(account.name)
+    listed = queries.bucket_names(ctx.store, account.name)
     # The watched buckets as the API spells them: a busy hour is split by them.
     hints = [_api_name(account, b) for b in listed]
     with AnalyticsClient(

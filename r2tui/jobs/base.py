@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,12 +36,18 @@ ClientFactory = Callable[[AccountConfig, S3Settings, RequestTally], Any]
 DEFERRED_MAX = 100
 
 
+def _store_clock() -> float:
+    """JobContext's default clock: stands for "the store's", which it becomes
+    when the context is made (a default cannot name another field)."""
+    raise AssertionError("JobContext.__post_init__ replaces this clock")
+
+
 @dataclass
 class JobContext:
     config: Config
     store: Store
     stop: threading.Event = field(default_factory=threading.Event)
-    clock: Callable[[], float] = time.time
+    clock: Callable[[], float] = _store_clock  # the store's clock unless one is given
     client_factory: ClientFactory = s3.make_client
     # Writes a locked or full store refused, retried before the next run.
     deferred: list[Callable[[], object]] = field(default_factory=list)  # results unused
@@ -51,6 +56,10 @@ class JobContext:
     analytics_backoff: float = 1.0  # first retry delay (s) after a 429 or 5xx
     # Requests in flight by host: the header's "waiting 40 s for HOST".
     waits: Waits = field(default_factory=Waits)
+
+    def __post_init__(self) -> None:
+        if self.clock is _store_clock:
+            self.clock = self.store.clock
 
 
 @dataclass

@@ -76,10 +76,10 @@ def _check_endpoint(ctx: JobContext, account: AccountConfig, tally: RequestTally
     next inventory (a day by default): one HeadBucket, about $0.003 a month at a
     5-minute pace, says so within minutes."""
     client = s3_client(ctx, account, tally)
-    known = queries.bucket_names(account.name)
+    known = queries.bucket_names(ctx.store, account.name)
     step = s3.check_endpoint(client, known[0] if known else None)
     at = ctx.clock()
-    was_ok = queries.last_value(account.name, "endpoint_ok")
+    was_ok = queries.last_value(ctx.store, account.name, "endpoint_ok")
     rows = [SampleRow("endpoint_ok", 1.0 if step.ok else 0.0)]
     if step.ok:
         rows.append(SampleRow("endpoint_ms", step.ms))
@@ -106,7 +106,7 @@ def _check_endpoint(ctx: JobContext, account: AccountConfig, tally: RequestTally
 def _probes(ctx: JobContext, account: AccountConfig, tally: RequestTally) -> Outcome:
     client = s3_client(ctx, account, tally)
     # The inventory keeps the bucket list; list buckets here only before it has run.
-    known = queries.bucket_names(account.name)
+    known = queries.bucket_names(ctx.store, account.name)
     buckets = known or [b for b in s3.list_buckets(client) if account.wants_bucket(b)]
     out = Outcome()
     failures: list[tuple[SourceState, str]] = []
@@ -114,7 +114,7 @@ def _probes(ctx: JobContext, account: AccountConfig, tally: RequestTally) -> Out
         if ctx.stop.is_set():
             raise Cancelled()
         result = s3.probe_bucket(client, bucket, account.probe.prefix, ctx.clock)
-        was_ok = queries.last_value(account.name, "probe_ok", bucket)
+        was_ok = queries.last_value(ctx.store, account.name, "probe_ok", bucket)
         rows = [
             SampleRow(f"probe_{_STEP_METRIC[s.operation]}_ms", s.ms, bucket)
             for s in result.steps

@@ -20,7 +20,7 @@ from r2tui.costs.spikes import is_spike
 from r2tui.jobs.base import JobContext, Outcome, plural
 from r2tui.metrics import ACCOUNT, DAY
 from r2tui.store import state, writes
-from r2tui.store.models import Event, Sample, fetch
+from r2tui.store.models import Event, Sample
 from r2tui.store.rollups import RAW_KEPT_FROM
 from r2tui.store.writes import EventRow
 
@@ -35,6 +35,7 @@ def calculate_costs(ctx: JobContext, account: AccountConfig) -> Outcome:
     hours_for = max(TRAILING_DAYS, settings.spike_baseline_days + 1) + 1
     # Through `now` itself: a listing stamped this very second counts.
     found = usage.read(
+        ctx.store,
         account.name,
         before - prices.ia_minimum_days * DAY,
         now + 1,
@@ -66,13 +67,13 @@ def _replace_changed_days(
     today): rewriting the past sends the store-wide rollup back to it. Days the
     raw purge has passed live on in the rollups and are left alone, or every
     run would write them again for the next purge to drop."""
-    kept = state.get(RAW_KEPT_FROM)
+    kept = state.get(ctx.store, RAW_KEPT_FROM)
     if kept is not None:
         start = max(start, kept + (-kept) % DAY)
         rows = [r for r in rows if r[0] >= start]
     stored = {
         (int(ts), b): float(v)
-        for ts, b, v in fetch(
+        for ts, b, v in ctx.store.fetch(
             Sample.select(Sample.ts, Sample.bucket, Sample.value).where(
                 Sample.account == account,
                 Sample.metric == "daily_cost_usd",

@@ -46,7 +46,7 @@ def _inventory(ctx: JobContext, account: AccountConfig, tally: RequestTally) -> 
         out.source_failed(LISTING, failure_kind(exc), reason)
         return out
     wanted = [b for b in listed if account.wants_bucket(b)]
-    first_time = not queries.bucket_names(account.name, include_vanished=True)
+    first_time = not queries.bucket_names(ctx.store, account.name, include_vanished=True)
     changes = writes.sync_buckets(ctx.store, account.name, wanted, ctx.clock())
     events = _bucket_events(changes, listed, wanted, first_time)
     if events:
@@ -58,7 +58,7 @@ def _inventory(ctx: JobContext, account: AccountConfig, tally: RequestTally) -> 
         if ctx.stop.is_set():
             raise Cancelled()
         since = writes.previous_inventory_start(ctx.store, account.name, bucket)
-        last = queries.listing_hints(account.name, bucket)
+        last = queries.listing_hints(ctx.store, account.name, bucket)
         try:
             inv = s3.inventory_bucket(
                 client,
@@ -76,7 +76,7 @@ def _inventory(ctx: JobContext, account: AccountConfig, tally: RequestTally) -> 
             out.errors.append(reason)
             out.source_failed(LISTING, failure_kind(exc), reason)
             continue
-        inv = _without_repeats(inv, queries.last_new_large(account.name, bucket))
+        inv = _without_repeats(inv, queries.last_new_large(ctx.store, account.name, bucket))
         writes.save_inventory(
             ctx.store,
             account.name,
@@ -87,7 +87,7 @@ def _inventory(ctx: JobContext, account: AccountConfig, tally: RequestTally) -> 
         )
         out.items += inv.objects
         new_large += inv.new_large_count
-    view = queries.storage_view(account.name, account.quota_bytes)
+    view = queries.storage_view(ctx.store, account.name, account.quota_bytes)
     classes = {r.key: r.bytes for r in view.by_storage_class}
     objects = {r.key: r.objects for r in view.by_storage_class}
     totals = [

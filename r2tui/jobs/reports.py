@@ -87,11 +87,13 @@ def _not_queued(notices: list[Notice]) -> list[Notice]:
 
 def _report(ctx: JobContext, account: AccountConfig, kind: str) -> Outcome:
     now = ctx.clock()
-    report = build(account.name, kind, default_period(kind, now), now, ctx.config.pricing)
+    report = build(
+        ctx.store, account.name, kind, default_period(kind, now), now, ctx.config.pricing
+    )
     channels = ctx.config.reports.channels
     with ctx.store.write():
         save(ctx.store, report)
-        enqueue(_not_queued(report_notices(report, channels, int(now))), now=int(now))
+        enqueue(ctx.store, _not_queued(report_notices(report, channels, int(now))), now=int(now))
     mailed = f"; queued for e-mail to {', '.join(channels)}" if channels else ""
     folder = paths.reports_dir(ctx.config.demo)
     what = f"{kind} report for {report.period_label}"

@@ -138,6 +138,7 @@ def _finish(
             # sources fare as before. Refreshed at half the events' retention so a
             # lasting failure keeps its record.
             health.record(
+                ctx.store,
                 account,
                 outcome.sources,
                 ts,

@@ -44,7 +44,7 @@ from r2tui.reports.model import (
     KeyNumbers,
     Report,
 )
-from r2tui.store import health, history
+from r2tui.store import Store, health, history
 from r2tui.store.health import ANALYTICS, LISTING, S3, SOURCES, HealthView
 from r2tui.store.models import Event
 from r2tui.store.queries import month_start
@@ -110,34 +110,39 @@ def _next_month(ts: float) -> int:
 
 
 def build(
-    account: str, kind: str, period_start: int, now: float, prices: PriceList = LIST_PRICES
+    store: Store,
+    account: str,
+    kind: str,
+    period_start: int,
+    now: float,
+    prices: PriceList = LIST_PRICES,
 ) -> Report:
     start, end = period_bounds(kind, period_start)
     before = previous_period(kind, start)
     notes: list[str] = []
     if now < end:
         notes.append("the period is not over yet: figures are as of the time generated")
-    growth, unknown = _growth(account, start, end)
+    growth, unknown = _growth(store, account, start, end)
     if unknown:
         notes.append(
             f"{unknown} bucket{'s have' if unknown > 1 else ' has'} no size "
             "recorded before the period: growth not known"
         )
     numbers = KeyNumbers(
-        objects=_level(account, CATALOG["total_files"], ACCOUNT, start, end),
-        bytes=_level(account, CATALOG["total_bytes"], ACCOUNT, start, end),
-        requests=_total(account, ("requests",), before, start, end),
-        uploads=_total(account, ("upload_requests",), before, start, end),
-        downloads=_total(account, ("download_requests",), before, start, end),
+        objects=_level(store, account, CATALOG["total_files"], ACCOUNT, start, end),
+        bytes=_level(store, account, CATALOG["total_bytes"], ACCOUNT, start, end),
+        requests=_total(store, account, ("requests",), before, start, end),
+        uploads=_total(store, account, ("upload_requests",), before, start, end),
+        downloads=_total(store, account, ("download_requests",), before, start, end),
         error_rate_pct=Figure(
-            _error_rate(account, start, end), _error_rate(account, before, start)
+            _error_rate(store, account, start, end), _error_rate(store, account, before, start)
         ),
         **{
-            name: _level(account, CATALOG[name], ACCOUNT, start, end)
+            name: _level(store, account, CATALOG[name], ACCOUNT, start, end)
             for name in ("standard_objects", "standard_bytes", "ia_objects", "ia_bytes")
         },
     )
-    sources = health.read(account)
+    sources = health.read(store, account)
     analytics = sources.get(ANALYTICS)
     if numbers.requests.value is None:
         notes.append(
@@ -149,12 +154,16 @@ def build(
             )
         )
     notes += _stale_notes(sources, end, skip=ANALYTICS if numbers.requests.value is None else None)
-    costs = _daily_costs(account, start) if kind == "daily" else _monthly_costs(account, start)
+    costs = (
+        _daily_costs(store, account, start)
+        if kind == "daily"
+        else _monthly_costs(store, account, start)
+    )
     if not costs.known:
         notes.append("no cost figures for the period: the calculate_costs job had not run")
-    alerts, alerts_total = _events(account, start, end, [ALERT_KIND], MAX_ALERTS)
-    events, events_total = _events(account, start, end, None, MAX_EVENTS)
-    view = costs_view(account, min(float(end - 1), now), prices)
+    alerts, alerts_total = _events(store, account, start, end, [ALERT_KIND], MAX_ALERTS)
+    events, events_total = _events(store, account, start, end, None, MAX_EVENTS)
+    view = costs_view(store, account, min(float(end - 1), now), prices)
     costs = replace(costs, basis=_basis(view))
     if costs.known and not view.has_data:
         # The view reads the cost run's raw samples, which retention purges first.
@@ -217,43 +226,45 @@ def _basis(view: CostsView) -> list[Basis]:
     return list(out.values())
 
 
-def _days(account: str, m: Metric, bucket: str, lo: int, hi: int) -> dict[int, float]:
+def _days(store: Store, account: str, m: Metric, bucket: str, lo: int, hi: int) -> dict[int, float]:
     """The metric per UTC day for days starting in [lo, hi)."""
-    return dict(history.points(account, m, bucket, "day", lo, hi - 1))
+    return dict(history.points(store, account, m, bucket, "day", lo, hi - 1))
 
 
-def _level(account: str, m: Metric, bucket: str, start: int, end: int) -> Figure:
-    days = _days(account, m, bucket, start - LOOKBACK_DAYS * DAY, end)
+def _level(store: Store, account: str, m: Metric, bucket: str, start: int, end: int) -> Figure:
+    days = _days(store, account, m, bucket, start - LOOKBACK_DAYS * DAY, end)
     inside = [v for d, v in sorted(days.items()) if d >= start]
     earlier = [v for d, v in sorted(days.items()) if d < start]
     return Figure(inside[-1] if inside else None, earlier[-1] if earlier else None)
 
 
-def _total(account: str, series: tuple[str, ...], before: int, start: int, end: int) -> Figure:
+def _total(
+    store: Store, account: str, series: tuple[str, ...], before: int, start: int, end: int
+) -> Figure:
     m = _sum(*series)
-    days = _days(account, m, ACCOUNT, before, end)
+    days = _days(store, account, m, ACCOUNT, before, end)
     now = [v for d, v in days.items() if d >= start]
     then = [v for d, v in days.items() if d < start]
     return Figure(sum(now) if now else None, sum(then) if then else None)
 
 
-def _error_rate(account: str, start: int, end: int) -> float | None:
-    requests = _days(account, _sum("requests"), ACCOUNT, start, end)
+def _error_rate(store: Store, account: str, start: int, end: int) -> float | None:
+    requests = _days(store, account, _sum("requests"), ACCOUNT, start, end)
     if not sum(requests.values()):
         return None
-    errors = _days(account, _sum("error_requests"), ACCOUNT, start, end)
+    errors = _days(store, account, _sum("error_requests"), ACCOUNT, start, end)
     return 100.0 * sum(errors.values()) / sum(requests.values())
 
 
-def _growth(account: str, start: int, end: int) -> tuple[list[BucketGrowth], int]:
+def _growth(store: Store, account: str, start: int, end: int) -> tuple[list[BucketGrowth], int]:
     """The buckets that added the most bytes (fastest first), and how many
     buckets have no level before the period."""
     m = CATALOG["total_bytes"]
     rows, unknown = [], 0
-    for bucket in series_buckets(account, m.reads):
+    for bucket in series_buckets(store, account, m.reads):
         if bucket == ACCOUNT:
             continue
-        level = _level(account, m, bucket, start, end)
+        level = _level(store, account, m, bucket, start, end)
         if level.value is None:
             continue  # no data in the period: gone, or never listed
         if level.previous is None:
@@ -265,14 +276,16 @@ def _growth(account: str, start: int, end: int) -> tuple[list[BucketGrowth], int
     return grew[:TOP_GROWTH], unknown
 
 
-def _daily_costs(account: str, day: int) -> Costs:
+def _daily_costs(store: Store, account: str, day: int) -> Costs:
     month = month_start(day)
-    daily = _days(account, CATALOG["daily_cost_usd"], ACCOUNT, min(month, day - DAY), day + DAY)
+    daily = _days(
+        store, account, CATALOG["daily_cost_usd"], ACCOUNT, min(month, day - DAY), day + DAY
+    )
     if day not in daily:
         return Costs(known=False, period_usd=Figure(None, daily.get(day - DAY)))
 
     def that_day(name: str) -> float | None:
-        return _days(account, _series(name), ACCOUNT, day, day + DAY).get(day)
+        return _days(store, account, _series(name), ACCOUNT, day, day + DAY).get(day)
 
     return Costs(
         known=True,
@@ -285,25 +298,25 @@ def _daily_costs(account: str, day: int) -> Costs:
     )
 
 
-def _month_bill(account: str, month: int) -> float | None:
+def _month_bill(store: Store, account: str, month: int) -> float | None:
     after = _next_month(month)
-    recorded = _days(account, _series("last_month_usd"), ACCOUNT, after, _next_month(after))
+    recorded = _days(store, account, _series("last_month_usd"), ACCOUNT, after, _next_month(after))
     if recorded:
         return recorded[max(recorded)]
-    so_far = _days(account, CATALOG["monthly_cost_usd"], ACCOUNT, month, after)
+    so_far = _days(store, account, CATALOG["monthly_cost_usd"], ACCOUNT, month, after)
     return so_far[max(so_far)] if so_far else None
 
 
-def _monthly_costs(account: str, month: int) -> Costs:
-    bill = _month_bill(account, month)
+def _monthly_costs(store: Store, account: str, month: int) -> Costs:
+    bill = _month_bill(store, account, month)
     return Costs(
         known=bill is not None,
-        period_usd=Figure(bill, _month_bill(account, month_start(month - 1))),
+        period_usd=Figure(bill, _month_bill(store, account, month_start(month - 1))),
     )
 
 
 def _events(
-    account: str, start: int, end: int, kinds: list[str] | None, limit: int
+    store: Store, account: str, start: int, end: int, kinds: list[str] | None, limit: int
 ) -> tuple[list[EventLine], int]:
     """Events of `kinds` in the period (None: the notable ones: all but routine
     job runs, and alerts, which have their own section), oldest first; at most

@@ -48,9 +48,10 @@ def save(store: Store, report: Report) -> int:
         )
 
 
-def listing(account: str, limit: int = 500) -> list[StoredRow]:
+def listing(store: Store, account: str, limit: int = 500) -> list[StoredRow]:
     """The account's reports, the latest period first (daily before monthly on
     the same start)."""
+    store.bound()
     # peewee's stubs type a `.tuples()` query's rows as models.
     q = cast(
         "Iterable[tuple[int, str, str, int, int, int]]",
@@ -70,12 +71,14 @@ def listing(account: str, limit: int = 500) -> list[StoredRow]:
     return [StoredRow(int(i), a, k, int(s), int(e), int(g)) for i, a, k, s, e, g in q]
 
 
-def load(report_id: int) -> Report | None:
+def load(store: Store, report_id: int) -> Report | None:
+    store.bound()
     row = StoredReport.get_or_none(StoredReport.id == report_id)
     return None if row is None else Report.from_dict(json.loads(row.body))
 
 
-def find(account: str, kind: str, period_start: int) -> Report | None:
+def find(store: Store, account: str, kind: str, period_start: int) -> Report | None:
+    store.bound()
     row = StoredReport.get_or_none(
         StoredReport.account == account,
         StoredReport.kind == kind,

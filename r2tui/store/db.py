@@ -1,11 +1,34 @@
-"""Open a store from a URL: SQLite by default, any Peewee URL (PostgreSQL) for a team."""
+"""Open a store from a URL: SQLite by default, any Peewee URL (PostgreSQL) for a team.
+
+Every read and write takes the `Store` it works on (its first parameter,
+`store`). Raw SQL goes through `store.db`, a select's rows as tuples through
+`store.fetch`. Peewee's models (`models.py`) are
+bound to one `DatabaseProxy`, `models.database`, for the whole process, not to
+a store: peewee binds a model class, not a query, and rebinding a class per
+call would race between threads. So `open_store` points that proxy at the
+store it opens, there is one open store per process, and a read or write that
+queries models first calls `store.bound()` (`store.write()` and
+`store.atomic()` do), which checks that the proxy points
+at this store's database and raises `StoreError` otherwise (a store opened
+since took the models over): a read never silently answers from another store.
+
+Peewee keeps one connection per thread. A worker thread that used the store
+gives its connection back when it ends, through `store.thread_done()`;
+nothing outside the store closes `store.db`.
+
+`store.clock` is the time stored timestamps come from (`time.time` unless
+given): writes and reads that need "now" and are not given one ask it, so a
+test gives the store a clock instead of patching `time.time`.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, cast
 from urllib.parse import urlparse
 
 from peewee import (
@@ -58,9 +81,26 @@ _DRIVER_HINTS = {
 class Store:
     """An open, migrated store. Models are bound to it for this process."""
 
-    def __init__(self, db: Database, url: str | SecretUrl) -> None:
+    def __init__(
+        self, db: Database, url: str | SecretUrl, clock: Callable[[], float] = time.time
+    ) -> None:
         self.db = db
         self.url = shown_url(url)  # for messages and logs; the whole URL is not kept
+        self.clock = clock  # the time stored timestamps come from
+
+    def now(self) -> int:
+        """The store's clock in whole seconds, as timestamps are stored."""
+        return int(self.clock())
+
+    def bound(self) -> Store:
+        """This store, once it is sure peewee's models query it (see the module's
+        docstring): raises StoreError if another store took the models over."""
+        if database.obj is not self.db:
+            raise StoreError(
+                f"the store {self.url} is not the one open in this process; "
+                "open it again to read or write it"
+            )
+        return self
 
     @property
     def is_sqlite(self) -> bool:
@@ -69,15 +109,34 @@ class Store:
     def write(self) -> contextlib.AbstractContextManager[None]:
         """A transaction for read-then-write work, in which writers queue rather
         than race (see `locked_transaction`)."""
-        return locked_transaction(self.db, _PG_WRITE_LOCK_KEY)
+        return locked_transaction(self.bound().db, _PG_WRITE_LOCK_KEY)
+
+    def atomic(self) -> contextlib.AbstractContextManager[object]:
+        """A plain transaction (or savepoint, inside one) on this store."""
+        return cast("contextlib.AbstractContextManager[object]", self.bound().db.atomic())
 
     def close(self) -> None:
         if not self.db.is_closed():
             self.db.close()
 
+    def fetch(self, query: Any) -> list[tuple[Any, ...]]:
+        """All rows of a select as plain tuples, straight from this store's
+        cursor: peewee's row wrappers cost more than SQLite's work for the
+        thousands of rows a pane refresh reads."""
+        # A DB-API cursor: its rows are untyped.
+        return cast("list[tuple[Any, ...]]", self.db.execute(query).fetchall())
+
+    def thread_done(self) -> None:
+        """This thread is done with the store: give its connection back (peewee
+        keeps one per thread; a worker thread that ends must not hold one)."""
+        self.db.close()
+
 
 def open_store(
-    given: str | SecretUrl, source: str = "store URL", migrate_now: bool = True
+    given: str | SecretUrl,
+    source: str = "store URL",
+    migrate_now: bool = True,
+    clock: Callable[[], float] = time.time,
 ) -> Store:
     """The store at `given`, migrated. The URL is used whole (a password in it or
     in its query connects); every message shows it without them."""
@@ -100,7 +159,7 @@ def open_store(
         db = connect(url, unquote_password=True, unquote_user=True, **kwargs)
     except (ValueError, RuntimeError) as exc:
         raise StoreError(f"{source}: {scrub(str(exc), url)}") from None
-    store = Store(db, url)
+    store = Store(db, url, clock)
     applied: list[int] = []
     try:
         if store.is_sqlite:

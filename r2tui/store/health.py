@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import cast
 
+from r2tui.store.db import Store
 from r2tui.store.models import Event, StoreState
 
 ANALYTICS = "analytics"  # Cloudflare's GraphQL analytics
@@ -188,8 +189,9 @@ def _ok_key(source: str, account: str) -> str:
     return f"source_ok:{source}:{account}"
 
 
-def read(account: str) -> HealthView:
+def read(store: Store, account: str) -> HealthView:
     """Every source's record for `account`: two small queries."""
+    store.bound()
     keys = {
         k: (s, kind)
         for s in SOURCES
@@ -242,22 +244,27 @@ def _from_event(source: str, ts: int, data: str | None, ok_at: int | None) -> So
 
 
 def record(
-    account: str, reports: Mapping[str, SourceReport], at: float, refresh_after: int | None = None
+    store: Store,
+    account: str,
+    reports: Mapping[str, SourceReport],
+    at: float,
+    refresh_after: int | None = None,
 ) -> bool:
     """Store what a job run saw; call inside `store.write()` (this reads, then
     writes). Writes only what changed: an event and its pointer when the state
     or the reason moves, the last success when a source worked. A record older
     than `refresh_after` seconds is written again, unchanged, so the events'
     retention never drops a failure that lasts. True when anything was written."""
+    store.bound()
     if not reports:
         return False
     now = int(at)
-    current = read(account)
+    current = read(store, account)
     wrote = False
     for source, report in reports.items():
         was = current.get(source)
         if report.state is SourceState.OK:
-            _put(_ok_key(source, account), now)
+            _put(store, _ok_key(source, account), now)
             wrote = True
         aged = (
             refresh_after is not None
@@ -290,12 +297,12 @@ def record(
                 }
             ),
         ).execute()
-        _put(_event_key(source, account), int(event_id))
+        _put(store, _event_key(source, account), int(event_id))
         wrote = True
     return wrote
 
 
-def _put(key: str, value: int) -> None:
+def _put(store: Store, key: str, value: int) -> None:
     (
         StoreState.insert(key=key, value=value)
         .on_conflict(conflict_target=[StoreState.key], update={StoreState.value: value})

@@ -30,7 +30,6 @@ a coarser one when the retention of the finer does not reach the range start.
 
 from __future__ import annotations
 
-import time
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -41,6 +40,7 @@ from peewee import SQL, Expression, fn
 from r2tui.config.model import Retention
 from r2tui.metrics import ACCOUNT, CATALOG, DAY, HOUR, RANGES, Metric, series_source
 from r2tui.store import state
+from r2tui.store.db import Store
 from r2tui.store.models import Sample, SampleDaily, SampleHourly
 from r2tui.store.readings import p95, series_buckets
 from r2tui.store.rollups import RAW_KEPT_FROM, floor
@@ -93,6 +93,7 @@ def resolution_for(range_: str, retention: Retention | None = None) -> str:
 
 
 def series(
+    store: Store,
     account: str,
     metric: str,
     bucket: str = ACCOUNT,
@@ -104,7 +105,7 @@ def series(
     Points are (period start, value), oldest first; hour and day ranges start
     at a whole period, so "24h" is 24 hourly points, the last one partial."""
     m = check(metric, range_)
-    end = int(time.time() if now is None else now)
+    end = int(store.clock() if now is None else now)
     resolution = resolution_for(range_, retention)
     if resolution == "raw":
         start = end - RANGES[range_]
@@ -119,42 +120,45 @@ def series(
         unit=m.unit,
         start=start,
         end=end,
-        points=points(account, m, bucket, resolution, start, end),
+        points=points(store, account, m, bucket, resolution, start, end),
     )
 
 
 def sparkline(
-    account: str, metric: str, bucket: str = ACCOUNT, now: float | None = None
+    store: Store, account: str, metric: str, bucket: str = ACCOUNT, now: float | None = None
 ) -> list[float]:
     """The hourly values of the last 24 hours, oldest first, hours without data
     left out: the Metrics pane's cards. A few indexed queries."""
     m = check(metric)
-    end = int(time.time() if now is None else now)
+    end = int(store.clock() if now is None else now)
     start = floor(end, HOUR) - 23 * HOUR
-    return [v for _, v in points(account, m, bucket, "hour", start, end)]
+    return [v for _, v in points(store, account, m, bucket, "hour", start, end)]
 
 
 def points(
-    account: str, m: Metric, bucket: str, resolution: str, start: int, end: int
+    store: Store, account: str, m: Metric, bucket: str, resolution: str, start: int, end: int
 ) -> list[tuple[int, float]]:
     """(period start, value) for periods starting in [start, end], at `resolution`."""
-    buckets = _scope(account, m, bucket)
+    store.bound()
+    buckets = _scope(store, account, m, bucket)
     if m.calc == "p95":
-        return _percentiles(account, m, buckets, resolution, start, end)
+        return _percentiles(store, account, m, buckets, resolution, start, end)
     size = PERIOD.get(resolution, 0)
     periods: Periods = defaultdict(dict)
     raw_from = start
     if resolution != "raw":
-        mark = state.get(state.ROLLUP_FROM)
+        mark = state.get(store, state.ROLLUP_FROM)
         # Rollups up to the watermark; raw samples from it on, aggregated alike.
         raw_from = start if mark is None else max(start, min(int(mark), end + 1))
         if resolution == "day":
             day = floor(raw_from, DAY)
-            _rollups(periods, SampleDaily, account, m, buckets, start, day, DAY)
-            _rollups(periods, SampleHourly, account, m, buckets, max(start, day), raw_from, DAY)
+            _rollups(store, periods, SampleDaily, account, m, buckets, start, day, DAY)
+            _rollups(
+                store, periods, SampleHourly, account, m, buckets, max(start, day), raw_from, DAY
+            )
         else:
-            _rollups(periods, SampleHourly, account, m, buckets, start, raw_from, HOUR)
-    _raw(periods, account, m, buckets, raw_from, end, size)
+            _rollups(store, periods, SampleHourly, account, m, buckets, start, raw_from, HOUR)
+    _raw(store, periods, account, m, buckets, raw_from, end, size)
     out = []
     for p in sorted(periods):
         value = _value(m, periods[p])
@@ -163,13 +167,13 @@ def points(
     return out
 
 
-def _scope(account: str, m: Metric, bucket: str) -> list[str]:
+def _scope(store: Store, account: str, m: Metric, bucket: str) -> list[str]:
     """Which buckets' series to read. The account's mean and p95 span every
     bucket's probes; listing them lets the (account, metric, bucket, ts) index
     seek each series' range instead of walking the metric's whole history."""
     if bucket != ACCOUNT or m.calc not in ("mean", "p95"):
         return [bucket]
-    return series_buckets(account, m.reads)
+    return series_buckets(store, account, m.reads)
 
 
 def _where(
@@ -197,6 +201,7 @@ def _period_of(ts: int, size: int) -> int:
 
 
 def _rollups(
+    store: Store,
     periods: Periods,
     model: type[SampleHourly] | type[SampleDaily],
     account: str,
@@ -231,6 +236,7 @@ def _rollups(
 
 
 def _raw(
+    store: Store,
     periods: Periods,
     account: str,
     m: Metric,
@@ -301,10 +307,16 @@ def _value(m: Metric, aggs: dict[str, _Agg]) -> float | None:
 
 
 def _percentiles(
-    account: str, m: Metric, buckets: list[str] | None, resolution: str, start: int, end: int
+    store: Store,
+    account: str,
+    m: Metric,
+    buckets: list[str] | None,
+    resolution: str,
+    start: int,
+    end: int,
 ) -> list[tuple[int, float]]:
     size = PERIOD.get(resolution, 0)
-    kept = state.get(RAW_KEPT_FROM)
+    kept = state.get(store, RAW_KEPT_FROM)
     lo = start if kept is None else max(start, kept)
     values: dict[int, list[float]] = defaultdict(list)
     rows = cast(

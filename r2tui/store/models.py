@@ -7,8 +7,6 @@ and indexable the same way on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
-from typing import Any, cast
-
 from peewee import (
     AutoField,
     BigIntegerField,
@@ -24,14 +22,6 @@ from peewee import (
 )
 
 database = DatabaseProxy()
-
-
-def fetch(query: Any) -> list[tuple[Any, ...]]:
-    """All rows of a select as plain tuples, straight from the cursor: peewee's
-    row wrappers cost more than SQLite's work for the thousands of rows a pane
-    refresh reads."""
-    # A DB-API cursor: its rows are untyped.
-    return cast("list[tuple[Any, ...]]", database.execute(query).fetchall())
 
 
 class BaseModel(Model):

@@ -10,7 +10,6 @@ model instances.
 
 from __future__ import annotations
 
-import time
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -21,6 +20,7 @@ from peewee import fn
 from r2tui.metrics import ACCOUNT, BYTES_METRICS, CLASS_METRICS, describe
 from r2tui.pricing import request_cost_usd
 from r2tui.store import readings, state
+from r2tui.store.db import Store
 from r2tui.store.models import (
     Bucket,
     Event,
@@ -29,7 +29,6 @@ from r2tui.store.models import (
     InventoryObject,
     JobRun,
     Sample,
-    fetch,
 )
 from r2tui.store.views import (
     STALE_RUN_SECONDS,
@@ -54,7 +53,8 @@ def month_start(now: float) -> int:
     return int(datetime(d.year, d.month, 1, tzinfo=UTC).timestamp())
 
 
-def monitor_spend(account: str, since: int) -> MonitorSpend:
+def monitor_spend(store: Store, account: str, since: int) -> MonitorSpend:
+    store.bound()
     rows = cast(
         "Iterable[tuple[str, float | None]]",
         Sample.select(Sample.metric, fn.SUM(Sample.value))
@@ -79,9 +79,14 @@ def monitor_spend(account: str, since: int) -> MonitorSpend:
 
 
 def storage_view(
-    account: str, quota_bytes: int | None = None, top_n: int = 20, now: float | None = None
+    store: Store,
+    account: str,
+    quota_bytes: int | None = None,
+    top_n: int = 20,
+    now: float | None = None,
 ) -> StorageView:
-    now = time.time() if now is None else now
+    store.bound()
+    now = store.clock() if now is None else now
     current = [
         b.name
         for b in Bucket.select(Bucket.name)
@@ -100,14 +105,14 @@ def storage_view(
     breakdowns: dict[int, dict[str, list[TallyRow]]] = defaultdict(lambda: defaultdict(list))
     # Tuples, not model instances: a pane refresh reads thousands of these rows.
     b = InventoryBreakdown
-    for inv_id, dimension, key, objects, size in fetch(
+    for inv_id, dimension, key, objects, size in store.fetch(
         b.select(b.inventory, b.dimension, b.key, b.objects, b.bytes).where(b.inventory.in_(ids))
     ):
         breakdowns[inv_id][dimension].append(TallyRow(key, objects, size))
     kept: dict[int, dict[str, list[ObjectRow]]] = defaultdict(lambda: defaultdict(list))
     by_id = {i.id: i for i in invs}
     o = InventoryObject
-    for inv_id, kind, key, size, modified, klass in fetch(
+    for inv_id, kind, key, size, modified, klass in store.fetch(
         o.select(o.inventory, o.kind, o.key, o.size, o.last_modified, o.storage_class)
         .where(o.inventory.in_(ids))
         .order_by(o.rank)
@@ -143,7 +148,7 @@ def storage_view(
         largest=sorted(
             (o for b in buckets for o in b.largest), key=lambda o: (-o.size, o.bucket, o.key)
         )[:top_n],
-        spend=monitor_spend(account, month_start(now)),
+        spend=monitor_spend(store, account, month_start(now)),
         not_inventoried=[name for name in current if name not in listed],
         quota_bytes=quota_bytes,
         oldest_inventory_at=min((b.inventoried_at for b in buckets), default=None),
@@ -164,16 +169,18 @@ def _merge(tables: list[list[TallyRow]]) -> list[TallyRow]:
     return _by_bytes([TallyRow(k, objects[k], size[k]) for k in objects])
 
 
-def bucket_names(account: str, include_vanished: bool = False) -> list[str]:
+def bucket_names(store: Store, account: str, include_vanished: bool = False) -> list[str]:
+    store.bound()
     q = Bucket.select(Bucket.name).where(Bucket.account == account)
     if not include_vanished:
         q = q.where(Bucket.vanished_at.is_null())
     return [b.name for b in q.order_by(Bucket.name)]
 
 
-def last_new_large(account: str, bucket: str) -> set[tuple[str, int]]:
+def last_new_large(store: Store, account: str, bucket: str) -> set[tuple[str, int]]:
     """(key, modified) of the large new objects the bucket's latest inventory
     reported: an upload seen during that listing must not be reported twice."""
+    store.bound()
     last = (
         Inventory.select(fn.MAX(Inventory.id))
         .where(Inventory.account == account, Inventory.bucket == bucket)
@@ -189,9 +196,10 @@ def last_new_large(account: str, bucket: str) -> set[tuple[str, int]]:
     }
 
 
-def listing_hints(account: str, bucket: str) -> tuple[int, tuple[str, ...]] | None:
+def listing_hints(store: Store, account: str, bucket: str) -> tuple[int, tuple[str, ...]] | None:
     """The object count of the bucket's latest inventory and the keys that cut it
     into equal parts (see sources.listing.hints), or None before the first."""
+    store.bound()
     last = (
         Inventory.select(Inventory.id, Inventory.objects)
         .where(Inventory.account == account, Inventory.bucket == bucket)
@@ -209,7 +217,8 @@ def listing_hints(account: str, bucket: str) -> tuple[int, tuple[str, ...]] | No
     return last.objects, keys
 
 
-def last_value(account: str, metric: str, bucket: str = ACCOUNT) -> float | None:
+def last_value(store: Store, account: str, metric: str, bucket: str = ACCOUNT) -> float | None:
+    store.bound()
     row = (
         Sample.select(Sample.value)
         .where(Sample.account == account, Sample.metric == metric, Sample.bucket == bucket)
@@ -219,9 +228,10 @@ def last_value(account: str, metric: str, bucket: str = ACCOUNT) -> float | None
     return row.value if row else None
 
 
-def last_success(job: str, accounts: list[str]) -> float | None:
+def last_success(store: Store, job: str, accounts: list[str]) -> float | None:
     """When `job` last succeeded for every one of `accounts` (the oldest of them);
     None when one of them never succeeded, or no account is given."""
+    store.bound()
     if not accounts:
         return None
     rows = dict(
@@ -243,7 +253,10 @@ def last_success(job: str, accounts: list[str]) -> float | None:
     return float(min(times))
 
 
-def activity(account: str, limit: int = 200, kinds: list[str] | None = None) -> list[ActivityRow]:
+def activity(
+    store: Store, account: str, limit: int = 200, kinds: list[str] | None = None
+) -> list[ActivityRow]:
+    store.bound()
     q = Event.select().where(Event.account.in_([account, ACCOUNT]))
     if kinds:
         q = q.where(Event.kind.in_(kinds))
@@ -253,8 +266,9 @@ def activity(account: str, limit: int = 200, kinds: list[str] | None = None) -> 
     ]
 
 
-def collector(account: str, now: float | None = None) -> CollectorView:
-    now = time.time() if now is None else now
+def collector(store: Store, account: str, now: float | None = None) -> CollectorView:
+    store.bound()
+    now = store.clock() if now is None else now
     last = cast(
         "Iterable[tuple[str, int]]",
         JobRun.select(JobRun.job, fn.MAX(JobRun.id))
@@ -293,20 +307,24 @@ def collector(account: str, now: float | None = None) -> CollectorView:
 PROBE_STEPS = ("put", "get", "head", "delete")
 
 
-def probes(account: str, now: float, window: int = 86400) -> list[ProbeRow]:
+def probes(store: Store, account: str, now: float, window: int = 86400) -> list[ProbeRow]:
     """The last probe of each bucket in the window: two small queries, however
     many probes the window holds."""
+    store.bound()
     latest = dict(
-        fetch(
+        store.fetch(
             Sample.select(Sample.bucket, fn.MAX(Sample.ts))
-            .where(readings.series_filter(account, ("probe_ok",)), Sample.ts >= int(now) - window)
+            .where(
+                readings.series_filter(store, account, ("probe_ok",)),
+                Sample.ts >= int(now) - window,
+            )
             .group_by(Sample.bucket)
         )
     )
     if not latest:
         return []
     names = ["probe_ok"] + [f"probe_{s}_ms" for s in PROBE_STEPS]
-    rows = fetch(
+    rows = store.fetch(
         Sample.select(Sample.bucket, Sample.metric, Sample.value, Sample.ts)
         .where(
             Sample.account == account,
@@ -328,8 +346,9 @@ def probes(account: str, now: float, window: int = 86400) -> list[ProbeRow]:
     return [ProbeRow(b, latest[b], ok[b], dict(ms[b])) for b in sorted(latest) if b in ok]
 
 
-def endpoint_check(account: str) -> EndpointRow | None:
+def endpoint_check(store: Store, account: str) -> EndpointRow | None:
     """The last check that the endpoint answers (made when probes are off)."""
+    store.bound()
     last = (
         Sample.select(Sample.ts, Sample.value)
         .where(Sample.account == account, Sample.metric == "endpoint_ok", Sample.bucket == ACCOUNT)
@@ -383,11 +402,11 @@ REPORTED = (
 
 
 def metrics_view(
-    account: str, now: float, analytics: bool, bucket: str = ACCOUNT, tz: str = "UTC"
+    store: Store, account: str, now: float, analytics: bool, bucket: str = ACCOUNT, tz: str = "UTC"
 ) -> MetricsView:
     from r2tui.store import history  # history reads the catalog's rollups; import late
 
-    values = readings.readings(account, list(REPORTED), now, tz)
+    values = readings.readings(store, account, list(REPORTED), now, tz)
     cards = []
     for name, title in CARDS:
         m = describe(name)
@@ -397,17 +416,17 @@ def metrics_view(
                 title=title,
                 unit=m.unit,
                 reading=values.get(bucket, {}).get(name, Reading(name, None)),
-                spark=history.sparkline(account, name, bucket, now),
+                spark=history.sparkline(store, account, name, bucket, now),
                 warn_above=m.warn_above,
                 needs_token=m.needs_token,
             )
         )
-    known = set(bucket_names(account)) | {b for b in values if b != ACCOUNT}
+    known = set(bucket_names(store, account)) | {b for b in values if b != ACCOUNT}
     return MetricsView(
         account=account,
         bucket=bucket,
         analytics=analytics,
-        analytics_at=state.get(state.analytics_key(account)),
+        analytics_at=state.get(store, state.analytics_key(account)),
         cards=cards,
         values=values,
         buckets=sorted(known),

@@ -31,7 +31,8 @@ from peewee import Expression, fn
 
 from r2tui.metrics import ACCOUNT, DAY, HOUR, Metric, describe, series_source
 from r2tui.store import state
-from r2tui.store.models import Sample, SeriesKey, fetch
+from r2tui.store.db import Store
+from r2tui.store.models import Sample, SeriesKey
 from r2tui.store.views import Reading
 
 Values = dict[str, float]  # bucket → value
@@ -59,16 +60,16 @@ def previous_day_start(now: float, tz: str = "UTC") -> int:
 
 
 def readings(
-    account: str, metrics: list[str], now: float, tz: str = "UTC"
+    store: Store, account: str, metrics: list[str], now: float, tz: str = "UTC"
 ) -> dict[str, dict[str, Reading]]:
     """bucket ("*" for the account) → metric → reading, for every bucket with data."""
     out: dict[str, dict[str, Reading]] = defaultdict(dict)
     cache: SpreadCache = {}  # mean and p95 read the same probe samples
-    known = _series_keys(account)
-    stored_to = state.get(state.analytics_key(account))
+    known = _series_keys(store, account)
+    stored_to = state.get(store, state.analytics_key(account))
     for name in metrics:
         metric = describe(name)
-        found = _evaluate(account, metric, now, tz, cache, known, stored_to)
+        found = _evaluate(store, account, metric, now, tz, cache, known, stored_to)
         current, previous, at = found.values, found.previous, found.at
         for bucket, value in current.items():
             out[bucket][name] = Reading(
@@ -91,11 +92,18 @@ class _Found:
     sampled: set[str] = field(default_factory=set)  # buckets whose figure is sampled
 
 
-def reading(account: str, metric: str, bucket: str, now: float, tz: str = "UTC") -> Reading:
-    return readings(account, [metric], now, tz).get(bucket, {}).get(metric, Reading(metric, None))
+def reading(
+    store: Store, account: str, metric: str, bucket: str, now: float, tz: str = "UTC"
+) -> Reading:
+    return (
+        readings(store, account, [metric], now, tz)
+        .get(bucket, {})
+        .get(metric, Reading(metric, None))
+    )
 
 
 def _evaluate(
+    store: Store,
     account: str,
     m: Metric,
     now: float,
@@ -111,8 +119,8 @@ def _evaluate(
         return _Found({}, {}, {})
     where = (Sample.account == account) & Sample.metric.in_(m.reads) & Sample.bucket.in_(buckets)
     if m.calc == "last":
-        cur, at, series = _last(where, buckets, t)
-        prev, _, _ = _last(where, buckets, t - DAY)
+        cur, at, series = _last(store, where, buckets, t)
+        prev, _, _ = _last(store, where, buckets, t - DAY)
         return _Found(cur, prev, at, series if len(m.reads) > 1 else {})
     # Analytics hours are complete once the stored windows reach their end.
     done = (
@@ -122,67 +130,72 @@ def _evaluate(
     )
     if m.calc in ("sum", "ratio"):
         if m.calc == "sum":
-            cur, at = _sums(where, done - HOUR, done)
-            prev, _ = _sums(where, done - 2 * HOUR, done - HOUR)
+            cur, at = _sums(store, where, done - HOUR, done)
+            prev, _ = _sums(store, where, done - 2 * HOUR, done - HOUR)
         else:
-            cur, at = _ratio(where, m.reads[0], done - HOUR, done)
-            prev, _ = _ratio(where, m.reads[0], done - 2 * HOUR, done - HOUR)
-        return _Found(cur, prev, at, sampled=_sampled(account, m, buckets, done - HOUR, done))
-    if m.calc == "today":
-        cur, prev, at = _today(where, now, tz, hour, stored_to)
+            cur, at = _ratio(store, where, m.reads[0], done - HOUR, done)
+            prev, _ = _ratio(store, where, m.reads[0], done - 2 * HOUR, done - HOUR)
         return _Found(
-            cur, prev, at, sampled=_sampled(account, m, buckets, day_start(now, tz), t + 1)
+            cur, prev, at, sampled=_sampled(store, account, m, buckets, done - HOUR, done)
+        )
+    if m.calc == "today":
+        cur, prev, at = _today(store, where, now, tz, hour, stored_to)
+        return _Found(
+            cur, prev, at, sampled=_sampled(store, account, m, buckets, day_start(now, tz), t + 1)
         )
     if m.calc in ("mean", "p95"):
-        cur, at = _spread(where, m.reads, t - HOUR, t + 1, m.calc, cache)
-        prev, _ = _spread(where, m.reads, t - 2 * HOUR, t - HOUR + 1, m.calc, cache)
+        cur, at = _spread(store, where, m.reads, t - HOUR, t + 1, m.calc, cache)
+        prev, _ = _spread(store, where, m.reads, t - 2 * HOUR, t - HOUR + 1, m.calc, cache)
         return _Found(cur, prev, at)
     raise ValueError(f"metric {m.name}: unknown calc {m.calc!r}")
 
 
-def _sampled(account: str, m: Metric, buckets: list[str], start: int, end: int) -> set[str]:
+def _sampled(
+    store: Store, account: str, m: Metric, buckets: list[str], start: int, end: int
+) -> set[str]:
     """The buckets some of whose requests in [start, end) were counted from a
     sample: their figure of `m` is an estimate."""
     series = m.sampled_series
     if series is None:
         return set()
     where = (Sample.account == account) & (Sample.metric == series) & Sample.bucket.in_(buckets)
-    values, _ = _sums(where, start, end)
+    values, _ = _sums(store, where, start, end)
     return {b for b, v in values.items() if v > 0}
 
 
 def _today(
-    where: Expression, now: float, tz: str, hour: int, stored_to: int | None
+    store: Store, where: Expression, now: float, tz: str, hour: int, stored_to: int | None
 ) -> tuple[Values, Values, dict[str, int]]:
     """Today so far against yesterday up to the same time. Counts are hourly:
     today's current hour is partial, so yesterday's matching hour counts for
     the share of it that today's data covers."""
     t = int(now)
-    cur, at = _sums(where, day_start(now, tz), t + 1)
+    cur, at = _sums(store, where, day_start(now, tz), t + 1)
     seen_to = t if stored_to is None else min(t, stored_to)
     share = min(1.0, max(0.0, (seen_to - hour) / HOUR))
-    prev, _ = _sums(where, previous_day_start(now, tz), hour - DAY)
-    partial, _ = _sums(where, hour - DAY, hour - DAY + HOUR)
+    prev, _ = _sums(store, where, previous_day_start(now, tz), hour - DAY)
+    partial, _ = _sums(store, where, hour - DAY, hour - DAY + HOUR)
     for bucket, value in partial.items():
         prev[bucket] = prev.get(bucket, 0.0) + share * value
     return cur, prev, at
 
 
-def _series_keys(account: str) -> dict[str, set[str]]:
+def _series_keys(store: Store, account: str) -> dict[str, set[str]]:
     """metric → the buckets that have samples of it."""
     out: dict[str, set[str]] = defaultdict(set)
-    for metric, bucket in fetch(
+    for metric, bucket in store.fetch(
         SeriesKey.select(SeriesKey.metric, SeriesKey.bucket).where(SeriesKey.account == account)
     ):
         out[metric].add(bucket)
     return out
 
 
-def series_buckets(account: str, series: tuple[str, ...]) -> list[str]:
+def series_buckets(store: Store, account: str, series: tuple[str, ...]) -> list[str]:
     """The buckets (\"*\" included) that have samples of any of `series`."""
+    store.bound()
     return [
         b
-        for (b,) in fetch(
+        for (b,) in store.fetch(
             SeriesKey.select(SeriesKey.bucket)
             .distinct()
             .where(SeriesKey.account == account, SeriesKey.metric.in_(series))
@@ -191,14 +204,15 @@ def series_buckets(account: str, series: tuple[str, ...]) -> list[str]:
     ]
 
 
-def series_filter(account: str, series: tuple[str, ...]) -> Expression:
+def series_filter(store: Store, account: str, series: tuple[str, ...]) -> Expression:
     """Samples of `series` in the account, with their buckets spelled out: the
     index (account, metric, bucket, ts) then seeks each series' time range
     instead of walking all its samples."""
+    store.bound()
     return (
         (Sample.account == account)
         & Sample.metric.in_(series)
-        & Sample.bucket.in_(series_buckets(account, series))
+        & Sample.bucket.in_(series_buckets(store, account, series))
     )
 
 
@@ -210,12 +224,12 @@ RECENT = DAY + 2 * HOUR
 Newest = tuple[Values, dict[str, int], dict[str, str]]  # values, their times, their series
 
 
-def _last(where: Expression, buckets: list[str], until: int) -> Newest:
+def _last(store: Store, where: Expression, buckets: list[str], until: int) -> Newest:
     """The newest sample at or before `until` per bucket, among all the series.
     Gauges are written at least daily, so the last day and a bit usually holds
     every bucket's newest sample: read it whole, which is cheaper than asking
     the store for each maximum. Buckets without a recent sample are looked up."""
-    rows = fetch(
+    rows = store.fetch(
         Sample.select(Sample.bucket, Sample.ts, Sample.id, Sample.value, Sample.metric).where(
             where, Sample.ts <= until, Sample.ts > until - RECENT
         )
@@ -223,7 +237,7 @@ def _last(where: Expression, buckets: list[str], until: int) -> Newest:
     values, at, series = _newest(rows, prefer_analytics=True)
     missing = sorted(set(buckets) - set(values))
     if missing:
-        older, older_at, older_series = _last_since(where, until, missing)
+        older, older_at, older_series = _last_since(store, where, until, missing)
         values.update(older)
         at.update(older_at)
         series.update(older_series)
@@ -248,11 +262,11 @@ def _newest(rows: list[tuple[str, int, int, float, str]], prefer_analytics: bool
     )
 
 
-def _last_since(where: Expression, until: int, buckets: list[str]) -> Newest:
+def _last_since(store: Store, where: Expression, until: int, buckets: list[str]) -> Newest:
     where = where & Sample.bucket.in_(buckets) & (Sample.ts <= until)
     newest = {
         (b, m): ts
-        for b, m, ts in fetch(
+        for b, m, ts in store.fetch(
             Sample.select(Sample.bucket, Sample.metric, fn.MAX(Sample.ts))
             .where(where)
             .group_by(Sample.bucket, Sample.metric)
@@ -261,7 +275,7 @@ def _last_since(where: Expression, until: int, buckets: list[str]) -> Newest:
     if not newest:
         return {}, {}, {}
     # Two plain lookups: SQLite plans a join on the grouped subquery as a scan.
-    rows = fetch(
+    rows = store.fetch(
         Sample.select(Sample.bucket, Sample.metric, Sample.ts, Sample.id, Sample.value).where(
             where, Sample.ts.in_(sorted(set(newest.values())))
         )
@@ -269,8 +283,8 @@ def _last_since(where: Expression, until: int, buckets: list[str]) -> Newest:
     return _newest([(b, ts, sid, v, m) for b, m, ts, sid, v in rows if newest.get((b, m)) == ts])
 
 
-def _sums(where: Expression, start: int, end: int) -> tuple[Values, dict[str, int]]:
-    rows = fetch(
+def _sums(store: Store, where: Expression, start: int, end: int) -> tuple[Values, dict[str, int]]:
+    rows = store.fetch(
         Sample.select(Sample.bucket, fn.SUM(Sample.value), fn.MAX(Sample.ts))
         .where(where, Sample.ts >= start, Sample.ts < end)
         .group_by(Sample.bucket)
@@ -281,8 +295,10 @@ def _sums(where: Expression, start: int, end: int) -> tuple[Values, dict[str, in
     return values, at
 
 
-def _ratio(where: Expression, num_name: str, start: int, end: int) -> tuple[Values, dict[str, int]]:
-    rows = fetch(
+def _ratio(
+    store: Store, where: Expression, num_name: str, start: int, end: int
+) -> tuple[Values, dict[str, int]]:
+    rows = store.fetch(
         Sample.select(Sample.bucket, Sample.metric, fn.SUM(Sample.value), fn.MAX(Sample.ts))
         .where(where, Sample.ts >= start, Sample.ts < end)
         .group_by(Sample.bucket, Sample.metric)
@@ -302,6 +318,7 @@ def _ratio(where: Expression, num_name: str, start: int, end: int) -> tuple[Valu
 
 
 def _spread(
+    store: Store,
     where: Expression,
     series: tuple[str, ...],
     start: int,
@@ -313,7 +330,7 @@ def _spread(
     if key not in cache:
         by_bucket: dict[str, list[float]] = defaultdict(list)
         at: dict[str, int] = {}
-        for bucket, value, ts in fetch(
+        for bucket, value, ts in store.fetch(
             Sample.select(Sample.bucket, Sample.value, Sample.ts).where(
                 where, Sample.ts >= start, Sample.ts < end
             )

@@ -24,7 +24,6 @@ rows stay; the same holds for days below `HOURLY_KEPT_FROM`.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 from peewee import SQL, Case, ColumnBase, Expression, Select, Tuple, fn
@@ -73,7 +72,7 @@ def roll_up(store: Store, now: float | None = None) -> RollupResult:
     not hold the store's write lock for long), days without raw samples
     together, each transaction replacing the rollup rows of its range and
     moving the watermark past it."""
-    t = int(time.time() if now is None else now)
+    t = int(store.clock() if now is None else now)
     current = floor(t, HOUR)
     end = current + HOUR
     settled = min(current, floor(t - LATE_SECONDS, HOUR))
@@ -83,22 +82,22 @@ def roll_up(store: Store, now: float | None = None) -> RollupResult:
         with store.write():
             # Read under the write lock: a replace_series in between must either
             # be seen here or lower the watermark after this transaction.
-            start = _start(current)
+            start = _start(store, current)
             if start is None:
                 return RollupResult(0, 0, 0, None, end)
             stop = _chunk_end(start, end)
-            hourly_rows += _hours(start, stop)
-            daily_rows += _days(floor(start, DAY), stop)
+            hourly_rows += _hours(store, start, stop)
+            daily_rows += _days(store, floor(start, DAY), stop)
             done = stop >= end
-            state.put(state.ROLLUP_FROM, settled if done else stop)
+            state.put(store, state.ROLLUP_FROM, settled if done else stop)
         first = start if first is None else min(first, start)
         hours += (stop - start) // HOUR
         if done:
             return RollupResult(hours, hourly_rows, daily_rows, first, end)
 
 
-def _start(current: int) -> int | None:
-    mark = state.get(state.ROLLUP_FROM)
+def _start(store: Store, current: int) -> int | None:
+    mark = state.get(store, state.ROLLUP_FROM)
     if mark is None:
         mark = Sample.select(fn.MIN(Sample.ts)).scalar()
         if mark is None:
@@ -119,16 +118,16 @@ def _chunk_end(start: int, end: int) -> int:
     return min(end, max(day_end, floor(int(following), DAY)))
 
 
-def _hours(start: int, stop: int) -> int:
-    kept = state.get(RAW_KEPT_FROM)
+def _hours(store: Store, start: int, stop: int) -> int:
+    kept = state.get(store, RAW_KEPT_FROM)
     split = start if kept is None else min(max(kept, start), stop)
     return _replace(SampleHourly, Sample, start, split, HOUR, complete=False) + _replace(
         SampleHourly, Sample, split, stop, HOUR, complete=True
     )
 
 
-def _days(day: int, stop: int) -> int:
-    kept = state.get(HOURLY_KEPT_FROM)
+def _days(store: Store, day: int, stop: int) -> int:
+    kept = state.get(store, HOURLY_KEPT_FROM)
     split = day if kept is None else min(max(kept, day), stop)
     return _replace(SampleDaily, SampleHourly, day, split, DAY, complete=False) + _replace(
         SampleDaily, SampleHourly, split, stop, DAY, complete=True
@@ -234,36 +233,36 @@ def purge(store: Store, retention: Retention, now: float | None = None) -> Purge
     first roll-up); hourly rows after `hourly_days` (whole UTC days, and never
     from the watermark's day on: a day is rolled up from its hours); daily rows
     after `daily_days`."""
-    t = int(time.time() if now is None else now)
+    t = int(store.clock() if now is None else now)
     samples = 0
     while True:
         # A day of raw samples per transaction: a store that kept every sample
         # for a year (before rollups existed) must not hold the write lock for
         # the minute its first purge takes.
         with store.write():
-            mark = state.get(state.ROLLUP_FROM)
+            mark = state.get(store, state.ROLLUP_FROM)
             if mark is None:
                 break
             cut = min(floor(t - retention.samples_days * DAY, HOUR), floor(mark, HOUR))
             oldest = Sample.select(fn.MIN(Sample.ts)).scalar()
             step = cut if oldest is None else min(cut, floor(int(oldest), DAY) + DAY)
             samples += Sample.delete().where(Sample.ts < step).execute()
-            _raise(RAW_KEPT_FROM, step)
+            _raise(store, RAW_KEPT_FROM, step)
         if step >= cut:
             break
     with store.write():
-        mark = state.get(state.ROLLUP_FROM)
+        mark = state.get(store, state.ROLLUP_FROM)
         hourly = 0
         if mark is not None:
             hour_cut = min(floor(t - retention.hourly_days * DAY, DAY), floor(mark, DAY))
             hourly = SampleHourly.delete().where(SampleHourly.ts < hour_cut).execute()
-            _raise(HOURLY_KEPT_FROM, hour_cut)
+            _raise(store, HOURLY_KEPT_FROM, hour_cut)
         day_cut = floor(t - retention.daily_days * DAY, DAY)
         daily = SampleDaily.delete().where(SampleDaily.ts < day_cut).execute()
     return PurgeResult(int(samples), int(hourly), int(daily))
 
 
-def _raise(key: str, value: int) -> None:
-    current = state.get(key)
+def _raise(store: Store, key: str, value: int) -> None:
+    current = state.get(store, key)
     if current is None or value > current:
-        state.put(key, value)
+        state.put(store, key, value)

@@ -3,6 +3,7 @@ analytics are stored and from where the rollups must be recomputed."""
 
 from __future__ import annotations
 
+from r2tui.store.db import Store
 from r2tui.store.models import StoreState
 
 # Raw samples from this hour on may have changed since they were rolled up.
@@ -14,12 +15,14 @@ def analytics_key(account: str) -> str:
     return f"analytics_to:{account}"
 
 
-def get(key: str) -> int | None:
+def get(store: Store, key: str) -> int | None:
+    store.bound()
     row = StoreState.get_or_none(StoreState.key == key)
     return None if row is None else int(row.value)
 
 
-def put(key: str, value: int) -> None:
+def put(store: Store, key: str, value: int) -> None:
+    store.bound()
     (
         StoreState.insert(key=key, value=int(value))
         .on_conflict(conflict_target=[StoreState.key], update={StoreState.value: int(value)})
@@ -27,8 +30,8 @@ def put(key: str, value: int) -> None:
     )
 
 
-def lower(key: str, value: int) -> None:
+def lower(store: Store, key: str, value: int) -> None:
     """Set `key` to `value` unless it already holds a smaller one."""
-    current = get(key)
+    current = get(store, key)
     if current is None or value < current:
-        put(key, value)
+        put(store, key, value)

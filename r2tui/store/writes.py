@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import socket
-import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -50,17 +49,13 @@ class EventRow:
     data: Mapping[str, object] | None = None  # JSON
 
 
-def _now() -> int:
-    return int(time.time())
-
-
 def add_samples(
     store: Store, account: str, rows: Iterable[SampleRow], ts: float | None = None
 ) -> int:
-    t = int(ts if ts is not None else time.time())
+    t = int(ts if ts is not None else store.clock())
     data = [(t, account, r.bucket, r.metric, float(r.value)) for r in rows]
     if data:
-        with store.db.atomic():
+        with store.atomic():
             _insert_samples(store, data)
     return len(data)
 
@@ -83,9 +78,9 @@ def _insert_samples(store: Store, data: list[tuple[int, str, str, str, float]]) 
     # A sample stamped before the rolled-up hours (a write the store refused and
     # took later) must still reach the rollups.
     oldest = min(row[0] for row in data)
-    mark = state.get(state.ROLLUP_FROM)
+    mark = state.get(store, state.ROLLUP_FROM)
     if mark is not None and oldest < mark:
-        state.put(state.ROLLUP_FROM, oldest - oldest % 3600)
+        state.put(store, state.ROLLUP_FROM, oldest - oldest % 3600)
 
 
 def replace_series(
@@ -113,16 +108,16 @@ def replace_series(
             Sample.ts < end,
         ).execute()
         _insert_samples(store, data)
-        state.lower(state.ROLLUP_FROM, start - start % 3600)
+        state.lower(store, state.ROLLUP_FROM, start - start % 3600)
         for key, value in (marks or {}).items():
-            state.put(key, value)
+            state.put(store, key, value)
     return len(data)
 
 
 def add_events(
     store: Store, account: str, rows: Iterable[EventRow], ts: float | None = None
 ) -> None:
-    t = int(ts if ts is not None else time.time())
+    t = int(ts if ts is not None else store.clock())
     data = [
         {
             "ts": t,
@@ -136,13 +131,14 @@ def add_events(
         for r in rows
     ]
     if data:
-        with store.db.atomic():
+        with store.atomic():
             for i in range(0, len(data), CHUNK):
                 Event.insert_many(data[i : i + CHUNK]).execute()
 
 
 def start_job_run(store: Store, job: str, account: str, ts: float | None = None) -> int:
-    started = int(ts if ts is not None else time.time())
+    started = int(ts if ts is not None else store.clock())
+    store.bound()
     run_id: int = JobRun.insert(
         job=job, account=account, started_at=started, host=HOST, pid=os.getpid()
     ).execute()
@@ -158,7 +154,8 @@ def finish_job_run(
     ts: float | None = None,
 ) -> None:
     """ok is None for a run cancelled on request: finished, neither good nor bad."""
-    finished = int(ts if ts is not None else time.time())
+    finished = int(ts if ts is not None else store.clock())
+    store.bound()
     JobRun.update(finished_at=finished, ok=ok, items=items, error=error).where(
         JobRun.id == run_id
     ).execute()
@@ -166,13 +163,14 @@ def finish_job_run(
 
 def abandon_stale_runs(store: Store) -> int:
     """Close runs this host left open when a process died (kill -9, power loss)."""
+    store.bound()
     open_runs = JobRun.select(JobRun.id, JobRun.pid).where(
         JobRun.finished_at.is_null(), JobRun.host == HOST
     )
     dead = [r.id for r in open_runs if r.pid != os.getpid() and not _pid_alive(r.pid)]
     if dead:
         JobRun.update(
-            finished_at=_now(), ok=False, error="abandoned: the process running it ended"
+            finished_at=store.now(), ok=False, error="abandoned: the process running it ended"
         ).where(JobRun.id.in_(dead)).execute()
     return len(dead)
 
@@ -197,7 +195,7 @@ def sync_buckets(
     store: Store, account: str, seen: Sequence[str], ts: float | None = None
 ) -> BucketChanges:
     """Record the account's current bucket set; report new and vanished buckets."""
-    t = int(ts if ts is not None else time.time())
+    t = int(ts if ts is not None else store.clock())
     # A name listed twice would be inserted twice and break the unique index.
     seen = list(dict.fromkeys(seen))
     with store.write():
@@ -219,6 +217,7 @@ def sync_buckets(
 
 
 def previous_inventory_start(store: Store, account: str, bucket: str) -> float | None:
+    store.bound()
     row = (
         Inventory.select(fn.MAX(Inventory.started_at))
         .where(Inventory.account == account, Inventory.bucket == bucket)
@@ -325,8 +324,8 @@ def _object_rows(inv_id: int, kind: str, entries: list[ObjectEntry]) -> list[dic
 def purge(
     store: Store, job_runs_days: int, events_days: int, now: float | None = None
 ) -> dict[str, int]:
-    t = int(now if now is not None else time.time())
-    with store.db.atomic():
+    t = int(now if now is not None else store.clock())
+    with store.atomic():
         runs = (
             JobRun.delete()
             .where(

@@ -64,7 +64,7 @@ def _closing(
         try:
             return method(ops, *args, **kwargs)
         finally:
-            ops.host.store.db.close()
+            ops.host.store.thread_done()
 
     return run
 
@@ -88,7 +88,7 @@ class AlertOps:
     # ---- rules ----------------------------------------------------------------------------
     @_closing
     def rule_states(self) -> list[RuleState]:
-        return rule_states(self.host.clock())
+        return rule_states(self.host.store, self.host.clock())
 
     @_closing
     def save(self, rule: Rule, replacing: str | None = None) -> None:
@@ -138,7 +138,11 @@ class AlertOps:
     def current_values(self) -> dict[str, dict[str, float | None]]:
         """bucket ("*": the account) → metric → its value now."""
         got = readings(
-            self.host.account_name, list(CATALOG), self.host.clock(), self.host.config.timezone
+            self.host.store,
+            self.host.account_name,
+            list(CATALOG),
+            self.host.clock(),
+            self.host.config.timezone,
         )
         return {bucket: {m: r.value for m, r in values.items()} for bucket, values in got.items()}
 
@@ -150,11 +154,14 @@ class AlertOps:
 
         account = self.host.account_name
         buckets = (
-            targets(rule, queries.bucket_names(account)) if rule.scope != ACCOUNT else [ACCOUNT]
+            targets(rule, queries.bucket_names(self.host.store, account))
+            if rule.scope != ACCOUNT
+            else [ACCOUNT]
         )
         fired = seconds = points = 0
         for bucket in buckets:
             s = series(
+                self.host.store,
                 account,
                 rule.metric,
                 bucket,
@@ -173,8 +180,8 @@ class AlertOps:
         rule still exists (a value reads "$500.00", not "500")."""
         from r2tui.alerts.engine import history
 
-        units = {r.name: r.unit for r in saved.list_rules()}
+        units = {r.name: r.unit for r in saved.list_rules(self.host.store)}
         return [
             {**row, "unit": units.get(str(row.get("rule")), "")}
-            for row in history(self.host.account_name, search, limit)
+            for row in history(self.host.store, self.host.account_name, search, limit)
         ]

@@ -135,6 +135,7 @@ class R2App(App[int]):
         t0 = time.perf_counter()
         try:
             dash = dashboard.read(
+                self.store,
                 self.account_name,
                 quota,
                 now=self.clock(),
@@ -148,7 +149,7 @@ class R2App(App[int]):
             self.post_message(msg.StoreFailed(reason(exc)))
             return
         finally:
-            self.store.db.close()  # this worker thread ends; give its connection back
+            self.store.thread_done()  # this worker thread ends; give its connection back
         self.post_message(msg.SnapshotReady(dash, (time.perf_counter() - t0) * 1000, seq))
 
     def _account_config(self) -> AccountConfig | None:

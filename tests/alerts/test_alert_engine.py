@@ -82,14 +82,14 @@ def test_a_glob_rule_fires_per_bucket_and_notifies_once_per_channel(st: Store) -
         assert n.subject() == "[FIRING:2] Costly"
         assert sorted(a.bucket for a in n.alerts) == ["logs-a", "logs-b"]
         assert {a.value for a in n.alerts} == {20, 30}
-    fired = history(ACC)
+    fired = history(st, ACC)
     assert sorted(h["bucket"] for h in fired) == ["logs-a", "logs-b"]
     assert all(h["to"] == "firing" and h["from"] == "inactive" for h in fired)
     # The reports count firing transitions: kind "alert".
     assert Event.select().where(Event.kind == "alert").count() == 2
     # Evaluated again unchanged: nothing new.
     run(st, config(), T0 + M)
-    assert len(notices()) == 2 and len(history(ACC)) == 2
+    assert len(notices()) == 2 and len(history(st, ACC)) == 2
 
 
 def test_resolved_follows_firing_on_the_same_channels(st: Store) -> None:
@@ -223,7 +223,7 @@ def test_escalation_adds_channels_and_raises_the_severity(st: Store) -> None:
     ]
     assert sent[2].alerts[0].severity == "critical"
     assert AlertInstance.get().severity == "critical"
-    assert any("escalated" in h["message"] for h in history(ACC))
+    assert any("escalated" in h["message"] for h in history(st, ACC))
     # Resolved: both channels hear it, and the next episode starts at medium again.
     cost(st, T0 + 50 * M, **{"*": 1})
     run(st, config(), T0 + 50 * M)
@@ -263,9 +263,9 @@ def test_transitions_are_searchable_history(st: Store) -> None:
     for minute, value in ((0, 20), (5, 20), (6, 1)):
         cost(st, T0 + minute * M, **{"*": value})
         run(st, config(), T0 + minute * M)
-    steps = [(h["from"], h["to"]) for h in reversed(history(ACC))]
+    steps = [(h["from"], h["to"]) for h in reversed(history(st, ACC))]
     assert steps == [("inactive", "pending"), ("pending", "firing"), ("firing", "resolved")]
-    assert [h["to"] for h in history(ACC, search="resolved")] == ["resolved"]
+    assert [h["to"] for h in history(st, ACC, search="resolved")] == ["resolved"]
     data: Sequence[dict] = [
         json.loads(e.data) for e in Event.select().where(Event.kind.in_(("alert", "alert_state")))
     ]

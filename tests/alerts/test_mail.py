@@ -190,7 +190,7 @@ def test_no_smtputf8_is_a_clear_permanent_refusal(peer: SMTPPeer) -> None:
 def test_a_retry_of_one_row_sends_the_same_message(st: Store, peer: SMTPPeer) -> None:
     settings = AlertSettings(channels={"ops": channel(peer.port)})
     with st.write():
-        rid, _ = enqueue([alert_notice(group_key="g1"), alert_notice(group_key="g2")], now=T0)
+        rid, _ = enqueue(st, [alert_notice(group_key="g1"), alert_notice(group_key="g2")], now=T0)
     peer.handler.refuse_data = "451 4.3.0 try again later"
 
     def send(ch: ChannelConfig, n: Notice) -> None:

@@ -49,7 +49,7 @@ def put(
     """Enqueue as the engine does: inside a write transaction of its own."""
     assert store is not None
     with store.write():
-        return enqueue(notices, now=now, rule="High error rate", state=state)
+        return enqueue(store, notices, now=now, rule="High error rate", state=state)
 
 
 def alert_events() -> list[Event]:
@@ -79,11 +79,11 @@ def test_enqueue_writes_rows_in_the_callers_transaction(st: Store) -> None:
 
     # The engine's alert state and its outbox rows commit together or not at all.
     with pytest.raises(Boom), st.write():
-        enqueue([make_notice("g2")], now=T0)
+        enqueue(st, [make_notice("g2")], now=T0)
         raise Boom
     assert [r.group_key for r in Notification.select()] == ["g1"]
     with pytest.raises(ValueError, match="pending or held"):
-        enqueue([make_notice("g3")], now=T0, state="sent")
+        enqueue(st, [make_notice("g3")], now=T0, state="sent")
 
 
 # ---- retries, backoff and dead letters -----------------------------------------------------
@@ -243,10 +243,10 @@ def test_an_unknown_channel_dead_letters_and_retry_revives_it(
     (ev,) = alert_events()
     assert ev.account == "prod" and "gone" in ev.message
 
-    assert outbox.retry([rid, 999_999], now=T0 + 5) == 1
+    assert outbox.retry(st, [rid, 999_999], now=T0 + 5) == 1
     r = row(rid)
     assert (r.state, r.attempts, r.next_attempt_at) == ("pending", 0, T0 + 5)
-    assert outbox.retry([rid]) == 0  # only dead rows move
+    assert outbox.retry(st, [rid]) == 0  # only dead rows move
     rep = deliver_due(st, settings_for(hook(receiver.url, name="gone")), http_sender, now=T0 + 5)
     assert rep.sent == 1 and receiver.keys == ["g1"] and row(rid).state == "sent"
 
@@ -361,7 +361,7 @@ def test_racing_deliverers_send_every_row_exactly_once(st: Store, receiver: Noti
     assert sum(r.sent for r in reports) == 60 and all(not r.errors for r in reports)
     assert sorted(receiver.keys) == sorted(keys)
     assert Counter(receiver.keys).most_common(1)[0][1] == 1
-    assert outbox.counts()["sent"] == 60
+    assert outbox.counts(st)["sent"] == 60
 
 
 # ---- flush and the listing ---------------------------------------------------------------
@@ -378,7 +378,7 @@ def test_flush_ignores_backoff_and_tries_each_row_once(st: Store, receiver: Noti
     rep = outbox.flush(st, settings, http_sender)  # the backoff lies in the future
     assert (rep.sent, rep.retried) == (110, 0)
     assert Counter(receiver.keys).most_common(1)[0][1] == 2
-    assert outbox.counts() == {"pending": 0, "sent": 110, "dead": 0, "held": 0, "summarised": 0}
+    assert outbox.counts(st) == {"pending": 0, "sent": 110, "dead": 0, "held": 0, "summarised": 0}
 
 
 def test_pending_view_and_counts(st: Store, receiver: NoticeReceiver) -> None:
@@ -399,7 +399,7 @@ def test_pending_view_and_counts(st: Store, receiver: NoticeReceiver) -> None:
         state="pending",
         next_attempt_at=T0 + 4,
     ).execute()
-    view = outbox.pending_view()
+    view = outbox.pending_view(st)
     assert [(v.state, v.channel) for v in view] == [
         ("pending", "hook"),
         ("pending", "hook"),
@@ -411,8 +411,8 @@ def test_pending_view_and_counts(st: Store, receiver: NoticeReceiver) -> None:
     assert (dead.id, dead.attempts, dead.created_at) == (dead_id, 1, T0 + 1)
     assert "not configured" in (dead.last_error or "")
     assert sent_id not in {v.id for v in view}
-    assert len(outbox.pending_view(limit=1)) == 1
-    assert outbox.counts() == {"pending": 2, "sent": 1, "dead": 1, "held": 1, "summarised": 0}
+    assert len(outbox.pending_view(st, limit=1)) == 1
+    assert outbox.counts(st) == {"pending": 2, "sent": 1, "dead": 1, "held": 1, "summarised": 0}
     # An unreadable row can never be sent: dead at once, the others unaffected.
     rep = deliver_due(st, settings, http_sender, now=T0 + 10)
     assert (rep.sent, rep.dead) == (1, 1) and "unreadable notice" in rep.errors[0]

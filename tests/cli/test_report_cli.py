@@ -14,7 +14,7 @@ from r2tui.cli import report as report_cli
 from r2tui.reports import stored
 from r2tui.reports.build import build
 from r2tui.reports.render import FORMATS
-from r2tui.store import Store, writes
+from r2tui.store import Store, open_store, writes
 from r2tui.store.writes import EventRow
 
 Run = Callable[..., tuple[int, str, str]]
@@ -119,11 +119,17 @@ def test_unknown_kind_format_or_account(report: Run) -> None:
 
 
 def test_built_from_the_store_not_the_stored_copy(report: Run, rs: Store) -> None:
-    stored.save(rs, build(d.ACCOUNT, "daily", d.NOV28, d.REPORT_NOW))
+    stored.save(rs, build(rs, d.ACCOUNT, "daily", d.NOV28, d.REPORT_NOW))
     writes.add_events(
         rs, d.ACCOUNT, [EventRow("upload", "warning", "a late upload")], ts=d.NOV28 + 20 * 3600
     )
     out = report("daily")[1]
     assert "a late upload" in out and "5 events." in out
-    kept = stored.find(d.ACCOUNT, "daily", d.NOV28)
+    # The command opened the store itself, which took the models over (one open
+    # store per process): read the stored copy through the store opened again.
+    again = open_store(rs.url)
+    try:
+        kept = stored.find(again, d.ACCOUNT, "daily", d.NOV28)
+    finally:
+        again.close()
     assert kept is not None and kept.events_total == 4

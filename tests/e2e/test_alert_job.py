@@ -61,7 +61,7 @@ def test_a_costly_month_notifies_responds_and_resolves(cli: Any, tmp_path: Path)
         # The default "High monthly cost" rule, given the response.
         from r2tui.alerts import saved
 
-        rule = saved.get_rule("High monthly cost")
+        rule = saved.get_rule(store, "High monthly cost")
         assert rule is not None
         from dataclasses import replace
 

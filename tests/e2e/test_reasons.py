@@ -52,23 +52,23 @@ def source_events(account: str) -> list[str]:
 def test_a_failure_keeps_its_start_across_kinds_and_writes_only_changes(store: Store) -> None:
     def rec(at: int, **reports: SourceReport) -> bool:
         with store.write():
-            return health.record("a", reports, at)
+            return health.record(store, "a", reports, at)
 
     assert rec(100, s3=SourceReport(SourceState.OK))
-    assert health.read("a").get(S3) == SourceHealth(S3, SourceState.OK, ok_at=100)
+    assert health.read(store, "a").get(S3) == SourceHealth(S3, SourceState.OK, ok_at=100)
     assert source_events("a") == []  # working from the start: nothing to tell
     assert rec(200, s3=DOWN)
     assert not rec(300, s3=DOWN)  # the same failure again: no write at all
     rec(400, s3=SourceReport(SourceState.REFUSED, "access denied (403) on HeadBucket"))
-    s3 = health.read("a").get(S3)
+    s3 = health.read(store, "a").get(S3)
     # Failing since the first failure, whatever its kind; the last success kept.
     assert (s3.state, s3.since, s3.ok_at, s3.stale_since) == (SourceState.REFUSED, 200, 100, 200)
     assert s3.headline == (
         "S3 keys refused (check the access key and secret): access denied (403) on HeadBucket"
     )
-    assert health.read("b").sources == {}  # another account knows nothing of it
+    assert health.read(store, "b").sources == {}  # another account knows nothing of it
     rec(500, s3=SourceReport(SourceState.OK))
-    s3 = health.read("a").get(S3)
+    s3 = health.read(store, "a").get(S3)
     assert (s3.state, s3.since, s3.ok_at, s3.stale_since) == (SourceState.OK, 500, 500, None)
     assert source_events("a") == [
         "S3 endpoint: S3 unreachable: cannot reach 127.0.0.1:9: connection failed",
@@ -80,14 +80,14 @@ def test_a_failure_keeps_its_start_across_kinds_and_writes_only_changes(store: S
 
 def test_a_lasting_failure_is_written_again_before_retention_drops_it(store: Store) -> None:
     with store.write():
-        health.record("a", {ANALYTICS: DOWN}, 1000, refresh_after=500)
+        health.record(store, "a", {ANALYTICS: DOWN}, 1000, refresh_after=500)
     with store.write():
-        assert not health.record("a", {ANALYTICS: DOWN}, 1400, refresh_after=500)
+        assert not health.record(store, "a", {ANALYTICS: DOWN}, 1400, refresh_after=500)
     with store.write():
-        assert health.record("a", {ANALYTICS: DOWN}, 1600, refresh_after=500)
+        assert health.record(store, "a", {ANALYTICS: DOWN}, 1600, refresh_after=500)
     # The events before the refresh go (retention); the record and its start stay.
     Event.delete().where(Event.ts < 1600).execute()
-    view = health.read("a").get(ANALYTICS)
+    view = health.read(store, "a").get(ANALYTICS)
     assert (view.state, view.since, view.at) == (SourceState.DOWN, 1000, 1600)
     assert view.short == "analytics down"
 
@@ -95,6 +95,7 @@ def test_a_lasting_failure_is_written_again_before_retention_drops_it(store: Sto
 def test_status_says_which_sources_fail_and_since_when(store: Store) -> None:
     with store.write():
         health.record(
+            store,
             "a",
             {
                 S3: SourceReport(SourceState.OK),
@@ -102,7 +103,7 @@ def test_status_says_which_sources_fail_and_since_when(store: Store) -> None:
             },
             7200,
         )
-    doc = health.sources_doc(health.read("a"), lambda t: None if t is None else f"t{t}")
+    doc = health.sources_doc(health.read(store, "a"), lambda t: None if t is None else f"t{t}")
     assert doc[S3] == {
         "state": "ok",
         "summary": "",
@@ -149,7 +150,7 @@ def test_jobs_record_each_accounts_sources(
     s3_backend.create_bucket("alpha", region_name="us-east-1")
     accounts = two_accounts(moto_endpoint, endpoint=f"http://127.0.0.1:{closed_port()}")
     inventory, check = run(store, accounts, "inventory", "collect_metrics")
-    good, bad = health.read("good"), health.read("bad")
+    good, bad = health.read(store, "good"), health.read(store, "bad")
     assert {s: good.get(s).state for s in (S3, LISTING, ANALYTICS)} == {
         S3: SourceState.OK,
         LISTING: SourceState.OK,
@@ -164,22 +165,23 @@ def test_jobs_record_each_accounts_sources(
     assert inventory.errors_for("good") == [] and check.errors_for("good") == []
     assert check.errors_for("bad") and "cannot reach" in check.errors_for("bad")[0]
     # status --json says it per account.
-    bad_doc = dashboard_doc(dashboard.read("bad"))["sources"]
+    bad_doc = dashboard_doc(dashboard.read(store, "bad"))["sources"]
     assert bad_doc[S3]["state"] == "down" and bad_doc[S3]["stale_since"] is not None
     assert bad_doc[S3]["reason"].startswith("cannot reach 127.0.0.1:")
-    good_doc = dashboard_doc(dashboard.read("good"))["sources"]
+    good_doc = dashboard_doc(dashboard.read(store, "good"))["sources"]
     assert {s: d["state"] for s, d in good_doc.items()} == {
         S3: "ok",
         LISTING: "ok",
         ANALYTICS: "missing",
     }
     now = time.time()
-    notes = build("bad", "daily", default_period("daily", now + DAY), now).notes
+    notes = build(store, "bad", "daily", default_period("daily", now + DAY), now).notes
     assert any(
         n.startswith("listed storage may be stale: S3 unreachable: cannot reach") for n in notes
     ), notes
     assert not any(
-        "stale" in n for n in build("good", "daily", default_period("daily", now + DAY), now).notes
+        "stale" in n
+        for n in build(store, "good", "daily", default_period("daily", now + DAY), now).notes
     )
     before = len(source_events("bad"))
     run(store, accounts, "collect_metrics")
@@ -194,11 +196,11 @@ def test_a_refused_token_is_a_failing_analytics_source(
 ) -> None:
     accounts = refused_token(moto_endpoint, peer)
     (result,) = run(store, accounts, "collect_metrics")
-    bad = health.read("bad").get(ANALYTICS)
+    bad = health.read(store, "bad").get(ANALYTICS)
     assert bad.state is SourceState.REFUSED and "refused the API token" in bad.reason
     # A report on the account says why it has no request counts.
     now = time.time()
-    notes = build("bad", "daily", default_period("daily", now + DAY), now).notes
+    notes = build(store, "bad", "daily", default_period("daily", now + DAY), now).notes
     assert (
         "no request counts for the period: Cloudflare's analytics: token refused "
         "(needs Account Analytics: Read): Cloudflare analytics refused the API token"
@@ -206,7 +208,7 @@ def test_a_refused_token_is_a_failing_analytics_source(
     assert not any("need an API token" in n for n in notes)
     assert "wrong-token" not in bad.reason
     assert result.errors_for("good") == []
-    assert health.read("good").get(ANALYTICS).state is SourceState.MISSING
+    assert health.read(store, "good").get(ANALYTICS).state is SourceState.MISSING
 
 
 def test_one_bucket_refusing_a_probe_is_not_the_endpoints_failure(
@@ -222,8 +224,8 @@ def test_one_bucket_refusing_a_probe_is_not_the_endpoints_failure(
     s3_backend.delete_bucket("gone")
     (result,) = run(store, (probing,), "collect_metrics")
     assert any("gone" in e for e in result.errors_for("p"))  # the probe's own error
-    assert health.read("p").get(S3).state is SourceState.OK
-    assert not health.read("p").failed
+    assert health.read(store, "p").get(S3).state is SourceState.OK
+    assert not health.read(store, "p").failed
 
 
 # ---- what the app shows -----------------------------------------------------------------
@@ -264,7 +266,7 @@ async def test_a_dead_endpoint_shows_on_its_account_only(
     s3_backend.put_object("alpha", "a.txt", b"x" * 10)
     accounts = two_accounts(moto_endpoint, endpoint=f"http://127.0.0.1:{closed_port()}")
     results = run(store, accounts, "inventory", "collect_metrics", "calculate_costs")
-    since = clock_time(health.read("bad").get(S3).since)
+    since = clock_time(health.read(store, "bad").get(S3).since)
 
     good = app_for(store, accounts, "good")
     async with good.run_test(size=SIZE) as pilot:
@@ -305,7 +307,7 @@ async def test_figures_on_a_source_that_went_down_are_marked_stale(
     # The same account, its endpoint dead now: the listing's figures are old.
     dead = account_for(f"http://127.0.0.1:{closed_port()}", name="good")
     run(store, (dead,), "collect_metrics", "calculate_costs")
-    since = clock_time(health.read("good").get(S3).since)
+    since = clock_time(health.read(store, "good").get(S3).since)
     app = app_for(store, (dead,), "good")
     async with app.run_test(size=SIZE) as pilot:
         await shown(app, pilot, [])
@@ -362,7 +364,7 @@ async def test_a_refused_token_names_the_permission(
     s3_backend.create_bucket("alpha", region_name="us-east-1")
     s3_backend.put_object("alpha", "a.txt", b"x" * 10)
     results = run(store, accounts, "inventory", "collect_metrics", "calculate_costs")
-    assert health.read("bad").get(ANALYTICS).state is SourceState.REFUSED
+    assert health.read(store, "bad").get(ANALYTICS).state is SourceState.REFUSED
     bad = app_for(store, accounts, "bad")
     async with bad.run_test(size=SIZE) as pilot:
         await shown(bad, pilot, results)
@@ -385,6 +387,7 @@ async def test_a_servers_reason_in_a_tooltip_is_data(store: Store, moto_endpoint
     hostile = "cannot reach [/x] [@click=app.quit]q[/] \x1b[2J"
     with store.write():
         health.record(
+            store,
             "bad",
             {
                 S3: SourceReport(SourceState.DOWN, hostile),

@@ -117,7 +117,7 @@ def test_a_report_arrives_as_html_and_text(
     assert msg.get_content_type() == "multipart/alternative"
     plain, html = msg.iter_parts()
     assert (plain.get_content_type(), html.get_content_type()) == ("text/plain", "text/html")
-    kept = stored.find(d.ACCOUNT, kind, start)
+    kept = stored.find(rs, d.ACCOUNT, kind, start)
     assert kept is not None
     assert text_of(plain) == to_markdown(kept)
     assert text_of(html) == to_html(kept)

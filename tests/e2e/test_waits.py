@@ -173,4 +173,4 @@ async def test_the_header_names_a_hung_endpoint_then_the_reason(store: Store, si
             time.sleep(0.05)
     assert header.startswith("S3 unreachable since ")
     assert f"timed out waiting for 127.0.0.1:{silent} to answer" in header
-    assert health.read("hung").get(S3).state is SourceState.DOWN
+    assert health.read(store, "hung").get(S3).state is SourceState.DOWN

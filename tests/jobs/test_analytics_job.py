@@ -83,8 +83,8 @@ def collect(peer: GraphQLPeer, store: Store, now: int = NOW, token: str = TOKEN)
     return collect_analytics(context(cfg, store, now), cfg.accounts[0])
 
 
-def value(metric: str, bucket: str = ACCOUNT) -> float | None:
-    return readings.reading(ACC, metric, bucket, NOW).value
+def value(store: Store, metric: str, bucket: str = ACCOUNT) -> float | None:
+    return readings.reading(store, ACC, metric, bucket, NOW).value
 
 
 def analytics_rows() -> list[tuple]:
@@ -101,29 +101,29 @@ def test_every_metric_is_computed_exactly(peer: GraphQLPeer, store: Store) -> No
     assert out.errors == []
     # Uploads today: PutObject 100 (00:00) + 40 + CompleteMultipartUpload 3 + CopyObject 1
     # (14:00) + 7 (15:00); the failed PUTs and yesterday's 1,000 are not uploads today.
-    assert value("uploads_today") == 100 + 40 + 3 + 1 + 7
-    assert value("uploads_today", "media") == 151
-    assert value("downloads_today") == 500 + 86 + 20  # successful GetObject only
+    assert value(store, "uploads_today") == 100 + 40 + 3 + 1 + 7
+    assert value(store, "uploads_today", "media") == 151
+    assert value(store, "downloads_today") == 500 + 86 + 20  # successful GetObject only
     # The last complete hour, 14:00. Class A, as billed: Put 42 + Complete 3 + Copy 1; the
     # 2 Lists refused with 401 are not billed.
-    assert value("class_a_ops") == 46
+    assert value(store, "class_a_ops") == 46
     # Class B: Get 500 + 15 + 86 + Head 60; the 12 GETs refused with 403 are not billed.
-    assert value("class_b_ops") == 661
-    assert value("requests_per_hour") == 48 + 673 + 5  # every request, and 5 free DELETEs
+    assert value(store, "class_b_ops") == 661
+    assert value(store, "requests_per_hour") == 48 + 673 + 5  # every request, and 5 free DELETEs
     # Errors: 2 (500) + 15 (404) + 12 (403) + 2 (401) = 31 of 726.
-    assert value("error_rate_pct") == pytest.approx(100 * 31 / 726)
-    assert value("error_rate_pct", "site") == pytest.approx(100 * 14 / 100)
-    assert value("failed_access") == 14 and value("failed_access", "site") == 14
-    assert value("failed_access", "media") == 0
+    assert value(store, "error_rate_pct") == pytest.approx(100 * 31 / 726)
+    assert value(store, "error_rate_pct", "site") == pytest.approx(100 * 14 / 100)
+    assert value(store, "failed_access") == 14 and value(store, "failed_access", "site") == 14
+    assert value(store, "failed_access", "media") == 0
     # Storage: each bucket's newest snapshot; the account sums media at 15:00 with site
     # carried from 14:00. Bytes are payload + metadata.
-    assert value("total_files", "media") == 4010
-    assert value("total_files") == 4010 + 92
-    assert value("total_bytes") == 300_100_000_000 + 4_010_000 + 3_500_000 + 30_000
-    assert value("pending_uploads") == 1
+    assert value(store, "total_files", "media") == 4010
+    assert value(store, "total_files") == 4010 + 92
+    assert value(store, "total_bytes") == 300_100_000_000 + 4_010_000 + 3_500_000 + 30_000
+    assert value(store, "pending_uploads") == 1
     # Trends: 14:00 against 13:00, when nothing happened, and every hour of the window
     # has an account row, so "no requests" is a stored zero, not a gap.
-    assert readings.reading(ACC, "requests_per_hour", ACCOUNT, NOW).previous == 0
+    assert readings.reading(store, ACC, "requests_per_hour", ACCOUNT, NOW).previous == 0
 
 
 def test_querying_an_overlapping_window_again_never_double_counts(
@@ -136,7 +136,7 @@ def test_querying_an_overlapping_window_again_never_double_counts(
     # A late row for 14:00 arrives: the re-query replaces that hour, it does not add.
     peer.operations.append(Op(H - 3600, "media", "GetObject", "success", 200, 9))
     collect(peer, store, now=NOW + 900)
-    assert value("downloads_today") == 500 + 86 + 20 + 9
+    assert value(store, "downloads_today") == 500 + 86 + 20 + 9
     assert len(analytics_rows()) == len(first)
 
 
@@ -147,7 +147,7 @@ def test_first_run_backfills_31_days_a_day_at_a_time(peer: GraphQLPeer, store: S
     assert all(hi - lo <= DAY for lo, hi in windows)
     assert windows[-1][1] <= NOW - 60 and windows[-1][1] >= NOW - 600  # a few minutes ago
     assert all(lo == prev_hi for (lo, _), (_, prev_hi) in zip(windows[1:], windows, strict=False))
-    assert state.get(state.analytics_key(ACC)) == windows[-1][1]
+    assert state.get(store, state.analytics_key(ACC)) == windows[-1][1]
     assert "backfilled" in out.summary
     # Every hour of the 31 days has its account row: the charts have no false gaps.
     hours = Sample.select().where(Sample.metric == "requests", Sample.bucket == ACCOUNT).count()
@@ -158,7 +158,7 @@ def test_later_runs_query_from_a_few_hours_before_the_last_end(
     peer: GraphQLPeer, store: Store
 ) -> None:
     collect(peer, store)
-    end = state.get(state.analytics_key(ACC))
+    end = state.get(store, state.analytics_key(ACC))
     assert end is not None
     peer.requests.clear()
     collect(peer, store, now=NOW + 2 * DAY)  # after a two-day gap
@@ -191,7 +191,7 @@ def test_faults_store_nothing_and_name_the_reason(
     assert not result.ok
     assert needle in (result.error or "")
     assert analytics_rows() == []
-    assert state.get(state.analytics_key(ACC)) is None
+    assert state.get(store, state.analytics_key(ACC)) is None
     event = Event.select().where(Event.kind == "job").order_by(Event.id.desc()).first()
     assert event.level == "error" and needle in event.message
 
@@ -248,8 +248,8 @@ def test_only_watched_buckets_are_stored_and_summed(peer: GraphQLPeer, store: St
     collect_analytics(context(cfg, store), acct)
     stored = {b for (b,) in Sample.select(Sample.bucket).distinct().tuples()}
     assert stored == {ACCOUNT, "media", "site"}  # not the excluded one, not eu_media
-    assert value("total_files") == 4010 + 92
-    assert value("uploads_today") == 151  # media's, as before: the 999 are not watched
+    assert value(store, "total_files") == 4010 + 92
+    assert value(store, "uploads_today") == 151  # media's, as before: the 999 are not watched
 
 
 def test_a_jurisdiction_account_reads_its_own_buckets_by_their_s3_names(
@@ -263,17 +263,17 @@ def test_a_jurisdiction_account_reads_its_own_buckets_by_their_s3_names(
     cfg = config_for(peer)
     acct = replace(cfg.accounts[0], jurisdiction="eu")
     collect_analytics(context(cfg, store), acct)
-    assert value("downloads_today") == 77 and value("downloads_today", "media") == 77
-    assert value("total_files", "media") == 12
+    assert value(store, "downloads_today") == 77 and value(store, "downloads_today", "media") == 77
+    assert value(store, "total_files", "media") == 12
 
 
 def test_a_quiet_bucket_has_zeros_not_gaps(peer: GraphQLPeer, store: Store) -> None:
     peer.storage.append(Snap(H - 3600, "archive", 7, 0, 700, 0))  # stored, never requested
     collect(peer, store)
-    assert value("total_files", "archive") == 7
+    assert value(store, "total_files", "archive") == 7
     for metric in ("uploads_today", "class_a_ops", "failed_access", "requests_per_hour"):
-        assert value(metric, "archive") == 0, metric
-    assert value("error_rate_pct", "archive") is None  # no requests: no rate
+        assert value(store, metric, "archive") == 0, metric
+    assert value(store, "error_rate_pct", "archive") is None  # no requests: no rate
 
 
 def test_the_account_total_drops_a_bucket_not_seen_for_a_day() -> None:
@@ -306,5 +306,5 @@ def test_a_bucket_name_no_store_can_hold_is_kept_as_its_escape(
     peer.operations.append(Op(H - 3600, "bad\ud800half", "GetObject", "success", 200, 9))
     out = collect(peer, store)
     assert out.errors == []
-    assert value("downloads_today", "bad\\ud800half") == 9
-    assert value("downloads_today") == 500 + 86 + 20 + 9
+    assert value(store, "downloads_today", "bad\\ud800half") == 9
+    assert value(store, "downloads_today") == 500 + 86 + 20 + 9

@@ -80,7 +80,7 @@ def test_month_bounds_cross_the_year() -> None:
 def test_a_synthetic_month_to_the_cent(st: Store) -> None:
     fill_month(st)
     run(st)
-    view = costs_view("acme", NOW)
+    view = costs_view(st, "acme", NOW)
     # Storage: 5 days x 100 GB + 6 days x 400 GB = 2,900 GB-days / 30 = 96.67 GB-month;
     #   - 10 free = 86.67 → rounds up to 87 → 87 x $0.015 = $1.305.
     # Class A: 10 x 100,000 + 60,000 = 1,060,000 - 1,000,000 free = 60,000 → 1 million → $4.50.
@@ -133,7 +133,7 @@ def test_a_synthetic_month_to_the_cent(st: Store) -> None:
 def test_the_last_24_hours_against_the_baseline(st: Store) -> None:
     fill_month(st)
     run(st)
-    view = costs_view("acme", NOW)
+    view = costs_view(st, "acme", NOW)
     # Last 24 h: 400 GB / 30 x $0.015 = $0.20; 60,000 x $4.50/M = $0.27; 500,000 x $0.36/M
     # = $0.18 → $0.65. The 7 days before (24 h windows ending at noon, each costed at the
     # storage of the day it ends in): five ending 6–10 Nov at 0.20 + 0.45 + 0.36 = $1.01 and
@@ -151,7 +151,7 @@ def test_a_spike_is_an_event_once_a_day(st: Store) -> None:
     events = list(Event.select().where(Event.kind == "cost"))
     assert len(events) == 1
     assert "+405 %" in events[0].message and "$4.88" in events[0].message
-    assert costs_view("acme", NOW).increase_pct == pytest.approx(
+    assert costs_view(st, "acme", NOW).increase_pct == pytest.approx(
         100 * (4.88 - 6.77 / 7) / (6.77 / 7)
     )
 
@@ -160,7 +160,7 @@ def test_cents_never_page_anyone(st: Store) -> None:
     # A thousandth of the traffic and storage: still +405 %, but only $0.0039 more.
     fill_month(st, scale=0.001, today_a=1_000_000)
     run(st)
-    assert costs_view("acme", NOW).increase_pct == pytest.approx(404.58, abs=0.01)
+    assert costs_view(st, "acme", NOW).increase_pct == pytest.approx(404.58, abs=0.01)
     assert not Event.select().where(Event.kind == "cost").exists()
 
 
@@ -168,7 +168,7 @@ def test_bucket_shares_add_up_to_the_account(st: Store) -> None:
     fill_month(st, "media")
     fill_month(st, "logs", scale=0.5)
     run(st)
-    view = costs_view("acme", NOW)
+    view = costs_view(st, "acme", NOW)
     assert sorted(b.name for b in view.buckets) == ["logs", "media"]
     # In cents that add up to the account's bill rounded to the cent.
     assert sum(b.month_to_date_usd for b in view.buckets) == pytest.approx(
@@ -186,7 +186,7 @@ def test_storage_only_without_request_counts(st: Store) -> None:
             st, "acme", [SampleRow("total_bytes", 50 * GB, "media")], ts=NOV1 + day * DAY + 3 * HOUR
         )
     run(st)
-    view = costs_view("acme", NOW)
+    view = costs_view(st, "acme", NOW)
     # 11 days x 50 GB = 550 GB-days / 30 = 18.33 GB-month → 8.33 over → 9 → $0.135.
     assert view.month_to_date_usd == pytest.approx(0.135)
     assert not view.requests_known
@@ -198,7 +198,7 @@ def test_a_listing_stored_the_same_second_counts(st: Store) -> None:
     writes.add_samples(st, "acme", [SampleRow("total_bytes", 400 * GB, "media")], ts=NOW)
     run(st)
     # One day of 400 GB = 400 GB-days / 30 = 13.33 GB-month → 3.33 over → 4 → $0.06.
-    assert costs_view("acme", NOW).month_to_date_usd == pytest.approx(0.06)
+    assert costs_view(st, "acme", NOW).month_to_date_usd == pytest.approx(0.06)
 
 
 def test_configured_prices_apply(st: Store) -> None:
@@ -212,7 +212,7 @@ def test_configured_prices_apply(st: Store) -> None:
     )
     run(st, cfg)
     # Class A now bills 1 M x $3.00 instead of $4.50: 6.165 - 1.50 = $4.665.
-    assert costs_view("acme", NOW, cfg.pricing).month_to_date_usd == pytest.approx(4.665)
+    assert costs_view(st, "acme", NOW, cfg.pricing).month_to_date_usd == pytest.approx(4.665)
 
 
 def test_a_rerun_replaces_the_daily_series(st: Store) -> None:
@@ -266,7 +266,7 @@ def _stored(store: Store, bucket: str, per_day: list[float]) -> None:
 def test_cold_data_would_be_cheaper_in_infrequent_access(st: Store) -> None:
     _stored(st, "cold", [2000 * GB] * 11)
     run(st)
-    view = costs_view("acme", NOW)
+    view = costs_view(st, "acme", NOW)
     # The month at this pace: 2,000 GB for 30 days = 2,000 GB-month, no requests.
     # Standard: (2,000 - 10) x $0.015 = $29.85. IA: 2,000 x $0.01 = $20.00. Saving $9.85.
     assert view.buckets[0].ia_saving_usd == pytest.approx(9.85)
@@ -289,7 +289,7 @@ def test_busy_infrequent_access_data_would_be_cheaper_in_standard(st: Store) -> 
             ts=NOV1 + day * DAY + HOUR,
         )
     run(st)
-    view = costs_view("acme", NOW)
+    view = costs_view(st, "acme", NOW)
     # Month to date in IA: 100 GB x 11 days / 30 = 36.67 GB-month -> 37 x $0.01 = $0.37;
     # 1,100,000 Class B -> 2 M x $0.90 = $1.80; 1,100,000 GETs x 0.1 GB = 110,000 GB
     # retrieved x $0.01 = $1,100.00. Total $1,102.17.
@@ -309,7 +309,7 @@ def test_the_infrequent_access_minimum_charges_early_deletes(st: Store) -> None:
     # Nothing on 1 November; 300 GB from the 2nd to the 5th; deleted on the 6th.
     _stored(st, "scratch", [0.0] + [300 * GB] * 4 + [0.0] * 6)
     run(st)
-    (line,) = [x for x in costs_view("acme", NOW).lines if x.item == "ia_storage"]
+    (line,) = [x for x in costs_view(st, "acme", NOW).lines if x.item == "ia_storage"]
     # Stored 4 days (1,200 GB-days), deleted at 4 days old: 26 more days are charged
     # (7,800 GB-days). 9,000 GB-days / 30 = 300 GB-month x $0.01 = $3.00, as if kept 30 days.
     assert line.usage == pytest.approx(300.0)
@@ -321,7 +321,7 @@ def test_unfinished_uploads_and_the_monitors_own_spend_are_advice(st: Store) -> 
     writes.add_samples(st, "acme", [SampleRow("pending_uploads", 7, "media")], ts=NOW - HOUR)
     writes.add_samples(st, "acme", [SampleRow("monitor_class_a_ops", 20_000)], ts=NOW - DAY)
     run(st)
-    view = costs_view("acme", NOW)
+    view = costs_view(st, "acme", NOW)
     kinds = {r.kind: r for r in view.recommendations}
     assert "7 unfinished multipart uploads" in kinds["pending_uploads"].text
     # 20,000 Class A at $4.50/M = $0.09 against a month to date of $0.135 (storage only).
@@ -335,18 +335,18 @@ def test_a_rerun_rewrites_only_from_the_first_changed_day(st: Store) -> None:
     fill_month(st)
     run(st)
     rollups.roll_up(st, NOW)
-    mark = state.get(state.ROLLUP_FROM)
+    mark = state.get(st, state.ROLLUP_FROM)
     assert mark is not None and mark > NOV1 + 10 * DAY
     run(st, now=NOW + 60)  # nothing new: the past stays, the rollup is not sent back
-    assert state.get(state.ROLLUP_FROM) == mark
-    assert costs_view("acme", NOW + 60).month_to_date_usd == pytest.approx(6.165)
+    assert state.get(st, state.ROLLUP_FROM) == mark
+    assert costs_view(st, "acme", NOW + 60).month_to_date_usd == pytest.approx(6.165)
     writes.add_samples(
         st, "acme", [SampleRow("class_a_requests", 1_000_000, "media")], ts=NOW - 5 * HOUR
     )
     run(st, now=NOW + 120)  # today changed: rewritten from today on
-    assert state.get(state.ROLLUP_FROM) == NOV1 + 10 * DAY
+    assert state.get(st, state.ROLLUP_FROM) == NOV1 + 10 * DAY
     # 2,060,000 Class A now: a second billed million, $4.50 more, all of it today's.
-    view = costs_view("acme", NOW + 120)
+    view = costs_view(st, "acme", NOW + 120)
     assert view.month_to_date_usd == pytest.approx(10.665)
     # Day 11 added: storage 2,500 -> 2,900 GB-days, billable 74 -> 87 GB-month = $0.195;
     # Class A from 1,000,000 (all free) to 2,060,000 = 2 M = $9.00; Class B 1 M = $0.36.
@@ -362,11 +362,11 @@ def test_the_month_survives_the_raw_purge(st: Store) -> None:
     rollups.roll_up(st, NOW)
     rollups.purge(st, Retention(samples_days=3), NOW)  # raw samples before 8 Nov go
     run(st, now=NOW + 60)
-    view = costs_view("acme", NOW + 60)
+    view = costs_view(st, "acme", NOW + 60)
     # The month's first days come from the rollups, the same figures as before the purge.
     assert [ts for ts, _ in view.daily] == [NOV1 + d * DAY for d in range(11)]
     assert sum(v for _, v in view.daily) == pytest.approx(6.165, abs=1e-5)
     assert view.month_to_date_usd == pytest.approx(6.165)
     # ...and the job does not write the purged days again for the next purge to drop.
-    kept = state.get(rollups.RAW_KEPT_FROM)
-    assert kept is not None and state.get(state.ROLLUP_FROM) >= kept
+    kept = state.get(st, rollups.RAW_KEPT_FROM)
+    assert kept is not None and state.get(st, state.ROLLUP_FROM) >= kept

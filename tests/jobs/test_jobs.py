@@ -259,7 +259,7 @@ def test_collect_metrics_with_probes_off_checks_the_endpoint(
         ("inventory", True),
         ("collect_metrics", True),
     ]
-    assert queries.endpoint_check("test") is not None
+    assert queries.endpoint_check(store, "test") is not None
 
 
 def test_endpoint_check_failure_and_recovery_are_events(
@@ -404,8 +404,8 @@ def test_a_stop_request_cancels_and_closes_the_run(
     assert (run.ok, run.error) == (None, "cancelled: r2tui was stopping")
     assert run.finished_at is not None
     assert Inventory.select().count() == 0
-    assert queries.collector("test").state == "idle"
-    assert queries.activity("test")[0].message == "inventory cancelled: r2tui was stopping"
+    assert queries.collector(store, "test").state == "idle"
+    assert queries.activity(store, "test")[0].message == "inventory cancelled: r2tui was stopping"
 
 
 def test_an_upload_seen_during_the_previous_listing_is_reported_once(

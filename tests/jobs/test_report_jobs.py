@@ -60,7 +60,7 @@ def test_writes_every_format_and_the_store(
     )
     # Every format, nothing else: no temporary file left behind.
     assert _files(folder) == sorted(f"{stem}.{ext}" for ext in ("md", "json", "csv", "html"))
-    kept = stored.find(d.ACCOUNT, kind, start)
+    kept = stored.find(rs, d.ACCOUNT, kind, start)
     assert kept is not None and kept.generated_at == d.REPORT_NOW
     for fmt in FORMATS:
         assert (folder / f"{stem}.{fmt}").read_text(encoding="utf-8") == render(kept, fmt)
@@ -80,7 +80,7 @@ def test_rerun_replaces_files_and_store_copy(rs: Store) -> None:
     assert run_job("daily_report", _ctx(rs)).ok
     later = d.REPORT_NOW + 3600
     assert run_job("daily_report", _ctx(rs, at=later)).ok
-    rows = stored.listing(d.ACCOUNT)
+    rows = stored.listing(rs, d.ACCOUNT)
     assert [(r.kind, r.period_start, r.generated_at) for r in rows] == [("daily", d.NOV28, later)]
     text = (paths.reports_dir() / "daily-test-2026-11-28.json").read_text(encoding="utf-8")
     assert '"generated_at_utc": "2026-11-29T01:00:30Z"' in text
@@ -97,10 +97,10 @@ def test_unwritable_folder_keeps_the_store_copy(rs: Store) -> None:
     assert result.error is not None and str(folder) in result.error
     assert result.error.startswith("cannot write the daily report for 2026-11-28 to ")
     assert "kept in the store" in result.error
-    assert stored.find(d.ACCOUNT, "daily", d.NOV28) is not None
+    assert stored.find(rs, d.ACCOUNT, "daily", d.NOV28) is not None
     run = JobRun.get(JobRun.job == "daily_report")
     assert run.ok is False and str(folder) in run.error
-    feed = queries.activity(d.ACCOUNT, kinds=["job"])
+    feed = queries.activity(rs, d.ACCOUNT, kinds=["job"])
     assert feed[0].level == "error" and str(folder) in feed[0].message
 
 
@@ -131,7 +131,7 @@ def test_written_file_is_readable_by_others(tmp_path: Path) -> None:
 def test_file_names_are_safe_for_any_account_name(rs: Store) -> None:
     from r2tui.reports.build import build
 
-    report = build("../team/a b", "daily", d.NOV28, d.REPORT_NOW)
+    report = build(rs, "../team/a b", "daily", d.NOV28, d.REPORT_NOW)
     assert report.file_stem() == "daily-team_a_b-2026-11-28"
     written = files.write_all(report, paths.reports_dir())
     assert all(p.parent == paths.reports_dir() for p in written)

@@ -86,12 +86,12 @@ def test_exact_hourly_and_daily_aggregates(st: Store) -> None:
         ("acc", "b2", "ms", DAY0, 1, 1.0, 1.0, 1.0, 1.0),
         ("other", "b1", "ms", DAY0, 1, 2.0, 2.0, 2.0, 2.0),
     ]
-    assert state.get(state.ROLLUP_FROM) == DAY0 + D + 12 * H
+    assert state.get(st, state.ROLLUP_FROM) == DAY0 + D + 12 * H
 
 
 def test_nothing_stored_leaves_the_watermark_unset(st: Store) -> None:
     assert rollups.roll_up(st, NOW) == rollups.RollupResult(0, 0, 0, None, DAY0 + D + 13 * H)
-    assert state.get(state.ROLLUP_FROM) is None
+    assert state.get(st, state.ROLLUP_FROM) is None
     assert hourly() == [] and daily() == []
 
 
@@ -113,10 +113,10 @@ def test_a_sample_stored_late_for_the_previous_hour_is_counted(st: Store) -> Non
     at 12:59:58 and stored after a roll-up at 13:00:30 still lands in hour 12."""
     put(st, DAY0 + 12 * H + 600, "ms", 1.0)
     rollups.roll_up(st, DAY0 + 13 * H + 30)
-    assert state.get(state.ROLLUP_FROM) == DAY0 + 12 * H
+    assert state.get(st, state.ROLLUP_FROM) == DAY0 + 12 * H
     put(st, DAY0 + 13 * H - 2, "ms", 3.0)
     rollups.roll_up(st, DAY0 + 13 * H + 900)
-    assert state.get(state.ROLLUP_FROM) == DAY0 + 13 * H
+    assert state.get(st, state.ROLLUP_FROM) == DAY0 + 13 * H
     assert [r[3:] for r in hourly()] == [(DAY0 + 12 * H, 2, 4.0, 1.0, 3.0, 3.0)]
 
 
@@ -127,7 +127,7 @@ def test_replace_series_in_the_past_is_recomputed(st: Store) -> None:
     replace_series(st, "acc", ["requests"], DAY0, DAY0 + D, rows)
     put(st, DAY0 + 5 * H + 10, "probe_ok", 1.0, "b1")
     rollups.roll_up(st, NOW)
-    assert state.get(state.ROLLUP_FROM) == DAY0 + D + 12 * H
+    assert state.get(st, state.ROLLUP_FROM) == DAY0 + D + 12 * H
     assert daily("requests") == [("acc", "*", "requests", DAY0, 24, 2400.0, 100.0, 100.0, 100.0)]
     # Hours 4 and 5 again: one grows, one disappears (Cloudflare had late data).
     replace_series(
@@ -138,7 +138,7 @@ def test_replace_series_in_the_past_is_recomputed(st: Store) -> None:
         DAY0 + 6 * H,
         [(DAY0 + 4 * H, "*", "requests", 130.0)],
     )
-    assert state.get(state.ROLLUP_FROM) == DAY0 + 4 * H
+    assert state.get(st, state.ROLLUP_FROM) == DAY0 + 4 * H
     again = rollups.roll_up(st, NOW)
     assert again.start == DAY0 + 4 * H and again.hours == 20 + 13
     got = {r[3]: r[5] for r in hourly("requests")}
@@ -171,7 +171,7 @@ def test_purge_never_drops_what_is_not_rolled_up(st: Store) -> None:
     rollups.roll_up(st, NOW)
     assert rollups.purge(st, Retention(), NOW).samples == 1
     assert [s.value for s in Sample.select()] == [2.0]
-    assert state.get(rollups.RAW_KEPT_FROM) == NOW - NOW % H - 14 * D
+    assert state.get(st, rollups.RAW_KEPT_FROM) == NOW - NOW % H - 14 * D
     # A backfill 20 days back lowers the watermark: its samples wait for a roll-up.
     replace_series(
         st,
@@ -217,7 +217,7 @@ def test_purge_rollups_by_age(st: Store) -> None:
     assert purged == rollups.PurgeResult(samples=4, hourly=3, daily=1)
     assert [r[8] for r in hourly()] == [80.0]
     assert sorted(r[8] for r in daily()) == [80.0, 100.0, 1000.0]
-    assert state.get(rollups.HOURLY_KEPT_FROM) == NOW - NOW % D - 90 * D
+    assert state.get(st, rollups.HOURLY_KEPT_FROM) == NOW - NOW % D - 90 * D
 
 
 def test_rollup_job_runs_and_reports(store: Store) -> None:
@@ -241,11 +241,11 @@ def test_rollup_job_runs_and_reports(store: Store) -> None:
 def test_a_sample_stored_late_still_reaches_the_rollups(st: Store) -> None:
     put(st, NOW - 600, "ms", 1.0)
     rollups.roll_up(st, NOW)
-    mark = state.get(state.ROLLUP_FROM)
+    mark = state.get(st, state.ROLLUP_FROM)
     assert mark is not None and mark > NOW - 3 * H
     # A write the store refused three hours ago is taken now, with its own time.
     put(st, NOW - 3 * H, "ms", 9.0)
-    assert state.get(state.ROLLUP_FROM) == (NOW - 3 * H) - (NOW - 3 * H) % H
+    assert state.get(st, state.ROLLUP_FROM) == (NOW - 3 * H) - (NOW - 3 * H) % H
     rollups.roll_up(st, NOW)
     hour = (NOW - 3 * H) - (NOW - 3 * H) % H
     assert [(r[3], r[5]) for r in hourly("ms") if r[3] == hour] == [(hour, 9.0)]

@@ -220,11 +220,13 @@ def listed(store: Store, bucket: str, classes: dict[str, tuple[int, int]], at: i
     )
 
 
-def metrics(now: int = NOW) -> dict:  # type: ignore[type-arg]
+def metrics(store: Store, now: int = NOW) -> dict:  # type: ignore[type-arg]
     """`status --json`'s metrics, with every metric the document reports read."""
-    d = dashboard.read(ACC, now=now, analytics=True)
+    d = dashboard.read(store, ACC, now=now, analytics=True)
     assert d.metrics is not None
-    d = replace(d, metrics=replace(d.metrics, values=readings.readings(ACC, list(NAMES), now)))
+    d = replace(
+        d, metrics=replace(d.metrics, values=readings.readings(store, ACC, list(NAMES), now))
+    )
     return dashboard_doc(d)["metrics"]
 
 
@@ -233,7 +235,7 @@ def test_status_totals_are_the_sums_over_classes_and_say_their_source(st: Store)
     listed(st, "media", {"STANDARD": (290, 99 * GB), "STANDARD_IA": (90, 49 * GB)}, H - DAY)
     listed(st, "archive", {"STANDARD_IA": (12, 5 * GB)}, H - HOUR)
     store_window(st)
-    doc = metrics()
+    doc = metrics(st)
     media = doc["buckets"]["media"]
     assert media["total_files"] == 400 == media["standard_objects"] + media["ia_objects"]
     assert media["total_bytes"] == 150 * GB + 1_500 == media["standard_bytes"] + media["ia_bytes"]
@@ -265,7 +267,7 @@ def test_status_totals_are_the_sums_over_classes_and_say_their_source(st: Store)
 
 def test_a_sampled_hour_marks_the_figures_built_on_it(store: Store) -> None:
     store_window(store)
-    doc = metrics(H + HOUR + 600)  # 11:10: the last full hour is 10:00
+    doc = metrics(store, H + HOUR + 600)  # 11:10: the last full hour is 10:00
     site, media = doc["buckets"]["site"], doc["buckets"]["media"]
     assert site["requests_per_hour"] == 5_000
     assert {"requests_per_hour", "class_b_ops", "downloads_today", "downloaded_bytes_today"} <= set(
@@ -274,10 +276,10 @@ def test_a_sampled_hour_marks_the_figures_built_on_it(store: Store) -> None:
     assert "total_files" not in site["sampled"]  # storage snapshots are not sampled
     assert media["sampled"] == []
     assert "requests_per_hour" in doc["sampled"]  # the account holds site's sample
-    reading = readings.reading(ACC, "requests_per_hour", "site", H + HOUR + 600)
+    reading = readings.reading(store, ACC, "requests_per_hour", "site", H + HOUR + 600)
     assert (
         reading.sampled
-        and not readings.reading(ACC, "requests_per_hour", "media", H + HOUR + 600).sampled
+        and not readings.reading(store, ACC, "requests_per_hour", "media", H + HOUR + 600).sampled
     )
 
 
@@ -346,7 +348,7 @@ def calculate(store: Store) -> None:
 def test_measured_classes_bill_each_class_from_the_analytics(st: Store) -> None:
     month(st)
     calculate(st)
-    view = costs_view(ACC, NOW)
+    view = costs_view(st, ACC, NOW)
     lines = {x.item: x for x in view.lines}
     # Storage: 11 days of 100 GB Standard and 50 GB IA, a GB-month being 30 GB-days.
     assert lines["standard_storage"].usage == pytest.approx(1_100 / 30)
@@ -372,7 +374,7 @@ def test_measured_classes_bill_each_class_from_the_analytics(st: Store) -> None:
     assert view.buckets[0].month_to_date_usd == pytest.approx(view.month_to_date_usd, abs=0.01)
     assert {x.basis for x in view.lines} == {"measured"}
     assert view.buckets[0].basis == dict.fromkeys(("storage", "requests", "retrieval"), "measured")
-    costs = dashboard_doc(dashboard.read(ACC, now=NOW))["costs"]
+    costs = dashboard_doc(dashboard.read(st, ACC, now=NOW))["costs"]
     assert {x["item"]: x["basis"] for x in costs["lines"]}["ia_class_a"] == "measured"
     assert costs["lines"][0]["reason"] == "per-class bytes from Cloudflare's analytics"
     assert costs["buckets"]["media"]["basis"]["retrieval"] == "measured"
@@ -382,7 +384,7 @@ def test_a_store_without_per_class_series_is_estimated_from_the_listing(st: Stor
     """As stores written before this change: the listing's IA shares, as before."""
     month(st, classes=False)
     calculate(st)
-    view = costs_view(ACC, NOW)
+    view = costs_view(st, ACC, NOW)
     lines = {x.item: x for x in view.lines}
     # A third of 150 GB, of the requests, and of the GETs reading 0.5 GB each.
     assert lines["ia_storage"].usage == pytest.approx(550 / 30)
@@ -399,7 +401,7 @@ def test_classes_without_byte_sums_estimate_the_retrieval_whole(st: Store) -> No
     the IA retrieval estimated whole (not "partly")."""
     month(st, summed=False)
     calculate(st)
-    view = costs_view(ACC, NOW)
+    view = costs_view(st, ACC, NOW)
     lines = {x.item: x for x in view.lines}
     assert lines["ia_class_a"].basis == "measured"
     assert lines["ia_retrieval"].basis == "estimated"
@@ -410,18 +412,18 @@ def test_classes_without_byte_sums_estimate_the_retrieval_whole(st: Store) -> No
 def test_without_request_counts_no_bucket_says_requests_measured(st: Store) -> None:
     listed(st, "media", {"STANDARD": (200, 100 * GB), "STANDARD_IA": (100, 50 * GB)}, NOV1 + 60)
     calculate(st)
-    view = costs_view(ACC, NOW)
+    view = costs_view(st, ACC, NOW)
     assert not view.requests_known
     basis = view.buckets[0].basis
     assert basis["requests"] == basis["retrieval"] == "estimated"
-    costs = dashboard_doc(dashboard.read(ACC, now=NOW))["costs"]
+    costs = dashboard_doc(dashboard.read(st, ACC, now=NOW))["costs"]
     assert costs["buckets"]["media"]["basis"]["requests"] == "estimated"
 
 
 def test_a_month_measured_from_midway_is_partly_estimated(st: Store) -> None:
     month(st, classified_from=6)
     calculate(st)
-    view = costs_view(ACC, NOW)
+    view = costs_view(st, ACC, NOW)
     assert {x.basis for x in view.lines} == {"estimated"}
     assert all(x.reason.startswith("partly") for x in view.lines)
     # The measured days' IA requests (5 x 400) and the estimated days' share (6 x 1,000 / 3).
@@ -432,7 +434,7 @@ def test_a_month_measured_from_midway_is_partly_estimated(st: Store) -> None:
 def test_a_report_says_the_classes_and_the_basis(st: Store) -> None:
     month(st)
     calculate(st)
-    report = build(ACC, "daily", NOW - NOW % DAY, NOW)  # today, as of the cost run
+    report = build(st, ACC, "daily", NOW - NOW % DAY, NOW)  # today, as of the cost run
     n = report.numbers
     assert n.bytes.value == 150 * GB
     assert n.standard_bytes.value == 100 * GB and n.ia_bytes.value == 50 * GB
@@ -474,7 +476,7 @@ def collect(peer: GraphQLPeer, store: Store, now: int = NOW) -> None:
 def test_collect_stores_classes_and_bytes_and_the_bill_counts_them(store: Store) -> None:
     with GraphQLPeer(TRAFFIC, MIXED) as peer:
         collect(peer, store)
-    doc = metrics()
+    doc = metrics(store)
     media = doc["buckets"]["media"]
     assert media["total_files"] == 400 == media["standard_objects"] + media["ia_objects"]
     assert media["total_bytes"] == 150 * GB + 1_500 == media["standard_bytes"] + media["ia_bytes"]
@@ -482,7 +484,7 @@ def test_collect_stores_classes_and_bytes_and_the_bill_counts_them(store: Store)
     assert media["downloaded_bytes_today"] == 7 * GB
     assert doc["buckets"]["site"]["sampled"] != [] and media["sampled"] == []
     calculate(store)
-    lines = {x.item: x for x in costs_view(ACC, NOW).lines}
+    lines = {x.item: x for x in costs_view(store, ACC, NOW).lines}
     # Today's requests, as counted per class: IA Class B 205 at 10:00 and 7 at 11:00,
     # IA Class A 10; 3 GB read from IA.
     assert lines["ia_class_b"].usage == 212 and lines["ia_class_a"].usage == 10
@@ -502,7 +504,7 @@ def test_a_field_the_api_refuses_is_said_once_and_classes_come_from_the_listing(
     # Once each, though two processes met them: storageClass on both datasets, responseBytes.
     assert len(said) == len(set(said)) == 3
     assert sum("storageClass" in line for line in said) == 2
-    media = metrics(NOW + 60)["buckets"]["media"]
+    media = metrics(store, NOW + 60)["buckets"]["media"]
     assert media["downloaded_bytes_today"] is None  # not measured, not 0
     assert media["uploaded_bytes_today"] == 3 * GB  # responseObjectSize still given
     # Without the class a bucket-hour's level is one class's (the larger): the
@@ -545,7 +547,7 @@ def test_a_bucket_hour_that_fills_a_page_alone_is_said_once(store: Store) -> Non
         first = [e.message for e in Event.select().where(Event.kind == "analytics")]
         # Another process queries the same windows again (the store was not told how
         # far it got): the same partial answers, and nothing said twice.
-        state.put(state.analytics_key(ACC), 0)
+        state.put(store, state.analytics_key(ACC), 0)
         forget_learned()
         collect(peer, store)
     said = [e for e in Event.select().where(Event.kind == "analytics")]

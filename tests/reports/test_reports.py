@@ -42,12 +42,12 @@ def rs(tmp_path: Path) -> Iterator[Store]:
     yield from d.store_copy(tmp_path)
 
 
-def daily() -> Report:
-    return build(d.ACCOUNT, "daily", default_period("daily", d.REPORT_NOW), d.REPORT_NOW)
+def daily(store: Store) -> Report:
+    return build(store, d.ACCOUNT, "daily", default_period("daily", d.REPORT_NOW), d.REPORT_NOW)
 
 
-def monthly() -> Report:
-    return build(d.ACCOUNT, "monthly", default_period("monthly", d.REPORT_NOW), d.REPORT_NOW)
+def monthly(store: Store) -> Report:
+    return build(store, d.ACCOUNT, "monthly", default_period("monthly", d.REPORT_NOW), d.REPORT_NOW)
 
 
 def bill(gb_months: int) -> Decimal:
@@ -62,7 +62,7 @@ def cents(v: Decimal) -> float:
 # ---- golden files ----------------------------------------------------------------------
 @pytest.mark.parametrize("kind", ["daily", "monthly"])
 def test_golden(rs: Store, kind: str) -> None:
-    report = daily() if kind == "daily" else monthly()
+    report = daily(rs) if kind == "daily" else monthly(rs)
     for fmt in FORMATS:
         path = d.GOLDEN / f"{kind}.{fmt}"
         text = render(report, fmt)
@@ -74,7 +74,7 @@ def test_golden(rs: Store, kind: str) -> None:
 
 # ---- the numbers, by hand --------------------------------------------------------------
 def test_daily_numbers_by_hand(rs: Store) -> None:
-    r = daily()
+    r = daily(rs)
     assert (r.kind, r.account, r.period_start, r.period_end) == ("daily", "test", d.NOV28, d.NOV29)
     assert r.period_label == "2026-11-28" and r.file_stem() == "daily-test-2026-11-28"
     n = r.numbers
@@ -137,13 +137,13 @@ def test_daily_numbers_by_hand(rs: Store) -> None:
         ("upload", "warning"),
         ("job", "error"),
     ]
-    view = costs_view(d.ACCOUNT, d.NOV29 - 1)
+    view = costs_view(rs, d.ACCOUNT, d.NOV29 - 1)
     assert [x.text for x in r.recommendations] == [x.text for x in view.recommendations]
     assert r.recommendations and r.recommendations[0].bucket == d.HOSTILE_BUCKET
 
 
 def test_monthly_numbers_by_hand(rs: Store) -> None:
-    r = monthly()
+    r = monthly(rs)
     assert (r.kind, r.period_start, r.period_end, r.period_label) == (
         "monthly",
         d.OCT1,
@@ -180,7 +180,7 @@ def test_monthly_numbers_by_hand(rs: Store) -> None:
 # ---- hostile names ---------------------------------------------------------------------
 @pytest.mark.parametrize("kind", ["daily", "monthly"])
 def test_html_escapes_every_value(rs: Store, kind: str) -> None:
-    report = daily() if kind == "daily" else monthly()
+    report = daily(rs) if kind == "daily" else monthly(rs)
     page = to_html(report)
     parser = HtmlText()
     parser.feed(page)
@@ -214,7 +214,7 @@ def test_html_escapes_every_value(rs: Store, kind: str) -> None:
 
 
 def test_csv_round_trips_hostile_text(rs: Store) -> None:
-    report = daily()
+    report = daily(rs)
     rows = list(csv.reader(io.StringIO(to_csv(report))))
     assert all(len(row) == 9 for row in rows)
     header, body = rows[0], rows[1:]
@@ -247,7 +247,7 @@ def test_csv_cells_never_start_a_formula(rs: Store) -> None:
 
 
 def test_markdown_shows_hostile_text_literally(rs: Store) -> None:
-    text = to_markdown(daily())
+    text = to_markdown(daily(rs))
     md = MarkdownIt("commonmark").enable("table")
     tokens = [t for block in md.parse(text) for t in [block, *(block.children or [])]]
     # No raw HTML reaches a renderer; the table keeps its four columns.
@@ -267,7 +267,7 @@ def _escaped(text: str) -> str:
 
 # ---- JSON and the store copy -----------------------------------------------------------
 def test_json_round_trip_renders_the_same(rs: Store) -> None:
-    for report in (daily(), monthly()):
+    for report in (daily(rs), monthly(rs)):
         again = Report.from_dict(json.loads(render(report, "json")))
         assert again == report
         for fmt in FORMATS:
@@ -275,7 +275,7 @@ def test_json_round_trip_renders_the_same(rs: Store) -> None:
 
 
 def test_json_is_utf8_with_derived_values(rs: Store) -> None:
-    doc = json.loads(render(daily(), "json"))
+    doc = json.loads(render(daily(rs), "json"))
     assert doc["schema"] == 1 and doc["period"] == "2026-11-28"
     assert doc["period_start_utc"] == "2026-11-28T00:00:00Z"
     assert doc["numbers"]["objects"] == {
@@ -285,7 +285,7 @@ def test_json_is_utf8_with_derived_values(rs: Store) -> None:
         "change_pct": 1.09,
     }
     assert doc["alerts"][0]["at"] == "2026-11-28T03:00:00Z"
-    assert '"o\'brien\\"s,bucket"' in render(daily(), "json")  # not \u-escaped
+    assert '"o\'brien\\"s,bucket"' in render(daily(rs), "json")  # not \u-escaped
     with pytest.raises(ValueError, match="schema"):
         Report.from_dict({**doc, "schema": 99})
 
@@ -299,35 +299,35 @@ def test_stored_copy_renders_as_made(request: pytest.FixtureRequest, backend: st
     s = open_store(url)
     try:
         d.fill(s)
-        made = [daily(), monthly()]
+        made = [daily(s), monthly(s)]
         ids = [stored.save(s, r) for r in made]
         for report_id, report in zip(ids, made, strict=True):
-            again = stored.load(report_id)
+            again = stored.load(s, report_id)
             assert again is not None
             for fmt in FORMATS:
                 assert render(again, fmt) == render(report, fmt)
         assert (d.GOLDEN / "daily.md").read_text(encoding="utf-8") == to_markdown(made[0])
-        rows = stored.listing(d.ACCOUNT)
+        rows = stored.listing(s, d.ACCOUNT)
         assert [(r.kind, r.period_start) for r in rows] == [("daily", d.NOV28), ("monthly", d.OCT1)]
         # A second report for the same period replaces the first.
-        later = build(d.ACCOUNT, "daily", d.NOV28, d.REPORT_NOW + 3600)
+        later = build(s, d.ACCOUNT, "daily", d.NOV28, d.REPORT_NOW + 3600)
         new_id = stored.save(s, later)
-        assert len(stored.listing(d.ACCOUNT)) == 2
-        assert stored.load(ids[0]) is None
-        found = stored.find(d.ACCOUNT, "daily", d.NOV28)
+        assert len(stored.listing(s, d.ACCOUNT)) == 2
+        assert stored.load(s, ids[0]) is None
+        found = stored.find(s, d.ACCOUNT, "daily", d.NOV28)
         assert found is not None and found.generated_at == d.REPORT_NOW + 3600
-        assert stored.load(new_id) == found
-        assert stored.listing("another") == []
+        assert stored.load(s, new_id) == found
+        assert stored.listing(s, "another") == []
     finally:
         s.close()
 
 
 # ---- history past the raw purge --------------------------------------------------------
 def test_monthly_report_outlives_the_raw_samples(rs: Store) -> None:
-    before = monthly()
+    before = monthly(rs)
     purged = rollups.purge(rs, Retention(samples_days=14), d.REPORT_NOW)
     assert purged.samples > 0
-    after = monthly()
+    after = monthly(rs)
     # Every figure comes from the daily rollups; only the recommendations and the
     # charges' basis, read from the cost run's raw samples, are gone, and the report says so.
     assert (after.numbers, replace(after.costs, basis=before.costs.basis), after.growth) == (
@@ -371,7 +371,7 @@ def test_periods() -> None:
 
 
 def test_empty_store_says_what_is_missing(store: Store) -> None:
-    r = build("nobody", "daily", d.NOV28, d.REPORT_NOW)
+    r = build(store, "nobody", "daily", d.NOV28, d.REPORT_NOW)
     assert r.numbers.objects.value is None and not r.costs.known and r.growth == []
     text = to_markdown(r)
     assert "No alerts fired." in text and "No cost figures for this period." in text
@@ -382,12 +382,12 @@ def test_empty_store_says_what_is_missing(store: Store) -> None:
 
 
 def test_unfinished_period_is_noted(rs: Store) -> None:
-    r = build(d.ACCOUNT, "monthly", d.NOV1, d.REPORT_NOW)
+    r = build(rs, d.ACCOUNT, "monthly", d.NOV1, d.REPORT_NOW)
     assert any("not over yet" in note for note in r.notes)
 
 
 def test_long_lists_are_capped_and_counted(rs: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(build_mod, "MAX_EVENTS", 2)
-    r = daily()
+    r = daily(rs)
     assert r.events_total == 4 and [e.kind for e in r.events] == ["upload", "job"]
     assert "4 events; the last 2 shown." in to_markdown(r)

@@ -29,9 +29,9 @@ def put(st: Store, ts: int, metric: str, value: float, bucket: str = "*") -> Non
 
 
 def pts(
-    metric: str, range_: str = "24h", bucket: str = "*", now: int = NOW
+    store: Store, metric: str, range_: str = "24h", bucket: str = "*", now: int = NOW
 ) -> list[tuple[int, float]]:
-    return history.series("acc", metric, bucket, range_, now=now).points
+    return history.series(store, "acc", metric, bucket, range_, now=now).points
 
 
 # ---- ranges and resolution -------------------------------------------------------------
@@ -55,17 +55,17 @@ def test_resolution_per_range_and_fallback() -> None:
 
 def test_unknown_metric_or_range_names_the_valid_values(st: Store) -> None:
     with pytest.raises(ValueError, match="unknown metric 'bytes'; valid: avg_response_ms,"):
-        history.series("acc", "bytes")
+        history.series(st, "acc", "bytes")
     with pytest.raises(ValueError, match=r"unknown range '2d'; valid: 1h, 24h, 7d, 30d, 90d, 1y"):
-        history.series("acc", "total_bytes", range_="2d")
+        history.series(st, "acc", "total_bytes", range_="2d")
     with pytest.raises(ValueError, match="unknown metric"):
-        history.sparkline("acc", "nope", "*", NOW)
+        history.sparkline(st, "acc", "nope", "*", NOW)
 
 
 def test_series_frame_and_empty_periods_absent(st: Store) -> None:
     put(st, HOUR_NOW - 3 * H + 10, "requests", 4.0)
     put(st, HOUR_NOW + 10, "requests", 6.0)
-    s = history.series("acc", "requests_per_hour", "*", "24h", now=NOW)
+    s = history.series(st, "acc", "requests_per_hour", "*", "24h", now=NOW)
     assert (s.metric, s.bucket, s.range, s.resolution, s.unit) == (
         "requests_per_hour",
         "*",
@@ -76,10 +76,10 @@ def test_series_frame_and_empty_periods_absent(st: Store) -> None:
     assert (s.start, s.end) == (HOUR_NOW - 23 * H, NOW)
     # Two hours with data, no zeros invented for the 22 without.
     assert s.points == [(HOUR_NOW - 3 * H, 4.0), (HOUR_NOW, 6.0)]
-    week = history.series("acc", "requests_per_hour", "*", "90d", now=NOW)
+    week = history.series(st, "acc", "requests_per_hour", "*", "90d", now=NOW)
     assert (week.resolution, week.start) == ("day", DAY0 + D - 89 * D)
     assert week.points == [(DAY0 + D, 10.0)]
-    assert history.series("acc", "requests_per_hour", "nosuch", "24h", now=NOW).points == []
+    assert history.series(st, "acc", "requests_per_hour", "nosuch", "24h", now=NOW).points == []
 
 
 # ---- calc kinds ------------------------------------------------------------------------
@@ -93,20 +93,20 @@ def test_last_takes_analytics_when_the_period_has_it_else_the_newest(st: Store) 
     put(st, HOUR_NOW - H, "stored_bytes", 520.0)
     put(st, HOUR_NOW - H + 1800, "stored_bytes", 530.0)
     put(st, HOUR_NOW - 3 * H + 60, "total_bytes", 490.0)  # a listing alone in its hour
-    assert pts("total_bytes") == [
+    assert pts(st, "total_bytes") == [
         (HOUR_NOW - 3 * H, 490.0),
         (HOUR_NOW - 2 * H, 500.0),
         (HOUR_NOW - H, 530.0),
     ]
-    assert pts("total_bytes", "1h") == [(HOUR_NOW - H + 1800, 530.0)]
+    assert pts(st, "total_bytes", "1h") == [(HOUR_NOW - H + 1800, 530.0)]
     rollups.roll_up(st, NOW)
     # Rolled up, the same choice.
-    assert pts("total_bytes") == [
+    assert pts(st, "total_bytes") == [
         (HOUR_NOW - 3 * H, 490.0),
         (HOUR_NOW - 2 * H, 500.0),
         (HOUR_NOW - H, 530.0),
     ]
-    assert pts("total_bytes", "90d") == [(DAY0 + D, 530.0)]
+    assert pts(st, "total_bytes", "90d") == [(DAY0 + D, 530.0)]
 
 
 def test_sum_and_today_add_the_period(st: Store) -> None:
@@ -115,12 +115,12 @@ def test_sum_and_today_add_the_period(st: Store) -> None:
     put(st, DAY0 + 5 * H, "upload_requests", 100.0)
     put(st, HOUR_NOW - 2 * H, "upload_requests", 1.0, "b1")  # another bucket: not the account
     expected_day = [(HOUR_NOW - 2 * H, 7.0), (HOUR_NOW - H, 5.0)]
-    assert pts("uploads_today") == expected_day
-    assert pts("uploads_today", "90d") == [(DAY0, 100.0), (DAY0 + D, 12.0)]
-    assert pts("uploads_today", bucket="b1") == [(HOUR_NOW - 2 * H, 1.0)]
+    assert pts(st, "uploads_today") == expected_day
+    assert pts(st, "uploads_today", "90d") == [(DAY0, 100.0), (DAY0 + D, 12.0)]
+    assert pts(st, "uploads_today", bucket="b1") == [(HOUR_NOW - 2 * H, 1.0)]
     rollups.roll_up(st, NOW)
-    assert pts("uploads_today") == expected_day
-    assert pts("uploads_today", "90d") == [(DAY0, 100.0), (DAY0 + D, 12.0)]
+    assert pts(st, "uploads_today") == expected_day
+    assert pts(st, "uploads_today", "90d") == [(DAY0, 100.0), (DAY0 + D, 12.0)]
 
 
 def test_ratio_per_period(st: Store) -> None:
@@ -138,10 +138,10 @@ def test_ratio_per_period(st: Store) -> None:
     put(st, h1 + 60, "requests", 50.0)  # a second sample in the hour adds up
     # h2: no requests, no rate; h3: requests and no errors stored is 0 %;
     # h4: errors without a request count is no rate either.
-    assert pts("error_rate_pct") == [(h1, 2.0), (h3, 0.0)]
+    assert pts(st, "error_rate_pct") == [(h1, 2.0), (h3, 0.0)]
     rollups.roll_up(st, NOW)
-    assert pts("error_rate_pct") == [(h1, 2.0), (h3, 0.0)]
-    assert pts("error_rate_pct", "90d") == [(DAY0 + D, 100.0 * 8.0 / 300.0)]
+    assert pts(st, "error_rate_pct") == [(h1, 2.0), (h3, 0.0)]
+    assert pts(st, "error_rate_pct", "90d") == [(DAY0 + D, 100.0 * 8.0 / 300.0)]
 
 
 def test_mean_spans_reads_and_for_the_account_every_bucket(st: Store) -> None:
@@ -152,19 +152,19 @@ def test_mean_spans_reads_and_for_the_account_every_bucket(st: Store) -> None:
     put(st, h + 360, "probe_put_ms", 60.0, "b2")
     put(st, h + 400, "endpoint_ms", 40.0)
     put(st, h + 400, "probe_ok", 1.0, "b1")  # not a latency: not read
-    assert pts("avg_response_ms") == [(h, 55.0)]
-    assert pts("avg_response_ms", bucket="b1") == [(h, 60.0)]
+    assert pts(st, "avg_response_ms") == [(h, 55.0)]
+    assert pts(st, "avg_response_ms", bucket="b1") == [(h, 60.0)]
     # Raw points: each probe's steps at its own time.
-    assert pts("avg_response_ms", "1h", bucket="b1", now=h + 600) == [(h + 60, 60.0)]
-    assert pts("avg_response_ms", "1h", now=h + 600) == [
+    assert pts(st, "avg_response_ms", "1h", bucket="b1", now=h + 600) == [(h + 60, 60.0)]
+    assert pts(st, "avg_response_ms", "1h", now=h + 600) == [
         (h + 60, 60.0),
         (h + 360, 60.0),
         (h + 400, 40.0),
     ]
     rollups.roll_up(st, NOW)
-    assert pts("avg_response_ms") == [(h, 55.0)]
-    assert pts("avg_response_ms", "7d", bucket="b2") == [(h, 60.0)]
-    assert pts("avg_response_ms", "90d") == [(DAY0 + D, 55.0)]
+    assert pts(st, "avg_response_ms") == [(h, 55.0)]
+    assert pts(st, "avg_response_ms", "7d", bucket="b2") == [(h, 60.0)]
+    assert pts(st, "avg_response_ms", "90d") == [(DAY0 + D, 55.0)]
 
 
 def test_p95_is_nearest_rank_over_raw_values(st: Store) -> None:
@@ -175,15 +175,15 @@ def test_p95_is_nearest_rank_over_raw_values(st: Store) -> None:
     put(st, h + 5, "endpoint_ms", 1000.0)  # the account's own check joins its p95
     old = HOUR_NOW - 20 * D
     put(st, old + 60, "probe_get_ms", 7.0, "b1")
-    assert pts("p95_response_ms", bucket="b1") == [(h, 19.0)]
-    assert pts("p95_response_ms") == [(h, 20.0)]
-    assert pts("p95_response_ms", "30d", bucket="b1") == [(old, 7.0), (h, 19.0)]
+    assert pts(st, "p95_response_ms", bucket="b1") == [(h, 19.0)]
+    assert pts(st, "p95_response_ms") == [(h, 20.0)]
+    assert pts(st, "p95_response_ms", "30d", bucket="b1") == [(old, 7.0), (h, 19.0)]
     rollups.roll_up(st, NOW)
     rollups.purge(st, Retention(), NOW)
     # Beyond raw retention there is no percentile, rather than a wrong one.
-    assert pts("p95_response_ms", "30d", bucket="b1") == [(h, 19.0)]
+    assert pts(st, "p95_response_ms", "30d", bucket="b1") == [(h, 19.0)]
     # A day the raw purge cut into is left out too.
-    assert pts("p95_response_ms", "1y", bucket="b1") == [(DAY0 + D, 19.0)]
+    assert pts(st, "p95_response_ms", "1y", bucket="b1") == [(DAY0 + D, 19.0)]
 
 
 # ---- rollups and the raw tail ----------------------------------------------------------
@@ -200,25 +200,25 @@ def test_rollups_and_raw_tail_merge_into_one_current_series(st: Store) -> None:
     # Stored after the roll-up, not rolled up yet.
     put(st, HOUR_NOW + 100, "requests", 1.0)
     put(st, NOW + 60, "requests", 99.0)  # after `now`: not in a chart that ends now
-    assert state.get(state.ROLLUP_FROM) == HOUR_NOW
-    assert pts("requests_per_hour") == [(HOUR_NOW - 2 * H, 7.0), (HOUR_NOW, 1.0)]
+    assert state.get(st, state.ROLLUP_FROM) == HOUR_NOW
+    assert pts(st, "requests_per_hour") == [(HOUR_NOW - 2 * H, 7.0), (HOUR_NOW, 1.0)]
     by_day = [(DAY0 - 2 * D, 10.0), (DAY0 - D, 20.0), (DAY0, 30.0), (DAY0 + D, 8.0)]
-    assert pts("requests_per_hour", "1y") == by_day
+    assert pts(st, "requests_per_hour", "1y") == by_day
     # Below the watermark history reads the rollups alone: raw samples purged
     # there (here deleted by hand) change nothing, before or after a roll-up.
     Sample.delete().where(Sample.ts < HOUR_NOW).execute()
-    assert pts("requests_per_hour", "1y") == by_day
+    assert pts(st, "requests_per_hour", "1y") == by_day
     rollups.roll_up(st, NOW)
-    assert pts("requests_per_hour", "1y") == by_day
-    assert pts("requests_per_hour") == [(HOUR_NOW - 2 * H, 7.0), (HOUR_NOW, 1.0)]
+    assert pts(st, "requests_per_hour", "1y") == by_day
+    assert pts(st, "requests_per_hour") == [(HOUR_NOW - 2 * H, 7.0), (HOUR_NOW, 1.0)]
 
 
 def test_unrolled_store_reads_raw_everywhere(st: Store) -> None:
     put(st, DAY0 - 40 * D, "total_files", 5.0)
     put(st, HOUR_NOW - H, "stored_objects", 9.0)
-    assert state.get(state.ROLLUP_FROM) is None
-    assert pts("total_files", "1y") == [(DAY0 - 40 * D, 5.0), (DAY0 + D, 9.0)]
-    assert pts("total_files", "30d") == [(HOUR_NOW - H, 9.0)]
+    assert state.get(st, state.ROLLUP_FROM) is None
+    assert pts(st, "total_files", "1y") == [(DAY0 - 40 * D, 5.0), (DAY0 + D, 9.0)]
+    assert pts(st, "total_files", "30d") == [(HOUR_NOW - H, 9.0)]
 
 
 def test_sparkline_is_the_last_24_hourly_values(st: Store) -> None:
@@ -227,8 +227,8 @@ def test_sparkline_is_the_last_24_hourly_values(st: Store) -> None:
     put(st, HOUR_NOW - 5 * H, "requests", 3.0)
     rollups.roll_up(st, HOUR_NOW - H)
     put(st, HOUR_NOW + 5, "requests", 4.0)
-    assert history.sparkline("acc", "requests_per_hour", "*", NOW) == [2.0, 3.0, 4.0]
-    assert history.sparkline("acc", "downloads_today", "*", NOW) == []
+    assert history.sparkline(st, "acc", "requests_per_hour", "*", NOW) == [2.0, 3.0, 4.0]
+    assert history.sparkline(st, "acc", "downloads_today", "*", NOW) == []
 
 
 # ---- the command -----------------------------------------------------------------------

@@ -195,9 +195,12 @@ def test_from_v5_asks_the_analytics_again(url: str, db: Database) -> None:
     store = open_store(url)
     try:
         assert versions(store.db) == list(range(1, LATEST + 1)) and LATEST >= 6
-        assert state.get(state.analytics_key("acc")) is None
-        assert state.get(state.analytics_key("a_b")) is None
-        assert state.get(state.ROLLUP_FROM) == 3000 and state.get("analytics_tonight") == 4
+        assert state.get(store, state.analytics_key("acc")) is None
+        assert state.get(store, state.analytics_key("a_b")) is None
+        assert (
+            state.get(store, state.ROLLUP_FROM) == 3000
+            and state.get(store, "analytics_tonight") == 4
+        )
         assert [(s.metric, s.value) for s in Sample.select()] == [("stored_bytes", 42.0)]
     finally:
         store.close()

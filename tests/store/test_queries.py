@@ -148,7 +148,7 @@ def test_save_inventory_writes_everything(st: Store) -> None:
 
 
 def test_the_last_inventorys_cut_points_are_the_next_listings_hints(st: Store) -> None:
-    assert queries.listing_hints(ACC, "media") is None  # never listed: a cold start
+    assert queries.listing_hints(st, ACC, "media") is None  # never listed: a cold start
     cuts = ("a/é 1", "m/&<2>", "z/3")
     writes.save_inventory(
         st,
@@ -163,11 +163,11 @@ def test_the_last_inventorys_cut_points_are_the_next_listings_hints(st: Store) -
             split_keys=cuts,
         ),
     )
-    assert queries.listing_hints(ACC, "media") == (7, cuts)
-    assert queries.listing_hints(ACC, "other") is None
+    assert queries.listing_hints(st, ACC, "media") == (7, cuts)
+    assert queries.listing_hints(st, ACC, "other") is None
     # The cut points are no kept objects: the storage view shows only the largest.
     writes.sync_buckets(st, ACC, ["media"], 2000)
-    view = queries.storage_view(ACC)
+    view = queries.storage_view(st, ACC)
     assert [o.key for o in view.largest] == ["a.jpg"]
 
 
@@ -286,8 +286,8 @@ def test_sync_buckets_reports_new_and_vanished(st: Store) -> None:
     assert (again.new, again.vanished) == ([], [])
     second = writes.sync_buckets(st, ACC, ["beta", "gamma"], ts=200)
     assert (second.new, second.vanished) == (["gamma"], ["alpha"])
-    assert queries.bucket_names(ACC) == ["beta", "gamma"]
-    assert queries.bucket_names(ACC, include_vanished=True) == ["alpha", "beta", "gamma"]
+    assert queries.bucket_names(st, ACC) == ["beta", "gamma"]
+    assert queries.bucket_names(st, ACC, include_vanished=True) == ["alpha", "beta", "gamma"]
     alpha = Bucket.get(Bucket.name == "alpha")
     assert (alpha.first_seen, alpha.last_seen, alpha.vanished_at) == (100, 150, 200)
     # A bucket that comes back is new again, keeps its first sighting and is current.
@@ -297,19 +297,19 @@ def test_sync_buckets_reports_new_and_vanished(st: Store) -> None:
     assert (alpha.first_seen, alpha.last_seen, alpha.vanished_at) == (100, 300, None)
     # Another account's buckets are its own business.
     other = writes.sync_buckets(st, "other", ["alpha"], ts=300)
-    assert other.new == ["alpha"] and queries.bucket_names("other") == ["alpha"]
+    assert other.new == ["alpha"] and queries.bucket_names(st, "other") == ["alpha"]
 
 
 def test_sync_buckets_tolerates_repeated_names(st: Store) -> None:
     changes = writes.sync_buckets(st, ACC, ["alpha", "alpha", "beta"], ts=1)
     assert changes.new == ["alpha", "beta"]
-    assert queries.bucket_names(ACC) == ["alpha", "beta"]
+    assert queries.bucket_names(st, ACC) == ["alpha", "beta"]
 
 
 def test_sync_buckets_with_nothing_seen_vanishes_all(st: Store) -> None:
     writes.sync_buckets(st, ACC, ["alpha"], ts=1)
     assert writes.sync_buckets(st, ACC, [], ts=2).vanished == ["alpha"]
-    assert queries.bucket_names(ACC) == []
+    assert queries.bucket_names(st, ACC) == []
 
 
 # --- storage view ------------------------------------------------------------------------
@@ -355,7 +355,7 @@ def _storage_fixture(st: Store) -> None:
 
 def test_storage_view_merges_the_latest_inventory_of_each_current_bucket(st: Store) -> None:
     _storage_fixture(st)
-    view = queries.storage_view(ACC, quota_bytes=10_000, top_n=2, now=NOW)
+    view = queries.storage_view(st, ACC, quota_bytes=10_000, top_n=2, now=NOW)
     assert [b.name for b in view.buckets] == ["beta", "alpha"]  # by bytes, largest first
     alpha = view.buckets[1]
     assert (alpha.objects, alpha.bytes, alpha.inventoried_at, alpha.duration_s) == (
@@ -389,12 +389,12 @@ def test_storage_view_merges_the_latest_inventory_of_each_current_bucket(st: Sto
 
 
 def test_storage_view_without_quota_or_data(st: Store) -> None:
-    empty = queries.storage_view(ACC, now=NOW)
+    empty = queries.storage_view(st, ACC, now=NOW)
     assert not empty.has_data and empty.buckets == [] and empty.not_inventoried == []
     assert (empty.total_objects, empty.total_bytes, empty.usage_pct) == (0, 0, None)
     assert empty.oldest_inventory_at is None
     writes.sync_buckets(st, ACC, ["alpha"], ts=1)
-    view = queries.storage_view(ACC, quota_bytes=1000, now=NOW)
+    view = queries.storage_view(st, ACC, quota_bytes=1000, now=NOW)
     assert view.not_inventoried == ["alpha"] and view.usage_pct == 0.0
 
 
@@ -428,7 +428,7 @@ def test_monitor_spend_prices_this_months_requests(st: Store) -> None:
         )
     writes.add_samples(st, "other", [SampleRow("monitor_class_a_ops", 5_000_000)], ts=NOW)
     writes.add_samples(st, ACC, [SampleRow("monitor_class_a_ops", 7, "media")], ts=NOW)
-    spend = queries.monitor_spend(ACC, start)
+    spend = queries.monitor_spend(st, ACC, start)
     assert (spend.since, spend.class_a, spend.class_b, spend.free) == (
         start,
         2_000_000,
@@ -436,8 +436,8 @@ def test_monitor_spend_prices_this_months_requests(st: Store) -> None:
         7,
     )
     assert spend.usd == pytest.approx(2 * CLASS_A_PER_M + 10 * CLASS_B_PER_M)
-    assert queries.storage_view(ACC, now=NOW).spend == spend
-    assert queries.monitor_spend("nobody", start).usd == 0.0
+    assert queries.storage_view(st, ACC, now=NOW).spend == spend
+    assert queries.monitor_spend(st, "nobody", start).usd == 0.0
 
 
 # --- activity, probes, last values, purge ------------------------------------------------
@@ -450,7 +450,7 @@ def test_activity_newest_first(st: Store) -> None:
     writes.add_events(st, ACC, [EventRow("error", "error", "at 200")], ts=200)
     writes.add_events(st, ACCOUNT, [EventRow("job", "info", "account-wide at 250")], ts=250)
     writes.add_events(st, "other", [EventRow("job", "info", "not ours")], ts=400)
-    rows = queries.activity(ACC)
+    rows = queries.activity(st, ACC)
     assert [r.message for r in rows] == [
         "at 300",
         "account-wide at 250",
@@ -464,8 +464,11 @@ def test_activity_newest_first(st: Store) -> None:
         "media",
         300,
     )
-    assert [r.message for r in queries.activity(ACC, limit=2)] == ["at 300", "account-wide at 250"]
-    assert [r.message for r in queries.activity(ACC, kinds=["error", "bucket"])] == [
+    assert [r.message for r in queries.activity(st, ACC, limit=2)] == [
+        "at 300",
+        "account-wide at 250",
+    ]
+    assert [r.message for r in queries.activity(st, ACC, kinds=["error", "bucket"])] == [
         "at 300",
         "at 200",
     ]
@@ -487,12 +490,12 @@ def test_probes_show_the_last_probe_of_each_bucket(st: Store) -> None:
     probe("gamma", NOW - 2 * 86400, True, {"put": 1})  # outside the window
     probe("delta", NOW - 30, True, {"put": 1, "get": 1, "head": 1, "delete": 1}, ok_first=True)
     writes.add_samples(st, "other", [SampleRow("probe_ok", 1.0, "alpha")], ts=NOW)
-    assert queries.probes(ACC, NOW) == [
+    assert queries.probes(st, ACC, NOW) == [
         ProbeRow("alpha", int(NOW - 10), True, {"put": 5, "get": 4, "head": 3, "delete": 2}),
         ProbeRow("beta", int(NOW - 20), False, {"put": 7}),
         ProbeRow("delta", int(NOW - 30), True, {"put": 1, "get": 1, "head": 1, "delete": 1}),
     ]
-    assert [p.bucket for p in queries.probes(ACC, NOW, window=25)] == ["alpha", "beta"]
+    assert [p.bucket for p in queries.probes(st, ACC, NOW, window=25)] == ["alpha", "beta"]
 
 
 def test_last_value(st: Store) -> None:
@@ -500,9 +503,9 @@ def test_last_value(st: Store) -> None:
     writes.add_samples(st, ACC, [SampleRow("total_bytes", 3.0)], ts=300)
     writes.add_samples(st, ACC, [SampleRow("total_bytes", 2.0)], ts=200)
     writes.add_samples(st, ACC, [SampleRow("total_bytes", 9.0, "media")], ts=400)
-    assert queries.last_value(ACC, "total_bytes") == 3.0
-    assert queries.last_value(ACC, "total_bytes", "media") == 9.0
-    assert queries.last_value(ACC, "total_files") is None
+    assert queries.last_value(st, ACC, "total_bytes") == 3.0
+    assert queries.last_value(st, ACC, "total_bytes", "media") == 9.0
+    assert queries.last_value(st, ACC, "total_files") is None
     assert writes.add_samples(st, ACC, []) == 0
 
 
@@ -545,14 +548,14 @@ def test_dashboard_composes_the_views(st: Store) -> None:
     _storage_fixture(st)
     run(st, "inventory", NOW - 70, NOW - 60)
     writes.add_events(st, ACC, [EventRow("job", "info", "done")], ts=NOW - 60)
-    board = dashboard.read(ACC, quota_bytes=10_000, now=NOW)
+    board = dashboard.read(st, ACC, quota_bytes=10_000, now=NOW)
     assert board.generated_at == int(NOW)
     # The age of the newest observation (a listing), not of the last job run.
     newest = max(b.inventoried_at for b in board.storage.buckets)
     assert board.data_at == newest
     assert board.data_age_s == int(NOW) - newest
     assert board.collector.state == "idle"
-    assert board.storage == queries.storage_view(ACC, 10_000, now=NOW)
+    assert board.storage == queries.storage_view(st, ACC, 10_000, now=NOW)
     assert board.activity[0].message == "done"
     assert board.probes == []
 

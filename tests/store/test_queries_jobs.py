@@ -19,22 +19,22 @@ from tests.support.store_data import ACC, NOW, run
 
 
 def test_collector_never(st: Store) -> None:
-    view = queries.collector(ACC, NOW)
+    view = queries.collector(st, ACC, NOW)
     assert (view.state, view.jobs, view.last_success_at) == ("never", [], None)
     run(st, "inventory", NOW - 10, NOW - 5, account="other")
-    assert queries.collector(ACC, NOW).state == "never"
+    assert queries.collector(st, ACC, NOW).state == "never"
 
 
 def test_collector_idle_running_failing(st: Store) -> None:
     run(st, "inventory", NOW - 300, NOW - 200)
-    view = queries.collector(ACC, NOW)
+    view = queries.collector(st, ACC, NOW)
     assert (view.state, view.detail, view.last_success_at) == ("idle", "", NOW - 200)
     run(st, "collect_metrics", NOW - 100, NOW - 90, ok=False, error="403 Forbidden")
-    view = queries.collector(ACC, NOW)
+    view = queries.collector(st, ACC, NOW)
     assert (view.state, view.detail) == ("failing", "collect_metrics: 403 Forbidden")
     assert view.last_success_at == NOW - 200
     run(st, "inventory", NOW - 30)  # open and recent: running beats failing
-    view = queries.collector(ACC, NOW)
+    view = queries.collector(st, ACC, NOW)
     assert (view.state, view.detail) == ("running", "inventory")
     assert {j.job: j.finished_at for j in view.jobs} == {
         "collect_metrics": NOW - 90,
@@ -45,25 +45,25 @@ def test_collector_idle_running_failing(st: Store) -> None:
 
 def test_collector_latest_run_per_job_decides(st: Store) -> None:
     run(st, "inventory", NOW - 300, NOW - 200, ok=False, error="boom")
-    assert queries.collector(ACC, NOW).state == "failing"
+    assert queries.collector(st, ACC, NOW).state == "failing"
     run(st, "inventory", NOW - 100, NOW - 50)
-    assert queries.collector(ACC, NOW).state == "idle"
+    assert queries.collector(st, ACC, NOW).state == "idle"
 
 
 def test_collector_account_wide_runs_count(st: Store) -> None:
     run(st, "check_alerts", NOW - 10, NOW - 5, ok=False, error="smtp down", account=ACCOUNT)
-    view = queries.collector(ACC, NOW)
+    view = queries.collector(st, ACC, NOW)
     assert (view.state, view.detail) == ("failing", "check_alerts: smtp down")
 
 
 def test_stale_open_run_is_not_running(st: Store) -> None:
     run(st, "inventory", NOW - STALE_RUN_SECONDS - 60)
-    view = queries.collector(ACC, NOW)
+    view = queries.collector(st, ACC, NOW)
     assert view.state == "idle"
     assert view.jobs[0].finished_at is None
     run(st, "collect_metrics", NOW - STALE_RUN_SECONDS + 60)
-    assert queries.collector(ACC, NOW).state == "running"
-    assert queries.collector(ACC, NOW).detail == "collect_metrics"
+    assert queries.collector(st, ACC, NOW).state == "running"
+    assert queries.collector(st, ACC, NOW).detail == "collect_metrics"
 
 
 @pytest.fixture
@@ -131,8 +131,8 @@ def test_last_success(st: Store) -> None:
     run(st, "inventory", 290, 300, ok=False, account="b")
     run(st, "inventory", 390, 400, ok=False, account="c")
     run(st, "inventory", 500, account="c")  # still open
-    assert queries.last_success("inventory", ["a"]) == 200.0
-    assert queries.last_success("inventory", ["a", "b"]) == 150.0  # the oldest of them
-    assert queries.last_success("inventory", ["a", "c"]) is None
-    assert queries.last_success("collect_metrics", ["a"]) is None
-    assert queries.last_success("inventory", []) is None
+    assert queries.last_success(st, "inventory", ["a"]) == 200.0
+    assert queries.last_success(st, "inventory", ["a", "b"]) == 150.0  # the oldest of them
+    assert queries.last_success(st, "inventory", ["a", "c"]) is None
+    assert queries.last_success(st, "collect_metrics", ["a"]) is None
+    assert queries.last_success(st, "inventory", []) is None

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from r2tui.config.secrets import shown_url
-from r2tui.store import Store, StoreError, open_store
+from r2tui.jobs.base import JobContext
+from r2tui.store import Store, StoreError, open_store, queries, writes
 from r2tui.store.migrations import LATEST, StoreTooNew, current_version, migrate
-from r2tui.store.models import Sample, database
+from r2tui.store.models import Event, JobRun, Sample, database
+from r2tui.store.writes import EventRow
+from tests.support.configs import make_config
 
 
 @pytest.fixture
@@ -235,3 +239,54 @@ def test_close_is_idempotent(sqlite_url: str) -> None:
     store.close()
     store.close()
     assert store.db.is_closed()
+
+
+def test_a_store_another_open_took_the_models_from_refuses_reads(
+    tmp_path: Path, opened: list[Store]
+) -> None:
+    """One open store per process: reads through a store whose models another
+    open took over say so instead of answering from the other store."""
+    first = open_store(f"sqlite:///{tmp_path / 'first.db'}")
+    opened.append(first)
+    assert first.bound() is first
+    assert queries.bucket_names(first, "acc") == []
+    second = open_store(f"sqlite:///{tmp_path / 'second.db'}")
+    opened.append(second)
+    with pytest.raises(StoreError, match="not the one open in this process"):
+        queries.bucket_names(first, "acc")
+    with pytest.raises(StoreError, match="not the one open in this process"):
+        first.write()
+    assert queries.bucket_names(second, "acc") == []
+
+
+def test_stored_times_come_from_the_stores_clock(sqlite_url: str, opened: list[Store]) -> None:
+    store = open_store(sqlite_url, clock=lambda: 1_000_000.75)
+    opened.append(store)
+    assert store.now() == 1_000_000
+    writes.add_events(store, "acc", [EventRow("job", "info", "hello")])
+    run = writes.start_job_run(store, "inventory", "acc")
+    assert [(e.ts, e.message) for e in Event.select()] == [(1_000_000, "hello")]
+    assert JobRun.get_by_id(run).started_at == 1_000_000
+    # A job's context asks the store's clock unless it is given one.
+    assert JobContext(config=make_config(()), store=store).clock() == 1_000_000.75
+    assert JobContext(config=make_config(()), store=store, clock=lambda: 5.0).clock() == 5.0
+
+
+def test_thread_done_gives_the_threads_connection_back(
+    sqlite_url: str, opened: list[Store]
+) -> None:
+    store = open_store(sqlite_url)
+    opened.append(store)
+    closed: list[bool] = []
+
+    def worker() -> None:
+        queries.bucket_names(store, "acc")
+        open_before = not store.db.is_closed()
+        store.thread_done()
+        closed.append(open_before and store.db.is_closed())
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    thread.join()
+    assert closed == [True]
+    assert store.fetch(Sample.select(Sample.id)) == []  # this thread's own connection

@@ -121,7 +121,7 @@ def seed(store: Store, backend: Any, moto_endpoint: str, peer: GraphQLPeer) -> S
     ]
     # Analytics stored up to three hours ago: the first run reads a few hours, not
     # the 31 days of a first start (each hour a zero row per bucket and series).
-    state.put(state.analytics_key(account.name), LAST_HOUR - HOUR)
+    state.put(store, state.analytics_key(account.name), LAST_HOUR - HOUR)
     for job in ("collect_metrics", "rollup", "calculate_costs"):
         run(job)
     saved.save_rule(

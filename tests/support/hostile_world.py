@@ -201,7 +201,7 @@ def world(folder: Path, moto_endpoint: str) -> Iterator[World]:
             # days since (with today and the snapshots two days back), not 31 days
             # of hourly zeros for every name.
             with store.write():
-                state.put(state.analytics_key("acme"), today - 3 * DAY)
+                state.put(store, state.analytics_key("acme"), today - 3 * DAY)
             collector = Collector(JobContext(config=config, store=store, clock=clock))
             _run(collector, "inventory")  # the buckets, empty: nothing new yet
             # Uploaded after that listing: the next one reports each as new.
@@ -216,7 +216,7 @@ def world(folder: Path, moto_endpoint: str) -> Iterator[World]:
             _run(collector, "collect_metrics")
             # Only this rule: a default one (failed access, large uploads) firing or
             # not with the time of day would change what each output lists.
-            for default in saved.list_rules():
+            for default in saved.list_rules(store):
                 saved.delete_rule(store, default.name)
             saved.save_rule(
                 store,

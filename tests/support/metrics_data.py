@@ -112,6 +112,7 @@ class FakeDashboard:
 
     def __call__(
         self,
+        store: Store,
         account: str,
         quota_bytes: int | None = None,
         activity_limit: int = 200,
@@ -128,11 +129,11 @@ class FakeDashboard:
         dash = Dashboard(
             account=account,
             generated_at=int(now),
-            storage=queries.storage_view(account, quota_bytes, now=now),
-            activity=queries.activity(account, activity_limit),
-            collector=queries.collector(account, now),
-            probes=queries.probes(account, now),
-            endpoint=queries.endpoint_check(account),
+            storage=queries.storage_view(store, account, quota_bytes, now=now),
+            activity=queries.activity(store, account, activity_limit),
+            collector=queries.collector(store, account, now),
+            probes=queries.probes(store, account, now),
+            endpoint=queries.endpoint_check(store, account),
         )
         view = (
             metrics_view(

@@ -101,7 +101,7 @@ def main(argv: list[str]) -> int:
     try:
         if mode == "enqueue":
             with store.write():
-                (row_id,) = outbox.enqueue([make_notice("from-child")], now=int(time.time()))
+                (row_id,) = outbox.enqueue(store, [make_notice("from-child")], now=int(time.time()))
             print(f"enqueued {row_id}", flush=True)
             time.sleep(600)  # the test kills us long before
             return 1

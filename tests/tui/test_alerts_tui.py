@@ -127,7 +127,7 @@ async def test_alerts_pane_empty_state_and_outbox_trouble(store: Store) -> None:
     from r2tui.alerts.outbox import enqueue
 
     with store.write():
-        ids = enqueue([trial_notice("ops", int(NOW))], int(NOW))
+        ids = enqueue(store, [trial_notice("ops", int(NOW))], int(NOW))
     Notification.update(state="dead", last_error="channel ops: HTTP 500 from the webhook").where(
         Notification.id.in_(ids)
     ).execute()
@@ -201,7 +201,7 @@ async def test_add_a_rule_with_the_keyboard_alone(store: Store) -> None:
         await pilot.press("tab", "tab", *"250", "tab", *"media")  # comparison stays >
         await pilot.press("f2")
         await wait_for(pilot, lambda: app.screen is screen)
-        rule = saved.get_rule("Big bill")
+        rule = saved.get_rule(store, "Big bill")
         assert rule is not None
         assert (rule.metric, rule.comparison, rule.threshold, rule.scope) == (
             "monthly_cost_usd",
@@ -227,7 +227,7 @@ async def test_invalid_input_shows_its_message_and_saves_nothing(store: Store) -
         assert "required" in problem(form, "metric")
         assert any("fix the fields" in n for n in notes(app))
         await pilot.press("escape")
-        assert saved.get_rule("Bad one") is None
+        assert saved.get_rule(store, "Bad one") is None
         # A taken name: the store refuses it, and the form says so under the name.
         form = await open_form(pilot, "a")
         await pilot.press(
@@ -235,8 +235,8 @@ async def test_invalid_input_shows_its_message_and_saves_nothing(store: Store) -
         )
         await wait_for(pilot, lambda: "is taken" in problem(form, "name"))
         assert isinstance(app.screen, RuleForm)
-        assert saved.get_rule("High error rate").threshold == 5.0  # type: ignore[union-attr]
-        assert len(saved.list_rules()) == 7
+        assert saved.get_rule(store, "High error rate").threshold == 5.0  # type: ignore[union-attr]
+        assert len(saved.list_rules(store)) == 7
 
 
 async def test_edit_changes_the_threshold(store: Store) -> None:
@@ -249,7 +249,7 @@ async def test_edit_changes_the_threshold(store: Store) -> None:
         await pilot.press("tab", "tab", "tab", *"7.5")  # name → metric → comparison → threshold
         await pilot.press("f2")
         await wait_for(pilot, lambda: app.screen is screen)
-        assert saved.get_rule("High error rate").threshold == 7.5  # type: ignore[union-attr]
+        assert saved.get_rule(store, "High error rate").threshold == 7.5  # type: ignore[union-attr]
         # enter edits too
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, RuleForm))
@@ -263,21 +263,21 @@ async def test_space_toggles_and_clone_copies(store: Store) -> None:
         await choose(pilot, screen, "Slow responses")
         await pilot.press("space")
         await settle(pilot)
-        assert saved.get_rule("Slow responses").enabled is False  # type: ignore[union-attr]
+        assert saved.get_rule(store, "Slow responses").enabled is False  # type: ignore[union-attr]
         await wait_for(
             pilot, lambda: screen.current() is not None and screen.current().state == "disabled"
         )  # type: ignore[union-attr]
         await pilot.press("space")
         await settle(pilot)
-        assert saved.get_rule("Slow responses").enabled is True  # type: ignore[union-attr]
+        assert saved.get_rule(store, "Slow responses").enabled is True  # type: ignore[union-attr]
         form = await open_form(pilot, "c")
         assert form.query_one("#field-name", Input).value == "Slow responses (copy)"
-        copy = saved.get_rule("Slow responses (copy)")
+        copy = saved.get_rule(store, "Slow responses (copy)")
         assert copy is not None and copy.threshold == 2000.0
         await pilot.press("tab", "tab", "tab", *"3000", "f2")
         await wait_for(pilot, lambda: app.screen is screen)
-        assert saved.get_rule("Slow responses (copy)").threshold == 3000.0  # type: ignore[union-attr]
-        assert saved.get_rule("Slow responses").threshold == 2000.0  # type: ignore[union-attr]
+        assert saved.get_rule(store, "Slow responses (copy)").threshold == 3000.0  # type: ignore[union-attr]
+        assert saved.get_rule(store, "Slow responses").threshold == 2000.0  # type: ignore[union-attr]
 
 
 async def test_s_silences_for_the_chosen_duration(store: Store) -> None:
@@ -294,7 +294,7 @@ async def test_s_silences_for_the_chosen_duration(store: Store) -> None:
         await pilot.press("shift+tab", "shift+tab")  # back to the presets
         await pilot.press("down", "enter", *"deploying", "enter")  # 4 hours
         await settle(pilot)
-        [s] = silences(NOW)
+        [s] = silences(store, NOW)
         assert s.matchers == (("rule", "=", "High error rate"),)
         assert s.ends_at - s.starts_at == 4 * 3600 and s.comment == "deploying"
         assert any("silenced High error rate for 4h 00m" in n for n in notes(app))
@@ -313,12 +313,12 @@ async def test_d_deletes_only_after_confirming(store: Store) -> None:
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.press("escape")
         await settle(pilot)
-        assert saved.get_rule("Large upload") is not None
+        assert saved.get_rule(store, "Large upload") is not None
         await pilot.press("d")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.press("enter")
         await settle(pilot)
-        assert saved.get_rule("Large upload") is None
+        assert saved.get_rule(store, "Large upload") is None
         await wait_for(pilot, lambda: "Large upload" not in (screen.states or {}))
 
 
@@ -339,7 +339,7 @@ async def test_t_sends_a_test_to_each_channel(store: Store) -> None:
             assert receiver.requests[0].json()["groupKey"] == "test:hook"
             assert "test sent to hook" in notes(app)
             # A rule naming both: one goes out, the other fails and says why.
-            rule = saved.get_rule("High error rate")
+            rule = saved.get_rule(store, "High error rate")
             saved.save_rule(
                 store,
                 dataclasses.replace(rule, channels=("hook", "dead")),  # type: ignore[arg-type]
@@ -387,7 +387,7 @@ async def test_x_evaluates_and_the_pane_follows(store: Store) -> None:
 async def test_read_only_refuses_every_change(store: Store) -> None:
     config = config_for(read_only=True)
     seed_firing(store, config_for())
-    before = saved.list_rules()
+    before = saved.list_rules(store)
     app = make_app(store, config)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_rules(pilot)
@@ -404,5 +404,5 @@ async def test_read_only_refuses_every_change(store: Store) -> None:
         assert isinstance(app.screen, RuleForm)
         assert "read-only: saving rules is off" in notes(app)
         await pilot.press("escape")
-    assert saved.list_rules() == before
-    assert silences(NOW) == []
+    assert saved.list_rules(store) == before
+    assert silences(store, NOW) == []

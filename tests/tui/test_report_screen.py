@@ -29,10 +29,10 @@ def rs(tmp_path: Path) -> Iterator[Store]:
 
 @pytest.fixture
 def with_reports(rs: Store) -> Store:
-    stored.save(rs, build(d.ACCOUNT, "monthly", d.OCT1, d.REPORT_NOW))
-    stored.save(rs, build(d.ACCOUNT, "daily", d.NOV28, d.REPORT_NOW))
-    stored.save(rs, build(d.ACCOUNT, "daily", d.NOV28 - 86400, d.NOV29 - 86400 + 30))
-    stored.save(rs, build("another", "daily", d.NOV28, d.REPORT_NOW))  # not this account's
+    stored.save(rs, build(rs, d.ACCOUNT, "monthly", d.OCT1, d.REPORT_NOW))
+    stored.save(rs, build(rs, d.ACCOUNT, "daily", d.NOV28, d.REPORT_NOW))
+    stored.save(rs, build(rs, d.ACCOUNT, "daily", d.NOV28 - 86400, d.NOV29 - 86400 + 30))
+    stored.save(rs, build(rs, "another", "daily", d.NOV28, d.REPORT_NOW))  # not this account's
     return rs
 
 
@@ -64,14 +64,14 @@ async def test_open_list_show_and_close(with_reports: Store) -> None:
             ["daily", "2026-11-27", "2026-11-28 00:00"],
             ["monthly", "2026-10", "2026-11-29 00:00"],
         ]
-        daily = stored.find(d.ACCOUNT, "daily", d.NOV28)
+        daily = stored.find(with_reports, d.ACCOUNT, "daily", d.NOV28)
         assert daily is not None
         await wait_for(pilot, lambda: screen.shown_id is not None)
         assert source(screen) == to_markdown(daily)
         assert "3 reports" in str(screen.query_one("#reports-title", Static).render())
 
         await pilot.press("down", "down")
-        monthly = stored.find(d.ACCOUNT, "monthly", d.OCT1)
+        monthly = stored.find(with_reports, d.ACCOUNT, "monthly", d.OCT1)
         assert monthly is not None
         await wait_for(pilot, lambda: source(screen) == to_markdown(monthly))
         await pilot.press("enter")  # read it: the viewer takes the keys

@@ -196,7 +196,7 @@ async def test_space_runs_collection_against_moto(
             ),
             timeout=30,
         )
-        before = len(queries.collector("test").jobs)
+        before = len(queries.collector(store, "test").jobs)
         s3_backend.put_object("alpha", "k/new.txt", b"fresh")
         await pilot.press("space")
         await wait_for(

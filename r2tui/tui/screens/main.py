@@ -134,6 +134,7 @@ class MainScreen(Screen[None]):
         host = self.host
         try:
             return history.series(
+                host.store,
                 host.account_name,
                 metric,
                 bucket,
@@ -142,7 +143,7 @@ class MainScreen(Screen[None]):
                 retention=host.config.retention,
             )
         finally:
-            host.store.db.close()  # this worker thread ends; give its connection back
+            host.store.thread_done()  # this worker thread ends; give its connection back
 
     def open_rules(self) -> None:
         self.app.push_screen(RulesScreen(AlertOps(self.host), self.host.account_name))

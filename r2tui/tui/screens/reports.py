@@ -62,15 +62,15 @@ class StoreReports:
 
     def listing(self) -> list[StoredRow]:
         try:
-            return listing(self.account)
+            return listing(self.store, self.account)
         finally:
-            self.store.db.close()  # this worker thread ends; give its connection back
+            self.store.thread_done()  # this worker thread ends; give its connection back
 
     def markdown(self, report_id: int) -> str | None:
         try:
-            report = load(report_id)
+            report = load(self.store, report_id)
         finally:
-            self.store.db.close()
+            self.store.thread_done()
         return None if report is None else to_markdown(report)
 
 
