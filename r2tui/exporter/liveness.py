@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from r2tui.config import Schedule
@@ -44,7 +44,8 @@ def period_seconds(schedule: Schedule, tz: str, now: float) -> int:
         return schedule.seconds
     zone = zone_for(schedule.job, tz)
     first = first_fire(schedule, zone, datetime.fromtimestamp(now, UTC))
-    second = first_fire(schedule, zone, first)
+    # The trigger may fire at the very moment it is asked from: ask from just after.
+    second = first_fire(schedule, zone, first + timedelta(seconds=1))
     return int((second - first).total_seconds())
 
 
