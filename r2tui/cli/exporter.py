@@ -53,11 +53,17 @@ def add_parser(sub: Subcommands, common: Parser) -> None:
     )
 
 
-def scope_for(config: Config) -> Scope:
-    """Every account of the config (the demo's with --demo), read as the collector would."""
+def scope_for(config: Config, only: str | None = None) -> Scope:
+    """Every account of the config (the demo's with --demo; `only` that one),
+    read as the collector would."""
     from r2tui.exporter.families import Scope  # Start-up: prometheus_client loads when it serves
 
-    accounts = ("demo",) if config.demo else tuple(a.name for a in config.accounts)
+    if config.demo:
+        accounts: tuple[str, ...] = ("demo",)
+    elif only is not None:
+        accounts = (only,)
+    else:
+        accounts = tuple(a.name for a in config.accounts)
     return Scope(
         accounts=accounts,
         schedules=config.schedules,
@@ -66,14 +72,16 @@ def scope_for(config: Config) -> Scope:
     )
 
 
-def start(config: Config, store: Store, address: tuple[str, int]) -> Exporter | None:
+def start(
+    config: Config, store: Store, address: tuple[str, int], only: str | None = None
+) -> Exporter | None:
     """The exporter serving on its own thread; None, having said why on stderr,
     when it cannot listen there."""
     from r2tui.exporter.server import Exporter  # Start-up: as in scope_for
 
     host, port = address
     try:
-        exporter = Exporter(store, scope_for(config), host, port)
+        exporter = Exporter(store, scope_for(config, only), host, port)
     except OSError as exc:
         fail(
             "exporter",
@@ -90,7 +98,7 @@ def start(config: Config, store: Store, address: tuple[str, int]) -> Exporter | 
 
 
 def run(args: argparse.Namespace, config: Config, store: Store) -> int:
-    exporter = start(config, store, args.listen)
+    exporter = start(config, store, args.listen, only=args.account)
     if exporter is None:
         return EXIT_USAGE
     received: list[int] = []

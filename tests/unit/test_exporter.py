@@ -135,3 +135,15 @@ def test_the_exporter_never_imports_textual() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_scope_is_every_account_or_the_one_asked_for() -> None:
+    from r2tui.cli.exporter import scope_for
+    from tests.support.configs import account_for, make_config
+
+    config = make_config(
+        (account_for("http://127.0.0.1:9", "a"), account_for("http://127.0.0.1:9", "b"))
+    )
+    assert scope_for(config).accounts == ("a", "b")
+    assert scope_for(config, only="b").accounts == ("b",)
+    assert scope_for(config).schedules == config.schedules
