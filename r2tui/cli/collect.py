@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
+from r2tui.cli import exporter
 from r2tui.cli.exits import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from r2tui.config import JOB_NAMES
 from r2tui.literal import visible
@@ -29,6 +30,12 @@ def add_parser(sub: Subcommands, common: Parser) -> None:
         "--job", choices=JOB_NAMES, action="append", help="with --once: only this job (repeatable)"
     )
     collect.add_argument("--json", action="store_true", help="with --once: JSON summary")
+    collect.add_argument(
+        "--exporter",
+        type=exporter.listen_address,
+        metavar="HOST:PORT",
+        help="also serve /metrics (Prometheus) and /healthz there while collecting",
+    )
 
 
 def run(args: argparse.Namespace, config: Config, store: Store) -> int:
@@ -40,6 +47,12 @@ def run(args: argparse.Namespace, config: Config, store: Store) -> int:
         # Silently running forever instead of once would surprise a script.
         say("r2tui: collect: --json and --job need --once", err=True)
         return EXIT_USAGE
+    if args.once and args.exporter:
+        say(
+            "r2tui: collect: --exporter serves while collecting on the schedule, not --once",
+            err=True,
+        )
+        return EXIT_USAGE
     demo = None
     if config.demo:
         config, demo = with_demo_account(config)
@@ -48,8 +61,17 @@ def run(args: argparse.Namespace, config: Config, store: Store) -> int:
         if not args.once:
             jobs = ", ".join(collector.scheduled_jobs())
             accounts = ", ".join(visible(a.name) for a in config.accounts)
+            served = None
+            if args.exporter is not None:
+                served = exporter.start(config, store, args.exporter)
+                if served is None:
+                    return EXIT_USAGE
             say(f"r2tui collect: {jobs} for {accounts} into {store.url}; Ctrl-C stops", err=True)
-            collector.run_forever()
+            try:
+                collector.run_forever()
+            finally:
+                if served is not None:
+                    served.stop()
             return EXIT_OK
         names = args.job or [n for n in JOB_NAMES if JOBS[n].implemented]
         try:

@@ -20,6 +20,7 @@ from r2tui.cli import (
     alerts,
     collect,
     estimate,
+    exporter,
     history,
     locate,
     notify,
@@ -50,6 +51,7 @@ ON_THE_STORE: dict[str, Callable[[argparse.Namespace, Config, Store], int]] = {
     "status": status.run,
     "history": history.run,
     "report": report.run,
+    "exporter": exporter.run,
 }
 
 
@@ -82,7 +84,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"r2tui {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for command in (collect, status, history, config_command, locate, estimate, report):
+    for command in (
+        collect,
+        status,
+        history,
+        config_command,
+        locate,
+        estimate,
+        report,
+        exporter,
+    ):
         command.add_parser(sub, common)
     for module in ALERTING.values():
         module.add_parser(sub, common)
