@@ -63,12 +63,12 @@ def account_reading(
     tz: str = "UTC",
     windows: tuple[MaintenanceWindow, ...] = (),
 ) -> AccountReading:
-    found = readings.readings(account, list(CATALOG), now, tz)
+    found = readings.readings(store, account, list(CATALOG), now, tz)
     values = {
         bucket: {name: r.value for name, r in by_name.items() if r.value is not None}
         for bucket, by_name in found.items()
     }
-    view = alerts_view(account, now, windows)
+    view = alerts_view(store, account, now, windows)
     alerts = [
         AlertSeries(a.rule, a.bucket, a.state, a.severity, a.silenced is not None)
         for a in (*view.firing, *view.pending)
@@ -78,17 +78,18 @@ def account_reading(
         values=values,
         jobs=job_health(store, account),
         alerts=alerts,
-        spend=queries.monitor_spend(account, queries.month_start(now)),
+        spend=queries.monitor_spend(store, account, queries.month_start(now)),
     )
 
 
 def outbox_counts(store: Store) -> dict[str, int]:
     """Notifications per state (pending, held, dead, sent), every state present."""
-    return outbox.counts()
+    return outbox.counts(store)
 
 
 def last_job_starts(store: Store, account: str) -> dict[str, int]:
     """job → the start of its newest run for `account`, finished or not."""
+    store.bound()
     rows = cast(
         "Iterable[tuple[str, int]]",
         JobRun.select(JobRun.job, fn.MAX(JobRun.started_at))
@@ -101,7 +102,7 @@ def last_job_starts(store: Store, account: str) -> dict[str, int]:
 
 def job_health(store: Store, account: str) -> list[JobHealth]:
     """Each job that ever ran for `account`: four grouped queries, however many runs."""
-    starts = last_job_starts(store, account)
+    starts = last_job_starts(store, account)  # checks the store is the one bound
     successes = dict(
         cast(
             "Iterable[tuple[str, int]]",
