@@ -58,7 +58,12 @@ def common_options(top: bool) -> Parser:
         help="use the embedded demo account (its own store, nothing leaves loopback)",
         **default,
     )
-    p.add_argument("--account", metavar="NAME", help="which configured account to show", **default)
+    p.add_argument(
+        "--account",
+        metavar="NAME",
+        help="which configured account to show (env R2TUI_ACCOUNT)",
+        **default,
+    )
     p.add_argument(
         "--read-only",
         action="store_true",

@@ -26,6 +26,7 @@ from r2tui.cli import (
     notify,
     report,
     rules,
+    serve,
     silences,
     status,
 )
@@ -52,6 +53,7 @@ ON_THE_STORE: dict[str, Callable[[argparse.Namespace, Config, Store], int]] = {
     "history": history.run,
     "report": report.run,
     "exporter": exporter.run,
+    "serve": serve.run,
 }
 
 
@@ -83,6 +85,11 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Start with `r2tui --demo`. Keys: press ? in the app.",
     )
     parser.add_argument("--version", action="version", version=f"r2tui {__version__}")
+    parser.add_argument(
+        "--viewer",
+        action="store_true",
+        help="the TUI only reads the store, collects nothing (what `r2tui serve` runs)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for command in (
         collect,
@@ -93,6 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
         estimate,
         report,
         exporter,
+        serve,
     ):
         command.add_parser(sub, common)
     for module in ALERTING.values():
@@ -112,6 +120,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _main(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
+    if not args.account:
+        # As R2TUI_CONFIG and R2TUI_DB stand for --config and --db: `r2tui serve`
+        # hands its account to the browser sessions this way, not on a command line.
+        args.account = os.environ.get("R2TUI_ACCOUNT") or None
     level = os.environ.get("R2TUI_LOG_LEVEL", "INFO").upper()
     if level not in LOG_LEVELS:
         say(
@@ -184,6 +196,6 @@ def _tui(args: argparse.Namespace, config: Config, store: Store) -> int:
     # Start-up: Textual loads only for the app, never for a script's command.
     from r2tui.tui.app import build_app
 
-    app = build_app(config, store, account=args.account)
+    app = build_app(config, store, account=args.account, collect=not args.viewer)
     app.run()
     return app.return_code or EXIT_OK

@@ -52,6 +52,9 @@ REFRESH_STEPS = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 300.0)
 # Keys that act on the panes: off (and out of the footer) over another screen.
 MAIN_SCREEN_ONLY = ("zoom", "history", "reports", "rules", "alert_history", "focus_pane")
 NOTICES_KEPT = 100
+# What space and p say in a viewer (`r2tui --viewer`, `r2tui serve`), which collects nothing.
+VIEWER_REFRESH = "store re-read; this app only views it: `r2tui collect` collects"
+VIEWER_PAUSE = "this app only views the store: it has no collection to pause"
 
 
 class R2App(App[int]):
@@ -314,6 +317,10 @@ class R2App(App[int]):
         self._show_header()
 
     def action_refresh_now(self) -> None:
+        if not self.collect:  # a viewer: another process collects
+            self.refresh_data()
+            self.notify(VIEWER_REFRESH)
+            return
         if self.embedded.collector is None:
             self.notify("the collector is still starting", severity="warning")
             return
@@ -322,6 +329,9 @@ class R2App(App[int]):
         self.notify(self.embedded.collect_now(pages))
 
     def action_toggle_pause(self) -> None:
+        if not self.collect:
+            self.notify(VIEWER_PAUSE, severity="warning")
+            return
         if self.embedded.collector is None:
             self.notify("the collector is still starting", severity="warning")
             return
