@@ -7,8 +7,8 @@ and exits. Every chunk read from one side is written to the other ONE_WAY
 seconds later, in both directions, so a request and its answer cost one round
 trip; connections run in parallel as on a real link; each new connection waits
 --connect-rtts round trips first (TCP and TLS handshakes on a real link to
-R2). Not modelled: bandwidth, loss, slow start. After ../shared/bench/
-delay_proxy.py (the kernel here has no netem), plus the request count, so a
+R2). Not modelled: bandwidth, loss, slow start. A delay line in user space
+(the kernel here has no netem), plus the request count, so a
 client's requests are counted the same way whatever the client.
 
 A request is a header block ("\\r\\n\\r\\n" from client to server): the clients

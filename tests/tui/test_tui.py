@@ -371,7 +371,7 @@ def iter_tui_modules() -> Iterator[str]:
 
 
 def test_tui_never_imports_a_source_client() -> None:
-    """Views read the store; only jobs talk to R2 (DESIGN.md's layering)."""
+    """Views read the store; only jobs talk to R2 (docs/architecture.md: the layers)."""
     import ast
     import importlib.util
 

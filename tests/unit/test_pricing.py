@@ -1,7 +1,7 @@
 """The R2 price model against Cloudflare's published rules and worked examples.
 
 Every expected amount is worked by hand in the comment beside it from the public
-price list (REFERENCE.md, "R2 pricing"): Standard $0.015/GB-month, $4.50 and
+price list (https://developers.cloudflare.com/r2/pricing/): Standard $0.015/GB-month, $4.50 and
 $0.36 per million Class A and B; IA $0.01/GB-month, $9.00 and $0.90 per
 million, $0.01/GB retrieved; Standard's free tier 10 GB-month, 1,000,000 Class
 A, 10,000,000 Class B. The properties at the end hold for any usage and any
