@@ -26,6 +26,7 @@ STATE_STYLE = {
     "failing": "bold red",
     "never": "yellow",
     "stopping": "yellow",
+    "expired": "bold red",  # a viewer's: the collecting process stopped renewing its lease
 }
 
 
