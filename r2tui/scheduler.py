@@ -4,6 +4,11 @@ A job runs at most once at a time whether the schedule or a user started it
 (a per-job lock), missed runs coalesce into one, and a job whose last
 success is older than its period runs as soon as the collector starts. The
 scheduler only launches jobs; each runs on a daemon thread of its own.
+
+On a shared store only the process holding the accounts' collector lease runs
+the schedule (`heartbeat.py`): a collector that does not hold it schedules
+nothing, beats, and takes the schedule up, planned afresh from the store, when
+the lease comes to it. A slot is one due time of the holder's schedule.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from apscheduler.schedulers.base import BaseScheduler
 
 from r2tui.config import Schedule
 from r2tui.config.triggers import trigger_for, zone_for  # as the config layer checks them
+from r2tui.heartbeat import COLLECT_NOW, Heartbeat
 from r2tui.jobs import JOBS, JobContext, JobResult, run_job
 from r2tui.store import queries, writes
 
@@ -52,7 +58,10 @@ class Collector:
         ctx: JobContext,
         on_result: Callable[[JobResult], None] | None = None,
         on_start: Callable[[str], None] | None = None,
+        lease: bool = True,
     ) -> None:
+        """`lease`: schedule only while holding the collector lease (False: always,
+        as a test of the schedule alone may want)."""
         self.ctx = ctx
         self.on_result = on_result
         self.on_start = on_start
@@ -65,6 +74,22 @@ class Collector:
         # would return at once and spin until the jobs end.
         self._state_lock = threading.Condition()
         self.paused = False
+        self.heartbeat: Heartbeat | None = None
+        if lease:
+            self.heartbeat = Heartbeat(
+                ctx.store,
+                ctx.config.accounts,
+                ctx.config.collector.lease_seconds,
+                running=lambda: self.running_jobs,
+                waits=ctx.waits,
+                on_change=self._lease_changed,
+                on_run_request=self._run_requested,
+            )
+
+    @property
+    def holding(self) -> bool:
+        """Whether this collector runs the schedule: it holds the lease, or needs none."""
+        return self.heartbeat is None or self.heartbeat.holding
 
     @property
     def running_jobs(self) -> list[str]:
@@ -126,8 +151,12 @@ class Collector:
     def plan(self) -> dict[str, datetime | None]:
         """When each scheduled job first runs: now if it is due, else where its
         interval left off before a restart, else (None) when its trigger says.
-        Reads the store, so the app calls it on a worker thread."""
+        Reads the store, so the app calls it on a worker thread. Takes the lease
+        first: without it, nothing is planned (the collector is a viewer)."""
         cfg = self.ctx.config
+        if self.heartbeat is not None and not self.heartbeat.beat():
+            self.ctx.store.thread_done()
+            return {}
         try:
             writes.abandon_stale_runs(self.ctx.store)
         except Exception as exc:
@@ -150,8 +179,14 @@ class Collector:
     def _configure(
         self, scheduler: BaseScheduler, plan: dict[str, datetime | None] | None = None
     ) -> BaseScheduler:
-        cfg = self.ctx.config
         plan = self.plan() if plan is None else plan
+        self._add_jobs(scheduler, plan)
+        return scheduler
+
+    def _add_jobs(self, scheduler: BaseScheduler, plan: dict[str, datetime | None]) -> None:
+        if not self.holding:
+            return
+        cfg = self.ctx.config
         for name in self.scheduled_jobs():
             kwargs: dict[str, Any] = {}
             if plan.get(name) is not None:
@@ -162,9 +197,32 @@ class Collector:
                 args=[name],
                 id=name,
                 name=name,
+                replace_existing=True,
                 **kwargs,
             )
-        return scheduler
+
+    def _lease_changed(self, holding: bool) -> None:
+        """Called by the heartbeat: schedule from a fresh plan when the lease came
+        to this process (the last holder's runs count), stop scheduling when it went."""
+        scheduler = self.scheduler
+        if scheduler is None or self.ctx.stop.is_set():
+            return
+        if not holding:
+            scheduler.remove_all_jobs()
+            return
+        self._add_jobs(scheduler, self.plan())
+
+    def _run_requested(self) -> None:
+        """A viewer asked through the store to collect now, as space does here."""
+        if self.scheduler is None or self.ctx.stop.is_set():
+            return
+        for job in COLLECT_NOW:
+            if job in self.scheduled_jobs() and job not in self.running_jobs:
+                self.launch(job, chain=True)
+
+    def _start_heartbeat(self) -> None:
+        if self.heartbeat is not None:
+            self.heartbeat.start()
 
     def _last_success(self, name: str) -> float | None:
         try:
@@ -187,6 +245,7 @@ class Collector:
         self.scheduler = self._configure(scheduler, plan)
         self.follow = True
         scheduler.start()
+        self._start_heartbeat()
 
     def pause(self) -> None:
         self.paused = True
@@ -209,6 +268,9 @@ class Collector:
                 self._state_lock.wait(left)
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+        if self.heartbeat is not None:
+            # After the jobs: another process must not start them while they still run.
+            self.heartbeat.stop()
         return not self.running_jobs
 
     def run_forever(self) -> None:
@@ -226,6 +288,7 @@ class Collector:
         previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
         try:
             scheduler.start()
+            self._start_heartbeat()
             # In short sleeps, not one wait until the next job: the kernel may hand
             # the signal to a job's thread, and Python runs the handler only when
             # this thread next runs Python code (a collector stayed up after

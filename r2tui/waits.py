@@ -13,13 +13,15 @@ from __future__ import annotations
 import itertools
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 # What a client waits on when no host is slow: its own pacing within the API's
 # query limits. The header says so instead of naming the endpoint.
 QUERY_BUDGET = "Cloudflare's query budget"
+# A request in flight this long is named: "waiting 12 s for HOST".
+WAIT_SHOWN_SECONDS = 3.0
 
 
 @dataclass(frozen=True)
@@ -71,3 +73,16 @@ class Waits:
 
     def now(self) -> float:
         return self._clock()
+
+
+def waiting_text(waits: Iterable[Wait], hosts: set[str], now: float) -> str:
+    """ "waiting 12 s for HOST" for the longest wait on one of `hosts` (the shown
+    account's endpoints: another account's wait must not show, nor hide it) once
+    it has lasted a while; the query budget is named as such, not as a slow host."""
+    wait = next((w for w in waits if w.host in hosts), None)
+    if wait is None or wait.seconds(now) < WAIT_SHOWN_SECONDS:
+        return ""
+    seconds = wait.seconds(now)
+    if wait.what == QUERY_BUDGET:  # not a hung endpoint: our own pacing
+        return f"waiting {seconds:.0f} s for {QUERY_BUDGET}"
+    return f"waiting {seconds:.0f} s for {wait.host}"

@@ -1,5 +1,11 @@
-"""`r2tui collect [--once [--job NAME] [--json]]`: the collection jobs headless,
-on their schedule until Ctrl-C or SIGTERM, or once with a summary."""
+"""`r2tui collect [--once [--job NAME] [--json] [--force]]`: the collection jobs
+headless, on their schedule until Ctrl-C or SIGTERM, or once with a summary.
+
+Only the process holding the collector lease collects (store/lease.py): on the
+schedule, a collector that does not hold it waits as a viewer and takes over
+when the lease runs out; `--once` beside a live holder runs nothing, says who
+holds it and exits 0 (a cron line must not fail because a TUI is open), unless
+`--force`."""
 
 from __future__ import annotations
 
@@ -12,6 +18,7 @@ from r2tui.config import JOB_NAMES
 from r2tui.literal import visible
 from r2tui.output import say, say_json
 from r2tui.runtime import with_demo_account
+from r2tui.store import lease
 
 if TYPE_CHECKING:
     from r2tui.cli.args import Parser, Subcommands
@@ -31,6 +38,11 @@ def add_parser(sub: Subcommands, common: Parser) -> None:
     )
     collect.add_argument("--json", action="store_true", help="with --once: JSON summary")
     collect.add_argument(
+        "--force",
+        action="store_true",
+        help="with --once: run even while another process holds the collector lease",
+    )
+    collect.add_argument(
         "--exporter",
         type=exporter.listen_address,
         metavar="HOST:PORT",
@@ -40,12 +52,16 @@ def add_parser(sub: Subcommands, common: Parser) -> None:
 
 def run(args: argparse.Namespace, config: Config, store: Store) -> int:
     # Start-up: the jobs and APScheduler load only when something is collected.
+    from r2tui.heartbeat import Heartbeat
     from r2tui.jobs import JOBS, JobContext
     from r2tui.scheduler import Collector
 
     if not args.once and (args.json or args.job):
         # Silently running forever instead of once would surprise a script.
         say("r2tui: collect: --json and --job need --once", err=True)
+        return EXIT_USAGE
+    if args.force and not args.once:
+        say("r2tui: collect: --force needs --once", err=True)
         return EXIT_USAGE
     if args.once and args.exporter:
         say(
@@ -57,7 +73,7 @@ def run(args: argparse.Namespace, config: Config, store: Store) -> int:
     if config.demo:
         config, demo = with_demo_account(config)
     try:
-        collector = Collector(JobContext(config=config, store=store))
+        collector = Collector(JobContext(config=config, store=store), lease=not args.once)
         if not args.once:
             jobs = ", ".join(collector.scheduled_jobs())
             accounts = ", ".join(visible(a.name) for a in config.accounts)
@@ -67,6 +83,12 @@ def run(args: argparse.Namespace, config: Config, store: Store) -> int:
                 if served is None:
                     return EXIT_USAGE
             say(f"r2tui collect: {jobs} for {accounts} into {store.url}; Ctrl-C stops", err=True)
+            if collector.heartbeat is not None and not collector.heartbeat.beat():
+                say(
+                    f"r2tui collect: {held_elsewhere(store, config)}; "
+                    "waiting as a viewer to take over",
+                    err=True,
+                )
             try:
                 collector.run_forever()
             finally:
@@ -74,12 +96,34 @@ def run(args: argparse.Namespace, config: Config, store: Store) -> int:
                     served.stop()
             return EXIT_OK
         names = args.job or [n for n in JOB_NAMES if JOBS[n].implemented]
+        beat = None
+        if not args.force:
+            beat = Heartbeat(
+                store,
+                config.accounts,
+                config.collector.lease_seconds,
+                running=lambda: collector.running_jobs,
+                waits=collector.ctx.waits,
+                on_change=lambda _holding: None,
+                on_run_request=lambda: None,
+            )
+            if not beat.beat():
+                say(
+                    f"r2tui: collect --once: {held_elsewhere(store, config)}: "
+                    "nothing run (--force runs anyway)",
+                    err=True,
+                )
+                return EXIT_OK
+            beat.start()  # held through a run longer than the lease
         try:
             results = [r for r in (collector.run(n) for n in names) if r is not None]
         except KeyboardInterrupt:
             # The job closed its run as cancelled on the way out.
             say("r2tui: interrupted", err=True)
             return EXIT_INTERRUPTED
+        finally:
+            if beat is not None:
+                beat.stop()
     finally:
         if demo is not None:
             demo.stop()
@@ -107,3 +151,16 @@ def run(args: argparse.Namespace, config: Config, store: Store) -> int:
                 f"  {visible(r.summary if r.ok else r.error)}"
             )
     return EXIT_OK if all(r.ok for r in results) else EXIT_FAILED
+
+
+def held_elsewhere(store: Store, config: Config) -> str:
+    """Who holds the accounts' collector lease: "the collector lease is held by
+    host:pid, heartbeat 3s ago"."""
+    now = store.clock()
+    many = len(config.accounts) > 1
+    held = []
+    for account in config.accounts:
+        h = lease.read(store, account.name)
+        if h is not None and h.live(now) and not h.held_by(lease.me()):
+            held.append(visible(h.describe(now)) + (f" for {visible(h.account)}" if many else ""))
+    return "the collector lease is held by " + ("; ".join(held) or "another process")

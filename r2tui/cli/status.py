@@ -10,6 +10,7 @@ import argparse
 from typing import TYPE_CHECKING, Any
 
 from r2tui.cli.exits import EXIT_OK
+from r2tui.exporter.liveness import collector_alive
 from r2tui.literal import visible as v
 from r2tui.output import say, say_json
 from r2tui.runtime import with_demo_account
@@ -68,6 +69,14 @@ def run(args: argparse.Namespace, config: Config, store: Store) -> int:
         ),
         demo=config.demo,
     )
+    # Whether a process collects this account: the collector lease, alive or not.
+    live = collector_alive(store, name, store.clock(), schedules=config.schedules)
+    doc["collector"]["lease"] = {
+        "state": live.state,
+        "alive": live.alive,
+        "holder": live.holder,
+        "heartbeat_age_seconds": live.heartbeat_age,
+    }
     if args.json:
         say_json(doc)
     else:
@@ -96,6 +105,14 @@ def status_text(doc: dict[str, Any]) -> str:
         f"{s['bucket_count']} buckets",
         f"collector: {c['state']}{': ' + v(c['detail']) if c['detail'] else ''}",
     ]
+    if "lease" in c:
+        lease = c["lease"]
+        held = (
+            f" ({v(lease['holder'])}, heartbeat {lease['heartbeat_age_seconds']}s ago)"
+            if lease["holder"]
+            else ""
+        )
+        lines.append(f"collector lease: {lease['state']}{held}")
     lines += sources_lines(doc.get("sources") or {})
     if s["usage_pct"] is not None:
         lines.append(f"quota: {s['usage_pct']:.1f} % of {human_bytes(s['quota_bytes'])}")

@@ -20,6 +20,7 @@ from r2tui.config.model import (
     JOB_NAMES,
     MAX_LIST_CONCURRENCY,
     AccountConfig,
+    CollectorSettings,
     Config,
     InventorySettings,
     ProbeSettings,
@@ -50,6 +51,7 @@ TOP_KEYS = frozenset(
     {
         "timezone",
         "refresh_seconds",
+        "collector",
         "store",
         "schedule",
         "retention",
@@ -151,6 +153,7 @@ def load_config(
         inventory=_inventory(root.sub("inventory")),
         retention=_retention(root.sub("retention")),
         s3=_s3(root.sub("s3")),
+        collector=_collector(root.sub("collector")),
         keymap=_keymap(root.sub("keymap")),
         demo=demo,
         pricing=pricing(root.sub("pricing"), file_path),
@@ -474,6 +477,16 @@ def _retention(r: Reader) -> Retention:
         samples_days=days("samples_days", d.samples_days),
         hourly_days=days("hourly_days", d.hourly_days),
         daily_days=days("daily_days", d.daily_days),
+    )
+
+
+def _collector(r: Reader) -> CollectorSettings:
+    r.check_known({"lease_seconds"})
+    d = CollectorSettings()
+    return CollectorSettings(
+        lease_seconds=r.positive_float(
+            "lease_seconds", d.lease_seconds, most=HOUR, least=1.0, unit=" s (1 hour)"
+        )
     )
 
 

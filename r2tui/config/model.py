@@ -159,6 +159,13 @@ class S3Settings:
 
 
 @dataclass(frozen=True)
+class CollectorSettings:
+    # The collector lease (store/lease.py): how long a holder that stopped
+    # renewing keeps it; the holder renews every third of it.
+    lease_seconds: float = 60.0
+
+
+@dataclass(frozen=True)
 class ReportSettings:
     """Where the daily and monthly reports go besides the reports folder and the
     store: e-mail channels (names from [channels]), through the outbox, as
@@ -182,6 +189,7 @@ class Config:
     inventory: InventorySettings = field(default_factory=InventorySettings)
     retention: Retention = field(default_factory=Retention)
     s3: S3Settings = field(default_factory=S3Settings)
+    collector: CollectorSettings = field(default_factory=CollectorSettings)
     keymap: dict[str, str] = field(default_factory=dict)
     demo: bool = False
     pricing: PriceList = LIST_PRICES

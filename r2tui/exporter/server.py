@@ -16,7 +16,6 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
 from socketserver import ThreadingMixIn
 from typing import TYPE_CHECKING, Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
@@ -36,12 +35,6 @@ log = logging.getLogger(__name__)
 INDEX = b"r2tui exporter: /metrics (Prometheus), /healthz (the collectors)\n"
 
 
-def _iso(ts: int | None) -> str | None:
-    if ts is None:
-        return None
-    return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")
-
-
 def health_doc(store: Store, scope: Scope, now: float) -> dict[str, Any]:
     """Whether each account's collector is alive, and the whole answer's."""
     accounts = []
@@ -51,9 +44,9 @@ def health_doc(store: Store, scope: Scope, now: float) -> dict[str, Any]:
             {
                 "account": account,
                 "alive": live.alive,
-                "job": live.job,
-                "last_started_at": _iso(live.last_started_at),
-                "within_seconds": live.within_seconds,
+                "lease": live.state,
+                "holder": live.holder,
+                "heartbeat_age_seconds": live.heartbeat_age,
                 "reason": live.reason,
             }
         )

@@ -353,6 +353,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "reports", _v4_reports),
     Migration(5, "alert rules, alerts, silences, the notification outbox", _v5_alerts),
     Migration(6, "analytics queried again with storage classes and byte sums", _v6_storage_classes),
+    Migration(7, "the collector lease", lambda db: _v7_collector_lease(db)),
 )
 LATEST = MIGRATIONS[-1].version
 _PG_LOCK_KEY = 0x72327475  # "r2tu": one advisory lock for r2tui's migrations
@@ -443,3 +444,20 @@ def locked_transaction(db: Database, pg_key: int) -> Iterator[None]:
 def _locked(db: Database) -> contextlib.AbstractContextManager[None]:
     """One transaction that no other r2tui migrates in at the same time."""
     return locked_transaction(db, _PG_LOCK_KEY)
+
+
+def _v7_collector_lease(db: Database) -> None:
+    """One row per account: which process collects it (store/lease.py)."""
+
+    class CollectorLease(_Frozen):
+        account = CharField(primary_key=True)
+        host = CharField()
+        pid = IntegerField()
+        holder = CharField()  # the holding process's random id
+        acquired_at = DoubleField()
+        heartbeat_at = DoubleField()
+        expires_at = DoubleField()
+        activity = TextField(default="")  # what the holder is doing, for viewers
+        run_requested_at = DoubleField(null=True)  # a viewer's "run now"
+
+    _create(db, [CollectorLease])

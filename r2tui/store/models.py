@@ -267,3 +267,18 @@ MODELS = (
     Silence,
     Notification,
 )
+
+
+class CollectorLease(BaseModel):
+    """Which process collects an account (store/lease.py). Its times are float
+    seconds: a lease of a few seconds needs better than whole ones."""
+
+    account = CharField(primary_key=True)
+    host = CharField()
+    pid = IntegerField()
+    holder = CharField()
+    acquired_at = DoubleField()
+    heartbeat_at = DoubleField()
+    expires_at = DoubleField()
+    activity = TextField(default="")
+    run_requested_at = DoubleField(null=True)

@@ -26,7 +26,7 @@ from r2tui import dashboard, pace
 from r2tui.config import AccountConfig, Config
 from r2tui.literal import visible
 from r2tui.metrics import ACCOUNT
-from r2tui.store import Store, health
+from r2tui.store import Store, health, lease
 from r2tui.store.health import ANALYTICS
 from r2tui.store.views import Dashboard
 from r2tui.tui import messages as msg
@@ -85,6 +85,7 @@ class R2App(App[int]):
         self.main = MainScreen(self)
         self.dashboard: Dashboard | None = None
         self.store_failure: str | None = None
+        self.lease: lease.Lease | None = None  # the shown account's collector lease
         self.first_paint_at: float | None = None
         self.metrics_bucket = ACCOUNT  # the Metrics pane's bucket filter, for the next read
         self.applied_read = 0  # the number of the store read the panes show
@@ -148,12 +149,13 @@ class R2App(App[int]):
                 prices=self.config.pricing,
                 alert_windows=self.config.alerts.maintenance,
             )
+            held = lease.read(self.store, self.account_name)
         except Exception as exc:  # a locked or unreachable store: say so and keep going
             self.post_message(msg.StoreFailed(reason(exc)))
             return
         finally:
             self.store.thread_done()  # this worker thread ends; give its connection back
-        self.post_message(msg.SnapshotReady(dash, (time.perf_counter() - t0) * 1000, seq))
+        self.post_message(msg.SnapshotReady(dash, (time.perf_counter() - t0) * 1000, seq, held))
 
     def _account_config(self) -> AccountConfig | None:
         if not self.config.accounts:
@@ -168,6 +170,7 @@ class R2App(App[int]):
         first = self.dashboard is None
         self.applied_read = event.seq
         self.dashboard = event.dashboard
+        self.lease = event.lease
         self.store_failure = None
         self.main.show(event.dashboard, self.clock(), self.keymap, self.config.schedules)
         # A screen over the panes that shows live state (the Rules screen) reads again too.
@@ -229,9 +232,21 @@ class R2App(App[int]):
         sources = self._source_failures(now)
         failure = self.store_failure or sources or next(iter(embedded.failures.values()), None)
         account = self._account_config()
+        elsewhere = self._held_elsewhere()
         if embedded.state in ("starting", "stopping"):
             state = embedded.state
             detail = "demo account" if state == "starting" else "waiting for jobs to end"
+        elif elsewhere is not None:
+            # A viewer: another process collects, and says what it does through the store.
+            if not elsewhere.live(now):
+                state = "expired"
+                detail = f"lease of {elsewhere.describe(now)}"
+            elif elsewhere.activity:
+                state, detail = "running", f"{elsewhere.describe(now)}: {elsewhere.activity}"
+            elif failure:
+                state, detail = "failing", f"{elsewhere.describe(now)}: {failure}"
+            else:
+                state, detail = "idle", elsewhere.describe(now)
         elif embedded.paused:
             state, detail = "paused", "p resumes"
         elif running:
@@ -258,6 +273,16 @@ class R2App(App[int]):
             refresh_seconds=self.refresh_seconds,
             next_run=embedded.next_run(),
         )
+
+    def _held_elsewhere(self) -> lease.Lease | None:
+        """The lease of the process that collects the shown account, when it is not
+        this one (this app views); None when this app collects it or nobody does."""
+        held = self.lease
+        if held is None or held.held_by(lease.me()):
+            return None
+        if self.collect and self.embedded.holding:
+            return None
+        return held
 
     def _source_failures(self, now: float) -> str:
         """The shown account's failing sources, as the store has them."""
@@ -324,9 +349,29 @@ class R2App(App[int]):
         if self.embedded.collector is None:
             self.notify("the collector is still starting", severity="warning")
             return
+        if not self.embedded.holding:  # another process collects: ask it through the store
+            self._ask_holder()
+            return
         dash = self.dashboard
         pages = sum(b.list_requests for b in dash.storage.buckets) if dash else 0
         self.notify(self.embedded.collect_now(pages))
+
+    @work(thread=True, group="ask", exit_on_error=False)
+    def _ask_holder(self) -> None:
+        try:
+            asked = lease.request_run(self.store, self.account_name)
+            held = lease.read(self.store, self.account_name)
+        except Exception as exc:
+            why = visible(reason(exc))
+            self.call_from_thread(self.notify, f"cannot ask: {why}", severity="error", markup=False)
+            return
+        finally:
+            self.store.thread_done()
+        if asked and held is not None:
+            note = f"asked the collector {held.name} to collect now"
+            self.call_from_thread(self.notify, visible(note), markup=False)
+        else:
+            self.call_from_thread(self.notify, "no collector to ask", severity="warning")
 
     def action_toggle_pause(self) -> None:
         if not self.collect:

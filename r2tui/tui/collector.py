@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from r2tui.config import AccountConfig, Config
 from r2tui.config.secrets import shown_host
+from r2tui.heartbeat import COLLECT_NOW
 from r2tui.store import Store
 from r2tui.tui import messages as msg
 from r2tui.tui.failures import reason
@@ -30,7 +31,6 @@ if TYPE_CHECKING:
     from r2tui.sources.demo import DemoAccount
 
 STOP_WAIT_SECONDS = 5.0
-COLLECT_NOW = ("collect_metrics", "inventory")
 
 
 class EmbeddedCollector:
@@ -176,6 +176,11 @@ class EmbeddedCollector:
         else:
             self.collector.pause()
         return self.collector.paused
+
+    @property
+    def holding(self) -> bool:
+        """Whether this app's collector holds the collector lease (runs the schedule)."""
+        return self.collector is not None and self.collector.holding
 
     @property
     def paused(self) -> bool:

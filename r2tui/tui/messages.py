@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from textual.message import Message
 
 from r2tui.config import Config
+from r2tui.store.lease import Lease
 from r2tui.store.views import Dashboard
 
 if TYPE_CHECKING:
@@ -37,11 +38,14 @@ class JobFinished(Message):
 
 
 class SnapshotReady(Message):
-    def __init__(self, dashboard: Dashboard, read_ms: float, seq: int = 0) -> None:
+    def __init__(
+        self, dashboard: Dashboard, read_ms: float, seq: int = 0, lease: Lease | None = None
+    ) -> None:
         super().__init__()
         self.dashboard = dashboard
         self.read_ms = read_ms
         self.seq = seq
+        self.lease = lease  # the account's collector lease, whoever holds it
 
 
 class StoreFailed(Message):

@@ -27,6 +27,24 @@ ACCOUNT = MAIN + 'access_key_id = "key-id"\nsecret_access_key = "secret"\n'
 
 # (file text, the problem's key, parts its message must hold)
 OUT_OF_BOUNDS = [
+    pytest.param(
+        MAIN + "[collector]\nlease_seconds = 0.5\n",
+        "collector.lease_seconds",
+        ["from 1 to 3600 s (1 hour)", "0.5"],
+        id="lease-too-short",
+    ),
+    pytest.param(
+        MAIN + "[collector]\nlease_seconds = 7200\n",
+        "collector.lease_seconds",
+        ["from 1 to 3600 s (1 hour)", "7200"],
+        id="lease-too-long",
+    ),
+    pytest.param(
+        MAIN + "[collector]\nlease = 60\n",
+        "collector.lease",
+        [],
+        id="lease-unknown-key",
+    ),
     # The examples.
     pytest.param(
         MAIN + "[schedule]\ncollect_metrics = 12345678901234567890\n",

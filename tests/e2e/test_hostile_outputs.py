@@ -127,6 +127,7 @@ def parse_html(page: str) -> Elements:
 STATUS_LINES = (
     "account ",
     "collector: ",
+    "collector lease: ",
     "quota: ",
     "  ",
     "metrics: ",

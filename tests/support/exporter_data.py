@@ -12,11 +12,12 @@ from pathlib import Path
 from r2tui.alerts.engine import check_alerts
 from r2tui.config import load_config
 from r2tui.metrics import HOUR
-from r2tui.store import Store, open_store, writes
+from r2tui.store import Store, lease, open_store, writes
 from r2tui.store.writes import SampleRow
 
-LIVE = "test"  # its collector ran check_alerts a moment ago
-STOPPED = "other"  # its collector's last run was an hour ago
+LIVE = "test"  # its collector holds a fresh lease
+STOPPED = "other"  # its collector's lease expired an hour ago
+PEER = lease.Holder("peer-host", 4242, "peer")  # the collector, another process
 HOSTILE = 'we"ird\\name\nline'  # what the analytics API may name a bucket
 BUCKETS = ("media", HOSTILE)
 
@@ -99,15 +100,19 @@ def fill(config_path: Path, now: float | None = None) -> None:
         # High monthly cost (a default rule, no `for`) fires for the live account.
         check_alerts(store, config, LIVE, now=t - 20)
         _run(store, "check_alerts", LIVE, t - 20)
+        store.clock = lambda: t - 3600
+        lease.acquire(store, STOPPED, 60, holder=PEER)
+        store.clock = lambda: t
+        lease.acquire(store, LIVE, 3600, holder=PEER)
     finally:
         store.close()
 
 
 def heartbeat(config_path: Path, account: str) -> None:
-    """A check_alerts run for `account` now: its collector looks alive again."""
+    """`account`'s collector takes its lease again now: it is alive again."""
     config = load_config(str(config_path))
     store = open_store(config.store_url, config.store_url_source)
     try:
-        _run(store, "check_alerts", account, time.time())
+        assert lease.acquire(store, account, 3600, holder=PEER) is not None
     finally:
         store.close()

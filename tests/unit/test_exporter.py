@@ -19,10 +19,10 @@ from r2tui.cli.exporter import listen_address
 from r2tui.config import Schedule
 from r2tui.config.values import parse_schedule
 from r2tui.exporter.families import Scope, registry_for
-from r2tui.exporter.liveness import GRACE_SECONDS, collector_alive, period_seconds
+from r2tui.exporter.liveness import collector_alive
 from r2tui.exporter.naming import COUNTER, FAMILIES
 from r2tui.metrics import CATALOG
-from r2tui.store import Store
+from r2tui.store import Store, lease
 from tests.support.store_data import ACC, NOW, run
 
 DASHBOARD = Path(__file__).parents[2] / "docs" / "grafana" / "r2tui.json"
@@ -106,26 +106,19 @@ def test_listen_address_refused(text: str) -> None:
         listen_address(text)
 
 
-def test_period_of_interval_and_cron() -> None:
-    assert period_seconds(SCHEDULES["check_alerts"], "UTC", NOW) == 60
-    assert period_seconds(SCHEDULES["inventory"], "UTC", NOW) == 86400
-    six = _schedules(calculate_costs="0 */6 * * *")["calculate_costs"]
-    assert period_seconds(six, "UTC", NOW) == 6 * 3600
-
-
-def test_collector_alive_reads_the_heartbeat_job(store: Store) -> None:
+def test_collector_alive_reads_the_lease(store: Store) -> None:
     live = collector_alive(store, ACC, NOW, schedules=SCHEDULES)
-    assert not live.alive and live.reason == "check_alerts has never run"
-    run(store, "inventory", NOW - 60, NOW - 30)  # a daily job's run says nothing of the collector
+    assert (live.alive, live.state) == (False, "none")
+    run(store, "check_alerts", NOW - 60, NOW - 30)  # a run says nothing of the collector
     assert not collector_alive(store, ACC, NOW, schedules=SCHEDULES).alive
-    within = 2 * 60 + GRACE_SECONDS
-    run(store, "check_alerts", NOW - within - 1)  # left open by a process that is gone
-    dead = collector_alive(store, ACC, NOW, schedules=SCHEDULES)
-    assert (dead.alive, dead.within_seconds) == (False, within)
-    run(store, "check_alerts", NOW - within + 1, NOW - within + 2, ok=False)  # failing, yet running
-    assert collector_alive(store, ACC, NOW, schedules=SCHEDULES).alive
+    peer = lease.Holder("peer", 7, "peer-id")
+    store.clock = lambda: NOW - 10
+    lease.acquire(store, ACC, 60, holder=peer)
+    live = collector_alive(store, ACC, NOW, schedules=SCHEDULES)
+    assert (live.alive, live.holder, live.heartbeat_age) == (True, "peer:7", 10)
+    dead = collector_alive(store, ACC, NOW + 60, schedules=SCHEDULES)
+    assert (dead.alive, dead.state, dead.heartbeat_age) == (False, "expired", 70)
     assert not collector_alive(store, "someone-else", NOW, schedules=SCHEDULES).alive
-    assert not collector_alive(store, ACC, NOW, schedules={}).alive
 
 
 def test_the_exporter_never_imports_textual() -> None:

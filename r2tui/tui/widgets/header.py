@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -10,7 +9,7 @@ from textual.widgets import Static
 
 from r2tui.tui.format import data, duration
 from r2tui.tui.widgets.text import set_text
-from r2tui.waits import QUERY_BUDGET, Wait
+from r2tui.waits import WAIT_SHOWN_SECONDS, waiting_text
 
 # One line at 120 columns: the account and the endpoint (scheme, host, port and
 # path only) take what a real R2 endpoint needs; a collector's failure (a
@@ -18,8 +17,6 @@ from r2tui.waits import QUERY_BUDGET, Wait
 ACCOUNT_CELLS = 24
 ENDPOINT_CELLS = 64
 DETAIL_CELLS = 80
-# A request in flight this long is named in the header: "waiting 12 s for HOST".
-WAIT_SHOWN_SECONDS = 3.0
 
 STATE_STYLE = {
     "starting": "yellow",
@@ -29,6 +26,7 @@ STATE_STYLE = {
     "failing": "bold red",
     "never": "yellow",
     "stopping": "yellow",
+    "expired": "bold red",  # a viewer's: the collecting process stopped renewing its lease
 }
 
 
@@ -75,14 +73,4 @@ class StatusHeader(Static):
         set_text(self, render_header(state))
 
 
-def waiting_text(waits: Iterable[Wait], hosts: set[str], now: float) -> str:
-    """ "waiting 12 s for HOST" for the longest wait on one of `hosts` (the shown
-    account's endpoints: another account's wait must not show, nor hide it) once
-    it has lasted a while; the query budget is named as such, not as a slow host."""
-    wait = next((w for w in waits if w.host in hosts), None)
-    if wait is None or wait.seconds(now) < WAIT_SHOWN_SECONDS:
-        return ""
-    seconds = wait.seconds(now)
-    if wait.what == QUERY_BUDGET:  # not a hung endpoint: our own pacing
-        return f"waiting {seconds:.0f} s for {QUERY_BUDGET}"
-    return f"waiting {seconds:.0f} s for {wait.host}"
+__all__ = ["WAIT_SHOWN_SECONDS", "HeaderState", "StatusHeader", "render_header", "waiting_text"]

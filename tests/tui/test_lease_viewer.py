@@ -1,0 +1,54 @@
+"""A TUI beside another process that holds the collector lease: it collects
+nothing, its header names the collecting process and what it does, space asks
+that process to collect through the store, and it takes the lease over once
+the holder stops renewing; leaving the app gives the lease up at once."""
+
+from __future__ import annotations
+
+import time
+
+from r2tui.config.model import CollectorSettings
+from r2tui.store import Store, lease
+from r2tui.store.models import JobRun
+from r2tui.tui.app import build_app
+from r2tui.tui.widgets.header import render_header
+from tests.support.configs import account_for, make_config
+from tests.support.peers import closed_port
+from tests.support.tui import SIZE, settle, wait_for
+
+LEASE_SECONDS = 2.0
+PEER = lease.Holder("peer-host", 4242, "peer")
+
+
+async def test_a_viewer_names_the_holder_asks_it_and_takes_over(store: Store) -> None:
+    config = make_config(
+        (account_for(f"http://127.0.0.1:{closed_port()}"),),
+        collector=CollectorSettings(lease_seconds=LEASE_SECONDS),
+    )
+    assert lease.acquire(store, "test", 3600, holder=PEER, activity="inventory") is not None
+    app = build_app(config, store)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await wait_for(pilot, lambda: app.embedded.collector is not None)
+        assert not app.embedded.holding
+        await wait_for(pilot, lambda: app.lease is not None)
+        header = app.header_state()
+        assert header.state == "running"
+        assert header.detail.startswith("peer-host:4242, heartbeat ")
+        assert header.detail.endswith(": inventory")
+        assert "peer-host:4242, heartbeat" in render_header(header).plain
+        assert not JobRun.select().exists()  # a viewer runs no job
+
+        await pilot.press("space")
+        await settle(pilot)
+        held = lease.read(store, "test")
+        assert held is not None and held.run_requested_at is not None
+        assert list(app.notices)[-1] == "asked the collector peer-host:4242 to collect now"
+
+        # The holder stops renewing: its lease runs out now, and the app takes it.
+        store.db.execute_sql("UPDATE collector_lease SET expires_at = ?", (time.time() - 1,))
+        await wait_for(pilot, lambda: app.embedded.holding, timeout=LEASE_SECONDS * 3)
+        taken = lease.read(store, "test")
+        assert taken is not None and taken.held_by(lease.me())
+        await wait_for(pilot, lambda: JobRun.select().exists(), timeout=10)
+    assert lease.read(store, "test") is None  # given up at once on the way out
