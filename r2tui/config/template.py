@@ -18,6 +18,12 @@ refresh_seconds = 5
 # A team can share one PostgreSQL store: "postgresql://user@host:5432/r2tui".
 # url = "sqlite:////home/me/.local/share/r2tui/r2tui.db"
 
+[collector]
+# Processes sharing a store run one collector per account: the one holding the
+# lease; the others show what it does. Another takes over when the holder has
+# not renewed for this long (1 to 3600 s).
+lease_seconds = 60
+
 [schedule]
 # An interval ("30s", "5m", "6h", "1d") or a five-field cron line that fires
 # (a date such as 31 February never comes, and is refused).
