@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from r2tui.cli.exits import EXIT_OK
 from r2tui.exporter.liveness import collector_alive
+from r2tui.config.model import DEMO_QUOTA
 from r2tui.literal import visible as v
 from r2tui.output import say, say_json
 from r2tui.runtime import with_demo_account
@@ -52,9 +53,6 @@ def run(args: argparse.Namespace, config: Config, store: Store) -> int:
     name = account if isinstance(account, str) else account.name
     quota = None if isinstance(account, str) else account.quota_bytes
     if config.demo:
-        # Start-up: the demo account's package loads only with --demo.
-        from r2tui.sources.demo import DEMO_QUOTA
-
         quota = DEMO_QUOTA
     analytics = config.demo or (not isinstance(account, str) and account.has_analytics)
     doc = dashboard_doc(

@@ -40,6 +40,11 @@ DEMO_SCHEDULES: dict[str, str] = {
 }
 
 
+# The demo account's storage quota (~78 % used: the quota gauge has something to
+# show). Here, not in the demo's package, so that a viewer of the demo store knows
+# it without starting the demo (which brings moto and boto3).
+DEMO_QUOTA = 1_200 * 10**9
+
 @dataclass(frozen=True)
 class Schedule:
     """When a job runs: every `seconds`, or on a five-field `cron` line."""

@@ -24,6 +24,7 @@ from textual.worker import Worker, WorkerState
 
 from r2tui import dashboard, pace
 from r2tui.config import AccountConfig, Config
+from r2tui.config.model import DEMO_QUOTA
 from r2tui.literal import visible
 from r2tui.metrics import ACCOUNT
 from r2tui.store import Store, health, lease
@@ -127,12 +128,15 @@ class R2App(App[int]):
         """Re-read the store on a worker; each read is numbered so that a slow one
         finishing late never overwrites a newer one."""
         account = self._account_config()
-        self._read_store(
-            next(self._reads),
-            account.quota_bytes if account else None,
-            account is not None and account.has_analytics,
-            self.metrics_bucket,
-        )
+        if account is None and self.config.demo:
+            # A viewer of the demo store never starts the demo: its quota and
+            # analytics are known all the same (as `r2tui status --demo` knows them).
+            quota: int | None = DEMO_QUOTA
+            analytics = True
+        else:
+            quota = account.quota_bytes if account else None
+            analytics = account is not None and account.has_analytics
+        self._read_store(next(self._reads), quota, analytics, self.metrics_bucket)
 
     @work(thread=True, exclusive=True, group="refresh", exit_on_error=False)
     def _read_store(self, seq: int, quota: int | None, analytics: bool, bucket: str) -> None:
@@ -344,7 +348,10 @@ class R2App(App[int]):
     def action_refresh_now(self) -> None:
         if not self.collect:  # a viewer: another process collects
             self.refresh_data()
-            self.notify(VIEWER_REFRESH)
+            if self.config.read_only:  # it may not even ask, through the store
+                self.notify(VIEWER_REFRESH)
+            else:
+                self._ask_holder()
             return
         if self.embedded.collector is None:
             self.notify("the collector is still starting", severity="warning")
@@ -370,6 +377,8 @@ class R2App(App[int]):
         if asked and held is not None:
             note = f"asked the collector {held.name} to collect now"
             self.call_from_thread(self.notify, visible(note), markup=False)
+        elif not self.collect:
+            self.call_from_thread(self.notify, VIEWER_REFRESH)
         else:
             self.call_from_thread(self.notify, "no collector to ask", severity="warning")
 

@@ -4,9 +4,12 @@ no job runs."""
 
 from __future__ import annotations
 
-from r2tui.store import Store
-from r2tui.tui.app import VIEWER_PAUSE, VIEWER_REFRESH
+from r2tui.config.model import DEMO_QUOTA
+from r2tui.store import Store, lease
+from r2tui.tui.app import VIEWER_PAUSE, VIEWER_REFRESH, build_app
+from tests.support.configs import make_config
 from tests.support.tui import SIZE, quiet_app, settle
+from tests.support.tui_data import NOW, fill
 
 
 async def test_space_and_p_in_a_viewer(filled: Store) -> None:
@@ -22,3 +25,29 @@ async def test_space_and_p_in_a_viewer(filled: Store) -> None:
         await settle(pilot)
         assert list(app.notices)[-1] == VIEWER_PAUSE
         assert app.embedded.collector is None and not app.embedded.paused
+
+
+async def test_space_in_a_viewer_asks_the_collector_through_the_store(filled: Store) -> None:
+    """Another process holds the lease: space writes the request it polls for."""
+    peer = lease.Holder("peer-host", 4242, "peer")
+    assert lease.acquire(filled, "test", 3600, holder=peer) is not None
+    app = quiet_app(filled)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("space")
+        await settle(pilot)
+        notices = list(app.notices)
+    assert lease.take_run_request(filled, "test", holder=peer)  # the request is there
+    assert notices[-1] == "asked the collector peer-host:4242 to collect now"
+
+
+async def test_a_demo_viewer_knows_the_demo_quota_and_analytics(filled: Store) -> None:
+    """`r2tui serve --demo` / `--demo --viewer` never start the demo account, yet
+    read its store as the demo does: with its quota and its analytics."""
+    fill(filled, "demo")
+    app = build_app(make_config((), demo=True), filled, clock=lambda: NOW, collect=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        metrics = app.dashboard.metrics if app.dashboard else None
+    assert metrics is not None and metrics.analytics
+    assert app.dashboard is not None and app.dashboard.storage.quota_bytes == DEMO_QUOTA

@@ -9,6 +9,7 @@ import time
 from typing import Any
 
 from r2tui.config import AccountConfig, ProbeSettings, S3Settings, Secret
+from r2tui.config.model import DEMO_QUOTA
 from r2tui.config.secrets import secret_url
 from r2tui.sources.demo.analytics import DemoAnalytics, DemoGraphQLServer, bucket_totals
 from r2tui.sources.demo.seed import seed
@@ -22,7 +23,6 @@ DEMO_SECRET = "demo-secret-key"
 # it can never name a real Cloudflare account.
 DEMO_API_TOKEN = "demo-analytics-token"
 DEMO_ACCOUNT_ID = "demo0000000000000000000000000000"
-DEMO_QUOTA = 1_200 * 10**9  # ~78 % used: the quota gauge has something to show
 
 
 class DemoAccount:
