@@ -10,8 +10,8 @@ import argparse
 from typing import TYPE_CHECKING, Any
 
 from r2tui.cli.exits import EXIT_OK
-from r2tui.exporter.liveness import collector_alive
 from r2tui.config.model import DEMO_QUOTA
+from r2tui.exporter.liveness import collector_alive
 from r2tui.literal import visible as v
 from r2tui.output import say, say_json
 from r2tui.runtime import with_demo_account

@@ -45,6 +45,7 @@ DEMO_SCHEDULES: dict[str, str] = {
 # it without starting the demo (which brings moto and boto3).
 DEMO_QUOTA = 1_200 * 10**9
 
+
 @dataclass(frozen=True)
 class Schedule:
     """When a job runs: every `seconds`, or on a five-field `cron` line."""
