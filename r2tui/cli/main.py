@@ -212,8 +212,6 @@ def _tui(args: argparse.Namespace, config: Config, store: Store) -> int:
     # Start-up: Textual loads only for the app, never for a script's command.
     from r2tui.tui.app import build_app
 
-    # Read-only collects nothing: it is a viewer, whatever else it is asked.
-    collect = not args.viewer and not config.read_only
-    app = build_app(config, store, account=args.account, collect=collect)
+    app = build_app(config, store, account=args.account, collect=not args.viewer)
     app.run()
     return app.return_code or EXIT_OK
