@@ -17,7 +17,6 @@ from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
 
-import psycopg2
 import pytest
 from peewee import PeeweeException
 
@@ -82,6 +81,8 @@ def test_read_only_refuses_a_missing_store_and_one_that_needs_migrating(
 
 
 def test_read_only_postgres_refuses_a_write(pg_url: str) -> None:
+    import psycopg2  # with the postgres extra only: pg_url skips without it
+
     open_store(pg_url).close()
     store = open_store(pg_url, read_only=True)
     try:
@@ -152,6 +153,8 @@ def test_sqlite_opens_in_a_thread_while_another_connection_writes(
 def test_postgres_opens_and_reads_during_a_long_write(pg_url: str, read_only: bool) -> None:
     """Another session holds a write transaction, r2tui's write lock and the
     migrations' lock: an open that needs no migration waits on none of them."""
+    import psycopg2  # with the postgres extra only: pg_url skips without it
+
     from r2tui.store.db import _PG_WRITE_LOCK_KEY  # the key itself: no public name
     from r2tui.store.migrations import _PG_LOCK_KEY
 
