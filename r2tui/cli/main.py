@@ -150,7 +150,9 @@ def _main(argv: Sequence[str] | None) -> int:
             _check_account(config, args.account)
         if command is None:
             config_command.check_keys(config)
-        store = open_store(config.store_url, config.store_url_source)
+        if config.read_only and (change := would_change(args)) is not None:
+            return read_only(change)
+        store = open_store(config.store_url, config.store_url_source, read_only=config.read_only)
     except ConfigError as exc:
         say(f"r2tui: {exc}", err=True)
         return EXIT_USAGE
@@ -167,12 +169,26 @@ def _main(argv: Sequence[str] | None) -> int:
         store.close()
 
 
+def would_change(args: argparse.Namespace) -> str | None:
+    """What the command would change in the store (or send), as `--read-only`
+    refuses it; None for a command that only reads. The one rule for every
+    command; a read-only store refuses any write that slips past it all the same.
+    (`rules test` is the one exception: it evaluates first, then refuses to send.)"""
+    command, action = args.command, getattr(args, ACTION, None)
+    if command == "collect":
+        return "collect --once" if args.once else "collect"
+    if command == "serve" and args.collect:
+        return "serve --collect"
+    if command in ALERTING and action in ALERTING[command].CHANGES:
+        return f"{command} {action}"
+    if command == "rules" and action == "import" and not args.dry_run:
+        return "rules import"
+    return None
+
+
 def _alerting(
     command: AlertingCommand, args: argparse.Namespace, config: Config, store: Store
 ) -> int:
-    action = getattr(args, ACTION, None)
-    if config.read_only and action in command.CHANGES:
-        return read_only(f"{args.command} {action}")
     try:
         return command.run(args, config, store)
     except PeeweeException as exc:

@@ -21,7 +21,7 @@ from r2tui.alerts import saved
 from r2tui.alerts.import_plan import plan
 from r2tui.alerts.toml_io import RulesFileError, dump_rules, read_rules
 from r2tui.cli.args import ACTION
-from r2tui.cli.exits import EXIT_FAILED, EXIT_OK, EXIT_USAGE, fail, read_only
+from r2tui.cli.exits import EXIT_FAILED, EXIT_OK, EXIT_USAGE, fail
 from r2tui.config.tomlfile import TomlFileError, read_capped, read_path
 from r2tui.literal import visible
 from r2tui.output import say, say_json, write
@@ -62,9 +62,7 @@ def _export(args: argparse.Namespace, store: Store) -> int:
 
 
 def _import(args: argparse.Namespace, config: Config, store: Store) -> int:
-    where = "rules import"
-    if config.read_only and not args.dry_run:
-        return read_only(where)
+    where = "rules import"  # refused with --read-only unless --dry-run: cli/main.py
     source = "stdin" if args.file == "-" else visible(args.file)
     try:
         # At most 1 MiB and one byte, never a whole huge file or endless pipe.

@@ -172,26 +172,27 @@ def defer(ctx: JobContext, write: Callable[[], object]) -> None:
 
 
 def flush_deferred(ctx: JobContext) -> None:
-    """Write what the store refused earlier; stops at the first refusal. The
-    writes run outside the lock so a slow store never holds other jobs up."""
+    """Write what the store refused earlier; stops at the first refusal.
+
+    Each record is claimed (taken off the list under the lock) before it is
+    written, so however many job threads flush at once, each writes it once; a
+    refused one goes back to the front, in its place. The writes run outside the
+    lock so a slow store never holds other jobs up."""
     while True:
         with ctx.deferred_lock:
             if not ctx.deferred:
                 return
-            write = ctx.deferred[0]
+            write = ctx.deferred.pop(0)
         try:
             with ctx.store.write():
                 write()
         except Exception as exc:
-            log.warning(
-                "the store still refuses %d deferred records: %s",
-                len(ctx.deferred),
-                reason_for(exc),
-            )
+            with ctx.deferred_lock:
+                ctx.deferred.insert(0, write)
+                del ctx.deferred[:-DEFERRED_MAX]  # as defer() caps it: the oldest go
+                left = len(ctx.deferred)
+            log.warning("the store still refuses %d deferred records: %s", left, reason_for(exc))
             return
-        with ctx.deferred_lock:
-            if ctx.deferred and ctx.deferred[0] is write:
-                ctx.deferred.pop(0)
 
 
 def record_spend(ctx: JobContext, account: AccountConfig, tally: RequestTally) -> None:

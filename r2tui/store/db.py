@@ -16,6 +16,11 @@ Peewee keeps one connection per thread. A worker thread that used the store
 gives its connection back when it ends, through `store.thread_done()`;
 nothing outside the store closes `store.db`.
 
+A store opened `read_only` cannot write, whatever asks: SQLite opens the file
+through a `mode=ro` URI (which also never checkpoints the WAL into the file, as
+the last writable connection closing does), PostgreSQL sets every connection's
+`default_transaction_read_only`. It is never migrated: one that needs it is refused.
+
 `store.clock` is the time stored timestamps come from (`time.time` unless
 given): writes and reads that need "now" and are not given one ask it, so a
 test gives the store a clock instead of patching `time.time`.
@@ -29,7 +34,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, cast
-from urllib.parse import urlparse
+from urllib.parse import quote, urlparse
 
 from peewee import (
     Database,
@@ -37,12 +42,13 @@ from peewee import (
     ImproperlyConfigured,
     InterfaceError,
     OperationalError,
+    PostgresqlDatabase,
     SqliteDatabase,
 )
 from playhouse.db_url import connect, schemes
 
 from r2tui.config.secrets import SecretUrl, revealed, scrub, shown_url
-from r2tui.store.migrations import StoreTooNew, locked_transaction, migrate
+from r2tui.store.migrations import LATEST, StoreTooNew, check_version, locked_transaction, migrate
 from r2tui.store.models import database
 
 log = logging.getLogger(__name__)
@@ -82,11 +88,16 @@ class Store:
     """An open, migrated store. Models are bound to it for this process."""
 
     def __init__(
-        self, db: Database, url: str | SecretUrl, clock: Callable[[], float] = time.time
+        self,
+        db: Database,
+        url: str | SecretUrl,
+        clock: Callable[[], float] = time.time,
+        read_only: bool = False,
     ) -> None:
         self.db = db
         self.url = shown_url(url)  # for messages and logs; the whole URL is not kept
         self.clock = clock  # the time stored timestamps come from
+        self.read_only = read_only  # opened so that it cannot write (see the module)
 
     def now(self) -> int:
         """The store's clock in whole seconds, as timestamps are stored."""
@@ -137,9 +148,13 @@ def open_store(
     source: str = "store URL",
     migrate_now: bool = True,
     clock: Callable[[], float] = time.time,
+    read_only: bool = False,
 ) -> Store:
     """The store at `given`, migrated. The URL is used whole (a password in it or
-    in its query connects); every message shows it without them."""
+    in its query connects); every message shows it without them.
+
+    `read_only`: opened so that it cannot write (see the module), and not
+    migrated: a store that does not exist or needs migrating is refused."""
     url = revealed(given)
     scheme = urlparse(url).scheme
     if scheme not in schemes:
@@ -147,7 +162,7 @@ def open_store(
             f"{source}: unsupported database URL scheme {scheme!r} in {shown_url(url)!r}; "
             "use sqlite:////absolute/path.db or postgresql://user@host:5432/dbname"
         )
-    if scheme.startswith("sqlite"):
+    if scheme.startswith("sqlite") and not read_only:
         path = urlparse(url).path[1:]
         if path and path != ":memory:":
             try:
@@ -159,23 +174,57 @@ def open_store(
         db = connect(url, unquote_password=True, unquote_user=True, **kwargs)
     except (ValueError, RuntimeError) as exc:
         raise StoreError(f"{source}: {scrub(str(exc), url)}") from None
-    store = Store(db, url, clock)
+    if read_only:
+        _read_only(db, source, shown_url(url))
+    store = Store(db, url, clock, read_only)
     applied: list[int] = []
+    version = LATEST  # what a read-only open finds
     try:
-        if store.is_sqlite:
+        if store.is_sqlite and not read_only:
             enable_wal(db)
         if migrate_now:
             db.connect(reuse_if_open=True)
-            applied = migrate(db)
+            if read_only:
+                version = check_version(db)
+            else:
+                applied = migrate(db)
     except (ImproperlyConfigured, StoreTooNew, DatabaseError, InterfaceError) as exc:
         # Let go of the file or server, and leave the models bound to whatever
         # store this process had open: a failed open must change nothing.
         store.close()
         raise StoreError(scrub(_open_failure(source, scheme, store.url, exc), url)) from None
+    if version < LATEST:
+        store.close()
+        raise StoreError(
+            f"{source}: the store {store.url} is at schema version {version} and this r2tui "
+            f"needs {LATEST}; --read-only never changes it: run r2tui once without "
+            "--read-only to upgrade it"
+        )
     if applied:
         log.info("store %s migrated to schema %s", store.url, applied[-1])
     database.initialize(db)
     return store
+
+
+def _read_only(db: Database, source: str, shown: str) -> None:
+    """Re-point `db` (as connect() made it, not yet connected) so that it cannot write."""
+    if isinstance(db, SqliteDatabase):
+        path = str(db.database)
+        if path == ":memory:" or not Path(path).is_file():
+            raise StoreError(
+                f"{source}: {shown}: no store there; --read-only never creates one: "
+                "run r2tui once without --read-only to create it"
+            )
+        # mode=ro: SQLite refuses every write, and never checkpoints on close.
+        db.init(f"file:{quote(path)}?mode=ro", uri=True)
+    elif isinstance(db, PostgresqlDatabase):
+        # Every transaction of every connection read-only; the URL's own options kept.
+        options = f"{db.connect_params.get('options', '')} -c default_transaction_read_only=on"
+        db.init(db.database, options=options.strip())
+    else:
+        raise StoreError(
+            f"{source}: --read-only is for SQLite and PostgreSQL stores; {shown} is neither"
+        )
 
 
 def enable_wal(db: Database, wait_s: float = 5.0) -> str:

@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
+import os
+import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import cast
 
 from peewee import (
@@ -30,6 +34,8 @@ from peewee import (
     SqliteDatabase,
     TextField,
 )
+
+log = logging.getLogger(__name__)
 
 
 class StoreTooNew(Exception):
@@ -393,7 +399,8 @@ def _refuse_newer(version: int) -> None:
     if version > LATEST:
         raise StoreTooNew(
             f"the store is at schema version {version}, newer than this r2tui "
-            f"knows ({LATEST}); upgrade r2tui or point it at another store"
+            f"knows ({LATEST}): a newer r2tui has upgraded it; upgrade r2tui "
+            "(every process on this store) or point it at another store"
         )
 
 
@@ -401,14 +408,32 @@ def current_version(db: Database) -> int:
     return _read_version(db, _version_table(db))
 
 
+def check_version(db: Database) -> int:
+    """The store's schema version, read without a lock (a read never waits on a
+    writer); raises StoreTooNew for a store a newer r2tui has upgraded."""
+    version = current_version(db)
+    _refuse_newer(version)
+    return version
+
+
 def migrate(db: Database, target: int = LATEST) -> list[int]:
-    """Bring the store to `target`; returns the versions applied now."""
+    """Bring the store to `target`; returns the versions applied now.
+
+    A store already there is only read: no lock, no write, so opening it never
+    waits behind (or fails behind) another process's write. Only a store that
+    needs a step takes the migrations' lock, and reads its version again under it.
+    An existing SQLite store is copied aside first (`backup_path`)."""
     table = _version_table(db)
+    if db.table_exists(_VERSION_TABLE) and check_version(db) >= target:
+        return []
     with _locked(db):
         # Under the lock: on PostgreSQL two concurrent CREATE TABLE IF NOT EXISTS
         # can both try to create the table and one fails on a unique index.
         db.create_tables([table], safe=True)
-        _refuse_newer(_read_version(db, table))
+        version = _read_version(db, table)
+        _refuse_newer(version)
+        if 0 < version < target and isinstance(db, SqliteDatabase):
+            _copy_aside(db, version)
     applied: list[int] = []
     for step in MIGRATIONS:
         if step.version > target:
@@ -423,6 +448,29 @@ def migrate(db: Database, target: int = LATEST) -> list[int]:
             table.create(version=step.version, name=step.name, applied_at=int(time.time()))
             applied.append(step.version)
     return applied
+
+
+def backup_path(path: str, version: int) -> Path:
+    """Where a SQLite store at `version` is copied before the next version is
+    applied: `<file>.before-v<version + 1>`."""
+    return Path(f"{path}.before-v{version + 1}")
+
+
+def _copy_aside(db: SqliteDatabase, version: int) -> None:
+    """Copy the SQLite file aside through SQLite's backup API (a file copy of a
+    live WAL store can miss what is still in its -wal). Called under the
+    migrations' lock, so no other process writes meanwhile: the copy is read
+    through a connection of its own (the locked connection cannot be the backup's
+    source; SQLite waits on itself)."""
+    path = str(db.database)
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    dest = backup_path(path, version)
+    partial = dest.with_name(dest.name + ".partial")
+    with closing(sqlite3.connect(path)) as source, closing(sqlite3.connect(partial)) as copy:
+        source.backup(copy)
+    os.replace(partial, dest)
+    log.info("store %s is at schema %s: copied to %s before migrating it", path, version, dest)
 
 
 @contextmanager

@@ -454,6 +454,8 @@ def build_app(
     clock: Callable[[], float] = time.time,
     collect: bool = True,
 ) -> R2App:
-    """The one way to make the app: the CLI and the tests both call this."""
+    """The one way to make the app: the CLI and the tests both call this. A
+    read-only app collects nothing: it is a viewer, whatever else it is asked."""
     check_keymap(config.keymap, config.path)
+    collect = collect and not config.read_only
     return R2App(config, store, account=account, clock=clock, collect=collect)
