@@ -68,7 +68,7 @@ def common_options(top: bool) -> Parser:
         "--read-only",
         action="store_true",
         dest="read_only",
-        help="change nothing: no rule edits, silences, test sends or deliveries",
+        help="open the store so it cannot be written: no collection, rule edits, silences or sends",
         **default,
     )
     return p
