@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from r2tui.config import AccountConfig
 from r2tui.config.secrets import shown_host
 from r2tui.store import Store, lease
+from r2tui.store.migrations import StoreTooNew, check_version
 from r2tui.waits import Waits, waiting_text
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,8 @@ class Heartbeat:
         self.on_change = on_change
         self.on_run_request = on_run_request
         self.holding = False
+        # Why this process must stop collecting: a newer r2tui upgraded the store.
+        self.too_new: str | None = None
         self._valid_until = 0.0  # monotonic: until when the last renewal holds
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -69,6 +72,15 @@ class Heartbeat:
         """One attempt at every account's lease; whether this process holds them all."""
         with self._lock:
             was = self.holding
+            if self.too_new is None:
+                self.too_new = self._too_new()
+            if self.too_new is not None:
+                # Write nothing more to a store this r2tui no longer knows: the
+                # lease runs out, and a process of the newer r2tui takes over.
+                self.holding = False
+                if was:
+                    self.on_change(False)
+                return False
             try:
                 now_holding = self._take_all()
                 if now_holding:
@@ -85,6 +97,17 @@ class Heartbeat:
         if now_holding:
             self._claim_requests()
         return now_holding
+
+    def _too_new(self) -> str | None:
+        """Why the store is beyond this r2tui, or None (a failed read is not a reason)."""
+        try:
+            check_version(self.store.db)
+        except StoreTooNew as exc:
+            log.error("stopped collecting: %s", exc)
+            return str(exc)
+        except Exception:  # a locked or unreachable store: the lease code says it
+            return None
+        return None
 
     def _take_all(self) -> bool:
         got: list[str] = []
@@ -128,6 +151,8 @@ class Heartbeat:
         try:
             while not self._stop.wait(self.interval):
                 self.beat()
+                if self.too_new is not None:
+                    return
         finally:
             self.store.thread_done()
 

@@ -87,6 +87,11 @@ class Collector:
             )
 
     @property
+    def too_new(self) -> str | None:
+        """Why this collector stopped: a newer r2tui upgraded the store (else None)."""
+        return self.heartbeat.too_new if self.heartbeat is not None else None
+
+    @property
     def holding(self) -> bool:
         """Whether this collector runs the schedule: it holds the lease, or needs none."""
         return self.heartbeat is None or self.heartbeat.holding
@@ -293,9 +298,10 @@ class Collector:
             # the signal to a job's thread, and Python runs the handler only when
             # this thread next runs Python code (a collector stayed up after
             # SIGINT until its next job was due).
-            while not received:
+            while not received and self.too_new is None:
                 time.sleep(SIGNAL_POLL_SECONDS)
-            log.info("signal %s: stopping", received[0])
+            if received:
+                log.info("signal %s: stopping", received[0])
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)

@@ -94,6 +94,9 @@ def run(args: argparse.Namespace, config: Config, store: Store) -> int:
             finally:
                 if served is not None:
                     served.stop()
+            if collector.too_new is not None:
+                say(f"r2tui: collect: stopped: {collector.too_new}", err=True)
+                return EXIT_USAGE
             return EXIT_OK
         names = args.job or [n for n in JOB_NAMES if JOBS[n].implemented]
         beat = None

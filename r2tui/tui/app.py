@@ -29,6 +29,7 @@ from r2tui.literal import visible
 from r2tui.metrics import ACCOUNT
 from r2tui.store import Store, health, lease
 from r2tui.store.health import ANALYTICS
+from r2tui.store.migrations import StoreTooNew, check_version
 from r2tui.store.views import Dashboard
 from r2tui.tui import messages as msg
 from r2tui.tui import palette
@@ -142,6 +143,9 @@ class R2App(App[int]):
     def _read_store(self, seq: int, quota: int | None, analytics: bool, bucket: str) -> None:
         t0 = time.perf_counter()
         try:
+            # A newer r2tui may have upgraded the store since it was opened: say so
+            # rather than read tables this r2tui does not know.
+            check_version(self.store.db)
             dash = dashboard.read(
                 self.store,
                 self.account_name,
@@ -154,6 +158,9 @@ class R2App(App[int]):
                 alert_windows=self.config.alerts.maintenance,
             )
             held = lease.read(self.store, self.account_name)
+        except StoreTooNew as exc:
+            self.post_message(msg.StoreFailed(str(exc)))
+            return
         except Exception as exc:  # a locked or unreachable store: say so and keep going
             self.post_message(msg.StoreFailed(reason(exc)))
             return

@@ -8,8 +8,10 @@ abandoned."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -21,7 +23,8 @@ import pytest
 
 from r2tui.store import Store, lease, open_store
 from r2tui.store.models import JobRun
-from tests.support.peers import SilentServer
+from tests.support.peers import SilentServer, closed_port
+from tests.support.store_files import sqlite_path
 
 LEASE_SECONDS = 3
 PERIOD = 2  # check_alerts and rollup: store work only, a run every 2 s
@@ -204,3 +207,33 @@ def test_three_collectors_one_holder_then_a_takeover(
                 os.kill(p.pid, signal.SIGKILL)
                 p.wait(timeout=10)
         store.close()
+
+
+def test_a_collector_stops_when_a_newer_r2tui_upgrades_the_store(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    """The store is migrated under a running collector by a newer r2tui: at its
+    next heartbeat it stops collecting, writes nothing more, says why, exits 2."""
+    config = _config(tmp_path, sqlite_url, f"http://127.0.0.1:{closed_port()}")
+    store = open_store(sqlite_url)
+    proc = subprocess.Popen(
+        _r2tui(config, "collect"), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        _wait("the collector holds the lease", lambda: _holder(store) is not None, 30)
+        with contextlib.closing(sqlite3.connect(sqlite_path(sqlite_url))) as conn, conn:
+            conn.execute(
+                "INSERT INTO schema_version (version, name, applied_at) VALUES (99, 'x', 0)"
+            )
+        code = proc.wait(timeout=LEASE_SECONDS * 3)
+        err = proc.stderr.read() if proc.stderr is not None else ""
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)
+        if proc.stderr is not None:
+            proc.stderr.close()
+        store.close()
+    assert code == 2
+    assert "r2tui: collect: stopped: the store is at schema version 99" in err
+    assert "a newer r2tui has upgraded it" in err and "Traceback" not in err

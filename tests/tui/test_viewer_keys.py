@@ -7,6 +7,7 @@ from __future__ import annotations
 from r2tui.config.model import DEMO_QUOTA
 from r2tui.store import Store, lease
 from r2tui.tui.app import VIEWER_PAUSE, VIEWER_REFRESH, build_app
+from r2tui.tui.widgets.header import StatusHeader
 from tests.support.configs import make_config
 from tests.support.tui import SIZE, quiet_app, settle
 from tests.support.tui_data import NOW, fill
@@ -51,3 +52,21 @@ async def test_a_demo_viewer_knows_the_demo_quota_and_analytics(filled: Store) -
         metrics = app.dashboard.metrics if app.dashboard else None
     assert metrics is not None and metrics.analytics
     assert app.dashboard is not None and app.dashboard.storage.quota_bytes == DEMO_QUOTA
+
+
+async def test_the_app_says_when_a_newer_r2tui_upgraded_its_store(filled: Store) -> None:
+    """The store is migrated under the open app: the next read says why it shows
+    nothing new, instead of failing on tables it does not know."""
+    app = quiet_app(filled)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.store_failure is None or "newer" not in app.store_failure
+        filled.db.execute_sql(
+            "INSERT INTO schema_version (version, name, applied_at) VALUES (99, 'x', 0)"
+        )
+        app.refresh_data()
+        await settle(pilot)
+        header = str(app.query_one(StatusHeader).render())
+    assert app.store_failure is not None
+    assert "the store is at schema version 99" in app.store_failure
+    assert "newer r2tui" in header or "schema version 99" in header
