@@ -17,6 +17,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -149,9 +150,14 @@ def test_three_collectors_one_holder_then_a_takeover(
         for job in ("calculate_costs", "inventory", "collect_metrics"):
             assert by_job[job] == 1, by_job  # due at start: once, not once per process
         # rollup follows no job and no job follows it: its runs are its slots alone.
+        # Starts are whole seconds, and the first run may start late (due at the
+        # plan, run when the scheduler starts) while the later ones keep the plan's
+        # phase: two runs may look PERIOD - 1 apart, never closer, and there are
+        # no more of them than the span has slots.
         starts = [r.started_at for r in runs if r.job == "rollup"]
-        slots = Counter(round((s - starts[0]) / PERIOD) for s in starts)
-        assert len(starts) >= 2 and set(slots.values()) == {1}, starts
+        gaps = [b - a for a, b in pairwise(starts)]
+        assert len(starts) >= 2 and min(gaps) >= PERIOD - 1, starts
+        assert len(starts) <= (starts[-1] - starts[0]) / PERIOD + 1.5, starts
         # check_alerts also follows the first costs of a start (JobSpec.after): one more.
         elapsed = time.time() - started + 3
         assert by_job["check_alerts"] <= elapsed / PERIOD + 2, by_job
