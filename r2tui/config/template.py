@@ -142,5 +142,5 @@ prefix = ".r2tui-probe/"
 
 [keymap]
 # Rebind any key by its binding id (see `?` in the app), e.g.:
-# refresh = "space,r"
+# "app.refresh" = "space,f5"
 """

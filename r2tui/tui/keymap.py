@@ -65,6 +65,69 @@ def all_bindings() -> list[tuple[str, Binding]]:
     return out
 
 
+# Scopes whose keys work at the same time: the app's keys work under every
+# screen, and a pane's or a screen's own keys only where it has the focus.
+TOGETHER: dict[str, tuple[str, ...]] = {
+    "main screen": ("everywhere", "any table"),
+    "metrics pane": ("everywhere", "metrics pane", "any table"),
+    "storage pane": ("everywhere", "storage pane", "any table"),
+    "history screen": ("everywhere", "history screen"),
+    "rules screen": ("everywhere", "rules screen", "any table"),
+    "alert history": ("everywhere", "alert history", "any table"),
+    "rule form": ("everywhere", "rule form"),
+    "silence dialog": ("everywhere", "silence dialog"),
+    "confirmation": ("everywhere", "confirmation"),
+}
+
+
+Clash = tuple[str, str, str, str]  # (where they meet, key, one binding id, the other)
+
+
+def _clashes(keymap: dict[str, str]) -> dict[Clash, tuple[str, str]]:
+    """Every key two bindings share where both work, with each binding's scope,
+    the keymap's keys replacing a binding's own."""
+    keys_of: dict[str, tuple[str, list[str]]] = {}
+    for where, b in all_bindings():
+        assert b.id is not None
+        given = keymap.get(b.id)
+        keys = given.split(",") if given is not None else b.key.split(",")
+        keys_of[b.id] = (where, [_key_name(k.strip()) for k in keys])
+    found: dict[Clash, tuple[str, str]] = {}
+    for group, scopes in TOGETHER.items():
+        seen: dict[str, str] = {}  # key -> the first binding id holding it here
+        for binding_id, (where, keys) in keys_of.items():
+            if where not in scopes:
+                continue
+            for key in dict.fromkeys(keys):
+                first = seen.setdefault(key, binding_id)
+                if first != binding_id:
+                    found[(group, key, first, binding_id)] = (keys_of[first][0], where)
+    return found
+
+
+def _clash_problems(keymap: dict[str, str], where: str) -> list[Problem]:
+    """Clashes the keymap brings: two bindings on one key where both work (one
+    would shadow the other). The default keys' own overlaps are by design (the
+    Rules screen's space toggles a rule instead of collecting)."""
+    defaults = _clashes({})
+    problems = []
+    said: set[tuple[str, str, str]] = set()
+    for (group, key, one, other), (one_where, other_where) in _clashes(keymap).items():
+        if (group, key, one, other) in defaults or (key, one, other) in said:
+            continue
+        said.add((key, one, other))
+        mine = one if one in keymap else other
+        problems.append(
+            Problem(
+                where,
+                f"keymap.{mine}",
+                f"{key} would be both {one} ({one_where}) and {other} ({other_where}), "
+                f"which work together in the {group}: pick another key",
+            )
+        )
+    return problems
+
+
 def check_keymap(keymap: dict[str, str], source: Path | None) -> None:
     known = {b.id for _, b in all_bindings() if b.id}
     problems = []
@@ -88,6 +151,8 @@ def check_keymap(keymap: dict[str, str], source: Path | None) -> None:
                         f"{key} is {SWALLOWED[key]}: pick another key",
                     )
                 )
+    if not problems:
+        problems = _clash_problems(keymap, where)
     if problems:
         raise ConfigError(problems)
 

@@ -75,3 +75,24 @@ def test_locate_names_r2tui_db_even_with_a_broken_config(tmp_path: Path) -> None
     assert out.returncode == 0, out.stderr
     assert "store    postgresql://db.example/r2tui" in out.stdout and "u:secret" not in out.stdout
     assert "secret" not in out.stdout
+
+
+def test_a_key_two_bindings_would_share_is_refused_naming_both(tmp_path: Path) -> None:
+    config = _config(tmp_path, '"app.quit" = "r"')
+    out = _run("config", "check", "--config", str(config))
+    assert out.returncode == 2, out.stderr
+    assert (
+        f"{config}: keymap.app.quit: r would be both app.quit (everywhere) and "
+        "app.rules (everywhere)"
+    ) in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_the_keymap_example_in_the_docs_passes_config_check(tmp_path: Path) -> None:
+    """docs/keys.md's [keymap] block, word for word: it works and clashes with nothing."""
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "keys.md").read_text("utf-8")
+    block = docs.split("```toml\n[keymap]\n", 1)[1].split("```", 1)[0]
+    assert '"app.refresh"' in block  # the example is where the test looks
+    config = _config(tmp_path, block)
+    out = _run("config", "check", "--config", str(config))
+    assert out.returncode == 0, out.stderr
