@@ -10,7 +10,9 @@
 - A rule sends at most `max_per_hour` notifications an hour to a channel.
   Beyond that they are held back (kept, counted) and, once the hour allows,
   summarised in one notification with each held alert's latest state; while
-  some are held, newer ones queue behind them so the order stays true.
+  some are held, newer ones queue behind them so the order stays true. An
+  all-clear is not counted against the limit: with nothing held before it, it
+  goes at once.
 
 Runs inside the engine's transaction: what it queues commits with the state.
 """
@@ -124,7 +126,11 @@ def plan(
             continue
         notice = _notice(ch, name, alerts, (ch, name) in escalated_groups, now)
         limit = rules[name].max_per_hour or settings.max_per_hour
-        if _held(store, ch, name) or _sent_last_hour(store, ch, name, now) >= limit:
+        # An all-clear for alerts whose firing was sent goes at once, whatever
+        # the hour's count: only one queued behind held ones waits (so it never
+        # overtakes them, and a flapping rule still sends one summary an hour).
+        over = notice.status != RESOLVED and _sent_last_hour(store, ch, name, now) >= limit
+        if _held(store, ch, name) or over:
             outbox.enqueue(store, [notice], now, rule=name, state=HELD)
             out.held += 1
         else:

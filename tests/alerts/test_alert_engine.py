@@ -134,6 +134,18 @@ def test_the_rate_limit_holds_back_then_summarises(st: Store) -> None:
     assert summary[0].subject().startswith("[HELD:8] Flappy")
 
 
+def test_an_all_clear_is_not_held_by_the_rate_limit(st: Store) -> None:
+    """The hour's one notification went to the firing: its resolution still goes
+    at once, not an hour later in a summary."""
+    only(st, Rule("Costly", "monthly_cost_usd", ">", 10.0, max_per_hour=1))
+    cost(st, T0, **{"*": 20})
+    run(st, config(), T0)
+    cost(st, T0 + M, **{"*": 1})
+    run(st, config(), T0 + M)
+    assert [n.status for _, n in notices("pending")] == ["firing", "resolved"]
+    assert notices("held") == []
+
+
 def test_a_silence_keeps_a_firing_quiet_and_its_end_lets_it_through(st: Store) -> None:
     only(st, replace(GLOB, channels=("ops",)))
     sid = add_silence(st, ["bucket=logs-a"], 3600, "deploying", now=T0)
