@@ -72,6 +72,8 @@ class Heartbeat:
         """One attempt at every account's lease; whether this process holds them all."""
         with self._lock:
             was = self.holding
+            if self._stop.is_set():  # stopped (and released): never take it again
+                return False
             if self.too_new is None:
                 self.too_new = self._too_new()
             if self.too_new is not None:
@@ -112,12 +114,16 @@ class Heartbeat:
     def _take_all(self) -> bool:
         got: list[str] = []
         for account in self.accounts:
-            taken = lease.acquire(
-                self.store, account.name, self.seconds, activity=self._activity(account)
-            )
+            try:
+                taken = lease.acquire(
+                    self.store, account.name, self.seconds, activity=self._activity(account)
+                )
+            except Exception:
+                taken = None
+                self._release(got)
+                raise
             if taken is None:
-                for name in got:  # all or nothing: never sit on part of them
-                    lease.release(self.store, name)
+                self._release(got)  # all or nothing: never sit on part of them
                 return False
             if taken.took_from is not None:
                 log.warning(
@@ -127,6 +133,13 @@ class Heartbeat:
                 )
             got.append(account.name)
         return True
+
+    def _release(self, names: list[str]) -> None:
+        for name in names:
+            try:
+                lease.release(self.store, name)
+            except Exception as exc:  # it runs out by itself
+                log.warning("cannot give the collector lease of %s back: %s", name, exc)
 
     def _activity(self, account: AccountConfig) -> str:
         hosts = {shown_host(account.endpoint_url), shown_host(account.graphql_url)}

@@ -186,11 +186,15 @@ def flush_deferred(ctx: JobContext) -> None:
         try:
             with ctx.store.write():
                 write()
-        except Exception as exc:
+        except BaseException as exc:
+            # Back in its place whatever stopped it (Ctrl-C too): a claimed record
+            # is never lost.
             with ctx.deferred_lock:
                 ctx.deferred.insert(0, write)
                 del ctx.deferred[:-DEFERRED_MAX]  # as defer() caps it: the oldest go
                 left = len(ctx.deferred)
+            if not isinstance(exc, Exception):
+                raise
             log.warning("the store still refuses %d deferred records: %s", left, reason_for(exc))
             return
 

@@ -14,7 +14,7 @@ import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import closing, contextmanager
+from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
@@ -26,6 +26,7 @@ from peewee import (
     CharField,
     CompositeKey,
     Database,
+    DatabaseError,
     DoubleField,
     ForeignKeyField,
     IntegerField,
@@ -456,6 +457,10 @@ def backup_path(path: str, version: int) -> Path:
     return Path(f"{path}.before-v{version + 1}")
 
 
+class BackupFailed(DatabaseError):
+    """The copy made before a migration failed: nothing was migrated."""
+
+
 def _copy_aside(db: SqliteDatabase, version: int) -> None:
     """Copy the SQLite file aside through SQLite's backup API (a file copy of a
     live WAL store can miss what is still in its -wal). Called under the
@@ -467,9 +472,17 @@ def _copy_aside(db: SqliteDatabase, version: int) -> None:
         return
     dest = backup_path(path, version)
     partial = dest.with_name(dest.name + ".partial")
-    with closing(sqlite3.connect(path)) as source, closing(sqlite3.connect(partial)) as copy:
-        source.backup(copy)
-    os.replace(partial, dest)
+    try:
+        with closing(sqlite3.connect(path)) as source, closing(sqlite3.connect(partial)) as copy:
+            source.backup(copy)
+        os.replace(partial, dest)
+    except (sqlite3.Error, OSError) as exc:  # a full disk, a read-only folder
+        with suppress(OSError):
+            partial.unlink(missing_ok=True)
+        raise BackupFailed(
+            f"cannot copy the store to {dest} before migrating it: {exc}; "
+            "free space there or back it up by hand, then open it again"
+        ) from None
     log.info("store %s is at schema %s: copied to %s before migrating it", path, version, dest)
 
 

@@ -77,3 +77,19 @@ def test_a_refused_record_goes_back_to_the_front(store: Store) -> None:
     refuse = False
     flush_deferred(ctx)
     assert tries == ["first", "first", "second"] and ctx.deferred == []
+
+
+def test_a_record_claimed_when_ctrl_c_comes_is_put_back(store: Store) -> None:
+    ctx = _context(store)
+
+    def interrupted() -> None:
+        raise KeyboardInterrupt
+
+    defer(ctx, interrupted)
+    try:
+        flush_deferred(ctx)
+    except KeyboardInterrupt:
+        pass
+    else:
+        raise AssertionError("the interrupt was swallowed")
+    assert ctx.deferred == [interrupted]

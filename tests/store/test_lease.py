@@ -8,8 +8,11 @@ import threading
 
 import pytest
 
+from r2tui.heartbeat import Heartbeat
 from r2tui.store import Store, lease, open_store
 from r2tui.store.models import JobRun
+from r2tui.waits import Waits
+from tests.support.configs import account_for
 from tests.support.store_data import ACC, NOW, run
 
 A = lease.Holder("host-a", 101, "a")
@@ -106,3 +109,22 @@ def test_holders_in_two_stores_on_one_file(sqlite_url: str) -> None:
         assert lease.acquire(_at(second, NOW + 11), ACC, 10, holder=B) is not None
     finally:
         second.close()
+
+
+def test_a_stopped_heartbeat_never_takes_the_lease_again(store: Store) -> None:
+    """A late beat (a plan made on a worker as the app closes) after a clean stop
+    must not put the released lease back for a whole period."""
+    beat = Heartbeat(
+        store,
+        [account_for("http://127.0.0.1:9", name=ACC)],
+        60,
+        running=list,
+        waits=Waits(),
+        on_change=lambda _holding: None,
+        on_run_request=lambda: None,
+    )
+    assert beat.beat()
+    beat.stop()
+    assert lease.read(store, ACC) is None
+    assert not beat.beat()
+    assert lease.read(store, ACC) is None

@@ -224,3 +224,21 @@ def test_migrate_itself_copies_the_store_first(sqlite_url: str) -> None:
     finally:
         old.close()
     assert Path(f"{sqlite_path(sqlite_url)}.before-v3").is_file()
+
+
+def test_a_failed_copy_before_a_migration_is_a_store_error_and_migrates_nothing(
+    sqlite_url: str,
+) -> None:
+    """A full disk or a folder in the way: the open says where the copy failed
+    and the store stays at its version."""
+    path = sqlite_path(sqlite_url)
+    old = open_store(sqlite_url, migrate_now=False)
+    try:
+        migrate(old.db, target=LATEST - 1)
+    finally:
+        old.close()
+    Path(f"{path}.before-v{LATEST}.partial").mkdir()  # sqlite cannot open a folder
+    with pytest.raises(StoreError, match=r"cannot copy the store to .*before-v"):
+        open_store(sqlite_url)
+    with closing(sqlite3.connect(path)) as conn:
+        assert conn.execute("SELECT max(version) FROM schema_version").fetchone() == (LATEST - 1,)
