@@ -40,6 +40,7 @@ from r2tui.tui.keymap import all_bindings, bound_keymap, check_keymap
 from r2tui.tui.memory import freeze_long_lived
 from r2tui.tui.panes.metrics import MetricsPane
 from r2tui.tui.resources import style
+from r2tui.tui.screens.accounts import AccountLine, AccountsScreen, Choice, read_lines
 from r2tui.tui.screens.alert_history import AlertHistoryScreen
 from r2tui.tui.screens.help import HelpScreen
 from r2tui.tui.screens.history import HistoryScreen
@@ -52,7 +53,15 @@ log = logging.getLogger(__name__)
 
 REFRESH_STEPS = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 300.0)
 # Keys that act on the panes: off (and out of the footer) over another screen.
-MAIN_SCREEN_ONLY = ("zoom", "history", "reports", "rules", "alert_history", "focus_pane")
+MAIN_SCREEN_ONLY = (
+    "zoom",
+    "history",
+    "reports",
+    "rules",
+    "alert_history",
+    "focus_pane",
+    "accounts",
+)
 NOTICES_KEPT = 100
 # What space and p say in a viewer (`r2tui --viewer`, `r2tui serve`), which collects nothing.
 VIEWER_REFRESH = "store re-read; this app only views it: `r2tui collect` collects"
@@ -168,16 +177,24 @@ class R2App(App[int]):
             self.store.thread_done()  # this worker thread ends; give its connection back
         self.post_message(msg.SnapshotReady(dash, (time.perf_counter() - t0) * 1000, seq, held))
 
-    def _account_config(self) -> AccountConfig | None:
+    def _account_config(self, name: str | None = None) -> AccountConfig | None:
+        """The config of `name` (default: the account chosen to show)."""
         if not self.config.accounts:
             return None  # the demo account is still starting
-        return self.config.account(None if self.config.demo else self.account_name)
+        if self.config.demo:
+            return self.config.account(None)
+        try:
+            return self.config.account(name or self.account_name)
+        except KeyError:
+            return None
 
     @on(msg.SnapshotReady)
     def _apply(self, event: msg.SnapshotReady) -> None:
         # A read that ends while the app closes: its panes' widgets may be gone already.
         if event.seq < self.applied_read or not self.is_running:
             return
+        if event.dashboard.account != self.account_name:
+            return  # read before a switch of account: the panes show the chosen one only
         first = self.dashboard is None
         self.applied_read = event.seq
         self.dashboard = event.dashboard
@@ -242,7 +259,8 @@ class R2App(App[int]):
         # The shown account's sources first: "token refused", not a job's last words.
         sources = self._source_failures(now)
         failure = self.store_failure or sources or next(iter(embedded.failures.values()), None)
-        account = self._account_config()
+        shown = self.shown_account
+        account = self._account_config(shown)
         elsewhere = self._held_elsewhere()
         if embedded.state in ("starting", "stopping"):
             state = embedded.state
@@ -274,7 +292,7 @@ class R2App(App[int]):
         # Host, port and path: never a password or a token the URL holds.
         endpoint = account.endpoint_url.shown.split("://", 1)[-1] if account else ""
         return HeaderState(
-            account=self.account_name,
+            account=shown,
             endpoint=endpoint,
             demo=self.config.demo,
             state=state,
@@ -284,6 +302,12 @@ class R2App(App[int]):
             refresh_seconds=self.refresh_seconds,
             next_run=embedded.next_run(),
         )
+
+    @property
+    def shown_account(self) -> str:
+        """The account whose figures the panes show: the one chosen, once its first
+        read has come back (until then, the account shown before)."""
+        return self.dashboard.account if self.dashboard is not None else self.account_name
 
     def _held_elsewhere(self) -> lease.Lease | None:
         """The lease of the process that collects the shown account, when it is not
@@ -326,6 +350,62 @@ class R2App(App[int]):
                     f"{event.worker.name} failed", visible(reason(event.worker.error)), error=True
                 )
             )
+
+    # ---- the account shown ----------------------------------------------------------------
+    def account_names(self) -> list[str]:
+        """The accounts that can be shown, in the config's order."""
+        if self.config.demo or not self.config.accounts:
+            return [self.account_name]  # the demo has one account, maybe still starting
+        return [a.name for a in self.config.accounts]
+
+    def switch_account(self, name: str) -> bool:
+        """Show `name`'s figures: the store is read again for it; every collector
+        (this app's, which collects every account of the config, and any other
+        process's) keeps running as it was. An unknown name is refused with a
+        notification naming the accounts there are; False then."""
+        names = self.account_names()
+        if name not in names:
+            self.notify(
+                visible(f"unknown account {name!r}; the accounts are: {', '.join(names)}"),
+                title="Switch account",
+                severity="error",
+                markup=False,
+            )
+            return False
+        if name == self.account_name:
+            return True
+        self.account_name = name
+        self.embedded.account_name = name  # its failures: the shown account's
+        self.lease = None
+        # A bucket of the account shown before means nothing here: all buckets.
+        self.metrics_bucket = ACCOUNT
+        for metrics in self.main.query(MetricsPane):
+            metrics.choose_bucket(ACCOUNT)
+        self.refresh_data()
+        self.notify(visible(f"showing account {name}"), markup=False)
+        return True
+
+    def action_accounts(self) -> None:
+        """The account picker over the panes (a modal: escape closes it)."""
+        if self.screen is self.main:
+            self.push_screen(
+                AccountsScreen(self._account_lines, self.shown_account), self._account_chosen
+            )
+
+    def _account_chosen(self, name: str | None) -> None:
+        if name is not None:
+            self.switch_account(name)
+
+    def _account_lines(self) -> list[AccountLine]:
+        """The picker's read; on its worker thread."""
+        if self.config.demo or not self.config.accounts:
+            choices = [Choice(self.account_name)]
+        else:
+            choices = [Choice(a.name, a.has_analytics) for a in self.config.accounts]
+        try:
+            return read_lines(self.store, choices, self.clock(), self.config.alerts.maintenance)
+        finally:
+            self.store.thread_done()  # this worker thread ends; give its connection back
 
     # ---- keys for every screen ----------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

@@ -63,6 +63,14 @@ APP_BINDINGS: list[BindingType] = [
         tooltip="The alert history: every alert state change, newest first, "
         "searchable; A or escape closes",
     ),
+    Binding(
+        "C",
+        "accounts",
+        "Switch account",
+        show=False,  # the footer is full at 120 columns; the help and the palette list it
+        id="app.accounts",
+        tooltip="Pick the account shown, with each one's health, alerts and collector",
+    ),
     *(
         Binding(
             str(i + 1),

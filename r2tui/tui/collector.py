@@ -47,16 +47,31 @@ class EmbeddedCollector:
         self.app = app  # where workers run and messages go
         self.store = store
         self.clock = clock
-        self.account_name = account_name  # the account on screen
+        # The account on screen. The collector collects every account of the config
+        # whichever is shown: switching accounts changes only what `failures` reports.
+        self.account_name = account_name
         self.collector: Collector | None = None
         self.demo: DemoAccount | None = None
         self.state = "starting" if starting else "idle"  # or "stopping"
         self.running: set[str] = set()  # the jobs running now
-        self.failures: dict[str, str] = {}  # source ("demo", "scheduler", a job) → last failure
+        self.problems: dict[str, str] = {}  # "demo", "scheduler" → last failure: every account's
+        # job → its last run's errors, by account (each account's, kept for a switch).
+        self.job_errors: dict[str, tuple[tuple[str, str], ...]] = {}
 
     @property
     def stopping(self) -> bool:
         return self.state == "stopping"
+
+    @property
+    def failures(self) -> dict[str, str]:
+        """What failed, for the account on screen: the demo and the scheduler (every
+        account's), then each job whose last run failed for this account."""
+        out = dict(self.problems)
+        for job, errors in self.job_errors.items():
+            mine = [e for account, e in errors if account == self.account_name]
+            if mine:
+                out[job] = f"{job}: {'; '.join(mine)}"
+        return out
 
     # ---- starting -------------------------------------------------------------------------
     def start(self, config: Config) -> None:
@@ -98,7 +113,7 @@ class EmbeddedCollector:
 
     def demo_failed(self, why: str) -> None:
         self.state = "idle"
-        self.failures["demo"] = f"demo account: {why}"
+        self.problems["demo"] = f"demo account: {why}"
 
     def _plan(self, config: Config) -> None:
         self.app.run_worker(
@@ -136,7 +151,7 @@ class EmbeddedCollector:
         try:
             event.collector.start_embedded(event.plan)
         except Exception as exc:
-            self.failures["scheduler"] = f"scheduler: {reason(exc)}"
+            self.problems["scheduler"] = f"scheduler: {reason(exc)}"
         self.state = "idle"
 
     # ---- jobs -----------------------------------------------------------------------------
@@ -145,12 +160,8 @@ class EmbeddedCollector:
 
     def job_finished(self, result: JobResult) -> None:
         self.running.discard(result.job)
-        # Only the shown account's: another account's failure is not this one's news.
-        mine = result.errors_for(self.account_name)
-        if mine:
-            self.failures[result.job] = f"{result.job}: {'; '.join(mine)}"
-        else:
-            self.failures.pop(result.job, None)
+        # Every account's, kept: `failures` reports only the shown account's.
+        self.job_errors[result.job] = result.account_errors
 
     def collect_now(self, listing_pages: int) -> str:
         """Launch the probes and a full listing now, each unless it is running

@@ -12,6 +12,7 @@ from r2tui.config import ConfigError, Problem
 from r2tui.tui.bindings import APP_BINDINGS  # the app's, apart from the app: it imports this
 from r2tui.tui.panes.metrics import MetricsPane
 from r2tui.tui.panes.storage import StoragePane
+from r2tui.tui.screens.accounts import AccountsScreen
 from r2tui.tui.screens.alert_history import AlertHistoryScreen
 from r2tui.tui.screens.dialogs import ConfirmScreen, SilenceScreen
 from r2tui.tui.screens.history import HistoryScreen
@@ -32,7 +33,7 @@ SWALLOWED = {
 
 
 # Where a modal's keys work: the help lists them, the palette cannot reach them.
-MODALS = ("rule form", "silence dialog", "confirmation")
+MODALS = ("rule form", "silence dialog", "confirmation", "account picker")
 
 
 def screen_classes() -> dict[str, type]:
@@ -58,6 +59,7 @@ def all_bindings() -> list[tuple[str, Binding]]:
         ("rule form", RuleForm.BINDINGS),
         ("silence dialog", SilenceScreen.BINDINGS),
         ("confirmation", ConfirmScreen.BINDINGS),
+        ("account picker", AccountsScreen.BINDINGS),
     ):
         for b in bindings:
             if isinstance(b, Binding) and b.id:
@@ -77,6 +79,7 @@ TOGETHER: dict[str, tuple[str, ...]] = {
     "rule form": ("everywhere", "rule form"),
     "silence dialog": ("everywhere", "silence dialog"),
     "confirmation": ("everywhere", "confirmation"),
+    "account picker": ("everywhere", "account picker"),
 }
 
 
