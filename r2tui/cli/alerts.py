@@ -83,7 +83,7 @@ def _alerts(args: argparse.Namespace, config: Config, store: Store) -> int:
                             visible(r.rule),
                             scope_text(r.bucket),
                             value_text(r.value, r.unit),
-                            f"{r.comparison} {value_text(r.threshold, r.unit)}",
+                            f"{r.comparison} {value_text(r.threshold, r.unit, given=True)}",
                             local(r.since),
                             visible(r.silenced or ""),
                         )

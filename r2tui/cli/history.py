@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from r2tui.cli.args import account_name
 from r2tui.cli.exits import EXIT_OK, EXIT_USAGE
-from r2tui.cli.status import human
+from r2tui.cli.text import value_text
 from r2tui.literal import visible
 from r2tui.metrics import ACCOUNT, CATALOG
 from r2tui.output import say, say_json
@@ -53,6 +53,16 @@ def check(args: argparse.Namespace) -> int | None:
     return None
 
 
+def each_point(metric: str, resolution: str, tz: str) -> str:
+    """What a point of a `today` metric holds: the day's figure so far, as its
+    card says it (store.history.series); "" for any other metric."""
+    if CATALOG[metric].calc != "today":
+        return ""
+    if resolution == "day":
+        return "the UTC day's total"
+    return f"the day so far, from midnight {tz}"
+
+
 def run(args: argparse.Namespace, config: Config, store: Store) -> int:
     """`store` is open (its models bound)."""
     # Start-up: the store's reads load only when this command runs, not for `r2tui --help`.
@@ -66,7 +76,9 @@ def run(args: argparse.Namespace, config: Config, store: Store) -> int:
         args.bucket or ACCOUNT,
         args.range_,
         retention=config.retention,
+        tz=config.timezone,
     )
+    per = each_point(s.metric, s.resolution, config.timezone)
     bucket = None if s.bucket == ACCOUNT else s.bucket
     if args.json:
         say_json(
@@ -76,6 +88,8 @@ def run(args: argparse.Namespace, config: Config, store: Store) -> int:
                 "bucket": bucket,
                 "range": s.range,
                 "resolution": s.resolution,
+                # What a point holds, for a `today` metric (else null).
+                "each_point": per or None,
                 "start": iso(s.start),
                 "end": iso(s.end),
                 "points": [{"ts": iso(ts), "value": v} for ts, v in s.points],
@@ -86,11 +100,12 @@ def run(args: argparse.Namespace, config: Config, store: Store) -> int:
         f"{s.metric} ({s.unit})  {'account' if bucket is None else visible(bucket)}  "
         f"range {s.range}  "
         f"resolution {s.resolution}  {len(s.points)} points"
+        + (f"  (each point: {per})" if per else "")
     )
     shape = "%Y-%m-%d %H:%M:%S" if s.resolution == "raw" else "%Y-%m-%d %H:%M"
     for ts, v in s.points:
         when = datetime.fromtimestamp(ts).astimezone().strftime(shape)
-        say(f"{when}  {human(v, s.unit):>14}")
+        say(f"{when}  {value_text(v, s.unit):>14}")
     if not s.points:
         say("no data in this range")
     return EXIT_OK

@@ -20,7 +20,7 @@ from r2tui.alerts.toml_io import DURATION_FIELDS, checked_rule, duration_text
 from r2tui.cli import rules_files
 from r2tui.cli.args import ACTION, account_name
 from r2tui.cli.exits import EXIT_FAILED, EXIT_OK, EXIT_USAGE, fail, read_only
-from r2tui.cli.text import scope_text, table, value_text
+from r2tui.cli.text import exact, scope_text, table, value_text
 from r2tui.literal import visible
 from r2tui.output import say, say_json
 from r2tui.store.models import AlertRule
@@ -265,7 +265,7 @@ def _list(args: argparse.Namespace, store: Store) -> int:
         (
             visible(s.rule.name),
             s.state,
-            visible(s.rule.condition()),
+            condition_text(s.rule),
             scope_text(s.rule.scope),
             _duration(s.rule.for_seconds),
             s.rule.severity,
@@ -290,13 +290,20 @@ def _show(args: argparse.Namespace, store: Store, rule: Rule) -> int:
         return EXIT_OK
     lines = [
         ("state", f"{state.state} ({state.firing} firing, {state.pending} pending)"),
-        ("condition", visible(rule.condition())),
+        ("condition", condition_text(rule)),
     ]
     for key, value in rule_to_dict(rule).items():
         lines.append((key, _field_text(key, value)))
     width = max(len(k) for k, _ in lines)
     say("\n".join(f"{k:<{width}}  {v}" for k, v in lines))
     return EXIT_OK
+
+
+def condition_text(rule: Rule) -> str:
+    """`error_rate_pct > 5 %` for the text outputs: the threshold as it was set,
+    with thousands separators and never an exponent (1,000,000 requests)."""
+    threshold = value_text(rule.threshold, rule.unit, given=True)
+    return f"{visible(rule.metric)} {rule.comparison} {threshold}"
 
 
 def _field_text(key: str, value: object) -> str:
@@ -311,7 +318,7 @@ def _field_text(key: str, value: object) -> str:
         return ", ".join(map(visible, value)) or "-"
     if isinstance(value, dict):
         return ", ".join(f"{visible(k)}={visible(v)}" for k, v in value.items()) or "-"
-    return f"{value:g}" if isinstance(value, float) else visible(value)
+    return exact(value) if isinstance(value, float) else visible(value)
 
 
 def _duration(seconds: int) -> str:
@@ -368,7 +375,7 @@ def _test(args: argparse.Namespace, config: Config, store: Store, rule: Rule) ->
 
 def _say_test(rule: Rule, evaluations: list[dict[str, Any]], sends: list[dict[str, Any]]) -> None:
     state = "" if rule.enabled else " (disabled)"
-    say(f"rule {rule.name!r}{state}: {rule.condition()} on {scope_text(rule.scope)}")
+    say(f"rule {rule.name!r}{state}: {condition_text(rule)} on {scope_text(rule.scope)}")
     if not evaluations:
         say(f"  no bucket matches {rule.scope!r} yet")
     for e in evaluations:
@@ -485,7 +492,7 @@ def _add(args: argparse.Namespace, config: Config, store: Store) -> int:
     rule = _save("rules add", {**base, **data}, problems, config, store)
     if isinstance(rule, int):
         return rule
-    say(f"added rule {rule.name!r}: {visible(rule.condition())} ({scope_text(rule.scope)})")
+    say(f"added rule {rule.name!r}: {condition_text(rule)} ({scope_text(rule.scope)})")
     return EXIT_OK
 
 
@@ -502,7 +509,7 @@ def _edit(args: argparse.Namespace, config: Config, store: Store, old: Rule) -> 
     if rule == old:
         say(f"rule {rule.name!r} unchanged")
     elif rule.name != old.name:
-        say(f"renamed rule {old.name!r} to {rule.name!r}: {visible(rule.condition())}")
+        say(f"renamed rule {old.name!r} to {rule.name!r}: {condition_text(rule)}")
     else:
         changed = [k for k, v in rule_to_dict(rule).items() if rule_to_dict(old)[k] != v]
         say(f"changed rule {rule.name!r}: {', '.join(changed)}")

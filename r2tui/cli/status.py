@@ -10,6 +10,7 @@ import argparse
 from typing import TYPE_CHECKING, Any
 
 from r2tui.cli.exits import EXIT_OK
+from r2tui.cli.text import value_text
 from r2tui.config.model import DEMO_QUOTA
 from r2tui.exporter.liveness import collector_alive
 from r2tui.literal import visible as v
@@ -82,19 +83,6 @@ def run(args: argparse.Namespace, config: Config, store: Store) -> int:
     return EXIT_OK
 
 
-def human(value: float, unit: str) -> str:
-    if unit == "bytes":
-        return human_bytes(value)
-    if unit == "USD":
-        return f"${value:,.2f}" if abs(value) >= 0.01 or value == 0 else f"${value:.6f}"
-    if unit == "%":
-        return f"{value:.2f} %"
-    if unit == "bool":
-        return f"{value:g}"
-    text = f"{value:,.0f}" if value == int(value) else f"{value:,.1f}"
-    return f"{text} {unit}"
-
-
 def status_text(doc: dict[str, Any]) -> str:
     s, c = doc["storage"], doc["collector"]
     lines = [
@@ -118,7 +106,7 @@ def status_text(doc: dict[str, Any]) -> str:
         lines.append(f"  {v(b['name']):<32} {b['objects']:>12,} {human_bytes(b['bytes']):>12}")
     m = doc["metrics"]
     shown = [
-        f"{label} {human(m[key], unit)}"
+        f"{label} {value_text(m[key], unit)}"
         for key, label, unit in (
             ("uploads_today", "uploads today", "requests"),
             ("downloads_today", "downloads today", "requests"),
@@ -169,10 +157,11 @@ def alerts_line(a: dict[str, Any]) -> str:
 
     def one(x: dict[str, Any]) -> str:
         where = "" if x["bucket"] == "*" else f" on {v(x['bucket'])}"
-        value = "no data" if x["value"] is None else f"{x['value']:g}"
+        unit = str(x.get("unit") or "")
         return (
-            f"{v(x['rule'])}{where} ({x['severity']}, {value} {x['comparison']} "
-            f"{x['threshold']:g}{'; silenced' if x['silenced'] else ''})"
+            f"{v(x['rule'])}{where} ({x['severity']}, {value_text(x['value'], unit)} "
+            f"{x['comparison']} {value_text(x['threshold'], unit, given=True)}"
+            f"{'; silenced' if x['silenced'] else ''})"
         )
 
     if not a["firing"] and not a["pending"]:

@@ -1,12 +1,19 @@
 """How the commands show a scope, a value, a time and a table on a line.
 
 Values from outside go into their lines through `r2tui.literal.visible`;
-the lines go out through `r2tui.output`."""
+the lines go out through `r2tui.output`.
+
+Figures are rounded for people in text (`number`, `value_text`): thousands
+separators, three significant digits below 100, never an exponent. What a user
+configured (a rule's threshold) is shown as given (`exact`). `--json` keeps
+every figure at full precision: the rounding is only here."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from datetime import datetime
+from decimal import Decimal
 
 from rich.cells import cell_len
 
@@ -20,12 +27,58 @@ def scope_text(scope: str) -> str:
     return "account" if scope == ACCOUNT else visible(scope)
 
 
-def value_text(value: float | None, unit: str) -> str:
+SIGNIFICANT = 3  # digits kept below 100: 12.3, 0.387, 0.00012
+TINY = 1e-6  # below this (and not 0), two significant digits in scientific notation
+
+
+def number(value: float) -> str:
+    """A figure for people: whole from 100 on, with thousands separators
+    (2,370; 1,234,568), else three significant digits without trailing zeros
+    (99.5, 12.3, 5, 0.387, 0.00012)."""
+    if not math.isfinite(value):
+        return str(value)
+    size = abs(value)
+    if size >= 100 or value == int(value):
+        return f"{value:,.0f}"
+    if size < TINY:
+        return f"{value:.2g}"
+    places = SIGNIFICANT - 1 - math.floor(math.log10(size))
+    text = f"{value:,.{places}f}".rstrip("0").rstrip(".")
+    return "0" if text in ("", "-0") else text
+
+
+def money(value: float) -> str:
+    """Dollars to the cent, with thousands separators; an amount under a cent
+    (r2tui's own requests cost fractions of one) in significant digits."""
+    sign = "-" if value < 0 else ""
+    size = abs(value)
+    if size >= 0.01 or size == 0:
+        return f"{sign}${size:,.2f}"
+    return f"{sign}${number(size)}"
+
+
+def exact(value: float) -> str:
+    """A configured figure as given, with thousands separators and never an
+    exponent: 1,000,000; 0.12345; 5."""
+    if not math.isfinite(value):
+        return str(value)
+    text = f"{Decimal(repr(value)):,f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def value_text(value: float | None, unit: str, given: bool = False) -> str:
+    """A metric's value with its unit, rounded for people (`number`); `given`:
+    a figure someone configured, shown as given (`exact`)."""
     if value is None:
         return "no data"
     if unit == "bytes":
         return human_bytes(value)
-    return f"{value:g}" if unit == "bool" else f"{value:g} {unit}"
+    if unit == "USD":
+        if not given or round(value, 2) == value:
+            return money(value)
+        return f"{'-' if value < 0 else ''}${exact(abs(value))}"  # finer than a cent, as set
+    shown = exact(value) if given else number(value)
+    return shown if unit in ("bool", "") else f"{shown} {unit}"
 
 
 def local(ts: float | None) -> str:

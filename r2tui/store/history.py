@@ -11,7 +11,13 @@ metric's `calc`:
   quantity). A rollup row knows its period, not when its last sample came, so
   between series whose newest sample falls in the same rollup period the one
   later in `reads` (analytics) wins;
-- ``sum``, ``today``: the sum of the series in the period;
+- ``sum``: the sum of the series in the period;
+- ``today``: what the metric's card says at the period's end: the day's sum so
+  far, from midnight in the configured time zone (`readings.day_start`) to the
+  end of the period, starting again at each midnight (uploads_today's last
+  point is the card's figure, not one hour's uploads). At day resolution (90d,
+  1y) a point is the whole UTC day's sum: the day's figure at its end, exactly
+  so in UTC (daily rollups are UTC days);
 - ``ratio``: 100 * sum(reads[0]) / sum(reads[1]); absent when the denominator
   is 0 or missing (a missing numerator with requests counted is 0 %);
 - ``mean``: the sum of sums over the sum of counts, across `reads`;
@@ -42,7 +48,7 @@ from r2tui.metrics import ACCOUNT, CATALOG, DAY, HOUR, RANGES, Metric, series_so
 from r2tui.store import state
 from r2tui.store.db import Store
 from r2tui.store.models import Sample, SampleDaily, SampleHourly
-from r2tui.store.readings import p95, series_buckets
+from r2tui.store.readings import day_start, p95, series_buckets
 from r2tui.store.rollups import RAW_KEPT_FROM, floor
 from r2tui.store.views import Series
 
@@ -100,10 +106,12 @@ def series(
     range_: str = "24h",
     now: float | None = None,
     retention: Retention | None = None,
+    tz: str = "UTC",
 ) -> Series:
     """`metric` for `bucket` ("*": the account) over the `range_` ending `now`.
     Points are (period start, value), oldest first; hour and day ranges start
-    at a whole period, so "24h" is 24 hourly points, the last one partial."""
+    at a whole period, so "24h" is 24 hourly points, the last one partial.
+    `tz`: the configured time zone, where a ``today`` metric's day starts."""
     m = check(metric, range_)
     end = int(store.clock() if now is None else now)
     resolution = resolution_for(range_, retention)
@@ -120,15 +128,54 @@ def series(
         unit=m.unit,
         start=start,
         end=end,
-        points=points(store, account, m, bucket, resolution, start, end),
+        points=(
+            _so_far(store, account, m, bucket, resolution, start, end, tz)
+            if m.calc == "today" and resolution != "day"
+            else points(store, account, m, bucket, resolution, start, end)
+        ),
     )
+
+
+def _so_far(
+    store: Store,
+    account: str,
+    m: Metric,
+    bucket: str,
+    resolution: str,
+    start: int,
+    end: int,
+    tz: str,
+) -> list[tuple[int, float]]:
+    """A ``today`` metric at each period: its day's sum from midnight in `tz` to
+    the period's end, as the card has it then. Read from the midnight before
+    `start`, so the first day of the range counts its hours before the range."""
+    out: list[tuple[int, float]] = []
+    day, total = None, 0.0
+    for p, value in points(store, account, m, bucket, resolution, _day_of(start, tz), end):
+        midnight = _day_of(p, tz)
+        if midnight != day:
+            day, total = midnight, 0.0
+        total += value
+        if p >= start:
+            out.append((p, total))
+    return out
+
+
+def _day_of(ts: int, tz: str) -> int:
+    """The start of the day the hour holding `ts` counts in, as the card counts
+    it: the latest `day_start` at or before it. (In a zone whose offset is not
+    whole hours, the hour holding midnight is the new day's, not the old one's.)"""
+    hour = ts - ts % HOUR
+    return day_start(hour + HOUR - 1, tz)
 
 
 def sparkline(
     store: Store, account: str, metric: str, bucket: str = ACCOUNT, now: float | None = None
 ) -> list[float]:
     """The hourly values of the last 24 hours, oldest first, hours without data
-    left out: the Metrics pane's cards. A few indexed queries."""
+    left out: the Metrics pane's cards. A few indexed queries. For a ``today``
+    metric each bar is its hour's own count (the shape of the day's traffic),
+    not the running total that the card's figure and `series` give."""
     m = check(metric)
     end = int(store.clock() if now is None else now)
     start = floor(end, HOUR) - 23 * HOUR

@@ -168,6 +168,7 @@ class AlertOps:
                 BACKTEST_RANGE,
                 now=self.host.clock(),
                 retention=self.host.config.retention,
+                tz=self.host.config.timezone,
             )
             n, secs = backtest(rule, list(s.points))
             fired, seconds, points = fired + n, seconds + secs, points + len(s.points)

@@ -57,7 +57,7 @@ def test_list_shows_the_default_rules(env: Env) -> None:
 def test_add_edit_enable_disable_delete_round_trip(env: Env) -> None:
     code, out, err = env.run("rules", "add", *FULL)
     assert (code, err) == (0, "")
-    assert out == "added rule 'Costly logs': monthly_cost_usd >= 25.5 USD (logs-*)\n"
+    assert out == "added rule 'Costly logs': monthly_cost_usd >= $25.50 (logs-*)\n"
     doc = show(env, "costly LOGS")  # names are found whatever their case
     assert doc == {
         "name": "Costly logs",
@@ -120,7 +120,7 @@ def test_add_edit_enable_disable_delete_round_trip(env: Env) -> None:
     ) == (0, [], None, {}, ["hook", "down"])
     assert (
         env.run("rules", "edit", "Costly logs", "--name", "Pricey")[1]
-        == "renamed rule 'Costly logs' to 'Pricey': monthly_cost_usd >= 40 USD\n"
+        == "renamed rule 'Costly logs' to 'Pricey': monthly_cost_usd >= $40.00\n"
     )
     assert env.run("rules", "disable", "pricey")[:2] == (0, "disabled rule 'Pricey'\n")
     assert show(env, "Pricey")["state"] == "disabled"

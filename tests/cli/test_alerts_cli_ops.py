@@ -112,7 +112,7 @@ def test_alerts_after_a_real_engine_run(env: Env) -> None:
     }
     assert doc["pending"] == [] and doc["recent"] == []
     out = env.run("alerts")[1]
-    assert "1 firing, 0 pending" in out and "High monthly cost  account  500 USD" in out
+    assert "1 firing, 0 pending" in out and "High monthly cost  account  $500.00  > $100.00" in out
     assert json.loads(env.run("alerts", "--json", "--search", "error")[1])["firing"] == []
     history = json.loads(env.run("alerts", "--history", "--json")[1])
     assert [(h["rule"], h["to"]) for h in history] == [("High monthly cost", "firing")]
@@ -166,7 +166,7 @@ def test_rules_test_sends_without_touching_alert_state(env: Env) -> None:
     assert (payload["receiver"], payload["groupLabels"]) == ("hook", {"alertname": TEST_ALERTNAME})
     assert env.rows("alert_instance") == [] and env.rows("notification") == []
     code, out, _ = env.run("rules", "test", "High monthly cost", "--no-send")
-    assert code == 0 and "acme  account  500 USD  holds" in out
+    assert code == 0 and "acme  account  $500.00  holds" in out
     assert len(env.receiver.requests) == 1
     assert env.run("rules", "edit", "High monthly cost", "--channel", "down")[0] == 0
     code, out, _ = env.run("rules", "test", "High monthly cost")

@@ -348,7 +348,7 @@ def test_status_text(cli: Any, tmp_path: Path, s3_backend: Any, moto_endpoint: s
     store.close()
     assert cli("collect", "--once", "--job", "check_alerts", "--config", config)[0] == 0
     out = cli("status", "--config", config)[1]
-    assert out.splitlines()[-1] == "alerts: 1 firing: High monthly cost (high, 250 > 100)"
+    assert out.splitlines()[-1] == "alerts: 1 firing: High monthly cost (high, $250.00 > $100.00)"
 
 
 # ---- locate and config ----------------------------------------------------------------

@@ -8,15 +8,18 @@ import json
 import subprocess
 import sys
 from datetime import UTC, datetime
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from r2tui.config import Retention
-from r2tui.store import Store, history, open_store, rollups, state
+from r2tui.store import Store, history, open_store, queries, readings, rollups, state
 from r2tui.store.models import Sample
 from r2tui.store.writes import SampleRow, add_samples, sync_buckets
+from r2tui.tui.app import build_app
+from tests.support.configs import account_for, make_config
 
 H, D = 3600, 86400
 DAY0 = int(datetime(2025, 3, 14, tzinfo=UTC).timestamp())  # a UTC midnight
@@ -109,18 +112,71 @@ def test_last_takes_analytics_when_the_period_has_it_else_the_newest(st: Store) 
     assert pts(st, "total_bytes", "90d") == [(DAY0 + D, 530.0)]
 
 
-def test_sum_and_today_add_the_period(st: Store) -> None:
+def test_today_runs_from_midnight_and_a_day_is_its_total(st: Store) -> None:
     for minute, v in ((0, 3.0), (20, 4.0), (70, 5.0)):
         put(st, HOUR_NOW - 2 * H + minute * 60, "upload_requests", v)
     put(st, DAY0 + 5 * H, "upload_requests", 100.0)
     put(st, HOUR_NOW - 2 * H, "upload_requests", 1.0, "b1")  # another bucket: not the account
-    expected_day = [(HOUR_NOW - 2 * H, 7.0), (HOUR_NOW - H, 5.0)]
+    # Each hour: the day's uploads so far, as the card says them then (7, then
+    # 7 + 5); yesterday's 100 is yesterday's, not today's.
+    expected_day = [(HOUR_NOW - 2 * H, 7.0), (HOUR_NOW - H, 12.0)]
     assert pts(st, "uploads_today") == expected_day
     assert pts(st, "uploads_today", "90d") == [(DAY0, 100.0), (DAY0 + D, 12.0)]
     assert pts(st, "uploads_today", bucket="b1") == [(HOUR_NOW - 2 * H, 1.0)]
     rollups.roll_up(st, NOW)
     assert pts(st, "uploads_today") == expected_day
     assert pts(st, "uploads_today", "90d") == [(DAY0, 100.0), (DAY0 + D, 12.0)]
+
+
+# ---- a today metric's history means what its card means --------------------------------
+
+
+def _uploads(store: Store, hours: int = 80) -> None:
+    """An upload count every hour for `hours` hours up to now (its partial
+    hour too), for the account and one bucket: 1, 2, 3... so every sum differs."""
+    for k in range(hours):
+        ts = HOUR_NOW - k * H
+        put(store, ts, "upload_requests", float(k + 1))
+        put(store, ts, "upload_requests", float(2 * k + 1), "b1")
+
+
+@pytest.mark.parametrize("tz", ["UTC", "Asia/Tokyo", "America/St_Johns"])
+def test_a_today_metrics_last_point_is_its_card(store: Store, tz: str) -> None:
+    """uploads_today's history ends at the card's figure (the day so far), in
+    any zone (St John's is 3.5 hours off UTC), over rollups and raw samples."""
+    _uploads(store)
+    rollups.roll_up(store, HOUR_NOW - 30 * H)  # rolled up to yesterday; raw since
+    card = readings.reading(store, "acc", "uploads_today", "*", NOW, tz)
+    bucket_card = readings.reading(store, "acc", "uploads_today", "b1", NOW, tz)
+    assert card.value is not None and bucket_card.value is not None
+    for range_ in ("1h", "24h", "7d", "30d"):
+        for bucket, want in (("*", card.value), ("b1", bucket_card.value)):
+            got = history.series(store, "acc", "uploads_today", bucket, range_, now=NOW, tz=tz)
+            assert got.points[-1][1] == want, (range_, bucket)
+    # Within each day the points only grow, and start again after midnight.
+    week = history.series(store, "acc", "uploads_today", "*", "7d", now=NOW, tz=tz).points
+    drops = [(a, b) for (_, a), (_, b) in pairwise(week) if b < a]
+    assert len(drops) == 3  # three midnights in the 80 hours
+    midnight = readings.day_start(NOW, tz)
+    assert dict(week)[midnight] == 1.0 + (HOUR_NOW - midnight) // H
+    if tz == "UTC":  # daily rollups are UTC days: the day's total is the card's then
+        days = history.series(store, "acc", "uploads_today", "*", "90d", now=NOW, tz=tz)
+        assert days.points[-1][1] == card.value
+
+
+def test_the_tui_chart_ends_at_the_card_in_the_configured_zone(
+    store: Store,
+) -> None:
+    """The TUI's chart (h on the card) reads the series in the config's zone:
+    its last point is what the card shows."""
+    _uploads(store)
+    config = make_config((account_for("http://127.0.0.1:9", name="acc"),), timezone="Asia/Tokyo")
+    app = build_app(config, store, clock=lambda: NOW, collect=False)
+    view = queries.metrics_view(store, "acc", NOW, True, tz="Asia/Tokyo")
+    card = next(c for c in view.cards if c.metric == "uploads_today")
+    chart = app.main.load_history("uploads_today", "*", "24h")
+    assert card.reading.value is not None
+    assert chart.points[-1][1] == card.reading.value
 
 
 def test_ratio_per_period(st: Store) -> None:
@@ -277,7 +333,18 @@ def test_history_command_json(cli: Any, tmp_path: Path) -> None:
     )
     assert code == 0, err
     doc = json.loads(out)
-    assert set(doc) == {"metric", "unit", "bucket", "range", "resolution", "start", "end", "points"}
+    assert set(doc) == {
+        "metric",
+        "unit",
+        "bucket",
+        "range",
+        "resolution",
+        "each_point",
+        "start",
+        "end",
+        "points",
+    }
+    assert doc["each_point"] is None  # a gauge: each point is its value then
     assert (doc["metric"], doc["unit"], doc["bucket"], doc["range"], doc["resolution"]) == (
         "total_bytes",
         "bytes",
@@ -289,6 +356,35 @@ def test_history_command_json(cli: Any, tmp_path: Path) -> None:
     first = datetime.fromisoformat(doc["points"][0]["ts"].replace("Z", "+00:00"))
     assert first.minute == 0 and first.second == 0 and doc["points"][0]["ts"].endswith("Z")
     assert doc["start"] < doc["points"][0]["ts"] < doc["end"]
+
+
+def test_history_of_a_today_metric_ends_at_its_card(cli: Any, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    st = open_store(url)
+    now = datetime.now(UTC).timestamp()
+    hour = int(now) - int(now) % H
+    for k in range(30):
+        put(st, hour - k * H, "upload_requests", 100.0 + k)
+    st.close()
+    path = tmp_path / "r2tui.toml"
+    path.write_text(
+        f'timezone = "Asia/Kolkata"\n\n[store]\nurl = "{url}"\n\n[accounts.acc]\n'
+        'endpoint_url = "http://127.0.0.1:9"\naccess_key_id = "k"\nsecret_access_key = "s"\n',
+        encoding="utf-8",
+    )
+    code, out, err = cli("history", "uploads_today", "--json", "--config", str(path))
+    assert code == 0, err
+    doc = json.loads(out)
+    code, text, _ = cli("history", "uploads_today", "--config", str(path))
+    st = open_store(url)  # the CLI opened the store after us: open it again
+    card = readings.reading(st, "acc", "uploads_today", "*", now, "Asia/Kolkata").value
+    st.close()
+    assert card is not None and card > 1000
+    assert doc["each_point"] == "the day so far, from midnight Asia/Kolkata"
+    assert doc["points"][-1]["value"] == card
+    lines = text.splitlines()
+    assert lines[0].endswith("(each point: the day so far, from midnight Asia/Kolkata)")
+    assert lines[-1].endswith(f"  {card:,.0f} requests")  # as people read it: 2,370
 
 
 @pytest.mark.parametrize(

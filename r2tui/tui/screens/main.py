@@ -141,6 +141,7 @@ class MainScreen(Screen[None]):
                 range_,
                 now=host.clock(),
                 retention=host.config.retention,
+                tz=host.config.timezone,
             )
         finally:
             host.store.thread_done()  # this worker thread ends; give its connection back
