@@ -24,7 +24,7 @@ from r2tui.alerts.rules import (
     rule_to_dict,
 )
 from r2tui.metrics import ACCOUNT, CATALOG
-from r2tui.store.migrations import v5_rule_bodies
+from r2tui.store.migrations import v5_rule_bodies, v8_rule_bodies
 
 GOOD: dict[str, Any] = {
     "name": "High error rate",
@@ -139,7 +139,7 @@ def test_the_first_start_installs_todays_defaults() -> None:
     """Migration 5 writes its rules as literals (the store knows nothing of the
     alerts' code): they are today's defaults, field for field. A change to the
     defaults must decide whether existing stores get it (a new migration)."""
-    assert v5_rule_bodies() == [rule_to_dict(r) for r in DEFAULT_RULES]
+    assert v5_rule_bodies() + v8_rule_bodies() == [rule_to_dict(r) for r in DEFAULT_RULES]
 
 
 def test_the_default_rules() -> None:
@@ -153,11 +153,17 @@ def test_the_default_rules() -> None:
         "quota_usage_pct": (80, "medium"),
         "new_large_objects": (0, "low"),
         "failed_access": (10, "high"),
+        "total_files": (20, "high"),
     }
     assert {m: (r.threshold, r.severity) for m, r in by_metric.items()} == expected
     for r in DEFAULT_RULES:
-        assert r.metric in CATALOG and r.comparison == ">"
+        assert r.metric in CATALOG and r.comparison == (
+            ">" if r.metric != "total_files" else "falls_by"
+        )
         assert rule_from(rule_to_dict(r)) == r
+    drop = by_metric["total_files"]
+    assert (drop.window, drop.change_in, drop.scope) == (3600, "percent", "?*")
+    assert drop.condition() == "total_files falls by more than 20 % in 1 hour"
 
 
 names = st.text(
