@@ -86,6 +86,15 @@ class AlertOps:
     def response_names(self) -> list[str]:
         return sorted(self.host.config.alerts.responses)
 
+    def response_notes(self) -> dict[str, str]:
+        """What each configured response does, safe to show: the program a
+        command runs (never its arguments), or that a URL is POSTed to (never
+        the URL, which may hold a token)."""
+        return {
+            name: (f"runs {r.command[0]}" if r.command else "POSTs the alert to a URL")
+            for name, r in sorted(self.host.config.alerts.responses.items())
+        }
+
     # ---- rules ----------------------------------------------------------------------------
     @_closing
     def rule_states(self) -> list[RuleState]:

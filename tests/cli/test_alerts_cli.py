@@ -406,3 +406,28 @@ def test_an_unreadable_stored_rule_is_skipped_and_can_be_deleted(env: Env) -> No
         "deleted rule 'Slow responses' and its alerts\n",
     )
     assert len(env.rules()) == len(DEFAULT_RULES) - 1
+
+
+def test_a_change_rule_through_add_show_test_export_and_import(env: Env, tmp_path: Path) -> None:
+    code, out, err = env.run(
+        "rules", "add", "--name", "Shrinking", "--metric", "total_bytes",
+        "--comparison", "falls_by", "--threshold", "1 GB", "--change-in", "absolute",
+        "--window", "2h", "--scope", "media",
+    )  # fmt: skip
+    assert (code, err) == (0, "")
+    assert (
+        out == "added rule 'Shrinking': total_bytes falls by more than 1.0 GB in 2 hours (media)\n"
+    )
+    code, out, _ = env.run("rules", "show", "Shrinking")
+    assert "\nwindow             2h\n" in out and "\nchange_in          absolute\n" in out
+    code, out, _ = env.run("rules", "test", "Shrinking", "--no-send")
+    assert code == 0 and "media  no data (from no data to no data in 2 hours)" in out
+    code, out, err = env.run("rules", "edit", "Shrinking", "--comparison", ">")
+    assert code == 2 and "window: only for the change comparisons" in err
+    path = tmp_path / "rules.toml"
+    assert env.run("rules", "export", str(path))[0] == 0
+    text = path.read_text(encoding="utf-8")
+    assert 'comparison = "falls_by"\nthreshold = 1000000000.0\nwindow = "2h"\n' in text
+    assert env.run("rules", "import", str(path))[1].endswith(
+        "0 added, 0 updated, 0 deleted, 9 unchanged\n"
+    )
