@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from textual.widgets import Input
+from textual.widgets import Input, Select
 
 from r2tui.alerts import saved
 from r2tui.alerts.rules import rule_from
@@ -406,3 +406,40 @@ async def test_read_only_refuses_every_change(store: Store) -> None:
         await pilot.press("escape")
     assert saved.list_rules(store) == before
     assert silences(store, NOW) == []
+
+
+async def test_the_form_shows_a_rules_responses_and_a_change_rules_fields(store: Store) -> None:
+    from r2tui.alerts.rules import DEFAULT_RULES
+    from r2tui.config.alert_model import ResponseConfig
+    from r2tui.tui.alert_ops import AlertOps
+
+    config = config_for(
+        responses={
+            "restart-proxy": ResponseConfig("restart-proxy", ("/usr/bin/restart-proxy", "-q")),
+            "page": ResponseConfig("page", url=Secret("https://hooks.example/t0ken", "test")),
+        }
+    )
+    drop = next(r for r in DEFAULT_RULES if r.is_change)
+    rule = dataclasses.replace(drop, responses=("restart-proxy", "page"))
+    app = make_app(store, config)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.dashboard is not None)
+        form = RuleForm(AlertOps(app), rule, replacing=rule.name)  # type: ignore[arg-type]
+        app.push_screen(form)
+        await wait_for(pilot, lambda: bool(form.initial))
+        assert form.query_one("#field-responses", Input).value == "restart-proxy, page"
+        note = str(form.query_one("#responses-note").render())
+        assert note == (
+            "restart-proxy: runs /usr/bin/restart-proxy; page: POSTs the alert to a URL"
+        )
+        assert "t0ken" not in note and form.query_one("#row-window").display
+        assert form.query_one("#field-window", Input).value == "1h"
+        assert str(form.query_one("#threshold-unit").render()) == "%"
+        assert form.valid == rule
+        form.query_one("#field-responses", Input).value = "page"
+        await settle(pilot)
+        assert form.valid is not None and form.valid.responses == ("page",)
+        form.query_one("#field-comparison", Select).value = ">"
+        await settle(pilot)
+        assert not form.query_one("#row-window").display
+        assert form.valid is not None and form.valid.window == 0
