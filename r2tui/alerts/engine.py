@@ -30,6 +30,7 @@ from r2tui.store.writes import EventRow, add_events
 FIRED_KIND = "alert"  # a firing transition: what reports count as an alert fired
 STATE_KIND = "alert_state"  # every other transition, kept as history too
 HISTORY_KINDS = (FIRED_KIND, STATE_KIND)
+Values = dict[str, dict[str, Reading]]  # bucket → metric → reading
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,9 @@ class Tracked:
     firing_notified: bool
     escalated: bool
     sent_to: list[str] = field(default_factory=list)  # channels the firing went to
+    # A change rule: the metric now and `window` ago (its state's value is the change).
+    current: float | None = None
+    previous: float | None = None
 
     @property
     def fingerprint(self) -> str:
@@ -83,7 +87,7 @@ class Tracked:
         return alert_labels(self.rule, self.account, self.bucket, self.severity)
 
     def notice(self, status: str) -> AlertNotice:
-        s = self.after
+        s, change = self.after, self.rule.is_change
         return AlertNotice(
             fingerprint=self.fingerprint,
             rule=self.rule.name,
@@ -100,6 +104,10 @@ class Tracked:
             ends_at=s.resolved_at if status == RESOLVED else None,
             labels=self.labels(),
             annotations=dict(self.rule.annotations),
+            window=self.rule.window if change else 0,
+            change_in=self.rule.change_in if change else "",
+            current=self.current,
+            previous=self.previous,
         )
 
 
@@ -122,6 +130,17 @@ def check_alerts(
     t = int(store.clock() if now is None else now)
     wanted = [r for r in (saved.list_rules(store) if rules is None else rules) if r.enabled]
     values = readings(store, account, sorted({r.metric for r in wanted}), t, config.timezone)
+    # Change rules: each window's readings as they were that long ago.
+    past = {
+        w: readings(
+            store,
+            account,
+            sorted({r.metric for r in wanted if r.is_change and r.window == w}),
+            t - w,
+            config.timezone,
+        )
+        for w in sorted({r.window for r in wanted if r.is_change})
+    }
     # A bucket deleted from R2 keeps its last samples: it must not stay in scope.
     gone = set(queries.bucket_names(store, account, include_vanished=True)) - set(
         queries.bucket_names(store, account)
@@ -142,7 +161,7 @@ def check_alerts(
                 if r.enabled and r.metric in {w.metric for w in wanted}
             ]
         )
-        tracked = _step_all(store, account, active_rules, values, buckets, t)
+        tracked = _step_all(store, account, active_rules, (values, past), buckets, t)
         result = CheckResult(evaluated=len(tracked))
         muted = _mutes(store, config, t)
         plan = dispatch.plan(store, tracked, config.alerts, muted, t)
@@ -169,10 +188,11 @@ def _step_all(
     store: Store,
     account: str,
     active_rules: list[Rule],
-    values: dict[str, dict[str, Reading]],
+    read: tuple[Values, dict[int, Values]],
     buckets: set[str],
     t: int,
 ) -> list[Tracked]:
+    values, past = read
     rows = {
         row.fingerprint: row
         for row in AlertInstance.select().where(AlertInstance.account == account)
@@ -181,14 +201,20 @@ def _step_all(
     seen: set[str] = set()
     for rule in active_rules:
         for bucket in targets(rule, buckets):
-            reading = values.get(bucket, {}).get(rule.metric)
-            value = reading.value if reading is not None else None
+            value = _value(values, bucket, rule.metric)
+            before = None
+            if rule.is_change:
+                before = _value(past.get(rule.window, {}), bucket, rule.metric)
+                value = rule.change_of(value, before)
             fp = fingerprint(rule.name, account, bucket)
             seen.add(fp)
             row = rows.get(fp)
             if row is not None and row.last_eval_at > t:
                 continue  # another evaluator, its clock ahead, has seen newer data
             item = _tracked(rule, account, bucket, row)
+            if rule.is_change:
+                item.current = _value(values, bucket, rule.metric)
+                item.previous = before
             item.after = step(item.before, rule, value, t)
             tracked.append(item)
     by_rule = {r.name: r for r in active_rules}
@@ -212,6 +238,11 @@ def _step_all(
         )
         tracked.append(item)
     return tracked
+
+
+def _value(values: Values, bucket: str, metric: str) -> float | None:
+    reading = values.get(bucket, {}).get(metric)
+    return reading.value if reading is not None else None
 
 
 def _tracked(rule: Rule, account: str, bucket: str, row: AlertInstance | None) -> Tracked:

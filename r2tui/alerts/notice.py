@@ -12,9 +12,10 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from r2tui.alerts.rules import Rule
+from r2tui.alerts.rules import CHANGE_WORDS, CHANGES, COMPARISONS, Rule
+from r2tui.config.values import span_text
 from r2tui.literal import json_text
-from r2tui.metrics import ACCOUNT
+from r2tui.metrics import ACCOUNT, CATALOG
 from r2tui.units import human_bytes
 
 FIRING, RESOLVED = "firing", "resolved"
@@ -24,6 +25,7 @@ KINDS = ("alert", "test", "summary", "response", REPORT)
 # Fields left out of a notice's JSON while they hold their default, so that a
 # row of an alert reads the same to an r2tui from before they existed.
 _OMITTED_WHEN_EMPTY = ("account", "text", "html")
+_CHANGE_FIELDS = ("window", "change_in", "current", "previous")  # only a change rule's
 
 
 def alert_labels(
@@ -40,6 +42,36 @@ def alert_labels(
         "metric": rule.metric,
         "severity": severity or rule.severity,
     }
+
+
+def number(v: float) -> str:
+    """`10,000`, `7.5`, `1,234.57`, `0.004`: thousands grouped, no needless digits."""
+    if v == int(v) and abs(v) < 1e15:
+        return f"{v:,.0f}"
+    if abs(v) >= 0.01:
+        return f"{v:,.2f}".rstrip("0").rstrip(".")
+    return f"{v:.3g}"
+
+
+def amount(v: float, unit: str, bare: bool = False) -> str:
+    """A value in its unit: `1.5 GB`, `5,900 objects`, `7.5 %`; `bare`: no unit
+    (the first of a pair, "from 10,000 to 5,900 objects")."""
+    if unit == "bytes":
+        return human_bytes(v)
+    if unit == "bool" or bare:
+        return number(v)
+    return f"{number(v)} {unit}"
+
+
+def _back(comparison: str, value: float, threshold: float) -> str:
+    """How a value that no longer passes the threshold stands to it."""
+    if comparison == "==":
+        return "no longer at"
+    if comparison == "!=":
+        return "back at"
+    if value == threshold:
+        return "back at"
+    return "back under" if value < threshold else "back above"
 
 
 def fingerprint(rule_name: str, account: str, bucket: str) -> str:
@@ -68,21 +100,77 @@ class AlertNotice:
     ends_at: int | None = None  # when it resolved
     labels: dict[str, str] = field(default_factory=dict)
     annotations: dict[str, str] = field(default_factory=dict)
+    # A change rule (comparison in CHANGES): `value` is the change over `window`
+    # seconds, in `unit` (% or the metric's); `current` and `previous` the metric
+    # now and `window` ago, in the metric's unit.
+    window: int = 0
+    change_in: str = ""
+    current: float | None = None
+    previous: float | None = None
 
     @property
     def where(self) -> str:
         return "the account" if self.bucket == ACCOUNT else f"bucket {self.bucket}"
 
+    @property
+    def is_change(self) -> bool:
+        return self.comparison in CHANGES
+
+    def holds(self) -> bool | None:
+        """Whether the value is past the threshold (None: no value)."""
+        if self.value is None:
+            return None
+        test = CHANGES.get(self.comparison) or COMPARISONS.get(self.comparison)
+        return None if test is None else test(self.value, self.threshold)
+
     def summary(self) -> str:
-        """`error_rate_pct 7.5 % > 5 % (bucket media)`: raw text, unescaped."""
+        """`error_rate_pct 7.5 % > 5 % (bucket media)`; once the value is back,
+        `failed_access 63 requests, back under 70 requests (the account)`; a
+        change rule: `total_files fell by 41 % in 1 hour (from 10,000 to 5,900
+        objects) (bucket media)`. Raw text, unescaped."""
+        if self.is_change:
+            return f"{self._change()} ({self.where})"
+        limit = amount(self.threshold, self.unit)
+        if self.value is None:
+            return f"{self.metric}: no data (threshold {self.comparison} {limit}) ({self.where})"
+        value = amount(self.value, self.unit)
+        if self.holds() is not False:
+            return f"{self.metric} {value} {self.comparison} {limit} ({self.where})"
+        back = _back(self.comparison, self.value, self.threshold)
+        return f"{self.metric} {value}, {back} {limit} ({self.where})"
 
-        def show(v: float) -> str:
-            if self.unit == "bytes":
-                return human_bytes(v)
-            return f"{v:g}" if self.unit == "bool" else f"{v:g} {self.unit}"
+    def threshold_text(self) -> str:
+        """`> 70 requests`; `falls by more than 20 % in 1 hour`."""
+        limit = amount(self.threshold, self.unit)
+        if self.is_change:
+            return f"{CHANGE_WORDS[self.comparison]} more than {limit} in {span_text(self.window)}"
+        return f"{self.comparison} {limit}"
 
-        value = "no data" if self.value is None else show(self.value)
-        return f"{self.metric} {value} {self.comparison} {show(self.threshold)} ({self.where})"
+    def _change(self) -> str:
+        window = span_text(self.window) if self.window else "its window"
+        if self.value is None:
+            return (
+                f"{self.metric}: no change known in {window} "
+                f"(no value now or {window} ago, or a change in percent from 0)"
+            )
+        size = amount(abs(self.value), self.unit)
+        moved = (
+            f"fell by {size}"
+            if self.value < 0
+            else f"rose by {size}"
+            if self.value > 0
+            else "did not change"
+        )
+        text = f"{self.metric} {moved} in {window}"
+        if self.current is not None and self.previous is not None:
+            unit = CATALOG[self.metric].unit if self.metric in CATALOG else ""
+            text += (
+                f" (from {amount(self.previous, unit, bare=True)} to {amount(self.current, unit)})"
+            )
+        if self.holds() is False:
+            kind = {"falls_by": "fall", "rises_by": "rise"}.get(self.comparison, "change")
+            text += f", no {kind} of more than {amount(self.threshold, self.unit)}"
+        return text
 
 
 @dataclass(frozen=True)
@@ -136,6 +224,10 @@ class Notice:
             if not data[name]:
                 del data[name]
         del data["message_id"]  # derived from the row at each attempt, never stored
+        for a in data["alerts"]:
+            if a["comparison"] not in CHANGES:
+                for name in _CHANGE_FIELDS:
+                    del a[name]
         return json_text(data, sort_keys=True)
 
     @staticmethod

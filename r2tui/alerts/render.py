@@ -97,8 +97,8 @@ def _plain_alert(a: AlertNotice) -> list[str]:
     v = visible
     lines = [
         f"- {v(a.rule)} ({v(a.where)}): {v(a.summary())}",
-        f"  value: {_with_unit(a, a.value)}  threshold: {a.comparison} "
-        f"{_with_unit(a, a.threshold)}  severity: {v(a.severity)}",
+        f"  value: {_with_unit(a, a.value)}  threshold: {v(a.threshold_text())}  "
+        f"severity: {v(a.severity)}",
         f"  since: {iso_utc(a.starts_at)}",
     ]
     if a.status == RESOLVED and a.ends_at is not None:
@@ -164,7 +164,7 @@ def _html_table(heading: str, alerts: list[AlertNotice], color: str) -> str:
             since += f" – {iso_utc(a.ends_at)}"
         rows.append(
             f"<tr><td>{_e(a.rule)}</td><td>{_e(a.where)}</td><td>{_e(_with_unit(a, a.value))}"
-            f"</td><td>{_e(a.comparison)} {_e(_with_unit(a, a.threshold))}</td>"
+            f"</td><td>{_e(a.threshold_text())}</td>"
             f"<td>{_e(a.severity)}</td><td>{_e(since)}</td><td>{_html_pairs(a.labels)}</td>"
             f"<td>{_html_pairs(a.annotations)}</td></tr>"
         )
@@ -323,8 +323,8 @@ def _slack_alert(a: AlertNotice) -> dict[str, Any]:
     lines = [
         f"*{s(a.rule)}* ({s(a.where)})",
         f"{s(a.summary())}",
-        f"*Value:* {s(_with_unit(a, a.value))}  *Threshold:* {s(a.comparison)} "
-        f"{s(_with_unit(a, a.threshold))}  *Severity:* {s(a.severity)}",
+        f"*Value:* {s(_with_unit(a, a.value))}  *Threshold:* {s(a.threshold_text())}  "
+        f"*Severity:* {s(a.severity)}",
         f"*Since:* {iso_utc(a.starts_at)}",
     ]
     if a.status == RESOLVED and a.ends_at is not None:

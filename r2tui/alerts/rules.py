@@ -19,7 +19,7 @@ from typing import TypeVar
 
 from r2tui.config.values import MAX_DURATION, parse_duration, parse_size, span_text
 from r2tui.literal import quoted
-from r2tui.metrics import ACCOUNT, CATALOG
+from r2tui.metrics import ACCOUNT, CATALOG, Metric
 from r2tui.units import human_bytes
 
 T = TypeVar("T")
@@ -34,12 +34,26 @@ COMPARISONS: dict[str, Callable[[float, float], bool]] = {
     "==": operator.eq,
     "!=": operator.ne,
 }
+# Change comparisons: the metric now against its value `window` ago, by more
+# than the threshold (a size of change, 0 or more): in percent or in the
+# metric's unit (`change_in`).
+CHANGES: dict[str, Callable[[float, float], bool]] = {
+    "falls_by": lambda change, size: change < 0 and -change > size,
+    "rises_by": lambda change, size: change > 0 and change > size,
+    "changes_by": lambda change, size: abs(change) > size,
+}
+CHANGE_WORDS = {"falls_by": "falls by", "rises_by": "rises by", "changes_by": "changes by"}
+ALL_COMPARISONS = (*COMPARISONS, *CHANGES)
+CHANGE_IN = ("percent", "absolute")
+WINDOW_MAX = 30 * 86400  # how far back a change rule looks: a month
 MISSING_DATA = ("keep", "alert", "resolve")  # when the metric has no value
 FIELDS = (
     "name",
     "metric",
     "comparison",
     "threshold",
+    "window",
+    "change_in",
     "scope",
     "for",
     "keep_firing_for",
@@ -88,8 +102,8 @@ class RuleError(ValueError):
 class Rule:
     name: str
     metric: str  # a catalog metric
-    comparison: str  # one of COMPARISONS
-    threshold: float  # in the metric's unit
+    comparison: str  # one of COMPARISONS, or of CHANGES
+    threshold: float  # in `unit`: the metric's, or % for a change in percent
     scope: str = ACCOUNT  # "*" the account, else a bucket name or a bucket glob
     for_seconds: int = 0  # how long the condition holds before the alert fires
     keep_firing_seconds: int = 0  # how long it keeps firing after it stops holding
@@ -106,9 +120,24 @@ class Rule:
     escalate_to: tuple[str, ...] = ()
     escalate_severity: str | None = None
     responses: tuple[str, ...] = ()  # [responses.NAME] run when the alert fires
+    # A change rule (comparison in CHANGES): compared with the value this long ago.
+    window: int = 0
+    change_in: str = "percent"  # a change rule's threshold: "percent" or "absolute"
+
+    @property
+    def is_change(self) -> bool:
+        return self.comparison in CHANGES
 
     @property
     def unit(self) -> str:
+        """The unit of what the rule compares (its value, its threshold): the
+        metric's, or % for a change in percent."""
+        if self.is_change and self.change_in == "percent":
+            return "%"
+        return CATALOG[self.metric].unit
+
+    @property
+    def metric_unit(self) -> str:
         return CATALOG[self.metric].unit
 
     @property
@@ -116,7 +145,25 @@ class Rule:
         return self.scope != ACCOUNT and any(c in self.scope for c in "*?[")
 
     def holds(self, value: float) -> bool:
+        """Whether the condition holds for `value`: the metric's value, or for a
+        change rule its change (`change_of`)."""
+        if self.is_change:
+            return CHANGES[self.comparison](value, self.threshold)
         return COMPARISONS[self.comparison](value, self.threshold)
+
+    def change_of(self, now: float | None, before: float | None) -> float | None:
+        """A change rule's value: the metric `now` against `before` (its value
+        `window` ago), signed, in percent or in the metric's unit. None when
+        either is missing, and for a change in percent from 0 (no percentage
+        says how far 0 grew): the rule's missing-data policy then decides."""
+        if now is None or before is None:
+            return None
+        diff = now - before
+        if self.change_in == "absolute":
+            return diff + 0.0
+        if before == 0:
+            return 0.0 if diff == 0 else None
+        return 100.0 * diff / abs(before) + 0.0
 
     def applies_to(self, bucket: str) -> bool:
         """Whether the rule watches `bucket` ("*": the account's own series)."""
@@ -127,7 +174,15 @@ class Rule:
         return fnmatch.fnmatchcase(bucket, self.scope) if self.is_glob else bucket == self.scope
 
     def condition(self) -> str:
-        """`error_rate_pct > 5 %` as people read it."""
+        """`error_rate_pct > 5 %` as people read it; a change rule:
+        `total_files falls by more than 20 % in 1 hour`."""
+        if self.is_change:
+            size = human_bytes(self.threshold) if self.unit == "bytes" else f"{self.threshold:g}"
+            unit = "" if self.unit in ("bytes", "bool") else f" {self.unit}"
+            return (
+                f"{self.metric} {CHANGE_WORDS[self.comparison]} more than {size}{unit} "
+                f"in {span_text(self.window)}"
+            )
         if self.unit == "bytes":
             return f"{self.metric} {self.comparison} {human_bytes(self.threshold)}"
         unit = "" if self.unit in ("bool",) else f" {self.unit}"
@@ -156,13 +211,44 @@ def rule_from(data: Mapping[str, object]) -> Rule:
 
     name = check("name", _name, "")
     metric = check("metric", _metric, "")
-    comparison = check("comparison", _comparison, ">")
-    threshold = check("threshold", lambda v: _threshold(v, str(metric)), 0.0)
+    comparison = str(check("comparison", _comparison, ">"))
+    change = comparison in CHANGES
+    change_in = str(check("change_in", _choice(CHANGE_IN), "percent")) if change else "percent"
+    # A change in percent is a number of %; any other threshold is in the metric's unit.
+    unit = "%" if change and change_in == "percent" else CATALOG.get(str(metric), _NO_METRIC).unit
+    threshold = check("threshold", lambda v: _threshold(v, unit), 0.0)
+    window = int(check("window", _window, 0))
+    if change and not window and "window" not in {f for f, _ in problems}:
+        problems.append(
+            (
+                "window",
+                f"required with {comparison}: how far back to compare, "
+                f'such as "1h" (1 minute to {span_text(WINDOW_MAX)})',
+            )
+        )
+    if window and not change:
+        problems.append(
+            (
+                "window",
+                f"only for the change comparisons {', '.join(CHANGES)}, not {comparison}; "
+                "leave it empty (0)",
+            )
+        )
+    if change and float(threshold) < 0:
+        problems.append(
+            (
+                "threshold",
+                f"{comparison} takes how much the metric changes: 0 or more, "
+                f"got {float(threshold):g}",
+            )
+        )
     rule = Rule(
         name=str(name),
         metric=str(metric),
-        comparison=str(comparison),
+        comparison=comparison,
         threshold=float(threshold),
+        window=window,
+        change_in=change_in,
         scope=str(check("scope", _scope, ACCOUNT)),
         for_seconds=int(check("for", _duration, 0)),
         keep_firing_seconds=int(check("keep_firing_for", _duration, 0)),
@@ -197,12 +283,18 @@ def rule_from(data: Mapping[str, object]) -> Rule:
 
 
 def rule_to_dict(rule: Rule) -> dict[str, object]:
-    """Plain data `rule_from` reads back into the same rule (export, the form)."""
+    """Plain data `rule_from` reads back into the same rule (export, the form).
+    `window` and `change_in` only for a change rule: a value rule reads as it
+    did before change rules were."""
+    change: dict[str, object] = (
+        {"window": rule.window, "change_in": rule.change_in} if rule.is_change else {}
+    )
     return {
         "name": rule.name,
         "metric": rule.metric,
         "comparison": rule.comparison,
         "threshold": rule.threshold,
+        **change,
         "scope": rule.scope,
         "for": rule.for_seconds,
         "keep_firing_for": rule.keep_firing_seconds,
@@ -250,14 +342,29 @@ def _metric(value: object) -> str:
 
 
 def _comparison(value: object) -> str:
-    if not isinstance(value, str) or value.strip() not in COMPARISONS:
-        raise ValueError(f"expected one of {', '.join(COMPARISONS)}, got {quoted(value)}")
-    return value.strip()
+    """An operator, or a change comparison ("falls_by"; "falls by" too)."""
+    text = value.strip() if isinstance(value, str) else ""
+    word = "_".join(text.lower().split())
+    if text in COMPARISONS:
+        return text
+    if word in CHANGES:
+        return word
+    raise ValueError(f"expected one of {', '.join(ALL_COMPARISONS)}, got {quoted(value)}")
 
 
-def _threshold(value: object, metric: str) -> float:
-    """A number in the metric's unit; a byte metric also takes "1 GB"."""
-    unit = CATALOG[metric].unit if metric in CATALOG else ""
+def _window(value: object) -> int:
+    """A change rule's window: 0 (none), or 1 minute to WINDOW_MAX."""
+    seconds = _duration(value)
+    if seconds and not 60 <= seconds <= WINDOW_MAX:
+        raise ValueError(
+            f'expected a duration from 1 minute to {span_text(WINDOW_MAX)}, such as "1h", '
+            f"got {quoted(value)}"
+        )
+    return seconds
+
+
+def _threshold(value: object, unit: str) -> float:
+    """A number in `unit`; bytes also take "1 GB"."""
     if isinstance(value, str) and unit == "bytes":
         return float(parse_size(value))
     if isinstance(value, bool) or not isinstance(value, int | float):
@@ -379,6 +486,8 @@ def _bool(value: object) -> bool:
     return value
 
 
+_NO_METRIC = Metric("", "", "last", "", "")  # an unknown metric's unit: none
+
 # The default rules, installed on the first run.
 DEFAULT_RULES: tuple[Rule, ...] = (
     Rule("High monthly cost", "monthly_cost_usd", ">", 100.0, severity="high"),
@@ -389,4 +498,15 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     # The inventory counts new objects above its large-object size (1 GB by default).
     Rule("Large upload", "new_large_objects", ">", 0.0, scope="*", severity="low"),
     Rule("Failed access", "failed_access", ">", 10.0, severity="high"),
+    # Installed by migration 8: 40 % of a bucket deleted in an hour is more than a
+    # smaller total. "?*": every bucket (a name of one character or more).
+    Rule(
+        "Objects dropped",
+        "total_files",
+        "falls_by",
+        20.0,
+        scope="?*",
+        severity="high",
+        window=3600,
+    ),
 )

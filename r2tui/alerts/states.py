@@ -8,11 +8,14 @@ inactive → pending → firing → resolved as its condition holds or not.
 - missing data (no value for the metric): "keep" leaves the state alone,
   "alert" counts as the condition holding, "resolve" as it not holding.
 
-The engine, the backtest and the Rules screen's preview all step alerts here.
+The engine, the backtest and the Rules screen's preview all step alerts here:
+the backtest (`replay`) steps at the engine's cadence, so `for`,
+keep-firing-for and missing data behave in it as they do live.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from r2tui.alerts.rules import Rule
@@ -67,15 +70,72 @@ def step(s: AlertState, rule: Rule, value: float | None, now: int) -> AlertState
     return s
 
 
-def backtest(rule: Rule, points: list[tuple[int, float | None]]) -> tuple[int, int]:
-    """How often `rule` would have fired over `points` (time, value), oldest
-    first, and for how many seconds in all."""
-    s, fired, seconds = AlertState(), 0, 0
-    for i, (ts, value) in enumerate(points):
-        before = s.state
-        s = step(s, rule, value, ts)
-        if s.state == FIRING and before != FIRING:
-            fired += 1
-        if s.state == FIRING and i + 1 < len(points):
-            seconds += points[i + 1][0] - ts
-    return fired, seconds
+@dataclass(frozen=True)
+class Firing:
+    """One firing of an alert in a replay: when it fired and when it resolved
+    (None: still firing at the end)."""
+
+    fired_at: int
+    resolved_at: int | None = None
+
+
+Steps = Sequence[tuple[int, float | None]]  # (from when, value): each held until the next
+
+
+def replay(rule: Rule, steps: Steps, times: range) -> list[Firing]:
+    """The firings of one alert stepped at every time in `times` (check_alerts'
+    cadence: range(first, end, seconds)) over a value that is `steps[i][1]`
+    from `steps[i][0]` until the next step (missing before the first), from
+    inactive. The same as calling `step` at every time, without doing so: over
+    a stretch where the value stays put, only the times where the state can
+    change are stepped (the wait of `for` or keep-firing-for running out)."""
+    firings: list[Firing] = []
+    s = AlertState()
+    bounds = [t for t, _ in steps]
+    for i, (start, value) in enumerate(steps):
+        end = bounds[i + 1] if i + 1 < len(bounds) else times.stop
+        s = _steady(s, rule, value, _within(times, start, end), firings)
+    return firings
+
+
+def _within(times: range, start: int, end: int) -> range:
+    """The times in [start, end), as a range."""
+    first = max(0, -((times.start - start) // times.step))  # ceil((start - t0) / step)
+    last = max(first, -((times.start - end) // times.step))
+    return times[first:last]
+
+
+def _steady(
+    s: AlertState, rule: Rule, value: float | None, times: range, firings: list[Firing]
+) -> AlertState:
+    """`s` stepped at each of `times` with the same value, stepping only the
+    first time, the times a wait runs out, and the last time."""
+    if not times:
+        return s
+
+    def at(s: AlertState, t: int) -> AlertState:
+        after = step(s, rule, value, t)
+        if after.state == FIRING and s.state != FIRING:
+            firings.append(Firing(t))
+        elif after.state == RESOLVED and s.state == FIRING and firings:
+            firings[-1] = Firing(firings[-1].fired_at, t)
+        return after
+
+    s, last = at(s, times[0]), times[0]
+    holds = condition(rule, value)
+    while holds is not None:
+        if holds and s.state == PENDING and s.pending_since is not None:
+            due = s.pending_since + rule.for_seconds
+        elif not holds and s.state == FIRING and rule.keep_firing_seconds:
+            due = (s.last_true_at if s.last_true_at is not None else last) + (
+                rule.keep_firing_seconds
+            )
+        else:
+            break
+        nxt = _within(times, max(due, last + 1), times.stop)
+        if not nxt:
+            break
+        s, last = at(s, nxt[0]), nxt[0]
+    if times[-1] != last:
+        s = at(s, times[-1])
+    return s

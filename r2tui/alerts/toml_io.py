@@ -8,6 +8,15 @@
     for = "5m"
     labels = { team = "storage" }
 
+    [[rules]]                      # a change rule: the value now against 1 h ago
+    name = "Objects dropped"
+    metric = "total_files"
+    comparison = "falls_by"        # or rises_by, changes_by
+    threshold = 20.0               # more than 20 ...
+    window = "1h"
+    change_in = "percent"          # ... percent, or "absolute": the metric's unit
+    scope = "?*"                   # every bucket
+
 Export writes every rule in `rule_to_dict`'s field order, None values left out
 and durations as text, so the same rules always give the same bytes (a file
 that diffs cleanly in version control). Import reads the whole file and checks
@@ -29,7 +38,7 @@ from r2tui.alerts.rules import FIELDS, NAME_MAX, Rule, RuleError, rule_from, rul
 from r2tui.config.tomlfile import TomlFileError, parse
 from r2tui.literal import UNSAFE, clip, quoted
 
-DURATION_FIELDS = ("for", "keep_firing_for", "repeat_interval", "escalate_after")
+DURATION_FIELDS = ("window", "for", "keep_firing_for", "repeat_interval", "escalate_after")
 HEADER = (
     "# r2tui alert rules. `r2tui rules import FILE` reads this back; "
     "with --replace it also\n# deletes the rules the file does not name.\n"

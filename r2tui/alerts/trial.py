@@ -19,6 +19,7 @@ from r2tui.alerts.rules import Rule
 from r2tui.alerts.states import condition
 from r2tui.store import Store, queries
 from r2tui.store.readings import readings
+from r2tui.store.views import Reading
 
 if TYPE_CHECKING:
     from r2tui.config import Config
@@ -28,23 +29,31 @@ def evaluate(
     store: Store, rule: Rule, config: Config, accounts: list[str], now: int
 ) -> list[dict[str, Any]]:
     """The rule's condition on every bucket it watches, per account: no state,
-    no `for` wait; just whether the condition holds on the current value."""
+    no `for` wait; just whether the condition holds on the current value (a
+    change rule: on the change from `window` ago, with both values)."""
     out = []
     for account in accounts:
         values = readings(store, account, [rule.metric], now, config.timezone)
+        past = (
+            readings(store, account, [rule.metric], now - rule.window, config.timezone)
+            if rule.is_change
+            else {}
+        )
         buckets = set(queries.bucket_names(store, account)) | set(values)
         for bucket in targets(rule, buckets):
-            reading = values.get(bucket, {}).get(rule.metric)
-            value = reading.value if reading is not None else None
-            out.append(
-                {
-                    "account": account,
-                    "bucket": bucket,
-                    "value": value,
-                    "holds": condition(rule, value),
-                }
-            )
+            value = _value(values, bucket, rule.metric)
+            row: dict[str, Any] = {"account": account, "bucket": bucket}
+            if rule.is_change:
+                before = _value(past, bucket, rule.metric)
+                row |= {"now": value, "before": before}
+                value = rule.change_of(value, before)
+            out.append({**row, "value": value, "holds": condition(rule, value)})
     return out
+
+
+def _value(values: dict[str, dict[str, Reading]], bucket: str, metric: str) -> float | None:
+    reading = values.get(bucket, {}).get(metric)
+    return reading.value if reading is not None else None
 
 
 def send_tests(title: str, config: Config, names: list[str], now: int) -> list[dict[str, Any]]:

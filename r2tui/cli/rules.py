@@ -15,12 +15,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from r2tui.alerts import saved
-from r2tui.alerts.rules import Rule, RuleError, rule_to_dict
+from r2tui.alerts.rules import CHANGE_WORDS, Rule, RuleError, rule_to_dict
 from r2tui.alerts.toml_io import DURATION_FIELDS, checked_rule, duration_text
 from r2tui.cli import rules_files
 from r2tui.cli.args import ACTION, account_name
 from r2tui.cli.exits import EXIT_FAILED, EXIT_OK, EXIT_USAGE, fail, read_only
 from r2tui.cli.text import exact, scope_text, table, value_text
+from r2tui.config.values import span_text
 from r2tui.literal import visible
 from r2tui.output import say, say_json
 from r2tui.store.models import AlertRule
@@ -40,8 +41,30 @@ CHANGES = frozenset({"add", "edit", "enable", "disable", "delete"})
 RULE_OPTIONS: tuple[tuple[str, str, str, str], ...] = (
     ("--name", "name", "text", "the rule's name (edit: renames it)"),
     ("--metric", "metric", "text", "a catalog metric, e.g. error_rate_pct"),
-    ("--comparison", "comparison", "text", "one of > >= < <= == !="),
-    ("--threshold", "threshold", "number", 'in the metric\'s unit; sizes such as "1 GB" too'),
+    (
+        "--comparison",
+        "comparison",
+        "text",
+        "one of > >= < <= == !=, or a change: falls_by, rises_by, changes_by",
+    ),
+    (
+        "--threshold",
+        "threshold",
+        "number",
+        'in the metric\'s unit, sizes such as "1 GB" too; a change: how much (0 or more)',
+    ),
+    (
+        "--window",
+        "window",
+        "duration",
+        "a change rule: compare with the value this long ago, e.g. 1h",
+    ),
+    (
+        "--change-in",
+        "change_in",
+        "text",
+        "a change rule's threshold: percent (default) or absolute (the metric's unit)",
+    ),
     ("--scope", "scope", "text", '"*" the account (default), a bucket or a glob "logs-*"'),
     ("--for", "for", "duration", "how long the condition holds before firing, e.g. 5m"),
     (
@@ -73,6 +96,7 @@ RULE_OPTIONS: tuple[tuple[str, str, str, str], ...] = (
     ("--response", "responses", "list", "a configured [responses.NAME] (repeatable)"),
 )
 CLEARABLE = (
+    "window",
     "for",
     "keep_firing_for",
     "channels",
@@ -89,7 +113,7 @@ CLEARABLE = (
 # What `--clear FIELD` sets: the default of a new rule.
 _DEFAULTS: dict[str, object] = {
     k: v for k, v in rule_to_dict(Rule("-", "monthly_cost_usd", ">", 0.0)).items() if k in CLEARABLE
-}
+} | {"window": 0}
 
 
 def add_parser(sub: Subcommands, common: Parser) -> None:
@@ -303,6 +327,11 @@ def condition_text(rule: Rule) -> str:
     """`error_rate_pct > 5 %` for the text outputs: the threshold as it was set,
     with thousands separators and never an exponent (1,000,000 requests)."""
     threshold = value_text(rule.threshold, rule.unit, given=True)
+    if rule.is_change:
+        return (
+            f"{visible(rule.metric)} {CHANGE_WORDS[rule.comparison]} more than {threshold} "
+            f"in {span_text(rule.window)}"
+        )
     return f"{visible(rule.metric)} {rule.comparison} {threshold}"
 
 
@@ -379,6 +408,12 @@ def _say_test(rule: Rule, evaluations: list[dict[str, Any]], sends: list[dict[st
     if not evaluations:
         say(f"  no bucket matches {rule.scope!r} yet")
     for e in evaluations:
+        change = (
+            f" (from {value_text(e['before'], rule.metric_unit)} to "
+            f"{value_text(e['now'], rule.metric_unit)} in {span_text(rule.window)})"
+            if rule.is_change
+            else ""
+        )
         holds = {
             True: "holds",
             False: "does not hold",
@@ -386,7 +421,7 @@ def _say_test(rule: Rule, evaluations: list[dict[str, Any]], sends: list[dict[st
         }[e["holds"]]
         say(
             f"  {visible(e['account'])}  {scope_text(e['bucket'])}  "
-            f"{value_text(e['value'], rule.unit)}  {holds}"
+            f"{value_text(e['value'], rule.unit)}{change}  {holds}"
         )
     for s in sends:
         if s["ok"]:

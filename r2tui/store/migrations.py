@@ -361,6 +361,9 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "alert rules, alerts, silences, the notification outbox", _v5_alerts),
     Migration(6, "analytics queried again with storage classes and byte sums", _v6_storage_classes),
     Migration(7, "the collector lease", lambda db: _v7_collector_lease(db)),
+    Migration(
+        8, "the default rule for a sudden drop in stored objects", lambda db: _v8_drop_rule(db)
+    ),
 )
 LATEST = MIGRATIONS[-1].version
 _PG_LOCK_KEY = 0x72327475  # "r2tu": one advisory lock for r2tui's migrations
@@ -522,3 +525,49 @@ def _v7_collector_lease(db: Database) -> None:
         run_requested_at = DoubleField(null=True)  # a viewer's "run now"
 
     _create(db, [CollectorLease])
+
+
+# The default rule migration 8 installs, as a literal (see _V5_RULE): 20 % of a
+# bucket's objects gone within an hour. "?*" is every bucket.
+_V8_RULE: dict[str, object] = {
+    **_V5_RULE,
+    "name": "Objects dropped",
+    "metric": "total_files",
+    "comparison": "falls_by",
+    "threshold": 20.0,
+    "window": 3600,
+    "change_in": "percent",
+    "scope": "?*",
+    "severity": "high",
+}
+
+
+def v8_rule_bodies() -> list[dict[str, object]]:
+    """The bodies of the default rules migration 8 installs."""
+    return [dict(_V8_RULE)]
+
+
+def _v8_drop_rule(db: Database) -> None:
+    """Once, and only when no rule has its name: a store that has a rule of that
+    name keeps it."""
+
+    class AlertRule(_Frozen):
+        id = AutoField()
+        name = CharField()
+        name_key = CharField(unique=True)
+        body = TextField()
+        created_at = BigIntegerField()
+        updated_at = BigIntegerField()
+
+    now = int(time.time())
+    with db.bind_ctx([AlertRule]):
+        for body in v8_rule_bodies():
+            key = str(body["name"]).casefold()
+            if AlertRule.get_or_none(AlertRule.name_key == key) is None:
+                AlertRule.insert(
+                    name=body["name"],
+                    name_key=key,
+                    body=json.dumps(body, sort_keys=True),
+                    created_at=now,
+                    updated_at=now,
+                ).execute()

@@ -13,19 +13,19 @@ from dataclasses import dataclass
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 from r2tui.alerts import saved
+from r2tui.alerts.replay import backtest
 from r2tui.alerts.rules import Rule
 from r2tui.alerts.silences import add_silence
-from r2tui.alerts.states import backtest
+from r2tui.alerts.states import Firing
 from r2tui.alerts.views import RuleState, rule_states
 from r2tui.config import Config
 from r2tui.metrics import ACCOUNT, CATALOG
 from r2tui.store import Store, queries
-from r2tui.store.history import series
 from r2tui.store.readings import readings
 
 P = ParamSpec("P")
 T = TypeVar("T")
-BACKTEST_RANGE = "7d"
+BACKTEST_SECONDS = 7 * 86400
 
 
 class Host(Protocol):
@@ -43,7 +43,8 @@ class Backtest:
     fired: int
     seconds: int
     buckets: int  # series looked at (a glob spans several)
-    points: int  # stored periods seen in all
+    points: int  # stored samples (or rollup hours) read in all
+    firings: tuple[tuple[str, Firing], ...] = ()  # (bucket, firing), by time
 
     def text(self) -> str:
         if not self.points:
@@ -84,6 +85,15 @@ class AlertOps:
     @property
     def response_names(self) -> list[str]:
         return sorted(self.host.config.alerts.responses)
+
+    def response_notes(self) -> dict[str, str]:
+        """What each configured response does, safe to show: the program a
+        command runs (never its arguments), or that a URL is POSTed to (never
+        the URL, which may hold a token)."""
+        return {
+            name: (f"runs {r.command[0]}" if r.command else "POSTs the alert to a URL")
+            for name, r in sorted(self.host.config.alerts.responses.items())
+        }
 
     # ---- rules ----------------------------------------------------------------------------
     @_closing
@@ -148,31 +158,31 @@ class AlertOps:
 
     @_closing
     def backtest(self, rule: Rule) -> Backtest:
-        """How often `rule` would have fired over the stored last 7 days; a glob
+        """How often `rule` would have fired over the stored last 7 days, stepped
+        as check_alerts steps it (at its cadence: `r2tui.alerts.replay`); a glob
         scope adds up its matching buckets."""
         from r2tui.alerts.engine import targets
 
+        config, store = self.host.config, self.host.store
         account = self.host.account_name
+        end = int(self.host.clock())
         buckets = (
-            targets(rule, queries.bucket_names(self.host.store, account))
+            targets(rule, queries.bucket_names(store, account))
             if rule.scope != ACCOUNT
             else [ACCOUNT]
         )
-        fired = seconds = points = 0
-        for bucket in buckets:
-            s = series(
-                self.host.store,
-                account,
-                rule.metric,
-                bucket,
-                BACKTEST_RANGE,
-                now=self.host.clock(),
-                retention=self.host.config.retention,
-                tz=self.host.config.timezone,
-            )
-            n, secs = backtest(rule, list(s.points))
-            fired, seconds, points = fired + n, seconds + secs, points + len(s.points)
-        return Backtest(fired, seconds, len(buckets), points)
+        schedule = config.schedules.get("check_alerts")
+        every = schedule.seconds if schedule is not None and schedule.seconds else 60
+        got = backtest(
+            store, rule, account, buckets, end - BACKTEST_SECONDS, end, every, config.timezone
+        )
+        firings = sorted(
+            ((b.bucket, f) for b in got for f in b.firings), key=lambda bf: bf[1].fired_at
+        )
+        seconds = sum((f.resolved_at or end) - f.fired_at for _, f in firings)
+        return Backtest(
+            len(firings), seconds, len(buckets), sum(b.entries for b in got), tuple(firings)
+        )
 
     # ---- history ----------------------------------------------------------------------------
     @_closing

@@ -6,6 +6,7 @@ from __future__ import annotations
 from rich.text import Text
 
 from r2tui.alerts.rules import Rule
+from r2tui.config.values import span_text
 from r2tui.metrics import ACCOUNT
 from r2tui.tui.widgets.card import metric_value
 
@@ -59,10 +60,17 @@ def amount_text(value: float, unit: str) -> str:
     return metric_value(value, unit) + (f" {unit}" if unit in COUNT_UNITS else "")
 
 
+# A change rule's comparison, short: "fall > 20.0 %" is a fall of more than 20 %.
+CHANGE_SHORT = {"falls_by": "fall >", "rises_by": "rise >", "changes_by": "change >"}
+
+
 def threshold_text(comparison: str, threshold: float, unit: str) -> str:
-    return f"{comparison} {amount_text(threshold, unit)}"
+    short = CHANGE_SHORT.get(comparison, comparison)
+    return f"{short} {amount_text(threshold, unit)}"
 
 
 def condition_text(rule: Rule) -> str:
-    """`total_bytes > 300.0 GB`, where Rule.condition() says `> 3e+11 bytes`."""
-    return f"{rule.metric} {threshold_text(rule.comparison, rule.threshold, rule.unit)}"
+    """`total_bytes > 300.0 GB`, where Rule.condition() says `> 3e+11 bytes`;
+    a change rule: `total_files fall > 20.0 % in 1 hour`."""
+    text = f"{rule.metric} {threshold_text(rule.comparison, rule.threshold, rule.unit)}"
+    return f"{text} in {span_text(rule.window)}" if rule.is_change else text

@@ -8,7 +8,7 @@ import fnmatch
 from collections.abc import Mapping
 from typing import Any
 
-from r2tui.alerts.rules import COMPARISONS, MISSING_DATA, SEVERITIES, Rule
+from r2tui.alerts.rules import ALL_COMPARISONS, CHANGE_IN, MISSING_DATA, SEVERITIES, Rule
 from r2tui.metrics import ACCOUNT
 
 NOTHING = object()  # a Select with nothing chosen, as form_data is given it
@@ -19,11 +19,14 @@ FIELDS: tuple[tuple[str, str, str], ...] = (
     ("metric", "Metric", ""),
     ("comparison", "Comparison", ""),
     ("threshold", "Threshold", ""),
+    ("window", "Window", "a change: compared with this long ago, 1h"),
+    ("change_in", "Change in", "a change's threshold: percent or the metric's unit"),
     ("scope", "Scope", "* the account · a bucket · a glob like logs-*"),
     ("for", "For", "holds this long before firing: 0, 5m, 1h"),
     ("keep_firing_for", "Keep firing for", "after it stops holding: 0, 10m"),
     ("severity", "Severity", ""),
     ("channels", "Channels", ""),
+    ("responses", "Responses", ""),
     ("missing_data", "Missing data", "no value: keep the state, alert, or resolve"),
     ("labels", "Labels", "name=value, comma-separated"),
     ("annotations", "Annotations", "name=value, comma-separated"),
@@ -33,13 +36,14 @@ FIELDS: tuple[tuple[str, str, str], ...] = (
     ("escalate_severity", "Escalate severity", ""),
 )
 SELECTS: dict[str, tuple[str, ...]] = {
-    "comparison": tuple(COMPARISONS),
+    "comparison": ALL_COMPARISONS,
+    "change_in": CHANGE_IN,
     "severity": SEVERITIES,
     "missing_data": MISSING_DATA,
     "escalate_severity": SEVERITIES,
 }
-DURATIONS = ("for", "keep_firing_for", "repeat_interval", "escalate_after")
-LISTS = ("channels", "escalate_to")
+DURATIONS = ("window", "for", "keep_firing_for", "repeat_interval", "escalate_after")
+LISTS = ("channels", "escalate_to", "responses")
 PAIRS = ("labels", "annotations")
 
 
@@ -99,9 +103,11 @@ def form_texts(rule: Rule | None) -> dict[str, str]:
         "name": rule.name,
         "threshold": threshold_input(rule.threshold, rule.unit),
         "scope": rule.scope,
+        "window": duration_text(rule.window) if rule.window else "",
         "for": duration_text(rule.for_seconds),
         "keep_firing_for": duration_text(rule.keep_firing_seconds),
         "channels": ", ".join(rule.channels),
+        "responses": ", ".join(rule.responses),
         "escalate_to": ", ".join(rule.escalate_to),
         "labels": pairs_text(rule.labels),
         "annotations": pairs_text(rule.annotations),
@@ -114,7 +120,7 @@ def form_data(
     raw: Mapping[str, Any], base: Mapping[str, object]
 ) -> tuple[dict[str, object], list[tuple[str, str]]]:
     """The form's text as rule data, over `base` (what the form does not show,
-    such as enabled and responses, stays as it was); plus the problems found
+    such as enabled and max_per_hour, stays as it was); plus the problems found
     before rule_from sees it (a pair without "=")."""
     data = dict(base)
     problems: list[tuple[str, str]] = []

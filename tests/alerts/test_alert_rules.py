@@ -4,12 +4,14 @@ that nothing but a RuleError ever comes out of bad input."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from r2tui.alerts.notice import AlertNotice, Notice
 from r2tui.alerts.rules import (
     COMPARISONS,
     DEFAULT_RULES,
@@ -24,7 +26,7 @@ from r2tui.alerts.rules import (
     rule_to_dict,
 )
 from r2tui.metrics import ACCOUNT, CATALOG
-from r2tui.store.migrations import v5_rule_bodies
+from r2tui.store.migrations import v5_rule_bodies, v8_rule_bodies
 
 GOOD: dict[str, Any] = {
     "name": "High error rate",
@@ -139,7 +141,7 @@ def test_the_first_start_installs_todays_defaults() -> None:
     """Migration 5 writes its rules as literals (the store knows nothing of the
     alerts' code): they are today's defaults, field for field. A change to the
     defaults must decide whether existing stores get it (a new migration)."""
-    assert v5_rule_bodies() == [rule_to_dict(r) for r in DEFAULT_RULES]
+    assert v5_rule_bodies() + v8_rule_bodies() == [rule_to_dict(r) for r in DEFAULT_RULES]
 
 
 def test_the_default_rules() -> None:
@@ -153,11 +155,17 @@ def test_the_default_rules() -> None:
         "quota_usage_pct": (80, "medium"),
         "new_large_objects": (0, "low"),
         "failed_access": (10, "high"),
+        "total_files": (20, "high"),
     }
     assert {m: (r.threshold, r.severity) for m, r in by_metric.items()} == expected
     for r in DEFAULT_RULES:
-        assert r.metric in CATALOG and r.comparison == ">"
+        assert r.metric in CATALOG and r.comparison == (
+            ">" if r.metric != "total_files" else "falls_by"
+        )
         assert rule_from(rule_to_dict(r)) == r
+    drop = by_metric["total_files"]
+    assert (drop.window, drop.change_in, drop.scope) == (3600, "percent", "?*")
+    assert drop.condition() == "total_files falls by more than 20 % in 1 hour"
 
 
 names = st.text(
@@ -231,3 +239,98 @@ def test_fuzzing_finds_are_refused_by_field(field: str, value: object) -> None:
     with pytest.raises(RuleError) as err:
         rule_from(data)
     assert [f for f, _ in err.value.problems] == [field]
+
+
+def test_a_change_rule_is_checked_and_round_trips() -> None:
+    drop = rule_from(
+        {
+            "name": "Drop",
+            "metric": "total_files",
+            "comparison": "falls by",
+            "threshold": 5,
+            "window": "1h",
+        }
+    )
+    assert (drop.comparison, drop.window, drop.change_in, drop.unit) == (
+        "falls_by",
+        3600,
+        "percent",
+        "%",
+    )
+    assert rule_from(rule_to_dict(drop)) == drop
+    assert drop.holds(drop.change_of(5_900, 10_000) or 0) and not drop.holds(-5.0)
+    assert drop.change_of(5, 0) is None and drop.change_of(None, 3) is None
+    moved = rule_from({**rule_to_dict(drop), "comparison": "changes_by", "change_in": "absolute"})
+    assert moved.unit == "objects" and moved.change_of(90, 100) == -10 and moved.holds(-10)
+    with pytest.raises(RuleError) as err:
+        rule_from({**GOOD, "comparison": "rises_by", "threshold": -1, "change_in": "some"})
+    assert err.value.problems == [
+        ("change_in", "expected one of percent, absolute, got 'some'"),
+        (
+            "window",
+            'required with rises_by: how far back to compare, such as "1h" (1 minute to 30 days)',
+        ),
+        ("threshold", "rises_by takes how much the metric changes: 0 or more, got -1"),
+    ]
+    with pytest.raises(RuleError, match="window: only for the change comparisons falls_by"):
+        rule_from({**GOOD, "window": "1h"})
+    with pytest.raises(RuleError, match="window: expected a duration from 1 minute to 30 days"):
+        rule_from({**rule_to_dict(drop), "window": "90d"})
+
+
+def notice(**kw: object) -> AlertNotice:
+    base: dict[str, object] = dict(
+        fingerprint="f",
+        rule="r",
+        account="a",
+        bucket="*",
+        metric="failed_access",
+        severity="high",
+        status="resolved",
+        value=63.0,
+        threshold=70.0,
+        comparison=">",
+        unit="requests",
+        starts_at=0,
+    )
+    return AlertNotice(**{**base, **kw})  # type: ignore[arg-type]
+
+
+def test_messages_are_worded_for_each_direction() -> None:
+    assert notice().summary() == "failed_access 63 requests, back under 70 requests (the account)"
+    assert notice(value=83.0).summary() == "failed_access 83 requests > 70 requests (the account)"
+    assert (
+        notice(comparison="<", value=80.0)
+        .summary()
+        .endswith("80 requests, back above 70 requests (the account)")
+    )
+    assert notice(comparison=">=", value=None).summary() == (
+        "failed_access: no data (threshold >= 70 requests) (the account)"
+    )
+    fell = notice(
+        metric="total_files",
+        comparison="falls_by",
+        value=-41.0,
+        threshold=20.0,
+        unit="%",
+        window=3600,
+        change_in="percent",
+        current=5_900.0,
+        previous=10_000.0,
+        bucket="media",
+    )
+    assert fell.summary() == (
+        "total_files fell by 41 % in 1 hour (from 10,000 to 5,900 objects) (bucket media)"
+    )
+    assert fell.threshold_text() == "falls by more than 20 % in 1 hour"
+    back = replace(fell, value=-3.0, current=9_700.0)
+    assert back.summary() == (
+        "total_files fell by 3 % in 1 hour (from 10,000 to 9,700 objects), "
+        "no fall of more than 20 % (bucket media)"
+    )
+    rose = replace(fell, comparison="rises_by", value=12.5, current=11_250.0)
+    assert rose.summary().startswith("total_files rose by 12.5 % in 1 hour (from 10,000 to 11,250")
+    assert Notice.from_json(Notice("c", "alert", "firing", "g", "t", (fell,)).to_json()).alerts == (
+        fell,
+    )
+    assert "window" not in Notice("c", "alert", "firing", "g", "t", (notice(),)).to_json()

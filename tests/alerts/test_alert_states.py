@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from r2tui.alerts.rules import Rule
 from r2tui.alerts.states import (
@@ -12,7 +14,8 @@ from r2tui.alerts.states import (
     PENDING,
     RESOLVED,
     AlertState,
-    backtest,
+    Firing,
+    replay,
     step,
 )
 
@@ -122,15 +125,61 @@ def test_times_are_kept() -> None:
     assert (s.resolved_at, s.firing_since, s.value) == (7 * M, 5 * M, 1)
 
 
-def test_backtest_counts_firings_and_their_time() -> None:
+def test_replay_holds_each_value_until_the_next_and_steps_every_minute() -> None:
     r = rule(for_m=10)
-    # Every 5 minutes: above 5 from minute 0 to 20 (fires at 10, until 25), and 40 to 45
-    # (too short to fire).
-    values = {0: 9, 5: 9, 10: 9, 15: 9, 20: 9, 25: 1, 30: 1, 35: 1, 40: 9, 45: 9, 50: 1}
-    fired, seconds = backtest(r, [(m * M, v) for m, v in sorted(values.items())])
-    assert fired == 1
-    assert seconds == 15 * M  # firing from minute 10 to 25
+    # Held from each time: above 5 from minute 0 to 25 (fires at 10, resolves at 25),
+    # and 40 to 45 (too short to fire); stepped every minute, not once a value.
+    steps = [(0, 9.0), (25 * M, 1.0), (40 * M, 9.0), (45 * M, 1.0)]
+    assert replay(r, steps, range(0, 60 * M, M)) == [Firing(10 * M, 25 * M)]
+    # A burst shorter than the spacing of the stored points still fires, as live.
+    assert replay(rule(for_m=2), [(0, 1.0), (60 * M, 9.0), (63 * M, 1.0)], range(0, 90 * M, M)) == [
+        Firing(62 * M, 63 * M)
+    ]
 
 
-def test_backtest_of_nothing() -> None:
-    assert backtest(rule(), []) == (0, 0)
+def test_replay_of_nothing() -> None:
+    assert replay(rule(), [], range(0, 60 * M, M)) == []
+    assert replay(rule(missing="alert"), [], range(0, 3 * M, M)) == []  # no steps: no values
+
+
+def naive(r: Rule, steps: list[tuple[int, float | None]], times: range) -> list[Firing]:
+    """Every time stepped, as the engine does."""
+    out: list[Firing] = []
+    s, i = AlertState(), -1
+    for t in times:
+        while i + 1 < len(steps) and steps[i + 1][0] <= t:
+            i += 1
+        if i < 0:
+            continue
+        before, s = s.state, step(s, r, steps[i][1], t)
+        if s.state == FIRING and before != FIRING:
+            out.append(Firing(t))
+        elif s.state == RESOLVED and before == FIRING:
+            out[-1] = Firing(out[-1].fired_at, t)
+    return out
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    for_m=st.integers(0, 20),
+    keep_m=st.integers(0, 20),
+    missing=st.sampled_from(["keep", "alert", "resolve"]),
+    every=st.sampled_from([60, 90, 300]),
+    offset=st.integers(0, 299),
+    changes=st.lists(
+        st.tuples(st.integers(0, 240 * M), st.sampled_from([1.0, 9.0, None])), max_size=12
+    ),
+)
+def test_replay_equals_stepping_every_time(
+    for_m: int,
+    keep_m: int,
+    missing: str,
+    every: int,
+    offset: int,
+    changes: list[tuple[int, float | None]],
+) -> None:
+    """Skipping over a steady value gives exactly what stepping every time gives."""
+    r = rule(for_m=for_m, keep_m=keep_m, missing=missing)
+    steps = sorted(dict(changes).items())
+    times = range(offset, 240 * M, every)
+    assert replay(r, steps, times) == naive(r, steps, times)

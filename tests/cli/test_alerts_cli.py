@@ -44,7 +44,7 @@ def test_list_shows_the_default_rules(env: Env) -> None:
         "SEVERITY",
         "CHANNELS",
     ]
-    assert len(lines) == 1 + len(DEFAULT_RULES) == 8
+    assert len(lines) == 1 + len(DEFAULT_RULES) == 9
     assert "High error rate    ok     error_rate_pct > 5 %" in out
     code, out, _ = env.run("rules", "list", "--json")
     doc = json.loads(out)
@@ -174,7 +174,8 @@ def test_an_invalid_add_prints_every_problem_and_saves_nothing(env: Env) -> None
         "r2tui: rules add: labels: expected KEY=VALUE, got 'team'",
         "r2tui: rules add: metric: unknown metric 'cpu'; valid: "
         + err.split("valid: ")[1].splitlines()[0],
-        "r2tui: rules add: comparison: expected one of >, >=, <, <=, ==, !=, got '~'",
+        "r2tui: rules add: comparison: expected one of >, >=, <, <=, ==, !=, falls_by, "
+        "rises_by, changes_by, got '~'",
         "r2tui: rules add: threshold: expected a number, got 'lots'",
         'r2tui: rules add: for: expected a duration such as "30s", "5m", "6h", "1d" '
         "or seconds, got 'soon'",
@@ -256,7 +257,7 @@ def test_export_import_round_trip(env: Env, tmp_path: Path) -> None:
     )
     path = tmp_path / "rules.toml"
     code, out, err = env.run("rules", "export", str(path))
-    assert (code, out, err) == (0, "", f"wrote 8 rules to {path}\n")
+    assert (code, out, err) == (0, "", f"wrote 9 rules to {path}\n")
     text = path.read_text(encoding="utf-8")
     assert text == export(env)  # deterministic, and - is stdout
     assert '[[rules]]\nname = "Costly logs"' in text and 'for = "5m"' in text
@@ -268,11 +269,11 @@ def test_export_import_round_trip(env: Env, tmp_path: Path) -> None:
     assert env.rules() == []
     code, out, err = env.run("rules", "import", str(path))
     assert (code, err) == (0, "")
-    assert out.endswith(f"{path}: 8 added, 0 updated, 0 deleted, 0 unchanged\n")
+    assert out.endswith(f"{path}: 9 added, 0 updated, 0 deleted, 0 unchanged\n")
     assert export(env) == text
     assert [json.loads(b) for _, b in env.rules()] == [json.loads(b) for _, b in before]
     code, out, _ = env.run("rules", "import", str(path))
-    assert out == f"{path}: 0 added, 0 updated, 0 deleted, 8 unchanged\n"
+    assert out == f"{path}: 0 added, 0 updated, 0 deleted, 9 unchanged\n"
 
 
 BAD_FILE = """
@@ -314,7 +315,7 @@ def test_one_bad_rule_among_good_ones_changes_nothing(env: Env, tmp_path: Path) 
             "r2tui: rules import: rules[2] (Broken): colour: unknown field; valid: "
             + err.split("valid: ")[1].splitlines()[0],
             "r2tui: rules import: rules[2] (Broken): comparison: expected one of >, >=, <, "
-            "<=, ==, !=, got 'about'",
+            "<=, ==, !=, falls_by, rises_by, changes_by, got 'about'",
             "r2tui: rules import: rules[2] (Broken): threshold: expected a number, got 'high'",
             "r2tui: rules import: rules[2] (Broken): channels: no channel 'nowhere'; "
             "configured: down, hook",
@@ -356,11 +357,11 @@ for = "10m"
         "  update  High error rate",
         "  delete  Daily cost spike",
     ]
-    assert out.endswith("dry run: would add 1, update 1, delete 6 (0 unchanged); nothing changed\n")
+    assert out.endswith("dry run: would add 1, update 1, delete 7 (0 unchanged); nothing changed\n")
     code, out, _ = env.run("rules", "import", str(path), "--replace", "--json")
     assert code == 0
     doc = json.loads(out)
-    assert (doc["added"], doc["updated"], doc["deleted"], doc["dry_run"]) == (1, 1, 6, False)
+    assert (doc["added"], doc["updated"], doc["deleted"], doc["dry_run"]) == (1, 1, 7, False)
     assert sorted(n for n, _ in env.rules()) == ["High error rate", "New one"]
     assert show(env, "High error rate")["threshold"] == 7.5
     assert show(env, "New one")["for"] == 600
@@ -405,3 +406,28 @@ def test_an_unreadable_stored_rule_is_skipped_and_can_be_deleted(env: Env) -> No
         "deleted rule 'Slow responses' and its alerts\n",
     )
     assert len(env.rules()) == len(DEFAULT_RULES) - 1
+
+
+def test_a_change_rule_through_add_show_test_export_and_import(env: Env, tmp_path: Path) -> None:
+    code, out, err = env.run(
+        "rules", "add", "--name", "Shrinking", "--metric", "total_bytes",
+        "--comparison", "falls_by", "--threshold", "1 GB", "--change-in", "absolute",
+        "--window", "2h", "--scope", "media",
+    )  # fmt: skip
+    assert (code, err) == (0, "")
+    assert (
+        out == "added rule 'Shrinking': total_bytes falls by more than 1.0 GB in 2 hours (media)\n"
+    )
+    code, out, _ = env.run("rules", "show", "Shrinking")
+    assert "\nwindow             2h\n" in out and "\nchange_in          absolute\n" in out
+    code, out, _ = env.run("rules", "test", "Shrinking", "--no-send")
+    assert code == 0 and "media  no data (from no data to no data in 2 hours)" in out
+    code, out, err = env.run("rules", "edit", "Shrinking", "--comparison", ">")
+    assert code == 2 and "window: only for the change comparisons" in err
+    path = tmp_path / "rules.toml"
+    assert env.run("rules", "export", str(path))[0] == 0
+    text = path.read_text(encoding="utf-8")
+    assert 'comparison = "falls_by"\nthreshold = 1000000000.0\nwindow = "2h"\n' in text
+    assert env.run("rules", "import", str(path))[1].endswith(
+        "0 added, 0 updated, 0 deleted, 9 unchanged\n"
+    )

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from r2tui.alerts.render import TEST_ALERTNAME
+from r2tui.alerts.rules import DEFAULT_RULES
 from r2tui.store import open_store, writes
 from r2tui.store.writes import SampleRow
 from tests.support.alerts_cli_env import FULL, TOKEN, Env, Run, open_env, show
@@ -101,7 +102,7 @@ def test_alerts_after_a_real_engine_run(env: Env) -> None:
     assert code == 0, out + err
     code, out, _ = env.run("alerts", "--json")
     doc = json.loads(out)
-    assert doc["account"] == "acme" and doc["rules"] == 7
+    assert doc["account"] == "acme" and doc["rules"] == len(DEFAULT_RULES)
     [alert] = doc["firing"]
     assert {k: alert[k] for k in ("rule", "bucket", "state", "value", "threshold")} == {
         "rule": "High monthly cost",

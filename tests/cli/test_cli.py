@@ -278,7 +278,7 @@ def test_status_json_matches_the_seed(
     # small, cheap account crosses them.
     alerts = doc["alerts"]
     assert (alerts["firing"], alerts["pending"], alerts["recent"]) == ([], [], [])
-    assert alerts["rules"] == 7
+    assert alerts["rules"] == 8
     # Without an API token: what the listing and the endpoint check observed, and null
     # (never 0) for what only Cloudflare's analytics can tell.
     m = doc["metrics"]
@@ -310,7 +310,7 @@ def test_status_on_an_empty_store(cli: Any, tmp_path: Path) -> None:
         [],
         [],
         [],
-        7,
+        8,
     )
     assert doc["costs"]["computed_at"] is None and doc["costs"]["month_to_date_usd"] is None
     m = doc["metrics"]
@@ -341,7 +341,7 @@ def test_status_text(cli: Any, tmp_path: Path, s3_backend: Any, moto_endpoint: s
     for name, objs in seeded.items():
         line = next(ln for ln in out.splitlines() if ln.strip().startswith(name))
         assert f"{len(objs):,}" in line
-    assert out.splitlines()[-1] == "alerts: nothing firing (7 rules watching)"
+    assert out.splitlines()[-1] == "alerts: nothing firing (8 rules watching)"
     # A bill over the default rule's $100: the line names the alert, its value and limit.
     store = open_store(f"sqlite:///{tmp_path / 'cli.db'}")
     writes.add_samples(store, "test", [SampleRow("monthly_cost_usd", 250.0)])

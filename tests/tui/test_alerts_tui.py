@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from textual.widgets import Input
+from textual.widgets import Input, Select
 
 from r2tui.alerts import saved
 from r2tui.alerts.rules import rule_from
@@ -114,7 +114,7 @@ async def test_alerts_pane_shows_a_firing_alert_and_its_detail(store: Store) -> 
         row = rows(app, "table-alerts")[0]
         assert row[:3] == ["●", "$500.00", "High monthly cost"]
         assert row[3] == "> $100.00" and row[5] == "high"
-        assert str(app.query_one("#alerts-summary").render()) == "● 1 firing · 7 rules"
+        assert str(app.query_one("#alerts-summary").render()) == "● 1 firing · 8 rules"
         assert not app.query_one("#alerts-outbox").display
         await pilot.press("5", "enter")
         assert isinstance(app.screen, MessageScreen)
@@ -136,7 +136,7 @@ async def test_alerts_pane_empty_state_and_outbox_trouble(store: Store) -> None:
         await wait_for(pilot, lambda: app.dashboard is not None)
         await pilot.pause()
         summary = str(app.query_one("#alerts-summary").render())
-        assert summary.startswith("7 rules watching, nothing firing")
+        assert summary.startswith("8 rules watching, nothing firing")
         assert "Nothing fired in the last 24 hours" in summary
         assert not app.query_one("#table-alerts").display
         await pilot.press("5")  # the pane still takes the focus
@@ -156,7 +156,7 @@ async def test_rules_screen_lists_rules_with_state_filter_and_sort(store: Store)
         screen = await open_rules(pilot)
         table = screen.query_one(FilterTable)
         names = [r[1] for r in rows_of(table)]
-        assert names == sorted(names, key=str.casefold) and len(names) == 7
+        assert names == sorted(names, key=str.casefold) and len(names) == 8
         states = {r[1]: r[0] for r in rows_of(table)}
         assert states["High monthly cost"] == "● firing"
         assert states["High error rate"] == "· ok"
@@ -167,7 +167,7 @@ async def test_rules_screen_lists_rules_with_state_filter_and_sort(store: Store)
         await pilot.press("slash", *"slow", "enter")
         assert [r[1] for r in rows_of(table)] == ["Slow responses"]
         await pilot.press("escape")  # clears the filter first
-        assert len(rows_of(table)) == 7 and isinstance(app.screen, RulesScreen)
+        assert len(rows_of(table)) == 8 and isinstance(app.screen, RulesScreen)
         # Typed text is shown, never parsed as markup (found in review: "[/]" crashed).
         await pilot.press("slash", *"[/]", "enter")
         await pilot.pause()
@@ -236,7 +236,7 @@ async def test_invalid_input_shows_its_message_and_saves_nothing(store: Store) -
         await wait_for(pilot, lambda: "is taken" in problem(form, "name"))
         assert isinstance(app.screen, RuleForm)
         assert saved.get_rule(store, "High error rate").threshold == 5.0  # type: ignore[union-attr]
-        assert len(saved.list_rules(store)) == 7
+        assert len(saved.list_rules(store)) == 8
 
 
 async def test_edit_changes_the_threshold(store: Store) -> None:
@@ -406,3 +406,40 @@ async def test_read_only_refuses_every_change(store: Store) -> None:
         await pilot.press("escape")
     assert saved.list_rules(store) == before
     assert silences(store, NOW) == []
+
+
+async def test_the_form_shows_a_rules_responses_and_a_change_rules_fields(store: Store) -> None:
+    from r2tui.alerts.rules import DEFAULT_RULES
+    from r2tui.config.alert_model import ResponseConfig
+    from r2tui.tui.alert_ops import AlertOps
+
+    config = config_for(
+        responses={
+            "restart-proxy": ResponseConfig("restart-proxy", ("/usr/bin/restart-proxy", "-q")),
+            "page": ResponseConfig("page", url=Secret("https://hooks.example/t0ken", "test")),
+        }
+    )
+    drop = next(r for r in DEFAULT_RULES if r.is_change)
+    rule = dataclasses.replace(drop, responses=("restart-proxy", "page"))
+    app = make_app(store, config)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.dashboard is not None)
+        form = RuleForm(AlertOps(app), rule, replacing=rule.name)  # type: ignore[arg-type]
+        app.push_screen(form)
+        await wait_for(pilot, lambda: bool(form.initial))
+        assert form.query_one("#field-responses", Input).value == "restart-proxy, page"
+        note = str(form.query_one("#responses-note").render())
+        assert note == (
+            "restart-proxy: runs /usr/bin/restart-proxy; page: POSTs the alert to a URL"
+        )
+        assert "t0ken" not in note and form.query_one("#row-window").display
+        assert form.query_one("#field-window", Input).value == "1h"
+        assert str(form.query_one("#threshold-unit").render()) == "%"
+        assert form.valid == rule
+        form.query_one("#field-responses", Input).value = "page"
+        await settle(pilot)
+        assert form.valid is not None and form.valid.responses == ("page",)
+        form.query_one("#field-comparison", Select).value = ">"
+        await settle(pilot)
+        assert not form.query_one("#row-window").display
+        assert form.valid is not None and form.valid.window == 0

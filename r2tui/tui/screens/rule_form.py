@@ -22,7 +22,7 @@ from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Button, Footer, Input, Select, Static
 
-from r2tui.alerts.rules import Rule, RuleError, rule_to_dict
+from r2tui.alerts.rules import CHANGES, Rule, RuleError, rule_to_dict
 from r2tui.alerts.toml_io import checked_rule
 from r2tui.metrics import ACCOUNT, CATALOG
 from r2tui.tui.alert_ops import AlertOps, Backtest
@@ -109,6 +109,7 @@ class RuleForm(ModalScreen[Rule | None]):
         chosen = {
             "metric": d.metric if d else Select.NULL,
             "comparison": d.comparison if d else ">",
+            "change_in": d.change_in if d else "percent",
             "severity": d.severity if d else "medium",
             "missing_data": d.missing_data if d else "keep",
             "escalate_severity": (d.escalate_severity or Select.NULL) if d else Select.NULL,
@@ -126,10 +127,14 @@ class RuleForm(ModalScreen[Rule | None]):
                             yield Static("", id="threshold-unit", classes="form-hint")
                         elif field == "channels":
                             yield Static(data(self._channels_hint()), classes="form-hint")
+                        elif field == "responses":
+                            yield Static(data(self._responses_hint()), classes="form-hint")
                         elif hint:  # Text: "[alerts]" is not markup
                             yield Static(Text(hint), classes="form-hint")
                     if field == "metric":
                         yield Static("", id="metric-help", classes="form-note")
+                    elif field == "responses":
+                        yield Static("", id="responses-note", classes="form-note")
                     yield Static("", id=f"problem-{field}", classes="form-problem")
                 yield Static("", id="problem-other", classes="form-problem")
             yield Static("backtest: …", id="rule-backtest")
@@ -177,6 +182,29 @@ class RuleForm(ModalScreen[Rule | None]):
         names = self.ops.channel_names
         return f"configured: {', '.join(names)}" if names else "none configured"
 
+    def _responses_hint(self) -> str:
+        names = self.ops.response_names
+        return (
+            f"run when it fires; configured: {', '.join(names)}"
+            if names
+            else "none configured ([responses.NAME])"
+        )
+
+    def _show_responses(self, raw: dict[str, Any]) -> None:
+        """What each response the rule names does (the config says; never a URL)."""
+        notes = self.ops.response_notes()
+        names = [n.strip() for n in str(raw.get("responses") or "").split(",") if n.strip()]
+        lines = [f"{n}: {notes[n]}" for n in names if n in notes]
+        box = self.query_one("#responses-note", Static)
+        box.update(data("; ".join(lines), "", LINE_CELLS * 2))
+        box.display = bool(lines)
+
+    def _show_change_fields(self, raw: dict[str, Any]) -> None:
+        """Window and change-in only for a change comparison."""
+        change = raw.get("comparison") in CHANGES
+        for field in ("window", "change_in"):
+            self.query_one(f"#row-{field}").display = change
+
     def on_mount(self) -> None:
         self.initial = self._raw()
         self._check()
@@ -191,6 +219,8 @@ class RuleForm(ModalScreen[Rule | None]):
             if value == self.shown.get(field) and value != self.texts.get(field):
                 value = self.texts[field]  # left as shown: the value itself
             out[field] = NOTHING if value is Select.NULL else value
+        if out.get("comparison") not in CHANGES:  # hidden: not part of the rule
+            out["window"] = out["change_in"] = NOTHING
         return out
 
     @on(Input.Changed)
@@ -223,6 +253,8 @@ class RuleForm(ModalScreen[Rule | None]):
             self.problems.setdefault(field, []).append(message)
         self._show_problems(raw)
         self._show_metric(raw)
+        self._show_responses(raw)
+        self._show_change_fields(raw)
         self._schedule_backtest()
 
     def _show_problems(self, raw: dict[str, Any]) -> None:
@@ -275,7 +307,12 @@ class RuleForm(ModalScreen[Rule | None]):
             unit_box.update("")
             return
         m = CATALOG[metric]
-        unit_box.update(Text(m.unit + ("  (or a size: 1 GB)" if m.unit == "bytes" else ""), "bold"))
+        unit = (
+            "%"
+            if raw.get("comparison") in CHANGES and raw.get("change_in") != "absolute"
+            else m.unit
+        )
+        unit_box.update(Text(unit + ("  (or a size: 1 GB)" if unit == "bytes" else ""), "bold"))
         value, n = scoped_value(self.values, metric, scope)
         where = (
             "the account"
