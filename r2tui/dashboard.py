@@ -11,7 +11,7 @@ from r2tui.costs.view import costs_view
 from r2tui.metrics import ACCOUNT
 from r2tui.pricing import LIST_PRICES, PriceList
 from r2tui.store import Store, health, queries
-from r2tui.store.views import Dashboard
+from r2tui.store.views import NOTABLE_DAYS, Dashboard
 
 
 def read(
@@ -36,6 +36,9 @@ def read(
         generated_at=int(now),
         storage=storage,
         activity=queries.activity(store, account, activity_limit),
+        notable=queries.activity(
+            store, account, activity_limit, notable_since=now - NOTABLE_DAYS * 86400
+        ),
         collector=queries.collector(store, account, now),
         probes=queries.probes(store, account, now),
         endpoint=queries.endpoint_check(store, account),

@@ -85,11 +85,29 @@ class StoragePaneView:
 
 @dataclass(frozen=True)
 class ActivityPaneView:
-    activity: tuple[ActivityRow, ...]  # newest first
+    activity: tuple[ActivityRow, ...]  # every event, newest first
+    # The newest events that matter, read apart (`Dashboard.notable`): a day of
+    # job runs does not push them out of the pane.
+    notable: tuple[ActivityRow, ...] = ()
+    all_key: str = "a"  # the keys that show every event and jump to the newest,
+    newest_key: str = "F"  # as the user's keymap has them
 
     @classmethod
-    def of(cls, dash: Dashboard) -> ActivityPaneView:
-        return cls(tuple(dash.activity))
+    def of(cls, dash: Dashboard, keymap: Mapping[str, str] | None = None) -> ActivityPaneView:
+        keys = keymap or {}
+        return cls(
+            tuple(dash.activity),
+            tuple(dash.notable),
+            _first_key(keys.get("activity.all", "a")),
+            _first_key(keys.get("activity.newest", "F")),
+        )
+
+    @property
+    def matters(self) -> tuple[ActivityRow, ...]:
+        """What matters, newest first: every event but routine job runs, from
+        both reads."""
+        rows = {a.id: a for a in (*self.notable, *self.activity) if not a.routine}
+        return tuple(sorted(rows.values(), key=lambda a: (a.ts, a.id), reverse=True))
 
 
 @dataclass(frozen=True)
