@@ -123,6 +123,7 @@ class FakeDashboard:
         tz: str = "UTC",
         prices: PriceList = LIST_PRICES,
         alert_windows: tuple = (),
+        max_per_hour: int = 5,
     ) -> Dashboard:
         self.calls.append({"analytics": analytics, "metrics_bucket": metrics_bucket, "tz": tz})
         now = NOW if now is None else now

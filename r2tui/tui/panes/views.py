@@ -6,8 +6,9 @@ written down here, and a pane can be shown data made by hand."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from r2tui.alerts.held import HeldBack
 from r2tui.alerts.views import AlertsView
 from r2tui.config.model import DEFAULT_SCHEDULES, Schedule
 from r2tui.store import health
@@ -115,6 +116,8 @@ class AlertsPaneView:
     alerts: AlertsView | None  # None: not read yet
     rules_key: str  # the keys that open the rules and the alert history,
     history_key: str  # as the user's keymap has them
+    # Notifications the rate limit holds, and from when their summary goes.
+    held: HeldBack = field(default_factory=HeldBack)
 
     @classmethod
     def of(cls, dash: Dashboard, keymap: Mapping[str, str]) -> AlertsPaneView:
@@ -122,6 +125,7 @@ class AlertsPaneView:
             alerts=dash.alerts,
             rules_key=_first_key(keymap.get("app.rules", "r")),
             history_key=_first_key(keymap.get("app.alert_history", "A")),
+            held=dash.alerts.held if dash.alerts is not None else HeldBack(),
         )
 
 
