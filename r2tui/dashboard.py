@@ -6,12 +6,12 @@ not in the store."""
 from __future__ import annotations
 
 from r2tui.alerts.views import alerts_view
-from r2tui.config.alert_model import MaintenanceWindow
+from r2tui.config.alert_model import AlertSettings, MaintenanceWindow
 from r2tui.costs.view import costs_view
 from r2tui.metrics import ACCOUNT
 from r2tui.pricing import LIST_PRICES, PriceList
 from r2tui.store import Store, health, queries
-from r2tui.store.views import Dashboard
+from r2tui.store.views import NOTABLE_DAYS, Dashboard
 
 
 def read(
@@ -26,6 +26,7 @@ def read(
     tz: str = "UTC",
     prices: PriceList = LIST_PRICES,
     alert_windows: tuple[MaintenanceWindow, ...] = (),
+    max_per_hour: int = AlertSettings.max_per_hour,
 ) -> Dashboard:
     now = store.clock() if now is None else now
     storage = queries.storage_view(store, account, quota_bytes, now=now)
@@ -36,9 +37,12 @@ def read(
         generated_at=int(now),
         storage=storage,
         activity=queries.activity(store, account, activity_limit),
+        notable=queries.activity(
+            store, account, activity_limit, notable_since=now - NOTABLE_DAYS * 86400
+        ),
         collector=queries.collector(store, account, now),
         probes=queries.probes(store, account, now),
         endpoint=queries.endpoint_check(store, account),
-        alerts=alerts_view(store, account, now, alert_windows),
+        alerts=alerts_view(store, account, now, alert_windows, max_per_hour),
         health=health.read(store, account),
     )

@@ -304,6 +304,10 @@ def alerts_doc(v: AlertsView | None) -> dict[str, Any]:
         "rules": v.rules,
         "outbox": dict(sorted(v.outbox.items())),
         "last_delivery_error": v.last_error,
+        # Held back by the rate limit (also counted in "outbox"), and from when
+        # the first summary of them goes (at the next alert check after it).
+        "held": v.held.count,
+        "next_summary_at": iso(v.held.next_summary_at),
     }
 
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from r2tui.alerts import outbox
+from r2tui.alerts.held import sent_last_hour
 from r2tui.alerts.notice import FIRING, RESOLVED, AlertNotice, Notice, alert_labels
 from r2tui.alerts.rules import Rule
 from r2tui.alerts.silences import SilenceRow, silencing
@@ -37,7 +38,6 @@ if TYPE_CHECKING:
     from r2tui.alerts.engine import Tracked
 
 HELD, SUMMARISED = outbox.HELD, outbox.SUMMARISED
-HOUR = 3600
 
 
 @dataclass
@@ -129,7 +129,7 @@ def plan(
         # An all-clear for alerts whose firing was sent goes at once, whatever
         # the hour's count: only one queued behind held ones waits (so it never
         # overtakes them, and a flapping rule still sends one summary an hour).
-        over = notice.status != RESOLVED and _sent_last_hour(store, ch, name, now) >= limit
+        over = notice.status != RESOLVED and sent_last_hour(store, ch, name, now) >= limit
         if _held(store, ch, name) or over:
             outbox.enqueue(store, [notice], now, rule=name, state=HELD)
             out.held += 1
@@ -161,22 +161,6 @@ def group_key(rule: str) -> str:
     return '{}:{alertname="' + rule.replace("\\", "\\\\").replace('"', '\\"') + '"}'
 
 
-def _sent_last_hour(store: Store, channel: str, rule: str, now: int) -> int:
-    return (
-        Notification.select()
-        .where(
-            Notification.channel == channel,
-            Notification.rule == rule,
-            Notification.kind.in_(("alert", "summary")),
-            Notification.state.not_in((HELD, SUMMARISED)),
-            # Not rows from "the future": a clock set back must not stall the limit.
-            Notification.created_at > now - HOUR,
-            Notification.created_at <= now,
-        )
-        .count()
-    )
-
-
 def _held(store: Store, channel: str, rule: str) -> bool:
     return (
         Notification.select()
@@ -204,7 +188,7 @@ def _summaries(store: Store, settings: AlertSettings, rules: dict[str, Rule], no
     for (ch, name), rows in by_group.items():
         rule = rules.get(name)
         limit = rule.max_per_hour if rule and rule.max_per_hour else settings.max_per_hour
-        if _sent_last_hour(store, ch, name, now) >= limit:
+        if sent_last_hour(store, ch, name, now) >= limit:
             continue
         latest: dict[str, AlertNotice] = {}
         fired_held: set[str] = set()

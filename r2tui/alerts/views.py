@@ -9,11 +9,13 @@ from dataclasses import dataclass, field
 from peewee import fn
 
 from r2tui.alerts import saved
+from r2tui.alerts.held import HeldBack, held_back
 from r2tui.alerts.notice import alert_labels
+from r2tui.alerts.outbox import HELD
 from r2tui.alerts.rules import Rule
 from r2tui.alerts.silences import silences, silencing
 from r2tui.alerts.states import FIRING, PENDING, RESOLVED
-from r2tui.config.alert_model import MaintenanceWindow
+from r2tui.config.alert_model import AlertSettings, MaintenanceWindow
 from r2tui.matchers import matches
 from r2tui.store import Store
 from r2tui.store.models import AlertInstance, Notification
@@ -60,6 +62,7 @@ class AlertsView:
     rules: int = 0
     outbox: dict[str, int] = field(default_factory=dict)  # state → notifications
     last_error: str | None = None  # the newest dead letter's
+    held: HeldBack = field(default_factory=HeldBack)  # by the rate limit
 
 
 _SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
@@ -70,7 +73,9 @@ def alerts_view(
     account: str,
     now: float | None = None,
     windows: tuple[MaintenanceWindow, ...] = (),
+    max_per_hour: int = AlertSettings.max_per_hour,
 ) -> AlertsView:
+    """`max_per_hour`: [alerts]' rate limit, for when held notifications go."""
     store.bound()
     t = store.clock() if now is None else now
     rules = {r.name: r for r in saved.list_rules(store)}
@@ -129,6 +134,7 @@ def alerts_view(
         len(rules),
         counts,
         dead.last_error if dead else None,
+        held_back(store, rules, max_per_hour, t) if counts.get(HELD) else HeldBack(),
     )
 
 

@@ -65,6 +65,7 @@ def run(args: argparse.Namespace, config: Config, store: Store) -> int:
             tz=config.timezone,
             prices=config.pricing,
             alert_windows=config.alerts.maintenance,
+            max_per_hour=config.alerts.max_per_hour,
         ),
         demo=config.demo,
     )

@@ -31,6 +31,7 @@ from r2tui.store.models import (
     Sample,
 )
 from r2tui.store.views import (
+    ROUTINE_KINDS,
     STALE_RUN_SECONDS,
     ActivityRow,
     BucketStorage,
@@ -254,12 +255,25 @@ def last_success(store: Store, job: str, accounts: list[str]) -> float | None:
 
 
 def activity(
-    store: Store, account: str, limit: int = 200, kinds: list[str] | None = None
+    store: Store,
+    account: str,
+    limit: int = 200,
+    kinds: list[str] | None = None,
+    notable_since: float | None = None,
 ) -> list[ActivityRow]:
+    """The newest events, newest first. With `notable_since`: only those that
+    matter (no routine job run, `ActivityRow.routine`) from then on; the window
+    bounds the read, which otherwise walks every job run of the retention to
+    find a few that matter."""
     store.bound()
     q = Event.select().where(Event.account.in_([account, ACCOUNT]))
     if kinds:
         q = q.where(Event.kind.in_(kinds))
+    if notable_since is not None:
+        q = q.where(
+            Event.ts >= int(notable_since),
+            ~(Event.kind.in_(ROUTINE_KINDS) & (Event.level != "error")),
+        )
     return [
         ActivityRow(e.id, e.ts, e.kind, e.level, e.bucket, e.message)
         for e in q.order_by(Event.ts.desc(), Event.id.desc()).limit(limit)

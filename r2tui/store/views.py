@@ -80,6 +80,13 @@ class StorageView:
         return bool(self.buckets)
 
 
+# One line per job run: routine unless the run failed. Everything else (alerts
+# firing and resolving, buckets found and lost, large uploads, failures, cost
+# spikes, sources failing and recovering) is what matters.
+ROUTINE_KINDS = ("job",)
+NOTABLE_DAYS = 7  # how far back the read of what matters looks
+
+
 @dataclass(frozen=True)
 class ActivityRow:
     id: int
@@ -88,6 +95,11 @@ class ActivityRow:
     level: str
     bucket: str | None
     message: str
+
+    @property
+    def routine(self) -> bool:
+        """A job run that did not fail: the Activity pane hides it until asked."""
+        return self.kind in ROUTINE_KINDS and self.level != "error"
 
 
 @dataclass(frozen=True)
@@ -295,7 +307,7 @@ class Dashboard:
     account: str
     generated_at: int
     storage: StorageView
-    activity: list[ActivityRow]
+    activity: list[ActivityRow]  # the newest events, newest first
     collector: CollectorView
     probes: list[ProbeRow] = field(default_factory=list)
     endpoint: EndpointRow | None = None
@@ -305,6 +317,9 @@ class Dashboard:
     # Each source's health (store.health): what a pane says when it lacks data,
     # and since when its figures are stale. Read through `health.of(dash)`.
     health: HealthView | None = None
+    # The newest events that matter (not routine), however many job runs came
+    # after them: of the last NOTABLE_DAYS days, newest first.
+    notable: list[ActivityRow] = field(default_factory=list)
 
     @property
     def data_at(self) -> int | None:

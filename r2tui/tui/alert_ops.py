@@ -113,10 +113,15 @@ class AlertOps:
         return saved.delete_rule(self.host.store, name)
 
     @_closing
-    def silence(self, name: str, seconds: int, comment: str) -> int:
+    def silence(self, name: str, seconds: int, comment: str, until_resolved: bool = False) -> int:
         # A parsed matcher, not "rule=NAME" text: a name may itself hold "=" or "~".
         return add_silence(
-            self.host.store, [("rule", "=", name)], seconds, comment, now=self.host.clock()
+            self.host.store,
+            [("rule", "=", name)],
+            seconds,
+            comment,
+            expire_on_resolve=until_resolved,
+            now=self.host.clock(),
         )
 
     @_closing

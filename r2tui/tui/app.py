@@ -165,6 +165,7 @@ class R2App(App[int]):
                 tz=self.config.timezone,
                 prices=self.config.pricing,
                 alert_windows=self.config.alerts.maintenance,
+                max_per_hour=self.config.alerts.max_per_hour,
             )
             held = lease.read(self.store, self.account_name)
         except StoreTooNew as exc:

@@ -10,6 +10,7 @@ from textual.keys import ASCII_KEY_NAMES, KEY_NAME_REPLACEMENTS
 
 from r2tui.config import ConfigError, Problem
 from r2tui.tui.bindings import APP_BINDINGS  # the app's, apart from the app: it imports this
+from r2tui.tui.panes.activity import ActivityPane
 from r2tui.tui.panes.metrics import MetricsPane
 from r2tui.tui.panes.storage import StoragePane
 from r2tui.tui.screens.accounts import AccountsScreen
@@ -52,6 +53,7 @@ def all_bindings() -> list[tuple[str, Binding]]:
         ("everywhere", APP_BINDINGS),
         ("metrics pane", MetricsPane.BINDINGS),
         ("storage pane", StoragePane.BINDINGS),
+        ("activity pane", ActivityPane.BINDINGS),
         ("history screen", HistoryScreen.BINDINGS),
         ("any table", FilterTable.BINDINGS),
         ("rules screen", RulesScreen.BINDINGS),
@@ -73,6 +75,7 @@ TOGETHER: dict[str, tuple[str, ...]] = {
     "main screen": ("everywhere", "any table"),
     "metrics pane": ("everywhere", "metrics pane", "any table"),
     "storage pane": ("everywhere", "storage pane", "any table"),
+    "activity pane": ("everywhere", "activity pane", "any table"),
     "history screen": ("everywhere", "history screen"),
     "rules screen": ("everywhere", "rules screen", "any table"),
     "alert history": ("everywhere", "alert history", "any table"),

@@ -11,6 +11,7 @@ from textual.screen import Screen
 from textual.widget import Widget
 
 from r2tui.tui.keymap import MODALS, all_bindings, screen_classes
+from r2tui.tui.panes.activity import ActivityPane
 from r2tui.tui.panes.metrics import MetricsPane
 from r2tui.tui.panes.storage import StoragePane
 from r2tui.tui.widgets.table import FilterTable
@@ -46,6 +47,8 @@ async def _act_on(app: App[Any], where: str, action: str) -> None:
         target: Widget = app.query_one("#storage", StoragePane)
     elif where == "metrics pane":
         target = app.query_one("#metrics", MetricsPane)
+    elif where == "activity pane":
+        target = app.query_one("#activity", ActivityPane)
     else:
         focused = app.focused
         owner = (

@@ -18,7 +18,7 @@ from r2tui.config import Secret
 from r2tui.metrics import ACCOUNT, CATALOG
 from r2tui.pricing import LIST_PRICES, PriceList
 from r2tui.store import Store, queries
-from r2tui.store.views import Dashboard, MetricCard, MetricsView, Reading, Series
+from r2tui.store.views import NOTABLE_DAYS, Dashboard, MetricCard, MetricsView, Reading, Series
 from r2tui.tui.app import R2App, build_app
 from tests.support.configs import account_for, make_config
 from tests.support.tui_data import NOW
@@ -123,6 +123,7 @@ class FakeDashboard:
         tz: str = "UTC",
         prices: PriceList = LIST_PRICES,
         alert_windows: tuple = (),
+        max_per_hour: int = 5,
     ) -> Dashboard:
         self.calls.append({"analytics": analytics, "metrics_bucket": metrics_bucket, "tz": tz})
         now = NOW if now is None else now
@@ -131,6 +132,9 @@ class FakeDashboard:
             generated_at=int(now),
             storage=queries.storage_view(store, account, quota_bytes, now=now),
             activity=queries.activity(store, account, activity_limit),
+            notable=queries.activity(
+                store, account, activity_limit, notable_since=now - NOTABLE_DAYS * 86400
+            ),
             collector=queries.collector(store, account, now),
             probes=queries.probes(store, account, now),
             endpoint=queries.endpoint_check(store, account),

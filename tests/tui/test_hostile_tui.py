@@ -214,8 +214,8 @@ async def test_hostile_text_shows_literally_everywhere(
         screen_is_inert(app, "the zoomed storage pane")
         await pilot.press("z")
 
-        # -- Activity: every entry; the 1,024-byte key's upload, in full
-        await pilot.press("4")
+        # -- Activity: every entry (a: job runs too); the 1,024-byte key's upload, in full
+        await pilot.press("4", "a")
         events = column(table(app, "#table-activity"), 1)
         for event in events:
             assert isinstance(event, Text) and not raw_controls(event.plain)

@@ -54,9 +54,11 @@ async def test_panes_render_store_data(filled: Store) -> None:
         assert classes == {"STANDARD": "4,192", "STANDARD_IA": "80"}
         largest = rows(app, "table-largest")
         assert largest[0][:3] == ["backups", "pg/2026-03-13/base.tar.zst", "15.0 GB"]
+        # What matters, newest first: the job run's line waits for `a`.
         events = rows(app, "table-activity")
-        assert "inventory: 3 of 3 buckets listed" in events[0][1]
-        assert events[0][0] == "14:50:00"
+        assert "large upload media/videos/launch-4k.mp4" in events[0][1]
+        assert events[0][0] == "14:49:50"
+        assert not any("inventory: 3 of 3" in e[1] for e in events)
         probes = {r[0]: r for r in rows(app, "table-probes")}
         assert probes["site"][1] == "FAIL" and probes["media"][1] == "yes"
         assert probes["backups"][2] == "40"
@@ -292,7 +294,7 @@ async def test_zoom_focus_keys_help_palette_and_activity_detail(filled: Store) -
         assert app.screen.maximized is None
         await pilot.press("enter")
         assert isinstance(app.screen, MessageScreen)
-        assert "inventory: 3 of 3 buckets listed" in app.screen.message
+        assert "large upload media/videos/launch-4k.mp4 (9.0 GB)" in app.screen.message
         await pilot.press("escape")
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)

@@ -10,6 +10,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.widgets import DataTable, Static
 
+from r2tui.alerts.held import HeldBack
 from r2tui.alerts.views import AlertRow, AlertsView
 from r2tui.tui import messages as msg
 from r2tui.tui.alert_style import (
@@ -75,9 +76,9 @@ class AlertsPane(Pane[AlertsPaneView]):
             )
         set_text(self.query_one("#alerts-summary", Note), text)
         outbox = self.query_one("#alerts-outbox", Static)
-        trouble = outbox_trouble(view)
-        outbox.display = trouble is not None
-        set_text(outbox, trouble or "")
+        lines = [t for t in (outbox_trouble(view), held_text(shown.held, now)) if t is not None]
+        outbox.display = bool(lines)
+        set_text(outbox, Text("\n").join(lines))
         self.rows = {_key(a): a for a in alerts}
         table = self.query_one(FilterTable)
         table.display = bool(alerts)
@@ -163,6 +164,22 @@ def outbox_trouble(view: AlertsView) -> Text | None:
     )
     if view.last_error:  # a server's answer: a few lines of the pane at most
         text.append_text(data(f": {view.last_error}", "bold red", LINE_CELLS))
+    return text
+
+
+def held_text(held: HeldBack, now: float) -> Text | None:
+    """ "⏸ 3 notifications held by the rate limit · summary from 14:25": when the
+    hour has room, the next alert check sends them as one summary."""
+    if not held.count:
+        return None
+    text = Text(
+        f"⏸ {held.count} notification{'s' if held.count != 1 else ''} held by the rate limit",
+        "yellow",
+    )
+    at = held.next_summary_at
+    if at is not None:
+        when = "with the next alert check" if at <= now else f"from {local_time(at, now)}"
+        text.append(f" · summary {when}", "dim")
     return text
 
 

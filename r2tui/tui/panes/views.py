@@ -6,8 +6,9 @@ written down here, and a pane can be shown data made by hand."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from r2tui.alerts.held import HeldBack
 from r2tui.alerts.views import AlertsView
 from r2tui.config.model import DEFAULT_SCHEDULES, Schedule
 from r2tui.store import health
@@ -85,11 +86,29 @@ class StoragePaneView:
 
 @dataclass(frozen=True)
 class ActivityPaneView:
-    activity: tuple[ActivityRow, ...]  # newest first
+    activity: tuple[ActivityRow, ...]  # every event, newest first
+    # The newest events that matter, read apart (`Dashboard.notable`): a day of
+    # job runs does not push them out of the pane.
+    notable: tuple[ActivityRow, ...] = ()
+    all_key: str = "a"  # the keys that show every event and jump to the newest,
+    newest_key: str = "F"  # as the user's keymap has them
 
     @classmethod
-    def of(cls, dash: Dashboard) -> ActivityPaneView:
-        return cls(tuple(dash.activity))
+    def of(cls, dash: Dashboard, keymap: Mapping[str, str] | None = None) -> ActivityPaneView:
+        keys = keymap or {}
+        return cls(
+            tuple(dash.activity),
+            tuple(dash.notable),
+            _first_key(keys.get("activity.all", "a")),
+            _first_key(keys.get("activity.newest", "F")),
+        )
+
+    @property
+    def matters(self) -> tuple[ActivityRow, ...]:
+        """What matters, newest first: every event but routine job runs, from
+        both reads."""
+        rows = {a.id: a for a in (*self.notable, *self.activity) if not a.routine}
+        return tuple(sorted(rows.values(), key=lambda a: (a.ts, a.id), reverse=True))
 
 
 @dataclass(frozen=True)
@@ -97,6 +116,8 @@ class AlertsPaneView:
     alerts: AlertsView | None  # None: not read yet
     rules_key: str  # the keys that open the rules and the alert history,
     history_key: str  # as the user's keymap has them
+    # Notifications the rate limit holds, and from when their summary goes.
+    held: HeldBack = field(default_factory=HeldBack)
 
     @classmethod
     def of(cls, dash: Dashboard, keymap: Mapping[str, str]) -> AlertsPaneView:
@@ -104,6 +125,7 @@ class AlertsPaneView:
             alerts=dash.alerts,
             rules_key=_first_key(keymap.get("app.rules", "r")),
             history_key=_first_key(keymap.get("app.alert_history", "A")),
+            held=dash.alerts.held if dash.alerts is not None else HeldBack(),
         )
 
 

@@ -1,7 +1,10 @@
 """Small modals the Rules screen asks with: a yes/no before anything destructive,
-and how long to silence a rule for (and why)."""
+and how long to silence a rule for (and why, and whether it ends when the
+alert resolves)."""
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 from rich.text import Text
 from textual import on
@@ -9,7 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, OptionList, Static
+from textual.widgets import Button, Checkbox, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from r2tui.config.values import parse_duration
@@ -55,8 +58,15 @@ class ConfirmScreen(ModalScreen[bool]):
         self.dismiss(event.button.id == "confirm-yes")
 
 
-class SilenceScreen(ModalScreen[tuple[int, str] | None]):
-    """A duration (a preset, or typed) and a comment; (seconds, comment) back."""
+class SilenceChoice(NamedTuple):
+    seconds: int
+    comment: str
+    until_resolved: bool  # ends early once the alerts it holds have resolved
+
+
+class SilenceScreen(ModalScreen[SilenceChoice | None]):
+    """A duration (a preset, or typed), whether it ends when the alert resolves
+    (as `r2tui silences add --expire-on-resolve`), and a comment."""
 
     CSS_PATH = [style("alerts.tcss")]
 
@@ -110,6 +120,13 @@ class SilenceScreen(ModalScreen[tuple[int, str] | None]):
                     id="silence-comment",
                     compact=True,
                 )
+            with Horizontal(classes="form-row"):
+                yield Static("", classes="form-label")
+                yield Checkbox(
+                    "expire when resolved: ends once its alerts have resolved",
+                    id="silence-until-resolved",
+                    compact=True,
+                )
             yield Static("", id="silence-problem", classes="form-problem")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Silence (f2)", variant="warning", id="silence-ok", compact=True)
@@ -143,13 +160,16 @@ class SilenceScreen(ModalScreen[tuple[int, str] | None]):
             seconds = parse_duration(self.query_one("#silence-duration", Input).value)
         except ValueError as exc:
             problem.update(data(f"for: {exc}"))  # the error quotes what was typed
+            problem.display = True
             return
         comment = self.query_one("#silence-comment", Input).value.strip()
         if not comment:
             problem.update("comment: required, so the next person knows why")
+            problem.display = True
             self.query_one("#silence-comment", Input).focus()
             return
-        self.dismiss((seconds, comment))
+        until_resolved = self.query_one("#silence-until-resolved", Checkbox).value
+        self.dismiss(SilenceChoice(seconds, comment, until_resolved))
 
     def action_cancel(self) -> None:
         self.dismiss(None)

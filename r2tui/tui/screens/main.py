@@ -79,7 +79,7 @@ class MainScreen(Screen[None]):
         for storage in self.query(StoragePane):
             storage.show(StoragePaneView.of(dash), now)
         for activity in self.query(ActivityPane):
-            activity.show(ActivityPaneView.of(dash), now)
+            activity.show(ActivityPaneView.of(dash, keymap), now)
 
     def show_header(self, state: HeaderState) -> None:
         # Timers and late messages can arrive while the app is closing: no header then.

@@ -34,7 +34,7 @@ from r2tui.tui.failures import reason
 from r2tui.tui.format import BUCKET_CELLS, LINE_CELLS, cell, data, duration, visible
 from r2tui.tui.resources import style
 from r2tui.tui.rule_fields import duration_text
-from r2tui.tui.screens.dialogs import ConfirmScreen, SilenceScreen
+from r2tui.tui.screens.dialogs import ConfirmScreen, SilenceChoice, SilenceScreen
 from r2tui.tui.screens.rule_form import RuleForm
 from r2tui.tui.widgets.table import Column, FilterTable, Row
 
@@ -399,14 +399,16 @@ class RulesScreen(Screen[None]):
             return
         name = state.rule.name
 
-        def chosen(answer: tuple[int, str] | None) -> None:
+        def chosen(answer: SilenceChoice | None) -> None:
             if answer is None:
                 return
-            seconds, comment = answer
+            seconds, comment, until_resolved = answer
 
             def task() -> list[Note]:
-                sid = self.ops.silence(name, seconds, comment)
-                return [(f"silenced {name} for {duration(seconds)} (silence {sid})", "information")]
+                sid = self.ops.silence(name, seconds, comment, until_resolved)
+                until = " or until it resolves" if until_resolved else ""
+                said = f"silenced {name} for {duration(seconds)}{until} (silence {sid})"
+                return [(said, "information")]
 
             self._start(task, f"could not silence {name}", alerts=True)
 
