@@ -361,6 +361,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "alert rules, alerts, silences, the notification outbox", _v5_alerts),
     Migration(6, "analytics queried again with storage classes and byte sums", _v6_storage_classes),
     Migration(7, "the collector lease", lambda db: _v7_collector_lease(db)),
+    Migration(8, "job runs name the process that opened them", lambda db: _v8_run_holder(db)),
 )
 LATEST = MIGRATIONS[-1].version
 _PG_LOCK_KEY = 0x72327475  # "r2tu": one advisory lock for r2tui's migrations
@@ -522,3 +523,11 @@ def _v7_collector_lease(db: Database) -> None:
         run_requested_at = DoubleField(null=True)  # a viewer's "run now"
 
     _create(db, [CollectorLease])
+
+
+def _v8_run_holder(db: Database) -> None:
+    """Each job run names the process that opened it by its random id
+    (store/holder.py): a lease's taker closes its holder's runs by that id, not
+    by host and pid, which a restarted container shares with its predecessor.
+    Older runs keep "" and are matched by host and pid as before."""
+    db.execute_sql("ALTER TABLE job_run ADD COLUMN holder VARCHAR(255) NOT NULL DEFAULT ''")

@@ -12,9 +12,9 @@ import pytest
 
 from r2tui.metrics import ACCOUNT
 from r2tui.store import Store, queries, writes
+from r2tui.store.holder import HOST
 from r2tui.store.models import JobRun
 from r2tui.store.queries import STALE_RUN_SECONDS
-from r2tui.store.writes import HOST
 from tests.support.store_data import ACC, NOW, run
 
 
