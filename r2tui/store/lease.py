@@ -46,6 +46,10 @@ __all__ = [
     "take_run_request",
 ]
 
+# How long giving a lease up may wait on PostgreSQL: a stop must not hang on it
+# (a lease not given up runs out by itself).
+GIVE_UP_SECONDS = 5.0
+
 
 @dataclass(frozen=True)
 class Lease:
@@ -250,11 +254,12 @@ def release(store: Store, account: str, holder: Holder | None = None) -> bool:
     process held it."""
     holder = holder or me()
     store.bound()
-    gone = (
-        CollectorLease.delete()
-        .where(CollectorLease.account == account, CollectorLease.holder == holder.id)
-        .execute()
-    )
+    with _bounded(store, GIVE_UP_SECONDS):
+        gone = (
+            CollectorLease.delete()
+            .where(CollectorLease.account == account, CollectorLease.holder == holder.id)
+            .execute()
+        )
     return bool(gone)
 
 
@@ -264,11 +269,12 @@ def expire(store: Store, account: str, holder: Holder | None = None) -> bool:
     abandoned. True if this process held it."""
     holder = holder or me()
     store.bound()
-    ended = (
-        CollectorLease.update({CollectorLease.expires_at: _db_now(store)})
-        .where(CollectorLease.account == account, CollectorLease.holder == holder.id)
-        .execute()
-    )
+    with _bounded(store, GIVE_UP_SECONDS):
+        ended = (
+            CollectorLease.update({CollectorLease.expires_at: _db_now(store)})
+            .where(CollectorLease.account == account, CollectorLease.holder == holder.id)
+            .execute()
+        )
     return bool(ended)
 
 
