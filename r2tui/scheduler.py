@@ -8,7 +8,11 @@ scheduler only launches jobs; each runs on a daemon thread of its own.
 On a shared store only the process holding the accounts' collector lease runs
 the schedule (`heartbeat.py`): a collector that does not hold it schedules
 nothing, beats, and takes the schedule up, planned afresh from the store, when
-the lease comes to it. A slot is one due time of the holder's schedule.
+the lease comes to it. A slot is one due time of the holder's schedule. Every
+run, whoever asked for it (the schedule, a follower, a viewer's "run now", a
+user), starts only while the lease is held and runs under that holding
+(store/fence.py): when the lease goes, its runs stop between pages, write
+nothing past a takeover, and start no followers.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from r2tui.config.triggers import trigger_for, zone_for  # as the config layer c
 from r2tui.heartbeat import COLLECT_NOW, Heartbeat
 from r2tui.jobs import JOBS, JobContext, JobResult, run_job
 from r2tui.store import queries, writes
+from r2tui.store.fence import Tenure
 
 log = logging.getLogger(__name__)
 MISFIRE_GRACE_SECONDS = 300
@@ -59,9 +64,12 @@ class Collector:
         on_result: Callable[[JobResult], None] | None = None,
         on_start: Callable[[str], None] | None = None,
         lease: bool = True,
+        stop_seconds: float | None = None,
     ) -> None:
-        """`lease`: schedule only while holding the collector lease (False: always,
-        as a test of the schedule alone may want)."""
+        """`lease`: run only while holding the collector lease (False: always, as
+        `collect --force` or a test of the schedule alone may want).
+        `stop_seconds`: how long stop() waits for running jobs (default: the
+        config's [collector] stop_seconds)."""
         self.ctx = ctx
         self.on_result = on_result
         self.on_start = on_start
@@ -74,6 +82,9 @@ class Collector:
         # would return at once and spin until the jobs end.
         self._state_lock = threading.Condition()
         self.paused = False
+        self.stop_seconds = (
+            ctx.config.collector.stop_seconds if stop_seconds is None else stop_seconds
+        )
         self.heartbeat: Heartbeat | None = None
         if lease:
             self.heartbeat = Heartbeat(
@@ -96,6 +107,9 @@ class Collector:
         """Whether this collector runs the schedule: it holds the lease, or needs none."""
         return self.heartbeat is None or self.heartbeat.holding
 
+    def _current(self) -> Tenure | None:
+        return self.heartbeat.current() if self.heartbeat is not None else None
+
     @property
     def running_jobs(self) -> list[str]:
         with self._state_lock:
@@ -113,12 +127,18 @@ class Collector:
         ).start()
 
     def run(self, name: str, chain: bool = False) -> JobResult | None:
-        """Run a job now on this thread; None if it is already running or the
-        collector is stopping (a run queued just before stop() must not start).
-        `chain`: its followers (JobSpec.after) run after this success too, not
-        only after the first (a user's "collect now" wants fresh costs)."""
+        """Run a job now on this thread; None if it is already running, the
+        collector is stopping (a run queued just before stop() must not start) or
+        does not hold the lease. `chain`: its followers (JobSpec.after) run after
+        this success too, not only after the first (a user's "collect now" wants
+        fresh costs)."""
         if self.ctx.stop.is_set():
             return None
+        tenure = None
+        if self.heartbeat is not None:
+            tenure = self.heartbeat.current()
+            if tenure is None:
+                return None
         lock = self._locks[name]
         if not lock.acquire(blocking=False):
             return None
@@ -127,7 +147,7 @@ class Collector:
                 self._running.add(name)
             if self.on_start:
                 self.on_start(name)
-            result = run_job(name, self.ctx)
+            result = run_job(name, self.ctx, tenure)
         finally:
             with self._state_lock:
                 self._running.discard(name)
@@ -140,7 +160,10 @@ class Collector:
                 self.on_result(result)
             except Exception:
                 log.exception("result callback failed for %s", name)
-        if result.ok and (self.follow or chain):
+        still = tenure is None or (
+            self.heartbeat is not None and self.heartbeat.current() is tenure
+        )
+        if result.ok and still and (self.follow or chain):
             # Counted while scheduling only: `collect --once` follows nothing.
             first = self.follow and name not in self._succeeded
             if self.follow:
@@ -262,21 +285,27 @@ class Collector:
         if self.scheduler is not None:
             self.scheduler.resume()
 
-    def stop(self, timeout: float = 10.0) -> bool:
-        """Stop scheduling, ask jobs to stop, wait for them; True if all ended."""
+    def stop(self, timeout: float | None = None) -> bool:
+        """Stop scheduling, ask jobs to stop, wait for them (`timeout`, default
+        `stop_seconds`); True if all ended."""
         self.ctx.stop.set()
+        if self.heartbeat is not None:
+            self.heartbeat.stop_runs()
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.pause()
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + (self.stop_seconds if timeout is None else timeout)
         with self._state_lock:
             while self._running and (left := deadline - time.monotonic()) > 0:
                 self._state_lock.wait(left)
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+        left = bool(self.running_jobs)
         if self.heartbeat is not None:
-            # After the jobs: another process must not start them while they still run.
-            self.heartbeat.stop()
-        return not self.running_jobs
+            # After the jobs: another process must not start them while they still
+            # run. Runs left open keep the lease's row (run out now), so the next
+            # holder closes them as abandoned.
+            self.heartbeat.stop(runs_left=left)
+        return not left
 
     def run_forever(self) -> None:
         """Headless: block until Ctrl-C or SIGTERM, then stop cleanly."""

@@ -5,7 +5,8 @@ Only the process holding the collector lease collects (store/lease.py): on the
 schedule, a collector that does not hold it waits as a viewer and takes over
 when the lease runs out; `--once` beside a live holder runs nothing, says who
 holds it and exits 0 (a cron line must not fail because a TUI is open), unless
-`--force`."""
+`--force`, which runs without the lease. A store `--once` cannot reach to take
+the lease is a failure (exit 1), not a holder elsewhere."""
 
 from __future__ import annotations
 
@@ -52,7 +53,6 @@ def add_parser(sub: Subcommands, common: Parser) -> None:
 
 def run(args: argparse.Namespace, config: Config, store: Store) -> int:
     # Start-up: the jobs and APScheduler load only when something is collected.
-    from r2tui.heartbeat import Heartbeat
     from r2tui.jobs import JOBS, JobContext
     from r2tui.scheduler import Collector
 
@@ -73,7 +73,8 @@ def run(args: argparse.Namespace, config: Config, store: Store) -> int:
     if config.demo:
         config, demo = with_demo_account(config)
     try:
-        collector = Collector(JobContext(config=config, store=store), lease=not args.once)
+        # --force runs without the lease; so does nothing else.
+        collector = Collector(JobContext(config=config, store=store), lease=not args.force)
         if not args.once:
             jobs = ", ".join(collector.scheduled_jobs())
             accounts = ", ".join(visible(a.name) for a in config.accounts)
@@ -83,12 +84,13 @@ def run(args: argparse.Namespace, config: Config, store: Store) -> int:
                 if served is None:
                     return EXIT_USAGE
             say(f"r2tui collect: {jobs} for {accounts} into {store.url}; Ctrl-C stops", err=True)
-            if collector.heartbeat is not None and not collector.heartbeat.beat():
-                say(
-                    f"r2tui collect: {held_elsewhere(store, config)}; "
-                    "waiting as a viewer to take over",
-                    err=True,
-                )
+            beat = collector.heartbeat
+            if beat is not None and not beat.beat() and beat.too_new is None:
+                if beat.error is not None:
+                    why = f"cannot take the collector lease: {visible(beat.error)}; retrying"
+                else:
+                    why = f"{held_elsewhere(store, config)}; waiting as a viewer to take over"
+                say(f"r2tui collect: {why}", err=True)
             try:
                 collector.run_forever()
             finally:
@@ -99,18 +101,19 @@ def run(args: argparse.Namespace, config: Config, store: Store) -> int:
                 return EXIT_USAGE
             return EXIT_OK
         names = args.job or [n for n in JOB_NAMES if JOBS[n].implemented]
-        beat = None
-        if not args.force:
-            beat = Heartbeat(
-                store,
-                config.accounts,
-                config.collector.lease_seconds,
-                running=lambda: collector.running_jobs,
-                waits=collector.ctx.waits,
-                on_change=lambda _holding: None,
-                on_run_request=lambda: None,
-            )
+        beat = collector.heartbeat
+        if beat is not None:
             if not beat.beat():
+                if beat.too_new is not None:
+                    say(f"r2tui: collect --once: {beat.too_new}", err=True)
+                    return EXIT_USAGE
+                if beat.error is not None:
+                    say(
+                        "r2tui: collect --once: cannot take the collector lease: "
+                        f"{visible(beat.error)}; nothing run",
+                        err=True,
+                    )
+                    return EXIT_FAILED
                 say(
                     f"r2tui: collect --once: {held_elsewhere(store, config)}: "
                     "nothing run (--force runs anyway)",
@@ -119,7 +122,7 @@ def run(args: argparse.Namespace, config: Config, store: Store) -> int:
                 return EXIT_OK
             beat.start()  # held through a run longer than the lease
         try:
-            results = [r for r in (collector.run(n) for n in names) if r is not None]
+            ran = {n: collector.run(n) for n in names}
         except KeyboardInterrupt:
             # The job closed its run as cancelled on the way out.
             say("r2tui: interrupted", err=True)
@@ -130,6 +133,9 @@ def run(args: argparse.Namespace, config: Config, store: Store) -> int:
     finally:
         if demo is not None:
             demo.stop()
+    results = [r for r in ran.values() if r is not None]
+    # None: the lease was lost before the job started.
+    unrun = [n for n, r in ran.items() if r is None]
     if args.json:
         say_json(
             {
@@ -153,7 +159,12 @@ def run(args: argparse.Namespace, config: Config, store: Store) -> int:
                 f"{r.job:<16} {mark} {r.items:>10,} items {r.finished_at - r.started_at:7.1f} s"
                 f"  {visible(r.summary if r.ok else r.error)}"
             )
-    return EXIT_OK if all(r.ok for r in results) else EXIT_FAILED
+    if unrun:
+        say(
+            f"r2tui: collect --once: lost the collector lease; not run: {', '.join(unrun)}",
+            err=True,
+        )
+    return EXIT_OK if all(r.ok for r in results) and not unrun else EXIT_FAILED
 
 
 def held_elsewhere(store: Store, config: Config) -> str:

@@ -45,7 +45,8 @@ def run(args: argparse.Namespace, config: Config, store: Store) -> int:
         say("r2tui: demo store is empty; collecting once from the demo account…", err=True)
         demo_config, demo = with_demo_account(config, traffic=False)
         try:
-            collector = Collector(JobContext(config=demo_config, store=store))
+            # Once, into an empty demo store: without the lease, as `collect --force`.
+            collector = Collector(JobContext(config=demo_config, store=store), lease=False)
             for job in ("inventory", "collect_metrics"):
                 collector.run(job)
         finally:

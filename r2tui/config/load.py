@@ -481,12 +481,15 @@ def _retention(r: Reader) -> Retention:
 
 
 def _collector(r: Reader) -> CollectorSettings:
-    r.check_known({"lease_seconds"})
+    r.check_known({"lease_seconds", "stop_seconds"})
     d = CollectorSettings()
     return CollectorSettings(
         lease_seconds=r.positive_float(
             "lease_seconds", d.lease_seconds, most=HOUR, least=1.0, unit=" s (1 hour)"
-        )
+        ),
+        stop_seconds=r.positive_float(
+            "stop_seconds", d.stop_seconds, most=600, unit=" s (10 minutes)"
+        ),
     )
 
 

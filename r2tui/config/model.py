@@ -169,6 +169,9 @@ class CollectorSettings:
     # The collector lease (store/lease.py): how long a holder that stopped
     # renewing keeps it; the holder renews every third of it.
     lease_seconds: float = 60.0
+    # How long a stop (Ctrl-C, SIGTERM, quitting the TUI) waits for running jobs
+    # before it leaves them; their lease then runs out at once.
+    stop_seconds: float = 10.0
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,8 @@ refresh_seconds = 5
 # lease; the others show what it does. Another takes over when the holder has
 # not renewed for this long (1 to 3600 s).
 lease_seconds = 60
+# How long a stop waits for running jobs before it leaves them (at most 600 s).
+stop_seconds = 10
 
 [schedule]
 # An interval ("30s", "5m", "6h", "1d") or a five-field cron line that fires

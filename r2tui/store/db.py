@@ -18,8 +18,14 @@ nothing outside the store closes `store.db`.
 
 A store opened `read_only` cannot write, whatever asks: SQLite opens the file
 through a `mode=ro` URI (which also never checkpoints the WAL into the file, as
-the last writable connection closing does), PostgreSQL sets every connection's
-`default_transaction_read_only`. It is never migrated: one that needs it is refused.
+the last writable connection closing does), PostgreSQL runs `SET SESSION
+CHARACTERISTICS AS TRANSACTION READ ONLY` on every new connection (a statement,
+not a startup option: PgBouncer refuses unknown startup options). It is never
+migrated: one that needs it is refused.
+
+PostgreSQL connections send TCP keepalives (unless the URL says otherwise), so
+a connection to a server that vanished behind a partition fails within about
+a minute instead of hanging.
 
 `store.clock` is the time stored timestamps come from (`time.time` unless
 given): writes and reads that need "now" and are not given one ask it, so a
@@ -30,7 +36,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import time
+import types
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, cast
@@ -62,6 +70,14 @@ SQLITE_PRAGMAS = {
     "foreign_keys": 1,
     # With "full", one-row commits cap near 1,500/s; WAL + normal is crash-safe.
     "synchronous": "normal",
+}
+# libpq's TCP keepalives on every PostgreSQL connection, unless the URL sets them:
+# a dead peer is noticed after about 30 + 3 x 10 s of silence.
+PG_KEEPALIVES = {
+    "keepalives": 1,
+    "keepalives_idle": 30,
+    "keepalives_interval": 10,
+    "keepalives_count": 3,
 }
 
 
@@ -174,6 +190,9 @@ def open_store(
         db = connect(url, unquote_password=True, unquote_user=True, **kwargs)
     except (ValueError, RuntimeError) as exc:
         raise StoreError(f"{source}: {scrub(str(exc), url)}") from None
+    if isinstance(db, PostgresqlDatabase):
+        for key, value in PG_KEEPALIVES.items():
+            db.connect_params.setdefault(key, value)
     if read_only:
         _read_only(db, source, shown_url(url))
     store = Store(db, url, clock, read_only)
@@ -207,7 +226,8 @@ def open_store(
 
 
 def _read_only(db: Database, source: str, shown: str) -> None:
-    """Re-point `db` (as connect() made it, not yet connected) so that it cannot write."""
+    """Make `db` (as connect() made it, not yet connected) unable to write, keeping
+    every option the URL gave it."""
     if isinstance(db, SqliteDatabase):
         path = str(db.database)
         if path == ":memory:" or not Path(path).is_file():
@@ -215,16 +235,30 @@ def _read_only(db: Database, source: str, shown: str) -> None:
                 f"{source}: {shown}: no store there; --read-only never creates one: "
                 "run r2tui once without --read-only to create it"
             )
-        # mode=ro: SQLite refuses every write, and never checkpoints on close.
-        db.init(f"file:{quote(path)}?mode=ro", uri=True)
+        # mode=ro: SQLite refuses every write, and never checkpoints on close. An
+        # empty authority ("file://" + an absolute path): a path that starts with
+        # "//" is not read as a host. Set in place, not by init(), which would
+        # reset the URL's timeout.
+        db.database = f"file://{quote(os.path.abspath(path))}?mode=ro"
+        db.connect_params["uri"] = True
     elif isinstance(db, PostgresqlDatabase):
-        # Every transaction of every connection read-only; the URL's own options kept.
-        options = f"{db.connect_params.get('options', '')} -c default_transaction_read_only=on"
-        db.init(db.database, options=options.strip())
+        # Every transaction of every new connection read-only.
+        # peewee's per-connection hook, set on this database alone (mypy refuses
+        # an assignment to a method, hence setattr).
+        setattr(db, "_initialize_connection", types.MethodType(_read_only_session, db))  # noqa: B010
     else:
         raise StoreError(
             f"{source}: --read-only is for SQLite and PostgreSQL stores; {shown} is neither"
         )
+
+
+def _read_only_session(_db: Database, conn: Any) -> None:
+    """peewee's hook for a new connection (autocommit, as peewee opens them)."""
+    cursor = conn.cursor()
+    try:
+        cursor.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+    finally:
+        cursor.close()
 
 
 def enable_wal(db: Database, wait_s: float = 5.0) -> str:

@@ -1,50 +1,54 @@
 """The collector lease: one process per account and store runs the schedule.
 
-One row per account names the holding process (its host, pid and a random id
-drawn once per process), when it took the lease, its last heartbeat and when
-the lease runs out. Taking and renewing are single conditional statements, a
-compare-and-set no two processes can both win: an UPDATE whose WHERE names
-the holder seen (or this process), an INSERT that does nothing when a row is
-there already. The holder writes what it is doing (`activity`) at every
-heartbeat; a viewer asks it to run now through `run_requested_at`.
+One row per account names the holding process (its host, pid and random id,
+store/holder.py), when it took the lease, its last heartbeat and when the lease
+runs out. Taking and renewing are single conditional statements, a
+compare-and-set no two processes can both win: an UPDATE whose WHERE names the
+holder seen (or this process), an INSERT that does nothing when a row is there
+already. Their times come from the database's clock, not the process's: a
+holder and a taker on two machines whose clocks disagree still agree on when a
+lease runs out. On PostgreSQL each attempt is one transaction with a statement
+and lock timeout, so a heartbeat never hangs on a locked row.
 
-Whoever takes a lease that ran out closes the job runs its dead holder left
-open, as "abandoned" with the host and pid.
+The holder writes what it is doing (`activity`) at every heartbeat; a viewer
+asks it to run now through `run_requested_at`. Whoever takes a lease that ran
+out closes the job runs its holder left open, as "abandoned" with the host and
+pid. What the holder was still running writes nothing more (store/fence.py).
 """
 
 from __future__ import annotations
 
-import os
-import secrets
-import socket
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 
+from peewee import SQL
+
 from r2tui.store.db import Store
+from r2tui.store.fence import Fence
+from r2tui.store.holder import HOST, Holder, me
+from r2tui.store.migrations import check_version
 from r2tui.store.models import CollectorLease, JobRun
 
-HOST = socket.gethostname()
-_IDS: dict[int, str] = {}
+__all__ = [
+    "HOST",
+    "Holder",
+    "Lease",
+    "Taken",
+    "abandon_runs_of",
+    "acquire",
+    "expire",
+    "me",
+    "read",
+    "read_all",
+    "release",
+    "request_run",
+    "take_run_request",
+]
 
-
-@dataclass(frozen=True)
-class Holder:
-    """A process that may hold leases: every collector in one process is the same one."""
-
-    host: str
-    pid: int
-    id: str
-
-    @property
-    def name(self) -> str:
-        return f"{self.host}:{self.pid}"
-
-
-def me() -> Holder:
-    """This process. Its id is drawn again in a forked child: a child is another process."""
-    pid = os.getpid()
-    if pid not in _IDS:
-        _IDS[pid] = secrets.token_hex(8)
-    return Holder(HOST, pid, _IDS[pid])
+# How long giving a lease up may wait on PostgreSQL: a stop must not hang on it
+# (a lease not given up runs out by itself).
+GIVE_UP_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,11 @@ class Lease:
     @property
     def name(self) -> str:
         return f"{self.host}:{self.pid}"
+
+    @property
+    def fence(self) -> Fence:
+        """This holding's generation: what the runs started under it write by."""
+        return Fence(self.account, self.holder, self.acquired_at)
 
     def live(self, now: float) -> bool:
         return self.expires_at > now
@@ -108,23 +117,54 @@ def _lease(row: CollectorLease) -> Lease:
     )
 
 
+def _db_now(store: Store) -> SQL:
+    """Now on the database's clock, in seconds since the epoch: every process
+    judges a lease by this one clock (SQLite's is the one machine's it is on)."""
+    if store.is_sqlite:
+        return SQL("((julianday('now') - 2440587.5) * 86400.0)")
+    return SQL("CAST(extract(epoch FROM clock_timestamp()) AS double precision)")
+
+
+@contextlib.contextmanager
+def _bounded(store: Store, seconds: float) -> Iterator[None]:
+    """One transaction whose statements give up after `seconds` on PostgreSQL (a
+    row locked by a stuck session, a server that stopped answering). SQLite's
+    busy timeout bounds its waits already."""
+    if store.is_sqlite:
+        yield
+        return
+    ms = max(1, int(seconds * 1000))
+    with store.atomic():
+        store.db.execute_sql(f"SET LOCAL statement_timeout = {ms}")
+        store.db.execute_sql(f"SET LOCAL lock_timeout = {ms}")
+        yield
+
+
 def acquire(
     store: Store,
     account: str,
     seconds: float,
     holder: Holder | None = None,
     activity: str | None = None,
+    timeout: float | None = None,
 ) -> Taken | None:
     """Take or renew `account`'s lease for `seconds`; None while another live
     process holds it. Each attempt is one conditional statement: of two
-    processes racing for the same lease, one wins."""
+    processes racing for the same lease, one wins. `timeout`: how long its
+    statements may wait on PostgreSQL (default: a third of `seconds`, at least 1 s)."""
     holder = holder or me()
     store.bound()
-    now = store.clock()
-    expires = now + seconds
+    with _bounded(store, timeout if timeout is not None else max(1.0, seconds / 3)):
+        return _acquire(store, account, seconds, holder, activity)
+
+
+def _acquire(
+    store: Store, account: str, seconds: float, holder: Holder, activity: str | None
+) -> Taken | None:
+    now = _db_now(store)
     beat: dict[object, object] = {
         CollectorLease.heartbeat_at: now,
-        CollectorLease.expires_at: expires,
+        CollectorLease.expires_at: now + seconds,
     }
     if activity is not None:
         beat[CollectorLease.activity] = activity
@@ -146,7 +186,7 @@ def acquire(
                 holder=holder.id,
                 acquired_at=now,
                 heartbeat_at=now,
-                expires_at=expires,
+                expires_at=now + seconds,
                 activity=activity or "",
             )
             .on_conflict_ignore()
@@ -157,9 +197,8 @@ def acquire(
         del inserted
         got = read(store, account)
         return Taken(got) if got is not None and got.held_by(holder) else None
-    if seen.live(now):
-        return None
-    # Expired: take it, only if it is still the lease seen (compare-and-set).
+    # Take it only if it ran out by the database's clock and is still the lease
+    # seen (compare-and-set): a renewal meanwhile moved expires_at past now.
     took = (
         CollectorLease.update(
             {
@@ -168,7 +207,7 @@ def acquire(
                 CollectorLease.holder: holder.id,
                 CollectorLease.acquired_at: now,
                 CollectorLease.heartbeat_at: now,
-                CollectorLease.expires_at: expires,
+                CollectorLease.expires_at: now + seconds,
                 CollectorLease.activity: activity or "",
                 CollectorLease.run_requested_at: seen.run_requested_at,
             }
@@ -176,7 +215,7 @@ def acquire(
         .where(
             CollectorLease.account == account,
             CollectorLease.holder == seen.holder,
-            CollectorLease.expires_at == seen.expires_at,
+            CollectorLease.expires_at <= now,
         )
         .execute()
     )
@@ -193,39 +232,57 @@ def _must_read(store: Store, account: str) -> Lease:
 
 
 def abandon_runs_of(store: Store, dead: Lease) -> int:
-    """Close the runs of `dead`'s account its holder left open, as abandoned."""
+    """Close the runs of `dead`'s account its holder left open, as abandoned. Runs
+    are matched by the holder's id (an older r2tui's runs, which have none, by
+    host and pid)."""
     store.bound()
+    by_id = JobRun.holder == dead.holder
+    by_process = (JobRun.holder == "") & (JobRun.host == dead.host) & (JobRun.pid == dead.pid)
     return int(
         JobRun.update(
             finished_at=store.now(),
             ok=False,
             error=f"abandoned: {dead.name} stopped renewing its collector lease",
         )
-        .where(
-            JobRun.finished_at.is_null(),
-            JobRun.account == dead.account,
-            JobRun.host == dead.host,
-            JobRun.pid == dead.pid,
-        )
+        .where(JobRun.finished_at.is_null(), JobRun.account == dead.account, by_id | by_process)
         .execute()
     )
 
 
 def release(store: Store, account: str, holder: Holder | None = None) -> bool:
-    """Give the lease up at once (a clean stop); True if this process held it."""
+    """Give the lease up at once (a clean stop, no run left open); True if this
+    process held it."""
     holder = holder or me()
     store.bound()
-    gone = (
-        CollectorLease.delete()
-        .where(CollectorLease.account == account, CollectorLease.holder == holder.id)
-        .execute()
-    )
+    with _bounded(store, GIVE_UP_SECONDS):
+        gone = (
+            CollectorLease.delete()
+            .where(CollectorLease.account == account, CollectorLease.holder == holder.id)
+            .execute()
+        )
     return bool(gone)
 
 
-def request_run(store: Store, account: str) -> bool:
-    """A viewer asks the holder to run now; False when no process holds the lease."""
+def expire(store: Store, account: str, holder: Holder | None = None) -> bool:
+    """Let the lease run out now and keep its row (a stop that leaves runs open):
+    the next holder takes it as a lease that ran out, closing those runs as
+    abandoned. True if this process held it."""
+    holder = holder or me()
     store.bound()
+    with _bounded(store, GIVE_UP_SECONDS):
+        ended = (
+            CollectorLease.update({CollectorLease.expires_at: _db_now(store)})
+            .where(CollectorLease.account == account, CollectorLease.holder == holder.id)
+            .execute()
+        )
+    return bool(ended)
+
+
+def request_run(store: Store, account: str) -> bool:
+    """A viewer asks the holder to run now; False when no process holds the lease.
+    Raises StoreTooNew for a store a newer r2tui upgraded: it writes nothing there."""
+    store.bound()
+    check_version(store.db)
     asked = (
         CollectorLease.update(run_requested_at=store.clock())
         .where(CollectorLease.account == account)

@@ -364,6 +364,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         8, "the default rule for a sudden drop in stored objects", lambda db: _v8_drop_rule(db)
     ),
+    Migration(9, "job runs name the process that opened them", lambda db: _v9_run_holder(db)),
 )
 LATEST = MIGRATIONS[-1].version
 _PG_LOCK_KEY = 0x72327475  # "r2tu": one advisory lock for r2tui's migrations
@@ -571,3 +572,11 @@ def _v8_drop_rule(db: Database) -> None:
                     created_at=now,
                     updated_at=now,
                 ).execute()
+
+
+def _v9_run_holder(db: Database) -> None:
+    """Each job run names the process that opened it by its random id
+    (store/holder.py): a lease's taker closes its holder's runs by that id, not
+    by host and pid, which a restarted container shares with its predecessor.
+    Older runs keep "" and are matched by host and pid as before."""
+    db.execute_sql("ALTER TABLE job_run ADD COLUMN holder VARCHAR(255) NOT NULL DEFAULT ''")

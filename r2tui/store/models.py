@@ -65,6 +65,7 @@ class JobRun(BaseModel):
     error = TextField(null=True)
     host = CharField(default="")
     pid = IntegerField(default=0)
+    holder = CharField(default="")  # the opening process's random id (store/holder.py)
 
 
 class Bucket(BaseModel):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -14,6 +13,7 @@ from r2tui.metrics import ACCOUNT
 from r2tui.observations import BucketInventory, ObjectEntry
 from r2tui.store import state
 from r2tui.store.db import Store
+from r2tui.store.holder import me
 from r2tui.store.models import (
     Bucket,
     Event,
@@ -26,7 +26,6 @@ from r2tui.store.models import (
     SeriesKey,
 )
 
-HOST = socket.gethostname()
 # Rows per INSERT. SQLite (3.32+) binds at most 32,766 variables a statement by
 # default; an event or kept-object row binds 7, so an unchunked batch of a few
 # thousand fails with "too many SQL variables". 500 rows stay far below.
@@ -139,8 +138,14 @@ def add_events(
 def start_job_run(store: Store, job: str, account: str, ts: float | None = None) -> int:
     started = int(ts if ts is not None else store.clock())
     store.bound()
+    process = me()
     run_id: int = JobRun.insert(
-        job=job, account=account, started_at=started, host=HOST, pid=os.getpid()
+        job=job,
+        account=account,
+        started_at=started,
+        host=process.host,
+        pid=process.pid,
+        holder=process.id,
     ).execute()
     return run_id
 
@@ -162,12 +167,20 @@ def finish_job_run(
 
 
 def abandon_stale_runs(store: Store) -> int:
-    """Close runs this host left open when a process died (kill -9, power loss)."""
+    """Close runs this host left open when a process died (kill -9, power loss):
+    their pid is gone, or it is this process's pid but not this process (a
+    container restarted as pid 1 again)."""
     store.bound()
-    open_runs = JobRun.select(JobRun.id, JobRun.pid).where(
-        JobRun.finished_at.is_null(), JobRun.host == HOST
+    process = me()
+    open_runs = JobRun.select(JobRun.id, JobRun.pid, JobRun.holder).where(
+        JobRun.finished_at.is_null(), JobRun.host == process.host
     )
-    dead = [r.id for r in open_runs if r.pid != os.getpid() and not _pid_alive(r.pid)]
+    dead = [
+        r.id
+        for r in open_runs
+        if (r.pid == process.pid and r.holder not in ("", process.id))
+        or (r.pid != process.pid and not _pid_alive(r.pid))
+    ]
     if dead:
         JobRun.update(
             finished_at=store.now(), ok=False, error="abandoned: the process running it ended"

@@ -40,6 +40,12 @@ OUT_OF_BOUNDS = [
         id="lease-too-long",
     ),
     pytest.param(
+        MAIN + "[collector]\nstop_seconds = 601\n",
+        "collector.stop_seconds",
+        ["above 0 and at most 600 s (10 minutes)", "601"],
+        id="stop-too-long",
+    ),
+    pytest.param(
         MAIN + "[collector]\nlease = 60\n",
         "collector.lease",
         [],

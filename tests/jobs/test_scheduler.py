@@ -113,6 +113,8 @@ def _collector(
             (account_for(endpoint),),
             schedules={job: _schedule(job, text) for job, text in schedules.items()},
         )
+    # The schedule alone: the lease and its fencing are tests/jobs/test_fencing.py's.
+    kw.setdefault("lease", False)
     return Collector(JobContext(config=config, store=store), **kw)
 
 

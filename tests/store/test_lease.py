@@ -1,59 +1,132 @@
-"""The collector lease's compare-and-set (store/lease.py): renewing, taking an
-expired lease, releasing, run requests, and many threads on separate
-connections racing for one lease, of which exactly one wins each round."""
+"""The collector lease's compare-and-set (store/lease.py): renewing, taking a
+lease that ran out, releasing, letting it run out with runs left open, run
+requests, fences, and many threads on separate connections racing for one
+lease, of which exactly one wins each round. A lease's times are the
+database's: a process whose clock is off neither takes a live lease nor loses
+its own early."""
 
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
 from r2tui.heartbeat import Heartbeat
 from r2tui.store import Store, lease, open_store
+from r2tui.store.fence import holds
+from r2tui.store.migrations import StoreTooNew
 from r2tui.store.models import JobRun
 from r2tui.waits import Waits
 from tests.support.configs import account_for
+from tests.support.leases import run_out
 from tests.support.store_data import ACC, NOW, run
 
 A = lease.Holder("host-a", 101, "a")
 B = lease.Holder("host-b", 202, "b")
+HOUR = 3600.0
 
 
-def _at(store: Store, t: float) -> Store:
-    store.clock = lambda: t
+def _skewed(store: Store, by: float) -> Store:
+    """This process's clock off by `by` seconds (another machine's, say)."""
+    store.clock = lambda: time.time() + by
     return store
 
 
 def test_take_renew_and_refuse(st: Store) -> None:
-    taken = lease.acquire(_at(st, NOW), ACC, 10, holder=A)
+    taken = lease.acquire(st, ACC, 10, holder=A)
     assert taken is not None and taken.took_from is None
-    assert (taken.lease.name, taken.lease.expires_at) == ("host-a:101", NOW + 10)
-    assert lease.acquire(_at(st, NOW + 5), ACC, 10, holder=B) is None  # live: refused
-    renewed = lease.acquire(_at(st, NOW + 6), ACC, 10, holder=A, activity="inventory")
-    assert renewed is not None and renewed.lease.expires_at == NOW + 16
-    assert renewed.lease.acquired_at == NOW and renewed.lease.activity == "inventory"
+    got = taken.lease
+    assert got.name == "host-a:101" and got.expires_at - got.heartbeat_at == pytest.approx(10)
+    assert abs(got.heartbeat_at - time.time()) < 60  # the database's clock: this machine's
+    assert lease.acquire(st, ACC, 10, holder=B) is None  # live: refused
+    renewed = lease.acquire(st, ACC, 20, holder=A, activity="inventory")
+    assert renewed is not None and renewed.lease.acquired_at == got.acquired_at
+    assert renewed.lease.expires_at - renewed.lease.heartbeat_at == pytest.approx(20)
+    assert renewed.lease.activity == "inventory" and renewed.lease.fence == got.fence
     held = lease.read(st, ACC)
-    assert held is not None and held.describe(NOW + 9) == "host-a:101, heartbeat 3s ago"
+    assert held is not None
+    assert held.describe(held.heartbeat_at + 3.5) == "host-a:101, heartbeat 3s ago"
 
 
-def test_an_expired_lease_is_taken_and_its_open_runs_abandoned(st: Store) -> None:
-    lease.acquire(_at(st, NOW), ACC, 10, holder=A)
-    # A's open run (host and pid as A's process wrote them) and a finished one.
+@pytest.mark.parametrize("skew", [HOUR, -HOUR], ids=["taker-ahead", "holder-behind"])
+def test_a_skewed_clock_neither_takes_a_live_lease_nor_shortens_one(st: Store, skew: float) -> None:
+    """Two machines an hour apart: expiry is judged by the database's clock, so
+    the taker ahead (or the holder behind) changes nothing."""
+    _skewed(st, skew if skew < 0 else 0)
+    assert lease.acquire(st, ACC, 60, holder=A) is not None
+    _skewed(st, skew if skew > 0 else 0)
+    assert lease.acquire(st, ACC, 60, holder=B) is None
+    held = lease.read(st, ACC)
+    assert held is not None and held.holder == "a"
+
+
+def test_a_lease_that_ran_out_is_taken_and_its_holders_runs_abandoned(st: Store) -> None:
+    lease.acquire(st, ACC, 10, holder=A)
+    # A's open run, one finished, one an older r2tui opened (no holder id: matched
+    # by host and pid), and one of a process that only shares A's host and pid (a
+    # container restarted as the same pid): that one is not A's.
     open_id = run(st, "inventory", NOW + 1)
     done_id = run(st, "check_alerts", NOW + 1, NOW + 2)
-    JobRun.update(host=A.host, pid=A.pid).execute()
-    taken = lease.acquire(_at(st, NOW + 11), ACC, 10, holder=B)
+    legacy_id = run(st, "rollup", NOW + 1)
+    other_id = run(st, "collect_metrics", NOW + 1)
+    JobRun.update(host=A.host, pid=A.pid, holder=A.id).execute()
+    JobRun.update(holder="").where(JobRun.id == legacy_id).execute()
+    JobRun.update(holder="restarted").where(JobRun.id == other_id).execute()
+    run_out(st, ACC)
+    st.clock = lambda: NOW + 11
+    taken = lease.acquire(st, ACC, 10, holder=B)
     assert taken is not None and taken.took_from is not None
     assert taken.took_from.name == "host-a:101" and taken.lease.holder == "b"
-    closed = JobRun.get_by_id(open_id)
-    assert closed.finished_at == NOW + 11 and closed.ok is False
-    assert closed.error == "abandoned: host-a:101 stopped renewing its collector lease"
+    assert taken.lease.acquired_at > taken.took_from.acquired_at
+    for rid in (open_id, legacy_id):
+        closed = JobRun.get_by_id(rid)
+        assert closed.finished_at == NOW + 11 and closed.ok is False
+        assert closed.error == "abandoned: host-a:101 stopped renewing its collector lease"
     assert JobRun.get_by_id(done_id).error is None
-    assert lease.acquire(_at(st, NOW + 12), ACC, 10, holder=A) is None  # A lost it
+    assert JobRun.get_by_id(other_id).finished_at is None
+    assert lease.acquire(st, ACC, 10, holder=A) is None  # A lost it
+
+
+def test_expire_keeps_the_row_so_the_next_holder_closes_the_runs(st: Store) -> None:
+    """A stop whose jobs hung: the lease runs out at once, but its row (and so
+    who held it) stays, and the next holder abandons the runs left open."""
+    lease.acquire(st, ACC, 60, holder=A)
+    left = run(st, "inventory", NOW)
+    JobRun.update(host=A.host, pid=A.pid, holder=A.id).execute()
+    assert not lease.expire(st, ACC, holder=B)  # only the holder's own
+    assert lease.expire(st, ACC, holder=A)
+    held = lease.read(st, ACC)
+    assert held is not None and held.holder == "a"
+    taken = lease.acquire(st, ACC, 60, holder=B)
+    assert taken is not None and taken.took_from is not None and taken.took_from.holder == "a"
+    assert JobRun.get_by_id(left).error == (
+        "abandoned: host-a:101 stopped renewing its collector lease"
+    )
+
+
+def test_a_fence_holds_until_another_process_takes_the_lease(st: Store) -> None:
+    taken = lease.acquire(st, ACC, 10, holder=A)
+    assert taken is not None
+    fence = taken.lease.fence
+    with st.write():
+        assert holds(st, fence)
+    lease.acquire(st, ACC, 10, holder=A)  # renewed: the same holding
+    run_out(st, ACC)  # ran out, nobody took it: still A's
+    with st.write():
+        assert holds(st, fence)
+    assert lease.acquire(st, ACC, 10, holder=B) is not None
+    with st.write():
+        assert not holds(st, fence)
+    run_out(st, ACC)
+    again = lease.acquire(st, ACC, 10, holder=A)
+    assert again is not None and again.lease.fence != fence  # a new holding
+    with st.write():
+        assert not holds(st, fence) and holds(st, again.lease.fence)
 
 
 def test_release_and_run_requests(st: Store) -> None:
-    assert not lease.request_run(_at(st, NOW), ACC)  # nobody to ask
+    assert not lease.request_run(st, ACC)  # nobody to ask
     lease.acquire(st, ACC, 10, holder=A)
     assert not lease.release(st, ACC, holder=B)
     assert lease.request_run(st, ACC)
@@ -65,28 +138,38 @@ def test_release_and_run_requests(st: Store) -> None:
     assert lease.acquire(st, ACC, 10, holder=B) is not None  # free at once
 
 
+def test_a_viewer_writes_no_request_to_a_store_a_newer_r2tui_upgraded(store: Store) -> None:
+    lease.acquire(store, ACC, 60, holder=A)
+    store.db.execute_sql(
+        "INSERT INTO schema_version (version, name, applied_at) VALUES (99, 'x', 0)"
+    )
+    with pytest.raises(StoreTooNew, match="schema version 99"):
+        lease.request_run(store, ACC)
+    held = lease.read(store, ACC)
+    assert held is not None and held.run_requested_at is None
+
+
 @pytest.mark.parametrize("expired", [False, True], ids=["fresh", "expired"])
 def test_one_winner_among_threads(st: Store, expired: bool) -> None:
     """Eight threads, each with its own connection, race for the lease: free, then
-    (rounds 2..) expired; exactly one wins every round."""
+    (rounds 2..) run out; exactly one wins every round."""
     if expired:
-        lease.acquire(_at(st, NOW - 100), ACC, 10, holder=lease.Holder("dead", 1, "dead"))
-    st.clock = lambda: NOW
+        lease.acquire(st, ACC, 10, holder=lease.Holder("dead", 1, "dead"))
+        run_out(st, ACC)
     holders = [lease.Holder(f"h{i}", i, f"id{i}") for i in range(8)]
     for round_ in range(3):
         won: list[str] = []
         gate = threading.Barrier(len(holders))
 
-        def race(holder: lease.Holder, t: float, gate: threading.Barrier, won: list[str]) -> None:
+        def race(holder: lease.Holder, gate: threading.Barrier, won: list[str]) -> None:
             gate.wait()
             try:
-                if lease.acquire(_at(st, t), ACC, 10, holder=holder) is not None:
+                if lease.acquire(st, ACC, 10, holder=holder) is not None:
                     won.append(holder.id)
             finally:
                 st.thread_done()
 
-        t = NOW + round_ * 20  # each round finds the last round's lease expired
-        threads = [threading.Thread(target=race, args=(h, t, gate, won)) for h in holders]
+        threads = [threading.Thread(target=race, args=(h, gate, won)) for h in holders]
         for th in threads:
             th.start()
         for th in threads:
@@ -94,19 +177,21 @@ def test_one_winner_among_threads(st: Store, expired: bool) -> None:
         assert len(won) == 1, (round_, won)
         held = lease.read(st, ACC)
         assert held is not None and held.holder == won[0]
+        run_out(st, ACC)  # the next round finds this round's lease run out
 
 
 def test_holders_in_two_stores_on_one_file(sqlite_url: str) -> None:
     """Two opens of one SQLite file (as two processes): one holds, one is refused."""
     first = open_store(sqlite_url)
     try:
-        assert lease.acquire(_at(first, NOW), ACC, 10, holder=A) is not None
+        assert lease.acquire(first, ACC, 10, holder=A) is not None
     finally:
         first.close()
     second = open_store(sqlite_url)
     try:
-        assert lease.acquire(_at(second, NOW + 1), ACC, 10, holder=B) is None
-        assert lease.acquire(_at(second, NOW + 11), ACC, 10, holder=B) is not None
+        assert lease.acquire(second, ACC, 10, holder=B) is None
+        run_out(second, ACC)
+        assert lease.acquire(second, ACC, 10, holder=B) is not None
     finally:
         second.close()
 

@@ -13,7 +13,7 @@ from playhouse.db_url import connect
 
 from r2tui.store import Store, open_store, state
 from r2tui.store.db import SQLITE_PRAGMAS, enable_wal
-from r2tui.store.migrations import LATEST, MIGRATIONS, current_version, migrate
+from r2tui.store.migrations import LATEST, MIGRATIONS, backup_path, current_version, migrate
 from r2tui.store.models import (
     MODELS,
     Bucket,
@@ -202,6 +202,28 @@ def test_from_v5_asks_the_analytics_again(url: str, db: Database) -> None:
             and state.get(store, "analytics_tonight") == 4
         )
         assert [(s.metric, s.value) for s in Sample.select()] == [("stored_bytes", 42.0)]
+    finally:
+        store.close()
+
+
+def test_from_v8_job_runs_name_their_process(url: str, db: Database) -> None:
+    """Runs opened before v9 keep an empty holder id (matched by host and pid);
+    a SQLite store is copied aside before the step."""
+    assert migrate(db, target=8) == [1, 2, 3, 4, 5, 6, 7, 8]
+    db.execute_sql(
+        "INSERT INTO job_run (job, account, started_at, items, host, pid) "
+        "VALUES ('inventory', 'acc', 90, 0, 'h', 1)"
+    )
+    db.close()
+
+    store = open_store(url)
+    try:
+        assert versions(store.db) == list(range(1, LATEST + 1)) and LATEST >= 9
+        assert store.db.execute_sql("SELECT holder, host, pid FROM job_run").fetchall() == [
+            ("", "h", 1)
+        ]
+        if url.startswith("sqlite"):
+            assert Path(backup_path(str(store.db.database), 8)).is_file()
     finally:
         store.close()
 

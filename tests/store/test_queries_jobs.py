@@ -12,9 +12,9 @@ import pytest
 
 from r2tui.metrics import ACCOUNT
 from r2tui.store import Store, queries, writes
+from r2tui.store.holder import HOST, me
 from r2tui.store.models import JobRun
 from r2tui.store.queries import STALE_RUN_SECONDS
-from r2tui.store.writes import HOST
 from tests.support.store_data import ACC, NOW, run
 
 
@@ -86,23 +86,27 @@ def live_pid() -> Iterator[int]:
 def test_abandon_stale_runs_closes_runs_of_dead_processes_here(
     st: Store, dead_pid: int, live_pid: int
 ) -> None:
-    def open_run(job: str, pid: int, host: str = HOST) -> int:
+    def open_run(job: str, pid: int, host: str = HOST, holder: str = "") -> int:
         return JobRun.insert(
-            job=job, account=ACC, started_at=int(NOW), host=host, pid=pid
+            job=job, account=ACC, started_at=int(NOW), host=host, pid=pid, holder=holder
         ).execute()
 
     dead = open_run("inventory", dead_pid)
-    mine = open_run("collect_metrics", os.getpid())
+    mine = open_run("collect_metrics", os.getpid(), holder=me().id)
+    # This pid, another process: the one before a container restarted as the same pid.
+    before_restart = open_run("rollup", os.getpid(), holder="the-process-before")
+    legacy = open_run("calculate_costs", os.getpid())  # an older r2tui's: cannot tell
     alive = open_run("daily_report", live_pid)
     elsewhere = open_run("monthly_report", dead_pid, host="another-host")
     done = run(st, "check_alerts", NOW - 10, NOW - 5)
     JobRun.update(pid=dead_pid).where(JobRun.id == done).execute()
 
-    assert writes.abandon_stale_runs(st) == 1
-    row = JobRun.get_by_id(dead)
-    assert row.ok is False and row.finished_at is not None
-    assert row.error is not None and row.error.startswith("abandoned")
-    for rid in (mine, alive, elsewhere):
+    assert writes.abandon_stale_runs(st) == 2
+    for rid in (dead, before_restart):
+        row = JobRun.get_by_id(rid)
+        assert row.ok is False and row.finished_at is not None
+        assert row.error is not None and row.error.startswith("abandoned")
+    for rid in (mine, legacy, alive, elsewhere):
         assert JobRun.get_by_id(rid).finished_at is None
     assert JobRun.get_by_id(done).ok is True
     assert writes.abandon_stale_runs(st) == 0

@@ -98,6 +98,41 @@ def test_read_only_postgres_refuses_a_write(pg_url: str) -> None:
         store.close()
 
 
+def test_read_only_sqlite_keeps_the_urls_options_and_any_absolute_path(made: str) -> None:
+    """The URL's timeout stays; a path written with a leading "//" (five slashes
+    in the URL) is still a path, not a URI host."""
+    before = store_bytes(sqlite_path(made))
+    doubled = made.replace("sqlite:///", "sqlite:////", 1) + "?timeout=1.5"
+    store = open_store(doubled, read_only=True)
+    try:
+        assert _read(store) == 42.0
+        assert store.db._timeout == 1.5  # peewee's busy timeout for the connection
+        with pytest.raises((PeeweeException, sqlite3.Error), match="readonly"):
+            writes.add_samples(store, "acme", [SampleRow("total_bytes", 1.0)], ts=200)
+    finally:
+        store.close()
+    assert store_bytes(sqlite_path(made)) == before
+
+
+def test_read_only_postgres_keeps_the_urls_options_and_sends_no_startup_option(
+    pg_url: str,
+) -> None:
+    """Read-only is a statement on each new connection, not a startup option
+    (which PgBouncer refuses); the URL's own parameters all stay in force."""
+    open_store(pg_url).close()
+    store = open_store(pg_url + "&encoding=LATIN1", read_only=True)
+    try:
+        assert "read_only" not in str(store.db.connect_params)
+        assert store.db.execute_sql("SHOW client_encoding").fetchone() == ("LATIN1",)
+        assert store.db.execute_sql("SHOW transaction_read_only").fetchone() == ("on",)
+        assert _read(store) is None  # the URL's search_path: the test's schema
+        # TCP keepalives: a server gone behind a partition is noticed, not waited on.
+        dsn = store.db.connection().get_dsn_parameters()
+        assert (dsn["keepalives"], dsn["keepalives_idle"]) == ("1", "30")
+    finally:
+        store.close()
+
+
 # ---- readers are never blocked by writers ----------------------------------------------
 
 

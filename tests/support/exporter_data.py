@@ -14,6 +14,7 @@ from r2tui.config import load_config
 from r2tui.metrics import HOUR
 from r2tui.store import Store, lease, open_store, writes
 from r2tui.store.writes import SampleRow
+from tests.support.leases import hold
 
 LIVE = "test"  # its collector holds a fresh lease
 STOPPED = "other"  # its collector's lease expired an hour ago
@@ -100,10 +101,8 @@ def fill(config_path: Path, now: float | None = None) -> None:
         # High monthly cost (a default rule, no `for`) fires for the live account.
         check_alerts(store, config, LIVE, now=t - 20)
         _run(store, "check_alerts", LIVE, t - 20)
-        store.clock = lambda: t - 3600
-        lease.acquire(store, STOPPED, 60, holder=PEER)
-        store.clock = lambda: t
-        lease.acquire(store, LIVE, 3600, holder=PEER)
+        hold(store, STOPPED, PEER, heartbeat_at=t - 3600, seconds=60)
+        hold(store, LIVE, PEER, heartbeat_at=t, seconds=3600)
     finally:
         store.close()
 

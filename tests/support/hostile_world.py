@@ -202,7 +202,7 @@ def world(folder: Path, moto_endpoint: str) -> Iterator[World]:
             # of hourly zeros for every name.
             with store.write():
                 state.put(store, state.analytics_key("acme"), today - 3 * DAY)
-            collector = Collector(JobContext(config=config, store=store, clock=clock))
+            collector = Collector(JobContext(config=config, store=store, clock=clock), lease=False)
             _run(collector, "inventory")  # the buckets, empty: nothing new yet
             # Uploaded after that listing: the next one reports each as new.
             keys = tuple(h.text for h in KEYS)

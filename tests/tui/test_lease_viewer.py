@@ -51,4 +51,7 @@ async def test_a_viewer_names_the_holder_asks_it_and_takes_over(store: Store) ->
         taken = lease.read(store, "test")
         assert taken is not None and taken.held_by(lease.me())
         await wait_for(pilot, lambda: JobRun.select().exists(), timeout=10)
-    assert lease.read(store, "test") is None  # given up at once on the way out
+    # Given up at once on the way out: released, or (jobs left running) run out now,
+    # its row kept for the next holder to close their runs.
+    left = lease.read(store, "test")
+    assert left is None or not left.live(time.time())

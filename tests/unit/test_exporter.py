@@ -23,6 +23,7 @@ from r2tui.exporter.liveness import collector_alive
 from r2tui.exporter.naming import COUNTER, FAMILIES
 from r2tui.metrics import CATALOG
 from r2tui.store import Store, lease
+from tests.support.leases import hold
 from tests.support.store_data import ACC, NOW, run
 
 DASHBOARD = Path(__file__).parents[2] / "docs" / "grafana" / "r2tui.json"
@@ -112,8 +113,7 @@ def test_collector_alive_reads_the_lease(store: Store) -> None:
     run(store, "check_alerts", NOW - 60, NOW - 30)  # a run says nothing of the collector
     assert not collector_alive(store, ACC, NOW, schedules=SCHEDULES).alive
     peer = lease.Holder("peer", 7, "peer-id")
-    store.clock = lambda: NOW - 10
-    lease.acquire(store, ACC, 60, holder=peer)
+    hold(store, ACC, peer, heartbeat_at=NOW - 10, seconds=60)
     live = collector_alive(store, ACC, NOW, schedules=SCHEDULES)
     assert (live.alive, live.holder, live.heartbeat_age) == (True, "peer:7", 10)
     dead = collector_alive(store, ACC, NOW + 60, schedules=SCHEDULES)
