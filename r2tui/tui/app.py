@@ -41,6 +41,7 @@ from r2tui.tui.memory import freeze_long_lived
 from r2tui.tui.panes.metrics import MetricsPane
 from r2tui.tui.resources import style
 from r2tui.tui.screens.alert_history import AlertHistoryScreen
+from r2tui.tui.screens.deliveries import DeliveriesScreen, StoreDeliveries
 from r2tui.tui.screens.help import HelpScreen
 from r2tui.tui.screens.history import HistoryScreen
 from r2tui.tui.screens.main import MainScreen
@@ -52,7 +53,15 @@ log = logging.getLogger(__name__)
 
 REFRESH_STEPS = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 300.0)
 # Keys that act on the panes: off (and out of the footer) over another screen.
-MAIN_SCREEN_ONLY = ("zoom", "history", "reports", "rules", "alert_history", "focus_pane")
+MAIN_SCREEN_ONLY = (
+    "zoom",
+    "history",
+    "reports",
+    "rules",
+    "alert_history",
+    "deliveries",
+    "focus_pane",
+)
 NOTICES_KEPT = 100
 # What space and p say in a viewer (`r2tui --viewer`, `r2tui serve`), which collects nothing.
 VIEWER_REFRESH = "store re-read; this app only views it: `r2tui collect` collects"
@@ -332,7 +341,11 @@ class R2App(App[int]):
         """Keys that only act on the panes are off (and out of the footer) over
         another screen, except the key that closes the screen it opened."""
         if action in MAIN_SCREEN_ONLY and self.screen is not self.main:
-            closes = {"history": HistoryScreen, "alert_history": AlertHistoryScreen}.get(action)
+            closes = {
+                "history": HistoryScreen,
+                "alert_history": AlertHistoryScreen,
+                "deliveries": DeliveriesScreen,
+            }.get(action)
             return closes is not None and isinstance(self.screen, closes)
         return True
 
@@ -437,6 +450,13 @@ class R2App(App[int]):
             self.screen.dismiss(None)
         elif self.screen is self.main:
             self.main.open_alert_history()
+
+    def action_deliveries(self) -> None:
+        """`D` opens the notifications sent over the panes, and closes them again."""
+        if isinstance(self.screen, DeliveriesScreen):
+            self.screen.dismiss(None)
+        elif self.screen is self.main:
+            self.push_screen(DeliveriesScreen(StoreDeliveries(self.store), demo=self.config.demo))
 
     def action_rules(self) -> None:
         if self.screen is self.main:  # not over help, history or a message

@@ -63,6 +63,15 @@ APP_BINDINGS: list[BindingType] = [
         tooltip="The alert history: every alert state change, newest first, "
         "searchable; A or escape closes",
     ),
+    Binding(
+        "D",
+        "deliveries",
+        "Deliveries",
+        show=False,  # the footer is full: the help and the palette list it
+        id="app.deliveries",
+        tooltip="The notifications sent to the channels (time, alert, status, channel), "
+        "newest first; D or escape closes",
+    ),
     *(
         Binding(
             str(i + 1),
