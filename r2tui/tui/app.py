@@ -192,6 +192,8 @@ class R2App(App[int]):
         self.dashboard = event.dashboard
         self.lease = event.lease
         self.store_failure = None
+        # A demo viewer whose demo stopped starts the demo here.
+        self.embedded.view_or_take_demo(event.lease, self.store.clock())
         self.main.show(event.dashboard, self.clock(), self.keymap, self.config.schedules)
         # A screen over the panes that shows live state (the Rules screen) reads again too.
         for screen in self.screen_stack:
@@ -219,6 +221,11 @@ class R2App(App[int]):
         if self.embedded.demo_ready(event.config, event.demo):
             self.config = event.config
             self.refresh_data()  # the quota and endpoint are known only now
+
+    def on_demo_elsewhere(self, event: msg.DemoElsewhere) -> None:
+        self.embedded.demo_elsewhere()
+        self.refresh_data()  # the lease of the process that runs it, at once
+        self._show_header()
 
     def on_demo_failed(self, event: msg.DemoFailed) -> None:
         self.embedded.demo_failed(event.reason)
@@ -373,6 +380,9 @@ class R2App(App[int]):
             else:
                 self._ask_holder()
             return
+        if self.embedded.viewing_demo:  # another process runs the demo: ask it
+            self._ask_holder()
+            return
         if self.embedded.collector is None:
             self.notify("the collector is still starting", severity="warning")
             return
@@ -403,7 +413,7 @@ class R2App(App[int]):
             self.call_from_thread(self.notify, "no collector to ask", severity="warning")
 
     def action_toggle_pause(self) -> None:
-        if not self.collect:
+        if not self.collect or self.embedded.viewing_demo:
             self.notify(VIEWER_PAUSE, severity="warning")
             return
         if self.embedded.collector is None:
