@@ -22,6 +22,7 @@ from r2tui.config.model import CollectorSettings
 from r2tui.jobs import JobContext
 from r2tui.scheduler import Collector
 from r2tui.sources.demo import DemoAccount
+from r2tui.sources.demo.history import ACCESS_BURST_BUCKET, DemoAnalytics
 from r2tui.sources.demo.inbox import INBOX_CHANNEL
 from r2tui.sources.demo.seed import seed
 from r2tui.store import Store, lease, open_store, queries, state
@@ -247,3 +248,31 @@ def test_a_note_ahead_of_the_clock_dates_nothing_ahead(store: Store) -> None:
     objects are dated from now, never from the note."""
     state.put(store, runtime.SEEDED_AT, int(store.clock()) + 2 * DAY)
     assert runtime.demo_seeded_at(store) <= store.clock()
+
+
+# ---- the firing alert -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("minute", "hours_before"), [(2, (2, 1)), (30, (1,))])
+def test_the_refused_burst_is_in_the_last_full_hour_r2tui_reads(
+    minute: int, hours_before: tuple[int, ...]
+) -> None:
+    """r2tui reads the analytics a few minutes behind: a demo started in an hour's
+    first minutes has the burst in the hour before the last too, so "Failed
+    access" fires from the start whatever the minute."""
+    start_hour = int(datetime(2026, 3, 14, 9, tzinfo=UTC).timestamp())
+    started = start_hour + minute * 60
+    history = DemoAnalytics(
+        {ACCESS_BURST_BUCKET: 100},
+        {ACCESS_BURST_BUCKET: 10**9},
+        None,
+        started,
+        2026,
+        clock=lambda: started + 60,
+    )
+    refused: dict[int, int] = {}
+    for g in history.operations(start_hour - 4 * 3600, start_hour):
+        if g.code in (401, 403):
+            refused[g.hour] = refused.get(g.hour, 0) + g.requests
+    assert {h for h, n in refused.items() if n} == {start_hour - k * 3600 for k in hours_before}
+    assert all(n >= 40 for n in refused.values() if n)
