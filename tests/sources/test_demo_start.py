@@ -25,7 +25,7 @@ from r2tui.sources.demo import DemoAccount
 from r2tui.sources.demo.history import ACCESS_BURST_BUCKET, DemoAnalytics
 from r2tui.sources.demo.inbox import INBOX_CHANNEL
 from r2tui.sources.demo.seed import seed
-from r2tui.store import Store, lease, open_store, queries, state
+from r2tui.store import Store, lease, queries, state
 from r2tui.store.models import JobRun
 from r2tui.store.views import StorageView
 from tests.support.configs import make_config
@@ -96,44 +96,49 @@ def _list_once(config: Config, store: Store) -> StorageView:
     return queries.storage_view(store, "demo")
 
 
-def _shape(view: StorageView) -> dict[str, object]:
+def _served(demo: DemoAccount) -> dict[tuple[str, str], tuple[int, datetime, str]]:
+    """Every object the demo's S3 server holds: (bucket, key) → size, date, class."""
+    from moto.core.models import DEFAULT_ACCOUNT_ID
+    from moto.s3.models import s3_backends
+
+    backend = s3_backends[DEFAULT_ACCOUNT_ID]["aws"]
     return {
-        b.name: (b.objects, b.bytes, [(o.key, o.size, o.last_modified) for o in b.newest])
-        for b in view.buckets
+        (bucket, key.name): (key.contentsize, key.last_modified, key.storage_class)
+        for bucket in demo.counts
+        for key in backend.buckets[bucket].keys.values()
     }
 
 
-def test_a_restart_finds_the_same_objects_and_none_in_the_future(sqlite_url: str) -> None:
+def test_a_restart_finds_the_same_objects_and_none_in_the_future(
+    store: Store, sqlite_url: str
+) -> None:
     """The store was first used three days ago (its note says so): both starts
-    seed the objects dated from then, so the second listing finds exactly what
-    the first did (no growth from re-seeding), and nothing newer than then."""
-    store = open_store(sqlite_url)
-    try:
-        first_start = int(store.clock()) - 3 * DAY - 5 * 3600
-        state.put(store, runtime.SEEDED_AT, first_start)
-        config = demo_config(sqlite_url)
-        views = []
-        for _ in range(2):
-            started = runtime.start_demo(config, store)
-            assert started is not None
-            demo_cfg, demo = started
-            try:
+    seed the objects dated from then, so the second start serves exactly what
+    the first did (no growth from re-seeding), nothing newer than then, and its
+    listing stores the first's storage."""
+    first_start = int(store.clock()) - 3 * DAY - 5 * 3600
+    state.put(store, runtime.SEEDED_AT, first_start)
+    config = demo_config(sqlite_url)
+    served, views = [], []
+    for _ in range(2):
+        started = runtime.start_demo(config, store)
+        assert started is not None
+        demo_cfg, demo = started
+        try:
+            served.append(_served(demo))
+            if not views:
                 views.append(_list_once(demo_cfg, store))
-            finally:
-                demo.stop()
-                runtime.release_demo(store)
-        first, second = views
-        assert first.total_objects > 200
-        assert _shape(second) == _shape(first)
-        assert (second.total_objects, second.total_bytes) == (
-            first.total_objects,
-            first.total_bytes,
-        )
-        newest = max(o.last_modified for b in second.buckets for o in b.newest)
-        assert newest <= first_start
-        assert state.get(store, runtime.SEEDED_AT) == first_start
-    finally:
-        store.close()
+        finally:
+            demo.stop()
+            runtime.release_demo(store)
+    first, second = served
+    assert len(first) > 200 and second == first
+    naive = datetime.fromtimestamp(first_start, UTC).replace(tzinfo=None)  # as moto keeps it
+    assert max(at for _, at, _ in second.values()) <= naive
+    (listed,) = views
+    assert listed.total_objects == len(second)
+    assert listed.total_bytes == sum(size for size, _, _ in second.values())
+    assert state.get(store, runtime.SEEDED_AT) == first_start
 
 
 def test_the_first_start_keeps_its_seeding_time(store: Store) -> None:

@@ -1,8 +1,9 @@
-"""`r2tui --demo` in the Pilot, on a real SQLite store: the demo starts with its
-webhook receiver as its channel, and its firing alert ("Failed access", from
-the scripted burst an hour before the start) arrives in the Deliveries screen;
-beside a live demo on the same store the app starts no demo of its own, views
-that one, and starts its own once that one's lease runs out.
+"""`r2tui --demo` in the Pilot, on a real SQLite store: beside a live demo on
+the same store the app starts no demo of its own, views that one, and starts
+its own once that one's lease runs out; the demo starts with its webhook
+receiver as its channel, and its firing alert ("Failed access", from the
+scripted burst an hour before the start) arrives in the Deliveries screen.
+One test, not two: each demo start costs seconds.
 
 The demo is small (runtime.DEMO) and its analytics read starts two hours
 back, as on a store a demo filled before: a whole month's backfill takes
@@ -65,14 +66,35 @@ def sent(alert: str) -> bool:
     )
 
 
-async def test_the_demos_firing_alert_arrives_in_the_deliveries_screen(
+async def test_a_second_demo_views_the_first_then_runs_its_own_whose_alert_arrives(
     store: Store, sqlite_url: str
 ) -> None:
+    """A second `r2tui --demo` on a store whose demo runs in another process: it
+    starts no demo server, lists nothing, and says who runs the demo. Once that
+    process stops renewing its lease, this app starts the demo itself, and the
+    demo's firing alert arrives at its receiver and in the Deliveries screen."""
     recent_analytics(store)
-    app = build_app(demo_config(sqlite_url, ALERTING), store)
+    assert lease.acquire(store, "demo", 3600, holder=PEER, activity="inventory") is not None
+    app = build_app(demo_config(sqlite_url, ALERTING, lease_seconds=2.0), store)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
+        await wait_for(pilot, lambda: app.embedded.viewing_demo)
+        await settle(pilot)
+        assert app.embedded.demo is None and app.embedded.collector is None
+        header = app.header_state()
+        assert header.state == "running" and header.detail.startswith("peer-host:4242")
+        await pilot.press("p")
+        assert list(app.notices)[-1].startswith("this app only views the store")
+        assert not Bucket.select().exists() and not Notification.select().exists()
+
+        # The other process stops renewing: its lease runs out, and this app runs the demo.
+        store.db.execute_sql("UPDATE collector_lease SET expires_at = ?", (time.time() - 1,))
+        app.refresh_data()
         await wait_for(pilot, lambda: app.embedded.demo is not None, timeout=30)
+        assert not app.embedded.viewing_demo
+        held = lease.read(store, "demo")
+        assert held is not None and held.held_by(lease.me())
+
         await wait_for(pilot, lambda: sent("Failed access"), timeout=60)
         demo = app.embedded.demo
         assert demo is not None and demo.inbox is not None
@@ -92,38 +114,6 @@ async def test_the_demos_firing_alert_arrives_in_the_deliveries_screen(
         await pilot.press("D")  # closes again
         await settle(pilot)
         assert app.screen is app.main
-        await pilot.press("q")
-        await wait_for(pilot, lambda: not app.is_running, timeout=30)
-
-
-async def test_beside_a_live_demo_the_app_views_it_then_takes_over(
-    store: Store, sqlite_url: str
-) -> None:
-    """A second `r2tui --demo` on a store whose demo runs in another process: it
-    starts no demo server, lists nothing, and says who runs the demo; once that
-    process stops renewing its lease, this app starts the demo itself."""
-    recent_analytics(store)
-    assert lease.acquire(store, "demo", 3600, holder=PEER, activity="inventory") is not None
-    app = build_app(demo_config(sqlite_url, ("inventory",), lease_seconds=2.0), store)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await wait_for(pilot, lambda: app.embedded.viewing_demo)
-        await settle(pilot)
-        assert app.embedded.demo is None and app.embedded.collector is None
-        header = app.header_state()
-        assert header.state == "running" and header.detail.startswith("peer-host:4242")
-        await pilot.press("p")
-        assert list(app.notices)[-1].startswith("this app only views the store")
-        assert not Bucket.select().exists()
-
-        # The other process stops renewing: its lease runs out, and this app runs the demo.
-        store.db.execute_sql("UPDATE collector_lease SET expires_at = ?", (time.time() - 1,))
-        app.refresh_data()
-        await wait_for(pilot, lambda: app.embedded.demo is not None, timeout=30)
-        assert not app.embedded.viewing_demo
-        held = lease.read(store, "demo")
-        assert held is not None and held.held_by(lease.me())
-        await wait_for(pilot, lambda: Bucket.select().count() == 5, timeout=30)
         await pilot.press("q")
         await wait_for(pilot, lambda: not app.is_running, timeout=30)
     assert lease.read(store, "demo") is None  # given back on the way out
