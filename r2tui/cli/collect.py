@@ -6,11 +6,15 @@ schedule, a collector that does not hold it waits as a viewer and takes over
 when the lease runs out; `--once` beside a live holder runs nothing, says who
 holds it and exits 0 (a cron line must not fail because a TUI is open), unless
 `--force`, which runs without the lease. A store `--once` cannot reach to take
-the lease is a failure (exit 1), not a holder elsewhere."""
+the lease is a failure (exit 1), not a holder elsewhere. With `--demo` the demo's
+servers start only with the lease in hand: beside a running demo, `--once` runs
+nothing whatever `--force` says (two demos would mix into one store), and the
+schedule waits to take over before it starts one."""
 
 from __future__ import annotations
 
 import argparse
+import time
 from typing import TYPE_CHECKING
 
 from r2tui.cli import exporter
@@ -18,12 +22,13 @@ from r2tui.cli.exits import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from r2tui.config import JOB_NAMES
 from r2tui.literal import visible
 from r2tui.output import say, say_json
-from r2tui.runtime import with_demo_account
+from r2tui.runtime import DEMO_ACCOUNT, release_demo, start_demo
 from r2tui.store import lease
 
 if TYPE_CHECKING:
     from r2tui.cli.args import Parser, Subcommands
     from r2tui.config import Config
+    from r2tui.sources.demo import DemoAccount
     from r2tui.store import Store
 
 
@@ -71,7 +76,28 @@ def run(args: argparse.Namespace, config: Config, store: Store) -> int:
         return EXIT_USAGE
     demo = None
     if config.demo:
-        config, demo = with_demo_account(config)
+        # One demo per store: the demo's servers start only in the process that
+        # holds its collector lease, never beside a running demo.
+        started = start_demo(config, store)
+        if started is None:
+            if args.once:
+                say(
+                    f"r2tui: collect --once: {held_elsewhere(store, config)}, which runs "
+                    "the demo: nothing run (a second demo would mix into its store)",
+                    err=True,
+                )
+                return EXIT_OK
+            say(
+                f"r2tui collect: {held_elsewhere(store, config)}, which runs the demo; "
+                "waiting to take over (Ctrl-C stops)",
+                err=True,
+            )
+            try:
+                started = wait_for_demo(store, config)
+            except KeyboardInterrupt:
+                say("r2tui: interrupted", err=True)
+                return EXIT_INTERRUPTED
+        config, demo = started
     try:
         # --force runs without the lease; so does nothing else.
         collector = Collector(JobContext(config=config, store=store), lease=not args.force)
@@ -133,6 +159,7 @@ def run(args: argparse.Namespace, config: Config, store: Store) -> int:
     finally:
         if demo is not None:
             demo.stop()
+            release_demo(store)  # when no heartbeat gave it back (--force)
     results = [r for r in ran.values() if r is not None]
     # None: the lease was lost before the job started.
     unrun = [n for n, r in ran.items() if r is None]
@@ -167,14 +194,25 @@ def run(args: argparse.Namespace, config: Config, store: Store) -> int:
     return EXIT_OK if all(r.ok for r in results) and not unrun else EXIT_FAILED
 
 
+def wait_for_demo(store: Store, config: Config) -> tuple[Config, DemoAccount]:
+    """Start the demo once the running one has stopped (its lease ran out)."""
+    while True:
+        time.sleep(config.collector.lease_seconds / 3)
+        started = start_demo(config, store)
+        if started is not None:
+            return started
+
+
 def held_elsewhere(store: Store, config: Config) -> str:
     """Who holds the accounts' collector lease: "the collector lease is held by
     host:pid, heartbeat 3s ago"."""
     now = store.clock()
     many = len(config.accounts) > 1
     held = []
-    for account in config.accounts:
-        h = lease.read(store, account.name)
+    # The demo's account is known before the demo starts: by its name.
+    names = [a.name for a in config.accounts] or ([DEMO_ACCOUNT] if config.demo else [])
+    for name in names:
+        h = lease.read(store, name)
         if h is not None and h.live(now) and not h.held_by(lease.me()):
             held.append(visible(h.describe(now)) + (f" for {visible(h.account)}" if many else ""))
     return "the collector lease is held by " + ("; ".join(held) or "another process")

@@ -15,7 +15,7 @@ from r2tui.config.model import DEMO_QUOTA
 from r2tui.exporter.liveness import collector_alive
 from r2tui.literal import visible as v
 from r2tui.output import say, say_json
-from r2tui.runtime import with_demo_account
+from r2tui.runtime import release_demo, start_demo
 from r2tui.units import human_bytes
 
 if TYPE_CHECKING:
@@ -36,14 +36,18 @@ def run(args: argparse.Namespace, config: Config, store: Store) -> int:
     from r2tui.status import dashboard_doc
     from r2tui.store import queries
 
-    if config.demo and not queries.bucket_names(store, "demo"):
-        # A first `status --demo` has nothing to show: fill the demo store once.
+    started = None
+    if config.demo and not config.read_only and not queries.bucket_names(store, "demo"):
+        # A first `status --demo` has nothing to show: fill the demo store once
+        # (unless a running demo holds it: that one fills it).
+        started = start_demo(config, store, traffic=False)
+    if started is not None:
         # Start-up: the jobs and APScheduler load only when something is collected.
         from r2tui.jobs import JobContext
         from r2tui.scheduler import Collector
 
         say("r2tui: demo store is empty; collecting once from the demo account…", err=True)
-        demo_config, demo = with_demo_account(config, traffic=False)
+        demo_config, demo = started
         try:
             # Once, into an empty demo store: without the lease, as `collect --force`.
             collector = Collector(JobContext(config=demo_config, store=store), lease=False)
@@ -51,6 +55,7 @@ def run(args: argparse.Namespace, config: Config, store: Store) -> int:
                 collector.run(job)
         finally:
             demo.stop()
+            release_demo(store)
     account = "demo" if config.demo else config.account(args.account)
     name = account if isinstance(account, str) else account.name
     quota = None if isinstance(account, str) else account.quota_bytes

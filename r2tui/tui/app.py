@@ -42,6 +42,7 @@ from r2tui.tui.panes.metrics import MetricsPane
 from r2tui.tui.resources import style
 from r2tui.tui.screens.accounts import AccountLine, AccountsScreen, Choice, read_lines
 from r2tui.tui.screens.alert_history import AlertHistoryScreen
+from r2tui.tui.screens.deliveries import DeliveriesScreen, StoreDeliveries
 from r2tui.tui.screens.help import HelpScreen
 from r2tui.tui.screens.history import HistoryScreen
 from r2tui.tui.screens.main import MainScreen
@@ -59,6 +60,7 @@ MAIN_SCREEN_ONLY = (
     "reports",
     "rules",
     "alert_history",
+    "deliveries",
     "focus_pane",
     "accounts",
 )
@@ -201,6 +203,8 @@ class R2App(App[int]):
         self.dashboard = event.dashboard
         self.lease = event.lease
         self.store_failure = None
+        # A demo viewer whose demo stopped starts the demo here.
+        self.embedded.view_or_take_demo(event.lease, self.store.clock())
         self.main.show(event.dashboard, self.clock(), self.keymap, self.config.schedules)
         # A screen over the panes that shows live state (the Rules screen) reads again too.
         for screen in self.screen_stack:
@@ -228,6 +232,11 @@ class R2App(App[int]):
         if self.embedded.demo_ready(event.config, event.demo):
             self.config = event.config
             self.refresh_data()  # the quota and endpoint are known only now
+
+    def on_demo_elsewhere(self, event: msg.DemoElsewhere) -> None:
+        self.embedded.demo_elsewhere()
+        self.refresh_data()  # the lease of the process that runs it, at once
+        self._show_header()
 
     def on_demo_failed(self, event: msg.DemoFailed) -> None:
         self.embedded.demo_failed(event.reason)
@@ -413,7 +422,11 @@ class R2App(App[int]):
         """Keys that only act on the panes are off (and out of the footer) over
         another screen, except the key that closes the screen it opened."""
         if action in MAIN_SCREEN_ONLY and self.screen is not self.main:
-            closes = {"history": HistoryScreen, "alert_history": AlertHistoryScreen}.get(action)
+            closes = {
+                "history": HistoryScreen,
+                "alert_history": AlertHistoryScreen,
+                "deliveries": DeliveriesScreen,
+            }.get(action)
             return closes is not None and isinstance(self.screen, closes)
         return True
 
@@ -440,6 +453,9 @@ class R2App(App[int]):
                 self.notify(VIEWER_REFRESH)
             else:
                 self._ask_holder()
+            return
+        if self.embedded.viewing_demo:  # another process runs the demo: ask it
+            self._ask_holder()
             return
         if self.embedded.collector is None:
             self.notify("the collector is still starting", severity="warning")
@@ -471,7 +487,7 @@ class R2App(App[int]):
             self.call_from_thread(self.notify, "no collector to ask", severity="warning")
 
     def action_toggle_pause(self) -> None:
-        if not self.collect:
+        if not self.collect or self.embedded.viewing_demo:
             self.notify(VIEWER_PAUSE, severity="warning")
             return
         if self.embedded.collector is None:
@@ -518,6 +534,13 @@ class R2App(App[int]):
             self.screen.dismiss(None)
         elif self.screen is self.main:
             self.main.open_alert_history()
+
+    def action_deliveries(self) -> None:
+        """`D` opens the notifications sent over the panes, and closes them again."""
+        if isinstance(self.screen, DeliveriesScreen):
+            self.screen.dismiss(None)
+        elif self.screen is self.main:
+            self.push_screen(DeliveriesScreen(StoreDeliveries(self.store), demo=self.config.demo))
 
     def action_rules(self) -> None:
         if self.screen is self.main:  # not over help, history or a message

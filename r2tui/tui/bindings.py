@@ -71,6 +71,15 @@ APP_BINDINGS: list[BindingType] = [
         id="app.accounts",
         tooltip="Pick the account shown, with each one's health, alerts and collector",
     ),
+    Binding(
+        "D",
+        "deliveries",
+        "Deliveries",
+        show=False,  # the footer is full: the help and the palette list it
+        id="app.deliveries",
+        tooltip="The notifications sent to the channels (time, alert, status, channel), "
+        "newest first; D or escape closes",
+    ),
     *(
         Binding(
             str(i + 1),

@@ -17,6 +17,7 @@ from r2tui.config import AccountConfig, Config
 from r2tui.config.secrets import shown_host
 from r2tui.heartbeat import COLLECT_NOW
 from r2tui.store import Store
+from r2tui.store.lease import Lease
 from r2tui.tui import messages as msg
 from r2tui.tui.failures import reason
 from r2tui.tui.format import duration
@@ -52,6 +53,8 @@ class EmbeddedCollector:
         self.account_name = account_name
         self.collector: Collector | None = None
         self.demo: DemoAccount | None = None
+        self.demo_config: Config | None = None  # the config the demo starts from
+        self.viewing_demo = False  # another process runs the demo: this app views it
         self.state = "starting" if starting else "idle"  # or "stopping"
         self.running: set[str] = set()  # the jobs running now
         self.problems: dict[str, str] = {}  # "demo", "scheduler" → last failure: every account's
@@ -88,25 +91,59 @@ class EmbeddedCollector:
             self._plan(config)
 
     def _start_demo(self, config: Config) -> None:
+        """Claim the demo (its collector lease) before starting a server: beside a
+        live demo on this store the app views that one and starts none."""
         # Deferred for start-up time: the demo brings moto and boto3 with it.
-        from r2tui.runtime import with_demo_account
+        from r2tui.runtime import start_demo
 
+        self.demo_config = config
         try:
-            config, demo = with_demo_account(config)
+            started = start_demo(config, self.store)
         except Exception as exc:
             self.app.post_message(msg.DemoFailed(reason(exc)))
             return
+        finally:
+            self.store.thread_done()  # this worker thread ends; give its connection back
+        if started is None:
+            self.app.post_message(msg.DemoElsewhere())
+            return
+        config, demo = started
         if self.stopping:  # `q` pressed while the demo was starting
-            demo.stop()
+            self._drop_demo(demo)
             return
         self.app.post_message(msg.DemoReady(config, demo))
+
+    def demo_elsewhere(self) -> None:
+        """Another process runs the demo: view it, until its lease runs out."""
+        self.viewing_demo = True
+        self.state = "idle"
+
+    def view_or_take_demo(self, held: Lease | None, now: float) -> bool:
+        """Called with each read's lease: once the demo this app views has stopped
+        (its lease gone or run out), start the demo here; whether it starts."""
+        if not self.viewing_demo or self.stopping or self.demo_config is None:
+            return False
+        if held is not None and held.live(now):
+            return False
+        self.viewing_demo = False
+        self.state = "starting"
+        self.start(self.demo_config)
+        return True
+
+    def _drop_demo(self, demo: DemoAccount) -> None:
+        """Stop a demo the app will not use, and give its lease back."""
+        from r2tui.runtime import release_demo  # as in _start_demo
+
+        demo.stop()
+        release_demo(self.store)
+        self.store.thread_done()
 
     def demo_ready(self, config: Config, demo: DemoAccount) -> bool:
         """The demo account is up: plan the collector on its config. False when the
         app is stopping (the demo is stopped again, in the background)."""
         self.demo = demo
         if self.stopping:
-            in_background(demo.stop)
+            in_background(lambda: self._drop_demo(demo))
             return False
         self._plan(config)
         return True
@@ -231,8 +268,10 @@ class EmbeddedCollector:
         if self.collector is not None:
             self.collector.stop(timeout=STOP_WAIT_SECONDS)
         if self.demo is not None:
-            self.demo.stop()
-            self.demo = None
+            demo, self.demo = self.demo, None
+            # After the jobs: the heartbeat gave the lease back, unless the demo
+            # stopped before its collector was planned.
+            self._drop_demo(demo)
         self.app.post_message(msg.Stopped())
 
     def abandon(self) -> None:

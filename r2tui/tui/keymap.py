@@ -15,6 +15,7 @@ from r2tui.tui.panes.metrics import MetricsPane
 from r2tui.tui.panes.storage import StoragePane
 from r2tui.tui.screens.accounts import AccountsScreen
 from r2tui.tui.screens.alert_history import AlertHistoryScreen
+from r2tui.tui.screens.deliveries import DeliveriesScreen
 from r2tui.tui.screens.dialogs import ConfirmScreen, SilenceScreen
 from r2tui.tui.screens.history import HistoryScreen
 from r2tui.tui.screens.rule_form import RuleForm
@@ -43,6 +44,7 @@ def screen_classes() -> dict[str, type]:
         "history screen": HistoryScreen,
         "rules screen": RulesScreen,
         "alert history": AlertHistoryScreen,
+        "deliveries": DeliveriesScreen,
     }
 
 
@@ -58,6 +60,7 @@ def all_bindings() -> list[tuple[str, Binding]]:
         ("any table", FilterTable.BINDINGS),
         ("rules screen", RulesScreen.BINDINGS),
         ("alert history", AlertHistoryScreen.BINDINGS),
+        ("deliveries", DeliveriesScreen.BINDINGS),
         ("rule form", RuleForm.BINDINGS),
         ("silence dialog", SilenceScreen.BINDINGS),
         ("confirmation", ConfirmScreen.BINDINGS),
@@ -79,6 +82,7 @@ TOGETHER: dict[str, tuple[str, ...]] = {
     "history screen": ("everywhere", "history screen"),
     "rules screen": ("everywhere", "rules screen", "any table"),
     "alert history": ("everywhere", "alert history", "any table"),
+    "deliveries": ("everywhere", "deliveries", "any table"),
     "rule form": ("everywhere", "rule form"),
     "silence dialog": ("everywhere", "silence dialog"),
     "confirmation": ("everywhere", "confirmation"),

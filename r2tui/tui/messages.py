@@ -61,6 +61,11 @@ class DemoReady(Message):
         self.demo = demo
 
 
+class DemoElsewhere(Message):
+    """Another live process runs the demo on this store: this app views it and
+    starts no demo of its own."""
+
+
 class DemoFailed(Message):
     def __init__(self, reason: str) -> None:
         super().__init__()

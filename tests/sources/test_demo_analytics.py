@@ -32,6 +32,7 @@ from r2tui.sources.demo.history import (
     ERROR_BURST_OFFSET,
     SAMPLED_BUCKET,
     SAMPLED_HOURS,
+    SETTLING,
     DemoAnalytics,
     action_status,
     class_totals,
@@ -322,7 +323,13 @@ def test_the_scripted_bursts_show_in_the_last_day(demo: DemoAccount, http: httpx
     now = time.time()
     found = rows(http, demo, OPERATIONS_QUERY, now - DAY, now)
     error_hour = start_hour(demo) - ERROR_BURST_OFFSET
-    access_hour = start_hour(demo) - ACCESS_BURST_OFFSET
+    assert demo.analytics is not None
+    # The hour before the start; in an hour's first minutes the one before that too,
+    # which r2tui (reading a little behind) still takes for the last full hour.
+    access_hours = demo.analytics.access_burst_hours
+    early = demo.analytics.started_at - start_hour(demo) < SETTLING
+    before = start_hour(demo) - ACCESS_BURST_OFFSET
+    assert access_hours == ((before - HOUR, before) if early else (before,))
 
     media = per_hour(found, ERROR_BURST_BUCKET)
     rate = {
@@ -335,8 +342,9 @@ def test_the_scripted_bursts_show_in_the_last_day(demo: DemoAccount, http: httpx
     refused = {
         h: codes[401] + codes[403] for h, codes in per_hour(found, ACCESS_BURST_BUCKET).items()
     }
-    assert 40 <= refused[access_hour] <= 80
-    assert sum(refused.values()) == refused[access_hour]  # nothing refused elsewhere
+    assert all(40 <= refused[h] <= 80 for h in access_hours)
+    # Nothing refused elsewhere.
+    assert sum(refused.values()) == sum(refused[h] for h in access_hours)
     burst = [r for r in found if r["dimensions"]["responseStatusCode"] in (401, 403)]
     assert all(r["dimensions"]["actionStatus"] == "userError" for r in burst)
     assert all(r["dimensions"]["bucketName"] == ACCESS_BURST_BUCKET for r in burst)

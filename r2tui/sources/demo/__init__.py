@@ -1,6 +1,11 @@
 """The embedded demo account: a moto S3 server on loopback, seeded with
-realistic buckets and kept busy by a traffic generator, and a GraphQL
-analytics endpoint on loopback that reports on both."""
+realistic buckets and kept busy by a traffic generator, a GraphQL analytics
+endpoint on loopback that reports on both, and a webhook receiver on loopback
+that is the demo's notification channel.
+
+The seeded objects are a function of the seed, the scale and `seeded_at`, the
+time they are dated from: the demo's start keeps that time in its store, so a
+restart finds the very same objects (`r2tui.runtime`)."""
 
 from __future__ import annotations
 
@@ -9,9 +14,11 @@ import time
 from typing import Any
 
 from r2tui.config import AccountConfig, ProbeSettings, S3Settings, Secret
+from r2tui.config.alert_model import ChannelConfig
 from r2tui.config.model import DEMO_QUOTA
 from r2tui.config.secrets import secret_url
 from r2tui.sources.demo.analytics import DemoAnalytics, DemoGraphQLServer, bucket_totals
+from r2tui.sources.demo.inbox import INBOX_CHANNEL, DemoInbox
 from r2tui.sources.demo.seed import seed
 from r2tui.sources.demo.traffic import TrafficGenerator
 from r2tui.sources.s3 import make_client
@@ -26,16 +33,26 @@ DEMO_ACCOUNT_ID = "demo0000000000000000000000000000"
 
 
 class DemoAccount:
-    def __init__(self, scale: float = 1.0, traffic: bool = True, seed_value: int = 2026) -> None:
+    def __init__(
+        self,
+        scale: float = 1.0,
+        traffic: bool = True,
+        seed_value: int = 2026,
+        seeded_at: float | None = None,
+    ) -> None:
+        """`seeded_at`: the time the seeded objects are dated from (now when None);
+        none is dated after it."""
         self.scale = scale
         self.with_traffic = traffic
         self.seed_value = seed_value
+        self.seeded_at = seeded_at
         self.server: Any = None
         self.traffic: TrafficGenerator | None = None
         self.endpoint = ""
         self.counts: dict[str, int] = {}
         self.analytics: DemoAnalytics | None = None
         self.graphql: DemoGraphQLServer | None = None
+        self.inbox: DemoInbox | None = None
 
     def start(self) -> AccountConfig:
         # Imported here: moto is heavy, and only the demo needs it.
@@ -52,7 +69,7 @@ class DemoAccount:
             # moto's backend is process-wide: the demo owns it while it runs.
             backend = s3_backends[DEFAULT_ACCOUNT_ID]["aws"]
             backend.reset()
-            self.counts = seed(backend, self.scale, self.seed_value)
+            self.counts = seed(backend, self.scale, self.seed_value, now=self.seeded_at)
             sizes = {b: t[1] for b, t in bucket_totals(backend, sorted(self.counts)).items()}
             started_at = time.time()
             traffic = None
@@ -65,6 +82,9 @@ class DemoAccount:
             graphql = DemoGraphQLServer(self.analytics, DEMO_API_TOKEN, DEMO_ACCOUNT_ID)
             graphql.start()
             self.graphql = graphql
+            inbox = DemoInbox()
+            inbox.start()
+            self.inbox = inbox
             if traffic is not None:
                 self.traffic = traffic
                 self.traffic.start()
@@ -94,7 +114,22 @@ class DemoAccount:
             **analytics,
         )
 
+    def channel(self) -> ChannelConfig:
+        """The demo's notification channel: a webhook to its own receiver. The URL
+        is held as a secret like any webhook's, though it names only loopback."""
+        if self.inbox is None:
+            raise RuntimeError("the demo's webhook receiver is not running")
+        return ChannelConfig(
+            name=INBOX_CHANNEL,
+            type="webhook",
+            url=secret_url(self.inbox.url, "demo"),
+            timeout=5.0,
+        )
+
     def stop(self) -> None:
+        if self.inbox is not None:
+            self.inbox.stop()
+            self.inbox = None
         if self.traffic is not None:
             self.traffic.stop()
             self.traffic = None

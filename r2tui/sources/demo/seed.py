@@ -80,12 +80,11 @@ def backups(rng: random.Random, days: int, now: float) -> Iterator[tuple[str, in
         yield f"postgres/{d:%Y-%m-%d}/globals.sql.gz", _size(rng, 40 * KB, 0.3), t, cls
         yield f"redis/{d:%Y-%m-%d}/dump.rdb", _size(rng, 600 * MB, 0.2), t, cls
         for h in range(0, 24, 6):
-            yield (
-                f"postgres/{d:%Y-%m-%d}/wal/{_hex(rng, 24).upper()}",
-                _size(rng, 16 * MB, 0.05),
-                t + h * 3600,
-                cls,
-            )
+            wal = (f"postgres/{d:%Y-%m-%d}/wal/{_hex(rng, 24).upper()}", _size(rng, 16 * MB, 0.05))
+            # Today's later segments are not written yet (drawn all the same: the
+            # objects after them must not depend on the hour the demo starts).
+            if t + h * 3600 <= now:
+                yield (*wal, t + h * 3600, cls)
 
 
 def logs(rng: random.Random, n: int, now: float) -> Iterator[tuple[str, int, float, str]]:
@@ -197,7 +196,8 @@ def layout(scale: float) -> dict[str, Any]:
 def seed(
     backend: Any, scale: float = 1.0, seed_value: int = 2026, now: float | None = None
 ) -> dict[str, int]:
-    """Create the demo buckets in `backend`; returns objects per bucket."""
+    """Create the demo buckets in `backend`; returns objects per bucket. Every
+    object is dated at `now` (the time it is seeded at) or before: never after."""
     rng = random.Random(seed_value)
     now = datetime.now(UTC).timestamp() if now is None else now
     counts: dict[str, int] = {}
@@ -208,7 +208,7 @@ def seed(
             fake = backend.put_object(bucket, key, b"", storage=storage_class)
             fake.contentsize = size
             # moto keeps naive UTC datetimes.
-            fake.last_modified = datetime(1970, 1, 1) + timedelta(seconds=modified)
+            fake.last_modified = datetime(1970, 1, 1) + timedelta(seconds=min(modified, now))
             keys.add(key)
         counts[bucket] = len(keys)
     return counts

@@ -3,7 +3,10 @@ requests, retrieval; bucket by bucket), each day's share, the free tier and
 what would save money, all from what the calculate_costs job stored.
 
 Before the job's first run this month the pane says so and shows no figures:
-a zero would read as a free month."""
+a zero would read as a free month. While the first full figures are on their
+way (an account with analytics whose first read, the month's backfill, has
+not reached the costs yet) it says "Calculating…" and shows none either: a
+storage-only figure then would read as the month's bill."""
 
 from __future__ import annotations
 
@@ -17,7 +20,7 @@ from textual.widgets import Static
 
 from r2tui.config.model import DEFAULT_SCHEDULES
 from r2tui.costs.bill import ITEMS
-from r2tui.store.health import ANALYTICS, LISTING, HealthView, listing_failure
+from r2tui.store.health import ANALYTICS, LISTING, HealthView, SourceState, listing_failure
 from r2tui.store.views import ESTIMATED, BucketCost, CostsView, MonitorSpend
 from r2tui.tui.format import BUCKET_CELLS, LINE_CELLS, age, cell, data, local_time, usd, visible
 from r2tui.tui.panes.base import Note, Pane
@@ -37,6 +40,12 @@ STALE_WHAT = {
     ANALYTICS: "requests and analytics storage stop at the last read; ",
     LISTING: "storage classes and listed sizes are the last listing's; ",
 }
+CALCULATING = Text.assemble(
+    ("Calculating… ", "bold"),
+    "the month's costs follow the first read of Cloudflare's analytics (it fetches "
+    "the last 31 days of requests and storage), then one calculation on them. No "
+    "figure until then: storage alone would understate the bill.",
+)
 STORAGE_ONLY = Text.assemble(
     ("Storage only: ", "bold"),
     "no request counts are stored, so Class A/B requests and Infrequent Access "
@@ -99,6 +108,28 @@ def sources_text(sources: HealthView, now: float, requests_known: bool) -> Text:
             )
         )
     return Text("\n").join(lines)
+
+
+def calculating(shown: CostPaneView) -> bool:
+    """Whether the figures wait for the first full calculation: the account reads
+    analytics, which have not failed, and either their first read (the month's
+    backfill) is running or yet to run, or the last calculation had no request
+    counts because it ran while that read was under way (the calculation that
+    follows the read brings them). A failing source is not waited for: the
+    figures say why they are storage only."""
+    costs = shown.costs
+    if costs is None or not shown.analytics:
+        return False
+    analytics = shown.health.get(ANALYTICS)
+    if analytics.failed:
+        return False
+    run = shown.collect_run
+    if analytics.state != SourceState.OK:
+        return run is None or run.running
+    if costs.requests_known or costs.computed_at is None or run is None:
+        return False
+    ended = run.finished_at
+    return ended is not None and run.started_at <= costs.computed_at <= ended
 
 
 def why_no_usage(sources: HealthView, now: float) -> Text:
@@ -181,12 +212,14 @@ class CostPane(Pane[CostPaneView]):
         self._fit_width()  # and at every read, should a resize have gone unseen
         # A run that found no usage at all stores no day: its zeros are not a bill.
         has_data = view is not None and view.has_data and bool(view.daily)
-        self._show_data(has_data)
-        if view is None or not has_data:
-            set_text(
-                self.query_one("#cost-note", Note),
-                self._no_data_text(shown, now) if view is not None else WAITING,
-            )
+        waiting = calculating(shown)
+        self._show_data(has_data and not waiting)
+        if view is None or not has_data or waiting:
+            note = self.query_one("#cost-note", Note)
+            if view is None:
+                set_text(note, WAITING)
+            else:
+                set_text(note, CALCULATING if waiting else self._no_data_text(shown, now))
             return
         sources = sources_text(shown.health, now, view.requests_known)
         self.query_one("#cost-storage-only").display = bool(sources)

@@ -37,6 +37,7 @@ TOKEN_NOTE = Text.assemble(
     "or api_token_env in the config, and account_id if the endpoint is set instead.",
 )
 WAITING = "waiting for the first read of the store…"
+NO_PROBE_YET = "no probe has run yet"
 
 
 def bucket_label(bucket: str) -> str:
@@ -96,7 +97,9 @@ class MetricsPane(Pane[MetricsPaneView]):
                 Column("delete", "DEL", numeric=True),
                 Column("at", "When", numeric=True),
             ],
-            empty="probes are off (accounts.NAME.probe.enabled)",
+            # Until a collection says otherwise (an endpoint check is made only
+            # when probes are off), "off" would be a guess: say none has run.
+            empty=NO_PROBE_YET,
             id="table-probes",
         )
         yield Note(TOKEN_NOTE, id="metrics-token")

@@ -56,6 +56,8 @@ class CostPaneView:
     health: HealthView
     last_run: JobStatus | None  # the calculate_costs job's last run
     schedule: str  # when calculate_costs runs, as configured
+    analytics: bool = False  # the account reads Cloudflare's analytics (it has a token)
+    collect_run: JobStatus | None = None  # the collect_metrics job's last run (analytics)
 
     @classmethod
     def of(cls, dash: Dashboard, schedules: Mapping[str, Schedule]) -> CostPaneView:
@@ -66,6 +68,8 @@ class CostPaneView:
             health=health.of(dash),
             last_run=_job(dash.collector, "calculate_costs"),
             schedule=configured.text if configured else DEFAULT_SCHEDULES["calculate_costs"],
+            analytics=dash.metrics is not None and dash.metrics.analytics,
+            collect_run=_job(dash.collector, "collect_metrics"),
         )
 
 
