@@ -148,10 +148,16 @@ class R2App(App[int]):
         else:
             quota = account.quota_bytes if account else None
             analytics = account is not None and account.has_analytics
-        self._read_store(next(self._reads), quota, analytics, self.metrics_bucket)
+        # The account goes with its own quota, analytics and bucket: a switch while
+        # this read runs must not mix the two accounts' settings.
+        self._read_store(
+            next(self._reads), self.account_name, quota, analytics, self.metrics_bucket
+        )
 
     @work(thread=True, exclusive=True, group="refresh", exit_on_error=False)
-    def _read_store(self, seq: int, quota: int | None, analytics: bool, bucket: str) -> None:
+    def _read_store(
+        self, seq: int, account: str, quota: int | None, analytics: bool, bucket: str
+    ) -> None:
         t0 = time.perf_counter()
         try:
             # A newer r2tui may have upgraded the store since it was opened: say so
@@ -159,7 +165,7 @@ class R2App(App[int]):
             check_version(self.store.db)
             dash = dashboard.read(
                 self.store,
-                self.account_name,
+                account,
                 quota,
                 now=self.clock(),
                 analytics=analytics,
@@ -169,7 +175,7 @@ class R2App(App[int]):
                 alert_windows=self.config.alerts.maintenance,
                 max_per_hour=self.config.alerts.max_per_hour,
             )
-            held = lease.read(self.store, self.account_name)
+            held = lease.read(self.store, account)
         except StoreTooNew as exc:
             self.post_message(msg.StoreFailed(str(exc)))
             return
@@ -452,26 +458,26 @@ class R2App(App[int]):
             if self.config.read_only:  # it may not even ask, through the store
                 self.notify(VIEWER_REFRESH)
             else:
-                self._ask_holder()
+                self._ask_holder(self.account_name)
             return
         if self.embedded.viewing_demo:  # another process runs the demo: ask it
-            self._ask_holder()
+            self._ask_holder(self.account_name)
             return
         if self.embedded.collector is None:
             self.notify("the collector is still starting", severity="warning")
             return
         if not self.embedded.holding:  # another process collects: ask it through the store
-            self._ask_holder()
+            self._ask_holder(self.account_name)
             return
         dash = self.dashboard
         pages = sum(b.list_requests for b in dash.storage.buckets) if dash else 0
         self.notify(self.embedded.collect_now(pages))
 
     @work(thread=True, group="ask", exit_on_error=False)
-    def _ask_holder(self) -> None:
+    def _ask_holder(self, account: str) -> None:
         try:
-            asked = lease.request_run(self.store, self.account_name)
-            held = lease.read(self.store, self.account_name)
+            asked = lease.request_run(self.store, account)
+            held = lease.read(self.store, account)
         except Exception as exc:
             why = visible(reason(exc))
             self.call_from_thread(self.notify, f"cannot ask: {why}", severity="error", markup=False)
