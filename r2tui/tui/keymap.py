@@ -9,14 +9,19 @@ from textual.binding import Binding
 from textual.keys import ASCII_KEY_NAMES, KEY_NAME_REPLACEMENTS
 
 from r2tui.config import ConfigError, Problem
-from r2tui.tui.bindings import APP_BINDINGS  # the app's, apart from the app: it imports this
+from r2tui.tui.bindings import (  # the app's, apart from the app: it imports this
+    APP_BINDINGS,
+    LIST_BINDINGS,
+)
 from r2tui.tui.panes.metrics import MetricsPane
 from r2tui.tui.panes.storage import StoragePane
 from r2tui.tui.screens.alert_history import AlertHistoryScreen
+from r2tui.tui.screens.command_line import CommandLineScreen
 from r2tui.tui.screens.dialogs import ConfirmScreen, SilenceScreen
 from r2tui.tui.screens.history import HistoryScreen
 from r2tui.tui.screens.rule_form import RuleForm
 from r2tui.tui.screens.rules import RulesScreen
+from r2tui.tui.widgets.card import Card
 from r2tui.tui.widgets.table import FilterTable
 
 # Terminals and tmux take these before an app sees them (XOFF, newline, ...).
@@ -32,7 +37,9 @@ SWALLOWED = {
 
 
 # Where a modal's keys work: the help lists them, the palette cannot reach them.
-MODALS = ("rule form", "silence dialog", "confirmation")
+MODALS = ("rule form", "silence dialog", "confirmation", "command line")
+# Where a metric card's keys work: on the focused card.
+CARD = "metric card"
 
 
 def screen_classes() -> dict[str, type]:
@@ -49,7 +56,9 @@ def all_bindings() -> list[tuple[str, Binding]]:
     out: list[tuple[str, Binding]] = []
     for where, bindings in (
         ("everywhere", APP_BINDINGS),
+        ("any list", LIST_BINDINGS),
         ("metrics pane", MetricsPane.BINDINGS),
+        (CARD, Card.BINDINGS),
         ("storage pane", StoragePane.BINDINGS),
         ("history screen", HistoryScreen.BINDINGS),
         ("any table", FilterTable.BINDINGS),
@@ -58,6 +67,7 @@ def all_bindings() -> list[tuple[str, Binding]]:
         ("rule form", RuleForm.BINDINGS),
         ("silence dialog", SilenceScreen.BINDINGS),
         ("confirmation", ConfirmScreen.BINDINGS),
+        ("command line", CommandLineScreen.BINDINGS),
     ):
         for b in bindings:
             if isinstance(b, Binding) and b.id:
@@ -65,18 +75,21 @@ def all_bindings() -> list[tuple[str, Binding]]:
     return out
 
 
-# Scopes whose keys work at the same time: the app's keys work under every
-# screen, and a pane's or a screen's own keys only where it has the focus.
+# Scopes whose keys work at the same time: the app's keys (and j/k/g/G, which
+# the app binds) work under every screen, and a pane's or a screen's own keys
+# only where it has the focus.
 TOGETHER: dict[str, tuple[str, ...]] = {
-    "main screen": ("everywhere", "any table"),
-    "metrics pane": ("everywhere", "metrics pane", "any table"),
-    "storage pane": ("everywhere", "storage pane", "any table"),
-    "history screen": ("everywhere", "history screen"),
-    "rules screen": ("everywhere", "rules screen", "any table"),
-    "alert history": ("everywhere", "alert history", "any table"),
-    "rule form": ("everywhere", "rule form"),
-    "silence dialog": ("everywhere", "silence dialog"),
-    "confirmation": ("everywhere", "confirmation"),
+    "main screen": ("everywhere", "any list", "any table"),
+    "metrics pane": ("everywhere", "any list", "metrics pane", "any table"),
+    CARD: ("everywhere", "any list", "metrics pane", CARD),
+    "storage pane": ("everywhere", "any list", "storage pane", "any table"),
+    "history screen": ("everywhere", "any list", "history screen"),
+    "rules screen": ("everywhere", "any list", "rules screen", "any table"),
+    "alert history": ("everywhere", "any list", "alert history", "any table"),
+    "rule form": ("everywhere", "any list", "rule form"),
+    "silence dialog": ("everywhere", "any list", "silence dialog"),
+    "confirmation": ("everywhere", "any list", "confirmation"),
+    "command line": ("everywhere", "any list", "command line"),
 }
 
 
