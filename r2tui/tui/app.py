@@ -55,6 +55,7 @@ REFRESH_STEPS = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 300.0)
 # Keys that act on the panes: off (and out of the footer) over another screen.
 MAIN_SCREEN_ONLY = ("zoom", "history", "reports", "rules", "alert_history", "focus_pane")
 NOTICES_KEPT = 100
+SHORT_SCREEN = 40  # lines
 # What space and p say in a viewer (`r2tui --viewer`, `r2tui serve`), which collects nothing.
 VIEWER_REFRESH = "store re-read; this app only views it: `r2tui collect` collects"
 VIEWER_PAUSE = "this app only views the store: it has no collection to pause"
@@ -64,6 +65,9 @@ class R2App(App[int]):
     CSS_PATH = [style("app.tcss")]
     TITLE = "r2tui"
     BINDINGS = [*APP_BINDINGS, *LIST_BINDINGS]
+    # Every screen below 40 lines has the class -short (the rule form's fields
+    # scroll sooner); the main screen fits its own layout (MainScreen.fit).
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (SHORT_SCREEN, "-lines")]
 
     def __init__(
         self,

@@ -19,6 +19,7 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Input, Static
 from textual.widgets.data_table import ColumnKey, RowKey
 
+from r2tui.literal import ELLIPSIS
 from r2tui.tui.format import LINE_CELLS, data
 from r2tui.tui.widgets.text import set_text
 
@@ -35,15 +36,22 @@ class Column:
 
 
 def middle_cut(text: Text, cells: int) -> Text:
-    """`text` in `cells` cells: whole, or its start and end around an ellipsis."""
+    """`text` in `cells` cells: whole, or its start and end around an ellipsis,
+    in its own style."""
     if text.cell_len <= cells or cells < 3:
         return text
-    head = (cells - 1 + 1) // 2
-    tail = cells - 1 - head
-    out = Text.assemble(text[:head], "…", text[len(text) - tail :] if tail else "")
+    head, tail = cells // 2, cells - 1 - cells // 2
+
+    def cut(head: int) -> Text:
+        if not text.spans:  # a cell's usual case: one style for it all
+            end = text.plain[len(text) - tail :] if tail else ""
+            return Text(text.plain[:head] + ELLIPSIS + end, style=text.style)
+        return Text.assemble(text[:head], ELLIPSIS, text[len(text) - tail :] if tail else "")
+
+    out = cut(head)
     while out.cell_len > cells and head > 1:  # wide characters: fewer of them
         head -= 1
-        out = Text.assemble(text[:head], "…", text[len(text) - tail :] if tail else "")
+        out = cut(head)
     out.no_wrap = True
     return out
 
