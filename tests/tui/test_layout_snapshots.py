@@ -62,7 +62,8 @@ def test_rules_screen_at(snap_compare, filled: Store, size: tuple[int, int]) -> 
     assert snap_compare(alerts_app(filled), terminal_size=size, run_before=run_before)
 
 
-@pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
+# From 40 lines the form is as before (test_alerts_snapshots pins it at 120x40).
+@pytest.mark.parametrize("size", SIZES[:2], ids=SIZE_IDS[:2])
 def test_rule_form_at(snap_compare, filled: Store, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
     async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
         await settle(pilot)
