@@ -169,6 +169,10 @@ def _day_of(ts: int, tz: str) -> int:
     return day_start(hour + HOUR - 1, tz)
 
 
+SPARK_SPAN = "the last 24 h"
+RECENT_SPAN = "the last hour's probe runs"
+
+
 def sparkline(
     store: Store, account: str, metric: str, bucket: str = ACCOUNT, now: float | None = None
 ) -> list[float]:
@@ -180,6 +184,19 @@ def sparkline(
     end = int(store.clock() if now is None else now)
     start = floor(end, HOUR) - 23 * HOUR
     return [v for _, v in points(store, account, m, bucket, "hour", start, end)]
+
+
+def recent_runs(
+    store: Store, account: str, metric: str, bucket: str = ACCOUNT, now: float | None = None
+) -> list[float]:
+    """Each probe run of the last hour, oldest first: the line of a latency card
+    (mean, p95) before two hours of probes have made two hourly points. Other
+    metrics: [] (their samples are hourly already)."""
+    m = check(metric)
+    if m.calc not in ("mean", "p95"):
+        return []
+    end = int(store.clock() if now is None else now)
+    return [v for _, v in points(store, account, m, bucket, "raw", end - HOUR, end)]
 
 
 def points(

@@ -390,8 +390,11 @@ CARDS = (
     ("total_bytes", "Storage used"),
     ("uploads_today", "Uploads today"),
     ("downloads_today", "Downloads today"),
+    ("class_a_ops", "Class A / hour"),
+    ("class_b_ops", "Class B / hour"),
     ("error_rate_pct", "Error rate"),
     ("avg_response_ms", "Avg response"),
+    ("p95_response_ms", "p95 response"),
 )
 # What `status --json` and the alert rules see for the account and each bucket.
 REPORTED = (
@@ -424,13 +427,22 @@ def metrics_view(
     cards = []
     for name, title in CARDS:
         m = describe(name)
+        spark = history.sparkline(store, account, name, bucket, now)
+        span = history.SPARK_SPAN
+        if len(spark) < 2:
+            # Probes younger than two hours: one hourly point, no line; the last
+            # hour's probe runs draw one.
+            recent = history.recent_runs(store, account, name, bucket, now)
+            if len(recent) >= 2:
+                spark, span = recent, history.RECENT_SPAN
         cards.append(
             MetricCard(
                 metric=name,
                 title=title,
                 unit=m.unit,
                 reading=values.get(bucket, {}).get(name, Reading(name, None)),
-                spark=history.sparkline(store, account, name, bucket, now),
+                spark=spark,
+                spark_span=span,
                 warn_above=m.warn_above,
                 needs_token=m.needs_token,
             )

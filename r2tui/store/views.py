@@ -172,6 +172,7 @@ class MetricCard:
     spark: list[float]  # hourly values over the last 24 hours, oldest first
     warn_above: float | None = None
     needs_token: bool = False
+    spark_span: str = "the last 24 h"  # what the sparkline covers, as the card says it
 
     @property
     def warning(self) -> bool:

@@ -31,9 +31,9 @@ from r2tui.store import Store, health, lease
 from r2tui.store.health import ANALYTICS
 from r2tui.store.migrations import StoreTooNew, check_version
 from r2tui.store.views import Dashboard
+from r2tui.tui import command_line, lists, palette
 from r2tui.tui import messages as msg
-from r2tui.tui import palette
-from r2tui.tui.bindings import APP_BINDINGS
+from r2tui.tui.bindings import APP_BINDINGS, LIST_BINDINGS
 from r2tui.tui.collector import EmbeddedCollector
 from r2tui.tui.failures import reason
 from r2tui.tui.keymap import all_bindings, bound_keymap, check_keymap
@@ -42,6 +42,7 @@ from r2tui.tui.panes.metrics import MetricsPane
 from r2tui.tui.resources import style
 from r2tui.tui.screens.accounts import AccountLine, AccountsScreen, Choice, read_lines
 from r2tui.tui.screens.alert_history import AlertHistoryScreen
+from r2tui.tui.screens.command_line import CommandLineScreen
 from r2tui.tui.screens.deliveries import DeliveriesScreen, StoreDeliveries
 from r2tui.tui.screens.help import HelpScreen
 from r2tui.tui.screens.history import HistoryScreen
@@ -65,6 +66,7 @@ MAIN_SCREEN_ONLY = (
     "accounts",
 )
 NOTICES_KEPT = 100
+SHORT_SCREEN = 40  # lines
 # What space and p say in a viewer (`r2tui --viewer`, `r2tui serve`), which collects nothing.
 VIEWER_REFRESH = "store re-read; this app only views it: `r2tui collect` collects"
 VIEWER_PAUSE = "this app only views the store: it has no collection to pause"
@@ -73,7 +75,10 @@ VIEWER_PAUSE = "this app only views the store: it has no collection to pause"
 class R2App(App[int]):
     CSS_PATH = [style("app.tcss")]
     TITLE = "r2tui"
-    BINDINGS = APP_BINDINGS
+    BINDINGS = [*APP_BINDINGS, *LIST_BINDINGS]
+    # Every screen below 40 lines has the class -short (the rule form's fields
+    # scroll sooner); the main screen fits its own layout (MainScreen.fit).
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (SHORT_SCREEN, "-lines")]
 
     def __init__(
         self,
@@ -426,15 +431,71 @@ class R2App(App[int]):
     # ---- keys for every screen ----------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Keys that only act on the panes are off (and out of the footer) over
-        another screen, except the key that closes the screen it opened."""
-        if action in MAIN_SCREEN_ONLY and self.screen is not self.main:
+        another screen, except the key that closes the screen it opened; j/k/g/G
+        only where the focus has a list (elsewhere the key goes on, as typed)."""
+        if action in lists.ACTIONS:
+            return lists.move(self.focused, action) is not None
+        return self._allowed_on(self.screen, action)
+
+    def _allowed_on(self, screen: Screen[object], action: str) -> bool:
+        if action in MAIN_SCREEN_ONLY and screen is not self.main:
             closes = {
                 "history": HistoryScreen,
                 "alert_history": AlertHistoryScreen,
                 "deliveries": DeliveriesScreen,
             }.get(action)
-            return closes is not None and isinstance(self.screen, closes)
+            return closes is not None and isinstance(screen, closes)
         return True
+
+    # j/k/g/G: the focused table's or list's next, previous, first or last row.
+    def action_list_down(self) -> None:
+        self._list_move("list_down")
+
+    def action_list_up(self) -> None:
+        self._list_move("list_up")
+
+    def action_list_first(self) -> None:
+        self._list_move("list_first")
+
+    def action_list_last(self) -> None:
+        self._list_move("list_last")
+
+    def _list_move(self, action: str) -> None:
+        move = lists.move(self.focused, action)
+        if move is not None:
+            move()
+
+    # ---- the command line (:) -----------------------------------------------------------
+    def action_command_line(self) -> None:
+        if isinstance(self.screen, CommandLineScreen):
+            return
+        ctx = self.line_context(self.screen)
+        self.push_screen(
+            CommandLineScreen(
+                lambda line: command_line.resolve(line, ctx),
+                lambda line: command_line.complete(line, ctx),
+            ),
+            self._run_line,
+        )
+
+    def line_context(self, under: Screen[object]) -> command_line.LineContext:
+        """What a command line opened over `under` can reach."""
+        main = self.main
+        switch = getattr(self, "switch_account", None)  # an r2tui that can switch has it
+        return command_line.LineContext(
+            commands=palette.named(self, under),
+            allowed=lambda action: self._allowed_on(under, action),
+            chart=main.open_history if under is main else None,
+            buckets=main.query_one(MetricsPane).buckets,
+            accounts=[a.name for a in self.config.accounts],
+            account=self.account_name,
+            switch_account=switch if callable(switch) else None,
+            quit=lambda: self.run_action("quit"),
+        )
+
+    def _run_line(self, run: Callable[[], object] | None) -> None:
+        if run is not None:
+            self.call_later(run)
 
     def action_help(self) -> None:
         rows = []

@@ -80,6 +80,15 @@ APP_BINDINGS: list[BindingType] = [
         tooltip="The notifications sent to the channels (time, alert, status, channel), "
         "newest first; D or escape closes",
     ),
+    Binding(
+        "colon",
+        "command_line",
+        "Command",
+        show=False,
+        id="app.command_line",
+        tooltip="A command line for the palette's commands: :rules, :history METRIC [RANGE] "
+        "[BUCKET], :account NAME, :help (tab completes)",
+    ),
     *(
         Binding(
             str(i + 1),
@@ -91,4 +100,14 @@ APP_BINDINGS: list[BindingType] = [
         )
         for i, name in enumerate(PANES)
     ),
+]
+
+# j/k/g/G in every table and list (and scrolling text): bound on the app, they
+# act on the widget with the focus, and pass a key on where it has no list (a
+# field takes the letter as typed).
+LIST_BINDINGS: list[BindingType] = [
+    Binding("j", "list_down", "Down", show=False, id="list.down", tooltip="Next row or line"),
+    Binding("k", "list_up", "Up", show=False, id="list.up", tooltip="Previous row or line"),
+    Binding("g", "list_first", "First", show=False, id="list.first", tooltip="First row or top"),
+    Binding("G", "list_last", "Last", show=False, id="list.last", tooltip="Last row or bottom"),
 ]

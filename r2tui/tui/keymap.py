@@ -9,17 +9,22 @@ from textual.binding import Binding
 from textual.keys import ASCII_KEY_NAMES, KEY_NAME_REPLACEMENTS
 
 from r2tui.config import ConfigError, Problem
-from r2tui.tui.bindings import APP_BINDINGS  # the app's, apart from the app: it imports this
+from r2tui.tui.bindings import (  # the app's, apart from the app: it imports this
+    APP_BINDINGS,
+    LIST_BINDINGS,
+)
 from r2tui.tui.panes.activity import ActivityPane
 from r2tui.tui.panes.metrics import MetricsPane
 from r2tui.tui.panes.storage import StoragePane
 from r2tui.tui.screens.accounts import AccountsScreen
 from r2tui.tui.screens.alert_history import AlertHistoryScreen
+from r2tui.tui.screens.command_line import CommandLineScreen
 from r2tui.tui.screens.deliveries import DeliveriesScreen
 from r2tui.tui.screens.dialogs import ConfirmScreen, SilenceScreen
 from r2tui.tui.screens.history import HistoryScreen
 from r2tui.tui.screens.rule_form import RuleForm
 from r2tui.tui.screens.rules import RulesScreen
+from r2tui.tui.widgets.card import Card
 from r2tui.tui.widgets.table import FilterTable
 
 # Terminals and tmux take these before an app sees them (XOFF, newline, ...).
@@ -35,7 +40,9 @@ SWALLOWED = {
 
 
 # Where a modal's keys work: the help lists them, the palette cannot reach them.
-MODALS = ("rule form", "silence dialog", "confirmation", "account picker")
+MODALS = ("rule form", "silence dialog", "confirmation", "account picker", "command line")
+# Where a metric card's keys work: on the focused card.
+CARD = "metric card"
 
 
 def screen_classes() -> dict[str, type]:
@@ -53,7 +60,9 @@ def all_bindings() -> list[tuple[str, Binding]]:
     out: list[tuple[str, Binding]] = []
     for where, bindings in (
         ("everywhere", APP_BINDINGS),
+        ("any list", LIST_BINDINGS),
         ("metrics pane", MetricsPane.BINDINGS),
+        (CARD, Card.BINDINGS),
         ("storage pane", StoragePane.BINDINGS),
         ("activity pane", ActivityPane.BINDINGS),
         ("history screen", HistoryScreen.BINDINGS),
@@ -65,6 +74,7 @@ def all_bindings() -> list[tuple[str, Binding]]:
         ("silence dialog", SilenceScreen.BINDINGS),
         ("confirmation", ConfirmScreen.BINDINGS),
         ("account picker", AccountsScreen.BINDINGS),
+        ("command line", CommandLineScreen.BINDINGS),
     ):
         for b in bindings:
             if isinstance(b, Binding) and b.id:
@@ -72,21 +82,24 @@ def all_bindings() -> list[tuple[str, Binding]]:
     return out
 
 
-# Scopes whose keys work at the same time: the app's keys work under every
-# screen, and a pane's or a screen's own keys only where it has the focus.
+# Scopes whose keys work at the same time: the app's keys (and j/k/g/G, which
+# the app binds) work under every screen, and a pane's or a screen's own keys
+# only where it has the focus.
 TOGETHER: dict[str, tuple[str, ...]] = {
-    "main screen": ("everywhere", "any table"),
-    "metrics pane": ("everywhere", "metrics pane", "any table"),
-    "storage pane": ("everywhere", "storage pane", "any table"),
-    "activity pane": ("everywhere", "activity pane", "any table"),
-    "history screen": ("everywhere", "history screen"),
-    "rules screen": ("everywhere", "rules screen", "any table"),
-    "alert history": ("everywhere", "alert history", "any table"),
-    "deliveries": ("everywhere", "deliveries", "any table"),
-    "rule form": ("everywhere", "rule form"),
-    "silence dialog": ("everywhere", "silence dialog"),
-    "confirmation": ("everywhere", "confirmation"),
-    "account picker": ("everywhere", "account picker"),
+    "main screen": ("everywhere", "any list", "any table"),
+    "metrics pane": ("everywhere", "any list", "metrics pane", "any table"),
+    CARD: ("everywhere", "any list", "metrics pane", CARD),
+    "storage pane": ("everywhere", "any list", "storage pane", "any table"),
+    "activity pane": ("everywhere", "any list", "activity pane", "any table"),
+    "history screen": ("everywhere", "any list", "history screen"),
+    "rules screen": ("everywhere", "any list", "rules screen", "any table"),
+    "alert history": ("everywhere", "any list", "alert history", "any table"),
+    "deliveries": ("everywhere", "any list", "deliveries", "any table"),
+    "rule form": ("everywhere", "any list", "rule form"),
+    "silence dialog": ("everywhere", "any list", "silence dialog"),
+    "confirmation": ("everywhere", "any list", "confirmation"),
+    "account picker": ("everywhere", "any list", "account picker"),
+    "command line": ("everywhere", "any list", "command line"),
 }
 
 

@@ -30,8 +30,11 @@ TITLES = {
     "total_bytes": "Storage used",
     "uploads_today": "Uploads today",
     "downloads_today": "Downloads today",
+    "class_a_ops": "Class A / hour",
+    "class_b_ops": "Class B / hour",
     "error_rate_pct": "Error rate",
     "avg_response_ms": "Avg response",
+    "p95_response_ms": "p95 response",
 }
 
 # metric → (value, previous) for the account and for "media".
@@ -41,16 +44,22 @@ VALUES: dict[str, dict[str, tuple[float | None, float | None]]] = {
         "total_bytes": (729 * GB, 700 * GB),
         "uploads_today": (1234, 1000),
         "downloads_today": (56789, None),
+        "class_a_ops": (321, 300),
+        "class_b_ops": (4567, 5000),
         "error_rate_pct": (7.25, 2.0),
         "avg_response_ms": (180, 200),
+        "p95_response_ms": (640, 610),
     },
     "media": {
         "total_files": (4120, 4120),
         "total_bytes": (308 * GB, 300 * GB),
         "uploads_today": (200, 250),
         "downloads_today": (None, None),
+        "class_a_ops": (12, None),
+        "class_b_ops": (None, None),
         "error_rate_pct": (0.5, 0.4),
         "avg_response_ms": (2450, 900),
+        "p95_response_ms": (3100, 1200),
     },
 }
 

@@ -45,7 +45,7 @@ from r2tui.tui.screens.message import MessageScreen
 from r2tui.tui.screens.reports import report_parser
 from r2tui.tui.screens.rule_form import RuleForm
 from r2tui.tui.screens.rules import RulesScreen
-from r2tui.tui.widgets.header import DETAIL_CELLS
+from r2tui.tui.widgets.header import render_header
 from r2tui.tui.widgets.table import FilterTable
 from tests.support.configs import account_for, make_config
 from tests.support.graphql_peer import ACCOUNT as ACCOUNT_ID
@@ -159,12 +159,18 @@ async def test_hostile_text_shows_literally_everywhere(
         await pilot.pause()
         screen_is_inert(app, "the main screen")
         header = content(app, "#header")
-        assert PASSWORD not in header and QUERY_TOKEN not in header and "admin" not in header
-        assert f" {visible(ACCOUNT_NAME)} @ {moto_endpoint.split('://', 1)[1]}/  │" in header
+        # 120 columns: the endpoint gives way to the failure, cut at a word.
+        full = render_header(app.header_state()).plain  # every part, as wide as it takes
+        for text in (header, full):
+            assert PASSWORD not in text and QUERY_TOKEN not in text and "admin" not in text
+        assert f" {visible(ACCOUNT_NAME)} @ {moto_endpoint.split('://', 1)[1]}/  │" in full
+        assert visible(ACCOUNT_NAME) in header
         failure = app.header_state().detail
         assert SERVER_ERROR[:20] in failure
-        assert clip(f": {failure}", DETAIL_CELLS) in header  # cut, with an ellipsis
-        assert "[/]denied[ \\x1b[31mred" in header  # markup and escapes, literally
+        shown = header.split("failing: ", 1)[1].removesuffix("…")
+        assert visible(failure).startswith(shown) and len(shown) > 40
+        assert "[/]denied[" in header  # markup, literally (the escape that follows
+        assert "[/]denied[ \\x1b[31mred" in visible(failure)  # is a word too long to fit)
 
         # -- Storage: the Buckets tab, then drill-down into the bucket: its Types,
         # Classes, Largest and Newest (all the keys: unscoped, only the top 20 show)
@@ -261,7 +267,10 @@ async def test_hostile_text_shows_literally_everywhere(
         rules = await modal(pilot, RulesScreen)
         await wait_for(pilot, lambda: rules.states is not None)
         assert rules.current() is not None and rules.current().rule.name == RULE_NAME
-        literal(column(table(app, "#rules-table"), 1)[0], RULE_NAME)
+        name = column(table(app, "#rules-table"), 1)[0]
+        assert isinstance(name, Text) and name.spans == []
+        head, _, tail = name.plain.partition("…")  # a long name is cut in the middle
+        assert visible(RULE_NAME).startswith(head) and visible(RULE_NAME).endswith(tail)
         assert f"Alert rules · {visible(ACCOUNT_NAME)} · " in content(app, "#rules-title")
         screen_is_inert(app, "the Rules screen")
         await pilot.press("e")

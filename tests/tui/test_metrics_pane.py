@@ -62,7 +62,8 @@ def test_values_read_in_their_units() -> None:
     assert trend_text(None).style == "dim"
     assert trend_text(5.0, lower_is_better=True).style == "red"
     assert metric_title("error_rate_pct") == "Error rate"
-    assert metric_title("class_a_ops") == "Class A requests"
+    assert metric_title("class_a_ops") == "Class A / hour"  # a card's title
+    assert metric_title("failed_access") == "Failed access"
     assert byte_scale(2.5e12) == (1e12, "TB")
     assert byte_scale(999.0) == (1.0, "B")
 
@@ -87,8 +88,11 @@ async def test_cards_show_values_trends_and_sparklines(
             "Storage used",
             "Uploads today",
             "Downloads today",
+            "Class A / hour",
+            "Class B / hour",
             "Error rate",
             "Avg response",
+            "p95 response",
         ]
         for i, c in enumerate(app.query(Card)):
             assert list(c.query_one(Sparkline).data or []) == spark(i)
@@ -211,7 +215,7 @@ async def test_no_token_says_what_it_would_add(
             "S3 keys alone give inventory totals",
         ):
             assert words in text, words
-        assert "3 cards need an API token" in str(app.query_one("#metrics-scope").render())
+        assert "5 cards need an API token" in str(app.query_one("#metrics-scope").render())
 
 
 async def test_no_metrics_part_waits_instead_of_zeros(
@@ -409,4 +413,4 @@ async def test_keys_in_help_and_palette(filled: Store, monkeypatch: pytest.Monke
 
 def test_series_fixture_is_deterministic() -> None:
     assert series("total_bytes", ACCOUNT, "24h") == series("total_bytes", ACCOUNT, "24h")
-    assert metrics_view().cards[4].warning
+    assert next(c for c in metrics_view().cards if c.metric == "error_rate_pct").warning

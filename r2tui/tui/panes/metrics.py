@@ -1,6 +1,7 @@
-"""Metrics: the dashboard's six cards for the account or one bucket, the
+"""Metrics: the dashboard's nine cards for the account or one bucket, the
 canary probes below them, and what an API token would add. Never a zero that
-looks like data."""
+looks like data. A pane too short for the cards' sparklines and the probes
+together shows compact cards (title and value, no sparkline)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid
+from textual.events import Resize
 from textual.message import Message
 from textual.widgets import Static
 
@@ -38,6 +40,10 @@ TOKEN_NOTE = Text.assemble(
 )
 WAITING = "waiting for the first read of the store…"
 NO_PROBE_YET = "no probe has run yet"
+CARD_COLUMNS = 3
+# Lines the pane needs for full cards (3 lines each) and the probes: the scope
+# line, the cards, the probes' label and their table (a header and four rows).
+FULL_HEIGHT = 1 + 3 * -(-len(CARDS) // CARD_COLUMNS) + 1 + 5
 
 
 def bucket_label(bucket: str) -> str:
@@ -106,9 +112,18 @@ class MetricsPane(Pane[MetricsPaneView]):
 
     def on_mount(self) -> None:
         super().on_mount()
+        self._fit_height()
         self.query_one("#metrics-cards").display = False
         self.query_one("#metrics-token").display = False
         self.query_one("#metrics-sources").display = False
+
+    def on_resize(self, event: Resize) -> None:
+        self._fit_height()
+
+    def _fit_height(self) -> None:
+        """Compact cards when the full ones and the probes would not both fit."""
+        height = self.content_size.height
+        self.set_class(0 < height < FULL_HEIGHT, "-compact")
 
     # ---- rendering ----------------------------------------------------------------------
     def show(self, shown: MetricsPaneView, now: float) -> None:
@@ -227,6 +242,12 @@ class MetricsPane(Pane[MetricsPaneView]):
         self.bucket = bucket
         set_text(self.query_one("#metrics-scope", Static), self._scope_text())
         self.post_message(self.BucketChosen(bucket))
+
+    def first_card(self) -> Card | None:
+        """The card that focusing the pane gives the focus to, if the cards show."""
+        if not self.query_one("#metrics-cards").display:
+            return None
+        return next(iter(self.cards.values()), None)
 
     def focused_metric(self) -> str | None:
         """The metric of the card with focus, if any (for `h`)."""

@@ -28,6 +28,7 @@ from r2tui.tui.format import (
 from r2tui.tui.panes.base import Pane
 from r2tui.tui.panes.views import StoragePaneView
 from r2tui.tui.widgets.card import source_reason
+from r2tui.tui.widgets.fit import Fitted
 from r2tui.tui.widgets.table import Column, FilterTable, Row
 from r2tui.tui.widgets.text import set_text
 
@@ -78,7 +79,7 @@ class StoragePane(Pane[StoragePaneView]):
         with Horizontal(id="storage-quota-row"):
             yield Static("", id="storage-quota-label")
             yield ProgressBar(total=100, show_eta=False, show_percentage=True, id="storage-quota")
-        yield Static("", id="storage-spend")
+        yield Fitted(id="storage-spend")
         with TabbedContent(id="storage-tabs"):
             with TabPane("Buckets", id="buckets"):
                 yield FilterTable(
@@ -210,12 +211,21 @@ class StoragePane(Pane[StoragePaneView]):
             )
             quota_row.set_class(view.usage_pct >= 80, "-warning")
         s = view.spend
-        set_text(
-            self.query_one("#storage-spend", Static),
+        cost = (f" ≈ {usd(s.usd)}", "dim")
+        # The dollar figure stays whatever the width: the words around it go first.
+        self.query_one("#storage-spend", Fitted).show(
             Text.assemble(
                 ("r2tui's own requests this month: ", "dim"),
                 f"{count(s.class_a)} Class A, {count(s.class_b)} Class B",
-                (f" ≈ {usd(s.usd)}", "dim"),
+                cost,
+            ),
+            Text.assemble(
+                ("r2tui's own requests: ", "dim"),
+                f"{count(s.class_a)} Class A, {count(s.class_b)} Class B",
+                cost,
+            ),
+            Text.assemble(
+                ("own requests: ", "dim"), f"{count(s.class_a)} A, {count(s.class_b)} B", cost
             ),
         )
 

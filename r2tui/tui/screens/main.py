@@ -1,17 +1,27 @@
 """The main screen: the header over five panes, and what the keys bound for the
 panes do (zoom, focus, history, rules, alert history, reports).
 
+Its layout follows the terminal: below `NARROW` columns or `SHORT` lines the
+panes become tabs, one pane at a time over the whole screen (keys 1–5, the tab
+strip, or tab and the arrows on it choose); from `TALL` lines the top row takes
+half the height; between, the rows keep the Metrics pane's cards and probes in
+sight with compact cards.
+
 The keys themselves are bound on the app (`tui/bindings.py`): every screen's
 footer shows them and the keymap names them `app.…`; the app hands each to
 this screen while it is the one on top."""
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
+from textual.events import DescendantFocus, Resize
+from textual.geometry import Size
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer
+from textual.widget import Widget
+from textual.widgets import DataTable, Footer, Tab, Tabs
 
 from r2tui.config.model import Schedule
 from r2tui.metrics import CATALOG
@@ -19,6 +29,7 @@ from r2tui.store import history
 from r2tui.store.views import Dashboard, Series
 from r2tui.tui import messages as msg
 from r2tui.tui.alert_ops import AlertOps, Host
+from r2tui.tui.bindings import PANES
 from r2tui.tui.panes.activity import ActivityPane
 from r2tui.tui.panes.alerts import AlertsPane
 from r2tui.tui.panes.base import Pane
@@ -36,24 +47,93 @@ from r2tui.tui.screens.alert_history import AlertHistoryScreen
 from r2tui.tui.screens.history import HistoryScreen
 from r2tui.tui.screens.message import MessageScreen
 from r2tui.tui.screens.rules import RulesScreen
+from r2tui.tui.widgets.card import Card
 from r2tui.tui.widgets.header import HeaderState, StatusHeader
+
+# Below this many columns (the Metrics pane's cards would cut their titles) or
+# lines (the Storage pane would show no rows), one pane at a time, as tabs.
+NARROW = 110
+SHORT = 28
+# From this many lines the top row takes half the height, not 15 lines.
+TALL = 40
+
+
+def tab_label(name: str, firing: int = 0) -> Text:
+    """A pane's tab: its focus key and title; the Alerts tab counts what fires,
+    which the hidden pane would otherwise keep out of sight."""
+    label = Text(f"{PANES.index(name) + 1} {name.title()}")
+    if firing:
+        label.append(f" ● {firing}", "bold red")
+    return label
 
 
 class MainScreen(Screen[None]):
     def __init__(self, host: Host) -> None:
         super().__init__()
         self.host = host  # the app: its config, store, account and clock, read at each use
+        self.current = PANES[0]  # the pane shown when the panes are tabs
+        self.firing = 0
 
     def compose(self) -> ComposeResult:
         yield StatusHeader(id="header")
-        with Horizontal(id="top-row"):
+        tabs = Tabs(*(Tab(tab_label(name), id=f"tab-{name}") for name in PANES), id="pane-tabs")
+        tabs.can_focus = False  # until the panes are tabs (fit)
+        yield tabs
+        with Horizontal(id="top-row", classes="pane-row"):
             yield MetricsPane(id="metrics")
             yield CostPane(id="cost")
             yield AlertsPane(id="alerts")
-        with Horizontal(id="bottom-row"):
+        with Horizontal(id="bottom-row", classes="pane-row"):
             yield StoragePane(id="storage")
             yield ActivityPane(id="activity")
         yield Footer(compact=True)  # every key of the main screen fits in 120 columns
+
+    # ---- layout -------------------------------------------------------------------------
+    @property
+    def tabbed(self) -> bool:
+        return self.has_class("-tabbed")
+
+    def on_resize(self, event: Resize) -> None:
+        self.fit(event.size)
+
+    def fit(self, size: Size) -> None:
+        tabbed = size.width < NARROW or size.height < SHORT
+        self.set_class(tabbed, "-tabbed")
+        self.set_class(not tabbed and size.height >= TALL, "-tall")
+        for tabs in self.query(Tabs):
+            tabs.can_focus = tabbed
+        self._show_current()
+
+    def _show_current(self) -> None:
+        for pane in self.query(Pane):
+            pane.set_class(pane.id == self.current, "-current")
+        for row in self.query(".pane-row"):
+            row.set_class(any(p.id == self.current for p in row.query(Pane)), "-current")
+        for tabs in self.query(Tabs):
+            tab = f"tab-{self.current}"
+            # Before the strip has mounted its tabs there is none to choose.
+            if tabs.active != tab and tabs.query(f"#{tab}"):
+                tabs.active = tab
+
+    @on(Tabs.TabActivated, "#pane-tabs")
+    def _tab_chosen(self, event: Tabs.TabActivated) -> None:
+        event.stop()
+        name = (event.tab.id or "").removeprefix("tab-")
+        if name in PANES and name != self.current:
+            self.current = name
+            self._show_current()
+
+    def on_descendant_focus(self, event: DescendantFocus) -> None:
+        """The focus went into a pane (tab, a palette command): it is the current one."""
+        pane = next((a for a in event.widget.ancestors_with_self if isinstance(a, Pane)), None)
+        if pane is not None and pane.id in PANES and pane.id != self.current:
+            self.current = pane.id
+            self._show_current()
+
+    @on(Card.Chosen)
+    def _chart_card(self, event: Card.Chosen) -> None:
+        event.stop()
+        self.open_history(event.metric)
 
     @on(msg.ShowDetail)
     def _show_detail(self, event: msg.ShowDetail) -> None:
@@ -76,6 +156,11 @@ class MainScreen(Screen[None]):
             cost.show(CostPaneView.of(dash, schedules), now)
         for alerts in self.query(AlertsPane):
             alerts.show(AlertsPaneView.of(dash, keymap), now)
+        firing = len(dash.alerts.firing) if dash.alerts else 0
+        if firing != self.firing:
+            self.firing = firing
+            for tab in self.query("#tab-alerts").results(Tab):
+                tab.label = tab_label("alerts", firing)
         for storage in self.query(StoragePane):
             storage.show(StoragePaneView.of(dash), now)
         for activity in self.query(ActivityPane):
@@ -104,18 +189,24 @@ class MainScreen(Screen[None]):
 
     def focus_pane(self, name: str) -> None:
         pane = self.query_one(f"#{name}", Pane)
-        # A visible table first (not the tab strip above it), then anything focusable;
-        # the focus chain leaves out what is hidden (an empty Alerts pane's table).
-        focusable = [w for w in self.focus_chain if pane in w.ancestors]
-        target = next(
+        if name != self.current:
+            self.current = name
+            self._show_current()
+        # The Metrics pane's first card (enter charts it), else a visible table (not
+        # the tab strip above it), then anything focusable.
+        card = pane.first_card() if isinstance(pane, MetricsPane) else None
+        focusable = _focusable(pane)
+        target = card or next(
             (w for w in focusable if isinstance(w, DataTable)), focusable[0] if focusable else None
         )
         if target is not None:
             target.focus()
 
-    def open_history(self) -> None:
-        """Chart the focused card's metric (else storage used) for the Metrics pane's
-        bucket."""
+    def open_history(
+        self, metric: str | None = None, range_: str | None = None, bucket: str | None = None
+    ) -> None:
+        """Chart a metric (else the focused card's, else storage used) for a bucket
+        (else the Metrics pane's) over a range (else 24 hours)."""
         pane = self.query_one("#metrics", MetricsPane)
         view = pane.view
         self.app.push_screen(
@@ -123,8 +214,9 @@ class MainScreen(Screen[None]):
                 self.load_history,
                 list(CATALOG),
                 pane.buckets,
-                metric=pane.focused_metric() or "total_bytes",
-                bucket=pane.bucket,
+                metric=metric or pane.focused_metric() or "total_bytes",
+                bucket=bucket or pane.bucket,
+                range_=range_ or "24h",
                 titles={c.metric: c.title for c in view.cards} if view else None,
             )
         )
@@ -158,3 +250,17 @@ class MainScreen(Screen[None]):
 
         account = self.host.account_name
         self.app.push_screen(ReportsScreen(StoreReports(account, self.host.store), account))
+
+
+def _focusable(pane: Widget) -> list[Widget]:
+    """What in a pane can take the focus, in order: shown, enabled, and not inside
+    anything hidden (an empty Alerts pane's table is). The pane itself may be
+    hidden still: it is shown by the time the focus lands."""
+    found = []
+    for widget in pane.query("*"):
+        if not widget.focusable:
+            continue
+        between = widget.ancestors_with_self[: widget.ancestors_with_self.index(pane)]
+        if all(w.display for w in between):
+            found.append(widget)
+    return found

@@ -13,6 +13,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.events import Resize
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
@@ -40,7 +41,7 @@ from r2tui.tui.widgets.table import Column, FilterTable, Row
 
 COLUMNS = [
     Column("state", "State", width=10),
-    Column("name", "Name", flex=True),
+    Column("name", "Name", flex=True, min_width=12, middle=True),
     Column("condition", "Condition", width=34),
     Column("scope", "Scope", width=12),
     Column("for", "For", width=6, numeric=True),
@@ -48,6 +49,12 @@ COLUMNS = [
     Column("channels", "Channels", width=16),
 ]
 Note = tuple[str, str]  # (text, severity for notify)
+# Columns a narrower screen leaves out (the edit form shows them all), so that
+# the names keep room: below each width, these.
+NARROWER = (
+    (100, frozenset({"channels", "severity", "for", "scope"})),
+    (130, frozenset({"channels"})),
+)
 
 
 class RulesTable(FilterTable):
@@ -168,6 +175,11 @@ class RulesScreen(Screen[None]):
     def on_mount(self) -> None:
         self._show_title("loading…")
         self.reload()
+
+    def on_resize(self, event: Resize) -> None:
+        width = event.size.width
+        hidden = next((keys for below, keys in NARROWER if width < below), frozenset())
+        self.query_one(RulesTable).hide(hidden)
 
     # ---- reading ------------------------------------------------------------------------
     def reload(self) -> None:

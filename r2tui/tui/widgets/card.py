@@ -1,5 +1,6 @@
 """One metric card: title, value in human units, trend against the previous
-window, and a 24-hour sparkline. Also the value formatting the history screen
+window, and a 24-hour sparkline. Focusable: the arrows move between cards and
+enter charts the card's metric. Also the value formatting the history screen
 shares, so a number reads the same on both."""
 
 from __future__ import annotations
@@ -11,7 +12,10 @@ from datetime import datetime
 
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Vertical
+from textual.events import Resize
+from textual.message import Message
 from textual.widgets import Sparkline, Static
 
 from r2tui.metrics import CATALOG
@@ -21,6 +25,7 @@ from r2tui.tui.format import data, human_bytes, usd
 from r2tui.tui.widgets.text import set_text
 
 NEEDS_TOKEN = "needs API token"
+NEEDS_TOKEN_SHORT = "needs token"
 NO_DATA = "no data yet"
 # The dashboard's card titles; other catalog metrics are titled from their names.
 TITLES = {
@@ -28,8 +33,23 @@ TITLES = {
     "total_bytes": "Storage used",
     "uploads_today": "Uploads today",
     "downloads_today": "Downloads today",
+    "class_a_ops": "Class A / hour",
+    "class_b_ops": "Class B / hour",
     "error_rate_pct": "Error rate",
     "avg_response_ms": "Avg response",
+    "p95_response_ms": "p95 response",
+}
+# What a card too narrow for its title says instead (whole words, never "Downlo…").
+SHORT_TITLES = {
+    "total_files": "Files",
+    "total_bytes": "Stored",
+    "uploads_today": "Uploads",
+    "downloads_today": "Downloads",
+    "class_a_ops": "Class A/h",
+    "class_b_ops": "Class B/h",
+    "error_rate_pct": "Errors",
+    "avg_response_ms": "Avg resp.",
+    "p95_response_ms": "p95 resp.",
 }
 _WORDS = {
     "pct": "%",
@@ -154,7 +174,26 @@ def spark_data(values: list[float]) -> list[float]:
 
 
 class Card(Vertical, can_focus=True):
-    """Focusable so that `h` can chart the metric of the card under the cursor."""
+    """Focusable so that `h` or enter can chart the metric of the card under the
+    cursor; the arrows move to the card beside, above or below."""
+
+    BINDINGS = [
+        Binding(
+            "enter",
+            "chart",
+            "Chart",
+            id="card.chart",
+            tooltip="Chart the focused card's metric over time (h does too)",
+        ),
+        Binding(
+            "left", "move(-1, 0)", "Left", show=False, id="card.left", tooltip="Card on the left"
+        ),
+        Binding(
+            "right", "move(1, 0)", "Right", show=False, id="card.right", tooltip="Card on the right"
+        ),
+        Binding("up", "move(0, -1)", "Up", show=False, id="card.up", tooltip="Card above"),
+        Binding("down", "move(0, 1)", "Down", show=False, id="card.down", tooltip="Card below"),
+    ]
 
     # The line under the value says why a source fails, in place of the sparkline.
     DEFAULT_CSS = """
@@ -162,11 +201,19 @@ class Card(Vertical, can_focus=True):
     Card.-stale .card-value { color: $text-warning; }
     """
 
+    class Chosen(Message):
+        """Chart this card's metric (enter on a card)."""
+
+        def __init__(self, metric: str) -> None:
+            super().__init__()
+            self.metric = metric
+
     def __init__(self, metric: str, title: str, *, id: str | None = None) -> None:
         super().__init__(id=id, classes="card")
         self.metric = metric
         self.card_title = title
         self.card: MetricCard | None = None
+        self.analytics = False
 
     def compose(self) -> ComposeResult:
         yield Static(self.card_title, classes="card-title")
@@ -176,10 +223,46 @@ class Card(Vertical, can_focus=True):
         why.display = False
         yield why
 
+    # ---- keys ---------------------------------------------------------------------------
+    def action_chart(self) -> None:
+        self.post_message(self.Chosen(self.metric))
+
+    def action_move(self, dx: int, dy: int) -> None:
+        """Focus the card beside (dx) or above or below (dy), in the grid's order."""
+        parent = self.parent
+        if parent is None:
+            return
+        cards = [c for c in parent.children if isinstance(c, Card) and c.display]
+        columns = parent.styles.grid_size_columns or 1
+        at = cards.index(self) + dx + dy * columns
+        if 0 <= at < len(cards):
+            cards[at].focus()
+
+    # ---- fitting ------------------------------------------------------------------------
+    def on_resize(self, event: Resize) -> None:
+        self._show_title()
+        if self.card is not None and self.card.needs_token and not self.analytics:
+            self._show_locked()
+
+    def _room(self) -> int:
+        """The cells a line of the card has (0 before the first layout: room enough)."""
+        return self.content_size.width or 1000
+
+    def _show_title(self) -> None:
+        title = self.card_title
+        if len(title) > self._room():
+            title = SHORT_TITLES.get(self.metric, title)
+        set_text(self.query_one(".card-title", Static), title)
+
+    def _show_locked(self) -> None:
+        words = NEEDS_TOKEN if len(NEEDS_TOKEN) <= self._room() else NEEDS_TOKEN_SHORT
+        set_text(self.query_one(".card-value", Static), Text(words, "italic"))
+
     def show(self, card: MetricCard, analytics: bool, why: CardWhy | None = None) -> None:
         self.card = card
+        self.analytics = analytics
         self.card_title = card.title
-        set_text(self.query_one(".card-title", Static), card.title)
+        self._show_title()
         value = self.query_one(".card-value", Static)
         spark = self.query_one(Sparkline)
         locked = card.needs_token and not analytics
@@ -193,7 +276,7 @@ class Card(Vertical, can_focus=True):
             self._show_why(card, why, value, spark, why_line)
             return
         if locked:
-            set_text(value, Text(NEEDS_TOKEN, "italic"))
+            self._show_locked()
             spark.data = []
             spark.display = False
             self.tooltip = f"{card.title}: {NEEDS_TOKEN} (see the note below the cards)"
@@ -228,7 +311,10 @@ class Card(Vertical, can_focus=True):
             if reading.sampled
             else ""
         )
-        self.tooltip = f"{card.title} (last 24 h in the sparkline{limit}){sampled}; h charts it"
+        self.tooltip = (
+            f"{card.title} ({card.spark_span} in the sparkline{limit}){sampled}; "
+            "enter or h charts it"
+        )
 
     def _show_why(
         self, card: MetricCard, why: CardWhy, value: Static, spark: Sparkline, line: Static

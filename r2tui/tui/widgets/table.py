@@ -1,7 +1,9 @@
 """A DataTable that every pane uses: `/` filters, `s` sorts, header clicks sort.
 
 Rows carry raw sort values beside their text, so "2.0 GB" sorts after
-"900 MB", and the cursor stays on the same row across refreshes.
+"900 MB", and the cursor stays on the same row across refreshes. A narrow
+screen can hide columns (`hide`), and a column can be cut in the middle
+(`Column.middle`), so two long names that differ at the end stay apart.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Input, Static
 from textual.widgets.data_table import ColumnKey, RowKey
 
+from r2tui.literal import ELLIPSIS
 from r2tui.tui.format import LINE_CELLS, data
 from r2tui.tui.widgets.text import set_text
 
@@ -29,6 +32,28 @@ class Column:
     numeric: bool = False
     flex: bool = False  # takes the width the other columns leave
     min_width: int = 10  # a flex column's least width, when the others leave less
+    middle: bool = False  # a flex column's text too wide is cut in the middle: "Missi…(media)"
+
+
+def middle_cut(text: Text, cells: int) -> Text:
+    """`text` in `cells` cells: whole, or its start and end around an ellipsis,
+    in its own style."""
+    if text.cell_len <= cells or cells < 3:
+        return text
+    head, tail = cells // 2, cells - 1 - cells // 2
+
+    def cut(head: int) -> Text:
+        if not text.spans:  # a cell's usual case: one style for it all
+            end = text.plain[len(text) - tail :] if tail else ""
+            return Text(text.plain[:head] + ELLIPSIS + end, style=text.style)
+        return Text.assemble(text[:head], ELLIPSIS, text[len(text) - tail :] if tail else "")
+
+    out = cut(head)
+    while out.cell_len > cells and head > 1:  # wide characters: fewer of them
+        head -= 1
+        out = cut(head)
+    out.no_wrap = True
+    return out
 
 
 @dataclass(frozen=True)
@@ -118,6 +143,7 @@ class FilterTable(Vertical):
         self.sort_column = sort_column
         self.descending = descending
         self.filter_text = ""
+        self.hidden: frozenset[str] = frozenset()  # column keys left out (hide)
         self._rows: list[Row] = []
         self._shown: tuple[object, ...] | None = None  # what the table shows now
 
@@ -160,8 +186,9 @@ class FilterTable(Vertical):
         if shown != self._shown or table.row_count != len(rows):
             self._shown = shown
             table.clear()
+            shown_at = self._shown_indexes()
             for r in rows:
-                table.add_row(*(data(c) if isinstance(c, str) else c for c in r.cells), key=r.key)
+                table.add_row(*(self._cell(r.cells[i], i) for i in shown_at), key=r.key)
             if current is not None and current in {r.key for r in rows}:
                 table.move_cursor(row=table.get_row_index(current), animate=False)
         empty = self.query_one(".table-empty", Static)
@@ -177,8 +204,36 @@ class FilterTable(Vertical):
             )
         self._label_sorted_column()
 
+    def _shown_indexes(self) -> list[int]:
+        return [i for i, c in enumerate(self.columns) if c.key not in self.hidden]
+
+    def _cell(self, value: str | Text, index: int) -> str | Text:
+        text = data(value) if isinstance(value, str) else value
+        col = self.columns[index]
+        if col.middle:
+            width = self.table.columns[ColumnKey(col.key)].width
+            if not self.table.columns[ColumnKey(col.key)].auto_width and width:
+                return middle_cut(text, width)
+        return text
+
+    def hide(self, keys: frozenset[str]) -> None:
+        """Leave these columns out (a narrow screen), or show them again."""
+        if keys == self.hidden:
+            return
+        self.hidden = keys
+        table = self.table
+        table.clear(columns=True)
+        for col in self.columns:
+            if col.key not in keys:
+                table.add_column(col.label, key=col.key, width=col.width)
+        self._shown = None
+        self._fit_flex()
+        self._render_rows()
+
     def _label_sorted_column(self) -> None:
         for i, col in enumerate(self.columns):
+            if col.key in self.hidden:
+                continue
             mark = (" ▼" if self.descending else " ▲") if i == self.sort_column else ""
             self.table.columns[ColumnKey(col.key)].label = Text(col.label + mark)
         self.table.refresh()
@@ -199,7 +254,9 @@ class FilterTable(Vertical):
         self.table.focus()
 
     def action_sort_next(self) -> None:
-        self.sort_by((self.sort_column + 1) % len(self.columns))
+        shown = self._shown_indexes()
+        later = [i for i in shown if i > self.sort_column]
+        self.sort_by(later[0] if later else shown[0])
 
     def action_sort_reverse(self) -> None:
         self.descending = not self.descending
@@ -214,14 +271,19 @@ class FilterTable(Vertical):
         self._render_rows()
 
     def on_resize(self) -> None:
-        flex = [c for c in self.columns if c.flex]
+        if self._fit_flex() and any(c.middle for c in self.columns):
+            self._shown = None  # cut again for the new width
+            self._render_rows()
+
+    def _fit_flex(self) -> bool:
+        """Give the flex columns the width the others leave; whether there are any."""
+        shown = [c for c in self.columns if c.key not in self.hidden]
+        flex = [c for c in shown if c.flex]
         if not flex:
-            return
+            return False
         table = self.table
         fixed = sum(
-            table.columns[ColumnKey(c.key)].get_render_width(table)
-            for c in self.columns
-            if not c.flex
+            table.columns[ColumnKey(c.key)].get_render_width(table) for c in shown if not c.flex
         )
         spare = self.size.width - fixed - 2 * len(flex) - 1
         for c in flex:
@@ -229,11 +291,12 @@ class FilterTable(Vertical):
             column.auto_width = False
             column.width = max(c.min_width, spare // len(flex))
         table.refresh()
+        return True
 
     @on(DataTable.HeaderSelected)
     def _header(self, event: DataTable.HeaderSelected) -> None:
         event.stop()
-        self.sort_by(event.column_index)
+        self.sort_by(self._shown_indexes()[event.column_index])
 
     @on(Input.Changed)
     def _typed(self, event: Input.Changed) -> None:
