@@ -60,13 +60,27 @@ def previous_day_start(now: float, tz: str = "UTC") -> int:
 
 
 def readings(
-    store: Store, account: str, metrics: list[str], now: float, tz: str = "UTC"
+    store: Store,
+    account: str,
+    metrics: list[str],
+    now: float,
+    tz: str = "UTC",
+    back: int = 0,
 ) -> dict[str, dict[str, Reading]]:
-    """bucket ("*" for the account) → metric → reading, for every bucket with data."""
+    """bucket ("*" for the account) → metric → reading, for every bucket with data.
+
+    `back`: the readings as they stood `back` seconds before `now` (a change
+    rule's past), with the analytics stored as far as they were then: the
+    stored windows' end moves back with the clock. Else an hour's count read at
+    `now - back` would wait on the analytics as they stand at `now`, while the
+    count at `now` does not: the two could read the same hour."""
     out: dict[str, dict[str, Reading]] = defaultdict(dict)
     cache: SpreadCache = {}  # mean and p95 read the same probe samples
     known = _series_keys(store, account)
     stored_to = state.get(store, state.analytics_key(account))
+    if back:
+        now -= back
+        stored_to = None if stored_to is None else stored_to - back
     for name in metrics:
         metric = describe(name)
         found = _evaluate(store, account, metric, now, tz, cache, known, stored_to)
