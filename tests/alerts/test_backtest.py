@@ -236,3 +236,23 @@ def test_trying_a_change_rule_compares_hours_an_hour_apart_before_the_hour_is_st
     collected(store, now)
     (row,) = evaluate(store, rise, config, [ACC], now)
     assert (row["now"], row["before"], row["value"], row["holds"]) == (400.0, 200.0, 100.0, True)
+
+
+def test_the_backtest_checks_at_a_cron_schedules_times(store: Store) -> None:
+    """check_alerts on a cron line (at :07 and :37): the rule form's backtest
+    steps at those times, as the job ran, not every minute."""
+    seed(store)
+    burst = RULES[0]
+    saved.import_rules(store, [burst], replace_all=True)
+    line = "7,37 * * * *"
+    config = make_config((account_for("http://127.0.0.1:9", name=ACC),))
+    config = replace(
+        config,
+        schedules={**config.schedules, "check_alerts": Schedule("check_alerts", line, cron=line)},
+    )
+    end = T0 + 170 * M
+    live = run_engine(store, config, range(T0 + 67 * M, end + 1, 30 * M))
+    # Pending at 23:07, the count stored at 23:05; two minutes on is 23:37.
+    assert live == {("Burst", "*"): [Firing(T0 + H + 37 * M, T0 + 2 * H + 7 * M)]}
+    got = AlertOps(Host(config, store, lambda: float(end))).backtest(burst)
+    assert got.firings == (("*", live[("Burst", "*")][0]),)
