@@ -57,7 +57,8 @@ RULE_OPTIONS: tuple[tuple[str, str, str, str], ...] = (
         "--window",
         "window",
         "duration",
-        "a change rule: compare with the value this long ago, e.g. 1h",
+        "a change rule: compare with the value this long ago, e.g. 1h "
+        "(whole hours for hourly counts; no change rules on today's figures)",
     ),
     (
         "--change-in",
@@ -300,6 +301,8 @@ def _list(args: argparse.Namespace, store: Store) -> int:
     say(table(rows))
     for problem in saved.unreadable_rules(store):
         say(f"r2tui: rules list: skipped: {visible(problem)}", err=True)
+    for problem in saved.outdated_rules(store):
+        say(f"r2tui: rules list: needs a fix (runs as saved): {visible(problem)}", err=True)
     return EXIT_OK
 
 
