@@ -40,7 +40,7 @@ from r2tui.metrics import ACCOUNT, ANALYTICS_LAG, CATALOG, DAY, HOUR, Metric, se
 from r2tui.store import state
 from r2tui.store.db import Store
 from r2tui.store.models import Sample, SampleHourly
-from r2tui.store.readings import RECENT, day_start, p95
+from r2tui.store.readings import RECENT, day_of, p95
 from r2tui.store.rollups import RAW_KEPT_FROM
 
 Steps = list[tuple[int, float | None]]  # (from when, value), oldest first
@@ -304,15 +304,11 @@ class _History:
             )
         if calc == "today":
             days = (
-                {day_start(p, self.tz) for p in range(ts[0], ts[-1] + 2 * DAY, HOUR)}
-                if ts
-                else set()
+                {day_of(p, self.tz) for p in range(ts[0], ts[-1] + 2 * DAY, HOUR)} if ts else set()
             )
 
             def today(t: int) -> float | None:
-                return self._sum(
-                    entries[bisect_left(ts, day_start(t, self.tz)) : bisect_right(ts, t)]
-                )
+                return self._sum(entries[bisect_left(ts, day_of(t, self.tz)) : bisect_right(ts, t)])
 
             return today, {*ts, *days}
         if calc in ("mean", "p95"):

@@ -256,3 +256,21 @@ def test_the_backtest_checks_at_a_cron_schedules_times(store: Store) -> None:
     assert live == {("Burst", "*"): [Firing(T0 + H + 37 * M, T0 + 2 * H + 7 * M)]}
     got = AlertOps(Host(config, store, lambda: float(end))).backtest(burst)
     assert got.firings == (("*", live[("Burst", "*")][0]),)
+
+
+def test_today_starts_at_the_hour_holding_midnight_live_and_in_the_backtest(
+    store: Store,
+) -> None:
+    """Asia/Kolkata (UTC+5:30): today's uploads start again at 18:00 UTC, the
+    hour holding midnight, in the card check_alerts reads and in the backtest."""
+    midnight_hour = T0 - 4 * H  # 18:00 UTC: midnight at 18:30
+    for k in range(-30, 3):
+        samples(store, midnight_hour + k * H, upload_requests=1.0)
+    rule = Rule("Busy day", "uploads_today", ">", 12.0)
+    saved.import_rules(store, [rule], replace_all=True)
+    config = replace(config_every(600), timezone="Asia/Kolkata")
+    start, end = midnight_hour - 2 * H, midnight_hour + 2 * H
+    live = run_engine(store, config, eval_times(start, end, 600))
+    assert live == {("Busy day", "*"): [Firing(start, midnight_hour)]}
+    replayed = backtest(store, rule, ACC, ["*"], start, end, 600, config.timezone, COLLECT)
+    assert replayed[0].firings == live[("Busy day", "*")]
