@@ -18,7 +18,7 @@ def read(
     store: Store,
     account: str,
     quota_bytes: int | None = None,
-    activity_limit: int = 200,
+    activity_limit: int = queries.ACTIVITY_LIMIT,
     now: float | None = None,
     *,
     analytics: bool = False,

@@ -66,6 +66,10 @@ STORAGE_BY_CLASS = (
 )
 ANALYTICS_GAUGES = STORAGE_TOTALS + STORAGE_BY_CLASS
 ANALYTICS_SERIES = ANALYTICS_COUNTERS + ANALYTICS_GAUGES
+# The analytics job's windows end this long before it runs (the newest minutes are
+# still arriving): an hour's counts are stored whole once a run this long after
+# the hour's end has stored them.
+ANALYTICS_LAG = 180
 # Where a stored series comes from, for the metrics that read a listing's figure
 # or analytics' (status --json says which one a value is).
 LISTING_SERIES = frozenset(

@@ -293,6 +293,10 @@ def alerts_doc(v: AlertsView | None) -> dict[str, Any]:
             "threshold": a.threshold,
             "comparison": a.comparison,
             "unit": a.unit,
+            "metric": a.metric,
+            # A change rule: seconds back, and "percent" or "absolute"; else 0, null.
+            "window": a.window,
+            "change_in": a.change_in or None,
             "since": iso(a.since),
             "silenced": a.silenced,
         }

@@ -130,14 +130,16 @@ def check_alerts(
     t = int(store.clock() if now is None else now)
     wanted = [r for r in (saved.list_rules(store) if rules is None else rules) if r.enabled]
     values = readings(store, account, sorted({r.metric for r in wanted}), t, config.timezone)
-    # Change rules: each window's readings as they were that long ago.
+    # Change rules: each window's readings as they were that long ago, the
+    # analytics as far as they were stored then.
     past = {
         w: readings(
             store,
             account,
             sorted({r.metric for r in wanted if r.is_change and r.window == w}),
-            t - w,
+            t,
             config.timezone,
+            back=w,
         )
         for w in sorted({r.window for r in wanted if r.is_change})
     }

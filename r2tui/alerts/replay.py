@@ -14,8 +14,15 @@ Raw samples are read where they are kept; before the raw horizon
 held from the hour's start (a count per hour is then exact; a gauge's and a
 mean's are the hour's last and mean, a p95 is unknown).
 
-A change rule compares the value at `t` with the value at `t - window`: both
-come from the same step function."""
+Cloudflare's hourly counts count, as in `readings`, from when the analytics
+job has stored the hour whole: its windows end `ANALYTICS_LAG` before each
+run, so with `collects` (collect_metrics' cadence) an hour counts from the
+first run that long after its end, as it did live; without it, only the
+stored windows' end as it is now holds back the newest hours.
+
+A change rule compares the value at `t` with the value `readings` gave at
+`t - window` with the analytics stored as far as they were then: both from
+the same stored entries."""
 
 from __future__ import annotations
 
@@ -29,11 +36,11 @@ from peewee import fn
 
 from r2tui.alerts.rules import Rule
 from r2tui.alerts.states import Firing, replay
-from r2tui.metrics import ACCOUNT, CATALOG, DAY, HOUR, Metric, series_source
+from r2tui.metrics import ACCOUNT, ANALYTICS_LAG, CATALOG, DAY, HOUR, Metric, series_source
 from r2tui.store import state
 from r2tui.store.db import Store
 from r2tui.store.models import Sample, SampleHourly
-from r2tui.store.readings import RECENT, day_start, p95
+from r2tui.store.readings import RECENT, day_of, p95
 from r2tui.store.rollups import RAW_KEPT_FROM
 
 Steps = list[tuple[int, float | None]]  # (from when, value), oldest first
@@ -58,10 +65,19 @@ class BucketReplay:
     entries: int  # stored samples (or rollup hours) read
 
 
+Cadence = int | Sequence[int]  # every so many seconds (on multiples), or the times
+
+
 def eval_times(start: int, end: int, every: int) -> range:
     """check_alerts' times in [start, end]: every `every` seconds, on multiples."""
     first = -(-start // every) * every
     return range(first, end + 1, every)
+
+
+def _times(cadence: Cadence, start: int, end: int) -> Sequence[int]:
+    if isinstance(cadence, int):
+        return eval_times(start, end, cadence)
+    return [t for t in sorted(cadence) if start <= t <= end]
 
 
 def backtest(
@@ -71,35 +87,37 @@ def backtest(
     buckets: Sequence[str],
     start: int,
     end: int,
-    every: int = 60,
+    every: Cadence = 60,
     tz: str = "UTC",
+    collects: Cadence | None = None,
 ) -> list[BucketReplay]:
     """How `rule` would have fired for each of `buckets` ("*": the account),
-    evaluated every `every` seconds over [start, end] on the stored history."""
-    times = eval_times(start, end, every)
+    evaluated over [start, end] on the stored history: every `every` seconds,
+    or at the times given (a cron schedule's). `collects`: when collect_metrics
+    ran (seconds, or the times, from before `start` less the rule's window and
+    two hours), for when each hour's analytics were stored."""
+    times = _times(every, start, end)
     if not times:
         return []
     m = CATALOG[rule.metric]
     lo = start - rule.window if rule.is_change else start
-    history = _History(store, account, m, list(buckets), lo, end, tz)
+    ran = None if collects is None else _times(collects, lo - 2 * HOUR, end)
+    history = _History(store, account, m, list(buckets), lo, end, tz, ran)
     out = []
     for bucket in buckets:
-        steps = history.steps(bucket, lo, end)
+        steps = history.steps(bucket, start, end)
         if rule.is_change:
-            steps = changes(rule, steps, start)
+            steps = changes(rule, steps, history.steps(bucket, start, end, rule.window), start)
         out.append(BucketReplay(bucket, replay(rule, steps, times), history.seen(bucket)))
     return out
 
 
-def changes(rule: Rule, steps: Steps, start: int) -> Steps:
-    """A change rule's value from `start` on: the change from `window` ago."""
-    now_at = _lookup(steps)
-    points = sorted(
-        {start}
-        | {t for t, _ in steps if t >= start}
-        | {t + rule.window for t, _ in steps if t + rule.window >= start}
-    )
-    return _compress((t, rule.change_of(now_at(t), now_at(t - rule.window))) for t in points)
+def changes(rule: Rule, now: Steps, past: Steps, start: int) -> Steps:
+    """A change rule's value from `start` on: the change from what `readings`
+    gave `window` ago (`past`, stepped at the times it was read back) to now."""
+    now_at, past_at = _lookup(now), _lookup(past)
+    points = sorted({start} | {t for t, _ in (*now, *past) if t >= start})
+    return _compress((t, rule.change_of(now_at(t), past_at(t))) for t in points)
 
 
 def _lookup(steps: Steps) -> Callable[[int], float | None]:
@@ -125,9 +143,18 @@ class _History:
     gives for any of them at any time."""
 
     def __init__(
-        self, store: Store, account: str, m: Metric, buckets: list[str], lo: int, end: int, tz: str
+        self,
+        store: Store,
+        account: str,
+        m: Metric,
+        buckets: list[str],
+        lo: int,
+        end: int,
+        tz: str,
+        collects: Sequence[int] | None = None,
     ) -> None:
         self.m, self.tz = m, tz
+        self.collects = collects
         store.bound()
         # Far enough back for the first value: a gauge's newest sample (a day and
         # a bit, then anything older), a counter's last full hour, today, an hour.
@@ -152,11 +179,9 @@ class _History:
                 key=lambda e: (e.ts, e.sid),
             )
             self.by_bucket[ACCOUNT] = every
-        stored_to = state.get(store, state.analytics_key(account))
         # readings counts an hour of analytics once the stored windows reach its end.
-        self.done_cap = (
-            stored_to - stored_to % HOUR if m.source == "analytics" and stored_to else None
-        )
+        stored_to = state.get(store, state.analytics_key(account))
+        self.stored_to = stored_to if m.source == "analytics" else None
 
     def _raw(self, account: str, buckets: list[str] | None, lo: int, hi: int) -> None:
         where = [Sample.account == account, Sample.metric.in_(list(self.m.reads))]
@@ -228,45 +253,62 @@ class _History:
         return len(self.by_bucket.get(bucket, ()))
 
     # ---- the value readings gives at a time --------------------------------------------
-    def steps(self, bucket: str, start: int, end: int) -> Steps:
+    def stored_to_at(self, t: int) -> int | None:
+        """Where the analytics were stored to at `t`: the last collection's
+        windows' end, never past where they are stored to now."""
+        if self.stored_to is None or not self.collects:
+            return self.stored_to
+        i = bisect_right(self.collects, t) - 1
+        return self.stored_to if i < 0 else min(self.stored_to, self.collects[i] - ANALYTICS_LAG)
+
+    def steps(self, bucket: str, start: int, end: int, back: int = 0) -> Steps:
+        """The value `readings(..., now=t, back=back)` gives for t in [start, end]."""
         entries = self.by_bucket.get(bucket, [])
         ts = [e.ts for e in entries]
-        value_at, moves = self._calc(entries, ts)
+        value_at, moves = self._calc(entries, ts, back)
         points = sorted({start} | {p for p in moves if start < p <= end})
         return _compress((p, value_at(p)) for p in points)
 
     def _calc(
+        self, entries: list[_Entry], ts: list[int], back: int
+    ) -> tuple[Callable[[int], float | None], Iterable[int]]:
+        """The value at a time, read `back` seconds before it, and the times it can change."""
+        calc = self.m.calc
+        if calc in ("sum", "ratio"):
+            first = ts[0] - ts[0] % HOUR if ts else 0
+            hours = range(first + HOUR + back, (ts[-1] if ts else 0) + 3 * HOUR + back, HOUR)
+            fold = self._sum if calc == "sum" else self._ratio
+            collected = self.collects if self.stored_to is not None and self.collects else ()
+
+            def hourly(t: int) -> float | None:
+                done = (t - back) - (t - back) % HOUR
+                mark = self.stored_to_at(t)
+                if mark is not None:
+                    # The stored windows' end as it was `back` ago: moved back as well.
+                    done = min(done, (mark - back) - (mark - back) % HOUR)
+                return fold(entries[bisect_left(ts, done - HOUR) : bisect_left(ts, done)])
+
+            return hourly, (*hours, *collected)
+        value_at, moves = self._at(entries, ts)
+        return (lambda t: value_at(t - back)), (p + back for p in moves)
+
+    def _at(
         self, entries: list[_Entry], ts: list[int]
     ) -> tuple[Callable[[int], float | None], Iterable[int]]:
-        """The value at a time, and the times it can change."""
+        """The value at a time of a metric the analytics' progress does not hold
+        back, and the times it can change."""
         calc = self.m.calc
         if calc == "last":
             return (lambda t: _newest(entries, ts, t)), (
                 p for e in entries for p in (e.ts, e.ts + RECENT)
             )
-        if calc in ("sum", "ratio"):
-            first = ts[0] - ts[0] % HOUR if ts else 0
-            hours = range(first + HOUR, (ts[-1] if ts else 0) + 3 * HOUR, HOUR)
-            fold = self._sum if calc == "sum" else self._ratio
-
-            def hourly(t: int) -> float | None:
-                done = t - t % HOUR
-                if self.done_cap is not None:
-                    done = min(done, self.done_cap)
-                return fold(entries[bisect_left(ts, done - HOUR) : bisect_left(ts, done)])
-
-            return hourly, hours
         if calc == "today":
             days = (
-                {day_start(p, self.tz) for p in range(ts[0], ts[-1] + 2 * DAY, HOUR)}
-                if ts
-                else set()
+                {day_of(p, self.tz) for p in range(ts[0], ts[-1] + 2 * DAY, HOUR)} if ts else set()
             )
 
             def today(t: int) -> float | None:
-                return self._sum(
-                    entries[bisect_left(ts, day_start(t, self.tz)) : bisect_right(ts, t)]
-                )
+                return self._sum(entries[bisect_left(ts, day_of(t, self.tz)) : bisect_right(ts, t)])
 
             return today, {*ts, *days}
         if calc in ("mean", "p95"):

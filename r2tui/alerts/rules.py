@@ -19,7 +19,7 @@ from typing import TypeVar
 
 from r2tui.config.values import MAX_DURATION, parse_duration, parse_size, span_text
 from r2tui.literal import quoted
-from r2tui.metrics import ACCOUNT, CATALOG, Metric
+from r2tui.metrics import ACCOUNT, CATALOG, HOUR, Metric
 from r2tui.units import human_bytes
 
 T = TypeVar("T")
@@ -189,9 +189,12 @@ class Rule:
         return f"{self.metric} {self.comparison} {self.threshold:g}{unit}"
 
 
-def rule_from(data: Mapping[str, object]) -> Rule:
+def rule_from(data: Mapping[str, object], stored: bool = False) -> Rule:
     """A rule from plain data (a form, a TOML table, JSON); RuleError naming every
-    field that is wrong otherwise."""
+    field that is wrong otherwise. `stored`: a rule read back from the store,
+    which may have been saved before a check on what a change rule can compare
+    existed: it loads (and runs) as it was saved, and `change_problems` says
+    what to fix; the check applies when it is next saved."""
     problems: list[tuple[str, str]] = []
     unknown = sorted(str(k) for k in data if k not in FIELDS)
     if unknown:
@@ -234,6 +237,8 @@ def rule_from(data: Mapping[str, object]) -> Rule:
                 "leave it empty (0)",
             )
         )
+    if change and metric in CATALOG and not stored:
+        problems += _change_problems(CATALOG[str(metric)], comparison, window)
     if change and float(threshold) < 0:
         problems.append(
             (
@@ -280,6 +285,39 @@ def rule_from(data: Mapping[str, object]) -> Rule:
     if problems:
         raise RuleError(problems, str(name) or None)
     return rule
+
+
+def change_problems(rule: Rule) -> list[tuple[str, str]]:
+    """What `rule_from` would now refuse in a change rule saved before."""
+    if not rule.is_change:
+        return []
+    return _change_problems(CATALOG[rule.metric], rule.comparison, rule.window)
+
+
+def _change_problems(m: Metric, comparison: str, window: int) -> list[tuple[str, str]]:
+    """What a change rule cannot compare. Hourly counts (the last full hour):
+    a window that is not whole hours puts now and then in the same hour half
+    the time, a change of 0 that resolves the alert. Today so far: a window
+    across midnight compares part of today with all of yesterday."""
+    if m.calc == "today":
+        hourly = [n for n, x in CATALOG.items() if x.calc == "sum" and x.source == m.source]
+        return [
+            (
+                "comparison",
+                f"{comparison} cannot watch {m.name}: today's figure starts again at "
+                "midnight, so a change across it compares part of a day with a whole one; "
+                f"watch an hourly metric instead ({', '.join(hourly)})",
+            )
+        ]
+    if m.calc in ("sum", "ratio") and window % HOUR:
+        return [
+            (
+                "window",
+                f"{m.name} counts whole hours: expected whole hours from 1h to "
+                f'{span_text(WINDOW_MAX)}, such as "1h" or "24h", got {span_text(window)}',
+            )
+        ]
+    return []
 
 
 def rule_to_dict(rule: Rule) -> dict[str, object]:

@@ -9,7 +9,14 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import cast
 
-from r2tui.alerts.rules import Rule, RuleError, check_unique, rule_from, rule_to_dict
+from r2tui.alerts.rules import (
+    Rule,
+    RuleError,
+    change_problems,
+    check_unique,
+    rule_from,
+    rule_to_dict,
+)
 from r2tui.store.db import Store
 from r2tui.store.models import AlertInstance, AlertRule
 
@@ -24,7 +31,7 @@ def _body(rule: Rule) -> str:
 
 def _load(name: str, body: str) -> Rule:
     try:
-        return rule_from(json.loads(body))
+        return rule_from(json.loads(body), stored=True)
     except (RuleError, ValueError) as exc:
         # A rule written by a newer r2tui, or edited by hand in the database.
         raise RuleError([("body", f"stored rule cannot be read: {exc}")], name) from None
@@ -72,6 +79,16 @@ def unreadable_rules(store: Store) -> list[str]:
     return bad
 
 
+def outdated_rules(store: Store) -> list[str]:
+    """Rules saved before a check they now fail (they load and run as saved):
+    what to fix in each, for `r2tui rules list`."""
+    return [
+        str(RuleError(problems, rule.name))
+        for rule in list_rules(store)
+        if (problems := change_problems(rule))
+    ]
+
+
 def get_rule(store: Store, name: str) -> Rule | None:
     store.bound()
     row = AlertRule.get_or_none(AlertRule.name_key == name.casefold())
@@ -114,7 +131,7 @@ def set_enabled(store: Store, name: str, enabled: bool) -> Rule:
     if rule is None:
         raise RuleError([("name", f"no rule named {name!r}")], name)
     data = {**rule_to_dict(rule), "enabled": enabled}
-    new = rule_from(data)
+    new = rule_from(data, stored=True)  # disabling a rule that needs a fix is fine
     save_rule(store, new, replacing=rule.name)
     return new
 

@@ -15,6 +15,7 @@ keep-firing-for and missing data behave in it as they do live.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -82,35 +83,36 @@ class Firing:
 Steps = Sequence[tuple[int, float | None]]  # (from when, value): each held until the next
 
 
-def replay(rule: Rule, steps: Steps, times: range) -> list[Firing]:
+def replay(rule: Rule, steps: Steps, times: Sequence[int]) -> list[Firing]:
     """The firings of one alert stepped at every time in `times` (check_alerts'
-    cadence: range(first, end, seconds)) over a value that is `steps[i][1]`
-    from `steps[i][0]` until the next step (missing before the first), from
-    inactive. The same as calling `step` at every time, without doing so: over
-    a stretch where the value stays put, only the times where the state can
-    change are stepped (the wait of `for` or keep-firing-for running out)."""
+    cadence, ascending: range(first, end, seconds), or a cron line's times)
+    over a value that is `steps[i][1]` from `steps[i][0]` until the next step
+    (missing before the first), from inactive. The same as calling `step` at
+    every time, without doing so: over a stretch where the value stays put,
+    only the times where the state can change are stepped (the wait of `for`
+    or keep-firing-for running out)."""
     firings: list[Firing] = []
     s = AlertState()
     bounds = [t for t, _ in steps]
     for i, (start, value) in enumerate(steps):
-        end = bounds[i + 1] if i + 1 < len(bounds) else times.stop
-        s = _steady(s, rule, value, _within(times, start, end), firings)
+        lo = bisect_left(times, start)
+        hi = bisect_left(times, bounds[i + 1]) if i + 1 < len(bounds) else len(times)
+        s = _steady(s, rule, value, times, lo, hi, firings)
     return firings
 
 
-def _within(times: range, start: int, end: int) -> range:
-    """The times in [start, end), as a range."""
-    first = max(0, -((times.start - start) // times.step))  # ceil((start - t0) / step)
-    last = max(first, -((times.start - end) // times.step))
-    return times[first:last]
-
-
 def _steady(
-    s: AlertState, rule: Rule, value: float | None, times: range, firings: list[Firing]
+    s: AlertState,
+    rule: Rule,
+    value: float | None,
+    times: Sequence[int],
+    lo: int,
+    hi: int,
+    firings: list[Firing],
 ) -> AlertState:
-    """`s` stepped at each of `times` with the same value, stepping only the
-    first time, the times a wait runs out, and the last time."""
-    if not times:
+    """`s` stepped at each of `times[lo:hi]` with the same value, stepping only
+    the first time, the times a wait runs out, and the last time."""
+    if lo >= hi:
         return s
 
     def at(s: AlertState, t: int) -> AlertState:
@@ -121,7 +123,8 @@ def _steady(
             firings[-1] = Firing(firings[-1].fired_at, t)
         return after
 
-    s, last = at(s, times[0]), times[0]
+    i = lo
+    s, last = at(s, times[i]), times[i]
     holds = condition(rule, value)
     while holds is not None:
         if holds and s.state == PENDING and s.pending_since is not None:
@@ -132,10 +135,10 @@ def _steady(
             )
         else:
             break
-        nxt = _within(times, max(due, last + 1), times.stop)
-        if not nxt:
+        i = bisect_left(times, max(due, last + 1), i + 1, hi)
+        if i >= hi:
             break
-        s, last = at(s, nxt[0]), nxt[0]
-    if times[-1] != last:
-        s = at(s, times[-1])
+        s, last = at(s, times[i]), times[i]
+    if times[hi - 1] != last:
+        s = at(s, times[hi - 1])
     return s

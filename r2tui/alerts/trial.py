@@ -35,7 +35,7 @@ def evaluate(
     for account in accounts:
         values = readings(store, account, [rule.metric], now, config.timezone)
         past = (
-            readings(store, account, [rule.metric], now - rule.window, config.timezone)
+            readings(store, account, [rule.metric], now, config.timezone, back=rule.window)
             if rule.is_change
             else {}
         )

@@ -36,6 +36,11 @@ class AlertRow:
     unit: str
     since: int  # pending or firing since; resolved: when
     silenced: str | None = None  # what keeps it quiet
+    metric: str = ""
+    # A change rule: its window and its threshold's kind ("percent", "absolute");
+    # its value is then the change, in `unit`. A value rule: 0 and "".
+    window: int = 0
+    change_in: str = ""
 
 
 @dataclass(frozen=True)
@@ -108,6 +113,9 @@ def alerts_view(
                 rule.unit,
                 int(since or 0),
                 f"silence {s.id}" if s else f"window {w.name}" if w else None,
+                rule.metric,
+                rule.window if rule.is_change else 0,
+                rule.change_in if rule.is_change else "",
             )
         )
     for rows in out.values():

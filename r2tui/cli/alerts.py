@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from r2tui.cli.args import account_name
 from r2tui.cli.exits import EXIT_OK
-from r2tui.cli.text import local, scope_text, table, value_text
+from r2tui.cli.text import comparison_text, local, scope_text, table, value_text
 from r2tui.literal import visible
 from r2tui.output import say, say_json
 
@@ -83,7 +83,7 @@ def _alerts(args: argparse.Namespace, config: Config, store: Store) -> int:
                             visible(r.rule),
                             scope_text(r.bucket),
                             value_text(r.value, r.unit),
-                            f"{r.comparison} {value_text(r.threshold, r.unit, given=True)}",
+                            comparison_text(r.comparison, r.threshold, r.unit, r.window),
                             local(r.since),
                             visible(r.silenced or ""),
                         )

@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from r2tui.alerts import saved
-from r2tui.alerts.rules import CHANGE_WORDS, Rule, RuleError, rule_to_dict
+from r2tui.alerts.rules import Rule, RuleError, rule_to_dict
 from r2tui.alerts.toml_io import DURATION_FIELDS, checked_rule, duration_text
 from r2tui.cli import rules_files
 from r2tui.cli.args import ACTION, account_name
 from r2tui.cli.exits import EXIT_FAILED, EXIT_OK, EXIT_USAGE, fail, read_only
-from r2tui.cli.text import exact, scope_text, table, value_text
+from r2tui.cli.text import exact, rule_condition, scope_text, table, value_text
 from r2tui.config.values import span_text
 from r2tui.literal import visible
 from r2tui.output import say, say_json
@@ -57,7 +57,8 @@ RULE_OPTIONS: tuple[tuple[str, str, str, str], ...] = (
         "--window",
         "window",
         "duration",
-        "a change rule: compare with the value this long ago, e.g. 1h",
+        "a change rule: compare with the value this long ago, e.g. 1h "
+        "(whole hours for hourly counts; no change rules on today's figures)",
     ),
     (
         "--change-in",
@@ -289,7 +290,7 @@ def _list(args: argparse.Namespace, store: Store) -> int:
         (
             visible(s.rule.name),
             s.state,
-            condition_text(s.rule),
+            rule_condition(s.rule),
             scope_text(s.rule.scope),
             _duration(s.rule.for_seconds),
             s.rule.severity,
@@ -300,6 +301,8 @@ def _list(args: argparse.Namespace, store: Store) -> int:
     say(table(rows))
     for problem in saved.unreadable_rules(store):
         say(f"r2tui: rules list: skipped: {visible(problem)}", err=True)
+    for problem in saved.outdated_rules(store):
+        say(f"r2tui: rules list: needs a fix (runs as saved): {visible(problem)}", err=True)
     return EXIT_OK
 
 
@@ -314,25 +317,13 @@ def _show(args: argparse.Namespace, store: Store, rule: Rule) -> int:
         return EXIT_OK
     lines = [
         ("state", f"{state.state} ({state.firing} firing, {state.pending} pending)"),
-        ("condition", condition_text(rule)),
+        ("condition", rule_condition(rule)),
     ]
     for key, value in rule_to_dict(rule).items():
         lines.append((key, _field_text(key, value)))
     width = max(len(k) for k, _ in lines)
     say("\n".join(f"{k:<{width}}  {v}" for k, v in lines))
     return EXIT_OK
-
-
-def condition_text(rule: Rule) -> str:
-    """`error_rate_pct > 5 %` for the text outputs: the threshold as it was set,
-    with thousands separators and never an exponent (1,000,000 requests)."""
-    threshold = value_text(rule.threshold, rule.unit, given=True)
-    if rule.is_change:
-        return (
-            f"{visible(rule.metric)} {CHANGE_WORDS[rule.comparison]} more than {threshold} "
-            f"in {span_text(rule.window)}"
-        )
-    return f"{visible(rule.metric)} {rule.comparison} {threshold}"
 
 
 def _field_text(key: str, value: object) -> str:
@@ -404,7 +395,7 @@ def _test(args: argparse.Namespace, config: Config, store: Store, rule: Rule) ->
 
 def _say_test(rule: Rule, evaluations: list[dict[str, Any]], sends: list[dict[str, Any]]) -> None:
     state = "" if rule.enabled else " (disabled)"
-    say(f"rule {rule.name!r}{state}: {condition_text(rule)} on {scope_text(rule.scope)}")
+    say(f"rule {rule.name!r}{state}: {rule_condition(rule)} on {scope_text(rule.scope)}")
     if not evaluations:
         say(f"  no bucket matches {rule.scope!r} yet")
     for e in evaluations:
@@ -527,7 +518,7 @@ def _add(args: argparse.Namespace, config: Config, store: Store) -> int:
     rule = _save("rules add", {**base, **data}, problems, config, store)
     if isinstance(rule, int):
         return rule
-    say(f"added rule {rule.name!r}: {condition_text(rule)} ({scope_text(rule.scope)})")
+    say(f"added rule {rule.name!r}: {rule_condition(rule)} ({scope_text(rule.scope)})")
     return EXIT_OK
 
 
@@ -544,7 +535,7 @@ def _edit(args: argparse.Namespace, config: Config, store: Store, old: Rule) -> 
     if rule == old:
         say(f"rule {rule.name!r} unchanged")
     elif rule.name != old.name:
-        say(f"renamed rule {old.name!r} to {rule.name!r}: {condition_text(rule)}")
+        say(f"renamed rule {old.name!r} to {rule.name!r}: {rule_condition(rule)}")
     else:
         changed = [k for k, v in rule_to_dict(rule).items() if rule_to_dict(old)[k] != v]
         say(f"changed rule {rule.name!r}: {', '.join(changed)}")

@@ -10,7 +10,7 @@ import argparse
 from typing import TYPE_CHECKING, Any
 
 from r2tui.cli.exits import EXIT_OK
-from r2tui.cli.text import value_text
+from r2tui.cli.text import comparison_text, condition_text, value_text
 from r2tui.config.model import DEMO_QUOTA
 from r2tui.exporter.liveness import collector_alive
 from r2tui.literal import visible as v
@@ -165,11 +165,15 @@ def alerts_line(a: dict[str, Any]) -> str:
     def one(x: dict[str, Any]) -> str:
         where = "" if x["bucket"] == "*" else f" on {v(x['bucket'])}"
         unit = str(x.get("unit") or "")
-        return (
-            f"{v(x['rule'])}{where} ({x['severity']}, {value_text(x['value'], unit)} "
-            f"{x['comparison']} {value_text(x['threshold'], unit, given=True)}"
-            f"{'; silenced' if x['silenced'] else ''})"
-        )
+        value = value_text(x["value"], unit)
+        if x.get("window"):  # a change rule: its value is the change
+            what = f"{value}: " + condition_text(
+                x["metric"], x["comparison"], x["threshold"], unit, x["window"]
+            )
+        else:
+            what = f"{value} {comparison_text(x['comparison'], x['threshold'], unit)}"
+        quiet = "; silenced" if x["silenced"] else ""
+        return f"{v(x['rule'])}{where} ({x['severity']}, {what}{quiet})"
 
     if not a["firing"] and not a["pending"]:
         return f"alerts: nothing firing ({a.get('rules', 0)} rules watching)"

@@ -17,6 +17,8 @@ from decimal import Decimal
 
 from rich.cells import cell_len
 
+from r2tui.alerts.rules import CHANGE_WORDS, Rule
+from r2tui.config.values import span_text
 from r2tui.literal import visible
 from r2tui.metrics import ACCOUNT
 from r2tui.units import human_bytes
@@ -79,6 +81,27 @@ def value_text(value: float | None, unit: str, given: bool = False) -> str:
         return f"{'-' if value < 0 else ''}${exact(abs(value))}"  # finer than a cent, as set
     shown = exact(value) if given else number(value)
     return shown if unit in ("bool", "") else f"{shown} {unit}"
+
+
+def comparison_text(comparison: str, threshold: float, unit: str, window: int = 0) -> str:
+    """A rule's comparison and threshold as set: `> 5 %`; a change rule's with
+    its window: `falls by more than 20 % in 1 hour`. `unit`: the threshold's
+    (% for a change in percent)."""
+    shown = value_text(threshold, unit, given=True)
+    if comparison in CHANGE_WORDS:
+        return f"{CHANGE_WORDS[comparison]} more than {shown} in {span_text(window)}"
+    return f"{comparison} {shown}"
+
+
+def condition_text(metric: str, comparison: str, threshold: float, unit: str, window: int) -> str:
+    """`error_rate_pct > 5 %`; a change: `total_files falls by more than 20 % in
+    1 hour`. The threshold as it was set, with thousands separators and never
+    an exponent (1,000,000 requests)."""
+    return f"{visible(metric)} {comparison_text(comparison, threshold, unit, window)}"
+
+
+def rule_condition(rule: Rule) -> str:
+    return condition_text(rule.metric, rule.comparison, rule.threshold, rule.unit, rule.window)
 
 
 def local(ts: float | None) -> str:

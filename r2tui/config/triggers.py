@@ -5,7 +5,7 @@ functions (`r2tui.scheduler` imports them from here)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
@@ -39,3 +39,21 @@ def first_fire(schedule: Schedule, tz: str, now: datetime) -> datetime:
     if following is None:
         raise ValueError(f"{quoted(schedule.text)} never fires")
     return following
+
+
+def cadence(schedule: Schedule, tz: str, start: int, end: int) -> int | list[int]:
+    """When the job runs over [start, end]: every so many seconds (an interval),
+    or a cron line's fire times, as its trigger gives them (Unix seconds)."""
+    if schedule.seconds is not None:
+        return schedule.seconds
+    trigger = trigger_for(schedule, zone_for(schedule.job, tz))
+    out: list[int] = []
+    previous: datetime | None = None
+    following: datetime | None = trigger.get_next_fire_time(
+        None, datetime.fromtimestamp(start, UTC)
+    )
+    while following is not None and following.timestamp() <= end:
+        out.append(int(following.timestamp()))
+        previous = following
+        following = trigger.get_next_fire_time(previous, previous + timedelta(seconds=1))
+    return out

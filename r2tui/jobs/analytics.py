@@ -23,6 +23,7 @@ from r2tui.metrics import (
     ACCOUNT,
     ANALYTICS_COUNTERS,
     ANALYTICS_GAUGES,
+    ANALYTICS_LAG,
     ANALYTICS_SERIES,
     BYTE_COUNTERS,
     DAY,
@@ -38,7 +39,7 @@ from r2tui.store.health import ANALYTICS
 from r2tui.store.models import Event, Sample
 from r2tui.store.writes import EventRow
 
-LAG = 180  # windows end a few minutes ago: the newest minutes are still arriving
+LAG = ANALYTICS_LAG  # windows end a few minutes ago: the newest minutes are still arriving
 RELOOK = 3 * HOUR  # hours before the last window's end that are queried again
 RETENTION = 31 * DAY  # Cloudflare keeps analytics this long
 CARRY = DAY  # a bucket's storage snapshot counts toward the account this long

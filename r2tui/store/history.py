@@ -13,7 +13,7 @@ metric's `calc`:
   later in `reads` (analytics) wins;
 - ``sum``: the sum of the series in the period;
 - ``today``: what the metric's card says at the period's end: the day's sum so
-  far, from midnight in the configured time zone (`readings.day_start`) to the
+  far, from midnight in the configured time zone (`readings.day_of`) to the
   end of the period, starting again at each midnight (uploads_today's last
   point is the card's figure, not one hour's uploads). At day resolution (90d,
   1y) a point is the whole UTC day's sum: the day's figure at its end, exactly
@@ -48,7 +48,7 @@ from r2tui.metrics import ACCOUNT, CATALOG, DAY, HOUR, RANGES, Metric, series_so
 from r2tui.store import state
 from r2tui.store.db import Store
 from r2tui.store.models import Sample, SampleDaily, SampleHourly
-from r2tui.store.readings import day_start, p95, series_buckets
+from r2tui.store.readings import day_of, p95, series_buckets
 from r2tui.store.rollups import RAW_KEPT_FROM, floor
 from r2tui.store.views import Series
 
@@ -151,22 +151,14 @@ def _so_far(
     `start`, so the first day of the range counts its hours before the range."""
     out: list[tuple[int, float]] = []
     day, total = None, 0.0
-    for p, value in points(store, account, m, bucket, resolution, _day_of(start, tz), end):
-        midnight = _day_of(p, tz)
+    for p, value in points(store, account, m, bucket, resolution, day_of(start, tz), end):
+        midnight = day_of(p, tz)
         if midnight != day:
             day, total = midnight, 0.0
         total += value
         if p >= start:
             out.append((p, total))
     return out
-
-
-def _day_of(ts: int, tz: str) -> int:
-    """The start of the day the hour holding `ts` counts in, as the card counts
-    it: the latest `day_start` at or before it. (In a zone whose offset is not
-    whole hours, the hour holding midnight is the new day's, not the old one's.)"""
-    hour = ts - ts % HOUR
-    return day_start(hour + HOUR - 1, tz)
 
 
 SPARK_SPAN = "the last 24 h"

@@ -549,7 +549,11 @@ def v8_rule_bodies() -> list[dict[str, object]]:
 
 
 def _v8_drop_rule(db: Database) -> None:
-    """Once, and only when no rule has its name: a store that has a rule of that
+    """Once, and only where the user kept the defaults: every rule migration 5
+    installed is still there (by name; their thresholds may have changed). A
+    store whose defaults were deleted, even one of them, was told they never
+    come back by themselves: a new one does not come either. A fresh store has
+    them all (migration 5 just ran). A store that has a rule of the new one's
     name keeps it."""
 
     class AlertRule(_Frozen):
@@ -562,6 +566,10 @@ def _v8_drop_rule(db: Database) -> None:
 
     now = int(time.time())
     with db.bind_ctx([AlertRule]):
+        keys = {str(b["name"]).casefold() for b in v5_rule_bodies()}
+        kept = AlertRule.select().where(AlertRule.name_key.in_(sorted(keys))).count()
+        if kept < len(keys):
+            return
         for body in v8_rule_bodies():
             key = str(body["name"]).casefold()
             if AlertRule.get_or_none(AlertRule.name_key == key) is None:

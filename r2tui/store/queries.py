@@ -254,10 +254,13 @@ def last_success(store: Store, job: str, accounts: list[str]) -> float | None:
     return float(min(times))
 
 
+ACTIVITY_LIMIT = 200  # the newest entries the Activity pane reads, of each of its views
+
+
 def activity(
     store: Store,
     account: str,
-    limit: int = 200,
+    limit: int = ACTIVITY_LIMIT,
     kinds: list[str] | None = None,
     notable_since: float | None = None,
 ) -> list[ActivityRow]:

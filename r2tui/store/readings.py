@@ -6,8 +6,8 @@ Windows, by the metric's `calc` (see `r2tui.metrics`):
 - ``sum``, ``ratio``: the last complete clock hour. Cloudflare's analytics
   count requests per hour; a partial hour would make a rate jump with every
   minute, and a prorated one would invent numbers. Previous: the hour before.
-- ``today``: hours starting at or after midnight in the configured time zone.
-  Previous: yesterday up to the same time of day.
+- ``today``: the hours of today in the configured time zone (`day_of`: from
+  the hour holding midnight). Previous: yesterday up to the same time of day.
 - ``mean``, ``p95``: the 60 minutes ending now (probes run every few minutes).
   Previous: the 60 minutes before.
 - ``last``: the newest sample. Previous: the newest a day earlier. For a
@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from peewee import Expression, fn
@@ -43,30 +43,52 @@ SpreadCache = dict[tuple[tuple[str, ...], int, int], Spread]
 
 
 def day_start(now: float, tz: str = "UTC") -> int:
-    """The start of the UTC hour holding midnight of `now`'s day in `tz`. Counts
-    are hourly: in a zone whose offset is not whole hours (Asia/Kolkata) the day
-    takes in the half hour before midnight rather than lose the half after it."""
+    """The start of the UTC hour holding midnight of `now`'s local day in `tz`.
+    Which day an hour's counts belong to is `day_of`'s: use that for today."""
     zone = ZoneInfo(tz)
     local = datetime.fromtimestamp(now, zone)
     midnight = int(datetime(local.year, local.month, local.day, tzinfo=zone).timestamp())
     return midnight - midnight % HOUR
 
 
-def previous_day_start(now: float, tz: str = "UTC") -> int:
-    zone = ZoneInfo(tz)
-    local = datetime.fromtimestamp(now, zone) - timedelta(days=1)
-    midnight = int(datetime(local.year, local.month, local.day, tzinfo=zone).timestamp())
-    return midnight - midnight % HOUR
+def day_of(ts: float, tz: str = "UTC") -> int:
+    """The start of the day the hour holding `ts` counts in: the latest
+    `day_start` at or before that hour. The one rule for today's figures (the
+    card, history, the backtest). Counts are hourly: in a zone whose offset is
+    not whole hours (Asia/Kolkata, UTC+5:30) the hour holding midnight (18:00 to
+    19:00 UTC) is the new day's, so the day takes in the half hour before
+    midnight rather than lose the half after it, and no hour counts in two days."""
+    hour = int(ts) - int(ts) % HOUR
+    return day_start(hour + HOUR - 1, tz)
+
+
+def previous_day_of(ts: float, tz: str = "UTC") -> int:
+    """The start of the day before `day_of(ts)`'s."""
+    return day_of(day_of(ts, tz) - HOUR, tz)
 
 
 def readings(
-    store: Store, account: str, metrics: list[str], now: float, tz: str = "UTC"
+    store: Store,
+    account: str,
+    metrics: list[str],
+    now: float,
+    tz: str = "UTC",
+    back: int = 0,
 ) -> dict[str, dict[str, Reading]]:
-    """bucket ("*" for the account) → metric → reading, for every bucket with data."""
+    """bucket ("*" for the account) → metric → reading, for every bucket with data.
+
+    `back`: the readings as they stood `back` seconds before `now` (a change
+    rule's past), with the analytics stored as far as they were then: the
+    stored windows' end moves back with the clock. Else an hour's count read at
+    `now - back` would wait on the analytics as they stand at `now`, while the
+    count at `now` does not: the two could read the same hour."""
     out: dict[str, dict[str, Reading]] = defaultdict(dict)
     cache: SpreadCache = {}  # mean and p95 read the same probe samples
     known = _series_keys(store, account)
     stored_to = state.get(store, state.analytics_key(account))
+    if back:
+        now -= back
+        stored_to = None if stored_to is None else stored_to - back
     for name in metrics:
         metric = describe(name)
         found = _evaluate(store, account, metric, now, tz, cache, known, stored_to)
@@ -141,7 +163,7 @@ def _evaluate(
     if m.calc == "today":
         cur, prev, at = _today(store, where, now, tz, hour, stored_to)
         return _Found(
-            cur, prev, at, sampled=_sampled(store, account, m, buckets, day_start(now, tz), t + 1)
+            cur, prev, at, sampled=_sampled(store, account, m, buckets, day_of(now, tz), t + 1)
         )
     if m.calc in ("mean", "p95"):
         cur, at = _spread(store, where, m.reads, t - HOUR, t + 1, m.calc, cache)
@@ -170,10 +192,10 @@ def _today(
     today's current hour is partial, so yesterday's matching hour counts for
     the share of it that today's data covers."""
     t = int(now)
-    cur, at = _sums(store, where, day_start(now, tz), t + 1)
+    cur, at = _sums(store, where, day_of(now, tz), t + 1)
     seen_to = t if stored_to is None else min(t, stored_to)
     share = min(1.0, max(0.0, (seen_to - hour) / HOUR))
-    prev, _ = _sums(store, where, previous_day_start(now, tz), hour - DAY)
+    prev, _ = _sums(store, where, previous_day_of(now, tz), hour - DAY)
     partial, _ = _sums(store, where, hour - DAY, hour - DAY + HOUR)
     for bucket, value in partial.items():
         prev[bucket] = prev.get(bucket, 0.0) + share * value

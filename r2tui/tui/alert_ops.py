@@ -19,7 +19,8 @@ from r2tui.alerts.silences import add_silence
 from r2tui.alerts.states import Firing
 from r2tui.alerts.views import RuleState, rule_states
 from r2tui.config import Config
-from r2tui.metrics import ACCOUNT, CATALOG
+from r2tui.config.triggers import cadence
+from r2tui.metrics import ACCOUNT, CATALOG, HOUR
 from r2tui.store import Store, queries
 from r2tui.store.readings import readings
 
@@ -176,11 +177,21 @@ class AlertOps:
             if rule.scope != ACCOUNT
             else [ACCOUNT]
         )
-        schedule = config.schedules.get("check_alerts")
-        every = schedule.seconds if schedule is not None and schedule.seconds else 60
-        got = backtest(
-            store, rule, account, buckets, end - BACKTEST_SECONDS, end, every, config.timezone
+        start = end - BACKTEST_SECONDS
+        schedules, tz = config.schedules, config.timezone
+        # check_alerts at its schedule (a cron line: its times), and the analytics
+        # as collect_metrics stored them, from before the first check's past.
+        checks = (
+            cadence(schedules["check_alerts"], tz, start, end)
+            if "check_alerts" in schedules
+            else 60
         )
+        collects = (
+            cadence(schedules["collect_metrics"], tz, start - rule.window - 2 * HOUR, end)
+            if "collect_metrics" in schedules
+            else 300
+        )
+        got = backtest(store, rule, account, buckets, start, end, checks, config.timezone, collects)
         firings = sorted(
             ((b.bucket, f) for b in got for f in b.firings), key=lambda bf: bf[1].fired_at
         )

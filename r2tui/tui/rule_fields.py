@@ -19,7 +19,7 @@ FIELDS: tuple[tuple[str, str, str], ...] = (
     ("metric", "Metric", ""),
     ("comparison", "Comparison", ""),
     ("threshold", "Threshold", ""),
-    ("window", "Window", "a change: compared with this long ago, 1h"),
+    ("window", "Window", "compared with this long ago: 1h (counts: whole hours)"),
     ("change_in", "Change in", "a change's threshold: percent or the metric's unit"),
     ("scope", "Scope", "* the account · a bucket · a glob like logs-*"),
     ("for", "For", "holds this long before firing: 0, 5m, 1h"),

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from r2tui.alerts import saved
 from r2tui.alerts.notice import AlertNotice, Notice
 from r2tui.alerts.rules import (
     COMPARISONS,
@@ -26,6 +27,7 @@ from r2tui.alerts.rules import (
     rule_to_dict,
 )
 from r2tui.metrics import ACCOUNT, CATALOG
+from r2tui.store import Store
 from r2tui.store.migrations import v5_rule_bodies, v8_rule_bodies
 
 GOOD: dict[str, Any] = {
@@ -334,3 +336,45 @@ def test_messages_are_worded_for_each_direction() -> None:
         fell,
     )
     assert "window" not in Notice("c", "alert", "firing", "g", "t", (notice(),)).to_json()
+
+
+@pytest.mark.parametrize(
+    ("metric", "window", "field", "words"),
+    [
+        ("requests_per_hour", "30m", "window", "requests_per_hour counts whole hours: expected"),
+        ("error_rate_pct", "90m", "window", 'whole hours from 1h to 30 days, such as "1h"'),
+        ("uploads_today", "1h", "comparison", "watch an hourly metric instead (requests_per_hour"),
+    ],
+)
+def test_a_change_rule_refuses_what_would_flap(
+    metric: str, window: str, field: str, words: str
+) -> None:
+    """Hourly counts: a window of whole hours, or now and then read the same
+    hour half the time. Today so far: never across midnight, so never at all."""
+    data = {**GOOD, "metric": metric, "comparison": "falls_by", "window": window}
+    with pytest.raises(RuleError) as err:
+        rule_from(data)
+    ((got, message),) = err.value.problems
+    assert got == field and words in message
+    assert rule_from({**data, "metric": "total_files"}).window > 0  # a gauge: any window
+    if field == "window":
+        assert rule_from({**data, "window": "2h"}).window == 7200
+
+
+def test_a_stored_change_rule_saved_before_the_check_loads_and_says_what_to_fix(
+    store: Store,
+) -> None:
+    """Saved by the release that let it by: it still loads and runs (a rule does
+    not vanish), `outdated_rules` names the fix, and saving it again is refused."""
+    old = Rule("Nightly", "uploads_today", "falls_by", 50.0, window=3600)
+    saved.import_rules(store, [old], replace_all=True)  # as that release saved it
+    assert saved.list_rules(store) == [old]
+    assert saved.outdated_rules(store) == [
+        "rule 'Nightly': comparison: falls_by cannot watch uploads_today: today's figure "
+        "starts again at midnight, so a change across it compares part of a day with a "
+        "whole one; watch an hourly metric instead (requests_per_hour, class_a_ops, "
+        "class_b_ops, failed_access)"
+    ]
+    assert not saved.set_enabled(store, "Nightly", False).enabled  # turning it off works
+    with pytest.raises(RuleError, match="comparison: falls_by cannot watch"):
+        rule_from(rule_to_dict(old))

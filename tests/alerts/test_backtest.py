@@ -14,17 +14,20 @@ from r2tui.alerts.engine import history, targets
 from r2tui.alerts.replay import backtest, eval_times
 from r2tui.alerts.rules import DEFAULT_RULES, Rule
 from r2tui.alerts.states import Firing
+from r2tui.alerts.trial import evaluate
 from r2tui.config import Config
 from r2tui.config.model import Schedule
 from r2tui.jobs.alerts import check_alerts
 from r2tui.jobs.base import JobContext
-from r2tui.store import Store, writes
+from r2tui.metrics import ANALYTICS_LAG
+from r2tui.store import Store, state, writes
 from r2tui.store.writes import SampleRow
 from r2tui.tui.alert_ops import AlertOps
 from tests.support.configs import account_for, make_config
 
 ACC = "acme"
 H, M = 3600, 60
+COLLECT = 300  # collect_metrics' default schedule: every 5 minutes
 # 22:00 UTC: "today" starts again two hours in.
 T0 = int(datetime(2026, 11, 11, 22, 0, tzinfo=UTC).timestamp())
 END = T0 + 6 * H
@@ -89,10 +92,22 @@ def engine_firings(store: Store) -> dict[tuple[str, str], list[Firing]]:
     return dict(out)
 
 
+def collected(store: Store, t: int) -> None:
+    """Where the analytics stand at `t` with collect_metrics every 5 minutes:
+    each run stores the windows up to ANALYTICS_LAG before it."""
+    with store.write():
+        state.put(store, state.analytics_key(ACC), t - t % COLLECT - ANALYTICS_LAG)
+
+
 def run_engine(store: Store, config: Config, times: range) -> dict[tuple[str, str], list[Firing]]:
-    """The check_alerts job at each of `times`, its clock injected."""
+    """The check_alerts job at each of `times`, its clock injected, with the
+    analytics stored as far as collect_metrics had stored them then."""
     ctx = JobContext(config, store)
+    ran = None
     for t in times:
+        if t - t % COLLECT != ran:  # the analytics moved on since the last check
+            ran = t - t % COLLECT
+            collected(store, t)
         ctx.clock = lambda t=t: float(t)
         assert not check_alerts(ctx, config.accounts[0]).errors
     return engine_firings(store)
@@ -124,8 +139,9 @@ def test_a_one_hour_burst_and_a_drop_in_objects_fire_in_the_backtest_as_live(
     config = make_config((account_for("http://127.0.0.1:9", name=ACC),))
     start, end = T0 + 50 * M, T0 + 170 * M
     live = run_engine(store, config, eval_times(start, end, 60))
+    # The hour's count is stored whole at the first collection 3 minutes past it (:05).
     assert live == {
-        ("Burst", "*"): [Firing(T0 + H + 2 * M, T0 + 2 * H)],
+        ("Burst", "*"): [Firing(T0 + H + 7 * M, T0 + 2 * H + 5 * M)],
         ("Objects dropped", "media"): [Firing(T0 + 100 * M, T0 + 160 * M)],
     }
     # The rule form's backtest: the stored last 7 days at check_alerts' cadence.
@@ -155,16 +171,25 @@ def test_for_keep_firing_for_and_missing_data_in_the_backtest_as_live(store: Sto
         (rule.name, b.bucket): b.firings
         for rule in RULES
         for b in backtest(
-            store, rule, ACC, targets(rule, ["media", "logs"]), T0, END, 600, config.timezone
+            store,
+            rule,
+            ACC,
+            targets(rule, ["media", "logs"]),
+            T0,
+            END,
+            600,
+            config.timezone,
+            collects=COLLECT,
         )
         if b.firings
     }
     assert replayed == live
+    # Each hour's count is seen at the first check after its collection at :05.
     assert live[("Burst", "*")] == [
-        Firing(T0 + H + 10 * M, T0 + 2 * H),
-        Firing(T0 + 3 * H + 10 * M, T0 + 5 * H),  # no count for 01:00: state kept
+        Firing(T0 + H + 20 * M, T0 + 2 * H + 10 * M),
+        Firing(T0 + 3 * H + 20 * M, T0 + 5 * H + 10 * M),  # no count for 01:00: state kept
     ]
-    assert live[("Kept", "*")] == [Firing(T0 + H, T0 + 5 * H + 20 * M)]
+    assert live[("Kept", "*")] == [Firing(T0 + H + 10 * M, T0 + 5 * H + 30 * M)]
     # The probes stop after 23:30 and come back, faster, at 01:00.
     assert live[("Slow keep", "*")] == [Firing(T0 + 10 * M, T0 + 3 * H)]
     assert live[("Slow alert", "*")] == [Firing(T0 + 10 * M, T0 + 3 * H)]
@@ -178,3 +203,77 @@ def test_a_rule_the_data_never_trips_fires_in_neither(store: Store) -> None:
     seed(store)
     quiet = replace(RULES[0], name="Quiet", threshold=1000.0)
     assert backtest(store, quiet, ACC, ["*"], T0, END)[0].firings == []
+
+
+def test_a_change_rule_on_an_hourly_count_neither_flaps_live_nor_in_the_backtest(
+    store: Store,
+) -> None:
+    """Traffic doubles every hour; the analytics store each hour a few minutes
+    after it ends. The count now and the count an hour ago wait on the same
+    collection: from :00 to :05 both are an hour behind, never the same hour
+    (a change of 0 that resolved the alert every hour)."""
+    for hour in range(-3, 6):
+        samples(store, T0 + hour * H, requests=100.0 * 2 ** (hour + 3))
+    rise = Rule("Rise", "requests_per_hour", "rises_by", 50.0, window=H, for_seconds=2 * M)
+    saved.import_rules(store, [rise], replace_all=True)
+    config = make_config((account_for("http://127.0.0.1:9", name=ACC),))
+    start, end = T0 - H, T0 + H + 10 * M  # two hours turning
+    live = run_engine(store, config, eval_times(start, end, 60))
+    # Pending at 21:05 (20:00's count against 19:00's, the first two stored), then
+    # firing for good.
+    assert live == {("Rise", "*"): [Firing(T0 - H + 7 * M)]}
+    replayed = backtest(store, rise, ACC, ["*"], start, end, 60, collects=COLLECT)
+    assert replayed[0].firings == live[("Rise", "*")]
+
+
+def test_trying_a_change_rule_compares_hours_an_hour_apart_before_the_hour_is_stored(
+    store: Store,
+) -> None:
+    """`rules test` at 02:02, the analytics stored to 01:57 (the 01:00 hour not
+    whole yet): 00:00's count against 23:00's, not 00:00's against itself."""
+    for hour, count in enumerate((100, 200, 400, 800), start=-1):
+        samples(store, T0 + H + hour * H, requests=count)
+    rise = Rule("Rise", "requests_per_hour", "rises_by", 50.0, window=H)
+    config = make_config((account_for("http://127.0.0.1:9", name=ACC),))
+    now = T0 + 4 * H + 2 * M
+    collected(store, now)
+    (row,) = evaluate(store, rise, config, [ACC], now)
+    assert (row["now"], row["before"], row["value"], row["holds"]) == (400.0, 200.0, 100.0, True)
+
+
+def test_the_backtest_checks_at_a_cron_schedules_times(store: Store) -> None:
+    """check_alerts on a cron line (at :07 and :37): the rule form's backtest
+    steps at those times, as the job ran, not every minute."""
+    seed(store)
+    burst = RULES[0]
+    saved.import_rules(store, [burst], replace_all=True)
+    line = "7,37 * * * *"
+    config = make_config((account_for("http://127.0.0.1:9", name=ACC),))
+    config = replace(
+        config,
+        schedules={**config.schedules, "check_alerts": Schedule("check_alerts", line, cron=line)},
+    )
+    end = T0 + 170 * M
+    live = run_engine(store, config, range(T0 + 67 * M, end + 1, 30 * M))
+    # Pending at 23:07, the count stored at 23:05; two minutes on is 23:37.
+    assert live == {("Burst", "*"): [Firing(T0 + H + 37 * M, T0 + 2 * H + 7 * M)]}
+    got = AlertOps(Host(config, store, lambda: float(end))).backtest(burst)
+    assert got.firings == (("*", live[("Burst", "*")][0]),)
+
+
+def test_today_starts_at_the_hour_holding_midnight_live_and_in_the_backtest(
+    store: Store,
+) -> None:
+    """Asia/Kolkata (UTC+5:30): today's uploads start again at 18:00 UTC, the
+    hour holding midnight, in the card check_alerts reads and in the backtest."""
+    midnight_hour = T0 - 4 * H  # 18:00 UTC: midnight at 18:30
+    for k in range(-30, 3):
+        samples(store, midnight_hour + k * H, upload_requests=1.0)
+    rule = Rule("Busy day", "uploads_today", ">", 12.0)
+    saved.import_rules(store, [rule], replace_all=True)
+    config = replace(config_every(600), timezone="Asia/Kolkata")
+    start, end = midnight_hour - 2 * H, midnight_hour + 2 * H
+    live = run_engine(store, config, eval_times(start, end, 600))
+    assert live == {("Busy day", "*"): [Firing(start, midnight_hour)]}
+    replayed = backtest(store, rule, ACC, ["*"], start, end, 600, config.timezone, COLLECT)
+    assert replayed[0].firings == live[("Busy day", "*")]

@@ -6,6 +6,7 @@ touching alert state; and --read-only refusing every change."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -289,3 +290,34 @@ def test_found_in_review_silence_dates_enable_checks_and_a_locked_store(env: Env
         holder.execute("ROLLBACK")
         holder.close()
     assert code == 2 and err.startswith("r2tui: store error:") and "Traceback" not in err
+
+
+def test_a_change_alert_says_its_window_in_alerts_and_status(env: Env) -> None:
+    """The default "Objects dropped" on 41 % of a bucket's objects gone: its
+    window and kind in the JSON, and the rule's words in the lines, not
+    `-41 % falls_by 20 %`."""
+    now = int(time.time())
+    store = open_store(f"sqlite:///{env.db}")
+    try:
+        for ago, objects in ((3660, 10_000.0), (60, 5_900.0)):
+            writes.add_samples(
+                store, "acme", [SampleRow("stored_objects", objects, "media")], ts=now - ago
+            )
+    finally:
+        store.close()
+    assert env.run("collect", "--once", "--job", "check_alerts")[0] == 0
+    [alert] = json.loads(env.run("alerts", "--json")[1])["firing"]
+    assert {k: alert[k] for k in ("rule", "bucket", "metric", "window", "change_in")} == {
+        "rule": "Objects dropped",
+        "bucket": "media",
+        "metric": "total_files",
+        "window": 3600,
+        "change_in": "percent",
+    }
+    out = env.run("alerts")[1]
+    assert "Objects dropped  media  -41 %  falls by more than 20 % in 1 hour" in out
+    status = env.run("status")[1]
+    assert (
+        "Objects dropped on media (high, -41 %: total_files falls by more than 20 % in 1 hour)"
+        in status
+    )

@@ -274,7 +274,7 @@ def test_status_json_matches_the_seed(
     }
     assert costs["requests_known"] is False
     assert sorted(costs["buckets"]) == sorted(seeded)
-    # The seven default rules were evaluated by `collect --once`; nothing in this
+    # The default rules were evaluated by `collect --once`; nothing in this
     # small, cheap account crosses them.
     alerts = doc["alerts"]
     assert (alerts["firing"], alerts["pending"], alerts["recent"]) == ([], [], [])

@@ -164,6 +164,31 @@ def test_a_today_metrics_last_point_is_its_card(store: Store, tz: str) -> None:
         assert days.points[-1][1] == card.value
 
 
+@pytest.mark.parametrize(
+    ("tz", "midnight_hour"),
+    [
+        # 2025-03-15 00:00 at UTC+5:30 is 2025-03-14 18:30 UTC.
+        ("Asia/Kolkata", DAY0 + 18 * H),
+        # 2025-03-15 00:00 at UTC-2:30 (daylight time since 9 March) is 02:30 UTC.
+        ("America/St_Johns", DAY0 + D + 2 * H),
+    ],
+)
+def test_the_hour_holding_midnight_counts_in_one_day(
+    store: Store, tz: str, midnight_hour: int
+) -> None:
+    """In a zone half an hour off, the hour holding midnight counts in the new
+    day only: the card and the history agree inside it, before and after
+    midnight, and the day before it holds 24 hours, not 25."""
+    for k in range(-30, 2):
+        put(store, midnight_hour + k * H, "upload_requests", 1.0)
+    for now in (midnight_hour + 10 * 60, midnight_hour + 40 * 60, midnight_hour - 1):
+        card = readings.reading(store, "acc", "uploads_today", "*", now, tz).value
+        last = history.series(store, "acc", "uploads_today", "*", "24h", now=now, tz=tz).points[-1]
+        assert card == last[1], now - midnight_hour
+        assert card == (24.0 if now < midnight_hour else 1.0)
+    assert readings.day_of(midnight_hour + 40 * 60, tz) == midnight_hour
+
+
 def test_the_tui_chart_ends_at_the_card_in_the_configured_zone(
     store: Store,
 ) -> None:

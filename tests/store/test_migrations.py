@@ -11,6 +11,7 @@ import pytest
 from peewee import Database, IntegrityError
 from playhouse.db_url import connect
 
+from r2tui.alerts.rules import DEFAULT_RULES
 from r2tui.store import Store, open_store, state
 from r2tui.store.db import SQLITE_PRAGMAS, enable_wal
 from r2tui.store.migrations import LATEST, MIGRATIONS, backup_path, current_version, migrate
@@ -333,3 +334,32 @@ def test_concurrent_first_migration_postgres(pg_url: str) -> None:
         assert versions(d) == list(range(1, LATEST + 1))
     finally:
         d.close()
+
+
+@pytest.mark.parametrize("deleted", [(), ("Slow responses",), "all"])
+def test_from_v7_a_new_default_rule_comes_only_where_the_defaults_were_kept(
+    url: str, db: Database, deleted: tuple[str, ...] | str
+) -> None:
+    """Migration 8's "Objects dropped" joins the defaults a store kept (edited
+    or not); a store whose defaults were deleted, any of them, gets no new one."""
+    assert migrate(db, target=7) == list(range(1, 8))
+    if deleted == "all":
+        db.execute_sql("DELETE FROM alert_rule")
+    for name in deleted if isinstance(deleted, tuple) else ():
+        db.execute_sql(f"DELETE FROM alert_rule WHERE name = '{name}'")
+    db.execute_sql("UPDATE alert_rule SET body = REPLACE(body, '100.0', '250.0')")
+    before = {n for (n,) in db.execute_sql("SELECT name FROM alert_rule").fetchall()}
+    db.close()
+
+    store = open_store(url)
+    try:
+        after = {n for (n,) in store.db.execute_sql("SELECT name FROM alert_rule").fetchall()}
+        assert after == (before | {"Objects dropped"} if not deleted else before)
+    finally:
+        store.close()
+
+
+def test_a_fresh_store_has_every_default_rule(db: Database) -> None:
+    migrate(db)
+    names = {n for (n,) in db.execute_sql("SELECT name FROM alert_rule").fetchall()}
+    assert names == {r.name for r in DEFAULT_RULES}

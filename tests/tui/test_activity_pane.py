@@ -8,6 +8,7 @@ from rich.text import Text
 from textual.widgets import DataTable, Input
 
 from r2tui.store import Store, writes
+from r2tui.store.queries import ACTIVITY_LIMIT
 from r2tui.store.writes import EventRow
 from r2tui.tui.app import R2App
 from r2tui.tui.palette import commands
@@ -132,6 +133,33 @@ async def test_job_runs_wait_for_a_and_show_after_it(filled: Store) -> None:
         [entry] = [c for c in commands(app, app.screen) if c.title == "All events"]
         await entry.callback()
         assert title(app) == "Activity · everything (a: what matters)"
+
+
+async def test_more_job_runs_than_the_pane_reads_never_push_out_what_matters(
+    store: Store,
+) -> None:
+    """A failed upload, then more routine job runs than the pane reads
+    (ACTIVITY_LIMIT), all newer: what matters still shows, where every event
+    (a: all) has only the newest job runs."""
+    add(store, 1, 0, kind="upload", level="error")
+    runs = ACTIVITY_LIMIT + 50
+    for batch in range(5):  # a few writes, a second apart: newer than the upload
+        writes.add_events(
+            store,
+            ACCOUNT,
+            [EventRow("job", "info", f"job [{100 + i}] ok") for i in range(runs // 5)],
+            ts=NOW - 400 + batch,
+        )
+    app = quiet_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.dashboard is not None)
+        await settle(pilot)
+        assert [r[1] for r in rows(app, "table-activity")] == [
+            "✖ upload upload [0] media/a[b]/0.bin"
+        ]
+        await pilot.press("4", "a")
+        shown = [r[1] for r in rows(app, "table-activity")]
+        assert len(shown) == ACTIVITY_LIMIT and not any("upload [0]" in s for s in shown)
 
 
 async def test_only_job_runs_say_how_to_see_them(store: Store) -> None:
