@@ -73,19 +73,27 @@ class MainScreen(Screen[None]):
         self.host = host  # the app: its config, store, account and clock, read at each use
         self.current = PANES[0]  # the pane shown when the panes are tabs
         self.firing = 0
+        # The panes and the header, kept: each store read shows them, and a query
+        # walks every widget of the screen (it cost a third of a busy app's time).
+        self.header = StatusHeader(id="header")
+        self.metrics = MetricsPane(id="metrics")
+        self.cost = CostPane(id="cost")
+        self.alerts = AlertsPane(id="alerts")
+        self.storage = StoragePane(id="storage")
+        self.activity = ActivityPane(id="activity")
 
     def compose(self) -> ComposeResult:
-        yield StatusHeader(id="header")
+        yield self.header
         tabs = Tabs(*(Tab(tab_label(name), id=f"tab-{name}") for name in PANES), id="pane-tabs")
         tabs.can_focus = False  # until the panes are tabs (fit)
         yield tabs
         with Horizontal(id="top-row", classes="pane-row"):
-            yield MetricsPane(id="metrics")
-            yield CostPane(id="cost")
-            yield AlertsPane(id="alerts")
+            yield self.metrics
+            yield self.cost
+            yield self.alerts
         with Horizontal(id="bottom-row", classes="pane-row"):
-            yield StoragePane(id="storage")
-            yield ActivityPane(id="activity")
+            yield self.storage
+            yield self.activity
         yield Footer(compact=True)  # every key of the main screen fits in 120 columns
 
     # ---- layout -------------------------------------------------------------------------
@@ -148,28 +156,28 @@ class MainScreen(Screen[None]):
         keymap: dict[str, str],
         schedules: dict[str, Schedule],
     ) -> None:
-        """Each pane its own view of the dashboard. (Queries, not query_one: a read
-        that ends while the app closes finds no panes, and shows nothing.)"""
-        for metrics in self.query(MetricsPane):
-            metrics.show(MetricsPaneView.of(dash), now)
-        for cost in self.query(CostPane):
-            cost.show(CostPaneView.of(dash, schedules), now)
-        for alerts in self.query(AlertsPane):
-            alerts.show(AlertsPaneView.of(dash, keymap), now)
+        """Each pane its own view of the dashboard. (A read that ends while the
+        app closes finds its panes detached, and shows nothing.)"""
+        if self.metrics.is_attached:
+            self.metrics.show(MetricsPaneView.of(dash), now)
+        if self.cost.is_attached:
+            self.cost.show(CostPaneView.of(dash, schedules), now)
+        if self.alerts.is_attached:
+            self.alerts.show(AlertsPaneView.of(dash, keymap), now)
         firing = len(dash.alerts.firing) if dash.alerts else 0
         if firing != self.firing:
             self.firing = firing
             for tab in self.query("#tab-alerts").results(Tab):
                 tab.label = tab_label("alerts", firing)
-        for storage in self.query(StoragePane):
-            storage.show(StoragePaneView.of(dash), now)
-        for activity in self.query(ActivityPane):
-            activity.show(ActivityPaneView.of(dash, keymap), now)
+        if self.storage.is_attached:
+            self.storage.show(StoragePaneView.of(dash), now)
+        if self.activity.is_attached:
+            self.activity.show(ActivityPaneView.of(dash, keymap), now)
 
     def show_header(self, state: HeaderState) -> None:
         # Timers and late messages can arrive while the app is closing: no header then.
-        for header in self.query(StatusHeader):
-            header.show(state)
+        if self.header.is_attached:
+            self.header.show(state)
 
     # ---- keys ---------------------------------------------------------------------------
     def zoom(self) -> None:
