@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, cast
 
 from r2tui.observations import OperationGroup, StorageSnapshot
@@ -24,6 +22,7 @@ from r2tui.sources.demo.history import (
     DemoAnalytics,
     bucket_totals,
 )
+from r2tui.sources.demo.loopback import LoopbackServer, QuietHandler
 from r2tui.sources.graphql_answer import answer as answer_query
 from r2tui.sources.graphql_answer import errors_document, parse_time
 from r2tui.sources.graphql_queries import OPERATIONS_DATASET
@@ -46,7 +45,7 @@ GRAPHQL_PATH = "/client/v4/graphql"
 DEMO_PAGE_LIMIT = 500
 
 
-class DemoGraphQLServer:
+class DemoGraphQLServer(LoopbackServer):
     """Cloudflare's GraphQL analytics endpoint for the demo account, on
     127.0.0.1 and a free port, served from a daemon thread."""
 
@@ -63,41 +62,7 @@ class DemoGraphQLServer:
         self.token = token
         self.account_id = account_id
         self.page_limit = page_limit
-        self._host = host
-        self._port = port
-        self._httpd: _Server | None = None
-        self._thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        if self._httpd is None:
-            raise RuntimeError("the demo GraphQL server is not running")
-        # An AF_INET server's address: typeshed allows bytes for any family's host.
-        host, port = cast("tuple[str, int]", self._httpd.server_address[:2])
-        return f"http://{host}:{port}{GRAPHQL_PATH}"
-
-    def start(self) -> None:
-        if self._httpd is not None:
-            return
-        self._httpd = _Server((self._host, self._port), _Handler)
-        self._httpd.app = self
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever,
-            kwargs={"poll_interval": 0.2},
-            name="demo-graphql",
-            daemon=True,
-        )
-        self._thread.start()
-
-    def stop(self) -> None:
-        httpd, self._httpd = self._httpd, None
-        if httpd is None:
-            return
-        httpd.shutdown()
-        httpd.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        super().__init__("demo-graphql", _Handler, GRAPHQL_PATH, host, port)
 
     def __enter__(self) -> DemoGraphQLServer:
         self.start()
@@ -142,22 +107,8 @@ def _errors(message: str, code: int | None = None) -> dict[str, Any]:
     return errors_document(message, code)
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    app: DemoGraphQLServer
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # The default prints a traceback to stderr, which the TUI owns.
-        log.debug("demo GraphQL request from %s failed", client_address, exc_info=True)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
+class _Handler(QuietHandler):
     server_version = "r2tui-demo-graphql"
-    timeout = 30  # a client that goes silent must not hold a thread forever
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass  # no access log on stderr: the TUI owns the terminal
 
     def do_POST(self) -> None:
         if self.path.split("?", 1)[0] != GRAPHQL_PATH:
@@ -172,7 +123,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
         body = self.rfile.read(length)
         try:
-            status, doc = self.server.app.answer(self.headers.get("Authorization"), body)
+            server = cast("DemoGraphQLServer", self.server.owner)
+            status, doc = server.answer(self.headers.get("Authorization"), body)
         except Exception:
             log.exception("demo GraphQL server failed")
             status, doc = 500, _errors("internal error in the demo analytics")

@@ -14,8 +14,9 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, cast
+
+from r2tui.sources.demo.loopback import LoopbackServer, QuietHandler
 
 log = logging.getLogger(__name__)
 
@@ -34,47 +35,13 @@ class Received:
     alerts: tuple[str, ...]  # each alert's name (its alertname label)
 
 
-class DemoInbox:
+class DemoInbox(LoopbackServer):
     """A webhook receiver on 127.0.0.1 and a free port, served from a daemon thread."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        self._host = host
-        self._port = port
-        self._httpd: _Server | None = None
-        self._thread: threading.Thread | None = None
+        super().__init__("demo-inbox", _Handler, "/alerts", host, port)
         self._lock = threading.Lock()
         self._received: deque[Received] = deque(maxlen=KEPT)
-
-    @property
-    def url(self) -> str:
-        if self._httpd is None:
-            raise RuntimeError("the demo's webhook receiver is not running")
-        # An AF_INET server's address: typeshed allows bytes for any family's host.
-        host, port = cast("tuple[str, int]", self._httpd.server_address[:2])
-        return f"http://{host}:{port}/alerts"
-
-    def start(self) -> None:
-        if self._httpd is not None:
-            return
-        self._httpd = _Server((self._host, self._port), _Handler)
-        self._httpd.inbox = self
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever,
-            kwargs={"poll_interval": 0.2},
-            name="demo-inbox",
-            daemon=True,
-        )
-        self._thread.start()
-
-    def stop(self) -> None:
-        httpd, self._httpd = self._httpd, None
-        if httpd is None:
-            return
-        httpd.shutdown()
-        httpd.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
 
     def received(self) -> list[Received]:
         """What arrived so far, oldest first."""
@@ -107,22 +74,8 @@ class DemoInbox:
         return 200, {"status": "received"}
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    inbox: DemoInbox
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # The default prints a traceback to stderr, which the TUI owns.
-        log.debug("demo inbox request from %s failed", client_address, exc_info=True)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
+class _Handler(QuietHandler):
     server_version = "r2tui-demo-inbox"
-    timeout = 30  # a client that goes silent must not hold a thread forever
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass  # no access log on stderr: the TUI owns the terminal
 
     def do_POST(self) -> None:
         try:
@@ -135,7 +88,7 @@ class _Handler(BaseHTTPRequestHandler):
         if length > BODY_MAX:
             self._send(413, {"error": f"a body of at most {BODY_MAX:,} bytes"})
             return
-        status, doc = self.server.inbox.take(self.rfile.read(length))
+        status, doc = cast("DemoInbox", self.server.owner).take(self.rfile.read(length))
         self._send(status, doc)
 
     def do_GET(self) -> None:
