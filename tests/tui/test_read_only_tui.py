@@ -21,8 +21,10 @@ async def test_a_read_only_tui_changes_nothing(filled: Store) -> None:
     open_store(url).close()  # the last writer out checkpoints: the file settles
     before = store_bytes(sqlite_path(url))
     store = open_store(url, read_only=True)
+    # A read every 0.3 s: three timer reads come soon, and between them the app is
+    # idle (at 0.1 s it re-read without pause and every step took twice as long).
     config = make_config(
-        (account_for("http://127.0.0.1:9"),), store_url=url, read_only=True, refresh_seconds=0.1
+        (account_for("http://127.0.0.1:9"),), store_url=url, read_only=True, refresh_seconds=0.3
     )
     app = build_app(config, store, clock=lambda: NOW, collect=True)  # read-only wins
     try:

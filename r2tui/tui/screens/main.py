@@ -13,6 +13,8 @@ this screen while it is the one on top."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -81,17 +83,28 @@ class MainScreen(Screen[None]):
         self.alerts = AlertsPane(id="alerts")
         self.storage = StoragePane(id="storage")
         self.activity = ActivityPane(id="activity")
+        self.tabs = Tabs(
+            *(Tab(tab_label(name), id=f"tab-{name}") for name in PANES), id="pane-tabs"
+        )
+        self.tabs.can_focus = False  # until the panes are tabs (fit)
+        self.top_row = Horizontal(id="top-row", classes="pane-row")
+        self.bottom_row = Horizontal(id="bottom-row", classes="pane-row")
+        self.rows: tuple[tuple[Horizontal, tuple[Pane[Any], ...]], ...] = (
+            (self.top_row, (self.metrics, self.cost, self.alerts)),
+            (self.bottom_row, (self.storage, self.activity)),
+        )
 
     def compose(self) -> ComposeResult:
+        # The layout for the terminal's size from the start: a class changed on the
+        # first resize restyles every widget below it (a third of the start-up).
+        self.fit(self.app.size)
         yield self.header
-        tabs = Tabs(*(Tab(tab_label(name), id=f"tab-{name}") for name in PANES), id="pane-tabs")
-        tabs.can_focus = False  # until the panes are tabs (fit)
-        yield tabs
-        with Horizontal(id="top-row", classes="pane-row"):
+        yield self.tabs
+        with self.top_row:
             yield self.metrics
             yield self.cost
             yield self.alerts
-        with Horizontal(id="bottom-row", classes="pane-row"):
+        with self.bottom_row:
             yield self.storage
             yield self.activity
         yield Footer(compact=True)  # every key of the main screen fits in 120 columns
@@ -105,23 +118,30 @@ class MainScreen(Screen[None]):
         self.fit(event.size)
 
     def fit(self, size: Size) -> None:
+        """The layout for a terminal of `size`: one restyle at most, and none when
+        nothing changes (the first resize, after compose chose for the same size)."""
         tabbed = size.width < NARROW or size.height < SHORT
-        self.set_class(tabbed, "-tabbed")
-        self.set_class(not tabbed and size.height >= TALL, "-tall")
-        for tabs in self.query(Tabs):
-            tabs.can_focus = tabbed
+        classes = {"-tabbed": tabbed, "-tall": not tabbed and size.height >= TALL}
+        # The app's own breakpoint classes (Screen._on_resize sets them), chosen
+        # here with ours so that they cost no second restyle.
+        breakpoints = sorted(self.app.VERTICAL_BREAKPOINTS or [], reverse=True)
+        chosen = next((name for least, name in breakpoints if size.height >= least), None)
+        classes.update((name, name == chosen) for _, name in breakpoints)
+        self.update_classes(classes)
+        self.tabs.can_focus = tabbed
         self._show_current()
 
     def _show_current(self) -> None:
-        for pane in self.query(Pane):
-            pane.set_class(pane.id == self.current, "-current")
-        for row in self.query(".pane-row"):
-            row.set_class(any(p.id == self.current for p in row.query(Pane)), "-current")
-        for tabs in self.query(Tabs):
-            tab = f"tab-{self.current}"
-            # Before the strip has mounted its tabs there is none to choose.
-            if tabs.active != tab and tabs.query(f"#{tab}"):
-                tabs.active = tab
+        # Before they mount (compose), the classes need no restyle: mounting styles them.
+        for row, panes in self.rows:
+            for pane in panes:
+                pane.set_class(pane.id == self.current, "-current", update=pane.is_attached)
+            current = any(p.id == self.current for p in panes)
+            row.set_class(current, "-current", update=row.is_attached)
+        tab = f"tab-{self.current}"
+        # Before the strip has mounted its tabs there is none to choose.
+        if self.tabs.active != tab and self.tabs.query(f"#{tab}"):
+            self.tabs.active = tab
 
     @on(Tabs.TabActivated, "#pane-tabs")
     def _tab_chosen(self, event: Tabs.TabActivated) -> None:
