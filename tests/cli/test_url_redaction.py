@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -91,7 +92,16 @@ def _sqlite_rows(db: Path) -> str:
 
 
 def _raw_bytes(db: Path) -> bytes:
-    return b"".join(p.read_bytes() for p in db.parent.glob(db.name + "*"))
+    """The store's file and its -wal and -shm, whole. The last connection to
+    close (a collector's thread giving its lease back) checkpoints the -wal into
+    the file and deletes both: a file gone while being read is read again, all
+    of them, so nothing it held is missed."""
+    for _ in range(50):
+        try:
+            return b"".join(p.read_bytes() for p in sorted(db.parent.glob(db.name + "*")))
+        except FileNotFoundError:
+            time.sleep(0.1)
+    raise AssertionError(f"{db}'s files kept vanishing while read")
 
 
 def _log() -> str:
