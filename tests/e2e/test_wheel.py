@@ -36,6 +36,22 @@ def probe(python: Path | str, *, prefix: str = "", cwd: Path) -> dict[str, str]:
     return result
 
 
+def venv_with(tmp_path: Path, *install: str) -> Path:
+    """A new virtualenv in `tmp_path` with `install` (pip's arguments) in it, and
+    nothing else: this interpreter's pip installs into it (no pip of its own to
+    bootstrap). Its python."""
+    env_dir = tmp_path / "venv"
+    venv.EnvBuilder(with_pip=False).create(env_dir)
+    py = env_dir / "bin" / "python"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "--python", str(py), "install", "-q", "--no-deps", *install],
+        check=True,
+        capture_output=True,
+        cwd=tmp_path,
+    )
+    return py
+
+
 def test_checkout_reads_the_top_level_styles(tmp_path: Path) -> None:
     result = probe(
         sys.executable, prefix=f"import sys; sys.path.insert(0, {str(REPO)!r})", cwd=tmp_path
@@ -46,27 +62,7 @@ def test_checkout_reads_the_top_level_styles(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_editable_install_reads_the_checkouts_styles(tmp_path: Path) -> None:
-    env_dir = tmp_path / "venv"
-    venv.EnvBuilder(with_pip=False).create(env_dir)
-    py = env_dir / "bin" / "python"
-    # This interpreter's pip installs into the new venv: no pip of its own to bootstrap.
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "--python",
-            str(py),
-            "install",
-            "-q",
-            "--no-deps",
-            "-e",
-            str(REPO),
-        ],
-        check=True,
-        capture_output=True,
-        cwd=tmp_path,
-    )
+    py = venv_with(tmp_path, "-e", str(REPO))
     result = probe(py, cwd=tmp_path)
     assert Path(result["module"]) == REPO / "r2tui" / "__init__.py"
     # The checkout's own files, so an edit to a .tcss shows on the next start.
@@ -131,25 +127,8 @@ def test_wheel_installs_and_starts_headless(tmp_path: Path) -> None:
 
     names = zipfile.ZipFile(wheels[0]).namelist()
     assert "r2tui/styles/app.tcss" in names
-    env_dir = tmp_path / "venv"
-    venv.EnvBuilder(with_pip=False).create(env_dir)
-    py = env_dir / "bin" / "python"
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "--python",
-            str(py),
-            "install",
-            "-q",
-            "--no-deps",
-            str(wheels[0]),
-        ],
-        check=True,
-        capture_output=True,
-        cwd=tmp_path,
-    )
+    py = venv_with(tmp_path, str(wheels[0]))
+    env_dir = py.parent.parent
     site = Path(
         subprocess.run(
             [str(py), "-I", "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
