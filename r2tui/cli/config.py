@@ -126,7 +126,7 @@ def probe_lines(config: Config) -> None:
     try:
         store = open_store(config.store_url, config.store_url_source, read_only=True)
     except StoreError as exc:
-        unread = str(exc)
+        unread = visible(exc)
     try:
         for a in probing:
             name = visible(a.name)
@@ -139,10 +139,7 @@ def probe_lines(config: Config) -> None:
                 f"run ({schedule.text}) for up to {fits:,} buckets; more take turns"
             )
             if store is None:
-                say(
-                    f"probes {name}: store not read ({visible(unread)}); its buckets "
-                    "are not counted"
-                )
+                say(f"probes {name}: buckets not counted: the store, opened read-only: {unread}")
                 continue
             try:
                 plan = stored_plan(store, config, a, store.clock())
