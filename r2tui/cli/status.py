@@ -75,12 +75,16 @@ def run(args: argparse.Namespace, config: Config, store: Store) -> int:
         ),
         demo=config.demo,
     )
-    # What the probes cost a month at the current settings (they need the config).
-    if not isinstance(account, str):
-        from r2tui.alerts.probe_watch import stored_plan
-        from r2tui.status import probe_plan_doc
+    # What the probes cost a month at the current settings (they need the account's
+    # config: the demo's is made only when it starts, so the demo shows none).
+    from r2tui.alerts.probe_watch import stored_plan
+    from r2tui.status import probe_plan_doc
 
-        doc["probe_plan"] = probe_plan_doc(stored_plan(store, config, account, store.clock()))
+    doc["probe_plan"] = (
+        None
+        if isinstance(account, str)
+        else probe_plan_doc(stored_plan(store, config, account, store.clock()))
+    )
     # Whether a process collects this account: the collector lease, alive or not.
     live = collector_alive(store, name, store.clock(), schedules=config.schedules)
     doc["collector"]["lease"] = {
