@@ -41,6 +41,11 @@ class BucketInventory:
     split_keys: tuple[str, ...] = ()
 
 
+# What one canary probe sends, in order (`sources.s3.probe_bucket`): what a
+# probe costs is these operations' classes (`pricing.operation_class`).
+PROBE_OPERATIONS = ("PutObject", "GetObject", "HeadObject", "DeleteObject")
+
+
 @dataclass(frozen=True)
 class ProbeStep:
     operation: str  # PutObject, GetObject, HeadObject, DeleteObject
