@@ -123,6 +123,20 @@ USAGE_SERIES = (
     "usage_ia_class_b",
     "usage_ia_retrieval_gb",
 )
+# A kept prefix's figures from each inventory, per "bucket/prefix/" (store/writes.py).
+PREFIX_BYTES = "prefix_bytes"
+PREFIX_OBJECTS = "prefix_objects"
+PREFIX_SERIES = (PREFIX_BYTES, PREFIX_OBJECTS)
+SERIES_NAME_MAX = 255  # characters the store's bucket column holds (PostgreSQL's VARCHAR)
+
+
+def prefix_series(bucket: str, prefix: str) -> str | None:
+    """Where a prefix's series are stored: "bucket/prefix/" in the bucket column,
+    which no bucket name can be (they hold no "/"); None when too long for it."""
+    name = f"{bucket}/{prefix}"
+    return name if len(name) <= SERIES_NAME_MAX else None
+
+
 PROBE_LATENCY_SERIES = (
     "probe_put_ms",
     "probe_get_ms",
