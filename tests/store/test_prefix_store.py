@@ -6,52 +6,19 @@ from __future__ import annotations
 
 import pytest
 
-from r2tui.config.model import Retention
 from r2tui.metrics import DAY, PREFIX_BYTES
-from r2tui.observations import BucketInventory
 from r2tui.sources.listing.fold import InventoryFold
-from r2tui.store import Store, open_store, rollups, writes
+from r2tui.store import Store, open_store, writes
 from r2tui.store.migrations import migrate
 from r2tui.store.models import Inventory, InventoryPrefix, Sample, SeriesKey
 from r2tui.store.prefixes import NoSuchPrefix, bucket_tree
-
-T0 = 1_780_000_000 - 1_780_000_000 % DAY + 3 * 3600  # an inventory at 03:00 UTC
-LONG = "p" * 300 + "/"  # beyond what the series' column holds
-
-
-def inventory(at: int, layout: dict[str, int], bucket: str = "b") -> BucketInventory:
-    """A bucket holding one object of each size under each key, folded as the
-    listing does."""
-    fold = InventoryFold(bucket, prefix_depth=3, prefix_entries=50)
-    for key in sorted(layout):
-        fold.add(key, layout[key], float(at), "STANDARD")
-    return fold.result(at - 60, at, 1)
-
-
-def save(store: Store, at: int, layout: dict[str, int], keep: int = 14) -> None:
-    inv = inventory(at, layout)
-    # As the inventory job does: the bucket's total is its own series (the root's).
-    samples = [writes.SampleRow("total_bytes", inv.bytes, inv.bucket)]
-    writes.save_inventory(store, "acc", inv, samples, keep=keep)
-
-
-def layout(day: int) -> dict[str, int]:
-    """logs/ grows 100 bytes a day, img/ stays, tmp/ comes on day 30."""
-    out = {"README": 5, "img/a.png": 1000, "img/b/c.png": 500, LONG + "x": 1}
-    out.update({f"logs/2026/{d:02d}.gz": 100 for d in range(day + 1)})
-    if day >= 30:
-        out["tmp/x"] = 42
-    return out
+from tests.support.prefixes import LONG, T0, fill, layout, save
 
 
 def test_growth_since_the_previous_inventory_and_over_7_and_30_days(st: Store) -> None:
     """Four inventories, two kept: 30-day growth comes from the daily rollups of
     the prefix series once the raw samples and the inventory of that day are gone."""
-    for day in (0, 22, 29, 30):
-        save(st, T0 + day * DAY, layout(day), keep=2)
-    now = T0 + 30 * DAY + 3600
-    rollups.roll_up(st, now=now)
-    rollups.purge(st, Retention(samples_days=14), now=now)
+    fill(st)
     assert Sample.select().where(Sample.ts < T0 + 16 * DAY).count() == 0  # raw day 0: gone
     assert Inventory.select().count() == 2
     assert {r.inventory_id for r in InventoryPrefix.select()} == {

@@ -6,7 +6,56 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from r2tui.config.model import Retention
+from r2tui.metrics import DAY
 from r2tui.observations import BucketInventory
+from r2tui.sources.listing.fold import InventoryFold
+from r2tui.store import Store, rollups, writes
+
+# ---- a store holding inventories of one bucket, "b", with growth ----------------------
+
+T0 = 1_780_000_000 - 1_780_000_000 % DAY + 3 * 3600  # an inventory at 03:00 UTC
+LONG = "p" * 300 + "/"  # beyond what the series' column holds
+
+
+def inventory(at: int, layout: dict[str, int], bucket: str = "b") -> BucketInventory:
+    """A bucket holding one object of each size under each key, folded as the
+    listing does."""
+    fold = InventoryFold(bucket, prefix_depth=3, prefix_entries=50)
+    for key in sorted(layout):
+        fold.add(key, layout[key], float(at), "STANDARD")
+    return fold.result(at - 60, at, 1)
+
+
+def save(
+    store: Store, at: int, layout: dict[str, int], keep: int = 14, account: str = "acc"
+) -> None:
+    inv = inventory(at, layout)
+    # As the inventory job does: the bucket's total is its own series (the root's).
+    samples = [writes.SampleRow("total_bytes", inv.bytes, inv.bucket)]
+    writes.save_inventory(store, account, inv, samples, keep=keep)
+
+
+def layout(day: int) -> dict[str, int]:
+    """logs/ grows 100 bytes a day, img/ stays, tmp/ comes on day 30."""
+    out = {"README": 5, "img/a.png": 1000, "img/b/c.png": 500, LONG + "x": 1}
+    out.update({f"logs/2026/{d:02d}.gz": 100 for d in range(day + 1)})
+    if day >= 30:
+        out["tmp/x"] = 42
+    return out
+
+
+def fill(store: Store, account: str = "acc") -> None:
+    """Inventories on days 0, 22, 29 and 30 (two kept), rolled up and purged as
+    the rollup job does an hour after the last: 7- and 30-day growth to read."""
+    for day in (0, 22, 29, 30):
+        save(store, T0 + day * DAY, layout(day), keep=2, account=account)
+    now = T0 + 30 * DAY + 3600
+    rollups.roll_up(store, now=now)
+    rollups.purge(store, Retention(samples_days=14), now=now)
+
+
+# ---- brute force -------------------------------------------------------------------------
 
 Totals = dict[str, list[int]]  # prefix -> [objects, bytes, files_objects, files_bytes]
 
