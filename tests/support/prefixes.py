@@ -28,9 +28,14 @@ def inventory(at: int, layout: dict[str, int], bucket: str = "b") -> BucketInven
 
 
 def save(
-    store: Store, at: int, layout: dict[str, int], keep: int = 14, account: str = "acc"
+    store: Store,
+    at: int,
+    layout: dict[str, int],
+    keep: int = 14,
+    account: str = "acc",
+    bucket: str = "b",
 ) -> None:
-    inv = inventory(at, layout)
+    inv = inventory(at, layout, bucket)
     # As the inventory job does: the bucket's total is its own series (the root's).
     samples = [writes.SampleRow("total_bytes", inv.bytes, inv.bucket)]
     writes.save_inventory(store, account, inv, samples, keep=keep)
@@ -45,12 +50,20 @@ def layout(day: int) -> dict[str, int]:
     return out
 
 
-def fill(store: Store, account: str = "acc") -> None:
-    """Inventories on days 0, 22, 29 and 30 (two kept), rolled up and purged as
-    the rollup job does an hour after the last: 7- and 30-day growth to read."""
+def fill(
+    store: Store,
+    account: str = "acc",
+    bucket: str = "b",
+    t0: int = T0,
+    extra: dict[str, int] | None = None,
+) -> None:
+    """Inventories on days 0, 22, 29 and 30 from `t0` (two kept), rolled up and
+    purged as the rollup job does an hour after the last: 7- and 30-day growth to
+    read. `extra` objects are in the last one only."""
     for day in (0, 22, 29, 30):
-        save(store, T0 + day * DAY, layout(day), keep=2, account=account)
-    now = T0 + 30 * DAY + 3600
+        objects = {**layout(day), **(extra or {})} if day == 30 else layout(day)
+        save(store, t0 + day * DAY, objects, keep=2, account=account, bucket=bucket)
+    now = t0 + 30 * DAY + 3600
     rollups.roll_up(store, now=now)
     rollups.purge(store, Retention(samples_days=14), now=now)
 
