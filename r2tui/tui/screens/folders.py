@@ -21,6 +21,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.events import Resize
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
@@ -37,14 +38,14 @@ FILES = "(files)"  # row keys of their own: a prefix ends in "/", a bucket has n
 OTHER = "(other)"
 COLUMNS = [
     Column("name", "Name", flex=True, middle=True),
-    Column("size", "Size", width=9, numeric=True),
+    Column("size", "Size", width=8, numeric=True),
     Column("share", "Share", width=7, numeric=True),
     Column("objects", "Objects", width=11, numeric=True),
     Column("previous", "Since last", width=10, numeric=True),
-    Column("week", "7 days", width=10, numeric=True),
-    Column("month", "30 days", width=10, numeric=True),
+    Column("week", "7 days", width=9, numeric=True),
+    Column("month", "30 days", width=9, numeric=True),
 ]
-HELP = "enter/→ opens · ←/backspace up · s sorts (by growth too) · / filters · escape closes"
+NARROW = 100  # below this many columns, the objects column goes (the name needs the room)
 
 
 @dataclass(frozen=True)
@@ -137,7 +138,6 @@ class FoldersScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="folders-title")
-        yield Static(Text(HELP, style="dim"), id="folders-help")
         yield FilterTable(
             COLUMNS,
             empty="nothing listed here yet",
@@ -146,6 +146,11 @@ class FoldersScreen(Screen[None]):
             id="folders-table",
         )
         yield Footer(compact=True)
+
+    def on_resize(self, event: Resize) -> None:
+        self.query_one(FilterTable).hide(
+            frozenset({"objects"}) if event.size.width < NARROW else frozenset()
+        )
 
     def on_mount(self) -> None:
         self.query_one(FilterTable).table.focus()
