@@ -73,7 +73,16 @@ ANALYTICS_LAG = 180
 # Where a stored series comes from, for the metrics that read a listing's figure
 # or analytics' (status --json says which one a value is).
 LISTING_SERIES = frozenset(
-    {"total_files", "total_bytes", "standard_bytes", "ia_bytes", "standard_objects", "ia_objects"}
+    {
+        "total_files",
+        "total_bytes",
+        "standard_bytes",
+        "ia_bytes",
+        "standard_objects",
+        "ia_objects",
+        "prefix_bytes",
+        "prefix_objects",
+    }
 )
 # Catalog metrics beyond the cards that `status --json` reports: the storage
 # classes and the bytes moved.
@@ -170,6 +179,11 @@ class Metric:
         return None
 
     @property
+    def per_prefix(self) -> bool:
+        """Stored per prefix ("bucket/prefix/"), not per bucket: a rule's scope names one."""
+        return self.name in PREFIX_SERIES
+
+    @property
     def kind(self) -> str:
         """How a period of the metric aggregates: gauges average, counters add."""
         return "gauge" if self.calc in ("last", "mean", "p95") else "counter"
@@ -254,6 +268,21 @@ CATALOG: dict[str, Metric] = {
             "objects",
             "sum",
             "Objects above the large-object size found new in the last hour.",
+            "inventory",
+        ),
+        # -- per prefix (scope "bucket/prefix/"), from each listing (store/prefixes.py)
+        _m(
+            PREFIX_BYTES,
+            "bytes",
+            "last",
+            'Bytes under a prefix (scope "photos/2026/") at the last full listing.',
+            "inventory",
+        ),
+        _m(
+            PREFIX_OBJECTS,
+            "objects",
+            "last",
+            'Objects under a prefix (scope "photos/2026/") at the last full listing.',
             "inventory",
         ),
         _m(

@@ -255,6 +255,7 @@ def save_inventory(
     # The inventory just written always stays, whatever `keep` says.
     keep = max(keep, 1)
     with store.write():
+        before = _last_prefixes(account, inv.bucket)
         inv_id: int = Inventory.insert(
             account=account,
             bucket=inv.bucket,
@@ -319,7 +320,7 @@ def save_inventory(
                     InventoryPrefix.files_bytes,
                 ],
             ).execute()
-        add_samples(store, account, [*samples, *prefix_samples(inv)], ts=t)
+        add_samples(store, account, [*samples, *prefix_samples(inv, before)], ts=t)
         add_events(store, account, events, ts=t)
         old = [
             r.id
@@ -348,17 +349,45 @@ def _prefix_rows(inv_id: int, inv: BucketInventory) -> list[tuple[int, str, int,
     ]
 
 
-def prefix_samples(inv: BucketInventory) -> list[SampleRow]:
+def prefix_samples(inv: BucketInventory, before: Iterable[str] = ()) -> list[SampleRow]:
     """Each kept prefix's bytes and objects as series of their own ("bucket/prefix/"
     in the bucket column): rolled up, kept, charted and alerted on as any series.
-    A name longer than the column holds has none (its rows stay with the inventory)."""
+    A name longer than the column holds has none (its rows stay with the inventory).
+    A prefix the last inventory kept (`before`) and this one shows is gone (it
+    counted that deep and left nothing out) gets 0: its series ends there, so an
+    alert on it resolves, instead of holding its last value."""
     rows = []
     for p in inv.prefixes:
         name = prefix_series(inv.bucket, p.prefix)
         if name is not None:
             rows.append(SampleRow(PREFIX_BYTES, p.bytes, name))
             rows.append(SampleRow(PREFIX_OBJECTS, p.objects, name))
+    if inv.prefix_depth and not inv.prefixes_dropped:
+        kept = {p.prefix for p in inv.prefixes}
+        for prefix in sorted(set(before) - kept):
+            name = prefix_series(inv.bucket, prefix)
+            if name is not None and prefix.count("/") <= inv.prefix_depth:
+                rows.append(SampleRow(PREFIX_BYTES, 0, name))
+                rows.append(SampleRow(PREFIX_OBJECTS, 0, name))
     return rows
+
+
+def _last_prefixes(account: str, bucket: str) -> list[str]:
+    """The prefixes the bucket's newest inventory kept (not its root)."""
+    last = (
+        Inventory.select(Inventory.id)
+        .where(Inventory.account == account, Inventory.bucket == bucket)
+        .order_by(Inventory.finished_at.desc(), Inventory.id.desc())
+        .first()
+    )
+    if last is None:
+        return []
+    return [
+        r.prefix
+        for r in InventoryPrefix.select(InventoryPrefix.prefix).where(
+            InventoryPrefix.inventory == last.id, InventoryPrefix.prefix != ""
+        )
+    ]
 
 
 def _object_rows(inv_id: int, kind: str, entries: list[ObjectEntry]) -> list[dict[str, str | int]]:
