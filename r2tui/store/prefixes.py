@@ -29,7 +29,7 @@ WEEK = 7 * DAY
 MONTH = 30 * DAY
 BEFORE = 2 * DAY  # how far before the time asked a stored value still stands for it
 AFTER = 12 * HOUR  # and after (one inventory a day runs at varying times)
-_CHUNK = 500  # names per query: far below any database's bound-variable limit
+_CHUNK = 5000  # names per query: far below any database's bound-variable limit
 
 
 @dataclass(frozen=True)
@@ -237,31 +237,26 @@ def _values_near(
         if prefix not in best or candidate < best[prefix]:
             best[prefix] = candidate
 
+    p = store.db.param
     for metric, chosen in (
         ("total_bytes", [bucket] if "" in names.values() else []),
         (PREFIX_BYTES, sorted(n for n in names if n != bucket)),
     ):
         for i in range(0, len(chosen), _CHUNK):
             chunk = chosen[i : i + _CHUNK]
-            for name, ts, value in store.fetch(
-                Sample.select(Sample.bucket, Sample.ts, Sample.value).where(
-                    Sample.account == account,
-                    Sample.metric == metric,
-                    Sample.bucket.in_(chunk),
-                    Sample.ts >= lo,
-                    Sample.ts <= hi,
-                )
+            among = ", ".join([p] * len(chunk))
+            # Plain SQL: peewee spent ten times the query's own time building a list
+            # of 2,000 names. Days whose raw samples are purged: a day's last value,
+            # at its middle.
+            for table, value, shift, lo_ts, hi_ts in (
+                (Sample._meta.table_name, '"value"', 0, lo, hi),
+                (SampleDaily._meta.table_name, '"last"', DAY // 2, lo - DAY // 2, hi - DAY // 2),
             ):
-                offer(name, int(ts), float(value))
-            # Days whose raw samples are purged: a day's last value, at its middle.
-            for name, ts, value in store.fetch(
-                SampleDaily.select(SampleDaily.bucket, SampleDaily.ts, SampleDaily.last).where(
-                    SampleDaily.account == account,
-                    SampleDaily.metric == metric,
-                    SampleDaily.bucket.in_(chunk),
-                    SampleDaily.ts >= lo - DAY // 2,
-                    SampleDaily.ts <= hi - DAY // 2,
-                )
-            ):
-                offer(name, int(ts) + DAY // 2, float(value))
+                rows = store.db.execute_sql(
+                    f"SELECT bucket, ts, {value} FROM {table} WHERE account = {p} "
+                    f"AND metric = {p} AND bucket IN ({among}) AND ts >= {p} AND ts <= {p}",
+                    (account, metric, *chunk, lo_ts, hi_ts),
+                ).fetchall()
+                for name, ts, got in rows:
+                    offer(name, int(ts) + shift, float(got))
     return {prefix: value for prefix, (_, _, value) in best.items()}
