@@ -61,6 +61,11 @@ class BucketInventory:
     prefixes_dropped: int = 0  # distinct prefixes beyond the cap, not kept
 
 
+# What one canary probe sends, in order (`sources.s3.probe_bucket`): what a
+# probe costs is these operations' classes (`pricing.operation_class`).
+PROBE_OPERATIONS = ("PutObject", "GetObject", "HeadObject", "DeleteObject")
+
+
 @dataclass(frozen=True)
 class ProbeStep:
     operation: str  # PutObject, GetObject, HeadObject, DeleteObject

@@ -1,7 +1,7 @@
 """`r2tui du BUCKET[/PREFIX] [--depth N] [--json]`: where a bucket's bytes are,
 prefix by prefix, from its latest inventory (no request to R2): size, share of
 the prefix above, objects, and growth since the previous inventory and over 7
-and 30 days. The tree is the Storage pane's Folders tab's (`store.prefixes`)."""
+and 30 days. The tree is the Folders screen's (`u` in the Storage pane; `store.prefixes`)."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ def add_parser(sub: Subcommands, common: Parser) -> None:
         parents=[common],
         help="print where a bucket's bytes are, prefix by prefix, with what grew",
         description="Sizes per prefix from the latest inventory, as the Storage pane's "
-        "Folders tab shows them: prefixes counted to [inventory] prefix_depth, the largest "
+        "Folders screen (u) shows them: prefixes counted to [inventory] prefix_depth, the largest "
         "prefix_entries kept; the rest is in each prefix's (other).",
     )
     du.add_argument(

@@ -60,11 +60,22 @@ class Schedule:
         return "interval" if self.seconds is not None else "cron"
 
 
+# Probe requests a month an account may spend (4 a probe: PUT, GET, HEAD,
+# DELETE): 100,000 probes, 100,000 Class A and 200,000 Class B requests, a
+# tenth of the Class A free tier and a fiftieth of the Class B one, leaving the
+# rest to the listings and to the account's own traffic.
+DEFAULT_PROBE_REQUESTS = 400_000
+MIN_PROBE_REQUESTS = 4  # one probe
+MAX_PROBE_REQUESTS = 10**10  # 2.5 billion probes: beyond any account a person would watch
+
+
 @dataclass(frozen=True)
 class ProbeSettings:
     enabled: bool = False
     buckets: tuple[str, ...] = ("*",)
     prefix: str = ".r2tui-probe/"
+    # The budget: probe requests a month (r2tui.costs.probes spends it).
+    requests_per_month: int = DEFAULT_PROBE_REQUESTS
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ series do, not as long as `inventories_kept`: the value stored nearest to 7
 (30) days before the latest inventory, within 2 days before it or 12 hours
 after. A prefix with no such value has no figure (None), never a made-up 0.
 
-`du` and the Storage pane's Folders tab both show this tree.
+`du` and the Folders screen (`u` in the Storage pane) both show this tree.
 """
 
 from __future__ import annotations

@@ -36,6 +36,7 @@ def test_starter_template_loads_with_env_credentials(tmp_path: Path) -> None:
     assert acc.graphql_url.reveal() == DEFAULT_GRAPHQL_URL
     assert acc.include == ("*",) and acc.exclude == ()
     assert acc.probe.enabled is False and acc.probe.prefix == ".r2tui-probe/"
+    assert acc.probe.requests_per_month == 400_000
     # The template documents the defaults: loading it changes nothing.
     assert {j: s.text for j, s in cfg.schedules.items()} == DEFAULT_SCHEDULES
     assert cfg.schedules["collect_metrics"].seconds == 300
@@ -349,10 +350,10 @@ def test_probe_globs(tmp_path: Path) -> None:
     path = write(
         tmp_path,
         MAIN + "[accounts.main.probe]\nenabled = true\n"
-        'buckets = ["canary-*"]\nprefix = "_probe/"\n',
+        'buckets = ["canary-*"]\nprefix = "_probe/"\nrequests_per_month = 4\n',
     )
     (acc,) = load_config(str(path), env=CREDS).accounts
-    assert acc.probe.prefix == "_probe/"
+    assert acc.probe.prefix == "_probe/" and acc.probe.requests_per_month == 4
     assert acc.probes_bucket("canary-1") and not acc.probes_bucket("media")
     off = AccountConfig(name="x", endpoint_url="http://x")
     assert not off.probes_bucket("canary-1")

@@ -195,7 +195,7 @@ class MainScreen(Screen[None]):
         if self.metrics.is_attached:
             self.metrics.show(MetricsPaneView.of(dash), now)
         if self.cost.is_attached:
-            self.cost.show(CostPaneView.of(dash, schedules), now)
+            self.cost.show(CostPaneView.of(dash, schedules, self.host.config), now)
         if self.alerts.is_attached:
             self.alerts.show(AlertsPaneView.of(dash, keymap), now)
         firing = len(dash.alerts.firing) if dash.alerts else 0
