@@ -1,7 +1,7 @@
 """Alert rules on a prefix (scope "bucket/prefix/"): its bytes, or its growth as a
 change rule, evaluated by the engine and replayed by the backtest on the prefix
 series the inventory stores, on SQLite and PostgreSQL; a prefix scope only with
-a prefix metric, and a prefix gone from the bucket ends its series at 0."""
+a prefix metric."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from r2tui.alerts.rules import Rule, RuleError, rule_from
 from r2tui.alerts.states import FIRING
 from r2tui.metrics import DAY, PREFIX_BYTES
 from r2tui.store import Store
-from r2tui.store.models import AlertInstance, Sample
+from r2tui.store.models import AlertInstance
 from tests.support.configs import account_for, make_config
-from tests.support.prefixes import T0, fill, layout, save
+from tests.support.prefixes import T0, fill
 
 NOW = T0 + 30 * DAY + 3600  # an hour after the last listing (fill's)
 
@@ -75,13 +75,3 @@ def test_the_engine_and_the_backtest_watch_a_prefix(st: Store) -> None:
     replayed = backtest(st, grew, "acme", watched, NOW - 7 * DAY, NOW, every=3600)
     fired = {r.bucket for r in replayed if r.firings}
     assert fired == {"b/logs/", "b/logs/2026/"}
-
-
-def test_a_prefix_gone_ends_its_series_at_zero(st: Store) -> None:
-    save(st, T0, layout(30))
-    save(st, T0 + DAY, layout(29))  # tmp/ deleted; nothing left out: it is gone
-    last = {
-        (s.bucket, s.metric): s.value
-        for s in Sample.select().where(Sample.ts == T0 + DAY, Sample.bucket == "b/tmp/")
-    }
-    assert last == {("b/tmp/", PREFIX_BYTES): 0, ("b/tmp/", "prefix_objects"): 0}

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 
@@ -16,10 +15,11 @@ CliRun = Callable[..., tuple[int, str, str]]
 HOSTILE = "evil\x1b[2J\u202e/"  # clears a screen, reverses a line
 
 
-@pytest.fixture
-def args(tmp_path: Path) -> list[str]:
+@pytest.fixture(scope="module")
+def args(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
     """A config and a store holding bucket "b" with growth, and bucket "h" whose
-    prefix is made to act on a terminal."""
+    prefix is made to act on a terminal; once for the module (read only)."""
+    tmp_path = tmp_path_factory.mktemp("du")
     db = tmp_path / "du.db"
     config = tmp_path / "r2tui.toml"
     config.write_text(

@@ -52,39 +52,42 @@ def test_growth_since_the_previous_inventory_and_over_7_and_30_days(st: Store) -
     assert not SeriesKey.select().where(SeriesKey.bucket.contains("ppppp")).exists()
 
 
-def test_prefix_series_are_series_like_any_other(st: Store) -> None:
-    save(st, T0, layout(0))
+def test_prefix_series_are_series_like_any_other_and_end_at_zero(st: Store) -> None:
+    with pytest.raises(NoSuchPrefix, match="no bucket is listed yet"):
+        bucket_tree(st, "acc", "nope")
+    save(st, T0, layout(30))
     rows = {
         (s.bucket, s.metric): s.value
         for s in Sample.select().where(Sample.metric.startswith("prefix_"))
     }
-    assert rows[("b/logs/", PREFIX_BYTES)] == 100
+    assert rows[("b/logs/", PREFIX_BYTES)] == 3100
     assert rows[("b/img/b/", "prefix_objects")] == 1
     assert ("b/", PREFIX_BYTES) not in rows  # the root is the bucket's total_bytes
+    with pytest.raises(NoSuchPrefix, match="no inventory of bucket 'nope'; listed buckets: b"):
+        bucket_tree(st, "acc", "nope")
+    # tmp/ deleted, and the listing left nothing out: it is gone, its series ends at 0.
+    save(st, T0 + DAY, layout(29))
+    last = {
+        (s.bucket, s.metric): s.value
+        for s in Sample.select().where(Sample.ts == T0 + DAY, Sample.bucket == "b/tmp/")
+    }
+    assert last == {("b/tmp/", PREFIX_BYTES): 0, ("b/tmp/", "prefix_objects"): 0}
 
 
-def test_a_prefix_left_out_is_in_its_parents_other(st: Store) -> None:
+def test_a_prefix_left_out_is_in_its_parents_other(store: Store) -> None:
     fold = InventoryFold("b", prefix_depth=2, prefix_entries=2)
     for key, size in (("a/big", 100), ("a/s1/x", 3), ("a/s2/x", 4), ("z/y", 1)):
         fold.add(key, size, float(T0), "STANDARD")
-    writes.save_inventory(st, "acc", fold.result(T0 - 1, T0, 1))
-    tree = bucket_tree(st, "acc", "b")
+    writes.save_inventory(store, "acc", fold.result(T0 - 1, T0, 1))
+    tree = bucket_tree(store, "acc", "b")
     a = tree.find("a/")
     assert a is not None and [c.prefix for c in a.children] == ["a/s2/"]
     assert (a.files_bytes, a.other_bytes, a.other_objects) == (100, 3, 1)
     assert (tree.root.other_bytes, tree.dropped) == (1, 2)  # z/ and a/s1/
     # The previous inventory left prefixes out: a prefix missing from it is not "new".
-    save(st, T0 + DAY, {"a/big": 100, "a/s1/x": 3, "a/s2/x": 4, "z/y": 1, "q/n": 9})
-    q = bucket_tree(st, "acc", "b").find("q/")
+    save(store, T0 + DAY, {"a/big": 100, "a/s1/x": 3, "a/s2/x": 4, "z/y": 1, "q/n": 9})
+    q = bucket_tree(store, "acc", "b").find("q/")
     assert q is not None and q.growth.since_previous is None
-
-
-def test_no_inventory_names_the_buckets_that_have_one(st: Store) -> None:
-    with pytest.raises(NoSuchPrefix, match="no bucket is listed yet"):
-        bucket_tree(st, "acc", "nope")
-    save(st, T0, layout(0))
-    with pytest.raises(NoSuchPrefix, match="no inventory of bucket 'nope'; listed buckets: b"):
-        bucket_tree(st, "acc", "nope")
 
 
 @pytest.mark.parametrize(
