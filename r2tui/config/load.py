@@ -20,6 +20,8 @@ from r2tui.config.model import (
     DEMO_SCHEDULES,
     JOB_NAMES,
     MAX_LIST_CONCURRENCY,
+    MAX_PREFIX_DEPTH,
+    MAX_PREFIX_ENTRIES,
     MAX_PROBE_REQUESTS,
     MIN_PROBE_REQUESTS,
     AccountConfig,
@@ -452,7 +454,16 @@ def _schedules(r: Reader, defaults: dict[str, str], tz: str) -> dict[str, Schedu
 
 def _inventory(r: Reader) -> InventorySettings:
     r.check_known(
-        {"top_n", "newest_n", "large_object", "max_extensions", "page_size", "concurrency"}
+        {
+            "top_n",
+            "newest_n",
+            "large_object",
+            "max_extensions",
+            "page_size",
+            "concurrency",
+            "prefix_depth",
+            "prefix_entries",
+        }
     )
     d = InventorySettings()
     return InventorySettings(
@@ -469,6 +480,19 @@ def _inventory(r: Reader) -> InventorySettings:
         concurrency=r.positive_int(
             "concurrency", d.concurrency, most=MAX_LIST_CONCURRENCY, unit=" list requests at once"
         ),
+        prefix_depth=r.parse("prefix_depth", _prefix_depth, d.prefix_depth),
+        prefix_entries=r.positive_int(
+            "prefix_entries", d.prefix_entries, most=MAX_PREFIX_ENTRIES, unit=" prefixes per bucket"
+        ),
+    )
+
+
+def _prefix_depth(value: object) -> int:
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_PREFIX_DEPTH:
+        return value
+    raise ValueError(
+        f"must be a whole number from 0 (no prefixes) to {MAX_PREFIX_DEPTH} levels, "
+        f"got {quoted(value)}"
     )
 
 

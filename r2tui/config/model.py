@@ -133,6 +133,8 @@ class AccountConfig:
 
 
 MAX_LIST_CONCURRENCY = 64  # list requests at once: the S3 client's connection pool
+MAX_PREFIX_DEPTH = 20  # prefix levels counted: a deeper tree is no longer a summary
+MAX_PREFIX_ENTRIES = 100_000  # prefixes kept per bucket (rows a day in the store each)
 
 
 @dataclass(frozen=True)
@@ -143,6 +145,8 @@ class InventorySettings:
     max_extensions: int = 500
     page_size: int = 1000
     concurrency: int = 16  # most key ranges listed at once; adaptive below it
+    prefix_depth: int = 3  # prefixes ("folders") counted this many levels down; 0: none
+    prefix_entries: int = 2000  # the largest prefixes kept per bucket; the rest in their parents
 
 
 @dataclass(frozen=True)

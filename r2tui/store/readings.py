@@ -84,7 +84,7 @@ def readings(
     count at `now` does not: the two could read the same hour."""
     out: dict[str, dict[str, Reading]] = defaultdict(dict)
     cache: SpreadCache = {}  # mean and p95 read the same probe samples
-    known = _series_keys(store, account)
+    known = _series_keys(store, account, {s for name in metrics for s in describe(name).reads})
     stored_to = state.get(store, state.analytics_key(account))
     if back:
         now -= back
@@ -202,11 +202,14 @@ def _today(
     return cur, prev, at
 
 
-def _series_keys(store: Store, account: str) -> dict[str, set[str]]:
-    """metric → the buckets that have samples of it."""
+def _series_keys(store: Store, account: str, series: set[str]) -> dict[str, set[str]]:
+    """metric → the buckets that have samples of it, for the series asked (an
+    account's prefixes bring thousands of others)."""
     out: dict[str, set[str]] = defaultdict(set)
     for metric, bucket in store.fetch(
-        SeriesKey.select(SeriesKey.metric, SeriesKey.bucket).where(SeriesKey.account == account)
+        SeriesKey.select(SeriesKey.metric, SeriesKey.bucket).where(
+            SeriesKey.account == account, SeriesKey.metric.in_(sorted(series))
+        )
     ):
         out[metric].add(bucket)
     return out

@@ -268,7 +268,7 @@ def test_settings_tables_are_read(tmp_path: Path) -> None:
             '[schedule]\ncollect_metrics = "1h30m"\ncheck_alerts = 45\n'
             'daily_report = "30 6 * * 1-5"\n'
             '[inventory]\ntop_n = 5\nnewest_n = 7\nlarge_object = "1.5 GiB"\nmax_extensions = 9\n'
-            "page_size = 250\nconcurrency = 4\n"
+            "page_size = 250\nconcurrency = 4\nprefix_depth = 0\nprefix_entries = 10\n"
             "[retention]\njob_runs_days = 3\nevents_days = 4\ninventories_kept = 2\n"
             "[s3]\nconnect_timeout = 1\nread_timeout = 2.5\nmax_attempts = 1\n"
             '[keymap]\nrefresh = "space,r"\n'
@@ -286,6 +286,7 @@ def test_settings_tables_are_read(tmp_path: Path) -> None:
     assert cfg.inventory.large_object_bytes == int(1.5 * 2**30)
     assert cfg.inventory.max_extensions == 9 and cfg.inventory.page_size == 250
     assert cfg.inventory.concurrency == 4
+    assert (cfg.inventory.prefix_depth, cfg.inventory.prefix_entries) == (0, 10)
     assert (
         cfg.retention.job_runs_days,
         cfg.retention.events_days,

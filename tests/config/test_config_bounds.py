@@ -184,6 +184,18 @@ OUT_OF_BOUNDS = [
         id="top-n",
     ),
     pytest.param(
+        MAIN + "[inventory]\nprefix_depth = -1\n",
+        "inventory.prefix_depth",
+        ["from 0 (no prefixes) to 20 levels", "-1"],
+        id="prefix-depth",
+    ),
+    pytest.param(
+        MAIN + "[inventory]\nprefix_entries = 100001\n",
+        "inventory.prefix_entries",
+        ["at most 100,000 prefixes per bucket"],
+        id="prefix-entries",
+    ),
+    pytest.param(
         MAIN + '[inventory]\nlarge_object = "6 TiB"\n',
         "inventory.large_object",
         ["at most 5 TiB", "'6 TiB'"],

@@ -46,6 +46,7 @@ from r2tui.tui.panes.views import (
     StoragePaneView,
 )
 from r2tui.tui.screens.alert_history import AlertHistoryScreen
+from r2tui.tui.screens.folders import BucketSize, FoldersScreen, StoreFolders
 from r2tui.tui.screens.history import HistoryScreen
 from r2tui.tui.screens.message import MessageScreen
 from r2tui.tui.screens.rules import RulesScreen
@@ -162,6 +163,19 @@ class MainScreen(Screen[None]):
     def _chart_card(self, event: Card.Chosen) -> None:
         event.stop()
         self.open_history(event.metric)
+
+    @on(msg.ShowFolders)
+    def _show_folders(self, event: msg.ShowFolders) -> None:
+        event.stop()
+        host = self.host
+        self.app.push_screen(
+            FoldersScreen(
+                StoreFolders(host.store, host.account_name),
+                [BucketSize(*b) for b in event.buckets],
+                event.bucket,
+                clock=host.clock,
+            )
+        )
 
     @on(msg.ShowDetail)
     def _show_detail(self, event: msg.ShowDetail) -> None:
