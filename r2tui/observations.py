@@ -39,6 +39,7 @@ class BucketInventory:
     other_extensions: bool = False  # distinct types beyond the cap counted as "(other)"
     # Keys that cut the bucket into parts of equal count: the next listing starts there.
     split_keys: tuple[str, ...] = ()
+    split_positions: tuple[int, ...] = ()  # each split key's position: keys at or before it
 
 
 @dataclass(frozen=True)

@@ -197,9 +197,12 @@ def last_new_large(store: Store, account: str, bucket: str) -> set[tuple[str, in
     }
 
 
-def listing_hints(store: Store, account: str, bucket: str) -> tuple[int, tuple[str, ...]] | None:
-    """The object count of the bucket's latest inventory and the keys that cut it
-    into equal parts (see sources.listing.hints), or None before the first."""
+def listing_hints(
+    store: Store, account: str, bucket: str
+) -> tuple[int, tuple[str, ...], tuple[int, ...]] | None:
+    """The object count of the bucket's latest inventory, the keys that cut it into
+    parts and their positions (0 where an older r2tui kept none; see
+    sources.listing.hints), or None before the first."""
     store.bound()
     last = (
         Inventory.select(Inventory.id, Inventory.objects)
@@ -209,13 +212,13 @@ def listing_hints(store: Store, account: str, bucket: str) -> tuple[int, tuple[s
     )
     if last is None:
         return None
-    keys = tuple(
-        o.key
-        for o in InventoryObject.select(InventoryObject.key)
+    rows = [
+        (o.key, int(o.size))
+        for o in InventoryObject.select(InventoryObject.key, InventoryObject.size)
         .where(InventoryObject.inventory == last.id, InventoryObject.kind == "split")
         .order_by(InventoryObject.rank)
-    )
-    return last.objects, keys
+    ]
+    return last.objects, tuple(k for k, _ in rows), tuple(p for _, p in rows)
 
 
 def last_value(store: Store, account: str, metric: str, bucket: str = ACCOUNT) -> float | None:

@@ -287,18 +287,20 @@ def save_inventory(
             + _object_rows(inv_id, "newest", inv.newest)
             + _object_rows(inv_id, "new_large", inv.new_large)
         )
-        # The listing's cut points ride along as kept "objects" of kind "split".
+        # The listing's cut points ride along as kept "objects" of kind "split", each
+        # with its position (keys at or before it) as its size; 0 when unknown.
+        positions = inv.split_positions or (0,) * len(inv.split_keys)
         kept += [
             {
                 "inventory": inv_id,
                 "kind": "split",
                 "rank": i,
                 "key": key,
-                "size": 0,
+                "size": position,
                 "last_modified": 0,
                 "storage_class": "",
             }
-            for i, key in enumerate(inv.split_keys)
+            for i, (key, position) in enumerate(zip(inv.split_keys, positions, strict=True))
         ]
         for i in range(0, len(kept), CHUNK):
             InventoryObject.insert_many(kept[i : i + CHUNK]).execute()

@@ -173,9 +173,11 @@ def test_shortest_between_is_short_and_inside() -> None:
 def test_split_keys_cut_into_equal_parts() -> None:
     keys = LAYOUTS["flat"](N)
     run = simulate(keys, page_size=PAGE)
-    cuts = split_keys(run.planner.ranges, n=9)
+    placed = split_keys(run.planner.ranges, PAGE, n=9)
+    cuts = [c.key for c in placed]
     assert len(cuts) == 9
     positions = [keys.index(c) + 1 for c in cuts]
+    assert positions == [c.position for c in placed]  # each kept with its position
     for i, pos in enumerate(positions, start=1):
         assert abs(pos - i * N / 10) <= PAGE  # page ends: within a page of the tenth
     assert evenly(cuts, 3) == [cuts[2], cuts[5]]

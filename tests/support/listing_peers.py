@@ -164,7 +164,8 @@ def folders(keys: list[str], prefix: str, after: str, limit: int) -> list[str]:
 
 
 def warm_hints(run: Run, objects: int) -> Hints:
-    return Hints(objects, tuple(split_keys(run.planner.ranges)))
+    cuts = split_keys(run.planner.ranges, run.planner.page_size)
+    return Hints(objects, tuple(c.key for c in cuts), tuple(c.position for c in cuts))
 
 
 # ---- a counting proxy in front of an S3 server -------------------------------------------
