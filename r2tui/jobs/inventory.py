@@ -58,7 +58,8 @@ def _inventory(ctx: JobContext, account: AccountConfig, tally: RequestTally) -> 
     failed: dict[str, Exception] = {}
     # The buckets are listed at once within [inventory] concurrency; each one's
     # store reads happen as it starts, and its save as it ends, in this thread.
-    work = (_work(ctx, account.name, bucket) for bucket in wanted)
+    starts = queries.listing_starts(ctx.store, account.name)
+    work = (_work(bucket, starts.get(bucket)) for bucket in wanted)
     results = s3.inventory_buckets(client, work, ctx.config.inventory, ctx.stop, ctx.clock)
     with contextlib.closing(results):
         for bucket, inv in results:
@@ -67,7 +68,9 @@ def _inventory(ctx: JobContext, account: AccountConfig, tally: RequestTally) -> 
             if isinstance(inv, Exception):
                 failed[bucket] = inv
                 continue
-            inv = _without_repeats(inv, queries.last_new_large(ctx.store, account.name, bucket))
+            if inv.new_large:
+                reported = queries.last_new_large(ctx.store, account.name, bucket)
+                inv = _without_repeats(inv, reported)
             writes.save_inventory(
                 ctx.store,
                 account.name,
@@ -110,10 +113,15 @@ def _inventory(ctx: JobContext, account: AccountConfig, tally: RequestTally) -> 
     return out
 
 
-def _work(ctx: JobContext, account: str, bucket: str) -> s3.BucketWork:
-    since = writes.previous_inventory_start(ctx.store, account, bucket)
-    last = queries.listing_hints(ctx.store, account, bucket)
-    return s3.BucketWork(bucket, since, Hints(*last) if last else None)
+def _work(
+    bucket: str, last: tuple[float, tuple[int, tuple[str, ...], tuple[int, ...]]] | None
+) -> s3.BucketWork:
+    """What the bucket's last inventory leaves its next listing: uploads since its
+    start are new, and its cut points."""
+    if last is None:
+        return s3.BucketWork(bucket)
+    since, (objects, keys, positions) = last
+    return s3.BucketWork(bucket, since, Hints(objects, keys, positions))
 
 
 def _without_repeats(inv: BucketInventory, reported: set[tuple[str, int]]) -> BucketInventory:

@@ -15,6 +15,7 @@ from r2tui.store import state
 from r2tui.store.db import Store
 from r2tui.store.holder import me
 from r2tui.store.models import (
+    BaseModel,
     Bucket,
     Event,
     Inventory,
@@ -24,6 +25,7 @@ from r2tui.store.models import (
     Notification,
     Sample,
     SeriesKey,
+    StoreState,
 )
 
 # Rows per INSERT. SQLite (3.32+) binds at most 32,766 variables a statement by
@@ -71,15 +73,55 @@ def _insert_samples(store: Store, data: list[tuple[int, str, str, str, float]]) 
     )
     store.db.cursor().executemany(sql, data)
     keys = sorted({(account, metric, bucket) for _, account, bucket, metric, _ in data})
-    SeriesKey.insert_many(
-        keys, fields=[SeriesKey.account, SeriesKey.metric, SeriesKey.bucket]
-    ).on_conflict_ignore().execute()
+    _insert_rows(store, SeriesKey, ("account", "metric", "bucket"), keys, if_new=True)
     # A sample stamped before the rolled-up hours (a write the store refused and
     # took later) must still reach the rollups.
     oldest = min(row[0] for row in data)
-    mark = state.get(store, state.ROLLUP_FROM)
+    mark = _state_value(store, state.ROLLUP_FROM)
     if mark is not None and oldest < mark:
         state.put(store, state.ROLLUP_FROM, oldest - oldest % 3600)
+
+
+def _insert_rows(
+    store: Store,
+    model: type[BaseModel],
+    fields: Sequence[str],
+    rows: Sequence[Sequence[object]],
+    if_new: bool = False,
+) -> None:
+    """executemany with one prepared statement (see _insert_samples); `if_new`
+    skips rows whose key is already there. The inventory job saves a thousand
+    buckets a run, and peewee's SQL for their few rows each cost more than
+    SQLite's work."""
+    if not rows:
+        return
+    cached = (model, tuple(fields), if_new, store.is_sqlite, store.db.param)
+    sql = _INSERTS.get(cached)
+    if sql is None:
+        p = store.db.param
+        columns = ", ".join(f'"{model._meta.fields[f].column_name}"' for f in fields)
+        verb = "INSERT OR IGNORE" if if_new and store.is_sqlite else "INSERT"
+        sql = (
+            f'{verb} INTO "{model._meta.table_name}" ({columns}) '
+            f"VALUES ({', '.join([p] * len(fields))})"
+            + (" ON CONFLICT DO NOTHING" if if_new and not store.is_sqlite else "")
+        )
+        _INSERTS[cached] = sql
+    store.db.cursor().executemany(sql, rows)
+
+
+_INSERTS: dict[tuple[type[BaseModel], tuple[str, ...], bool, bool, str], str] = {}
+
+
+def _state_value(store: Store, key: str) -> int | None:
+    """state.get without peewee's query building (run once a save)."""
+    cursor = store.db.cursor()
+    cursor.execute(
+        f'SELECT "value" FROM "{StoreState._meta.table_name}" WHERE "key" = {store.db.param}',
+        (key,),
+    )
+    row = cursor.fetchone()
+    return None if row is None else int(row[0])
 
 
 def replace_series(
@@ -271,17 +313,12 @@ def save_inventory(
             )
             for key, tally in table.items()
         ]
-        for i in range(0, len(breakdown), CHUNK):
-            InventoryBreakdown.insert_many(
-                breakdown[i : i + CHUNK],
-                fields=[
-                    InventoryBreakdown.inventory,
-                    InventoryBreakdown.dimension,
-                    InventoryBreakdown.key,
-                    InventoryBreakdown.objects,
-                    InventoryBreakdown.bytes,
-                ],
-            ).execute()
+        _insert_rows(
+            store,
+            InventoryBreakdown,
+            ("inventory", "dimension", "key", "objects", "bytes"),
+            breakdown,
+        )
         kept = (
             _object_rows(inv_id, "largest", inv.largest)
             + _object_rows(inv_id, "newest", inv.newest)
@@ -302,8 +339,7 @@ def save_inventory(
             }
             for i, (key, position) in enumerate(zip(inv.split_keys, positions, strict=True))
         ]
-        for i in range(0, len(kept), CHUNK):
-            InventoryObject.insert_many(kept[i : i + CHUNK]).execute()
+        _insert_rows(store, InventoryObject, _KEPT, [tuple(r[f] for f in _KEPT) for r in kept])
         add_samples(store, account, samples, ts=t)
         add_events(store, account, events, ts=t)
         old = [
@@ -319,6 +355,9 @@ def save_inventory(
             InventoryObject.delete().where(InventoryObject.inventory.in_(old)).execute()
             Inventory.delete().where(Inventory.id.in_(old)).execute()
     return inv_id
+
+
+_KEPT = ("inventory", "kind", "rank", "key", "size", "last_modified", "storage_class")
 
 
 def _object_rows(inv_id: int, kind: str, entries: list[ObjectEntry]) -> list[dict[str, str | int]]:
