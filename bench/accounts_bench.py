@@ -168,6 +168,12 @@ def start_gen(buckets: int, objects: int, workdir: Path) -> Server:
 # ---- runs ---------------------------------------------------------------------------------
 
 
+def cpu_of(pid: int) -> float:
+    """CPU seconds a live process has used (utime + stime from /proc/PID/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @dataclass
 class Run:
     label: str
@@ -179,6 +185,8 @@ class Run:
     peak_rss_mb: float
     requests: int | None  # at the delay line (None on loopback)
     class_a: int
+    server_cpu_s: float  # what the local server spent meanwhile (R2's would not be ours)
+    line_cpu_s: float  # what the delay line spent
 
 
 def one_run(
@@ -191,6 +199,8 @@ def one_run(
     manifest: dict[str, Any],
 ) -> Run:
     line = DelayLine(server.endpoint) if link == "80ms" else None
+    server_cpu = cpu_of(server.process.pid)
+    line_cpu = 0.0
     try:
         endpoint = line.endpoint if line else server.endpoint
         child = run_child(
@@ -198,6 +208,8 @@ def one_run(
             clean_env(),
             workdir,
         )
+        server_cpu = cpu_of(server.process.pid) - server_cpu
+        line_cpu = cpu_of(line.proc.pid) if line else 0.0
     finally:
         counted = line.stop() if line else None
     f = child.figures
@@ -217,10 +229,13 @@ def one_run(
         f["peak_rss_mb"],
         counted["requests"] if counted else None,
         f["class_a"],
+        server_cpu,
+        line_cpu,
     )
     log(
         f"{label:<22} concurrency {concurrency:>2}: job {run.job_s:7.2f} s, CPU "
-        f"{run.job_cpu_s:6.2f} s, RSS {run.peak_rss_mb:5.1f} MB, requests {run.requests} "
+        f"{run.job_cpu_s:6.2f} s (server {run.server_cpu_s:.2f} s, delay line "
+        f"{run.line_cpu_s:.2f} s), RSS {run.peak_rss_mb:5.1f} MB, requests {run.requests} "
         f"(Class A counted by the job: {run.class_a})"
     )
     return run
@@ -229,14 +244,14 @@ def one_run(
 def report(runs: list[Run], objects: int, buckets: int) -> list[str]:
     lines = [
         f"  {'run':<24}{'conc.':>6}{'job s':>9}{'process s':>11}{'job CPU s':>11}"
-        f"{'CPU/1k obj':>11}{'requests':>10}{'RSS MB':>8}"
+        f"{'CPU/1k obj':>11}{'requests':>10}{'RSS MB':>8}{'server CPU s':>14}{'line CPU s':>12}"
     ]
     for r in runs:
         req = f"{r.requests:,}" if r.requests is not None else f"{r.class_a:,}*"
         lines.append(
             f"  {r.label:<24}{r.concurrency:>6}{r.job_s:>9.2f}{r.process_s:>11.2f}"
             f"{r.job_cpu_s:>11.2f}{r.job_cpu_s / objects * 1000:>11.4f}{req:>10}"
-            f"{r.peak_rss_mb:>8.1f}"
+            f"{r.peak_rss_mb:>8.1f}{r.server_cpu_s:>14.2f}{r.line_cpu_s:>12.2f}"
         )
     by_c: dict[int, list[Run]] = {}
     for r in runs:

@@ -12,7 +12,7 @@ the key pair bench/bench (bench_servers.ACCESS_KEY). Anything else is a 501.
 Bucket b's object i has a key that sorts by i (the zero-padded serial comes
 before the extension), so a page from any start is found by bisection on i,
 never by keeping keys: the server's memory is flat whatever the object count.
-Sizes, dates and storage classes come from a hash of (bucket, i);
+Sizes, dates and storage classes come from one hash of (bucket, i);
 `totals(bucket, n)` gives the counts and bytes every listing is checked against.
 """
 
@@ -53,17 +53,32 @@ def key(i: int) -> str:
     return f"d{i // 10_000:04d}/s{i // 1000 % 10}/obj-{i:09d}{EXTENSIONS[i % len(EXTENSIONS)]}"
 
 
-def size(b: int, i: int) -> int:
-    h = _mix(b << 40 | i)
+def _size(h: int) -> int:
     return (h & 0xFFFFF) << ((h >> 20) & 15)  # up to 1 MiB, times up to 2^15: heavy-tailed
 
 
-def mtime(b: int, i: int) -> int:
-    return T0 - (_mix(b << 40 | i) >> 33) % (365 * 86400)
+def _mtime(h: int) -> int:
+    return T0 - (h >> 33) % (365 * 86400)
 
 
-def storage_class(b: int, i: int) -> str:
-    return "STANDARD_IA" if (_mix(b << 40 | i) >> 40) % 20 == 0 else "STANDARD"
+def _class(h: int) -> str:
+    return "STANDARD_IA" if (h >> 40) % 20 == 0 else "STANDARD"
+
+
+def size(b: int, i: int) -> int:
+    return _size(_mix(b << 40 | i))
+
+
+_DAYS: dict[int, str] = {}
+
+
+def _date(t: int) -> str:
+    day, second = divmod(t, 86400)
+    prefix = _DAYS.get(day)
+    if prefix is None:
+        prefix = _DAYS[day] = datetime.fromtimestamp(day * 86400, UTC).strftime("%Y-%m-%dT")
+    hour, rest = divmod(second, 3600)
+    return f"{prefix}{hour:02d}:{rest // 60:02d}:{rest % 60:02d}.000Z"
 
 
 def totals(b: int, n: int) -> tuple[int, int]:
@@ -102,10 +117,6 @@ def _from_token(token: str) -> int:
     return int(base64.urlsafe_b64decode(token.encode())[1:])
 
 
-def _date(t: int) -> str:
-    return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
-
-
 def list_page(b: int, n: int, query: dict[str, str]) -> bytes:
     max_keys = min(1000, int(query.get("max-keys", "1000")))
     prefix = query.get("prefix", "")
@@ -131,11 +142,12 @@ def list_page(b: int, n: int, query: dict[str, str]) -> bytes:
             )
             i = first_from(n, group + "\U0010ffff")
         else:
+            h = _mix(b << 40 | i)
             out.append(
-                f"<Contents><Key>{quote(k) if url else k}</Key>"
-                f"<LastModified>{_date(mtime(b, i))}</LastModified>"
-                f'<ETag>"{i:032x}"</ETag><Size>{size(b, i)}</Size>'
-                f"<StorageClass>{storage_class(b, i)}</StorageClass></Contents>"
+                f"<Contents><Key>{k}</Key>"  # letters, digits, . / - : the same URL-encoded
+                f"<LastModified>{_date(_mtime(h))}</LastModified>"
+                f'<ETag>"{i:032x}"</ETag><Size>{_size(h)}</Size>'
+                f"<StorageClass>{_class(h)}</StorageClass></Contents>"
             )
             i += 1
         count += 1

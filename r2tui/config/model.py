@@ -131,7 +131,7 @@ class InventorySettings:
     large_object_bytes: int = 1_000_000_000
     max_extensions: int = 500
     page_size: int = 1000
-    concurrency: int = 16  # most key ranges listed at once; adaptive below it
+    concurrency: int = 16  # list requests at once for the whole account; adaptive below it
 
 
 @dataclass(frozen=True)

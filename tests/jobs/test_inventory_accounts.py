@@ -23,7 +23,7 @@ from tests.support.peers import Obj, random_objects, seed_bucket
 T0 = 1_760_000_000
 PAGE = 5  # small pages: a few dozen keys make a bucket of several pages
 # bucket -> objects: many one-page buckets, a few of several pages, one empty.
-SIZES = {f"b{i:02d}": n for i, n in enumerate([3, 1, 4, 0, 2, 31, 5, 2, 1, 12, 3, 2, 7, 1, 21])}
+SIZES = {f"b{i:02d}": n for i, n in enumerate([3, 1, 0, 2, 31, 5, 12, 2, 7, 21])}
 
 
 class Clock:
@@ -67,8 +67,8 @@ def test_listed_at_once_as_one_after_another_within_the_bound(
         if n <= 4:
             together.wait()
 
-    # A round trip of 10 ms at the proxy: requests overlap as on a real link.
-    with CountingProxy(moto_endpoint, on_page=hold, delay=0.01) as proxy:
+    # A round trip of 5 ms at the proxy: requests overlap as on a real link.
+    with CountingProxy(moto_endpoint, on_page=hold, delay=0.005) as proxy:
         cold = run_job("inventory", _ctx(st, proxy.endpoint, concurrency=4))
         at_once = _view(st)
         # The next run starts the big buckets' ranges at once, from the cut points.
@@ -94,13 +94,13 @@ def _class_a(result: JobResult) -> int:
 
 def test_a_failing_bucket_loses_no_other(s3_backend: Any, moto_endpoint: str, store: Store) -> None:
     seeded = _seed(s3_backend)
-    # b05 (7 pages) fails on its third page while the others are on their way.
-    with CountingProxy(moto_endpoint, delay=0.01, fail_after={"b05": 2}) as proxy:
+    # b04 (7 pages) fails on its third page while the others are on their way.
+    with CountingProxy(moto_endpoint, delay=0.01, fail_after={"b04": 2}) as proxy:
         result = run_job("inventory", _ctx(store, proxy.endpoint, concurrency=4))
     assert not result.ok and len(result.errors) == 1
-    assert "b05" in result.errors[0] and "InternalError" in result.errors[0]
+    assert "b04" in result.errors[0] and "InternalError" in result.errors[0]
     saved = {i.bucket: i.objects for i in Inventory.select()}
-    assert saved == {b: len(objs) for b, objs in seeded.items() if b != "b05"}
+    assert saved == {b: len(objs) for b, objs in seeded.items() if b != "b04"}
     assert result.summary.startswith(f"{len(SIZES) - 1} of {len(SIZES)} buckets listed")
 
 
@@ -115,8 +115,8 @@ def test_a_stop_mid_way_saves_no_bucket_in_part(
 
     def on_page(n: int, path: str) -> None:
         started.append(path.strip("/"))
-        if path.strip("/") == "b09" and "b09" not in started[:-1]:
-            stop.set()  # the stop comes with b09's first page on its way
+        if path.strip("/") == "b06" and "b06" not in started[:-1]:
+            stop.set()  # the stop comes with b06's first page on its way
 
     with CountingProxy(moto_endpoint, on_page=on_page) as proxy:
         ctx.config = make_config(
@@ -126,7 +126,7 @@ def test_a_stop_mid_way_saves_no_bucket_in_part(
         result = run_job("inventory", ctx)
     assert result.summary == "cancelled"
     saved = {i.bucket: i.objects for i in Inventory.select()}
-    assert "b09" not in saved and "b14" not in saved  # on its way, and never started
+    assert saved and "b06" not in saved and "b09" not in saved  # on its way; never started
     assert all(saved[b] == len(seeded[b]) for b in saved)  # every saved one whole
 
 
@@ -136,12 +136,12 @@ def test_a_bucket_list_of_several_pages_is_followed(
     seeded = _seed(s3_backend)
     with CountingProxy(moto_endpoint, bucket_page=4) as proxy:  # as R2 pages it
         result = run_job("inventory", _ctx(store, proxy.endpoint, concurrency=4))
-        assert proxy.counts.bucket_lists == 4  # 15 buckets, 4 a page
+        assert proxy.counts.bucket_lists == 3  # 10 buckets, 4 a page
     assert result.ok, result.errors
     assert sorted(queries.bucket_names(store, "test")) == sorted(seeded)
     assert result.items == sum(SIZES.values())
     # As AWS pages it: the next token in the body, no header.
-    with CountingProxy(moto_endpoint, bucket_page=6, bucket_style="aws") as proxy:
+    with CountingProxy(moto_endpoint, bucket_page=3, bucket_style="aws") as proxy:
         client = s3.make_client(account_for(proxy.endpoint), S3Settings(max_attempts=1))
         assert s3.list_buckets(client) == sorted(seeded)
-        assert proxy.counts.bucket_lists == 3
+        assert proxy.counts.bucket_lists == 4
