@@ -17,6 +17,7 @@ the calls; the code measured is unchanged.
 from __future__ import annotations
 
 import argparse
+import shutil
 import tempfile
 import threading
 import time
@@ -50,6 +51,7 @@ def main() -> int:
     finally:
         counted = line.stop()
         server.stop()
+        shutil.rmtree(work, ignore_errors=True)
     print(f"delay line: {counted}")
     return 0
 
