@@ -69,7 +69,7 @@ def _r2tui(
     if warm:
         with open(hints_path) as f:
             last = json.load(f)
-        hints = Hints(last["objects"], tuple(last["split_keys"]))
+        hints = Hints(last["objects"], tuple(last["split_keys"]), tuple(last.get("positions", ())))
     account = AccountConfig(
         name="bench",
         endpoint_url=endpoint,
@@ -82,7 +82,14 @@ def _r2tui(
     inv = inventory_bucket(client, bucket, InventorySettings(), hints=hints)
     if hints_path and not warm:
         with open(hints_path, "w") as f:
-            json.dump({"objects": inv.objects, "split_keys": list(inv.split_keys)}, f)
+            json.dump(
+                {
+                    "objects": inv.objects,
+                    "split_keys": list(inv.split_keys),
+                    "positions": list(inv.split_positions),
+                },
+                f,
+            )
     return inv.objects, inv.bytes, inv.list_requests, imported
 
 

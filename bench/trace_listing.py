@@ -64,7 +64,7 @@ def main() -> int:
     if args.warm:
         with open(args.warm) as f:
             last = json.load(f)
-        hints = Hints(last["objects"], tuple(last["split_keys"]))
+        hints = Hints(last["objects"], tuple(last["split_keys"]), tuple(last.get("positions", ())))
     account = AccountConfig(
         name="bench",
         endpoint_url=args.endpoint,

@@ -52,6 +52,7 @@ class BucketInventory:
     other_extensions: bool = False  # distinct types beyond the cap counted as "(other)"
     # Keys that cut the bucket into parts of equal count: the next listing starts there.
     split_keys: tuple[str, ...] = ()
+    split_positions: tuple[int, ...] = ()  # each split key's position: keys at or before it
     # Prefixes down to `prefix_depth` (0: not counted), the largest kept
     # (sources/listing/prefixes.py), largest first; the others are counted in
     # their parents' totals only, and `root_files` are the objects outside any.

@@ -144,7 +144,7 @@ class InventorySettings:
     large_object_bytes: int = 1_000_000_000
     max_extensions: int = 500
     page_size: int = 1000
-    concurrency: int = 16  # most key ranges listed at once; adaptive below it
+    concurrency: int = 16  # list requests at once for the whole account; adaptive below it
     prefix_depth: int = 3  # prefixes ("folders") counted this many levels down; 0: none
     prefix_entries: int = 2000  # the largest prefixes kept per bucket; the rest in their parents
 

@@ -42,7 +42,7 @@ top_n = 20                     # largest objects kept per bucket
 newest_n = 20                  # newest objects kept per bucket
 large_object = "1 GB"          # new objects above this size are reported
 max_extensions = 500           # distinct file types tracked per bucket
-concurrency = 16               # key ranges listed at once, at most (1 = one after another)
+concurrency = 16               # list requests at once for the account (1 = one after another)
 prefix_depth = 3               # folder levels ("logs/2026/") counted by the listing (0: none)
 prefix_entries = 2000          # largest folders kept per bucket; the rest count in their parent
 

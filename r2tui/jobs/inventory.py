@@ -3,6 +3,7 @@ counts, bytes, types, storage classes, the largest and newest objects."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 
 from r2tui.config import AccountConfig
@@ -54,39 +55,38 @@ def _inventory(ctx: JobContext, account: AccountConfig, tally: RequestTally) -> 
     out = Outcome()
     out.source_ok(S3)  # it answered the bucket list
     new_large = 0
-    for bucket in wanted:
-        if ctx.stop.is_set():
-            raise Cancelled()
-        since = writes.previous_inventory_start(ctx.store, account.name, bucket)
-        last = queries.listing_hints(ctx.store, account.name, bucket)
-        try:
-            inv = s3.inventory_bucket(
-                client,
-                bucket,
-                ctx.config.inventory,
-                since,
-                ctx.stop,
-                ctx.clock,
-                hints=Hints(*last) if last else None,
+    failed: dict[str, Exception] = {}
+    # The buckets are listed at once within [inventory] concurrency; each one's
+    # store reads happen as it starts, and its save as it ends, in this thread.
+    starts = queries.listing_starts(ctx.store, account.name)
+    work = (_work(bucket, starts.get(bucket)) for bucket in wanted)
+    results = s3.inventory_buckets(client, work, ctx.config.inventory, ctx.stop, ctx.clock)
+    with contextlib.closing(results):
+        for bucket, inv in results:
+            if ctx.stop.is_set():
+                raise Cancelled()
+            if isinstance(inv, Exception):
+                failed[bucket] = inv
+                continue
+            if inv.new_large:
+                reported = queries.last_new_large(ctx.store, account.name, bucket)
+                inv = _without_repeats(inv, reported)
+            writes.save_inventory(
+                ctx.store,
+                account.name,
+                inv,
+                _bucket_samples(inv),
+                _upload_events(inv, ctx.config.inventory.large_object_bytes),
+                keep=ctx.config.retention.inventories_kept,
             )
-        except Cancelled:
-            raise
-        except Exception as exc:
-            reason = describe_error(exc, account.endpoint_url, bucket)
+            out.items += inv.objects
+            new_large += inv.new_large_count
+    for bucket in wanted:  # in the buckets' order, whatever order they failed in
+        if bucket in failed:
+            error = failed[bucket]
+            reason = describe_error(error, account.endpoint_url, bucket)
             out.errors.append(reason)
-            out.source_failed(LISTING, failure_kind(exc), reason)
-            continue
-        inv = _without_repeats(inv, queries.last_new_large(ctx.store, account.name, bucket))
-        writes.save_inventory(
-            ctx.store,
-            account.name,
-            inv,
-            _bucket_samples(inv),
-            _upload_events(inv, ctx.config.inventory.large_object_bytes),
-            keep=ctx.config.retention.inventories_kept,
-        )
-        out.items += inv.objects
-        new_large += inv.new_large_count
+            out.source_failed(LISTING, failure_kind(error), reason)
     view = queries.storage_view(ctx.store, account.name, account.quota_bytes)
     classes = {r.key: r.bytes for r in view.by_storage_class}
     objects = {r.key: r.objects for r in view.by_storage_class}
@@ -111,6 +111,17 @@ def _inventory(ctx: JobContext, account: AccountConfig, tally: RequestTally) -> 
         f"{tally.class_a:,} Class A requests"
     )
     return out
+
+
+def _work(
+    bucket: str, last: tuple[float, tuple[int, tuple[str, ...], tuple[int, ...]]] | None
+) -> s3.BucketWork:
+    """What the bucket's last inventory leaves its next listing: uploads since its
+    start are new, and its cut points."""
+    if last is None:
+        return s3.BucketWork(bucket)
+    since, (objects, keys, positions) = last
+    return s3.BucketWork(bucket, since, Hints(objects, keys, positions))
 
 
 def _without_repeats(inv: BucketInventory, reported: set[tuple[str, int]]) -> BucketInventory:

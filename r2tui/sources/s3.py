@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Generator, Iterable
 from typing import Any
 
 import boto3
@@ -22,9 +23,11 @@ from r2tui.config.secrets import shown_host
 from r2tui.observations import BucketInventory, ProbeResult, ProbeStep, RequestTally
 from r2tui.pricing import operation_class
 from r2tui.sources.errors import FAILING, Cancelled, describe_error, failure_kind
+from r2tui.sources.listing.buckets import BucketTask
+from r2tui.sources.listing.buckets import list_buckets as listing_buckets
 from r2tui.sources.listing.fetch import can_fetch
 from r2tui.sources.listing.fold import InventoryFold
-from r2tui.sources.listing.hints import Hints
+from r2tui.sources.listing.hints import Hints, SplitKey
 from r2tui.sources.listing.parallel import list_ranges
 from r2tui.waits import Waits
 
@@ -132,7 +135,36 @@ def step_kind(step: ProbeStep) -> str:
 
 
 def list_buckets(client: Any) -> list[str]:
-    return sorted(b["Name"] for b in client.list_buckets().get("Buckets", []))
+    """Every bucket of the account, sorted, over as many requests as it takes.
+
+    R2 answers at most 1,000 buckets a request and says whether more follow in
+    the headers `cf-is-truncated` and `cf-next-continuation-token` (its
+    ListBuckets extension; the XML carries IsTruncated and
+    NextContinuationToken, which botocore does not read, and ContinuationToken
+    is the token the request sent). AWS S3 answers the next token as
+    ContinuationToken. Both take it back as the `continuation-token` parameter."""
+    names: list[str] = []
+    token: str | None = None
+    seen: set[str] = set()
+    while True:
+        answer = client.list_buckets(**({"ContinuationToken": token} if token else {}))
+        names += [b["Name"] for b in answer.get("Buckets", [])]
+        token = _next_bucket_token(answer, token)
+        if token is None:
+            return sorted(set(names))
+        if token in seen:
+            raise ValueError("the endpoint answered a bucket list's continuation token twice")
+        seen.add(token)
+
+
+def _next_bucket_token(answer: dict[str, Any], sent: str | None) -> str | None:
+    headers = answer.get("ResponseMetadata", {}).get("HTTPHeaders", {})
+    truncated = headers.get("cf-is-truncated")
+    if truncated is not None:  # R2
+        following = headers.get("cf-next-continuation-token")
+        return following or None if truncated.lower() == "true" else None
+    following = answer.get("ContinuationToken")  # AWS: the next page's token
+    return following if following and following != sent else None
 
 
 def inventory_bucket(
@@ -149,20 +181,9 @@ def inventory_bucket(
     settings.concurrency) with our own page parser (sources.listing); `hints`
     from the last inventory let the ranges start at once."""
 
-    def make_fold() -> InventoryFold:
-        return InventoryFold(
-            bucket,
-            top_n=settings.top_n,
-            newest_n=settings.newest_n,
-            large_object_bytes=settings.large_object_bytes,
-            max_extensions=settings.max_extensions,
-            since=since,
-            prefix_depth=settings.prefix_depth,
-            prefix_entries=settings.prefix_entries,
-        )
-
+    make_fold = _fold_maker(bucket, settings, since)
     started = clock()
-    cuts: list[str] = []
+    cuts: list[SplitKey] = []
     if can_fetch(client):
         fold, pages, cuts = list_ranges(
             client,
@@ -175,7 +196,82 @@ def inventory_bucket(
         )
     else:
         fold, pages = _paginated(client, bucket, make_fold(), settings.page_size, stop)
-    return dataclasses.replace(fold.result(started, clock(), pages), split_keys=tuple(cuts))
+    return _with_cuts(fold.result(started, clock(), pages), cuts)
+
+
+@dataclasses.dataclass(frozen=True)
+class BucketWork:
+    """One bucket to inventory, with what its last inventory left: when that
+    listing started (uploads since then are new) and where to cut it."""
+
+    bucket: str
+    since: float | None = None
+    hints: Hints | None = None
+
+
+def inventory_buckets(
+    client: Any,
+    work: Iterable[BucketWork],
+    settings: InventorySettings,
+    stop: threading.Event | None = None,
+    clock: Callable[[], float] = time.time,
+) -> Generator[tuple[str, BucketInventory | Exception], None, None]:
+    """Each bucket's inventory, or the error that ended its listing, as each
+    finishes: the buckets are listed at once, with at most settings.concurrency
+    list requests on their way for all of them (listing.buckets). `work` is read
+    as buckets start, in this thread. Raises Cancelled on `stop`; a bucket is
+    never handed back in part."""
+    if not can_fetch(client):
+        for w in work:
+            try:
+                yield w.bucket, inventory_bucket(client, w.bucket, settings, w.since, stop, clock)
+            except Cancelled:
+                raise
+            except Exception as exc:
+                yield w.bucket, exc
+        return
+    tasks = (BucketTask(w.bucket, _fold_maker(w.bucket, settings, w.since), w.hints) for w in work)
+    listing = listing_buckets(
+        client,
+        tasks,
+        page_size=settings.page_size,
+        concurrency=settings.concurrency,
+        stop=stop,
+        clock=clock,
+    )
+    with contextlib.closing(listing):
+        for listed in listing:
+            if listed.error is not None or listed.fold is None:
+                yield listed.bucket, listed.error or AssertionError("no fold")
+                continue
+            inv = listed.fold.result(listed.started, listed.finished, listed.requests)
+            yield listed.bucket, _with_cuts(inv, listed.split_keys)
+
+
+def _with_cuts(inv: BucketInventory, cuts: list[SplitKey]) -> BucketInventory:
+    return dataclasses.replace(
+        inv,
+        split_keys=tuple(c.key for c in cuts),
+        split_positions=tuple(c.position for c in cuts),
+    )
+
+
+def _fold_maker(
+    bucket: str, settings: InventorySettings, since: float | None
+) -> Callable[[], InventoryFold]:
+    def make_fold() -> InventoryFold:
+        return InventoryFold(
+            bucket,
+            top_n=settings.top_n,
+            newest_n=settings.newest_n,
+            large_object_bytes=settings.large_object_bytes,
+            max_extensions=settings.max_extensions,
+            since=since,
+            prefix_depth=settings.prefix_depth,
+            prefix_entries=settings.prefix_entries,
+        )
+
+    return make_fold
 
 
 def _paginated(

@@ -197,9 +197,75 @@ def last_new_large(store: Store, account: str, bucket: str) -> set[tuple[str, in
     }
 
 
-def listing_hints(store: Store, account: str, bucket: str) -> tuple[int, tuple[str, ...]] | None:
-    """The object count of the bucket's latest inventory and the keys that cut it
-    into equal parts (see sources.listing.hints), or None before the first."""
+def listing_starts(
+    store: Store, account: str
+) -> dict[str, tuple[float, tuple[int, tuple[str, ...], tuple[int, ...]]]]:
+    """For every bucket of the account with an inventory: when its latest listing
+    started (previous_inventory_start) and what listing_hints says of it, in three
+    queries for the whole account (the inventory job reads them before listing a
+    thousand buckets)."""
+    store.bound()
+    latest = {
+        bucket: (float(started), int(last))
+        for bucket, started, last in cast(
+            "list[tuple[str, int, int]]",
+            list(
+                Inventory.select(
+                    Inventory.bucket, fn.MAX(Inventory.started_at), fn.MAX(Inventory.id)
+                )
+                .where(Inventory.account == account)
+                .group_by(Inventory.bucket)
+                .tuples()
+            ),
+        )
+    }
+    ids = [last for _, last in latest.values()]
+    counts: dict[int, int] = {}
+    cuts: dict[int, list[tuple[str, int]]] = defaultdict(list)
+    for i in range(0, len(ids), 500):
+        chunk = ids[i : i + 500]
+        counts.update(
+            cast(
+                "list[tuple[int, int]]",
+                list(
+                    Inventory.select(Inventory.id, Inventory.objects)
+                    .where(Inventory.id.in_(chunk))
+                    .tuples()
+                ),
+            )
+        )
+        rows = cast(
+            "list[tuple[int, str, int]]",
+            list(
+                InventoryObject.select(
+                    InventoryObject.inventory, InventoryObject.key, InventoryObject.size
+                )
+                .where(InventoryObject.inventory.in_(chunk), InventoryObject.kind == "split")
+                .order_by(InventoryObject.inventory, InventoryObject.rank)
+                .tuples()
+            ),
+        )
+        for inv_id, key, position in rows:
+            cuts[inv_id].append((key, int(position)))
+    return {
+        bucket: (
+            started,
+            (
+                counts[last],
+                tuple(k for k, _ in cuts[last]),
+                tuple(p for _, p in cuts[last]),
+            ),
+        )
+        for bucket, (started, last) in latest.items()
+    }
+
+
+def listing_hints(
+    store: Store, account: str, bucket: str
+) -> tuple[int, tuple[str, ...], tuple[int, ...]] | None:
+    """The object count of the bucket's latest inventory, the keys that cut it into
+    parts and their positions (0 where an older r2tui kept none; see
+    sources.listing.hints), or None before the first."""
     store.bound()
     last = (
         Inventory.select(Inventory.id, Inventory.objects)
@@ -209,13 +275,13 @@ def listing_hints(store: Store, account: str, bucket: str) -> tuple[int, tuple[s
     )
     if last is None:
         return None
-    keys = tuple(
-        o.key
-        for o in InventoryObject.select(InventoryObject.key)
+    rows = [
+        (o.key, int(o.size))
+        for o in InventoryObject.select(InventoryObject.key, InventoryObject.size)
         .where(InventoryObject.inventory == last.id, InventoryObject.kind == "split")
         .order_by(InventoryObject.rank)
-    )
-    return last.objects, keys
+    ]
+    return last.objects, tuple(k for k, _ in rows), tuple(p for _, p in rows)
 
 
 def last_value(store: Store, account: str, metric: str, bucket: str = ACCOUNT) -> float | None:

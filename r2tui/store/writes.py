@@ -15,6 +15,7 @@ from r2tui.store import state
 from r2tui.store.db import Store
 from r2tui.store.holder import me
 from r2tui.store.models import (
+    BaseModel,
     Bucket,
     Event,
     Inventory,
@@ -25,6 +26,7 @@ from r2tui.store.models import (
     Notification,
     Sample,
     SeriesKey,
+    StoreState,
 )
 
 # Rows per INSERT. SQLite (3.32+) binds at most 32,766 variables a statement by
@@ -72,19 +74,55 @@ def _insert_samples(store: Store, data: list[tuple[int, str, str, str, float]]) 
     )
     store.db.cursor().executemany(sql, data)
     keys = sorted({(account, metric, bucket) for _, account, bucket, metric, _ in data})
-    # One prepared statement too: an inventory's prefixes bring thousands of keys,
-    # for which peewee took more than half a second building SQL.
-    store.db.cursor().executemany(
-        f"INSERT INTO {SeriesKey._meta.table_name} (account, metric, bucket) "
-        f"VALUES ({p}, {p}, {p}) ON CONFLICT DO NOTHING",
-        keys,
-    )
+    _insert_rows(store, SeriesKey, ("account", "metric", "bucket"), keys, if_new=True)
     # A sample stamped before the rolled-up hours (a write the store refused and
     # took later) must still reach the rollups.
     oldest = min(row[0] for row in data)
-    mark = state.get(store, state.ROLLUP_FROM)
+    mark = _state_value(store, state.ROLLUP_FROM)
     if mark is not None and oldest < mark:
         state.put(store, state.ROLLUP_FROM, oldest - oldest % 3600)
+
+
+def _insert_rows(
+    store: Store,
+    model: type[BaseModel],
+    fields: Sequence[str],
+    rows: Sequence[Sequence[object]],
+    if_new: bool = False,
+) -> None:
+    """executemany with one prepared statement (see _insert_samples); `if_new`
+    skips rows whose key is already there. The inventory job saves a thousand
+    buckets a run, and peewee's SQL for their few rows each cost more than
+    SQLite's work."""
+    if not rows:
+        return
+    cached = (model, tuple(fields), if_new, store.is_sqlite, store.db.param)
+    sql = _INSERTS.get(cached)
+    if sql is None:
+        p = store.db.param
+        columns = ", ".join(f'"{model._meta.fields[f].column_name}"' for f in fields)
+        verb = "INSERT OR IGNORE" if if_new and store.is_sqlite else "INSERT"
+        sql = (
+            f'{verb} INTO "{model._meta.table_name}" ({columns}) '
+            f"VALUES ({', '.join([p] * len(fields))})"
+            + (" ON CONFLICT DO NOTHING" if if_new and not store.is_sqlite else "")
+        )
+        _INSERTS[cached] = sql
+    store.db.cursor().executemany(sql, rows)
+
+
+_INSERTS: dict[tuple[type[BaseModel], tuple[str, ...], bool, bool, str], str] = {}
+
+
+def _state_value(store: Store, key: str) -> int | None:
+    """state.get without peewee's query building (run once a save)."""
+    cursor = store.db.cursor()
+    cursor.execute(
+        f'SELECT "value" FROM "{StoreState._meta.table_name}" WHERE "key" = {store.db.param}',
+        (key,),
+    )
+    row = cursor.fetchone()
+    return None if row is None else int(row[0])
 
 
 def replace_series(
@@ -279,43 +317,34 @@ def save_inventory(
             )
             for key, tally in table.items()
         ]
-        for i in range(0, len(breakdown), CHUNK):
-            InventoryBreakdown.insert_many(
-                breakdown[i : i + CHUNK],
-                fields=[
-                    InventoryBreakdown.inventory,
-                    InventoryBreakdown.dimension,
-                    InventoryBreakdown.key,
-                    InventoryBreakdown.objects,
-                    InventoryBreakdown.bytes,
-                ],
-            ).execute()
+        _insert_rows(
+            store,
+            InventoryBreakdown,
+            ("inventory", "dimension", "key", "objects", "bytes"),
+            breakdown,
+        )
         kept = (
             _object_rows(inv_id, "largest", inv.largest)
             + _object_rows(inv_id, "newest", inv.newest)
             + _object_rows(inv_id, "new_large", inv.new_large)
         )
-        # The listing's cut points ride along as kept "objects" of kind "split".
+        # The listing's cut points ride along as kept "objects" of kind "split", each
+        # with its position (keys at or before it) as its size; 0 when unknown.
+        positions = inv.split_positions or (0,) * len(inv.split_keys)
         kept += [
             {
                 "inventory": inv_id,
                 "kind": "split",
                 "rank": i,
                 "key": key,
-                "size": 0,
+                "size": position,
                 "last_modified": 0,
                 "storage_class": "",
             }
-            for i, key in enumerate(inv.split_keys)
+            for i, (key, position) in enumerate(zip(inv.split_keys, positions, strict=True))
         ]
-        for i in range(0, len(kept), CHUNK):
-            InventoryObject.insert_many(kept[i : i + CHUNK]).execute()
-        p = store.db.param
-        store.db.cursor().executemany(
-            f"INSERT INTO {InventoryPrefix._meta.table_name} (inventory_id, prefix, objects, "
-            f"bytes, files_objects, files_bytes) VALUES ({p}, {p}, {p}, {p}, {p}, {p})",
-            _prefix_rows(inv_id, inv),
-        )
+        _insert_rows(store, InventoryObject, _KEPT, [tuple(r[f] for f in _KEPT) for r in kept])
+        _insert_rows(store, InventoryPrefix, _PREFIX_FIELDS, _prefix_rows(inv_id, inv))
         add_samples(store, account, [*samples, *prefix_samples(inv, before)], ts=t)
         add_events(store, account, events, ts=t)
         old = [
@@ -386,6 +415,10 @@ def _last_prefixes(store: Store, account: str, bucket: str) -> list[str]:
             )
         )
     ]
+
+
+_KEPT = ("inventory", "kind", "rank", "key", "size", "last_modified", "storage_class")
+_PREFIX_FIELDS = ("inventory", "prefix", "objects", "bytes", "files_objects", "files_bytes")
 
 
 def _object_rows(inv_id: int, kind: str, entries: list[ObjectEntry]) -> list[dict[str, str | int]]:

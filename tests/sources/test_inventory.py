@@ -184,13 +184,21 @@ def test_small_pages(s3_backend, moto_endpoint: str) -> None:  # type: ignore[no
 def test_stop_event_cancels_between_pages(s3_backend, moto_endpoint: str) -> None:  # type: ignore[no-untyped-def]
     seed_bucket(s3_backend, "long", [Obj(f"k{i:03d}", 1, 1) for i in range(50)])
     stop = threading.Event()
-    stop.set()
     tally = RequestTally()
-    with pytest.raises(Cancelled):
+    # The stop comes while the first page is on its way.
+    with (
+        CountingProxy(moto_endpoint, on_page=lambda n, _: stop.set()) as proxy,
+        pytest.raises(Cancelled),
+    ):
+        s3.inventory_bucket(
+            _client(proxy.endpoint, tally), "long", InventorySettings(page_size=10), stop=stop
+        )
+    assert tally.by_operation == {"ListObjectsV2": 1}  # stopped after the first page
+    with pytest.raises(Cancelled):  # stopped before: not one request
         s3.inventory_bucket(
             _client(moto_endpoint, tally), "long", InventorySettings(page_size=10), stop=stop
         )
-    assert tally.by_operation == {"ListObjectsV2": 1}  # stopped after the first page
+    assert tally.by_operation == {"ListObjectsV2": 1}
 
 
 def test_retries_are_each_tallied(tmp_path: Path) -> None:

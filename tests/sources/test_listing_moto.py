@@ -147,7 +147,7 @@ def test_the_next_listing_starts_from_the_last_cut_points(
     before = proxy.counts.pages + proxy.counts.probes
     proxy.starts.clear()
     second = s3.inventory_bucket(
-        client, "bkt", SETTINGS, hints=Hints(first.objects, first.split_keys)
+        client, "bkt", SETTINGS, hints=Hints(first.objects, first.split_keys, first.split_positions)
     )
     spent = proxy.counts.pages + proxy.counts.probes - before
     _same(second, first)

@@ -161,10 +161,18 @@ def test_the_last_inventorys_cut_points_are_the_next_listings_hints(st: Store) -
         dataclasses.replace(
             inventory("media", 2000, ext={".jpg": (7, 70)}, largest=[obj("a.jpg", 20)]),
             split_keys=cuts,
+            split_positions=(2, 4, 6),
         ),
     )
-    assert queries.listing_hints(st, ACC, "media") == (7, cuts)
+    assert queries.listing_hints(st, ACC, "media") == (7, cuts, (2, 4, 6))
     assert queries.listing_hints(st, ACC, "other") is None
+    # The same for the whole account at once, with when the last listing started.
+    writes.save_inventory(st, ACC, dataclasses.replace(inventory("other", 1500), split_keys=()))
+    assert queries.listing_starts(st, ACC) == {
+        "media": (writes.previous_inventory_start(st, ACC, "media"), (7, cuts, (2, 4, 6))),
+        "other": (writes.previous_inventory_start(st, ACC, "other"), (1, (), ())),
+    }
+    assert queries.listing_starts(st, "nobody") == {}
     # The cut points are no kept objects: the storage view shows only the largest.
     writes.sync_buckets(st, ACC, ["media"], 2000)
     view = queries.storage_view(st, ACC)

@@ -4,10 +4,12 @@ not timed), and a counting proxy in front of moto's S3 server."""
 
 from __future__ import annotations
 
+import base64
 import bisect
 import heapq
 import http.client
 import random
+import re
 import threading
 import time
 from collections import Counter
@@ -164,7 +166,8 @@ def folders(keys: list[str], prefix: str, after: str, limit: int) -> list[str]:
 
 
 def warm_hints(run: Run, objects: int) -> Hints:
-    return Hints(objects, tuple(split_keys(run.planner.ranges)))
+    cuts = split_keys(run.planner.ranges, run.planner.page_size)
+    return Hints(objects, tuple(c.key for c in cuts), tuple(c.position for c in cuts))
 
 
 # ---- a counting proxy in front of an S3 server -------------------------------------------
@@ -174,14 +177,53 @@ def warm_hints(run: Run, objects: int) -> Hints:
 class Counts:
     pages: int = 0  # ListObjectsV2 without a delimiter
     probes: int = 0  # ListObjectsV2 with one
+    bucket_lists: int = 0  # ListBuckets
     other: Counter[str] = field(default_factory=Counter)
+    by_bucket: Counter[str] = field(default_factory=Counter)  # list requests per bucket
+
+
+def paged_bucket_list(
+    full: bytes, query: dict[str, list[str]], size: int, style: str
+) -> tuple[bytes, dict[str, str]]:
+    """One page of `size` buckets of the whole ListBuckets answer `full`, as R2
+    pages it (style "r2": IsTruncated and NextContinuationToken in the XML and
+    the cf-is-truncated and cf-next-continuation-token headers; ContinuationToken
+    echoes the request's) or AWS ("aws": the next token as ContinuationToken)."""
+    blocks = sorted(
+        re.findall(rb"<Bucket>.*?</Bucket>", full, re.S),
+        key=lambda b: re.search(rb"<Name>(.*?)</Name>", b).group(1),  # type: ignore[union-attr]
+    )
+    sent = query.get("continuation-token", [""])[0]
+    start = int(base64.urlsafe_b64decode(sent)) if sent else 0
+    page = blocks[start : start + size]
+    following = ""
+    if start + size < len(blocks):
+        following = base64.urlsafe_b64encode(str(start + size).encode()).decode()
+    head, tail = full.split(b"<Buckets>", 1)[0], full.rsplit(b"</Buckets>", 1)[1]
+    extra = b""
+    headers: dict[str, str] = {}
+    if style == "r2":
+        extra = b"<IsTruncated>%s</IsTruncated>" % (b"true" if following else b"false")
+        if following:
+            extra += b"<NextContinuationToken>%s</NextContinuationToken>" % following.encode()
+            headers["cf-next-continuation-token"] = following
+        if sent:
+            extra += b"<ContinuationToken>%s</ContinuationToken>" % sent.encode()
+        headers["cf-is-truncated"] = "true" if following else "false"
+    elif following:
+        extra = b"<ContinuationToken>%s</ContinuationToken>" % following.encode()
+    body = head + b"<Buckets>" + b"".join(page) + b"</Buckets>" + extra + tail
+    return body, headers
 
 
 class CountingProxy(LoopbackHTTP):
     """Forwards every request to `target` and counts list requests; `faults` are
     answered instead of forwarding, to the first list requests, in order
     (HTTP status, S3 error code); `on_page(n, path)` runs before the n-th page
-    request is forwarded; `delay` seconds pass before each list request is."""
+    request is forwarded; `delay` seconds pass before each list request is.
+    `bucket_page` buckets at most answer a ListBuckets, paged as `bucket_style`
+    says (paged_bucket_list); a bucket named in `fail_after` has that many of
+    its list requests answered, and every later one refused with a 500."""
 
     def __init__(
         self,
@@ -189,8 +231,12 @@ class CountingProxy(LoopbackHTTP):
         faults: list[tuple[int, str]] | None = None,
         on_page: Callable[[int, str], None] | None = None,
         delay: float = 0.0,
+        bucket_page: int = 0,
+        bucket_style: str = "r2",
+        fail_after: dict[str, int] | None = None,
     ) -> None:
         self.counts = Counts()
+        fail_after = dict(fail_after or {})
         self.starts: list[str] = []  # each list request's start-after, in arrival order
         self.in_flight = 0
         self.most_in_flight = 0  # list requests the server had at once, at most
@@ -207,9 +253,14 @@ class CountingProxy(LoopbackHTTP):
                 body = self.rfile.read(length) if length else None
                 query = parse_qs(urlsplit(self.path).query)
                 listing = query.get("list-type") == ["2"]
+                bucket = urlsplit(self.path).path.strip("/").split("/", 1)[0]
                 fault = None
                 with proxy.lock:
-                    if listing and proxy.faults:
+                    if listing:
+                        proxy.counts.by_bucket[bucket] += 1
+                        if proxy.counts.by_bucket[bucket] > fail_after.get(bucket, 1 << 30):
+                            fault = (500, "InternalError")
+                    if listing and proxy.faults and fault is None:
                         fault = proxy.faults.pop(0)
                     elif listing and "delimiter" in query:
                         proxy.counts.probes += 1
@@ -217,6 +268,8 @@ class CountingProxy(LoopbackHTTP):
                         proxy.counts.pages += 1
                         pages = proxy.counts.pages
                         proxy.starts.append(query.get("start-after", [""])[0])
+                    elif self.command == "GET" and not bucket:
+                        proxy.counts.bucket_lists += 1
                     else:
                         proxy.counts.other[self.command] += 1
                 if fault is not None:
@@ -238,7 +291,11 @@ class CountingProxy(LoopbackHTTP):
                     conn.request(self.command, self.path, body=body, headers=dict(self.headers))
                     answer = conn.getresponse()
                     data = answer.read()
-                    self._send(answer.status, dict(answer.getheaders()), data)
+                    headers = dict(answer.getheaders())
+                    if bucket_page and self.command == "GET" and not bucket:
+                        data, more = paged_bucket_list(data, query, bucket_page, bucket_style)
+                        headers.update(more)
+                    self._send(answer.status, headers, data)
                 finally:
                     conn.close()
                     with proxy.lock:

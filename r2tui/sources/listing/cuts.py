@@ -123,6 +123,7 @@ def _split(planner: Planner, rng: Range, at: str) -> Range:
         known_keys=any(m[:-1] == at for m in rng.marks),
     )
     rng.upto = at
+    rng.risk = None  # its end moved: what the last listing said of it no longer holds
     rng.marks = [m for m in rng.marks if m[:-1] < at]
     rng.run = 0
     planner.ranges.insert(planner.ranges.index(rng) + 1, made)

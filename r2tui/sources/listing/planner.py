@@ -16,13 +16,14 @@ the pages folded so far: exactly for closed ranges, as expected for open ones.
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from r2tui.sources.listing.cuts import next_step
 from r2tui.sources.listing.fold import InventoryFold
-from r2tui.sources.listing.hints import Hints, evenly
+from r2tui.sources.listing.hints import Hints, evenly, grid_step, part_risk
 from r2tui.sources.listing.keyspace import Alphabet, Sample
 from r2tui.sources.listing.page import Page
 from r2tui.sources.listing.ranges import Probe, Range
@@ -51,9 +52,13 @@ class Planner:
     _good_pages: int = 0
     _seeded: bool = False
 
+    grid: int = 0  # keys between grid cut points (hints.py); 0: none kept
+
     def __post_init__(self) -> None:
-        self.ranges = [Range("", None, self.make_fold())]
+        self.ranges = [Range("", None, self.make_fold(), start=0)]
         self.limit = self.max_concurrency
+        if self.hints is not None and self.hints.placed():
+            self.grid = grid_step(self.hints.objects, self.page_size)
 
     # ---- pages --------------------------------------------------------------------------
 
@@ -74,6 +79,8 @@ class Planner:
                 f"the server answered keys out of order ({keys[0]!r} after {rng.cursor!r})"
             )
         rng.fold.add_page(keys, sizes, dates, classes)
+        if self.grid and keys:
+            self._mark_grid(rng, keys)
         self.folded += len(keys)
         rng.folded += len(keys)
         if keys:
@@ -93,6 +100,15 @@ class Planner:
         self._good_pages += 1
         if self._good_pages % 8 == 0 and self.limit < self.max_concurrency:
             self.limit += 1  # additive increase after a throttle
+
+    def _mark_grid(self, rng: Range, keys: list[str]) -> None:
+        """Keep the keys of this page that fall on the grid (hints.py): by where the
+        range starts in the bucket, or from its own start where that is unknown."""
+        lo = rng.folded + (rng.start or 0)
+        at = (lo // self.grid + 1) * self.grid
+        while at <= lo + len(keys):
+            rng.grid.append((keys[at - lo - 1], rng.folded + at - lo))
+            at += self.grid
 
     def throttled(self) -> None:
         """The server asked us to slow down: halve the concurrency (AIMD)."""
@@ -130,6 +146,12 @@ class Planner:
         for r in self.ranges:
             if r.done:
                 spent += r.pages - r.folded / ps
+            elif r.risk is not None:
+                at_risk += r.risk
+            elif self.grid:
+                # Seeded from positions: the seeds' parts are even, so a range cut
+                # while listing helps less, and it counts at its worst.
+                at_risk += 1.0
             else:
                 at_risk += LAST_PAGE_RISK if r.folded >= ps or r.known_keys else 1.0
         pages = self.folded // ps
@@ -137,14 +159,22 @@ class Planner:
             pages = max(pages, self.hints.trusted_pages(ps))
         return pages * EXTRA_REQUESTS - spent - at_risk - SLACK
 
-    def plan(self, in_flight: int) -> list[Range | Probe]:
+    def plan(self, in_flight: int, most: int | None = None) -> list[Range | Probe]:
         """What to ask for now: while a request slot is free and the budget allows,
-        a new range cut off an open one, or a probe for where to cut next."""
+        a new range cut off an open one, or a probe for where to cut next; `most`
+        such steps at most (the first call also gives the ranges from the hints)."""
         out: list[Range | Probe] = []
         if not self._seeded:
             self._seeded = True
             out += self._seed(in_flight)
-        while in_flight + len(out) < self.limit and self.budget() >= 0:  # see budget()
+        if self.grid and not self._overrun():
+            # Seeded from positions: the ranges hold even parts, and a cut made now
+            # would cost a request for little, unless a part outgrew what it held.
+            return out
+        cap = len(out) + (most if most is not None else self.limit)
+        while (
+            in_flight + len(out) < self.limit and len(out) < cap and self.budget() >= 0
+        ):  # see budget()
             step = next_step(self)
             if step is None:
                 break
@@ -157,13 +187,24 @@ class Planner:
             out.append(step)
         return out
 
+    def _overrun(self) -> bool:
+        """Whether an open range has folded a page more than its part held last time."""
+        ps = self.page_size
+        return any(
+            r.expected is not None and not r.done and r.folded > r.expected + ps
+            for r in self.ranges
+        )
+
     def _seed(self, in_flight: int) -> list[Range]:
-        """Ranges from the last listing's cut points, as many as the budget allows
-        (counted at a whole page at risk each, though each starts at a key that
-        existed then: the last listing may be long past)."""
+        """Ranges from the last listing's cut points, as many as the budget allows.
+        With their positions, each range is counted at what its part is expected to
+        cost (hints.part_risk); without, at a whole page at risk each, though each
+        starts at a key that existed then (the last listing may be long past)."""
         keys = self.hints.split_keys if self.hints else ()
         if not keys:
             return []
+        if self.hints is not None and self.hints.placed():
+            return self._seed_placed(self.hints, in_flight)
         parts = 1
         while parts < min(self.limit - in_flight + 1, len(keys) + 1) and self.budget() - parts >= 0:
             parts += 1
@@ -179,6 +220,47 @@ class Planner:
         self.cuts += len(made)
         return made
 
+    def _seed_placed(self, hints: Hints, in_flight: int) -> list[Range]:
+        """As many ranges as slots allow whose parts' expected cost fits the budget:
+        the most parts first, at cut points spaced evenly by position."""
+        ps = self.page_size
+        allowed = hints.trusted_pages(ps) * EXTRA_REQUESTS - SLACK - float(self.probes)
+        points = list(zip(hints.split_keys, hints.positions, strict=True))
+        most = min(self.limit - in_flight + 1, len(points) + 1)
+        for parts in range(most, 1, -1):
+            picked = _pick(points, parts, hints.objects, ps)
+            ends = [p for _, p in picked] + [hints.objects]
+            starts = [0] + [p for _, p in picked]
+            risks = [part_risk(b - a, ps) for a, b in zip(starts[:-1], ends[:-1], strict=True)]
+            # The bucket's last part: what its last page leaves unused, less what a
+            # sequential listing's own last page leaves.
+            whole = math.ceil(hints.objects / ps) - hints.objects / ps
+            risks.append(max(0.0, part_risk(hints.objects - starts[-1], ps) - whole))
+            if sum(risks) <= allowed:
+                return self._cut_at(picked, risks)
+        self.ranges[0].risk = None
+        return []
+
+    def _cut_at(self, picked: list[tuple[str, int]], risks: list[float]) -> list[Range]:
+        root = self.ranges[0]
+        made = [
+            Range(key, None, self.make_fold(), known_keys=True, start=position)
+            for key, position in picked
+            if key > root.cursor
+        ]
+        for left, right in zip([root, *made], made, strict=False):
+            left.upto = right.after
+        ends = [p for _, p in picked] + [self.hints.objects if self.hints else 0]
+        starts = [0] + [p for _, p in picked]
+        parts = [b - a for a, b in zip(starts, ends, strict=True)]
+        for rng, risk, keys in zip(
+            [root, *made], risks[-len(made) - 1 :], parts[-len(made) - 1 :], strict=True
+        ):
+            rng.risk, rng.expected = risk, keys
+        self.ranges += made
+        self.cuts += len(made)
+        return made
+
     def take_probe(self, probe: Probe, prefixes: list[str]) -> None:
         rng = probe.range
         rng.probing = False
@@ -186,3 +268,30 @@ class Planner:
         lo, hi = rng.cursor, rng.upto
         self.alphabet.learn(prefixes)
         rng.marks = [m for m in prefixes if m[:-1] > lo and (hi is None or m[:-1] < hi)]
+
+
+def _pick(points: list[tuple[str, int]], parts: int, total: int, ps: int) -> list[tuple[str, int]]:
+    """parts - 1 of `points` (key, position), near the positions that cut `total`
+    keys into equal parts, each the one whose part costs least (hints.part_risk)
+    within half a part of where it should be."""
+    share = total / parts
+    picked: list[tuple[str, int]] = []
+    last = 0
+    i = 0
+    for j in range(1, parts):
+        wanted = j * share
+        while i < len(points) and points[i][1] <= max(last, wanted - share / 2):
+            i += 1
+        best: tuple[float, int] | None = None
+        k = i
+        while k < len(points) and points[k][1] < wanted + share / 2:
+            score = part_risk(points[k][1] - last, ps) + abs(points[k][1] - wanted) / share
+            if best is None or score < best[0]:
+                best = (score, k)
+            k += 1
+        if best is None:
+            continue
+        picked.append(points[best[1]])
+        last = points[best[1]][1]
+        i = best[1] + 1
+    return picked

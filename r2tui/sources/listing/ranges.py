@@ -27,6 +27,14 @@ class Range:
     ends: list[tuple[str, int]] = field(default_factory=list)  # (page's last key, folded)
     busy: bool = False
     done: bool = False
+    # Where the range starts in the bucket: keys at or before `after`, as the last
+    # listing's positions say; None when unknown (a range cut while listing).
+    start: int | None = None
+    grid: list[tuple[str, int]] = field(default_factory=list)  # (grid key, folded) (hints.py)
+    # Requests its last page is expected to cost above its keys' share, from the
+    # last listing's positions; None: the planner's default guess (budget()).
+    risk: float | None = None
+    expected: int | None = None  # its keys, as the last listing's positions say
 
     def __post_init__(self) -> None:
         self.cursor = self.cursor or self.after
