@@ -5,11 +5,13 @@ rotation through the buckets carries on across restarts and collectors."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from peewee import fn
 
 from r2tui.store import readings
 from r2tui.store.db import Store
-from r2tui.store.models import Event, Sample, SeriesKey
+from r2tui.store.models import Event, Sample, SampleDaily, SampleHourly, SeriesKey
 
 # The analytics job's event for an hour with an error burst on a bucket.
 ERROR_BURST_KIND = "errors"
@@ -17,16 +19,24 @@ BUDGET_KIND = "probe_budget"
 
 
 def last_probes(store: Store, account: str) -> dict[str, int]:
-    """Each bucket's newest probe (its time), among the raw samples kept: one
-    seek of the index (account, metric, bucket, ts) per bucket that has probes
-    (SeriesKey lists them), not a walk of every probe kept."""
+    """Each bucket's newest probe (its time): among the raw samples kept, else
+    (its raw samples purged after `samples_days`) the start of the newest hour,
+    else day, of the rollups that hold its probes. A bucket whose turn comes less
+    often than raw samples are kept still sorts by when it was probed, not as
+    never probed: the rotation reaches every bucket. One seek of an index
+    (account, metric, bucket, ts) per bucket that has probes (SeriesKey lists
+    them) and table, not a walk of every probe kept."""
     store.bound()
-    newest = Sample.alias()
-    at = newest.select(fn.MAX(newest.ts)).where(
-        newest.account == SeriesKey.account,
-        newest.metric == SeriesKey.metric,
-        newest.bucket == SeriesKey.bucket,
-    )
+
+    def newest(table: type[Sample] | type[SampleHourly] | type[SampleDaily]) -> Any:
+        alias = table.alias()
+        return alias.select(fn.MAX(alias.ts)).where(
+            alias.account == SeriesKey.account,
+            alias.metric == SeriesKey.metric,
+            alias.bucket == SeriesKey.bucket,
+        )
+
+    at = fn.COALESCE(newest(Sample), newest(SampleHourly), newest(SampleDaily))
     return {
         bucket: int(ts)
         for bucket, ts in store.fetch(
@@ -34,7 +44,7 @@ def last_probes(store: Store, account: str) -> dict[str, int]:
                 SeriesKey.account == account, SeriesKey.metric == "probe_ok"
             )
         )
-        if ts is not None  # every probe of the bucket purged
+        if ts is not None  # every probe of the bucket purged, rollups too
     }
 
 

@@ -19,7 +19,7 @@ from r2tui.alerts import saved
 from r2tui.alerts.probe_watch import ruled_buckets
 from r2tui.alerts.rules import DEFAULT_RULES, Rule
 from r2tui.config import ProbeSettings
-from r2tui.config.model import DEFAULT_PROBE_REQUESTS, Schedule
+from r2tui.config.model import DEFAULT_PROBE_REQUESTS, Retention, Schedule
 from r2tui.costs import probes
 from r2tui.costs.bill import to_cents
 from r2tui.costs.probes import EVERY_RUN, OVER_BUDGET, PER_PROBE, ROTATION, due, plan
@@ -29,7 +29,7 @@ from r2tui.observations import PROBE_OPERATIONS, RequestTally
 from r2tui.pricing import LIST_PRICES, PriceList, operation_class
 from r2tui.sources import s3
 from r2tui.status import probe_plan_doc
-from r2tui.store import Store, open_store, probed, writes
+from r2tui.store import Store, open_store, probed, rollups, writes
 from r2tui.store.models import Event, Sample
 from r2tui.store.writes import EventRow, SampleRow
 from tests.support.configs import account_for, make_config
@@ -209,6 +209,15 @@ def test_the_store_reads_on_either_back_end(st: Store) -> None:
     writes.add_events(st, "test", [EventRow(probed.BUDGET_KIND, "warning", "budget")], T0)
     assert probed.warned_since(st, "test", T0 - 86400)
     assert not probed.warned_since(st, "other", T0 - 86400)
+    # A bucket whose turn comes less often than raw samples are kept: probed 20
+    # days ago, its raw samples purged after 14, it is still probed 20 days ago
+    # (the newest hour of its rollups), not never: else it never gets a turn again.
+    writes.add_samples(st, "test", [SampleRow("probe_ok", 1.0, "old")], T0 - 20 * 86400 + 5)
+    rollups.roll_up(st, T0)
+    rollups.purge(st, Retention(), T0)
+    assert Sample.select().where(Sample.bucket == "old").count() == 0
+    assert probed.last_probes(st, "test")["old"] == T0 - 20 * 86400 - (T0 - 20 * 86400) % 3600
+    assert probed.last_probes(st, "test")["a"] == T0 - 60  # the raw samples first
 
 
 # ---- the job, on moto and a SQLite store ----------------------------------------------
