@@ -8,12 +8,14 @@ of probe requests a month (`[accounts.NAME.probe] requests_per_month`), and a
 - **every run**: the budget pays for every bucket at every run of the
   schedule: each is probed every run, as without a budget.
 - **rotation**: it does not. The buckets that must be probed (named by a rule
-  on a probe metric, or with errors in the last hour) are probed every run; the
-  rest of the budget goes round the others in turn, the least recently probed
-  first, so each is probed about every `ProbePlan.every_seconds`.
+  on a probe metric, or with new errors in the last hour) are probed every run;
+  the rest of the budget goes round the others in turn, the least recently
+  probed first, so each is probed about every `ProbePlan.every_seconds`.
 - **over budget**: the buckets that must be probed would alone spend more than
-  the budget. The budget wins: they take turns at the budget's pace, no other
-  bucket is probed, and the job, an event and `config check` say so.
+  their part of the budget (all but `ROTATION_SHARE`, kept for the others'
+  turns). The budget wins: they take turns at their part's pace, the others
+  keep their turns on the share kept for them, and the job, an event and
+  `config check` say so.
 
 Pure: `plan` is the month's figures, `due` a run's share of the budget; the job
 (`jobs.probe_budget`) reads the store and chooses the buckets. `plan` is also
@@ -39,6 +41,9 @@ REQUESTS_PER_PROBE = len(PROBE_OPERATIONS)
 # Requests of each class ("A", "B", "free") one probe sends.
 PER_PROBE: dict[str, int] = dict(Counter(operation_class(op) for op in PROBE_OPERATIONS))
 EVERY_RUN, ROTATION, OVER_BUDGET = "every_run", "rotation", "over_budget"
+# The budget's share kept for the rotation however many buckets must be probed
+# (a tenth): buckets that must be probed, however many, never stop the others' turns.
+ROTATION_SHARE = 10  # one part in ten
 # A cron schedule's runs a month are counted from here: a fixed start, so the
 # same line gives the same figure (a month from a 1st, in UTC or the config's zone).
 CRON_COUNT_FROM = 1_767_225_600  # 2026-01-01T00:00:00Z
@@ -49,7 +54,7 @@ class ProbePlan:
     """A month of probes at the current settings."""
 
     buckets: int  # buckets probes may touch (probe.buckets among the watched ones)
-    must: int  # of them, named by rules on probe metrics or with errors in the last hour
+    must: int  # of them, named by rules on probe metrics or with new errors in the last hour
     budget_requests: int  # probe.requests_per_month
     runs_month: float  # runs of collect_metrics in a billing period
     period_seconds: int  # the billing period
@@ -64,6 +69,12 @@ class ProbePlan:
     # the budget pays for every run; None when none is probed), and one that must be.
     every_seconds: float | None
     must_every_seconds: float | None
+    reserved_probes: int = 0  # of the budget, a month, kept for the others' turns
+
+    @property
+    def must_budget_probes(self) -> int:
+        """What the buckets that must be probed may spend a month."""
+        return self.budget_probes - self.reserved_probes
 
     @property
     def budget_probes(self) -> int:
@@ -87,9 +98,24 @@ class ProbePlan:
     def over_budget(self) -> bool:
         return self.mode == OVER_BUDGET
 
+    def must_budget_text(self) -> str:
+        """The probes a month left to the buckets that must be probed, in words."""
+        if not self.reserved_probes:
+            return f"the budget's {self.budget_probes:,}"
+        return (
+            f"the {self.must_budget_probes:,} of the budget's {self.budget_probes:,} left to "
+            "them (a tenth is kept for the other buckets' turns)"
+        )
+
     def needed_requests(self) -> int:
-        """The budget that would probe every bucket that must be, at every run."""
-        return self.must_probes_month * REQUESTS_PER_PROBE
+        """The budget that would probe every bucket that must be, at every run,
+        besides the share kept for the others' turns."""
+        need = self.must_probes_month
+        if self.must < self.buckets:
+            need = -(-need * ROTATION_SHARE // (ROTATION_SHARE - 1))
+            while need - 1 - reserved(need - 1, self.must, self.buckets) >= self.must_probes_month:
+                need -= 1  # the least that leaves them enough
+        return need * REQUESTS_PER_PROBE
 
 
 def month_seconds(prices: PriceList = LIST_PRICES) -> int:
@@ -127,6 +153,12 @@ def _cron_runs(schedule: Schedule, tz: str, period: int) -> int:
     return count * (period // span)
 
 
+def reserved(budget_probes: int, must: int, buckets: int) -> int:
+    """The probes a month kept for the rotation out of `budget_probes`: a
+    `ROTATION_SHARE`th, when there are buckets besides the `must` ones."""
+    return budget_probes // ROTATION_SHARE if must < buckets else 0
+
+
 def plan(
     buckets: int,
     budget_requests: int,
@@ -135,23 +167,26 @@ def plan(
     must: int = 0,
 ) -> ProbePlan:
     """The month's probes for `buckets` at `runs_month` runs within
-    `budget_requests`, `must` of them probed at every run while the budget allows."""
+    `budget_requests`, `must` of them probed at every run while their part of
+    the budget allows (all but the share kept for the others' turns)."""
     period = month_seconds(prices)
     budget = budget_requests // REQUESTS_PER_PROBE
     must = min(must, buckets)
+    kept = reserved(budget, must, buckets)
     interval = period / runs_month if runs_month else None
     every: float | None
     must_every: float | None = interval if must else None
     if buckets * runs_month <= budget:
         mode, probes, every = EVERY_RUN, round(buckets * runs_month), interval
         must_every = interval if must else None
-    elif must * runs_month <= budget:
+    elif must * runs_month <= budget - kept:
         mode, probes = ROTATION, budget
         left = budget - must * runs_month
         every = period * (buckets - must) / left if left >= 1 else None
     else:
-        mode, probes, every = OVER_BUDGET, budget, None
-        must_every = period * must / budget if budget else None
+        mode, probes = OVER_BUDGET, budget
+        every = period * (buckets - must) / kept if kept else None
+        must_every = period * must / (budget - kept) if budget - kept else None
     a, b, free = (probes * PER_PROBE.get(k, 0) for k in ("A", "B", "free"))
     priced = bill(Usage(standard_class_a=a, standard_class_b=b), prices)
     return ProbePlan(
@@ -170,6 +205,7 @@ def plan(
         beyond_free_usd=priced.total,
         every_seconds=every,
         must_every_seconds=must_every,
+        reserved_probes=kept if mode == OVER_BUDGET else 0,
     )
 
 
@@ -220,9 +256,15 @@ def plan_text(p: ProbePlan) -> str:
         must = f"{p.must:,} every run, the rest " if p.must else ""
         how = f"{must}in turn, each every {every_text(p.every_seconds)}"
     else:
+        others = (
+            f"the other {p.buckets - p.must:,} in turn on a tenth of the budget, each every "
+            f"{every_text(p.every_seconds)}"
+            if p.reserved_probes
+            else "no other bucket"
+        )
         how = (
             f"over budget: the {p.must:,} that must be probed take turns, each every "
-            f"{every_text(p.must_every_seconds)}; no other bucket is probed"
+            f"{every_text(p.must_every_seconds)}; {others}"
         )
     return (
         f"{p.buckets:,} buckets, {how}: {p.probes_month:,} probes a month, "
