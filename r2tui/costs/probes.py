@@ -2,8 +2,10 @@
 
 A probe is PUT, GET, HEAD and DELETE of a tiny object (`PROBE_OPERATIONS`): one
 Class A, two Class B and one free request. An account's probes spend a budget
-of probe requests a month (`[accounts.NAME.probe] requests_per_month`), and a
-"month" is the price list's billing period (30 days), as on the bill:
+of probe requests a month (`[accounts.NAME.probe] requests_per_month`). The
+plan's figures are for the price list's billing period (30 days), as on the
+bill; a run's share (`run_due`) is paid per scheduled run over the calendar
+month's runs, as the free tier counts:
 
 - **every run**: the budget pays for every bucket at every run of the
   schedule: each is probed every run, as without a budget.
@@ -17,7 +19,7 @@ of probe requests a month (`[accounts.NAME.probe] requests_per_month`), and a
   keep their turns on the share kept for them, and the job, an event and
   `config check` say so.
 
-Pure: `plan` is the month's figures, `due` a run's share of the budget; the job
+Pure: `plan` is the month's figures, `run_due` a run's share of the budget; the job
 (`jobs.probe_budget`) reads the store and chooses the buckets. `plan` is also
 where the figures in docs/configuration.md come from (`r2tui estimate
 --probe-buckets N`)."""
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 from functools import lru_cache
 
@@ -135,10 +138,84 @@ def collect_schedule(config: Config) -> Schedule:
 def runs_per_month(schedule: Schedule, tz: str = "UTC", prices: PriceList = LIST_PRICES) -> float:
     """Runs of `schedule` in a billing period: the period over its interval, or a
     cron line's fire times in one (counted once per line)."""
-    period = month_seconds(prices)
+    return runs_in(schedule, tz, month_seconds(prices))
+
+
+def runs_in(schedule: Schedule, tz: str, seconds: int) -> float:
+    """Runs of `schedule` in `seconds`: over its interval; a cron line that
+    repeats every week (day of month and month `*`) at its week's fires, scaled
+    (counted arithmetically: "* * * * 1-5" fires 7,200 times a week); any other
+    line at its fire times from `CRON_COUNT_FROM`."""
     if schedule.seconds is not None:
-        return period / schedule.seconds
-    return float(_cron_runs(schedule, tz, period))
+        return seconds / schedule.seconds
+    weekly = _weekly_runs(schedule, tz)
+    if weekly is not None:
+        return weekly * seconds / WEEK
+    return float(_cron_runs(schedule, tz, seconds))
+
+
+WEEK = 7 * DAY
+MONDAY = 1_767_571_200  # 2026-01-05T00:00:00Z, a Monday
+
+
+@lru_cache(maxsize=16)
+def _weekly_runs(schedule: Schedule, tz: str) -> int | None:
+    """A week's fires of a cron line whose day of month and month are `*`
+    (None for any other): its minutes in an hour times its (weekday, hour)
+    pairs in a week, each counted on its own line, at most 60 + 168 fire
+    times (APScheduler takes about 0.15 ms each): the fields are independent."""
+    assert schedule.cron is not None
+    fields = schedule.cron.split()
+    if len(fields) != 5 or fields[2:4] != ["*", "*"]:
+        return None
+    minute, hour, _, _, weekday = fields
+
+    def fires(line: str, span: int) -> int:
+        got = cadence(Schedule(schedule.job, line, None, line), "UTC", MONDAY, MONDAY + span - 1)
+        return len(got) if isinstance(got, list) else 0
+
+    return fires(f"{minute} * * * *", HOUR) * fires(f"0 {hour} * * {weekday}", WEEK)
+
+
+def calendar_month(now: float) -> tuple[int, int]:
+    """The UTC calendar month holding `now` (the free tier's month): its start
+    and end, Unix seconds."""
+    at = datetime.fromtimestamp(now, UTC)
+    start = datetime(at.year, at.month, 1, tzinfo=UTC)
+    end = datetime(at.year + at.month // 12, at.month % 12 + 1, 1, tzinfo=UTC)
+    return int(start.timestamp()), int(end.timestamp())
+
+
+def runs_since(schedule: Schedule, tz: str, last: float, now: float, most: int) -> int:
+    """The schedule's runs after `last` up to `now`, at most `most`: an
+    interval's, the time over it rounded (a run a little late or early is one
+    run; an extra run soon after one, none); a cron line's, its fire times."""
+    if schedule.seconds is not None:
+        return min(most, max(0, round((now - last) / schedule.seconds)))
+    fires = cadence(schedule, tz, int(last) + 1, int(now), limit=most)
+    return len(fires) if isinstance(fires, list) else 0
+
+
+def run_due(budget_probes: int, schedule: Schedule, tz: str, now: float, last: float | None) -> int:
+    """Probes a run of `schedule` at `now` may send, paid per scheduled run: the
+    budget over the calendar month's runs (`calendar_month`: the free tier is
+    per calendar month, 28 to 31 days), for each run since the last probe
+    (`last`; one before the first), so that a schedule that pauses (a cron line
+    for working hours) still spends its budget over the month, and an extra run
+    (the refresh key, `collect --once`) spends nothing of it. Each run counts as
+    the month's mean interval on `due`'s clock, at most its hour-or-one-probe cap
+    after a long pause."""
+    if budget_probes <= 0:
+        return 0
+    start, end = calendar_month(now)
+    month = end - start
+    runs = runs_in(schedule, tz, month)
+    if runs <= 0:
+        return 0
+    mean = month / runs
+    cap = max(HOUR, -(-month // budget_probes))
+    n = 1 if last is None else runs_since(schedule, tz, last, now, max(1, int(cap // mean)))
+    return due(budget_probes, month, now, now - n * mean, mean)
 
 
 @lru_cache(maxsize=16)

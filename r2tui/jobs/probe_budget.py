@@ -37,7 +37,8 @@ def choose(
 ) -> tuple[str, ...]:
     """This run's buckets: every one when the budget pays for every run; else
     those that must be probed, then the rest of the run's share (`due`) in
-    turn, the least recently probed first. Over budget, `due` in turn: up to
+    turn, the least recently probed first; never more than `due` (an extra run
+    has none: it spends nothing beyond the budget). Over budget, `due` in turn: up to
     `reserve` of them (the share kept for the rotation) among the others, the
     rest among those that must be probed."""
     if plan.mode == EVERY_RUN:
@@ -51,7 +52,7 @@ def choose(
     if plan.mode == OVER_BUDGET:
         others = min(max(0, reserve), max(0, due), len(rest))
         return tuple(first[: max(0, due - others)] + rest[:others])
-    return tuple(first + rest[: max(0, due - len(first))])
+    return tuple(first[: max(0, due)] + rest[: max(0, due - len(first))])
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,8 @@ def plan_turn(
     store: Store, config: Config, account: AccountConfig, eligible: Sequence[str], now: float
 ) -> Turn:
     """This run's probes for `account`, from what the store holds."""
-    runs = probes.runs_per_month(probes.collect_schedule(config), config.timezone, config.pricing)
+    schedule = probes.collect_schedule(config)
+    runs = probes.runs_per_month(schedule, config.timezone, config.pricing)
     budget = account.probe.requests_per_month
     if len(eligible) * runs <= budget // probes.REQUESTS_PER_PROBE:
         # Every bucket at every run: nothing to read.
@@ -114,23 +116,12 @@ def plan_turn(
     must = ruled | errors
     p = probes.plan(len(eligible), budget, runs, config.pricing, must=len(must))
     last = probed.last_probes(store, account.name)
-    share = probes.due(
-        p.budget_probes,
-        p.period_seconds,
-        now,
-        max(last.values(), default=None),
-        p.interval_seconds,
-    )
+    newest = max(last.values(), default=None)
+    share = probes.run_due(p.budget_probes, schedule, config.timezone, now, newest)
     reserve = 0
     if p.mode == OVER_BUDGET:
         # The share kept for the rotation, paced on the same clock.
-        reserve = probes.due(
-            p.reserved_probes,
-            p.period_seconds,
-            now,
-            max(last.values(), default=None),
-            p.interval_seconds,
-        )
+        reserve = probes.run_due(p.reserved_probes, schedule, config.timezone, now, newest)
     chosen = choose(eligible, last, set(must), p, share, reserve)
     return Turn(chosen, p, ruled, errors, share)
 

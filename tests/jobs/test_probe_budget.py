@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -20,9 +21,10 @@ from r2tui.alerts.probe_watch import ruled_buckets
 from r2tui.alerts.rules import DEFAULT_RULES, Rule
 from r2tui.config import ProbeSettings
 from r2tui.config.model import DEFAULT_PROBE_REQUESTS, Retention, Schedule
+from r2tui.config.triggers import cadence
 from r2tui.costs import probes
 from r2tui.costs.bill import to_cents
-from r2tui.costs.probes import EVERY_RUN, OVER_BUDGET, PER_PROBE, ROTATION, due, plan
+from r2tui.costs.probes import EVERY_RUN, OVER_BUDGET, PER_PROBE, ROTATION, due, plan, run_due
 from r2tui.jobs import JobContext, run_job
 from r2tui.jobs.probe_budget import choose
 from r2tui.observations import PROBE_OPERATIONS, RequestTally
@@ -151,6 +153,49 @@ def test_the_shares_add_up_to_the_budget_whatever_the_runs_times() -> None:
     assert max(got) == 1 and sum(got) == (1000 * (T0 + 5700)) // MONTH - (1000 * T0) // MONTH
 
 
+def test_a_run_pays_per_scheduled_run_over_the_calendar_month() -> None:
+    """`run_due`: each scheduled run is paid the budget over the calendar month's
+    runs, whatever the time between runs, so a schedule that pauses spends its
+    budget; probes stamped after the run's start lose nothing; an extra run
+    spends nothing; and a 31-day month spends the budget, not 31/30 of it."""
+    budget = 10_000
+    office = Schedule("collect_metrics", "*/5 9-17 * * 1-5", cron="*/5 9-17 * * 1-5")
+    week = 1_793_577_600  # Monday 2026-11-02, in a 30-day month
+    fires = cadence(office, "UTC", week, week + 7 * 86400 - 1)
+    assert isinstance(fires, list) and len(fires) == 540
+    spent, last = 0, None
+    for t in fires:
+        spent += run_due(budget, office, "UTC", t + 2, last)  # fired 2 s late
+        last = t + 9  # the probes' time, after the run's start
+        # An extra run (the refresh key) a minute later spends nothing.
+        assert run_due(budget, office, "UTC", t + 60, last) == 0
+    # A week of runs, nights and the weekend paused: a week's share of the month's.
+    # (Within a few probes: a run after a pause counts a mean interval on the
+    # clock, so the shares' roundings do not cancel exactly.) Was 29 % of it.
+    assert abs(spent - budget * 7 / 30) <= 5
+    five = Schedule("collect_metrics", "5m", seconds=300)
+    january = 1_767_225_600  # 2026-01-01: 31 days, 8,928 runs of 5 minutes
+    spent, last = 0, None
+    for i in range(31 * 288):
+        t = january + 300 * i + 1
+        spent += run_due(budget, five, "UTC", t, last)
+        last = t + 3
+    assert budget - 1 <= spent <= budget  # not 31/30 of it, nor 97 % (probes stamped late)
+    assert probes.calendar_month(january + 5) == (january, january + 31 * 86400)
+
+
+def test_a_weekly_cron_line_is_counted_without_its_fire_times() -> None:
+    """`* * * * 1-5` fires 7,200 times a week: counted from its fields (an hour's
+    minutes times a week's hours), not fire by fire (3.6 s on the Cost pane's
+    first paint)."""
+    line = "* * * * 1-5"
+    probes._weekly_runs.cache_clear()
+    started = time.perf_counter()
+    runs = probes.runs_per_month(Schedule("collect_metrics", line, cron=line), "Europe/Paris")
+    assert runs == pytest.approx(7200 * 30 / 7)
+    assert time.perf_counter() - started < 0.5
+
+
 def test_rotation_covers_every_bucket_within_the_budget() -> None:
     """1,000 buckets, the default budget, a day of 5-minute runs: every bucket
     in turn, none waiting much more than the plan says, none probed twice before
@@ -184,7 +229,9 @@ def test_buckets_that_must_be_probed_come_first_and_over_budget_take_turns() -> 
     must = {"b-7", "b-9", "b-8"}
     rotation = plan(10, 4 * 1000, RUNS, must=0)
     assert choose(buckets, last, must, rotation, 5) == ("b-7", "b-8", "b-9", "b-0", "b-1")
-    assert choose(buckets, last, must, rotation, 1) == ("b-7", "b-8", "b-9")
+    # A run's share is all it spends, even on them (an extra run's is none).
+    assert choose(buckets, last, must, rotation, 1) == ("b-7",)
+    assert choose(buckets, last, must, rotation, 0) == ()
     over = plan(10, 4 * 1000, RUNS, must=3)
     assert over.mode == OVER_BUDGET
     assert choose(buckets, last, must, over, 2) == ("b-7", "b-8")
@@ -381,7 +428,7 @@ def test_a_run_with_no_probe_due_checks_the_endpoint(
     s3_backend: Any, moto_endpoint: str, store: Store
 ) -> None:
     _buckets(s3_backend, store, 12)
-    clock = Clock()
+    clock = Clock(1_761_999_600)  # in November 2025 (30 days), 120 s after a probe's share
     # 4,000 probes a month: one every 648 s. The first run has one due, the next none.
     assert run_job("collect_metrics", _ctx(store, moto_endpoint, clock, 16_000)).items == 1
     clock.t += 300
