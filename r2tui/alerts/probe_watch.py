@@ -51,6 +51,14 @@ def must_probe(
     return frozenset(ruled), frozenset(b for b in eligible if b in errors)
 
 
+def must_among(store: Store, account: str, buckets: Sequence[str], now: float) -> frozenset[str]:
+    """Of `buckets`, those named by probe rules or with new errors in the last
+    hour (the dashboard's read: the Cost pane's plan says what status does)."""
+    errors = probed.erroring(store, account, now - ERRORS_WITHIN)
+    ruled = ruled_buckets(saved.list_rules(store), buckets)
+    return frozenset(ruled | {b for b in buckets if b in errors})
+
+
 def eligible_buckets(store: Store, account: AccountConfig) -> list[str]:
     """The buckets the store knows that the account's probes may touch."""
     return [b for b in queries.bucket_names(store, account.name) if account.probes_bucket(b)]
