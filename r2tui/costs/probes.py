@@ -155,6 +155,7 @@ def runs_in(schedule: Schedule, tz: str, seconds: int) -> float:
 
 
 WEEK = 7 * DAY
+MOST_RUNS = 2000  # a run's count of the runs since the last probe stops here
 MONDAY = 1_767_571_200  # 2026-01-05T00:00:00Z, a Monday
 
 
@@ -163,7 +164,9 @@ def _weekly_runs(schedule: Schedule, tz: str) -> int | None:
     """A week's fires of a cron line whose day of month and month are `*`
     (None for any other): its minutes in an hour times its (weekday, hour)
     pairs in a week, each counted on its own line, at most 60 + 168 fire
-    times (APScheduler takes about 0.15 ms each): the fields are independent."""
+    times (APScheduler takes about 0.15 ms each): the fields are independent.
+    In UTC: the zone moves the fires, not their count (but on the days the
+    clocks change)."""
     assert schedule.cron is not None
     fields = schedule.cron.split()
     if len(fields) != 5 or fields[2:4] != ["*", "*"]:
@@ -214,7 +217,10 @@ def run_due(budget_probes: int, schedule: Schedule, tz: str, now: float, last: f
         return 0
     mean = month / runs
     cap = max(HOUR, -(-month // budget_probes))
-    n = 1 if last is None else runs_since(schedule, tz, last, now, max(1, int(cap // mean)))
+    # At most the cap's runs, and at most MOST_RUNS fire times read (0.3 s): a
+    # budget of a few probes a month has a cap of days.
+    most = min(MOST_RUNS, max(1, int(cap // mean)))
+    n = 1 if last is None else runs_since(schedule, tz, last, now, most)
     return due(budget_probes, month, now, now - n * mean, mean)
 
 
