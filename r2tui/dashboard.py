@@ -5,6 +5,7 @@ not in the store."""
 
 from __future__ import annotations
 
+from r2tui.alerts.probe_watch import must_among
 from r2tui.alerts.views import alerts_view
 from r2tui.config.alert_model import AlertSettings, MaintenanceWindow
 from r2tui.costs.view import costs_view
@@ -30,6 +31,7 @@ def read(
 ) -> Dashboard:
     now = store.clock() if now is None else now
     storage = queries.storage_view(store, account, quota_bytes, now=now)
+    known = [b.name for b in storage.buckets] + list(storage.not_inventoried)
     return Dashboard(
         costs=costs_view(store, account, now, prices, monitor_usd=storage.spend.usd),
         metrics=queries.metrics_view(store, account, now, analytics, metrics_bucket, tz),
@@ -45,4 +47,5 @@ def read(
         endpoint=queries.endpoint_check(store, account),
         alerts=alerts_view(store, account, now, alert_windows, max_per_hour),
         health=health.read(store, account),
+        probe_must=must_among(store, account, known, now),
     )

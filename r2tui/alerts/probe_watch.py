@@ -3,9 +3,12 @@ over the buckets the store knows (`status --json`, `config check`).
 
 They are the buckets probes may touch (`probe.buckets`) that an enabled alert
 rule on a probe metric (latency, `probe_ok`) names by bucket or glob, and
-those with errors in the last hour (a failed probe, or an error burst in
-Cloudflare's analytics). A rule on another metric (bytes, objects, costs) or
-on the account as a whole makes no bucket one: probing would not feed it."""
+those with new errors in the last hour (a probe that failed after one that did
+not, unless refused, as a read-only key's PutObject is; or an error burst in
+Cloudflare's analytics): a bucket that always fails takes its turn like the
+others, else a dozen of them would spend the budget. A rule on another metric
+(bytes, objects, costs) or on the account as a whole makes no bucket one:
+probing would not feed it."""
 
 from __future__ import annotations
 
@@ -19,7 +22,7 @@ from r2tui.costs.probes import ProbePlan
 from r2tui.metrics import ACCOUNT, CATALOG, HOUR
 from r2tui.store import Store, probed, queries
 
-ERRORS_WITHIN = HOUR  # a bucket with errors this recent is probed at every run
+ERRORS_WITHIN = HOUR  # a bucket with new errors this recent is probed at every run
 
 
 def probe_rules(rules: Iterable[Rule]) -> list[Rule]:
@@ -42,10 +45,18 @@ def ruled_buckets(rules: Iterable[Rule], buckets: Iterable[str]) -> set[str]:
 def must_probe(
     store: Store, account: AccountConfig, eligible: Sequence[str], now: float
 ) -> tuple[frozenset[str], frozenset[str]]:
-    """(named by probe rules, with errors in the last hour), among `eligible`."""
+    """(named by probe rules, with new errors in the last hour), among `eligible`."""
     ruled = ruled_buckets(saved.list_rules(store), eligible)
     errors = probed.erroring(store, account.name, now - ERRORS_WITHIN)
     return frozenset(ruled), frozenset(b for b in eligible if b in errors)
+
+
+def must_among(store: Store, account: str, buckets: Sequence[str], now: float) -> frozenset[str]:
+    """Of `buckets`, those named by probe rules or with new errors in the last
+    hour (the dashboard's read: the Cost pane's plan says what status does)."""
+    errors = probed.erroring(store, account, now - ERRORS_WITHIN)
+    ruled = ruled_buckets(saved.list_rules(store), buckets)
+    return frozenset(ruled | {b for b in buckets if b in errors})
 
 
 def eligible_buckets(store: Store, account: AccountConfig) -> list[str]:

@@ -109,7 +109,7 @@ def probe_lines(config: Config) -> None:
     """What each account's probe budget pays for; with the store (opened
     read-only, when it can be), what a month of probes costs over its buckets,
     and a warning when the buckets that must be probed at every run (named by
-    rules on probe metrics, or with errors in the last hour) need more."""
+    rules on probe metrics, or with new errors in the last hour) need more."""
     probing = [a for a in config.accounts if a.probe.enabled]
     if not probing:
         return
@@ -153,11 +153,10 @@ def probe_lines(config: Config) -> None:
                 say(
                     f"r2tui: warning: accounts.{name}.probe.requests_per_month: "
                     f"{plan.must:,} buckets must be probed at every run (named by rules on "
-                    f"probe metrics, or with errors in the last hour): "
-                    f"{plan.must_probes_month:,} probes a month, more than the budget's "
-                    f"{plan.budget_probes:,}; they take turns and no other bucket is "
-                    f"probed. Set it to at least {plan.needed_requests():,} to probe them "
-                    "at every run",
+                    f"probe metrics, or with new errors in the last hour): "
+                    f"{plan.must_probes_month:,} probes a month, more than "
+                    f"{plan.must_budget_text()}; they take turns. Set it to at least "
+                    f"{plan.needed_requests():,} to probe them at every run",
                     err=True,
                 )
     finally:

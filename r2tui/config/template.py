@@ -146,8 +146,9 @@ prefix = ".r2tui-probe/"
 # Probe requests a month (4 a probe), from 4 to 10,000,000,000. Default 400,000:
 # 100,000 probes, a tenth of the free tier's Class A requests. When it cannot
 # pay for every bucket at every run, buckets take turns (each less often); those
-# a rule on a probe metric names, or with errors in the last hour, are probed
-# at every run. `r2tui estimate --probe-buckets N` prices a budget.
+# a rule on a probe metric names, or with new errors in the last hour, are
+# probed at every run, within nine tenths of the budget.
+# `r2tui estimate --probe-buckets N` prices a budget.
 requests_per_month = 400000
 
 [keymap]

@@ -41,9 +41,12 @@ def first_fire(schedule: Schedule, tz: str, now: datetime) -> datetime:
     return following
 
 
-def cadence(schedule: Schedule, tz: str, start: int, end: int) -> int | list[int]:
+def cadence(
+    schedule: Schedule, tz: str, start: int, end: int, limit: int | None = None
+) -> int | list[int]:
     """When the job runs over [start, end]: every so many seconds (an interval),
-    or a cron line's fire times, as its trigger gives them (Unix seconds)."""
+    or a cron line's fire times, as its trigger gives them (Unix seconds; the
+    first `limit` of them only, when given)."""
     if schedule.seconds is not None:
         return schedule.seconds
     trigger = trigger_for(schedule, zone_for(schedule.job, tz))
@@ -54,6 +57,8 @@ def cadence(schedule: Schedule, tz: str, start: int, end: int) -> int | list[int
     )
     while following is not None and following.timestamp() <= end:
         out.append(int(following.timestamp()))
+        if limit is not None and len(out) >= limit:
+            break
         previous = following
         following = trigger.get_next_fire_time(previous, previous + timedelta(seconds=1))
     return out

@@ -18,7 +18,7 @@ from r2tui.metrics import ACCOUNT
 from r2tui.observations import RequestTally
 from r2tui.sources import s3
 from r2tui.sources.errors import Cancelled, failure_kind
-from r2tui.store import queries, writes
+from r2tui.store import probed, queries, writes
 from r2tui.store.health import ANALYTICS, S3, SourceState
 from r2tui.store.writes import EventRow, SampleRow
 
@@ -134,6 +134,7 @@ def _probes(ctx: JobContext, account: AccountConfig, tally: RequestTally) -> Out
         ]
         rows.append(SampleRow("probe_ok", 1.0 if result.ok else 0.0, bucket))
         writes.add_samples(ctx.store, account.name, rows, result.at)
+        kind = next((s3.step_kind(s) for s in result.steps if not s.ok), SourceState.FAILING)
         _transition(
             ctx,
             account,
@@ -143,10 +144,11 @@ def _probes(ctx: JobContext, account: AccountConfig, tally: RequestTally) -> Out
             f"probe failed: {result.error}",
             f"probe of {bucket} recovered",
             result.at,
+            # How it failed, for the budget: a refused step is no error of the bucket's.
+            {probed.FAILURE_KEY: SourceState(kind).value},
         )
         if not result.ok:
             out.errors.append(result.error or f"probe of {bucket} failed")
-            kind = next((s3.step_kind(s) for s in result.steps if not s.ok), SourceState.FAILING)
             failures.append((SourceState(kind), result.error or f"probe of {bucket} failed"))
         out.items += 1
     out.summary = turn.summary(out.items)
@@ -181,12 +183,16 @@ def _transition(
     failed: str,
     recovered: str,
     at: float,
+    data: dict[str, object] | None = None,
 ) -> None:
     """An event when a check starts failing or recovers, not on every run."""
     where = None if bucket == ACCOUNT else bucket
     if not ok and was_ok != 0.0:
         writes.add_events(
-            ctx.store, account.name, [EventRow("probe", "error", failed, bucket=where)], at
+            ctx.store,
+            account.name,
+            [EventRow(probed.PROBE_KIND, "error", failed, bucket=where, data=data)],
+            at,
         )
     elif ok and was_ok == 0.0:
         writes.add_events(

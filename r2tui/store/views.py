@@ -321,6 +321,10 @@ class Dashboard:
     # The newest events that matter (not routine), however many job runs came
     # after them: of the last NOTABLE_DAYS days, newest first.
     notable: list[ActivityRow] = field(default_factory=list)
+    # Of the known buckets, those the probes must probe at every run (named by
+    # a rule on a probe metric, or with new errors in the last hour), before
+    # the account's probe.buckets: the Cost pane's probe plan counts them.
+    probe_must: frozenset[str] = frozenset()
 
     @property
     def data_at(self) -> int | None:

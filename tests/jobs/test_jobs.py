@@ -14,7 +14,7 @@ from r2tui.config import ProbeSettings, Retention
 from r2tui.config.model import DEFAULT_SCHEDULES
 from r2tui.jobs import JOBS, JobContext, JobResult, run_job
 from r2tui.pricing import request_cost_usd
-from r2tui.store import Store, queries
+from r2tui.store import Store, probed, queries
 from r2tui.store.models import Bucket, Event, Inventory, InventoryBreakdown, JobRun, Sample
 from tests.support.configs import account_for, make_config
 from tests.support.listing_peers import CountingProxy
@@ -322,6 +322,9 @@ def test_probe_failure_then_recovery(s3_backend: Any, moto_endpoint: str, store:
     failed = [e for e in _events("probe")]
     assert [(e.level, e.bucket) for e in failed] == [("error", "p-one")]
     assert failed[0].message == f"probe failed: {result.error}"
+    # How it failed, for the probe budget (a refused probe is no new error).
+    assert json.loads(failed[0].data) == {"failure": "failing"}
+    assert probed.erroring(store, "test", T0) == {"p-one"}
     assert _samples("probe_ok", "p-one") == [1.0, 0.0, 0.0]
 
     seed_bucket(s3_backend, "p-one", [])

@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -19,17 +20,18 @@ from r2tui.alerts import saved
 from r2tui.alerts.probe_watch import ruled_buckets
 from r2tui.alerts.rules import DEFAULT_RULES, Rule
 from r2tui.config import ProbeSettings
-from r2tui.config.model import DEFAULT_PROBE_REQUESTS, Schedule
+from r2tui.config.model import DEFAULT_PROBE_REQUESTS, Retention, Schedule
+from r2tui.config.triggers import cadence
 from r2tui.costs import probes
 from r2tui.costs.bill import to_cents
-from r2tui.costs.probes import EVERY_RUN, OVER_BUDGET, PER_PROBE, ROTATION, due, plan
+from r2tui.costs.probes import EVERY_RUN, OVER_BUDGET, PER_PROBE, ROTATION, due, plan, run_due
 from r2tui.jobs import JobContext, run_job
 from r2tui.jobs.probe_budget import choose
 from r2tui.observations import PROBE_OPERATIONS, RequestTally
 from r2tui.pricing import LIST_PRICES, PriceList, operation_class
 from r2tui.sources import s3
 from r2tui.status import probe_plan_doc
-from r2tui.store import Store, open_store, probed, writes
+from r2tui.store import Store, open_store, probed, rollups, writes
 from r2tui.store.models import Event, Sample
 from r2tui.store.writes import EventRow, SampleRow
 from tests.support.configs import account_for, make_config
@@ -111,8 +113,19 @@ def test_the_modes_and_who_is_probed_how_often() -> None:
     assert p.every_seconds == pytest.approx(MONTH * 995 / (100_000 - 5 * RUNS))
     over = plan(1000, DEFAULT_PROBE_REQUESTS, RUNS, must=40)
     assert over.mode == OVER_BUDGET and over.probes_month == 100_000  # the budget wins
-    assert over.every_seconds is None and over.must_every_seconds == MONTH * 40 / 100_000
-    assert over.needed_requests() == 40 * 8640 * 4
+    # A tenth of the budget is kept for the others' turns: 960 buckets on 10,000 probes.
+    assert over.reserved_probes == 10_000 and over.every_seconds == MONTH * 960 / 10_000
+    assert over.must_every_seconds == MONTH * 40 / 90_000
+    # 345,600 probes for them, 38,399 for the others: 383,999 probes.
+    assert over.needed_requests() == 383_999 * 4
+    assert plan(1000, over.needed_requests(), RUNS, must=40).mode == ROTATION
+    assert plan(1000, over.needed_requests() - 4, RUNS, must=40).mode == OVER_BUDGET
+    # 95,040 probes would fit the budget but not the nine tenths left to them.
+    assert plan(1000, DEFAULT_PROBE_REQUESTS, RUNS, must=11).mode == OVER_BUDGET
+    # When every bucket must be probed, nothing is kept: the whole budget is theirs.
+    every = plan(40, DEFAULT_PROBE_REQUESTS, RUNS, must=40)
+    assert every.reserved_probes == 0 and every.must_every_seconds == MONTH * 40 / 100_000
+    assert every.needed_requests() == 40 * 8640 * 4
 
 
 # ---- a run's share ---------------------------------------------------------------------
@@ -138,6 +151,49 @@ def test_the_shares_add_up_to_the_budget_whatever_the_runs_times() -> None:
         got.append(due(1000, MONTH, T0 + 300 * i, last, 300))
         last = T0 + 300 * i if got[-1] else last  # the job's last: its last probe
     assert max(got) == 1 and sum(got) == (1000 * (T0 + 5700)) // MONTH - (1000 * T0) // MONTH
+
+
+def test_a_run_pays_per_scheduled_run_over_the_calendar_month() -> None:
+    """`run_due`: each scheduled run is paid the budget over the calendar month's
+    runs, whatever the time between runs, so a schedule that pauses spends its
+    budget; probes stamped after the run's start lose nothing; an extra run
+    spends nothing; and a 31-day month spends the budget, not 31/30 of it."""
+    budget = 10_000
+    office = Schedule("collect_metrics", "*/5 9-17 * * 1-5", cron="*/5 9-17 * * 1-5")
+    week = 1_793_577_600  # Monday 2026-11-02, in a 30-day month
+    fires = cadence(office, "UTC", week, week + 7 * 86400 - 1)
+    assert isinstance(fires, list) and len(fires) == 540
+    spent, last = 0, None
+    for t in fires:
+        spent += run_due(budget, office, "UTC", t + 2, last)  # fired 2 s late
+        last = t + 9  # the probes' time, after the run's start
+        # An extra run (the refresh key) a minute later spends nothing.
+        assert run_due(budget, office, "UTC", t + 60, last) == 0
+    # A week of runs, nights and the weekend paused: a week's share of the month's.
+    # (Within a few probes: a run after a pause counts a mean interval on the
+    # clock, so the shares' roundings do not cancel exactly.) Was 29 % of it.
+    assert abs(spent - budget * 7 / 30) <= 5
+    five = Schedule("collect_metrics", "5m", seconds=300)
+    january = 1_767_225_600  # 2026-01-01: 31 days, 8,928 runs of 5 minutes
+    spent, last = 0, None
+    for i in range(31 * 288):
+        t = january + 300 * i + 1
+        spent += run_due(budget, five, "UTC", t, last)
+        last = t + 3
+    assert budget - 1 <= spent <= budget  # not 31/30 of it, nor 97 % (probes stamped late)
+    assert probes.calendar_month(january + 5) == (january, january + 31 * 86400)
+
+
+def test_a_weekly_cron_line_is_counted_without_its_fire_times() -> None:
+    """`* * * * 1-5` fires 7,200 times a week: counted from its fields (an hour's
+    minutes times a week's hours), not fire by fire (3.6 s on the Cost pane's
+    first paint)."""
+    line = "* * * * 1-5"
+    probes._weekly_runs.cache_clear()
+    started = time.perf_counter()
+    runs = probes.runs_per_month(Schedule("collect_metrics", line, cron=line), "Europe/Paris")
+    assert runs == pytest.approx(7200 * 30 / 7)
+    assert time.perf_counter() - started < 0.5
 
 
 def test_rotation_covers_every_bucket_within_the_budget() -> None:
@@ -173,11 +229,38 @@ def test_buckets_that_must_be_probed_come_first_and_over_budget_take_turns() -> 
     must = {"b-7", "b-9", "b-8"}
     rotation = plan(10, 4 * 1000, RUNS, must=0)
     assert choose(buckets, last, must, rotation, 5) == ("b-7", "b-8", "b-9", "b-0", "b-1")
-    assert choose(buckets, last, must, rotation, 1) == ("b-7", "b-8", "b-9")
+    # A run's share is all it spends, even on them (an extra run's is none).
+    assert choose(buckets, last, must, rotation, 1) == ("b-7",)
+    assert choose(buckets, last, must, rotation, 0) == ()
     over = plan(10, 4 * 1000, RUNS, must=3)
     assert over.mode == OVER_BUDGET
     assert choose(buckets, last, must, over, 2) == ("b-7", "b-8")
     assert choose(buckets, {**last, "b-7": 99}, must, over, 2) == ("b-8", "b-9")
+    # The share kept for the rotation goes to the others, in turn.
+    assert choose(buckets, last, must, over, 2, reserve=1) == ("b-7", "b-0")
+    assert choose(buckets, last, must, over, 1, reserve=3) == ("b-0",)
+    assert choose(buckets[7:], last, must, over, 2, reserve=1) == ("b-7", "b-8")  # no other
+
+
+def test_buckets_that_always_fail_do_not_stop_the_others_turns() -> None:
+    """1,000 buckets, the default budget, a day of 5-minute runs, and 100 buckets
+    that must be probed (10 times what the budget pays for at every run): the
+    others still take turns on the tenth of the budget kept for them."""
+    buckets = [f"b-{i:04d}" for i in range(1000)]
+    must = set(buckets[:100])
+    p = plan(1000, DEFAULT_PROBE_REQUESTS, RUNS, must=100)
+    assert p.mode == OVER_BUDGET
+    last: dict[str, int] = {}
+    others, t, previous = 0, T0, None
+    for _ in range(288):
+        n = due(p.budget_probes, MONTH, t, previous, 300)
+        kept = due(p.reserved_probes, MONTH, t, previous, 300)
+        for b in choose(buckets, last, must, p, n, kept):
+            last[b] = t
+            others += b not in must
+        previous = t
+        t += 300
+    assert others == p.reserved_probes * 288 * 300 // MONTH  # a tenth: 333 a day
 
 
 def test_which_rules_name_buckets_to_probe() -> None:
@@ -204,11 +287,28 @@ def test_the_store_reads_on_either_back_end(st: Store) -> None:
     writes.add_events(st, "test", [EventRow("errors", "warning", "burst", "d")], T0 - 30)
     writes.add_events(st, "test", [EventRow("access", "warning", "denied", "e")], T0 - 30)
     assert probed.last_probes(st, "test") == {"a": T0 - 60, "b": T0 - 4000, "c": T0 - 60}
-    assert probed.erroring(st, "test", T0 - 3600) == {"c", "d"}  # b's failure is older
+    # New errors: a probe that starts failing (the job's event), an error burst.
+    failing = probed.PROBE_KIND
+    writes.add_events(st, "test", [EventRow(failing, "error", "failed", "b")], T0 - 4000)
+    writes.add_events(st, "test", [EventRow(failing, "error", "failed", "c")], T0 - 60)
+    refused = {probed.FAILURE_KEY: probed.REFUSED_FAILURE}
+    writes.add_events(st, "test", [EventRow(failing, "error", "no", "f", refused)], T0 - 60)
+    writes.add_events(st, "test", [EventRow(failing, "info", "recovered", "g")], T0 - 60)
+    # b's failure is older; f's was refused (a read-only key's PutObject).
+    assert probed.erroring(st, "test", T0 - 3600) == {"c", "d"}
     assert not probed.warned_since(st, "test", T0 - 86400)
     writes.add_events(st, "test", [EventRow(probed.BUDGET_KIND, "warning", "budget")], T0)
     assert probed.warned_since(st, "test", T0 - 86400)
     assert not probed.warned_since(st, "other", T0 - 86400)
+    # A bucket whose turn comes less often than raw samples are kept: probed 20
+    # days ago, its raw samples purged after 14, it is still probed 20 days ago
+    # (the newest hour of its rollups), not never: else it never gets a turn again.
+    writes.add_samples(st, "test", [SampleRow("probe_ok", 1.0, "old")], T0 - 20 * 86400 + 5)
+    rollups.roll_up(st, T0)
+    rollups.purge(st, Retention(), T0)
+    assert Sample.select().where(Sample.bucket == "old").count() == 0
+    assert probed.last_probes(st, "test")["old"] == T0 - 20 * 86400 - (T0 - 20 * 86400) % 3600
+    assert probed.last_probes(st, "test")["a"] == T0 - 60  # the raw samples first
 
 
 # ---- the job, on moto and a SQLite store ----------------------------------------------
@@ -276,9 +376,14 @@ def test_named_and_erroring_buckets_are_probed_at_every_run(
     saved.save_rule(store, Rule("slow one", "avg_response_ms", ">", 900.0, scope="*-01"))
     saved.save_rule(store, Rule("p-02 down", "probe_ok", "<", 1.0, scope="p-02"))
     saved.save_rule(store, Rule("big", "total_bytes", ">", 1.0, scope="?*"))  # no probe metric
-    # A failed probe five minutes ago (the last run's: the first run's share is
-    # one run's), an error burst ten minutes ago; another two hours ago.
+    # A probe that started failing five minutes ago (the last run's: the first
+    # run's share is one run's), an error burst ten minutes ago; another two hours
+    # ago. p-00 failed too but had failed before (no new error); p-05 was refused.
     writes.add_samples(store, "test", [SampleRow("probe_ok", 0.0, "p-03")], T0 - 300)
+    writes.add_events(store, "test", [EventRow("probe", "error", "failed", "p-03")], T0 - 300)
+    writes.add_samples(store, "test", [SampleRow("probe_ok", 0.0, "p-00")], T0 - 300)
+    refused = EventRow("probe", "error", "refused", "p-05", {"failure": "refused"})
+    writes.add_events(store, "test", [refused], T0 - 300)
     writes.add_events(store, "test", [EventRow("errors", "warning", "burst", "p-04")], T0 - 600)
     writes.add_events(store, "test", [EventRow("errors", "warning", "burst", "p-00")], T0 - 7200)
     must = ["p-01", "p-02", "p-03", "p-04"]
@@ -293,7 +398,7 @@ def test_named_and_erroring_buckets_are_probed_at_every_run(
         assert set(must) <= set(probed_now) and len(probed_now) == 5
         others += [b for b in probed_now if b not in must]
         assert "(4 at every run, the rest in turn, each every" in result.summary
-    assert others == ["p-00", "p-05"]
+    assert others == ["p-05", "p-00"]  # p-00 was probed five minutes ago
     assert Event.select().where(Event.kind == "probe_budget").count() == 0
 
 
@@ -310,8 +415,8 @@ def test_over_budget_the_budget_wins_and_says_so_once(
         assert _probed(store, clock.t) == names[2 * i : 2 * i + 2]  # 2 a run, in turn
         assert result.summary == (
             "probed 2 of 6 buckets: 6 must be probed at every run (6 named by rules on "
-            "probe metrics, 0 with errors in the last hour), 51,840 probes a month, more "
-            "than the budget's 17,280: they take turns and no other bucket is probed "
+            "probe metrics, 0 with new errors in the last hour), 51,840 probes a month, more "
+            "than the budget's 17,280: they take turns, and no other bucket is probed "
             "(probe.requests_per_month = 207,360 would probe them all at every run)"
         )
     (warned,) = Event.select().where(Event.kind == "probe_budget")
@@ -323,7 +428,7 @@ def test_a_run_with_no_probe_due_checks_the_endpoint(
     s3_backend: Any, moto_endpoint: str, store: Store
 ) -> None:
     _buckets(s3_backend, store, 12)
-    clock = Clock()
+    clock = Clock(1_761_999_600)  # in November 2025 (30 days), 120 s after a probe's share
     # 4,000 probes a month: one every 648 s. The first run has one due, the next none.
     assert run_job("collect_metrics", _ctx(store, moto_endpoint, clock, 16_000)).items == 1
     clock.t += 300
@@ -405,10 +510,9 @@ def test_status_and_config_check_say_what_probes_cost(cli: Any, tmp_path: Path) 
     assert code == 0
     assert err == (
         "r2tui: warning: accounts.test.probe.requests_per_month: 100 buckets must be "
-        "probed at every run (named by rules on probe metrics, or with errors in the last "
-        "hour): 864,000 probes a month, more than the budget's 100,000; they take turns "
-        "and no other bucket is probed. Set it to at least 3,456,000 to probe them at "
-        "every run\n"
+        "probed at every run (named by rules on probe metrics, or with new errors in the "
+        "last hour): 864,000 probes a month, more than the budget's 100,000; they take "
+        "turns. Set it to at least 3,456,000 to probe them at every run\n"
     )
     doc = json.loads(cli("status", "--json", "--config", str(config))[1])["probe_plan"]
     assert (doc["mode"], doc["must_probe"], doc["probes_per_month"]) == (

@@ -18,6 +18,9 @@ from textual.app import App, ComposeResult
 from textual.widgets import DataTable, Input, Sparkline, Static
 
 from r2tui import dashboard
+from r2tui.alerts import saved
+from r2tui.alerts.probe_watch import stored_plan
+from r2tui.alerts.rules import Rule
 from r2tui.config import Config, ProbeSettings
 from r2tui.costs.probes import account_plan
 from r2tui.jobs.base import JobContext
@@ -483,5 +486,10 @@ async def test_the_footer_says_what_the_probes_cost(costed: Store) -> None:
         )
         # Under r2tui's spend so far this month: what the probes add in a month.
         assert lines[lines.index(line) - 1].startswith("r2tui's own requests this month: ")
+    # A rule on every bucket's probes: over budget, as status --json says.
+    saved.save_rule(costed, Rule("canaries", "probe_ok", "<", 1.0, scope="?*"))
+    over = CostPaneView.of(dashboard.read(costed, "test", now=NOW), {}, probing).probes
+    assert over == stored_plan(costed, probing, probing.accounts[0], NOW)
+    assert over is not None and over.over_budget and over.must == 3
     # Probes off (every other test here): no such line.
     assert CostPaneView.of(dashboard.read(costed, "test", now=NOW), {}, config()).probes is None

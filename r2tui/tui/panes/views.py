@@ -85,7 +85,10 @@ def probe_plan(dash: Dashboard, config: Config) -> ProbePlan | None:
     if account is None:
         return None
     names = [b.name for b in dash.storage.buckets] + list(dash.storage.not_inventoried)
-    return account_plan(config, account, names)
+    # The buckets that must be probed, as status counts them: else the pane says
+    # "in turn" where status says over budget.
+    must = sum(1 for b in dash.probe_must if account.probes_bucket(b))
+    return account_plan(config, account, names, must=must)
 
 
 @dataclass(frozen=True)
