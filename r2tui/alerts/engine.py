@@ -116,7 +116,14 @@ def targets(rule: Rule, buckets: Iterable[str]) -> list[str]:
         return [ACCOUNT]
     if not rule.is_glob:
         return [rule.scope]
-    return sorted(b for b in buckets if b != ACCOUNT and fnmatch.fnmatchcase(b, rule.scope))
+    # fnmatch's "*" matches "/": a bucket rule's glob must not take in the
+    # prefixes ("bucket/prefix/"), nor a prefix rule's the buckets.
+    per_prefix = CATALOG[rule.metric].per_prefix
+    return sorted(
+        b
+        for b in buckets
+        if b != ACCOUNT and ("/" in b) == per_prefix and fnmatch.fnmatchcase(b, rule.scope)
+    )
 
 
 def scope_candidates(store: Store, account: str, rule: Rule) -> list[str]:

@@ -65,10 +65,18 @@ def test_the_engine_and_the_backtest_watch_a_prefix(st: Store) -> None:
         change_in="absolute",
         window="7d",
     )
-    check_alerts(st, config, "acme", now=NOW, rules=[big, grew])
+    # fnmatch's "*" matches "/": this bucket rule must not take in "b/logs/"...
+    any_bucket = _rule(name="any bucket", metric="total_bytes", scope="?*")
+    check_alerts(st, config, "acme", now=NOW, rules=[big, grew, any_bucket])
+    assert {a.bucket for a in AlertInstance.select() if a.rule == "any bucket"} == {"b"}
     firing = {(a.rule, a.bucket) for a in AlertInstance.select() if a.state == FIRING}
     # logs/ and logs/2026/ gained 800 bytes in 7 days; img/ none; tmp/ was not there.
-    assert firing == {("big logs", "b/logs/"), ("grew", "b/logs/"), ("grew", "b/logs/2026/")}
+    assert firing == {
+        ("big logs", "b/logs/"),
+        ("grew", "b/logs/"),
+        ("grew", "b/logs/2026/"),
+        ("any bucket", "b"),
+    }
 
     watched = targets(grew, scope_candidates(st, "acme", grew))
     assert watched == ["b/img/", "b/img/b/", "b/logs/", "b/logs/2026/", "b/tmp/"]
