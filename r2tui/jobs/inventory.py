@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import dataclasses
 
+from r2tui.alerts import saved
+from r2tui.alerts.rules import Rule
 from r2tui.config import AccountConfig
 from r2tui.jobs.base import JobContext, Outcome, log, plural, record_spend, s3_client
+from r2tui.metrics import CATALOG
 from r2tui.observations import BucketInventory, RequestTally, Tally
 from r2tui.sources import s3
 from r2tui.sources.errors import Cancelled, describe_error, failure_kind
 from r2tui.sources.listing.hints import Hints
-from r2tui.store import queries, writes
+from r2tui.store import Store, queries, writes
 from r2tui.store.health import LISTING, S3
 from r2tui.store.writes import EventRow, SampleRow
 from r2tui.units import human_bytes
@@ -54,6 +57,7 @@ def _inventory(ctx: JobContext, account: AccountConfig, tally: RequestTally) -> 
     out = Outcome()
     out.source_ok(S3)  # it answered the bucket list
     new_large = 0
+    rules = saved.list_rules(ctx.store)
     for bucket in wanted:
         if ctx.stop.is_set():
             raise Cancelled()
@@ -68,6 +72,7 @@ def _inventory(ctx: JobContext, account: AccountConfig, tally: RequestTally) -> 
                 ctx.stop,
                 ctx.clock,
                 hints=Hints(*last) if last else None,
+                pinned_prefixes=pinned_prefixes(ctx.store, account.name, bucket, rules),
             )
         except Cancelled:
             raise
@@ -111,6 +116,21 @@ def _inventory(ctx: JobContext, account: AccountConfig, tally: RequestTally) -> 
         f"{tally.class_a:,} Class A requests"
     )
     return out
+
+
+def pinned_prefixes(store: Store, account: str, bucket: str, rules: list[Rule]) -> list[str]:
+    """The prefixes whose series must go on whatever their rank: the last
+    inventory's kept ones (one that falls out, or is gone, shows it) and those
+    enabled rules name exactly (`b/tmp/` → `tmp/`)."""
+    named = [
+        r.scope[len(bucket) + 1 :]
+        for r in rules
+        if r.enabled
+        and CATALOG[r.metric].per_prefix
+        and not r.is_glob
+        and r.scope.startswith(bucket + "/")
+    ]
+    return sorted({*writes.last_prefixes(store, account, bucket), *named})
 
 
 def _without_repeats(inv: BucketInventory, reported: set[tuple[str, int]]) -> BucketInventory:

@@ -8,7 +8,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import boto3
@@ -143,11 +143,14 @@ def inventory_bucket(
     stop: threading.Event | None = None,
     clock: Callable[[], float] = time.time,
     hints: Hints | None = None,
+    pinned_prefixes: Iterable[str] = (),
 ) -> BucketInventory:
     """List every object of `bucket` and fold it; raises on failure so that
     nothing partial is ever kept. Key ranges are listed concurrently (up to
     settings.concurrency) with our own page parser (sources.listing); `hints`
-    from the last inventory let the ranges start at once."""
+    from the last inventory let the ranges start at once. `pinned_prefixes`
+    get their exact totals even when not among the kept (`PrefixTally`)."""
+    pinned = tuple(pinned_prefixes)
 
     def make_fold() -> InventoryFold:
         return InventoryFold(
@@ -159,6 +162,7 @@ def inventory_bucket(
             since=since,
             prefix_depth=settings.prefix_depth,
             prefix_entries=settings.prefix_entries,
+            pinned_prefixes=pinned,
         )
 
     started = clock()
