@@ -144,7 +144,16 @@ def check_alerts(
     """Evaluate `rules` (default: every enabled rule in the store) for `account`."""
     t = int(store.clock() if now is None else now)
     wanted = [r for r in (saved.list_rules(store) if rules is None else rules) if r.enabled]
-    values = readings(store, account, sorted({r.metric for r in wanted}), t, config.timezone)
+    # A prefix metric: only the series the rules can name, not the account's thousands.
+    scopes = sorted({r.scope for r in wanted if CATALOG[r.metric].per_prefix})
+    values = readings(
+        store,
+        account,
+        sorted({r.metric for r in wanted}),
+        t,
+        config.timezone,
+        prefix_scopes=scopes,
+    )
     # Change rules: each window's readings as they were that long ago, the
     # analytics as far as they were stored then.
     past = {
@@ -155,6 +164,7 @@ def check_alerts(
             t,
             config.timezone,
             back=w,
+            prefix_scopes=scopes,
         )
         for w in sorted({r.window for r in wanted if r.is_change})
     }

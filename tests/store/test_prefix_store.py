@@ -7,10 +7,11 @@ from __future__ import annotations
 import pytest
 
 from r2tui.alerts.rules import rule_from
+from r2tui.config.model import Retention
 from r2tui.jobs.inventory import pinned_prefixes
 from r2tui.metrics import DAY, PREFIX_BYTES
 from r2tui.sources.listing.fold import InventoryFold
-from r2tui.store import Store, open_store, writes
+from r2tui.store import Store, open_store, rollups, writes
 from r2tui.store.migrations import migrate
 from r2tui.store.models import Inventory, InventoryPrefix, Sample, SeriesKey
 from r2tui.store.prefixes import NoSuchPrefix, bucket_tree
@@ -54,6 +55,13 @@ def test_growth_since_the_previous_inventory_and_over_7_and_30_days(st: Store) -
     long = tree.find(LONG)
     assert long is not None and long.bytes == 1 and long.growth.week is None  # no series
     assert not SeriesKey.select().where(SeriesKey.bucket.contains("ppppp")).exists()
+
+    # A series with nothing left (samples and rollups purged): its key goes.
+    SeriesKey.insert(account="acc", metric=PREFIX_BYTES, bucket="b/gone/").execute()
+    purged = rollups.purge(st, Retention(samples_days=14), now=T0 + 30 * DAY + 3600)
+    assert purged.series == 1
+    keys = {k.bucket for k in SeriesKey.select().where(SeriesKey.metric == PREFIX_BYTES)}
+    assert "b/gone/" not in keys and "b/img/" in keys  # img/'s day 0: in its daily rollup
 
 
 def test_prefix_series_are_series_like_any_other_and_end_at_zero(st: Store) -> None:
