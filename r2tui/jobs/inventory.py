@@ -9,7 +9,7 @@ from r2tui.alerts import saved
 from r2tui.alerts.rules import Rule
 from r2tui.config import AccountConfig
 from r2tui.jobs.base import JobContext, Outcome, log, plural, record_spend, s3_client
-from r2tui.metrics import CATALOG
+from r2tui.metrics import CATALOG, literal_scope
 from r2tui.observations import BucketInventory, RequestTally, Tally
 from r2tui.sources import s3
 from r2tui.sources.errors import Cancelled, describe_error, failure_kind
@@ -122,14 +122,8 @@ def pinned_prefixes(store: Store, account: str, bucket: str, rules: list[Rule]) 
     """The prefixes whose series must go on whatever their rank: the last
     inventory's kept ones (one that falls out, or is gone, shows it) and those
     enabled rules name exactly (`b/tmp/` → `tmp/`)."""
-    named = [
-        r.scope[len(bucket) + 1 :]
-        for r in rules
-        if r.enabled
-        and CATALOG[r.metric].per_prefix
-        and not r.is_glob
-        and r.scope.startswith(bucket + "/")
-    ]
+    exact = [literal_scope(r.scope) for r in rules if r.enabled and CATALOG[r.metric].per_prefix]
+    named = [s[len(bucket) + 1 :] for s in exact if s is not None and s.startswith(bucket + "/")]
     return sorted({*writes.last_prefixes(store, account, bucket), *named})
 
 

@@ -136,12 +136,17 @@ def test_a_pinned_prefix_that_falls_out_or_goes_gets_its_true_figure(store: Stor
     base = {f"keep{i}/x": 10_000 for i in range(3)} | {"o/x": 1}
     rules = [
         rule_from({"name": n, "scope": s, "enabled": e, **GT})
-        for n, s, e in (("r", "b/rule/", True), ("g", "b/x*/", True), ("d", "b/off/", False))
+        for n, s, e in (
+            ("r", "b/rule/", True),
+            ("e", "b/[[]r]/", True),  # "[r]/", escaped
+            ("g", "b/x*/", True),
+            ("d", "b/off/", False),
+        )
     ] + [rule_from({"name": "c", "scope": "c/c/", **GT})]
 
     def save_pinned(at: int, objects: dict[str, int]) -> int:
         pins = pinned_prefixes(store, "acc", "b", rules)
-        assert "rule/" in pins  # the glob's, a disabled one's, another bucket's: not
+        assert {"rule/", "[r]/"} <= set(pins)  # the glob's, a disabled one's, another bucket's: not
         assert not {"x*/", "off/", "c/"} & set(pins)
         fold = InventoryFold("b", prefix_depth=3, prefix_entries=3, pinned_prefixes=pins)
         for key in sorted(objects):
