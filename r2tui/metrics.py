@@ -146,6 +146,32 @@ def prefix_series(bucket: str, prefix: str) -> str | None:
     return name if len(name) <= SERIES_NAME_MAX else None
 
 
+_GLOB_CHARS = "[*?"
+
+
+def prefix_scope(bucket: str, prefix: str) -> str:
+    """The rule scope naming exactly this prefix: its `[`, `*` and `?` (glob
+    characters in a scope) each in brackets, `photos [2019]/` → `b/photos [[]2019]/`."""
+    return f"{bucket}/" + "".join(f"[{c}]" if c in _GLOB_CHARS else c for c in prefix)
+
+
+def literal_scope(scope: str) -> str | None:
+    """The one name `scope` matches when its only glob characters are escaped so
+    (`[[]`, `[*]`, `[?]`), else None (a glob that may match many)."""
+    out, i = [], 0
+    while i < len(scope):
+        c = scope[i]
+        if c == "[" and scope[i + 1 : i + 2] in tuple(_GLOB_CHARS) and scope[i + 2 : i + 3] == "]":
+            out.append(scope[i + 1])
+            i += 3
+        elif c in _GLOB_CHARS:
+            return None
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out)
+
+
 PROBE_LATENCY_SERIES = (
     "probe_put_ms",
     "probe_get_ms",

@@ -60,6 +60,9 @@ class BucketInventory:
     root_files: Tally = Tally(0, 0)
     prefix_depth: int = 0
     prefixes_dropped: int = 0  # distinct prefixes beyond the cap, not kept
+    # The pinned prefixes (the last inventory's kept ones, those rules name) not
+    # kept, with their exact totals (0 when gone): their series go on.
+    pinned_prefixes: tuple[PrefixTotals, ...] = ()
 
 
 # What one canary probe sends, in order (`sources.s3.probe_bucket`): what a

@@ -116,7 +116,14 @@ def targets(rule: Rule, buckets: Iterable[str]) -> list[str]:
         return [ACCOUNT]
     if not rule.is_glob:
         return [rule.scope]
-    return sorted(b for b in buckets if b != ACCOUNT and fnmatch.fnmatchcase(b, rule.scope))
+    # fnmatch's "*" matches "/": a bucket rule's glob must not take in the
+    # prefixes ("bucket/prefix/"), nor a prefix rule's the buckets.
+    per_prefix = CATALOG[rule.metric].per_prefix
+    return sorted(
+        b
+        for b in buckets
+        if b != ACCOUNT and ("/" in b) == per_prefix and fnmatch.fnmatchcase(b, rule.scope)
+    )
 
 
 def scope_candidates(store: Store, account: str, rule: Rule) -> list[str]:
@@ -137,7 +144,16 @@ def check_alerts(
     """Evaluate `rules` (default: every enabled rule in the store) for `account`."""
     t = int(store.clock() if now is None else now)
     wanted = [r for r in (saved.list_rules(store) if rules is None else rules) if r.enabled]
-    values = readings(store, account, sorted({r.metric for r in wanted}), t, config.timezone)
+    # A prefix metric: only the series the rules can name, not the account's thousands.
+    scopes = sorted({r.scope for r in wanted if CATALOG[r.metric].per_prefix})
+    values = readings(
+        store,
+        account,
+        sorted({r.metric for r in wanted}),
+        t,
+        config.timezone,
+        prefix_scopes=scopes,
+    )
     # Change rules: each window's readings as they were that long ago, the
     # analytics as far as they were stored then.
     past = {
@@ -148,6 +164,7 @@ def check_alerts(
             t,
             config.timezone,
             back=w,
+            prefix_scopes=scopes,
         )
         for w in sorted({r.window for r in wanted if r.is_change})
     }

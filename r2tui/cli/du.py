@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from r2tui.cli.args import account_name
 from r2tui.cli.exits import EXIT_FAILED, EXIT_OK, fail
 from r2tui.literal import quoted, visible
+from r2tui.metrics import prefix_scope
 from r2tui.output import say, say_json
 from r2tui.units import human_bytes
 
@@ -100,6 +101,9 @@ def run(args: argparse.Namespace, config: Config, store: Store) -> int:
     )
     for line in lines(node, share, args.depth, top=f"{bucket}/{prefix}"):
         say(line)
+    scope = prefix_scope(bucket, prefix)
+    if prefix and scope != f"{bucket}/{prefix}":  # "[", "*" or "?": a glob unless escaped
+        say(f"scope for an alert rule on it: {visible(scope)}")
     return EXIT_OK
 
 
@@ -197,6 +201,7 @@ def document(tree: PrefixTree, node: PrefixNode, depth: int | None) -> dict[str,
         "account": tree.account,
         "bucket": tree.bucket,
         "prefix": node.prefix,
+        "scope": prefix_scope(tree.bucket, node.prefix) if node.prefix else None,
         "inventoried_at": iso(tree.inventoried_at),
         "previous_inventory_at": iso(tree.previous_at) if tree.previous_at else None,
         "prefix_depth": tree.depth,

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from r2tui.cli.args import account_name
 from r2tui.cli.exits import EXIT_OK, EXIT_USAGE
 from r2tui.cli.text import value_text
-from r2tui.literal import visible
+from r2tui.literal import quoted, visible
 from r2tui.metrics import ACCOUNT, CATALOG
 from r2tui.output import say, say_json
 
@@ -35,7 +35,11 @@ def add_parser(sub: Subcommands, common: Parser) -> None:
         dest="range_",
         help="1h, 24h, 7d, 30d, 90d or 1y (default 24h)",
     )
-    history.add_argument("--bucket", metavar="NAME", help="one bucket (default: the account)")
+    history.add_argument(
+        "--bucket",
+        metavar="NAME",
+        help="one bucket (default: the account); BUCKET/PREFIX/ for prefix_bytes, prefix_objects",
+    )
     history.add_argument("--json", action="store_true", help="as one JSON document")
 
 
@@ -49,6 +53,14 @@ def check(args: argparse.Namespace) -> int | None:
         check_series(args.metric, args.range_)
     except ValueError as exc:
         say(f"r2tui: history: {exc}", err=True)
+        return EXIT_USAGE
+    if CATALOG[args.metric].per_prefix and "/" not in (args.bucket or ""):
+        given = "" if args.bucket is None else f", not {quoted(args.bucket)}"
+        say(
+            f"r2tui: history: {args.metric} is per prefix: it needs --bucket BUCKET/PREFIX/"
+            f" (such as --bucket photos/2026/){given}",
+            err=True,
+        )
         return EXIT_USAGE
     return None
 

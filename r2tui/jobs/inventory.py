@@ -6,13 +6,16 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 
+from r2tui.alerts import saved
+from r2tui.alerts.rules import Rule
 from r2tui.config import AccountConfig
 from r2tui.jobs.base import JobContext, Outcome, log, plural, record_spend, s3_client
+from r2tui.metrics import CATALOG, literal_scope
 from r2tui.observations import BucketInventory, RequestTally, Tally
 from r2tui.sources import s3
 from r2tui.sources.errors import Cancelled, describe_error, failure_kind
 from r2tui.sources.listing.hints import Hints
-from r2tui.store import queries, writes
+from r2tui.store import Store, queries, writes
 from r2tui.store.health import LISTING, S3
 from r2tui.store.writes import EventRow, SampleRow
 from r2tui.units import human_bytes
@@ -59,7 +62,11 @@ def _inventory(ctx: JobContext, account: AccountConfig, tally: RequestTally) -> 
     # The buckets are listed at once within [inventory] concurrency; each one's
     # store reads happen as it starts, and its save as it ends, in this thread.
     starts = queries.listing_starts(ctx.store, account.name)
-    work = (_work(bucket, starts.get(bucket)) for bucket in wanted)
+    rules = saved.list_rules(ctx.store)
+    work = (
+        _work(bucket, starts.get(bucket), pinned_prefixes(ctx.store, account.name, bucket, rules))
+        for bucket in wanted
+    )
     results = s3.inventory_buckets(client, work, ctx.config.inventory, ctx.stop, ctx.clock)
     with contextlib.closing(results):
         for bucket, inv in results:
@@ -114,14 +121,25 @@ def _inventory(ctx: JobContext, account: AccountConfig, tally: RequestTally) -> 
 
 
 def _work(
-    bucket: str, last: tuple[float, tuple[int, tuple[str, ...], tuple[int, ...]]] | None
+    bucket: str,
+    last: tuple[float, tuple[int, tuple[str, ...], tuple[int, ...]]] | None,
+    pinned: list[str],
 ) -> s3.BucketWork:
     """What the bucket's last inventory leaves its next listing: uploads since its
-    start are new, and its cut points."""
+    start are new, its cut points, and the prefixes whose totals it must keep."""
     if last is None:
-        return s3.BucketWork(bucket)
+        return s3.BucketWork(bucket, pinned=tuple(pinned))
     since, (objects, keys, positions) = last
-    return s3.BucketWork(bucket, since, Hints(objects, keys, positions))
+    return s3.BucketWork(bucket, since, Hints(objects, keys, positions), tuple(pinned))
+
+
+def pinned_prefixes(store: Store, account: str, bucket: str, rules: list[Rule]) -> list[str]:
+    """The prefixes whose series must go on whatever their rank: the last
+    inventory's kept ones (one that falls out, or is gone, shows it) and those
+    enabled rules name exactly (`b/tmp/` → `tmp/`)."""
+    exact = [literal_scope(r.scope) for r in rules if r.enabled and CATALOG[r.metric].per_prefix]
+    named = [s[len(bucket) + 1 :] for s in exact if s is not None and s.startswith(bucket + "/")]
+    return sorted({*writes.last_prefixes(store, account, bucket), *named})
 
 
 def _without_repeats(inv: BucketInventory, reported: set[tuple[str, int]]) -> BucketInventory:

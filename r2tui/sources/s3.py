@@ -175,13 +175,16 @@ def inventory_bucket(
     stop: threading.Event | None = None,
     clock: Callable[[], float] = time.time,
     hints: Hints | None = None,
+    pinned_prefixes: Iterable[str] = (),
 ) -> BucketInventory:
     """List every object of `bucket` and fold it; raises on failure so that
     nothing partial is ever kept. Key ranges are listed concurrently (up to
     settings.concurrency) with our own page parser (sources.listing); `hints`
-    from the last inventory let the ranges start at once."""
+    from the last inventory let the ranges start at once. `pinned_prefixes`
+    get their exact totals even when not among the kept (`PrefixTally`)."""
+    pinned = tuple(pinned_prefixes)
 
-    make_fold = _fold_maker(bucket, settings, since)
+    make_fold = _fold_maker(bucket, settings, since, pinned)
     started = clock()
     cuts: list[SplitKey] = []
     if can_fetch(client):
@@ -207,6 +210,7 @@ class BucketWork:
     bucket: str
     since: float | None = None
     hints: Hints | None = None
+    pinned: tuple[str, ...] = ()  # prefixes whose exact totals it must keep (PrefixTally)
 
 
 def inventory_buckets(
@@ -224,13 +228,21 @@ def inventory_buckets(
     if not can_fetch(client):
         for w in work:
             try:
-                yield w.bucket, inventory_bucket(client, w.bucket, settings, w.since, stop, clock)
+                yield (
+                    w.bucket,
+                    inventory_bucket(
+                        client, w.bucket, settings, w.since, stop, clock, pinned_prefixes=w.pinned
+                    ),
+                )
             except Cancelled:
                 raise
             except Exception as exc:
                 yield w.bucket, exc
         return
-    tasks = (BucketTask(w.bucket, _fold_maker(w.bucket, settings, w.since), w.hints) for w in work)
+    tasks = (
+        BucketTask(w.bucket, _fold_maker(w.bucket, settings, w.since, w.pinned), w.hints)
+        for w in work
+    )
     listing = listing_buckets(
         client,
         tasks,
@@ -257,7 +269,7 @@ def _with_cuts(inv: BucketInventory, cuts: list[SplitKey]) -> BucketInventory:
 
 
 def _fold_maker(
-    bucket: str, settings: InventorySettings, since: float | None
+    bucket: str, settings: InventorySettings, since: float | None, pinned: tuple[str, ...] = ()
 ) -> Callable[[], InventoryFold]:
     def make_fold() -> InventoryFold:
         return InventoryFold(
@@ -269,6 +281,7 @@ def _fold_maker(
             since=since,
             prefix_depth=settings.prefix_depth,
             prefix_entries=settings.prefix_entries,
+            pinned_prefixes=pinned,
         )
 
     return make_fold

@@ -23,13 +23,14 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from peewee import Expression, fn
+from peewee import SQL, Expression, NodeList, fn
 
-from r2tui.metrics import ACCOUNT, DAY, HOUR, Metric, describe, series_source
+from r2tui.metrics import ACCOUNT, DAY, HOUR, PREFIX_SERIES, Metric, describe, series_source
 from r2tui.store import state
 from r2tui.store.db import Store
 from r2tui.store.models import Sample, SeriesKey
@@ -74,8 +75,14 @@ def readings(
     now: float,
     tz: str = "UTC",
     back: int = 0,
+    prefix_scopes: Sequence[str] | None = None,
 ) -> dict[str, dict[str, Reading]]:
     """bucket ("*" for the account) → metric → reading, for every bucket with data.
+
+    `prefix_scopes`: for a metric kept per prefix, read only the series these
+    scopes (alert rules', "bucket/prefix/" or a glob) may name, not the
+    account's thousands (None: all of them). A reading may still fall outside
+    a glob (a superset is read): `alerts.engine.targets` matches exactly.
 
     `back`: the readings as they stood `back` seconds before `now` (a change
     rule's past), with the analytics stored as far as they were then: the
@@ -84,7 +91,9 @@ def readings(
     count at `now` does not: the two could read the same hour."""
     out: dict[str, dict[str, Reading]] = defaultdict(dict)
     cache: SpreadCache = {}  # mean and p95 read the same probe samples
-    known = _series_keys(store, account, {s for name in metrics for s in describe(name).reads})
+    known = _series_keys(
+        store, account, {s for name in metrics for s in describe(name).reads}, prefix_scopes
+    )
     stored_to = state.get(store, state.analytics_key(account))
     if back:
         now -= back
@@ -202,17 +211,43 @@ def _today(
     return cur, prev, at
 
 
-def _series_keys(store: Store, account: str, series: set[str]) -> dict[str, set[str]]:
+def _series_keys(
+    store: Store, account: str, series: set[str], prefix_scopes: Sequence[str] | None = None
+) -> dict[str, set[str]]:
     """metric → the buckets that have samples of it, for the series asked (an
-    account's prefixes bring thousands of others)."""
+    account's prefixes bring thousands of others); a prefix series only within
+    `prefix_scopes` when given."""
     out: dict[str, set[str]] = defaultdict(set)
+    prefixed = {s for s in series if s in PREFIX_SERIES}
+    where = SeriesKey.metric.in_(sorted(series - prefixed))
+    if prefixed and prefix_scopes is None:
+        where = SeriesKey.metric.in_(sorted(series))
+    elif prefixed and prefix_scopes:
+        where |= SeriesKey.metric.in_(sorted(prefixed)) & _within(prefix_scopes)
     for metric, bucket in store.fetch(
         SeriesKey.select(SeriesKey.metric, SeriesKey.bucket).where(
-            SeriesKey.account == account, SeriesKey.metric.in_(sorted(series))
+            (SeriesKey.account == account) & where
         )
     ):
         out[metric].add(bucket)
     return out
+
+
+_LIKE_ESCAPE = "!"
+
+
+def _within(scopes: Sequence[str]) -> Expression:
+    """The series names `scopes` may match: an exact name, or for a glob every
+    name starting with its part before the first wildcard (LIKE's own `%`, `_`
+    escaped; SQLite's LIKE ignores ASCII case, a superset all the same)."""
+    exact = sorted({s for s in scopes if not any(c in s for c in "*?[")})
+    cond: Expression = SeriesKey.bucket.in_(exact)
+    for scope in sorted(set(scopes) - set(exact)):
+        head = scope[: min(scope.index(c) for c in "*?[" if c in scope)]
+        pattern = "".join(_LIKE_ESCAPE + c if c in "%_!" else c for c in head) + "%"
+        escape = SQL(f"ESCAPE '{_LIKE_ESCAPE}'")
+        cond |= NodeList((SeriesKey.bucket, SQL("LIKE"), pattern, escape), parens=True)
+    return cond
 
 
 def series_buckets(store: Store, account: str, series: tuple[str, ...]) -> list[str]:

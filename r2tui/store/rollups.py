@@ -32,7 +32,7 @@ from r2tui.config.model import Retention
 from r2tui.metrics import DAY, HOUR
 from r2tui.store import state
 from r2tui.store.db import Store
-from r2tui.store.models import Sample, SampleDaily, SampleHourly
+from r2tui.store.models import Sample, SampleDaily, SampleHourly, SeriesKey
 
 # Jobs stamp samples when they observe and store them a moment later (a probe,
 # a deferred spend record), so the watermark stays this far behind the clock:
@@ -59,6 +59,7 @@ class PurgeResult:
     samples: int
     hourly: int
     daily: int
+    series: int = 0  # series keys with nothing left (a prefix gone from the kept set)
 
 
 def floor(ts: int, period: int) -> int:
@@ -259,7 +260,24 @@ def purge(store: Store, retention: Retention, now: float | None = None) -> Purge
             _raise(store, HOURLY_KEPT_FROM, hour_cut)
         day_cut = floor(t - retention.daily_days * DAY, DAY)
         daily = SampleDaily.delete().where(SampleDaily.ts < day_cut).execute()
-    return PurgeResult(int(samples), int(hourly), int(daily))
+        series = _prune_series_keys(store)
+    return PurgeResult(int(samples), int(hourly), int(daily), series)
+
+
+def _prune_series_keys(store: Store) -> int:
+    """Drop the series keys with no sample and no rollup left: readers list the
+    series from them (`readings._series_keys`), and an account's prefixes come
+    and go by the thousand. Under the write lock: a sample written meanwhile
+    waits, and `writes.add_samples` adds its key back anyway."""
+    key = SeriesKey._meta.table_name
+    tables = (Sample._meta.table_name, SampleHourly._meta.table_name, SampleDaily._meta.table_name)
+    left = " AND ".join(
+        f"NOT EXISTS (SELECT 1 FROM {t} AS x WHERE x.account = {key}.account"
+        f" AND x.metric = {key}.metric AND x.bucket = {key}.bucket)"
+        for t in tables
+    )
+    cursor = store.db.execute_sql(f"DELETE FROM {key} WHERE {left}")
+    return int(cursor.rowcount)
 
 
 def _raise(store: Store, key: str, value: int) -> None:

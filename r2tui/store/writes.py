@@ -296,7 +296,7 @@ def save_inventory(
     # The inventory just written always stays, whatever `keep` says.
     keep = max(keep, 1)
     with store.write():
-        before = _last_prefixes(store, account, inv.bucket)
+        before = last_prefixes(store, account, inv.bucket)
         inv_id: int = Inventory.insert(
             account=account,
             bucket=inv.bucket,
@@ -378,18 +378,21 @@ def prefix_samples(inv: BucketInventory, before: Iterable[str] = ()) -> list[Sam
     """Each kept prefix's bytes and objects as series of their own ("bucket/prefix/"
     in the bucket column): rolled up, kept, charted and alerted on as any series.
     A name longer than the column holds has none (its rows stay with the inventory).
-    A prefix the last inventory kept (`before`) and this one shows is gone (it
-    counted that deep and left nothing out) gets 0: its series ends there, so an
-    alert on it resolves, instead of holding its last value."""
+    The pinned prefixes not kept (`inv.pinned_prefixes`: the last inventory's kept
+    ones, those rules name) get their exact totals, 0 when gone: a series that
+    falls out of the kept set, or ends, shows it, and an alert on it resolves
+    instead of holding its last value. Without pins, a prefix the last inventory
+    kept (`before`) and this one does not is gone only when this one counted that
+    deep and left nothing out: then it gets 0."""
     rows = []
-    for p in inv.prefixes:
+    for p in (*inv.prefixes, *inv.pinned_prefixes):
         name = prefix_series(inv.bucket, p.prefix)
         if name is not None:
             rows.append(SampleRow(PREFIX_BYTES, p.bytes, name))
             rows.append(SampleRow(PREFIX_OBJECTS, p.objects, name))
     if inv.prefix_depth and not inv.prefixes_dropped:
-        kept = {p.prefix for p in inv.prefixes}
-        for prefix in sorted(set(before) - kept):
+        known = {p.prefix for p in (*inv.prefixes, *inv.pinned_prefixes)}
+        for prefix in sorted(set(before) - known):
             name = prefix_series(inv.bucket, prefix)
             if name is not None and prefix.count("/") <= inv.prefix_depth:
                 rows.append(SampleRow(PREFIX_BYTES, 0, name))
@@ -397,7 +400,7 @@ def prefix_samples(inv: BucketInventory, before: Iterable[str] = ()) -> list[Sam
     return rows
 
 
-def _last_prefixes(store: Store, account: str, bucket: str) -> list[str]:
+def last_prefixes(store: Store, account: str, bucket: str) -> list[str]:
     """The prefixes the bucket's newest inventory kept (not its root)."""
     last = store.fetch(
         Inventory.select(Inventory.id)

@@ -14,6 +14,8 @@ from r2tui.alerts.states import FIRING
 from r2tui.metrics import DAY, PREFIX_BYTES
 from r2tui.store import Store
 from r2tui.store.models import AlertInstance
+from r2tui.store.readings import readings
+from r2tui.store.writes import SampleRow, add_samples
 from tests.support.configs import account_for, make_config
 from tests.support.prefixes import T0, fill
 
@@ -65,13 +67,29 @@ def test_the_engine_and_the_backtest_watch_a_prefix(st: Store) -> None:
         change_in="absolute",
         window="7d",
     )
-    check_alerts(st, config, "acme", now=NOW, rules=[big, grew])
+    # fnmatch's "*" matches "/": this bucket rule must not take in "b/logs/"...
+    any_bucket = _rule(name="any bucket", metric="total_bytes", scope="?*")
+    check_alerts(st, config, "acme", now=NOW, rules=[big, grew, any_bucket])
+    assert {a.bucket for a in AlertInstance.select() if a.rule == "any bucket"} == {"b"}
     firing = {(a.rule, a.bucket) for a in AlertInstance.select() if a.state == FIRING}
     # logs/ and logs/2026/ gained 800 bytes in 7 days; img/ none; tmp/ was not there.
-    assert firing == {("big logs", "b/logs/"), ("grew", "b/logs/"), ("grew", "b/logs/2026/")}
+    assert firing == {
+        ("big logs", "b/logs/"),
+        ("grew", "b/logs/"),
+        ("grew", "b/logs/2026/"),
+        ("any bucket", "b"),
+    }
 
     watched = targets(grew, scope_candidates(st, "acme", grew))
     assert watched == ["b/img/", "b/img/b/", "b/logs/", "b/logs/2026/", "b/tmp/"]
     replayed = backtest(st, grew, "acme", watched, NOW - 7 * DAY, NOW, every=3600)
     fired = {r.bucket for r in replayed if r.firings}
     assert fired == {"b/logs/", "b/logs/2026/"}
+
+    # The rules' scopes bound what is read: exact names, and a glob's head as a
+    # LIKE pattern with LIKE's own wildcards ("_", "%") taken literally.
+    others = ("bX/y/", "b_/y/", "b%/y/", "c/logs/")
+    add_samples(st, "acme", [SampleRow(PREFIX_BYTES, 1, n) for n in others], ts=NOW - 60)
+    got = readings(st, "acme", [PREFIX_BYTES], NOW, prefix_scopes=["b_/*", "b%/?/", "b/logs/"])
+    assert set(got) == {"b_/y/", "b%/y/", "b/logs/"}
+    assert len(readings(st, "acme", [PREFIX_BYTES], NOW)) == 5 + len(others)  # no scopes: all

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from fnmatch import fnmatchcase
 
 import pytest
 
+from r2tui.metrics import literal_scope
 from r2tui.store import open_store, writes
 from tests.support.prefixes import LONG, T0, fill, inventory
 
@@ -125,6 +127,14 @@ def test_outside_text_is_shown_literally(cli: CliRun, args: list[str]) -> None:
     code, out, _ = cli("du", "h", "--json", *args)
     assert json.loads(out)["tree"]["children"][0]["prefix"] == HOSTILE  # exact in JSON
     assert "\x1b" not in out
+    # Its "[" would make a glob of it in a rule's scope: the scope to paste escapes it.
+    scope = "h/" + HOSTILE.replace("[", "[[]")
+    code, out, _ = cli("du", "h/" + HOSTILE, "--json", *args)
+    assert json.loads(out)["scope"] == scope
+    assert fnmatchcase("h/" + HOSTILE, scope) and literal_scope(scope) == "h/" + HOSTILE
+    assert literal_scope("h/*/") is None and literal_scope("h/[ab]/") is None
+    code, out, _ = cli("du", "h/" + HOSTILE, *args)
+    assert out.splitlines()[-1] == "scope for an alert rule on it: h/evil\\x1b[[]2J\\u202e/"
 
 
 def test_what_is_not_there_is_named_with_what_is(

@@ -31,6 +31,7 @@ def _listed(
     ranges: int = 1,
     page: int = 50,
     seed: int = 0,
+    pinned: tuple[str, ...] = (),
 ) -> BucketInventory:
     """`objects` (in key order) folded as a listing would: cut into `ranges` key
     ranges, each folded page by page, the folds merged in a shuffled order."""
@@ -38,7 +39,9 @@ def _listed(
     cuts = sorted(rng.sample(range(1, len(objects)), min(ranges - 1, max(0, len(objects) - 1))))
     folds = []
     for lo, hi in zip([0, *cuts], [*cuts, len(objects)], strict=True):
-        fold = InventoryFold("b", prefix_depth=depth, prefix_entries=entries)
+        fold = InventoryFold(
+            "b", prefix_depth=depth, prefix_entries=entries, pinned_prefixes=pinned
+        )
         part = objects[lo:hi]
         for i in range(0, len(part), page):
             chunk = part[i : i + page]
@@ -117,6 +120,19 @@ def test_other_keeps_the_totals_exact() -> None:
         if "/" in k and k[: k.index("/") + 1] not in {p.prefix for p in inv.prefixes}
     )
 
+    # Pinned: the smallest early and late in the listing, dropped as they finish or
+    # pruned else, keep their exact totals, and the kept set is the same.
+    totals = brute_force(objects, 1)[0]
+    smallest = [min(sorted(totals)[i : i + 10], key=lambda p: totals[p][1]) for i in (0, 30)]
+    pinned = _listed(objects, 1, 3, ranges=6, page=9, seed=3, pinned=(*smallest, "gone/"))
+    assert pinned.prefixes == inv.prefixes and pinned.prefixes_dropped == 37
+    want = {p: totals[p] for p in smallest} | {"gone/": [0, 0, 0, 0]}
+    got = {
+        p.prefix: [p.objects, p.bytes, p.files_objects, p.files_bytes]
+        for p in pinned.pinned_prefixes
+    }
+    assert got == want
+
 
 key_lists = st.lists(
     st.lists(st.sampled_from(["a", "b", "", "é", "ab"]), min_size=1, max_size=5).map("/".join),
@@ -139,8 +155,15 @@ def test_any_split_and_merge_order_gives_the_same_result(
     keys: list[str], depth: int, entries: int, ranges: int, page: int, seed: int
 ) -> None:
     objects = _sized(keys, seed)
-    inv = _listed(objects, depth, entries, ranges=ranges, page=page, seed=seed)
-    check_prefixes(inv, objects, depth, entries)
+    # Pinned (the last inventory's, a rule's): some that exist, one gone, one too deep.
+    totals = brute_force(objects, depth)[0]
+    pinned = (*random.Random(seed).sample(sorted(totals), len(totals) // 2), "gone/", "a/" * 5)
+    inv = _listed(objects, depth, entries, ranges=ranges, page=page, seed=seed, pinned=pinned)
+    check_prefixes(inv, objects, depth, entries)  # the kept set is the same
+    kept = {p.prefix for p in inv.prefixes}
+    want = {p: totals.get(p, [0, 0, 0, 0]) for p in pinned[:-1] if p not in kept}
+    got = inv.pinned_prefixes
+    assert {p.prefix: [p.objects, p.bytes, p.files_objects, p.files_bytes] for p in got} == want
     # Keys in no order at all (not a listing): still exact, only not bounded.
     shuffled = objects[:]
     random.Random(seed).shuffle(shuffled)
@@ -158,7 +181,7 @@ def test_memory_stays_bounded_while_listing() -> None:
     for i in range(0, len(keys), 1000):
         tally.add_page(keys[i : i + 1000], [i % 997] * 1000)
         assert len(tally._whole) <= 100 and len(tally._partial) <= 3 and len(tally._path) <= 3
-    kept, root, dropped = tally.result()
+    kept, root, dropped, _ = tally.result()
     assert len(kept) == 50 and root.objects == 0 and dropped == 2000 + 20_000 - 50
 
 

@@ -350,6 +350,12 @@ def test_history_command_text(cli: Any, tmp_path: Path) -> None:
     assert out.splitlines()[0].startswith("total_bytes (bytes)  photos  range 1h  resolution raw")
     code, out, _ = cli("history", "total_bytes", "--bucket", "none", "--config", config)
     assert code == 0 and out.splitlines()[-1] == "no data in this range"
+    # A per-prefix metric of the account, or of a bucket, has no series: said so.
+    for bucket in ((), ("--bucket", "photos")):
+        code, out, err = cli("history", "prefix_bytes", *bucket, "--config", config)
+        assert code == 2 and out == ""
+        assert "history: prefix_bytes is per prefix: it needs --bucket BUCKET/PREFIX/" in err
+    assert "not 'photos'" in err
 
 
 def test_history_command_json(cli: Any, tmp_path: Path) -> None:

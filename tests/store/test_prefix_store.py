@@ -6,13 +6,18 @@ from __future__ import annotations
 
 import pytest
 
+from r2tui.alerts.rules import rule_from
+from r2tui.config.model import Retention
+from r2tui.jobs.inventory import pinned_prefixes
 from r2tui.metrics import DAY, PREFIX_BYTES
 from r2tui.sources.listing.fold import InventoryFold
-from r2tui.store import Store, open_store, writes
+from r2tui.store import Store, open_store, rollups, writes
 from r2tui.store.migrations import migrate
 from r2tui.store.models import Inventory, InventoryPrefix, Sample, SeriesKey
 from r2tui.store.prefixes import NoSuchPrefix, bucket_tree
 from tests.support.prefixes import LONG, T0, fill, layout, save
+
+GT = {"comparison": ">", "threshold": 1, "metric": PREFIX_BYTES}
 
 
 def test_growth_since_the_previous_inventory_and_over_7_and_30_days(st: Store) -> None:
@@ -50,6 +55,13 @@ def test_growth_since_the_previous_inventory_and_over_7_and_30_days(st: Store) -
     long = tree.find(LONG)
     assert long is not None and long.bytes == 1 and long.growth.week is None  # no series
     assert not SeriesKey.select().where(SeriesKey.bucket.contains("ppppp")).exists()
+
+    # A series with nothing left (samples and rollups purged): its key goes.
+    SeriesKey.insert(account="acc", metric=PREFIX_BYTES, bucket="b/gone/").execute()
+    purged = rollups.purge(st, Retention(samples_days=14), now=T0 + 30 * DAY + 3600)
+    assert purged.series == 1
+    keys = {k.bucket for k in SeriesKey.select().where(SeriesKey.metric == PREFIX_BYTES)}
+    assert "b/gone/" not in keys and "b/img/" in keys  # img/'s day 0: in its daily rollup
 
 
 def test_prefix_series_are_series_like_any_other_and_end_at_zero(st: Store) -> None:
@@ -114,3 +126,40 @@ def test_an_inventory_from_before_prefixes_is_its_root_alone(
         )
     finally:
         store.close()
+
+
+def test_a_pinned_prefix_that_falls_out_or_goes_gets_its_true_figure(store: Store) -> None:
+    """The last inventory's kept prefixes are pinned (as the inventory job pins
+    them, with those rules name): tmp/, cleaned to 1 byte, falls out of the 3
+    kept but its series says 1, not its last 50,000; gone, it says 0 though a
+    prefix (o/) was left out."""
+    base = {f"keep{i}/x": 10_000 for i in range(3)} | {"o/x": 1}
+    rules = [
+        rule_from({"name": n, "scope": s, "enabled": e, **GT})
+        for n, s, e in (
+            ("r", "b/rule/", True),
+            ("e", "b/[[]r]/", True),  # "[r]/", escaped
+            ("g", "b/x*/", True),
+            ("d", "b/off/", False),
+        )
+    ] + [rule_from({"name": "c", "scope": "c/c/", **GT})]
+
+    def save_pinned(at: int, objects: dict[str, int]) -> int:
+        pins = pinned_prefixes(store, "acc", "b", rules)
+        assert {"rule/", "[r]/"} <= set(pins)  # the glob's, a disabled one's, another bucket's: not
+        assert not {"x*/", "off/", "c/"} & set(pins)
+        fold = InventoryFold("b", prefix_depth=3, prefix_entries=3, pinned_prefixes=pins)
+        for key in sorted(objects):
+            fold.add(key, objects[key], float(at), "STANDARD")
+        inv = fold.result(at - 60, at, 1)
+        writes.save_inventory(store, "acc", inv)
+        assert inv.prefixes_dropped
+        tmp = Sample.select().where(
+            Sample.ts == at, Sample.bucket == "b/tmp/", Sample.metric == PREFIX_BYTES
+        )
+        return int(tmp.get().value)
+
+    assert save_pinned(T0, {**base, "tmp/big": 50_000}) == 50_000
+    assert save_pinned(T0 + DAY, {**base, "tmp/small": 1}) == 1
+    assert save_pinned(T0 + 2 * DAY, {**base, "tmp/big": 50_000}) == 50_000
+    assert save_pinned(T0 + 3 * DAY, base) == 0

@@ -75,6 +75,7 @@ class InventoryFold:
         since: float | None = None,
         prefix_depth: int = 3,
         prefix_entries: int = 2000,
+        pinned_prefixes: Iterable[str] = (),
     ) -> None:
         self.bucket = bucket
         self.top_n = top_n
@@ -98,7 +99,7 @@ class InventoryFold:
         self.new_large_count = 0
         self._suffix_ext: dict[str, str] = {}  # "JPG" -> "jpg": a file type per key suffix
         self._pair_ext: dict[str, str] = {}  # "tar.GZ" -> "tar.gz"
-        self.prefixes = PrefixTally(prefix_depth, prefix_entries)
+        self.prefixes = PrefixTally(prefix_depth, prefix_entries, pinned_prefixes)
 
     def add(self, key: str, size: int, last_modified: float, storage_class: str) -> None:
         self.objects += 1
@@ -261,7 +262,7 @@ class InventoryFold:
                 other[1] += c.bytes
         if other[0]:
             by_extension[OTHER] = Tally(other[0], other[1])
-        prefixes, root_files, dropped = self.prefixes.result()
+        prefixes, root_files, dropped, pinned = self.prefixes.result()
         return BucketInventory(
             bucket=self.bucket,
             started_at=started_at,
@@ -280,6 +281,7 @@ class InventoryFold:
             root_files=root_files,
             prefix_depth=self.prefixes.depth,
             prefixes_dropped=dropped,
+            pinned_prefixes=pinned,
         )
 
 

@@ -35,6 +35,11 @@ partial ones per range.
 
 Keys out of order (not a listing) are still counted exactly, every prefix
 kept as partial (no bound) from then on.
+
+Pinned prefixes (the last inventory's kept ones, and those alert rules name)
+are never dropped, whatever their rank: their totals are exact too, so one
+that fell out of the kept set, or is gone (0), still gets its true figure
+(`result`'s fourth part). Memory: their number more.
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ from __future__ import annotations
 import logging
 import re
 from bisect import bisect_left
+from collections.abc import Iterable
 
 from r2tui.observations import PrefixTotals, Tally
 
@@ -94,9 +100,11 @@ def _add(table: dict[str, _Acc], prefix: str, acc: _Acc) -> None:
 class PrefixTally:
     """Folds keys and sizes into totals per prefix; see the module's docstring."""
 
-    def __init__(self, depth: int = 3, entries: int = 2000) -> None:
+    def __init__(self, depth: int = 3, entries: int = 2000, pinned: Iterable[str] = ()) -> None:
         self.depth = depth
         self.entries = entries
+        # Only prefixes this deep are counted: a deeper one has no total of its own.
+        self.pinned = frozenset(p for p in pinned if p.endswith("/") and p.count("/") <= depth)
         self._match = _pattern(depth).match if depth > 0 else None
         self.root = [0, 0]  # objects and bytes outside any prefix
         self.dropped = 0  # whole prefixes dropped by the cap
@@ -207,18 +215,20 @@ class PrefixTally:
         if not self._ordered or prefix in self._partial or prefix in self._whole:
             _add(self._partial, prefix, self._whole.pop(prefix, [0, 0, 0, 0]))
             _add(self._partial, prefix, acc)
-        elif cut is not None and (-acc[1], -acc[0], prefix) > cut:
+        elif cut is not None and (-acc[1], -acc[0], prefix) > cut and prefix not in self.pinned:
             self.dropped += 1  # `entries` whole prefixes rank above it
         else:
             self._whole[prefix] = acc
-            if len(self._whole) > 2 * self.entries:
+            if len(self._whole) > 2 * self.entries + len(self.pinned):
                 self._prune()
 
     def _prune(self) -> None:
-        kept = sorted(self._whole.items(), key=lambda item: rank(*item))[: self.entries]
+        ranked = sorted(self._whole.items(), key=lambda item: rank(*item))
+        kept = ranked[: self.entries]
+        self._cutoff = rank(*kept[-1])
+        kept += [item for item in ranked[self.entries :] if item[0] in self.pinned]
         self.dropped += len(self._whole) - len(kept)
         self._whole = dict(kept)
-        self._cutoff = rank(*kept[-1])
 
     def _seal(self) -> None:
         """End the current run: its open prefixes may go on past its last key."""
@@ -259,17 +269,25 @@ class PrefixTally:
         self.root[1] += other.root[1]
         self.dropped += other.dropped
 
-    def result(self) -> tuple[tuple[PrefixTotals, ...], Tally, int]:
-        """The kept prefixes (largest first), the objects at the root, and how many
-        prefixes were not kept. Ends the current run."""
+    def result(
+        self,
+    ) -> tuple[tuple[PrefixTotals, ...], Tally, int, tuple[PrefixTotals, ...]]:
+        """The kept prefixes (largest first), the objects at the root, how many
+        prefixes were not kept (pinned ones among them), and the pinned prefixes
+        not kept, by name, each with its exact totals (all 0: none of its keys is
+        left). Ends the current run."""
         self._seal()
         every = {p: list(a) for p, a in self._whole.items()}
         for prefix, acc in self._partial.items():
             _add(every, prefix, list(acc))
         ranked = sorted(every.items(), key=lambda item: rank(*item))
         kept = ranked[: self.entries]
+        shown = {p for p, _ in kept}
         return (
             tuple(PrefixTotals(p, a[0], a[1], a[2], a[3]) for p, a in kept),
             Tally(self.root[0], self.root[1]),
             self.dropped + len(ranked) - len(kept),
+            tuple(
+                PrefixTotals(p, *every.get(p, (0, 0, 0, 0))) for p in sorted(self.pinned - shown)
+            ),
         )

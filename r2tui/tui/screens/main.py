@@ -254,7 +254,8 @@ class MainScreen(Screen[None]):
         self.app.push_screen(
             HistoryScreen(
                 self.load_history,
-                list(CATALOG),
+                # Not the per-prefix metrics: no bucket of the chooser has their series.
+                [m for m, x in CATALOG.items() if not x.per_prefix],
                 pane.buckets,
                 metric=metric or pane.focused_metric() or "total_bytes",
                 bucket=bucket or pane.bucket,
