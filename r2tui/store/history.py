@@ -47,8 +47,8 @@ from r2tui.config.model import Retention
 from r2tui.metrics import ACCOUNT, CATALOG, DAY, HOUR, RANGES, Metric, series_source
 from r2tui.store import state
 from r2tui.store.db import Store
-from r2tui.store.models import Sample, SampleDaily, SampleHourly
-from r2tui.store.readings import day_of, p95, series_buckets
+from r2tui.store.models import Sample, SampleDaily, SampleHourly, SpreadHourly
+from r2tui.store.readings import day_of, p95, ranked_p95, series_buckets
 from r2tui.store.rollups import RAW_KEPT_FROM, floor
 from r2tui.store.views import Series
 
@@ -196,6 +196,8 @@ def points(
 ) -> list[tuple[int, float]]:
     """(period start, value) for periods starting in [start, end], at `resolution`."""
     store.bound()
+    if bucket == ACCOUNT and m.calc in ("mean", "p95") and resolution == "hour":
+        return _whole(store, account, m, start, end)
     buckets = _scope(store, account, m, bucket)
     if m.calc == "p95":
         return _percentiles(store, account, m, buckets, resolution, start, end)
@@ -221,6 +223,56 @@ def points(
         if value is not None:
             out.append((p, value))
     return out
+
+
+def _whole(store: Store, account: str, m: Metric, start: int, end: int) -> list[tuple[int, float]]:
+    """The account's mean or p95 by the hour: every bucket's samples together.
+    The rolled-up hours come from `spread_hourly`, one row an hour (the rollup
+    job summed and ranked them); the hours from the `ROLLUP_FROM` watermark on
+    are summed, or ranked hour by hour, by the store from the raw samples (an
+    hour or so, with the rollup job every 15 minutes). The same figures as
+    summing every bucket's rollups and ranking every raw sample, which at a
+    thousand buckets takes seconds. A p95's last hour, cut at `end`, is ranked
+    from the raw samples to `end`, as before."""
+    mark = state.get(store, state.ROLLUP_FROM)
+    raw_from = start if mark is None else max(start, min(int(mark), end + 1))
+    if m.calc == "p95":
+        raw_from = min(raw_from, floor(end + 1, HOUR))
+    kept = state.get(store, RAW_KEPT_FROM)
+    out: dict[int, float] = {}
+    sh = SpreadHourly
+    rows = cast(
+        "Iterable[tuple[int, int, float, float | None]]",
+        sh.select(sh.ts, sh.count, sh.sum, sh.p95)
+        .where(sh.account == account, sh.metric == m.name, sh.ts >= start, sh.ts < raw_from)
+        .tuples(),
+    )
+    for ts, count, total, ranked in rows:
+        if m.calc == "mean" and count:
+            out[int(ts)] = float(total) / int(count)
+        elif m.calc == "p95" and ranked is not None and (kept is None or ts >= kept):
+            out[int(ts)] = float(ranked)
+    if raw_from > end:
+        return sorted(out.items())
+    p = (Sample.ts / HOUR) * HOUR
+    hours = cast(
+        "Iterable[tuple[int, float | None, int]]",
+        Sample.select(p, fn.SUM(Sample.value), fn.COUNT(SQL("*")))
+        .where(*_where(Sample, account, m, None, raw_from, end, closed=True))
+        .group_by(p)
+        .tuples(),
+    )
+    for period, summed, n in hours:
+        if m.calc == "mean":
+            out[int(period)] = float(summed or 0.0) / int(n)
+        elif kept is None or period >= kept:
+            hour = int(period)
+            top = ranked_p95(
+                store, account, m.reads, max(hour, raw_from), min(hour + HOUR, end + 1)
+            )
+            if top is not None:
+                out[hour] = top
+    return sorted(out.items())
 
 
 def _scope(store: Store, account: str, m: Metric, bucket: str) -> list[str]:

@@ -365,6 +365,11 @@ MIGRATIONS: tuple[Migration, ...] = (
         8, "the default rule for a sudden drop in stored objects", lambda db: _v8_drop_rule(db)
     ),
     Migration(9, "job runs name the process that opened them", lambda db: _v9_run_holder(db)),
+    Migration(
+        11,
+        "every bucket's samples read by time, and the account's hourly means and p95s",
+        lambda db: _v11_spreads(db),
+    ),
 )
 LATEST = MIGRATIONS[-1].version
 _PG_LOCK_KEY = 0x72327475  # "r2tu": one advisory lock for r2tui's migrations
@@ -588,3 +593,85 @@ def _v9_run_holder(db: Database) -> None:
     by host and pid, which a restarted container shares with its predecessor.
     Older runs keep "" and are matched by host and pid as before."""
     db.execute_sql("ALTER TABLE job_run ADD COLUMN holder VARCHAR(255) NOT NULL DEFAULT ''")
+
+
+# The catalog's mean and p95 metrics and the series they read, as version 11
+# knows them (literals: see _V5_RULE).
+_V11_SPREADS = ("avg_response_ms", "p95_response_ms")
+_V11_SERIES = ("probe_put_ms", "probe_get_ms", "probe_head_ms", "probe_delete_ms", "endpoint_ms")
+
+
+def _v11_spreads(db: Database) -> None:
+    """Two things a thousand buckets need.
+
+    An index of the samples by (account, metric, ts) that carries the bucket and
+    the value: every bucket's samples of a series in a time window are then one
+    range of it, where the (account, metric, bucket, ts) index needs a seek per
+    bucket.
+
+    `spread_hourly`: per account, hour and mean or p95 metric, every bucket's
+    samples together (the account's figure): their count, sum and nearest-rank
+    95th percentile (None where the hour's raw samples are not all kept). The
+    rollup job keeps it; the account's charts and sparklines read one row an
+    hour instead of a row per bucket and series (the sums) or every raw sample
+    (the p95). Filled here from the hourly rollups and the raw samples kept."""
+    db.execute_sql(
+        "CREATE INDEX IF NOT EXISTS sample_account_metric_ts_bucket_value "
+        "ON sample (account, metric, ts, bucket, value)"
+    )
+
+    class SpreadHourly(_Frozen):
+        id = AutoField()
+        account = CharField()
+        metric = CharField()
+        ts = BigIntegerField(index=True)
+        count = IntegerField()
+        sum = DoubleField()
+        p95 = DoubleField(null=True)
+
+        class Meta:
+            table_name = "spread_hourly"
+            indexes = ((("account", "metric", "ts"), True),)
+
+    _create(db, [SpreadHourly])
+    p = db.param
+    series = ", ".join([p] * len(_V11_SERIES))
+    for metric in _V11_SPREADS:
+        db.execute_sql(
+            "INSERT INTO spread_hourly (account, metric, ts, count, sum) "
+            f"SELECT account, {p}, ts, SUM(count), SUM(sum) FROM sample_hourly "
+            f"WHERE metric IN ({series}) GROUP BY account, ts",
+            (metric, *_V11_SERIES),
+        )
+    # The hours whose raw samples are all kept (from the raw horizon on) and
+    # rolled up (before the watermark) get their p95 now; later hours the rollup
+    # job's next run does.
+    state = {
+        key: int(value)
+        for key, value in db.execute_sql(
+            f"SELECT key, value FROM store_state WHERE key IN ({p}, {p})",
+            ("rollup_from", "raw_kept_from"),
+        ).fetchall()
+    }
+    mark = state.get("rollup_from")
+    if mark is None:
+        return
+    hours = db.execute_sql(
+        f"SELECT account, ts FROM spread_hourly WHERE metric = {p} AND ts >= {p} AND ts < {p}",
+        (_V11_SPREADS[1], state.get("raw_kept_from", 0), mark),
+    ).fetchall()
+    window = f"account = {p} AND metric IN ({series}) AND ts >= {p} AND ts < {p}"
+    for account, ts in hours:
+        args = (account, *_V11_SERIES, ts, ts + 3600)
+        # The nearest rank, ceil(0.95 n), counted from the top.
+        row = db.execute_sql(
+            f"SELECT value FROM sample WHERE {window} ORDER BY value DESC LIMIT 1 "
+            f"OFFSET (SELECT COUNT(*) - (COUNT(*) * 95 + 99) / 100 FROM sample WHERE {window})",
+            args + args,
+        ).fetchone()
+        if row is not None:
+            db.execute_sql(
+                f"UPDATE spread_hourly SET p95 = {p} WHERE account = {p} AND metric = {p} "
+                f"AND ts = {p}",
+                (row[0], account, _V11_SPREADS[1], ts),
+            )

@@ -40,7 +40,12 @@ class Sample(BaseModel):
 
     class Meta:
         # Covering: the readings behind every pane refresh never touch the table.
-        indexes = ((("account", "metric", "bucket", "ts", "value"), False),)
+        # By bucket: one series over time; by time: every bucket's samples of a
+        # series in a window, one range of the index.
+        indexes = (
+            (("account", "metric", "bucket", "ts", "value"), False),
+            (("account", "metric", "ts", "bucket", "value"), False),
+        )
 
 
 class Event(BaseModel):
@@ -142,6 +147,24 @@ class SampleDaily(_Rollup):
 
     class Meta:
         indexes = ((("account", "metric", "bucket", "ts"), True),)
+
+
+class SpreadHourly(BaseModel):
+    """The account's mean and p95 metrics per hour: every bucket's samples of the
+    metric's series together, as the rollup job summed and ranked them. `p95`
+    is None where the hour's raw samples were not all kept."""
+
+    id = AutoField()
+    account = CharField()
+    metric = CharField()  # the catalog metric: avg_response_ms, p95_response_ms
+    ts = BigIntegerField(index=True)  # the hour's start
+    count = IntegerField()
+    sum = DoubleField()
+    p95 = DoubleField(null=True)
+
+    class Meta:
+        table_name = "spread_hourly"
+        indexes = ((("account", "metric", "ts"), True),)
 
 
 class SeriesKey(BaseModel):
@@ -260,6 +283,7 @@ MODELS = (
     InventoryObject,
     SampleHourly,
     SampleDaily,
+    SpreadHourly,
     SeriesKey,
     StoreState,
     StoredReport,

@@ -422,11 +422,23 @@ REPORTED = (
 
 
 def metrics_view(
-    store: Store, account: str, now: float, analytics: bool, bucket: str = ACCOUNT, tz: str = "UTC"
+    store: Store,
+    account: str,
+    now: float,
+    analytics: bool,
+    bucket: str = ACCOUNT,
+    tz: str = "UTC",
+    every_bucket: bool = False,
 ) -> MetricsView:
+    """The cards of `bucket` ("*": the account) and the readings behind them.
+    `every_bucket`: every bucket's readings too (`status --json`); else only the
+    account's and `bucket`'s, which is all a pane shows: at a thousand buckets,
+    reading them all takes longer than the rest of the dashboard together."""
     from r2tui.store import history  # history reads the catalog's rollups; import late
 
-    values = readings.readings(store, account, list(REPORTED), now, tz)
+    values = readings.readings(
+        store, account, list(REPORTED), now, tz, buckets=None if every_bucket else {ACCOUNT, bucket}
+    )
     cards = []
     for name, title in CARDS:
         m = describe(name)
@@ -450,7 +462,18 @@ def metrics_view(
                 needs_token=m.needs_token,
             )
         )
-    known = set(bucket_names(store, account)) | {b for b in values if b != ACCOUNT}
+    # The filter's buckets: those listed, and those with data (a reading, or
+    # without every bucket's readings, a stored series of a reported metric).
+    with_data = (
+        set(values)
+        if every_bucket
+        else set(
+            readings.series_buckets(
+                store, account, tuple(sorted({s for n in REPORTED for s in describe(n).reads}))
+            )
+        )
+    )
+    known = set(bucket_names(store, account)) | (with_data - {ACCOUNT})
     return MetricsView(
         account=account,
         bucket=bucket,

@@ -23,11 +23,12 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from peewee import Expression, fn
+from peewee import JOIN, SQL, Expression, fn
 
 from r2tui.metrics import ACCOUNT, DAY, HOUR, Metric, describe, series_source
 from r2tui.store import state
@@ -36,10 +37,9 @@ from r2tui.store.models import Sample, SeriesKey
 from r2tui.store.views import Reading
 
 Values = dict[str, float]  # bucket → value
-# The probe samples of a window, by bucket, and each bucket's newest time;
-# cached by (series, start, end): mean and p95 read the same samples.
-Spread = tuple[dict[str, list[float]], dict[str, int]]
-SpreadCache = dict[tuple[tuple[str, ...], int, int], Spread]
+# The probe samples of a window (`_Window`), cached by (series, start, end):
+# mean and p95 read the same samples.
+SpreadCache = dict[tuple[tuple[str, ...], int, int], "_Window"]
 
 
 def day_start(now: float, tz: str = "UTC") -> int:
@@ -74,6 +74,7 @@ def readings(
     now: float,
     tz: str = "UTC",
     back: int = 0,
+    buckets: Collection[str] | None = None,
 ) -> dict[str, dict[str, Reading]]:
     """bucket ("*" for the account) → metric → reading, for every bucket with data.
 
@@ -81,17 +82,24 @@ def readings(
     rule's past), with the analytics stored as far as they were then: the
     stored windows' end moves back with the clock. Else an hour's count read at
     `now - back` would wait on the analytics as they stand at `now`, while the
-    count at `now` does not: the two could read the same hour."""
+    count at `now` does not: the two could read the same hour.
+
+    `buckets`: only these ("*": the account), as they would read among all
+    (the account's mean and p95 still take every bucket's samples); None: every
+    bucket. A pane showing one bucket reads two series sets, not a thousand."""
     out: dict[str, dict[str, Reading]] = defaultdict(dict)
     cache: SpreadCache = {}  # mean and p95 read the same probe samples
-    known = _series_keys(store, account)
+    wanted = None if buckets is None else frozenset(buckets)
+    known = _series_keys(
+        store, account, {s for name in metrics for s in describe(name).reads}, wanted
+    )
     stored_to = state.get(store, state.analytics_key(account))
     if back:
         now -= back
         stored_to = None if stored_to is None else stored_to - back
     for name in metrics:
         metric = describe(name)
-        found = _evaluate(store, account, metric, now, tz, cache, known, stored_to)
+        found = _evaluate(store, account, metric, now, tz, cache, known, stored_to, wanted)
         current, previous, at = found.values, found.previous, found.at
         for bucket, value in current.items():
             out[bucket][name] = Reading(
@@ -118,7 +126,7 @@ def reading(
     store: Store, account: str, metric: str, bucket: str, now: float, tz: str = "UTC"
 ) -> Reading:
     return (
-        readings(store, account, [metric], now, tz)
+        readings(store, account, [metric], now, tz, buckets=[bucket])
         .get(bucket, {})
         .get(metric, Reading(metric, None))
     )
@@ -133,16 +141,22 @@ def _evaluate(
     cache: SpreadCache,
     known: dict[str, set[str]],
     stored_to: int | None,
+    wanted: frozenset[str] | None = None,
 ) -> _Found:
     t = int(now)
     hour = t - t % HOUR
     buckets = sorted(set().union(*(known.get(s, set()) for s in m.reads)))
-    if not buckets:
+    # The account's mean and p95 are every bucket's samples together: theirs as
+    # read when every bucket is (False); the store's sums and ranks of them all
+    # when some are, the account among them (True, `_whole`); none without it.
+    whole = False if wanted is None else True if ACCOUNT in wanted else None
+    spread = m.calc in ("mean", "p95")
+    if not buckets and not (spread and whole):
         return _Found({}, {}, {})
     where = (Sample.account == account) & Sample.metric.in_(m.reads) & Sample.bucket.in_(buckets)
     if m.calc == "last":
-        cur, at, series = _last(store, where, buckets, t)
-        prev, _, _ = _last(store, where, buckets, t - DAY)
+        cur, at, series = _last(store, where, account, m.reads, buckets, t)
+        prev, _, _ = _last(store, where, account, m.reads, buckets, t - DAY)
         return _Found(cur, prev, at, series if len(m.reads) > 1 else {})
     # Analytics hours are complete once the stored windows reach their end.
     done = (
@@ -165,9 +179,10 @@ def _evaluate(
         return _Found(
             cur, prev, at, sampled=_sampled(store, account, m, buckets, day_of(now, tz), t + 1)
         )
-    if m.calc in ("mean", "p95"):
-        cur, at = _spread(store, where, m.reads, t - HOUR, t + 1, m.calc, cache)
-        prev, _ = _spread(store, where, m.reads, t - 2 * HOUR, t - HOUR + 1, m.calc, cache)
+    if spread:
+        reads = (store, account, where, m.reads)
+        cur, at = _spread(reads, t - HOUR, t + 1, m.calc, cache, whole)
+        prev, _ = _spread(reads, t - 2 * HOUR, t - HOUR + 1, m.calc, cache, whole)
         return _Found(cur, prev, at)
     raise ValueError(f"metric {m.name}: unknown calc {m.calc!r}")
 
@@ -202,12 +217,18 @@ def _today(
     return cur, prev, at
 
 
-def _series_keys(store: Store, account: str) -> dict[str, set[str]]:
-    """metric → the buckets that have samples of it."""
+def _series_keys(
+    store: Store, account: str, series: set[str], buckets: frozenset[str] | None
+) -> dict[str, set[str]]:
+    """metric → the buckets that have samples of it, among `series` and `buckets`
+    (None: every bucket)."""
     out: dict[str, set[str]] = defaultdict(set)
-    for metric, bucket in store.fetch(
-        SeriesKey.select(SeriesKey.metric, SeriesKey.bucket).where(SeriesKey.account == account)
-    ):
+    query = SeriesKey.select(SeriesKey.metric, SeriesKey.bucket).where(
+        SeriesKey.account == account, SeriesKey.metric.in_(sorted(series))
+    )
+    if buckets is not None:
+        query = query.where(SeriesKey.bucket.in_(sorted(buckets)))
+    for metric, bucket in store.fetch(query):
         out[metric].add(bucket)
     return out
 
@@ -246,7 +267,14 @@ RECENT = DAY + 2 * HOUR
 Newest = tuple[Values, dict[str, int], dict[str, str]]  # values, their times, their series
 
 
-def _last(store: Store, where: Expression, buckets: list[str], until: int) -> Newest:
+def _last(
+    store: Store,
+    where: Expression,
+    account: str,
+    reads: tuple[str, ...],
+    buckets: list[str],
+    until: int,
+) -> Newest:
     """The newest sample at or before `until` per bucket, among all the series.
     Gauges are written at least daily, so the last day and a bit usually holds
     every bucket's newest sample: read it whole, which is cheaper than asking
@@ -259,7 +287,12 @@ def _last(store: Store, where: Expression, buckets: list[str], until: int) -> Ne
     values, at, series = _newest(rows, prefer_analytics=True)
     missing = sorted(set(buckets) - set(values))
     if missing:
-        older, older_at, older_series = _last_since(store, where, until, missing)
+        older, older_at, older_series = _newest(
+            [
+                (b, ts, sid, v, m)
+                for b, m, ts, sid, v in newest_samples(store, account, reads, missing, until)
+            ]
+        )
         values.update(older)
         at.update(older_at)
         series.update(older_series)
@@ -284,25 +317,47 @@ def _newest(rows: list[tuple[str, int, int, float, str]], prefer_analytics: bool
     )
 
 
-def _last_since(store: Store, where: Expression, until: int, buckets: list[str]) -> Newest:
-    where = where & Sample.bucket.in_(buckets) & (Sample.ts <= until)
-    newest = {
-        (b, m): ts
-        for b, m, ts in store.fetch(
-            Sample.select(Sample.bucket, Sample.metric, fn.MAX(Sample.ts))
-            .where(where)
-            .group_by(Sample.bucket, Sample.metric)
-        )
-    }
-    if not newest:
-        return {}, {}, {}
-    # Two plain lookups: SQLite plans a join on the grouped subquery as a scan.
-    rows = store.fetch(
-        Sample.select(Sample.bucket, Sample.metric, Sample.ts, Sample.id, Sample.value).where(
-            where, Sample.ts.in_(sorted(set(newest.values())))
+def newest_samples(
+    store: Store,
+    account: str,
+    series: Iterable[str],
+    buckets: Iterable[str] | None,
+    until: int,
+    inclusive: bool = True,
+) -> list[tuple[str, str, int, int, float]]:
+    """(bucket, series, ts, id, value) of the newest sample at or before `until`
+    (before it, when not `inclusive`) of each of `series` in `buckets` (None:
+    every bucket that has them), every sample at that time when several share
+    it. One query however many buckets: each series is looked up in
+    `series_key`, and its newest time is one seek on the (account, metric,
+    bucket, ts) index. The CROSS JOIN keeps that order on SQLite, whose planner
+    would otherwise walk every sample of the account (PostgreSQL plans it the
+    same way by itself)."""
+    store.bound()
+    k, t = SeriesKey, Sample.alias("newest")
+    newest = t.select(fn.MAX(t.ts)).where(
+        t.account == k.account,
+        t.metric == k.metric,
+        t.bucket == k.bucket,
+        t.ts <= until if inclusive else t.ts < until,
+    )
+    query = (
+        k.select(k.bucket, k.metric, Sample.ts, Sample.id, Sample.value)
+        .join(Sample, JOIN.CROSS)
+        .where(
+            k.account == account,
+            k.metric.in_(sorted(set(series))),
+            Sample.account == k.account,
+            Sample.metric == k.metric,
+            Sample.bucket == k.bucket,
+            Sample.ts == newest,
         )
     )
-    return _newest([(b, ts, sid, v, m) for b, m, ts, sid, v in rows if newest.get((b, m)) == ts])
+    if buckets is not None:
+        query = query.where(k.bucket.in_(sorted(set(buckets))))
+    return [
+        (str(b), str(m), int(ts), int(sid), float(v)) for b, m, ts, sid, v in store.fetch(query)
+    ]
 
 
 def _sums(store: Store, where: Expression, start: int, end: int) -> tuple[Values, dict[str, int]]:
@@ -339,15 +394,18 @@ def _ratio(
     return values, {b: at[b] for b in values}
 
 
+Reads = tuple[Store, str, Expression, tuple[str, ...]]  # store, account, where, series
+
+
 def _spread(
-    store: Store,
-    where: Expression,
-    series: tuple[str, ...],
-    start: int,
-    end: int,
-    calc: str,
-    cache: SpreadCache,
+    reads: Reads, start: int, end: int, calc: str, cache: SpreadCache, whole: bool | None
 ) -> tuple[Values, dict[str, int]]:
+    """Each bucket's mean or p95 of the samples in [start, end), and the
+    account's: every bucket's samples together. `whole` False: every bucket is
+    read, and the account's figure is theirs together; True: some are, and the
+    store counts, sums and ranks every bucket's samples for the account; None:
+    the account is not read."""
+    store, account, where, series = reads
     key = (series, start, end)
     if key not in cache:
         by_bucket: dict[str, list[float]] = defaultdict(list)
@@ -360,15 +418,98 @@ def _spread(
             by_bucket[bucket].append(value)
             if ts > at.get(bucket, 0):
                 at[bucket] = ts
-        # The account is every bucket's probes together, plus its own endpoint checks.
-        every = [v for values in by_bucket.values() for v in values]
-        if every:
-            by_bucket[ACCOUNT] = every
-            at[ACCOUNT] = max(at.values())
-        cache[key] = (by_bucket, at)
-    by_bucket, at = cache[key]
+        if whole is not False:
+            # The account's own samples (endpoint checks) count in its figure only.
+            by_bucket.pop(ACCOUNT, None)
+            at.pop(ACCOUNT, None)
+            summed = _whole(store, account, series, start, end) if whole else None
+            cache[key] = _Window(by_bucket, at, summed)
+        else:
+            # The account is every bucket's probes together, plus its own endpoint checks.
+            every = [v for values in by_bucket.values() for v in values]
+            if every:
+                by_bucket[ACCOUNT] = every
+                at[ACCOUNT] = max(at.values())
+            cache[key] = _Window(by_bucket, at)
+    window = cache[key]
     agg = _mean if calc == "mean" else p95
-    return {b: agg(v) for b, v in by_bucket.items()}, dict(at)
+    values = {b: agg(v) for b, v in window.by_bucket.items()}
+    at = dict(window.at)
+    if window.whole is not None:
+        count, total, newest = window.whole
+        if calc == "mean":
+            values[ACCOUNT] = total / count
+        else:
+            if window.ranked is None:
+                window.ranked = ranked_p95(store, account, series, start, end)
+            if window.ranked is not None:
+                values[ACCOUNT] = window.ranked
+        at[ACCOUNT] = newest
+    return values, at
+
+
+@dataclass
+class _Window:
+    """One window's samples of a mean's or p95's series: each bucket's values
+    and newest time, and with only some buckets read, the account's count, sum
+    and newest time over every bucket (None: no sample), and its p95 once read."""
+
+    by_bucket: dict[str, list[float]]
+    at: dict[str, int]
+    whole: tuple[int, float, int] | None = None
+    ranked: float | None = None
+
+
+def _in_window(account: str, series: tuple[str, ...], start: int, end: int) -> list[Expression]:
+    # No bucket named: the (account, metric, ts) index then reads every bucket's
+    # samples of the window in one range per series.
+    return [
+        Sample.account == account,
+        Sample.metric.in_(series),
+        Sample.ts >= start,
+        Sample.ts < end,
+    ]
+
+
+def _whole(
+    store: Store, account: str, series: tuple[str, ...], start: int, end: int
+) -> tuple[int, float, int] | None:
+    """The count, sum and newest time of every bucket's samples of `series` in
+    [start, end) (the account's own included), summed by the store."""
+    count, total, newest = store.fetch(
+        Sample.select(fn.COUNT(SQL("*")), fn.SUM(Sample.value), fn.MAX(Sample.ts)).where(
+            *_in_window(account, series, start, end)
+        )
+    )[0]
+    if not count:
+        return None
+    return int(count), float(total), int(newest)
+
+
+def ranked_p95(
+    store: Store, account: str, series: tuple[str, ...], start: int, end: int
+) -> float | None:
+    """`p95` of every bucket's samples of `series` in [start, end), ranked by the
+    store: the nearest rank counted from the top (a few percent of the rows to
+    keep while sorting, not all of them). The count is a subquery of the same
+    statement, so both see the same samples. ceil(0.95 n) in integers:
+    (95 n + 99) / 100."""
+    inner = Sample.alias("counted")
+    n = fn.COUNT(SQL("*"))
+    above = inner.select(n - (n * 95 + 99) / 100).where(
+        inner.account == account,
+        inner.metric.in_(series),
+        inner.ts >= start,
+        inner.ts < end,
+    )
+    rows = store.fetch(
+        Sample.select(Sample.value)
+        .where(*_in_window(account, series, start, end))
+        .order_by(Sample.value.desc())
+        .limit(1)
+        .offset(above)
+    )
+    return float(rows[0][0]) if rows else None
 
 
 def _mean(values: list[float]) -> float:

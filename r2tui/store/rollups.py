@@ -26,13 +26,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from peewee import SQL, Case, ColumnBase, Expression, Select, Tuple, fn
+from peewee import SQL, Case, ColumnBase, Expression, Select, Tuple, Value, fn
 
 from r2tui.config.model import Retention
-from r2tui.metrics import DAY, HOUR
+from r2tui.metrics import CATALOG, DAY, HOUR
 from r2tui.store import state
 from r2tui.store.db import Store
-from r2tui.store.models import Sample, SampleDaily, SampleHourly
+from r2tui.store.models import Sample, SampleDaily, SampleHourly, SpreadHourly
+from r2tui.store.readings import ranked_p95
 
 # Jobs stamp samples when they observe and store them a moment later (a probe,
 # a deferred spend record), so the watermark stays this far behind the clock:
@@ -87,6 +88,7 @@ def roll_up(store: Store, now: float | None = None) -> RollupResult:
                 return RollupResult(0, 0, 0, None, end)
             stop = _chunk_end(start, end)
             hourly_rows += _hours(store, start, stop)
+            _spreads(store, start, stop)
             daily_rows += _days(store, floor(start, DAY), stop)
             done = stop >= end
             state.put(store, state.ROLLUP_FROM, settled if done else stop)
@@ -124,6 +126,39 @@ def _hours(store: Store, start: int, stop: int) -> int:
     return _replace(SampleHourly, Sample, start, split, HOUR, complete=False) + _replace(
         SampleHourly, Sample, split, stop, HOUR, complete=True
     )
+
+
+# The catalog's metrics whose account figure takes every bucket's samples together.
+SPREADS = tuple(m for m in CATALOG.values() if m.calc in ("mean", "p95"))
+
+
+def _spreads(store: Store, start: int, stop: int) -> None:
+    """The account's hourly mean and p95 metrics (`SpreadHourly`) for the hours
+    in [start, stop), once their hourly rows are written: every bucket's rows
+    summed, and the p95 ranked from the raw samples where the hour's are all
+    kept (from `RAW_KEPT_FROM` on)."""
+    sh, h = SpreadHourly, SampleHourly
+    sh.delete().where(sh.ts >= start, sh.ts < stop).execute()
+    kept = state.get(store, RAW_KEPT_FROM)
+    for m in SPREADS:
+        sh.insert_from(
+            h.select(h.account, Value(m.name), h.ts, fn.SUM(h.count), fn.SUM(h.sum))
+            .where(h.metric.in_(m.reads), h.ts >= start, h.ts < stop)
+            .group_by(h.account, h.ts),
+            [sh.account, sh.metric, sh.ts, sh.count, sh.sum],
+        ).execute()
+        if m.calc != "p95":
+            continue
+        hours = store.fetch(
+            sh.select(sh.account, sh.ts).where(
+                sh.metric == m.name, sh.ts >= max(start, kept or start), sh.ts < stop
+            )
+        )
+        for account, ts in hours:
+            value = ranked_p95(store, account, m.reads, ts, ts + HOUR)
+            sh.update(p95=value).where(
+                sh.account == account, sh.metric == m.name, sh.ts == ts
+            ).execute()
 
 
 def _days(store: Store, day: int, stop: int) -> int:
@@ -256,6 +291,7 @@ def purge(store: Store, retention: Retention, now: float | None = None) -> Purge
         if mark is not None:
             hour_cut = min(floor(t - retention.hourly_days * DAY, DAY), floor(mark, DAY))
             hourly = SampleHourly.delete().where(SampleHourly.ts < hour_cut).execute()
+            SpreadHourly.delete().where(SpreadHourly.ts < hour_cut).execute()
             _raise(store, HOURLY_KEPT_FROM, hour_cut)
         day_cut = floor(t - retention.daily_days * DAY, DAY)
         daily = SampleDaily.delete().where(SampleDaily.ts < day_cut).execute()
