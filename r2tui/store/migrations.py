@@ -609,12 +609,17 @@ def _v11_spreads(db: Database) -> None:
     range of it, where the (account, metric, bucket, ts) index needs a seek per
     bucket.
 
-    `spread_hourly`: per account, hour and mean or p95 metric, every bucket's
-    samples together (the account's figure): their count, sum and nearest-rank
-    95th percentile (None where the hour's raw samples are not all kept). The
-    rollup job keeps it; the account's charts and sparklines read one row an
-    hour instead of a row per bucket and series (the sums) or every raw sample
-    (the p95). Filled here from the hourly rollups and the raw samples kept."""
+    `spread_hourly`: per hour, each bucket's samples of a mean or p95 metric's
+    series together, and every bucket's (bucket "*", the account's figure):
+    their count, sum and nearest-rank 95th percentile (None where the hour's raw
+    samples are not all kept). The rollup job keeps it; a chart reads a row an
+    hour instead of a row per series (and for the account, per bucket) or every
+    raw sample (the p95).
+
+    Filled here with the counts and sums of the hourly rollups; the rollup
+    watermark goes back to the raw horizon, so that the rollup job's next run
+    ranks the p95 of the hours whose raw samples are kept (until then charts
+    read those hours' raw samples, as before)."""
     db.execute_sql(
         "CREATE INDEX IF NOT EXISTS sample_account_metric_ts_bucket_value "
         "ON sample (account, metric, ts, bucket, value)"
@@ -623,6 +628,7 @@ def _v11_spreads(db: Database) -> None:
     class SpreadHourly(_Frozen):
         id = AutoField()
         account = CharField()
+        bucket = CharField()
         metric = CharField()
         ts = BigIntegerField(index=True)
         count = IntegerField()
@@ -631,47 +637,36 @@ def _v11_spreads(db: Database) -> None:
 
         class Meta:
             table_name = "spread_hourly"
-            indexes = ((("account", "metric", "ts"), True),)
+            indexes = ((("account", "metric", "bucket", "ts"), True),)
 
     _create(db, [SpreadHourly])
     p = db.param
     series = ", ".join([p] * len(_V11_SERIES))
+    columns = "INSERT INTO spread_hourly (account, bucket, metric, ts, count, sum) "
     for metric in _V11_SPREADS:
         db.execute_sql(
-            "INSERT INTO spread_hourly (account, metric, ts, count, sum) "
-            f"SELECT account, {p}, ts, SUM(count), SUM(sum) FROM sample_hourly "
-            f"WHERE metric IN ({series}) GROUP BY account, ts",
-            (metric, *_V11_SERIES),
+            columns + f"SELECT account, bucket, {p}, ts, SUM(count), SUM(sum) FROM sample_hourly "
+            f"WHERE metric IN ({series}) AND bucket <> {p} GROUP BY account, bucket, ts",
+            (metric, *_V11_SERIES, "*"),
         )
-    # The hours whose raw samples are all kept (from the raw horizon on) and
-    # rolled up (before the watermark) get their p95 now; later hours the rollup
-    # job's next run does.
-    state = {
-        key: int(value)
-        for key, value in db.execute_sql(
+        db.execute_sql(
+            columns + f"SELECT account, {p}, {p}, ts, SUM(count), SUM(sum) FROM sample_hourly "
+            f"WHERE metric IN ({series}) GROUP BY account, ts",
+            ("*", metric, *_V11_SERIES),
+        )
+    marks = dict(
+        db.execute_sql(
             f"SELECT key, value FROM store_state WHERE key IN ({p}, {p})",
             ("rollup_from", "raw_kept_from"),
         ).fetchall()
-    }
-    mark = state.get("rollup_from")
-    if mark is None:
-        return
-    hours = db.execute_sql(
-        f"SELECT account, ts FROM spread_hourly WHERE metric = {p} AND ts >= {p} AND ts < {p}",
-        (_V11_SPREADS[1], state.get("raw_kept_from", 0), mark),
-    ).fetchall()
-    window = f"account = {p} AND metric IN ({series}) AND ts >= {p} AND ts < {p}"
-    for account, ts in hours:
-        args = (account, *_V11_SERIES, ts, ts + 3600)
-        # The nearest rank, ceil(0.95 n), counted from the top.
-        row = db.execute_sql(
-            f"SELECT value FROM sample WHERE {window} ORDER BY value DESC LIMIT 1 "
-            f"OFFSET (SELECT COUNT(*) - (COUNT(*) * 95 + 99) / 100 FROM sample WHERE {window})",
-            args + args,
-        ).fetchone()
-        if row is not None:
-            db.execute_sql(
-                f"UPDATE spread_hourly SET p95 = {p} WHERE account = {p} AND metric = {p} "
-                f"AND ts = {p}",
-                (row[0], account, _V11_SPREADS[1], ts),
-            )
+    )
+    if "rollup_from" not in marks:
+        return  # never rolled up: the first run ranks every hour
+    kept = marks.get("raw_kept_from")
+    if kept is None:
+        (oldest,) = db.execute_sql("SELECT MIN(ts) FROM sample").fetchone()
+        kept = marks["rollup_from"] if oldest is None else int(oldest) - int(oldest) % 3600
+    if int(kept) < int(marks["rollup_from"]):
+        db.execute_sql(
+            f"UPDATE store_state SET value = {p} WHERE key = {p}", (int(kept), "rollup_from")
+        )

@@ -150,12 +150,14 @@ class SampleDaily(_Rollup):
 
 
 class SpreadHourly(BaseModel):
-    """The account's mean and p95 metrics per hour: every bucket's samples of the
-    metric's series together, as the rollup job summed and ranked them. `p95`
-    is None where the hour's raw samples were not all kept."""
+    """A mean or p95 metric per hour: each bucket's samples of the metric's
+    series together, and every bucket's (bucket "*": the account's figure), as
+    the rollup job counted, summed and ranked them. `p95` is None where the
+    hour's raw samples were not all kept."""
 
     id = AutoField()
     account = CharField()
+    bucket = CharField()  # "*": every bucket's samples, the account's own included
     metric = CharField()  # the catalog metric: avg_response_ms, p95_response_ms
     ts = BigIntegerField(index=True)  # the hour's start
     count = IntegerField()
@@ -164,7 +166,7 @@ class SpreadHourly(BaseModel):
 
     class Meta:
         table_name = "spread_hourly"
-        indexes = ((("account", "metric", "ts"), True),)
+        indexes = ((("account", "metric", "bucket", "ts"), True),)
 
 
 class SeriesKey(BaseModel):

@@ -10,12 +10,16 @@ model instances.
 
 from __future__ import annotations
 
+import heapq
+import threading
+import weakref
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import cast
+from typing import Any, cast
 
-from peewee import fn
+from peewee import Select, fn
 
 from r2tui.metrics import ACCOUNT, BYTES_METRICS, CLASS_METRICS, describe
 from r2tui.pricing import request_cost_usd
@@ -88,72 +92,149 @@ def storage_view(
 ) -> StorageView:
     store.bound()
     now = store.clock() if now is None else now
-    current = [
-        b.name
-        for b in Bucket.select(Bucket.name)
-        .where(Bucket.account == account, Bucket.vanished_at.is_null())
-        .order_by(Bucket.name)
-    ]
-    latest = cast(
-        "Iterable[tuple[str, int]]",
-        Inventory.select(Inventory.bucket, fn.MAX(Inventory.id))
-        .where(Inventory.account == account, Inventory.bucket.in_(current))
-        .group_by(Inventory.bucket)
-        .tuples(),
+    current = [name for (name,) in store.fetch(_current_buckets(account))]
+    i = Inventory
+    newest = (
+        i.select(fn.MAX(i.id)).where(i.account == account, i.bucket.in_(current)).group_by(i.bucket)
     )
-    invs = list(Inventory.select().where(Inventory.id.in_([last for _, last in latest])))
-    ids = [i.id for i in invs]
-    breakdowns: dict[int, dict[str, list[TallyRow]]] = defaultdict(lambda: defaultdict(list))
-    # Tuples, not model instances: a pane refresh reads thousands of these rows.
-    b = InventoryBreakdown
-    for inv_id, dimension, key, objects, size in store.fetch(
-        b.select(b.inventory, b.dimension, b.key, b.objects, b.bytes).where(b.inventory.in_(ids))
-    ):
-        breakdowns[inv_id][dimension].append(TallyRow(key, objects, size))
-    kept: dict[int, dict[str, list[ObjectRow]]] = defaultdict(lambda: defaultdict(list))
-    by_id = {i.id: i for i in invs}
-    o = InventoryObject
-    for inv_id, kind, key, size, modified, klass in store.fetch(
-        o.select(o.inventory, o.kind, o.key, o.size, o.last_modified, o.storage_class)
-        .where(o.inventory.in_(ids))
-        .order_by(o.rank)
-    ):
-        kept[inv_id][kind].append(ObjectRow(by_id[inv_id].bucket, key, size, modified, klass))
-    buckets = sorted(
-        (
-            BucketStorage(
-                name=i.bucket,
-                objects=i.objects,
-                bytes=i.bytes,
-                inventoried_at=i.finished_at,
-                list_requests=i.list_requests,
-                duration_s=float(i.finished_at - i.started_at),
-                by_extension=_by_bytes(breakdowns[i.id]["extension"]),
-                by_storage_class=_by_bytes(breakdowns[i.id]["storage_class"]),
-                largest=kept[i.id]["largest"],
-                newest=kept[i.id]["newest"],
-                other_extensions=i.other_extensions,
-            )
-            for i in invs
-        ),
-        key=lambda b: (-b.bytes, b.name),
+    latest = store.fetch(
+        i.select(
+            i.id,
+            i.bucket,
+            i.started_at,
+            i.finished_at,
+            i.objects,
+            i.bytes,
+            i.list_requests,
+            i.other_extensions,
+        ).where(i.id.in_(newest))
     )
-    listed = {b.name for b in buckets}
+    listed = _listed(store, account, latest, top_n)
+    buckets = listed.buckets
+    names = {b.name for b in buckets}
     return StorageView(
         account=account,
         total_objects=sum(b.objects for b in buckets),
         total_bytes=sum(b.bytes for b in buckets),
-        buckets=buckets,
-        by_extension=_merge([b.by_extension for b in buckets]),
-        by_storage_class=_merge([b.by_storage_class for b in buckets]),
-        largest=sorted(
-            (o for b in buckets for o in b.largest), key=lambda o: (-o.size, o.bucket, o.key)
-        )[:top_n],
+        buckets=list(buckets),
+        by_extension=list(listed.by_extension),
+        by_storage_class=list(listed.by_storage_class),
+        largest=list(listed.largest),
         spend=monitor_spend(store, account, month_start(now)),
-        not_inventoried=[name for name in current if name not in listed],
+        not_inventoried=[name for name in current if name not in names],
         quota_bytes=quota_bytes,
         oldest_inventory_at=min((b.inventoried_at for b in buckets), default=None),
     )
+
+
+def _current_buckets(account: str) -> Select:
+    return (
+        Bucket.select(Bucket.name)
+        .where(Bucket.account == account, Bucket.vanished_at.is_null())
+        .order_by(Bucket.name)
+    )
+
+
+InventoryRow = tuple[int, str, int, int, int, int, int, bool]  # Inventory's columns, in order
+
+
+@dataclass(frozen=True)
+class _Listed:
+    """The part of the Storage view that only a new inventory changes, as last
+    read: each latest inventory's bucket (by its row), and what they add up to."""
+
+    rows: frozenset[InventoryRow]
+    top_n: int
+    by_row: dict[InventoryRow, BucketStorage]
+    buckets: list[BucketStorage]  # by bytes, largest first
+    by_extension: list[TallyRow]
+    by_storage_class: list[TallyRow]
+    largest: list[ObjectRow]  # the account's top_n
+
+
+# Per store and account: a pane refresh every few seconds reads the same latest
+# inventories over and over (a bucket's changes once a day), and at a thousand
+# buckets their 60,000 breakdown and kept-object rows cost more than the rest of
+# the dashboard. An inventory is written whole and never changed, so its row
+# (id, times, totals) says whether what was read from it still holds.
+_LISTED: weakref.WeakKeyDictionary[Store, dict[str, _Listed]] = weakref.WeakKeyDictionary()
+_LISTED_LOCK = threading.Lock()
+
+
+def _listed(store: Store, account: str, latest: list[tuple[Any, ...]], top_n: int) -> _Listed:
+    rows = frozenset(
+        (int(a), str(b), int(c), int(d), int(e), int(f), int(g), bool(h))
+        for a, b, c, d, e, f, g, h in latest
+    )
+    with _LISTED_LOCK:
+        known = _LISTED.get(store, {}).get(account)
+    if known is not None and known.rows == rows and known.top_n == top_n:
+        return known
+    by_row = {r: known.by_row[r] for r in rows if known is not None and r in known.by_row}
+    by_row |= _inventories([r for r in rows if r not in by_row], store)
+    buckets = sorted(by_row.values(), key=lambda b: (-b.bytes, b.name))
+    listed = _Listed(
+        rows=rows,
+        top_n=top_n,
+        by_row=by_row,
+        buckets=buckets,
+        by_extension=_merge([b.by_extension for b in buckets]),
+        by_storage_class=_merge([b.by_storage_class for b in buckets]),
+        largest=heapq.nsmallest(
+            top_n, (o for b in buckets for o in b.largest), key=lambda o: (-o.size, o.bucket, o.key)
+        ),
+    )
+    with _LISTED_LOCK:
+        _LISTED.setdefault(store, {})[account] = listed
+    return listed
+
+
+def _inventories(rows: list[InventoryRow], store: Store) -> dict[InventoryRow, BucketStorage]:
+    """Each inventory's bucket as the Storage view shows it: its breakdowns and
+    kept objects read in two queries however many inventories."""
+    ids = [r[0] for r in rows]
+    by_id = {r[0]: r for r in rows}
+    breakdowns: dict[int, dict[str, list[TallyRow]]] = defaultdict(lambda: defaultdict(list))
+    # Tuples, not model instances: a pane refresh reads thousands of these rows.
+    b = InventoryBreakdown
+    for chunk in _chunks(ids):
+        for inv_id, dimension, key, objects, size in store.fetch(
+            b.select(b.inventory, b.dimension, b.key, b.objects, b.bytes).where(
+                b.inventory.in_(chunk)
+            )
+        ):
+            breakdowns[inv_id][dimension].append(TallyRow(key, objects, size))
+    kept: dict[int, dict[str, list[ObjectRow]]] = defaultdict(lambda: defaultdict(list))
+    o = InventoryObject
+    for chunk in _chunks(ids):
+        for inv_id, kind, key, size, modified, klass in store.fetch(
+            o.select(o.inventory, o.kind, o.key, o.size, o.last_modified, o.storage_class)
+            .where(o.inventory.in_(chunk))
+            .order_by(o.rank)
+        ):
+            kept[inv_id][kind].append(ObjectRow(by_id[inv_id][1], key, size, modified, klass))
+    return {
+        r: BucketStorage(
+            name=bucket,
+            objects=objects,
+            bytes=size,
+            inventoried_at=finished,
+            list_requests=requests,
+            duration_s=float(finished - started),
+            by_extension=_by_bytes(breakdowns[inv_id]["extension"]),
+            by_storage_class=_by_bytes(breakdowns[inv_id]["storage_class"]),
+            largest=kept[inv_id]["largest"],
+            newest=kept[inv_id]["newest"],
+            other_extensions=other,
+        )
+        for r in rows
+        for inv_id, bucket, started, finished, objects, size, requests, other in [r]
+    }
+
+
+def _chunks(ids: list[int], size: int = 5000) -> list[list[int]]:
+    """Ids a statement at a time: SQLite binds at most 32,766 variables."""
+    return [ids[i : i + size] for i in range(0, len(ids), size)]
 
 
 def _by_bytes(rows: list[TallyRow]) -> list[TallyRow]:
@@ -324,37 +405,60 @@ def collector(store: Store, account: str, now: float | None = None) -> Collector
 PROBE_STEPS = ("put", "get", "head", "delete")
 
 
+# Probes run every few minutes: the last ten hold most buckets' last probe.
+PROBE_RECENT = 600
+
+
 def probes(store: Store, account: str, now: float, window: int = 86400) -> list[ProbeRow]:
-    """The last probe of each bucket in the window: two small queries, however
+    """The last probe of each bucket in the window. Every bucket's probes of the
+    last few minutes are one range of the (account, metric, ts) index; a bucket
+    whose last probe is older is looked up on its own. A few queries, however
     many probes the window holds."""
     store.bound()
-    latest = dict(
-        store.fetch(
-            Sample.select(Sample.bucket, fn.MAX(Sample.ts))
-            .where(
-                readings.series_filter(store, account, ("probe_ok",)),
-                Sample.ts >= int(now) - window,
-            )
-            .group_by(Sample.bucket)
-        )
-    )
-    if not latest:
-        return []
+    t = int(now)
     names = ["probe_ok"] + [f"probe_{s}_ms" for s in PROBE_STEPS]
     rows = store.fetch(
-        Sample.select(Sample.bucket, Sample.metric, Sample.value, Sample.ts)
-        .where(
+        Sample.select(Sample.bucket, Sample.metric, Sample.value, Sample.ts, Sample.id).where(
             Sample.account == account,
             Sample.metric.in_(names),
-            Sample.bucket.in_(list(latest)),
-            Sample.ts >= min(latest.values()),
+            Sample.ts >= t - min(window, PROBE_RECENT),
         )
-        .order_by(Sample.id.desc())
     )
+    latest: dict[str, int] = {}
+    for bucket, metric, _, ts, _ in rows:
+        if metric == "probe_ok" and ts > latest.get(bucket, -1):
+            latest[bucket] = ts
+    lacking = sorted(set(readings.series_buckets(store, account, ("probe_ok",))) - set(latest))
+    if lacking:
+        older = dict(
+            store.fetch(
+                Sample.select(Sample.bucket, fn.MAX(Sample.ts))
+                .where(
+                    Sample.account == account,
+                    Sample.metric == "probe_ok",
+                    Sample.bucket.in_(lacking),
+                    Sample.ts >= t - window,
+                )
+                .group_by(Sample.bucket)
+            )
+        )
+        if older:
+            latest |= older
+            rows += store.fetch(
+                Sample.select(
+                    Sample.bucket, Sample.metric, Sample.value, Sample.ts, Sample.id
+                ).where(
+                    Sample.account == account,
+                    Sample.metric.in_(names),
+                    Sample.bucket.in_(sorted(older)),
+                    Sample.ts >= min(older.values()),
+                )
+            )
     ok: dict[str, bool] = {}
     ms: dict[str, dict[str, float]] = defaultdict(dict)
-    for bucket, metric, value, ts in rows:
-        if ts != latest[bucket]:
+    # The newest row first: two samples of a series at one time, the last one wins.
+    for bucket, metric, value, ts, _ in sorted(rows, key=lambda r: -r[4]):
+        if ts != latest.get(bucket):
             continue
         if metric == "probe_ok":
             ok.setdefault(bucket, value >= 1.0)
@@ -440,9 +544,10 @@ def metrics_view(
         store, account, list(REPORTED), now, tz, buckets=None if every_bucket else {ACCOUNT, bucket}
     )
     cards = []
+    sparks = history.sparklines(store, account, [name for name, _ in CARDS], bucket, now)
     for name, title in CARDS:
         m = describe(name)
-        spark = history.sparkline(store, account, name, bucket, now)
+        spark = sparks[name]
         span = history.SPARK_SPAN
         if len(spark) < 2:
             # Probes younger than two hours: one hourly point, no line; the last

@@ -86,24 +86,25 @@ def readings(
 
     `buckets`: only these ("*": the account), as they would read among all
     (the account's mean and p95 still take every bucket's samples); None: every
-    bucket. A pane showing one bucket reads two series sets, not a thousand."""
+    bucket. A pane showing one bucket reads two series sets, not a thousand.
+
+    A few queries whatever the metrics: each window (the last hour, today,
+    yesterday so far...) is read once for every metric that looks at it."""
     out: dict[str, dict[str, Reading]] = defaultdict(dict)
-    cache: SpreadCache = {}  # mean and p95 read the same probe samples
     wanted = None if buckets is None else frozenset(buckets)
-    known = _series_keys(
-        store, account, {s for name in metrics for s in describe(name).reads}, wanted
-    )
+    asked = [describe(name) for name in metrics]
+    known = _series_keys(store, account, {s for m in asked for s in m.reads}, wanted)
     stored_to = state.get(store, state.analytics_key(account))
     if back:
         now -= back
         stored_to = None if stored_to is None else stored_to - back
-    for name in metrics:
-        metric = describe(name)
-        found = _evaluate(store, account, metric, now, tz, cache, known, stored_to, wanted)
+    reader = _Reader(store, account, known, now, tz, stored_to, wanted, asked)
+    for m in asked:
+        found = reader.evaluate(m)
         current, previous, at = found.values, found.previous, found.at
         for bucket, value in current.items():
-            out[bucket][name] = Reading(
-                name,
+            out[bucket][m.name] = Reading(
+                m.name,
                 value,
                 previous.get(bucket),
                 at.get(bucket),
@@ -132,89 +133,208 @@ def reading(
     )
 
 
-def _evaluate(
-    store: Store,
-    account: str,
-    m: Metric,
-    now: float,
-    tz: str,
-    cache: SpreadCache,
-    known: dict[str, set[str]],
-    stored_to: int | None,
-    wanted: frozenset[str] | None = None,
-) -> _Found:
-    t = int(now)
-    hour = t - t % HOUR
-    buckets = sorted(set().union(*(known.get(s, set()) for s in m.reads)))
-    # The account's mean and p95 are every bucket's samples together: theirs as
-    # read when every bucket is (False); the store's sums and ranks of them all
-    # when some are, the account among them (True, `_whole`); none without it.
-    whole = False if wanted is None else True if ACCOUNT in wanted else None
-    spread = m.calc in ("mean", "p95")
-    if not buckets and not (spread and whole):
-        return _Found({}, {}, {})
-    where = (Sample.account == account) & Sample.metric.in_(m.reads) & Sample.bucket.in_(buckets)
-    if m.calc == "last":
-        cur, at, series = _last(store, where, account, m.reads, buckets, t)
-        prev, _, _ = _last(store, where, account, m.reads, buckets, t - DAY)
-        return _Found(cur, prev, at, series if len(m.reads) > 1 else {})
-    # Analytics hours are complete once the stored windows reach their end.
-    done = (
-        hour
-        if m.source != "analytics" or stored_to is None
-        else min(hour, stored_to - stored_to % HOUR)
-    )
-    if m.calc in ("sum", "ratio"):
+Window = tuple[int, int]  # [start, end)
+Sums = dict[tuple[str, str], tuple[float, int]]  # (bucket, series) → sum, newest time
+
+
+class _Reader:
+    """The metrics asked of one `readings` call, evaluated together: each time
+    window's samples are read once, for every series and bucket any of the
+    metrics needs there (`plan`), and each metric takes its own from them."""
+
+    def __init__(
+        self,
+        store: Store,
+        account: str,
+        known: dict[str, set[str]],
+        now: float,
+        tz: str,
+        stored_to: int | None,
+        wanted: frozenset[str] | None,
+        metrics: list[Metric],
+    ) -> None:
+        self.store, self.account, self.known = store, account, known
+        self.now, self.t, self.tz, self.stored_to = now, int(now), tz, stored_to
+        self.hour = self.t - self.t % HOUR
+        # The account's mean and p95 are every bucket's samples together: theirs
+        # as read when every bucket is (False); the store's sums and ranks of them
+        # all when some are, the account among them (True, `_whole`); none
+        # without it.
+        self.whole = False if wanted is None else True if ACCOUNT in wanted else None
+        self.spreads: SpreadCache = {}  # mean and p95 read the same probe samples
+        self.to_sum: dict[Window, tuple[set[str], set[str]]] = {}  # series, buckets
+        self.sums: dict[Window, Sums] = {}
+        self.gauges: tuple[set[str], set[str]] = (set(), set())  # series, buckets
+        self.newest: dict[int, dict[str, Newest]] = {}  # until → metric → newest
+        self.metrics = metrics
+        for m in metrics:
+            self._plan(m)
+
+    def buckets(self, m: Metric) -> list[str]:
+        return sorted(set().union(*(self.known.get(s, set()) for s in m.reads)))
+
+    def done(self, m: Metric) -> int:
+        """The end of the last hour of `m`'s counts: analytics hours are complete
+        once the stored windows reach their end."""
+        if m.source != "analytics" or self.stored_to is None:
+            return self.hour
+        return min(self.hour, self.stored_to - self.stored_to % HOUR)
+
+    def windows(self, m: Metric) -> tuple[Window, ...]:
+        """A counter's windows: now, before, (today: the hour a day ago) and
+        where its sampled requests are counted, in that order."""
+        if m.calc in ("sum", "ratio"):
+            done = self.done(m)
+            return (done - HOUR, done), (done - 2 * HOUR, done - HOUR), (done - HOUR, done)
+        today = (day_of(self.now, self.tz), self.t + 1)
+        yesterday = (previous_day_of(self.now, self.tz), self.hour - DAY)
+        return today, yesterday, (self.hour - DAY, self.hour - DAY + HOUR), today
+
+    def _plan(self, m: Metric) -> None:
+        buckets = self.buckets(m)
+        if not buckets:
+            return
+        if m.calc == "last":
+            self.gauges[0].update(m.reads)
+            self.gauges[1].update(buckets)
+        elif m.calc in ("sum", "ratio", "today"):
+            *counted, sampled = self.windows(m)
+            for window in counted:
+                self._need(window, m.reads, buckets)
+            if m.sampled_series is not None:
+                self._need(sampled, (m.sampled_series,), buckets)
+
+    def _need(self, window: Window, series: Iterable[str], buckets: list[str]) -> None:
+        want = self.to_sum.setdefault(window, (set(), set()))
+        want[0].update(series)
+        want[1].update(buckets)
+
+    def summed(self, window: Window) -> Sums:
+        """Each (bucket, series)'s sum and newest time in the window, for every
+        metric that counts there: one grouped query."""
+        if window not in self.sums:
+            series, buckets = self.to_sum[window]
+            start, end = window
+            self.sums[window] = {
+                (bucket, metric): (float(total or 0.0), int(ts))
+                for bucket, metric, total, ts in self.store.fetch(
+                    Sample.select(
+                        Sample.bucket, Sample.metric, fn.SUM(Sample.value), fn.MAX(Sample.ts)
+                    )
+                    .where(
+                        Sample.account == self.account,
+                        Sample.metric.in_(sorted(series)),
+                        Sample.bucket.in_(sorted(buckets)),
+                        Sample.ts >= start,
+                        Sample.ts < end,
+                    )
+                    .group_by(Sample.bucket, Sample.metric)
+                )
+            }
+        return self.sums[window]
+
+    def evaluate(self, m: Metric) -> _Found:
+        buckets = self.buckets(m)
+        spread = m.calc in ("mean", "p95")
+        if not buckets and not (spread and self.whole):
+            return _Found({}, {}, {})
+        t = self.t
+        if m.calc == "last":
+            cur, at, series = self.last(t)[m.name]
+            prev, _, _ = self.last(t - DAY)[m.name]
+            return _Found(cur, prev, at, series if len(m.reads) > 1 else {})
+        if m.calc in ("sum", "ratio", "today"):
+            return self._counted(m, buckets)
+        if spread:
+            where = (
+                (Sample.account == self.account)
+                & Sample.metric.in_(m.reads)
+                & Sample.bucket.in_(buckets)
+            )
+            reads = (self.store, self.account, where, m.reads)
+            cur, at = _spread(reads, t - HOUR, t + 1, m.calc, self.spreads, self.whole)
+            prev, _ = _spread(reads, t - 2 * HOUR, t - HOUR + 1, m.calc, self.spreads, self.whole)
+            return _Found(cur, prev, at)
+        raise ValueError(f"metric {m.name}: unknown calc {m.calc!r}")
+
+    def _counted(self, m: Metric, buckets: list[str]) -> _Found:
+        *counted, sampled_in = self.windows(m)
+        now, before = counted[0], counted[1]
         if m.calc == "sum":
-            cur, at = _sums(store, where, done - HOUR, done)
-            prev, _ = _sums(store, where, done - 2 * HOUR, done - HOUR)
+            cur, at = _sums(self.summed(now), m.reads)
+            prev, _ = _sums(self.summed(before), m.reads)
+        elif m.calc == "ratio":
+            cur, at = _ratio(self.summed(now), m.reads)
+            prev, _ = _ratio(self.summed(before), m.reads)
         else:
-            cur, at = _ratio(store, where, m.reads[0], done - HOUR, done)
-            prev, _ = _ratio(store, where, m.reads[0], done - 2 * HOUR, done - HOUR)
-        return _Found(
-            cur, prev, at, sampled=_sampled(store, account, m, buckets, done - HOUR, done)
+            # Today so far against yesterday up to the same time. Counts are
+            # hourly: today's current hour is partial, so yesterday's matching
+            # hour counts for the share of it that today's data covers.
+            cur, at = _sums(self.summed(now), m.reads)
+            prev, _ = _sums(self.summed(before), m.reads)
+            partial, _ = _sums(self.summed(counted[2]), m.reads)
+            seen_to = self.t if self.stored_to is None else min(self.t, self.stored_to)
+            share = min(1.0, max(0.0, (seen_to - self.hour) / HOUR))
+            for bucket, value in partial.items():
+                prev[bucket] = prev.get(bucket, 0.0) + share * value
+        sampled: set[str] = set()
+        if m.sampled_series is not None:
+            # The buckets some of whose requests in the window were counted from a
+            # sample: their figure of `m` is an estimate.
+            counts, _ = _sums(self.summed(sampled_in), (m.sampled_series,))
+            sampled = {b for b, v in counts.items() if v > 0 and b in buckets}
+        return _Found(cur, prev, at, sampled=sampled)
+
+    def last(self, until: int) -> dict[str, Newest]:
+        """Each gauge's newest sample at or before `until` per bucket, among its
+        series, for every gauge asked. Gauges are written at least daily, so the
+        last day and a bit usually holds every bucket's newest sample: read it
+        whole (once for every gauge), which is cheaper than asking the store for
+        each maximum. Buckets without a recent sample are looked up, once for
+        every gauge that has some."""
+        if until in self.newest:
+            return self.newest[until]
+        series, buckets = self.gauges
+        rows = self.store.fetch(
+            Sample.select(Sample.bucket, Sample.ts, Sample.id, Sample.value, Sample.metric).where(
+                Sample.account == self.account,
+                Sample.metric.in_(sorted(series)),
+                Sample.bucket.in_(sorted(buckets)),
+                Sample.ts <= until,
+                Sample.ts > until - RECENT,
+            )
         )
-    if m.calc == "today":
-        cur, prev, at = _today(store, where, now, tz, hour, stored_to)
-        return _Found(
-            cur, prev, at, sampled=_sampled(store, account, m, buckets, day_of(now, tz), t + 1)
-        )
-    if spread:
-        reads = (store, account, where, m.reads)
-        cur, at = _spread(reads, t - HOUR, t + 1, m.calc, cache, whole)
-        prev, _ = _spread(reads, t - 2 * HOUR, t - HOUR + 1, m.calc, cache, whole)
-        return _Found(cur, prev, at)
-    raise ValueError(f"metric {m.name}: unknown calc {m.calc!r}")
-
-
-def _sampled(
-    store: Store, account: str, m: Metric, buckets: list[str], start: int, end: int
-) -> set[str]:
-    """The buckets some of whose requests in [start, end) were counted from a
-    sample: their figure of `m` is an estimate."""
-    series = m.sampled_series
-    if series is None:
-        return set()
-    where = (Sample.account == account) & (Sample.metric == series) & Sample.bucket.in_(buckets)
-    values, _ = _sums(store, where, start, end)
-    return {b for b, v in values.items() if v > 0}
-
-
-def _today(
-    store: Store, where: Expression, now: float, tz: str, hour: int, stored_to: int | None
-) -> tuple[Values, Values, dict[str, int]]:
-    """Today so far against yesterday up to the same time. Counts are hourly:
-    today's current hour is partial, so yesterday's matching hour counts for
-    the share of it that today's data covers."""
-    t = int(now)
-    cur, at = _sums(store, where, day_of(now, tz), t + 1)
-    seen_to = t if stored_to is None else min(t, stored_to)
-    share = min(1.0, max(0.0, (seen_to - hour) / HOUR))
-    prev, _ = _sums(store, where, previous_day_of(now, tz), hour - DAY)
-    partial, _ = _sums(store, where, hour - DAY, hour - DAY + HOUR)
-    for bucket, value in partial.items():
-        prev[bucket] = prev.get(bucket, 0.0) + share * value
-    return cur, prev, at
+        by_series: dict[str, list[tuple[str, int, int, float, str]]] = defaultdict(list)
+        for row in rows:
+            by_series[row[4]].append(row)
+        got: dict[str, Newest] = {}
+        missing: dict[str, list[str]] = {}
+        for m in self.metrics:
+            if m.calc != "last" or m.name in got:
+                continue
+            mine = [row for s in m.reads for row in by_series.get(s, ())]
+            got[m.name] = _newest(mine, prefer_analytics=True)
+            missing[m.name] = sorted(set(self.buckets(m)) - set(got[m.name][0]))
+        lacking = [m for m in self.metrics if missing.get(m.name)]
+        if lacking:
+            older = newest_samples(
+                self.store,
+                self.account,
+                {s for m in lacking for s in m.reads},
+                {b for m in lacking for b in missing[m.name]},
+                until,
+            )
+            for m in lacking:
+                gone = set(missing[m.name])
+                values, at, which = got[m.name]
+                found = _newest(
+                    [(b, ts, sid, v, s) for b, s, ts, sid, v in older if s in m.reads and b in gone]
+                )
+                values.update(found[0])
+                at.update(found[1])
+                which.update(found[2])
+        self.newest[until] = got
+        return got
 
 
 def _series_keys(
@@ -265,38 +385,6 @@ RECENT = DAY + 2 * HOUR
 
 
 Newest = tuple[Values, dict[str, int], dict[str, str]]  # values, their times, their series
-
-
-def _last(
-    store: Store,
-    where: Expression,
-    account: str,
-    reads: tuple[str, ...],
-    buckets: list[str],
-    until: int,
-) -> Newest:
-    """The newest sample at or before `until` per bucket, among all the series.
-    Gauges are written at least daily, so the last day and a bit usually holds
-    every bucket's newest sample: read it whole, which is cheaper than asking
-    the store for each maximum. Buckets without a recent sample are looked up."""
-    rows = store.fetch(
-        Sample.select(Sample.bucket, Sample.ts, Sample.id, Sample.value, Sample.metric).where(
-            where, Sample.ts <= until, Sample.ts > until - RECENT
-        )
-    )
-    values, at, series = _newest(rows, prefer_analytics=True)
-    missing = sorted(set(buckets) - set(values))
-    if missing:
-        older, older_at, older_series = _newest(
-            [
-                (b, ts, sid, v, m)
-                for b, m, ts, sid, v in newest_samples(store, account, reads, missing, until)
-            ]
-        )
-        values.update(older)
-        at.update(older_at)
-        series.update(older_series)
-    return values, at, series
 
 
 def _newest(rows: list[tuple[str, int, int, float, str]], prefer_analytics: bool = False) -> Newest:
@@ -360,35 +448,28 @@ def newest_samples(
     ]
 
 
-def _sums(store: Store, where: Expression, start: int, end: int) -> tuple[Values, dict[str, int]]:
-    rows = store.fetch(
-        Sample.select(Sample.bucket, fn.SUM(Sample.value), fn.MAX(Sample.ts))
-        .where(where, Sample.ts >= start, Sample.ts < end)
-        .group_by(Sample.bucket)
-    )
-    values, at = {}, {}
-    for bucket, total, ts in rows:
-        values[bucket], at[bucket] = float(total or 0.0), int(ts)
+def _sums(sums: Sums, series: tuple[str, ...]) -> tuple[Values, dict[str, int]]:
+    """Each bucket's sum of `series` and its newest time, from a window's sums."""
+    values: Values = {}
+    at: dict[str, int] = {}
+    for (bucket, metric), (total, ts) in sums.items():
+        if metric in series:
+            values[bucket] = values.get(bucket, 0.0) + total
+            at[bucket] = max(at.get(bucket, ts), ts)
     return values, at
 
 
-def _ratio(
-    store: Store, where: Expression, num_name: str, start: int, end: int
-) -> tuple[Values, dict[str, int]]:
-    rows = store.fetch(
-        Sample.select(Sample.bucket, Sample.metric, fn.SUM(Sample.value), fn.MAX(Sample.ts))
-        .where(where, Sample.ts >= start, Sample.ts < end)
-        .group_by(Sample.bucket, Sample.metric)
-    )
+def _ratio(sums: Sums, series: tuple[str, ...]) -> tuple[Values, dict[str, int]]:
+    """100 x series[0] over series[1]; the newest time is the denominator's."""
     num: Values = defaultdict(float)
     den: Values = {}
     at: dict[str, int] = {}
-    for bucket, metric, total, ts in rows:
-        if metric == num_name:
-            num[bucket] += float(total or 0.0)
-        else:
-            den[bucket] = float(total or 0.0)
-            at[bucket] = int(ts)
+    for (bucket, metric), (total, ts) in sums.items():
+        if metric == series[0]:
+            num[bucket] += total
+        elif metric in series:
+            den[bucket] = total
+            at[bucket] = ts
     # No requests means no rate, not a rate of zero.
     values = {b: 100.0 * num[b] / d for b, d in den.items() if d > 0}
     return values, {b: at[b] for b in values}
@@ -487,12 +568,18 @@ def _whole(
 
 
 def ranked_p95(
-    store: Store, account: str, series: tuple[str, ...], start: int, end: int
+    store: Store,
+    account: str,
+    series: tuple[str, ...],
+    start: int,
+    end: int,
+    bucket: str | None = None,
 ) -> float | None:
-    """`p95` of every bucket's samples of `series` in [start, end), ranked by the
-    store: the nearest rank counted from the top (a few percent of the rows to
-    keep while sorting, not all of them). The count is a subquery of the same
-    statement, so both see the same samples. ceil(0.95 n) in integers:
+    """`p95` of every bucket's samples of `series` in [start, end) (or of
+    `bucket`'s only), ranked by the store: the nearest rank counted from the
+    top (a few percent of the rows to keep while sorting, not all of them). The
+    count is a subquery of the same statement, so both see the same samples.
+    ceil(0.95 n) in integers:
     (95 n + 99) / 100."""
     inner = Sample.alias("counted")
     n = fn.COUNT(SQL("*"))
@@ -501,10 +588,14 @@ def ranked_p95(
         inner.metric.in_(series),
         inner.ts >= start,
         inner.ts < end,
+        *([] if bucket is None else [inner.bucket == bucket]),
     )
     rows = store.fetch(
         Sample.select(Sample.value)
-        .where(*_in_window(account, series, start, end))
+        .where(
+            *_in_window(account, series, start, end),
+            *([] if bucket is None else [Sample.bucket == bucket]),
+        )
         .order_by(Sample.value.desc())
         .limit(1)
         .offset(above)

@@ -25,11 +25,12 @@ rows stay; the same holds for days below `HOURLY_KEPT_FROM`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from peewee import SQL, Case, ColumnBase, Expression, Select, Tuple, Value, fn
+from peewee import SQL, Case, ColumnBase, Expression, Select, Tuple, fn
 
 from r2tui.config.model import Retention
-from r2tui.metrics import CATALOG, DAY, HOUR
+from r2tui.metrics import ACCOUNT, CATALOG, DAY, HOUR, Metric
 from r2tui.store import state
 from r2tui.store.db import Store
 from r2tui.store.models import Sample, SampleDaily, SampleHourly, SpreadHourly
@@ -128,37 +129,88 @@ def _hours(store: Store, start: int, stop: int) -> int:
     )
 
 
-# The catalog's metrics whose account figure takes every bucket's samples together.
-SPREADS = tuple(m for m in CATALOG.values() if m.calc in ("mean", "p95"))
+# The catalog's mean and p95 metrics, by the series they read (`SpreadHourly`).
+SPREADS: dict[tuple[str, ...], list[Metric]] = {}
+for _m in CATALOG.values():
+    if _m.calc in ("mean", "p95"):
+        SPREADS.setdefault(_m.reads, []).append(_m)
 
 
 def _spreads(store: Store, start: int, stop: int) -> None:
-    """The account's hourly mean and p95 metrics (`SpreadHourly`) for the hours
-    in [start, stop), once their hourly rows are written: every bucket's rows
-    summed, and the p95 ranked from the raw samples where the hour's are all
-    kept (from `RAW_KEPT_FROM` on)."""
+    """The mean and p95 metrics by the hour (`SpreadHourly`) for [start, stop),
+    once the hourly rows are written: each bucket's series together and every
+    bucket's (the account's), their hourly rows summed, and the p95 ranked from
+    the raw samples where the hour's are all kept (from `RAW_KEPT_FROM` on)."""
     sh, h = SpreadHourly, SampleHourly
     sh.delete().where(sh.ts >= start, sh.ts < stop).execute()
     kept = state.get(store, RAW_KEPT_FROM)
-    for m in SPREADS:
-        sh.insert_from(
-            h.select(h.account, Value(m.name), h.ts, fn.SUM(h.count), fn.SUM(h.sum))
-            .where(h.metric.in_(m.reads), h.ts >= start, h.ts < stop)
-            .group_by(h.account, h.ts),
-            [sh.account, sh.metric, sh.ts, sh.count, sh.sum],
-        ).execute()
-        if m.calc != "p95":
-            continue
-        hours = store.fetch(
-            sh.select(sh.account, sh.ts).where(
-                sh.metric == m.name, sh.ts >= max(start, kept or start), sh.ts < stop
-            )
+    ranked_from = start if kept is None else max(start, kept)
+    for reads, metrics in SPREADS.items():
+        got: dict[tuple[str, str, int], list[Any]] = {}
+        in_range = (h.metric.in_(reads), h.ts >= start, h.ts < stop)
+        for account, bucket, ts, count, total in store.fetch(
+            h.select(h.account, h.bucket, h.ts, fn.SUM(h.count), fn.SUM(h.sum))
+            .where(*in_range, h.bucket != ACCOUNT)
+            .group_by(h.account, h.bucket, h.ts)
+        ):
+            got[(account, bucket, int(ts))] = [int(count), float(total), None]
+        for account, ts, count, total in store.fetch(
+            h.select(h.account, h.ts, fn.SUM(h.count), fn.SUM(h.sum))
+            .where(*in_range)
+            .group_by(h.account, h.ts)
+        ):
+            got[(account, ACCOUNT, int(ts))] = [int(count), float(total), None]
+        if any(m.calc == "p95" for m in metrics) and ranked_from < stop:
+            for account, bucket, ts, value in _ranked_by_bucket(store, reads, ranked_from, stop):
+                if (account, bucket, ts) in got:
+                    got[(account, bucket, ts)][2] = value
+            for account, bucket, ts in list(got):
+                if bucket == ACCOUNT and ts >= ranked_from:
+                    got[(account, bucket, ts)][2] = ranked_p95(store, account, reads, ts, ts + HOUR)
+        rows = [
+            (account, bucket, m.name, ts, count, total, top if m.calc == "p95" else None)
+            for (account, bucket, ts), (count, total, top) in got.items()
+            for m in metrics
+        ]
+        fields = [sh.account, sh.bucket, sh.metric, sh.ts, sh.count, sh.sum, sh.p95]
+        for i in range(0, len(rows), SPREAD_CHUNK):
+            sh.insert_many(rows[i : i + SPREAD_CHUNK], fields=fields).execute()
+
+
+SPREAD_CHUNK = 2000  # rows per INSERT: 7 variables each, far below SQLite's 32,766
+
+
+def _ranked_by_bucket(
+    store: Store, reads: tuple[str, ...], start: int, stop: int
+) -> list[tuple[str, str, int, float]]:
+    """(account, bucket, hour, p95) of each bucket's raw samples of `reads` in
+    each hour of [start, stop): the nearest rank, ceil(0.95 n), found by the
+    store with window functions (SQLite 3.25+, PostgreSQL) in one statement."""
+    hour = (Sample.ts / HOUR) * HOUR
+    ranked = (
+        Sample.select(
+            Sample.account,
+            Sample.bucket,
+            hour.alias("hour"),
+            Sample.value,
+            fn.ROW_NUMBER()
+            .over(partition_by=[Sample.account, Sample.bucket, hour], order_by=[Sample.value])
+            .alias("rank"),
+            fn.COUNT(SQL("*")).over(partition_by=[Sample.account, Sample.bucket, hour]).alias("n"),
         )
-        for account, ts in hours:
-            value = ranked_p95(store, account, m.reads, ts, ts + HOUR)
-            sh.update(p95=value).where(
-                sh.account == account, sh.metric == m.name, sh.ts == ts
-            ).execute()
+        .where(
+            Sample.metric.in_(reads),
+            Sample.ts >= start,
+            Sample.ts < stop,
+            Sample.bucket != ACCOUNT,
+        )
+        .alias("r")
+    )
+    c = ranked.c
+    query = Select([ranked], [c.account, c.bucket, c.hour, c.value]).where(
+        c.rank == (c.n * 95 + 99) / 100
+    )
+    return [(str(a), str(b), int(t), float(v)) for a, b, t, v in store.fetch(query)]
 
 
 def _days(store: Store, day: int, stop: int) -> int:
