@@ -8,8 +8,9 @@ screen can hide columns (`hide`), and a column can be cut in the middle
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from rich.text import Text
 from textual import on
@@ -54,6 +55,32 @@ def middle_cut(text: Text, cells: int) -> Text:
         out = cut(head)
     out.no_wrap = True
     return out
+
+
+T = TypeVar("T")
+
+
+class RowCache:
+    """Rows as last made, by a key of everything they show: a refresh of a
+    thousand unchanged rows gets the same `Row` objects back (made once), and the
+    table leaves them alone. Keys not used by the last `rows` are dropped."""
+
+    def __init__(self) -> None:
+        self._rows: dict[Hashable, Row] = {}
+
+    def rows(
+        self, items: Iterable[T], key: Callable[[T], Hashable], make: Callable[[T], Row]
+    ) -> list[Row]:
+        kept, fresh, out = self._rows, {}, []
+        for item in items:
+            k = key(item)
+            row = kept.get(k)
+            if row is None:
+                row = make(item)
+            fresh[k] = row
+            out.append(row)
+        self._rows = fresh
+        return out
 
 
 @dataclass(frozen=True)
@@ -145,7 +172,9 @@ class FilterTable(Vertical):
         self.filter_text = ""
         self.hidden: frozenset[str] = frozenset()  # column keys left out (hide)
         self._rows: list[Row] = []
-        self._shown: tuple[object, ...] | None = None  # what the table shows now
+        # What the table shows now: the sort, then its rows in order.
+        self._shown: tuple[int, bool] | None = None
+        self._shown_rows: list[Row] = []
 
     def compose(self) -> ComposeResult:
         table = MeasuredTable(cursor_type="row", zebra_stripes=True)
@@ -179,18 +208,27 @@ class FilterTable(Vertical):
             if not needle or any(needle in str(c).lower() for c in (*r.cells, *r.match))
         ]
         rows.sort(key=lambda r: _sortable(r.sort[self.sort_column]), reverse=self.descending)
-        # The sort is part of it: clearing is also what redraws the header's labels.
-        shown = (self.sort_column, self.descending, [(r.key, tuple(r.cells)) for r in rows])
         # Unchanged rows are left alone: a refresh every few seconds must not clear
-        # and refill the table, which flickers and sizes its columns again on idle.
-        if shown != self._shown or table.row_count != len(rows):
-            self._shown = shown
+        # and refill the table, which flickers, sizes its columns again on idle,
+        # and with a thousand rows holds the screen still for a tenth of a second.
+        sort = (self.sort_column, self.descending)
+        before = self._shown_rows
+        if (
+            sort == self._shown
+            and len(rows) == len(before) == table.row_count
+            and all(a is b or a.key == b.key for a, b in zip(rows, before, strict=True))
+        ):
+            self._update_cells(before, rows)
+        else:
+            # The sort is part of it: clearing is also what redraws the header's labels.
+            self._shown = sort
             table.clear()
             shown_at = self._shown_indexes()
             for r in rows:
                 table.add_row(*(self._cell(r.cells[i], i) for i in shown_at), key=r.key)
             if current is not None and current in {r.key for r in rows}:
                 table.move_cursor(row=table.get_row_index(current), animate=False)
+        self._shown_rows = rows
         empty = self.query_one(".table-empty", Static)
         empty.display = not rows
         if not rows:
@@ -203,6 +241,19 @@ class FilterTable(Vertical):
                 ),
             )
         self._label_sorted_column()
+
+    def _update_cells(self, before: list[Row], rows: list[Row]) -> None:
+        """The same rows in the same order: only the cells that changed."""
+        table = self.table
+        shown_at = self._shown_indexes()
+        for old, new in zip(before, rows, strict=True):
+            if old is new or old.cells == new.cells:
+                continue
+            for i in shown_at:
+                if old.cells[i] != new.cells[i]:
+                    table.update_cell(
+                        new.key, self.columns[i].key, self._cell(new.cells[i], i), update_width=True
+                    )
 
     def _shown_indexes(self) -> list[int]:
         return [i for i, c in enumerate(self.columns) if c.key not in self.hidden]
