@@ -5,14 +5,15 @@ costs the screen, on a store of many buckets.
 
 Starts the app headless (`run_test`, 160x50) on the store without collecting,
 as a viewer would, with the store read every REFRESH_S seconds (default 2, so a
-run sees several), and waits for the first read. Adds a small widget that asks
-for a repaint every 10 ms and records when each of its frames is rendered (as
+run sees several), and waits for the first read. NOW: the store's clock at the
+start (a benchmark store's, whose newest samples are from then; default the
+time now), running on from there. Adds a small widget that asks for a repaint
+every 10 ms and records when each of its frames is rendered (as
 `child_frames.py` does). Then for each table that lists every bucket (Storage's
 buckets, Metrics' probes, Cost's buckets) it focuses the table and presses
-`down` every 20 ms, with a `pagedown` and a `pageup` every 25 presses, for
+`down` every 20 ms, `pagedown` every 25th press and `home` at the end, for
 SECONDS (default 6): the gaps between rendered frames meanwhile are the
-scrolling's. NOW: the store's clock at the start (a benchmark store's, whose
-newest samples are from then; default the time now), running on from there. Prints one JSON line: per table its rows, the largest gap, p99 and
+scrolling's. Prints one JSON line: per table its rows, the largest gap, p99 and
 median, how much of the largest gap the UI thread waited for a core, and the
 time each `MainScreen.show` (a store read reaching the panes) took on the UI
 thread, with the dashboard read's own time (on its worker thread).
@@ -27,9 +28,8 @@ import sys
 import time
 from typing import Any
 
-from textual.widgets import DataTable
-
 from child_frames import Ticker, gaps, largest_gap_wait
+from textual.widgets import DataTable
 
 TABLES = (
     ("storage", "#table-buckets DataTable"),
