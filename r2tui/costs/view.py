@@ -5,12 +5,14 @@ from it."""
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from r2tui.costs.bill import ITEMS, USAGE_FIELD, Usage, bill
 from r2tui.metrics import ACCOUNT, CATALOG, COST_GAUGES, DAY, USAGE_SERIES
 from r2tui.pricing import LIST_PRICES, PriceList
 from r2tui.store import Store, history, queries
 from r2tui.store.models import Sample
+from r2tui.store.readings import series_buckets
 from r2tui.store.views import (
     ESTIMATED,
     MEASURED,
@@ -189,23 +191,44 @@ def _gauge(item: str, usage: Usage, prices: PriceList, runs_out: float | None) -
     )
 
 
+# Analytics store the count hourly: these last hours hold most buckets' newest.
+PENDING_RECENT = 6 * 3600
+
+
 def _pending_uploads(store: Store, account: str, now: float) -> dict[str, float]:
     """Each bucket's newest count of unfinished multipart uploads in the last two
-    days (analytics' storage snapshots), in one query whatever the buckets."""
+    days (analytics' storage snapshots). Every bucket's counts of the last hours
+    are one range of the (account, metric, ts) index; only the buckets without
+    one there are read further back, on their own."""
     newest: dict[str, float] = {}
-    for bucket, value in store.fetch(
-        Sample.select(Sample.bucket, Sample.value)
-        .where(
-            Sample.account == account,
-            Sample.metric == "pending_uploads",
-            Sample.bucket != ACCOUNT,
-            Sample.ts >= now - PENDING_FRESH,
-            Sample.ts <= now,
-        )
-        .order_by(Sample.ts)
-    ):
+    recent = now - min(PENDING_FRESH, PENDING_RECENT)
+    for bucket, value in _counts(store, account, recent, now, None):
         newest[bucket] = float(value)
+    lacking = set(series_buckets(store, account, ("pending_uploads",))) - set(newest) - {ACCOUNT}
+    if lacking and recent > now - PENDING_FRESH:
+        older: dict[str, float] = {}
+        for bucket, value in _counts(store, account, now - PENDING_FRESH, recent, lacking):
+            older[bucket] = float(value)
+        newest |= older
     return newest
+
+
+def _counts(
+    store: Store, account: str, start: float, end: float, buckets: set[str] | None
+) -> list[tuple[Any, ...]]:
+    """(bucket, count) of the buckets' pending-upload samples in [start, end]
+    ([start, end) when `buckets` are named: the part before a recent range),
+    oldest first."""
+    query = Sample.select(Sample.bucket, Sample.value).where(
+        Sample.account == account,
+        Sample.metric == "pending_uploads",
+        Sample.bucket != ACCOUNT,
+        Sample.ts >= start,
+        Sample.ts <= end if buckets is None else Sample.ts < end,
+    )
+    if buckets is not None:
+        query = query.where(Sample.bucket.in_(sorted(buckets)))
+    return store.fetch(query.order_by(Sample.ts))
 
 
 def recommendations(

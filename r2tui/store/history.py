@@ -38,7 +38,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import cast
 
 from peewee import SQL, Expression, fn
@@ -47,8 +47,8 @@ from r2tui.config.model import Retention
 from r2tui.metrics import ACCOUNT, CATALOG, DAY, HOUR, RANGES, Metric, series_source
 from r2tui.store import state
 from r2tui.store.db import Store
-from r2tui.store.models import Sample, SampleDaily, SampleHourly, SpreadHourly
-from r2tui.store.readings import day_of, p95, ranked_p95, series_buckets
+from r2tui.store.models import Sample, SampleDaily, SampleHourly
+from r2tui.store.readings import day_of, marks, p95, ranked_p95, series_buckets
 from r2tui.store.rollups import RAW_KEPT_FROM, floor
 from r2tui.store.views import Series
 
@@ -208,14 +208,15 @@ def sparklines(
     for m in plain:
         for name in m.reads:
             readers[name].append(m)
-    h = SampleHourly
-    hourly = cast(
-        "Iterable[tuple[int, str, int | None, float | None, float]]",
-        h.select(h.ts, h.metric, h.count, h.sum, h.last)
-        .where(*_where(h, account, _reading(plain), [bucket], start, raw_from))
-        .tuples()
+    series = sorted(readers)
+    hourly = (
+        store.rows(
+            "SELECT ts, metric, count, sum, last FROM sample_hourly WHERE account = ? "
+            f"AND metric IN ({marks(series)}) AND bucket = ? AND ts >= ? AND ts < ?",
+            (account, *series, bucket, start, raw_from),
+        )
         if start < raw_from
-        else [],
+        else []
     )
     for ts, metric, count, total, last in hourly:
         for m in readers[metric]:
@@ -226,26 +227,23 @@ def sparklines(
     gauges = [m for m in plain if m.calc == "last"]
     counters = [m for m in plain if m.calc != "last"]
     if gauges and raw_from <= end:
-        rows = cast(
-            "Iterable[tuple[int, int, str, float]]",
-            Sample.select(Sample.ts, Sample.id, Sample.metric, Sample.value)
-            .where(*_where(Sample, account, _reading(gauges), [bucket], raw_from, end, True))
-            .tuples(),
-        )
-        for ts, sid, metric, value in rows:
+        read = sorted({s for m in gauges for s in m.reads})
+        for ts, sid, metric, value in store.rows(
+            "SELECT ts, id, metric, value FROM sample WHERE account = ? "
+            f"AND metric IN ({marks(read)}) AND bucket = ? AND ts >= ? AND ts <= ?",
+            (account, *read, bucket, raw_from, end),
+        ):
             for m in readers[metric]:
                 if m.calc == "last":
                     _newest(periods[m.name], ts - ts % HOUR, metric, float(value), (ts, sid))
     if counters and raw_from <= end:
-        p = (Sample.ts / HOUR) * HOUR
-        sums = cast(
-            "Iterable[tuple[int, str, float | None, int]]",
-            Sample.select(p, Sample.metric, fn.SUM(Sample.value), fn.COUNT(SQL("*")))
-            .where(*_where(Sample, account, _reading(counters), [bucket], raw_from, end, True))
-            .group_by(p, Sample.metric)
-            .tuples(),
-        )
-        for period, metric, total, count in sums:
+        read = sorted({s for m in counters for s in m.reads})
+        for period, metric, total, count in store.rows(
+            f"SELECT (ts / {HOUR}) * {HOUR} AS p, metric, SUM(value), COUNT(*) FROM sample "
+            f"WHERE account = ? AND metric IN ({marks(read)}) AND bucket = ? "
+            "AND ts >= ? AND ts <= ? GROUP BY p, metric",
+            (account, *read, bucket, raw_from, end),
+        ):
             for m in readers[metric]:
                 if m.calc != "last":
                     _add(periods[m.name], int(period), metric, float(total or 0.0), int(count))
@@ -253,11 +251,6 @@ def sparklines(
         got = periods[m.name]
         out[m.name] = [v for p in sorted(got) if (v := _value(m, got[p])) is not None]
     return out
-
-
-def _reading(metrics: list[Metric]) -> Metric:
-    """A stand-in metric that reads every series of `metrics`, for `_where`."""
-    return replace(metrics[0], series=tuple(sorted({s for m in metrics for s in m.reads})))
 
 
 def recent_runs(
@@ -325,18 +318,10 @@ def _spread(
         raw_from = min(raw_from, floor(end + 1, HOUR))
     kept = state.get(store, RAW_KEPT_FROM)
     out: dict[int, float] = {}
-    sh = SpreadHourly
-    rows = cast(
-        "Iterable[tuple[int, int, float, float | None]]",
-        sh.select(sh.ts, sh.count, sh.sum, sh.p95)
-        .where(
-            sh.account == account,
-            sh.metric == m.name,
-            sh.bucket == bucket,
-            sh.ts >= start,
-            sh.ts < raw_from,
-        )
-        .tuples(),
+    rows = store.rows(
+        "SELECT ts, count, sum, p95 FROM spread_hourly WHERE account = ? AND metric = ? "
+        "AND bucket = ? AND ts >= ? AND ts < ?",
+        (account, m.name, bucket, start, raw_from),
     )
     for ts, count, total, ranked in rows:
         if m.calc == "mean" and count:
@@ -346,7 +331,6 @@ def _spread(
     if raw_from > end:
         return sorted(out.items())
     one = None if bucket == ACCOUNT else bucket  # the account: every bucket's samples
-    where = _where(Sample, account, m, None if one is None else [one], raw_from, end, True)
     if m.calc == "p95" and end - raw_from > RANK_HOURS * HOUR:
         # Many hours not rolled up (a store the rollup job has not run on): one
         # read of their samples costs less than ranking hour by hour.
@@ -361,13 +345,12 @@ def _spread(
             values[ts - ts % HOUR].append(float(value))
         out |= {h: p95(v) for h, v in values.items()}
         return sorted(out.items())
-    p = (Sample.ts / HOUR) * HOUR
-    hours = cast(
-        "Iterable[tuple[int, float | None, int]]",
-        Sample.select(p, fn.SUM(Sample.value), fn.COUNT(SQL("*")))
-        .where(*where)
-        .group_by(p)
-        .tuples(),
+    one_bucket = "" if one is None else " AND bucket = ?"
+    hours = store.rows(
+        f"SELECT (ts / {HOUR}) * {HOUR} AS p, SUM(value), COUNT(*) FROM sample "
+        f"WHERE account = ? AND metric IN ({marks(m.reads)}) AND ts >= ? AND ts <= ?"
+        f"{one_bucket} GROUP BY p",
+        (account, *m.reads, raw_from, end, *([] if one is None else [one])),
     )
     for period, summed, n in hours:
         if m.calc == "mean":

@@ -28,12 +28,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from peewee import JOIN, SQL, Expression, fn
-
 from r2tui.metrics import ACCOUNT, DAY, HOUR, Metric, describe, series_source
 from r2tui.store import state
 from r2tui.store.db import Store
-from r2tui.store.models import Sample, SeriesKey
 from r2tui.store.views import Reading
 
 Values = dict[str, float]  # bucket → value
@@ -217,18 +214,11 @@ class _Reader:
             start, end = window
             self.sums[window] = {
                 (bucket, metric): (float(total or 0.0), int(ts))
-                for bucket, metric, total, ts in self.store.fetch(
-                    Sample.select(
-                        Sample.bucket, Sample.metric, fn.SUM(Sample.value), fn.MAX(Sample.ts)
-                    )
-                    .where(
-                        Sample.account == self.account,
-                        Sample.metric.in_(sorted(series)),
-                        Sample.bucket.in_(sorted(buckets)),
-                        Sample.ts >= start,
-                        Sample.ts < end,
-                    )
-                    .group_by(Sample.bucket, Sample.metric)
+                for bucket, metric, total, ts in self.store.rows(
+                    "SELECT bucket, metric, SUM(value), MAX(ts) FROM sample WHERE account = ? "
+                    f"AND metric IN ({marks(series)}) AND bucket IN ({marks(buckets)}) "
+                    "AND ts >= ? AND ts < ? GROUP BY bucket, metric",
+                    (self.account, *sorted(series), *sorted(buckets), start, end),
                 )
             }
         return self.sums[window]
@@ -246,12 +236,7 @@ class _Reader:
         if m.calc in ("sum", "ratio", "today"):
             return self._counted(m, buckets)
         if spread:
-            where = (
-                (Sample.account == self.account)
-                & Sample.metric.in_(m.reads)
-                & Sample.bucket.in_(buckets)
-            )
-            reads = (self.store, self.account, where, m.reads)
+            reads = (self.store, self.account, buckets, m.reads)
             cur, at = _spread(reads, t - HOUR, t + 1, m.calc, self.spreads, self.whole)
             prev, _ = _spread(reads, t - 2 * HOUR, t - HOUR + 1, m.calc, self.spreads, self.whole)
             return _Found(cur, prev, at)
@@ -295,14 +280,11 @@ class _Reader:
         if until in self.newest:
             return self.newest[until]
         series, buckets = self.gauges
-        rows = self.store.fetch(
-            Sample.select(Sample.bucket, Sample.ts, Sample.id, Sample.value, Sample.metric).where(
-                Sample.account == self.account,
-                Sample.metric.in_(sorted(series)),
-                Sample.bucket.in_(sorted(buckets)),
-                Sample.ts <= until,
-                Sample.ts > until - RECENT,
-            )
+        rows = self.store.rows(
+            "SELECT bucket, ts, id, value, metric FROM sample WHERE account = ? "
+            f"AND metric IN ({marks(series)}) AND bucket IN ({marks(buckets)}) "
+            "AND ts <= ? AND ts > ?",
+            (self.account, *sorted(series), *sorted(buckets), until, until - RECENT),
         )
         by_series: dict[str, list[tuple[str, int, int, float, str]]] = defaultdict(list)
         for row in rows:
@@ -343,12 +325,12 @@ def _series_keys(
     """metric → the buckets that have samples of it, among `series` and `buckets`
     (None: every bucket)."""
     out: dict[str, set[str]] = defaultdict(set)
-    query = SeriesKey.select(SeriesKey.metric, SeriesKey.bucket).where(
-        SeriesKey.account == account, SeriesKey.metric.in_(sorted(series))
-    )
+    sql = f"SELECT metric, bucket FROM series_key WHERE account = ? AND metric IN ({marks(series)})"
+    params: list[object] = [account, *sorted(series)]
     if buckets is not None:
-        query = query.where(SeriesKey.bucket.in_(sorted(buckets)))
-    for metric, bucket in store.fetch(query):
+        sql += f" AND bucket IN ({marks(buckets)})"
+        params += sorted(buckets)
+    for metric, bucket in store.rows(sql, params):
         out[metric].add(bucket)
     return out
 
@@ -358,25 +340,12 @@ def series_buckets(store: Store, account: str, series: tuple[str, ...]) -> list[
     store.bound()
     return [
         b
-        for (b,) in store.fetch(
-            SeriesKey.select(SeriesKey.bucket)
-            .distinct()
-            .where(SeriesKey.account == account, SeriesKey.metric.in_(series))
-            .order_by(SeriesKey.bucket)
+        for (b,) in store.rows(
+            "SELECT DISTINCT bucket FROM series_key WHERE account = ? "
+            f"AND metric IN ({marks(series)}) ORDER BY bucket",
+            (account, *series),
         )
     ]
-
-
-def series_filter(store: Store, account: str, series: tuple[str, ...]) -> Expression:
-    """Samples of `series` in the account, with their buckets spelled out: the
-    index (account, metric, bucket, ts) then seeks each series' time range
-    instead of walking all its samples."""
-    store.bound()
-    return (
-        (Sample.account == account)
-        & Sample.metric.in_(series)
-        & Sample.bucket.in_(series_buckets(store, account, series))
-    )
 
 
 # Where the newest sample is looked for first: gauges are written hourly
@@ -422,29 +391,20 @@ def newest_samples(
     would otherwise walk every sample of the account (PostgreSQL plans it the
     same way by itself)."""
     store.bound()
-    k, t = SeriesKey, Sample.alias("newest")
-    newest = t.select(fn.MAX(t.ts)).where(
-        t.account == k.account,
-        t.metric == k.metric,
-        t.bucket == k.bucket,
-        t.ts <= until if inclusive else t.ts < until,
+    sql = (
+        "SELECT k.bucket, k.metric, s.ts, s.id, s.value FROM series_key k CROSS JOIN sample s "
+        f"WHERE k.account = ? AND k.metric IN ({marks(series := sorted(set(series)))}) "
+        "AND s.account = k.account AND s.metric = k.metric AND s.bucket = k.bucket "
+        "AND s.ts = (SELECT MAX(n.ts) FROM sample n WHERE n.account = k.account "
+        f"AND n.metric = k.metric AND n.bucket = k.bucket AND n.ts {'<=' if inclusive else '<'} ?)"
     )
-    query = (
-        k.select(k.bucket, k.metric, Sample.ts, Sample.id, Sample.value)
-        .join(Sample, JOIN.CROSS)
-        .where(
-            k.account == account,
-            k.metric.in_(sorted(set(series))),
-            Sample.account == k.account,
-            Sample.metric == k.metric,
-            Sample.bucket == k.bucket,
-            Sample.ts == newest,
-        )
-    )
+    params: list[object] = [account, *series, until]
     if buckets is not None:
-        query = query.where(k.bucket.in_(sorted(set(buckets))))
+        sql += f" AND k.bucket IN ({marks(wanted := sorted(set(buckets)))})"
+        params += wanted
     return [
-        (str(b), str(m), int(ts), int(sid), float(v)) for b, m, ts, sid, v in store.fetch(query)
+        (str(b), str(m), int(ts), int(sid), float(v))
+        for b, m, ts, sid, v in store.rows(sql, params)
     ]
 
 
@@ -475,7 +435,7 @@ def _ratio(sums: Sums, series: tuple[str, ...]) -> tuple[Values, dict[str, int]]
     return values, {b: at[b] for b in values}
 
 
-Reads = tuple[Store, str, Expression, tuple[str, ...]]  # store, account, where, series
+Reads = tuple[Store, str, list[str], tuple[str, ...]]  # store, account, buckets, series
 
 
 def _spread(
@@ -486,15 +446,16 @@ def _spread(
     read, and the account's figure is theirs together; True: some are, and the
     store counts, sums and ranks every bucket's samples for the account; None:
     the account is not read."""
-    store, account, where, series = reads
+    store, account, buckets, series = reads
     key = (series, start, end)
     if key not in cache:
         by_bucket: dict[str, list[float]] = defaultdict(list)
         at: dict[str, int] = {}
-        for bucket, value, ts in store.fetch(
-            Sample.select(Sample.bucket, Sample.value, Sample.ts).where(
-                where, Sample.ts >= start, Sample.ts < end
-            )
+        for bucket, value, ts in store.rows(
+            "SELECT bucket, value, ts FROM sample WHERE account = ? "
+            f"AND metric IN ({marks(series)}) AND bucket IN ({marks(buckets)}) "
+            "AND ts >= ? AND ts < ?",
+            (account, *series, *buckets, start, end),
         ):
             by_bucket[bucket].append(value)
             if ts > at.get(bucket, 0):
@@ -541,26 +502,17 @@ class _Window:
     ranked: float | None = None
 
 
-def _in_window(account: str, series: tuple[str, ...], start: int, end: int) -> list[Expression]:
-    # No bucket named: the (account, metric, ts) index then reads every bucket's
-    # samples of the window in one range per series.
-    return [
-        Sample.account == account,
-        Sample.metric.in_(series),
-        Sample.ts >= start,
-        Sample.ts < end,
-    ]
-
-
 def _whole(
     store: Store, account: str, series: tuple[str, ...], start: int, end: int
 ) -> tuple[int, float, int] | None:
     """The count, sum and newest time of every bucket's samples of `series` in
-    [start, end) (the account's own included), summed by the store."""
-    count, total, newest = store.fetch(
-        Sample.select(fn.COUNT(SQL("*")), fn.SUM(Sample.value), fn.MAX(Sample.ts)).where(
-            *_in_window(account, series, start, end)
-        )
+    [start, end) (the account's own included), summed by the store. No bucket
+    named: the (account, metric, ts) index reads every bucket's samples of the
+    window in one range per series."""
+    count, total, newest = store.rows(
+        "SELECT COUNT(*), SUM(value), MAX(ts) FROM sample WHERE account = ? "
+        f"AND metric IN ({marks(series)}) AND ts >= ? AND ts < ?",
+        (account, *series, start, end),
     )[0]
     if not count:
         return None
@@ -579,28 +531,24 @@ def ranked_p95(
     `bucket`'s only), ranked by the store: the nearest rank counted from the
     top (a few percent of the rows to keep while sorting, not all of them). The
     count is a subquery of the same statement, so both see the same samples.
-    ceil(0.95 n) in integers:
-    (95 n + 99) / 100."""
-    inner = Sample.alias("counted")
-    n = fn.COUNT(SQL("*"))
-    above = inner.select(n - (n * 95 + 99) / 100).where(
-        inner.account == account,
-        inner.metric.in_(series),
-        inner.ts >= start,
-        inner.ts < end,
-        *([] if bucket is None else [inner.bucket == bucket]),
-    )
-    rows = store.fetch(
-        Sample.select(Sample.value)
-        .where(
-            *_in_window(account, series, start, end),
-            *([] if bucket is None else [Sample.bucket == bucket]),
-        )
-        .order_by(Sample.value.desc())
-        .limit(1)
-        .offset(above)
+    ceil(0.95 n) in integers: (95 n + 99) / 100."""
+    where = f"account = ? AND metric IN ({marks(series)}) AND ts >= ? AND ts < ?"
+    params: list[object] = [account, *series, start, end]
+    if bucket is not None:
+        where += " AND bucket = ?"
+        params.append(bucket)
+    rows = store.rows(
+        f"SELECT value FROM sample WHERE {where} ORDER BY value DESC LIMIT 1 "
+        f"OFFSET (SELECT COUNT(*) - (COUNT(*) * 95 + 99) / 100 FROM sample WHERE {where})",
+        params + params,
     )
     return float(rows[0][0]) if rows else None
+
+
+def marks(values: Collection[object]) -> str:
+    """One `?` per value, for `IN (...)` in `Store.rows`' SQL; NULL (nothing
+    matches) for none: PostgreSQL refuses `IN ()`."""
+    return ", ".join("?" * len(values)) or "NULL"
 
 
 def _mean(values: list[float]) -> float:

@@ -8,7 +8,8 @@ what they replace, computed by brute force:
 - readings of a few buckets (the dashboard's) against readings of them all;
 - migration 11 filling `spread_hourly` as the rollup job would;
 - the Storage view kept between reads, read again where an inventory changed;
-- the last probe of each bucket, recent or older.
+- the last probe of each bucket, recent or older, and the newest count of
+  unfinished uploads.
 
 Latencies are multiples of 1/4: their sums are exact in any order."""
 
@@ -18,6 +19,7 @@ from collections import defaultdict
 from datetime import UTC, datetime
 
 from r2tui.config import Retention
+from r2tui.costs.view import _pending_uploads as pending_uploads
 from r2tui.metrics import ACCOUNT, PROBE_LATENCY_SERIES
 from r2tui.store import Store, history, queries, readings, rollups, state, writes
 from r2tui.store.migrations import migrate
@@ -254,3 +256,21 @@ def test_the_cards_sparklines_read_together_are_each_ones(st: Store) -> None:
     same()
     rollups.roll_up(st, NOW - 4 * H)
     same()
+
+
+def test_each_buckets_newest_pending_upload_count_recent_or_older(st: Store) -> None:
+    """The Cost pane's unfinished uploads: each bucket's newest count of the last
+    two days, from the last hours' range for most, further back for the rest."""
+
+    def count(bucket: str, ts: int, value: float) -> None:
+        add_samples(st, ACC, [SampleRow("pending_uploads", value, bucket)], ts=ts)
+
+    count("fresh", NOW - 3 * D, 9.0)
+    count("fresh", NOW - H, 4.0)
+    count("older", NOW - D, 7.0)
+    count("older", NOW - D + H, 5.0)
+    count("cleared", NOW - D, 3.0)
+    count("cleared", NOW - 2 * H, 0.0)
+    count("gone", NOW - 3 * D, 8.0)  # before the two days
+    count(ACCOUNT, NOW - H, 16.0)  # the account's total: no bucket
+    assert pending_uploads(st, ACC, NOW) == {"fresh": 4.0, "older": 5.0, "cleared": 0.0}
