@@ -11,8 +11,7 @@ from r2tui.costs.bill import ITEMS, USAGE_FIELD, Usage, bill
 from r2tui.metrics import ACCOUNT, CATALOG, COST_GAUGES, DAY, USAGE_SERIES
 from r2tui.pricing import LIST_PRICES, PriceList
 from r2tui.store import Store, history, queries
-from r2tui.store.models import Sample
-from r2tui.store.readings import series_buckets
+from r2tui.store.readings import marks, series_buckets
 from r2tui.store.views import (
     ESTIMATED,
     MEASURED,
@@ -67,27 +66,22 @@ def costs_view(
     store.bound()
     now = store.clock() if now is None else now
     start = queries.month_start(now)
-    at = store.fetch(
-        Sample.select(Sample.ts)
-        .where(
-            Sample.account == account,
-            Sample.metric == "monthly_cost_usd",
-            Sample.bucket == ACCOUNT,
-            Sample.ts >= start,
-            Sample.ts <= now,
-        )
-        .order_by(Sample.ts.desc())
-        .limit(1)
+    # Plain SQL (Store.rows): a pane refresh reads this every few seconds.
+    at = store.rows(
+        "SELECT ts FROM sample WHERE account = ? AND metric = ? AND bucket = ? "
+        "AND ts >= ? AND ts <= ? ORDER BY ts DESC LIMIT 1",
+        (account, "monthly_cost_usd", ACCOUNT, start, now),
     )
     computed_at = int(at[0][0]) if at else None
     values: dict[str, dict[str, float]] = {}
     if computed_at is not None:
-        for bucket, metric, value in store.fetch(
-            Sample.select(Sample.bucket, Sample.metric, Sample.value).where(
-                Sample.account == account,
-                Sample.ts == computed_at,
-                Sample.metric.in_(COST_GAUGES + USAGE_SERIES),
-            )
+        # Every bucket's figures of the run: for each series, one seek on the
+        # (account, metric, ts) index, then that run's rows.
+        series = COST_GAUGES + USAGE_SERIES
+        for bucket, metric, value in store.rows(
+            f"SELECT bucket, metric, value FROM sample WHERE account = ? "
+            f"AND metric IN ({marks(series)}) AND ts = ?",
+            (account, *series, computed_at),
         ):
             values.setdefault(bucket, {})[metric] = float(value)
     mine = values.get(ACCOUNT, {})
@@ -219,16 +213,15 @@ def _counts(
     """(bucket, count) of the buckets' pending-upload samples in [start, end]
     ([start, end) when `buckets` are named: the part before a recent range),
     oldest first."""
-    query = Sample.select(Sample.bucket, Sample.value).where(
-        Sample.account == account,
-        Sample.metric == "pending_uploads",
-        Sample.bucket != ACCOUNT,
-        Sample.ts >= start,
-        Sample.ts <= end if buckets is None else Sample.ts < end,
+    sql = (
+        "SELECT bucket, value FROM sample WHERE account = ? AND metric = ? AND bucket <> ? "
+        f"AND ts >= ? AND ts {'<=' if buckets is None else '<'} ?"
     )
+    params: list[object] = [account, "pending_uploads", ACCOUNT, start, end]
     if buckets is not None:
-        query = query.where(Sample.bucket.in_(sorted(buckets)))
-    return store.fetch(query.order_by(Sample.ts))
+        sql += f" AND bucket IN ({marks(buckets)})"
+        params += sorted(buckets)
+    return store.rows(sql + " ORDER BY ts", params)
 
 
 def recommendations(

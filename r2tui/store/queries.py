@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from peewee import Select, fn
+from peewee import fn
 
 from r2tui.metrics import ACCOUNT, BYTES_METRICS, CLASS_METRICS, describe
 from r2tui.pricing import request_cost_usd
@@ -27,13 +27,13 @@ from r2tui.store import readings, state
 from r2tui.store.db import Store
 from r2tui.store.models import (
     Bucket,
-    Event,
     Inventory,
     InventoryBreakdown,
     InventoryObject,
     JobRun,
     Sample,
 )
+from r2tui.store.readings import marks
 from r2tui.store.views import (
     ROUTINE_KINDS,
     STALE_RUN_SECONDS,
@@ -60,17 +60,10 @@ def month_start(now: float) -> int:
 
 def monitor_spend(store: Store, account: str, since: int) -> MonitorSpend:
     store.bound()
-    rows = cast(
-        "Iterable[tuple[str, float | None]]",
-        Sample.select(Sample.metric, fn.SUM(Sample.value))
-        .where(
-            Sample.account == account,
-            Sample.bucket == ACCOUNT,
-            Sample.ts >= since,
-            Sample.metric.in_(["monitor_class_a_ops", "monitor_class_b_ops", "monitor_free_ops"]),
-        )
-        .group_by(Sample.metric)
-        .tuples(),
+    rows = store.rows(
+        "SELECT metric, SUM(value) FROM sample WHERE account = ? AND metric IN (?, ?, ?) "
+        "AND bucket = ? AND ts >= ? GROUP BY metric",
+        (account, "monitor_class_a_ops", "monitor_class_b_ops", "monitor_free_ops", ACCOUNT, since),
     )
     sums = {metric: int(total or 0) for metric, total in rows}
     a, b = sums.get("monitor_class_a_ops", 0), sums.get("monitor_class_b_ops", 0)
@@ -92,23 +85,25 @@ def storage_view(
 ) -> StorageView:
     store.bound()
     now = store.clock() if now is None else now
-    current = [name for (name,) in store.fetch(_current_buckets(account))]
-    i = Inventory
-    newest = (
-        i.select(fn.MAX(i.id)).where(i.account == account, i.bucket.in_(current)).group_by(i.bucket)
-    )
-    latest = store.fetch(
-        i.select(
-            i.id,
-            i.bucket,
-            i.started_at,
-            i.finished_at,
-            i.objects,
-            i.bytes,
-            i.list_requests,
-            i.other_extensions,
-        ).where(i.id.in_(newest))
-    )
+    current = [
+        name
+        for (name,) in store.rows(
+            "SELECT name FROM bucket WHERE account = ? AND vanished_at IS NULL ORDER BY name",
+            (account,),
+        )
+    ]
+    # Each current bucket's latest inventory (the newest id).
+    listing = set(current)
+    latest = [
+        row
+        for row in store.rows(
+            "SELECT id, bucket, started_at, finished_at, objects, bytes, list_requests, "
+            "other_extensions FROM inventory WHERE id IN "
+            "(SELECT MAX(id) FROM inventory WHERE account = ? GROUP BY bucket)",
+            (account,),
+        )
+        if row[1] in listing
+    ]
     listed = _listed(store, account, latest, top_n)
     buckets = listed.buckets
     names = {b.name for b in buckets}
@@ -124,14 +119,6 @@ def storage_view(
         not_inventoried=[name for name in current if name not in names],
         quota_bytes=quota_bytes,
         oldest_inventory_at=min((b.inventoried_at for b in buckets), default=None),
-    )
-
-
-def _current_buckets(account: str) -> Select:
-    return (
-        Bucket.select(Bucket.name)
-        .where(Bucket.account == account, Bucket.vanished_at.is_null())
-        .order_by(Bucket.name)
     )
 
 
@@ -350,39 +337,37 @@ def activity(
     bounds the read, which otherwise walks every job run of the retention to
     find a few that matter."""
     store.bound()
-    q = Event.select().where(Event.account.in_([account, ACCOUNT]))
+    sql = "SELECT id, ts, kind, level, bucket, message FROM event WHERE account IN (?, ?)"
+    params: list[object] = [account, ACCOUNT]
     if kinds:
-        q = q.where(Event.kind.in_(kinds))
+        sql += f" AND kind IN ({marks(kinds)})"
+        params += kinds
     if notable_since is not None:
-        q = q.where(
-            Event.ts >= int(notable_since),
-            ~(Event.kind.in_(ROUTINE_KINDS) & (Event.level != "error")),
-        )
+        sql += f" AND ts >= ? AND NOT (kind IN ({marks(ROUTINE_KINDS)}) AND level <> ?)"
+        params += [int(notable_since), *ROUTINE_KINDS, "error"]
     return [
-        ActivityRow(e.id, e.ts, e.kind, e.level, e.bucket, e.message)
-        for e in q.order_by(Event.ts.desc(), Event.id.desc()).limit(limit)
+        ActivityRow(*row)
+        for row in store.rows(sql + " ORDER BY ts DESC, id DESC LIMIT ?", [*params, limit])
     ]
 
 
 def collector(store: Store, account: str, now: float | None = None) -> CollectorView:
     store.bound()
     now = store.clock() if now is None else now
-    last = cast(
-        "Iterable[tuple[str, int]]",
-        JobRun.select(JobRun.job, fn.MAX(JobRun.id))
-        .where(JobRun.account.in_([account, ACCOUNT]))
-        .group_by(JobRun.job)
-        .tuples(),
-    )
-    runs = list(JobRun.select().where(JobRun.id.in_([i for _, i in last])).order_by(JobRun.job))
+    # Each job's last run (the newest id), and when any run last succeeded.
     jobs = [
-        JobStatus(r.job, r.started_at, r.finished_at, r.ok, r.items, r.error, r.host) for r in runs
+        JobStatus(job, started, finished, None if ok is None else bool(ok), items, error, host)
+        for job, started, finished, ok, items, error, host in store.rows(
+            "SELECT job, started_at, finished_at, ok, items, error, host FROM job_run "
+            "WHERE id IN (SELECT MAX(id) FROM job_run WHERE account IN (?, ?) GROUP BY job) "
+            "ORDER BY job",
+            (account, ACCOUNT),
+        )
     ]
-    last_ok = (
-        JobRun.select(fn.MAX(JobRun.finished_at))
-        .where(JobRun.account.in_([account, ACCOUNT]), JobRun.ok == True)  # noqa: E712
-        .scalar()
-    )
+    (last_ok,) = store.rows(
+        "SELECT MAX(finished_at) FROM job_run WHERE account IN (?, ?) AND ok = ?",
+        (account, ACCOUNT, True),
+    )[0]
     running = [j for j in jobs if j.finished_at is None and now - j.started_at < STALE_RUN_SECONDS]
     failing = [j for j in jobs if j.finished_at is not None and j.ok is False]
     if running:
@@ -470,25 +455,20 @@ def probes(store: Store, account: str, now: float, window: int = 86400) -> list[
 def endpoint_check(store: Store, account: str) -> EndpointRow | None:
     """The last check that the endpoint answers (made when probes are off)."""
     store.bound()
-    last = (
-        Sample.select(Sample.ts, Sample.value)
-        .where(Sample.account == account, Sample.metric == "endpoint_ok", Sample.bucket == ACCOUNT)
-        .order_by(Sample.ts.desc(), Sample.id.desc())
-        .first()
+    last = store.rows(
+        "SELECT ts, value FROM sample WHERE account = ? AND metric = ? AND bucket = ? "
+        "ORDER BY ts DESC, id DESC LIMIT 1",
+        (account, "endpoint_ok", ACCOUNT),
     )
-    if last is None:
+    if not last:
         return None
-    ms = (
-        Sample.select(Sample.value)
-        .where(
-            Sample.account == account,
-            Sample.metric == "endpoint_ms",
-            Sample.bucket == ACCOUNT,
-            Sample.ts == last.ts,
-        )
-        .scalar()
+    at, ok = last[0]
+    ms = store.rows(
+        "SELECT value FROM sample WHERE account = ? AND metric = ? AND bucket = ? AND ts = ? "
+        "LIMIT 1",
+        (account, "endpoint_ms", ACCOUNT, at),
     )
-    return EndpointRow(at=last.ts, ok=last.value >= 1.0, ms=ms)
+    return EndpointRow(at=int(at), ok=ok >= 1.0, ms=ms[0][0] if ms else None)
 
 
 # The dashboard's cards, in order.
