@@ -73,7 +73,16 @@ ANALYTICS_LAG = 180
 # Where a stored series comes from, for the metrics that read a listing's figure
 # or analytics' (status --json says which one a value is).
 LISTING_SERIES = frozenset(
-    {"total_files", "total_bytes", "standard_bytes", "ia_bytes", "standard_objects", "ia_objects"}
+    {
+        "total_files",
+        "total_bytes",
+        "standard_bytes",
+        "ia_bytes",
+        "standard_objects",
+        "ia_objects",
+        "prefix_bytes",
+        "prefix_objects",
+    }
 )
 # Catalog metrics beyond the cards that `status --json` reports: the storage
 # classes and the bytes moved.
@@ -123,6 +132,20 @@ USAGE_SERIES = (
     "usage_ia_class_b",
     "usage_ia_retrieval_gb",
 )
+# A kept prefix's figures from each inventory, per "bucket/prefix/" (store/writes.py).
+PREFIX_BYTES = "prefix_bytes"
+PREFIX_OBJECTS = "prefix_objects"
+PREFIX_SERIES = (PREFIX_BYTES, PREFIX_OBJECTS)
+SERIES_NAME_MAX = 255  # characters the store's bucket column holds (PostgreSQL's VARCHAR)
+
+
+def prefix_series(bucket: str, prefix: str) -> str | None:
+    """Where a prefix's series are stored: "bucket/prefix/" in the bucket column,
+    which no bucket name can be (they hold no "/"); None when too long for it."""
+    name = f"{bucket}/{prefix}"
+    return name if len(name) <= SERIES_NAME_MAX else None
+
+
 PROBE_LATENCY_SERIES = (
     "probe_put_ms",
     "probe_get_ms",
@@ -154,6 +177,11 @@ class Metric:
         if self.source == "analytics" and self.calc in ("sum", "today", "ratio"):
             return "sampled_requests"
         return None
+
+    @property
+    def per_prefix(self) -> bool:
+        """Stored per prefix ("bucket/prefix/"), not per bucket: a rule's scope names one."""
+        return self.name in PREFIX_SERIES
 
     @property
     def kind(self) -> str:
@@ -240,6 +268,21 @@ CATALOG: dict[str, Metric] = {
             "objects",
             "sum",
             "Objects above the large-object size found new in the last hour.",
+            "inventory",
+        ),
+        # -- per prefix (scope "bucket/prefix/"), from each listing (store/prefixes.py)
+        _m(
+            PREFIX_BYTES,
+            "bytes",
+            "last",
+            'Bytes under a prefix (scope "photos/2026/") at the last full listing.',
+            "inventory",
+        ),
+        _m(
+            PREFIX_OBJECTS,
+            "objects",
+            "last",
+            'Objects under a prefix (scope "photos/2026/") at the last full listing.',
             "inventory",
         ),
         _m(

@@ -23,6 +23,19 @@ class Tally:
 
 
 @dataclass(frozen=True)
+class PrefixTotals:
+    """One prefix (a folder: a key's parts up to a "/") of a bucket: the objects and
+    bytes under it, and of those the ones directly in it (`files_*`; at the
+    deepest prefix counted, everything under it)."""
+
+    prefix: str  # "logs/2026/": every part ends with "/"
+    objects: int
+    bytes: int
+    files_objects: int
+    files_bytes: int
+
+
+@dataclass(frozen=True)
 class BucketInventory:
     bucket: str
     started_at: float
@@ -39,6 +52,18 @@ class BucketInventory:
     other_extensions: bool = False  # distinct types beyond the cap counted as "(other)"
     # Keys that cut the bucket into parts of equal count: the next listing starts there.
     split_keys: tuple[str, ...] = ()
+    # Prefixes down to `prefix_depth` (0: not counted), the largest kept
+    # (sources/listing/prefixes.py), largest first; the others are counted in
+    # their parents' totals only, and `root_files` are the objects outside any.
+    prefixes: tuple[PrefixTotals, ...] = ()
+    root_files: Tally = Tally(0, 0)
+    prefix_depth: int = 0
+    prefixes_dropped: int = 0  # distinct prefixes beyond the cap, not kept
+
+
+# What one canary probe sends, in order (`sources.s3.probe_bucket`): what a
+# probe costs is these operations' classes (`pricing.operation_class`).
+PROBE_OPERATIONS = ("PutObject", "GetObject", "HeadObject", "DeleteObject")
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from r2tui.costs.bill import to_cents
+from r2tui.costs.probes import ProbePlan
 from r2tui.metrics import ACCOUNT, BYTES_METRICS, CLASS_METRICS, describe, series_source
 from r2tui.store import health
 from r2tui.store.queries import REPORTED
@@ -276,6 +277,32 @@ def costs_doc(c: CostsView) -> dict[str, Any]:
             {"kind": r.kind, "bucket": r.bucket, "text": r.text, "saving_usd": _usd(r.saving_usd)}
             for r in c.recommendations
         ],
+    }
+
+
+def probe_plan_doc(p: ProbePlan | None) -> dict[str, Any] | None:
+    """What the account's probes cost a month at the current settings (null
+    when they are off): `r2tui.costs.probes`, over the buckets the store knows."""
+    if p is None:
+        return None
+    return {
+        "mode": p.mode,
+        "buckets": p.buckets,
+        "must_probe": p.must,
+        "budget_requests_per_month": p.budget_requests,
+        "runs_per_month": round(p.runs_month, 3),
+        "probes_per_month": p.probes_month,
+        "requests_per_month": p.requests_month,
+        "class_a_per_month": p.class_a,
+        "class_b_per_month": p.class_b,
+        "free_per_month": p.free,
+        "usd_list_price": float(to_cents(p.list_usd)),
+        "usd_beyond_free_tier": float(to_cents(p.beyond_free_usd)),
+        "bucket_every_seconds": None if p.every_seconds is None else round(p.every_seconds, 1),
+        "must_every_seconds": None
+        if p.must_every_seconds is None
+        else round(p.must_every_seconds, 1),
+        "needed_requests_per_month": p.needed_requests() if p.over_budget else None,
     }
 
 

@@ -19,11 +19,11 @@ from r2tui.alerts.silences import SilenceRow, silences
 from r2tui.alerts.states import FIRING, INACTIVE, PENDING, RESOLVED, AlertState, step
 from r2tui.config.alert_model import MaintenanceWindow
 from r2tui.config.model import Config
-from r2tui.metrics import ACCOUNT
+from r2tui.metrics import ACCOUNT, CATALOG
 from r2tui.store import queries
 from r2tui.store.db import Store
 from r2tui.store.models import AlertInstance, Silence
-from r2tui.store.readings import readings
+from r2tui.store.readings import readings, series_buckets
 from r2tui.store.views import Reading
 from r2tui.store.writes import EventRow, add_events
 
@@ -119,6 +119,14 @@ def targets(rule: Rule, buckets: Iterable[str]) -> list[str]:
     return sorted(b for b in buckets if b != ACCOUNT and fnmatch.fnmatchcase(b, rule.scope))
 
 
+def scope_candidates(store: Store, account: str, rule: Rule) -> list[str]:
+    """What a glob scope may match: the account's buckets, or for a metric kept
+    per prefix, the prefixes that have its series ("bucket/prefix/")."""
+    if CATALOG[rule.metric].per_prefix:
+        return series_buckets(store, account, CATALOG[rule.metric].reads)
+    return queries.bucket_names(store, account)
+
+
 def check_alerts(
     store: Store,
     config: Config,
@@ -147,7 +155,11 @@ def check_alerts(
     gone = set(queries.bucket_names(store, account, include_vanished=True)) - set(
         queries.bucket_names(store, account)
     )
-    buckets = (set(queries.bucket_names(store, account)) | set(values)) - gone
+    buckets = {
+        b
+        for b in set(queries.bucket_names(store, account)) | set(values)
+        if b.partition("/")[0] not in gone  # a prefix ("bucket/prefix/") goes with its bucket
+    }
     # State is read, stepped and written in one write transaction: a TUI and a
     # headless collector evaluating the same account queue here, and the second
     # sees what the first decided (never the same firing notified twice).

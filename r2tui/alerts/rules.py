@@ -19,7 +19,7 @@ from typing import TypeVar
 
 from r2tui.config.values import MAX_DURATION, parse_duration, parse_size, span_text
 from r2tui.literal import quoted
-from r2tui.metrics import ACCOUNT, CATALOG, HOUR, Metric
+from r2tui.metrics import ACCOUNT, CATALOG, HOUR, PREFIX_SERIES, SERIES_NAME_MAX, Metric
 from r2tui.units import human_bytes
 
 T = TypeVar("T")
@@ -270,6 +270,8 @@ def rule_from(data: Mapping[str, object], stored: bool = False) -> Rule:
         escalate_severity=check("escalate_severity", _optional(_choice(SEVERITIES)), None),
         responses=check("responses", _channels, ()),
     )
+    if rule.metric in CATALOG and not any(f == "scope" for f, _ in problems):
+        problems += _scope_problems(CATALOG[rule.metric], rule.scope)
     if rule.escalate_after and not (rule.escalate_to or rule.escalate_severity):
         problems.append(
             ("escalate_after", "escalating needs escalate_to (channels) or escalate_severity")
@@ -424,12 +426,47 @@ def _threshold(value: object, unit: str) -> float:
 def _scope(value: object) -> str:
     if value == ACCOUNT:
         return ACCOUNT
+    if isinstance(value, str) and "/" in value:
+        bucket, _, prefix = value.partition("/")
+        if (
+            _SCOPE_RE.fullmatch(bucket)
+            and _NAME_RE.fullmatch(prefix)
+            and prefix[-1] in "/*?]"
+            and len(value) <= SERIES_NAME_MAX
+        ):
+            return value
+        raise ValueError(
+            "expected a bucket (or bucket glob), / and a prefix ending in / such as "
+            f'"photos/2026/", or a glob such as "photos/*" (at most {SERIES_NAME_MAX} '
+            f"characters), got {quoted(value)}"
+        )
     if not isinstance(value, str) or not _SCOPE_RE.fullmatch(value):
         raise ValueError(
             'expected "*" for the account, a bucket name or a bucket glob '
-            f'such as "logs-*", got {quoted(value)}'
+            f'such as "logs-*", or a prefix such as "photos/2026/", got {quoted(value)}'
         )
     return value
+
+
+def _scope_problems(m: Metric, scope: str) -> list[tuple[str, str]]:
+    """A prefix metric watches prefixes, every other metric buckets or the account."""
+    if m.per_prefix and "/" not in scope:
+        return [
+            (
+                "scope",
+                f"{m.name} is per prefix: expected a bucket, / and a prefix such as "
+                f'"photos/2026/" (or "photos/*": every prefix of photos), got {quoted(scope)}',
+            )
+        ]
+    if "/" in scope and not m.per_prefix:
+        return [
+            (
+                "scope",
+                f"a prefix is a scope for {', '.join(PREFIX_SERIES)} only; {m.name} watches "
+                f'"*" (the account), a bucket or a bucket glob, got {quoted(scope)}',
+            )
+        ]
+    return []
 
 
 def _duration(value: object) -> int:

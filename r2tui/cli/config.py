@@ -101,4 +101,65 @@ def _check(args: argparse.Namespace) -> int:
             f"maintenance {w.name}: {w.start // 60:02d}:{w.start % 60:02d}-"
             f"{w.end // 60:02d}:{w.end % 60:02d} {w.timezone}"
         )
+    probe_lines(config)
     return EXIT_OK
+
+
+def probe_lines(config: Config) -> None:
+    """What each account's probe budget pays for; with the store (opened
+    read-only, when it can be), what a month of probes costs over its buckets,
+    and a warning when the buckets that must be probed at every run (named by
+    rules on probe metrics, or with errors in the last hour) need more."""
+    probing = [a for a in config.accounts if a.probe.enabled]
+    if not probing:
+        return
+    # Start-up: the store, the rules and the probes' arithmetic load only when probes are on.
+    from peewee import PeeweeException
+
+    from r2tui.alerts.probe_watch import stored_plan
+    from r2tui.config.secrets import scrub
+    from r2tui.costs import probes
+    from r2tui.store import Store, StoreError, open_store
+
+    store: Store | None = None
+    unread = ""
+    try:
+        store = open_store(config.store_url, config.store_url_source, read_only=True)
+    except StoreError as exc:
+        unread = visible(exc)
+    try:
+        for a in probing:
+            name = visible(a.name)
+            schedule = probes.collect_schedule(config)
+            runs = probes.runs_per_month(schedule, config.timezone, config.pricing)
+            budget = a.probe.requests_per_month
+            fits = int(budget // probes.REQUESTS_PER_PROBE / runs) if runs else 0
+            say(
+                f"probes {name}: budget {budget:,} requests a month: every bucket at every "
+                f"run ({schedule.text}) for up to {fits:,} buckets; more take turns"
+            )
+            if store is None:
+                say(f"probes {name}: buckets not counted: the store, opened read-only: {unread}")
+                continue
+            try:
+                plan = stored_plan(store, config, a, store.clock())
+            except PeeweeException as exc:
+                say(f"probes {name}: store not read ({visible(scrub(str(exc)))})")
+                continue
+            if plan is None:
+                continue
+            say(f"probes {name}: {probes.plan_text(plan)}")
+            if plan.over_budget:
+                say(
+                    f"r2tui: warning: accounts.{name}.probe.requests_per_month: "
+                    f"{plan.must:,} buckets must be probed at every run (named by rules on "
+                    f"probe metrics, or with errors in the last hour): "
+                    f"{plan.must_probes_month:,} probes a month, more than the budget's "
+                    f"{plan.budget_probes:,}; they take turns and no other bucket is "
+                    f"probed. Set it to at least {plan.needed_requests():,} to probe them "
+                    "at every run",
+                    err=True,
+                )
+    finally:
+        if store is not None:
+            store.close()

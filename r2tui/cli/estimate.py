@@ -13,6 +13,14 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from r2tui.cli.exits import EXIT_OK
+from r2tui.config.model import (
+    DEFAULT_PROBE_REQUESTS,
+    DEFAULT_SCHEDULES,
+    MAX_PROBE_REQUESTS,
+    MIN_PROBE_REQUESTS,
+)
+from r2tui.config.values import parse_duration
+from r2tui.costs import probes
 from r2tui.costs.bill import ITEMS, USAGE_FIELD, Bill, Usage, bill, to_cents
 from r2tui.literal import visible
 from r2tui.output import say, say_json
@@ -70,17 +78,76 @@ def add_parser(sub: Subcommands, common: Parser) -> None:
             metavar="N" if name in _WHOLE else "X",
             help=f"{help_} (default 0)",
         )
+    p.add_argument(
+        "--probe-buckets",
+        type=_amount(True),
+        default=0,
+        metavar="N",
+        help="add canary probes of N buckets within a probe budget (default 0: none)",
+    )
+    p.add_argument(
+        "--probe-requests",
+        type=_budget,
+        default=DEFAULT_PROBE_REQUESTS,
+        metavar="N",
+        help=f"the probe budget, requests a month (default {DEFAULT_PROBE_REQUESTS:,})",
+    )
+    p.add_argument(
+        "--probe-every",
+        type=_interval,
+        default=DEFAULT_SCHEDULES["collect_metrics"],
+        metavar="DURATION",
+        help=f"how often collect_metrics runs (default {DEFAULT_SCHEDULES['collect_metrics']})",
+    )
     p.add_argument("--json", action="store_true", help="as one JSON document")
+
+
+def _budget(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not MIN_PROBE_REQUESTS <= value <= MAX_PROBE_REQUESTS:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number of probe requests a month from {MIN_PROBE_REQUESTS} "
+            f"to {MAX_PROBE_REQUESTS:,}, got {text!r}"
+        )
+    return value
+
+
+def _interval(text: str) -> int:
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def run(args: argparse.Namespace, prices: PriceList) -> int:
     usage = Usage(**{name: getattr(args, name) for name in OPTIONS})
+    plan = probe_plan(args, prices)
+    if plan is not None:
+        # The probes' requests are Standard requests like the others.
+        usage = usage + Usage(standard_class_a=plan.class_a, standard_class_b=plan.class_b)
     result = bill(usage, prices)
     if args.json:
-        say_json(as_doc(result))
+        # Start-up: the status documents load only for a plan to show.
+        from r2tui.status import probe_plan_doc
+
+        doc = as_doc(result)
+        if plan is not None:
+            doc["probes"] = probe_plan_doc(plan)
+        say_json(doc)
     else:
-        say(as_text(result))
+        say(("" if plan is None else f"probes: {probes.plan_text(plan)}\n") + as_text(result))
     return EXIT_OK
+
+
+def probe_plan(args: argparse.Namespace, prices: PriceList) -> probes.ProbePlan | None:
+    """The month of probes the options describe (--probe-buckets), or None."""
+    if not args.probe_buckets:
+        return None
+    runs = probes.month_seconds(prices) / args.probe_every
+    return probes.plan(args.probe_buckets, args.probe_requests, runs, prices)
 
 
 def _number(value: Decimal) -> int | float:

@@ -19,6 +19,7 @@ from r2tui import __version__
 from r2tui.cli import (
     alerts,
     collect,
+    du,
     estimate,
     exporter,
     history,
@@ -51,6 +52,7 @@ ON_THE_STORE: dict[str, Callable[[argparse.Namespace, Config, Store], int]] = {
     "collect": collect.run,
     "status": status.run,
     "history": history.run,
+    "du": du.run,
     "report": report.run,
     "exporter": exporter.run,
     "serve": serve.run,
@@ -95,6 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
         collect,
         status,
         history,
+        du,
         config_command,
         locate,
         estimate,

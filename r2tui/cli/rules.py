@@ -66,7 +66,12 @@ RULE_OPTIONS: tuple[tuple[str, str, str, str], ...] = (
         "text",
         "a change rule's threshold: percent (default) or absolute (the metric's unit)",
     ),
-    ("--scope", "scope", "text", '"*" the account (default), a bucket or a glob "logs-*"'),
+    (
+        "--scope",
+        "scope",
+        "text",
+        '"*" the account (default), a bucket, a glob "logs-*", a prefix "photos/2026/"',
+    ),
     ("--for", "for", "duration", "how long the condition holds before firing, e.g. 5m"),
     (
         "--keep-firing-for",

@@ -76,6 +76,16 @@ def run(args: argparse.Namespace, config: Config, store: Store) -> int:
         ),
         demo=config.demo,
     )
+    # What the probes cost a month at the current settings (they need the account's
+    # config: the demo's is made only when it starts, so the demo shows none).
+    from r2tui.alerts.probe_watch import stored_plan
+    from r2tui.status import probe_plan_doc
+
+    doc["probe_plan"] = (
+        None
+        if isinstance(account, str)
+        else probe_plan_doc(stored_plan(store, config, account, store.clock()))
+    )
     # Whether a process collects this account: the collector lease, alive or not.
     live = collector_alive(store, name, store.clock(), schedules=config.schedules)
     doc["collector"]["lease"] = {
@@ -141,8 +151,31 @@ def status_text(doc: dict[str, Any]) -> str:
         )
     else:
         lines.append("cost: not calculated yet (`r2tui collect --once --job calculate_costs`)")
+    if doc.get("probe_plan"):
+        lines.append(probes_line(doc["probe_plan"]))
     lines.append(alerts_line(doc["alerts"]))
     return "\n".join(lines)
+
+
+def probes_line(p: dict[str, Any]) -> str:
+    """`probes: 1,000 buckets, each every 7.2 h: …` from the document's probe_plan."""
+    # Start-up: the probes' arithmetic loads only for a plan to show.
+    from r2tui.costs.probes import every_text
+
+    if p["mode"] == "every_run":
+        how = "every bucket at every run"
+    elif p["mode"] == "rotation":
+        how = f"in turn, each every {every_text(p['bucket_every_seconds'])}"
+    else:
+        how = (
+            f"over budget: {p['must_probe']:,} must be probed at every run and take turns; "
+            f"probe.requests_per_month = {p['needed_requests_per_month']:,} would fit them"
+        )
+    return (
+        f"probes: {p['buckets']:,} buckets, {how}: {p['class_a_per_month']:,} Class A + "
+        f"{p['class_b_per_month']:,} Class B a month, ${p['usd_list_price']:,.2f} at list "
+        f"price, ${p['usd_beyond_free_tier']:,.2f} beyond the free tier"
+    )
 
 
 def sources_lines(sources: dict[str, dict[str, Any]]) -> list[str]:

@@ -15,10 +15,15 @@ from r2tui.config.alerting import alerting, channel_names
 from r2tui.config.errors import ConfigError, Problem, source_name
 from r2tui.config.model import (
     DEFAULT_GRAPHQL_URL,
+    DEFAULT_PROBE_REQUESTS,
     DEFAULT_SCHEDULES,
     DEMO_SCHEDULES,
     JOB_NAMES,
     MAX_LIST_CONCURRENCY,
+    MAX_PREFIX_DEPTH,
+    MAX_PREFIX_ENTRIES,
+    MAX_PROBE_REQUESTS,
+    MIN_PROBE_REQUESTS,
     AccountConfig,
     CollectorSettings,
     Config,
@@ -330,7 +335,7 @@ def _account(name: str, r: Reader, env: Mapping[str, str]) -> AccountConfig:
         )
         region = "auto"
     probe = r.sub("probe")
-    probe.check_known({"enabled", "buckets", "prefix"})
+    probe.check_known({"enabled", "buckets", "prefix", "requests_per_month"})
     # An S3 key is at most 1,024 bytes: the prefix leaves room for the probe's name.
     prefix = probe.text("prefix", ".r2tui-probe/", 'a key prefix such as ".r2tui-probe/"', most=512)
     if not prefix:
@@ -354,8 +359,23 @@ def _account(name: str, r: Reader, env: Mapping[str, str]) -> AccountConfig:
             enabled=probe.get("enabled", bool, False, "true or false"),
             buckets=probe.parse("buckets", parse_globs, ("*",)),
             prefix=prefix,
+            requests_per_month=_probe_requests(probe),
         ),
     )
+
+
+def _probe_requests(probe: Reader) -> int:
+    """The probe budget: whole probe requests a month, from one probe's four."""
+    value = probe.get("requests_per_month", int, DEFAULT_PROBE_REQUESTS, "a whole number")
+    if not MIN_PROBE_REQUESTS <= value <= MAX_PROBE_REQUESTS:
+        probe.fail(
+            "requests_per_month",
+            f"must be a whole number of probe requests a month from {MIN_PROBE_REQUESTS} "
+            f"(one probe: PUT, GET, HEAD and DELETE) to {MAX_PROBE_REQUESTS:,}, "
+            f"got {quoted(value)}",
+        )
+        return DEFAULT_PROBE_REQUESTS
+    return value
 
 
 def _missing_profile(profile: str) -> str | None:
@@ -434,7 +454,16 @@ def _schedules(r: Reader, defaults: dict[str, str], tz: str) -> dict[str, Schedu
 
 def _inventory(r: Reader) -> InventorySettings:
     r.check_known(
-        {"top_n", "newest_n", "large_object", "max_extensions", "page_size", "concurrency"}
+        {
+            "top_n",
+            "newest_n",
+            "large_object",
+            "max_extensions",
+            "page_size",
+            "concurrency",
+            "prefix_depth",
+            "prefix_entries",
+        }
     )
     d = InventorySettings()
     return InventorySettings(
@@ -451,6 +480,19 @@ def _inventory(r: Reader) -> InventorySettings:
         concurrency=r.positive_int(
             "concurrency", d.concurrency, most=MAX_LIST_CONCURRENCY, unit=" list requests at once"
         ),
+        prefix_depth=r.parse("prefix_depth", _prefix_depth, d.prefix_depth),
+        prefix_entries=r.positive_int(
+            "prefix_entries", d.prefix_entries, most=MAX_PREFIX_ENTRIES, unit=" prefixes per bucket"
+        ),
+    )
+
+
+def _prefix_depth(value: object) -> int:
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_PREFIX_DEPTH:
+        return value
+    raise ValueError(
+        f"must be a whole number from 0 (no prefixes) to {MAX_PREFIX_DEPTH} levels, "
+        f"got {quoted(value)}"
     )
 
 

@@ -60,11 +60,22 @@ class Schedule:
         return "interval" if self.seconds is not None else "cron"
 
 
+# Probe requests a month an account may spend (4 a probe: PUT, GET, HEAD,
+# DELETE): 100,000 probes, 100,000 Class A and 200,000 Class B requests, a
+# tenth of the Class A free tier and a fiftieth of the Class B one, leaving the
+# rest to the listings and to the account's own traffic.
+DEFAULT_PROBE_REQUESTS = 400_000
+MIN_PROBE_REQUESTS = 4  # one probe
+MAX_PROBE_REQUESTS = 10**10  # 2.5 billion probes: beyond any account a person would watch
+
+
 @dataclass(frozen=True)
 class ProbeSettings:
     enabled: bool = False
     buckets: tuple[str, ...] = ("*",)
     prefix: str = ".r2tui-probe/"
+    # The budget: probe requests a month (r2tui.costs.probes spends it).
+    requests_per_month: int = DEFAULT_PROBE_REQUESTS
 
 
 @dataclass(frozen=True)
@@ -122,6 +133,8 @@ class AccountConfig:
 
 
 MAX_LIST_CONCURRENCY = 64  # list requests at once: the S3 client's connection pool
+MAX_PREFIX_DEPTH = 20  # prefix levels counted: a deeper tree is no longer a summary
+MAX_PREFIX_ENTRIES = 100_000  # prefixes kept per bucket (rows a day in the store each)
 
 
 @dataclass(frozen=True)
@@ -132,6 +145,8 @@ class InventorySettings:
     max_extensions: int = 500
     page_size: int = 1000
     concurrency: int = 16  # most key ranges listed at once; adaptive below it
+    prefix_depth: int = 3  # prefixes ("folders") counted this many levels down; 0: none
+    prefix_entries: int = 2000  # the largest prefixes kept per bucket; the rest in their parents
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,8 @@ newest_n = 20                  # newest objects kept per bucket
 large_object = "1 GB"          # new objects above this size are reported
 max_extensions = 500           # distinct file types tracked per bucket
 concurrency = 16               # key ranges listed at once, at most (1 = one after another)
+prefix_depth = 3               # folder levels ("logs/2026/") counted by the listing (0: none)
+prefix_entries = 2000          # largest folders kept per bucket; the rest count in their parent
 
 [retention]
 # Days, from 1 to 36500 (100 years).
@@ -141,6 +143,12 @@ exclude = []
 enabled = false
 buckets = ["*"]
 prefix = ".r2tui-probe/"
+# Probe requests a month (4 a probe), from 4 to 10,000,000,000. Default 400,000:
+# 100,000 probes, a tenth of the free tier's Class A requests. When it cannot
+# pay for every bucket at every run, buckets take turns (each less often); those
+# a rule on a probe metric names, or with errors in the last hour, are probed
+# at every run. `r2tui estimate --probe-buckets N` prices a budget.
+requests_per_month = 400000
 
 [keymap]
 # Rebind any key by its binding id (see `?` in the app), e.g.:

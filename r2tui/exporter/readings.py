@@ -63,7 +63,11 @@ def account_reading(
     tz: str = "UTC",
     windows: tuple[MaintenanceWindow, ...] = (),
 ) -> AccountReading:
-    found = readings.readings(store, account, list(CATALOG), now, tz)
+    # Not the prefixes': thousands of series a bucket (prefix_entries) would swamp a
+    # Prometheus; the store, `du` and alert rules have them.
+    found = readings.readings(
+        store, account, [m for m, x in CATALOG.items() if not x.per_prefix], now, tz
+    )
     values = {
         bucket: {name: r.value for name, r in by_name.items() if r.value is not None}
         for bucket, by_name in found.items()

@@ -5,12 +5,11 @@ analytics when an API token is configured. One failing does not stop the other."
 from __future__ import annotations
 
 from r2tui.config import AccountConfig
-from r2tui.jobs import analytics
+from r2tui.jobs import analytics, probe_budget
 from r2tui.jobs.base import (
     JobContext,
     Outcome,
     is_store_error,
-    plural,
     reason_for,
     record_spend,
     s3_client,
@@ -108,9 +107,22 @@ def _probes(ctx: JobContext, account: AccountConfig, tally: RequestTally) -> Out
     # The inventory keeps the bucket list; list buckets here only before it has run.
     known = queries.bucket_names(ctx.store, account.name)
     buckets = known or [b for b in s3.list_buckets(client) if account.wants_bucket(b)]
+    eligible = [b for b in buckets if account.probes_bucket(b)]
+    if not eligible:
+        out = Outcome(summary="no bucket matches probe.buckets")
+        _probe_health(out, [], not known)
+        return out
+    turn = probe_budget.plan_turn(ctx.store, ctx.config, account, eligible, ctx.clock())
+    probe_budget.warn_over_budget(ctx.store, account.name, turn, ctx.clock())
+    if not turn.chosen:
+        # No probe due this run (the budget's share is under one): the endpoint
+        # check still says within minutes that the endpoint or the key fails.
+        out = _check_endpoint(ctx, account, tally)
+        out.summary = f"{turn.summary(0)}; {out.summary}"
+        return out
     out = Outcome()
     failures: list[tuple[SourceState, str]] = []
-    for bucket in (b for b in buckets if account.probes_bucket(b)):
+    for bucket in turn.chosen:
         if ctx.stop.is_set():
             raise Cancelled()
         result = s3.probe_bucket(client, bucket, account.probe.prefix, ctx.clock)
@@ -137,10 +149,8 @@ def _probes(ctx: JobContext, account: AccountConfig, tally: RequestTally) -> Out
             kind = next((s3.step_kind(s) for s in result.steps if not s.ok), SourceState.FAILING)
             failures.append((SourceState(kind), result.error or f"probe of {bucket} failed"))
         out.items += 1
-    out.summary = (
-        f"probed {plural(out.items, 'bucket')}" if out.items else "no bucket matches probe.buckets"
-    )
-    _probe_health(out, failures, out.items > 0 or not known)
+    out.summary = turn.summary(out.items)
+    _probe_health(out, failures, True)
     return out
 
 

@@ -157,6 +157,8 @@ def inventory_bucket(
             large_object_bytes=settings.large_object_bytes,
             max_extensions=settings.max_extensions,
             since=since,
+            prefix_depth=settings.prefix_depth,
+            prefix_entries=settings.prefix_entries,
         )
 
     started = clock()

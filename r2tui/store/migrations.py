@@ -365,6 +365,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         8, "the default rule for a sudden drop in stored objects", lambda db: _v8_drop_rule(db)
     ),
     Migration(9, "job runs name the process that opened them", lambda db: _v9_run_holder(db)),
+    Migration(10, "bytes and objects per prefix in each inventory", lambda db: _v10_prefixes(db)),
     Migration(
         11,
         "every bucket's samples read by time, and the account's hourly means and p95s",
@@ -593,6 +594,30 @@ def _v9_run_holder(db: Database) -> None:
     by host and pid, which a restarted container shares with its predecessor.
     Older runs keep "" and are matched by host and pid as before."""
     db.execute_sql("ALTER TABLE job_run ADD COLUMN holder VARCHAR(255) NOT NULL DEFAULT ''")
+
+
+def _v10_prefixes(db: Database) -> None:
+    """Each inventory keeps its bytes and objects per prefix (the row of prefix ""
+    is the bucket's root: its totals, and the objects outside any prefix), and
+    says how deep they were counted (0: not at all, as every inventory before
+    this) and how many prefixes were left out of the rows. Deleted with their
+    inventory; the daily series per prefix are samples, as every series."""
+
+    class Inventory(_Frozen):
+        id = AutoField()
+
+    class InventoryPrefix(_Frozen):
+        id = AutoField()
+        inventory = ForeignKeyField(Inventory, on_delete="CASCADE")
+        prefix = TextField()
+        objects = BigIntegerField()
+        bytes = BigIntegerField()
+        files_objects = BigIntegerField()
+        files_bytes = BigIntegerField()
+
+    _create(db, [InventoryPrefix])
+    db.execute_sql("ALTER TABLE inventory ADD COLUMN prefix_depth INTEGER NOT NULL DEFAULT 0")
+    db.execute_sql("ALTER TABLE inventory ADD COLUMN prefixes_dropped BIGINT NOT NULL DEFAULT 0")
 
 
 # The catalog's mean and p95 metrics and the series they read, as version 11

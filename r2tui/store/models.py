@@ -95,6 +95,8 @@ class Inventory(BaseModel):
     bytes = BigIntegerField()
     list_requests = IntegerField()
     other_extensions = BooleanField(default=False)  # some types folded into "(other)"
+    prefix_depth = IntegerField(default=0)  # how deep prefixes were counted; 0: not counted
+    prefixes_dropped = BigIntegerField(default=0)  # prefixes beyond the cap, not in the rows
 
     class Meta:
         indexes = ((("account", "bucket", "finished_at"), False),)
@@ -118,6 +120,19 @@ class InventoryObject(BaseModel):
     size = BigIntegerField()
     last_modified = BigIntegerField()
     storage_class = CharField()
+
+
+class InventoryPrefix(BaseModel):
+    """A prefix's totals in one inventory (sources/listing/prefixes.py); the row of
+    prefix "" is the bucket's root, whose files are the objects outside any prefix."""
+
+    id = AutoField()
+    inventory = ForeignKeyField(Inventory, on_delete="CASCADE", backref="prefixes")
+    prefix = TextField()
+    objects = BigIntegerField()
+    bytes = BigIntegerField()
+    files_objects = BigIntegerField()  # directly in it (at the deepest level: all below)
+    files_bytes = BigIntegerField()
 
 
 class _Rollup(BaseModel):
@@ -283,6 +298,7 @@ MODELS = (
     Inventory,
     InventoryBreakdown,
     InventoryObject,
+    InventoryPrefix,
     SampleHourly,
     SampleDaily,
     SpreadHourly,

@@ -28,9 +28,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from peewee import Expression
+
 from r2tui.metrics import ACCOUNT, DAY, HOUR, Metric, describe, series_source
 from r2tui.store import state
 from r2tui.store.db import Store
+from r2tui.store.models import Sample
 from r2tui.store.views import Reading
 
 Values = dict[str, float]  # bucket → value
@@ -346,6 +349,18 @@ def series_buckets(store: Store, account: str, series: tuple[str, ...]) -> list[
             (account, *series),
         )
     ]
+
+
+def series_filter(store: Store, account: str, series: tuple[str, ...]) -> Expression:
+    """Samples of `series` in the account, with their buckets spelled out: the
+    index (account, metric, bucket, ts) then seeks each series' time range
+    instead of walking all its samples."""
+    store.bound()
+    return (
+        (Sample.account == account)
+        & Sample.metric.in_(series)
+        & Sample.bucket.in_(series_buckets(store, account, series))
+    )
 
 
 # Where the newest sample is looked for first: gauges are written hourly

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from peewee import fn
 
-from r2tui.metrics import ACCOUNT
+from r2tui.metrics import ACCOUNT, PREFIX_BYTES, PREFIX_OBJECTS, prefix_series
 from r2tui.observations import BucketInventory, ObjectEntry
 from r2tui.store import state
 from r2tui.store.db import Store
@@ -20,6 +20,7 @@ from r2tui.store.models import (
     Inventory,
     InventoryBreakdown,
     InventoryObject,
+    InventoryPrefix,
     JobRun,
     Notification,
     Sample,
@@ -71,9 +72,13 @@ def _insert_samples(store: Store, data: list[tuple[int, str, str, str, float]]) 
     )
     store.db.cursor().executemany(sql, data)
     keys = sorted({(account, metric, bucket) for _, account, bucket, metric, _ in data})
-    SeriesKey.insert_many(
-        keys, fields=[SeriesKey.account, SeriesKey.metric, SeriesKey.bucket]
-    ).on_conflict_ignore().execute()
+    # One prepared statement too: an inventory's prefixes bring thousands of keys,
+    # for which peewee took more than half a second building SQL.
+    store.db.cursor().executemany(
+        f"INSERT INTO {SeriesKey._meta.table_name} (account, metric, bucket) "
+        f"VALUES ({p}, {p}, {p}) ON CONFLICT DO NOTHING",
+        keys,
+    )
     # A sample stamped before the rolled-up hours (a write the store refused and
     # took later) must still reach the rollups.
     oldest = min(row[0] for row in data)
@@ -253,6 +258,7 @@ def save_inventory(
     # The inventory just written always stays, whatever `keep` says.
     keep = max(keep, 1)
     with store.write():
+        before = _last_prefixes(store, account, inv.bucket)
         inv_id: int = Inventory.insert(
             account=account,
             bucket=inv.bucket,
@@ -262,6 +268,8 @@ def save_inventory(
             bytes=inv.bytes,
             list_requests=inv.list_requests,
             other_extensions=inv.other_extensions,
+            prefix_depth=inv.prefix_depth,
+            prefixes_dropped=inv.prefixes_dropped,
         ).execute()
         breakdown = [
             (inv_id, dim, key, tally.objects, tally.bytes)
@@ -302,7 +310,13 @@ def save_inventory(
         ]
         for i in range(0, len(kept), CHUNK):
             InventoryObject.insert_many(kept[i : i + CHUNK]).execute()
-        add_samples(store, account, samples, ts=t)
+        p = store.db.param
+        store.db.cursor().executemany(
+            f"INSERT INTO {InventoryPrefix._meta.table_name} (inventory_id, prefix, objects, "
+            f"bytes, files_objects, files_bytes) VALUES ({p}, {p}, {p}, {p}, {p}, {p})",
+            _prefix_rows(inv_id, inv),
+        )
+        add_samples(store, account, [*samples, *prefix_samples(inv, before)], ts=t)
         add_events(store, account, events, ts=t)
         old = [
             r.id
@@ -315,8 +329,63 @@ def save_inventory(
             # Children first: a PostgreSQL store made elsewhere may lack ON DELETE CASCADE.
             InventoryBreakdown.delete().where(InventoryBreakdown.inventory.in_(old)).execute()
             InventoryObject.delete().where(InventoryObject.inventory.in_(old)).execute()
+            InventoryPrefix.delete().where(InventoryPrefix.inventory.in_(old)).execute()
             Inventory.delete().where(Inventory.id.in_(old)).execute()
     return inv_id
+
+
+def _prefix_rows(inv_id: int, inv: BucketInventory) -> list[tuple[int, str, int, int, int, int]]:
+    """The bucket's root (prefix "") and each kept prefix; none when prefixes were
+    not counted."""
+    if not inv.prefix_depth:
+        return []
+    root = (inv_id, "", inv.objects, inv.bytes, inv.root_files.objects, inv.root_files.bytes)
+    return [root] + [
+        (inv_id, p.prefix, p.objects, p.bytes, p.files_objects, p.files_bytes) for p in inv.prefixes
+    ]
+
+
+def prefix_samples(inv: BucketInventory, before: Iterable[str] = ()) -> list[SampleRow]:
+    """Each kept prefix's bytes and objects as series of their own ("bucket/prefix/"
+    in the bucket column): rolled up, kept, charted and alerted on as any series.
+    A name longer than the column holds has none (its rows stay with the inventory).
+    A prefix the last inventory kept (`before`) and this one shows is gone (it
+    counted that deep and left nothing out) gets 0: its series ends there, so an
+    alert on it resolves, instead of holding its last value."""
+    rows = []
+    for p in inv.prefixes:
+        name = prefix_series(inv.bucket, p.prefix)
+        if name is not None:
+            rows.append(SampleRow(PREFIX_BYTES, p.bytes, name))
+            rows.append(SampleRow(PREFIX_OBJECTS, p.objects, name))
+    if inv.prefix_depth and not inv.prefixes_dropped:
+        kept = {p.prefix for p in inv.prefixes}
+        for prefix in sorted(set(before) - kept):
+            name = prefix_series(inv.bucket, prefix)
+            if name is not None and prefix.count("/") <= inv.prefix_depth:
+                rows.append(SampleRow(PREFIX_BYTES, 0, name))
+                rows.append(SampleRow(PREFIX_OBJECTS, 0, name))
+    return rows
+
+
+def _last_prefixes(store: Store, account: str, bucket: str) -> list[str]:
+    """The prefixes the bucket's newest inventory kept (not its root)."""
+    last = store.fetch(
+        Inventory.select(Inventory.id)
+        .where(Inventory.account == account, Inventory.bucket == bucket)
+        .order_by(Inventory.finished_at.desc(), Inventory.id.desc())
+        .limit(1)
+    )
+    if not last:
+        return []
+    return [
+        prefix
+        for (prefix,) in store.fetch(
+            InventoryPrefix.select(InventoryPrefix.prefix).where(
+                InventoryPrefix.inventory == last[0][0], InventoryPrefix.prefix != ""
+            )
+        )
+    ]
 
 
 def _object_rows(inv_id: int, kind: str, entries: list[ObjectEntry]) -> list[dict[str, str | int]]:

@@ -21,7 +21,7 @@ from r2tui.alerts.views import RuleState, rule_states
 from r2tui.config import Config
 from r2tui.config.triggers import cadence
 from r2tui.metrics import ACCOUNT, CATALOG, HOUR
-from r2tui.store import Store, queries
+from r2tui.store import Store
 from r2tui.store.readings import readings
 
 P = ParamSpec("P")
@@ -167,13 +167,13 @@ class AlertOps:
         """How often `rule` would have fired over the stored last 7 days, stepped
         as check_alerts steps it (at its cadence: `r2tui.alerts.replay`); a glob
         scope adds up its matching buckets."""
-        from r2tui.alerts.engine import targets
+        from r2tui.alerts.engine import scope_candidates, targets
 
         config, store = self.host.config, self.host.store
         account = self.host.account_name
         end = int(self.host.clock())
         buckets = (
-            targets(rule, queries.bucket_names(store, account))
+            targets(rule, scope_candidates(store, account, rule))
             if rule.scope != ACCOUNT
             else [ACCOUNT]
         )

@@ -64,13 +64,15 @@ def amount_text(value: float, unit: str) -> str:
 CHANGE_SHORT = {"falls_by": "fall >", "rises_by": "rise >", "changes_by": "change >"}
 
 
-def threshold_text(comparison: str, threshold: float, unit: str) -> str:
+def threshold_text(comparison: str, threshold: float, unit: str, window: float = 0) -> str:
+    """`> 70 requests`; a change rule (its `window` given): `fall > 20.0 % in 1 hour`."""
     short = CHANGE_SHORT.get(comparison, comparison)
-    return f"{short} {amount_text(threshold, unit)}"
+    text = f"{short} {amount_text(threshold, unit)}"
+    return f"{text} in {span_text(window)}" if window and comparison in CHANGE_SHORT else text
 
 
 def condition_text(rule: Rule) -> str:
     """`total_bytes > 300.0 GB`, where Rule.condition() says `> 3e+11 bytes`;
     a change rule: `total_files fall > 20.0 % in 1 hour`."""
-    text = f"{rule.metric} {threshold_text(rule.comparison, rule.threshold, rule.unit)}"
-    return f"{text} in {span_text(rule.window)}" if rule.is_change else text
+    window = rule.window if rule.is_change else 0
+    return f"{rule.metric} {threshold_text(rule.comparison, rule.threshold, rule.unit, window)}"

@@ -15,7 +15,7 @@ APP_BINDINGS: list[BindingType] = [
         "refresh_now",
         "Refresh",
         id="app.refresh",
-        tooltip="Collect now (probes and a full listing), then re-read the store",
+        tooltip="Collect now (budgeted probes, a full listing), then re-read the store",
     ),
     Binding(
         "p",

@@ -21,6 +21,7 @@ from r2tui.tui.screens.alert_history import AlertHistoryScreen
 from r2tui.tui.screens.command_line import CommandLineScreen
 from r2tui.tui.screens.deliveries import DeliveriesScreen
 from r2tui.tui.screens.dialogs import ConfirmScreen, SilenceScreen
+from r2tui.tui.screens.folders import FoldersScreen
 from r2tui.tui.screens.history import HistoryScreen
 from r2tui.tui.screens.rule_form import RuleForm
 from r2tui.tui.screens.rules import RulesScreen
@@ -52,6 +53,7 @@ def screen_classes() -> dict[str, type]:
         "rules screen": RulesScreen,
         "alert history": AlertHistoryScreen,
         "deliveries": DeliveriesScreen,
+        "folders screen": FoldersScreen,
     }
 
 
@@ -70,6 +72,7 @@ def all_bindings() -> list[tuple[str, Binding]]:
         ("rules screen", RulesScreen.BINDINGS),
         ("alert history", AlertHistoryScreen.BINDINGS),
         ("deliveries", DeliveriesScreen.BINDINGS),
+        ("folders screen", FoldersScreen.BINDINGS),
         ("rule form", RuleForm.BINDINGS),
         ("silence dialog", SilenceScreen.BINDINGS),
         ("confirmation", ConfirmScreen.BINDINGS),
@@ -95,6 +98,7 @@ TOGETHER: dict[str, tuple[str, ...]] = {
     "rules screen": ("everywhere", "any list", "rules screen", "any table"),
     "alert history": ("everywhere", "any list", "alert history", "any table"),
     "deliveries": ("everywhere", "any list", "deliveries", "any table"),
+    "folders screen": ("everywhere", "any list", "folders screen", "any table"),
     "rule form": ("everywhere", "any list", "rule form"),
     "silence dialog": ("everywhere", "any list", "silence dialog"),
     "confirmation": ("everywhere", "any list", "confirmation"),

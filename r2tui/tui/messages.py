@@ -88,6 +88,17 @@ class ReadStore(Message):
     should read it again now, not at its next tick. Bubbles up to the app."""
 
 
+class ShowFolders(Message):
+    """The Storage pane asks for a bucket's folders (None: every bucket, to choose
+    from): the main screen opens the folders screen. `buckets` are (name,
+    objects, bytes) as the pane shows them."""
+
+    def __init__(self, bucket: str | None, buckets: tuple[tuple[str, int, int], ...]) -> None:
+        super().__init__()
+        self.bucket = bucket
+        self.buckets = buckets
+
+
 class ShowDetail(Message):
     """A pane asks for one entry in full (an object, an event, an alert): the main
     screen shows it in a message screen. Panes do not import screens."""

@@ -181,7 +181,7 @@ rules = st.builds(
     metric=st.sampled_from(sorted(CATALOG)),
     comparison=st.sampled_from(list(COMPARISONS)),
     threshold=st.floats(min_value=-THRESHOLD_MAX, max_value=THRESHOLD_MAX, width=64),
-    scope=st.sampled_from([ACCOUNT, "media", "logs-*", "a?c", "[ab]x"]),
+    scope=st.sampled_from([ACCOUNT, "media", "logs-*", "a?c", "[ab]x", "media/2026/", "m*/x/*"]),
     for_seconds=st.integers(0, 10**6),
     keep_firing_seconds=st.integers(0, 10**6),
     severity=st.sampled_from(SEVERITIES),
@@ -196,7 +196,7 @@ rules = st.builds(
     ).map(lambda d: tuple(sorted(d.items()))),
     missing_data=st.sampled_from(MISSING_DATA),
     enabled=st.booleans(),
-)
+).filter(lambda r: CATALOG[r.metric].per_prefix == ("/" in r.scope))  # a prefix: its metrics
 
 
 @settings(max_examples=200, deadline=None)

@@ -29,6 +29,8 @@ READING = (
     ("status", "--json"),
     ("history", "total_bytes"),
     ("history", "total_bytes", "--json"),
+    ("du", "media"),
+    ("du", "media", "--json"),
     ("alerts",),
     ("rules", "list"),
     ("rules", "show", "High error rate"),

@@ -36,6 +36,7 @@ def test_starter_template_loads_with_env_credentials(tmp_path: Path) -> None:
     assert acc.graphql_url.reveal() == DEFAULT_GRAPHQL_URL
     assert acc.include == ("*",) and acc.exclude == ()
     assert acc.probe.enabled is False and acc.probe.prefix == ".r2tui-probe/"
+    assert acc.probe.requests_per_month == 400_000
     # The template documents the defaults: loading it changes nothing.
     assert {j: s.text for j, s in cfg.schedules.items()} == DEFAULT_SCHEDULES
     assert cfg.schedules["collect_metrics"].seconds == 300
@@ -267,7 +268,7 @@ def test_settings_tables_are_read(tmp_path: Path) -> None:
             '[schedule]\ncollect_metrics = "1h30m"\ncheck_alerts = 45\n'
             'daily_report = "30 6 * * 1-5"\n'
             '[inventory]\ntop_n = 5\nnewest_n = 7\nlarge_object = "1.5 GiB"\nmax_extensions = 9\n'
-            "page_size = 250\nconcurrency = 4\n"
+            "page_size = 250\nconcurrency = 4\nprefix_depth = 0\nprefix_entries = 10\n"
             "[retention]\njob_runs_days = 3\nevents_days = 4\ninventories_kept = 2\n"
             "[s3]\nconnect_timeout = 1\nread_timeout = 2.5\nmax_attempts = 1\n"
             '[keymap]\nrefresh = "space,r"\n'
@@ -285,6 +286,7 @@ def test_settings_tables_are_read(tmp_path: Path) -> None:
     assert cfg.inventory.large_object_bytes == int(1.5 * 2**30)
     assert cfg.inventory.max_extensions == 9 and cfg.inventory.page_size == 250
     assert cfg.inventory.concurrency == 4
+    assert (cfg.inventory.prefix_depth, cfg.inventory.prefix_entries) == (0, 10)
     assert (
         cfg.retention.job_runs_days,
         cfg.retention.events_days,
@@ -348,10 +350,10 @@ def test_probe_globs(tmp_path: Path) -> None:
     path = write(
         tmp_path,
         MAIN + "[accounts.main.probe]\nenabled = true\n"
-        'buckets = ["canary-*"]\nprefix = "_probe/"\n',
+        'buckets = ["canary-*"]\nprefix = "_probe/"\nrequests_per_month = 4\n',
     )
     (acc,) = load_config(str(path), env=CREDS).accounts
-    assert acc.probe.prefix == "_probe/"
+    assert acc.probe.prefix == "_probe/" and acc.probe.requests_per_month == 4
     assert acc.probes_bucket("canary-1") and not acc.probes_bucket("media")
     off = AccountConfig(name="x", endpoint_url="http://x")
     assert not off.probes_bucket("canary-1")

@@ -184,6 +184,18 @@ OUT_OF_BOUNDS = [
         id="top-n",
     ),
     pytest.param(
+        MAIN + "[inventory]\nprefix_depth = -1\n",
+        "inventory.prefix_depth",
+        ["from 0 (no prefixes) to 20 levels", "-1"],
+        id="prefix-depth",
+    ),
+    pytest.param(
+        MAIN + "[inventory]\nprefix_entries = 100001\n",
+        "inventory.prefix_entries",
+        ["at most 100,000 prefixes per bucket"],
+        id="prefix-entries",
+    ),
+    pytest.param(
         MAIN + '[inventory]\nlarge_object = "6 TiB"\n',
         "inventory.large_object",
         ["at most 5 TiB", "'6 TiB'"],
@@ -477,6 +489,7 @@ max_per_hour = 3600
 max_attempts = 100
 """
     + ACCOUNT
+    + "[accounts.main.probe]\nenabled = true\nrequests_per_month = 10_000_000_000\n"
 )
 
 
@@ -486,6 +499,7 @@ def test_a_config_at_every_bound_builds_and_runs_what_collect_does(
     from datetime import UTC, datetime
 
     from r2tui.config.triggers import trigger_for, zone_for
+    from r2tui.costs.probes import account_plan, due
     from r2tui.jobs import JobContext
     from r2tui.scheduler import Collector
     from r2tui.sources.s3 import make_client
@@ -505,6 +519,10 @@ def test_a_config_at_every_bound_builds_and_runs_what_collect_does(
             trigger = trigger_for(config.schedules[job], zone_for(job, config.timezone))
             assert plan[job] is not None or trigger.get_next_fire_time(None, now) is not None
         make_client(config.accounts[0], config.s3)
+        # The largest probe budget over a one-day month, one run in ten years: exact.
+        probe_plan = account_plan(config, config.accounts[0], ["b"] * 1000)
+        assert probe_plan is not None and probe_plan.mode == "every_run"
+        assert due(probe_plan.budget_probes, 86400, 2**40, None, 3650 * 86400) > 0
         writes.add_samples(store, "main", [writes.SampleRow("total_bytes", 1.0)])
         rollups.purge(store, config.retention)
         writes.purge(store, config.retention.job_runs_days, config.retention.events_days)

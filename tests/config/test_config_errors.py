@@ -220,6 +220,24 @@ BAD_FILES = [
         id="empty-probe-prefix",
     ),
     pytest.param(
+        MAIN + "[accounts.main.probe]\nrequests_per_month = 3\n",
+        "accounts.main.probe.requests_per_month",
+        ["from 4 (one probe: PUT, GET, HEAD and DELETE) to 10,000,000,000", "got 3"],
+        id="probe-budget-under-one-probe",
+    ),
+    pytest.param(
+        MAIN + "[accounts.main.probe]\nrequests_per_month = 10_000_000_001\n",
+        "accounts.main.probe.requests_per_month",
+        ["from 4 (one probe", "to 10,000,000,000", "got 10000000001"],
+        id="probe-budget-too-large",
+    ),
+    pytest.param(
+        MAIN + '[accounts.main.probe]\nrequests_per_month = "lots"\n',
+        "accounts.main.probe.requests_per_month",
+        ["expected a whole number", "a string 'lots'"],
+        id="probe-budget-not-a-number",
+    ),
+    pytest.param(
         MAIN + "[accounts.main.probe]\nenabled = 1\n",
         "accounts.main.probe.enabled",
         ["expected true or false", "a number 1"],

@@ -27,6 +27,7 @@ from r2tui.sources.listing.hints import Hints
 from tests.support.configs import account_for
 from tests.support.listing_peers import LAYOUTS, CountingProxy
 from tests.support.peers import Obj, seed_bucket
+from tests.support.prefixes import check_prefixes
 
 N = 800
 PAGE = 20  # 40 pages: room for the listing to be cut, quick on moto
@@ -37,6 +38,7 @@ SETTINGS = InventorySettings(
     max_extensions=500,
     large_object_bytes=50_000,
     concurrency=8,
+    prefix_entries=40,  # fewer than most layouts have: the cap holds across ranges
 )
 FAST = S3Settings(connect_timeout=2, read_timeout=20, max_attempts=3)
 DELAY = 0.004  # per list request at the proxy: a short round trip, so requests overlap
@@ -62,6 +64,7 @@ def _fold() -> InventoryFold:
         newest_n=SETTINGS.newest_n,
         large_object_bytes=SETTINGS.large_object_bytes,
         max_extensions=SETTINGS.max_extensions,
+        prefix_entries=SETTINGS.prefix_entries,
     )
 
 
@@ -90,6 +93,9 @@ def _same(got: BucketInventory, want: BucketInventory) -> None:
         "new_large",
         "new_large_count",
         "other_extensions",
+        "prefixes",
+        "root_files",
+        "prefixes_dropped",
     )
     for name in fields:
         assert getattr(got, name) == getattr(want, name), name
@@ -116,6 +122,7 @@ def test_each_layout_equals_a_sequential_listing(
     assert inv.list_requests == requests == tally.by_operation["ListObjectsV2"]
     assert proxy.most_in_flight >= 2, "the listing never ran two requests at once"
     _same(inv, _in_key_order(objects))
+    check_prefixes(inv, [(o.key, o.size) for o in objects], 3, SETTINGS.prefix_entries)
     assert sorted(e.key for e in inv.largest) == keys  # top_n = N: every key, once
     # Page ends: at most one cut point a page, ascending.
     assert 30 <= len(inv.split_keys) <= 63 and list(inv.split_keys) == sorted(inv.split_keys)

@@ -14,9 +14,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from textual.app import App, ComposeResult
 from textual.widgets import DataTable, Input, Sparkline, Static
 
-from r2tui.config import Config
+from r2tui import dashboard
+from r2tui.config import Config, ProbeSettings
+from r2tui.costs.probes import account_plan
 from r2tui.jobs.base import JobContext
 from r2tui.jobs.costs import calculate_costs
 from r2tui.metrics import DAY, HOUR
@@ -27,6 +30,7 @@ from r2tui.tui.app import R2App, build_app
 from r2tui.tui.format import usd
 from r2tui.tui.panes.base import Note
 from r2tui.tui.panes.cost import RUN_NOW, WIDE, CostPane
+from r2tui.tui.panes.views import CostPaneView
 from r2tui.tui.widgets.cost_charts import (
     DayAxis,
     Figures,
@@ -453,3 +457,31 @@ def test_snapshot_cost_before_calculation(snap_compare, filled: Store) -> None: 
 
 def test_snapshot_cost_storage_only(snap_compare, storage_only: Store) -> None:  # type: ignore[no-untyped-def]
     assert snap_compare(make_app(storage_only), terminal_size=SIZE, run_before=_zoom_cost)
+
+
+async def test_the_footer_says_what_the_probes_cost(costed: Store) -> None:
+    """Probes on, with a budget under one probe of each bucket a run: the pane,
+    shown the view the main screen makes of a real read, says what a month of
+    them costs, as `status --json` does for the same buckets."""
+    probe = ProbeSettings(enabled=True, requests_per_month=40_000)
+    probing = make_config((account_for("http://127.0.0.1:9", probe=probe),))
+    view = CostPaneView.of(dashboard.read(costed, "test", now=NOW), probing.schedules, probing)
+    assert view.probes == account_plan(probing, probing.accounts[0], ["backups", "media", "site"])
+
+    class OnePane(App[None]):
+        def compose(self) -> ComposeResult:
+            yield CostPane(id="cost")
+
+    app = OnePane()
+    async with app.run_test(size=SIZE) as pilot:
+        app.query_one(CostPane).show(view, NOW)
+        await pilot.pause()
+        lines = str(app.query_one("#cost-footer", Static).render()).splitlines()
+        line = (
+            "Probes a month: 3 buckets in turn (budget 40,000 requests): 10,000 Class A + "
+            "20,000 Class B, $0.05 at list price, $0.00 beyond the free tier"
+        )
+        # Under r2tui's spend so far this month: what the probes add in a month.
+        assert lines[lines.index(line) - 1].startswith("r2tui's own requests this month: ")
+    # Probes off (every other test here): no such line.
+    assert CostPaneView.of(dashboard.read(costed, "test", now=NOW), {}, config()).probes is None

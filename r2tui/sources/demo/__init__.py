@@ -32,6 +32,11 @@ DEMO_API_TOKEN = "demo-analytics-token"
 DEMO_ACCOUNT_ID = "demo0000000000000000000000000000"
 
 
+# The demo probes each of its five buckets at every 30-second run: 5 x 86,400
+# probes of 4 requests a month (1,728,000) fit in its budget.
+DEMO_PROBE_REQUESTS = 2_000_000
+
+
 class DemoAccount:
     def __init__(
         self,
@@ -110,7 +115,12 @@ class DemoAccount:
             access_key_id=Secret(DEMO_KEY, "demo"),
             secret_access_key=Secret(DEMO_SECRET, "demo"),
             quota_bytes=DEMO_QUOTA,
-            probe=ProbeSettings(enabled=probes, buckets=("*",), prefix=".r2tui-probe/"),
+            probe=ProbeSettings(
+                enabled=probes,
+                buckets=("*",),
+                prefix=".r2tui-probe/",
+                requests_per_month=DEMO_PROBE_REQUESTS,
+            ),
             **analytics,
         )
 

@@ -16,6 +16,7 @@ from typing import TypeVar
 
 from r2tui.observations import BucketInventory, ObjectEntry, Tally
 from r2tui.sources.listing.page import timestamp
+from r2tui.sources.listing.prefixes import PrefixTally
 
 NO_EXTENSION = "(none)"
 FOLDER_MARKER = "(folder)"
@@ -72,6 +73,8 @@ class InventoryFold:
         large_object_bytes: int = 1_000_000_000,
         max_extensions: int = 500,
         since: float | None = None,
+        prefix_depth: int = 3,
+        prefix_entries: int = 2000,
     ) -> None:
         self.bucket = bucket
         self.top_n = top_n
@@ -95,10 +98,12 @@ class InventoryFold:
         self.new_large_count = 0
         self._suffix_ext: dict[str, str] = {}  # "JPG" -> "jpg": a file type per key suffix
         self._pair_ext: dict[str, str] = {}  # "tar.GZ" -> "tar.gz"
+        self.prefixes = PrefixTally(prefix_depth, prefix_entries)
 
     def add(self, key: str, size: int, last_modified: float, storage_class: str) -> None:
         self.objects += 1
         self.bytes += size
+        self.prefixes.add(key, size)
         ext = extension_of(key)
         counter = self.by_extension.get(ext)
         if counter is None:
@@ -143,6 +148,7 @@ class InventoryFold:
         self.bytes += page_bytes
         self._add_classes(sizes, classes, page_bytes)
         self._add_extensions(keys, sizes)
+        self.prefixes.add_page(keys, sizes)
         index = range(n)
         if len(self._largest) < self.top_n or max(sizes) >= self._largest[0][0]:
             for size, key, i in heapq.nlargest(self.top_n, zip(sizes, keys, index, strict=True)):
@@ -235,6 +241,7 @@ class InventoryFold:
         for item in other._new_large:
             _push(self._new_large, NEW_LARGE_KEPT, item)
         self.new_large_count += other.new_large_count
+        self.prefixes.merge(other.prefixes)
 
     def result(self, started_at: float, finished_at: float, list_requests: int) -> BucketInventory:
         # Shown in the very order the heaps keep by, (value, key) descending, so each
@@ -254,6 +261,7 @@ class InventoryFold:
                 other[1] += c.bytes
         if other[0]:
             by_extension[OTHER] = Tally(other[0], other[1])
+        prefixes, root_files, dropped = self.prefixes.result()
         return BucketInventory(
             bucket=self.bucket,
             started_at=started_at,
@@ -268,6 +276,10 @@ class InventoryFold:
             new_large_count=self.new_large_count,
             list_requests=list_requests,
             other_extensions=self.other_extensions or OTHER in by_extension,
+            prefixes=prefixes,
+            root_files=root_files,
+            prefix_depth=self.prefixes.depth,
+            prefixes_dropped=dropped,
         )
 
 

@@ -100,7 +100,7 @@ class AlertsPane(Pane[AlertsPaneView]):
             Text(STATE_MARK.get(a.state, "·"), mark_style),
             Text(value_text(a.value, a.unit), dim),
             cell(name, style=dim),  # the rule's and the bucket's names: from outside
-            Text(threshold_text(a.comparison, a.threshold, a.unit), dim),
+            Text(threshold_text(a.comparison, a.threshold, a.unit, a.window), dim),
             Text(since, dim),
             Text(a.severity, "dim") if resolved else severity_text(a.severity),
             cell(a.silenced or "", 24, "dim italic"),  # a maintenance window's name
@@ -190,7 +190,7 @@ def detail(a: AlertRow) -> str:
         f"rule: {visible(a.rule)}",
         f"bucket: {visible(bucket_text(a.bucket))} (account {visible(a.account)})",
         f"value: {value_text(a.value, a.unit)} "
-        f"(threshold {threshold_text(a.comparison, a.threshold, a.unit)})",
+        f"(threshold {threshold_text(a.comparison, a.threshold, a.unit, a.window)})",
         f"severity: {a.severity}",
         f"{since}: {when}" if a.since else f"{since}: –",
     ]

@@ -20,6 +20,7 @@ from textual.widgets import Static
 
 from r2tui.config.model import DEFAULT_SCHEDULES
 from r2tui.costs.bill import ITEMS
+from r2tui.costs.probes import EVERY_RUN, ProbePlan
 from r2tui.store.health import ANALYTICS, LISTING, HealthView, SourceState, listing_failure
 from r2tui.store.views import ESTIMATED, BucketCost, CostsView, MonitorSpend
 from r2tui.tui.format import BUCKET_CELLS, LINE_CELLS, age, cell, data, local_time, usd, visible
@@ -237,7 +238,10 @@ class CostPane(Pane[CostPaneView]):
             )
         )
         set_text(self.query_one("#cost-advice", Static), advice_text(view))
-        set_text(self.query_one("#cost-footer", Static), footer_text(view, shown.spend, now))
+        set_text(
+            self.query_one("#cost-footer", Static),
+            footer_text(view, shown.spend, now, shown.probes),
+        )
 
     def _show_data(self, shown: bool) -> None:
         self.query_one("#cost-note").display = not shown
@@ -262,6 +266,7 @@ class CostPane(Pane[CostPaneView]):
             )
             text.append_text(why_no_usage(shown.health, now))
             text.append_text(own_spend(shown.spend))
+            text.append_text(probes_text(shown.probes))
             return text
         text = Text.assemble(("No costs calculated this month yet. ", "bold"))
         run = shown.last_run
@@ -444,10 +449,29 @@ def own_spend(s: MonitorSpend, month_usd: float | None = None) -> Text:
     )
 
 
-def footer_text(v: CostsView, spend: MonitorSpend, now: float) -> Text:
+def probes_text(p: ProbePlan | None) -> Text:
+    """A line on what the canary probes cost a month, or none when they are off."""
+    if p is None:
+        return Text()
+    how = "at every run" if p.mode == EVERY_RUN else "in turn"
+    return Text.assemble(
+        ("\nProbes a month: ", "dim"),
+        f"{p.buckets:,} buckets {how} (budget {p.budget_requests:,} requests): "
+        f"{p.class_a:,} Class A + {p.class_b:,} Class B, ",
+        (usd(float(p.list_usd)), "bold"),
+        (" at list price, ", "dim"),
+        usd(float(p.beyond_free_usd)),
+        (" beyond the free tier", "dim"),
+    )
+
+
+def footer_text(
+    v: CostsView, spend: MonitorSpend, now: float, probes: ProbePlan | None = None
+) -> Text:
     text = basis_text(v)
     text.append("\n")
     text.append_text(own_spend(spend, v.monitor_month_usd))
+    text.append_text(probes_text(probes))
     text.append("\nPrices: ", "dim")
     text.append_text(data(v.prices_source, cells=LINE_CELLS))  # a file's path, a URL
     if v.computed_at is not None:

@@ -54,6 +54,14 @@ class StoragePane(Pane[StoragePaneView]):
             tooltip="Show the previous storage table",
         ),
         Binding(
+            "u",
+            "folders",
+            "Folders",
+            id="storage.folders",
+            tooltip="Where the bytes are, folder by folder, and what grew (like ncdu): the "
+            "highlighted or chosen bucket",
+        ),
+        Binding(
             "backspace",
             "all_buckets",
             "All buckets",
@@ -316,6 +324,22 @@ class StoragePane(Pane[StoragePaneView]):
         self._render_view()
         self.query_one(TabbedContent).active = "types"
         self.query_one("#table-types DataTable").focus()
+
+    def action_folders(self) -> None:
+        """The folders of the bucket chosen (enter), else of the one highlighted in
+        the Buckets table while it shows, else every bucket to choose from."""
+        view = self.view
+        if view is None:
+            return
+        bucket = self.scope
+        tabs = self.query_one(TabbedContent)
+        table = self.query_one("#table-buckets DataTable", DataTable)
+        if bucket is None and tabs.active == "buckets" and table.row_count:
+            row = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+            bucket = str(row) if row is not None else None
+        self.post_message(
+            msg.ShowFolders(bucket, tuple((b.name, b.objects, b.bytes) for b in view.buckets))
+        )
 
     def action_all_buckets(self) -> None:
         self.scope = None

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 
 from r2tui.alerts.held import HeldBack
 from r2tui.alerts.views import AlertsView
-from r2tui.config.model import DEFAULT_SCHEDULES, Schedule
+from r2tui.config.model import DEFAULT_SCHEDULES, Config, Schedule
+from r2tui.costs.probes import ProbePlan, account_plan
 from r2tui.store import health
 from r2tui.store.health import HealthView
 from r2tui.store.views import (
@@ -58,9 +59,12 @@ class CostPaneView:
     schedule: str  # when calculate_costs runs, as configured
     analytics: bool = False  # the account reads Cloudflare's analytics (it has a token)
     collect_run: JobStatus | None = None  # the collect_metrics job's last run (analytics)
+    probes: ProbePlan | None = None  # a month of canary probes; None when they are off
 
     @classmethod
-    def of(cls, dash: Dashboard, schedules: Mapping[str, Schedule]) -> CostPaneView:
+    def of(
+        cls, dash: Dashboard, schedules: Mapping[str, Schedule], config: Config | None = None
+    ) -> CostPaneView:
         configured = schedules.get("calculate_costs")
         return cls(
             costs=dash.costs,
@@ -70,7 +74,18 @@ class CostPaneView:
             schedule=configured.text if configured else DEFAULT_SCHEDULES["calculate_costs"],
             analytics=dash.metrics is not None and dash.metrics.analytics,
             collect_run=_job(dash.collector, "collect_metrics"),
+            probes=None if config is None else probe_plan(dash, config),
         )
+
+
+def probe_plan(dash: Dashboard, config: Config) -> ProbePlan | None:
+    """What the account's probes cost a month over the buckets the store knows,
+    at the current settings (what `status --json` says as `probe_plan`)."""
+    account = next((a for a in config.accounts if a.name == dash.account), None)
+    if account is None:
+        return None
+    names = [b.name for b in dash.storage.buckets] + list(dash.storage.not_inventoried)
+    return account_plan(config, account, names)
 
 
 @dataclass(frozen=True)

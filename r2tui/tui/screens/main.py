@@ -46,6 +46,7 @@ from r2tui.tui.panes.views import (
     StoragePaneView,
 )
 from r2tui.tui.screens.alert_history import AlertHistoryScreen
+from r2tui.tui.screens.folders import BucketSize, FoldersScreen, StoreFolders
 from r2tui.tui.screens.history import HistoryScreen
 from r2tui.tui.screens.message import MessageScreen
 from r2tui.tui.screens.rules import RulesScreen
@@ -163,6 +164,19 @@ class MainScreen(Screen[None]):
         event.stop()
         self.open_history(event.metric)
 
+    @on(msg.ShowFolders)
+    def _show_folders(self, event: msg.ShowFolders) -> None:
+        event.stop()
+        host = self.host
+        self.app.push_screen(
+            FoldersScreen(
+                StoreFolders(host.store, host.account_name),
+                [BucketSize(*b) for b in event.buckets],
+                event.bucket,
+                clock=host.clock,
+            )
+        )
+
     @on(msg.ShowDetail)
     def _show_detail(self, event: msg.ShowDetail) -> None:
         event.stop()
@@ -181,7 +195,7 @@ class MainScreen(Screen[None]):
         if self.metrics.is_attached:
             self.metrics.show(MetricsPaneView.of(dash), now)
         if self.cost.is_attached:
-            self.cost.show(CostPaneView.of(dash, schedules), now)
+            self.cost.show(CostPaneView.of(dash, schedules, self.host.config), now)
         if self.alerts.is_attached:
             self.alerts.show(AlertsPaneView.of(dash, keymap), now)
         firing = len(dash.alerts.firing) if dash.alerts else 0

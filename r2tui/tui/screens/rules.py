@@ -19,7 +19,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 from textual.worker import get_current_worker
 
-from r2tui.alerts.rules import Rule
+from r2tui.alerts.rules import Rule, change_problems
 from r2tui.alerts.saved import clone_name
 from r2tui.alerts.views import RuleState
 from r2tui.tui import messages as msg
@@ -211,9 +211,13 @@ class RulesScreen(Screen[None]):
         table = self.query_one(RulesTable)
         table.set_rows([_row(s) for s in self.states.values()])
         firing = sum(s.state == "firing" for s in self.states.values())
+        fix = sum(bool(change_problems(s.rule)) for s in self.states.values())
         n = len(self.states)
         self._show_title(
-            f"{n} rule{'s' if n != 1 else ''}" + (f", {firing} firing" if firing else "")
+            f"{n} rule{'s' if n != 1 else ''}"
+            + (f", {firing} firing" if firing else "")
+            # Saved before a check they now fail: they run as saved; the form says why.
+            + (f", {fix} marked ⚠ need a fix (e opens the form)" if fix else "")
         )
         if self.focused is None:
             table.table.focus()
@@ -459,10 +463,15 @@ def _row(s: RuleState) -> Row:
     channels = ", ".join(r.channels) or "default"
     scope = "account" if r.scope == "*" else r.scope
     # Text, never markup: a name is whatever its author typed, a scope "[a-z]*".
+    needs_fix = bool(change_problems(r))  # saved before a check it now fails
+    condition = cell(condition_text(r))
+    if needs_fix:
+        condition = Text.assemble(("⚠ ", "bold yellow"), condition)
+        condition.no_wrap, condition.overflow = True, "ellipsis"
     cells = (
         state_text(state, s.firing),
         cell(r.name, style="dim" if not r.enabled else ""),
-        cell(condition_text(r)),
+        condition,
         cell(scope, BUCKET_CELLS),
         Text(duration_text(r.for_seconds) if r.for_seconds else "–"),
         severity_text(r.severity),
