@@ -158,7 +158,9 @@ class CostPane(Pane[CostPaneView]):
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.view: CostsView | None = None
-        self.bucket_rows = RowCache()  # a thousand buckets' rows, made again where they change
+        self.bucket_rows: RowCache[Row] = (
+            RowCache()
+        )  # a thousand buckets' rows, made again where they change
 
     def compose(self) -> ComposeResult:
         yield Note(WAITING, id="cost-note")

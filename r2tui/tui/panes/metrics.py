@@ -83,7 +83,7 @@ class MetricsPane(Pane[MetricsPaneView]):
         self.buckets: list[str] = []
         self.view: MetricsView | None = None
         self.cards: dict[str, Card] = {}  # by metric: found once, not by a query per refresh
-        self.probe_rows = RowCache()  # a thousand buckets' rows, made again where they change
+        self.probe_rows: RowCache[Row] = RowCache()  # a bucket's made again when it changes
 
     def compose(self) -> ComposeResult:
         yield Static(self._scope_text(), id="metrics-scope")
@@ -203,22 +203,26 @@ class MetricsPane(Pane[MetricsPaneView]):
             )
         # No header over an empty table: the note says why there are no probes.
         self.set_class(not shown.probes, "-no-probes")
-        table.set_rows(
-            self.probe_rows.rows(
-                shown.probes,
-                lambda p: (p.bucket, p.ok, p.at, *_steps(p), age(p.at, now)),
-                lambda p: Row(
-                    p.bucket,
-                    (
-                        cell(p.bucket, BUCKET_CELLS),
-                        Text("yes", "green") if p.ok else Text("FAIL", "bold red"),
-                        *(_ms(v) for v in _steps(p)),
-                        age(p.at, now),
-                    ),
-                    (p.bucket, p.ok, *_steps(p), -p.at),
-                    (visible(p.bucket),),
+        # A probe's cells but its age (which moves at every refresh) made once.
+        made = self.probe_rows.rows(
+            shown.probes,
+            lambda p: (p.bucket, p.ok, p.at, *_steps(p)),
+            lambda p: Row(
+                p.bucket,
+                (
+                    cell(p.bucket, BUCKET_CELLS),
+                    Text("yes", "green") if p.ok else Text("FAIL", "bold red"),
+                    *(_ms(v) for v in _steps(p)),
                 ),
-            )
+                (p.bucket, p.ok, *_steps(p), -p.at),
+                (visible(p.bucket),),
+            ),
+        )
+        table.set_rows(
+            [
+                Row(r.key, (*r.cells, age(p.at, now)), r.sort, r.match)
+                for r, p in zip(made, shown.probes, strict=True)
+            ]
         )
 
     # ---- the bucket filter --------------------------------------------------------------

@@ -79,7 +79,7 @@ class StoragePane(Pane[StoragePaneView]):
         self.now = 0.0
         self.objects: dict[str, ObjectRow] = {}  # the object tables' rows, by row key
         # A thousand buckets' rows, made again only where a bucket's changed.
-        self.bucket_rows = RowCache()
+        self.bucket_rows: RowCache[Row] = RowCache()
         self._newest: tuple[list[BucketStorage], list[ObjectRow]] = ([], [])
 
     def compose(self) -> ComposeResult:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 from rich.text import Text
 from textual import on
@@ -18,7 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, Input, Static
-from textual.widgets.data_table import ColumnKey, RowKey
+from textual.widgets.data_table import CellKey, ColumnKey, RowKey
 
 from r2tui.literal import ELLIPSIS
 from r2tui.tui.format import LINE_CELLS, data
@@ -58,28 +58,30 @@ def middle_cut(text: Text, cells: int) -> Text:
 
 
 T = TypeVar("T")
+V = TypeVar("V")
 
 
-class RowCache:
-    """Rows as last made, by a key of everything they show: a refresh of a
-    thousand unchanged rows gets the same `Row` objects back (made once), and the
-    table leaves them alone. Keys not used by the last `rows` are dropped."""
+class RowCache(Generic[V]):
+    """What a table's rows were made of, by a key of everything they show: a
+    refresh of a thousand unchanged rows gets the same objects back (made once:
+    the same `Row`s, which the table then leaves alone). Keys not used by the
+    last `rows` are dropped."""
 
     def __init__(self) -> None:
-        self._rows: dict[Hashable, Row] = {}
+        self._made: dict[Hashable, V] = {}
 
     def rows(
-        self, items: Iterable[T], key: Callable[[T], Hashable], make: Callable[[T], Row]
-    ) -> list[Row]:
-        kept, fresh, out = self._rows, {}, []
+        self, items: Iterable[T], key: Callable[[T], Hashable], make: Callable[[T], V]
+    ) -> list[V]:
+        kept, fresh, out = self._made, {}, []
         for item in items:
             k = key(item)
-            row = kept.get(k)
-            if row is None:
-                row = make(item)
-            fresh[k] = row
-            out.append(row)
-        self._rows = fresh
+            made = kept.get(k)
+            if made is None:
+                made = make(item)
+            fresh[k] = made
+            out.append(made)
+        self._made = fresh
         return out
 
 
@@ -117,6 +119,19 @@ class MeasuredTable(DataTable[str | Text]):
         super()._update_dimensions(new_rows)
         self._clear_caches()
         self.refresh()
+
+    def update_cells(self, changes: list[tuple[RowKey, ColumnKey, str | Text]]) -> None:
+        """`update_cell` for many cells, with one repaint: a refresh that moves a
+        thousand rows' ages on repainted the table a thousand times (half a
+        tenth of a second of the screen's time). What `update_cell` does per
+        cell, as in Textual 8.2.8 (private, for want of a public batch)."""
+        for row_key, column_key, value in changes:
+            self._data[row_key][column_key] = value
+            self._updated_cells.add(CellKey(row_key, column_key))
+        if changes:
+            self._update_count += 1
+            self._require_update_dimensions = True
+            self.refresh()
 
     @property
     def measuring(self) -> bool:
@@ -243,17 +258,22 @@ class FilterTable(Vertical):
         self._label_sorted_column()
 
     def _update_cells(self, before: list[Row], rows: list[Row]) -> None:
-        """The same rows in the same order: only the cells that changed."""
-        table = self.table
+        """The same rows in the same order: only the cells that changed, in one
+        repaint."""
         shown_at = self._shown_indexes()
-        for old, new in zip(before, rows, strict=True):
-            if old is new or old.cells == new.cells:
-                continue
-            for i in shown_at:
-                if old.cells[i] != new.cells[i]:
-                    table.update_cell(
-                        new.key, self.columns[i].key, self._cell(new.cells[i], i), update_width=True
-                    )
+        changes = [
+            (RowKey(new.key), ColumnKey(self.columns[i].key), self._cell(new.cells[i], i))
+            for old, new in zip(before, rows, strict=True)
+            if old is not new and old.cells != new.cells
+            for i in shown_at
+            if old.cells[i] != new.cells[i]
+        ]
+        table = self.table
+        if isinstance(table, MeasuredTable):
+            table.update_cells(changes)
+        else:
+            for row_key, column_key, value in changes:
+                table.update_cell(row_key, column_key, value, update_width=True)
 
     def _shown_indexes(self) -> list[int]:
         return [i for i, c in enumerate(self.columns) if c.key not in self.hidden]
