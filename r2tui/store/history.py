@@ -27,7 +27,9 @@ metric's `calc`:
 
 For the account (bucket ``*``), ``mean`` and ``p95`` take every bucket's
 samples together (probes run per bucket), as the dashboard's readings do;
-the other calcs read the account's own series.
+the other calcs read the account's own series. At hour resolution both come
+from `spread_hourly` (the rollup job's sums and ranks by the hour: see
+`r2tui.store.rollups`) for the hours before the watermark.
 
 Periods without data are absent: a zero is never invented. Ranges and their
 resolution: 1h → raw samples; 24h, 7d, 30d → hours; 90d, 1y → UTC days;

@@ -1,5 +1,7 @@
 """Catalog metrics now, and over the previous equal window, for the account and
-every bucket at once: a few grouped queries per metric, however many buckets.
+every bucket at once (or for the few buckets a pane shows): a few grouped
+queries for all the metrics asked, however many buckets. They are plain SQL
+(`Store.rows`): a pane refresh makes a few dozen.
 
 Windows, by the metric's `calc` (see `r2tui.metrics`):
 

@@ -7,6 +7,13 @@ and last (the value of the newest sample, ties broken by insertion order);
 `ts` is the period's start. Days are computed from hours, never from raw
 samples, so a day keeps its figures after its raw samples are purged.
 
+The mean and p95 metrics (the response times) also get one row per hour in
+`spread_hourly`, per bucket and for the account (every bucket's together):
+the count and sum of their series' hourly rows, and the nearest-rank 95th
+percentile of the hour's raw samples where they are all kept. A chart of the
+account then reads one row an hour, not a row per bucket and series (or every
+raw sample, for the p95). Kept as long as the hourly rows.
+
 The work is incremental and store-wide. The state watermark
 `ROLLUP_FROM` (see `r2tui.store.state`) is the first hour whose raw samples may
 have changed since they were rolled up: a run recomputes from there (or from
