@@ -2,6 +2,7 @@
 
     python bench/metrics_bench.py                     # 50 buckets, 30 timed runs
     python bench/metrics_bench.py --buckets 10 --runs 10 --keep /tmp/r2tui-metrics
+    python bench/metrics_bench.py --buckets 10 --runs 10 --keep /tmp/r2tui-metrics --reuse
 
 Prints figures; it is not a test and asserts nothing about speed. What it does:
 
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import inspect
+import json
 import math
 import os
 import platform
@@ -163,17 +165,37 @@ def bulk(db: sqlite3.Connection, table: str, columns: str, rows: Iterator[tuple]
     return n + len(batch)
 
 
+# The three big tables: their indexes are dropped for the bulk insert and made
+# again after it (one sort each, instead of millions of inserts into B-trees
+# larger than the cache).
+BIG_TABLES = ("sample", "sample_hourly", "sample_daily")
+
+
 def build(path: Path, buckets: int, now: int) -> dict[str, float]:
     took: dict[str, float] = {}
     url = f"sqlite:///{path}"
     store = open_store(url)  # the schema, through r2tui's migrations
     store.close()
     t0 = time.perf_counter()
-    db = sqlite3.connect(path)
+    db = sqlite3.connect(path, isolation_level=None)
+    # For the build only: no journal, no fsync, a large cache. r2tui opens the
+    # store again afterwards with its own settings (WAL, synchronous=normal).
+    db.execute("PRAGMA journal_mode=DELETE")
+    for pragma in ("journal_mode=OFF", "synchronous=OFF", "cache_size=-1000000"):
+        db.execute(f"PRAGMA {pragma}")
+    marks = ",".join("?" * len(BIG_TABLES))
+    indexes = db.execute(
+        f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+        f"AND tbl_name IN ({marks})",
+        BIG_TABLES,
+    ).fetchall()
+    for name, _ in indexes:
+        db.execute(f'DROP INDEX "{name}"')
     hour_now = now - now % H
     raw_from, hourly_from = hour_now - 14 * D, (now - now % D) - 90 * D
     daily_from = (now - now % D) - 364 * D
-    with db:
+    db.execute("BEGIN")
+    try:
         bulk(db, "sample", "ts,account,bucket,metric,value", raw_rows(buckets, raw_from, now))
         cols = "account,bucket,metric,ts,count,sum,min,max,last"
         bulk(db, "sample_hourly", cols, rollup_rows(buckets, hourly_from, raw_from, H))
@@ -197,13 +219,20 @@ def build(path: Path, buckets: int, now: int) -> dict[str, float]:
                 for ts in range(now - 30 * D, now, step)
             ),
         )
-        # What r2tui's writes register as they go (the bulk insert went around them).
-        db.execute(
-            "INSERT OR IGNORE INTO series_key (account, metric, bucket) "
-            "SELECT DISTINCT account, metric, bucket FROM sample"
-        )
-    db.close()
+    finally:
+        db.execute("COMMIT")
     took["bulk insert s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    for _, sql in indexes:
+        db.execute(sql)
+    # What r2tui's writes register as they go (the bulk insert went around them).
+    db.execute(
+        "INSERT OR IGNORE INTO series_key (account, metric, bucket) "
+        "SELECT DISTINCT account, metric, bucket FROM sample"
+    )
+    db.execute("PRAGMA journal_mode=WAL")
+    db.close()
+    took["indexes s"] = time.perf_counter() - t0
     store = open_store(url)
     try:
         t0 = time.perf_counter()
@@ -245,6 +274,24 @@ def fake_inventory(name: str, b: int, at: int) -> BucketInventory:
     )
 
 
+def catch_up(path: Path, now: int) -> None:
+    """A reused store opened by this r2tui: migrated if it needs it (the copy
+    SQLite makes first is left beside it), then rolled up as the rollup job
+    would next (after a migration that sends the watermark back, its longest run)."""
+    t0 = time.perf_counter()
+    store = open_store(f"sqlite:///{path}")
+    try:
+        opened = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        result = rollups.roll_up(store, now)
+        print(
+            f"  opened (migrated if needed) in {opened:.1f} s; roll_up: {result.hours} hours "
+            f"in {time.perf_counter() - t0:.1f} s"
+        )
+    finally:
+        store.close()
+
+
 def steady(path: Path, buckets: int, now: int, steps: int) -> list[float]:
     """Quarter-hours of new samples, each followed by a roll-up: the job's cost."""
     store = open_store(f"sqlite:///{path}")
@@ -268,14 +315,21 @@ def steady(path: Path, buckets: int, now: int, steps: int) -> list[float]:
     return out
 
 
-def timed(fn: Callable[[], object], runs: int) -> list[float]:
+def shown(bucket: str) -> str:
+    return '"*"' if bucket == "*" else bucket
+
+
+def timed(fn: Callable[[], object], runs: int) -> tuple[list[float], list[float]]:
+    """Wall and CPU ms of each run: on a shared machine the CPU time says what a
+    read costs, the wall time what it cost today."""
     fn()  # warm-up: the page cache and peewee's query compilation
-    out = []
+    wall, cpu = [], []
     for _ in range(runs):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         fn()
-        out.append((time.perf_counter() - t0) * 1000)
-    return out
+        wall.append((time.perf_counter() - t0) * 1000)
+        cpu.append((time.process_time() - c0) * 1000)
+    return wall, cpu
 
 
 def p95(values: list[float]) -> float:
@@ -288,32 +342,69 @@ def main() -> int:
     ap.add_argument("--buckets", type=int, default=50)
     ap.add_argument("--runs", type=int, default=30)
     ap.add_argument("--keep", metavar="DIR", help="build the store here and leave it")
+    ap.add_argument(
+        "--reuse",
+        action="store_true",
+        help="with --keep: time the store an earlier --keep run built there (no build)",
+    )
     args = ap.parse_args()
+    if args.reuse and not args.keep:
+        ap.error("--reuse needs --keep DIR: the folder of the store to time")
     folder = Path(args.keep or tempfile.mkdtemp(prefix="r2tui-metrics-bench-"))
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "bench.db"
-    for leftover in folder.glob("bench.db*"):
-        leftover.unlink()
-    now = int(time.time())
+    path, meta = folder / "bench.db", folder / "bench.json"
     print(
         f"r2tui metrics benchmark, {time.strftime('%Y-%m-%d %H:%M')}; python "
         f"{platform.python_version()}, SQLite {sqlite3.sqlite_version}, {os.cpu_count()} CPUs"
     )
     print(f"command: {' '.join([Path(sys.executable).name, *sys.argv])}")
     print(f"1-minute load average before: {os.getloadavg()[0]:.2f} (the machine is shared)")
+    if args.reuse:
+        try:
+            built = json.loads(meta.read_text())
+        except (OSError, ValueError) as exc:
+            ap.error(f"--reuse: no store built by an earlier --keep run in {folder}: {exc}")
+        if built["buckets"] != args.buckets or not path.is_file():
+            ap.error(
+                f"--reuse: {folder} holds a store of {built['buckets']} buckets, "
+                f"not {args.buckets}: run with --buckets {built['buckets']}"
+            )
+        print(
+            f"\nstore: {built['buckets']} buckets, built {built['built']} "
+            f"in {built['seconds']:.0f} s (reused; its clock: {built['now']})"
+        )
+        catch_up(path, int(built["now"]))
+        report(path, args.buckets, args.runs, int(built["now"]), costs=False)
+        print(f"\n1-minute load average after: {os.getloadavg()[0]:.2f}")
+        return 0
+    folder.mkdir(parents=True, exist_ok=True)
+    for leftover in (*folder.glob("bench.db*"), meta):
+        leftover.unlink(missing_ok=True)
+    now = int(time.time())
     try:
         t0 = time.perf_counter()
         took = build(path, args.buckets, now)
+        seconds = time.perf_counter() - t0
         print(
             f"\nstore: {args.buckets} buckets, a year at default retention, built in "
-            f"{time.perf_counter() - t0:.1f} s"
+            f"{seconds:.1f} s"
         )
         for key, value in took.items():
             print(f"  {key:<36} {value:10.2f}")
         quarter = steady(path, args.buckets, now, 4)
         print(f"  incremental roll_up after 15 min, ms: {', '.join(f'{q:.0f}' for q in quarter)}")
         now += 4 * 900
-        report(path, args.buckets, args.runs, now)
+        report(path, args.buckets, args.runs, now, costs=True)
+        # What --reuse needs: the store's clock (its newest samples are from then).
+        meta.write_text(
+            json.dumps(
+                {
+                    "buckets": args.buckets,
+                    "now": now,
+                    "built": time.strftime("%Y-%m-%d %H:%M"),
+                    "seconds": seconds,
+                }
+            )
+        )
         print(f"\n1-minute load average after: {os.getloadavg()[0]:.2f}")
     finally:
         if not args.keep:
@@ -346,7 +437,7 @@ def _costs(store: Store, now: int) -> str:
     return ""
 
 
-def report(path: Path, buckets: int, runs: int, now: int) -> None:
+def report(path: Path, buckets: int, runs: int, now: int, costs: bool) -> None:
     store = open_store(f"sqlite:///{path}")
     try:
         store.db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -354,7 +445,8 @@ def report(path: Path, buckets: int, runs: int, now: int) -> None:
         print(f"\non disk: {size / 1e6:,.1f} MB (file, WAL checkpointed)")
         for model in MODELS:
             print(f"  {model._meta.table_name:<20} {model.select().count():>12,} rows")
-        costed = _costs(store, now)
+        # A reused store has had its costs job run when it was built.
+        costed = _costs(store, now) if costs else ""
         dash_kw = (
             {"analytics": True}
             if "analytics" in inspect.signature(dashboard.read).parameters
@@ -381,7 +473,7 @@ def report(path: Path, buckets: int, runs: int, now: int) -> None:
                 lambda: readings.readings(store, ACCOUNT, list(queries.REPORTED), now),
             ),
             (
-                "sparkline x6, the cards (in the dashboard)",
+                f"sparkline x{len(queries.CARDS)}, one card at a time",
                 lambda: [hist.sparkline(store, ACCOUNT, m, "*", now) for m, _ in queries.CARDS],
             ),
             (
@@ -389,21 +481,44 @@ def report(path: Path, buckets: int, runs: int, now: int) -> None:
                 lambda: hist.series(store, ACCOUNT, "total_bytes", "*", "1y", now=now),
             ),
             (
-                'series avg_response_ms "*" 30d',
-                lambda: hist.series(store, ACCOUNT, "avg_response_ms", "*", "30d", now=now),
-            ),
-            (
                 f"series p95_response_ms {one} 7d",
                 lambda: hist.series(store, ACCOUNT, "p95_response_ms", one, "7d", now=now),
             ),
+            ("  the response times' 30-day charts:", lambda: None),
+            *(
+                (
+                    f"series {metric} {shown(bucket)} 30d",
+                    lambda metric=metric, bucket=bucket: hist.series(
+                        store, ACCOUNT, metric, bucket, "30d", now=now
+                    ),
+                )
+                for metric in ("avg_response_ms", "p95_response_ms")
+                for bucket in ("*", one)
+            ),
         ]
-        print(f"\nquery timings over {runs} runs after a warm-up, ms    median      p95     max")
+        if hasattr(hist, "sparklines"):  # since issue 19: the cards' lines read together
+            cases.insert(
+                6,
+                (
+                    f"sparklines, the {len(queries.CARDS)} cards (in the dashboard)",
+                    lambda: hist.sparklines(
+                        store, ACCOUNT, [m for m, _ in queries.CARDS], "*", now
+                    ),
+                ),
+            )
+        print(
+            f"\nquery timings over {runs} runs after a warm-up, ms    median      p95     max"
+            "  CPU median"
+        )
         for label, fn in cases:
             if label.startswith("  "):
                 print(label)
                 continue
-            ms = timed(fn, runs)
-            print(f"  {label:<44} {statistics.median(ms):8.1f} {p95(ms):8.1f} {max(ms):7.1f}")
+            ms, cpu = timed(fn, runs)
+            print(
+                f"  {label:<44} {statistics.median(ms):8.1f} {p95(ms):8.1f} {max(ms):7.1f}"
+                f" {statistics.median(cpu):11.1f}"
+            )
         points = hist.series(store, ACCOUNT, "total_bytes", "*", "30d", now=now).points
         print(f"  (the 30-day chart has {len(points)} hourly points)")
     finally:

@@ -28,13 +28,19 @@ def read(
     prices: PriceList = LIST_PRICES,
     alert_windows: tuple[MaintenanceWindow, ...] = (),
     max_per_hour: int = AlertSettings.max_per_hour,
+    every_bucket: bool = False,
 ) -> Dashboard:
+    """`every_bucket`: the metrics' readings of every bucket (`status --json`
+    reports them), not only of the account and `metrics_bucket` (what the panes
+    show)."""
     now = store.clock() if now is None else now
     storage = queries.storage_view(store, account, quota_bytes, now=now)
     known = [b.name for b in storage.buckets] + list(storage.not_inventoried)
     return Dashboard(
         costs=costs_view(store, account, now, prices, monitor_usd=storage.spend.usd),
-        metrics=queries.metrics_view(store, account, now, analytics, metrics_bucket, tz),
+        metrics=queries.metrics_view(
+            store, account, now, analytics, metrics_bucket, tz, every_bucket
+        ),
         account=account,
         generated_at=int(now),
         storage=storage,

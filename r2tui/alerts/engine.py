@@ -248,16 +248,20 @@ def _step_all(
                 item.previous = before
             item.after = step(item.before, rule, value, t)
             tracked.append(item)
-    by_rule = {r.name: r for r in active_rules}
+    by_rule: dict[str, Rule | None] = {r.name: r for r in active_rules}
+    unreadable: set[str] = set()
     # An alert whose bucket left the rule's scope (or vanished), or whose rule was
     # disabled, resolves: it must not stay firing forever with nobody evaluating it.
     for fp, row in rows.items():
-        if fp in seen or row.state not in (PENDING, FIRING):
+        if fp in seen or row.state not in (PENDING, FIRING) or row.rule in unreadable:
             continue
-        try:
-            owner = by_rule.get(row.rule) or saved.get_rule(store, row.rule)
-        except RuleError:  # written by a newer r2tui sharing the store: leave it be
-            continue
+        if row.rule not in by_rule:  # looked up once per rule, not per bucket
+            try:
+                by_rule[row.rule] = saved.get_rule(store, row.rule)
+            except RuleError:  # written by a newer r2tui sharing the store: leave it be
+                unreadable.add(row.rule)
+                continue
+        owner = by_rule[row.rule]
         if owner is None:
             continue
         item = _tracked(owner, account, row.bucket, row)
@@ -303,33 +307,48 @@ def _mutes(
     return silences(store, now), [w for w in config.alerts.maintenance if w.active(now)]
 
 
+# Alerts per upsert: 17 columns each stay far below SQLite's 32,766 variables.
+SAVE_CHUNK = 500
+
+
 def _save(store: Store, tracked: list[Tracked], now: int) -> None:
+    """Every alert's state, a few statements whatever the buckets of a glob."""
+    rows = []
     for item in tracked:
         s = item.after
         if s.state in (INACTIVE, RESOLVED) or not item.escalated:
             # At rest, a next episode starts afresh: escalation undone, and the
             # rule's severity as it is now (it may have been edited).
             item.escalated, item.severity = False, item.rule.severity
-        data = dict(
-            rule=item.rule.name,
-            account=item.account,
-            bucket=item.bucket,
-            state=s.state,
-            severity=item.severity,
-            value=s.value,
-            threshold=item.rule.threshold,
-            pending_since=s.pending_since,
-            firing_since=s.firing_since,
-            resolved_at=s.resolved_at,
-            last_eval_at=now,
-            last_true_at=s.last_true_at,
-            notified_at=item.notified_at,
-            firing_notified=item.firing_notified,
-            escalated=item.escalated,
-            channels=json.dumps(item.sent_to),
+        rows.append(
+            dict(
+                fingerprint=item.fingerprint,
+                rule=item.rule.name,
+                account=item.account,
+                bucket=item.bucket,
+                state=s.state,
+                severity=item.severity,
+                value=s.value,
+                threshold=item.rule.threshold,
+                pending_since=s.pending_since,
+                firing_since=s.firing_since,
+                resolved_at=s.resolved_at,
+                last_eval_at=now,
+                last_true_at=s.last_true_at,
+                notified_at=item.notified_at,
+                firing_notified=item.firing_notified,
+                escalated=item.escalated,
+                channels=json.dumps(item.sent_to),
+            )
         )
-        AlertInstance.insert(fingerprint=item.fingerprint, **data).on_conflict(
-            conflict_target=[AlertInstance.fingerprint], update=data
+    # One row per alert (the last written wins, as one upsert after another would):
+    # PostgreSQL refuses a statement that updates a row twice.
+    rows = list({r["fingerprint"]: r for r in rows}.values())
+    a = AlertInstance
+    kept = [f for f in a._meta.sorted_fields if f is not a.fingerprint]
+    for i in range(0, len(rows), SAVE_CHUNK):
+        a.insert_many(rows[i : i + SAVE_CHUNK]).on_conflict(
+            conflict_target=[a.fingerprint], preserve=kept
         ).execute()
 
 

@@ -32,15 +32,13 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import cast
 
-from peewee import fn
-
 from r2tui.alerts.rules import Rule
 from r2tui.alerts.states import Firing, replay
 from r2tui.metrics import ACCOUNT, ANALYTICS_LAG, CATALOG, DAY, HOUR, Metric, series_source
 from r2tui.store import state
 from r2tui.store.db import Store
 from r2tui.store.models import Sample, SampleHourly
-from r2tui.store.readings import RECENT, day_of, p95
+from r2tui.store.readings import RECENT, day_of, newest_samples, p95
 from r2tui.store.rollups import RAW_KEPT_FROM
 
 Steps = list[tuple[int, float | None]]  # (from when, value), oldest first
@@ -154,6 +152,7 @@ class _History:
         collects: Sequence[int] | None = None,
     ) -> None:
         self.m, self.tz = m, tz
+        self.store = store
         self.collects = collects
         store.bound()
         # Far enough back for the first value: a gauge's newest sample (a day and
@@ -221,33 +220,12 @@ class _History:
                 )
 
     def _newest_before(self, account: str, buckets: list[str], lo: int) -> None:
-        """A gauge's newest sample before the read: the first value may be older."""
-        rows = cast(
-            "Iterable[tuple[str, str, int]]",
-            Sample.select(Sample.bucket, Sample.metric, fn.MAX(Sample.ts))
-            .where(
-                Sample.account == account,
-                Sample.metric.in_(list(self.m.reads)),
-                Sample.bucket.in_(buckets),
-                Sample.ts < lo,
-            )
-            .group_by(Sample.bucket, Sample.metric)
-            .tuples(),
-        )
-        for bucket, series, ts in rows:
-            for sid, value in cast(
-                "Iterable[tuple[int, float]]",
-                Sample.select(Sample.id, Sample.value)
-                .where(
-                    Sample.account == account,
-                    Sample.metric == series,
-                    Sample.bucket == bucket,
-                    Sample.ts == ts,
-                )
-                .tuples(),
-            ):
-                v = float(value)
-                self.by_bucket[bucket].append(_Entry(int(ts), int(sid), series, v, v, 1))
+        """A gauge's newest sample before the read: the first value may be older.
+        One query for every bucket of a glob (`readings.newest_samples`)."""
+        for bucket, series, ts, sid, value in newest_samples(
+            self.store, account, self.m.reads, buckets, lo, inclusive=False
+        ):
+            self.by_bucket[bucket].append(_Entry(ts, sid, series, value, value, 1))
 
     def seen(self, bucket: str) -> int:
         return len(self.by_bucket.get(bucket, ()))

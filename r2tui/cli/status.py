@@ -72,6 +72,7 @@ def run(args: argparse.Namespace, config: Config, store: Store) -> int:
             prices=config.pricing,
             alert_windows=config.alerts.maintenance,
             max_per_hour=config.alerts.max_per_hour,
+            every_bucket=True,
         ),
         demo=config.demo,
     )

@@ -5,12 +5,13 @@ from it."""
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from r2tui.costs.bill import ITEMS, USAGE_FIELD, Usage, bill
 from r2tui.metrics import ACCOUNT, CATALOG, COST_GAUGES, DAY, USAGE_SERIES
 from r2tui.pricing import LIST_PRICES, PriceList
 from r2tui.store import Store, history, queries
-from r2tui.store.models import Sample
+from r2tui.store.readings import marks, series_buckets
 from r2tui.store.views import (
     ESTIMATED,
     MEASURED,
@@ -65,27 +66,22 @@ def costs_view(
     store.bound()
     now = store.clock() if now is None else now
     start = queries.month_start(now)
-    at = store.fetch(
-        Sample.select(Sample.ts)
-        .where(
-            Sample.account == account,
-            Sample.metric == "monthly_cost_usd",
-            Sample.bucket == ACCOUNT,
-            Sample.ts >= start,
-            Sample.ts <= now,
-        )
-        .order_by(Sample.ts.desc())
-        .limit(1)
+    # Plain SQL (Store.rows): a pane refresh reads this every few seconds.
+    at = store.rows(
+        "SELECT ts FROM sample WHERE account = ? AND metric = ? AND bucket = ? "
+        "AND ts >= ? AND ts <= ? ORDER BY ts DESC LIMIT 1",
+        (account, "monthly_cost_usd", ACCOUNT, start, now),
     )
     computed_at = int(at[0][0]) if at else None
     values: dict[str, dict[str, float]] = {}
     if computed_at is not None:
-        for bucket, metric, value in store.fetch(
-            Sample.select(Sample.bucket, Sample.metric, Sample.value).where(
-                Sample.account == account,
-                Sample.ts == computed_at,
-                Sample.metric.in_(COST_GAUGES + USAGE_SERIES),
-            )
+        # Every bucket's figures of the run: for each series, one seek on the
+        # (account, metric, ts) index, then that run's rows.
+        series = COST_GAUGES + USAGE_SERIES
+        for bucket, metric, value in store.rows(
+            f"SELECT bucket, metric, value FROM sample WHERE account = ? "
+            f"AND metric IN ({marks(series)}) AND ts = ?",
+            (account, *series, computed_at),
         ):
             values.setdefault(bucket, {})[metric] = float(value)
     mine = values.get(ACCOUNT, {})
@@ -189,23 +185,43 @@ def _gauge(item: str, usage: Usage, prices: PriceList, runs_out: float | None) -
     )
 
 
+# Analytics store the count hourly: these last hours hold most buckets' newest.
+PENDING_RECENT = 6 * 3600
+
+
 def _pending_uploads(store: Store, account: str, now: float) -> dict[str, float]:
     """Each bucket's newest count of unfinished multipart uploads in the last two
-    days (analytics' storage snapshots), in one query whatever the buckets."""
+    days (analytics' storage snapshots). Every bucket's counts of the last hours
+    are one range of the (account, metric, ts) index; only the buckets without
+    one there are read further back, on their own."""
     newest: dict[str, float] = {}
-    for bucket, value in store.fetch(
-        Sample.select(Sample.bucket, Sample.value)
-        .where(
-            Sample.account == account,
-            Sample.metric == "pending_uploads",
-            Sample.bucket != ACCOUNT,
-            Sample.ts >= now - PENDING_FRESH,
-            Sample.ts <= now,
-        )
-        .order_by(Sample.ts)
-    ):
+    recent = now - min(PENDING_FRESH, PENDING_RECENT)
+    for bucket, value in _counts(store, account, recent, now, None):
         newest[bucket] = float(value)
+    lacking = set(series_buckets(store, account, ("pending_uploads",))) - set(newest) - {ACCOUNT}
+    if lacking and recent > now - PENDING_FRESH:
+        older: dict[str, float] = {}
+        for bucket, value in _counts(store, account, now - PENDING_FRESH, recent, lacking):
+            older[bucket] = float(value)
+        newest |= older
     return newest
+
+
+def _counts(
+    store: Store, account: str, start: float, end: float, buckets: set[str] | None
+) -> list[tuple[Any, ...]]:
+    """(bucket, count) of the buckets' pending-upload samples in [start, end]
+    ([start, end) when `buckets` are named: the part before a recent range),
+    oldest first."""
+    sql = (
+        "SELECT bucket, value FROM sample WHERE account = ? AND metric = ? AND bucket <> ? "
+        f"AND ts >= ? AND ts {'<=' if buckets is None else '<'} ?"
+    )
+    params: list[object] = [account, "pending_uploads", ACCOUNT, start, end]
+    if buckets is not None:
+        sql += f" AND bucket IN ({marks(buckets)})"
+        params += sorted(buckets)
+    return store.rows(sql + " ORDER BY ts", params)
 
 
 def recommendations(

@@ -2,7 +2,7 @@
 
 Every read and write takes the `Store` it works on (its first parameter,
 `store`). Raw SQL goes through `store.db`, a select's rows as tuples through
-`store.fetch`. Peewee's models (`models.py`) are
+`store.fetch`, a hot read's plain SQL through `store.rows`. Peewee's models (`models.py`) are
 bound to one `DatabaseProxy`, `models.database`, for the whole process, not to
 a store: peewee binds a model class, not a query, and rebinding a class per
 call would race between threads. So `open_store` points that proxy at the
@@ -39,7 +39,7 @@ import logging
 import os
 import time
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, cast
 from urllib.parse import quote, urlparse
@@ -152,6 +152,15 @@ class Store:
         thousands of rows a pane refresh reads."""
         # A DB-API cursor: its rows are untyped.
         return cast("list[tuple[Any, ...]]", self.db.execute(query).fetchall())
+
+    def rows(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
+        """All rows of one SELECT written in SQL with `?` placeholders (PostgreSQL's
+        `%s` put in for them): for the reads a pane refresh makes dozens of, where
+        building the statement through peewee costs more than running it (about
+        half a millisecond each). Plain SQL that both back-ends take alike."""
+        if self.db.param != "?":
+            sql = sql.replace("?", self.db.param)
+        return cast("list[tuple[Any, ...]]", self.db.execute_sql(sql, params).fetchall())
 
     def thread_done(self) -> None:
         """This thread is done with the store: give its connection back (peewee

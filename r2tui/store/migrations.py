@@ -366,6 +366,11 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     Migration(9, "job runs name the process that opened them", lambda db: _v9_run_holder(db)),
     Migration(10, "bytes and objects per prefix in each inventory", lambda db: _v10_prefixes(db)),
+    Migration(
+        11,
+        "every bucket's samples read by time, and the account's hourly means and p95s",
+        lambda db: _v11_spreads(db),
+    ),
 )
 LATEST = MIGRATIONS[-1].version
 _PG_LOCK_KEY = 0x72327475  # "r2tu": one advisory lock for r2tui's migrations
@@ -613,3 +618,80 @@ def _v10_prefixes(db: Database) -> None:
     _create(db, [InventoryPrefix])
     db.execute_sql("ALTER TABLE inventory ADD COLUMN prefix_depth INTEGER NOT NULL DEFAULT 0")
     db.execute_sql("ALTER TABLE inventory ADD COLUMN prefixes_dropped BIGINT NOT NULL DEFAULT 0")
+
+
+# The catalog's mean and p95 metrics and the series they read, as version 11
+# knows them (literals: see _V5_RULE).
+_V11_SPREADS = ("avg_response_ms", "p95_response_ms")
+_V11_SERIES = ("probe_put_ms", "probe_get_ms", "probe_head_ms", "probe_delete_ms", "endpoint_ms")
+
+
+def _v11_spreads(db: Database) -> None:
+    """Two things a thousand buckets need.
+
+    An index of the samples by (account, metric, ts) that carries the bucket and
+    the value: every bucket's samples of a series in a time window are then one
+    range of it, where the (account, metric, bucket, ts) index needs a seek per
+    bucket.
+
+    `spread_hourly`: per hour, each bucket's samples of a mean or p95 metric's
+    series together, and every bucket's (bucket "*", the account's figure):
+    their count, sum and nearest-rank 95th percentile (None where the hour's raw
+    samples are not all kept). The rollup job keeps it; a chart reads a row an
+    hour instead of a row per series (and for the account, per bucket) or every
+    raw sample (the p95).
+
+    Filled here with the counts and sums of the hourly rollups; the rollup
+    watermark goes back to the raw horizon, so that the rollup job's next run
+    ranks the p95 of the hours whose raw samples are kept (until then charts
+    read those hours' raw samples, as before)."""
+    db.execute_sql(
+        "CREATE INDEX IF NOT EXISTS sample_account_metric_ts_bucket_value "
+        "ON sample (account, metric, ts, bucket, value)"
+    )
+
+    class SpreadHourly(_Frozen):
+        id = AutoField()
+        account = CharField()
+        bucket = CharField()
+        metric = CharField()
+        ts = BigIntegerField(index=True)
+        count = IntegerField()
+        sum = DoubleField()
+        p95 = DoubleField(null=True)
+
+        class Meta:
+            table_name = "spread_hourly"
+            indexes = ((("account", "metric", "bucket", "ts"), True),)
+
+    _create(db, [SpreadHourly])
+    p = db.param
+    series = ", ".join([p] * len(_V11_SERIES))
+    columns = "INSERT INTO spread_hourly (account, bucket, metric, ts, count, sum) "
+    for metric in _V11_SPREADS:
+        db.execute_sql(
+            columns + f"SELECT account, bucket, {p}, ts, SUM(count), SUM(sum) FROM sample_hourly "
+            f"WHERE metric IN ({series}) AND bucket <> {p} GROUP BY account, bucket, ts",
+            (metric, *_V11_SERIES, "*"),
+        )
+        db.execute_sql(
+            columns + f"SELECT account, {p}, {p}, ts, SUM(count), SUM(sum) FROM sample_hourly "
+            f"WHERE metric IN ({series}) GROUP BY account, ts",
+            ("*", metric, *_V11_SERIES),
+        )
+    marks = dict(
+        db.execute_sql(
+            f"SELECT key, value FROM store_state WHERE key IN ({p}, {p})",
+            ("rollup_from", "raw_kept_from"),
+        ).fetchall()
+    )
+    if "rollup_from" not in marks:
+        return  # never rolled up: the first run ranks every hour
+    kept = marks.get("raw_kept_from")
+    if kept is None:
+        (oldest,) = db.execute_sql("SELECT MIN(ts) FROM sample").fetchone()
+        kept = marks["rollup_from"] if oldest is None else int(oldest) - int(oldest) % 3600
+    if int(kept) < int(marks["rollup_from"]):
+        db.execute_sql(
+            f"UPDATE store_state SET value = {p} WHERE key = {p}", (int(kept), "rollup_from")
+        )

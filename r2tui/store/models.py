@@ -40,7 +40,12 @@ class Sample(BaseModel):
 
     class Meta:
         # Covering: the readings behind every pane refresh never touch the table.
-        indexes = ((("account", "metric", "bucket", "ts", "value"), False),)
+        # By bucket: one series over time; by time: every bucket's samples of a
+        # series in a window, one range of the index.
+        indexes = (
+            (("account", "metric", "bucket", "ts", "value"), False),
+            (("account", "metric", "ts", "bucket", "value"), False),
+        )
 
 
 class Event(BaseModel):
@@ -156,6 +161,26 @@ class SampleDaily(_Rollup):
     ts = BigIntegerField(index=True)
 
     class Meta:
+        indexes = ((("account", "metric", "bucket", "ts"), True),)
+
+
+class SpreadHourly(BaseModel):
+    """A mean or p95 metric per hour: each bucket's samples of the metric's
+    series together, and every bucket's (bucket "*": the account's figure), as
+    the rollup job counted, summed and ranked them. `p95` is None where the
+    hour's raw samples were not all kept."""
+
+    id = AutoField()
+    account = CharField()
+    bucket = CharField()  # "*": every bucket's samples, the account's own included
+    metric = CharField()  # the catalog metric: avg_response_ms, p95_response_ms
+    ts = BigIntegerField(index=True)  # the hour's start
+    count = IntegerField()
+    sum = DoubleField()
+    p95 = DoubleField(null=True)
+
+    class Meta:
+        table_name = "spread_hourly"
         indexes = ((("account", "metric", "bucket", "ts"), True),)
 
 
@@ -276,6 +301,7 @@ MODELS = (
     InventoryPrefix,
     SampleHourly,
     SampleDaily,
+    SpreadHourly,
     SeriesKey,
     StoreState,
     StoredReport,

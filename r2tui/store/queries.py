@@ -10,10 +10,14 @@ model instances.
 
 from __future__ import annotations
 
+import heapq
+import threading
+import weakref
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import cast
+from typing import Any, cast
 
 from peewee import fn
 
@@ -23,13 +27,13 @@ from r2tui.store import readings, state
 from r2tui.store.db import Store
 from r2tui.store.models import (
     Bucket,
-    Event,
     Inventory,
     InventoryBreakdown,
     InventoryObject,
     JobRun,
     Sample,
 )
+from r2tui.store.readings import marks
 from r2tui.store.views import (
     ROUTINE_KINDS,
     STALE_RUN_SECONDS,
@@ -56,17 +60,10 @@ def month_start(now: float) -> int:
 
 def monitor_spend(store: Store, account: str, since: int) -> MonitorSpend:
     store.bound()
-    rows = cast(
-        "Iterable[tuple[str, float | None]]",
-        Sample.select(Sample.metric, fn.SUM(Sample.value))
-        .where(
-            Sample.account == account,
-            Sample.bucket == ACCOUNT,
-            Sample.ts >= since,
-            Sample.metric.in_(["monitor_class_a_ops", "monitor_class_b_ops", "monitor_free_ops"]),
-        )
-        .group_by(Sample.metric)
-        .tuples(),
+    rows = store.rows(
+        "SELECT metric, SUM(value) FROM sample WHERE account = ? AND metric IN (?, ?, ?) "
+        "AND bucket = ? AND ts >= ? GROUP BY metric",
+        (account, "monitor_class_a_ops", "monitor_class_b_ops", "monitor_free_ops", ACCOUNT, since),
     )
     sums = {metric: int(total or 0) for metric, total in rows}
     a, b = sums.get("monitor_class_a_ops", 0), sums.get("monitor_class_b_ops", 0)
@@ -89,71 +86,142 @@ def storage_view(
     store.bound()
     now = store.clock() if now is None else now
     current = [
-        b.name
-        for b in Bucket.select(Bucket.name)
-        .where(Bucket.account == account, Bucket.vanished_at.is_null())
-        .order_by(Bucket.name)
+        name
+        for (name,) in store.rows(
+            "SELECT name FROM bucket WHERE account = ? AND vanished_at IS NULL ORDER BY name",
+            (account,),
+        )
     ]
-    latest = cast(
-        "Iterable[tuple[str, int]]",
-        Inventory.select(Inventory.bucket, fn.MAX(Inventory.id))
-        .where(Inventory.account == account, Inventory.bucket.in_(current))
-        .group_by(Inventory.bucket)
-        .tuples(),
-    )
-    invs = list(Inventory.select().where(Inventory.id.in_([last for _, last in latest])))
-    ids = [i.id for i in invs]
-    breakdowns: dict[int, dict[str, list[TallyRow]]] = defaultdict(lambda: defaultdict(list))
-    # Tuples, not model instances: a pane refresh reads thousands of these rows.
-    b = InventoryBreakdown
-    for inv_id, dimension, key, objects, size in store.fetch(
-        b.select(b.inventory, b.dimension, b.key, b.objects, b.bytes).where(b.inventory.in_(ids))
-    ):
-        breakdowns[inv_id][dimension].append(TallyRow(key, objects, size))
-    kept: dict[int, dict[str, list[ObjectRow]]] = defaultdict(lambda: defaultdict(list))
-    by_id = {i.id: i for i in invs}
-    o = InventoryObject
-    for inv_id, kind, key, size, modified, klass in store.fetch(
-        o.select(o.inventory, o.kind, o.key, o.size, o.last_modified, o.storage_class)
-        .where(o.inventory.in_(ids))
-        .order_by(o.rank)
-    ):
-        kept[inv_id][kind].append(ObjectRow(by_id[inv_id].bucket, key, size, modified, klass))
-    buckets = sorted(
-        (
-            BucketStorage(
-                name=i.bucket,
-                objects=i.objects,
-                bytes=i.bytes,
-                inventoried_at=i.finished_at,
-                list_requests=i.list_requests,
-                duration_s=float(i.finished_at - i.started_at),
-                by_extension=_by_bytes(breakdowns[i.id]["extension"]),
-                by_storage_class=_by_bytes(breakdowns[i.id]["storage_class"]),
-                largest=kept[i.id]["largest"],
-                newest=kept[i.id]["newest"],
-                other_extensions=i.other_extensions,
-            )
-            for i in invs
-        ),
-        key=lambda b: (-b.bytes, b.name),
-    )
-    listed = {b.name for b in buckets}
+    # Each current bucket's latest inventory (the newest id).
+    listing = set(current)
+    latest = [
+        row
+        for row in store.rows(
+            "SELECT id, bucket, started_at, finished_at, objects, bytes, list_requests, "
+            "other_extensions FROM inventory WHERE id IN "
+            "(SELECT MAX(id) FROM inventory WHERE account = ? GROUP BY bucket)",
+            (account,),
+        )
+        if row[1] in listing
+    ]
+    listed = _listed(store, account, latest, top_n)
+    buckets = listed.buckets
+    names = {b.name for b in buckets}
     return StorageView(
         account=account,
         total_objects=sum(b.objects for b in buckets),
         total_bytes=sum(b.bytes for b in buckets),
-        buckets=buckets,
-        by_extension=_merge([b.by_extension for b in buckets]),
-        by_storage_class=_merge([b.by_storage_class for b in buckets]),
-        largest=sorted(
-            (o for b in buckets for o in b.largest), key=lambda o: (-o.size, o.bucket, o.key)
-        )[:top_n],
+        buckets=list(buckets),
+        by_extension=list(listed.by_extension),
+        by_storage_class=list(listed.by_storage_class),
+        largest=list(listed.largest),
         spend=monitor_spend(store, account, month_start(now)),
-        not_inventoried=[name for name in current if name not in listed],
+        not_inventoried=[name for name in current if name not in names],
         quota_bytes=quota_bytes,
         oldest_inventory_at=min((b.inventoried_at for b in buckets), default=None),
     )
+
+
+InventoryRow = tuple[int, str, int, int, int, int, int, bool]  # Inventory's columns, in order
+
+
+@dataclass(frozen=True)
+class _Listed:
+    """The part of the Storage view that only a new inventory changes, as last
+    read: each latest inventory's bucket (by its row), and what they add up to."""
+
+    rows: frozenset[InventoryRow]
+    top_n: int
+    by_row: dict[InventoryRow, BucketStorage]
+    buckets: list[BucketStorage]  # by bytes, largest first
+    by_extension: list[TallyRow]
+    by_storage_class: list[TallyRow]
+    largest: list[ObjectRow]  # the account's top_n
+
+
+# Per store and account: a pane refresh every few seconds reads the same latest
+# inventories over and over (a bucket's changes once a day), and at a thousand
+# buckets their 60,000 breakdown and kept-object rows cost more than the rest of
+# the dashboard. An inventory is written whole and never changed, so its row
+# (id, times, totals) says whether what was read from it still holds.
+_LISTED: weakref.WeakKeyDictionary[Store, dict[str, _Listed]] = weakref.WeakKeyDictionary()
+_LISTED_LOCK = threading.Lock()
+
+
+def _listed(store: Store, account: str, latest: list[tuple[Any, ...]], top_n: int) -> _Listed:
+    rows = frozenset(
+        (int(a), str(b), int(c), int(d), int(e), int(f), int(g), bool(h))
+        for a, b, c, d, e, f, g, h in latest
+    )
+    with _LISTED_LOCK:
+        known = _LISTED.get(store, {}).get(account)
+    if known is not None and known.rows == rows and known.top_n == top_n:
+        return known
+    by_row = {r: known.by_row[r] for r in rows if known is not None and r in known.by_row}
+    by_row |= _inventories([r for r in rows if r not in by_row], store)
+    buckets = sorted(by_row.values(), key=lambda b: (-b.bytes, b.name))
+    listed = _Listed(
+        rows=rows,
+        top_n=top_n,
+        by_row=by_row,
+        buckets=buckets,
+        by_extension=_merge([b.by_extension for b in buckets]),
+        by_storage_class=_merge([b.by_storage_class for b in buckets]),
+        largest=heapq.nsmallest(
+            top_n, (o for b in buckets for o in b.largest), key=lambda o: (-o.size, o.bucket, o.key)
+        ),
+    )
+    with _LISTED_LOCK:
+        _LISTED.setdefault(store, {})[account] = listed
+    return listed
+
+
+def _inventories(rows: list[InventoryRow], store: Store) -> dict[InventoryRow, BucketStorage]:
+    """Each inventory's bucket as the Storage view shows it: its breakdowns and
+    kept objects read in two queries however many inventories."""
+    ids = [r[0] for r in rows]
+    by_id = {r[0]: r for r in rows}
+    breakdowns: dict[int, dict[str, list[TallyRow]]] = defaultdict(lambda: defaultdict(list))
+    # Tuples, not model instances: a pane refresh reads thousands of these rows.
+    b = InventoryBreakdown
+    for chunk in _chunks(ids):
+        for inv_id, dimension, key, objects, size in store.fetch(
+            b.select(b.inventory, b.dimension, b.key, b.objects, b.bytes).where(
+                b.inventory.in_(chunk)
+            )
+        ):
+            breakdowns[inv_id][dimension].append(TallyRow(key, objects, size))
+    kept: dict[int, dict[str, list[ObjectRow]]] = defaultdict(lambda: defaultdict(list))
+    o = InventoryObject
+    for chunk in _chunks(ids):
+        for inv_id, kind, key, size, modified, klass in store.fetch(
+            o.select(o.inventory, o.kind, o.key, o.size, o.last_modified, o.storage_class)
+            .where(o.inventory.in_(chunk))
+            .order_by(o.rank)
+        ):
+            kept[inv_id][kind].append(ObjectRow(by_id[inv_id][1], key, size, modified, klass))
+    return {
+        r: BucketStorage(
+            name=bucket,
+            objects=objects,
+            bytes=size,
+            inventoried_at=finished,
+            list_requests=requests,
+            duration_s=float(finished - started),
+            by_extension=_by_bytes(breakdowns[inv_id]["extension"]),
+            by_storage_class=_by_bytes(breakdowns[inv_id]["storage_class"]),
+            largest=kept[inv_id]["largest"],
+            newest=kept[inv_id]["newest"],
+            other_extensions=other,
+        )
+        for r in rows
+        for inv_id, bucket, started, finished, objects, size, requests, other in [r]
+    }
+
+
+def _chunks(ids: list[int], size: int = 5000) -> list[list[int]]:
+    """Ids a statement at a time: SQLite binds at most 32,766 variables."""
+    return [ids[i : i + size] for i in range(0, len(ids), size)]
 
 
 def _by_bytes(rows: list[TallyRow]) -> list[TallyRow]:
@@ -335,39 +403,37 @@ def activity(
     bounds the read, which otherwise walks every job run of the retention to
     find a few that matter."""
     store.bound()
-    q = Event.select().where(Event.account.in_([account, ACCOUNT]))
+    sql = "SELECT id, ts, kind, level, bucket, message FROM event WHERE account IN (?, ?)"
+    params: list[object] = [account, ACCOUNT]
     if kinds:
-        q = q.where(Event.kind.in_(kinds))
+        sql += f" AND kind IN ({marks(kinds)})"
+        params += kinds
     if notable_since is not None:
-        q = q.where(
-            Event.ts >= int(notable_since),
-            ~(Event.kind.in_(ROUTINE_KINDS) & (Event.level != "error")),
-        )
+        sql += f" AND ts >= ? AND NOT (kind IN ({marks(ROUTINE_KINDS)}) AND level <> ?)"
+        params += [int(notable_since), *ROUTINE_KINDS, "error"]
     return [
-        ActivityRow(e.id, e.ts, e.kind, e.level, e.bucket, e.message)
-        for e in q.order_by(Event.ts.desc(), Event.id.desc()).limit(limit)
+        ActivityRow(*row)
+        for row in store.rows(sql + " ORDER BY ts DESC, id DESC LIMIT ?", [*params, limit])
     ]
 
 
 def collector(store: Store, account: str, now: float | None = None) -> CollectorView:
     store.bound()
     now = store.clock() if now is None else now
-    last = cast(
-        "Iterable[tuple[str, int]]",
-        JobRun.select(JobRun.job, fn.MAX(JobRun.id))
-        .where(JobRun.account.in_([account, ACCOUNT]))
-        .group_by(JobRun.job)
-        .tuples(),
-    )
-    runs = list(JobRun.select().where(JobRun.id.in_([i for _, i in last])).order_by(JobRun.job))
+    # Each job's last run (the newest id), and when any run last succeeded.
     jobs = [
-        JobStatus(r.job, r.started_at, r.finished_at, r.ok, r.items, r.error, r.host) for r in runs
+        JobStatus(job, started, finished, None if ok is None else bool(ok), items, error, host)
+        for job, started, finished, ok, items, error, host in store.rows(
+            "SELECT job, started_at, finished_at, ok, items, error, host FROM job_run "
+            "WHERE id IN (SELECT MAX(id) FROM job_run WHERE account IN (?, ?) GROUP BY job) "
+            "ORDER BY job",
+            (account, ACCOUNT),
+        )
     ]
-    last_ok = (
-        JobRun.select(fn.MAX(JobRun.finished_at))
-        .where(JobRun.account.in_([account, ACCOUNT]), JobRun.ok == True)  # noqa: E712
-        .scalar()
-    )
+    (last_ok,) = store.rows(
+        "SELECT MAX(finished_at) FROM job_run WHERE account IN (?, ?) AND ok = ?",
+        (account, ACCOUNT, True),
+    )[0]
     running = [j for j in jobs if j.finished_at is None and now - j.started_at < STALE_RUN_SECONDS]
     failing = [j for j in jobs if j.finished_at is not None and j.ok is False]
     if running:
@@ -390,37 +456,60 @@ def collector(store: Store, account: str, now: float | None = None) -> Collector
 PROBE_STEPS = ("put", "get", "head", "delete")
 
 
+# Probes run every few minutes: the last ten hold most buckets' last probe.
+PROBE_RECENT = 600
+
+
 def probes(store: Store, account: str, now: float, window: int = 86400) -> list[ProbeRow]:
-    """The last probe of each bucket in the window: two small queries, however
+    """The last probe of each bucket in the window. Every bucket's probes of the
+    last few minutes are one range of the (account, metric, ts) index; a bucket
+    whose last probe is older is looked up on its own. A few queries, however
     many probes the window holds."""
     store.bound()
-    latest = dict(
-        store.fetch(
-            Sample.select(Sample.bucket, fn.MAX(Sample.ts))
-            .where(
-                readings.series_filter(store, account, ("probe_ok",)),
-                Sample.ts >= int(now) - window,
-            )
-            .group_by(Sample.bucket)
-        )
-    )
-    if not latest:
-        return []
+    t = int(now)
     names = ["probe_ok"] + [f"probe_{s}_ms" for s in PROBE_STEPS]
     rows = store.fetch(
-        Sample.select(Sample.bucket, Sample.metric, Sample.value, Sample.ts)
-        .where(
+        Sample.select(Sample.bucket, Sample.metric, Sample.value, Sample.ts, Sample.id).where(
             Sample.account == account,
             Sample.metric.in_(names),
-            Sample.bucket.in_(list(latest)),
-            Sample.ts >= min(latest.values()),
+            Sample.ts >= t - min(window, PROBE_RECENT),
         )
-        .order_by(Sample.id.desc())
     )
+    latest: dict[str, int] = {}
+    for bucket, metric, _, ts, _ in rows:
+        if metric == "probe_ok" and ts > latest.get(bucket, -1):
+            latest[bucket] = ts
+    lacking = sorted(set(readings.series_buckets(store, account, ("probe_ok",))) - set(latest))
+    if lacking:
+        older = dict(
+            store.fetch(
+                Sample.select(Sample.bucket, fn.MAX(Sample.ts))
+                .where(
+                    Sample.account == account,
+                    Sample.metric == "probe_ok",
+                    Sample.bucket.in_(lacking),
+                    Sample.ts >= t - window,
+                )
+                .group_by(Sample.bucket)
+            )
+        )
+        if older:
+            latest |= older
+            rows += store.fetch(
+                Sample.select(
+                    Sample.bucket, Sample.metric, Sample.value, Sample.ts, Sample.id
+                ).where(
+                    Sample.account == account,
+                    Sample.metric.in_(names),
+                    Sample.bucket.in_(sorted(older)),
+                    Sample.ts >= min(older.values()),
+                )
+            )
     ok: dict[str, bool] = {}
     ms: dict[str, dict[str, float]] = defaultdict(dict)
-    for bucket, metric, value, ts in rows:
-        if ts != latest[bucket]:
+    # The newest row first: two samples of a series at one time, the last one wins.
+    for bucket, metric, value, ts, _ in sorted(rows, key=lambda r: -r[4]):
+        if ts != latest.get(bucket):
             continue
         if metric == "probe_ok":
             ok.setdefault(bucket, value >= 1.0)
@@ -432,25 +521,20 @@ def probes(store: Store, account: str, now: float, window: int = 86400) -> list[
 def endpoint_check(store: Store, account: str) -> EndpointRow | None:
     """The last check that the endpoint answers (made when probes are off)."""
     store.bound()
-    last = (
-        Sample.select(Sample.ts, Sample.value)
-        .where(Sample.account == account, Sample.metric == "endpoint_ok", Sample.bucket == ACCOUNT)
-        .order_by(Sample.ts.desc(), Sample.id.desc())
-        .first()
+    last = store.rows(
+        "SELECT ts, value FROM sample WHERE account = ? AND metric = ? AND bucket = ? "
+        "ORDER BY ts DESC, id DESC LIMIT 1",
+        (account, "endpoint_ok", ACCOUNT),
     )
-    if last is None:
+    if not last:
         return None
-    ms = (
-        Sample.select(Sample.value)
-        .where(
-            Sample.account == account,
-            Sample.metric == "endpoint_ms",
-            Sample.bucket == ACCOUNT,
-            Sample.ts == last.ts,
-        )
-        .scalar()
+    at, ok = last[0]
+    ms = store.rows(
+        "SELECT value FROM sample WHERE account = ? AND metric = ? AND bucket = ? AND ts = ? "
+        "LIMIT 1",
+        (account, "endpoint_ms", ACCOUNT, at),
     )
-    return EndpointRow(at=last.ts, ok=last.value >= 1.0, ms=ms)
+    return EndpointRow(at=int(at), ok=ok >= 1.0, ms=ms[0][0] if ms else None)
 
 
 # The dashboard's cards, in order.
@@ -488,15 +572,28 @@ REPORTED = (
 
 
 def metrics_view(
-    store: Store, account: str, now: float, analytics: bool, bucket: str = ACCOUNT, tz: str = "UTC"
+    store: Store,
+    account: str,
+    now: float,
+    analytics: bool,
+    bucket: str = ACCOUNT,
+    tz: str = "UTC",
+    every_bucket: bool = False,
 ) -> MetricsView:
+    """The cards of `bucket` ("*": the account) and the readings behind them.
+    `every_bucket`: every bucket's readings too (`status --json`); else only the
+    account's and `bucket`'s, which is all a pane shows: at a thousand buckets,
+    reading them all takes longer than the rest of the dashboard together."""
     from r2tui.store import history  # history reads the catalog's rollups; import late
 
-    values = readings.readings(store, account, list(REPORTED), now, tz)
+    values = readings.readings(
+        store, account, list(REPORTED), now, tz, buckets=None if every_bucket else {ACCOUNT, bucket}
+    )
     cards = []
+    sparks = history.sparklines(store, account, [name for name, _ in CARDS], bucket, now)
     for name, title in CARDS:
         m = describe(name)
-        spark = history.sparkline(store, account, name, bucket, now)
+        spark = sparks[name]
         span = history.SPARK_SPAN
         if len(spark) < 2:
             # Probes younger than two hours: one hourly point, no line; the last
@@ -516,7 +613,18 @@ def metrics_view(
                 needs_token=m.needs_token,
             )
         )
-    known = set(bucket_names(store, account)) | {b for b in values if b != ACCOUNT}
+    # The filter's buckets: those listed, and those with data (a reading, or
+    # without every bucket's readings, a stored series of a reported metric).
+    with_data = (
+        set(values)
+        if every_bucket
+        else set(
+            readings.series_buckets(
+                store, account, tuple(sorted({s for n in REPORTED for s in describe(n).reads}))
+            )
+        )
+    )
+    known = set(bucket_names(store, account)) | (with_data - {ACCOUNT})
     return MetricsView(
         account=account,
         bucket=bucket,

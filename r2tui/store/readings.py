@@ -1,5 +1,7 @@
 """Catalog metrics now, and over the previous equal window, for the account and
-every bucket at once: a few grouped queries per metric, however many buckets.
+every bucket at once (or for the few buckets a pane shows): a few grouped
+queries for all the metrics asked, however many buckets. They are plain SQL
+(`Store.rows`): a pane refresh makes a few dozen.
 
 Windows, by the metric's `calc` (see `r2tui.metrics`):
 
@@ -23,24 +25,23 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from peewee import SQL, Expression, NodeList, fn
+from peewee import Expression
 
 from r2tui.metrics import ACCOUNT, DAY, HOUR, PREFIX_SERIES, Metric, describe, series_source
 from r2tui.store import state
 from r2tui.store.db import Store
-from r2tui.store.models import Sample, SeriesKey
+from r2tui.store.models import Sample
 from r2tui.store.views import Reading
 
 Values = dict[str, float]  # bucket → value
-# The probe samples of a window, by bucket, and each bucket's newest time;
-# cached by (series, start, end): mean and p95 read the same samples.
-Spread = tuple[dict[str, list[float]], dict[str, int]]
-SpreadCache = dict[tuple[tuple[str, ...], int, int], Spread]
+# The probe samples of a window (`_Window`), cached by (series, start, end):
+# mean and p95 read the same samples.
+SpreadCache = dict[tuple[tuple[str, ...], int, int], "_Window"]
 
 
 def day_start(now: float, tz: str = "UTC") -> int:
@@ -76,6 +77,7 @@ def readings(
     tz: str = "UTC",
     back: int = 0,
     prefix_scopes: Sequence[str] | None = None,
+    buckets: Collection[str] | None = None,
 ) -> dict[str, dict[str, Reading]]:
     """bucket ("*" for the account) → metric → reading, for every bucket with data.
 
@@ -88,23 +90,29 @@ def readings(
     rule's past), with the analytics stored as far as they were then: the
     stored windows' end moves back with the clock. Else an hour's count read at
     `now - back` would wait on the analytics as they stand at `now`, while the
-    count at `now` does not: the two could read the same hour."""
+    count at `now` does not: the two could read the same hour.
+
+    `buckets`: only these ("*": the account), as they would read among all
+    (the account's mean and p95 still take every bucket's samples); None: every
+    bucket. A pane showing one bucket reads two series sets, not a thousand.
+
+    A few queries whatever the metrics: each window (the last hour, today,
+    yesterday so far...) is read once for every metric that looks at it."""
     out: dict[str, dict[str, Reading]] = defaultdict(dict)
-    cache: SpreadCache = {}  # mean and p95 read the same probe samples
-    known = _series_keys(
-        store, account, {s for name in metrics for s in describe(name).reads}, prefix_scopes
-    )
+    wanted = None if buckets is None else frozenset(buckets)
+    asked = [describe(name) for name in metrics]
+    known = _series_keys(store, account, {s for m in asked for s in m.reads}, wanted, prefix_scopes)
     stored_to = state.get(store, state.analytics_key(account))
     if back:
         now -= back
         stored_to = None if stored_to is None else stored_to - back
-    for name in metrics:
-        metric = describe(name)
-        found = _evaluate(store, account, metric, now, tz, cache, known, stored_to)
+    reader = _Reader(store, account, known, now, tz, stored_to, wanted, asked)
+    for m in asked:
+        found = reader.evaluate(m)
         current, previous, at = found.values, found.previous, found.at
         for bucket, value in current.items():
-            out[bucket][name] = Reading(
-                name,
+            out[bucket][m.name] = Reading(
+                m.name,
                 value,
                 previous.get(bucket),
                 at.get(bucket),
@@ -127,108 +135,225 @@ def reading(
     store: Store, account: str, metric: str, bucket: str, now: float, tz: str = "UTC"
 ) -> Reading:
     return (
-        readings(store, account, [metric], now, tz)
+        readings(store, account, [metric], now, tz, buckets=[bucket])
         .get(bucket, {})
         .get(metric, Reading(metric, None))
     )
 
 
-def _evaluate(
-    store: Store,
-    account: str,
-    m: Metric,
-    now: float,
-    tz: str,
-    cache: SpreadCache,
-    known: dict[str, set[str]],
-    stored_to: int | None,
-) -> _Found:
-    t = int(now)
-    hour = t - t % HOUR
-    buckets = sorted(set().union(*(known.get(s, set()) for s in m.reads)))
-    if not buckets:
-        return _Found({}, {}, {})
-    where = (Sample.account == account) & Sample.metric.in_(m.reads) & Sample.bucket.in_(buckets)
-    if m.calc == "last":
-        cur, at, series = _last(store, where, buckets, t)
-        prev, _, _ = _last(store, where, buckets, t - DAY)
-        return _Found(cur, prev, at, series if len(m.reads) > 1 else {})
-    # Analytics hours are complete once the stored windows reach their end.
-    done = (
-        hour
-        if m.source != "analytics" or stored_to is None
-        else min(hour, stored_to - stored_to % HOUR)
-    )
-    if m.calc in ("sum", "ratio"):
+Window = tuple[int, int]  # [start, end)
+Sums = dict[tuple[str, str], tuple[float, int]]  # (bucket, series) → sum, newest time
+
+
+class _Reader:
+    """The metrics asked of one `readings` call, evaluated together: each time
+    window's samples are read once, for every series and bucket any of the
+    metrics needs there (`plan`), and each metric takes its own from them."""
+
+    def __init__(
+        self,
+        store: Store,
+        account: str,
+        known: dict[str, set[str]],
+        now: float,
+        tz: str,
+        stored_to: int | None,
+        wanted: frozenset[str] | None,
+        metrics: list[Metric],
+    ) -> None:
+        self.store, self.account, self.known = store, account, known
+        self.now, self.t, self.tz, self.stored_to = now, int(now), tz, stored_to
+        self.hour = self.t - self.t % HOUR
+        # The account's mean and p95 are every bucket's samples together: theirs
+        # as read when every bucket is (False); the store's sums and ranks of them
+        # all when some are, the account among them (True, `_whole`); none
+        # without it.
+        self.whole = False if wanted is None else True if ACCOUNT in wanted else None
+        self.spreads: SpreadCache = {}  # mean and p95 read the same probe samples
+        self.to_sum: dict[Window, tuple[set[str], set[str]]] = {}  # series, buckets
+        self.sums: dict[Window, Sums] = {}
+        self.gauges: tuple[set[str], set[str]] = (set(), set())  # series, buckets
+        self.newest: dict[int, dict[str, Newest]] = {}  # until → metric → newest
+        self.metrics = metrics
+        for m in metrics:
+            self._plan(m)
+
+    def buckets(self, m: Metric) -> list[str]:
+        return sorted(set().union(*(self.known.get(s, set()) for s in m.reads)))
+
+    def done(self, m: Metric) -> int:
+        """The end of the last hour of `m`'s counts: analytics hours are complete
+        once the stored windows reach their end."""
+        if m.source != "analytics" or self.stored_to is None:
+            return self.hour
+        return min(self.hour, self.stored_to - self.stored_to % HOUR)
+
+    def windows(self, m: Metric) -> tuple[Window, ...]:
+        """A counter's windows: now, before, (today: the hour a day ago) and
+        where its sampled requests are counted, in that order."""
+        if m.calc in ("sum", "ratio"):
+            done = self.done(m)
+            return (done - HOUR, done), (done - 2 * HOUR, done - HOUR), (done - HOUR, done)
+        today = (day_of(self.now, self.tz), self.t + 1)
+        yesterday = (previous_day_of(self.now, self.tz), self.hour - DAY)
+        return today, yesterday, (self.hour - DAY, self.hour - DAY + HOUR), today
+
+    def _plan(self, m: Metric) -> None:
+        buckets = self.buckets(m)
+        if not buckets:
+            return
+        if m.calc == "last":
+            self.gauges[0].update(m.reads)
+            self.gauges[1].update(buckets)
+        elif m.calc in ("sum", "ratio", "today"):
+            *counted, sampled = self.windows(m)
+            for window in counted:
+                self._need(window, m.reads, buckets)
+            if m.sampled_series is not None:
+                self._need(sampled, (m.sampled_series,), buckets)
+
+    def _need(self, window: Window, series: Iterable[str], buckets: list[str]) -> None:
+        want = self.to_sum.setdefault(window, (set(), set()))
+        want[0].update(series)
+        want[1].update(buckets)
+
+    def summed(self, window: Window) -> Sums:
+        """Each (bucket, series)'s sum and newest time in the window, for every
+        metric that counts there: one grouped query."""
+        if window not in self.sums:
+            series, buckets = self.to_sum[window]
+            start, end = window
+            self.sums[window] = {
+                (bucket, metric): (float(total or 0.0), int(ts))
+                for bucket, metric, total, ts in self.store.rows(
+                    "SELECT bucket, metric, SUM(value), MAX(ts) FROM sample WHERE account = ? "
+                    f"AND metric IN ({marks(series)}) AND bucket IN ({marks(buckets)}) "
+                    "AND ts >= ? AND ts < ? GROUP BY bucket, metric",
+                    (self.account, *sorted(series), *sorted(buckets), start, end),
+                )
+            }
+        return self.sums[window]
+
+    def evaluate(self, m: Metric) -> _Found:
+        buckets = self.buckets(m)
+        spread = m.calc in ("mean", "p95")
+        if not buckets and not (spread and self.whole):
+            return _Found({}, {}, {})
+        t = self.t
+        if m.calc == "last":
+            cur, at, series = self.last(t)[m.name]
+            prev, _, _ = self.last(t - DAY)[m.name]
+            return _Found(cur, prev, at, series if len(m.reads) > 1 else {})
+        if m.calc in ("sum", "ratio", "today"):
+            return self._counted(m, buckets)
+        if spread:
+            reads = (self.store, self.account, buckets, m.reads)
+            cur, at = _spread(reads, t - HOUR, t + 1, m.calc, self.spreads, self.whole)
+            prev, _ = _spread(reads, t - 2 * HOUR, t - HOUR + 1, m.calc, self.spreads, self.whole)
+            return _Found(cur, prev, at)
+        raise ValueError(f"metric {m.name}: unknown calc {m.calc!r}")
+
+    def _counted(self, m: Metric, buckets: list[str]) -> _Found:
+        *counted, sampled_in = self.windows(m)
+        now, before = counted[0], counted[1]
         if m.calc == "sum":
-            cur, at = _sums(store, where, done - HOUR, done)
-            prev, _ = _sums(store, where, done - 2 * HOUR, done - HOUR)
+            cur, at = _sums(self.summed(now), m.reads)
+            prev, _ = _sums(self.summed(before), m.reads)
+        elif m.calc == "ratio":
+            cur, at = _ratio(self.summed(now), m.reads)
+            prev, _ = _ratio(self.summed(before), m.reads)
         else:
-            cur, at = _ratio(store, where, m.reads[0], done - HOUR, done)
-            prev, _ = _ratio(store, where, m.reads[0], done - 2 * HOUR, done - HOUR)
-        return _Found(
-            cur, prev, at, sampled=_sampled(store, account, m, buckets, done - HOUR, done)
+            # Today so far against yesterday up to the same time. Counts are
+            # hourly: today's current hour is partial, so yesterday's matching
+            # hour counts for the share of it that today's data covers.
+            cur, at = _sums(self.summed(now), m.reads)
+            prev, _ = _sums(self.summed(before), m.reads)
+            partial, _ = _sums(self.summed(counted[2]), m.reads)
+            seen_to = self.t if self.stored_to is None else min(self.t, self.stored_to)
+            share = min(1.0, max(0.0, (seen_to - self.hour) / HOUR))
+            for bucket, value in partial.items():
+                prev[bucket] = prev.get(bucket, 0.0) + share * value
+        sampled: set[str] = set()
+        if m.sampled_series is not None:
+            # The buckets some of whose requests in the window were counted from a
+            # sample: their figure of `m` is an estimate.
+            counts, _ = _sums(self.summed(sampled_in), (m.sampled_series,))
+            sampled = {b for b, v in counts.items() if v > 0 and b in buckets}
+        return _Found(cur, prev, at, sampled=sampled)
+
+    def last(self, until: int) -> dict[str, Newest]:
+        """Each gauge's newest sample at or before `until` per bucket, among its
+        series, for every gauge asked. Gauges are written at least daily, so the
+        last day and a bit usually holds every bucket's newest sample: read it
+        whole (once for every gauge), which is cheaper than asking the store for
+        each maximum. Buckets without a recent sample are looked up, once for
+        every gauge that has some."""
+        if until in self.newest:
+            return self.newest[until]
+        series, buckets = self.gauges
+        rows = self.store.rows(
+            "SELECT bucket, ts, id, value, metric FROM sample WHERE account = ? "
+            f"AND metric IN ({marks(series)}) AND bucket IN ({marks(buckets)}) "
+            "AND ts <= ? AND ts > ?",
+            (self.account, *sorted(series), *sorted(buckets), until, until - RECENT),
         )
-    if m.calc == "today":
-        cur, prev, at = _today(store, where, now, tz, hour, stored_to)
-        return _Found(
-            cur, prev, at, sampled=_sampled(store, account, m, buckets, day_of(now, tz), t + 1)
-        )
-    if m.calc in ("mean", "p95"):
-        cur, at = _spread(store, where, m.reads, t - HOUR, t + 1, m.calc, cache)
-        prev, _ = _spread(store, where, m.reads, t - 2 * HOUR, t - HOUR + 1, m.calc, cache)
-        return _Found(cur, prev, at)
-    raise ValueError(f"metric {m.name}: unknown calc {m.calc!r}")
-
-
-def _sampled(
-    store: Store, account: str, m: Metric, buckets: list[str], start: int, end: int
-) -> set[str]:
-    """The buckets some of whose requests in [start, end) were counted from a
-    sample: their figure of `m` is an estimate."""
-    series = m.sampled_series
-    if series is None:
-        return set()
-    where = (Sample.account == account) & (Sample.metric == series) & Sample.bucket.in_(buckets)
-    values, _ = _sums(store, where, start, end)
-    return {b for b, v in values.items() if v > 0}
-
-
-def _today(
-    store: Store, where: Expression, now: float, tz: str, hour: int, stored_to: int | None
-) -> tuple[Values, Values, dict[str, int]]:
-    """Today so far against yesterday up to the same time. Counts are hourly:
-    today's current hour is partial, so yesterday's matching hour counts for
-    the share of it that today's data covers."""
-    t = int(now)
-    cur, at = _sums(store, where, day_of(now, tz), t + 1)
-    seen_to = t if stored_to is None else min(t, stored_to)
-    share = min(1.0, max(0.0, (seen_to - hour) / HOUR))
-    prev, _ = _sums(store, where, previous_day_of(now, tz), hour - DAY)
-    partial, _ = _sums(store, where, hour - DAY, hour - DAY + HOUR)
-    for bucket, value in partial.items():
-        prev[bucket] = prev.get(bucket, 0.0) + share * value
-    return cur, prev, at
+        by_series: dict[str, list[tuple[str, int, int, float, str]]] = defaultdict(list)
+        for row in rows:
+            by_series[row[4]].append(row)
+        got: dict[str, Newest] = {}
+        missing: dict[str, list[str]] = {}
+        for m in self.metrics:
+            if m.calc != "last" or m.name in got:
+                continue
+            mine = [row for s in m.reads for row in by_series.get(s, ())]
+            got[m.name] = _newest(mine, prefer_analytics=True)
+            missing[m.name] = sorted(set(self.buckets(m)) - set(got[m.name][0]))
+        lacking = [m for m in self.metrics if missing.get(m.name)]
+        if lacking:
+            older = newest_samples(
+                self.store,
+                self.account,
+                {s for m in lacking for s in m.reads},
+                {b for m in lacking for b in missing[m.name]},
+                until,
+            )
+            for m in lacking:
+                gone = set(missing[m.name])
+                values, at, which = got[m.name]
+                found = _newest(
+                    [(b, ts, sid, v, s) for b, s, ts, sid, v in older if s in m.reads and b in gone]
+                )
+                values.update(found[0])
+                at.update(found[1])
+                which.update(found[2])
+        self.newest[until] = got
+        return got
 
 
 def _series_keys(
-    store: Store, account: str, series: set[str], prefix_scopes: Sequence[str] | None = None
+    store: Store,
+    account: str,
+    series: set[str],
+    buckets: frozenset[str] | None,
+    prefix_scopes: Sequence[str] | None = None,
 ) -> dict[str, set[str]]:
-    """metric → the buckets that have samples of it, for the series asked (an
-    account's prefixes bring thousands of others); a prefix series only within
-    `prefix_scopes` when given."""
+    """metric → the buckets that have samples of it, among `series` and `buckets`
+    (None: every bucket); a prefix series only within `prefix_scopes` when given
+    (an account's prefixes bring thousands of series)."""
     out: dict[str, set[str]] = defaultdict(set)
     prefixed = {s for s in series if s in PREFIX_SERIES}
-    where = SeriesKey.metric.in_(sorted(series - prefixed))
-    if prefixed and prefix_scopes is None:
-        where = SeriesKey.metric.in_(sorted(series))
-    elif prefixed and prefix_scopes:
-        where |= SeriesKey.metric.in_(sorted(prefixed)) & _within(prefix_scopes)
-    for metric, bucket in store.fetch(
-        SeriesKey.select(SeriesKey.metric, SeriesKey.bucket).where(
-            (SeriesKey.account == account) & where
-        )
-    ):
+    plain = series if prefix_scopes is None else series - prefixed
+    sql = f"SELECT metric, bucket FROM series_key WHERE account = ? AND (metric IN ({marks(plain)})"
+    params: list[object] = [account, *sorted(plain)]
+    if prefixed and prefix_scopes:
+        within, scoped = _within(prefix_scopes)
+        sql += f" OR (metric IN ({marks(prefixed)}) AND ({within}))"
+        params += [*sorted(prefixed), *scoped]
+    sql += ")"
+    if buckets is not None:
+        sql += f" AND bucket IN ({marks(buckets)})"
+        params += sorted(buckets)
+    for metric, bucket in store.rows(sql, params):
         out[metric].add(bucket)
     return out
 
@@ -236,18 +361,18 @@ def _series_keys(
 _LIKE_ESCAPE = "!"
 
 
-def _within(scopes: Sequence[str]) -> Expression:
-    """The series names `scopes` may match: an exact name, or for a glob every
-    name starting with its part before the first wildcard (LIKE's own `%`, `_`
-    escaped; SQLite's LIKE ignores ASCII case, a superset all the same)."""
+def _within(scopes: Sequence[str]) -> tuple[str, list[str]]:
+    """SQL (with its parameters) for the series names `scopes` may match: an exact
+    name, or for a glob every name starting with its part before the first
+    wildcard (LIKE's own `%`, `_` escaped; SQLite's LIKE ignores ASCII case, a
+    superset all the same)."""
     exact = sorted({s for s in scopes if not any(c in s for c in "*?[")})
-    cond: Expression = SeriesKey.bucket.in_(exact)
+    parts, params = [f"bucket IN ({marks(exact)})"], list(exact)
     for scope in sorted(set(scopes) - set(exact)):
         head = scope[: min(scope.index(c) for c in "*?[" if c in scope)]
-        pattern = "".join(_LIKE_ESCAPE + c if c in "%_!" else c for c in head) + "%"
-        escape = SQL(f"ESCAPE '{_LIKE_ESCAPE}'")
-        cond |= NodeList((SeriesKey.bucket, SQL("LIKE"), pattern, escape), parens=True)
-    return cond
+        parts.append(f"bucket LIKE ? ESCAPE '{_LIKE_ESCAPE}'")
+        params.append("".join(_LIKE_ESCAPE + c if c in "%_!" else c for c in head) + "%")
+    return " OR ".join(parts), params
 
 
 def series_buckets(store: Store, account: str, series: tuple[str, ...]) -> list[str]:
@@ -255,11 +380,10 @@ def series_buckets(store: Store, account: str, series: tuple[str, ...]) -> list[
     store.bound()
     return [
         b
-        for (b,) in store.fetch(
-            SeriesKey.select(SeriesKey.bucket)
-            .distinct()
-            .where(SeriesKey.account == account, SeriesKey.metric.in_(series))
-            .order_by(SeriesKey.bucket)
+        for (b,) in store.rows(
+            "SELECT DISTINCT bucket FROM series_key WHERE account = ? "
+            f"AND metric IN ({marks(series)}) ORDER BY bucket",
+            (account, *series),
         )
     ]
 
@@ -284,26 +408,6 @@ RECENT = DAY + 2 * HOUR
 Newest = tuple[Values, dict[str, int], dict[str, str]]  # values, their times, their series
 
 
-def _last(store: Store, where: Expression, buckets: list[str], until: int) -> Newest:
-    """The newest sample at or before `until` per bucket, among all the series.
-    Gauges are written at least daily, so the last day and a bit usually holds
-    every bucket's newest sample: read it whole, which is cheaper than asking
-    the store for each maximum. Buckets without a recent sample are looked up."""
-    rows = store.fetch(
-        Sample.select(Sample.bucket, Sample.ts, Sample.id, Sample.value, Sample.metric).where(
-            where, Sample.ts <= until, Sample.ts > until - RECENT
-        )
-    )
-    values, at, series = _newest(rows, prefer_analytics=True)
-    missing = sorted(set(buckets) - set(values))
-    if missing:
-        older, older_at, older_series = _last_since(store, where, until, missing)
-        values.update(older)
-        at.update(older_at)
-        series.update(older_series)
-    return values, at, series
-
-
 def _newest(rows: list[tuple[str, int, int, float, str]], prefer_analytics: bool = False) -> Newest:
     """Each bucket's newest sample among the series. With `prefer_analytics`, a
     storage metric read from both the listing and Cloudflare's analytics takes
@@ -322,91 +426,181 @@ def _newest(rows: list[tuple[str, int, int, float, str]], prefer_analytics: bool
     )
 
 
-def _last_since(store: Store, where: Expression, until: int, buckets: list[str]) -> Newest:
-    where = where & Sample.bucket.in_(buckets) & (Sample.ts <= until)
-    newest = {
-        (b, m): ts
-        for b, m, ts in store.fetch(
-            Sample.select(Sample.bucket, Sample.metric, fn.MAX(Sample.ts))
-            .where(where)
-            .group_by(Sample.bucket, Sample.metric)
-        )
-    }
-    if not newest:
-        return {}, {}, {}
-    # Two plain lookups: SQLite plans a join on the grouped subquery as a scan.
-    rows = store.fetch(
-        Sample.select(Sample.bucket, Sample.metric, Sample.ts, Sample.id, Sample.value).where(
-            where, Sample.ts.in_(sorted(set(newest.values())))
-        )
+def newest_samples(
+    store: Store,
+    account: str,
+    series: Iterable[str],
+    buckets: Iterable[str] | None,
+    until: int,
+    inclusive: bool = True,
+) -> list[tuple[str, str, int, int, float]]:
+    """(bucket, series, ts, id, value) of the newest sample at or before `until`
+    (before it, when not `inclusive`) of each of `series` in `buckets` (None:
+    every bucket that has them), every sample at that time when several share
+    it. One query however many buckets: each series is looked up in
+    `series_key`, and its newest time is one seek on the (account, metric,
+    bucket, ts) index. The CROSS JOIN keeps that order on SQLite, whose planner
+    would otherwise walk every sample of the account (PostgreSQL plans it the
+    same way by itself)."""
+    store.bound()
+    sql = (
+        "SELECT k.bucket, k.metric, s.ts, s.id, s.value FROM series_key k CROSS JOIN sample s "
+        f"WHERE k.account = ? AND k.metric IN ({marks(series := sorted(set(series)))}) "
+        "AND s.account = k.account AND s.metric = k.metric AND s.bucket = k.bucket "
+        "AND s.ts = (SELECT MAX(n.ts) FROM sample n WHERE n.account = k.account "
+        f"AND n.metric = k.metric AND n.bucket = k.bucket AND n.ts {'<=' if inclusive else '<'} ?)"
     )
-    return _newest([(b, ts, sid, v, m) for b, m, ts, sid, v in rows if newest.get((b, m)) == ts])
+    params: list[object] = [account, *series, until]
+    if buckets is not None:
+        sql += f" AND k.bucket IN ({marks(wanted := sorted(set(buckets)))})"
+        params += wanted
+    return [
+        (str(b), str(m), int(ts), int(sid), float(v))
+        for b, m, ts, sid, v in store.rows(sql, params)
+    ]
 
 
-def _sums(store: Store, where: Expression, start: int, end: int) -> tuple[Values, dict[str, int]]:
-    rows = store.fetch(
-        Sample.select(Sample.bucket, fn.SUM(Sample.value), fn.MAX(Sample.ts))
-        .where(where, Sample.ts >= start, Sample.ts < end)
-        .group_by(Sample.bucket)
-    )
-    values, at = {}, {}
-    for bucket, total, ts in rows:
-        values[bucket], at[bucket] = float(total or 0.0), int(ts)
+def _sums(sums: Sums, series: tuple[str, ...]) -> tuple[Values, dict[str, int]]:
+    """Each bucket's sum of `series` and its newest time, from a window's sums."""
+    values: Values = {}
+    at: dict[str, int] = {}
+    for (bucket, metric), (total, ts) in sums.items():
+        if metric in series:
+            values[bucket] = values.get(bucket, 0.0) + total
+            at[bucket] = max(at.get(bucket, ts), ts)
     return values, at
 
 
-def _ratio(
-    store: Store, where: Expression, num_name: str, start: int, end: int
-) -> tuple[Values, dict[str, int]]:
-    rows = store.fetch(
-        Sample.select(Sample.bucket, Sample.metric, fn.SUM(Sample.value), fn.MAX(Sample.ts))
-        .where(where, Sample.ts >= start, Sample.ts < end)
-        .group_by(Sample.bucket, Sample.metric)
-    )
+def _ratio(sums: Sums, series: tuple[str, ...]) -> tuple[Values, dict[str, int]]:
+    """100 x series[0] over series[1]; the newest time is the denominator's."""
     num: Values = defaultdict(float)
     den: Values = {}
     at: dict[str, int] = {}
-    for bucket, metric, total, ts in rows:
-        if metric == num_name:
-            num[bucket] += float(total or 0.0)
-        else:
-            den[bucket] = float(total or 0.0)
-            at[bucket] = int(ts)
+    for (bucket, metric), (total, ts) in sums.items():
+        if metric == series[0]:
+            num[bucket] += total
+        elif metric in series:
+            den[bucket] = total
+            at[bucket] = ts
     # No requests means no rate, not a rate of zero.
     values = {b: 100.0 * num[b] / d for b, d in den.items() if d > 0}
     return values, {b: at[b] for b in values}
 
 
+Reads = tuple[Store, str, list[str], tuple[str, ...]]  # store, account, buckets, series
+
+
 def _spread(
-    store: Store,
-    where: Expression,
-    series: tuple[str, ...],
-    start: int,
-    end: int,
-    calc: str,
-    cache: SpreadCache,
+    reads: Reads, start: int, end: int, calc: str, cache: SpreadCache, whole: bool | None
 ) -> tuple[Values, dict[str, int]]:
+    """Each bucket's mean or p95 of the samples in [start, end), and the
+    account's: every bucket's samples together. `whole` False: every bucket is
+    read, and the account's figure is theirs together; True: some are, and the
+    store counts, sums and ranks every bucket's samples for the account; None:
+    the account is not read."""
+    store, account, buckets, series = reads
     key = (series, start, end)
     if key not in cache:
         by_bucket: dict[str, list[float]] = defaultdict(list)
         at: dict[str, int] = {}
-        for bucket, value, ts in store.fetch(
-            Sample.select(Sample.bucket, Sample.value, Sample.ts).where(
-                where, Sample.ts >= start, Sample.ts < end
-            )
+        for bucket, value, ts in store.rows(
+            "SELECT bucket, value, ts FROM sample WHERE account = ? "
+            f"AND metric IN ({marks(series)}) AND bucket IN ({marks(buckets)}) "
+            "AND ts >= ? AND ts < ?",
+            (account, *series, *buckets, start, end),
         ):
             by_bucket[bucket].append(value)
             if ts > at.get(bucket, 0):
                 at[bucket] = ts
-        # The account is every bucket's probes together, plus its own endpoint checks.
-        every = [v for values in by_bucket.values() for v in values]
-        if every:
-            by_bucket[ACCOUNT] = every
-            at[ACCOUNT] = max(at.values())
-        cache[key] = (by_bucket, at)
-    by_bucket, at = cache[key]
+        if whole is not False:
+            # The account's own samples (endpoint checks) count in its figure only.
+            by_bucket.pop(ACCOUNT, None)
+            at.pop(ACCOUNT, None)
+            summed = _whole(store, account, series, start, end) if whole else None
+            cache[key] = _Window(by_bucket, at, summed)
+        else:
+            # The account is every bucket's probes together, plus its own endpoint checks.
+            every = [v for values in by_bucket.values() for v in values]
+            if every:
+                by_bucket[ACCOUNT] = every
+                at[ACCOUNT] = max(at.values())
+            cache[key] = _Window(by_bucket, at)
+    window = cache[key]
     agg = _mean if calc == "mean" else p95
-    return {b: agg(v) for b, v in by_bucket.items()}, dict(at)
+    values = {b: agg(v) for b, v in window.by_bucket.items()}
+    at = dict(window.at)
+    if window.whole is not None:
+        count, total, newest = window.whole
+        if calc == "mean":
+            values[ACCOUNT] = total / count
+        else:
+            if window.ranked is None:
+                window.ranked = ranked_p95(store, account, series, start, end)
+            if window.ranked is not None:
+                values[ACCOUNT] = window.ranked
+        at[ACCOUNT] = newest
+    return values, at
+
+
+@dataclass
+class _Window:
+    """One window's samples of a mean's or p95's series: each bucket's values
+    and newest time, and with only some buckets read, the account's count, sum
+    and newest time over every bucket (None: no sample), and its p95 once read."""
+
+    by_bucket: dict[str, list[float]]
+    at: dict[str, int]
+    whole: tuple[int, float, int] | None = None
+    ranked: float | None = None
+
+
+def _whole(
+    store: Store, account: str, series: tuple[str, ...], start: int, end: int
+) -> tuple[int, float, int] | None:
+    """The count, sum and newest time of every bucket's samples of `series` in
+    [start, end) (the account's own included), summed by the store. No bucket
+    named: the (account, metric, ts) index reads every bucket's samples of the
+    window in one range per series."""
+    count, total, newest = store.rows(
+        "SELECT COUNT(*), SUM(value), MAX(ts) FROM sample WHERE account = ? "
+        f"AND metric IN ({marks(series)}) AND ts >= ? AND ts < ?",
+        (account, *series, start, end),
+    )[0]
+    if not count:
+        return None
+    return int(count), float(total), int(newest)
+
+
+def ranked_p95(
+    store: Store,
+    account: str,
+    series: tuple[str, ...],
+    start: int,
+    end: int,
+    bucket: str | None = None,
+) -> float | None:
+    """`p95` of every bucket's samples of `series` in [start, end) (or of
+    `bucket`'s only), ranked by the store: the nearest rank counted from the
+    top (a few percent of the rows to keep while sorting, not all of them). The
+    count is a subquery of the same statement, so both see the same samples.
+    ceil(0.95 n) in integers: (95 n + 99) / 100."""
+    where = f"account = ? AND metric IN ({marks(series)}) AND ts >= ? AND ts < ?"
+    params: list[object] = [account, *series, start, end]
+    if bucket is not None:
+        where += " AND bucket = ?"
+        params.append(bucket)
+    rows = store.rows(
+        f"SELECT value FROM sample WHERE {where} ORDER BY value DESC LIMIT 1 "
+        f"OFFSET (SELECT COUNT(*) - (COUNT(*) * 95 + 99) / 100 FROM sample WHERE {where})",
+        params + params,
+    )
+    return float(rows[0][0]) if rows else None
+
+
+def marks(values: Collection[object]) -> str:
+    """One `?` per value, for `IN (...)` in `Store.rows`' SQL; NULL (nothing
+    matches) for none: PostgreSQL refuses `IN ()`."""
+    return ", ".join("?" * len(values)) or "NULL"
 
 
 def _mean(values: list[float]) -> float:

@@ -7,6 +7,13 @@ and last (the value of the newest sample, ties broken by insertion order);
 `ts` is the period's start. Days are computed from hours, never from raw
 samples, so a day keeps its figures after its raw samples are purged.
 
+The mean and p95 metrics (the response times) also get one row per hour in
+`spread_hourly`, per bucket and for the account (every bucket's together):
+the count and sum of their series' hourly rows, and the nearest-rank 95th
+percentile of the hour's raw samples where they are all kept. A chart of the
+account then reads one row an hour, not a row per bucket and series (or every
+raw sample, for the p95). Kept as long as the hourly rows.
+
 The work is incremental and store-wide. The state watermark
 `ROLLUP_FROM` (see `r2tui.store.state`) is the first hour whose raw samples may
 have changed since they were rolled up: a run recomputes from there (or from
@@ -25,14 +32,16 @@ rows stay; the same holds for days below `HOURLY_KEPT_FROM`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from peewee import SQL, Case, ColumnBase, Expression, Select, Tuple, fn
 
 from r2tui.config.model import Retention
-from r2tui.metrics import DAY, HOUR
+from r2tui.metrics import ACCOUNT, CATALOG, DAY, HOUR, Metric
 from r2tui.store import state
 from r2tui.store.db import Store
-from r2tui.store.models import Sample, SampleDaily, SampleHourly, SeriesKey
+from r2tui.store.models import Sample, SampleDaily, SampleHourly, SeriesKey, SpreadHourly
+from r2tui.store.readings import ranked_p95
 
 # Jobs stamp samples when they observe and store them a moment later (a probe,
 # a deferred spend record), so the watermark stays this far behind the clock:
@@ -88,6 +97,7 @@ def roll_up(store: Store, now: float | None = None) -> RollupResult:
                 return RollupResult(0, 0, 0, None, end)
             stop = _chunk_end(start, end)
             hourly_rows += _hours(store, start, stop)
+            _spreads(store, start, stop)
             daily_rows += _days(store, floor(start, DAY), stop)
             done = stop >= end
             state.put(store, state.ROLLUP_FROM, settled if done else stop)
@@ -125,6 +135,90 @@ def _hours(store: Store, start: int, stop: int) -> int:
     return _replace(SampleHourly, Sample, start, split, HOUR, complete=False) + _replace(
         SampleHourly, Sample, split, stop, HOUR, complete=True
     )
+
+
+# The catalog's mean and p95 metrics, by the series they read (`SpreadHourly`).
+SPREADS: dict[tuple[str, ...], list[Metric]] = {}
+for _m in CATALOG.values():
+    if _m.calc in ("mean", "p95"):
+        SPREADS.setdefault(_m.reads, []).append(_m)
+
+
+def _spreads(store: Store, start: int, stop: int) -> None:
+    """The mean and p95 metrics by the hour (`SpreadHourly`) for [start, stop),
+    once the hourly rows are written: each bucket's series together and every
+    bucket's (the account's), their hourly rows summed, and the p95 ranked from
+    the raw samples where the hour's are all kept (from `RAW_KEPT_FROM` on)."""
+    sh, h = SpreadHourly, SampleHourly
+    sh.delete().where(sh.ts >= start, sh.ts < stop).execute()
+    kept = state.get(store, RAW_KEPT_FROM)
+    ranked_from = start if kept is None else max(start, kept)
+    for reads, metrics in SPREADS.items():
+        got: dict[tuple[str, str, int], list[Any]] = {}
+        in_range = (h.metric.in_(reads), h.ts >= start, h.ts < stop)
+        for account, bucket, ts, count, total in store.fetch(
+            h.select(h.account, h.bucket, h.ts, fn.SUM(h.count), fn.SUM(h.sum))
+            .where(*in_range, h.bucket != ACCOUNT)
+            .group_by(h.account, h.bucket, h.ts)
+        ):
+            got[(account, bucket, int(ts))] = [int(count), float(total), None]
+        for account, ts, count, total in store.fetch(
+            h.select(h.account, h.ts, fn.SUM(h.count), fn.SUM(h.sum))
+            .where(*in_range)
+            .group_by(h.account, h.ts)
+        ):
+            got[(account, ACCOUNT, int(ts))] = [int(count), float(total), None]
+        if any(m.calc == "p95" for m in metrics) and ranked_from < stop:
+            for account, bucket, ts, value in _ranked_by_bucket(store, reads, ranked_from, stop):
+                if (account, bucket, ts) in got:
+                    got[(account, bucket, ts)][2] = value
+            for account, bucket, ts in list(got):
+                if bucket == ACCOUNT and ts >= ranked_from:
+                    got[(account, bucket, ts)][2] = ranked_p95(store, account, reads, ts, ts + HOUR)
+        rows = [
+            (account, bucket, m.name, ts, count, total, top if m.calc == "p95" else None)
+            for (account, bucket, ts), (count, total, top) in got.items()
+            for m in metrics
+        ]
+        fields = [sh.account, sh.bucket, sh.metric, sh.ts, sh.count, sh.sum, sh.p95]
+        for i in range(0, len(rows), SPREAD_CHUNK):
+            sh.insert_many(rows[i : i + SPREAD_CHUNK], fields=fields).execute()
+
+
+SPREAD_CHUNK = 2000  # rows per INSERT: 7 variables each, far below SQLite's 32,766
+
+
+def _ranked_by_bucket(
+    store: Store, reads: tuple[str, ...], start: int, stop: int
+) -> list[tuple[str, str, int, float]]:
+    """(account, bucket, hour, p95) of each bucket's raw samples of `reads` in
+    each hour of [start, stop): the nearest rank, ceil(0.95 n), found by the
+    store with window functions (SQLite 3.25+, PostgreSQL) in one statement."""
+    hour = (Sample.ts / HOUR) * HOUR
+    ranked = (
+        Sample.select(
+            Sample.account,
+            Sample.bucket,
+            hour.alias("hour"),
+            Sample.value,
+            fn.ROW_NUMBER()
+            .over(partition_by=[Sample.account, Sample.bucket, hour], order_by=[Sample.value])
+            .alias("rank"),
+            fn.COUNT(SQL("*")).over(partition_by=[Sample.account, Sample.bucket, hour]).alias("n"),
+        )
+        .where(
+            Sample.metric.in_(reads),
+            Sample.ts >= start,
+            Sample.ts < stop,
+            Sample.bucket != ACCOUNT,
+        )
+        .alias("r")
+    )
+    c = ranked.c
+    query = Select([ranked], [c.account, c.bucket, c.hour, c.value]).where(
+        c.rank == (c.n * 95 + 99) / 100
+    )
+    return [(str(a), str(b), int(t), float(v)) for a, b, t, v in store.fetch(query)]
 
 
 def _days(store: Store, day: int, stop: int) -> int:
@@ -257,6 +351,7 @@ def purge(store: Store, retention: Retention, now: float | None = None) -> Purge
         if mark is not None:
             hour_cut = min(floor(t - retention.hourly_days * DAY, DAY), floor(mark, DAY))
             hourly = SampleHourly.delete().where(SampleHourly.ts < hour_cut).execute()
+            SpreadHourly.delete().where(SpreadHourly.ts < hour_cut).execute()
             _raise(store, HOURLY_KEPT_FROM, hour_cut)
         day_cut = floor(t - retention.daily_days * DAY, DAY)
         daily = SampleDaily.delete().where(SampleDaily.ts < day_cut).execute()

@@ -17,8 +17,9 @@ def analytics_key(account: str) -> str:
 
 def get(store: Store, key: str) -> int | None:
     store.bound()
-    row = StoreState.get_or_none(StoreState.key == key)
-    return None if row is None else int(row.value)
+    # Plain SQL: every pane refresh asks a few of these (Store.rows).
+    rows = store.rows("SELECT value FROM store_state WHERE key = ?", (key,))
+    return None if not rows else int(rows[0][0])
 
 
 def put(store: Store, key: str, value: int) -> None:

@@ -28,7 +28,7 @@ from r2tui.tui.panes.base import Note, Pane
 from r2tui.tui.panes.views import CostPaneView
 from r2tui.tui.widgets.card import source_reason, trend_text
 from r2tui.tui.widgets.cost_charts import DailyChart, Figure, Figures, FreeTierGauges
-from r2tui.tui.widgets.table import Column, FilterTable, Row
+from r2tui.tui.widgets.table import Column, FilterTable, Row, RowCache
 from r2tui.tui.widgets.text import set_text
 
 # From this width the summary and the drawings sit side by side (zoomed, or a
@@ -158,6 +158,9 @@ class CostPane(Pane[CostPaneView]):
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.view: CostsView | None = None
+        self.bucket_rows: RowCache[Row] = (
+            RowCache()
+        )  # a thousand buckets' rows, made again where they change
 
     def compose(self) -> ComposeResult:
         yield Note(WAITING, id="cost-note")
@@ -228,8 +231,13 @@ class CostPane(Pane[CostPaneView]):
         self.query_one(Figures).show(summary_rows(view))
         self.query_one(DailyChart).show(view.daily)
         self.query_one(FreeTierGauges).show(view.free_tier, now, view.requests_known)
+        known = view.requests_known
         self.query_one(FilterTable).set_rows(
-            [bucket_row(b, view.requests_known) for b in view.buckets]
+            self.bucket_rows.rows(
+                view.buckets,
+                lambda b: _row_key(b, known),
+                lambda b: bucket_row(b, known),
+            )
         )
         set_text(self.query_one("#cost-advice", Static), advice_text(view))
         set_text(
@@ -361,6 +369,22 @@ def basis_text(v: CostsView) -> Text:
             text.append(f"{label} estimated: ", "bold")
             text.append(estimated[kind])
     return text
+
+
+def _row_key(b: BucketCost, requests_known: bool) -> tuple[object, ...]:
+    """Everything `bucket_row` shows of a bucket."""
+    return (
+        b.name,
+        b.month_to_date_usd,
+        b.storage_usd,
+        b.requests_usd,
+        b.retrieval_usd,
+        b.forecast_month_usd,
+        b.today_usd,
+        b.increase_pct,
+        tuple(sorted(b.basis.items())),
+        requests_known,
+    )
 
 
 def bucket_row(b: BucketCost, requests_known: bool) -> Row:

@@ -15,12 +15,12 @@ from textual.widgets import Static
 
 from r2tui.metrics import ACCOUNT
 from r2tui.store.health import ANALYTICS, SourceHealth
-from r2tui.store.views import MetricsView
+from r2tui.store.views import MetricsView, ProbeRow
 from r2tui.tui.format import BUCKET_CELLS, age, cell, visible
 from r2tui.tui.panes.base import Note, Pane
 from r2tui.tui.panes.views import MetricsPaneView
 from r2tui.tui.widgets.card import TITLES, Card, card_why, clock_time, source_reason
-from r2tui.tui.widgets.table import Column, FilterTable, Row
+from r2tui.tui.widgets.table import Column, FilterTable, Row, RowCache
 from r2tui.tui.widgets.text import set_text
 
 # The dashboard's cards, in order; the store's MetricsView.cards follow it too.
@@ -83,6 +83,7 @@ class MetricsPane(Pane[MetricsPaneView]):
         self.buckets: list[str] = []
         self.view: MetricsView | None = None
         self.cards: dict[str, Card] = {}  # by metric: found once, not by a query per refresh
+        self.probe_rows: RowCache[Row] = RowCache()  # a bucket's made again when it changes
 
     def compose(self) -> ComposeResult:
         yield Static(self._scope_text(), id="metrics-scope")
@@ -202,25 +203,25 @@ class MetricsPane(Pane[MetricsPaneView]):
             )
         # No header over an empty table: the note says why there are no probes.
         self.set_class(not shown.probes, "-no-probes")
+        # A probe's cells but its age (which moves at every refresh) made once.
+        made = self.probe_rows.rows(
+            shown.probes,
+            lambda p: (p.bucket, p.ok, p.at, *_steps(p)),
+            lambda p: Row(
+                p.bucket,
+                (
+                    cell(p.bucket, BUCKET_CELLS),
+                    Text("yes", "green") if p.ok else Text("FAIL", "bold red"),
+                    *(_ms(v) for v in _steps(p)),
+                ),
+                (p.bucket, p.ok, *_steps(p), -p.at),
+                (visible(p.bucket),),
+            ),
+        )
         table.set_rows(
             [
-                Row(
-                    p.bucket,
-                    (
-                        cell(p.bucket, BUCKET_CELLS),
-                        Text("yes", "green") if p.ok else Text("FAIL", "bold red"),
-                        *(_ms(p.ms.get(s)) for s in ("put", "get", "head", "delete")),
-                        age(p.at, now),
-                    ),
-                    (
-                        p.bucket,
-                        p.ok,
-                        *(p.ms.get(s) for s in ("put", "get", "head", "delete")),
-                        -p.at,
-                    ),
-                    (visible(p.bucket),),
-                )
-                for p in shown.probes
+                Row(r.key, (*r.cells, age(p.at, now)), r.sort, r.match)
+                for r, p in zip(made, shown.probes, strict=True)
             ]
         )
 
@@ -258,6 +259,10 @@ class MetricsPane(Pane[MetricsPaneView]):
             else None
         )
         return card.metric if card is not None else None
+
+
+def _steps(p: ProbeRow) -> tuple[float | None, ...]:
+    return tuple(p.ms.get(s) for s in ("put", "get", "head", "delete"))
 
 
 def _ms(v: float | None) -> str:

@@ -29,7 +29,7 @@ from r2tui.tui.panes.base import Pane
 from r2tui.tui.panes.views import StoragePaneView
 from r2tui.tui.widgets.card import source_reason
 from r2tui.tui.widgets.fit import Fitted
-from r2tui.tui.widgets.table import Column, FilterTable, Row
+from r2tui.tui.widgets.table import Column, FilterTable, Row, RowCache
 from r2tui.tui.widgets.text import set_text
 
 TABS = ("buckets", "types", "classes", "largest", "newest")
@@ -78,6 +78,9 @@ class StoragePane(Pane[StoragePaneView]):
         self.sources: HealthView | None = None
         self.now = 0.0
         self.objects: dict[str, ObjectRow] = {}  # the object tables' rows, by row key
+        # A thousand buckets' rows, made again only where a bucket's changed.
+        self.bucket_rows: RowCache[Row] = RowCache()
+        self._newest: tuple[list[BucketStorage], list[ObjectRow]] = ([], [])
 
     def compose(self) -> ComposeResult:
         yield Static(
@@ -153,8 +156,17 @@ class StoragePane(Pane[StoragePaneView]):
         self._summary(view, scoped)
         total = view.total_bytes or 1
         self.query_one("#table-buckets", FilterTable).set_rows(
-            [
-                Row(
+            self.bucket_rows.rows(
+                view.buckets,
+                lambda b: (
+                    b.name,
+                    b.objects,
+                    b.bytes,
+                    b.inventoried_at,
+                    age(b.inventoried_at, self.now),
+                    total,
+                ),
+                lambda b: Row(
                     b.name,
                     (
                         cell(b.name, BUCKET_CELLS),
@@ -165,9 +177,8 @@ class StoragePane(Pane[StoragePaneView]):
                     ),
                     (b.name, b.objects, b.bytes, b.bytes, -b.inventoried_at),
                     (visible(b.name),),
-                )
-                for b in view.buckets
-            ]
+                ),
+            )
         )
         types = scoped.by_extension if scoped else view.by_extension
         classes = scoped.by_storage_class if scoped else view.by_storage_class
@@ -175,10 +186,18 @@ class StoragePane(Pane[StoragePaneView]):
         self.query_one("#table-types", FilterTable).set_rows(_tally_rows(types, scope_bytes))
         self.query_one("#table-classes", FilterTable).set_rows(_tally_rows(classes, scope_bytes))
         largest = scoped.largest if scoped else view.largest
-        newest = scoped.newest if scoped else _newest(view.buckets)
+        newest = scoped.newest if scoped else self._newest_of(view.buckets)
         self.objects = {_object_key(o): o for o in [*largest, *newest]}
         self.query_one("#table-largest", FilterTable).set_rows(self._object_rows(largest))
         self.query_one("#table-newest", FilterTable).set_rows(self._object_rows(newest))
+
+    def _newest_of(self, buckets: list[BucketStorage]) -> list[ObjectRow]:
+        """The account's newest objects, merged again only when a bucket's
+        listing changed (the store hands back the same buckets until then)."""
+        seen = self._newest[0]
+        if len(seen) != len(buckets) or any(a is not b for a, b in zip(seen, buckets, strict=True)):
+            self._newest = (list(buckets), _newest(buckets))
+        return self._newest[1]
 
     def _summary(self, view: StorageView, scoped: BucketStorage | None) -> None:
         summary = self.query_one("#storage-summary", Static)

@@ -1,0 +1,126 @@
+"""How smoothly the TUI's tables of every bucket scroll, and what a store read
+costs the screen, on a store of many buckets.
+
+    python bench/child_scroll.py STORE_URL [SECONDS] [REFRESH_S] [NOW]
+
+Starts the app headless (`run_test`, 160x50) on the store without collecting,
+as a viewer would, with the store read every REFRESH_S seconds (default 2, so a
+run sees several), and waits for the first read. NOW: the store's clock at the
+start (a benchmark store's, whose newest samples are from then; default the
+time now), running on from there. Adds a small widget that asks for a repaint
+every 10 ms and records when each of its frames is rendered (as
+`child_frames.py` does). Then for each table that lists every bucket (Storage's
+buckets, Metrics' probes, Cost's buckets) it focuses the table and presses
+`down` every 20 ms, `pagedown` every 25th press and `home` at the end, for
+SECONDS (default 6): the gaps between rendered frames meanwhile are the
+scrolling's. Prints one JSON line: per table its rows, the largest gap, p99 and
+median, how much of the largest gap the UI thread waited for a core, and the
+time each `MainScreen.show` (a store read reaching the panes) took on the UI
+thread, with the dashboard read's own time (on its worker thread).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import statistics
+import sys
+import time
+from typing import Any
+
+from child_frames import Ticker, gaps, largest_gap_wait
+from textual.widgets import DataTable
+
+TABLES = (
+    ("storage", "#table-buckets DataTable"),
+    ("metrics", "DataTable"),
+    ("cost", "#table-costs DataTable"),
+)
+
+
+def main() -> int:
+    store_url = sys.argv[1]
+    seconds = float(sys.argv[2]) if len(sys.argv) > 2 else 6.0
+    refresh = float(sys.argv[3]) if len(sys.argv) > 3 else 2.0
+    started = time.time()
+    at = float(sys.argv[4]) if len(sys.argv) > 4 else started
+    from dataclasses import replace
+
+    import r2tui.dashboard
+    import r2tui.tui.app as tui_app
+    from r2tui.config import AccountConfig, Config
+    from r2tui.store import open_store
+
+    reads: list[float] = []
+    read = r2tui.dashboard.read
+
+    def timed_read(*args: Any, **kwargs: Any) -> Any:
+        t0 = time.perf_counter()
+        try:
+            return read(*args, **kwargs)
+        finally:
+            reads.append((time.perf_counter() - t0) * 1000)
+
+    r2tui.dashboard.read = timed_read  # the app reads through the module
+    clock = lambda: at + time.time() - started  # noqa: E731
+    store = open_store(store_url, "bench", clock=clock)
+    account = AccountConfig(name="bench", endpoint_url="http://127.0.0.1:9")
+    config = Config(accounts=(account,), store_url=store_url, store_url_source="bench")
+    config = replace(config, refresh_seconds=refresh)
+    app = tui_app.build_app(config, store, collect=False, clock=clock)
+    ticker = Ticker()
+    out: dict[str, Any] = {"refresh_s": refresh}
+    shows: list[float] = []
+
+    async def drive() -> None:
+        async with app.run_test(size=(160, 50)) as pilot:
+            main_screen = app.screen
+            show = main_screen.show
+
+            def timed_show(*args: Any, **kwargs: Any) -> None:
+                t0 = time.perf_counter()
+                show(*args, **kwargs)
+                shows.append((time.perf_counter() - t0) * 1000)
+
+            main_screen.show = timed_show  # type: ignore[method-assign]
+            while app.dashboard is None:
+                await asyncio.sleep(0.05)
+            await main_screen.mount(ticker)
+            await asyncio.sleep(0.5)
+            for pane, selector in TABLES:
+                main_screen.focus_pane(pane)
+                table = getattr(main_screen, pane).query_one(selector, DataTable)
+                table.focus()
+                await pilot.pause()
+                start = time.perf_counter()
+                presses = 0
+                while time.perf_counter() - start < seconds:
+                    presses += 1
+                    key = "pagedown" if presses % 25 == 0 else "down"
+                    if table.cursor_row >= table.row_count - 1:
+                        key = "home"
+                    await pilot.press(key)
+                    await asyncio.sleep(0.02)
+                end = time.perf_counter()
+                result = gaps(ticker.frames, start, end)
+                result["max_gap_cpu_wait_ms"] = largest_gap_wait(ticker, start, end)
+                out[pane] = {"rows": table.row_count, "cursor": table.cursor_row, **result}
+            out["show_ms"] = {
+                "n": len(shows),
+                "median": statistics.median(shows) if shows else None,
+                "max": max(shows, default=None),
+            }
+            out["read_ms"] = {
+                "n": len(reads),
+                "median": statistics.median(reads) if reads else None,
+                "max": max(reads, default=None),
+            }
+
+    asyncio.run(drive())
+    store.close()
+    print(json.dumps(out), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
