@@ -42,7 +42,7 @@ from r2tui.tui.widgets.table import Column, FilterTable, Row
 COLUMNS = [
     Column("state", "State", width=10),
     Column("name", "Name", flex=True, min_width=12, middle=True),
-    Column("condition", "Condition", width=34),
+    Column("condition", "Condition", width=40),  # a change rule: "… fall > 20.0 % in 1 hour"
     Column("scope", "Scope", width=12),
     Column("for", "For", width=6, numeric=True),
     Column("severity", "Severity", width=8),
