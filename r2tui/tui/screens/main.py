@@ -23,7 +23,7 @@ from textual.events import DescendantFocus, Resize
 from textual.geometry import Size
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import DataTable, Footer, Tab, Tabs
+from textual.widgets import DataTable, Tab, Tabs
 
 from r2tui.config.model import Schedule
 from r2tui.metrics import CATALOG
@@ -50,6 +50,7 @@ from r2tui.tui.screens.history import HistoryScreen
 from r2tui.tui.screens.message import MessageScreen
 from r2tui.tui.screens.rules import RulesScreen
 from r2tui.tui.widgets.card import Card
+from r2tui.tui.widgets.footer import KeyFooter
 from r2tui.tui.widgets.header import HeaderState, StatusHeader
 
 # Below this many columns (the Metrics pane's cards would cut their titles) or
@@ -83,10 +84,9 @@ class MainScreen(Screen[None]):
         self.alerts = AlertsPane(id="alerts")
         self.storage = StoragePane(id="storage")
         self.activity = ActivityPane(id="activity")
-        self.tabs = Tabs(
-            *(Tab(tab_label(name), id=f"tab-{name}") for name in PANES), id="pane-tabs"
-        )
-        self.tabs.can_focus = False  # until the panes are tabs (fit)
+        # The tab strip, made and mounted the first time the panes are tabs: most
+        # terminals never need it, and its widgets cost every start.
+        self.tabs: Tabs | None = None
         self.top_row = Horizontal(id="top-row", classes="pane-row")
         self.bottom_row = Horizontal(id="bottom-row", classes="pane-row")
         self.rows: tuple[tuple[Horizontal, tuple[Pane[Any], ...]], ...] = (
@@ -99,7 +99,8 @@ class MainScreen(Screen[None]):
         # first resize restyles every widget below it (a third of the start-up).
         self.fit(self.app.size)
         yield self.header
-        yield self.tabs
+        if self.tabs is not None:
+            yield self.tabs
         with self.top_row:
             yield self.metrics
             yield self.cost
@@ -107,7 +108,7 @@ class MainScreen(Screen[None]):
         with self.bottom_row:
             yield self.storage
             yield self.activity
-        yield Footer(compact=True)  # every key of the main screen fits in 120 columns
+        yield KeyFooter(compact=True)  # every key of the main screen fits in 120 columns
 
     # ---- layout -------------------------------------------------------------------------
     @property
@@ -127,9 +128,21 @@ class MainScreen(Screen[None]):
         breakpoints = sorted(self.app.VERTICAL_BREAKPOINTS or [], reverse=True)
         chosen = next((name for least, name in breakpoints if size.height >= least), None)
         classes.update((name, name == chosen) for _, name in breakpoints)
+        if tabbed and self.tabs is None:
+            self.tabs = Tabs(
+                *(Tab(tab_label(name, self._firing(name)), id=f"tab-{name}") for name in PANES),
+                active=f"tab-{self.current}",
+                id="pane-tabs",
+            )
+            if self.header.is_attached:  # a resize made the panes tabs: compose is past
+                self.mount(self.tabs, after=self.header)
+        if self.tabs is not None:
+            self.tabs.can_focus = tabbed
         self.update_classes(classes)
-        self.tabs.can_focus = tabbed
         self._show_current()
+
+    def _firing(self, name: str) -> int:
+        return self.firing if name == "alerts" else 0
 
     def _show_current(self) -> None:
         # Before they mount (compose), the classes need no restyle: mounting styles them.
@@ -139,8 +152,9 @@ class MainScreen(Screen[None]):
             current = any(p.id == self.current for p in panes)
             row.set_class(current, "-current", update=row.is_attached)
         tab = f"tab-{self.current}"
-        # Before the strip has mounted its tabs there is none to choose.
-        if self.tabs.active != tab and self.tabs.query(f"#{tab}"):
+        # Before the strip has mounted its tabs there is none to choose (it is
+        # made with the current one active).
+        if self.tabs is not None and self.tabs.active != tab and self.tabs.query(f"#{tab}"):
             self.tabs.active = tab
 
     @on(Tabs.TabActivated, "#pane-tabs")
