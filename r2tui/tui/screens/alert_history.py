@@ -13,7 +13,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from r2tui.tui.alert_ops import AlertOps
 from r2tui.tui.alert_style import STATE_STYLE, bucket_text, value_text
@@ -21,6 +21,7 @@ from r2tui.tui.failures import reason
 from r2tui.tui.format import BUCKET_CELLS, LINE_CELLS, cell, data, visible
 from r2tui.tui.resources import style
 from r2tui.tui.screens.message import MessageScreen
+from r2tui.tui.widgets.footer import KeyFooter
 from r2tui.tui.widgets.table import Column, FilterTable, Row
 
 SEARCH_DELAY = 0.3  # seconds of quiet typing before the store is searched
@@ -91,7 +92,7 @@ class AlertHistoryScreen(Screen[None]):
             descending=True,
             id="alert-history-table",
         )
-        yield Footer(compact=True)  # many keys: the compact style fits them
+        yield KeyFooter(compact=True)  # many keys: the compact style fits them
 
     def on_mount(self) -> None:
         self._show_title("loading…")

@@ -18,7 +18,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Markdown, Static
+from textual.widgets import DataTable, Markdown, Static
 from textual.worker import get_current_worker
 
 from r2tui.reports.model import period_label
@@ -27,6 +27,7 @@ from r2tui.reports.stored import StoredRow, listing, load
 from r2tui.store import Store
 from r2tui.tui.format import LINE_CELLS, data
 from r2tui.tui.resources import style
+from r2tui.tui.widgets.footer import KeyFooter
 from r2tui.tui.widgets.table import Column, FilterTable, Row
 
 EMPTY = (
@@ -125,7 +126,7 @@ class ReportsScreen(Screen[None]):
                 yield Markdown(
                     "", id="reports-markdown", parser_factory=report_parser, open_links=False
                 )
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self._show_title("loading…")

@@ -16,7 +16,7 @@ from textual.binding import Binding
 from textual.events import Resize
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 from textual.worker import get_current_worker
 
 from r2tui.alerts.rules import Rule, change_problems
@@ -37,6 +37,7 @@ from r2tui.tui.resources import style
 from r2tui.tui.rule_fields import duration_text
 from r2tui.tui.screens.dialogs import ConfirmScreen, SilenceChoice, SilenceScreen
 from r2tui.tui.screens.rule_form import RuleForm
+from r2tui.tui.widgets.footer import KeyFooter
 from r2tui.tui.widgets.table import Column, FilterTable, Row
 
 COLUMNS = [
@@ -170,7 +171,7 @@ class RulesScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Static("", id="rules-title")
         yield RulesTable(COLUMNS, empty="no rules: a adds one", sort_column=1, id="rules-table")
-        yield Footer(compact=True)  # many keys: the compact style fits them
+        yield KeyFooter(compact=True)  # many keys: the compact style fits them
 
     def on_mount(self) -> None:
         self._show_title("loading…")
