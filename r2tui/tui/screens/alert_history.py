@@ -11,7 +11,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
-from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Input, Static
 
@@ -21,6 +20,7 @@ from r2tui.tui.failures import reason
 from r2tui.tui.format import BUCKET_CELLS, LINE_CELLS, cell, data, visible
 from r2tui.tui.resources import style
 from r2tui.tui.screens.message import MessageScreen
+from r2tui.tui.screens.styled import StyledOnce
 from r2tui.tui.widgets.footer import KeyFooter
 from r2tui.tui.widgets.table import Column, FilterTable, Row
 
@@ -43,7 +43,7 @@ class HistoryTable(FilterTable):
         return action not in ("filter", "clear_filter")
 
 
-class AlertHistoryScreen(Screen[None]):
+class AlertHistoryScreen(StyledOnce[None]):
     CSS_PATH = [style("alerts.tcss")]
     BINDINGS = [
         Binding(

@@ -16,7 +16,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
 from r2tui.alerts.deliveries import Delivery, recent
@@ -27,6 +26,7 @@ from r2tui.tui.failures import reason
 from r2tui.tui.format import LINE_CELLS, cell, data, visible
 from r2tui.tui.resources import style
 from r2tui.tui.screens.message import MessageScreen
+from r2tui.tui.screens.styled import StyledOnce
 from r2tui.tui.widgets.footer import KeyFooter
 from r2tui.tui.widgets.table import Column, FilterTable, Row
 
@@ -63,7 +63,7 @@ class StoreDeliveries:
             self.store.thread_done()  # this worker thread ends; give its connection back
 
 
-class DeliveriesScreen(Screen[None]):
+class DeliveriesScreen(StyledOnce[None]):
     CSS_PATH = [style("deliveries.tcss")]
     BINDINGS = [
         Binding(

@@ -19,9 +19,8 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
-from textual.events import DescendantFocus, Resize, ScreenResume
+from textual.events import DescendantFocus, Resize
 from textual.geometry import Size
-from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import DataTable, Tab, Tabs
 
@@ -49,6 +48,7 @@ from r2tui.tui.screens.alert_history import AlertHistoryScreen
 from r2tui.tui.screens.history import HistoryScreen
 from r2tui.tui.screens.message import MessageScreen
 from r2tui.tui.screens.rules import RulesScreen
+from r2tui.tui.screens.styled import StyledOnce, breakpoint_classes
 from r2tui.tui.widgets.card import Card
 from r2tui.tui.widgets.footer import KeyFooter
 from r2tui.tui.widgets.header import HeaderState, StatusHeader
@@ -70,7 +70,7 @@ def tab_label(name: str, firing: int = 0) -> Text:
     return label
 
 
-class MainScreen(Screen[None]):
+class MainScreen(StyledOnce[None]):
     def __init__(self, host: Host) -> None:
         super().__init__()
         self.host = host  # the app: its config, store, account and clock, read at each use
@@ -93,7 +93,6 @@ class MainScreen(Screen[None]):
             (self.top_row, (self.metrics, self.cost, self.alerts)),
             (self.bottom_row, (self.storage, self.activity)),
         )
-        self._resumed = False
 
     def compose(self) -> ComposeResult:
         # The layout for the terminal's size from the start: a class changed on the
@@ -111,15 +110,6 @@ class MainScreen(Screen[None]):
             yield self.activity
         yield KeyFooter(compact=True)  # every key of the main screen fits in 120 columns
 
-    def _on_screen_resume(self, event: ScreenResume) -> None:
-        # Textual restyles every widget of a screen as it becomes the one shown
-        # (its own handler runs after this one). The first time is at the start,
-        # just after mounting styled each widget: the same work again, a tenth of
-        # the start-up. Later resumes (from the theme picker, say) restyle.
-        if not self._resumed:
-            self._resumed = True
-            event.refresh_styles = False
-
     # ---- layout -------------------------------------------------------------------------
     @property
     def tabbed(self) -> bool:
@@ -135,9 +125,7 @@ class MainScreen(Screen[None]):
         classes = {"-tabbed": tabbed, "-tall": not tabbed and size.height >= TALL}
         # The app's own breakpoint classes (Screen._on_resize sets them), chosen
         # here with ours so that they cost no second restyle.
-        breakpoints = sorted(self.app.VERTICAL_BREAKPOINTS or [], reverse=True)
-        chosen = next((name for least, name in breakpoints if size.height >= least), None)
-        classes.update((name, name == chosen) for _, name in breakpoints)
+        classes.update(breakpoint_classes(self, size))
         if tabbed and self.tabs is None:
             self.tabs = Tabs(
                 *(Tab(tab_label(name, self._firing(name)), id=f"tab-{name}") for name in PANES),

@@ -30,6 +30,7 @@ from r2tui.tui.failures import reason
 from r2tui.tui.format import LINE_CELLS, cell, data, visible
 from r2tui.tui.resources import style
 from r2tui.tui.rule_fields import FIELDS, NOTHING, SELECTS, form_data, form_texts, scoped_value
+from r2tui.tui.screens.styled import StyledOnce
 from r2tui.tui.widgets.card import metric_value
 from r2tui.tui.widgets.footer import KeyFooter
 from r2tui.tui.widgets.text import set_text
@@ -37,7 +38,7 @@ from r2tui.tui.widgets.text import set_text
 BACKTEST_DELAY = 0.3  # seconds of quiet typing before the backtest reruns
 
 
-class RuleForm(ModalScreen[Rule | None]):
+class RuleForm(ModalScreen[Rule | None], StyledOnce[Rule | None]):
     CSS_PATH = [style("alerts.tcss")]
     BINDINGS = [
         Binding(

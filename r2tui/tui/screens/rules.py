@@ -15,7 +15,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.events import Resize
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import DataTable, Static
 from textual.worker import get_current_worker
 
@@ -37,6 +36,7 @@ from r2tui.tui.resources import style
 from r2tui.tui.rule_fields import duration_text
 from r2tui.tui.screens.dialogs import ConfirmScreen, SilenceChoice, SilenceScreen
 from r2tui.tui.screens.rule_form import RuleForm
+from r2tui.tui.screens.styled import StyledOnce
 from r2tui.tui.widgets.footer import KeyFooter
 from r2tui.tui.widgets.table import Column, FilterTable, Row
 
@@ -67,7 +67,7 @@ class RulesTable(FilterTable):
         return action not in ("sort_next", "sort_reverse")
 
 
-class RulesScreen(Screen[None]):
+class RulesScreen(StyledOnce[None]):
     CSS_PATH = [style("alerts.tcss")]
     BINDINGS = [
         # Not in the footer: the title says it, and the footer is full.
