@@ -73,7 +73,13 @@ VIEWER_PAUSE = "this app only views the store: it has no collection to pause"
 
 
 class R2App(App[int]):
-    CSS_PATH = [style("app.tcss")]
+    # Every screen's styles from the start, not when the screen first opens: a
+    # style file read then makes Textual parse every style again and restyle
+    # every widget of the app (half the work of opening the Rules screen).
+    CSS_PATH = [
+        style(name)
+        for name in ("app.tcss", "alerts.tcss", "accounts.tcss", "deliveries.tcss", "reports.tcss")
+    ]
     TITLE = "r2tui"
     BINDINGS = [*APP_BINDINGS, *LIST_BINDINGS]
     # Every screen below 40 lines has the class -short (the rule form's fields

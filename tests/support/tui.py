@@ -10,7 +10,7 @@ app shows once it has nothing left to do, on any machine speed.
 `wait_for(pilot, condition)` is for what happens outside the app: the
 collector's jobs on their own threads, a peer answering late. Nothing in Textual
 can wait for those, so it handles the app's pending messages (`pilot.pause`) and
-looks again every 50 ms until the condition holds, and fails after `timeout`
+looks again every 10 ms until the condition holds, and fails after `timeout`
 seconds. A wait for the app's own work is a settle(), not a wait_for."""
 
 from __future__ import annotations
@@ -32,8 +32,9 @@ from tests.support.tui_data import NOW
 
 SIZE = (120, 40)
 
-# How long wait_for lets the world outside the app go between two looks.
-_OUTSIDE_STEP = 0.05
+# How long wait_for lets the world outside the app go between two looks (a look
+# costs little; a long step is time lost once the condition holds).
+_OUTSIDE_STEP = 0.01
 
 
 def _busy(app: Any) -> bool:

@@ -5,11 +5,12 @@ or h, the panes as tabs on a small screen; and the header's wording by width."""
 from __future__ import annotations
 
 import pytest
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import DataTable, Input, Static, Tab, Tabs
 
 from r2tui.metrics import ACCOUNT
 from r2tui.store import Store
 from r2tui.tui import command_line
+from r2tui.tui.bindings import PANES
 from r2tui.tui.screens.command_line import CommandLineScreen
 from r2tui.tui.screens.history import HistoryScreen
 from r2tui.tui.screens.rules import RulesScreen
@@ -17,6 +18,7 @@ from r2tui.tui.widgets.card import Card
 from r2tui.tui.widgets.fit import words
 from r2tui.tui.widgets.header import HeaderState, render_header
 from r2tui.tui.widgets.table import FilterTable
+from tests.support.alerts_pilot import config_for, seed_firing
 from tests.support.metrics_data import FakeLoader, fake_dashboard, make_app
 from tests.support.tui import SIZE, quiet_app, settle, wait_for
 
@@ -142,28 +144,16 @@ async def test_enter_and_h_chart_the_focused_card(
         assert loader.calls[-1] == ("class_b_ops", ACCOUNT, "24h")
 
 
-async def test_a_small_screen_shows_one_pane_at_a_time_with_its_rows(filled: Store) -> None:
-    app = quiet_app(filled)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        assert app.main.tabbed
-        assert app.query_one("#metrics").display and not app.query_one("#storage").display
-        await pilot.press("3")
-        await settle(pilot)
-        storage = app.query_one("#table-buckets", FilterTable).table
-        assert app.query_one("#storage").display and not app.query_one("#metrics").display
-        assert app.focused is storage
-        assert storage.size.height >= 4  # the header and all three buckets
-        assert app.query_one("#pane-tabs").active == "tab-storage"  # type: ignore[attr-defined]
-        # Full cards: the tab has the height.
-        assert not app.query_one("#metrics").has_class("-compact")
-
-
-async def test_a_medium_screen_keeps_rows_and_compacts_the_cards(filled: Store) -> None:
+async def test_the_layout_follows_the_terminal_medium_small_and_back(filled: Store) -> None:
+    """120x30 keeps the rows and compacts the cards; a resize to 80x24 makes the
+    panes tabs (the tab strip is made then: the alerts tab counts what fires),
+    one pane at a time; back at 120x30 the rows return."""
+    seed_firing(filled, config_for())
     app = quiet_app(filled)
     async with app.run_test(size=(120, 30)) as pilot:
         await settle(pilot)
         assert not app.main.tabbed
+        assert not app.query("#pane-tabs")  # no tab strip until the panes are tabs
         assert app.query_one("#metrics").has_class("-compact")
         probes = app.query_one("#table-probes", FilterTable).table
         # The probes' header and rows in sight under the cards, unscrolled.
@@ -171,6 +161,29 @@ async def test_a_medium_screen_keeps_rows_and_compacts_the_cards(filled: Store) 
         assert probes.region.bottom <= pane.region.bottom - 1
         assert probes.size.height >= 4
         assert isinstance(probes, DataTable)
+
+        await pilot.resize_terminal(80, 24)
+        await settle(pilot)
+        assert app.main.tabbed
+        assert app.query_one("#metrics").display and not app.query_one("#storage").display
+        tabs = app.query_one("#pane-tabs", Tabs)
+        assert tabs.display and tabs.active == "tab-metrics"
+        assert str(app.query_one("#tab-alerts", Tab).label) == "5 Alerts ● 1"
+        await pilot.press("3")
+        await settle(pilot)
+        storage = app.query_one("#table-buckets", FilterTable).table
+        assert app.query_one("#storage").display and not app.query_one("#metrics").display
+        assert app.focused is storage
+        assert storage.size.height >= 4  # the header and all three buckets
+        assert tabs.active == "tab-storage"
+        # Full cards: the tab has the height.
+        assert not app.query_one("#metrics").has_class("-compact")
+
+        await pilot.resize_terminal(120, 30)
+        await settle(pilot)
+        assert not app.main.tabbed and not tabs.display
+        assert all(app.query_one(f"#{name}").display for name in PANES)
+        assert app.query_one("#metrics").has_class("-compact")
 
 
 HEADER = HeaderState(

@@ -263,7 +263,9 @@ async def test_table_filter_sort_and_drill_down(filled: Store) -> None:
 
 
 async def test_a_refresh_with_unchanged_rows_leaves_the_table_alone(filled: Store) -> None:
-    app = quiet_app(filled)
+    # No timed store read: one would put the three buckets back between the steps
+    # (it did, on a loaded machine).
+    app = quiet_app(filled, refresh_seconds=3600.0)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: app.dashboard is not None)
         table = app.query_one("#table-buckets", FilterTable)
@@ -422,3 +424,25 @@ async def test_a_pane_shows_its_own_view_made_by_hand() -> None:
         await pilot.pause()
         table = app.query_one("#table-activity", FilterTable)
         assert table.visible_keys == ["2", "1"]  # newest first
+
+
+def test_the_app_reads_every_style_file_from_the_start() -> None:
+    """A style file a screen reads when it first opens makes Textual parse every
+    style again and restyle every widget: the app reads them all up front."""
+    import importlib
+    import pkgutil
+
+    import r2tui.tui.screens
+    from r2tui.tui.resources import styles_dir
+
+    read = {Path(p) for p in tui_app.R2App.CSS_PATH}
+    assert read == set(styles_dir().glob("*.tcss"))
+    screens = [
+        cls
+        for info in pkgutil.iter_modules(r2tui.tui.screens.__path__)
+        for cls in vars(importlib.import_module(f"r2tui.tui.screens.{info.name}")).values()
+        if isinstance(cls, type) and cls.__dict__.get("CSS_PATH")
+    ]
+    assert len(screens) >= 6
+    for cls in screens:
+        assert {Path(p) for p in cls.CSS_PATH} <= read, cls.__name__

@@ -31,6 +31,7 @@ from r2tui.tui import messages as msg
 from r2tui.tui.failures import reason
 from r2tui.tui.format import LINE_CELLS, age, data
 from r2tui.tui.resources import style
+from r2tui.tui.screens.styled import StyledOnce
 from r2tui.tui.widgets.table import MeasuredTable
 
 COLUMNS = (
@@ -105,7 +106,7 @@ def _line(
     return AccountLine(name, state, detail, firing, collector, live)
 
 
-class AccountsScreen(ModalScreen[str | None]):
+class AccountsScreen(ModalScreen[str | None], StyledOnce[str | None]):
     """Pick the account to show; dismissed with its name, or None."""
 
     CSS_PATH = [style("accounts.tcss")]

@@ -11,9 +11,8 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
-from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from r2tui.tui.alert_ops import AlertOps
 from r2tui.tui.alert_style import STATE_STYLE, bucket_text, value_text
@@ -21,6 +20,8 @@ from r2tui.tui.failures import reason
 from r2tui.tui.format import BUCKET_CELLS, LINE_CELLS, cell, data, visible
 from r2tui.tui.resources import style
 from r2tui.tui.screens.message import MessageScreen
+from r2tui.tui.screens.styled import StyledOnce
+from r2tui.tui.widgets.footer import KeyFooter
 from r2tui.tui.widgets.table import Column, FilterTable, Row
 
 SEARCH_DELAY = 0.3  # seconds of quiet typing before the store is searched
@@ -42,7 +43,7 @@ class HistoryTable(FilterTable):
         return action not in ("filter", "clear_filter")
 
 
-class AlertHistoryScreen(Screen[None]):
+class AlertHistoryScreen(StyledOnce[None]):
     CSS_PATH = [style("alerts.tcss")]
     BINDINGS = [
         Binding(
@@ -91,7 +92,7 @@ class AlertHistoryScreen(Screen[None]):
             descending=True,
             id="alert-history-table",
         )
-        yield Footer(compact=True)  # many keys: the compact style fits them
+        yield KeyFooter(compact=True)  # many keys: the compact style fits them
 
     def on_mount(self) -> None:
         self._show_title("loading…")

@@ -17,6 +17,7 @@ from textual.suggester import Suggester
 from textual.widgets import Input, Static
 
 from r2tui.tui.format import data
+from r2tui.tui.screens.styled import StyledOnce
 
 Run = Callable[[], object]
 
@@ -32,7 +33,7 @@ class LineSuggester(Suggester):
         return self.complete(value)
 
 
-class CommandLineScreen(ModalScreen[Run | None]):
+class CommandLineScreen(ModalScreen[Run | None], StyledOnce[Run | None]):
     BINDINGS = [
         Binding(
             "escape",

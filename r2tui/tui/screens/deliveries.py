@@ -16,8 +16,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
-from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from r2tui.alerts.deliveries import Delivery, recent
 from r2tui.alerts.outbox import DEAD, HELD, PENDING, SENT, SUMMARISED
@@ -27,6 +26,8 @@ from r2tui.tui.failures import reason
 from r2tui.tui.format import LINE_CELLS, cell, data, visible
 from r2tui.tui.resources import style
 from r2tui.tui.screens.message import MessageScreen
+from r2tui.tui.screens.styled import StyledOnce
+from r2tui.tui.widgets.footer import KeyFooter
 from r2tui.tui.widgets.table import Column, FilterTable, Row
 
 EMPTY = "nothing delivered yet: a notification shows here once an alert fires or resolves"
@@ -62,7 +63,7 @@ class StoreDeliveries:
             self.store.thread_done()  # this worker thread ends; give its connection back
 
 
-class DeliveriesScreen(Screen[None]):
+class DeliveriesScreen(StyledOnce[None]):
     CSS_PATH = [style("deliveries.tcss")]
     BINDINGS = [
         Binding(
@@ -91,7 +92,7 @@ class DeliveriesScreen(Screen[None]):
         yield FilterTable(
             COLUMNS, empty=EMPTY, sort_column=0, descending=True, id="deliveries-table"
         )
-        yield Footer(compact=True)
+        yield KeyFooter(compact=True)
 
     def on_mount(self) -> None:
         self._show_title("loading…")

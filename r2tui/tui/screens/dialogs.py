@@ -18,11 +18,12 @@ from textual.widgets.option_list import Option
 from r2tui.config.values import parse_duration
 from r2tui.tui.format import LINE_CELLS, data
 from r2tui.tui.resources import style
+from r2tui.tui.screens.styled import StyledOnce
 
 PRESETS = (("15m", "15 minutes"), ("1h", "1 hour"), ("4h", "4 hours"), ("1d", "1 day"))
 
 
-class ConfirmScreen(ModalScreen[bool]):
+class ConfirmScreen(ModalScreen[bool], StyledOnce[bool]):
     """y or enter confirms; n or escape cancels. Nothing has focus, so enter
     reaches the screen's binding rather than a button's."""
 
@@ -64,7 +65,7 @@ class SilenceChoice(NamedTuple):
     until_resolved: bool  # ends early once the alerts it holds have resolved
 
 
-class SilenceScreen(ModalScreen[SilenceChoice | None]):
+class SilenceScreen(ModalScreen[SilenceChoice | None], StyledOnce[SilenceChoice | None]):
     """A duration (a preset, or typed), whether it ends when the alert resolves
     (as `r2tui silences add --expire-on-resolve`), and a comment."""
 

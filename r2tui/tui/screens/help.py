@@ -9,6 +9,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
+from r2tui.tui.screens.styled import StyledOnce
+
 INTRO = (
     "r2tui watches Cloudflare R2. Panes refresh from the store; the collector fills it "
     "on a schedule. Tables: / filters, s sorts (S reverses), clicking a header sorts. "
@@ -16,7 +18,7 @@ INTRO = (
 )
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(ModalScreen[None], StyledOnce[None]):
     BINDINGS = [
         Binding(
             "escape,question_mark,q", "dismiss", "Close", id="help.close", tooltip="Close help"

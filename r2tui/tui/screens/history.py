@@ -14,8 +14,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
-from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 from textual.worker import get_current_worker
 from textual_plotext import PlotextPlot
 
@@ -23,7 +22,9 @@ from r2tui.metrics import ACCOUNT, CATALOG
 from r2tui.metrics import RANGES as METRIC_RANGES
 from r2tui.store.views import Series
 from r2tui.tui.format import BUCKET_CELLS, LINE_CELLS, data
+from r2tui.tui.screens.styled import StyledOnce
 from r2tui.tui.widgets.card import metric_title, metric_value
+from r2tui.tui.widgets.footer import KeyFooter
 
 Loader = Callable[[str, str, str], Series]
 
@@ -57,7 +58,7 @@ def local(ts: float, fmt: str) -> str:
     return datetime.fromtimestamp(ts).astimezone().strftime(fmt)
 
 
-class HistoryScreen(Screen[None]):
+class HistoryScreen(StyledOnce[None]):
     BINDINGS = [
         Binding(
             "escape",
@@ -151,7 +152,7 @@ class HistoryScreen(Screen[None]):
         yield Static("", id="history-meta")
         yield PlotextPlot(id="history-plot")
         yield Static("", id="history-empty")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.reload()

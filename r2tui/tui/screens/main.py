@@ -19,11 +19,10 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
-from textual.events import DescendantFocus, Resize
+from textual.events import DescendantBlur, DescendantFocus, Resize
 from textual.geometry import Size
-from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import DataTable, Footer, Tab, Tabs
+from textual.widgets import DataTable, Tab, Tabs
 
 from r2tui.config.model import Schedule
 from r2tui.metrics import CATALOG
@@ -50,7 +49,9 @@ from r2tui.tui.screens.folders import BucketSize, FoldersScreen, StoreFolders
 from r2tui.tui.screens.history import HistoryScreen
 from r2tui.tui.screens.message import MessageScreen
 from r2tui.tui.screens.rules import RulesScreen
+from r2tui.tui.screens.styled import StyledOnce, breakpoint_classes
 from r2tui.tui.widgets.card import Card
+from r2tui.tui.widgets.footer import KeyFooter
 from r2tui.tui.widgets.header import HeaderState, StatusHeader
 
 # Below this many columns (the Metrics pane's cards would cut their titles) or
@@ -70,7 +71,7 @@ def tab_label(name: str, firing: int = 0) -> Text:
     return label
 
 
-class MainScreen(Screen[None]):
+class MainScreen(StyledOnce[None]):
     def __init__(self, host: Host) -> None:
         super().__init__()
         self.host = host  # the app: its config, store, account and clock, read at each use
@@ -84,10 +85,9 @@ class MainScreen(Screen[None]):
         self.alerts = AlertsPane(id="alerts")
         self.storage = StoragePane(id="storage")
         self.activity = ActivityPane(id="activity")
-        self.tabs = Tabs(
-            *(Tab(tab_label(name), id=f"tab-{name}") for name in PANES), id="pane-tabs"
-        )
-        self.tabs.can_focus = False  # until the panes are tabs (fit)
+        # The tab strip, made and mounted the first time the panes are tabs: most
+        # terminals never need it, and its widgets cost every start.
+        self.tabs: Tabs | None = None
         self.top_row = Horizontal(id="top-row", classes="pane-row")
         self.bottom_row = Horizontal(id="bottom-row", classes="pane-row")
         self.rows: tuple[tuple[Horizontal, tuple[Pane[Any], ...]], ...] = (
@@ -100,7 +100,8 @@ class MainScreen(Screen[None]):
         # first resize restyles every widget below it (a third of the start-up).
         self.fit(self.app.size)
         yield self.header
-        yield self.tabs
+        if self.tabs is not None:
+            yield self.tabs
         with self.top_row:
             yield self.metrics
             yield self.cost
@@ -108,7 +109,7 @@ class MainScreen(Screen[None]):
         with self.bottom_row:
             yield self.storage
             yield self.activity
-        yield Footer(compact=True)  # every key of the main screen fits in 120 columns
+        yield KeyFooter(compact=True)  # every key of the main screen fits in 120 columns
 
     # ---- layout -------------------------------------------------------------------------
     @property
@@ -125,23 +126,32 @@ class MainScreen(Screen[None]):
         classes = {"-tabbed": tabbed, "-tall": not tabbed and size.height >= TALL}
         # The app's own breakpoint classes (Screen._on_resize sets them), chosen
         # here with ours so that they cost no second restyle.
-        breakpoints = sorted(self.app.VERTICAL_BREAKPOINTS or [], reverse=True)
-        chosen = next((name for least, name in breakpoints if size.height >= least), None)
-        classes.update((name, name == chosen) for _, name in breakpoints)
+        classes.update(breakpoint_classes(self, size))
+        if tabbed and self.tabs is None:
+            self.tabs = Tabs(
+                *(Tab(tab_label(name, self._firing(name)), id=f"tab-{name}") for name in PANES),
+                active=f"tab-{self.current}",
+                id="pane-tabs",
+            )
+            if self.header.is_attached:  # a resize made the panes tabs: compose is past
+                self.mount(self.tabs, after=self.header)
+        if self.tabs is not None:
+            self.tabs.can_focus = tabbed
         self.update_classes(classes)
-        self.tabs.can_focus = tabbed
         self._show_current()
 
+    def _firing(self, name: str) -> int:
+        return self.firing if name == "alerts" else 0
+
     def _show_current(self) -> None:
-        # Before they mount (compose), the classes need no restyle: mounting styles them.
         for row, panes in self.rows:
             for pane in panes:
-                pane.set_class(pane.id == self.current, "-current", update=pane.is_attached)
-            current = any(p.id == self.current for p in panes)
-            row.set_class(current, "-current", update=row.is_attached)
+                _own_class(pane, pane.id == self.current, "-current")
+            _own_class(row, any(p.id == self.current for p in panes), "-current")
         tab = f"tab-{self.current}"
-        # Before the strip has mounted its tabs there is none to choose.
-        if self.tabs.active != tab and self.tabs.query(f"#{tab}"):
+        # Before the strip has mounted its tabs there is none to choose (it is
+        # made with the current one active).
+        if self.tabs is not None and self.tabs.active != tab and self.tabs.query(f"#{tab}"):
             self.tabs.active = tab
 
     @on(Tabs.TabActivated, "#pane-tabs")
@@ -154,10 +164,23 @@ class MainScreen(Screen[None]):
 
     def on_descendant_focus(self, event: DescendantFocus) -> None:
         """The focus went into a pane (tab, a palette command): it is the current one."""
+        self._mark_focused()
         pane = next((a for a in event.widget.ancestors_with_self if isinstance(a, Pane)), None)
         if pane is not None and pane.id in PANES and pane.id != self.current:
             self.current = pane.id
             self._show_current()
+
+    def on_descendant_blur(self, event: DescendantBlur) -> None:
+        self._mark_focused()
+
+    def _mark_focused(self) -> None:
+        """The pane that has the focus somewhere in it is marked `-has-focus` (its
+        border shows it). Not Textual's :focus-within, which restyles every widget
+        of the pane the focus leaves and of the one it enters."""
+        inside = set(self.focused.ancestors_with_self) if self.focused is not None else set()
+        for _, panes in self.rows:
+            for pane in panes:
+                _own_class(pane, pane in inside, "-has-focus")
 
     @on(Card.Chosen)
     def _chart_card(self, event: Card.Chosen) -> None:
@@ -293,6 +316,20 @@ class MainScreen(Screen[None]):
 
         account = self.host.account_name
         self.app.push_screen(ReportsScreen(StoreReports(account, self.host.store), account))
+
+
+def _own_class(widget: Widget, add: bool, name: str) -> None:
+    """Set or clear a class only the widget's own style reads (no rule selects a
+    widget inside it by that class: app.tcss says so where it uses one), and
+    restyle the widget alone. Textual's set_class restyles every widget inside
+    too: a pane's, or a row of panes', at each move of the focus between panes,
+    a third of what a key 1–5 cost. Before mounting (compose) nothing needs a
+    restyle: mounting styles it."""
+    if widget.has_class(name) == add:
+        return
+    widget.set_class(add, name, update=False)
+    if widget.is_attached:
+        widget.app.stylesheet.apply(widget)
 
 
 def _focusable(pane: Widget) -> list[Widget]:

@@ -11,9 +11,10 @@ from textual.widgets import Static
 
 from r2tui.literal import visible_lines
 from r2tui.tui.format import cell
+from r2tui.tui.screens.styled import StyledOnce
 
 
-class MessageScreen(ModalScreen[None]):
+class MessageScreen(ModalScreen[None], StyledOnce[None]):
     BINDINGS = [
         Binding(
             "escape,enter,q", "dismiss", "Close", id="message.close", tooltip="Close this message"

@@ -17,8 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
-from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Markdown, Static
+from textual.widgets import DataTable, Markdown, Static
 from textual.worker import get_current_worker
 
 from r2tui.reports.model import period_label
@@ -27,6 +26,8 @@ from r2tui.reports.stored import StoredRow, listing, load
 from r2tui.store import Store
 from r2tui.tui.format import LINE_CELLS, data
 from r2tui.tui.resources import style
+from r2tui.tui.screens.styled import StyledOnce
+from r2tui.tui.widgets.footer import KeyFooter
 from r2tui.tui.widgets.table import Column, FilterTable, Row
 
 EMPTY = (
@@ -79,7 +80,7 @@ def local(ts: float) -> str:
     return datetime.fromtimestamp(ts).astimezone().strftime("%Y-%m-%d %H:%M")
 
 
-class ReportsScreen(Screen[None]):
+class ReportsScreen(StyledOnce[None]):
     CSS_PATH = [style("reports.tcss")]
     BINDINGS = [
         # Priority: the list's table would otherwise take escape (it clears a filter).
@@ -125,7 +126,7 @@ class ReportsScreen(Screen[None]):
                 yield Markdown(
                     "", id="reports-markdown", parser_factory=report_parser, open_links=False
                 )
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self._show_title("loading…")

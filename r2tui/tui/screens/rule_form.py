@@ -20,7 +20,7 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Button, Footer, Input, Select, Static
+from textual.widgets import Button, Input, Select, Static
 
 from r2tui.alerts.rules import CHANGES, Rule, RuleError, rule_to_dict
 from r2tui.alerts.toml_io import checked_rule
@@ -30,12 +30,15 @@ from r2tui.tui.failures import reason
 from r2tui.tui.format import LINE_CELLS, cell, data, visible
 from r2tui.tui.resources import style
 from r2tui.tui.rule_fields import FIELDS, NOTHING, SELECTS, form_data, form_texts, scoped_value
+from r2tui.tui.screens.styled import StyledOnce
 from r2tui.tui.widgets.card import metric_value
+from r2tui.tui.widgets.footer import KeyFooter
+from r2tui.tui.widgets.text import set_text
 
 BACKTEST_DELAY = 0.3  # seconds of quiet typing before the backtest reruns
 
 
-class RuleForm(ModalScreen[Rule | None]):
+class RuleForm(ModalScreen[Rule | None], StyledOnce[Rule | None]):
     CSS_PATH = [style("alerts.tcss")]
     BINDINGS = [
         Binding(
@@ -147,7 +150,7 @@ class RuleForm(ModalScreen[Rule | None]):
                     disabled=self.ops.read_only,
                 )
                 yield Button("Cancel (esc)", id="rule-cancel", compact=True)
-        yield Footer(compact=True)  # many keys: the compact style fits them
+        yield KeyFooter(compact=True)  # many keys: the compact style fits them
 
     def _widget(self, field: str, texts: dict[str, str], chosen: dict[str, Any]) -> Widget:
         wid = f"field-{field}"
@@ -196,7 +199,7 @@ class RuleForm(ModalScreen[Rule | None]):
         names = [n.strip() for n in str(raw.get("responses") or "").split(",") if n.strip()]
         lines = [f"{n}: {notes[n]}" for n in names if n in notes]
         box = self.query_one("#responses-note", Static)
-        box.update(data("; ".join(lines), "", LINE_CELLS * 2))
+        set_text(box, data("; ".join(lines), "", LINE_CELLS * 2))
         box.display = bool(lines)
 
     def _show_change_fields(self, raw: dict[str, Any]) -> None:
@@ -264,12 +267,12 @@ class RuleForm(ModalScreen[Rule | None]):
             shown = self.tried or raw.get(field) != self.initial.get(field)
             messages = self.problems.get(field, []) if shown else []
             box = self.query_one(f"#problem-{field}", Static)
-            box.update(Text("\n".join(f"✖ {visible(m)}" for m in messages)))
+            set_text(box, Text("\n".join(f"✖ {visible(m)}" for m in messages)))
             box.display = bool(messages)
         if self.tried:
             other = [f"{f}: {m}" for f, ms in self.problems.items() if f not in known for m in ms]
         box = self.query_one("#problem-other", Static)
-        box.update(Text("\n".join(f"✖ {visible(m)}" for m in other)))
+        set_text(box, Text("\n".join(f"✖ {visible(m)}" for m in other)))
         box.display = bool(other)
 
     # ---- the metric picker ----------------------------------------------------------------
@@ -297,14 +300,15 @@ class RuleForm(ModalScreen[Rule | None]):
         help_box = self.query_one("#metric-help", Static)
         unit_box = self.query_one("#threshold-unit", Static)
         if not isinstance(metric, str) or metric not in CATALOG:
-            help_box.update(
+            set_text(
+                help_box,
                 Text(
                     "each metric shows its unit, its value now and what it "
                     "counts; type to search the list",
                     "dim",
-                )
+                ),
             )
-            unit_box.update("")
+            set_text(unit_box, "")
             return
         m = CATALOG[metric]
         unit = (
@@ -312,7 +316,7 @@ class RuleForm(ModalScreen[Rule | None]):
             if raw.get("comparison") in CHANGES and raw.get("change_in") != "absolute"
             else m.unit
         )
-        unit_box.update(Text(unit + ("  (or a size: 1 GB)" if unit == "bytes" else ""), "bold"))
+        set_text(unit_box, Text(unit + ("  (or a size: 1 GB)" if unit == "bytes" else ""), "bold"))
         value, n = scoped_value(self.values, metric, scope)
         where = (
             "the account"
@@ -327,7 +331,7 @@ class RuleForm(ModalScreen[Rule | None]):
             else f"no value now for {where}"
         )
         # `now` names the scope as typed.
-        help_box.update(Text.assemble((m.help, ""), data(f"  {now}", "cyan", LINE_CELLS)))
+        set_text(help_box, Text.assemble((m.help, ""), data(f"  {now}", "cyan", LINE_CELLS)))
 
     @work(thread=True, exclusive=True, group="rule-form-values", exit_on_error=False)
     def _read_values(self) -> None:
@@ -391,7 +395,7 @@ class RuleForm(ModalScreen[Rule | None]):
 
     def _set_backtest(self, text: Text) -> None:
         self.backtest_text = text.plain
-        self.query_one("#rule-backtest", Static).update(text)
+        set_text(self.query_one("#rule-backtest", Static), text)
 
     # ---- saving -------------------------------------------------------------------------------
     def action_save(self) -> None:

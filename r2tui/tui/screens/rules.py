@@ -15,8 +15,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.events import Resize
 from textual.message import Message
-from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 from textual.worker import get_current_worker
 
 from r2tui.alerts.rules import Rule, change_problems
@@ -37,6 +36,8 @@ from r2tui.tui.resources import style
 from r2tui.tui.rule_fields import duration_text
 from r2tui.tui.screens.dialogs import ConfirmScreen, SilenceChoice, SilenceScreen
 from r2tui.tui.screens.rule_form import RuleForm
+from r2tui.tui.screens.styled import StyledOnce
+from r2tui.tui.widgets.footer import KeyFooter
 from r2tui.tui.widgets.table import Column, FilterTable, Row
 
 COLUMNS = [
@@ -66,7 +67,7 @@ class RulesTable(FilterTable):
         return action not in ("sort_next", "sort_reverse")
 
 
-class RulesScreen(Screen[None]):
+class RulesScreen(StyledOnce[None]):
     CSS_PATH = [style("alerts.tcss")]
     BINDINGS = [
         # Not in the footer: the title says it, and the footer is full.
@@ -170,7 +171,7 @@ class RulesScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Static("", id="rules-title")
         yield RulesTable(COLUMNS, empty="no rules: a adds one", sort_column=1, id="rules-table")
-        yield Footer(compact=True)  # many keys: the compact style fits them
+        yield KeyFooter(compact=True)  # many keys: the compact style fits them
 
     def on_mount(self) -> None:
         self._show_title("loading…")
