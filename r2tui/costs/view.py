@@ -4,6 +4,8 @@ from it."""
 
 from __future__ import annotations
 
+import threading
+import weakref
 from decimal import Decimal
 from typing import Any
 
@@ -73,17 +75,8 @@ def costs_view(
         (account, "monthly_cost_usd", ACCOUNT, start, now),
     )
     computed_at = int(at[0][0]) if at else None
-    values: dict[str, dict[str, float]] = {}
-    if computed_at is not None:
-        # Every bucket's figures of the run: for each series, one seek on the
-        # (account, metric, ts) index, then that run's rows.
-        series = COST_GAUGES + USAGE_SERIES
-        for bucket, metric, value in store.rows(
-            f"SELECT bucket, metric, value FROM sample WHERE account = ? "
-            f"AND metric IN ({marks(series)}) AND ts = ?",
-            (account, *series, computed_at),
-        ):
-            values.setdefault(bucket, {})[metric] = float(value)
+    values, run = _run(store, account, computed_at) if computed_at is not None else ({}, [])
+    buckets = list(run)
     mine = values.get(ACCOUNT, {})
     usage = Usage(
         **{field: Decimal(str(mine.get(f"usage_{field}", 0.0))) for field in USAGE_FIELD.values()}
@@ -102,10 +95,6 @@ def costs_view(
         )
         for line in bill(usage, prices).lines
     ]
-    buckets = sorted(
-        (_bucket(name, v, known) for name, v in values.items() if name != ACCOUNT),
-        key=lambda b: (-b.month_to_date_usd, b.name),
-    )
     gauges = [_gauge(item, usage, prices, mine.get(key)) for item, key in FREE_TIER]
     mtd = mine.get("monthly_cost_usd", 0.0)
     monitor = (
@@ -139,6 +128,46 @@ def costs_view(
         prices_source=prices.source,
         requests_known=known,
     )
+
+
+# The figures of each account's last run, as last read (per store): at a
+# thousand buckets a run stores 13,000 of them, and a pane refresh every few
+# seconds would read them all again. A run's figures are written at its time in
+# one transaction and never changed, so its time and its count of rows say
+# whether what was read still holds.
+RunValues = dict[str, dict[str, float]]  # bucket → series → value
+Run = tuple[RunValues, list[BucketCost]]  # the figures, and each bucket's costs from them
+_RUNS: weakref.WeakKeyDictionary[Store, dict[str, tuple[int, int, Run]]] = (
+    weakref.WeakKeyDictionary()
+)
+_RUNS_LOCK = threading.Lock()
+
+
+def _run(store: Store, account: str, computed_at: int) -> Run:
+    """Every bucket's figures of the run at `computed_at` (for each series, one
+    seek on the (account, metric, ts) index, then that run's rows), and each
+    bucket's costs, most expensive first."""
+    series = COST_GAUGES + USAGE_SERIES
+    where = f"account = ? AND metric IN ({marks(series)}) AND ts = ?"
+    args = (account, *series, computed_at)
+    (count,) = store.rows(f"SELECT COUNT(*) FROM sample WHERE {where}", args)[0]
+    with _RUNS_LOCK:
+        kept = _RUNS.get(store, {}).get(account)
+    if kept is not None and kept[:2] == (computed_at, count):
+        return kept[2]
+    values: RunValues = {}
+    for bucket, metric, value in store.rows(
+        f"SELECT bucket, metric, value FROM sample WHERE {where}", args
+    ):
+        values.setdefault(bucket, {})[metric] = float(value)
+    known = bool(values.get(ACCOUNT, {}).get("has_request_counts"))
+    buckets = sorted(
+        (_bucket(name, v, known) for name, v in values.items() if name != ACCOUNT),
+        key=lambda b: (-b.month_to_date_usd, b.name),
+    )
+    with _RUNS_LOCK:
+        _RUNS.setdefault(store, {})[account] = (computed_at, count, (values, buckets))
+    return values, buckets
 
 
 def _basis(kind: str, value: float | None, requests_known: bool) -> dict[str, str]:

@@ -26,7 +26,6 @@ from r2tui.pricing import request_cost_usd
 from r2tui.store import readings, state
 from r2tui.store.db import Store
 from r2tui.store.models import (
-    Bucket,
     Inventory,
     InventoryBreakdown,
     InventoryObject,
@@ -240,10 +239,13 @@ def _merge(tables: list[list[TallyRow]]) -> list[TallyRow]:
 
 def bucket_names(store: Store, account: str, include_vanished: bool = False) -> list[str]:
     store.bound()
-    q = Bucket.select(Bucket.name).where(Bucket.account == account)
-    if not include_vanished:
-        q = q.where(Bucket.vanished_at.is_null())
-    return [b.name for b in q.order_by(Bucket.name)]
+    vanished = "" if include_vanished else " AND vanished_at IS NULL"
+    return [
+        name
+        for (name,) in store.rows(
+            f"SELECT name FROM bucket WHERE account = ?{vanished} ORDER BY name", (account,)
+        )
+    ]
 
 
 def last_new_large(store: Store, account: str, bucket: str) -> set[tuple[str, int]]:
@@ -505,16 +507,19 @@ def probes(store: Store, account: str, now: float, window: int = 86400) -> list[
                     Sample.ts >= min(older.values()),
                 )
             )
+    # Each series' sample at the bucket's last probe; two at one time: the last
+    # one stored (the highest id) wins.
+    best: dict[tuple[str, str], tuple[int, float]] = {}
+    for bucket, metric, value, ts, sid in rows:
+        if ts == latest.get(bucket) and sid > best.get((bucket, metric), (-1, 0.0))[0]:
+            best[(bucket, metric)] = (sid, value)
     ok: dict[str, bool] = {}
     ms: dict[str, dict[str, float]] = defaultdict(dict)
-    # The newest row first: two samples of a series at one time, the last one wins.
-    for bucket, metric, value, ts, _ in sorted(rows, key=lambda r: -r[4]):
-        if ts != latest.get(bucket):
-            continue
+    for (bucket, metric), (_, value) in best.items():
         if metric == "probe_ok":
-            ok.setdefault(bucket, value >= 1.0)
+            ok[bucket] = value >= 1.0
         else:
-            ms[bucket].setdefault(metric[len("probe_") : -len("_ms")], value)
+            ms[bucket][metric[len("probe_") : -len("_ms")]] = value
     return [ProbeRow(b, latest[b], ok[b], dict(ms[b])) for b in sorted(latest) if b in ok]
 
 

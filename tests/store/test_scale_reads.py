@@ -7,7 +7,8 @@ what they replace, computed by brute force:
   watermark and the raw purge, against every raw sample;
 - readings of a few buckets (the dashboard's) against readings of them all;
 - migration 11 filling `spread_hourly` as the rollup job would;
-- the Storage view kept between reads, read again where an inventory changed;
+- the Storage and Cost views kept between reads, read again when an
+  inventory or a cost run changed;
 - the last probe of each bucket, recent or older, and the newest count of
   unfinished uploads.
 
@@ -19,7 +20,9 @@ from collections import defaultdict
 from datetime import UTC, datetime
 
 from r2tui.config import Retention
+from r2tui.costs.view import _RUNS as cost_runs
 from r2tui.costs.view import _pending_uploads as pending_uploads
+from r2tui.costs.view import costs_view
 from r2tui.metrics import ACCOUNT, PROBE_LATENCY_SERIES
 from r2tui.store import Store, history, queries, readings, rollups, state, writes
 from r2tui.store.migrations import migrate
@@ -274,3 +277,30 @@ def test_each_buckets_newest_pending_upload_count_recent_or_older(st: Store) -> 
     count("gone", NOW - 3 * D, 8.0)  # before the two days
     count(ACCOUNT, NOW - H, 16.0)  # the account's total: no bucket
     assert pending_uploads(st, ACC, NOW) == {"fresh": 4.0, "older": 5.0, "cleared": 0.0}
+
+
+def test_the_cost_view_reads_a_run_again_only_when_another_was_stored(st: Store) -> None:
+    """The Cost pane keeps a run's figures (13,000 rows at 1,000 buckets) between
+    reads: a later run, or more rows at the same time, are read as they are."""
+
+    def run(at: int, usd: float, buckets: tuple[str, ...] = ("b1", "b2")) -> None:
+        rows = [SampleRow("monthly_cost_usd", usd * 3), SampleRow("has_request_counts", 1.0)]
+        for i, b in enumerate(buckets):
+            rows += [
+                SampleRow("monthly_cost_usd", usd + i, b),
+                SampleRow("cost_storage_usd", usd, b),
+                SampleRow("basis_storage", 1.0, b),
+            ]
+        add_samples(st, ACC, rows, ts=at)
+
+    run(NOW - 2 * H, 1.0)
+    first = costs_view(st, ACC, NOW)
+    assert [(b.name, b.month_to_date_usd) for b in first.buckets] == [("b2", 2.0), ("b1", 1.0)]
+    assert costs_view(st, ACC, NOW) == first
+    run(NOW - H, 5.0)
+    assert [b.month_to_date_usd for b in costs_view(st, ACC, NOW).buckets] == [6.0, 5.0]
+    run(NOW - H, 9.0, ("b3",))  # another run stored at the same second
+    again = costs_view(st, ACC, NOW)
+    assert [b.name for b in again.buckets] == ["b3", "b2", "b1"]
+    cost_runs.clear()  # from nothing
+    assert costs_view(st, ACC, NOW) == again
