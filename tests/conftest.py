@@ -29,6 +29,7 @@ PG_BASE = os.environ.get("R2TUI_TEST_PG", "postgresql://postgres@127.0.0.1:5432/
 # the CPU, so each of those waits takes 20 ms at the least, busy or not (96 of
 # them in the rule-form test that types the most: 1.9 s). Slices of 5 ms make the
 # same test (under 5 %) at a quarter of the wait; the default minimum follows.
+# textual._wait is private: Pilot has no public setting for how it waits.
 textual_wait.SLEEP_GRANULARITY = 0.005
 textual_wait.SLEEP_IDLE = textual_wait.SLEEP_GRANULARITY / 20
 textual_wait.wait_for_idle.__defaults__ = (textual_wait.SLEEP_GRANULARITY, 1)

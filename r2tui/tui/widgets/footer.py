@@ -16,6 +16,8 @@ from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer
+# A private module: textual.widgets exports no type for Footer's keys, and this
+# footer sets their compact class as it yields them.
 from textual.widgets._footer import FooterKey
 
 
@@ -27,6 +29,8 @@ class KeyFooter(Footer):
 
     def _keys(self) -> object:
         """Everything Footer.compose reads, as a value to compare."""
+        # Footer's own private flag (set by bindings_changed): Textual has no public
+        # way to ask whether a screen's bindings were reported yet.
         if not self._bindings_ready:
             return None
         app = self.app
