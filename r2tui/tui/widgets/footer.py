@@ -16,6 +16,7 @@ from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer
+
 # A private module: textual.widgets exports no type for Footer's keys, and this
 # footer sets their compact class as it yields them.
 from textual.widgets._footer import FooterKey
