@@ -117,12 +117,13 @@ def targets(rule: Rule, buckets: Iterable[str]) -> list[str]:
     if not rule.is_glob:
         return [rule.scope]
     # fnmatch's "*" matches "/": a bucket rule's glob must not take in the
-    # prefixes ("bucket/prefix/"), nor a prefix rule's the buckets.
+    # prefixes ("bucket/prefix/", always ending in "/", which no bucket name
+    # can), nor a prefix rule's the buckets.
     per_prefix = CATALOG[rule.metric].per_prefix
     return sorted(
         b
         for b in buckets
-        if b != ACCOUNT and ("/" in b) == per_prefix and fnmatch.fnmatchcase(b, rule.scope)
+        if b != ACCOUNT and b.endswith("/") == per_prefix and fnmatch.fnmatchcase(b, rule.scope)
     )
 
 

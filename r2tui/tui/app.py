@@ -78,7 +78,14 @@ class R2App(App[int]):
     # every widget of the app (half the work of opening the Rules screen).
     CSS_PATH = [
         style(name)
-        for name in ("app.tcss", "alerts.tcss", "accounts.tcss", "deliveries.tcss", "reports.tcss")
+        for name in (
+            "app.tcss",
+            "alerts.tcss",
+            "accounts.tcss",
+            "deliveries.tcss",
+            "reports.tcss",
+            "folders.tcss",
+        )
     ]
     TITLE = "r2tui"
     BINDINGS = [*APP_BINDINGS, *LIST_BINDINGS]
