@@ -15,8 +15,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from r2tui.config import S3Settings
 from r2tui.store import Store
+from r2tui.tui import collector as tui_collector
 from r2tui.tui.app import build_app
 from tests.support.configs import account_for, make_config
 from tests.support.listing_peers import CountingProxy
@@ -88,15 +91,23 @@ def _interrupt(proc: subprocess.Popen[str]) -> str:
 def test_headless_collect_exits_promptly_while_a_request_hangs(tmp_path: Path) -> None:
     db = tmp_path / "hang.db"
     with SilentServer() as server:
-        config = _config(tmp_path, server.endpoint, db)
+        # A stop waits stop_seconds (10 by default) for the jobs: 1 here.
+        config = collector_config(
+            tmp_path,
+            server.endpoint,
+            db,
+            s3="read_timeout = 60\nmax_attempts = 5",
+            collector="stop_seconds = 1",
+        )
         proc = _start(["collect", "--config", str(config)], db, server.connected)
         t0 = time.monotonic()
         err = _interrupt(proc)
         waited = time.monotonic() - t0
     assert proc.returncode == 0, err
     assert "Traceback" not in err
-    # Stop waits up to 10 s for jobs, then leaves the stuck one behind.
-    assert waited < 14, f"exit took {waited:.1f} s"
+    # Stop waits its second for the jobs, then leaves the stuck one behind, not
+    # the minute the request could still take.
+    assert waited < 5, f"exit took {waited:.1f} s"
 
 
 def test_collect_once_interrupted_closes_its_run(tmp_path: Path) -> None:
@@ -118,7 +129,11 @@ def test_collect_once_interrupted_closes_its_run(tmp_path: Path) -> None:
     assert runs[0][1] is not None  # closed: no viewer shows it "running" for hours
 
 
-async def test_tui_quits_promptly_while_a_job_hangs(store: Store) -> None:
+async def test_tui_quits_promptly_while_a_job_hangs(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # q waits STOP_WAIT_SECONDS (5) for the jobs, then leaves the stuck one: 1 here.
+    monkeypatch.setattr(tui_collector, "STOP_WAIT_SECONDS", 1.0)
     with SilentServer() as server:
         config = make_config(
             (account_for(server.endpoint),),
@@ -139,7 +154,7 @@ async def test_tui_quits_promptly_while_a_job_hangs(store: Store) -> None:
     while collector.running_jobs and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not collector.running_jobs
-    assert waited < 8, f"quit took {waited:.1f} s"
+    assert waited < 4, f"quit took {waited:.1f} s"
 
 
 def test_collect_once_interrupted_mid_listing_exits_promptly(

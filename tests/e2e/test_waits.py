@@ -144,15 +144,17 @@ async def test_the_header_names_a_hung_endpoint_then_the_reason(store: Store, si
     header = ""
     try:
         async with app.run_test(size=SIZE) as pilot:
+            # The request waits, and the app has heard the job started (a message
+            # from the job's thread, which may come a moment after the wait).
             await wait_for(
                 pilot,
                 lambda: (
                     app.embedded.collector is not None
                     and app.embedded.collector.ctx.waits.longest() is not None
+                    and app.header_state().state == "running"
                 ),
                 timeout=10,
             )
-            assert app.header_state().state == "running"
             assert "waiting" not in app.header_state().detail  # not yet a while
             shift[0] = 12.0
             # The header's own once-a-second update shows it, no key pressed.
