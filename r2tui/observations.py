@@ -166,3 +166,13 @@ class StorageSnapshot:
     payload_bytes: int
     metadata_bytes: int
     storage_class: str = ""  # STANDARD, INFREQUENT_ACCESS, or "" when not known
+
+
+def ancestors(prefix: str) -> list[str]:
+    """`prefix` and every prefix above it, outermost first: "a/b/" → ["a/", "a/b/"]."""
+    out = []
+    i = prefix.find("/")
+    while i >= 0:
+        out.append(prefix[: i + 1])
+        i = prefix.find("/", i + 1)
+    return out

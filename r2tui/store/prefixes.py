@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 from r2tui.literal import quoted
 from r2tui.metrics import DAY, HOUR, PREFIX_BYTES, prefix_series
+from r2tui.observations import ancestors
 from r2tui.store.db import Store
 from r2tui.store.models import Inventory, InventoryPrefix, Sample, SampleDaily
 
@@ -105,16 +106,6 @@ class NoSuchPrefix(ValueError):
 def parent_of(prefix: str) -> str:
     """ "a/b/" → "a/"; "a/" → ""; "a//" → "a/"."""
     return prefix[: prefix[:-1].rfind("/") + 1]
-
-
-def ancestors(prefix: str) -> list[str]:
-    """ "a/b/" → ["a/", "a/b/"]."""
-    out = []
-    i = prefix.find("/")
-    while i >= 0:
-        out.append(prefix[: i + 1])
-        i = prefix.find("/", i + 1)
-    return out
 
 
 def inventoried_buckets(store: Store, account: str) -> list[str]:

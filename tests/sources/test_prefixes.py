@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from r2tui.observations import BucketInventory
+from r2tui.observations import BucketInventory, ancestors
 from r2tui.sources.listing.fold import InventoryFold
-from r2tui.sources.listing.prefixes import PrefixTally, ancestors, folder_of
+from r2tui.sources.listing.prefixes import PrefixTally, folder_of
 from tests.support.listing_peers import LAYOUTS
 from tests.support.prefixes import brute_force, check_prefixes
 

@@ -73,16 +73,6 @@ def folder_of(key: str, depth: int) -> str:
     return m[0] if m else ""
 
 
-def ancestors(prefix: str) -> list[str]:
-    """`prefix` and every prefix above it, outermost first: "a/b/" → ["a/", "a/b/"]."""
-    out = []
-    i = prefix.find("/")
-    while i >= 0:
-        out.append(prefix[: i + 1])
-        i = prefix.find("/", i + 1)
-    return out
-
-
 def rank(prefix: str, acc: _Acc) -> tuple[int, int, str]:
     """The order prefixes are kept in: larger first, then more objects, then by name."""
     return (-acc[1], -acc[0], prefix)
