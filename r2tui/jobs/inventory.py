@@ -63,15 +63,21 @@ def _inventory(ctx: JobContext, account: AccountConfig, tally: RequestTally) -> 
     # store reads happen as it starts, and its save as it ends, in this thread.
     starts = queries.listing_starts(ctx.store, account.name)
     rules = saved.list_rules(ctx.store)
-    work = (
-        _work(bucket, starts.get(bucket), pinned_prefixes(ctx.store, account.name, bucket, rules))
-        for bucket in wanted
-    )
+    # Each bucket's pins, read as its listing starts, until its save: they hold the
+    # last inventory's kept prefixes, which the save would otherwise read again.
+    pins: dict[str, list[str]] = {}
+
+    def pinned(bucket: str) -> list[str]:
+        pins[bucket] = pinned_prefixes(ctx.store, account.name, bucket, rules)
+        return pins[bucket]
+
+    work = (_work(bucket, starts.get(bucket), pinned(bucket)) for bucket in wanted)
     results = s3.inventory_buckets(client, work, ctx.config.inventory, ctx.stop, ctx.clock)
     with contextlib.closing(results):
         for bucket, inv in results:
             if ctx.stop.is_set():
                 raise Cancelled()
+            kept_before = pins.pop(bucket, None)
             if isinstance(inv, Exception):
                 failed[bucket] = inv
                 continue
@@ -85,6 +91,7 @@ def _inventory(ctx: JobContext, account: AccountConfig, tally: RequestTally) -> 
                 _bucket_samples(inv),
                 _upload_events(inv, ctx.config.inventory.large_object_bytes),
                 keep=ctx.config.retention.inventories_kept,
+                before=kept_before,
             )
             out.items += inv.objects
             new_large += inv.new_large_count

@@ -289,14 +289,18 @@ def save_inventory(
     samples: Iterable[SampleRow] = (),
     events: Iterable[EventRow] = (),
     keep: int = 14,
+    before: Iterable[str] | None = None,
 ) -> int:
     """Write one bucket's inventory with its samples and events, all or nothing,
-    and drop the oldest detailed inventories beyond `keep`."""
+    and drop the oldest detailed inventories beyond `keep`. `before`: the
+    prefixes the bucket's last inventory kept, when the caller has read them
+    already (the inventory job's pins hold them); read here when None."""
     t = int(inv.finished_at)
     # The inventory just written always stays, whatever `keep` says.
     keep = max(keep, 1)
     with store.write():
-        before = last_prefixes(store, account, inv.bucket)
+        if before is None:
+            before = last_prefixes(store, account, inv.bucket)
         inv_id: int = Inventory.insert(
             account=account,
             bucket=inv.bucket,
@@ -401,21 +405,16 @@ def prefix_samples(inv: BucketInventory, before: Iterable[str] = ()) -> list[Sam
 
 
 def last_prefixes(store: Store, account: str, bucket: str) -> list[str]:
-    """The prefixes the bucket's newest inventory kept (not its root)."""
-    last = store.fetch(
-        Inventory.select(Inventory.id)
-        .where(Inventory.account == account, Inventory.bucket == bucket)
-        .order_by(Inventory.finished_at.desc(), Inventory.id.desc())
-        .limit(1)
-    )
-    if not last:
-        return []
+    """The prefixes the bucket's newest inventory kept (not its root). In SQL:
+    the inventory job asks once per bucket, and peewee's statement building cost
+    more than the read."""
     return [
         prefix
-        for (prefix,) in store.fetch(
-            InventoryPrefix.select(InventoryPrefix.prefix).where(
-                InventoryPrefix.inventory == last[0][0], InventoryPrefix.prefix != ""
-            )
+        for (prefix,) in store.rows(
+            "SELECT prefix FROM inventory_prefix WHERE prefix <> '' AND inventory_id = ("
+            "SELECT id FROM inventory WHERE account = ? AND bucket = ?"
+            " ORDER BY finished_at DESC, id DESC LIMIT 1)",
+            (account, bucket),
         )
     ]
 

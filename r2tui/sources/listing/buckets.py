@@ -143,10 +143,12 @@ class _Lister:
                 # Pages are not queuing when they come back one at a time: the fold
                 # keeps up, and ranges may be added.
                 cuts = len(done) == 1
-                for future in done:
-                    listed = self._take(future)
-                    if listed is not None:
-                        yield listed
+                finished = [listed for f in done if (listed := self._take(f)) is not None]
+                if finished:
+                    # The free slots go out before the caller saves what finished (in
+                    # this thread), so requests are on their way meanwhile.
+                    self._fill(pool, cuts)
+                yield from finished
         finally:
             pool.shutdown(list(self.pending))
 
