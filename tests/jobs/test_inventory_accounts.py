@@ -2,7 +2,8 @@
 of concurrent requests ([inventory] concurrency), against moto over HTTP through
 a proxy that counts the list requests on their way at the server. The same
 inventories as one bucket after another; one bucket's failure loses no other;
-a stop saves no bucket in part; a bucket list of several pages is followed."""
+a stop saves no bucket in part; a bucket list of several pages is followed; the
+next request goes out before a finished bucket is saved."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from typing import Any
 from r2tui.config import InventorySettings, S3Settings
 from r2tui.jobs import JobContext, JobResult, run_job
 from r2tui.sources import s3
-from r2tui.store import Store, queries
+from r2tui.store import Store, queries, writes
 from r2tui.store.models import Inventory
 from tests.support.configs import account_for, make_config
 from tests.support.listing_peers import CountingProxy
@@ -145,3 +146,39 @@ def test_a_bucket_list_of_several_pages_is_followed(
         client = s3.make_client(account_for(proxy.endpoint), S3Settings(max_attempts=1))
         assert s3.list_buckets(client) == sorted(seeded)
         assert proxy.counts.bucket_lists == 4
+
+
+def test_the_next_request_is_on_its_way_while_a_finished_bucket_is_saved(
+    s3_backend: Any, moto_endpoint: str, store: Store, monkeypatch: Any
+) -> None:
+    """One request at a time: while the job saves a bucket whose last page came
+    back, the next bucket's first page is already asked for (the slot its last
+    page freed goes out before the save), so saves do not add to the round trips."""
+    _seed(s3_backend)
+    seen = threading.Condition()
+    pages = [0]
+
+    def on_page(n: int, _: str) -> None:
+        with seen:
+            pages[0] = n
+            seen.notify_all()
+
+    saved_pages = [0]
+    asked_during_save: list[bool] = []
+    real_save = writes.save_inventory
+
+    def save(st: Store, account: str, inv: Any, *args: Any, **kwargs: Any) -> int:
+        saved_pages[0] += inv.list_requests
+        if len(asked_during_save) < len(SIZES) - 1:  # the last bucket has no next
+            with seen:
+                asked_during_save.append(
+                    seen.wait_for(lambda: pages[0] > saved_pages[0], timeout=5)
+                )
+        return real_save(st, account, inv, *args, **kwargs)
+
+    monkeypatch.setattr(writes, "save_inventory", save)
+    with CountingProxy(moto_endpoint, on_page=on_page) as proxy:
+        result = run_job("inventory", _ctx(store, proxy.endpoint, concurrency=1))
+    assert result.ok, result.errors
+    assert proxy.most_in_flight == 1
+    assert asked_during_save == [True] * (len(SIZES) - 1)

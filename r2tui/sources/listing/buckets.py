@@ -12,9 +12,10 @@ are open at once (memory holds at most that many folds).
 
 As in parallel.py, threads only wait on the network: every page is parsed and
 folded in the calling thread. `list_buckets` is a generator that hands each
-bucket's result to its caller as soon as that bucket's last page is folded, so
-the caller saves one bucket (in its own thread: store writes stay on one
-thread) while the requests of others are on their way.
+bucket's result to its caller as soon as that bucket's last page is folded and
+the slots it freed have gone to other work, so the caller saves one bucket (in
+its own thread: store writes stay on one thread) while the requests of others
+are on their way.
 
 A bucket whose request fails is given up alone and handed back with its error;
 its answers still on their way are dropped as they come back, their slots
