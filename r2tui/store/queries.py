@@ -458,69 +458,47 @@ def collector(store: Store, account: str, now: float | None = None) -> Collector
 PROBE_STEPS = ("put", "get", "head", "delete")
 
 
-# Probes run every few minutes: the last ten hold most buckets' last probe.
-PROBE_RECENT = 600
-
-
 def probes(store: Store, account: str, now: float, window: int = 86400) -> list[ProbeRow]:
-    """The last probe of each bucket in the window. Every bucket's probes of the
-    last few minutes are one range of the (account, metric, ts) index; a bucket
-    whose last probe is older is looked up on its own. A few queries, however
-    many probes the window holds."""
+    """The last probe of each bucket in the window: one query that seeks, per
+    bucket with a probe series (series_key), its newest `probe_ok` on the
+    (account, metric, bucket, ts) index, then each step's sample at that time.
+    Its cost is the number of buckets, not of probes: with a probe budget most
+    buckets' last probe is hours old. Two samples at one time: the last one
+    stored (the highest id) wins."""
     store.bound()
-    t = int(now)
     names = ["probe_ok"] + [f"probe_{s}_ms" for s in PROBE_STEPS]
-    rows = store.fetch(
-        Sample.select(Sample.bucket, Sample.metric, Sample.value, Sample.ts, Sample.id).where(
-            Sample.account == account,
-            Sample.metric.in_(names),
-            Sample.ts >= t - min(window, PROBE_RECENT),
-        )
+    at_last = ", ".join(
+        "(SELECT value FROM sample WHERE account = k.account AND metric = ? "
+        # `+id`: ordered by the id, but not by walking an index in id order (the
+        # time index would be), so SQLite seeks on (account, metric, ts, bucket).
+        "AND bucket = k.bucket AND ts = k.last ORDER BY +id DESC LIMIT 1)"
+        for _ in names
     )
-    latest: dict[str, int] = {}
-    for bucket, metric, _, ts, _ in rows:
-        if metric == "probe_ok" and ts > latest.get(bucket, -1):
-            latest[bucket] = ts
-    lacking = sorted(set(readings.series_buckets(store, account, ("probe_ok",))) - set(latest))
-    if lacking:
-        older = dict(
-            store.fetch(
-                Sample.select(Sample.bucket, fn.MAX(Sample.ts))
-                .where(
-                    Sample.account == account,
-                    Sample.metric == "probe_ok",
-                    Sample.bucket.in_(lacking),
-                    Sample.ts >= t - window,
-                )
-                .group_by(Sample.bucket)
-            )
+    rows = store.rows(
+        f"SELECT k.bucket, k.last, {at_last} FROM ("
+        "SELECT account, bucket, (SELECT MAX(ts) FROM sample s WHERE s.account = series_key.account"
+        " AND s.metric = series_key.metric AND s.bucket = series_key.bucket) AS last"
+        " FROM series_key WHERE account = ? AND metric = ?"
+        # A fence, in SQLite as in PostgreSQL: `last` is computed once per bucket,
+        # not again in each of the step subqueries it would be copied into.
+        " LIMIT 1000000000 OFFSET 0"
+        ") k WHERE k.last >= ? ORDER BY k.bucket",
+        (*names, account, "probe_ok", int(now) - window),
+    )
+    return [
+        ProbeRow(
+            bucket,
+            int(last),
+            ok >= 1.0,
+            {
+                step: value
+                for step, value in zip(PROBE_STEPS, steps, strict=True)
+                if value is not None
+            },
         )
-        if older:
-            latest |= older
-            rows += store.fetch(
-                Sample.select(
-                    Sample.bucket, Sample.metric, Sample.value, Sample.ts, Sample.id
-                ).where(
-                    Sample.account == account,
-                    Sample.metric.in_(names),
-                    Sample.bucket.in_(sorted(older)),
-                    Sample.ts >= min(older.values()),
-                )
-            )
-    # Each series' sample at the bucket's last probe; two at one time: the last
-    # one stored (the highest id) wins.
-    best: dict[tuple[str, str], tuple[int, float]] = {}
-    for bucket, metric, value, ts, sid in rows:
-        if ts == latest.get(bucket) and sid > best.get((bucket, metric), (-1, 0.0))[0]:
-            best[(bucket, metric)] = (sid, value)
-    ok: dict[str, bool] = {}
-    ms: dict[str, dict[str, float]] = defaultdict(dict)
-    for (bucket, metric), (_, value) in best.items():
-        if metric == "probe_ok":
-            ok[bucket] = value >= 1.0
-        else:
-            ms[bucket][metric[len("probe_") : -len("_ms")]] = value
-    return [ProbeRow(b, latest[b], ok[b], dict(ms[b])) for b in sorted(latest) if b in ok]
+        for bucket, last, ok, *steps in rows
+        if ok is not None
+    ]
 
 
 def endpoint_check(store: Store, account: str) -> EndpointRow | None:
