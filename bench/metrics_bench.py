@@ -3,6 +3,7 @@
     python bench/metrics_bench.py                     # 50 buckets, 30 timed runs
     python bench/metrics_bench.py --buckets 10 --runs 10 --keep /tmp/r2tui-metrics
     python bench/metrics_bench.py --buckets 10 --runs 10 --keep /tmp/r2tui-metrics --reuse
+    python bench/metrics_bench.py --buckets 1000 --probes budget --keep /tmp/r2tui-1000b
 
 Prints figures; it is not a test and asserts nothing about speed. What it does:
 
@@ -10,7 +11,10 @@ Prints figures; it is not a test and asserts nothing about speed. What it does:
    a year with the default retention: daily rollups for 365 days, hourly for
    90, raw samples for 14. Per bucket: Cloudflare's hourly analytics (every
    series of metrics.ANALYTICS_SERIES, and the account's totals), canary
-   probes every 5 minutes (four step latencies and probe_ok), a daily
+   probes (four step latencies and probe_ok; `--probes every-run`, the default
+   here: every bucket every 5 minutes, as with the probe budget set to probe
+   every bucket each run; `--probes budget`: the default budget's rotation,
+   12 buckets a 5-minute run), a daily
    inventory (its samples and 14 kept inventories); for the account: the
    monitor's own spend every 5 minutes, 90 days of job events, 30 days of runs.
    Raw samples and old rollups go in with bulk inserts; the last 14 days' rollups
@@ -99,21 +103,62 @@ def raw_rows(buckets: int, start: int, end: int) -> Iterator[Row]:
             for metric, v in analytics(b, hour).items():
                 totals[metric] += v
                 yield hour, ACCOUNT, name, metric, v
-            for ts in range(hour + b, hour + H, 300):
-                if start <= ts < end:
-                    base = 40 + 3 * b + 30 * noise(b, ts)
-                    for i, metric in enumerate(PROBES[:4]):
-                        yield ts, ACCOUNT, name, metric, base * (1 + 0.3 * i)
-                    yield ts, ACCOUNT, name, "probe_ok", 1.0
+            if PROBING["mode"] == "every-run":
+                for ts in range(hour + b, hour + H, 300):
+                    if start <= ts < end:
+                        yield from probe_rows(b, ts)
             if hour % D == 3 * H:
                 for metric, v in inventory(b, hour).items():
                     yield hour + 60 + b, ACCOUNT, name, metric, v
+        if PROBING["mode"] == "budget":
+            for ts, b in budget_probes(hour, hour + H, buckets):
+                if start <= ts < end:
+                    yield from probe_rows(b, ts)
         for metric, v in totals.items():
             yield hour, ACCOUNT, "*", metric, v
         for ts in range(hour, hour + H, 300):
             if start <= ts < end:
                 for metric, v in zip(MONITOR, (1.0, 2.0, 1.0, 1.1e-5), strict=True):
                     yield ts, ACCOUNT, "*", metric, v
+
+
+# How the store's probes were made: "every-run" probes every bucket every 5
+# minutes (`[accounts.NAME.probe]` set to probe every bucket each run: at 1,000
+# buckets, $45 a month); "budget" as r2tui does by default, the default budget
+# of 400,000 requests a month (100,000 probes) spent in rotation: 12 buckets a
+# 5-minute run, so each of 1,000 buckets about every 7 hours.
+PROBING = {"mode": "every-run"}
+BUDGET_PROBES_PER_RUN = math.ceil(100_000 / (30 * 288))
+
+
+def probe_rows(b: int, ts: int) -> Iterator[Row]:
+    name = f"bucket-{b:02d}"
+    base = 40 + 3 * b + 30 * noise(b, ts)
+    for i, metric in enumerate(PROBES[:4]):
+        yield ts, ACCOUNT, name, metric, base * (1 + 0.3 * i)
+    yield ts, ACCOUNT, name, "probe_ok", 1.0
+
+
+def budget_probes(start: int, end: int, buckets: int) -> Iterator[tuple[int, int]]:
+    """(ts, bucket) of the rotation's probes in [start, end): run r (every 300 s)
+    probes buckets r*K .. r*K+K-1 (mod the count), each at its own second."""
+    k = min(BUDGET_PROBES_PER_RUN, buckets)
+    for run_ts in range(start - start % 300, end, 300):
+        r = run_ts // 300
+        for j in range(k):
+            b = (r * k + j) % buckets
+            if start <= run_ts + j < end:
+                yield run_ts + j, b
+
+
+def probe_counts(start: int, end: int, buckets: int) -> dict[int, int]:
+    """Each bucket's probes in [start, end)."""
+    if PROBING["mode"] == "every-run":
+        return dict.fromkeys(range(buckets), (end - start) // 300)
+    counts: dict[int, int] = {}
+    for _, b in budget_probes(start, end, buckets):
+        counts[b] = counts.get(b, 0) + 1
+    return counts
 
 
 def inventory(b: int, ts: int) -> dict[str, float]:
@@ -132,6 +177,7 @@ def rollup_rows(buckets: int, start: int, end: int, period: int) -> Iterator[Agg
     """Synthetic hourly or daily rows for the part whose raw samples are gone."""
     for p in range(start, end, period):
         n_hours = period // H
+        probed = probe_counts(p, p + period, buckets)
         for b in range(-1, buckets):
             name = "*" if b < 0 else f"bucket-{b:02d}"
             a = analytics(max(b, 0), p + 15 * H)
@@ -143,9 +189,10 @@ def rollup_rows(buckets: int, start: int, end: int, period: int) -> Iterator[Agg
                     yield ACCOUNT, name, metric, p, 12 * n_hours, 12.0 * n_hours, 1, 1, 1
                 continue
             base = 40 + 3 * b + 30 * noise(b, p)
-            for i, metric in enumerate(PROBES):
+            n = probed.get(b, 0)
+            for i, metric in enumerate(PROBES if n else ()):
                 v = 1.0 if metric == "probe_ok" else base * (1 + 0.3 * i)
-                yield ACCOUNT, name, metric, p, 12 * n_hours, v * 12 * n_hours, v * 0.7, v * 2, v
+                yield ACCOUNT, name, metric, p, n, v * n, v * 0.7, v * 2, v
             if period == D or p % D == 3 * H:
                 for metric, v in inventory(b, p).items():
                     yield ACCOUNT, name, metric, p, 1, v, v, v, v
@@ -343,11 +390,18 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=30)
     ap.add_argument("--keep", metavar="DIR", help="build the store here and leave it")
     ap.add_argument(
+        "--probes",
+        choices=("every-run", "budget"),
+        default="every-run",
+        help="probes of every bucket every 5 minutes, or the default probe budget's rotation",
+    )
+    ap.add_argument(
         "--reuse",
         action="store_true",
         help="with --keep: time the store an earlier --keep run built there (no build)",
     )
     args = ap.parse_args()
+    PROBING["mode"] = args.probes
     if args.reuse and not args.keep:
         ap.error("--reuse needs --keep DIR: the folder of the store to time")
     folder = Path(args.keep or tempfile.mkdtemp(prefix="r2tui-metrics-bench-"))
@@ -363,10 +417,12 @@ def main() -> int:
             built = json.loads(meta.read_text())
         except (OSError, ValueError) as exc:
             ap.error(f"--reuse: no store built by an earlier --keep run in {folder}: {exc}")
-        if built["buckets"] != args.buckets or not path.is_file():
+        probing = built.get("probes", "every-run")
+        if built["buckets"] != args.buckets or probing != args.probes or not path.is_file():
             ap.error(
-                f"--reuse: {folder} holds a store of {built['buckets']} buckets, "
-                f"not {args.buckets}: run with --buckets {built['buckets']}"
+                f"--reuse: {folder} holds a store of {built['buckets']} buckets probed "
+                f"{probing}, not {args.buckets} probed {args.probes}: run with "
+                f"--buckets {built['buckets']} --probes {probing}"
             )
         print(
             f"\nstore: {built['buckets']} buckets, built {built['built']} "
@@ -385,8 +441,8 @@ def main() -> int:
         took = build(path, args.buckets, now)
         seconds = time.perf_counter() - t0
         print(
-            f"\nstore: {args.buckets} buckets, a year at default retention, built in "
-            f"{seconds:.1f} s"
+            f"\nstore: {args.buckets} buckets, a year at default retention, probes "
+            f"{args.probes}, built in {seconds:.1f} s"
         )
         for key, value in took.items():
             print(f"  {key:<36} {value:10.2f}")
@@ -399,6 +455,7 @@ def main() -> int:
             json.dumps(
                 {
                     "buckets": args.buckets,
+                    "probes": args.probes,
                     "now": now,
                     "built": time.strftime("%Y-%m-%d %H:%M"),
                     "seconds": seconds,

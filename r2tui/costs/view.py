@@ -7,13 +7,12 @@ from __future__ import annotations
 import threading
 import weakref
 from decimal import Decimal
-from typing import Any
 
 from r2tui.costs.bill import ITEMS, USAGE_FIELD, Usage, bill
 from r2tui.metrics import ACCOUNT, CATALOG, COST_GAUGES, DAY, USAGE_SERIES
 from r2tui.pricing import LIST_PRICES, PriceList
 from r2tui.store import Store, history, queries
-from r2tui.store.readings import marks, series_buckets
+from r2tui.store.readings import marks
 from r2tui.store.views import (
     ESTIMATED,
     MEASURED,
@@ -214,43 +213,23 @@ def _gauge(item: str, usage: Usage, prices: PriceList, runs_out: float | None) -
     )
 
 
-# Analytics store the count hourly: these last hours hold most buckets' newest.
-PENDING_RECENT = 6 * 3600
-
-
 def _pending_uploads(store: Store, account: str, now: float) -> dict[str, float]:
     """Each bucket's newest count of unfinished multipart uploads in the last two
-    days (analytics' storage snapshots). Every bucket's counts of the last hours
-    are one range of the (account, metric, ts) index; only the buckets without
-    one there are read further back, on their own."""
-    newest: dict[str, float] = {}
-    recent = now - min(PENDING_FRESH, PENDING_RECENT)
-    for bucket, value in _counts(store, account, recent, now, None):
-        newest[bucket] = float(value)
-    lacking = set(series_buckets(store, account, ("pending_uploads",))) - set(newest) - {ACCOUNT}
-    if lacking and recent > now - PENDING_FRESH:
-        older: dict[str, float] = {}
-        for bucket, value in _counts(store, account, now - PENDING_FRESH, recent, lacking):
-            older[bucket] = float(value)
-        newest |= older
-    return newest
-
-
-def _counts(
-    store: Store, account: str, start: float, end: float, buckets: set[str] | None
-) -> list[tuple[Any, ...]]:
-    """(bucket, count) of the buckets' pending-upload samples in [start, end]
-    ([start, end) when `buckets` are named: the part before a recent range),
-    oldest first."""
-    sql = (
-        "SELECT bucket, value FROM sample WHERE account = ? AND metric = ? AND bucket <> ? "
-        f"AND ts >= ? AND ts {'<=' if buckets is None else '<'} ?"
-    )
-    params: list[object] = [account, "pending_uploads", ACCOUNT, start, end]
-    if buckets is not None:
-        sql += f" AND bucket IN ({marks(buckets)})"
-        params += sorted(buckets)
-    return store.rows(sql + " ORDER BY ts", params)
+    days (analytics' storage snapshots): per bucket with such a series
+    (series_key), one seek for its newest sample on the (account, metric,
+    bucket, ts) index, however old within the two days."""
+    return {
+        bucket: float(value)
+        for bucket, value in store.rows(
+            "SELECT bucket, (SELECT value FROM sample WHERE account = k.account"
+            " AND metric = k.metric AND bucket = k.bucket AND ts >= ? AND ts <= ?"
+            # `+id`: the last stored of two at one time, without walking an id order.
+            " ORDER BY ts DESC, +id DESC LIMIT 1)"
+            " FROM series_key k WHERE account = ? AND metric = ? AND bucket <> ?",
+            (now - PENDING_FRESH, now, account, "pending_uploads", ACCOUNT),
+        )
+        if value is not None
+    }
 
 
 def recommendations(

@@ -263,7 +263,7 @@ def test_the_cards_sparklines_read_together_are_each_ones(st: Store) -> None:
 
 def test_each_buckets_newest_pending_upload_count_recent_or_older(st: Store) -> None:
     """The Cost pane's unfinished uploads: each bucket's newest count of the last
-    two days, from the last hours' range for most, further back for the rest."""
+    two days, one seek per bucket however old its count."""
 
     def count(bucket: str, ts: int, value: float) -> None:
         add_samples(st, ACC, [SampleRow("pending_uploads", value, bucket)], ts=ts)
