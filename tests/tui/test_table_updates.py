@@ -1,0 +1,67 @@
+"""A table's refresh that changes many cells (a thousand buckets' ages move on
+every few seconds) costs the screen only the changed cells: columns widen by
+the new cells' widths, never measuring the whole column once per narrower
+cell."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import textual.widgets._data_table as data_table_module
+from textual.app import App, ComposeResult
+from textual.widgets.data_table import ColumnKey
+
+from r2tui.tui.widgets.table import Column, FilterTable, Row
+
+ROWS = 300
+
+
+class AgesTable(App[None]):
+    def compose(self) -> ComposeResult:
+        yield FilterTable([Column("name", "Name", 12), Column("age", "Age")], id="t")
+
+
+def _rows(age: str) -> list[Row]:
+    return [Row(f"b{i:03d}", (f"b{i:03d}", age), (i, age)) for i in range(ROWS)]
+
+
+def _ages(minutes: int) -> list[Row]:
+    """Ages of every width, as a thousand buckets listed at different times show."""
+    rows = []
+    for i in range(ROWS):
+        m = minutes + i * 7
+        age = f"{m}m ago" if m < 60 else f"{m // 60}h {m % 60}m ago"
+        rows.append(Row(f"b{i:03d}", (f"b{i:03d}", age), (i, age)))
+    return rows
+
+
+async def test_many_narrower_cells_are_not_measured_column_by_column(monkeypatch: Any) -> None:
+    # Textual's cell measure, counted: its module's function, as DataTable calls it
+    # (no public hook says how much a table measured).
+    measured = [0]
+    real = data_table_module.measure
+
+    def counting(*args: Any, **kwargs: Any) -> int:
+        measured[0] += 1
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(data_table_module, "measure", counting)
+    app = AgesTable()
+    async with app.run_test(size=(60, 20)) as pilot:
+        table = app.query_one(FilterTable)
+        table.set_rows(_rows("59 minutes ago"))
+        await pilot.pause()
+        age = table.table.columns[ColumnKey("age")]
+        wide = age.content_width
+        assert wide == len("59 minutes ago")
+        measured[0] = 0
+        table.set_rows(_ages(3))  # the same rows, their ages of every width
+        await pilot.pause()
+        # Textual's own path measures the whole column again for each cell narrower
+        # than the widest: about ROWS x ROWS here.
+        assert measured[0] < ROWS
+        assert table.table.get_row_at(0)[1].plain == "3m ago"
+        assert age.content_width == wide  # no narrower (nor after a clear, in Textual)
+        table.set_rows(_rows("a day and 3 hours ago"))  # wider: it widens
+        await pilot.pause()
+        assert age.content_width == len("a day and 3 hours ago")
