@@ -23,7 +23,7 @@ from peewee import fn
 
 from r2tui.metrics import ACCOUNT, BYTES_METRICS, CLASS_METRICS, describe
 from r2tui.pricing import request_cost_usd
-from r2tui.store import readings, state
+from r2tui.store import history, readings, state
 from r2tui.store.db import Store
 from r2tui.store.models import (
     Inventory,
@@ -57,14 +57,17 @@ def month_start(now: float) -> int:
     return int(datetime(d.year, d.month, 1, tzinfo=UTC).timestamp())
 
 
+MONITOR_OPS = ("monitor_class_a_ops", "monitor_class_b_ops", "monitor_free_ops")
+
+
 def monitor_spend(store: Store, account: str, since: int) -> MonitorSpend:
-    store.bound()
-    rows = store.rows(
-        "SELECT metric, SUM(value) FROM sample WHERE account = ? AND metric IN (?, ?, ?) "
-        "AND bucket = ? AND ts >= ? GROUP BY metric",
-        (account, "monitor_class_a_ops", "monitor_class_b_ops", "monitor_free_ops", ACCOUNT, since),
-    )
-    sums = {metric: int(total or 0) for metric, total in rows}
+    """r2tui's own requests since `since` (a UTC midnight: the month's start) and
+    their price: through the rollups, so the days whose raw samples are purged
+    still count."""
+    sums = {
+        metric: round(total)
+        for metric, total in history.totals(store, account, MONITOR_OPS, ACCOUNT, since).items()
+    }
     a, b = sums.get("monitor_class_a_ops", 0), sums.get("monitor_class_b_ops", 0)
     return MonitorSpend(
         since=since,

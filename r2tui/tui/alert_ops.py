@@ -23,6 +23,7 @@ from r2tui.config.triggers import cadence
 from r2tui.metrics import ACCOUNT, CATALOG, HOUR
 from r2tui.store import Store
 from r2tui.store.readings import readings
+from r2tui.tui.rule_fields import names_prefixes
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -151,14 +152,22 @@ class AlertOps:
 
     # ---- what the form shows --------------------------------------------------------------
     @_closing
-    def current_values(self) -> dict[str, dict[str, float | None]]:
-        """bucket ("*": the account) → metric → its value now."""
+    def current_values(
+        self, scope: str = ACCOUNT, prefixes_only: bool = False
+    ) -> dict[str, dict[str, float | None]]:
+        """bucket ("*": the account) → metric → its value now: the account's and
+        every bucket's, and of the series kept per prefix ("bucket/prefix/") only
+        those `scope` may name, not the account's thousands. `prefixes_only`:
+        just those (a scope typed in the form)."""
+        named = names_prefixes(scope)
+        metrics = [name for name, m in CATALOG.items() if m.per_prefix or not prefixes_only]
         got = readings(
             self.host.store,
             self.host.account_name,
-            list(CATALOG),
+            metrics,
             self.host.clock(),
             self.host.config.timezone,
+            prefix_scopes=[scope] if named else [],
         )
         return {bucket: {m: r.value for m, r in values.items()} for bucket, values in got.items()}
 

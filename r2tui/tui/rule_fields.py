@@ -178,3 +178,12 @@ def scoped_value(
         if (v := by.get(metric)) is not None
     ]
     return (max(found) if found else None), len(found)
+
+
+def names_prefixes(scope: str) -> bool:
+    """Whether `scope` may name a series kept per prefix ("bucket/prefix/",
+    ending in "/"): a name ending in "/", or a glob whose end may match one. A
+    bucket name, the account, or a glob such as "*-logs" cannot."""
+    if scope == ACCOUNT:
+        return False
+    return scope.endswith("/") or (any(c in scope for c in "*?[") and scope[-1] in "*?]")

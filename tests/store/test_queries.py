@@ -13,9 +13,10 @@ from datetime import UTC, datetime
 import pytest
 
 from r2tui import dashboard
+from r2tui.config import Retention
 from r2tui.metrics import ACCOUNT
 from r2tui.observations import BucketInventory, ObjectEntry, Tally
-from r2tui.store import Store, queries, writes
+from r2tui.store import Store, queries, rollups, writes
 from r2tui.store.models import (
     Bucket,
     Event,
@@ -446,6 +447,48 @@ def test_monitor_spend_prices_this_months_requests(st: Store) -> None:
     assert spend.usd == pytest.approx(2 * CLASS_A_PER_M + 10 * CLASS_B_PER_M)
     assert queries.storage_view(st, ACC, now=NOW).spend == spend
     assert queries.monitor_spend(st, "nobody", start).usd == 0.0
+
+
+def test_monitor_spend_counts_the_days_whose_raw_samples_are_purged(st: Store) -> None:
+    """A month of the jobs' own request counts, rolled up every 3 hours and
+    purged daily as the scheduler does (raw samples kept 14 days): the month
+    to date is every count written since the month's start, the purged days,
+    the rolled-up hours and the raw ones after the watermark each once."""
+    h, d = 3600, 86400
+    start = int(datetime(2025, 3, 1, tzinfo=UTC).timestamp())
+    written = {"monitor_class_a_ops": 0, "monitor_class_b_ops": 0, "monitor_free_ops": 0}
+    checked = 0
+    # From five days before the month (left out) to the 25th at 12:40, a
+    # sample every 2 hours at :10; the last at 12:40, after the roll-up at 12:30
+    # that rolled up the hour to then and left the watermark at 12:00.
+    times = [*range(start - 5 * d + 600, start + 24 * d + 12 * h, 2 * h)]
+    times += [start + 24 * d + 12 * h + 600, start + 24 * d + 12 * h + 2400]
+    for i, ts in enumerate(times):
+        counts = {
+            "monitor_class_a_ops": i % 7 + 1,
+            "monitor_class_b_ops": 3 * i,
+            "monitor_free_ops": i % 2,
+        }
+        writes.add_samples(st, ACC, [SampleRow(m, n) for m, n in counts.items()], ts=ts)
+        if ts >= start:
+            for m, n in counts.items():
+                written[m] += n
+        if ts % (6 * h) == 600:  # every 6 hours, 20 minutes after the sample
+            rollups.roll_up(st, ts + 1200)
+        if ts % d == 600:
+            rollups.purge(st, Retention(), ts + 1200)
+        if ts % (5 * d) == 600 or ts == times[-1]:
+            spend = queries.monitor_spend(st, ACC, start)
+            assert (spend.class_a, spend.class_b, spend.free) == tuple(written.values()), ts
+            checked += 1
+    assert checked >= 5
+    # The month's first days are gone from the raw samples: the sums came through the rollups.
+    assert not Sample.select().where(Sample.ts < start + 10 * d).exists()
+    spend = queries.monitor_spend(st, ACC, start)
+    assert spend.usd == pytest.approx(
+        written["monitor_class_a_ops"] / 1e6 * CLASS_A_PER_M
+        + written["monitor_class_b_ops"] / 1e6 * CLASS_B_PER_M
+    )
 
 
 # --- activity, probes, last values, purge ------------------------------------------------

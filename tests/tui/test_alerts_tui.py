@@ -5,6 +5,7 @@ Test notifications go to a real HTTP receiver on loopback."""
 from __future__ import annotations
 
 import dataclasses
+import fnmatch
 
 from textual.widgets import Input, Select
 
@@ -16,7 +17,7 @@ from r2tui.config.alert_model import ChannelConfig
 from r2tui.store import Store, writes
 from r2tui.store.models import Notification
 from r2tui.store.writes import SampleRow
-from r2tui.tui.rule_fields import NOTHING, form_data, form_texts, scoped_value
+from r2tui.tui.rule_fields import NOTHING, form_data, form_texts, names_prefixes, scoped_value
 from r2tui.tui.screens.dialogs import ConfirmScreen, SilenceScreen
 from r2tui.tui.screens.help import HelpScreen
 from r2tui.tui.screens.message import MessageScreen
@@ -102,6 +103,21 @@ def test_form_text_round_trips_a_rule() -> None:
     assert scoped_value(values, "total_bytes", "*") == (9.0, 1)
     assert scoped_value(values, "total_bytes", "logs-*") == (5.0, 2)
     assert scoped_value(values, "total_bytes", "nope") == (None, 1)
+
+
+def test_which_scopes_may_name_a_prefix_series() -> None:
+    named = ["media/photos/", "media/*", "med*", "b/photos [[]2019]/", "*[/]", "?"]
+    plain = ["*", "media", "*-logs", "media/pho", "logs-?a"]
+    assert [s for s in named + plain if names_prefixes(s)] == named
+    # Each named one matches a prefix series ("bucket/prefix/"), as the engine matches.
+    assert all(
+        fnmatch.fnmatchcase(n, s)
+        for s, n in zip(
+            named,
+            ["media/photos/", "media/x/", "media/x/", "b/photos [2019]/", "a/b/", "/"],
+            strict=True,
+        )
+    )
 
 
 # ---- the Alerts pane --------------------------------------------------------------------
@@ -406,6 +422,38 @@ async def test_read_only_refuses_every_change(store: Store) -> None:
         await pilot.press("escape")
     assert saved.list_rules(store) == before
     assert silences(store, NOW) == []
+
+
+async def test_the_form_reads_prefix_series_only_for_a_scope_that_names_them(
+    store: Store,
+) -> None:
+    """An account's prefixes run to thousands of series: the form opened on an
+    account rule reads none of them, and a typed scope reads the ones it names,
+    so the picker shows their values as before."""
+    writes.add_samples(store, ACCOUNT, [SampleRow("monthly_cost_usd", 50.0)], ts=NOW - 60)
+    prefixes = [
+        SampleRow("prefix_bytes", 2000.0, "media/photos/"),
+        SampleRow("prefix_bytes", 3000.0, "media/logs/"),
+        *(SampleRow("prefix_objects", float(i), f"archive/p{i}/") for i in range(200)),
+    ]
+    writes.add_samples(store, ACCOUNT, prefixes, ts=NOW - 60)
+    app = make_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_rules(pilot)
+        await choose(pilot, screen, "High monthly cost")
+        form = await open_form(pilot, "e")
+        await wait_for(pilot, lambda: bool(form.values))
+        help_box = form.query_one("#metric-help")
+        assert "now $50.00 for the account" in str(help_box.render())
+        assert [b for b in form.values if "/" in b] == []
+        form.query_one("#field-metric", Select).value = "prefix_bytes"
+        form.query_one("#field-scope", Input).value = "media/photos/"
+        await wait_for(pilot, lambda: "for media/photos/" in str(help_box.render()))
+        assert "now 2.0 KB for media/photos/" in str(help_box.render())
+        form.query_one("#field-scope", Input).value = "media/*"
+        await wait_for(pilot, lambda: "matching buckets" in str(help_box.render()))
+        assert "now 3.0 KB for the highest of 2 matching buckets" in str(help_box.render())
+        assert sorted(b for b in form.values if "/" in b) == ["media/logs/", "media/photos/"]
 
 
 async def test_the_form_shows_a_rules_responses_and_a_change_rules_fields(store: Store) -> None:

@@ -29,7 +29,15 @@ from r2tui.tui.alert_ops import AlertOps, Backtest
 from r2tui.tui.failures import reason
 from r2tui.tui.format import LINE_CELLS, cell, data, visible
 from r2tui.tui.resources import style
-from r2tui.tui.rule_fields import FIELDS, NOTHING, SELECTS, form_data, form_texts, scoped_value
+from r2tui.tui.rule_fields import (
+    FIELDS,
+    NOTHING,
+    SELECTS,
+    form_data,
+    form_texts,
+    names_prefixes,
+    scoped_value,
+)
 from r2tui.tui.screens.styled import StyledOnce
 from r2tui.tui.widgets.card import metric_value
 from r2tui.tui.widgets.footer import KeyFooter
@@ -63,9 +71,11 @@ class RuleForm(ModalScreen[Rule | None], StyledOnce[Rule | None]):
             self.seq, self.result, self.error = seq, result, error
 
     class ValuesRead(Message):
-        def __init__(self, values: dict[str, dict[str, float | None]]) -> None:
+        def __init__(
+            self, values: dict[str, dict[str, float | None]], scope: str, prefixes_only: bool
+        ) -> None:
             super().__init__()
-            self.values = values
+            self.values, self.scope, self.prefixes_only = values, scope, prefixes_only
 
     class Saved(Message):
         def __init__(self, rule: Rule) -> None:
@@ -93,6 +103,9 @@ class RuleForm(ModalScreen[Rule | None], StyledOnce[Rule | None]):
         )
         self.base = rule_to_dict(rule) if rule else {}
         self.values: dict[str, dict[str, float | None]] = {}
+        # The scopes whose prefix series (`names_prefixes`) `values` holds: an
+        # account's prefixes run to thousands, read as a scope names them.
+        self.prefixes_read: set[str] = set()
         self.problems: dict[str, list[str]] = {}
         self.valid: Rule | None = None
         self.tried = rule is not None  # problems show at once when editing
@@ -211,7 +224,7 @@ class RuleForm(ModalScreen[Rule | None], StyledOnce[Rule | None]):
     def on_mount(self) -> None:
         self.initial = self._raw()
         self._check()
-        self._read_values()
+        self._read_values(self._scope())
         self.query_one("#field-name", Input).focus()
 
     # ---- reading the form ---------------------------------------------------------------
@@ -333,17 +346,23 @@ class RuleForm(ModalScreen[Rule | None], StyledOnce[Rule | None]):
         # `now` names the scope as typed.
         set_text(help_box, Text.assemble((m.help, ""), data(f"  {now}", "cyan", LINE_CELLS)))
 
-    @work(thread=True, exclusive=True, group="rule-form-values", exit_on_error=False)
-    def _read_values(self) -> None:
+    @work(thread=True, group="rule-form-values", exit_on_error=False)
+    def _read_values(self, scope: str, prefixes_only: bool = False) -> None:
         try:
-            values = self.ops.current_values()
+            values = self.ops.current_values(scope, prefixes_only)
         except Exception:  # the picker works without values; a backtest says more
             values = {}
-        self.post_message(self.ValuesRead(values))
+        self.post_message(self.ValuesRead(values, scope, prefixes_only))
 
     @on(ValuesRead)
     def _values_read(self, event: ValuesRead) -> None:
-        self.values = event.values
+        if event.prefixes_only:
+            for bucket, by in event.values.items():
+                self.values.setdefault(bucket, {}).update(by)
+        else:
+            self.values = event.values
+        if names_prefixes(event.scope):
+            self.prefixes_read.add(event.scope)
         self._refresh_metric_options()
 
     @on(Input.Changed, "#field-scope")
@@ -351,9 +370,15 @@ class RuleForm(ModalScreen[Rule | None], StyledOnce[Rule | None]):
         if self.values:
             self._refresh_metric_options()
 
+    def _scope(self) -> str:
+        return self.query_one("#field-scope", Input).value.strip() or ACCOUNT
+
     def _refresh_metric_options(self) -> None:
+        scope = self._scope()
+        if names_prefixes(scope) and scope not in self.prefixes_read:
+            self._read_values(scope, prefixes_only=True)  # refreshes when read
+            return
         select = self.query_one("#field-metric", Select)
-        scope = self.query_one("#field-scope", Input).value.strip() or ACCOUNT
         current = select.value
         select.set_options(self._metric_options(scope))  # resets the choice: put it back
         if current is not Select.NULL:
