@@ -356,11 +356,10 @@ class RuleForm(ModalScreen[Rule | None], StyledOnce[Rule | None]):
 
     @on(ValuesRead)
     def _values_read(self, event: ValuesRead) -> None:
-        if event.prefixes_only:
-            for bucket, by in event.values.items():
-                self.values.setdefault(bucket, {}).update(by)
-        else:
-            self.values = event.values
+        # Merged, whichever read ends first: the opening read may end after a
+        # typed scope's prefix series were read.
+        for bucket, by in event.values.items():
+            self.values.setdefault(bucket, {}).update(by)
         if names_prefixes(event.scope):
             self.prefixes_read.add(event.scope)
         self._refresh_metric_options()
