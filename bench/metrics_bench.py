@@ -526,7 +526,7 @@ def report(path: Path, buckets: int, runs: int, now: int, costs: bool) -> None:
             ("  for reference:", lambda: None),
             ("costs_view (in the dashboard)" + costed, lambda: costs_view(store, ACCOUNT, now)),
             (
-                "readings(REPORTED) (in the dashboard)",
+                "readings(REPORTED), every bucket (status --json)",
                 lambda: readings.readings(store, ACCOUNT, list(queries.REPORTED), now),
             ),
             (
