@@ -5,6 +5,8 @@ rebound key and the palette both open it."""
 
 from __future__ import annotations
 
+from textual.widgets.data_table import ColumnKey
+
 from r2tui.alerts import outbox
 from r2tui.alerts.notice import Notice
 from r2tui.config.alert_model import AlertSettings, ChannelConfig
@@ -110,3 +112,18 @@ async def test_the_deliveries_newest_first(store: Store) -> None:
 
 def title(app: R2App) -> str:
     return str(app.screen.query_one("#deliveries-title").render())
+
+
+async def test_at_80_columns_the_alert_names_show_whole(store: Store) -> None:
+    """The alert and the delivery's result share the width the fixed columns
+    leave: a fixed 30-cell result left "Failed access" at "Failed ac…"."""
+    fill_outbox(store)
+    app = app_for(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("D")
+        await settle(pilot)
+        table = app.screen.query_one(FilterTable).table
+        alert = table.columns[ColumnKey("alert")]
+        assert alert.width >= len("High error rate")
+        assert table.columns[ColumnKey("delivery")].width >= 12

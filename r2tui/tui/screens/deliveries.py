@@ -37,10 +37,12 @@ DEMO_NOTE = (
 )
 COLUMNS = [
     Column("time", "Time", width=16, numeric=True),
-    Column("alert", "Alert", flex=True),
+    # The alert and the delivery's result share what the fixed columns leave: at
+    # 80 columns a fixed 30-cell result left the alert's name 10 cells (16 now).
+    Column("alert", "Alert", flex=True, min_width=12),
     Column("status", "Status", width=9),
-    Column("channel", "Channel", width=16),
-    Column("delivery", "Delivery", width=30),
+    Column("channel", "Channel", width=12),
+    Column("delivery", "Delivery", flex=True, min_width=12),
 ]
 STATUS_STYLE = {"firing": "bold red", "resolved": "green"}
 STATE_STYLE = {SENT: "green", PENDING: "yellow", DEAD: "bold red", HELD: "dim", SUMMARISED: "dim"}
