@@ -8,8 +8,10 @@ with a `StoreChanged` message."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import logging
+import signal
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -66,6 +68,10 @@ MAIN_SCREEN_ONLY = (
     "accounts",
 )
 NOTICES_KEPT = 100
+# What quits the app as `q` does (SIGHUP: where the platform has it).
+QUIT_SIGNALS = tuple(
+    sig for sig in (getattr(signal, n, None) for n in ("SIGTERM", "SIGHUP")) if sig is not None
+)
 SHORT_SCREEN = 40  # lines
 # What space and p say in a viewer (`r2tui --viewer`, `r2tui serve`), which collects nothing.
 VIEWER_REFRESH = "store re-read; this app only views it: `r2tui collect` collects"
@@ -123,6 +129,7 @@ class R2App(App[int]):
         self.notices: deque[str] = deque(maxlen=NOTICES_KEPT)  # notifications shown, newest last
         self._refresh_timer: Timer | None = None
         self._reads = itertools.count(1)
+        self._signals: list[int] = []  # those this app handles (QUIT_SIGNALS)
 
     def get_default_screen(self) -> Screen[None]:
         return self.main
@@ -135,6 +142,15 @@ class R2App(App[int]):
         self._refresh_timer = self.set_interval(self.refresh_seconds, self.refresh_data)
         self.set_interval(1.0, self._show_header)
         self.call_after_refresh(self._after_first_paint)
+        # Killed politely (SIGTERM) or its terminal closed (SIGHUP): quit as `q`
+        # does, so the collector lease is released and the next start collects at
+        # once instead of viewing a dead holder until the lease runs out.
+        loop = asyncio.get_running_loop()
+        for sig in QUIT_SIGNALS:
+            # Not in the main thread, or not on this platform: the default then.
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(sig, self._signalled, sig)
+                self._signals.append(sig)
 
     def _after_first_paint(self) -> None:
         self.first_paint_at = time.perf_counter()
@@ -143,8 +159,16 @@ class R2App(App[int]):
         if self.collect:
             self.embedded.start(self.config)
 
+    def _signalled(self, signum: int) -> None:
+        log.info("signal %s: quitting", signum)
+        self.call_next(self.action_quit)
+
     def on_unmount(self) -> None:
-        pace.UI.detach(asyncio.get_running_loop())
+        loop = asyncio.get_running_loop()
+        for sig in self._signals:
+            loop.remove_signal_handler(sig)
+        self._signals.clear()
+        pace.UI.detach(loop)
         # Reached without `q` too (ctrl+c, a crash): stop everything, wait for nothing.
         self.embedded.abandon()
 

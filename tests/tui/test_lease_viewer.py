@@ -5,6 +5,8 @@ the holder stops renewing; leaving the app gives the lease up at once."""
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 
 from r2tui.config.model import CollectorSettings
@@ -55,3 +57,21 @@ async def test_a_viewer_names_the_holder_asks_it_and_takes_over(store: Store) ->
     # its row kept for the next holder to close their runs.
     left = lease.read(store, "test")
     assert left is None or not left.live(time.time())
+
+
+async def test_killed_politely_it_quits_as_q_does_and_gives_the_lease_back(store: Store) -> None:
+    """SIGTERM (a service manager, `kill`) or SIGHUP (its terminal closed): the
+    app stops its collector as `q` does, so the next start collects at once
+    instead of viewing a dead holder until the lease runs out."""
+    config = make_config((account_for(f"http://127.0.0.1:{closed_port()}"),))
+    app = build_app(config, store)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.embedded.holding, timeout=15)
+        # Handled by the app's loop, not the default (which would end this test's process).
+        assert signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL
+        os.kill(os.getpid(), signal.SIGTERM)
+        await wait_for(pilot, lambda: not app.is_running, timeout=15)
+    assert app.return_code == 0
+    left = lease.read(store, "test")
+    assert left is None or not left.live(time.time())
+    assert signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None)  # given back
