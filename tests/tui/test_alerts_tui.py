@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import dataclasses
 import fnmatch
+import threading
+from typing import Any
 
 from textual.widgets import Input, Select
 
@@ -447,9 +449,23 @@ async def test_the_form_reads_prefix_series_only_for_a_scope_that_names_them(
         assert "now $50.00 for the account" in str(help_box.render())
         assert [b for b in form.values if "/" in b] == []
         form.query_one("#field-metric", Select).value = "prefix_bytes"
+        # The scope's own read held back: meanwhile the form says it is reading,
+        # never "no value now" for what it has not read yet.
+        gate, asked = threading.Event(), threading.Event()
+        read = form.ops.current_values
+
+        def held(*args: Any, **kwargs: Any) -> dict[str, dict[str, float | None]]:
+            asked.set()
+            gate.wait(10)
+            return read(*args, **kwargs)
+
+        form.ops.current_values = held  # type: ignore[method-assign]
         form.query_one("#field-scope", Input).value = "media/photos/"
-        await wait_for(pilot, lambda: "for media/photos/" in str(help_box.render()))
-        assert "now 2.0 KB for media/photos/" in str(help_box.render())
+        await wait_for(pilot, asked.is_set)  # not `settle`: it waits for the held read
+        await pilot.pause()
+        assert "reading…" in str(help_box.render())
+        gate.set()
+        await wait_for(pilot, lambda: "now 2.0 KB for media/photos/" in str(help_box.render()))
         form.query_one("#field-scope", Input).value = "media/*"
         await wait_for(pilot, lambda: "matching buckets" in str(help_box.render()))
         assert "now 3.0 KB for the highest of 2 matching buckets" in str(help_box.render())

@@ -293,7 +293,7 @@ class RuleForm(ModalScreen[Rule | None], StyledOnce[Rule | None]):
         options = []
         for name, m in CATALOG.items():
             value, _ = scoped_value(self.values, name, scope)
-            now = metric_value(value, m.unit) if self.values else "…"
+            now = metric_value(value, m.unit) if self._values_for(scope) else "…"
             options.append(
                 (
                     Text.assemble(
@@ -338,7 +338,7 @@ class RuleForm(ModalScreen[Rule | None], StyledOnce[Rule | None]):
         )
         now = (
             "reading…"
-            if not self.values
+            if not self._values_for(scope)
             else f"now {metric_value(value, m.unit)} for {where}"
             if value is not None
             else f"no value now for {where}"
@@ -368,6 +368,12 @@ class RuleForm(ModalScreen[Rule | None], StyledOnce[Rule | None]):
     def _scope_changed(self) -> None:
         if self.values:
             self._refresh_metric_options()
+
+    def _values_for(self, scope: str) -> bool:
+        """Whether the values read so far are all of the scope's: a scope that
+        names prefix series waits for its own read, else it would show "no
+        value" (or a glob's highest without them) until that read ends."""
+        return bool(self.values) and (not names_prefixes(scope) or scope in self.prefixes_read)
 
     def _scope(self) -> str:
         return self.query_one("#field-scope", Input).value.strip() or ACCOUNT
