@@ -23,6 +23,7 @@ from r2tui.store.health import ANALYTICS, LISTING, S3, HealthView, SourceHealth
 from r2tui.store.views import MetricCard
 from r2tui.tui.format import data, human_bytes, usd
 from r2tui.tui.widgets.text import set_text
+from r2tui.units import human_count
 
 NEEDS_TOKEN = "needs API token"
 NEEDS_TOKEN_SHORT = "needs token"
@@ -132,6 +133,11 @@ def metric_title(name: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+# The catalog's units that are counts: shown whole, or to three figures where
+# the whole number does not fit the card.
+COUNTS = frozenset({"objects", "requests", "uploads"})
+
+
 def metric_value(value: float | None, unit: str) -> str:
     """A catalog value as people read it; "–" for no data, never a zero."""
     if value is None or math.isnan(value):
@@ -214,6 +220,7 @@ class Card(Vertical, can_focus=True):
         self.card_title = title
         self.card: MetricCard | None = None
         self.analytics = False
+        self.why: CardWhy | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(self.card_title, classes="card-title")
@@ -240,9 +247,10 @@ class Card(Vertical, can_focus=True):
 
     # ---- fitting ------------------------------------------------------------------------
     def on_resize(self, event: Resize) -> None:
-        self._show_title()
-        if self.card is not None and self.card.needs_token and not self.analytics:
-            self._show_locked()
+        if self.card is not None:
+            self.show(self.card, self.analytics, self.why)  # the value fits the new width
+        else:
+            self._show_title()
 
     def _room(self) -> int:
         """The cells a line of the card has (0 before the first layout: room enough)."""
@@ -261,6 +269,7 @@ class Card(Vertical, can_focus=True):
     def show(self, card: MetricCard, analytics: bool, why: CardWhy | None = None) -> None:
         self.card = card
         self.analytics = analytics
+        self.why = why
         self.card_title = card.title
         self._show_title()
         value = self.query_one(".card-value", Static)
@@ -287,12 +296,19 @@ class Card(Vertical, can_focus=True):
         else:
             # ≈: Cloudflare counted a sample and scaled it up (an Adaptive dataset
             # under load): an estimate, not a count.
+            trend = trend_text(reading.trend_pct, card.warn_above is not None)
+            shown = metric_value(reading.value, card.unit)
+            approx = "≈ " if reading.sampled else ""
+            if len(approx) + len(shown) + 2 + trend.cell_len > self._room() and card.unit in COUNTS:
+                # A count too long for the card (billions of objects): to three
+                # figures, the whole number in the tooltip and the chart.
+                shown = human_count(reading.value)
             text = Text(style="bold")
-            if reading.sampled:
-                text.append("≈ ", "yellow")
-            text.append(metric_value(reading.value, card.unit))
+            if approx:
+                text.append(approx, "yellow")
+            text.append(shown)
             text.append("  ")
-            text.append_text(trend_text(reading.trend_pct, card.warn_above is not None))
+            text.append_text(trend)
             set_text(value, text)
         # A new list each time: Sparkline redraws on assignment, not on mutation;
         # and only a changed one, as each assignment repaints it.
@@ -311,8 +327,9 @@ class Card(Vertical, can_focus=True):
             if reading.sampled
             else ""
         )
+        exact = f": {metric_value(reading.value, card.unit)}" if reading.value is not None else ""
         self.tooltip = (
-            f"{card.title} ({card.spark_span} in the sparkline{limit}){sampled}; "
+            f"{card.title}{exact} ({card.spark_span} in the sparkline{limit}){sampled}; "
             "enter or h charts it"
         )
 
