@@ -163,3 +163,40 @@ def test_a_pinned_prefix_that_falls_out_or_goes_gets_its_true_figure(store: Stor
     assert save_pinned(T0 + DAY, {**base, "tmp/small": 1}) == 1
     assert save_pinned(T0 + 2 * DAY, {**base, "tmp/big": 50_000}) == 50_000
     assert save_pinned(T0 + 3 * DAY, base) == 0
+
+
+def test_every_prefix_series_is_registered_once_and_again_after_a_prune(st: Store) -> None:
+    """A bucket's many prefix series are looked up as one range of the registry
+    (SQLite): a new one is added, one removed meanwhile comes back, and the
+    buckets whose names start alike ("b-2", "b.x") are not taken for "b"."""
+    names = ["b", "b-2", "b.x", "c"]
+
+    def write(prefixes: list[str], ts: int) -> None:
+        writes.add_samples(
+            st,
+            "acc",
+            [
+                writes.SampleRow(metric, 1.0, f"{bucket}/{p}")
+                for bucket in names
+                for p in prefixes
+                for metric in (PREFIX_BYTES, "prefix_objects")
+            ],
+            ts=ts,
+        )
+
+    def registered() -> set[tuple[str, str]]:
+        return {(k.metric, k.bucket) for k in SeriesKey.select().where(SeriesKey.account == "acc")}
+
+    prefixes = [f"p{i:03d}/" for i in range(100)]
+    write(prefixes, T0)
+    expected = {
+        (m, f"{b}/{p}") for b in names for p in prefixes for m in (PREFIX_BYTES, "prefix_objects")
+    }
+    assert registered() == expected
+    # Pruned meanwhile (no sample left of these), then written again; and new ones.
+    SeriesKey.delete().where(SeriesKey.bucket.in_(["b/p007/", "b-2/p050/", "c/p099/"])).execute()
+    write([*prefixes, "new/"], T0 + DAY)
+    assert registered() == expected | {
+        (m, f"{b}/new/") for b in names for m in (PREFIX_BYTES, "prefix_objects")
+    }
+    assert SeriesKey.select().where(SeriesKey.account == "acc").count() == len(registered())
