@@ -74,8 +74,6 @@ def _insert_samples(store: Store, data: list[tuple[int, str, str, str, float]]) 
     )
     store.db.cursor().executemany(sql, data)
     keys = sorted({(account, metric, bucket) for _, account, bucket, metric, _ in data})
-    if store.is_sqlite:
-        keys = _unregistered(store, keys)
     _insert_rows(store, SeriesKey, ("account", "metric", "bucket"), keys, if_new=True)
     # A sample stamped before the rolled-up hours (a write the store refused and
     # took later) must still reach the rollups.
@@ -83,44 +81,6 @@ def _insert_samples(store: Store, data: list[tuple[int, str, str, str, float]]) 
     mark = _state_value(store, state.ROLLUP_FROM)
     if mark is not None and oldest < mark:
         state.put(store, state.ROLLUP_FROM, oldest - oldest % 3600)
-
-
-# A bucket's prefix series fewer than this are asked for key by key.
-_RANGE_FROM = 64
-
-
-def _unregistered(store: Store, keys: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
-    """The keys that may not be in `series_key` yet. A bucket's prefix series
-    ("b/photos/", a thousand a bucket) are one range of its primary key per
-    metric: reading that range and leaving out what is there costs less than
-    asking for each key again, as an inventory saves the same prefixes day
-    after day. SQLite only: it compares the names byte by byte, so
-    "b/" <= name < "b0" holds exactly the names under "b/" ("0" follows "/");
-    a PostgreSQL collation need not, and there every key is inserted, those
-    there ignored. In the writing transaction: no other writer can remove a key
-    between this read and the insert."""
-    out: list[tuple[str, str, str]] = []
-    under: dict[tuple[str, str], list[tuple[str, str, str]]] = {}
-    for key in keys:
-        head, slash, _ = key[2].partition("/")
-        if slash:
-            under.setdefault((key[0], head), []).append(key)
-        else:
-            out.append(key)
-    for (account, head), named in under.items():
-        if len(named) < _RANGE_FROM:
-            out += named
-            continue
-        metrics = sorted({metric for _, metric, _ in named})
-        there = set(
-            store.rows(
-                "SELECT account, metric, bucket FROM series_key WHERE account = ? "
-                f"AND metric IN ({', '.join('?' * len(metrics))}) AND bucket >= ? AND bucket < ?",
-                (account, *metrics, head + "/", head + "0"),
-            )
-        )
-        out += [key for key in named if key not in there]
-    return out
 
 
 def _insert_rows(
