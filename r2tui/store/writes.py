@@ -6,6 +6,7 @@ import json
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from peewee import fn
 
@@ -35,8 +36,11 @@ from r2tui.store.models import (
 CHUNK = 500
 
 
-@dataclass(frozen=True)
-class SampleRow:
+class SampleRow(NamedTuple):
+    """One sample to write. A named tuple: an inventory writes two for each of a
+    bucket's prefixes (a thousand a bucket), where a frozen dataclass cost a
+    tenth of the save in making them."""
+
     metric: str
     value: float
     bucket: str = ACCOUNT
