@@ -164,9 +164,15 @@ def test_any_split_and_merge_order_gives_the_same_result(
     want = {p: totals.get(p, [0, 0, 0, 0]) for p in pinned[:-1] if p not in kept}
     got = inv.pinned_prefixes
     assert {p.prefix: [p.objects, p.bytes, p.files_objects, p.files_bytes] for p in got} == want
-    # Keys in no order at all (not a listing): still exact, only not bounded.
+    # Keys in no order at all (not a listing): still exact, only not bounded;
+    # out of order from the second key. (Had the first keys come in order, the
+    # tally may have dropped prefixes that later keys add to: it says so, as
+    # "some may be short". A listing's keys are in order; hypothesis found the
+    # case with five keys, the first three in order.)
     shuffled = objects[:]
     random.Random(seed).shuffle(shuffled)
+    if len(shuffled) > 1 and shuffled[0][0] < shuffled[1][0]:
+        shuffled[0], shuffled[1] = shuffled[1], shuffled[0]
     fold = InventoryFold("b", prefix_depth=depth, prefix_entries=entries)
     for key, size in shuffled:
         fold.add(key, size, 0.0, "STANDARD")
