@@ -33,17 +33,13 @@ def _vm(field: str) -> float:
 
 def main() -> int:
     endpoint, store_url, concurrency = sys.argv[1], sys.argv[2], int(sys.argv[3])
-    from r2tui.config import AccountConfig, Config, InventorySettings, Secret
+    from bench_account import bench_account
+
+    from r2tui.config import Config, InventorySettings
     from r2tui.jobs import JobContext, run_job
     from r2tui.store import open_store, queries
 
-    account = AccountConfig(
-        name="bench",
-        endpoint_url=endpoint,
-        region="us-east-1",
-        access_key_id=Secret("bench", "bench"),
-        secret_access_key=Secret("bench", "bench"),
-    )
+    account = bench_account(endpoint)
     config = Config(
         accounts=(account,),
         store_url=store_url,

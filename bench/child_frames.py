@@ -90,19 +90,15 @@ def gaps(times: list[float], start: float, end: float) -> dict[str, float]:
 
 def main() -> int:
     store_url, endpoint, objects = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    from bench_account import bench_account
+
     import r2tui.tui.app as tui_app
-    from r2tui.config import AccountConfig, Config, Secret
+    from r2tui.config import Config
     from r2tui.jobs import JobContext, run_job
     from r2tui.store import open_store
 
     store = open_store(store_url, "bench")
-    account = AccountConfig(
-        name="bench",
-        endpoint_url=endpoint,
-        region="us-east-1",
-        access_key_id=Secret("bench", "bench"),
-        secret_access_key=Secret("bench", "bench"),
-    )
+    account = bench_account(endpoint)
     config = Config(accounts=(account,), store_url=store_url, store_url_source="bench")
     app = tui_app.build_app(config, store, collect=False)
     ticker = Ticker()

@@ -36,18 +36,14 @@ def main() -> int:
     import r2tui.tui.app as tui_app  # the whole UI: textual, peewee, boto3, apscheduler...
 
     t_imported = time.perf_counter()
-    from r2tui.config import AccountConfig, Config, Secret
+    from bench_account import bench_account
+
+    from r2tui.config import Config
     from r2tui.store import open_store
 
     store = open_store(store_url, "bench")  # as the CLI does: connect and check migrations
     t_store = time.perf_counter()
-    account = AccountConfig(
-        name="bench",
-        endpoint_url=endpoint,
-        region="us-east-1",
-        access_key_id=Secret("bench", "bench"),
-        secret_access_key=Secret("bench", "bench"),
-    )
+    account = bench_account(endpoint)
     config = Config(accounts=(account,), store_url=store_url, store_url_source="bench")
     app = tui_app.build_app(config, store, collect=False)
     t_built = time.perf_counter()

@@ -17,17 +17,13 @@ import time
 
 def main() -> int:
     endpoint, store_url = sys.argv[1], sys.argv[2]
-    from r2tui.config import AccountConfig, Config, Secret
+    from bench_account import bench_account
+
+    from r2tui.config import Config
     from r2tui.jobs import JobContext, run_job
     from r2tui.store import open_store
 
-    account = AccountConfig(
-        name="bench",
-        endpoint_url=endpoint,
-        region="us-east-1",
-        access_key_id=Secret("bench", "bench"),
-        secret_access_key=Secret("bench", "bench"),
-    )
+    account = bench_account(endpoint)
     config = Config(accounts=(account,), store_url=store_url, store_url_source="bench")
     store = open_store(store_url, "bench")
     try:

@@ -58,8 +58,9 @@ def main() -> int:
 
 def trace(endpoint: str, work: Path, runs: int) -> None:
     import urllib3.connection
+    from bench_account import bench_account
 
-    from r2tui.config import AccountConfig, Config, Secret
+    from r2tui.config import Config
     from r2tui.jobs import JobContext, run_job
     from r2tui.jobs import base as job_base
     from r2tui.jobs import inventory as job
@@ -106,13 +107,7 @@ def trace(endpoint: str, work: Path, runs: int) -> None:
 
     planner.Planner.result = shaped  # type: ignore[method-assign]
 
-    account = AccountConfig(
-        name="bench",
-        endpoint_url=endpoint,
-        region="us-east-1",
-        access_key_id=Secret("bench", "bench"),
-        secret_access_key=Secret("bench", "bench"),
-    )
+    account = bench_account(endpoint)
     url = f"sqlite:///{work / 'store.db'}"
     config = Config(accounts=(account,), store_url=url, store_url_source="bench")
     store = open_store(url, "bench")
