@@ -147,6 +147,9 @@ def analytics_kind(exc: AnalyticsError) -> SourceState:
     return SourceState.FAILING
 
 
+_ROLLBACK_FAILED = ("cannot rollback", "no such savepoint")
+
+
 def is_store_error(exc: BaseException) -> bool:
     return isinstance(exc, PeeweeException | sqlite3.Error)
 
@@ -157,9 +160,10 @@ def reason_for(exc: BaseException, endpoint: str | SecretUrl = "") -> str:
     userinfo and query)."""
     if is_store_error(exc):
         # SQLite rolls back by itself on SQLITE_FULL, then peewee's own rollback
-        # fails with "cannot rollback": the first error in the chain is the reason.
+        # fails with "cannot rollback" (of a savepoint: "no such savepoint"): the
+        # first error in the chain is the reason.
         root: BaseException | None = exc
-        while root is not None and "cannot rollback" in str(root):
+        while root is not None and any(m in str(root) for m in _ROLLBACK_FAILED):
             root = root.__context__
         return f"store: {scrub(str(root or exc))}"
     return describe_error(exc, endpoint)

@@ -16,6 +16,7 @@ from r2tui.sources import s3
 from r2tui.sources.errors import Cancelled, describe_error, failure_kind
 from r2tui.sources.listing.hints import Hints
 from r2tui.store import Store, queries, writes
+from r2tui.store.group import GroupCommit
 from r2tui.store.health import LISTING, S3
 from r2tui.store.writes import EventRow, SampleRow
 from r2tui.units import human_bytes
@@ -72,8 +73,13 @@ def _inventory(ctx: JobContext, account: AccountConfig, tally: RequestTally) -> 
         return pins[bucket]
 
     work = (_work(bucket, starts.get(bucket), pinned(bucket)) for bucket in wanted)
-    results = s3.inventory_buckets(client, work, ctx.config.inventory, ctx.stop, ctx.clock)
-    with contextlib.closing(results):
+    # The buckets' saves share transactions, committed before the listing waits
+    # (see store.group): one commit for the many buckets that finish together.
+    group = GroupCommit(ctx.store)
+    results = s3.inventory_buckets(
+        client, work, ctx.config.inventory, ctx.stop, ctx.clock, before_wait=group.commit
+    )
+    with contextlib.closing(results), group:
         for bucket, inv in results:
             if ctx.stop.is_set():
                 raise Cancelled()
@@ -84,15 +90,16 @@ def _inventory(ctx: JobContext, account: AccountConfig, tally: RequestTally) -> 
             if inv.new_large:
                 reported = queries.last_new_large(ctx.store, account.name, bucket)
                 inv = _without_repeats(inv, reported)
-            writes.save_inventory(
-                ctx.store,
-                account.name,
-                inv,
-                _bucket_samples(inv),
-                _upload_events(inv, ctx.config.inventory.large_object_bytes),
-                keep=ctx.config.retention.inventories_kept,
-                before=kept_before,
-            )
+            with group.write():
+                writes.save_inventory(
+                    ctx.store,
+                    account.name,
+                    inv,
+                    _bucket_samples(inv),
+                    _upload_events(inv, ctx.config.inventory.large_object_bytes),
+                    keep=ctx.config.retention.inventories_kept,
+                    before=kept_before,
+                )
             out.items += inv.objects
             new_large += inv.new_large_count
     for bucket in wanted:  # in the buckets' order, whatever order they failed in

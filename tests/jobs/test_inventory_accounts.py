@@ -182,3 +182,46 @@ def test_the_next_request_is_on_its_way_while_a_finished_bucket_is_saved(
     assert result.ok, result.errors
     assert proxy.most_in_flight == 1
     assert asked_during_save == [True] * (len(SIZES) - 1)
+
+
+def _committed(store: Store) -> int:
+    """The inventories another connection sees (another thread: peewee gives each
+    its own): only committed ones."""
+    seen: list[int] = []
+
+    def read() -> None:
+        try:
+            seen.append(Inventory.select().count())
+        finally:
+            store.thread_done()
+
+    t = threading.Thread(target=read)
+    t.start()
+    t.join()
+    return seen[0]
+
+
+def test_the_saves_are_committed_before_the_listing_waits(
+    s3_backend: Any, moto_endpoint: str, store: Store
+) -> None:
+    """The buckets' saves share transactions (store.group), committed before the
+    listing waits for an answer, so the job never holds the store's write lock
+    across a round trip. One request at a time: when a bucket's first page is
+    asked for, every bucket but the last one finished (saved while that request
+    is on its way) is committed."""
+    _seed(s3_backend)
+    started: list[str] = []
+    committed: list[tuple[int, int]] = []  # (buckets finished before, committed then)
+
+    def on_page(n: int, path: str) -> None:
+        bucket = path.strip("/")
+        if bucket not in started:
+            committed.append((len(started), _committed(store)))
+            started.append(bucket)
+
+    with CountingProxy(moto_endpoint, on_page=on_page) as proxy:
+        result = run_job("inventory", _ctx(store, proxy.endpoint, concurrency=1))
+    assert result.ok, result.errors
+    assert len(committed) == len(SIZES)
+    assert all(seen >= finished - 1 for finished, seen in committed), committed
+    assert _committed(store) == len(SIZES)

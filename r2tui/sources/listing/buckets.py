@@ -95,9 +95,12 @@ def list_buckets(
     concurrency: int,
     stop: threading.Event | None = None,
     clock: Callable[[], float] = time.time,
+    before_wait: Callable[[], None] | None = None,
 ) -> Generator[Listed, None, None]:
-    """Each bucket of `tasks`, listed and folded, in the order they finish."""
-    return _Lister(client, tasks, page_size, max(1, concurrency), stop, clock).run()
+    """Each bucket of `tasks`, listed and folded, in the order they finish.
+    `before_wait` is called, in this thread, before the listing blocks waiting for
+    an answer (a caller holding a transaction commits it then)."""
+    return _Lister(client, tasks, page_size, max(1, concurrency), stop, clock, before_wait).run()
 
 
 class _Lister:
@@ -109,8 +112,10 @@ class _Lister:
         concurrency: int,
         stop: threading.Event | None,
         clock: Callable[[], float],
+        before_wait: Callable[[], None] | None = None,
     ) -> None:
         self.client = client
+        self.before_wait = before_wait
         self.waiting = iter(tasks)
         self.more = True  # tasks may be left in `waiting`
         self.page_size = page_size
@@ -138,6 +143,8 @@ class _Lister:
                     if not self._start_next():
                         raise AssertionError("the listing stalled with nothing on its way")
                     continue
+                if self.before_wait is not None and not any(f.done() for f in self.pending):
+                    self.before_wait()
                 done, _ = wait(self.pending, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
                 if self.stop.is_set():
                     raise Cancelled()
