@@ -4,6 +4,7 @@ writes them. Neither side knows the other."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 
 @dataclass(frozen=True)
@@ -22,11 +23,12 @@ class Tally:
     bytes: int
 
 
-@dataclass(frozen=True)
-class PrefixTotals:
+class PrefixTotals(NamedTuple):
     """One prefix (a folder: a key's parts up to a "/") of a bucket: the objects and
     bytes under it, and of those the ones directly in it (`files_*`; at the
-    deepest prefix counted, everything under it)."""
+    deepest prefix counted, everything under it). A named tuple: an inventory of
+    a thousand buckets makes hundreds of thousands, where a frozen dataclass cost
+    a tenth of the job's own time in making them."""
 
     prefix: str  # "logs/2026/": every part ends with "/"
     objects: int

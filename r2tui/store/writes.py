@@ -100,6 +100,22 @@ def _insert_rows(
     SQLite's work."""
     if not rows:
         return
+    store.db.cursor().executemany(_insert_sql(store, model, fields, if_new), rows)
+
+
+def _insert_one(
+    store: Store, model: type[BaseModel], fields: Sequence[str], row: Sequence[object]
+) -> int:
+    """One row by the statement `_insert_rows` would use; gives back its id."""
+    sql = _insert_sql(store, model, fields, if_new=False)
+    if store.is_sqlite:
+        cursor = store.db.cursor()
+        cursor.execute(sql, row)
+        return int(cursor.lastrowid)
+    return int(store.db.execute_sql(sql + ' RETURNING "id"', row).fetchone()[0])
+
+
+def _insert_sql(store: Store, model: type[BaseModel], fields: Sequence[str], if_new: bool) -> str:
     cached = (model, tuple(fields), if_new, store.is_sqlite, store.db.param)
     sql = _INSERTS.get(cached)
     if sql is None:
@@ -112,7 +128,7 @@ def _insert_rows(
             + (" ON CONFLICT DO NOTHING" if if_new and not store.is_sqlite else "")
         )
         _INSERTS[cached] = sql
-    store.db.cursor().executemany(sql, rows)
+    return sql
 
 
 _INSERTS: dict[tuple[type[BaseModel], tuple[str, ...], bool, bool, str], str] = {}
@@ -305,18 +321,23 @@ def save_inventory(
     with store.write():
         if before is None:
             before = last_prefixes(store, account, inv.bucket)
-        inv_id: int = Inventory.insert(
-            account=account,
-            bucket=inv.bucket,
-            started_at=int(inv.started_at),
-            finished_at=t,
-            objects=inv.objects,
-            bytes=inv.bytes,
-            list_requests=inv.list_requests,
-            other_extensions=inv.other_extensions,
-            prefix_depth=inv.prefix_depth,
-            prefixes_dropped=inv.prefixes_dropped,
-        ).execute()
+        inv_id = _insert_one(
+            store,
+            Inventory,
+            _INVENTORY_FIELDS,
+            (
+                account,
+                inv.bucket,
+                int(inv.started_at),
+                t,
+                inv.objects,
+                inv.bytes,
+                inv.list_requests,
+                inv.other_extensions,
+                inv.prefix_depth,
+                inv.prefixes_dropped,
+            ),
+        )
         breakdown = [
             (inv_id, dim, key, tally.objects, tally.bytes)
             for dim, table in (
@@ -355,20 +376,25 @@ def save_inventory(
         _insert_rows(store, InventoryPrefix, _PREFIX_FIELDS, _prefix_rows(inv_id, inv))
         add_samples(store, account, [*samples, *prefix_samples(inv, before)], ts=t)
         add_events(store, account, events, ts=t)
-        old = [
-            r.id
-            for r in Inventory.select(Inventory.id)
-            .where(Inventory.account == account, Inventory.bucket == inv.bucket)
-            .order_by(Inventory.finished_at.desc(), Inventory.id.desc())
-            .offset(keep)
-        ]
+        newest_first = store.rows(
+            "SELECT id FROM inventory WHERE account = ? AND bucket = ?"
+            " ORDER BY finished_at DESC, id DESC",
+            (account, inv.bucket),
+        )
+        old = [i for (i,) in newest_first[keep:]]
         if old:
-            # Children first: a PostgreSQL store made elsewhere may lack ON DELETE CASCADE.
-            InventoryBreakdown.delete().where(InventoryBreakdown.inventory.in_(old)).execute()
-            InventoryObject.delete().where(InventoryObject.inventory.in_(old)).execute()
-            InventoryPrefix.delete().where(InventoryPrefix.inventory.in_(old)).execute()
-            Inventory.delete().where(Inventory.id.in_(old)).execute()
+            _drop_inventories(store, old)
     return inv_id
+
+
+def _drop_inventories(store: Store, ids: list[int]) -> None:
+    marks = ", ".join([store.db.param] * len(ids))
+    # Children first: a PostgreSQL store made elsewhere may lack ON DELETE CASCADE.
+    for model in (InventoryBreakdown, InventoryObject, InventoryPrefix, Inventory):
+        column = model._meta.fields["inventory" if model is not Inventory else "id"].column_name
+        store.db.execute_sql(
+            f'DELETE FROM "{model._meta.table_name}" WHERE "{column}" IN ({marks})', ids
+        )
 
 
 def _prefix_rows(inv_id: int, inv: BucketInventory) -> list[tuple[int, str, int, int, int, int]]:
@@ -423,6 +449,18 @@ def last_prefixes(store: Store, account: str, bucket: str) -> list[str]:
     ]
 
 
+_INVENTORY_FIELDS = (
+    "account",
+    "bucket",
+    "started_at",
+    "finished_at",
+    "objects",
+    "bytes",
+    "list_requests",
+    "other_extensions",
+    "prefix_depth",
+    "prefixes_dropped",
+)
 _KEPT = ("inventory", "kind", "rank", "key", "size", "last_modified", "storage_class")
 _PREFIX_FIELDS = ("inventory", "prefix", "objects", "bytes", "files_objects", "files_bytes")
 

@@ -274,7 +274,7 @@ class PrefixTally:
         kept = ranked[: self.entries]
         shown = {p for p, _ in kept}
         return (
-            tuple(PrefixTotals(p, a[0], a[1], a[2], a[3]) for p, a in kept),
+            tuple(PrefixTotals(p, *a) for p, a in kept),
             Tally(self.root[0], self.root[1]),
             self.dropped + len(ranked) - len(kept),
             tuple(
