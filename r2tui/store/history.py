@@ -400,9 +400,9 @@ def _spread(
             out[int(period)] = float(summed or 0.0) / int(n)
         elif kept is None or period >= kept:
             hour = int(period)
-            top = ranked_p95(
-                store, account, m.reads, max(hour, raw_from), min(hour + HOUR, end + 1), one
-            )
+            # The hour's samples were just counted: its rank needs no second count.
+            start, stop = max(hour, raw_from), min(hour + HOUR, end + 1)
+            top = ranked_p95(store, account, m.reads, start, stop, one, count=int(n))
             if top is not None:
                 out[hour] = top
     return sorted(out.items())
