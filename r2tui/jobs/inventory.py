@@ -10,12 +10,12 @@ from r2tui.alerts import saved
 from r2tui.alerts.rules import Rule
 from r2tui.config import AccountConfig
 from r2tui.jobs.base import JobContext, Outcome, log, plural, record_spend, s3_client
-from r2tui.metrics import CATALOG, literal_scope
+from r2tui.metrics import CATALOG, DAY, literal_scope
 from r2tui.observations import BucketInventory, RequestTally, Tally
 from r2tui.sources import s3
 from r2tui.sources.errors import Cancelled, describe_error, failure_kind
 from r2tui.sources.listing.hints import Hints
-from r2tui.store import Store, queries, writes
+from r2tui.store import queries, writes
 from r2tui.store.group import GroupCommit
 from r2tui.store.health import LISTING, S3
 from r2tui.store.writes import EventRow, SampleRow
@@ -64,13 +64,15 @@ def _inventory(ctx: JobContext, account: AccountConfig, tally: RequestTally) -> 
     # store reads happen as it starts, and its save as it ends, in this thread.
     starts = queries.listing_starts(ctx.store, account.name)
     rules = saved.list_rules(ctx.store)
-    # Each bucket's pins, read as its listing starts, until its save: they hold the
-    # last inventory's kept prefixes, which the save would otherwise read again.
-    pins: dict[str, list[str]] = {}
+    # Each bucket's last kept prefixes, read as its listing starts (they are among
+    # its pins), until its save, which would otherwise read them again.
+    kept: dict[str, list[str]] = {}
+    # A last inventory younger than this has all its samples still stored.
+    stored_for = (ctx.config.retention.samples_days - 1) * DAY
 
     def pinned(bucket: str) -> list[str]:
-        pins[bucket] = pinned_prefixes(ctx.store, account.name, bucket, rules)
-        return pins[bucket]
+        kept[bucket] = writes.last_prefixes(ctx.store, account.name, bucket)
+        return pinned_prefixes(kept[bucket], bucket, rules)
 
     work = (_work(bucket, starts.get(bucket), pinned(bucket)) for bucket in wanted)
     # The buckets' saves share transactions, committed before the listing waits
@@ -83,7 +85,8 @@ def _inventory(ctx: JobContext, account: AccountConfig, tally: RequestTally) -> 
         for bucket, inv in results:
             if ctx.stop.is_set():
                 raise Cancelled()
-            kept_before = pins.pop(bucket, None)
+            kept_before = kept.pop(bucket, None)
+            last = starts.get(bucket)
             if isinstance(inv, Exception):
                 failed[bucket] = inv
                 continue
@@ -99,6 +102,7 @@ def _inventory(ctx: JobContext, account: AccountConfig, tally: RequestTally) -> 
                     _upload_events(inv, ctx.config.inventory.large_object_bytes),
                     keep=ctx.config.retention.inventories_kept,
                     before=kept_before,
+                    before_stored=last is not None and ctx.clock() - last[0] < stored_for,
                 )
             out.items += inv.objects
             new_large += inv.new_large_count
@@ -147,13 +151,13 @@ def _work(
     return s3.BucketWork(bucket, since, Hints(objects, keys, positions), tuple(pinned))
 
 
-def pinned_prefixes(store: Store, account: str, bucket: str, rules: list[Rule]) -> list[str]:
+def pinned_prefixes(last: list[str], bucket: str, rules: list[Rule]) -> list[str]:
     """The prefixes whose series must go on whatever their rank: the last
-    inventory's kept ones (one that falls out, or is gone, shows it) and those
-    enabled rules name exactly (`b/tmp/` → `tmp/`)."""
+    inventory's kept ones (`last`: one that falls out, or is gone, shows it) and
+    those enabled rules name exactly (`b/tmp/` → `tmp/`)."""
     exact = [literal_scope(r.scope) for r in rules if r.enabled and CATALOG[r.metric].per_prefix]
     named = [s[len(bucket) + 1 :] for s in exact if s is not None and s.startswith(bucket + "/")]
-    return sorted({*writes.last_prefixes(store, account, bucket), *named})
+    return sorted({*last, *named})
 
 
 def _without_repeats(inv: BucketInventory, reported: set[tuple[str, int]]) -> BucketInventory:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -56,17 +57,27 @@ class EventRow:
 
 
 def add_samples(
-    store: Store, account: str, rows: Iterable[SampleRow], ts: float | None = None
+    store: Store,
+    account: str,
+    rows: Iterable[SampleRow],
+    ts: float | None = None,
+    keyed: AbstractSet[str] = frozenset(),
 ) -> int:
+    """`keyed`: names (the bucket column) whose series are known to be in the
+    series registry already, for every metric of `rows`: not written again."""
     t = int(ts if ts is not None else store.clock())
     data = [(t, account, r.bucket, r.metric, float(r.value)) for r in rows]
     if data:
         with store.atomic():
-            _insert_samples(store, data)
+            _insert_samples(store, data, keyed)
     return len(data)
 
 
-def _insert_samples(store: Store, data: list[tuple[int, str, str, str, float]]) -> None:
+def _insert_samples(
+    store: Store,
+    data: list[tuple[int, str, str, str, float]],
+    keyed: AbstractSet[str] = frozenset(),
+) -> None:
     """executemany with one prepared statement: peewee builds SQL for every row of
     insert_many, which costs more than the insert itself for a month's backfill."""
     if not data:
@@ -77,7 +88,9 @@ def _insert_samples(store: Store, data: list[tuple[int, str, str, str, float]]) 
         f"VALUES ({p}, {p}, {p}, {p}, {p})"
     )
     store.db.cursor().executemany(sql, data)
-    keys = sorted({(account, metric, bucket) for _, account, bucket, metric, _ in data})
+    keys = sorted(
+        {(account, metric, bucket) for _, account, bucket, metric, _ in data if bucket not in keyed}
+    )
     _insert_rows(store, SeriesKey, ("account", "metric", "bucket"), keys, if_new=True)
     # A sample stamped before the rolled-up hours (a write the store refused and
     # took later) must still reach the rollups.
@@ -310,17 +323,26 @@ def save_inventory(
     events: Iterable[EventRow] = (),
     keep: int = 14,
     before: Iterable[str] | None = None,
+    before_stored: bool = False,
 ) -> int:
     """Write one bucket's inventory with its samples and events, all or nothing,
     and drop the oldest detailed inventories beyond `keep`. `before`: the
     prefixes the bucket's last inventory kept, when the caller has read them
-    already (the inventory job's pins hold them); read here when None."""
+    already (the inventory job reads them as the bucket's listing starts); read
+    here when None. `before_stored`: the caller knows that inventory's samples
+    are all still stored (it is younger than the raw samples' retention), so
+    its prefixes' series are in the registry and are not written there again
+    (a thousand statements a bucket at 437 prefixes)."""
     t = int(inv.finished_at)
     # The inventory just written always stays, whatever `keep` says.
     keep = max(keep, 1)
     with store.write():
-        if before is None:
-            before = last_prefixes(store, account, inv.bucket)
+        before = last_prefixes(store, account, inv.bucket) if before is None else list(before)
+        keyed = {
+            name
+            for prefix in (before if before_stored else ())
+            if (name := prefix_series(inv.bucket, prefix)) is not None
+        }
         inv_id = _insert_one(
             store,
             Inventory,
@@ -374,7 +396,7 @@ def save_inventory(
         ]
         _insert_rows(store, InventoryObject, _KEPT, [tuple(r[f] for f in _KEPT) for r in kept])
         _insert_rows(store, InventoryPrefix, _PREFIX_FIELDS, _prefix_rows(inv_id, inv))
-        add_samples(store, account, [*samples, *prefix_samples(inv, before)], ts=t)
+        add_samples(store, account, [*samples, *prefix_samples(inv, before)], ts=t, keyed=keyed)
         add_events(store, account, events, ts=t)
         newest_first = store.rows(
             "SELECT id FROM inventory WHERE account = ? AND bucket = ?"

@@ -225,3 +225,35 @@ def test_the_saves_are_committed_before_the_listing_waits(
     assert len(committed) == len(SIZES)
     assert all(seen >= finished - 1 for finished, seen in committed), committed
     assert _committed(store) == len(SIZES)
+
+
+def test_the_series_registry_is_written_again_only_for_prefixes_it_may_have_lost(
+    s3_backend: Any, moto_endpoint: str, store: Store
+) -> None:
+    """A bucket's prefix series are in the registry (series_key) from its first
+    inventory; the next one, within the raw samples' retention (whose samples
+    keep them from being pruned), does not write them there again. An older
+    last inventory may have lost them to the purge: then they are written."""
+    _seed(s3_backend)
+    ctx = _ctx(store, moto_endpoint, concurrency=4)
+    assert run_job("inventory", ctx).ok
+    prefix_keys = {
+        b for (b,) in store.rows("SELECT bucket FROM series_key WHERE bucket LIKE '%/%'")
+    }
+    assert "b04/a/" in prefix_keys and "b04/d/e/f/" in prefix_keys
+    written: list[str] = []
+    store.db.connection().set_trace_callback(written.append)
+    try:
+        assert isinstance(ctx.clock, Clock)
+        ctx.clock.t += 3600
+        assert run_job("inventory", ctx).ok
+        again = [sql for sql in written if "series_key" in sql and "/" in sql]
+        assert again == []
+        # As if the purge had pruned one, and the last inventory were as old as
+        # the retention: it is written again.
+        store.db.execute_sql("DELETE FROM series_key WHERE bucket = 'b04/a/'")
+        ctx.clock.t += ctx.config.retention.samples_days * 86400
+        assert run_job("inventory", ctx).ok
+    finally:
+        store.db.connection().set_trace_callback(None)
+    assert "b04/a/" in {b for (b,) in store.rows("SELECT bucket FROM series_key")}
