@@ -157,6 +157,12 @@ def main() -> int:
                 "median": statistics.median(after_show) if after_show else None,
                 "max": max(after_show, default=None),
             }
+            after_page = []
+            for s in (s for s in spans if s[2] == "pagedown"):
+                nxt = [u for u in spans if u[2] == "update" and s[0] <= u[0] < s[0] + 0.2]
+                if nxt:
+                    after_page.append(round(max((u[1] - u[0]) * 1000 for u in nxt), 1))
+            out["update_after_pagedown_ms"] = after_page
             out["gc2_ms"] = [round((s[1] - s[0]) * 1000, 1) for s in spans if s[2] == "gc2"]
 
     asyncio.run(drive())
