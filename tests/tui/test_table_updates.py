@@ -8,7 +8,9 @@ from __future__ import annotations
 from typing import Any
 
 import textual.widgets._data_table as data_table_module
+from rich.style import Style
 from textual.app import App, ComposeResult
+from textual.dom import DOMNode
 from textual.widgets.data_table import ColumnKey
 
 from r2tui.tui.widgets.table import Column, FilterTable, Row
@@ -135,3 +137,29 @@ async def test_a_store_read_that_changes_nothing_repaints_no_line(monkeypatch: A
         await pilot.pause()
         assert lines[0] > 0
         assert "Size ▲" in table.render_line(0).text
+
+
+async def test_a_page_works_out_the_tables_style_once(monkeypatch: Any) -> None:
+    app = SizesTable()
+    async with app.run_test(size=(60, 20)) as pilot:
+        owner = app.query_one(FilterTable)
+        owner.set_rows(_sized("1m ago"))
+        await pilot.pause()
+        table = owner.table
+        # Textual's style of a node, counted: the property that walks its ancestors
+        # (no public hook says how often a widget worked its style out).
+        walks = [0]
+        real = DOMNode.rich_style
+
+        def counting(node: DOMNode) -> Style:
+            walks[0] += 1
+            return real.fget(node)  # type: ignore[no-any-return]
+
+        monkeypatch.setattr(DOMNode, "rich_style", property(counting))
+        table.action_page_down()  # a page of rows never drawn
+        await pilot.pause()
+        lines = table.size.height
+        # Textual works out the table's style once a line and the zebra rows' once
+        # a row, besides the header's once a row (`_render_line_in_row`): 3 x lines
+        # (61 here). Left: the header's, and what the other widgets drawn need.
+        assert 0 < walks[0] < 2 * lines

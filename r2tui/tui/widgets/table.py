@@ -21,6 +21,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.cache import LRUCache
 from textual.containers import Vertical
+from textual.geometry import Region
+from textual.strip import Strip
 from textual.widgets import DataTable, Input, Static
 from textual.widgets.data_table import ColumnKey, RowKey
 
@@ -179,6 +181,43 @@ class MeasuredTable(DataTable[str | Text]):
     def _clear_caches(self) -> None:
         super()._clear_caches()
         self._cells.clear()
+
+    # A page of rows never drawn (a `pagedown` at a thousand rows) spent a fifth of
+    # its time working out the same styles again: Textual's `rich_style` walks the
+    # table's ancestors, for the table itself once a line (`render_line`) and for
+    # the zebra row style once a row (`_get_row_style`).
+    _line_style: Style | None = None
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._line_style = None
+        self._line_style = super().rich_style
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._line_style = None
+
+    @property
+    def rich_style(self) -> Style:
+        """The table's style: worked out once for all the lines of a render."""
+        if self._line_style is not None:
+            return self._line_style
+        return super().rich_style
+
+    def _get_row_style(self, row_index: int, base_style: Style) -> Style:
+        """Textual's (8.2.8, private, with no public way to set a row's style)
+        through its public `get_component_rich_style`, which keeps each
+        component's style until the next repaint or change of styles: the same
+        styles, as no text-opacity is set on these components."""
+        if row_index == -1:
+            return self.get_component_rich_style("datatable--header")
+        if row_index < self.fixed_rows:
+            return self.get_component_rich_style("datatable--fixed")
+        if self.zebra_stripes:
+            odd = row_index % 2
+            return self.get_component_rich_style(
+                "datatable--odd-row" if odd else "datatable--even-row"
+            )
+        return base_style
 
     def notify_style_update(self) -> None:
         # Textual clears its caches here without `_clear_caches`: new styles.
