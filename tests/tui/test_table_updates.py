@@ -8,7 +8,9 @@ from __future__ import annotations
 from typing import Any
 
 import textual.widgets._data_table as data_table_module
+from rich.style import Style
 from textual.app import App, ComposeResult
+from textual.dom import DOMNode
 from textual.widgets.data_table import ColumnKey
 
 from r2tui.tui.widgets.table import Column, FilterTable, Row
@@ -65,3 +67,99 @@ async def test_many_narrower_cells_are_not_measured_column_by_column(monkeypatch
         table.set_rows(_rows("a day and 3 hours ago"))  # wider: it widens
         await pilot.pause()
         assert age.content_width == len("a day and 3 hours ago")
+
+
+class SizesTable(App[None]):
+    def compose(self) -> ComposeResult:
+        yield FilterTable(
+            [Column("name", "Name", 12), Column("size", "Size", 10), Column("age", "Age")],
+            id="t",
+        )
+
+
+def _sized(age: str) -> list[Row]:
+    return [Row(f"b{i:03d}", (f"b{i:03d}", f"{i} KB", age), (i, i, age)) for i in range(ROWS)]
+
+
+async def test_a_store_read_renders_again_only_the_cells_that_changed(monkeypatch: Any) -> None:
+    # The cells Rich renders, counted: DataTable wraps each in its module's
+    # `Styled` (no public hook says how many cells a table rendered).
+    rendered = [0]
+    real = data_table_module.Styled
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        rendered[0] += 1
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(data_table_module, "Styled", counting)
+    app = SizesTable()
+    async with app.run_test(size=(60, 20)) as pilot:
+        owner = app.query_one(FilterTable)
+        owner.set_rows(_sized("1m ago"))
+        await pilot.pause()
+        table = owner.table
+        shown = table.size.height - 1  # below the header
+        rendered[0] = 0
+        owner.set_rows(_sized("2m ago"))  # a read: every age moved on, nothing else
+        await pilot.pause()
+        # The ages on screen and the header, not the names and sizes again (Textual
+        # renders every cell on screen once one has changed: 3 x `shown` here).
+        assert 0 < rendered[0] <= shown + len(table.columns)
+        line = table.render_line(1).text
+        assert "b000" in line and "0 KB" in line and "2m ago" in line
+
+
+async def test_a_store_read_that_changes_nothing_repaints_no_line(monkeypatch: Any) -> None:
+    app = SizesTable()
+    async with app.run_test(size=(60, 20)) as pilot:
+        owner = app.query_one(FilterTable)
+        rows = _sized("1m ago")
+        owner.set_rows(rows)
+        await pilot.pause()
+        table = owner.table
+        for _ in range(3):  # the cursor moved since the table was drawn whole
+            await pilot.press("down")
+        await pilot.pause()
+        lines = [0]
+        real = table.render_line
+
+        def counting(y: int) -> Any:
+            lines[0] += 1
+            return real(y)
+
+        # The lines the table draws, counted on this table only (its own method,
+        # which Textual's styles cache calls for each line it must draw).
+        monkeypatch.setattr(table, "render_line", counting)
+        owner.set_rows(list(rows))  # a read: the same rows
+        await pilot.pause()
+        assert lines[0] == 0
+        owner.sort_by(1)  # a new sort: the header's mark moves, the table is redrawn
+        await pilot.pause()
+        assert lines[0] > 0
+        assert "Size ▲" in table.render_line(0).text
+
+
+async def test_a_page_works_out_the_tables_style_once(monkeypatch: Any) -> None:
+    app = SizesTable()
+    async with app.run_test(size=(60, 20)) as pilot:
+        owner = app.query_one(FilterTable)
+        owner.set_rows(_sized("1m ago"))
+        await pilot.pause()
+        table = owner.table
+        # Textual's style of a node, counted: the property that walks its ancestors
+        # (no public hook says how often a widget worked its style out).
+        walks = [0]
+        real = DOMNode.rich_style
+
+        def counting(node: DOMNode) -> Style:
+            walks[0] += 1
+            return real.fget(node)  # type: ignore[no-any-return]
+
+        monkeypatch.setattr(DOMNode, "rich_style", property(counting))
+        table.action_page_down()  # a page of rows never drawn
+        await pilot.pause()
+        lines = table.size.height
+        # Textual works out the table's style once a line and the zebra rows' once
+        # a row, besides the header's once a row (`_render_line_in_row`): 3 x lines
+        # (61 here). Left: the header's, and what the other widgets drawn need.
+        assert 0 < walks[0] < 2 * lines

@@ -10,14 +10,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from rich.cells import cell_len
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.cache import LRUCache
 from textual.containers import Vertical
+from textual.geometry import Region
+from textual.strip import Strip
 from textual.widgets import DataTable, Input, Static
 from textual.widgets.data_table import ColumnKey, RowKey
 
@@ -100,7 +105,8 @@ class Row:
 
 
 class MeasuredTable(DataTable[str | Text]):
-    """A DataTable that drops its cached lines once it has measured new rows.
+    """A DataTable that drops its cached lines once it has measured new rows,
+    and renders again only the cells that changed.
 
     Textual's DataTable sizes its columns for new rows when idle. On a busy
     machine a table was seen drawn at its header's widths after that measure
@@ -110,11 +116,113 @@ class MeasuredTable(DataTable[str | Text]):
     cause (a direct test of it did not reproduce the stale paint). Clearing
     them and repainting once the columns are measured ended it.
 
+    Its cell cache is keyed by that count too: one changed cell (a probe's age,
+    at every store read) and every cell on screen is rendered again by Rich,
+    half a millisecond a row at 160x50, most of the frame that followed a read.
+    `_render_cell` keeps each cell's lines by the cell's value itself instead
+    (the very object in the table, with everything else Textual keys it by but
+    the count), so only the changed cells are rendered again.
+
     Private Textual, for want of a public way: DataTable measures in its private
     `_on_idle` → `_update_dimensions`, says to no one when it is done (no message,
     no public flag), and clears its line caches only in the private
-    `_clear_caches`; an `on_idle` handler of ours would run before its own, not
-    after. Checked against Textual 8.2.8."""
+    `_clear_caches` (and `notify_style_update`); an `on_idle` handler of ours
+    would run before its own, not after. Its cells are rendered in the private
+    `_render_cell`, with no public hook or cache setting. Checked against
+    Textual 8.2.8."""
+
+    CELL_CACHE_SIZE = 10_000  # as Textual's own cell cache: a thousand rows of a few columns
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Before Textual's own: its reactives' watchers clear the caches.
+        self._cells: LRUCache[Hashable, tuple[object, list[list[Segment]]]] = LRUCache(
+            self.CELL_CACHE_SIZE
+        )
+        super().__init__(*args, **kwargs)
+
+    def _render_cell(
+        self,
+        row_index: int,
+        column_index: int,
+        base_style: Style,
+        width: int,
+        cursor: bool = False,
+        hover: bool = False,
+    ) -> list[list[Segment]]:
+        row_key = self._row_locations.get_key(row_index)
+        column_key = self._column_locations.get_key(column_index)
+        if row_key is None or column_key is None:  # the header and row labels: as Textual
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        value = self._data[row_key].get(column_key)
+        # Textual's key (`_render_cell`, 8.2.8) without its count of data changes,
+        # with what that count stood for here: the value, the cell's place (its
+        # lines carry the row and column as meta, for the mouse), width, height.
+        key = (
+            row_key,
+            column_key,
+            id(value),
+            row_index,
+            column_index,
+            base_style,
+            width,
+            self.rows[row_key].height,
+            cursor,
+            hover,
+            self._show_hover_cursor,
+            self._pseudo_class_state,
+        )
+        made = self._cells.get(key)
+        if made is not None and made[0] is value:  # the same object, not a reused id
+            return made[1]
+        lines = super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        self._cells[key] = (value, lines)
+        return lines
+
+    def _clear_caches(self) -> None:
+        super()._clear_caches()
+        self._cells.clear()
+
+    # A page of rows never drawn (a `pagedown` at a thousand rows) spent a fifth of
+    # its time working out the same styles again: Textual's `rich_style` walks the
+    # table's ancestors, for the table itself once a line (`render_line`) and for
+    # the zebra row style once a row (`_get_row_style`).
+    _line_style: Style | None = None
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._line_style = None
+        self._line_style = super().rich_style
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._line_style = None
+
+    @property
+    def rich_style(self) -> Style:
+        """The table's style: worked out once for all the lines of a render."""
+        if self._line_style is not None:
+            return self._line_style
+        return super().rich_style
+
+    def _get_row_style(self, row_index: int, base_style: Style) -> Style:
+        """Textual's (8.2.8, private, with no public way to set a row's style)
+        through its public `get_component_rich_style`, which keeps each
+        component's style until the next repaint or change of styles: the same
+        styles, as no text-opacity is set on these components."""
+        if row_index == -1:
+            return self.get_component_rich_style("datatable--header")
+        if row_index < self.fixed_rows:
+            return self.get_component_rich_style("datatable--fixed")
+        if self.zebra_stripes:
+            odd = row_index % 2
+            return self.get_component_rich_style(
+                "datatable--odd-row" if odd else "datatable--even-row"
+            )
+        return base_style
+
+    def notify_style_update(self) -> None:
+        # Textual clears its caches here without `_clear_caches`: new styles.
+        self._cells.clear()
+        super().notify_style_update()
 
     def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
         super()._update_dimensions(new_rows)
@@ -321,12 +429,21 @@ class FilterTable(Vertical):
         self._render_rows()
 
     def _label_sorted_column(self) -> None:
+        """Mark the sorted column's label. The table is repainted only when a label
+        changed: at every store read a repaint of the whole table (its lines are
+        cached by the cursor's place, which has moved) took most of the frame
+        after the read."""
+        changed = False
         for i, col in enumerate(self.columns):
             if col.key in self.hidden:
                 continue
             mark = (" ▼" if self.descending else " ▲") if i == self.sort_column else ""
-            self.table.columns[ColumnKey(col.key)].label = Text(col.label + mark)
-        self.table.refresh()
+            column = self.table.columns[ColumnKey(col.key)]
+            if column.label.plain != col.label + mark:
+                column.label = Text(col.label + mark)
+                changed = True
+        if changed:
+            self.table.refresh()
 
     def action_filter(self) -> None:
         box = self.query_one(Input)

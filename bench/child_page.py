@@ -1,0 +1,90 @@
+"""How long the screen update after a `pagedown` takes in the Storage table.
+
+    python bench/child_page.py STORE_URL [PAGES] [NOW]
+
+Starts the app headless (`run_test`, 160x50) on the store without collecting
+and without reading it again (so only the pages are drawn), focuses the
+Storage pane's table of buckets, then PAGES times (default 40) calls the
+table's `pagedown` action and waits for the screen to settle. Each screen
+update (Textual's `Screen._on_timer_update`, on the UI thread) is timed; the
+longest after each `pagedown` is that page's. On a store of 1,000 buckets
+every page is rows never drawn before. Prints one JSON line: the median,
+minimum and maximum, in ms.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import statistics
+import sys
+import time
+from dataclasses import replace
+from typing import Any
+
+from textual.screen import Screen
+from textual.widgets import DataTable
+
+
+def main() -> int:
+    store_url = sys.argv[1]
+    pages = int(sys.argv[2]) if len(sys.argv) > 2 else 40
+    started = time.time()
+    at = float(sys.argv[3]) if len(sys.argv) > 3 else started
+    import r2tui.tui.app as tui_app
+    from r2tui.config import AccountConfig, Config
+    from r2tui.store import open_store
+
+    updates: list[float] = []
+    update = Screen._on_timer_update
+
+    def timed_update(self: Screen[Any]) -> None:
+        t0 = time.perf_counter()
+        try:
+            update(self)
+        finally:
+            updates.append((time.perf_counter() - t0) * 1000)
+
+    Screen._on_timer_update = timed_update  # type: ignore[method-assign]
+    clock = lambda: at + time.time() - started  # noqa: E731
+    store = open_store(store_url, "bench", clock=clock)
+    account = AccountConfig(name="bench", endpoint_url="http://127.0.0.1:9")
+    config = Config(accounts=(account,), store_url=store_url, store_url_source="bench")
+    config = replace(config, refresh_seconds=3600)
+    app = tui_app.build_app(config, store, collect=False, clock=clock)
+    out: dict[str, Any] = {}
+
+    async def drive() -> None:
+        async with app.run_test(size=(160, 50)) as pilot:
+            while app.dashboard is None:
+                await asyncio.sleep(0.05)
+            await asyncio.sleep(0.3)
+            main_screen = app.screen
+            main_screen.focus_pane("storage")
+            table = main_screen.storage.query_one("#table-buckets DataTable", DataTable)
+            table.focus()
+            await pilot.pause()
+            times = []
+            for _ in range(pages):
+                updates.clear()
+                table.action_page_down()
+                await pilot.pause()
+                await asyncio.sleep(0.05)
+                times.append(max(updates, default=0.0))
+            out.update(
+                rows=table.row_count,
+                cursor=table.cursor_row,
+                pages=len(times),
+                median_ms=statistics.median(times),
+                min_ms=min(times),
+                max_ms=max(times),
+            )
+
+    asyncio.run(drive())
+    store.close()
+    print(json.dumps(out), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

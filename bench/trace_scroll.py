@@ -1,0 +1,175 @@
+"""What the largest frame gaps of `child_scroll.py` are made of.
+
+    python bench/trace_scroll.py STORE_URL [SECONDS] [REFRESH_S] [NOW]
+
+The run of `child_scroll.py` (same arguments, same app at 160x50, same keys in
+the same three tables), with each screen update timed (Textual's
+`Screen._on_timer_update`: layout, then the render of the dirty widgets, on the
+UI thread), each `MainScreen.show` (a store read reaching the panes) and each
+garbage collection of the oldest generation. Prints one JSON line: per table
+the largest gaps, each with what overlapped it (the longest screen update and
+how many widgets it drew, a show and how long before the gap's end it started,
+full collections, whether a `pagedown` was pressed within 50 ms before it);
+and over the run, how long the first screen update after each show took (the
+frame that draws what the read changed), and the full collections.
+
+Textual's screen update runs at most 60 times a second; an update longer than
+that 16.7 ms interval makes its timer skip to the interval after next
+(`Timer._run`, `skip=True`, Textual 8.2.8), so an update of 17 ms shows as a gap
+of about 50 ms: the updates' own times say what the gaps only hint at.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import itertools
+import json
+import statistics
+import sys
+import time
+from typing import Any
+
+from child_frames import Ticker
+from textual.screen import Screen
+from textual.widgets import DataTable
+
+TABLES = (
+    ("storage", "#table-buckets DataTable"),
+    ("metrics", "DataTable"),
+    ("cost", "#table-costs DataTable"),
+)
+TOP = 4  # gaps described per table
+
+Span = tuple[float, float, str, int]  # start, end, what, widgets drawn (updates)
+
+
+def main() -> int:
+    store_url = sys.argv[1]
+    seconds = float(sys.argv[2]) if len(sys.argv) > 2 else 6.0
+    refresh = float(sys.argv[3]) if len(sys.argv) > 3 else 2.0
+    started = time.time()
+    at = float(sys.argv[4]) if len(sys.argv) > 4 else started
+    from dataclasses import replace
+
+    import r2tui.tui.app as tui_app
+    from r2tui.config import AccountConfig, Config
+    from r2tui.store import open_store
+
+    spans: list[Span] = []
+    update = Screen._on_timer_update
+
+    def timed_update(self: Screen[Any]) -> None:
+        drawn = len(self._dirty_widgets)  # private: what this update will draw
+        t0 = time.perf_counter()
+        try:
+            update(self)
+        finally:
+            spans.append((t0, time.perf_counter(), "update", drawn))
+
+    Screen._on_timer_update = timed_update  # type: ignore[method-assign]
+    full: dict[str, float] = {}
+
+    def collected(phase: str, info: dict[str, int]) -> None:
+        if info["generation"] != 2:
+            return
+        if phase == "start":
+            full["t"] = time.perf_counter()
+        else:
+            spans.append((full["t"], time.perf_counter(), "gc2", 0))
+
+    gc.callbacks.append(collected)
+    clock = lambda: at + time.time() - started  # noqa: E731
+    store = open_store(store_url, "bench", clock=clock)
+    account = AccountConfig(name="bench", endpoint_url="http://127.0.0.1:9")
+    config = Config(accounts=(account,), store_url=store_url, store_url_source="bench")
+    config = replace(config, refresh_seconds=refresh)
+    app = tui_app.build_app(config, store, collect=False, clock=clock)
+    ticker = Ticker()
+    out: dict[str, Any] = {"refresh_s": refresh}
+
+    def overlapping(a: float, b: float, what: str) -> list[Span]:
+        return [s for s in spans if s[2] == what and s[1] > a and s[0] < b]
+
+    def describe(gap: float, a: float, b: float) -> dict[str, Any]:
+        updates = overlapping(a, b, "update")
+        longest = max(updates, key=lambda s: s[1] - s[0], default=None)
+        shows = [s for s in spans if s[2] == "show" and a - 0.05 < s[0] < b]
+        return {
+            "gap_ms": round(gap * 1000, 1),
+            "longest_update_ms": round((longest[1] - longest[0]) * 1000, 1) if longest else 0,
+            "widgets_drawn": longest[3] if longest else 0,
+            "show_ms_before_end": [round((b - s[0]) * 1000, 1) for s in shows],
+            "gc2_ms": [round((s[1] - s[0]) * 1000, 1) for s in overlapping(a, b, "gc2")],
+            "pagedown": any(s[2] == "pagedown" and a - 0.05 < s[0] < b for s in spans),
+        }
+
+    async def drive() -> None:
+        async with app.run_test(size=(160, 50)) as pilot:
+            main_screen = app.screen
+            show = main_screen.show
+
+            def timed_show(*args: Any, **kwargs: Any) -> None:
+                t0 = time.perf_counter()
+                show(*args, **kwargs)
+                spans.append((t0, time.perf_counter(), "show", 0))
+
+            main_screen.show = timed_show  # type: ignore[method-assign]
+            while app.dashboard is None:
+                await asyncio.sleep(0.05)
+            await main_screen.mount(ticker)
+            await asyncio.sleep(0.5)
+            scrolling = time.perf_counter()  # the shows from here on are counted
+            for pane, selector in TABLES:
+                main_screen.focus_pane(pane)
+                table = getattr(main_screen, pane).query_one(selector, DataTable)
+                table.focus()
+                await pilot.pause()
+                start = time.perf_counter()
+                presses = 0
+                while time.perf_counter() - start < seconds:
+                    presses += 1
+                    key = "pagedown" if presses % 25 == 0 else "down"
+                    if table.cursor_row >= table.row_count - 1:
+                        key = "home"
+                    if key == "pagedown":
+                        spans.append((time.perf_counter(), time.perf_counter(), key, 0))
+                    await pilot.press(key)
+                    await asyncio.sleep(0.02)
+                end = time.perf_counter()
+                frames = [t for t in ticker.frames if start <= t <= end]
+                steps = sorted(((b - a, a, b) for a, b in itertools.pairwise(frames)), reverse=True)
+                out[pane] = {
+                    "rows": table.row_count,
+                    "cursor": table.cursor_row,
+                    "largest": [describe(*step) for step in steps[:TOP]],
+                }
+            after_show = []
+            for s in (s for s in spans if s[2] == "show" and s[0] > scrolling):
+                nxt = [u for u in spans if u[2] == "update" and u[0] >= s[1] and u[3] > 1]
+                if nxt:
+                    first = min(nxt, key=lambda u: u[0])
+                    after_show.append((first[1] - first[0]) * 1000)
+            shows = [(s[1] - s[0]) * 1000 for s in spans if s[2] == "show" and s[0] > scrolling]
+            out["show_ms"] = {"n": len(shows), "median": statistics.median(shows)}
+            out["update_after_show_ms"] = {
+                "n": len(after_show),
+                "median": statistics.median(after_show) if after_show else None,
+                "max": max(after_show, default=None),
+            }
+            after_page = []
+            for s in (s for s in spans if s[2] == "pagedown"):
+                nxt = [u for u in spans if u[2] == "update" and s[0] <= u[0] < s[0] + 0.2]
+                if nxt:
+                    after_page.append(round(max((u[1] - u[0]) * 1000 for u in nxt), 1))
+            out["update_after_pagedown_ms"] = after_page
+            out["gc2_ms"] = [round((s[1] - s[0]) * 1000, 1) for s in spans if s[2] == "gc2"]
+
+    asyncio.run(drive())
+    store.close()
+    print(json.dumps(out), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
