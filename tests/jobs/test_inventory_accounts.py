@@ -17,6 +17,7 @@ from r2tui.jobs import JobContext, JobResult, run_job
 from r2tui.sources import s3
 from r2tui.store import Store, queries, writes
 from r2tui.store.models import Inventory
+from tests.support.committed import committed_rows
 from tests.support.configs import account_for, make_config
 from tests.support.listing_peers import CountingProxy
 from tests.support.peers import Obj, random_objects, seed_bucket
@@ -185,20 +186,7 @@ def test_the_next_request_is_on_its_way_while_a_finished_bucket_is_saved(
 
 
 def _committed(store: Store) -> int:
-    """The inventories another connection sees (another thread: peewee gives each
-    its own): only committed ones."""
-    seen: list[int] = []
-
-    def read() -> None:
-        try:
-            seen.append(Inventory.select().count())
-        finally:
-            store.thread_done()
-
-    t = threading.Thread(target=read)
-    t.start()
-    t.join()
-    return seen[0]
+    return committed_rows(store, Inventory)
 
 
 def test_the_saves_are_committed_before_the_listing_waits(

@@ -1,12 +1,9 @@
 """Group commit (store/group.py): writes share a transaction until `commit()`,
 `most` writes or `seconds`; each write stays all or nothing; what was written
 before an error or a stop ends the block stays written. On SQLite and
-PostgreSQL; what another connection sees is read from another thread (peewee
-gives each thread its own connection)."""
+PostgreSQL; what another connection sees is read from another thread."""
 
 from __future__ import annotations
-
-import threading
 
 import pytest
 
@@ -14,22 +11,11 @@ from r2tui.store import Store
 from r2tui.store.group import GroupCommit
 from r2tui.store.models import Event
 from r2tui.store.writes import EventRow, add_events
+from tests.support.committed import committed_rows
 
 
 def _committed(store: Store) -> int:
-    """The events another connection sees: only committed ones."""
-    seen: list[int] = []
-
-    def read() -> None:
-        try:
-            seen.append(Event.select().count())
-        finally:
-            store.thread_done()
-
-    t = threading.Thread(target=read)
-    t.start()
-    t.join()
-    return seen[0]
+    return committed_rows(store, Event)
 
 
 def _write(store: Store, n: int) -> None:
