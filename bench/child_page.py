@@ -19,7 +19,6 @@ import json
 import statistics
 import sys
 import time
-from dataclasses import replace
 from typing import Any
 
 from textual.screen import Screen
@@ -31,9 +30,7 @@ def main() -> int:
     pages = int(sys.argv[2]) if len(sys.argv) > 2 else 40
     started = time.time()
     at = float(sys.argv[3]) if len(sys.argv) > 3 else started
-    import r2tui.tui.app as tui_app
-    from r2tui.config import AccountConfig, Config
-    from r2tui.store import open_store
+    from bench_viewer import viewer_app
 
     updates: list[float] = []
     update = Screen._on_timer_update
@@ -46,12 +43,7 @@ def main() -> int:
             updates.append((time.perf_counter() - t0) * 1000)
 
     Screen._on_timer_update = timed_update  # type: ignore[method-assign]
-    clock = lambda: at + time.time() - started  # noqa: E731
-    store = open_store(store_url, "bench", clock=clock)
-    account = AccountConfig(name="bench", endpoint_url="http://127.0.0.1:9")
-    config = Config(accounts=(account,), store_url=store_url, store_url_source="bench")
-    config = replace(config, refresh_seconds=3600)
-    app = tui_app.build_app(config, store, collect=False, clock=clock)
+    app, store = viewer_app(store_url, at, 3600)
     out: dict[str, Any] = {}
 
     async def drive() -> None:

@@ -50,11 +50,7 @@ def main() -> int:
     refresh = float(sys.argv[3]) if len(sys.argv) > 3 else 2.0
     started = time.time()
     at = float(sys.argv[4]) if len(sys.argv) > 4 else started
-    from dataclasses import replace
-
-    import r2tui.tui.app as tui_app
-    from r2tui.config import AccountConfig, Config
-    from r2tui.store import open_store
+    from bench_viewer import viewer_app
 
     spans: list[Span] = []
     update = Screen._on_timer_update
@@ -79,12 +75,7 @@ def main() -> int:
             spans.append((full["t"], time.perf_counter(), "gc2", 0))
 
     gc.callbacks.append(collected)
-    clock = lambda: at + time.time() - started  # noqa: E731
-    store = open_store(store_url, "bench", clock=clock)
-    account = AccountConfig(name="bench", endpoint_url="http://127.0.0.1:9")
-    config = Config(accounts=(account,), store_url=store_url, store_url_source="bench")
-    config = replace(config, refresh_seconds=refresh)
-    app = tui_app.build_app(config, store, collect=False, clock=clock)
+    app, store = viewer_app(store_url, at, refresh)
     ticker = Ticker()
     out: dict[str, Any] = {"refresh_s": refresh}
 
