@@ -16,7 +16,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.notifications import Notify
@@ -39,7 +39,7 @@ from r2tui.tui.bindings import APP_BINDINGS, LIST_BINDINGS
 from r2tui.tui.collector import EmbeddedCollector
 from r2tui.tui.failures import reason
 from r2tui.tui.keymap import all_bindings, bound_keymap, check_keymap
-from r2tui.tui.memory import freeze_long_lived
+from r2tui.tui.memory import QuietCollections, freeze_long_lived
 from r2tui.tui.panes.metrics import MetricsPane
 from r2tui.tui.resources import style
 from r2tui.tui.screens.accounts import AccountLine, AccountsScreen, Choice, read_lines
@@ -68,6 +68,7 @@ MAIN_SCREEN_ONLY = (
     "accounts",
 )
 NOTICES_KEPT = 100
+COLLECT_CHECK_SECONDS = 0.5  # how often the app looks whether a full collection may run
 # What quits the app as `q` does (SIGHUP: where the platform has it).
 QUIT_SIGNALS = tuple(
     sig for sig in (getattr(signal, n, None) for n in ("SIGTERM", "SIGHUP")) if sig is not None
@@ -130,12 +131,15 @@ class R2App(App[int]):
         self._refresh_timer: Timer | None = None
         self._reads = itertools.count(1)
         self._signals: list[int] = []  # those this app handles (QUIT_SIGNALS)
+        self.collections = QuietCollections()  # full collections while no one scrolls
 
     def get_default_screen(self) -> Screen[None]:
         return self.main
 
     def on_mount(self) -> None:
         pace.UI.attach(asyncio.get_running_loop())  # jobs here give way when it runs late
+        self.collections.start()
+        self.set_interval(COLLECT_CHECK_SECONDS, self.collections.tick)
         if self.config.keymap:
             self.set_keymap(self.config.keymap)
         self._show_header()
@@ -159,6 +163,11 @@ class R2App(App[int]):
         if self.collect:
             self.embedded.start(self.config)
 
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.InputEvent):
+            self.collections.input()
+        await super().on_event(event)
+
     def _signalled(self, signum: int) -> None:
         log.info("signal %s: quitting", signum)
         self.call_next(self.action_quit)
@@ -169,6 +178,7 @@ class R2App(App[int]):
             loop.remove_signal_handler(sig)
         self._signals.clear()
         pace.UI.detach(loop)
+        self.collections.stop()
         # Reached without `q` too (ctrl+c, a crash): stop everything, wait for nothing.
         self.embedded.abandon()
 
