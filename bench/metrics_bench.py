@@ -3,7 +3,7 @@
     python bench/metrics_bench.py                     # 50 buckets, 30 timed runs
     python bench/metrics_bench.py --buckets 10 --runs 10 --keep /tmp/r2tui-metrics
     python bench/metrics_bench.py --buckets 10 --runs 10 --keep /tmp/r2tui-metrics --reuse
-    python bench/metrics_bench.py --buckets 1000 --probes budget --keep /tmp/r2tui-1000b
+    python bench/metrics_bench.py --buckets 1000 --probes every-run --keep /tmp/r2tui-1000
 
 Prints figures; it is not a test and asserts nothing about speed. What it does:
 
@@ -11,10 +11,10 @@ Prints figures; it is not a test and asserts nothing about speed. What it does:
    a year with the default retention: daily rollups for 365 days, hourly for
    90, raw samples for 14. Per bucket: Cloudflare's hourly analytics (every
    series of metrics.ANALYTICS_SERIES, and the account's totals), canary
-   probes (four step latencies and probe_ok; `--probes every-run`, the default
-   here: every bucket every 5 minutes, as with the probe budget set to probe
-   every bucket each run; `--probes budget`: the default budget's rotation,
-   12 buckets a 5-minute run), a daily
+   probes (four step latencies and probe_ok; `--probes budget`, the default:
+   r2tui's default probe budget's rotation, 12 buckets a 5-minute run;
+   `--probes every-run`: every bucket every 5 minutes, as with the probe
+   budget raised to probe every bucket each run), a daily
    inventory (its samples and 14 kept inventories); for the account: the
    monitor's own spend every 5 minutes, 90 days of job events, 30 days of runs.
    Raw samples and old rollups go in with bulk inserts; the last 14 days' rollups
@@ -392,7 +392,7 @@ def main() -> int:
     ap.add_argument(
         "--probes",
         choices=("every-run", "budget"),
-        default="every-run",
+        default="budget",
         help="probes of every bucket every 5 minutes, or the default probe budget's rotation",
     )
     ap.add_argument(
