@@ -79,7 +79,7 @@ def _inventory(ctx: JobContext, account: AccountConfig, tally: RequestTally) -> 
     # (see store.group): one commit for the many buckets that finish together.
     group = GroupCommit(ctx.store)
     results = s3.inventory_buckets(
-        client, work, ctx.config.inventory, ctx.stop, ctx.clock, before_wait=group.commit
+        client, work, ctx.config.inventory, ctx.stop, ctx.clock, on_turn=group.turn
     )
     with contextlib.closing(results), group:
         for bucket, inv in results:

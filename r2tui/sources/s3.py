@@ -219,18 +219,18 @@ def inventory_buckets(
     settings: InventorySettings,
     stop: threading.Event | None = None,
     clock: Callable[[], float] = time.time,
-    before_wait: Callable[[], None] | None = None,
+    on_turn: Callable[[bool], None] | None = None,
 ) -> Generator[tuple[str, BucketInventory | Exception], None, None]:
     """Each bucket's inventory, or the error that ended its listing, as each
     finishes: the buckets are listed at once, with at most settings.concurrency
     list requests on their way for all of them (listing.buckets). `work` is read
     as buckets start, in this thread. Raises Cancelled on `stop`; a bucket is
-    never handed back in part. `before_wait` is called, in this thread, before
-    the listing blocks on the network."""
+    never handed back in part. `on_turn(waiting)`: see listing.buckets.list_buckets
+    (here also before each bucket, waiting, when buckets are listed one by one)."""
     if not can_fetch(client):
         for w in work:
-            if before_wait is not None:
-                before_wait()
+            if on_turn is not None:
+                on_turn(True)
             try:
                 yield (
                     w.bucket,
@@ -254,7 +254,7 @@ def inventory_buckets(
         concurrency=settings.concurrency,
         stop=stop,
         clock=clock,
-        before_wait=before_wait,
+        on_turn=on_turn,
     )
     with contextlib.closing(listing):
         for listed in listing:

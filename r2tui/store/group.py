@@ -6,10 +6,17 @@ SQLite a commit (writing the pages each save dirtied to the WAL, checkpointing
 now and then) cost a tenth of the job's thread. Saves made one after another
 share a transaction instead; each stays a savepoint of it (`Store.write()`
 nested), so a failed one leaves no trace and the others stand. The transaction
-is committed when the writer is about to wait (`commit()`, which the listing
-calls before it blocks on the network), after `most` writes or `seconds`, and
-when the block ends, whatever ends it: a writer never holds the store's write
-lock across a wait, and what was saved before a stop or an error stays saved.
+is committed when the writer is about to wait (`turn(True)`, which the listing
+calls before it blocks on the network), once it has been open `seconds` (at a
+write or a turn of the listing, so a listing busy with pages that are all in
+already holds the lock no longer), after `most` writes, and when the block
+ends, whatever ends it: a writer never holds the store's write lock across a
+wait, and what was saved before a stop or an error stays saved.
+
+One exception, SQLite's: on a full disk, an I/O error or no memory it rolls
+the whole transaction back by itself, so the writes of the group before the
+failing one go too. The writer fails with that error (the inventory job
+reports it) and those buckets are listed again at its next run.
 """
 
 from __future__ import annotations
@@ -24,7 +31,7 @@ from r2tui.store.db import Store
 
 class GroupCommit:
     """`with GroupCommit(store) as group:` then `with group.write(): ...` for each
-    write; `group.commit()` before a wait."""
+    write; `group.turn(waiting)` between them."""
 
     def __init__(
         self,
@@ -71,7 +78,15 @@ class GroupCommit:
         with self.store.write():  # a savepoint of the shared transaction
             yield
         self._writes += 1
-        if self._writes >= self.most or self.clock() - self._since >= self.seconds:
+        if self._writes >= self.most:
+            self.commit()
+        else:
+            self.turn(False)
+
+    def turn(self, waiting: bool) -> None:
+        """Commit if the writer is about to wait, or the transaction has been open
+        `seconds`."""
+        if self._open is not None and (waiting or self.clock() - self._since >= self.seconds):
             self.commit()
 
     def commit(self) -> None:

@@ -68,7 +68,7 @@ MAIN_SCREEN_ONLY = (
     "accounts",
 )
 NOTICES_KEPT = 100
-COLLECT_CHECK_SECONDS = 0.5  # how often the app looks whether a full collection may run
+COLLECT_CHECK_SECONDS = 1.0  # how often the app looks whether a full collection may run
 # What quits the app as `q` does (SIGHUP: where the platform has it).
 QUIT_SIGNALS = tuple(
     sig for sig in (getattr(signal, n, None) for n in ("SIGTERM", "SIGHUP")) if sig is not None
@@ -173,12 +173,12 @@ class R2App(App[int]):
         self.call_next(self.action_quit)
 
     def on_unmount(self) -> None:
+        self.collections.stop()  # first: Python's rule back whatever fails below
         loop = asyncio.get_running_loop()
         for sig in self._signals:
             loop.remove_signal_handler(sig)
         self._signals.clear()
         pace.UI.detach(loop)
-        self.collections.stop()
         # Reached without `q` too (ctrl+c, a crash): stop everything, wait for nothing.
         self.embedded.abandon()
 

@@ -43,18 +43,25 @@ class QuietCollections:
         self.idle, self.every, self.at_most, self.clock = idle, every, at_most, clock
         self.input_at = self.last = clock()
         self.runs = 0  # full collections run by `tick`
-        self._threshold: tuple[int, int, int] | None = None
+        self._started = False
 
     def start(self) -> None:
-        if self._threshold is None:
-            self._threshold = gc.get_threshold()
-            gen0, gen1, _ = self._threshold
-            gc.set_threshold(gen0, gen1, _NEVER)
+        """Python's full collections off, for as long as any started one is."""
+        if not self._started:
+            self._started = True
+            if not _ACTIVE:
+                _SAVED[:] = gc.get_threshold()
+                gc.set_threshold(_SAVED[0], _SAVED[1], _NEVER)
+            _ACTIVE.add(id(self))
 
     def stop(self) -> None:
-        if self._threshold is not None:
-            gc.set_threshold(*self._threshold)
-            self._threshold = None
+        """Python's rule back once no started one is left (apps in one process may
+        overlap: the first saves the thresholds, the last puts them back)."""
+        if self._started:
+            self._started = False
+            _ACTIVE.discard(id(self))
+            if not _ACTIVE:
+                gc.set_threshold(*_SAVED)
 
     def input(self) -> None:
         """A key or the mouse: the user is there."""
@@ -72,3 +79,6 @@ class QuietCollections:
 # gc's third threshold counts collections of the middle generation: this many
 # never come (one each 700 x 10 allocations).
 _NEVER = 2**31 - 1
+# The started ones of this process, and Python's thresholds from before the first.
+_ACTIVE: set[int] = set()
+_SAVED: list[int] = []

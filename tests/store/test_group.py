@@ -37,9 +37,11 @@ def test_writes_are_committed_together_before_a_wait(st: Store) -> None:
             with group.write():
                 _write(st, n)
         assert _committed(st) == 0  # one transaction, still open
-        group.commit()  # as the listing does before it waits
+        group.turn(False)  # a turn of the listing, not waiting, the group young
+        assert _committed(st) == 0
+        group.turn(True)  # as the listing does before it waits
         assert _committed(st) == 3 and group.commits == 1
-        group.commit()  # nothing open: nothing to do
+        group.turn(True)  # nothing open: nothing to do
         assert group.commits == 1
         with group.write():
             _write(st, 3)
@@ -48,6 +50,21 @@ def test_writes_are_committed_together_before_a_wait(st: Store) -> None:
             _write(st, 4)
         assert _committed(st) == 5 and group.commits == 2
     assert group.commits == 2
+
+
+def test_a_busy_listing_commits_a_group_once_it_is_old(st: Store) -> None:
+    """Pages all in already (no wait) for a while after the last write: the group
+    goes at a turn once `seconds` have passed, not at the next write."""
+    clock = Ticks()
+    with GroupCommit(st, seconds=0.5, clock=clock) as group:
+        with group.write():
+            _write(st, 0)
+        clock.t = 0.4
+        group.turn(False)
+        assert _committed(st) == 0
+        clock.t = 0.5
+        group.turn(False)
+        assert _committed(st) == 1 and group.commits == 1
 
 
 def test_a_group_is_committed_after_most_writes_and_at_the_end(st: Store) -> None:

@@ -67,6 +67,19 @@ def test_a_full_collection_waits_for_idle_input_and_not_forever(full: list[int])
     assert gc.get_threshold() == before
 
 
+def test_overlapping_ones_give_pythons_rule_back_when_the_last_stops() -> None:
+    before = gc.get_threshold()
+    first, second = QuietCollections(), QuietCollections()
+    first.start()
+    second.start()
+    first.stop()
+    assert gc.get_threshold()[2] > 10**9  # the second still runs
+    second.stop()
+    assert gc.get_threshold() == before
+    second.stop()  # again: nothing
+    assert gc.get_threshold() == before
+
+
 async def test_the_app_turns_pythons_full_collections_off_while_it_runs(store: Store) -> None:
     before = gc.get_threshold()
     app = quiet_app(store)

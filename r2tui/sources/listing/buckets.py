@@ -95,12 +95,13 @@ def list_buckets(
     concurrency: int,
     stop: threading.Event | None = None,
     clock: Callable[[], float] = time.time,
-    before_wait: Callable[[], None] | None = None,
+    on_turn: Callable[[bool], None] | None = None,
 ) -> Generator[Listed, None, None]:
     """Each bucket of `tasks`, listed and folded, in the order they finish.
-    `before_wait` is called, in this thread, before the listing blocks waiting for
-    an answer (a caller holding a transaction commits it then)."""
-    return _Lister(client, tasks, page_size, max(1, concurrency), stop, clock, before_wait).run()
+    `on_turn(waiting)` is called in this thread at each turn of the listing,
+    `waiting` True when it is about to block for an answer (a caller holding a
+    transaction commits it then, and when it has been open long enough)."""
+    return _Lister(client, tasks, page_size, max(1, concurrency), stop, clock, on_turn).run()
 
 
 class _Lister:
@@ -112,10 +113,10 @@ class _Lister:
         concurrency: int,
         stop: threading.Event | None,
         clock: Callable[[], float],
-        before_wait: Callable[[], None] | None = None,
+        on_turn: Callable[[bool], None] | None = None,
     ) -> None:
         self.client = client
-        self.before_wait = before_wait
+        self.on_turn = on_turn
         self.waiting = iter(tasks)
         self.more = True  # tasks may be left in `waiting`
         self.page_size = page_size
@@ -143,8 +144,8 @@ class _Lister:
                     if not self._start_next():
                         raise AssertionError("the listing stalled with nothing on its way")
                     continue
-                if self.before_wait is not None and not any(f.done() for f in self.pending):
-                    self.before_wait()
+                if self.on_turn is not None:
+                    self.on_turn(not any(f.done() for f in self.pending))
                 done, _ = wait(self.pending, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
                 if self.stop.is_set():
                     raise Cancelled()
