@@ -3,8 +3,10 @@ clock running on from the store's "now"."""
 
 from __future__ import annotations
 
+import asyncio
 import time
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from r2tui.store import Store
@@ -31,3 +33,29 @@ def viewer_app(store_url: str, at: float, refresh: float) -> tuple[R2App, Store]
     config = Config(accounts=(account,), store_url=store_url, store_url_source="bench")
     config = replace(config, refresh_seconds=refresh)
     return tui_app.build_app(config, store, collect=False, clock=clock), store
+
+
+async def scroll_table(
+    pilot: Any,
+    table: Any,
+    seconds: float,
+    on_key: Callable[[str], None] | None = None,
+) -> tuple[float, float]:
+    """Focus `table` and scroll it for `seconds` as the scroll benchmarks do:
+    `down` every 20 ms, `pagedown` every 25th press, `home` at the end; gives
+    back when the scrolling started and ended (perf_counter). `on_key` hears
+    each key just before it is pressed."""
+    table.focus()
+    await pilot.pause()
+    start = time.perf_counter()
+    presses = 0
+    while time.perf_counter() - start < seconds:
+        presses += 1
+        key = "pagedown" if presses % 25 == 0 else "down"
+        if table.cursor_row >= table.row_count - 1:
+            key = "home"
+        if on_key is not None:
+            on_key(key)
+        await pilot.press(key)
+        await asyncio.sleep(0.02)
+    return start, time.perf_counter()

@@ -44,7 +44,7 @@ def main() -> int:
     refresh = float(sys.argv[3]) if len(sys.argv) > 3 else 2.0
     started = time.time()
     at = float(sys.argv[4]) if len(sys.argv) > 4 else started
-    from bench_viewer import viewer_app
+    from bench_viewer import scroll_table, viewer_app
 
     import r2tui.dashboard
 
@@ -82,18 +82,7 @@ def main() -> int:
             for pane, selector in TABLES:
                 main_screen.focus_pane(pane)
                 table = getattr(main_screen, pane).query_one(selector, DataTable)
-                table.focus()
-                await pilot.pause()
-                start = time.perf_counter()
-                presses = 0
-                while time.perf_counter() - start < seconds:
-                    presses += 1
-                    key = "pagedown" if presses % 25 == 0 else "down"
-                    if table.cursor_row >= table.row_count - 1:
-                        key = "home"
-                    await pilot.press(key)
-                    await asyncio.sleep(0.02)
-                end = time.perf_counter()
+                start, end = await scroll_table(pilot, table, seconds)
                 result = gaps(ticker.frames, start, end)
                 result["max_gap_cpu_wait_ms"] = largest_gap_wait(ticker, start, end)
                 out[pane] = {"rows": table.row_count, "cursor": table.cursor_row, **result}

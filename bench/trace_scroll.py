@@ -50,7 +50,7 @@ def main() -> int:
     refresh = float(sys.argv[3]) if len(sys.argv) > 3 else 2.0
     started = time.time()
     at = float(sys.argv[4]) if len(sys.argv) > 4 else started
-    from bench_viewer import viewer_app
+    from bench_viewer import scroll_table, viewer_app
 
     spans: list[Span] = []
     update = Screen._on_timer_update
@@ -78,6 +78,11 @@ def main() -> int:
     app, store = viewer_app(store_url, at, refresh)
     ticker = Ticker()
     out: dict[str, Any] = {"refresh_s": refresh}
+
+    def pagedowns(key: str) -> None:
+        if key == "pagedown":
+            now = time.perf_counter()
+            spans.append((now, now, key, 0))
 
     def overlapping(a: float, b: float, what: str) -> list[Span]:
         return [s for s in spans if s[2] == what and s[1] > a and s[0] < b]
@@ -114,20 +119,7 @@ def main() -> int:
             for pane, selector in TABLES:
                 main_screen.focus_pane(pane)
                 table = getattr(main_screen, pane).query_one(selector, DataTable)
-                table.focus()
-                await pilot.pause()
-                start = time.perf_counter()
-                presses = 0
-                while time.perf_counter() - start < seconds:
-                    presses += 1
-                    key = "pagedown" if presses % 25 == 0 else "down"
-                    if table.cursor_row >= table.row_count - 1:
-                        key = "home"
-                    if key == "pagedown":
-                        spans.append((time.perf_counter(), time.perf_counter(), key, 0))
-                    await pilot.press(key)
-                    await asyncio.sleep(0.02)
-                end = time.perf_counter()
+                start, end = await scroll_table(pilot, table, seconds, on_key=pagedowns)
                 frames = [t for t in ticker.frames if start <= t <= end]
                 steps = sorted(((b - a, a, b) for a, b in itertools.pairwise(frames)), reverse=True)
                 out[pane] = {
