@@ -37,17 +37,24 @@ def _ages(minutes: int) -> list[Row]:
     return rows
 
 
+def _counted(monkeypatch: Any, owner: object, name: str) -> list[int]:
+    """Calls of `owner.name` from now on, counted in the list's one item; the
+    call itself goes on as before."""
+    calls = [0]
+    real = getattr(owner, name)
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        calls[0] += 1
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, counting)
+    return calls
+
+
 async def test_many_narrower_cells_are_not_measured_column_by_column(monkeypatch: Any) -> None:
     # Textual's cell measure, counted: its module's function, as DataTable calls it
     # (no public hook says how much a table measured).
-    measured = [0]
-    real = data_table_module.measure
-
-    def counting(*args: Any, **kwargs: Any) -> int:
-        measured[0] += 1
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(data_table_module, "measure", counting)
+    measured = _counted(monkeypatch, data_table_module, "measure")
     app = AgesTable()
     async with app.run_test(size=(60, 20)) as pilot:
         table = app.query_one(FilterTable)
@@ -84,14 +91,7 @@ def _sized(age: str) -> list[Row]:
 async def test_a_store_read_renders_again_only_the_cells_that_changed(monkeypatch: Any) -> None:
     # The cells Rich renders, counted: DataTable wraps each in its module's
     # `Styled` (no public hook says how many cells a table rendered).
-    rendered = [0]
-    real = data_table_module.Styled
-
-    def counting(*args: Any, **kwargs: Any) -> Any:
-        rendered[0] += 1
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(data_table_module, "Styled", counting)
+    rendered = _counted(monkeypatch, data_table_module, "Styled")
     app = SizesTable()
     async with app.run_test(size=(60, 20)) as pilot:
         owner = app.query_one(FilterTable)
@@ -120,16 +120,9 @@ async def test_a_store_read_that_changes_nothing_repaints_no_line(monkeypatch: A
         for _ in range(3):  # the cursor moved since the table was drawn whole
             await pilot.press("down")
         await pilot.pause()
-        lines = [0]
-        real = table.render_line
-
-        def counting(y: int) -> Any:
-            lines[0] += 1
-            return real(y)
-
         # The lines the table draws, counted on this table only (its own method,
         # which Textual's styles cache calls for each line it must draw).
-        monkeypatch.setattr(table, "render_line", counting)
+        lines = _counted(monkeypatch, table, "render_line")
         owner.set_rows(list(rows))  # a read: the same rows
         await pilot.pause()
         assert lines[0] == 0
