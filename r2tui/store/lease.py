@@ -198,7 +198,24 @@ def _acquire(
         got = read(store, account)
         return Taken(got) if got is not None and got.held_by(holder) else None
     # Take it only if it ran out by the database's clock and is still the lease
-    # seen (compare-and-set): a renewal meanwhile moved expires_at past now.
+    # seen (compare-and-set): a renewal meanwhile moved expires_at past now. The
+    # take and the closing of the runs left open are one transaction (on SQLite
+    # too, where each statement would commit by itself): nobody sees the lease
+    # taken with its last holder's runs still open, and a failure closing them
+    # leaves the lease as it was.
+    with store.atomic():
+        return _take(store, account, seconds, holder, activity, seen, now)
+
+
+def _take(
+    store: Store,
+    account: str,
+    seconds: float,
+    holder: Holder,
+    activity: str | None,
+    seen: Lease,
+    now: SQL,
+) -> Taken | None:
     took = (
         CollectorLease.update(
             {

@@ -88,6 +88,38 @@ def test_a_lease_that_ran_out_is_taken_and_its_holders_runs_abandoned(st: Store)
     assert lease.acquire(st, ACC, 10, holder=A) is None  # A lost it
 
 
+def _refuse_closing_runs(st: Store) -> None:
+    """The store refuses any change to a job run (a real trigger in the database)."""
+    if st.is_sqlite:
+        st.db.execute_sql(
+            "CREATE TRIGGER refuse BEFORE UPDATE ON job_run "
+            "BEGIN SELECT RAISE(ABORT, 'refused'); END"
+        )
+        return
+    st.db.execute_sql(
+        "CREATE FUNCTION refuse() RETURNS trigger AS "
+        "$$ BEGIN RAISE EXCEPTION 'refused'; END $$ LANGUAGE plpgsql"
+    )
+    st.db.execute_sql(
+        "CREATE TRIGGER refuse BEFORE UPDATE ON job_run FOR EACH ROW EXECUTE FUNCTION refuse()"
+    )
+
+
+def test_a_takeover_and_the_closing_of_its_runs_are_one(st: Store) -> None:
+    """Nobody sees a lease taken with its last holder's runs still open: when
+    they cannot be closed, the lease stays as it was (its holder, its expiry)."""
+    lease.acquire(st, ACC, 10, holder=A)
+    open_id = run(st, "inventory", NOW + 1)
+    JobRun.update(host=A.host, pid=A.pid, holder=A.id).execute()
+    run_out(st, ACC)
+    before = lease.read(st, ACC)
+    _refuse_closing_runs(st)
+    with pytest.raises(Exception, match="refused"):
+        lease.acquire(st, ACC, 10, holder=B)
+    assert lease.read(st, ACC) == before
+    assert JobRun.get_by_id(open_id).finished_at is None
+
+
 def test_expire_keeps_the_row_so_the_next_holder_closes_the_runs(st: Store) -> None:
     """A stop whose jobs hung: the lease runs out at once, but its row (and so
     who held it) stays, and the next holder abandons the runs left open."""
