@@ -127,12 +127,15 @@ def save_rule(
 
 
 def set_enabled(store: Store, name: str, enabled: bool) -> Rule:
-    rule = get_rule(store, name)
-    if rule is None:
-        raise RuleError([("name", f"no rule named {name!r}")], name)
-    data = {**rule_to_dict(rule), "enabled": enabled}
-    new = rule_from(data, stored=True)  # disabling a rule that needs a fix is fine
-    save_rule(store, new, replacing=rule.name)
+    # Read and written back in one write: an edit another process commits
+    # meanwhile is not undone by the old copy.
+    with store.write():
+        rule = get_rule(store, name)
+        if rule is None:
+            raise RuleError([("name", f"no rule named {name!r}")], name)
+        data = {**rule_to_dict(rule), "enabled": enabled}
+        new = rule_from(data, stored=True)  # disabling a rule that needs a fix is fine
+        save_rule(store, new, replacing=rule.name)
     return new
 
 

@@ -78,17 +78,15 @@ def _check_endpoint(ctx: JobContext, account: AccountConfig, tally: RequestTally
     known = queries.bucket_names(ctx.store, account.name)
     step = s3.check_endpoint(client, known[0] if known else None)
     at = ctx.clock()
-    was_ok = queries.last_value(ctx.store, account.name, "endpoint_ok")
     rows = [SampleRow("endpoint_ok", 1.0 if step.ok else 0.0)]
     if step.ok:
         rows.append(SampleRow("endpoint_ms", step.ms))
-    writes.add_samples(ctx.store, account.name, rows, at)
-    _transition(
+    _record(
         ctx,
         account,
         ACCOUNT,
+        rows,
         step.ok,
-        was_ok,
         f"endpoint check failed: {step.error}",
         "endpoint answers again",
         at,
@@ -126,21 +124,19 @@ def _probes(ctx: JobContext, account: AccountConfig, tally: RequestTally) -> Out
         if ctx.stop.is_set():
             raise Cancelled()
         result = s3.probe_bucket(client, bucket, account.probe.prefix, ctx.clock)
-        was_ok = queries.last_value(ctx.store, account.name, "probe_ok", bucket)
         rows = [
             SampleRow(f"probe_{_STEP_METRIC[s.operation]}_ms", s.ms, bucket)
             for s in result.steps
             if s.ok
         ]
         rows.append(SampleRow("probe_ok", 1.0 if result.ok else 0.0, bucket))
-        writes.add_samples(ctx.store, account.name, rows, result.at)
         kind = next((s3.step_kind(s) for s in result.steps if not s.ok), SourceState.FAILING)
-        _transition(
+        _record(
             ctx,
             account,
             bucket,
+            rows,
             result.ok,
-            was_ok,
             f"probe failed: {result.error}",
             f"probe of {bucket} recovered",
             result.at,
@@ -172,6 +168,28 @@ def _probe_health(out: Outcome, failures: list[tuple[SourceState, str]], tried: 
         out.source_failed(S3, *failures[0])
     elif tried:
         out.source_ok(S3)  # the bucket list or some probe answered
+
+
+def _record(
+    ctx: JobContext,
+    account: AccountConfig,
+    bucket: str,
+    rows: list[SampleRow],
+    ok: bool,
+    failed: str,
+    recovered: str,
+    at: float,
+    data: dict[str, object] | None = None,
+) -> None:
+    """A check's samples, and an event when it starts failing or recovers (not on
+    every run). The last outcome is read and the new one written in one write: a
+    stop between the samples and the event would leave the change unsaid for good
+    (the next run reads the new outcome as the last)."""
+    metric = "endpoint_ok" if bucket == ACCOUNT else "probe_ok"
+    with ctx.store.write():
+        was_ok = queries.last_value(ctx.store, account.name, metric, bucket)
+        writes.add_samples(ctx.store, account.name, rows, at)
+        _transition(ctx, account, bucket, ok, was_ok, failed, recovered, at, data)
 
 
 def _transition(

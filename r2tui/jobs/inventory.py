@@ -51,11 +51,14 @@ def _inventory(ctx: JobContext, account: AccountConfig, tally: RequestTally) -> 
         out.source_failed(LISTING, failure_kind(exc), reason)
         return out
     wanted = [b for b in listed if account.wants_bucket(b)]
-    first_time = not queries.bucket_names(ctx.store, account.name, include_vanished=True)
-    changes = writes.sync_buckets(ctx.store, account.name, wanted, ctx.clock())
-    events = _bucket_events(changes, listed, wanted, first_time)
-    if events:
-        writes.add_events(ctx.store, account.name, events, ctx.clock())
+    # The buckets' changes and their events in one transaction: a stop between
+    # them would leave a bucket known whose "new" or "vanished" is never said.
+    with ctx.store.write():
+        first_time = not queries.bucket_names(ctx.store, account.name, include_vanished=True)
+        changes = writes.sync_buckets(ctx.store, account.name, wanted, ctx.clock())
+        events = _bucket_events(changes, listed, wanted, first_time)
+        if events:
+            writes.add_events(ctx.store, account.name, events, ctx.clock())
     out = Outcome()
     out.source_ok(S3)  # it answered the bucket list
     new_large = 0

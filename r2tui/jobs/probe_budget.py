@@ -128,8 +128,16 @@ def plan_turn(
 
 def warn_over_budget(store: Store, account: str, turn: Turn, now: float) -> None:
     """The budget's warning as an event, at most once a day while it lasts."""
-    if not turn.plan.over_budget or probed.warned_since(store, account, now - DAY):
+    if not turn.plan.over_budget:
         return
+    # Read and written under the write lock: two runs at once (a `collect --once
+    # --force` beside the holder) write it once.
+    with store.write():
+        if not probed.warned_since(store, account, now - DAY):
+            _warn(store, account, turn, now)
+
+
+def _warn(store: Store, account: str, turn: Turn, now: float) -> None:
     p = turn.plan
     message = (
         f"probe budget too small: {p.must:,} buckets must be probed at every run "

@@ -226,7 +226,8 @@ def _take(
                 CollectorLease.heartbeat_at: now,
                 CollectorLease.expires_at: now + seconds,
                 CollectorLease.activity: activity or "",
-                CollectorLease.run_requested_at: seen.run_requested_at,
+                # run_requested_at is left as the row holds it: a viewer's
+                # "run now" written since `seen` was read carries over.
             }
         )
         .where(

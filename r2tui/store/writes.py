@@ -68,7 +68,10 @@ def add_samples(
     t = int(ts if ts is not None else store.clock())
     data = [(t, account, r.bucket, r.metric, float(r.value)) for r in rows]
     if data:
-        with store.atomic():
+        # The write lock (PostgreSQL's advisory lock; SQLite's IMMEDIATE): the
+        # rollup's pruning of series keys waits for it, so a new series' key is
+        # never dropped while its first sample commits.
+        with store.write():
             _insert_samples(store, data, keyed)
     return len(data)
 

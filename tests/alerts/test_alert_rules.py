@@ -4,6 +4,8 @@ that nothing but a RuleError ever comes out of bad input."""
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from dataclasses import replace
 from typing import Any
 
@@ -29,6 +31,8 @@ from r2tui.alerts.rules import (
 from r2tui.metrics import ACCOUNT, CATALOG
 from r2tui.store import Store
 from r2tui.store.migrations import v5_rule_bodies, v8_rule_bodies
+from tests.support.committed import behind_a_write
+from tests.support.store_files import sqlite_path
 
 GOOD: dict[str, Any] = {
     "name": "High error rate",
@@ -378,3 +382,25 @@ def test_a_stored_change_rule_saved_before_the_check_loads_and_says_what_to_fix(
     assert not saved.set_enabled(store, "Nightly", False).enabled  # turning it off works
     with pytest.raises(RuleError, match="comparison: falls_by cannot watch"):
         rule_from(rule_to_dict(old))
+
+
+def test_turning_a_rule_off_keeps_an_edit_another_process_saved_meanwhile(
+    store: Store, sqlite_url: str
+) -> None:
+    """`set_enabled` reads the rule it writes back inside its write: an edit
+    another process commits while it waits for the write lock is kept."""
+    saved.save_rule(store, Rule("Egress", "class_b_ops", ">", 50.0))
+
+    def edit(other: sqlite3.Connection) -> None:
+        (body,) = other.execute("SELECT body FROM alert_rule WHERE name = 'Egress'").fetchone()
+        other.execute(
+            "UPDATE alert_rule SET body = ? WHERE name = 'Egress'",
+            (json.dumps({**json.loads(body), "threshold": 500.0}),),
+        )
+
+    off = behind_a_write(
+        store, str(sqlite_path(sqlite_url)), edit, lambda: saved.set_enabled(store, "Egress", False)
+    )
+    assert (off.enabled, off.threshold) == (False, 500.0)
+    stored = saved.get_rule(store, "Egress")
+    assert stored is not None and (stored.enabled, stored.threshold) == (False, 500.0)

@@ -429,3 +429,47 @@ def test_an_upload_seen_during_the_previous_listing_is_reported_once(
     uploads = [e.message for e in _events("upload")]
     assert uploads == ["large upload alpha/big.iso (3.0 GB)"]
     assert _samples("new_large_objects", "alpha") == [0, 1, 0]
+
+
+def _refuse_events(store: Store, refuse: bool) -> None:
+    """The store refuses every new event (a real trigger), or no longer does."""
+    if refuse:
+        store.db.execute_sql(
+            "CREATE TRIGGER refuse_events BEFORE INSERT ON event "
+            "BEGIN SELECT RAISE(ABORT, 'events refused'); END"
+        )
+    else:
+        store.db.execute_sql("DROP TRIGGER refuse_events")
+
+
+def test_an_endpoint_failure_whose_event_is_refused_is_said_at_the_next_run(
+    store: Store,
+) -> None:
+    """The check's sample and its event are one write: when the event cannot be
+    saved, neither is the sample, and the next run still sees a change to say."""
+    down = _ctx(store, f"http://127.0.0.1:{closed_port()}")
+    _refuse_events(store, True)
+    result = run_job("collect_metrics", down)
+    assert not result.ok and "events refused" in (result.error or "")
+    assert _samples("endpoint_ok") == []
+    _refuse_events(store, False)
+    assert not run_job("collect_metrics", down).ok
+    assert [(e.level, e.message.split(":")[0]) for e in _events("probe")] == [
+        ("error", "endpoint check failed")
+    ]
+    assert _samples("endpoint_ok") == [0.0]
+
+
+def test_buckets_whose_events_are_refused_are_found_again_at_the_next_run(
+    s3_backend: Any, moto_endpoint: str, store: Store
+) -> None:
+    """The buckets' changes and their events are one write: when the events
+    cannot be saved, the buckets are not either, and the next run says them."""
+    _seed_three(s3_backend)
+    ctx = _ctx(store, moto_endpoint)
+    _refuse_events(store, True)
+    assert not run_job("inventory", ctx).ok
+    assert list(Bucket.select()) == []
+    _refuse_events(store, False)
+    assert run_job("inventory", ctx).ok
+    assert [e.message for e in _events("bucket")] == ["found 3 buckets: alpha, beta, gamma"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import sqlite3
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -26,7 +27,7 @@ from r2tui.costs import probes
 from r2tui.costs.bill import to_cents
 from r2tui.costs.probes import EVERY_RUN, OVER_BUDGET, PER_PROBE, ROTATION, due, plan, run_due
 from r2tui.jobs import JobContext, run_job
-from r2tui.jobs.probe_budget import choose
+from r2tui.jobs.probe_budget import Turn, choose, warn_over_budget
 from r2tui.observations import PROBE_OPERATIONS, RequestTally
 from r2tui.pricing import LIST_PRICES, PriceList, operation_class
 from r2tui.sources import s3
@@ -34,8 +35,10 @@ from r2tui.status import probe_plan_doc
 from r2tui.store import Store, open_store, probed, rollups, writes
 from r2tui.store.models import Event, Sample
 from r2tui.store.writes import EventRow, SampleRow
+from tests.support.committed import behind_a_write
 from tests.support.configs import account_for, make_config
 from tests.support.peers import seed_bucket
+from tests.support.store_files import sqlite_path
 
 T0 = 1_760_000_000  # a multiple of 100: a 25,920-probe budget's share is 3 every 300 s
 MONTH = 30 * 86400
@@ -422,6 +425,29 @@ def test_over_budget_the_budget_wins_and_says_so_once(
     (warned,) = Event.select().where(Event.kind == "probe_budget")
     assert warned.level == "warning"
     assert "Raise probe.requests_per_month to 207,360" in warned.message
+
+
+def test_two_runs_at_once_warn_once(store: Store, sqlite_url: str) -> None:
+    """The warning is read for and written under the write lock: a run that
+    waits for another's (a `collect --once --force` beside the holder) finds the
+    warning that one wrote, and writes none."""
+    p = plan(6, TWO, RUNS, must=6)
+    assert p.over_budget
+    turn = Turn((), p, frozenset(BUCKETS[:6]), frozenset(), 2)
+
+    def warn(other: sqlite3.Connection) -> None:
+        other.execute(
+            "INSERT INTO event (ts, account, kind, level, message) VALUES (?, ?, ?, ?, ?)",
+            (T0, "test", probed.BUDGET_KIND, "warning", "probe budget too small: ..."),
+        )
+
+    behind_a_write(
+        store,
+        str(sqlite_path(sqlite_url)),
+        warn,
+        lambda: warn_over_budget(store, "test", turn, T0 + 1),
+    )
+    assert Event.select().where(Event.kind == probed.BUDGET_KIND).count() == 1
 
 
 def test_a_run_with_no_probe_due_checks_the_endpoint(

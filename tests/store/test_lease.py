@@ -120,6 +120,31 @@ def test_a_takeover_and_the_closing_of_its_runs_are_one(st: Store) -> None:
     assert JobRun.get_by_id(open_id).finished_at is None
 
 
+def test_a_run_request_made_as_the_lease_is_taken_carries_over(
+    st: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A viewer's "run now" written between the taker's look at the lease and its
+    take is not overwritten by what the taker saw."""
+    lease.acquire(st, ACC, 10, holder=A)
+    run_out(st, ACC)
+    looks = 0
+    read = lease.read
+
+    def a_viewer_asks_right_after_the_look(store: Store, account: str) -> lease.Lease | None:
+        nonlocal looks
+        seen = read(store, account)
+        looks += 1
+        if looks == 1:
+            assert seen is not None and seen.run_requested_at is None
+            assert lease.request_run(store, account)
+        return seen
+
+    monkeypatch.setattr(lease, "read", a_viewer_asks_right_after_the_look)
+    taken = lease.acquire(st, ACC, 10, holder=B)
+    assert taken is not None and taken.took_from is not None
+    assert lease.take_run_request(st, ACC, holder=B)
+
+
 def test_expire_keeps_the_row_so_the_next_holder_closes_the_runs(st: Store) -> None:
     """A stop whose jobs hung: the lease runs out at once, but its row (and so
     who held it) stays, and the next holder abandons the runs left open."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -290,3 +291,57 @@ def test_thread_done_gives_the_threads_connection_back(
     thread.join()
     assert closed == [True]
     assert store.fetch(Sample.select(Sample.id)) == []  # this thread's own connection
+
+
+def test_samples_wait_for_the_write_lock_on_postgres(pg_url: str, opened: list[Store]) -> None:
+    """Samples are written under the store's write lock (PostgreSQL's advisory
+    lock), as the rollup's pruning of series keys is: a new series' key is never
+    dropped while its first sample commits."""
+    store = open_store(pg_url)
+    opened.append(store)
+    holding, release = threading.Event(), threading.Event()
+    writer_pid: list[int] = []
+    done = threading.Event()
+
+    def hold() -> None:
+        try:
+            with store.write():
+                holding.set()
+                release.wait(30)
+        finally:
+            store.thread_done()
+
+    def add() -> None:
+        try:
+            writer_pid.append(store.db.execute_sql("SELECT pg_backend_pid()").fetchone()[0])
+            writes.add_samples(store, "acc", [writes.SampleRow("total_files", 1.0)], 1)
+        finally:
+            done.set()
+            store.thread_done()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    waited = False
+    try:
+        assert holding.wait(10)
+        adder = threading.Thread(target=add)
+        adder.start()
+        deadline = time.monotonic() + 10
+        while not done.is_set() and time.monotonic() < deadline:
+            if (
+                writer_pid
+                and store.db.execute_sql(
+                    "SELECT 1 FROM pg_locks WHERE pid = %s AND NOT granted"
+                    " AND locktype = 'advisory'",
+                    (writer_pid[0],),
+                ).fetchone()
+            ):
+                waited = True
+                break
+            time.sleep(0.02)
+    finally:
+        release.set()
+        holder.join(10)
+    adder.join(10)
+    assert waited, "the sample was written without waiting for the write lock"
+    assert Sample.select().where(Sample.account == "acc").count() == 1
