@@ -45,6 +45,7 @@ from typing import Any, cast
 from urllib.parse import quote, urlparse
 
 from peewee import (
+    SQL,
     Database,
     DatabaseError,
     ImproperlyConfigured,
@@ -98,6 +99,16 @@ _DRIVER_HINTS = {
     "mysqlconnector": "pip install mysql-connector-python",
     "mariadbconnector": "pip install mariadb",
 }
+
+
+def db_now(store: Store) -> SQL:
+    """Now on the database's clock, in seconds since the epoch, as an SQL
+    expression: every process judges a lease or a claim by this one clock, so
+    two hosts whose clocks disagree still agree on when it runs out (SQLite's
+    is the clock of the one machine it is on)."""
+    if store.is_sqlite:
+        return SQL("((julianday('now') - 2440587.5) * 86400.0)")
+    return SQL("CAST(extract(epoch FROM clock_timestamp()) AS double precision)")
 
 
 class Store:
