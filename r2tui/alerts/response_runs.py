@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
@@ -46,7 +45,7 @@ from r2tui.alerts.notice import AlertNotice
 from r2tui.alerts.rules import Rule
 from r2tui.alerts.states import STATE_KIND
 from r2tui.config.alert_model import ResponseConfig
-from r2tui.store.db import Store, db_now
+from r2tui.store.db import Store, db_now, db_until
 from r2tui.store.models import ResponseRun
 from r2tui.store.writes import EventRow, add_events
 
@@ -158,7 +157,7 @@ def _run_one(
                 report.errors.append(error)
             return
         # The claim: only one process's UPDATE matches, and only the winner runs it.
-        claim = db_now(store) + math.ceil(resp.timeout + CLAIM_SLACK)
+        claim = db_until(store, resp.timeout + CLAIM_SLACK)
         claiming = ResponseRun.update(
             {ResponseRun.state: RUNNING, ResponseRun.claimed_until: claim}
         )

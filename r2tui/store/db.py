@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import os
 import time
 import types
@@ -109,6 +110,12 @@ def db_now(store: Store) -> SQL:
     if store.is_sqlite:
         return SQL("((julianday('now') - 2440587.5) * 86400.0)")
     return SQL("CAST(extract(epoch FROM clock_timestamp()) AS double precision)")
+
+
+def db_until(store: Store, seconds: float) -> Any:
+    """`seconds` from now on the database's clock, as an SQL expression giving
+    whole seconds (rounded up), for a claim stored in an integer column."""
+    return (db_now(store) + (math.ceil(seconds) + 1)).cast("BIGINT")
 
 
 class Store:
