@@ -1,8 +1,10 @@
 """`check_alerts`: every enabled rule against the store's current readings, one
 alert per rule, account and bucket, each stepped through the state machine
 (`r2tui.alerts.states`). State, history events and the notifications that
-follow (`r2tui.alerts.dispatch`) commit in one transaction, so an alert that
-fired is never recorded without its notice queued, nor queued twice."""
+follow (`r2tui.alerts.dispatch`) and the automated responses its firing wants
+(`r2tui.alerts.response_runs`) commit in one transaction, so an alert that
+fired is never recorded without its notice and responses queued, nor queued
+twice."""
 
 from __future__ import annotations
 
@@ -12,11 +14,21 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from r2tui.alerts import dispatch, saved
+from r2tui.alerts import dispatch, response_runs, saved
 from r2tui.alerts.notice import AlertNotice, alert_labels, fingerprint
 from r2tui.alerts.rules import Rule, RuleError
 from r2tui.alerts.silences import SilenceRow, silences
-from r2tui.alerts.states import FIRING, INACTIVE, PENDING, RESOLVED, AlertState, step
+from r2tui.alerts.states import (
+    FIRED_KIND,
+    FIRING,
+    HISTORY_KINDS,
+    INACTIVE,
+    PENDING,
+    RESOLVED,
+    STATE_KIND,
+    AlertState,
+    step,
+)
 from r2tui.config.alert_model import MaintenanceWindow
 from r2tui.config.model import Config
 from r2tui.metrics import ACCOUNT, CATALOG
@@ -27,9 +39,6 @@ from r2tui.store.readings import readings, series_buckets
 from r2tui.store.views import Reading
 from r2tui.store.writes import EventRow, add_events
 
-FIRED_KIND = "alert"  # a firing transition: what reports count as an alert fired
-STATE_KIND = "alert_state"  # every other transition, kept as history too
-HISTORY_KINDS = (FIRED_KIND, STATE_KIND)
 Values = dict[str, dict[str, Reading]]  # bucket → metric → reading
 
 
@@ -48,7 +57,7 @@ class CheckResult:
     transitions: list[Transition] = field(default_factory=list)
     queued: int = 0
     held: int = 0
-    fired: list[tuple[Rule, AlertNotice]] = field(default_factory=list)  # for responses
+    responses: int = 0  # automated responses queued (response_runs), run by whoever delivers
     problems: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
@@ -58,7 +67,9 @@ class CheckResult:
             f"{self.evaluated} alerts evaluated, {firing} fired, {resolved} resolved, "
             f"{self.queued} notifications queued"
         )
-        return text + (f", {self.held} held back by rate limits" if self.held else "")
+        text += f", {self.held} held back by rate limits" if self.held else ""
+        plural = "" if self.responses == 1 else "s"
+        return text + (f", {self.responses} response{plural} queued" if self.responses else "")
 
 
 @dataclass
@@ -199,7 +210,9 @@ def check_alerts(
         plan = dispatch.plan(store, tracked, config.alerts, muted, t)
         result.queued, result.held = plan.queued, plan.held
         result.problems += plan.problems
-        result.fired = plan.fired
+        # The firing's responses commit with it: whoever delivers runs them,
+        # wherever this evaluation ran and even if this process stops now.
+        result.responses = response_runs.enqueue(store, plan.fired, t)
         _save(store, tracked, t)
         changed = [item for item in tracked if item.after.state != item.before.state]
         result.transitions = [

@@ -5,7 +5,10 @@ it, and stays pending until a sender marks it sent or dead.
 Several processes may deliver from one store (a TUI and a headless collector):
 each row is claimed with a conditional UPDATE that only one of them can win,
 and the claim is a lease, so a sender killed mid-send (kill -9, power loss)
-leaves a row that the next deliverer picks up once the lease runs out. That
+leaves a row that the next deliverer picks up once the lease runs out. A
+claim's lease is stamped and judged on the database's clock, as the collector
+lease is, so senders on hosts whose clocks disagree agree on it (backoff, the
+time a row is due again, stays on the sender's clock). That
 makes delivery at-least-once: a receiver may see a notice twice after a crash,
 never zero times. Network I/O always happens outside any transaction, so no
 sender holds SQLite's write lock while a webhook takes its time."""
@@ -26,7 +29,7 @@ from peewee import PeeweeException, fn
 from r2tui.alerts.notice import REPORT, Notice
 from r2tui.config.alert_model import AlertSettings, ChannelConfig
 from r2tui.metrics import ACCOUNT
-from r2tui.store.db import Store
+from r2tui.store.db import Store, db_now, db_until
 from r2tui.store.models import Notification
 from r2tui.store.writes import EventRow, add_events
 
@@ -144,8 +147,11 @@ def message_token(row: Notification) -> str:
     return f"r2tui.{row.created_at}.{row.id}.{digest}"
 
 
-def _free(now: float) -> Any:
-    return Notification.claimed_until.is_null() | (Notification.claimed_until < now)
+def _free(store: Store) -> Any:
+    """Not claimed, or its claim ran out: judged on the database's clock, as
+    the claim was stamped, so senders on hosts whose clocks disagree (by more
+    than a claim's length, even) never both take one row."""
+    return Notification.claimed_until.is_null() | (Notification.claimed_until < db_now(store))
 
 
 def deliver_due(
@@ -190,7 +196,7 @@ def _deliver(
     store.bound()
     t = store.clock() if now is None else now
     report = DeliveryReport()
-    due = (Notification.state == PENDING) & _free(t) & (Notification.id > after)
+    due = (Notification.state == PENDING) & _free(store) & (Notification.id > after)
     if not ignore_backoff:
         due &= Notification.next_attempt_at <= t
     # peewee's stubs type a `.tuples()` query's rows as models.
@@ -203,13 +209,9 @@ def _deliver(
         .tuples(),
     )
     candidates = [r for (r,) in rows]
-    started = time.monotonic()
     for row_id in candidates:
-        # A lease runs from the claim, not from the batch's start: after many
-        # slow sends a lease from `t` could already be over when it is taken.
-        lease_from = t + time.monotonic() - started
         try:
-            _deliver_one(store, settings, send, t, lease_from, row_id, due, lease_seconds, report)
+            _deliver_one(store, settings, send, t, row_id, due, lease_seconds, report)
         except PeeweeException as exc:  # the store, not the channel: the next run retries
             report.errors.append(f"notification {row_id}: store error: {exc}")
     return report, (candidates[-1] if candidates else after)
@@ -220,7 +222,6 @@ def _deliver_one(
     settings: AlertSettings,
     send: Sender,
     t: float,
-    lease_from: float,
     row_id: int,
     due: Any,
     lease_seconds: float | None,
@@ -234,8 +235,9 @@ def _deliver_one(
             return
         channel = settings.channels.get(row.channel)
         # The claim: only one deliverer's UPDATE matches (state and lease are
-        # re-checked under the write lock), and only the winner sends.
-        claimed_until = math.ceil(lease_from + _lease(channel, lease_seconds))
+        # re-checked under the write lock), and only the winner sends. Its lease
+        # runs from the claim (not the batch's start), on the database's clock.
+        claimed_until = db_until(store, _lease(channel, lease_seconds))
         won = (
             Notification.update(
                 claimed_until=claimed_until,

@@ -23,6 +23,10 @@ from r2tui.alerts.rules import Rule
 
 INACTIVE, PENDING, FIRING, RESOLVED = "inactive", "pending", "firing", "resolved"
 STATES = (INACTIVE, PENDING, FIRING, RESOLVED)
+# The events the alerts' history is made of (`engine.history`).
+FIRED_KIND = "alert"  # a firing transition: what reports count as an alert fired
+STATE_KIND = "alert_state"  # every other transition (and a response's outcome), kept too
+HISTORY_KINDS = (FIRED_KIND, STATE_KIND)
 
 
 @dataclass(frozen=True)

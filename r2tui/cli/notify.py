@@ -1,5 +1,6 @@
 """`r2tui notify flush|list|test|retry`: the notification outbox for scripts
-and cron. Channels, subjects and server errors go into their lines through
+and cron (flush also runs the automated responses queued with their
+firings). Channels, subjects and server errors go into their lines through
 `visible`; JSON through `say_json` (exact values)."""
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ def add_parser(sub: Subcommands, common: Parser) -> None:
     notify = sub.add_parser("notify", parents=[common], help="the notification outbox")
     nsub = notify.add_subparsers(dest=ACTION, metavar="ACTION", required=True)
     flush = nsub.add_parser(
-        "flush", parents=[common], help="deliver every pending notification now, ignoring backoff"
+        "flush",
+        parents=[common],
+        help="deliver every pending notification now, ignoring backoff; run queued responses",
     )
     flush.add_argument("--json", action="store_true")
     listing = nsub.add_parser("list", parents=[common], help="pending and dead notifications")
@@ -55,19 +58,31 @@ def run(args: argparse.Namespace, config: Config, store: Store) -> int:
 
 
 def _flush(args: argparse.Namespace, config: Config, store: Store) -> int:
-    # Start-up: the outbox and the channels' senders (httpx, smtplib) load only
-    # when something is sent.
-    from r2tui.alerts import outbox
+    # Start-up: the outbox, the channels' senders (httpx, smtplib) and the
+    # responses load only when something is sent.
+    from r2tui.alerts import outbox, response_runs
     from r2tui.alerts.channels import deliver
 
+    # The automated responses queued with their firings first (every account's:
+    # flush delivers what any evaluation queued), each run once.
+    ran = response_runs.run_due(store, config.alerts.responses)
     report = outbox.flush(store, config.alerts, deliver)
+    errors = ran.errors + report.errors
     if args.json:
-        say_json(asdict(report))
+        say_json(
+            {
+                **asdict(report),
+                "errors": errors,
+                "responses": {"ran": ran.ran, "failed": ran.failed, "unknown": ran.unknown},
+            }
+        )
     else:
         say(f"{report.sent} sent, {report.retried} to retry, {report.dead} dead")
-        for error in report.errors:
+        if ran.any:
+            say(f"responses: {ran.ran} ran, {ran.failed} failed, {ran.unknown} unknown")
+        for error in errors:
             say(f"  {visible(error)}")
-    return EXIT_FAILED if report.errors else EXIT_OK
+    return EXIT_FAILED if errors or ran.failed or ran.unknown else EXIT_OK
 
 
 def _test(args: argparse.Namespace, config: Config, store: Store) -> int:

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import os
 import time
 import types
@@ -45,6 +46,7 @@ from typing import Any, cast
 from urllib.parse import quote, urlparse
 
 from peewee import (
+    SQL,
     Database,
     DatabaseError,
     ImproperlyConfigured,
@@ -98,6 +100,22 @@ _DRIVER_HINTS = {
     "mysqlconnector": "pip install mysql-connector-python",
     "mariadbconnector": "pip install mariadb",
 }
+
+
+def db_now(store: Store) -> SQL:
+    """Now on the database's clock, in seconds since the epoch, as an SQL
+    expression: every process judges a lease or a claim by this one clock, so
+    two hosts whose clocks disagree still agree on when it runs out (SQLite's
+    is the clock of the one machine it is on)."""
+    if store.is_sqlite:
+        return SQL("((julianday('now') - 2440587.5) * 86400.0)")
+    return SQL("CAST(extract(epoch FROM clock_timestamp()) AS double precision)")
+
+
+def db_until(store: Store, seconds: float) -> Any:
+    """`seconds` from now on the database's clock, as an SQL expression giving
+    whole seconds (rounded up), for a claim stored in an integer column."""
+    return (db_now(store) + (math.ceil(seconds) + 1)).cast("BIGINT")
 
 
 class Store:

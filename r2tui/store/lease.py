@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from peewee import SQL
 
-from r2tui.store.db import Store
+from r2tui.store.db import Store, db_now
 from r2tui.store.fence import Fence
 from r2tui.store.holder import HOST, Holder, me
 from r2tui.store.migrations import check_version
@@ -118,11 +118,9 @@ def _lease(row: CollectorLease) -> Lease:
 
 
 def _db_now(store: Store) -> SQL:
-    """Now on the database's clock, in seconds since the epoch: every process
-    judges a lease by this one clock (SQLite's is the one machine's it is on)."""
-    if store.is_sqlite:
-        return SQL("((julianday('now') - 2440587.5) * 86400.0)")
-    return SQL("CAST(extract(epoch FROM clock_timestamp()) AS double precision)")
+    """Now on the database's clock (`db.db_now`): every process judges a lease
+    by this one clock."""
+    return db_now(store)
 
 
 @contextlib.contextmanager

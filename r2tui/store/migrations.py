@@ -371,6 +371,11 @@ MIGRATIONS: tuple[Migration, ...] = (
         "every bucket's samples read by time, and the account's hourly means and p95s",
         lambda db: _v11_spreads(db),
     ),
+    Migration(
+        12,
+        "automated responses queued with the firing that wants them",
+        lambda db: _v12_response_runs(db),
+    ),
 )
 LATEST = MIGRATIONS[-1].version
 _PG_LOCK_KEY = 0x72327475  # "r2tu": one advisory lock for r2tui's migrations
@@ -695,3 +700,28 @@ def _v11_spreads(db: Database) -> None:
         db.execute_sql(
             f"UPDATE store_state SET value = {p} WHERE key = {p}", (int(kept), "rollup_from")
         )
+
+
+def _v12_response_runs(db: Database) -> None:
+    """The automated responses an alert's firing wants, queued in the same
+    transaction as the firing (alerts/response_runs.py): whoever delivers runs
+    them, once, even if the process that evaluated stopped before it could."""
+
+    class ResponseRun(_Frozen):
+        id = AutoField()
+        created_at = BigIntegerField()
+        account = CharField()
+        rule = CharField()
+        response = CharField()
+        bucket = CharField()
+        fingerprint = CharField()
+        body = TextField()
+        state = CharField(index=True)
+        claimed_until = BigIntegerField(null=True)
+        finished_at = BigIntegerField(null=True)
+        outcome = TextField(null=True)
+
+        class Meta:
+            table_name = "response_run"
+
+    _create(db, [ResponseRun])

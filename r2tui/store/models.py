@@ -290,6 +290,27 @@ class Notification(BaseModel):
     sent_at = BigIntegerField(null=True)
 
 
+class ResponseRun(BaseModel):
+    """An automated response due because an alert fired (alerts/response_runs.py):
+    queued with the firing, claimed before it runs, run at most once."""
+
+    id = AutoField()
+    created_at = BigIntegerField()
+    account = CharField()
+    rule = CharField()
+    response = CharField()  # its name in the config's [responses]
+    bucket = CharField()
+    fingerprint = CharField()
+    body = TextField()  # JSON: the alert as the response gets it
+    state = CharField(index=True)  # pending, running, ran, failed, unknown
+    claimed_until = BigIntegerField(null=True)  # the runner's claim, on the database's clock
+    finished_at = BigIntegerField(null=True)
+    outcome = TextField(null=True)  # responses.py's safe one line
+
+    class Meta:
+        table_name = "response_run"
+
+
 MODELS = (
     Sample,
     Event,
@@ -309,6 +330,7 @@ MODELS = (
     AlertInstance,
     Silence,
     Notification,
+    ResponseRun,
 )
 
 

@@ -6,13 +6,13 @@ backoff, dead letters, claims two deliverers cannot both win, and crashes
 from __future__ import annotations
 
 import json
-import math
 import os
 import random
 import signal
 import subprocess
 import sys
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,6 +24,7 @@ from r2tui.alerts.notice import Notice
 from r2tui.alerts.outbox import DeliveryReport, backoff_delay, deliver_due, enqueue
 from r2tui.config.alert_model import AlertSettings, ChannelConfig
 from r2tui.store import Store
+from r2tui.store.db import db_now
 from r2tui.store.models import Event, Notification
 from tests.support.outbox_child import hook, http_sender, make_notice, settings_for
 from tests.support.peers import closed_port
@@ -41,6 +42,11 @@ def receiver() -> Iterator[NoticeReceiver]:
 
 def row(row_id: int) -> Notification:
     return Notification.get_by_id(row_id)
+
+
+def db_clock(store: Store) -> float:
+    """Now on the database's clock, which claims are stamped and judged by."""
+    return float(store.db.execute_sql("SELECT " + db_now(store).sql).fetchone()[0])
 
 
 def put(
@@ -287,21 +293,49 @@ def test_a_claim_is_a_lease_and_the_send_runs_outside_any_transaction(
         seen.append((row(rid).claimed_until, st.db.in_transaction()))
         http_sender(channel, notice)
 
+    before = db_clock(st)
     assert deliver_due(st, settings, watching, now=T0 + 0.5).sent == 1
-    # Default lease: the channel's timeout twice plus 30 s, rounded up.
-    assert seen == [(math.ceil(T0 + 0.5 + 7 * 2 + 30), False)]
+    # Default lease: the channel's timeout twice plus 30 s from the claim, on the
+    # database's clock (whatever the sender's says), rounded up.
+    [(claimed, in_transaction)] = seen
+    assert not in_transaction and before + 7 * 2 + 30 <= claimed <= db_clock(st) + 7 * 2 + 32
 
-    # A row another process holds (a live lease) is left alone until it expires.
+    # A row another process holds (a live lease) is left alone until it expires,
+    # whatever time the sender's own clock gives.
     (other,) = put(make_notice("g2"), store=st)
-    Notification.update(claimed_until=T0 + 100, attempts=1).where(
+    Notification.update(claimed_until=int(db_clock(st)) + 100, attempts=1).where(
         Notification.id == other
     ).execute()
-    for now in (T0, T0 + 100):
+    for now in (T0, T0 + 100, T0 + 10**6):
         assert (
             deliver_due(st, settings, http_sender, now=now, ignore_backoff=True) == DeliveryReport()
         )
-    assert deliver_due(st, settings, http_sender, now=T0 + 101, lease_seconds=5).sent == 1
+    Notification.update(claimed_until=int(db_clock(st)) - 1).where(
+        Notification.id == other
+    ).execute()
+    assert deliver_due(st, settings, http_sender, now=T0, lease_seconds=5).sent == 1
     assert receiver.keys == ["g1", "g2"] and row(other).attempts == 2
+
+
+def test_senders_whose_clocks_disagree_by_more_than_a_claim_never_both_send(
+    st: Store, receiver: NoticeReceiver
+) -> None:
+    """A claim is stamped and judged on the database's clock: a sender an hour
+    behind claims a row, and while it sends, one an hour ahead (two hours apart,
+    far beyond a claim's length) finds the claim live and leaves the row alone."""
+    settings = settings_for(hook(receiver.url))
+    (rid,) = put(make_notice("g1"), store=st)
+    inner: list[DeliveryReport] = []
+
+    def behind_sends(channel: ChannelConfig, notice: Notice) -> None:
+        if not inner:
+            ahead = time.time() + 3600
+            inner.append(deliver_due(st, settings, http_sender, now=ahead, ignore_backoff=True))
+        http_sender(channel, notice)
+
+    assert deliver_due(st, settings, behind_sends, now=time.time() - 3600).sent == 1
+    assert inner == [DeliveryReport()]
+    assert receiver.keys == ["g1"] and row(rid).attempts == 1
 
 
 def test_a_second_deliverer_during_a_send_skips_the_claimed_row(
@@ -457,7 +491,12 @@ def test_killed_mid_send_the_next_deliverer_sends_after_the_lease(
     settings = settings_for(hook(receiver.url, timeout=60))
     assert deliver_due(store, settings, http_sender) == DeliveryReport()
     assert receiver.keys == ["g1"]
-    rep = deliver_due(store, settings, http_sender, now=r.claimed_until + 1)
+    # Its lease runs out (on the database's clock, which every sender reads):
+    # the claim is moved to where that clock will be then.
+    Notification.update(claimed_until=int(db_clock(store)) - 1).where(
+        Notification.id == rid
+    ).execute()
+    rep = deliver_due(store, settings, http_sender)
     assert rep.sent == 1
     assert receiver.keys == ["g1", "g1"]  # at least once, at most twice
     r = row(rid)

@@ -149,6 +149,21 @@ def test_notify_flush_delivers_the_outbox(env: Env) -> None:
     assert json.loads(env.run("notify", "flush", "--json")[1])["dead"] == 1
 
 
+def test_notify_flush_runs_the_responses_an_evaluation_queued(env: Env) -> None:
+    """An alert fired by an evaluation outside the collector's job (as the
+    TUI's "evaluate now" does): `notify flush` runs its response, once."""
+    assert env.run("rules", "edit", "High monthly cost", "--response", "page")[0] == 0
+    env.fire_cost_alert()
+    code, out, err = env.run("notify", "flush")
+    assert (code, err) == (0, "")
+    assert "responses: 1 ran, 0 failed, 0 unknown" in out
+    ran = "High monthly cost: response page ran: true exited with 0"
+    assert [m for *_, m, _ in env.rows("event") if ": response " in m] == [ran]
+    doc = json.loads(env.run("notify", "flush", "--json")[1])
+    assert doc["responses"] == {"ran": 0, "failed": 0, "unknown": 0}
+    assert [m for *_, m, _ in env.rows("event") if ": response " in m] == [ran]
+
+
 def test_rules_test_sends_without_touching_alert_state(env: Env) -> None:
     store = open_store(f"sqlite:///{env.db}")
     try:

@@ -21,6 +21,7 @@ from r2tui.store.models import (
     Event,
     Inventory,
     InventoryBreakdown,
+    ResponseRun,
     Sample,
     StoredReport,
 )
@@ -225,6 +226,39 @@ def test_from_v8_job_runs_name_their_process(url: str, db: Database) -> None:
         ]
         if url.startswith("sqlite"):
             assert Path(backup_path(str(store.db.database), 8)).is_file()
+    finally:
+        store.close()
+
+
+def test_from_v11_responses_get_their_queue(url: str, db: Database) -> None:
+    """v12 adds the queue of automated responses (alerts/response_runs.py),
+    empty; what the store held stays; a SQLite store is copied aside first."""
+    assert migrate(db, target=11) == list(range(1, 12))
+    assert "response_run" not in db.get_tables()
+    db.execute_sql(
+        "INSERT INTO event (ts, account, bucket, kind, level, message, data) "
+        "VALUES (101, 'acc', NULL, 'alert', 'error', 'Costly firing', NULL)"
+    )
+    db.close()
+
+    store = open_store(url)
+    try:
+        assert versions(store.db) == list(range(1, LATEST + 1)) and LATEST >= 12
+        assert [e.message for e in Event.select()] == ["Costly firing"]
+        assert not ResponseRun.select().exists()
+        row = ResponseRun.create(
+            created_at=1,
+            account="acc",
+            rule="Costly",
+            response="page",
+            bucket="*",
+            fingerprint="f",
+            body="{}",
+            state="pending",
+        )
+        assert (row.claimed_until, row.finished_at, row.outcome) == (None, None, None)
+        if url.startswith("sqlite"):
+            assert Path(backup_path(str(store.db.database), 11)).is_file()
     finally:
         store.close()
 

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import dataclasses
 import fnmatch
+import sys
 import threading
+from pathlib import Path
 from typing import Any
 
 from textual.widgets import Input, Select
@@ -17,7 +19,7 @@ from r2tui.alerts.silences import silences
 from r2tui.config import Secret
 from r2tui.config.alert_model import ChannelConfig
 from r2tui.store import Store, writes
-from r2tui.store.models import Notification
+from r2tui.store.models import Event, Notification
 from r2tui.store.writes import SampleRow
 from r2tui.tui.rule_fields import NOTHING, form_data, form_texts, names_prefixes, scoped_value
 from r2tui.tui.screens.dialogs import ConfirmScreen, SilenceScreen
@@ -400,6 +402,41 @@ async def test_x_evaluates_and_the_pane_follows(store: Store) -> None:
         await wait_for(
             pilot, lambda: any("High monthly cost" in r[2] for r in rows(app, "table-alerts"))
         )
+
+
+async def test_x_queues_the_responses_and_the_collector_runs_them_once(
+    store: Store, tmp_path: Path
+) -> None:
+    """ "Evaluate now" fires the alert in the viewer; its response is queued with
+    the firing, and the collector's next check_alerts runs it, once."""
+    from r2tui.config.alert_model import ResponseConfig
+    from r2tui.jobs import JobContext
+    from r2tui.jobs.alerts import check_alerts as check_alerts_job
+
+    out = tmp_path / "ran.txt"
+    script = "import sys, pathlib; p = pathlib.Path(sys.argv[1]); p.open('a').write('ran\\n')"
+    config = config_for(
+        responses={"record": ResponseConfig("record", (sys.executable, "-c", script, str(out)))}
+    )
+    rule = saved.get_rule(store, "High monthly cost")
+    assert rule is not None
+    saved.save_rule(store, dataclasses.replace(rule, responses=("record",)), replacing=rule.name)
+    writes.add_samples(store, ACCOUNT, [SampleRow("monthly_cost_usd", 500.0)], ts=NOW - 60)
+    app = make_app(store, config)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_rules(pilot)
+        await pilot.press("x")
+        await wait_for(pilot, lambda: any(n.startswith("evaluated: ") for n in notes(app)))
+        assert any("1 fired" in n and "1 response queued" in n for n in notes(app))
+    assert not out.exists()  # the viewer only queued it
+    ctx = JobContext(config=config, store=store, clock=lambda: NOW)
+    for _ in range(2):
+        check_alerts_job(ctx, config.accounts[0])
+    assert out.read_text() == "ran\n"
+    [event] = Event.select().where(Event.message.contains(": response record "))
+    assert (
+        event.message == f"High monthly cost: response record ran: {sys.executable} exited with 0"
+    )
 
 
 async def test_read_only_refuses_every_change(store: Store) -> None:
