@@ -26,6 +26,7 @@ from r2tui.store.models import (
     InventoryPrefix,
     JobRun,
     Notification,
+    ResponseRun,
     Sample,
     SeriesKey,
     StoreState,
@@ -528,4 +529,14 @@ def purge(
             )
             .execute()
         )
-    return {"job_runs": runs, "events": events, "notifications": sent}
+        # Responses that ran, failed or whose outcome is unknown: history, said by
+        # their events; pending and running ones are work still to do.
+        responses = (
+            ResponseRun.delete()
+            .where(
+                ResponseRun.state.in_(("ran", "failed", "unknown")),
+                ResponseRun.created_at < t - events_days * 86400,
+            )
+            .execute()
+        )
+    return {"job_runs": runs, "events": events, "notifications": sent, "responses": responses}

@@ -25,6 +25,7 @@ from r2tui.store.models import (
     InventoryObject,
     JobRun,
     Notification,
+    ResponseRun,
     Sample,
 )
 from r2tui.store.queries import ObjectRow, ProbeRow, TallyRow
@@ -579,12 +580,27 @@ def test_purge_by_retention(st: Store) -> None:
             state=state,
             next_attempt_at=0,
         ).execute()
+    # Old responses: those that ran or failed go with the events; a pending one is
+    # still to run.
+    for state in ("ran", "failed", "unknown", "pending"):
+        ResponseRun.insert(
+            created_at=NOW - 100 * day,
+            account=ACC,
+            rule="r",
+            response="restart",
+            bucket="*",
+            fingerprint="f",
+            body="{}",
+            state=state,
+        ).execute()
     assert writes.purge(st, job_runs_days=30, events_days=90, now=NOW) == {
         "job_runs": 1,
         "events": 1,
         "notifications": 1,
+        "responses": 3,
     }
     assert [n.state for n in Notification.select()] == ["dead"]
+    assert [r.state for r in ResponseRun.select()] == ["pending"]
     assert {r.id for r in JobRun.select()} == {recent_run, open_run}
     assert old_run not in {r.id for r in JobRun.select()}
     assert [e.message for e in Event.select()] == ["recent"]
@@ -592,6 +608,7 @@ def test_purge_by_retention(st: Store) -> None:
         "job_runs": 0,
         "events": 0,
         "notifications": 0,
+        "responses": 0,
     }
 
 
