@@ -376,6 +376,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         "automated responses queued with the firing that wants them",
         lambda db: _v12_response_runs(db),
     ),
+    Migration(13, "job runs found by account and job", lambda db: _v13_job_run_indexes(db)),
 )
 LATEST = MIGRATIONS[-1].version
 _PG_LOCK_KEY = 0x72327475  # "r2tu": one advisory lock for r2tui's migrations
@@ -725,3 +726,17 @@ def _v12_response_runs(db: Database) -> None:
             table_name = "response_run"
 
     _create(db, [ResponseRun])
+
+
+def _v13_job_run_indexes(db: Database) -> None:
+    """Job runs by (account, job, id) and by (account, ok, finished_at): the
+    collector's state each pane refresh reads (each job's last run, the last
+    success) is then a few seeks, where it was a walk of every run the
+    retention keeps, of every account sharing the store."""
+    db.execute_sql(
+        "CREATE INDEX IF NOT EXISTS job_run_account_job_id ON job_run (account, job, id)"
+    )
+    db.execute_sql(
+        "CREATE INDEX IF NOT EXISTS job_run_account_ok_finished_at "
+        "ON job_run (account, ok, finished_at)"
+    )

@@ -72,6 +72,13 @@ class JobRun(BaseModel):
     pid = IntegerField(default=0)
     holder = CharField(default="")  # the opening process's random id (store/holder.py)
 
+    class Meta:
+        # Each job's last run and the last success, per account, in a few seeks.
+        indexes = (
+            (("account", "job", "id"), False),
+            (("account", "ok", "finished_at"), False),
+        )
+
 
 class Bucket(BaseModel):
     id = AutoField()

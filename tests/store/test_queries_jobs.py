@@ -4,6 +4,7 @@ job runs with their host and pid, and runs left open by a process that died."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -54,6 +55,45 @@ def test_collector_account_wide_runs_count(st: Store) -> None:
     run(st, "check_alerts", NOW - 10, NOW - 5, ok=False, error="smtp down", account=ACCOUNT)
     view = queries.collector(st, ACC, NOW)
     assert (view.state, view.detail) == ("failing", "check_alerts: smtp down")
+
+
+def test_a_jobs_last_run_is_the_newest_of_the_account_and_account_wide(st: Store) -> None:
+    """Each job's last run is its newest of the account's and the account-wide
+    ("*") runs, whichever it is; other accounts' runs do not count."""
+    run(st, "check_alerts", NOW - 300, NOW - 290, account=ACCOUNT)
+    run(st, "check_alerts", NOW - 200, NOW - 190, ok=False, error="smtp down")
+    run(st, "rollup", NOW - 200, NOW - 190, ok=False, error="locked")
+    run(st, "rollup", NOW - 100, NOW - 90, account=ACCOUNT)
+    run(st, "rollup", NOW - 50, NOW - 40, ok=False, error="theirs", account="other")
+    run(st, "zz_elsewhere", NOW - 50, NOW - 40, account="other")
+    view = queries.collector(st, ACC, NOW)
+    assert [(j.job, j.started_at, j.ok) for j in view.jobs] == [
+        ("check_alerts", NOW - 200, False),
+        ("rollup", NOW - 100, True),
+    ]
+    assert (view.state, view.detail, view.last_success_at) == (
+        "failing",
+        "check_alerts: smtp down",
+        NOW - 90,
+    )
+
+
+def test_the_collectors_state_is_read_without_walking_every_run(store: Store) -> None:
+    """Each job's last run and the last success come from seeks on job_run's
+    indexes: in SQLite's plan for the reads, every step on the table (or its
+    alias `r`) uses an index."""
+    plans: list[str] = []
+    conn = store.db.connection()
+    conn.set_trace_callback(lambda sql: plans.append(sql) if "job_run" in sql else None)
+    try:
+        queries.collector(store, ACC, NOW)
+    finally:
+        conn.set_trace_callback(None)
+    assert plans
+    for sql in plans:
+        steps = [row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}")]
+        on_runs = [s for s in steps if re.match(r"(SCAN|SEARCH) (job_run|r)\b", s)]
+        assert on_runs and all(" USING " in s for s in on_runs), (sql, steps)
 
 
 def test_stale_open_run_is_not_running(st: Store) -> None:
