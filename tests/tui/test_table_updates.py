@@ -156,3 +156,28 @@ async def test_a_page_works_out_the_tables_style_once(monkeypatch: Any) -> None:
         # a row, besides the header's once a row (`_render_line_in_row`): 3 x lines
         # (61 here). Left: the header's, and what the other widgets drawn need.
         assert 0 < walks[0] < 2 * lines
+
+
+async def test_the_same_rows_again_are_neither_sorted_nor_compared(monkeypatch: Any) -> None:
+    """A refresh that gives the table back the very rows it shows (a RowCache's
+    unchanged rows) costs nothing; other rows, or none, are shown as ever."""
+    app = AgesTable()
+    async with app.run_test(size=(60, 20)) as pilot:
+        table = app.query_one(FilterTable)
+        rows = _rows("1m ago")
+        table.set_rows(rows)
+        await pilot.pause()
+        sorted_ = _counted(monkeypatch, table, "_render_rows")
+        table.set_rows(list(rows))  # a new list of the same rows
+        assert sorted_[0] == 0
+        changed = [*rows[:-1], Row(rows[-1].key, (rows[-1].cells[0], "2m ago"), rows[-1].sort)]
+        table.set_rows(changed)
+        await pilot.pause()
+        assert sorted_[0] == 1
+        assert table.table.get_row(rows[-1].key)[1].plain == "2m ago"
+        table.empty = "nothing here"
+        table.set_rows([])
+        table.set_rows([])  # no rows: the note in their place is shown again
+        await pilot.pause()
+        assert sorted_[0] == 3
+        assert table.table.row_count == 0

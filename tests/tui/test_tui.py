@@ -69,6 +69,38 @@ async def test_panes_render_store_data(filled: Store) -> None:
         assert header.state == "idle" and header.data_at == NOW - 300
 
 
+async def test_a_probe_row_is_made_again_only_when_its_age_reads_differently(
+    filled: Store,
+) -> None:
+    """At each store read a probe's row comes back as the same object while its
+    age's text is unchanged (an hour-old probe, a second later), and is made
+    again, with the new age, when it changes."""
+    clock = [NOW + 3600.0]
+    config = make_config((account_for("http://127.0.0.1:9", quota_bytes=1000 * 10**9),))
+    app = build_app(config, filled, clock=lambda: clock[0], collect=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.dashboard is not None)
+        table = app.query_one("#table-probes", FilterTable)
+
+        async def read_at(t: float) -> list[object]:
+            clock[0] = t
+            before = app.applied_read
+            app.refresh_data()
+            await wait_for(pilot, lambda: app.applied_read > before)
+            await pilot.pause()
+            return list(table._rows)
+
+        first = await read_at(NOW + 3600.0)
+        assert {r[-1] for r in rows(app, "table-probes")} == {"1h 05m ago"}
+        again = await read_at(NOW + 3601.0)
+        assert len(again) == len(first) == 3 and all(
+            a is b for a, b in zip(first, again, strict=True)
+        )
+        later = await read_at(NOW + 3720.0)
+        assert not any(a is b for a, b in zip(first, later, strict=True))
+        assert {r[-1] for r in rows(app, "table-probes")} == {"1h 07m ago"}
+
+
 async def test_the_first_painted_snapshot_is_kept_from_the_collector(
     filled: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -203,26 +203,28 @@ class MetricsPane(Pane[MetricsPaneView]):
             )
         # No header over an empty table: the note says why there are no probes.
         self.set_class(not shown.probes, "-no-probes")
-        # A probe's cells but its age (which moves at every refresh) made once.
-        made = self.probe_rows.rows(
-            shown.probes,
-            lambda p: (p.bucket, p.ok, p.at, *_steps(p)),
-            lambda p: Row(
-                p.bucket,
-                (
-                    cell(p.bucket, BUCKET_CELLS),
-                    Text("yes", "green") if p.ok else Text("FAIL", "bold red"),
-                    *(_ms(v) for v in _steps(p)),
-                ),
-                (p.bucket, p.ok, *_steps(p), -p.at),
-                (visible(p.bucket),),
-            ),
-        )
+        # A row is made again only when its age's text changed (a probe is its
+        # bucket and time: its outcome and steps were written with it, at once).
+        # With a probe budget most buckets' last probe is hours old, so at each
+        # refresh most of a thousand rows come back as the same objects, which
+        # the table leaves alone.
+        ages = [age(p.at, now) for p in shown.probes]
         table.set_rows(
-            [
-                Row(r.key, (*r.cells, age(p.at, now)), r.sort, r.match)
-                for r, p in zip(made, shown.probes, strict=True)
-            ]
+            self.probe_rows.rows(
+                zip(shown.probes, ages, strict=True),
+                lambda pa: (pa[0].bucket, pa[0].at, pa[0].ok, pa[1]),
+                lambda pa: Row(
+                    pa[0].bucket,
+                    (
+                        cell(pa[0].bucket, BUCKET_CELLS),
+                        Text("yes", "green") if pa[0].ok else Text("FAIL", "bold red"),
+                        *(_ms(v) for v in _steps(pa[0])),
+                        pa[1],
+                    ),
+                    (pa[0].bucket, pa[0].ok, *_steps(pa[0]), -pa[0].at),
+                    (visible(pa[0].bucket),),
+                ),
+            )
         )
 
     # ---- the bucket filter --------------------------------------------------------------

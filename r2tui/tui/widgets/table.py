@@ -335,8 +335,19 @@ class FilterTable(Vertical):
         return [str(k.value) for k in self.table.rows]
 
     def set_rows(self, rows: list[Row]) -> None:
+        # The very rows shown already (a RowCache gives unchanged rows back as the
+        # same objects): nothing to filter, sort or compare again. Whatever else
+        # changes what is shown (the filter, the sort, hidden columns, a width)
+        # renders by itself. No rows: the note in their place may have changed.
+        same = (
+            rows
+            and self._shown is not None
+            and len(rows) == len(self._rows)
+            and all(a is b for a, b in zip(rows, self._rows, strict=True))
+        )
         self._rows = rows
-        self._render_rows()
+        if not same:
+            self._render_rows()
 
     def _render_rows(self) -> None:
         table = self.table
