@@ -181,3 +181,21 @@ async def test_the_same_rows_again_are_neither_sorted_nor_compared(monkeypatch: 
         await pilot.pause()
         assert sorted_[0] == 3
         assert table.table.row_count == 0
+
+
+async def test_a_cell_refresh_does_not_walk_every_row(monkeypatch: Any) -> None:
+    """Ages that move on change cells, not the rows' order or heights: the
+    repaint after them looks up the rows it draws, not all of them again."""
+    app = AgesTable()
+    async with app.run_test(size=(60, 20)) as pilot:
+        table = app.query_one(FilterTable)
+        for age in ("2m ago", "3m ago"):  # shown, and laid out, as after a store read
+            table.set_rows(_rows(age))
+            await pilot.pause()
+        inner = table.table
+        looked_up = _counted(monkeypatch, inner._row_locations, "get_key")
+        table.set_rows(_rows("4m ago"))  # every age moves on, no column widens
+        await pilot.pause()
+        assert inner.get_row_at(0)[1].plain == "4m ago"
+        # The rows on screen (about 18 at this size), a few times each; not ROWS.
+        assert 0 < looked_up[0] < ROWS // 2

@@ -249,7 +249,18 @@ class MeasuredTable(DataTable[str | Text]):
                     column.content_width = width
                     widened = True
         if changes:
+            before = self._update_count
             self._update_count += 1
+            # Cell values only: the rows' order and heights stay, so Textual's
+            # lists of them (keyed by the count of data changes, private, 8.2.8,
+            # as above) carry over; made again, each walked all thousand rows at
+            # the repaint that followed every store read.
+            ordered = self._ordered_row_cache.get((self.row_count, before))
+            if ordered is not None:
+                self._ordered_row_cache[(self.row_count, self._update_count)] = ordered
+            offsets = self._offset_cache.get(before)
+            if offsets is not None:
+                self._offset_cache[self._update_count] = offsets
             # Measured again (and repainted whole) only when a column got wider.
             self._require_update_dimensions = self._require_update_dimensions or widened
             self.refresh()
