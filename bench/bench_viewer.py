@@ -4,8 +4,9 @@ clock running on from the store's "now"."""
 from __future__ import annotations
 
 import asyncio
+import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -59,3 +60,42 @@ async def scroll_table(
         await pilot.press(key)
         await asyncio.sleep(0.02)
     return start, time.perf_counter()
+
+
+def scroll_args(argv: list[str]) -> tuple[str, float, float, float]:
+    """The scroll benchmarks' `STORE_URL [SECONDS] [REFRESH_S] [NOW]`: the store,
+    seconds a table (6), seconds between store reads (2), and the store's "now"
+    (this moment)."""
+    seconds = float(argv[2]) if len(argv) > 2 else 6.0
+    refresh = float(argv[3]) if len(argv) > 3 else 2.0
+    at = float(argv[4]) if len(argv) > 4 else time.time()
+    return argv[1], seconds, refresh, at
+
+
+def time_screen_updates(record: Callable[[float, float, int], None]) -> None:
+    """Each screen update from now on (Textual's `Screen._on_timer_update`: the
+    layout, then the render of the dirty widgets, on the UI thread), timed:
+    `record(start, end, widgets it draws)`, perf_counter seconds."""
+    from textual.screen import Screen
+
+    update = Screen._on_timer_update
+
+    def timed_update(self: Screen[Any]) -> None:
+        drawn = len(self._dirty_widgets)  # private: what this update will draw
+        t0 = time.perf_counter()
+        try:
+            update(self)
+        finally:
+            record(t0, time.perf_counter(), drawn)
+
+    Screen._on_timer_update = timed_update  # type: ignore[method-assign]
+
+
+def run_and_print(
+    drive: Callable[[], Coroutine[Any, Any, None]], store: Store, out: dict[str, Any]
+) -> int:
+    """Run the benchmark's `drive`, close its store, print `out` as one JSON line."""
+    asyncio.run(drive())
+    store.close()
+    print(json.dumps(out), flush=True)
+    return 0

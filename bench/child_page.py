@@ -15,34 +15,22 @@ minimum and maximum, in ms.
 from __future__ import annotations
 
 import asyncio
-import json
 import statistics
 import sys
 import time
 from typing import Any
 
-from textual.screen import Screen
 from textual.widgets import DataTable
 
 
 def main() -> int:
     store_url = sys.argv[1]
     pages = int(sys.argv[2]) if len(sys.argv) > 2 else 40
-    started = time.time()
-    at = float(sys.argv[3]) if len(sys.argv) > 3 else started
-    from bench_viewer import viewer_app
+    at = float(sys.argv[3]) if len(sys.argv) > 3 else time.time()
+    from bench_viewer import run_and_print, time_screen_updates, viewer_app
 
     updates: list[float] = []
-    update = Screen._on_timer_update
-
-    def timed_update(self: Screen[Any]) -> None:
-        t0 = time.perf_counter()
-        try:
-            update(self)
-        finally:
-            updates.append((time.perf_counter() - t0) * 1000)
-
-    Screen._on_timer_update = timed_update  # type: ignore[method-assign]
+    time_screen_updates(lambda t0, t1, _drawn: updates.append((t1 - t0) * 1000))
     app, store = viewer_app(store_url, at, 3600)
     out: dict[str, Any] = {}
 
@@ -72,10 +60,7 @@ def main() -> int:
                 max_ms=max(times),
             )
 
-    asyncio.run(drive())
-    store.close()
-    print(json.dumps(out), flush=True)
-    return 0
+    return run_and_print(drive, store, out)
 
 
 if __name__ == "__main__":

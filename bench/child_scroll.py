@@ -22,7 +22,6 @@ thread, with the dashboard read's own time (on its worker thread).
 from __future__ import annotations
 
 import asyncio
-import json
 import statistics
 import sys
 import time
@@ -39,12 +38,9 @@ TABLES = (
 
 
 def main() -> int:
-    store_url = sys.argv[1]
-    seconds = float(sys.argv[2]) if len(sys.argv) > 2 else 6.0
-    refresh = float(sys.argv[3]) if len(sys.argv) > 3 else 2.0
-    started = time.time()
-    at = float(sys.argv[4]) if len(sys.argv) > 4 else started
-    from bench_viewer import scroll_table, viewer_app
+    from bench_viewer import run_and_print, scroll_args, scroll_table, viewer_app
+
+    store_url, seconds, refresh, at = scroll_args(sys.argv)
 
     import r2tui.dashboard
 
@@ -97,10 +93,7 @@ def main() -> int:
                 "max": max(reads, default=None),
             }
 
-    asyncio.run(drive())
-    store.close()
-    print(json.dumps(out), flush=True)
-    return 0
+    return run_and_print(drive, store, out)
 
 
 if __name__ == "__main__":

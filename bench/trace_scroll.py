@@ -24,14 +24,12 @@ from __future__ import annotations
 import asyncio
 import gc
 import itertools
-import json
 import statistics
 import sys
 import time
 from typing import Any
 
 from child_frames import Ticker
-from textual.screen import Screen
 from textual.widgets import DataTable
 
 TABLES = (
@@ -45,25 +43,17 @@ Span = tuple[float, float, str, int]  # start, end, what, widgets drawn (updates
 
 
 def main() -> int:
-    store_url = sys.argv[1]
-    seconds = float(sys.argv[2]) if len(sys.argv) > 2 else 6.0
-    refresh = float(sys.argv[3]) if len(sys.argv) > 3 else 2.0
-    started = time.time()
-    at = float(sys.argv[4]) if len(sys.argv) > 4 else started
-    from bench_viewer import scroll_table, viewer_app
+    from bench_viewer import (
+        run_and_print,
+        scroll_args,
+        scroll_table,
+        time_screen_updates,
+        viewer_app,
+    )
 
+    store_url, seconds, refresh, at = scroll_args(sys.argv)
     spans: list[Span] = []
-    update = Screen._on_timer_update
-
-    def timed_update(self: Screen[Any]) -> None:
-        drawn = len(self._dirty_widgets)  # private: what this update will draw
-        t0 = time.perf_counter()
-        try:
-            update(self)
-        finally:
-            spans.append((t0, time.perf_counter(), "update", drawn))
-
-    Screen._on_timer_update = timed_update  # type: ignore[method-assign]
+    time_screen_updates(lambda t0, t1, drawn: spans.append((t0, t1, "update", drawn)))
     full: dict[str, float] = {}
 
     def collected(phase: str, info: dict[str, int]) -> None:
@@ -148,10 +138,7 @@ def main() -> int:
             out["update_after_pagedown_ms"] = after_page
             out["gc2_ms"] = [round((s[1] - s[0]) * 1000, 1) for s in spans if s[2] == "gc2"]
 
-    asyncio.run(drive())
-    store.close()
-    print(json.dumps(out), flush=True)
-    return 0
+    return run_and_print(drive, store, out)
 
 
 if __name__ == "__main__":
