@@ -91,6 +91,20 @@ def time_screen_updates(record: Callable[[float, float, int], None]) -> None:
     Screen._on_timer_update = timed_update  # type: ignore[method-assign]
 
 
+def time_shows(app: R2App, record: Callable[[float, float], None]) -> None:
+    """Each `MainScreen.show` of the running `app` (a store read reaching the
+    panes, on the UI thread), timed: `record(start, end)`, perf_counter seconds."""
+    main_screen = app.main
+    show = main_screen.show
+
+    def timed_show(*args: Any, **kwargs: Any) -> None:
+        t0 = time.perf_counter()
+        show(*args, **kwargs)
+        record(t0, time.perf_counter())
+
+    main_screen.show = timed_show  # type: ignore[method-assign]
+
+
 def run_and_print(
     drive: Callable[[], Coroutine[Any, Any, None]], store: Store, out: dict[str, Any]
 ) -> int:

@@ -38,7 +38,7 @@ TABLES = (
 
 
 def main() -> int:
-    from bench_viewer import run_and_print, scroll_args, scroll_table, viewer_app
+    from bench_viewer import run_and_print, scroll_args, scroll_table, time_shows, viewer_app
 
     store_url, seconds, refresh, at = scroll_args(sys.argv)
 
@@ -62,15 +62,8 @@ def main() -> int:
 
     async def drive() -> None:
         async with app.run_test(size=(160, 50)) as pilot:
+            time_shows(app, lambda t0, t1: shows.append((t1 - t0) * 1000))
             main_screen = app.screen
-            show = main_screen.show
-
-            def timed_show(*args: Any, **kwargs: Any) -> None:
-                t0 = time.perf_counter()
-                show(*args, **kwargs)
-                shows.append((time.perf_counter() - t0) * 1000)
-
-            main_screen.show = timed_show  # type: ignore[method-assign]
             while app.dashboard is None:
                 await asyncio.sleep(0.05)
             await main_screen.mount(ticker)

@@ -48,6 +48,7 @@ def main() -> int:
         scroll_args,
         scroll_table,
         time_screen_updates,
+        time_shows,
         viewer_app,
     )
 
@@ -92,15 +93,8 @@ def main() -> int:
 
     async def drive() -> None:
         async with app.run_test(size=(160, 50)) as pilot:
+            time_shows(app, lambda t0, t1: spans.append((t0, t1, "show", 0)))
             main_screen = app.screen
-            show = main_screen.show
-
-            def timed_show(*args: Any, **kwargs: Any) -> None:
-                t0 = time.perf_counter()
-                show(*args, **kwargs)
-                spans.append((t0, time.perf_counter(), "show", 0))
-
-            main_screen.show = timed_show  # type: ignore[method-assign]
             while app.dashboard is None:
                 await asyncio.sleep(0.05)
             await main_screen.mount(ticker)
