@@ -225,7 +225,7 @@ class Card(Vertical, can_focus=True):
     def compose(self) -> ComposeResult:
         # Kept, not looked up: a card shows at every store read, and a query's
         # CSS matching cost a sixth of the read's time on the UI thread.
-        self._title_line = Static(self.card_title, classes="card-title")
+        self._title_line = Static(Text(self.card_title), classes="card-title")
         self._value_line = Static(Text("–", "dim"), classes="card-value")
         self._sparkline = Sparkline([], classes="card-spark")
         self._why_line = Static("", classes="card-why")
