@@ -209,6 +209,9 @@ def _settle_abandoned(store: Store, account: str | None, report: ResponseReport)
     lost = (ResponseRun.state == RUNNING) & (ResponseRun.claimed_until < db_now(store))
     if account is not None:
         lost &= ResponseRun.account == account
+    # Looked for first without the write lock: at almost every run there is none.
+    if not ResponseRun.select(ResponseRun.id).where(lost).exists():
+        return
     with store.write():
         rows = list(ResponseRun.select().where(lost).order_by(ResponseRun.id))
         outcome = (
